@@ -1,0 +1,97 @@
+//! Event bodies: what an event says.
+
+use super::ids::{EventId, PublicKey};
+use serde::{Deserialize, Serialize};
+
+/// What an event says. The variant order is part of the encoding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Body {
+    /// Moves value from the author to `to`.
+    Transfer(Transfer),
+    /// "This event should not count."
+    Exclude(Statement),
+    /// The payer of a transfer says it was not honoured: an exclusion with that meaning.
+    Dispute(Statement),
+    /// The author withdraws one of their own exclusions or disputes.
+    Retract {
+        /// The author's own `Exclude` or `Dispute`.
+        target: EventId,
+    },
+    /// A published trust statement about `subject`.
+    Trust {
+        /// Whom the statement is about.
+        subject: PublicKey,
+        /// What the author says of them.
+        level: TrustLevel,
+    },
+    /// One Automerge change to one document.
+    Doc {
+        /// Which document.
+        doc: DocId,
+        /// The encoded change.
+        change: Vec<u8>,
+    },
+}
+
+impl Body {
+    /// A short name of the kind, for messages and explanations.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::Transfer(_) => "transfer",
+            Body::Exclude(_) => "exclude",
+            Body::Dispute(_) => "dispute",
+            Body::Retract { .. } => "retract",
+            Body::Trust { .. } => "trust",
+            Body::Doc { .. } => "doc",
+        }
+    }
+
+    /// The event this body refers to, if any (targets and reversals).
+    pub fn reference(&self) -> Option<EventId> {
+        match self {
+            Body::Transfer(t) => t.reverses,
+            Body::Exclude(s) | Body::Dispute(s) => Some(s.target),
+            Body::Retract { target } => Some(*target),
+            Body::Trust { .. } | Body::Doc { .. } => None,
+        }
+    }
+}
+
+/// A payment in one unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// The payee.
+    pub to: PublicKey,
+    /// Minor units; always > 0.
+    pub amount: u64,
+    /// Short name of the unit ("EUR", "hours").
+    pub unit: String,
+    /// Free text for people.
+    pub memo: String,
+    /// The transfer this one pays back, if it is a reversal.
+    pub reverses: Option<EventId>,
+}
+
+/// An exclusion or a dispute of one earlier event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    /// The event that should not count.
+    pub target: EventId,
+    /// Why, for people.
+    pub reason: String,
+}
+
+/// What a `Trust` statement says about its subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TrustLevel {
+    /// Follow the subject's exclusions, disputes and bans.
+    Trusted,
+    /// Neither: withdraws an earlier statement.
+    Neutral,
+    /// Ignore the subject's events.
+    Banned,
+}
+
+/// The id of a document (16 bytes chosen by its creator).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DocId(pub [u8; 16]);

@@ -1,0 +1,87 @@
+//! The canonical byte form of an event.
+//!
+//! ```text
+//! event = postcard(Content) ‖ signature (64 bytes)
+//! ```
+//!
+//! `Content` starts with the version byte, so an unknown version is detected
+//! before anything else is read. Integers are postcard varints, byte strings
+//! and vectors are length-prefixed. The form is canonical because decoding
+//! re-encodes and compares: any input that is not the exact encoding of what
+//! it decodes to (overlong varints, trailing bytes…) is rejected, so one
+//! content has one byte form and one id.
+
+use super::{Content, VERSION};
+use thiserror::Error;
+
+/// Length of the ed25519 signature that ends every event.
+pub const SIGNATURE_LEN: usize = 64;
+/// The largest encoded event accepted (a document change plus headroom).
+pub const MAX_EVENT_BYTES: usize = 2 * 1024 * 1024 + 16 * 1024;
+/// The smallest conceivable event: version byte plus signature.
+const MIN_EVENT_BYTES: usize = 1 + SIGNATURE_LEN;
+
+/// Why bytes are not the canonical encoding of an event.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// More bytes than [`MAX_EVENT_BYTES`].
+    #[error("event is {len} bytes, more than the limit of {max}")]
+    TooLarge {
+        /// Received length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Too short to hold a version and a signature.
+    #[error("event is only {len} bytes")]
+    TooShort {
+        /// Received length.
+        len: usize,
+    },
+    /// A version this crate does not know.
+    #[error("unknown event format version {0}")]
+    UnknownVersion(u8),
+    /// The bytes do not decode (truncated, bad tag, bad UTF-8, oversized length prefix…).
+    #[error("malformed event: {0}")]
+    Malformed(postcard::Error),
+    /// The content decoded but left bytes before the signature.
+    #[error("{0} unexpected bytes after the event content")]
+    TrailingBytes(usize),
+    /// The bytes decode but are not the canonical encoding of what they decode to.
+    #[error("event is not in canonical form")]
+    NonCanonical,
+}
+
+/// Encodes content canonically (without signature).
+pub fn encode_content(content: &Content) -> Vec<u8> {
+    // Serialising plain structs into a Vec cannot fail.
+    postcard::to_allocvec(content).unwrap_or_default()
+}
+
+/// Decodes an event's bytes into its content, enforcing size, version and
+/// canonical form. Checks nothing about meaning or signature: see
+/// [`validate_event`](super::validate::validate_event).
+pub fn decode(bytes: &[u8]) -> Result<Content, DecodeError> {
+    if bytes.len() > MAX_EVENT_BYTES {
+        return Err(DecodeError::TooLarge {
+            len: bytes.len(),
+            max: MAX_EVENT_BYTES,
+        });
+    }
+    if bytes.len() < MIN_EVENT_BYTES {
+        return Err(DecodeError::TooShort { len: bytes.len() });
+    }
+    if bytes[0] != VERSION {
+        return Err(DecodeError::UnknownVersion(bytes[0]));
+    }
+    let signed = &bytes[..bytes.len() - SIGNATURE_LEN];
+    let (content, rest): (Content, _) =
+        postcard::take_from_bytes(signed).map_err(DecodeError::Malformed)?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes(rest.len()));
+    }
+    if encode_content(&content) != signed {
+        return Err(DecodeError::NonCanonical);
+    }
+    Ok(content)
+}

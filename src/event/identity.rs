@@ -1,0 +1,73 @@
+//! Signing: an author's key and the drafts it turns into events.
+
+use super::encoding::encode_content;
+use super::{Body, Content, Event, EventId, PublicKey, VERSION};
+use ed25519_dalek::{Signer, SigningKey};
+
+/// An author's signing key.
+///
+/// The core takes no randomness of its own: the caller supplies the 32 secret
+/// bytes (from the platform's secure random source, or a backup).
+#[derive(Clone)]
+pub struct Identity {
+    key: SigningKey,
+}
+
+impl core::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Identity({:?})", self.public_key())
+    }
+}
+
+/// An event before it is signed. [`Replica::publish`](crate::Replica::publish)
+/// fills `seq` and `parents` from the log; tests may build any draft.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Draft {
+    /// The author's counter for this event.
+    pub seq: u64,
+    /// Parent ids; [`Identity::sign`] sorts and deduplicates them.
+    pub parents: Vec<EventId>,
+    /// Wall clock in ms.
+    pub time: u64,
+    /// What the event says.
+    pub body: Body,
+}
+
+impl Identity {
+    /// An identity from 32 secret bytes.
+    pub fn from_secret(secret: [u8; 32]) -> Identity {
+        Identity {
+            key: SigningKey::from_bytes(&secret),
+        }
+    }
+
+    /// The 32 secret bytes (for backups).
+    pub fn secret(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The public key events are signed under.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey(self.key.verifying_key().to_bytes())
+    }
+
+    /// Signs a draft. The result is well-formed, but may still break a
+    /// validity rule (the caller chose the body and parents); a `Log` checks.
+    pub fn sign(&self, draft: Draft) -> Event {
+        let mut parents = draft.parents;
+        parents.sort_unstable();
+        parents.dedup();
+        let content = Content {
+            version: VERSION,
+            author: self.public_key(),
+            seq: draft.seq,
+            parents,
+            time: draft.time,
+            body: draft.body,
+        };
+        let mut bytes = encode_content(&content);
+        let signature = self.key.sign(&bytes);
+        bytes.extend_from_slice(&signature.to_bytes());
+        Event::from_parts(bytes.into_boxed_slice(), content)
+    }
+}

@@ -1,0 +1,76 @@
+//! Fixed-size identifiers: public keys and event ids.
+
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// An ed25519 public key (32 bytes): an author, an account, a trust subject.
+///
+/// Any 32 bytes make a `PublicKey`; whether they are a usable verifying key is
+/// checked when a signature is verified.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PublicKey(pub [u8; 32]);
+
+/// The id of an event: the BLAKE3 hash of its signed bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EventId(pub [u8; 32]);
+
+impl EventId {
+    /// Hashes an event's exact bytes.
+    pub fn of_bytes(bytes: &[u8]) -> EventId {
+        EventId(*blake3::hash(bytes).as_bytes())
+    }
+}
+
+macro_rules! hex_display {
+    ($t:ty, $label:literal) => {
+        impl $t {
+            /// The bytes as lowercase hex.
+            pub fn to_hex(&self) -> String {
+                hex(&self.0)
+            }
+            /// The first 8 hex digits, for people.
+            pub fn short(&self) -> String {
+                hex(&self.0[..4])
+            }
+            /// Parses 64 hex digits.
+            pub fn from_hex(text: &str) -> Option<Self> {
+                parse_hex(text).map(Self)
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.to_hex())
+            }
+        }
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!($label, "({})"), self.short())
+            }
+        }
+    };
+}
+hex_display!(PublicKey, "PublicKey");
+hex_display!(EventId, "EventId");
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
+fn parse_hex(text: &str) -> Option<[u8; 32]> {
+    let text = text.as_bytes();
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in text.chunks_exact(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}

@@ -1,0 +1,125 @@
+//! Events: the signed, content-addressed unit of change.
+//!
+//! An [`Event`] is immutable. Its bytes are the canonical encoding of its
+//! [`Content`] followed by an ed25519 signature over that encoding; its
+//! [`EventId`] is the BLAKE3 hash of those bytes. A node stores and forwards
+//! exactly the bytes it verified ([`Event::bytes`]).
+//!
+//! * [`encoding`]: the canonical byte form and [`DecodeError`];
+//! * [`validate`]: every objective validity rule, as documented free functions;
+//! * [`Identity`]: a signing key that turns a [`Draft`] into an [`Event`].
+
+mod body;
+pub mod encoding;
+mod identity;
+mod ids;
+pub mod validate;
+
+pub use body::{Body, DocId, Statement, Transfer, TrustLevel};
+pub use encoding::DecodeError;
+pub use identity::{Draft, Identity};
+pub(crate) use ids::hex;
+pub use ids::{EventId, PublicKey};
+pub use validate::{ContextError, EventError};
+
+use serde::{Deserialize, Serialize};
+
+/// The only event format version this crate reads and writes.
+pub const VERSION: u8 = 1;
+
+/// Everything an author signs: the event without its signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Content {
+    /// Format version; the first byte of the encoding.
+    pub version: u8,
+    /// The author's public key.
+    pub author: PublicKey,
+    /// The author's own counter: 1, 2, 3…
+    pub seq: u64,
+    /// Ids of the events this one builds on, sorted and deduplicated.
+    pub parents: Vec<EventId>,
+    /// The author's wall clock in milliseconds: shown to people, never used to decide.
+    pub time: u64,
+    /// What the event says.
+    pub body: Body,
+}
+
+/// A verified event: its exact bytes, their id, and the decoded content.
+///
+/// The only ways to obtain one are [`Event::from_bytes`] (which runs every
+/// stateless validity check) and [`Identity::sign`], so holding an `Event`
+/// means its signature and body rules have been checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    id: EventId,
+    bytes: Box<[u8]>,
+    content: Content,
+}
+
+impl Event {
+    /// Decodes and validates an event received from anywhere.
+    ///
+    /// Runs [`encoding::decode`] then [`validate::validate_event`]; see those
+    /// for the list of rules. Rules that need the event's parents are checked
+    /// when it enters a [`Log`](crate::Log).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Event, EventError> {
+        let content = encoding::decode(bytes)?;
+        let event = Event {
+            id: EventId::of_bytes(bytes),
+            bytes: bytes.into(),
+            content,
+        };
+        validate::validate_event(&event)?;
+        Ok(event)
+    }
+
+    /// Wraps bytes that were checked by this crate (signing, decoding).
+    pub(crate) fn from_parts(bytes: Box<[u8]>, content: Content) -> Event {
+        Event {
+            id: EventId::of_bytes(&bytes),
+            bytes,
+            content,
+        }
+    }
+
+    /// The content-addressed id.
+    pub fn id(&self) -> EventId {
+        self.id
+    }
+    /// The exact signed bytes, as stored and forwarded.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// The decoded, signed content.
+    pub fn content(&self) -> &Content {
+        &self.content
+    }
+    /// The author's public key.
+    pub fn author(&self) -> PublicKey {
+        self.content.author
+    }
+    /// The author's counter.
+    pub fn seq(&self) -> u64 {
+        self.content.seq
+    }
+    /// The parent ids (sorted, deduplicated).
+    pub fn parents(&self) -> &[EventId] {
+        &self.content.parents
+    }
+    /// The author's clock, in ms.
+    pub fn time(&self) -> u64 {
+        self.content.time
+    }
+    /// What the event says.
+    pub fn body(&self) -> &Body {
+        &self.content.body
+    }
+    /// The signature (the last 64 bytes).
+    pub fn signature(&self) -> &[u8] {
+        &self.bytes[self.bytes.len() - encoding::SIGNATURE_LEN..]
+    }
+    /// The signed part of the bytes (everything but the signature).
+    pub fn signed_bytes(&self) -> &[u8] {
+        &self.bytes[..self.bytes.len() - encoding::SIGNATURE_LEN]
+    }
+}

@@ -1,0 +1,291 @@
+//! Objective validity: rules every honest node decides the same way.
+//!
+//! Validity depends only on an event and its causal past, never on who
+//! received it when. The rules are split by what they need:
+//!
+//! * [`validate_event`]: the event alone (run by [`Event::from_bytes`]);
+//! * [`validate_against_parents`]: the event plus its parents (run by the
+//!   [`Log`](crate::Log) once every parent is present).
+//!
+//! Two rules are deliberately stricter than "somewhere in the causal past"
+//! (see ARCHITECTURE.md): the author's previous event and any referenced event
+//! must be *direct parents*. That keeps every check O(parents) instead of a
+//! walk through history, and [`Replica::publish`](crate::Replica::publish)
+//! always adds them.
+
+use super::encoding::DecodeError;
+use super::{Body, Event, EventId};
+use ed25519_dalek::{Signature, VerifyingKey};
+use thiserror::Error;
+
+/// Most parents an event may name.
+pub const MAX_PARENTS: usize = 64;
+/// Longest unit name, in bytes.
+pub const MAX_UNIT_BYTES: usize = 16;
+/// Longest transfer memo, in bytes.
+pub const MAX_MEMO_BYTES: usize = 256;
+/// Longest exclusion or dispute reason, in bytes.
+pub const MAX_REASON_BYTES: usize = 1024;
+/// Largest document change, in bytes.
+pub const MAX_CHANGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Why an event is invalid on its own.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum EventError {
+    /// The bytes are not a canonical event encoding.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The signature does not verify (strictly) under the author's key.
+    #[error("signature does not verify under the author's key")]
+    BadSignature,
+    /// `seq` starts at 1.
+    #[error("seq must be at least 1")]
+    SeqZero,
+    /// Too many parents.
+    #[error("{count} parents, more than the limit of {max}")]
+    TooManyParents {
+        /// How many were named.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Parents must be strictly ascending (sorted, no duplicates).
+    #[error("parents are not sorted and deduplicated")]
+    ParentsNotSorted,
+    /// A transfer of nothing.
+    #[error("transfer amount must be greater than 0")]
+    ZeroAmount,
+    /// A transfer to its own author.
+    #[error("transfer to oneself")]
+    SelfTransfer,
+    /// A unit that is empty, too long or holds control characters.
+    #[error("unit must be 1 to {MAX_UNIT_BYTES} bytes of printable text")]
+    BadUnit,
+    /// A memo over [`MAX_MEMO_BYTES`].
+    #[error("memo is longer than {MAX_MEMO_BYTES} bytes")]
+    MemoTooLong,
+    /// A reason over [`MAX_REASON_BYTES`].
+    #[error("reason is longer than {MAX_REASON_BYTES} bytes")]
+    ReasonTooLong,
+    /// A trust statement about oneself.
+    #[error("trust statement about its own author")]
+    SelfTrust,
+    /// A document change over [`MAX_CHANGE_BYTES`], or empty.
+    #[error("document change must be 1 to {MAX_CHANGE_BYTES} bytes")]
+    BadChangeSize,
+}
+
+/// Why an event is invalid given its parents.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ContextError {
+    /// `seq` > 1 but no parent is the author's event with `seq - 1`.
+    #[error("seq {seq}: the author's event {expected} is not a parent")]
+    MissingPrevious {
+        /// The event's seq.
+        seq: u64,
+        /// The seq that should have been a parent.
+        expected: u64,
+    },
+    /// A parent by the same author has a seq not below this one.
+    #[error("seq {seq} does not follow the author's parent with seq {parent_seq}")]
+    SeqNotIncreasing {
+        /// The event's seq.
+        seq: u64,
+        /// The offending parent's seq.
+        parent_seq: u64,
+    },
+    /// The referenced event is not among the parents.
+    #[error("referenced event {0:?} is not a parent")]
+    ReferenceNotParent(EventId),
+    /// Trust statements cannot be excluded (their author's next statement replaces them).
+    #[error("a trust statement cannot be excluded")]
+    ExcludesTrust,
+    /// A dispute must name a transfer.
+    #[error("a dispute must target a transfer, not a {0}")]
+    DisputeOfNonTransfer(&'static str),
+    /// Only the payer may dispute a transfer.
+    #[error("only the payer may dispute a transfer")]
+    DisputeByNonPayer,
+    /// A retraction must name an exclusion or dispute.
+    #[error("a retraction must target an exclusion or dispute, not a {0}")]
+    RetractOfNonStatement(&'static str),
+    /// Only the author of a statement may retract it.
+    #[error("only its author may retract a statement")]
+    RetractByOther,
+    /// A reversal must pay back a transfer from its payee to its payer, in its unit, at most its amount.
+    #[error(
+        "a reversal must pay back the original's payee to its payer, in its unit, at most its amount"
+    )]
+    BadReversal,
+    /// A parent was itself refused, so this event can never apply.
+    #[error("parent {0:?} was refused")]
+    InvalidParent(EventId),
+}
+
+/// Checks every rule that needs nothing but the event:
+///
+/// 1. canonical encoding, size and version (already enforced by decoding);
+/// 2. `seq ≥ 1`;
+/// 3. at most [`MAX_PARENTS`] parents, strictly ascending;
+/// 4. body rules: transfers move an amount > 0 to someone else, in a unit of
+///    1–[`MAX_UNIT_BYTES`] bytes without control characters, with a memo of
+///    at most [`MAX_MEMO_BYTES`]; reasons at most [`MAX_REASON_BYTES`]; no
+///    trust statement about oneself; document changes 1–[`MAX_CHANGE_BYTES`];
+/// 5. the signature verifies with `verify_strict` under `author` over the
+///    signed bytes (rejecting weak keys, small-order and non-canonical `R`,
+///    and non-canonical `s`).
+///
+/// The cheap structural rules run before the signature so junk costs little.
+pub fn validate_event(event: &Event) -> Result<(), EventError> {
+    let content = event.content();
+    if content.seq == 0 {
+        return Err(EventError::SeqZero);
+    }
+    if content.parents.len() > MAX_PARENTS {
+        return Err(EventError::TooManyParents {
+            count: content.parents.len(),
+            max: MAX_PARENTS,
+        });
+    }
+    if !content.parents.windows(2).all(|w| w[0] < w[1]) {
+        return Err(EventError::ParentsNotSorted);
+    }
+    validate_body(event)?;
+    verify_signature(event)
+}
+
+fn validate_body(event: &Event) -> Result<(), EventError> {
+    match event.body() {
+        Body::Transfer(t) => {
+            if t.amount == 0 {
+                return Err(EventError::ZeroAmount);
+            }
+            if t.to == event.author() {
+                return Err(EventError::SelfTransfer);
+            }
+            if t.unit.is_empty()
+                || t.unit.len() > MAX_UNIT_BYTES
+                || t.unit.chars().any(char::is_control)
+            {
+                return Err(EventError::BadUnit);
+            }
+            if t.memo.len() > MAX_MEMO_BYTES {
+                return Err(EventError::MemoTooLong);
+            }
+        }
+        Body::Exclude(s) | Body::Dispute(s) => {
+            if s.reason.len() > MAX_REASON_BYTES {
+                return Err(EventError::ReasonTooLong);
+            }
+        }
+        Body::Retract { .. } => {}
+        Body::Trust { subject, .. } => {
+            if *subject == event.author() {
+                return Err(EventError::SelfTrust);
+            }
+        }
+        Body::Doc { change, .. } => {
+            if change.is_empty() || change.len() > MAX_CHANGE_BYTES {
+                return Err(EventError::BadChangeSize);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `verify_strict` of the signature over the signed bytes.
+pub fn verify_signature(event: &Event) -> Result<(), EventError> {
+    let key = VerifyingKey::from_bytes(&event.author().0).map_err(|_| EventError::BadSignature)?;
+    let mut signature = [0u8; 64];
+    signature.copy_from_slice(event.signature());
+    key.verify_strict(event.signed_bytes(), &Signature::from_bytes(&signature))
+        .map_err(|_| EventError::BadSignature)
+}
+
+/// Checks every rule that needs the event's parents (`parent` looks one up;
+/// all of them are present when this runs):
+///
+/// 1. `seq = 1` has no parent by its author; `seq = n > 1` has the author's
+///    event `n − 1` among its parents, and no parent of its author has a seq
+///    `≥ n`;
+/// 2. a referenced event (exclusion, dispute or retraction target, reversed
+///    transfer) is a parent;
+/// 3. an `Exclude` does not target a `Trust` statement;
+/// 4. a `Dispute` targets a `Transfer` paid by the disputer;
+/// 5. a `Retract` targets an `Exclude` or `Dispute` by the same author;
+/// 6. a reversal pays a transfer's payee back to its payer, in its unit, at
+///    most its amount.
+pub fn validate_against_parents<'a>(
+    event: &Event,
+    parent: impl Fn(&EventId) -> Option<&'a Event>,
+) -> Result<(), ContextError> {
+    let author = event.author();
+    let seq = event.seq();
+    let mut has_previous = seq == 1;
+    for id in event.parents() {
+        let Some(p) = parent(id) else { continue };
+        if p.author() != author {
+            continue;
+        }
+        if p.seq() >= seq {
+            return Err(ContextError::SeqNotIncreasing {
+                seq,
+                parent_seq: p.seq(),
+            });
+        }
+        has_previous |= p.seq() == seq - 1;
+    }
+    if !has_previous {
+        return Err(ContextError::MissingPrevious {
+            seq,
+            expected: seq - 1,
+        });
+    }
+
+    let Some(reference) = event.body().reference() else {
+        return Ok(());
+    };
+    let target = event
+        .parents()
+        .binary_search(&reference)
+        .ok()
+        .and_then(|_| parent(&reference))
+        .ok_or(ContextError::ReferenceNotParent(reference))?;
+    match event.body() {
+        Body::Exclude(_) => {
+            if matches!(target.body(), Body::Trust { .. }) {
+                return Err(ContextError::ExcludesTrust);
+            }
+        }
+        Body::Dispute(_) => {
+            if !matches!(target.body(), Body::Transfer(_)) {
+                return Err(ContextError::DisputeOfNonTransfer(target.body().kind()));
+            }
+            if target.author() != author {
+                return Err(ContextError::DisputeByNonPayer);
+            }
+        }
+        Body::Retract { .. } => {
+            if !matches!(target.body(), Body::Exclude(_) | Body::Dispute(_)) {
+                return Err(ContextError::RetractOfNonStatement(target.body().kind()));
+            }
+            if target.author() != author {
+                return Err(ContextError::RetractByOther);
+            }
+        }
+        Body::Transfer(reversal) => {
+            let Body::Transfer(original) = target.body() else {
+                return Err(ContextError::BadReversal);
+            };
+            if original.to != author
+                || reversal.to != target.author()
+                || original.unit != reversal.unit
+                || reversal.amount > original.amount
+            {
+                return Err(ContextError::BadReversal);
+            }
+        }
+        Body::Trust { .. } | Body::Doc { .. } => {}
+    }
+    Ok(())
+}

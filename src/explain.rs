@@ -1,0 +1,308 @@
+//! Why a view counts what it counts: statuses, debts, explanations and the
+//! comparison of two views.
+//!
+//! Everything here is read off a [`View`] and its [`Log`] on demand; nothing
+//! is cached, so an explanation is always the current one.
+
+use crate::event::{Body, EventId, PublicKey};
+use crate::log::{EventIx, Log};
+use crate::policy::BanReason;
+use crate::view::View;
+
+/// An exclusion or dispute, as shown in explanations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementRef {
+    /// The statement's event id.
+    pub id: EventId,
+    /// Who made it.
+    pub author: PublicKey,
+    /// `true` for a dispute by the payer, `false` for an exclusion.
+    pub dispute: bool,
+    /// The reason given.
+    pub reason: String,
+}
+
+/// Whether one statement counts in a view, and if not, why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// It backs its target's exclusion.
+    Counted,
+    /// Its author is not trusted in this view.
+    Untrusted,
+    /// Its author is banned in this view.
+    AuthorBanned,
+    /// Its author retracted it.
+    Retracted {
+        /// The retraction.
+        by: EventId,
+    },
+    /// It is itself excluded.
+    Excluded,
+}
+
+/// A statement about an event, with its verdict in one view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contest {
+    /// The exclusion or dispute.
+    pub statement: StatementRef,
+    /// Whether it counts.
+    pub verdict: Verdict,
+}
+
+/// Whether an event counts in a view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// It counts.
+    Included,
+    /// At least `quorum` trusted authors exclude it.
+    Excluded {
+        /// The statements that count.
+        by: Vec<StatementRef>,
+    },
+    /// Its author is banned.
+    AuthorBanned {
+        /// The banned author.
+        author: PublicKey,
+        /// Why they are banned.
+        reason: BanReason,
+    },
+}
+
+/// One transfer touching an account, and whether it counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Movement {
+    /// The transfer.
+    pub event: EventId,
+    /// The other side.
+    pub counterparty: PublicKey,
+    /// What it does to the account's balance when counted (+ received, − paid).
+    pub delta: i128,
+    /// Whether it counts, and why not.
+    pub status: Status,
+    /// Every exclusion or dispute naming it, counted or not.
+    pub contests: Vec<Contest>,
+}
+
+/// Why an account has its balance in a unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// The account.
+    pub account: PublicKey,
+    /// The unit.
+    pub unit: String,
+    /// The balance in this view: the sum of the counted deltas.
+    pub balance: i128,
+    /// Transfers that count.
+    pub counted: Vec<Movement>,
+    /// Transfers that do not count, each with its reason.
+    pub not_counted: Vec<Movement>,
+}
+
+/// A negative balance and its explanation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Debt {
+    /// Who owes.
+    pub account: PublicKey,
+    /// In which unit.
+    pub unit: String,
+    /// How much (the negated balance).
+    pub amount: u128,
+    /// Why.
+    pub explanation: Explanation,
+}
+
+/// An event one view includes and the other does not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    /// The event.
+    pub event: EventId,
+    /// Its kind (`"transfer"`, …).
+    pub kind: &'static str,
+    /// Why the view that leaves it out does so.
+    pub status: Status,
+    /// Each statement naming it: its verdict in the first and in the second view.
+    pub contests: Vec<(StatementRef, Verdict, Verdict)>,
+}
+
+/// The events two views over one log disagree on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// Included by the first view only.
+    pub only_first: Vec<Difference>,
+    /// Included by the second view only.
+    pub only_second: Vec<Difference>,
+}
+
+impl Comparison {
+    /// True when the views include the same events.
+    pub fn is_empty(&self) -> bool {
+        self.only_first.is_empty() && self.only_second.is_empty()
+    }
+}
+
+impl View {
+    /// Whether the event at `ix` counts, and if not, the statements or the ban behind it.
+    pub fn status(&self, log: &Log, ix: EventIx) -> Status {
+        let author = log.entry(ix).event().author();
+        if let Some(reason) = self.authorities().banned.get(&author) {
+            return Status::AuthorBanned {
+                author,
+                reason: reason.clone(),
+            };
+        }
+        if self.is_included(ix) {
+            return Status::Included;
+        }
+        let by = log
+            .entry(ix)
+            .targeted_by()
+            .iter()
+            .filter(|&&s| self.verdict(log, s) == Some(Verdict::Counted))
+            .filter_map(|&s| statement_ref(log, s))
+            .collect();
+        Status::Excluded { by }
+    }
+
+    /// Every exclusion or dispute naming the event at `ix`, with its verdict here.
+    pub fn contests(&self, log: &Log, ix: EventIx) -> Vec<Contest> {
+        log.entry(ix)
+            .targeted_by()
+            .iter()
+            .filter_map(|&s| {
+                Some(Contest {
+                    statement: statement_ref(log, s)?,
+                    verdict: self.verdict(log, s)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The verdict on a statement; `None` if `s` is not an exclusion or dispute.
+    fn verdict(&self, log: &Log, s: EventIx) -> Option<Verdict> {
+        let entry = log.entry(s);
+        if !matches!(entry.event().body(), Body::Exclude(_) | Body::Dispute(_)) {
+            return None;
+        }
+        let author = entry.event().author();
+        Some(if self.authorities().banned.contains_key(&author) {
+            Verdict::AuthorBanned
+        } else if !self.is_included(s) {
+            Verdict::Excluded
+        } else if let Some(&r) = entry.targeted_by().iter().find(|&&r| {
+            matches!(log.entry(r).event().body(), Body::Retract { .. }) && self.is_included(r)
+        }) {
+            Verdict::Retracted {
+                by: log.entry(r).event().id(),
+            }
+        } else if !self.authorities().trusted.contains(&author) {
+            Verdict::Untrusted
+        } else {
+            Verdict::Counted
+        })
+    }
+
+    /// Why `account` has its balance in `unit`: every transfer touching it,
+    /// split into those that count and those that do not (with the reason).
+    pub fn explain(&self, log: &Log, account: &PublicKey, unit: &str) -> Explanation {
+        let mut out = Explanation {
+            account: *account,
+            unit: unit.to_owned(),
+            balance: self.balance(log, account, unit),
+            counted: Vec::new(),
+            not_counted: Vec::new(),
+        };
+        for &ix in log.transfers_of(account) {
+            let event = log.entry(ix).event();
+            let Body::Transfer(t) = event.body() else {
+                continue;
+            };
+            if t.unit != unit {
+                continue;
+            }
+            let (counterparty, delta) = if t.to == *account {
+                (event.author(), i128::from(t.amount))
+            } else {
+                (t.to, -i128::from(t.amount))
+            };
+            let movement = Movement {
+                event: event.id(),
+                counterparty,
+                delta,
+                status: self.status(log, ix),
+                contests: self.contests(log, ix),
+            };
+            if self.is_included(ix) {
+                out.counted.push(movement);
+            } else {
+                out.not_counted.push(movement);
+            }
+        }
+        out
+    }
+
+    /// Every negative balance, with its explanation, by account then unit.
+    pub fn debts(&self, log: &Log) -> Vec<Debt> {
+        self.ledger()
+            .balances(log)
+            .into_iter()
+            .filter(|(_, _, balance)| *balance < 0)
+            .map(|(account, unit, balance)| Debt {
+                account,
+                unit: unit.to_owned(),
+                amount: balance.unsigned_abs(),
+                explanation: self.explain(log, &account, unit),
+            })
+            .collect()
+    }
+}
+
+/// Compares two views of one log: the events each includes and the other
+/// does not, with the statements (or bans) that make the difference.
+pub fn compare(log: &Log, first: &View, second: &View) -> Comparison {
+    let mut out = Comparison::default();
+    for ix in 0..log.len() as EventIx {
+        let (a, b) = (first.is_included(ix), second.is_included(ix));
+        if a == b {
+            continue;
+        }
+        let (excluding, list) = if a {
+            (second, &mut out.only_first)
+        } else {
+            (first, &mut out.only_second)
+        };
+        let contests = log
+            .entry(ix)
+            .targeted_by()
+            .iter()
+            .filter_map(|&s| {
+                Some((
+                    statement_ref(log, s)?,
+                    first.verdict(log, s)?,
+                    second.verdict(log, s)?,
+                ))
+            })
+            .collect();
+        list.push(Difference {
+            event: log.entry(ix).event().id(),
+            kind: log.entry(ix).event().body().kind(),
+            status: excluding.status(log, ix),
+            contests,
+        });
+    }
+    out
+}
+
+fn statement_ref(log: &Log, s: EventIx) -> Option<StatementRef> {
+    let event = log.entry(s).event();
+    let (statement, dispute) = match event.body() {
+        Body::Exclude(st) => (st, false),
+        Body::Dispute(st) => (st, true),
+        _ => return None,
+    };
+    Some(StatementRef {
+        id: event.id(),
+        author: event.author(),
+        dispute,
+        reason: statement.reason.clone(),
+    })
+}

@@ -1,0 +1,519 @@
+//! The log: an in-memory hash DAG of verified events.
+//!
+//! Events enter through [`Log::insert`], which is idempotent. An event whose
+//! parents are not all present waits in a bounded pending buffer and is
+//! applied (and validated against its parents) as soon as the last one
+//! arrives, never earlier. Entries are numbered in insertion order
+//! ([`EventIx`]); since parents always precede children, that order is a
+//! topological order of the DAG.
+//!
+//! The log also keeps the policy-independent indexes the view needs: each
+//! author's events, the statements that target an event, the latest trust
+//! statements, and equivocation proofs (two events by one author with one
+//! `seq`).
+
+use crate::event::validate::{ContextError, validate_against_parents};
+use crate::event::{Body, Event, EventId, PublicKey, TrustLevel};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeSet;
+use thiserror::Error;
+
+/// Position of an event in its log (insertion order, a topological order).
+pub type EventIx = u32;
+/// Interned unit name.
+pub type UnitIx = u32;
+
+/// Default bound of the pending buffer, in events.
+pub const DEFAULT_PENDING_EVENTS: usize = 10_000;
+/// Default bound of the pending buffer, in bytes.
+pub const DEFAULT_PENDING_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why the log refused an event.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum LogError {
+    /// The event breaks a rule that depends on its parents.
+    #[error("event {id:?} is invalid: {error}")]
+    Invalid {
+        /// The refused event.
+        id: EventId,
+        /// The broken rule.
+        error: ContextError,
+    },
+    /// The pending buffer is full; the event was not kept.
+    #[error("pending buffer is full ({events} events)")]
+    PendingFull {
+        /// Events waiting.
+        events: usize,
+    },
+}
+
+/// Two valid events by one author with one `seq`: the author's key was used
+/// in two places at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForkProof {
+    /// The forked author.
+    pub author: PublicKey,
+    /// The shared seq.
+    pub seq: u64,
+    /// The event seen first here.
+    pub first: EventId,
+    /// The conflicting event.
+    pub second: EventId,
+}
+
+/// What an insertion did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Insertion {
+    /// Events applied, in order: the event itself and any pending events it released.
+    pub applied: Vec<EventIx>,
+    /// Released pending events that turned out invalid (and their waiting descendants).
+    pub rejected: Vec<(EventId, ContextError)>,
+    /// Forks discovered by this insertion.
+    pub forks: Vec<ForkProof>,
+    /// The event waits for missing parents.
+    pub pending: bool,
+    /// The event was already in the log or pending.
+    pub duplicate: bool,
+}
+
+/// One stored event plus what the log knows about its neighbours.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    event: Event,
+    parents: Box<[EventIx]>,
+    reference: Option<EventIx>,
+    unit: Option<UnitIx>,
+    targeted_by: Vec<EventIx>,
+}
+
+impl Entry {
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+    /// The event's parents.
+    pub fn parents(&self) -> &[EventIx] {
+        &self.parents
+    }
+    /// The event it refers to (statement or retraction target, reversed transfer).
+    pub fn reference(&self) -> Option<EventIx> {
+        self.reference
+    }
+    /// For a transfer, its interned unit.
+    pub fn unit(&self) -> Option<UnitIx> {
+        self.unit
+    }
+    /// Exclusions, disputes and retractions that name this event.
+    pub fn targeted_by(&self) -> &[EventIx] {
+        &self.targeted_by
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct AuthorLog {
+    events: Vec<EventIx>,
+    by_seq: FxHashMap<u64, EventIx>,
+    last: Option<EventIx>,
+    forked: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    events: FxHashMap<EventId, (Event, usize)>,
+    waiting: FxHashMap<EventId, Vec<EventId>>,
+    bytes: usize,
+    max_events: usize,
+    max_bytes: usize,
+}
+
+/// An in-memory hash DAG of verified events. See the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct Log {
+    entries: Vec<Entry>,
+    index: FxHashMap<EventId, EventIx>,
+    heads: BTreeSet<EventId>,
+    authors: FxHashMap<PublicKey, AuthorLog>,
+    /// account → transfers paid or received.
+    accounts: FxHashMap<PublicKey, Vec<EventIx>>,
+    units: Vec<String>,
+    unit_index: FxHashMap<String, UnitIx>,
+    /// author → subject → the causally latest statements (an antichain).
+    trust: FxHashMap<PublicKey, FxHashMap<PublicKey, Vec<EventIx>>>,
+    trust_statements: usize,
+    forks: Vec<ForkProof>,
+    pending: Pending,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log::with_pending_limits(DEFAULT_PENDING_EVENTS, DEFAULT_PENDING_BYTES)
+    }
+}
+
+impl Log {
+    /// An empty log with default pending limits.
+    pub fn new() -> Log {
+        Log::default()
+    }
+
+    /// An empty log whose pending buffer holds at most `events` events and `bytes` bytes.
+    pub fn with_pending_limits(events: usize, bytes: usize) -> Log {
+        Log {
+            entries: Vec::new(),
+            index: FxHashMap::default(),
+            heads: BTreeSet::new(),
+            authors: FxHashMap::default(),
+            accounts: FxHashMap::default(),
+            units: Vec::new(),
+            unit_index: FxHashMap::default(),
+            trust: FxHashMap::default(),
+            trust_statements: 0,
+            forks: Vec::new(),
+            pending: Pending {
+                events: FxHashMap::default(),
+                waiting: FxHashMap::default(),
+                bytes: 0,
+                max_events: events,
+                max_bytes: bytes,
+            },
+        }
+    }
+
+    /// Adds a verified event. Idempotent: a known event is reported as a
+    /// duplicate. An event with missing parents waits (bounded) and is applied
+    /// when they arrive. An event that breaks a rule is refused and changes nothing.
+    pub fn insert(&mut self, event: Event) -> Result<Insertion, LogError> {
+        let id = event.id();
+        let mut out = Insertion::default();
+        if self.index.contains_key(&id) || self.pending.events.contains_key(&id) {
+            out.duplicate = true;
+            return Ok(out);
+        }
+        let missing: Vec<EventId> = event
+            .parents()
+            .iter()
+            .filter(|p| !self.index.contains_key(p))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            self.park(event, missing)?;
+            out.pending = true;
+            return Ok(out);
+        }
+        if let Err(error) = self.check(&event) {
+            // Whatever waits on a refused event can never apply either.
+            self.drop_descendants(id, &mut out);
+            return Err(LogError::Invalid { id, error });
+        }
+        out.applied.push(self.append(event, &mut out.forks));
+        self.release(id, &mut out);
+        Ok(out)
+    }
+
+    fn check(&self, event: &Event) -> Result<(), ContextError> {
+        validate_against_parents(event, |id| self.get(id))
+    }
+
+    fn park(&mut self, event: Event, missing: Vec<EventId>) -> Result<(), LogError> {
+        let pending = &mut self.pending;
+        if pending.events.len() >= pending.max_events
+            || pending.bytes + event.bytes().len() > pending.max_bytes
+        {
+            return Err(LogError::PendingFull {
+                events: pending.events.len(),
+            });
+        }
+        let id = event.id();
+        for parent in &missing {
+            pending.waiting.entry(*parent).or_default().push(id);
+        }
+        pending.bytes += event.bytes().len();
+        pending.events.insert(id, (event, missing.len()));
+        Ok(())
+    }
+
+    /// Applies pending events whose last missing parent was `arrived`, transitively.
+    fn release(&mut self, arrived: EventId, out: &mut Insertion) {
+        let mut work = vec![arrived];
+        while let Some(parent) = work.pop() {
+            for child in self.pending.waiting.remove(&parent).unwrap_or_default() {
+                let Some(slot) = self.pending.events.get_mut(&child) else {
+                    continue;
+                };
+                slot.1 -= 1;
+                if slot.1 > 0 {
+                    continue;
+                }
+                let (event, _) = self.pending.events.remove(&child).expect("present above");
+                self.pending.bytes -= event.bytes().len();
+                match self.check(&event) {
+                    Ok(()) => {
+                        out.applied.push(self.append(event, &mut out.forks));
+                        work.push(child);
+                    }
+                    Err(error) => {
+                        out.rejected.push((child, error));
+                        self.drop_descendants(child, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A pending event was invalid: whatever waits on it can never apply.
+    fn drop_descendants(&mut self, invalid: EventId, out: &mut Insertion) {
+        let mut work = vec![invalid];
+        while let Some(parent) = work.pop() {
+            for child in self.pending.waiting.remove(&parent).unwrap_or_default() {
+                if let Some((event, _)) = self.pending.events.remove(&child) {
+                    self.pending.bytes -= event.bytes().len();
+                    out.rejected
+                        .push((child, ContextError::InvalidParent(parent)));
+                    work.push(child);
+                }
+            }
+        }
+        // Other parents of dropped events may still list them as waiting;
+        // `release` skips ids that are no longer pending.
+    }
+
+    fn append(&mut self, event: Event, forks: &mut Vec<ForkProof>) -> EventIx {
+        let ix = self.entries.len() as EventIx;
+        let id = event.id();
+        let author = event.author();
+        let parents: Box<[EventIx]> = event.parents().iter().map(|p| self.index[p]).collect();
+        let reference = event.body().reference().map(|r| self.index[&r]);
+        let unit = match event.body() {
+            Body::Transfer(t) => {
+                self.accounts.entry(author).or_default().push(ix);
+                self.accounts.entry(t.to).or_default().push(ix);
+                Some(self.intern_unit(&t.unit))
+            }
+            _ => None,
+        };
+        if let (Some(target), Body::Exclude(_) | Body::Dispute(_) | Body::Retract { .. }) =
+            (reference, event.body())
+        {
+            self.entries[target as usize].targeted_by.push(ix);
+        }
+        for p in event.parents() {
+            self.heads.remove(p);
+        }
+        self.heads.insert(id);
+        self.index.insert(id, ix);
+
+        let log = self.authors.entry(author).or_default();
+        log.events.push(ix);
+        match log.by_seq.get(&event.seq()) {
+            Some(&first) => {
+                log.forked = true;
+                forks.push(ForkProof {
+                    author,
+                    seq: event.seq(),
+                    first: self.entries[first as usize].event.id(),
+                    second: id,
+                });
+            }
+            None => {
+                log.by_seq.insert(event.seq(), ix);
+            }
+        }
+        let newer = match log.last {
+            None => true,
+            Some(last) => {
+                let last = &self.entries[last as usize].event;
+                (event.seq(), id) > (last.seq(), last.id())
+            }
+        };
+        if newer {
+            log.last = Some(ix);
+        }
+        self.forks
+            .extend(forks.iter().filter(|f| f.second == id).cloned());
+
+        let subject = match event.body() {
+            Body::Trust { subject, .. } => Some(*subject),
+            _ => None,
+        };
+        self.entries.push(Entry {
+            event,
+            parents,
+            reference,
+            unit,
+            targeted_by: Vec::new(),
+        });
+        if let Some(subject) = subject {
+            self.trust_statements += 1;
+            self.record_trust(author, subject, ix);
+        }
+        ix
+    }
+
+    fn intern_unit(&mut self, unit: &str) -> UnitIx {
+        if let Some(&ix) = self.unit_index.get(unit) {
+            return ix;
+        }
+        let ix = self.units.len() as UnitIx;
+        self.units.push(unit.to_owned());
+        self.unit_index.insert(unit.to_owned(), ix);
+        ix
+    }
+
+    /// Keeps, per (author, subject), the statements no other statement of
+    /// theirs causally follows.
+    fn record_trust(&mut self, author: PublicKey, subject: PublicKey, ix: EventIx) {
+        let latest = self
+            .trust
+            .get(&author)
+            .and_then(|s| s.get(&subject))
+            .cloned()
+            .unwrap_or_default();
+        if latest.iter().any(|&y| self.precedes(ix, y)) {
+            return;
+        }
+        let mut kept: Vec<EventIx> = latest
+            .into_iter()
+            .filter(|&y| !self.precedes(y, ix))
+            .collect();
+        kept.push(ix);
+        self.trust.entry(author).or_default().insert(subject, kept);
+    }
+
+    /// For two events of one author: is `a` in the causal past of `b`?
+    /// An author who never forked has a chain, where seq order is causal order.
+    fn precedes(&self, a: EventIx, b: EventIx) -> bool {
+        let author = self.entries[a as usize].event.author();
+        if self.authors.get(&author).is_some_and(|l| l.forked) {
+            self.is_ancestor(a, b)
+        } else {
+            self.entries[a as usize].event.seq() < self.entries[b as usize].event.seq()
+        }
+    }
+
+    /// Is `a` a strict ancestor of `b`? Walks back from `b`, never below `a`
+    /// (a descendant of `a` always has a larger index).
+    pub fn is_ancestor(&self, a: EventIx, b: EventIx) -> bool {
+        if a >= b {
+            return false;
+        }
+        let mut seen = FxHashSet::default();
+        let mut work = vec![b];
+        while let Some(x) = work.pop() {
+            for &p in self.entries[x as usize].parents.iter() {
+                if p == a {
+                    return true;
+                }
+                if p > a && seen.insert(p) {
+                    work.push(p);
+                }
+            }
+        }
+        false
+    }
+
+    /// Number of applied events.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    /// True when nothing has been applied.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    /// Is this event applied?
+    pub fn contains(&self, id: &EventId) -> bool {
+        self.index.contains_key(id)
+    }
+    /// The index of an applied event.
+    pub fn ix(&self, id: &EventId) -> Option<EventIx> {
+        self.index.get(id).copied()
+    }
+    /// An applied event by id.
+    pub fn get(&self, id: &EventId) -> Option<&Event> {
+        self.ix(id).map(|ix| &self.entries[ix as usize].event)
+    }
+    /// The entry at an index.
+    pub fn entry(&self, ix: EventIx) -> &Entry {
+        &self.entries[ix as usize]
+    }
+    /// All entries in topological (insertion) order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+    /// Events in topological order: every event after its parents.
+    pub fn topological(&self) -> impl DoubleEndedIterator<Item = &Event> + ExactSizeIterator {
+        self.entries.iter().map(|e| &e.event)
+    }
+    /// Events no other event names as a parent, ascending.
+    pub fn heads(&self) -> impl Iterator<Item = &EventId> {
+        self.heads.iter()
+    }
+    /// How many heads there are.
+    pub fn head_count(&self) -> usize {
+        self.heads.len()
+    }
+    /// The name of an interned unit.
+    pub fn unit_name(&self, unit: UnitIx) -> &str {
+        &self.units[unit as usize]
+    }
+    /// The interned index of a unit name, if any transfer used it.
+    pub fn unit_ix(&self, unit: &str) -> Option<UnitIx> {
+        self.unit_index.get(unit).copied()
+    }
+    /// Every author with at least one applied event.
+    pub fn authors(&self) -> impl Iterator<Item = &PublicKey> {
+        self.authors.keys()
+    }
+    /// An author's events, in insertion order.
+    pub fn events_by(&self, author: &PublicKey) -> &[EventIx] {
+        self.authors.get(author).map_or(&[], |l| &l.events)
+    }
+    /// Transfers the account paid or received, in insertion order.
+    pub fn transfers_of(&self, account: &PublicKey) -> &[EventIx] {
+        self.accounts.get(account).map_or(&[], |t| t)
+    }
+    /// The author's latest event (highest seq, ties by id): what their next event follows.
+    pub fn last_by(&self, author: &PublicKey) -> Option<&Event> {
+        let last = self.authors.get(author)?.last?;
+        Some(&self.entries[last as usize].event)
+    }
+    /// Has this author signed two events with one seq?
+    pub fn is_forked(&self, author: &PublicKey) -> bool {
+        self.authors.get(author).is_some_and(|l| l.forked)
+    }
+    /// Every equivocation proof found, in discovery order.
+    pub fn forks(&self) -> &[ForkProof] {
+        &self.forks
+    }
+    /// The author's current statement about `subject`: the causally latest,
+    /// concurrent ones broken by the highest event id.
+    pub fn trust_statement(
+        &self,
+        author: &PublicKey,
+        subject: &PublicKey,
+    ) -> Option<(TrustLevel, EventIx)> {
+        let latest = self.trust.get(author)?.get(subject)?;
+        let ix = *latest
+            .iter()
+            .max_by_key(|&&ix| self.entries[ix as usize].event.id())?;
+        match self.entries[ix as usize].event.body() {
+            Body::Trust { level, .. } => Some((*level, ix)),
+            _ => None,
+        }
+    }
+    /// How many trust statements were applied (a cheap change counter).
+    pub fn trust_statement_count(&self) -> usize {
+        self.trust_statements
+    }
+    /// Subjects the author has made statements about.
+    pub fn trust_subjects(&self, author: &PublicKey) -> impl Iterator<Item = &PublicKey> {
+        self.trust.get(author).into_iter().flat_map(|s| s.keys())
+    }
+    /// Events waiting for parents.
+    pub fn pending_len(&self) -> usize {
+        self.pending.events.len()
+    }
+    /// Ids that pending events wait for (what to ask peers for).
+    pub fn missing(&self) -> impl Iterator<Item = &EventId> {
+        self.pending.waiting.keys()
+    }
+}

@@ -1,0 +1,325 @@
+//! A view: which events one policy includes, and the ledger they fold into.
+//!
+//! An event is **included** when its author is not banned and it is not
+//! excluded. It is **excluded** when at least `quorum` distinct trusted
+//! authors back it with an *active* exclusion or dispute. A statement is
+//! active when it is itself included and none of its author's included
+//! retractions names it. Every statement lies causally after its target, so
+//! this is well founded: [`View::new`] decides every event in reverse
+//! topological order, and the incremental path ([`View::update`],
+//! [`View::set_policy`]) propagates each change backwards along targets with
+//! a worklist — O(1) per transfer or toggled exclusion, O(events of an
+//! author) per ban. Both reach the same state; property tests hold them to it.
+
+use crate::digest::Digest;
+use crate::event::{Body, PublicKey};
+use crate::ledger::Ledger;
+use crate::log::{EventIx, Log};
+use crate::policy::{Authorities, Policy};
+use rustc_hash::FxHashMap;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct EventState {
+    included: bool,
+    /// Statements only: included and not retracted.
+    active: bool,
+    /// Statements only: included retractions naming it.
+    retracts: u32,
+}
+
+/// The state one policy sees over one [`Log`]. See the [module docs](self).
+///
+/// A view does not own its log: call [`View::update`] after inserting events
+/// (the [`Replica`](crate::Replica) does this for you).
+#[derive(Clone, Debug)]
+pub struct View {
+    policy: Policy,
+    authorities: Authorities,
+    states: Vec<EventState>,
+    /// target → (trusted author, active statements) for targets with any.
+    backers: FxHashMap<EventIx, Vec<(PublicKey, u32)>>,
+    ledger: Ledger,
+    trust_seen: usize,
+    forks_seen: usize,
+}
+
+impl View {
+    /// Computes the view of `log` under `policy` from scratch.
+    pub fn new(log: &Log, policy: Policy) -> View {
+        let mut view = View {
+            authorities: policy.authorities(log),
+            policy,
+            states: Vec::new(),
+            backers: FxHashMap::default(),
+            ledger: Ledger::default(),
+            trust_seen: 0,
+            forks_seen: 0,
+        };
+        view.rebuild(log);
+        view
+    }
+
+    /// The full reduction: decide every event, latest first, then fold the ledger.
+    fn rebuild(&mut self, log: &Log) {
+        let n = log.len();
+        self.states = vec![EventState::default(); n];
+        self.backers.clear();
+        self.ledger = Ledger::default();
+        let quorum = self.policy.quorum.get() as usize;
+        for ix in (0..n as EventIx).rev() {
+            let entry = log.entry(ix);
+            let mut state = EventState::default();
+            let mut backers: Vec<(PublicKey, u32)> = Vec::new();
+            for &s in entry.targeted_by() {
+                let later = self.states[s as usize];
+                let author = log.entry(s).event().author();
+                match log.entry(s).event().body() {
+                    Body::Retract { .. } if later.included => state.retracts += 1,
+                    Body::Exclude(_) | Body::Dispute(_)
+                        if later.active && self.authorities.trusted.contains(&author) =>
+                    {
+                        add_backer(&mut backers, author, 1)
+                    }
+                    _ => {}
+                }
+            }
+            let author = entry.event().author();
+            state.included =
+                !self.authorities.banned.contains_key(&author) && backers.len() < quorum;
+            state.active = is_statement(log, ix) && state.included && state.retracts == 0;
+            self.states[ix as usize] = state;
+            if !backers.is_empty() {
+                self.backers.insert(ix, backers);
+            }
+        }
+        for ix in 0..n as EventIx {
+            if self.states[ix as usize].included {
+                self.count_transfer(log, ix, true);
+            }
+        }
+        self.trust_seen = trust_count(log);
+        self.forks_seen = log.forks().len();
+    }
+
+    /// Brings the view up to date with events appended to `log` since the last call.
+    pub fn update(&mut self, log: &Log) {
+        let mut work = Vec::new();
+        for ix in self.states.len() as EventIx..log.len() as EventIx {
+            self.states.push(EventState::default());
+            work.push(ix);
+            self.settle(log, &mut work);
+        }
+        if trust_count(log) != self.trust_seen || log.forks().len() != self.forks_seen {
+            self.trust_seen = trust_count(log);
+            self.forks_seen = log.forks().len();
+            let authorities = self.policy.authorities(log);
+            self.reauthorize(log, authorities);
+        }
+    }
+
+    /// Switches to another policy. A change of quorum touches every exclusion
+    /// and recomputes; any other change costs the events of the authors whose
+    /// standing changed.
+    pub fn set_policy(&mut self, log: &Log, policy: Policy) {
+        self.update(log);
+        let quorum_changed = policy.quorum != self.policy.quorum;
+        self.policy = policy;
+        let authorities = self.policy.authorities(log);
+        if quorum_changed {
+            self.authorities = authorities;
+            self.rebuild(log);
+        } else {
+            self.reauthorize(log, authorities);
+        }
+    }
+
+    /// Applies a new set of authorities: moves the backing of authors whose
+    /// trust changed, re-decides the events of authors whose ban changed.
+    fn reauthorize(&mut self, log: &Log, new: Authorities) {
+        let old = std::mem::replace(&mut self.authorities, new);
+        let mut work = Vec::new();
+        let trust_changed = old
+            .trusted
+            .symmetric_difference(&self.authorities.trusted)
+            .copied()
+            .collect::<Vec<_>>();
+        for author in trust_changed {
+            let delta = if self.authorities.trusted.contains(&author) {
+                1
+            } else {
+                -1
+            };
+            for &s in log.events_by(&author) {
+                if let (true, Some(target)) =
+                    (self.states[s as usize].active, log.entry(s).reference())
+                {
+                    self.back(target, author, delta);
+                    work.push(target);
+                }
+            }
+        }
+        let ban_changed: Vec<PublicKey> = old
+            .banned
+            .keys()
+            .filter(|k| !self.authorities.banned.contains_key(k))
+            .chain(
+                self.authorities
+                    .banned
+                    .keys()
+                    .filter(|k| !old.banned.contains_key(k)),
+            )
+            .copied()
+            .collect();
+        for author in ban_changed {
+            work.extend_from_slice(log.events_by(&author));
+        }
+        self.settle(log, &mut work);
+    }
+
+    /// Re-decides events until nothing changes. A change only ever moves to
+    /// an event's target, which is earlier, so this terminates.
+    fn settle(&mut self, log: &Log, work: &mut Vec<EventIx>) {
+        while let Some(ix) = work.pop() {
+            let include = self.should_include(log, ix);
+            if include == self.states[ix as usize].included {
+                continue;
+            }
+            self.states[ix as usize].included = include;
+            self.count_transfer(log, ix, include);
+            let entry = log.entry(ix);
+            match (entry.event().body(), entry.reference()) {
+                (Body::Exclude(_) | Body::Dispute(_), _) => {
+                    if let Some(target) = self.refresh_active(log, ix) {
+                        work.push(target);
+                    }
+                }
+                (Body::Retract { .. }, Some(statement)) => {
+                    let retracts = &mut self.states[statement as usize].retracts;
+                    *retracts = if include {
+                        *retracts + 1
+                    } else {
+                        *retracts - 1
+                    };
+                    if let Some(target) = self.refresh_active(log, statement) {
+                        work.push(target);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Recomputes whether a statement is active; returns its target when the
+    /// target's backing changed.
+    fn refresh_active(&mut self, log: &Log, statement: EventIx) -> Option<EventIx> {
+        let state = &mut self.states[statement as usize];
+        let active = state.included && state.retracts == 0;
+        if active == state.active {
+            return None;
+        }
+        state.active = active;
+        let author = log.entry(statement).event().author();
+        if !self.authorities.trusted.contains(&author) {
+            return None;
+        }
+        let target = log.entry(statement).reference()?;
+        self.back(target, author, if active { 1 } else { -1 });
+        Some(target)
+    }
+
+    fn back(&mut self, target: EventIx, author: PublicKey, delta: i32) {
+        let backers = self.backers.entry(target).or_default();
+        add_backer(backers, author, delta);
+        if backers.is_empty() {
+            self.backers.remove(&target);
+        }
+    }
+
+    fn should_include(&self, log: &Log, ix: EventIx) -> bool {
+        let author = log.entry(ix).event().author();
+        !self.authorities.banned.contains_key(&author)
+            && self.backers.get(&ix).map_or(0, Vec::len) < self.policy.quorum.get() as usize
+    }
+
+    fn count_transfer(&mut self, log: &Log, ix: EventIx, count: bool) {
+        let entry = log.entry(ix);
+        if let (Body::Transfer(t), Some(unit)) = (entry.event().body(), entry.unit()) {
+            self.ledger
+                .apply(entry.event().author(), t.to, unit, t.amount, count);
+        }
+    }
+
+    /// The policy this view applies.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+    /// Who is trusted and banned under it.
+    pub fn authorities(&self) -> &Authorities {
+        &self.authorities
+    }
+    /// The balances.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+    /// An account's balance in a unit.
+    pub fn balance(&self, log: &Log, account: &PublicKey, unit: &str) -> i128 {
+        self.ledger.balance(log, account, unit)
+    }
+    /// Is the event at `ix` included?
+    pub fn is_included(&self, ix: EventIx) -> bool {
+        self.states.get(ix as usize).is_some_and(|s| s.included)
+    }
+    /// For a statement: does it currently back its target (included, not retracted)?
+    pub fn is_active(&self, ix: EventIx) -> bool {
+        self.states.get(ix as usize).is_some_and(|s| s.active)
+    }
+    /// Trusted authors currently backing the exclusion of `ix`.
+    pub fn backers_of(&self, ix: EventIx) -> impl Iterator<Item = &PublicKey> {
+        self.backers.get(&ix).into_iter().flatten().map(|(k, _)| k)
+    }
+    /// Indexes of the included events, ascending.
+    pub fn included(&self) -> impl Iterator<Item = EventIx> + '_ {
+        (0..self.states.len() as EventIx).filter(|&ix| self.states[ix as usize].included)
+    }
+
+    /// A digest of the set of included event ids, independent of arrival order.
+    pub fn included_digest(&self, log: &Log) -> Digest {
+        let mut ids: Vec<[u8; 32]> = self
+            .included()
+            .map(|ix| log.entry(ix).event().id().0)
+            .collect();
+        ids.sort_unstable();
+        Digest::of("trustfold included events v1", ids.iter().map(|i| &i[..]))
+    }
+
+    /// A digest of the reduced state (the ledger).
+    pub fn state_digest(&self, log: &Log) -> Digest {
+        self.ledger.digest(log)
+    }
+}
+
+fn is_statement(log: &Log, ix: EventIx) -> bool {
+    matches!(
+        log.entry(ix).event().body(),
+        Body::Exclude(_) | Body::Dispute(_)
+    )
+}
+
+fn trust_count(log: &Log) -> usize {
+    log.trust_statement_count()
+}
+
+fn add_backer(backers: &mut Vec<(PublicKey, u32)>, author: PublicKey, delta: i32) {
+    match backers.iter().position(|(k, _)| *k == author) {
+        Some(i) => {
+            let count = backers[i].1 as i64 + delta as i64;
+            if count <= 0 {
+                backers.swap_remove(i);
+            } else {
+                backers[i].1 = count as u32;
+            }
+        }
+        None if delta > 0 => backers.push((author, delta as u32)),
+        None => {}
+    }
+}
