@@ -1,6 +1,8 @@
 //! Shared test fixtures: named identities and body builders.
 #![allow(dead_code)]
 
+pub mod history;
+
 use trustfold::{Body, EventId, Identity, PublicKey, Statement, Transfer, TrustLevel};
 
 /// A deterministic identity from a one-byte name.

@@ -1,0 +1,261 @@
+//! Property tests of the view and the ledger over random histories from
+//! several authors with bans, trust statements, exclusions, disputes,
+//! retractions and forks. They run natively and in headless Chromium.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::history::{UNITS, all_authors, check, history, ops, policies};
+use common::{exclude, id, key, pay, retract, trust};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use trustfold::{Body, Event, EventIx, Log, Policy, PublicKey, Replica, Status, TrustLevel, View};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn replica_of(events: &[Event], policy: Policy) -> Replica {
+    let mut replica = Replica::new(policy);
+    for e in events {
+        replica.insert(e.clone()).expect("valid history");
+    }
+    replica
+}
+
+/// Everything a view decides, in a form that does not depend on arrival order.
+fn decisions(log: &Log, view: &View) -> BTreeMap<[u8; 32], bool> {
+    (0..log.len() as EventIx)
+        .map(|ix| (log.entry(ix).event().id().0, view.is_included(ix)))
+        .collect()
+}
+
+/// The incremental view must equal the full reduction, decision for decision.
+fn assert_matches_full(replica: &Replica) -> Result<(), TestCaseError> {
+    let log = replica.log();
+    let full = View::new(log, replica.view().policy().clone());
+    prop_assert_eq!(decisions(log, replica.view()), decisions(log, &full));
+    prop_assert_eq!(replica.view().ledger(), full.ledger());
+    prop_assert_eq!(replica.view().state_digest(log), full.state_digest(log));
+    for ix in 0..log.len() as EventIx {
+        prop_assert_eq!(replica.view().is_active(ix), full.is_active(ix));
+    }
+    Ok(())
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn any_arrival_order_with_duplicates_gives_identical_digests() {
+    let strategy = (ops(48), policies(), any::<u64>(), 0usize..8);
+    check(strategy, |(ops, policy, shuffle_seed, duplicates)| {
+        let events = history(&ops);
+        let in_order = replica_of(&events, policy.clone());
+        // A seeded shuffle with some events delivered twice.
+        let mut delivery: Vec<Event> = events.clone();
+        for k in 0..duplicates.min(events.len()) {
+            delivery.push(events[(shuffle_seed as usize + k * 13) % events.len()].clone());
+        }
+        let mut state = shuffle_seed | 1;
+        for i in (1..delivery.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            delivery.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let shuffled = replica_of(&delivery, policy);
+        let (a, b) = (in_order.log(), shuffled.log());
+        prop_assert_eq!(a.len(), events.len());
+        prop_assert_eq!(b.len(), events.len());
+        prop_assert_eq!(b.pending_len(), 0);
+        prop_assert_eq!(
+            in_order.view().included_digest(a),
+            shuffled.view().included_digest(b)
+        );
+        prop_assert_eq!(
+            in_order.view().state_digest(a),
+            shuffled.view().state_digest(b)
+        );
+        prop_assert_eq!(a.heads().collect::<Vec<_>>(), b.heads().collect::<Vec<_>>());
+        prop_assert_eq!(decisions(a, in_order.view()), decisions(b, shuffled.view()));
+        Ok(())
+    });
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn every_unit_sums_to_zero_in_every_view() {
+    check(
+        (ops(48), prop::collection::vec(policies(), 1..4)),
+        |(ops, policies)| {
+            let events = history(&ops);
+            let mut log = Log::new();
+            for e in &events {
+                log.insert(e.clone()).expect("valid history");
+            }
+            for policy in policies {
+                let view = View::new(&log, policy);
+                let mut sums: BTreeMap<&str, i128> = BTreeMap::new();
+                for (_, unit, balance) in view.ledger().balances(&log) {
+                    *sums.entry(unit).or_default() += balance;
+                }
+                for unit in UNITS {
+                    prop_assert_eq!(sums.get(unit).copied().unwrap_or(0), 0, "unit {}", unit);
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn incremental_state_equals_full_recomputation_after_every_step() {
+    let policy_changes = prop::collection::vec((any::<u8>(), 0u8..5), 0..6);
+    check(
+        (ops(40), policies(), policy_changes),
+        |(ops, policy, changes)| {
+            let events = history(&ops);
+            let mut replica = Replica::new(policy);
+            let every = (events.len() / (changes.len() + 1)).max(1);
+            let mut changes = changes.into_iter();
+            for (i, event) in events.iter().enumerate() {
+                replica.insert(event.clone()).expect("valid history");
+                assert_matches_full(&replica)?;
+                if i % every == every - 1 {
+                    if let Some((who, what)) = changes.next() {
+                        let subject = all_authors()[who as usize % all_authors().len()];
+                        let mut policy = replica.view().policy().clone();
+                        match what {
+                            0 => policy = policy.banning(subject),
+                            1 => {
+                                policy.banned.remove(&subject);
+                            }
+                            2 => policy = policy.trusting(subject),
+                            3 => {
+                                policy.trusted.remove(&subject);
+                            }
+                            _ => policy = policy.with_quorum(1 + u32::from(who % 3)),
+                        }
+                        replica.set_policy(policy);
+                        assert_matches_full(&replica)?;
+                    }
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn exclude_then_retract_restores_the_earlier_state_exactly() {
+    check(
+        (ops(40), policies(), any::<u16>(), 1u8..=5),
+        |(ops, policy, pick, excluder)| {
+            let events = history(&ops);
+            let excluder = id(excluder);
+            let policy = policy.trusting(excluder.public_key());
+            let mut replica = replica_of(&events, policy);
+            let candidates: Vec<&Event> = events
+                .iter()
+                .filter(|e| !matches!(e.body(), Body::Trust { .. }))
+                .collect();
+            prop_assume!(!candidates.is_empty());
+            let target = candidates[pick as usize % candidates.len()].id();
+            let before_state = replica.view().state_digest(replica.log());
+            let before = decisions(replica.log(), replica.view());
+
+            let statement = replica
+                .publish(&excluder, 0, exclude(target, "test"))
+                .expect("valid exclusion");
+            replica
+                .publish(&excluder, 0, retract(statement.id()))
+                .expect("valid retraction");
+
+            prop_assert_eq!(replica.view().state_digest(replica.log()), before_state);
+            let after = decisions(replica.log(), replica.view());
+            for (id, included) in &before {
+                prop_assert_eq!(after.get(id), Some(included));
+            }
+            assert_matches_full(&replica)
+        },
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_banned_authors_events_never_affect_any_balance() {
+    let extra = prop::collection::vec((0u8..4, any::<u16>(), 1u8..=5), 1..12);
+    check(
+        (ops(40), policies(), 1u8..=5, extra),
+        |(ops, policy, banned, extra)| {
+            let events = history(&ops);
+            let banned_id = id(banned);
+            let banned_key = banned_id.public_key();
+            let mut policy = policy.banning(banned_key);
+            if policy.me == banned_key {
+                policy.me = key(99);
+            }
+            let mut replica = replica_of(&events, policy);
+            let balances = |r: &Replica| -> Vec<(PublicKey, String, i128)> {
+                r.view()
+                    .ledger()
+                    .balances(r.log())
+                    .into_iter()
+                    .map(|(k, u, b)| (k, u.to_owned(), b))
+                    .collect()
+            };
+            let before = balances(&replica);
+
+            // The banned author keeps publishing: payments, exclusions of
+            // anything, trust statements that ban everyone else.
+            for (kind, n, other) in extra {
+                let log = replica.log();
+                let others: Vec<&Event> = log.topological().collect();
+                let body = match kind {
+                    0 if key(other) != banned_key => pay(key(other), u64::from(n) + 1, "EUR"),
+                    1 if !others.is_empty() => {
+                        let target = others[n as usize % others.len()];
+                        if matches!(target.body(), Body::Trust { .. }) {
+                            continue;
+                        }
+                        exclude(target.id(), "spite")
+                    }
+                    2 if key(other) != banned_key => trust(key(other), TrustLevel::Banned),
+                    3 if key(other) != banned_key => trust(key(other), TrustLevel::Trusted),
+                    _ => continue,
+                };
+                replica.publish(&banned_id, 0, body).expect("valid event");
+            }
+            prop_assert_eq!(balances(&replica), before);
+            let log = replica.log();
+            for &ix in log.events_by(&banned_key) {
+                let banned_status = matches!(
+                    replica.view().status(log, ix),
+                    Status::AuthorBanned { author, .. } if author == banned_key
+                );
+                prop_assert!(banned_status);
+            }
+            assert_matches_full(&replica)
+        },
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn events_delivered_newest_first_apply_only_after_their_parents() {
+    check(ops(30), |ops| {
+        let events = history(&ops);
+        let mut log = Log::new();
+        // Deliver newest first: everything waits until the first event arrives.
+        for e in events.iter().rev() {
+            log.insert(e.clone()).expect("valid history");
+            for entry in log.entries() {
+                for p in entry.event().parents() {
+                    prop_assert!(log.contains(p));
+                }
+            }
+        }
+        prop_assert_eq!(log.len(), events.len());
+        prop_assert_eq!(log.pending_len(), 0);
+        // Insertion order is topological.
+        for (ix, entry) in log.entries().iter().enumerate() {
+            for &p in entry.parents() {
+                prop_assert!((p as usize) < ix);
+            }
+        }
+        Ok(())
+    });
+}
