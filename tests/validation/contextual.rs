@@ -174,7 +174,7 @@ fn disputing_something_other_than_a_transfer_is_rejected() {
         &[&excludes],
         Body::Doc {
             doc: trustfold::DocId([1; 16]),
-            change: vec![1],
+            change: alices_change(),
         },
     );
     apply(&mut log, &doc);

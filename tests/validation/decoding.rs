@@ -284,7 +284,7 @@ fn every_body_kind() -> Vec<Event> {
         trust(key(2), TrustLevel::Banned),
         Body::Doc {
             doc: DocId([3; 16]),
-            change: (0..=255).collect(),
+            change: alices_change(),
         },
     ];
     let parents: Vec<EventId> = (1..=3).map(|n| EventId([n; 32])).collect();
