@@ -1,5 +1,6 @@
 //! The crate error: one enum wrapping each module's error.
 
+use crate::doc::DocError;
 use crate::event::{EventError, EventId};
 use crate::log::LogError;
 use thiserror::Error;
@@ -16,4 +17,10 @@ pub enum Error {
     /// A new event refers to an event this replica does not have.
     #[error("referenced event {0:?} is unknown")]
     UnknownReference(EventId),
+    /// A document edit failed.
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    /// Only the replica's owner can commit its edits.
+    #[error("only the replica's owner can commit its edits")]
+    NotOwner,
 }

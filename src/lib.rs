@@ -44,6 +44,7 @@
 //! explanations, comparisons), [`Replica`] (log + view).
 
 mod digest;
+pub mod doc;
 mod error;
 pub mod event;
 pub mod explain;
@@ -54,6 +55,7 @@ mod replica;
 mod view;
 
 pub use digest::Digest;
+pub use doc::{Collection, DocError, Field, Record, Scalar, Value, collection_id};
 pub use error::Error;
 pub use event::{
     Body, ContextError, DecodeError, DocId, Draft, Event, EventError, EventId, Identity, PublicKey,

@@ -12,7 +12,9 @@
 //! statements, and equivocation proofs (two events by one author with one
 //! `seq`).
 
-use crate::event::validate::{ContextError, validate_against_parents};
+use crate::event::validate::{
+    ContextError, decode_change, validate_against_parents, validate_doc_dependencies,
+};
 use crate::event::{Body, Event, EventId, PublicKey, TrustLevel};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
@@ -140,6 +142,8 @@ pub struct Log {
     /// author → subject → the causally latest statements (an antichain).
     trust: FxHashMap<PublicKey, FxHashMap<PublicKey, Vec<EventIx>>>,
     trust_statements: usize,
+    /// Automerge change hash → the `Doc` event carrying it.
+    changes: FxHashMap<[u8; 32], EventIx>,
     forks: Vec<ForkProof>,
     pending: Pending,
 }
@@ -168,6 +172,7 @@ impl Log {
             unit_index: FxHashMap::default(),
             trust: FxHashMap::default(),
             trust_statements: 0,
+            changes: FxHashMap::default(),
             forks: Vec::new(),
             pending: Pending {
                 events: FxHashMap::default(),
@@ -211,7 +216,12 @@ impl Log {
     }
 
     fn check(&self, event: &Event) -> Result<(), ContextError> {
-        validate_against_parents(event, |id| self.get(id))
+        validate_against_parents(event, |id| self.get(id))?;
+        validate_doc_dependencies(event, |hash| {
+            self.changes
+                .get(hash)
+                .map(|&ix| &self.entries[ix as usize].event)
+        })
     }
 
     fn park(&mut self, event: Event, missing: Vec<EventId>) -> Result<(), LogError> {
@@ -283,6 +293,11 @@ impl Log {
         let author = event.author();
         let parents: Box<[EventIx]> = event.parents().iter().map(|p| self.index[p]).collect();
         let reference = event.body().reference().map(|r| self.index[&r]);
+        if let Body::Doc { change, .. } = event.body()
+            && let Ok(change) = decode_change(change)
+        {
+            self.changes.entry(change.hash().0).or_insert(ix);
+        }
         let unit = match event.body() {
             Body::Transfer(t) => {
                 self.accounts.entry(author).or_default().push(ix);

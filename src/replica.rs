@@ -3,19 +3,22 @@
 //! This is the whole platform-free state of a node. It does no I/O: the
 //! caller passes in bytes, the clock and the signing identity.
 
+use crate::doc::{Collection, DocError, Documents, Record, Scalar, Splice, Value};
 use crate::error::Error;
 use crate::event::validate::MAX_PARENTS;
-use crate::event::{Body, Draft, Event, Identity, PublicKey};
+use crate::event::{Body, Draft, Event, EventId, Identity, PublicKey};
 use crate::explain::{Comparison, compare};
 use crate::log::{Insertion, Log, LogError};
 use crate::policy::Policy;
 use crate::view::View;
 
 /// A log and its owner's view. See the [module docs](self).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Replica {
     log: Log,
     view: View,
+    docs: Documents,
+    doc_errors: Vec<(EventId, DocError)>,
 }
 
 impl Replica {
@@ -26,8 +29,22 @@ impl Replica {
 
     /// A replica over an existing log (computes the view from scratch).
     pub fn from_log(log: Log, policy: Policy) -> Replica {
+        let mut docs = Documents::new(policy.me);
+        let mut doc_errors = Vec::new();
+        for (ix, entry) in log.entries().iter().enumerate() {
+            if let Body::Doc { doc, change } = entry.event().body()
+                && let Err(e) = docs.apply(ix as u32, *doc, change)
+            {
+                doc_errors.push((entry.event().id(), e));
+            }
+        }
         let view = View::new(&log, policy);
-        Replica { log, view }
+        Replica {
+            log,
+            view,
+            docs,
+            doc_errors,
+        }
     }
 
     /// Decodes, verifies, validates and applies an event received as bytes.
@@ -42,6 +59,14 @@ impl Replica {
         if !insertion.applied.is_empty() {
             self.view.update(&self.log);
         }
+        for &ix in &insertion.applied {
+            let event = self.log.entry(ix).event();
+            if let Body::Doc { doc, change } = event.body()
+                && let Err(e) = self.docs.apply(ix, *doc, change)
+            {
+                self.doc_errors.push((event.id(), e));
+            }
+        }
         Ok(insertion)
     }
 
@@ -49,9 +74,20 @@ impl Replica {
     /// current heads plus the two events validity needs as direct parents
     /// (the author's previous event and the referenced event).
     pub fn draft(&self, author: &PublicKey, time: u64, body: Body) -> Result<Draft, Error> {
+        self.draft_with(author, time, body, &[])
+    }
+
+    fn draft_with(
+        &self,
+        author: &PublicKey,
+        time: u64,
+        body: Body,
+        required: &[EventId],
+    ) -> Result<Draft, Error> {
         let mut parents = Vec::with_capacity(MAX_PARENTS);
         let last = self.log.last_by(author);
         parents.extend(last.map(Event::id));
+        parents.extend_from_slice(required);
         if let Some(reference) = body.reference() {
             if !self.log.contains(&reference) {
                 return Err(Error::UnknownReference(reference));
@@ -80,6 +116,131 @@ impl Replica {
         let event = identity.sign(draft);
         self.insert(event.clone())?;
         Ok(event)
+    }
+
+    /// Publishes the owner's pending document edits: one `Doc` event (one
+    /// change, one signature) per document edited since the last commit.
+    /// `identity` must be the owner's.
+    pub fn commit(&mut self, identity: &Identity, time: u64) -> Result<Vec<Event>, Error> {
+        if identity.public_key() != self.view.policy().me {
+            return Err(Error::NotOwner);
+        }
+        let mut published = Vec::new();
+        for (doc, mut change) in self.docs.unpublished() {
+            let deps: Vec<EventId> = self
+                .docs
+                .dependency_events(doc, &change)
+                .into_iter()
+                .map(|ix| self.log.entry(ix).event().id())
+                .collect();
+            let body = Body::Doc {
+                doc,
+                change: change.bytes().into_owned(),
+            };
+            let draft = self.draft_with(&identity.public_key(), time, body, &deps)?;
+            let event = identity.sign(draft);
+            self.insert(event.clone())?;
+            published.push(event);
+        }
+        Ok(published)
+    }
+
+    /// Creates an empty record in a collection (a pending edit until [`commit`](Self::commit)).
+    pub fn create_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
+        Ok(self.docs.create_record(collection, record)?)
+    }
+
+    /// Deletes a record (pending until commit).
+    pub fn delete_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
+        Ok(self.docs.delete_record(collection, record)?)
+    }
+
+    /// Sets a scalar field (pending until commit).
+    pub fn set_field(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+        value: Scalar,
+    ) -> Result<(), Error> {
+        Ok(self.docs.set_field(collection, record, field, value)?)
+    }
+
+    /// Deletes a field (pending until commit).
+    pub fn delete_field(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+    ) -> Result<(), Error> {
+        Ok(self.docs.delete_field(collection, record, field)?)
+    }
+
+    /// Makes a field a text holding `text` (pending until commit).
+    pub fn set_text(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+        text: &str,
+    ) -> Result<(), Error> {
+        Ok(self.docs.set_text(collection, record, field, text)?)
+    }
+
+    /// Replaces `delete` characters at `pos` of a text field with `insert`;
+    /// positions count characters of the text as the owner sees it.
+    pub fn splice_text(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+        pos: usize,
+        delete: usize,
+        insert: &str,
+    ) -> Result<(), Error> {
+        let view = &self.view;
+        let included = |ix| view.is_included(ix);
+        Ok(self.docs.splice_text(
+            collection,
+            record,
+            field,
+            Splice {
+                pos,
+                delete,
+                insert,
+            },
+            &included,
+        )?)
+    }
+
+    /// A collection as the owner's policy sees it (pending edits included).
+    pub fn collection(&mut self, name: &str) -> Collection {
+        let view = &self.view;
+        self.docs.collection(name, &|ix| view.is_included(ix))
+    }
+
+    /// A collection as another policy sees it.
+    pub fn collection_under(&mut self, name: &str, view: &View) -> Collection {
+        self.docs
+            .collection_from_history(name, &|ix| view.is_included(ix))
+    }
+
+    /// One record as the owner sees it.
+    pub fn record(&mut self, collection: &str, record: &str) -> Option<Record> {
+        self.collection(collection).records.remove(record)
+    }
+
+    /// The concurrent values of a field that did not win, as the owner sees it.
+    pub fn conflicts(&mut self, collection: &str, record: &str, field: &str) -> Vec<Value> {
+        self.record(collection, record)
+            .and_then(|mut r| r.fields.remove(field))
+            .map(|f| f.conflicts)
+            .unwrap_or_default()
+    }
+
+    /// Document changes carried by valid events that Automerge refused.
+    pub fn document_errors(&self) -> &[(EventId, DocError)] {
+        &self.doc_errors
     }
 
     /// The log.

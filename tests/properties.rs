@@ -116,24 +116,24 @@ fn incremental_state_equals_full_recomputation_after_every_step() {
             for (i, event) in events.iter().enumerate() {
                 replica.insert(event.clone()).expect("valid history");
                 assert_matches_full(&replica)?;
-                if i % every == every - 1 {
-                    if let Some((who, what)) = changes.next() {
-                        let subject = all_authors()[who as usize % all_authors().len()];
-                        let mut policy = replica.view().policy().clone();
-                        match what {
-                            0 => policy = policy.banning(subject),
-                            1 => {
-                                policy.banned.remove(&subject);
-                            }
-                            2 => policy = policy.trusting(subject),
-                            3 => {
-                                policy.trusted.remove(&subject);
-                            }
-                            _ => policy = policy.with_quorum(1 + u32::from(who % 3)),
+                if i % every == every - 1
+                    && let Some((who, what)) = changes.next()
+                {
+                    let subject = all_authors()[who as usize % all_authors().len()];
+                    let mut policy = replica.view().policy().clone();
+                    match what {
+                        0 => policy = policy.banning(subject),
+                        1 => {
+                            policy.banned.remove(&subject);
                         }
-                        replica.set_policy(policy);
-                        assert_matches_full(&replica)?;
+                        2 => policy = policy.trusting(subject),
+                        3 => {
+                            policy.trusted.remove(&subject);
+                        }
+                        _ => policy = policy.with_quorum(1 + u32::from(who % 3)),
                     }
+                    replica.set_policy(policy);
+                    assert_matches_full(&replica)?;
                 }
             }
             Ok(())

@@ -73,6 +73,12 @@ pub enum EventError {
     /// A document change over [`MAX_CHANGE_BYTES`], or empty.
     #[error("document change must be 1 to {MAX_CHANGE_BYTES} bytes")]
     BadChangeSize,
+    /// The document change does not decode as one Automerge change.
+    #[error("document change does not decode: {0}")]
+    BadChange(String),
+    /// The change's actor is not the event's author: nobody writes under another's name.
+    #[error("document change is signed by the event author but written by another actor")]
+    ForgedActor,
 }
 
 /// Why an event is invalid given its parents.
@@ -120,6 +126,9 @@ pub enum ContextError {
     /// A parent was itself refused, so this event can never apply.
     #[error("parent {0:?} was refused")]
     InvalidParent(EventId),
+    /// A document change depends on a change that no parent carries.
+    #[error("document change depends on change {0} that no parent carries")]
+    MissingDependency(String),
 }
 
 /// Checks every rule that needs nothing but the event:
@@ -188,6 +197,41 @@ fn validate_body(event: &Event) -> Result<(), EventError> {
             if change.is_empty() || change.len() > MAX_CHANGE_BYTES {
                 return Err(EventError::BadChangeSize);
             }
+            let change = decode_change(change)?;
+            if change.actor_id().to_bytes() != event.author().0 {
+                return Err(EventError::ForgedActor);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a document change (Automerge's own checks: chunk, checksum, columns, actions).
+pub fn decode_change(bytes: &[u8]) -> Result<automerge::Change, EventError> {
+    automerge::Change::try_from(bytes).map_err(|e| EventError::BadChange(e.to_string()))
+}
+
+/// Checks that every dependency of a `Doc` event's change is carried by one
+/// of its parents, for the same document (`carrier` finds the event that
+/// carries a change hash). Like the other references, dependencies must be
+/// direct parents, which [`Replica::commit`](crate::Replica::commit) ensures.
+pub fn validate_doc_dependencies<'a>(
+    event: &Event,
+    carrier: impl Fn(&[u8; 32]) -> Option<&'a Event>,
+) -> Result<(), ContextError> {
+    let Body::Doc { doc, change } = event.body() else {
+        return Ok(());
+    };
+    // Decoding succeeded when the event was validated on its own.
+    let Ok(change) = decode_change(change) else {
+        return Ok(());
+    };
+    for dep in change.deps() {
+        let missing = || ContextError::MissingDependency(dep.to_string());
+        let carried_by = carrier(&dep.0).ok_or_else(missing)?;
+        let same_doc = matches!(carried_by.body(), Body::Doc { doc: d, .. } if d == doc);
+        if !same_doc || event.parents().binary_search(&carried_by.id()).is_err() {
+            return Err(missing());
         }
     }
     Ok(())

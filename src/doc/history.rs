@@ -1,0 +1,459 @@
+//! The op history of one document, and its reduction under a mask.
+//!
+//! This is how a viewer's policy reaches into a document (DESIGN.md §4).
+//! Every change's ops are decoded once (`Change::decode`) into a table; a
+//! view is a pure function of that table and the set of masked changes:
+//!
+//! * a masked op counts as absent;
+//! * a value op (put or make) is visible when it is unmasked and no unmasked
+//!   op supersedes it; superseding passes *through* masked ops, so an honest
+//!   overwrite of a banned author's overwrite still wins, while an overwrite
+//!   or deletion by a banned author alone is undone;
+//! * sequence order comes from the insert tree (each insert hangs after its
+//!   reference element; siblings by op id, highest first), walked
+//!   iteratively, with masked elements still anchoring their children;
+//! * a map key shows the visible value with the highest op id and keeps the
+//!   others as conflicts;
+//! * an object exists when the op that made it is visible: everything inside
+//!   an object a masked change created goes with it (the accepted limit).
+//!
+//! With nothing masked the result equals automerge's own state; the tests
+//! hold it to that.
+
+use super::value::{Collection, Field, Record, Scalar, Value};
+use automerge::legacy::{self as am, ElementId, Key as AmKey, ObjectId, OpType};
+use automerge::{ActorId, Change, ChangeHash, ObjType, ScalarValue};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+/// An op id with the actor interned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct OpId {
+    counter: u64,
+    actor: u32,
+}
+
+/// The root object, and the head of every sequence.
+const ROOT: OpId = OpId {
+    counter: 0,
+    actor: u32::MAX,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    /// A map key (interned).
+    Prop(u32),
+    /// A sequence element (or [`ROOT`] for the head).
+    Elem(OpId),
+}
+
+#[derive(Clone, Debug)]
+enum Action {
+    Make(ObjType),
+    Put(ScalarValue),
+    Delete,
+    /// Increments and marks: they neither hold nor replace a value.
+    Inert,
+}
+
+#[derive(Clone, Debug)]
+struct Op {
+    id: OpId,
+    /// Map key, or for a sequence: the element targeted (the reference
+    /// element for an insert).
+    key: Key,
+    pred: Vec<OpId>,
+    action: Action,
+    insert: bool,
+    change: u32,
+}
+
+/// The decoded op history of one document. See the [module docs](self).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct History {
+    actors: Vec<ActorId>,
+    actor_index: FxHashMap<ActorId, u32>,
+    props: Vec<String>,
+    prop_index: FxHashMap<String, u32>,
+    changes: Vec<ChangeHash>,
+    ops: Vec<Op>,
+    by_id: FxHashMap<OpId, u32>,
+    /// Per object: the ops on it, and for sequences the insert tree.
+    objects: FxHashMap<OpId, Object>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Object {
+    kind: Option<ObjType>,
+    ops: Vec<u32>,
+    /// Sequence only: reference element → inserted elements, highest id first.
+    children: FxHashMap<OpId, Vec<OpId>>,
+}
+
+impl History {
+    /// Adds changes (in any causal order the document accepted them).
+    pub(crate) fn extend(&mut self, changes: &[Change]) {
+        for change in changes {
+            let expanded = change.decode();
+            let change_ix = self.changes.len() as u32;
+            self.changes.push(change.hash());
+            let actor = self.actor(&expanded.actor_id);
+            let start = expanded.start_op.get();
+            for (i, op) in expanded.operations.iter().enumerate() {
+                let id = OpId {
+                    counter: start + i as u64,
+                    actor,
+                };
+                self.push(id, op, change_ix);
+            }
+        }
+    }
+
+    fn actor(&mut self, actor: &ActorId) -> u32 {
+        if let Some(&ix) = self.actor_index.get(actor) {
+            return ix;
+        }
+        let ix = self.actors.len() as u32;
+        self.actors.push(actor.clone());
+        self.actor_index.insert(actor.clone(), ix);
+        ix
+    }
+
+    fn op_id(&mut self, id: &am::OpId) -> OpId {
+        OpId {
+            counter: id.counter(),
+            actor: self.actor(id.actor()),
+        }
+    }
+
+    fn push(&mut self, id: OpId, op: &am::Op, change: u32) {
+        let obj = match &op.obj {
+            ObjectId::Root => ROOT,
+            ObjectId::Id(o) => self.op_id(o),
+        };
+        let key = match &op.key {
+            AmKey::Map(prop) => {
+                let next = self.props.len() as u32;
+                let ix = *self.prop_index.entry(prop.to_string()).or_insert(next);
+                if ix == next {
+                    self.props.push(prop.to_string());
+                }
+                Key::Prop(ix)
+            }
+            AmKey::Seq(ElementId::Head) => Key::Elem(ROOT),
+            AmKey::Seq(ElementId::Id(e)) => Key::Elem(self.op_id(e)),
+        };
+        let pred = op.pred.iter().map(|p| self.op_id(p)).collect();
+        let action = match &op.action {
+            OpType::Make(kind) => Action::Make(*kind),
+            OpType::Put(value) => Action::Put(value.clone()),
+            OpType::Delete => Action::Delete,
+            OpType::Increment(_) | OpType::MarkBegin(_) | OpType::MarkEnd(_) => Action::Inert,
+        };
+        if let Action::Make(kind) = action {
+            self.objects.entry(id).or_default().kind = Some(kind);
+        }
+        let ix = self.ops.len() as u32;
+        if let (true, Key::Elem(reference)) = (op.insert, key) {
+            let siblings = self
+                .objects
+                .entry(obj)
+                .or_default()
+                .children
+                .entry(reference)
+                .or_default();
+            let actors = &self.actors;
+            let at = siblings
+                .binary_search_by(|s| op_order(actors, s, &id))
+                .unwrap_or_else(|at| at);
+            siblings.insert(at, id);
+        }
+        self.objects.entry(obj).or_default().ops.push(ix);
+        self.by_id.insert(id, ix);
+        self.ops.push(Op {
+            id,
+            key,
+            pred,
+            action,
+            insert: op.insert,
+            change,
+        });
+    }
+
+    /// How many changes the history holds.
+    pub(crate) fn len(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Decides visibility under a mask of changes (`masked(hash)`), then reads
+    /// the root map as a collection of records.
+    pub(crate) fn collection(&self, masked: impl Fn(&ChangeHash) -> bool) -> Collection {
+        let reduction = self.reduce(masked);
+        let mut collection = Collection::default();
+        for (record_id, field) in self.map_entries(&reduction, ROOT) {
+            if let Some(Visible::Object(obj, ObjType::Map)) = field.first() {
+                let mut record = Record::default();
+                for (name, values) in self.map_entries(&reduction, *obj) {
+                    let mut values = values.iter().map(|v| self.value(&reduction, v));
+                    if let Some(value) = values.next() {
+                        record.fields.insert(
+                            name,
+                            Field {
+                                value,
+                                conflicts: values.collect(),
+                            },
+                        );
+                    }
+                }
+                collection.records.insert(record_id, record);
+            }
+        }
+        collection
+    }
+
+    fn reduce(&self, masked: impl Fn(&ChangeHash) -> bool) -> Reduction {
+        let masked_change: Vec<bool> = self.changes.iter().map(&masked).collect();
+        let masked = |op: &Op| masked_change[op.change as usize];
+        let mut superseded = vec![false; self.ops.len()];
+        let mut stack = Vec::new();
+        for op in &self.ops {
+            if masked(op) || matches!(op.action, Action::Inert) {
+                continue;
+            }
+            stack.extend(op.pred.iter().copied());
+            while let Some(p) = stack.pop() {
+                let Some(&pi) = self.by_id.get(&p) else {
+                    continue;
+                };
+                if superseded[pi as usize] {
+                    continue;
+                }
+                superseded[pi as usize] = true;
+                // A masked op's own overwrites are superseded too: the honest
+                // op replaced the whole chain.
+                if masked(&self.ops[pi as usize]) {
+                    stack.extend(self.ops[pi as usize].pred.iter().copied());
+                }
+            }
+        }
+        let visible = self
+            .ops
+            .iter()
+            .enumerate()
+            .map(|(i, op)| {
+                !masked(op)
+                    && !superseded[i]
+                    && matches!(op.action, Action::Make(_) | Action::Put(_))
+            })
+            .collect();
+        Reduction { visible }
+    }
+
+    /// Visible values per key of a map, each list highest op id first.
+    fn map_entries(&self, r: &Reduction, obj: OpId) -> BTreeMap<String, Vec<Visible>> {
+        let mut out: BTreeMap<String, Vec<(OpId, Visible)>> = BTreeMap::new();
+        let Some(object) = self.objects.get(&obj) else {
+            return BTreeMap::new();
+        };
+        for &ix in &object.ops {
+            let op = &self.ops[ix as usize];
+            if let (true, Key::Prop(prop)) = (r.visible[ix as usize], op.key) {
+                out.entry(self.props[prop as usize].clone())
+                    .or_default()
+                    .push((op.id, self.visible(op)));
+            }
+        }
+        out.into_iter()
+            .map(|(k, mut vs)| {
+                vs.sort_by(|a, b| op_order(&self.actors, &a.0, &b.0));
+                (k, vs.into_iter().map(|(_, v)| v).collect())
+            })
+            .collect()
+    }
+
+    fn visible(&self, op: &Op) -> Visible {
+        match &op.action {
+            Action::Make(kind) => Visible::Object(op.id, *kind),
+            Action::Put(value) => Visible::Scalar(value.clone()),
+            _ => Visible::Scalar(ScalarValue::Null),
+        }
+    }
+
+    fn value(&self, r: &Reduction, v: &Visible) -> Value {
+        match v {
+            Visible::Scalar(s) => scalar_value(s),
+            Visible::Object(obj, ObjType::Text) => Value::Text(self.text(r, *obj)),
+            Visible::Object(_, kind) => Value::Other(format!("{kind:?}").to_lowercase()),
+        }
+    }
+
+    /// The visible elements of a sequence in document order: (element, its
+    /// visible value ops highest first).
+    pub(crate) fn elements(&self, r: &Reduction, obj: OpId) -> Vec<(OpId, Vec<u32>)> {
+        let Some(object) = self.objects.get(&obj) else {
+            return Vec::new();
+        };
+        // Visible value ops per element: the insert itself, or later puts.
+        let mut values: FxHashMap<OpId, Vec<u32>> = FxHashMap::default();
+        for &ix in &object.ops {
+            let op = &self.ops[ix as usize];
+            if !r.visible[ix as usize] {
+                continue;
+            }
+            let element = if op.insert {
+                op.id
+            } else {
+                match op.key {
+                    Key::Elem(e) => e,
+                    Key::Prop(_) => continue,
+                }
+            };
+            values.entry(element).or_default().push(ix);
+        }
+        let mut out = Vec::new();
+        let mut stack: Vec<OpId> = object.children.get(&ROOT).cloned().unwrap_or_default();
+        stack.reverse();
+        while let Some(element) = stack.pop() {
+            if let Some(mut ops) = values.remove(&element) {
+                ops.sort_by(|a, b| {
+                    op_order(
+                        &self.actors,
+                        &self.ops[*a as usize].id,
+                        &self.ops[*b as usize].id,
+                    )
+                });
+                out.push((element, ops));
+            }
+            if let Some(children) = object.children.get(&element) {
+                stack.extend(children.iter().rev());
+            }
+        }
+        out
+    }
+
+    fn text(&self, r: &Reduction, obj: OpId) -> String {
+        let mut text = String::new();
+        for (_, ops) in self.elements(r, obj) {
+            if let Action::Put(ScalarValue::Str(s)) = &self.ops[ops[0] as usize].action {
+                text.push_str(s);
+            }
+        }
+        text
+    }
+}
+
+/// Visibility of every op under one mask.
+pub(crate) struct Reduction {
+    visible: Vec<bool>,
+}
+
+enum Visible {
+    Scalar(ScalarValue),
+    Object(OpId, ObjType),
+}
+
+/// Orders op ids highest first: by counter, then actor bytes (automerge's Lamport order).
+fn op_order(actors: &[ActorId], a: &OpId, b: &OpId) -> std::cmp::Ordering {
+    let actor = |x: &OpId| actors.get(x.actor as usize);
+    (b.counter, actor(b)).cmp(&(a.counter, actor(a)))
+}
+
+pub(crate) fn scalar_value(value: &ScalarValue) -> Value {
+    Value::Scalar(match value {
+        ScalarValue::Null => Scalar::Null,
+        ScalarValue::Boolean(b) => Scalar::Bool(*b),
+        ScalarValue::F64(n) => Scalar::Number(*n),
+        ScalarValue::Int(n) => Scalar::Number(*n as f64),
+        ScalarValue::Uint(n) => Scalar::Number(*n as f64),
+        ScalarValue::Str(s) => Scalar::Str(s.to_string()),
+        other => return Value::Other(format!("{other:?}").chars().take(16).collect()),
+    })
+}
+
+impl History {
+    /// The text object a record field shows under a mask, if it is text.
+    pub(crate) fn text_object(
+        &self,
+        masked: impl Fn(&ChangeHash) -> bool,
+        record: &str,
+        field: &str,
+    ) -> Option<OpId> {
+        let r = self.reduce(masked);
+        let records = self.map_entries(&r, ROOT);
+        let Visible::Object(obj, ObjType::Map) = records.get(record)?.first()? else {
+            return None;
+        };
+        let fields = self.map_entries(&r, *obj);
+        match fields.get(field)?.first()? {
+            Visible::Object(text, ObjType::Text) => Some(*text),
+            _ => None,
+        }
+    }
+
+    /// Maps a splice in the masked view onto the unmasked document: the
+    /// unmasked insert position and the unmasked positions to delete
+    /// (descending). Elements the view shows but the document has deleted
+    /// cannot be deleted again and are skipped; text inserted right after
+    /// such an element lands before it (the known limit of masking).
+    pub(crate) fn map_splice(
+        &self,
+        masked: impl Fn(&ChangeHash) -> bool,
+        obj: OpId,
+        pos: usize,
+        delete: usize,
+    ) -> Option<(usize, Vec<usize>)> {
+        let view: Vec<OpId> = self
+            .elements(&self.reduce(masked), obj)
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        if pos + delete > view.len() {
+            return None;
+        }
+        let shared: Vec<OpId> = self
+            .elements(&self.reduce(|_| false), obj)
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        let order = self.tree_order(obj);
+        let rank = |e: &OpId| order.get(e).copied().unwrap_or(usize::MAX);
+        let shared_ranks: Vec<usize> = shared.iter().map(rank).collect();
+        // Shared position of the first element after `r` in tree order.
+        let after = |r: usize| shared_ranks.partition_point(|&s| s <= r);
+        let insert_at = if pos == 0 {
+            0
+        } else {
+            after(rank(&view[pos - 1]))
+        };
+        let in_shared: rustc_hash::FxHashSet<OpId> = shared.iter().copied().collect();
+        let mut deletes: Vec<usize> = view[pos..pos + delete]
+            .iter()
+            .filter(|e| in_shared.contains(e))
+            .map(|e| after(rank(e)) - 1)
+            .collect();
+        deletes.sort_unstable_by(|a, b| b.cmp(a));
+        Some((insert_at, deletes))
+    }
+
+    /// Every element of a sequence (visible or not) → its rank in tree order.
+    fn tree_order(&self, obj: OpId) -> FxHashMap<OpId, usize> {
+        let mut order = FxHashMap::default();
+        let Some(object) = self.objects.get(&obj) else {
+            return order;
+        };
+        let mut stack: Vec<OpId> = object.children.get(&ROOT).cloned().unwrap_or_default();
+        stack.reverse();
+        while let Some(element) = stack.pop() {
+            order.insert(element, order.len());
+            if let Some(children) = object.children.get(&element) {
+                stack.extend(children.iter().rev());
+            }
+        }
+        order
+    }
+
+    /// automerge's textual id of an object (`counter@actorhex`).
+    pub(crate) fn object_name(&self, obj: OpId) -> String {
+        format!("{}@{}", obj.counter, self.actors[obj.actor as usize])
+    }
+}

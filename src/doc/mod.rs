@@ -1,0 +1,395 @@
+//! Documents: records and collaborative text as signed Automerge changes.
+//!
+//! A **collection** is one Automerge document whose root map holds records by
+//! id; a **record** is a map of fields; a field holds a scalar or Automerge
+//! text. Each collection's [`DocId`] is derived from its name, so everyone
+//! who writes to "tasks" writes to the same document.
+//!
+//! Local edits go into an open Automerge transaction under the owner's actor
+//! id (their public key) and become one change — one `Doc` event, one
+//! signature — when [`Replica::commit`](crate::Replica::commit) is called, so
+//! a person typing costs one signature per commit, not per keystroke.
+//!
+//! Reading goes through the owner's policy: while nothing in a document is
+//! masked it is read straight from Automerge; otherwise from the op history
+//! reduced under the mask ([`history`]).
+
+mod history;
+mod value;
+
+pub use value::{Collection, Field, Record, Scalar, Value};
+
+use crate::event::{DocId, PublicKey};
+use crate::log::EventIx;
+use automerge::{
+    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue,
+    transaction::Transactable,
+};
+use history::History;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// Why a document operation failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DocError {
+    /// No record with that id in the collection (as the owner sees it).
+    #[error("no record {0:?}")]
+    NoRecord(String),
+    /// The field does not hold text.
+    #[error("field {0:?} is not text")]
+    NotText(String),
+    /// A text position past the end.
+    #[error("position {pos} + {delete} is past the end ({len})")]
+    OutOfRange {
+        /// Start.
+        pos: usize,
+        /// Characters to delete.
+        delete: usize,
+        /// Current length.
+        len: usize,
+    },
+    /// Automerge refused the operation or the change.
+    #[error("automerge: {0}")]
+    Automerge(String),
+}
+
+fn am<E: std::fmt::Display>(e: E) -> DocError {
+    DocError::Automerge(e.to_string())
+}
+
+/// The id of a collection's document.
+pub fn collection_id(name: &str) -> DocId {
+    let hash = blake3::derive_key("trustfold collection v1", name.as_bytes());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&hash[..16]);
+    DocId(id)
+}
+
+#[derive(Debug)]
+struct Doc {
+    doc: AutoCommit,
+    history: History,
+    /// Change hash → the event that carried it.
+    events: FxHashMap<ChangeHash, EventIx>,
+    /// Local changes not yet published, oldest first.
+    unpublished: Vec<ChangeHash>,
+}
+
+impl Doc {
+    fn new(actor: ActorId) -> Doc {
+        Doc {
+            doc: AutoCommit::new().with_actor(actor),
+            history: History::default(),
+            events: FxHashMap::default(),
+            unpublished: Vec::new(),
+        }
+    }
+
+    /// Closes the open transaction, remembering the change it made.
+    fn close(&mut self) {
+        if let Some(hash) = self.doc.commit() {
+            self.unpublished.push(hash);
+        }
+    }
+
+    /// Brings the op history up to date (closes the open transaction).
+    fn sync_history(&mut self) {
+        self.close();
+        let known = self.history.len();
+        let all = self.doc.get_changes(&[]);
+        if all.len() > known {
+            // Automerge returns changes in a causal order that only grows.
+            self.history.extend(&all[known..]);
+        }
+    }
+
+    fn masked<'a>(
+        &'a self,
+        included: &'a dyn Fn(EventIx) -> bool,
+    ) -> impl Fn(&ChangeHash) -> bool + 'a {
+        move |hash| self.events.get(hash).is_some_and(|&ix| !included(ix))
+    }
+
+    fn any_masked(&self, included: &dyn Fn(EventIx) -> bool) -> bool {
+        self.events.values().any(|&ix| !included(ix))
+    }
+
+    fn record(&self, record: &str) -> Result<ObjId, DocError> {
+        match self.doc.get(automerge::ROOT, record).map_err(am)? {
+            Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+            _ => Err(DocError::NoRecord(record.to_owned())),
+        }
+    }
+}
+
+/// Replace `delete` characters at `pos` with `insert`.
+#[derive(Clone, Copy, Debug)]
+pub struct Splice<'a> {
+    /// Where, in characters of the text as seen.
+    pub pos: usize,
+    /// How many characters to remove.
+    pub delete: usize,
+    /// What to put there.
+    pub insert: &'a str,
+}
+
+/// All documents of one replica. See the [module docs](self).
+#[derive(Debug)]
+pub struct Documents {
+    actor: ActorId,
+    docs: BTreeMap<DocId, Doc>,
+}
+
+impl Documents {
+    /// Documents edited by `owner`.
+    pub fn new(owner: PublicKey) -> Documents {
+        Documents {
+            actor: ActorId::from(&owner.0[..]),
+            docs: BTreeMap::new(),
+        }
+    }
+
+    fn doc(&mut self, collection: &str) -> &mut Doc {
+        let actor = self.actor.clone();
+        self.docs
+            .entry(collection_id(collection))
+            .or_insert_with(|| Doc::new(actor))
+    }
+
+    /// Applies a change carried by an applied `Doc` event. A change Automerge
+    /// refuses (an author's key used in two places produces two changes with
+    /// one seq) stays in the log but not in the document.
+    pub(crate) fn apply(&mut self, ix: EventIx, doc: DocId, change: &[u8]) -> Result<(), DocError> {
+        let change = Change::from_bytes(change.to_vec()).map_err(am)?;
+        let actor = self.actor.clone();
+        let state = self.docs.entry(doc).or_insert_with(|| Doc::new(actor));
+        state.close();
+        state.events.insert(change.hash(), ix);
+        state.unpublished.retain(|h| *h != change.hash());
+        state.doc.apply_changes([change]).map_err(am)
+    }
+
+    /// Local changes not yet published, per document, oldest first. Each is
+    /// forgotten once its event is applied ([`apply`](Self::apply)).
+    pub(crate) fn unpublished(&mut self) -> Vec<(DocId, Change)> {
+        let mut out = Vec::new();
+        for (id, state) in &mut self.docs {
+            state.close();
+            for hash in state.unpublished.clone() {
+                if let Some(change) = state.doc.get_change_by_hash(&hash) {
+                    out.push((*id, change));
+                }
+            }
+        }
+        out
+    }
+
+    /// The events whose changes a change depends on.
+    pub(crate) fn dependency_events(&self, doc: DocId, change: &Change) -> Vec<EventIx> {
+        let Some(state) = self.docs.get(&doc) else {
+            return Vec::new();
+        };
+        change
+            .deps()
+            .iter()
+            .filter_map(|d| state.events.get(d).copied())
+            .collect()
+    }
+
+    /// Creates an empty record (no-op if it exists).
+    pub fn create_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {
+        let doc = self.doc(collection);
+        if doc.record(record).is_err() {
+            doc.doc
+                .put_object(automerge::ROOT, record, ObjType::Map)
+                .map_err(am)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a record and everything in it.
+    pub fn delete_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {
+        let doc = self.doc(collection);
+        doc.record(record)?;
+        doc.doc.delete(automerge::ROOT, record).map_err(am)
+    }
+
+    /// Sets a scalar field.
+    pub fn set_field(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+        value: Scalar,
+    ) -> Result<(), DocError> {
+        let doc = self.doc(collection);
+        let obj = doc.record(record)?;
+        let value = match value {
+            Scalar::Null => ScalarValue::Null,
+            Scalar::Bool(b) => ScalarValue::Boolean(b),
+            Scalar::Number(n) => ScalarValue::F64(n),
+            Scalar::Str(s) => ScalarValue::Str(s.into()),
+        };
+        doc.doc.put(&obj, field, value).map_err(am)
+    }
+
+    /// Deletes a field.
+    pub fn delete_field(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+    ) -> Result<(), DocError> {
+        let doc = self.doc(collection);
+        let obj = doc.record(record)?;
+        doc.doc.delete(&obj, field).map_err(am)
+    }
+
+    /// Makes a field a new text holding `text` (replacing what was there).
+    pub fn set_text(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+        text: &str,
+    ) -> Result<(), DocError> {
+        let doc = self.doc(collection);
+        let obj = doc.record(record)?;
+        let text_obj = doc.doc.put_object(&obj, field, ObjType::Text).map_err(am)?;
+        doc.doc.splice_text(&text_obj, 0, 0, text).map_err(am)
+    }
+
+    /// Replaces `delete` characters at `pos` of a text field with `insert`.
+    /// Positions are in the owner's view (`included` says which events count).
+    pub fn splice_text(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+        Splice {
+            pos,
+            delete,
+            insert,
+        }: Splice<'_>,
+        included: &dyn Fn(EventIx) -> bool,
+    ) -> Result<(), DocError> {
+        let doc = self.doc(collection);
+        if !doc.any_masked(included) {
+            let obj = doc.record(record)?;
+            let text = match doc.doc.get(&obj, field).map_err(am)? {
+                Some((automerge::Value::Object(ObjType::Text), id)) => id,
+                _ => return Err(DocError::NotText(field.to_owned())),
+            };
+            let len = doc.doc.length(&text);
+            if pos + delete > len {
+                return Err(DocError::OutOfRange { pos, delete, len });
+            }
+            return doc
+                .doc
+                .splice_text(&text, pos, delete as isize, insert)
+                .map_err(am);
+        }
+        doc.sync_history();
+        let (name, at, deletes) = {
+            let masked = doc.masked(included);
+            let obj = doc
+                .history
+                .text_object(&masked, record, field)
+                .ok_or_else(|| DocError::NotText(field.to_owned()))?;
+            let out_of_range = || {
+                let len = doc
+                    .history
+                    .collection(&masked)
+                    .records
+                    .get(record)
+                    .and_then(|r| r.text(field).map(|t| t.chars().count()))
+                    .unwrap_or(0);
+                DocError::OutOfRange { pos, delete, len }
+            };
+            let (at, deletes) = doc
+                .history
+                .map_splice(&masked, obj, pos, delete)
+                .ok_or_else(out_of_range)?;
+            (doc.history.object_name(obj), at, deletes)
+        };
+        let (text, _) = doc.doc.import(&name).map_err(am)?;
+        for d in deletes {
+            doc.doc.splice_text(&text, d, 1, "").map_err(am)?;
+        }
+        doc.doc.splice_text(&text, at, 0, insert).map_err(am)
+    }
+
+    /// A collection as the owner's policy sees it.
+    pub fn collection(&mut self, name: &str, included: &dyn Fn(EventIx) -> bool) -> Collection {
+        let Some(doc) = self.docs.get_mut(&collection_id(name)) else {
+            return Collection::default();
+        };
+        if !doc.any_masked(included) {
+            return read_direct(&doc.doc);
+        }
+        doc.sync_history();
+        let masked = doc.masked(included);
+        doc.history.collection(masked)
+    }
+
+    /// The collection computed from the op history even when nothing is
+    /// masked (tests hold it equal to Automerge's own state).
+    pub fn collection_from_history(
+        &mut self,
+        name: &str,
+        included: &dyn Fn(EventIx) -> bool,
+    ) -> Collection {
+        let Some(doc) = self.docs.get_mut(&collection_id(name)) else {
+            return Collection::default();
+        };
+        doc.sync_history();
+        let masked = doc.masked(included);
+        doc.history.collection(masked)
+    }
+}
+
+/// Reads a collection straight from Automerge (nothing masked).
+fn read_direct(doc: &AutoCommit) -> Collection {
+    let mut collection = Collection::default();
+    for key in doc.keys(automerge::ROOT) {
+        let Ok(Some((automerge::Value::Object(ObjType::Map), obj))) =
+            doc.get(automerge::ROOT, &key)
+        else {
+            continue;
+        };
+        let mut record = Record::default();
+        for field in doc.keys(&obj) {
+            let Ok(mut values) = doc.get_all(&obj, &field) else {
+                continue;
+            };
+            // Highest op id first: the winner, then the conflicts.
+            values.sort_by_key(|v| std::cmp::Reverse(exid_order(&v.1)));
+            let mut values = values.into_iter().map(|(v, id)| match v {
+                automerge::Value::Scalar(s) => history::scalar_value(&s),
+                automerge::Value::Object(ObjType::Text) => {
+                    Value::Text(doc.text(&id).unwrap_or_default())
+                }
+                automerge::Value::Object(kind) => Value::Other(format!("{kind:?}").to_lowercase()),
+            });
+            if let Some(value) = values.next() {
+                record.fields.insert(
+                    field,
+                    Field {
+                        value,
+                        conflicts: values.collect(),
+                    },
+                );
+            }
+        }
+        collection.records.insert(key, record);
+    }
+    collection
+}
+
+fn exid_order(id: &ObjId) -> (u64, Vec<u8>) {
+    match id {
+        ObjId::Root => (0, Vec::new()),
+        ObjId::Id(counter, actor, _) => (*counter, actor.to_bytes().to_vec()),
+    }
+}

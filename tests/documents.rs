@@ -1,0 +1,334 @@
+//! Records and collaborative text as signed Automerge changes, merged across
+//! replicas and masked by each viewer's policy.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::*;
+use trustfold::{Body, Policy, Record, Replica, Scalar, Value, View};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const M: u8 = 1; // the one who gets banned
+const H: u8 = 2; // an honest author
+const V: u8 = 3; // a viewer
+
+/// A replica owned by `who`.
+fn node(who: u8) -> Replica {
+    Replica::new(Policy::new(key(who)))
+}
+
+/// Delivers every event `from` has to `to` (in `from`'s order).
+fn deliver(from: &Replica, to: &mut Replica) {
+    for e in from.log().topological() {
+        to.insert(e.clone()).expect("valid event");
+    }
+}
+
+fn text(node: &mut Replica, record: &str, field: &str) -> String {
+    node.record("notes", record)
+        .and_then(|r| r.text(field).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn str_value(s: &str) -> Value {
+    Value::Scalar(Scalar::Str(s.into()))
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_record_written_on_one_replica_reads_the_same_on_another() {
+    let mut a = node(H);
+    a.create_record("notes", "r1").unwrap();
+    a.set_field("notes", "r1", "title", Scalar::Str("Groceries".into()))
+        .unwrap();
+    a.set_field("notes", "r1", "count", Scalar::Number(3.5))
+        .unwrap();
+    a.set_field("notes", "r1", "done", Scalar::Bool(false))
+        .unwrap();
+    a.set_field("notes", "r1", "due", Scalar::Null).unwrap();
+    a.set_text("notes", "r1", "body", "milk, eggs").unwrap();
+    let events = a.commit(&id(H), 10).unwrap();
+    assert_eq!(events.len(), 1, "one edit batch, one event");
+    assert!(matches!(events[0].body(), Body::Doc { .. }));
+
+    let mut b = node(V);
+    deliver(&a, &mut b);
+    let record = b.record("notes", "r1").expect("record arrived");
+    assert_eq!(record, a.record("notes", "r1").unwrap());
+    assert_eq!(record.get("title"), Some(&str_value("Groceries")));
+    assert_eq!(
+        record.get("count"),
+        Some(&Value::Scalar(Scalar::Number(3.5)))
+    );
+    assert_eq!(
+        record.get("done"),
+        Some(&Value::Scalar(Scalar::Bool(false)))
+    );
+    assert_eq!(record.get("due"), Some(&Value::Scalar(Scalar::Null)));
+    assert_eq!(record.text("body"), Some("milk, eggs"));
+
+    // Delete a field, then the record.
+    b.delete_field("notes", "r1", "due").unwrap();
+    b.commit(&id(V), 11).unwrap();
+    assert_eq!(b.record("notes", "r1").unwrap().get("due"), None);
+    b.delete_record("notes", "r1").unwrap();
+    b.commit(&id(V), 12).unwrap();
+    deliver(&b, &mut a);
+    assert!(a.record("notes", "r1").is_none());
+    assert!(a.collection("notes").records.is_empty());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn typing_many_edits_costs_one_signed_event_per_commit() {
+    let mut a = node(H);
+    a.create_record("notes", "r").unwrap();
+    a.set_text("notes", "r", "body", "").unwrap();
+    for (i, c) in "hello world, typed one key at a time".chars().enumerate() {
+        a.splice_text("notes", "r", "body", i, 0, &c.to_string())
+            .unwrap();
+    }
+    assert_eq!(a.log().len(), 0, "nothing is signed before commit");
+    assert_eq!(
+        text(&mut a, "r", "body"),
+        "hello world, typed one key at a time"
+    );
+    assert_eq!(a.commit(&id(H), 1).unwrap().len(), 1);
+    assert_eq!(
+        a.commit(&id(H), 2).unwrap().len(),
+        0,
+        "nothing new to commit"
+    );
+    assert!(matches!(
+        a.commit(&id(V), 3),
+        Err(trustfold::Error::NotOwner)
+    ));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn concurrent_edits_of_one_field_have_one_winner_everywhere_and_keep_the_other_as_a_conflict() {
+    let mut a = node(M);
+    a.create_record("notes", "r").unwrap();
+    a.set_field("notes", "r", "status", Scalar::Str("draft".into()))
+        .unwrap();
+    a.commit(&id(M), 1).unwrap();
+    let mut b = node(H);
+    deliver(&a, &mut b);
+    a.set_field("notes", "r", "status", Scalar::Str("ready".into()))
+        .unwrap();
+    b.set_field("notes", "r", "status", Scalar::Str("blocked".into()))
+        .unwrap();
+    a.commit(&id(M), 2).unwrap();
+    b.commit(&id(H), 2).unwrap();
+    deliver(&a, &mut b);
+    deliver(&b, &mut a);
+    let (ra, rb) = (
+        a.record("notes", "r").unwrap(),
+        b.record("notes", "r").unwrap(),
+    );
+    assert_eq!(ra, rb, "same winner and same conflicts on both replicas");
+    let field = &ra.fields["status"];
+    let mut both = vec![field.value.clone(), field.conflicts[0].clone()];
+    both.sort_by_key(|v| format!("{v:?}"));
+    assert_eq!(both, vec![str_value("blocked"), str_value("ready")]);
+    assert_eq!(a.conflicts("notes", "r", "status"), field.conflicts);
+    assert_eq!(
+        a.collection("notes").digest(),
+        b.collection("notes").digest()
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn concurrent_typing_in_one_text_merges_without_a_merge_step() {
+    let mut a = node(M);
+    a.create_record("notes", "r").unwrap();
+    a.set_text("notes", "r", "body", "The cat sat.").unwrap();
+    a.commit(&id(M), 1).unwrap();
+    let mut b = node(H);
+    deliver(&a, &mut b);
+    a.splice_text("notes", "r", "body", 4, 0, "black ").unwrap();
+    b.splice_text("notes", "r", "body", 11, 0, " on the mat")
+        .unwrap();
+    a.commit(&id(M), 2).unwrap();
+    b.commit(&id(H), 2).unwrap();
+    deliver(&a, &mut b);
+    deliver(&b, &mut a);
+    assert_eq!(text(&mut a, "r", "body"), "The black cat sat on the mat.");
+    assert_eq!(text(&mut b, "r", "body"), "The black cat sat on the mat.");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn banned_authors_text_disappears_and_the_text_they_deleted_comes_back() {
+    // M types a sentence, H types after it, M deletes one of H's words.
+    let mut h = node(H);
+    h.create_record("notes", "r").unwrap();
+    h.set_text("notes", "r", "body", "").unwrap();
+    h.commit(&id(H), 0).unwrap();
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.splice_text("notes", "r", "body", 0, 0, "Buy a boat. ")
+        .unwrap();
+    m.commit(&id(M), 1).unwrap();
+    deliver(&m, &mut h);
+    h.splice_text("notes", "r", "body", 12, 0, "Fix the roof now.")
+        .unwrap();
+    h.commit(&id(H), 2).unwrap();
+    deliver(&h, &mut m);
+    m.splice_text("notes", "r", "body", 20, 5, "").unwrap();
+    m.commit(&id(M), 3).unwrap();
+    let mut v = node(V);
+    deliver(&m, &mut v);
+
+    assert_eq!(text(&mut v, "r", "body"), "Buy a boat. Fix the now.");
+    let unmasked = v.collection("notes");
+    v.set_policy(Policy::new(key(V)).banning(key(M)));
+    assert_eq!(text(&mut v, "r", "body"), "Fix the roof now.");
+    // Another node with the same events and policy agrees byte for byte.
+    let mut w = Replica::new(Policy::new(key(V)).banning(key(M)));
+    for e in v.log().topological().rev() {
+        w.insert(e.clone()).unwrap(); // newest first: everything waits for its parents
+    }
+    assert_eq!(
+        w.collection("notes").digest(),
+        v.collection("notes").digest()
+    );
+    // Unbanning restores the unmasked view exactly.
+    v.set_policy(Policy::new(key(V)));
+    assert_eq!(v.collection("notes"), unmasked);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_value_a_banned_author_overwrote_comes_back_and_a_field_they_created_disappears() {
+    let mut h = node(H);
+    h.create_record("notes", "r").unwrap();
+    h.set_field("notes", "r", "title", Scalar::Str("honest".into()))
+        .unwrap();
+    h.commit(&id(H), 0).unwrap();
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.set_field("notes", "r", "title", Scalar::Str("vandalised".into()))
+        .unwrap();
+    m.set_field("notes", "r", "spam", Scalar::Str("buy now".into()))
+        .unwrap();
+    m.commit(&id(M), 1).unwrap();
+    let mut v = node(V);
+    deliver(&m, &mut v);
+    let r = v.record("notes", "r").unwrap();
+    assert_eq!(r.get("title"), Some(&str_value("vandalised")));
+    assert_eq!(r.get("spam"), Some(&str_value("buy now")));
+
+    let banning = v.view_under(Policy::new(key(V)).banning(key(M)));
+    let masked = v.collection_under("notes", &banning);
+    let r = &masked.records["r"];
+    assert_eq!(r.get("title"), Some(&str_value("honest")));
+    assert_eq!(r.get("spam"), None);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn an_honest_overwrite_after_a_banned_authors_overwrite_still_wins() {
+    let mut h = node(H);
+    h.create_record("notes", "r").unwrap();
+    h.set_field("notes", "r", "title", Scalar::Str("v1".into()))
+        .unwrap();
+    h.commit(&id(H), 0).unwrap();
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.set_field("notes", "r", "title", Scalar::Str("evil".into()))
+        .unwrap();
+    m.commit(&id(M), 1).unwrap();
+    deliver(&m, &mut h);
+    h.set_field("notes", "r", "title", Scalar::Str("v2".into()))
+        .unwrap();
+    h.commit(&id(H), 2).unwrap();
+    let banning = h.view_under(Policy::new(key(H)).banning(key(M)));
+    let r = h
+        .collection_under("notes", &banning)
+        .records
+        .remove("r")
+        .unwrap();
+    assert_eq!(r.get("title"), Some(&str_value("v2")));
+    assert!(
+        r.fields["title"].conflicts.is_empty(),
+        "v1 was superseded through M's op"
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn excluding_a_change_masks_only_that_change() {
+    let mut h = node(H);
+    h.create_record("notes", "r").unwrap();
+    h.set_text("notes", "r", "body", "hello").unwrap();
+    h.commit(&id(H), 0).unwrap();
+    h.splice_text("notes", "r", "body", 5, 0, " world").unwrap();
+    let second = h.commit(&id(H), 1).unwrap().remove(0);
+    h.publish(&id(V), 2, exclude(second.id(), "typo")).unwrap();
+    assert_eq!(
+        text(&mut h, "r", "body"),
+        "hello world",
+        "H does not trust V"
+    );
+    h.set_policy(Policy::new(key(H)).trusting(key(V)));
+    assert_eq!(text(&mut h, "r", "body"), "hello");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn edits_inside_an_object_a_banned_author_created_go_with_it() {
+    // The accepted limit: H's words inside M's text object vanish with it.
+    let mut m = node(M);
+    m.create_record("notes", "r").unwrap();
+    m.set_text("notes", "r", "body", "M's text").unwrap();
+    m.commit(&id(M), 0).unwrap();
+    let mut h = node(H);
+    deliver(&m, &mut h);
+    h.splice_text("notes", "r", "body", 0, 0, "H says: ")
+        .unwrap();
+    h.commit(&id(H), 1).unwrap();
+    let banning = h.view_under(Policy::new(key(H)).banning(key(M)));
+    assert!(h.collection_under("notes", &banning).records.is_empty());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn typing_into_a_masked_view_lands_where_the_viewer_sees_it() {
+    let mut h = node(H);
+    h.create_record("notes", "r").unwrap();
+    h.set_text("notes", "r", "body", "ac").unwrap();
+    h.commit(&id(H), 0).unwrap();
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.splice_text("notes", "r", "body", 1, 0, "XXX").unwrap();
+    m.commit(&id(M), 1).unwrap();
+    deliver(&m, &mut h);
+    h.set_policy(Policy::new(key(H)).banning(key(M)));
+    assert_eq!(text(&mut h, "r", "body"), "ac");
+    // H types "b" between a and c as H sees it, then deletes "c".
+    h.splice_text("notes", "r", "body", 1, 0, "b").unwrap();
+    assert_eq!(text(&mut h, "r", "body"), "abc");
+    h.splice_text("notes", "r", "body", 2, 1, "").unwrap();
+    h.commit(&id(H), 2).unwrap();
+    assert_eq!(text(&mut h, "r", "body"), "ab");
+    h.set_policy(Policy::new(key(H)));
+    // Both inserts hang after "a"; H's is later, so it comes first.
+    assert_eq!(text(&mut h, "r", "body"), "abXXX");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_history_reduction_equals_automerge_when_nothing_is_masked() {
+    let mut a = node(H);
+    a.create_record("notes", "r").unwrap();
+    a.set_text("notes", "r", "body", "abc").unwrap();
+    a.set_field("notes", "r", "n", Scalar::Number(1.0)).unwrap();
+    a.commit(&id(H), 0).unwrap();
+    let mut b = node(M);
+    deliver(&a, &mut b);
+    a.splice_text("notes", "r", "body", 1, 1, "XY").unwrap();
+    b.splice_text("notes", "r", "body", 3, 0, "Z").unwrap();
+    b.set_field("notes", "r", "n", Scalar::Number(2.0)).unwrap();
+    a.set_field("notes", "r", "n", Scalar::Number(3.0)).unwrap();
+    a.commit(&id(H), 1).unwrap();
+    b.commit(&id(M), 1).unwrap();
+    deliver(&b, &mut a);
+    let view = View::new(a.log(), Policy::new(key(H)));
+    let direct = a.collection("notes");
+    assert_eq!(a.collection_under("notes", &view), direct);
+    let r: &Record = &direct.records["r"];
+    assert_eq!(r.fields["n"].conflicts.len(), 1);
+}
