@@ -10,6 +10,7 @@
 //!   signatures included;
 //! * `contextual`: [`ContextError`](trustfold::ContextError), the rules that
 //!   need the parents;
+//! * `doc_changes`: the Automerge change a `Doc` event carries;
 //! * `insertion`: idempotence, the pending buffer, equivocation.
 
 #[cfg(target_arch = "wasm32")]
@@ -20,6 +21,8 @@ mod common;
 mod contextual;
 #[path = "validation/decoding.rs"]
 mod decoding;
+#[path = "validation/doc_changes.rs"]
+mod doc_changes;
 #[path = "validation/insertion.rs"]
 mod insertion;
 #[path = "validation/stateless.rs"]
