@@ -523,6 +523,10 @@ impl Log {
     pub fn trust_subjects(&self, author: &PublicKey) -> impl Iterator<Item = &PublicKey> {
         self.trust.get(author).into_iter().flat_map(|s| s.keys())
     }
+    /// The `Doc` event carrying an Automerge change, by change hash.
+    pub fn change_carrier(&self, hash: &[u8; 32]) -> Option<EventIx> {
+        self.changes.get(hash).copied()
+    }
     /// Events waiting for parents.
     pub fn pending_len(&self) -> usize {
         self.pending.events.len()

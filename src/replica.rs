@@ -3,7 +3,7 @@
 //! This is the whole platform-free state of a node. It does no I/O: the
 //! caller passes in bytes, the clock and the signing identity.
 
-use crate::doc::{Collection, DocError, Documents, Record, Scalar, Splice, Value};
+use crate::doc::{Collection, DocError, Documents, Record, Scalar, Splice, Value, Viewer};
 use crate::error::Error;
 use crate::event::validate::MAX_PARENTS;
 use crate::event::{Body, Draft, Event, EventId, Identity, PublicKey};
@@ -199,30 +199,37 @@ impl Replica {
         insert: &str,
     ) -> Result<(), Error> {
         let view = &self.view;
-        let included = |ix| view.is_included(ix);
-        Ok(self.docs.splice_text(
-            collection,
-            record,
-            field,
-            Splice {
-                pos,
-                delete,
-                insert,
-            },
-            &included,
-        )?)
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        let splice = Splice {
+            pos,
+            delete,
+            insert,
+        };
+        Ok(self
+            .docs
+            .splice_text(collection, record, field, splice, &viewer)?)
     }
 
     /// A collection as the owner's policy sees it (pending edits included).
     pub fn collection(&mut self, name: &str) -> Collection {
         let view = &self.view;
-        self.docs.collection(name, &|ix| view.is_included(ix))
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        self.docs.collection(name, &viewer)
     }
 
     /// A collection as another policy sees it.
     pub fn collection_under(&mut self, name: &str, view: &View) -> Collection {
-        self.docs
-            .collection_from_history(name, &|ix| view.is_included(ix))
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        self.docs.collection_from_history(name, &viewer)
     }
 
     /// One record as the owner sees it.
@@ -239,8 +246,14 @@ impl Replica {
     }
 
     /// Document changes carried by valid events that Automerge refused.
-    pub fn document_errors(&self) -> &[(EventId, DocError)] {
-        &self.doc_errors
+    pub fn document_errors(&mut self) -> Vec<(EventId, DocError)> {
+        let mut out = self.doc_errors.clone();
+        for (hash, error) in self.docs.refused() {
+            if let Some(ix) = self.log.change_carrier(&hash.0) {
+                out.push((self.log.entry(ix).event().id(), error));
+            }
+        }
+        out
     }
 
     /// The log.

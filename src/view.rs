@@ -41,6 +41,8 @@ pub struct View {
     ledger: Ledger,
     trust_seen: usize,
     forks_seen: usize,
+    /// Bumped whenever any event's inclusion changes (a cache key for readers).
+    generation: u64,
 }
 
 impl View {
@@ -54,6 +56,7 @@ impl View {
             ledger: Ledger::default(),
             trust_seen: 0,
             forks_seen: 0,
+            generation: 0,
         };
         view.rebuild(log);
         view
@@ -61,6 +64,7 @@ impl View {
 
     /// The full reduction: decide every event, latest first, then fold the ledger.
     fn rebuild(&mut self, log: &Log) {
+        self.generation += 1;
         let n = log.len();
         self.states = vec![EventState::default(); n];
         self.backers.clear();
@@ -185,6 +189,7 @@ impl View {
                 continue;
             }
             self.states[ix as usize].included = include;
+            self.generation += 1;
             self.count_transfer(log, ix, include);
             let entry = log.entry(ix);
             match (entry.event().body(), entry.reference()) {
@@ -249,6 +254,11 @@ impl View {
         }
     }
 
+    /// Changes whenever any event's inclusion changes: readers may cache
+    /// what they derived from the view under this number.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
     /// The policy this view applies.
     pub fn policy(&self) -> &Policy {
         &self.policy

@@ -180,11 +180,6 @@ impl History {
         });
     }
 
-    /// How many changes the history holds.
-    pub(crate) fn len(&self) -> usize {
-        self.changes.len()
-    }
-
     /// Decides visibility under a mask of changes (`masked(hash)`), then reads
     /// the root map as a collection of records.
     pub(crate) fn collection(&self, masked: impl Fn(&ChangeHash) -> bool) -> Collection {

@@ -74,6 +74,15 @@ struct Doc {
     events: FxHashMap<ChangeHash, EventIx>,
     /// Local changes not yet published, oldest first.
     unpublished: Vec<ChangeHash>,
+    /// (view generation, events known) → whether anything is masked.
+    masked_cache: Option<((u64, usize), bool)>,
+    /// Remote changes waiting to be applied in one batch: Automerge applies
+    /// a batch of thousands of changes about as fast as one.
+    queued: Vec<Change>,
+    /// Heads the op history covers.
+    history_heads: Vec<ChangeHash>,
+    /// Changes Automerge refused.
+    refused: Vec<(ChangeHash, DocError)>,
 }
 
 impl Doc {
@@ -83,6 +92,28 @@ impl Doc {
             history: History::default(),
             events: FxHashMap::default(),
             unpublished: Vec::new(),
+            masked_cache: None,
+            queued: Vec::new(),
+            history_heads: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    /// Applies the queued remote changes, in one batch when Automerge
+    /// accepts them all, else one by one recording what it refuses.
+    fn flush(&mut self) {
+        if self.queued.is_empty() {
+            return;
+        }
+        self.close();
+        let batch = std::mem::take(&mut self.queued);
+        if self.doc.apply_changes(batch.clone()).is_err() {
+            for change in batch {
+                let hash = change.hash();
+                if let Err(e) = self.doc.apply_changes([change]) {
+                    self.refused.push((hash, am(e)));
+                }
+            }
         }
     }
 
@@ -96,23 +127,33 @@ impl Doc {
     /// Brings the op history up to date (closes the open transaction).
     fn sync_history(&mut self) {
         self.close();
-        let known = self.history.len();
-        let all = self.doc.get_changes(&[]);
-        if all.len() > known {
-            // Automerge returns changes in a causal order that only grows.
-            self.history.extend(&all[known..]);
+        let new = self.doc.get_changes(&self.history_heads);
+        if !new.is_empty() {
+            self.history.extend(&new);
+            self.history_heads = self.doc.get_heads();
         }
     }
 
-    fn masked<'a>(
-        &'a self,
-        included: &'a dyn Fn(EventIx) -> bool,
-    ) -> impl Fn(&ChangeHash) -> bool + 'a {
-        move |hash| self.events.get(hash).is_some_and(|&ix| !included(ix))
+    fn masked<'a>(&'a self, viewer: &'a Viewer<'a>) -> impl Fn(&ChangeHash) -> bool + 'a {
+        move |hash| {
+            self.events
+                .get(hash)
+                .is_some_and(|&ix| !(viewer.included)(ix))
+        }
     }
 
-    fn any_masked(&self, included: &dyn Fn(EventIx) -> bool) -> bool {
-        self.events.values().any(|&ix| !included(ix))
+    /// Is any change of this document masked? Cached per view generation,
+    /// so typing does not rescan the document's events at every keystroke.
+    fn any_masked(&mut self, viewer: &Viewer<'_>) -> bool {
+        let key = (viewer.generation, self.events.len());
+        if let Some((cached, masked)) = self.masked_cache
+            && cached == key
+        {
+            return masked;
+        }
+        let masked = self.events.values().any(|&ix| !(viewer.included)(ix));
+        self.masked_cache = Some((key, masked));
+        masked
     }
 
     fn record(&self, record: &str) -> Result<ObjId, DocError> {
@@ -121,6 +162,14 @@ impl Doc {
             _ => Err(DocError::NoRecord(record.to_owned())),
         }
     }
+}
+
+/// Which events a reader counts: a view's inclusion test and its generation.
+pub struct Viewer<'a> {
+    /// Is the event at this index included?
+    pub included: &'a dyn Fn(EventIx) -> bool,
+    /// The view's [`generation`](crate::View::generation), a cache key.
+    pub generation: u64,
 }
 
 /// Replace `delete` characters at `pos` with `insert`.
@@ -150,24 +199,46 @@ impl Documents {
         }
     }
 
+    /// A document, with every queued change applied.
     fn doc(&mut self, collection: &str) -> &mut Doc {
         let actor = self.actor.clone();
-        self.docs
+        let doc = self
+            .docs
             .entry(collection_id(collection))
-            .or_insert_with(|| Doc::new(actor))
+            .or_insert_with(|| Doc::new(actor));
+        doc.flush();
+        doc
     }
 
-    /// Applies a change carried by an applied `Doc` event. A change Automerge
-    /// refuses (an author's key used in two places produces two changes with
-    /// one seq) stays in the log but not in the document.
+    /// Takes in a change carried by an applied `Doc` event. Remote changes
+    /// are queued and applied in one batch when the document is next used.
+    /// A change Automerge refuses (an author's key used in two places makes
+    /// two changes with one seq) stays in the log but not in the document;
+    /// see [`refused`](Self::refused).
     pub(crate) fn apply(&mut self, ix: EventIx, doc: DocId, change: &[u8]) -> Result<(), DocError> {
         let change = Change::from_bytes(change.to_vec()).map_err(am)?;
         let actor = self.actor.clone();
         let state = self.docs.entry(doc).or_insert_with(|| Doc::new(actor));
-        state.close();
-        state.events.insert(change.hash(), ix);
-        state.unpublished.retain(|h| *h != change.hash());
-        state.doc.apply_changes([change]).map_err(am)
+        let hash = change.hash();
+        if state.events.insert(hash, ix).is_some() {
+            return Ok(());
+        }
+        if let Some(at) = state.unpublished.iter().position(|h| *h == hash) {
+            state.unpublished.remove(at); // our own change, now published
+        } else {
+            state.queued.push(change);
+        }
+        Ok(())
+    }
+
+    /// Changes carried by valid events that Automerge refused, with why.
+    pub fn refused(&mut self) -> Vec<(ChangeHash, DocError)> {
+        let mut out = Vec::new();
+        for state in self.docs.values_mut() {
+            state.flush();
+            out.extend(state.refused.iter().cloned());
+        }
+        out
     }
 
     /// Local changes not yet published, per document, oldest first. Each is
@@ -175,6 +246,7 @@ impl Documents {
     pub(crate) fn unpublished(&mut self) -> Vec<(DocId, Change)> {
         let mut out = Vec::new();
         for (id, state) in &mut self.docs {
+            state.flush();
             state.close();
             for hash in state.unpublished.clone() {
                 if let Some(change) = state.doc.get_change_by_hash(&hash) {
@@ -272,10 +344,10 @@ impl Documents {
             delete,
             insert,
         }: Splice<'_>,
-        included: &dyn Fn(EventIx) -> bool,
+        viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         let doc = self.doc(collection);
-        if !doc.any_masked(included) {
+        if !doc.any_masked(viewer) {
             let obj = doc.record(record)?;
             let text = match doc.doc.get(&obj, field).map_err(am)? {
                 Some((automerge::Value::Object(ObjType::Text), id)) => id,
@@ -292,7 +364,7 @@ impl Documents {
         }
         doc.sync_history();
         let (name, at, deletes) = {
-            let masked = doc.masked(included);
+            let masked = doc.masked(viewer);
             let obj = doc
                 .history
                 .text_object(&masked, record, field)
@@ -321,30 +393,28 @@ impl Documents {
     }
 
     /// A collection as the owner's policy sees it.
-    pub fn collection(&mut self, name: &str, included: &dyn Fn(EventIx) -> bool) -> Collection {
+    pub fn collection(&mut self, name: &str, viewer: &Viewer<'_>) -> Collection {
         let Some(doc) = self.docs.get_mut(&collection_id(name)) else {
             return Collection::default();
         };
-        if !doc.any_masked(included) {
+        doc.flush();
+        if !doc.any_masked(viewer) {
             return read_direct(&doc.doc);
         }
         doc.sync_history();
-        let masked = doc.masked(included);
+        let masked = doc.masked(viewer);
         doc.history.collection(masked)
     }
 
     /// The collection computed from the op history even when nothing is
     /// masked (tests hold it equal to Automerge's own state).
-    pub fn collection_from_history(
-        &mut self,
-        name: &str,
-        included: &dyn Fn(EventIx) -> bool,
-    ) -> Collection {
+    pub fn collection_from_history(&mut self, name: &str, viewer: &Viewer<'_>) -> Collection {
         let Some(doc) = self.docs.get_mut(&collection_id(name)) else {
             return Collection::default();
         };
+        doc.flush();
         doc.sync_history();
-        let masked = doc.masked(included);
+        let masked = doc.masked(viewer);
         doc.history.collection(masked)
     }
 }

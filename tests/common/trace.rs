@@ -1,0 +1,55 @@
+//! The real editing trace in `../shared/traces/automerge-paper.json.gz`
+//! (259,778 keystrokes of Martin Kleppmann's paper), embedded so the same
+//! test runs natively and in the browser.
+
+use flate2::read::GzDecoder;
+use serde::Deserialize;
+use std::io::Read;
+
+const TRACE_GZ: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/traces/automerge-paper.json.gz"
+));
+
+/// One edit: at `pos` (code points) delete `delete` characters and insert `insert`.
+#[derive(Clone, Debug)]
+pub struct Patch {
+    /// Position in code points.
+    pub pos: usize,
+    /// Characters deleted.
+    pub delete: usize,
+    /// Text inserted.
+    pub insert: String,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(rename = "endContent")]
+    end_content: String,
+    txns: Vec<Txn>,
+}
+
+#[derive(Deserialize)]
+struct Txn {
+    patches: Vec<(usize, usize, String)>,
+}
+
+/// The trace's patches in order, and the text they must produce.
+pub fn load() -> (Vec<Patch>, String) {
+    let mut json = String::new();
+    GzDecoder::new(TRACE_GZ)
+        .read_to_string(&mut json)
+        .expect("trace decompresses");
+    let raw: Raw = serde_json::from_str(&json).expect("trace parses");
+    let patches = raw
+        .txns
+        .into_iter()
+        .flat_map(|t| t.patches)
+        .map(|(pos, delete, insert)| Patch {
+            pos,
+            delete,
+            insert,
+        })
+        .collect();
+    (patches, raw.end_content)
+}

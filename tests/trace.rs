@@ -1,0 +1,51 @@
+//! The real 260k-keystroke editing trace, replayed through the record-text
+//! API with batched commits, must end on exactly the trace's final text.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::{id, key, trace};
+use trustfold::{Policy, Replica};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+/// Keystrokes per commit (one signed event each).
+const EDITS_PER_COMMIT: usize = 100;
+
+#[wasm_bindgen_test(unsupported = test)]
+fn replaying_the_editing_trace_through_records_ends_on_its_exact_text() {
+    let (patches, end) = trace::load();
+    assert_eq!(patches.len(), 259_778);
+    let author = id(1);
+    let mut node = Replica::new(Policy::new(key(1)));
+    node.create_record("papers", "p").unwrap();
+    node.set_text("papers", "p", "body", "").unwrap();
+    for (i, p) in patches.iter().enumerate() {
+        node.splice_text("papers", "p", "body", p.pos, p.delete, &p.insert)
+            .unwrap_or_else(|e| panic!("edit {i} ({p:?}): {e}"));
+        if i % EDITS_PER_COMMIT == EDITS_PER_COMMIT - 1 {
+            node.commit(&author, i as u64).unwrap();
+        }
+    }
+    node.commit(&author, patches.len() as u64).unwrap();
+    let text = node
+        .record("papers", "p")
+        .unwrap()
+        .text("body")
+        .unwrap()
+        .to_owned();
+    assert_eq!(text.chars().count(), end.chars().count());
+    assert!(text == end, "replayed text differs from endContent");
+    let events = node.log().len();
+    assert_eq!(events, patches.len().div_ceil(EDITS_PER_COMMIT));
+
+    // A second replica fed the signed events reaches the same text.
+    let mut other = Replica::new(Policy::new(key(2)));
+    for e in node.log().topological() {
+        other.insert(e.clone()).unwrap();
+    }
+    assert_eq!(
+        other.record("papers", "p").unwrap().text("body"),
+        Some(end.as_str())
+    );
+}
