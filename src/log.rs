@@ -85,6 +85,8 @@ pub struct Entry {
     parents: Box<[EventIx]>,
     reference: Option<EventIx>,
     unit: Option<UnitIx>,
+    /// For a `Doc` event, the hash of the Automerge change it carries.
+    change: Option<[u8; 32]>,
     targeted_by: Vec<EventIx>,
 }
 
@@ -104,6 +106,10 @@ impl Entry {
     /// For a transfer, its interned unit.
     pub fn unit(&self) -> Option<UnitIx> {
         self.unit
+    }
+    /// For a `Doc` event, the hash of the Automerge change it carries.
+    pub fn change_hash(&self) -> Option<[u8; 32]> {
+        self.change
     }
     /// Exclusions, disputes and retractions that name this event.
     pub fn targeted_by(&self) -> &[EventIx] {
@@ -142,7 +148,7 @@ pub struct Log {
     /// author → subject → the causally latest statements (an antichain).
     trust: FxHashMap<PublicKey, FxHashMap<PublicKey, Vec<EventIx>>>,
     trust_statements: usize,
-    /// Automerge change hash → the `Doc` event carrying it.
+    /// Automerge change hash → the first `Doc` event carrying it.
     changes: FxHashMap<[u8; 32], EventIx>,
     forks: Vec<ForkProof>,
     pending: Pending,
@@ -217,10 +223,12 @@ impl Log {
 
     fn check(&self, event: &Event) -> Result<(), ContextError> {
         validate_against_parents(event, |id| self.get(id))?;
-        validate_doc_dependencies(event, |hash| {
-            self.changes
-                .get(hash)
-                .map(|&ix| &self.entries[ix as usize].event)
+        validate_doc_dependencies(event, |id| {
+            let entry = &self.entries[*self.index.get(id)? as usize];
+            match entry.event.body() {
+                Body::Doc { doc, .. } => Some((*doc, entry.change?)),
+                _ => None,
+            }
         })
     }
 
@@ -275,16 +283,24 @@ impl Log {
         let mut work = vec![invalid];
         while let Some(parent) = work.pop() {
             for child in self.pending.waiting.remove(&parent).unwrap_or_default() {
-                if let Some((event, _)) = self.pending.events.remove(&child) {
-                    self.pending.bytes -= event.bytes().len();
-                    out.rejected
-                        .push((child, ContextError::InvalidParent(parent)));
-                    work.push(child);
+                let Some((event, _)) = self.pending.events.remove(&child) else {
+                    continue;
+                };
+                self.pending.bytes -= event.bytes().len();
+                // Its other missing parents are no longer wanted on its behalf.
+                for other in event.parents() {
+                    if let Some(waiters) = self.pending.waiting.get_mut(other) {
+                        waiters.retain(|w| *w != child);
+                        if waiters.is_empty() {
+                            self.pending.waiting.remove(other);
+                        }
+                    }
                 }
+                out.rejected
+                    .push((child, ContextError::InvalidParent(parent)));
+                work.push(child);
             }
         }
-        // Other parents of dropped events may still list them as waiting;
-        // `release` skips ids that are no longer pending.
     }
 
     fn append(&mut self, event: Event, forks: &mut Vec<ForkProof>) -> EventIx {
@@ -293,10 +309,12 @@ impl Log {
         let author = event.author();
         let parents: Box<[EventIx]> = event.parents().iter().map(|p| self.index[p]).collect();
         let reference = event.body().reference().map(|r| self.index[&r]);
-        if let Body::Doc { change, .. } = event.body()
-            && let Ok(change) = decode_change(change)
-        {
-            self.changes.entry(change.hash().0).or_insert(ix);
+        let change = match event.body() {
+            Body::Doc { change, .. } => decode_change(change).ok().map(|c| c.hash().0),
+            _ => None,
+        };
+        if let Some(hash) = change {
+            self.changes.entry(hash).or_insert(ix);
         }
         let unit = match event.body() {
             Body::Transfer(t) => {
@@ -355,6 +373,7 @@ impl Log {
             parents,
             reference,
             unit,
+            change,
             targeted_by: Vec::new(),
         });
         if let Some(subject) = subject {

@@ -70,8 +70,12 @@ pub fn collection_id(name: &str) -> DocId {
 struct Doc {
     doc: AutoCommit,
     history: History,
-    /// Change hash → the event that carried it.
-    events: FxHashMap<ChangeHash, EventIx>,
+    /// Change hash → the events carrying it (more than one only if an
+    /// author signed one change twice). A change is masked when every
+    /// carrier is left out of the view.
+    events: FxHashMap<ChangeHash, Vec<EventIx>>,
+    /// How many carriers `events` holds (a cache key).
+    carriers: usize,
     /// Local changes not yet published, oldest first.
     unpublished: Vec<ChangeHash>,
     /// (view generation, events known) → whether anything is masked.
@@ -91,6 +95,7 @@ impl Doc {
             doc: AutoCommit::new().with_actor(actor),
             history: History::default(),
             events: FxHashMap::default(),
+            carriers: 0,
             unpublished: Vec::new(),
             masked_cache: None,
             queued: Vec::new(),
@@ -138,20 +143,23 @@ impl Doc {
         move |hash| {
             self.events
                 .get(hash)
-                .is_some_and(|&ix| !(viewer.included)(ix))
+                .is_some_and(|carriers| carriers.iter().all(|&ix| !(viewer.included)(ix)))
         }
     }
 
     /// Is any change of this document masked? Cached per view generation,
     /// so typing does not rescan the document's events at every keystroke.
     fn any_masked(&mut self, viewer: &Viewer<'_>) -> bool {
-        let key = (viewer.generation, self.events.len());
+        let key = (viewer.generation, self.carriers);
         if let Some((cached, masked)) = self.masked_cache
             && cached == key
         {
             return masked;
         }
-        let masked = self.events.values().any(|&ix| !(viewer.included)(ix));
+        let masked = self
+            .events
+            .values()
+            .any(|carriers| carriers.iter().all(|&ix| !(viewer.included)(ix)));
         self.masked_cache = Some((key, masked));
         masked
     }
@@ -220,7 +228,10 @@ impl Documents {
         let actor = self.actor.clone();
         let state = self.docs.entry(doc).or_insert_with(|| Doc::new(actor));
         let hash = change.hash();
-        if state.events.insert(hash, ix).is_some() {
+        let carriers = state.events.entry(hash).or_default();
+        carriers.push(ix);
+        state.carriers += 1;
+        if carriers.len() > 1 {
             return Ok(());
         }
         if let Some(at) = state.unpublished.iter().position(|h| *h == hash) {
@@ -265,7 +276,7 @@ impl Documents {
         change
             .deps()
             .iter()
-            .filter_map(|d| state.events.get(d).copied())
+            .filter_map(|d| state.events.get(d).and_then(|c| c.first().copied()))
             .collect()
     }
 

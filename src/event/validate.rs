@@ -14,7 +14,7 @@
 //! always adds them.
 
 use super::encoding::DecodeError;
-use super::{Body, Event, EventId};
+use super::{Body, DocId, Event, EventId};
 use ed25519_dalek::{Signature, VerifyingKey};
 use thiserror::Error;
 
@@ -212,12 +212,15 @@ pub fn decode_change(bytes: &[u8]) -> Result<automerge::Change, EventError> {
 }
 
 /// Checks that every dependency of a `Doc` event's change is carried by one
-/// of its parents, for the same document (`carrier` finds the event that
-/// carries a change hash). Like the other references, dependencies must be
-/// direct parents, which [`Replica::commit`](crate::Replica::commit) ensures.
-pub fn validate_doc_dependencies<'a>(
+/// of its parents for the same document. `parent_change` gives a parent's
+/// (document, change hash) when it is a `Doc` event. Like the other
+/// references, dependencies must be direct parents (which
+/// [`Replica::commit`](crate::Replica::commit) ensures), so the verdict
+/// depends on the event and its parents only — not on which of several
+/// events carrying one change arrived first.
+pub fn validate_doc_dependencies(
     event: &Event,
-    carrier: impl Fn(&[u8; 32]) -> Option<&'a Event>,
+    parent_change: impl Fn(&EventId) -> Option<(DocId, [u8; 32])>,
 ) -> Result<(), ContextError> {
     let Body::Doc { doc, change } = event.body() else {
         return Ok(());
@@ -226,12 +229,11 @@ pub fn validate_doc_dependencies<'a>(
     let Ok(change) = decode_change(change) else {
         return Ok(());
     };
+    let carried: Vec<(DocId, [u8; 32])> =
+        event.parents().iter().filter_map(parent_change).collect();
     for dep in change.deps() {
-        let missing = || ContextError::MissingDependency(dep.to_string());
-        let carried_by = carrier(&dep.0).ok_or_else(missing)?;
-        let same_doc = matches!(carried_by.body(), Body::Doc { doc: d, .. } if d == doc);
-        if !same_doc || event.parents().binary_search(&carried_by.id()).is_err() {
-            return Err(missing());
+        if !carried.contains(&(*doc, dep.0)) {
+            return Err(ContextError::MissingDependency(dep.to_string()));
         }
     }
     Ok(())

@@ -72,8 +72,7 @@ fn a_document_change_whose_dependency_no_parent_carries_is_rejected() {
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
-#[ignore = "log.rs keeps one carrier per change hash, the first to arrive: an event \
-            naming another carrier is refused on some nodes only (see tests report)"]
+
 fn a_dependency_carried_twice_gets_the_same_verdict_whatever_the_arrival_order() {
     // Alice's key signs the same change twice (a fork: two seq 1 events).
     let one = sign(1, 1, &[], doc_body(NOTES, alices_change()));

@@ -248,8 +248,6 @@ fn events_waiting_on_an_event_refused_on_arrival_are_dropped() {
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
-#[ignore = "log.rs drop_descendants leaves dropped events in `waiting`: missing() keeps \
-            their other parents forever (see tests report)"]
 fn ids_wanted_only_by_dropped_events_are_no_longer_missing() {
     let invalid = sign(3, 2, &[], trust(key(1), TrustLevel::Trusted));
     let never_sent = EventId([9; 32]);
