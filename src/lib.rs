@@ -65,5 +65,5 @@ pub use explain::{Comparison, Contest, Debt, Difference, Explanation, Movement, 
 pub use ledger::Ledger;
 pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy};
-pub use replica::Replica;
+pub use replica::{Batching, Replica};
 pub use view::View;

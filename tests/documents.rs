@@ -332,3 +332,46 @@ fn the_history_reduction_equals_automerge_when_nothing_is_masked() {
     let r: &Record = &direct.records["r"];
     assert_eq!(r.fields["n"].conflicts.len(), 1);
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_batching_policy_commits_after_enough_edits_or_once_typing_pauses() {
+    let mut a = node(H);
+    a.set_batching(trustfold::Batching {
+        max_edits: 10,
+        idle_ms: 1_000,
+    });
+    a.create_record("notes", "r").unwrap();
+    a.set_text("notes", "r", "body", "").unwrap();
+    for i in 0..7 {
+        a.splice_text("notes", "r", "body", i, 0, "x").unwrap();
+        assert!(a.commit_if_due(&id(H), i as u64).unwrap().is_empty());
+    }
+    a.splice_text("notes", "r", "body", 0, 0, "y").unwrap();
+    assert_eq!(a.pending_edits(), 10);
+    assert_eq!(
+        a.commit_if_due(&id(H), 8).unwrap().len(),
+        1,
+        "max_edits reached"
+    );
+    assert_eq!(a.pending_edits(), 0);
+
+    a.splice_text("notes", "r", "body", 0, 0, "z").unwrap();
+    assert!(
+        a.commit_if_due(&id(H), 100).unwrap().is_empty(),
+        "typing just happened"
+    );
+    assert!(
+        a.commit_if_due(&id(H), 900).unwrap().is_empty(),
+        "quiet for 800 ms only"
+    );
+    assert_eq!(
+        a.commit_if_due(&id(H), 1_100).unwrap().len(),
+        1,
+        "quiet for 1 s"
+    );
+    assert!(
+        a.commit_if_due(&id(H), 5_000).unwrap().is_empty(),
+        "nothing pending"
+    );
+    assert_eq!(a.log().len(), 2);
+}

@@ -1,0 +1,151 @@
+//! A replica: one log plus the view of its owner's policy, kept in step.
+//!
+//! This is the whole platform-free state of a node. It does no I/O: the
+//! caller passes in bytes, the clock and the signing identity.
+
+mod records;
+
+pub use records::Batching;
+
+use crate::doc::{DocError, Documents};
+use crate::error::Error;
+use crate::event::validate::MAX_PARENTS;
+use crate::event::{Body, Draft, Event, EventId, Identity, PublicKey};
+use crate::explain::{Comparison, compare};
+use crate::log::{Insertion, Log, LogError};
+use crate::policy::Policy;
+use crate::view::View;
+
+/// A log and its owner's view. See the [module docs](self).
+#[derive(Debug)]
+pub struct Replica {
+    log: Log,
+    view: View,
+    docs: Documents,
+    doc_errors: Vec<(EventId, DocError)>,
+    batching: records::BatchState,
+}
+
+impl Replica {
+    /// An empty replica seen through `policy`.
+    pub fn new(policy: Policy) -> Replica {
+        Replica::from_log(Log::new(), policy)
+    }
+
+    /// A replica over an existing log (computes the view from scratch).
+    pub fn from_log(log: Log, policy: Policy) -> Replica {
+        let mut docs = Documents::new(policy.me);
+        let mut doc_errors = Vec::new();
+        for (ix, entry) in log.entries().iter().enumerate() {
+            if let Body::Doc { doc, change } = entry.event().body()
+                && let Err(e) = docs.apply(ix as u32, *doc, change)
+            {
+                doc_errors.push((entry.event().id(), e));
+            }
+        }
+        let view = View::new(&log, policy);
+        Replica {
+            log,
+            view,
+            docs,
+            doc_errors,
+            batching: records::BatchState::default(),
+        }
+    }
+
+    /// Decodes, verifies, validates and applies an event received as bytes.
+    pub fn ingest(&mut self, bytes: &[u8]) -> Result<Insertion, Error> {
+        let event = Event::from_bytes(bytes)?;
+        Ok(self.insert(event)?)
+    }
+
+    /// Applies a verified event (see [`Log::insert`]) and updates the view.
+    pub fn insert(&mut self, event: Event) -> Result<Insertion, LogError> {
+        let insertion = self.log.insert(event)?;
+        if !insertion.applied.is_empty() {
+            self.view.update(&self.log);
+        }
+        for &ix in &insertion.applied {
+            let event = self.log.entry(ix).event();
+            if let Body::Doc { doc, change } = event.body()
+                && let Err(e) = self.docs.apply(ix, *doc, change)
+            {
+                self.doc_errors.push((event.id(), e));
+            }
+        }
+        Ok(insertion)
+    }
+
+    /// The draft of `author`'s next event: the next seq, and as parents the
+    /// current heads plus the two events validity needs as direct parents
+    /// (the author's previous event and the referenced event).
+    pub fn draft(&self, author: &PublicKey, time: u64, body: Body) -> Result<Draft, Error> {
+        self.draft_with(author, time, body, &[])
+    }
+
+    fn draft_with(
+        &self,
+        author: &PublicKey,
+        time: u64,
+        body: Body,
+        required: &[EventId],
+    ) -> Result<Draft, Error> {
+        let mut parents = Vec::with_capacity(MAX_PARENTS);
+        let last = self.log.last_by(author);
+        parents.extend(last.map(Event::id));
+        parents.extend_from_slice(required);
+        if let Some(reference) = body.reference() {
+            if !self.log.contains(&reference) {
+                return Err(Error::UnknownReference(reference));
+            }
+            parents.push(reference);
+        }
+        for head in self.log.heads() {
+            if parents.len() >= MAX_PARENTS {
+                break;
+            }
+            if !parents.contains(head) {
+                parents.push(*head);
+            }
+        }
+        Ok(Draft {
+            seq: last.map_or(1, |e| e.seq() + 1),
+            parents,
+            time,
+            body,
+        })
+    }
+
+    /// Signs and applies a new local event. Nothing is stored if it is invalid.
+    pub fn publish(&mut self, identity: &Identity, time: u64, body: Body) -> Result<Event, Error> {
+        let draft = self.draft(&identity.public_key(), time, body)?;
+        let event = identity.sign(draft);
+        self.insert(event.clone())?;
+        Ok(event)
+    }
+
+    /// The log.
+    pub fn log(&self) -> &Log {
+        &self.log
+    }
+
+    /// The owner's view.
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    /// Changes the owner's policy (incrementally where possible).
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.view.set_policy(&self.log, policy);
+    }
+
+    /// The view another policy would give over the same events.
+    pub fn view_under(&self, policy: Policy) -> View {
+        View::new(&self.log, policy)
+    }
+
+    /// What changes between the owner's view and another policy's.
+    pub fn compare_with(&self, policy: Policy) -> Comparison {
+        compare(&self.log, &self.view, &self.view_under(policy))
+    }
+}

@@ -1,0 +1,223 @@
+//! Editing records and text through a replica, and when to commit.
+//!
+//! Every edit is pending until [`Replica::commit`] turns each edited
+//! document's pending edits into one signed `Doc` event. A UI either calls
+//! `commit` itself or calls [`Replica::commit_if_due`] after edits and on a
+//! timer; [`Batching`] says when that commits (after so many edits, or once
+//! the edits have stopped for a while).
+
+use super::Replica;
+use crate::doc::{Collection, DocError, Record, Scalar, Splice, Value, Viewer};
+use crate::error::Error;
+use crate::event::{Body, Event, EventId, Identity};
+use crate::view::View;
+
+/// When [`Replica::commit_if_due`] commits pending edits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Batching {
+    /// Commit once this many edits are pending.
+    pub max_edits: usize,
+    /// Commit once no edit happened for this long (ms, the caller's clock).
+    pub idle_ms: u64,
+}
+
+impl Default for Batching {
+    /// 500 edits or 1 s of quiet: a typist's sentence, not a keystroke.
+    fn default() -> Self {
+        Batching {
+            max_edits: 500,
+            idle_ms: 1_000,
+        }
+    }
+}
+
+/// Edits since the last commit, and when that count last changed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct BatchState {
+    pending: usize,
+    seen: usize,
+    changed_at: u64,
+    policy: Option<Batching>,
+}
+
+impl Replica {
+    fn edited(&mut self, result: Result<(), DocError>) -> Result<(), Error> {
+        result?;
+        self.batching.pending += 1;
+        Ok(())
+    }
+
+    /// Sets when [`commit_if_due`](Self::commit_if_due) commits.
+    pub fn set_batching(&mut self, batching: Batching) {
+        self.batching.policy = Some(batching);
+    }
+
+    /// Edits made since the last commit.
+    pub fn pending_edits(&self) -> usize {
+        self.batching.pending
+    }
+
+    /// Commits if the [`Batching`] policy says so at time `now` (ms): when
+    /// `max_edits` are pending, or when edits are pending and none was made
+    /// for `idle_ms` (measured between calls: call it after each edit and on
+    /// a timer). Returns the events published, if any.
+    pub fn commit_if_due(&mut self, identity: &Identity, now: u64) -> Result<Vec<Event>, Error> {
+        let state = &mut self.batching;
+        let policy = state.policy.unwrap_or_default();
+        if state.pending != state.seen {
+            state.seen = state.pending;
+            state.changed_at = now;
+        }
+        let idle = now.saturating_sub(state.changed_at) >= policy.idle_ms;
+        if state.pending >= policy.max_edits || (state.pending > 0 && idle) {
+            return self.commit(identity, now);
+        }
+        Ok(Vec::new())
+    }
+
+    /// Publishes the owner's pending document edits: one `Doc` event (one
+    /// change, one signature) per document edited since the last commit.
+    /// `identity` must be the owner's.
+    pub fn commit(&mut self, identity: &Identity, time: u64) -> Result<Vec<Event>, Error> {
+        if identity.public_key() != self.view.policy().me {
+            return Err(Error::NotOwner);
+        }
+        let mut published = Vec::new();
+        self.batching.pending = 0;
+        self.batching.seen = 0;
+        for (doc, mut change) in self.docs.unpublished() {
+            let deps: Vec<EventId> = self
+                .docs
+                .dependency_events(doc, &change)
+                .into_iter()
+                .map(|ix| self.log.entry(ix).event().id())
+                .collect();
+            let body = Body::Doc {
+                doc,
+                change: change.bytes().into_owned(),
+            };
+            let draft = self.draft_with(&identity.public_key(), time, body, &deps)?;
+            let event = identity.sign(draft);
+            self.insert(event.clone())?;
+            published.push(event);
+        }
+        Ok(published)
+    }
+
+    /// Creates an empty record in a collection (a pending edit until [`commit`](Self::commit)).
+    pub fn create_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
+        let result = self.docs.create_record(collection, record);
+        self.edited(result)
+    }
+
+    /// Deletes a record (pending until commit).
+    pub fn delete_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
+        let result = self.docs.delete_record(collection, record);
+        self.edited(result)
+    }
+
+    /// Sets a scalar field (pending until commit).
+    pub fn set_field(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+        value: Scalar,
+    ) -> Result<(), Error> {
+        let result = self.docs.set_field(collection, record, field, value);
+        self.edited(result)
+    }
+
+    /// Deletes a field (pending until commit).
+    pub fn delete_field(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+    ) -> Result<(), Error> {
+        let result = self.docs.delete_field(collection, record, field);
+        self.edited(result)
+    }
+
+    /// Makes a field a text holding `text` (pending until commit).
+    pub fn set_text(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+        text: &str,
+    ) -> Result<(), Error> {
+        let result = self.docs.set_text(collection, record, field, text);
+        self.edited(result)
+    }
+
+    /// Replaces `delete` characters at `pos` of a text field with `insert`;
+    /// positions count characters of the text as the owner sees it.
+    pub fn splice_text(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+        pos: usize,
+        delete: usize,
+        insert: &str,
+    ) -> Result<(), Error> {
+        let view = &self.view;
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        let splice = Splice {
+            pos,
+            delete,
+            insert,
+        };
+        let result = self
+            .docs
+            .splice_text(collection, record, field, splice, &viewer);
+        self.edited(result)
+    }
+
+    /// A collection as the owner's policy sees it (pending edits included).
+    pub fn collection(&mut self, name: &str) -> Collection {
+        let view = &self.view;
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        self.docs.collection(name, &viewer)
+    }
+
+    /// A collection as another policy sees it.
+    pub fn collection_under(&mut self, name: &str, view: &View) -> Collection {
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        self.docs.collection_from_history(name, &viewer)
+    }
+
+    /// One record as the owner sees it.
+    pub fn record(&mut self, collection: &str, record: &str) -> Option<Record> {
+        self.collection(collection).records.remove(record)
+    }
+
+    /// The concurrent values of a field that did not win, as the owner sees it.
+    pub fn conflicts(&mut self, collection: &str, record: &str, field: &str) -> Vec<Value> {
+        self.record(collection, record)
+            .and_then(|mut r| r.fields.remove(field))
+            .map(|f| f.conflicts)
+            .unwrap_or_default()
+    }
+
+    /// Document changes carried by valid events that Automerge refused.
+    pub fn document_errors(&mut self) -> Vec<(EventId, DocError)> {
+        let mut out = self.doc_errors.clone();
+        for (hash, error) in self.docs.refused() {
+            if let Some(ix) = self.log.change_carrier(&hash.0) {
+                out.push((self.log.entry(ix).event().id(), error));
+            }
+        }
+        out
+    }
+}
