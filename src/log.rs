@@ -13,7 +13,8 @@
 //! `seq`).
 
 use crate::event::validate::{
-    ContextError, decode_change, validate_against_parents, validate_doc_dependencies,
+    ContextError, EventError, decode_change, validate_against_parents, validate_doc_dependencies,
+    validate_form,
 };
 use crate::event::{Body, Event, EventId, PublicKey, TrustLevel};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -33,6 +34,16 @@ pub const DEFAULT_PENDING_BYTES: usize = 64 * 1024 * 1024;
 /// Why the log refused an event.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum LogError {
+    /// The event breaks a rule that needs nothing but the event (see
+    /// [`validate_form`]); only events signed locally can get here, since
+    /// [`Event::from_bytes`] already refuses them.
+    #[error("event {id:?} is malformed: {error}")]
+    Malformed {
+        /// The refused event.
+        id: EventId,
+        /// The broken rule.
+        error: EventError,
+    },
     /// The event breaks a rule that depends on its parents.
     #[error("event {id:?} is invalid: {error}")]
     Invalid {
@@ -200,6 +211,7 @@ impl Log {
             out.duplicate = true;
             return Ok(out);
         }
+        validate_form(&event).map_err(|error| LogError::Malformed { id, error })?;
         let missing: Vec<EventId> = event
             .parents()
             .iter()
@@ -550,8 +562,12 @@ impl Log {
     pub fn pending_len(&self) -> usize {
         self.pending.events.len()
     }
-    /// Ids that pending events wait for (what to ask peers for).
+    /// Ids that pending events wait for and that are not pending themselves
+    /// (what to ask peers for).
     pub fn missing(&self) -> impl Iterator<Item = &EventId> {
-        self.pending.waiting.keys()
+        self.pending
+            .waiting
+            .keys()
+            .filter(|id| !self.pending.events.contains_key(id))
     }
 }

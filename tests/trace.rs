@@ -4,8 +4,10 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
+#[path = "common/trace.rs"]
+mod trace;
 
-use common::{id, key, trace};
+use common::{id, key};
 use trustfold::{Policy, Replica};
 use wasm_bindgen_test::wasm_bindgen_test;
 

@@ -47,8 +47,10 @@ pub struct Content {
 /// A verified event: its exact bytes, their id, and the decoded content.
 ///
 /// The only ways to obtain one are [`Event::from_bytes`] (which runs every
-/// stateless validity check) and [`Identity::sign`], so holding an `Event`
-/// means its signature and body rules have been checked.
+/// stateless validity check) and [`Identity::sign`] (whose signature is good
+/// by construction, but whose body the caller chose). Either way the bytes
+/// are canonical and the signature verifies; the body rules are checked
+/// again by the [`Log`](crate::Log) on insert.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     id: EventId,

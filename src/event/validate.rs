@@ -58,8 +58,10 @@ pub enum EventError {
     /// A transfer to its own author.
     #[error("transfer to oneself")]
     SelfTransfer,
-    /// A unit that is empty, too long or holds control characters.
-    #[error("unit must be 1 to {MAX_UNIT_BYTES} bytes of printable text")]
+    /// A unit that is empty, too long, padded with spaces, or holds control or invisible characters.
+    #[error(
+        "unit must be 1 to {MAX_UNIT_BYTES} bytes of visible characters, not padded with spaces"
+    )]
     BadUnit,
     /// A memo over [`MAX_MEMO_BYTES`].
     #[error("memo is longer than {MAX_MEMO_BYTES} bytes")]
@@ -137,7 +139,8 @@ pub enum ContextError {
 /// 2. `seq ≥ 1`;
 /// 3. at most [`MAX_PARENTS`] parents, strictly ascending;
 /// 4. body rules: transfers move an amount > 0 to someone else, in a unit of
-///    1–[`MAX_UNIT_BYTES`] bytes without control characters, with a memo of
+///    1–[`MAX_UNIT_BYTES`] bytes of visible characters not padded with
+///    spaces, with a memo of
 ///    at most [`MAX_MEMO_BYTES`]; reasons at most [`MAX_REASON_BYTES`]; no
 ///    trust statement about oneself; document changes 1–[`MAX_CHANGE_BYTES`];
 /// 5. the signature verifies with `verify_strict` under `author` over the
@@ -146,6 +149,14 @@ pub enum ContextError {
 ///
 /// The cheap structural rules run before the signature so junk costs little.
 pub fn validate_event(event: &Event) -> Result<(), EventError> {
+    validate_form(event)?;
+    verify_signature(event)
+}
+
+/// Rules 2–4 of [`validate_event`]: everything but the signature. The
+/// [`Log`](crate::Log) runs these on every insert, so an event signed
+/// locally with a bad body is refused here exactly as every peer refuses it.
+pub fn validate_form(event: &Event) -> Result<(), EventError> {
     let content = event.content();
     if content.seq == 0 {
         return Err(EventError::SeqZero);
@@ -159,8 +170,7 @@ pub fn validate_event(event: &Event) -> Result<(), EventError> {
     if !content.parents.windows(2).all(|w| w[0] < w[1]) {
         return Err(EventError::ParentsNotSorted);
     }
-    validate_body(event)?;
-    verify_signature(event)
+    validate_body(event)
 }
 
 fn validate_body(event: &Event) -> Result<(), EventError> {
@@ -174,7 +184,8 @@ fn validate_body(event: &Event) -> Result<(), EventError> {
             }
             if t.unit.is_empty()
                 || t.unit.len() > MAX_UNIT_BYTES
-                || t.unit.chars().any(char::is_control)
+                || t.unit.trim() != t.unit
+                || !t.unit.chars().all(visible)
             {
                 return Err(EventError::BadUnit);
             }
@@ -204,6 +215,13 @@ fn validate_body(event: &Event) -> Result<(), EventError> {
         }
     }
     Ok(())
+}
+
+/// A character that shows: no control character and no invisible formatting
+/// (zero-width and bidirectional marks) that could disguise a unit.
+fn visible(c: char) -> bool {
+    !(c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'))
 }
 
 /// Decodes a document change (Automerge's own checks: chunk, checksum, columns, actions).
@@ -267,7 +285,7 @@ pub fn validate_against_parents<'a>(
 ) -> Result<(), ContextError> {
     let author = event.author();
     let seq = event.seq();
-    let mut has_previous = seq == 1;
+    let mut has_previous = seq <= 1;
     for id in event.parents() {
         let Some(p) = parent(id) else { continue };
         if p.author() != author {
@@ -279,12 +297,12 @@ pub fn validate_against_parents<'a>(
                 parent_seq: p.seq(),
             });
         }
-        has_previous |= p.seq() == seq - 1;
+        has_previous |= p.seq() + 1 == seq;
     }
     if !has_previous {
         return Err(ContextError::MissingPrevious {
             seq,
-            expected: seq - 1,
+            expected: seq.saturating_sub(1),
         });
     }
 

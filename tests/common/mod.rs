@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 pub mod history;
-pub mod trace;
 
 use trustfold::{Body, EventId, Identity, PublicKey, Statement, Transfer, TrustLevel};
 

@@ -323,8 +323,6 @@ fn a_fork_released_from_the_pending_buffer_is_detected_and_can_be_merged() {
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
-#[ignore = "Replica::publish and Log::insert never run the stateless rules: an event every \
-            peer refuses is applied locally (see tests report)"]
 fn publishing_an_event_that_breaks_a_stateless_rule_is_refused_and_changes_nothing() {
     let bodies = [
         pay(key(1), 5, "EUR"),
@@ -346,8 +344,6 @@ fn publishing_an_event_that_breaks_a_stateless_rule_is_refused_and_changes_nothi
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
-#[ignore = "validate.rs computes `seq - 1` for an event of seq 0, which only \
-            Event::from_bytes refuses: a panic in debug builds (see tests report)"]
 fn inserting_a_signed_event_with_seq_zero_is_refused_without_a_panic() {
     let zero = sign(1, 0, &[], pay(key(2), 5, "EUR"));
     let mut log = Log::new();

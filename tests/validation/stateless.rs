@@ -244,6 +244,25 @@ fn a_unit_with_a_control_character_is_rejected() {
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn a_unit_that_is_blank_padded_or_holds_invisible_marks_is_rejected() {
+    for unit in [
+        " ",
+        "EUR ",
+        " EUR",
+        "\u{200B}EUR",
+        "EU\u{202E}R",
+        "\u{FEFF}",
+    ] {
+        assert_eq!(
+            refused(first(transfer(5, unit, "")).bytes()),
+            EventError::BadUnit,
+            "{unit:?}"
+        );
+    }
+    accepted(first(transfer(5, "work hours", "")).bytes());
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_memo_over_256_bytes_is_rejected() {
     let long = "m".repeat(MAX_MEMO_BYTES + 1);
     assert_eq!(
