@@ -16,6 +16,7 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 
+use common::varint::{overlong, varint};
 use common::{dispute, exclude, id, key, pay, retract, trust};
 use proptest::prelude::{Rng, RngExt};
 use proptest::test_runner::{RngAlgorithm, TestRng};
@@ -186,30 +187,6 @@ impl Layout {
         self.texts.push(self.end..self.end + text.len());
         self.end += text.len();
     }
-}
-
-/// The canonical LEB128 varint postcard writes.
-fn varint(mut value: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let group = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(group);
-            return out;
-        }
-        out.push(group | 0x80);
-    }
-}
-
-/// `value` as a varint of exactly `len` bytes (overlong when longer than canonical).
-fn overlong(value: u64, len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| {
-            let group = value.checked_shr(7 * i as u32).unwrap_or(0) as u8 & 0x7f;
-            if i + 1 < len { group | 0x80 } else { group }
-        })
-        .collect()
 }
 
 /// A valid event of the corpus with its layout.

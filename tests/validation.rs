@@ -28,6 +28,7 @@ mod insertion;
 #[path = "validation/stateless.rs"]
 mod stateless;
 
+use common::varint::{overlong, varint};
 use common::{id, key, pay, trust};
 use ed25519_dalek::{Signer, SigningKey};
 use trustfold::event::encoding::encode_content;
@@ -90,30 +91,6 @@ fn sign(author: u8, seq: u64, parents: &[&Event], body: Body) -> Event {
         time: TIME + seq,
         body,
     })
-}
-
-/// The canonical LEB128 varint postcard writes.
-fn varint(mut value: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let group = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(group);
-            return out;
-        }
-        out.push(group | 0x80);
-    }
-}
-
-/// `value` as a varint of exactly `len` bytes (overlong when longer than canonical).
-fn overlong(value: u64, len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| {
-            let group = value.checked_shr(7 * i as u32).unwrap_or(0) as u8 & 0x7f;
-            if i + 1 < len { group | 0x80 } else { group }
-        })
-        .collect()
 }
 
 /// Everything about a log that refused input must not change.

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod history;
+pub mod varint;
 
 use trustfold::{Body, EventId, Identity, PublicKey, Statement, Transfer, TrustLevel};
 
