@@ -52,6 +52,7 @@ mod ledger;
 mod log;
 mod policy;
 mod replica;
+pub mod store;
 mod view;
 
 pub use digest::Digest;

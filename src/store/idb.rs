@@ -1,0 +1,176 @@
+//! A store in the browser's IndexedDB, through rexie.
+//!
+//! Three object stores with out-of-line keys: `events` (binary id → exact
+//! bytes), `meta` and `snapshots` (name → bytes). A batch of events is
+//! written with one `put` per event in one read-write transaction, awaiting
+//! only the last request (awaiting each costs ~5× as much).
+
+use super::{LoadedEvents, Store, StoreError, check_record};
+use crate::event::EventId;
+use js_sys::Uint8Array;
+use rexie::{ObjectStore, Rexie, Transaction, TransactionMode};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+
+const EVENTS: &str = "events";
+const META: &str = "meta";
+const SNAPSHOTS: &str = "snapshots";
+const VERSION: u32 = 1;
+
+/// A [`Store`] in IndexedDB. See the [module docs](self).
+pub struct IdbStore {
+    name: String,
+    /// `None` once closed.
+    db: RefCell<Option<Rc<Rexie>>>,
+}
+
+impl core::fmt::Debug for IdbStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "IdbStore({})", self.name)
+    }
+}
+
+fn error(e: rexie::Error) -> StoreError {
+    let text = format!("{e:?}");
+    if text.contains("QuotaExceeded") {
+        StoreError::QuotaExceeded
+    } else if text.contains("InvalidState") {
+        StoreError::Closed
+    } else if text.contains("Blocked") || text.contains("VersionError") {
+        StoreError::Blocked(text)
+    } else {
+        StoreError::Backend(text)
+    }
+}
+
+fn bytes(value: &JsValue) -> Vec<u8> {
+    Uint8Array::new(value).to_vec()
+}
+
+impl IdbStore {
+    /// Opens (creating or upgrading) the database `name`.
+    pub async fn open(name: &str) -> Result<IdbStore, StoreError> {
+        let db = Rexie::builder(name)
+            .version(VERSION)
+            .add_object_store(ObjectStore::new(EVENTS))
+            .add_object_store(ObjectStore::new(META))
+            .add_object_store(ObjectStore::new(SNAPSHOTS))
+            .build()
+            .await
+            .map_err(error)?;
+        Ok(IdbStore {
+            name: name.to_owned(),
+            db: RefCell::new(Some(Rc::new(db))),
+        })
+    }
+
+    /// Closes the database; later calls fail with [`StoreError::Closed`].
+    pub fn close(&self) {
+        if let Some(db) = self.db.borrow_mut().take()
+            && let Ok(db) = Rc::try_unwrap(db)
+        {
+            db.close();
+        }
+    }
+
+    /// A transaction on `spaces` (the handle is cloned so no borrow is held across awaits).
+    fn transaction(
+        &self,
+        spaces: &[&str],
+        mode: TransactionMode,
+    ) -> Result<Transaction, StoreError> {
+        let db = self.db.borrow().clone().ok_or(StoreError::Closed)?;
+        db.transaction(spaces, mode).map_err(error)
+    }
+
+    /// Deletes the database `name` (it must be closed everywhere).
+    pub async fn delete(name: &str) -> Result<(), StoreError> {
+        Rexie::delete(name).await.map_err(error)
+    }
+
+    async fn get(&self, space: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.transaction(&[space], TransactionMode::ReadOnly)?;
+        let store = tx.store(space).map_err(error)?;
+        let value = store.get(JsValue::from_str(key)).await.map_err(error)?;
+        tx.done().await.map_err(error)?;
+        Ok(value.filter(|v| !v.is_undefined()).map(|v| bytes(&v)))
+    }
+
+    async fn put(&self, space: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let tx = self.transaction(&[space], TransactionMode::ReadWrite)?;
+        let store = tx.store(space).map_err(error)?;
+        store
+            .put(
+                &Uint8Array::from(value).into(),
+                Some(&JsValue::from_str(key)),
+            )
+            .await
+            .map_err(error)?;
+        tx.done().await.map_err(error)?;
+        Ok(())
+    }
+}
+
+impl Store for IdbStore {
+    async fn put_events(&self, events: &[(EventId, &[u8])]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let tx = self.transaction(&[EVENTS], TransactionMode::ReadWrite)?;
+        let store = tx.store(EVENTS).map_err(error)?;
+        // An id is the hash of its bytes, so putting an id again writes the
+        // same bytes (or repairs a damaged record).
+        let records = events.iter().map(|(id, bytes)| {
+            let key: JsValue = Uint8Array::from(&id.0[..]).into();
+            (Uint8Array::from(*bytes).into(), Some(key))
+        });
+        store.put_all(records).await.map_err(error)?;
+        tx.done().await.map_err(error)?;
+        Ok(())
+    }
+
+    async fn load_events(&self) -> Result<LoadedEvents, StoreError> {
+        let tx = self.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
+        let store = tx.store(EVENTS).map_err(error)?;
+        let keys = store.get_all_keys(None, None).await.map_err(error)?;
+        let values = store.get_all(None, None).await.map_err(error)?;
+        tx.done().await.map_err(error)?;
+        let mut out = LoadedEvents::default();
+        for (key, value) in keys.iter().zip(values.iter()) {
+            if !value.is_instance_of::<Uint8Array>() {
+                out.corrupt.push("a record that is not bytes".to_owned());
+                continue;
+            }
+            match check_record(&bytes(key), bytes(value)) {
+                Ok(record) => out.events.push(record),
+                Err(why) => out.corrupt.push(why),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn event_count(&self) -> Result<usize, StoreError> {
+        let tx = self.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
+        let store = tx.store(EVENTS).map_err(error)?;
+        let count = store.count(None).await.map_err(error)?;
+        tx.done().await.map_err(error)?;
+        Ok(count as usize)
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(META, key).await
+    }
+
+    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.put(META, key, value).await
+    }
+
+    async fn get_snapshot(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(SNAPSHOTS, key).await
+    }
+
+    async fn put_snapshot(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.put(SNAPSHOTS, key, value).await
+    }
+}
