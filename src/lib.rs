@@ -50,6 +50,7 @@ pub mod event;
 pub mod explain;
 mod ledger;
 mod log;
+mod node;
 mod policy;
 mod replica;
 pub mod store;
@@ -65,6 +66,7 @@ pub use event::{
 pub use explain::{Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Verdict};
 pub use ledger::Ledger;
 pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx};
+pub use node::{Node, NodeError, OpenReport};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy};
 pub use replica::{Batching, Replica};
 pub use view::View;

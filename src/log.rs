@@ -233,6 +233,28 @@ impl Log {
         Ok(out)
     }
 
+    /// Would [`insert`](Self::insert) accept this event now (apply it or
+    /// keep it pending)? Changes nothing; lets a caller persist an event
+    /// before applying it.
+    pub fn admits(&self, event: &Event) -> Result<(), LogError> {
+        let id = event.id();
+        if self.index.contains_key(&id) || self.pending.events.contains_key(&id) {
+            return Ok(());
+        }
+        validate_form(event).map_err(|error| LogError::Malformed { id, error })?;
+        if event.parents().iter().all(|p| self.index.contains_key(p)) {
+            self.check(event)
+                .map_err(|error| LogError::Invalid { id, error })?;
+        } else if self.pending.events.len() >= self.pending.max_events
+            || self.pending.bytes + event.bytes().len() > self.pending.max_bytes
+        {
+            return Err(LogError::PendingFull {
+                events: self.pending.events.len(),
+            });
+        }
+        Ok(())
+    }
+
     fn check(&self, event: &Event) -> Result<(), ContextError> {
         validate_against_parents(event, |id| self.get(id))?;
         validate_doc_dependencies(event, |id| {

@@ -19,11 +19,12 @@
 use crate::event::{EventId, PublicKey, TrustLevel};
 use crate::log::Log;
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 
 /// What a policy does with authors caught equivocating.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ForkHandling {
     /// Both branches count (nothing in the ledger needs a per-author order).
     #[default]
@@ -33,7 +34,7 @@ pub enum ForkHandling {
 }
 
 /// One observer's policy. See the [module docs](self).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     /// The observer, always trusted and never banned in their own view.
     pub me: PublicKey,
