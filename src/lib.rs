@@ -43,6 +43,7 @@
 //! [`Policy`], [`View`] (inclusion and the ledger), [`explain`] (debts,
 //! explanations, comparisons), [`Replica`] (log + view).
 
+pub mod backup;
 mod digest;
 pub mod doc;
 mod error;
