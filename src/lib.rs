@@ -56,6 +56,8 @@ mod policy;
 mod replica;
 pub mod store;
 mod view;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
 
 pub use digest::Digest;
 pub use doc::{Collection, DocError, Field, Record, Scalar, Value, collection_id};

@@ -1,0 +1,56 @@
+//! Errors as JS `Error`s with a stable `code`.
+
+use crate::error::Error;
+use crate::event::EventError;
+use crate::log::LogError;
+use crate::node::NodeError;
+use crate::store::StoreError;
+use wasm_bindgen::JsValue;
+
+/// What façade methods return.
+pub type JsResult<T> = Result<T, JsValue>;
+
+fn js_error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}
+
+/// A bad argument from JS.
+pub fn invalid(message: &str) -> JsValue {
+    js_error("INVALID_ARGUMENT", message)
+}
+
+/// A store failure.
+pub fn store(e: StoreError) -> JsValue {
+    let code = match e {
+        StoreError::QuotaExceeded => "QUOTA_EXCEEDED",
+        StoreError::Blocked(_) => "STORAGE_BLOCKED",
+        StoreError::Closed => "STORAGE_CLOSED",
+        StoreError::Backend(_) => "STORAGE_FAILED",
+    };
+    js_error(code, &e.to_string())
+}
+
+/// A node failure.
+pub fn node(e: NodeError) -> JsValue {
+    match e {
+        NodeError::Store(e) => store(e),
+        NodeError::DamagedMeta(_) => js_error("DAMAGED_STORE", &e.to_string()),
+        NodeError::Core(core) => {
+            let code = match &core {
+                Error::Event(EventError::Decode(_)) => "MALFORMED_EVENT",
+                Error::Event(EventError::BadSignature) => "BAD_SIGNATURE",
+                Error::Event(_) => "INVALID_EVENT",
+                Error::Log(LogError::Malformed { .. }) => "INVALID_EVENT",
+                Error::Log(LogError::Invalid { .. }) => "INVALID_EVENT",
+                Error::Log(LogError::PendingFull { .. }) => "PENDING_FULL",
+                Error::UnknownReference(_) => "UNKNOWN_EVENT",
+                Error::Doc(_) => "DOCUMENT_ERROR",
+                Error::NotOwner => "NOT_OWNER",
+            };
+            js_error(code, &core.to_string())
+        }
+    }
+}
