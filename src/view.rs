@@ -101,7 +101,7 @@ impl View {
                 self.count_transfer(log, ix, true);
             }
         }
-        self.trust_seen = trust_count(log);
+        self.trust_seen = log.trust_statement_count();
         self.forks_seen = log.forks().len();
     }
 
@@ -113,8 +113,8 @@ impl View {
             work.push(ix);
             self.settle(log, &mut work);
         }
-        if trust_count(log) != self.trust_seen || log.forks().len() != self.forks_seen {
-            self.trust_seen = trust_count(log);
+        if log.trust_statement_count() != self.trust_seen || log.forks().len() != self.forks_seen {
+            self.trust_seen = log.trust_statement_count();
             self.forks_seen = log.forks().len();
             let authorities = self.policy.authorities(log);
             self.reauthorize(log, authorities);
@@ -313,10 +313,6 @@ fn is_statement(log: &Log, ix: EventIx) -> bool {
         log.entry(ix).event().body(),
         Body::Exclude(_) | Body::Dispute(_)
     )
-}
-
-fn trust_count(log: &Log) -> usize {
-    log.trust_statement_count()
 }
 
 fn add_backer(backers: &mut Vec<(PublicKey, u32)>, author: PublicKey, delta: i32) {

@@ -17,7 +17,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 
 use common::varint::{overlong, varint};
-use common::{dispute, exclude, id, key, pay, retract, trust};
+use common::{alices_change, dispute, exclude, id, key, pay, retract, trust};
 use proptest::prelude::{Rng, RngExt};
 use proptest::test_runner::{RngAlgorithm, TestRng};
 use std::collections::{BTreeMap, HashSet};
@@ -40,19 +40,6 @@ const GROUP_ORDER: [u8; 32] = [
     0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];
-
-/// A valid Automerge change whose actor is `key(1)` (one `put` on the root,
-/// no dependencies), for alice's `Doc` events. Made with automerge 0.12 (see
-/// `ALICES_CHANGE` in `validation.rs`).
-const ALICES_CHANGE: &str = "856f4a83a145306d014600208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801\
-    b40f6f5c0101000000061506340142025602570570027f046e6f7465017f017f5668656c6c6f7f00";
-
-fn alices_change() -> Vec<u8> {
-    (0..ALICES_CHANGE.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&ALICES_CHANGE[i..i + 2], 16).expect("hex digits"))
-        .collect()
-}
 
 fn parse_seed(text: &str) -> u64 {
     let text = text.trim();

@@ -223,8 +223,12 @@ impl Documents {
     /// A change Automerge refuses (an author's key used in two places makes
     /// two changes with one seq) stays in the log but not in the document;
     /// see [`refused`](Self::refused).
-    pub(crate) fn apply(&mut self, ix: EventIx, doc: DocId, change: &[u8]) -> Result<(), DocError> {
-        let change = Change::from_bytes(change.to_vec()).map_err(am)?;
+    /// The log only applies events whose change decodes, so a change that
+    /// does not is ignored here rather than reported twice.
+    pub(crate) fn apply(&mut self, ix: EventIx, doc: DocId, change: &[u8]) {
+        let Ok(change) = Change::from_bytes(change.to_vec()) else {
+            return;
+        };
         let actor = self.actor.clone();
         let state = self.docs.entry(doc).or_insert_with(|| Doc::new(actor));
         let hash = change.hash();
@@ -232,14 +236,13 @@ impl Documents {
         carriers.push(ix);
         state.carriers += 1;
         if carriers.len() > 1 {
-            return Ok(());
+            return;
         }
         if let Some(at) = state.unpublished.iter().position(|h| *h == hash) {
             state.unpublished.remove(at); // our own change, now published
         } else {
             state.queued.push(change);
         }
-        Ok(())
     }
 
     /// Changes carried by valid events that Automerge refused, with why.

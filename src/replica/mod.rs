@@ -7,7 +7,7 @@ mod records;
 
 pub use records::Batching;
 
-use crate::doc::{DocError, Documents};
+use crate::doc::Documents;
 use crate::error::Error;
 use crate::event::validate::MAX_PARENTS;
 use crate::event::{Body, Draft, Event, EventId, Identity, PublicKey};
@@ -22,7 +22,6 @@ pub struct Replica {
     log: Log,
     view: View,
     docs: Documents,
-    doc_errors: Vec<(EventId, DocError)>,
     batching: records::BatchState,
 }
 
@@ -35,12 +34,9 @@ impl Replica {
     /// A replica over an existing log (computes the view from scratch).
     pub fn from_log(log: Log, policy: Policy) -> Replica {
         let mut docs = Documents::new(policy.me);
-        let mut doc_errors = Vec::new();
         for (ix, entry) in log.entries().iter().enumerate() {
-            if let Body::Doc { doc, change } = entry.event().body()
-                && let Err(e) = docs.apply(ix as u32, *doc, change)
-            {
-                doc_errors.push((entry.event().id(), e));
+            if let Body::Doc { doc, change } = entry.event().body() {
+                docs.apply(ix as u32, *doc, change);
             }
         }
         let view = View::new(&log, policy);
@@ -48,7 +44,6 @@ impl Replica {
             log,
             view,
             docs,
-            doc_errors,
             batching: records::BatchState::default(),
         }
     }
@@ -66,11 +61,8 @@ impl Replica {
             self.view.update(&self.log);
         }
         for &ix in &insertion.applied {
-            let event = self.log.entry(ix).event();
-            if let Body::Doc { doc, change } = event.body()
-                && let Err(e) = self.docs.apply(ix, *doc, change)
-            {
-                self.doc_errors.push((event.id(), e));
+            if let Body::Doc { doc, change } = self.log.entry(ix).event().body() {
+                self.docs.apply(ix, *doc, change);
             }
         }
         Ok(insertion)

@@ -212,7 +212,7 @@ impl Replica {
 
     /// Document changes carried by valid events that Automerge refused.
     pub fn document_errors(&mut self) -> Vec<(EventId, DocError)> {
-        let mut out = self.doc_errors.clone();
+        let mut out = Vec::new();
         for (hash, error) in self.docs.refused() {
             if let Some(ix) = self.log.change_carrier(&hash.0) {
                 out.push((self.log.entry(ix).event().id(), error));

@@ -42,7 +42,6 @@ export interface TrustfoldError extends Error { code: string }
 #[wasm_bindgen(js_name = TrustfoldNode)]
 pub struct JsNode {
     node: Node<IdbStore>,
-    now: fn() -> u64,
 }
 
 fn now() -> u64 {
@@ -74,7 +73,7 @@ impl JsNode {
         let (node, _report) = Node::open(store, fresh_secret)
             .await
             .map_err(errors::node)?;
-        Ok(JsNode { node, now })
+        Ok(JsNode { node })
     }
 
     /// This node's public key (hex).
@@ -84,11 +83,7 @@ impl JsNode {
     }
 
     async fn publish(&mut self, body: Body) -> JsResult<String> {
-        let event = self
-            .node
-            .publish((self.now)(), body)
-            .await
-            .map_err(errors::node)?;
+        let event = self.node.publish(now(), body).await.map_err(errors::node)?;
         Ok(event.id().to_hex())
     }
 
@@ -226,10 +221,11 @@ impl JsNode {
     pub fn explain(&self, account: String, unit: String) -> JsResult<JsValue> {
         let account = key(&account, "account")?;
         let replica = self.node.replica();
-        types::to_js(&types::explanation(
-            replica,
-            &replica.view().explain(replica.log(), &account, &unit),
-        ))
+        types::to_js(&types::explanation(&replica.view().explain(
+            replica.log(),
+            &account,
+            &unit,
+        )))
     }
 
     /// Digests of the included events and of the state.

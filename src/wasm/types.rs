@@ -125,7 +125,7 @@ fn movement(m: &Movement, counted: bool) -> JsMovement {
     }
 }
 
-pub fn explanation(_replica: &Replica, e: &Explanation) -> JsExplanation {
+pub fn explanation(e: &Explanation) -> JsExplanation {
     JsExplanation {
         account: e.account.to_hex(),
         unit: e.unit.clone(),
@@ -144,7 +144,7 @@ pub fn debts(replica: &Replica) -> Vec<Debt> {
             account: d.account.to_hex(),
             unit: d.unit.clone(),
             amount: d.amount,
-            explanation: explanation(replica, &d.explanation),
+            explanation: explanation(&d.explanation),
         })
         .collect()
 }

@@ -6,6 +6,22 @@ pub mod varint;
 
 use trustfold::{Body, EventId, Identity, PublicKey, Statement, Transfer, TrustLevel};
 
+/// A valid Automerge change whose actor is `key(1)` (one `put` on the root,
+/// no dependencies): what a `Doc` event by `id(1)` may carry. Made with
+/// automerge 0.12: `AutoCommit::new().with_actor(ActorId::from(&key(1).0[..]))`,
+/// `put(ROOT, "note", "hello")`, `commit_with(CommitOptions::default().with_time(0))`,
+/// then `get_last_local_change()` and its `bytes()`.
+pub const ALICES_CHANGE: &str = "856f4a83a145306d014600208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801\
+    b40f6f5c0101000000061506340142025602570570027f046e6f7465017f017f5668656c6c6f7f00";
+
+/// [`ALICES_CHANGE`] as bytes.
+pub fn alices_change() -> Vec<u8> {
+    (0..ALICES_CHANGE.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&ALICES_CHANGE[i..i + 2], 16).expect("hex digits"))
+        .collect()
+}
+
 /// A deterministic identity from a one-byte name.
 pub fn id(n: u8) -> Identity {
     Identity::from_secret([n; 32])
