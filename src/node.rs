@@ -1,25 +1,43 @@
 //! The node: the one place that does I/O.
 //!
 //! A [`Node`] owns a [`Replica`] and a [`Store`]. Opening it loads (or
-//! creates) the identity and the policy, and loads every stored event —
-//! verifying each again, skipping and reporting damaged records. Every new
-//! event, local or received, is written to the store before the call
-//! returns; a local event is written *before* it is applied, so a failed
-//! write leaves both the store and the state as they were.
+//! creates) the identity and the policy, and loads every stored event,
+//! skipping and reporting damaged records. Every new event, local or
+//! received, is written to the store before the call returns; a local event
+//! is written *before* it is applied, so a failed write leaves both the
+//! store and the state as they were.
 //!
-//! Randomness comes from the caller (`fresh_secret`), like everything else
-//! the platform provides.
+//! Several nodes may share one store and identity (the tabs of a browser).
+//! Each writes its documents under its own Automerge actor (a random
+//! session suffix on the key), and before signing anything it catches up
+//! with the latest event of its own chain, which every write records in the
+//! same transaction: so concurrent writers, taking turns through a lock the
+//! platform provides, never fork the chain. Sibling nodes announce what they
+//! stored; [`Node::load_stored`] takes it in without writing it again.
+//!
+//! Methods take `&self`: the replica sits in a `RefCell` borrowed only
+//! between awaits, so reads stay possible while a write waits for the
+//! store, and writes run one at a time behind an async mutex.
+//!
+//! Randomness comes from the caller (`random`), like everything else the
+//! platform provides.
 
 use crate::error::Error;
-use crate::event::{Body, Event, Identity};
+use crate::event::{Body, Event, EventId, Identity};
 use crate::log::Insertion;
 use crate::policy::Policy;
 use crate::replica::Replica;
 use crate::store::{Store, StoreError};
+use futures_util::lock::Mutex;
+use std::cell::{Ref, RefCell, RefMut};
 use thiserror::Error;
 
 const IDENTITY: &str = "identity";
 const POLICY: &str = "policy";
+/// The id of the latest event of this identity's own chain.
+const HEAD: &str = "head";
+/// Bytes of randomness after the key in this session's Automerge actor.
+const SESSION_BYTES: usize = 8;
 
 /// Why a node operation failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -33,6 +51,9 @@ pub enum NodeError {
     /// Stored metadata does not decode.
     #[error("stored {0} is damaged")]
     DamagedMeta(&'static str),
+    /// Restoring an identity into a store that already holds another one.
+    #[error("this store already holds another identity")]
+    OtherIdentity,
 }
 
 /// What opening a node found.
@@ -49,28 +70,54 @@ pub struct OpenReport {
 /// A replica persisted in a store. See the [module docs](self).
 pub struct Node<S: Store> {
     store: S,
-    replica: Replica,
+    replica: RefCell<Replica>,
     identity: Identity,
-    /// Applied events whose write failed; retried with the next write.
-    unsaved: Vec<Event>,
+    /// Held by a write from drafting to applying; keeps the events applied
+    /// whose write failed, retried with the next write.
+    writer: Mutex<Vec<Event>>,
 }
 
 impl<S: Store> Node<S> {
-    /// Opens the node kept in `store`, creating an identity from
-    /// `fresh_secret` if the store has none.
+    /// Opens the node kept in `store`. `random` gives fresh secret bytes:
+    /// the identity, if the store has none, and this session's actor suffix.
     pub async fn open(
         store: S,
-        fresh_secret: impl FnOnce() -> [u8; 32],
+        random: impl FnMut() -> [u8; 32],
+    ) -> Result<(Node<S>, OpenReport), NodeError> {
+        Node::open_inner(store, None, random).await
+    }
+
+    /// Opens the node kept in `store` as `identity` (restored from a
+    /// backup): the store must hold no identity yet, or this one.
+    pub async fn open_as(
+        store: S,
+        identity: Identity,
+        random: impl FnMut() -> [u8; 32],
+    ) -> Result<(Node<S>, OpenReport), NodeError> {
+        Node::open_inner(store, Some(identity), random).await
+    }
+
+    async fn open_inner(
+        store: S,
+        given: Option<Identity>,
+        mut random: impl FnMut() -> [u8; 32],
     ) -> Result<(Node<S>, OpenReport), NodeError> {
         let mut report = OpenReport::default();
-        let identity = match store.get_meta(IDENTITY).await? {
-            Some(secret) => Identity::from_secret(
+        let stored = match store.get_meta(IDENTITY).await? {
+            Some(secret) => Some(Identity::from_secret(
                 secret
                     .try_into()
                     .map_err(|_| NodeError::DamagedMeta(IDENTITY))?,
-            ),
-            None => {
-                let identity = Identity::from_secret(fresh_secret());
+            )),
+            None => None,
+        };
+        let identity = match (stored, given) {
+            (Some(stored), Some(given)) if stored.public_key() != given.public_key() => {
+                return Err(NodeError::OtherIdentity);
+            }
+            (Some(stored), _) => stored,
+            (None, given) => {
+                let identity = given.unwrap_or_else(|| Identity::from_secret(random()));
                 store.put_meta(IDENTITY, &identity.secret()).await?;
                 report.new_identity = true;
                 identity
@@ -82,12 +129,12 @@ impl<S: Store> Node<S> {
             }
             None => Policy::new(identity.public_key()),
         };
-        let mut replica = Replica::new(policy);
+        let session = random();
+        let mut replica = Replica::for_session(policy, &session[..SESSION_BYTES]);
         let loaded = store.load_events().await?;
         report.skipped = loaded.corrupt;
         for (id, bytes) in loaded.events {
-            // Stored bytes are checked again: a store is outside the node.
-            match Event::from_bytes(&bytes) {
+            match Event::from_own_store(&bytes) {
                 Ok(event) => match replica.insert(event) {
                     Ok(_) => {}
                     Err(e) => report.skipped.push(format!("{id:?}: {e}")),
@@ -102,26 +149,25 @@ impl<S: Store> Node<S> {
                 "{pending} stored events wait for parents that are not stored"
             ));
         }
-        Ok((
-            Node {
-                store,
-                replica,
-                identity,
-                unsaved: Vec::new(),
-            },
-            report,
-        ))
+        let node = Node {
+            store,
+            replica: RefCell::new(replica),
+            identity,
+            writer: Mutex::new(Vec::new()),
+        };
+        Ok((node, report))
     }
 
-    /// The replica (log, view, documents).
-    pub fn replica(&self) -> &Replica {
-        &self.replica
+    /// The replica (log, view, documents). Do not hold it across an await.
+    pub fn replica(&self) -> Ref<'_, Replica> {
+        self.replica.borrow()
     }
 
     /// The replica, for reads that need `&mut` (documents) and for local
-    /// edits (committed with [`commit`](Self::commit)).
-    pub fn replica_mut(&mut self) -> &mut Replica {
-        &mut self.replica
+    /// edits (committed with [`commit`](Self::commit)). Do not hold it
+    /// across an await.
+    pub fn replica_mut(&self) -> RefMut<'_, Replica> {
+        self.replica.borrow_mut()
     }
 
     /// The node's identity.
@@ -140,61 +186,148 @@ impl<S: Store> Node<S> {
     }
 
     /// Events applied but not yet written (a write failed).
-    pub fn unsaved(&self) -> usize {
-        self.unsaved.len()
+    pub async fn unsaved(&self) -> usize {
+        self.writer.lock().await.len()
     }
 
-    /// Writes `events` together with any left unsaved by an earlier failure.
-    async fn save(&mut self, events: &[&Event]) -> Result<(), StoreError> {
-        let records: Vec<_> = self
-            .unsaved
+    /// Writes `events` together with any left unsaved by an earlier failure,
+    /// and records `head` as the latest event of the own chain, in one transaction.
+    async fn save(
+        &self,
+        unsaved: &mut Vec<Event>,
+        events: &[Event],
+        head: Option<EventId>,
+    ) -> Result<(), StoreError> {
+        let records: Vec<_> = unsaved
             .iter()
-            .chain(events.iter().copied())
+            .chain(events)
             .map(|e| (e.id(), e.bytes()))
             .collect();
-        self.store.put_events(&records).await?;
-        self.unsaved.clear();
+        let head = head.map(|id| id.0);
+        let meta: Vec<(&str, &[u8])> = head.iter().map(|h| (HEAD, &h[..])).collect();
+        self.store.write(&records, &meta).await?;
+        unsaved.clear();
         Ok(())
     }
 
+    /// Takes in the own chain's latest events that a sibling node (another
+    /// tab) stored and this one has not seen yet, so the next event signed
+    /// here follows them. Returns how many events were applied.
+    async fn catch_up_own_chain(&self) -> Result<usize, NodeError> {
+        let Some(head) = self.store.get_meta(HEAD).await? else {
+            return Ok(0);
+        };
+        let head = EventId(head.try_into().map_err(|_| NodeError::DamagedMeta(HEAD))?);
+        let mut wanted = vec![head];
+        let mut found = Vec::new();
+        while let Some(id) = wanted.pop() {
+            if self.replica.borrow().log().contains(&id)
+                || found.iter().any(|e: &Event| e.id() == id)
+            {
+                continue;
+            }
+            let Some(bytes) = self.store.get_event(&id).await? else {
+                return Err(NodeError::DamagedMeta(HEAD));
+            };
+            let event = Event::from_own_store(&bytes).map_err(Error::from)?;
+            wanted.extend(event.parents().iter().copied());
+            found.push(event);
+        }
+        let mut applied = 0;
+        let mut replica = self.replica.borrow_mut();
+        // Found newest first: insert oldest first.
+        for event in found.into_iter().rev() {
+            applied += replica.insert(event).map_err(Error::from)?.applied.len();
+        }
+        Ok(applied)
+    }
+
     /// Signs a new event, stores it, then applies it.
-    pub async fn publish(&mut self, time: u64, body: Body) -> Result<Event, NodeError> {
-        let draft = self
-            .replica
-            .draft(&self.identity.public_key(), time, body)?;
-        let event = self.identity.sign(draft);
-        self.replica.log().admits(&event).map_err(Error::from)?;
-        self.save(&[&event]).await?;
-        self.replica.insert(event.clone()).map_err(Error::from)?;
+    pub async fn publish(&self, time: u64, body: Body) -> Result<Event, NodeError> {
+        let mut unsaved = self.writer.lock().await;
+        self.catch_up_own_chain().await?;
+        let event = {
+            let replica = self.replica.borrow();
+            let draft = replica.draft(&self.identity.public_key(), time, body)?;
+            let event = self.identity.sign(draft);
+            replica.log().admits(&event).map_err(Error::from)?;
+            event
+        };
+        self.save(&mut unsaved, std::slice::from_ref(&event), Some(event.id()))
+            .await?;
+        self.replica
+            .borrow_mut()
+            .insert(event.clone())
+            .map_err(Error::from)?;
         Ok(event)
     }
 
     /// Takes in an event received from a peer: verifies, stores, applies.
-    pub async fn receive(&mut self, bytes: &[u8]) -> Result<Insertion, NodeError> {
+    pub async fn receive(&self, bytes: &[u8]) -> Result<Insertion, NodeError> {
         let event = Event::from_bytes(bytes).map_err(Error::from)?;
-        self.replica.log().admits(&event).map_err(Error::from)?;
-        self.save(&[&event]).await?;
-        Ok(self.replica.insert(event).map_err(Error::from)?)
+        self.replica
+            .borrow()
+            .log()
+            .admits(&event)
+            .map_err(Error::from)?;
+        self.store
+            .put_events(&[(event.id(), event.bytes())])
+            .await?;
+        Ok(self
+            .replica
+            .borrow_mut()
+            .insert(event)
+            .map_err(Error::from)?)
+    }
+
+    /// Takes in an event that a sibling node sharing this store (another
+    /// tab) has stored: applied without writing it again or re-checking its
+    /// signature (see [`Event::from_own_store`]).
+    pub fn load_stored(&self, bytes: &[u8]) -> Result<Insertion, NodeError> {
+        let event = Event::from_own_store(bytes).map_err(Error::from)?;
+        Ok(self
+            .replica
+            .borrow_mut()
+            .insert(event)
+            .map_err(Error::from)?)
     }
 
     /// Commits pending document edits: each resulting event is stored, then applied.
-    pub async fn commit(&mut self, time: u64) -> Result<Vec<Event>, NodeError> {
-        let events = self.replica.commit(&self.identity, time)?;
+    pub async fn commit(&self, time: u64) -> Result<Vec<Event>, NodeError> {
+        let mut unsaved = self.writer.lock().await;
+        self.catch_up_own_chain().await?;
+        let events = self.replica.borrow_mut().commit(&self.identity, time)?;
+        if events.is_empty() {
+            return Ok(events);
+        }
         // Applied before stored here (a change enters its document when its
         // event is applied); if the write fails they are kept and written
         // with the next successful write.
-        if let Err(e) = self.save(&events.iter().collect::<Vec<_>>()).await {
-            self.unsaved.extend(events);
+        let head = events.last().map(Event::id);
+        if let Err(e) = self.save(&mut unsaved, &events, head).await {
+            unsaved.extend(events);
             return Err(e.into());
         }
         Ok(events)
     }
 
     /// Changes and stores the policy.
-    pub async fn set_policy(&mut self, policy: Policy) -> Result<(), NodeError> {
+    pub async fn set_policy(&self, policy: Policy) -> Result<(), NodeError> {
         let bytes = postcard::to_allocvec(&policy).unwrap_or_default();
         self.store.put_meta(POLICY, &bytes).await?;
-        self.replica.set_policy(policy);
+        self.replica.borrow_mut().set_policy(policy);
+        Ok(())
+    }
+
+    /// Reads the policy again from the store (a sibling node changed it).
+    pub async fn reload_policy(&self) -> Result<(), NodeError> {
+        if let Some(bytes) = self.store.get_meta(POLICY).await? {
+            let policy: Policy =
+                postcard::from_bytes(&bytes).map_err(|_| NodeError::DamagedMeta(POLICY))?;
+            if self.replica.borrow().view().policy() != &policy {
+                self.replica.borrow_mut().set_policy(policy);
+            }
+        }
         Ok(())
     }
 }

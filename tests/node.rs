@@ -14,8 +14,8 @@ use trustfold::{Node, NodeError, Policy, Scalar};
 const SECRET: [u8; 32] = [7; 32];
 
 /// Everything a person would notice after a reload.
-fn state<S: Store>(node: &mut Node<S>) -> (usize, String, String, Option<String>) {
-    let replica = node.replica_mut();
+fn state<S: Store>(node: &Node<S>) -> (usize, String, String, Option<String>) {
+    let mut replica = node.replica_mut();
     let note = replica
         .record("notes", "n")
         .and_then(|r| r.text("body").map(str::to_owned));
@@ -29,7 +29,7 @@ fn state<S: Store>(node: &mut Node<S>) -> (usize, String, String, Option<String>
 }
 
 async fn a_reopened_node_has_the_same_identity_policy_and_state<S: Store>(store: S) {
-    let (mut node, report) = Node::open(store, || SECRET).await.unwrap();
+    let (node, report) = Node::open(store, || SECRET).await.unwrap();
     assert!(report.new_identity);
     let me = node.identity().public_key();
     node.publish(1, pay(key(2), 30, "EUR")).await.unwrap();
@@ -51,16 +51,16 @@ async fn a_reopened_node_has_the_same_identity_policy_and_state<S: Store>(store:
         .set_field("notes", "n", "done", Scalar::Bool(true))
         .unwrap();
     assert_eq!(node.commit(3).await.unwrap().len(), 1);
-    let before = state(&mut node);
+    let before = state(&node);
     assert_eq!(node.store().event_count().await.unwrap(), 3);
 
     let store = node.into_store();
-    let (mut reopened, report) = Node::open(store, || [9; 32]).await.unwrap();
+    let (reopened, report) = Node::open(store, || [9; 32]).await.unwrap();
     assert!(!report.new_identity);
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
     assert_eq!(reopened.identity().public_key(), me);
     assert!(reopened.replica().view().policy().banned.contains(&key(3)));
-    assert_eq!(state(&mut reopened), before);
+    assert_eq!(state(&reopened), before);
     assert_eq!(
         reopened
             .replica()
@@ -72,9 +72,9 @@ async fn a_reopened_node_has_the_same_identity_policy_and_state<S: Store>(store:
 }
 
 async fn bad_input_is_refused_with_a_typed_error_and_stores_nothing<S: Store>(store: S) {
-    let (mut node, _) = Node::open(store, || SECRET).await.unwrap();
+    let (node, _) = Node::open(store, || SECRET).await.unwrap();
     node.publish(1, pay(key(2), 30, "EUR")).await.unwrap();
-    let before = state(&mut node);
+    let before = state(&node);
     let good = id(4).sign(trustfold::Draft {
         seq: 1,
         parents: vec![],
@@ -95,12 +95,12 @@ async fn bad_input_is_refused_with_a_typed_error_and_stores_nothing<S: Store>(st
     // A locally made event that breaks a rule is neither stored nor applied.
     let me = node.identity().public_key();
     assert!(node.publish(2, pay(me, 1, "EUR")).await.is_err());
-    assert_eq!(state(&mut node), before);
+    assert_eq!(state(&node), before);
     assert_eq!(node.store().event_count().await.unwrap(), 1);
 }
 
 async fn a_damaged_stored_event_is_skipped_and_reported_on_open<S: Store>(store: S) {
-    let (mut node, _) = Node::open(store, || SECRET).await.unwrap();
+    let (node, _) = Node::open(store, || SECRET).await.unwrap();
     node.publish(1, pay(key(2), 30, "EUR")).await.unwrap();
     let store = node.into_store();
     let junk = b"not an event".to_vec();
@@ -112,7 +112,96 @@ async fn a_damaged_stored_event_is_skipped_and_reported_on_open<S: Store>(store:
     assert!(report.skipped[0].contains(&format!("{id:?}")));
 }
 
+/// Two nodes over one store (two tabs): each writes while the other has
+/// not heard of its latest events. Neither forks the shared chain, and once
+/// each loads what the other stored they agree, documents included.
+async fn two_nodes_sharing_a_store_never_fork_and_agree<S: Store>(first: S, second: S) {
+    let (a, _) = Node::open(first, || SECRET).await.unwrap();
+    let (b, report) = Node::open(second, || [8; 32]).await.unwrap();
+    assert!(!report.new_identity, "the second tab shares the identity");
+    assert_eq!(a.identity().public_key(), b.identity().public_key());
+    let mut published = Vec::new();
+    for round in 0..5u64 {
+        published.push(a.publish(round, pay(key(2), 1, "EUR")).await.unwrap());
+        published.push(b.publish(round, pay(key(3), 1, "EUR")).await.unwrap());
+    }
+    // Both tabs edit one record's text without exchanging anything.
+    a.replica_mut().create_record("notes", "n").unwrap();
+    a.replica_mut()
+        .set_text("notes", "n", "body", "from a")
+        .unwrap();
+    published.extend(a.commit(10).await.unwrap());
+    b.replica_mut().create_record("notes", "m").unwrap();
+    b.replica_mut()
+        .set_text("notes", "m", "body", "from b")
+        .unwrap();
+    published.extend(b.commit(11).await.unwrap());
+
+    let seqs: Vec<u64> = published.iter().map(|e| e.content().seq).collect();
+    assert_eq!(seqs, (1..=12).collect::<Vec<_>>(), "one chain, no fork");
+    for node in [&a, &b] {
+        for event in &published {
+            node.load_stored(event.bytes()).unwrap();
+        }
+        assert!(node.replica().log().forks().is_empty());
+        assert!(node.replica_mut().document_errors().is_empty());
+    }
+    assert_eq!(state(&a).0, 12);
+    assert_eq!(
+        (state(&a).1, state(&a).2),
+        (state(&b).1, state(&b).2),
+        "same digests"
+    );
+    for node in [&a, &b] {
+        let mut replica = node.replica_mut();
+        let mut text = |r: &str| {
+            replica
+                .record("notes", r)
+                .and_then(|r| r.text("body").map(str::to_owned))
+        };
+        assert_eq!(text("n").as_deref(), Some("from a"));
+        assert_eq!(text("m").as_deref(), Some("from b"));
+    }
+    let me = a.identity().public_key();
+    assert_eq!(
+        a.replica().view().balance(a.replica().log(), &me, "EUR"),
+        -10
+    );
+}
+
+/// A backup restored on a new device opens as that identity; a store that
+/// already holds another identity refuses it and keeps its own.
+async fn a_restored_identity_opens_only_where_it_belongs<S: Store>(empty: S, taken: S) {
+    let restored = id(5);
+    let (node, report) = Node::open_as(empty, id(5), || SECRET).await.unwrap();
+    assert!(report.new_identity);
+    assert_eq!(node.identity().public_key(), restored.public_key());
+    let (again, _) = Node::open_as(node.into_store(), id(5), || SECRET)
+        .await
+        .unwrap();
+    assert_eq!(again.identity().public_key(), restored.public_key());
+
+    let (mine, _) = Node::open(taken, || SECRET).await.unwrap();
+    let refused = Node::open_as(mine.into_store(), id(5), || SECRET).await;
+    assert_eq!(refused.err(), Some(NodeError::OtherIdentity));
+}
+
 mod memory {
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn a_restored_identity_opens_only_where_it_belongs() {
+        super::a_restored_identity_opens_only_where_it_belongs(
+            MemoryStore::new(),
+            MemoryStore::new(),
+        )
+        .await;
+    }
+
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn two_nodes_sharing_a_store_never_fork_and_agree() {
+        let store = std::rc::Rc::new(MemoryStore::new());
+        super::two_nodes_sharing_a_store_never_fork_and_agree(store.clone(), store).await;
+    }
+
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -168,22 +257,32 @@ mod indexeddb {
     }
 
     #[wasm_bindgen_test]
+    async fn two_nodes_sharing_a_store_never_fork_and_agree() {
+        let name = fresh_name();
+        super::two_nodes_sharing_a_store_never_fork_and_agree(
+            IdbStore::open(&name).await.unwrap(),
+            IdbStore::open(&name).await.unwrap(),
+        )
+        .await;
+    }
+
+    #[wasm_bindgen_test]
     async fn a_closed_database_and_a_real_reopen() {
         let name = fresh_name();
-        let (mut node, _) = Node::open(IdbStore::open(&name).await.unwrap(), || SECRET)
+        let (node, _) = Node::open(IdbStore::open(&name).await.unwrap(), || SECRET)
             .await
             .unwrap();
         node.publish(1, pay(key(2), 30, "EUR")).await.unwrap();
-        let before = state(&mut node);
+        let before = state(&node);
         node.store().close();
         let failed = node.publish(2, pay(key(2), 1, "EUR")).await;
         assert_eq!(failed.err(), Some(NodeError::Store(StoreError::Closed)));
-        assert_eq!(state(&mut node), before, "a failed write applies nothing");
+        assert_eq!(state(&node), before, "a failed write applies nothing");
         drop(node);
-        let (mut reopened, report) = Node::open(IdbStore::open(&name).await.unwrap(), || [1; 32])
+        let (reopened, report) = Node::open(IdbStore::open(&name).await.unwrap(), || [1; 32])
             .await
             .unwrap();
         assert!(!report.new_identity);
-        assert_eq!(state(&mut reopened), before);
+        assert_eq!(state(&reopened), before);
     }
 }

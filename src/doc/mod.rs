@@ -201,8 +201,18 @@ pub struct Documents {
 impl Documents {
     /// Documents edited by `owner`.
     pub fn new(owner: PublicKey) -> Documents {
+        Documents::for_session(owner, &[])
+    }
+
+    /// Documents edited by one session of `owner` (a browser tab): its
+    /// Automerge actor is the owner's key followed by `session` (at most
+    /// [`MAX_ACTOR_SUFFIX`](crate::event::validate::MAX_ACTOR_SUFFIX) bytes),
+    /// so sessions of one identity never make two changes with one seq.
+    pub fn for_session(owner: PublicKey, session: &[u8]) -> Documents {
+        let mut actor = owner.0.to_vec();
+        actor.extend_from_slice(session);
         Documents {
-            actor: ActorId::from(&owner.0[..]),
+            actor: ActorId::from(actor),
             docs: BTreeMap::new(),
         }
     }

@@ -14,7 +14,7 @@
 //! always adds them.
 
 use super::encoding::DecodeError;
-use super::{Body, DocId, Event, EventId};
+use super::{Body, DocId, Event, EventId, PublicKey};
 use ed25519_dalek::{Signature, VerifyingKey};
 use thiserror::Error;
 
@@ -28,6 +28,10 @@ pub const MAX_MEMO_BYTES: usize = 256;
 pub const MAX_REASON_BYTES: usize = 1024;
 /// Largest document change, in bytes.
 pub const MAX_CHANGE_BYTES: usize = 2 * 1024 * 1024;
+/// Longest suffix after the author's key in an Automerge actor id: each
+/// session (a browser tab) writes under its own actor, so two tabs of one
+/// identity never make two changes with one Automerge seq.
+pub const MAX_ACTOR_SUFFIX: usize = 16;
 
 /// Why an event is invalid on its own.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -209,12 +213,18 @@ fn validate_body(event: &Event) -> Result<(), EventError> {
                 return Err(EventError::BadChangeSize);
             }
             let change = decode_change(change)?;
-            if change.actor_id().to_bytes() != event.author().0 {
+            if !actor_of(change.actor_id().to_bytes(), &event.author()) {
                 return Err(EventError::ForgedActor);
             }
         }
     }
     Ok(())
+}
+
+/// Whether an Automerge actor id belongs to `author`: the author's key,
+/// optionally followed by a session suffix of at most [`MAX_ACTOR_SUFFIX`] bytes.
+pub fn actor_of(actor: &[u8], author: &PublicKey) -> bool {
+    actor.len() <= author.0.len() + MAX_ACTOR_SUFFIX && actor.starts_with(&author.0)
 }
 
 /// A character that shows: no control character and no invisible formatting

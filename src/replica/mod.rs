@@ -31,6 +31,14 @@ impl Replica {
         Replica::from_log(Log::new(), policy)
     }
 
+    /// An empty replica whose local document edits are written by the
+    /// session `session` of the owner (see [`Documents::for_session`]).
+    pub fn for_session(policy: Policy, session: &[u8]) -> Replica {
+        let mut replica = Replica::new(policy);
+        replica.docs = Documents::for_session(replica.view.policy().me, session);
+        replica
+    }
+
     /// A replica over an existing log (computes the view from scratch).
     pub fn from_log(log: Log, policy: Policy) -> Replica {
         let mut docs = Documents::new(policy.me);

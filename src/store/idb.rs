@@ -44,6 +44,10 @@ fn error(e: rexie::Error) -> StoreError {
     }
 }
 
+fn event_key(id: &EventId) -> JsValue {
+    Uint8Array::from(&id.0[..]).into()
+}
+
 fn bytes(value: &JsValue) -> Vec<u8> {
     Uint8Array::new(value).to_vec()
 }
@@ -113,21 +117,44 @@ impl IdbStore {
 }
 
 impl Store for IdbStore {
-    async fn put_events(&self, events: &[(EventId, &[u8])]) -> Result<(), StoreError> {
-        if events.is_empty() {
+    async fn write(
+        &self,
+        events: &[(EventId, &[u8])],
+        meta: &[(&str, &[u8])],
+    ) -> Result<(), StoreError> {
+        if events.is_empty() && meta.is_empty() {
             return Ok(());
         }
-        let tx = self.transaction(&[EVENTS], TransactionMode::ReadWrite)?;
-        let store = tx.store(EVENTS).map_err(error)?;
-        // An id is the hash of its bytes, so putting an id again writes the
-        // same bytes (or repairs a damaged record).
-        let records = events.iter().map(|(id, bytes)| {
-            let key: JsValue = Uint8Array::from(&id.0[..]).into();
-            (Uint8Array::from(*bytes).into(), Some(key))
-        });
-        store.put_all(records).await.map_err(error)?;
+        let tx = self.transaction(&[EVENTS, META], TransactionMode::ReadWrite)?;
+        if !events.is_empty() {
+            let store = tx.store(EVENTS).map_err(error)?;
+            // An id is the hash of its bytes, so putting an id again writes
+            // the same bytes (or repairs a damaged record).
+            let records = events
+                .iter()
+                .map(|(id, bytes)| (Uint8Array::from(*bytes).into(), Some(event_key(id))));
+            store.put_all(records).await.map_err(error)?;
+        }
+        if !meta.is_empty() {
+            let store = tx.store(META).map_err(error)?;
+            let values = meta.iter().map(|(key, value)| {
+                (
+                    Uint8Array::from(*value).into(),
+                    Some(JsValue::from_str(key)),
+                )
+            });
+            store.put_all(values).await.map_err(error)?;
+        }
         tx.done().await.map_err(error)?;
         Ok(())
+    }
+
+    async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
+        let store = tx.store(EVENTS).map_err(error)?;
+        let value = store.get(event_key(id)).await.map_err(error)?;
+        tx.done().await.map_err(error)?;
+        Ok(value.filter(|v| !v.is_undefined()).map(|v| bytes(&v)))
     }
 
     async fn load_events(&self) -> Result<LoadedEvents, StoreError> {

@@ -21,12 +21,24 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    async fn put_events(&self, events: &[(EventId, &[u8])]) -> Result<(), StoreError> {
+    async fn write(
+        &self,
+        events: &[(EventId, &[u8])],
+        meta: &[(&str, &[u8])],
+    ) -> Result<(), StoreError> {
         let mut stored = self.events.borrow_mut();
         for (id, bytes) in events {
-            stored.entry(*id).or_insert_with(|| bytes.to_vec());
+            stored.insert(*id, bytes.to_vec());
+        }
+        let mut stored = self.meta.borrow_mut();
+        for (key, value) in meta {
+            stored.insert((*key).to_owned(), value.to_vec());
         }
         Ok(())
+    }
+
+    async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.events.borrow().get(id).cloned())
     }
 
     async fn load_events(&self) -> Result<LoadedEvents, StoreError> {

@@ -56,9 +56,20 @@ pub struct LoadedEvents {
 /// The futures are not `Send`: in the browser everything runs on one thread.
 #[allow(async_fn_in_trait)]
 pub trait Store {
-    /// Stores events (id, exact bytes) in one transaction. Ids already
-    /// stored are kept as they are.
-    async fn put_events(&self, events: &[(EventId, &[u8])]) -> Result<(), StoreError>;
+    /// Stores events (id, exact bytes) and sets metadata values, all in one
+    /// transaction: either everything is written or nothing is.
+    async fn write(
+        &self,
+        events: &[(EventId, &[u8])],
+        meta: &[(&str, &[u8])],
+    ) -> Result<(), StoreError>;
+    /// Stores events (id, exact bytes) in one transaction. An id stored
+    /// again keeps its bytes (an id is the hash of its bytes).
+    async fn put_events(&self, events: &[(EventId, &[u8])]) -> Result<(), StoreError> {
+        self.write(events, &[]).await
+    }
+    /// One stored event's bytes, unchecked (the caller checks them).
+    async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every intact stored event; damaged records are skipped and reported.
     async fn load_events(&self) -> Result<LoadedEvents, StoreError>;
     /// How many event records are stored.
@@ -71,6 +82,38 @@ pub trait Store {
     async fn get_snapshot(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Replaces a snapshot.
     async fn put_snapshot(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+}
+
+/// A store shared by several nodes (the tabs of a browser, in tests).
+impl<S: Store> Store for std::rc::Rc<S> {
+    async fn write(
+        &self,
+        events: &[(EventId, &[u8])],
+        meta: &[(&str, &[u8])],
+    ) -> Result<(), StoreError> {
+        (**self).write(events, meta).await
+    }
+    async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).get_event(id).await
+    }
+    async fn load_events(&self) -> Result<LoadedEvents, StoreError> {
+        (**self).load_events().await
+    }
+    async fn event_count(&self) -> Result<usize, StoreError> {
+        (**self).event_count().await
+    }
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).get_meta(key).await
+    }
+    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        (**self).put_meta(key, value).await
+    }
+    async fn get_snapshot(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).get_snapshot(key).await
+    }
+    async fn put_snapshot(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        (**self).put_snapshot(key, value).await
+    }
 }
 
 /// Checks a stored record: its bytes must hash to its key.
@@ -162,6 +205,26 @@ macro_rules! store_conformance_tests {
                 assert_eq!(loaded.events, vec![good]);
                 assert_eq!(loaded.corrupt.len(), 1);
                 assert!(loaded.corrupt[0].contains(&format!("{damaged_id:?}")));
+            }
+
+            #[wasm_bindgen_test(unsupported = pollster::test)]
+            async fn events_and_metadata_written_together_read_back() {
+                let store = $open.await;
+                let records: Vec<_> = (0..3).map(record).collect();
+                store
+                    .write(&as_refs(&records), &[("head", &records[2].0.0[..])])
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    store.get_meta("head").await.unwrap(),
+                    Some(records[2].0.0.to_vec())
+                );
+                assert_eq!(
+                    store.get_event(&records[1].0).await.unwrap(),
+                    Some(records[1].1.clone())
+                );
+                assert_eq!(store.get_event(&record(9).0).await.unwrap(), None);
+                assert_eq!(store.event_count().await.unwrap(), 3);
             }
 
             #[wasm_bindgen_test(unsupported = pollster::test)]

@@ -1,5 +1,6 @@
 //! Errors as JS `Error`s with a stable `code`.
 
+use crate::backup::BackupError;
 use crate::error::Error;
 use crate::event::EventError;
 use crate::log::LogError;
@@ -38,6 +39,7 @@ pub fn node(e: NodeError) -> JsValue {
     match e {
         NodeError::Store(e) => store(e),
         NodeError::DamagedMeta(_) => js_error("DAMAGED_STORE", &e.to_string()),
+        NodeError::OtherIdentity => js_error("OTHER_IDENTITY", &e.to_string()),
         NodeError::Core(core) => {
             let code = match &core {
                 Error::Event(EventError::Decode(_)) => "MALFORMED_EVENT",
@@ -53,4 +55,14 @@ pub fn node(e: NodeError) -> JsValue {
             js_error(code, &core.to_string())
         }
     }
+}
+
+/// A backup that cannot be opened.
+pub fn backup(e: BackupError) -> JsValue {
+    let code = match e {
+        BackupError::WrongPassphrase => "WRONG_PASSPHRASE",
+        BackupError::Malformed | BackupError::UnreasonableParams => "MALFORMED_BACKUP",
+        BackupError::UnknownVersion(_) => "UNSUPPORTED_BACKUP_VERSION",
+    };
+    js_error(code, &e.to_string())
 }

@@ -3,20 +3,34 @@
 //! Every method converts its arguments, calls the [`Node`](crate::Node) or
 //! its [`Replica`](crate::Replica), and converts the result: keys and ids as
 //! hex strings, amounts and balances as `bigint`, I/O as promises, errors as
-//! JS `Error`s carrying a stable `code` ([`errors`]). Plain data goes out
-//! through `serde-wasm-bindgen` as the shapes in [`types`], which the
-//! TypeScript definitions below describe.
+//! JS `Error`s carrying a stable `code` ([`errors`]). Arguments arrive as
+//! plain JS values and are checked here, so a call with a wrong type is an
+//! `INVALID_ARGUMENT` error rather than a silent coercion. Plain data goes
+//! out through `serde-wasm-bindgen` as the shapes in [`types`], which the
+//! TypeScript definitions below describe. Tabs: see [`tabs`].
 
 mod errors;
+mod tabs;
 #[cfg(test)]
 mod tests;
+mod text;
 mod types;
 
-use crate::event::{Body, EventId, PublicKey, Statement, Transfer, TrustLevel};
-use crate::node::Node;
+use crate::backup;
+use crate::event::{Body, Event, EventId, PublicKey, Statement, Transfer, TrustLevel};
+use crate::node::{Node, OpenReport};
 use crate::store::IdbStore;
+use crate::{Policy, Scalar};
 use errors::{JsResult, invalid};
+use js_sys::{Object, Reflect};
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use tabs::{Announcement, Tabs};
 use wasm_bindgen::prelude::*;
+
+/// Pending document edits are committed (signed, stored, announced) this
+/// long after the first of them, unless `commit()` comes first.
+const COMMIT_AFTER_MS: f64 = 300.0;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -24,16 +38,47 @@ const TS_TYPES: &'static str = r#"
 export interface Balance { account: string; unit: string; balance: bigint }
 /** Why a statement about an event counts or not in this view. */
 export type Verdict = "counted" | "untrusted" | "authorBanned" | "retracted" | "excluded";
+/** Whether an event counts here. */
+export type Status = "included" | "excluded" | "authorBanned";
 /** An exclusion or dispute naming an event, with its verdict here. */
 export interface Contest { statement: string; author: string; dispute: boolean; reason: string; verdict: Verdict }
 /** A transfer touching an account. */
-export interface Movement { event: string; counterparty: string; delta: bigint; counted: boolean; status: string; contests: Contest[] }
+export interface Movement { event: string; counterparty: string; delta: bigint; counted: boolean; status: Status; contests: Contest[] }
 /** Why an account has its balance. */
 export interface Explanation { account: string; unit: string; balance: bigint; counted: Movement[]; notCounted: Movement[] }
 /** A negative balance and why. */
 export interface Debt { account: string; unit: string; amount: bigint; explanation: Explanation }
+/** A transfer with its status in this view and, if it does not count, why. */
+export interface Transaction {
+  event: string; from: string; to: string; amount: bigint; unit: string; memo: string;
+  /** Milliseconds since 1970 as the payer's clock said. */
+  time: number;
+  /** The transfer this one reverses, if any. */
+  reverses: string | null;
+  status: Status; reason: string; contests: Contest[];
+}
 /** Digests of the view, to compare with a peer's. */
 export interface ViewDigest { included: string; state: string }
+/** This node's policy. */
+export interface PolicyView { me: string; trusted: string[]; banned: string[]; quorum: number }
+/** Another policy, to compare views with: `me` is its viewer (default: this node). */
+export interface PolicyInput { me?: string; trusted?: string[]; banned?: string[]; quorum?: number }
+/** An event one view counts and the other does not. */
+export interface Difference { event: string; kind: string; status: Status; reason: string }
+/** What my view counts that the other does not, and the reverse. */
+export interface Comparison { onlyMine: Difference[]; onlyTheirs: Difference[] }
+/** A value a field can be set to. */
+export type Scalar = string | number | boolean | null;
+/** A field's value: a scalar, collaborative text, or something this API does not write. */
+export type FieldValue = Scalar | { text: string } | { unsupported: string };
+/** A field: the value that wins and the concurrent values that lost. */
+export interface Field { value: FieldValue; conflicts: FieldValue[] }
+/** A record of a collection. */
+export interface DocRecord { id: string; fields: { [name: string]: Field } }
+/** What changed: "local" (this tab), "tab" (another tab); `events` applied. */
+export interface Change { source: "local" | "tab"; events: number }
+/** What opening found: events loaded, damaged records skipped. */
+export interface OpenReport { events: number; skipped: string[]; newIdentity: boolean }
 /** Errors thrown by trustfold carry a stable code. */
 export interface TrustfoldError extends Error { code: string }
 "#;
@@ -41,7 +86,18 @@ export interface TrustfoldError extends Error { code: string }
 /// A trustfold node in this browser tab. See the [module docs](self).
 #[wasm_bindgen(js_name = TrustfoldNode)]
 pub struct JsNode {
+    inner: Rc<Inner>,
+}
+
+/// The state shared with the tab channel's message handler.
+struct Inner {
     node: Node<IdbStore>,
+    lock: String,
+    tabs: RefCell<Option<Tabs>>,
+    subscribers: RefCell<Vec<(u32, js_sys::Function)>>,
+    next_subscriber: Cell<u32>,
+    commit_due: Cell<bool>,
+    report: OpenReport,
 }
 
 fn now() -> u64 {
@@ -55,146 +111,430 @@ fn fresh_secret() -> [u8; 32] {
     secret
 }
 
-fn key(hex: &str, what: &str) -> JsResult<PublicKey> {
-    PublicKey::from_hex(hex).ok_or_else(|| invalid(&format!("{what} is not a 64-hex-digit key")))
+fn string(value: &JsValue, what: &str) -> JsResult<String> {
+    value
+        .as_string()
+        .ok_or_else(|| invalid(&format!("{what} must be a string")))
 }
 
-fn event_id(hex: &str, what: &str) -> JsResult<EventId> {
-    EventId::from_hex(hex).ok_or_else(|| invalid(&format!("{what} is not a 64-hex-digit event id")))
+fn key(value: &JsValue, what: &str) -> JsResult<PublicKey> {
+    PublicKey::from_hex(&string(value, what)?)
+        .ok_or_else(|| invalid(&format!("{what} is not a 64-hex-digit key")))
+}
+
+fn event_id(value: &JsValue, what: &str) -> JsResult<EventId> {
+    EventId::from_hex(&string(value, what)?)
+        .ok_or_else(|| invalid(&format!("{what} is not a 64-hex-digit event id")))
+}
+
+/// A whole number ≥ 0 given as a `bigint` or a safe integer `number`.
+fn count(value: &JsValue, what: &str) -> JsResult<u64> {
+    if value.is_bigint() {
+        return u64::try_from(js_sys::BigInt::unchecked_from_js_ref(value).clone())
+            .map_err(|_| invalid(&format!("{what} must fit in 64 bits and not be negative")));
+    }
+    match value.as_f64() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
+        _ => Err(invalid(&format!(
+            "{what} must be a whole number ≥ 0 (a bigint or a safe integer)"
+        ))),
+    }
+}
+
+fn optional_string(value: &JsValue, what: &str) -> JsResult<String> {
+    if value.is_undefined() || value.is_null() {
+        Ok(String::new())
+    } else {
+        string(value, what)
+    }
+}
+
+fn scalar(value: &JsValue) -> JsResult<Scalar> {
+    if value.is_null() || value.is_undefined() {
+        Ok(Scalar::Null)
+    } else if let Some(b) = value.as_bool() {
+        Ok(Scalar::Bool(b))
+    } else if let Some(n) = value.as_f64() {
+        Ok(Scalar::Number(n))
+    } else if let Some(s) = value.as_string() {
+        Ok(Scalar::Str(s))
+    } else {
+        Err(invalid(
+            "a field value must be a string, number, boolean or null",
+        ))
+    }
+}
+
+impl Inner {
+    /// Opens the node of `network` (as `identity`, if restoring one) and joins its tab channel.
+    async fn open(network: &JsValue, identity: Option<crate::Identity>) -> JsResult<Rc<Inner>> {
+        let network = string(network, "network")?;
+        if network.is_empty() {
+            return Err(invalid("network must not be empty"));
+        }
+        let store = IdbStore::open(&format!("trustfold-{network}"))
+            .await
+            .map_err(errors::store)?;
+        let opened = match identity {
+            Some(identity) => Node::open_as(store, identity, fresh_secret).await,
+            None => Node::open(store, fresh_secret).await,
+        };
+        let (node, report) = opened.map_err(errors::node)?;
+        let inner = Rc::new(Inner {
+            node,
+            lock: format!("trustfold-{network}-writer"),
+            tabs: RefCell::new(None),
+            subscribers: RefCell::new(Vec::new()),
+            next_subscriber: Cell::new(0),
+            commit_due: Cell::new(false),
+            report,
+        });
+        let weak: Weak<Inner> = Rc::downgrade(&inner);
+        let tabs = Tabs::join(&format!("trustfold-{network}"), move |heard| {
+            if let Some(inner) = weak.upgrade() {
+                inner.heard(heard);
+            }
+        })?;
+        *inner.tabs.borrow_mut() = Some(tabs);
+        Ok(inner)
+    }
+
+    fn notify(&self, source: &str, events: usize) {
+        let change = Object::new();
+        let _ = Reflect::set(&change, &"source".into(), &source.into());
+        let _ = Reflect::set(&change, &"events".into(), &(events as f64).into());
+        let subscribers: Vec<_> = self
+            .subscribers
+            .borrow()
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        for callback in subscribers {
+            // A subscriber that throws must not stop the others.
+            let _ = callback.call1(&JsValue::NULL, &change);
+        }
+    }
+
+    fn heard(self: &Rc<Self>, announcement: Announcement) {
+        match announcement {
+            Announcement::Events(list) => {
+                let applied: usize = list
+                    .iter()
+                    .filter_map(|bytes| self.node.load_stored(bytes).ok())
+                    .map(|insertion| insertion.applied.len())
+                    .sum();
+                if applied > 0 {
+                    self.notify("tab", applied);
+                }
+            }
+            Announcement::Policy => {
+                let inner = self.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if inner.node.reload_policy().await.is_ok() {
+                        inner.notify("tab", 0);
+                    }
+                });
+            }
+        }
+    }
+
+    fn announce(&self, events: &[Event]) {
+        if let Some(tabs) = self.tabs.borrow().as_ref() {
+            tabs.announce_events(events);
+        }
+        self.notify("local", events.len());
+    }
+
+    async fn publish(&self, body: Body) -> JsResult<String> {
+        let event = {
+            let _lock = tabs::writer_lock(&self.lock).await?;
+            self.node.publish(now(), body).await.map_err(errors::node)?
+        };
+        self.announce(std::slice::from_ref(&event));
+        Ok(event.id().to_hex())
+    }
+
+    async fn commit(&self) -> JsResult<usize> {
+        self.commit_due.set(false);
+        let events = {
+            let _lock = tabs::writer_lock(&self.lock).await?;
+            self.node.commit(now()).await.map_err(errors::node)?
+        };
+        if !events.is_empty() {
+            self.announce(&events);
+        }
+        Ok(events.len())
+    }
+
+    /// After a local edit: tell subscribers, and commit soon.
+    fn edited(self: &Rc<Self>) {
+        self.notify("local", 0);
+        if self.commit_due.replace(true) {
+            return;
+        }
+        let inner = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            tabs::wait(COMMIT_AFTER_MS).await;
+            if inner.commit_due.get() {
+                // A failed automatic commit keeps the edits; the next commit retries.
+                let _ = inner.commit().await;
+            }
+        });
+    }
+
+    async fn change_policy(&self, change: impl FnOnce(&mut Policy)) -> JsResult<()> {
+        {
+            let _lock = tabs::writer_lock(&self.lock).await?;
+            // Another tab may have changed it: start from the stored policy.
+            self.node.reload_policy().await.map_err(errors::node)?;
+            let mut policy = self.node.replica().view().policy().clone();
+            change(&mut policy);
+            self.node.set_policy(policy).await.map_err(errors::node)?;
+        }
+        if let Some(tabs) = self.tabs.borrow().as_ref() {
+            tabs.announce_policy();
+        }
+        self.notify("local", 0);
+        Ok(())
+    }
 }
 
 #[wasm_bindgen(js_class = TrustfoldNode)]
 impl JsNode {
-    /// Opens (or creates) the node of `network`, kept in this origin's IndexedDB.
-    pub async fn open(network: String) -> JsResult<JsNode> {
-        let store = IdbStore::open(&format!("trustfold-{network}"))
-            .await
-            .map_err(errors::store)?;
-        let (node, _report) = Node::open(store, fresh_secret)
-            .await
-            .map_err(errors::node)?;
-        Ok(JsNode { node })
+    /// Opens (or creates) the node of `network`, kept in this origin's
+    /// IndexedDB and shared with this origin's other tabs.
+    pub async fn open(
+        #[wasm_bindgen(unchecked_param_type = "string")] network: JsValue,
+    ) -> JsResult<JsNode> {
+        Ok(JsNode {
+            inner: Inner::open(&network, None).await?,
+        })
+    }
+
+    /// Opens the node of `network` as the identity in `backup` (made by
+    /// `exportBackup`). Fails with `WRONG_PASSPHRASE`, `MALFORMED_BACKUP`,
+    /// or `OTHER_IDENTITY` when this browser already holds another identity
+    /// for `network`.
+    pub async fn restore(
+        #[wasm_bindgen(unchecked_param_type = "string")] network: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] backup: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] passphrase: JsValue,
+    ) -> JsResult<JsNode> {
+        let Some(bytes) = backup.dyn_ref::<js_sys::Uint8Array>() else {
+            return Err(invalid("backup must be a Uint8Array"));
+        };
+        let passphrase = string(&passphrase, "passphrase")?;
+        let identity =
+            backup::import_backup(&bytes.to_vec(), &passphrase).map_err(errors::backup)?;
+        Ok(JsNode {
+            inner: Inner::open(&network, Some(identity)).await?,
+        })
+    }
+
+    /// Closes the node: leaves the tab channel and closes the database.
+    pub fn close(&self) {
+        self.inner.tabs.borrow_mut().take();
+        self.inner.node.store().close();
+    }
+
+    /// What opening found: events loaded, damaged records skipped.
+    #[wasm_bindgen(getter, js_name = openReport, unchecked_return_type = "OpenReport")]
+    pub fn open_report(&self) -> JsResult<JsValue> {
+        let report = &self.inner.report;
+        let out = Object::new();
+        let _ = Reflect::set(&out, &"events".into(), &(report.events as f64).into());
+        let skipped: js_sys::Array = report
+            .skipped
+            .iter()
+            .map(|s| JsValue::from_str(s))
+            .collect();
+        let _ = Reflect::set(&out, &"skipped".into(), &skipped);
+        let _ = Reflect::set(&out, &"newIdentity".into(), &report.new_identity.into());
+        Ok(out.into())
     }
 
     /// This node's public key (hex).
     #[wasm_bindgen(getter, js_name = publicKey)]
     pub fn public_key(&self) -> String {
-        self.node.identity().public_key().to_hex()
+        self.inner.node.identity().public_key().to_hex()
     }
 
-    async fn publish(&mut self, body: Body) -> JsResult<String> {
-        let event = self.node.publish(now(), body).await.map_err(errors::node)?;
-        Ok(event.id().to_hex())
+    /// Calls `callback` after every change of state, local or from another
+    /// tab; returns the function that unsubscribes it.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(change: Change) => void")] callback: JsValue,
+    ) -> JsResult<JsValue> {
+        let callback: js_sys::Function = callback
+            .dyn_into()
+            .map_err(|_| invalid("callback must be a function"))?;
+        let id = self.inner.next_subscriber.get();
+        self.inner.next_subscriber.set(id + 1);
+        self.inner.subscribers.borrow_mut().push((id, callback));
+        let weak = Rc::downgrade(&self.inner);
+        let unsubscribe = Closure::once_into_js(move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.subscribers.borrow_mut().retain(|(s, _)| *s != id);
+            }
+        });
+        Ok(unsubscribe)
     }
 
     /// Pays `amount` minor units of `unit` to `to`; resolves to the event id.
     pub async fn pay(
-        &mut self,
-        to: String,
-        amount: u64,
-        unit: String,
-        memo: Option<String>,
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "bigint | number")] amount: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] memo: JsValue,
     ) -> JsResult<String> {
-        let to = key(&to, "to")?;
-        self.publish(Body::Transfer(Transfer {
-            to,
-            amount,
-            unit,
-            memo: memo.unwrap_or_default(),
+        let body = Body::Transfer(Transfer {
+            to: key(&to, "to")?,
+            amount: count(&amount, "amount")?,
+            unit: string(&unit, "unit")?,
+            memo: optional_string(&memo, "memo")?,
             reverses: None,
-        }))
-        .await
+        });
+        self.inner.publish(body).await
     }
 
     /// Disputes one of this node's own payments.
-    pub async fn dispute(&mut self, payment: String, reason: String) -> JsResult<String> {
+    pub async fn dispute(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] payment: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] reason: JsValue,
+    ) -> JsResult<String> {
         let target = event_id(&payment, "payment")?;
-        self.publish(Body::Dispute(Statement { target, reason }))
+        let reason = string(&reason, "reason")?;
+        self.inner
+            .publish(Body::Dispute(Statement { target, reason }))
             .await
     }
 
     /// Publishes an exclusion of any event.
-    pub async fn exclude(&mut self, event: String, reason: String) -> JsResult<String> {
+    pub async fn exclude(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] reason: JsValue,
+    ) -> JsResult<String> {
         let target = event_id(&event, "event")?;
-        self.publish(Body::Exclude(Statement { target, reason }))
+        let reason = string(&reason, "reason")?;
+        self.inner
+            .publish(Body::Exclude(Statement { target, reason }))
             .await
     }
 
     /// Withdraws one of this node's exclusions or disputes.
-    pub async fn retract(&mut self, statement: String) -> JsResult<String> {
+    pub async fn retract(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] statement: JsValue,
+    ) -> JsResult<String> {
         let target = event_id(&statement, "statement")?;
-        self.publish(Body::Retract { target }).await
+        self.inner.publish(Body::Retract { target }).await
     }
 
-    /// Publishes a trust statement (`"trusted"`, `"neutral"` or `"banned"`).
+    /// Publishes a trust statement about `subject`.
     #[wasm_bindgen(js_name = publishTrust)]
-    pub async fn publish_trust(&mut self, subject: String, level: String) -> JsResult<String> {
+    pub async fn publish_trust(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] subject: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "\"trusted\" | \"neutral\" | \"banned\"")]
+        level: JsValue,
+    ) -> JsResult<String> {
         let subject = key(&subject, "subject")?;
-        let level = match level.as_str() {
+        let level = match string(&level, "level")?.as_str() {
             "trusted" => TrustLevel::Trusted,
             "neutral" => TrustLevel::Neutral,
             "banned" => TrustLevel::Banned,
             _ => return Err(invalid("level must be trusted, neutral or banned")),
         };
-        self.publish(Body::Trust { subject, level }).await
-    }
-
-    async fn change_policy(&mut self, change: impl FnOnce(&mut crate::Policy)) -> JsResult<()> {
-        let mut policy = self.node.replica().view().policy().clone();
-        change(&mut policy);
-        self.node.set_policy(policy).await.map_err(errors::node)
+        self.inner.publish(Body::Trust { subject, level }).await
     }
 
     /// Follows `who`'s exclusions, disputes and bans (local policy).
-    pub async fn trust(&mut self, who: String) -> JsResult<()> {
+    pub async fn trust(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] who: JsValue,
+    ) -> JsResult<()> {
         let who = key(&who, "who")?;
-        self.change_policy(|p| {
-            p.trusted.insert(who);
-        })
-        .await
-    }
-
-    /// Stops following `who` (local policy).
-    pub async fn untrust(&mut self, who: String) -> JsResult<()> {
-        let who = key(&who, "who")?;
-        self.change_policy(|p| {
-            p.trusted.remove(&who);
-        })
-        .await
-    }
-
-    /// Ignores `who`'s events, past and future (local policy).
-    pub async fn ban(&mut self, who: String) -> JsResult<()> {
-        let who = key(&who, "who")?;
-        self.change_policy(|p| {
-            p.banned.insert(who);
-        })
-        .await
-    }
-
-    /// Lifts a local ban.
-    pub async fn unban(&mut self, who: String) -> JsResult<()> {
-        let who = key(&who, "who")?;
-        self.change_policy(|p| {
-            p.banned.remove(&who);
-        })
-        .await
-    }
-
-    /// Sets how many trusted authors must back an exclusion or a ban.
-    #[wasm_bindgen(js_name = setQuorum)]
-    pub async fn set_quorum(&mut self, quorum: u32) -> JsResult<()> {
-        if quorum == 0 {
-            return Err(invalid("quorum must be at least 1"));
-        }
-        self.change_policy(|p| *p = p.clone().with_quorum(quorum))
+        self.inner
+            .change_policy(|p| {
+                p.trusted.insert(who);
+            })
             .await
     }
 
+    /// Stops following `who` (local policy).
+    pub async fn untrust(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] who: JsValue,
+    ) -> JsResult<()> {
+        let who = key(&who, "who")?;
+        self.inner
+            .change_policy(|p| {
+                p.trusted.remove(&who);
+            })
+            .await
+    }
+
+    /// Ignores `who`'s events, past and future (local policy).
+    pub async fn ban(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] who: JsValue,
+    ) -> JsResult<()> {
+        let who = key(&who, "who")?;
+        self.inner
+            .change_policy(|p| {
+                p.banned.insert(who);
+            })
+            .await
+    }
+
+    /// Lifts a local ban.
+    pub async fn unban(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] who: JsValue,
+    ) -> JsResult<()> {
+        let who = key(&who, "who")?;
+        self.inner
+            .change_policy(|p| {
+                p.banned.remove(&who);
+            })
+            .await
+    }
+
+    /// Sets how many trusted authors must back an exclusion or a ban (≥ 1).
+    #[wasm_bindgen(js_name = setQuorum)]
+    pub async fn set_quorum(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] quorum: JsValue,
+    ) -> JsResult<()> {
+        let quorum = count(&quorum, "quorum")?;
+        let quorum = u32::try_from(quorum)
+            .ok()
+            .filter(|q| *q >= 1)
+            .ok_or_else(|| invalid("quorum must be a whole number from 1"))?;
+        self.inner
+            .change_policy(|p| *p = p.clone().with_quorum(quorum))
+            .await
+    }
+
+    /// This node's policy: who it trusts and bans, and the quorum.
+    #[wasm_bindgen(unchecked_return_type = "PolicyView")]
+    pub fn policy(&self) -> JsResult<JsValue> {
+        types::to_js(&types::policy(self.inner.node.replica().view().policy()))
+    }
+
     /// An account's balance in a unit.
-    pub fn balance(&self, account: String, unit: String) -> JsResult<js_sys::BigInt> {
+    pub fn balance(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] account: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+    ) -> JsResult<js_sys::BigInt> {
         let account = key(&account, "account")?;
-        let replica = self.node.replica();
+        let unit = string(&unit, "unit")?;
+        let replica = self.inner.node.replica();
         Ok(types::bigint(replica.view().balance(
             replica.log(),
             &account,
@@ -205,22 +545,25 @@ impl JsNode {
     /// Every non-zero balance.
     #[wasm_bindgen(unchecked_return_type = "Balance[]")]
     pub fn balances(&self) -> JsResult<JsValue> {
-        let replica = self.node.replica();
-        types::to_js(&types::balances(replica))
+        types::to_js(&types::balances(&self.inner.node.replica()))
     }
 
     /// Every negative balance with its explanation.
     #[wasm_bindgen(unchecked_return_type = "Debt[]")]
     pub fn debts(&self) -> JsResult<JsValue> {
-        let replica = self.node.replica();
-        types::to_js(&types::debts(replica))
+        types::to_js(&types::debts(&self.inner.node.replica()))
     }
 
     /// Why an account has its balance in a unit.
     #[wasm_bindgen(unchecked_return_type = "Explanation")]
-    pub fn explain(&self, account: String, unit: String) -> JsResult<JsValue> {
+    pub fn explain(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] account: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+    ) -> JsResult<JsValue> {
         let account = key(&account, "account")?;
-        let replica = self.node.replica();
+        let unit = string(&unit, "unit")?;
+        let replica = self.inner.node.replica();
         types::to_js(&types::explanation(&replica.view().explain(
             replica.log(),
             &account,
@@ -228,10 +571,27 @@ impl JsNode {
         )))
     }
 
+    /// Transfers, of `account` or all, with their status here and why.
+    #[wasm_bindgen(unchecked_return_type = "Transaction[]")]
+    pub fn transactions(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] account: JsValue,
+    ) -> JsResult<JsValue> {
+        let account = if account.is_undefined() || account.is_null() {
+            None
+        } else {
+            Some(key(&account, "account")?)
+        };
+        types::to_js(&types::transactions(
+            &self.inner.node.replica(),
+            account.as_ref(),
+        ))
+    }
+
     /// Digests of the included events and of the state.
     #[wasm_bindgen(js_name = viewDigest, unchecked_return_type = "ViewDigest")]
     pub fn view_digest(&self) -> JsResult<JsValue> {
-        let replica = self.node.replica();
+        let replica = self.inner.node.replica();
         let log = replica.log();
         types::to_js(&types::ViewDigest {
             included: replica.view().included_digest(log).to_hex(),
@@ -239,11 +599,192 @@ impl JsNode {
         })
     }
 
-    /// This node's identity, encrypted under `passphrase`.
+    /// What my view counts and a view under `other` does not, and the reverse.
+    #[wasm_bindgen(js_name = compareViews, unchecked_return_type = "Comparison")]
+    pub fn compare_views(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PolicyInput")] other: JsValue,
+    ) -> JsResult<JsValue> {
+        let input: types::PolicyInput =
+            serde_wasm_bindgen::from_value(other).map_err(|e| invalid(&format!("policy: {e}")))?;
+        let replica = self.inner.node.replica();
+        let viewer = match &input.me {
+            Some(me) => key(&JsValue::from_str(me), "me")?,
+            None => replica.view().policy().me,
+        };
+        let mut policy = Policy::new(viewer);
+        for who in &input.trusted {
+            policy
+                .trusted
+                .insert(key(&JsValue::from_str(who), "trusted")?);
+        }
+        for who in &input.banned {
+            policy
+                .banned
+                .insert(key(&JsValue::from_str(who), "banned")?);
+        }
+        let policy = policy.with_quorum(input.quorum.unwrap_or(1));
+        types::to_js(&types::comparison(&replica.compare_with(policy)))
+    }
+
+    /// Every record of a collection, as this node's policy sees it.
+    #[wasm_bindgen(unchecked_return_type = "DocRecord[]")]
+    pub fn records(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let view = self.inner.node.replica_mut().collection(&collection);
+        let records: Vec<_> = view
+            .records
+            .iter()
+            .map(|(id, r)| types::record(id, r))
+            .collect();
+        types::to_js(&records)
+    }
+
+    /// One record, or `null`.
+    #[wasm_bindgen(unchecked_return_type = "DocRecord | null")]
+    pub fn record(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let id = string(&id, "id")?;
+        let record = self.inner.node.replica_mut().record(&collection, &id);
+        types::to_js(&record.map(|r| types::record(&id, &r)))
+    }
+
+    fn edit(
+        &self,
+        edit: impl FnOnce(&mut crate::Replica) -> Result<(), crate::Error>,
+    ) -> JsResult<()> {
+        let result = edit(&mut self.inner.node.replica_mut());
+        result.map_err(|e| errors::node(e.into()))?;
+        self.inner.edited();
+        Ok(())
+    }
+
+    /// Creates an empty record (committed shortly, or by `commit()`).
+    #[wasm_bindgen(js_name = createRecord)]
+    pub fn create_record(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        self.edit(|r| r.create_record(&collection, &id))
+    }
+
+    /// Deletes a record.
+    #[wasm_bindgen(js_name = deleteRecord)]
+    pub fn delete_record(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        self.edit(|r| r.delete_record(&collection, &id))
+    }
+
+    /// Sets a field to a scalar value.
+    #[wasm_bindgen(js_name = setField)]
+    pub fn set_field(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Scalar")] value: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let field = string(&field, "field")?;
+        let value = scalar(&value)?;
+        self.edit(|r| r.set_field(&collection, &id, &field, value))
+    }
+
+    /// Deletes a field.
+    #[wasm_bindgen(js_name = deleteField)]
+    pub fn delete_field(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let field = string(&field, "field")?;
+        self.edit(|r| r.delete_field(&collection, &id, &field))
+    }
+
+    /// Makes a field collaborative text holding `text`.
+    #[wasm_bindgen(js_name = setText)]
+    pub fn set_text(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let (field, text) = (string(&field, "field")?, string(&text, "text")?);
+        self.edit(|r| r.set_text(&collection, &id, &field, &text))
+    }
+
+    /// Replaces `deleteCount` UTF-16 units at `index` of a text field with
+    /// `insert` (the positions of a JS string, as a textarea reports them).
+    #[wasm_bindgen(js_name = spliceText)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn splice_text(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number", js_name = "deleteCount")]
+        delete_count: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] insert: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let field = string(&field, "field")?;
+        let index = count(&index, "index")? as usize;
+        let delete_count = count(&delete_count, "deleteCount")? as usize;
+        let insert = string(&insert, "insert")?;
+        let current = self
+            .inner
+            .node
+            .replica_mut()
+            .record(&collection, &id)
+            .and_then(|r| r.text(&field).map(str::to_owned))
+            .ok_or_else(|| invalid("no such text field"))?;
+        let (pos, delete) = text::char_range(&current, index, delete_count).ok_or_else(|| {
+            invalid("index and deleteCount must lie within the text, between characters")
+        })?;
+        self.edit(|r| r.splice_text(&collection, &id, &field, pos, delete, &insert))
+    }
+
+    /// Signs, stores and announces pending document edits now; resolves to
+    /// the number of events written.
+    pub async fn commit(&self) -> JsResult<u32> {
+        Ok(self.inner.commit().await? as u32)
+    }
+
+    /// This node's identity, encrypted under `passphrase` (Argon2id and
+    /// XChaCha20-Poly1305); open it elsewhere with `TrustfoldNode.restore`.
     #[wasm_bindgen(js_name = exportBackup)]
-    pub fn export_backup(&self, passphrase: String) -> Vec<u8> {
+    pub fn export_backup(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] passphrase: JsValue,
+    ) -> JsResult<Vec<u8>> {
+        let passphrase = string(&passphrase, "passphrase")?;
+        if passphrase.is_empty() {
+            return Err(invalid("passphrase must not be empty"));
+        }
         let mut random = [0u8; 40];
         getrandom::fill(&mut random).expect("the browser's crypto.getRandomValues");
-        crate::backup::export_backup(self.node.identity(), &passphrase, random)
+        Ok(backup::export_backup(
+            self.inner.node.identity(),
+            &passphrase,
+            random,
+        ))
     }
 }

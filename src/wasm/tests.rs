@@ -14,107 +14,297 @@ fn code(error: JsValue) -> String {
         .unwrap_or_default()
 }
 
-fn network() -> String {
-    format!("facade-{}", js_sys::Math::random())
+fn network() -> JsValue {
+    format!("facade-{}", js_sys::Math::random()).into()
 }
 
 fn get(value: &JsValue, field: &str) -> JsValue {
     js_sys::Reflect::get(value, &field.into()).unwrap()
 }
 
+fn s(text: &str) -> JsValue {
+    JsValue::from_str(text)
+}
+
+fn other(n: u8) -> JsValue {
+    s(&crate::Identity::from_secret([n; 32]).public_key().to_hex())
+}
+
+/// The text of a text field of a record, as JS reads it.
+fn text_of(node: &JsNode, record: &str, field: &str) -> Option<String> {
+    let record = node.record(s("notes"), s(record)).unwrap();
+    if record.is_null() {
+        return None;
+    }
+    get(&get(&get(&get(&record, "fields"), field), "value"), "text").as_string()
+}
+
 #[wasm_bindgen_test]
 async fn payments_show_as_bigint_balances_and_survive_reopening() {
     let net = network();
-    let mut node = JsNode::open(net.clone()).await.unwrap();
-    let other = crate::Identity::from_secret([3; 32]).public_key().to_hex();
+    let node = JsNode::open(net.clone()).await.unwrap();
     let id = node
-        .pay(other.clone(), 250, "EUR".into(), None)
+        .pay(
+            other(3),
+            JsValue::bigint_from_str("250"),
+            s("EUR"),
+            JsValue::UNDEFINED,
+        )
         .await
         .unwrap();
     assert_eq!(id.len(), 64);
-    let balance = node.balance(other.clone(), "EUR".into()).unwrap();
-    assert_eq!(JsValue::from(balance), JsValue::bigint_from_str("250"));
+    // A safe-integer number is accepted as an amount too.
+    node.pay(other(3), JsValue::from(50), s("EUR"), s("tip"))
+        .await
+        .unwrap();
+    let balance = node.balance(other(3), s("EUR")).unwrap();
+    assert_eq!(JsValue::from(balance), JsValue::bigint_from_str("300"));
     let balances: js_sys::Array = node.balances().unwrap().into();
     assert_eq!(balances.length(), 2);
+    let transactions: js_sys::Array = node.transactions(other(3)).unwrap().into();
+    assert_eq!(transactions.length(), 2);
+    assert_eq!(get(&transactions.get(1), "memo"), s("tip"));
+    assert_eq!(get(&transactions.get(0), "status"), s("included"));
     let me = node.public_key();
-    let digest = get(&node.view_digest().unwrap(), "state")
-        .as_string()
-        .unwrap();
-    drop(node);
+    let digest = get(&node.view_digest().unwrap(), "state");
+    node.close();
     let reopened = JsNode::open(net).await.unwrap();
     assert_eq!(reopened.public_key(), me);
+    assert_eq!(get(&reopened.view_digest().unwrap(), "state"), digest);
     assert_eq!(
-        get(&reopened.view_digest().unwrap(), "state")
-            .as_string()
-            .unwrap(),
-        digest
+        get(&reopened.open_report().unwrap(), "events"),
+        JsValue::from(2)
     );
 }
 
 #[wasm_bindgen_test]
 async fn a_dispute_trusted_by_the_viewer_becomes_an_explained_debt() {
-    let mut node = JsNode::open(network()).await.unwrap();
-    let friend = crate::Identity::from_secret([4; 32]).public_key().to_hex();
+    let node = JsNode::open(network()).await.unwrap();
     let payment = node
-        .pay(friend.clone(), 100, "EUR".into(), Some("repairs".into()))
+        .pay(other(4), JsValue::from(100), s("EUR"), s("repairs"))
         .await
         .unwrap();
-    node.dispute(payment.clone(), "never done".into())
-        .await
-        .unwrap();
+    node.dispute(s(&payment), s("never done")).await.unwrap();
     // I always trust myself: my dispute excludes the payment in my view.
     assert_eq!(
-        JsValue::from(node.balance(friend.clone(), "EUR".into()).unwrap()),
+        JsValue::from(node.balance(other(4), s("EUR")).unwrap()),
         JsValue::bigint_from_str("0")
     );
-    let explanation = node.explain(friend, "EUR".into()).unwrap();
+    let explanation = node.explain(other(4), s("EUR")).unwrap();
     let not_counted: js_sys::Array = get(&explanation, "notCounted").into();
     assert_eq!(not_counted.length(), 1);
     let movement = not_counted.get(0);
     assert_eq!(get(&movement, "event").as_string().unwrap(), payment);
     let contests: js_sys::Array = get(&movement, "contests").into();
+    assert_eq!(get(&contests.get(0), "verdict"), s("counted"));
+    let transactions: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    let reason = get(&transactions.get(0), "reason").as_string().unwrap();
+    assert!(reason.contains("never done"), "{reason}");
+
+    // Someone banning me leaves out my dispute, which my view counts.
+    let banning_me = js_sys::Object::new();
+    js_sys::Reflect::set(&banning_me, &"me".into(), &other(9)).unwrap();
+    let banned = js_sys::Array::of1(&s(&node.public_key()));
+    js_sys::Reflect::set(&banning_me, &"banned".into(), &banned).unwrap();
+    let comparison = node.compare_views(banning_me.into()).unwrap();
+    let only_mine: js_sys::Array = get(&comparison, "onlyMine").into();
+    let only_theirs: js_sys::Array = get(&comparison, "onlyTheirs").into();
+    assert!(only_mine.length() >= 1);
+    assert!(
+        only_mine
+            .iter()
+            .all(|d| get(&d, "status") == s("authorBanned"))
+    );
+    assert_eq!(only_theirs.length(), 0);
     assert_eq!(
-        get(&contests.get(0), "verdict").as_string().unwrap(),
-        "counted"
+        code(node.compare_views(JsValue::from(3)).err().unwrap()),
+        "INVALID_ARGUMENT"
     );
 }
 
 #[wasm_bindgen_test]
+async fn records_and_text_are_edited_with_js_string_positions_and_kept() {
+    let net = network();
+    let node = JsNode::open(net.clone()).await.unwrap();
+    node.create_record(s("notes"), s("n")).unwrap();
+    node.set_text(s("notes"), s("n"), s("body"), s("a😀c"))
+        .unwrap();
+    node.set_field(s("notes"), s("n"), s("done"), JsValue::TRUE)
+        .unwrap();
+    // JS positions: the emoji is two UTF-16 units at index 1.
+    node.splice_text(
+        s("notes"),
+        s("n"),
+        s("body"),
+        JsValue::from(3),
+        JsValue::from(0),
+        s("b"),
+    )
+    .unwrap();
+    assert_eq!(text_of(&node, "n", "body").as_deref(), Some("a😀bc"));
+    let inside_the_emoji = node
+        .splice_text(
+            s("notes"),
+            s("n"),
+            s("body"),
+            JsValue::from(2),
+            JsValue::from(0),
+            s("x"),
+        )
+        .err()
+        .unwrap();
+    assert_eq!(code(inside_the_emoji), "INVALID_ARGUMENT");
+    assert_eq!(node.commit().await.unwrap(), 1);
+    assert_eq!(node.commit().await.unwrap(), 0, "nothing left to commit");
+    node.close();
+    let reopened = JsNode::open(net).await.unwrap();
+    assert_eq!(text_of(&reopened, "n", "body").as_deref(), Some("a😀bc"));
+    let records: js_sys::Array = reopened.records(s("notes")).unwrap().into();
+    assert_eq!(records.length(), 1);
+    let done = get(&get(&get(&records.get(0), "fields"), "done"), "value");
+    assert_eq!(done, JsValue::TRUE);
+}
+
+#[wasm_bindgen_test]
+async fn subscribers_hear_each_change_until_they_unsubscribe() {
+    let node = JsNode::open(network()).await.unwrap();
+    let heard = js_sys::Array::new();
+    let push = js_sys::Function::new_with_args("change", "this.push(change)").bind0(&heard);
+    let unsubscribe: js_sys::Function = node.subscribe(push.into()).unwrap().into();
+    node.pay(other(6), JsValue::from(1), s("EUR"), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    node.trust(other(6)).await.unwrap();
+    assert_eq!(heard.length(), 2);
+    assert_eq!(get(&heard.get(0), "source"), s("local"));
+    assert_eq!(get(&heard.get(0), "events"), JsValue::from(1));
+    unsubscribe.call0(&JsValue::NULL).unwrap();
+    node.pay(other(6), JsValue::from(1), s("EUR"), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert_eq!(heard.length(), 2, "no call after unsubscribing");
+    assert_eq!(
+        code(node.subscribe(JsValue::from(3)).err().unwrap()),
+        "INVALID_ARGUMENT"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_backup_restores_the_identity_and_bad_backups_are_typed_errors() {
+    let node = JsNode::open(network()).await.unwrap();
+    let backup = node.export_backup(s("correct horse")).unwrap();
+    let backup = JsValue::from(js_sys::Uint8Array::from(backup.as_slice()));
+    let restored = JsNode::restore(network(), backup.clone(), s("correct horse"))
+        .await
+        .unwrap();
+    assert_eq!(restored.public_key(), node.public_key());
+    let wrong = JsNode::restore(network(), backup.clone(), s("wrong"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(code(wrong), "WRONG_PASSPHRASE");
+    let junk = JsValue::from(js_sys::Uint8Array::from(&[1u8, 2, 3][..]));
+    let malformed = JsNode::restore(network(), junk, s("correct horse"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(code(malformed), "MALFORMED_BACKUP");
+    let not_bytes = JsNode::restore(network(), s("backup"), s("x"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(code(not_bytes), "INVALID_ARGUMENT");
+    // This browser already holds another identity for `net`.
+    let net = network();
+    let _theirs = JsNode::open(net.clone()).await.unwrap();
+    let taken = JsNode::restore(net, backup, s("correct horse"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(code(taken), "OTHER_IDENTITY");
+}
+
+#[wasm_bindgen_test]
 async fn bad_arguments_and_refused_events_are_errors_with_codes() {
-    let mut node = JsNode::open(network()).await.unwrap();
+    let node = JsNode::open(network()).await.unwrap();
     let error = node
-        .pay("not a key".into(), 1, "EUR".into(), None)
+        .pay(
+            s("not a key"),
+            JsValue::from(1),
+            s("EUR"),
+            JsValue::UNDEFINED,
+        )
         .await
         .err()
         .unwrap();
     assert_eq!(code(error.clone()), "INVALID_ARGUMENT");
     assert!(error.is_instance_of::<js_sys::Error>());
-    let me = node.public_key();
-    assert_eq!(
-        code(node.pay(me, 1, "EUR".into(), None).await.err().unwrap()),
-        "INVALID_EVENT"
-    );
-    let other = crate::Identity::from_secret([5; 32]).public_key().to_hex();
-    assert_eq!(
-        code(node.pay(other, 0, "EUR".into(), None).await.err().unwrap()),
-        "INVALID_EVENT"
-    );
-    let unknown = "ab".repeat(32);
-    assert_eq!(
-        code(node.exclude(unknown, "x".into()).await.err().unwrap()),
-        "UNKNOWN_EVENT"
-    );
-    assert_eq!(
-        code(node.set_quorum(0).await.err().unwrap()),
-        "INVALID_ARGUMENT"
-    );
+    // Wrong types: a number for a key, a string or a fraction for an amount, a number for a unit.
+    for (to, amount, unit) in [
+        (JsValue::from(7), JsValue::from(1), s("EUR")),
+        (other(5), s("10"), s("EUR")),
+        (other(5), JsValue::from(1.5), s("EUR")),
+        (other(5), JsValue::from(-1), s("EUR")),
+        (other(5), JsValue::from(1), JsValue::from(5)),
+    ] {
+        let error = node
+            .pay(to, amount, unit, JsValue::UNDEFINED)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(code(error), "INVALID_ARGUMENT");
+    }
+    let me = s(&node.public_key());
     assert_eq!(
         code(
-            node.publish_trust("ab".repeat(32), "maybe".into())
+            node.pay(me, JsValue::from(1), s("EUR"), JsValue::UNDEFINED)
                 .await
                 .err()
                 .unwrap()
         ),
+        "INVALID_EVENT"
+    );
+    assert_eq!(
+        code(
+            node.pay(other(5), JsValue::from(0), s("EUR"), JsValue::UNDEFINED)
+                .await
+                .err()
+                .unwrap()
+        ),
+        "INVALID_EVENT"
+    );
+    assert_eq!(
+        code(
+            node.exclude(s(&"ab".repeat(32)), s("x"))
+                .await
+                .err()
+                .unwrap()
+        ),
+        "UNKNOWN_EVENT"
+    );
+    assert_eq!(
+        code(node.set_quorum(JsValue::from(0)).await.err().unwrap()),
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        code(
+            node.publish_trust(s(&"ab".repeat(32)), s("maybe"))
+                .await
+                .err()
+                .unwrap()
+        ),
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        code(
+            node.set_field(s("notes"), s("n"), s("f"), js_sys::Object::new().into())
+                .err()
+                .unwrap()
+        ),
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        code(JsNode::open(JsValue::from(1)).await.err().unwrap()),
         "INVALID_ARGUMENT"
     );
 }

@@ -1,15 +1,23 @@
 //! Plain data handed to JS: the shapes the TypeScript definitions describe.
 
 use super::errors::JsResult;
-use crate::explain::{Contest, Explanation, Movement, Status, Verdict};
+use crate::doc::{Record, Scalar, Value};
+use crate::event::Body;
+use crate::explain::{Comparison, Contest, Difference, Explanation, Movement, Status, Verdict};
+use crate::log::EventIx;
+use crate::policy::{BanReason, Policy};
 use crate::replica::Replica;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
 
-/// Serialises with `bigint` for 64- and 128-bit numbers.
+/// Serialises with `bigint` for 64- and 128-bit numbers, `null` for absent
+/// values and plain objects for maps.
 pub fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
-    let serializer =
-        serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true);
+    let serializer = serde_wasm_bindgen::Serializer::new()
+        .serialize_large_number_types_as_bigints(true)
+        .serialize_missing_as_null(true)
+        .serialize_maps_as_objects(true);
     value
         .serialize(&serializer)
         .map_err(|e| super::errors::invalid(&e.to_string()))
@@ -104,6 +112,31 @@ fn status(s: &Status) -> String {
     }
 }
 
+/// Why an event does not count, in words ("" when it counts).
+fn reason(s: &Status) -> String {
+    match s {
+        Status::Included => String::new(),
+        Status::Excluded { by } => {
+            let by: Vec<String> = by
+                .iter()
+                .map(|st| {
+                    let what = if st.dispute { "disputed" } else { "excluded" };
+                    format!("{what} by {}: {}", st.author.to_hex(), st.reason)
+                })
+                .collect();
+            by.join("; ")
+        }
+        Status::AuthorBanned { author, reason } => {
+            let why = match reason {
+                BanReason::Local => "on my ban list".to_owned(),
+                BanReason::Forked => "signed two histories".to_owned(),
+                BanReason::Published { by } => format!("banned by {} trusted authors", by.len()),
+            };
+            format!("author {} is banned: {why}", author.to_hex())
+        }
+    }
+}
+
 fn contest(c: &Contest) -> JsContest {
     JsContest {
         statement: c.statement.id.to_hex(),
@@ -147,4 +180,171 @@ pub fn debts(replica: &Replica) -> Vec<Debt> {
             explanation: explanation(&d.explanation),
         })
         .collect()
+}
+
+/// A field value as JS sees it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Null(Option<()>),
+    Bool(bool),
+    Number(f64),
+    Str(String),
+    Text { text: String },
+    Other { unsupported: String },
+}
+
+fn field_value(v: &Value) -> FieldValue {
+    match v {
+        Value::Scalar(Scalar::Null) => FieldValue::Null(None),
+        Value::Scalar(Scalar::Bool(b)) => FieldValue::Bool(*b),
+        Value::Scalar(Scalar::Number(n)) => FieldValue::Number(*n),
+        Value::Scalar(Scalar::Str(s)) => FieldValue::Str(s.clone()),
+        Value::Text(t) => FieldValue::Text { text: t.clone() },
+        Value::Other(kind) => FieldValue::Other {
+            unsupported: kind.clone(),
+        },
+    }
+}
+
+#[derive(Serialize)]
+pub struct JsField {
+    value: FieldValue,
+    conflicts: Vec<FieldValue>,
+}
+
+#[derive(Serialize)]
+pub struct JsRecord {
+    id: String,
+    fields: BTreeMap<String, JsField>,
+}
+
+pub fn record(id: &str, r: &Record) -> JsRecord {
+    JsRecord {
+        id: id.to_owned(),
+        fields: r
+            .fields
+            .iter()
+            .map(|(name, f)| {
+                let field = JsField {
+                    value: field_value(&f.value),
+                    conflicts: f.conflicts.iter().map(field_value).collect(),
+                };
+                (name.clone(), field)
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsTransaction {
+    event: String,
+    from: String,
+    to: String,
+    amount: u64,
+    unit: String,
+    memo: String,
+    time: f64,
+    reverses: Option<String>,
+    status: String,
+    reason: String,
+    contests: Vec<JsContest>,
+}
+
+/// Transfers (of `account`, or all) in the order they were made, with their status here.
+pub fn transactions(replica: &Replica, account: Option<&crate::PublicKey>) -> Vec<JsTransaction> {
+    let log = replica.log();
+    let view = replica.view();
+    let all: Vec<EventIx>;
+    let ixs: &[EventIx] = match account {
+        Some(a) => log.transfers_of(a),
+        None => {
+            all = (0..log.len() as EventIx)
+                .filter(|&ix| matches!(log.entry(ix).event().body(), Body::Transfer(_)))
+                .collect();
+            &all
+        }
+    };
+    ixs.iter()
+        .filter_map(|&ix| {
+            let event = log.entry(ix).event();
+            let Body::Transfer(t) = event.body() else {
+                return None;
+            };
+            let status_here = view.status(log, ix);
+            Some(JsTransaction {
+                event: event.id().to_hex(),
+                from: event.author().to_hex(),
+                to: t.to.to_hex(),
+                amount: t.amount,
+                unit: t.unit.clone(),
+                memo: t.memo.clone(),
+                time: event.content().time as f64,
+                reverses: t.reverses.map(|r| r.to_hex()),
+                status: status(&status_here),
+                reason: reason(&status_here),
+                contests: view.contests(log, ix).iter().map(contest).collect(),
+            })
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct JsPolicy {
+    me: String,
+    trusted: Vec<String>,
+    banned: Vec<String>,
+    quorum: u32,
+}
+
+pub fn policy(p: &Policy) -> JsPolicy {
+    JsPolicy {
+        me: p.me.to_hex(),
+        trusted: p.trusted.iter().map(|k| k.to_hex()).collect(),
+        banned: p.banned.iter().map(|k| k.to_hex()).collect(),
+        quorum: p.quorum.get(),
+    }
+}
+
+/// Another policy to compare views with, as JS passes it.
+#[derive(Deserialize)]
+pub struct PolicyInput {
+    pub me: Option<String>,
+    #[serde(default)]
+    pub trusted: Vec<String>,
+    #[serde(default)]
+    pub banned: Vec<String>,
+    pub quorum: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct JsDifference {
+    event: String,
+    kind: &'static str,
+    status: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsComparison {
+    only_mine: Vec<JsDifference>,
+    only_theirs: Vec<JsDifference>,
+}
+
+fn difference(d: &Difference) -> JsDifference {
+    JsDifference {
+        event: d.event.to_hex(),
+        kind: d.kind,
+        status: status(&d.status),
+        reason: reason(&d.status),
+    }
+}
+
+pub fn comparison(c: &Comparison) -> JsComparison {
+    JsComparison {
+        only_mine: c.only_first.iter().map(difference).collect(),
+        only_theirs: c.only_second.iter().map(difference).collect(),
+    }
 }

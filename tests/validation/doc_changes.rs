@@ -46,6 +46,37 @@ fn a_document_change_written_by_another_actor_is_rejected() {
     assert_eq!(refused(forged.bytes()), EventError::ForgedActor);
 }
 
+/// A first change written by the actor `actor`.
+fn change_by(actor: Vec<u8>) -> Vec<u8> {
+    let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+    doc.put(ROOT, "note", "hi").expect("a root put");
+    doc.commit_with(CommitOptions::default().with_time(0));
+    let mut change = doc.get_last_local_change().expect("just committed");
+    change.bytes().into_owned()
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn a_session_of_the_author_may_write_but_nobody_else_through_a_suffix() {
+    let session = |author: u8, suffix: usize| {
+        let mut actor = key(author).0.to_vec();
+        actor.extend(std::iter::repeat_n(9, suffix));
+        change_by(actor)
+    };
+    accepted(sign(1, 1, &[], doc_body(NOTES, session(1, 8))).bytes());
+    accepted(sign(1, 1, &[], doc_body(NOTES, session(1, 16))).bytes());
+    // Too long a suffix, another author's key, or only part of the key.
+    for change in [
+        session(1, 17),
+        session(2, 8),
+        change_by(key(1).0[..31].to_vec()),
+    ] {
+        assert_eq!(
+            refused(sign(1, 1, &[], doc_body(NOTES, change)).bytes()),
+            EventError::ForgedActor
+        );
+    }
+}
+
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_document_change_whose_dependency_no_parent_carries_is_rejected() {
     let (bobs, dependency) = bobs_change_after_alices();

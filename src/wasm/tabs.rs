@@ -1,0 +1,139 @@
+//! Tabs of one origin: they share one IndexedDB store and one identity.
+//!
+//! A tab announces the events it stored on a `BroadcastChannel`, and the
+//! other tabs take them in (without writing them again). One tab at a time
+//! writes the shared chain: every write holds an exclusive Web Lock, and the
+//! node catches up with the chain's stored head before signing (see
+//! [`Node`](crate::Node)). The lock is granted in request order, so it also
+//! orders the writes of one tab.
+
+use crate::event::Event;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{BroadcastChannel, MessageEvent};
+
+#[wasm_bindgen(inline_js = r#"
+export function acquire_lock(name) {
+  // Without the Web Locks API (an insecure context) a tab writes alone.
+  if (!globalThis.navigator || !navigator.locks) return Promise.resolve(() => {});
+  return new Promise((granted, refused) => {
+    navigator.locks
+      .request(name, { mode: "exclusive" }, () => new Promise((release) => granted(release)))
+      .catch(refused);
+  });
+}
+export function sleep(ms) {
+  return new Promise((wake) => setTimeout(wake, ms));
+}
+"#)]
+extern "C" {
+    /// Resolves to a function that releases the lock once it is granted.
+    fn acquire_lock(name: &str) -> js_sys::Promise;
+    fn sleep(ms: f64) -> js_sys::Promise;
+}
+
+/// Waits `ms` milliseconds.
+pub async fn wait(ms: f64) {
+    let _ = JsFuture::from(sleep(ms)).await;
+}
+
+/// An exclusive Web Lock, released when dropped.
+pub struct WriterLock(js_sys::Function);
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        let _ = self.0.call0(&JsValue::NULL);
+    }
+}
+
+/// Waits for the exclusive lock `name`.
+pub async fn writer_lock(name: &str) -> Result<WriterLock, JsValue> {
+    let release = JsFuture::from(acquire_lock(name)).await?;
+    Ok(WriterLock(release.unchecked_into()))
+}
+
+/// What another tab announced.
+pub enum Announcement {
+    /// Events it stored (their exact bytes).
+    Events(Vec<Vec<u8>>),
+    /// It changed the policy.
+    Policy,
+}
+
+/// A tab's end of the channel shared by the tabs of one network.
+pub struct Tabs {
+    channel: BroadcastChannel,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
+impl Tabs {
+    /// Joins the channel `name`; `heard` gets every announcement of another tab.
+    pub fn join(
+        name: &str,
+        mut heard: impl FnMut(Announcement) + 'static,
+    ) -> Result<Tabs, JsValue> {
+        let channel = BroadcastChannel::new(name)?;
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+            // Only tabs of this origin can post here; anything unexpected is ignored.
+            if let Some(announcement) = decode(&message.data()) {
+                heard(announcement);
+            }
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Ok(Tabs {
+            channel,
+            _on_message: on_message,
+        })
+    }
+
+    /// Tells the other tabs about events this tab stored.
+    pub fn announce_events(&self, events: &[Event]) {
+        if events.is_empty() {
+            return;
+        }
+        let list: Array = events
+            .iter()
+            .map(|e| JsValue::from(Uint8Array::from(e.bytes())))
+            .collect();
+        self.post("events", &list);
+    }
+
+    /// Tells the other tabs that the policy changed.
+    pub fn announce_policy(&self) {
+        self.post("policy", &JsValue::TRUE);
+    }
+
+    fn post(&self, kind: &str, value: &JsValue) {
+        let message = Object::new();
+        let _ = Reflect::set(&message, &"kind".into(), &kind.into());
+        let _ = Reflect::set(&message, &"value".into(), value);
+        // Posting fails only on a closed channel, i.e. while the node closes.
+        let _ = self.channel.post_message(&message);
+    }
+}
+
+impl Drop for Tabs {
+    fn drop(&mut self) {
+        self.channel.set_onmessage(None);
+        self.channel.close();
+    }
+}
+
+fn decode(data: &JsValue) -> Option<Announcement> {
+    let kind = Reflect::get(data, &"kind".into()).ok()?.as_string()?;
+    let value = Reflect::get(data, &"value".into()).ok()?;
+    match kind.as_str() {
+        "events" => {
+            let list: Array = value.dyn_into().ok()?;
+            let events = list
+                .iter()
+                .filter_map(|v| v.dyn_into::<Uint8Array>().ok())
+                .map(|bytes| bytes.to_vec())
+                .collect();
+            Some(Announcement::Events(events))
+        }
+        "policy" => Some(Announcement::Policy),
+        _ => None,
+    }
+}
