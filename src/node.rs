@@ -67,6 +67,18 @@ pub struct OpenReport {
     pub new_identity: bool,
 }
 
+/// What a batch of received events did.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// Events stored by this call (new to this node), in the batch's order.
+    pub stored: Vec<Event>,
+    /// Events applied to the state (stored ones, and pending ones they released).
+    pub applied: usize,
+    /// Events refused, by their index in the batch, with why. Nothing of
+    /// them is stored.
+    pub refused: Vec<(usize, Error)>,
+}
+
 /// A replica persisted in a store. See the [module docs](self).
 pub struct Node<S: Store> {
     store: S,
@@ -278,6 +290,45 @@ impl<S: Store> Node<S> {
             .borrow_mut()
             .insert(event)
             .map_err(Error::from)?)
+    }
+
+    /// Takes in a batch of events received from peers: each is decoded and
+    /// verified; the valid new ones are stored in one transaction, then
+    /// applied. An invalid event is refused alone (see
+    /// [`Received::refused`]); a failed write stores and applies nothing.
+    pub async fn receive_batch(&self, batch: &[&[u8]]) -> Result<Received, NodeError> {
+        let mut received = Received::default();
+        {
+            let replica = self.replica.borrow();
+            for (i, bytes) in batch.iter().enumerate() {
+                let checked = Event::from_bytes(bytes)
+                    .map_err(Error::from)
+                    .and_then(|e| replica.log().admits(&e).map(|_| e).map_err(Error::from));
+                match checked {
+                    Ok(event) if replica.log().contains(&event.id()) => {}
+                    Ok(event) if received.stored.iter().any(|s| s.id() == event.id()) => {}
+                    Ok(event) => received.stored.push(event),
+                    Err(e) => received.refused.push((i, e)),
+                }
+            }
+        }
+        let records: Vec<_> = received
+            .stored
+            .iter()
+            .map(|e| (e.id(), e.bytes()))
+            .collect();
+        self.store.put_events(&records).await?;
+        let mut replica = self.replica.borrow_mut();
+        for event in &received.stored {
+            // Checked above against the log as it was; an event whose parent
+            // came in the same batch is checked against it only now. If
+            // refused, it stays stored and is refused (and reported) again
+            // on open, like any other stored event that does not apply.
+            if let Ok(insertion) = replica.insert(event.clone()) {
+                received.applied += insertion.applied.len();
+            }
+        }
+        Ok(received)
     }
 
     /// Takes in an event that a sibling node sharing this store (another

@@ -186,7 +186,48 @@ async fn a_restored_identity_opens_only_where_it_belongs<S: Store>(empty: S, tak
     assert_eq!(refused.err(), Some(NodeError::OtherIdentity));
 }
 
+/// A batch from a peer: valid events are stored in one write and applied
+/// whatever their order; a forged one is refused alone; repeats are ignored.
+async fn a_received_batch_keeps_the_good_and_refuses_the_bad<S: Store>(store: S) {
+    let (node, _) = Node::open(store, || SECRET).await.unwrap();
+    let first = id(4).sign(trustfold::Draft {
+        seq: 1,
+        parents: vec![],
+        time: 1,
+        body: pay(key(2), 10, "EUR"),
+    });
+    let second = id(4).sign(trustfold::Draft {
+        seq: 2,
+        parents: vec![first.id()],
+        time: 2,
+        body: pay(key(2), 5, "EUR"),
+    });
+    let mut forged = first.bytes().to_vec();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let batch = [second.bytes(), &forged, first.bytes(), first.bytes()];
+    let received = node.receive_batch(&batch).await.unwrap();
+    assert_eq!(received.applied, 2);
+    assert_eq!(received.stored.len(), 2);
+    assert_eq!(received.refused.len(), 1);
+    assert_eq!(received.refused[0].0, 1);
+    assert_eq!(node.store().event_count().await.unwrap(), 2);
+    let again = node.receive_batch(&batch[..1]).await.unwrap();
+    assert_eq!((again.applied, again.stored.len()), (0, 0));
+    assert_eq!(
+        node.replica()
+            .view()
+            .balance(node.replica().log(), &key(2), "EUR"),
+        15
+    );
+}
+
 mod memory {
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn a_received_batch_keeps_the_good_and_refuses_the_bad() {
+        super::a_received_batch_keeps_the_good_and_refuses_the_bad(MemoryStore::new()).await;
+    }
+
     #[wasm_bindgen_test(unsupported = pollster::test)]
     async fn a_restored_identity_opens_only_where_it_belongs() {
         super::a_restored_identity_opens_only_where_it_belongs(
@@ -254,6 +295,11 @@ mod indexeddb {
     #[wasm_bindgen_test]
     async fn a_damaged_stored_event_is_skipped_and_reported_on_open() {
         super::a_damaged_stored_event_is_skipped_and_reported_on_open(fresh().await).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_received_batch_keeps_the_good_and_refuses_the_bad() {
+        super::a_received_batch_keeps_the_good_and_refuses_the_bad(fresh().await).await;
     }
 
     #[wasm_bindgen_test]

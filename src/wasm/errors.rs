@@ -40,20 +40,7 @@ pub fn node(e: NodeError) -> JsValue {
         NodeError::Store(e) => store(e),
         NodeError::DamagedMeta(_) => js_error("DAMAGED_STORE", &e.to_string()),
         NodeError::OtherIdentity => js_error("OTHER_IDENTITY", &e.to_string()),
-        NodeError::Core(core) => {
-            let code = match &core {
-                Error::Event(EventError::Decode(_)) => "MALFORMED_EVENT",
-                Error::Event(EventError::BadSignature) => "BAD_SIGNATURE",
-                Error::Event(_) => "INVALID_EVENT",
-                Error::Log(LogError::Malformed { .. }) => "INVALID_EVENT",
-                Error::Log(LogError::Invalid { .. }) => "INVALID_EVENT",
-                Error::Log(LogError::PendingFull { .. }) => "PENDING_FULL",
-                Error::UnknownReference(_) => "UNKNOWN_EVENT",
-                Error::Doc(_) => "DOCUMENT_ERROR",
-                Error::NotOwner => "NOT_OWNER",
-            };
-            js_error(code, &core.to_string())
-        }
+        NodeError::Core(core) => js_error(code(&core), &core.to_string()),
     }
 }
 
@@ -65,4 +52,19 @@ pub fn backup(e: BackupError) -> JsValue {
         BackupError::UnknownVersion(_) => "UNSUPPORTED_BACKUP_VERSION",
     };
     js_error(code, &e.to_string())
+}
+
+/// The stable code of a refused event or edit.
+pub fn code(e: &Error) -> &'static str {
+    match e {
+        Error::Event(EventError::Decode(_)) => "MALFORMED_EVENT",
+        Error::Event(EventError::BadSignature) => "BAD_SIGNATURE",
+        Error::Event(_) => "INVALID_EVENT",
+        Error::Log(LogError::Malformed { .. }) => "INVALID_EVENT",
+        Error::Log(LogError::Invalid { .. }) => "INVALID_EVENT",
+        Error::Log(LogError::PendingFull { .. }) => "PENDING_FULL",
+        Error::UnknownReference(_) => "UNKNOWN_EVENT",
+        Error::Doc(_) => "DOCUMENT_ERROR",
+        Error::NotOwner => "NOT_OWNER",
+    }
 }

@@ -77,6 +77,10 @@ export interface Field { value: FieldValue; conflicts: FieldValue[] }
 export interface DocRecord { id: string; fields: { [name: string]: Field } }
 /** What changed: "local" (this tab), "tab" (another tab); `events` applied. */
 export interface Change { source: "local" | "tab"; events: number }
+/** An event `receive` refused: its index in the batch, a stable code, why. */
+export interface Refused { index: number; code: string; message: string }
+/** What `receive` did: events new to this node stored, events applied, events refused. */
+export interface ReceiveReport { stored: number; applied: number; refused: Refused[] }
 /** What opening found: events loaded, damaged records skipped. */
 export interface OpenReport { events: number; skipped: string[]; newIdentity: boolean }
 /** Errors thrown by trustfold carry a stable code. */
@@ -760,6 +764,54 @@ impl JsNode {
             invalid("index and deleteCount must lie within the text, between characters")
         })?;
         self.edit(|r| r.splice_text(&collection, &id, &field, pos, delete, &insert))
+    }
+
+    /// Takes in events from elsewhere (their exact bytes, as a peer sends
+    /// them): each is verified; the valid new ones are stored in one write,
+    /// applied, and announced to the other tabs. Invalid ones are refused
+    /// one by one in the report, never stored.
+    #[wasm_bindgen(unchecked_return_type = "ReceiveReport")]
+    pub async fn receive(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] events: JsValue,
+    ) -> JsResult<JsValue> {
+        let list: js_sys::Array = events
+            .dyn_into()
+            .map_err(|_| invalid("events must be an array of Uint8Array"))?;
+        let mut batch = Vec::with_capacity(list.length() as usize);
+        for item in list.iter() {
+            let bytes: js_sys::Uint8Array = item
+                .dyn_into()
+                .map_err(|_| invalid("events must be an array of Uint8Array"))?;
+            batch.push(bytes.to_vec());
+        }
+        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        let received = self
+            .inner
+            .node
+            .receive_batch(&refs)
+            .await
+            .map_err(errors::node)?;
+        if let Some(tabs) = self.inner.tabs.borrow().as_ref() {
+            tabs.announce_events(&received.stored);
+        }
+        if received.applied > 0 {
+            self.inner.notify("local", received.applied);
+        }
+        let refused: Vec<types::JsRefused> = received
+            .refused
+            .iter()
+            .map(|(index, e)| types::JsRefused {
+                index: *index as u32,
+                code: errors::code(e),
+                message: e.to_string(),
+            })
+            .collect();
+        types::to_js(&types::JsReceived {
+            stored: received.stored.len() as u32,
+            applied: received.applied as u32,
+            refused,
+        })
     }
 
     /// Signs, stores and announces pending document edits now; resolves to

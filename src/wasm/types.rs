@@ -348,3 +348,17 @@ pub fn comparison(c: &Comparison) -> JsComparison {
         only_theirs: c.only_second.iter().map(difference).collect(),
     }
 }
+
+#[derive(Serialize)]
+pub struct JsRefused {
+    pub index: u32,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+pub struct JsReceived {
+    pub stored: u32,
+    pub applied: u32,
+    pub refused: Vec<JsRefused>,
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds pkg/, the npm package: the release wasm through wasm-bindgen
+# (`--target web`: plain ES modules that webpack 5, Vite and a browser without
+# a bundler all load), TypeScript definitions, and its package.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --lib --profile pkg --target wasm32-unknown-unknown
+rm -rf pkg
+# Stripping the name and producers sections is what shrinks the download.
+wasm-bindgen --target web --out-dir pkg --out-name trustfold \
+  --remove-name-section --remove-producers-section \
+  target/wasm32-unknown-unknown/pkg/trustfold.wasm
+
+version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
+cat > pkg/package.json <<JSON
+{
+  "name": "trustfold",
+  "version": "$version",
+  "description": "A local-first data node: signed, hash-linked events folded into a ledger and documents by each user's own trust policy.",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "trustfold.js",
+  "module": "trustfold.js",
+  "types": "trustfold.d.ts",
+  "exports": {
+    ".": { "types": "./trustfold.d.ts", "default": "./trustfold.js" },
+    "./trustfold_bg.wasm": "./trustfold_bg.wasm"
+  },
+  "files": ["trustfold.js", "trustfold.d.ts", "trustfold_bg.wasm", "trustfold_bg.wasm.d.ts", "snippets"],
+  "sideEffects": false
+}
+JSON
+echo "pkg/: $(du -b pkg/trustfold_bg.wasm | cut -f1) bytes of wasm, $(gzip -9 -c pkg/trustfold_bg.wasm | wc -c) gzipped"

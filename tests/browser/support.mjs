@@ -1,0 +1,88 @@
+// Shared by the browser tests: a static file server on loopback and
+// Debian's headless chromium driven by playwright-core.
+import http from "node:http";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+/** The repository root. */
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+const types = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".json": "application/json",
+  ".css": "text/css",
+  ".ts": "text/plain",
+};
+
+/**
+ * Serves `mounts` ({ "/prefix/": "/dir" }) on http://127.0.0.1:<free port>.
+ * 127.0.0.1 is a secure context, so Web Locks and crypto work as on https.
+ */
+export async function serve(mounts) {
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, "http://x");
+    let pathname = decodeURIComponent(url.pathname);
+    if (pathname.endsWith("/")) pathname += "index.html";
+    const prefix = Object.keys(mounts)
+      .filter((p) => pathname.startsWith(p))
+      .sort((a, b) => b.length - a.length)[0];
+    if (prefix === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    const base = mounts[prefix];
+    const file = path.join(base, pathname.slice(prefix.length));
+    if (!file.startsWith(base)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await fs.readFile(file);
+      res.writeHead(200, {
+        "content-type": types[path.extname(file)] ?? "application/octet-stream",
+        "cache-control": "no-store",
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+/** Headless Debian chromium (runs as root, so without the sandbox). */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-features=WebRtcHideLocalIpsWithMdns",
+    ],
+  });
+}
+
+/** Fails the test with the page's errors instead of hanging on them. */
+export function watch(page, errors = []) {
+  page.on("pageerror", (e) => errors.push(e));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(new Error(m.text()));
+  });
+  return errors;
+}
