@@ -57,6 +57,8 @@ export interface Transaction {
   reverses: string | null;
   status: Status; reason: string; contests: Contest[];
 }
+/** Proof that an author signed two events with one sequence number. */
+export interface Fork { author: string; seq: number; first: string; second: string }
 /** Digests of the view, to compare with a peer's. */
 export interface ViewDigest { included: string; state: string }
 /** This node's policy. */
@@ -590,6 +592,15 @@ impl JsNode {
             &self.inner.node.replica(),
             account.as_ref(),
         ))
+    }
+
+    /// Authors caught signing two events with one sequence number (two
+    /// histories), each with the proof: a sign of a stolen or misused key.
+    #[wasm_bindgen(js_name = forkedAuthors, unchecked_return_type = "Fork[]")]
+    pub fn forked_authors(&self) -> JsResult<JsValue> {
+        let replica = self.inner.node.replica();
+        let forks: Vec<types::JsFork> = replica.log().forks().iter().map(types::fork).collect();
+        types::to_js(&forks)
     }
 
     /// Digests of the included events and of the state.

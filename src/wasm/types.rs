@@ -362,3 +362,20 @@ pub struct JsReceived {
     pub applied: u32,
     pub refused: Vec<JsRefused>,
 }
+
+#[derive(Serialize)]
+pub struct JsFork {
+    author: String,
+    seq: f64,
+    first: String,
+    second: String,
+}
+
+pub fn fork(f: &crate::ForkProof) -> JsFork {
+    JsFork {
+        author: f.author.to_hex(),
+        seq: f.seq as f64,
+        first: f.first.to_hex(),
+        second: f.second.to_hex(),
+    }
+}

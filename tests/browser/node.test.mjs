@@ -1,0 +1,271 @@
+// The package in a real page in Debian's chromium: state survives a reload,
+// tabs of one origin see each other's writes without any server, and
+// concurrent writers in four tabs lose and duplicate nothing.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { root, serve, launch, watch } from "./support.mjs";
+
+let server, browser;
+
+before(async () => {
+  if (!fs.existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) {
+    throw new Error("pkg/ is missing: run scripts/build-pkg.sh first");
+  }
+  server = await serve({
+    "/pkg/": path.join(root, "pkg"),
+    "/": path.join(root, "tests/browser/page"),
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const network = () => `net-${Math.random().toString(36).slice(2)}`;
+const key = (n) => n.toString(16).padStart(2, "0").repeat(32);
+
+/** A tab with the package loaded; page errors fail the test. */
+async function tab(context) {
+  const page = await context.newPage();
+  const errors = watch(page);
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => document.title === "ready");
+  page.errors = errors;
+  return page;
+}
+
+/** Opens the node of `net` in a tab as `window.node`. */
+async function open(page, net) {
+  return page.evaluate(async (net) => {
+    window.node = await window.trustfold.TrustfoldNode.open(net);
+    window.changes = [];
+    window.node.subscribe((c) => window.changes.push(c));
+    return window.node.publicKey;
+  }, net);
+}
+
+/** What a person sees: balances, records, and the state digest. */
+function state(page) {
+  return page.evaluate(() => ({
+    me: node.publicKey,
+    balances: node.balances().map((b) => ({ ...b, balance: String(b.balance) })),
+    records: node.records("notes"),
+    digest: node.viewDigest().state,
+  }));
+}
+
+test("payments and edits survive reloading the page", async () => {
+  const context = await browser.newContext();
+  const page = await tab(context);
+  const net = network();
+  await open(page, net);
+  await page.evaluate(async (to) => {
+    await node.pay(to, 1250n, "EUR", "rent");
+    await node.pay(to, 3, "hours");
+    node.createRecord("notes", "shopping");
+    node.setText("notes", "shopping", "body", "milk, bread");
+    node.spliceText("notes", "shopping", "body", 4, 0, " 🥛");
+    node.setField("notes", "shopping", "done", false);
+    await node.commit();
+  }, key(2));
+  const before = await state(page);
+  assert.equal(before.balances.length, 4);
+  assert.equal(before.records[0].fields.body.value.text, "milk 🥛, bread");
+
+  await page.reload();
+  await page.waitForFunction(() => document.title === "ready");
+  await open(page, net);
+  assert.deepEqual(await state(page), before);
+  const report = await page.evaluate(() => node.openReport);
+  assert.equal(report.events, 3);
+  assert.deepEqual(report.skipped, []);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("two tabs of one origin see each other's edits without a server", async () => {
+  const context = await browser.newContext();
+  const [a, b] = [await tab(context), await tab(context)];
+  const net = network();
+  const me = await open(a, net);
+  assert.equal(await open(b, net), me, "tabs share the identity");
+
+  const started = Date.now();
+  await a.evaluate((to) => node.pay(to, 70n, "EUR"), key(3));
+  await b.waitForFunction(
+    (to) => node.balance(to, "EUR") === 70n && changes.some((c) => c.source === "tab"),
+    key(3),
+    { timeout: 1000 },
+  );
+  const paymentSeen = Date.now() - started;
+
+  await b.evaluate(async () => {
+    node.createRecord("notes", "plan");
+    node.setText("notes", "plan", "body", "written in tab b");
+    await node.commit();
+  });
+  await a.waitForFunction(
+    () => node.record("notes", "plan")?.fields.body?.value.text === "written in tab b",
+    null,
+    { timeout: 1000 },
+  );
+  // A policy change in one tab reaches the other too.
+  await a.evaluate((who) => node.ban(who), key(9));
+  await b.waitForFunction((who) => node.policy().banned.includes(who), key(9), {
+    timeout: 1000,
+  });
+  assert.deepEqual(await state(a), await state(b));
+  console.log(`tab b saw tab a's payment after ${paymentSeen} ms`);
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await context.close();
+});
+
+test("four tabs writing 1,000 events each at once end with all 4,000 exactly once", async () => {
+  const context = await browser.newContext();
+  const tabs = [];
+  for (let i = 0; i < 4; i++) tabs.push(await tab(context));
+  const net = network();
+  for (const t of tabs) await open(t, net);
+
+  const started = Date.now();
+  await Promise.all(
+    tabs.map((t, i) =>
+      t.evaluate(
+        async ([to, i]) => {
+          for (let n = 0; n < 1000; n++) await node.pay(to, 1n, "EUR", `tab ${i} #${n}`);
+        },
+        [key(10 + i), i],
+      ),
+    ),
+  );
+  const took = Date.now() - started;
+
+  // Every tab converges on all 4,000, each once.
+  for (const t of tabs) {
+    await t.waitForFunction(() => node.transactions().length === 4000, null, { timeout: 10000 });
+  }
+  const seen = await Promise.all(
+    tabs.map((t) =>
+      t.evaluate(() => {
+        const txs = node.transactions();
+        return {
+          memos: new Set(txs.map((t) => t.memo)).size,
+          ids: new Set(txs.map((t) => t.event)).size,
+          included: txs.filter((t) => t.status === "included").length,
+          mine: String(node.balance(node.publicKey, "EUR")),
+          forks: node.forkedAuthors().length,
+          digest: node.viewDigest().state,
+        };
+      }),
+    ),
+  );
+  for (const s of seen) {
+    assert.deepEqual(s, { ...seen[0] });
+    assert.equal(s.memos, 4000);
+    assert.equal(s.ids, 4000);
+    assert.equal(s.included, 4000);
+    assert.equal(s.mine, "-4000");
+    assert.equal(s.forks, 0, "the tabs took turns: one chain, no fork");
+  }
+  // And the store holds exactly those 4,000.
+  const fresh = await tab(context);
+  await open(fresh, net);
+  const reopened = await fresh.evaluate(() => ({
+    report: node.openReport,
+    forks: node.forkedAuthors().length,
+    digest: node.viewDigest().state,
+    balances: node.balances().map((b) => String(b.balance)).sort(),
+  }));
+  assert.equal(reopened.report.events, 4000);
+  assert.equal(reopened.forks, 0);
+  assert.deepEqual(reopened.report.skipped, []);
+  assert.equal(reopened.digest, seen[0].digest);
+  assert.deepEqual(reopened.balances, ["-4000", "1000", "1000", "1000", "1000"]);
+  console.log(`4 tabs × 1,000 payments took ${took} ms`);
+  for (const t of [...tabs, fresh]) assert.deepEqual(t.errors, []);
+  await context.close();
+});
+
+test("bad input from JS is a typed error, and a damaged stored record is skipped and reported", async () => {
+  const context = await browser.newContext();
+  const page = await tab(context);
+  const net = network();
+  await open(page, net);
+  const codes = await page.evaluate(async ([net, other]) => {
+    const { TrustfoldNode } = window.trustfold;
+    const code = async (call) => {
+      try {
+        await call();
+        return "no error";
+      } catch (e) {
+        return e instanceof Error ? e.code : `not an Error: ${e}`;
+      }
+    };
+    await node.pay(other, 5n, "EUR");
+    const backup = node.exportBackup("correct horse battery");
+    return {
+      keyAsNumber: await code(() => node.pay(42, 1n, "EUR")),
+      amountAsString: await code(() => node.pay(other, "100", "EUR")),
+      amountNegative: await code(() => node.pay(other, -1n, "EUR")),
+      missingUnit: await code(() => node.pay(other, 1n)),
+      zeroAmount: await code(() => node.pay(other, 0n, "EUR")),
+      unknownEvent: await code(() => node.exclude("ab".repeat(32), "no")),
+      objectAsField: await code(() => node.setField("notes", "n", "f", { a: 1 })),
+      receiveNotBytes: await code(() => node.receive(["not bytes"])),
+      wrongPassphrase: await code(() => TrustfoldNode.restore(`${net}-b`, backup, "wrong")),
+      malformedBackup: await code(() =>
+        TrustfoldNode.restore(`${net}-c`, backup.slice(0, 20), "correct horse battery"),
+      ),
+      restored: (await TrustfoldNode.restore(`${net}-d`, backup, "correct horse battery")).publicKey === node.publicKey,
+      forged: (await node.receive([new Uint8Array([1, 2, 3])])).refused[0].code,
+    };
+  }, [net, key(4)]);
+  assert.deepEqual(codes, {
+    keyAsNumber: "INVALID_ARGUMENT",
+    amountAsString: "INVALID_ARGUMENT",
+    amountNegative: "INVALID_ARGUMENT",
+    missingUnit: "INVALID_ARGUMENT",
+    zeroAmount: "INVALID_EVENT",
+    unknownEvent: "UNKNOWN_EVENT",
+    objectAsField: "INVALID_ARGUMENT",
+    receiveNotBytes: "INVALID_ARGUMENT",
+    wrongPassphrase: "WRONG_PASSPHRASE",
+    malformedBackup: "MALFORMED_BACKUP",
+    restored: true,
+    forged: "MALFORMED_EVENT",
+  });
+
+  // Damage the stored record behind the node's back, then reload.
+  const digest = await page.evaluate(() => node.viewDigest().state);
+  await page.evaluate(async (net) => {
+    node.close();
+    const db = await new Promise((ok, fail) => {
+      const open = indexedDB.open(`trustfold-${net}`);
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => fail(open.error);
+    });
+    const tx = db.transaction("events", "readwrite");
+    const events = tx.objectStore("events");
+    const key = (await new Promise((ok) => (events.getAllKeys().onsuccess = (e) => ok(e.target.result))))[0];
+    events.put(new Uint8Array([9, 9, 9]), key);
+    events.put(new Uint8Array([1, 2, 3]), new Uint8Array(32));
+    await new Promise((ok) => (tx.oncomplete = ok));
+    db.close();
+  }, net);
+  await page.reload();
+  await page.waitForFunction(() => document.title === "ready");
+  await open(page, net);
+  const after = await page.evaluate(() => ({
+    report: node.openReport,
+    digest: node.viewDigest().state,
+  }));
+  assert.equal(after.report.events, 0);
+  assert.equal(after.report.skipped.length, 2, after.report.skipped.join("\n"));
+  assert.notEqual(after.digest, digest, "the damaged payment is not counted");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
