@@ -6,11 +6,12 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: test setup lint test-native test-wasm bench
+.PHONY: test setup lint test-native test-wasm test-browser pkg bench
 
 ## Every test, on a fresh machine: installs what is missing, then lints and
-## runs the native and the browser suites.
-test: setup lint test-native test-wasm
+## runs the native suite, the same suite in headless Chromium, and the
+## package's tests in real pages (Playwright driving Debian's chromium).
+test: setup lint test-native test-wasm test-browser
 
 setup:
 	./scripts/setup.sh
@@ -26,6 +27,14 @@ test-native:
 ## The same core tests compiled to wasm32 and run in headless Chromium.
 test-wasm:
 	./scripts/test-wasm.sh
+
+## pkg/: the npm package (release wasm, JS glue, TypeScript types).
+pkg:
+	./scripts/build-pkg.sh
+
+## The package in real pages: reloads, tabs, bad input, bundlers.
+test-browser: pkg
+	node --test tests/browser/
 
 bench:
 	cargo bench --bench core

@@ -31,4 +31,22 @@ if [ "$have" != "$wanted" ]; then
   # Not --locked: the CLI's own lockfile pins a webpki-roots the registry lacks.
   cargo install wasm-bindgen-cli --version "$wanted"
 fi
-say "ready: $(rustc --version), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1)"
+# Node ≥ 20 runs the browser tests and the bundlers (Vite needs 20.19+).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  say "installing Debian's nodejs and npm"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq nodejs npm >/dev/null
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "Node $(node --version) is too old: the browser tests need Node 20 or later" >&2
+  exit 1
+fi
+# npm packages exactly as package-lock.json pins them; none downloads a browser.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+say "ready: $(rustc --version), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1), node $(node --version)"
