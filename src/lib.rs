@@ -54,6 +54,7 @@ mod log;
 mod node;
 mod policy;
 mod replica;
+pub mod snapshot;
 pub mod store;
 mod view;
 #[cfg(target_arch = "wasm32")]
@@ -68,7 +69,7 @@ pub use event::{
 };
 pub use explain::{Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Verdict};
 pub use ledger::Ledger;
-pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx};
+pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order};
 pub use node::{Node, NodeError, OpenReport, Received};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy};
 pub use replica::{Batching, Replica};

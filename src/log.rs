@@ -171,6 +171,45 @@ impl Default for Log {
     }
 }
 
+/// Orders a batch of events so that each comes after its parents within the
+/// batch (parents outside it impose nothing). Inserting a large batch in
+/// this order never fills the pending buffer — a store returns events in key
+/// order, which is random. Linear in the batch and its parent links.
+pub fn causal_order(events: Vec<Event>) -> Vec<Event> {
+    let position: FxHashMap<EventId, usize> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id(), i))
+        .collect();
+    let mut waiting_on = vec![0usize; events.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); events.len()];
+    for (i, event) in events.iter().enumerate() {
+        for parent in event.parents() {
+            if let Some(&p) = position.get(parent) {
+                waiting_on[i] += 1;
+                children[p].push(i);
+            }
+        }
+    }
+    let mut ready: Vec<usize> = (0..events.len()).filter(|&i| waiting_on[i] == 0).collect();
+    let mut order = Vec::with_capacity(events.len());
+    while let Some(i) = ready.pop() {
+        order.push(i);
+        for &child in &children[i] {
+            waiting_on[child] -= 1;
+            if waiting_on[child] == 0 {
+                ready.push(child);
+            }
+        }
+    }
+    // Ids are hashes of content naming the parents: no cycle, so every
+    // event is ordered. Duplicates of one id keep their place after the first.
+    let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+    let mut out: Vec<Event> = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    out.extend(slots.into_iter().flatten());
+    out
+}
+
 impl Log {
     /// An empty log with default pending limits.
     pub fn new() -> Log {

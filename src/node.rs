@@ -24,9 +24,10 @@
 
 use crate::error::Error;
 use crate::event::{Body, Event, EventId, Identity};
-use crate::log::Insertion;
+use crate::log::{Insertion, causal_order};
 use crate::policy::Policy;
 use crate::replica::Replica;
+use crate::snapshot::{self, CachedState, SavedDocs};
 use crate::store::{Store, StoreError};
 use futures_util::lock::Mutex;
 use std::cell::{Ref, RefCell, RefMut};
@@ -36,6 +37,9 @@ const IDENTITY: &str = "identity";
 const POLICY: &str = "policy";
 /// The id of the latest event of this identity's own chain.
 const HEAD: &str = "head";
+/// Snapshot names (see [`crate::snapshot`]).
+const STATE: &str = "state";
+const DOCS: &str = "docs";
 /// Bytes of randomness after the key in this session's Automerge actor.
 const SESSION_BYTES: usize = 8;
 
@@ -65,6 +69,10 @@ pub struct OpenReport {
     pub skipped: Vec<String>,
     /// Whether the identity was created now.
     pub new_identity: bool,
+    /// Documents started from their saved form (0 without a usable snapshot).
+    pub saved_documents: usize,
+    /// Whether the cached state matched the log (else it should be saved again).
+    pub cached_state_current: bool,
 }
 
 /// What a batch of received events did.
@@ -143,17 +151,46 @@ impl<S: Store> Node<S> {
         };
         let session = random();
         let mut replica = Replica::for_session(policy, &session[..SESSION_BYTES]);
+        let saved: Option<SavedDocs> = store
+            .get_snapshot(DOCS)
+            .await?
+            .and_then(|bytes| snapshot::decode(&bytes));
+        if let Some(saved) = &saved {
+            report.saved_documents = replica.load_saved_docs(saved);
+        }
         let loaded = store.load_events().await?;
         report.skipped = loaded.corrupt;
+        let mut events = Vec::with_capacity(loaded.events.len());
         for (id, bytes) in loaded.events {
             match Event::from_own_store(&bytes) {
-                Ok(event) => match replica.insert(event) {
-                    Ok(_) => {}
-                    Err(e) => report.skipped.push(format!("{id:?}: {e}")),
-                },
+                Ok(event) => events.push(event),
                 Err(e) => report.skipped.push(format!("{id:?}: {e}")),
             }
         }
+        // A store returns events in key order (random): parents first, so
+        // none waits in the bounded pending buffer.
+        for event in causal_order(events) {
+            let id = event.id();
+            if let Err(e) = replica.insert(event) {
+                report.skipped.push(format!("{id:?}: {e}"));
+            }
+        }
+        if report.saved_documents > 0 && !replica.documents_match_log() {
+            // A saved document holds changes the log does not carry: drop
+            // the saved documents and rebuild them from the log.
+            report.saved_documents = 0;
+            let mut rebuilt =
+                Replica::for_session(replica.view().policy().clone(), &session[..SESSION_BYTES]);
+            for event in replica.log().topological() {
+                let _ = rebuilt.insert(event.clone());
+            }
+            replica = rebuilt;
+        }
+        report.cached_state_current = match store.get_snapshot(STATE).await? {
+            Some(bytes) => snapshot::decode::<CachedState>(&bytes)
+                .is_some_and(|cached| cached.events == replica.log().len() as u64),
+            None => false,
+        };
         report.events = replica.log().len();
         let pending = replica.log().pending_len();
         if pending > 0 {
@@ -318,6 +355,7 @@ impl<S: Store> Node<S> {
             .map(|e| (e.id(), e.bytes()))
             .collect();
         self.store.put_events(&records).await?;
+        received.stored = causal_order(std::mem::take(&mut received.stored));
         let mut replica = self.replica.borrow_mut();
         for event in &received.stored {
             // Checked above against the log as it was; an event whose parent
@@ -368,6 +406,31 @@ impl<S: Store> Node<S> {
         self.store.put_meta(POLICY, &bytes).await?;
         self.replica.borrow_mut().set_policy(policy);
         Ok(())
+    }
+
+    /// Saves the snapshots: the state as shown now and the documents in
+    /// their saved form (caches that make the next open fast).
+    pub async fn save_snapshots(&self, now: u64) -> Result<(), NodeError> {
+        let (state, docs) = {
+            let mut replica = self.replica.borrow_mut();
+            (replica.cached_state(now), replica.saved_docs())
+        };
+        self.store
+            .put_snapshot(STATE, &snapshot::encode(&state))
+            .await?;
+        self.store
+            .put_snapshot(DOCS, &snapshot::encode(&docs))
+            .await?;
+        Ok(())
+    }
+
+    /// The state as last saved in `store`, readable before (and without)
+    /// opening the node; `None` if there is none or it does not decode.
+    pub async fn cached_state(store: &S) -> Result<Option<CachedState>, NodeError> {
+        Ok(store
+            .get_snapshot(STATE)
+            .await?
+            .and_then(|bytes| snapshot::decode(&bytes)))
     }
 
     /// Reads the policy again from the store (a sibling node changed it).

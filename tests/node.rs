@@ -222,10 +222,101 @@ async fn a_received_batch_keeps_the_good_and_refuses_the_bad<S: Store>(store: S)
     );
 }
 
+/// The snapshots: the cached state reads back before opening exactly as
+/// the live state showed it; a reopen starts documents from their saved
+/// form and reaches the same state; edits after the snapshot are not lost.
+async fn snapshots_give_the_same_state_sooner<S: Store>(store: S) {
+    let (node, report) = Node::open(store, || SECRET).await.unwrap();
+    assert!(!report.cached_state_current, "nothing saved yet");
+    let me = node.identity().public_key();
+    node.publish(1, pay(key(2), 30, "EUR")).await.unwrap();
+    node.replica_mut().create_record("notes", "n").unwrap();
+    node.replica_mut()
+        .set_text("notes", "n", "body", "saved")
+        .unwrap();
+    node.commit(2).await.unwrap();
+    node.save_snapshots(3).await.unwrap();
+
+    let cached = Node::cached_state(node.store()).await.unwrap().unwrap();
+    assert_eq!(cached.events, 2);
+    assert_eq!(cached.saved_at, 3);
+    assert!(cached.balances.contains(&(me, "EUR".to_owned(), -30)));
+    assert_eq!(
+        cached.collection("notes"),
+        node.replica_mut().collection("notes")
+    );
+    assert_eq!(cached.collection("other").records.len(), 0);
+
+    // An edit after the snapshot: the saved document lacks it.
+    node.replica_mut()
+        .splice_text("notes", "n", "body", 5, 0, " and later")
+        .unwrap();
+    node.commit(4).await.unwrap();
+    let before = state(&node);
+    let (reopened, report) = Node::open(node.into_store(), || [3; 32]).await.unwrap();
+    assert_eq!(report.saved_documents, 1);
+    assert!(!report.cached_state_current, "3 events now, 2 when saved");
+    assert_eq!(state(&reopened), before);
+    assert_eq!(before.3.as_deref(), Some("saved and later"));
+}
+
+/// A saved document holding a change the log does not carry (a foreign or
+/// damaged snapshot) is dropped and the document rebuilt from the log; a
+/// snapshot that does not decode is ignored.
+async fn a_snapshot_the_log_does_not_back_is_dropped<S: Store>(store: S, other: S) {
+    let (node, _) = Node::open(store, || SECRET).await.unwrap();
+    node.replica_mut().create_record("notes", "n").unwrap();
+    node.replica_mut()
+        .set_text("notes", "n", "body", "first")
+        .unwrap();
+    let first = node.commit(1).await.unwrap();
+    node.replica_mut()
+        .splice_text("notes", "n", "body", 5, 0, ", second")
+        .unwrap();
+    node.commit(2).await.unwrap();
+    node.save_snapshots(3).await.unwrap();
+    let docs = node.store().get_snapshot("docs").await.unwrap().unwrap();
+
+    // Another store of the same identity holds only the first commit, and
+    // the snapshot of both.
+    other.put_meta("identity", &id(7).secret()).await.unwrap();
+    other
+        .put_events(&[(first[0].id(), first[0].bytes())])
+        .await
+        .unwrap();
+    other.put_snapshot("docs", &docs).await.unwrap();
+    let (partial, report) = Node::open(other, || [4; 32]).await.unwrap();
+    assert_eq!(report.saved_documents, 0, "dropped");
+    let text = partial
+        .replica_mut()
+        .record("notes", "n")
+        .and_then(|r| r.text("body").map(str::to_owned));
+    assert_eq!(text.as_deref(), Some("first"), "only what the log carries");
+
+    let store = partial.into_store();
+    store.put_snapshot("docs", b"\x01junk").await.unwrap();
+    store.put_snapshot("state", b"\x09junk").await.unwrap();
+    assert_eq!(Node::cached_state(&store).await.unwrap(), None);
+    let (reopened, report) = Node::open(store, || [4; 32]).await.unwrap();
+    assert_eq!(report.saved_documents, 0);
+    assert_eq!(reopened.replica().log().len(), 1);
+}
+
 mod memory {
     #[wasm_bindgen_test(unsupported = pollster::test)]
     async fn a_received_batch_keeps_the_good_and_refuses_the_bad() {
         super::a_received_batch_keeps_the_good_and_refuses_the_bad(MemoryStore::new()).await;
+    }
+
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn snapshots_give_the_same_state_sooner() {
+        super::snapshots_give_the_same_state_sooner(MemoryStore::new()).await;
+    }
+
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn a_snapshot_the_log_does_not_back_is_dropped() {
+        super::a_snapshot_the_log_does_not_back_is_dropped(MemoryStore::new(), MemoryStore::new())
+            .await;
     }
 
     #[wasm_bindgen_test(unsupported = pollster::test)]
@@ -300,6 +391,16 @@ mod indexeddb {
     #[wasm_bindgen_test]
     async fn a_received_batch_keeps_the_good_and_refuses_the_bad() {
         super::a_received_batch_keeps_the_good_and_refuses_the_bad(fresh().await).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn snapshots_give_the_same_state_sooner() {
+        super::snapshots_give_the_same_state_sooner(fresh().await).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_snapshot_the_log_does_not_back_is_dropped() {
+        super::a_snapshot_the_log_does_not_back_is_dropped(fresh().await, fresh().await).await;
     }
 
     #[wasm_bindgen_test]

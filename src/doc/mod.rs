@@ -418,7 +418,55 @@ impl Documents {
 
     /// A collection as the owner's policy sees it.
     pub fn collection(&mut self, name: &str, viewer: &Viewer<'_>) -> Collection {
-        let Some(doc) = self.docs.get_mut(&collection_id(name)) else {
+        self.collection_of(collection_id(name), viewer)
+    }
+
+    /// Every collection (by document id) as `viewer` sees it.
+    pub fn all_collections(&mut self, viewer: &Viewer<'_>) -> Vec<(DocId, Collection)> {
+        let ids: Vec<DocId> = self.docs.keys().copied().collect();
+        ids.into_iter()
+            .map(|id| (id, self.collection_of(id, viewer)))
+            .collect()
+    }
+
+    /// Every document in Automerge's saved form (pending edits are closed
+    /// into changes first, so none is lost from the unpublished list).
+    pub(crate) fn save_all(&mut self) -> Vec<(DocId, Vec<u8>)> {
+        self.docs
+            .iter_mut()
+            .map(|(id, state)| {
+                state.flush();
+                state.close();
+                (*id, state.doc.save())
+            })
+            .collect()
+    }
+
+    /// Starts a document from its saved form, before any event is applied.
+    /// The log's changes are applied on top as usual (those already in it
+    /// are skipped by Automerge).
+    pub(crate) fn load_saved(&mut self, id: DocId, saved: &[u8]) -> Result<(), DocError> {
+        let doc = AutoCommit::load(saved)
+            .map_err(am)?
+            .with_actor(self.actor.clone());
+        let mut state = Doc::new(self.actor.clone());
+        state.doc = doc;
+        self.docs.insert(id, state);
+        Ok(())
+    }
+
+    /// Whether every document holds only changes the log carries (checked
+    /// at its heads: validation makes the log carry every dependency).
+    pub(crate) fn only_carried_changes(&mut self) -> bool {
+        self.docs.values_mut().all(|state| {
+            state.flush();
+            let heads = state.doc.get_heads();
+            heads.iter().all(|h| state.events.contains_key(h))
+        })
+    }
+
+    fn collection_of(&mut self, id: DocId, viewer: &Viewer<'_>) -> Collection {
+        let Some(doc) = self.docs.get_mut(&id) else {
             return Collection::default();
         };
         doc.flush();

@@ -1,11 +1,11 @@
 //! What a person reads from a document: collections of records of fields.
 
 use crate::digest::Digest;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A value written into a record field.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Scalar {
     /// No value.
     Null,
@@ -18,7 +18,7 @@ pub enum Scalar {
 }
 
 /// A field's value as read from a document view.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     /// A scalar.
     Scalar(Scalar),
@@ -30,7 +30,7 @@ pub enum Value {
 }
 
 /// A field: the winning value and every concurrent version that lost.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     /// What the field shows: the value with the highest operation id.
     pub value: Value,
@@ -39,7 +39,7 @@ pub struct Field {
 }
 
 /// A record: named fields.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// Fields by name.
     pub fields: BTreeMap<String, Field>,
@@ -61,7 +61,7 @@ impl Record {
 }
 
 /// A collection: records by id.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Collection {
     /// Records by id.
     pub records: BTreeMap<String, Record>,

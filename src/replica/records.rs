@@ -210,6 +210,49 @@ impl Replica {
             .unwrap_or_default()
     }
 
+    /// What a person sees now, to show before the log loads next time (see
+    /// [`CachedState`](crate::snapshot::CachedState)).
+    pub fn cached_state(&mut self, saved_at: u64) -> crate::snapshot::CachedState {
+        let view = &self.view;
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        let collections = self.docs.all_collections(&viewer);
+        let balances = self
+            .view
+            .ledger()
+            .balances(&self.log)
+            .into_iter()
+            .map(|(account, unit, balance)| (account, unit.to_owned(), balance))
+            .collect();
+        crate::snapshot::CachedState {
+            events: self.log.len() as u64,
+            saved_at,
+            balances,
+            collections,
+        }
+    }
+
+    /// Every document in Automerge's saved form.
+    pub(crate) fn saved_docs(&mut self) -> Vec<(crate::event::DocId, Vec<u8>)> {
+        self.docs.save_all()
+    }
+
+    /// Starts from saved documents; call before any event is inserted.
+    /// Returns how many loaded (one that does not load is left out).
+    pub(crate) fn load_saved_docs(&mut self, saved: &[(crate::event::DocId, Vec<u8>)]) -> usize {
+        saved
+            .iter()
+            .filter(|(id, bytes)| self.docs.load_saved(*id, bytes).is_ok())
+            .count()
+    }
+
+    /// Whether the documents hold only changes the log carries.
+    pub(crate) fn documents_match_log(&mut self) -> bool {
+        self.docs.only_carried_changes()
+    }
+
     /// Document changes carried by valid events that Automerge refused.
     pub fn document_errors(&mut self) -> Vec<(EventId, DocError)> {
         let mut out = Vec::new();

@@ -19,6 +19,7 @@ mod types;
 use crate::backup;
 use crate::event::{Body, Event, EventId, PublicKey, Statement, Transfer, TrustLevel};
 use crate::node::{Node, OpenReport};
+use crate::snapshot::CachedState;
 use crate::store::IdbStore;
 use crate::{Policy, Scalar};
 use errors::{JsResult, invalid};
@@ -31,6 +32,9 @@ use wasm_bindgen::prelude::*;
 /// Pending document edits are committed (signed, stored, announced) this
 /// long after the first of them, unless `commit()` comes first.
 const COMMIT_AFTER_MS: f64 = 300.0;
+/// Snapshots (see [`crate::snapshot`]) are saved this long after a change,
+/// so a burst of changes saves once.
+const SNAPSHOT_AFTER_MS: f64 = 2000.0;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -103,6 +107,7 @@ struct Inner {
     subscribers: RefCell<Vec<(u32, js_sys::Function)>>,
     next_subscriber: Cell<u32>,
     commit_due: Cell<bool>,
+    snapshot_due: Cell<bool>,
     report: OpenReport,
 }
 
@@ -193,8 +198,12 @@ impl Inner {
             subscribers: RefCell::new(Vec::new()),
             next_subscriber: Cell::new(0),
             commit_due: Cell::new(false),
+            snapshot_due: Cell::new(false),
             report,
         });
+        if !inner.report.cached_state_current {
+            inner.schedule_snapshot();
+        }
         let weak: Weak<Inner> = Rc::downgrade(&inner);
         let tabs = Tabs::join(&format!("trustfold-{network}"), move |heard| {
             if let Some(inner) = weak.upgrade() {
@@ -205,7 +214,22 @@ impl Inner {
         Ok(inner)
     }
 
-    fn notify(&self, source: &str, events: usize) {
+    /// Saves the snapshots soon (once for a burst of changes).
+    fn schedule_snapshot(self: &Rc<Self>) {
+        if self.snapshot_due.replace(true) {
+            return;
+        }
+        let inner = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            tabs::wait(SNAPSHOT_AFTER_MS).await;
+            inner.snapshot_due.set(false);
+            // A snapshot is a cache: failing to save one loses nothing.
+            let _ = inner.node.save_snapshots(now()).await;
+        });
+    }
+
+    fn notify(self: &Rc<Self>, source: &str, events: usize) {
+        self.schedule_snapshot();
         let change = Object::new();
         let _ = Reflect::set(&change, &"source".into(), &source.into());
         let _ = Reflect::set(&change, &"events".into(), &(events as f64).into());
@@ -244,14 +268,14 @@ impl Inner {
         }
     }
 
-    fn announce(&self, events: &[Event]) {
+    fn announce(self: &Rc<Self>, events: &[Event]) {
         if let Some(tabs) = self.tabs.borrow().as_ref() {
             tabs.announce_events(events);
         }
         self.notify("local", events.len());
     }
 
-    async fn publish(&self, body: Body) -> JsResult<String> {
+    async fn publish(self: &Rc<Self>, body: Body) -> JsResult<String> {
         let event = {
             let _lock = tabs::writer_lock(&self.lock).await?;
             self.node.publish(now(), body).await.map_err(errors::node)?
@@ -260,7 +284,7 @@ impl Inner {
         Ok(event.id().to_hex())
     }
 
-    async fn commit(&self) -> JsResult<usize> {
+    async fn commit(self: &Rc<Self>) -> JsResult<usize> {
         self.commit_due.set(false);
         let events = {
             let _lock = tabs::writer_lock(&self.lock).await?;
@@ -288,7 +312,7 @@ impl Inner {
         });
     }
 
-    async fn change_policy(&self, change: impl FnOnce(&mut Policy)) -> JsResult<()> {
+    async fn change_policy(self: &Rc<Self>, change: impl FnOnce(&mut Policy)) -> JsResult<()> {
         {
             let _lock = tabs::writer_lock(&self.lock).await?;
             // Another tab may have changed it: start from the stored policy.
@@ -302,6 +326,48 @@ impl Inner {
         }
         self.notify("local", 0);
         Ok(())
+    }
+}
+
+/// The state as last saved: see `TrustfoldNode.cachedState`.
+#[wasm_bindgen(js_name = CachedState)]
+pub struct JsCachedState {
+    state: CachedState,
+}
+
+#[wasm_bindgen(js_class = CachedState)]
+impl JsCachedState {
+    /// Events in the log when it was saved.
+    #[wasm_bindgen(getter)]
+    pub fn events(&self) -> f64 {
+        self.state.events as f64
+    }
+
+    /// When it was saved (ms since 1970).
+    #[wasm_bindgen(getter, js_name = savedAt)]
+    pub fn saved_at(&self) -> f64 {
+        self.state.saved_at as f64
+    }
+
+    /// Every non-zero balance, as saved.
+    #[wasm_bindgen(unchecked_return_type = "Balance[]")]
+    pub fn balances(&self) -> JsResult<JsValue> {
+        types::to_js(&types::cached_balances(&self.state))
+    }
+
+    /// The records of a collection, as saved.
+    #[wasm_bindgen(unchecked_return_type = "DocRecord[]")]
+    pub fn records(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = self.state.collection(&string(&collection, "collection")?);
+        let records: Vec<_> = collection
+            .records
+            .iter()
+            .map(|(id, r)| types::record(id, r))
+            .collect();
+        types::to_js(&records)
     }
 }
 
@@ -335,6 +401,32 @@ impl JsNode {
         Ok(JsNode {
             inner: Inner::open(&network, Some(identity)).await?,
         })
+    }
+
+    /// The state as this browser last saved it for `network` — balances and
+    /// records, readable in milliseconds, before (and without) opening the
+    /// node; `null` if there is none. Show it while `open` loads the log.
+    #[wasm_bindgen(js_name = cachedState)]
+    pub async fn cached_state(
+        #[wasm_bindgen(unchecked_param_type = "string")] network: JsValue,
+    ) -> JsResult<Option<JsCachedState>> {
+        let network = string(&network, "network")?;
+        let store = IdbStore::open(&format!("trustfold-{network}"))
+            .await
+            .map_err(errors::store)?;
+        let state = Node::cached_state(&store).await.map_err(errors::node);
+        store.close();
+        Ok(state?.map(|state| JsCachedState { state }))
+    }
+
+    /// Saves the snapshots now (they are also saved shortly after changes).
+    #[wasm_bindgen(js_name = saveSnapshots)]
+    pub async fn save_snapshots(&self) -> JsResult<()> {
+        self.inner
+            .node
+            .save_snapshots(now())
+            .await
+            .map_err(errors::node)
     }
 
     /// Closes the node: leaves the tab channel and closes the database.

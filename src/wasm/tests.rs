@@ -308,3 +308,33 @@ async fn bad_arguments_and_refused_events_are_errors_with_codes() {
         "INVALID_ARGUMENT"
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_cached_state_reads_back_before_opening() {
+    let net = network();
+    assert!(JsNode::cached_state(net.clone()).await.unwrap().is_none());
+    let node = JsNode::open(net.clone()).await.unwrap();
+    node.pay(other(8), JsValue::from(12), s("EUR"), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    node.create_record(s("notes"), s("n")).unwrap();
+    node.set_text(s("notes"), s("n"), s("body"), s("cached"))
+        .unwrap();
+    node.commit().await.unwrap();
+    node.save_snapshots().await.unwrap();
+    let live_balances = node.balances().unwrap();
+    node.close();
+
+    let cached = JsNode::cached_state(net).await.unwrap().unwrap();
+    assert_eq!(cached.events(), 2.0);
+    let balances: js_sys::Array = cached.balances().unwrap().into();
+    let live: js_sys::Array = live_balances.into();
+    assert_eq!(balances.length(), live.length());
+    assert_eq!(
+        get(&balances.get(0), "balance"),
+        get(&live.get(0), "balance")
+    );
+    let records: js_sys::Array = cached.records(s("notes")).unwrap().into();
+    let body = get(&get(&get(&records.get(0), "fields"), "body"), "value");
+    assert_eq!(get(&body, "text"), s("cached"));
+}

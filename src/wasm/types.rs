@@ -94,6 +94,18 @@ pub fn balances(replica: &Replica) -> Vec<Balance> {
         .collect()
 }
 
+pub fn cached_balances(state: &crate::snapshot::CachedState) -> Vec<Balance> {
+    state
+        .balances
+        .iter()
+        .map(|(account, unit, balance)| Balance {
+            account: account.to_hex(),
+            unit: unit.clone(),
+            balance: *balance,
+        })
+        .collect()
+}
+
 fn verdict(v: &Verdict) -> &'static str {
     match v {
         Verdict::Counted => "counted",

@@ -1,0 +1,63 @@
+//! Snapshots: caches a node keeps beside its log so that opening is fast.
+//!
+//! * [`CachedState`] — what a person sees (balances, and every collection's
+//!   records as the owner's policy showed them), readable before the log is
+//!   loaded: a page shows it at once, then the state computed from the log.
+//! * saved documents — each Automerge document in its compact saved form.
+//!   Loading one and then applying the log's changes (those already in it
+//!   cost next to nothing) is several times faster than applying the whole
+//!   history. A saved document holding a change the log does not carry is
+//!   stale or foreign and is dropped: the document is rebuilt from the log.
+//!
+//! Both carry a format version; one that does not decode is ignored, never
+//! an error. The log is the truth.
+
+use crate::PublicKey;
+use crate::doc::{Collection, collection_id};
+use crate::event::DocId;
+use serde::{Deserialize, Serialize};
+
+/// Snapshot format version: bump when the layout changes (old ones are then ignored).
+const FORMAT: u8 = 1;
+
+/// The state as last saved. See the [module docs](self).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CachedState {
+    /// Events in the log when it was saved.
+    pub events: u64,
+    /// When it was saved (the caller's clock, ms).
+    pub saved_at: u64,
+    /// Every non-zero balance: (account, unit, balance).
+    pub balances: Vec<(PublicKey, String, i128)>,
+    /// Every collection as the owner saw it, by document id.
+    pub collections: Vec<(DocId, Collection)>,
+}
+
+impl CachedState {
+    /// The records of the collection named `name`, as saved.
+    pub fn collection(&self, name: &str) -> Collection {
+        let id = collection_id(name);
+        self.collections
+            .iter()
+            .find(|(d, _)| *d == id)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Automerge documents in their saved form.
+pub(crate) type SavedDocs = Vec<(DocId, Vec<u8>)>;
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut bytes = vec![FORMAT];
+    // Serialising plain data into a Vec cannot fail.
+    bytes.extend(postcard::to_allocvec(value).unwrap_or_default());
+    bytes
+}
+
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Option<T> {
+    match bytes.split_first() {
+        Some((&FORMAT, rest)) => postcard::from_bytes(rest).ok(),
+        _ => None,
+    }
+}
