@@ -78,19 +78,19 @@ impl Event {
     /// Decodes bytes this node verified before it stored them, read back from
     /// its own store (whose records are checked against their hash ids).
     ///
-    /// Everything but the signature is checked again; the signature, the
-    /// costly part, is not: whoever can rewrite this origin's storage can
-    /// also run code in it and read its secret key, so a second check would
-    /// protect nothing. Bytes from anywhere else go through [`from_bytes`](Self::from_bytes).
+    /// Decodes only: the [`Log`](crate::Log) checks every rule but the
+    /// signature again when the event is inserted. The signature, the costly
+    /// part, is not checked again: whoever can rewrite this origin's storage
+    /// can also run code in it and read its secret key, so a second check
+    /// would protect nothing. Bytes from anywhere else go through
+    /// [`from_bytes`](Self::from_bytes).
     pub fn from_own_store(bytes: &[u8]) -> Result<Event, EventError> {
         let content = encoding::decode(bytes)?;
-        let event = Event {
+        Ok(Event {
             id: EventId::of_bytes(bytes),
             bytes: bytes.into(),
             content,
-        };
-        validate::validate_form(&event)?;
-        Ok(event)
+        })
     }
 
     /// Wraps bytes that were checked by this crate (signing, decoding).
