@@ -331,7 +331,113 @@ async fn a_long_history_loads_whole_whatever_the_stored_order<S: Store>(store: S
     );
 }
 
+/// A memory store whose disk fills up: writes fail with `QuotaExceeded`
+/// once `room` runs out (the browser's IndexedDB error on a full disk).
+struct FullDisk {
+    inner: MemoryStore,
+    room: std::cell::Cell<usize>,
+}
+
+impl Store for FullDisk {
+    async fn write(
+        &self,
+        events: &[(trustfold::EventId, &[u8])],
+        meta: &[(&str, &[u8])],
+    ) -> Result<(), trustfold::store::StoreError> {
+        if self.room.get() < events.len() {
+            return Err(trustfold::store::StoreError::QuotaExceeded);
+        }
+        self.room.set(self.room.get() - events.len());
+        self.inner.write(events, meta).await
+    }
+    async fn get_event(
+        &self,
+        id: &trustfold::EventId,
+    ) -> Result<Option<Vec<u8>>, trustfold::store::StoreError> {
+        self.inner.get_event(id).await
+    }
+    async fn load_events(
+        &self,
+    ) -> Result<trustfold::store::LoadedEvents, trustfold::store::StoreError> {
+        self.inner.load_events().await
+    }
+    async fn event_count(&self) -> Result<usize, trustfold::store::StoreError> {
+        self.inner.event_count().await
+    }
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, trustfold::store::StoreError> {
+        self.inner.get_meta(key).await
+    }
+    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), trustfold::store::StoreError> {
+        self.inner.put_meta(key, value).await
+    }
+    async fn get_snapshot(
+        &self,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, trustfold::store::StoreError> {
+        self.inner.get_snapshot(key).await
+    }
+    async fn put_snapshot(
+        &self,
+        key: &str,
+        value: &[u8],
+    ) -> Result<(), trustfold::store::StoreError> {
+        self.inner.put_snapshot(key, value).await
+    }
+}
+
 mod memory {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn a_full_disk_refuses_writes_with_a_typed_error_and_loses_nothing() {
+        use trustfold::store::StoreError;
+        let disk = FullDisk {
+            inner: MemoryStore::new(),
+            room: std::cell::Cell::new(3),
+        };
+        let (node, _) = Node::open(disk, || SECRET).await.unwrap();
+        for time in 0..3 {
+            node.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
+        }
+        let before = state(&node);
+        let full = node.publish(3, pay(key(2), 1, "EUR")).await;
+        assert_eq!(
+            full.err(),
+            Some(NodeError::Store(StoreError::QuotaExceeded))
+        );
+        assert_eq!(state(&node), before, "the refused payment is not applied");
+
+        // A document commit applies first; on a full disk it is kept and
+        // written with the next write that fits.
+        node.replica_mut().create_record("notes", "n").unwrap();
+        node.replica_mut()
+            .set_text("notes", "n", "body", "kept")
+            .unwrap();
+        let full = node.commit(4).await;
+        assert_eq!(
+            full.err(),
+            Some(NodeError::Store(StoreError::QuotaExceeded))
+        );
+        assert_eq!(node.unsaved().await, 1);
+        node.store().room.set(10);
+        node.publish(5, pay(key(2), 1, "EUR")).await.unwrap();
+        assert_eq!(node.unsaved().await, 0);
+
+        let (reopened, report) = Node::open(node.into_store(), || SECRET).await.unwrap();
+        assert_eq!(
+            report.events, 5,
+            "3 payments, the commit, the payment after"
+        );
+        assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+        let mut replica = reopened.replica_mut();
+        assert_eq!(
+            replica.record("notes", "n").unwrap().text("body"),
+            Some("kept")
+        );
+        assert_eq!(replica.view().balance(replica.log(), &key(2), "EUR"), 4);
+    }
+
     #[wasm_bindgen_test(unsupported = pollster::test)]
     async fn a_received_batch_keeps_the_good_and_refuses_the_bad() {
         super::a_received_batch_keeps_the_good_and_refuses_the_bad(MemoryStore::new()).await;
@@ -367,9 +473,6 @@ mod memory {
         let store = std::rc::Rc::new(MemoryStore::new());
         super::two_nodes_sharing_a_store_never_fork_and_agree(store.clone(), store).await;
     }
-
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test(unsupported = pollster::test)]
     async fn a_reopened_node_has_the_same_identity_policy_and_state() {
