@@ -56,6 +56,7 @@ mod policy;
 mod replica;
 pub mod snapshot;
 pub mod store;
+pub mod sync;
 mod view;
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -530,6 +530,10 @@ impl Log {
     pub fn contains(&self, id: &EventId) -> bool {
         self.index.contains_key(id)
     }
+    /// Is this event waiting for parents?
+    pub fn is_pending(&self, id: &EventId) -> bool {
+        self.pending.events.contains_key(id)
+    }
     /// The index of an applied event.
     pub fn ix(&self, id: &EventId) -> Option<EventIx> {
         self.index.get(id).copied()
@@ -623,6 +627,62 @@ impl Log {
     pub fn pending_len(&self) -> usize {
         self.pending.events.len()
     }
+    /// Events that are `from` or their ancestors but neither `known` nor
+    /// ancestors of `known`, oldest first: what a peer whose log holds
+    /// `known` may lack. Walks back from both sides at once (an index is
+    /// always above its parents' indexes) and stops as soon as every event
+    /// still to visit is known, so the cost follows the difference, not the
+    /// history.
+    pub fn beyond(&self, from: &[EventIx], known: &[EventIx]) -> Vec<EventIx> {
+        use std::collections::BinaryHeap;
+        // ix → is it known (an ancestor-or-self of `known`)?
+        let mut seen: FxHashMap<EventIx, bool> = FxHashMap::default();
+        let mut queue = BinaryHeap::new();
+        let mut unknown_queued = 0usize;
+        fn visit(
+            ix: EventIx,
+            known: bool,
+            seen: &mut FxHashMap<EventIx, bool>,
+            queue: &mut BinaryHeap<EventIx>,
+            unknown_queued: &mut usize,
+        ) {
+            match seen.get_mut(&ix) {
+                None => {
+                    seen.insert(ix, known);
+                    queue.push(ix);
+                    if !known {
+                        *unknown_queued += 1;
+                    }
+                }
+                Some(flag) if known && !*flag => {
+                    *flag = true;
+                    *unknown_queued -= 1;
+                }
+                Some(_) => {}
+            }
+        }
+        for &ix in known {
+            visit(ix, true, &mut seen, &mut queue, &mut unknown_queued);
+        }
+        for &ix in from {
+            visit(ix, false, &mut seen, &mut queue, &mut unknown_queued);
+        }
+        let mut out = Vec::new();
+        while unknown_queued > 0 {
+            let Some(ix) = queue.pop() else { break };
+            let known = seen[&ix];
+            if !known {
+                unknown_queued -= 1;
+                out.push(ix);
+            }
+            for &parent in self.entries[ix as usize].parents() {
+                visit(parent, known, &mut seen, &mut queue, &mut unknown_queued);
+            }
+        }
+        out.reverse();
+        out
+    }
+
     /// Ids that pending events wait for and that are not pending themselves
     /// (what to ask peers for).
     pub fn missing(&self) -> impl Iterator<Item = &EventId> {

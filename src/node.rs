@@ -338,6 +338,11 @@ impl<S: Store> Node<S> {
         {
             let replica = self.replica.borrow();
             for (i, bytes) in batch.iter().enumerate() {
+                // A copy of an event held already costs a hash, not a signature check.
+                let id = EventId::of_bytes(bytes);
+                if replica.log().contains(&id) || replica.log().is_pending(&id) {
+                    continue;
+                }
                 let checked = Event::from_bytes(bytes)
                     .map_err(Error::from)
                     .and_then(|e| replica.log().admits(&e).map(|_| e).map_err(Error::from));

@@ -58,6 +58,19 @@ pub fn encode_content(content: &Content) -> Vec<u8> {
     postcard::to_allocvec(content).unwrap_or_default()
 }
 
+/// The length of the event at the start of `stream` (events sent back to
+/// back, without length prefixes), or `None` if no event starts there. Says
+/// nothing about validity: the event's own bytes are then decoded and
+/// checked as usual.
+pub fn event_len(stream: &[u8]) -> Option<usize> {
+    if stream.first() != Some(&VERSION) {
+        return None;
+    }
+    let (_, rest): (Content, _) = postcard::take_from_bytes(stream).ok()?;
+    let len = stream.len() - rest.len() + SIGNATURE_LEN;
+    (len <= stream.len() && len <= MAX_EVENT_BYTES).then_some(len)
+}
+
 /// Decodes an event's bytes into its content, enforcing size, version and
 /// canonical form. Checks nothing about meaning or signature: see
 /// [`validate_event`](super::validate::validate_event).

@@ -58,6 +58,14 @@ impl Replica {
 
     /// Decodes, verifies, validates and applies an event received as bytes.
     pub fn ingest(&mut self, bytes: &[u8]) -> Result<Insertion, Error> {
+        // A copy of an event held already costs a hash, not a signature check.
+        let id = crate::event::EventId::of_bytes(bytes);
+        if self.log.contains(&id) || self.log.is_pending(&id) {
+            return Ok(Insertion {
+                duplicate: true,
+                ..Insertion::default()
+            });
+        }
         let event = Event::from_bytes(bytes)?;
         Ok(self.insert(event)?)
     }

@@ -1,0 +1,161 @@
+//! Frames on the wire: a version byte, then a message or one part of one.
+//!
+//! A message longer than [`MAX_FRAME`] (a big document change) is split into
+//! parts and reassembled by the receiver, within bounds: at most
+//! [`MAX_MESSAGE`] bytes and [`MAX_PARTIAL`] messages in progress per peer.
+//! An unknown version, bytes that do not decode, or a part no honest sender
+//! makes is a [`FrameError`], and the peer is dropped.
+
+use super::Message;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The protocol version, first byte of every frame.
+pub const PROTOCOL: u8 = 1;
+/// Largest frame sent or accepted, in bytes (Chromium closes a data channel
+/// on a message over 256 KiB).
+pub const MAX_FRAME: usize = 64 * 1024;
+/// Largest message reassembled from parts.
+pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
+/// Messages in progress at once per peer.
+pub const MAX_PARTIAL: usize = 4;
+/// Room for a frame's header around a part's bytes.
+const PART_HEADER: usize = 32;
+
+/// Why a frame from a peer was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    /// Empty, or another protocol version.
+    #[error("unknown protocol version {0:?}")]
+    UnknownVersion(Option<u8>),
+    /// Over [`MAX_FRAME`] bytes.
+    #[error("frame of {0} bytes is over the limit")]
+    TooLarge(usize),
+    /// The bytes do not decode as a frame or a message.
+    #[error("malformed frame")]
+    Malformed,
+    /// A part no honest sender makes (a count of 1, an index past the count,
+    /// a message over [`MAX_MESSAGE`]).
+    #[error("impossible message part")]
+    BadPart,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Frame {
+    Whole(Vec<u8>),
+    Part {
+        message: u32,
+        index: u16,
+        count: u16,
+        bytes: Vec<u8>,
+    },
+}
+
+fn frame_bytes(frame: &Frame) -> Vec<u8> {
+    let mut out = vec![PROTOCOL];
+    // Encoding plain data into a Vec cannot fail.
+    out.extend(postcard::to_allocvec(frame).unwrap_or_default());
+    out
+}
+
+/// Splits messages into frames and reassembles them. One per peer.
+#[derive(Debug, Default)]
+pub struct Framer {
+    next_message: u32,
+    /// message id → (parts expected, bytes so far, next index).
+    partial: Vec<(u32, u16, Vec<u8>)>,
+}
+
+impl Framer {
+    /// The frames carrying `message`.
+    pub fn encode(&mut self, message: &Message) -> Vec<Vec<u8>> {
+        let bytes = postcard::to_allocvec(message).unwrap_or_default();
+        if bytes.len() + PART_HEADER <= MAX_FRAME {
+            return vec![frame_bytes(&Frame::Whole(bytes))];
+        }
+        let id = self.next_message;
+        self.next_message = self.next_message.wrapping_add(1);
+        let chunk = MAX_FRAME - PART_HEADER;
+        let count = bytes.len().div_ceil(chunk) as u16;
+        bytes
+            .chunks(chunk)
+            .enumerate()
+            .map(|(index, part)| {
+                frame_bytes(&Frame::Part {
+                    message: id,
+                    index: index as u16,
+                    count,
+                    bytes: part.to_vec(),
+                })
+            })
+            .collect()
+    }
+
+    /// Takes in a frame; returns a message once it is whole.
+    pub fn decode(&mut self, frame: &[u8]) -> Result<Option<Message>, FrameError> {
+        if frame.len() > MAX_FRAME {
+            return Err(FrameError::TooLarge(frame.len()));
+        }
+        match frame.split_first() {
+            Some((&PROTOCOL, rest)) => {
+                match postcard::from_bytes::<Frame>(rest).map_err(|_| FrameError::Malformed)? {
+                    Frame::Whole(bytes) => decode_message(&bytes).map(Some),
+                    Frame::Part {
+                        message,
+                        index,
+                        count,
+                        bytes,
+                    } => self.part(message, index, count, bytes),
+                }
+            }
+            other => Err(FrameError::UnknownVersion(other.map(|(v, _)| *v))),
+        }
+    }
+
+    fn part(
+        &mut self,
+        message: u32,
+        index: u16,
+        count: u16,
+        bytes: Vec<u8>,
+    ) -> Result<Option<Message>, FrameError> {
+        if count < 2 || index >= count || count as usize * MAX_FRAME > MAX_MESSAGE + MAX_FRAME {
+            return Err(FrameError::BadPart);
+        }
+        // A lost, repeated or reordered part (the in-memory network does
+        // that; a data channel does not) drops the message in progress, as
+        // if it were lost: the next sync round sends it again.
+        if let Some(at) = self.partial.iter().position(|(id, ..)| *id == message) {
+            let (_, expected, so_far) = &self.partial[at];
+            let next = so_far.len().div_ceil(MAX_FRAME - PART_HEADER) as u16;
+            if *expected != count || index != next || so_far.len() + bytes.len() > MAX_MESSAGE {
+                self.partial.remove(at);
+                return Ok(None);
+            }
+        } else {
+            if index != 0 {
+                return Ok(None);
+            }
+            if self.partial.len() >= MAX_PARTIAL {
+                self.partial.remove(0);
+            }
+            self.partial.push((message, count, Vec::new()));
+        }
+        let at = self
+            .partial
+            .iter()
+            .position(|(id, ..)| *id == message)
+            .unwrap_or_default();
+        let (_, _, so_far) = &mut self.partial[at];
+        so_far.extend_from_slice(&bytes);
+        if index + 1 < count {
+            return Ok(None);
+        }
+        let (_, _, whole) = self.partial.remove(at);
+        decode_message(&whole).map(Some)
+    }
+}
+
+fn decode_message(bytes: &[u8]) -> Result<Message, FrameError> {
+    postcard::from_bytes(bytes).map_err(|_| FrameError::Malformed)
+}
