@@ -30,6 +30,7 @@ use crate::replica::Replica;
 use crate::snapshot::{self, CachedState, SavedDocs};
 use crate::store::{Store, StoreError};
 use futures_util::lock::Mutex;
+use rustc_hash::FxHashSet;
 use std::cell::{Ref, RefCell, RefMut};
 use thiserror::Error;
 
@@ -78,7 +79,8 @@ pub struct OpenReport {
 /// What a batch of received events did.
 #[derive(Debug, Default)]
 pub struct Received {
-    /// Events stored by this call (new to this node), in the batch's order.
+    /// Events stored by this call (new to this node), parents first within
+    /// each chunk of the batch.
     pub stored: Vec<Event>,
     /// Events applied to the state (stored ones, and pending ones they released).
     pub applied: usize,
@@ -330,48 +332,87 @@ impl<S: Store> Node<S> {
     }
 
     /// Takes in a batch of events received from peers: each is decoded and
-    /// verified; the valid new ones are stored in one transaction, then
-    /// applied. An invalid event is refused alone (see
-    /// [`Received::refused`]); a failed write stores and applies nothing.
+    /// verified; the valid new ones are stored, then applied. An invalid
+    /// event is refused alone (see [`Received::refused`]).
+    ///
+    /// The batch goes in chunks, and the signatures of one chunk are checked
+    /// while the store writes the chunk before (IndexedDB works beside the
+    /// page's thread), so the two costs overlap instead of adding up. A
+    /// failed write returns the error: the chunks written before it are
+    /// stored and applied, nothing after it is.
     pub async fn receive_batch(&self, batch: &[&[u8]]) -> Result<Received, NodeError> {
+        /// Events per chunk: big enough that a write is worth its
+        /// transaction, small enough that verifying and writing overlap.
+        const CHUNK: usize = 512;
         let mut received = Received::default();
-        {
-            let replica = self.replica.borrow();
-            for (i, bytes) in batch.iter().enumerate() {
-                // A copy of an event held already costs a hash, not a signature check.
-                let id = EventId::of_bytes(bytes);
-                if replica.log().contains(&id) || replica.log().is_pending(&id) {
-                    continue;
+        let mut seen: FxHashSet<EventId> = FxHashSet::default();
+        let mut chunks = batch.chunks(CHUNK).enumerate();
+        let mut ready = match chunks.next() {
+            Some((n, chunk)) => {
+                self.check_chunk(n * CHUNK, chunk, &mut seen, &mut received.refused)
+            }
+            None => return Ok(received),
+        };
+        loop {
+            let next = chunks.next();
+            let records: Vec<_> = ready.iter().map(|e| (e.id(), e.bytes())).collect();
+            let write = self.store.put_events(&records);
+            let mut refused = Vec::new();
+            let check = async {
+                next.map(|(n, chunk)| self.check_chunk(n * CHUNK, chunk, &mut seen, &mut refused))
+            };
+            let (written, checked) = futures_util::future::join(write, check).await;
+            written?;
+            received.refused.append(&mut refused);
+            let mut replica = self.replica.borrow_mut();
+            for event in causal_order(ready) {
+                // Checked against the log as it was; an event whose parent
+                // came in the same batch is checked against it only now. If
+                // refused, it stays stored and is refused (and reported)
+                // again on open, like any other stored event that does not apply.
+                if let Ok(insertion) = replica.insert(event.clone()) {
+                    received.applied += insertion.applied.len();
                 }
-                let checked = Event::from_bytes(bytes)
-                    .map_err(Error::from)
-                    .and_then(|e| replica.log().admits(&e).map(|_| e).map_err(Error::from));
-                match checked {
-                    Ok(event) if replica.log().contains(&event.id()) => {}
-                    Ok(event) if received.stored.iter().any(|s| s.id() == event.id()) => {}
-                    Ok(event) => received.stored.push(event),
-                    Err(e) => received.refused.push((i, e)),
-                }
+                received.stored.push(event);
+            }
+            drop(replica);
+            match checked {
+                Some(events) => ready = events,
+                None => return Ok(received),
             }
         }
-        let records: Vec<_> = received
-            .stored
-            .iter()
-            .map(|e| (e.id(), e.bytes()))
-            .collect();
-        self.store.put_events(&records).await?;
-        received.stored = causal_order(std::mem::take(&mut received.stored));
-        let mut replica = self.replica.borrow_mut();
-        for event in &received.stored {
-            // Checked above against the log as it was; an event whose parent
-            // came in the same batch is checked against it only now. If
-            // refused, it stays stored and is refused (and reported) again
-            // on open, like any other stored event that does not apply.
-            if let Ok(insertion) = replica.insert(event.clone()) {
-                received.applied += insertion.applied.len();
+    }
+
+    /// Decodes and verifies one chunk of a received batch: the events new
+    /// here, in the chunk's order; refusals go to `refused` by batch index.
+    fn check_chunk(
+        &self,
+        offset: usize,
+        chunk: &[&[u8]],
+        seen: &mut FxHashSet<EventId>,
+        refused: &mut Vec<(usize, Error)>,
+    ) -> Vec<Event> {
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        let mut out = Vec::new();
+        for (i, bytes) in chunk.iter().enumerate() {
+            // A copy of an event held already costs a hash, not a signature check.
+            let id = EventId::of_bytes(bytes);
+            if log.contains(&id) || log.is_pending(&id) || seen.contains(&id) {
+                continue;
+            }
+            let checked = Event::from_bytes(bytes)
+                .map_err(Error::from)
+                .and_then(|e| log.admits(&e).map(|_| e).map_err(Error::from));
+            match checked {
+                Ok(event) => {
+                    seen.insert(id);
+                    out.push(event);
+                }
+                Err(e) => refused.push((offset + i, e)),
             }
         }
-        Ok(received)
+        out
     }
 
     /// Takes in an event that a sibling node sharing this store (another
