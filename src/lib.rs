@@ -54,6 +54,8 @@ mod log;
 mod node;
 mod policy;
 mod replica;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod server;
 pub mod snapshot;
 pub mod store;
 pub mod sync;
