@@ -1,12 +1,17 @@
-# trustfold — the two commands a person needs are `make run` (coming with the
-# node page) and `make test`. Everything else is a step of those.
+# trustfold — the two commands a person needs are `make run` (the node page
+# and the signalling server) and `make test`. Everything else is a step of those.
 
 WASM_TARGET := wasm32-unknown-unknown
 # Runs the wasm32 test binaries in headless Chromium (flags: webdriver.json).
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: test setup lint test-native test-wasm test-browser pkg bench
+.PHONY: run test setup lint test-native test-wasm test-browser pkg www bench
+
+## The node page and the signalling server at http://127.0.0.1:8080
+## (builds the package and the page first).
+run: setup pkg www
+	cargo run --release --bin trustfold-server -- --addr 127.0.0.1:8080 --site dist
 
 ## Every test, on a fresh machine: installs what is missing, then lints and
 ## runs the native suite, the same suite in headless Chromium, and the
@@ -32,8 +37,14 @@ test-wasm:
 pkg:
 	./scripts/build-pkg.sh
 
-## The package in real pages: reloads, tabs, bad input, bundlers.
-test-browser: pkg
+## dist/: the node page (www/) bundled with webpack 5.
+www: pkg
+	npx webpack --config webpack.config.js
+
+## The package in real pages: reloads, tabs, bad input, bundlers, and the
+## page served by the signalling server.
+test-browser: www
+	cargo build --bin trustfold-server
 	node --test tests/browser/
 
 bench:

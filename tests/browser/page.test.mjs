@@ -1,0 +1,64 @@
+// The node page as `make run` serves it: the real signalling server
+// (target/debug/trustfold-server) serving dist/ (built by `make www`).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { root, launch, watch } from "./support.mjs";
+
+let server, url, browser;
+
+before(async () => {
+  const binary = path.join(root, "target/debug/trustfold-server");
+  for (const needed of [binary, path.join(root, "dist/index.html")]) {
+    if (!fs.existsSync(needed)) throw new Error(`${needed} is missing: run make www and cargo build first`);
+  }
+  server = spawn(binary, ["--addr", "127.0.0.1:0", "--site", path.join(root, "dist")], {
+    env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" },
+  });
+  url = await new Promise((resolve, reject) => {
+    let output = "";
+    const look = (chunk) => {
+      output += chunk;
+      const found = output.match(/trustfold at (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (found) resolve(found[1]);
+    };
+    server.stdout.on("data", look);
+    server.stderr.on("data", look);
+    server.on("exit", (code) => reject(new Error(`server exited (${code}): ${output}`)));
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+test("the served page opens a node, pays, and shows the same after a reload", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = watch(page);
+  const network = `page-${Math.random().toString(36).slice(2)}`;
+  await page.goto(`${url}/?network=${network}`);
+  await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
+  await page.fill("input[name=to]", "ab".repeat(32));
+  await page.fill("input[name=amount]", "5");
+  await page.fill("input[name=memo]", "coffee");
+  await page.click("#pay button");
+  await page.waitForFunction(() => document.querySelector("#balances").textContent.includes("-5 EUR"));
+  assert.match(await page.textContent("#transactions"), /coffee/);
+
+  // A bad key is refused with its code, shown to the person.
+  await page.fill("input[name=to]", "not a key");
+  await page.fill("input[name=amount]", "1");
+  await page.click("#pay button");
+  await page.waitForFunction(() => document.querySelector("#pay-error").textContent.includes("INVALID_ARGUMENT"));
+
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector("#balances").textContent.includes("-5 EUR"));
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("1 events"));
+  assert.deepEqual(errors, []);
+  await context.close();
+});

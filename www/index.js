@@ -1,0 +1,75 @@
+// The node page: open it to join. Shows the state saved last time at once,
+// then the state computed from the log, and keeps it current (this tab,
+// other tabs). Peer-to-peer sync arrives with the sync issue.
+import init, { TrustfoldNode } from "trustfold";
+
+const network = new URLSearchParams(location.search).get("network") ?? "main";
+const $ = (selector) => document.querySelector(selector);
+const short = (key) => `${key.slice(0, 8)}…`;
+
+function rows(table, items, render) {
+  const body = $(`${table} tbody`);
+  body.replaceChildren(
+    ...items.map((item) => {
+      const tr = document.createElement("tr");
+      for (const [text, className] of render(item)) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        if (className) td.className = className;
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+}
+
+function showBalances(balances, me) {
+  rows("#balances", balances, (b) => [
+    [b.account === me ? "you" : short(b.account), "key"],
+    [`${b.balance} ${b.unit}`, b.balance < 0n ? "neg" : ""],
+  ]);
+}
+
+function show(node) {
+  const me = node.publicKey;
+  $("#me").textContent = me;
+  showBalances(node.balances(), me);
+  const transactions = node.transactions().reverse().slice(0, 50);
+  rows("#transactions", transactions, (t) => [
+    [`${t.from === me ? "you" : short(t.from)} → ${t.to === me ? "you" : short(t.to)}`, "key"],
+    [`${t.amount} ${t.unit}`, t.status === "included" ? "" : "excluded"],
+    [t.memo],
+    [t.status === "included" ? "" : t.reason, "muted"],
+  ]);
+}
+
+async function main() {
+  await init();
+  const cached = await TrustfoldNode.cachedState(network);
+  if (cached) {
+    $("#status").textContent = `Loading ${cached.events} events… (showing the state saved last time)`;
+    showBalances(cached.balances(), null);
+  }
+  const node = await TrustfoldNode.open(network);
+  window.node = node; // for the console and for tests
+  $("#status").textContent = `Network “${network}”: ${node.openReport.events} events.`;
+  show(node);
+  node.subscribe(() => show(node));
+
+  $("#pay").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    $("#pay-error").textContent = "";
+    try {
+      await node.pay(form.get("to").trim(), BigInt(form.get("amount")), form.get("unit").trim(), form.get("memo"));
+      event.target.reset();
+    } catch (e) {
+      $("#pay-error").textContent = e.code ? `${e.code}: ${e.message}` : String(e);
+    }
+  });
+}
+
+main().catch((e) => {
+  $("#status").textContent = `Could not open the node: ${e.code ?? ""} ${e.message ?? e}`;
+  $("#status").className = "error";
+});
