@@ -73,7 +73,7 @@ pub use event::{
 pub use explain::{Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Verdict};
 pub use ledger::Ledger;
 pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order};
-pub use node::{Node, NodeError, OpenReport, Received};
+pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy};
 pub use replica::{Batching, Replica};
 pub use view::View;

@@ -29,6 +29,7 @@ use crate::policy::Policy;
 use crate::replica::Replica;
 use crate::snapshot::{self, CachedState, SavedDocs};
 use crate::store::{Store, StoreError};
+use crate::sync::{FrameError, Outgoing, Peers};
 use futures_util::lock::Mutex;
 use rustc_hash::FxHashSet;
 use std::cell::{Ref, RefCell, RefMut};
@@ -97,6 +98,31 @@ pub struct Node<S: Store> {
     /// Held by a write from drafting to applying; keeps the events applied
     /// whose write failed, retried with the next write.
     writer: Mutex<Vec<Event>>,
+    /// Sync sessions with peers (see [`crate::sync`]), by transport-given id.
+    peers: RefCell<Peers<String>>,
+}
+
+/// Why a peer was dropped: it sent something no honest peer sends.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum PeerError {
+    /// A frame that does not decode.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// An event that does not validate.
+    #[error("peer sent an invalid event: {0}")]
+    InvalidEvent(Error),
+    /// Storing failed; the peer is not to blame and stays connected.
+    #[error(transparent)]
+    Node(NodeError),
+}
+
+/// What a frame from a peer led to.
+#[derive(Debug, Default)]
+pub struct FromPeer {
+    /// Frames to send, by peer.
+    pub send: Outgoing<String>,
+    /// Events stored (new here), to announce to sibling tabs.
+    pub stored: Vec<Event>,
 }
 
 impl<S: Store> Node<S> {
@@ -205,6 +231,7 @@ impl<S: Store> Node<S> {
             replica: RefCell::new(replica),
             identity,
             writer: Mutex::new(Vec::new()),
+            peers: RefCell::new(Peers::new()),
         };
         Ok((node, report))
     }
@@ -477,6 +504,89 @@ impl<S: Store> Node<S> {
             .get_snapshot(STATE)
             .await?
             .and_then(|bytes| snapshot::decode(&bytes)))
+    }
+
+    /// A link to `peer` is up: starts a sync session; returns its first
+    /// frames. `salt` must be fresh randomness.
+    pub fn connect_peer(&self, peer: &str, salt: [u8; 16]) -> Outgoing<String> {
+        let replica = self.replica.borrow();
+        self.peers
+            .borrow_mut()
+            .connect(peer.to_owned(), replica.log(), salt)
+    }
+
+    /// The link to `peer` is down.
+    pub fn disconnect_peer(&self, peer: &str) {
+        self.peers.borrow_mut().disconnect(&peer.to_owned());
+    }
+
+    /// Starts a new sync round with every connected peer (after being
+    /// offline, or now and then to repair what was lost).
+    pub fn resync_peers(&self, mut salt: impl FnMut() -> [u8; 16]) -> Outgoing<String> {
+        let replica = self.replica.borrow();
+        let mut peers = self.peers.borrow_mut();
+        let connected: Vec<String> = peers.connected().cloned().collect();
+        connected
+            .iter()
+            .flat_map(|peer| peers.resync(peer, replica.log(), salt()))
+            .collect()
+    }
+
+    /// The peers with an open session.
+    pub fn connected_peers(&self) -> Vec<String> {
+        self.peers.borrow().connected().cloned().collect()
+    }
+
+    /// Takes in a frame from `peer`: answers it, and stores and applies the
+    /// valid new events it carries (forwarding them to the other peers).
+    /// On a [`PeerError`] other than [`PeerError::Node`] the peer has been
+    /// dropped: close its link. Nothing invalid is ever stored.
+    pub async fn from_peer(&self, peer: &str, frame: &[u8]) -> Result<FromPeer, PeerError> {
+        let peer = peer.to_owned();
+        let received = {
+            let replica = self.replica.borrow();
+            self.peers.borrow_mut().receive(&peer, replica.log(), frame)
+        };
+        let (mut send, events) = match received {
+            Ok(received) => received,
+            Err(e) => {
+                self.disconnect_peer(&peer);
+                return Err(e.into());
+            }
+        };
+        let mut out = FromPeer::default();
+        if !events.is_empty() {
+            let refs: Vec<&[u8]> = events.iter().map(Vec::as_slice).collect();
+            let received = self.receive_batch(&refs).await.map_err(PeerError::Node)?;
+            if let Some((_, e)) = received
+                .refused
+                .into_iter()
+                .find(|(_, e)| !matches!(e, Error::Log(crate::log::LogError::PendingFull { .. })))
+            {
+                self.disconnect_peer(&peer);
+                return Err(PeerError::InvalidEvent(e));
+            }
+            out.stored = received.stored;
+        }
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        let applied: Vec<_> = out.stored.iter().filter_map(|e| log.ix(&e.id())).collect();
+        send.extend(
+            self.peers
+                .borrow_mut()
+                .after_ingest(Some(&peer), log, &applied),
+        );
+        out.send = send;
+        Ok(out)
+    }
+
+    /// Frames pushing events made here (published or committed) to every
+    /// connected peer.
+    pub fn push_to_peers(&self, events: &[Event]) -> Outgoing<String> {
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        let applied: Vec<_> = events.iter().filter_map(|e| log.ix(&e.id())).collect();
+        self.peers.borrow_mut().after_ingest(None, log, &applied)
     }
 
     /// Reads the policy again from the store (a sibling node changed it).

@@ -1,0 +1,230 @@
+//! Nodes syncing through the sync protocol over in-memory links: what
+//! arrives is verified, stored and applied, forwarded along a line of
+//! peers, kept across a reopen; a peer that sends junk is dropped and
+//! nothing of it is stored; nodes that meet again catch up in one round.
+//! Runs on the memory store natively and in the browser, and on IndexedDB
+//! in headless Chromium.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::{id, key, pay};
+use std::collections::VecDeque;
+use trustfold::store::{MemoryStore, Store};
+use trustfold::sync::{Framer, Message};
+use trustfold::{Node, PeerError};
+
+struct Net<'a, S: Store> {
+    nodes: Vec<(&'static str, &'a Node<S>)>,
+    queue: VecDeque<(&'static str, String, Vec<u8>)>,
+    salt: u8,
+}
+
+impl<'a, S: Store> Net<'a, S> {
+    fn new(nodes: Vec<(&'static str, &'a Node<S>)>) -> Self {
+        Net {
+            nodes,
+            queue: VecDeque::new(),
+            salt: 0,
+        }
+    }
+
+    fn node(&self, name: &str) -> &'a Node<S> {
+        self.nodes.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    fn name(&self, name: &str) -> &'static str {
+        self.nodes.iter().find(|(n, _)| *n == name).unwrap().0
+    }
+
+    fn link(&mut self, a: &'static str, b: &'static str) {
+        for (me, peer) in [(a, b), (b, a)] {
+            self.salt += 1;
+            let out = self.node(me).connect_peer(peer, [self.salt; 16]);
+            self.queue
+                .extend(out.into_iter().map(|(to, frame)| (me, to, frame)));
+        }
+    }
+
+    fn unlink(&mut self, a: &'static str, b: &'static str) {
+        self.node(a).disconnect_peer(b);
+        self.node(b).disconnect_peer(a);
+        self.queue
+            .retain(|(from, to, _)| !(*from == a && to == b || *from == b && to == a));
+    }
+
+    fn push(&mut self, from: &'static str, events: &[trustfold::Event]) {
+        let out = self.node(from).push_to_peers(events);
+        self.queue
+            .extend(out.into_iter().map(|(to, frame)| (from, to, frame)));
+    }
+
+    /// Delivers frames until none is left; returns how many were delivered.
+    async fn settle(&mut self) -> usize {
+        let mut delivered = 0;
+        while let Some((from, to, frame)) = self.queue.pop_front() {
+            delivered += 1;
+            let to = self.name(&to);
+            let out = self.node(to).from_peer(from, &frame).await.unwrap();
+            self.queue
+                .extend(out.send.into_iter().map(|(next, f)| (to, next, f)));
+        }
+        delivered
+    }
+}
+
+fn digest<S: Store>(node: &Node<S>) -> String {
+    let replica = node.replica();
+    replica.view().included_digest(replica.log()).to_hex()
+}
+
+async fn events_and_edits_reach_every_node_along_a_line<S: Store>(stores: [S; 3]) {
+    let [sa, sb, sc] = stores;
+    let (a, _) = Node::open(sa, || [1; 32]).await.unwrap();
+    let (b, _) = Node::open(sb, || [2; 32]).await.unwrap();
+    let (c, _) = Node::open(sc, || [3; 32]).await.unwrap();
+    let mut net = Net::new(vec![("a", &a), ("b", &b), ("c", &c)]);
+    let paid = a.publish(1, pay(key(9), 40, "EUR")).await.unwrap();
+    net.link("a", "b");
+    net.link("b", "c");
+    net.settle().await;
+    assert!(c.replica().log().contains(&paid.id()), "a → b → c");
+
+    // Live: an edit at c reaches a through b at once.
+    c.replica_mut().create_record("notes", "n").unwrap();
+    c.replica_mut()
+        .set_text("notes", "n", "body", "from c")
+        .unwrap();
+    let committed = c.commit(2).await.unwrap();
+    net.push("c", &committed);
+    net.settle().await;
+    assert_eq!(digest(&a), digest(&c));
+    assert_eq!(digest(&b), digest(&c));
+    let text = a
+        .replica_mut()
+        .record("notes", "n")
+        .and_then(|r| r.text("body").map(str::to_owned));
+    assert_eq!(text.as_deref(), Some("from c"));
+
+    // What arrived was stored: a reopened c has it all.
+    let before = digest(&c);
+    drop(net);
+    let (reopened, report) = Node::open(c.into_store(), || [3; 32]).await.unwrap();
+    assert_eq!(report.events, 2);
+    assert_eq!(digest(&reopened), before);
+}
+
+async fn a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored<S: Store>(store: S) {
+    let (node, _) = Node::open(store, || [1; 32]).await.unwrap();
+    let _ = node.connect_peer("liar", [1; 16]);
+    let forged = {
+        let event = id(5).sign(trustfold::Draft {
+            seq: 1,
+            parents: vec![],
+            time: 0,
+            body: pay(key(1), 1_000_000, "EUR"),
+        });
+        let mut bytes = event.bytes().to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        bytes
+    };
+    let frame = Framer::default().encode(&Message::Events { events: forged });
+    let refused = node.from_peer("liar", &frame[0]).await;
+    assert!(matches!(refused, Err(PeerError::InvalidEvent(_))));
+    assert!(node.connected_peers().is_empty(), "dropped");
+    assert_eq!(node.store().event_count().await.unwrap(), 0);
+
+    let _ = node.connect_peer("noise", [2; 16]);
+    let refused = node.from_peer("noise", b"\x01not a frame at all").await;
+    assert!(matches!(refused, Err(PeerError::Frame(_))));
+    assert!(node.connected_peers().is_empty());
+}
+
+async fn nodes_that_meet_again_catch_up_in_one_round<S: Store>(stores: [S; 2]) {
+    let [sa, sb] = stores;
+    let (a, _) = Node::open(sa, || [1; 32]).await.unwrap();
+    let (b, _) = Node::open(sb, || [2; 32]).await.unwrap();
+    let mut net = Net::new(vec![("a", &a), ("b", &b)]);
+    for n in 0..50 {
+        a.publish(n, pay(key(9), 1, "EUR")).await.unwrap();
+    }
+    net.link("a", "b");
+    net.settle().await;
+    assert_eq!(digest(&a), digest(&b));
+
+    // Offline, both keep writing.
+    net.unlink("a", "b");
+    for n in 0..5 {
+        a.publish(100 + n, pay(key(9), 1, "EUR")).await.unwrap();
+        b.publish(100 + n, pay(key(8), 1, "EUR")).await.unwrap();
+    }
+    net.link("a", "b");
+    // Hello both ways, the answers (events, Answered): six frames in all.
+    let delivered = net.settle().await;
+    assert_eq!(digest(&a), digest(&b));
+    assert_eq!(a.replica().log().len(), 60);
+    assert!(delivered <= 6, "{delivered} frames to catch up");
+}
+
+mod memory {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn events_and_edits_reach_every_node_along_a_line() {
+        super::events_and_edits_reach_every_node_along_a_line([
+            MemoryStore::new(),
+            MemoryStore::new(),
+            MemoryStore::new(),
+        ])
+        .await;
+    }
+
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored() {
+        super::a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored(MemoryStore::new()).await;
+    }
+
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn nodes_that_meet_again_catch_up_in_one_round() {
+        super::nodes_that_meet_again_catch_up_in_one_round([
+            MemoryStore::new(),
+            MemoryStore::new(),
+        ])
+        .await;
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod indexeddb {
+    use trustfold::store::IdbStore;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    async fn fresh() -> IdbStore {
+        IdbStore::open(&format!("trustfold-sync-{}", js_sys::Math::random()))
+            .await
+            .unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn events_and_edits_reach_every_node_along_a_line() {
+        super::events_and_edits_reach_every_node_along_a_line([
+            fresh().await,
+            fresh().await,
+            fresh().await,
+        ])
+        .await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored() {
+        super::a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored(fresh().await).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn nodes_that_meet_again_catch_up_in_one_round() {
+        super::nodes_that_meet_again_catch_up_in_one_round([fresh().await, fresh().await]).await;
+    }
+}
