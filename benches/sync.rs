@@ -21,17 +21,25 @@ fn pay(n: u64) -> Body {
 
 fn main() {
     let shared = 100_000u64;
-    let authors: Vec<Identity> = (0..100u8).map(|n| Identity::from_secret([n + 10; 32])).collect();
+    let authors: Vec<Identity> = (0..100u8)
+        .map(|n| Identity::from_secret([n + 10; 32]))
+        .collect();
     let mut base = Replica::new(Policy::new(authors[0].public_key()));
     for n in 0..shared {
-        base.publish(&authors[(n % 100) as usize], n, pay(n)).unwrap();
+        base.publish(&authors[(n % 100) as usize], n, pay(n))
+            .unwrap();
     }
     let met: Vec<EventId> = base.log().heads().copied().collect();
-    println!("| differ (a + b) | one-way rounds | round trips | overhead a→b (B) | overhead b→a (B) | event bytes | time |");
+    println!(
+        "| differ (a + b) | one-way rounds | round trips | overhead a→b (B) | overhead b→a (B) | event bytes | time |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for (differ, met_before) in [(0u64, true), (10, true), (1000, true), (10, false)] {
         let met = if met_before { met.clone() } else { Vec::new() };
-        let (a_id, b_id) = (Identity::from_secret([1; 32]), Identity::from_secret([2; 32]));
+        let (a_id, b_id) = (
+            Identity::from_secret([1; 32]),
+            Identity::from_secret([2; 32]),
+        );
         let mut a = Replica::from_log(base.log().clone(), Policy::new(a_id.public_key()));
         let mut b = Replica::from_log(base.log().clone(), Policy::new(b_id.public_key()));
         for n in 0..differ / 2 {
