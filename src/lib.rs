@@ -59,6 +59,7 @@ pub mod server;
 pub mod snapshot;
 pub mod store;
 pub mod sync;
+pub mod transport;
 mod view;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
@@ -73,7 +74,7 @@ pub use event::{
 pub use explain::{Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Verdict};
 pub use ledger::Ledger;
 pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order};
-pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received};
+pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received, send_all};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy};
 pub use replica::{Batching, Replica};
 pub use view::View;

@@ -30,6 +30,7 @@ use crate::replica::Replica;
 use crate::snapshot::{self, CachedState, SavedDocs};
 use crate::store::{Store, StoreError};
 use crate::sync::{FrameError, Outgoing, Peers};
+use crate::transport::{Transport, TransportEvent};
 use futures_util::lock::Mutex;
 use rustc_hash::FxHashSet;
 use std::cell::{Ref, RefCell, RefMut};
@@ -88,6 +89,14 @@ pub struct Received {
     /// Events refused, by their index in the batch, with why. Nothing of
     /// them is stored.
     pub refused: Vec<(usize, Error)>,
+}
+
+/// Sends frames; a frame a link refuses is dropped with it (the link is
+/// down, and the next session's round repairs what was lost).
+pub async fn send_all<T: Transport>(transport: &T, frames: Outgoing<String>) {
+    for (peer, frame) in frames {
+        let _ = transport.send(&peer, frame).await;
+    }
 }
 
 /// A replica persisted in a store. See the [module docs](self).
@@ -578,6 +587,45 @@ impl<S: Store> Node<S> {
         );
         out.send = send;
         Ok(out)
+    }
+
+    /// Runs the sync protocol over `transport` until it shuts down: starts
+    /// a session when a link comes up, answers and ingests frames, drops a
+    /// peer that misbehaves, ends the session when a link goes down.
+    /// `stored` hears every batch of events stored from peers (to announce
+    /// them to sibling tabs, or to redraw). Local events are pushed with
+    /// [`push_to_peers`](Self::push_to_peers).
+    pub async fn sync_over<T: Transport>(
+        &self,
+        transport: &T,
+        mut salt: impl FnMut() -> [u8; 16],
+        mut stored: impl FnMut(&[Event]),
+    ) {
+        while let Some(event) = transport.next().await {
+            let out = match event {
+                TransportEvent::Up(peer) => self.connect_peer(&peer, salt()),
+                TransportEvent::Down(peer) => {
+                    self.disconnect_peer(&peer);
+                    continue;
+                }
+                TransportEvent::Frame(peer, frame) => match self.from_peer(&peer, &frame).await {
+                    Ok(out) => {
+                        if !out.stored.is_empty() {
+                            stored(&out.stored);
+                        }
+                        out.send
+                    }
+                    // Storage failed: the peer is not to blame; what it
+                    // sent comes again in a later round.
+                    Err(PeerError::Node(_)) => continue,
+                    Err(_) => {
+                        transport.close(&peer);
+                        continue;
+                    }
+                },
+            };
+            send_all(transport, out).await;
+        }
     }
 
     /// Frames pushing events made here (published or committed) to every

@@ -1,0 +1,114 @@
+//! Transports: the conformance suite on the in-memory network, and nodes
+//! running the sync protocol over it (`Node::sync_over`) while links come
+//! and go.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::{key, pay};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use trustfold::store::MemoryStore;
+use trustfold::transport::{MemoryNetwork, MemoryTransport};
+use trustfold::{Node, send_all};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+async fn memory_pair() -> (MemoryTransport, MemoryTransport, String, String) {
+    let net = MemoryNetwork::new();
+    let (a, b) = (net.endpoint("a"), net.endpoint("b"));
+    net.link("a", "b");
+    (a, b, "b".to_owned(), "a".to_owned())
+}
+
+trustfold::transport_conformance_tests!(memory, memory_pair());
+
+/// Lets the other futures of a `join` run once.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+async fn settle() {
+    for _ in 0..200 {
+        YieldNow(false).await;
+    }
+}
+
+fn digest(node: &Node<MemoryStore>) -> String {
+    let replica = node.replica();
+    replica.view().included_digest(replica.log()).to_hex()
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn nodes_sync_over_a_transport_as_links_come_and_go() {
+    let net = MemoryNetwork::new();
+    let names = ["a", "b", "c"];
+    let transports: Vec<MemoryTransport> = names.iter().map(|n| net.endpoint(n)).collect();
+    let mut nodes = Vec::new();
+    for n in 0..3u8 {
+        nodes.push(
+            Node::open(MemoryStore::new(), move || [n + 1; 32])
+                .await
+                .unwrap()
+                .0,
+        );
+    }
+    let salt = |n: u8| {
+        let mut next = n;
+        move || {
+            next = next.wrapping_add(3);
+            [next; 16]
+        }
+    };
+    let drivers = futures_util::future::join3(
+        nodes[0].sync_over(&transports[0], salt(1), |_| {}),
+        nodes[1].sync_over(&transports[1], salt(2), |_| {}),
+        nodes[2].sync_over(&transports[2], salt(3), |_| {}),
+    );
+    let script = async {
+        // a and c write before anyone is linked.
+        nodes[0].publish(1, pay(key(9), 10, "EUR")).await.unwrap();
+        nodes[2].publish(1, pay(key(9), 20, "EUR")).await.unwrap();
+        net.link("a", "b");
+        net.link("b", "c");
+        settle().await;
+        let converged = digest(&nodes[0]);
+        assert_eq!(digest(&nodes[1]), converged);
+        assert_eq!(digest(&nodes[2]), converged);
+        assert_eq!(nodes[1].replica().log().len(), 2);
+
+        // b goes offline; a writes and pushes; b catches up when back.
+        net.cut("a", "b");
+        net.cut("b", "c");
+        let event = nodes[0].publish(2, pay(key(9), 5, "EUR")).await.unwrap();
+        send_all(&transports[0], nodes[0].push_to_peers(&[event])).await;
+        settle().await;
+        assert_eq!(nodes[1].replica().log().len(), 2, "offline");
+        net.link("b", "c");
+        net.link("a", "b");
+        settle().await;
+        for node in &nodes {
+            assert_eq!(node.replica().log().len(), 3);
+            assert_eq!(
+                node.replica()
+                    .view()
+                    .balance(node.replica().log(), &key(9), "EUR"),
+                35
+            );
+        }
+        net.shut_down();
+    };
+    futures_util::future::join(drivers, script).await;
+}
