@@ -56,6 +56,7 @@ mod policy;
 mod replica;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;
+pub mod signal;
 pub mod snapshot;
 pub mod store;
 pub mod sync;

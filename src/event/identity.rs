@@ -51,6 +51,13 @@ impl Identity {
         PublicKey(self.key.verifying_key().to_bytes())
     }
 
+    /// Signs a message that is not an event (a signalling offer, say),
+    /// under a domain tag so it can never pass for an event or for another
+    /// kind of message. Check with [`PublicKey::verifies`].
+    pub fn sign_message(&self, domain: &str, message: &[u8]) -> [u8; 64] {
+        self.key.sign(&tagged(domain, message)).to_bytes()
+    }
+
     /// Signs a draft. The result is well-formed, but may still break a
     /// validity rule (the caller chose the body and parents); a `Log` checks.
     pub fn sign(&self, draft: Draft) -> Event {
@@ -69,5 +76,29 @@ impl Identity {
         let signature = self.key.sign(&bytes);
         bytes.extend_from_slice(&signature.to_bytes());
         Event::from_parts(bytes.into_boxed_slice(), content)
+    }
+}
+
+/// `domain` and `message`, unambiguously concatenated (the domain's length first).
+fn tagged(domain: &str, message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + domain.len() + message.len());
+    out.extend_from_slice(&(domain.len() as u64).to_le_bytes());
+    out.extend_from_slice(domain.as_bytes());
+    out.extend_from_slice(message);
+    out
+}
+
+impl PublicKey {
+    /// Whether `signature` is this key's signature of `message` under
+    /// `domain` (made by [`Identity::sign_message`]; strict verification).
+    pub fn verifies(&self, domain: &str, message: &[u8], signature: &[u8; 64]) -> bool {
+        let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&self.0) else {
+            return false;
+        };
+        key.verify_strict(
+            &tagged(domain, message),
+            &ed25519_dalek::Signature::from_bytes(signature),
+        )
+        .is_ok()
     }
 }

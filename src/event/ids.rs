@@ -63,14 +63,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 fn parse_hex(text: &str) -> Option<[u8; 32]> {
+    parse_hex_vec(text)?.try_into().ok()
+}
+
+/// Parses hex digits (any even count) into bytes.
+pub(crate) fn parse_hex_vec(text: &str) -> Option<Vec<u8>> {
     let text = text.as_bytes();
-    if text.len() != 64 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
-    let mut out = [0u8; 32];
-    for (i, pair) in text.chunks_exact(2).enumerate() {
-        let digit = |c: u8| (c as char).to_digit(16);
-        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
-    }
-    Some(out)
+    let digit = |c: u8| (c as char).to_digit(16);
+    text.chunks_exact(2)
+        .map(|pair| Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8))
+        .collect()
 }

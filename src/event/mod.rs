@@ -18,8 +18,8 @@ pub mod validate;
 pub use body::{Body, DocId, Statement, Transfer, TrustLevel};
 pub use encoding::DecodeError;
 pub use identity::{Draft, Identity};
-pub(crate) use ids::hex;
 pub use ids::{EventId, PublicKey};
+pub(crate) use ids::{hex, parse_hex_vec};
 pub use validate::{ContextError, EventError};
 
 use serde::{Deserialize, Serialize};
