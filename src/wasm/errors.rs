@@ -11,7 +11,8 @@ use wasm_bindgen::JsValue;
 /// What façade methods return.
 pub type JsResult<T> = Result<T, JsValue>;
 
-fn js_error(code: &str, message: &str) -> JsValue {
+/// A JS `Error` with `code`.
+pub fn js_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
     // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());

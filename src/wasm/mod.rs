@@ -15,6 +15,7 @@ mod tabs;
 mod tests;
 mod text;
 mod types;
+mod webrtc;
 
 use crate::backup;
 use crate::event::{Body, Event, EventId, PublicKey, Statement, Transfer, TrustLevel};
@@ -81,8 +82,10 @@ export type FieldValue = Scalar | { text: string } | { unsupported: string };
 export interface Field { value: FieldValue; conflicts: FieldValue[] }
 /** A record of a collection. */
 export interface DocRecord { id: string; fields: { [name: string]: Field } }
-/** What changed: "local" (this tab), "tab" (another tab); `events` applied. */
-export interface Change { source: "local" | "tab"; events: number }
+/** What changed: "local" (this tab), "tab" (another tab), "peer" (another browser); `events` applied. */
+export interface Change { source: "local" | "tab" | "peer"; events: number }
+/** A linked peer: its connection id in the room, and the key that signed its offer or answer. */
+export interface Peer { id: string; key: string | null }
 /** An event `receive` refused: its index in the batch, a stable code, why. */
 export interface Refused { index: number; code: string; message: string }
 /** What `receive` did: events new to this node stored, events applied, events refused. */
@@ -109,6 +112,9 @@ struct Inner {
     commit_due: Cell<bool>,
     snapshot_due: Cell<bool>,
     report: OpenReport,
+    network: String,
+    /// The WebRTC links to other browsers, once `connect` was called.
+    webrtc: RefCell<Option<webrtc::WebRtc>>,
 }
 
 fn now() -> u64 {
@@ -200,6 +206,8 @@ impl Inner {
             commit_due: Cell::new(false),
             snapshot_due: Cell::new(false),
             report,
+            network: network.clone(),
+            webrtc: RefCell::new(None),
         });
         if !inner.report.cached_state_current {
             inner.schedule_snapshot();
@@ -248,11 +256,20 @@ impl Inner {
     fn heard(self: &Rc<Self>, announcement: Announcement) {
         match announcement {
             Announcement::Events(list) => {
-                let applied: usize = list
-                    .iter()
-                    .filter_map(|bytes| self.node.load_stored(bytes).ok())
-                    .map(|insertion| insertion.applied.len())
-                    .sum();
+                let mut applied = 0;
+                let mut new = Vec::new();
+                for bytes in &list {
+                    if let Ok(insertion) = self.node.load_stored(bytes) {
+                        applied += insertion.applied.len();
+                        if !insertion.applied.is_empty()
+                            && let Ok(event) = Event::from_own_store(bytes)
+                        {
+                            new.push(event);
+                        }
+                    }
+                }
+                // Another tab's events reach this tab's peers too.
+                self.push_to_peers(&new);
                 if applied > 0 {
                     self.notify("tab", applied);
                 }
@@ -272,7 +289,21 @@ impl Inner {
         if let Some(tabs) = self.tabs.borrow().as_ref() {
             tabs.announce_events(events);
         }
+        self.push_to_peers(events);
         self.notify("local", events.len());
+    }
+
+    /// Sends events made here to the connected peers.
+    fn push_to_peers(&self, events: &[Event]) {
+        let Some(transport) = self.webrtc.borrow().clone() else {
+            return;
+        };
+        let frames = self.node.push_to_peers(events);
+        if !frames.is_empty() {
+            wasm_bindgen_futures::spawn_local(async move {
+                crate::node::send_all(&transport, frames).await;
+            });
+        }
     }
 
     async fn publish(self: &Rc<Self>, body: Body) -> JsResult<String> {
@@ -429,8 +460,84 @@ impl JsNode {
             .map_err(errors::node)
     }
 
-    /// Closes the node: leaves the tab channel and closes the database.
+    /// Joins this network's room at the signalling server `url` (e.g.
+    /// `ws://127.0.0.1:8080/signal`) and syncs with the browsers found
+    /// there over WebRTC data channels. Events they send are verified,
+    /// stored and applied (subscribers hear `{ source: "peer" }`); events
+    /// made here reach them at once.
+    pub fn connect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
+    ) -> JsResult<()> {
+        let url = string(&url, "url")?;
+        if self.inner.webrtc.borrow().is_some() {
+            return Err(invalid("already connected"));
+        }
+        let transport = webrtc::WebRtc::join(
+            &url,
+            &self.inner.network,
+            self.inner.node.identity().clone(),
+        )
+        .map_err(|e| errors::js_error("CONNECT_FAILED", &format!("{e:?}")))?;
+        *self.inner.webrtc.borrow_mut() = Some(transport.clone());
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let salt = || {
+                let mut salt = [0u8; 16];
+                getrandom::fill(&mut salt).expect("the browser's crypto.getRandomValues");
+                salt
+            };
+            let heard = inner.clone();
+            inner
+                .node
+                .sync_over(&transport, salt, move |stored| {
+                    if let Some(tabs) = heard.tabs.borrow().as_ref() {
+                        tabs.announce_events(stored);
+                    }
+                    heard.notify("peer", stored.len());
+                })
+                .await;
+        });
+        Ok(())
+    }
+
+    /// Leaves the signalling room and closes every peer link.
+    pub fn disconnect(&self) {
+        if let Some(transport) = self.inner.webrtc.borrow_mut().take() {
+            transport.leave();
+        }
+    }
+
+    /// The peers linked now: their connection id and the identity key that
+    /// signed their offer or answer.
+    #[wasm_bindgen(unchecked_return_type = "Peer[]")]
+    pub fn peers(&self) -> JsResult<JsValue> {
+        let transport = self.inner.webrtc.borrow().clone();
+        let list: js_sys::Array = self
+            .inner
+            .node
+            .connected_peers()
+            .into_iter()
+            .map(|id| {
+                let peer = Object::new();
+                let key = transport.as_ref().and_then(|t| t.key_of(&id));
+                let _ = Reflect::set(&peer, &"id".into(), &id.as_str().into());
+                let _ = Reflect::set(
+                    &peer,
+                    &"key".into(),
+                    &key.map(|k| JsValue::from(k.to_hex()))
+                        .unwrap_or(JsValue::NULL),
+                );
+                JsValue::from(peer)
+            })
+            .collect();
+        Ok(list.into())
+    }
+
+    /// Closes the node: leaves the tab channel and the signalling room,
+    /// closes peer links and the database.
     pub fn close(&self) {
+        self.disconnect();
         self.inner.tabs.borrow_mut().take();
         self.inner.node.store().close();
     }

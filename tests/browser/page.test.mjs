@@ -4,36 +4,21 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { spawn } from "node:child_process";
-import { root, launch, watch } from "./support.mjs";
+import { root, launch, watch, signallingServer } from "./support.mjs";
 
 let server, url, browser;
 
 before(async () => {
-  const binary = path.join(root, "target/debug/trustfold-server");
-  for (const needed of [binary, path.join(root, "dist/index.html")]) {
-    if (!fs.existsSync(needed)) throw new Error(`${needed} is missing: run make www and cargo build first`);
-  }
-  server = spawn(binary, ["--addr", "127.0.0.1:0", "--site", path.join(root, "dist")], {
-    env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" },
-  });
-  url = await new Promise((resolve, reject) => {
-    let output = "";
-    const look = (chunk) => {
-      output += chunk;
-      const found = output.match(/trustfold at (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (found) resolve(found[1]);
-    };
-    server.stdout.on("data", look);
-    server.stderr.on("data", look);
-    server.on("exit", (code) => reject(new Error(`server exited (${code}): ${output}`)));
-  });
+  const site = path.join(root, "dist");
+  if (!fs.existsSync(path.join(site, "index.html"))) throw new Error("dist/ is missing: run make www first");
+  server = await signallingServer(site);
+  url = server.url;
   browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill();
+  server?.stop();
 });
 
 test("the served page opens a node, pays, and shows the same after a reload", async () => {

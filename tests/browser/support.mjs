@@ -4,6 +4,7 @@ import http from "node:http";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
 import { chromium } from "playwright-core";
 
 /** The repository root. */
@@ -85,4 +86,28 @@ export function watch(page, errors = []) {
     if (m.type() === "error") errors.push(new Error(m.text()));
   });
   return errors;
+}
+
+/**
+ * Starts the real signalling server (target/debug/trustfold-server, built by
+ * `cargo build`) on a free loopback port; `site` is served as the page.
+ */
+export async function signallingServer(site) {
+  const binary = path.join(root, "target/debug/trustfold-server");
+  const args = ["--addr", "127.0.0.1:0"];
+  if (site) args.push("--site", site);
+  const child = spawn(binary, args, { env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" } });
+  const url = await new Promise((resolve, reject) => {
+    let output = "";
+    const look = (chunk) => {
+      output += chunk;
+      const found = output.match(/trustfold at (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (found) resolve(found[1]);
+    };
+    child.stdout.on("data", look);
+    child.stderr.on("data", look);
+    child.on("error", reject);
+    child.on("exit", (code) => reject(new Error(`server exited (${code}): ${output}`)));
+  });
+  return { url, stop: () => child.kill() };
 }

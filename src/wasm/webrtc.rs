@@ -1,0 +1,554 @@
+//! The WebRTC transport: data channels to the other members of a room,
+//! opened through the signalling server (see `trustfold::server`).
+//!
+//! A newcomer offers a link to up to [`MAX_LINKS`] members already in the
+//! room; members answer. Offers and answers are signed by the identity key
+//! ([`SignedDescription`]) and a link whose description does not verify is
+//! never opened, so the server cannot stand in for anyone. Each link is one
+//! reliable, ordered data channel; sending waits while the channel's
+//! buffer is above [`HIGH_WATER`]. When a link fails or closes while the
+//! peer is still in the room, the side that offered offers again after a
+//! backoff (1 s, doubling, at most 30 s).
+//!
+//! Peers are named by their connection id in the room (a decimal string);
+//! [`WebRtc::key_of`] gives the identity key that signed their description.
+
+use super::tabs::wait;
+use crate::event::{Identity, PublicKey};
+use crate::signal::SignedDescription;
+use crate::sync::MAX_FRAME;
+use crate::transport::{Transport, TransportError, TransportEvent};
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures_channel::oneshot;
+use futures_util::StreamExt;
+use futures_util::lock::Mutex;
+use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{
+    MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelInit,
+    RtcDataChannelState, RtcDataChannelType, RtcIceCandidateInit, RtcIceConnectionState,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit, WebSocket,
+};
+
+/// Links a node opens or accepts at most: a newcomer needs only one link
+/// to get everything, and each link costs a connection's worth of work.
+pub const MAX_LINKS: usize = 8;
+/// Bytes buffered in a channel above which sending waits.
+const HIGH_WATER: u32 = 1024 * 1024;
+/// …until the buffer drains below this.
+const LOW_WATER: u32 = 256 * 1024;
+const MAX_BACKOFF_MS: f64 = 30_000.0;
+
+fn get(value: &JsValue, field: &str) -> JsValue {
+    Reflect::get(value, &field.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let out = Object::new();
+    for (k, v) in fields {
+        let _ = Reflect::set(&out, &(*k).into(), v);
+    }
+    out.into()
+}
+
+/// Callbacks the browser holds (kept alive as long as their owner).
+type Callbacks = RefCell<Vec<Closure<dyn FnMut(JsValue)>>>;
+
+struct Link {
+    pc: RtcPeerConnection,
+    channel: RefCell<Option<RtcDataChannel>>,
+    /// The key that signed the peer's description, once verified.
+    key: Cell<Option<PublicKey>>,
+    offerer: bool,
+    open: Cell<bool>,
+    drained: RefCell<Vec<oneshot::Sender<()>>>,
+    _callbacks: Callbacks,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        if let Some(channel) = self.channel.borrow().as_ref() {
+            channel.set_onopen(None);
+            channel.set_onclose(None);
+            channel.set_onmessage(None);
+            channel.set_onbufferedamountlow(None);
+            channel.close();
+        }
+        self.pc.set_onicecandidate(None);
+        self.pc.set_ondatachannel(None);
+        self.pc.set_oniceconnectionstatechange(None);
+        self.pc.close();
+    }
+}
+
+struct Inner {
+    identity: Identity,
+    room: String,
+    socket: WebSocket,
+    me: Cell<Option<u64>>,
+    /// Members of the room (other than me), as the server announced them.
+    members: RefCell<Vec<u64>>,
+    links: RefCell<BTreeMap<u64, Rc<Link>>>,
+    backoff: RefCell<BTreeMap<u64, f64>>,
+    events: UnboundedSender<TransportEvent>,
+    incoming: Mutex<UnboundedReceiver<TransportEvent>>,
+    _socket_callbacks: Callbacks,
+}
+
+/// The WebRTC transport. See the [module docs](self).
+#[derive(Clone)]
+pub struct WebRtc {
+    inner: Rc<Inner>,
+}
+
+impl WebRtc {
+    /// Joins `room` through the signalling server at `url` (a `ws://` or
+    /// `wss://` URL ending in `/signal`) as `identity`.
+    pub fn join(url: &str, room: &str, identity: Identity) -> Result<WebRtc, JsValue> {
+        let socket = WebSocket::new(url)?;
+        let (events, incoming) = unbounded();
+        let inner = Rc::new(Inner {
+            identity,
+            room: room.to_owned(),
+            socket,
+            me: Cell::new(None),
+            members: RefCell::new(Vec::new()),
+            links: RefCell::new(BTreeMap::new()),
+            backoff: RefCell::new(BTreeMap::new()),
+            events,
+            incoming: Mutex::new(incoming),
+            _socket_callbacks: RefCell::new(Vec::new()),
+        });
+        let weak = Rc::downgrade(&inner);
+        let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            if let Some(inner) = weak.upgrade() {
+                let join = object(&[
+                    ("type", "join".into()),
+                    ("room", inner.room.as_str().into()),
+                ]);
+                inner.send_signal_json(&join);
+            }
+        });
+        let weak = Rc::downgrade(&inner);
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let Some(inner) = weak.upgrade() else { return };
+            let Some(text) = event.unchecked_ref::<MessageEvent>().data().as_string() else {
+                return;
+            };
+            if let Ok(message) = JSON::parse(&text) {
+                inner.from_server(&message);
+            }
+        });
+        inner
+            .socket
+            .set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        inner
+            .socket
+            .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        inner
+            ._socket_callbacks
+            .borrow_mut()
+            .extend([on_open, on_message]);
+        Ok(WebRtc { inner })
+    }
+
+    /// The identity key that signed a linked peer's description.
+    pub fn key_of(&self, peer: &str) -> Option<PublicKey> {
+        let id: u64 = peer.parse().ok()?;
+        self.inner.links.borrow().get(&id)?.key.get()
+    }
+
+    /// Leaves the room and closes every link.
+    pub fn leave(&self) {
+        self.inner.socket.set_onmessage(None);
+        let _ = self.inner.socket.close();
+        let links = std::mem::take(&mut *self.inner.links.borrow_mut());
+        for id in links.keys() {
+            let _ = self
+                .inner
+                .events
+                .unbounded_send(TransportEvent::Down(id.to_string()));
+        }
+        self.inner.events.close_channel();
+    }
+}
+
+impl Inner {
+    fn send_signal_json(&self, message: &JsValue) {
+        if let Ok(text) = JSON::stringify(message) {
+            let _ = self.socket.send_with_str(&String::from(text));
+        }
+    }
+
+    fn signal(&self, to: u64, data: JsValue) {
+        let message = object(&[
+            ("type", "signal".into()),
+            ("to", JsValue::from(to as f64)),
+            ("data", data),
+        ]);
+        self.send_signal_json(&message);
+    }
+
+    fn from_server(self: &Rc<Self>, message: &JsValue) {
+        let kind = get(message, "type").as_string().unwrap_or_default();
+        let id = |field: &str| get(message, field).as_f64().map(|n| n as u64);
+        match kind.as_str() {
+            "joined" => {
+                self.me.set(id("id"));
+                let peers: Vec<u64> = Array::from(&get(message, "peers"))
+                    .iter()
+                    .filter_map(|p| p.as_f64().map(|n| n as u64))
+                    .collect();
+                *self.members.borrow_mut() = peers.clone();
+                // Newest members first: they are the likeliest to be online.
+                for peer in peers.into_iter().rev().take(MAX_LINKS) {
+                    self.offer(peer);
+                }
+            }
+            "peer-joined" => {
+                if let Some(peer) = id("id") {
+                    self.members.borrow_mut().push(peer);
+                }
+            }
+            "peer-left" => {
+                if let Some(peer) = id("id") {
+                    self.members.borrow_mut().retain(|m| *m != peer);
+                    self.backoff.borrow_mut().remove(&peer);
+                    self.drop_link(peer);
+                }
+            }
+            "signal" => {
+                if let Some(from) = id("from") {
+                    self.from_peer(from, &get(message, "data"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn drop_link(&self, peer: u64) {
+        let link = self.links.borrow_mut().remove(&peer);
+        if let Some(link) = link
+            && link.open.get()
+        {
+            let _ = self
+                .events
+                .unbounded_send(TransportEvent::Down(peer.to_string()));
+        }
+    }
+
+    /// A new peer connection to `peer`, with its candidate and state callbacks.
+    fn new_link(self: &Rc<Self>, peer: u64, offerer: bool) -> Result<Rc<Link>, JsValue> {
+        let config = RtcConfiguration::new();
+        // No STUN or TURN: host candidates only (what tests on one machine
+        // need; a deployment adds its servers here).
+        config.set_ice_servers(&Array::new());
+        let pc = RtcPeerConnection::new_with_configuration(&config)?;
+        let link = Rc::new(Link {
+            pc,
+            channel: RefCell::new(None),
+            key: Cell::new(None),
+            offerer,
+            open: Cell::new(false),
+            drained: RefCell::new(Vec::new()),
+            _callbacks: RefCell::new(Vec::new()),
+        });
+        let weak = Rc::downgrade(self);
+        let on_candidate = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let Some(inner) = weak.upgrade() else { return };
+            let event: RtcPeerConnectionIceEvent = event.unchecked_into();
+            if let Some(candidate) = event.candidate() {
+                let data = object(&[
+                    ("kind", "candidate".into()),
+                    ("candidate", candidate.candidate().into()),
+                    (
+                        "sdpMid",
+                        candidate
+                            .sdp_mid()
+                            .map(JsValue::from)
+                            .unwrap_or(JsValue::NULL),
+                    ),
+                    (
+                        "sdpMLineIndex",
+                        candidate
+                            .sdp_m_line_index()
+                            .map(|i| JsValue::from(i as f64))
+                            .unwrap_or(JsValue::NULL),
+                    ),
+                ]);
+                inner.signal(peer, data);
+            }
+        });
+        let weak = Rc::downgrade(self);
+        let weak_link = Rc::downgrade(&link);
+        let on_state = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            let (Some(inner), Some(link)) = (weak.upgrade(), weak_link.upgrade()) else {
+                return;
+            };
+            if matches!(
+                link.pc.ice_connection_state(),
+                RtcIceConnectionState::Failed | RtcIceConnectionState::Closed
+            ) {
+                inner.lost(peer, &link);
+            }
+        });
+        link.pc
+            .set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
+        link.pc
+            .set_oniceconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+        link._callbacks
+            .borrow_mut()
+            .extend([on_candidate, on_state]);
+        if !offerer {
+            let weak = Rc::downgrade(self);
+            let weak_link = Rc::downgrade(&link);
+            let on_channel = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                let (Some(inner), Some(link)) = (weak.upgrade(), weak_link.upgrade()) else {
+                    return;
+                };
+                let channel = event.unchecked_into::<RtcDataChannelEvent>().channel();
+                inner.wire_channel(peer, &link, channel);
+            });
+            link.pc
+                .set_ondatachannel(Some(on_channel.as_ref().unchecked_ref()));
+            link._callbacks.borrow_mut().push(on_channel);
+        }
+        self.links.borrow_mut().insert(peer, link.clone());
+        Ok(link)
+    }
+
+    fn wire_channel(self: &Rc<Self>, peer: u64, link: &Rc<Link>, channel: RtcDataChannel) {
+        channel.set_binary_type(RtcDataChannelType::Arraybuffer);
+        channel.set_buffered_amount_low_threshold(LOW_WATER);
+        let weak_link: Weak<Link> = Rc::downgrade(link);
+        let events = self.events.clone();
+        let on_open = Closure::<dyn FnMut(JsValue)>::new({
+            let weak_link = weak_link.clone();
+            let weak = Rc::downgrade(self);
+            move |_| {
+                if let (Some(link), Some(inner)) = (weak_link.upgrade(), weak.upgrade()) {
+                    link.open.set(true);
+                    inner.backoff.borrow_mut().remove(&peer);
+                    let _ = events.unbounded_send(TransportEvent::Up(peer.to_string()));
+                }
+            }
+        });
+        let events = self.events.clone();
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let data = event.unchecked_into::<MessageEvent>().data();
+            let frame = Uint8Array::new(&data).to_vec();
+            let _ = events.unbounded_send(TransportEvent::Frame(peer.to_string(), frame));
+        });
+        let on_close = Closure::<dyn FnMut(JsValue)>::new({
+            let weak_link = weak_link.clone();
+            let weak = Rc::downgrade(self);
+            move |_| {
+                if let (Some(link), Some(inner)) = (weak_link.upgrade(), weak.upgrade()) {
+                    inner.lost(peer, &link);
+                }
+            }
+        });
+        let on_low = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            if let Some(link) = weak_link.upgrade() {
+                for waiter in link.drained.borrow_mut().drain(..) {
+                    let _ = waiter.send(());
+                }
+            }
+        });
+        channel.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        channel.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        channel.set_onbufferedamountlow(Some(on_low.as_ref().unchecked_ref()));
+        link._callbacks
+            .borrow_mut()
+            .extend([on_open, on_message, on_close, on_low]);
+        *link.channel.borrow_mut() = Some(channel);
+    }
+
+    /// A link failed or closed: report it, and if this side offered and the
+    /// peer is still in the room, offer again after a backoff.
+    fn lost(self: &Rc<Self>, peer: u64, link: &Rc<Link>) {
+        let current = self
+            .links
+            .borrow()
+            .get(&peer)
+            .is_some_and(|l| Rc::ptr_eq(l, link));
+        if !current {
+            return;
+        }
+        self.drop_link(peer);
+        if !link.offerer || !self.members.borrow().contains(&peer) {
+            return;
+        }
+        let delay = {
+            let mut backoff = self.backoff.borrow_mut();
+            let delay = backoff.get(&peer).copied().unwrap_or(1000.0);
+            backoff.insert(peer, (delay * 2.0).min(MAX_BACKOFF_MS));
+            delay
+        };
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            wait(delay).await;
+            if let Some(inner) = weak.upgrade()
+                && inner.members.borrow().contains(&peer)
+                && !inner.links.borrow().contains_key(&peer)
+            {
+                inner.offer(peer);
+            }
+        });
+    }
+
+    fn offer(self: &Rc<Self>, peer: u64) {
+        if self.links.borrow().len() >= MAX_LINKS {
+            return;
+        }
+        let inner = self.clone();
+        spawn_local(async move {
+            let _ = inner.try_offer(peer).await;
+        });
+    }
+
+    async fn try_offer(self: &Rc<Self>, peer: u64) -> Result<(), JsValue> {
+        let me = self.me.get().ok_or("not joined")?;
+        let link = self.new_link(peer, true)?;
+        let init = RtcDataChannelInit::new();
+        init.set_ordered(true);
+        let channel = link
+            .pc
+            .create_data_channel_with_data_channel_dict("trustfold", &init);
+        self.wire_channel(peer, &link, channel);
+        let offer = JsFuture::from(link.pc.create_offer()).await?;
+        let sdp = get(&offer, "sdp").as_string().unwrap_or_default();
+        let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+        description.set_sdp(&sdp);
+        JsFuture::from(link.pc.set_local_description(&description)).await?;
+        self.send_description(me, peer, "offer", &sdp);
+        Ok(())
+    }
+
+    fn send_description(&self, me: u64, peer: u64, kind: &str, sdp: &str) {
+        let signed = SignedDescription::sign(&self.identity, &self.room, me, peer, kind, sdp);
+        let data = object(&[
+            ("kind", kind.into()),
+            ("sdp", sdp.into()),
+            ("key", signed.key.as_str().into()),
+            ("signature", signed.signature.as_str().into()),
+        ]);
+        self.signal(peer, data);
+    }
+
+    fn from_peer(self: &Rc<Self>, from: u64, data: &JsValue) {
+        let inner = self.clone();
+        let data = data.clone();
+        spawn_local(async move {
+            // A description that does not verify, or any other failure,
+            // leaves the link unopened; the peer may offer again.
+            if inner.try_from_peer(from, &data).await.is_err() {
+                inner.links.borrow_mut().remove(&from);
+            }
+        });
+    }
+
+    async fn try_from_peer(self: &Rc<Self>, from: u64, data: &JsValue) -> Result<(), JsValue> {
+        let me = self.me.get().ok_or("not joined")?;
+        let kind = get(data, "kind").as_string().unwrap_or_default();
+        if kind == "candidate" {
+            let link = self.links.borrow().get(&from).cloned().ok_or("no link")?;
+            let candidate =
+                RtcIceCandidateInit::new(&get(data, "candidate").as_string().unwrap_or_default());
+            candidate.set_sdp_mid(get(data, "sdpMid").as_string().as_deref());
+            candidate.set_sdp_m_line_index(get(data, "sdpMLineIndex").as_f64().map(|i| i as u16));
+            JsFuture::from(
+                link.pc
+                    .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&candidate)),
+            )
+            .await?;
+            return Ok(());
+        }
+        let signed = SignedDescription {
+            kind: kind.clone(),
+            sdp: get(data, "sdp").as_string().unwrap_or_default(),
+            key: get(data, "key").as_string().unwrap_or_default(),
+            signature: get(data, "signature").as_string().unwrap_or_default(),
+        };
+        // Signed by the sender for this room, from it to me.
+        let key = signed
+            .verify(&self.room, from, me)
+            .map_err(|e| JsValue::from_str(&e.to_string()))?;
+        match kind.as_str() {
+            "offer" => {
+                if self.links.borrow().len() >= MAX_LINKS {
+                    return Ok(());
+                }
+                let link = self.new_link(from, false)?;
+                link.key.set(Some(key));
+                let offer = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+                offer.set_sdp(&signed.sdp);
+                JsFuture::from(link.pc.set_remote_description(&offer)).await?;
+                let answer = JsFuture::from(link.pc.create_answer()).await?;
+                let sdp = get(&answer, "sdp").as_string().unwrap_or_default();
+                let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+                description.set_sdp(&sdp);
+                JsFuture::from(link.pc.set_local_description(&description)).await?;
+                self.send_description(me, from, "answer", &sdp);
+            }
+            _ => {
+                let link = self.links.borrow().get(&from).cloned().ok_or("no link")?;
+                link.key.set(Some(key));
+                let answer = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+                answer.set_sdp(&signed.sdp);
+                JsFuture::from(link.pc.set_remote_description(&answer)).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Transport for WebRtc {
+    async fn send(&self, peer: &str, frame: Vec<u8>) -> Result<(), TransportError> {
+        if frame.len() > MAX_FRAME {
+            return Err(TransportError::TooLarge(frame.len()));
+        }
+        let not_connected = || TransportError::NotConnected(peer.to_owned());
+        let id: u64 = peer.parse().map_err(|_| not_connected())?;
+        loop {
+            let link = self
+                .inner
+                .links
+                .borrow()
+                .get(&id)
+                .cloned()
+                .ok_or_else(not_connected)?;
+            let channel = link.channel.borrow().clone().ok_or_else(not_connected)?;
+            if channel.ready_state() != RtcDataChannelState::Open {
+                return Err(not_connected());
+            }
+            if channel.buffered_amount() <= HIGH_WATER {
+                return channel
+                    .send_with_u8_array(&frame)
+                    .map_err(|e| TransportError::Failed(format!("{e:?}")));
+            }
+            let (done, drained) = oneshot::channel();
+            link.drained.borrow_mut().push(done);
+            drop(link);
+            // Dropped with the link: then the loop finds it gone.
+            let _ = drained.await;
+        }
+    }
+
+    async fn next(&self) -> Option<TransportEvent> {
+        self.inner.incoming.lock().await.next().await
+    }
+
+    fn close(&self, peer: &str) {
+        if let Ok(id) = peer.parse::<u64>() {
+            // Dropped, not re-offered: a peer closed on purpose stays closed.
+            self.inner.members.borrow_mut().retain(|m| *m != id);
+            self.inner.drop_link(id);
+        }
+    }
+}
