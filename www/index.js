@@ -1,6 +1,7 @@
 // The node page: open it to join. Shows the state saved last time at once,
-// then the state computed from the log, and keeps it current (this tab,
-// other tabs). Peer-to-peer sync arrives with the sync issue.
+// then the state computed from the log, and keeps it current: this tab,
+// other tabs, and other browsers in the same network (WebRTC, found through
+// the signalling server that serves this page).
 import init, { TrustfoldNode } from "trustfold";
 
 const network = new URLSearchParams(location.search).get("network") ?? "main";
@@ -52,9 +53,21 @@ async function main() {
   }
   const node = await TrustfoldNode.open(network);
   window.node = node; // for the console and for tests
-  $("#status").textContent = `Network “${network}”: ${node.openReport.events} events.`;
+  const status = () => {
+    const peers = node.peers().length;
+    $("#status").textContent =
+      `Network “${network}”: ${node.transactions().length} payments known, ` +
+      `${peers} ${peers === 1 ? "peer" : "peers"} linked.`;
+  };
   show(node);
-  node.subscribe(() => show(node));
+  status();
+  node.subscribe(() => {
+    show(node);
+    status();
+  });
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  node.connect(`${scheme}//${location.host}/signal`);
+  setInterval(status, 2000);
 
   $("#pay").addEventListener("submit", async (event) => {
     event.preventDefault();

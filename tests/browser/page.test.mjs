@@ -43,7 +43,32 @@ test("the served page opens a node, pays, and shows the same after a reload", as
 
   await page.reload();
   await page.waitForFunction(() => document.querySelector("#balances").textContent.includes("-5 EUR"));
-  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("1 events"));
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("1 payments known"));
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test("two people opening the page in different browsers see each other's payments", async () => {
+  const network = `pair-${Math.random().toString(36).slice(2)}`;
+  const open = async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watch(page);
+    await page.goto(`${url}/?network=${network}`);
+    await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
+    return { context, page, errors, key: await page.textContent("#me") };
+  };
+  const [alice, bob] = [await open(), await open()];
+  await bob.page.waitForFunction(() => document.querySelector("#status").textContent.includes("1 peer linked"), null, {
+    timeout: 15000,
+  });
+  await alice.page.fill("input[name=to]", bob.key);
+  await alice.page.fill("input[name=amount]", "7");
+  await alice.page.click("#pay button");
+  await bob.page.waitForFunction(() => document.querySelector("#balances").textContent.includes("7 EUR"), null, {
+    timeout: 10000,
+  });
+  assert.deepEqual([...alice.errors, ...bob.errors], []);
+  await alice.context.close();
+  await bob.context.close();
 });
