@@ -1,0 +1,294 @@
+//! Writes the browser benchmarks' fixtures (run natively, `--release`):
+//!
+//! * `ingest.bin`: 10,000 signed transfers by 100 authors (100 each, every
+//!   author a hash-linked chain), in an order where parents come first;
+//! * `open.bin`: 100,000 signed transfers by 1,000 authors (100 each) plus the
+//!   `Doc` events of the automerge-paper editing trace replayed through
+//!   `Replica::splice_text` with a commit every 100 edits (2,598 events);
+//! * `manifest.json`: counts and the expected state (ledger digest, one
+//!   balance, the document's length) for the browser to check its results.
+//!
+//! It also opens a `Node` over a `MemoryStore` holding `open.bin` (which, like
+//! IndexedDB, returns the records sorted by id) and prints what the open
+//! report says, the same path the browser's cold open takes.
+//!
+//! Usage: `gen-fixtures <out-dir> [trace.json.gz]`.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    native::main();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use bench_browser::fixture;
+    use flate2::read::GzDecoder;
+    use serde::Deserialize;
+    use serde_json::json;
+    use std::io::Read;
+    use std::path::{Path, PathBuf};
+    use std::time::Instant;
+    use trustfold::store::{MemoryStore, Store};
+    use trustfold::{
+        Body, Draft, Event, EventId, Identity, Node, Policy, PublicKey, Replica, Transfer,
+    };
+
+    const INGEST_AUTHORS: usize = 100;
+    const INGEST_PER_AUTHOR: usize = 100;
+    const OPEN_AUTHORS: usize = 1_000;
+    const OPEN_PER_AUTHOR: usize = 100;
+    /// Keystrokes per commit, as in tests/trace.rs.
+    const EDITS_PER_COMMIT: usize = 100;
+    pub const COLLECTION: &str = "papers";
+    pub const RECORD: &str = "p";
+    pub const FIELD: &str = "body";
+
+    fn identity(tag: u8, index: usize) -> Identity {
+        let mut secret = [tag; 32];
+        secret[..8].copy_from_slice(&(index as u64).to_le_bytes());
+        Identity::from_secret(secret)
+    }
+
+    /// `per_author` transfers by each of `authors` identities, chained per
+    /// author, interleaved round-robin by seq (parents first).
+    fn transfers(tag: u8, authors: usize, per_author: usize) -> Vec<Event> {
+        let ids: Vec<Identity> = (0..authors).map(|a| identity(tag, a)).collect();
+        let keys: Vec<PublicKey> = ids.iter().map(Identity::public_key).collect();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut chains: Vec<Vec<Event>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (ids, keys) = (&ids, &keys);
+                    scope.spawn(move || {
+                        (t..authors)
+                            .step_by(threads)
+                            .map(|a| {
+                                let mut chain: Vec<Event> = Vec::with_capacity(per_author);
+                                for seq in 1..=per_author as u64 {
+                                    let offset =
+                                        1 + (seq as usize * 7_919 + a * 31) % (authors - 1);
+                                    let to = keys[(a + offset) % authors];
+                                    chain.push(ids[a].sign(Draft {
+                                        seq,
+                                        parents: chain.last().map(Event::id).into_iter().collect(),
+                                        time: 1_700_000_000_000 + seq * 1_000,
+                                        body: Body::Transfer(Transfer {
+                                            to,
+                                            amount: 1 + (a as u64 * 31 + seq * 17) % 500,
+                                            unit:
+                                                if seq % 10 == 0 { "hours" } else { "EUR" }.into(),
+                                            memo: "invoice".into(),
+                                            reverses: None,
+                                        }),
+                                    }));
+                                }
+                                (a, chain)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut chains: Vec<Vec<Event>> = (0..authors).map(|_| Vec::new()).collect();
+            for w in workers {
+                for (a, chain) in w.join().expect("signing thread") {
+                    chains[a] = chain;
+                }
+            }
+            chains
+        });
+        let mut out = Vec::with_capacity(authors * per_author);
+        for i in 0..per_author {
+            for chain in &mut chains {
+                out.push(std::mem::replace(&mut chain[i], placeholder()));
+            }
+        }
+        out
+    }
+
+    fn placeholder() -> Event {
+        identity(255, 0).sign(Draft {
+            seq: 1,
+            parents: vec![],
+            time: 0,
+            body: Body::Retract {
+                target: EventId([0; 32]),
+            },
+        })
+    }
+
+    #[derive(Deserialize)]
+    struct Trace {
+        #[serde(rename = "endContent")]
+        end_content: String,
+        txns: Vec<Txn>,
+    }
+    #[derive(Deserialize)]
+    struct Txn {
+        patches: Vec<(usize, usize, String)>,
+    }
+
+    /// The trace's `Doc` events and its final text.
+    fn trace_events(path: &Path) -> (Vec<Event>, String) {
+        let mut json = String::new();
+        GzDecoder::new(std::fs::File::open(path).expect("trace file"))
+            .read_to_string(&mut json)
+            .expect("trace decompresses");
+        let trace: Trace = serde_json::from_str(&json).expect("trace parses");
+        let author = identity(3, 0);
+        let mut replica = Replica::new(Policy::new(author.public_key()));
+        replica.create_record(COLLECTION, RECORD).unwrap();
+        replica.set_text(COLLECTION, RECORD, FIELD, "").unwrap();
+        let patches: Vec<_> = trace.txns.into_iter().flat_map(|t| t.patches).collect();
+        for (i, (pos, delete, insert)) in patches.iter().enumerate() {
+            replica
+                .splice_text(COLLECTION, RECORD, FIELD, *pos, *delete, insert)
+                .unwrap();
+            if i % EDITS_PER_COMMIT == EDITS_PER_COMMIT - 1 {
+                replica
+                    .commit(&author, 1_700_000_000_000 + i as u64)
+                    .unwrap();
+            }
+        }
+        replica
+            .commit(&author, 1_700_000_000_000 + patches.len() as u64)
+            .unwrap();
+        let text = replica
+            .record(COLLECTION, RECORD)
+            .unwrap()
+            .text(FIELD)
+            .unwrap()
+            .to_owned();
+        assert!(
+            text == trace.end_content,
+            "replayed text differs from endContent"
+        );
+        (replica.log().topological().cloned().collect(), text)
+    }
+
+    /// The expected state of a replica holding `events`: ledger digest and
+    /// the balance of the first author in EUR.
+    fn expected(events: &[Event], probe: PublicKey) -> (String, i128) {
+        let mut replica = Replica::new(Policy::new(identity(9, 0).public_key()));
+        for e in events {
+            let insertion = replica.insert(e.clone()).expect("fixture event is valid");
+            assert_eq!(insertion.applied.len(), 1, "parents come first");
+        }
+        let digest = replica.view().state_digest(replica.log()).to_hex();
+        let balance = replica.view().balance(replica.log(), &probe, "EUR");
+        (digest, balance)
+    }
+
+    fn write(dir: &Path, name: &str, events: &[Event]) -> usize {
+        let mut out = Vec::new();
+        for e in events {
+            fixture::push(&mut out, &e.id(), e.bytes());
+        }
+        std::fs::write(dir.join(name), &out).expect("write fixture");
+        out.len()
+    }
+
+    pub fn main() {
+        let mut args = std::env::args().skip(1);
+        let dir = PathBuf::from(args.next().expect("usage: gen-fixtures <out-dir> [trace]"));
+        let trace = args.next().map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/traces/automerge-paper.json.gz"
+            ))
+        });
+        std::fs::create_dir_all(&dir).expect("out dir");
+        let started = Instant::now();
+
+        let ingest = transfers(1, INGEST_AUTHORS, INGEST_PER_AUTHOR);
+        let ingest_probe = identity(1, 0).public_key();
+        let (ingest_digest, ingest_balance) = expected(&ingest, ingest_probe);
+        let ingest_bytes = write(&dir, "ingest.bin", &ingest);
+        eprintln!(
+            "ingest.bin: {} events, {} bytes ({:.1?})",
+            ingest.len(),
+            ingest_bytes,
+            started.elapsed()
+        );
+
+        let mut open = transfers(2, OPEN_AUTHORS, OPEN_PER_AUTHOR);
+        let transfers_count = open.len();
+        let t = Instant::now();
+        let (doc_events, text) = trace_events(&trace);
+        eprintln!(
+            "trace replayed: {} Doc events, {} chars ({:.1?})",
+            doc_events.len(),
+            text.chars().count(),
+            t.elapsed()
+        );
+        let doc_count = doc_events.len();
+        open.extend(doc_events);
+        let open_probe = identity(2, 0).public_key();
+        let (open_digest, open_balance) = expected(&open, open_probe);
+        let open_bytes = write(&dir, "open.bin", &open);
+        eprintln!(
+            "open.bin: {} events, {} bytes ({:.1?})",
+            open.len(),
+            open_bytes,
+            started.elapsed()
+        );
+
+        // The same open path as the browser's, natively: records come back sorted by id.
+        let store = MemoryStore::new();
+        let records: Vec<_> = open.iter().map(|e| (e.id(), e.bytes())).collect();
+        pollster::block_on(store.put_events(&records)).unwrap();
+        let t = Instant::now();
+        let mut n = 0u8;
+        let (node, report) = pollster::block_on(Node::open(store, || {
+            n += 1;
+            [n; 32]
+        }))
+        .unwrap();
+        let native_open_ms = t.elapsed().as_secs_f64() * 1e3;
+        let applied = node.replica().log().len();
+        let pending = node.replica().log().pending_len();
+        let digest_ok = node
+            .replica()
+            .view()
+            .state_digest(node.replica().log())
+            .to_hex()
+            == open_digest;
+        eprintln!(
+            "native Node::open over a MemoryStore of open.bin: {native_open_ms:.0} ms, {} applied of {}, {} pending, {} skipped, digest {}",
+            applied,
+            open.len(),
+            pending,
+            report.skipped.len(),
+            if digest_ok { "matches" } else { "DIFFERS" }
+        );
+        if let Some(first) = report.skipped.first() {
+            eprintln!("  first skipped: {first}");
+        }
+
+        let manifest = json!({
+            "ingest": {
+                "file": "ingest.bin", "events": ingest.len(), "authors": INGEST_AUTHORS, "bytes": ingest_bytes,
+                "digest": ingest_digest,
+                "probe": { "account": ingest_probe.to_hex(), "unit": "EUR", "balance": ingest_balance.to_string() },
+            },
+            "open": {
+                "file": "open.bin", "events": open.len(), "transfers": transfers_count, "authors": OPEN_AUTHORS,
+                "doc_events": doc_count, "bytes": open_bytes, "digest": open_digest,
+                "probe": { "account": open_probe.to_hex(), "unit": "EUR", "balance": open_balance.to_string() },
+                "doc": { "collection": COLLECTION, "record": RECORD, "field": FIELD, "chars": text.chars().count() },
+                "native_memory_open": {
+                    "ms": native_open_ms, "applied": applied, "pending": pending,
+                    "skipped": report.skipped.len(), "digest_ok": digest_ok,
+                },
+            },
+        });
+        std::fs::write(
+            dir.join("manifest.json"),
+            serde_json::to_string_pretty(&manifest).unwrap(),
+        )
+        .expect("write manifest");
+        eprintln!("fixtures in {} ({:.1?})", dir.display(), started.elapsed());
+    }
+}
