@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run test setup lint test-native test-wasm test-browser pkg www bench
+.PHONY: run test setup lint test-native test-wasm test-browser pkg www bench bench-browser
 
 ## The node page and the signalling server at http://127.0.0.1:8080
 ## (builds the package and the page first).
@@ -49,3 +49,7 @@ test-browser: www
 
 bench:
 	cargo bench --bench core
+
+## Browser benchmarks (ingest, cold open, size) in headless chromium; see BENCHMARKS.md.
+bench-browser:
+	./scripts/bench-browser.sh
