@@ -54,10 +54,11 @@ async function main() {
   const node = await TrustfoldNode.open(network);
   window.node = node; // for the console and for tests
   const status = () => {
-    const peers = node.peers().length;
+    const { peers, waiting } = node.syncStatus();
     $("#status").textContent =
       `Network “${network}”: ${node.transactions().length} payments known, ` +
-      `${peers} ${peers === 1 ? "peer" : "peers"} linked.`;
+      `${peers} ${peers === 1 ? "peer" : "peers"} linked` +
+      (waiting > 0 ? `, ${waiting} events waiting for earlier ones.` : ".");
   };
   show(node);
   status();

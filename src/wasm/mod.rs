@@ -84,6 +84,8 @@ export interface Field { value: FieldValue; conflicts: FieldValue[] }
 export interface DocRecord { id: string; fields: { [name: string]: Field } }
 /** What changed: "local" (this tab), "tab" (another tab), "peer" (another browser); `events` applied. */
 export interface Change { source: "local" | "tab" | "peer"; events: number }
+/** Sync progress: events applied here, received but waiting for parents, parents asked for, peers linked. */
+export interface SyncStatus { known: number; waiting: number; missing: number; peers: number }
 /** A linked peer: its connection id in the room, and the key that signed its offer or answer. */
 export interface Peer { id: string; key: string | null }
 /** An event `receive` refused: its index in the batch, a stable code, why. */
@@ -499,6 +501,23 @@ impl JsNode {
                 .await;
         });
         Ok(())
+    }
+
+    /// Sync progress: events known here (applied), events received but
+    /// waiting for parents not received yet, parents asked for, peers linked.
+    #[wasm_bindgen(js_name = syncStatus, unchecked_return_type = "SyncStatus")]
+    pub fn sync_status(&self) -> JsResult<JsValue> {
+        let replica = self.inner.node.replica();
+        let log = replica.log();
+        let status = Object::new();
+        let set = |k: &str, v: usize| {
+            let _ = Reflect::set(&status, &k.into(), &(v as f64).into());
+        };
+        set("known", log.len());
+        set("waiting", log.pending_len());
+        set("missing", log.missing().count());
+        set("peers", self.inner.node.connected_peers().len());
+        Ok(status.into())
     }
 
     /// Leaves the signalling room and closes every peer link.

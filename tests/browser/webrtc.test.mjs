@@ -84,8 +84,12 @@ test("three browsers join one room and reach the same view", async () => {
       notes: node.records("notes").map((r) => r.fields.body.value.text).sort(),
       peers: node.peers().length,
       fromPeers: heard.some((c) => c.source === "peer"),
+      status: node.syncStatus(),
     }));
     assert.equal(seen.events, 3);
+    assert.equal(seen.status.known, 6, "3 payments and 3 commits");
+    assert.equal(seen.status.waiting, 0);
+    assert.equal(seen.status.peers, seen.peers);
     assert.deepEqual(seen.notes, ["written by 0", "written by 1", "written by 2"]);
     assert.ok(seen.peers >= 1);
     assert.ok(seen.fromPeers);
