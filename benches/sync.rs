@@ -5,6 +5,9 @@
 //! (no heads remembered: the filter covers the whole history, capped).
 //! `cargo bench --bench sync`.
 
+#[path = "../tests/common/lockstep.rs"]
+mod lockstep;
+
 use std::time::Instant;
 use trustfold::sync::{Session, Traffic};
 use trustfold::{Body, EventId, Identity, Policy, Replica, Transfer};
@@ -48,27 +51,7 @@ fn main() {
         }
         let (mut sa, mut sb) = (Session::new(met.clone()), Session::new(met.clone()));
         let started = Instant::now();
-        let mut to_b = sa.hello(a.log(), [1; 16]);
-        let mut to_a = sb.hello(b.log(), [2; 16]);
-        let mut rounds = 0;
-        while !(to_a.is_empty() && to_b.is_empty()) {
-            rounds += 1;
-            let (mut next_a, mut next_b) = (Vec::new(), Vec::new());
-            for (frames, session, replica, next) in [
-                (&to_b, &mut sb, &mut b, &mut next_a),
-                (&to_a, &mut sa, &mut a, &mut next_b),
-            ] {
-                for frame in frames {
-                    let incoming = session.receive(replica.log(), frame).unwrap();
-                    next.extend(incoming.reply);
-                    for event in incoming.events {
-                        replica.ingest(&event).unwrap();
-                    }
-                    next.extend(session.after_ingest(replica.log()));
-                }
-            }
-            (to_a, to_b) = (next_a, next_b);
-        }
+        let rounds = lockstep::reconcile(&mut a, &mut sa, &mut b, &mut sb);
         let took = started.elapsed();
         assert_eq!(a.log().len(), b.log().len());
         assert_eq!(a.log().len() as u64, shared + differ);

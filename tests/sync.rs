@@ -10,6 +10,8 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
+#[path = "common/lockstep.rs"]
+mod lockstep;
 
 use common::{id, key, pay};
 use std::collections::{BTreeMap, BTreeSet};
@@ -437,30 +439,7 @@ fn reconcile(shared: usize, differ: usize) -> (usize, u64, u64) {
     }
     let mut sa = trustfold::sync::Session::new(met.clone());
     let mut sb = trustfold::sync::Session::new(met);
-    // Rounds: every frame of round k answers one of round k - 1.
-    let mut to_b = sa.hello(a.log(), [1; 16]);
-    let mut to_a = sb.hello(b.log(), [2; 16]);
-    let mut rounds = 0;
-    while !(to_a.is_empty() && to_b.is_empty()) {
-        rounds += 1;
-        let mut next_a = Vec::new();
-        let mut next_b = Vec::new();
-        for (frames, session, replica, next) in [
-            (&to_b, &mut sb, &mut b, &mut next_a),
-            (&to_a, &mut sa, &mut a, &mut next_b),
-        ] {
-            for frame in frames {
-                let incoming = session.receive(replica.log(), frame).unwrap();
-                next.extend(incoming.reply);
-                for event in incoming.events {
-                    replica.ingest(&event).unwrap();
-                }
-                next.extend(session.after_ingest(replica.log()));
-            }
-        }
-        to_a = next_a;
-        to_b = next_b;
-    }
+    let rounds = lockstep::reconcile(&mut a, &mut sa, &mut b, &mut sb);
     assert_eq!(
         a.view().included_digest(a.log()),
         b.view().included_digest(b.log())
