@@ -7,7 +7,25 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export CHROMEDRIVER=/usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT=300
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The WebRTC transport's tests need the real signalling server: start it
+# on a free loopback port and tell the tests where (read at compile time).
+cargo build --quiet --bin trustfold-server
+server_log=$(mktemp)
+target/debug/trustfold-server --addr 127.0.0.1:0 >"$server_log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -f "$log" "$server_log"' EXIT
+for _ in $(seq 50); do
+  url=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$server_log" | head -1 || true)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+if [ -z "$url" ]; then
+  echo "the signalling server did not start:" >&2
+  cat "$server_log" >&2
+  exit 1
+fi
+export TRUSTFOLD_SIGNAL_URL="${url/http:/ws:}/signal"
+
 cargo test --target wasm32-unknown-unknown "$@" 2>&1 | tee "$log"
 passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 echo "wasm32 in headless Chromium: $passed tests passed"

@@ -4,12 +4,18 @@
 //! up and down and frames arriving, and sends frames on a link (waiting
 //! while the link's buffer is full). [`Node::sync_over`](crate::Node::sync_over)
 //! runs the sync protocol over any of them. Every implementation — in
-//! memory here; BroadcastChannel and WebRTC in the browser — passes
+//! memory, and WebRTC data channels in the browser — passes
 //! [`transport_conformance_tests!`](crate::transport_conformance_tests).
 
 mod memory;
+#[cfg(target_arch = "wasm32")]
+mod webrtc;
 
 pub use memory::{MemoryNetwork, MemoryTransport};
+#[cfg(target_arch = "wasm32")]
+pub use webrtc::{MAX_LINKS, WebRtc};
+
+use crate::event::PublicKey;
 
 use thiserror::Error;
 
@@ -47,6 +53,10 @@ pub trait Transport {
     async fn next(&self) -> Option<TransportEvent>;
     /// Closes the link to a peer (both ends then see it down).
     fn close(&self, peer: &str);
+    /// The identity key a peer proved it holds, if the transport checks one.
+    fn peer_key(&self, _peer: &str) -> Option<PublicKey> {
+        None
+    }
 }
 
 /// The conformance suite every [`Transport`] passes, natively (through

@@ -15,7 +15,6 @@ mod tabs;
 mod tests;
 mod text;
 mod types;
-mod webrtc;
 
 use crate::backup;
 use crate::event::{Body, Event, EventId, PublicKey, Statement, Transfer, TrustLevel};
@@ -116,7 +115,7 @@ struct Inner {
     report: OpenReport,
     network: String,
     /// The WebRTC links to other browsers, once `connect` was called.
-    webrtc: RefCell<Option<webrtc::WebRtc>>,
+    webrtc: RefCell<Option<crate::transport::WebRtc>>,
 }
 
 fn now() -> u64 {
@@ -475,7 +474,7 @@ impl JsNode {
         if self.inner.webrtc.borrow().is_some() {
             return Err(invalid("already connected"));
         }
-        let transport = webrtc::WebRtc::join(
+        let transport = crate::transport::WebRtc::join(
             &url,
             &self.inner.network,
             self.inner.node.identity().clone(),

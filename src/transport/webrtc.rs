@@ -13,7 +13,6 @@
 //! Peers are named by their connection id in the room (a decimal string);
 //! [`WebRtc::key_of`] gives the identity key that signed their description.
 
-use super::tabs::wait;
 use crate::event::{Identity, PublicKey};
 use crate::signal::SignedDescription;
 use crate::sync::MAX_FRAME;
@@ -42,6 +41,19 @@ const HIGH_WATER: u32 = 1024 * 1024;
 /// …until the buffer drains below this.
 const LOW_WATER: u32 = 256 * 1024;
 const MAX_BACKOFF_MS: f64 = 30_000.0;
+
+/// Waits `ms` milliseconds (the browser's `setTimeout`).
+async fn wait(ms: f64) {
+    let sleep = js_sys::Promise::new(&mut |wake, _| {
+        let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(set_timeout) = set_timeout {
+            let _ = set_timeout.call2(&JsValue::NULL, &wake, &JsValue::from(ms));
+        }
+    });
+    let _ = JsFuture::from(sleep).await;
+}
 
 fn get(value: &JsValue, field: &str) -> JsValue {
     Reflect::get(value, &field.into()).unwrap_or(JsValue::UNDEFINED)
@@ -509,6 +521,10 @@ impl Inner {
 }
 
 impl Transport for WebRtc {
+    fn peer_key(&self, peer: &str) -> Option<PublicKey> {
+        self.key_of(peer)
+    }
+
     async fn send(&self, peer: &str, frame: Vec<u8>) -> Result<(), TransportError> {
         if frame.len() > MAX_FRAME {
             return Err(TransportError::TooLarge(frame.len()));

@@ -1,0 +1,64 @@
+//! The WebRTC transport runs the transport conformance suite in headless
+//! Chromium: two transports in one page, with two identities, join one room
+//! of the real signalling server, which `scripts/test-wasm.sh` starts and
+//! names in `TRUSTFOLD_SIGNAL_URL`. Browser only.
+#![cfg(target_arch = "wasm32")]
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+use trustfold::Identity;
+use trustfold::transport::{Transport, TransportEvent, WebRtc};
+
+fn signal_url() -> &'static str {
+    match option_env!("TRUSTFOLD_SIGNAL_URL") {
+        Some(url) => url,
+        None => {
+            panic!("TRUSTFOLD_SIGNAL_URL is unset: run the browser tests with scripts/test-wasm.sh")
+        }
+    }
+}
+
+/// Waits for a transport's first link to come up; returns the peer's id.
+async fn first_up(t: &WebRtc) -> String {
+    loop {
+        match t.next().await {
+            Some(TransportEvent::Up(peer)) => return peer,
+            Some(_) => continue,
+            None => panic!("transport shut down before a link came up"),
+        }
+    }
+}
+
+/// Two transports linked through a fresh room.
+async fn webrtc_pair() -> (WebRtc, WebRtc, String, String) {
+    let room = format!("conformance-{}", (js_sys::Math::random() * 1e12) as u64);
+    let a = WebRtc::join(signal_url(), &room, Identity::from_secret([1; 32])).unwrap();
+    // b joins once a is in the room, so b offers to a.
+    let wait = js_sys::Promise::new(&mut |wake, _| {
+        web_sys_timeout(&wake, 300.0);
+    });
+    wasm_bindgen_futures::JsFuture::from(wait).await.unwrap();
+    let b = WebRtc::join(signal_url(), &room, Identity::from_secret([2; 32])).unwrap();
+    let (b_at_a, a_at_b) = futures_util::future::join(first_up(&a), first_up(&b)).await;
+    assert_eq!(
+        a.key_of(&b_at_a),
+        Some(Identity::from_secret([2; 32]).public_key())
+    );
+    assert_eq!(
+        b.key_of(&a_at_b),
+        Some(Identity::from_secret([1; 32]).public_key())
+    );
+    (a, b, b_at_a, a_at_b)
+}
+
+fn web_sys_timeout(callback: &js_sys::Function, ms: f64) {
+    let set_timeout: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
+            .unwrap()
+            .into();
+    set_timeout
+        .call2(&wasm_bindgen::JsValue::NULL, callback, &ms.into())
+        .unwrap();
+}
+
+trustfold::transport_conformance_tests!(webrtc, webrtc_pair());
