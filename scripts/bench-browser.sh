@@ -4,7 +4,18 @@
 # generator, makes the fixtures, then runs the bench page in headless Debian
 # chromium (bench-browser/run.mjs) and writes target/bench-browser/results.json.
 # Arguments go to run.mjs (--runs N ingest iterations, --cold N cold starts).
+#
+# With --catchup as the first argument it runs the catch-up benchmark instead
+# (BENCHMARKS.md, "Browser: catch-up over WebRTC"; bench-browser/catchup.mjs:
+# two browsers, the signalling server, WebRTC) and writes
+# target/bench-browser/catchup.json; the other arguments go to catchup.mjs
+# (--runs N, --events N, --no-phases).
 set -euo pipefail
+driver=bench-browser/run.mjs
+if [ "${1:-}" = "--catchup" ]; then
+  driver=bench-browser/catchup.mjs
+  shift
+fi
 cd "$(dirname "$0")/.."
 out=target/bench-browser
 mkdir -p "$out"
@@ -16,6 +27,10 @@ if [ ! -f pkg/trustfold_bg.wasm ] || [ ! -f pkg/trustfold.js ]; then
   env -u CARGO_TARGET_DIR ./scripts/build-pkg.sh
 fi
 [ -d node_modules/playwright-core ] || npm ci
+# The catch-up benchmark needs the signalling server (as tests/browser do).
+if [ "$driver" = bench-browser/catchup.mjs ] && [ ! -x target/debug/trustfold-server ]; then
+  env -u CARGO_TARGET_DIR cargo build --bin trustfold-server
+fi
 
 (
   cd bench-browser
@@ -32,4 +47,4 @@ if [ ! -f "$out/fixtures/manifest.json" ] ||
   "$bench_target/release/gen-fixtures" "$out/fixtures"
 fi
 
-node bench-browser/run.mjs "$@"
+node "$driver" "$@"

@@ -423,3 +423,137 @@ pub async fn open_phases(
         "doc_chars": chars,
     })))
 }
+
+/// Bytes of events per `Events` message, as `sync::Session` packs them
+/// (`EVENTS_PER_MESSAGE` in `src/sync/mod.rs`, private there).
+const EVENTS_PER_FRAME: usize = trustfold::sync::MAX_FRAME - 1024;
+
+fn salt() -> [u8; 16] {
+    let mut salt = [0; 16];
+    salt.copy_from_slice(&random()[..16]);
+    salt
+}
+
+/// The records of fixture `name` grouped as the sync protocol groups them
+/// into `Events` frames (back to back, at most [`EVENTS_PER_FRAME`] bytes).
+fn frame_groups(records: &[(EventId, Vec<u8>)]) -> Vec<Vec<(EventId, &[u8])>> {
+    let mut groups: Vec<Vec<(EventId, &[u8])>> = Vec::new();
+    let mut size = 0;
+    for (id, bytes) in records {
+        if groups.is_empty() || (size + bytes.len() > EVENTS_PER_FRAME && size > 0) {
+            groups.push(Vec::new());
+            size = 0;
+        }
+        size += bytes.len();
+        groups
+            .last_mut()
+            .expect("a group")
+            .push((*id, bytes.as_slice()));
+    }
+    groups
+}
+
+/// Catch-up without a network (`BENCHMARKS.md`, "Browser: catch-up over
+/// WebRTC"): a replica A holding fixture `name` (built untimed, events
+/// trusted as from its own store) answers the `Hello` of a new node B over
+/// a fresh IndexedDB database `db`, through the real `sync::Session`; then
+/// B takes A's frames one by one with `Node::from_peer`, exactly as
+/// `Node::sync_over` does over WebRTC, minus the transport and the JS
+/// façade (no tab announcements, no snapshot saves). Timed: A's answer,
+/// and B's `from_peer` of every frame.
+#[wasm_bindgen]
+pub async fn catchup_local(name: String, db: String) -> Result<String, JsValue> {
+    use trustfold::sync::Session;
+    let records = records(&name)?;
+    let mut a = Replica::new(Policy::new(PublicKey(random())));
+    for (_, bytes) in records.iter() {
+        a.insert(Event::from_own_store(bytes).map_err(fail)?)
+            .map_err(fail)?;
+    }
+    let a_digest = a.view().included_digest(a.log()).to_hex();
+    let store = IdbStore::open(&db).await.map_err(fail)?;
+    let (node, _) = Node::open(store, random).await.map_err(fail)?;
+    // Both sides say Hello at once, as when a link comes up.
+    let b_hello = node.connect_peer("a", salt());
+    let mut session = Session::new(Vec::new());
+    let a_hello = session.hello(a.log(), salt());
+    let t0 = now();
+    let mut frames = Vec::new();
+    for (_, frame) in &b_hello {
+        frames.extend(session.receive(a.log(), frame).map_err(fail)?.reply);
+    }
+    let t1 = now();
+    let mut b_sent = 0;
+    for frame in a_hello.iter().chain(&frames) {
+        b_sent += node.from_peer("a", frame).await.map_err(fail)?.send.len();
+    }
+    let t2 = now();
+    let b_digest = node
+        .replica()
+        .view()
+        .included_digest(node.replica().log())
+        .to_hex();
+    let events = node.replica().log().len();
+    let pending = node.replica().log().pending_len();
+    let stored = node.store().event_count().await.map_err(fail)?;
+    node.into_store().close();
+    IdbStore::delete(&db).await.map_err(fail)?;
+    let traffic = session.traffic();
+    Ok(out(json!({
+        "a_answer_ms": t1 - t0,
+        "b_from_peer_ms": t2 - t1,
+        "total_ms": t2 - t0,
+        "frames": frames.len(),
+        "frame_bytes": frames.iter().map(Vec::len).sum::<usize>(),
+        "a_hello_bytes": a_hello.iter().map(Vec::len).sum::<usize>(),
+        "events_sent": traffic.events_sent,
+        "event_bytes_sent": traffic.event_bytes_sent,
+        "b_frames_back": b_sent,
+        "b_events": events,
+        "b_pending": pending,
+        "b_stored": stored,
+        "digest_equal": a_digest == b_digest,
+        "digest": b_digest,
+    })))
+}
+
+/// Where catch-up time goes, the parts of B's work timed one by one over
+/// fixture `name`: `Event::from_bytes` of every event (decode, BLAKE3 id,
+/// key decompression, `verify_strict`), `IdbStore::put_events` of the
+/// events in the groups the frames carry (one write per frame, awaited one
+/// after the other as `from_peer` does, into a fresh database `db`), and
+/// `Replica::insert`.
+#[wasm_bindgen]
+pub async fn catchup_phases(name: String, db: String) -> Result<String, JsValue> {
+    let records = records(&name)?;
+    let t0 = now();
+    let events: Vec<Event> = records
+        .iter()
+        .map(|(_, b)| Event::from_bytes(b))
+        .collect::<Result<_, _>>()
+        .map_err(fail)?;
+    let t1 = now();
+    let groups = frame_groups(&records);
+    let store = IdbStore::open(&db).await.map_err(fail)?;
+    let t2 = now();
+    for group in &groups {
+        store.put_events(group).await.map_err(fail)?;
+    }
+    let t3 = now();
+    store.close();
+    IdbStore::delete(&db).await.map_err(fail)?;
+    let mut replica = Replica::new(Policy::new(PublicKey(random())));
+    let t4 = now();
+    for event in events {
+        replica.insert(event).map_err(fail)?;
+    }
+    let t5 = now();
+    Ok(out(json!({
+        "event_from_bytes_ms": t1 - t0,
+        "idb_put_events_per_frame_ms": t3 - t2,
+        "replica_insert_ms": t5 - t4,
+        "groups": groups.len(),
+        "events": records.len(),
+        "event_bytes": records.iter().map(|(_, b)| b.len()).sum::<usize>(),
+    })))
+}
