@@ -23,17 +23,19 @@
 //! platform provides.
 
 use crate::error::Error;
-use crate::event::{Body, Event, EventId, Identity};
+use crate::event::{Body, Event, EventId, Identity, PublicKey};
 use crate::log::{Insertion, causal_order};
 use crate::policy::Policy;
 use crate::replica::Replica;
 use crate::snapshot::{self, CachedState, SavedDocs};
 use crate::store::{Store, StoreError};
-use crate::sync::{FrameError, Outgoing, Peers};
+use crate::sync::{FrameError, Outgoing, Peers, Traffic};
 use crate::transport::{Transport, TransportEvent};
+use futures_util::FutureExt;
 use futures_util::lock::Mutex;
 use rustc_hash::FxHashSet;
 use std::cell::{Ref, RefCell, RefMut};
+use std::collections::BTreeMap;
 use thiserror::Error;
 
 const IDENTITY: &str = "identity";
@@ -45,6 +47,15 @@ const STATE: &str = "state";
 const DOCS: &str = "docs";
 /// Bytes of randomness after the key in this session's Automerge actor.
 const SESSION_BYTES: usize = 8;
+/// Frames [`Node::sync_over`] takes in one turn at most (≈ 20,000 small
+/// events): enough for verifying and writing to overlap, few enough that
+/// other peers and local work are not kept waiting for long.
+pub const FRAMES_PER_TURN: usize = 64;
+
+/// The meta key under which the heads a peer announced are kept.
+fn met_key(key: &PublicKey) -> String {
+    format!("met:{}", key.to_hex())
+}
 
 /// Why a node operation failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -541,6 +552,14 @@ impl<S: Store> Node<S> {
             .collect()
     }
 
+    /// What went over the wire with `peer` in its open session.
+    pub fn traffic(&self, peer: &str) -> Option<Traffic> {
+        self.peers
+            .borrow()
+            .session(&peer.to_owned())
+            .map(|s| s.traffic())
+    }
+
     /// The peers with an open session.
     pub fn connected_peers(&self) -> Vec<String> {
         self.peers.borrow().connected().cloned().collect()
@@ -551,18 +570,37 @@ impl<S: Store> Node<S> {
     /// On a [`PeerError`] other than [`PeerError::Node`] the peer has been
     /// dropped: close its link. Nothing invalid is ever stored.
     pub async fn from_peer(&self, peer: &str, frame: &[u8]) -> Result<FromPeer, PeerError> {
+        self.from_peer_frames(peer, &[frame]).await
+    }
+
+    /// [`from_peer`](Self::from_peer) for several frames from one peer that
+    /// arrived together: their events are ingested as one batch, so
+    /// verifying one chunk overlaps with writing the one before (see
+    /// [`receive_batch`](Self::receive_batch)) across frames too.
+    pub async fn from_peer_frames(
+        &self,
+        peer: &str,
+        frames: &[&[u8]],
+    ) -> Result<FromPeer, PeerError> {
         let peer = peer.to_owned();
-        let received = {
-            let replica = self.replica.borrow();
-            self.peers.borrow_mut().receive(&peer, replica.log(), frame)
-        };
-        let (mut send, events) = match received {
-            Ok(received) => received,
-            Err(e) => {
-                self.disconnect_peer(&peer);
-                return Err(e.into());
+        let mut send = Vec::new();
+        let mut events = Vec::new();
+        for frame in frames {
+            let received = {
+                let replica = self.replica.borrow();
+                self.peers.borrow_mut().receive(&peer, replica.log(), frame)
+            };
+            match received {
+                Ok((reply, carried)) => {
+                    send.extend(reply);
+                    events.extend(carried);
+                }
+                Err(e) => {
+                    self.disconnect_peer(&peer);
+                    return Err(e.into());
+                }
             }
-        };
+        }
         let mut out = FromPeer::default();
         if !events.is_empty() {
             let refs: Vec<&[u8]> = events.iter().map(Vec::as_slice).collect();
@@ -595,36 +633,108 @@ impl<S: Store> Node<S> {
     /// `stored` hears every batch of events stored from peers (to announce
     /// them to sibling tabs, or to redraw). Local events are pushed with
     /// [`push_to_peers`](Self::push_to_peers).
+    ///
+    /// Frames already waiting when one is taken are taken with it (up to
+    /// [`FRAMES_PER_TURN`]) and ingested per peer as one batch: during a
+    /// catch-up the peer sends faster than this node verifies and writes,
+    /// and one batch lets the two overlap.
+    ///
+    /// When the transport knows a peer's identity key
+    /// ([`Transport::peer_key`]), what that peer is known to hold
+    /// ([`Session::held`](crate::sync::Session::held)) is kept in the store,
+    /// so the first round after a reload starts from it instead of from
+    /// nothing.
     pub async fn sync_over<T: Transport>(
         &self,
         transport: &T,
         mut salt: impl FnMut() -> [u8; 16],
         mut stored: impl FnMut(&[Event]),
     ) {
-        while let Some(event) = transport.next().await {
+        let mut waiting: Option<TransportEvent> = None;
+        loop {
+            let event = match waiting.take() {
+                Some(event) => event,
+                None => match transport.next().await {
+                    Some(event) => event,
+                    None => return,
+                },
+            };
             let out = match event {
-                TransportEvent::Up(peer) => self.connect_peer(&peer, salt()),
+                TransportEvent::Up(peer) => {
+                    let heads = match transport.peer_key(&peer) {
+                        Some(key) => self.met_heads(&key).await,
+                        None => Vec::new(),
+                    };
+                    let replica = self.replica.borrow();
+                    self.peers
+                        .borrow_mut()
+                        .connect_from(peer, heads, replica.log(), salt())
+                }
                 TransportEvent::Down(peer) => {
                     self.disconnect_peer(&peer);
                     continue;
                 }
-                TransportEvent::Frame(peer, frame) => match self.from_peer(&peer, &frame).await {
-                    Ok(out) => {
-                        if !out.stored.is_empty() {
-                            stored(&out.stored);
+                TransportEvent::Frame(peer, frame) => {
+                    // Take what is already queued: frames by peer, in order.
+                    let mut by_peer: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+                    by_peer.entry(peer).or_default().push(frame);
+                    for _ in 1..FRAMES_PER_TURN {
+                        match transport.next().now_or_never() {
+                            Some(Some(TransportEvent::Frame(peer, frame))) => {
+                                by_peer.entry(peer).or_default().push(frame)
+                            }
+                            Some(Some(other)) => {
+                                waiting = Some(other);
+                                break;
+                            }
+                            // Shut down: what was taken is still handled.
+                            Some(None) | None => break,
                         }
-                        out.send
                     }
-                    // Storage failed: the peer is not to blame; what it
-                    // sent comes again in a later round.
-                    Err(PeerError::Node(_)) => continue,
-                    Err(_) => {
-                        transport.close(&peer);
-                        continue;
+                    let mut out = Vec::new();
+                    for (peer, frames) in by_peer {
+                        let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+                        match self.from_peer_frames(&peer, &frames).await {
+                            Ok(from) => {
+                                if !from.stored.is_empty() {
+                                    stored(&from.stored);
+                                }
+                                out.extend(from.send);
+                                self.remember_heads(transport, &peer).await;
+                            }
+                            // Storage failed: the peer is not to blame; what
+                            // it sent comes again in a later round.
+                            Err(PeerError::Node(_)) => {}
+                            Err(_) => transport.close(&peer),
+                        }
                     }
-                },
+                    out
+                }
             };
             send_all(transport, out).await;
+        }
+    }
+
+    /// What the peer with this key held when last met (empty if never met,
+    /// or unreadable: that only costs a bigger first round).
+    async fn met_heads(&self, key: &PublicKey) -> Vec<EventId> {
+        match self.store.get_meta(&met_key(key)).await {
+            Ok(Some(bytes)) => postcard::from_bytes(&bytes).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Keeps what `peer` is known to hold, if that changed since last kept.
+    async fn remember_heads<T: Transport>(&self, transport: &T, peer: &str) {
+        let Some(key) = transport.peer_key(peer) else {
+            return;
+        };
+        let Some(heads) = self.peers.borrow_mut().held_if_changed(&peer.to_owned()) else {
+            return;
+        };
+        if let Ok(bytes) = postcard::to_allocvec(&heads) {
+            // Best effort: a failed write only costs a bigger first round.
+            let _ = self.store.put_meta(&met_key(&key), &bytes).await;
         }
     }
 

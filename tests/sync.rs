@@ -495,3 +495,21 @@ fn a_node_that_never_met_the_other_gets_everything() {
         "3,000 events take several frames"
     );
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_peer_that_lost_its_store_still_gets_everything_in_one_round_trip() {
+    // a remembers b holding all 3,000 events; b comes back empty (its
+    // identity restored from a backup on a new device).
+    let mut a = Replica::new(Policy::new(key(1)));
+    let author = id(3);
+    for n in 0..3000u64 {
+        a.publish(&author, n, pay(key(9), 1, "EUR")).unwrap();
+    }
+    let held: Vec<EventId> = a.log().heads().copied().collect();
+    let mut b = Replica::new(Policy::new(key(2)));
+    let mut sa = trustfold::sync::Session::new(held);
+    let mut sb = trustfold::sync::Session::new(vec![]);
+    let rounds = lockstep::reconcile(&mut a, &mut sa, &mut b, &mut sb);
+    assert_eq!(b.log().len(), 3000);
+    assert_eq!(rounds, 2, "one round trip, no want rounds");
+}

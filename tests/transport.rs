@@ -112,3 +112,64 @@ async fn nodes_sync_over_a_transport_as_links_come_and_go() {
     };
     futures_util::future::join(drivers, script).await;
 }
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn after_a_reload_the_first_round_starts_from_the_heads_the_peer_announced() {
+    use std::rc::Rc;
+    let net = MemoryNetwork::new();
+    let a_store = Rc::new(MemoryStore::new());
+    let b_store = Rc::new(MemoryStore::new());
+    let (a, _) = Node::open(a_store.clone(), || [1; 32]).await.unwrap();
+    let (b, _) = Node::open(b_store.clone(), || [2; 32]).await.unwrap();
+    net.set_key("a", a.identity().public_key());
+    net.set_key("b", b.identity().public_key());
+    for n in 0..300 {
+        b.publish(n, pay(key(9), 1, "EUR")).await.unwrap();
+    }
+    let (ta, tb) = (net.endpoint("a"), net.endpoint("b"));
+
+    // First meeting: b's hello carries a filter of all 300 events.
+    let first_hello = {
+        let drivers = futures_util::future::join(
+            a.sync_over(&ta, || [3; 16], |_| {}),
+            b.sync_over(&tb, || [4; 16], |_| {}),
+        );
+        let script = async {
+            net.link("a", "b");
+            settle().await;
+            assert_eq!(a.replica().log().len(), 300);
+            let sent = b.traffic("a").unwrap();
+            net.cut("a", "b");
+            settle().await;
+            net.shut_down();
+            sent.bytes_sent - sent.event_bytes_sent
+        };
+        futures_util::future::join(drivers, script).await.1
+    };
+
+    // b reloads: a new node on the same store, a new transport.
+    drop(b);
+    let (b, _) = Node::open(b_store.clone(), || [5; 32]).await.unwrap();
+    b.publish(400, pay(key(9), 1, "EUR")).await.unwrap();
+    let net = MemoryNetwork::new();
+    net.set_key("a", a.identity().public_key());
+    net.set_key("b", b.identity().public_key());
+    let (ta, tb) = (net.endpoint("a"), net.endpoint("b"));
+    let drivers = futures_util::future::join(
+        a.sync_over(&ta, || [6; 16], |_| {}),
+        b.sync_over(&tb, || [7; 16], |_| {}),
+    );
+    let script = async {
+        net.link("a", "b");
+        settle().await;
+        assert_eq!(a.replica().log().len(), 301, "the new event arrived");
+        let sent = b.traffic("a").unwrap();
+        let hello = sent.bytes_sent - sent.event_bytes_sent;
+        assert!(
+            hello * 4 < first_hello,
+            "after the reload b announced only what a lacks: {hello} bytes of protocol against {first_hello} at the first meeting"
+        );
+        net.shut_down();
+    };
+    futures_util::future::join(drivers, script).await;
+}

@@ -62,3 +62,43 @@ fn web_sys_timeout(callback: &js_sys::Function, ms: f64) {
 }
 
 trustfold::transport_conformance_tests!(webrtc, webrtc_pair());
+
+/// The next event that is not a frame.
+async fn next_link_event(t: &WebRtc) -> TransportEvent {
+    loop {
+        match t.next().await {
+            Some(TransportEvent::Frame(..)) => continue,
+            Some(event) => return event,
+            None => panic!("transport shut down"),
+        }
+    }
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_link_that_fails_comes_back_by_itself_and_carries_frames_again() {
+    for severed_by_offerer in [false, true] {
+        let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
+        // b offered to a (see webrtc_pair).
+        if severed_by_offerer {
+            b.sever(&a_at_b);
+        } else {
+            a.sever(&b_at_a);
+        }
+        let (at_a, at_b) =
+            futures_util::future::join(next_link_event(&a), next_link_event(&b)).await;
+        assert_eq!(at_a, TransportEvent::Down(b_at_a.clone()));
+        assert_eq!(at_b, TransportEvent::Down(a_at_b.clone()));
+        // Back after the backoff (1 s), with no call from the application.
+        let (at_a, at_b) =
+            futures_util::future::join(next_link_event(&a), next_link_event(&b)).await;
+        assert_eq!(at_a, TransportEvent::Up(b_at_a.clone()));
+        assert_eq!(at_b, TransportEvent::Up(a_at_b.clone()));
+        a.send(&b_at_a, b"again".to_vec()).await.unwrap();
+        assert_eq!(
+            b.next().await,
+            Some(TransportEvent::Frame(a_at_b.clone(), b"again".to_vec()))
+        );
+        a.leave();
+        b.leave();
+    }
+}

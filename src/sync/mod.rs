@@ -104,8 +104,16 @@ pub struct Session {
     /// A `Hello` was sent and its answer is not complete yet: what looks
     /// missing may still be on its way, so nothing is asked for.
     awaiting_answer: bool,
+    /// The events sent to the peer that are not parents of other events
+    /// sent: with their ancestors, what the link delivered to it.
+    sent_tips: FxHashSet<EventId>,
+    /// Whether [`held`](Self::held) changed since the caller last kept it.
+    held_changed: bool,
     traffic: Traffic,
 }
+
+/// Ids [`Session::held`] gives at most (a shorter list is still a lower bound).
+const MAX_HELD: usize = 256;
 
 fn ixs(log: &Log, ids: &[EventId]) -> Vec<EventIx> {
     ids.iter().filter_map(|id| log.ix(id)).collect()
@@ -121,9 +129,27 @@ impl Session {
         }
     }
 
-    /// The heads the peer announced last (keep them for the next meeting).
+    /// The heads the peer announced last.
     pub fn peer_heads(&self) -> &[EventId] {
         &self.peer_heads
+    }
+
+    /// Events the peer holds with their ancestors, as far as this session
+    /// knows: the heads it announced and the tips of what was sent to it.
+    /// Keep them for the next meeting ([`Session::new`]). They may overstate
+    /// what a peer that lost its store holds; a round corrects for that
+    /// (see [`Message::Hello`]'s answer).
+    pub fn held(&self) -> Vec<EventId> {
+        let mut held: Vec<EventId> = self
+            .peer_heads
+            .iter()
+            .chain(&self.sent_tips)
+            .copied()
+            .collect();
+        held.sort_unstable();
+        held.dedup();
+        held.truncate(MAX_HELD);
+        held
     }
 
     /// This session's traffic so far.
@@ -153,6 +179,7 @@ impl Session {
             Some(Message::Hello { heads, filter }) => {
                 incoming.reply = self.answer_hello(log, &heads, &filter);
                 self.peer_heads = heads;
+                self.held_changed = true;
                 incoming.reply.extend(self.send(&Message::Answered));
             }
             Some(Message::Events { events }) => {
@@ -184,7 +211,14 @@ impl Session {
     /// The events of mine the peer lacks, judged by its heads and filter.
     fn answer_hello(&mut self, log: &Log, heads: &[EventId], filter: &Bloom) -> Vec<Vec<u8>> {
         let mut known = ixs(log, heads);
-        known.extend(ixs(log, &self.peer_heads));
+        // When every announced head is here, they say exactly what the peer
+        // holds. Only when some are not (the peer is ahead) do the heads it
+        // announced last add a lower bound. Ignoring them otherwise keeps a
+        // peer that lost its store (restored from a backup on a new device)
+        // from being taken to still hold what it held.
+        if known.len() < heads.len() {
+            known.extend(ixs(log, &self.peer_heads));
+        }
         let mine: Vec<EventIx> = log.heads().filter_map(|id| log.ix(id)).collect();
         let candidates = log.beyond(&mine, &known);
         let mut sending: FxHashSet<EventIx> = FxHashSet::default();
@@ -247,6 +281,11 @@ impl Session {
             }
             self.traffic.events_sent += 1;
             self.traffic.event_bytes_sent += bytes.len() as u64;
+            for parent in event.parents() {
+                self.sent_tips.remove(parent);
+            }
+            self.sent_tips.insert(event.id());
+            self.held_changed = true;
             batch.extend_from_slice(bytes);
         }
         if !batch.is_empty() {
@@ -296,6 +335,19 @@ impl<P: Ord + Clone> Peers<P> {
     /// A link to `peer` is up: starts a session and a round.
     pub fn connect(&mut self, peer: P, log: &Log, salt: [u8; 16]) -> Outgoing<P> {
         let heads = self.met.get(&peer).cloned().unwrap_or_default();
+        self.connect_from(peer, heads, log, salt)
+    }
+
+    /// [`connect`](Self::connect) to a peer that announced `heads` when last
+    /// met (kept by the caller, e.g. across page loads, under the peer's
+    /// identity key).
+    pub fn connect_from(
+        &mut self,
+        peer: P,
+        heads: Vec<EventId>,
+        log: &Log,
+        salt: [u8; 16],
+    ) -> Outgoing<P> {
         let mut session = Session::new(heads);
         let frames = session.hello(log, salt);
         self.sessions.insert(peer.clone(), session);
@@ -305,7 +357,7 @@ impl<P: Ord + Clone> Peers<P> {
     /// The link to `peer` is down (or the peer was dropped).
     pub fn disconnect(&mut self, peer: &P) {
         if let Some(session) = self.sessions.remove(peer) {
-            self.met.insert(peer.clone(), session.peer_heads);
+            self.met.insert(peer.clone(), session.held());
         }
     }
 
@@ -344,6 +396,14 @@ impl<P: Ord + Clone> Peers<P> {
         };
         let incoming = session.receive(log, frame)?;
         Ok((to(peer, incoming.reply), incoming.events))
+    }
+
+    /// What `peer` is known to hold ([`Session::held`]), if that changed
+    /// since last asked: for the caller to keep (see
+    /// [`connect_from`](Self::connect_from)).
+    pub fn held_if_changed(&mut self, peer: &P) -> Option<Vec<EventId>> {
+        let session = self.sessions.get_mut(peer)?;
+        std::mem::take(&mut session.held_changed).then(|| session.held())
     }
 
     /// After the caller ingested events from `from` (or made them, with

@@ -1,6 +1,7 @@
 //! Links in memory: for tests and simulations.
 
 use super::{Transport, TransportError, TransportEvent};
+use crate::event::PublicKey;
 use crate::sync::MAX_FRAME;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_util::StreamExt;
@@ -13,6 +14,7 @@ use std::rc::Rc;
 struct Shared {
     inboxes: BTreeMap<String, UnboundedSender<TransportEvent>>,
     links: BTreeSet<(String, String)>,
+    keys: BTreeMap<String, PublicKey>,
 }
 
 fn pair(a: &str, b: &str) -> (String, String) {
@@ -52,6 +54,13 @@ impl MemoryNetwork {
             shared: self.shared.clone(),
             inbox: Mutex::new(rx),
         }
+    }
+
+    /// Says that the endpoint `name` holds `key` (its peers then see it
+    /// through [`Transport::peer_key`], as a WebRTC peer's signed
+    /// description proves it).
+    pub fn set_key(&self, name: &str, key: PublicKey) {
+        self.shared.borrow_mut().keys.insert(name.to_owned(), key);
     }
 
     /// Brings a link up: both ends hear `Up`.
@@ -102,6 +111,10 @@ impl Transport for MemoryTransport {
 
     async fn next(&self) -> Option<TransportEvent> {
         self.inbox.lock().await.next().await
+    }
+
+    fn peer_key(&self, peer: &str) -> Option<PublicKey> {
+        self.shared.borrow().keys.get(peer).copied()
     }
 
     fn close(&self, peer: &str) {

@@ -174,6 +174,23 @@ impl WebRtc {
         self.inner.links.borrow().get(&id)?.key.get()
     }
 
+    /// Breaks the link to `peer` as a network failure would: its
+    /// connection closes, both ends see the link down, and (the peer still
+    /// being in the room) the side that offered offers again after the
+    /// backoff. What a user sees when a connection drops.
+    pub fn sever(&self, peer: &str) {
+        let Ok(id) = peer.parse::<u64>() else {
+            return;
+        };
+        let link = self.inner.links.borrow().get(&id).cloned();
+        if let Some(link) = link {
+            // Closing the connection tells the other end; this end's
+            // channel closes without an event, so report it here.
+            link.pc.close();
+            self.inner.lost(id, &link);
+        }
+    }
+
     /// Leaves the room and closes every link.
     pub fn leave(&self) {
         self.inner.socket.set_onmessage(None);
