@@ -65,6 +65,8 @@ export interface Transaction {
 export interface Fork { author: string; seq: number; first: string; second: string }
 /** Digests of the view, to compare with a peer's. */
 export interface ViewDigest { included: string; state: string }
+/** A published trust statement: `author` says `subject` is trusted, neutral or banned. */
+export interface TrustStatement { event: string; author: string; subject: string; level: "trusted" | "neutral" | "banned"; time: number }
 /** This node's policy. */
 export interface PolicyView { me: string; trusted: string[]; banned: string[]; quorum: number }
 /** Another policy, to compare views with: `me` is its viewer (default: this node). */
@@ -622,6 +624,40 @@ impl JsNode {
         self.inner.publish(body).await
     }
 
+    /// Pays back a payment made to this node (a reversal: the same amount
+    /// and unit to its payer, referencing it); resolves to the event id.
+    #[wasm_bindgen(js_name = payBack)]
+    pub async fn pay_back(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] payment: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] memo: JsValue,
+    ) -> JsResult<String> {
+        let target = event_id(&payment, "payment")?;
+        let memo = optional_string(&memo, "memo")?;
+        let original = {
+            let replica = self.inner.node.replica();
+            let log = replica.log();
+            log.ix(&target)
+                .map(|ix| log.entry(ix).event())
+                .and_then(|e| match e.body() {
+                    Body::Transfer(t) if t.to == self.inner.node.identity().public_key() => {
+                        Some((e.author(), t.amount, t.unit.clone()))
+                    }
+                    _ => None,
+                })
+        };
+        let (to, amount, unit) =
+            original.ok_or_else(|| invalid("payment must be a payment made to this node"))?;
+        let body = Body::Transfer(Transfer {
+            to,
+            amount,
+            unit,
+            memo,
+            reverses: Some(target),
+        });
+        self.inner.publish(body).await
+    }
+
     /// Disputes one of this node's own payments.
     pub async fn dispute(
         &self,
@@ -831,18 +867,14 @@ impl JsNode {
         })
     }
 
-    /// What my view counts and a view under `other` does not, and the reverse.
-    #[wasm_bindgen(js_name = compareViews, unchecked_return_type = "Comparison")]
-    pub fn compare_views(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "PolicyInput")] other: JsValue,
-    ) -> JsResult<JsValue> {
+    /// The policy a [`types::PolicyInput`] describes (viewer: this node's
+    /// owner unless `me` is given).
+    fn policy_from(&self, other: JsValue) -> JsResult<Policy> {
         let input: types::PolicyInput =
             serde_wasm_bindgen::from_value(other).map_err(|e| invalid(&format!("policy: {e}")))?;
-        let replica = self.inner.node.replica();
         let viewer = match &input.me {
             Some(me) => key(&JsValue::from_str(me), "me")?,
-            None => replica.view().policy().me,
+            None => self.inner.node.replica().view().policy().me,
         };
         let mut policy = Policy::new(viewer);
         for who in &input.trusted {
@@ -855,8 +887,55 @@ impl JsNode {
                 .banned
                 .insert(key(&JsValue::from_str(who), "banned")?);
         }
-        let policy = policy.with_quorum(input.quorum.unwrap_or(1));
+        Ok(policy.with_quorum(input.quorum.unwrap_or(1)))
+    }
+
+    /// What my view counts and a view under `other` does not, and the reverse.
+    #[wasm_bindgen(js_name = compareViews, unchecked_return_type = "Comparison")]
+    pub fn compare_views(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PolicyInput")] other: JsValue,
+    ) -> JsResult<JsValue> {
+        let policy = self.policy_from(other)?;
+        let replica = self.inner.node.replica();
         types::to_js(&types::comparison(&replica.compare_with(policy)))
+    }
+
+    /// Every balance as a view under `other` would have it (to show what a
+    /// policy change would do before making it).
+    #[wasm_bindgen(js_name = balancesUnder, unchecked_return_type = "Balance[]")]
+    pub fn balances_under(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PolicyInput")] other: JsValue,
+    ) -> JsResult<JsValue> {
+        let policy = self.policy_from(other)?;
+        let replica = self.inner.node.replica();
+        let view = replica.view_under(policy);
+        types::to_js(&types::balances_of(&view, replica.log()))
+    }
+
+    /// The digests a view under `other` would have (someone else's view,
+    /// from the trust list they published).
+    #[wasm_bindgen(js_name = viewDigestUnder, unchecked_return_type = "ViewDigest")]
+    pub fn view_digest_under(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PolicyInput")] other: JsValue,
+    ) -> JsResult<JsValue> {
+        let policy = self.policy_from(other)?;
+        let replica = self.inner.node.replica();
+        let log = replica.log();
+        let view = replica.view_under(policy);
+        types::to_js(&types::ViewDigest {
+            included: view.included_digest(log).to_hex(),
+            state: view.state_digest(log).to_hex(),
+        })
+    }
+
+    /// Every trust statement published, in log order: who said what about whom.
+    #[wasm_bindgen(js_name = publishedTrust, unchecked_return_type = "TrustStatement[]")]
+    pub fn published_trust(&self) -> JsResult<JsValue> {
+        let replica = self.inner.node.replica();
+        types::to_js(&types::trust_statements(replica.log()))
     }
 
     /// Every record of a collection, as this node's policy sees it.

@@ -338,3 +338,109 @@ async fn the_cached_state_reads_back_before_opening() {
     let body = get(&get(&get(&records.get(0), "fields"), "body"), "value");
     assert_eq!(get(&body, "text"), s("cached"));
 }
+
+#[wasm_bindgen_test]
+async fn a_policy_change_and_someone_elses_view_are_seen_before_anything_changes() {
+    let node = JsNode::open(network()).await.unwrap();
+    let me = node.public_key();
+    node.pay(other(4), JsValue::from(100), s("EUR"), s("rent"))
+        .await
+        .unwrap();
+    node.publish_trust(other(5), s("trusted")).await.unwrap();
+    node.publish_trust(other(6), s("banned")).await.unwrap();
+    let statements: js_sys::Array = node.published_trust().unwrap().into();
+    let said: Vec<(String, String, String)> = statements
+        .iter()
+        .map(|st| {
+            let text = |f: &str| get(&st, f).as_string().unwrap();
+            (text("author"), text("subject"), text("level"))
+        })
+        .collect();
+    let text = |v: JsValue| v.as_string().unwrap();
+    assert_eq!(
+        said,
+        vec![
+            (me.clone(), text(other(5)), "trusted".to_owned()),
+            (me.clone(), text(other(6)), "banned".to_owned()),
+        ]
+    );
+
+    // A viewer who bans me: none of my payments count for them.
+    let banning_me = js_sys::Object::new();
+    js_sys::Reflect::set(&banning_me, &"me".into(), &other(9)).unwrap();
+    js_sys::Reflect::set(&banning_me, &"banned".into(), &js_sys::Array::of1(&s(&me))).unwrap();
+    let theirs: js_sys::Array = node
+        .balances_under(banning_me.clone().into())
+        .unwrap()
+        .into();
+    assert_eq!(theirs.length(), 0);
+    let mine: js_sys::Array = node.balances().unwrap().into();
+    assert_eq!(mine.length(), 2, "my own view is unchanged");
+    let digest = get(&node.view_digest().unwrap(), "included");
+    let same = get(
+        &node
+            .view_digest_under(js_sys::Object::new().into())
+            .unwrap(),
+        "included",
+    );
+    assert_eq!(same, digest, "my own policy gives my own digest");
+    let other_digest = get(
+        &node.view_digest_under(banning_me.into()).unwrap(),
+        "included",
+    );
+    assert_ne!(other_digest, digest);
+}
+
+#[wasm_bindgen_test]
+async fn a_payment_received_is_paid_back_with_a_reversal() {
+    let node = JsNode::open(network()).await.unwrap();
+    let me = crate::PublicKey::from_hex(&node.public_key()).unwrap();
+    let payer = crate::Identity::from_secret([7; 32]);
+    let mut elsewhere = crate::Replica::new(crate::Policy::new(payer.public_key()));
+    let payment = elsewhere
+        .publish(
+            &payer,
+            1,
+            crate::Body::Transfer(crate::event::Transfer {
+                to: me,
+                amount: 40,
+                unit: "EUR".into(),
+                memo: "lunch".into(),
+                reverses: None,
+            }),
+        )
+        .unwrap();
+    let bytes = js_sys::Uint8Array::from(payment.bytes());
+    node.receive(js_sys::Array::of1(&bytes).into())
+        .await
+        .unwrap();
+    assert_eq!(
+        JsValue::from(node.balance(s(&me.to_hex()), s("EUR")).unwrap()),
+        JsValue::bigint_from_str("40")
+    );
+    let back = node
+        .pay_back(s(&payment.id().to_hex()), s("thanks, no"))
+        .await
+        .unwrap();
+    assert_eq!(
+        JsValue::from(node.balance(s(&me.to_hex()), s("EUR")).unwrap()),
+        JsValue::bigint_from_str("0")
+    );
+    let transactions: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    let reversal = transactions
+        .iter()
+        .find(|t| get(t, "event").as_string().as_deref() == Some(back.as_str()))
+        .unwrap();
+    assert_eq!(get(&reversal, "reverses"), s(&payment.id().to_hex()));
+    assert_eq!(get(&reversal, "to"), s(&payer.public_key().to_hex()));
+    // Only a payment made to me can be paid back.
+    assert_eq!(
+        code(
+            node.pay_back(s(&back), JsValue::UNDEFINED)
+                .await
+                .err()
+                .unwrap()
+        ),
+        "INVALID_ARGUMENT"
+    );
+}

@@ -81,10 +81,13 @@ pub struct ViewDigest {
 }
 
 pub fn balances(replica: &Replica) -> Vec<Balance> {
-    replica
-        .view()
-        .ledger()
-        .balances(replica.log())
+    balances_of(replica.view(), replica.log())
+}
+
+/// Every balance in `view`.
+pub fn balances_of(view: &crate::View, log: &crate::Log) -> Vec<Balance> {
+    view.ledger()
+        .balances(log)
         .into_iter()
         .map(|(account, unit, balance)| Balance {
             account: account.to_hex(),
@@ -390,4 +393,36 @@ pub fn fork(f: &crate::ForkProof) -> JsFork {
         first: f.first.to_hex(),
         second: f.second.to_hex(),
     }
+}
+
+#[derive(Serialize)]
+pub struct JsTrustStatement {
+    event: String,
+    author: String,
+    subject: String,
+    level: &'static str,
+    time: f64,
+}
+
+/// Every `Trust` event in `log`, in log order.
+pub fn trust_statements(log: &crate::Log) -> Vec<JsTrustStatement> {
+    (0..log.len() as EventIx)
+        .filter_map(|ix| {
+            let event = log.entry(ix).event();
+            let Body::Trust { subject, level } = event.body() else {
+                return None;
+            };
+            Some(JsTrustStatement {
+                event: event.id().to_hex(),
+                author: event.author().to_hex(),
+                subject: subject.to_hex(),
+                level: match level {
+                    crate::event::TrustLevel::Trusted => "trusted",
+                    crate::event::TrustLevel::Neutral => "neutral",
+                    crate::event::TrustLevel::Banned => "banned",
+                },
+                time: event.time() as f64,
+            })
+        })
+        .collect()
 }
