@@ -3,8 +3,11 @@
 // same way before and after bundling; the html files are copied as they are.
 // The wasm needs no loader: webpack 5 emits the package's
 // `new URL("trustfold_bg.wasm", import.meta.url)` as an asset itself.
+// www/sw.js (the offline service worker) is emitted as dist/sw.js with the
+// list of files index.html needs and a version hash injected (SwManifest).
 const fs = require("node:fs");
 const path = require("node:path");
+const crypto = require("node:crypto");
 
 const www = path.join(__dirname, "www");
 
@@ -33,6 +36,46 @@ module.exports = {
                 const source = new sources.RawSource(fs.readFileSync(path.join(www, page)));
                 compilation.emitAsset(page, source, { minimized: true });
               }
+            },
+          );
+        });
+      },
+    },
+    {
+      // Emits dist/sw.js: www/sw.js with self.__SW_MANIFEST replaced by
+      // { version, assets }. Runs after minifying and hashing (the stage
+      // workbox uses) so the version hashes the bytes that are served.
+      apply(compiler) {
+        const { Compilation, sources } = compiler.webpack;
+        const sw = path.join(www, "sw.js");
+        compiler.hooks.thisCompilation.tap("SwManifest", (compilation) => {
+          compilation.fileDependencies.add(sw);
+          compilation.hooks.processAssets.tap(
+            { name: "SwManifest", stage: Compilation.PROCESS_ASSETS_STAGE_OPTIMIZE_TRANSFER },
+            () => {
+              // Only what the main page loads: the index entry's chunks, their
+              // async chunks, and the assets they reference (the wasm); not
+              // other pages, licences or source maps.
+              const files = new Set(["index.html"]);
+              for (const chunk of compilation.entrypoints.get("index").chunks) {
+                for (const c of [chunk, ...chunk.getAllAsyncChunks()]) {
+                  for (const f of [...c.files, ...c.auxiliaryFiles]) if (!f.endsWith(".map")) files.add(f);
+                }
+              }
+              const assets = [...files].sort();
+              const hash = crypto.createHash("sha256");
+              for (const name of assets) {
+                const asset = compilation.getAsset(name);
+                if (!asset) throw new Error(`SwManifest: ${name} is not emitted`);
+                hash.update(`${name}\0`).update(asset.source.buffer()).update("\0");
+              }
+              const manifest = JSON.stringify({ version: hash.digest("hex").slice(0, 16), assets });
+              const code = fs.readFileSync(sw, "utf8");
+              const parts = code.split("self.__SW_MANIFEST");
+              if (parts.length !== 2) throw new Error("SwManifest: www/sw.js must name self.__SW_MANIFEST once");
+              compilation.emitAsset("sw.js", new sources.RawSource(parts.join(manifest)), {
+                minimized: true,
+              });
             },
           );
         });

@@ -1,89 +1,788 @@
-// The node page: open it to join. Shows the state saved last time at once,
-// then the state computed from the log, and keeps it current: this tab,
-// other tabs, and other browsers in the same network (WebRTC, found through
-// the signalling server that serves this page).
+// The node page: open it to join. `#net=NAME` names the network (also
+// `?network=NAME`); the first visit makes an identity and offers a backup,
+// later visits resume it. It shows the state saved last time at once, then
+// the state computed from the log, and keeps every panel current: this tab,
+// other tabs, and other browsers in the network (WebRTC, found through the
+// signalling server that serves this page).
 import init, { TrustfoldNode } from "trustfold";
+import { registerServiceWorker, keepConnected } from "./offline.js";
+import { balanceSeries, balancePlot, trustGraph, picturesCss } from "./pictures.js";
 
-const network = new URLSearchParams(location.search).get("network") ?? "main";
+const network =
+  new URLSearchParams(location.hash.slice(1)).get("net") ??
+  new URLSearchParams(location.search).get("network") ??
+  "main";
+/** Names people give themselves: one record per key, field `name`. */
+const PEOPLE = "people";
+
 const $ = (selector) => document.querySelector(selector);
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+};
 const short = (key) => `${key.slice(0, 8)}…`;
+const isKey = (text) => /^[0-9a-f]{64}$/.test(text);
+const errorText = (e) => (e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? e));
 
-function rows(table, items, render) {
-  const body = $(`${table} tbody`);
-  body.replaceChildren(
-    ...items.map((item) => {
-      const tr = document.createElement("tr");
-      for (const [text, className] of render(item)) {
-        const td = document.createElement("td");
-        td.textContent = text;
-        if (className) td.className = className;
-        tr.append(td);
-      }
-      return tr;
-    }),
+let node;
+let me;
+let names = new Map();
+
+/** A person as the page names them: "you", their chosen name, or a short key. */
+function who(key) {
+  if (key === me) return "you";
+  return names.get(key) ?? short(key);
+}
+
+/** Replaces every key in a sentence from the core with the person's name. */
+function words(text) {
+  return text.replace(/[0-9a-f]{64}/g, who);
+}
+
+/** A key typed or picked in a form: a key, or a known person's name. */
+function keyFrom(text) {
+  const value = text.trim();
+  if (isKey(value)) return value;
+  for (const [key, name] of names) if (name.toLowerCase() === value.toLowerCase()) return key;
+  if (value.toLowerCase() === "you" || value.toLowerCase() === names.get(me)?.toLowerCase()) return me;
+  throw Object.assign(new Error(`“${value}” is neither a key (64 hex digits) nor a known name`), {
+    code: "UNKNOWN_PERSON",
+  });
+}
+
+function amountText(amount, unit) {
+  return `${amount} ${unit}`;
+}
+
+function when(time) {
+  const date = new Date(Number(time));
+  const today = new Date().toDateString() === date.toDateString();
+  return today ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : date.toLocaleDateString();
+}
+
+// ---------------------------------------------------------------- panels
+
+const tabs = [...document.querySelectorAll("[role=tab]")];
+function selectTab(tab) {
+  for (const t of tabs) {
+    const selected = t === tab;
+    t.setAttribute("aria-selected", String(selected));
+    t.tabIndex = selected ? 0 : -1;
+    $(`#${t.getAttribute("aria-controls")}`).hidden = !selected;
+  }
+  render();
+}
+for (const tab of tabs) {
+  tab.addEventListener("click", () => selectTab(tab));
+  tab.addEventListener("keydown", (event) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    const next = tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length];
+    next.focus();
+    selectTab(next);
+  });
+}
+const visible = (id) => !$(`#${id}`).hidden;
+
+// ---------------------------------------------------------------- people
+
+function loadNames() {
+  names = new Map();
+  for (const record of node.records(PEOPLE)) {
+    const name = record.fields.name?.value;
+    if (isKey(record.id) && typeof name === "string" && name.trim()) names.set(record.id, name.trim());
+  }
+}
+
+/** Everyone the page knows of: named people, balance holders, trust subjects, linked peers. */
+function knownKeys() {
+  const keys = new Set(names.keys());
+  for (const b of node.balances()) keys.add(b.account);
+  for (const s of node.publishedTrust()) keys.add(s.author).add(s.subject);
+  for (const p of node.peers()) if (p.key) keys.add(p.key);
+  const policy = node.policy();
+  for (const k of [...policy.trusted, ...policy.banned]) keys.add(k);
+  keys.delete(me);
+  return [...keys].sort((a, b) => who(a).localeCompare(who(b)));
+}
+
+function renderKnownKeys() {
+  $("#known-keys").replaceChildren(
+    ...knownKeys().map((key) => el("option", { value: names.get(key) ?? key, label: key })),
   );
 }
 
-function showBalances(balances, me) {
-  rows("#balances", balances, (b) => [
-    [b.account === me ? "you" : short(b.account), "key"],
-    [`${b.balance} ${b.unit}`, b.balance < 0n ? "neg" : ""],
-  ]);
+// ---------------------------------------------------------------- ledger
+
+function renderLedger() {
+  const mine = node.balances().filter((b) => b.account === me);
+  $("#my-balances").replaceChildren(
+    ...(mine.length
+      ? mine.map((b) =>
+          el(
+            "div",
+            { className: "card" },
+            el("div", { className: `amount ${b.balance < 0n ? "neg" : ""}`, textContent: amountText(b.balance, b.unit) }),
+            el("div", { className: "muted", textContent: b.balance < 0n ? "you owe" : "balance" }),
+          ),
+        )
+      : [el("p", { className: "muted", textContent: "No payments yet." })]),
+  );
+  $("#balances tbody").replaceChildren(
+    ...node
+      .balances()
+      .map((b) =>
+        el(
+          "tr",
+          {},
+          el("td", { textContent: who(b.account), title: b.account }),
+          el("td", { className: b.balance < 0n ? "neg" : "", textContent: amountText(b.balance, b.unit) }),
+        ),
+      ),
+  );
+  const transactions = node.transactions().reverse().slice(0, 200);
+  $("#transactions tbody").replaceChildren(...transactions.map(transactionRow));
 }
 
-function show(node) {
-  const me = node.publicKey;
-  $("#me").textContent = me;
-  showBalances(node.balances(), me);
-  const transactions = node.transactions().reverse().slice(0, 50);
-  rows("#transactions", transactions, (t) => [
-    [`${t.from === me ? "you" : short(t.from)} → ${t.to === me ? "you" : short(t.to)}`, "key"],
-    [`${t.amount} ${t.unit}`, t.status === "included" ? "" : "excluded"],
-    [t.memo],
-    [t.status === "included" ? "" : t.reason, "muted"],
-  ]);
+/** Why a transaction does not count, in words, with names. */
+function statusWords(t) {
+  if (t.status === "included") return "";
+  if (t.status === "excluded") {
+    const counted = t.contests.filter((c) => c.verdict === "counted");
+    return counted
+      .map((c) => `${c.dispute ? "disputed" : "excluded"} by ${who(c.author)}${c.reason ? `: “${c.reason}”` : ""}`)
+      .join("; ");
+  }
+  return words(t.reason);
 }
+
+const STATUS = { included: "counts", excluded: "excluded", authorBanned: "author banned" };
+const VERDICT = {
+  counted: "counts in your view",
+  untrusted: "you do not follow its author",
+  authorBanned: "its author is banned",
+  retracted: "retracted",
+  excluded: "itself excluded",
+};
+
+function transactionRow(t) {
+  const row = el("tr", { className: t.status === "included" ? "" : "not-counted" });
+  row.dataset.event = t.event;
+  const actions = el("td");
+  const act = (label, run) =>
+    actions.append(
+      el("button", {
+        type: "button",
+        textContent: label,
+        onclick: () => run(row),
+      }),
+    );
+  if (t.from === me) act("Dispute…", (r) => askReason(r, "dispute", (reason) => node.dispute(t.event, reason)));
+  act("Exclude…", (r) => askReason(r, "exclude", (reason) => node.exclude(t.event, reason)));
+  if (t.to === me && t.from !== me && t.status === "included" && !t.reverses) {
+    act("Pay back", () => guarded("#pay-error", () => node.payBack(t.event, `back: ${t.memo}`)));
+  }
+  const contests = t.contests.map((c) =>
+    el(
+      "span",
+      { className: "reason" },
+      `${c.dispute ? "Disputed" : "Excluded"} by ${who(c.author)}${c.reason ? `: “${c.reason}”` : ""} (${VERDICT[c.verdict] ?? c.verdict})`,
+      c.author === me && c.verdict !== "retracted"
+        ? el("button", {
+            type: "button",
+            textContent: "Retract",
+            onclick: () => guarded("#pay-error", () => node.retract(c.statement)),
+          })
+        : null,
+    ),
+  );
+  row.append(
+    el("td", { textContent: when(t.time), className: "muted" }),
+    el("td", { textContent: `${who(t.from)} → ${who(t.to)}` }),
+    el("td", { textContent: amountText(t.amount, t.unit) }),
+    el("td", { textContent: t.reverses ? `${t.memo} (pays back)` : t.memo }),
+    el(
+      "td",
+      {},
+      el("span", { className: `status ${t.status}`, textContent: STATUS[t.status] ?? t.status }),
+      t.status === "included" ? null : el("span", { className: "reason why", textContent: statusWords(t) }),
+      ...contests.filter(() => t.status === "included"),
+    ),
+    actions,
+  );
+  return row;
+}
+
+/** An inline form under a row asking why (for a dispute or an exclusion). */
+function askReason(row, verb, publish) {
+  const next = row.nextElementSibling;
+  if (next?.classList.contains("ask")) return next.querySelector("input").focus();
+  const input = el("input", { name: "reason", placeholder: `why you ${verb} it`, size: 30, required: true });
+  const form = el(
+    "form",
+    {},
+    el("label", {}, `Reason to ${verb}`, input),
+    el("button", { textContent: verb === "dispute" ? "Publish dispute" : "Publish exclusion" }),
+    el("button", { type: "button", className: "quiet", textContent: "Cancel", onclick: () => ask.remove() }),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (await guarded("#pay-error", () => publish(input.value.trim()))) ask.remove();
+  });
+  const ask = el("tr", { className: "ask" }, el("td", { colSpan: 6 }, form));
+  row.after(ask);
+  input.focus();
+}
+
+/** Runs an action, showing its error (with its code) in `where`; true when it worked. */
+async function guarded(where, action) {
+  $(where).textContent = "";
+  try {
+    await action();
+    return true;
+  } catch (e) {
+    $(where).textContent = errorText(e);
+    return false;
+  }
+}
+
+$("#pay").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const ok = await guarded("#pay-error", () =>
+    node.pay(keyFrom(form.get("to")), BigInt(form.get("amount")), form.get("unit").trim(), form.get("memo")),
+  );
+  if (ok) {
+    event.target.elements.amount.value = "";
+    event.target.elements.memo.value = "";
+  }
+});
+
+// ---------------------------------------------------------------- debts
+
+/** One sentence per payment that makes up a debt, saying why it does or does not count. */
+function movementWords(account, unit, m) {
+  const [from, to] = m.delta < 0n ? [account, m.counterparty] : [m.counterparty, account];
+  const amount = amountText(m.delta < 0n ? -m.delta : m.delta, unit);
+  const what = `${who(from)} → ${who(to)} ${amount}`;
+  if (m.counted) return `${what} counts`;
+  if (m.status === "excluded") {
+    const by = m.contests
+      .filter((c) => c.verdict === "counted")
+      .map((c) => `${c.dispute ? "disputed" : "excluded"} by ${who(c.author)}${c.reason ? ` (“${c.reason}”)` : ""}`);
+    return `${what} does not count: ${by.join(", ") || "excluded"}`;
+  }
+  return `${what} does not count: its author is banned`;
+}
+
+function renderDebts() {
+  const debts = node.debts();
+  $("#debt-list").replaceChildren(
+    ...(debts.length
+      ? debts.map((d) => {
+          const notCounted = d.explanation.notCounted.filter((m) => m.delta > 0n);
+          const because = notCounted.length
+            ? ` because ${notCounted.map((m) => movementWords(d.account, d.unit, m).replace(" does not count:", " was")).join("; ")}`
+            : "";
+          return el(
+            "li",
+            { className: "debt" },
+            el("strong", { textContent: `${who(d.account) === "you" ? "You owe" : `${who(d.account)} owes`} ${amountText(d.amount, d.unit)}` }),
+            el("span", { className: "because", textContent: because }),
+            el(
+              "ul",
+              {},
+              ...[...d.explanation.counted, ...d.explanation.notCounted].map((m) =>
+                el("li", { textContent: movementWords(d.account, d.unit, m) }),
+              ),
+            ),
+          );
+        })
+      : [el("li", { className: "muted", textContent: "Nobody is below zero in your view." })]),
+  );
+}
+
+// ---------------------------------------------------------------- trust
+
+let pending = null; // the policy change waiting for "Apply"
+
+function policyWith(change) {
+  const policy = node.policy();
+  const trusted = new Set(policy.trusted);
+  const banned = new Set(policy.banned);
+  const quorum = change.quorum ?? policy.quorum;
+  if (change.trust) trusted.add(change.trust);
+  if (change.untrust) trusted.delete(change.untrust);
+  if (change.ban) banned.add(change.ban);
+  if (change.unban) banned.delete(change.unban);
+  return { me, trusted: [...trusted], banned: [...banned], quorum };
+}
+
+function describeChange(change) {
+  if (change.trust) return `Trusting ${who(change.trust)}`;
+  if (change.untrust) return `No longer trusting ${who(change.untrust)}`;
+  if (change.ban) return `Banning ${who(change.ban)}`;
+  if (change.unban) return `Lifting the ban on ${who(change.unban)}`;
+  return `Needing ${change.quorum} trusted people`;
+}
+
+/** What an event is, in words, for the lists of differences. */
+function eventWords(id, transactions) {
+  const t = transactions.get(id);
+  return t ? `${who(t.from)} → ${who(t.to)} ${amountText(t.amount, t.unit)}${t.memo ? ` “${t.memo}”` : ""}` : `event ${id.slice(0, 8)}`;
+}
+
+function preview(change) {
+  pending = change;
+  const policy = policyWith(change);
+  const comparison = node.compareViews(policy);
+  const after = new Map(node.balancesUnder(policy).map((b) => [`${b.account} ${b.unit}`, b.balance]));
+  const before = new Map(node.balances().map((b) => [`${b.account} ${b.unit}`, b.balance]));
+  const transactions = new Map(node.transactions().map((t) => [t.event, t]));
+  const items = [
+    ...comparison.onlyMine.map((d) => `${eventWords(d.event, transactions)} would stop counting (${words(d.reason) || d.status})`),
+    ...comparison.onlyTheirs.map((d) => `${eventWords(d.event, transactions)} would count again`),
+  ];
+  for (const key of new Set([...before.keys(), ...after.keys()])) {
+    const [a, b] = [before.get(key) ?? 0n, after.get(key) ?? 0n];
+    if (a !== b) {
+      const [account, unit] = key.split(" ");
+      items.push(`${who(account)}: ${amountText(a, unit)} → ${amountText(b, unit)}`);
+    }
+  }
+  $("#preview-text").textContent = items.length
+    ? `${describeChange(change)} would change your view:`
+    : `${describeChange(change)} changes nothing in your view now.`;
+  $("#preview-list").replaceChildren(...items.map((text) => el("li", { textContent: text })));
+  $("#preview").hidden = false;
+  $("#preview-apply").focus();
+}
+
+$("#trust-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const action = event.submitter?.value ?? "trust";
+  $("#trust-error").textContent = "";
+  try {
+    preview({ [action]: keyFrom(event.target.elements.who.value) });
+  } catch (e) {
+    $("#trust-error").textContent = errorText(e);
+  }
+});
+$("#preview-cancel").addEventListener("click", () => {
+  pending = null;
+  $("#preview").hidden = true;
+});
+$("#preview-apply").addEventListener("click", async () => {
+  const change = pending;
+  if (!change) return;
+  const publish = $("#trust-form").elements.publish.checked;
+  const ok = await guarded("#trust-error", async () => {
+    if (change.trust) await node.trust(change.trust);
+    if (change.untrust) await node.untrust(change.untrust);
+    if (change.ban) await node.ban(change.ban);
+    if (change.unban) await node.unban(change.unban);
+    if (change.quorum) await node.setQuorum(change.quorum);
+    const subject = change.trust ?? change.untrust ?? change.ban ?? change.unban;
+    if (publish && subject) {
+      await node.publishTrust(subject, change.trust ? "trusted" : change.ban ? "banned" : "neutral");
+    }
+  });
+  if (ok) {
+    pending = null;
+    $("#preview").hidden = true;
+    $("#trust-form").elements.who.value = "";
+    render();
+  }
+});
+$("#quorum-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  preview({ quorum: Number(event.target.elements.quorum.value) });
+});
+
+function renderTrust() {
+  const policy = node.policy();
+  const item = (key, label, change) =>
+    el(
+      "li",
+      {},
+      el("span", { textContent: who(key), title: key }),
+      " ",
+      el("button", { type: "button", className: "quiet", textContent: label, onclick: () => preview(change(key)) }),
+    );
+  const none = (text) => [el("li", { className: "muted", textContent: text })];
+  $("#trusted-list").replaceChildren(
+    ...(policy.trusted.length ? policy.trusted.map((k) => item(k, "Untrust…", (key) => ({ untrust: key }))) : none("Nobody yet.")),
+  );
+  $("#banned-list").replaceChildren(
+    ...(policy.banned.length ? policy.banned.map((k) => item(k, "Unban…", (key) => ({ unban: key }))) : none("Nobody.")),
+  );
+  const quorum = $("#quorum-form").elements.quorum;
+  if (document.activeElement !== quorum) quorum.value = policy.quorum;
+}
+
+// ---------------------------------------------------------------- agreement
+
+/** Each author's latest published trust statements: author → subject → level. */
+function publishedPolicies() {
+  const latest = new Map();
+  for (const s of node.publishedTrust()) {
+    const mine = latest.get(s.author) ?? new Map();
+    const seen = mine.get(s.subject);
+    if (!seen || seen.time < s.time || (seen.time === s.time && seen.event < s.event)) mine.set(s.subject, s);
+    latest.set(s.author, mine);
+  }
+  return latest;
+}
+
+function renderAgreement() {
+  const digest = node.viewDigest();
+  $("#my-digest").textContent = digest.included.slice(0, 16);
+  const transactions = new Map(node.transactions().map((t) => [t.event, t]));
+  const people = new Set([...knownKeys()]);
+  const published = publishedPolicies();
+  const rows = [];
+  for (const key of people) {
+    const statements = [...(published.get(key)?.values() ?? [])];
+    const trusted = statements.filter((s) => s.level === "trusted").map((s) => s.subject);
+    const banned = statements.filter((s) => s.level === "banned").map((s) => s.subject);
+    const policy = { me: key, trusted, banned };
+    const theirs = node.viewDigestUnder(policy);
+    const same = theirs.included === digest.included;
+    const comparison = same ? { onlyMine: [], onlyTheirs: [] } : node.compareViews(policy);
+    const name = who(key);
+    const reasons = [
+      ...comparison.onlyMine.map((d) => {
+        // They leave it out: say why, in their view.
+        return `${name} leaves out ${eventWords(d.event, transactions)}: ${words(d.reason) || d.status}; you count it`;
+      }),
+      ...comparison.onlyTheirs.map((d) => {
+        const t = transactions.get(d.event);
+        const mineWhy = (t?.contests ?? []).filter((c) => c.verdict === "counted");
+        const notTrusted = mineWhy.filter((c) => c.author !== key && !trusted.includes(c.author)).map((c) => who(c.author));
+        const whyMine = mineWhy.length
+          ? mineWhy.map((c) => `${who(c.author)} ${c.dispute ? "disputes" : "excludes"} it`).join(" and ")
+          : words(d.reason) || "it does not count for you";
+        const theirSide = notTrusted.length ? `; ${name} does not trust ${notTrusted.join(" or ")}` : "";
+        return `you exclude ${eventWords(d.event, transactions)} because ${whyMine}${theirSide}`;
+      }),
+    ];
+    rows.push(
+      el(
+        "li",
+        { className: same ? "agree" : "differ" },
+        el("strong", { textContent: name }),
+        ` — view ${theirs.included.slice(0, 16)} `,
+        el("span", { className: same ? "status included" : "status excluded", textContent: same ? "same as yours" : "differs" }),
+        statements.length ? null : el("span", { className: "reason", textContent: `${name} has published no trust list: this is the view of someone who trusts nobody.` }),
+        reasons.length ? el("ul", {}, ...reasons.map((r) => el("li", { textContent: r }))) : null,
+      ),
+    );
+  }
+  $("#agreement-list").replaceChildren(...(rows.length ? rows : [el("li", { className: "muted", textContent: "Nobody else known yet." })]));
+}
+
+// ---------------------------------------------------------------- records
+
+let collection = "notes";
+/** Collection names seen on this device (the log keeps only their hashes). */
+const COLLECTIONS = `trustfold-collections-${network}`;
+const knownCollections = () => new Set(["notes", ...JSON.parse(localStorage.getItem(COLLECTIONS) ?? "[]")]);
+
+/** The smallest splice turning `before` into `after` (one edit, as typing makes). */
+function diff(before, after) {
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  let end = 0;
+  while (
+    end < before.length - start &&
+    end < after.length - start &&
+    before[before.length - 1 - end] === after[after.length - 1 - end]
+  )
+    end++;
+  return { index: start, deleteCount: before.length - start - end, insert: after.slice(start, after.length - end) };
+}
+
+/** A position in `before` moved through the splice that made `after`. */
+function moved(position, { index, deleteCount, insert }) {
+  if (position <= index) return position;
+  if (position >= index + deleteCount) return position - deleteCount + insert.length;
+  return index + insert.length;
+}
+
+function valueText(v) {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "object") return "text" in v ? v.text : `(${v.unsupported})`;
+  return String(v);
+}
+
+function textArea(id, name, text) {
+  const area = el("textarea", { value: text, "aria-label": `${id}: ${name}` });
+  area.dataset.record = id;
+  area.dataset.field = name;
+  area.dataset.shown = text;
+  area.addEventListener("input", () => {
+    const change = diff(area.dataset.shown, area.value);
+    try {
+      node.spliceText(collection, id, name, change.index, change.deleteCount, change.insert);
+      area.dataset.shown = area.value;
+    } catch (e) {
+      $("#records-error").textContent = errorText(e);
+    }
+  });
+  return area;
+}
+
+function fieldRow(record, name, field) {
+  const value = field.value;
+  let editor;
+  if (value && typeof value === "object" && "text" in value) {
+    editor = textArea(record.id, name, value.text);
+  } else {
+    editor = el("input", { value: valueText(value), "aria-label": `${record.id}: ${name}` });
+    editor.addEventListener("change", () =>
+      guarded("#records-error", () => node.setField(collection, record.id, name, editor.value)),
+    );
+  }
+  const versions = field.conflicts.length
+    ? el(
+        "div",
+        { className: "conflict" },
+        `${field.conflicts.length + 1} versions were written at once: `,
+        ...[value, ...field.conflicts].map((v) =>
+          el("button", {
+            type: "button",
+            className: "quiet",
+            textContent: `keep “${valueText(v).slice(0, 40)}”`,
+            onclick: () =>
+              guarded("#records-error", () =>
+                v && typeof v === "object" && "text" in v
+                  ? node.setText(collection, record.id, name, v.text)
+                  : node.setField(collection, record.id, name, v),
+              ),
+          }),
+        ),
+      )
+    : null;
+  return el("div", { className: "field" }, el("label", { textContent: name }), el("div", {}, editor, versions));
+}
+
+function renderRecords() {
+  const records = node.records(collection);
+  $("#collections").replaceChildren(...[...knownCollections()].map((c) => el("option", { value: c })));
+  const select = $("#field-form").elements.id;
+  const chosen = select.value;
+  select.replaceChildren(...records.map((r) => el("option", { value: r.id, textContent: r.id })));
+  if (records.some((r) => r.id === chosen)) select.value = chosen;
+  const list = $("#record-list");
+  const focused = document.activeElement;
+  // Text being typed in stays in place: its value is updated around the caret.
+  if (focused?.tagName === "TEXTAREA" && list.contains(focused)) {
+    const record = records.find((r) => r.id === focused.dataset.record);
+    const text = record?.fields[focused.dataset.field]?.value?.text;
+    if (typeof text === "string" && text !== focused.value) {
+      const change = diff(focused.value, text);
+      const [start, end] = [moved(focused.selectionStart, change), moved(focused.selectionEnd, change)];
+      focused.value = text;
+      focused.dataset.shown = text;
+      focused.setSelectionRange(start, end);
+    }
+    return;
+  }
+  list.replaceChildren(
+    ...(records.length
+      ? records.map((record) =>
+          el(
+            "article",
+            { className: "record" },
+            el(
+              "h3",
+              {},
+              record.id,
+              el("button", {
+                type: "button",
+                className: "quiet",
+                textContent: "Delete",
+                onclick: () => guarded("#records-error", () => node.deleteRecord(collection, record.id)),
+              }),
+            ),
+            ...Object.entries(record.fields).map(([name, field]) => fieldRow(record, name, field)),
+          ),
+        )
+      : [el("p", { className: "muted", textContent: `No records in “${collection}” yet.` })]),
+  );
+}
+
+$("#collection-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  collection = event.target.elements.collection.value.trim() || "notes";
+  localStorage.setItem(COLLECTIONS, JSON.stringify([...knownCollections().add(collection)]));
+  renderRecords();
+});
+$("#record-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const id = event.target.elements.id.value.trim();
+  if (await guarded("#records-error", () => node.createRecord(collection, id))) event.target.reset();
+  renderRecords();
+  $("#field-form").elements.id.value = id;
+});
+$("#field-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const f = event.target.elements;
+  const ok = await guarded("#records-error", () =>
+    f.kind.value === "text"
+      ? node.setText(collection, f.id.value, f.field.value.trim(), f.value.value)
+      : node.setField(collection, f.id.value, f.field.value.trim(), f.value.value),
+  );
+  if (ok) {
+    f.field.value = "";
+    f.value.value = "";
+  }
+});
+
+// ---------------------------------------------------------------- peers
+
+function renderPeers() {
+  const peers = node.peers();
+  const status = node.syncStatus();
+  $("#peer-summary").textContent =
+    `${peers.length} ${peers.length === 1 ? "peer" : "peers"} linked; ${status.known} events here` +
+    (status.waiting ? `, ${status.waiting} waiting for earlier ones` : "") +
+    (status.missing ? `, ${status.missing} asked for` : "") +
+    ".";
+  $("#peer-table tbody").replaceChildren(
+    ...peers.map((p) =>
+      el(
+        "tr",
+        {},
+        el("td", { textContent: p.key ? who(p.key) : `connection ${p.id}`, title: p.key ?? "" }),
+        el("td", { textContent: status.missing || status.waiting ? "linked, catching up" : "linked" }),
+        el("td", { textContent: `${p.eventsReceived} received, ${p.eventsSent} sent` }),
+      ),
+    ),
+  );
+  $("#people-list").replaceChildren(
+    ...knownKeys().map((key) => el("li", {}, el("span", { textContent: who(key) }), " ", el("code", { textContent: short(key), title: key }))),
+  );
+}
+
+// ---------------------------------------------------------------- pictures
+
+function renderPictures() {
+  const series = balanceSeries(node.transactions(), me);
+  const select = $("#plot-unit");
+  const units = [...series.keys()];
+  const unit = units.includes(select.value) ? select.value : units[0];
+  select.replaceChildren(...units.map((u) => el("option", { value: u, textContent: u })));
+  if (unit) select.value = unit;
+  balancePlot($("#balance-plot"), series.get(unit) ?? [], { unit: unit ?? "" });
+  const edges = [];
+  for (const [author, statements] of publishedPolicies()) {
+    for (const s of statements.values()) {
+      if (s.level !== "neutral") edges.push({ from: author, to: s.subject, kind: s.level === "trusted" ? "trusts" : "bans" });
+    }
+  }
+  const policy = node.policy();
+  for (const k of policy.trusted) if (!edges.some((e) => e.from === me && e.to === k)) edges.push({ from: me, to: k, kind: "trusts" });
+  for (const k of policy.banned) if (!edges.some((e) => e.from === me && e.to === k)) edges.push({ from: me, to: k, kind: "bans" });
+  const keys = new Set(edges.flatMap((e) => [e.from, e.to]));
+  keys.add(me);
+  trustGraph($("#trust-graph"), { me, nodes: [...keys].map((key) => ({ key, label: key === me ? "you" : who(key) })), edges });
+}
+$("#plot-unit").addEventListener("change", renderPictures);
+
+// ---------------------------------------------------------------- status
+
+function renderStatus() {
+  const status = node.syncStatus();
+  const peers = status.peers;
+  $("#status").textContent =
+    `${node.transactions().length} payments known, ${status.known} events; ` +
+    `${peers} ${peers === 1 ? "peer" : "peers"} linked` +
+    (status.waiting > 0 ? `, ${status.waiting} events waiting for earlier ones.` : ".");
+  const behind = status.waiting + status.missing;
+  $("#progress").hidden = behind === 0;
+  $("#progress").value = status.known / Math.max(1, status.known + behind);
+  const online = navigator.onLine;
+  $("#online").textContent = online ? (peers ? "online" : "online, alone") : "offline";
+  $("#online").className = `pill ${online ? "online" : "offline"}`;
+}
+
+let scheduled = false;
+/** Redraws what is shown, once per frame however many changes arrive. */
+function render() {
+  if (!node || scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    loadNames();
+    const nameInput = $("#my-name");
+    if (document.activeElement !== nameInput) nameInput.value = names.get(me) ?? "";
+    renderStatus();
+    renderKnownKeys();
+    if (visible("ledger")) renderLedger();
+    if (visible("debts")) renderDebts();
+    if (visible("trust")) renderTrust();
+    if (visible("agreement")) renderAgreement();
+    if (visible("records")) renderRecords();
+    if (visible("peers")) renderPeers();
+    if (visible("pictures")) renderPictures();
+  });
+}
+
+$("#my-name").addEventListener("change", (event) =>
+  guarded("#pay-error", () => {
+    if (!node.record(PEOPLE, me)) node.createRecord(PEOPLE, me);
+    node.setField(PEOPLE, me, "name", event.target.value.trim());
+  }),
+);
+
+// ---------------------------------------------------------------- start
 
 async function main() {
+  document.head.append(el("style", { textContent: picturesCss }));
+  $("#network").textContent = `network “${network}”`;
+  const worker = registerServiceWorker();
   await init();
   const cached = await TrustfoldNode.cachedState(network);
   if (cached) {
     $("#status").textContent = `Loading ${cached.events} events… (showing the state saved last time)`;
-    showBalances(cached.balances(), null);
   }
-  const node = await TrustfoldNode.open(network);
+  node = await TrustfoldNode.open(network);
   window.node = node; // for the console and for tests
-  const status = () => {
-    const { peers, waiting } = node.syncStatus();
-    $("#status").textContent =
-      `Network “${network}”: ${node.transactions().length} payments known, ` +
-      `${peers} ${peers === 1 ? "peer" : "peers"} linked` +
-      (waiting > 0 ? `, ${waiting} events waiting for earlier ones.` : ".");
-  };
-  show(node);
-  status();
-  node.subscribe(() => {
-    show(node);
-    status();
-  });
+  me = node.publicKey;
+  $("#me").textContent = me;
+  if (node.openReport.newIdentity) $("#welcome").hidden = false;
+  node.subscribe(render);
+  render();
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  node.connect(`${scheme}//${location.host}/signal`);
-  setInterval(status, 2000);
-
-  $("#pay").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    $("#pay-error").textContent = "";
-    try {
-      await node.pay(form.get("to").trim(), BigInt(form.get("amount")), form.get("unit").trim(), form.get("memo"));
-      event.target.reset();
-    } catch (e) {
-      $("#pay-error").textContent = e.code ? `${e.code}: ${e.message}` : String(e);
-    }
-  });
+  keepConnected(node, `${scheme}//${location.host}/signal`);
+  setInterval(renderStatus, 2000);
+  addEventListener("online", render);
+  addEventListener("offline", render);
+  await worker;
 }
 
+$("#backup").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const ok = await guarded("#backup-error", () => {
+    const bytes = node.exportBackup(event.target.elements.passphrase.value);
+    const link = el("a", {
+      href: URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" })),
+      download: `trustfold-${network}-${me.slice(0, 8)}.backup`,
+    });
+    link.click();
+    URL.revokeObjectURL(link.href);
+  });
+  if (ok) $("#welcome").hidden = true;
+});
+$("#welcome-later").addEventListener("click", () => ($("#welcome").hidden = true));
+addEventListener("hashchange", () => {
+  const next = new URLSearchParams(location.hash.slice(1)).get("net");
+  if (next && next !== network) location.reload();
+});
+
 main().catch((e) => {
-  $("#status").textContent = `Could not open the node: ${e.code ?? ""} ${e.message ?? e}`;
+  $("#status").textContent = `Could not open the node: ${errorText(e)}`;
   $("#status").className = "error";
 });

@@ -174,6 +174,17 @@ impl WebRtc {
         self.inner.links.borrow().get(&id)?.key.get()
     }
 
+    /// The signalling socket's state: `"connecting"`, `"open"` or
+    /// `"closed"` (then the room must be joined again to find new peers;
+    /// links already open keep working).
+    pub fn signalling_state(&self) -> &'static str {
+        match self.inner.socket.ready_state() {
+            WebSocket::CONNECTING => "connecting",
+            WebSocket::OPEN => "open",
+            _ => "closed",
+        }
+    }
+
     /// Breaks the link to `peer` as a network failure would: its
     /// connection closes, both ends see the link down, and (the peer still
     /// being in the room) the side that offered offers again after the

@@ -87,8 +87,8 @@ export interface DocRecord { id: string; fields: { [name: string]: Field } }
 export interface Change { source: "local" | "tab" | "peer"; events: number }
 /** Sync progress: events applied here, received but waiting for parents, parents asked for, peers linked. */
 export interface SyncStatus { known: number; waiting: number; missing: number; peers: number }
-/** A linked peer: its connection id in the room, and the key that signed its offer or answer. */
-export interface Peer { id: string; key: string | null }
+/** A linked peer: its connection id in the room, the key that signed its offer or answer, and this link's traffic so far. */
+export interface Peer { id: string; key: string | null; eventsSent: number; eventsReceived: number; bytesSent: number; bytesReceived: number }
 /** An event `receive` refused: its index in the batch, a stable code, why. */
 export interface Refused { index: number; code: string; message: string }
 /** What `receive` did: events new to this node stored, events applied, events refused. */
@@ -521,6 +521,22 @@ impl JsNode {
         Ok(status.into())
     }
 
+    /// The signalling connection: `"none"` (not connected), `"connecting"`,
+    /// `"open"`, or `"closed"` (lost: `disconnect()` and `connect()` again
+    /// to find new peers; links already open keep working).
+    #[wasm_bindgen(
+        getter,
+        unchecked_return_type = "\"none\" | \"connecting\" | \"open\" | \"closed\""
+    )]
+    pub fn signalling(&self) -> String {
+        self.inner
+            .webrtc
+            .borrow()
+            .as_ref()
+            .map_or("none", |t| t.signalling_state())
+            .to_owned()
+    }
+
     /// Leaves the signalling room and closes every peer link.
     pub fn disconnect(&self) {
         if let Some(transport) = self.inner.webrtc.borrow_mut().take() {
@@ -528,8 +544,8 @@ impl JsNode {
         }
     }
 
-    /// The peers linked now: their connection id and the identity key that
-    /// signed their offer or answer.
+    /// The peers linked now: their connection id, the identity key that
+    /// signed their offer or answer, and what this link carried so far.
     #[wasm_bindgen(unchecked_return_type = "Peer[]")]
     pub fn peers(&self) -> JsResult<JsValue> {
         let transport = self.inner.webrtc.borrow().clone();
@@ -542,6 +558,15 @@ impl JsNode {
                 let peer = Object::new();
                 let key = transport.as_ref().and_then(|t| t.key_of(&id));
                 let _ = Reflect::set(&peer, &"id".into(), &id.as_str().into());
+                let traffic = self.inner.node.traffic(&id).unwrap_or_default();
+                for (field, value) in [
+                    ("eventsSent", traffic.events_sent),
+                    ("eventsReceived", traffic.events_received),
+                    ("bytesSent", traffic.bytes_sent),
+                    ("bytesReceived", traffic.bytes_received),
+                ] {
+                    let _ = Reflect::set(&peer, &field.into(), &(value as f64).into());
+                }
                 let _ = Reflect::set(
                     &peer,
                     &"key".into(),

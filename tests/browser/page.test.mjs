@@ -1,5 +1,8 @@
-// The node page as `make run` serves it: the real signalling server
-// (target/debug/trustfold-server) serving dist/ (built by `make www`).
+// The node page as `make run` serves it (the real signalling server,
+// target/debug/trustfold-server, serving dist/ built by `make www`), used
+// the way a person uses it: clicks and typing only, in separate browser
+// contexts (separate identities) linked by real WebRTC. Screenshots of each
+// panel go to target/screenshots/ (artefacts, not committed).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -7,10 +10,12 @@ import path from "node:path";
 import { root, launch, watch, signallingServer } from "./support.mjs";
 
 let server, url, browser;
+const shots = path.join(root, "target", "screenshots");
 
 before(async () => {
   const site = path.join(root, "dist");
   if (!fs.existsSync(path.join(site, "index.html"))) throw new Error("dist/ is missing: run make www first");
+  fs.mkdirSync(shots, { recursive: true });
   server = await signallingServer(site);
   url = server.url;
   browser = await launch();
@@ -21,54 +26,192 @@ after(async () => {
   server?.stop();
 });
 
-test("the served page opens a node, pays, and shows the same after a reload", async () => {
-  const context = await browser.newContext();
+const fresh = (prefix) => `${prefix}-${Math.random().toString(36).slice(2)}`;
+const WAIT = { timeout: 20000 };
+
+/** A person opening the page of `network` in their own browser, named `name`. */
+async function person(network, name) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   const errors = watch(page);
-  const network = `page-${Math.random().toString(36).slice(2)}`;
-  await page.goto(`${url}/?network=${network}`);
+  await page.goto(`${url}/#net=${network}`);
   await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
-  await page.fill("input[name=to]", "ab".repeat(32));
-  await page.fill("input[name=amount]", "5");
-  await page.fill("input[name=memo]", "coffee");
-  await page.click("#pay button");
-  await page.waitForFunction(() => document.querySelector("#balances").textContent.includes("-5 EUR"));
-  assert.match(await page.textContent("#transactions"), /coffee/);
+  if (name) {
+    await page.click("#welcome-later");
+    await page.fill("#my-name", name);
+    await page.press("#my-name", "Tab");
+  }
+  return { context, page, errors, name, key: await page.textContent("#me") };
+}
 
-  // A bad key is refused with its code, shown to the person.
-  await page.fill("input[name=to]", "not a key");
-  await page.fill("input[name=amount]", "1");
-  await page.click("#pay button");
-  await page.waitForFunction(() => document.querySelector("#pay-error").textContent.includes("INVALID_ARGUMENT"));
+/** Waits until `p`'s page shows `text` in `selector`. */
+async function sees(p, selector, text) {
+  try {
+    await p.page.waitForFunction(
+      ([s, t]) => document.querySelector(s)?.textContent.includes(t),
+      [selector, text],
+      WAIT,
+    );
+  } catch (e) {
+    const shown = await p.page.evaluate((s) => document.querySelector(s)?.textContent, selector);
+    throw new Error(`${p.name ?? "page"}: “${text}” never showed in ${selector}, which shows: ${shown}`, { cause: e });
+  }
+}
 
-  await page.reload();
-  await page.waitForFunction(() => document.querySelector("#balances").textContent.includes("-5 EUR"));
-  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("1 payments known"));
-  assert.deepEqual(errors, []);
-  await context.close();
+/** Waits until `p` knows everyone in `others` by name (their names synced). */
+async function knows(p, ...others) {
+  await p.page.waitForFunction(
+    (names) => names.every((n) => [...document.querySelectorAll("#known-keys option")].some((o) => o.value === n)),
+    others.map((o) => o.name),
+    WAIT,
+  );
+}
+
+const tab = (p, name) => p.page.click(`#tab-${name}`);
+
+async function pay(p, to, amount, memo) {
+  await tab(p, "ledger");
+  await p.page.fill("#pay input[name=to]", to);
+  await p.page.fill("#pay input[name=amount]", String(amount));
+  await p.page.fill("#pay input[name=memo]", memo);
+  await p.page.click("#pay button");
+  await sees(p, "#transactions", memo);
+}
+
+/** Trusts or bans someone through the Trust panel: preview, then apply. */
+async function decide(p, action, whom) {
+  await tab(p, "trust");
+  await p.page.fill("#trust-form input[name=who]", whom);
+  await p.page.click(`#trust-form button[value=${action}]`);
+  await p.page.waitForSelector("#preview:not([hidden])");
+  const preview = await p.page.textContent("#preview");
+  await p.page.click("#preview-apply");
+  await p.page.waitForSelector("#preview", { state: "hidden" });
+  return preview;
+}
+
+async function closeAll(...people) {
+  assert.deepEqual(people.flatMap((p) => p.errors), [], "no console errors");
+  for (const p of people) await p.context.close();
+}
+
+test("the page pays, refuses a bad key with its reason, and shows the same after a reload", async () => {
+  const alice = await person(fresh("page"), "Alice");
+  await pay(alice, "ab".repeat(32), 5, "coffee");
+  await sees(alice, "#my-balances", "-5 EUR");
+  await alice.page.fill("#pay input[name=to]", "not a key");
+  await alice.page.fill("#pay input[name=amount]", "1");
+  await alice.page.click("#pay button");
+  await sees(alice, "#pay-error", "neither a key");
+  await alice.page.reload();
+  await sees(alice, "#my-balances", "-5 EUR");
+  await sees(alice, "#status", "1 payments known");
+  assert.equal(await alice.page.isHidden("#welcome"), true, "the backup offer is for the first visit only");
+  await closeAll(alice);
 });
 
-test("two people opening the page in different browsers see each other's payments", async () => {
-  const network = `pair-${Math.random().toString(36).slice(2)}`;
-  const open = async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const errors = watch(page);
-    await page.goto(`${url}/?network=${network}`);
-    await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
-    return { context, page, errors, key: await page.textContent("#me") };
+test("the dispute scenario: a viewer who trusts the disputer sees the debt and why; one who does not sees none", async () => {
+  const network = fresh("dispute");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  const carol = await person(network, "Carol");
+  for (const p of [alice, bob, carol]) await sees(p, "#status", "2 peers linked");
+  await knows(alice, bob, carol);
+  await knows(bob, alice, carol);
+  await knows(carol, alice, bob);
+
+  await pay(alice, "Bob", 100, "repairs");
+  await sees(bob, "#transactions", "repairs");
+  await pay(bob, "Carol", 100, "rent");
+  await sees(carol, "#transactions", "rent");
+
+  // Alice disputes her payment to Bob.
+  await alice.page.click("#transactions tr:has-text('repairs') button:has-text('Dispute')");
+  await alice.page.fill("tr.ask input[name=reason]", "never done");
+  await alice.page.click("tr.ask button:has-text('Publish dispute')");
+  await sees(alice, "#transactions", "disputed by you");
+  await sees(carol, "#transactions", "Disputed by Alice");
+
+  // Carol trusts Alice: the preview says what changes, then the debt appears.
+  const preview = await decide(carol, "trust", "Alice");
+  assert.match(preview, /Alice → Bob 100 EUR .*would stop counting/);
+  assert.match(preview, /Bob: 0 EUR → -100 EUR/);
+  await tab(carol, "debts");
+  await sees(carol, "#debt-list", "Bob owes 100 EUR");
+  assert.match(await carol.page.textContent("#debt-list"), /because Alice → Bob 100 EUR was disputed by Alice \(“never done”\)/);
+
+  // Bob does not trust Alice: in his view he owes nothing (Alice is the
+  // one below zero, having paid him).
+  await tab(bob, "debts");
+  await sees(bob, "#debt-list", "Alice owes 100 EUR");
+  assert.doesNotMatch(await bob.page.textContent("#debt-list"), /You owe/);
+
+  // Carol's agreement panel explains the difference with Bob in words.
+  await tab(carol, "agreement");
+  await sees(carol, "#agreement-list", "Bob");
+  await sees(carol, "#agreement-list", "because Alice disputes it; Bob does not trust Alice");
+  await sees(carol, "#agreement-list li.differ", "Bob");
+
+  // Screenshots of each panel, and each shows its key elements.
+  const panels = {
+    ledger: ["#my-balances .card", "#pay button", "#transactions tbody tr", "#balances tbody tr"],
+    debts: ["#debt-list li.debt"],
+    trust: ["#trust-form", "#trusted-list li", "#banned-list", "#quorum-form"],
+    agreement: ["#my-digest", "#agreement-list li"],
+    records: ["#record-form", "#field-form", "#record-list"],
+    peers: ["#peer-table tbody tr", "#people-list li"],
+    pictures: ["#balance-plot svg", "#trust-graph svg"],
   };
-  const [alice, bob] = [await open(), await open()];
-  await bob.page.waitForFunction(() => document.querySelector("#status").textContent.includes("1 peer linked"), null, {
-    timeout: 15000,
-  });
-  await alice.page.fill("input[name=to]", bob.key);
-  await alice.page.fill("input[name=amount]", "7");
-  await alice.page.click("#pay button");
-  await bob.page.waitForFunction(() => document.querySelector("#balances").textContent.includes("7 EUR"), null, {
-    timeout: 10000,
-  });
-  assert.deepEqual([...alice.errors, ...bob.errors], []);
-  await alice.context.close();
-  await bob.context.close();
+  for (const [panel, selectors] of Object.entries(panels)) {
+    await tab(carol, panel);
+    for (const selector of selectors) await carol.page.waitForSelector(selector, { state: "visible", ...WAIT });
+    await carol.page.screenshot({ path: path.join(shots, `${panel}.png`), fullPage: true });
+  }
+  // And on a phone-sized screen.
+  await carol.page.setViewportSize({ width: 380, height: 800 });
+  await tab(carol, "ledger");
+  await carol.page.screenshot({ path: path.join(shots, "ledger-narrow.png"), fullPage: true });
+  await closeAll(alice, bob, carol);
+});
+
+test("a ban masks someone's text edits on one page and not on another, and two people typing at once converge", async () => {
+  const network = fresh("text");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  const carol = await person(network, "Carol");
+  for (const p of [alice, bob, carol]) await sees(p, "#status", "2 peers linked");
+  await knows(carol, alice, bob);
+
+  // Alice makes a record with a text field.
+  await tab(alice, "records");
+  await alice.page.fill("#record-form input[name=id]", "plan");
+  await alice.page.click("#record-form button");
+  await alice.page.fill("#field-form input[name=field]", "body");
+  await alice.page.fill("#field-form input[name=value]", "Hello");
+  await alice.page.click("#field-form button");
+  const area = "textarea[data-record=plan][data-field=body]";
+  for (const p of [alice, bob, carol]) {
+    await tab(p, "records");
+    await p.page.waitForSelector(area, WAIT);
+  }
+
+  // Both type at once: Bob at the end, Alice at the start.
+  await bob.page.click(area);
+  await bob.page.press(area, "End");
+  await alice.page.click(area);
+  await alice.page.press(area, "Home");
+  await Promise.all([bob.page.keyboard.type(" from Bob", { delay: 20 }), alice.page.keyboard.type("Hi! ", { delay: 20 })]);
+  const value = (p) => p.page.inputValue(area);
+  for (const p of [alice, bob, carol]) {
+    await p.page.waitForFunction((a) => document.querySelector(a)?.value === "Hi! Hello from Bob", area, WAIT);
+  }
+  assert.equal(await value(alice), await value(bob));
+
+  // Carol bans Bob: his edits leave her view, not Alice's.
+  await carol.page.click("#tab-ledger"); // leave the text field unfocused
+  await decide(carol, "ban", "Bob");
+  await tab(carol, "records");
+  await carol.page.waitForFunction((a) => document.querySelector(a)?.value === "Hi! Hello", area, WAIT);
+  assert.equal(await value(alice), "Hi! Hello from Bob");
+  await closeAll(alice, bob, carol);
 });
