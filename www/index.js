@@ -533,26 +533,31 @@ function textArea(id, name, text) {
   return area;
 }
 
-function fieldRow(record, name, field) {
+/** The editor of one field of one record: live text, or a value set on change. */
+function fieldCell(record, name, field) {
+  if (!field) return el("td", { className: "muted", textContent: "—" });
   const value = field.value;
   let editor;
   if (value && typeof value === "object" && "text" in value) {
     editor = textArea(record.id, name, value.text);
   } else {
     editor = el("input", { value: valueText(value), "aria-label": `${record.id}: ${name}` });
+    editor.dataset.record = record.id;
+    editor.dataset.field = name;
     editor.addEventListener("change", () =>
       guarded("#records-error", () => node.setField(collection, record.id, name, editor.value)),
     );
   }
+  // Values written at once by several people: all shown, one kept by a click.
   const versions = field.conflicts.length
     ? el(
         "div",
         { className: "conflict" },
-        `${field.conflicts.length + 1} versions were written at once: `,
+        `${field.conflicts.length + 1} versions written at once: `,
         ...[value, ...field.conflicts].map((v) =>
           el("button", {
             type: "button",
-            className: "quiet",
+            className: "quiet keep",
             textContent: `keep “${valueText(v).slice(0, 40)}”`,
             onclick: () =>
               guarded("#records-error", () =>
@@ -564,7 +569,7 @@ function fieldRow(record, name, field) {
         ),
       )
     : null;
-  return el("div", { className: "field" }, el("label", { textContent: name }), el("div", {}, editor, versions));
+  return el("td", {}, editor, versions);
 }
 
 function renderRecords() {
@@ -574,10 +579,10 @@ function renderRecords() {
   const chosen = select.value;
   select.replaceChildren(...records.map((r) => el("option", { value: r.id, textContent: r.id })));
   if (records.some((r) => r.id === chosen)) select.value = chosen;
-  const list = $("#record-list");
+  const table = $("#record-table");
   const focused = document.activeElement;
   // Text being typed in stays in place: its value is updated around the caret.
-  if (focused?.tagName === "TEXTAREA" && list.contains(focused)) {
+  if (focused?.tagName === "TEXTAREA" && table.contains(focused)) {
     const record = records.find((r) => r.id === focused.dataset.record);
     const text = record?.fields[focused.dataset.field]?.value?.text;
     if (typeof text === "string" && text !== focused.value) {
@@ -589,27 +594,35 @@ function renderRecords() {
     }
     return;
   }
-  list.replaceChildren(
+  if (focused?.tagName === "INPUT" && table.contains(focused)) return; // a value being typed
+  const fields = [...new Set(records.flatMap((r) => Object.keys(r.fields)))].sort();
+  table.tHead.rows[0].replaceChildren(
+    ...["Record", ...fields, ""].map((name) => el("th", { textContent: name })),
+  );
+  table.tBodies[0].replaceChildren(
     ...(records.length
-      ? records.map((record) =>
-          el(
-            "article",
-            { className: "record" },
+      ? records.map((record) => {
+          const row = el(
+            "tr",
+            {},
+            el("th", { scope: "row", textContent: record.id }),
+            ...fields.map((name) => fieldCell(record, name, record.fields[name])),
             el(
-              "h3",
+              "td",
               {},
-              record.id,
               el("button", {
                 type: "button",
                 className: "quiet",
                 textContent: "Delete",
+                "aria-label": `Delete ${record.id}`,
                 onclick: () => guarded("#records-error", () => node.deleteRecord(collection, record.id)),
               }),
             ),
-            ...Object.entries(record.fields).map(([name, field]) => fieldRow(record, name, field)),
-          ),
-        )
-      : [el("p", { className: "muted", textContent: `No records in “${collection}” yet.` })]),
+          );
+          row.dataset.record = record.id;
+          return row;
+        })
+      : [el("tr", {}, el("td", { className: "muted", textContent: `No records in “${collection}” yet.` }))]),
   );
 }
 
@@ -703,8 +716,9 @@ function renderStatus() {
   const behind = status.waiting + status.missing;
   $("#progress").hidden = behind === 0;
   $("#progress").value = status.known / Math.max(1, status.known + behind);
-  const online = navigator.onLine;
-  $("#online").textContent = online ? (peers ? "online" : "online, alone") : "offline";
+  const chosen = $("#work-offline").getAttribute("aria-pressed") === "true";
+  const online = navigator.onLine && !chosen;
+  $("#online").textContent = online ? (peers ? "online" : "online, alone") : chosen ? "working offline" : "offline";
   $("#online").className = `pill ${online ? "online" : "offline"}`;
 }
 
@@ -756,7 +770,16 @@ async function main() {
   node.subscribe(render);
   render();
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  keepConnected(node, `${scheme}//${location.host}/signal`);
+  const signal = `${scheme}//${location.host}/signal`;
+  let stop = keepConnected(node, signal);
+  $("#work-offline").addEventListener("click", (event) => {
+    const offline = event.target.getAttribute("aria-pressed") !== "true";
+    event.target.setAttribute("aria-pressed", String(offline));
+    event.target.textContent = offline ? "Go online" : "Work offline";
+    if (offline) stop();
+    else stop = keepConnected(node, signal);
+    render();
+  });
   setInterval(renderStatus, 2000);
   addEventListener("online", render);
   addEventListener("offline", render);

@@ -158,7 +158,7 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
     debts: ["#debt-list li.debt"],
     trust: ["#trust-form", "#trusted-list li", "#banned-list", "#quorum-form"],
     agreement: ["#my-digest", "#agreement-list li"],
-    records: ["#record-form", "#field-form", "#record-list"],
+    records: ["#record-form", "#field-form", "#record-table"],
     peers: ["#peer-table tbody tr", "#people-list li"],
     pictures: ["#balance-plot svg", "#trust-graph svg"],
   };
@@ -214,4 +214,46 @@ test("a ban masks someone's text edits on one page and not on another, and two p
   await carol.page.waitForFunction((a) => document.querySelector(a)?.value === "Hi! Hello", area, WAIT);
   assert.equal(await value(alice), "Hi! Hello from Bob");
   await closeAll(alice, bob, carol);
+});
+
+test("values two people set at once both show, and one click keeps one everywhere", async () => {
+  const network = fresh("versions");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+  await tab(alice, "records");
+  await alice.page.fill("#record-form input[name=id]", "task");
+  await alice.page.click("#record-form button");
+  await alice.page.selectOption("#field-form select[name=kind]", "value");
+  await alice.page.fill("#field-form input[name=field]", "status");
+  await alice.page.fill("#field-form input[name=value]", "open");
+  await alice.page.click("#field-form button");
+  const cell = "input[data-record=task][data-field=status]";
+  await tab(bob, "records");
+  await bob.page.waitForFunction((c) => document.querySelector(c)?.value === "open", cell, WAIT);
+
+  // Both work offline and set the field, each to their own value.
+  for (const [p, value] of [[alice, "done"], [bob, "blocked"]]) {
+    await tab(p, "peers");
+    await p.page.click("#work-offline");
+    await sees(p, "#online", "working offline");
+    await tab(p, "records");
+    await p.page.fill(cell, value);
+    await p.page.press(cell, "Tab");
+  }
+  for (const p of [alice, bob]) {
+    await tab(p, "peers");
+    await p.page.click("#work-offline");
+    await tab(p, "records");
+  }
+  for (const p of [alice, bob]) await sees(p, "#record-table", "2 versions written at once");
+  await alice.page.click("#record-table button.keep:has-text('blocked')");
+  for (const p of [alice, bob]) {
+    await p.page.waitForFunction(
+      (c) => document.querySelector(c)?.value === "blocked" && !document.querySelector("#record-table .conflict"),
+      cell,
+      WAIT,
+    );
+  }
+  await closeAll(alice, bob);
 });
