@@ -192,9 +192,7 @@ impl<S: Store> Node<S> {
             }
         };
         let policy = match store.get_meta(POLICY).await? {
-            Some(bytes) => {
-                postcard::from_bytes(&bytes).map_err(|_| NodeError::DamagedMeta(POLICY))?
-            }
+            Some(bytes) => Policy::from_stored(&bytes).ok_or(NodeError::DamagedMeta(POLICY))?,
             None => Policy::new(identity.public_key()),
         };
         let session = random();
@@ -751,7 +749,7 @@ impl<S: Store> Node<S> {
     pub async fn reload_policy(&self) -> Result<(), NodeError> {
         if let Some(bytes) = self.store.get_meta(POLICY).await? {
             let policy: Policy =
-                postcard::from_bytes(&bytes).map_err(|_| NodeError::DamagedMeta(POLICY))?;
+                Policy::from_stored(&bytes).ok_or(NodeError::DamagedMeta(POLICY))?;
             if self.replica.borrow().view().policy() != &policy {
                 self.replica.borrow_mut().set_policy(policy);
             }

@@ -48,6 +48,20 @@ pub struct Policy {
     pub depth: NonZeroU32,
     /// What to do with forked authors.
     pub forks: ForkHandling,
+    /// Whether bans published by trusted authors (backed by `quorum` of
+    /// them) ban in my view; my own ban list always does.
+    pub follow_bans: bool,
+}
+
+/// A policy as stored before `follow_bans` existed (it followed them).
+#[derive(Deserialize)]
+struct PolicyV1 {
+    me: PublicKey,
+    trusted: BTreeSet<PublicKey>,
+    banned: BTreeSet<PublicKey>,
+    quorum: NonZeroU32,
+    depth: NonZeroU32,
+    forks: ForkHandling,
 }
 
 /// Why an author is banned in a view.
@@ -84,7 +98,32 @@ impl Policy {
             quorum: NonZeroU32::MIN,
             depth: NonZeroU32::MIN,
             forks: ForkHandling::Count,
+            follow_bans: true,
         }
+    }
+
+    /// Decodes a policy as [`Node`](crate::Node) stores it (postcard), in
+    /// this version's form or an earlier one; `None` if it is neither.
+    pub fn from_stored(bytes: &[u8]) -> Option<Policy> {
+        if let Ok((policy, [])) = postcard::take_from_bytes::<Policy>(bytes) {
+            return Some(policy);
+        }
+        let old: PolicyV1 = postcard::from_bytes(bytes).ok()?;
+        Some(Policy {
+            me: old.me,
+            trusted: old.trusted,
+            banned: old.banned,
+            quorum: old.quorum,
+            depth: old.depth,
+            forks: old.forks,
+            follow_bans: true,
+        })
+    }
+
+    /// This policy following published bans or not.
+    pub fn following_bans(mut self, follow: bool) -> Policy {
+        self.follow_bans = follow;
+        self
     }
 
     /// This policy, also trusting `who`.
@@ -158,7 +197,7 @@ impl Policy {
             }
         }
         let mut published: FxHashMap<PublicKey, Vec<(PublicKey, EventId)>> = FxHashMap::default();
-        for author in &trusted {
+        for author in trusted.iter().filter(|_| self.follow_bans) {
             for subject in log.trust_subjects(author) {
                 if let Some((TrustLevel::Banned, ix)) = log.trust_statement(author, subject)
                     && !trusted.contains(subject)

@@ -153,6 +153,51 @@ fn a_published_ban_counts_only_from_trusted_authors_and_at_quorum() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn a_viewer_may_not_follow_published_bans_and_still_follows_exclusions() {
+    let (mut node, payment) = one_payment();
+    node.publish(&id(4), 1, trust(key(1), TrustLevel::Banned))
+        .unwrap();
+    let following = me().trusting(key(4));
+    assert_eq!(balance(&node, &node.view_under(following.clone()), 2), 0);
+    let not_following = following.following_bans(false);
+    assert_eq!(
+        balance(&node, &node.view_under(not_following.clone()), 2),
+        100
+    );
+    // A trusted author's exclusion still counts; my own ban list still bans.
+    node.publish(&id(4), 2, exclude(payment.id(), "duplicate"))
+        .unwrap();
+    assert_eq!(
+        balance(&node, &node.view_under(not_following.clone()), 2),
+        0
+    );
+    let (node, _) = one_payment();
+    let mine = not_following.banning(key(1));
+    assert_eq!(balance(&node, &node.view_under(mine), 2), 0);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_policy_stored_before_follow_bans_existed_reads_back_following_them() {
+    let policy = me().trusting(key(4)).with_quorum(2).with_depth(3);
+    let old = postcard::to_allocvec(&(
+        &policy.me,
+        &policy.trusted,
+        &policy.banned,
+        policy.quorum,
+        policy.depth,
+        policy.forks,
+    ))
+    .unwrap();
+    assert_eq!(Policy::from_stored(&old), Some(policy.clone()));
+    let new = postcard::to_allocvec(&policy.clone().following_bans(false)).unwrap();
+    assert_eq!(
+        Policy::from_stored(&new),
+        Some(policy.following_bans(false))
+    );
+    assert_eq!(Policy::from_stored(b"\x01\x02"), None);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn the_latest_trust_statement_of_an_author_wins() {
     let (mut node, _) = one_payment();
     node.set_policy(me().trusting(key(4)));

@@ -312,11 +312,12 @@ function policyWith(change) {
   const trusted = new Set(policy.trusted);
   const banned = new Set(policy.banned);
   const quorum = change.quorum ?? policy.quorum;
+  const followBans = change.followBans ?? policy.followBans;
   if (change.trust) trusted.add(change.trust);
   if (change.untrust) trusted.delete(change.untrust);
   if (change.ban) banned.add(change.ban);
   if (change.unban) banned.delete(change.unban);
-  return { me, trusted: [...trusted], banned: [...banned], quorum };
+  return { me, trusted: [...trusted], banned: [...banned], quorum, followBans };
 }
 
 function describeChange(change) {
@@ -324,6 +325,9 @@ function describeChange(change) {
   if (change.untrust) return `No longer trusting ${who(change.untrust)}`;
   if (change.ban) return `Banning ${who(change.ban)}`;
   if (change.unban) return `Lifting the ban on ${who(change.unban)}`;
+  if (change.followBans !== undefined) {
+    return change.followBans ? "Following bans published by people you trust" : "Ignoring bans published by others";
+  }
   return `Needing ${change.quorum} trusted people`;
 }
 
@@ -383,6 +387,7 @@ $("#preview-apply").addEventListener("click", async () => {
     if (change.ban) await node.ban(change.ban);
     if (change.unban) await node.unban(change.unban);
     if (change.quorum) await node.setQuorum(change.quorum);
+    if (change.followBans !== undefined) await node.followBans(change.followBans);
     const subject = change.trust ?? change.untrust ?? change.ban ?? change.unban;
     if (publish && subject) {
       await node.publishTrust(subject, change.trust ? "trusted" : change.ban ? "banned" : "neutral");
@@ -394,6 +399,11 @@ $("#preview-apply").addEventListener("click", async () => {
     $("#trust-form").elements.who.value = "";
     render();
   }
+});
+$("#follow-bans").addEventListener("change", (event) => {
+  const follow = event.target.checked;
+  event.target.checked = !follow; // shown as it is until applied
+  preview({ followBans: follow });
 });
 $("#quorum-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -417,6 +427,7 @@ function renderTrust() {
   $("#banned-list").replaceChildren(
     ...(policy.banned.length ? policy.banned.map((k) => item(k, "Unban…", (key) => ({ unban: key }))) : none("Nobody.")),
   );
+  $("#follow-bans").checked = policy.followBans;
   const quorum = $("#quorum-form").elements.quorum;
   if (document.activeElement !== quorum) quorum.value = policy.quorum;
 }

@@ -68,9 +68,9 @@ export interface ViewDigest { included: string; state: string }
 /** A published trust statement: `author` says `subject` is trusted, neutral or banned. */
 export interface TrustStatement { event: string; author: string; subject: string; level: "trusted" | "neutral" | "banned"; time: number }
 /** This node's policy. */
-export interface PolicyView { me: string; trusted: string[]; banned: string[]; quorum: number }
+export interface PolicyView { me: string; trusted: string[]; banned: string[]; quorum: number; followBans: boolean }
 /** Another policy, to compare views with: `me` is its viewer (default: this node). */
-export interface PolicyInput { me?: string; trusted?: string[]; banned?: string[]; quorum?: number }
+export interface PolicyInput { me?: string; trusted?: string[]; banned?: string[]; quorum?: number; followBans?: boolean }
 /** An event one view counts and the other does not. */
 export interface Difference { event: string; kind: string; status: Status; reason: string }
 /** What my view counts that the other does not, and the reverse. */
@@ -736,6 +736,19 @@ impl JsNode {
         self.inner.publish(Body::Trust { subject, level }).await
     }
 
+    /// Whether bans published by people I trust ban in my view (local
+    /// policy; my own ban list always does).
+    #[wasm_bindgen(js_name = followBans)]
+    pub async fn follow_bans(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "boolean")] follow: JsValue,
+    ) -> JsResult<()> {
+        let follow = follow
+            .as_bool()
+            .ok_or_else(|| invalid("follow must be a boolean"))?;
+        self.inner.change_policy(|p| p.follow_bans = follow).await
+    }
+
     /// Follows `who`'s exclusions, disputes and bans (local policy).
     pub async fn trust(
         &self,
@@ -912,7 +925,9 @@ impl JsNode {
                 .banned
                 .insert(key(&JsValue::from_str(who), "banned")?);
         }
-        Ok(policy.with_quorum(input.quorum.unwrap_or(1)))
+        Ok(policy
+            .with_quorum(input.quorum.unwrap_or(1))
+            .following_bans(input.follow_bans.unwrap_or(true)))
     }
 
     /// What my view counts and a view under `other` does not, and the reverse.

@@ -444,3 +444,22 @@ async fn a_payment_received_is_paid_back_with_a_reversal() {
         "INVALID_ARGUMENT"
     );
 }
+
+#[wasm_bindgen_test]
+async fn not_following_published_bans_is_kept_and_typed() {
+    let net = network();
+    let node = JsNode::open(net.clone()).await.unwrap();
+    assert_eq!(get(&node.policy().unwrap(), "followBans"), JsValue::TRUE);
+    node.follow_bans(JsValue::FALSE).await.unwrap();
+    assert_eq!(get(&node.policy().unwrap(), "followBans"), JsValue::FALSE);
+    assert_eq!(
+        code(node.follow_bans(s("no")).await.err().unwrap()),
+        "INVALID_ARGUMENT"
+    );
+    node.close();
+    let reopened = JsNode::open(net).await.unwrap();
+    assert_eq!(
+        get(&reopened.policy().unwrap(), "followBans"),
+        JsValue::FALSE
+    );
+}

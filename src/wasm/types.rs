@@ -306,11 +306,13 @@ pub fn transactions(replica: &Replica, account: Option<&crate::PublicKey>) -> Ve
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JsPolicy {
     me: String,
     trusted: Vec<String>,
     banned: Vec<String>,
     quorum: u32,
+    follow_bans: bool,
 }
 
 pub fn policy(p: &Policy) -> JsPolicy {
@@ -319,11 +321,13 @@ pub fn policy(p: &Policy) -> JsPolicy {
         trusted: p.trusted.iter().map(|k| k.to_hex()).collect(),
         banned: p.banned.iter().map(|k| k.to_hex()).collect(),
         quorum: p.quorum.get(),
+        follow_bans: p.follow_bans,
     }
 }
 
 /// Another policy to compare views with, as JS passes it.
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PolicyInput {
     pub me: Option<String>,
     #[serde(default)]
@@ -331,6 +335,7 @@ pub struct PolicyInput {
     #[serde(default)]
     pub banned: Vec<String>,
     pub quorum: Option<u32>,
+    pub follow_bans: Option<bool>,
 }
 
 #[derive(Serialize)]

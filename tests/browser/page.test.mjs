@@ -213,6 +213,19 @@ test("a ban masks someone's text edits on one page and not on another, and two p
   await tab(carol, "records");
   await carol.page.waitForFunction((a) => document.querySelector(a)?.value === "Hi! Hello", area, WAIT);
   assert.equal(await value(alice), "Hi! Hello from Bob");
+
+  // Carol published her ban: Alice, trusting Carol, follows it…
+  await knows(alice, carol);
+  await decide(alice, "trust", "Carol");
+  await tab(alice, "records");
+  await alice.page.waitForFunction((a) => document.querySelector(a)?.value === "Hi! Hello", area, WAIT);
+  // …unless she chooses not to follow published bans (previewed first).
+  await tab(alice, "trust");
+  await alice.page.click("#follow-bans");
+  await sees(alice, "#preview", "Ignoring bans published by others would change your view");
+  await alice.page.click("#preview-apply");
+  await tab(alice, "records");
+  await alice.page.waitForFunction((a) => document.querySelector(a)?.value === "Hi! Hello from Bob", area, WAIT);
   await closeAll(alice, bob, carol);
 });
 
