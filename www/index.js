@@ -810,6 +810,22 @@ $("#backup").addEventListener("submit", async (event) => {
   });
   if (ok) $("#welcome").hidden = true;
 });
+$("#restore").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const f = event.target.elements;
+  await guarded("#backup-error", async () => {
+    const bytes = new Uint8Array(await f.file.files[0].arrayBuffer());
+    const key = TrustfoldNode.backupKey(bytes, f.passphrase.value); // checked before anything is replaced
+    if (node.transactions().some((t) => t.from === me)) {
+      throw new Error("this browser already made payments as a new identity: open the backup in another network or browser");
+    }
+    node.close();
+    await TrustfoldNode.forget(network);
+    (await TrustfoldNode.restore(network, bytes, f.passphrase.value)).close();
+    $("#status").textContent = `Restored ${short(key)}; reopening…`;
+    location.reload();
+  });
+});
 $("#welcome-later").addEventListener("click", () => ($("#welcome").hidden = true));
 addEventListener("hashchange", () => {
   const next = new URLSearchParams(location.hash.slice(1)).get("net");

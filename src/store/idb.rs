@@ -52,6 +52,15 @@ fn bytes(value: &JsValue) -> Vec<u8> {
     Uint8Array::new(value).to_vec()
 }
 
+/// A store dropped without `close` (a node that failed to open) closes its
+/// database at once rather than when the garbage collector gets to it:
+/// an open connection blocks deleting or upgrading the database.
+impl Drop for IdbStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
 impl IdbStore {
     /// Opens (creating or upgrading) the database `name`.
     pub async fn open(name: &str) -> Result<IdbStore, StoreError> {

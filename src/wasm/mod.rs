@@ -437,6 +437,35 @@ impl JsNode {
         })
     }
 
+    /// The public key a backup holds, if `passphrase` opens it (to check a
+    /// backup before replacing anything with it).
+    #[wasm_bindgen(js_name = backupKey)]
+    pub fn backup_key(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] backup: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] passphrase: JsValue,
+    ) -> JsResult<String> {
+        let Some(bytes) = backup.dyn_ref::<js_sys::Uint8Array>() else {
+            return Err(invalid("backup must be a Uint8Array"));
+        };
+        let passphrase = string(&passphrase, "passphrase")?;
+        let identity =
+            backup::import_backup(&bytes.to_vec(), &passphrase).map_err(errors::backup)?;
+        Ok(identity.public_key().to_hex())
+    }
+
+    /// Deletes everything this browser holds for `network`: identity,
+    /// events, policy, snapshots. Every node of it must be closed first
+    /// (other tabs too), else this waits for them. For a person who wants to
+    /// start again, or to restore a backup in place of a fresh identity.
+    pub async fn forget(
+        #[wasm_bindgen(unchecked_param_type = "string")] network: JsValue,
+    ) -> JsResult<()> {
+        let network = string(&network, "network")?;
+        IdbStore::delete(&format!("trustfold-{network}"))
+            .await
+            .map_err(errors::store)
+    }
+
     /// The state as this browser last saved it for `network` — balances and
     /// records, readable in milliseconds, before (and without) opening the
     /// node; `null` if there is none. Show it while `open` loads the log.

@@ -463,3 +463,40 @@ async fn not_following_published_bans_is_kept_and_typed() {
         JsValue::FALSE
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_fresh_identity_gives_way_to_a_restored_one_after_forget() {
+    let net = network();
+    let old = JsNode::open(network()).await.unwrap();
+    let backup = js_sys::Uint8Array::from(&old.export_backup(s("correct horse")).unwrap()[..]);
+    let fresh = JsNode::open(net.clone()).await.unwrap();
+    // The store holds the fresh identity: restoring over it is refused…
+    fresh.close();
+    assert_eq!(
+        code(
+            JsNode::restore(net.clone(), backup.clone().into(), s("correct horse"))
+                .await
+                .err()
+                .unwrap()
+        ),
+        "OTHER_IDENTITY"
+    );
+    assert_eq!(
+        JsNode::backup_key(backup.clone().into(), s("correct horse")).unwrap(),
+        old.public_key()
+    );
+    assert_eq!(
+        code(
+            JsNode::backup_key(backup.clone().into(), s("wrong"))
+                .err()
+                .unwrap()
+        ),
+        "WRONG_PASSPHRASE"
+    );
+    // …until this browser forgets the network.
+    JsNode::forget(net.clone()).await.unwrap();
+    let restored = JsNode::restore(net, backup.into(), s("correct horse"))
+        .await
+        .unwrap();
+    assert_eq!(restored.public_key(), old.public_key());
+}

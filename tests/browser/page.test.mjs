@@ -270,3 +270,27 @@ test("values two people set at once both show, and one click keeps one everywher
   }
   await closeAll(alice, bob);
 });
+
+test("a backup downloaded in one browser restores the account in another, which catches up", async () => {
+  const network = fresh("backup");
+  const first = await person(network);
+  await first.page.fill("#backup input[name=passphrase]", "correct horse battery");
+  const [download] = await Promise.all([first.page.waitForEvent("download"), first.page.click("#backup button")]);
+  const file = await download.path();
+  assert.ok(fs.statSync(file).size > 0);
+  await first.page.waitForSelector("#welcome", { state: "hidden" });
+  await pay(first, "ab".repeat(32), 5, "before the move");
+
+  const second = await person(network);
+  assert.notEqual(second.key, first.key, "a new browser starts with a new identity");
+  await second.page.setInputFiles("#restore input[name=file]", file);
+  await second.page.fill("#restore input[name=passphrase]", "wrong");
+  await second.page.click("#restore button");
+  await sees(second, "#backup-error", "WRONG_PASSPHRASE");
+  await second.page.fill("#restore input[name=passphrase]", "correct horse battery");
+  await second.page.click("#restore button");
+  await second.page.waitForFunction((key) => document.querySelector("#me").textContent === key, first.key, WAIT);
+  await sees(second, "#transactions", "before the move");
+  await sees(second, "#my-balances", "-5 EUR");
+  await closeAll(first, second);
+});
