@@ -44,8 +44,16 @@ function words(text) {
 function keyFrom(text) {
   const value = text.trim();
   if (isKey(value)) return value;
-  for (const [key, name] of names) if (name.toLowerCase() === value.toLowerCase()) return key;
-  if (value.toLowerCase() === "you" || value.toLowerCase() === names.get(me)?.toLowerCase()) return me;
+  const lower = value.toLowerCase();
+  if (lower === "you") return me;
+  const matches = [...names].filter(([, name]) => name.toLowerCase() === lower).map(([key]) => key);
+  if (matches.length > 1) {
+    // Names are chosen by people themselves: never guess between two.
+    throw Object.assign(new Error(`several people are called “${value}” (${matches.map(short).join(", ")}): paste the key`), {
+      code: "AMBIGUOUS_NAME",
+    });
+  }
+  if (matches.length === 1) return matches[0];
   throw Object.assign(new Error(`“${value}” is neither a key (64 hex digits) nor a known name`), {
     code: "UNKNOWN_PERSON",
   });
@@ -247,6 +255,17 @@ async function guarded(where, action) {
   }
 }
 
+// Says which key a typed name stands for before anyone pays it.
+$("#pay input[name=to]").addEventListener("input", (event) => {
+  let text = "";
+  try {
+    const key = event.target.value.trim() ? keyFrom(event.target.value) : null;
+    if (key) text = `→ ${who(key)} · ${key}`;
+  } catch (e) {
+    text = e.message;
+  }
+  $("#pay-to").textContent = text;
+});
 $("#pay").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);

@@ -121,6 +121,7 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   await knows(carol, alice, bob);
 
   await pay(alice, "Bob", 100, "repairs");
+  await sees(alice, "#pay-to", bob.key); // the key a name stands for shows before paying
   await sees(bob, "#transactions", "repairs");
   await pay(bob, "Carol", 100, "rent");
   await sees(carol, "#transactions", "rent");
