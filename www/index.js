@@ -79,6 +79,8 @@ function selectTab(tab) {
     t.tabIndex = selected ? 0 : -1;
     $(`#${t.getAttribute("aria-controls")}`).hidden = !selected;
   }
+  agreementFor = ""; // a panel opened shows what is current
+  agreementAt = 0;
   render();
 }
 for (const tab of tabs) {
@@ -465,7 +467,24 @@ function publishedPolicies() {
   return latest;
 }
 
+let agreementAt = 0; // when the agreement panel was last computed
+let agreementFor = ""; // the events and policy it was computed for
+let agreementLater = null; // a redraw scheduled for when 3 s have passed
+
 function renderAgreement() {
+  // Each person's view is a full fold of the log: recompute at most every
+  // 3 s while events stream in, and not at all when nothing changed.
+  const state = `${node.syncStatus().known} ${JSON.stringify(node.policy())}`;
+  if (state === agreementFor) return;
+  if (Date.now() - agreementAt < 3000) {
+    agreementLater ??= setTimeout(() => {
+      agreementLater = null;
+      render();
+    }, 3000);
+    return;
+  }
+  agreementAt = Date.now();
+  agreementFor = state;
   const digest = node.viewDigest();
   $("#my-digest").textContent = digest.included.slice(0, 16);
   const transactions = new Map(node.transactions().map((t) => [t.event, t]));
