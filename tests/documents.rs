@@ -375,3 +375,44 @@ fn the_batching_policy_commits_after_enough_edits_or_once_typing_pauses() {
     );
     assert_eq!(a.log().len(), 2);
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_record_read_as_one_authors_changes_ignores_what_others_wrote_over_it() {
+    // H names itself in the record named by its key; M renames H.
+    let h_record = key(H).to_hex();
+    let mut h = node(H);
+    h.create_record("people", &h_record).unwrap();
+    h.set_field("people", &h_record, "name", Scalar::Str("Hanna".into()))
+        .unwrap();
+    h.commit(&id(H), 1).unwrap();
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.set_field("people", &h_record, "name", Scalar::Str("Mallory".into()))
+        .unwrap();
+    m.commit(&id(M), 2).unwrap();
+
+    let mut v = node(V);
+    deliver(&m, &mut v);
+    let name = |r: Option<Record>| r.and_then(|r| r.get("name").cloned());
+    assert_eq!(
+        name(v.record("people", &h_record)),
+        Some(str_value("Mallory"))
+    );
+    assert_eq!(
+        name(v.record_by("people", &h_record, &key(H))),
+        Some(str_value("Hanna")),
+        "only H's own changes"
+    );
+    assert_eq!(name(v.record_by("people", &h_record, &key(V))), None);
+    // A record M made in H's name holds nothing of H's.
+    let fake = key(9).to_hex();
+    m.create_record("people", &fake).unwrap();
+    m.set_field("people", &fake, "name", Scalar::Str("Nine".into()))
+        .unwrap();
+    m.commit(&id(M), 3).unwrap();
+    deliver(&m, &mut v);
+    assert_eq!(name(v.record_by("people", &fake, &key(9))), None);
+    // And my view still decides: a banned H says nothing.
+    v.set_policy(Policy::new(key(V)).banning(key(H)));
+    assert_eq!(name(v.record_by("people", &h_record, &key(H))), None);
+}

@@ -99,9 +99,11 @@ const visible = (id) => !$(`#${id}`).hidden;
 
 function loadNames() {
   names = new Map();
-  for (const record of node.records(PEOPLE)) {
-    const name = record.fields.name?.value;
-    if (isKey(record.id) && typeof name === "string" && name.trim()) names.set(record.id, name.trim());
+  for (const { id } of node.records(PEOPLE)) {
+    if (!isKey(id)) continue;
+    // Only what the key's owner wrote: anyone may write any record.
+    const name = node.recordBy(PEOPLE, id, id)?.fields.name?.value;
+    if (typeof name === "string" && name.trim()) names.set(id, name.trim());
   }
 }
 
@@ -795,7 +797,8 @@ function render() {
 
 $("#my-name").addEventListener("change", (event) =>
   guarded("#pay-error", () => {
-    if (!node.record(PEOPLE, me)) node.createRecord(PEOPLE, me);
+    // My own record object, so that nobody else's object carries my name.
+    if (!node.recordBy(PEOPLE, me, me)) node.createRecord(PEOPLE, me);
     node.setField(PEOPLE, me, "name", event.target.value.trim());
   }),
 );

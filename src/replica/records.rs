@@ -9,7 +9,7 @@
 use super::Replica;
 use crate::doc::{Collection, DocError, Record, Scalar, Splice, Value, Viewer};
 use crate::error::Error;
-use crate::event::{Body, Event, EventId, Identity};
+use crate::event::{Body, Event, EventId, Identity, PublicKey};
 use crate::view::View;
 
 /// When [`Replica::commit_if_due`] commits pending edits.
@@ -195,6 +195,32 @@ impl Replica {
             generation: view.generation(),
         };
         self.docs.collection_from_history(name, &viewer)
+    }
+
+    /// One record as `author`'s own changes make it, among those the
+    /// owner's view includes: what that author wrote, whatever others
+    /// wrote over it. (Edits inside an object someone else created go with
+    /// that object.) For data only its subject may say, such as a
+    /// person's name kept in a record named by their key.
+    pub fn record_by(
+        &mut self,
+        collection: &str,
+        record: &str,
+        author: &PublicKey,
+    ) -> Option<Record> {
+        let (view, log) = (&self.view, &self.log);
+        let included = |ix| view.is_included(ix) && log.entry(ix).event().author() == *author;
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(&author.0[..8]);
+        let viewer = Viewer {
+            included: &included,
+            // A cache key of its own: a view's are small counters.
+            generation: (u64::from_le_bytes(tag) ^ view.generation().rotate_left(32)) | (1 << 63),
+        };
+        self.docs
+            .collection_from_history(collection, &viewer)
+            .records
+            .remove(record)
     }
 
     /// One record as the owner sees it.

@@ -1036,6 +1036,26 @@ impl JsNode {
         types::to_js(&record.map(|r| types::record(&id, &r)))
     }
 
+    /// One record as `author`'s own changes make it (among those this
+    /// node's view includes), or `null`: what only its subject may say,
+    /// such as a person's name in the record named by their key.
+    #[wasm_bindgen(js_name = recordBy, unchecked_return_type = "DocRecord | null")]
+    pub fn record_by(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] author: JsValue,
+    ) -> JsResult<JsValue> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let author = key(&author, "author")?;
+        let record = self
+            .inner
+            .node
+            .replica_mut()
+            .record_by(&collection, &id, &author);
+        types::to_js(&record.map(|r| types::record(&id, &r)))
+    }
+
     fn edit(
         &self,
         edit: impl FnOnce(&mut crate::Replica) -> Result<(), crate::Error>,

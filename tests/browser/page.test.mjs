@@ -295,3 +295,39 @@ test("a backup downloaded in one browser restores the account in another, which 
   await sees(second, "#my-balances", "-5 EUR");
   await closeAll(first, second);
 });
+
+test("nobody can rename someone else, and a name two people claim is never guessed", async () => {
+  const network = fresh("names");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  const mallory = await person(network, "Mallory");
+  for (const p of [alice, bob, mallory]) await sees(p, "#status", "2 peers linked");
+  await knows(alice, bob, mallory);
+  await knows(mallory, alice, bob);
+
+  // Mallory edits Bob's name record through the Records panel…
+  await tab(mallory, "records");
+  await mallory.page.fill("#collection-form input[name=collection]", "people");
+  await mallory.page.click("#collection-form button");
+  const bobsName = `input[data-record="${bob.key}"][data-field=name]`;
+  await mallory.page.waitForSelector(bobsName, WAIT);
+  await mallory.page.fill(bobsName, "Mallory's friend");
+  await mallory.page.press(bobsName, "Tab");
+  // …and calls herself Bob.
+  await mallory.page.fill("#my-name", "Bob");
+  await mallory.page.press("#my-name", "Tab");
+
+  // Alice still sees Bob as Bob, and "Bob" is now claimed twice.
+  await alice.page.waitForFunction(
+    () => [...document.querySelectorAll("#known-keys option")].filter((o) => o.value === "Bob").length === 2,
+    null,
+    WAIT,
+  );
+  await tab(alice, "ledger");
+  await alice.page.fill("#pay input[name=to]", "Bob");
+  await alice.page.fill("#pay input[name=amount]", "10");
+  await alice.page.click("#pay button");
+  await sees(alice, "#pay-error", "AMBIGUOUS_NAME");
+  assert.doesNotMatch(await alice.page.textContent("#known-keys"), /Mallory's friend/);
+  await closeAll(alice, bob, mallory);
+});
