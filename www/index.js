@@ -17,7 +17,11 @@ const PEOPLE = "people";
 
 const $ = (selector) => document.querySelector(selector);
 const el = (tag, props = {}, ...children) => {
-  const node = Object.assign(document.createElement(tag), props);
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (name.includes("-")) node.setAttribute(name, value); // aria-*, data-*
+    else node[name] = value;
+  }
   node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
   return node;
 };
@@ -29,10 +33,26 @@ let node;
 let me;
 let names = new Map();
 
+/** A name others may see: not "you", not key-like, no control or direction marks. */
+function fairName(name) {
+  const text = name.trim();
+  return (
+    text.length > 0 &&
+    text.length <= 40 &&
+    text.toLowerCase() !== "you" &&
+    !/^[0-9a-f]{8,}/i.test(text) &&
+    !/[\p{Cc}\p{Cf}]/u.test(text)
+  );
+}
+
 /** A person as the page names them: "you", their chosen name, or a short key. */
 function who(key) {
   if (key === me) return "you";
-  return names.get(key) ?? short(key);
+  const name = names.get(key);
+  if (!name) return short(key);
+  // Two people with one name stay apart everywhere.
+  const shared = [...names.values()].filter((n) => n.toLowerCase() === name.toLowerCase()).length > 1;
+  return shared ? `${name} (${key.slice(0, 6)})` : name;
 }
 
 /** Replaces every key in a sentence from the core with the person's name. */
@@ -103,7 +123,7 @@ function loadNames() {
     if (!isKey(id)) continue;
     // Only what the key's owner wrote: anyone may write any record.
     const name = node.recordBy(PEOPLE, id, id)?.fields.name?.value;
-    if (typeof name === "string" && name.trim()) names.set(id, name.trim());
+    if (typeof name === "string" && fairName(name)) names.set(id, name.trim());
   }
 }
 
@@ -129,6 +149,10 @@ function renderKnownKeys() {
 
 function renderLedger() {
   const mine = node.balances().filter((b) => b.account === me);
+  // A unit I paid or was paid in shows even when it nets to zero.
+  for (const t of node.transactions(me)) {
+    if (!mine.some((b) => b.unit === t.unit)) mine.push({ account: me, unit: t.unit, balance: 0n });
+  }
   $("#my-balances").replaceChildren(
     ...(mine.length
       ? mine.map((b) =>
@@ -153,9 +177,16 @@ function renderLedger() {
         ),
       ),
   );
-  const transactions = node.transactions().reverse().slice(0, 200);
-  $("#transactions tbody").replaceChildren(...transactions.map(transactionRow));
+  const all = node.transactions();
+  paidBack = new Set(all.filter((t) => t.reverses && t.from === me).map((t) => t.reverses));
+  // A reason being typed under a row is kept until it is sent or cancelled.
+  const asking = document.activeElement?.closest?.("#transactions tr.ask");
+  if (!asking) {
+    $("#transactions tbody").replaceChildren(...all.reverse().slice(0, 200).map(transactionRow));
+  }
 }
+
+let paidBack = new Set(); // payments to me I already paid back
 
 /** Why a transaction does not count, in words, with names. */
 function statusWords(t) {
@@ -192,7 +223,7 @@ function transactionRow(t) {
     );
   if (t.from === me) act("Dispute…", (r) => askReason(r, "dispute", (reason) => node.dispute(t.event, reason)));
   act("Exclude…", (r) => askReason(r, "exclude", (reason) => node.exclude(t.event, reason)));
-  if (t.to === me && t.from !== me && t.status === "included" && !t.reverses) {
+  if (t.to === me && t.from !== me && t.status === "included" && !t.reverses && !paidBack.has(t.event)) {
     act("Pay back", () => guarded("#pay-error", () => node.payBack(t.event, `back: ${t.memo}`)));
   }
   const contests = t.contests.map((c) =>
@@ -219,7 +250,7 @@ function transactionRow(t) {
       {},
       el("span", { className: `status ${t.status}`, textContent: STATUS[t.status] ?? t.status }),
       t.status === "included" ? null : el("span", { className: "reason why", textContent: statusWords(t) }),
-      ...contests.filter(() => t.status === "included"),
+      ...contests.filter((_, i) => t.status !== "excluded" || t.contests[i].verdict !== "counted" || t.contests[i].author === me),
     ),
     actions,
   );
@@ -247,8 +278,12 @@ function askReason(row, verb, publish) {
   input.focus();
 }
 
+let busy = false; // an action in flight: a second click is not a second payment
+
 /** Runs an action, showing its error (with its code) in `where`; true when it worked. */
 async function guarded(where, action) {
+  if (busy) return false;
+  busy = true;
   $(where).textContent = "";
   try {
     await action();
@@ -256,6 +291,8 @@ async function guarded(where, action) {
   } catch (e) {
     $(where).textContent = errorText(e);
     return false;
+  } finally {
+    busy = false;
   }
 }
 
@@ -544,6 +581,9 @@ const knownCollections = () => new Set(["notes", ...JSON.parse(localStorage.getI
 function diff(before, after) {
   let start = 0;
   while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  // Never split a surrogate pair (an emoji): the node counts characters.
+  const high = (text, i) => i > 0 && /[\uD800-\uDBFF]/.test(text[i - 1]);
+  if (high(before, start)) start--;
   let end = 0;
   while (
     end < before.length - start &&
@@ -551,6 +591,7 @@ function diff(before, after) {
     before[before.length - 1 - end] === after[after.length - 1 - end]
   )
     end++;
+  if (end > 0 && high(before, before.length - end)) end--;
   return { index: start, deleteCount: before.length - start - end, insert: after.slice(start, after.length - end) };
 }
 
@@ -623,6 +664,21 @@ function fieldCell(record, name, field) {
   return el("td", {}, editor, versions);
 }
 
+/** Brings the text being typed in up to date with the node, around the caret. */
+function syncFocusedText() {
+  const focused = document.activeElement;
+  if (focused?.tagName !== "TEXTAREA" || !$("#record-table").contains(focused)) return;
+  const record = node.record(collection, focused.dataset.record);
+  const text = record?.fields[focused.dataset.field]?.value?.text;
+  if (typeof text === "string" && text !== focused.value) {
+    const change = diff(focused.value, text);
+    const [start, end] = [moved(focused.selectionStart, change), moved(focused.selectionEnd, change)];
+    focused.value = text;
+    focused.dataset.shown = text;
+    focused.setSelectionRange(start, end);
+  }
+}
+
 function renderRecords() {
   const records = node.records(collection);
   $("#collections").replaceChildren(...[...knownCollections()].map((c) => el("option", { value: c })));
@@ -632,17 +688,10 @@ function renderRecords() {
   if (records.some((r) => r.id === chosen)) select.value = chosen;
   const table = $("#record-table");
   const focused = document.activeElement;
-  // Text being typed in stays in place: its value is updated around the caret.
+  // Text being typed in stays in place (synced around the caret); the rest
+  // of the table is redrawn when the field loses focus.
   if (focused?.tagName === "TEXTAREA" && table.contains(focused)) {
-    const record = records.find((r) => r.id === focused.dataset.record);
-    const text = record?.fields[focused.dataset.field]?.value?.text;
-    if (typeof text === "string" && text !== focused.value) {
-      const change = diff(focused.value, text);
-      const [start, end] = [moved(focused.selectionStart, change), moved(focused.selectionEnd, change)];
-      focused.value = text;
-      focused.dataset.shown = text;
-      focused.setSelectionRange(start, end);
-    }
+    syncFocusedText();
     return;
   }
   if (focused?.tagName === "INPUT" && table.contains(focused)) return; // a value being typed
@@ -657,7 +706,7 @@ function renderRecords() {
             "tr",
             {},
             el("th", { scope: "row", textContent: record.id }),
-            ...fields.map((name) => fieldCell(record, name, record.fields[name])),
+            ...fields.map((name) => fieldCell(record, name, Object.hasOwn(record.fields, name) ? record.fields[name] : null)),
             el(
               "td",
               {},
@@ -677,6 +726,7 @@ function renderRecords() {
   );
 }
 
+$("#record-table").addEventListener("focusout", () => setTimeout(render));
 $("#collection-form").addEventListener("submit", (event) => {
   event.preventDefault();
   collection = event.target.elements.collection.value.trim() || "notes";
@@ -797,8 +847,12 @@ function render() {
 
 $("#my-name").addEventListener("change", (event) =>
   guarded("#pay-error", () => {
-    // My own record object, so that nobody else's object carries my name.
-    if (!node.recordBy(PEOPLE, me, me)) node.createRecord(PEOPLE, me);
+    // My own record object, so that nobody else's object carries my name
+    // (someone may have made one under my key first).
+    if (!node.recordBy(PEOPLE, me, me)) {
+      if (node.record(PEOPLE, me)) node.deleteRecord(PEOPLE, me);
+      node.createRecord(PEOPLE, me);
+    }
     node.setField(PEOPLE, me, "name", event.target.value.trim());
   }),
 );
@@ -812,14 +866,23 @@ async function main() {
   await init();
   const cached = await TrustfoldNode.cachedState(network);
   if (cached) {
-    $("#status").textContent = `Loading ${cached.events} events… (showing the state saved last time)`;
+    $("#status").textContent = `Loading ${cached.events} events… (showing the balances saved last time)`;
+    $("#balances tbody").replaceChildren(
+      ...cached.balances().map((b) =>
+        el("tr", {}, el("td", { textContent: short(b.account) }), el("td", { textContent: amountText(b.balance, b.unit) })),
+      ),
+    );
+    cached.free();
   }
   node = await TrustfoldNode.open(network);
   window.node = node; // for the console and for tests
   me = node.publicKey;
   $("#me").textContent = me;
   if (node.openReport.newIdentity) $("#welcome").hidden = false;
-  node.subscribe(render);
+  node.subscribe(() => {
+    syncFocusedText(); // now, before the next keystroke is diffed
+    render();
+  });
   render();
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const signal = `${scheme}//${location.host}/signal`;
@@ -847,7 +910,7 @@ $("#backup").addEventListener("submit", async (event) => {
       download: `trustfold-${network}-${me.slice(0, 8)}.backup`,
     });
     link.click();
-    URL.revokeObjectURL(link.href);
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
   });
   if (ok) $("#welcome").hidden = true;
 });
@@ -861,11 +924,16 @@ $("#restore").addEventListener("submit", async (event) => {
       throw new Error("this browser already made payments as a new identity: open the backup in another network or browser");
     }
     node.close();
+    $("#status").textContent = "Restoring… (close this network's other tabs if it waits)";
     await TrustfoldNode.forget(network);
     (await TrustfoldNode.restore(network, bytes, f.passphrase.value)).close();
     $("#status").textContent = `Restored ${short(key)}; reopening…`;
     location.reload();
   });
+});
+$("#account").addEventListener("click", () => {
+  $("#welcome").hidden = false;
+  $("#backup input[name=passphrase]").focus();
 });
 $("#welcome-later").addEventListener("click", () => ($("#welcome").hidden = true));
 addEventListener("hashchange", () => {

@@ -53,8 +53,11 @@ async function sees(p, selector, text) {
       WAIT,
     );
   } catch (e) {
-    const shown = await p.page.evaluate((s) => document.querySelector(s)?.textContent, selector);
-    throw new Error(`${p.name ?? "page"}: “${text}” never showed in ${selector}, which shows: ${shown}`, { cause: e });
+    const shown = await p.page.evaluate((s) => document.querySelector(s)?.textContent ?? `(none; ${document.body.innerText.slice(0, 300)})`, selector);
+    throw new Error(
+      `${p.name ?? "page"}: “${text}” never showed in ${selector}, which shows: ${shown}; console errors: ${p.errors}`,
+      { cause: e },
+    );
   }
 }
 
@@ -172,6 +175,19 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   await carol.page.setViewportSize({ width: 380, height: 800 });
   await tab(carol, "ledger");
   await carol.page.screenshot({ path: path.join(shots, "ledger-narrow.png"), fullPage: true });
+
+  // Alice retracts her dispute: in Carol's view Bob owes nothing again.
+  await tab(alice, "ledger");
+  await alice.page.click("#transactions tr:has-text('repairs') button:has-text('Retract')");
+  await tab(carol, "debts");
+  await sees(carol, "#debt-list", "Alice owes 100 EUR");
+  assert.doesNotMatch(await carol.page.textContent("#debt-list"), /Bob owes/);
+  // Carol pays Bob's payment back, once.
+  await tab(carol, "ledger");
+  await carol.page.click("#transactions tr:has-text('rent') button:has-text('Pay back')");
+  await sees(carol, "#transactions", "back: rent (pays back)");
+  await sees(carol, "#my-balances", "0 EUR");
+  assert.equal(await carol.page.locator("#transactions tr:has-text('rent') button:has-text('Pay back')").count(), 0);
   await closeAll(alice, bob, carol);
 });
 
@@ -328,6 +344,9 @@ test("nobody can rename someone else, and a name two people claim is never guess
   await alice.page.fill("#pay input[name=amount]", "10");
   await alice.page.click("#pay button");
   await sees(alice, "#pay-error", "AMBIGUOUS_NAME");
-  assert.doesNotMatch(await alice.page.textContent("#known-keys"), /Mallory's friend/);
+  const offered = await alice.page.$$eval("#known-keys option", (options) => options.map((o) => o.value));
+  assert.ok(!offered.includes("Mallory's friend"), `names offered: ${offered}`);
+  await tab(alice, "peers");
+  await sees(alice, "#people-list", `Bob (${bob.key.slice(0, 6)})`); // two Bobs, told apart
   await closeAll(alice, bob, mallory);
 });
