@@ -898,7 +898,12 @@ async function main() {
   setInterval(renderStatus, 2000);
   addEventListener("online", render);
   addEventListener("offline", render);
-  await worker;
+  const registered = await worker;
+  // A later change of worker is a new build taking over: offer the reload
+  // rather than mixing an old page with new files.
+  if (registered.controlled) {
+    navigator.serviceWorker.addEventListener("controllerchange", () => ($("#update").hidden = false));
+  }
 }
 
 $("#backup").addEventListener("submit", async (event) => {
@@ -931,6 +936,7 @@ $("#restore").addEventListener("submit", async (event) => {
     location.reload();
   });
 });
+$("#update button").addEventListener("click", () => location.reload());
 $("#account").addEventListener("click", () => {
   $("#welcome").hidden = false;
   $("#backup input[name=passphrase]").focus();

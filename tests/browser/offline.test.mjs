@@ -92,3 +92,33 @@ test("the page opens offline, keeps an offline payment, and syncs it when back o
   await alice.close();
   await bob.close();
 });
+
+test("a new build offers a reload to a page the old one opened", async () => {
+  // A copy of the site, so that changing its sw.js touches no other test.
+  const site = fs.mkdtempSync(path.join(root, "target", "site-"));
+  fs.cpSync(path.join(root, "dist"), site, { recursive: true });
+  const own = await signallingServer(site);
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watch(page);
+    await page.goto(`${own.url}/?network=update-${Math.random().toString(36).slice(2)}`);
+    await opened(page);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+    assert.equal(await page.isHidden("#update"), true);
+    // "Deploy" a build whose shell differs.
+    const sw = path.join(site, "sw.js");
+    fs.writeFileSync(sw, fs.readFileSync(sw, "utf8").replace(/"version":"([0-9a-f]+)"/, '"version":"$1-next"'));
+    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
+    await page.waitForSelector("#update", { state: "visible", timeout: 30000 });
+    await page.click("#update button");
+    await opened(page);
+    const shells = await page.evaluate(() => caches.keys());
+    assert.deepEqual(shells.filter((k) => k.endsWith("-next")).length, 1, `the new shell cache: ${shells}`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    own.stop();
+    fs.rmSync(site, { recursive: true, force: true });
+  }
+});
