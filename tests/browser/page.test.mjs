@@ -350,3 +350,45 @@ test("nobody can rename someone else, and a name two people claim is never guess
   await sees(alice, "#people-list", `Bob (${bob.key.slice(0, 6)})`); // two Bobs, told apart
   await closeAll(alice, bob, mallory);
 });
+
+test("the page is usable with the keyboard alone", async () => {
+  const network = fresh("keys");
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  const errors = watch(page);
+  await page.goto(`${url}/#net=${network}`);
+  await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
+  // Tab to the name field and type a name.
+  await page.focus("body");
+  for (let i = 0; i < 20 && !(await page.evaluate(() => document.activeElement?.id === "my-name")); i++) {
+    await page.keyboard.press("Tab");
+  }
+  await page.keyboard.type("Kim");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.inputValue("#my-name"), "Kim", "the name field is reached by Tab");
+  // Arrow keys move between panels; the selected tab is the one focused.
+  await page.focus("#tab-ledger");
+  await page.keyboard.press("ArrowRight");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "tab-debts");
+  assert.equal(await page.isVisible("#debts"), true);
+  await page.keyboard.press("ArrowLeft");
+  assert.equal(await page.isVisible("#ledger"), true);
+  // Pay with the keyboard: Tab through the form, Enter submits.
+  await page.focus("#pay input[name=to]");
+  await page.keyboard.type("cd".repeat(32));
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("12");
+  await page.keyboard.press("Tab"); // unit (EUR)
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("by keyboard");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector("#transactions").textContent.includes("by keyboard"));
+  await page.waitForFunction(() => document.querySelector("#my-balances").textContent.includes("-12 EUR"));
+  // Every control can take focus: no clickable thing is left out of the tab order.
+  const unreachable = await page.$$eval("main button, main input, main select, main textarea", (all) =>
+    all.filter((e) => e.offsetParent !== null && e.tabIndex < 0).map((e) => e.outerHTML.slice(0, 80)),
+  );
+  assert.deepEqual(unreachable, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
