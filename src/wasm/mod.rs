@@ -185,6 +185,15 @@ fn scalar(value: &JsValue) -> JsResult<Scalar> {
     }
 }
 
+/// The identity a backup holds, opened with `passphrase`.
+fn identity_in(backup: &JsValue, passphrase: &JsValue) -> JsResult<crate::Identity> {
+    let Some(bytes) = backup.dyn_ref::<js_sys::Uint8Array>() else {
+        return Err(invalid("backup must be a Uint8Array"));
+    };
+    let passphrase = string(passphrase, "passphrase")?;
+    backup::import_backup(&bytes.to_vec(), &passphrase).map_err(errors::backup)
+}
+
 impl Inner {
     /// Opens the node of `network` (as `identity`, if restoring one) and joins its tab channel.
     async fn open(network: &JsValue, identity: Option<crate::Identity>) -> JsResult<Rc<Inner>> {
@@ -426,12 +435,7 @@ impl JsNode {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] backup: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] passphrase: JsValue,
     ) -> JsResult<JsNode> {
-        let Some(bytes) = backup.dyn_ref::<js_sys::Uint8Array>() else {
-            return Err(invalid("backup must be a Uint8Array"));
-        };
-        let passphrase = string(&passphrase, "passphrase")?;
-        let identity =
-            backup::import_backup(&bytes.to_vec(), &passphrase).map_err(errors::backup)?;
+        let identity = identity_in(&backup, &passphrase)?;
         Ok(JsNode {
             inner: Inner::open(&network, Some(identity)).await?,
         })
@@ -444,12 +448,7 @@ impl JsNode {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] backup: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] passphrase: JsValue,
     ) -> JsResult<String> {
-        let Some(bytes) = backup.dyn_ref::<js_sys::Uint8Array>() else {
-            return Err(invalid("backup must be a Uint8Array"));
-        };
-        let passphrase = string(&passphrase, "passphrase")?;
-        let identity =
-            backup::import_backup(&bytes.to_vec(), &passphrase).map_err(errors::backup)?;
+        let identity = identity_in(&backup, &passphrase)?;
         Ok(identity.public_key().to_hex())
     }
 
