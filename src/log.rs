@@ -68,9 +68,10 @@ pub struct ForkProof {
     pub author: PublicKey,
     /// The shared seq.
     pub seq: u64,
-    /// The event seen first here.
+    /// The smaller of the two ids (canonical: every node states a fork
+    /// the same way, whatever the arrival order).
     pub first: EventId,
-    /// The conflicting event.
+    /// The larger id.
     pub second: EventId,
 }
 
@@ -294,6 +295,31 @@ impl Log {
         Ok(())
     }
 
+    /// Would `event` be valid applied after `earlier` — valid events not in
+    /// the log yet (the events before it in a batch)? Every parent must be
+    /// in the log or in `earlier`. Lets a caller validate a whole batch
+    /// against parents before storing any of it.
+    pub fn check_after(
+        &self,
+        event: &Event,
+        earlier: &FxHashMap<EventId, Event>,
+    ) -> Result<(), LogError> {
+        let id = event.id();
+        validate_form(event).map_err(|error| LogError::Malformed { id, error })?;
+        let parent = |p: &EventId| self.get(p).or_else(|| earlier.get(p));
+        validate_against_parents(event, parent)
+            .and_then(|()| {
+                validate_doc_dependencies(event, |p| match parent(p)?.body() {
+                    Body::Doc { doc, change } => match self.ix(p) {
+                        Some(ix) => Some((*doc, self.entries[ix as usize].change?)),
+                        None => Some((*doc, decode_change(change).ok()?.hash().0)),
+                    },
+                    _ => None,
+                })
+            })
+            .map_err(|error| LogError::Invalid { id, error })
+    }
+
     fn check(&self, event: &Event) -> Result<(), ContextError> {
         validate_against_parents(event, |id| self.get(id))?;
         validate_doc_dependencies(event, |id| {
@@ -411,13 +437,14 @@ impl Log {
         let log = self.authors.entry(author).or_default();
         log.events.push(ix);
         match log.by_seq.get(&event.seq()) {
-            Some(&first) => {
+            Some(&earlier) => {
                 log.forked = true;
+                let earlier = self.entries[earlier as usize].event.id();
                 forks.push(ForkProof {
                     author,
                     seq: event.seq(),
-                    first: self.entries[first as usize].event.id(),
-                    second: id,
+                    first: earlier.min(id),
+                    second: earlier.max(id),
                 });
             }
             None => {
@@ -434,8 +461,12 @@ impl Log {
         if newer {
             log.last = Some(ix);
         }
-        self.forks
-            .extend(forks.iter().filter(|f| f.second == id).cloned());
+        self.forks.extend(
+            forks
+                .iter()
+                .filter(|f| f.first == id || f.second == id)
+                .cloned(),
+        );
 
         let subject = match event.body() {
             Body::Trust { subject, .. } => Some(*subject),

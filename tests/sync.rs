@@ -77,6 +77,7 @@ struct Sim {
     partitioned: bool,
     /// Every frame a Byzantine node sent that carries an invalid event.
     junk_sent: usize,
+    junk_seq: u32,
 }
 
 fn linked(a: usize, b: usize) -> (usize, usize) {
@@ -126,6 +127,7 @@ impl Sim {
             tick: 0,
             partitioned: false,
             junk_sent: 0,
+            junk_seq: 1 << 30,
         };
         for (a, b) in sim.links.clone() {
             sim.connect(a, b);
@@ -218,6 +220,13 @@ impl Sim {
         self.send(n, out);
     }
 
+    /// A sequence number for a message a Byzantine node makes up (beyond
+    /// any its real session reaches, so it is not taken for a copy).
+    fn next_junk_seq(&mut self) -> u32 {
+        self.junk_seq += 1;
+        self.junk_seq
+    }
+
     /// What the Byzantine nodes do this tick.
     fn misbehave(&mut self) {
         let targets: Vec<usize> = (0..HONEST)
@@ -233,14 +242,20 @@ impl Sim {
                     let mut bytes = event.bytes().to_vec();
                     let last = bytes.len() - 1;
                     bytes[last] ^= 1;
-                    framer.encode(&Message::Events { events: bytes })
+                    framer.encode(&Message::Events {
+                        seq: self.next_junk_seq(),
+                        events: bytes,
+                    })
                 }
                 // Bytes that are no frame at all.
                 1 => vec![(0..40).map(|_| self.rng.next() as u8).collect()],
                 // A flood of junk events.
                 _ => {
                     let events = (0..200 * 120).map(|_| self.rng.next() as u8).collect();
-                    framer.encode(&Message::Events { events })
+                    framer.encode(&Message::Events {
+                        seq: self.next_junk_seq(),
+                        events,
+                    })
                 }
             };
             self.junk_sent += 1;
@@ -259,7 +274,9 @@ impl Sim {
                 .collect();
             for (i, event) in [first, second, orphan].iter().enumerate() {
                 let target = honest[i % honest.len()];
+                let seq = self.next_junk_seq();
                 let frames = Framer::default().encode(&Message::Events {
+                    seq,
                     events: event.bytes().to_vec(),
                 });
                 self.send(

@@ -88,18 +88,22 @@ impl Replica {
     /// current heads plus the two events validity needs as direct parents
     /// (the author's previous event and the referenced event).
     pub fn draft(&self, author: &PublicKey, time: u64, body: Body) -> Result<Draft, Error> {
-        self.draft_with(author, time, body, &[])
+        self.draft_with(author, time, body, &[], None)
     }
 
+    /// A draft whose parents include `required`; it follows `after` (an
+    /// event of the author's signed but not applied yet) if given, else
+    /// the author's latest event in the log.
     fn draft_with(
         &self,
         author: &PublicKey,
         time: u64,
         body: Body,
         required: &[EventId],
+        after: Option<&Event>,
     ) -> Result<Draft, Error> {
         let mut parents = Vec::with_capacity(MAX_PARENTS);
-        let last = self.log.last_by(author);
+        let last = after.or_else(|| self.log.last_by(author));
         parents.extend(last.map(Event::id));
         parents.extend_from_slice(required);
         if let Some(reference) = body.reference() {

@@ -79,10 +79,21 @@ impl Replica {
     /// change, one signature) per document edited since the last commit.
     /// `identity` must be the owner's.
     pub fn commit(&mut self, identity: &Identity, time: u64) -> Result<Vec<Event>, Error> {
+        let events = self.sign_commit(identity, time)?;
+        for event in &events {
+            self.insert(event.clone())?;
+        }
+        Ok(events)
+    }
+
+    /// [`commit`](Self::commit) without applying: the signed events, each
+    /// following the one before, for the caller to store first and then
+    /// [`insert`](Self::insert). The changes are in their documents already.
+    pub fn sign_commit(&mut self, identity: &Identity, time: u64) -> Result<Vec<Event>, Error> {
         if identity.public_key() != self.view.policy().me {
             return Err(Error::NotOwner);
         }
-        let mut published = Vec::new();
+        let mut signed: Vec<Event> = Vec::new();
         self.batching.pending = 0;
         self.batching.seen = 0;
         for (doc, mut change) in self.docs.unpublished() {
@@ -96,12 +107,41 @@ impl Replica {
                 doc,
                 change: change.bytes().into_owned(),
             };
-            let draft = self.draft_with(&identity.public_key(), time, body, &deps)?;
-            let event = identity.sign(draft);
-            self.insert(event.clone())?;
-            published.push(event);
+            let draft =
+                self.draft_with(&identity.public_key(), time, body, &deps, signed.last())?;
+            signed.push(identity.sign(draft));
         }
-        Ok(published)
+        Ok(signed)
+    }
+
+    /// Signs `events` (own, signed but never applied) again so that they
+    /// follow the own chain as it is now; same bodies, same dependencies.
+    pub fn sign_again(&self, identity: &Identity, events: &[Event]) -> Result<Vec<Event>, Error> {
+        let mut signed: Vec<Event> = Vec::new();
+        for event in events {
+            let Body::Doc { doc, .. } = event.body() else {
+                continue;
+            };
+            let deps: Vec<EventId> = event
+                .parents()
+                .iter()
+                .filter(|p| {
+                    self.log
+                        .get(p)
+                        .is_some_and(|e| matches!(e.body(), Body::Doc { doc: d, .. } if d == doc))
+                })
+                .copied()
+                .collect();
+            let draft = self.draft_with(
+                &identity.public_key(),
+                event.time(),
+                event.body().clone(),
+                &deps,
+                signed.last(),
+            )?;
+            signed.push(identity.sign(draft));
+        }
+        Ok(signed)
     }
 
     /// Creates an empty record in a collection (a pending edit until [`commit`](Self::commit)).

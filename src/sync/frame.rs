@@ -10,8 +10,10 @@ use super::Message;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// The protocol version, first byte of every frame.
-pub const PROTOCOL: u8 = 1;
+/// The protocol version, first byte of every frame. 2: numbered `Events`,
+/// `Ack` and the receive window, `Answered { more }` (issue #11); a peer
+/// speaking 1 is refused as an unknown version.
+pub const PROTOCOL: u8 = 2;
 /// Largest frame sent or accepted, in bytes (Chromium closes a data channel
 /// on a message over 256 KiB).
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -38,6 +40,10 @@ pub enum FrameError {
     /// a message over [`MAX_MESSAGE`]).
     #[error("impossible message part")]
     BadPart,
+    /// A message no honest peer sends: more heads, ids or events in flight
+    /// than the protocol allows (see [`crate::sync::Limits`]).
+    #[error("protocol violation: {0}")]
+    Violation(&'static str),
 }
 
 #[derive(Serialize, Deserialize)]

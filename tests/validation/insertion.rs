@@ -275,11 +275,12 @@ fn two_events_by_one_author_with_one_seq_are_a_fork_and_both_apply() {
         let mut log = Log::new();
         assert!(apply(&mut log, first).forks.is_empty());
         assert!(!log.is_forked(&key(1)));
+        // The same proof in either arrival order: smaller id first.
         let proof = ForkProof {
             author: key(1),
             seq: 1,
-            first: first.id(),
-            second: second.id(),
+            first: one.id().min(other.id()),
+            second: one.id().max(other.id()),
         };
         assert_eq!(apply(&mut log, second).forks, std::slice::from_ref(&proof));
         assert_eq!(log.forks(), [proof]);

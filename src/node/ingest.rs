@@ -1,0 +1,245 @@
+//! Taking in events from peers. Each event is verified, then validated
+//! against its parents — in the log or earlier in the same batch — before
+//! anything is stored; the valid ones are written, then applied. An event
+//! whose parents are not all known is held apart as an orphan
+//! ([`crate::sync::Orphans`]): never stored, released into a later batch
+//! when its parents arrive.
+
+use super::{Node, NodeError, Received};
+use crate::error::Error;
+use crate::event::{Event, EventId};
+use crate::log::{Insertion, causal_order};
+use crate::store::Store;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// The peer name under which events given without one (the JS
+/// `receive`, tests) wait as orphans.
+pub(crate) const LOCAL: &str = "";
+
+/// Events per chunk: big enough that a write is worth its transaction,
+/// small enough that verifying one chunk and writing the one before overlap.
+const CHUNK: usize = 512;
+
+impl<S: Store> Node<S> {
+    /// Takes in an event received from a peer: verifies, validates, stores,
+    /// applies. An event whose parents are missing waits apart
+    /// (`pending`); an invalid one is an error and nothing is stored.
+    pub async fn receive(&self, bytes: &[u8]) -> Result<Insertion, NodeError> {
+        let received = self.receive_from(LOCAL, &[bytes]).await?;
+        if let Some((_, e)) = received.refused.into_iter().next() {
+            return Err(e.into());
+        }
+        let log_ixs = {
+            let replica = self.replica.borrow();
+            let log = replica.log();
+            received
+                .stored
+                .iter()
+                .filter_map(|e| log.ix(&e.id()))
+                .collect()
+        };
+        Ok(Insertion {
+            applied: log_ixs,
+            pending: received.orphaned > 0,
+            duplicate: received.stored.is_empty() && received.orphaned == 0,
+            ..Insertion::default()
+        })
+    }
+
+    /// Takes in a batch of events received from peers: each is decoded and
+    /// verified; the valid new ones are stored, then applied. An invalid
+    /// event is refused alone (see [`Received::refused`]).
+    pub async fn receive_batch(&self, batch: &[&[u8]]) -> Result<Received, NodeError> {
+        self.receive_from(LOCAL, batch).await
+    }
+
+    /// [`receive_batch`](Self::receive_batch) from `peer` (orphans are held
+    /// under its name, bounded per peer).
+    ///
+    /// The batch goes in chunks, and the signatures of one chunk are checked
+    /// while the store writes the chunk before (IndexedDB works beside the
+    /// page's thread), so the two costs overlap instead of adding up. A
+    /// failed write returns the error: the chunks written before it are
+    /// stored and applied, nothing after it is.
+    pub async fn receive_from(&self, peer: &str, batch: &[&[u8]]) -> Result<Received, NodeError> {
+        let mut received = Received::default();
+        self.orphans.borrow_mut().tick();
+        let mut seen: FxHashSet<EventId> = FxHashSet::default();
+        let mut chunks = batch.chunks(CHUNK).enumerate();
+        let mut verified = match chunks.next() {
+            Some((n, chunk)) => self.verify_chunk(n * CHUNK, chunk, &mut seen, &mut received),
+            None => return Ok(received),
+        };
+        loop {
+            let ready = self.admit(peer, verified, &mut received);
+            let next = chunks.next();
+            let records: Vec<_> = ready.iter().map(|e| (e.id(), e.bytes())).collect();
+            let write = async {
+                if records.is_empty() {
+                    Ok(())
+                } else {
+                    self.store.put_events(&records).await
+                }
+            };
+            let mut checked = Received::default();
+            let check = async {
+                next.map(|(n, chunk)| self.verify_chunk(n * CHUNK, chunk, &mut seen, &mut checked))
+            };
+            let (written, verified_next) = futures_util::future::join(write, check).await;
+            written?;
+            received.refused.append(&mut checked.refused);
+            let mut replica = self.replica.borrow_mut();
+            for event in ready {
+                // Validated against parents present: it applies.
+                match replica.insert(event.clone()) {
+                    Ok(insertion) => received.applied += insertion.applied.len(),
+                    Err(e) => received.refused.push((usize::MAX, e.into())),
+                }
+                received.stored.push(event);
+            }
+            drop(replica);
+            match verified_next {
+                Some(events) => verified = events,
+                None => return Ok(received),
+            }
+        }
+    }
+
+    /// Decodes and verifies one chunk: the events new here, each with its
+    /// index in the batch. A copy of an event held already costs a hash; a
+    /// recently evicted orphan whose parents are still missing costs a
+    /// decode, not a signature check.
+    fn verify_chunk(
+        &self,
+        offset: usize,
+        chunk: &[&[u8]],
+        seen: &mut FxHashSet<EventId>,
+        received: &mut Received,
+    ) -> Vec<(usize, Event)> {
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        let orphans = self.orphans.borrow();
+        let mut out = Vec::new();
+        for (i, bytes) in chunk.iter().enumerate() {
+            let id = EventId::of_bytes(bytes);
+            if log.contains(&id) || orphans.contains(&id) || !seen.insert(id) {
+                continue;
+            }
+            if orphans.was_refused(&id)
+                && let Ok(event) = Event::from_own_store(bytes)
+                && event
+                    .parents()
+                    .iter()
+                    .any(|p| !log.contains(p) && !seen.contains(p))
+            {
+                received.room_refused = true;
+                continue;
+            }
+            match Event::from_bytes(bytes) {
+                Ok(event) => out.push((offset + i, event)),
+                Err(e) => received.refused.push((offset + i, e.into())),
+            }
+        }
+        out
+    }
+
+    /// Validates verified events against their parents, parents first:
+    /// those whose parents are all known (in the log or admitted before
+    /// them) are checked and returned in an order fit to store and apply;
+    /// the others wait as orphans of `peer`. Orphans they complete join
+    /// them. Refusals go to `received`.
+    fn admit(
+        &self,
+        peer: &str,
+        verified: Vec<(usize, Event)>,
+        received: &mut Received,
+    ) -> Vec<Event> {
+        let index: FxHashMap<EventId, usize> = verified.iter().map(|(i, e)| (e.id(), *i)).collect();
+        let events = causal_order(verified.into_iter().map(|(_, e)| e).collect());
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        let mut orphans = self.orphans.borrow_mut();
+        let evictions = orphans.evictions();
+        let mut admitted: FxHashMap<EventId, Event> = FxHashMap::default();
+        let mut order: Vec<Event> = Vec::new();
+        let mut invalid: FxHashSet<EventId> = FxHashSet::default();
+        // (event, where it came from: its batch index, or the peer that
+        // sent it as an orphan earlier)
+        let mut work: Vec<(Event, Result<usize, String>)> = events
+            .into_iter()
+            .rev()
+            .map(|e| {
+                let at = index[&e.id()];
+                (e, Ok(at))
+            })
+            .collect();
+        while let Some((event, from)) = work.pop() {
+            let id = event.id();
+            if log.contains(&id) || admitted.contains_key(&id) {
+                continue;
+            }
+            if let Some(bad) = event.parents().iter().find(|p| invalid.contains(*p)) {
+                let error = Error::from(crate::log::LogError::Invalid {
+                    id,
+                    error: crate::event::validate::ContextError::InvalidParent(*bad),
+                });
+                invalid.insert(id);
+                refuse(received, from, error);
+                continue;
+            }
+            let missing: Vec<EventId> = event
+                .parents()
+                .iter()
+                .filter(|p| !log.contains(p) && !admitted.contains_key(*p))
+                .copied()
+                .collect();
+            if !missing.is_empty() {
+                let from_peer = from.clone().err().unwrap_or_else(|| peer.to_owned());
+                if orphans.add(&from_peer, event, &missing) {
+                    received.orphaned += 1;
+                } else {
+                    received.room_refused = true;
+                }
+                continue;
+            }
+            match log.check_after(&event, &admitted) {
+                Ok(()) => {
+                    let released =
+                        orphans.arrived(&id, |p| log.contains(p) || admitted.contains_key(p));
+                    admitted.insert(id, event.clone());
+                    order.push(event);
+                    for (child, from_peer) in released {
+                        work.push((child, Err(from_peer)));
+                    }
+                }
+                Err(e) => {
+                    invalid.insert(id);
+                    refuse(received, from, e.into());
+                }
+            }
+        }
+        received.room_refused |= orphans.evictions() > evictions;
+        order
+    }
+
+    /// Takes in an event that a sibling node sharing this store (another
+    /// tab) has stored: applied without writing it again or re-checking its
+    /// signature (see [`Event::from_own_store`]).
+    pub fn load_stored(&self, bytes: &[u8]) -> Result<Insertion, NodeError> {
+        let event = Event::from_own_store(bytes).map_err(Error::from)?;
+        Ok(self
+            .replica
+            .borrow_mut()
+            .insert(event)
+            .map_err(Error::from)?)
+    }
+}
+
+/// Records a refusal: by batch index, or against the peer that sent the
+/// event earlier as an orphan.
+fn refuse(received: &mut Received, from: Result<usize, String>, error: Error) {
+    match from {
+        Ok(at) => received.refused.push((at, error)),
+        Err(peer) => received.invalid_orphans.push((peer, error)),
+    }
+}

@@ -1,0 +1,426 @@
+//! The node: the one place that does I/O.
+//!
+//! A [`Node`] owns a [`Replica`] and a [`Store`]. Opening it loads (or
+//! creates) the identity and the policy, and loads every stored event,
+//! skipping and reporting damaged records. Every new event, local or
+//! received, is written to the store before the call returns; a local event
+//! is written *before* it is applied, so a failed write leaves both the
+//! store and the state as they were.
+//!
+//! Several nodes may share one store and identity (the tabs of a browser).
+//! Each writes its documents under its own Automerge actor (a random
+//! session suffix on the key), and before signing anything it catches up
+//! with the latest event of its own chain, which every write records in the
+//! same transaction: so concurrent writers, taking turns through a lock the
+//! platform provides, never fork the chain. Sibling nodes announce what they
+//! stored; [`Node::load_stored`] takes it in without writing it again.
+//!
+//! Methods take `&self`: the replica sits in a `RefCell` borrowed only
+//! between awaits, so reads stay possible while a write waits for the
+//! store, and writes run one at a time behind an async mutex.
+//!
+//! Randomness comes from the caller (`random`), like everything else the
+//! platform provides.
+
+mod ingest;
+mod peers;
+
+pub use peers::{FromPeer, PeerError, send_all};
+
+use crate::error::Error;
+use crate::event::{Body, Event, EventId, Identity};
+use crate::log::causal_order;
+use crate::policy::Policy;
+use crate::replica::Replica;
+use crate::snapshot::{self, CachedState, SavedDocs};
+use crate::store::{Store, StoreError};
+use crate::sync::{Orphans, Peers};
+use futures_util::lock::Mutex;
+use std::cell::{Ref, RefCell, RefMut};
+use thiserror::Error;
+
+const IDENTITY: &str = "identity";
+const POLICY: &str = "policy";
+/// The id of the latest event of this identity's own chain.
+const HEAD: &str = "head";
+/// Snapshot names (see [`crate::snapshot`]).
+const STATE: &str = "state";
+const DOCS: &str = "docs";
+/// Bytes of randomness after the key in this session's Automerge actor.
+const SESSION_BYTES: usize = 8;
+/// Why a node operation failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum NodeError {
+    /// The store failed; nothing was lost.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The event or edit was refused.
+    #[error(transparent)]
+    Core(#[from] Error),
+    /// Stored metadata does not decode.
+    #[error("stored {0} is damaged")]
+    DamagedMeta(&'static str),
+    /// Restoring an identity into a store that already holds another one.
+    #[error("this store already holds another identity")]
+    OtherIdentity,
+}
+
+/// What opening a node found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Events loaded and applied.
+    pub events: usize,
+    /// Stored records skipped, each with what is wrong.
+    pub skipped: Vec<String>,
+    /// Whether the identity was created now.
+    pub new_identity: bool,
+    /// Documents started from their saved form (0 without a usable snapshot).
+    pub saved_documents: usize,
+    /// Whether the cached state matched the log (else it should be saved again).
+    pub cached_state_current: bool,
+}
+
+/// What a batch of received events did.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// Events stored by this call (new to this node), parents first within
+    /// each chunk of the batch.
+    pub stored: Vec<Event>,
+    /// Events applied to the state (stored ones, and pending ones they released).
+    pub applied: usize,
+    /// Events refused, by their index in the batch, with why. Nothing of
+    /// them is stored.
+    pub refused: Vec<(usize, Error)>,
+    /// Events held apart until their parents arrive (not stored).
+    pub orphaned: usize,
+    /// Valid events were not kept for lack of room (orphans evicted): the
+    /// sender should be asked again later.
+    pub room_refused: bool,
+    /// Orphans received earlier that turned out invalid once their parents
+    /// arrived, with the peer that sent each (to be dropped).
+    pub invalid_orphans: Vec<(String, Error)>,
+}
+
+/// A replica persisted in a store. See the [module docs](self).
+pub struct Node<S: Store> {
+    store: S,
+    replica: RefCell<Replica>,
+    identity: Identity,
+    /// Held by a write from drafting to applying; keeps the document
+    /// events signed whose write failed — neither applied nor served —
+    /// written (signed again if the chain moved) before anything else.
+    writer: Mutex<Vec<Event>>,
+    /// Sync sessions with peers (see [`crate::sync`]), by transport-given id.
+    peers: RefCell<Peers<String>>,
+    /// Events from peers waiting for their parents (never stored).
+    orphans: RefCell<Orphans<String>>,
+}
+
+impl<S: Store> Node<S> {
+    /// Opens the node kept in `store`. `random` gives fresh secret bytes:
+    /// the identity, if the store has none, and this session's actor suffix.
+    pub async fn open(
+        store: S,
+        random: impl FnMut() -> [u8; 32],
+    ) -> Result<(Node<S>, OpenReport), NodeError> {
+        Node::open_inner(store, None, random).await
+    }
+
+    /// Opens the node kept in `store` as `identity` (restored from a
+    /// backup): the store must hold no identity yet, or this one.
+    pub async fn open_as(
+        store: S,
+        identity: Identity,
+        random: impl FnMut() -> [u8; 32],
+    ) -> Result<(Node<S>, OpenReport), NodeError> {
+        Node::open_inner(store, Some(identity), random).await
+    }
+
+    async fn open_inner(
+        store: S,
+        given: Option<Identity>,
+        mut random: impl FnMut() -> [u8; 32],
+    ) -> Result<(Node<S>, OpenReport), NodeError> {
+        let mut report = OpenReport::default();
+        let stored = match store.get_meta(IDENTITY).await? {
+            Some(secret) => Some(Identity::from_secret(
+                secret
+                    .try_into()
+                    .map_err(|_| NodeError::DamagedMeta(IDENTITY))?,
+            )),
+            None => None,
+        };
+        let identity = match (stored, given) {
+            (Some(stored), Some(given)) if stored.public_key() != given.public_key() => {
+                return Err(NodeError::OtherIdentity);
+            }
+            (Some(stored), _) => stored,
+            (None, given) => {
+                let identity = given.unwrap_or_else(|| Identity::from_secret(random()));
+                store.put_meta(IDENTITY, &identity.secret()).await?;
+                report.new_identity = true;
+                identity
+            }
+        };
+        let policy = match store.get_meta(POLICY).await? {
+            Some(bytes) => Policy::from_stored(&bytes).ok_or(NodeError::DamagedMeta(POLICY))?,
+            None => Policy::new(identity.public_key()),
+        };
+        let session = random();
+        let mut replica = Replica::for_session(policy, &session[..SESSION_BYTES]);
+        let saved: Option<SavedDocs> = store
+            .get_snapshot(DOCS)
+            .await?
+            .and_then(|bytes| snapshot::decode(&bytes));
+        if let Some(saved) = &saved {
+            report.saved_documents = replica.load_saved_docs(saved);
+        }
+        let loaded = store.load_events().await?;
+        report.skipped = loaded.corrupt;
+        let mut events = Vec::with_capacity(loaded.events.len());
+        for (id, bytes) in loaded.events {
+            match Event::from_own_store(&bytes) {
+                Ok(event) => events.push(event),
+                Err(e) => report.skipped.push(format!("{id:?}: {e}")),
+            }
+        }
+        // A store returns events in key order (random): parents first, so
+        // none waits in the bounded pending buffer.
+        for event in causal_order(events) {
+            let id = event.id();
+            if let Err(e) = replica.insert(event) {
+                report.skipped.push(format!("{id:?}: {e}"));
+            }
+        }
+        if report.saved_documents > 0 && !replica.documents_match_log() {
+            // A saved document holds changes the log does not carry: drop
+            // the saved documents and rebuild them from the log.
+            report.saved_documents = 0;
+            let mut rebuilt =
+                Replica::for_session(replica.view().policy().clone(), &session[..SESSION_BYTES]);
+            for event in replica.log().topological() {
+                let _ = rebuilt.insert(event.clone());
+            }
+            replica = rebuilt;
+        }
+        report.cached_state_current = match store.get_snapshot(STATE).await? {
+            Some(bytes) => snapshot::decode::<CachedState>(&bytes)
+                .is_some_and(|cached| cached.events == replica.log().len() as u64),
+            None => false,
+        };
+        report.events = replica.log().len();
+        let pending = replica.log().pending_len();
+        if pending > 0 {
+            report.skipped.push(format!(
+                "{pending} stored events wait for parents that are not stored"
+            ));
+        }
+        let node = Node {
+            store,
+            replica: RefCell::new(replica),
+            identity,
+            writer: Mutex::new(Vec::new()),
+            peers: RefCell::new(Peers::new()),
+            orphans: RefCell::new(Orphans::default()),
+        };
+        Ok((node, report))
+    }
+
+    /// The replica (log, view, documents). Do not hold it across an await.
+    pub fn replica(&self) -> Ref<'_, Replica> {
+        self.replica.borrow()
+    }
+
+    /// The replica, for reads that need `&mut` (documents) and for local
+    /// edits (committed with [`commit`](Self::commit)). Do not hold it
+    /// across an await.
+    pub fn replica_mut(&self) -> RefMut<'_, Replica> {
+        self.replica.borrow_mut()
+    }
+
+    /// The node's identity.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Closes the node, giving back its store.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// Events applied but not yet written (a write failed).
+    pub async fn unsaved(&self) -> usize {
+        self.writer.lock().await.len()
+    }
+
+    /// Writes the own `events` and records the last as the latest event of
+    /// the own chain, in one transaction.
+    async fn save(&self, events: &[Event]) -> Result<(), StoreError> {
+        let records: Vec<_> = events.iter().map(|e| (e.id(), e.bytes())).collect();
+        let head = events.last().map(|e| e.id().0);
+        let meta: Vec<(&str, &[u8])> = head.iter().map(|h| (HEAD, &h[..])).collect();
+        self.store.write(&records, &meta).await
+    }
+
+    /// Takes in the own chain's latest events that a sibling node (another
+    /// tab) stored and this one has not seen yet, so the next event signed
+    /// here follows them. Returns how many events were applied.
+    async fn catch_up_own_chain(&self) -> Result<usize, NodeError> {
+        let Some(head) = self.store.get_meta(HEAD).await? else {
+            return Ok(0);
+        };
+        let head = EventId(head.try_into().map_err(|_| NodeError::DamagedMeta(HEAD))?);
+        let mut wanted = vec![head];
+        let mut found = Vec::new();
+        while let Some(id) = wanted.pop() {
+            if self.replica.borrow().log().contains(&id)
+                || found.iter().any(|e: &Event| e.id() == id)
+            {
+                continue;
+            }
+            let Some(bytes) = self.store.get_event(&id).await? else {
+                return Err(NodeError::DamagedMeta(HEAD));
+            };
+            let event = Event::from_own_store(&bytes).map_err(Error::from)?;
+            wanted.extend(event.parents().iter().copied());
+            found.push(event);
+        }
+        let mut applied = 0;
+        let mut replica = self.replica.borrow_mut();
+        // Found newest first: insert oldest first.
+        for event in found.into_iter().rev() {
+            applied += replica.insert(event).map_err(Error::from)?.applied.len();
+        }
+        Ok(applied)
+    }
+
+    /// Signs a new event, stores it, then applies it.
+    pub async fn publish(&self, time: u64, body: Body) -> Result<Event, NodeError> {
+        let mut unsaved = self.writer.lock().await;
+        self.catch_up_own_chain().await?;
+        self.write_unsaved(&mut unsaved).await?;
+        let event = {
+            let replica = self.replica.borrow();
+            let draft = replica.draft(&self.identity.public_key(), time, body)?;
+            let event = self.identity.sign(draft);
+            replica.log().admits(&event).map_err(Error::from)?;
+            event
+        };
+        self.save(std::slice::from_ref(&event)).await?;
+        self.replica
+            .borrow_mut()
+            .insert(event.clone())
+            .map_err(Error::from)?;
+        Ok(event)
+    }
+
+    /// Commits pending document edits: each resulting event is stored, then applied.
+    pub async fn commit(&self, time: u64) -> Result<Vec<Event>, NodeError> {
+        let mut unsaved = self.writer.lock().await;
+        self.catch_up_own_chain().await?;
+        let mut events = self.write_unsaved(&mut unsaved).await?;
+        let signed = self
+            .replica
+            .borrow_mut()
+            .sign_commit(&self.identity, time)?;
+        if signed.is_empty() {
+            return Ok(events);
+        }
+        // Written before applied: an event that is not durable is never
+        // applied, served or announced, so a failed write cannot lead to
+        // a second event with the same seq after a reload (a fork). The
+        // changes stay in their documents; their events are written (and
+        // signed again if the chain moved meanwhile) before anything else.
+        if let Err(e) = self.save(&signed).await {
+            *unsaved = signed;
+            return Err(e.into());
+        }
+        let mut replica = self.replica.borrow_mut();
+        for event in &signed {
+            replica.insert(event.clone()).map_err(Error::from)?;
+        }
+        events.extend(signed);
+        Ok(events)
+    }
+
+    /// Writes and applies the document events whose write failed before;
+    /// signs them again first if the own chain moved meanwhile (another
+    /// tab wrote). Returns them.
+    async fn write_unsaved(&self, unsaved: &mut Vec<Event>) -> Result<Vec<Event>, NodeError> {
+        if unsaved.is_empty() {
+            return Ok(Vec::new());
+        }
+        let events = {
+            let replica = self.replica.borrow();
+            let me = self.identity.public_key();
+            let next = replica.log().last_by(&me).map_or(1, |e| e.seq() + 1);
+            let current = unsaved[0].seq() == next
+                && unsaved[0]
+                    .parents()
+                    .iter()
+                    .all(|p| replica.log().contains(p));
+            if current {
+                unsaved.clone()
+            } else {
+                replica.sign_again(&self.identity, unsaved)?
+            }
+        };
+        self.save(&events).await?;
+        unsaved.clear();
+        let mut replica = self.replica.borrow_mut();
+        for event in &events {
+            replica.insert(event.clone()).map_err(Error::from)?;
+        }
+        Ok(events)
+    }
+
+    /// Changes and stores the policy.
+    pub async fn set_policy(&self, policy: Policy) -> Result<(), NodeError> {
+        let bytes = postcard::to_allocvec(&policy).unwrap_or_default();
+        self.store.put_meta(POLICY, &bytes).await?;
+        self.replica.borrow_mut().set_policy(policy);
+        Ok(())
+    }
+
+    /// Saves the snapshots: the state as shown now and the documents in
+    /// their saved form (caches that make the next open fast).
+    pub async fn save_snapshots(&self, now: u64) -> Result<(), NodeError> {
+        let (state, docs) = {
+            let mut replica = self.replica.borrow_mut();
+            (replica.cached_state(now), replica.saved_docs())
+        };
+        self.store
+            .put_snapshot(STATE, &snapshot::encode(&state))
+            .await?;
+        self.store
+            .put_snapshot(DOCS, &snapshot::encode(&docs))
+            .await?;
+        Ok(())
+    }
+
+    /// The state as last saved in `store`, readable before (and without)
+    /// opening the node; `None` if there is none or it does not decode.
+    pub async fn cached_state(store: &S) -> Result<Option<CachedState>, NodeError> {
+        Ok(store
+            .get_snapshot(STATE)
+            .await?
+            .and_then(|bytes| snapshot::decode(&bytes)))
+    }
+
+    /// Reads the policy again from the store (a sibling node changed it).
+    pub async fn reload_policy(&self) -> Result<(), NodeError> {
+        if let Some(bytes) = self.store.get_meta(POLICY).await? {
+            let policy: Policy =
+                Policy::from_stored(&bytes).ok_or(NodeError::DamagedMeta(POLICY))?;
+            if self.replica.borrow().view().policy() != &policy {
+                self.replica.borrow_mut().set_policy(policy);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,339 @@
+//! The node's side of sync: sessions with peers over any [`Transport`],
+//! what each peer is known to hold kept across reloads, and frames from
+//! peers answered even when storing what they carried failed.
+
+use super::{Node, NodeError};
+use crate::error::Error;
+use crate::event::{Event, EventId, PublicKey};
+use crate::store::Store;
+use crate::sync::{FrameError, MAX_WANT, Outgoing, Traffic};
+use crate::transport::{Transport, TransportEvent};
+use futures_util::FutureExt;
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// Frames [`Node::sync_over`] takes in one turn at most (≈ 20,000 small
+/// events): enough for verifying and writing to overlap, few enough that
+/// other peers and local work are not kept waiting for long.
+pub(crate) const FRAMES_PER_TURN: usize = 64;
+
+/// The meta key under which what a peer holds is kept.
+fn met_key(key: &PublicKey) -> String {
+    format!("met:{}", key.to_hex())
+}
+
+/// Sends frames; a frame a link refuses is dropped with it (the link is
+/// down, and the next session's round repairs what was lost).
+pub async fn send_all<T: Transport>(transport: &T, frames: Outgoing<String>) {
+    for (peer, frame) in frames {
+        let _ = transport.send(&peer, frame).await;
+    }
+}
+
+/// Why a peer was dropped: it sent something no honest peer sends. A
+/// valid event refused for lack of room, a fork, or a failed write never
+/// drops a peer.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum PeerError {
+    /// A frame that does not decode, or breaks the protocol's bounds.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// An event that does not validate.
+    #[error("peer sent an invalid event: {0}")]
+    InvalidEvent(Error),
+}
+
+/// What frames from a peer led to.
+#[derive(Debug, Default)]
+pub struct FromPeer {
+    /// Frames to send, by peer — sent even when storing failed.
+    pub send: Outgoing<String>,
+    /// Events stored (new here), to announce to sibling tabs.
+    pub stored: Vec<Event>,
+    /// Storing failed: nothing of the failed chunk was applied; the peer is
+    /// not to blame and is asked again in a later round.
+    pub store_error: Option<NodeError>,
+    /// Other peers found to have sent invalid events earlier (orphans
+    /// whose parents arrived now): they were dropped; close their links.
+    pub dropped: Vec<(String, Error)>,
+}
+
+impl<S: Store> Node<S> {
+    /// A link to `peer` is up: starts a sync session; returns its first
+    /// frames. `salt` must be fresh randomness.
+    pub fn connect_peer(&self, peer: &str, salt: [u8; 16]) -> Outgoing<String> {
+        let replica = self.replica.borrow();
+        self.peers
+            .borrow_mut()
+            .connect(peer.to_owned(), replica.log(), salt)
+    }
+
+    /// [`connect_peer`](Self::connect_peer) to a peer that held `held` when
+    /// last met.
+    pub fn connect_peer_from(
+        &self,
+        peer: &str,
+        held: Vec<EventId>,
+        salt: [u8; 16],
+    ) -> Outgoing<String> {
+        let replica = self.replica.borrow();
+        self.peers
+            .borrow_mut()
+            .connect_from(peer.to_owned(), held, replica.log(), salt)
+    }
+
+    /// The link to `peer` is down: its session and its orphans go.
+    pub fn disconnect_peer(&self, peer: &str) {
+        let peer = peer.to_owned();
+        self.peers.borrow_mut().disconnect(&peer);
+        self.orphans.borrow_mut().drop_peer(&peer);
+    }
+
+    /// Starts a new sync round with every connected peer (after being
+    /// offline, or now and then to repair what was lost).
+    pub fn resync_peers(&self, mut salt: impl FnMut() -> [u8; 16]) -> Outgoing<String> {
+        let replica = self.replica.borrow();
+        let mut peers = self.peers.borrow_mut();
+        let connected: Vec<String> = peers.connected().cloned().collect();
+        connected
+            .iter()
+            .flat_map(|peer| peers.resync(peer, replica.log(), salt()))
+            .collect()
+    }
+
+    /// What went over the wire with `peer` in its open session.
+    pub fn traffic(&self, peer: &str) -> Option<Traffic> {
+        self.peers
+            .borrow()
+            .session(&peer.to_owned())
+            .map(|s| s.traffic())
+    }
+
+    /// Bytes of events sent to `peer` and not acknowledged yet.
+    pub fn in_flight(&self, peer: &str) -> Option<usize> {
+        self.peers
+            .borrow()
+            .session(&peer.to_owned())
+            .map(|s| s.in_flight())
+    }
+
+    /// Events held apart waiting for their parents, from all peers.
+    pub fn orphans(&self) -> usize {
+        self.orphans.borrow().len()
+    }
+
+    /// The peers with an open session.
+    pub fn connected_peers(&self) -> Vec<String> {
+        self.peers.borrow().connected().cloned().collect()
+    }
+
+    /// What `peer` is known to hold, if that changed since last asked (to
+    /// keep for the next meeting, see [`connect_peer_from`](Self::connect_peer_from)).
+    pub fn held_by_if_changed(&self, peer: &str) -> Option<Vec<EventId>> {
+        self.peers.borrow_mut().held_if_changed(&peer.to_owned())
+    }
+
+    /// Takes in a frame from `peer`: answers it, and stores and applies the
+    /// valid new events it carries (forwarding them to the other peers).
+    /// On a [`PeerError`] the peer has been dropped: close its link.
+    /// Nothing invalid is ever stored.
+    pub async fn from_peer(&self, peer: &str, frame: &[u8]) -> Result<FromPeer, PeerError> {
+        self.from_peer_frames(peer, &[frame]).await
+    }
+
+    /// [`from_peer`](Self::from_peer) for several frames from one peer that
+    /// arrived together: their events are ingested as one batch, so
+    /// verifying one chunk overlaps with writing the one before (see
+    /// [`receive_batch`](Self::receive_batch)) across frames too.
+    pub async fn from_peer_frames(
+        &self,
+        peer: &str,
+        frames: &[&[u8]],
+    ) -> Result<FromPeer, PeerError> {
+        let name = peer.to_owned();
+        let mut send = Vec::new();
+        let mut events = Vec::new();
+        for frame in frames {
+            let received = {
+                let replica = self.replica.borrow();
+                self.peers.borrow_mut().receive(&name, replica.log(), frame)
+            };
+            match received {
+                Ok((reply, carried)) => {
+                    send.extend(reply);
+                    events.extend(carried);
+                }
+                Err(e) => {
+                    self.disconnect_peer(peer);
+                    return Err(e.into());
+                }
+            }
+        }
+        let mut out = FromPeer::default();
+        let mut room_refused = false;
+        if !events.is_empty() {
+            let refs: Vec<&[u8]> = events.iter().map(Vec::as_slice).collect();
+            match self.receive_from(peer, &refs).await {
+                Ok(received) => {
+                    // Index usize::MAX: an event validated here that the log
+                    // then refused — this node's fault, not the peer's.
+                    if let Some((_, e)) =
+                        received.refused.into_iter().find(|(i, _)| *i != usize::MAX)
+                    {
+                        self.disconnect_peer(peer);
+                        return Err(PeerError::InvalidEvent(e));
+                    }
+                    for (other, e) in received.invalid_orphans {
+                        if other == peer {
+                            self.disconnect_peer(peer);
+                            return Err(PeerError::InvalidEvent(e));
+                        }
+                        self.disconnect_peer(&other);
+                        out.dropped.push((other, e));
+                    }
+                    room_refused = received.room_refused;
+                    out.stored = received.stored;
+                }
+                Err(e) => {
+                    // The replies owed to the peer still go; what it sent
+                    // is asked for again in another round.
+                    room_refused = true;
+                    out.store_error = Some(e);
+                }
+            }
+        }
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        let applied: Vec<_> = out.stored.iter().filter_map(|e| log.ix(&e.id())).collect();
+        let orphans = self.orphans.borrow();
+        let missing = orphans.missing_from(&name, |id| log.contains(id), MAX_WANT);
+        send.extend(self.peers.borrow_mut().after_ingest_with(
+            Some(&name),
+            log,
+            &applied,
+            &missing,
+            &|id| orphans.contains(id),
+            room_refused,
+        ));
+        out.send = send;
+        Ok(out)
+    }
+
+    /// Runs the sync protocol over `transport` until it shuts down: starts
+    /// a session when a link comes up, answers and ingests frames, drops a
+    /// peer that misbehaves, ends the session when a link goes down.
+    /// `stored` hears every batch of events stored from peers (to announce
+    /// them to sibling tabs, or to redraw). Local events are pushed with
+    /// [`push_to_peers`](Self::push_to_peers).
+    ///
+    /// Frames already waiting when one is taken are taken with it (up to
+    /// [`FRAMES_PER_TURN`]) and ingested per peer as one batch: during a
+    /// catch-up the peer sends faster than this node verifies and writes,
+    /// and one batch lets the two overlap. The receive window (see
+    /// [`crate::sync`]) bounds what waits.
+    ///
+    /// When the transport knows a peer's identity key
+    /// ([`Transport::peer_key`]), what that peer is known to hold
+    /// ([`Session::held`](crate::sync::Session::held)) is kept in the store,
+    /// so the first round after a reload starts from it instead of from
+    /// nothing.
+    pub async fn sync_over<T: Transport>(
+        &self,
+        transport: &T,
+        mut salt: impl FnMut() -> [u8; 16],
+        mut stored: impl FnMut(&[Event]),
+    ) {
+        let mut waiting: Option<TransportEvent> = None;
+        loop {
+            let event = match waiting.take() {
+                Some(event) => event,
+                None => match transport.next().await {
+                    Some(event) => event,
+                    None => return,
+                },
+            };
+            let out = match event {
+                TransportEvent::Up(peer) => {
+                    let held = match transport.peer_key(&peer) {
+                        Some(key) => self.met_heads(&key).await,
+                        None => Vec::new(),
+                    };
+                    self.connect_peer_from(&peer, held, salt())
+                }
+                TransportEvent::Down(peer) => {
+                    self.disconnect_peer(&peer);
+                    continue;
+                }
+                TransportEvent::Frame(peer, frame) => {
+                    // Take what is already queued: frames by peer, in order.
+                    let mut by_peer: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+                    by_peer.entry(peer).or_default().push(frame);
+                    for _ in 1..FRAMES_PER_TURN {
+                        match transport.next().now_or_never() {
+                            Some(Some(TransportEvent::Frame(peer, frame))) => {
+                                by_peer.entry(peer).or_default().push(frame)
+                            }
+                            Some(Some(other)) => {
+                                waiting = Some(other);
+                                break;
+                            }
+                            // Shut down: what was taken is still handled.
+                            Some(None) | None => break,
+                        }
+                    }
+                    let mut out = Vec::new();
+                    for (peer, frames) in by_peer {
+                        let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+                        match self.from_peer_frames(&peer, &frames).await {
+                            Ok(from) => {
+                                if !from.stored.is_empty() {
+                                    stored(&from.stored);
+                                }
+                                for (other, _) in &from.dropped {
+                                    transport.close(other);
+                                }
+                                out.extend(from.send);
+                                self.remember_heads(transport, &peer).await;
+                            }
+                            Err(_) => transport.close(&peer),
+                        }
+                    }
+                    out
+                }
+            };
+            send_all(transport, out).await;
+        }
+    }
+
+    /// What the peer with this key held when last met (empty if never met,
+    /// or unreadable: that only costs a bigger first round).
+    async fn met_heads(&self, key: &PublicKey) -> Vec<EventId> {
+        match self.store.get_meta(&met_key(key)).await {
+            Ok(Some(bytes)) => postcard::from_bytes(&bytes).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Keeps what `peer` is known to hold, if that changed since last kept.
+    async fn remember_heads<T: Transport>(&self, transport: &T, peer: &str) {
+        let Some(key) = transport.peer_key(peer) else {
+            return;
+        };
+        let Some(heads) = self.held_by_if_changed(peer) else {
+            return;
+        };
+        if let Ok(bytes) = postcard::to_allocvec(&heads) {
+            // Best effort: a failed write only costs a bigger first round.
+            let _ = self.store.put_meta(&met_key(&key), &bytes).await;
+        }
+    }
+
+    /// Frames pushing events made here (published or committed) to every
+    /// connected peer.
+    pub fn push_to_peers(&self, events: &[Event]) -> Outgoing<String> {
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        let applied: Vec<_> = events.iter().filter_map(|e| log.ix(&e.id())).collect();
+        self.peers.borrow_mut().after_ingest(None, log, &applied)
+    }
+}

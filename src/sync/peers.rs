@@ -1,0 +1,175 @@
+//! The sessions of one node, by peer: starting and ending them, and
+//! forwarding what the node newly applied to every other peer.
+
+use super::{FrameError, Limits, Session};
+use crate::event::EventId;
+use crate::log::{EventIx, Log};
+use std::collections::BTreeMap;
+
+/// Frames for peers.
+pub type Outgoing<P> = Vec<(P, Vec<u8>)>;
+
+fn to<P: Clone>(peer: &P, frames: Vec<Vec<u8>>) -> Outgoing<P> {
+    frames.into_iter().map(|f| (peer.clone(), f)).collect()
+}
+
+/// The sessions of one node, by peer. See the [module docs](super).
+#[derive(Debug)]
+pub struct Peers<P: Ord + Clone> {
+    sessions: BTreeMap<P, Session>,
+    /// What each peer held when last met, kept across reconnections.
+    met: BTreeMap<P, Vec<EventId>>,
+    limits: Limits,
+}
+
+impl<P: Ord + Clone> Default for Peers<P> {
+    fn default() -> Self {
+        Peers {
+            sessions: BTreeMap::new(),
+            met: BTreeMap::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl<P: Ord + Clone> Peers<P> {
+    /// No peers.
+    pub fn new() -> Peers<P> {
+        Peers::default()
+    }
+
+    /// No peers; sessions get `limits`.
+    pub fn with_limits(limits: Limits) -> Peers<P> {
+        Peers {
+            limits,
+            ..Peers::default()
+        }
+    }
+
+    /// A link to `peer` is up: starts a session and a round.
+    pub fn connect(&mut self, peer: P, log: &Log, salt: [u8; 16]) -> Outgoing<P> {
+        let held = self.met.get(&peer).cloned().unwrap_or_default();
+        self.connect_from(peer, held, log, salt)
+    }
+
+    /// [`connect`](Self::connect) to a peer that held `held` when last met
+    /// (kept by the caller, e.g. across page loads, under the peer's
+    /// identity key).
+    pub fn connect_from(
+        &mut self,
+        peer: P,
+        held: Vec<EventId>,
+        log: &Log,
+        salt: [u8; 16],
+    ) -> Outgoing<P> {
+        let mut session = Session::with_limits(held, self.limits);
+        let frames = session.hello(log, salt);
+        self.sessions.insert(peer.clone(), session);
+        to(&peer, frames)
+    }
+
+    /// The link to `peer` is down (or the peer was dropped).
+    pub fn disconnect(&mut self, peer: &P) {
+        if let Some(session) = self.sessions.remove(peer) {
+            self.met.insert(peer.clone(), session.held());
+        }
+    }
+
+    /// Whether a session with `peer` is open.
+    pub fn is_connected(&self, peer: &P) -> bool {
+        self.sessions.contains_key(peer)
+    }
+
+    /// The peers with an open session.
+    pub fn connected(&self) -> impl Iterator<Item = &P> {
+        self.sessions.keys()
+    }
+
+    /// One peer's session.
+    pub fn session(&self, peer: &P) -> Option<&Session> {
+        self.sessions.get(peer)
+    }
+
+    /// Starts a new round with `peer`.
+    pub fn resync(&mut self, peer: &P, log: &Log, salt: [u8; 16]) -> Outgoing<P> {
+        match self.sessions.get_mut(peer) {
+            Some(session) => to(peer, session.hello(log, salt)),
+            None => Vec::new(),
+        }
+    }
+
+    /// Takes in a frame from `peer`: frames to send back and events to
+    /// ingest. An error means: drop the peer.
+    pub fn receive(
+        &mut self,
+        peer: &P,
+        log: &Log,
+        frame: &[u8],
+    ) -> Result<(Outgoing<P>, Vec<Vec<u8>>), FrameError> {
+        let Some(session) = self.sessions.get_mut(peer) else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let incoming = session.receive(log, frame)?;
+        Ok((to(peer, incoming.reply), incoming.events))
+    }
+
+    /// What `peer` is known to hold ([`Session::held`]), if that changed
+    /// since last asked: for the caller to keep (see
+    /// [`connect_from`](Self::connect_from)).
+    pub fn held_if_changed(&mut self, peer: &P) -> Option<Vec<EventId>> {
+        let session = self.sessions.get_mut(peer)?;
+        session.take_held_changed().then(|| session.held())
+    }
+
+    /// [`after_ingest_with`](Self::after_ingest_with) for a caller whose
+    /// log keeps events with missing parents in its own pending buffer.
+    pub fn after_ingest(
+        &mut self,
+        from: Option<&P>,
+        log: &Log,
+        applied: &[EventIx],
+    ) -> Outgoing<P> {
+        let missing: Vec<EventId> = log.missing().copied().collect();
+        self.after_ingest_with(
+            from,
+            log,
+            applied,
+            &missing,
+            &|id| log.is_pending(id),
+            false,
+        )
+    }
+
+    /// After the caller ingested events from `from` (or made them, with
+    /// `from` = `None`): acknowledges them and asks `from` for what is
+    /// missing (see [`Session::after_ingest`]), and forwards what was newly
+    /// applied to every other peer.
+    pub fn after_ingest_with(
+        &mut self,
+        from: Option<&P>,
+        log: &Log,
+        applied: &[EventIx],
+        missing: &[EventId],
+        waiting: &dyn Fn(&EventId) -> bool,
+        refused_room: bool,
+    ) -> Outgoing<P> {
+        let mut out = Vec::new();
+        if let Some(peer) = from
+            && let Some(session) = self.sessions.get_mut(peer)
+        {
+            out.extend(to(
+                peer,
+                session.after_ingest_with(log, missing, waiting, refused_room),
+            ));
+        }
+        if applied.is_empty() {
+            return out;
+        }
+        for (peer, session) in &mut self.sessions {
+            if Some(peer) != from {
+                out.extend(to(peer, session.push(log, applied)));
+            }
+        }
+        out
+    }
+}

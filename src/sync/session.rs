@@ -1,0 +1,496 @@
+//! One peer's sync state: rounds, the receive window, acknowledgements
+//! and the allowance of what the peer may make this node send. See the
+//! [module docs](super).
+
+use super::{
+    Bloom, FrameError, Framer, Limits, MAX_ACK_IDS, MAX_FRAME, MAX_HELLO_HEADS, MAX_WANT, Message,
+    Traffic,
+};
+use crate::event::EventId;
+use crate::event::encoding::event_len;
+use crate::log::{EventIx, Log};
+use rustc_hash::FxHashSet;
+use std::collections::{BTreeSet, VecDeque};
+
+/// Bytes of events packed into one message (so it travels as one frame).
+const EVENTS_PER_MESSAGE: usize = MAX_FRAME - 1024;
+/// Ids [`Session::held`] gives at most (a shorter list is still a lower bound).
+const MAX_HELD: usize = 256;
+/// Acknowledged tips a session keeps (the oldest are forgotten first; fewer
+/// is still a lower bound, it only costs resending).
+const MAX_ACKED: usize = 1024;
+
+/// What waits to be sent, in order.
+#[derive(Clone, Copy, Debug)]
+enum Out {
+    Event(EventIx),
+    Answered { more: bool },
+}
+
+/// What a frame from the peer asks of the caller.
+#[derive(Debug, Default)]
+pub struct Incoming {
+    /// Frames to send back.
+    pub reply: Vec<Vec<u8>>,
+    /// Events to ingest (not yet validated), parents first.
+    pub events: Vec<Vec<u8>>,
+}
+
+/// One peer's sync state. See the [module docs](super).
+#[derive(Debug, Default)]
+pub struct Session {
+    framer: Framer,
+    limits: Limits,
+    /// The salt of the last round this side started; later rounds started
+    /// by the session itself derive theirs from it.
+    salt: [u8; 16],
+    rounds: u64,
+    /// Heads the peer announced in this session: it holds them and their ancestors.
+    peer_heads: Vec<EventId>,
+    /// What the peer held when last met, kept by the caller. It may
+    /// overstate (a peer restored from a backup holds less), so it is used
+    /// only while some head the peer announces is unknown here.
+    remembered: Vec<EventId>,
+    /// Tips the peer acknowledged holding in this session, oldest first.
+    acked: VecDeque<EventId>,
+    /// Ids asked for and not received yet (asked once per round).
+    wanted: FxHashSet<EventId>,
+    /// A `Hello` was sent and its answer is not complete yet: what looks
+    /// missing may still be on its way, so nothing is asked for.
+    awaiting_answer: bool,
+    /// Start another round when this one is done: the peer's answer
+    /// stopped at its allowance, or events were refused for lack of room.
+    another_round: bool,
+    /// Whether [`held`](Self::held) changed since the caller last kept it.
+    held_changed: bool,
+    // Sending.
+    queue: VecDeque<Out>,
+    queued: FxHashSet<EventIx>,
+    /// An `Answered` is queued: a repeated `Hello` is not answered again.
+    answer_queued: bool,
+    next_seq: u32,
+    /// `Events` messages sent and not acknowledged: (seq, bytes of events).
+    flight: VecDeque<(u32, usize)>,
+    in_flight: usize,
+    /// Bytes of events the peer may still make this node send.
+    budget: usize,
+    // Receiving.
+    /// The highest `Events` seq this side acknowledged.
+    through: u32,
+    /// Seqs taken in above `through`.
+    seen_above: BTreeSet<u32>,
+    /// Bytes of events taken in above `through`.
+    unacked_bytes: usize,
+    /// Ids handed over for ingestion since the last `Ack`.
+    received: Vec<EventId>,
+    traffic: Traffic,
+}
+
+fn ixs<'a>(log: &Log, ids: impl IntoIterator<Item = &'a EventId>) -> Vec<EventIx> {
+    ids.into_iter().filter_map(|id| log.ix(id)).collect()
+}
+
+impl Session {
+    /// A session with a peer that held `remembered` when last met (empty
+    /// for a peer never met), with the default [`Limits`].
+    pub fn new(remembered: Vec<EventId>) -> Session {
+        Session::with_limits(remembered, Limits::default())
+    }
+
+    /// [`new`](Self::new) with other limits.
+    pub fn with_limits(remembered: Vec<EventId>, limits: Limits) -> Session {
+        Session {
+            remembered,
+            limits,
+            ..Session::default()
+        }
+    }
+
+    /// The heads the peer announced last in this session.
+    pub fn peer_heads(&self) -> &[EventId] {
+        &self.peer_heads
+    }
+
+    /// Events the peer holds with their ancestors, as far as this session
+    /// knows: the heads it announced and the tips it acknowledged (or, if
+    /// it said nothing yet, what it held when last met). Keep them for the
+    /// next meeting ([`Session::new`]).
+    pub fn held(&self) -> Vec<EventId> {
+        let mut held: Vec<EventId> = self
+            .acked
+            .iter()
+            .rev()
+            .chain(&self.peer_heads)
+            .chain(&self.remembered)
+            .copied()
+            .collect();
+        let mut seen = FxHashSet::default();
+        held.retain(|id| seen.insert(*id));
+        held.truncate(MAX_HELD);
+        held
+    }
+
+    /// Whether [`held`](Self::held) changed since this was last called.
+    pub fn take_held_changed(&mut self) -> bool {
+        std::mem::take(&mut self.held_changed)
+    }
+
+    /// This session's traffic so far.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic
+    }
+
+    /// Bytes of events sent to the peer and not acknowledged yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Events waiting for room in the window.
+    pub fn queued(&self) -> usize {
+        self.queued.len()
+    }
+
+    /// What the peer is known to hold: announced heads, acknowledged tips,
+    /// and — only when it announces heads unknown here — what it held when
+    /// last met.
+    fn known(&self, log: &Log, announced: Option<&[EventId]>) -> Vec<EventIx> {
+        let use_remembered = match announced {
+            // Answering a Hello: only while the peer is ahead of this node.
+            Some(heads) => heads.iter().any(|h| !log.contains(h)),
+            // Anything else: until the peer says what it holds.
+            None => self.peer_heads.is_empty() && self.acked.is_empty(),
+        };
+        let mut known = ixs(log, announced.unwrap_or_default());
+        known.extend(ixs(log, &self.peer_heads));
+        known.extend(ixs(log, &self.acked));
+        if use_remembered {
+            known.extend(ixs(log, &self.remembered));
+        }
+        known
+    }
+
+    /// Starts a round: my heads and a filter of what the peer may lack.
+    /// `salt` must be fresh randomness.
+    pub fn hello(&mut self, log: &Log, salt: [u8; 16]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        if self.through > 0 {
+            // Repeats the last acknowledgement: if it was lost, the peer's
+            // window would stay shut.
+            out.extend(self.send(&Message::Ack {
+                through: self.through,
+                held: Vec::new(),
+            }));
+        }
+        let mut all: Vec<EventIx> = ixs(log, log.heads());
+        all.sort_unstable();
+        let heads: Vec<EventId> = all
+            .iter()
+            .rev()
+            .take(MAX_HELLO_HEADS)
+            .map(|&ix| log.entry(ix).event().id())
+            .collect();
+        let known = self.known(log, None);
+        let mine = log.beyond(&all, &known);
+        let ids: Vec<EventId> = mine.iter().map(|&ix| log.entry(ix).event().id()).collect();
+        let filter = Bloom::of(ids.iter(), salt);
+        self.salt = salt;
+        self.rounds += 1;
+        self.wanted.clear();
+        self.awaiting_answer = true;
+        self.another_round = false;
+        out.extend(self.send(&Message::Hello { heads, filter }));
+        out
+    }
+
+    /// A salt for a round the session starts by itself, derived from the
+    /// last fresh one.
+    fn next_salt(&self) -> [u8; 16] {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.salt);
+        hasher.update(&self.rounds.to_le_bytes());
+        let mut salt = [0u8; 16];
+        salt.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        salt
+    }
+
+    /// Takes in a frame from the peer.
+    pub fn receive(&mut self, log: &Log, frame: &[u8]) -> Result<Incoming, FrameError> {
+        self.traffic.frames_received += 1;
+        self.traffic.bytes_received += frame.len() as u64;
+        // What the peer sends earns it twice as much in answers.
+        self.budget = (self.budget + 2 * frame.len()).min(self.limits.round);
+        let mut incoming = Incoming::default();
+        match self.framer.decode(frame)? {
+            None => {}
+            Some(Message::Hello { heads, filter }) => {
+                if heads.len() > MAX_HELLO_HEADS {
+                    return Err(FrameError::Violation("too many heads"));
+                }
+                // A new round: what was in flight arrived or was lost.
+                self.flight.clear();
+                self.in_flight = 0;
+                if !self.answer_queued {
+                    self.budget = self.limits.round;
+                    self.answer_hello(log, &heads, &filter);
+                }
+                self.peer_heads = heads;
+                self.held_changed = true;
+            }
+            Some(Message::Events { seq, events }) => {
+                if seq == 0 || events.is_empty() {
+                    return Err(FrameError::Violation("empty or unnumbered events"));
+                }
+                if seq <= self.through || !self.seen_above.insert(seq) {
+                    // A copy of a message taken in already.
+                    return Ok(incoming);
+                }
+                self.unacked_bytes += events.len();
+                self.traffic.max_in_flight_received = self
+                    .traffic
+                    .max_in_flight_received
+                    .max(self.unacked_bytes as u64);
+                if self.unacked_bytes > 2 * self.limits.window {
+                    return Err(FrameError::Violation("receive window exceeded"));
+                }
+                let mut rest = events.as_slice();
+                while !rest.is_empty() {
+                    let len = event_len(rest).ok_or(FrameError::Malformed)?;
+                    let (event, tail) = rest.split_at(len);
+                    let id = EventId::of_bytes(event);
+                    self.wanted.remove(&id);
+                    self.received.push(id);
+                    incoming.events.push(event.to_vec());
+                    rest = tail;
+                }
+                self.traffic.events_received += incoming.events.len() as u64;
+            }
+            Some(Message::Answered { more }) => {
+                self.awaiting_answer = false;
+                self.another_round |= more;
+            }
+            Some(Message::Want { ids }) => {
+                if ids.len() > MAX_WANT {
+                    return Err(FrameError::Violation("too many ids wanted"));
+                }
+                let mut found = ixs(log, &ids);
+                found.sort_unstable();
+                found.dedup();
+                let known = self.known(log, None);
+                let past = log.beyond(&found, &known);
+                if !self.enqueue_within_budget(log, &past) {
+                    self.enqueue(Out::Answered { more: true });
+                }
+            }
+            Some(Message::Ack { through, held }) => {
+                if held.len() > MAX_ACK_IDS {
+                    return Err(FrameError::Violation("too many ids acknowledged"));
+                }
+                while let Some(&(seq, bytes)) = self.flight.front() {
+                    if seq > through {
+                        break;
+                    }
+                    self.flight.pop_front();
+                    self.in_flight -= bytes;
+                }
+                if !held.is_empty() {
+                    self.acked.extend(held);
+                    while self.acked.len() > MAX_ACKED {
+                        self.acked.pop_front();
+                    }
+                    self.held_changed = true;
+                }
+            }
+        }
+        incoming.reply.extend(self.flush(log));
+        Ok(incoming)
+    }
+
+    /// Queues the events of mine the peer lacks, judged by its heads and
+    /// filter, within the round's allowance, then `Answered`.
+    fn answer_hello(&mut self, log: &Log, heads: &[EventId], filter: &Bloom) {
+        let known = self.known(log, Some(heads));
+        let mut mine: Vec<EventIx> = ixs(log, log.heads());
+        mine.sort_unstable();
+        let candidates = log.beyond(&mine, &known);
+        let mut sending: FxHashSet<EventIx> = FxHashSet::default();
+        for &ix in &candidates {
+            let entry = log.entry(ix);
+            if !filter.contains(&entry.event().id())
+                || entry.parents().iter().any(|p| sending.contains(p))
+            {
+                sending.insert(ix);
+            }
+        }
+        let answer: Vec<EventIx> = candidates
+            .into_iter()
+            .filter(|ix| sending.contains(ix))
+            .collect();
+        let complete = self.enqueue_within_budget(log, &answer);
+        self.enqueue(Out::Answered { more: !complete });
+    }
+
+    /// Queues `ixs` (oldest first) while the allowance lasts; false if it
+    /// ran out before the end.
+    fn enqueue_within_budget(&mut self, log: &Log, ixs: &[EventIx]) -> bool {
+        for &ix in ixs {
+            if self.queued.contains(&ix) {
+                continue;
+            }
+            let len = log.entry(ix).event().bytes().len();
+            if len > self.budget {
+                return false;
+            }
+            self.budget -= len;
+            self.enqueue(Out::Event(ix));
+        }
+        true
+    }
+
+    fn enqueue(&mut self, out: Out) {
+        match out {
+            Out::Event(ix) => {
+                if !self.queued.insert(ix) {
+                    return;
+                }
+            }
+            Out::Answered { .. } => self.answer_queued = true,
+        }
+        self.queue.push_back(out);
+    }
+
+    /// [`after_ingest_with`](Self::after_ingest_with) for a caller whose log
+    /// keeps events with missing parents in its own pending buffer.
+    pub fn after_ingest(&mut self, log: &Log) -> Vec<Vec<u8>> {
+        let missing: Vec<EventId> = log.missing().copied().collect();
+        self.after_ingest_with(log, &missing, &|id| log.is_pending(id), false)
+    }
+
+    /// After the caller ingested what [`receive`](Self::receive) handed
+    /// over: acknowledges it, then asks the peer for what is still missing
+    /// — `missing` (parents of events held apart, see
+    /// [`Orphans`](super::Orphans)) and heads it announced that never
+    /// arrived (`waiting` tells the ids held apart) — or starts another
+    /// round when one is due. `refused_room`: events from this peer were
+    /// not kept for lack of room (they will be asked for again).
+    pub fn after_ingest_with(
+        &mut self,
+        log: &Log,
+        missing: &[EventId],
+        waiting: &dyn Fn(&EventId) -> bool,
+        refused_room: bool,
+    ) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        if let Some(&highest) = self.seen_above.last() {
+            let got: FxHashSet<EventIx> = ixs(log, &self.received).into_iter().collect();
+            let mut parents: FxHashSet<EventIx> = FxHashSet::default();
+            for &ix in &got {
+                parents.extend(log.entry(ix).parents().iter().copied());
+            }
+            let mut tips: Vec<EventIx> = got.difference(&parents).copied().collect();
+            tips.sort_unstable();
+            let held: Vec<EventId> = tips
+                .iter()
+                .rev()
+                .take(MAX_ACK_IDS)
+                .map(|&ix| log.entry(ix).event().id())
+                .collect();
+            self.through = highest;
+            self.seen_above.clear();
+            self.unacked_bytes = 0;
+            self.received.clear();
+            out.extend(self.send(&Message::Ack {
+                through: highest,
+                held,
+            }));
+        }
+        self.another_round |= refused_room;
+        if self.awaiting_answer {
+            return out;
+        }
+        let mut ids: Vec<EventId> = missing
+            .iter()
+            .chain(
+                self.peer_heads
+                    .iter()
+                    .filter(|h| !log.contains(h) && !waiting(h)),
+            )
+            .filter(|id| !self.wanted.contains(*id))
+            .take(MAX_WANT)
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if !ids.is_empty() {
+            self.wanted.extend(ids.iter().copied());
+            out.extend(self.send(&Message::Want { ids }));
+        } else if self.another_round {
+            let salt = self.next_salt();
+            out.extend(self.hello(log, salt));
+        }
+        out
+    }
+
+    /// Pushes events to the peer (new ones, as they are made or arrive).
+    /// Events the peer acknowledged or announced are not sent.
+    pub fn push(&mut self, log: &Log, events: &[EventIx]) -> Vec<Vec<u8>> {
+        for &ix in events {
+            let id = log.entry(ix).event().id();
+            if !self.peer_heads.contains(&id) && !self.acked.contains(&id) {
+                self.enqueue(Out::Event(ix));
+            }
+        }
+        self.flush(log)
+    }
+
+    /// Sends what is queued, as far as the window allows.
+    fn flush(&mut self, log: &Log) -> Vec<Vec<u8>> {
+        let mut frames = Vec::new();
+        let mut batch: Vec<u8> = Vec::new();
+        while let Some(&next) = self.queue.front() {
+            match next {
+                Out::Event(ix) => {
+                    let bytes = log.entry(ix).event().bytes();
+                    if !batch.is_empty() && batch.len() + bytes.len() > EVENTS_PER_MESSAGE {
+                        frames.extend(self.send_batch(std::mem::take(&mut batch)));
+                    }
+                    let empty = self.in_flight == 0 && batch.is_empty();
+                    if !empty && self.in_flight + batch.len() + bytes.len() > self.limits.window {
+                        break;
+                    }
+                    self.queue.pop_front();
+                    self.queued.remove(&ix);
+                    self.traffic.events_sent += 1;
+                    self.traffic.event_bytes_sent += bytes.len() as u64;
+                    batch.extend_from_slice(bytes);
+                }
+                Out::Answered { more } => {
+                    frames.extend(self.send_batch(std::mem::take(&mut batch)));
+                    self.queue.pop_front();
+                    self.answer_queued =
+                        self.queue.iter().any(|o| matches!(o, Out::Answered { .. }));
+                    frames.extend(self.send(&Message::Answered { more }));
+                }
+            }
+        }
+        frames.extend(self.send_batch(batch));
+        frames
+    }
+
+    fn send_batch(&mut self, events: Vec<u8>) -> Vec<Vec<u8>> {
+        if events.is_empty() {
+            return Vec::new();
+        }
+        self.next_seq += 1;
+        self.flight.push_back((self.next_seq, events.len()));
+        self.in_flight += events.len();
+        let seq = self.next_seq;
+        self.send(&Message::Events { seq, events })
+    }
+
+    fn send(&mut self, message: &Message) -> Vec<Vec<u8>> {
+        let frames = self.framer.encode(message);
+        self.traffic.frames_sent += frames.len() as u64;
+        self.traffic.bytes_sent += frames.iter().map(|f| f.len() as u64).sum::<u64>();
+        frames
+    }
+}
