@@ -1,0 +1,124 @@
+//! Shared by the seeded simulations: a small seedable generator, the
+//! seeds to run (`TRUSTFOLD_SEED` reproduces one), a scale factor for the
+//! heavy variants (`TRUSTFOLD_SCALE`), and a store whose writes fail on
+//! demand.
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use trustfold::EventId;
+use trustfold::store::{LoadedEvents, MemoryStore, Store, StoreError};
+
+/// splitmix64: small, seedable, good enough to drive a simulation.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    pub fn salt(&mut self) -> [u8; 16] {
+        let mut salt = [0u8; 16];
+        salt[..8].copy_from_slice(&self.next().to_le_bytes());
+        salt[8..].copy_from_slice(&self.next().to_le_bytes());
+        salt
+    }
+}
+
+/// The seeds to run: `defaults`, or the one in `TRUSTFOLD_SEED` (decimal or `0x…`).
+pub fn seeds(defaults: &[u64]) -> Vec<u64> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Ok(text) = std::env::var("TRUSTFOLD_SEED") {
+        let text = text.trim();
+        let seed = match text.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => text.parse(),
+        };
+        return vec![seed.expect("TRUSTFOLD_SEED must be a u64")];
+    }
+    defaults.to_vec()
+}
+
+/// `small`, or `full` when `TRUSTFOLD_SCALE=full` (the heavy variants run by
+/// `make test-heavy`).
+pub fn scale(small: usize, full: usize) -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    if std::env::var("TRUSTFOLD_SCALE").as_deref() == Ok("full") {
+        return full;
+    }
+    let _ = full;
+    small
+}
+
+/// A memory store whose writes fail while [`FaultyStore::fail`] says so
+/// (a full disk, a closed database); reads always work.
+#[derive(Default)]
+pub struct FaultyStore {
+    pub inner: MemoryStore,
+    /// Writes to fail from now on (u32::MAX: all of them).
+    pub failing: Cell<u32>,
+    /// Writes to let through before failing starts.
+    pub after: Cell<u32>,
+}
+
+impl FaultyStore {
+    /// Fails `count` writes after letting `after` through.
+    pub fn fail(&self, after: u32, count: u32) {
+        self.after.set(after);
+        self.failing.set(count);
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.failing.get() == 0 {
+            return Ok(());
+        }
+        if self.after.get() > 0 {
+            self.after.set(self.after.get() - 1);
+            return Ok(());
+        }
+        self.failing.set(self.failing.get().saturating_sub(1));
+        Err(StoreError::QuotaExceeded)
+    }
+}
+
+impl Store for FaultyStore {
+    async fn write(
+        &self,
+        events: &[(EventId, &[u8])],
+        meta: &[(&str, &[u8])],
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.write(events, meta).await
+    }
+    async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get_event(id).await
+    }
+    async fn load_events(&self) -> Result<LoadedEvents, StoreError> {
+        self.inner.load_events().await
+    }
+    async fn event_count(&self) -> Result<usize, StoreError> {
+        self.inner.event_count().await
+    }
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get_meta(key).await
+    }
+    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_meta(key, value).await
+    }
+    async fn get_snapshot(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get_snapshot(key).await
+    }
+    async fn put_snapshot(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_snapshot(key, value).await
+    }
+}
