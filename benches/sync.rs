@@ -9,7 +9,7 @@
 mod lockstep;
 
 use std::time::Instant;
-use trustfold::sync::{Session, Traffic};
+use trustfold::sync::{Limits, Met, Session, Traffic};
 use trustfold::{Body, EventId, Identity, Policy, Replica, Transfer};
 
 fn pay(n: u64) -> Body {
@@ -49,7 +49,15 @@ fn main() {
             a.publish(&a_id, n, pay(n)).unwrap();
             b.publish(&b_id, n, pay(n)).unwrap();
         }
-        let (mut sa, mut sb) = (Session::new(met.clone()), Session::new(met.clone()));
+        // Met before: each remembers what the other held and knew of it.
+        let memory = Met {
+            held: met.clone(),
+            seen: met.clone(),
+        };
+        let (mut sa, mut sb) = (
+            Session::with_limits(memory.clone(), Limits::default()),
+            Session::with_limits(memory, Limits::default()),
+        );
         let started = Instant::now();
         let rounds = lockstep::reconcile(&mut a, &mut sa, &mut b, &mut sb);
         let took = started.elapsed();

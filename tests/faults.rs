@@ -133,9 +133,17 @@ impl Sim {
                 self.cut(from, to);
                 continue;
             }
-            let copies = if self.faulty && self.rng.chance(3) { 2 } else { 1 };
+            let copies = if self.faulty && self.rng.chance(3) {
+                2
+            } else {
+                1
+            };
             for _ in 0..copies {
-                let delay = if self.faulty { 1 + self.rng.below(3) } else { 1 };
+                let delay = if self.faulty {
+                    1 + self.rng.below(3)
+                } else {
+                    1
+                };
                 self.frames.push(Frame {
                     from,
                     to,
@@ -169,8 +177,9 @@ impl Sim {
     fn step(&mut self) {
         self.tick += 1;
         let now = self.tick;
-        let (due, later): (Vec<Frame>, Vec<Frame>) =
-            std::mem::take(&mut self.frames).into_iter().partition(|f| f.at <= now);
+        let (due, later): (Vec<Frame>, Vec<Frame>) = std::mem::take(&mut self.frames)
+            .into_iter()
+            .partition(|f| f.at <= now);
         self.frames = later;
         for frame in due {
             self.deliver(frame);
@@ -189,8 +198,8 @@ impl Sim {
 
     fn write(&mut self, n: usize) {
         let to = key(200 + (n as u8 % 50));
-        let event = pollster::block_on(self.nodes[n].publish(self.tick, pay(to, 1, "EUR")))
-            .unwrap();
+        let event =
+            pollster::block_on(self.nodes[n].publish(self.tick, pay(to, 1, "EUR"))).unwrap();
         let out = self.nodes[n].push_to_peers(&[event]);
         self.send(n, out);
     }
@@ -280,7 +289,10 @@ fn run(seed: u64, nodes: usize, backlog: usize) {
     }
     let converged_at = converged_at.unwrap_or_else(|| {
         let lens: Vec<usize> = (0..nodes).map(|n| sim.ids(n).len()).collect();
-        panic!("seed {seed}: not converged 200 ticks after the last cut: {lens:?} of {}", all.len())
+        panic!(
+            "seed {seed}: not converged 200 ticks after the last cut: {lens:?} of {}",
+            all.len()
+        )
     });
     assert_eq!(sim.ids(0).len(), all.len(), "nothing lost");
     check_after_last_cut(&sim, seed, start, converged_at, &missing);

@@ -454,8 +454,14 @@ fn reconcile(shared: usize, differ: usize) -> (usize, u64, u64) {
         a.publish(&a_id, n, pay(key(9), 1, "EUR")).unwrap();
         b.publish(&b_id, n, pay(key(9), 1, "EUR")).unwrap();
     }
-    let mut sa = trustfold::sync::Session::new(met.clone());
-    let mut sb = trustfold::sync::Session::new(met);
+    // Each remembers what the other held and knew of it.
+    let memory = trustfold::sync::Met {
+        held: met.clone(),
+        seen: met,
+    };
+    let limits = trustfold::sync::Limits::default();
+    let mut sa = trustfold::sync::Session::with_limits(memory.clone(), limits);
+    let mut sb = trustfold::sync::Session::with_limits(memory, limits);
     let rounds = lockstep::reconcile(&mut a, &mut sa, &mut b, &mut sb);
     assert_eq!(
         a.view().included_digest(a.log()),

@@ -4,9 +4,9 @@
 
 use super::{Node, NodeError};
 use crate::error::Error;
-use crate::event::{Event, EventId, PublicKey};
+use crate::event::{Event, PublicKey};
 use crate::store::Store;
-use crate::sync::{FrameError, MAX_WANT, Outgoing, Traffic};
+use crate::sync::{FrameError, MAX_WANT, Met, Outgoing, Traffic};
 use crate::transport::{Transport, TransportEvent};
 use futures_util::FutureExt;
 use std::collections::BTreeMap;
@@ -68,18 +68,12 @@ impl<S: Store> Node<S> {
             .connect(peer.to_owned(), replica.log(), salt)
     }
 
-    /// [`connect_peer`](Self::connect_peer) to a peer that held `held` when
-    /// last met.
-    pub fn connect_peer_from(
-        &self,
-        peer: &str,
-        held: Vec<EventId>,
-        salt: [u8; 16],
-    ) -> Outgoing<String> {
+    /// [`connect_peer`](Self::connect_peer) to a peer met before.
+    pub fn connect_peer_from(&self, peer: &str, met: Met, salt: [u8; 16]) -> Outgoing<String> {
         let replica = self.replica.borrow();
         self.peers
             .borrow_mut()
-            .connect_from(peer.to_owned(), held, replica.log(), salt)
+            .connect_from(peer.to_owned(), met, replica.log(), salt)
     }
 
     /// The link to `peer` is down: its session and its orphans go.
@@ -127,10 +121,10 @@ impl<S: Store> Node<S> {
         self.peers.borrow().connected().cloned().collect()
     }
 
-    /// What `peer` is known to hold, if that changed since last asked (to
-    /// keep for the next meeting, see [`connect_peer_from`](Self::connect_peer_from)).
-    pub fn held_by_if_changed(&self, peer: &str) -> Option<Vec<EventId>> {
-        self.peers.borrow_mut().held_if_changed(&peer.to_owned())
+    /// What is known of `peer`, if that changed since last asked (to keep
+    /// for the next meeting, see [`connect_peer_from`](Self::connect_peer_from)).
+    pub fn met_if_changed(&self, peer: &str) -> Option<Met> {
+        self.peers.borrow_mut().met_if_changed(&peer.to_owned())
     }
 
     /// Takes in a frame from `peer`: answers it, and stores and applies the
@@ -254,11 +248,11 @@ impl<S: Store> Node<S> {
             };
             let out = match event {
                 TransportEvent::Up(peer) => {
-                    let held = match transport.peer_key(&peer) {
-                        Some(key) => self.met_heads(&key).await,
-                        None => Vec::new(),
+                    let met = match transport.peer_key(&peer) {
+                        Some(key) => self.met(&key).await,
+                        None => Met::default(),
                     };
-                    self.connect_peer_from(&peer, held, salt())
+                    self.connect_peer_from(&peer, met, salt())
                 }
                 TransportEvent::Down(peer) => {
                     self.disconnect_peer(&peer);
@@ -305,12 +299,13 @@ impl<S: Store> Node<S> {
         }
     }
 
-    /// What the peer with this key held when last met (empty if never met,
-    /// or unreadable: that only costs a bigger first round).
-    async fn met_heads(&self, key: &PublicKey) -> Vec<EventId> {
+    /// What was known of the peer with this key when last met. Never met,
+    /// unreadable, or kept by a version before protocol 2 (a bare list):
+    /// nothing, which only costs a bigger first round.
+    async fn met(&self, key: &PublicKey) -> Met {
         match self.store.get_meta(&met_key(key)).await {
             Ok(Some(bytes)) => postcard::from_bytes(&bytes).unwrap_or_default(),
-            _ => Vec::new(),
+            _ => Met::default(),
         }
     }
 
@@ -319,10 +314,10 @@ impl<S: Store> Node<S> {
         let Some(key) = transport.peer_key(peer) else {
             return;
         };
-        let Some(heads) = self.held_by_if_changed(peer) else {
+        let Some(met) = self.met_if_changed(peer) else {
             return;
         };
-        if let Ok(bytes) = postcard::to_allocvec(&heads) {
+        if let Ok(bytes) = postcard::to_allocvec(&met) {
             // Best effort: a failed write only costs a bigger first round.
             let _ = self.store.put_meta(&met_key(&key), &bytes).await;
         }

@@ -105,6 +105,15 @@ pub enum Message {
     },
 }
 
+/// What a node remembers of a peer between meetings (see [`Session::met`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Met {
+    /// Events the peer holds, with their ancestors (a lower bound).
+    pub held: Vec<EventId>,
+    /// My events the peer knows I hold, with their ancestors.
+    pub seen: Vec<EventId>,
+}
+
 /// A session's bounds. Both sides must agree on the window (it is part of
 /// the protocol): the defaults are what every node uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The sessions of one node, by peer: starting and ending them, and
 //! forwarding what the node newly applied to every other peer.
 
-use super::{FrameError, Limits, Session};
+use super::{FrameError, Limits, Met, Session};
 use crate::event::EventId;
 use crate::log::{EventIx, Log};
 use std::collections::BTreeMap;
@@ -17,8 +17,8 @@ fn to<P: Clone>(peer: &P, frames: Vec<Vec<u8>>) -> Outgoing<P> {
 #[derive(Debug)]
 pub struct Peers<P: Ord + Clone> {
     sessions: BTreeMap<P, Session>,
-    /// What each peer held when last met, kept across reconnections.
-    met: BTreeMap<P, Vec<EventId>>,
+    /// What was known of each peer when last met, kept across reconnections.
+    met: BTreeMap<P, Met>,
     limits: Limits,
 }
 
@@ -48,21 +48,15 @@ impl<P: Ord + Clone> Peers<P> {
 
     /// A link to `peer` is up: starts a session and a round.
     pub fn connect(&mut self, peer: P, log: &Log, salt: [u8; 16]) -> Outgoing<P> {
-        let held = self.met.get(&peer).cloned().unwrap_or_default();
-        self.connect_from(peer, held, log, salt)
+        let met = self.met.get(&peer).cloned().unwrap_or_default();
+        self.connect_from(peer, met, log, salt)
     }
 
-    /// [`connect`](Self::connect) to a peer that held `held` when last met
-    /// (kept by the caller, e.g. across page loads, under the peer's
+    /// [`connect`](Self::connect) to a peer met before (what was known of
+    /// it kept by the caller, e.g. across page loads, under the peer's
     /// identity key).
-    pub fn connect_from(
-        &mut self,
-        peer: P,
-        held: Vec<EventId>,
-        log: &Log,
-        salt: [u8; 16],
-    ) -> Outgoing<P> {
-        let mut session = Session::with_limits(held, self.limits);
+    pub fn connect_from(&mut self, peer: P, met: Met, log: &Log, salt: [u8; 16]) -> Outgoing<P> {
+        let mut session = Session::with_limits(met, self.limits);
         let frames = session.hello(log, salt);
         self.sessions.insert(peer.clone(), session);
         to(&peer, frames)
@@ -71,7 +65,7 @@ impl<P: Ord + Clone> Peers<P> {
     /// The link to `peer` is down (or the peer was dropped).
     pub fn disconnect(&mut self, peer: &P) {
         if let Some(session) = self.sessions.remove(peer) {
-            self.met.insert(peer.clone(), session.held());
+            self.met.insert(peer.clone(), session.met());
         }
     }
 
@@ -113,12 +107,12 @@ impl<P: Ord + Clone> Peers<P> {
         Ok((to(peer, incoming.reply), incoming.events))
     }
 
-    /// What `peer` is known to hold ([`Session::held`]), if that changed
-    /// since last asked: for the caller to keep (see
+    /// What is known of `peer` ([`Session::met`]), if that changed since
+    /// last asked: for the caller to keep (see
     /// [`connect_from`](Self::connect_from)).
-    pub fn held_if_changed(&mut self, peer: &P) -> Option<Vec<EventId>> {
+    pub fn met_if_changed(&mut self, peer: &P) -> Option<Met> {
         let session = self.sessions.get_mut(peer)?;
-        session.take_held_changed().then(|| session.held())
+        session.take_held_changed().then(|| session.met())
     }
 
     /// [`after_ingest_with`](Self::after_ingest_with) for a caller whose
@@ -159,7 +153,7 @@ impl<P: Ord + Clone> Peers<P> {
         {
             out.extend(to(
                 peer,
-                session.after_ingest_with(log, missing, waiting, refused_room),
+                session.after_ingest_with(log, applied, missing, waiting, refused_room),
             ));
         }
         if applied.is_empty() {

@@ -4,7 +4,7 @@
 
 use super::{
     Bloom, FrameError, Framer, Limits, MAX_ACK_IDS, MAX_FRAME, MAX_HELLO_HEADS, MAX_WANT, Message,
-    Traffic,
+    Met, Traffic,
 };
 use crate::event::EventId;
 use crate::event::encoding::event_len;
@@ -51,8 +51,15 @@ pub struct Session {
     /// overstate (a peer restored from a backup holds less), so it is used
     /// only while some head the peer announces is unknown here.
     remembered: Vec<EventId>,
-    /// Tips the peer acknowledged holding in this session, oldest first.
+    /// Tips the peer acknowledged holding, or sent, in this session, oldest first.
     acked: VecDeque<EventId>,
+    /// My heads the peer surely knows I hold: those of my last `Hello` it
+    /// answered (or, before that, what it knew when last met). The filter
+    /// of my next `Hello` covers everything of mine beyond them, so the
+    /// peer never sends what I hold because an acknowledgement was lost.
+    seen_by_peer: Vec<EventId>,
+    /// The heads of my last `Hello`.
+    my_hello: Vec<EventId>,
     /// Ids asked for and not received yet (asked once per round).
     wanted: FxHashSet<EventId>,
     /// A `Hello` was sent and its answer is not complete yet: what looks
@@ -68,6 +75,10 @@ pub struct Session {
     queued: FxHashSet<EventIx>,
     /// An `Answered` is queued: a repeated `Hello` is not answered again.
     answer_queued: bool,
+    /// Events sent in this session (a bit per log index): an answer to a
+    /// `Hello` or a push never sends one twice — the link is reliable and
+    /// ordered, and a lost frame ends the session. Only a `Want` resends.
+    sent: Vec<u64>,
     next_seq: u32,
     /// `Events` messages sent and not acknowledged: (seq, bytes of events).
     flight: VecDeque<(u32, usize)>,
@@ -94,15 +105,32 @@ impl Session {
     /// A session with a peer that held `remembered` when last met (empty
     /// for a peer never met), with the default [`Limits`].
     pub fn new(remembered: Vec<EventId>) -> Session {
-        Session::with_limits(remembered, Limits::default())
+        Session::with_limits(
+            Met {
+                held: remembered,
+                seen: Vec::new(),
+            },
+            Limits::default(),
+        )
     }
 
-    /// [`new`](Self::new) with other limits.
-    pub fn with_limits(remembered: Vec<EventId>, limits: Limits) -> Session {
+    /// A session with a peer met before ([`Session::met`] then), with `limits`.
+    pub fn with_limits(met: Met, limits: Limits) -> Session {
         Session {
-            remembered,
+            remembered: met.held,
+            seen_by_peer: met.seen,
             limits,
             ..Session::default()
+        }
+    }
+
+    /// What to remember of this peer for the next meeting.
+    pub fn met(&self) -> Met {
+        let mut seen = self.seen_by_peer.clone();
+        seen.truncate(MAX_HELD);
+        Met {
+            held: self.held(),
+            seen,
         }
     }
 
@@ -189,10 +217,11 @@ impl Session {
             .take(MAX_HELLO_HEADS)
             .map(|&ix| log.entry(ix).event().id())
             .collect();
-        let known = self.known(log, None);
-        let mine = log.beyond(&all, &known);
+        let seen = ixs(log, &self.seen_by_peer);
+        let mine = log.beyond(&all, &seen);
         let ids: Vec<EventId> = mine.iter().map(|&ix| log.entry(ix).event().id()).collect();
         let filter = Bloom::of(ids.iter(), salt);
+        self.my_hello = heads.clone();
         self.salt = salt;
         self.rounds += 1;
         self.wanted.clear();
@@ -265,6 +294,10 @@ impl Session {
                 self.traffic.events_received += incoming.events.len() as u64;
             }
             Some(Message::Answered { more }) => {
+                if self.awaiting_answer {
+                    self.seen_by_peer = self.my_hello.clone();
+                    self.held_changed = true;
+                }
                 self.awaiting_answer = false;
                 self.another_round |= more;
             }
@@ -277,7 +310,7 @@ impl Session {
                 found.dedup();
                 let known = self.known(log, None);
                 let past = log.beyond(&found, &known);
-                if !self.enqueue_within_budget(log, &past) {
+                if !self.enqueue_within_budget(log, &past, true) {
                     self.enqueue(Out::Answered { more: true });
                 }
             }
@@ -325,15 +358,30 @@ impl Session {
             .into_iter()
             .filter(|ix| sending.contains(ix))
             .collect();
-        let complete = self.enqueue_within_budget(log, &answer);
+        let complete = self.enqueue_within_budget(log, &answer, false);
         self.enqueue(Out::Answered { more: !complete });
     }
 
-    /// Queues `ixs` (oldest first) while the allowance lasts; false if it
-    /// ran out before the end.
-    fn enqueue_within_budget(&mut self, log: &Log, ixs: &[EventIx]) -> bool {
+    fn was_sent(&self, ix: EventIx) -> bool {
+        self.sent
+            .get(ix as usize / 64)
+            .is_some_and(|word| word & (1 << (ix % 64)) != 0)
+    }
+
+    fn mark_sent(&mut self, ix: EventIx) {
+        let word = ix as usize / 64;
+        if self.sent.len() <= word {
+            self.sent.resize(word + 1, 0);
+        }
+        self.sent[word] |= 1 << (ix % 64);
+    }
+
+    /// Queues `ixs` (oldest first) while the allowance lasts, skipping what
+    /// was sent already unless `again`; false if the allowance ran out
+    /// before the end.
+    fn enqueue_within_budget(&mut self, log: &Log, ixs: &[EventIx], again: bool) -> bool {
         for &ix in ixs {
-            if self.queued.contains(&ix) {
+            if self.queued.contains(&ix) || !again && self.was_sent(ix) {
                 continue;
             }
             let len = log.entry(ix).event().bytes().len();
@@ -362,11 +410,12 @@ impl Session {
     /// keeps events with missing parents in its own pending buffer.
     pub fn after_ingest(&mut self, log: &Log) -> Vec<Vec<u8>> {
         let missing: Vec<EventId> = log.missing().copied().collect();
-        self.after_ingest_with(log, &missing, &|id| log.is_pending(id), false)
+        self.after_ingest_with(log, &[], &missing, &|id| log.is_pending(id), false)
     }
 
     /// After the caller ingested what [`receive`](Self::receive) handed
-    /// over: acknowledges it, then asks the peer for what is still missing
+    /// over (`applied`: what that applied, including events held apart
+    /// before that it released): acknowledges it, then asks the peer for what is still missing
     /// — `missing` (parents of events held apart, see
     /// [`Orphans`](super::Orphans)) and heads it announced that never
     /// arrived (`waiting` tells the ids held apart) — or starts another
@@ -375,13 +424,15 @@ impl Session {
     pub fn after_ingest_with(
         &mut self,
         log: &Log,
+        applied: &[EventIx],
         missing: &[EventId],
         waiting: &dyn Fn(&EventId) -> bool,
         refused_room: bool,
     ) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         if let Some(&highest) = self.seen_above.last() {
-            let got: FxHashSet<EventIx> = ixs(log, &self.received).into_iter().collect();
+            let mut got: FxHashSet<EventIx> = ixs(log, &self.received).into_iter().collect();
+            got.extend(applied.iter().copied());
             let mut parents: FxHashSet<EventIx> = FxHashSet::default();
             for &ix in &got {
                 parents.extend(log.entry(ix).parents().iter().copied());
@@ -394,6 +445,19 @@ impl Session {
                 .take(MAX_ACK_IDS)
                 .map(|&ix| log.entry(ix).event().id())
                 .collect();
+            // What the peer sent, it holds.
+            let sent_by_peer: FxHashSet<EventIx> = ixs(log, &self.received).into_iter().collect();
+            for &ix in tips
+                .iter()
+                .rev()
+                .filter(|ix| sent_by_peer.contains(ix))
+                .take(MAX_ACK_IDS)
+            {
+                self.acked.push_back(log.entry(ix).event().id());
+            }
+            while self.acked.len() > MAX_ACKED {
+                self.acked.pop_front();
+            }
             self.through = highest;
             self.seen_above.clear();
             self.unacked_bytes = 0;
@@ -431,11 +495,12 @@ impl Session {
     }
 
     /// Pushes events to the peer (new ones, as they are made or arrive).
-    /// Events the peer acknowledged or announced are not sent.
+    /// Events sent already, or that the peer acknowledged or announced,
+    /// are not sent.
     pub fn push(&mut self, log: &Log, events: &[EventIx]) -> Vec<Vec<u8>> {
         for &ix in events {
             let id = log.entry(ix).event().id();
-            if !self.peer_heads.contains(&id) && !self.acked.contains(&id) {
+            if !self.was_sent(ix) && !self.peer_heads.contains(&id) && !self.acked.contains(&id) {
                 self.enqueue(Out::Event(ix));
             }
         }
@@ -459,6 +524,7 @@ impl Session {
                     }
                     self.queue.pop_front();
                     self.queued.remove(&ix);
+                    self.mark_sent(ix);
                     self.traffic.events_sent += 1;
                     self.traffic.event_bytes_sent += bytes.len() as u64;
                     batch.extend_from_slice(bytes);
