@@ -61,7 +61,8 @@ pub enum LogError {
 }
 
 /// Two valid events by one author with one `seq`: the author's key was used
-/// in two places at once.
+/// in two places at once. A log keeps one per (author, seq) — the two
+/// smallest ids — so proofs are equal as structures on every node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForkProof {
     /// The forked author.
@@ -82,7 +83,7 @@ pub struct Insertion {
     pub applied: Vec<EventIx>,
     /// Released pending events that turned out invalid (and their waiting descendants).
     pub rejected: Vec<(EventId, ContextError)>,
-    /// Forks discovered by this insertion.
+    /// Fork proofs this insertion created or changed.
     pub forks: Vec<ForkProof>,
     /// The event waits for missing parents.
     pub pending: bool,
@@ -440,12 +441,35 @@ impl Log {
             Some(&earlier) => {
                 log.forked = true;
                 let earlier = self.entries[earlier as usize].event.id();
-                forks.push(ForkProof {
-                    author,
-                    seq: event.seq(),
-                    first: earlier.min(id),
-                    second: earlier.max(id),
-                });
+                let seq = event.seq();
+                // One proof per (author, seq): the two smallest ids, so
+                // every node states it the same way whatever it saw first,
+                // and 10,000 forks cost one proof, not 10,000.
+                let at = self
+                    .forks
+                    .binary_search_by(|f| (f.author, f.seq).cmp(&(author, seq)));
+                let proof = match at {
+                    Ok(i) => {
+                        let old = &mut self.forks[i];
+                        let mut ids = [old.first, old.second, id];
+                        ids.sort_unstable();
+                        (ids[..2] != [old.first, old.second]).then(|| {
+                            (old.first, old.second) = (ids[0], ids[1]);
+                            old.clone()
+                        })
+                    }
+                    Err(i) => {
+                        let proof = ForkProof {
+                            author,
+                            seq,
+                            first: earlier.min(id),
+                            second: earlier.max(id),
+                        };
+                        self.forks.insert(i, proof.clone());
+                        Some(proof)
+                    }
+                };
+                forks.extend(proof);
             }
             None => {
                 log.by_seq.insert(event.seq(), ix);
@@ -461,12 +485,6 @@ impl Log {
         if newer {
             log.last = Some(ix);
         }
-        self.forks.extend(
-            forks
-                .iter()
-                .filter(|f| f.first == id || f.second == id)
-                .cloned(),
-        );
 
         let subject = match event.body() {
             Body::Trust { subject, .. } => Some(*subject),
@@ -622,7 +640,7 @@ impl Log {
     pub fn is_forked(&self, author: &PublicKey) -> bool {
         self.authors.get(author).is_some_and(|l| l.forked)
     }
-    /// Every equivocation proof found, in discovery order.
+    /// Every equivocation proof, one per (author, seq), in that order.
     pub fn forks(&self) -> &[ForkProof] {
         &self.forks
     }
