@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run test setup lint test-native test-wasm test-browser pkg www bench bench-browser
+.PHONY: run test setup lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser
 
 ## The node page and the signalling server at http://127.0.0.1:8080
 ## (builds the package and the page first).
@@ -46,6 +46,12 @@ www: pkg
 test-browser: www
 	cargo build --bin trustfold-server
 	node --test tests/browser/
+
+## The fault and abuse scenarios at full scale (20,000-event catch-ups cut
+## 50 times, 1,000,000 orphans, a 100,000-event catch-up through the
+## window): minutes, so not part of `make test`, which runs them smaller.
+test-heavy:
+	TRUSTFOLD_SCALE=full cargo test --release --test faults --test byzantine --test window -- --nocapture
 
 bench:
 	cargo bench --bench core

@@ -1,0 +1,84 @@
+//! The receive window: a catch-up bigger than the window, with a receiver
+//! that takes one frame at a time while the sender answers each
+//! acknowledgement at once. What is in flight towards the receiver — sent
+//! and not yet taken in — never exceeds the window, and everything
+//! arrives. `TRUSTFOLD_SCALE=full` runs 100,000 events (`make test-heavy`).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+#[path = "common/sim.rs"]
+mod sim;
+
+use common::{key, pay};
+use std::collections::VecDeque;
+use trustfold::Node;
+use trustfold::store::MemoryStore;
+use trustfold::sync::{DEFAULT_WINDOW, MAX_FRAME};
+
+#[pollster::test]
+async fn a_slow_receiver_never_has_more_than_the_window_in_flight() {
+    let events = sim::scale(30_000, 100_000);
+    let (a, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
+    for n in 0..events {
+        a.publish(n as u64, pay(key(9), 1, "EUR")).await.unwrap();
+    }
+    let total: usize = a
+        .replica()
+        .log()
+        .topological()
+        .map(|e| e.bytes().len())
+        .sum();
+    assert!(
+        total > DEFAULT_WINDOW,
+        "the catch-up is bigger than the window"
+    );
+    let (b, _) = Node::open(MemoryStore::new(), || [2; 32]).await.unwrap();
+    let mut to_b: VecDeque<Vec<u8>> = a
+        .connect_peer("b", [1; 16])
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    let mut to_a: VecDeque<Vec<u8>> = b
+        .connect_peer("a", [2; 16])
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    let mut most_in_flight = 0;
+    loop {
+        // The sender takes everything the receiver said, at once.
+        while let Some(frame) = to_a.pop_front() {
+            to_b.extend(
+                a.from_peer("b", &frame)
+                    .await
+                    .unwrap()
+                    .send
+                    .into_iter()
+                    .map(|(_, f)| f),
+            );
+        }
+        let in_flight: usize = to_b.iter().map(Vec::len).sum();
+        most_in_flight = most_in_flight.max(in_flight);
+        // The receiver takes one frame.
+        let Some(frame) = to_b.pop_front() else { break };
+        to_a.extend(
+            b.from_peer("a", &frame)
+                .await
+                .unwrap()
+                .send
+                .into_iter()
+                .map(|(_, f)| f),
+        );
+    }
+    assert_eq!(b.replica().log().len(), events, "everything arrived");
+    let received = b.traffic("a").unwrap();
+    println!(
+        "{events} events ({total} B) to a slow receiver: at most {most_in_flight} B in flight (window {DEFAULT_WINDOW} B); {} B unacknowledged at most",
+        received.max_in_flight_received
+    );
+    // Events and their framing: a window of events plus one frame's header room.
+    assert!(
+        most_in_flight <= DEFAULT_WINDOW + MAX_FRAME,
+        "{most_in_flight} B in flight"
+    );
+    assert!(received.max_in_flight_received <= DEFAULT_WINDOW as u64);
+}
