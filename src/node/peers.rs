@@ -116,6 +116,14 @@ impl<S: Store> Node<S> {
         self.orphans.borrow().len()
     }
 
+    /// Parents that orphans wait for and that have not arrived (asked of
+    /// the peers that sent the orphans).
+    pub fn missing_parents(&self) -> usize {
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        self.orphans.borrow().missing(|id| log.contains(id)).count()
+    }
+
     /// The peers with an open session.
     pub fn connected_peers(&self) -> Vec<String> {
         self.peers.borrow().connected().cloned().collect()

@@ -249,6 +249,17 @@ impl<P: Ord + Clone> Orphans<P> {
         out
     }
 
+    /// Every parent some orphan waits for that is neither known (`known`)
+    /// nor held here.
+    pub fn missing<'a>(
+        &'a self,
+        known: impl Fn(&EventId) -> bool + 'a,
+    ) -> impl Iterator<Item = &'a EventId> + 'a {
+        self.waiting
+            .keys()
+            .filter(move |id| !known(id) && !self.events.contains_key(*id))
+    }
+
     /// The peer is gone: its orphans go with it.
     pub fn drop_peer(&mut self, peer: &P) {
         while let Some(id) = self.oldest_of(peer) {

@@ -536,15 +536,14 @@ impl JsNode {
     /// waiting for parents not received yet, parents asked for, peers linked.
     #[wasm_bindgen(js_name = syncStatus, unchecked_return_type = "SyncStatus")]
     pub fn sync_status(&self) -> JsResult<JsValue> {
-        let replica = self.inner.node.replica();
-        let log = replica.log();
+        let node = &self.inner.node;
         let status = Object::new();
         let set = |k: &str, v: usize| {
             let _ = Reflect::set(&status, &k.into(), &(v as f64).into());
         };
-        set("known", log.len());
-        set("waiting", log.pending_len());
-        set("missing", log.missing().count());
+        set("known", node.replica().log().len());
+        set("waiting", node.orphans());
+        set("missing", node.missing_parents());
         set("peers", self.inner.node.connected_peers().len());
         Ok(status.into())
     }
