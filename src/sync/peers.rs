@@ -6,6 +6,9 @@ use crate::event::EventId;
 use crate::log::{EventIx, Log};
 use std::collections::BTreeMap;
 
+/// Peers remembered between sessions, at most.
+const MAX_MET: usize = 256;
+
 /// Frames for peers.
 pub type Outgoing<P> = Vec<(P, Vec<u8>)>;
 
@@ -65,6 +68,11 @@ impl<P: Ord + Clone> Peers<P> {
     /// The link to `peer` is down (or the peer was dropped).
     pub fn disconnect(&mut self, peer: &P) {
         if let Some(session) = self.sessions.remove(peer) {
+            // Bounded: a transport that names peers by connection makes a
+            // new name per link; forgetting one costs a bigger first round.
+            if self.met.len() >= MAX_MET && !self.met.contains_key(peer) {
+                self.met.pop_first();
+            }
             self.met.insert(peer.clone(), session.met());
         }
     }

@@ -75,6 +75,10 @@ pub struct Session {
     queued: FxHashSet<EventIx>,
     /// An `Answered` is queued: a repeated `Hello` is not answered again.
     answer_queued: bool,
+    /// My heads and what the peer was known to hold at the last answer: a
+    /// `Hello` that changes neither is answered at once, without walking
+    /// the log again (a peer repeating Hellos costs no CPU).
+    last_answer: Option<(Vec<EventIx>, Vec<EventIx>)>,
     /// Events sent in this session (a bit per log index): an answer to a
     /// `Hello` or a push never sends one twice — the link is reliable and
     /// ordered, and a lost frame ends the session. Only a `Want` resends.
@@ -341,9 +345,17 @@ impl Session {
     /// Queues the events of mine the peer lacks, judged by its heads and
     /// filter, within the round's allowance, then `Answered`.
     fn answer_hello(&mut self, log: &Log, heads: &[EventId], filter: &Bloom) {
-        let known = self.known(log, Some(heads));
+        let mut known = self.known(log, Some(heads));
+        known.sort_unstable();
+        known.dedup();
         let mut mine: Vec<EventIx> = ixs(log, log.heads());
         mine.sort_unstable();
+        let unchanged = (mine.clone(), known.clone());
+        if self.last_answer.as_ref() == Some(&unchanged) {
+            // Everything beyond was sent already in this session.
+            self.enqueue(Out::Answered { more: false });
+            return;
+        }
         let candidates = log.beyond(&mine, &known);
         let mut sending: FxHashSet<EventIx> = FxHashSet::default();
         for &ix in &candidates {
@@ -359,6 +371,7 @@ impl Session {
             .filter(|ix| sending.contains(ix))
             .collect();
         let complete = self.enqueue_within_budget(log, &answer, false);
+        self.last_answer = complete.then_some(unchanged);
         self.enqueue(Out::Answered { more: !complete });
     }
 
@@ -485,6 +498,11 @@ impl Session {
         ids.sort_unstable();
         ids.dedup();
         if !ids.is_empty() {
+            if self.wanted.len() > 4 * MAX_WANT {
+                // Ids asked for long ago (their orphans may be gone): ask
+                // again if still missing, rather than remember without bound.
+                self.wanted.clear();
+            }
             self.wanted.extend(ids.iter().copied());
             out.extend(self.send(&Message::Want { ids }));
         } else if self.another_round {
