@@ -311,7 +311,7 @@ $("#pay").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   const ok = await guarded("#pay-error", () =>
-    node.pay(keyFrom(form.get("to")), BigInt(form.get("amount")), form.get("unit").trim(), form.get("memo")),
+    node.pay(keyFrom(form.get("to")), BigInt(form.get("amount")), form.get("unit").trim().toUpperCase(), form.get("memo")),
   );
   if (ok) {
     event.target.elements.amount.value = "";
