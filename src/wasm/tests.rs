@@ -433,6 +433,16 @@ async fn a_payment_received_is_paid_back_with_a_reversal() {
         .unwrap();
     assert_eq!(get(&reversal, "reverses"), s(&payment.id().to_hex()));
     assert_eq!(get(&reversal, "to"), s(&payer.public_key().to_hex()));
+    // Paid back in full: a second pay back is refused (it would count nothing).
+    assert_eq!(
+        code(
+            node.pay_back(s(&payment.id().to_hex()), JsValue::UNDEFINED)
+                .await
+                .err()
+                .unwrap()
+        ),
+        "INVALID_ARGUMENT"
+    );
     // Only a payment made to me can be paid back.
     assert_eq!(
         code(
