@@ -659,6 +659,17 @@ impl JsNode {
         Ok(unsubscribe)
     }
 
+    /// How to show `unit` to people: unchanged for a unit allowed since
+    /// event version 2, otherwise with every character outside ASCII and
+    /// the six currency signs written as `⟨U+061C⟩`, so a unit disguised
+    /// as "EUR" (allowed in version-1 events) never shows as "EUR".
+    #[wasm_bindgen(js_name = unitLabel)]
+    pub fn unit_label(
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+    ) -> JsResult<String> {
+        Ok(crate::event::validate::unit_label(&string(&unit, "unit")?).into_owned())
+    }
+
     /// Pays `amount` minor units of `unit` to `to`; resolves to the event id.
     pub async fn pay(
         &self,
