@@ -105,7 +105,7 @@ mod native {
                 to,
                 amount,
                 unit: if seq.is_multiple_of(10) {
-                    "hours"
+                    "HOURS"
                 } else {
                     "EUR"
                 }

@@ -8,6 +8,7 @@ use crate::event::{Body, EventId, PublicKey};
 use crate::log::{EventIx, Log};
 use crate::policy::BanReason;
 use crate::view::View;
+use rustc_hash::FxHashMap;
 
 /// An exclusion or dispute, as shown in explanations.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,8 +76,14 @@ pub struct Movement {
     pub event: EventId,
     /// The other side.
     pub counterparty: PublicKey,
-    /// What it does to the account's balance when counted (+ received, − paid).
+    /// What it does to the account's balance (+ received, − paid): for a
+    /// counted transfer what it counts, for one that does not count what it
+    /// would do if it did (its amount).
     pub delta: i128,
+    /// Set on a counted reversal that counts less than its amount because
+    /// the payment it reverses was already paid back by earlier reversals
+    /// (the total reversed of a payment never exceeds it): its amount.
+    pub capped_from: Option<u64>,
     /// Whether it counts, and why not.
     pub status: Status,
     /// Every exclusion or dispute naming it, counted or not.
@@ -211,6 +218,8 @@ impl View {
             counted: Vec::new(),
             not_counted: Vec::new(),
         };
+        // Reversed payment → what each of its included reversals counts.
+        let mut shares: FxHashMap<EventIx, Vec<(EventIx, u64)>> = FxHashMap::default();
         for &ix in log.transfers_of(account) {
             let event = log.entry(ix).event();
             let Body::Transfer(t) = event.body() else {
@@ -219,15 +228,29 @@ impl View {
             if t.unit != unit {
                 continue;
             }
+            let included = self.is_included(ix);
+            let counted = match log.entry(ix).reference() {
+                Some(original) if included => {
+                    let shares = shares
+                        .entry(original)
+                        .or_insert_with(|| self.reversal_shares(log, original));
+                    shares
+                        .iter()
+                        .find(|(r, _)| *r == ix)
+                        .map_or(0, |&(_, counted)| counted)
+                }
+                _ => t.amount,
+            };
             let (counterparty, delta) = if t.to == *account {
-                (event.author(), i128::from(t.amount))
+                (event.author(), i128::from(counted))
             } else {
-                (t.to, -i128::from(t.amount))
+                (t.to, -i128::from(counted))
             };
             let movement = Movement {
                 event: event.id(),
                 counterparty,
                 delta,
+                capped_from: (counted < t.amount).then_some(t.amount),
                 status: self.status(log, ix),
                 contests: self.contests(log, ix),
             };

@@ -10,9 +10,21 @@
 //! [`View::set_policy`]) propagates each change backwards along targets with
 //! a worklist — O(1) per transfer or toggled exclusion, O(events of an
 //! author) per ban. Both reach the same state; property tests hold them to it.
+//!
+//! **Reversals are capped in the fold.** Each reversal is valid on its own
+//! when it pays back at most the original's amount, but a payment may be
+//! reversed several times. What the included reversals of one payment count
+//! toward balances, together, is at most the payment's amount. They all run
+//! from the payment's payee to its payer in its unit, so the balances only
+//! depend on their total: the view keeps, per reversed payment, the sum of
+//! its included reversals and counts `min(sum, amount)` — O(1) per toggled
+//! reversal, the same whatever the order of arrival. Which reversal counts
+//! how much ([`View::counted_amount`], for explanations) follows causal
+//! order with ties by event id: the reversals of one payment are all its
+//! payee's events, ordered by (seq, id).
 
 use crate::digest::Digest;
-use crate::event::{Body, PublicKey};
+use crate::event::{Body, EventId, PublicKey};
 use crate::ledger::Ledger;
 use crate::log::{EventIx, Log};
 use crate::policy::{Authorities, Policy};
@@ -39,6 +51,9 @@ pub struct View {
     /// target → (trusted author, active statements) for targets with any.
     backers: FxHashMap<EventIx, Vec<(PublicKey, u32)>>,
     ledger: Ledger,
+    /// Reversed payment → the sum of the amounts of its included reversals
+    /// (present when non-zero). The ledger counts at most the payment's amount of it.
+    reversed: FxHashMap<EventIx, u128>,
     trust_seen: usize,
     forks_seen: usize,
     /// Bumped whenever any event's inclusion changes (a cache key for readers).
@@ -54,6 +69,7 @@ impl View {
             states: Vec::new(),
             backers: FxHashMap::default(),
             ledger: Ledger::default(),
+            reversed: FxHashMap::default(),
             trust_seen: 0,
             forks_seen: 0,
             generation: 0,
@@ -69,6 +85,7 @@ impl View {
         self.states = vec![EventState::default(); n];
         self.backers.clear();
         self.ledger = Ledger::default();
+        self.reversed.clear();
         let quorum = self.policy.quorum.get() as usize;
         for ix in (0..n as EventIx).rev() {
             let entry = log.entry(ix);
@@ -246,12 +263,107 @@ impl View {
             && self.backers.get(&ix).map_or(0, Vec::len) < self.policy.quorum.get() as usize
     }
 
+    /// Counts (or uncounts) an included transfer. A reversal moves the
+    /// reversed payment's counted total from `min(sum, cap)` to the same
+    /// with its amount added (or removed).
     fn count_transfer(&mut self, log: &Log, ix: EventIx, count: bool) {
         let entry = log.entry(ix);
-        if let (Body::Transfer(t), Some(unit)) = (entry.event().body(), entry.unit()) {
-            self.ledger
-                .apply(entry.event().author(), t.to, unit, t.amount, count);
+        let (Body::Transfer(t), Some(unit)) = (entry.event().body(), entry.unit()) else {
+            return;
+        };
+        let author = entry.event().author();
+        let Some(original) = entry.reference() else {
+            self.ledger.apply(author, t.to, unit, t.amount, count);
+            return;
+        };
+        let cap = u128::from(transfer_amount(log, original));
+        let sum = self.reversed.entry(original).or_insert(0);
+        let before = (*sum).min(cap);
+        if count {
+            *sum += u128::from(t.amount);
+        } else {
+            *sum -= u128::from(t.amount);
         }
+        let after = (*sum).min(cap);
+        if *sum == 0 {
+            self.reversed.remove(&original);
+        }
+        // Both are at most `cap`, a u64.
+        let (delta, count) = if after >= before {
+            (after - before, true)
+        } else {
+            (before - after, false)
+        };
+        if delta > 0 {
+            self.ledger.apply(author, t.to, unit, delta as u64, count);
+        }
+    }
+
+    /// What the payment at `original` has been paid back in this view: the
+    /// total its included reversals count, at most its amount.
+    pub fn reversed_amount(&self, log: &Log, original: EventIx) -> u64 {
+        let cap = transfer_amount(log, original);
+        self.reversed
+            .get(&original)
+            .map_or(0, |&sum| sum.min(u128::from(cap)) as u64)
+    }
+
+    /// What the transfer at `ix` counts toward balances in this view: 0 when
+    /// it is not included, its amount for a payment, and for a reversal its
+    /// share (see [`reversal_shares`](Self::reversal_shares)). 0 for other
+    /// events.
+    pub fn counted_amount(&self, log: &Log, ix: EventIx) -> u64 {
+        let entry = log.entry(ix);
+        let Body::Transfer(t) = entry.event().body() else {
+            return 0;
+        };
+        if !self.is_included(ix) {
+            return 0;
+        }
+        match entry.reference() {
+            None => t.amount,
+            Some(original) => self
+                .reversal_shares(log, original)
+                .into_iter()
+                .find(|&(r, _)| r == ix)
+                .map_or(0, |(_, counted)| counted),
+        }
+    }
+
+    /// The included reversals of the payment at `original`, each with what
+    /// it counts: in causal order with ties by id, each counts its amount up
+    /// to what the payment still had to pay back after the ones before it.
+    ///
+    /// The reversals of a payment are all events of its payee (validity
+    /// requires it), whose events follow causal order by seq unless the payee
+    /// forked, so they are ordered by (seq, id): the same on every node.
+    /// Costs the payee's transfers.
+    pub fn reversal_shares(&self, log: &Log, original: EventIx) -> Vec<(EventIx, u64)> {
+        let Body::Transfer(paid) = log.entry(original).event().body() else {
+            return Vec::new();
+        };
+        let mut reversals: Vec<(u64, EventId, EventIx, u64)> = log
+            .transfers_of(&paid.to)
+            .iter()
+            .filter(|&&r| log.entry(r).reference() == Some(original) && self.is_included(r))
+            .filter_map(|&r| {
+                let event = log.entry(r).event();
+                match event.body() {
+                    Body::Transfer(t) => Some((event.seq(), event.id(), r, t.amount)),
+                    _ => None,
+                }
+            })
+            .collect();
+        reversals.sort_unstable();
+        let mut remaining = paid.amount;
+        reversals
+            .into_iter()
+            .map(|(_, _, r, amount)| {
+                let counted = amount.min(remaining);
+                remaining -= counted;
+                (r, counted)
+            })
+            .collect()
     }
 
     /// Changes whenever any event's inclusion changes: readers may cache
@@ -305,6 +417,15 @@ impl View {
     /// A digest of the reduced state (the ledger).
     pub fn state_digest(&self, log: &Log) -> Digest {
         self.ledger.digest(log)
+    }
+}
+
+/// The amount of the transfer at `ix` (0 for other events; a reversed
+/// event is always a transfer).
+fn transfer_amount(log: &Log, ix: EventIx) -> u64 {
+    match log.entry(ix).event().body() {
+        Body::Transfer(t) => t.amount,
+        _ => 0,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Property tests of the view and the ledger over random histories from
 //! several authors with bans, trust statements, exclusions, disputes,
-//! retractions and forks. They run natively and in headless Chromium.
+//! retractions, forks and reversals (several of one payment). They run
+//! natively and in headless Chromium.
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -9,6 +10,7 @@ mod common;
 use common::history::{UNITS, all_authors, check, history, ops, policies};
 use common::{exclude, id, key, pay, retract, trust};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use std::collections::BTreeMap;
 use trustfold::{Body, Event, EventIx, Log, Policy, PublicKey, Replica, Status, TrustLevel, View};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -37,6 +39,10 @@ fn assert_matches_full(replica: &Replica) -> Result<(), TestCaseError> {
     prop_assert_eq!(replica.view().state_digest(log), full.state_digest(log));
     for ix in 0..log.len() as EventIx {
         prop_assert_eq!(replica.view().is_active(ix), full.is_active(ix));
+        prop_assert_eq!(
+            replica.view().reversed_amount(log, ix),
+            full.reversed_amount(log, ix)
+        );
     }
     Ok(())
 }
@@ -258,4 +264,121 @@ fn events_delivered_newest_first_apply_only_after_their_parents() {
         }
         Ok(())
     });
+}
+
+/// The balances a view should hold, folded naively from its included
+/// events: every payment in full, and the included reversals of each
+/// payment together at most its amount.
+fn model_balances(log: &Log, view: &View) -> BTreeMap<(PublicKey, String), i128> {
+    let mut balances: BTreeMap<(PublicKey, String), i128> = BTreeMap::new();
+    let mut add = |from: PublicKey, to: PublicKey, unit: &str, amount: i128| {
+        *balances.entry((from, unit.to_owned())).or_default() -= amount;
+        *balances.entry((to, unit.to_owned())).or_default() += amount;
+    };
+    // Reversed payment → (payee, payer, unit, cap, sum of included reversals).
+    let mut reversed: BTreeMap<EventIx, (PublicKey, PublicKey, String, u64, u128)> =
+        BTreeMap::new();
+    for ix in view.included() {
+        let entry = log.entry(ix);
+        let Body::Transfer(t) = entry.event().body() else {
+            continue;
+        };
+        match entry.reference() {
+            None => add(entry.event().author(), t.to, &t.unit, i128::from(t.amount)),
+            Some(original) => {
+                let Body::Transfer(paid) = log.entry(original).event().body() else {
+                    unreachable!("validity: a reversal reverses a transfer");
+                };
+                reversed
+                    .entry(original)
+                    .or_insert((paid.to, t.to, t.unit.clone(), paid.amount, 0))
+                    .4 += u128::from(t.amount);
+            }
+        }
+    }
+    for (from, to, unit, cap, sum) in reversed.into_values() {
+        add(from, to, &unit, sum.min(u128::from(cap)) as i128);
+    }
+    balances.retain(|_, b| *b != 0);
+    balances
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_total_reversed_of_a_payment_never_exceeds_it_in_any_view() {
+    check(
+        (ops(48), prop::collection::vec(policies(), 1..4)),
+        |(ops, policies)| {
+            let events = history(&ops);
+            let mut log = Log::new();
+            for e in &events {
+                log.insert(e.clone()).expect("valid history");
+            }
+            for policy in policies {
+                let view = View::new(&log, policy);
+                let balances: BTreeMap<(PublicKey, String), i128> = view
+                    .ledger()
+                    .balances(&log)
+                    .into_iter()
+                    .map(|(k, u, b)| ((k, u.to_owned()), b))
+                    .collect();
+                prop_assert_eq!(&balances, &model_balances(&log, &view));
+                for original in 0..log.len() as EventIx {
+                    let Body::Transfer(paid) = log.entry(original).event().body() else {
+                        continue;
+                    };
+                    let shares = view.reversal_shares(&log, original);
+                    let total: u64 = shares.iter().map(|&(_, counted)| counted).sum();
+                    prop_assert!(total <= paid.amount);
+                    prop_assert_eq!(total, view.reversed_amount(&log, original));
+                    for (r, counted) in shares {
+                        prop_assert_eq!(view.counted_amount(&log, r), counted);
+                    }
+                }
+                // Explanations add up to the balances they explain.
+                for ((account, unit), balance) in &balances {
+                    let why = view.explain(&log, account, unit);
+                    prop_assert_eq!(why.balance, *balance);
+                    prop_assert_eq!(why.counted.iter().map(|m| m.delta).sum::<i128>(), *balance);
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn generated_histories_reverse_payments_beyond_their_amount() {
+    // The properties above only test the cap if the histories exercise it:
+    // count the seeded histories holding a reversal the cap cuts.
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = ops(48);
+    let mut capped = 0;
+    for _ in 0..64 {
+        let ops = strategy
+            .new_tree(&mut runner)
+            .expect("ops are always generated")
+            .current();
+        let mut log = Log::new();
+        for e in history(&ops) {
+            log.insert(e).expect("valid history");
+        }
+        let view = View::new(&log, Policy::new(key(99)));
+        let cut = (0..log.len() as EventIx).any(|original| {
+            view.reversal_shares(&log, original)
+                .iter()
+                .any(|&(r, counted)| counted < amount(&log, r))
+        });
+        capped += usize::from(cut);
+    }
+    assert!(
+        capped >= 8,
+        "only {capped} of 64 histories exercise the cap"
+    );
+}
+
+fn amount(log: &Log, ix: EventIx) -> u64 {
+    match log.entry(ix).event().body() {
+        Body::Transfer(t) => t.amount,
+        _ => 0,
+    }
 }

@@ -11,6 +11,7 @@
 //! * `contextual`: [`ContextError`](trustfold::ContextError), the rules that
 //!   need the parents;
 //! * `doc_changes`: the Automerge change a `Doc` event carries;
+//! * `units`: the unit rule of each event version;
 //! * `insertion`: idempotence, the pending buffer, equivocation.
 
 #[cfg(target_arch = "wasm32")]
@@ -27,6 +28,8 @@ mod doc_changes;
 mod insertion;
 #[path = "validation/stateless.rs"]
 mod stateless;
+#[path = "validation/units.rs"]
+mod units;
 
 use common::varint::{overlong, varint};
 use common::{alices_change, id, key, pay, trust};

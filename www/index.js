@@ -80,7 +80,9 @@ function keyFrom(text) {
 }
 
 function amountText(amount, unit) {
-  return `${amount} ${unit}`;
+  // A unit disguised as another (invisible marks, look-alike letters: only
+  // old events may hold one) shows its hidden characters.
+  return `${amount} ${TrustfoldNode.unitLabel(unit)}`;
 }
 
 function when(time) {
@@ -311,7 +313,7 @@ $("#pay").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   const ok = await guarded("#pay-error", () =>
-    node.pay(keyFrom(form.get("to")), BigInt(form.get("amount")), form.get("unit").trim(), form.get("memo")),
+    node.pay(keyFrom(form.get("to")), BigInt(form.get("amount")), form.get("unit").trim().toUpperCase(), form.get("memo")),
   );
   if (ok) {
     event.target.elements.amount.value = "";
@@ -787,9 +789,9 @@ function renderPictures() {
   const select = $("#plot-unit");
   const units = [...series.keys()];
   const unit = units.includes(select.value) ? select.value : units[0];
-  select.replaceChildren(...units.map((u) => el("option", { value: u, textContent: u })));
+  select.replaceChildren(...units.map((u) => el("option", { value: u, textContent: TrustfoldNode.unitLabel(u) })));
   if (unit) select.value = unit;
-  balancePlot($("#balance-plot"), series.get(unit) ?? [], { unit: unit ?? "" });
+  balancePlot($("#balance-plot"), series.get(unit) ?? [], { unit: unit ? TrustfoldNode.unitLabel(unit) : "" });
   const edges = [];
   for (const [author, statements] of publishedPolicies()) {
     for (const s of statements.values()) {

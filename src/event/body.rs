@@ -64,7 +64,8 @@ pub struct Transfer {
     pub to: PublicKey,
     /// Minor units; always > 0.
     pub amount: u64,
-    /// Short name of the unit ("EUR", "hours").
+    /// Short name of the unit ("EUR", "HOURS"; see
+    /// [`validate_unit`](super::validate::validate_unit)).
     pub unit: String,
     /// Free text for people.
     pub memo: String,

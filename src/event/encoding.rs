@@ -5,13 +5,15 @@
 //! ```
 //!
 //! `Content` starts with the version byte, so an unknown version is detected
-//! before anything else is read. Integers are postcard varints, byte strings
+//! before anything else is read. Versions 1 and 2 share this encoding (they
+//! differ in a validity rule, see [`VERSION`](super::VERSION)); the version
+//! byte is part of the signed content, so re-encoding reproduces it. Integers are postcard varints, byte strings
 //! and vectors are length-prefixed. The form is canonical because decoding
 //! re-encodes and compares: any input that is not the exact encoding of what
 //! it decodes to (overlong varints, trailing bytes…) is rejected, so one
 //! content has one byte form and one id.
 
-use super::{Content, VERSION};
+use super::{Content, is_known_version};
 use thiserror::Error;
 
 /// Length of the ed25519 signature that ends every event.
@@ -63,7 +65,7 @@ pub fn encode_content(content: &Content) -> Vec<u8> {
 /// nothing about validity: the event's own bytes are then decoded and
 /// checked as usual.
 pub fn event_len(stream: &[u8]) -> Option<usize> {
-    if stream.first() != Some(&VERSION) {
+    if !stream.first().is_some_and(|&v| is_known_version(v)) {
         return None;
     }
     let (_, rest): (Content, _) = postcard::take_from_bytes(stream).ok()?;
@@ -84,7 +86,7 @@ pub fn decode(bytes: &[u8]) -> Result<Content, DecodeError> {
     if bytes.len() < MIN_EVENT_BYTES {
         return Err(DecodeError::TooShort { len: bytes.len() });
     }
-    if bytes[0] != VERSION {
+    if !is_known_version(bytes[0]) {
         return Err(DecodeError::UnknownVersion(bytes[0]));
     }
     let signed = &bytes[..bytes.len() - SIGNATURE_LEN];

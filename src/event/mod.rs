@@ -24,8 +24,21 @@ pub use validate::{ContextError, EventError};
 
 use serde::{Deserialize, Serialize};
 
-/// The only event format version this crate reads and writes.
-pub const VERSION: u8 = 1;
+/// The event format version this crate writes.
+///
+/// * 1: the first format.
+/// * 2: the same encoding; units are restricted to an explicit allowlist
+///   ([`validate::unit_allowed`]). Version-1 events keep the version-1 unit
+///   rule, so every event that was valid stays valid.
+pub const VERSION: u8 = 2;
+
+/// The oldest event format version this crate still reads and validates.
+pub const OLDEST_VERSION: u8 = 1;
+
+/// Whether this crate reads events of format `version`.
+pub fn is_known_version(version: u8) -> bool {
+    (OLDEST_VERSION..=VERSION).contains(&version)
+}
 
 /// Everything an author signs: the event without its signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@
 //! always adds them.
 
 use super::encoding::DecodeError;
-use super::{Body, DocId, Event, EventId, PublicKey};
+use super::{Body, DocId, Event, EventId, OLDEST_VERSION, PublicKey};
 use ed25519_dalek::{Signature, VerifyingKey};
 use thiserror::Error;
 
@@ -22,6 +22,11 @@ use thiserror::Error;
 pub const MAX_PARENTS: usize = 64;
 /// Longest unit name, in bytes.
 pub const MAX_UNIT_BYTES: usize = 16;
+/// The characters a unit may hold from event version 2 on, besides the
+/// capital letters `A`–`Z` and the digits `0`–`9`: euro, pound, yen, dollar,
+/// rupee and bitcoin signs. An explicit list, so the rule never depends on
+/// the Unicode tables a library ships (see [`unit_allowed`]).
+pub const UNIT_SYMBOLS: [char; 6] = ['€', '£', '¥', '$', '₹', '₿'];
 /// Longest transfer memo, in bytes.
 pub const MAX_MEMO_BYTES: usize = 256;
 /// Longest exclusion or dispute reason, in bytes.
@@ -62,11 +67,23 @@ pub enum EventError {
     /// A transfer to its own author.
     #[error("transfer to oneself")]
     SelfTransfer,
-    /// A unit that is empty, too long, padded with spaces, or holds control or invisible characters.
+    /// A version-1 unit that is empty, too long, padded with spaces, or
+    /// holds control or invisible characters.
     #[error(
         "unit must be 1 to {MAX_UNIT_BYTES} bytes of visible characters, not padded with spaces"
     )]
     BadUnit,
+    /// A unit (event version 2 on) that is empty, too long, or holds a
+    /// character outside the allowlist (see [`unit_allowed`]).
+    #[error(
+        "unit must be 1 to {MAX_UNIT_BYTES} bytes of capital letters A-Z, digits 0-9 and the signs € £ ¥ $ ₹ ₿"
+    )]
+    UnitNotAllowed,
+    /// A unit (event version 2 on) that would be allowed in capitals: one
+    /// currency has one spelling, so "eur" is refused rather than becoming a
+    /// second unit beside "EUR".
+    #[error("unit must be written in capitals (\"EUR\", not \"eur\")")]
+    UnitNotCapitals,
     /// A memo over [`MAX_MEMO_BYTES`].
     #[error("memo is longer than {MAX_MEMO_BYTES} bytes")]
     MemoTooLong,
@@ -142,9 +159,11 @@ pub enum ContextError {
 /// 1. canonical encoding, size and version (already enforced by decoding);
 /// 2. `seq ≥ 1`;
 /// 3. at most [`MAX_PARENTS`] parents, strictly ascending;
-/// 4. body rules: transfers move an amount > 0 to someone else, in a unit of
-///    1–[`MAX_UNIT_BYTES`] bytes of visible characters not padded with
-///    spaces, with a memo of
+/// 4. body rules: transfers move an amount > 0 to someone else, in a unit
+///    the event's version allows ([`validate_unit`]: the allowlist
+///    [`unit_allowed`] from version 2 except for reversals, whose unit is
+///    their payment's; in version 1, 1–[`MAX_UNIT_BYTES`] bytes of visible
+///    characters not padded with spaces), with a memo of
 ///    at most [`MAX_MEMO_BYTES`]; reasons at most [`MAX_REASON_BYTES`]; no
 ///    trust statement about oneself; document changes 1–[`MAX_CHANGE_BYTES`];
 /// 5. the signature verifies with `verify_strict` under `author` over the
@@ -186,13 +205,15 @@ fn validate_body(event: &Event) -> Result<(), EventError> {
             if t.to == event.author() {
                 return Err(EventError::SelfTransfer);
             }
-            if t.unit.is_empty()
-                || t.unit.len() > MAX_UNIT_BYTES
-                || t.unit.trim() != t.unit
-                || !t.unit.chars().all(visible)
-            {
-                return Err(EventError::BadUnit);
-            }
+            // A reversal pays back in its payment's unit (checked against
+            // the parents), which may be a version-1 unit outside the
+            // allowlist: old payments stay reversible, and no new unit can
+            // appear this way.
+            let version = match t.reverses {
+                Some(_) => OLDEST_VERSION,
+                None => event.content().version,
+            };
+            validate_unit(version, &t.unit)?;
             if t.memo.len() > MAX_MEMO_BYTES {
                 return Err(EventError::MemoTooLong);
             }
@@ -227,8 +248,79 @@ pub fn actor_of(actor: &[u8], author: &PublicKey) -> bool {
     actor.len() <= author.0.len() + MAX_ACTOR_SUFFIX && actor.starts_with(&author.0)
 }
 
-/// A character that shows: no control character and no invisible formatting
-/// (zero-width and bidirectional marks) that could disguise a unit.
+/// The unit rule of event format `version`.
+///
+/// * Version 1: 1–[`MAX_UNIT_BYTES`] bytes, not padded with spaces, without
+///   control characters or the zero-width and bidirectional marks listed in
+///   `visible`. Kept for version-1 events, so no stored history loses a
+///   payment; it let through other invisible characters (U+061C, soft
+///   hyphen, variation selectors, tags, fillers, combining marks).
+/// * Version 2 on: [`unit_allowed`].
+pub fn validate_unit(version: u8, unit: &str) -> Result<(), EventError> {
+    if version < 2 {
+        if unit.is_empty()
+            || unit.len() > MAX_UNIT_BYTES
+            || unit.trim() != unit
+            || !unit.chars().all(visible)
+        {
+            return Err(EventError::BadUnit);
+        }
+        return Ok(());
+    }
+    if unit_allowed(unit) {
+        Ok(())
+    } else if unit_allowed(&unit.to_ascii_uppercase()) {
+        Err(EventError::UnitNotCapitals)
+    } else {
+        Err(EventError::UnitNotAllowed)
+    }
+}
+
+/// Whether `unit` is a unit from event version 2 on: 1–[`MAX_UNIT_BYTES`]
+/// bytes, each character a capital ASCII letter, an ASCII digit or one of
+/// [`UNIT_SYMBOLS`].
+///
+/// What looks the same is the same: every allowed character is visible and
+/// stands for itself (no spaces, no invisible or combining marks, no second
+/// case, no compatibility twins such as the full-width `ＥＵＲ`), so units
+/// that look alike are the same bytes. The verdict is one fixed list on every
+/// node and in every version: it never depends on a library's Unicode
+/// tables. Left to display: the digits `0` and `1` against the letters `O`
+/// and `I`, which only the font tells apart. Loosening the rule (another
+/// symbol) needs a new event version, as older nodes would refuse such
+/// events.
+pub fn unit_allowed(unit: &str) -> bool {
+    !unit.is_empty()
+        && unit.len() <= MAX_UNIT_BYTES
+        && unit
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || UNIT_SYMBOLS.contains(&c))
+}
+
+/// How to show a unit to people so that units that look alike are alike,
+/// version-1 units included: characters other than ASCII letters, digits,
+/// punctuation, the space and [`UNIT_SYMBOLS`] are written as `⟨U+061C⟩`.
+/// A unit [`unit_allowed`] shows unchanged. Like the allowlist, this uses no
+/// Unicode table, so every node and version shows a unit the same way.
+pub fn unit_label(unit: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| c == ' ' || c.is_ascii_graphic() || UNIT_SYMBOLS.contains(&c);
+    if unit.chars().all(plain) {
+        return unit.into();
+    }
+    let mut out = String::with_capacity(unit.len() * 4);
+    for c in unit.chars() {
+        if plain(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("⟨U+{:04X}⟩", u32::from(c)));
+        }
+    }
+    out.into()
+}
+
+/// A character that shows, for the version-1 unit rule: no control
+/// character and no invisible formatting (zero-width and bidirectional marks)
+/// that could disguise a unit.
 fn visible(c: char) -> bool {
     !(c.is_control()
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'))

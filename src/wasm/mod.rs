@@ -47,7 +47,7 @@ export type Status = "included" | "excluded" | "authorBanned";
 /** An exclusion or dispute naming an event, with its verdict here. */
 export interface Contest { statement: string; author: string; dispute: boolean; reason: string; verdict: Verdict }
 /** A transfer touching an account. */
-export interface Movement { event: string; counterparty: string; delta: bigint; counted: boolean; status: Status; contests: Contest[] }
+export interface Movement { event: string; counterparty: string; delta: bigint; cappedFrom: bigint | null; counted: boolean; status: Status; contests: Contest[] }
 /** Why an account has its balance. */
 export interface Explanation { account: string; unit: string; balance: bigint; counted: Movement[]; notCounted: Movement[] }
 /** A negative balance and why. */
@@ -658,6 +658,17 @@ impl JsNode {
         Ok(unsubscribe)
     }
 
+    /// How to show `unit` to people: unchanged for a unit allowed since
+    /// event version 2, otherwise with every character outside ASCII and
+    /// the six currency signs written as `⟨U+061C⟩`, so a unit disguised
+    /// as "EUR" (allowed in version-1 events) never shows as "EUR".
+    #[wasm_bindgen(js_name = unitLabel)]
+    pub fn unit_label(
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+    ) -> JsResult<String> {
+        Ok(crate::event::validate::unit_label(&string(&unit, "unit")?).into_owned())
+    }
+
     /// Pays `amount` minor units of `unit` to `to`; resolves to the event id.
     pub async fn pay(
         &self,
@@ -676,8 +687,10 @@ impl JsNode {
         self.inner.publish(body).await
     }
 
-    /// Pays back a payment made to this node (a reversal: the same amount
-    /// and unit to its payer, referencing it); resolves to the event id.
+    /// Pays back a payment made to this node (a reversal: what is left of
+    /// it after earlier reversals counted here, in its unit, to its payer,
+    /// referencing it); resolves to the event id. A payment already paid
+    /// back in full is refused.
     #[wasm_bindgen(js_name = payBack)]
     pub async fn pay_back(
         &self,
@@ -689,17 +702,22 @@ impl JsNode {
         let original = {
             let replica = self.inner.node.replica();
             let log = replica.log();
-            log.ix(&target)
-                .map(|ix| log.entry(ix).event())
-                .and_then(|e| match e.body() {
+            log.ix(&target).and_then(|ix| {
+                let e = log.entry(ix).event();
+                match e.body() {
                     Body::Transfer(t) if t.to == self.inner.node.identity().public_key() => {
-                        Some((e.author(), t.amount, t.unit.clone()))
+                        let left = t.amount - replica.view().reversed_amount(log, ix);
+                        Some((e.author(), left, t.unit.clone()))
                     }
                     _ => None,
-                })
+                }
+            })
         };
         let (to, amount, unit) =
             original.ok_or_else(|| invalid("payment must be a payment made to this node"))?;
+        if amount == 0 {
+            return Err(invalid("payment was already paid back in full"));
+        }
         let body = Body::Transfer(Transfer {
             to,
             amount,

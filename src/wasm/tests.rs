@@ -392,6 +392,16 @@ async fn a_policy_change_and_someone_elses_view_are_seen_before_anything_changes
 }
 
 #[wasm_bindgen_test]
+fn a_disguised_unit_is_labelled_with_its_invisible_characters() {
+    assert_eq!(JsNode::unit_label(s("EUR")).unwrap(), "EUR");
+    assert_eq!(JsNode::unit_label(s("EU\u{061C}R")).unwrap(), "EU⟨U+061C⟩R");
+    assert_eq!(
+        code(JsNode::unit_label(JsValue::from(3)).err().unwrap()),
+        "INVALID_ARGUMENT"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_payment_received_is_paid_back_with_a_reversal() {
     let node = JsNode::open(network()).await.unwrap();
     let me = crate::PublicKey::from_hex(&node.public_key()).unwrap();
@@ -433,6 +443,16 @@ async fn a_payment_received_is_paid_back_with_a_reversal() {
         .unwrap();
     assert_eq!(get(&reversal, "reverses"), s(&payment.id().to_hex()));
     assert_eq!(get(&reversal, "to"), s(&payer.public_key().to_hex()));
+    // Paid back in full: a second pay back is refused (it would count nothing).
+    assert_eq!(
+        code(
+            node.pay_back(s(&payment.id().to_hex()), JsValue::UNDEFINED)
+                .await
+                .err()
+                .unwrap()
+        ),
+        "INVALID_ARGUMENT"
+    );
     // Only a payment made to me can be paid back.
     assert_eq!(
         code(

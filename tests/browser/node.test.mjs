@@ -65,7 +65,7 @@ test("payments and edits survive reloading the page", async () => {
   await open(page, net);
   await page.evaluate(async (to) => {
     await node.pay(to, 1250n, "EUR", "rent");
-    await node.pay(to, 3, "hours");
+    await node.pay(to, 3, "HOURS");
     node.createRecord("notes", "shopping");
     node.setText("notes", "shopping", "body", "milk, bread");
     node.spliceText("notes", "shopping", "body", 4, 0, " 🥛");

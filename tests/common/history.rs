@@ -3,8 +3,10 @@
 //! A history is generated from a list of raw "ops" (small integers) that are
 //! interpreted against the events made so far, so every op yields a valid
 //! event (or is skipped): payments in three units, exclusions, disputes by
-//! the payer, retractions of one's own statements, trust statements, and
-//! forks (an author signing a second event with an old seq). Parents are the
+//! the payer, retractions of one's own statements, trust statements,
+//! forks (an author signing a second event with an old seq), and reversals
+//! of payments received — often several of one payment, together more than
+//! it (each one valid, the total capped by the fold). Parents are the
 //! author's previous event, the referenced event and a few random earlier
 //! events, so the DAG has concurrency.
 
@@ -12,7 +14,8 @@ use super::{dispute, exclude, id, key, pay, retract, trust};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use trustfold::{
-    Body, Draft, Event, EventId, ForkHandling, Identity, Log, Policy, PublicKey, TrustLevel,
+    Body, Draft, Event, EventId, ForkHandling, Identity, Log, Policy, PublicKey, Transfer,
+    TrustLevel,
 };
 
 /// Authors are `id(1)..=id(AUTHORS)`.
@@ -44,7 +47,7 @@ pub fn history(ops: &[Op]) -> Vec<Event> {
             (!candidates.is_empty()).then(|| candidates[n as usize % candidates.len()].clone())
         };
         let mut fork_of: Option<Event> = None;
-        let body = match kind % 10 {
+        let body = match kind % 12 {
             0..=2 => {
                 let to = author(b).public_key();
                 if to == me {
@@ -79,6 +82,21 @@ pub fn history(ops: &[Op]) -> Vec<Event> {
                     [extra as usize % 3];
                 trust(subject, level)
             }
+            10 | 11 => match pick(&|e| matches!(e.body(), Body::Transfer(t) if t.to == me)) {
+                // Most of the payment back: two reversals of one payment
+                // usually exceed it together.
+                Some(original) => match original.body() {
+                    Body::Transfer(t) => Body::Transfer(Transfer {
+                        to: original.author(),
+                        amount: t.amount.saturating_sub(u64::from(extra % 4)).max(1),
+                        unit: t.unit.clone(),
+                        memo: "back".into(),
+                        reverses: Some(original.id()),
+                    }),
+                    _ => continue,
+                },
+                None => continue,
+            },
             _ => match pick(&|e| e.author() == me) {
                 Some(old) => {
                     fork_of = Some(old);

@@ -134,6 +134,26 @@ fn an_unknown_format_version_is_rejected() {
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn version_1_still_decodes_and_reencodes_to_its_exact_bytes() {
+    let mut old = transfer("hi");
+    old.version = 1;
+    let (old, new) = (signed(1, &old), signed(1, &transfer("hi")));
+    for bytes in [&old, &new] {
+        let decoded = encoding::decode(bytes).expect("a known version");
+        assert_eq!(decoded.version, bytes[0]);
+        assert_eq!(&seal(1, encode_content(&decoded)), bytes);
+        accepted(bytes);
+    }
+    // Back to back, as sync sends them.
+    let stream = [old.as_slice(), new.as_slice()].concat();
+    assert_eq!(encoding::event_len(&stream), Some(old.len()));
+    assert_eq!(encoding::event_len(&stream[old.len()..]), Some(new.len()));
+    let mut unknown = stream.clone();
+    unknown[0] = VERSION + 1;
+    assert_eq!(encoding::event_len(&unknown), None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_content_cut_short_is_malformed() {
     let full = encode_content(&transfer("hi"));
     for cut in [1, 3, full.len() - SEQ_AT] {

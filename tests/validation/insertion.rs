@@ -14,7 +14,7 @@ fn branching_dag() -> Vec<Event> {
     let b1 = sign(2, 1, &[&g], pay(key(3), 40, "EUR"));
     let c1 = sign(3, 1, &[&g], trust(key(2), TrustLevel::Trusted));
     let a2 = sign(1, 2, &[&g, &b1], pay(key(3), 7, "EUR"));
-    let m = sign(4, 1, &[&b1, &c1], pay(key(1), 1, "hours"));
+    let m = sign(4, 1, &[&b1, &c1], pay(key(1), 1, "HOURS"));
     let c2 = sign(3, 2, &[&c1, &a2], pay(key(4), 3, "EUR"));
     let x = sign(2, 2, &[&b1, &m, &c2], pay(key(1), 5, "EUR"));
     let e = sign(4, 2, &[&m, &a2], exclude(a2.id(), "never arrived"));

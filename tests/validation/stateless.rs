@@ -205,41 +205,53 @@ fn transfer_to_oneself_is_rejected() {
     assert_eq!(refused(to_self.bytes()), EventError::SelfTransfer);
 }
 
+/// The bytes of a version-1 first event by `id(1)` with this body.
+fn first_v1(body: Body) -> Vec<u8> {
+    let mut old = content(1, 1, vec![], body);
+    old.version = 1;
+    signed(1, &old)
+}
+
+/// Refuses `unit` in both versions: `BadUnit` under the version-1 rule,
+/// `UnitNotAllowed` under the allowlist.
+fn refused_in_both_versions(unit: &str) {
+    assert_eq!(
+        refused(&first_v1(transfer(5, unit, ""))),
+        EventError::BadUnit,
+        "version 1: {unit:?}"
+    );
+    assert_eq!(
+        refused(first(transfer(5, unit, "")).bytes()),
+        EventError::UnitNotAllowed,
+        "version 2: {unit:?}"
+    );
+}
+
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_empty_unit_is_rejected() {
-    let unitless = first(transfer(5, "", ""));
-    assert_eq!(refused(unitless.bytes()), EventError::BadUnit);
+    refused_in_both_versions("");
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_unit_over_16_bytes_is_rejected() {
-    let long = "U".repeat(MAX_UNIT_BYTES + 1);
-    assert_eq!(
-        refused(first(transfer(5, &long, "")).bytes()),
-        EventError::BadUnit
-    );
+    refused_in_both_versions(&"U".repeat(MAX_UNIT_BYTES + 1));
     // Bytes, not characters: six euro signs are 18 bytes.
-    let euros = "€".repeat(6);
-    assert_eq!(
-        refused(first(transfer(5, &euros, "")).bytes()),
-        EventError::BadUnit
-    );
+    refused_in_both_versions(&"€".repeat(6));
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_unit_of_exactly_16_bytes_is_accepted() {
     let longest = "U".repeat(MAX_UNIT_BYTES);
     accepted(first(transfer(5, &longest, "")).bytes());
+    accepted(&first_v1(transfer(5, &longest, "")));
+    let euros = format!("{}U", "€".repeat(5));
+    accepted(first(transfer(5, &euros, "")).bytes());
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_unit_with_a_control_character_is_rejected() {
     for unit in ["EU\nR", "\u{0}", "EUR\u{7f}", "\u{9b}"] {
-        assert_eq!(
-            refused(first(transfer(5, unit, "")).bytes()),
-            EventError::BadUnit,
-            "{unit:?}"
-        );
+        refused_in_both_versions(unit);
     }
 }
 
@@ -253,13 +265,14 @@ fn a_unit_that_is_blank_padded_or_holds_invisible_marks_is_rejected() {
         "EU\u{202E}R",
         "\u{FEFF}",
     ] {
-        assert_eq!(
-            refused(first(transfer(5, unit, "")).bytes()),
-            EventError::BadUnit,
-            "{unit:?}"
-        );
+        refused_in_both_versions(unit);
     }
-    accepted(first(transfer(5, "work hours", "")).bytes());
+    // Inner spaces: allowed in version 1 only.
+    accepted(&first_v1(transfer(5, "work hours", "")));
+    assert_eq!(
+        refused(first(transfer(5, "WORK HOURS", "")).bytes()),
+        EventError::UnitNotAllowed
+    );
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]

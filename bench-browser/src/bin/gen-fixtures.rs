@@ -79,7 +79,7 @@ mod native {
                                             to,
                                             amount: 1 + (a as u64 * 31 + seq * 17) % 500,
                                             unit:
-                                                if seq % 10 == 0 { "hours" } else { "EUR" }.into(),
+                                                if seq % 10 == 0 { "HOURS" } else { "EUR" }.into(),
                                             memo: "invoice".into(),
                                             reverses: None,
                                         }),
