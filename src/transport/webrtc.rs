@@ -3,8 +3,13 @@
 //!
 //! A newcomer offers a link to up to [`MAX_LINKS`] members already in the
 //! room; members answer. Offers and answers are signed by the identity key
-//! ([`SignedDescription`]) and a link whose description does not verify is
-//! never opened, so the server cannot stand in for anyone. Each link is one
+//! ([`SignedDescription`]) over a nonce the recipient drew: before offering,
+//! the newcomer asks the member for a nonce (`ask` → `nonce`), and sends
+//! one of its own with the offer (`reply`) for the answer. A link whose
+//! description does not verify, or does not cover an unused nonce its
+//! recipient issued ([`Nonces`]), is never opened, so the server can
+//! neither stand in for anyone nor replay a description, not even after
+//! a restart that hands out the same connection ids again. Each link is one
 //! reliable, ordered data channel; sending waits while the channel's
 //! buffer is above [`HIGH_WATER`]. When a link fails or closes while the
 //! peer is still in the room, the side that offered offers again after a
@@ -14,7 +19,7 @@
 //! [`WebRtc::key_of`] gives the identity key that signed their description.
 
 use crate::event::{Identity, PublicKey};
-use crate::signal::SignedDescription;
+use crate::signal::{Nonce, Nonces, SignedDescription, nonce_hex, parse_nonce};
 use crate::sync::MAX_FRAME;
 use crate::transport::{Transport, TransportError, TransportEvent};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
@@ -23,7 +28,7 @@ use futures_util::StreamExt;
 use futures_util::lock::Mutex;
 use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -41,6 +46,13 @@ const HIGH_WATER: u32 = 1024 * 1024;
 /// …until the buffer drains below this.
 const LOW_WATER: u32 = 256 * 1024;
 const MAX_BACKOFF_MS: f64 = 30_000.0;
+
+/// A fresh random nonce (the browser's `crypto.getRandomValues`).
+fn fresh_nonce() -> Nonce {
+    let mut nonce = Nonce::default();
+    getrandom::fill(&mut nonce).expect("the browser's crypto.getRandomValues");
+    nonce
+}
 
 /// Waits `ms` milliseconds (the browser's `setTimeout`).
 async fn wait(ms: f64) {
@@ -106,6 +118,12 @@ struct Inner {
     members: RefCell<Vec<u64>>,
     links: RefCell<BTreeMap<u64, Rc<Link>>>,
     backoff: RefCell<BTreeMap<u64, f64>>,
+    /// Nonces this side issued (to members that ask, and with its own
+    /// offers for the answer); each covers one description, once.
+    nonces: RefCell<Nonces>,
+    /// Members asked for a nonce, to offer to once it comes; a `nonce`
+    /// from anyone else is ignored.
+    asked: RefCell<BTreeSet<u64>>,
     events: UnboundedSender<TransportEvent>,
     incoming: Mutex<UnboundedReceiver<TransportEvent>>,
     _socket_callbacks: Callbacks,
@@ -131,6 +149,8 @@ impl WebRtc {
             members: RefCell::new(Vec::new()),
             links: RefCell::new(BTreeMap::new()),
             backoff: RefCell::new(BTreeMap::new()),
+            nonces: RefCell::new(Nonces::default()),
+            asked: RefCell::new(BTreeSet::new()),
             events,
             incoming: Mutex::new(incoming),
             _socket_callbacks: RefCell::new(Vec::new()),
@@ -258,6 +278,7 @@ impl Inner {
                 if let Some(peer) = id("id") {
                     self.members.borrow_mut().retain(|m| *m != peer);
                     self.backoff.borrow_mut().remove(&peer);
+                    self.asked.borrow_mut().remove(&peer);
                     self.drop_link(peer);
                 }
             }
@@ -442,18 +463,21 @@ impl Inner {
         });
     }
 
+    /// Starts offering to `peer`: asks for its nonce first; the offer
+    /// follows when the nonce comes (`try_offer`).
     fn offer(self: &Rc<Self>, peer: u64) {
         if self.links.borrow().len() >= MAX_LINKS {
             return;
         }
-        let inner = self.clone();
-        spawn_local(async move {
-            let _ = inner.try_offer(peer).await;
-        });
+        self.asked.borrow_mut().insert(peer);
+        self.signal(peer, object(&[("kind", "ask".into())]));
     }
 
-    async fn try_offer(self: &Rc<Self>, peer: u64) -> Result<(), JsValue> {
+    async fn try_offer(self: &Rc<Self>, peer: u64, nonce: Nonce) -> Result<(), JsValue> {
         let me = self.me.get().ok_or("not joined")?;
+        if self.links.borrow().len() >= MAX_LINKS {
+            return Ok(());
+        }
         let link = self.new_link(peer, true)?;
         let init = RtcDataChannelInit::new();
         init.set_ordered(true);
@@ -466,19 +490,37 @@ impl Inner {
         let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
         description.set_sdp(&sdp);
         JsFuture::from(link.pc.set_local_description(&description)).await?;
-        self.send_description(me, peer, "offer", &sdp);
+        // The answer must cover a nonce of mine, issued to this peer.
+        let reply = fresh_nonce();
+        self.nonces.borrow_mut().issue(peer, reply);
+        self.send_description(me, peer, "offer", &sdp, &nonce, Some(&reply));
         Ok(())
     }
 
-    fn send_description(&self, me: u64, peer: u64, kind: &str, sdp: &str) {
-        let signed = SignedDescription::sign(&self.identity, &self.room, me, peer, kind, sdp);
-        let data = object(&[
-            ("kind", kind.into()),
+    /// Sends a description signed over the recipient's `nonce`; an offer
+    /// carries the nonce the answer must cover (`reply`).
+    fn send_description(
+        &self,
+        me: u64,
+        peer: u64,
+        kind: &str,
+        sdp: &str,
+        nonce: &Nonce,
+        reply: Option<&Nonce>,
+    ) {
+        let signed =
+            SignedDescription::sign(&self.identity, &self.room, me, peer, kind, sdp, nonce);
+        let mut fields = vec![
+            ("kind", JsValue::from(kind)),
             ("sdp", sdp.into()),
+            ("nonce", signed.nonce.as_str().into()),
             ("key", signed.key.as_str().into()),
             ("signature", signed.signature.as_str().into()),
-        ]);
-        self.signal(peer, data);
+        ];
+        if let Some(reply) = reply {
+            fields.push(("reply", nonce_hex(reply).into()));
+        }
+        self.signal(peer, object(&fields));
     }
 
     fn from_peer(self: &Rc<Self>, from: u64, data: &JsValue) {
@@ -496,6 +538,31 @@ impl Inner {
     async fn try_from_peer(self: &Rc<Self>, from: u64, data: &JsValue) -> Result<(), JsValue> {
         let me = self.me.get().ok_or("not joined")?;
         let kind = get(data, "kind").as_string().unwrap_or_default();
+        if kind == "ask" {
+            // A member wants to offer: hand it a fresh nonce to sign over
+            // (unless this side has no room for another link).
+            let linked = self.links.borrow().contains_key(&from);
+            if self.links.borrow().len() >= MAX_LINKS && !linked {
+                return Ok(());
+            }
+            let nonce = fresh_nonce();
+            self.nonces.borrow_mut().issue(from, nonce);
+            let data = object(&[
+                ("kind", "nonce".into()),
+                ("nonce", nonce_hex(&nonce).into()),
+            ]);
+            self.signal(from, data);
+            return Ok(());
+        }
+        if kind == "nonce" {
+            // Only from a member this side asked, once.
+            if !self.asked.borrow_mut().remove(&from) {
+                return Ok(());
+            }
+            let nonce = parse_nonce(&get(data, "nonce").as_string().unwrap_or_default())
+                .ok_or("malformed nonce")?;
+            return self.try_offer(from, nonce).await;
+        }
         if kind == "candidate" {
             let link = self.links.borrow().get(&from).cloned().ok_or("no link")?;
             let candidate =
@@ -512,18 +579,22 @@ impl Inner {
         let signed = SignedDescription {
             kind: kind.clone(),
             sdp: get(data, "sdp").as_string().unwrap_or_default(),
+            nonce: get(data, "nonce").as_string().unwrap_or_default(),
             key: get(data, "key").as_string().unwrap_or_default(),
             signature: get(data, "signature").as_string().unwrap_or_default(),
         };
-        // Signed by the sender for this room, from it to me.
+        // Signed by the sender for this room, from it to me, over a nonce I
+        // issued to it and have not seen used (which this consumes).
         let key = signed
-            .verify(&self.room, from, me)
+            .verify_fresh(&self.room, from, me, &mut self.nonces.borrow_mut())
             .map_err(|e| JsValue::from_str(&e.to_string()))?;
         match kind.as_str() {
             "offer" => {
                 if self.links.borrow().len() >= MAX_LINKS {
                     return Ok(());
                 }
+                let reply = parse_nonce(&get(data, "reply").as_string().unwrap_or_default())
+                    .ok_or("an offer without a reply nonce")?;
                 let link = self.new_link(from, false)?;
                 link.key.set(Some(key));
                 let offer = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
@@ -534,7 +605,7 @@ impl Inner {
                 let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
                 description.set_sdp(&sdp);
                 JsFuture::from(link.pc.set_local_description(&description)).await?;
-                self.send_description(me, from, "answer", &sdp);
+                self.send_description(me, from, "answer", &sdp, &reply, None);
             }
             _ => {
                 let link = self.links.borrow().get(&from).cloned().ok_or("no link")?;
