@@ -461,39 +461,44 @@ async fn resident_memory_under_10000_sockets() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = rss_kib(pid);
     let rooms: Vec<String> = (0..100).map(|r| format!("r{r}")).collect();
-    let started = Instant::now();
-    let mut members = Vec::with_capacity(SOCKETS);
-    for batch in 0..SOCKETS / BATCH {
-        let joins = (0..BATCH).map(|i| {
-            let n = batch * BATCH + i;
-            join_from(addr, 2 + (n % 10) as u8, &rooms[n % 100])
-        });
-        let joined = tokio::time::timeout(
-            Duration::from_secs(60),
-            futures_util::future::join_all(joins),
-        )
-        .await
-        .expect("a batch joins within a minute");
-        members.extend(joined.into_iter().map(|(c, _, _)| c));
+    let mut report = format!(
+        "trustfold-server (debug build, dependencies optimised), {SOCKETS} idle joined \
+         WebSocket members in 100 rooms from 10 loopback addresses, twice (a second round \
+         shows whether memory is reused or leaked). RSS before: {before} KiB.\n"
+    );
+    for round in 1..=2 {
+        let started = Instant::now();
+        let mut members = Vec::with_capacity(SOCKETS);
+        for batch in 0..SOCKETS / BATCH {
+            let joins = (0..BATCH).map(|i| {
+                let n = batch * BATCH + i;
+                join_from(addr, 2 + (n % 10) as u8, &rooms[n % 100])
+            });
+            let joined = tokio::time::timeout(
+                Duration::from_secs(60),
+                futures_util::future::join_all(joins),
+            )
+            .await
+            .expect("a batch joins within a minute");
+            members.extend(joined.into_iter().map(|(c, _, _)| c));
+        }
+        let connect_time = started.elapsed();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let during = rss_kib(pid);
+        // Honest members still get through.
+        Pair::new(addr, 20, "honest").await.check().await;
+        drop(members);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let after = rss_kib(pid);
+        report += &format!(
+            "round {round}: with them {during} KiB ({:.1} KiB per member over the start), \
+             3 s after they closed {after} KiB; connecting and joining took {:.1} s.\n",
+            during.saturating_sub(before) as f64 / SOCKETS as f64,
+            connect_time.as_secs_f64()
+        );
     }
-    let connect_time = started.elapsed();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let during = rss_kib(pid);
-    // Honest members still get through.
-    Pair::new(addr, 20, "honest").await.check().await;
-    drop(members);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = rss_kib(pid);
     let _ = child.kill();
     let _ = child.wait();
-    let report = format!(
-        "trustfold-server (debug build, dependencies optimised): {SOCKETS} idle joined \
-         WebSocket members in 100 rooms from 10 loopback addresses. RSS before {before} KiB, \
-         with them {during} KiB ({:.1} KiB per member), 3 s after they closed {after} KiB; \
-         connecting and joining took {:.1} s.\n",
-        during.saturating_sub(before) as f64 / SOCKETS as f64,
-        connect_time.as_secs_f64()
-    );
     println!("{report}");
     std::fs::write(
         concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-server.txt"),
