@@ -49,8 +49,9 @@ The signalling server (WebSocket rooms at /signal) and the built page.
                              half of the room and a random sample of the rest [{}]
   --max-frame BYTES          largest frame a client may send [{}]
   --max-room-name BYTES      longest room name [{}]
-  --handshake-timeout SECS   from TCP accept to the join message; also an idle
-                             HTTP connection's wait for its next request [{}]
+  --handshake-timeout SECS   for the request headers (from connecting or from the
+                             previous request), then again from the WebSocket
+                             upgrade to the join message [{}]
   --idle-timeout SECS        a member silent this long is dropped (pinged
                              every third of it) [{}]
   --connection-rate R/B      messages per second per connection / burst [{}]

@@ -24,11 +24,10 @@ const READ_BUFFER: usize = 4 * 1024;
 /// How long a closed client may take to acknowledge the close.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-/// Where and when the TCP connection under a request was accepted.
+/// Where the TCP connection under a request comes from.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Accepted {
     pub(crate) peer: SocketAddr,
-    pub(crate) at: Instant,
 }
 
 /// The client's address named by the trusted proxy: the last entry of the
@@ -81,6 +80,9 @@ pub(crate) async fn upgrade(
         },
         false => None,
     };
+    // The request's headers came within the handshake timeout (hyper's
+    // deadline); the join must come within another from now.
+    let upgraded = Instant::now();
     let max = limits.max_frame;
     ws.max_message_size(max)
         .max_frame_size(max)
@@ -90,7 +92,7 @@ pub(crate) async fn upgrade(
         // small; the buffers grow for the rare large one.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| member(socket, rooms, address, accepted.at, guard))
+        .on_upgrade(move |socket| member(socket, rooms, address, upgraded, guard))
 }
 
 /// How a member's connection ends.
@@ -112,7 +114,7 @@ async fn member(
     socket: WebSocket,
     rooms: Arc<Rooms>,
     address: IpAddr,
-    accepted: Instant,
+    upgraded: Instant,
     _guard: Option<AddressGuard>,
 ) {
     let limits = rooms.limits().clone();
@@ -141,7 +143,7 @@ async fn member(
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let end = loop {
         let deadline = match joined {
-            None => accepted + limits.handshake_timeout,
+            None => upgraded + limits.handshake_timeout,
             Some(_) => heard + limits.idle_timeout,
         };
         let next = tokio::select! {

@@ -71,9 +71,10 @@ pub struct Limits {
     pub max_frame: usize,
     /// Longest room name, in bytes (`--max-room-name`, 64).
     pub max_room_name: usize,
-    /// From TCP accept to the `join` message, at most
-    /// (`--handshake-timeout`, 10 s; also how long an idle HTTP connection
-    /// may wait for its next request). Over it: `HANDSHAKE_TIMEOUT`.
+    /// How long a connection may take to send its request headers (from
+    /// connecting, or from its previous request), and then a WebSocket
+    /// its `join` message after the upgrade (`--handshake-timeout`, 10 s).
+    /// Over it: the connection is closed (headers) or `HANDSHAKE_TIMEOUT`.
     pub handshake_timeout: Duration,
     /// A member from whom nothing arrives this long is closed
     /// (`--idle-timeout`, 60 s): `IDLE_TIMEOUT`. The server pings every
