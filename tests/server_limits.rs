@@ -7,7 +7,7 @@
 
 mod server_support;
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use server_support::*;
 use std::time::{Duration, Instant};
@@ -174,7 +174,6 @@ async fn a_member_that_goes_silent_is_dropped_and_one_that_answers_pings_stays()
 }
 
 async fn drain_one(client: &mut Client) {
-    use futures_util::StreamExt;
     let _ = client.next().await;
 }
 
@@ -275,10 +274,30 @@ async fn signals_to_one_member_are_capped_whoever_sends_them() {
 }
 
 #[tokio::test]
-async fn a_member_that_does_not_read_is_dropped_at_its_queue_bound() {
-    let fast = Rate::new(100_000.0, 100_000.0);
+async fn a_member_that_does_not_read_is_dropped_at_its_queue_bound_in_bytes() {
+    // 300 × 60 KB: far more than the socket buffers and 64 KiB hold.
+    slow_reader_is_dropped(64 * 1024, 256, 60_000, 300).await;
+}
+
+#[tokio::test]
+async fn a_member_that_does_not_read_is_dropped_at_its_queue_bound_in_messages() {
+    // 60,000 small signals (9 MB): past the socket buffers, then 16 queued.
+    slow_reader_is_dropped(16 << 20, 16, 100, 60_000).await;
+}
+
+/// A member with a tiny receive window that never reads is sent `count`
+/// signals of `len` bytes: it is dropped, its acquaintances hear it
+/// leave, and the others keep working.
+async fn slow_reader_is_dropped(
+    queue_bytes: usize,
+    queue_messages: usize,
+    len: usize,
+    count: usize,
+) {
+    let fast = Rate::new(1e9, 1e9);
     let addr = server(Limits {
-        queue_bytes: 64 * 1024,
+        queue_bytes,
+        queue_messages,
         connection_rate: fast,
         address_rate: fast,
         target_rate: fast,
@@ -286,7 +305,6 @@ async fn a_member_that_does_not_read_is_dropped_at_its_queue_bound() {
     })
     .await;
     let mut honest = Pair::new(addr, 3, "room").await;
-    // A tiny receive window, and it never reads after joining.
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     socket.bind(([127, 0, 0, 2], 0).into()).unwrap();
@@ -296,19 +314,30 @@ async fn a_member_that_does_not_read_is_dropped_at_its_queue_bound() {
         .unwrap();
     say(&mut slow, json!({ "type": "join", "room": "room" })).await;
     let slow_id = hear(&mut slow).await.unwrap()["id"].as_u64().unwrap();
-    let (mut sender, _, _) = join_from(addr, 4, "room").await;
-    let chunk = "x".repeat(60_000);
-    // 300 × 60 KB: far more than the socket buffers and the queue hold.
-    for _ in 0..300 {
+    let (sender, _, _) = join_from(addr, 4, "room").await;
+    // The sender reads what it is told (NO_SUCH_PEER once the slow one is
+    // gone) as an honest client does; otherwise it would be dropped too.
+    let (mut tx, mut rx) = sender.split();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let reader = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return rx,
+                next = rx.next() => assert!(next.is_some(), "the sender was dropped"),
+            }
+        }
+    });
+    let chunk = "x".repeat(len);
+    for n in 0..count {
         let signal = json!({ "type": "signal", "to": slow_id, "data": chunk });
-        if sender
-            .send(Message::Text(signal.to_string().into()))
+        tx.feed(Message::Text(signal.to_string().into()))
             .await
-            .is_err()
-        {
-            break;
+            .unwrap();
+        if n % 64 == 63 {
+            tx.flush().await.unwrap();
         }
     }
+    tx.flush().await.unwrap();
     // Its acquaintances hear it leave.
     loop {
         let heard = hear(&mut honest.a).await.unwrap();
@@ -320,8 +349,10 @@ async fn a_member_that_does_not_read_is_dropped_at_its_queue_bound() {
     let mut in_flight = 0;
     while hear(&mut slow).await.is_some() {
         in_flight += 1;
-        assert!(in_flight < 300, "the slow reader was never dropped");
+        assert!(in_flight < count, "the slow reader was never dropped");
     }
+    stop.send(()).unwrap();
+    let mut sender = tx.reunite(reader.await.unwrap()).unwrap();
     honest.check().await;
     still_relays(&mut sender, &mut honest.b, honest.b_id).await;
 }

@@ -199,7 +199,7 @@ async fn member(
                 let relayed = json!({ "type": "signal", "from": id, "data": data });
                 // Not the sender's fault alone: it hears why, and stays.
                 if let Err(refusal) = rooms.relay(name, *id, to, relayed.to_string().into()) {
-                    outbox.push(refusal.text());
+                    outbox.push_advisory(refusal.text());
                 }
             }
         }

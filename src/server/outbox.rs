@@ -74,6 +74,25 @@ impl Outbox {
         self.ready.notify_one();
     }
 
+    /// Queues an advisory reply to this member's own request (`TARGET_BUSY`,
+    /// `NO_SUCH_PEER`) if there is room, and otherwise drops it: a member
+    /// sending faster than it reads the answers loses answers, not its
+    /// connection.
+    pub(crate) fn push_advisory(&self, text: Utf8Bytes) {
+        let mut state = self.lock();
+        if state.closed
+            || state.overflowed
+            || state.queue.len() >= self.max_messages
+            || state.bytes + text.len() > self.max_bytes
+        {
+            return;
+        }
+        state.bytes += text.len();
+        state.queue.push_back(Out::Text(text));
+        drop(state);
+        self.ready.notify_one();
+    }
+
     /// Queues a ping or the last word (an error before closing): small,
     /// and not subject to the bounds.
     pub(crate) fn push_control(&self, out: Out) {
