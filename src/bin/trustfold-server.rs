@@ -42,7 +42,7 @@ mod native {
             )
             .init();
         if let Some(files) = open_file_limit()
-            && config.limits.max_connections + 64 > files
+            && config.limits.max_connections + 16 > files
         {
             // Past the limit, accept fails for everyone; below it, the
             // server refuses extra connections with SERVER_FULL instead.
