@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run test setup lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser
+.PHONY: run test setup lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server
 
 ## The node page and the signalling server at http://127.0.0.1:8080
 ## (builds the package and the page first).
@@ -59,3 +59,8 @@ bench:
 ## Browser benchmarks (ingest, cold open, size) in headless chromium; see BENCHMARKS.md.
 bench-browser:
 	./scripts/bench-browser.sh
+
+## The signalling server's resident memory under 10,000 idle sockets
+## (before, with them, after); figures in target/bench-server.txt.
+bench-server:
+	cargo test --test server_limits -- --ignored --nocapture resident_memory

@@ -11,7 +11,9 @@ log=$(mktemp)
 # on a free loopback port and tell the tests where (read at compile time).
 cargo build --quiet --bin trustfold-server
 server_log=$(mktemp)
-target/debug/trustfold-server --addr 127.0.0.1:0 >"$server_log" 2>&1 &
+# Every test comes from 127.0.0.1: lift the per-address limits.
+target/debug/trustfold-server --addr 127.0.0.1:0 --max-per-address 1000 \
+  --address-joins 100/1000 --address-rate 10000/10000 >"$server_log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -f "$log" "$server_log"' EXIT
 for _ in $(seq 50); do

@@ -2,19 +2,44 @@
 //! server to open a WebRTC link (offers, answers, ICE candidates).
 //!
 //! Every offer and answer is signed by the sender's identity key over the
-//! room, both connection ids and the session description, so the server
-//! (or anyone relaying) can neither forge one nor replay it into another
-//! room or towards another peer. The session description carries the
-//! sender's DTLS fingerprint, so a link opened from a verified offer and
-//! answer ends at the holder of that key. Candidates are not signed: a
-//! forged candidate can only point at an address where the DTLS handshake
-//! then fails.
+//! room, both connection ids, the kind, the session description **and a
+//! nonce the recipient chose** ([`Nonces`]). Connection ids restart at 0
+//! with every server process and a malicious server can hand out any id it
+//! likes, so room and ids alone do not make a description fresh: a
+//! captured offer would verify again after a restart. The nonce does. The
+//! exchange is:
+//!
+//! 1. the offerer asks the member for a nonce (`ask`);
+//! 2. the member draws a random nonce, remembers it as issued to that
+//!    connection ([`Nonces::issue`]) and sends it back (`nonce`);
+//! 3. the offerer signs its offer over that nonce and sends along a fresh
+//!    nonce of its own (`reply`), issued likewise;
+//! 4. the member accepts the offer only if it covers a nonce it issued to
+//!    that sender and has not used yet ([`SignedDescription::verify_fresh`]
+//!    consumes it), then signs its answer over the offerer's nonce, which
+//!    the offerer accepts once in the same way.
+//!
+//! So a description verifies once, for its recipient, in its room,
+//! whatever the server does. The session description carries the sender's
+//! DTLS fingerprint, so a link opened from a verified offer and answer
+//! ends at the holder of that key. Candidates and nonces travel unsigned:
+//! a forged candidate can only point at an address where the DTLS
+//! handshake then fails, and a forged nonce only makes the recipient
+//! refuse the description signed over it.
 
 use crate::event::{Identity, PublicKey};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use thiserror::Error;
 
-const DOMAIN: &str = "trustfold signal v1";
+/// v2: the signed message gained the recipient's nonce.
+const DOMAIN: &str = "trustfold signal v2";
+
+/// Bytes in a nonce: enough that nobody guesses or repeats one.
+pub const NONCE_LEN: usize = 16;
+
+/// A nonce: random bytes drawn by the recipient of a description.
+pub type Nonce = [u8; NONCE_LEN];
 
 /// An offer or answer as sent: who sends it and the signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +48,8 @@ pub struct SignedDescription {
     pub kind: String,
     /// The session description (SDP).
     pub sdp: String,
+    /// The recipient's nonce this description is signed over (hex).
+    pub nonce: String,
     /// The sender's public key (hex).
     pub key: String,
     /// The signature (hex).
@@ -32,16 +59,21 @@ pub struct SignedDescription {
 /// Why a signed description was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum SignalError {
-    /// Not `"offer"` or `"answer"`, or a key or signature that is not hex.
+    /// Not `"offer"` or `"answer"`, or a key, nonce or signature that is not
+    /// hex of the right length.
     #[error("malformed signalling message")]
     Malformed,
     /// The signature does not match (forged, altered, or meant for another
     /// room or peer).
     #[error("signalling message with a bad signature")]
     BadSignature,
+    /// Signed correctly, but over a nonce this recipient did not issue to
+    /// the sender or has used already: a replay.
+    #[error("signalling message replayed (its nonce is unknown or used)")]
+    Replayed,
 }
 
-fn message(room: &str, from: u64, to: u64, kind: &str, sdp: &str) -> Vec<u8> {
+fn message(room: &str, from: u64, to: u64, kind: &str, sdp: &str, nonce: &Nonce) -> Vec<u8> {
     let mut out = Vec::new();
     for part in [room.as_bytes(), kind.as_bytes(), sdp.as_bytes()] {
         out.extend_from_slice(&(part.len() as u64).to_le_bytes());
@@ -49,11 +81,23 @@ fn message(room: &str, from: u64, to: u64, kind: &str, sdp: &str) -> Vec<u8> {
     }
     out.extend_from_slice(&from.to_le_bytes());
     out.extend_from_slice(&to.to_le_bytes());
+    out.extend_from_slice(nonce);
     out
 }
 
+/// Parses a nonce written as hex.
+pub fn parse_nonce(text: &str) -> Option<Nonce> {
+    crate::event::parse_hex_vec(text).and_then(|v| v.try_into().ok())
+}
+
+/// Writes a nonce as hex.
+pub fn nonce_hex(nonce: &Nonce) -> String {
+    crate::event::hex(nonce)
+}
+
 impl SignedDescription {
-    /// Signs `sdp` of `kind` sent in `room` by connection `from` to `to`.
+    /// Signs `sdp` of `kind` sent in `room` by connection `from` to `to`,
+    /// over `nonce`, which the recipient issued.
     pub fn sign(
         identity: &Identity,
         room: &str,
@@ -61,32 +105,120 @@ impl SignedDescription {
         to: u64,
         kind: &str,
         sdp: &str,
+        nonce: &Nonce,
     ) -> SignedDescription {
-        let signature = identity.sign_message(DOMAIN, &message(room, from, to, kind, sdp));
+        let signature = identity.sign_message(DOMAIN, &message(room, from, to, kind, sdp, nonce));
         SignedDescription {
             kind: kind.to_owned(),
             sdp: sdp.to_owned(),
+            nonce: nonce_hex(nonce),
             key: identity.public_key().to_hex(),
             signature: crate::event::hex(&signature),
         }
     }
 
-    /// Checks it was signed for `room`, from `from` to `to`; returns the
-    /// sender's key.
-    pub fn verify(&self, room: &str, from: u64, to: u64) -> Result<PublicKey, SignalError> {
+    /// Checks the signature only: signed for `room`, from `from` to `to`,
+    /// over the nonce it carries. Returns the sender's key and that nonce.
+    /// This alone does not make it fresh; see [`Self::verify_fresh`].
+    pub fn verify(
+        &self,
+        room: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<(PublicKey, Nonce), SignalError> {
         if self.kind != "offer" && self.kind != "answer" {
             return Err(SignalError::Malformed);
         }
         let key = PublicKey::from_hex(&self.key).ok_or(SignalError::Malformed)?;
+        let nonce = parse_nonce(&self.nonce).ok_or(SignalError::Malformed)?;
         let signature: [u8; 64] = crate::event::parse_hex_vec(&self.signature)
             .and_then(|v| v.try_into().ok())
             .ok_or(SignalError::Malformed)?;
-        let signed = message(room, from, to, &self.kind, &self.sdp);
+        let signed = message(room, from, to, &self.kind, &self.sdp, &nonce);
         if key.verifies(DOMAIN, &signed, &signature) {
-            Ok(key)
+            Ok((key, nonce))
         } else {
             Err(SignalError::BadSignature)
         }
+    }
+
+    /// Checks the signature (as [`Self::verify`]) and that it covers a
+    /// nonce `issued` handed to `from` and not used since; consumes that
+    /// nonce. The signature is checked first, so a forged description
+    /// cannot use up someone's nonce.
+    pub fn verify_fresh(
+        &self,
+        room: &str,
+        from: u64,
+        to: u64,
+        issued: &mut Nonces,
+    ) -> Result<PublicKey, SignalError> {
+        let (key, nonce) = self.verify(room, from, to)?;
+        if issued.consume(from, &nonce) {
+            Ok(key)
+        } else {
+            Err(SignalError::Replayed)
+        }
+    }
+}
+
+/// The nonces one participant issued and has not seen used yet, each with
+/// the connection it was issued to. Bounded: when full, issuing forgets
+/// the oldest (a peer that waited that long asks again).
+#[derive(Clone, Debug)]
+pub struct Nonces {
+    issued: VecDeque<(u64, Nonce)>,
+    capacity: usize,
+}
+
+impl Default for Nonces {
+    /// Room for 64 outstanding nonces: more than [`crate::transport`]
+    /// ever has links in progress.
+    fn default() -> Self {
+        Nonces::with_capacity(64)
+    }
+}
+
+impl Nonces {
+    /// An empty set remembering at most `capacity` nonces.
+    pub fn with_capacity(capacity: usize) -> Nonces {
+        Nonces {
+            issued: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Remembers `nonce` (fresh random bytes) as issued to connection `to`.
+    pub fn issue(&mut self, to: u64, nonce: Nonce) {
+        if self.issued.len() >= self.capacity {
+            self.issued.pop_front();
+        }
+        self.issued.push_back((to, nonce));
+    }
+
+    /// Whether `nonce` was issued to `from` and is unused; forgets it if so.
+    pub fn consume(&mut self, from: u64, nonce: &Nonce) -> bool {
+        match self
+            .issued
+            .iter()
+            .position(|(to, n)| *to == from && n == nonce)
+        {
+            Some(at) => {
+                self.issued.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How many nonces are outstanding.
+    pub fn len(&self) -> usize {
+        self.issued.len()
+    }
+
+    /// Whether none is outstanding.
+    pub fn is_empty(&self) -> bool {
+        self.issued.is_empty()
     }
 }
 
@@ -95,22 +227,116 @@ mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
 
+    const N1: Nonce = [7; NONCE_LEN];
+
     #[wasm_bindgen_test(unsupported = test)]
-    fn only_the_signed_room_peers_and_description_verify() {
+    fn only_the_signed_room_peers_nonce_and_description_verify() {
         let alice = Identity::from_secret([1; 32]);
-        let offer = SignedDescription::sign(&alice, "net", 1, 2, "offer", "v=0 sdp");
-        assert_eq!(offer.verify("net", 1, 2), Ok(alice.public_key()));
+        let offer = SignedDescription::sign(&alice, "net", 1, 2, "offer", "v=0 sdp", &N1);
+        assert_eq!(offer.verify("net", 1, 2), Ok((alice.public_key(), N1)));
         assert_eq!(offer.verify("other", 1, 2), Err(SignalError::BadSignature));
         assert_eq!(offer.verify("net", 1, 3), Err(SignalError::BadSignature));
         let mut altered = offer.clone();
         altered.sdp.push('x');
         assert_eq!(altered.verify("net", 1, 2), Err(SignalError::BadSignature));
+        // The relay swaps the nonce for one the recipient issued: the
+        // signature no longer matches.
+        let mut renonced = offer.clone();
+        renonced.nonce = nonce_hex(&[8; NONCE_LEN]);
+        assert_eq!(renonced.verify("net", 1, 2), Err(SignalError::BadSignature));
         // The relay swaps in its own key: the signature no longer matches.
         let mut impostor = offer.clone();
         impostor.key = Identity::from_secret([9; 32]).public_key().to_hex();
         assert_eq!(impostor.verify("net", 1, 2), Err(SignalError::BadSignature));
+        let mut short = offer.clone();
+        short.nonce = "00".into();
+        assert_eq!(short.verify("net", 1, 2), Err(SignalError::Malformed));
         let mut junk = offer;
         junk.signature = "zz".into();
         assert_eq!(junk.verify("net", 1, 2), Err(SignalError::Malformed));
+    }
+
+    /// A captured offer replayed to the same recipient, to another
+    /// recipient, and after a server restart (ids start again at 0, so the
+    /// same ids come back): refused each time.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_captured_description_verifies_once_for_its_recipient() {
+        let alice = Identity::from_secret([1; 32]);
+        // Bob (connection 0) issued N1 to alice (connection 1).
+        let mut bob = Nonces::default();
+        bob.issue(1, N1);
+        let offer = SignedDescription::sign(&alice, "net", 1, 0, "offer", "v=0 sdp", &N1);
+        assert_eq!(
+            offer.verify_fresh("net", 1, 0, &mut bob),
+            Ok(alice.public_key())
+        );
+        // The same offer again, to bob: its nonce is used up.
+        assert_eq!(
+            offer.verify_fresh("net", 1, 0, &mut bob),
+            Err(SignalError::Replayed)
+        );
+        // To carol (connection 2), who issued alice a nonce of her own: the
+        // signature names bob, and carol never issued N1.
+        let mut carol = Nonces::default();
+        carol.issue(1, [3; NONCE_LEN]);
+        assert_eq!(
+            offer.verify_fresh("net", 1, 2, &mut carol),
+            Err(SignalError::BadSignature)
+        );
+        // Carol holds N1 by chance, issued to alice: still signed for bob.
+        carol.issue(1, N1);
+        assert_eq!(
+            offer.verify_fresh("net", 1, 2, &mut carol),
+            Err(SignalError::BadSignature)
+        );
+        // After a restart, the server hands out the same ids again: the new
+        // bob (connection 0) issues a fresh nonce to the new connection 1,
+        // and the old offer does not cover it.
+        let mut bob_again = Nonces::default();
+        bob_again.issue(1, [4; NONCE_LEN]);
+        assert_eq!(
+            offer.verify_fresh("net", 1, 0, &mut bob_again),
+            Err(SignalError::Replayed)
+        );
+        // A nonce issued to another connection does not count either.
+        let mut bob_other = Nonces::default();
+        bob_other.issue(5, N1);
+        assert_eq!(
+            offer.verify_fresh("net", 1, 0, &mut bob_other),
+            Err(SignalError::Replayed)
+        );
+        assert_eq!(bob_other.len(), 1, "a refused description consumes nothing");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_forged_description_does_not_use_up_a_nonce() {
+        let alice = Identity::from_secret([1; 32]);
+        let mallory = Identity::from_secret([6; 32]);
+        let mut bob = Nonces::default();
+        bob.issue(1, N1);
+        let mut forged = SignedDescription::sign(&mallory, "net", 1, 0, "offer", "evil", &N1);
+        forged.key = alice.public_key().to_hex();
+        assert_eq!(
+            forged.verify_fresh("net", 1, 0, &mut bob),
+            Err(SignalError::BadSignature)
+        );
+        let real = SignedDescription::sign(&alice, "net", 1, 0, "offer", "sdp", &N1);
+        assert_eq!(
+            real.verify_fresh("net", 1, 0, &mut bob),
+            Ok(alice.public_key())
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn issued_nonces_are_bounded_oldest_first() {
+        let mut issued = Nonces::with_capacity(2);
+        issued.issue(1, [1; NONCE_LEN]);
+        issued.issue(1, [2; NONCE_LEN]);
+        issued.issue(1, [3; NONCE_LEN]);
+        assert_eq!(issued.len(), 2);
+        assert!(!issued.consume(1, &[1; NONCE_LEN]), "forgotten");
+        assert!(issued.consume(1, &[3; NONCE_LEN]));
+        assert!(issued.consume(1, &[2; NONCE_LEN]));
+        assert!(issued.is_empty());
     }
 }

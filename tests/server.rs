@@ -1,85 +1,26 @@
 //! The signalling server on loopback: it relays within a room and nowhere
 //! else, and a client that sends malformed JSON, oversized frames, floods,
 //! or tries to join many rooms is closed alone — the server stays up and
-//! the other clients keep working. Native only (it is a native binary).
+//! the other clients keep working. The limits themselves (one test each,
+//! from several 127.0.0.x addresses) are in `tests/server_limits.rs`.
+//! Native only (it is a native binary).
 #![cfg(not(target_arch = "wasm32"))]
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use std::net::SocketAddr;
-use std::time::Duration;
+mod server_support;
+
+use futures_util::SinkExt;
+use serde_json::json;
+use server_support::*;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 use trustfold::server::{Limits, spawn};
-
-type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn server(limits: Limits) -> SocketAddr {
-    spawn(([127, 0, 0, 1], 0).into(), limits, None)
-        .await
-        .unwrap()
-}
-
-async fn client(addr: SocketAddr) -> Client {
-    connect_async(format!("ws://{addr}/signal"))
-        .await
-        .unwrap()
-        .0
-}
-
-async fn say(client: &mut Client, message: Value) {
-    client
-        .send(Message::Text(message.to_string().into()))
-        .await
-        .unwrap();
-}
-
-/// The next JSON message, or `None` once the server closed the connection.
-async fn hear(client: &mut Client) -> Option<Value> {
-    loop {
-        let next = tokio::time::timeout(Duration::from_secs(5), client.next())
-            .await
-            .expect("the server answers within 5 s");
-        match next {
-            Some(Ok(Message::Text(text))) => return Some(serde_json::from_str(&text).unwrap()),
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
-            Some(Ok(_)) => continue,
-        }
-    }
-}
-
-async fn join(addr: SocketAddr, room: &str) -> (Client, u64) {
-    let mut c = client(addr).await;
-    say(&mut c, json!({ "type": "join", "room": room })).await;
-    let joined = hear(&mut c).await.unwrap();
-    assert_eq!(joined["type"], "joined");
-    (c, joined["id"].as_u64().unwrap())
-}
-
-/// Whether two members of a room can still signal each other.
-async fn still_relays(a: &mut Client, b: &mut Client, b_id: u64) {
-    say(
-        a,
-        json!({ "type": "signal", "to": b_id, "data": { "sdp": "still here" } }),
-    )
-    .await;
-    // Skip notices of members coming and going.
-    let relayed = loop {
-        let heard = hear(b).await.unwrap();
-        if heard["type"] == "signal" {
-            break heard;
-        }
-    };
-    assert_eq!(relayed["data"]["sdp"], "still here");
-}
 
 #[tokio::test]
 async fn members_of_a_room_signal_each_other_and_nobody_else() {
-    let addr = server(Limits::default()).await;
+    let addr = server(generous()).await;
     let (mut a, a_id) = join(addr, "net-1").await;
     let (mut b, b_id) = join(addr, "net-1").await;
-    let (mut c, _) = join(addr, "net-2").await;
+    let (mut c, c_id) = join(addr, "net-2").await;
     assert_eq!(
         hear(&mut a).await.unwrap(),
         json!({ "type": "peer-joined", "id": b_id })
@@ -96,13 +37,16 @@ async fn members_of_a_room_signal_each_other_and_nobody_else() {
         json!({ "type": "signal", "from": a_id, "data": { "offer": "x" } })
     );
 
-    // Another room's member cannot reach a: the server names no such peer.
+    // Another room's member cannot reach a: the server names no such peer,
+    // and c stays connected and can reach its own room.
     say(
         &mut c,
         json!({ "type": "signal", "to": a_id, "data": "hi" }),
     )
     .await;
     assert_eq!(hear(&mut c).await.unwrap()["code"], "NO_SUCH_PEER");
+    let (mut d, _) = join(addr, "net-2").await;
+    still_relays(&mut d, &mut c, c_id).await;
 
     drop(b);
     assert_eq!(
@@ -113,7 +57,7 @@ async fn members_of_a_room_signal_each_other_and_nobody_else() {
 
 #[tokio::test]
 async fn a_misbehaving_client_is_closed_alone() {
-    let addr = server(Limits::default()).await;
+    let addr = server(generous()).await;
     let (mut a, _) = join(addr, "room").await;
     let (mut b, b_id) = join(addr, "room").await;
     hear(&mut a).await; // b joined
@@ -175,7 +119,7 @@ async fn a_misbehaving_client_is_closed_alone() {
 
     let (mut hopper, _) = join(addr, "room").await;
     say(&mut hopper, json!({ "type": "join", "room": "another" })).await;
-    assert_eq!(hear(&mut hopper).await.unwrap()["code"], "ONE_ROOM");
+    assert_eq!(hear_error(&mut hopper).await.unwrap(), "ONE_ROOM");
 
     // Through all of that, a and b kept talking.
     still_relays(&mut a, &mut b, b_id).await;
@@ -186,11 +130,11 @@ async fn rooms_and_members_are_bounded_with_clear_errors() {
     let addr = server(Limits {
         max_members: 2,
         max_rooms: 2,
-        ..Limits::default()
+        ..generous()
     })
     .await;
-    let (_a, _) = join(addr, "one").await;
-    let (_b, _) = join(addr, "one").await;
+    let (mut a, _) = join(addr, "one").await;
+    let (mut b, b_id) = join(addr, "one").await;
     let mut third = client(addr).await;
     say(&mut third, json!({ "type": "join", "room": "one" })).await;
     assert_eq!(hear(&mut third).await.unwrap()["code"], "ROOM_FULL");
@@ -203,6 +147,62 @@ async fn rooms_and_members_are_bounded_with_clear_errors() {
     let mut bad = client(addr).await;
     say(&mut bad, json!({ "type": "join", "room": "../../etc" })).await;
     assert_eq!(hear(&mut bad).await.unwrap()["code"], "BAD_ROOM");
+    still_relays(&mut a, &mut b, b_id).await;
+}
+
+/// `joined` comes before any member event, even with members joining at
+/// the same moment; `peers` is in join order; a newcomer to a big room is
+/// introduced to a bounded sample that holds the newest members, and only
+/// those hear of it.
+#[tokio::test]
+async fn joins_are_acknowledged_first_and_introductions_are_bounded() {
+    let addr = server(Limits {
+        introductions: 4,
+        ..generous()
+    })
+    .await;
+    // join_from asserts that `joined` is the first message each one hears.
+    let joins = (0..12).map(|_| join_from(addr, 1, "crowd"));
+    let mut members = futures_util::future::join_all(joins).await;
+    members.sort_by_key(|(_, id, _)| *id);
+    let ids: Vec<u64> = members.iter().map(|(_, id, _)| *id).collect();
+    for (_, _, peers) in &members {
+        assert!(peers.len() <= 4);
+        assert!(peers.windows(2).all(|w| w[0] < w[1]), "join order");
+    }
+    let (mut newcomer, newcomer_id, peers) = join_from(addr, 1, "crowd").await;
+    assert_eq!(peers.len(), 4, "a sample, not the whole room");
+    assert!(peers.ends_with(&ids[10..]), "the two newest: {peers:?}");
+    assert!(peers.iter().all(|p| ids.contains(p)));
+    // Exactly the members it met heard of it.
+    for (client, id, _) in members.iter_mut() {
+        say(
+            client,
+            json!({ "type": "signal", "to": newcomer_id, "data": "hello" }),
+        )
+        .await;
+        // The notice was queued before the answer to this signal could be.
+        let heard_of_it = loop {
+            let heard = hear(client).await.unwrap();
+            if heard["type"] == "peer-joined" && heard["id"] == newcomer_id {
+                break true;
+            }
+            if heard["type"] == "error" {
+                assert_eq!(heard["code"], "NO_SUCH_PEER");
+                break false;
+            }
+        };
+        assert_eq!(heard_of_it, peers.contains(id), "member {id}");
+    }
+    // The newcomer hears the greetings of those it met, and nobody else's.
+    let mut greeted = Vec::new();
+    while greeted.len() < peers.len() {
+        let heard = hear(&mut newcomer).await.unwrap();
+        assert_eq!(heard["type"], "signal");
+        greeted.push(heard["from"].as_u64().unwrap());
+    }
+    greeted.sort_unstable();
+    assert_eq!(greeted, peers);
 }
 
 #[tokio::test]
@@ -232,4 +232,43 @@ async fn the_server_serves_the_built_page() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("<title>trustfold</title>"));
     std::fs::remove_dir_all(site).unwrap();
+}
+
+#[test]
+fn the_binary_lists_every_limit_with_its_default() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trustfold-server"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--max-connections",
+        "--max-per-address",
+        "--max-rooms",
+        "--room-capacity",
+        "--introductions",
+        "--max-frame",
+        "--handshake-timeout",
+        "--idle-timeout",
+        "--connection-rate",
+        "--address-rate",
+        "--target-rate",
+        "--address-joins",
+        "--room-joins",
+        "--queue-bytes",
+        "--queue-messages",
+        "--trusted-proxy",
+    ] {
+        assert!(help.contains(flag), "{flag} is missing from --help");
+    }
+    assert!(
+        help.contains("[1000]") && help.contains("[50/200]"),
+        "{help}"
+    );
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_trustfold-server"))
+        .args(["--max-connections", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
 }

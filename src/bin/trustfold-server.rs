@@ -1,5 +1,6 @@
-//! `trustfold-server [--addr 127.0.0.1:8080] [--site dist]`: the signalling
-//! server, also serving the built page (see `trustfold::server`).
+//! `trustfold-server [--addr 127.0.0.1:8080] [--site dist] [limits…]`: the
+//! signalling server, also serving the built page (see `trustfold::server`;
+//! `--help` lists every limit with its default).
 
 // The server is native: built for wasm32 (the crate's other target) this
 // binary is empty.
@@ -13,42 +14,48 @@ fn main() -> std::io::Result<()> {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use std::net::SocketAddr;
-    use std::path::PathBuf;
-    use trustfold::server::{Limits, Rooms, app, serve};
+    use trustfold::server::{Command, Rooms, parse_args, serve, usage};
+
+    /// The process's open-file limit, from /proc (Linux), if readable.
+    fn open_file_limit() -> Option<usize> {
+        let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        line.split_whitespace().nth(3)?.parse().ok()
+    }
 
     pub async fn main() -> std::io::Result<()> {
+        let config = match parse_args(std::env::args().skip(1)) {
+            Ok(Command::Run(config)) => config,
+            Ok(Command::Help) => {
+                print!("{}", usage());
+                return Ok(());
+            }
+            Err(e) => {
+                eprintln!("trustfold-server: {e}");
+                std::process::exit(2);
+            }
+        };
         tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_default_env()
                     .unwrap_or_else(|_| "info".into()),
             )
             .init();
-        let mut addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
-        let mut site = Some(PathBuf::from("dist"));
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            match (arg.as_str(), args.next()) {
-                ("--addr", Some(value)) => {
-                    addr = value.parse().map_err(|e| {
-                        std::io::Error::new(
-                            std::io::ErrorKind::InvalidInput,
-                            format!("--addr: {e}"),
-                        )
-                    })?
-                }
-                ("--site", Some(value)) => site = Some(PathBuf::from(value)),
-                _ => {
-                    eprintln!("usage: trustfold-server [--addr 127.0.0.1:8080] [--site dist]");
-                    std::process::exit(2);
-                }
-            }
+        if let Some(files) = open_file_limit()
+            && config.limits.max_connections + 16 > files
+        {
+            // Past the limit, accept fails for everyone; below it, the
+            // server refuses extra connections with SERVER_FULL instead.
+            tracing::warn!(
+                "--max-connections {} is close to the open-file limit {files}: raise `ulimit -n` or lower it",
+                config.limits.max_connections
+            );
         }
-        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let listener = tokio::net::TcpListener::bind(config.addr).await?;
         tracing::info!(
             "trustfold at http://{}/ (signalling at /signal)",
             listener.local_addr()?
         );
-        serve(listener, app(Rooms::new(Limits::default()), site)).await
+        serve(listener, Rooms::new(config.limits), config.site).await
     }
 }

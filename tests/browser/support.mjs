@@ -94,7 +94,10 @@ export function watch(page, errors = []) {
  */
 export async function signallingServer(site) {
   const binary = path.join(root, "target/debug/trustfold-server");
-  const args = ["--addr", "127.0.0.1:0"];
+  // Every page of every test comes from 127.0.0.1: lift the per-address
+  // limits that would otherwise treat them as one client.
+  const args = ["--addr", "127.0.0.1:0", "--max-per-address", "1000",
+    "--address-joins", "100/1000", "--address-rate", "10000/10000"];
   if (site) args.push("--site", site);
   const child = spawn(binary, args, { env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" } });
   const url = await new Promise((resolve, reject) => {

@@ -3,8 +3,13 @@
 //!
 //! A newcomer offers a link to up to [`MAX_LINKS`] members already in the
 //! room; members answer. Offers and answers are signed by the identity key
-//! ([`SignedDescription`]) and a link whose description does not verify is
-//! never opened, so the server cannot stand in for anyone. Each link is one
+//! ([`SignedDescription`]) over a nonce the recipient drew: before offering,
+//! the newcomer asks the member for a nonce (`ask` → `nonce`), and sends
+//! one of its own with the offer (`reply`) for the answer. A link whose
+//! description does not verify, or does not cover an unused nonce its
+//! recipient issued ([`Nonces`]), is never opened, so the server can
+//! neither stand in for anyone nor replay a description, not even after
+//! a restart that hands out the same connection ids again. Each link is one
 //! reliable, ordered data channel; sending waits while the channel's
 //! buffer is above [`HIGH_WATER`]. When a link fails or closes while the
 //! peer is still in the room, the side that offered offers again after a
@@ -14,7 +19,7 @@
 //! [`WebRtc::key_of`] gives the identity key that signed their description.
 
 use crate::event::{Identity, PublicKey};
-use crate::signal::SignedDescription;
+use crate::signal::Nonces;
 use crate::sync::MAX_FRAME;
 use crate::transport::{Transport, TransportError, TransportEvent};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
@@ -23,14 +28,14 @@ use futures_util::StreamExt;
 use futures_util::lock::Mutex;
 use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
-    MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelInit,
-    RtcDataChannelState, RtcDataChannelType, RtcIceCandidateInit, RtcIceConnectionState,
-    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit, WebSocket,
+    MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelState,
+    RtcDataChannelType, RtcIceConnectionState, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    WebSocket,
 };
 
 /// Links a node opens or accepts at most: a newcomer needs only one link
@@ -41,6 +46,8 @@ const HIGH_WATER: u32 = 1024 * 1024;
 /// …until the buffer drains below this.
 const LOW_WATER: u32 = 256 * 1024;
 const MAX_BACKOFF_MS: f64 = 30_000.0;
+
+mod negotiation;
 
 /// Waits `ms` milliseconds (the browser's `setTimeout`).
 async fn wait(ms: f64) {
@@ -106,6 +113,12 @@ struct Inner {
     members: RefCell<Vec<u64>>,
     links: RefCell<BTreeMap<u64, Rc<Link>>>,
     backoff: RefCell<BTreeMap<u64, f64>>,
+    /// Nonces this side issued (to members that ask, and with its own
+    /// offers for the answer); each covers one description, once.
+    nonces: RefCell<Nonces>,
+    /// Members asked for a nonce, to offer to once it comes; a `nonce`
+    /// from anyone else is ignored.
+    asked: RefCell<BTreeSet<u64>>,
     events: UnboundedSender<TransportEvent>,
     incoming: Mutex<UnboundedReceiver<TransportEvent>>,
     _socket_callbacks: Callbacks,
@@ -131,6 +144,8 @@ impl WebRtc {
             members: RefCell::new(Vec::new()),
             links: RefCell::new(BTreeMap::new()),
             backoff: RefCell::new(BTreeMap::new()),
+            nonces: RefCell::new(Nonces::default()),
+            asked: RefCell::new(BTreeSet::new()),
             events,
             incoming: Mutex::new(incoming),
             _socket_callbacks: RefCell::new(Vec::new()),
@@ -258,6 +273,7 @@ impl Inner {
                 if let Some(peer) = id("id") {
                     self.members.borrow_mut().retain(|m| *m != peer);
                     self.backoff.borrow_mut().remove(&peer);
+                    self.asked.borrow_mut().remove(&peer);
                     self.drop_link(peer);
                 }
             }
@@ -440,111 +456,6 @@ impl Inner {
                 inner.offer(peer);
             }
         });
-    }
-
-    fn offer(self: &Rc<Self>, peer: u64) {
-        if self.links.borrow().len() >= MAX_LINKS {
-            return;
-        }
-        let inner = self.clone();
-        spawn_local(async move {
-            let _ = inner.try_offer(peer).await;
-        });
-    }
-
-    async fn try_offer(self: &Rc<Self>, peer: u64) -> Result<(), JsValue> {
-        let me = self.me.get().ok_or("not joined")?;
-        let link = self.new_link(peer, true)?;
-        let init = RtcDataChannelInit::new();
-        init.set_ordered(true);
-        let channel = link
-            .pc
-            .create_data_channel_with_data_channel_dict("trustfold", &init);
-        self.wire_channel(peer, &link, channel);
-        let offer = JsFuture::from(link.pc.create_offer()).await?;
-        let sdp = get(&offer, "sdp").as_string().unwrap_or_default();
-        let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-        description.set_sdp(&sdp);
-        JsFuture::from(link.pc.set_local_description(&description)).await?;
-        self.send_description(me, peer, "offer", &sdp);
-        Ok(())
-    }
-
-    fn send_description(&self, me: u64, peer: u64, kind: &str, sdp: &str) {
-        let signed = SignedDescription::sign(&self.identity, &self.room, me, peer, kind, sdp);
-        let data = object(&[
-            ("kind", kind.into()),
-            ("sdp", sdp.into()),
-            ("key", signed.key.as_str().into()),
-            ("signature", signed.signature.as_str().into()),
-        ]);
-        self.signal(peer, data);
-    }
-
-    fn from_peer(self: &Rc<Self>, from: u64, data: &JsValue) {
-        let inner = self.clone();
-        let data = data.clone();
-        spawn_local(async move {
-            // A description that does not verify, or any other failure,
-            // leaves the link unopened; the peer may offer again.
-            if inner.try_from_peer(from, &data).await.is_err() {
-                inner.links.borrow_mut().remove(&from);
-            }
-        });
-    }
-
-    async fn try_from_peer(self: &Rc<Self>, from: u64, data: &JsValue) -> Result<(), JsValue> {
-        let me = self.me.get().ok_or("not joined")?;
-        let kind = get(data, "kind").as_string().unwrap_or_default();
-        if kind == "candidate" {
-            let link = self.links.borrow().get(&from).cloned().ok_or("no link")?;
-            let candidate =
-                RtcIceCandidateInit::new(&get(data, "candidate").as_string().unwrap_or_default());
-            candidate.set_sdp_mid(get(data, "sdpMid").as_string().as_deref());
-            candidate.set_sdp_m_line_index(get(data, "sdpMLineIndex").as_f64().map(|i| i as u16));
-            JsFuture::from(
-                link.pc
-                    .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&candidate)),
-            )
-            .await?;
-            return Ok(());
-        }
-        let signed = SignedDescription {
-            kind: kind.clone(),
-            sdp: get(data, "sdp").as_string().unwrap_or_default(),
-            key: get(data, "key").as_string().unwrap_or_default(),
-            signature: get(data, "signature").as_string().unwrap_or_default(),
-        };
-        // Signed by the sender for this room, from it to me.
-        let key = signed
-            .verify(&self.room, from, me)
-            .map_err(|e| JsValue::from_str(&e.to_string()))?;
-        match kind.as_str() {
-            "offer" => {
-                if self.links.borrow().len() >= MAX_LINKS {
-                    return Ok(());
-                }
-                let link = self.new_link(from, false)?;
-                link.key.set(Some(key));
-                let offer = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-                offer.set_sdp(&signed.sdp);
-                JsFuture::from(link.pc.set_remote_description(&offer)).await?;
-                let answer = JsFuture::from(link.pc.create_answer()).await?;
-                let sdp = get(&answer, "sdp").as_string().unwrap_or_default();
-                let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-                description.set_sdp(&sdp);
-                JsFuture::from(link.pc.set_local_description(&description)).await?;
-                self.send_description(me, from, "answer", &sdp);
-            }
-            _ => {
-                let link = self.links.borrow().get(&from).cloned().ok_or("no link")?;
-                link.key.set(Some(key));
-                let answer = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-                answer.set_sdp(&signed.sdp);
-                JsFuture::from(link.pc.set_remote_description(&answer)).await?;
-            }
-        }
-        Ok(())
     }
 }
 

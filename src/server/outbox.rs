@@ -1,0 +1,142 @@
+//! What waits to be written to one member: bounded in messages and bytes.
+//! A member that does not read fast enough to stay under the bounds is
+//! dropped (kicked), so a client that never reads cannot make the server
+//! hold an unbounded queue for it.
+
+use axum::extract::ws::Utf8Bytes;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use tokio::sync::Notify;
+
+/// One thing to write.
+pub(crate) enum Out {
+    Text(Utf8Bytes),
+    Ping,
+}
+
+struct State {
+    queue: VecDeque<Out>,
+    bytes: usize,
+    closed: bool,
+    overflowed: bool,
+}
+
+/// A member's queue. Pushing never waits: senders are other members'
+/// tasks, which must not be slowed by this one.
+pub(crate) struct Outbox {
+    state: Mutex<State>,
+    ready: Notify,
+    kicked: Notify,
+    max_bytes: usize,
+    max_messages: usize,
+}
+
+impl Outbox {
+    pub(crate) fn new(max_bytes: usize, max_messages: usize) -> Outbox {
+        Outbox {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                bytes: 0,
+                closed: false,
+                overflowed: false,
+            }),
+            ready: Notify::new(),
+            kicked: Notify::new(),
+            max_bytes,
+            max_messages,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Every update below leaves the state consistent between
+        // statements, so a poisoned lock is usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `text`. Over a bound the member is kicked instead (its task
+    /// hears it through [`Outbox::kicked`]) and nothing more is queued.
+    pub(crate) fn push(&self, text: Utf8Bytes) {
+        let mut state = self.lock();
+        if state.closed || state.overflowed {
+            return;
+        }
+        if state.queue.len() >= self.max_messages || state.bytes + text.len() > self.max_bytes {
+            state.overflowed = true;
+            state.queue.clear();
+            state.bytes = 0;
+            drop(state);
+            self.kicked.notify_one();
+            return;
+        }
+        state.bytes += text.len();
+        state.queue.push_back(Out::Text(text));
+        drop(state);
+        self.ready.notify_one();
+    }
+
+    /// Queues an advisory reply to this member's own request (`TARGET_BUSY`,
+    /// `NO_SUCH_PEER`) if there is room, and otherwise drops it: a member
+    /// sending faster than it reads the answers loses answers, not its
+    /// connection.
+    pub(crate) fn push_advisory(&self, text: Utf8Bytes) {
+        let mut state = self.lock();
+        if state.closed
+            || state.overflowed
+            || state.queue.len() >= self.max_messages
+            || state.bytes + text.len() > self.max_bytes
+        {
+            return;
+        }
+        state.bytes += text.len();
+        state.queue.push_back(Out::Text(text));
+        drop(state);
+        self.ready.notify_one();
+    }
+
+    /// Queues a ping or the last word (an error before closing): small,
+    /// and not subject to the bounds.
+    pub(crate) fn push_control(&self, out: Out) {
+        let mut state = self.lock();
+        if state.closed || state.overflowed {
+            return;
+        }
+        if let Out::Text(text) = &out {
+            state.bytes += text.len();
+        }
+        state.queue.push_back(out);
+        drop(state);
+        self.ready.notify_one();
+    }
+
+    /// Nothing more will be queued; the writer ends once the queue is empty.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_one();
+    }
+
+    /// The next thing to write, or `None` once closed and empty.
+    pub(crate) async fn pop(&self) -> Option<Out> {
+        loop {
+            {
+                let mut state = self.lock();
+                if let Some(out) = state.queue.pop_front() {
+                    if let Out::Text(text) = &out {
+                        state.bytes -= text.len();
+                    }
+                    return Some(out);
+                }
+                if state.closed || state.overflowed {
+                    return None;
+                }
+            }
+            // A push between the check and here left a permit: no wake-up
+            // is lost.
+            self.ready.notified().await;
+        }
+    }
+
+    /// Completes when the member overflowed its queue.
+    pub(crate) async fn kicked(&self) {
+        self.kicked.notified().await
+    }
+}
