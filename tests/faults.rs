@@ -307,7 +307,7 @@ fn run(seed: u64, nodes: usize, backlog: usize) {
 /// per link within twice what its receiver missed plus 4 kB, one digest.
 fn check_after_last_cut(sim: &Sim, seed: u64, start: u64, converged_at: u64, missing: &[u64]) {
     // Each tick is one hop; the reconnection takes one.
-    let round_trips = (converged_at - start).saturating_sub(1) as f64 / 2.0;
+    let round_trips = converged_at.saturating_sub(start + 1) as f64 / 2.0;
     println!(
         "  {} cuts, {} events, {} B missing in all; converged {round_trips} round trips after the last cut",
         sim.cuts,
