@@ -683,6 +683,19 @@ impl Log {
     /// still to visit is known, so the cost follows the difference, not the
     /// history.
     pub fn beyond(&self, from: &[EventIx], known: &[EventIx]) -> Vec<EventIx> {
+        self.beyond_within(from, known, usize::MAX)
+            .unwrap_or_default()
+    }
+
+    /// [`beyond`](Self::beyond), giving up (`None`) after visiting
+    /// `max_visits` events: what a walk may cost is bounded by the caller
+    /// (sync charges it to the peer that asked).
+    pub fn beyond_within(
+        &self,
+        from: &[EventIx],
+        known: &[EventIx],
+        max_visits: usize,
+    ) -> Option<Vec<EventIx>> {
         use std::collections::BinaryHeap;
         // ix → is it known (an ancestor-or-self of `known`)?
         let mut seen: FxHashMap<EventIx, bool> = FxHashMap::default();
@@ -717,8 +730,13 @@ impl Log {
             visit(ix, false, &mut seen, &mut queue, &mut unknown_queued);
         }
         let mut out = Vec::new();
+        let mut visits = 0usize;
         while unknown_queued > 0 {
             let Some(ix) = queue.pop() else { break };
+            visits += 1;
+            if visits > max_visits {
+                return None;
+            }
             let known = seen[&ix];
             if !known {
                 unknown_queued -= 1;
@@ -729,7 +747,7 @@ impl Log {
             }
         }
         out.reverse();
-        out
+        Some(out)
     }
 
     /// Ids that pending events wait for and that are not pending themselves

@@ -394,6 +394,7 @@ async fn hellos_asking_for_everything_again_get_each_event_once() {
         for frame in x.say(&hello).into_iter().chain(x.say(&Message::Ack {
             through,
             held: vec![],
+            lost: false,
         })) {
             received += frame.len();
             let out = h.from_peer("x", &frame).await.unwrap();

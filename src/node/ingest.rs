@@ -67,7 +67,7 @@ impl<S: Store> Node<S> {
         let mut seen: FxHashSet<EventId> = FxHashSet::default();
         let mut chunks = batch.chunks(CHUNK).enumerate();
         let mut verified = match chunks.next() {
-            Some((n, chunk)) => self.verify_chunk(n * CHUNK, chunk, &mut seen, &mut received),
+            Some((n, chunk)) => self.verify_chunk(peer, n * CHUNK, chunk, &mut seen, &mut received),
             None => return Ok(received),
         };
         loop {
@@ -83,7 +83,9 @@ impl<S: Store> Node<S> {
             };
             let mut checked = Received::default();
             let check = async {
-                next.map(|(n, chunk)| self.verify_chunk(n * CHUNK, chunk, &mut seen, &mut checked))
+                next.map(|(n, chunk)| {
+                    self.verify_chunk(peer, n * CHUNK, chunk, &mut seen, &mut checked)
+                })
             };
             let (written, verified_next) = futures_util::future::join(write, check).await;
             written?;
@@ -111,6 +113,7 @@ impl<S: Store> Node<S> {
     /// decode, not a signature check.
     fn verify_chunk(
         &self,
+        peer: &str,
         offset: usize,
         chunk: &[&[u8]],
         seen: &mut FxHashSet<EventId>,
@@ -120,9 +123,16 @@ impl<S: Store> Node<S> {
         let log = replica.log();
         let orphans = self.orphans.borrow();
         let mut out = Vec::new();
+        let mut copies = Vec::new();
         for (i, bytes) in chunk.iter().enumerate() {
             let id = EventId::of_bytes(bytes);
-            if log.contains(&id) || orphans.contains(&id) || !seen.insert(id) {
+            if orphans.contains(&id) {
+                // Another copy of an orphan: its parents are asked of
+                // this peer too.
+                copies.push(id);
+                continue;
+            }
+            if log.contains(&id) || !seen.insert(id) {
                 continue;
             }
             if orphans.was_refused(&id)
@@ -139,6 +149,11 @@ impl<S: Store> Node<S> {
                 Ok(event) => out.push((offset + i, event)),
                 Err(e) => received.refused.push((offset + i, e.into())),
             }
+        }
+        drop(orphans);
+        let mut orphans = self.orphans.borrow_mut();
+        for id in copies {
+            orphans.also_from(&id, &peer.to_owned());
         }
         out
     }

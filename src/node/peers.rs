@@ -6,7 +6,7 @@ use super::{Node, NodeError};
 use crate::error::Error;
 use crate::event::{Event, PublicKey};
 use crate::store::Store;
-use crate::sync::{FrameError, MAX_WANT, Met, Outgoing, Traffic};
+use crate::sync::{FrameError, Ingested, MAX_WANT, Met, Outgoing, Traffic};
 use crate::transport::{Transport, TransportEvent};
 use futures_util::FutureExt;
 use std::collections::BTreeMap;
@@ -207,15 +207,21 @@ impl<S: Store> Node<S> {
         let replica = self.replica.borrow();
         let log = replica.log();
         let applied: Vec<_> = out.stored.iter().filter_map(|e| log.ix(&e.id())).collect();
+        let missing =
+            self.orphans
+                .borrow_mut()
+                .missing_from(&name, |id| log.contains(id), MAX_WANT);
         let orphans = self.orphans.borrow();
-        let missing = orphans.missing_from(&name, |id| log.contains(id), MAX_WANT);
         send.extend(self.peers.borrow_mut().after_ingest_with(
             Some(&name),
             log,
-            &applied,
-            &missing,
-            &|id| orphans.contains(id),
-            room_refused,
+            &Ingested {
+                applied: &applied,
+                missing: &missing,
+                waiting: &|id| orphans.contains(id),
+                refused_room: room_refused,
+                lost: out.store_error.is_some(),
+            },
         ));
         out.send = send;
         Ok(out)

@@ -53,7 +53,7 @@ pub use bloom::Bloom;
 pub use frame::{FrameError, Framer, MAX_FRAME, MAX_MESSAGE, PROTOCOL};
 pub use orphans::{OrphanLimits, Orphans};
 pub use peers::{Outgoing, Peers};
-pub use session::{Incoming, Session};
+pub use session::{Incoming, Ingested, Session};
 
 use crate::event::EventId;
 use serde::{Deserialize, Serialize};
@@ -102,6 +102,9 @@ pub enum Message {
         through: u32,
         /// Tips of the events now held (at most [`MAX_ACK_IDS`]).
         held: Vec<EventId>,
+        /// Some events taken in were not kept (a write failed): count
+        /// nothing sent so far as delivered.
+        lost: bool,
     },
 }
 

@@ -4,13 +4,20 @@
 //! yet, so it is neither stored nor applied: it waits here, in memory,
 //! until its parents arrive (then the caller validates, stores and applies
 //! it like any other) or it is evicted. The buffer is bounded per peer and
-//! in total; when a peer's share is full its own oldest orphan goes, and
-//! when the whole buffer is full the oldest orphan of the peer holding the
-//! most goes — so a peer flooding orphans evicts its own, and events whose
-//! parents are known never wait behind them. Orphans expire after
-//! [`OrphanLimits::ttl`] ingests, and vanish with their peer's session.
-//! Nothing here is reloaded on open: an evicted orphan is simply asked for
-//! again later, when its parents are known.
+//! in total, in events and in bytes — counting what an orphan costs here
+//! (its bytes, and its parents in the index of what waits for what), not
+//! only its encoding. When a peer's share is full its own oldest orphan
+//! goes, and when the whole buffer is full the oldest orphan of the peer
+//! holding the most goes — so a peer flooding orphans evicts its own, and
+//! events whose parents are known never wait behind them. Orphans expire
+//! after [`OrphanLimits::ttl`] ingests, and vanish with their peer's
+//! session. Nothing here is reloaded on open: an evicted orphan is simply
+//! asked for again later, when its parents are known.
+//!
+//! Missing parents are asked of every peer that sent a copy of the orphan
+//! waiting for them, as they appear (the cost follows what arrives, not
+//! what is held): a peer holding an orphan hostage by never sending its
+//! parents does not keep them from being asked of honest peers.
 //!
 //! Evicted and expired ids are remembered (bounded), so a peer repeating
 //! them costs a hash and a decode, not a signature check, while their
@@ -25,6 +32,8 @@ use std::collections::{BTreeMap, VecDeque};
 pub struct OrphanLimits {
     /// Orphans held per peer.
     pub per_peer: usize,
+    /// Bytes of orphans held per peer (see [`Orphans::bytes`]).
+    pub per_peer_bytes: usize,
     /// Orphans held in all.
     pub total: usize,
     /// Bytes of orphans held in all.
@@ -39,6 +48,7 @@ impl Default for OrphanLimits {
     fn default() -> Self {
         OrphanLimits {
             per_peer: 4096,
+            per_peer_bytes: 8 * 1024 * 1024,
             total: 16_384,
             total_bytes: 32 * 1024 * 1024,
             ttl: 1024,
@@ -47,11 +57,30 @@ impl Default for OrphanLimits {
     }
 }
 
+/// What one parent costs in the index of what waits for what (an entry in
+/// a hash set keyed by a 32-byte id, and the id in the event's own list).
+const PER_PARENT: usize = 96;
+/// Missing parents waiting to be asked of a peer, at most (older ones are
+/// asked in a later round).
+const MAX_FRESH: usize = 16_384;
+
 #[derive(Debug)]
 struct Orphan<P> {
     event: Event,
     peer: P,
     since: u64,
+    cost: usize,
+}
+
+#[derive(Debug, Default)]
+struct PeerOrphans {
+    /// Its orphans' ids in arrival order (may hold ids already gone,
+    /// skipped when met).
+    order: VecDeque<EventId>,
+    count: usize,
+    bytes: usize,
+    /// Missing parents to ask this peer for, not asked yet.
+    fresh: Vec<EventId>,
 }
 
 /// The orphan buffer. See the [module docs](self).
@@ -61,9 +90,7 @@ pub struct Orphans<P: Ord + Clone> {
     events: FxHashMap<EventId, Orphan<P>>,
     /// Missing parent → orphans waiting for it.
     waiting: FxHashMap<EventId, FxHashSet<EventId>>,
-    /// Per peer, its orphans' ids in arrival order (may hold ids already
-    /// gone, skipped when met) and how many are present.
-    by_peer: BTreeMap<P, (VecDeque<EventId>, usize)>,
+    by_peer: BTreeMap<P, PeerOrphans>,
     bytes: usize,
     clock: u64,
     evictions: u64,
@@ -103,14 +130,15 @@ impl<P: Ord + Clone> Orphans<P> {
         self.events.is_empty()
     }
 
-    /// Bytes of orphans held.
+    /// What the orphans held cost, in bytes: their encodings plus
+    /// [`PER_PARENT`] per parent.
     pub fn bytes(&self) -> usize {
         self.bytes
     }
 
     /// Orphans held from `peer`.
     pub fn held_from(&self, peer: &P) -> usize {
-        self.by_peer.get(peer).map_or(0, |(_, n)| *n)
+        self.by_peer.get(peer).map_or(0, |p| p.count)
     }
 
     /// Orphans evicted or expired so far (valid events refused for lack of
@@ -144,29 +172,36 @@ impl<P: Ord + Clone> Orphans<P> {
     }
 
     /// Holds `event` from `peer`, waiting for `missing` (its parents not
-    /// known). Returns false if it was not kept (bounds of zero); evicts
-    /// older orphans to make room.
+    /// known). Returns false if it was not kept (larger than a peer's
+    /// share); evicts older orphans to make room.
     pub fn add(&mut self, peer: &P, event: Event, missing: &[EventId]) -> bool {
         let id = event.id();
         if self.events.contains_key(&id) {
+            self.also_from(&id, peer);
             return true;
         }
-        let len = event.bytes().len();
-        if self.limits.per_peer == 0 || len > self.limits.total_bytes {
+        let cost = event.bytes().len() + PER_PARENT * event.parents().len();
+        if self.limits.per_peer == 0
+            || cost > self.limits.per_peer_bytes.min(self.limits.total_bytes)
+        {
             self.remember_refused(id);
             return false;
         }
-        while self.held_from(peer) >= self.limits.per_peer {
+        while self.held_from(peer) >= self.limits.per_peer
+            || self.by_peer.get(peer).map_or(0, |p| p.bytes) + cost > self.limits.per_peer_bytes
+        {
             let Some(oldest) = self.oldest_of(peer) else {
                 break;
             };
             self.evict(&oldest);
         }
-        while self.events.len() >= self.limits.total || self.bytes + len > self.limits.total_bytes {
+        while self.events.len() >= self.limits.total || self.bytes + cost > self.limits.total_bytes
+        {
             let Some(largest) = self
                 .by_peer
                 .iter()
-                .max_by_key(|(_, (_, n))| *n)
+                .filter(|(_, p)| p.count > 0)
+                .max_by_key(|(_, p)| p.count)
                 .map(|(p, _)| p.clone())
             else {
                 break;
@@ -179,23 +214,56 @@ impl<P: Ord + Clone> Orphans<P> {
         for parent in missing {
             self.waiting.entry(*parent).or_default().insert(id);
         }
-        let (order, count) = self.by_peer.entry(peer.clone()).or_default();
-        order.push_back(id);
-        *count += 1;
-        self.bytes += len;
+        let held = &self.events;
+        let entry = self.by_peer.entry(peer.clone()).or_default();
+        entry.order.push_back(id);
+        entry.count += 1;
+        entry.bytes += cost;
+        if entry.fresh.len() < MAX_FRESH {
+            entry
+                .fresh
+                .extend(missing.iter().filter(|p| !held.contains_key(*p)));
+        }
+        self.bytes += cost;
         self.events.insert(
             id,
             Orphan {
                 event,
                 peer: peer.clone(),
                 since: self.clock,
+                cost,
             },
         );
         true
     }
 
+    /// `peer` sent a copy of orphan `id`: its missing parents are asked of
+    /// `peer` too.
+    pub fn also_from(&mut self, id: &EventId, peer: &P) {
+        let Some(orphan) = self.events.get(id) else {
+            return;
+        };
+        if &orphan.peer == peer {
+            return;
+        }
+        let missing: Vec<EventId> = orphan
+            .event
+            .parents()
+            .iter()
+            .filter(|p| self.waiting.get(*p).is_some_and(|w| w.contains(id)))
+            .filter(|p| !self.events.contains_key(*p))
+            .copied()
+            .collect();
+        let entry = self.by_peer.entry(peer.clone()).or_default();
+        if entry.fresh.len() < MAX_FRESH {
+            entry.fresh.extend(missing);
+        }
+    }
+
     /// `parent` is now known: takes out the orphans waiting for it whose
     /// parents are all known now (`known`), with the peer each came from.
+    /// Those still missing another parent stay registered under this one
+    /// too (its write may yet fail).
     pub fn arrived(
         &mut self,
         parent: &EventId,
@@ -205,48 +273,52 @@ impl<P: Ord + Clone> Orphans<P> {
             return Vec::new();
         };
         let mut out = Vec::new();
+        let mut still = FxHashSet::default();
         for child in children {
-            let ready = self
-                .events
-                .get(&child)
-                .is_some_and(|o| o.event.parents().iter().all(|p| p == parent || known(p)));
-            if ready && let Some(orphan) = self.remove(&child) {
-                out.push((orphan.event, orphan.peer));
+            let Some(orphan) = self.events.get(&child) else {
+                continue;
+            };
+            if orphan
+                .event
+                .parents()
+                .iter()
+                .all(|p| p == parent || known(p))
+            {
+                if let Some(orphan) = self.remove(&child) {
+                    out.push((orphan.event, orphan.peer));
+                }
+            } else {
+                still.insert(child);
             }
+        }
+        if !still.is_empty() {
+            self.waiting.insert(*parent, still);
         }
         out
     }
 
-    /// Parents that `peer`'s orphans wait for and that are neither known
-    /// (`known`) nor held here: what to ask that peer for, at most `limit`.
+    /// Parents that `peer`'s orphans (or copies it sent) began to wait for
+    /// since last asked, and that are neither known (`known`) nor held
+    /// here: what to ask that peer for, at most `limit` (the rest next time).
     pub fn missing_from(
-        &self,
+        &mut self,
         peer: &P,
         known: impl Fn(&EventId) -> bool,
         limit: usize,
     ) -> Vec<EventId> {
-        let Some((order, _)) = self.by_peer.get(peer) else {
+        let Some(entry) = self.by_peer.get_mut(peer) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        let mut seen = FxHashSet::default();
-        for id in order {
-            let Some(orphan) = self.events.get(id) else {
-                continue;
-            };
-            if &orphan.peer != peer {
-                continue;
-            }
-            for parent in orphan.event.parents() {
-                if !known(parent) && !self.events.contains_key(parent) && seen.insert(*parent) {
-                    out.push(*parent);
-                    if out.len() == limit {
-                        return out;
-                    }
-                }
-            }
+        let take = entry.fresh.len().min(limit);
+        let asked: Vec<EventId> = entry.fresh.drain(..take).collect();
+        if entry.count == 0 && entry.fresh.is_empty() {
+            self.by_peer.remove(peer);
         }
-        out
+        let mut seen = FxHashSet::default();
+        asked
+            .into_iter()
+            .filter(|p| !known(p) && !self.events.contains_key(p) && seen.insert(*p))
+            .collect()
     }
 
     /// Every parent some orphan waits for that is neither known (`known`)
@@ -270,12 +342,12 @@ impl<P: Ord + Clone> Orphans<P> {
 
     /// The oldest orphan still held from `peer` (dropping gone ids met on the way).
     fn oldest_of(&mut self, peer: &P) -> Option<EventId> {
-        let (order, _) = self.by_peer.get_mut(peer)?;
-        while let Some(id) = order.front() {
+        let entry = self.by_peer.get_mut(peer)?;
+        while let Some(id) = entry.order.front() {
             if self.events.get(id).is_some_and(|o| &o.peer == peer) {
                 return Some(*id);
             }
-            order.pop_front();
+            entry.order.pop_front();
         }
         None
     }
@@ -301,14 +373,15 @@ impl<P: Ord + Clone> Orphans<P> {
 
     fn remove(&mut self, id: &EventId) -> Option<Orphan<P>> {
         let orphan = self.events.remove(id)?;
-        self.bytes -= orphan.event.bytes().len();
-        if let Some((order, count)) = self.by_peer.get_mut(&orphan.peer) {
-            *count -= 1;
-            if *count == 0 {
+        self.bytes -= orphan.cost;
+        if let Some(entry) = self.by_peer.get_mut(&orphan.peer) {
+            entry.count -= 1;
+            entry.bytes -= orphan.cost;
+            if entry.count == 0 && entry.fresh.is_empty() {
                 self.by_peer.remove(&orphan.peer);
-            } else if order.len() > 2 * *count + 64 {
+            } else if entry.order.len() > 2 * entry.count + 64 {
                 let events = &self.events;
-                order.retain(|id| events.contains_key(id));
+                entry.order.retain(|id| events.contains_key(id));
             }
         }
         for parent in orphan.event.parents() {

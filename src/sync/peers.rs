@@ -1,7 +1,7 @@
 //! The sessions of one node, by peer: starting and ending them, and
 //! forwarding what the node newly applied to every other peer.
 
-use super::{FrameError, Limits, Met, Session};
+use super::{FrameError, Ingested, Limits, Met, Session};
 use crate::event::EventId;
 use crate::log::{EventIx, Log};
 use std::collections::BTreeMap;
@@ -135,41 +135,38 @@ impl<P: Ord + Clone> Peers<P> {
         self.after_ingest_with(
             from,
             log,
-            applied,
-            &missing,
-            &|id| log.is_pending(id),
-            false,
+            &Ingested {
+                applied,
+                missing: &missing,
+                waiting: &|id| log.is_pending(id),
+                refused_room: false,
+                lost: false,
+            },
         )
     }
 
     /// After the caller ingested events from `from` (or made them, with
     /// `from` = `None`): acknowledges them and asks `from` for what is
-    /// missing (see [`Session::after_ingest`]), and forwards what was newly
-    /// applied to every other peer.
+    /// missing (see [`Session::after_ingest_with`]), and forwards what was
+    /// newly applied to every other peer.
     pub fn after_ingest_with(
         &mut self,
         from: Option<&P>,
         log: &Log,
-        applied: &[EventIx],
-        missing: &[EventId],
-        waiting: &dyn Fn(&EventId) -> bool,
-        refused_room: bool,
+        ingested: &Ingested<'_>,
     ) -> Outgoing<P> {
         let mut out = Vec::new();
         if let Some(peer) = from
             && let Some(session) = self.sessions.get_mut(peer)
         {
-            out.extend(to(
-                peer,
-                session.after_ingest_with(log, applied, missing, waiting, refused_room),
-            ));
+            out.extend(to(peer, session.after_ingest_with(log, ingested)));
         }
-        if applied.is_empty() {
+        if ingested.applied.is_empty() {
             return out;
         }
         for (peer, session) in &mut self.sessions {
             if Some(peer) != from {
-                out.extend(to(peer, session.push(log, applied)));
+                out.extend(to(peer, session.push(log, ingested.applied)));
             }
         }
         out

@@ -19,12 +19,47 @@ const MAX_HELD: usize = 256;
 /// Acknowledged tips a session keeps (the oldest are forgotten first; fewer
 /// is still a lower bound, it only costs resending).
 const MAX_ACKED: usize = 1024;
+/// Rounds a peer may start with the full allowance beyond those this node
+/// asked for (`Answered { more }`), plus one per [`FRAMES_PER_ROUND`]
+/// frames it sent: a round's answer walks the log, so rounds are not free.
+const FREE_ROUNDS: u64 = 16;
+const FRAMES_PER_ROUND: u64 = 64;
+/// Bytes of allowance one event visited by a walk of the log costs.
+const VISIT_COST: usize = 16;
+
+/// What the last complete answer to a `Hello` was computed from, and the
+/// candidates its filter held back (the peer has them, or a false
+/// positive hid them: a later filter, with another salt, tells).
+#[derive(Debug, PartialEq, Eq)]
+struct LastAnswer {
+    mine: Vec<EventIx>,
+    known: Vec<EventIx>,
+    held_back: Vec<EventIx>,
+}
 
 /// What waits to be sent, in order.
 #[derive(Clone, Copy, Debug)]
 enum Out {
     Event(EventIx),
     Answered { more: bool },
+}
+
+/// What ingesting a peer's events did, for [`Session::after_ingest_with`].
+#[derive(Clone, Copy)]
+pub struct Ingested<'a> {
+    /// Events applied, including events held apart before that they released.
+    pub applied: &'a [EventIx],
+    /// Parents of events held apart (see [`Orphans`](super::Orphans)) to
+    /// ask this peer for.
+    pub missing: &'a [EventId],
+    /// Whether an id is held apart (not in the log, not to be asked for).
+    pub waiting: &'a dyn Fn(&EventId) -> bool,
+    /// Events from this peer were not kept for lack of room: they will be
+    /// asked for again in another round.
+    pub refused_room: bool,
+    /// Some events taken in were not kept (a write failed): the peer must
+    /// not count what it sent as delivered.
+    pub lost: bool,
 }
 
 /// What a frame from the peer asks of the caller.
@@ -68,6 +103,14 @@ pub struct Session {
     /// Start another round when this one is done: the peer's answer
     /// stopped at its allowance, or events were refused for lack of room.
     another_round: bool,
+    /// Events arrived from the peer since my last `Hello` (a round the
+    /// session starts by itself needs them: it must have a reason).
+    received_this_round: bool,
+    /// Rounds the peer started with the full allowance.
+    rounds_granted: u64,
+    /// My last answer stopped at the allowance: the peer's next `Hello`
+    /// gets a full one.
+    owe_round: bool,
     /// Whether [`held`](Self::held) changed since the caller last kept it.
     held_changed: bool,
     // Sending.
@@ -75,10 +118,9 @@ pub struct Session {
     queued: FxHashSet<EventIx>,
     /// An `Answered` is queued: a repeated `Hello` is not answered again.
     answer_queued: bool,
-    /// My heads and what the peer was known to hold at the last answer: a
-    /// `Hello` that changes neither is answered at once, without walking
-    /// the log again (a peer repeating Hellos costs no CPU).
-    last_answer: Option<(Vec<EventIx>, Vec<EventIx>)>,
+    /// The last complete answer: a `Hello` that changes neither side's
+    /// knowledge is answered from it, without walking the log again.
+    last_answer: Option<LastAnswer>,
     /// Events sent in this session (a bit per log index): an answer to a
     /// `Hello` or a push never sends one twice — the link is reliable and
     /// ordered, and a lost frame ends the session. Only a `Want` resends.
@@ -204,6 +246,13 @@ impl Session {
     /// Starts a round: my heads and a filter of what the peer may lack.
     /// `salt` must be fresh randomness.
     pub fn hello(&mut self, log: &Log, salt: [u8; 16]) -> Vec<Vec<u8>> {
+        self.wanted.clear();
+        self.start_round(log, salt)
+    }
+
+    /// A round: my heads and filter. Ids wanted stay wanted (a round the
+    /// session starts by itself does not ask for them again).
+    fn start_round(&mut self, log: &Log, salt: [u8; 16]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         if self.through > 0 {
             // Repeats the last acknowledgement: if it was lost, the peer's
@@ -211,6 +260,7 @@ impl Session {
             out.extend(self.send(&Message::Ack {
                 through: self.through,
                 held: Vec::new(),
+                lost: false,
             }));
         }
         let mut all: Vec<EventIx> = ixs(log, log.heads());
@@ -228,9 +278,9 @@ impl Session {
         self.my_hello = heads.clone();
         self.salt = salt;
         self.rounds += 1;
-        self.wanted.clear();
         self.awaiting_answer = true;
         self.another_round = false;
+        self.received_this_round = false;
         out.extend(self.send(&Message::Hello { heads, filter }));
         out
     }
@@ -263,11 +313,17 @@ impl Session {
                 self.flight.clear();
                 self.in_flight = 0;
                 if !self.answer_queued {
-                    self.budget = self.limits.round;
+                    let free = FREE_ROUNDS + self.traffic.frames_received / FRAMES_PER_ROUND;
+                    if std::mem::take(&mut self.owe_round) || self.rounds_granted < free {
+                        self.rounds_granted += 1;
+                        self.budget = self.limits.round;
+                    }
                     self.answer_hello(log, &heads, &filter);
                 }
-                self.peer_heads = heads;
-                self.held_changed = true;
+                if self.peer_heads != heads {
+                    self.peer_heads = heads;
+                    self.held_changed = true;
+                }
             }
             Some(Message::Events { seq, events }) => {
                 if seq == 0 || events.is_empty() {
@@ -296,15 +352,19 @@ impl Session {
                     rest = tail;
                 }
                 self.traffic.events_received += incoming.events.len() as u64;
+                self.received_this_round = true;
             }
-            Some(Message::Answered { more }) => {
-                if self.awaiting_answer {
+            // Only the answer to my own `Hello` counts: an `Answered` nobody
+            // asked for changes nothing (else it could start rounds).
+            Some(Message::Answered { more }) if self.awaiting_answer => {
+                if self.seen_by_peer != self.my_hello {
                     self.seen_by_peer = self.my_hello.clone();
                     self.held_changed = true;
                 }
                 self.awaiting_answer = false;
                 self.another_round |= more;
             }
+            Some(Message::Answered { .. }) => {}
             Some(Message::Want { ids }) => {
                 if ids.len() > MAX_WANT {
                     return Err(FrameError::Violation("too many ids wanted"));
@@ -313,14 +373,34 @@ impl Session {
                 found.sort_unstable();
                 found.dedup();
                 let known = self.known(log, None);
-                let past = log.beyond(&found, &known);
-                if !self.enqueue_within_budget(log, &past, true) {
+                // The wanted events again (a write may have lost them);
+                // of their past only what was never sent.
+                let complete = match self.walk(log, &found, &known) {
+                    Some(past) => {
+                        let wanted: FxHashSet<EventIx> = found.iter().copied().collect();
+                        past.into_iter()
+                            .all(|ix| self.enqueue_within_budget(log, &[ix], wanted.contains(&ix)))
+                    }
+                    None => false,
+                };
+                if !complete {
+                    self.owe_round = true;
                     self.enqueue(Out::Answered { more: true });
                 }
             }
-            Some(Message::Ack { through, held }) => {
+            Some(Message::Ack {
+                through,
+                held,
+                lost,
+            }) => {
                 if held.len() > MAX_ACK_IDS {
                     return Err(FrameError::Violation("too many ids acknowledged"));
+                }
+                if lost {
+                    // The peer failed to keep some of what it took in (a
+                    // write failed): what was sent counts for nothing.
+                    self.sent.clear();
+                    self.last_answer = None;
                 }
                 while let Some(&(seq, bytes)) = self.flight.front() {
                     if seq > through {
@@ -329,8 +409,10 @@ impl Session {
                     self.flight.pop_front();
                     self.in_flight -= bytes;
                 }
-                if !held.is_empty() {
-                    self.acked.extend(held);
+                // Only ids of events held here mean anything.
+                let known: Vec<EventId> = held.into_iter().filter(|id| log.contains(id)).collect();
+                if !known.is_empty() {
+                    self.acked.extend(known);
                     while self.acked.len() > MAX_ACKED {
                         self.acked.pop_front();
                     }
@@ -350,20 +432,31 @@ impl Session {
         known.dedup();
         let mut mine: Vec<EventIx> = ixs(log, log.heads());
         mine.sort_unstable();
-        let unchanged = (mine.clone(), known.clone());
-        if self.last_answer.as_ref() == Some(&unchanged) {
-            // Everything beyond was sent already in this session.
-            self.enqueue(Out::Answered { more: false });
-            return;
-        }
-        let candidates = log.beyond(&mine, &known);
+        // A Hello that changes neither side's knowledge: only what the last
+        // filter held back is looked at again (no walk of the log), so a
+        // peer repeating Hellos costs little, and a false positive of the
+        // last filter is still repaired by this one.
+        let candidates = match self.last_answer.take() {
+            Some(last) if last.mine == mine && last.known == known => last.held_back,
+            _ => match self.walk(log, &mine, &known) {
+                Some(candidates) => candidates,
+                None => {
+                    self.owe_round = true;
+                    self.enqueue(Out::Answered { more: true });
+                    return;
+                }
+            },
+        };
         let mut sending: FxHashSet<EventIx> = FxHashSet::default();
+        let mut held_back = Vec::new();
         for &ix in &candidates {
             let entry = log.entry(ix);
             if !filter.contains(&entry.event().id())
                 || entry.parents().iter().any(|p| sending.contains(p))
             {
                 sending.insert(ix);
+            } else {
+                held_back.push(ix);
             }
         }
         let answer: Vec<EventIx> = candidates
@@ -371,8 +464,24 @@ impl Session {
             .filter(|ix| sending.contains(ix))
             .collect();
         let complete = self.enqueue_within_budget(log, &answer, false);
-        self.last_answer = complete.then_some(unchanged);
+        self.owe_round |= !complete;
+        if complete {
+            self.last_answer = Some(LastAnswer {
+                mine,
+                known,
+                held_back,
+            });
+        }
         self.enqueue(Out::Answered { more: !complete });
+    }
+
+    /// [`Log::beyond`], paid for from the allowance ([`VISIT_COST`] a
+    /// visit); `None` if the allowance does not cover it.
+    fn walk(&mut self, log: &Log, from: &[EventIx], known: &[EventIx]) -> Option<Vec<EventIx>> {
+        let out = log.beyond_within(from, known, self.budget / VISIT_COST)?;
+        // Visits are at least what was found.
+        self.budget -= (out.len() * VISIT_COST).min(self.budget);
+        Some(out)
     }
 
     fn was_sent(&self, ix: EventIx) -> bool {
@@ -423,25 +532,31 @@ impl Session {
     /// keeps events with missing parents in its own pending buffer.
     pub fn after_ingest(&mut self, log: &Log) -> Vec<Vec<u8>> {
         let missing: Vec<EventId> = log.missing().copied().collect();
-        self.after_ingest_with(log, &[], &missing, &|id| log.is_pending(id), false)
+        self.after_ingest_with(
+            log,
+            &Ingested {
+                applied: &[],
+                missing: &missing,
+                waiting: &|id| log.is_pending(id),
+                refused_room: false,
+                lost: false,
+            },
+        )
     }
 
     /// After the caller ingested what [`receive`](Self::receive) handed
-    /// over (`applied`: what that applied, including events held apart
-    /// before that it released): acknowledges it, then asks the peer for what is still missing
-    /// — `missing` (parents of events held apart, see
-    /// [`Orphans`](super::Orphans)) and heads it announced that never
-    /// arrived (`waiting` tells the ids held apart) — or starts another
-    /// round when one is due. `refused_room`: events from this peer were
-    /// not kept for lack of room (they will be asked for again).
-    pub fn after_ingest_with(
-        &mut self,
-        log: &Log,
-        applied: &[EventIx],
-        missing: &[EventId],
-        waiting: &dyn Fn(&EventId) -> bool,
-        refused_room: bool,
-    ) -> Vec<Vec<u8>> {
+    /// over ([`Ingested`] says what that did): acknowledges it, then asks
+    /// the peer for what is still missing — parents of events held apart
+    /// and heads it announced that never arrived — or starts another round
+    /// when one is due.
+    pub fn after_ingest_with(&mut self, log: &Log, ingested: &Ingested<'_>) -> Vec<Vec<u8>> {
+        let Ingested {
+            applied,
+            missing,
+            waiting,
+            refused_room,
+            lost,
+        } = *ingested;
         let mut out = Vec::new();
         if let Some(&highest) = self.seen_above.last() {
             let mut got: FxHashSet<EventIx> = ixs(log, &self.received).into_iter().collect();
@@ -478,6 +593,7 @@ impl Session {
             out.extend(self.send(&Message::Ack {
                 through: highest,
                 held,
+                lost,
             }));
         }
         self.another_round |= refused_room;
@@ -505,9 +621,9 @@ impl Session {
             }
             self.wanted.extend(ids.iter().copied());
             out.extend(self.send(&Message::Want { ids }));
-        } else if self.another_round {
+        } else if self.another_round && self.received_this_round {
             let salt = self.next_salt();
-            out.extend(self.hello(log, salt));
+            out.extend(self.start_round(log, salt));
         }
         out
     }

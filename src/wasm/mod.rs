@@ -36,6 +36,8 @@ const COMMIT_AFTER_MS: f64 = 300.0;
 /// so a burst of changes saves once.
 const SNAPSHOT_AFTER_MS: f64 = 2000.0;
 
+/// How often the page starts a new sync round with every linked peer.
+const RESYNC_MS: f64 = 60_000.0;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** A balance of one account in one unit. */
@@ -511,6 +513,24 @@ impl JsNode {
         )
         .map_err(|e| errors::js_error("CONNECT_FAILED", &format!("{e:?}")))?;
         *self.inner.webrtc.borrow_mut() = Some(transport.clone());
+        // A new round with every peer now and then: a Bloom filter's false
+        // positive, or a head beyond the 64 a Hello names, is repaired by
+        // the next round's fresh salt (issue #11).
+        let every = self.inner.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                tabs::wait(RESYNC_MS).await;
+                let Some(transport) = every.webrtc.borrow().clone() else {
+                    return;
+                };
+                let frames = every.node.resync_peers(|| {
+                    let mut salt = [0u8; 16];
+                    getrandom::fill(&mut salt).expect("the browser's crypto.getRandomValues");
+                    salt
+                });
+                crate::node::send_all(&transport, frames).await;
+            }
+        });
         let inner = self.inner.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let salt = || {
