@@ -207,10 +207,19 @@ impl<S: Store> Node<S> {
         let replica = self.replica.borrow();
         let log = replica.log();
         let applied: Vec<_> = out.stored.iter().filter_map(|e| log.ix(&e.id())).collect();
-        let missing =
+        // Taken only when the session asks now: taking them marks them asked.
+        let asks = self
+            .peers
+            .borrow()
+            .session(&name)
+            .is_some_and(|s| s.asks_now());
+        let missing = if asks {
             self.orphans
                 .borrow_mut()
-                .missing_from(&name, |id| log.contains(id), MAX_WANT);
+                .missing_from(&name, |id| log.contains(id), MAX_WANT)
+        } else {
+            Vec::new()
+        };
         let orphans = self.orphans.borrow();
         send.extend(self.peers.borrow_mut().after_ingest_with(
             Some(&name),

@@ -67,10 +67,16 @@ const MAX_FRESH: usize = 16_384;
 #[derive(Debug)]
 struct Orphan<P> {
     event: Event,
+    /// The peer it is held for (counted against).
     peer: P,
+    /// Other peers that sent a copy: it passes to them if `peer` goes.
+    copies: Vec<P>,
     since: u64,
     cost: usize,
 }
+
+/// Peers remembered per orphan as having sent a copy.
+const MAX_COPIES: usize = 4;
 
 #[derive(Debug, Default)]
 struct PeerOrphans {
@@ -230,6 +236,7 @@ impl<P: Ord + Clone> Orphans<P> {
             Orphan {
                 event,
                 peer: peer.clone(),
+                copies: Vec::new(),
                 since: self.clock,
                 cost,
             },
@@ -240,12 +247,16 @@ impl<P: Ord + Clone> Orphans<P> {
     /// `peer` sent a copy of orphan `id`: its missing parents are asked of
     /// `peer` too.
     pub fn also_from(&mut self, id: &EventId, peer: &P) {
-        let Some(orphan) = self.events.get(id) else {
+        let Some(orphan) = self.events.get_mut(id) else {
             return;
         };
-        if &orphan.peer == peer {
+        if &orphan.peer == peer || orphan.copies.contains(peer) {
             return;
         }
+        if orphan.copies.len() < MAX_COPIES {
+            orphan.copies.push(peer.clone());
+        }
+        let orphan = &self.events[id];
         let missing: Vec<EventId> = orphan
             .event
             .parents()
@@ -299,7 +310,8 @@ impl<P: Ord + Clone> Orphans<P> {
 
     /// Parents that `peer`'s orphans (or copies it sent) began to wait for
     /// since last asked, and that are neither known (`known`) nor held
-    /// here: what to ask that peer for, at most `limit` (the rest next time).
+    /// here: what to ask that peer for, at most `limit` (the rest next
+    /// time). Call it only when the peer's session asks now.
     pub fn missing_from(
         &mut self,
         peer: &P,
@@ -332,12 +344,46 @@ impl<P: Ord + Clone> Orphans<P> {
             .filter(move |id| !known(id) && !self.events.contains_key(*id))
     }
 
-    /// The peer is gone: its orphans go with it.
+    /// The peer is gone: its orphans go with it, except those another
+    /// peer sent too, which pass to that peer (their missing parents are
+    /// asked of it).
     pub fn drop_peer(&mut self, peer: &P) {
         while let Some(id) = self.oldest_of(peer) {
-            self.remove(&id);
+            let next = self.events.get_mut(&id).and_then(|o| {
+                o.copies.retain(|c| c != peer);
+                (!o.copies.is_empty()).then(|| o.copies.remove(0))
+            });
+            let Some(next) = next else {
+                self.remove(&id);
+                continue;
+            };
+            let orphan = self.events.get_mut(&id).expect("held above");
+            orphan.peer = next.clone();
+            let cost = orphan.cost;
+            let missing: Vec<EventId> = orphan
+                .event
+                .parents()
+                .iter()
+                .filter(|p| self.waiting.get(*p).is_some_and(|w| w.contains(&id)))
+                .copied()
+                .collect();
+            if let Some(old) = self.by_peer.get_mut(peer) {
+                old.order.pop_front();
+                old.count -= 1;
+                old.bytes -= cost;
+            }
+            let entry = self.by_peer.entry(next).or_default();
+            entry.order.push_back(id);
+            entry.count += 1;
+            entry.bytes += cost;
+            if entry.fresh.len() < MAX_FRESH {
+                entry.fresh.extend(missing);
+            }
         }
         self.by_peer.remove(peer);
+        for orphan in self.events.values_mut() {
+            orphan.copies.retain(|c| c != peer);
+        }
     }
 
     /// The oldest orphan still held from `peer` (dropping gone ids met on the way).

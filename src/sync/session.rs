@@ -209,6 +209,12 @@ impl Session {
         std::mem::take(&mut self.held_changed)
     }
 
+    /// Whether the session asks for missing events now (not while an
+    /// answer to its `Hello` is still coming).
+    pub fn asks_now(&self) -> bool {
+        !self.awaiting_answer
+    }
+
     /// This session's traffic so far.
     pub fn traffic(&self) -> Traffic {
         self.traffic
