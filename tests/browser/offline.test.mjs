@@ -110,7 +110,8 @@ test("a new build offers a reload to a page the old one opened", async () => {
     const sw = path.join(site, "sw.js");
     fs.writeFileSync(sw, fs.readFileSync(sw, "utf8").replace(/"version":"([0-9a-f]+)"/, '"version":"$1-next"'));
     await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
-    await page.waitForSelector("#update", { state: "visible", timeout: 30000 });
+    // The new worker precaches the whole shell first (≈ 1 MB): slow on a loaded machine.
+    await page.waitForSelector("#update", { state: "visible", timeout: 90000 });
     await page.click("#update button");
     await opened(page);
     const shells = await page.evaluate(() => caches.keys());
