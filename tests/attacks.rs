@@ -6,15 +6,32 @@
 //! trust its figure (`cargo test --test attacks orphans_with -- --test-threads 1`).
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "common/attacker.rs"]
+mod attacker;
 mod common;
 #[path = "common/sim.rs"]
 mod sim;
 
+use attacker::{Attacker, open, sign};
+
 use common::{key, pay};
 use std::time::Instant;
 use trustfold::store::MemoryStore;
-use trustfold::sync::{Bloom, Framer, Message};
-use trustfold::{Draft, Event, EventId, Identity, Node};
+use trustfold::sync::{Bloom, Message};
+use trustfold::{Event, EventId, Identity, Node};
+
+/// The first salt (counting up) for which `wanted` holds: a filter with a
+/// chosen false positive.
+fn salt_where(wanted: impl Fn(&[u8; 16]) -> bool) -> [u8; 16] {
+    (0u64..)
+        .map(|n| {
+            let mut s = [0u8; 16];
+            s[..8].copy_from_slice(&n.to_le_bytes());
+            s
+        })
+        .find(|s| wanted(s))
+        .expect("some salt")
+}
 
 /// Resident anonymous memory of this process (run the test alone).
 fn live() -> isize {
@@ -26,50 +43,6 @@ fn live() -> isize {
 
 fn rid(n: u64) -> EventId {
     EventId::of_bytes(&n.to_le_bytes())
-}
-
-fn sign(who: &Identity, seq: u64, parents: Vec<EventId>, time: u64) -> Event {
-    let mut parents = parents;
-    parents.sort();
-    parents.dedup();
-    who.sign(Draft {
-        seq,
-        parents,
-        time,
-        body: pay(key(9), 1, "EUR"),
-    })
-}
-
-struct Attacker {
-    framer: Framer,
-    seq: u32,
-}
-
-impl Attacker {
-    fn new() -> Attacker {
-        Attacker {
-            framer: Framer::default(),
-            seq: 0,
-        }
-    }
-    fn events<'a>(&mut self, events: impl IntoIterator<Item = &'a Event>) -> Vec<Vec<u8>> {
-        self.seq += 1;
-        let bytes = events
-            .into_iter()
-            .flat_map(|e| e.bytes().to_vec())
-            .collect();
-        self.framer.encode(&Message::Events {
-            seq: self.seq,
-            events: bytes,
-        })
-    }
-    fn say(&mut self, message: &Message) -> Vec<Vec<u8>> {
-        self.framer.encode(message)
-    }
-}
-
-async fn open(n: u8) -> Node<MemoryStore> {
-    Node::open(MemoryStore::new(), || [n; 32]).await.unwrap().0
 }
 
 /// Sends frames to `v` as peer `name`; returns bytes `v` sent back.
@@ -329,14 +302,7 @@ async fn an_attacker_holding_the_child_of_a_false_positive_cannot_stall_an_hones
         }
         // A salt whose filter of v's events holds chain[0] by chance (≈1 %).
         let mine: Vec<EventId> = v.replica().log().topological().map(|e| e.id()).collect();
-        let salt = (0u64..)
-            .map(|n| {
-                let mut s = [0u8; 16];
-                s[..8].copy_from_slice(&n.to_le_bytes());
-                s
-            })
-            .find(|s| Bloom::of(mine.iter(), *s).contains(&chain[0].id()))
-            .unwrap();
+        let salt = salt_where(|s| Bloom::of(mine.iter(), *s).contains(&chain[0].id()));
         let _ = v.connect_peer("x", [3; 16]);
         if hostage {
             let mut x = Attacker::new();
@@ -458,14 +424,7 @@ async fn a_hostage_orphan_passes_to_the_honest_peer_when_the_attacker_leaves() {
         chain.push(h.publish(n, pay(key(8), 1, "EUR")).await.unwrap());
     }
     let mine: Vec<EventId> = v.replica().log().topological().map(|e| e.id()).collect();
-    let salt = (0u64..)
-        .map(|n| {
-            let mut s = [0u8; 16];
-            s[..8].copy_from_slice(&n.to_le_bytes());
-            s
-        })
-        .find(|s| Bloom::of(mine.iter(), *s).contains(&chain[0].id()))
-        .unwrap();
+    let salt = salt_where(|s| Bloom::of(mine.iter(), *s).contains(&chain[0].id()));
     let _ = v.connect_peer("x", [3; 16]);
     let mut x = Attacker::new();
     feed(&v, "x", x.events([&chain[1]])).await;
@@ -520,17 +479,10 @@ async fn a_false_positive_on_an_unannounced_head_is_repaired_by_the_next_round()
     }
     let target = tips[0].id(); // inserted first: not among the 64 announced heads
     let mine: Vec<EventId> = v.replica().log().topological().map(|e| e.id()).collect();
-    let salt = (0u64..)
-        .map(|n| {
-            let mut s = [0u8; 16];
-            s[..8].copy_from_slice(&n.to_le_bytes());
-            s
-        })
-        .find(|s| {
-            let f = Bloom::of(mine.iter(), *s);
-            f.contains(&target) && tips[1..].iter().all(|e| !f.contains(&e.id()))
-        })
-        .unwrap();
+    let salt = salt_where(|s| {
+        let f = Bloom::of(mine.iter(), *s);
+        f.contains(&target) && tips[1..].iter().all(|e| !f.contains(&e.id()))
+    });
     let mut queue: VecDeque<(bool, Vec<u8>)> = VecDeque::new();
     queue.extend(
         v.connect_peer("h", salt)

@@ -11,9 +11,13 @@
 //! (`make test-heavy`; the figures are in BENCHMARKS.md).
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "common/attacker.rs"]
+mod attacker;
 mod common;
 #[path = "common/sim.rs"]
 mod sim;
+
+use attacker::{Attacker, open, sign};
 
 use common::{exclude, id, key, pay, trust};
 use sim::{Rng, scale, seeds};
@@ -22,48 +26,6 @@ use std::time::Instant;
 use trustfold::store::{MemoryStore, Store};
 use trustfold::sync::{Bloom, Framer, MAX_HELLO_HEADS, Message, OrphanLimits};
 use trustfold::{Draft, Event, EventId, Identity, Log, Node, PeerError, TrustLevel};
-
-fn sign(who: &Identity, seq: u64, parents: Vec<EventId>, time: u64) -> Event {
-    who.sign(Draft {
-        seq,
-        parents,
-        time,
-        body: pay(key(9), 1, "EUR"),
-    })
-}
-
-/// An attacker's frames: real framing, its own numbering.
-struct Attacker {
-    framer: Framer,
-    seq: u32,
-}
-
-impl Attacker {
-    fn new() -> Attacker {
-        Attacker {
-            framer: Framer::default(),
-            seq: 0,
-        }
-    }
-    fn events<'a>(&mut self, events: impl IntoIterator<Item = &'a Event>) -> Vec<Vec<u8>> {
-        self.seq += 1;
-        let bytes = events
-            .into_iter()
-            .flat_map(|e| e.bytes().to_vec())
-            .collect();
-        self.framer.encode(&Message::Events {
-            seq: self.seq,
-            events: bytes,
-        })
-    }
-    fn say(&mut self, message: &Message) -> Vec<Vec<u8>> {
-        self.framer.encode(message)
-    }
-}
-
-async fn open(n: u8) -> Node<MemoryStore> {
-    Node::open(MemoryStore::new(), || [n; 32]).await.unwrap().0
-}
 
 /// Delivers frames between two honest nodes until both are quiet;
 /// returns the frames delivered.

@@ -224,6 +224,36 @@ impl Sim {
         all
     }
 
+    /// Bytes of the events each node lacks.
+    fn missing_bytes(&self) -> Vec<u64> {
+        let all = self.all_events();
+        (0..self.nodes.len())
+            .map(|n| {
+                let have = self.ids(n);
+                all.iter()
+                    .filter(|(id, _)| !have.contains(id))
+                    .map(|(_, len)| *len as u64)
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// Steps until every node holds the same events and nothing is in
+    /// flight, or tick `until`; the tick they first held the same.
+    fn settle(&mut self, until: u64) -> Option<u64> {
+        let mut converged_at = None;
+        while self.tick < until {
+            self.step();
+            if converged_at.is_none() && self.converged() {
+                converged_at = Some(self.tick);
+            }
+            if converged_at.is_some() && self.frames.is_empty() {
+                break;
+            }
+        }
+        converged_at
+    }
+
     fn converged(&self) -> bool {
         let first = self.ids(0);
         (1..self.nodes.len()).all(|n| self.ids(n) == first)
@@ -262,15 +292,7 @@ fn run(seed: u64, nodes: usize, backlog: usize) {
     sim.cut(a, b);
     sim.faulty = false;
     let all = sim.all_events();
-    let missing: Vec<u64> = (0..nodes)
-        .map(|n| {
-            let have = sim.ids(n);
-            all.iter()
-                .filter(|(id, _)| !have.contains(id))
-                .map(|(_, len)| *len as u64)
-                .sum()
-        })
-        .collect();
+    let missing = sim.missing_bytes();
     sim.sent.clear();
     for &(x, y) in &links {
         if !sim.links[&(x, y)].0 && !sim.down_until.contains_key(&(x, y)) {
@@ -282,17 +304,7 @@ fn run(seed: u64, nodes: usize, backlog: usize) {
     // is back, whichever is later.
     let last_faulty = sim.frames.iter().map(|f| f.at).max().unwrap_or(0);
     let start = sim.tick.max(last_faulty.saturating_sub(1));
-    let mut converged_at = None;
-    while sim.tick < start + 200 {
-        sim.step();
-        if converged_at.is_none() && sim.converged() {
-            converged_at = Some(sim.tick);
-        }
-        if converged_at.is_some() && sim.frames.is_empty() {
-            break;
-        }
-    }
-    let converged_at = converged_at.unwrap_or_else(|| {
+    let converged_at = sim.settle(start + 200).unwrap_or_else(|| {
         let lens: Vec<usize> = (0..nodes).map(|n| sim.ids(n).len()).collect();
         panic!(
             "seed {seed}: not converged 200 ticks after the last cut: {lens:?} of {}",
@@ -357,30 +369,13 @@ fn cut_while_the_answer_is_in_flight(backlog: usize, cuts: usize) {
         }
     }
     let all = sim.all_events();
-    let missing: Vec<u64> = (0..2)
-        .map(|n| {
-            let have = sim.ids(n);
-            all.iter()
-                .filter(|(id, _)| !have.contains(id))
-                .map(|(_, len)| *len as u64)
-                .sum()
-        })
-        .collect();
+    let missing = sim.missing_bytes();
     sim.sent.clear();
     let start = sim.tick;
     sim.down_until.insert((0, 1), sim.tick + 1);
-    let mut converged_at = None;
-    while sim.tick < start + 100 {
-        sim.step();
-        if converged_at.is_none() && sim.converged() {
-            converged_at = Some(sim.tick);
-        }
-        if converged_at.is_some() && sim.frames.is_empty() {
-            break;
-        }
-    }
+    let converged = sim.settle(start + 100);
     let lens = (sim.ids(0).len(), sim.ids(1).len());
-    let converged_at = converged_at
+    let converged_at = converged
         .unwrap_or_else(|| panic!("not converged after {cuts} cuts: {lens:?} of {}", all.len()));
     check_after_last_cut(&sim, 7, start, converged_at, &missing);
 }

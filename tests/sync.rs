@@ -12,8 +12,11 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 #[path = "common/lockstep.rs"]
 mod lockstep;
+#[path = "common/sim.rs"]
+mod sim;
 
 use common::{id, key, pay};
+use sim::{Rng, seeds};
 use std::collections::{BTreeMap, BTreeSet};
 use trustfold::sync::{Framer, Message, Peers};
 use trustfold::{Draft, Event, EventId, Identity, Policy, Replica};
@@ -27,31 +30,6 @@ const NODES: usize = 10;
 const ACTIVE_TICKS: u64 = 300;
 const SETTLE_TICKS: u64 = 300;
 const DEFAULT_SEEDS: [u64; 3] = [1, 2, 0x7472_7573];
-
-/// splitmix64: small, seedable, good enough to drive a simulation.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn salt(&mut self) -> [u8; 16] {
-        let mut salt = [0u8; 16];
-        salt[..8].copy_from_slice(&self.next().to_le_bytes());
-        salt[8..].copy_from_slice(&self.next().to_le_bytes());
-        salt
-    }
-}
 
 struct Frame {
     from: usize,
@@ -331,19 +309,6 @@ impl Sim {
     }
 }
 
-fn seeds() -> Vec<u64> {
-    #[cfg(not(target_arch = "wasm32"))]
-    if let Ok(text) = std::env::var("TRUSTFOLD_SEED") {
-        let text = text.trim();
-        let seed = match text.strip_prefix("0x") {
-            Some(hex) => u64::from_str_radix(hex, 16),
-            None => text.parse(),
-        };
-        return vec![seed.expect("TRUSTFOLD_SEED must be a u64")];
-    }
-    DEFAULT_SEEDS.to_vec()
-}
-
 fn run(seed: u64) {
     let mut sim = Sim::new(seed);
     while sim.tick < ACTIVE_TICKS + SETTLE_TICKS {
@@ -434,7 +399,7 @@ fn run(seed: u64) {
 
 #[wasm_bindgen_test(unsupported = test)]
 fn honest_nodes_converge_on_the_same_events_whatever_the_network_and_the_byzantine_do() {
-    for seed in seeds() {
+    for seed in seeds(&DEFAULT_SEEDS) {
         run(seed);
     }
 }
