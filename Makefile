@@ -11,7 +11,7 @@ WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-ru
 ## The node page and the signalling server at http://127.0.0.1:8080
 ## (builds the package and the page first).
 run: setup pkg www
-	cargo run --release --bin trustfold-server -- --addr 127.0.0.1:8080 --site dist
+	cargo run --release -p trustfold-server -- --addr 127.0.0.1:8080 --site dist
 
 ## Every test, on a fresh machine: installs what is missing, then lints and
 ## runs the native suite, the same suite in headless Chromium, and the
@@ -23,11 +23,11 @@ setup:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
-	cargo clippy --all-targets --target $(WASM_TARGET) -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p trustfold --all-targets --target $(WASM_TARGET) -- -D warnings
 
 test-native:
-	cargo test
+	cargo test --workspace
 
 ## The same core tests compiled to wasm32 and run in headless Chromium.
 test-wasm:
@@ -44,7 +44,7 @@ www: pkg
 ## The package in real pages: reloads, tabs, bad input, bundlers, and the
 ## page served by the signalling server.
 test-browser: www
-	cargo build --bin trustfold-server
+	cargo build -p trustfold-server
 	node --test tests/browser/
 
 ## The fault and abuse scenarios at full scale (20,000-event catch-ups cut
@@ -63,4 +63,4 @@ bench-browser:
 ## The signalling server's resident memory under 10,000 idle sockets
 ## (before, with them, after); figures in target/bench-server.txt.
 bench-server:
-	cargo test --test server_limits -- --ignored --nocapture resident_memory
+	cargo test -p trustfold-server --test server_limits -- --ignored --nocapture resident_memory

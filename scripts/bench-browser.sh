@@ -29,7 +29,7 @@ fi
 [ -d node_modules/playwright-core ] || npm ci
 # The catch-up benchmark needs the signalling server (as tests/browser do).
 if [ "$driver" = bench-browser/catchup.mjs ] && [ ! -x target/debug/trustfold-server ]; then
-  env -u CARGO_TARGET_DIR cargo build --bin trustfold-server
+  env -u CARGO_TARGET_DIR cargo build -p trustfold-server
 fi
 
 (

@@ -9,7 +9,7 @@ export WASM_BINDGEN_TEST_TIMEOUT=300
 log=$(mktemp)
 # The WebRTC transport's tests need the real signalling server: start it
 # on a free loopback port and tell the tests where (read at compile time).
-cargo build --quiet --bin trustfold-server
+cargo build --quiet -p trustfold-server
 server_log=$(mktemp)
 # Every test comes from 127.0.0.1: lift the per-address limits.
 target/debug/trustfold-server --addr 127.0.0.1:0 --max-per-address 1000 \

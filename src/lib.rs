@@ -54,8 +54,6 @@ mod log;
 mod node;
 mod policy;
 mod replica;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod server;
 pub mod signal;
 pub mod snapshot;
 pub mod store;

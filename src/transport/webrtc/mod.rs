@@ -1,5 +1,5 @@
 //! The WebRTC transport: data channels to the other members of a room,
-//! opened through the signalling server (see `trustfold::server`).
+//! opened through the signalling server (the `trustfold-server` crate).
 //!
 //! A newcomer offers a link to up to [`MAX_LINKS`] members already in the
 //! room; members answer. Offers and answers are signed by the identity key

@@ -11,7 +11,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_tungstenite::{WebSocketStream, client_async};
-use trustfold::server::{Limits, Rate, spawn};
+use trustfold_server::{Limits, Rate, spawn};
 
 pub type Client = WebSocketStream<TcpStream>;
 

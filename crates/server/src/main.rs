@@ -1,20 +1,13 @@
 //! `trustfold-server [--addr 127.0.0.1:8080] [--site dist] [limits…]`: the
-//! signalling server, also serving the built page (see `trustfold::server`;
+//! signalling server, also serving the built page (see the library's docs;
 //! `--help` lists every limit with its default).
 
-// The server is native: built for wasm32 (the crate's other target) this
-// binary is empty.
-#[cfg(target_arch = "wasm32")]
-fn main() {}
-
-#[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::io::Result<()> {
     tokio::runtime::Runtime::new()?.block_on(native::main())
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use trustfold::server::{Command, Rooms, parse_args, serve, usage};
+    use trustfold_server::{Command, Rooms, parse_args, serve, usage};
 
     /// The process's open-file limit, from /proc (Linux), if readable.
     fn open_file_limit() -> Option<usize> {

@@ -4,7 +4,6 @@
 //! the other clients keep working. The limits themselves (one test each,
 //! from several 127.0.0.x addresses) are in `tests/server_limits.rs`.
 //! Native only (it is a native binary).
-#![cfg(not(target_arch = "wasm32"))]
 
 mod server_support;
 
@@ -13,7 +12,7 @@ use serde_json::json;
 use server_support::*;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use trustfold::server::{Limits, spawn};
+use trustfold_server::{Limits, spawn};
 
 #[tokio::test]
 async fn members_of_a_room_signal_each_other_and_nobody_else() {

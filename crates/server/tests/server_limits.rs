@@ -3,7 +3,6 @@
 //! hits it and gets its error code, while honest members of the same room
 //! and of other rooms keep signalling. Limits are set small so that the
 //! whole file runs in seconds. Native only.
-#![cfg(not(target_arch = "wasm32"))]
 
 mod server_support;
 
@@ -15,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 use tokio_tungstenite::client_async;
 use tokio_tungstenite::tungstenite::Message;
-use trustfold::server::{Limits, Rate};
+use trustfold_server::{Limits, Rate};
 
 const SHORT: Duration = Duration::from_millis(300);
 

@@ -3,7 +3,7 @@
 //! It relays signalling messages (WebRTC offers, answers, ICE candidates)
 //! between members of one room, and nothing else. Peers sign what they
 //! send with their identity keys, over a nonce the recipient chose, and
-//! check what they receive (see [`crate::signal`]), so the server can
+//! check what they receive (see `trustfold::signal`), so the server can
 //! neither impersonate anyone nor replay a description; it only learns
 //! who is in a room. It also serves the built page, so one process is all
 //! a deployment needs.
