@@ -304,7 +304,8 @@ fn run(seed: u64, nodes: usize, backlog: usize) {
     // is back, whichever is later.
     let last_faulty = sim.frames.iter().map(|f| f.at).max().unwrap_or(0);
     let start = sim.tick.max(last_faulty.saturating_sub(1));
-    let converged_at = sim.settle(start + 200).unwrap_or_else(|| {
+    let converged = sim.settle(start + 200);
+    let converged_at = converged.unwrap_or_else(|| {
         let lens: Vec<usize> = (0..nodes).map(|n| sim.ids(n).len()).collect();
         panic!(
             "seed {seed}: not converged 200 ticks after the last cut: {lens:?} of {}",

@@ -229,7 +229,8 @@ impl<S: Store> Node<S> {
                 missing: &missing,
                 waiting: &|id| orphans.contains(id),
                 refused_room: room_refused,
-                lost: out.store_error.is_some(),
+                // Evicted orphans count as lost: the sender marked them sent.
+                lost: out.store_error.is_some() || room_refused,
             },
         ));
         out.send = send;

@@ -24,6 +24,8 @@ const MAX_ACKED: usize = 1024;
 /// frames it sent: a round's answer walks the log, so rounds are not free.
 const FREE_ROUNDS: u64 = 16;
 const FRAMES_PER_ROUND: u64 = 64;
+/// `Events` messages remembered as taken in beyond the first gap.
+const MAX_REORDERED: usize = 4096;
 /// Bytes of allowance one event visited by a walk of the log costs.
 const VISIT_COST: usize = 16;
 
@@ -111,6 +113,11 @@ pub struct Session {
     /// My last answer stopped at the allowance: the peer's next `Hello`
     /// gets a full one.
     owe_round: bool,
+    /// Events went to the peer since its last `Hello`: it is catching up,
+    /// and its next `Hello` gets a full allowance.
+    sent_since_hello: bool,
+    /// Answers to my `Hello`s in a row that said `more` and carried nothing.
+    empty_more: u8,
     /// Whether [`held`](Self::held) changed since the caller last kept it.
     held_changed: bool,
     // Sending.
@@ -134,9 +141,15 @@ pub struct Session {
     // Receiving.
     /// The highest `Events` seq this side acknowledged.
     through: u32,
-    /// Seqs taken in above `through`.
+    /// Every `Events` seq up to this one was taken in (or given up on).
+    contiguous: u32,
+    /// Seqs taken in above `contiguous` (messages a reordering network
+    /// delivers early): a copy is known by its seq, and a message that
+    /// arrives late is still taken.
     seen_above: BTreeSet<u32>,
-    /// Bytes of events taken in above `through`.
+    /// The highest seq taken in.
+    highest: u32,
+    /// Bytes of events taken in since the last `Ack`.
     unacked_bytes: usize,
     /// Ids handed over for ingestion since the last `Ack`.
     received: Vec<EventId>,
@@ -320,7 +333,11 @@ impl Session {
                 self.in_flight = 0;
                 if !self.answer_queued {
                     let free = FREE_ROUNDS + self.traffic.frames_received / FRAMES_PER_ROUND;
-                    if std::mem::take(&mut self.owe_round) || self.rounds_granted < free {
+                    let catching_up = std::mem::take(&mut self.sent_since_hello);
+                    if std::mem::take(&mut self.owe_round)
+                        || catching_up
+                        || self.rounds_granted < free
+                    {
                         self.rounds_granted += 1;
                         self.budget = self.limits.round;
                     }
@@ -335,10 +352,21 @@ impl Session {
                 if seq == 0 || events.is_empty() {
                     return Err(FrameError::Violation("empty or unnumbered events"));
                 }
-                if seq <= self.through || !self.seen_above.insert(seq) {
+                if seq <= self.contiguous || !self.seen_above.insert(seq) {
                     // A copy of a message taken in already.
                     return Ok(incoming);
                 }
+                while self.seen_above.first() == Some(&(self.contiguous + 1)) {
+                    self.seen_above.pop_first();
+                    self.contiguous += 1;
+                }
+                if self.seen_above.len() > MAX_REORDERED {
+                    // Gaps that far behind are lost, not late.
+                    if let Some(first) = self.seen_above.pop_first() {
+                        self.contiguous = first;
+                    }
+                }
+                self.highest = self.highest.max(seq);
                 self.unacked_bytes += events.len();
                 self.traffic.max_in_flight_received = self
                     .traffic
@@ -369,6 +397,13 @@ impl Session {
                 }
                 self.awaiting_answer = false;
                 self.another_round |= more;
+                // An answer that stopped before sending anything (my Hello
+                // found its allowance spent) owes me a full one: one such
+                // round may follow without events, not a chain of them.
+                self.empty_more = match (more, self.received_this_round) {
+                    (true, false) => self.empty_more.saturating_add(1),
+                    _ => 0,
+                };
             }
             Some(Message::Answered { .. }) => {}
             Some(Message::Want { ids }) => {
@@ -564,7 +599,8 @@ impl Session {
             lost,
         } = *ingested;
         let mut out = Vec::new();
-        if let Some(&highest) = self.seen_above.last() {
+        if self.highest > self.through || !self.received.is_empty() {
+            let highest = self.highest;
             let mut got: FxHashSet<EventIx> = ixs(log, &self.received).into_iter().collect();
             got.extend(applied.iter().copied());
             let mut parents: FxHashSet<EventIx> = FxHashSet::default();
@@ -593,7 +629,6 @@ impl Session {
                 self.acked.pop_front();
             }
             self.through = highest;
-            self.seen_above.clear();
             self.unacked_bytes = 0;
             self.received.clear();
             out.extend(self.send(&Message::Ack {
@@ -627,7 +662,7 @@ impl Session {
             }
             self.wanted.extend(ids.iter().copied());
             out.extend(self.send(&Message::Want { ids }));
-        } else if self.another_round && self.received_this_round {
+        } else if self.another_round && (self.received_this_round || self.empty_more == 1) {
             let salt = self.next_salt();
             out.extend(self.start_round(log, salt));
         }
@@ -666,6 +701,7 @@ impl Session {
                     self.queued.remove(&ix);
                     self.mark_sent(ix);
                     self.traffic.events_sent += 1;
+                    self.sent_since_hello = true;
                     self.traffic.event_bytes_sent += bytes.len() as u64;
                     batch.extend_from_slice(bytes);
                 }
