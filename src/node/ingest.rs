@@ -174,7 +174,8 @@ impl<S: Store> Node<S> {
         let replica = self.replica.borrow();
         let log = replica.log();
         let mut orphans = self.orphans.borrow_mut();
-        let evictions = orphans.evictions();
+        let own = peer.to_owned();
+        let evictions = orphans.evictions_of(&own);
         let mut admitted: FxHashMap<EventId, Event> = FxHashMap::default();
         let mut order: Vec<Event> = Vec::new();
         let mut invalid: FxHashSet<EventId> = FxHashSet::default();
@@ -233,7 +234,8 @@ impl<S: Store> Node<S> {
                 }
             }
         }
-        received.room_refused |= orphans.evictions() > evictions;
+        // Only its own orphans evicted make this peer's round incomplete.
+        received.room_refused |= orphans.evictions_of(&own) != evictions;
         order
     }
 

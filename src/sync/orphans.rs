@@ -80,6 +80,8 @@ const MAX_COPIES: usize = 4;
 
 #[derive(Debug, Default)]
 struct PeerOrphans {
+    /// Its orphans evicted or expired so far.
+    evicted: u64,
     /// Its orphans' ids in arrival order (may hold ids already gone,
     /// skipped when met).
     order: VecDeque<EventId>,
@@ -151,6 +153,11 @@ impl<P: Ord + Clone> Orphans<P> {
     /// room: their senders should be asked again later).
     pub fn evictions(&self) -> u64 {
         self.evictions
+    }
+
+    /// Orphans of `peer` evicted or expired so far.
+    pub fn evictions_of(&self, peer: &P) -> u64 {
+        self.by_peer.get(peer).map_or(0, |p| p.evicted)
     }
 
     /// Is this event held here?
@@ -323,7 +330,7 @@ impl<P: Ord + Clone> Orphans<P> {
         };
         let take = entry.fresh.len().min(limit);
         let asked: Vec<EventId> = entry.fresh.drain(..take).collect();
-        if entry.count == 0 && entry.fresh.is_empty() {
+        if entry.count == 0 && entry.fresh.is_empty() && entry.evicted == 0 {
             self.by_peer.remove(peer);
         }
         let mut seen = FxHashSet::default();
@@ -399,8 +406,9 @@ impl<P: Ord + Clone> Orphans<P> {
     }
 
     fn evict(&mut self, id: &EventId) {
-        if self.remove(id).is_some() {
+        if let Some(orphan) = self.remove(id) {
             self.evictions += 1;
+            self.by_peer.entry(orphan.peer).or_default().evicted += 1;
             self.remember_refused(*id);
         }
     }
@@ -423,7 +431,8 @@ impl<P: Ord + Clone> Orphans<P> {
         if let Some(entry) = self.by_peer.get_mut(&orphan.peer) {
             entry.count -= 1;
             entry.bytes -= orphan.cost;
-            if entry.count == 0 && entry.fresh.is_empty() {
+            // Kept while it counts evictions (gone with the peer's session).
+            if entry.count == 0 && entry.fresh.is_empty() && entry.evicted == 0 {
                 self.by_peer.remove(&orphan.peer);
             } else if entry.order.len() > 2 * entry.count + 64 {
                 let events = &self.events;
