@@ -7,6 +7,10 @@
 //! ([`EventIx`]); since parents always precede children, that order is a
 //! topological order of the DAG.
 //!
+//! Longer than most files here on purpose: every index below is updated in
+//! the one `append`, and the walks over the DAG (`beyond`, ancestry) read
+//! them; apart they would be easy to let drift.
+//!
 //! The log also keeps the policy-independent indexes the view needs: each
 //! author's events, the statements that target an event, the latest trust
 //! statements, and equivocation proofs (two events by one author with one

@@ -1,6 +1,11 @@
 //! One peer's sync state: rounds, the receive window, acknowledgements
 //! and the allowance of what the peer may make this node send. See the
 //! [module docs](super).
+//!
+//! Longer than most files here on purpose: it is one state machine whose
+//! halves share invariants (an `Ack` frees the sender's window and tells
+//! what the peer holds; a `Hello` both answers and grants the allowance),
+//! and splitting sending from receiving would put each rule in two files.
 
 use super::{
     Bloom, FrameError, Framer, Limits, MAX_ACK_IDS, MAX_FRAME, MAX_HELLO_HEADS, MAX_WANT, Message,
