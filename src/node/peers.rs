@@ -245,7 +245,7 @@ impl<S: Store> Node<S> {
     /// [`push_to_peers`](Self::push_to_peers).
     ///
     /// Frames already waiting when one is taken are taken with it (up to
-    /// [`FRAMES_PER_TURN`]) and ingested per peer as one batch: during a
+    /// 64, `FRAMES_PER_TURN`) and ingested per peer as one batch: during a
     /// catch-up the peer sends faster than this node verifies and writes,
     /// and one batch lets the two overlap. The receive window (see
     /// [`crate::sync`]) bounds what waits.
