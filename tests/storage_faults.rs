@@ -202,3 +202,47 @@ async fn a_full_disk_during_a_commit_never_forks_the_identity_after_a_reopen() {
     assert_eq!(b.replica().log().events_by(&me).len(), 2);
     assert!(!forked(&b, &me), "one event per seq");
 }
+
+#[pollster::test]
+async fn what_was_stored_before_a_failed_write_is_still_forwarded_and_announced() {
+    let (a, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
+    for n in 0..2_000 {
+        a.publish(n, pay(key(9), 1, "EUR")).await.unwrap();
+    }
+    let (b, _) = Node::open(FaultyStore::default(), || [2; 32])
+        .await
+        .unwrap();
+    let mut answer: Vec<Vec<u8>> = a
+        .connect_peer("b", [1; 16])
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    for (_, frame) in b.connect_peer("a", [2; 16]) {
+        answer.extend(
+            a.from_peer("b", &frame)
+                .await
+                .unwrap()
+                .send
+                .into_iter()
+                .map(|(_, f)| f),
+        );
+    }
+    // The whole answer in one batch (several chunks); the second write fails.
+    b.store().fail(1, 1);
+    let frames: Vec<&[u8]> = answer.iter().map(Vec::as_slice).collect();
+    let out = b.from_peer_frames("a", &frames).await.unwrap();
+    assert!(out.store_error.is_some());
+    assert!(
+        !out.stored.is_empty(),
+        "the chunk written before the failure is reported"
+    );
+    for event in &out.stored {
+        assert!(b.store().get_event(&event.id()).await.unwrap().is_some());
+        assert!(b.replica().log().contains(&event.id()));
+    }
+    assert_eq!(
+        b.replica().log().len(),
+        out.stored.len(),
+        "nothing after it applied"
+    );
+}

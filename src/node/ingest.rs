@@ -25,7 +25,7 @@ impl<S: Store> Node<S> {
     /// applies. An event whose parents are missing waits apart
     /// (`pending`); an invalid one is an error and nothing is stored.
     pub async fn receive(&self, bytes: &[u8]) -> Result<Insertion, NodeError> {
-        let received = self.receive_from(LOCAL, &[bytes]).await?;
+        let received = self.receive_batch(&[bytes]).await?;
         if let Some((_, e)) = received.refused.into_iter().next() {
             return Err(e.into());
         }
@@ -49,8 +49,14 @@ impl<S: Store> Node<S> {
     /// Takes in a batch of events received from peers: each is decoded and
     /// verified; the valid new ones are stored, then applied. An invalid
     /// event is refused alone (see [`Received::refused`]).
+    /// A failed write is an error (see [`receive_from`](Self::receive_from)
+    /// for what was stored before it).
     pub async fn receive_batch(&self, batch: &[&[u8]]) -> Result<Received, NodeError> {
-        self.receive_from(LOCAL, batch).await
+        let mut received = self.receive_from(LOCAL, batch).await;
+        match received.store_error.take() {
+            Some(e) => Err(e),
+            None => Ok(received),
+        }
     }
 
     /// [`receive_batch`](Self::receive_batch) from `peer` (orphans are held
@@ -59,16 +65,17 @@ impl<S: Store> Node<S> {
     /// The batch goes in chunks, and the signatures of one chunk are checked
     /// while the store writes the chunk before (IndexedDB works beside the
     /// page's thread), so the two costs overlap instead of adding up. A
-    /// failed write returns the error: the chunks written before it are
-    /// stored and applied, nothing after it is.
-    pub async fn receive_from(&self, peer: &str, batch: &[&[u8]]) -> Result<Received, NodeError> {
+    /// failed write ends the batch ([`Received::store_error`]): the chunks
+    /// written before it are stored, applied and listed in
+    /// [`Received::stored`] (to forward and announce), nothing after it is.
+    pub async fn receive_from(&self, peer: &str, batch: &[&[u8]]) -> Received {
         let mut received = Received::default();
         self.orphans.borrow_mut().tick();
         let mut seen: FxHashSet<EventId> = FxHashSet::default();
         let mut chunks = batch.chunks(CHUNK).enumerate();
         let mut verified = match chunks.next() {
             Some((n, chunk)) => self.verify_chunk(peer, n * CHUNK, chunk, &mut seen, &mut received),
-            None => return Ok(received),
+            None => return received,
         };
         loop {
             let ready = self.admit(peer, verified, &mut received);
@@ -88,21 +95,25 @@ impl<S: Store> Node<S> {
                 })
             };
             let (written, verified_next) = futures_util::future::join(write, check).await;
-            written?;
+            if let Err(e) = written {
+                received.store_error = Some(e.into());
+                return received;
+            }
             received.refused.append(&mut checked.refused);
+            received.room_refused |= checked.room_refused;
             let mut replica = self.replica.borrow_mut();
             for event in ready {
                 // Validated against parents present: it applies.
                 match replica.insert(event.clone()) {
                     Ok(insertion) => received.applied += insertion.applied.len(),
-                    Err(e) => received.refused.push((usize::MAX, e.into())),
+                    Err(e) => received.unapplied.push((event.id(), e.into())),
                 }
                 received.stored.push(event);
             }
             drop(replica);
             match verified_next {
                 Some(events) => verified = events,
-                None => return Ok(received),
+                None => return received,
             }
         }
     }

@@ -99,6 +99,13 @@ pub struct Received {
     /// Orphans received earlier that turned out invalid once their parents
     /// arrived, with the peer that sent each (to be dropped).
     pub invalid_orphans: Vec<(String, Error)>,
+    /// Events validated and stored that the log then refused to apply: a
+    /// disagreement between `Log::check_after` and `Log::insert` (a bug
+    /// here, never the sender's fault).
+    pub unapplied: Vec<(EventId, Error)>,
+    /// A write failed: the chunks before it are stored and applied (in
+    /// `stored`), nothing after it is.
+    pub store_error: Option<NodeError>,
 }
 
 /// A replica persisted in a store. See the [module docs](self).

@@ -175,34 +175,25 @@ impl<S: Store> Node<S> {
         let mut room_refused = false;
         if !events.is_empty() {
             let refs: Vec<&[u8]> = events.iter().map(Vec::as_slice).collect();
-            match self.receive_from(peer, &refs).await {
-                Ok(received) => {
-                    // Index usize::MAX: an event validated here that the log
-                    // then refused — this node's fault, not the peer's.
-                    if let Some((_, e)) =
-                        received.refused.into_iter().find(|(i, _)| *i != usize::MAX)
-                    {
-                        self.disconnect_peer(peer);
-                        return Err(PeerError::InvalidEvent(e));
-                    }
-                    for (other, e) in received.invalid_orphans {
-                        if other == peer {
-                            self.disconnect_peer(peer);
-                            return Err(PeerError::InvalidEvent(e));
-                        }
-                        self.disconnect_peer(&other);
-                        out.dropped.push((other, e));
-                    }
-                    room_refused = received.room_refused;
-                    out.stored = received.stored;
-                }
-                Err(e) => {
-                    // The replies owed to the peer still go; what it sent
-                    // is asked for again in another round.
-                    room_refused = true;
-                    out.store_error = Some(e);
-                }
+            let received = self.receive_from(peer, &refs).await;
+            if let Some((_, e)) = received.refused.into_iter().next() {
+                self.disconnect_peer(peer);
+                return Err(PeerError::InvalidEvent(e));
             }
+            for (other, e) in received.invalid_orphans {
+                if other == peer {
+                    self.disconnect_peer(peer);
+                    return Err(PeerError::InvalidEvent(e));
+                }
+                self.disconnect_peer(&other);
+                out.dropped.push((other, e));
+            }
+            // A failed write: the replies owed to the peer still go, what
+            // was stored before it is forwarded, the rest is asked for
+            // again in another round.
+            room_refused = received.room_refused || received.store_error.is_some();
+            out.store_error = received.store_error;
+            out.stored = received.stored;
         }
         let replica = self.replica.borrow();
         let log = replica.log();

@@ -606,7 +606,10 @@ impl Session {
         let mut out = Vec::new();
         if self.highest > self.through || !self.received.is_empty() {
             let highest = self.highest;
-            let mut got: FxHashSet<EventIx> = ixs(log, &self.received).into_iter().collect();
+            // What the peer sent, it holds; with what that released, it is
+            // what this node now holds from the round.
+            let sent_by_peer: FxHashSet<EventIx> = ixs(log, &self.received).into_iter().collect();
+            let mut got = sent_by_peer.clone();
             got.extend(applied.iter().copied());
             let mut parents: FxHashSet<EventIx> = FxHashSet::default();
             for &ix in &got {
@@ -620,8 +623,6 @@ impl Session {
                 .take(MAX_ACK_IDS)
                 .map(|&ix| log.entry(ix).event().id())
                 .collect();
-            // What the peer sent, it holds.
-            let sent_by_peer: FxHashSet<EventIx> = ixs(log, &self.received).into_iter().collect();
             for &ix in tips
                 .iter()
                 .rev()

@@ -38,6 +38,13 @@ const SNAPSHOT_AFTER_MS: f64 = 2000.0;
 
 /// How often the page starts a new sync round with every linked peer.
 const RESYNC_MS: f64 = 60_000.0;
+
+/// Fresh randomness for a sync round's filter.
+fn fresh_salt() -> [u8; 16] {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("the browser's crypto.getRandomValues");
+    salt
+}
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** A balance of one account in one unit. */
@@ -523,25 +530,16 @@ impl JsNode {
                 let Some(transport) = every.webrtc.borrow().clone() else {
                     return;
                 };
-                let frames = every.node.resync_peers(|| {
-                    let mut salt = [0u8; 16];
-                    getrandom::fill(&mut salt).expect("the browser's crypto.getRandomValues");
-                    salt
-                });
+                let frames = every.node.resync_peers(fresh_salt);
                 crate::node::send_all(&transport, frames).await;
             }
         });
         let inner = self.inner.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let salt = || {
-                let mut salt = [0u8; 16];
-                getrandom::fill(&mut salt).expect("the browser's crypto.getRandomValues");
-                salt
-            };
             let heard = inner.clone();
             inner
                 .node
-                .sync_over(&transport, salt, move |stored| {
+                .sync_over(&transport, fresh_salt, move |stored| {
                     if let Some(tabs) = heard.tabs.borrow().as_ref() {
                         tabs.announce_events(stored);
                     }
