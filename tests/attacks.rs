@@ -2,8 +2,8 @@
 //! finding. Every test failed against the first version of the protocol-2
 //! code and passes with the fixes; the doc comment above each describes the
 //! attack as found ("Finding N"), the test name what holds now. The
-//! memory test reads this process's resident memory: run it alone to
-//! trust its figure (`cargo test --test attacks orphans_with -- --test-threads 1`).
+//! memory test reads this process's resident memory, so the tests of this
+//! file run one at a time.
 #![cfg(not(target_arch = "wasm32"))]
 
 #[path = "common/attacker.rs"]
@@ -19,6 +19,14 @@ use std::time::Instant;
 use trustfold::store::MemoryStore;
 use trustfold::sync::{Bloom, Message};
 use trustfold::{Event, EventId, Identity, Node};
+
+/// The tests of this file run one at a time: two of them measure this
+/// process's memory and time against a baseline, which other tests running
+/// beside them would disturb.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// The first salt (counting up) for which `wanted` holds: a filter with a
 /// chosen false positive.
@@ -63,6 +71,7 @@ async fn feed<S: trustfold::store::Store>(
 /// to 4,096 ids (131 KB) and a new `Hello` (which clears `wanted`).
 #[pollster::test]
 async fn an_answered_nobody_asked_for_starts_no_round() {
+    let _alone = serial();
     let v = open(1).await;
     let _ = v.connect_peer("x", [1; 16]);
     let mut x = Attacker::new();
@@ -120,6 +129,7 @@ fn saturated() -> Bloom {
 /// nothing limits the rate.
 #[pollster::test]
 async fn hellos_cycling_old_heads_pay_for_their_walks() {
+    let _alone = serial();
     let n = 20_000;
     let v = open(1).await;
     for i in 0..n {
@@ -172,6 +182,7 @@ async fn hellos_cycling_old_heads_pay_for_their_walks() {
 /// the attacker sends no events (`tick` runs only on ingest).
 #[pollster::test]
 async fn tiny_frames_do_not_rescan_held_orphans() {
+    let _alone = serial();
     let v = open(1).await;
     let _ = v.connect_peer("x", [1; 16]);
     let mut x = Attacker::new();
@@ -219,6 +230,7 @@ async fn tiny_frames_do_not_rescan_held_orphans() {
 /// (up to 8 MiB) each time.
 #[pollster::test]
 async fn hello_then_want_does_not_resend_the_log_every_round() {
+    let _alone = serial();
     let h = open(1).await;
     for n in 0..2_000 {
         h.publish(n, pay(key(9), 1, "EUR")).await.unwrap();
@@ -290,6 +302,7 @@ async fn settle(
 /// round converges (checked first).
 #[pollster::test]
 async fn an_attacker_holding_the_child_of_a_false_positive_cannot_stall_an_honest_chain() {
+    let _alone = serial();
     for hostage in [false, true] {
         let v = open(1).await;
         let h = open(2).await;
@@ -341,6 +354,7 @@ async fn an_attacker_holding_the_child_of_a_false_positive_cannot_stall_an_hones
 /// peer's share (4,096 orphans); four connections fill the whole buffer.
 #[pollster::test]
 async fn orphans_with_64_missing_parents_stay_within_a_peers_share() {
+    let _alone = serial();
     let v = open(1).await;
     let _ = v.connect_peer("x", [1; 16]);
     let mut x = Attacker::new();
@@ -373,6 +387,7 @@ async fn orphans_with_64_missing_parents_stay_within_a_peers_share() {
 /// at all, before the allowance (≈80 B for such a frame) stops the answer.
 #[pollster::test]
 async fn a_tiny_want_cannot_walk_the_whole_log() {
+    let _alone = serial();
     let n = 20_000;
     let v = open(1).await;
     for i in 0..n {
@@ -414,6 +429,7 @@ async fn a_tiny_want_cannot_walk_the_whole_log() {
 /// moves.
 #[pollster::test]
 async fn a_hostage_orphan_passes_to_the_honest_peer_when_the_attacker_leaves() {
+    let _alone = serial();
     let v = open(1).await;
     let h = open(2).await;
     for n in 0..50 {
@@ -466,6 +482,7 @@ async fn a_hostage_orphan_passes_to_the_honest_peer_when_the_attacker_leaves() {
 /// An attacker makes >64 heads with 65 one-event identities.
 #[pollster::test]
 async fn a_false_positive_on_an_unannounced_head_is_repaired_by_the_next_round() {
+    let _alone = serial();
     let v = open(1).await;
     let h = open(2).await;
     for n in 0..50 {
@@ -527,6 +544,7 @@ async fn a_false_positive_on_an_unannounced_head_is_repaired_by_the_next_round()
 /// round is marked incomplete and a second round does run.
 #[pollster::test]
 async fn a_failed_write_of_more_than_64_tips_is_repaired() {
+    let _alone = serial();
     let store = std::rc::Rc::new(sim::FaultyStore::default());
     let (v, _) = Node::open(store.clone(), || [1; 32]).await.unwrap();
     let h = open(2).await;
@@ -575,6 +593,7 @@ async fn a_failed_write_of_more_than_64_tips_is_repaired() {
 /// costs the node one store transaction of a 256-id record (≈8 KB).
 #[pollster::test]
 async fn repeated_hellos_do_not_each_cost_a_store_write() {
+    let _alone = serial();
     let v = open(1).await;
     let _ = v.connect_peer("x", [1; 16]);
     let mut x = Attacker::new();
@@ -621,6 +640,7 @@ async fn repeated_hellos_do_not_each_cost_a_store_write() {
 /// waits until it expires (1,024 ingests); while held it is not asked for.
 #[pollster::test]
 async fn an_orphan_survives_a_parent_whose_write_failed() {
+    let _alone = serial();
     let store = std::rc::Rc::new(sim::FaultyStore::default());
     let (v, _) = Node::open(store.clone(), || [1; 32]).await.unwrap();
     let _ = v.connect_peer("k", [1; 16]);
