@@ -25,7 +25,9 @@ use trustfold::{Event, EventId, Identity, Node};
 /// beside them would disturb.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The first salt (counting up) for which `wanted` holds: a filter with a

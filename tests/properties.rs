@@ -24,6 +24,15 @@ fn replica_of(events: &[Event], policy: Policy) -> Replica {
 }
 
 /// Everything a view decides, in a form that does not depend on arrival order.
+/// A log holding a generated history (parents first, all valid).
+fn log_of(events: &[Event]) -> Log {
+    let mut log = Log::new();
+    for e in events {
+        log.insert(e.clone()).expect("valid history");
+    }
+    log
+}
+
 fn decisions(log: &Log, view: &View) -> BTreeMap<[u8; 32], bool> {
     (0..log.len() as EventIx)
         .map(|ix| (log.entry(ix).event().id().0, view.is_included(ix)))
@@ -89,11 +98,7 @@ fn every_unit_sums_to_zero_in_every_view() {
     check(
         (ops(48), prop::collection::vec(policies(), 1..4)),
         |(ops, policies)| {
-            let events = history(&ops);
-            let mut log = Log::new();
-            for e in &events {
-                log.insert(e.clone()).expect("valid history");
-            }
+            let log = log_of(&history(&ops));
             for policy in policies {
                 let view = View::new(&log, policy);
                 let mut sums: BTreeMap<&str, i128> = BTreeMap::new();
@@ -308,11 +313,7 @@ fn the_total_reversed_of_a_payment_never_exceeds_it_in_any_view() {
     check(
         (ops(48), prop::collection::vec(policies(), 1..4)),
         |(ops, policies)| {
-            let events = history(&ops);
-            let mut log = Log::new();
-            for e in &events {
-                log.insert(e.clone()).expect("valid history");
-            }
+            let log = log_of(&history(&ops));
             for policy in policies {
                 let view = View::new(&log, policy);
                 let balances: BTreeMap<(PublicKey, String), i128> = view
