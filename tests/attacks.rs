@@ -5,6 +5,9 @@
 //! memory test reads this process's resident memory, so the tests of this
 //! file run one at a time.
 #![cfg(not(target_arch = "wasm32"))]
+// Each test blocks its own thread on its future (`pollster`), so holding
+// the lock that runs them one at a time across its awaits blocks nothing else.
+#![allow(clippy::await_holding_lock)]
 
 #[path = "common/attacker.rs"]
 mod attacker;
