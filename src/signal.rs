@@ -32,6 +32,64 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use thiserror::Error;
 
+/// What a client sends the signalling server, as JSON
+/// (`{"type":"join","room":…}`, `{"type":"signal","to":n,"data":…}`): one
+/// definition for the server and the browser. `D` is the peer-to-peer
+/// payload, which the server relays without reading.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ToServer<D> {
+    /// Join a room (once per connection).
+    Join {
+        /// The room: the network's name.
+        room: String,
+    },
+    /// Relay `data` to member `to` of the room.
+    Signal {
+        /// The recipient's connection id.
+        to: u64,
+        /// The payload.
+        data: D,
+    },
+}
+
+/// What the signalling server sends a client, as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum FromServer<D> {
+    /// The client joined: its connection id and the members already there.
+    Joined {
+        /// This connection's id in the room.
+        id: u64,
+        /// The members already in the room, oldest first.
+        peers: Vec<u64>,
+    },
+    /// A member joined the room.
+    PeerJoined {
+        /// Its connection id.
+        id: u64,
+    },
+    /// A member left the room.
+    PeerLeft {
+        /// Its connection id.
+        id: u64,
+    },
+    /// A payload from member `from`.
+    Signal {
+        /// The sender's connection id.
+        from: u64,
+        /// The payload.
+        data: D,
+    },
+    /// The server refused something (and may close the connection).
+    Error {
+        /// A stable code (README lists them).
+        code: String,
+        /// Why, in words.
+        message: String,
+    },
+}
+
 /// v2: the signed message gained the recipient's nonce.
 const DOMAIN: &str = "trustfold signal v2";
 

@@ -27,7 +27,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
-use trustfold::signal::Nonces;
+use trustfold::signal::{FromServer, Nonces, ToServer};
 use trustfold::sync::MAX_FRAME;
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
@@ -60,6 +60,68 @@ async fn wait(ms: f64) {
         }
     });
     let _ = JsFuture::from(sleep).await;
+}
+
+/// A peer-to-peer payload inside a signalling message, kept as the JS
+/// value it is (the server relays it unread).
+#[derive(serde::Serialize)]
+struct Payload(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
+
+/// Rebuilt value by value: a tagged enum ([`FromServer`]) buffers its
+/// fields before they reach a field's deserializer, so the payload cannot
+/// be passed through as the JS object it was.
+impl<'de> serde::Deserialize<'de> for Payload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Payload, D::Error> {
+        deserializer.deserialize_any(PayloadVisitor).map(Payload)
+    }
+}
+
+struct PayloadVisitor;
+
+impl<'de> serde::de::Visitor<'de> for PayloadVisitor {
+    type Value = JsValue;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<JsValue, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<JsValue, E> {
+        Ok((v as f64).into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<JsValue, E> {
+        Ok((v as f64).into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<JsValue, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<JsValue, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<JsValue, E> {
+        Ok(JsValue::NULL)
+    }
+    fn visit_none<E>(self) -> Result<JsValue, E> {
+        Ok(JsValue::NULL)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<JsValue, D::Error> {
+        d.deserialize_any(PayloadVisitor)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<JsValue, A::Error> {
+        let array = Array::new();
+        while let Some(Payload(item)) = seq.next_element()? {
+            array.push(&item);
+        }
+        Ok(array.into())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<JsValue, A::Error> {
+        let object = Object::new();
+        while let Some((key, Payload(value))) = map.next_entry::<String, Payload>()? {
+            // Setting a property on a fresh plain object cannot fail.
+            let _ = Reflect::set(&object, &key.into(), &value);
+        }
+        Ok(object.into())
+    }
 }
 
 fn get(value: &JsValue, field: &str) -> JsValue {
@@ -153,11 +215,9 @@ impl WebRtc {
         let weak = Rc::downgrade(&inner);
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| {
             if let Some(inner) = weak.upgrade() {
-                let join = object(&[
-                    ("type", "join".into()),
-                    ("room", inner.room.as_str().into()),
-                ]);
-                inner.send_signal_json(&join);
+                inner.send_to_server(&ToServer::Join {
+                    room: inner.room.clone(),
+                });
             }
         });
         let weak = Rc::downgrade(&inner);
@@ -166,8 +226,12 @@ impl WebRtc {
             let Some(text) = event.unchecked_ref::<MessageEvent>().data().as_string() else {
                 return;
             };
-            if let Ok(message) = JSON::parse(&text) {
-                inner.from_server(&message);
+            // A message that is not one the server sends is ignored.
+            let parsed = JSON::parse(&text).ok().and_then(|message| {
+                serde_wasm_bindgen::from_value::<FromServer<Payload>>(message).ok()
+            });
+            if let Some(message) = parsed {
+                inner.from_server(message);
             }
         });
         inner
@@ -233,56 +297,45 @@ impl WebRtc {
 }
 
 impl Inner {
-    fn send_signal_json(&self, message: &JsValue) {
-        if let Ok(text) = JSON::stringify(message) {
+    /// Sends one of the messages the server reads ([`ToServer`]).
+    fn send_to_server(&self, message: &ToServer<Payload>) {
+        let Ok(value) = serde_wasm_bindgen::to_value(message) else {
+            return;
+        };
+        if let Ok(text) = JSON::stringify(&value) {
+            // A closed socket drops it; the page reconnects (see `signalling_state`).
             let _ = self.socket.send_with_str(&String::from(text));
         }
     }
 
     fn signal(&self, to: u64, data: JsValue) {
-        let message = object(&[
-            ("type", "signal".into()),
-            ("to", JsValue::from(to as f64)),
-            ("data", data),
-        ]);
-        self.send_signal_json(&message);
+        self.send_to_server(&ToServer::Signal {
+            to,
+            data: Payload(data),
+        });
     }
 
-    fn from_server(self: &Rc<Self>, message: &JsValue) {
-        let kind = get(message, "type").as_string().unwrap_or_default();
-        let id = |field: &str| get(message, field).as_f64().map(|n| n as u64);
-        match kind.as_str() {
-            "joined" => {
-                self.me.set(id("id"));
-                let peers: Vec<u64> = Array::from(&get(message, "peers"))
-                    .iter()
-                    .filter_map(|p| p.as_f64().map(|n| n as u64))
-                    .collect();
+    fn from_server(self: &Rc<Self>, message: FromServer<Payload>) {
+        match message {
+            FromServer::Joined { id, peers } => {
+                self.me.set(Some(id));
                 *self.members.borrow_mut() = peers.clone();
                 // Newest members first: they are the likeliest to be online.
                 for peer in peers.into_iter().rev().take(MAX_LINKS) {
                     self.offer(peer);
                 }
             }
-            "peer-joined" => {
-                if let Some(peer) = id("id") {
-                    self.members.borrow_mut().push(peer);
-                }
+            FromServer::PeerJoined { id } => self.members.borrow_mut().push(id),
+            FromServer::PeerLeft { id } => {
+                self.members.borrow_mut().retain(|m| *m != id);
+                self.backoff.borrow_mut().remove(&id);
+                self.asked.borrow_mut().remove(&id);
+                self.drop_link(id);
             }
-            "peer-left" => {
-                if let Some(peer) = id("id") {
-                    self.members.borrow_mut().retain(|m| *m != peer);
-                    self.backoff.borrow_mut().remove(&peer);
-                    self.asked.borrow_mut().remove(&peer);
-                    self.drop_link(peer);
-                }
-            }
-            "signal" => {
-                if let Some(from) = id("from") {
-                    self.from_peer(from, &get(message, "data"));
-                }
-            }
-            _ => {}
+            FromServer::Signal { from, data } => self.from_peer(from, &data.0),
+            // The server's refusals close the socket or are advisory; the
+            // state says so (`signalling_state`).
+            FromServer::Error { .. } => {}
         }
     }
 
