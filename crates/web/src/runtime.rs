@@ -118,6 +118,24 @@ fn random<const N: usize>() -> Result<[u8; N], WebError> {
     Ok(bytes)
 }
 
+/// Independent 32-byte values from one random seed: BLAKE3 keyed by the
+/// seed over a counter (a PRF), so drawing more can never fail.
+struct KeyedStream {
+    key: [u8; 32],
+    drawn: u64,
+}
+
+impl KeyedStream {
+    fn new(key: [u8; 32]) -> KeyedStream {
+        KeyedStream { key, drawn: 0 }
+    }
+
+    fn next(&mut self) -> [u8; 32] {
+        self.drawn += 1;
+        *blake3::keyed_hash(&self.key, &self.drawn.to_le_bytes()).as_bytes()
+    }
+}
+
 /// The IndexedDB database, and the tabs' channel, of `network`.
 fn database(network: &str) -> String {
     format!("trustfold-{network}")
@@ -135,12 +153,16 @@ impl BrowserNode {
         if network.is_empty() {
             return Err(WebError::Invalid("network must not be empty".into()));
         }
-        let secret = random::<32>()?;
+        // Node::open draws twice (a new identity's secret, the documents'
+        // session id): each draw must be fresh — the session id is
+        // published, so repeating the secret there would leak it.
+        let mut draws = KeyedStream::new(random::<32>()?);
         let salt_key = random::<32>()?;
         let store = IdbStore::open(&database(network)).await?;
+        let fresh = move || draws.next();
         let (node, report) = match identity {
-            Some(identity) => Node::open_as(store, identity, move || secret).await?,
-            None => Node::open(store, move || secret).await?,
+            Some(identity) => Node::open_as(store, identity, fresh).await?,
+            None => Node::open(store, fresh).await?,
         };
         node.replica_mut().set_batching(BATCHING);
         let inner = Rc::new(Inner {
