@@ -18,16 +18,18 @@
 //! Peers are named by their connection id in the room (a decimal string);
 //! [`WebRtc::key_of`] gives the identity key that signed their description.
 
+use crate::errors::WebError;
+use crate::random::KeyedStream;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
 use futures_util::lock::Mutex;
-use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
+use js_sys::{Array, JSON, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
-use trustfold::signal::{FromServer, Nonces, ToServer};
+use trustfold::signal::{FromServer, Nonces, PeerSignal, ToServer};
 use trustfold::sync::MAX_FRAME;
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
@@ -62,78 +64,8 @@ async fn wait(ms: f64) {
     let _ = JsFuture::from(sleep).await;
 }
 
-/// A peer-to-peer payload inside a signalling message, kept as the JS
-/// value it is (the server relays it unread).
-#[derive(serde::Serialize)]
-struct Payload(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
-
-/// Rebuilt value by value: a tagged enum ([`FromServer`]) buffers its
-/// fields before they reach a field's deserializer, so the payload cannot
-/// be passed through as the JS object it was.
-impl<'de> serde::Deserialize<'de> for Payload {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Payload, D::Error> {
-        deserializer.deserialize_any(PayloadVisitor).map(Payload)
-    }
-}
-
-struct PayloadVisitor;
-
-impl<'de> serde::de::Visitor<'de> for PayloadVisitor {
-    type Value = JsValue;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<JsValue, E> {
-        Ok(v.into())
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<JsValue, E> {
-        Ok((v as f64).into())
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<JsValue, E> {
-        Ok((v as f64).into())
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<JsValue, E> {
-        Ok(v.into())
-    }
-    fn visit_str<E>(self, v: &str) -> Result<JsValue, E> {
-        Ok(v.into())
-    }
-    fn visit_unit<E>(self) -> Result<JsValue, E> {
-        Ok(JsValue::NULL)
-    }
-    fn visit_none<E>(self) -> Result<JsValue, E> {
-        Ok(JsValue::NULL)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<JsValue, D::Error> {
-        d.deserialize_any(PayloadVisitor)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<JsValue, A::Error> {
-        let array = Array::new();
-        while let Some(Payload(item)) = seq.next_element()? {
-            array.push(&item);
-        }
-        Ok(array.into())
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<JsValue, A::Error> {
-        let object = Object::new();
-        while let Some((key, Payload(value))) = map.next_entry::<String, Payload>()? {
-            // Setting a property on a fresh plain object cannot fail.
-            let _ = Reflect::set(&object, &key.into(), &value);
-        }
-        Ok(object.into())
-    }
-}
-
 fn get(value: &JsValue, field: &str) -> JsValue {
     Reflect::get(value, &field.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn object(fields: &[(&str, JsValue)]) -> JsValue {
-    let out = Object::new();
-    for (k, v) in fields {
-        let _ = Reflect::set(&out, &(*k).into(), v);
-    }
-    out.into()
 }
 
 /// Callbacks the browser holds (kept alive as long as their owner).
@@ -178,6 +110,8 @@ struct Inner {
     /// Nonces this side issued (to members that ask, and with its own
     /// offers for the answer); each covers one description, once.
     nonces: RefCell<Nonces>,
+    /// Where this side's nonces come from (seeded at join).
+    fresh_nonces: RefCell<KeyedStream>,
     /// Members asked for a nonce, to offer to once it comes; a `nonce`
     /// from anyone else is ignored.
     asked: RefCell<BTreeSet<u64>>,
@@ -195,8 +129,10 @@ pub struct WebRtc {
 impl WebRtc {
     /// Joins `room` through the signalling server at `url` (a `ws://` or
     /// `wss://` URL ending in `/signal`) as `identity`.
-    pub fn join(url: &str, room: &str, identity: Identity) -> Result<WebRtc, JsValue> {
-        let socket = WebSocket::new(url)?;
+    pub fn join(url: &str, room: &str, identity: Identity) -> Result<WebRtc, WebError> {
+        let fresh_nonces = KeyedStream::fresh()?;
+        let socket = WebSocket::new(url)
+            .map_err(|e| WebError::ConnectFailed(crate::tabs::dom_error_name(&e)))?;
         let (events, incoming) = unbounded();
         let inner = Rc::new(Inner {
             identity,
@@ -207,6 +143,7 @@ impl WebRtc {
             links: RefCell::new(BTreeMap::new()),
             backoff: RefCell::new(BTreeMap::new()),
             nonces: RefCell::new(Nonces::default()),
+            fresh_nonces: RefCell::new(fresh_nonces),
             asked: RefCell::new(BTreeSet::new()),
             events,
             incoming: Mutex::new(incoming),
@@ -228,7 +165,7 @@ impl WebRtc {
             };
             // A message that is not one the server sends is ignored.
             let parsed = JSON::parse(&text).ok().and_then(|message| {
-                serde_wasm_bindgen::from_value::<FromServer<Payload>>(message).ok()
+                serde_wasm_bindgen::from_value::<FromServer<PeerSignal>>(message).ok()
             });
             if let Some(message) = parsed {
                 inner.from_server(message);
@@ -298,7 +235,7 @@ impl WebRtc {
 
 impl Inner {
     /// Sends one of the messages the server reads ([`ToServer`]).
-    fn send_to_server(&self, message: &ToServer<Payload>) {
+    fn send_to_server(&self, message: &ToServer<PeerSignal>) {
         let Ok(value) = serde_wasm_bindgen::to_value(message) else {
             return;
         };
@@ -308,14 +245,11 @@ impl Inner {
         }
     }
 
-    fn signal(&self, to: u64, data: JsValue) {
-        self.send_to_server(&ToServer::Signal {
-            to,
-            data: Payload(data),
-        });
+    fn signal(&self, to: u64, data: PeerSignal) {
+        self.send_to_server(&ToServer::Signal { to, data });
     }
 
-    fn from_server(self: &Rc<Self>, message: FromServer<Payload>) {
+    fn from_server(self: &Rc<Self>, message: FromServer<PeerSignal>) {
         match message {
             FromServer::Joined { id, peers } => {
                 self.me.set(Some(id));
@@ -332,7 +266,7 @@ impl Inner {
                 self.asked.borrow_mut().remove(&id);
                 self.drop_link(id);
             }
-            FromServer::Signal { from, data } => self.from_peer(from, &data.0),
+            FromServer::Signal { from, data } => self.from_peer(from, data),
             // The server's refusals close the socket or are advisory; the
             // state says so (`signalling_state`).
             FromServer::Error { .. } => {}
@@ -371,24 +305,11 @@ impl Inner {
             let Some(inner) = weak.upgrade() else { return };
             let event: RtcPeerConnectionIceEvent = event.unchecked_into();
             if let Some(candidate) = event.candidate() {
-                let data = object(&[
-                    ("kind", "candidate".into()),
-                    ("candidate", candidate.candidate().into()),
-                    (
-                        "sdpMid",
-                        candidate
-                            .sdp_mid()
-                            .map(JsValue::from)
-                            .unwrap_or(JsValue::NULL),
-                    ),
-                    (
-                        "sdpMLineIndex",
-                        candidate
-                            .sdp_m_line_index()
-                            .map(|i| JsValue::from(i as f64))
-                            .unwrap_or(JsValue::NULL),
-                    ),
-                ]);
+                let data = PeerSignal::Candidate {
+                    candidate: candidate.candidate(),
+                    sdp_mid: candidate.sdp_mid(),
+                    sdp_m_line_index: candidate.sdp_m_line_index(),
+                };
                 inner.signal(peer, data);
             }
         });
