@@ -155,10 +155,7 @@ mod native {
             .text(FIELD)
             .unwrap()
             .to_owned();
-        assert!(
-            text == end_content,
-            "replayed text differs from endContent"
-        );
+        assert!(text == end_content, "replayed text differs from endContent");
         (replica.log().topological().cloned().collect(), text)
     }
 
