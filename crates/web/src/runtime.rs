@@ -213,36 +213,9 @@ impl BrowserNode {
     /// its payer, referencing it).
     pub async fn pay_back(&self, payment: &EventId, memo: String) -> Result<Event, WebError> {
         let me = self.inner.node.identity().public_key();
-        let original = {
-            let replica = self.inner.node.replica();
-            let log = replica.log();
-            log.ix(payment).and_then(|ix| {
-                let e = log.entry(ix).event();
-                match e.body() {
-                    Body::Transfer(t) if t.to == me => {
-                        let left = t.amount - replica.view().reversed_amount(log, ix);
-                        Some((e.author(), left, t.unit.clone()))
-                    }
-                    _ => None,
-                }
-            })
-        };
-        let (to, amount, unit) = original.ok_or(WebError::NotReversible(
-            "payment must be a payment made to this node",
-        ))?;
-        if amount == 0 {
-            return Err(WebError::NotReversible(
-                "payment was already paid back in full",
-            ));
-        }
+        let reversal = self.inner.node.replica().reversal_of(payment, &me)?;
         self.inner
-            .publish(Body::Transfer(Transfer {
-                to,
-                amount,
-                unit,
-                memo,
-                reverses: Some(*payment),
-            }))
+            .publish(Body::Transfer(Transfer { memo, ..reversal }))
             .await
     }
 
