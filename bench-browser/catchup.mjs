@@ -35,7 +35,7 @@ import os from "node:os";
 import path from "node:path";
 import { execSync } from "node:child_process";
 import { chromium } from "playwright-core";
-import { root, serve, watch, signallingServer } from "../tests/browser/support.mjs";
+import { root, serve, watch, signallingServer, CHROMIUM, CHROMIUM_FLAGS } from "../tests/browser/support.mjs";
 
 const args = process.argv.slice(2);
 function option(name, fallback) {
@@ -50,25 +50,14 @@ const PHASES = !args.includes("--no-phases");
 /** A pause before each measurement (the last browser has closed; A noticed that B left). */
 const SETTLE_MS = 2000;
 
-// The flags of support.mjs's launch(), for a persistent context.
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
-];
 
 async function browser(name) {
   const profile = path.join(OUT, `catchup-profile-${name}`);
   await fs.rm(profile, { recursive: true, force: true });
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    executablePath: CHROMIUM,
     headless: true,
-    args: FLAGS,
+    args: CHROMIUM_FLAGS,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = watch(page);

@@ -16,7 +16,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { execSync } from "node:child_process";
 import { chromium } from "playwright-core";
-import { root, serve, watch } from "../tests/browser/support.mjs";
+import { root, serve, watch, CHROMIUM, CHROMIUM_FLAGS } from "../tests/browser/support.mjs";
 
 const args = process.argv.slice(2);
 function option(name, fallback) {
@@ -29,23 +29,12 @@ const OUT = path.join(root, "target/bench-browser");
 const PROFILE = path.join(OUT, "profile");
 const DB = "open-100k";
 
-// The flags of support.mjs's launch(), for a persistent context.
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
-];
 
 async function inFreshBrowser(fn) {
   const context = await chromium.launchPersistentContext(PROFILE, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    executablePath: CHROMIUM,
     headless: true,
-    args: FLAGS,
+    args: CHROMIUM_FLAGS,
   });
   try {
     const page = context.pages()[0] ?? (await context.newPage());

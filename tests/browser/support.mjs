@@ -2,6 +2,7 @@
 // Debian's headless chromium driven by playwright-core.
 import http from "node:http";
 import fs from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
@@ -61,22 +62,22 @@ export async function serve(mounts) {
   };
 }
 
-/** Headless Debian chromium (runs as root, so without the sandbox). */
+/**
+ * The one list of Chromium flags: webdriver.json's, which
+ * wasm-bindgen-test-runner reads for the wasm tests (Playwright adds
+ * `--headless` itself). Runs as root, so without the sandbox; WebRTC stays
+ * on loopback addresses.
+ */
+export const CHROMIUM_FLAGS = JSON.parse(
+  readFileSync(path.join(root, "webdriver.json"), "utf8"),
+)["goog:chromeOptions"].args.filter((flag) => flag !== "--headless");
+
+/** The browser to run: Debian's chromium unless CHROMIUM names another. */
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+/** Headless Debian chromium. */
 export function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-features=WebRtcHideLocalIpsWithMdns",
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
 }
 
 /** Fails the test with the page's errors instead of hanging on them. */

@@ -320,14 +320,16 @@ impl BrowserNode {
     pub fn peers(&self) -> Vec<PeerLink> {
         let transport = self.inner.webrtc.borrow().clone();
         let node = &self.inner.node;
+        // Every connected peer has counters (both come from one table,
+        // read without an await between).
         node.connected_peers()
             .into_iter()
-            .map(|id| PeerLink {
-                key: transport.as_ref().and_then(|t| t.key_of(&id)),
-                // A peer listed as connected has traffic counters; one that
-                // went down in between has carried nothing more.
-                traffic: node.traffic(&id).unwrap_or_default(),
-                id,
+            .filter_map(|id| {
+                Some(PeerLink {
+                    key: transport.as_ref().and_then(|t| t.key_of(&id)),
+                    traffic: node.traffic(&id)?,
+                    id,
+                })
             })
             .collect()
     }
