@@ -697,8 +697,11 @@ impl Log {
     /// still to visit is known, so the cost follows the difference, not the
     /// history.
     pub fn beyond(&self, from: &[EventIx], known: &[EventIx]) -> Vec<EventIx> {
+        // Each event is visited at most once and a log holds fewer than
+        // usize::MAX events, so an unbounded walk never gives up. (An empty
+        // fallback here would have told a peer it lacks nothing.)
         self.beyond_within(from, known, usize::MAX)
-            .unwrap_or_default()
+            .expect("an unbounded walk never gives up")
     }
 
     /// [`beyond`](Self::beyond), giving up (`None`) after visiting

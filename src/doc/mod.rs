@@ -509,6 +509,9 @@ fn read_direct(doc: &AutoCommit) -> Collection {
             values.sort_by_key(|v| std::cmp::Reverse(exid_order(&v.1)));
             let mut values = values.into_iter().map(|(v, id)| match v {
                 automerge::Value::Scalar(s) => history::scalar_value(&s),
+                // `text` fails only for an object the document lacks or
+                // that is not text; `id` is this document's text object,
+                // just read.
                 automerge::Value::Object(ObjType::Text) => {
                     Value::Text(doc.text(&id).unwrap_or_default())
                 }

@@ -56,8 +56,9 @@ pub enum DecodeError {
 
 /// Encodes content canonically (without signature).
 pub fn encode_content(content: &Content) -> Vec<u8> {
-    // Serialising plain structs into a Vec cannot fail.
-    postcard::to_allocvec(content).unwrap_or_default()
+    // Cannot fail: `Content` is derived plain data (see `crate::encode`),
+    // so what `Identity::sign` signs is always the content's encoding.
+    crate::encode::to_bytes(content)
 }
 
 /// The length of the event at the start of `stream` (events sent back to

@@ -171,7 +171,11 @@ impl<S: Store> Node<S> {
             let mut rebuilt =
                 Replica::for_session(replica.view().policy().clone(), &session[..SESSION_BYTES]);
             for event in replica.log().topological() {
-                let _ = rebuilt.insert(event.clone());
+                // Each was accepted by this log, in an order where its
+                // parents come first; a refusal still goes to the report.
+                if let Err(e) = rebuilt.insert(event.clone()) {
+                    report.skipped.push(format!("{:?}: {e}", event.id()));
+                }
             }
             replica = rebuilt;
         }
@@ -420,7 +424,7 @@ impl<S: Store> Node<S> {
 
     /// Changes and stores the policy.
     pub async fn set_policy(&self, policy: Policy) -> Result<(), NodeError> {
-        let bytes = postcard::to_allocvec(&policy).unwrap_or_default();
+        let bytes = crate::encode::to_bytes(&policy);
         self.store.put_meta(POLICY, &bytes).await?;
         self.replica.borrow_mut().set_policy(policy);
         Ok(())

@@ -332,10 +332,9 @@ impl<S: Store> Node<S> {
         let Some(met) = self.met_if_changed(peer) else {
             return;
         };
-        if let Ok(bytes) = postcard::to_allocvec(&met) {
-            // Best effort: a failed write only costs a bigger first round.
-            let _ = self.store.put_meta(&met_key(&key), &bytes).await;
-        }
+        let bytes = crate::encode::to_bytes(&met);
+        // Best effort: a failed write only costs a bigger first round.
+        let _ = self.store.put_meta(&met_key(&key), &bytes).await;
     }
 
     /// Frames pushing events made here (published or committed) to every

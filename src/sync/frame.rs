@@ -23,6 +23,8 @@ pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
 pub const MAX_PARTIAL: usize = 4;
 /// Room for a frame's header around a part's bytes.
 const PART_HEADER: usize = 32;
+// The largest event, with its message's header, fits in one message.
+const _: () = assert!(crate::event::encoding::MAX_EVENT_BYTES + 1024 <= MAX_MESSAGE);
 
 /// Why a frame from a peer was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -59,8 +61,7 @@ enum Frame {
 
 fn frame_bytes(frame: &Frame) -> Vec<u8> {
     let mut out = vec![PROTOCOL];
-    // Encoding plain data into a Vec cannot fail.
-    out.extend(postcard::to_allocvec(frame).unwrap_or_default());
+    out.extend(crate::encode::to_bytes(frame));
     out
 }
 
@@ -73,15 +74,22 @@ pub struct Framer {
 }
 
 impl Framer {
-    /// The frames carrying `message`.
+    /// The frames carrying `message`. A message over [`MAX_MESSAGE`] bytes
+    /// makes parts every receiver refuses ([`FrameError::BadPart`]); a
+    /// session never builds one (one event is at most
+    /// [`MAX_EVENT_BYTES`](crate::event::encoding::MAX_EVENT_BYTES), and
+    /// batches of events stop below [`MAX_FRAME`]).
     pub fn encode(&mut self, message: &Message) -> Vec<Vec<u8>> {
-        let bytes = postcard::to_allocvec(message).unwrap_or_default();
+        let bytes = crate::encode::to_bytes(message);
         if bytes.len() + PART_HEADER <= MAX_FRAME {
             return vec![frame_bytes(&Frame::Whole(bytes))];
         }
         let id = self.next_message;
         self.next_message = self.next_message.wrapping_add(1);
         let chunk = MAX_FRAME - PART_HEADER;
+        // At most 129 parts for any message a receiver accepts, far within
+        // u16 (only a message over 2 GiB would wrap, and it is refused
+        // whatever its count says).
         let count = bytes.len().div_ceil(chunk) as u16;
         bytes
             .chunks(chunk)
@@ -130,28 +138,30 @@ impl Framer {
         }
         // A lost, repeated or reordered part (the in-memory network does
         // that; a data channel does not) drops the message in progress, as
-        // if it were lost: the next sync round sends it again.
-        if let Some(at) = self.partial.iter().position(|(id, ..)| *id == message) {
-            let (_, expected, so_far) = &self.partial[at];
-            let next = so_far.len().div_ceil(MAX_FRAME - PART_HEADER) as u16;
-            if *expected != count || index != next || so_far.len() + bytes.len() > MAX_MESSAGE {
-                self.partial.remove(at);
-                return Ok(None);
+        // if it were lost: the next sync round sends it again. `at` comes
+        // from the branch that finds or makes the message's buffer, so it is
+        // this message's by construction.
+        let at = match self.partial.iter().position(|(id, ..)| *id == message) {
+            Some(at) => {
+                let (_, expected, so_far) = &self.partial[at];
+                let next = so_far.len().div_ceil(MAX_FRAME - PART_HEADER) as u16;
+                if *expected != count || index != next || so_far.len() + bytes.len() > MAX_MESSAGE {
+                    self.partial.remove(at);
+                    return Ok(None);
+                }
+                at
             }
-        } else {
-            if index != 0 {
-                return Ok(None);
+            None => {
+                if index != 0 {
+                    return Ok(None);
+                }
+                if self.partial.len() >= MAX_PARTIAL {
+                    self.partial.remove(0);
+                }
+                self.partial.push((message, count, Vec::new()));
+                self.partial.len() - 1
             }
-            if self.partial.len() >= MAX_PARTIAL {
-                self.partial.remove(0);
-            }
-            self.partial.push((message, count, Vec::new()));
-        }
-        let at = self
-            .partial
-            .iter()
-            .position(|(id, ..)| *id == message)
-            .unwrap_or_default();
+        };
         let (_, _, so_far) = &mut self.partial[at];
         so_far.extend_from_slice(&bytes);
         if index + 1 < count {
