@@ -28,24 +28,86 @@ const _: () = assert!(crate::event::encoding::MAX_EVENT_BYTES + 1024 <= MAX_MESS
 
 /// Why a frame from a peer was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FrameError {
     /// Empty, or another protocol version.
+    /// Code `unknown_protocol_version`.
     #[error("unknown protocol version {0:?}")]
     UnknownVersion(Option<u8>),
     /// Over [`MAX_FRAME`] bytes.
+    /// Code `frame_too_large`.
     #[error("frame of {0} bytes is over the limit")]
     TooLarge(usize),
     /// The bytes do not decode as a frame or a message.
+    /// Code `malformed_frame`.
     #[error("malformed frame")]
     Malformed,
     /// A part no honest sender makes (a count of 1, an index past the count,
     /// a message over [`MAX_MESSAGE`]).
+    /// Code `bad_frame_part`.
     #[error("impossible message part")]
     BadPart,
     /// A message no honest peer sends: more heads, ids or events in flight
     /// than the protocol allows (see [`crate::sync::Limits`]).
+    /// Code: the [`Violation`]'s.
     #[error("protocol violation: {0}")]
-    Violation(&'static str),
+    Violation(Violation),
+}
+
+/// Which bound of the protocol a peer's message broke (see
+/// [`crate::sync::Limits`]). Each variant's doc names its stable
+/// [`code`](Violation::code).
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A `Hello` with more heads than the protocol allows. Code
+    /// `too_many_heads`.
+    #[error("too many heads")]
+    TooManyHeads,
+    /// An `Events` message without events, or numbered 0. Code
+    /// `unnumbered_events`.
+    #[error("empty or unnumbered events")]
+    UnnumberedEvents,
+    /// More unacknowledged event bytes than the receive window allows. Code
+    /// `receive_window_exceeded`.
+    #[error("receive window exceeded")]
+    WindowExceeded,
+    /// A `Want` with more ids than the protocol allows. Code
+    /// `too_many_wanted`.
+    #[error("too many ids wanted")]
+    TooManyWanted,
+    /// An `Ack` with more ids than the protocol allows. Code
+    /// `too_many_acknowledged`.
+    #[error("too many ids acknowledged")]
+    TooManyAcknowledged,
+}
+
+impl Violation {
+    /// The stable code of this violation (snake_case; see each variant).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Violation::TooManyHeads => "too_many_heads",
+            Violation::UnnumberedEvents => "unnumbered_events",
+            Violation::WindowExceeded => "receive_window_exceeded",
+            Violation::TooManyWanted => "too_many_wanted",
+            Violation::TooManyAcknowledged => "too_many_acknowledged",
+        }
+    }
+}
+
+impl FrameError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            FrameError::UnknownVersion(..) => "unknown_protocol_version",
+            FrameError::TooLarge(..) => "frame_too_large",
+            FrameError::Malformed => "malformed_frame",
+            FrameError::BadPart => "bad_frame_part",
+            FrameError::Violation(e) => e.code(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
