@@ -12,6 +12,7 @@ use crate::doc::DocError;
 use crate::event::{ContextError, DecodeError, EventError, EventId};
 use crate::log::LogError;
 use crate::node::{NodeError, PeerError};
+use crate::replica::ReversalError;
 use crate::signal::SignalError;
 use crate::store::StoreError;
 use crate::sync::{FrameError, Violation};
@@ -234,6 +235,21 @@ fn signal_errors() -> Vec<SignalError> {
     all
 }
 
+fn reversal_errors() -> Vec<ReversalError> {
+    use ReversalError::*;
+    let all = vec![
+        UnknownPayment(ID),
+        NotAPaymentToYou(ID),
+        AlreadyPaidBack(ID),
+    ];
+    for e in &all {
+        match e {
+            UnknownPayment(_) | NotAPaymentToYou(_) | AlreadyPaidBack(_) => {}
+        }
+    }
+    all
+}
+
 /// The variants of the wrapping enums that carry a code of their own.
 fn own_codes_of_wrappers() -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
@@ -287,6 +303,7 @@ fn every_code() -> Vec<(&'static str, &'static str)> {
     out.extend(of("FrameError", frame_errors(), FrameError::code));
     out.extend(of("BackupError", backup_errors(), BackupError::code));
     out.extend(of("SignalError", signal_errors(), SignalError::code));
+    out.extend(of("ReversalError", reversal_errors(), ReversalError::code));
     out
 }
 
