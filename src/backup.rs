@@ -31,21 +31,61 @@ const PARAMS: (u32, u32, u32) = (19 * 1024, 2, 1);
 const MAX_M_KIB: u32 = 1024 * 1024;
 const MAX_T: u32 = 64;
 
-/// Why a backup could not be imported.
+/// Why a backup could not be made or imported. Each variant's doc names
+/// its stable [`code`](BackupError::code).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BackupError {
-    /// Not a backup of this format (wrong length or magic).
+    /// Not a backup of this format (wrong length or magic). Code
+    /// `malformed_backup`.
     #[error("not a trustfold backup")]
     Malformed,
-    /// A format version this build does not know.
+    /// A format version this build does not know. Code
+    /// `unsupported_backup_version`.
     #[error("unknown backup version {0}")]
     UnknownVersion(u8),
-    /// KDF parameters out of bounds.
+    /// KDF parameters out of bounds. Code `unreasonable_backup_params`.
     #[error("backup asks for unreasonable key-derivation parameters")]
     UnreasonableParams,
-    /// The passphrase is wrong (or the backup was altered).
+    /// The passphrase is wrong (or the backup was altered). Code
+    /// `wrong_passphrase`.
     #[error("wrong passphrase, or the backup was altered")]
     WrongPassphrase,
+    /// The passphrase is longer than Argon2 accepts (2³² − 1 bytes). Code
+    /// `passphrase_too_long`.
+    #[error("passphrase is too long")]
+    PassphraseTooLong,
+    /// The memory key derivation needs (19 MiB to make a backup, what the
+    /// backup asks for to open one) could not be allocated. Code
+    /// `backup_out_of_memory`.
+    #[error("not enough memory to derive the backup key")]
+    OutOfMemory,
+}
+
+impl BackupError {
+    /// The stable code of this error (snake_case; see each variant).
+    pub fn code(&self) -> &'static str {
+        match self {
+            BackupError::Malformed => "malformed_backup",
+            BackupError::UnknownVersion(_) => "unsupported_backup_version",
+            BackupError::UnreasonableParams => "unreasonable_backup_params",
+            BackupError::WrongPassphrase => "wrong_passphrase",
+            BackupError::PassphraseTooLong => "passphrase_too_long",
+            BackupError::OutOfMemory => "backup_out_of_memory",
+        }
+    }
+}
+
+/// What an Argon2 failure means for a backup. Parameters, salt and output
+/// length are checked before (import) or constant (export), so only the
+/// passphrase and the allocation can fail on a well-formed call; any other
+/// refusal is the backup's parameters.
+fn kdf_error(error: argon2::Error) -> BackupError {
+    match error {
+        argon2::Error::PwdTooLong => BackupError::PassphraseTooLong,
+        argon2::Error::OutOfMemory => BackupError::OutOfMemory,
+        _ => BackupError::UnreasonableParams,
+    }
 }
 
 fn derive(
@@ -57,38 +97,47 @@ fn derive(
     let mut key = [0u8; 32];
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(passphrase.as_bytes(), salt, &mut key)
-        .map_err(|_| BackupError::UnreasonableParams)?;
+        .map_err(kdf_error)?;
     Ok(key)
 }
 
 /// Encrypts `identity` under `passphrase`; `random` supplies the salt (16
 /// bytes) and the nonce (24 bytes) and must come from a secure source.
-pub fn export_backup(identity: &Identity, passphrase: &str, random: [u8; 40]) -> Vec<u8> {
-    let (salt, nonce) = random.split_at(16);
+///
+/// Fails when the key cannot be derived: a passphrase over 4 GiB
+/// ([`BackupError::PassphraseTooLong`]) or no memory for Argon2
+/// ([`BackupError::OutOfMemory`], possible on a small phone). Nothing is
+/// ever sealed under a key that was not derived.
+pub fn export_backup(
+    identity: &Identity,
+    passphrase: &str,
+    random: [u8; 40],
+) -> Result<Vec<u8>, BackupError> {
+    let salt: [u8; 16] = std::array::from_fn(|i| random[i]);
+    let nonce: [u8; 24] = std::array::from_fn(|i| random[16 + i]);
     let mut out = Vec::with_capacity(BACKUP_LEN);
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
     for n in [PARAMS.0, PARAMS.1, PARAMS.2] {
         out.extend_from_slice(&n.to_le_bytes());
     }
-    out.extend_from_slice(salt);
-    out.extend_from_slice(nonce);
-    // The constant parameters are valid, so derivation and sealing cannot fail.
-    let key = derive(passphrase, salt, PARAMS).unwrap_or_default();
-    let cipher = XChaCha20Poly1305::new(&key.into());
-    let nonce = XNonce::try_from(nonce).unwrap_or_default();
+    out.extend_from_slice(&salt);
+    out.extend_from_slice(&nonce);
+    let key = derive(passphrase, &salt, PARAMS)?;
     let secret = identity.secret();
-    let sealed = cipher
+    let sealed = XChaCha20Poly1305::new(&key.into())
         .encrypt(
-            &nonce,
+            &XNonce::from(nonce),
             Payload {
                 msg: &secret,
                 aad: &out,
             },
         )
-        .unwrap_or_default();
+        // XChaCha20-Poly1305 refuses only a message over 2³⁸ bytes; this
+        // one is a 32-byte secret, so sealing cannot fail.
+        .expect("sealing a 32-byte secret");
     out.extend_from_slice(&sealed);
-    out
+    Ok(out)
 }
 
 /// Decrypts a backup made by [`export_backup`].
@@ -123,4 +172,30 @@ pub fn import_backup(backup: &[u8], passphrase: &str) -> Result<Identity, Backup
         .map_err(|_| BackupError::WrongPassphrase)?;
     let secret: [u8; 32] = secret.try_into().map_err(|_| BackupError::Malformed)?;
     Ok(Identity::from_secret(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_kdf_failure_is_named_for_its_cause() {
+        // Neither cause can be provoked in a test (a 4 GiB passphrase, a
+        // failed allocation), so the mapping is checked on its own: before
+        // it, an export under a failed derivation sealed with an all-zero
+        // key, and an import out of memory blamed the backup's parameters.
+        assert_eq!(
+            kdf_error(argon2::Error::PwdTooLong),
+            BackupError::PassphraseTooLong
+        );
+        assert_eq!(
+            kdf_error(argon2::Error::OutOfMemory),
+            BackupError::OutOfMemory
+        );
+        assert_eq!(
+            kdf_error(argon2::Error::MemoryTooMuch),
+            BackupError::UnreasonableParams
+        );
+    }
 }

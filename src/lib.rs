@@ -46,6 +46,7 @@
 pub mod backup;
 mod digest;
 pub mod doc;
+mod encode;
 mod error;
 pub mod event;
 pub mod explain;

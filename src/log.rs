@@ -37,10 +37,12 @@ pub const DEFAULT_PENDING_BYTES: usize = 64 * 1024 * 1024;
 
 /// Why the log refused an event.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LogError {
     /// The event breaks a rule that needs nothing but the event (see
     /// [`validate_form`]); only events signed locally can get here, since
     /// [`Event::from_bytes`] already refuses them.
+    /// Code: the wrapped error's.
     #[error("event {id:?} is malformed: {error}")]
     Malformed {
         /// The refused event.
@@ -49,6 +51,7 @@ pub enum LogError {
         error: EventError,
     },
     /// The event breaks a rule that depends on its parents.
+    /// Code: the wrapped error's.
     #[error("event {id:?} is invalid: {error}")]
     Invalid {
         /// The refused event.
@@ -57,11 +60,25 @@ pub enum LogError {
         error: ContextError,
     },
     /// The pending buffer is full; the event was not kept.
+    /// Code `pending_full`.
     #[error("pending buffer is full ({events} events)")]
     PendingFull {
         /// Events waiting.
         events: usize,
     },
+}
+
+impl LogError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            LogError::Malformed { error, .. } => error.code(),
+            LogError::Invalid { error, .. } => error.code(),
+            LogError::PendingFull { .. } => "pending_full",
+        }
+    }
 }
 
 /// Two valid events by one author with one `seq`: the author's key was used
@@ -697,8 +714,11 @@ impl Log {
     /// still to visit is known, so the cost follows the difference, not the
     /// history.
     pub fn beyond(&self, from: &[EventIx], known: &[EventIx]) -> Vec<EventIx> {
+        // Each event is visited at most once and a log holds fewer than
+        // usize::MAX events, so an unbounded walk never gives up. (An empty
+        // fallback here would have told a peer it lacks nothing.)
         self.beyond_within(from, known, usize::MAX)
-            .unwrap_or_default()
+            .expect("an unbounded walk never gives up")
     }
 
     /// [`beyond`](Self::beyond), giving up (`None`) after visiting

@@ -216,19 +216,36 @@ pub struct SignedDescription {
 
 /// Why a signed description was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SignalError {
     /// Not `"offer"` or `"answer"`, or a key, nonce or signature that is not
     /// hex of the right length.
+    /// Code `malformed_signal`.
     #[error("malformed signalling message")]
     Malformed,
     /// The signature does not match (forged, altered, or meant for another
     /// room or peer).
+    /// Code `bad_signal_signature`.
     #[error("signalling message with a bad signature")]
     BadSignature,
     /// Signed correctly, but over a nonce this recipient did not issue to
     /// the sender or has used already: a replay.
+    /// Code `replayed_signal`.
     #[error("signalling message replayed (its nonce is unknown or used)")]
     Replayed,
+}
+
+impl SignalError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignalError::Malformed => "malformed_signal",
+            SignalError::BadSignature => "bad_signal_signature",
+            SignalError::Replayed => "replayed_signal",
+        }
+    }
 }
 
 fn message(room: &str, from: u64, to: u64, kind: &str, sdp: &str, nonce: &Nonce) -> Vec<u8> {

@@ -50,8 +50,7 @@ pub(crate) type SavedDocs = Vec<(DocId, Vec<u8>)>;
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = vec![FORMAT];
-    // Serialising plain data into a Vec cannot fail.
-    bytes.extend(postcard::to_allocvec(value).unwrap_or_default());
+    bytes.extend(crate::encode::to_bytes(value));
     bytes
 }
 

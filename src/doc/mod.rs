@@ -32,14 +32,18 @@ use thiserror::Error;
 
 /// Why a document operation failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DocError {
     /// No record with that id in the collection (as the owner sees it).
+    /// Code `no_record`.
     #[error("no record {0:?}")]
     NoRecord(String),
     /// The field does not hold text.
+    /// Code `not_text`.
     #[error("field {0:?} is not text")]
     NotText(String),
     /// A text position past the end.
+    /// Code `text_out_of_range`.
     #[error("position {pos} + {delete} is past the end ({len})")]
     OutOfRange {
         /// Start.
@@ -50,8 +54,23 @@ pub enum DocError {
         len: usize,
     },
     /// Automerge refused the operation or the change.
+    /// Code `automerge_refused`.
     #[error("automerge: {0}")]
     Automerge(String),
+}
+
+impl DocError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DocError::NoRecord(..) => "no_record",
+            DocError::NotText(..) => "not_text",
+            DocError::OutOfRange { .. } => "text_out_of_range",
+            DocError::Automerge(..) => "automerge_refused",
+        }
+    }
 }
 
 fn am<E: std::fmt::Display>(e: E) -> DocError {
@@ -509,6 +528,9 @@ fn read_direct(doc: &AutoCommit) -> Collection {
             values.sort_by_key(|v| std::cmp::Reverse(exid_order(&v.1)));
             let mut values = values.into_iter().map(|(v, id)| match v {
                 automerge::Value::Scalar(s) => history::scalar_value(&s),
+                // `text` fails only for an object the document lacks or
+                // that is not text; `id` is this document's text object,
+                // just read.
                 automerge::Value::Object(ObjType::Text) => {
                     Value::Text(doc.text(&id).unwrap_or_default())
                 }

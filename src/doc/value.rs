@@ -70,7 +70,7 @@ pub struct Collection {
 impl Collection {
     /// A digest of the whole view: equal views give equal digests on every node.
     pub fn digest(&self) -> Digest {
-        let bytes = postcard::to_allocvec(self).unwrap_or_default();
+        let bytes = crate::encode::to_bytes(self);
         Digest::of("trustfold collection view v1", [bytes.as_slice()])
     }
 }

@@ -25,8 +25,10 @@ const MIN_EVENT_BYTES: usize = 1 + SIGNATURE_LEN;
 
 /// Why bytes are not the canonical encoding of an event.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// More bytes than [`MAX_EVENT_BYTES`].
+    /// Code `event_too_large`.
     #[error("event is {len} bytes, more than the limit of {max}")]
     TooLarge {
         /// Received length.
@@ -35,29 +37,51 @@ pub enum DecodeError {
         max: usize,
     },
     /// Too short to hold a version and a signature.
+    /// Code `event_too_short`.
     #[error("event is only {len} bytes")]
     TooShort {
         /// Received length.
         len: usize,
     },
     /// A version this crate does not know.
+    /// Code `unknown_event_version`.
     #[error("unknown event format version {0}")]
     UnknownVersion(u8),
     /// The bytes do not decode (truncated, bad tag, bad UTF-8, oversized length prefix…).
+    /// Code `malformed_event`.
     #[error("malformed event: {0}")]
     Malformed(postcard::Error),
     /// The content decoded but left bytes before the signature.
+    /// Code `trailing_bytes`.
     #[error("{0} unexpected bytes after the event content")]
     TrailingBytes(usize),
     /// The bytes decode but are not the canonical encoding of what they decode to.
+    /// Code `non_canonical_event`.
     #[error("event is not in canonical form")]
     NonCanonical,
 }
 
+impl DecodeError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeError::TooLarge { .. } => "event_too_large",
+            DecodeError::TooShort { .. } => "event_too_short",
+            DecodeError::UnknownVersion(..) => "unknown_event_version",
+            DecodeError::Malformed(..) => "malformed_event",
+            DecodeError::TrailingBytes(..) => "trailing_bytes",
+            DecodeError::NonCanonical => "non_canonical_event",
+        }
+    }
+}
+
 /// Encodes content canonically (without signature).
 pub fn encode_content(content: &Content) -> Vec<u8> {
-    // Serialising plain structs into a Vec cannot fail.
-    postcard::to_allocvec(content).unwrap_or_default()
+    // Cannot fail: `Content` is derived plain data (see `crate::encode`),
+    // so what `Identity::sign` signs is always the content's encoding.
+    crate::encode::to_bytes(content)
 }
 
 /// The length of the event at the start of `stream` (events sent back to

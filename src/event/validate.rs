@@ -40,17 +40,22 @@ pub const MAX_ACTOR_SUFFIX: usize = 16;
 
 /// Why an event is invalid on its own.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EventError {
     /// The bytes are not a canonical event encoding.
+    /// Code: the wrapped error's.
     #[error(transparent)]
     Decode(#[from] DecodeError),
     /// The signature does not verify (strictly) under the author's key.
+    /// Code `bad_signature`.
     #[error("signature does not verify under the author's key")]
     BadSignature,
     /// `seq` starts at 1.
+    /// Code `seq_zero`.
     #[error("seq must be at least 1")]
     SeqZero,
     /// Too many parents.
+    /// Code `too_many_parents`.
     #[error("{count} parents, more than the limit of {max}")]
     TooManyParents {
         /// How many were named.
@@ -59,22 +64,27 @@ pub enum EventError {
         max: usize,
     },
     /// Parents must be strictly ascending (sorted, no duplicates).
+    /// Code `parents_not_sorted`.
     #[error("parents are not sorted and deduplicated")]
     ParentsNotSorted,
     /// A transfer of nothing.
+    /// Code `zero_amount`.
     #[error("transfer amount must be greater than 0")]
     ZeroAmount,
     /// A transfer to its own author.
+    /// Code `self_transfer`.
     #[error("transfer to oneself")]
     SelfTransfer,
     /// A version-1 unit that is empty, too long, padded with spaces, or
     /// holds control or invisible characters.
+    /// Code `bad_unit`.
     #[error(
         "unit must be 1 to {MAX_UNIT_BYTES} bytes of visible characters, not padded with spaces"
     )]
     BadUnit,
     /// A unit (event version 2 on) that is empty, too long, or holds a
     /// character outside the allowlist (see [`unit_allowed`]).
+    /// Code `unit_not_allowed`.
     #[error(
         "unit must be 1 to {MAX_UNIT_BYTES} bytes of capital letters A-Z, digits 0-9 and the signs € £ ¥ $ ₹ ₿"
     )]
@@ -82,32 +92,67 @@ pub enum EventError {
     /// A unit (event version 2 on) that would be allowed in capitals: one
     /// currency has one spelling, so "eur" is refused rather than becoming a
     /// second unit beside "EUR".
+    /// Code `unit_not_capitals`.
     #[error("unit must be written in capitals (\"EUR\", not \"eur\")")]
     UnitNotCapitals,
     /// A memo over [`MAX_MEMO_BYTES`].
+    /// Code `memo_too_long`.
     #[error("memo is longer than {MAX_MEMO_BYTES} bytes")]
     MemoTooLong,
     /// A reason over [`MAX_REASON_BYTES`].
+    /// Code `reason_too_long`.
     #[error("reason is longer than {MAX_REASON_BYTES} bytes")]
     ReasonTooLong,
     /// A trust statement about oneself.
+    /// Code `self_trust`.
     #[error("trust statement about its own author")]
     SelfTrust,
     /// A document change over [`MAX_CHANGE_BYTES`], or empty.
+    /// Code `bad_change_size`.
     #[error("document change must be 1 to {MAX_CHANGE_BYTES} bytes")]
     BadChangeSize,
     /// The document change does not decode as one Automerge change.
+    /// Code `bad_change`.
     #[error("document change does not decode: {0}")]
     BadChange(String),
     /// The change's actor is not the event's author: nobody writes under another's name.
+    /// Code `forged_actor`.
     #[error("document change is signed by the event author but written by another actor")]
     ForgedActor,
 }
 
+impl EventError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            EventError::Decode(e) => e.code(),
+            EventError::BadSignature => "bad_signature",
+            EventError::SeqZero => "seq_zero",
+            EventError::TooManyParents { .. } => "too_many_parents",
+            EventError::ParentsNotSorted => "parents_not_sorted",
+            EventError::ZeroAmount => "zero_amount",
+            EventError::SelfTransfer => "self_transfer",
+            EventError::BadUnit => "bad_unit",
+            EventError::UnitNotAllowed => "unit_not_allowed",
+            EventError::UnitNotCapitals => "unit_not_capitals",
+            EventError::MemoTooLong => "memo_too_long",
+            EventError::ReasonTooLong => "reason_too_long",
+            EventError::SelfTrust => "self_trust",
+            EventError::BadChangeSize => "bad_change_size",
+            EventError::BadChange(..) => "bad_change",
+            EventError::ForgedActor => "forged_actor",
+        }
+    }
+}
+
 /// Why an event is invalid given its parents.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ContextError {
     /// `seq` > 1 but no parent is the author's event with `seq - 1`.
+    /// Code `missing_previous`.
     #[error("seq {seq}: the author's event {expected} is not a parent")]
     MissingPrevious {
         /// The event's seq.
@@ -116,6 +161,7 @@ pub enum ContextError {
         expected: u64,
     },
     /// A parent by the same author has a seq not below this one.
+    /// Code `seq_not_increasing`.
     #[error("seq {seq} does not follow the author's parent with seq {parent_seq}")]
     SeqNotIncreasing {
         /// The event's seq.
@@ -124,34 +170,68 @@ pub enum ContextError {
         parent_seq: u64,
     },
     /// The referenced event is not among the parents.
+    /// Code `reference_not_parent`.
     #[error("referenced event {0:?} is not a parent")]
     ReferenceNotParent(EventId),
     /// Trust statements cannot be excluded (their author's next statement replaces them).
+    /// Code `excludes_trust`.
     #[error("a trust statement cannot be excluded")]
     ExcludesTrust,
     /// A dispute must name a transfer.
+    /// Code `dispute_of_non_transfer`.
     #[error("a dispute must target a transfer, not a {0}")]
     DisputeOfNonTransfer(&'static str),
     /// Only the payer may dispute a transfer.
+    /// Code `dispute_by_non_payer`.
     #[error("only the payer may dispute a transfer")]
     DisputeByNonPayer,
     /// A retraction must name an exclusion or dispute.
+    /// Code `retract_of_non_statement`.
     #[error("a retraction must target an exclusion or dispute, not a {0}")]
     RetractOfNonStatement(&'static str),
     /// Only the author of a statement may retract it.
+    /// Code `retract_by_other`.
     #[error("only its author may retract a statement")]
     RetractByOther,
     /// A reversal must pay back a transfer from its payee to its payer, in its unit, at most its amount.
+    /// Code `bad_reversal`.
     #[error(
         "a reversal must pay back the original's payee to its payer, in its unit, at most its amount"
     )]
     BadReversal,
     /// A parent was itself refused, so this event can never apply.
+    /// Code `invalid_parent`.
     #[error("parent {0:?} was refused")]
     InvalidParent(EventId),
-    /// A document change depends on a change that no parent carries.
-    #[error("document change depends on change {0} that no parent carries")]
-    MissingDependency(String),
+    /// A document change depends on a change (its hash) that no parent
+    /// carries.
+    /// Code `missing_dependency`.
+    #[error(
+        "document change depends on change {} that no parent carries",
+        super::hex(.0)
+    )]
+    MissingDependency([u8; 32]),
+}
+
+impl ContextError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ContextError::MissingPrevious { .. } => "missing_previous",
+            ContextError::SeqNotIncreasing { .. } => "seq_not_increasing",
+            ContextError::ReferenceNotParent(..) => "reference_not_parent",
+            ContextError::ExcludesTrust => "excludes_trust",
+            ContextError::DisputeOfNonTransfer(..) => "dispute_of_non_transfer",
+            ContextError::DisputeByNonPayer => "dispute_by_non_payer",
+            ContextError::RetractOfNonStatement(..) => "retract_of_non_statement",
+            ContextError::RetractByOther => "retract_by_other",
+            ContextError::BadReversal => "bad_reversal",
+            ContextError::InvalidParent(..) => "invalid_parent",
+            ContextError::MissingDependency(..) => "missing_dependency",
+        }
+    }
 }
 
 /// Checks every rule that needs nothing but the event:
@@ -353,7 +433,7 @@ pub fn validate_doc_dependencies(
         event.parents().iter().filter_map(parent_change).collect();
     for dep in change.deps() {
         if !carried.contains(&(*doc, dep.0)) {
-            return Err(ContextError::MissingDependency(dep.to_string()));
+            return Err(ContextError::MissingDependency(dep.0));
         }
     }
     Ok(())

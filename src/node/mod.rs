@@ -50,19 +50,38 @@ const DOCS: &str = "docs";
 const SESSION_BYTES: usize = 8;
 /// Why a node operation failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NodeError {
     /// The store failed; nothing was lost.
+    /// Code: the wrapped error's.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The event or edit was refused.
+    /// Code: the wrapped error's.
     #[error(transparent)]
     Core(#[from] Error),
     /// Stored metadata does not decode.
+    /// Code `damaged_store`.
     #[error("stored {0} is damaged")]
     DamagedMeta(&'static str),
     /// Restoring an identity into a store that already holds another one.
+    /// Code `other_identity`.
     #[error("this store already holds another identity")]
     OtherIdentity,
+}
+
+impl NodeError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            NodeError::Store(e) => e.code(),
+            NodeError::Core(e) => e.code(),
+            NodeError::DamagedMeta(..) => "damaged_store",
+            NodeError::OtherIdentity => "other_identity",
+        }
+    }
 }
 
 /// What opening a node found.
@@ -171,7 +190,11 @@ impl<S: Store> Node<S> {
             let mut rebuilt =
                 Replica::for_session(replica.view().policy().clone(), &session[..SESSION_BYTES]);
             for event in replica.log().topological() {
-                let _ = rebuilt.insert(event.clone());
+                // Each was accepted by this log, in an order where its
+                // parents come first; a refusal still goes to the report.
+                if let Err(e) = rebuilt.insert(event.clone()) {
+                    report.skipped.push(format!("{:?}: {e}", event.id()));
+                }
             }
             replica = rebuilt;
         }
@@ -420,7 +443,7 @@ impl<S: Store> Node<S> {
 
     /// Changes and stores the policy.
     pub async fn set_policy(&self, policy: Policy) -> Result<(), NodeError> {
-        let bytes = postcard::to_allocvec(&policy).unwrap_or_default();
+        let bytes = crate::encode::to_bytes(&policy);
         self.store.put_meta(POLICY, &bytes).await?;
         self.replica.borrow_mut().set_policy(policy);
         Ok(())

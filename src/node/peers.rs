@@ -34,13 +34,28 @@ pub async fn send_all<T: Transport>(transport: &T, frames: Outgoing<String>) {
 /// valid event refused for lack of room, a fork, or a failed write never
 /// drops a peer.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PeerError {
     /// A frame that does not decode, or breaks the protocol's bounds.
+    /// Code: the wrapped error's.
     #[error(transparent)]
     Frame(#[from] FrameError),
     /// An event that does not validate.
+    /// Code: the wrapped error's.
     #[error("peer sent an invalid event: {0}")]
     InvalidEvent(Error),
+}
+
+impl PeerError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            PeerError::Frame(e) => e.code(),
+            PeerError::InvalidEvent(e) => e.code(),
+        }
+    }
 }
 
 /// What frames from a peer led to.
@@ -332,10 +347,9 @@ impl<S: Store> Node<S> {
         let Some(met) = self.met_if_changed(peer) else {
             return;
         };
-        if let Ok(bytes) = postcard::to_allocvec(&met) {
-            // Best effort: a failed write only costs a bigger first round.
-            let _ = self.store.put_meta(&met_key(&key), &bytes).await;
-        }
+        let bytes = crate::encode::to_bytes(&met);
+        // Best effort: a failed write only costs a bigger first round.
+        let _ = self.store.put_meta(&met_key(&key), &bytes).await;
     }
 
     /// Frames pushing events made here (published or committed) to every

@@ -8,14 +8,15 @@ use thiserror::Error;
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReversalError {
-    /// This replica holds no event with that id.
+    /// This replica holds no event with that id. Code `unknown_payment`.
     #[error("payment {0:?} is unknown")]
     UnknownPayment(EventId),
     /// The event is not a transfer, or it pays someone else: only its payee
-    /// may pay it back.
+    /// may pay it back. Code `not_a_payment_to_you`.
     #[error("event {0:?} is not a payment made to you")]
     NotAPaymentToYou(EventId),
-    /// Reversals counted in this view already pay back all of it.
+    /// Reversals counted in this view already pay back all of it. Code
+    /// `already_paid_back`.
     #[error("payment {0:?} was already paid back in full")]
     AlreadyPaidBack(EventId),
 }

@@ -23,19 +23,38 @@ use thiserror::Error;
 
 /// Why a store operation failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The browser refused the write for lack of space.
+    /// Code `quota_exceeded`.
     #[error("storage quota exceeded")]
     QuotaExceeded,
     /// The database could not be opened or upgraded (another tab holds an older version open).
+    /// Code `storage_blocked`.
     #[error("database blocked: {0}")]
     Blocked(String),
     /// The database was closed.
+    /// Code `storage_closed`.
     #[error("database is closed")]
     Closed,
     /// Any other failure of the storage backend, with its message.
+    /// Code `storage_failed`.
     #[error("storage failed: {0}")]
     Backend(String),
+}
+
+impl StoreError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::QuotaExceeded => "quota_exceeded",
+            StoreError::Blocked(..) => "storage_blocked",
+            StoreError::Closed => "storage_closed",
+            StoreError::Backend(..) => "storage_failed",
+        }
+    }
 }
 
 /// Events read back from a store.

@@ -23,27 +23,91 @@ pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
 pub const MAX_PARTIAL: usize = 4;
 /// Room for a frame's header around a part's bytes.
 const PART_HEADER: usize = 32;
+// The largest event, with its message's header, fits in one message.
+const _: () = assert!(crate::event::encoding::MAX_EVENT_BYTES + 1024 <= MAX_MESSAGE);
 
 /// Why a frame from a peer was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FrameError {
     /// Empty, or another protocol version.
+    /// Code `unknown_protocol_version`.
     #[error("unknown protocol version {0:?}")]
     UnknownVersion(Option<u8>),
     /// Over [`MAX_FRAME`] bytes.
+    /// Code `frame_too_large`.
     #[error("frame of {0} bytes is over the limit")]
     TooLarge(usize),
     /// The bytes do not decode as a frame or a message.
+    /// Code `malformed_frame`.
     #[error("malformed frame")]
     Malformed,
     /// A part no honest sender makes (a count of 1, an index past the count,
     /// a message over [`MAX_MESSAGE`]).
+    /// Code `bad_frame_part`.
     #[error("impossible message part")]
     BadPart,
     /// A message no honest peer sends: more heads, ids or events in flight
     /// than the protocol allows (see [`crate::sync::Limits`]).
+    /// Code: the [`Violation`]'s.
     #[error("protocol violation: {0}")]
-    Violation(&'static str),
+    Violation(Violation),
+}
+
+/// Which bound of the protocol a peer's message broke (see
+/// [`crate::sync::Limits`]). Each variant's doc names its stable
+/// [`code`](Violation::code).
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A `Hello` with more heads than the protocol allows. Code
+    /// `too_many_heads`.
+    #[error("too many heads")]
+    TooManyHeads,
+    /// An `Events` message without events, or numbered 0. Code
+    /// `unnumbered_events`.
+    #[error("empty or unnumbered events")]
+    UnnumberedEvents,
+    /// More unacknowledged event bytes than the receive window allows. Code
+    /// `receive_window_exceeded`.
+    #[error("receive window exceeded")]
+    WindowExceeded,
+    /// A `Want` with more ids than the protocol allows. Code
+    /// `too_many_wanted`.
+    #[error("too many ids wanted")]
+    TooManyWanted,
+    /// An `Ack` with more ids than the protocol allows. Code
+    /// `too_many_acknowledged`.
+    #[error("too many ids acknowledged")]
+    TooManyAcknowledged,
+}
+
+impl Violation {
+    /// The stable code of this violation (snake_case; see each variant).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Violation::TooManyHeads => "too_many_heads",
+            Violation::UnnumberedEvents => "unnumbered_events",
+            Violation::WindowExceeded => "receive_window_exceeded",
+            Violation::TooManyWanted => "too_many_wanted",
+            Violation::TooManyAcknowledged => "too_many_acknowledged",
+        }
+    }
+}
+
+impl FrameError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            FrameError::UnknownVersion(..) => "unknown_protocol_version",
+            FrameError::TooLarge(..) => "frame_too_large",
+            FrameError::Malformed => "malformed_frame",
+            FrameError::BadPart => "bad_frame_part",
+            FrameError::Violation(e) => e.code(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -59,8 +123,7 @@ enum Frame {
 
 fn frame_bytes(frame: &Frame) -> Vec<u8> {
     let mut out = vec![PROTOCOL];
-    // Encoding plain data into a Vec cannot fail.
-    out.extend(postcard::to_allocvec(frame).unwrap_or_default());
+    out.extend(crate::encode::to_bytes(frame));
     out
 }
 
@@ -73,15 +136,22 @@ pub struct Framer {
 }
 
 impl Framer {
-    /// The frames carrying `message`.
+    /// The frames carrying `message`. A message over [`MAX_MESSAGE`] bytes
+    /// makes parts every receiver refuses ([`FrameError::BadPart`]); a
+    /// session never builds one (one event is at most
+    /// [`MAX_EVENT_BYTES`](crate::event::encoding::MAX_EVENT_BYTES), and
+    /// batches of events stop below [`MAX_FRAME`]).
     pub fn encode(&mut self, message: &Message) -> Vec<Vec<u8>> {
-        let bytes = postcard::to_allocvec(message).unwrap_or_default();
+        let bytes = crate::encode::to_bytes(message);
         if bytes.len() + PART_HEADER <= MAX_FRAME {
             return vec![frame_bytes(&Frame::Whole(bytes))];
         }
         let id = self.next_message;
         self.next_message = self.next_message.wrapping_add(1);
         let chunk = MAX_FRAME - PART_HEADER;
+        // At most 129 parts for any message a receiver accepts, far within
+        // u16 (only a message over 2 GiB would wrap, and it is refused
+        // whatever its count says).
         let count = bytes.len().div_ceil(chunk) as u16;
         bytes
             .chunks(chunk)
@@ -130,28 +200,30 @@ impl Framer {
         }
         // A lost, repeated or reordered part (the in-memory network does
         // that; a data channel does not) drops the message in progress, as
-        // if it were lost: the next sync round sends it again.
-        if let Some(at) = self.partial.iter().position(|(id, ..)| *id == message) {
-            let (_, expected, so_far) = &self.partial[at];
-            let next = so_far.len().div_ceil(MAX_FRAME - PART_HEADER) as u16;
-            if *expected != count || index != next || so_far.len() + bytes.len() > MAX_MESSAGE {
-                self.partial.remove(at);
-                return Ok(None);
+        // if it were lost: the next sync round sends it again. `at` comes
+        // from the branch that finds or makes the message's buffer, so it is
+        // this message's by construction.
+        let at = match self.partial.iter().position(|(id, ..)| *id == message) {
+            Some(at) => {
+                let (_, expected, so_far) = &self.partial[at];
+                let next = so_far.len().div_ceil(MAX_FRAME - PART_HEADER) as u16;
+                if *expected != count || index != next || so_far.len() + bytes.len() > MAX_MESSAGE {
+                    self.partial.remove(at);
+                    return Ok(None);
+                }
+                at
             }
-        } else {
-            if index != 0 {
-                return Ok(None);
+            None => {
+                if index != 0 {
+                    return Ok(None);
+                }
+                if self.partial.len() >= MAX_PARTIAL {
+                    self.partial.remove(0);
+                }
+                self.partial.push((message, count, Vec::new()));
+                self.partial.len() - 1
             }
-            if self.partial.len() >= MAX_PARTIAL {
-                self.partial.remove(0);
-            }
-            self.partial.push((message, count, Vec::new()));
-        }
-        let at = self
-            .partial
-            .iter()
-            .position(|(id, ..)| *id == message)
-            .unwrap_or_default();
+        };
         let (_, _, so_far) = &mut self.partial[at];
         so_far.extend_from_slice(&bytes);
         if index + 1 < count {

@@ -50,7 +50,7 @@ mod peers;
 mod session;
 
 pub use bloom::Bloom;
-pub use frame::{FrameError, Framer, MAX_FRAME, MAX_MESSAGE, PROTOCOL};
+pub use frame::{FrameError, Framer, MAX_FRAME, MAX_MESSAGE, PROTOCOL, Violation};
 pub use orphans::{OrphanLimits, Orphans};
 pub use peers::{Outgoing, Peers};
 pub use session::{Incoming, Ingested, Session};

@@ -9,7 +9,7 @@
 
 use super::{
     Bloom, FrameError, Framer, Limits, MAX_ACK_IDS, MAX_FRAME, MAX_HELLO_HEADS, MAX_WANT, Message,
-    Met, Traffic,
+    Met, Traffic, Violation,
 };
 use crate::event::EventId;
 use crate::event::encoding::event_len;
@@ -356,7 +356,7 @@ impl Session {
         filter: &Bloom,
     ) -> Result<(), FrameError> {
         if heads.len() > MAX_HELLO_HEADS {
-            return Err(FrameError::Violation("too many heads"));
+            return Err(FrameError::Violation(Violation::TooManyHeads));
         }
         // A new round: what was in flight arrived or was lost.
         self.flight.clear();
@@ -381,7 +381,7 @@ impl Session {
     fn on_events(&mut self, seq: u32, events: &[u8]) -> Result<Vec<Vec<u8>>, FrameError> {
         let mut taken = Vec::new();
         if seq == 0 || events.is_empty() {
-            return Err(FrameError::Violation("empty or unnumbered events"));
+            return Err(FrameError::Violation(Violation::UnnumberedEvents));
         }
         if seq <= self.contiguous || !self.seen_above.insert(seq) {
             // A copy of a message taken in already.
@@ -404,7 +404,7 @@ impl Session {
             .max_in_flight_received
             .max(self.unacked_bytes as u64);
         if self.unacked_bytes > 2 * self.limits.window {
-            return Err(FrameError::Violation("receive window exceeded"));
+            return Err(FrameError::Violation(Violation::WindowExceeded));
         }
         let mut rest = events;
         while !rest.is_empty() {
@@ -441,7 +441,7 @@ impl Session {
     /// A `Want`: the wanted events again, and of their past what was never sent.
     fn on_want(&mut self, log: &Log, ids: &[EventId]) -> Result<(), FrameError> {
         if ids.len() > MAX_WANT {
-            return Err(FrameError::Violation("too many ids wanted"));
+            return Err(FrameError::Violation(Violation::TooManyWanted));
         }
         let mut found = ixs(log, ids);
         found.sort_unstable();
@@ -473,7 +473,7 @@ impl Session {
         lost: bool,
     ) -> Result<(), FrameError> {
         if held.len() > MAX_ACK_IDS {
-            return Err(FrameError::Violation("too many ids acknowledged"));
+            return Err(FrameError::Violation(Violation::TooManyAcknowledged));
         }
         if lost {
             // The peer failed to keep some of what it took in (a

@@ -28,16 +28,33 @@ pub enum TransportEvent {
 
 /// Why a frame was not sent.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TransportError {
     /// No link to that peer (never up, or down since).
+    /// Code `not_connected`.
     #[error("no link to peer {0}")]
     NotConnected(String),
     /// A frame over the transport's limit.
+    /// Code `frame_over_link_limit`.
     #[error("frame of {0} bytes is over the limit")]
     TooLarge(usize),
     /// The link failed while sending.
+    /// Code `link_failed`.
     #[error("link failed: {0}")]
     Failed(String),
+}
+
+impl TransportError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            TransportError::NotConnected(..) => "not_connected",
+            TransportError::TooLarge(..) => "frame_over_link_limit",
+            TransportError::Failed(..) => "link_failed",
+        }
+    }
 }
 
 /// Moves frames between this node and its peers. See the [module docs](self).

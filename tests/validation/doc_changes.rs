@@ -15,7 +15,7 @@ fn doc_body(doc: DocId, change: Vec<u8>) -> Body {
 
 /// Bob's change made on top of alice's ([`alices_change`]), and the hash of
 /// alice's change it depends on.
-fn bobs_change_after_alices() -> (Vec<u8>, String) {
+fn bobs_change_after_alices() -> (Vec<u8>, [u8; 32]) {
     let alices = Change::try_from(alices_change().as_slice()).expect("a valid change");
     let mut doc = AutoCommit::new().with_actor(ActorId::from(&key(2).0[..]));
     doc.apply_changes([alices.clone()])
@@ -24,7 +24,7 @@ fn bobs_change_after_alices() -> (Vec<u8>, String) {
     doc.commit_with(CommitOptions::default().with_time(0));
     let mut change = doc.get_last_local_change().expect("just committed");
     assert_eq!(change.deps(), [alices.hash()]);
-    (change.bytes().into_owned(), alices.hash().to_string())
+    (change.bytes().into_owned(), alices.hash().0)
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
