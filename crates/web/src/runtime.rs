@@ -362,7 +362,7 @@ impl BrowserNode {
             self.inner.node.identity(),
             passphrase,
             random::<40>()?,
-        ))
+        )?)
     }
 }
 

@@ -397,6 +397,7 @@ pub fn comparison(c: &Comparison) -> JsComparison {
 pub struct JsRefused {
     index: u32,
     code: &'static str,
+    detail: &'static str,
     message: String,
 }
 
@@ -418,6 +419,7 @@ pub fn received(received: &trustfold::Received) -> JsReceived {
             .map(|(index, e)| JsRefused {
                 index: *index as u32,
                 code: crate::errors::code(e),
+                detail: e.code(),
                 message: e.to_string(),
             })
             .collect(),

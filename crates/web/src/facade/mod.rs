@@ -84,14 +84,14 @@ export interface Change { source: "local" | "tab" | "peer"; events: number }
 export interface SyncStatus { known: number; waiting: number; missing: number; peers: number }
 /** A linked peer: its connection id in the room, the key that signed its offer or answer, and this link's traffic so far. */
 export interface Peer { id: string; key: string | null; eventsSent: number; eventsReceived: number; bytesSent: number; bytesReceived: number }
-/** An event `receive` refused: its index in the batch, a stable code, why. */
-export interface Refused { index: number; code: string; message: string }
+/** An event `receive` refused: its index in the batch, a stable code, the core's finer code (which rule), why. */
+export interface Refused { index: number; code: string; detail: string; message: string }
 /** What `receive` did: events new to this node stored, events applied, events refused. */
 export interface ReceiveReport { stored: number; applied: number; refused: Refused[] }
 /** What opening found: events loaded, damaged records skipped. */
 export interface OpenReport { events: number; skipped: string[]; newIdentity: boolean }
-/** Errors thrown by trustfold carry a stable code. */
-export interface TrustfoldError extends Error { code: string }
+/** Errors thrown by trustfold carry a stable code (README lists them) and, where the core decided, its finer code. */
+export interface TrustfoldError extends Error { code: string; detail?: string }
 "#;
 
 /// A trustfold node in this browser tab: the [`BrowserNode`] runtime as
