@@ -4,7 +4,7 @@
 pub mod history;
 pub mod varint;
 
-use trustfold::{Body, EventId, Identity, PublicKey, Statement, Transfer, TrustLevel};
+use trustfold::{Body, EventId, PublicKey, Statement, TrustLevel};
 
 /// A valid Automerge change whose actor is `key(1)` (one `put` on the root,
 /// no dependencies): what a `Doc` event by `id(1)` may carry. Made with
@@ -49,26 +49,9 @@ fn parse_seed(text: &str) -> u64 {
     parsed.unwrap_or_else(|error| panic!("TRUSTFOLD_SEED={text:?} is not a u64: {error}"))
 }
 
-/// A deterministic identity from a one-byte name.
-pub fn id(n: u8) -> Identity {
-    Identity::from_secret([n; 32])
-}
-
-/// The public key of `id(n)`.
-pub fn key(n: u8) -> PublicKey {
-    id(n).public_key()
-}
-
-/// A transfer body.
-pub fn pay(to: PublicKey, amount: u64, unit: &str) -> Body {
-    Body::Transfer(Transfer {
-        to,
-        amount,
-        unit: unit.into(),
-        memo: String::new(),
-        reverses: None,
-    })
-}
+/// Deterministic identities and a transfer body: the ones the
+/// conformance suites use.
+pub use trustfold::testing::{id, key, pay};
 
 /// An exclusion body.
 pub fn exclude(target: EventId, reason: &str) -> Body {

@@ -3,7 +3,7 @@
 use super::{JsNode, count, key, string};
 use crate::errors::{JsResult, invalid};
 use crate::types;
-use trustfold::{Body, Policy, TrustLevel};
+use trustfold::{Body, Policy, PublicKey, TrustLevel};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(js_class = TrustfoldNode)]
@@ -49,13 +49,7 @@ impl JsNode {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] who: JsValue,
     ) -> JsResult<()> {
-        let who = key(&who, "who")?;
-        Ok(self
-            .node
-            .change_policy(|p| {
-                p.trusted.insert(who);
-            })
-            .await?)
+        self.change_list(who, |p, who| p.trusted.insert(who)).await
     }
 
     /// Stops following `who` (local policy).
@@ -63,13 +57,7 @@ impl JsNode {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] who: JsValue,
     ) -> JsResult<()> {
-        let who = key(&who, "who")?;
-        Ok(self
-            .node
-            .change_policy(|p| {
-                p.trusted.remove(&who);
-            })
-            .await?)
+        self.change_list(who, |p, who| p.trusted.remove(&who)).await
     }
 
     /// Ignores `who`'s events, past and future (local policy).
@@ -77,13 +65,7 @@ impl JsNode {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] who: JsValue,
     ) -> JsResult<()> {
-        let who = key(&who, "who")?;
-        Ok(self
-            .node
-            .change_policy(|p| {
-                p.banned.insert(who);
-            })
-            .await?)
+        self.change_list(who, |p, who| p.banned.insert(who)).await
     }
 
     /// Lifts a local ban.
@@ -91,13 +73,7 @@ impl JsNode {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] who: JsValue,
     ) -> JsResult<()> {
-        let who = key(&who, "who")?;
-        Ok(self
-            .node
-            .change_policy(|p| {
-                p.banned.remove(&who);
-            })
-            .await?)
+        self.change_list(who, |p, who| p.banned.remove(&who)).await
     }
 
     /// Sets how many trusted authors must back an exclusion or a ban (≥ 1).
@@ -232,5 +208,22 @@ impl JsNode {
             .map(|k| k.to_hex())
             .collect();
         types::to_js(&keys)
+    }
+}
+
+impl JsNode {
+    /// Changes the trusted or banned list by the key `who`.
+    async fn change_list(
+        &self,
+        who: JsValue,
+        change: impl FnOnce(&mut Policy, PublicKey) -> bool,
+    ) -> JsResult<()> {
+        let who = key(&who, "who")?;
+        Ok(self
+            .node
+            .change_policy(|p| {
+                change(p, who);
+            })
+            .await?)
     }
 }
