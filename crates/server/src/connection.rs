@@ -109,6 +109,11 @@ fn refused(refusal: Refusal) -> End {
 }
 
 /// One connection, from upgrade to close.
+///
+/// Longer than ~80 lines on purpose: one loop owns the connection's state
+/// (its room, its rate bucket, its deadlines, its writer), and every branch
+/// of the `select!` ends the connection through the same `End`; split, each
+/// part would need all of it.
 async fn member(
     socket: WebSocket,
     rooms: Arc<Rooms>,
