@@ -6,7 +6,9 @@
 // signalling server that serves this page).
 import init, { TrustfoldNode } from "trustfold";
 import { registerServiceWorker, keepConnected } from "./offline.js";
-import { balanceSeries, balancePlot, trustGraph, picturesCss } from "./pictures.js";
+import { balanceSeries, balancePlot } from "./pictures/balance.js";
+import { trustGraph } from "./pictures/trust.js";
+import { picturesCss } from "./pictures/svg.js";
 
 const network =
   new URLSearchParams(location.hash.slice(1)).get("net") ??
