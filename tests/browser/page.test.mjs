@@ -43,6 +43,7 @@ test("the page pays, refuses a bad key with its reason, and shows the same after
   await alice.page.reload();
   await sees(alice, "#my-balances", "-5 EUR");
   await sees(alice, "#status", "1 payments known");
+  assert.equal(await alice.page.evaluate(() => "node" in window), false, "no script on the page reaches the node by a global");
   assert.equal(await alice.page.isHidden("#welcome"), true, "the backup offer is for the first visit only");
   await closeAll(alice);
 });
