@@ -24,7 +24,7 @@ setup:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p trustfold --all-targets --target $(WASM_TARGET) -- -D warnings
+	cargo clippy -p trustfold -p trustfold-web --all-targets --target $(WASM_TARGET) -- -D warnings
 
 test-native:
 	cargo test --workspace

@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --lib --profile pkg --target wasm32-unknown-unknown
+cargo build -p trustfold-web --lib --profile pkg --target wasm32-unknown-unknown
 rm -rf pkg
 # Stripping the name and producers sections is what shrinks the download.
 wasm-bindgen --target web --out-dir pkg --out-name trustfold \
   --remove-name-section --remove-producers-section \
-  target/wasm32-unknown-unknown/pkg/trustfold.wasm
+  target/wasm32-unknown-unknown/pkg/trustfold_web.wasm
 
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 cat > pkg/package.json <<JSON

@@ -28,7 +28,7 @@ if [ -z "$url" ]; then
 fi
 export TRUSTFOLD_SIGNAL_URL="${url/http:/ws:}/signal"
 
-cargo test --target wasm32-unknown-unknown "$@" 2>&1 | tee "$log"
+cargo test --target wasm32-unknown-unknown -p trustfold -p trustfold-web "$@" 2>&1 | tee "$log"
 passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 echo "wasm32 in headless Chromium: $passed tests passed"
 if [ "$passed" -eq 0 ]; then

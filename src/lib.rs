@@ -58,10 +58,10 @@ pub mod signal;
 pub mod snapshot;
 pub mod store;
 pub mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod transport;
 mod view;
-#[cfg(target_arch = "wasm32")]
-mod wasm;
 
 pub use digest::Digest;
 pub use doc::{Collection, DocError, Field, Record, Scalar, Value, collection_id};

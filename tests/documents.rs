@@ -339,6 +339,7 @@ fn the_batching_policy_commits_after_enough_edits_or_once_typing_pauses() {
     a.set_batching(trustfold::Batching {
         max_edits: 10,
         idle_ms: 1_000,
+        max_delay_ms: 60_000,
     });
     a.create_record("notes", "r").unwrap();
     a.set_text("notes", "r", "body", "").unwrap();
@@ -374,6 +375,33 @@ fn the_batching_policy_commits_after_enough_edits_or_once_typing_pauses() {
         "nothing pending"
     );
     assert_eq!(a.log().len(), 2);
+}
+
+/// A tab commits a typist's text while they type (collaborators see it
+/// as it comes), not only when they pause: `max_delay_ms` after the first
+/// pending edit, however busy the typing.
+#[wasm_bindgen_test(unsupported = test)]
+fn continuous_typing_is_committed_once_the_first_edit_is_old_enough() {
+    let mut a = node(H);
+    a.set_batching(trustfold::Batching {
+        max_edits: 500,
+        idle_ms: 300,
+        max_delay_ms: 300,
+    });
+    a.create_record("notes", "r").unwrap();
+    a.set_text("notes", "r", "body", "").unwrap();
+    a.commit(&id(H), 0).unwrap();
+    let mut commits = 0;
+    // A keystroke every 100 ms for 2 s: never 300 ms of quiet.
+    for (i, now) in (1_000..3_000u64).step_by(100).enumerate() {
+        a.splice_text("notes", "r", "body", i, 0, "x").unwrap();
+        commits += a.commit_if_due(&id(H), now).unwrap().len();
+    }
+    assert!(
+        (5..=7).contains(&commits),
+        "about one commit every 300 ms of typing, got {commits}"
+    );
+    assert!(a.pending_edits() < 4, "the tail waits at most 300 ms");
 }
 
 #[wasm_bindgen_test(unsupported = test)]

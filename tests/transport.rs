@@ -15,14 +15,20 @@ use trustfold::transport::{MemoryNetwork, MemoryTransport};
 use trustfold::{Node, send_all};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-async fn memory_pair() -> (MemoryTransport, MemoryTransport, String, String) {
-    let net = MemoryNetwork::new();
-    let (a, b) = (net.endpoint("a"), net.endpoint("b"));
-    net.link("a", "b");
-    (a, b, "b".to_owned(), "a".to_owned())
+/// Two in-memory transports linked to each other.
+struct MemoryPair;
+
+impl trustfold::testing::LinkedPair for MemoryPair {
+    type Transport = MemoryTransport;
+    async fn linked(&self) -> (MemoryTransport, MemoryTransport, String, String) {
+        let net = MemoryNetwork::new();
+        let (a, b) = (net.endpoint("a"), net.endpoint("b"));
+        net.link("a", "b");
+        (a, b, "b".to_owned(), "a".to_owned())
+    }
 }
 
-trustfold::transport_conformance_tests!(memory, memory_pair());
+trustfold::transport_conformance_tests!(memory, MemoryPair);
 
 /// Lets the other futures of a `join` run once.
 struct YieldNow(bool);

@@ -12,7 +12,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::rc::Rc;
-use trustfold::store::{IdbStore, Store};
+use trustfold::store::Store;
+use trustfold_web::IdbStore;
 use trustfold::{Event, EventId, Node, Policy, PublicKey, Replica, causal_order};
 use wasm_bindgen::prelude::*;
 

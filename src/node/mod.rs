@@ -326,6 +326,16 @@ impl<S: Store> Node<S> {
         Ok(event)
     }
 
+    /// Commits pending document edits if the replica's
+    /// [`Batching`](crate::Batching) says they are due at `time`
+    /// ([`Replica::commit_due`]); otherwise does nothing.
+    pub async fn commit_if_due(&self, time: u64) -> Result<Vec<Event>, NodeError> {
+        if !self.replica.borrow_mut().commit_due(time) {
+            return Ok(Vec::new());
+        }
+        self.commit(time).await
+    }
+
     /// Commits pending document edits: each resulting event is stored, then applied.
     pub async fn commit(&self, time: u64) -> Result<Vec<Event>, NodeError> {
         let mut unsaved = self.writer.lock().await;

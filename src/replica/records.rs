@@ -19,14 +19,20 @@ pub struct Batching {
     pub max_edits: usize,
     /// Commit once no edit happened for this long (ms, the caller's clock).
     pub idle_ms: u64,
+    /// Commit once the first pending edit was seen this long ago, even
+    /// while edits go on (so collaborators see a typist's text as it is
+    /// typed, not only when they pause).
+    pub max_delay_ms: u64,
 }
 
 impl Default for Batching {
-    /// 500 edits or 1 s of quiet: a typist's sentence, not a keystroke.
+    /// 500 edits, 1 s of quiet or 5 s of typing: a typist's sentence, not
+    /// a keystroke.
     fn default() -> Self {
         Batching {
             max_edits: 500,
             idle_ms: 1_000,
+            max_delay_ms: 5_000,
         }
     }
 }
@@ -37,6 +43,8 @@ pub(super) struct BatchState {
     pending: usize,
     seen: usize,
     changed_at: u64,
+    /// When a call first saw edits pending since the last commit.
+    first_seen_at: Option<u64>,
     policy: Option<Batching>,
 }
 
@@ -57,19 +65,36 @@ impl Replica {
         self.batching.pending
     }
 
-    /// Commits if the [`Batching`] policy says so at time `now` (ms): when
-    /// `max_edits` are pending, or when edits are pending and none was made
-    /// for `idle_ms` (measured between calls: call it after each edit and on
-    /// a timer). Returns the events published, if any.
-    pub fn commit_if_due(&mut self, identity: &Identity, now: u64) -> Result<Vec<Event>, Error> {
+    /// The [`Batching`] in force.
+    pub fn batching(&self) -> Batching {
+        self.batching.policy.unwrap_or_default()
+    }
+
+    /// Whether the [`Batching`] policy says to commit at time `now` (ms):
+    /// when `max_edits` are pending, or when edits are pending and none was
+    /// made for `idle_ms`, or the first was seen `max_delay_ms` ago (times
+    /// are measured between calls: call it after each edit and on a timer).
+    pub fn commit_due(&mut self, now: u64) -> bool {
         let state = &mut self.batching;
         let policy = state.policy.unwrap_or_default();
+        if state.pending == 0 {
+            state.first_seen_at = None;
+            return false;
+        }
+        let first = *state.first_seen_at.get_or_insert(now);
         if state.pending != state.seen {
             state.seen = state.pending;
             state.changed_at = now;
         }
         let idle = now.saturating_sub(state.changed_at) >= policy.idle_ms;
-        if state.pending >= policy.max_edits || (state.pending > 0 && idle) {
+        let waited = now.saturating_sub(first) >= policy.max_delay_ms;
+        state.pending >= policy.max_edits || idle || waited
+    }
+
+    /// Commits if [`commit_due`](Self::commit_due) says so. Returns the
+    /// events published, if any.
+    pub fn commit_if_due(&mut self, identity: &Identity, now: u64) -> Result<Vec<Event>, Error> {
+        if self.commit_due(now) {
             return self.commit(identity, now);
         }
         Ok(Vec::new())
@@ -96,6 +121,7 @@ impl Replica {
         let mut signed: Vec<Event> = Vec::new();
         self.batching.pending = 0;
         self.batching.seen = 0;
+        self.batching.first_seen_at = None;
         for (doc, mut change) in self.docs.unpublished() {
             let deps: Vec<EventId> = self
                 .docs

@@ -14,12 +14,8 @@
 //! Writes of a batch of events happen in one transaction. A failed write
 //! reaches the caller as a typed [`StoreError`] and leaves what was stored intact.
 
-#[cfg(target_arch = "wasm32")]
-mod idb;
 mod memory;
 
-#[cfg(target_arch = "wasm32")]
-pub use idb::IdbStore;
 pub use memory::MemoryStore;
 
 use crate::event::EventId;
@@ -116,8 +112,9 @@ impl<S: Store> Store for std::rc::Rc<S> {
     }
 }
 
-/// Checks a stored record: its bytes must hash to its key.
-pub(crate) fn check_record(key: &[u8], bytes: Vec<u8>) -> Result<(EventId, Vec<u8>), String> {
+/// Checks a stored record: its bytes must hash to its key (every
+/// [`Store::load_events`] runs this on what it reads back).
+pub fn check_record(key: &[u8], bytes: Vec<u8>) -> Result<(EventId, Vec<u8>), String> {
     let Ok(key) = <[u8; 32]>::try_from(key) else {
         return Err(format!("key of {} bytes", key.len()));
     };
@@ -126,134 +123,4 @@ pub(crate) fn check_record(key: &[u8], bytes: Vec<u8>) -> Result<(EventId, Vec<u
         return Err(format!("record {id:?}: bytes do not hash to the key"));
     }
     Ok((id, bytes))
-}
-
-/// The conformance suite every [`Store`] passes, as test functions that run
-/// natively (through `pollster`) and in the browser (`wasm_bindgen_test`).
-///
-/// `$name` names the generated module; `$open` is an expression of type
-/// `impl Future<Output = impl Store>` giving a fresh, empty store each time.
-#[macro_export]
-macro_rules! store_conformance_tests {
-    ($name:ident, $open:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            use wasm_bindgen_test::wasm_bindgen_test;
-            use $crate::store::Store;
-            use $crate::{EventId, store::LoadedEvents};
-
-            fn record(n: u32) -> (EventId, Vec<u8>) {
-                let bytes = format!("event number {n}").into_bytes();
-                (EventId::of_bytes(&bytes), bytes)
-            }
-
-            fn as_refs(records: &[(EventId, Vec<u8>)]) -> Vec<(EventId, &[u8])> {
-                records.iter().map(|(id, b)| (*id, b.as_slice())).collect()
-            }
-
-            #[wasm_bindgen_test(unsupported = pollster::test)]
-            async fn stored_events_load_back_byte_for_byte() {
-                let store = $open.await;
-                let records: Vec<_> = (0..3).map(record).collect();
-                store.put_events(&as_refs(&records)).await.unwrap();
-                let mut loaded = store.load_events().await.unwrap();
-                loaded.events.sort();
-                let mut expected = records.clone();
-                expected.sort();
-                assert_eq!(
-                    loaded,
-                    LoadedEvents {
-                        events: expected,
-                        corrupt: vec![]
-                    }
-                );
-                assert_eq!(store.event_count().await.unwrap(), 3);
-            }
-
-            #[wasm_bindgen_test(unsupported = pollster::test)]
-            async fn storing_an_event_twice_keeps_one_copy() {
-                let store = $open.await;
-                let records: Vec<_> = (0..2).map(record).collect();
-                store.put_events(&as_refs(&records)).await.unwrap();
-                store.put_events(&as_refs(&records[..1])).await.unwrap();
-                assert_eq!(store.event_count().await.unwrap(), 2);
-            }
-
-            #[wasm_bindgen_test(unsupported = pollster::test)]
-            async fn a_batch_of_ten_thousand_events_is_stored_whole() {
-                let store = $open.await;
-                let records: Vec<_> = (0..10_000).map(record).collect();
-                store.put_events(&as_refs(&records)).await.unwrap();
-                assert_eq!(store.event_count().await.unwrap(), 10_000);
-                assert_eq!(store.load_events().await.unwrap().events.len(), 10_000);
-            }
-
-            #[wasm_bindgen_test(unsupported = pollster::test)]
-            async fn a_damaged_record_is_skipped_and_reported() {
-                let store = $open.await;
-                let good = record(1);
-                let (damaged_id, _) = record(2);
-                store
-                    .put_events(&[
-                        (good.0, good.1.as_slice()),
-                        (damaged_id, b"not the bytes".as_slice()),
-                    ])
-                    .await
-                    .unwrap();
-                let loaded = store.load_events().await.unwrap();
-                assert_eq!(loaded.events, vec![good]);
-                assert_eq!(loaded.corrupt.len(), 1);
-                assert!(loaded.corrupt[0].contains(&format!("{damaged_id:?}")));
-            }
-
-            #[wasm_bindgen_test(unsupported = pollster::test)]
-            async fn events_and_metadata_written_together_read_back() {
-                let store = $open.await;
-                let records: Vec<_> = (0..3).map(record).collect();
-                store
-                    .write(&as_refs(&records), &[("head", &records[2].0.0[..])])
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    store.get_meta("head").await.unwrap(),
-                    Some(records[2].0.0.to_vec())
-                );
-                assert_eq!(
-                    store.get_event(&records[1].0).await.unwrap(),
-                    Some(records[1].1.clone())
-                );
-                assert_eq!(store.get_event(&record(9).0).await.unwrap(), None);
-                assert_eq!(store.event_count().await.unwrap(), 3);
-            }
-
-            #[wasm_bindgen_test(unsupported = pollster::test)]
-            async fn metadata_and_snapshots_are_kept_by_name() {
-                let store = $open.await;
-                assert_eq!(store.get_meta("identity").await.unwrap(), None);
-                store.put_meta("identity", b"one").await.unwrap();
-                store.put_meta("policy", b"two").await.unwrap();
-                store.put_meta("identity", b"three").await.unwrap();
-                assert_eq!(
-                    store.get_meta("identity").await.unwrap(),
-                    Some(b"three".to_vec())
-                );
-                assert_eq!(
-                    store.get_meta("policy").await.unwrap(),
-                    Some(b"two".to_vec())
-                );
-                assert_eq!(store.get_snapshot("ledger").await.unwrap(), None);
-                store.put_snapshot("ledger", b"state").await.unwrap();
-                assert_eq!(
-                    store.get_snapshot("ledger").await.unwrap(),
-                    Some(b"state".to_vec())
-                );
-                assert_eq!(
-                    store.get_meta("ledger").await.unwrap(),
-                    None,
-                    "separate spaces"
-                );
-            }
-        }
-    };
 }

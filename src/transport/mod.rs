@@ -8,12 +8,8 @@
 //! [`transport_conformance_tests!`](crate::transport_conformance_tests).
 
 mod memory;
-#[cfg(target_arch = "wasm32")]
-mod webrtc;
 
 pub use memory::{MemoryNetwork, MemoryTransport};
-#[cfg(target_arch = "wasm32")]
-pub use webrtc::{MAX_LINKS, WebRtc};
 
 use crate::event::PublicKey;
 
@@ -57,94 +53,4 @@ pub trait Transport {
     fn peer_key(&self, _peer: &str) -> Option<PublicKey> {
         None
     }
-}
-
-/// The conformance suite every [`Transport`] passes, natively (through
-/// `pollster`) and in the browser.
-///
-/// `$pair` is an expression of type `impl Future<Output = (T, T, String,
-/// String)>`: two transports linked to each other, with the id each one
-/// has for the other (`a` knows `b` as the third item, `b` knows `a` as
-/// the fourth). Their `Up` events may already be queued.
-#[macro_export]
-macro_rules! transport_conformance_tests {
-    ($name:ident, $pair:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            use wasm_bindgen_test::wasm_bindgen_test;
-            use $crate::transport::{Transport, TransportError, TransportEvent};
-
-            /// The next event that is not a link coming up.
-            async fn next_frame(t: &impl Transport) -> Option<TransportEvent> {
-                loop {
-                    match t.next().await? {
-                        TransportEvent::Up(_) => continue,
-                        other => return Some(other),
-                    }
-                }
-            }
-
-            #[wasm_bindgen_test(unsupported = pollster::test)]
-            async fn frames_arrive_whole_and_in_order_both_ways() {
-                let (a, b, b_at_a, a_at_b) = $pair.await;
-                let big: Vec<u8> = (0..$crate::sync::MAX_FRAME)
-                    .map(|i| (i % 251) as u8)
-                    .collect();
-                for frame in [b"one".to_vec(), big.clone(), b"three".to_vec()] {
-                    a.send(&b_at_a, frame).await.unwrap();
-                }
-                b.send(&a_at_b, b"back".to_vec()).await.unwrap();
-                assert_eq!(
-                    next_frame(&b).await,
-                    Some(TransportEvent::Frame(a_at_b.clone(), b"one".to_vec()))
-                );
-                assert_eq!(
-                    next_frame(&b).await,
-                    Some(TransportEvent::Frame(a_at_b.clone(), big))
-                );
-                assert_eq!(
-                    next_frame(&b).await,
-                    Some(TransportEvent::Frame(a_at_b.clone(), b"three".to_vec()))
-                );
-                assert_eq!(
-                    next_frame(&a).await,
-                    Some(TransportEvent::Frame(b_at_a.clone(), b"back".to_vec()))
-                );
-            }
-
-            #[wasm_bindgen_test(unsupported = pollster::test)]
-            async fn a_closed_link_is_down_at_both_ends_and_refuses_frames() {
-                let (a, b, b_at_a, a_at_b) = $pair.await;
-                a.close(&b_at_a);
-                assert_eq!(
-                    next_frame(&a).await,
-                    Some(TransportEvent::Down(b_at_a.clone()))
-                );
-                assert_eq!(
-                    next_frame(&b).await,
-                    Some(TransportEvent::Down(a_at_b.clone()))
-                );
-                assert!(matches!(
-                    a.send(&b_at_a, b"late".to_vec()).await,
-                    Err(TransportError::NotConnected(_))
-                ));
-            }
-
-            #[wasm_bindgen_test(unsupported = pollster::test)]
-            async fn an_oversized_frame_is_refused_and_the_link_stays_up() {
-                let (a, b, b_at_a, a_at_b) = $pair.await;
-                let huge = vec![0u8; $crate::sync::MAX_FRAME + 1];
-                assert!(matches!(
-                    a.send(&b_at_a, huge).await,
-                    Err(TransportError::TooLarge(_))
-                ));
-                a.send(&b_at_a, b"fine".to_vec()).await.unwrap();
-                assert_eq!(
-                    next_frame(&b).await,
-                    Some(TransportEvent::Frame(a_at_b, b"fine".to_vec()))
-                );
-            }
-        }
-    };
 }

@@ -4,11 +4,12 @@
 //! other tabs take them in (without writing them again). One tab at a time
 //! writes the shared chain: every write holds an exclusive Web Lock, and the
 //! node catches up with the chain's stored head before signing (see
-//! [`Node`](crate::Node)). The lock is granted in request order, so it also
+//! [`Node`](trustfold::Node)). The lock is granted in request order, so it also
 //! orders the writes of one tab.
 
-use crate::event::Event;
+use crate::errors::WebError;
 use js_sys::{Array, Object, Reflect, Uint8Array};
+use trustfold::Event;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -48,9 +49,20 @@ impl Drop for WriterLock {
 }
 
 /// Waits for the exclusive lock `name`.
-pub async fn writer_lock(name: &str) -> Result<WriterLock, JsValue> {
-    let release = JsFuture::from(acquire_lock(name)).await?;
+pub async fn writer_lock(name: &str) -> Result<WriterLock, WebError> {
+    let release = JsFuture::from(acquire_lock(name))
+        .await
+        .map_err(|e| WebError::LockRefused(dom_error_name(&e)))?;
     Ok(WriterLock(release.unchecked_into()))
+}
+
+/// The name of a `DOMException` (what kind of failure it is), or what
+/// else was thrown.
+pub fn dom_error_name(error: &JsValue) -> String {
+    match error.dyn_ref::<web_sys::DomException>() {
+        Some(e) => e.name(),
+        None => error.as_string().unwrap_or_else(|| format!("{error:?}")),
+    }
 }
 
 /// What another tab announced.
@@ -72,8 +84,9 @@ impl Tabs {
     pub fn join(
         name: &str,
         mut heard: impl FnMut(Announcement) + 'static,
-    ) -> Result<Tabs, JsValue> {
-        let channel = BroadcastChannel::new(name)?;
+    ) -> Result<Tabs, WebError> {
+        let channel = BroadcastChannel::new(name)
+            .map_err(|e| WebError::TabsUnavailable(dom_error_name(&e)))?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
             // Only tabs of this origin can post here; anything unexpected is ignored.
             if let Some(announcement) = decode(&message.data()) {

@@ -5,12 +5,12 @@
 //! written with one `put` per event in one read-write transaction, awaiting
 //! only the last request (awaiting each costs ~5× as much).
 
-use super::{LoadedEvents, Store, StoreError, check_record};
-use crate::event::EventId;
 use js_sys::Uint8Array;
 use rexie::{ObjectStore, Rexie, Transaction, TransactionMode};
 use std::cell::RefCell;
 use std::rc::Rc;
+use trustfold::EventId;
+use trustfold::store::{LoadedEvents, Store, StoreError, check_record};
 use wasm_bindgen::{JsCast, JsValue};
 
 const EVENTS: &str = "events";
@@ -31,17 +31,47 @@ impl core::fmt::Debug for IdbStore {
     }
 }
 
+/// A store failure, classified by the `DOMException` name IndexedDB gave
+/// (`QuotaExceededError`, `InvalidStateError` on a closed database,
+/// `VersionError`), never by reading a message.
 fn error(e: rexie::Error) -> StoreError {
-    let text = format!("{e:?}");
-    if text.contains("QuotaExceeded") {
-        StoreError::QuotaExceeded
-    } else if text.contains("InvalidState") {
-        StoreError::Closed
-    } else if text.contains("Blocked") || text.contains("VersionError") {
-        StoreError::Blocked(text)
-    } else {
-        StoreError::Backend(text)
+    let name = match &e {
+        rexie::Error::IdbError(e) => dom_exception_name(e),
+        _ => None,
+    };
+    match name.as_deref() {
+        Some("QuotaExceededError") => StoreError::QuotaExceeded,
+        Some("InvalidStateError") => StoreError::Closed,
+        Some("VersionError") => StoreError::Blocked(e.to_string()),
+        _ => StoreError::Backend(e.to_string()),
     }
+}
+
+/// The `DOMException` an IndexedDB failure carries, by name.
+fn dom_exception_name(e: &idb::Error) -> Option<String> {
+    use idb::Error as E;
+    let value = match e {
+        E::DomException(exception) => return Some(exception.name()),
+        E::AddFailed(v)
+        | E::ClearFailed(v)
+        | E::CountFailed(v)
+        | E::DeleteFailed(v)
+        | E::GetAllFailed(v)
+        | E::GetAllKeysFailed(v)
+        | E::GetFailed(v)
+        | E::GetKeyFailed(v)
+        | E::IndexedDbDeleteFailed(v)
+        | E::IndexedDbOpenFailed(v)
+        | E::ObjectStoreCreateFailed(v)
+        | E::TransactionAbortError(v)
+        | E::TransactionCommitError(v)
+        | E::TransactionOpenFailed(v)
+        | E::UpdateFailed(v) => v,
+        _ => return None,
+    };
+    value
+        .dyn_ref::<web_sys::DomException>()
+        .map(web_sys::DomException::name)
 }
 
 fn event_key(id: &EventId) -> JsValue {

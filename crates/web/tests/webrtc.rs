@@ -7,7 +7,8 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use trustfold::Identity;
-use trustfold::transport::{Transport, TransportEvent, WebRtc};
+use trustfold::transport::{Transport, TransportEvent};
+use trustfold_web::WebRtc;
 
 fn signal_url() -> &'static str {
     match option_env!("TRUSTFOLD_SIGNAL_URL") {
@@ -26,6 +27,16 @@ async fn first_up(t: &WebRtc) -> String {
             Some(_) => continue,
             None => panic!("transport shut down before a link came up"),
         }
+    }
+}
+
+/// Two WebRTC transports linked through a fresh room of the real server.
+struct WebRtcPair;
+
+impl trustfold::testing::LinkedPair for WebRtcPair {
+    type Transport = WebRtc;
+    async fn linked(&self) -> (WebRtc, WebRtc, String, String) {
+        webrtc_pair().await
     }
 }
 
@@ -61,7 +72,7 @@ fn web_sys_timeout(callback: &js_sys::Function, ms: f64) {
         .unwrap();
 }
 
-trustfold::transport_conformance_tests!(webrtc, webrtc_pair());
+trustfold::transport_conformance_tests!(webrtc, WebRtcPair);
 
 /// The next event that is not a frame.
 async fn next_link_event(t: &WebRtc) -> TransportEvent {

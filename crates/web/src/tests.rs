@@ -1,7 +1,7 @@
 //! The façade in headless Chromium: values cross as JS values, failures as
 //! JS errors with a stable code.
 
-use super::JsNode;
+use crate::facade::JsNode;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -27,7 +27,9 @@ fn s(text: &str) -> JsValue {
 }
 
 fn other(n: u8) -> JsValue {
-    s(&crate::Identity::from_secret([n; 32]).public_key().to_hex())
+    s(&trustfold::Identity::from_secret([n; 32])
+        .public_key()
+        .to_hex())
 }
 
 /// The text of a text field of a record, as JS reads it.
@@ -404,14 +406,14 @@ fn a_disguised_unit_is_labelled_with_its_invisible_characters() {
 #[wasm_bindgen_test]
 async fn a_payment_received_is_paid_back_with_a_reversal() {
     let node = JsNode::open(network()).await.unwrap();
-    let me = crate::PublicKey::from_hex(&node.public_key()).unwrap();
-    let payer = crate::Identity::from_secret([7; 32]);
-    let mut elsewhere = crate::Replica::new(crate::Policy::new(payer.public_key()));
+    let me = trustfold::PublicKey::from_hex(&node.public_key()).unwrap();
+    let payer = trustfold::Identity::from_secret([7; 32]);
+    let mut elsewhere = trustfold::Replica::new(trustfold::Policy::new(payer.public_key()));
     let payment = elsewhere
         .publish(
             &payer,
             1,
-            crate::Body::Transfer(crate::event::Transfer {
+            trustfold::Body::Transfer(trustfold::Transfer {
                 to: me,
                 amount: 40,
                 unit: "EUR".into(),

@@ -18,10 +18,6 @@
 //! Peers are named by their connection id in the room (a decimal string);
 //! [`WebRtc::key_of`] gives the identity key that signed their description.
 
-use crate::event::{Identity, PublicKey};
-use crate::signal::Nonces;
-use crate::sync::MAX_FRAME;
-use crate::transport::{Transport, TransportError, TransportEvent};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
@@ -30,6 +26,10 @@ use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
+use trustfold::event::{Identity, PublicKey};
+use trustfold::signal::Nonces;
+use trustfold::sync::MAX_FRAME;
+use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{

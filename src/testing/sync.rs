@@ -1,19 +1,14 @@
-//! Nodes syncing through the sync protocol over in-memory links: what
-//! arrives is verified, stored and applied, forwarded along a line of
-//! peers, kept across a reopen; a peer that sends junk is dropped and
-//! nothing of it is stored; nodes that meet again catch up in one round.
-//! Runs on the memory store natively and in the browser, and on IndexedDB
-//! in headless Chromium.
+//! The sync suite: nodes over any [`Store`] syncing through the sync
+//! protocol over in-memory links — what arrives is verified, stored and
+//! applied, forwarded along a line of peers; a peer that sends junk is
+//! dropped and nothing of it is stored; nodes that meet again catch up in
+//! one round. Part of [`node_conformance_tests!`](crate::node_conformance_tests).
 
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-mod common;
-
-use common::{id, key, pay};
+use super::{Backend, id, key, pay};
+use crate::store::Store;
+use crate::sync::{Framer, Message};
+use crate::{Node, PeerError};
 use std::collections::VecDeque;
-use trustfold::store::{MemoryStore, Store};
-use trustfold::sync::{Framer, Message};
-use trustfold::{Node, PeerError};
 
 struct Net<'a, S: Store> {
     nodes: Vec<(&'static str, &'a Node<S>)>,
@@ -54,7 +49,7 @@ impl<'a, S: Store> Net<'a, S> {
             .retain(|(from, to, _)| !(*from == a && to == b || *from == b && to == a));
     }
 
-    fn push(&mut self, from: &'static str, events: &[trustfold::Event]) {
+    fn push(&mut self, from: &'static str, events: &[crate::Event]) {
         let out = self.node(from).push_to_peers(events);
         self.queue
             .extend(out.into_iter().map(|(to, frame)| (from, to, frame)));
@@ -79,7 +74,13 @@ fn digest<S: Store>(node: &Node<S>) -> String {
     replica.view().included_digest(replica.log()).to_hex()
 }
 
-async fn events_and_edits_reach_every_node_along_a_line<S: Store>(stores: [S; 3]) {
+/// Events and edits reach every node along a line of peers.
+pub async fn events_and_edits_reach_every_node_along_a_line<B: Backend>(backend: &B) {
+    let stores = [
+        backend.fresh().await,
+        backend.fresh().await,
+        backend.fresh().await,
+    ];
     let [sa, sb, sc] = stores;
     let (a, _) = Node::open(sa, || [1; 32]).await.unwrap();
     let (b, _) = Node::open(sb, || [2; 32]).await.unwrap();
@@ -115,11 +116,13 @@ async fn events_and_edits_reach_every_node_along_a_line<S: Store>(stores: [S; 3]
     assert_eq!(digest(&reopened), before);
 }
 
-async fn a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored<S: Store>(store: S) {
+/// A peer sending junk is dropped and nothing of it is stored.
+pub async fn a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored<B: Backend>(backend: &B) {
+    let store = backend.fresh().await;
     let (node, _) = Node::open(store, || [1; 32]).await.unwrap();
     let _ = node.connect_peer("liar", [1; 16]);
     let forged = {
-        let event = id(5).sign(trustfold::Draft {
+        let event = id(5).sign(crate::Draft {
             seq: 1,
             parents: vec![],
             time: 0,
@@ -145,7 +148,9 @@ async fn a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored<S: Store>(st
     assert!(node.connected_peers().is_empty());
 }
 
-async fn nodes_that_meet_again_catch_up_in_one_round<S: Store>(stores: [S; 2]) {
+/// Nodes that meet again catch up in one round.
+pub async fn nodes_that_meet_again_catch_up_in_one_round<B: Backend>(backend: &B) {
+    let stores = [backend.fresh().await, backend.fresh().await];
     let [sa, sb] = stores;
     let (a, _) = Node::open(sa, || [1; 32]).await.unwrap();
     let (b, _) = Node::open(sb, || [2; 32]).await.unwrap();
@@ -170,65 +175,4 @@ async fn nodes_that_meet_again_catch_up_in_one_round<S: Store>(stores: [S; 2]) {
     assert_eq!(digest(&a), digest(&b));
     assert_eq!(a.replica().log().len(), 60);
     assert!(delivered <= 8, "{delivered} frames to catch up");
-}
-
-mod memory {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test(unsupported = pollster::test)]
-    async fn events_and_edits_reach_every_node_along_a_line() {
-        super::events_and_edits_reach_every_node_along_a_line([
-            MemoryStore::new(),
-            MemoryStore::new(),
-            MemoryStore::new(),
-        ])
-        .await;
-    }
-
-    #[wasm_bindgen_test(unsupported = pollster::test)]
-    async fn a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored() {
-        super::a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored(MemoryStore::new()).await;
-    }
-
-    #[wasm_bindgen_test(unsupported = pollster::test)]
-    async fn nodes_that_meet_again_catch_up_in_one_round() {
-        super::nodes_that_meet_again_catch_up_in_one_round([
-            MemoryStore::new(),
-            MemoryStore::new(),
-        ])
-        .await;
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-mod indexeddb {
-    use trustfold::store::IdbStore;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    async fn fresh() -> IdbStore {
-        IdbStore::open(&format!("trustfold-sync-{}", js_sys::Math::random()))
-            .await
-            .unwrap()
-    }
-
-    #[wasm_bindgen_test]
-    async fn events_and_edits_reach_every_node_along_a_line() {
-        super::events_and_edits_reach_every_node_along_a_line([
-            fresh().await,
-            fresh().await,
-            fresh().await,
-        ])
-        .await;
-    }
-
-    #[wasm_bindgen_test]
-    async fn a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored() {
-        super::a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored(fresh().await).await;
-    }
-
-    #[wasm_bindgen_test]
-    async fn nodes_that_meet_again_catch_up_in_one_round() {
-        super::nodes_that_meet_again_catch_up_in_one_round([fresh().await, fresh().await]).await;
-    }
 }

@@ -2,11 +2,11 @@
 //! The offerer asks for the member's nonce (`ask` → `nonce`), signs its
 //! offer over it and sends a nonce of its own (`reply`), which the answer
 //! is signed over; each side accepts a description only if it covers an
-//! unused nonce it issued to that sender (see [`crate::signal`]).
+//! unused nonce it issued to that sender (see [`trustfold::signal`]).
 
 use super::{Inner, MAX_LINKS, get, object};
-use crate::signal::{Nonce, SignedDescription, nonce_hex, parse_nonce};
 use std::rc::Rc;
+use trustfold::signal::{Nonce, SignedDescription, nonce_hex, parse_nonce};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{RtcDataChannelInit, RtcIceCandidateInit, RtcSdpType, RtcSessionDescriptionInit};

@@ -1,14 +1,14 @@
 //! Plain data handed to JS: the shapes the TypeScript definitions describe.
 
-use super::errors::JsResult;
-use crate::doc::{Record, Scalar, Value};
-use crate::event::Body;
-use crate::explain::{Comparison, Contest, Difference, Explanation, Movement, Status, Verdict};
-use crate::log::EventIx;
-use crate::policy::{BanReason, Policy};
-use crate::replica::Replica;
+use crate::errors::JsResult;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use trustfold::EventIx;
+use trustfold::Replica;
+use trustfold::doc::{Record, Scalar, Value};
+use trustfold::event::Body;
+use trustfold::explain::{Comparison, Contest, Difference, Explanation, Movement, Status, Verdict};
+use trustfold::{BanReason, Policy};
 use wasm_bindgen::JsValue;
 
 /// Serialises with `bigint` for 64- and 128-bit numbers, `null` for absent
@@ -20,7 +20,7 @@ pub fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
         .serialize_maps_as_objects(true);
     value
         .serialize(&serializer)
-        .map_err(|e| super::errors::invalid(&e.to_string()))
+        .map_err(|e| crate::errors::invalid(&e.to_string()))
 }
 
 /// An i128 balance as a JS `bigint`.
@@ -86,7 +86,7 @@ pub fn balances(replica: &Replica) -> Vec<Balance> {
 }
 
 /// Every balance in `view`.
-pub fn balances_of(view: &crate::View, log: &crate::Log) -> Vec<Balance> {
+pub fn balances_of(view: &trustfold::View, log: &trustfold::Log) -> Vec<Balance> {
     view.ledger()
         .balances(log)
         .into_iter()
@@ -98,7 +98,7 @@ pub fn balances_of(view: &crate::View, log: &crate::Log) -> Vec<Balance> {
         .collect()
 }
 
-pub fn cached_balances(state: &crate::snapshot::CachedState) -> Vec<Balance> {
+pub fn cached_balances(state: &trustfold::snapshot::CachedState) -> Vec<Balance> {
     state
         .balances
         .iter()
@@ -270,7 +270,10 @@ pub struct JsTransaction {
 }
 
 /// Transfers (of `account`, or all) in the order they were made, with their status here.
-pub fn transactions(replica: &Replica, account: Option<&crate::PublicKey>) -> Vec<JsTransaction> {
+pub fn transactions(
+    replica: &Replica,
+    account: Option<&trustfold::PublicKey>,
+) -> Vec<JsTransaction> {
     let log = replica.log();
     let view = replica.view();
     let all: Vec<EventIx>;
@@ -373,16 +376,72 @@ pub fn comparison(c: &Comparison) -> JsComparison {
 
 #[derive(Serialize)]
 pub struct JsRefused {
-    pub index: u32,
-    pub code: &'static str,
-    pub message: String,
+    index: u32,
+    code: &'static str,
+    message: String,
 }
 
 #[derive(Serialize)]
 pub struct JsReceived {
-    pub stored: u32,
-    pub applied: u32,
-    pub refused: Vec<JsRefused>,
+    stored: u32,
+    applied: u32,
+    refused: Vec<JsRefused>,
+}
+
+/// What `receive` did, with a stable code for each refused event.
+pub fn received(received: &trustfold::Received) -> JsReceived {
+    JsReceived {
+        stored: received.stored.len() as u32,
+        applied: received.applied as u32,
+        refused: received
+            .refused
+            .iter()
+            .map(|(index, e)| JsRefused {
+                index: *index as u32,
+                code: crate::errors::code(e),
+                message: e.to_string(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+pub struct JsSyncStatus {
+    known: f64,
+    waiting: f64,
+    missing: f64,
+    peers: f64,
+}
+
+pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
+    JsSyncStatus {
+        known: s.known as f64,
+        waiting: s.waiting as f64,
+        missing: s.missing as f64,
+        peers: s.peers as f64,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsPeer {
+    id: String,
+    key: Option<String>,
+    events_sent: f64,
+    events_received: f64,
+    bytes_sent: f64,
+    bytes_received: f64,
+}
+
+pub fn peer(p: &crate::runtime::PeerLink) -> JsPeer {
+    JsPeer {
+        id: p.id.clone(),
+        key: p.key.map(|k| k.to_hex()),
+        events_sent: p.traffic.events_sent as f64,
+        events_received: p.traffic.events_received as f64,
+        bytes_sent: p.traffic.bytes_sent as f64,
+        bytes_received: p.traffic.bytes_received as f64,
+    }
 }
 
 #[derive(Serialize)]
@@ -393,7 +452,7 @@ pub struct JsFork {
     second: String,
 }
 
-pub fn fork(f: &crate::ForkProof) -> JsFork {
+pub fn fork(f: &trustfold::ForkProof) -> JsFork {
     JsFork {
         author: f.author.to_hex(),
         seq: f.seq as f64,
@@ -412,7 +471,7 @@ pub struct JsTrustStatement {
 }
 
 /// Every `Trust` event in `log`, in log order.
-pub fn trust_statements(log: &crate::Log) -> Vec<JsTrustStatement> {
+pub fn trust_statements(log: &trustfold::Log) -> Vec<JsTrustStatement> {
     (0..log.len() as EventIx)
         .filter_map(|ix| {
             let event = log.entry(ix).event();
@@ -424,9 +483,9 @@ pub fn trust_statements(log: &crate::Log) -> Vec<JsTrustStatement> {
                 author: event.author().to_hex(),
                 subject: subject.to_hex(),
                 level: match level {
-                    crate::event::TrustLevel::Trusted => "trusted",
-                    crate::event::TrustLevel::Neutral => "neutral",
-                    crate::event::TrustLevel::Banned => "banned",
+                    trustfold::TrustLevel::Trusted => "trusted",
+                    trustfold::TrustLevel::Neutral => "neutral",
+                    trustfold::TrustLevel::Banned => "banned",
                 },
                 time: event.time() as f64,
             })

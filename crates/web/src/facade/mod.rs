@@ -1,0 +1,200 @@
+//! The JavaScript façade (`TrustfoldNode`): translation only.
+//!
+//! Every method converts its arguments, calls the [`BrowserNode`] runtime
+//! or the core's answers through it, and converts the result: keys and ids as
+//! hex strings, amounts and balances as `bigint`, I/O as promises, errors as
+//! JS `Error`s carrying a stable `code` ([`WebError`](crate::errors::WebError)). Arguments arrive as
+//! plain JS values and are checked here, so a call with a wrong type is an
+//! `INVALID_ARGUMENT` error rather than a silent coercion. Plain data goes
+//! out through `serde-wasm-bindgen` as the shapes in [`types`], which the
+//! TypeScript definitions below describe. One file per concept:
+//! [`lifecycle`], [`ledger`], [`policy`], [`records`], [`peers`].
+
+mod ledger;
+mod lifecycle;
+mod peers;
+mod policy;
+mod records;
+
+use crate::errors::{JsResult, invalid};
+use crate::runtime::BrowserNode;
+use crate::types;
+use trustfold::snapshot::CachedState;
+use trustfold::{EventId, Identity, PublicKey, Scalar, backup};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A balance of one account in one unit. */
+export interface Balance { account: string; unit: string; balance: bigint }
+/** Why a statement about an event counts or not in this view. */
+export type Verdict = "counted" | "untrusted" | "authorBanned" | "retracted" | "excluded";
+/** Whether an event counts here. */
+export type Status = "included" | "excluded" | "authorBanned";
+/** An exclusion or dispute naming an event, with its verdict here. */
+export interface Contest { statement: string; author: string; dispute: boolean; reason: string; verdict: Verdict }
+/** A transfer touching an account. */
+export interface Movement { event: string; counterparty: string; delta: bigint; cappedFrom: bigint | null; counted: boolean; status: Status; contests: Contest[] }
+/** Why an account has its balance. */
+export interface Explanation { account: string; unit: string; balance: bigint; counted: Movement[]; notCounted: Movement[] }
+/** A negative balance and why. */
+export interface Debt { account: string; unit: string; amount: bigint; explanation: Explanation }
+/** A transfer with its status in this view and, if it does not count, why. */
+export interface Transaction {
+  event: string; from: string; to: string; amount: bigint; unit: string; memo: string;
+  /** Milliseconds since 1970 as the payer's clock said. */
+  time: number;
+  /** The transfer this one reverses, if any. */
+  reverses: string | null;
+  status: Status; reason: string; contests: Contest[];
+}
+/** Proof that an author signed two events with one sequence number. */
+export interface Fork { author: string; seq: number; first: string; second: string }
+/** Digests of the view, to compare with a peer's. */
+export interface ViewDigest { included: string; state: string }
+/** A published trust statement: `author` says `subject` is trusted, neutral or banned. */
+export interface TrustStatement { event: string; author: string; subject: string; level: "trusted" | "neutral" | "banned"; time: number }
+/** This node's policy. */
+export interface PolicyView { me: string; trusted: string[]; banned: string[]; quorum: number; followBans: boolean }
+/** Another policy, to compare views with: `me` is its viewer (default: this node). */
+export interface PolicyInput { me?: string; trusted?: string[]; banned?: string[]; quorum?: number; followBans?: boolean }
+/** An event one view counts and the other does not. */
+export interface Difference { event: string; kind: string; status: Status; reason: string }
+/** What my view counts that the other does not, and the reverse. */
+export interface Comparison { onlyMine: Difference[]; onlyTheirs: Difference[] }
+/** A value a field can be set to. */
+export type Scalar = string | number | boolean | null;
+/** A field's value: a scalar, collaborative text, or something this API does not write. */
+export type FieldValue = Scalar | { text: string } | { unsupported: string };
+/** A field: the value that wins and the concurrent values that lost. */
+export interface Field { value: FieldValue; conflicts: FieldValue[] }
+/** A record of a collection. */
+export interface DocRecord { id: string; fields: { [name: string]: Field } }
+/** What changed: "local" (this tab), "tab" (another tab), "peer" (another browser); `events` applied. */
+export interface Change { source: "local" | "tab" | "peer"; events: number }
+/** Sync progress: events applied here, received but waiting for parents, parents asked for, peers linked. */
+export interface SyncStatus { known: number; waiting: number; missing: number; peers: number }
+/** A linked peer: its connection id in the room, the key that signed its offer or answer, and this link's traffic so far. */
+export interface Peer { id: string; key: string | null; eventsSent: number; eventsReceived: number; bytesSent: number; bytesReceived: number }
+/** An event `receive` refused: its index in the batch, a stable code, why. */
+export interface Refused { index: number; code: string; message: string }
+/** What `receive` did: events new to this node stored, events applied, events refused. */
+export interface ReceiveReport { stored: number; applied: number; refused: Refused[] }
+/** What opening found: events loaded, damaged records skipped. */
+export interface OpenReport { events: number; skipped: string[]; newIdentity: boolean }
+/** Errors thrown by trustfold carry a stable code. */
+export interface TrustfoldError extends Error { code: string }
+"#;
+
+/// A trustfold node in this browser tab: the [`BrowserNode`] runtime as
+/// JS sees it. See the [module docs](self).
+#[wasm_bindgen(js_name = TrustfoldNode)]
+pub struct JsNode {
+    node: BrowserNode,
+}
+
+fn string(value: &JsValue, what: &str) -> JsResult<String> {
+    value
+        .as_string()
+        .ok_or_else(|| invalid(&format!("{what} must be a string")))
+}
+
+fn key(value: &JsValue, what: &str) -> JsResult<PublicKey> {
+    PublicKey::from_hex(&string(value, what)?)
+        .ok_or_else(|| invalid(&format!("{what} is not a 64-hex-digit key")))
+}
+
+fn event_id(value: &JsValue, what: &str) -> JsResult<EventId> {
+    EventId::from_hex(&string(value, what)?)
+        .ok_or_else(|| invalid(&format!("{what} is not a 64-hex-digit event id")))
+}
+
+/// A whole number ≥ 0 given as a `bigint` or a safe integer `number`.
+fn count(value: &JsValue, what: &str) -> JsResult<u64> {
+    if value.is_bigint() {
+        return u64::try_from(js_sys::BigInt::unchecked_from_js_ref(value).clone())
+            .map_err(|_| invalid(&format!("{what} must fit in 64 bits and not be negative")));
+    }
+    match value.as_f64() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
+        _ => Err(invalid(&format!(
+            "{what} must be a whole number ≥ 0 (a bigint or a safe integer)"
+        ))),
+    }
+}
+
+fn optional_string(value: &JsValue, what: &str) -> JsResult<String> {
+    if value.is_undefined() || value.is_null() {
+        Ok(String::new())
+    } else {
+        string(value, what)
+    }
+}
+
+fn scalar(value: &JsValue) -> JsResult<Scalar> {
+    if value.is_null() || value.is_undefined() {
+        Ok(Scalar::Null)
+    } else if let Some(b) = value.as_bool() {
+        Ok(Scalar::Bool(b))
+    } else if let Some(n) = value.as_f64() {
+        Ok(Scalar::Number(n))
+    } else if let Some(s) = value.as_string() {
+        Ok(Scalar::Str(s))
+    } else {
+        Err(invalid(
+            "a field value must be a string, number, boolean or null",
+        ))
+    }
+}
+
+/// The identity a backup holds, opened with `passphrase`.
+fn identity_in(backup: &JsValue, passphrase: &JsValue) -> JsResult<Identity> {
+    let Some(bytes) = backup.dyn_ref::<js_sys::Uint8Array>() else {
+        return Err(invalid("backup must be a Uint8Array"));
+    };
+    let passphrase = string(passphrase, "passphrase")?;
+    Ok(backup::import_backup(&bytes.to_vec(), &passphrase)
+        .map_err(crate::errors::WebError::from)?)
+}
+
+/// The state as last saved: see `TrustfoldNode.cachedState`.
+#[wasm_bindgen(js_name = CachedState)]
+pub struct JsCachedState {
+    state: CachedState,
+}
+
+#[wasm_bindgen(js_class = CachedState)]
+impl JsCachedState {
+    /// Events in the log when it was saved.
+    #[wasm_bindgen(getter)]
+    pub fn events(&self) -> f64 {
+        self.state.events as f64
+    }
+
+    /// When it was saved (ms since 1970).
+    #[wasm_bindgen(getter, js_name = savedAt)]
+    pub fn saved_at(&self) -> f64 {
+        self.state.saved_at as f64
+    }
+
+    /// Every non-zero balance, as saved.
+    #[wasm_bindgen(unchecked_return_type = "Balance[]")]
+    pub fn balances(&self) -> JsResult<JsValue> {
+        types::to_js(&types::cached_balances(&self.state))
+    }
+
+    /// The records of a collection, as saved.
+    #[wasm_bindgen(unchecked_return_type = "DocRecord[]")]
+    pub fn records(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = self.state.collection(&string(&collection, "collection")?);
+        let records: Vec<_> = collection
+            .records
+            .iter()
+            .map(|(id, r)| types::record(id, r))
+            .collect();
+        types::to_js(&records)
+    }
+}

@@ -1,0 +1,76 @@
+//! Peers: the signalling room, WebRTC links, sync progress, and events received from elsewhere.
+
+use super::{JsNode, string};
+use crate::errors::{JsResult, invalid};
+use crate::types;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(js_class = TrustfoldNode)]
+impl JsNode {
+    /// Joins this network's room at the signalling server `url` (e.g.
+    /// `ws://127.0.0.1:8080/signal`) and syncs with the browsers found
+    /// there over WebRTC data channels. Events they send are verified,
+    /// stored and applied (subscribers hear `{ source: "peer" }`); events
+    /// made here reach them at once.
+    pub fn connect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
+    ) -> JsResult<()> {
+        Ok(self.node.connect(&string(&url, "url")?)?)
+    }
+
+    /// Sync progress: events known here (applied), events received but
+    /// waiting for parents not received yet, parents asked for, peers linked.
+    #[wasm_bindgen(js_name = syncStatus, unchecked_return_type = "SyncStatus")]
+    pub fn sync_status(&self) -> JsResult<JsValue> {
+        types::to_js(&types::sync_status(&self.node.sync_status()))
+    }
+
+    /// The signalling connection: `"none"` (not connected), `"connecting"`,
+    /// `"open"`, or `"closed"` (lost: `disconnect()` and `connect()` again
+    /// to find new peers; links already open keep working).
+    #[wasm_bindgen(
+        getter,
+        unchecked_return_type = "\"none\" | \"connecting\" | \"open\" | \"closed\""
+    )]
+    pub fn signalling(&self) -> String {
+        self.node.signalling().to_owned()
+    }
+
+    /// Leaves the signalling room and closes every peer link.
+    pub fn disconnect(&self) {
+        self.node.disconnect();
+    }
+
+    /// The peers linked now: their connection id, the identity key that
+    /// signed their offer or answer, and what this link carried so far.
+    #[wasm_bindgen(unchecked_return_type = "Peer[]")]
+    pub fn peers(&self) -> JsResult<JsValue> {
+        let peers: Vec<types::JsPeer> = self.node.peers().iter().map(types::peer).collect();
+        types::to_js(&peers)
+    }
+
+    /// Takes in events from elsewhere (their exact bytes, as a peer sends
+    /// them): each is verified; the valid new ones are stored in one write,
+    /// applied, and announced to the other tabs. Invalid ones are refused
+    /// one by one in the report, never stored.
+    #[wasm_bindgen(unchecked_return_type = "ReceiveReport")]
+    pub async fn receive(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] events: JsValue,
+    ) -> JsResult<JsValue> {
+        let list: js_sys::Array = events
+            .dyn_into()
+            .map_err(|_| invalid("events must be an array of Uint8Array"))?;
+        let mut batch = Vec::with_capacity(list.length() as usize);
+        for item in list.iter() {
+            let bytes: js_sys::Uint8Array = item
+                .dyn_into()
+                .map_err(|_| invalid("events must be an array of Uint8Array"))?;
+            batch.push(bytes.to_vec());
+        }
+        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        let received = self.node.receive(&refs).await?;
+        types::to_js(&types::received(&received))
+    }
+}

@@ -1,0 +1,167 @@
+//! Documents: records and collaborative text, and committing edits.
+
+use super::{JsNode, count, key, scalar, string};
+use crate::errors::{JsResult, invalid};
+use crate::{text, types};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(js_class = TrustfoldNode)]
+impl JsNode {
+    /// Every record of a collection, as this node's policy sees it.
+    #[wasm_bindgen(unchecked_return_type = "DocRecord[]")]
+    pub fn records(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let view = self.node.node().replica_mut().collection(&collection);
+        let records: Vec<_> = view
+            .records
+            .iter()
+            .map(|(id, r)| types::record(id, r))
+            .collect();
+        types::to_js(&records)
+    }
+
+    /// One record, or `null`.
+    #[wasm_bindgen(unchecked_return_type = "DocRecord | null")]
+    pub fn record(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let id = string(&id, "id")?;
+        let record = self.node.node().replica_mut().record(&collection, &id);
+        types::to_js(&record.map(|r| types::record(&id, &r)))
+    }
+
+    /// One record as `author`'s own changes make it (among those this
+    /// node's view includes), or `null`: what only its subject may say,
+    /// such as a person's name in the record named by their key.
+    #[wasm_bindgen(js_name = recordBy, unchecked_return_type = "DocRecord | null")]
+    pub fn record_by(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] author: JsValue,
+    ) -> JsResult<JsValue> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let author = key(&author, "author")?;
+        let record = self
+            .node
+            .node()
+            .replica_mut()
+            .record_by(&collection, &id, &author);
+        types::to_js(&record.map(|r| types::record(&id, &r)))
+    }
+
+    fn edit(
+        &self,
+        edit: impl FnOnce(&mut trustfold::Replica) -> Result<(), trustfold::Error>,
+    ) -> JsResult<()> {
+        Ok(self.node.edit(edit)?)
+    }
+
+    /// Creates an empty record (committed shortly, or by `commit()`).
+    #[wasm_bindgen(js_name = createRecord)]
+    pub fn create_record(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        self.edit(|r| r.create_record(&collection, &id))
+    }
+
+    /// Deletes a record.
+    #[wasm_bindgen(js_name = deleteRecord)]
+    pub fn delete_record(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        self.edit(|r| r.delete_record(&collection, &id))
+    }
+
+    /// Sets a field to a scalar value.
+    #[wasm_bindgen(js_name = setField)]
+    pub fn set_field(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Scalar")] value: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let field = string(&field, "field")?;
+        let value = scalar(&value)?;
+        self.edit(|r| r.set_field(&collection, &id, &field, value))
+    }
+
+    /// Deletes a field.
+    #[wasm_bindgen(js_name = deleteField)]
+    pub fn delete_field(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let field = string(&field, "field")?;
+        self.edit(|r| r.delete_field(&collection, &id, &field))
+    }
+
+    /// Makes a field collaborative text holding `text`.
+    #[wasm_bindgen(js_name = setText)]
+    pub fn set_text(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let (field, text) = (string(&field, "field")?, string(&text, "text")?);
+        self.edit(|r| r.set_text(&collection, &id, &field, &text))
+    }
+
+    /// Replaces `deleteCount` UTF-16 units at `index` of a text field with
+    /// `insert` (the positions of a JS string, as a textarea reports them).
+    #[wasm_bindgen(js_name = spliceText)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn splice_text(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number", js_name = "deleteCount")]
+        delete_count: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] insert: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let field = string(&field, "field")?;
+        let index = count(&index, "index")? as usize;
+        let delete_count = count(&delete_count, "deleteCount")? as usize;
+        let insert = string(&insert, "insert")?;
+        let current = self
+            .node
+            .node()
+            .replica_mut()
+            .record(&collection, &id)
+            .and_then(|r| r.text(&field).map(str::to_owned))
+            .ok_or_else(|| invalid("no such text field"))?;
+        let (pos, delete) = text::char_range(&current, index, delete_count).ok_or_else(|| {
+            invalid("index and deleteCount must lie within the text, between characters")
+        })?;
+        self.edit(|r| r.splice_text(&collection, &id, &field, pos, delete, &insert))
+    }
+
+    /// Signs, stores and announces pending document edits now; resolves to
+    /// the number of events written.
+    pub async fn commit(&self) -> JsResult<u32> {
+        Ok(self.node.commit().await? as u32)
+    }
+}

@@ -1,0 +1,31 @@
+//! # trustfold-web
+//!
+//! trustfold in a browser tab, over the platform-free core (`trustfold`):
+//!
+//! * [`IdbStore`] — the core's `Store` in IndexedDB (rexie);
+//! * [`WebRtc`] — the core's `Transport` over WebRTC data channels, after
+//!   signalling through the server (`trustfold::signal` messages);
+//! * [`tabs`] — the tabs of one origin: a writer lock and a BroadcastChannel;
+//! * [`BrowserNode`] — the runtime: one core `Node` over IndexedDB with the
+//!   timers, subscribers, tab announcements and sync loop a page needs;
+//! * the wasm-bindgen façade (`TrustfoldNode`, the npm package `pkg/`),
+//!   one file per concept, each only translating between JS and the runtime.
+//!
+//! Everything here needs a browser: built for any other target the crate
+//! is empty, so native workspace builds and tests pass over it.
+#![cfg(target_arch = "wasm32")]
+
+mod errors;
+mod facade;
+mod idb;
+mod runtime;
+pub mod tabs;
+#[cfg(test)]
+mod tests;
+mod text;
+mod types;
+mod webrtc;
+
+pub use idb::IdbStore;
+pub use runtime::BrowserNode;
+pub use webrtc::{MAX_LINKS, WebRtc};

@@ -1,0 +1,553 @@
+//! [`BrowserNode`]: one core [`Node`] over IndexedDB, run in a browser tab.
+//!
+//! The core decides; this runtime supplies what a tab has and the core must
+//! not: the clock, randomness, timers (edits commit when the core's
+//! [`Batching`] says so; snapshots are saved after a burst of changes; a new
+//! sync round starts with every peer now and then), the tabs of this origin
+//! (a writer lock, announcements), the WebRTC links and the subscribers that
+//! hear of every change. The JS façade only translates to and from it.
+
+use crate::errors::WebError;
+use crate::idb::IdbStore;
+use crate::tabs::{self, Announcement, Tabs};
+use crate::webrtc::WebRtc;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use trustfold::snapshot::CachedState;
+use trustfold::sync::Traffic;
+use trustfold::{
+    Batching, Body, Error, Event, EventId, Identity, Node, OpenReport, Policy, PublicKey, Received,
+    Replica, Transfer, backup,
+};
+
+/// Snapshots (see [`trustfold::snapshot`]) are saved this long after a
+/// change, so a burst of changes saves once.
+const SNAPSHOT_AFTER_MS: f64 = 2000.0;
+
+/// How often the tab starts a new sync round with every linked peer: a
+/// Bloom filter's false positive, or a head beyond the 64 a `Hello` names,
+/// is repaired by the next round's fresh salt.
+const RESYNC_MS: f64 = 60_000.0;
+
+/// When a tab commits document edits: 300 ms after the first pending one
+/// (collaborators see text as it is typed), or at 500 edits.
+const BATCHING: Batching = Batching {
+    max_edits: 500,
+    idle_ms: 300,
+    max_delay_ms: 300,
+};
+
+/// Where a change came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// This tab.
+    Local,
+    /// Another tab of this origin.
+    Tab,
+    /// Another browser, over a WebRTC link.
+    Peer,
+}
+
+/// A change of state, as subscribers hear it.
+#[derive(Clone, Copy, Debug)]
+pub struct Change {
+    /// Where it came from.
+    pub source: Source,
+    /// Events applied (0 for a policy change or an uncommitted edit).
+    pub events: usize,
+}
+
+/// Sync progress.
+#[derive(Clone, Copy, Debug)]
+pub struct SyncStatus {
+    /// Events applied here.
+    pub known: usize,
+    /// Events received but waiting for parents not received yet.
+    pub waiting: usize,
+    /// Parents asked for.
+    pub missing: usize,
+    /// Peers linked.
+    pub peers: usize,
+}
+
+/// A linked peer.
+#[derive(Clone, Debug)]
+pub struct PeerLink {
+    /// Its connection id in the signalling room.
+    pub id: String,
+    /// The identity key that signed its offer or answer.
+    pub key: Option<PublicKey>,
+    /// What this link carried so far.
+    pub traffic: Traffic,
+}
+
+type Subscriber = Rc<dyn Fn(&Change)>;
+
+/// A trustfold node in this browser tab. See the [module docs](self).
+#[derive(Clone)]
+pub struct BrowserNode {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    node: Node<IdbStore>,
+    network: String,
+    report: OpenReport,
+    tabs: RefCell<Option<Tabs>>,
+    subscribers: RefCell<Vec<(u32, Subscriber)>>,
+    next_subscriber: Cell<u32>,
+    commit_timer: Cell<bool>,
+    snapshot_due: Cell<bool>,
+    /// The WebRTC links to other browsers, once connected.
+    webrtc: RefCell<Option<WebRtc>>,
+    /// Sync salts: a keyed hash of a counter under a key drawn at open, so
+    /// a round never needs randomness that could fail mid-sync.
+    salt_key: [u8; 32],
+    salts: Cell<u64>,
+}
+
+/// The milliseconds since 1970 of the tab's clock.
+fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// `N` bytes from the browser's crypto.getRandomValues.
+fn random<const N: usize>() -> Result<[u8; N], WebError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|_| WebError::NoRandomness)?;
+    Ok(bytes)
+}
+
+/// The IndexedDB database, and the tabs' channel, of `network`.
+fn database(network: &str) -> String {
+    format!("trustfold-{network}")
+}
+
+/// The Web Lock that orders the writers of `network` among this origin's tabs.
+fn writer_lock_name(network: &str) -> String {
+    format!("trustfold-{network}-writer")
+}
+
+impl BrowserNode {
+    /// Opens (or creates) the node of `network` — as `identity` when
+    /// restoring one — and joins its tab channel.
+    pub async fn open(network: &str, identity: Option<Identity>) -> Result<BrowserNode, WebError> {
+        if network.is_empty() {
+            return Err(WebError::Invalid("network must not be empty".into()));
+        }
+        let secret = random::<32>()?;
+        let salt_key = random::<32>()?;
+        let store = IdbStore::open(&database(network)).await?;
+        let (node, report) = match identity {
+            Some(identity) => Node::open_as(store, identity, move || secret).await?,
+            None => Node::open(store, move || secret).await?,
+        };
+        node.replica_mut().set_batching(BATCHING);
+        let inner = Rc::new(Inner {
+            node,
+            network: network.to_owned(),
+            report,
+            tabs: RefCell::new(None),
+            subscribers: RefCell::new(Vec::new()),
+            next_subscriber: Cell::new(0),
+            commit_timer: Cell::new(false),
+            snapshot_due: Cell::new(false),
+            webrtc: RefCell::new(None),
+            salt_key,
+            salts: Cell::new(0),
+        });
+        if !inner.report.cached_state_current {
+            inner.schedule_snapshot();
+        }
+        let weak: Weak<Inner> = Rc::downgrade(&inner);
+        let tabs = Tabs::join(&database(network), move |heard| {
+            if let Some(inner) = weak.upgrade() {
+                inner.heard(heard);
+            }
+        })?;
+        *inner.tabs.borrow_mut() = Some(tabs);
+        Ok(BrowserNode { inner })
+    }
+
+    /// Deletes everything this browser holds for `network` (every node of
+    /// it must be closed first, else this waits for them).
+    pub async fn forget(network: &str) -> Result<(), WebError> {
+        Ok(IdbStore::delete(&database(network)).await?)
+    }
+
+    /// The state as last saved for `network`, read without opening the node.
+    pub async fn cached_state(network: &str) -> Result<Option<CachedState>, WebError> {
+        let store = IdbStore::open(&database(network)).await?;
+        let state = Node::cached_state(&store).await;
+        store.close();
+        Ok(state?)
+    }
+
+    /// The core node (its replica answers every question about the state).
+    pub fn node(&self) -> &Node<IdbStore> {
+        &self.inner.node
+    }
+
+    /// What opening found.
+    pub fn report(&self) -> &OpenReport {
+        &self.inner.report
+    }
+
+    /// Calls `callback` after every change of state; returns what stops
+    /// calling it (it does not keep the node alive).
+    pub fn subscribe(&self, callback: impl Fn(&Change) + 'static) -> impl FnOnce() + 'static {
+        let id = self.inner.next_subscriber.get();
+        self.inner.next_subscriber.set(id + 1);
+        let callback: Subscriber = Rc::new(callback);
+        self.inner.subscribers.borrow_mut().push((id, callback));
+        let weak = Rc::downgrade(&self.inner);
+        move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.subscribers.borrow_mut().retain(|(s, _)| *s != id);
+            }
+        }
+    }
+
+    /// Signs, stores, applies and announces a new event.
+    pub async fn publish(&self, body: Body) -> Result<Event, WebError> {
+        self.inner.publish(body).await
+    }
+
+    /// Pays back what is left of a payment made to this node (a reversal to
+    /// its payer, referencing it).
+    pub async fn pay_back(&self, payment: &EventId, memo: String) -> Result<Event, WebError> {
+        let me = self.inner.node.identity().public_key();
+        let original = {
+            let replica = self.inner.node.replica();
+            let log = replica.log();
+            log.ix(payment).and_then(|ix| {
+                let e = log.entry(ix).event();
+                match e.body() {
+                    Body::Transfer(t) if t.to == me => {
+                        let left = t.amount - replica.view().reversed_amount(log, ix);
+                        Some((e.author(), left, t.unit.clone()))
+                    }
+                    _ => None,
+                }
+            })
+        };
+        let (to, amount, unit) = original.ok_or(WebError::NotReversible(
+            "payment must be a payment made to this node",
+        ))?;
+        if amount == 0 {
+            return Err(WebError::NotReversible(
+                "payment was already paid back in full",
+            ));
+        }
+        self.inner
+            .publish(Body::Transfer(Transfer {
+                to,
+                amount,
+                unit,
+                memo,
+                reverses: Some(*payment),
+            }))
+            .await
+    }
+
+    /// Edits documents through the replica; the edits are committed when the
+    /// core's batching says so, or by [`commit`](Self::commit).
+    pub fn edit(
+        &self,
+        edit: impl FnOnce(&mut Replica) -> Result<(), Error>,
+    ) -> Result<(), WebError> {
+        edit(&mut self.inner.node.replica_mut())?;
+        self.inner.edited();
+        Ok(())
+    }
+
+    /// Signs, stores and announces pending document edits now; the number
+    /// of events written.
+    pub async fn commit(&self) -> Result<usize, WebError> {
+        self.inner.commit(None).await
+    }
+
+    /// Changes this node's policy, starting from the stored one (another
+    /// tab may have changed it), and tells the other tabs.
+    pub async fn change_policy(&self, change: impl FnOnce(&mut Policy)) -> Result<(), WebError> {
+        self.inner.change_policy(change).await
+    }
+
+    /// Takes in events from elsewhere (exact bytes): verified, the valid new
+    /// ones stored in one write, applied and announced to the other tabs.
+    pub async fn receive(&self, batch: &[&[u8]]) -> Result<Received, WebError> {
+        let received = self.inner.node.receive_batch(batch).await?;
+        if let Some(tabs) = self.inner.tabs.borrow().as_ref() {
+            tabs.announce_events(&received.stored);
+        }
+        if received.applied > 0 {
+            self.inner.notify(Source::Local, received.applied);
+        }
+        Ok(received)
+    }
+
+    /// Saves the snapshots now.
+    pub async fn save_snapshots(&self) -> Result<(), WebError> {
+        Ok(self.inner.node.save_snapshots(now()).await?)
+    }
+
+    /// Joins this network's room at the signalling server `url` and syncs
+    /// with the browsers found there.
+    pub fn connect(&self, url: &str) -> Result<(), WebError> {
+        if self.inner.webrtc.borrow().is_some() {
+            return Err(WebError::AlreadyConnected);
+        }
+        let transport = WebRtc::join(url, &self.inner.network, self.inner.node.identity().clone())
+            .map_err(|e| WebError::ConnectFailed(format!("{e:?}")))?;
+        *self.inner.webrtc.borrow_mut() = Some(transport.clone());
+        let every = self.inner.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                tabs::wait(RESYNC_MS).await;
+                let Some(transport) = every.webrtc.borrow().clone() else {
+                    return;
+                };
+                let frames = every.node.resync_peers(|| every.salt());
+                trustfold::send_all(&transport, frames).await;
+            }
+        });
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let heard = inner.clone();
+            inner
+                .node
+                .sync_over(
+                    &transport,
+                    || inner.salt(),
+                    move |stored| {
+                        if let Some(tabs) = heard.tabs.borrow().as_ref() {
+                            tabs.announce_events(stored);
+                        }
+                        heard.notify(Source::Peer, stored.len());
+                    },
+                )
+                .await;
+        });
+        Ok(())
+    }
+
+    /// The signalling connection: `"none"`, `"connecting"`, `"open"` or `"closed"`.
+    pub fn signalling(&self) -> &'static str {
+        self.inner
+            .webrtc
+            .borrow()
+            .as_ref()
+            .map_or("none", |t| t.signalling_state())
+    }
+
+    /// Leaves the signalling room and closes every peer link.
+    pub fn disconnect(&self) {
+        if let Some(transport) = self.inner.webrtc.borrow_mut().take() {
+            transport.leave();
+        }
+    }
+
+    /// The peers linked now.
+    pub fn peers(&self) -> Vec<PeerLink> {
+        let transport = self.inner.webrtc.borrow().clone();
+        let node = &self.inner.node;
+        node.connected_peers()
+            .into_iter()
+            .map(|id| PeerLink {
+                key: transport.as_ref().and_then(|t| t.key_of(&id)),
+                // A peer listed as connected has traffic counters; one that
+                // went down in between has carried nothing more.
+                traffic: node.traffic(&id).unwrap_or_default(),
+                id,
+            })
+            .collect()
+    }
+
+    /// Sync progress.
+    pub fn sync_status(&self) -> SyncStatus {
+        let node = &self.inner.node;
+        SyncStatus {
+            known: node.replica().log().len(),
+            waiting: node.orphans(),
+            missing: node.missing_parents(),
+            peers: node.connected_peers().len(),
+        }
+    }
+
+    /// Leaves the tab channel and the signalling room, closes peer links and
+    /// the database.
+    pub fn close(&self) {
+        self.disconnect();
+        self.inner.tabs.borrow_mut().take();
+        self.inner.node.store().close();
+    }
+
+    /// This node's identity, encrypted under `passphrase`.
+    pub fn export_backup(&self, passphrase: &str) -> Result<Vec<u8>, WebError> {
+        if passphrase.is_empty() {
+            return Err(WebError::Invalid("passphrase must not be empty".into()));
+        }
+        Ok(backup::export_backup(
+            self.inner.node.identity(),
+            passphrase,
+            random::<40>()?,
+        ))
+    }
+}
+
+impl Inner {
+    /// The next sync round's salt.
+    fn salt(&self) -> [u8; 16] {
+        let n = self.salts.get();
+        self.salts.set(n + 1);
+        let hash = blake3::keyed_hash(&self.salt_key, &n.to_le_bytes());
+        let mut salt = [0u8; 16];
+        salt.copy_from_slice(&hash.as_bytes()[..16]);
+        salt
+    }
+
+    /// Saves the snapshots soon (once for a burst of changes).
+    fn schedule_snapshot(self: &Rc<Self>) {
+        if self.snapshot_due.replace(true) {
+            return;
+        }
+        let inner = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            tabs::wait(SNAPSHOT_AFTER_MS).await;
+            inner.snapshot_due.set(false);
+            // A snapshot is a cache: failing to save one loses nothing.
+            let _ = inner.node.save_snapshots(now()).await;
+        });
+    }
+
+    fn notify(self: &Rc<Self>, source: Source, events: usize) {
+        self.schedule_snapshot();
+        let change = Change { source, events };
+        let subscribers: Vec<Subscriber> = self
+            .subscribers
+            .borrow()
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        for callback in subscribers {
+            callback(&change);
+        }
+    }
+
+    fn heard(self: &Rc<Self>, announcement: Announcement) {
+        match announcement {
+            Announcement::Events(list) => {
+                let mut applied = 0;
+                let mut new = Vec::new();
+                for bytes in &list {
+                    if let Ok(insertion) = self.node.load_stored(bytes) {
+                        applied += insertion.applied.len();
+                        if !insertion.applied.is_empty()
+                            && let Ok(event) = Event::from_own_store(bytes)
+                        {
+                            new.push(event);
+                        }
+                    }
+                }
+                // Another tab's events reach this tab's peers too.
+                self.push_to_peers(&new);
+                if applied > 0 {
+                    self.notify(Source::Tab, applied);
+                }
+            }
+            Announcement::Policy => {
+                let inner = self.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if inner.node.reload_policy().await.is_ok() {
+                        inner.notify(Source::Tab, 0);
+                    }
+                });
+            }
+        }
+    }
+
+    fn announce(self: &Rc<Self>, events: &[Event]) {
+        if let Some(tabs) = self.tabs.borrow().as_ref() {
+            tabs.announce_events(events);
+        }
+        self.push_to_peers(events);
+        self.notify(Source::Local, events.len());
+    }
+
+    /// Sends events made here to the connected peers.
+    fn push_to_peers(&self, events: &[Event]) {
+        let Some(transport) = self.webrtc.borrow().clone() else {
+            return;
+        };
+        let frames = self.node.push_to_peers(events);
+        if !frames.is_empty() {
+            wasm_bindgen_futures::spawn_local(async move {
+                trustfold::send_all(&transport, frames).await;
+            });
+        }
+    }
+
+    async fn publish(self: &Rc<Self>, body: Body) -> Result<Event, WebError> {
+        let event = {
+            let _lock = tabs::writer_lock(&writer_lock_name(&self.network)).await?;
+            self.node.publish(now(), body).await?
+        };
+        self.announce(std::slice::from_ref(&event));
+        Ok(event)
+    }
+
+    /// Commits pending edits: all of them (`due: None`), or only if the
+    /// core's batching says they are due at that time.
+    async fn commit(self: &Rc<Self>, due: Option<u64>) -> Result<usize, WebError> {
+        let events = {
+            let _lock = tabs::writer_lock(&writer_lock_name(&self.network)).await?;
+            match due {
+                Some(time) => self.node.commit_if_due(time).await?,
+                None => self.node.commit(now()).await?,
+            }
+        };
+        if !events.is_empty() {
+            self.announce(&events);
+        }
+        Ok(events.len())
+    }
+
+    /// After a local edit: tell subscribers, and check again until the
+    /// core's batching commits the pending edits.
+    fn edited(self: &Rc<Self>) {
+        self.notify(Source::Local, 0);
+        // Starts the clock of the batching policy at this edit.
+        self.node.replica_mut().commit_due(now());
+        if self.commit_timer.replace(true) {
+            return;
+        }
+        let inner = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            while inner.node.replica().pending_edits() > 0 {
+                tabs::wait(BATCHING.idle_ms.min(BATCHING.max_delay_ms) as f64).await;
+                // A failed automatic commit keeps the edits; the next one retries.
+                let _ = inner.commit(Some(now())).await;
+            }
+            inner.commit_timer.set(false);
+        });
+    }
+
+    async fn change_policy(
+        self: &Rc<Self>,
+        change: impl FnOnce(&mut Policy),
+    ) -> Result<(), WebError> {
+        {
+            let _lock = tabs::writer_lock(&writer_lock_name(&self.network)).await?;
+            // Another tab may have changed it: start from the stored policy.
+            self.node.reload_policy().await?;
+            let mut policy = self.node.replica().view().policy().clone();
+            change(&mut policy);
+            self.node.set_policy(policy).await?;
+        }
+        if let Some(tabs) = self.tabs.borrow().as_ref() {
+            tabs.announce_policy();
+        }
+        self.notify(Source::Local, 0);
+        Ok(())
+    }
+}
