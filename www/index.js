@@ -53,8 +53,9 @@ const app = {
   reader: null,
   snapshot: null,
   busy: false, // an action in flight: a second click is not a second payment
-  /** The latest snapshot (read now if no frame has been drawn yet). */
+  /** The latest snapshot (read now if no frame has been drawn yet); throws NOT_OPEN before the node is. */
   state() {
+    if (!this.reader) throw Object.assign(new Error("the node is still opening"), { code: "NOT_OPEN" });
     return (this.snapshot ??= this.reader.read());
   },
   /** Runs an action, showing its error (with its code) in `where`; true when it worked. */
@@ -63,6 +64,7 @@ const app = {
     this.busy = true;
     $(where).textContent = "";
     try {
+      this.state(); // every action needs the node open
       await action();
       return true;
     } catch (e) {
