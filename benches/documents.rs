@@ -3,7 +3,7 @@
 //! Groups (filter with `cargo bench --bench documents -- <name>`):
 //!
 //! * `trace_replay`: the first 100,000 keystrokes of the automerge-paper
-//!   editing trace (`../shared/traces`), typed into one text
+//!   editing trace (`tests/data`), typed into one text
 //!   - `raw_automerge`: a bare [`AutoCommit`] (a map holding a text, every
 //!     patch spliced, `commit()` every 100 patches), the same-run anchor;
 //!   - `raw_automerge_no_commits`: the same without intermediate commits;

@@ -1,5 +1,5 @@
-//! Why a view counts what it counts: statuses, debts, explanations and the
-//! comparison of two views.
+//! Why a view counts what it counts: statuses, transactions, debts,
+//! explanations and the comparison of two views.
 //!
 //! Everything here is read off a [`View`] and its [`Log`] on demand; nothing
 //! is cached, so an explanation is always the current one.
@@ -85,6 +85,34 @@ pub struct Movement {
     /// (the total reversed of a payment never exceeds it): its amount.
     pub capped_from: Option<u64>,
     /// Whether it counts, and why not.
+    pub status: Status,
+    /// Every exclusion or dispute naming it, counted or not.
+    pub contests: Vec<Contest>,
+}
+
+/// One transfer as a person reads it in a list of payments: what it says,
+/// and whether it counts in a view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transaction {
+    /// The transfer's event id.
+    pub event: EventId,
+    /// Who paid (the event's author).
+    pub from: PublicKey,
+    /// Who was paid.
+    pub to: PublicKey,
+    /// How much, in minor units of `unit`, as signed (a capped reversal
+    /// counts less: see [`Movement::capped_from`]).
+    pub amount: u64,
+    /// The unit, exactly as signed.
+    pub unit: String,
+    /// The payer's note.
+    pub memo: String,
+    /// The author's clock when signing, in ms, as the author claims it:
+    /// nothing checks it, so it need not follow causal order.
+    pub time: u64,
+    /// The payment this one pays back, if it is a reversal.
+    pub reverses: Option<EventId>,
+    /// Whether it counts in this view, and if not, why.
     pub status: Status,
     /// Every exclusion or dispute naming it, counted or not.
     pub contests: Vec<Contest>,
@@ -206,6 +234,38 @@ impl View {
         } else {
             Verdict::Counted
         })
+    }
+
+    /// The transfers `account` paid or received, or every transfer when
+    /// `account` is `None`, in log order (parents before children), each
+    /// with its status and contests in this view.
+    pub fn transactions(&self, log: &Log, account: Option<&PublicKey>) -> Vec<Transaction> {
+        let transaction = |ix: EventIx| {
+            let event = log.entry(ix).event();
+            let Body::Transfer(t) = event.body() else {
+                return None;
+            };
+            Some(Transaction {
+                event: event.id(),
+                from: event.author(),
+                to: t.to,
+                amount: t.amount,
+                unit: t.unit.clone(),
+                memo: t.memo.clone(),
+                time: event.time(),
+                reverses: t.reverses,
+                status: self.status(log, ix),
+                contests: self.contests(log, ix),
+            })
+        };
+        match account {
+            Some(account) => log
+                .transfers_of(account)
+                .iter()
+                .filter_map(|&ix| transaction(ix))
+                .collect(),
+            None => (0..log.len() as EventIx).filter_map(transaction).collect(),
+        }
     }
 
     /// Why `account` has its balance in `unit`: every transfer touching it,

@@ -70,10 +70,12 @@ pub use event::{
     Body, ContextError, DecodeError, DocId, Draft, Event, EventError, EventId, Identity, PublicKey,
     Statement, Transfer, TrustLevel,
 };
-pub use explain::{Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Verdict};
+pub use explain::{
+    Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Transaction, Verdict,
+};
 pub use ledger::Ledger;
 pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order};
 pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received, send_all};
-pub use policy::{Authorities, BanReason, ForkHandling, Policy};
-pub use replica::{Batching, Replica};
+pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
+pub use replica::{Batching, Replica, ReversalError};
 pub use view::View;

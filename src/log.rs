@@ -439,55 +439,29 @@ impl Log {
         self.heads.insert(id);
         self.index.insert(id, ix);
 
+        let seq = event.seq();
         let log = self.authors.entry(author).or_default();
         log.events.push(ix);
-        match log.by_seq.get(&event.seq()) {
-            Some(&earlier) => {
-                log.forked = true;
-                let earlier = self.entries[earlier as usize].event.id();
-                let seq = event.seq();
-                // One proof per (author, seq): the two smallest ids, so
-                // every node states it the same way whatever it saw first,
-                // and 10,000 forks cost one proof, not 10,000.
-                let at = self
-                    .forks
-                    .binary_search_by(|f| (f.author, f.seq).cmp(&(author, seq)));
-                let proof = match at {
-                    Ok(i) => {
-                        let old = &mut self.forks[i];
-                        let mut ids = [old.first, old.second, id];
-                        ids.sort_unstable();
-                        (ids[..2] != [old.first, old.second]).then(|| {
-                            (old.first, old.second) = (ids[0], ids[1]);
-                            old.clone()
-                        })
-                    }
-                    Err(i) => {
-                        let proof = ForkProof {
-                            author,
-                            seq,
-                            first: earlier.min(id),
-                            second: earlier.max(id),
-                        };
-                        self.forks.insert(i, proof.clone());
-                        Some(proof)
-                    }
-                };
-                forks.extend(proof);
-            }
+        let earlier = log.by_seq.get(&seq).copied();
+        match earlier {
+            Some(_) => log.forked = true,
             None => {
-                log.by_seq.insert(event.seq(), ix);
+                log.by_seq.insert(seq, ix);
             }
         }
         let newer = match log.last {
             None => true,
             Some(last) => {
                 let last = &self.entries[last as usize].event;
-                (event.seq(), id) > (last.seq(), last.id())
+                (seq, id) > (last.seq(), last.id())
             }
         };
         if newer {
             log.last = Some(ix);
+        }
+        if let Some(earlier) = earlier {
+            let earlier = self.entries[earlier as usize].event.id();
+            forks.extend(self.record_fork(author, seq, earlier, id));
         }
 
         let subject = match event.body() {
@@ -507,6 +481,42 @@ impl Log {
             self.record_trust(author, subject, ix);
         }
         ix
+    }
+
+    /// Keeps one proof per (author, seq): the two smallest ids, so every
+    /// node states it the same way whatever it saw first, and 10,000 forks
+    /// cost one proof, not 10,000. Returns the proof if it is new or changed.
+    fn record_fork(
+        &mut self,
+        author: PublicKey,
+        seq: u64,
+        earlier: EventId,
+        id: EventId,
+    ) -> Option<ForkProof> {
+        let at = self
+            .forks
+            .binary_search_by(|f| (f.author, f.seq).cmp(&(author, seq)));
+        match at {
+            Ok(i) => {
+                let old = &mut self.forks[i];
+                let mut ids = [old.first, old.second, id];
+                ids.sort_unstable();
+                (ids[..2] != [old.first, old.second]).then(|| {
+                    (old.first, old.second) = (ids[0], ids[1]);
+                    old.clone()
+                })
+            }
+            Err(i) => {
+                let proof = ForkProof {
+                    author,
+                    seq,
+                    first: earlier.min(id),
+                    second: earlier.max(id),
+                };
+                self.forks.insert(i, proof.clone());
+                Some(proof)
+            }
+        }
     }
 
     fn intern_unit(&mut self, unit: &str) -> UnitIx {

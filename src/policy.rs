@@ -216,3 +216,68 @@ impl Policy {
         Authorities { trusted, banned }
     }
 }
+
+/// The trust lists an author has published: their current `Trust`
+/// statement about each subject, read with the log's own rule
+/// ([`Log::trust_statement`]: the causally latest, concurrent ones broken by
+/// the highest event id — never the claimed time).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedPolicy {
+    /// Who published it.
+    pub author: PublicKey,
+    /// Subjects whose current statement is `Trusted`, sorted.
+    pub trusted: Vec<PublicKey>,
+    /// Subjects whose current statement is `Banned`, sorted.
+    pub banned: Vec<PublicKey>,
+}
+
+impl PublishedPolicy {
+    /// The policy these lists amount to for their author, every other
+    /// setting at its default (see [`Policy::new`]): how the author's view
+    /// looks as far as anyone else can know it.
+    pub fn policy(&self) -> Policy {
+        let policy = self
+            .trusted
+            .iter()
+            .fold(Policy::new(self.author), |p, who| p.trusting(*who));
+        self.banned.iter().fold(policy, |p, who| p.banning(*who))
+    }
+}
+
+// Read off the log's per-(author, subject) index of latest statements; it
+// lives here because it is a policy, not a fact about the DAG.
+impl Log {
+    /// The trust lists `author` has published; `None` if they never
+    /// published a `Trust` statement. A subject whose current statement is
+    /// `Neutral` is in neither list.
+    pub fn published_policy(&self, author: &PublicKey) -> Option<PublishedPolicy> {
+        let mut subjects = self.trust_subjects(author).peekable();
+        subjects.peek()?;
+        let mut out = PublishedPolicy {
+            author: *author,
+            trusted: Vec::new(),
+            banned: Vec::new(),
+        };
+        for subject in subjects {
+            match self.trust_statement(author, subject) {
+                Some((TrustLevel::Trusted, _)) => out.trusted.push(*subject),
+                Some((TrustLevel::Banned, _)) => out.banned.push(*subject),
+                Some((TrustLevel::Neutral, _)) | None => {}
+            }
+        }
+        out.trusted.sort_unstable();
+        out.banned.sort_unstable();
+        Some(out)
+    }
+
+    /// Every author who has published at least one `Trust` statement, sorted.
+    pub fn publishers(&self) -> Vec<PublicKey> {
+        let mut out: Vec<PublicKey> = self
+            .authors()
+            .filter(|author| self.trust_subjects(author).next().is_some())
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}

@@ -32,6 +32,164 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use thiserror::Error;
 
+/// What a client sends the signalling server, as JSON
+/// (`{"type":"join","room":…}`, `{"type":"signal","to":n,"data":…}`): one
+/// definition for the server and the browser. `D` is the peer-to-peer
+/// payload, which the server relays without reading.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ToServer<D> {
+    /// Join a room (once per connection).
+    Join {
+        /// The room: the network's name.
+        room: String,
+    },
+    /// Relay `data` to member `to` of the room.
+    Signal {
+        /// The recipient's connection id.
+        to: u64,
+        /// The payload.
+        data: D,
+    },
+}
+
+/// What the signalling server sends a client, as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum FromServer<D> {
+    /// The client joined: its connection id and the members already there.
+    Joined {
+        /// This connection's id in the room.
+        id: u64,
+        /// The members already in the room, oldest first.
+        peers: Vec<u64>,
+    },
+    /// A member joined the room.
+    PeerJoined {
+        /// Its connection id.
+        id: u64,
+    },
+    /// A member left the room.
+    PeerLeft {
+        /// Its connection id.
+        id: u64,
+    },
+    /// A payload from member `from`.
+    Signal {
+        /// The sender's connection id.
+        from: u64,
+        /// The payload.
+        data: D,
+    },
+    /// The server refused something (and may close the connection).
+    Error {
+        /// A stable code (README lists them).
+        code: String,
+        /// Why, in words.
+        message: String,
+    },
+}
+
+/// What one browser sends another inside a `signal` message (the
+/// server relays it unread): the steps of opening a link, as JSON tagged by
+/// `kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PeerSignal {
+    /// "I want to offer you a link: give me a nonce to sign over."
+    Ask,
+    /// The nonce the offer must be signed over (hex).
+    Nonce {
+        /// Hex of [`NONCE_LEN`] bytes.
+        nonce: String,
+    },
+    /// A signed offer, with the nonce the answer must be signed over.
+    Offer {
+        /// The session description (SDP).
+        sdp: String,
+        /// The recipient's nonce it is signed over (hex).
+        nonce: String,
+        /// The sender's public key (hex).
+        key: String,
+        /// The signature (hex).
+        signature: String,
+        /// The nonce the answer must cover (hex).
+        reply: String,
+    },
+    /// A signed answer.
+    Answer {
+        /// The session description (SDP).
+        sdp: String,
+        /// The recipient's nonce it is signed over (hex).
+        nonce: String,
+        /// The sender's public key (hex).
+        key: String,
+        /// The signature (hex).
+        signature: String,
+    },
+    /// An ICE candidate (unsigned: see the module docs).
+    Candidate {
+        /// The candidate line.
+        candidate: String,
+        /// Its media stream id.
+        #[serde(rename = "sdpMid", default)]
+        sdp_mid: Option<String>,
+        /// Its media line index.
+        #[serde(rename = "sdpMLineIndex", default)]
+        sdp_m_line_index: Option<u16>,
+    },
+}
+
+impl PeerSignal {
+    /// An offer carrying `signed`, and the nonce its answer must cover.
+    pub fn offer(signed: SignedDescription, reply: &Nonce) -> PeerSignal {
+        PeerSignal::Offer {
+            sdp: signed.sdp,
+            nonce: signed.nonce,
+            key: signed.key,
+            signature: signed.signature,
+            reply: nonce_hex(reply),
+        }
+    }
+
+    /// An answer carrying `signed`.
+    pub fn answer(signed: SignedDescription) -> PeerSignal {
+        PeerSignal::Answer {
+            sdp: signed.sdp,
+            nonce: signed.nonce,
+            key: signed.key,
+            signature: signed.signature,
+        }
+    }
+
+    /// The signed description of an offer or answer, to verify.
+    pub fn signed(&self) -> Option<SignedDescription> {
+        let (kind, sdp, nonce, key, signature) = match self {
+            PeerSignal::Offer {
+                sdp,
+                nonce,
+                key,
+                signature,
+                ..
+            } => ("offer", sdp, nonce, key, signature),
+            PeerSignal::Answer {
+                sdp,
+                nonce,
+                key,
+                signature,
+            } => ("answer", sdp, nonce, key, signature),
+            _ => return None,
+        };
+        Some(SignedDescription {
+            kind: kind.to_owned(),
+            sdp: sdp.clone(),
+            nonce: nonce.clone(),
+            key: key.clone(),
+            signature: signature.clone(),
+        })
+    }
+}
+
 /// v2: the signed message gained the recipient's nonce.
 const DOMAIN: &str = "trustfold signal v2";
 
@@ -228,6 +386,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     const N1: Nonce = [7; NONCE_LEN];
+    const N2: Nonce = [9; NONCE_LEN];
 
     #[wasm_bindgen_test(unsupported = test)]
     fn only_the_signed_room_peers_nonce_and_description_verify() {
@@ -338,5 +497,59 @@ mod tests {
         assert!(issued.consume(1, &[3; NONCE_LEN]));
         assert!(issued.consume(1, &[2; NONCE_LEN]));
         assert!(issued.is_empty());
+    }
+
+    /// The wire format both ends speak: what the server and older pages
+    /// send must read back as these types, and an offer signed here must
+    /// verify after a trip through JSON.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn signalling_messages_keep_their_json_shape() {
+        let joined: FromServer<PeerSignal> =
+            serde_json::from_str(r#"{"type":"joined","id":4,"peers":[1,2]}"#).unwrap();
+        assert_eq!(
+            joined,
+            FromServer::Joined {
+                id: 4,
+                peers: vec![1, 2]
+            }
+        );
+        let candidate: FromServer<PeerSignal> = serde_json::from_str(
+            r#"{"type":"signal","from":2,"data":{"kind":"candidate","candidate":"c","sdpMid":"0","sdpMLineIndex":0}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            candidate,
+            FromServer::Signal {
+                from: 2,
+                data: PeerSignal::Candidate {
+                    candidate: "c".into(),
+                    sdp_mid: Some("0".into()),
+                    sdp_m_line_index: Some(0)
+                }
+            }
+        );
+        let ask = serde_json::to_string(&ToServer::Signal {
+            to: 7,
+            data: PeerSignal::Ask,
+        })
+        .unwrap();
+        assert_eq!(ask, r#"{"type":"signal","to":7,"data":{"kind":"ask"}}"#);
+        assert!(
+            serde_json::from_str::<ToServer<PeerSignal>>(r#"{"type":"join","room":"r","x":1}"#)
+                .is_err(),
+            "unknown fields are refused"
+        );
+
+        let alice = Identity::from_secret([1; 32]);
+        let signed = SignedDescription::sign(&alice, "net", 1, 0, "offer", "sdp", &N1);
+        let sent = serde_json::to_string(&PeerSignal::offer(signed, &N2)).unwrap();
+        let read: PeerSignal = serde_json::from_str(&sent).unwrap();
+        let mut bob = Nonces::default();
+        bob.issue(1, N1);
+        assert_eq!(
+            read.signed().unwrap().verify_fresh("net", 1, 0, &mut bob),
+            Ok(alice.public_key())
+        );
+        assert!(matches!(read, PeerSignal::Offer { reply, .. } if reply == nonce_hex(&N2)));
     }
 }

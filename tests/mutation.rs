@@ -41,28 +41,6 @@ const GROUP_ORDER: [u8; 32] = [
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];
 
-fn parse_seed(text: &str) -> u64 {
-    let text = text.trim();
-    let parsed = match text.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => text.parse(),
-    };
-    parsed.unwrap_or_else(|error| panic!("TRUSTFOLD_SEED={text:?} is not a u64: {error}"))
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn seed() -> u64 {
-    match std::env::var("TRUSTFOLD_SEED") {
-        Ok(text) => parse_seed(&text),
-        Err(_) => option_env!("TRUSTFOLD_SEED").map_or(DEFAULT_SEED, parse_seed),
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-fn seed() -> u64 {
-    option_env!("TRUSTFOLD_SEED").map_or(DEFAULT_SEED, parse_seed)
-}
-
 #[cfg(not(target_arch = "wasm32"))]
 fn report(line: &str) {
     println!("{line}");
@@ -470,7 +448,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn every_mutation_of_a_valid_event_is_refused_with_a_typed_error_and_changes_nothing() {
-    let seed = seed();
+    let seed = common::seed().unwrap_or(DEFAULT_SEED);
     report(&format!(
         "mutation: seed {seed:#x} (set TRUSTFOLD_SEED to reproduce or vary)"
     ));

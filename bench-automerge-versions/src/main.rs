@@ -29,54 +29,16 @@
 //! processes on a shared machine. Every replay is checked against the
 //! trace's `endContent`.
 
-use serde::Deserialize;
-use std::io::Read;
 use std::time::{Duration, Instant};
+
+// The one loader of the trace, shared with trustfold's tests and benches.
+#[path = "../../tests/common/trace.rs"]
+mod trace;
+
+use trace::Patch;
 
 /// Keystrokes per commit, as in trustfold's trace test and bench.
 const EDITS_PER_COMMIT: usize = 100;
-
-struct Patch {
-    pos: usize,
-    delete: usize,
-    insert: String,
-}
-
-#[derive(Deserialize)]
-struct Raw {
-    #[serde(rename = "endContent")]
-    end_content: String,
-    txns: Vec<Txn>,
-}
-
-#[derive(Deserialize)]
-struct Txn {
-    patches: Vec<(usize, usize, String)>,
-}
-
-fn load_trace() -> (Vec<Patch>, String) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/traces/automerge-paper.json.gz"
-    );
-    let gz = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut json = String::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_string(&mut json)
-        .expect("trace decompresses");
-    let raw: Raw = serde_json::from_str(&json).expect("trace parses");
-    let patches = raw
-        .txns
-        .into_iter()
-        .flat_map(|t| t.patches)
-        .map(|(pos, delete, insert)| Patch {
-            pos,
-            delete,
-            insert,
-        })
-        .collect();
-    (patches, raw.end_content)
-}
 
 /// One run's figures, in the order of [`NAMES`].
 type Figures = Vec<f64>;
@@ -266,7 +228,7 @@ fn main() {
         .nth(1)
         .map(|a| a.parse().expect("runs: a number"))
         .unwrap_or(3);
-    let (patches, end) = load_trace();
+    let (patches, end) = trace::load();
     assert_eq!(patches.len(), 259_778);
     let mut results: [Vec<Figures>; 2] = [Vec::new(), Vec::new()];
     for run in 0..runs {

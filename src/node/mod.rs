@@ -149,26 +149,7 @@ impl<S: Store> Node<S> {
         mut random: impl FnMut() -> [u8; 32],
     ) -> Result<(Node<S>, OpenReport), NodeError> {
         let mut report = OpenReport::default();
-        let stored = match store.get_meta(IDENTITY).await? {
-            Some(secret) => Some(Identity::from_secret(
-                secret
-                    .try_into()
-                    .map_err(|_| NodeError::DamagedMeta(IDENTITY))?,
-            )),
-            None => None,
-        };
-        let identity = match (stored, given) {
-            (Some(stored), Some(given)) if stored.public_key() != given.public_key() => {
-                return Err(NodeError::OtherIdentity);
-            }
-            (Some(stored), _) => stored,
-            (None, given) => {
-                let identity = given.unwrap_or_else(|| Identity::from_secret(random()));
-                store.put_meta(IDENTITY, &identity.secret()).await?;
-                report.new_identity = true;
-                identity
-            }
-        };
+        let identity = Self::stored_identity(&store, given, &mut random, &mut report).await?;
         let policy = match store.get_meta(POLICY).await? {
             Some(bytes) => Policy::from_stored(&bytes).ok_or(NodeError::DamagedMeta(POLICY))?,
             None => Policy::new(identity.public_key()),
@@ -182,23 +163,7 @@ impl<S: Store> Node<S> {
         if let Some(saved) = &saved {
             report.saved_documents = replica.load_saved_docs(saved);
         }
-        let loaded = store.load_events().await?;
-        report.skipped = loaded.corrupt;
-        let mut events = Vec::with_capacity(loaded.events.len());
-        for (id, bytes) in loaded.events {
-            match Event::from_own_store(&bytes) {
-                Ok(event) => events.push(event),
-                Err(e) => report.skipped.push(format!("{id:?}: {e}")),
-            }
-        }
-        // A store returns events in key order (random): parents first, so
-        // none waits in the bounded pending buffer.
-        for event in causal_order(events) {
-            let id = event.id();
-            if let Err(e) = replica.insert(event) {
-                report.skipped.push(format!("{id:?}: {e}"));
-            }
-        }
+        Self::load_events(&store, &mut replica, &mut report).await?;
         if report.saved_documents > 0 && !replica.documents_match_log() {
             // A saved document holds changes the log does not carry: drop
             // the saved documents and rebuild them from the log.
@@ -231,6 +196,63 @@ impl<S: Store> Node<S> {
             orphans: RefCell::new(Orphans::default()),
         };
         Ok((node, report))
+    }
+
+    /// The identity the store holds, or `given` (a restore), or a new one;
+    /// a stored identity other than `given` is refused.
+    async fn stored_identity(
+        store: &S,
+        given: Option<Identity>,
+        random: &mut impl FnMut() -> [u8; 32],
+        report: &mut OpenReport,
+    ) -> Result<Identity, NodeError> {
+        let stored = match store.get_meta(IDENTITY).await? {
+            Some(secret) => Some(Identity::from_secret(
+                secret
+                    .try_into()
+                    .map_err(|_| NodeError::DamagedMeta(IDENTITY))?,
+            )),
+            None => None,
+        };
+        Ok(match (stored, given) {
+            (Some(stored), Some(given)) if stored.public_key() != given.public_key() => {
+                return Err(NodeError::OtherIdentity);
+            }
+            (Some(stored), _) => stored,
+            (None, given) => {
+                let identity = given.unwrap_or_else(|| Identity::from_secret(random()));
+                store.put_meta(IDENTITY, &identity.secret()).await?;
+                report.new_identity = true;
+                identity
+            }
+        })
+    }
+
+    /// Inserts every stored event into `replica`, parents first; damaged or
+    /// invalid records are skipped and reported.
+    async fn load_events(
+        store: &S,
+        replica: &mut Replica,
+        report: &mut OpenReport,
+    ) -> Result<(), NodeError> {
+        let loaded = store.load_events().await?;
+        report.skipped = loaded.corrupt;
+        let mut events = Vec::with_capacity(loaded.events.len());
+        for (id, bytes) in loaded.events {
+            match Event::from_own_store(&bytes) {
+                Ok(event) => events.push(event),
+                Err(e) => report.skipped.push(format!("{id:?}: {e}")),
+            }
+        }
+        // A store returns events in key order (random): parents first, so
+        // none waits in the bounded pending buffer.
+        for event in causal_order(events) {
+            let id = event.id();
+            if let Err(e) = replica.insert(event) {
+                report.skipped.push(format!("{id:?}: {e}"));
+            }
+        }
+        Ok(())
     }
 
     /// The replica (log, view, documents). Do not hold it across an await.

@@ -4,8 +4,10 @@
 //! caller passes in bytes, the clock and the signing identity.
 
 mod records;
+mod reversal;
 
 pub use records::Batching;
+pub use reversal::ReversalError;
 
 use crate::doc::Documents;
 use crate::error::Error;

@@ -329,145 +329,175 @@ impl Session {
         let mut incoming = Incoming::default();
         match self.framer.decode(frame)? {
             None => {}
-            Some(Message::Hello { heads, filter }) => {
-                if heads.len() > MAX_HELLO_HEADS {
-                    return Err(FrameError::Violation("too many heads"));
-                }
-                // A new round: what was in flight arrived or was lost.
-                self.flight.clear();
-                self.in_flight = 0;
-                if !self.answer_queued {
-                    let free = FREE_ROUNDS + self.traffic.frames_received / FRAMES_PER_ROUND;
-                    let catching_up = std::mem::take(&mut self.sent_since_hello);
-                    if std::mem::take(&mut self.owe_round)
-                        || catching_up
-                        || self.rounds_granted < free
-                    {
-                        self.rounds_granted += 1;
-                        self.budget = self.limits.round;
-                    }
-                    self.answer_hello(log, &heads, &filter);
-                }
-                if self.peer_heads != heads {
-                    self.peer_heads = heads;
-                    self.held_changed = true;
-                }
-            }
+            Some(Message::Hello { heads, filter }) => self.on_hello(log, heads, &filter)?,
             Some(Message::Events { seq, events }) => {
-                if seq == 0 || events.is_empty() {
-                    return Err(FrameError::Violation("empty or unnumbered events"));
-                }
-                if seq <= self.contiguous || !self.seen_above.insert(seq) {
-                    // A copy of a message taken in already.
-                    return Ok(incoming);
-                }
-                while self.seen_above.first() == Some(&(self.contiguous + 1)) {
-                    self.seen_above.pop_first();
-                    self.contiguous += 1;
-                }
-                if self.seen_above.len() > MAX_REORDERED {
-                    // Gaps that far behind are lost, not late.
-                    if let Some(first) = self.seen_above.pop_first() {
-                        self.contiguous = first;
-                    }
-                }
-                self.highest = self.highest.max(seq);
-                self.unacked_bytes += events.len();
-                self.traffic.max_in_flight_received = self
-                    .traffic
-                    .max_in_flight_received
-                    .max(self.unacked_bytes as u64);
-                if self.unacked_bytes > 2 * self.limits.window {
-                    return Err(FrameError::Violation("receive window exceeded"));
-                }
-                let mut rest = events.as_slice();
-                while !rest.is_empty() {
-                    let len = event_len(rest).ok_or(FrameError::Malformed)?;
-                    let (event, tail) = rest.split_at(len);
-                    let id = EventId::of_bytes(event);
-                    self.wanted.remove(&id);
-                    self.received.push(id);
-                    incoming.events.push(event.to_vec());
-                    rest = tail;
-                }
-                self.traffic.events_received += incoming.events.len() as u64;
-                self.received_this_round = true;
+                incoming.events = self.on_events(seq, &events)?;
             }
             // Only the answer to my own `Hello` counts: an `Answered` nobody
             // asked for changes nothing (else it could start rounds).
-            Some(Message::Answered { more }) if self.awaiting_answer => {
-                if self.seen_by_peer != self.my_hello {
-                    self.seen_by_peer = self.my_hello.clone();
-                    self.held_changed = true;
-                }
-                self.awaiting_answer = false;
-                self.another_round |= more;
-                // An answer that stopped before sending anything (my Hello
-                // found its allowance spent) owes me a full one: one such
-                // round may follow without events, not a chain of them.
-                self.empty_more = match (more, self.received_this_round) {
-                    (true, false) => self.empty_more.saturating_add(1),
-                    _ => 0,
-                };
-            }
+            Some(Message::Answered { more }) if self.awaiting_answer => self.on_answered(more),
             Some(Message::Answered { .. }) => {}
-            Some(Message::Want { ids }) => {
-                if ids.len() > MAX_WANT {
-                    return Err(FrameError::Violation("too many ids wanted"));
-                }
-                let mut found = ixs(log, &ids);
-                found.sort_unstable();
-                found.dedup();
-                let known = self.known(log, None);
-                // The wanted events again (a write may have lost them);
-                // of their past only what was never sent.
-                let complete = match self.walk(log, &found, &known) {
-                    Some(past) => {
-                        let wanted: FxHashSet<EventIx> = found.iter().copied().collect();
-                        past.into_iter()
-                            .all(|ix| self.enqueue_within_budget(log, &[ix], wanted.contains(&ix)))
-                    }
-                    None => false,
-                };
-                if !complete {
-                    self.owe_round = true;
-                    self.enqueue(Out::Answered { more: true });
-                }
-            }
+            Some(Message::Want { ids }) => self.on_want(log, &ids)?,
             Some(Message::Ack {
                 through,
                 held,
                 lost,
-            }) => {
-                if held.len() > MAX_ACK_IDS {
-                    return Err(FrameError::Violation("too many ids acknowledged"));
-                }
-                if lost {
-                    // The peer failed to keep some of what it took in (a
-                    // write failed): what was sent counts for nothing.
-                    self.sent.clear();
-                    self.last_answer = None;
-                }
-                while let Some(&(seq, bytes)) = self.flight.front() {
-                    if seq > through {
-                        break;
-                    }
-                    self.flight.pop_front();
-                    self.in_flight -= bytes;
-                }
-                // Only ids of events held here mean anything.
-                let known: Vec<EventId> = held.into_iter().filter(|id| log.contains(id)).collect();
-                if !known.is_empty() {
-                    self.acked.extend(known);
-                    while self.acked.len() > MAX_ACKED {
-                        self.acked.pop_front();
-                    }
-                    self.held_changed = true;
-                }
-            }
+            }) => self.on_ack(log, through, held, lost)?,
         }
         incoming.reply.extend(self.flush(log));
         Ok(incoming)
+    }
+
+    /// A `Hello`: a new round; answered within the allowance.
+    fn on_hello(
+        &mut self,
+        log: &Log,
+        heads: Vec<EventId>,
+        filter: &Bloom,
+    ) -> Result<(), FrameError> {
+        if heads.len() > MAX_HELLO_HEADS {
+            return Err(FrameError::Violation("too many heads"));
+        }
+        // A new round: what was in flight arrived or was lost.
+        self.flight.clear();
+        self.in_flight = 0;
+        if !self.answer_queued {
+            let free = FREE_ROUNDS + self.traffic.frames_received / FRAMES_PER_ROUND;
+            let catching_up = std::mem::take(&mut self.sent_since_hello);
+            if std::mem::take(&mut self.owe_round) || catching_up || self.rounds_granted < free {
+                self.rounds_granted += 1;
+                self.budget = self.limits.round;
+            }
+            self.answer_hello(log, &heads, filter);
+        }
+        if self.peer_heads != heads {
+            self.peer_heads = heads;
+            self.held_changed = true;
+        }
+        Ok(())
+    }
+
+    /// Numbered `Events`: a copy is ignored; the events, split, for the node.
+    fn on_events(&mut self, seq: u32, events: &[u8]) -> Result<Vec<Vec<u8>>, FrameError> {
+        let mut taken = Vec::new();
+        if seq == 0 || events.is_empty() {
+            return Err(FrameError::Violation("empty or unnumbered events"));
+        }
+        if seq <= self.contiguous || !self.seen_above.insert(seq) {
+            // A copy of a message taken in already.
+            return Ok(taken);
+        }
+        while self.seen_above.first() == Some(&(self.contiguous + 1)) {
+            self.seen_above.pop_first();
+            self.contiguous += 1;
+        }
+        if self.seen_above.len() > MAX_REORDERED {
+            // Gaps that far behind are lost, not late.
+            if let Some(first) = self.seen_above.pop_first() {
+                self.contiguous = first;
+            }
+        }
+        self.highest = self.highest.max(seq);
+        self.unacked_bytes += events.len();
+        self.traffic.max_in_flight_received = self
+            .traffic
+            .max_in_flight_received
+            .max(self.unacked_bytes as u64);
+        if self.unacked_bytes > 2 * self.limits.window {
+            return Err(FrameError::Violation("receive window exceeded"));
+        }
+        let mut rest = events;
+        while !rest.is_empty() {
+            let len = event_len(rest).ok_or(FrameError::Malformed)?;
+            let (event, tail) = rest.split_at(len);
+            let id = EventId::of_bytes(event);
+            self.wanted.remove(&id);
+            self.received.push(id);
+            taken.push(event.to_vec());
+            rest = tail;
+        }
+        self.traffic.events_received += taken.len() as u64;
+        self.received_this_round = true;
+        Ok(taken)
+    }
+
+    /// The peer's `Answered` to my own `Hello`.
+    fn on_answered(&mut self, more: bool) {
+        if self.seen_by_peer != self.my_hello {
+            self.seen_by_peer = self.my_hello.clone();
+            self.held_changed = true;
+        }
+        self.awaiting_answer = false;
+        self.another_round |= more;
+        // An answer that stopped before sending anything (my Hello
+        // found its allowance spent) owes me a full one: one such
+        // round may follow without events, not a chain of them.
+        self.empty_more = match (more, self.received_this_round) {
+            (true, false) => self.empty_more.saturating_add(1),
+            _ => 0,
+        };
+    }
+
+    /// A `Want`: the wanted events again, and of their past what was never sent.
+    fn on_want(&mut self, log: &Log, ids: &[EventId]) -> Result<(), FrameError> {
+        if ids.len() > MAX_WANT {
+            return Err(FrameError::Violation("too many ids wanted"));
+        }
+        let mut found = ixs(log, ids);
+        found.sort_unstable();
+        found.dedup();
+        let known = self.known(log, None);
+        // The wanted events again (a write may have lost them);
+        // of their past only what was never sent.
+        let complete = match self.walk(log, &found, &known) {
+            Some(past) => {
+                let wanted: FxHashSet<EventIx> = found.iter().copied().collect();
+                past.into_iter()
+                    .all(|ix| self.enqueue_within_budget(log, &[ix], wanted.contains(&ix)))
+            }
+            None => false,
+        };
+        if !complete {
+            self.owe_round = true;
+            self.enqueue(Out::Answered { more: true });
+        }
+        Ok(())
+    }
+
+    /// An `Ack`: what arrived, and ids the peer holds.
+    fn on_ack(
+        &mut self,
+        log: &Log,
+        through: u32,
+        held: Vec<EventId>,
+        lost: bool,
+    ) -> Result<(), FrameError> {
+        if held.len() > MAX_ACK_IDS {
+            return Err(FrameError::Violation("too many ids acknowledged"));
+        }
+        if lost {
+            // The peer failed to keep some of what it took in (a
+            // write failed): what was sent counts for nothing.
+            self.sent.clear();
+            self.last_answer = None;
+        }
+        while let Some(&(seq, bytes)) = self.flight.front() {
+            if seq > through {
+                break;
+            }
+            self.flight.pop_front();
+            self.in_flight -= bytes;
+        }
+        // Only ids of events held here mean anything.
+        let known: Vec<EventId> = held.into_iter().filter(|id| log.contains(id)).collect();
+        if !known.is_empty() {
+            self.acked.extend(known);
+            while self.acked.len() > MAX_ACKED {
+                self.acked.pop_front();
+            }
+            self.held_changed = true;
+        }
+        Ok(())
     }
 
     /// Queues the events of mine the peer lacks, judged by its heads and

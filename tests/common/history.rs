@@ -179,8 +179,10 @@ pub fn all_authors() -> Vec<PublicKey> {
     (0..AUTHORS).map(|i| key(1 + i)).collect()
 }
 
-/// Runs a property with a reproducible seed (`PROPTEST_RNG_SEED` overrides
-/// it) and fewer cases in the browser, where the crate runs unoptimised.
+/// Runs a property with a reproducible seed — `TRUSTFOLD_SEED` (see
+/// [`seed`](super::seed)), else proptest's own `PROPTEST_RNG_SEED`, else a
+/// fixed one — and fewer cases in the browser, where the crate runs
+/// unoptimised.
 pub fn check<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
     let mut config = Config {
         cases: if cfg!(target_arch = "wasm32") {
@@ -191,12 +193,13 @@ pub fn check<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> Result<(), Tes
         failure_persistence: None,
         ..Config::default()
     };
-    if config.rng_seed == RngSeed::Random {
-        config.rng_seed = RngSeed::Fixed(0x7472_7573_7466);
-    }
-    let seed = config.rng_seed;
+    let seed = super::seed().unwrap_or(match config.rng_seed {
+        RngSeed::Fixed(seed) => seed,
+        RngSeed::Random => 0x7472_7573_7466,
+    });
+    config.rng_seed = RngSeed::Fixed(seed);
     let mut runner = TestRunner::new(config);
     if let Err(failure) = runner.run(&strategy, test) {
-        panic!("property failed (PROPTEST_RNG_SEED={seed} reproduces it): {failure}");
+        panic!("property failed (TRUSTFOLD_SEED={seed} reproduces it): {failure}");
     }
 }

@@ -22,6 +22,33 @@ pub fn alices_change() -> Vec<u8> {
         .collect()
 }
 
+/// The seed a seeded test was asked to run with, if any: `TRUSTFOLD_SEED`
+/// (decimal or `0x…` hex) from the environment at run time, else as it was
+/// at compile time — the only way to set it in the browser, which has no
+/// environment. Tests fall back to their own default seeds and print the
+/// seed they use, so a failure names the value that reproduces it.
+///
+/// # Panics
+///
+/// When `TRUSTFOLD_SEED` is set but is not a u64: a typo must not silently
+/// run the default seeds instead.
+pub fn seed() -> Option<u64> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Ok(text) = std::env::var("TRUSTFOLD_SEED") {
+        return Some(parse_seed(&text));
+    }
+    option_env!("TRUSTFOLD_SEED").map(parse_seed)
+}
+
+fn parse_seed(text: &str) -> u64 {
+    let text = text.trim();
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.unwrap_or_else(|error| panic!("TRUSTFOLD_SEED={text:?} is not a u64: {error}"))
+}
+
 /// A deterministic identity from a one-byte name.
 pub fn id(n: u8) -> Identity {
     Identity::from_secret([n; 32])

@@ -33,18 +33,10 @@ impl Rng {
     }
 }
 
-/// The seeds to run: `defaults`, or the one in `TRUSTFOLD_SEED` (decimal or `0x…`).
+/// The seeds to run: `defaults`, or the one [`seed`](crate::common::seed)
+/// reads from `TRUSTFOLD_SEED`.
 pub fn seeds(defaults: &[u64]) -> Vec<u64> {
-    #[cfg(not(target_arch = "wasm32"))]
-    if let Ok(text) = std::env::var("TRUSTFOLD_SEED") {
-        let text = text.trim();
-        let seed = match text.strip_prefix("0x") {
-            Some(hex) => u64::from_str_radix(hex, 16),
-            None => text.parse(),
-        };
-        return vec![seed.expect("TRUSTFOLD_SEED must be a u64")];
-    }
-    defaults.to_vec()
+    crate::common::seed().map_or_else(|| defaults.to_vec(), |seed| vec![seed])
 }
 
 /// `small`, or `full` when `TRUSTFOLD_SCALE=full` (the heavy variants run by

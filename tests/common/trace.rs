@@ -1,15 +1,17 @@
-//! The real editing trace in `../shared/traces/automerge-paper.json.gz`
-//! (259,778 keystrokes of Martin Kleppmann's paper), embedded so the same
-//! test runs natively and in the browser.
+//! The real editing trace `tests/data/automerge-paper.json.gz` (259,778
+//! keystrokes of Martin Kleppmann's paper, CC BY 4.0: see
+//! `tests/data/README.md`), embedded so the same test runs natively and in
+//! the browser.
+//!
+//! The one loader of the trace: the benches and the standalone bench crates
+//! include this file with `#[path]`, so its path to the data is relative to
+//! this file, not to whichever crate includes it.
 
 use flate2::read::GzDecoder;
 use serde::Deserialize;
 use std::io::Read;
 
-const TRACE_GZ: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/traces/automerge-paper.json.gz"
-));
+const TRACE_GZ: &[u8] = include_bytes!("../data/automerge-paper.json.gz");
 
 /// One edit: at `pos` (code points) delete `delete` characters and insert `insert`.
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@
 //! IndexedDB, returns the records sorted by id) and prints what the open
 //! report says, the same path the browser's cold open takes.
 //!
-//! Usage: `gen-fixtures <out-dir> [trace.json.gz]`.
+//! Usage: `gen-fixtures <out-dir>`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -22,13 +22,16 @@ fn main() {
     native::main();
 }
 
+// The one loader of the trace, shared with trustfold's tests and benches.
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "../../../tests/common/trace.rs"]
+mod trace;
+
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
+    use super::trace;
     use bench_browser::fixture;
-    use flate2::read::GzDecoder;
-    use serde::Deserialize;
     use serde_json::json;
-    use std::io::Read;
     use std::path::{Path, PathBuf};
     use std::time::Instant;
     use trustfold::store::{MemoryStore, Store};
@@ -119,32 +122,23 @@ mod native {
         })
     }
 
-    #[derive(Deserialize)]
-    struct Trace {
-        #[serde(rename = "endContent")]
-        end_content: String,
-        txns: Vec<Txn>,
-    }
-    #[derive(Deserialize)]
-    struct Txn {
-        patches: Vec<(usize, usize, String)>,
-    }
-
     /// The trace's `Doc` events and its final text.
-    fn trace_events(path: &Path) -> (Vec<Event>, String) {
-        let mut json = String::new();
-        GzDecoder::new(std::fs::File::open(path).expect("trace file"))
-            .read_to_string(&mut json)
-            .expect("trace decompresses");
-        let trace: Trace = serde_json::from_str(&json).expect("trace parses");
+    fn trace_events() -> (Vec<Event>, String) {
+        let (patches, end_content) = trace::load();
         let author = identity(3, 0);
         let mut replica = Replica::new(Policy::new(author.public_key()));
         replica.create_record(COLLECTION, RECORD).unwrap();
         replica.set_text(COLLECTION, RECORD, FIELD, "").unwrap();
-        let patches: Vec<_> = trace.txns.into_iter().flat_map(|t| t.patches).collect();
-        for (i, (pos, delete, insert)) in patches.iter().enumerate() {
+        for (i, patch) in patches.iter().enumerate() {
             replica
-                .splice_text(COLLECTION, RECORD, FIELD, *pos, *delete, insert)
+                .splice_text(
+                    COLLECTION,
+                    RECORD,
+                    FIELD,
+                    patch.pos,
+                    patch.delete,
+                    &patch.insert,
+                )
                 .unwrap();
             if i % EDITS_PER_COMMIT == EDITS_PER_COMMIT - 1 {
                 replica
@@ -161,10 +155,7 @@ mod native {
             .text(FIELD)
             .unwrap()
             .to_owned();
-        assert!(
-            text == trace.end_content,
-            "replayed text differs from endContent"
-        );
+        assert!(text == end_content, "replayed text differs from endContent");
         (replica.log().topological().cloned().collect(), text)
     }
 
@@ -192,13 +183,7 @@ mod native {
 
     pub fn main() {
         let mut args = std::env::args().skip(1);
-        let dir = PathBuf::from(args.next().expect("usage: gen-fixtures <out-dir> [trace]"));
-        let trace = args.next().map(PathBuf::from).unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/traces/automerge-paper.json.gz"
-            ))
-        });
+        let dir = PathBuf::from(args.next().expect("usage: gen-fixtures <out-dir>"));
         std::fs::create_dir_all(&dir).expect("out dir");
         let started = Instant::now();
 
@@ -216,7 +201,7 @@ mod native {
         let mut open = transfers(2, OPEN_AUTHORS, OPEN_PER_AUTHOR);
         let transfers_count = open.len();
         let t = Instant::now();
-        let (doc_events, text) = trace_events(&trace);
+        let (doc_events, text) = trace_events();
         eprintln!(
             "trace replayed: {} Doc events, {} chars ({:.1?})",
             doc_events.len(),

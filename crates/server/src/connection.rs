@@ -6,14 +6,13 @@ use super::addresses::{AddressGuard, acquire, address_key};
 use super::limits::Bucket;
 use super::outbox::{Out, Outbox};
 use super::rooms::Rooms;
-use super::{FromClient, Refusal, error_text, valid_room};
+use super::{FromClient, Refusal, ToClient, error_text, say, valid_room};
 use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -196,9 +195,9 @@ async fn member(
                 let Some((name, id)) = &joined else {
                     break refused(Refusal::NOT_IN_ROOM);
                 };
-                let relayed = json!({ "type": "signal", "from": id, "data": data });
+                let relayed = say(&ToClient::Signal { from: *id, data });
                 // Not the sender's fault alone: it hears why, and stays.
-                if let Err(refusal) = rooms.relay(name, *id, to, relayed.to_string().into()) {
+                if let Err(refusal) = rooms.relay(name, *id, to, relayed.into()) {
                     outbox.push_advisory(refusal.text());
                 }
             }

@@ -43,8 +43,7 @@ pub use rooms::Rooms;
 
 use axum::Router;
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -91,17 +90,27 @@ refusals! {
     SLOW_READER: "this member did not read its messages fast enough",
 }
 
-/// `{"type":"error","code":…,"message":…}`.
-pub(crate) fn error_text(code: &str, message: &str) -> String {
-    json!({ "type": "error", "code": code, "message": message }).to_string()
+/// What the server says, as JSON text: one of the messages the core
+/// defines ([`trustfold::signal::FromServer`]), which the browser reads.
+pub(crate) fn say(message: &ToClient) -> String {
+    // Serialising these plain structs to a String cannot fail.
+    serde_json::to_string(message).expect("a FromServer message serialises")
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
-pub(crate) enum FromClient {
-    Join { room: String },
-    Signal { to: u64, data: Value },
+/// `{"type":"error","code":…,"message":…}`.
+pub(crate) fn error_text(code: &str, message: &str) -> String {
+    say(&ToClient::Error {
+        code: code.to_owned(),
+        message: message.to_owned(),
+    })
 }
+
+/// A message from a client; the payload stays JSON the server never reads
+/// (a `Value`: serde cannot borrow raw JSON inside a tagged enum).
+pub(crate) type FromClient = trustfold::signal::ToServer<Value>;
+
+/// A message to a client.
+pub(crate) type ToClient = trustfold::signal::FromServer<Value>;
 
 pub(crate) fn valid_room(name: &str, limits: &Limits) -> bool {
     !name.is_empty()

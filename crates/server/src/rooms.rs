@@ -4,9 +4,8 @@
 use super::addresses::Addresses;
 use super::limits::{Bucket, Limits};
 use super::outbox::Outbox;
-use super::{Refusal, error_text};
+use super::{Refusal, ToClient, error_text, say};
 use axum::extract::ws::Utf8Bytes;
-use serde_json::json;
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::BuildHasher;
@@ -155,13 +154,13 @@ impl Rooms {
         // Queued under the rooms lock, before this member is visible to
         // anyone: `joined` is always the first thing it hears.
         outbox.push(
-            json!({ "type": "joined", "id": id, "peers": peers })
-                .to_string()
-                .into(),
+            say(&ToClient::Joined {
+                id,
+                peers: peers.clone(),
+            })
+            .into(),
         );
-        let notice: Utf8Bytes = json!({ "type": "peer-joined", "id": id })
-            .to_string()
-            .into();
+        let notice: Utf8Bytes = say(&ToClient::PeerJoined { id }).into();
         for peer in &peers {
             if let Some(member) = room.members.get_mut(peer) {
                 member.knows.insert(id);
@@ -186,7 +185,7 @@ impl Rooms {
             return;
         };
         if let Some(gone) = room.members.remove(&id) {
-            let notice: Utf8Bytes = json!({ "type": "peer-left", "id": id }).to_string().into();
+            let notice: Utf8Bytes = say(&ToClient::PeerLeft { id }).into();
             for peer in gone.knows {
                 if let Some(member) = room.members.get_mut(&peer) {
                     member.knows.remove(&id);

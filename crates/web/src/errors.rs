@@ -10,7 +10,7 @@ use thiserror::Error;
 use trustfold::backup::BackupError;
 use trustfold::event::EventError;
 use trustfold::store::StoreError;
-use trustfold::{Error, LogError, NodeError};
+use trustfold::{Error, LogError, NodeError, ReversalError};
 use wasm_bindgen::JsValue;
 
 /// What façade methods return.
@@ -29,10 +29,11 @@ pub enum WebError {
     /// A backup that cannot be opened (codes of [`backup_code`]).
     #[error(transparent)]
     Backup(#[from] BackupError),
-    /// A payment that cannot be paid back: not one made to this node, or
-    /// paid back in full already (`INVALID_ARGUMENT`, as any bad target).
-    #[error("{0}")]
-    NotReversible(&'static str),
+    /// A payment that cannot be paid back: unknown, not one made to this
+    /// node, or paid back in full already (`INVALID_ARGUMENT`, as any bad
+    /// target of a call).
+    #[error(transparent)]
+    Reversal(#[from] ReversalError),
     /// The browser gave no secure randomness (`NO_RANDOMNESS`): no identity,
     /// backup or sync salt can be made without it.
     #[error("the browser's crypto.getRandomValues failed")]
@@ -60,7 +61,7 @@ impl WebError {
             WebError::Invalid(_) => "INVALID_ARGUMENT",
             WebError::Node(e) => node_code(e),
             WebError::Backup(e) => backup_code(e),
-            WebError::NotReversible(_) => "INVALID_ARGUMENT",
+            WebError::Reversal(_) => "INVALID_ARGUMENT",
             WebError::NoRandomness => "NO_RANDOMNESS",
             WebError::LockRefused(_) => "LOCK_REFUSED",
             WebError::TabsUnavailable(_) => "TABS_UNAVAILABLE",

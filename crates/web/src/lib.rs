@@ -18,6 +18,7 @@
 mod errors;
 mod facade;
 mod idb;
+mod random;
 mod runtime;
 pub mod tabs;
 #[cfg(test)]

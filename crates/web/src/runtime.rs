@@ -9,6 +9,7 @@
 
 use crate::errors::WebError;
 use crate::idb::IdbStore;
+use crate::random::{KeyedStream, random};
 use crate::tabs::{self, Announcement, Tabs};
 use crate::webrtc::WebRtc;
 use std::cell::{Cell, RefCell};
@@ -100,22 +101,14 @@ struct Inner {
     snapshot_due: Cell<bool>,
     /// The WebRTC links to other browsers, once connected.
     webrtc: RefCell<Option<WebRtc>>,
-    /// Sync salts: a keyed hash of a counter under a key drawn at open, so
-    /// a round never needs randomness that could fail mid-sync.
-    salt_key: [u8; 32],
-    salts: Cell<u64>,
+    /// Sync salts, drawn from a seed taken at open: a round started from a
+    /// timer never needs randomness that could fail mid-sync.
+    salts: RefCell<KeyedStream>,
 }
 
 /// The milliseconds since 1970 of the tab's clock.
 fn now() -> u64 {
     js_sys::Date::now() as u64
-}
-
-/// `N` bytes from the browser's crypto.getRandomValues.
-fn random<const N: usize>() -> Result<[u8; N], WebError> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|_| WebError::NoRandomness)?;
-    Ok(bytes)
 }
 
 /// The IndexedDB database, and the tabs' channel, of `network`.
@@ -135,12 +128,16 @@ impl BrowserNode {
         if network.is_empty() {
             return Err(WebError::Invalid("network must not be empty".into()));
         }
-        let secret = random::<32>()?;
-        let salt_key = random::<32>()?;
+        // Node::open draws twice (a new identity's secret, the documents'
+        // session id): each draw must be fresh — the session id is
+        // published, so repeating the secret there would leak it.
+        let mut draws = KeyedStream::fresh()?;
+        let salts = KeyedStream::fresh()?;
         let store = IdbStore::open(&database(network)).await?;
+        let fresh = move || draws.next_bytes();
         let (node, report) = match identity {
-            Some(identity) => Node::open_as(store, identity, move || secret).await?,
-            None => Node::open(store, move || secret).await?,
+            Some(identity) => Node::open_as(store, identity, fresh).await?,
+            None => Node::open(store, fresh).await?,
         };
         node.replica_mut().set_batching(BATCHING);
         let inner = Rc::new(Inner {
@@ -153,8 +150,7 @@ impl BrowserNode {
             commit_timer: Cell::new(false),
             snapshot_due: Cell::new(false),
             webrtc: RefCell::new(None),
-            salt_key,
-            salts: Cell::new(0),
+            salts: RefCell::new(salts),
         });
         if !inner.report.cached_state_current {
             inner.schedule_snapshot();
@@ -217,36 +213,9 @@ impl BrowserNode {
     /// its payer, referencing it).
     pub async fn pay_back(&self, payment: &EventId, memo: String) -> Result<Event, WebError> {
         let me = self.inner.node.identity().public_key();
-        let original = {
-            let replica = self.inner.node.replica();
-            let log = replica.log();
-            log.ix(payment).and_then(|ix| {
-                let e = log.entry(ix).event();
-                match e.body() {
-                    Body::Transfer(t) if t.to == me => {
-                        let left = t.amount - replica.view().reversed_amount(log, ix);
-                        Some((e.author(), left, t.unit.clone()))
-                    }
-                    _ => None,
-                }
-            })
-        };
-        let (to, amount, unit) = original.ok_or(WebError::NotReversible(
-            "payment must be a payment made to this node",
-        ))?;
-        if amount == 0 {
-            return Err(WebError::NotReversible(
-                "payment was already paid back in full",
-            ));
-        }
+        let reversal = self.inner.node.replica().reversal_of(payment, &me)?;
         self.inner
-            .publish(Body::Transfer(Transfer {
-                to,
-                amount,
-                unit,
-                memo,
-                reverses: Some(*payment),
-            }))
+            .publish(Body::Transfer(Transfer { memo, ..reversal }))
             .await
     }
 
@@ -398,12 +367,7 @@ impl BrowserNode {
 impl Inner {
     /// The next sync round's salt.
     fn salt(&self) -> [u8; 16] {
-        let n = self.salts.get();
-        self.salts.set(n + 1);
-        let hash = blake3::keyed_hash(&self.salt_key, &n.to_le_bytes());
-        let mut salt = [0u8; 16];
-        salt.copy_from_slice(&hash.as_bytes()[..16]);
-        salt
+        self.salts.borrow_mut().next_array()
     }
 
     /// Saves the snapshots soon (once for a burst of changes).

@@ -100,8 +100,18 @@ async fn a_dispute_trusted_by_the_viewer_becomes_an_explained_debt() {
     let contests: js_sys::Array = get(&movement, "contests").into();
     assert_eq!(get(&contests.get(0), "verdict"), s("counted"));
     let transactions: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
-    let reason = get(&transactions.get(0), "reason").as_string().unwrap();
-    assert!(reason.contains("never done"), "{reason}");
+    // Why it does not count, as data: the dispute, its author (me) and the
+    // words I typed, verbatim.
+    let why = get(&transactions.get(0), "why");
+    assert_eq!(get(&why, "kind"), s("excluded"));
+    let by: js_sys::Array = get(&why, "by").into();
+    assert_eq!(get(&by.get(0), "author"), s(&node.public_key()));
+    assert_eq!(get(&by.get(0), "dispute"), JsValue::TRUE);
+    assert_eq!(get(&by.get(0), "reason"), s("never done"));
+    assert!(
+        get(&transactions.get(0), "reason").is_undefined(),
+        "no sentence"
+    );
 
     // Someone banning me leaves out my dispute, which my view counts.
     let banning_me = js_sys::Object::new();

@@ -54,6 +54,7 @@ pub struct JsMovement {
     capped_from: Option<u64>,
     counted: bool,
     status: String,
+    why: Option<JsWhy>,
     contests: Vec<JsContest>,
 }
 
@@ -128,27 +129,59 @@ fn status(s: &Status) -> String {
     }
 }
 
-/// Why an event does not count, in words ("" when it counts).
-fn reason(s: &Status) -> String {
+/// A statement that excludes or disputes an event, as JS sees it.
+#[derive(Serialize)]
+pub struct JsStatement {
+    statement: String,
+    author: String,
+    dispute: bool,
+    reason: String,
+}
+
+/// Why an event does not count, as data the page words itself (`null`
+/// when it counts): never a sentence, so nothing a person typed is taken
+/// for a key.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum JsWhy {
+    /// Excluded by the statements that count.
+    Excluded { by: Vec<JsStatement> },
+    /// Its author is banned: on my list (`local`), for signing two
+    /// histories (`forked`), or by trusted authors' statements (`published`, `by`).
+    AuthorBanned {
+        author: String,
+        ban: &'static str,
+        by: Vec<String>,
+    },
+}
+
+fn why(s: &Status) -> Option<JsWhy> {
     match s {
-        Status::Included => String::new(),
-        Status::Excluded { by } => {
-            let by: Vec<String> = by
+        Status::Included => None,
+        Status::Excluded { by } => Some(JsWhy::Excluded {
+            by: by
                 .iter()
-                .map(|st| {
-                    let what = if st.dispute { "disputed" } else { "excluded" };
-                    format!("{what} by {}: {}", st.author.to_hex(), st.reason)
+                .map(|st| JsStatement {
+                    statement: st.id.to_hex(),
+                    author: st.author.to_hex(),
+                    dispute: st.dispute,
+                    reason: st.reason.clone(),
                 })
-                .collect();
-            by.join("; ")
-        }
+                .collect(),
+        }),
         Status::AuthorBanned { author, reason } => {
-            let why = match reason {
-                BanReason::Local => "on my ban list".to_owned(),
-                BanReason::Forked => "signed two histories".to_owned(),
-                BanReason::Published { by } => format!("banned by {} trusted authors", by.len()),
+            let (ban, by) = match reason {
+                BanReason::Local => ("local", Vec::new()),
+                BanReason::Forked => ("forked", Vec::new()),
+                BanReason::Published { by } => {
+                    ("published", by.iter().map(|(k, _)| k.to_hex()).collect())
+                }
             };
-            format!("author {} is banned: {why}", author.to_hex())
+            Some(JsWhy::AuthorBanned {
+                author: author.to_hex(),
+                ban,
+                by,
+            })
         }
     }
 }
@@ -171,6 +204,7 @@ fn movement(m: &Movement, counted: bool) -> JsMovement {
         capped_from: m.capped_from,
         counted,
         status: status(&m.status),
+        why: why(&m.status),
         contests: m.contests.iter().map(contest).collect(),
     }
 }
@@ -265,47 +299,32 @@ pub struct JsTransaction {
     time: f64,
     reverses: Option<String>,
     status: String,
-    reason: String,
+    why: Option<JsWhy>,
     contests: Vec<JsContest>,
 }
 
-/// Transfers (of `account`, or all) in the order they were made, with their status here.
+/// Transfers (of `account`, or all) in the order they were made, with their
+/// status here ([`trustfold::View::transactions`]).
 pub fn transactions(
     replica: &Replica,
     account: Option<&trustfold::PublicKey>,
 ) -> Vec<JsTransaction> {
-    let log = replica.log();
-    let view = replica.view();
-    let all: Vec<EventIx>;
-    let ixs: &[EventIx] = match account {
-        Some(a) => log.transfers_of(a),
-        None => {
-            all = (0..log.len() as EventIx)
-                .filter(|&ix| matches!(log.entry(ix).event().body(), Body::Transfer(_)))
-                .collect();
-            &all
-        }
-    };
-    ixs.iter()
-        .filter_map(|&ix| {
-            let event = log.entry(ix).event();
-            let Body::Transfer(t) = event.body() else {
-                return None;
-            };
-            let status_here = view.status(log, ix);
-            Some(JsTransaction {
-                event: event.id().to_hex(),
-                from: event.author().to_hex(),
-                to: t.to.to_hex(),
-                amount: t.amount,
-                unit: t.unit.clone(),
-                memo: t.memo.clone(),
-                time: event.content().time as f64,
-                reverses: t.reverses.map(|r| r.to_hex()),
-                status: status(&status_here),
-                reason: reason(&status_here),
-                contests: view.contests(log, ix).iter().map(contest).collect(),
-            })
+    replica
+        .view()
+        .transactions(replica.log(), account)
+        .iter()
+        .map(|t| JsTransaction {
+            event: t.event.to_hex(),
+            from: t.from.to_hex(),
+            to: t.to.to_hex(),
+            amount: t.amount,
+            unit: t.unit.clone(),
+            memo: t.memo.clone(),
+            time: t.time as f64,
+            reverses: t.reverses.map(|r| r.to_hex()),
+            status: status(&t.status),
+            why: why(&t.status),
+            contests: t.contests.iter().map(contest).collect(),
         })
         .collect()
 }
@@ -348,7 +367,7 @@ pub struct JsDifference {
     event: String,
     kind: &'static str,
     status: String,
-    reason: String,
+    why: Option<JsWhy>,
 }
 
 #[derive(Serialize)]
@@ -363,7 +382,7 @@ fn difference(d: &Difference) -> JsDifference {
         event: d.event.to_hex(),
         kind: d.kind,
         status: status(&d.status),
-        reason: reason(&d.status),
+        why: why(&d.status),
     }
 }
 
@@ -491,4 +510,21 @@ pub fn trust_statements(log: &trustfold::Log) -> Vec<JsTrustStatement> {
             })
         })
         .collect()
+}
+
+/// An author's published trust lists ([`trustfold::Log::published_policy`]).
+#[derive(Serialize)]
+pub struct JsPublishedPolicy {
+    author: String,
+    trusted: Vec<String>,
+    banned: Vec<String>,
+}
+
+pub fn published_policy(p: &trustfold::PublishedPolicy) -> JsPublishedPolicy {
+    let hex = |keys: &[trustfold::PublicKey]| keys.iter().map(|k| k.to_hex()).collect();
+    JsPublishedPolicy {
+        author: p.author.to_hex(),
+        trusted: hex(&p.trusted),
+        banned: hex(&p.banned),
+    }
 }

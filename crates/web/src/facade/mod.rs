@@ -33,20 +33,26 @@ export type Verdict = "counted" | "untrusted" | "authorBanned" | "retracted" | "
 export type Status = "included" | "excluded" | "authorBanned";
 /** An exclusion or dispute naming an event, with its verdict here. */
 export interface Contest { statement: string; author: string; dispute: boolean; reason: string; verdict: Verdict }
+/** A statement excluding or disputing an event: `reason` is what its author typed. */
+export interface StatementRef { statement: string; author: string; dispute: boolean; reason: string }
+/** Why an event does not count here (null when it counts), as data: the page words it. */
+export type Why =
+  | { kind: "excluded"; by: StatementRef[] }
+  | { kind: "authorBanned"; author: string; ban: "local" | "forked" | "published"; by: string[] };
 /** A transfer touching an account. */
-export interface Movement { event: string; counterparty: string; delta: bigint; cappedFrom: bigint | null; counted: boolean; status: Status; contests: Contest[] }
+export interface Movement { event: string; counterparty: string; delta: bigint; cappedFrom: bigint | null; counted: boolean; status: Status; why: Why | null; contests: Contest[] }
 /** Why an account has its balance. */
 export interface Explanation { account: string; unit: string; balance: bigint; counted: Movement[]; notCounted: Movement[] }
 /** A negative balance and why. */
 export interface Debt { account: string; unit: string; amount: bigint; explanation: Explanation }
-/** A transfer with its status in this view and, if it does not count, why. */
+/** A transfer with its status in this view and, if it does not count, why (`why`). */
 export interface Transaction {
   event: string; from: string; to: string; amount: bigint; unit: string; memo: string;
   /** Milliseconds since 1970 as the payer's clock said. */
   time: number;
   /** The transfer this one reverses, if any. */
   reverses: string | null;
-  status: Status; reason: string; contests: Contest[];
+  status: Status; why: Why | null; contests: Contest[];
 }
 /** Proof that an author signed two events with one sequence number. */
 export interface Fork { author: string; seq: number; first: string; second: string }
@@ -59,7 +65,9 @@ export interface PolicyView { me: string; trusted: string[]; banned: string[]; q
 /** Another policy, to compare views with: `me` is its viewer (default: this node). */
 export interface PolicyInput { me?: string; trusted?: string[]; banned?: string[]; quorum?: number; followBans?: boolean }
 /** An event one view counts and the other does not. */
-export interface Difference { event: string; kind: string; status: Status; reason: string }
+export interface Difference { event: string; kind: string; status: Status; why: Why | null }
+/** The trust list an author published (by the core's latest-statement rule). */
+export interface PublishedPolicy { author: string; trusted: string[]; banned: string[] }
 /** What my view counts that the other does not, and the reverse. */
 export interface Comparison { onlyMine: Difference[]; onlyTheirs: Difference[] }
 /** A value a field can be set to. */

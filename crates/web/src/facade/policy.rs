@@ -206,4 +206,31 @@ impl JsNode {
         let replica = self.node.node().replica();
         types::to_js(&types::trust_statements(replica.log()))
     }
+
+    /// The trust list `author` published — whom they trust and whom they
+    /// ban, by the same latest-statement rule the core follows (causal
+    /// order, not the clocks people claim) — or `null` if they published none.
+    #[wasm_bindgen(js_name = publishedPolicy, unchecked_return_type = "PublishedPolicy | null")]
+    pub fn published_policy(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] author: JsValue,
+    ) -> JsResult<JsValue> {
+        let author = key(&author, "author")?;
+        let replica = self.node.node().replica();
+        let published = replica.log().published_policy(&author);
+        types::to_js(&published.as_ref().map(types::published_policy))
+    }
+
+    /// Everyone who published a trust statement, by key.
+    #[wasm_bindgen(unchecked_return_type = "string[]")]
+    pub fn publishers(&self) -> JsResult<JsValue> {
+        let replica = self.node.node().replica();
+        let keys: Vec<String> = replica
+            .log()
+            .publishers()
+            .iter()
+            .map(|k| k.to_hex())
+            .collect();
+        types::to_js(&keys)
+    }
 }

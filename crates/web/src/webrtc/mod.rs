@@ -18,16 +18,18 @@
 //! Peers are named by their connection id in the room (a decimal string);
 //! [`WebRtc::key_of`] gives the identity key that signed their description.
 
+use crate::errors::WebError;
+use crate::random::KeyedStream;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
 use futures_util::lock::Mutex;
-use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
+use js_sys::{Array, JSON, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
-use trustfold::signal::Nonces;
+use trustfold::signal::{FromServer, Nonces, PeerSignal, ToServer};
 use trustfold::sync::MAX_FRAME;
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
@@ -64,14 +66,6 @@ async fn wait(ms: f64) {
 
 fn get(value: &JsValue, field: &str) -> JsValue {
     Reflect::get(value, &field.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn object(fields: &[(&str, JsValue)]) -> JsValue {
-    let out = Object::new();
-    for (k, v) in fields {
-        let _ = Reflect::set(&out, &(*k).into(), v);
-    }
-    out.into()
 }
 
 /// Callbacks the browser holds (kept alive as long as their owner).
@@ -116,6 +110,8 @@ struct Inner {
     /// Nonces this side issued (to members that ask, and with its own
     /// offers for the answer); each covers one description, once.
     nonces: RefCell<Nonces>,
+    /// Where this side's nonces come from (seeded at join).
+    fresh_nonces: RefCell<KeyedStream>,
     /// Members asked for a nonce, to offer to once it comes; a `nonce`
     /// from anyone else is ignored.
     asked: RefCell<BTreeSet<u64>>,
@@ -133,8 +129,10 @@ pub struct WebRtc {
 impl WebRtc {
     /// Joins `room` through the signalling server at `url` (a `ws://` or
     /// `wss://` URL ending in `/signal`) as `identity`.
-    pub fn join(url: &str, room: &str, identity: Identity) -> Result<WebRtc, JsValue> {
-        let socket = WebSocket::new(url)?;
+    pub fn join(url: &str, room: &str, identity: Identity) -> Result<WebRtc, WebError> {
+        let fresh_nonces = KeyedStream::fresh()?;
+        let socket = WebSocket::new(url)
+            .map_err(|e| WebError::ConnectFailed(crate::tabs::dom_error_name(&e)))?;
         let (events, incoming) = unbounded();
         let inner = Rc::new(Inner {
             identity,
@@ -145,6 +143,7 @@ impl WebRtc {
             links: RefCell::new(BTreeMap::new()),
             backoff: RefCell::new(BTreeMap::new()),
             nonces: RefCell::new(Nonces::default()),
+            fresh_nonces: RefCell::new(fresh_nonces),
             asked: RefCell::new(BTreeSet::new()),
             events,
             incoming: Mutex::new(incoming),
@@ -153,11 +152,9 @@ impl WebRtc {
         let weak = Rc::downgrade(&inner);
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| {
             if let Some(inner) = weak.upgrade() {
-                let join = object(&[
-                    ("type", "join".into()),
-                    ("room", inner.room.as_str().into()),
-                ]);
-                inner.send_signal_json(&join);
+                inner.send_to_server(&ToServer::Join {
+                    room: inner.room.clone(),
+                });
             }
         });
         let weak = Rc::downgrade(&inner);
@@ -166,8 +163,12 @@ impl WebRtc {
             let Some(text) = event.unchecked_ref::<MessageEvent>().data().as_string() else {
                 return;
             };
-            if let Ok(message) = JSON::parse(&text) {
-                inner.from_server(&message);
+            // A message that is not one the server sends is ignored.
+            let parsed = JSON::parse(&text).ok().and_then(|message| {
+                serde_wasm_bindgen::from_value::<FromServer<PeerSignal>>(message).ok()
+            });
+            if let Some(message) = parsed {
+                inner.from_server(message);
             }
         });
         inner
@@ -233,56 +234,42 @@ impl WebRtc {
 }
 
 impl Inner {
-    fn send_signal_json(&self, message: &JsValue) {
-        if let Ok(text) = JSON::stringify(message) {
+    /// Sends one of the messages the server reads ([`ToServer`]).
+    fn send_to_server(&self, message: &ToServer<PeerSignal>) {
+        let Ok(value) = serde_wasm_bindgen::to_value(message) else {
+            return;
+        };
+        if let Ok(text) = JSON::stringify(&value) {
+            // A closed socket drops it; the page reconnects (see `signalling_state`).
             let _ = self.socket.send_with_str(&String::from(text));
         }
     }
 
-    fn signal(&self, to: u64, data: JsValue) {
-        let message = object(&[
-            ("type", "signal".into()),
-            ("to", JsValue::from(to as f64)),
-            ("data", data),
-        ]);
-        self.send_signal_json(&message);
+    fn signal(&self, to: u64, data: PeerSignal) {
+        self.send_to_server(&ToServer::Signal { to, data });
     }
 
-    fn from_server(self: &Rc<Self>, message: &JsValue) {
-        let kind = get(message, "type").as_string().unwrap_or_default();
-        let id = |field: &str| get(message, field).as_f64().map(|n| n as u64);
-        match kind.as_str() {
-            "joined" => {
-                self.me.set(id("id"));
-                let peers: Vec<u64> = Array::from(&get(message, "peers"))
-                    .iter()
-                    .filter_map(|p| p.as_f64().map(|n| n as u64))
-                    .collect();
+    fn from_server(self: &Rc<Self>, message: FromServer<PeerSignal>) {
+        match message {
+            FromServer::Joined { id, peers } => {
+                self.me.set(Some(id));
                 *self.members.borrow_mut() = peers.clone();
                 // Newest members first: they are the likeliest to be online.
                 for peer in peers.into_iter().rev().take(MAX_LINKS) {
                     self.offer(peer);
                 }
             }
-            "peer-joined" => {
-                if let Some(peer) = id("id") {
-                    self.members.borrow_mut().push(peer);
-                }
+            FromServer::PeerJoined { id } => self.members.borrow_mut().push(id),
+            FromServer::PeerLeft { id } => {
+                self.members.borrow_mut().retain(|m| *m != id);
+                self.backoff.borrow_mut().remove(&id);
+                self.asked.borrow_mut().remove(&id);
+                self.drop_link(id);
             }
-            "peer-left" => {
-                if let Some(peer) = id("id") {
-                    self.members.borrow_mut().retain(|m| *m != peer);
-                    self.backoff.borrow_mut().remove(&peer);
-                    self.asked.borrow_mut().remove(&peer);
-                    self.drop_link(peer);
-                }
-            }
-            "signal" => {
-                if let Some(from) = id("from") {
-                    self.from_peer(from, &get(message, "data"));
-                }
-            }
-            _ => {}
+            FromServer::Signal { from, data } => self.from_peer(from, data),
+            // The server's refusals close the socket or are advisory; the
+            // state says so (`signalling_state`).
+            FromServer::Error { .. } => {}
         }
     }
 
@@ -318,24 +305,11 @@ impl Inner {
             let Some(inner) = weak.upgrade() else { return };
             let event: RtcPeerConnectionIceEvent = event.unchecked_into();
             if let Some(candidate) = event.candidate() {
-                let data = object(&[
-                    ("kind", "candidate".into()),
-                    ("candidate", candidate.candidate().into()),
-                    (
-                        "sdpMid",
-                        candidate
-                            .sdp_mid()
-                            .map(JsValue::from)
-                            .unwrap_or(JsValue::NULL),
-                    ),
-                    (
-                        "sdpMLineIndex",
-                        candidate
-                            .sdp_m_line_index()
-                            .map(|i| JsValue::from(i as f64))
-                            .unwrap_or(JsValue::NULL),
-                    ),
-                ]);
+                let data = PeerSignal::Candidate {
+                    candidate: candidate.candidate(),
+                    sdp_mid: candidate.sdp_mid(),
+                    sdp_m_line_index: candidate.sdp_m_line_index(),
+                };
                 inner.signal(peer, data);
             }
         });
