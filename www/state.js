@@ -7,7 +7,6 @@
 // published change only with the log or my policy, so they are kept until
 // one of those changes rather than recomputed every frame.
 import { PEOPLE, namesFrom, naming } from "./names.js";
-import { whyOf, differenceWhy, publishedPolicy } from "./legacy.js";
 
 /**
  * A reader of snapshots of `node` for the identity `me`.
@@ -23,12 +22,10 @@ export function stateReader(node, me) {
   function people(status, policy) {
     const at = `${status.known} ${JSON.stringify(policy)}`;
     if (at !== keptFor) {
-      const statements = node.publishedTrust();
-      const authors = [...new Set(statements.map((s) => s.author))];
       kept = {
         names: namesFrom(node.records(PEOPLE), (...a) => node.recordBy(...a)),
-        statements,
-        published: new Map(authors.map((a) => [a, publishedPolicy(node, a, statements)]).filter(([, p]) => p)),
+        // The core's lists (its causal latest-statement rule), never re-derived here.
+        published: new Map(node.publishers().map((author) => [author, node.publishedPolicy(author)])),
       };
       keptFor = at;
     }
@@ -38,19 +35,17 @@ export function stateReader(node, me) {
   function read(want = {}) {
     const status = node.syncStatus();
     const policy = node.policy();
-    const { names, statements, published } = people(status, policy);
+    const { names, published } = people(status, policy);
     const { who, keyFrom } = naming(me, names);
     const balances = node.balances();
-    const transactions = node.transactions().map((t) => ({ ...t, why: whyOf(t, t.from) }));
+    const transactions = node.transactions();
     const peers = node.peers();
     const s = {
       me, status, policy, names, who, keyFrom, balances, transactions, peers, published,
       byEvent: new Map(transactions.map((t) => [t.event, t])),
     };
-    s.knownKeys = knownKeys(s, statements);
-    if (want.debts) {
-      s.debts = node.debts().map((d) => ({ ...d, explanation: explained(d.explanation) }));
-    }
+    s.knownKeys = knownKeys(s);
+    if (want.debts) s.debts = node.debts();
     if (want.records) s.records = node.records(want.records);
     return s;
   }
@@ -68,12 +63,7 @@ export function stateReader(node, me) {
       const theirs = node.viewDigestUnder(policy);
       const same = theirs.included === mine.included;
       const comparison = same ? { onlyMine: [], onlyTheirs: [] } : node.compareViews(policy);
-      const differences = (items) => items.map((d) => ({ ...d, why: differenceWhy(d) }));
-      return {
-        key, list, digest: theirs.included, same,
-        onlyMine: differences(comparison.onlyMine),
-        onlyTheirs: differences(comparison.onlyTheirs),
-      };
+      return { key, list, digest: theirs.included, same, onlyMine: comparison.onlyMine, onlyTheirs: comparison.onlyTheirs };
     });
     return { digest: mine.included, rows };
   }
@@ -81,17 +71,14 @@ export function stateReader(node, me) {
   return { read, agreement };
 }
 
-/** An explanation whose movements carry `why`. */
-function explained(e) {
-  const withWhy = (m) => ({ ...m, why: whyOf(m, null) });
-  return { ...e, counted: e.counted.map(withWhy), notCounted: e.notCounted.map(withWhy) };
-}
-
 /** Everyone the page knows of, but me: named people, balance holders, trust authors and subjects, linked peers. */
-function knownKeys(s, statements) {
+function knownKeys(s) {
   const keys = new Set(s.names.keys());
   for (const b of s.balances) keys.add(b.account);
-  for (const t of statements) keys.add(t.author).add(t.subject);
+  for (const [author, list] of s.published) {
+    keys.add(author);
+    for (const k of [...list.trusted, ...list.banned]) keys.add(k);
+  }
   for (const p of s.peers) if (p.key) keys.add(p.key);
   for (const k of [...s.policy.trusted, ...s.policy.banned]) keys.add(k);
   keys.delete(s.me);

@@ -43,9 +43,9 @@ function banWords(why, who, whose) {
   const because = {
     local: `on ${whose} ban list`,
     forked: "signed two histories",
-    published: `banned by ${why.by.length} trusted authors${why.by.length ? ` (${why.by.map(who).join(", ")})` : ""}`,
-  }[why.ban];
-  return `author ${who(why.author)} is banned${because ? `: ${because}` : ""}`;
+    published: `banned by ${why.by.length} trusted authors (${why.by.map(who).join(", ")})`,
+  }[why.ban] ?? why.ban; // a kind this page does not know yet, by its name
+  return `author ${who(why.author)} is banned: ${because}`;
 }
 
 /**
@@ -57,8 +57,7 @@ function banWords(why, who, whose) {
 export function whyWords(why, who, whose = "my") {
   if (!why) return "";
   if (why.kind === "excluded") return why.by.map((s) => statementWords(s, who)).join("; ");
-  if (why.kind === "authorBanned") return banWords(why, who, whose);
-  return why.text ?? ""; // the old façade's sentence (legacy.js), until it is gone
+  return banWords(why, who, whose);
 }
 
 /** What an event is, for lists of differences: a transfer in words, or a short id. */

@@ -60,7 +60,6 @@ test("an author's published trust list is the core's: a ban made after a trust w
     for (let i = 0; i < 200 && window.node.publishedTrust().filter((s) => s.author === author).length < 2; i++) {
       await new Promise((ok) => setTimeout(ok, 100));
     }
-    if (typeof window.node.publishedPolicy !== "function") return "the façade has no publishedPolicy(author) yet";
     return window.node.publishedPolicy(author);
   }, alice.key);
   assert.deepEqual(core, { author: alice.key, trusted: [], banned: [bob.key] });
@@ -96,11 +95,11 @@ test("a reason someone typed is shown as typed, a key inside it included", async
   await alice.page.click("tr.ask button:has-text('Publish dispute')");
   await sees(bob, "#transactions", `Disputed by Alice: “${reason}”`);
 
-  // Bob trusting Alice: the preview quotes her reason, key and all (it is
-  // built from compareViews' `why`; the old façade gave only a sentence).
+  // Bob trusting Alice: the preview quotes her reason, key and all (worded
+  // from compareViews' `why`, not from a sentence of the node's).
   const preview = await decide(bob, "trust", "Alice");
   await tab(bob, "ledger");
   await sees(bob, "#transactions", `disputed by Alice: “${reason}”`);
-  assert.ok(preview.includes(`Alice → you 10 EUR “ticket” would stop counting (disputed by Alice: ${reason})`), preview);
+  assert.ok(preview.includes(`Alice → you 10 EUR “ticket” would stop counting (disputed by Alice: “${reason}”)`), preview);
   await closeAll(alice, bob);
 });

@@ -4,7 +4,6 @@
 import { html, render, nothing } from "lit-html";
 import { live } from "lit-html/directives/live.js";
 import { amountText, errorText, eventWords, whyWords } from "../words.js";
-import { differenceWhy } from "../legacy.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -41,7 +40,7 @@ function previewOf(change, s, node) {
   const before = new Map(s.balances.map((b) => [`${b.account} ${b.unit}`, b.balance]));
   const items = [
     ...comparison.onlyMine.map(
-      (d) => `${eventWords(d.event, s.byEvent, who)} would stop counting (${whyWords(differenceWhy(d), who) || d.status})`,
+      (d) => `${eventWords(d.event, s.byEvent, who)} would stop counting (${whyWords(d.why, who) || d.status})`,
     ),
     ...comparison.onlyTheirs.map((d) => `${eventWords(d.event, s.byEvent, who)} would count again`),
   ];
