@@ -8,8 +8,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { root, launch, watch, signallingServer } from "./support.mjs";
+import { WAIT, fresh, usersOf } from "./people.mjs";
 
 let server, url, browser;
+/** What the helpers of people.mjs use: filled in by `before`. */
+const served = {};
 const shots = path.join(root, "target", "screenshots");
 
 before(async () => {
@@ -19,6 +22,7 @@ before(async () => {
   server = await signallingServer(site);
   url = server.url;
   browser = await launch();
+  Object.assign(served, { url, browser });
 });
 
 after(async () => {
@@ -26,77 +30,7 @@ after(async () => {
   server?.stop();
 });
 
-const fresh = (prefix) => `${prefix}-${Math.random().toString(36).slice(2)}`;
-const WAIT = { timeout: 20000 };
-
-/** A person opening the page of `network` in their own browser, named `name`. */
-async function person(network, name) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  const page = await context.newPage();
-  const errors = watch(page);
-  await page.goto(`${url}/#net=${network}`);
-  await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
-  if (name) {
-    await page.click("#welcome-later");
-    await page.fill("#my-name", name);
-    await page.press("#my-name", "Tab");
-  }
-  return { context, page, errors, name, key: await page.textContent("#me") };
-}
-
-/** Waits until `p`'s page shows `text` in `selector`. */
-async function sees(p, selector, text) {
-  try {
-    await p.page.waitForFunction(
-      ([s, t]) => document.querySelector(s)?.textContent.includes(t),
-      [selector, text],
-      WAIT,
-    );
-  } catch (e) {
-    const shown = await p.page.evaluate((s) => document.querySelector(s)?.textContent ?? `(none; ${document.body.innerText.slice(0, 300)})`, selector);
-    throw new Error(
-      `${p.name ?? "page"}: “${text}” never showed in ${selector}, which shows: ${shown}; console errors: ${p.errors}`,
-      { cause: e },
-    );
-  }
-}
-
-/** Waits until `p` knows everyone in `others` by name (their names synced). */
-async function knows(p, ...others) {
-  await p.page.waitForFunction(
-    (names) => names.every((n) => [...document.querySelectorAll("#known-keys option")].some((o) => o.value === n)),
-    others.map((o) => o.name),
-    WAIT,
-  );
-}
-
-const tab = (p, name) => p.page.click(`#tab-${name}`);
-
-async function pay(p, to, amount, memo) {
-  await tab(p, "ledger");
-  await p.page.fill("#pay input[name=to]", to);
-  await p.page.fill("#pay input[name=amount]", String(amount));
-  await p.page.fill("#pay input[name=memo]", memo);
-  await p.page.click("#pay button");
-  await sees(p, "#transactions", memo);
-}
-
-/** Trusts or bans someone through the Trust panel: preview, then apply. */
-async function decide(p, action, whom) {
-  await tab(p, "trust");
-  await p.page.fill("#trust-form input[name=who]", whom);
-  await p.page.click(`#trust-form button[value=${action}]`);
-  await p.page.waitForSelector("#preview:not([hidden])");
-  const preview = await p.page.textContent("#preview");
-  await p.page.click("#preview-apply");
-  await p.page.waitForSelector("#preview", { state: "hidden" });
-  return preview;
-}
-
-async function closeAll(...people) {
-  assert.deepEqual(people.flatMap((p) => p.errors), [], "no console errors");
-  for (const p of people) await p.context.close();
-}
+const { person, sees, knows, tab, pay, decide, closeAll } = usersOf(served);
 
 test("the page pays, refuses a bad key with its reason, and shows the same after a reload", async () => {
   const alice = await person(fresh("page"), "Alice");
@@ -109,6 +43,7 @@ test("the page pays, refuses a bad key with its reason, and shows the same after
   await alice.page.reload();
   await sees(alice, "#my-balances", "-5 EUR");
   await sees(alice, "#status", "1 payments known");
+  assert.equal(await alice.page.evaluate(() => "node" in window), false, "no script on the page reaches the node by a global");
   assert.equal(await alice.page.isHidden("#welcome"), true, "the backup offer is for the first visit only");
   await closeAll(alice);
 });

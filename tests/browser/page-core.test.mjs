@@ -1,0 +1,105 @@
+// The node page says what the core computes, in its own words: the trust
+// list an author published is the core's (its causal latest-statement rule,
+// not the wall clock), and a reason a person typed is shown as typed.
+//
+// Runs the test build of the page (`webpack --env test`, built here into
+// target/dist-test/), which is dist/ plus `window.node`, so the test can ask
+// the core the same question the page asked and compare the answers. The
+// people still use the page by clicks and typing only.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import webpack from "webpack";
+import { root, launch, signallingServer } from "./support.mjs";
+import { fresh, usersOf } from "./people.mjs";
+
+let server, browser;
+/** What the helpers of people.mjs use: filled in by `before`. */
+const served = {};
+const { person, sees, knows, tab, pay, decide, closeAll } = usersOf(served);
+
+before(async () => {
+  if (!fs.existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) throw new Error("pkg/ is missing: run make pkg first");
+  const { default: configFor } = await import(pathToFileURL(path.join(root, "webpack.config.js")));
+  const config = configFor({ test: true });
+  const stats = await new Promise((ok, fail) => webpack(config, (e, s) => (e ? fail(e) : ok(s))));
+  if (stats.hasErrors()) throw new Error(stats.toString("errors-only"));
+  server = await signallingServer(config.output.path);
+  browser = await launch();
+  Object.assign(served, { url: server.url, browser });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const DAY = 24 * 60 * 60 * 1000;
+
+test("an author's published trust list is the core's: a ban made after a trust wins though its clock is earlier", async () => {
+  const network = fresh("causal");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+  await knows(alice, bob);
+  await knows(bob, alice);
+  await pay(bob, "cd".repeat(32), 7, "lunch");
+
+  // Alice's clock runs a day ahead when she trusts Bob, then a day behind
+  // when she bans him: the ban follows the trust in her own chain
+  // (causally later) but carries the earlier time.
+  await alice.page.clock.setFixedTime(Date.now() + DAY);
+  await decide(alice, "trust", "Bob");
+  await alice.page.clock.setFixedTime(Date.now() - DAY);
+  await decide(alice, "ban", "Bob");
+
+  // The core, asked on Bob's page once both statements arrived.
+  const core = await bob.page.evaluate(async (author) => {
+    for (let i = 0; i < 200 && window.node.publishedTrust().filter((s) => s.author === author).length < 2; i++) {
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    return window.node.publishedPolicy(author);
+  }, alice.key);
+  assert.deepEqual(core, { author: alice.key, trusted: [], banned: [bob.key] });
+
+  // The trust graph draws what the core said…
+  await tab(bob, "pictures");
+  const drawn = () => bob.page.getAttribute("#trust-graph svg", "aria-label").catch(() => "");
+  for (let i = 0; i < 100 && !(await drawn()).includes("Alice bans you"); i++) await bob.page.waitForTimeout(200);
+  const graph = await drawn();
+  assert.match(graph, /Alice bans you/, graph);
+  assert.doesNotMatch(graph, /Alice trusts you/, graph);
+  // …and the Agreement panel compares with that list: under it Bob's
+  // payment is left out, so Alice's view differs from Bob's.
+  await tab(bob, "agreement");
+  await sees(bob, "#agreement-list li.differ", "Alice");
+  await sees(bob, "#agreement-list", "Alice leaves out you → cdcdcdcd… 7 EUR “lunch”");
+  await closeAll(alice, bob);
+});
+
+test("a reason someone typed is shown as typed, a key inside it included", async () => {
+  const network = fresh("reason");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+  await knows(alice, bob);
+  await knows(bob, alice);
+  await pay(alice, "Bob", 10, "ticket");
+
+  // Alice disputes it, naming in her reason the key the money should have gone to.
+  const reason = `sent to the wrong key, meant ${bob.key}`;
+  await alice.page.click("#transactions tr:has-text('ticket') button:has-text('Dispute')");
+  await alice.page.fill("tr.ask input[name=reason]", reason);
+  await alice.page.click("tr.ask button:has-text('Publish dispute')");
+  await sees(bob, "#transactions", `Disputed by Alice: “${reason}”`);
+
+  // Bob trusting Alice: the preview quotes her reason, key and all (worded
+  // from compareViews' `why`, not from a sentence of the node's).
+  const preview = await decide(bob, "trust", "Alice");
+  await tab(bob, "ledger");
+  await sees(bob, "#transactions", `disputed by Alice: “${reason}”`);
+  assert.ok(preview.includes(`Alice → you 10 EUR “ticket” would stop counting (disputed by Alice: “${reason}”)`), preview);
+  await closeAll(alice, bob);
+});

@@ -1,0 +1,92 @@
+// People using the node page in the browser tests: each in their own
+// browser context (their own identity and storage), doing what a person
+// does — clicks and typing — and waiting for what the page shows.
+import assert from "node:assert/strict";
+import { watch } from "./support.mjs";
+
+/** How long a person waits for something to show (sync over WebRTC included). */
+export const WAIT = { timeout: 20000 };
+
+/** A network name no other test uses. */
+export const fresh = (prefix) => `${prefix}-${Math.random().toString(36).slice(2)}`;
+
+/**
+ * The helpers, for the page served at `site.url` in `site.browser` (both
+ * filled in by the test file's `before`, hence read at each call).
+ */
+export function usersOf(site) {
+  /** A person opening the page of `network` in their own browser, named `name`. */
+  async function person(network, name) {
+    const context = await site.browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    const errors = watch(page);
+    await page.goto(`${site.url}/#net=${network}`);
+    await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
+    if (name) {
+      await page.click("#welcome-later");
+      await page.fill("#my-name", name);
+      await page.press("#my-name", "Tab");
+    }
+    return { context, page, errors, name, key: await page.textContent("#me") };
+  }
+
+  /** Waits until `p`'s page shows `text` in `selector`. */
+  async function sees(p, selector, text) {
+    try {
+      await p.page.waitForFunction(
+        ([s, t]) => document.querySelector(s)?.textContent.includes(t),
+        [selector, text],
+        WAIT,
+      );
+    } catch (e) {
+      const shown = await p.page.evaluate(
+        (s) => document.querySelector(s)?.textContent ?? `(none; ${document.body.innerText.slice(0, 300)})`,
+        selector,
+      );
+      throw new Error(
+        `${p.name ?? "page"}: “${text}” never showed in ${selector}, which shows: ${shown}; console errors: ${p.errors}`,
+        { cause: e },
+      );
+    }
+  }
+
+  /** Waits until `p` knows everyone in `others` by name (their names synced). */
+  async function knows(p, ...others) {
+    await p.page.waitForFunction(
+      (names) => names.every((n) => [...document.querySelectorAll("#known-keys option")].some((o) => o.value === n)),
+      others.map((o) => o.name),
+      WAIT,
+    );
+  }
+
+  const tab = (p, name) => p.page.click(`#tab-${name}`);
+
+  async function pay(p, to, amount, memo) {
+    await tab(p, "ledger");
+    await p.page.fill("#pay input[name=to]", to);
+    await p.page.fill("#pay input[name=amount]", String(amount));
+    await p.page.fill("#pay input[name=memo]", memo);
+    await p.page.click("#pay button");
+    await sees(p, "#transactions", memo);
+  }
+
+  /** Trusts or bans someone through the Trust panel: preview, then apply; returns the preview's text. */
+  async function decide(p, action, whom) {
+    await tab(p, "trust");
+    await p.page.fill("#trust-form input[name=who]", whom);
+    await p.page.click(`#trust-form button[value=${action}]`);
+    await p.page.waitForSelector("#preview:not([hidden])");
+    const preview = await p.page.textContent("#preview");
+    await p.page.click("#preview-apply");
+    await p.page.waitForSelector("#preview", { state: "hidden" });
+    return preview;
+  }
+
+  /** Checks nobody's page logged an error, then closes their browsers. */
+  async function closeAll(...people) {
+    assert.deepEqual(people.flatMap((p) => p.errors), [], "no console errors");
+    for (const p of people) await p.context.close();
+  }
+
+  return { person, sees, knows, tab, pay, decide, closeAll };
+}

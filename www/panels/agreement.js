@@ -1,0 +1,49 @@
+// The Agreement panel: my view next to each known person's, as the trust
+// list they published gives it (the core's answer, `publishedPolicy`), and
+// where they differ, why — in words built here from the node's structures.
+import { html, render, nothing } from "lit-html";
+import { eventWords, whyWords } from "../words.js";
+
+/**
+ * Draws the panel from the snapshot `s` and `agreement`, the comparison
+ * computed by the state reader (`{ digest, rows }`, recomputed at most
+ * every 3 s: each row is a full fold of the log).
+ */
+export function renderAgreement(s, agreement) {
+  const { who } = s;
+  render(agreement.digest.slice(0, 16), document.querySelector("#my-digest"));
+  const row = (r) => {
+    const name = who(r.key);
+    const trusted = r.list?.trusted ?? [];
+    const reasons = [
+      // They leave it out: say why, in their view.
+      ...r.onlyMine.map(
+        (d) =>
+          `${name} leaves out ${eventWords(d.event, s.byEvent, who)}: ${whyWords(d.why, who, `${name}'s`) || d.status}; you count it`,
+      ),
+      ...r.onlyTheirs.map((d) => {
+        // I leave it out: my reasons, and whether they would count for them.
+        const t = s.byEvent.get(d.event);
+        const mine = t?.why?.kind === "excluded" ? t.why.by : [];
+        const notTrusted = mine.filter((c) => c.author !== r.key && !trusted.includes(c.author)).map((c) => who(c.author));
+        const whyMine = mine.length
+          ? mine.map((c) => `${who(c.author)} ${c.dispute ? "disputes" : "excludes"} it`).join(" and ")
+          : whyWords(t?.why ?? d.why, who) || "it does not count for you";
+        const theirSide = notTrusted.length ? `; ${name} does not trust ${notTrusted.join(" or ")}` : "";
+        return `you exclude ${eventWords(d.event, s.byEvent, who)} because ${whyMine}${theirSide}`;
+      }),
+    ];
+    return html`<li class=${r.same ? "agree" : "differ"}>
+      <strong>${name}</strong> — view ${r.digest.slice(0, 16)}
+      <span class=${r.same ? "status included" : "status excluded"}>${r.same ? "same as yours" : "differs"}</span>
+      ${r.list
+        ? nothing
+        : html`<span class="reason">${name} has published no trust list: this is the view of someone who trusts nobody.</span>`}
+      ${reasons.length ? html`<ul>${reasons.map((text) => html`<li>${text}</li>`)}</ul>` : nothing}
+    </li>`;
+  };
+  render(
+    agreement.rows.length ? agreement.rows.map(row) : html`<li class="muted">Nobody else known yet.</li>`,
+    document.querySelector("#agreement-list"),
+  );
+}

@@ -1,0 +1,28 @@
+// The Debts panel: who is below zero in my view, and why — each payment
+// that makes up the debt, whether it counts, and who excluded it.
+import { html, render } from "lit-html";
+import { amountText, movementWords } from "../words.js";
+
+/** Draws the panel from the snapshot `s` (read with `debts`). */
+export function renderDebts(s) {
+  const { who } = s;
+  const debt = (d) => {
+    const notCounted = d.explanation.notCounted.filter((m) => m.delta > 0n);
+    const because = notCounted.length
+      ? ` because ${notCounted.map((m) => movementWords(d.account, d.unit, m, who, "was")).join("; ")}`
+      : "";
+    const owes = d.account === s.me ? "You owe" : `${who(d.account)} owes`;
+    return html`<li class="debt">
+      <strong>${owes} ${amountText(d.amount, d.unit)}</strong><span class="because">${because}</span>
+      <ul>
+        ${[...d.explanation.counted, ...d.explanation.notCounted].map(
+          (m) => html`<li>${movementWords(d.account, d.unit, m, who)}</li>`,
+        )}
+      </ul>
+    </li>`;
+  };
+  render(
+    s.debts.length ? s.debts.map(debt) : html`<li class="muted">Nobody is below zero in your view.</li>`,
+    document.querySelector("#debt-list"),
+  );
+}

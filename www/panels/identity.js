@@ -1,0 +1,70 @@
+// Who I am on this network: my name (a record others read), my key, the
+// backup offered on the first visit, and restoring a backup here.
+import { html, render } from "lit-html";
+import { TrustfoldNode } from "trustfold";
+import { PEOPLE, short } from "../names.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+/** Wires the name field, the backup and restore forms, and the notices to `app`. */
+export function mountIdentity(app, network) {
+  $("#name-label").addEventListener("change", (event) =>
+    app.guarded("#pay-error", () => {
+      const { node, me } = app;
+      // My own record object, so that nobody else's object carries my name
+      // (someone may have made one under my key first).
+      if (!node.recordBy(PEOPLE, me, me)) {
+        if (node.record(PEOPLE, me)) node.deleteRecord(PEOPLE, me);
+        node.createRecord(PEOPLE, me);
+      }
+      node.setField(PEOPLE, me, "name", event.target.value.trim());
+    }),
+  );
+  $("#backup").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const ok = await app.guarded("#backup-error", () => {
+      const bytes = app.node.exportBackup(event.target.elements.passphrase.value);
+      const link = Object.assign(document.createElement("a"), {
+        href: URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" })),
+        download: `trustfold-${network}-${app.me.slice(0, 8)}.backup`,
+      });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    });
+    if (ok) $("#welcome").hidden = true;
+  });
+  $("#restore").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = event.target.elements;
+    await app.guarded("#backup-error", async () => {
+      const bytes = new Uint8Array(await f.file.files[0].arrayBuffer());
+      const key = TrustfoldNode.backupKey(bytes, f.passphrase.value); // checked before anything is replaced
+      if (app.state().transactions.some((t) => t.from === app.me)) {
+        throw new Error("this browser already made payments as a new identity: open the backup in another network or browser");
+      }
+      app.node.close();
+      $("#status").textContent = "Restoring… (close this network's other tabs if it waits)";
+      await TrustfoldNode.forget(network);
+      (await TrustfoldNode.restore(network, bytes, f.passphrase.value)).close();
+      $("#status").textContent = `Restored ${short(key)}; reopening…`;
+      location.reload();
+    });
+  });
+  $("#update button").addEventListener("click", () => location.reload());
+  $("#account").addEventListener("click", () => {
+    $("#welcome").hidden = false;
+    $("#backup input[name=passphrase]").focus();
+  });
+  $("#welcome-later").addEventListener("click", () => ($("#welcome").hidden = true));
+}
+
+/**
+ * The name field, from the snapshot `s`: a name being typed stays, since
+ * lit sets the value only when my recorded name changes.
+ */
+export function renderIdentity(s) {
+  render(
+    html`<input id="my-name" size="14" placeholder="shown to others" autocomplete="nickname" .value=${s.names.get(s.me) ?? ""}>`,
+    $("#name-label"),
+  );
+}

@@ -1,0 +1,158 @@
+// The Records panel: the records of one collection as a table, one column
+// per field. Text fields are edited together, keystroke by keystroke (each
+// a splice); values are set on change; values written at once by several
+// people are all shown, one kept by a click.
+import { html, render, nothing } from "lit-html";
+import { repeat } from "lit-html/directives/repeat.js";
+import { Directive, directive, PartType } from "lit-html/directive.js";
+import { noChange } from "lit-html";
+import { errorText } from "../words.js";
+import { diff, showText } from "../text.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+/**
+ * `.value=${liveText(text)}` on a <textarea>: shows the node's text around
+ * the caret (showText) instead of replacing the value, which would move
+ * the caret to the end under the person typing.
+ */
+const liveText = directive(
+  class extends Directive {
+    constructor(part) {
+      super(part);
+      if (part.type !== PartType.PROPERTY) throw new Error("liveText is for a .value binding");
+    }
+    render(text) {
+      return text;
+    }
+    update(part, [text]) {
+      showText(part.element, text);
+      return noChange;
+    }
+  },
+);
+
+/** Collection names seen on this device (the log keeps only their hashes), per network. */
+function collections(network) {
+  const key = `trustfold-collections-${network}`;
+  return {
+    all: () => new Set(["notes", ...JSON.parse(localStorage.getItem(key) ?? "[]")]),
+    add(name) {
+      localStorage.setItem(key, JSON.stringify([...this.all().add(name)]));
+    },
+  };
+}
+
+/** Wires the panel's forms (static in index.html) to `app`; the open collection is `ui.collection`. */
+export function mountRecords(app, ui, network) {
+  ui.collections = collections(network);
+  $("#collection-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    ui.collection = event.target.elements.collection.value.trim() || "notes";
+    ui.collections.add(ui.collection);
+    app.refresh();
+  });
+  $("#record-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = event.target.elements.id.value.trim();
+    if (await app.guarded("#records-error", () => app.node.createRecord(ui.collection, id))) event.target.reset();
+    ui.chosenRecord = id;
+    app.refresh();
+  });
+  $("#field-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = event.target.elements;
+    const ok = await app.guarded("#records-error", () =>
+      f.kind.value === "text"
+        ? app.node.setText(ui.collection, f.id.value, f.field.value.trim(), f.value.value)
+        : app.node.setField(ui.collection, f.id.value, f.field.value.trim(), f.value.value),
+    );
+    if (ok) {
+      f.field.value = "";
+      f.value.value = "";
+    }
+  });
+  $("#field-form").elements.id.addEventListener("change", (event) => (ui.chosenRecord = event.target.value));
+}
+
+/**
+ * Brings the text field being typed in up to date with the node now, not
+ * at the next frame: a keystroke before then would be diffed against text
+ * the node no longer has. Called on every change the node announces.
+ */
+export function syncFocusedText(app, ui) {
+  const area = document.activeElement;
+  if (area?.tagName !== "TEXTAREA" || !$("#record-table").contains(area)) return;
+  const text = app.node.record(ui.collection, area.dataset.record)?.fields[area.dataset.field]?.value?.text;
+  if (typeof text === "string") showText(area, text);
+}
+
+const valueText = (v) =>
+  v === null || v === undefined ? "" : typeof v === "object" ? ("text" in v ? v.text : `(${v.unsupported})`) : String(v);
+const isText = (v) => v !== null && typeof v === "object" && "text" in v;
+
+/** Draws the panel from the snapshot `s` (read with `records: ui.collection`). */
+export function renderRecords(s, ui, app) {
+  const records = s.records;
+  render(
+    [...ui.collections.all()].map((c) => html`<option value=${c}></option>`),
+    $("#collections"),
+  );
+  // Options keyed by record: the chosen one stays chosen as others arrive.
+  const select = $("#field-form").elements.id;
+  render(repeat(records, (r) => r.id, (r) => html`<option value=${r.id}>${r.id}</option>`), select);
+  if (records.some((r) => r.id === ui.chosenRecord)) select.value = ui.chosenRecord;
+  const fields = [...new Set(records.flatMap((r) => Object.keys(r.fields)))].sort();
+  render(
+    ["Record", ...fields, ""].map((name) => html`<th>${name}</th>`),
+    $("#record-table").tHead.rows[0],
+  );
+  const row = (record) => html`<tr data-record=${record.id}>
+    <th scope="row">${record.id}</th>
+    ${fields.map((name) => fieldCell(record, name, Object.hasOwn(record.fields, name) ? record.fields[name] : null, ui, app))}
+    <td><button type="button" class="quiet" aria-label="Delete ${record.id}"
+      @click=${() => app.guarded("#records-error", () => app.node.deleteRecord(ui.collection, record.id))}>Delete</button></td>
+  </tr>`;
+  render(
+    records.length
+      ? repeat(records, (r) => r.id, row)
+      : html`<tr><td class="muted">No records in “${ui.collection}” yet.</td></tr>`,
+    $("#record-table").tBodies[0],
+  );
+}
+
+/** The editor of one field of one record: live text, or a value set on change. */
+function fieldCell(record, name, field, ui, app) {
+  if (!field) return html`<td class="muted">—</td>`;
+  const { collection } = ui;
+  const value = field.value;
+  const splice = (event) => {
+    const area = event.target;
+    const change = diff(area.dataset.shown, area.value);
+    try {
+      app.node.spliceText(collection, record.id, name, change.index, change.deleteCount, change.insert);
+      area.dataset.shown = area.value;
+    } catch (e) {
+      $("#records-error").textContent = errorText(e);
+    }
+  };
+  const set = (event) =>
+    app.guarded("#records-error", () => app.node.setField(collection, record.id, name, event.target.value));
+  const editor = isText(value)
+    ? html`<textarea aria-label="${record.id}: ${name}" data-record=${record.id} data-field=${name}
+        .value=${liveText(value.text)} @input=${splice}></textarea>`
+    : html`<input aria-label="${record.id}: ${name}" data-record=${record.id} data-field=${name}
+        .value=${valueText(value)} @change=${set}>`;
+  const keep = (v) => () =>
+    app.guarded("#records-error", () =>
+      isText(v) ? app.node.setText(collection, record.id, name, v.text) : app.node.setField(collection, record.id, name, v),
+    );
+  // Values written at once by several people: all shown, one kept by a click.
+  const versions = field.conflicts.length
+    ? html`<div class="conflict">${field.conflicts.length + 1} versions written at once:
+        ${[value, ...field.conflicts].map(
+          (v) => html`<button type="button" class="quiet keep" @click=${keep(v)}>keep “${valueText(v).slice(0, 40)}”</button>`,
+        )}</div>`
+    : nothing;
+  return html`<td>${editor}${versions}</td>`;
+}

@@ -1,0 +1,141 @@
+// The Trust panel: whom I trust and ban, the quorum, whether I follow
+// published bans — each change previewed (what would stop or start
+// counting, whose balance would move) before it applies.
+import { html, render, nothing } from "lit-html";
+import { live } from "lit-html/directives/live.js";
+import { amountText, errorText, eventWords, whyWords } from "../words.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+/** My policy with `change` ({ trust | untrust | ban | unban: key } or { quorum } or { followBans }) made. */
+function policyWith(s, change) {
+  const trusted = new Set(s.policy.trusted);
+  const banned = new Set(s.policy.banned);
+  if (change.trust) trusted.add(change.trust);
+  if (change.untrust) trusted.delete(change.untrust);
+  if (change.ban) banned.add(change.ban);
+  if (change.unban) banned.delete(change.unban);
+  const quorum = change.quorum ?? s.policy.quorum;
+  const followBans = change.followBans ?? s.policy.followBans;
+  return { me: s.me, trusted: [...trusted], banned: [...banned], quorum, followBans };
+}
+
+function describeChange(change, who) {
+  if (change.trust) return `Trusting ${who(change.trust)}`;
+  if (change.untrust) return `No longer trusting ${who(change.untrust)}`;
+  if (change.ban) return `Banning ${who(change.ban)}`;
+  if (change.unban) return `Lifting the ban on ${who(change.unban)}`;
+  if (change.followBans !== undefined) {
+    return change.followBans ? "Following bans published by people you trust" : "Ignoring bans published by others";
+  }
+  return `Needing ${change.quorum} trusted people`;
+}
+
+/** What `change` would do to my view, in words: computed once, when it is asked for. */
+function previewOf(change, s, node) {
+  const { who } = s;
+  const policy = policyWith(s, change);
+  const comparison = node.compareViews(policy);
+  const after = new Map(node.balancesUnder(policy).map((b) => [`${b.account} ${b.unit}`, b.balance]));
+  const before = new Map(s.balances.map((b) => [`${b.account} ${b.unit}`, b.balance]));
+  const items = [
+    ...comparison.onlyMine.map(
+      (d) => `${eventWords(d.event, s.byEvent, who)} would stop counting (${whyWords(d.why, who) || d.status})`,
+    ),
+    ...comparison.onlyTheirs.map((d) => `${eventWords(d.event, s.byEvent, who)} would count again`),
+  ];
+  for (const key of new Set([...before.keys(), ...after.keys()])) {
+    const [a, b] = [before.get(key) ?? 0n, after.get(key) ?? 0n];
+    if (a !== b) {
+      const [account, unit] = key.split(" ");
+      items.push(`${who(account)}: ${amountText(a, unit)} → ${amountText(b, unit)}`);
+    }
+  }
+  const text = items.length
+    ? `${describeChange(change, who)} would change your view:`
+    : `${describeChange(change, who)} changes nothing in your view now.`;
+  return { change, text, items };
+}
+
+/** Wires the panel's forms (static in index.html) to `app`; the preview lives in `ui.preview`. */
+export function mountTrust(app, ui) {
+  const preview = (change) => {
+    ui.preview = previewOf(change, app.state(), app.node);
+    app.refresh().then(() => $("#preview-apply").focus());
+  };
+  ui.previewChange = preview;
+  $("#trust-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const action = event.submitter?.value ?? "trust";
+    $("#trust-error").textContent = "";
+    try {
+      preview({ [action]: app.state().keyFrom(event.target.elements.who.value) });
+    } catch (e) {
+      $("#trust-error").textContent = errorText(e);
+    }
+  });
+  $("#preview-cancel").addEventListener("click", () => {
+    ui.preview = null;
+    app.refresh();
+  });
+  $("#preview-apply").addEventListener("click", async () => {
+    const change = ui.preview?.change;
+    if (!change) return;
+    const publish = $("#trust-form").elements.publish.checked;
+    const node = app.node;
+    const ok = await app.guarded("#trust-error", async () => {
+      if (change.trust) await node.trust(change.trust);
+      if (change.untrust) await node.untrust(change.untrust);
+      if (change.ban) await node.ban(change.ban);
+      if (change.unban) await node.unban(change.unban);
+      if (change.quorum) await node.setQuorum(change.quorum);
+      if (change.followBans !== undefined) await node.followBans(change.followBans);
+      const subject = change.trust ?? change.untrust ?? change.ban ?? change.unban;
+      if (publish && subject) {
+        await node.publishTrust(subject, change.trust ? "trusted" : change.ban ? "banned" : "neutral");
+      }
+    });
+    if (ok) {
+      ui.preview = null;
+      $("#trust-form").elements.who.value = "";
+      app.refresh();
+    }
+  });
+  $("#quorum-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    preview({ quorum: Number(event.target.elements.quorum.value) });
+  });
+}
+
+/** Draws the panel from the snapshot `s` and the preview waiting for "Apply" (`ui.preview`). */
+export function renderTrust(s, ui) {
+  const { who } = s;
+  const item = (key, label, change) => html`<li>
+    <span title=${key}>${who(key)}</span>
+    <button type="button" class="quiet" @click=${() => ui.previewChange(change)}>${label}</button>
+  </li>`;
+  const none = (text) => html`<li class="muted">${text}</li>`;
+  render(
+    s.policy.trusted.length ? s.policy.trusted.map((k) => item(k, "Untrust…", { untrust: k })) : none("Nobody yet."),
+    $("#trusted-list"),
+  );
+  render(
+    s.policy.banned.length ? s.policy.banned.map((k) => item(k, "Unban…", { unban: k })) : none("Nobody."),
+    $("#banned-list"),
+  );
+  // The quorum as set: a number being typed stays, since lit sets the value
+  // only when the policy's changes. The box shows the policy until a change
+  // is applied (live: compared with what the box shows, not what was drawn).
+  render(
+    html`<input name="quorum" type="number" min="1" max="99" size="3" required .value=${String(s.policy.quorum)}>`,
+    $("#quorum-label"),
+  );
+  render(
+    html`<input type="checkbox" id="follow-bans" .checked=${live(s.policy.followBans)} @change=${(event) =>
+        ui.previewChange({ followBans: event.target.checked })}> Follow bans published by people I trust`,
+    $("#follow-bans-label"),
+  );
+  $("#preview").hidden = !ui.preview;
+  render(ui.preview?.text ?? nothing, $("#preview-text"));
+  render((ui.preview?.items ?? []).map((text) => html`<li>${text}</li>`), $("#preview-list"));
+}

@@ -1,0 +1,86 @@
+// What the page shows, read from the node once per frame into a plain
+// object (the snapshot); the panels are functions of it and call the node
+// only to act. Reading here, once, is what keeps a frame from asking the
+// node the same question from several panels.
+//
+// The names (one record reduction per person) and the trust lists people
+// published change only with the log or my policy, so they are kept until
+// one of those changes rather than recomputed every frame.
+import { PEOPLE, namesFrom, naming } from "./names.js";
+
+/**
+ * A reader of snapshots of `node` for the identity `me`.
+ * `read(want)` returns the snapshot; `want` says which panels are shown
+ * ({ debts, records: collection name or null, published, agreement }), so
+ * that what no shown panel needs is not computed.
+ */
+export function stateReader(node, me) {
+  let keptFor = null; // the log and policy the kept names and lists were read for
+  let kept = null;
+
+  /** Names and published trust lists: read again only when the log or my policy changed. */
+  function people(status, policy) {
+    const at = `${status.known} ${JSON.stringify(policy)}`;
+    if (at !== keptFor) {
+      kept = {
+        names: namesFrom(node.records(PEOPLE), (...a) => node.recordBy(...a)),
+        // The core's lists (its causal latest-statement rule), never re-derived here.
+        published: new Map(node.publishers().map((author) => [author, node.publishedPolicy(author)])),
+      };
+      keptFor = at;
+    }
+    return kept;
+  }
+
+  function read(want = {}) {
+    const status = node.syncStatus();
+    const policy = node.policy();
+    const { names, published } = people(status, policy);
+    const { who, keyFrom } = naming(me, names);
+    const balances = node.balances();
+    const transactions = node.transactions();
+    const peers = node.peers();
+    const s = {
+      me, status, policy, names, who, keyFrom, balances, transactions, peers, published,
+      byEvent: new Map(transactions.map((t) => [t.event, t])),
+    };
+    s.knownKeys = knownKeys(s);
+    if (want.debts) s.debts = node.debts();
+    if (want.records) s.records = node.records(want.records);
+    return s;
+  }
+
+  /**
+   * Each known person's view next to mine, as their published trust list
+   * gives it: a full fold of the log per person, so the caller decides how
+   * often (the Agreement panel: at most every 3 s).
+   */
+  function agreement(s) {
+    const mine = node.viewDigest();
+    const rows = s.knownKeys.map((key) => {
+      const list = s.published.get(key) ?? null;
+      const policy = { me: key, trusted: list?.trusted ?? [], banned: list?.banned ?? [] };
+      const theirs = node.viewDigestUnder(policy);
+      const same = theirs.included === mine.included;
+      const comparison = same ? { onlyMine: [], onlyTheirs: [] } : node.compareViews(policy);
+      return { key, list, digest: theirs.included, same, onlyMine: comparison.onlyMine, onlyTheirs: comparison.onlyTheirs };
+    });
+    return { digest: mine.included, rows };
+  }
+
+  return { read, agreement };
+}
+
+/** Everyone the page knows of, but me: named people, balance holders, trust authors and subjects, linked peers. */
+function knownKeys(s) {
+  const keys = new Set(s.names.keys());
+  for (const b of s.balances) keys.add(b.account);
+  for (const [author, list] of s.published) {
+    keys.add(author);
+    for (const k of [...list.trusted, ...list.banned]) keys.add(k);
+  }
+  for (const p of s.peers) if (p.key) keys.add(p.key);
+  for (const k of [...s.policy.trusted, ...s.policy.banned]) keys.add(k);
+  keys.delete(s.me);
+  return [...keys].sort((a, b) => s.who(a).localeCompare(s.who(b)));
+}
