@@ -124,3 +124,24 @@ mod memory {
         assert_eq!(replica.view().balance(replica.log(), &key(2), "EUR"), 4);
     }
 }
+
+/// A store whose identity record names someone other than the owner of its
+/// policy (a record lost and remade, or written over) is refused as damaged:
+/// never opened as a stranger writing under the owner's policy.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_store_whose_identity_is_not_its_policys_owner_is_refused() {
+    let (node, _) = Node::open(MemoryStore::new(), || SECRET).await.unwrap();
+    let me = node.identity().public_key();
+    node.set_policy(trustfold::Policy::new(me).banning(key(3)))
+        .await
+        .unwrap();
+    node.publish(1, pay(key(2), 30, "EUR")).await.unwrap();
+    let store = node.into_store();
+    store.put_meta("identity", &[9; 32]).await.unwrap();
+    let refused = Node::open(store, || [8; 32]).await;
+    assert!(
+        matches!(refused, Err(NodeError::DamagedMeta("policy"))),
+        "{:?}",
+        refused.err()
+    );
+}

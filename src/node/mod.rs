@@ -28,7 +28,7 @@ mod peers;
 pub use peers::{FromPeer, PeerError, send_all};
 
 use crate::error::Error;
-use crate::event::{Body, Event, EventId, Identity};
+use crate::event::{Body, Event, EventId, Identity, PublicKey};
 use crate::log::causal_order;
 use crate::policy::Policy;
 use crate::replica::Replica;
@@ -168,11 +168,14 @@ impl<S: Store> Node<S> {
         mut random: impl FnMut() -> [u8; 32],
     ) -> Result<(Node<S>, OpenReport), NodeError> {
         let mut report = OpenReport::default();
-        let identity = Self::stored_identity(&store, given, &mut random, &mut report).await?;
         let policy = match store.get_meta(POLICY).await? {
-            Some(bytes) => Policy::from_stored(&bytes).ok_or(NodeError::DamagedMeta(POLICY))?,
-            None => Policy::new(identity.public_key()),
+            Some(bytes) => Some(Policy::from_stored(&bytes).ok_or(NodeError::DamagedMeta(POLICY))?),
+            None => None,
         };
+        let owner = policy.as_ref().map(|p| p.me);
+        let identity =
+            Self::stored_identity(&store, given, owner, &mut random, &mut report).await?;
+        let policy = policy.unwrap_or_else(|| Policy::new(identity.public_key()));
         let session = random();
         let mut replica = Replica::for_session(policy, &session[..SESSION_BYTES]);
         let saved: Option<SavedDocs> = store
@@ -222,10 +225,15 @@ impl<S: Store> Node<S> {
     }
 
     /// The identity the store holds, or `given` (a restore), or a new one;
-    /// a stored identity other than `given` is refused.
+    /// a stored identity other than `given` is refused. `owner` is whom the
+    /// stored policy belongs to: a store whose identity record is lost (or
+    /// names someone else) is damaged, never silently given a new identity
+    /// that would write as a stranger under its owner's policy — restoring
+    /// the owner's backup repairs it.
     async fn stored_identity(
         store: &S,
         given: Option<Identity>,
+        owner: Option<PublicKey>,
         random: &mut impl FnMut() -> [u8; 32],
         report: &mut OpenReport,
     ) -> Result<Identity, NodeError> {
@@ -237,18 +245,28 @@ impl<S: Store> Node<S> {
             )),
             None => None,
         };
-        Ok(match (stored, given) {
+        let identity = match (stored, given) {
             (Some(stored), Some(given)) if stored.public_key() != given.public_key() => {
                 return Err(NodeError::OtherIdentity);
             }
-            (Some(stored), _) => stored,
-            (None, given) => {
-                let identity = given.unwrap_or_else(|| Identity::from_secret(random()));
-                store.put_meta(IDENTITY, &identity.secret()).await?;
-                report.new_identity = true;
-                identity
+            (Some(stored), _) => {
+                if owner.is_some_and(|owner| owner != stored.public_key()) {
+                    return Err(NodeError::DamagedMeta(POLICY));
+                }
+                return Ok(stored);
             }
-        })
+            (None, Some(given)) => {
+                if owner.is_some_and(|owner| owner != given.public_key()) {
+                    return Err(NodeError::OtherIdentity);
+                }
+                given
+            }
+            (None, None) if owner.is_some() => return Err(NodeError::DamagedMeta(IDENTITY)),
+            (None, None) => Identity::from_secret(random()),
+        };
+        store.put_meta(IDENTITY, &identity.secret()).await?;
+        report.new_identity = true;
+        Ok(identity)
     }
 
     /// Inserts every stored event into `replica`, parents first; damaged or

@@ -25,13 +25,15 @@ function documentedCodes() {
     if (line.trim() === "") break;
     table.push(line.trim());
   }
-  if (!/^\|\s*code\s*\|\s*when\s*\|$/.test(table[0] ?? "") || !/^\|\s*-+\s*\|\s*-+\s*\|$/.test(table[1] ?? "")) {
-    return { codes: [], problem: `the error-codes table does not start with | code | when | and |---|---|: ${table.slice(0, 2).join(" / ")}` };
+  const header = /^\|\s*code\s*\|\s*when\s*\|$/.test(table[0] ?? "");
+  if (!header || !/^\|\s*-+\s*\|\s*-+\s*\|$/.test(table[1] ?? "")) {
+    const start = table.slice(0, 2).join(" / ");
+    return { codes: [], problem: `the error-codes table does not start with | code | when | and |---|---|: ${start}` };
   }
   const codes = [];
   for (const row of table.slice(2)) {
     const m = row.match(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|\s*(.*\S)\s*\|$/);
-    if (!m) return { codes: [], problem: `a row of the error-codes table is not | \`CODE\` | when |: ${row}` };
+    if (!m) return { codes: [], problem: `an error-codes row is not | \`CODE\` | when |: ${row}` };
     if (codes.includes(m[1])) return { codes: [], problem: `README lists ${m[1]} twice` };
     codes.push(m[1]);
   }
@@ -46,6 +48,10 @@ const README = documentedCodes();
  * reason was checked against the Rust (paths as of this test's writing).
  */
 const NOT_PROVOKED = {
+  NOT_OWNER:
+    "a node signs only as its own identity: open refuses a store whose identity is not the " +
+    "owner of its policy (DAMAGED_STORE, provoked above), so no JS call reaches the core's " +
+    "NotOwner (edits by another identity); the native suite provokes it (tests/documents.rs).",
   PENDING_FULL:
     "never reaches JS: events with missing parents from receive() or a peer wait as orphans " +
     "(src/node/ingest.rs admit → sync::Orphans, bounded by eviction: room_refused, not an error) " +
@@ -55,6 +61,13 @@ const NOT_PROVOKED = {
     "(runtime.rs heard(): errors ignored). The native suite provokes it on the log " +
     "(tests/validation/insertion.rs).",
 };
+
+/**
+ * Provokers that found a bug in the package: they run, and their failure is
+ * reported as a TODO instead of failing the suite. Remove an entry once the
+ * bug is fixed (a provoker listed here that passes is reported too).
+ */
+const KNOWN_BUGS = {};
 
 // ---------------------------------------------------------------------------
 // The browser.
@@ -96,6 +109,7 @@ function pageHelpers() {
         isError: e instanceof Error,
         hasCode: e !== null && typeof e === "object" && "code" in e,
         code: e?.code ?? null,
+        detail: e?.detail ?? null,
         name: e?.name ?? typeof e,
         message: String(e?.message ?? e),
       };
@@ -180,11 +194,14 @@ async function throws(t, code, what, script, arg) {
     ([source, arg]) => window.__outcome(() => (0, eval)(`(${source})`)(arg)),
     [script.toString(), arg],
   );
-  assert.ok(outcome.threw, `${what}: expected ${code}, but nothing was thrown (resolved to ${outcome.value})`);
-  assert.ok(outcome.isError, `${what}: expected an Error with code ${code}, but a non-Error was thrown: ${outcome.name}: ${outcome.message}`);
-  assert.ok(outcome.hasCode, `${what}: expected code ${code}, but the Error has no code (${outcome.name}: ${outcome.message})`);
-  assert.equal(outcome.code, code, `${what}: expected code ${code}, got ${outcome.code} (${outcome.message})`);
+  const { threw, isError, hasCode, name, message, detail } = outcome;
+  const expected = `${what}: expected code ${code}`;
+  assert.ok(threw, `${expected}, but nothing was thrown (resolved to ${outcome.value})`);
+  assert.ok(isError, `${expected}, but a non-Error was thrown: ${name}: ${message}`);
+  assert.ok(hasCode, `${expected}, but the Error has no code (${name}: ${message})`);
+  assert.equal(outcome.code, code, `${expected}, got ${outcome.code} (${message})`);
   t.seen.push(code);
+  t.notes.push(`${what}: ${code} (${message}${detail ? `; detail ${detail}` : ""})`);
   return outcome;
 }
 
@@ -193,17 +210,23 @@ async function throws(t, code, what, script, arg) {
  * refuse exactly the one event, with `code`.
  */
 async function refuses(t, code, what, events) {
-  const report = await t.page.evaluate(
-    (events) => window.__outcome(async () => JSON.stringify(await node.receive(events.map((e) => new Uint8Array(e))))),
+  const outcome = await t.page.evaluate(
+    (events) =>
+      window.__outcome(async () =>
+        JSON.stringify(await node.receive(events.map((e) => new Uint8Array(e)))),
+      ),
     events,
   );
-  assert.ok(!report.threw, `${what}: receive threw instead of reporting ${code}: ${report.code} ${report.message}`);
-  const { stored, applied, refused } = JSON.parse(report.value);
-  assert.deepEqual({ stored, applied }, { stored: 0, applied: 0 }, `${what}: the refused event was taken in`);
-  assert.equal(refused.length, 1, `${what}: expected one refusal, got ${JSON.stringify(refused)}`);
-  assert.equal(refused[0].index, 0);
-  assert.equal(refused[0].code, code, `${what}: expected code ${code}, got ${refused[0].code} (${refused[0].message})`);
+  const expected = `${what}: expected a refusal with code ${code}`;
+  assert.ok(!outcome.threw, `${expected}, but receive threw ${outcome.code}: ${outcome.message}`);
+  const { stored, applied, refused } = JSON.parse(outcome.value);
+  assert.deepEqual({ stored, applied }, { stored: 0, applied: 0 }, `${expected}, but it was taken in`);
+  assert.equal(refused.length, 1, `${expected}, got ${JSON.stringify(refused)}`);
+  const [{ index, message, detail }] = refused;
+  assert.equal(index, 0);
+  assert.equal(refused[0].code, code, `${expected}, got ${refused[0].code} (${message})`);
   t.seen.push(code);
+  t.notes.push(`${what}: refused, ${code} (${message}${detail ? `; detail ${detail}` : ""})`);
 }
 
 /** Ed25519 signature of `message` with the 32-byte `seed` (the stored identity). */
@@ -225,7 +248,7 @@ function onlyIndexOf(haystack, needle, what) {
 
 // ---------------------------------------------------------------------------
 // The provokers, one per code (a few codes have several paths). Each gets
-// `t = { page, context, seen }`, a fresh context of its own.
+// `t = { page, context, seen, notes }`, a fresh context of its own.
 
 const PROVOKERS = {
   async INVALID_ARGUMENT(t) {
@@ -313,38 +336,15 @@ const PROVOKERS = {
       () => node.deleteField("notes", "nothing here", "done"));
   },
 
-  async NOT_OWNER(t) {
-    // A store whose identity record is gone but whose policy (naming the
-    // old identity as `me`) is not: the node opens with a new identity
-    // under the old policy, and its edits cannot be committed.
-    const net = network();
-    await open(t.page, net);
-    await t.page.evaluate(async (who) => {
-      await node.ban(who); // stores the policy
-      node.close();
-    }, key(9));
-    await t.page.evaluate((net) => __idb.write(`trustfold-${net}`, "meta", (meta) => meta.delete("identity")), net);
-    await open(t.page, net);
-    assert.equal(await t.page.evaluate(() => node.openReport.newIdentity), true);
-    await throws(t, "NOT_OWNER", "commit an edit under a policy of another identity", async () => {
-      node.createRecord("notes", "mine");
-      await node.commit();
-    });
-  },
-
   async QUOTA_EXCEEDED(t) {
-    // The origin's quota, lowered through the DevTools protocol to less
-    // than is stored already: the next write is refused by the browser.
-    const net = network();
-    await open(t.page, net);
-    await t.page.evaluate((to) => node.pay(to, 1n, "EUR"), key(2));
+    // The origin's quota, lowered through the DevTools protocol to 1 byte
+    // before anything is stored (Chromium applies an override only to an
+    // origin whose IndexedDB was not used yet): the browser refuses the
+    // first write, the new identity, when its transaction commits.
     const cdp = await t.context.newCDPSession(t.page);
     await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url, quotaSize: 1 });
-    await throws(t, "QUOTA_EXCEEDED", "pay with the quota used up",
-      (to) => node.pay(to, 2n, "EUR", "x".repeat(250)), key(2));
-    // Nothing was lost: the refused payment is not counted, the earlier one is.
-    assert.equal(await t.page.evaluate((to) => String(node.balance(to, "EUR")), key(2)), "1");
-    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url });
+    await throws(t, "QUOTA_EXCEEDED", "open a new node with no room to store its identity",
+      (net) => trustfold.TrustfoldNode.open(net), network());
   },
 
   async STORAGE_BLOCKED(t) {
@@ -384,6 +384,25 @@ const PROVOKERS = {
     );
     await throws(t, "DAMAGED_STORE", "open with a 3-byte stored identity",
       (net) => trustfold.TrustfoldNode.open(net), net);
+    // A store whose identity record is gone but whose policy (naming its
+    // owner) is not: refused, never opened as a new identity writing under
+    // the owner's policy (restoring the owner's backup repairs it).
+    const lost = network();
+    await open(t.page, lost);
+    const owner = await t.page.evaluate(async (who) => {
+      await node.ban(who); // stores the policy
+      window.ownersBackup = node.exportBackup("owner's passphrase");
+      node.close();
+      return node.publicKey;
+    }, key(9));
+    await t.page.evaluate((net) => __idb.write(`trustfold-${net}`, "meta", (meta) => meta.delete("identity")), lost);
+    await throws(t, "DAMAGED_STORE", "open a store whose identity record is lost",
+      (net) => trustfold.TrustfoldNode.open(net), lost);
+    const restored = await t.page.evaluate(async (net) => {
+      const node = await trustfold.TrustfoldNode.restore(net, ownersBackup, "owner's passphrase");
+      return { key: node.publicKey, banned: node.policy().banned };
+    }, lost);
+    assert.deepEqual(restored, { key: owner, banned: [key(9)] }, "the owner's backup repairs it");
   },
 
   async OTHER_IDENTITY(t) {
@@ -405,6 +424,33 @@ const PROVOKERS = {
       (net) => trustfold.TrustfoldNode.restore(net, backup, "wrong"), network());
     await throws(t, "WRONG_PASSPHRASE", "backupKey with another passphrase",
       () => trustfold.TrustfoldNode.backupKey(backup, "wrong"));
+  },
+
+  async BACKUP_OUT_OF_MEMORY(t) {
+    // The package's wasm memory grown from JS to (nearly) the 4 GiB a
+    // wasm32 memory can have, leaving less than the 19 MiB Argon2id needs.
+    await open(t.page, network());
+    const left = await t.page.evaluate(async () => {
+      const { memory } = await (await import("/pkg/trustfold.js")).default(); // the instance loaded already
+      const pages = () => memory.buffer.byteLength / 65536;
+      try {
+        memory.grow(65536 - 64 - pages()); // 4 MiB left, for everything but Argon2
+      } catch {
+        for (let step = 32768; step >= 1; step /= 2) {
+          while (true) {
+            try {
+              memory.grow(step);
+            } catch {
+              break;
+            }
+          }
+        }
+      }
+      return 65536 - pages();
+    });
+    assert.ok(left * 64 < 19 * 1024, `${left} pages of wasm memory left: Argon2id would fit`);
+    await throws(t, "BACKUP_OUT_OF_MEMORY", "exportBackup without 19 MiB of memory left",
+      () => node.exportBackup("correct horse battery"));
   },
 
   async MALFORMED_BACKUP(t) {
@@ -493,17 +539,24 @@ test("every documented code is provoked or explained, every provoked code docume
   assert.deepEqual(undocumented, [], "codes provoked or explained here that README does not list");
   const both = provoked.filter((c) => explained.includes(c));
   assert.deepEqual(both, [], "codes both provoked and listed as not provoked");
+  const stray = Object.keys(KNOWN_BUGS).filter((c) => !provoked.includes(c));
+  assert.deepEqual(stray, [], "KNOWN_BUGS entries without a provoker");
 });
 
 for (const [code, provoke] of Object.entries(PROVOKERS)) {
-  test(`${code} is thrown (or reported) where README says`, async () => {
+  // A provoker that found a bug runs as a TODO (reported, not failing)
+  // until the bug is fixed: then remove its KNOWN_BUGS entry.
+  const todo = KNOWN_BUGS[code];
+  test(`${code} is thrown (or reported) where README says`, { todo }, async (tc) => {
     const { context, page, uncaught } = await freshPage();
-    const t = { page, context, seen: [] };
+    const t = { page, context, seen: [], notes: [] };
     try {
       await provoke(t);
+      for (const note of t.notes) tc.diagnostic(note);
       assert.ok(t.seen.includes(code), `the provoker of ${code} never asserted it`);
       assert.deepEqual(t.seen.filter((c) => c !== code), [], `the provoker of ${code} asserted other codes`);
       assert.deepEqual(uncaught.map(String), [], "uncaught errors in the page");
+      if (todo) tc.diagnostic(`${code} passes now: remove it from KNOWN_BUGS`);
     } finally {
       await context.close();
     }

@@ -6,7 +6,7 @@
 //! only the last request (awaiting each costs ~5× as much).
 
 use js_sys::Uint8Array;
-use rexie::{ObjectStore, Rexie, Transaction, TransactionMode};
+use rexie::{ObjectStore, Rexie, Transaction, TransactionMode, TransactionResult};
 use std::cell::RefCell;
 use std::rc::Rc;
 use trustfold::EventId;
@@ -74,6 +74,39 @@ fn dom_exception_name(e: &idb::Error) -> Option<String> {
         .map(web_sys::DomException::name)
 }
 
+/// Waits for a transaction to end: committed, or a typed error. A write
+/// of `size` bytes that the browser aborted without a request failing is,
+/// in Chromium, a full quota (the `QuotaExceededError` arrives as the
+/// transaction's abort, which rexie does not pass on): it is reported as
+/// `QuotaExceeded` when the origin has less room left than the write
+/// needed, else as a failed backend. Never `Ok` for a write that is not
+/// stored.
+async fn finish(tx: Transaction, size: usize) -> Result<(), StoreError> {
+    match tx.done().await.map_err(error)? {
+        TransactionResult::Committed => Ok(()),
+        TransactionResult::Aborted => Err(match room_left().await {
+            Some(room) if room < size as f64 => StoreError::QuotaExceeded,
+            _ => StoreError::Backend("the browser aborted the transaction".into()),
+        }),
+    }
+}
+
+/// Bytes this origin may still store, as `navigator.storage.estimate()`
+/// says (`None` where the browser does not say).
+async fn room_left() -> Option<f64> {
+    let global = js_sys::global();
+    let navigator = js_sys::Reflect::get(&global, &"navigator".into()).ok()?;
+    let storage = js_sys::Reflect::get(&navigator, &"storage".into()).ok()?;
+    let estimate: js_sys::Function = js_sys::Reflect::get(&storage, &"estimate".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let promise: js_sys::Promise = estimate.call0(&storage).ok()?.dyn_into().ok()?;
+    let answer = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    let field = |name: &str| js_sys::Reflect::get(&answer, &name.into()).ok()?.as_f64();
+    Some(field("quota")? - field("usage")?)
+}
+
 fn event_key(id: &EventId) -> JsValue {
     Uint8Array::from(&id.0[..]).into()
 }
@@ -136,7 +169,7 @@ impl IdbStore {
         let tx = self.transaction(&[space], TransactionMode::ReadOnly)?;
         let store = tx.store(space).map_err(error)?;
         let value = store.get(JsValue::from_str(key)).await.map_err(error)?;
-        tx.done().await.map_err(error)?;
+        finish(tx, 0).await?;
         Ok(value.filter(|v| !v.is_undefined()).map(|v| bytes(&v)))
     }
 
@@ -150,8 +183,7 @@ impl IdbStore {
             )
             .await
             .map_err(error)?;
-        tx.done().await.map_err(error)?;
-        Ok(())
+        finish(tx, key.len() + value.len()).await
     }
 }
 
@@ -184,15 +216,16 @@ impl Store for IdbStore {
             });
             store.put_all(values).await.map_err(error)?;
         }
-        tx.done().await.map_err(error)?;
-        Ok(())
+        let size = events.iter().map(|(_, b)| 32 + b.len()).sum::<usize>()
+            + meta.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        finish(tx, size).await
     }
 
     async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
         let tx = self.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
         let store = tx.store(EVENTS).map_err(error)?;
         let value = store.get(event_key(id)).await.map_err(error)?;
-        tx.done().await.map_err(error)?;
+        finish(tx, 0).await?;
         Ok(value.filter(|v| !v.is_undefined()).map(|v| bytes(&v)))
     }
 
@@ -201,7 +234,7 @@ impl Store for IdbStore {
         let store = tx.store(EVENTS).map_err(error)?;
         let keys = store.get_all_keys(None, None).await.map_err(error)?;
         let values = store.get_all(None, None).await.map_err(error)?;
-        tx.done().await.map_err(error)?;
+        finish(tx, 0).await?;
         let mut out = LoadedEvents::default();
         for (key, value) in keys.iter().zip(values.iter()) {
             if !value.is_instance_of::<Uint8Array>() {
@@ -220,7 +253,7 @@ impl Store for IdbStore {
         let tx = self.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
         let store = tx.store(EVENTS).map_err(error)?;
         let count = store.count(None).await.map_err(error)?;
-        tx.done().await.map_err(error)?;
+        finish(tx, 0).await?;
         Ok(count as usize)
     }
 

@@ -266,8 +266,7 @@ impl BrowserNode {
         if self.inner.webrtc.borrow().is_some() {
             return Err(WebError::AlreadyConnected);
         }
-        let transport = WebRtc::join(url, &self.inner.network, self.inner.node.identity().clone())
-            .map_err(|e| WebError::ConnectFailed(format!("{e:?}")))?;
+        let transport = WebRtc::join(url, &self.inner.network, self.inner.node.identity().clone())?;
         *self.inner.webrtc.borrow_mut() = Some(transport.clone());
         let every = self.inner.clone();
         wasm_bindgen_futures::spawn_local(async move {
