@@ -1,10 +1,12 @@
 //! A store in the browser's IndexedDB, through rexie.
 //!
 //! Three object stores with out-of-line keys: `events` (binary id → exact
-//! bytes), `meta` and `snapshots` (name → bytes). A batch of events is
-//! written with one `put` per event in one read-write transaction, awaiting
-//! only the last request (awaiting each costs ~5× as much).
+//! bytes), `meta` and `snapshots` (name → bytes). rexie opens, upgrades
+//! and reads; writes go through a second connection ([`Writer`]) that puts
+//! a whole batch in one read-write transaction from JS (one call, no
+//! per-request await) and says why a write failed.
 
+use crate::idb_write::Writer;
 use js_sys::Uint8Array;
 use rexie::{ObjectStore, Rexie, Transaction, TransactionMode, TransactionResult};
 use std::cell::RefCell;
@@ -23,6 +25,8 @@ pub struct IdbStore {
     name: String,
     /// `None` once closed.
     db: RefCell<Option<Rc<Rexie>>>,
+    /// The connection writes go through (see [`Writer`]); `None` once closed.
+    writer: RefCell<Option<Rc<Writer>>>,
 }
 
 impl core::fmt::Debug for IdbStore {
@@ -42,8 +46,11 @@ fn error(e: rexie::Error) -> StoreError {
     match name.as_deref() {
         Some("QuotaExceededError") => StoreError::QuotaExceeded,
         Some("InvalidStateError") => StoreError::Closed,
-        Some("VersionError") => StoreError::Blocked(e.to_string()),
-        _ => StoreError::Backend(e.to_string()),
+        // rexie's own message is only "idb error": the exception's name
+        // says more.
+        Some(name @ "VersionError") => StoreError::Blocked(name.to_owned()),
+        Some(name) => StoreError::Backend(name.to_owned()),
+        None => StoreError::Backend(e.to_string()),
     }
 }
 
@@ -74,37 +81,15 @@ fn dom_exception_name(e: &idb::Error) -> Option<String> {
         .map(web_sys::DomException::name)
 }
 
-/// Waits for a transaction to end: committed, or a typed error. A write
-/// of `size` bytes that the browser aborted without a request failing is,
-/// in Chromium, a full quota (the `QuotaExceededError` arrives as the
-/// transaction's abort, which rexie does not pass on): it is reported as
-/// `QuotaExceeded` when the origin has less room left than the write
-/// needed, else as a failed backend. Never `Ok` for a write that is not
-/// stored.
-async fn finish(tx: Transaction, size: usize) -> Result<(), StoreError> {
+/// Waits for a read to end: an aborted read is an error, never an answer
+/// (writes go through [`Writer`], which says why a write failed).
+async fn finish(tx: Transaction) -> Result<(), StoreError> {
     match tx.done().await.map_err(error)? {
         TransactionResult::Committed => Ok(()),
-        TransactionResult::Aborted => Err(match room_left().await {
-            Some(room) if room < size as f64 => StoreError::QuotaExceeded,
-            _ => StoreError::Backend("the browser aborted the transaction".into()),
-        }),
+        TransactionResult::Aborted => {
+            Err(StoreError::Backend("the browser aborted a read".to_owned()))
+        }
     }
-}
-
-/// Bytes this origin may still store, as `navigator.storage.estimate()`
-/// says (`None` where the browser does not say).
-async fn room_left() -> Option<f64> {
-    let global = js_sys::global();
-    let navigator = js_sys::Reflect::get(&global, &"navigator".into()).ok()?;
-    let storage = js_sys::Reflect::get(&navigator, &"storage".into()).ok()?;
-    let estimate: js_sys::Function = js_sys::Reflect::get(&storage, &"estimate".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let promise: js_sys::Promise = estimate.call0(&storage).ok()?.dyn_into().ok()?;
-    let answer = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
-    let field = |name: &str| js_sys::Reflect::get(&answer, &name.into()).ok()?.as_f64();
-    Some(field("quota")? - field("usage")?)
 }
 
 fn event_key(id: &EventId) -> JsValue {
@@ -135,14 +120,25 @@ impl IdbStore {
             .build()
             .await
             .map_err(error)?;
+        let writer = match Writer::open(name).await {
+            Ok(writer) => writer,
+            Err(e) => {
+                db.close();
+                return Err(e);
+            }
+        };
         Ok(IdbStore {
             name: name.to_owned(),
             db: RefCell::new(Some(Rc::new(db))),
+            writer: RefCell::new(Some(Rc::new(writer))),
         })
     }
 
     /// Closes the database; later calls fail with [`StoreError::Closed`].
     pub fn close(&self) {
+        if let Some(writer) = self.writer.borrow_mut().take() {
+            writer.close();
+        }
         if let Some(db) = self.db.borrow_mut().take()
             && let Ok(db) = Rc::try_unwrap(db)
         {
@@ -169,21 +165,21 @@ impl IdbStore {
         let tx = self.transaction(&[space], TransactionMode::ReadOnly)?;
         let store = tx.store(space).map_err(error)?;
         let value = store.get(JsValue::from_str(key)).await.map_err(error)?;
-        finish(tx, 0).await?;
+        finish(tx).await?;
         Ok(value.filter(|v| !v.is_undefined()).map(|v| bytes(&v)))
     }
 
     async fn put(&self, space: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        let tx = self.transaction(&[space], TransactionMode::ReadWrite)?;
-        let store = tx.store(space).map_err(error)?;
-        store
-            .put(
-                &Uint8Array::from(value).into(),
-                Some(&JsValue::from_str(key)),
-            )
+        let writer = self.writer()?;
+        let value: JsValue = Uint8Array::from(value).into();
+        writer
+            .put_all(&[(space, JsValue::from_str(key), value)])
             .await
-            .map_err(error)?;
-        finish(tx, key.len() + value.len()).await
+    }
+
+    /// The writing connection (cloned so no borrow is held across awaits).
+    fn writer(&self) -> Result<Rc<Writer>, StoreError> {
+        self.writer.borrow().clone().ok_or(StoreError::Closed)
     }
 }
 
@@ -196,36 +192,28 @@ impl Store for IdbStore {
         if events.is_empty() && meta.is_empty() {
             return Ok(());
         }
-        let tx = self.transaction(&[EVENTS, META], TransactionMode::ReadWrite)?;
-        if !events.is_empty() {
-            let store = tx.store(EVENTS).map_err(error)?;
-            // An id is the hash of its bytes, so putting an id again writes
-            // the same bytes (or repairs a damaged record).
-            let records = events
-                .iter()
-                .map(|(id, bytes)| (Uint8Array::from(*bytes).into(), Some(event_key(id))));
-            store.put_all(records).await.map_err(error)?;
-        }
-        if !meta.is_empty() {
-            let store = tx.store(META).map_err(error)?;
-            let values = meta.iter().map(|(key, value)| {
+        let writer = self.writer()?;
+        // An id is the hash of its bytes, so putting an id again writes the
+        // same bytes (or repairs a damaged record).
+        let puts: Vec<(&str, JsValue, JsValue)> = events
+            .iter()
+            .map(|(id, bytes)| (EVENTS, event_key(id), Uint8Array::from(*bytes).into()))
+            .chain(meta.iter().map(|(key, value)| {
                 (
+                    META,
+                    JsValue::from_str(key),
                     Uint8Array::from(*value).into(),
-                    Some(JsValue::from_str(key)),
                 )
-            });
-            store.put_all(values).await.map_err(error)?;
-        }
-        let size = events.iter().map(|(_, b)| 32 + b.len()).sum::<usize>()
-            + meta.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
-        finish(tx, size).await
+            }))
+            .collect();
+        writer.put_all(&puts).await
     }
 
     async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
         let tx = self.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
         let store = tx.store(EVENTS).map_err(error)?;
         let value = store.get(event_key(id)).await.map_err(error)?;
-        finish(tx, 0).await?;
+        finish(tx).await?;
         Ok(value.filter(|v| !v.is_undefined()).map(|v| bytes(&v)))
     }
 
@@ -234,7 +222,7 @@ impl Store for IdbStore {
         let store = tx.store(EVENTS).map_err(error)?;
         let keys = store.get_all_keys(None, None).await.map_err(error)?;
         let values = store.get_all(None, None).await.map_err(error)?;
-        finish(tx, 0).await?;
+        finish(tx).await?;
         let mut out = LoadedEvents::default();
         for (key, value) in keys.iter().zip(values.iter()) {
             if !value.is_instance_of::<Uint8Array>() {
@@ -253,7 +241,7 @@ impl Store for IdbStore {
         let tx = self.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
         let store = tx.store(EVENTS).map_err(error)?;
         let count = store.count(None).await.map_err(error)?;
-        finish(tx, 0).await?;
+        finish(tx).await?;
         Ok(count as usize)
     }
 

@@ -18,6 +18,7 @@
 mod errors;
 mod facade;
 mod idb;
+mod idb_write;
 mod random;
 mod runtime;
 pub mod tabs;

@@ -1,0 +1,107 @@
+//! Writes to IndexedDB through a connection of its own, so a failed write
+//! says why.
+//!
+//! rexie (which opens, upgrades and reads the database) reports a
+//! transaction the browser aborted as `Ok(Aborted)` and drops the
+//! `DOMException` that says why — and Chromium reports a full quota exactly
+//! that way, at commit. This connection writes each batch in one
+//! transaction from a few lines of JS and rejects with the transaction's
+//! own `DOMException`, which [`classify`] reads by `name`.
+
+use trustfold::store::StoreError;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(inline_js = r#"
+export function open_writer(name) {
+  return new Promise((opened, failed) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => {
+      const db = request.result;
+      // Another tab deleting or upgrading the database must not wait on us.
+      db.onversionchange = () => db.close();
+      opened(db);
+    };
+    request.onerror = () => failed(request.error);
+    request.onblocked = () => failed(new DOMException("blocked", "VersionError"));
+  });
+}
+export function write(db, spaces, puts) {
+  return new Promise((done, failed) => {
+    let tx;
+    try {
+      tx = db.transaction(spaces, "readwrite");
+      for (let i = 0; i < puts.length; i += 3) {
+        tx.objectStore(puts[i]).put(puts[i + 2], puts[i + 1]);
+      }
+    } catch (error) {
+      if (tx) tx.abort();
+      failed(error);
+      return;
+    }
+    tx.oncomplete = () => done();
+    tx.onabort = () => failed(tx.error ?? new DOMException("the write was aborted", "AbortError"));
+  });
+}
+"#)]
+extern "C" {
+    fn open_writer(name: &str) -> js_sys::Promise;
+    fn write(db: &JsValue, spaces: &js_sys::Array, puts: &js_sys::Array) -> js_sys::Promise;
+}
+
+/// A store failure, by the `DOMException` name the browser gave.
+pub fn classify(error: &JsValue) -> StoreError {
+    let name = crate::tabs::dom_error_name(error);
+    match name.as_str() {
+        "QuotaExceededError" => StoreError::QuotaExceeded,
+        "InvalidStateError" => StoreError::Closed,
+        "VersionError" => StoreError::Blocked(name),
+        _ => StoreError::Backend(name),
+    }
+}
+
+/// The writing connection to one database.
+pub struct Writer {
+    db: JsValue,
+}
+
+impl Writer {
+    /// Opens a second connection to `name`, which exists already (rexie
+    /// made or upgraded it).
+    pub async fn open(name: &str) -> Result<Writer, StoreError> {
+        let db = JsFuture::from(open_writer(name))
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(Writer { db })
+    }
+
+    /// Puts every `(space, key, value)` in one transaction: all are
+    /// stored, or none and a typed error.
+    pub async fn put_all(&self, puts: &[(&str, JsValue, JsValue)]) -> Result<(), StoreError> {
+        let mut spaces: Vec<&str> = puts.iter().map(|(space, _, _)| *space).collect();
+        spaces.sort_unstable();
+        spaces.dedup();
+        let spaces: js_sys::Array = spaces.into_iter().map(JsValue::from_str).collect();
+        let flat = js_sys::Array::new();
+        for (space, key, value) in puts {
+            flat.push(&JsValue::from_str(space));
+            flat.push(key);
+            flat.push(value);
+        }
+        JsFuture::from(write(&self.db, &spaces, &flat))
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(&e))
+    }
+
+    /// Closes the connection.
+    pub fn close(&self) {
+        let close = js_sys::Reflect::get(&self.db, &"close".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(close) = close {
+            // Closing a closed connection does nothing.
+            let _ = close.call0(&self.db);
+        }
+    }
+}
