@@ -196,6 +196,10 @@ const DOMAIN: &str = "trustfold signal v2";
 /// Bytes in a nonce: enough that nobody guesses or repeats one.
 pub const NONCE_LEN: usize = 16;
 
+/// Nonces outstanding for one connection at most: one for its offer, one
+/// for an answer to an offer of mine, with room for a retry.
+pub const NONCES_PER_PEER: usize = 4;
+
 /// A nonce: random bytes drawn by the recipient of a description.
 pub type Nonce = [u8; NONCE_LEN];
 
@@ -364,8 +368,16 @@ impl Nonces {
     }
 
     /// Remembers `nonce` (fresh random bytes) as issued to connection `to`.
+    /// One connection holds at most [`NONCES_PER_PEER`] (its oldest goes
+    /// first), so a member asking over and over forgets its own nonces,
+    /// never those issued to others.
     pub fn issue(&mut self, to: u64, nonce: Nonce) {
-        if self.issued.len() >= self.capacity {
+        let held = self.issued.iter().filter(|(peer, _)| *peer == to).count();
+        if held >= NONCES_PER_PEER
+            && let Some(oldest) = self.issued.iter().position(|(peer, _)| *peer == to)
+        {
+            self.issued.remove(oldest);
+        } else if self.issued.len() >= self.capacity {
             self.issued.pop_front();
         }
         self.issued.push_back((to, nonce));
@@ -568,5 +580,20 @@ mod tests {
             Ok(alice.public_key())
         );
         assert!(matches!(read, PeerSignal::Offer { reply, .. } if reply == nonce_hex(&N2)));
+    }
+
+    /// A member asking for nonce after nonce cannot push out the nonces
+    /// issued to others (their links would fail as replays).
+    #[wasm_bindgen_test(unsupported = test)]
+    fn one_member_cannot_evict_the_nonces_of_others() {
+        let mut issued = Nonces::default();
+        issued.issue(1, [1; NONCE_LEN]);
+        for n in 0..1_000u32 {
+            let mut nonce = [0; NONCE_LEN];
+            nonce[..4].copy_from_slice(&n.to_le_bytes());
+            issued.issue(2, nonce);
+        }
+        assert_eq!(issued.len(), 1 + NONCES_PER_PEER);
+        assert!(issued.consume(1, &[1; NONCE_LEN]), "kept");
     }
 }

@@ -444,3 +444,28 @@ fn a_record_read_as_one_authors_changes_ignores_what_others_wrote_over_it() {
     v.set_policy(Policy::new(key(V)).banning(key(H)));
     assert_eq!(name(v.record_by("people", &h_record, &key(H))), None);
 }
+
+/// A clock set back after an edit (a device's time corrected) must not
+/// hold the edit back for as long as the clock jumped.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_clock_set_back_commits_pending_edits_at_once() {
+    let mut a = node(H);
+    a.set_batching(trustfold::Batching {
+        max_edits: 500,
+        idle_ms: 300,
+        max_delay_ms: 300,
+    });
+    a.create_record("notes", "r").unwrap();
+    a.set_text("notes", "r", "body", "").unwrap();
+    a.commit(&id(H), 0).unwrap();
+    a.splice_text("notes", "r", "body", 0, 0, "x").unwrap();
+    assert!(
+        a.commit_if_due(&id(H), 10_000).unwrap().is_empty(),
+        "just typed"
+    );
+    assert_eq!(
+        a.commit_if_due(&id(H), 4_000).unwrap().len(),
+        1,
+        "the clock went back 6 s"
+    );
+}

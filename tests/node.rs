@@ -145,3 +145,22 @@ async fn a_store_whose_identity_is_not_its_policys_owner_is_refused() {
         refused.err()
     );
 }
+
+/// With no policy stored yet, the own chain names the owner: a store whose
+/// identity record names someone else is refused all the same.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_store_whose_identity_is_not_its_chains_author_is_refused() {
+    let (node, _) = Node::open(MemoryStore::new(), || SECRET).await.unwrap();
+    node.publish(1, pay(key(2), 30, "EUR")).await.unwrap();
+    let store = node.into_store();
+    store.put_meta("identity", &[9; 32]).await.unwrap();
+    let refused = Node::open(store, || [8; 32]).await;
+    assert!(
+        matches!(
+            refused,
+            Err(NodeError::OtherIdentity | NodeError::DamagedMeta(_))
+        ),
+        "{:?}",
+        refused.err()
+    );
+}

@@ -172,11 +172,22 @@ impl<S: Store> Node<S> {
             Some(bytes) => Some(Policy::from_stored(&bytes).ok_or(NodeError::DamagedMeta(POLICY))?),
             None => None,
         };
-        let owner = policy.as_ref().map(|p| p.me);
+        // Whose store this is: its policy's viewer, and the author of the
+        // own chain's latest event (a policy is stored only once changed).
+        let head_author = Self::head_author(&store).await?;
+        let owner = match (policy.as_ref().map(|p| p.me), head_author) {
+            (Some(me), Some(author)) if me != author => {
+                return Err(NodeError::DamagedMeta(POLICY));
+            }
+            (me, author) => me.or(author),
+        };
         let identity =
             Self::stored_identity(&store, given, owner, &mut random, &mut report).await?;
         let policy = policy.unwrap_or_else(|| Policy::new(identity.public_key()));
-        let session = random();
+        // The session id is published (in every Automerge change): derived
+        // one-way from a fresh draw, so even a caller whose `random` repeats
+        // the identity's secret never publishes any of it.
+        let session = blake3::derive_key("trustfold automerge session", &random());
         let mut replica = Replica::for_session(policy, &session[..SESSION_BYTES]);
         let saved: Option<SavedDocs> = store
             .get_snapshot(DOCS)
@@ -267,6 +278,21 @@ impl<S: Store> Node<S> {
         store.put_meta(IDENTITY, &identity.secret()).await?;
         report.new_identity = true;
         Ok(identity)
+    }
+
+    /// The author of the own chain's latest stored event, if any.
+    async fn head_author(store: &S) -> Result<Option<PublicKey>, NodeError> {
+        let Some(head) = store.get_meta(HEAD).await? else {
+            return Ok(None);
+        };
+        let head = EventId(head.try_into().map_err(|_| NodeError::DamagedMeta(HEAD))?);
+        // The head and its event are written in one transaction.
+        let bytes = store
+            .get_event(&head)
+            .await?
+            .ok_or(NodeError::DamagedMeta(HEAD))?;
+        let event = Event::from_own_store(&bytes).map_err(|_| NodeError::DamagedMeta(HEAD))?;
+        Ok(Some(event.author()))
     }
 
     /// Inserts every stored event into `replica`, parents first; damaged or

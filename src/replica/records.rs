@@ -88,7 +88,10 @@ impl Replica {
         }
         let idle = now.saturating_sub(state.changed_at) >= policy.idle_ms;
         let waited = now.saturating_sub(first) >= policy.max_delay_ms;
-        state.pending >= policy.max_edits || idle || waited
+        // A clock set back since the edits were seen would otherwise hold
+        // them for as long as it jumped: commit now.
+        let went_back = now < first || now < state.changed_at;
+        state.pending >= policy.max_edits || idle || waited || went_back
     }
 
     /// Commits if [`commit_due`](Self::commit_due) says so. Returns the

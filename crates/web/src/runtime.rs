@@ -15,15 +15,19 @@ use crate::webrtc::WebRtc;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use trustfold::snapshot::CachedState;
+use trustfold::store::StoreError;
 use trustfold::sync::Traffic;
 use trustfold::{
-    Batching, Body, Error, Event, EventId, Identity, Node, OpenReport, Policy, PublicKey, Received,
-    Replica, Transfer, backup,
+    Batching, Body, Error, Event, EventId, Identity, Node, NodeError, OpenReport, Policy,
+    PublicKey, Received, Replica, Transfer, backup,
 };
 
 /// Snapshots (see [`trustfold::snapshot`]) are saved this long after a
 /// change, so a burst of changes saves once.
 const SNAPSHOT_AFTER_MS: f64 = 2000.0;
+
+/// The longest wait between retries of a commit that failed.
+const MAX_RETRY_MS: f64 = 30_000.0;
 
 /// How often the tab starts a new sync round with every linked peer: a
 /// Bloom filter's false positive, or a head beyond the 64 a `Hello` names,
@@ -98,6 +102,8 @@ struct Inner {
     subscribers: RefCell<Vec<(u32, Subscriber)>>,
     next_subscriber: Cell<u32>,
     commit_timer: Cell<bool>,
+    /// Set by `close`: timers stop.
+    closed: Cell<bool>,
     snapshot_due: Cell<bool>,
     /// The WebRTC links to other browsers, once connected.
     webrtc: RefCell<Option<WebRtc>>,
@@ -148,6 +154,7 @@ impl BrowserNode {
             subscribers: RefCell::new(Vec::new()),
             next_subscriber: Cell::new(0),
             commit_timer: Cell::new(false),
+            closed: Cell::new(false),
             snapshot_due: Cell::new(false),
             webrtc: RefCell::new(None),
             salts: RefCell::new(salts),
@@ -268,15 +275,22 @@ impl BrowserNode {
         }
         let transport = WebRtc::join(url, &self.inner.network, self.inner.node.identity().clone())?;
         *self.inner.webrtc.borrow_mut() = Some(transport.clone());
-        let every = self.inner.clone();
+        // Weak, and only while this transport is the node's: a reconnect
+        // starts a loop of its own and this one ends.
+        let every = Rc::downgrade(&self.inner);
+        let mine = transport.clone();
         wasm_bindgen_futures::spawn_local(async move {
             loop {
                 tabs::wait(RESYNC_MS).await;
-                let Some(transport) = every.webrtc.borrow().clone() else {
-                    return;
-                };
-                let frames = every.node.resync_peers(|| every.salt());
-                trustfold::send_all(&transport, frames).await;
+                let Some(inner) = every.upgrade() else { return };
+                let current = inner.webrtc.borrow().clone();
+                match current {
+                    Some(transport) if transport.same_as(&mine) => {
+                        let frames = inner.node.resync_peers(|| inner.salt());
+                        trustfold::send_all(&transport, frames).await;
+                    }
+                    _ => return,
+                }
             }
         });
         let inner = self.inner.clone();
@@ -347,6 +361,7 @@ impl BrowserNode {
     /// Leaves the tab channel and the signalling room, closes peer links and
     /// the database.
     pub fn close(&self) {
+        self.inner.closed.set(true);
         self.disconnect();
         self.inner.tabs.borrow_mut().take();
         self.inner.node.store().close();
@@ -478,7 +493,7 @@ impl Inner {
     }
 
     /// After a local edit: tell subscribers, and check again until the
-    /// core's batching commits the pending edits.
+    /// core's batching commits the pending edits and they are written.
     fn edited(self: &Rc<Self>) {
         self.notify(Source::Local, 0);
         // Starts the clock of the batching policy at this edit.
@@ -486,14 +501,38 @@ impl Inner {
         if self.commit_timer.replace(true) {
             return;
         }
-        let inner = self.clone();
+        // Weak: a closed or dropped node ends the loop, and the loop never
+        // keeps a node alive.
+        let weak = Rc::downgrade(self);
         wasm_bindgen_futures::spawn_local(async move {
-            while inner.node.replica().pending_edits() > 0 {
-                tabs::wait(BATCHING.idle_ms.min(BATCHING.max_delay_ms) as f64).await;
-                // A failed automatic commit keeps the edits; the next one retries.
-                let _ = inner.commit(Some(now())).await;
+            let mut wait = BATCHING.idle_ms.min(BATCHING.max_delay_ms) as f64;
+            loop {
+                tabs::wait(wait).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let pending = inner.node.replica().pending_edits() > 0;
+                // Signed but not written (a failed write): written before
+                // anything else, on the next commit.
+                let unsaved = inner.node.unsaved().await > 0;
+                if inner.closed.get() || (!pending && !unsaved) {
+                    inner.commit_timer.set(false);
+                    return;
+                }
+                let due = if unsaved { None } else { Some(now()) };
+                match inner.commit(due).await {
+                    Ok(_) => wait = BATCHING.idle_ms.min(BATCHING.max_delay_ms) as f64,
+                    Err(WebError::Node(NodeError::Store(StoreError::Closed))) => {
+                        inner.commit_timer.set(false);
+                        return;
+                    }
+                    // The edits stay (in their documents, or signed and
+                    // unsaved); try again later, less often, and let the
+                    // page know its edits are not saved yet.
+                    Err(_) => {
+                        wait = (wait * 2.0).min(MAX_RETRY_MS);
+                        inner.notify(Source::Local, 0);
+                    }
+                }
             }
-            inner.commit_timer.set(false);
         });
     }
 

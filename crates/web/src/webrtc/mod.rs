@@ -64,6 +64,41 @@ async fn wait(ms: f64) {
     let _ = JsFuture::from(sleep).await;
 }
 
+/// The longest signalling message read: the server relays at most 64 KiB
+/// (an offer's SDP is a few kB).
+const MAX_SIGNAL_TEXT: usize = 64 * 1024;
+/// The deepest nesting of a signalling message read (they nest 3 deep).
+const MAX_SIGNAL_NESTING: usize = 8;
+
+/// Whether JSON `text` nests arrays and objects at most `max` deep
+/// (brackets inside strings do not count).
+fn nesting_within(text: &str, max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
 fn get(value: &JsValue, field: &str) -> JsValue {
     Reflect::get(value, &field.into()).unwrap_or(JsValue::UNDEFINED)
 }
@@ -163,7 +198,13 @@ impl WebRtc {
             let Some(text) = event.unchecked_ref::<MessageEvent>().data().as_string() else {
                 return;
             };
-            // A message that is not one the server sends is ignored.
+            // A message that is not one the server sends is ignored; one
+            // too large or too deeply nested to be one is not even parsed
+            // (the server may be hostile: parsing unbounded nesting would
+            // overflow the stack inside wasm).
+            if text.len() > MAX_SIGNAL_TEXT || !nesting_within(&text, MAX_SIGNAL_NESTING) {
+                return;
+            }
             let parsed = JSON::parse(&text).ok().and_then(|message| {
                 serde_wasm_bindgen::from_value::<FromServer<PeerSignal>>(message).ok()
             });
@@ -216,6 +257,11 @@ impl WebRtc {
             link.pc.close();
             self.inner.lost(id, &link);
         }
+    }
+
+    /// Whether `other` is a handle on this same transport.
+    pub fn same_as(&self, other: &WebRtc) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Leaves the room and closes every link.
@@ -479,5 +525,23 @@ impl Transport for WebRtc {
             self.inner.members.borrow_mut().retain(|m| *m != id);
             self.inner.drop_link(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_SIGNAL_NESTING, nesting_within};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// What a server sends nests 3 deep; a hostile server's deeply nested
+    /// message is refused before parsing, brackets inside strings aside.
+    #[wasm_bindgen_test]
+    fn signalling_text_nested_too_deep_is_not_parsed() {
+        let signal = r#"{"type":"signal","from":1,"data":{"kind":"candidate","candidate":"[[[[[[[[[[","sdpMid":"0"}}"#;
+        assert!(nesting_within(signal, MAX_SIGNAL_NESTING));
+        let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+        assert!(!nesting_within(&deep, MAX_SIGNAL_NESTING));
+        let escaped = r#"{"a":"\"[[[[[[[[[[[[\""}"#;
+        assert!(nesting_within(escaped, MAX_SIGNAL_NESTING));
     }
 }

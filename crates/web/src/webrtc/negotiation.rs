@@ -83,9 +83,18 @@ impl Inner {
         let inner = self.clone();
         spawn_local(async move {
             // A description that does not verify, or any other failure,
-            // leaves the link unopened; the peer may offer again.
+            // leaves a link in the making unopened (the peer may offer
+            // again). An open link stays: what the server relays is not
+            // proof the peer sent it, so a forged message cannot cut it.
             if inner.try_from_peer(from, data).await.is_err() {
-                inner.links.borrow_mut().remove(&from);
+                let open = inner
+                    .links
+                    .borrow()
+                    .get(&from)
+                    .is_some_and(|l| l.open.get());
+                if !open {
+                    inner.links.borrow_mut().remove(&from);
+                }
             }
         });
     }
