@@ -112,6 +112,9 @@ pub struct Transaction {
     pub time: u64,
     /// The payment this one pays back, if it is a reversal.
     pub reverses: Option<EventId>,
+    /// How much of it the reversals counted in this view pay back (at most
+    /// `amount`): what is left, `amount - reversed`, can still be paid back.
+    pub reversed: u64,
     /// Whether it counts in this view, and if not, why.
     pub status: Status,
     /// Every exclusion or dispute naming it, counted or not.
@@ -254,6 +257,7 @@ impl View {
                 memo: t.memo.clone(),
                 time: event.time(),
                 reverses: t.reverses,
+                reversed: self.reversed_amount(log, ix),
                 status: self.status(log, ix),
                 contests: self.contests(log, ix),
             })

@@ -71,6 +71,7 @@ fn transactions_list_every_transfer_in_log_order_with_what_it_says() {
             memo: String::new(),
             time: 20,
             reverses: None,
+            reversed: 0,
             status: Status::Included,
             contests: Vec::new(),
         }
@@ -323,9 +324,14 @@ fn paying_back_after_a_partial_reversal_returns_only_what_is_left() {
     let mut part = node.reversal_of(&payment.id(), &key(2)).unwrap();
     part.amount = 30;
     node.publish(&id(2), 1, Body::Transfer(part)).unwrap();
+    // The list says how much is paid back already (the page offers the rest).
+    let listed = node.view().transactions(node.log(), None);
+    assert_eq!((listed[0].amount, listed[0].reversed), (100, 30));
     let rest = node.reversal_of(&payment.id(), &key(2)).unwrap();
     assert_eq!(rest.amount, 70);
     node.publish(&id(2), 2, Body::Transfer(rest)).unwrap();
+    let listed = node.view().transactions(node.log(), None);
+    assert_eq!(listed[0].reversed, 100, "paid back in full");
     assert_eq!(node.view().balance(node.log(), &key(2), "EUR"), 0);
 }
 

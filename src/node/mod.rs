@@ -292,7 +292,9 @@ impl<S: Store> Node<S> {
         let Some(bytes) = store.get_event(&head).await? else {
             return Ok(None);
         };
-        Ok(Event::from_own_store(&bytes).ok().map(|event| event.author()))
+        Ok(Event::from_own_store(&bytes)
+            .ok()
+            .map(|event| event.author()))
     }
 
     /// Inserts every stored event into `replica`, parents first; damaged or

@@ -75,7 +75,6 @@ export function renderLedger(s, ui, app) {
     ),
     $("#balances tbody"),
   );
-  const paidBack = new Set(s.transactions.filter((t) => t.reverses && t.from === me).map((t) => t.reverses));
   // Latest first; a reason being typed sits under its row, kept (node,
   // text, caret) across frames because rows are keyed by event.
   const rows = s.transactions
@@ -86,20 +85,21 @@ export function renderLedger(s, ui, app) {
     repeat(
       rows,
       (r) => (r.ask ? `ask ${r.t.event}` : r.event),
-      (r) => (r.ask ? askRow(r.t, r.ask, ui, app) : transactionRow(r, s, paidBack, ui, app)),
+      (r) => (r.ask ? askRow(r.t, r.ask, ui, app) : transactionRow(r, s, ui, app)),
     ),
     $("#transactions tbody"),
   );
 }
 
-function transactionRow(t, s, paidBack, ui, app) {
+function transactionRow(t, s, ui, app) {
   const { me, who } = s;
   const ask = (verb) => () => {
     if (!ui.asking.has(t.event)) ui.asking.set(t.event, verb);
     // Focused once drawn (or at once when it already is).
     app.refresh().then(() => $(`#transactions tr.ask[data-event="${t.event}"] input`)?.focus());
   };
-  const canPayBack = t.to === me && t.from !== me && t.status === "included" && !t.reverses && !paidBack.has(t.event);
+  // What is left to pay back is the core's answer (`reversed`), not a guess from the list.
+  const canPayBack = t.to === me && t.from !== me && t.status === "included" && !t.reverses && t.reversed < t.amount;
   // Counted exclusions are said once, in the status; mine stay listed for their Retract button.
   const contests = t.contests.filter((c) => t.status !== "excluded" || c.verdict !== "counted" || c.author === me);
   return html`<tr class=${t.status === "included" ? "" : "not-counted"} data-event=${t.event}>

@@ -52,6 +52,8 @@ export interface Transaction {
   time: number;
   /** The transfer this one reverses, if any. */
   reverses: string | null;
+  /** How much of it reversals counted here pay back: `amount - reversed` can still be paid back. */
+  reversed: bigint;
   status: Status; why: Why | null; contests: Contest[];
 }
 /** Proof that an author signed two events with one sequence number. */
