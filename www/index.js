@@ -58,7 +58,7 @@ const app = {
     if (!this.reader) throw Object.assign(new Error("the node is still opening"), { code: "NOT_OPEN" });
     return (this.snapshot ??= this.reader.read());
   },
-  /** Runs an action, showing its error (with its code) in `where`; true when it worked. */
+  /** Runs an action, showing its error in words in `where`; true when it worked. */
   async guarded(where, action) {
     if (this.busy) return false;
     this.busy = true;
@@ -75,6 +75,10 @@ const app = {
     }
   },
   refresh: () => render(),
+  /** Draws now, not at the next frame (before focusing what it draws). */
+  drawNow: () => {
+    if (app.node) draw();
+  },
 };
 
 // ---------------------------------------------------------------- panels

@@ -68,11 +68,11 @@ export function naming(me, names) {
       // Names are chosen by people themselves: never guess between two.
       throw personError(
         "AMBIGUOUS_NAME",
-        `several people are called “${value}” (${matches.map(short).join(", ")}): paste the key`,
+        `Several people are called “${value}” (${matches.map(short).join(", ")}): paste the key.`,
       );
     }
     if (matches.length === 1) return matches[0];
-    throw personError("UNKNOWN_PERSON", `“${value}” is neither a key (64 hex digits) nor a known name`);
+    throw personError("UNKNOWN_PERSON", `“${value}” is neither a key (64 hex digits) nor a known name.`);
   };
   return { who, keyFrom };
 }

@@ -18,8 +18,48 @@ export function when(time) {
   return today ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : date.toLocaleDateString();
 }
 
-/** An error as shown on the page: its code first when it has one. */
-export const errorText = (e) => (e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? e));
+/** What the node's finer codes (`detail`) mean to a person. */
+const DETAIL_WORDS = {
+  self_transfer: "You cannot pay yourself.",
+  zero_amount: "The amount must be more than zero.",
+  unit_not_allowed: "That unit is not allowed: use capital letters and digits (EUR, HOUR) or one of € £ ¥ $ ₹ ₿.",
+  unit_not_capitals: "Write the unit in capital letters (EUR, HOUR).",
+  bad_unit: "That unit is not allowed: use capital letters and digits (EUR, HOUR) or one of € £ ¥ $ ₹ ₿.",
+  memo_too_long: "The note is too long.",
+  reason_too_long: "The reason is too long.",
+  self_trust: "You cannot publish a trust statement about yourself.",
+  already_paid_back: "This payment is paid back in full already.",
+  not_a_payment_to_you: "Only a payment made to you can be paid back.",
+  unknown_payment: "This payment is not known here.",
+  dispute_by_non_payer: "Only the person who paid can dispute a payment.",
+  no_record: "That record does not exist (any more).",
+};
+
+/** What the node's codes mean to a person, where the message would not do. */
+const CODE_WORDS = {
+  QUOTA_EXCEEDED: "Your browser has no room left to save this. Nothing saved before is lost.",
+  STORAGE_CLOSED: "This page's node is closed: reload the page.",
+  STORAGE_FAILED: "Your browser could not save this. Try again; if it keeps failing, reload the page.",
+  STORAGE_BLOCKED: "Another tab holds this network open in an older version: close it, then reload.",
+  DAMAGED_STORE: "What this browser stored for this network is damaged: restore your backup.",
+  OTHER_IDENTITY: "This browser already holds another identity for this network.",
+  WRONG_PASSPHRASE: "That passphrase does not open this backup.",
+  MALFORMED_BACKUP: "This file is not a trustfold backup.",
+  UNSUPPORTED_BACKUP_VERSION: "This backup was made by a newer version of trustfold.",
+  BACKUP_OUT_OF_MEMORY: "Your device has not enough memory free to make a backup now.",
+  NO_RANDOMNESS: "Your browser gives no secure randomness, so nothing can be signed here.",
+  LOCK_REFUSED: "Another tab is writing: try again.",
+  TABS_UNAVAILABLE: "This browser does not let tabs talk to each other here.",
+  CONNECT_FAILED: "The signalling server could not be reached.",
+  UNKNOWN_EVENT: "That payment or statement is not known here.",
+};
+
+/**
+ * An error as shown on the page: worded from its code (and the node's
+ * finer `detail`), else its message — the page's own errors are worded
+ * where they are made. Codes are never shown to people.
+ */
+export const errorText = (e) => DETAIL_WORDS[e?.detail] ?? CODE_WORDS[e?.code] ?? String(e?.message ?? e);
 
 /** A transaction's status, as a word. */
 export const STATUS = { included: "counts", excluded: "excluded", authorBanned: "author banned" };

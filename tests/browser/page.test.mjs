@@ -42,7 +42,7 @@ test("the page pays, refuses a bad key with its reason, and shows the same after
   await sees(alice, "#pay-error", "neither a key");
   await alice.page.reload();
   await sees(alice, "#my-balances", "-5 EUR");
-  await sees(alice, "#status", "1 payments known");
+  await sees(alice, "#status", "1 payment known");
   assert.equal(await alice.page.evaluate(() => "node" in window), false, "no script on the page reaches the node by a global");
   assert.equal(await alice.page.isHidden("#welcome"), true, "the backup offer is for the first visit only");
   await closeAll(alice);
@@ -64,12 +64,19 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   await pay(bob, "Carol", 100, "rent");
   await sees(carol, "#transactions", "rent");
 
-  // Alice disputes her payment to Bob.
+  // Alice disputes her payment to Bob, typing at once: the box is there
+  // and focused the moment she clicks, so no keystroke is lost.
   await alice.page.click("#transactions tr:has-text('repairs') button:has-text('Dispute')");
-  await alice.page.fill("tr.ask input[name=reason]", "never done");
+  await alice.page.keyboard.type("never done");
+  assert.equal(await alice.page.inputValue("tr.ask input[name=reason]"), "never done");
   await alice.page.click("tr.ask button:has-text('Publish dispute')");
   await sees(alice, "#transactions", "disputed by you");
   await sees(carol, "#transactions", "Disputed by Alice");
+  // Her reason is said once, and she is not offered to dispute it again.
+  const row = alice.page.locator("#transactions tr:has-text('repairs')");
+  assert.equal((await row.textContent()).split("never done").length - 1, 1, await row.textContent());
+  assert.equal(await row.locator("button:has-text('Dispute')").count(), 0);
+  assert.equal(await row.locator("button:has-text('Retract')").count(), 1);
 
   // Carol trusts Alice: the preview says what changes, then the debt appears.
   const preview = await decide(carol, "trust", "Alice");
@@ -238,7 +245,7 @@ test("a backup downloaded in one browser restores the account in another, which 
   await second.page.setInputFiles("#restore input[name=file]", file);
   await second.page.fill("#restore input[name=passphrase]", "wrong");
   await second.page.click("#restore button");
-  await sees(second, "#backup-error", "WRONG_PASSPHRASE");
+  await sees(second, "#backup-error", "That passphrase does not open this backup.");
   await second.page.fill("#restore input[name=passphrase]", "correct horse battery");
   await second.page.click("#restore button");
   await second.page.waitForFunction((key) => document.querySelector("#me").textContent === key, first.key, WAIT);
@@ -278,7 +285,7 @@ test("nobody can rename someone else, and a name two people claim is never guess
   await alice.page.fill("#pay input[name=to]", "Bob");
   await alice.page.fill("#pay input[name=amount]", "10");
   await alice.page.click("#pay button");
-  await sees(alice, "#pay-error", "AMBIGUOUS_NAME");
+  await sees(alice, "#pay-error", "Several people are called “Bob”");
   const offered = await alice.page.$$eval("#known-keys option", (options) => options.map((o) => o.value));
   assert.ok(!offered.includes("Mallory's friend"), `names offered: ${offered}`);
   await tab(alice, "peers");

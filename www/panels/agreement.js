@@ -27,7 +27,7 @@ export function renderAgreement(s, agreement) {
         const mine = t?.why?.kind === "excluded" ? t.why.by : [];
         const notTrusted = mine.filter((c) => c.author !== r.key && !trusted.includes(c.author)).map((c) => who(c.author));
         const whyMine = mine.length
-          ? mine.map((c) => `${who(c.author)} ${c.dispute ? "disputes" : "excludes"} it`).join(" and ")
+          ? mine.map((c) => `${who(c.author)} ${verb(c, who)} it`).join(" and ")
           : whyWords(t?.why ?? d.why, who) || "it does not count for you";
         const theirSide = notTrusted.length ? `; ${name} does not trust ${notTrusted.join(" or ")}` : "";
         return `you exclude ${eventWords(d.event, s.byEvent, who)} because ${whyMine}${theirSide}`;
@@ -46,4 +46,11 @@ export function renderAgreement(s, agreement) {
     agreement.rows.length ? agreement.rows.map(row) : html`<li class="muted">Nobody else known yet.</li>`,
     document.querySelector("#agreement-list"),
   );
+}
+
+/** "disputes", or "dispute" after "you". */
+function verb(c, who) {
+  const you = who(c.author) === "you";
+  if (c.dispute) return you ? "dispute" : "disputes";
+  return you ? "exclude" : "excludes";
 }

@@ -2,22 +2,27 @@
 // backup offered on the first visit, and restoring a backup here.
 import { html, render } from "lit-html";
 import { TrustfoldNode } from "trustfold";
-import { PEOPLE, short } from "../names.js";
+import { PEOPLE, fairName, short } from "../names.js";
 
 const $ = (selector) => document.querySelector(selector);
 
 /** Wires the name field, the backup and restore forms, and the notices to `app`. */
 export function mountIdentity(app, network) {
   $("#name-label").addEventListener("change", (event) =>
-    app.guarded("#pay-error", () => {
+    app.guarded("#name-error", () => {
       const { node, me } = app;
+      const name = event.target.value.trim();
+      // Said here, next to the box: a name others would not be shown.
+      if (name && !fairName(name)) {
+        throw new Error(`“${name}” cannot be a name: not “you”, nor something like a key, at most 40 characters.`);
+      }
       // My own record object, so that nobody else's object carries my name
       // (someone may have made one under my key first).
       if (!node.recordBy(PEOPLE, me, me)) {
         if (node.record(PEOPLE, me)) node.deleteRecord(PEOPLE, me);
         node.createRecord(PEOPLE, me);
       }
-      node.setField(PEOPLE, me, "name", event.target.value.trim());
+      node.setField(PEOPLE, me, "name", name);
     }),
   );
   $("#backup").addEventListener("submit", async (event) => {

@@ -95,13 +95,20 @@ function transactionRow(t, s, ui, app) {
   const { me, who } = s;
   const ask = (verb) => () => {
     if (!ui.asking.has(t.event)) ui.asking.set(t.event, verb);
-    // Focused once drawn (or at once when it already is).
-    app.refresh().then(() => $(`#transactions tr.ask[data-event="${t.event}"] input`)?.focus());
+    // Drawn and focused at once, so no keystroke typed right after the
+    // click falls outside the box.
+    app.drawNow();
+    $(`#transactions tr.ask[data-event="${t.event}"] input`)?.focus();
   };
   // What is left to pay back is the core's answer (`reversed`), not a guess from the list.
   const canPayBack = t.to === me && t.from !== me && t.status === "included" && !t.reverses && t.reversed < t.amount;
-  // Counted exclusions are said once, in the status; mine stay listed for their Retract button.
-  const contests = t.contests.filter((c) => t.status !== "excluded" || c.verdict !== "counted" || c.author === me);
+  // Counted exclusions are said once, in the status (`why`); mine keep a
+  // Retract button there, without their words again.
+  const counted = (c) => t.status === "excluded" && c.verdict === "counted";
+  const contests = t.contests.filter((c) => !counted(c) || c.author === me);
+  // One dispute or exclusion of mine at a time (retracted ones aside).
+  const mineStanding = (dispute) =>
+    t.contests.some((c) => c.author === me && c.dispute === dispute && c.verdict !== "retracted");
   return html`<tr class=${t.status === "included" ? "" : "not-counted"} data-event=${t.event}>
     <td class="muted">${when(t.time)}</td>
     <td>${who(t.from)} → ${who(t.to)}</td>
@@ -111,14 +118,15 @@ function transactionRow(t, s, ui, app) {
       <span class="status ${t.status}">${STATUS[t.status] ?? t.status}</span>
       ${t.status === "included" ? nothing : html`<span class="reason why">${whyWords(t.why, who)}</span>`}
       ${contests.map(
-        (c) => html`<span class="reason">${contestWords(c, who)}${c.author === me && c.verdict !== "retracted"
-            ? html`<button type="button" @click=${() => app.guarded("#pay-error", () => app.node.retract(c.statement))}>Retract</button>`
+        (c) => html`<span class="reason">${counted(c) ? `Your ${c.dispute ? "dispute" : "exclusion"}` : contestWords(c, who)}${
+          c.author === me && c.verdict !== "retracted"
+            ? html` <button type="button" @click=${() => app.guarded("#pay-error", () => app.node.retract(c.statement))}>Retract</button>`
             : nothing}</span>`,
       )}
     </td>
     <td>
-      ${t.from === me ? html`<button type="button" @click=${ask("dispute")}>Dispute…</button>` : nothing}
-      <button type="button" @click=${ask("exclude")}>Exclude…</button>
+      ${t.from === me && !mineStanding(true) ? html`<button type="button" @click=${ask("dispute")}>Dispute…</button>` : nothing}
+      ${mineStanding(false) ? nothing : html`<button type="button" @click=${ask("exclude")}>Exclude…</button>`}
       ${canPayBack
         ? html`<button type="button" @click=${() => app.guarded("#pay-error", () => app.node.payBack(t.event, `back: ${t.memo}`))}>Pay back</button>`
         : nothing}

@@ -41,7 +41,7 @@ export function renderStatus(s, offline) {
   const { status } = s;
   const waiting = status.waiting > 0 ? `, ${status.waiting} events waiting for earlier ones.` : ".";
   $("#status").textContent =
-    `${s.transactions.length} payments known, ${status.known} events; ${peersWord(status.peers)} linked${waiting}`;
+    `${count(s.transactions.length, "payment")} known, ${count(status.known, "event")}; ${peersWord(status.peers)} linked${waiting}`;
   const behind = status.waiting + status.missing;
   $("#progress").hidden = behind === 0;
   $("#progress").value = status.known / Math.max(1, status.known + behind);
@@ -56,4 +56,9 @@ export function renderKnownKeys(s) {
     s.knownKeys.map((key) => html`<option value=${s.names.get(key) ?? key} label=${key}></option>`),
     $("#known-keys"),
   );
+}
+
+/** "1 payment", "2 payments". */
+function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
