@@ -382,15 +382,7 @@ fn the_batching_policy_commits_after_enough_edits_or_once_typing_pauses() {
 /// pending edit, however busy the typing.
 #[wasm_bindgen_test(unsupported = test)]
 fn continuous_typing_is_committed_once_the_first_edit_is_old_enough() {
-    let mut a = node(H);
-    a.set_batching(trustfold::Batching {
-        max_edits: 500,
-        idle_ms: 300,
-        max_delay_ms: 300,
-    });
-    a.create_record("notes", "r").unwrap();
-    a.set_text("notes", "r", "body", "").unwrap();
-    a.commit(&id(H), 0).unwrap();
+    let mut a = typing_node();
     let mut commits = 0;
     // A keystroke every 100 ms for 2 s: never 300 ms of quiet.
     for (i, now) in (1_000..3_000u64).step_by(100).enumerate() {
@@ -449,15 +441,7 @@ fn a_record_read_as_one_authors_changes_ignores_what_others_wrote_over_it() {
 /// hold the edit back for as long as the clock jumped.
 #[wasm_bindgen_test(unsupported = test)]
 fn a_clock_set_back_commits_pending_edits_at_once() {
-    let mut a = node(H);
-    a.set_batching(trustfold::Batching {
-        max_edits: 500,
-        idle_ms: 300,
-        max_delay_ms: 300,
-    });
-    a.create_record("notes", "r").unwrap();
-    a.set_text("notes", "r", "body", "").unwrap();
-    a.commit(&id(H), 0).unwrap();
+    let mut a = typing_node();
     a.splice_text("notes", "r", "body", 0, 0, "x").unwrap();
     assert!(
         a.commit_if_due(&id(H), 10_000).unwrap().is_empty(),
@@ -468,4 +452,19 @@ fn a_clock_set_back_commits_pending_edits_at_once() {
         1,
         "the clock went back 6 s"
     );
+}
+
+/// A node batching as a browser tab does, with an empty text field
+/// committed: what follows are keystrokes.
+fn typing_node() -> Replica {
+    let mut a = node(H);
+    a.set_batching(trustfold::Batching {
+        max_edits: 500,
+        idle_ms: 300,
+        max_delay_ms: 300,
+    });
+    a.create_record("notes", "r").unwrap();
+    a.set_text("notes", "r", "body", "").unwrap();
+    a.commit(&id(H), 0).unwrap();
+    a
 }

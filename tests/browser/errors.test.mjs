@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { root, serve, launch } from "./support.mjs";
+import { root, packageInPage, repeatedKey } from "./support.mjs";
 
 /** The codes README documents, in its order: `{ codes, problem }`. */
 function documentedCodes() {
@@ -72,26 +72,16 @@ const KNOWN_BUGS = {};
 // ---------------------------------------------------------------------------
 // The browser.
 
-let server, browser;
+let server, browser, close;
 
 before(async () => {
-  if (!fs.existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) {
-    throw new Error("pkg/ is missing: run scripts/build-pkg.sh first");
-  }
-  server = await serve({
-    "/pkg/": path.join(root, "pkg"),
-    "/": path.join(root, "tests/browser/page"),
-  });
-  browser = await launch();
+  ({ server, browser, close } = await packageInPage());
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => close?.());
 
 const network = () => `codes-${Math.random().toString(36).slice(2)}`;
-const key = (n) => n.toString(16).padStart(2, "0").repeat(32);
+const key = repeatedKey;
 
 /**
  * Helpers every page gets before its own scripts run: `__outcome(fn)` runs

@@ -3,30 +3,18 @@
 // concurrent writers in four tabs lose and duplicate nothing.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
-import { root, serve, launch, watch } from "./support.mjs";
+import { watch, packageInPage, repeatedKey } from "./support.mjs";
 
-let server, browser;
+let server, browser, close;
 
 before(async () => {
-  if (!fs.existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) {
-    throw new Error("pkg/ is missing: run scripts/build-pkg.sh first");
-  }
-  server = await serve({
-    "/pkg/": path.join(root, "pkg"),
-    "/": path.join(root, "tests/browser/page"),
-  });
-  browser = await launch();
+  ({ server, browser, close } = await packageInPage());
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => close?.());
 
 const network = () => `net-${Math.random().toString(36).slice(2)}`;
-const key = (n) => n.toString(16).padStart(2, "0").repeat(32);
+const key = repeatedKey;
 
 /** A tab with the package loaded; page errors fail the test. */
 async function tab(context) {

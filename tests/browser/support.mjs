@@ -2,7 +2,7 @@
 // Debian's headless chromium driven by playwright-core.
 import http from "node:http";
 import fs from "node:fs/promises";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
@@ -115,3 +115,30 @@ export async function signallingServer(site) {
   });
   return { url, stop: () => child.kill() };
 }
+
+/**
+ * The package in the test page (tests/browser/page, which exposes it as
+ * `window.trustfold`), served with pkg/, and a browser: `{ server, browser }`
+ * for a test file's `before`, closed by `close()` in its `after`.
+ */
+export async function packageInPage() {
+  if (!existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) {
+    throw new Error("pkg/ is missing: run scripts/build-pkg.sh first");
+  }
+  const server = await serve({
+    "/pkg/": path.join(root, "pkg"),
+    "/": path.join(root, "tests/browser/page"),
+  });
+  const browser = await launch();
+  return {
+    server,
+    browser,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** The 64-hex key made of the byte `n` repeated (a key nobody holds). */
+export const repeatedKey = (n) => n.toString(16).padStart(2, "0").repeat(32);
