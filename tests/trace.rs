@@ -14,8 +14,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 /// Keystrokes per commit (one signed event each).
 const EDITS_PER_COMMIT: usize = 100;
 
-#[wasm_bindgen_test(unsupported = test)]
-fn replaying_the_editing_trace_through_records_ends_on_its_exact_text() {
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn replaying_the_editing_trace_through_records_ends_on_its_exact_text() {
     let (patches, end) = trace::load();
     assert_eq!(patches.len(), 259_778);
     let author = id(1);
@@ -27,6 +27,9 @@ fn replaying_the_editing_trace_through_records_ends_on_its_exact_text() {
             .unwrap_or_else(|e| panic!("edit {i} ({p:?}): {e}"));
         if i % EDITS_PER_COMMIT == EDITS_PER_COMMIT - 1 {
             node.commit(&author, i as u64).unwrap();
+        }
+        if i % 20_000 == 0 {
+            common::breathe().await;
         }
     }
     node.commit(&author, patches.len() as u64).unwrap();

@@ -78,3 +78,22 @@ pub fn retract(target: EventId) -> Body {
 pub fn trust(subject: PublicKey, level: TrustLevel) -> Body {
     Body::Trust { subject, level }
 }
+
+/// Hands the browser page back to its event loop for a moment (a
+/// `setTimeout` of 0), so a long test does not look hung to the test
+/// driver, which gives up on a page that answers nothing for 30 s.
+/// Natively it does nothing.
+#[allow(dead_code)] // only the long tests use it
+pub async fn breathe() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let set_timeout: js_sys::Function =
+            js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
+                .expect("a browser page has setTimeout")
+                .into();
+        let promise = js_sys::Promise::new(&mut |wake, _| {
+            let _ = set_timeout.call2(&js_sys::wasm_bindgen::JsValue::NULL, &wake, &0.into());
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+}
