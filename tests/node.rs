@@ -107,8 +107,15 @@ mod memory {
         );
         assert_eq!(node.unsaved().await, 1);
         node.store().room.set(10);
-        node.publish(5, pay(key(2), 1, "EUR")).await.unwrap();
+        let payment = node.publish(5, pay(key(2), 1, "EUR")).await.unwrap();
         assert_eq!(node.unsaved().await, 0);
+        // The commit stored on the way is handed out once, to be announced
+        // (the payment's answer does not include it).
+        let recovered = node.take_recovered();
+        assert_eq!(recovered.len(), 1);
+        assert_ne!(recovered[0].id(), payment.id());
+        assert!(node.replica().log().contains(&recovered[0].id()));
+        assert!(node.take_recovered().is_empty());
 
         let (reopened, report) = Node::open(node.into_store(), || SECRET).await.unwrap();
         assert_eq!(

@@ -140,6 +140,9 @@ pub struct Node<S: Store> {
     peers: RefCell<Peers<String>>,
     /// Events from peers waiting for their parents (never stored).
     orphans: RefCell<Orphans<String>>,
+    /// Own events a write stored late (signed earlier, their first write
+    /// failed) that no call returned yet: [`Node::take_recovered`].
+    recovered: RefCell<Vec<Event>>,
 }
 
 impl<S: Store> Node<S> {
@@ -231,6 +234,7 @@ impl<S: Store> Node<S> {
             writer: Mutex::new(Vec::new()),
             peers: RefCell::new(Peers::new()),
             orphans: RefCell::new(Orphans::default()),
+            recovered: RefCell::new(Vec::new()),
         };
         Ok((node, report))
     }
@@ -401,7 +405,10 @@ impl<S: Store> Node<S> {
     pub async fn publish(&self, time: u64, body: Body) -> Result<Event, NodeError> {
         let mut unsaved = self.writer.lock().await;
         self.catch_up_own_chain().await?;
-        self.write_unsaved(&mut unsaved).await?;
+        // Stored now and applied: they must still be announced, whatever
+        // happens to the new event.
+        let late = self.write_unsaved(&mut unsaved).await?;
+        self.recovered.borrow_mut().extend(late);
         let event = {
             let replica = self.replica.borrow();
             let draft = replica.draft(&self.identity.public_key(), time, body)?;
@@ -415,6 +422,14 @@ impl<S: Store> Node<S> {
             .insert(event.clone())
             .map_err(Error::from)?;
         Ok(event)
+    }
+
+    /// Own events that a [`publish`](Self::publish) stored on the way
+    /// (edits signed earlier whose first write failed), which its answer
+    /// does not include: stored and applied, still to be announced to
+    /// other tabs and peers. Each is returned once.
+    pub fn take_recovered(&self) -> Vec<Event> {
+        std::mem::take(&mut self.recovered.borrow_mut())
     }
 
     /// Commits pending document edits if the replica's

@@ -468,12 +468,18 @@ impl Inner {
     }
 
     async fn publish(self: &Rc<Self>, body: Body) -> Result<Event, WebError> {
-        let event = {
+        let published = {
             let _lock = tabs::writer_lock(&writer_lock_name(&self.network)).await?;
-            self.node.publish(now(), body).await?
+            self.node.publish(now(), body).await
         };
-        self.announce(std::slice::from_ref(&event));
-        Ok(event)
+        // Edits stored on the way are announced even when the new event
+        // failed: they are stored and applied.
+        let mut stored = self.node.take_recovered();
+        let event = published.inspect(|event| stored.push(event.clone()));
+        if !stored.is_empty() {
+            self.announce(&stored);
+        }
+        Ok(event?)
     }
 
     /// Commits pending edits: all of them (`due: None`), or only if the
