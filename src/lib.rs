@@ -50,6 +50,7 @@ mod encode;
 mod error;
 pub mod event;
 pub mod explain;
+pub mod invite;
 mod ledger;
 mod log;
 mod node;

@@ -10,6 +10,7 @@ use crate::Error;
 use crate::backup::BackupError;
 use crate::doc::DocError;
 use crate::event::{ContextError, DecodeError, EventError, EventId};
+use crate::invite::InviteError;
 use crate::log::LogError;
 use crate::node::{NodeError, PeerError};
 use crate::replica::ReversalError;
@@ -235,6 +236,17 @@ fn signal_errors() -> Vec<SignalError> {
     all
 }
 
+fn invite_errors() -> Vec<InviteError> {
+    use InviteError::*;
+    let all = vec![MalformedSecret, BadName, Undecryptable];
+    for e in &all {
+        match e {
+            MalformedSecret | BadName | Undecryptable => {}
+        }
+    }
+    all
+}
+
 fn reversal_errors() -> Vec<ReversalError> {
     use ReversalError::*;
     let all = vec![
@@ -304,6 +316,7 @@ fn every_code() -> Vec<(&'static str, &'static str)> {
     out.extend(of("BackupError", backup_errors(), BackupError::code));
     out.extend(of("SignalError", signal_errors(), SignalError::code));
     out.extend(of("ReversalError", reversal_errors(), ReversalError::code));
+    out.extend(of("InviteError", invite_errors(), InviteError::code));
     out
 }
 
