@@ -115,6 +115,10 @@ pub enum PeerSignal {
         signature: String,
         /// The nonce the answer must cover (hex).
         reply: String,
+        /// In a private network, proof that the sender holds the invite
+        /// (hex; [`crate::invite::NetworkKeys::link_proof`] of the signed message).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proof: Option<String>,
     },
     /// A signed answer.
     Answer {
@@ -126,6 +130,9 @@ pub enum PeerSignal {
         key: String,
         /// The signature (hex).
         signature: String,
+        /// In a private network, proof that the sender holds the invite.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proof: Option<String>,
     },
     /// An ICE candidate (unsigned: see the module docs).
     Candidate {
@@ -141,25 +148,37 @@ pub enum PeerSignal {
 }
 
 impl PeerSignal {
-    /// An offer carrying `signed`, and the nonce its answer must cover.
-    pub fn offer(signed: SignedDescription, reply: &Nonce) -> PeerSignal {
+    /// An offer carrying `signed`, and the nonce its answer must cover;
+    /// `proof` in a private network.
+    pub fn offer(signed: SignedDescription, reply: &Nonce, proof: Option<[u8; 32]>) -> PeerSignal {
         PeerSignal::Offer {
             sdp: signed.sdp,
             nonce: signed.nonce,
             key: signed.key,
             signature: signed.signature,
             reply: nonce_hex(reply),
+            proof: proof.map(|p| crate::event::hex(&p)),
         }
     }
 
-    /// An answer carrying `signed`.
-    pub fn answer(signed: SignedDescription) -> PeerSignal {
+    /// An answer carrying `signed`; `proof` in a private network.
+    pub fn answer(signed: SignedDescription, proof: Option<[u8; 32]>) -> PeerSignal {
         PeerSignal::Answer {
             sdp: signed.sdp,
             nonce: signed.nonce,
             key: signed.key,
             signature: signed.signature,
+            proof: proof.map(|p| crate::event::hex(&p)),
         }
+    }
+
+    /// The invite proof an offer or answer carries, if any well-formed one.
+    pub fn proof(&self) -> Option<[u8; 32]> {
+        let proof = match self {
+            PeerSignal::Offer { proof, .. } | PeerSignal::Answer { proof, .. } => proof.as_ref()?,
+            _ => return None,
+        };
+        crate::event::parse_hex_vec(proof)?.try_into().ok()
     }
 
     /// The signed description of an offer or answer, to verify.
@@ -177,6 +196,7 @@ impl PeerSignal {
                 nonce,
                 key,
                 signature,
+                ..
             } => ("answer", sdp, nonce, key, signature),
             _ => return None,
         };
@@ -319,6 +339,13 @@ impl SignedDescription {
         } else {
             Err(SignalError::BadSignature)
         }
+    }
+
+    /// The message the signature covers, sent in `room` by `from` to `to`
+    /// (what an invite proof is made over); `None` for a malformed nonce.
+    pub fn signed_message(&self, room: &str, from: u64, to: u64) -> Option<Vec<u8>> {
+        let nonce = parse_nonce(&self.nonce)?;
+        Some(message(room, from, to, &self.kind, &self.sdp, &nonce))
     }
 
     /// Checks the signature (as [`Self::verify`]) and that it covers a
@@ -571,7 +598,7 @@ mod tests {
 
         let alice = Identity::from_secret([1; 32]);
         let signed = SignedDescription::sign(&alice, "net", 1, 0, "offer", "sdp", &N1);
-        let sent = serde_json::to_string(&PeerSignal::offer(signed, &N2)).unwrap();
+        let sent = serde_json::to_string(&PeerSignal::offer(signed, &N2, None)).unwrap();
         let read: PeerSignal = serde_json::from_str(&sent).unwrap();
         let mut bob = Nonces::default();
         bob.issue(1, N1);

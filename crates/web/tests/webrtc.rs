@@ -113,3 +113,61 @@ async fn a_link_that_fails_comes_back_by_itself_and_carries_frames_again() {
         b.leave();
     }
 }
+
+/// Waits `ms` milliseconds.
+async fn sleep(ms: f64) {
+    let promise = js_sys::Promise::new(&mut |wake, _| web_sys_timeout(&wake, ms));
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// The id of the next peer whose link comes up within `ms`, if any.
+async fn up_within(t: &WebRtc, ms: f64) -> Option<String> {
+    let up = std::pin::pin!(first_up(t));
+    let waited = std::pin::pin!(sleep(ms));
+    match futures_util::future::select(up, waited).await {
+        futures_util::future::Either::Left((peer, _)) => Some(peer),
+        futures_util::future::Either::Right(_) => None,
+    }
+}
+
+/// In a private network, two members holding the invite link; a stranger
+/// in the same room — one holding another invite, one in an open network —
+/// gets no link with them, and they none with it (issue #13).
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn in_a_private_network_only_holders_of_the_invite_get_a_link() {
+    use std::rc::Rc;
+    use trustfold::invite::Invite;
+    let room = format!("private-{}", (js_sys::Math::random() * 1e12) as u64);
+    let ours = Rc::new(Invite::new([3; 32], "our coop").unwrap().keys());
+    let other = Rc::new(Invite::new([4; 32], "our coop").unwrap().keys());
+    let join = |n: u8, keys: Option<Rc<trustfold::invite::NetworkKeys>>| {
+        WebRtc::join_network(signal_url(), &room, Identity::from_secret([n; 32]), keys).unwrap()
+    };
+    let mallory = join(9, Some(other));
+    let eve = join(8, None);
+    sleep(300.0).await;
+    let a = join(1, Some(ours.clone()));
+    sleep(300.0).await;
+    let b = join(2, Some(ours));
+    let (b_at_a, a_at_b) = futures_util::future::join(first_up(&a), first_up(&b)).await;
+    assert_eq!(
+        a.key_of(&b_at_a),
+        Some(Identity::from_secret([2; 32]).public_key())
+    );
+    assert_eq!(
+        b.key_of(&a_at_b),
+        Some(Identity::from_secret([1; 32]).public_key())
+    );
+    let (at_mallory, at_eve, at_a) = futures_util::future::join3(
+        up_within(&mallory, 4000.0),
+        up_within(&eve, 4000.0),
+        up_within(&a, 4000.0),
+    )
+    .await;
+    assert_eq!(at_mallory, None, "another invite's holder got a link");
+    assert_eq!(at_eve, None, "an open network's node got a link");
+    assert_eq!(at_a, None, "a member linked with a stranger");
+    for t in [&a, &b, &mallory, &eve] {
+        t.leave();
+    }
+}

@@ -29,6 +29,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
+use trustfold::invite::NetworkKeys;
 use trustfold::signal::{FromServer, Nonces, PeerSignal, ToServer};
 use trustfold::sync::MAX_FRAME;
 use trustfold::transport::{Transport, TransportError, TransportEvent};
@@ -136,6 +137,9 @@ impl Drop for Link {
 struct Inner {
     identity: Identity,
     room: String,
+    /// A private network's keys: offers and answers carry, and must carry,
+    /// proof of its invite (see `trustfold::invite`). `None`: an open network.
+    network: Option<Rc<NetworkKeys>>,
     socket: WebSocket,
     me: Cell<Option<u64>>,
     /// Members of the room (other than me), as the server announced them.
@@ -165,6 +169,17 @@ impl WebRtc {
     /// Joins `room` through the signalling server at `url` (a `ws://` or
     /// `wss://` URL ending in `/signal`) as `identity`.
     pub fn join(url: &str, room: &str, identity: Identity) -> Result<WebRtc, WebError> {
+        WebRtc::join_network(url, room, identity, None)
+    }
+
+    /// Joins `room` as [`join`](Self::join) does; with `network`, links only
+    /// with members who prove they hold its invite, and proves it to them.
+    pub fn join_network(
+        url: &str,
+        room: &str,
+        identity: Identity,
+        network: Option<Rc<NetworkKeys>>,
+    ) -> Result<WebRtc, WebError> {
         let fresh_nonces = KeyedStream::fresh()?;
         let socket = WebSocket::new(url)
             .map_err(|e| WebError::ConnectFailed(crate::tabs::dom_error_name(&e)))?;
@@ -172,6 +187,7 @@ impl WebRtc {
         let inner = Rc::new(Inner {
             identity,
             room: room.to_owned(),
+            network,
             socket,
             me: Cell::new(None),
             members: RefCell::new(Vec::new()),

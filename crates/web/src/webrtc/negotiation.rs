@@ -72,9 +72,15 @@ impl Inner {
         let kind = if reply.is_some() { "offer" } else { "answer" };
         let signed =
             SignedDescription::sign(&self.identity, &self.room, me, peer, kind, sdp, nonce);
+        // In a private network, proof of the invite, bound to this
+        // description (its signed message).
+        let proof = self.network.as_ref().and_then(|keys| {
+            let message = signed.signed_message(&self.room, me, peer)?;
+            Some(keys.link_proof(&message))
+        });
         let data = match reply {
-            Some(reply) => PeerSignal::offer(signed, reply),
-            None => PeerSignal::answer(signed),
+            Some(reply) => PeerSignal::offer(signed, reply, proof),
+            None => PeerSignal::answer(signed, proof),
         };
         self.signal(peer, data);
     }
@@ -130,10 +136,12 @@ impl Inner {
             PeerSignal::Offer { ref reply, .. } => {
                 let reply = parse_nonce(reply).ok_or("an offer with a malformed reply nonce")?;
                 let signed = data.signed().ok_or("not a description")?;
+                self.member(me, from, &signed, data.proof())?;
                 self.answer(me, from, signed, reply).await
             }
             PeerSignal::Answer { .. } => {
                 let signed = data.signed().ok_or("not a description")?;
+                self.member(me, from, &signed, data.proof())?;
                 let key = self.verified(me, from, &signed)?;
                 let link = self.links.borrow().get(&from).cloned().ok_or("no link")?;
                 link.key.set(Some(key));
@@ -161,6 +169,28 @@ impl Inner {
             },
         );
         Ok(())
+    }
+
+    /// In a private network, whether the sender proved it holds the invite
+    /// for this very description (checked before its nonce is consumed, so
+    /// a stranger in the room cannot spend the nonces of members).
+    fn member(
+        &self,
+        me: u64,
+        from: u64,
+        signed: &SignedDescription,
+        proof: Option<[u8; 32]>,
+    ) -> Result<(), JsValue> {
+        let Some(keys) = &self.network else {
+            return Ok(());
+        };
+        let message = signed
+            .signed_message(&self.room, from, me)
+            .ok_or("a description with a malformed nonce")?;
+        match proof {
+            Some(proof) if keys.proves_link(&message, &proof) => Ok(()),
+            _ => Err("no proof of this network's invite".into()),
+        }
     }
 
     /// The sender's key, if `signed` is signed by it for this room, from it
