@@ -50,7 +50,14 @@ async fn webrtc_pair() -> (WebRtc, WebRtc, String, String) {
     });
     wasm_bindgen_futures::JsFuture::from(wait).await.unwrap();
     let b = WebRtc::join(signal_url(), &room, Identity::from_secret([2; 32])).unwrap();
-    let (b_at_a, a_at_b) = futures_util::future::join(first_up(&a), first_up(&b)).await;
+    let (b_at_a, a_at_b) = linked(&a, &b).await;
+    (a, b, b_at_a, a_at_b)
+}
+
+/// Waits for `a` (identity 1) and `b` (identity 2) to link; each knows the
+/// other by the key that signed its description. Returns (b at a, a at b).
+async fn linked(a: &WebRtc, b: &WebRtc) -> (String, String) {
+    let (b_at_a, a_at_b) = futures_util::future::join(first_up(a), first_up(b)).await;
     assert_eq!(
         a.key_of(&b_at_a),
         Some(Identity::from_secret([2; 32]).public_key())
@@ -59,7 +66,7 @@ async fn webrtc_pair() -> (WebRtc, WebRtc, String, String) {
         b.key_of(&a_at_b),
         Some(Identity::from_secret([1; 32]).public_key())
     );
-    (a, b, b_at_a, a_at_b)
+    (b_at_a, a_at_b)
 }
 
 fn web_sys_timeout(callback: &js_sys::Function, ms: f64) {
@@ -149,15 +156,7 @@ async fn in_a_private_network_only_holders_of_the_invite_get_a_link() {
     let a = join(1, Some(ours.clone()));
     sleep(300.0).await;
     let b = join(2, Some(ours));
-    let (b_at_a, a_at_b) = futures_util::future::join(first_up(&a), first_up(&b)).await;
-    assert_eq!(
-        a.key_of(&b_at_a),
-        Some(Identity::from_secret([2; 32]).public_key())
-    );
-    assert_eq!(
-        b.key_of(&a_at_b),
-        Some(Identity::from_secret([1; 32]).public_key())
-    );
+    linked(&a, &b).await;
     let (at_mallory, at_eve, at_a) = futures_util::future::join3(
         up_within(&mallory, 4000.0),
         up_within(&eve, 4000.0),
