@@ -102,14 +102,7 @@ async fn a_failed_write_never_swallows_the_answer_owed_to_the_peer() {
         .map(|(_, f)| f)
         .collect();
     for (_, frame) in to_a {
-        to_b.extend(
-            a.from_peer("b", &frame)
-                .await
-                .unwrap()
-                .send
-                .into_iter()
-                .map(|(_, f)| f),
-        );
+        to_b.extend(sim::answer(&a, "b", &frame).await);
     }
     // a's Hello and a's events arrive together; storing the events fails.
     b.store().fail(0, 1);
@@ -218,14 +211,7 @@ async fn what_was_stored_before_a_failed_write_is_still_forwarded_and_announced(
         .map(|(_, f)| f)
         .collect();
     for (_, frame) in b.connect_peer("a", [2; 16]) {
-        answer.extend(
-            a.from_peer("b", &frame)
-                .await
-                .unwrap()
-                .send
-                .into_iter()
-                .map(|(_, f)| f),
-        );
+        answer.extend(sim::answer(&a, "b", &frame).await);
     }
     // The whole answer in one batch (several chunks); the second write fails.
     b.store().fail(1, 1);

@@ -47,27 +47,13 @@ async fn a_slow_receiver_never_has_more_than_the_window_in_flight() {
     loop {
         // The sender takes everything the receiver said, at once.
         while let Some(frame) = to_a.pop_front() {
-            to_b.extend(
-                a.from_peer("b", &frame)
-                    .await
-                    .unwrap()
-                    .send
-                    .into_iter()
-                    .map(|(_, f)| f),
-            );
+            to_b.extend(sim::answer(&a, "b", &frame).await);
         }
         let in_flight: usize = to_b.iter().map(Vec::len).sum();
         most_in_flight = most_in_flight.max(in_flight);
         // The receiver takes one frame.
         let Some(frame) = to_b.pop_front() else { break };
-        to_a.extend(
-            b.from_peer("a", &frame)
-                .await
-                .unwrap()
-                .send
-                .into_iter()
-                .map(|(_, f)| f),
-        );
+        to_a.extend(sim::answer(&b, "a", &frame).await);
     }
     assert_eq!(b.replica().log().len(), events, "everything arrived");
     let received = b.traffic("a").unwrap();

@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 use std::cell::Cell;
-use trustfold::EventId;
 use trustfold::store::{LoadedEvents, MemoryStore, Store, StoreError};
+use trustfold::{EventId, Node};
 
 /// splitmix64: small, seedable, good enough to drive a simulation.
 pub struct Rng(pub u64);
@@ -113,4 +113,16 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.put_snapshot(key, value).await
     }
+}
+
+/// The frames `node` sends `peer` in answer to `frame` (which must be
+/// taken: these tests feed honest frames).
+pub async fn answer<S: Store>(node: &Node<S>, peer: &str, frame: &[u8]) -> Vec<Vec<u8>> {
+    node.from_peer(peer, frame)
+        .await
+        .unwrap()
+        .send
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect()
 }
