@@ -100,12 +100,25 @@ export function whyWords(why, who, whose = "my") {
   return banWords(why, who, whose);
 }
 
-/** What an event is, for lists of differences: a transfer in words, or a short id. */
-export function eventWords(id, transactions, who) {
-  const t = transactions.get(id);
+/** What an event is, by its kind, when it is not a payment on the list. */
+const KIND_WORDS = {
+  transfer: "a payment",
+  exclude: "an exclusion",
+  dispute: "a dispute",
+  retract: "a retraction",
+  trust: "a trust statement",
+  doc: "an edit of a record",
+};
+
+/**
+ * What an event of a difference (`{ event, kind }`) is, in words: a
+ * transfer as who paid whom, anything else by its kind — never its id.
+ */
+export function eventWords(d, transactions, who) {
+  const t = transactions.get(d.event);
   return t
     ? `${who(t.from)} → ${who(t.to)} ${amountText(t.amount, t.unit)}${t.memo ? ` “${t.memo}”` : ""}`
-    : `event ${id.slice(0, 8)}`;
+    : (KIND_WORDS[d.kind] ?? "an event");
 }
 
 /**

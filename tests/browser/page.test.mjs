@@ -168,7 +168,10 @@ test("a ban masks someone's text edits on one page and not on another, and two p
 
   // Carol bans Bob: his edits leave her view, not Alice's.
   await carol.page.click("#tab-ledger"); // leave the text field unfocused
-  await decide(carol, "ban", "Bob");
+  // The preview says what stops counting in words (his edits), never by id.
+  const banPreview = await decide(carol, "ban", "Bob");
+  assert.match(banPreview, /an edit of a record would stop counting/);
+  assert.doesNotMatch(banPreview, /event [0-9a-f]{8}/);
   await tab(carol, "records");
   await carol.page.waitForFunction((a) => document.querySelector(a)?.value === "Hi! Hello", area, WAIT);
   assert.equal(await value(alice), "Hi! Hello from Bob");

@@ -19,7 +19,7 @@ export function renderAgreement(s, agreement) {
       // They leave it out: say why, in their view.
       ...r.onlyMine.map(
         (d) =>
-          `${name} leaves out ${eventWords(d.event, s.byEvent, who)}: ${whyWords(d.why, who, `${name}'s`) || d.status}; you count it`,
+          `${name} leaves out ${eventWords(d, s.byEvent, who)}: ${whyWords(d.why, who, `${name}'s`) || d.status}; you count it`,
       ),
       ...r.onlyTheirs.map((d) => {
         // I leave it out: my reasons, and whether they would count for them.
@@ -30,7 +30,7 @@ export function renderAgreement(s, agreement) {
           ? mine.map((c) => `${who(c.author)} ${verb(c, who)} it`).join(" and ")
           : whyWords(t?.why ?? d.why, who) || "it does not count for you";
         const theirSide = notTrusted.length ? `; ${name} does not trust ${notTrusted.join(" or ")}` : "";
-        return `you exclude ${eventWords(d.event, s.byEvent, who)} because ${whyMine}${theirSide}`;
+        return `you exclude ${eventWords(d, s.byEvent, who)} because ${whyMine}${theirSide}`;
       }),
     ];
     return html`<li class=${r.same ? "agree" : "differ"}>

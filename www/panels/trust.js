@@ -40,9 +40,9 @@ function previewOf(change, s, node) {
   const before = new Map(s.balances.map((b) => [`${b.account} ${b.unit}`, b.balance]));
   const items = [
     ...comparison.onlyMine.map(
-      (d) => `${eventWords(d.event, s.byEvent, who)} would stop counting (${whyWords(d.why, who) || d.status})`,
+      (d) => `${eventWords(d, s.byEvent, who)} would stop counting (${whyWords(d.why, who) || d.status})`,
     ),
-    ...comparison.onlyTheirs.map((d) => `${eventWords(d.event, s.byEvent, who)} would count again`),
+    ...comparison.onlyTheirs.map((d) => `${eventWords(d, s.byEvent, who)} would count again`),
   ];
   for (const key of new Set([...before.keys(), ...after.keys()])) {
     const [a, b] = [before.get(key) ?? 0n, after.get(key) ?? 0n];
