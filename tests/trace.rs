@@ -22,6 +22,7 @@ async fn replaying_the_editing_trace_through_records_ends_on_its_exact_text() {
     let mut node = Replica::new(Policy::new(key(1)));
     node.create_record("papers", "p").unwrap();
     node.set_text("papers", "p", "body", "").unwrap();
+    let started = common::now_ms();
     for (i, p) in patches.iter().enumerate() {
         node.splice_text("papers", "p", "body", p.pos, p.delete, &p.insert)
             .unwrap_or_else(|e| panic!("edit {i} ({p:?}): {e}"));
@@ -33,6 +34,7 @@ async fn replaying_the_editing_trace_through_records_ends_on_its_exact_text() {
         }
     }
     node.commit(&author, patches.len() as u64).unwrap();
+    let replayed = common::now_ms();
     let text = node
         .record("papers", "p")
         .unwrap()
@@ -46,9 +48,18 @@ async fn replaying_the_editing_trace_through_records_ends_on_its_exact_text() {
 
     // A second replica fed the signed events reaches the same text.
     let mut other = Replica::new(Policy::new(key(2)));
+    let inserting = common::now_ms();
     for e in node.log().topological() {
         other.insert(e.clone()).unwrap();
     }
+    // The figures of BENCHMARKS.md "Package size" (run with --nocapture).
+    println!(
+        "trace: {} splices + {} commits {:.0} ms; a second replica inserts the events {:.0} ms",
+        patches.len(),
+        events,
+        replayed - started,
+        common::now_ms() - inserting
+    );
     assert_eq!(
         other.record("papers", "p").unwrap().text("body"),
         Some(end.as_str())

@@ -97,3 +97,30 @@ pub async fn breathe() {
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
     }
 }
+
+/// Milliseconds on a clock that only moves forward, for timings a test
+/// prints (the browser's `performance.now()`, natively since first asked).
+#[allow(dead_code)] // only the timed tests use it
+pub fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+            .expect("a browser page has performance");
+        let now: js_sys::Function = js_sys::Reflect::get(&performance, &"now".into())
+            .expect("performance.now")
+            .into();
+        now.call0(&performance)
+            .ok()
+            .and_then(|v| v.as_f64())
+            .expect("performance.now() is a number")
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_secs_f64()
+            * 1000.0
+    }
+}
