@@ -65,6 +65,10 @@ async fn wait(ms: f64) {
     let _ = JsFuture::from(sleep).await;
 }
 
+/// Members of a room this side keeps track of, at most (the server's
+/// default is 1,024 a room); announcements beyond are ignored.
+const MAX_MEMBERS: usize = 4096;
+
 /// The longest signalling message read: the server relays at most 64 KiB
 /// (an offer's SDP is a few kB).
 const MAX_SIGNAL_TEXT: usize = 64 * 1024;
@@ -143,7 +147,7 @@ struct Inner {
     socket: WebSocket,
     me: Cell<Option<u64>>,
     /// Members of the room (other than me), as the server announced them.
-    members: RefCell<Vec<u64>>,
+    members: RefCell<BTreeSet<u64>>,
     links: RefCell<BTreeMap<u64, Rc<Link>>>,
     backoff: RefCell<BTreeMap<u64, f64>>,
     /// Nonces this side issued (to members that ask, and with its own
@@ -190,7 +194,7 @@ impl WebRtc {
             network,
             socket,
             me: Cell::new(None),
-            members: RefCell::new(Vec::new()),
+            members: RefCell::new(BTreeSet::new()),
             links: RefCell::new(BTreeMap::new()),
             backoff: RefCell::new(BTreeMap::new()),
             nonces: RefCell::new(Nonces::default()),
@@ -315,13 +319,20 @@ impl Inner {
         match message {
             FromServer::Joined { id, peers } => {
                 self.me.set(Some(id));
-                *self.members.borrow_mut() = peers.clone();
+                *self.members.borrow_mut() = peers.iter().copied().take(MAX_MEMBERS).collect();
                 // Newest members first: they are the likeliest to be online.
                 for peer in peers.into_iter().rev().take(MAX_LINKS) {
                     self.offer(peer);
                 }
             }
-            FromServer::PeerJoined { id } => self.members.borrow_mut().push(id),
+            FromServer::PeerJoined { id } => {
+                // A hostile server could announce members without end: the
+                // set is bounded (a real room is: the server's own limit).
+                let mut members = self.members.borrow_mut();
+                if members.len() < MAX_MEMBERS {
+                    members.insert(id);
+                }
+            }
             FromServer::PeerLeft { id } => {
                 self.members.borrow_mut().retain(|m| *m != id);
                 self.backoff.borrow_mut().remove(&id);
