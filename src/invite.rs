@@ -11,16 +11,16 @@
 //!   opens only under the header it was sealed with;
 //! * the **admission key pair** (ed25519): its public key is the network's
 //!   identity and the room the signalling server and relays see (never the
-//!   name); members sign an admission tag over an event's header with the
-//!   private key, which a relay checks with the public key and cannot forge;
+//!   name); members sign an admission tag of an author's key with the
+//!   private key, which every sealed event of that author carries and a
+//!   relay checks with the public key, and cannot forge;
 //! * the **link key** proves knowledge of the invite in a WebRTC offer or
 //!   answer (a keyed BLAKE3 MAC over the signed description), so a stranger
 //!   in the room gets no link.
 //!
 //! Nothing here draws randomness: the secret and every nonce come from the
-//! caller. What uses these keys (encrypted event bodies, void events, the
-//! relay's check, the page's invite links) is still to come; see
-//! ARCHITECTURE.md "Private networks (issue #13): plan".
+//! caller. Sealed events are [`crate::event::sealed`]; a node's network is
+//! [`crate::Network`].
 
 use crate::event::{Identity, PublicKey};
 use chacha20poly1305::aead::{Aead, Payload};
@@ -150,11 +150,13 @@ impl NetworkKeys {
         self.network().to_hex()
     }
 
-    /// The admission tag of an event's clear `header`: proof that a member
-    /// made it, which anyone can check with [`admitted`] and only members
-    /// can make.
-    pub fn admit(&self, header: &[u8]) -> [u8; 64] {
-        self.admission.sign_message(ADMISSION, header)
+    /// The admission tag of `author`: the network's signature of the
+    /// author's key, which every sealed event of theirs carries under their
+    /// own signature. Anyone can check it with [`admitted`]; only members
+    /// can make it. One tag per author rather than per event, so checking
+    /// it costs one signature check per author (see ARCHITECTURE.md).
+    pub fn admit(&self, author: &PublicKey) -> [u8; 64] {
+        self.admission.sign_message(ADMISSION, &author.0)
     }
 
     /// `body` sealed under the body key with `nonce` (fresh random bytes
@@ -204,9 +206,10 @@ impl NetworkKeys {
     }
 }
 
-/// Whether `tag` admits `header` into `network` (what a relay checks).
-pub fn admitted(network: &PublicKey, header: &[u8], tag: &[u8; 64]) -> bool {
-    network.verifies(ADMISSION, header, tag)
+/// Whether `tag` admits `author`'s events into `network` (what members
+/// and relays check).
+pub fn admitted(network: &PublicKey, author: &PublicKey, tag: &[u8; 64]) -> bool {
+    network.verifies(ADMISSION, &author.0, tag)
 }
 
 #[cfg(test)]
@@ -280,16 +283,17 @@ mod tests {
         assert!(keys.open(&nonce, b"header", &altered).is_err());
     }
 
-    /// Members admit events; a relay checks with the network's public key;
-    /// a stranger's tag, or a tag moved to another header, fails.
+    /// Members admit authors; a relay checks with the network's public
+    /// key; a stranger's tag, or a tag moved to another author, fails.
     #[wasm_bindgen_test(unsupported = test)]
-    fn only_members_can_admit_an_event() {
+    fn only_members_can_admit_an_author() {
         let keys = invite(1).keys();
-        let tag = keys.admit(b"header");
-        assert!(admitted(&keys.network(), b"header", &tag));
-        assert!(!admitted(&keys.network(), b"other header", &tag));
-        let forged = invite(2).keys().admit(b"header");
-        assert!(!admitted(&keys.network(), b"header", &forged));
+        let (alice, bob) = (PublicKey([1; 32]), PublicKey([2; 32]));
+        let tag = keys.admit(&alice);
+        assert!(admitted(&keys.network(), &alice, &tag));
+        assert!(!admitted(&keys.network(), &bob, &tag));
+        let forged = invite(2).keys().admit(&alice);
+        assert!(!admitted(&keys.network(), &alice, &forged));
     }
 
     /// A link proof binds the invite to one signed description.

@@ -53,6 +53,7 @@ pub mod explain;
 pub mod invite;
 mod ledger;
 mod log;
+mod network;
 mod node;
 mod policy;
 mod replica;
@@ -70,13 +71,14 @@ pub use doc::{Collection, DocError, Field, Record, Scalar, Value, collection_id}
 pub use error::Error;
 pub use event::{
     Body, ContextError, DecodeError, DocId, Draft, Event, EventError, EventId, Identity, PublicKey,
-    Statement, Transfer, TrustLevel,
+    Statement, Transfer, TrustLevel, Void,
 };
 pub use explain::{
     Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Transaction, Verdict,
 };
 pub use ledger::Ledger;
 pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order};
+pub use network::{Network, PrivateNetwork};
 pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received, send_all};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
 pub use replica::{Batching, Replica, ReversalError};

@@ -17,8 +17,8 @@
 //! `seq`).
 
 use crate::event::validate::{
-    ContextError, EventError, decode_change, validate_against_parents, validate_doc_dependencies,
-    validate_form,
+    ContextError, EventError, decode_change, validate_chain, validate_doc_dependencies,
+    validate_form, validate_references,
 };
 use crate::event::{Body, Event, EventId, PublicKey, TrustLevel};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -185,6 +185,8 @@ pub struct Log {
     /// Automerge change hash → the first `Doc` event carrying it.
     changes: FxHashMap<[u8; 32], EventIx>,
     forks: Vec<ForkProof>,
+    /// Sealed events that count for nothing, in insertion order.
+    voids: Vec<EventIx>,
     pending: Pending,
 }
 
@@ -253,6 +255,7 @@ impl Log {
             trust_statements: 0,
             changes: FxHashMap::default(),
             forks: Vec::new(),
+            voids: Vec::new(),
             pending: Pending {
                 events: FxHashMap::default(),
                 waiting: FxHashMap::default(),
@@ -285,19 +288,25 @@ impl Log {
             out.pending = true;
             return Ok(out);
         }
-        if let Err(error) = self.check(&event) {
-            // Whatever waits on a refused event can never apply either.
-            self.drop_descendants(id, &mut out);
-            return Err(LogError::Invalid { id, error });
-        }
+        let event = match self.check(event) {
+            Ok(event) => event,
+            Err(error) => {
+                // Whatever waits on a refused event can never apply either.
+                self.drop_descendants(id, &mut out);
+                return Err(LogError::Invalid { id, error });
+            }
+        };
         out.applied.push(self.append(event, &mut out.forks));
         self.release(id, &mut out);
         Ok(out)
     }
 
     /// Would [`insert`](Self::insert) accept this event now (apply it or
-    /// keep it pending)? Changes nothing; lets a caller persist an event
-    /// before applying it.
+    /// keep it pending) *and count it*? Changes nothing; lets a caller
+    /// persist an event of its own before applying it. Stricter than
+    /// `insert` for sealed events: a body rule broken against the parents,
+    /// which would make a received sealed event void, is an error here, so
+    /// a node never publishes an event that counts for nothing.
     pub fn admits(&self, event: &Event) -> Result<(), LogError> {
         let id = event.id();
         if self.index.contains_key(&id) || self.pending.events.contains_key(&id) {
@@ -305,7 +314,7 @@ impl Log {
         }
         validate_form(event).map_err(|error| LogError::Malformed { id, error })?;
         if event.parents().iter().all(|p| self.index.contains_key(p)) {
-            self.check(event)
+            self.check_strict(event)
                 .map_err(|error| LogError::Invalid { id, error })?;
         } else if self.pending.events.len() >= self.pending.max_events
             || self.pending.bytes + event.bytes().len() > self.pending.max_bytes
@@ -320,7 +329,9 @@ impl Log {
     /// Would `event` be valid applied after `earlier` — valid events not in
     /// the log yet (the events before it in a batch)? Every parent must be
     /// in the log or in `earlier`. Lets a caller validate a whole batch
-    /// against parents before storing any of it.
+    /// against parents before storing any of it. A sealed event that
+    /// breaks only a body rule is valid (it will be void): only the chain
+    /// rules can refuse it.
     pub fn check_after(
         &self,
         event: &Event,
@@ -329,7 +340,12 @@ impl Log {
         let id = event.id();
         validate_form(event).map_err(|error| LogError::Malformed { id, error })?;
         let parent = |p: &EventId| self.get(p).or_else(|| earlier.get(p));
-        validate_against_parents(event, parent)
+        let invalid = |error| LogError::Invalid { id, error };
+        validate_chain(event, parent).map_err(invalid)?;
+        if event.is_sealed() {
+            return Ok(());
+        }
+        validate_references(event, parent)
             .and_then(|()| {
                 validate_doc_dependencies(event, |p| match parent(p)?.body() {
                     Body::Doc { doc, change } => match self.ix(p) {
@@ -339,11 +355,30 @@ impl Log {
                     _ => None,
                 })
             })
-            .map_err(|error| LogError::Invalid { id, error })
+            .map_err(invalid)
     }
 
-    fn check(&self, event: &Event) -> Result<(), ContextError> {
-        validate_against_parents(event, |id| self.get(id))?;
+    /// The event as it enters the log: refused if it breaks a rule
+    /// against its parents, except that a sealed event breaking a body rule
+    /// enters void (see [`crate::event::sealed`]).
+    fn check(&self, event: Event) -> Result<Event, ContextError> {
+        validate_chain(&event, |id| self.get(id))?;
+        match self.check_body(&event) {
+            Ok(()) => Ok(event),
+            Err(error) if event.is_sealed() => Ok(event.into_void(error.code())),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Every rule against the parents, whatever the event's format.
+    fn check_strict(&self, event: &Event) -> Result<(), ContextError> {
+        validate_chain(event, |id| self.get(id))?;
+        self.check_body(event)
+    }
+
+    /// The body rules against the parents (references, document dependencies).
+    fn check_body(&self, event: &Event) -> Result<(), ContextError> {
+        validate_references(event, |id| self.get(id))?;
         validate_doc_dependencies(event, |id| {
             let entry = &self.entries[*self.index.get(id)? as usize];
             match entry.event.body() {
@@ -385,8 +420,8 @@ impl Log {
                 }
                 let (event, _) = self.pending.events.remove(&child).expect("present above");
                 self.pending.bytes -= event.bytes().len();
-                match self.check(&event) {
-                    Ok(()) => {
+                match self.check(event) {
+                    Ok(event) => {
                         out.applied.push(self.append(event, &mut out.forks));
                         work.push(child);
                     }
@@ -483,6 +518,10 @@ impl Log {
 
         let subject = match event.body() {
             Body::Trust { subject, .. } => Some(*subject),
+            Body::Void(_) => {
+                self.voids.push(ix);
+                None
+            }
             _ => None,
         };
         self.entries.push(Entry {
@@ -674,6 +713,13 @@ impl Log {
     /// Every equivocation proof, one per (author, seq), in that order.
     pub fn forks(&self) -> &[ForkProof] {
         &self.forks
+    }
+    /// The void events (sealed events that count for nothing: unreadable,
+    /// or breaking a body rule), in insertion order. Their authors are
+    /// whom a page reports; which events are void is the same on every
+    /// member of the network.
+    pub fn voids(&self) -> &[EventIx] {
+        &self.voids
     }
     /// The author's current statement about `subject`: the causally latest,
     /// concurrent ones broken by the highest event id.

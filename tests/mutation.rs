@@ -132,6 +132,7 @@ impl Layout {
                 layout.varint(change.len() as u64, Role::Length);
                 layout.end += change.len();
             }
+            other => unreachable!("the clear corpus holds no {other:?}"),
         }
         layout
     }

@@ -65,6 +65,9 @@ fn event_errors() -> Vec<EventError> {
         BadChangeSize,
         BadChange("bad chunk".into()),
         ForgedActor,
+        VoidBody,
+        NotAdmitted,
+        SealedInOpenNetwork,
     ];
     for e in &all {
         match e {
@@ -83,7 +86,10 @@ fn event_errors() -> Vec<EventError> {
             | SelfTrust
             | BadChangeSize
             | BadChange(_)
-            | ForgedActor => {}
+            | ForgedActor
+            | VoidBody
+            | NotAdmitted
+            | SealedInOpenNetwork => {}
         }
     }
     all
@@ -276,9 +282,13 @@ fn own_codes_of_wrappers() -> Vec<(&'static str, &'static str)> {
         LogError::PendingFull { .. } => out.push(("LogError", log.code())),
         LogError::Malformed { .. } | LogError::Invalid { .. } => unreachable!("wrapping"),
     }
-    for e in [NodeError::DamagedMeta("policy"), NodeError::OtherIdentity] {
+    for e in [
+        NodeError::DamagedMeta("policy"),
+        NodeError::OtherIdentity,
+        NodeError::OtherNetwork,
+    ] {
         match e {
-            NodeError::DamagedMeta(_) | NodeError::OtherIdentity => {
+            NodeError::DamagedMeta(_) | NodeError::OtherIdentity | NodeError::OtherNetwork => {
                 out.push(("NodeError", e.code()))
             }
             NodeError::Store(_) | NodeError::Core(_) => unreachable!("wrapping"),

@@ -31,6 +31,44 @@ pub enum Body {
         /// The encoded change.
         change: Vec<u8>,
     },
+    /// What a private network's event says when it counts for nothing:
+    /// its sealed body could not be read, or broke a body rule (see
+    /// [`Void`]). Never valid as what an event says: a clear event or an
+    /// opened body that *encodes* this variant is refused or void like any
+    /// other broken body, so it only ever stands for a verdict.
+    Void(Void),
+}
+
+/// Why a sealed event (format version 3) counts for nothing. Every member
+/// of a network reaches the same verdict: it depends only on the event's
+/// bytes, the network's key and the event's parents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Void {
+    /// Not opened: this node holds no key for the network (a relay, or a
+    /// node of another network). Code `sealed_body`.
+    Sealed,
+    /// The body does not open under the network's key: sealed under
+    /// another key, or altered by its author. Code `undecryptable_body`.
+    Unreadable,
+    /// The body opened but is not the canonical encoding of a time and a
+    /// body. Code `malformed_body`.
+    Malformed,
+    /// The body opened and breaks a body rule; the rule's code
+    /// (`zero_amount`, `bad_reversal`, `missing_dependency`…).
+    Broken(String),
+}
+
+impl Void {
+    /// The stable code of this verdict (see each variant).
+    pub fn code(&self) -> &str {
+        match self {
+            Void::Sealed => "sealed_body",
+            Void::Unreadable => "undecryptable_body",
+            Void::Malformed => "malformed_body",
+            Void::Broken(code) => code,
+        }
+    }
 }
 
 impl Body {
@@ -43,6 +81,7 @@ impl Body {
             Body::Retract { .. } => "retract",
             Body::Trust { .. } => "trust",
             Body::Doc { .. } => "doc",
+            Body::Void(_) => "void",
         }
     }
 
@@ -52,7 +91,7 @@ impl Body {
             Body::Transfer(t) => t.reverses,
             Body::Exclude(s) | Body::Dispute(s) => Some(s.target),
             Body::Retract { target } => Some(*target),
-            Body::Trust { .. } | Body::Doc { .. } => None,
+            Body::Trust { .. } | Body::Doc { .. } | Body::Void(_) => None,
         }
     }
 }

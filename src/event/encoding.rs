@@ -6,13 +6,16 @@
 //!
 //! `Content` starts with the version byte, so an unknown version is detected
 //! before anything else is read. Versions 1 and 2 share this encoding (they
-//! differ in a validity rule, see [`VERSION`](super::VERSION)); the version
-//! byte is part of the signed content, so re-encoding reproduces it. Integers are postcard varints, byte strings
+//! differ in a validity rule, see [`VERSION`](super::VERSION)); version 3
+//! keeps the header in clear and seals the rest (see [`super::sealed`]).
+//! The version byte is part of the signed content, so re-encoding
+//! reproduces it. Integers are postcard varints, byte strings
 //! and vectors are length-prefixed. The form is canonical because decoding
 //! re-encodes and compares: any input that is not the exact encoding of what
 //! it decodes to (overlong varints, trailing bytes…) is rejected, so one
 //! content has one byte form and one id.
 
+use super::sealed::{self, SEALED_VERSION, SealedAt};
 use super::{Content, is_known_version};
 use thiserror::Error;
 
@@ -92,7 +95,11 @@ pub fn event_len(stream: &[u8]) -> Option<usize> {
     if !stream.first().is_some_and(|&v| is_known_version(v)) {
         return None;
     }
-    let (_, rest): (Content, _) = postcard::take_from_bytes(stream).ok()?;
+    let rest = if stream[0] == SEALED_VERSION {
+        sealed::skip(stream)?
+    } else {
+        postcard::take_from_bytes::<Content>(stream).ok()?.1
+    };
     let len = stream.len() - rest.len() + SIGNATURE_LEN;
     (len <= stream.len() && len <= MAX_EVENT_BYTES).then_some(len)
 }
@@ -101,6 +108,11 @@ pub fn event_len(stream: &[u8]) -> Option<usize> {
 /// canonical form. Checks nothing about meaning or signature: see
 /// [`validate_event`](super::validate::validate_event).
 pub fn decode(bytes: &[u8]) -> Result<Content, DecodeError> {
+    Ok(decode_parts(bytes)?.0)
+}
+
+/// [`decode`], and where a sealed event's parts are.
+pub(crate) fn decode_parts(bytes: &[u8]) -> Result<(Content, Option<SealedAt>), DecodeError> {
     if bytes.len() > MAX_EVENT_BYTES {
         return Err(DecodeError::TooLarge {
             len: bytes.len(),
@@ -114,6 +126,10 @@ pub fn decode(bytes: &[u8]) -> Result<Content, DecodeError> {
         return Err(DecodeError::UnknownVersion(bytes[0]));
     }
     let signed = &bytes[..bytes.len() - SIGNATURE_LEN];
+    if bytes[0] == SEALED_VERSION {
+        let (content, at) = sealed::decode(signed)?;
+        return Ok((content, Some(at)));
+    }
     let (content, rest): (Content, _) =
         postcard::take_from_bytes(signed).map_err(DecodeError::Malformed)?;
     if !rest.is_empty() {
@@ -122,5 +138,5 @@ pub fn decode(bytes: &[u8]) -> Result<Content, DecodeError> {
     if encode_content(&content) != signed {
         return Err(DecodeError::NonCanonical);
     }
-    Ok(content)
+    Ok((content, None))
 }

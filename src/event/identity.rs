@@ -1,7 +1,9 @@
 //! Signing: an author's key and the drafts it turns into events.
 
 use super::encoding::encode_content;
+use super::sealed::{self, SEALED_VERSION};
 use super::{Body, Content, Event, EventId, PublicKey, VERSION};
+use crate::invite::{NONCE_LEN, NetworkKeys};
 use ed25519_dalek::{Signer, SigningKey};
 
 /// An author's signing key.
@@ -75,7 +77,36 @@ impl Identity {
         let mut bytes = encode_content(&content);
         let signature = self.key.sign(&bytes);
         bytes.extend_from_slice(&signature.to_bytes());
-        Event::from_parts(bytes.into_boxed_slice(), content)
+        Event::from_parts(bytes.into_boxed_slice(), content, None)
+    }
+
+    /// Signs a draft as a sealed event (format version 3) of the private
+    /// network `keys` open: the header in clear with `admission` (the
+    /// network's tag of this identity, [`NetworkKeys::admit`]) and `nonce`
+    /// (fresh random bytes), the time and body sealed. Like
+    /// [`sign`](Self::sign), the body may still break a rule.
+    pub fn seal(
+        &self,
+        draft: Draft,
+        keys: &NetworkKeys,
+        admission: &[u8; 64],
+        nonce: &[u8; NONCE_LEN],
+    ) -> Event {
+        let mut parents = draft.parents;
+        parents.sort_unstable();
+        parents.dedup();
+        let content = Content {
+            version: SEALED_VERSION,
+            author: self.public_key(),
+            seq: draft.seq,
+            parents,
+            time: draft.time,
+            body: draft.body,
+        };
+        let (mut bytes, at) = sealed::encode(&content, admission, nonce, keys);
+        let signature = self.key.sign(&bytes);
+        bytes.extend_from_slice(&signature.to_bytes());
+        Event::from_parts(bytes.into_boxed_slice(), content, Some(at))
     }
 }
 

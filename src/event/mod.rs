@@ -13,23 +13,27 @@ mod body;
 pub mod encoding;
 mod identity;
 mod ids;
+pub mod sealed;
 pub mod validate;
 
-pub use body::{Body, DocId, Statement, Transfer, TrustLevel};
+pub use body::{Body, DocId, Statement, Transfer, TrustLevel, Void};
 pub use encoding::DecodeError;
 pub use identity::{Draft, Identity};
 pub use ids::{EventId, PublicKey};
 pub(crate) use ids::{hex, parse_hex_vec};
+pub use sealed::SEALED_VERSION;
 pub use validate::{ContextError, EventError};
 
 use serde::{Deserialize, Serialize};
 
-/// The event format version this crate writes.
+/// The event format version this crate writes in open networks.
 ///
 /// * 1: the first format.
 /// * 2: the same encoding; units are restricted to an explicit allowlist
 ///   ([`validate::unit_allowed`]). Version-1 events keep the version-1 unit
 ///   rule, so every event that was valid stays valid.
+/// * 3 ([`SEALED_VERSION`]): private networks' events, the header in clear
+///   and the body sealed (see [`sealed`]); the unit rule of version 2.
 pub const VERSION: u8 = 2;
 
 /// The oldest event format version this crate still reads and validates.
@@ -37,7 +41,7 @@ pub const OLDEST_VERSION: u8 = 1;
 
 /// Whether this crate reads events of format `version`.
 pub fn is_known_version(version: u8) -> bool {
-    (OLDEST_VERSION..=VERSION).contains(&version)
+    (OLDEST_VERSION..=SEALED_VERSION).contains(&version)
 }
 
 /// Everything an author signs: the event without its signature.
@@ -51,9 +55,12 @@ pub struct Content {
     pub seq: u64,
     /// Ids of the events this one builds on, sorted and deduplicated.
     pub parents: Vec<EventId>,
-    /// The author's wall clock in milliseconds: shown to people, never used to decide.
+    /// The author's wall clock in milliseconds: shown to people, never
+    /// used to decide. Sealed in a version-3 event (0 until opened, and in
+    /// a void event whose body could not be read).
     pub time: u64,
-    /// What the event says.
+    /// What the event says. Sealed in a version-3 event: [`Body::Void`]
+    /// until it is opened, or if it cannot be read or breaks a body rule.
     pub body: Body,
 }
 
@@ -69,6 +76,8 @@ pub struct Event {
     id: EventId,
     bytes: Box<[u8]>,
     content: Content,
+    /// Where a sealed event's parts are (`None` for a clear event).
+    sealed: Option<sealed::SealedAt>,
 }
 
 impl Event {
@@ -77,13 +86,12 @@ impl Event {
     /// Runs [`encoding::decode`] then [`validate::validate_event`]; see those
     /// for the list of rules. Rules that need the event's parents are checked
     /// when it enters a [`Log`](crate::Log).
+    ///
+    /// A sealed event (version 3) comes out with its header checked and its
+    /// body not opened ([`Void::Sealed`]): see
+    /// [`Network::admit`](crate::Network::admit).
     pub fn from_bytes(bytes: &[u8]) -> Result<Event, EventError> {
-        let content = encoding::decode(bytes)?;
-        let event = Event {
-            id: EventId::of_bytes(bytes),
-            bytes: bytes.into(),
-            content,
-        };
+        let event = Event::from_own_store(bytes)?;
         validate::validate_event(&event)?;
         Ok(event)
     }
@@ -98,21 +106,66 @@ impl Event {
     /// would protect nothing. Bytes from anywhere else go through
     /// [`from_bytes`](Self::from_bytes).
     pub fn from_own_store(bytes: &[u8]) -> Result<Event, EventError> {
-        let content = encoding::decode(bytes)?;
+        let (content, sealed) = encoding::decode_parts(bytes)?;
         Ok(Event {
             id: EventId::of_bytes(bytes),
             bytes: bytes.into(),
             content,
+            sealed,
         })
     }
 
     /// Wraps bytes that were checked by this crate (signing, decoding).
-    pub(crate) fn from_parts(bytes: Box<[u8]>, content: Content) -> Event {
+    pub(crate) fn from_parts(
+        bytes: Box<[u8]>,
+        content: Content,
+        sealed: Option<sealed::SealedAt>,
+    ) -> Event {
         Event {
             id: EventId::of_bytes(&bytes),
             bytes,
             content,
+            sealed,
         }
+    }
+
+    /// Whether the event is sealed (format version 3, a private network's).
+    pub fn is_sealed(&self) -> bool {
+        self.sealed.is_some()
+    }
+
+    /// A sealed event's admission tag (`None` for a clear event).
+    pub fn admission(&self) -> Option<&[u8; sealed::ADMISSION_LEN]> {
+        Some(self.sealed?.admission(&self.bytes))
+    }
+
+    /// Whether the event counts for nothing (see [`Void`]).
+    pub fn void(&self) -> Option<&Void> {
+        match &self.content.body {
+            Body::Void(void) => Some(void),
+            _ => None,
+        }
+    }
+
+    /// The event with its sealed body opened under `keys`: its time and
+    /// what it says, or a void verdict. A clear event, or one opened
+    /// already, is returned as it is. Checks nothing but the body: the
+    /// admission tag is [`Network::admit`](crate::Network::admit)'s.
+    pub fn opened(mut self, keys: &crate::invite::NetworkKeys) -> Event {
+        if let (Some(at), Body::Void(Void::Sealed)) = (self.sealed, &self.content.body) {
+            let (time, body) = sealed::open(&self.bytes, at, &self.content.author, keys);
+            self.content.time = time;
+            self.content.body = body;
+        }
+        self
+    }
+
+    /// The same event, void because its body breaks a rule against its
+    /// parents (`code`): for sealed events, whose body rules cannot be a
+    /// reason to refuse them (see [`sealed`]).
+    pub(crate) fn into_void(mut self, code: &str) -> Event {
+        self.content.body = Body::Void(Void::Broken(code.to_owned()));
+        self
     }
 
     /// The content-addressed id.

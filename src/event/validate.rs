@@ -119,6 +119,21 @@ pub enum EventError {
     /// Code `forged_actor`.
     #[error("document change is signed by the event author but written by another actor")]
     ForgedActor,
+    /// A clear event whose body is [`Body::Void`]: a verdict on sealed
+    /// events, never something an event may say.
+    /// Code `void_body`.
+    #[error("an event cannot say that it is void")]
+    VoidBody,
+    /// A private network's event without a valid admission tag: a clear
+    /// event, or a sealed event whose tag is not the network's signature of
+    /// its author (see [`Network::admit`](crate::Network::admit)).
+    /// Code `not_admitted`.
+    #[error("the event is not admitted into this private network")]
+    NotAdmitted,
+    /// A sealed event (a private network's) offered to a node of an open
+    /// network. Code `sealed_in_open_network`.
+    #[error("a sealed event does not belong to an open network")]
+    SealedInOpenNetwork,
 }
 
 impl EventError {
@@ -143,6 +158,9 @@ impl EventError {
             EventError::BadChangeSize => "bad_change_size",
             EventError::BadChange(..) => "bad_change",
             EventError::ForgedActor => "forged_actor",
+            EventError::VoidBody => "void_body",
+            EventError::NotAdmitted => "not_admitted",
+            EventError::SealedInOpenNetwork => "sealed_in_open_network",
         }
     }
 }
@@ -273,16 +291,28 @@ pub fn validate_form(event: &Event) -> Result<(), EventError> {
     if !content.parents.windows(2).all(|w| w[0] < w[1]) {
         return Err(EventError::ParentsNotSorted);
     }
-    validate_body(event)
+    match event.body() {
+        // A sealed event's verdict (not opened, unreadable, broken): its
+        // body rules were applied when it was opened.
+        Body::Void(_) if event.is_sealed() => Ok(()),
+        body => validate_body(&event.author(), content.version, body),
+    }
 }
 
-fn validate_body(event: &Event) -> Result<(), EventError> {
-    match event.body() {
+/// The body rules (rule 4 of [`validate_event`]) for an event of `author`
+/// in format `version`. A sealed event's body is checked with these when it
+/// is opened, and breaking one makes it void instead of invalid.
+pub(crate) fn validate_body(
+    author: &PublicKey,
+    version: u8,
+    body: &Body,
+) -> Result<(), EventError> {
+    match body {
         Body::Transfer(t) => {
             if t.amount == 0 {
                 return Err(EventError::ZeroAmount);
             }
-            if t.to == event.author() {
+            if t.to == *author {
                 return Err(EventError::SelfTransfer);
             }
             // A reversal pays back in its payment's unit (checked against
@@ -291,7 +321,7 @@ fn validate_body(event: &Event) -> Result<(), EventError> {
             // appear this way.
             let version = match t.reverses {
                 Some(_) => OLDEST_VERSION,
-                None => event.content().version,
+                None => version,
             };
             validate_unit(version, &t.unit)?;
             if t.memo.len() > MAX_MEMO_BYTES {
@@ -305,7 +335,7 @@ fn validate_body(event: &Event) -> Result<(), EventError> {
         }
         Body::Retract { .. } => {}
         Body::Trust { subject, .. } => {
-            if *subject == event.author() {
+            if subject == author {
                 return Err(EventError::SelfTrust);
             }
         }
@@ -314,10 +344,11 @@ fn validate_body(event: &Event) -> Result<(), EventError> {
                 return Err(EventError::BadChangeSize);
             }
             let change = decode_change(change)?;
-            if !actor_of(change.actor_id().to_bytes(), &event.author()) {
+            if !actor_of(change.actor_id().to_bytes(), author) {
                 return Err(EventError::ForgedActor);
             }
         }
+        Body::Void(_) => return Err(EventError::VoidBody),
     }
     Ok(())
 }
@@ -465,6 +496,18 @@ pub fn validate_against_parents<'a>(
     event: &Event,
     parent: impl Fn(&EventId) -> Option<&'a Event>,
 ) -> Result<(), ContextError> {
+    validate_chain(event, &parent)?;
+    validate_references(event, parent)
+}
+
+/// Rule 1 of [`validate_against_parents`]: the author's chain. Needs only
+/// the clear header of the event and its parents, so a relay that cannot
+/// read sealed bodies checks it too, and breaking it makes any event
+/// invalid.
+pub fn validate_chain<'a>(
+    event: &Event,
+    parent: impl Fn(&EventId) -> Option<&'a Event>,
+) -> Result<(), ContextError> {
     let author = event.author();
     let seq = event.seq();
     let mut has_previous = seq <= 1;
@@ -487,7 +530,17 @@ pub fn validate_against_parents<'a>(
             expected: seq.saturating_sub(1),
         });
     }
+    Ok(())
+}
 
+/// Rules 2–6 of [`validate_against_parents`]: what the body says about its
+/// parents. A sealed event that breaks one is void, not invalid (its
+/// forwarder may not be able to read it).
+pub fn validate_references<'a>(
+    event: &Event,
+    parent: impl Fn(&EventId) -> Option<&'a Event>,
+) -> Result<(), ContextError> {
+    let author = event.author();
     let Some(reference) = event.body().reference() else {
         return Ok(());
     };
@@ -531,7 +584,7 @@ pub fn validate_against_parents<'a>(
                 return Err(ContextError::BadReversal);
             }
         }
-        Body::Trust { .. } | Body::Doc { .. } => {}
+        Body::Trust { .. } | Body::Doc { .. } | Body::Void(_) => {}
     }
     Ok(())
 }

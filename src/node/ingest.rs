@@ -156,7 +156,7 @@ impl<S: Store> Node<S> {
                 received.room_refused = true;
                 continue;
             }
-            match Event::from_bytes(bytes) {
+            match Event::from_bytes(bytes).and_then(|event| replica.admit(event)) {
                 Ok(event) => out.push((offset + i, event)),
                 Err(e) => received.refused.push((offset + i, e.into())),
             }
@@ -254,12 +254,11 @@ impl<S: Store> Node<S> {
     /// tab) has stored: applied without writing it again or re-checking its
     /// signature (see [`Event::from_own_store`]).
     pub fn load_stored(&self, bytes: &[u8]) -> Result<Insertion, NodeError> {
-        let event = Event::from_own_store(bytes).map_err(Error::from)?;
-        Ok(self
-            .replica
-            .borrow_mut()
-            .insert(event)
-            .map_err(Error::from)?)
+        let mut replica = self.replica.borrow_mut();
+        let event = Event::from_own_store(bytes)
+            .and_then(|event| replica.admit(event))
+            .map_err(Error::from)?;
+        Ok(replica.insert(event).map_err(Error::from)?)
     }
 }
 

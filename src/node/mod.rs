@@ -29,7 +29,9 @@ pub use peers::{FromPeer, PeerError, send_all};
 
 use crate::error::Error;
 use crate::event::{Body, Event, EventId, Identity, PublicKey};
+use crate::invite::Invite;
 use crate::log::causal_order;
+use crate::network::Network;
 use crate::policy::Policy;
 use crate::replica::Replica;
 use crate::snapshot::{self, CachedState, SavedDocs};
@@ -41,6 +43,8 @@ use thiserror::Error;
 
 const IDENTITY: &str = "identity";
 const POLICY: &str = "policy";
+/// Which network the store is for: `open`, or a private network's identity.
+const NETWORK: &str = "network";
 /// The id of the latest event of this identity's own chain.
 const HEAD: &str = "head";
 /// Snapshot names (see [`crate::snapshot`]).
@@ -68,6 +72,11 @@ pub enum NodeError {
     /// Code `other_identity`.
     #[error("this store already holds another identity")]
     OtherIdentity,
+    /// Opening a store for another network than the one it was made for
+    /// (an open network's store as a private one, or another invite's).
+    /// Code `other_network`.
+    #[error("this store belongs to another network")]
+    OtherNetwork,
 }
 
 impl NodeError {
@@ -80,6 +89,7 @@ impl NodeError {
             NodeError::Core(e) => e.code(),
             NodeError::DamagedMeta(..) => "damaged_store",
             NodeError::OtherIdentity => "other_identity",
+            NodeError::OtherNetwork => "other_network",
         }
     }
 }
@@ -152,7 +162,7 @@ impl<S: Store> Node<S> {
         store: S,
         random: impl FnMut() -> [u8; 32],
     ) -> Result<(Node<S>, OpenReport), NodeError> {
-        Node::open_inner(store, None, random).await
+        Node::open_in(store, None, None, random).await
     }
 
     /// Opens the node kept in `store` as `identity` (restored from a
@@ -162,11 +172,39 @@ impl<S: Store> Node<S> {
         identity: Identity,
         random: impl FnMut() -> [u8; 32],
     ) -> Result<(Node<S>, OpenReport), NodeError> {
-        Node::open_inner(store, Some(identity), random).await
+        Node::open_in(store, None, Some(identity), random).await
+    }
+
+    /// Opens the node kept in `store` for the private network of `invite`
+    /// (`None`: an open network), as `given` if it is `Some` (see
+    /// [`open_as`](Self::open_as)). A store is for one network: the first
+    /// open records which, and opening it for another is refused
+    /// ([`NodeError::OtherNetwork`]).
+    pub async fn open_in(
+        store: S,
+        invite: Option<Invite>,
+        given: Option<Identity>,
+        mut random: impl FnMut() -> [u8; 32],
+    ) -> Result<(Node<S>, OpenReport), NodeError> {
+        let network = match invite {
+            Some(invite) => Network::private(invite, random()),
+            None => Network::Open,
+        };
+        let identity_of_network: &[u8] = match network.keys() {
+            Some(keys) => &keys.network().0,
+            None => b"open",
+        };
+        match store.get_meta(NETWORK).await? {
+            Some(stored) if stored != identity_of_network => return Err(NodeError::OtherNetwork),
+            Some(_) => {}
+            None => store.put_meta(NETWORK, identity_of_network).await?,
+        }
+        Node::open_inner(store, network, given, random).await
     }
 
     async fn open_inner(
         store: S,
+        network: Network,
         given: Option<Identity>,
         mut random: impl FnMut() -> [u8; 32],
     ) -> Result<(Node<S>, OpenReport), NodeError> {
@@ -191,7 +229,8 @@ impl<S: Store> Node<S> {
         // one-way from a fresh draw, so even a caller whose `random` repeats
         // the identity's secret never publishes any of it.
         let session = blake3::derive_key("trustfold automerge session", &random());
-        let mut replica = Replica::for_session(policy, &session[..SESSION_BYTES]);
+        let mut replica =
+            Replica::for_session(policy, &session[..SESSION_BYTES]).in_network(network);
         let saved: Option<SavedDocs> = store
             .get_snapshot(DOCS)
             .await?
@@ -205,7 +244,8 @@ impl<S: Store> Node<S> {
             // the saved documents and rebuild them from the log.
             report.saved_documents = 0;
             let mut rebuilt =
-                Replica::for_session(replica.view().policy().clone(), &session[..SESSION_BYTES]);
+                Replica::for_session(replica.view().policy().clone(), &session[..SESSION_BYTES])
+                    .in_network(replica.take_network());
             for event in replica.log().topological() {
                 // Each was accepted by this log, in an order where its
                 // parents come first; a refusal still goes to the report.
@@ -312,7 +352,7 @@ impl<S: Store> Node<S> {
         report.skipped = loaded.corrupt;
         let mut events = Vec::with_capacity(loaded.events.len());
         for (id, bytes) in loaded.events {
-            match Event::from_own_store(&bytes) {
+            match Event::from_own_store(&bytes).and_then(|event| replica.admit(event)) {
                 Ok(event) => events.push(event),
                 Err(e) => report.skipped.push(format!("{id:?}: {e}")),
             }
@@ -388,7 +428,9 @@ impl<S: Store> Node<S> {
             let Some(bytes) = self.store.get_event(&id).await? else {
                 return Err(NodeError::DamagedMeta(HEAD));
             };
-            let event = Event::from_own_store(&bytes).map_err(Error::from)?;
+            let event = Event::from_own_store(&bytes)
+                .and_then(|event| self.replica.borrow().admit(event))
+                .map_err(Error::from)?;
             wanted.extend(event.parents().iter().copied());
             found.push(event);
         }
@@ -412,7 +454,7 @@ impl<S: Store> Node<S> {
         let event = {
             let replica = self.replica.borrow();
             let draft = replica.draft(&self.identity.public_key(), time, body)?;
-            let event = self.identity.sign(draft);
+            let event = replica.network().sign(&self.identity, draft);
             replica.log().admits(&event).map_err(Error::from)?;
             event
         };

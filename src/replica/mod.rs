@@ -12,9 +12,10 @@ pub use reversal::ReversalError;
 use crate::doc::Documents;
 use crate::error::Error;
 use crate::event::validate::MAX_PARENTS;
-use crate::event::{Body, Draft, Event, EventId, Identity, PublicKey};
+use crate::event::{Body, Draft, Event, EventError, EventId, Identity, PublicKey};
 use crate::explain::{Comparison, compare};
 use crate::log::{Insertion, Log, LogError};
+use crate::network::Network;
 use crate::policy::Policy;
 use crate::view::View;
 
@@ -25,6 +26,9 @@ pub struct Replica {
     view: View,
     docs: Documents,
     batching: records::BatchState,
+    /// Which events this replica reads and how it signs: clear, or sealed
+    /// for a private network.
+    network: Network,
 }
 
 impl Replica {
@@ -55,7 +59,34 @@ impl Replica {
             view,
             docs,
             batching: records::BatchState::default(),
+            network: Network::Open,
         }
+    }
+
+    /// The same (empty) replica in `network`: events it signs are sealed
+    /// and events it takes in must be admitted if the network is private.
+    /// Set it before any event enters: events already in the log were read
+    /// under the network before.
+    pub fn in_network(mut self, network: Network) -> Replica {
+        self.network = network;
+        self
+    }
+
+    /// Takes the network out (leaving an open one), to move it to a
+    /// replica rebuilt from this one's events.
+    pub(crate) fn take_network(&mut self) -> Network {
+        std::mem::replace(&mut self.network, Network::Open)
+    }
+
+    /// The network this replica belongs to.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// A verified event as this replica's network reads it: refused if it
+    /// is not admitted, opened if it is sealed (see [`Network::admit`]).
+    pub fn admit(&self, event: Event) -> Result<Event, EventError> {
+        self.network.admit(event)
     }
 
     /// Decodes, verifies, validates and applies an event received as bytes.
@@ -68,7 +99,7 @@ impl Replica {
                 ..Insertion::default()
             });
         }
-        let event = Event::from_bytes(bytes)?;
+        let event = self.network.admit(Event::from_bytes(bytes)?)?;
         Ok(self.insert(event)?)
     }
 
@@ -133,7 +164,9 @@ impl Replica {
     /// Signs and applies a new local event. Nothing is stored if it is invalid.
     pub fn publish(&mut self, identity: &Identity, time: u64, body: Body) -> Result<Event, Error> {
         let draft = self.draft(&identity.public_key(), time, body)?;
-        let event = identity.sign(draft);
+        let event = self.network.sign(identity, draft);
+        // Refused rather than void: nobody publishes what counts for nothing.
+        self.log.admits(&event)?;
         self.insert(event.clone())?;
         Ok(event)
     }

@@ -138,7 +138,7 @@ impl Replica {
             };
             let draft =
                 self.draft_with(&identity.public_key(), time, body, &deps, signed.last())?;
-            signed.push(identity.sign(draft));
+            signed.push(self.network.sign(identity, draft));
         }
         Ok(signed)
     }
@@ -168,7 +168,7 @@ impl Replica {
                 &deps,
                 signed.last(),
             )?;
-            signed.push(identity.sign(draft));
+            signed.push(self.network.sign(identity, draft));
         }
         Ok(signed)
     }

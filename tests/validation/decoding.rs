@@ -123,7 +123,7 @@ fn bytes_too_short_for_a_version_and_a_signature_are_rejected() {
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_unknown_format_version_is_rejected() {
-    for version in [0, VERSION + 1, u8::MAX] {
+    for version in [0, trustfold::event::SEALED_VERSION + 1, u8::MAX] {
         let mut unknown = transfer("");
         unknown.version = version;
         assert_eq!(
@@ -131,6 +131,14 @@ fn an_unknown_format_version_is_rejected() {
             DecodeError::UnknownVersion(version)
         );
     }
+    // Version 3 is the sealed form: a clear body labelled 3 does not decode
+    // as one, so an author cannot pass a clear event for a sealed one.
+    let mut relabelled = transfer("");
+    relabelled.version = trustfold::event::SEALED_VERSION;
+    assert!(matches!(
+        decode_error(&signed(1, &relabelled)),
+        DecodeError::Malformed(_) | DecodeError::NonCanonical | DecodeError::TrailingBytes(_)
+    ));
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]

@@ -1,0 +1,191 @@
+//! Private networks (issue #13): sealed events, admission, void verdicts.
+//!
+//! Replica-level: what members, strangers and open networks make of a
+//! private network's events, byte for byte.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::{id, key, pay};
+use trustfold::event::{Draft, SEALED_VERSION};
+use trustfold::invite::{Invite, NetworkKeys};
+use trustfold::{Body, Error, EventError, Network, Policy, Replica, Transfer, Void};
+
+fn invite(n: u8) -> Invite {
+    Invite::new([n; 32], "our coop").unwrap()
+}
+
+fn member(me: u8, network: u8) -> Replica {
+    Replica::new(Policy::new(key(me))).in_network(Network::private(invite(network), [me; 32]))
+}
+
+fn rent(memo: &str) -> Body {
+    Body::Transfer(Transfer {
+        to: key(2),
+        amount: 100,
+        unit: "EUR".into(),
+        memo: memo.into(),
+        reverses: None,
+    })
+}
+
+/// A member's payment reaches another member as it was written; its bytes
+/// hold none of the memo, and an open network's node or a stranger's
+/// refuses it with a typed error, changing nothing.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn members_read_what_strangers_and_open_networks_refuse() {
+    let mut alice = member(1, 7);
+    let paid = alice.publish(&id(1), 5, rent("flat rent march")).unwrap();
+    assert_eq!(paid.content().version, SEALED_VERSION);
+    assert!(paid.is_sealed());
+    let bytes = paid.bytes();
+    assert!(!bytes.windows(9).any(|w| w == b"flat rent"), "memo sealed");
+    assert!(!bytes.windows(3).any(|w| w == b"EUR"), "unit sealed");
+
+    let mut bob = member(2, 7);
+    bob.ingest(bytes).unwrap();
+    assert_eq!(
+        bob.log().get(&paid.id()).unwrap().body(),
+        &rent("flat rent march")
+    );
+    assert_eq!(bob.log().get(&paid.id()).unwrap().time(), 5);
+    assert_eq!(bob.view().balance(bob.log(), &key(2), "EUR"), 100);
+
+    let mut stranger = member(3, 8);
+    assert_eq!(
+        stranger.ingest(bytes).unwrap_err(),
+        Error::Event(EventError::NotAdmitted)
+    );
+    let mut open = Replica::new(Policy::new(key(3)));
+    assert_eq!(
+        open.ingest(bytes).unwrap_err(),
+        Error::Event(EventError::SealedInOpenNetwork)
+    );
+    assert!(stranger.log().is_empty() && open.log().is_empty());
+
+    // A clear event carries no admission: a private network refuses it.
+    let clear = Replica::new(Policy::new(key(1)))
+        .publish(&id(1), 0, pay(key(2), 1, "EUR"))
+        .unwrap();
+    assert_eq!(
+        bob.ingest(clear.bytes()).unwrap_err(),
+        Error::Event(EventError::NotAdmitted)
+    );
+}
+
+/// Someone who is not a member, signing with their own key, cannot make an
+/// admission tag: a tag from another network, or a member's tag reused,
+/// is refused.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn a_forged_admission_tag_is_refused() {
+    let keys = invite(7).keys();
+    let mallory = id(6);
+    let draft = Draft {
+        seq: 1,
+        parents: vec![],
+        time: 0,
+        body: pay(key(1), 1, "EUR"),
+    };
+    let other_network = invite(9).keys().admit(&mallory.public_key());
+    let alices_tag = keys.admit(&key(1));
+    let mut bob = member(2, 7);
+    for tag in [other_network, alices_tag, [0; 64]] {
+        let forged = mallory.seal(draft.clone(), &keys, &tag, &[1; 24]);
+        assert_eq!(
+            bob.ingest(forged.bytes()).unwrap_err(),
+            Error::Event(EventError::NotAdmitted)
+        );
+    }
+    assert!(bob.log().is_empty());
+}
+
+/// A member's event whose body is sealed under another key, or breaks a
+/// body rule, is void on every member: kept, counting for nothing, its
+/// children valid and counted.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn a_void_event_counts_for_nothing_and_its_children_count() {
+    let keys: NetworkKeys = invite(7).keys();
+    let alice = id(1);
+    let tag = keys.admit(&alice.public_key());
+    let wrong_key = invite(9).keys();
+    let unreadable = alice.seal(
+        Draft {
+            seq: 1,
+            parents: vec![],
+            time: 0,
+            body: rent("under another key"),
+        },
+        &wrong_key,
+        &tag,
+        &[2; 24],
+    );
+    let zero = alice.seal(
+        Draft {
+            seq: 2,
+            parents: vec![unreadable.id()],
+            time: 0,
+            body: Body::Transfer(Transfer {
+                to: key(2),
+                amount: 0,
+                unit: "EUR".into(),
+                memo: String::new(),
+                reverses: None,
+            }),
+        },
+        &keys,
+        &tag,
+        &[3; 24],
+    );
+    let child = alice.seal(
+        Draft {
+            seq: 3,
+            parents: vec![zero.id()],
+            time: 0,
+            body: rent("counts"),
+        },
+        &keys,
+        &tag,
+        &[4; 24],
+    );
+    let mut digests = Vec::new();
+    for (me, order) in [(2, [0, 1, 2]), (3, [2, 1, 0]), (4, [1, 2, 0])] {
+        let mut replica = member(me, 7);
+        let events = [&unreadable, &zero, &child];
+        for i in order {
+            replica.ingest(events[i].bytes()).unwrap();
+        }
+        let log = replica.log();
+        assert_eq!(log.len(), 3);
+        assert_eq!(
+            log.get(&unreadable.id()).unwrap().void(),
+            Some(&Void::Unreadable)
+        );
+        assert_eq!(
+            log.get(&zero.id()).unwrap().void(),
+            Some(&Void::Broken("zero_amount".into()))
+        );
+        assert_eq!(log.voids().len(), 2);
+        assert_eq!(replica.view().balance(log, &key(2), "EUR"), 100);
+        digests.push(replica.view().state_digest(log));
+    }
+    assert!(digests.windows(2).all(|w| w[0] == w[1]));
+}
+
+/// A member never publishes what would be void: a body rule broken
+/// against the parents is an error for its author.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn a_member_cannot_publish_a_void_event() {
+    let mut alice = member(1, 7);
+    let paid = alice.publish(&id(1), 0, pay(key(2), 5, "EUR")).unwrap();
+    let bad_reversal = Body::Transfer(Transfer {
+        to: key(2),
+        amount: 5,
+        unit: "EUR".into(),
+        memo: String::new(),
+        reverses: Some(paid.id()),
+    });
+    assert!(alice.publish(&id(1), 1, bad_reversal).is_err());
+    assert!(alice.publish(&id(1), 1, pay(key(1), 5, "EUR")).is_err());
+    assert_eq!(alice.log().len(), 1);
+}
