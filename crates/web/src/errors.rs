@@ -9,6 +9,7 @@
 use thiserror::Error;
 use trustfold::backup::BackupError;
 use trustfold::event::EventError;
+use trustfold::invite::InviteError;
 use trustfold::store::StoreError;
 use trustfold::{Error, LogError, NodeError, ReversalError};
 use wasm_bindgen::JsValue;
@@ -52,6 +53,11 @@ pub enum WebError {
     /// `connect` while already connected (`ALREADY_CONNECTED`).
     #[error("already connected")]
     AlreadyConnected,
+    /// An invite that cannot be read (`MALFORMED_INVITE`), or a network
+    /// name that is empty, too long or holds control characters
+    /// (`BAD_NETWORK_NAME`).
+    #[error(transparent)]
+    Invite(#[from] InviteError),
 }
 
 impl WebError {
@@ -66,6 +72,10 @@ impl WebError {
             WebError::TabsUnavailable(_) => "TABS_UNAVAILABLE",
             WebError::ConnectFailed(_) => "CONNECT_FAILED",
             WebError::AlreadyConnected => "ALREADY_CONNECTED",
+            WebError::Invite(e) => match e.code() {
+                "bad_network_name" => "BAD_NETWORK_NAME",
+                _ => "MALFORMED_INVITE",
+            },
         }
     }
 
@@ -76,6 +86,7 @@ impl WebError {
             WebError::Node(e) => Some(e.code()),
             WebError::Backup(e) => Some(e.code()),
             WebError::Reversal(e) => Some(e.code()),
+            WebError::Invite(e) => Some(e.code()),
             _ => None,
         }
     }
@@ -130,6 +141,7 @@ pub fn node_code(e: &NodeError) -> &'static str {
         _ => match e.code() {
             "damaged_store" => "DAMAGED_STORE",
             "other_identity" => "OTHER_IDENTITY",
+            "other_network" => "OTHER_NETWORK",
             // A node failure added later: its store-level meaning.
             _ => "STORAGE_FAILED",
         },
@@ -155,6 +167,7 @@ pub fn code(e: &Error) -> &'static str {
     match e {
         Error::Event(EventError::Decode(_)) => "MALFORMED_EVENT",
         Error::Event(EventError::BadSignature) => "BAD_SIGNATURE",
+        Error::Event(EventError::NotAdmitted | EventError::SealedInOpenNetwork) => "NOT_ADMITTED",
         Error::Event(_) => "INVALID_EVENT",
         Error::Log(LogError::PendingFull { .. }) => "PENDING_FULL",
         Error::Log(_) => "INVALID_EVENT",

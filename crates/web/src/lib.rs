@@ -6,6 +6,8 @@
 //! * [`WebRtc`] — the core's `Transport` over WebRTC data channels, after
 //!   signalling through the server (`trustfold::signal` messages);
 //! * [`tabs`] — the tabs of one origin: a writer lock and a BroadcastChannel;
+//! * [`NetworkRef`] — which network a node is for: open (a name) or
+//!   private (an invite), and where it lives in this browser;
 //! * [`BrowserNode`] — the runtime: one core `Node` over IndexedDB with the
 //!   timers, subscribers, tab announcements and sync loop a page needs;
 //! * the wasm-bindgen façade (`TrustfoldNode`, the npm package `pkg/`),
@@ -19,6 +21,7 @@ mod errors;
 mod facade;
 mod idb;
 mod idb_write;
+mod network;
 mod random;
 mod runtime;
 pub mod tabs;
@@ -29,5 +32,6 @@ mod types;
 mod webrtc;
 
 pub use idb::IdbStore;
+pub use network::NetworkRef;
 pub use runtime::BrowserNode;
 pub use webrtc::{MAX_LINKS, WebRtc};

@@ -9,6 +9,7 @@
 
 use crate::errors::WebError;
 use crate::idb::IdbStore;
+use crate::network::NetworkRef;
 use crate::random::{KeyedStream, random};
 use crate::tabs::{self, Announcement, Tabs};
 use crate::webrtc::WebRtc;
@@ -96,7 +97,7 @@ pub struct BrowserNode {
 
 struct Inner {
     node: Node<IdbStore>,
-    network: String,
+    network: NetworkRef,
     report: OpenReport,
     tabs: RefCell<Option<Tabs>>,
     subscribers: RefCell<Vec<(u32, Subscriber)>>,
@@ -117,21 +118,14 @@ fn now() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// The IndexedDB database, and the tabs' channel, of `network`.
-fn database(network: &str) -> String {
-    format!("trustfold-{network}")
-}
-
-/// The Web Lock that orders the writers of `network` among this origin's tabs.
-fn writer_lock_name(network: &str) -> String {
-    format!("trustfold-{network}-writer")
-}
-
 impl BrowserNode {
     /// Opens (or creates) the node of `network` — as `identity` when
     /// restoring one — and joins its tab channel.
-    pub async fn open(network: &str, identity: Option<Identity>) -> Result<BrowserNode, WebError> {
-        if network.is_empty() {
+    pub async fn open(
+        network: &NetworkRef,
+        identity: Option<Identity>,
+    ) -> Result<BrowserNode, WebError> {
+        if network.name().is_empty() {
             return Err(WebError::Invalid("network must not be empty".into()));
         }
         // Node::open draws twice (a new identity's secret, the documents'
@@ -139,16 +133,14 @@ impl BrowserNode {
         // published, so repeating the secret there would leak it.
         let mut draws = KeyedStream::fresh()?;
         let salts = KeyedStream::fresh()?;
-        let store = IdbStore::open(&database(network)).await?;
+        let store = IdbStore::open(&network.database()).await?;
         let fresh = move || draws.next_bytes();
-        let (node, report) = match identity {
-            Some(identity) => Node::open_as(store, identity, fresh).await?,
-            None => Node::open(store, fresh).await?,
-        };
+        let (node, report) =
+            Node::open_in(store, network.invite().cloned(), identity, fresh).await?;
         node.replica_mut().set_batching(BATCHING);
         let inner = Rc::new(Inner {
             node,
-            network: network.to_owned(),
+            network: network.clone(),
             report,
             tabs: RefCell::new(None),
             subscribers: RefCell::new(Vec::new()),
@@ -163,7 +155,7 @@ impl BrowserNode {
             inner.schedule_snapshot();
         }
         let weak: Weak<Inner> = Rc::downgrade(&inner);
-        let tabs = Tabs::join(&database(network), move |heard| {
+        let tabs = Tabs::join(&network.database(), move |heard| {
             if let Some(inner) = weak.upgrade() {
                 inner.heard(heard);
             }
@@ -174,13 +166,13 @@ impl BrowserNode {
 
     /// Deletes everything this browser holds for `network` (every node of
     /// it must be closed first, else this waits for them).
-    pub async fn forget(network: &str) -> Result<(), WebError> {
-        Ok(IdbStore::delete(&database(network)).await?)
+    pub async fn forget(network: &NetworkRef) -> Result<(), WebError> {
+        Ok(IdbStore::delete(&network.database()).await?)
     }
 
     /// The state as last saved for `network`, read without opening the node.
-    pub async fn cached_state(network: &str) -> Result<Option<CachedState>, WebError> {
-        let store = IdbStore::open(&database(network)).await?;
+    pub async fn cached_state(network: &NetworkRef) -> Result<Option<CachedState>, WebError> {
+        let store = IdbStore::open(&network.database()).await?;
         let state = Node::cached_state(&store).await;
         store.close();
         Ok(state?)
@@ -189,6 +181,11 @@ impl BrowserNode {
     /// The core node (its replica answers every question about the state).
     pub fn node(&self) -> &Node<IdbStore> {
         &self.inner.node
+    }
+
+    /// The network this node is for.
+    pub fn network(&self) -> &NetworkRef {
+        &self.inner.network
     }
 
     /// What opening found.
@@ -273,7 +270,13 @@ impl BrowserNode {
         if self.inner.webrtc.borrow().is_some() {
             return Err(WebError::AlreadyConnected);
         }
-        let transport = WebRtc::join(url, &self.inner.network, self.inner.node.identity().clone())?;
+        let network = &self.inner.network;
+        let transport = WebRtc::join_network(
+            url,
+            &network.room(),
+            self.inner.node.identity().clone(),
+            network.link_keys(),
+        )?;
         *self.inner.webrtc.borrow_mut() = Some(transport.clone());
         // Weak, and only while this transport is the node's: a reconnect
         // starts a loop of its own and this one ends.
@@ -469,7 +472,7 @@ impl Inner {
 
     async fn publish(self: &Rc<Self>, body: Body) -> Result<Event, WebError> {
         let published = {
-            let _lock = tabs::writer_lock(&writer_lock_name(&self.network)).await?;
+            let _lock = tabs::writer_lock(&self.network.writer_lock()).await?;
             self.node.publish(now(), body).await
         };
         // Edits stored on the way are announced even when the new event
@@ -486,7 +489,7 @@ impl Inner {
     /// core's batching says they are due at that time.
     async fn commit(self: &Rc<Self>, due: Option<u64>) -> Result<usize, WebError> {
         let events = {
-            let _lock = tabs::writer_lock(&writer_lock_name(&self.network)).await?;
+            let _lock = tabs::writer_lock(&self.network.writer_lock()).await?;
             match due {
                 Some(time) => self.node.commit_if_due(time).await?,
                 None => self.node.commit(now()).await?,
@@ -547,7 +550,7 @@ impl Inner {
         change: impl FnOnce(&mut Policy),
     ) -> Result<(), WebError> {
         {
-            let _lock = tabs::writer_lock(&writer_lock_name(&self.network)).await?;
+            let _lock = tabs::writer_lock(&self.network.writer_lock()).await?;
             // Another tab may have changed it: start from the stored policy.
             self.node.reload_policy().await?;
             let mut policy = self.node.replica().view().policy().clone();

@@ -532,3 +532,82 @@ async fn a_fresh_identity_gives_way_to_a_restored_one_after_forget() {
         .unwrap();
     assert_eq!(restored.public_key(), old.public_key());
 }
+
+/// A private network made from an invite: its node reads and keeps its
+/// payments across reopening, while IndexedDB holds only ciphertext, and
+/// an open network of the same name neither shares its database nor takes
+/// its events.
+#[wasm_bindgen_test]
+async fn a_private_network_keeps_only_ciphertext_and_refuses_strangers() {
+    use crate::network::NetworkRef;
+    use trustfold::store::Store;
+    let name = format!("coop {}", js_sys::Math::random());
+    let info = JsNode::create_invite(s(&name)).unwrap();
+    assert_eq!(get(&info, "kind"), s("private"));
+    let room = get(&info, "room").as_string().unwrap();
+    assert!(!room.contains("coop"), "the room says nothing of the name");
+    let spec = js_sys::Object::new();
+    js_sys::Reflect::set(&spec, &"invite".into(), &get(&info, "invite")).unwrap();
+    js_sys::Reflect::set(&spec, &"name".into(), &s(&name)).unwrap();
+    let spec: JsValue = spec.into();
+
+    let node = JsNode::open(spec.clone()).await.unwrap();
+    assert_eq!(get(&node.network().unwrap(), "room"), s(&room));
+    node.pay(
+        other(3),
+        JsValue::from(1250),
+        s("EUR"),
+        s("secret rent memo"),
+    )
+    .await
+    .unwrap();
+    node.close();
+
+    let invite =
+        trustfold::invite::Invite::from_hex(&get(&info, "invite").as_string().unwrap(), &name)
+            .unwrap();
+    let store = crate::IdbStore::open(&NetworkRef::Private(invite).database())
+        .await
+        .unwrap();
+    let stored = store.load_events().await.unwrap().events;
+    assert_eq!(stored.len(), 1);
+    let bytes = &stored[0].1;
+    assert!(!bytes.windows(6).any(|w| w == b"secret"), "memo sealed");
+    store.close();
+
+    let reopened = JsNode::open(spec).await.unwrap();
+    assert_eq!(
+        JsValue::from(reopened.balance(other(3), s("EUR")).unwrap()),
+        JsValue::bigint_from_str("1250")
+    );
+    let memo = get(&reopened.transactions(other(3)).unwrap(), "0");
+    assert_eq!(get(&memo, "memo"), s("secret rent memo"));
+    reopened.close();
+
+    let open = JsNode::open(s(&name)).await.unwrap();
+    assert_eq!(get(&open.network().unwrap(), "kind"), s("open"));
+    assert!(
+        open.balances()
+            .unwrap()
+            .unchecked_into::<js_sys::Array>()
+            .length()
+            == 0
+    );
+    let batch = js_sys::Array::of1(&js_sys::Uint8Array::from(&bytes[..]));
+    let report = open.receive(batch.into()).await.unwrap();
+    let refused = get(&get(&report, "refused"), "0");
+    assert_eq!(get(&refused, "code"), s("NOT_ADMITTED"));
+    assert_eq!(get(&refused, "detail"), s("sealed_in_open_network"));
+    open.close();
+
+    for (invite, name, wanted) in [
+        ("zz", "n", "MALFORMED_INVITE"),
+        (&"ab".repeat(32)[..], "", "BAD_NETWORK_NAME"),
+    ] {
+        let spec = js_sys::Object::new();
+        js_sys::Reflect::set(&spec, &"invite".into(), &s(invite)).unwrap();
+        js_sys::Reflect::set(&spec, &"name".into(), &s(name)).unwrap();
+        let error = JsNode::open(spec.into()).await.err().unwrap();
+        assert_eq!(code(error), wanted);
+    }
+}

@@ -532,3 +532,42 @@ pub fn published_policy(p: &trustfold::PublishedPolicy) -> JsPublishedPolicy {
         banned: hex(&p.banned),
     }
 }
+
+/// Which network a node is for (`NetworkInfo`).
+#[derive(Serialize)]
+pub struct JsNetworkInfo {
+    kind: &'static str,
+    name: String,
+    room: String,
+    invite: Option<String>,
+}
+
+/// A network as JS sees it: its kind, name, room and (private) invite.
+pub fn network_info(network: &crate::network::NetworkRef) -> JsNetworkInfo {
+    JsNetworkInfo {
+        kind: match network.invite() {
+            Some(_) => "private",
+            None => "open",
+        },
+        name: network.name().to_owned(),
+        room: network.room(),
+        invite: network.invite().map(|invite| invite.secret_hex()),
+    }
+}
+
+/// An event that counts for nothing (`VoidEvent`).
+#[derive(Serialize)]
+pub struct JsVoidEvent {
+    event: String,
+    author: String,
+    reason: String,
+}
+
+/// A void event as JS sees it: the verdict's code as `reason`.
+pub fn void_event(event: &trustfold::Event) -> JsVoidEvent {
+    JsVoidEvent {
+        event: event.id().to_hex(),
+        author: event.author().to_hex(),
+        reason: event.void().map_or("", |void| void.code()).to_owned(),
+    }
+}

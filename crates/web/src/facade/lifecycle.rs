@@ -1,5 +1,6 @@
 //! Opening, restoring, forgetting and closing a node; its identity, backup and subscribers.
 
+use super::network::network_ref;
 use super::{JsCachedState, JsNode, identity_in, string};
 use crate::errors::{JsResult, invalid};
 use crate::runtime::{BrowserNode, Change, Source};
@@ -8,13 +9,14 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(js_class = TrustfoldNode)]
 impl JsNode {
-    /// Opens (or creates) the node of `network`, kept in this origin's
+    /// Opens (or creates) the node of `network` — an open network's name,
+    /// or a private network's `{ invite, name }` — kept in this origin's
     /// IndexedDB and shared with this origin's other tabs.
     pub async fn open(
-        #[wasm_bindgen(unchecked_param_type = "string")] network: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "NetworkSpec")] network: JsValue,
     ) -> JsResult<JsNode> {
         Ok(JsNode {
-            node: BrowserNode::open(&string(&network, "network")?, None).await?,
+            node: BrowserNode::open(&network_ref(&network)?, None).await?,
         })
     }
 
@@ -23,13 +25,13 @@ impl JsNode {
     /// or `OTHER_IDENTITY` when this browser already holds another identity
     /// for `network`.
     pub async fn restore(
-        #[wasm_bindgen(unchecked_param_type = "string")] network: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "NetworkSpec")] network: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] backup: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] passphrase: JsValue,
     ) -> JsResult<JsNode> {
         let identity = identity_in(&backup, &passphrase)?;
         Ok(JsNode {
-            node: BrowserNode::open(&string(&network, "network")?, Some(identity)).await?,
+            node: BrowserNode::open(&network_ref(&network)?, Some(identity)).await?,
         })
     }
 
@@ -49,9 +51,9 @@ impl JsNode {
     /// (other tabs too), else this waits for them. For a person who wants to
     /// start again, or to restore a backup in place of a fresh identity.
     pub async fn forget(
-        #[wasm_bindgen(unchecked_param_type = "string")] network: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "NetworkSpec")] network: JsValue,
     ) -> JsResult<()> {
-        Ok(BrowserNode::forget(&string(&network, "network")?).await?)
+        Ok(BrowserNode::forget(&network_ref(&network)?).await?)
     }
 
     /// The state as this browser last saved it for `network` — balances and
@@ -59,9 +61,9 @@ impl JsNode {
     /// node; `null` if there is none. Show it while `open` loads the log.
     #[wasm_bindgen(js_name = cachedState)]
     pub async fn cached_state(
-        #[wasm_bindgen(unchecked_param_type = "string")] network: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "NetworkSpec")] network: JsValue,
     ) -> JsResult<Option<JsCachedState>> {
-        let state = BrowserNode::cached_state(&string(&network, "network")?).await?;
+        let state = BrowserNode::cached_state(&network_ref(&network)?).await?;
         Ok(state.map(|state| JsCachedState { state }))
     }
 

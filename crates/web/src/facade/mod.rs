@@ -8,10 +8,11 @@
 //! `INVALID_ARGUMENT` error rather than a silent coercion. Plain data goes
 //! out through `serde-wasm-bindgen` as the shapes in [`types`], which the
 //! TypeScript definitions below describe. One file per concept:
-//! [`lifecycle`], [`ledger`], [`policy`], [`records`], [`peers`].
+//! [`lifecycle`], [`network`], [`ledger`], [`policy`], [`records`], [`peers`].
 
 mod ledger;
 mod lifecycle;
+mod network;
 mod peers;
 mod policy;
 mod records;
@@ -92,6 +93,12 @@ export interface Refused { index: number; code: string; detail: string; message:
 export interface ReceiveReport { stored: number; applied: number; refused: Refused[] }
 /** What opening found: events loaded, damaged records skipped. */
 export interface OpenReport { events: number; skipped: string[]; newIdentity: boolean }
+/** A network: an open network's name, or a private network's invite (the secret in hex, as a link carries it) and name. */
+export type NetworkSpec = string | { invite: string; name: string };
+/** Which network: "open" (anyone who knows the name can read it; `room` is the name) or "private" (only holders of `invite`; `room` is the network's identity, all the server sees). */
+export interface NetworkInfo { kind: "open" | "private"; name: string; room: string; invite: string | null }
+/** A private network's event that counts for nothing, by `author`: `reason` is "undecryptable_body", "malformed_body" or the rule its body broke ("zero_amount", "bad_reversal"…). */
+export interface VoidEvent { event: string; author: string; reason: string }
 /** Errors thrown by trustfold carry a stable code (README lists them) and, where the core decided, its finer code. */
 export interface TrustfoldError extends Error { code: string; detail?: string }
 "#;
