@@ -171,3 +171,44 @@ async fn a_store_whose_identity_is_not_its_chains_author_is_refused() {
         refused.err()
     );
 }
+
+/// A store is for one network: a private network's store reopens with its
+/// invite (its payments read back), and opening it as an open network or
+/// with another invite is refused, never read as something else.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_store_opens_only_for_the_network_it_was_made_for() {
+    use trustfold::invite::Invite;
+    let invite = Invite::new([7; 32], "coop").unwrap();
+    let (node, _) = Node::open_in(MemoryStore::new(), Some(invite.clone()), None, || SECRET)
+        .await
+        .unwrap();
+    let paid = node.publish(1, pay(key(2), 30, "EUR")).await.unwrap();
+    assert!(paid.is_sealed());
+    let store = node.into_store();
+    let other = Invite::new([8; 32], "coop").unwrap();
+    let refused = Node::open_in(store, Some(other), None, || SECRET).await;
+    assert!(matches!(refused, Err(NodeError::OtherNetwork)));
+}
+
+/// The refusal above leaves the store as it was: it opens again with its
+/// own invite and reads its payment; as an open network it is refused.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_private_store_reopens_with_its_invite_only() {
+    use trustfold::invite::Invite;
+    let invite = Invite::new([7; 32], "coop").unwrap();
+    let (node, _) = Node::open_in(MemoryStore::new(), Some(invite.clone()), None, || SECRET)
+        .await
+        .unwrap();
+    node.publish(1, pay(key(2), 30, "EUR")).await.unwrap();
+    let store = node.into_store();
+    let (node, report) = Node::open_in(store, Some(invite), None, || SECRET)
+        .await
+        .unwrap();
+    assert_eq!(report.events, 1);
+    assert!(report.skipped.is_empty());
+    let replica = node.replica();
+    assert_eq!(replica.view().balance(replica.log(), &key(2), "EUR"), 30);
+    drop(replica);
+    let refused = Node::open(node.into_store(), || SECRET).await;
+    assert!(matches!(refused, Err(NodeError::OtherNetwork)));
+}

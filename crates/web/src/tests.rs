@@ -611,3 +611,64 @@ async fn a_private_network_keeps_only_ciphertext_and_refuses_strangers() {
         assert_eq!(code(error), wanted);
     }
 }
+
+/// A database as the version before private networks wrote it — version-2
+/// events and the identity and head records, no record of which network
+/// it is for — opens as the open network of its name, with its identity
+/// and payments, and is marked as that open network from then on.
+#[wasm_bindgen_test]
+async fn a_database_written_before_private_networks_still_opens() {
+    use crate::network::NetworkRef;
+    use trustfold::store::Store;
+    use trustfold::{Body, Identity, Policy, Replica, Transfer};
+    let name = format!("old-{}", js_sys::Math::random());
+    let alice = Identity::from_secret([5; 32]);
+    let mut replica = Replica::new(Policy::new(alice.public_key()));
+    let mut events = Vec::new();
+    for (time, amount) in [(1, 40), (2, 2)] {
+        let body = Body::Transfer(Transfer {
+            to: trustfold::Identity::from_secret([3; 32]).public_key(),
+            amount,
+            unit: "EUR".into(),
+            memo: "before".into(),
+            reverses: None,
+        });
+        events.push(replica.publish(&alice, time, body).unwrap());
+    }
+    assert!(events.iter().all(|e| e.content().version == 2));
+    let store = crate::IdbStore::open(&NetworkRef::Open(name.clone()).database())
+        .await
+        .unwrap();
+    let records: Vec<_> = events.iter().map(|e| (e.id(), e.bytes())).collect();
+    let head = events[1].id().0;
+    let secret = alice.secret();
+    store
+        .write(&records, &[("identity", &secret[..]), ("head", &head[..])])
+        .await
+        .unwrap();
+    assert_eq!(store.get_meta("network").await.unwrap(), None);
+    store.close();
+
+    let node = JsNode::open(s(&name)).await.unwrap();
+    assert_eq!(node.public_key(), alice.public_key().to_hex());
+    assert_eq!(
+        get(&node.open_report().unwrap(), "events"),
+        JsValue::from(2)
+    );
+    assert_eq!(
+        JsValue::from(node.balance(other(3), s("EUR")).unwrap()),
+        JsValue::bigint_from_str("42")
+    );
+    node.pay(other(3), JsValue::from(1), s("EUR"), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    node.close();
+    let store = crate::IdbStore::open(&NetworkRef::Open(name).database())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_meta("network").await.unwrap().as_deref(),
+        Some(&b"open"[..])
+    );
+    store.close();
+}
