@@ -113,6 +113,11 @@ impl Invite {
         &self.name
     }
 
+    /// The secret itself, for what seals it again (a backup).
+    pub(crate) fn secret(&self) -> &[u8; SECRET_LEN] {
+        &self.secret
+    }
+
     /// The network's keys.
     pub fn keys(&self) -> NetworkKeys {
         let kdf = Hkdf::<Sha256>::new(Some(SALT), &self.secret);

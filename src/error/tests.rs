@@ -216,16 +216,26 @@ fn backup_errors() -> Vec<BackupError> {
     use BackupError::*;
     let all = vec![
         Malformed,
-        UnknownVersion(2),
+        UnknownVersion(3),
         UnreasonableParams,
         WrongPassphrase,
         PassphraseTooLong,
         OutOfMemory,
+        TooManyInvites { count: 65, max: 64 },
+        DuplicateInvite,
+        MalformedContents,
     ];
     for e in &all {
         match e {
-            Malformed | UnknownVersion(_) | UnreasonableParams | WrongPassphrase
-            | PassphraseTooLong | OutOfMemory => {}
+            Malformed
+            | UnknownVersion(_)
+            | UnreasonableParams
+            | WrongPassphrase
+            | PassphraseTooLong
+            | OutOfMemory
+            | TooManyInvites { .. }
+            | DuplicateInvite
+            | MalformedContents => {}
         }
     }
     all
