@@ -153,7 +153,9 @@ pub fn backup_code(e: &BackupError) -> &'static str {
     match e.code() {
         "wrong_passphrase" => "WRONG_PASSPHRASE",
         "unsupported_backup_version" => "UNSUPPORTED_BACKUP_VERSION",
-        "passphrase_too_long" => "INVALID_ARGUMENT",
+        "passphrase_too_long" | "too_many_backup_invites" | "duplicate_backup_invite" => {
+            "INVALID_ARGUMENT"
+        }
         "backup_out_of_memory" => "BACKUP_OUT_OF_MEMORY",
         // `malformed_backup`, `unreasonable_backup_params`: not a backup
         // this version can open.

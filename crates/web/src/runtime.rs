@@ -375,11 +375,19 @@ impl BrowserNode {
         if passphrase.is_empty() {
             return Err(WebError::Invalid("passphrase must not be empty".into()));
         }
-        Ok(backup::export_backup(
-            self.inner.node.identity(),
-            passphrase,
-            random::<40>()?,
-        )?)
+        let identity = self.inner.node.identity();
+        // A private network's backup carries its invite: restoring it on a
+        // new device is joining again. An open network's stays version 1,
+        // which every deployed build opens.
+        Ok(match self.inner.network.invite() {
+            Some(invite) => backup::export_backup_with(
+                identity,
+                std::slice::from_ref(invite),
+                passphrase,
+                random::<40>()?,
+            )?,
+            None => backup::export_backup(identity, passphrase, random::<40>()?)?,
+        })
     }
 }
 

@@ -672,3 +672,37 @@ async fn a_database_written_before_private_networks_still_opens() {
     );
     store.close();
 }
+
+/// A private network's backup carries its invite: on a new device it
+/// names the network to restore into (and the identity, as before); a
+/// wrong passphrase tells nothing of it.
+#[wasm_bindgen_test]
+async fn a_private_networks_backup_carries_its_invite() {
+    let info = JsNode::create_invite(s("backup coop")).unwrap();
+    let spec = js_sys::Object::new();
+    js_sys::Reflect::set(&spec, &"invite".into(), &get(&info, "invite")).unwrap();
+    js_sys::Reflect::set(&spec, &"name".into(), &s("backup coop")).unwrap();
+    let node = JsNode::open(spec.clone().into()).await.unwrap();
+    let backup: JsValue =
+        js_sys::Uint8Array::from(&node.export_backup(s("correct horse battery")).unwrap()[..])
+            .into();
+    let me = node.public_key();
+    node.close();
+    let networks: js_sys::Array =
+        JsNode::backup_networks(backup.clone(), s("correct horse battery"))
+            .unwrap()
+            .into();
+    assert_eq!(networks.length(), 1);
+    let held = networks.get(0);
+    assert_eq!(get(&held, "invite"), get(&info, "invite"));
+    assert_eq!(get(&held, "name"), s("backup coop"));
+    assert_eq!(get(&held, "room"), get(&info, "room"));
+    let wrong = JsNode::backup_networks(backup.clone(), s("wrong"))
+        .err()
+        .unwrap();
+    assert_eq!(code(wrong), "WRONG_PASSPHRASE");
+    assert_eq!(
+        JsNode::backup_key(backup, s("correct horse battery")).unwrap(),
+        me
+    );
+}

@@ -166,11 +166,16 @@ fn scalar(value: &JsValue) -> JsResult<Scalar> {
 
 /// The identity a backup holds, opened with `passphrase`.
 fn identity_in(backup: &JsValue, passphrase: &JsValue) -> JsResult<Identity> {
+    Ok(restored_from(backup, passphrase)?.identity)
+}
+
+/// What a backup holds (identity and invites), opened with `passphrase`.
+fn restored_from(backup: &JsValue, passphrase: &JsValue) -> JsResult<backup::Restored> {
     let Some(bytes) = backup.dyn_ref::<js_sys::Uint8Array>() else {
         return Err(invalid("backup must be a Uint8Array"));
     };
     let passphrase = string(passphrase, "passphrase")?;
-    Ok(backup::import_backup(&bytes.to_vec(), &passphrase)
+    Ok(backup::import_backup_with(&bytes.to_vec(), &passphrase)
         .map_err(crate::errors::WebError::from)?)
 }
 

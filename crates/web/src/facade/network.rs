@@ -55,6 +55,24 @@ impl JsNode {
         types::to_js(&types::network_info(&network_ref(&network)?))
     }
 
+    /// The private networks a backup holds the invites of (made by
+    /// `exportBackup` in a private network), opened with `passphrase`:
+    /// what a restore on a new device joins. Empty for a backup of an open
+    /// network's identity.
+    #[wasm_bindgen(js_name = backupNetworks, unchecked_return_type = "NetworkInfo[]")]
+    pub fn backup_networks(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] backup: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] passphrase: JsValue,
+    ) -> JsResult<JsValue> {
+        let restored = super::restored_from(&backup, &passphrase)?;
+        let networks: Vec<_> = restored
+            .invites
+            .into_iter()
+            .map(|invite| types::network_info(&NetworkRef::Private(invite)))
+            .collect();
+        types::to_js(&networks)
+    }
+
     /// The network this node is for.
     #[wasm_bindgen(getter, unchecked_return_type = "NetworkInfo")]
     pub fn network(&self) -> JsResult<JsValue> {
