@@ -52,6 +52,11 @@ const CODE_WORDS = {
   TABS_UNAVAILABLE: "This browser does not let tabs talk to each other here.",
   CONNECT_FAILED: "The signalling server could not be reached.",
   UNKNOWN_EVENT: "That payment or statement is not known here.",
+  NOT_ADMITTED: "That event is not from a member of this network, so it was not let in.",
+  MALFORMED_INVITE: "This invite link is damaged: ask the person who sent it for the whole link again.",
+  BAD_NETWORK_NAME:
+    "A network's name must not be empty, must be short (64 bytes at most: fewer letters if they are accented or emoji) and must not hold control characters.",
+  OTHER_NETWORK: "What this browser stored here belongs to another network: it was left as it is.",
 };
 
 /**
