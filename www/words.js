@@ -142,3 +142,9 @@ export function movementWords(account, unit, m, who, because = "does not count:"
   }
   return `${what} ${because} its author is banned`;
 }
+
+/** A network's kind, in words: what it is and who can read it. */
+export const NETWORK_KIND = {
+  open: { label: "Open network", who: "anyone who knows this name can read it" },
+  private: { label: "Private network", who: "only people with its invite can read it or join" },
+};
