@@ -4,7 +4,8 @@
 // knows the room: it is all the server sees) and in the open network of the
 // same name — she gets no link and nothing of theirs, and nothing of hers
 // reaches them. The same probe in an open network does find what was said,
-// so it can fail.
+// so it can fail. A member's event whose body cannot be read is reported
+// by its author's name and counts for nothing.
 //
 // Runs the test build of the page (`webpack --env test`, built here into
 // target/dist-private/), which is dist/ plus `window.node`: the test reads
@@ -173,6 +174,12 @@ async function everythingStored(p) {
 /** The author of a sealed event (format 3: the version byte, then the author's 32 bytes). */
 const authorOf = (event) => Buffer.from(event.slice(1, 33)).toString("hex");
 
+/** Ed25519 signature of `message` with the 32-byte `seed` (a stored identity). */
+function sign(seed, message) {
+  const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.from(seed)]);
+  return crypto.sign(null, Buffer.from(message), crypto.createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }));
+}
+
 // ---------------------------------------------------------------- tests
 
 test("a private network made through the page and joined by its link: a stranger in its room and in the open network of its name gets nothing", async () => {
@@ -332,6 +339,60 @@ test("the same probe on an open network finds the memo: Mallory, opening its nam
   const hers = await everythingStored(mallory);
   assert.notEqual(hers.indexOf(Buffer.from(memo)), -1, "the memo is in Mallory's browser");
   await closeAll(alice, bob, mallory);
+});
+
+test("a member's event whose body cannot be read is reported by its author's name and counts for nothing", async () => {
+  const alice = await person(fresh("void"));
+  await createNetwork(alice, `Void ${Math.random().toString(36).slice(2, 7)}`);
+  await alice.page.fill("#my-name", "Alice");
+  await alice.page.press("#my-name", "Tab");
+  alice.name = "Alice";
+  const info = await networkOf(alice);
+  const fragment = (await alice.page.inputValue("#invite-link")).split("#")[1];
+  const eve = await personAt(fragment, "Eve");
+  await knows(alice, eve);
+
+  // Eve, working offline, pays Alice: the event stays in her browser.
+  await tab(eve, "peers");
+  await eve.page.click("#work-offline");
+  await sees(eve, "#online", "working offline");
+  await pay(eve, "Alice", 5, "from Eve");
+  const events = await storedEvents(eve, info);
+  // Her last event (the highest seq: one byte after the author while below 128).
+  const payment = events.filter((e) => authorOf(e) === eve.key).sort((a, b) => b[33] - a[33])[0];
+  assert.ok(payment, "Eve's payment is stored");
+  // Her device then garbles the sealed body (its last byte) and signs it
+  // again with her key: a valid event of hers, admitted, that nobody can read.
+  const seed = await eve.page.evaluate(async (name) => {
+    const db = await new Promise((ok) => (indexedDB.open(name).onsuccess = (e) => ok(e.target.result)));
+    const meta = db.transaction("meta").objectStore("meta");
+    const seed = await new Promise((ok) => (meta.get("identity").onsuccess = (e) => ok(e.target.result)));
+    db.close();
+    return Array.from(seed);
+  }, `trustfold ${info.room}`);
+  const content = payment.slice(0, -64);
+  const signature = Buffer.from(payment.slice(-64)).toString("hex");
+  assert.equal(sign(seed, content).toString("hex"), signature, "the stored identity signed it");
+  content[content.length - 1] ^= 0x01;
+  const garbled = [...content, ...sign(seed, content)];
+  await eve.context.close();
+
+  const report = await alice.page.evaluate(async (e) => {
+    const { stored, refused } = await window.node.receive([new Uint8Array(e)]);
+    return { stored, refused: refused.length };
+  }, garbled);
+  assert.deepEqual(report, { stored: 1, refused: 0 }, "kept, as a void event");
+  assert.deepEqual(await alice.page.evaluate(() => window.node.voidEvents().map((v) => v.reason)), ["undecryptable_body"]);
+  await tab(alice, "trust");
+  await sees(alice, "#void-notice", "1 event by Eve could not be read; it counts for nothing.");
+  const notice = await alice.page.textContent("#void-notice");
+  assert.doesNotMatch(notice, /[0-9a-f]{8}/, "no event id, no key");
+  await alice.page.click("#welcome-later");
+  await alice.page.screenshot({ path: path.join(shots, "void-notice-1280.png") });
+  await tab(alice, "ledger");
+  assert.doesNotMatch(await alice.page.textContent("#transactions"), /from Eve/);
+  assert.doesNotMatch(await alice.page.textContent("#my-balances"), /5 EUR/);
+  await closeAll(alice);
 });
 
 test("a damaged invite link is said in words, and the page still makes a new network", async () => {
