@@ -1,10 +1,10 @@
 // The node page: open it to join. `#invite=…&name=…` is a private
 // network's invite, `#net=NAME` an open network's name (also
 // `?network=NAME`; see network.js); the first visit makes an identity and
-// offers a backup, later visits resume it. It shows the state saved last time at once, then
-// the state computed from the log, and keeps every panel current: this tab,
-// other tabs, and other browsers in the network (WebRTC, found through the
-// signalling server that serves this page).
+// offers a backup, later visits resume it. It shows the state saved last
+// time at once, then the state computed from the log, and keeps every
+// panel current: this tab, other tabs, and other browsers in the network
+// (WebRTC, found through the signalling server that serves this page).
 //
 // Once per frame the state reader takes a snapshot of the node (state.js);
 // each shown panel (panels/) draws itself from it with lit-html, which
@@ -25,7 +25,7 @@ import { renderPeers, renderStatus, renderKnownKeys } from "./panels/peers.js";
 import { mountPictures, renderPictures } from "./panels/pictures.js";
 import { mountIdentity, renderIdentity } from "./panels/identity.js";
 import { mountNetworks, renderNetworks, renderNetworkHeader, justMade } from "./panels/networks.js";
-import { networkFromAddress, sameNetwork } from "./network.js";
+import { networkFromAddress, sameNetwork, shownName } from "./network.js";
 
 /** The network the address names: an open network's name, or a private one's `{ invite, name }`. */
 const network = networkFromAddress();
@@ -184,7 +184,7 @@ async function main() {
   const info = (app.info = TrustfoldNode.describeNetwork(network));
   renderNetworkHeader(info);
   renderNetworks(info, ui); // what it shows needs no node: shown even if opening fails
-  document.title = `${info.name} · trustfold`;
+  document.title = `${shownName(info.name)} · trustfold`;
   mountRecords(app, ui, info);
   mountIdentity(app, network, info);
   // Its maker is shown the invite first: who to share it with is what comes next.
