@@ -1,9 +1,10 @@
-// The node page: open it to join. `#net=NAME` names the network (also
-// `?network=NAME`); the first visit makes an identity and offers a backup,
-// later visits resume it. It shows the state saved last time at once, then
-// the state computed from the log, and keeps every panel current: this tab,
-// other tabs, and other browsers in the network (WebRTC, found through the
-// signalling server that serves this page).
+// The node page: open it to join. `#invite=…&name=…` is a private
+// network's invite, `#net=NAME` an open network's name (also
+// `?network=NAME`; see network.js); the first visit makes an identity and
+// offers a backup, later visits resume it. It shows the state saved last
+// time at once, then the state computed from the log, and keeps every
+// panel current: this tab, other tabs, and other browsers in the network
+// (WebRTC, found through the signalling server that serves this page).
 //
 // Once per frame the state reader takes a snapshot of the node (state.js);
 // each shown panel (panels/) draws itself from it with lit-html, which
@@ -23,11 +24,11 @@ import { mountRecords, renderRecords, syncFocusedText } from "./panels/records.j
 import { renderPeers, renderStatus, renderKnownKeys } from "./panels/peers.js";
 import { mountPictures, renderPictures } from "./panels/pictures.js";
 import { mountIdentity, renderIdentity } from "./panels/identity.js";
+import { mountNetworks, renderNetworks, renderNetworkHeader, justMade } from "./panels/networks.js";
+import { networkFromAddress, sameNetwork, shownName } from "./network.js";
 
-const network =
-  new URLSearchParams(location.hash.slice(1)).get("net") ??
-  new URLSearchParams(location.search).get("network") ??
-  "main";
+/** The network the address names: an open network's name, or a private one's `{ invite, name }`. */
+const network = networkFromAddress();
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -44,10 +45,13 @@ const ui = {
   plotUnit: null,
   offline: false, // "Work offline" pressed
   agreement: { at: 0, for: "", later: null, shown: null },
+  copied: null, // what the invite's Copy button did
 };
 
 /** The page's side of every panel: the node, the latest snapshot, and how to act and redraw. */
 const app = {
+  wasm: false, // the package is loaded (TrustfoldNode's static calls work)
+  info: null, // the network (NetworkInfo), once the package has read it
   node: null,
   me: null,
   reader: null,
@@ -168,14 +172,23 @@ function draw() {
 
 async function main() {
   document.head.append(Object.assign(document.createElement("style"), { textContent: picturesCss }));
-  $("#network").textContent = `network “${network}”`;
   mountLedger(app);
   mountTrust(app, ui);
-  mountRecords(app, ui, network);
   mountPictures(app, ui);
-  mountIdentity(app, network);
+  mountNetworks(app, selectTab);
   const worker = registerServiceWorker();
   await init();
+  app.wasm = true;
+  // The node's reading of the address (MALFORMED_INVITE, BAD_NETWORK_NAME
+  // for a damaged link), before anything is opened.
+  const info = (app.info = TrustfoldNode.describeNetwork(network));
+  renderNetworkHeader(info);
+  renderNetworks(info, ui); // what it shows needs no node: shown even if opening fails
+  document.title = `${shownName(info.name)} · trustfold`;
+  mountRecords(app, ui, info);
+  mountIdentity(app, network, info);
+  // Its maker is shown the invite first: who to share it with is what comes next.
+  if (justMade(info)) selectTab($("#tab-networks"));
   const cached = await TrustfoldNode.cachedState(network);
   if (cached) {
     $("#status").textContent = `Loading ${cached.events} events… (showing the balances saved last time)`;
@@ -220,12 +233,13 @@ async function main() {
   }
 }
 
+// Another network's address (a link followed, "Create", the back button):
+// the page is for one network, so it starts again for that one.
 addEventListener("hashchange", () => {
-  const next = new URLSearchParams(location.hash.slice(1)).get("net");
-  if (next && next !== network) location.reload();
+  if (!sameNetwork(networkFromAddress(), network)) location.reload();
 });
 
 main().catch((e) => {
-  $("#status").textContent = `Could not open the node: ${errorText(e)}`;
+  $("#status").textContent = `Could not open this network: ${errorText(e)}`;
   $("#status").className = "error";
 });

@@ -3,9 +3,10 @@
 // only to act. Reading here, once, is what keeps a frame from asking the
 // node the same question from several panels.
 //
-// The names (one record reduction per person) and the trust lists people
-// published change only with the log or my policy, so they are kept until
-// one of those changes rather than recomputed every frame.
+// The names (one record reduction per person), the trust lists people
+// published and the void events change only with the log or my policy, so
+// they are kept until one of those changes rather than recomputed every
+// frame.
 import { PEOPLE, namesFrom, naming } from "./names.js";
 
 /**
@@ -26,6 +27,8 @@ export function stateReader(node, me) {
         names: namesFrom(node.records(PEOPLE), (...a) => node.recordBy(...a)),
         // The core's lists (its causal latest-statement rule), never re-derived here.
         published: new Map(node.publishers().map((author) => [author, node.publishedPolicy(author)])),
+        // A private network's events that count for nothing, with their authors (the core's verdicts).
+        voids: node.voidEvents(),
       };
       keptFor = at;
     }
@@ -35,13 +38,13 @@ export function stateReader(node, me) {
   function read(want = {}) {
     const status = node.syncStatus();
     const policy = node.policy();
-    const { names, published } = people(status, policy);
+    const { names, published, voids } = people(status, policy);
     const { who, keyFrom } = naming(me, names);
     const balances = node.balances();
     const transactions = node.transactions();
     const peers = node.peers();
     const s = {
-      me, status, policy, names, who, keyFrom, balances, transactions, peers, published,
+      me, status, policy, names, who, keyFrom, balances, transactions, peers, published, voids,
       byEvent: new Map(transactions.map((t) => [t.event, t])),
     };
     s.knownKeys = knownKeys(s);

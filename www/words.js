@@ -52,6 +52,11 @@ const CODE_WORDS = {
   TABS_UNAVAILABLE: "This browser does not let tabs talk to each other here.",
   CONNECT_FAILED: "The signalling server could not be reached.",
   UNKNOWN_EVENT: "That payment or statement is not known here.",
+  NOT_ADMITTED: "That event is not from a member of this network, so it was not let in.",
+  MALFORMED_INVITE: "This invite link is damaged: ask the person who sent it for the whole link again.",
+  BAD_NETWORK_NAME:
+    "A network's name must not be empty, must be short (64 bytes at most: fewer letters if they are accented or emoji) and must not hold control characters.",
+  OTHER_NETWORK: "What this browser stored here belongs to another network: it was left as it is.",
 };
 
 /**
@@ -136,4 +141,57 @@ export function movementWords(account, unit, m, who, because = "does not count:"
     return `${what} ${because} ${by.join(", ") || "excluded"}`;
   }
   return `${what} ${because} its author is banned`;
+}
+
+/** A network's kind, in words: what it is and who can read it. */
+export const NETWORK_KIND = {
+  open: { label: "Open network", who: "anyone who knows this name can read it" },
+  private: { label: "Private network", who: "only people with its invite can read it or join" },
+};
+
+/** What a void event's body did wrong, by the rule its body broke (its `reason`). */
+const BROKEN_RULE = {
+  zero_amount: "a payment of nothing",
+  self_transfer: "a payment to its own author",
+  bad_unit: "a unit that is not allowed",
+  unit_not_allowed: "a unit that is not allowed",
+  unit_not_capitals: "a unit that is not allowed",
+  memo_too_long: "a note too long",
+  reason_too_long: "a reason too long",
+  self_trust: "a trust statement about its own author",
+  bad_change: "a damaged edit of a record",
+  bad_change_size: "a damaged edit of a record",
+  forged_actor: "an edit of a record made in someone else's name",
+  missing_dependency: "an edit of a record missing what it builds on",
+  bad_reversal: "a payback that does not match its payment",
+  dispute_by_non_payer: "a dispute by someone who did not pay",
+  retract_by_other: "a retraction of someone else's statement",
+};
+
+/** What happened to a void event, from its `reason` code: it could not be read, or broke a rule. */
+function voidWhat(reason) {
+  if (["undecryptable_body", "malformed_body", "sealed_body"].includes(reason)) return "could not be read";
+  const rule = BROKEN_RULE[reason];
+  return rule ? `broke a rule of the network (${rule})` : "broke a rule of the network";
+}
+
+/**
+ * The events of a private network that count for nothing (`voidEvents()`:
+ * `{ event, author, reason }`), in sentences by author and what went
+ * wrong: "2 events by Alice could not be read; they count for nothing."
+ * Never by event id.
+ */
+export function voidWords(voids, who) {
+  const groups = new Map(); // "author what" → { author, what, n }, in order of first appearance
+  for (const v of voids) {
+    const what = voidWhat(v.reason);
+    const key = `${v.author} ${what}`;
+    const group = groups.get(key) ?? { author: v.author, what, n: 0 };
+    group.n++;
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(
+    ({ author, what, n }) =>
+      `${n} ${n === 1 ? "event" : "events"} by ${who(author)} ${what}; ${n === 1 ? "it counts" : "they count"} for nothing.`,
+  );
 }

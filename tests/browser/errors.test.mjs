@@ -164,10 +164,27 @@ function open(page, net, name = "node") {
 
 /** The stored bytes of every event of `net`'s database, as plain arrays. */
 function storedEvents(page, net) {
-  return page.evaluate(
-    async (net) => (await __idb.getAll(`trustfold-${net}`, "events")).map((b) => Array.from(b)),
-    net,
-  );
+  return storedIn(page, `trustfold-${net}`);
+}
+
+/** The stored bytes of every event of the IndexedDB database `name`, as plain arrays. */
+function storedIn(page, name) {
+  return page.evaluate(async (name) => (await __idb.getAll(name, "events")).map((b) => Array.from(b)), name);
+}
+
+/**
+ * A new private network opened in `page` as `window[name]`: its
+ * NetworkInfo (the invite made by `createInvite`), kept as `window[name +
+ * "Info"]`.
+ */
+function openPrivate(page, name) {
+  return page.evaluate(async (name) => {
+    const { TrustfoldNode } = window.trustfold;
+    const info = TrustfoldNode.createInvite(`network ${name}`);
+    window[`${name}Info`] = info;
+    window[name] = await TrustfoldNode.open({ invite: info.invite, name: info.name });
+    return info;
+  }, name);
 }
 
 // ---------------------------------------------------------------------------
@@ -502,6 +519,60 @@ const PROVOKERS = {
       () => node.connect("ftp://127.0.0.1/signal"));
     await throws(t, "CONNECT_FAILED", "connect to an address that does not parse",
       () => node.connect("ws://[not a url"));
+  },
+
+  async MALFORMED_INVITE(t) {
+    await throws(t, "MALFORMED_INVITE", "open an invite whose secret is not hex",
+      () => trustfold.TrustfoldNode.open({ invite: "zz", name: "coop" }));
+    await throws(t, "MALFORMED_INVITE", "describeNetwork of an invite one byte short",
+      (invite) => trustfold.TrustfoldNode.describeNetwork({ invite, name: "coop" }), "ab".repeat(31));
+    await throws(t, "MALFORMED_INVITE", "cachedState of an invite with a letter that is not hex",
+      (invite) => trustfold.TrustfoldNode.cachedState({ invite, name: "coop" }), `${"ab".repeat(31)}ag`);
+  },
+
+  async BAD_NETWORK_NAME(t) {
+    await throws(t, "BAD_NETWORK_NAME", "createInvite with an empty name",
+      () => trustfold.TrustfoldNode.createInvite(""));
+    await throws(t, "BAD_NETWORK_NAME", "createInvite with a name of 65 bytes",
+      () => trustfold.TrustfoldNode.createInvite("x".repeat(65)));
+    await throws(t, "BAD_NETWORK_NAME", "open an invite whose name holds a control character",
+      (invite) => trustfold.TrustfoldNode.open({ invite, name: "co\u0007op" }), "ab".repeat(32));
+  },
+
+  async NOT_ADMITTED(t) {
+    // A sealed payment of a private network, read from its database.
+    const info = await openPrivate(t.page, "sealer");
+    await t.page.evaluate((to) => sealer.pay(to, 5n, "EUR", "sealed"), key(4));
+    const [sealed] = await storedIn(t.page, `trustfold ${info.room}`);
+    assert.equal(sealed?.[0], 3, "a sealed event (format 3)");
+    // A clear payment of an open network.
+    const clearNet = network();
+    await open(t.page, clearNet, "clear");
+    await t.page.evaluate((to) => clear.pay(to, 5n, "EUR", "clear"), key(4));
+    const [cleartext] = await storedEvents(t.page, clearNet);
+    // Offered to an open network's node, to another private network's, and
+    // (the clear one) to a private network's: none is let in.
+    await t.page.evaluate(() => clear.close());
+    await open(t.page, network());
+    await refuses(t, "NOT_ADMITTED", "a sealed event offered to an open network", [sealed]);
+    await t.page.evaluate(() => node.close());
+    await openPrivate(t.page, "node");
+    await refuses(t, "NOT_ADMITTED", "another private network's sealed event", [sealed]);
+    await refuses(t, "NOT_ADMITTED", "a clear event offered to a private network", [cleartext]);
+  },
+
+  async OTHER_NETWORK(t) {
+    // A store is for one network: one whose record of it names another
+    // (as a copied database would) is not opened.
+    const net = network();
+    await open(t.page, net);
+    await t.page.evaluate(() => node.close());
+    await t.page.evaluate(
+      (net) => __idb.write(`trustfold-${net}`, "meta", (meta) => meta.put(new Uint8Array(32).fill(7), "network")),
+      net,
+    );
+    await throws(t, "OTHER_NETWORK", "open a store that records another network",
+      (net) => trustfold.TrustfoldNode.open(net), net);
   },
 
   async ALREADY_CONNECTED(t) {

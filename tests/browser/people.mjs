@@ -15,19 +15,34 @@ export const fresh = (prefix) => `${prefix}-${Math.random().toString(36).slice(2
  * filled in by the test file's `before`, hence read at each call).
  */
 export function usersOf(site) {
-  /** A person opening the page of `network` in their own browser, named `name`. */
-  async function person(network, name) {
-    const context = await site.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  /** A person opening the page of the open network `network` in their own browser, named `name`. */
+  const person = (network, name) => personAt(`net=${network}`, name);
+
+  /**
+   * A person opening the page at `#fragment` (`net=…`, `invite=…&name=…`)
+   * in their own browser, named `name`; `options` are the browser
+   * context's, `init` a script every page of it runs first.
+   */
+  async function personAt(fragment, name, { options = {}, init } = {}) {
+    const context = await site.browser.newContext({ viewport: { width: 1100, height: 900 }, ...options });
+    if (init) await context.addInitScript(init);
     const page = await context.newPage();
     const errors = watch(page);
-    await page.goto(`${site.url}/#net=${network}`);
-    await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
+    await page.goto(`${site.url}/#${fragment}`);
+    const p = { context, page, errors, name };
+    await opened(p, name);
+    return p;
+  }
+
+  /** Waits until `p`'s page has opened its node (after a load or a change of network), then names them `name`. */
+  async function opened(p, name) {
+    await p.page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
     if (name) {
-      await page.click("#welcome-later");
-      await page.fill("#my-name", name);
-      await page.press("#my-name", "Tab");
+      await p.page.click("#welcome-later");
+      await p.page.fill("#my-name", name);
+      await p.page.press("#my-name", "Tab");
     }
-    return { context, page, errors, name, key: await page.textContent("#me") };
+    p.key = await p.page.textContent("#me");
   }
 
   /** Waits until `p`'s page shows `text` in `selector`. */
@@ -88,5 +103,5 @@ export function usersOf(site) {
     for (const p of people) await p.context.close();
   }
 
-  return { person, sees, knows, tab, pay, decide, closeAll };
+  return { person, personAt, opened, sees, knows, tab, pay, decide, closeAll };
 }

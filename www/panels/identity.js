@@ -3,11 +3,15 @@
 import { html, render } from "lit-html";
 import { TrustfoldNode } from "trustfold";
 import { PEOPLE, fairName, short } from "../names.js";
+import { fileName } from "../network.js";
 
 const $ = (selector) => document.querySelector(selector);
 
-/** Wires the name field, the backup and restore forms, and the notices to `app`. */
-export function mountIdentity(app, network) {
+/**
+ * Wires the name field, the backup and restore forms, and the notices to
+ * `app`; `network` is what `open` took, `info` the node's NetworkInfo.
+ */
+export function mountIdentity(app, network, info) {
   $("#name-label").addEventListener("change", (event) =>
     app.guarded("#name-error", () => {
       const { node, me } = app;
@@ -31,7 +35,7 @@ export function mountIdentity(app, network) {
       const bytes = app.node.exportBackup(event.target.elements.passphrase.value);
       const link = Object.assign(document.createElement("a"), {
         href: URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" })),
-        download: `trustfold-${network}-${app.me.slice(0, 8)}.backup`,
+        download: `trustfold-${fileName(info.name)}-${app.me.slice(0, 8)}.backup`,
       });
       link.click();
       setTimeout(() => URL.revokeObjectURL(link.href), 60_000);

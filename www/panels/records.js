@@ -32,9 +32,13 @@ const liveText = directive(
   },
 );
 
-/** Collection names seen on this device (the log keeps only their hashes), per network. */
-function collections(network) {
-  const key = `trustfold-collections-${network}`;
+/**
+ * Collection names seen on this device (the log keeps only their hashes),
+ * per network (`info`, a NetworkInfo): an open network's by its name (the
+ * key it always had), a private one's by its room (two may share a name).
+ */
+function collections(info) {
+  const key = info.kind === "private" ? `trustfold-collections ${info.room}` : `trustfold-collections-${info.name}`;
   return {
     all: () => new Set(["notes", ...JSON.parse(localStorage.getItem(key) ?? "[]")]),
     add(name) {
@@ -44,8 +48,8 @@ function collections(network) {
 }
 
 /** Wires the panel's forms (static in index.html) to `app`; the open collection is `ui.collection`. */
-export function mountRecords(app, ui, network) {
-  ui.collections = collections(network);
+export function mountRecords(app, ui, info) {
+  ui.collections = collections(info);
   $("#collection-form").addEventListener("submit", (event) => {
     event.preventDefault();
     ui.collection = event.target.elements.collection.value.trim() || "notes";

@@ -1,9 +1,10 @@
 // The Trust panel: whom I trust and ban, the quorum, whether I follow
 // published bans — each change previewed (what would stop or start
-// counting, whose balance would move) before it applies.
+// counting, whose balance would move) before it applies — and who sent
+// events that count for nothing in this private network.
 import { html, render, nothing } from "lit-html";
 import { live } from "lit-html/directives/live.js";
-import { amountText, errorText, eventWords, whyWords } from "../words.js";
+import { amountText, errorText, eventWords, voidWords, whyWords } from "../words.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -135,6 +136,11 @@ export function renderTrust(s, ui) {
         ui.previewChange({ followBans: event.target.checked })}> Follow bans published by people I trust`,
     $("#follow-bans-label"),
   );
+  // Events of this private network that count for nothing, by author: a
+  // member whose device sends what nobody can read, or what breaks a rule.
+  const voids = voidWords(s.voids, who);
+  $("#void-notice").hidden = voids.length === 0;
+  render(voids.map((text) => html`<p>${text}</p>`), $("#void-notice"));
   $("#preview").hidden = !ui.preview;
   render(ui.preview?.text ?? nothing, $("#preview-text"));
   render((ui.preview?.items ?? []).map((text) => html`<li>${text}</li>`), $("#preview-list"));

@@ -1,0 +1,37 @@
+// Which network the page is for, read from its address, and the links to
+// networks. A private network is its invite: `#invite=<64 hex>&name=<name>`
+// (a fragment, so the secret never reaches a server, not even this page's).
+// An open network is its name: `#net=NAME` (or the older `?network=NAME`);
+// with neither, the open network "main". The page only reads the node's
+// answer about a network (`describeNetwork`, `node.network`): it never
+// checks an invite itself.
+
+/**
+ * The network `where` (a location) names, as `TrustfoldNode.open` takes it:
+ * `{ invite, name }` for a private network, a name for an open one.
+ */
+export function networkFromAddress(where = location) {
+  const hash = new URLSearchParams(where.hash.slice(1));
+  if (hash.has("invite")) return { invite: hash.get("invite"), name: hash.get("name") ?? "" };
+  return hash.get("net") ?? new URLSearchParams(where.search).get("network") ?? "main";
+}
+
+/** Do two addresses name the same network (and the same name for it)? */
+export const sameNetwork = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The fragment that opens the private network of `info` (a NetworkInfo): `invite=…&name=…`. */
+export const inviteFragment = (info) => `invite=${info.invite}&name=${encodeURIComponent(info.name)}`;
+
+/** The whole link that invites someone into the private network of `info`, on this page's site. */
+export const inviteLink = (info, where = location) => `${where.origin}${where.pathname}#${inviteFragment(info)}`;
+
+/**
+ * A network's name as the page shows it: invisible format characters
+ * (direction marks among them, which could make it read as another name)
+ * shown as �. The name comes from a link someone sent: it is text, never
+ * HTML.
+ */
+export const shownName = (name) => name.replace(/\p{Cf}/gu, "\uFFFD");
+
+/** A network's name fit for a file name (the backup's). */
+export const fileName = (name) => name.replace(/[^\p{L}\p{N}_-]+/gu, "-").slice(0, 40) || "network";

@@ -1,0 +1,115 @@
+// Which network this is (in the header and the Networks panel), the invite
+// to a private network (its link, a copy button and a QR code of the link,
+// with what holding it allows), and making a new private network. The
+// network is the node's answer (`NetworkInfo`): the page never reads an
+// invite itself.
+import { html, render, nothing } from "lit-html";
+import { TrustfoldNode } from "trustfold";
+import { NETWORK_KIND, errorText } from "../words.js";
+import { inviteFragment, inviteLink, shownName } from "../network.js";
+import { qrCode } from "../pictures/qr.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+/** Set in sessionStorage by "Create": the room whose invite to show once the page has opened it. */
+const JUST_MADE = "trustfold-new-network";
+
+/**
+ * Wires the new-network form to `app` and the header's button to the
+ * panel (`selectTab`); `app.wasm` says whether the package is loaded.
+ * Making a network goes to its link: the page reloads into it.
+ */
+export function mountNetworks(app, selectTab) {
+  $("#new-network").addEventListener("submit", (event) => {
+    event.preventDefault();
+    $("#network-error").textContent = "";
+    try {
+      if (!app.wasm) throw new Error("The page is still loading: try again in a moment.");
+      const name = event.target.elements.name.value.trim();
+      // Said here, next to the box: a name others would see disguised.
+      if (/\p{Cf}/u.test(name)) throw new Error("A network's name cannot hold invisible characters or direction marks.");
+      const info = TrustfoldNode.createInvite(name);
+      sessionStorage.setItem(JUST_MADE, info.room);
+      location.hash = inviteFragment(info); // a new address: the page opens the new network
+    } catch (e) {
+      $("#network-error").textContent = errorText(e);
+    }
+  });
+  // The header's button: the invite of a private network; in an open one, the form for a new network.
+  $("#network").addEventListener("click", (event) => {
+    if (!event.target.closest("button")) return;
+    selectTab($("#tab-networks"));
+    if (!$("#invite-link")) $("#new-network input[name=name]").focus();
+  });
+}
+
+/** Was the network of `info` just made here (so its invite is what its maker wants to see)? Asked once. */
+export function justMade(info) {
+  const made = sessionStorage.getItem(JUST_MADE) === info.room;
+  sessionStorage.removeItem(JUST_MADE);
+  return made;
+}
+
+/** The header: which kind of network this is, its name, and who can read it. */
+export function renderNetworkHeader(info) {
+  const kind = NETWORK_KIND[info.kind];
+  render(
+    html`<span class="kind ${info.kind}">${kind.label}</span>
+      <span class="network-name">“${shownName(info.name)}”</span>
+      <span class="network-who">${kind.who}</span>
+      <button type="button" class="quiet" id="network-button">${info.kind === "private" ? "Invite…" : "New network…"}</button>`,
+    $("#network"),
+  );
+}
+
+/**
+ * The panel's part about this network: for a private one the invite (link,
+ * copy, QR code, the warning); for an open one what it is.
+ */
+export function renderNetworks(info, ui) {
+  const kind = NETWORK_KIND[info.kind];
+  const name = shownName(info.name);
+  if (info.kind !== "private") {
+    render(
+      html`<p class="warning" id="network-open"><strong>${kind.label}:</strong> ${kind.who}. Its name
+          “${name}” is all it takes to read everything in it and to write in it; the server that
+          introduces browsers sees the name too. For a group of your own, make a private network below.</p>`,
+      $("#network-about"),
+    );
+    return;
+  }
+  const link = inviteLink(info);
+  const copy = async () => {
+    const box = $("#invite-link");
+    try {
+      await navigator.clipboard.writeText(link);
+      ui.copied = "The link is copied.";
+    } catch {
+      box.select(); // no clipboard here (a page not served over https): copying is left to the person
+      ui.copied = "Copy the selected link (Ctrl+C, or ⌘C on a Mac).";
+    }
+    renderNetworks(info, ui);
+  };
+  render(
+    html`<p><strong>${kind.label} “${name}”:</strong> ${kind.who}. The server that introduces browsers
+        sees only a number standing for the network, never its name or what is said in it.</p>
+      <h3>Invite someone</h3>
+      <div class="invite">
+        <div class="invite-link">
+          <form @submit=${(event) => (event.preventDefault(), copy())}>
+            <label>The invite link
+              <input id="invite-link" readonly .value=${link} @focus=${(event) => event.target.select()}></label>
+            <button id="copy-invite">Copy</button>
+          </form>
+          <p class="muted" id="copy-status" role="status">${ui.copied ?? nothing}</p>
+          <p class="warning" id="invite-warning"><strong>Whoever has this link can read everything in this
+            network and join it</strong> — now and later, and it cannot be taken back. Send it only to the
+            people you mean to invite, in a private message, or let them scan the code.</p>
+          <p class="muted">Keep the link (bookmark this page): it is the only way back into this network,
+            for you too.</p>
+        </div>
+        ${qrCode(link, `QR code of the invite link to “${name}”`)}
+      </div>`,
+    $("#network-about"),
+  );
+}
