@@ -415,3 +415,30 @@ test("a damaged invite link is said in words, and the page still makes a new net
   assert.equal(await p.page.inputValue("#invite-link"), p.page.url());
   await closeAll(p);
 });
+
+test("a private network's backup, restored in a new browser on another network, rejoins that network as the same person", async () => {
+  const name = `Backup coop ${Math.random().toString(36).slice(2, 7)}`;
+  const memo = `moved-${crypto.randomBytes(4).toString("hex")}`;
+  const first = await person(fresh("before-backup"));
+  await createNetwork(first, name);
+  const info = await networkOf(first);
+  await first.page.fill("#backup input[name=passphrase]", "correct horse battery");
+  const [download] = await Promise.all([first.page.waitForEvent("download"), first.page.click("#backup button")]);
+  const file = await download.path();
+  await first.page.waitForSelector("#welcome", { state: "hidden" });
+  await pay(first, "ab".repeat(32), 7, memo);
+
+  // A new browser, opened on some open network, restores the file: it
+  // lands in the private network as the same key and catches up from the
+  // first browser (still open).
+  const second = await person(fresh("elsewhere"));
+  assert.notEqual(second.key, first.key, "a new browser starts with a new identity");
+  await second.page.setInputFiles("#restore input[name=file]", file);
+  await second.page.fill("#restore input[name=passphrase]", "correct horse battery");
+  await second.page.click("#restore button");
+  await second.page.waitForFunction((key) => document.querySelector("#me").textContent === key, first.key, WAIT);
+  assert.deepEqual(await networkOf(second), info, "the backup's network, by its invite");
+  await sees(second, "#network", "Private network");
+  await sees(second, "#transactions", memo);
+  await closeAll(first, second);
+});

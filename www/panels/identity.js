@@ -3,7 +3,7 @@
 import { html, render } from "lit-html";
 import { TrustfoldNode } from "trustfold";
 import { PEOPLE, fairName, short } from "../names.js";
-import { fileName } from "../network.js";
+import { fileName, inviteFragment } from "../network.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -48,6 +48,16 @@ export function mountIdentity(app, network, info) {
     await app.guarded("#backup-error", async () => {
       const bytes = new Uint8Array(await f.file.files[0].arrayBuffer());
       const key = TrustfoldNode.backupKey(bytes, f.passphrase.value); // checked before anything is replaced
+      // A private network's backup carries its invite: restored elsewhere
+      // than in that network, it rejoins it there (this network is untouched).
+      const [held] = TrustfoldNode.backupNetworks(bytes, f.passphrase.value);
+      if (held && held.room !== info.room) {
+        const spec = { invite: held.invite, name: held.name };
+        $("#status").textContent = "Restoring into the network of the backup…";
+        (await TrustfoldNode.restore(spec, bytes, f.passphrase.value)).close();
+        location.hash = inviteFragment(held);
+        return;
+      }
       if (app.state().transactions.some((t) => t.from === app.me)) {
         throw new Error("this browser already made payments as a new identity: open the backup in another network or browser");
       }
