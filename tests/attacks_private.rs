@@ -10,7 +10,7 @@ mod common;
 use common::{id, key, pay};
 use trustfold::event::Draft;
 use trustfold::invite::{Invite, NetworkKeys};
-use trustfold::store::MemoryStore;
+use trustfold::store::{MemoryStore, Store};
 use trustfold::{
     Body, Error, Event, EventError, EventId, Identity, Network, Node, Policy, Replica,
 };
@@ -81,4 +81,32 @@ fn a_bad_admission_tag_is_refused_whatever_the_cache_holds() {
         );
         assert_eq!(bob.log().len(), 1);
     }
+}
+
+/// Finding 2 (a member publishes a void event of her own). `validate_form`
+/// lets a sealed event whose body is [`Body::Void`] through (a verdict was
+/// reached when it was opened), but an event a member signs herself is
+/// never opened: `publish` with a `Body::Void` body passed `Log::admits`,
+/// was stored and counted as void with the reason its author chose
+/// (`Broken("zero_amount")`), while every other member — and the author
+/// herself after a reopen — opens it as `malformed_body`.
+#[test]
+fn a_member_cannot_publish_a_void_body() {
+    use trustfold::Void;
+    let claimed = Body::Void(Void::Broken("zero_amount".into()));
+    let mut alice = member(1, 7);
+    let refused = alice.publish(&id(1), 0, claimed.clone());
+    assert_eq!(refused.map_err(|e| e.code()).err(), Some("void_body"));
+    assert!(alice.log().is_empty());
+
+    pollster::block_on(async {
+        let store = MemoryStore::new();
+        let (node, _) = Node::open_in(store, Some(invite(7)), Some(id(1)), || [5; 32])
+            .await
+            .unwrap();
+        let refused = node.publish(0, claimed).await;
+        assert_eq!(refused.map_err(|e| e.code()).err(), Some("void_body"));
+        assert!(node.replica().log().is_empty());
+        assert_eq!(node.store().event_count().await.unwrap(), 0);
+    });
 }
