@@ -206,9 +206,10 @@ async fn a_private_store_reopens_with_its_invite_only() {
         .unwrap();
     assert_eq!(report.events, 1);
     assert!(report.skipped.is_empty());
-    let replica = node.replica();
-    assert_eq!(replica.view().balance(replica.log(), &key(2), "EUR"), 30);
-    drop(replica);
+    {
+        let replica = node.replica();
+        assert_eq!(replica.view().balance(replica.log(), &key(2), "EUR"), 30);
+    }
     let refused = Node::open(node.into_store(), || SECRET).await;
     assert!(matches!(refused, Err(NodeError::OtherNetwork)));
 }
