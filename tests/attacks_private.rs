@@ -110,3 +110,426 @@ fn a_member_cannot_publish_a_void_body() {
         assert_eq!(node.store().event_count().await.unwrap(), 0);
     });
 }
+
+// ---------------------------------------------------------------------
+// What held: a seeded differential run over every way events reach a
+// member (one by one in order, in any order through the log's pending
+// buffer, batches through a node's orphans, a node reopened from its
+// store, a sibling tab loading what another stored), with voids of every
+// kind and children that build on them.
+// ---------------------------------------------------------------------
+
+#[path = "common/sim.rs"]
+mod sim;
+
+use std::rc::Rc;
+use trustfold::{Statement, Transfer, TrustLevel};
+
+/// An automerge change by `who` on one document with automerge seq
+/// `seq`, depending on `deps` (change hashes), putting one key whose op
+/// counter is `counter` (above every counter of its deps, as Automerge
+/// needs: see finding 3).
+fn change(who: &[u8; 32], seq: u64, counter: u64, deps: Vec<automerge::ChangeHash>) -> Vec<u8> {
+    use automerge::transaction::Transactable;
+    let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&who[..]));
+    doc.put(automerge::ROOT, format!("n{counter}"), seq)
+        .unwrap();
+    let mut expanded = doc.get_last_local_change().unwrap().decode();
+    expanded.deps = deps;
+    expanded.seq = seq;
+    expanded.start_op = std::num::NonZeroU64::new(counter).unwrap();
+    expanded.hash = None;
+    automerge::Change::from(expanded).bytes().into_owned()
+}
+
+/// Each event's verdict: its void code, or its kind.
+fn verdicts(log: &trustfold::Log) -> std::collections::BTreeMap<EventId, String> {
+    log.topological()
+        .map(|e| {
+            let verdict = match e.void() {
+                Some(void) => format!("void {}", void.code()),
+                None => e.body().kind().to_owned(),
+            };
+            (e.id(), verdict)
+        })
+        .collect()
+}
+
+type Seen = (
+    std::collections::BTreeMap<EventId, String>,
+    trustfold::Digest,
+    trustfold::Digest,
+);
+
+fn seen(replica: &Replica) -> Seen {
+    let log = replica.log();
+    (
+        verdicts(log),
+        replica.view().state_digest(log),
+        replica.view().included_digest(log),
+    )
+}
+
+/// A history of `n` sealed events by four members: payments, zero
+/// payments, reversals, disputes, exclusions and retractions of random
+/// earlier events (valid or not), trust statements, bodies under another
+/// key, document changes whose dependencies are or are not parents.
+fn history(rng: &mut sim::Rng, n: usize) -> Vec<Event> {
+    let keys = invite(7).keys();
+    let wrong = invite(9).keys();
+    let authors: Vec<Identity> = (1..=4).map(id).collect();
+    let tags: Vec<[u8; 64]> = authors
+        .iter()
+        .map(|a| keys.admit(&a.public_key()))
+        .collect();
+    let mut last: Vec<Option<Event>> = vec![None; 4];
+    let mut am_seq = [0u64; 4];
+    let mut own_change: Vec<Option<(EventId, automerge::ChangeHash)>> = vec![None; 4];
+    let mut events: Vec<Event> = Vec::new();
+    let mut changes: Vec<(EventId, automerge::ChangeHash)> = Vec::new();
+    let doc = trustfold::DocId([5; 16]);
+    for step in 0..n {
+        let a = rng.below(4) as usize;
+        let me = authors[a].public_key();
+        let other = authors[(a + 1 + rng.below(3) as usize) % 4].public_key();
+        let seq = last[a].as_ref().map_or(1, |e| e.seq() + 1);
+        let mut parents: Vec<EventId> = last[a].iter().map(Event::id).collect();
+        for _ in 0..rng.below(3) {
+            if !events.is_empty() {
+                parents.push(events[rng.below(events.len() as u64) as usize].id());
+            }
+        }
+        let target =
+            (!events.is_empty()).then(|| events[rng.below(events.len() as u64) as usize].clone());
+        let mut under = &keys;
+        let statement = |t: &Event| Statement {
+            target: t.id(),
+            reason: "r".into(),
+        };
+        let mut carried = None;
+        let body = match (rng.below(10), &target) {
+            (1, _) => pay(other, 0, "EUR"),
+            (2, Some(t)) => {
+                parents.push(t.id());
+                Body::Transfer(Transfer {
+                    to: t.author(),
+                    amount: 1 + rng.below(2),
+                    unit: "EUR".into(),
+                    memo: String::new(),
+                    reverses: Some(t.id()),
+                })
+            }
+            (3, Some(t)) => {
+                parents.push(t.id());
+                Body::Dispute(statement(t))
+            }
+            (4, Some(t)) => {
+                parents.push(t.id());
+                Body::Exclude(statement(t))
+            }
+            (5, Some(t)) => {
+                parents.push(t.id());
+                Body::Retract { target: t.id() }
+            }
+            (6, _) => Body::Trust {
+                subject: other,
+                level: [TrustLevel::Trusted, TrustLevel::Banned, TrustLevel::Neutral]
+                    [rng.below(3) as usize],
+            },
+            (7, _) => {
+                under = &wrong;
+                pay(other, 1, "EUR")
+            }
+            (8 | 9, _) => {
+                // Automerge needs an actor's changes in seq order (see
+                // finding 3): each depends on its author's previous one.
+                let mut deps: Vec<automerge::ChangeHash> = Vec::new();
+                if let Some((carrier, hash)) = own_change[a] {
+                    if rng.chance(90) {
+                        parents.push(carrier);
+                    }
+                    deps.push(hash);
+                }
+                for _ in 0..rng.below(3) {
+                    if !changes.is_empty() {
+                        let (carrier, hash) = changes[rng.below(changes.len() as u64) as usize];
+                        if rng.chance(80) {
+                            parents.push(carrier);
+                        }
+                        if !deps.contains(&hash) {
+                            deps.push(hash);
+                        }
+                    }
+                }
+                am_seq[a] += 1;
+                let bytes = change(&me.0, am_seq[a], step as u64 + 1, deps);
+                carried = Some(automerge::Change::try_from(&bytes[..]).unwrap().hash());
+                Body::Doc { doc, change: bytes }
+            }
+            _ => pay(other, 1 + rng.below(5), "EUR"),
+        };
+        parents.sort();
+        parents.dedup();
+        let event = authors[a].seal(
+            Draft {
+                seq,
+                parents,
+                time: step as u64,
+                body,
+            },
+            under,
+            &tags[a],
+            &{
+                let mut nonce = [0u8; 24];
+                nonce[..8].copy_from_slice(&(step as u64).to_le_bytes());
+                nonce
+            },
+        );
+        if let Some(hash) = carried {
+            changes.push((event.id(), hash));
+            own_change[a] = Some((event.id(), hash));
+        }
+        last[a] = Some(event.clone());
+        events.push(event);
+    }
+    events
+}
+
+fn shuffled<T: Clone>(rng: &mut sim::Rng, items: &[T]) -> Vec<T> {
+    let mut out = items.to_vec();
+    for i in (1..out.len()).rev() {
+        out.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    out
+}
+
+async fn node_on(store: Rc<MemoryStore>, me: u8) -> Node<Rc<MemoryStore>> {
+    let mut n = 0u8;
+    Node::open_in(store, Some(invite(7)), Some(id(me)), move || {
+        n += 1;
+        [me.wrapping_mul(31).wrapping_add(n); 32]
+    })
+    .await
+    .unwrap()
+    .0
+}
+
+/// Every member reaches the same verdict on every event (void, and why),
+/// and the same balances and inclusions, whatever the path and order.
+#[test]
+fn every_path_and_order_reaches_the_same_verdicts() {
+    for seed in sim::seeds(&[1, 2, 3, 4, 5, 6]) {
+        println!("seed {seed}");
+        let mut rng = sim::Rng(seed);
+        let events = history(&mut rng, 120);
+        let bytes: Vec<&[u8]> = events.iter().map(Event::bytes).collect();
+
+        let mut in_order = member(11, 7);
+        for b in &bytes {
+            in_order.ingest(b).unwrap();
+        }
+        let expected = seen(&in_order);
+        assert_eq!(expected.0.len(), events.len());
+        assert!(expected.0.values().any(|v| v.starts_with("void")));
+        assert!(expected.0.values().any(|v| v == "doc"));
+
+        let mut any_order = member(12, 7);
+        for b in shuffled(&mut rng, &bytes) {
+            any_order.ingest(b).unwrap();
+        }
+        assert_eq!(
+            seen(&any_order),
+            expected,
+            "seed {seed}: log's pending buffer"
+        );
+
+        pollster::block_on(async {
+            // Batches of random sizes in random order, through orphans.
+            let store = Rc::new(MemoryStore::new());
+            let node = node_on(store.clone(), 13).await;
+            let order = shuffled(&mut rng, &bytes);
+            let mut at = 0;
+            while at < order.len() {
+                let len = 1 + rng.below(40) as usize;
+                let chunk = &order[at..(at + len).min(order.len())];
+                let received = node.receive_from("peer", chunk).await;
+                assert!(
+                    received.refused.is_empty(),
+                    "seed {seed}: {:?}",
+                    received.refused
+                );
+                assert!(received.invalid_orphans.is_empty());
+                at += len;
+            }
+            assert_eq!(seen(&node.replica()), expected, "seed {seed}: orphans");
+            node.save_snapshots(1).await.unwrap();
+
+            // A sibling tab sharing the store loads what the first stored.
+            let tab = node_on(store.clone(), 13).await;
+            let tab_fresh = node_on(Rc::new(MemoryStore::new()), 14).await;
+            for b in shuffled(&mut rng, &bytes) {
+                tab.load_stored(b).unwrap();
+                tab_fresh.load_stored(b).unwrap();
+            }
+            assert_eq!(seen(&tab.replica()), expected, "seed {seed}: tab");
+            assert_eq!(
+                seen(&tab_fresh.replica()),
+                expected,
+                "seed {seed}: load_stored"
+            );
+
+            // Reopened from the store (key order), with saved documents.
+            drop((node, tab));
+            let reopened = node_on(store, 13).await;
+            assert_eq!(seen(&reopened.replica()), expected, "seed {seed}: reopen");
+        });
+    }
+}
+
+/// Finding 3, not fixed (a crafted document change panics every reader).
+/// Automerge 0.12 applies a batch of changes without checking them against
+/// the document and panics on what it did not expect: a change with seq 2
+/// and no deps (`change_graph.rs` asserts an actor's seqs are 1, 2, 3…, or
+/// an actor lookup unwraps in `op_set2/change/batch.rs`), or a change
+/// whose op names an object that does not exist (`batch.rs`: "Obj …
+/// Missing from Index"). Both pass every validity rule (they decode, the
+/// actor is the author, no dependency is missing), so any author — in an
+/// open network anyone, in a private one any member — publishing such a
+/// `Doc` event makes every node that reads the document panic (in the
+/// browser the wasm module aborts, and again after every reload: the event
+/// is stored). Not specific to sealed events, and not fixable minimally:
+/// it needs a check of each remote change against the document before
+/// Automerge sees it (seq after the actor's last, objects and predecessors
+/// that exist, op counters above the deps'), or an Automerge that refuses
+/// instead of panicking. Ignored until then.
+#[test]
+#[ignore = "a crafted automerge change panics its readers (automerge 0.12); see the doc comment"]
+fn a_crafted_change_does_not_panic_its_readers() {
+    use automerge::transaction::Transactable;
+    let skipping = change(&key(1).0, 2, 1, vec![]);
+    let no_such_object = {
+        let who = key(1).0;
+        let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&who[..]));
+        doc.put(automerge::ROOT, "n", 1).unwrap();
+        let mut expanded = doc.get_last_local_change().unwrap().decode();
+        expanded.operations[0].obj = automerge::legacy::ObjectId::Id(automerge::legacy::OpId(
+            7,
+            automerge::ActorId::from(&who[..]),
+        ));
+        expanded.hash = None;
+        automerge::Change::from(expanded).bytes().into_owned()
+    };
+    for crafted in [skipping, no_such_object] {
+        for private in [false, true] {
+            let draft = Draft {
+                seq: 1,
+                parents: vec![],
+                time: 0,
+                body: Body::Doc {
+                    doc: trustfold::collection_id("notes"),
+                    change: crafted.clone(),
+                },
+            };
+            let (event, mut reader) = if private {
+                let keys = invite(7).keys();
+                let tag = keys.admit(&key(1));
+                (id(1).seal(draft, &keys, &tag, &[1; 24]), member(2, 7))
+            } else {
+                (id(1).sign(draft), Replica::new(Policy::new(key(2))))
+            };
+            reader.ingest(event.bytes()).unwrap();
+            let _ = reader.collection("notes");
+        }
+    }
+}
+
+/// Finding 3 again, at open: two changes of one actor whose op counters
+/// overlap (seq 1 and 2 both starting at op 1) apply without complaint,
+/// but once the document is saved (`save_snapshots`), loading it panics
+/// (`op_set2/change/collector.rs`): every later open of that store
+/// panics, before the log is even read. Ignored for the same reason.
+#[test]
+#[ignore = "a crafted automerge change panics its readers (automerge 0.12); see finding 3"]
+fn changes_reusing_op_counters_do_not_panic_a_reopen() {
+    let first = change(&key(1).0, 1, 1, vec![]);
+    let hash = automerge::Change::try_from(&first[..]).unwrap().hash();
+    let second = change(&key(1).0, 2, 1, vec![hash]);
+    let keys = invite(7).keys();
+    let tag = keys.admit(&key(1));
+    let doc = trustfold::collection_id("notes");
+    let one = id(1).seal(
+        Draft {
+            seq: 1,
+            parents: vec![],
+            time: 0,
+            body: Body::Doc { doc, change: first },
+        },
+        &keys,
+        &tag,
+        &[1; 24],
+    );
+    let two = id(1).seal(
+        Draft {
+            seq: 2,
+            parents: vec![one.id()],
+            time: 0,
+            body: Body::Doc {
+                doc,
+                change: second,
+            },
+        },
+        &keys,
+        &tag,
+        &[2; 24],
+    );
+    pollster::block_on(async {
+        let store = Rc::new(MemoryStore::new());
+        let node = node_on(store.clone(), 2).await;
+        let received = node
+            .receive_batch(&[one.bytes(), two.bytes()])
+            .await
+            .unwrap();
+        assert!(received.refused.is_empty());
+        let _ = node.replica_mut().collection("notes");
+        node.save_snapshots(0).await.unwrap();
+        drop(node);
+        let reopened = node_on(store, 2).await;
+        assert_eq!(reopened.replica().log().len(), 2);
+    });
+}
+
+/// Finding 4, not fixed (sizes tell amounts apart). A sealed body is not
+/// padded, and `postcard` writes an amount as a varint of 1 to 10 bytes:
+/// two payments that differ only in amount differ in length whenever the
+/// amounts fall on different sides of 2⁷, 2¹⁴, 2²¹… — a relay or a
+/// signalling server that sees the bytes tells a payment of 1.27 EUR (in
+/// cents) from one of 163.84 EUR or 20,971.52 EUR, though README promises
+/// servers "never see … amounts" (it does say they see sizes). The memo's
+/// and the unit's lengths show the same way, and the kind of body (a trust
+/// statement, a payment, a statement with its reason) by its length.
+/// The fix is a format decision: pad the sealed plaintext (a canonical
+/// padding, checked on opening) to a fixed size per kind or to buckets,
+/// trading bandwidth for what sizes tell; ignored until that is decided.
+#[test]
+#[ignore = "sealed bodies are not padded: a payment's length tells its amount's order of magnitude"]
+fn sealed_payments_do_not_tell_amounts_apart_by_length() {
+    let keys = invite(7).keys();
+    let tag = keys.admit(&key(1));
+    let length = |amount: u64| {
+        id(1)
+            .seal(
+                Draft {
+                    seq: 1,
+                    parents: vec![],
+                    time: 0,
+                    body: pay(key(2), amount, "EUR"),
+                },
+                &keys,
+                &tag,
+                &[1; 24],
+            )
+            .bytes()
+            .len()
+    };
+    assert_eq!(length(100), length(100_000));
+}
