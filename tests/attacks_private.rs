@@ -533,3 +533,113 @@ fn sealed_payments_do_not_tell_amounts_apart_by_length() {
     };
     assert_eq!(length(100), length(100_000));
 }
+
+/// The bytes of a sealed event by `who` (not signed: for
+/// [`Event::from_own_store`], which does not check signatures) whose
+/// sealed plaintext is `plain`, exactly as given.
+fn crafted(who: &PublicKeyOf, seq: u64, tag: &[u8; 64], plain: &[u8]) -> Vec<u8> {
+    let keys = invite(7).keys();
+    let nonce = [9u8; 24];
+    let mut header = vec![3u8];
+    header.extend_from_slice(&who.0);
+    header.extend(postcard::to_allocvec(&seq).unwrap());
+    header.push(0); // no parents
+    header.extend_from_slice(tag);
+    header.extend_from_slice(&nonce);
+    let sealed = keys.seal(&nonce, &header, plain);
+    let mut bytes = header;
+    bytes.extend(postcard::to_allocvec(&sealed[..]).unwrap());
+    bytes.extend_from_slice(&[0u8; 64]);
+    bytes
+}
+type PublicKeyOf = trustfold::PublicKey;
+
+/// What held: sealed bytes of any shape — a mutated or truncated event, a
+/// plaintext of random bytes, a mutated encoding of a real body, a body
+/// that says it is void — never panic decoding (`event_len`, `from_bytes`,
+/// `from_own_store`), admitting or inserting; an opened plaintext is valid
+/// only if it is the exact encoding of what it says.
+#[test]
+fn crafted_sealed_bytes_never_panic_and_open_only_canonically() {
+    use trustfold::event::encoding::event_len;
+    let keys = invite(7).keys();
+    let tag = keys.admit(&key(1));
+    let real = sealed(&id(1), &keys, &tag, 1, vec![], 1);
+    let bodies = [
+        pay(key(2), 300, "EUR"),
+        Body::Dispute(Statement {
+            target: real.id(),
+            reason: "no".into(),
+        }),
+        Body::Void(trustfold::Void::Broken("zero_amount".into())),
+        Body::Void(trustfold::Void::Sealed),
+        Body::Doc {
+            doc: trustfold::DocId([1; 16]),
+            change: common::alices_change(),
+        },
+    ];
+    // The helper is right: a real body's plaintext opens to it.
+    let plain = |time: u64, body: &Body| {
+        let mut p = postcard::to_allocvec(&time).unwrap();
+        p.extend(postcard::to_allocvec(body).unwrap());
+        p
+    };
+    let network = Network::private(invite(7), [1; 32]);
+    let opened = network
+        .admit(Event::from_own_store(&crafted(&key(1), 1, &tag, &plain(5, &bodies[0]))).unwrap())
+        .unwrap();
+    assert_eq!((opened.time(), opened.body()), (5, &bodies[0]));
+
+    for seed in sim::seeds(&[11, 12, 13]) {
+        let mut rng = sim::Rng(seed);
+        for round in 0..2_000 {
+            let mut text = match rng.below(3) {
+                0 => (0..rng.below(80)).map(|_| rng.next() as u8).collect(),
+                _ => plain(rng.next() >> rng.below(64), &bodies[rng.below(5) as usize]),
+            };
+            for _ in 0..rng.below(4) {
+                match rng.below(3) {
+                    0 if !text.is_empty() => {
+                        let at = rng.below(text.len() as u64) as usize;
+                        text[at] ^= 1 << rng.below(8);
+                    }
+                    1 if !text.is_empty() => text.truncate(rng.below(text.len() as u64) as usize),
+                    _ => text.push(rng.next() as u8),
+                }
+            }
+            let bytes = crafted(&key(1), 1, &tag, &text);
+            let event = Event::from_own_store(&bytes).unwrap();
+            let event = network.admit(event).unwrap();
+            if event.void().is_none() {
+                assert_eq!(
+                    plain(event.time(), event.body()),
+                    text,
+                    "seed {seed} round {round}: opened a non-canonical plaintext"
+                );
+            }
+            let mut replica = member(2, 7);
+            let _ = replica.insert(event);
+
+            // The whole event mangled: decoding never panics.
+            let mut mangled = real.bytes().to_vec();
+            for _ in 0..1 + rng.below(3) {
+                match rng.below(3) {
+                    0 if !mangled.is_empty() => {
+                        let at = rng.below(mangled.len() as u64) as usize;
+                        mangled[at] ^= 1 << rng.below(8);
+                    }
+                    1 => mangled.truncate(rng.below(mangled.len() as u64 + 1) as usize),
+                    _ => {
+                        let at = rng.below(mangled.len() as u64 + 1) as usize;
+                        mangled.insert(at, rng.next() as u8);
+                    }
+                }
+            }
+            let _ = event_len(&mangled);
+            assert!(Event::from_bytes(&mangled).is_err() || mangled == real.bytes());
+            if let Ok(event) = Event::from_own_store(&mangled) {
+                let _ = network.admit(event);
+            }
+        }
+    }
+}
