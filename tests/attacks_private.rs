@@ -643,3 +643,32 @@ fn crafted_sealed_bytes_never_panic_and_open_only_canonically() {
         }
     }
 }
+
+/// Finding 5 (a store written before private networks is taken over by
+/// one). `open_in` records the network in a store that names none; only a
+/// store written before private networks names none, and every such store
+/// is an open network's. Opened with an invite, it was bound to the private
+/// network: its clear events were skipped (refused, `not_admitted`), and
+/// its owner's chain, whose head is a clear event, could never be
+/// followed again (every publish failed). It is another network's store.
+#[test]
+fn a_store_from_before_private_networks_stays_an_open_networks() {
+    pollster::block_on(async {
+        // What an open network's node wrote before stores named their network.
+        let store = MemoryStore::new();
+        let mine = id(1);
+        let paid = mine.sign(Draft {
+            seq: 1,
+            parents: vec![],
+            time: 0,
+            body: pay(key(2), 5, "EUR"),
+        });
+        store.put_meta("identity", &mine.secret()).await.unwrap();
+        store
+            .write(&[(paid.id(), paid.bytes())], &[("head", &paid.id().0[..])])
+            .await
+            .unwrap();
+        let refused = Node::open_in(store, Some(invite(7)), None, || [3; 32]).await;
+        assert!(matches!(refused, Err(trustfold::NodeError::OtherNetwork)));
+    });
+}
