@@ -313,6 +313,15 @@ impl Log {
             return Ok(());
         }
         validate_form(event).map_err(|error| LogError::Malformed { id, error })?;
+        // `validate_form` lets a sealed event's void verdict through; an
+        // event of one's own was never opened, so a void body is what its
+        // author *said* (others open it as `malformed_body`).
+        if event.void().is_some() {
+            return Err(LogError::Malformed {
+                id,
+                error: EventError::VoidBody,
+            });
+        }
         if event.parents().iter().all(|p| self.index.contains_key(p)) {
             self.check_strict(event)
                 .map_err(|error| LogError::Invalid { id, error })?;

@@ -8,11 +8,13 @@ use crate::invite::{Invite, NONCE_LEN, NetworkKeys, admitted};
 use rustc_hash::FxHashSet;
 use std::cell::{Cell, RefCell};
 
-/// Authors whose admission tag was checked, kept so that a tag costs one
-/// signature check per author rather than per event. Only good tags are
-/// kept (a bad one is the sender's fault and drops it), so only members can
-/// grow this; past the bound it starts again, which costs time, not
-/// correctness.
+/// Admission tags checked good, with their authors, kept so that a tag
+/// costs one signature check per author rather than per event. The pair is
+/// kept, not the author alone: an author whose one tag was good must not
+/// make another event with a bad tag pass (the verdict would depend on what
+/// a node saw before). Only good tags are kept (a bad one is the sender's
+/// fault and drops it), so only members can grow this; past the bound it
+/// starts again, which costs time, not correctness.
 const ADMITTED_CACHE: usize = 65_536;
 
 /// See the [module docs](self).
@@ -28,8 +30,8 @@ pub enum Network {
 pub struct PrivateNetwork {
     invite: Invite,
     keys: NetworkKeys,
-    /// Authors with a checked admission tag.
-    admitted: RefCell<FxHashSet<PublicKey>>,
+    /// Authors and the admission tag checked good for them.
+    admitted: RefCell<FxHashSet<(PublicKey, [u8; 64])>>,
     /// The tag of this node's own identity, made once.
     own_tag: RefCell<Option<(PublicKey, [u8; 64])>>,
     /// Nonces: keyed BLAKE3 of a counter under a random key from the
@@ -82,16 +84,16 @@ impl Network {
             Network::Open => Ok(event),
             Network::Private(private) => {
                 let tag = event.admission().ok_or(EventError::NotAdmitted)?;
-                let author = event.author();
-                if !private.admitted.borrow().contains(&author) {
-                    if !admitted(&private.keys.network(), &author, tag) {
+                let checked = (event.author(), *tag);
+                if !private.admitted.borrow().contains(&checked) {
+                    if !admitted(&private.keys.network(), &checked.0, tag) {
                         return Err(EventError::NotAdmitted);
                     }
                     let mut cache = private.admitted.borrow_mut();
                     if cache.len() >= ADMITTED_CACHE {
                         cache.clear();
                     }
-                    cache.insert(author);
+                    cache.insert(checked);
                 }
                 Ok(event.opened(&private.keys))
             }

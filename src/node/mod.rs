@@ -197,6 +197,11 @@ impl<S: Store> Node<S> {
         match store.get_meta(NETWORK).await? {
             Some(stored) if stored != identity_of_network => return Err(NodeError::OtherNetwork),
             Some(_) => {}
+            // A store that names no network but holds an identity was
+            // written before private networks: an open network's.
+            None if network.keys().is_some() && store.get_meta(IDENTITY).await?.is_some() => {
+                return Err(NodeError::OtherNetwork);
+            }
             None => store.put_meta(NETWORK, identity_of_network).await?,
         }
         Node::open_inner(store, network, given, random).await
