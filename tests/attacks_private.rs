@@ -498,20 +498,15 @@ fn changes_reusing_op_counters_do_not_panic_a_reopen() {
     });
 }
 
-/// Finding 4, not fixed (sizes tell amounts apart). A sealed body is not
-/// padded, and `postcard` writes an amount as a varint of 1 to 10 bytes:
-/// two payments that differ only in amount differ in length whenever the
-/// amounts fall on different sides of 2⁷, 2¹⁴, 2²¹… — a relay or a
-/// signalling server that sees the bytes tells a payment of 1.27 EUR (in
-/// cents) from one of 163.84 EUR or 20,971.52 EUR, though README promises
-/// servers "never see … amounts" (it does say they see sizes). The memo's
-/// and the unit's lengths show the same way, and the kind of body (a trust
-/// statement, a payment, a statement with its reason) by its length.
-/// The fix is a format decision: pad the sealed plaintext (a canonical
-/// padding, checked on opening) to a fixed size per kind or to buckets,
-/// trading bandwidth for what sizes tell; ignored until that is decided.
+/// Finding 4, fixed (sizes told amounts apart). `postcard` writes an
+/// amount as a varint of 1 to 10 bytes, so unpadded, two payments that
+/// differ only in amount differed in length whenever the amounts fell on
+/// different sides of 2⁷, 2¹⁴, 2²¹… — a relay or a signalling server that
+/// sees the bytes told 1.27 EUR (in cents) from 163.84 EUR or 20,971.52
+/// EUR, though README says servers never see amounts. The sealed plaintext
+/// is now padded canonically (`sealed::padded_len`: at least 128 bytes,
+/// then Padmé buckets).
 #[test]
-#[ignore = "sealed bodies are not padded: a payment's length tells its amount's order of magnitude"]
 fn sealed_payments_do_not_tell_amounts_apart_by_length() {
     let keys = invite(7).keys();
     let tag = keys.admit(&key(1));
@@ -578,10 +573,12 @@ fn crafted_sealed_bytes_never_panic_and_open_only_canonically() {
             change: common::alices_change(),
         },
     ];
-    // The helper is right: a real body's plaintext opens to it.
+    // The helper is right: a real body's plaintext (padded as the format
+    // says) opens to it.
     let plain = |time: u64, body: &Body| {
         let mut p = postcard::to_allocvec(&time).unwrap();
         p.extend(postcard::to_allocvec(body).unwrap());
+        p.resize(trustfold::event::sealed::padded_len(p.len()), 0);
         p
     };
     let network = Network::private(invite(7), [1; 32]);
@@ -671,4 +668,33 @@ fn a_store_from_before_private_networks_stays_an_open_networks() {
         let refused = Node::open_in(store, Some(invite(7)), None, || [3; 32]).await;
         assert!(matches!(refused, Err(trustfold::NodeError::OtherNetwork)));
     });
+}
+
+/// The padding is canonical: the same body padded with one zero more or
+/// less, or with a non-zero byte in its padding, opens void, on every
+/// member the same way.
+#[test]
+fn a_sealed_body_padded_otherwise_is_void() {
+    let keys = invite(7).keys();
+    let tag = keys.admit(&key(1));
+    let network = Network::private(invite(7), [1; 32]);
+    let mut good = postcard::to_allocvec(&5u64).unwrap();
+    good.extend(postcard::to_allocvec(&pay(key(2), 300, "EUR")).unwrap());
+    let encoded = good.len();
+    good.resize(trustfold::event::sealed::padded_len(encoded), 0);
+    let open = |plain: &[u8]| {
+        network
+            .admit(Event::from_own_store(&crafted(&key(1), 1, &tag, plain)).unwrap())
+            .unwrap()
+    };
+    assert!(open(&good).void().is_none());
+    let mut longer = good.clone();
+    longer.push(0);
+    let shorter = &good[..good.len() - 1];
+    let unpadded = &good[..encoded];
+    let mut dirty = good.clone();
+    *dirty.last_mut().unwrap() = 1;
+    for plain in [&longer[..], shorter, unpadded, &dirty[..]] {
+        assert_eq!(open(plain).void(), Some(&trustfold::Void::Malformed));
+    }
 }

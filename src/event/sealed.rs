@@ -5,8 +5,14 @@
 //! event      = header ‖ ciphertext ‖ signature (64 bytes)
 //! header     = postcard(version = 3, author, seq, parents, admission (64), nonce (24))
 //! ciphertext = length ‖ XChaCha20-Poly1305(body key, nonce, aad = header,
-//!                                          postcard(time, body))
+//!                                          postcard(time, body) ‖ zeros)
 //! ```
+//!
+//! The zeros pad the plaintext to [`padded_len`] of its encoding: at least
+//! [`MIN_SEALED_PLAIN`] bytes, then Padmé buckets (at most ~12 % more), so
+//! a sealed event's size says little of what it holds — not an amount's
+//! order of magnitude, nor a short memo's length. The padding is part of
+//! the canonical form: any other length or a non-zero byte is void.
 //!
 //! The signature covers header and ciphertext, so ids, forks and sync are
 //! those of clear events. What sync and header validation need (version,
@@ -33,6 +39,34 @@ pub const SEALED_VERSION: u8 = 3;
 
 /// Bytes of an admission tag (an ed25519 signature).
 pub const ADMISSION_LEN: usize = 64;
+
+/// The smallest sealed plaintext: every payment with a memo of up to
+/// about 70 bytes, and every statement with a short reason, has this
+/// size, whatever its amount.
+pub const MIN_SEALED_PLAIN: usize = 128;
+
+/// Padding never takes a plaintext past this (the largest valid body, a
+/// 2 MiB document change, with room to spare), so a padded event stays
+/// within [`MAX_EVENT_BYTES`](super::encoding::MAX_EVENT_BYTES).
+const MAX_PADDED_PLAIN: usize = validate::MAX_CHANGE_BYTES + 4096;
+
+/// The length a sealed plaintext of `len` encoded bytes is padded to:
+/// [`MIN_SEALED_PLAIN`] at least, then Padmé (Nikitin et al., 2019: keep
+/// the top ⌊log₂ E⌋ + 1 bits of the length, E = ⌊log₂ len⌋), so at most
+/// ~12 % is added and each size stands for many lengths. A function of
+/// `len` alone: the padding is canonical.
+pub fn padded_len(len: usize) -> usize {
+    if len <= MIN_SEALED_PLAIN {
+        return MIN_SEALED_PLAIN;
+    }
+    if len >= MAX_PADDED_PLAIN {
+        return len;
+    }
+    let e = usize::BITS - 1 - len.leading_zeros();
+    let s = u32::BITS - e.leading_zeros();
+    let mask = (1usize << (e - s)) - 1;
+    ((len + mask) & !mask).min(MAX_PADDED_PLAIN)
+}
 
 /// The clear part of a sealed event, in encoding order.
 #[derive(Serialize, Deserialize)]
@@ -147,7 +181,9 @@ pub(crate) fn encode(
         time: content.time,
         body: content.body.clone(),
     };
-    let sealed = keys.seal(nonce, &bytes, &crate::encode::to_bytes(&inner));
+    let mut plain = crate::encode::to_bytes(&inner);
+    plain.resize(padded_len(plain.len()), 0);
+    let sealed = keys.seal(nonce, &bytes, &plain);
     bytes.extend(crate::encode::to_bytes(&sealed));
     let body_at = bytes.len() - sealed.len();
     let at = SealedAt {
@@ -172,7 +208,13 @@ pub(crate) fn open(
         return (0, Body::Void(Void::Unreadable));
     };
     let inner = match postcard::take_from_bytes::<Inner>(&plain) {
-        Ok((inner, [])) if crate::encode::to_bytes(&inner) == plain => inner,
+        Ok((inner, padding))
+            if padding.iter().all(|&b| b == 0)
+                && plain.len() == padded_len(plain.len() - padding.len())
+                && crate::encode::to_bytes(&inner) == plain[..plain.len() - padding.len()] =>
+        {
+            inner
+        }
         _ => return (0, Body::Void(Void::Malformed)),
     };
     if matches!(inner.body, Body::Void(_)) {
@@ -181,5 +223,43 @@ pub(crate) fn open(
     match validate::validate_body(author, SEALED_VERSION, &inner.body) {
         Ok(()) => (inner.time, inner.body),
         Err(e) => (inner.time, Body::Void(Void::Broken(e.code().to_owned()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Padding never shrinks, grows at most ~12 % past the minimum, is
+    /// the same for lengths in one bucket, and keeps the largest body
+    /// within the event limit.
+    #[test]
+    fn padding_is_a_bounded_bucketing_of_the_length() {
+        let mut last = 0;
+        for len in (0..70_000).chain([MAX_PADDED_PLAIN - 1, MAX_PADDED_PLAIN, MAX_PADDED_PLAIN + 9])
+        {
+            let padded = padded_len(len);
+            assert!(
+                padded >= len && padded >= last.min(MAX_PADDED_PLAIN),
+                "{len}"
+            );
+            if len > MIN_SEALED_PLAIN {
+                assert!(
+                    padded as f64 <= len as f64 * 1.125 + 1.0,
+                    "{len} → {padded}"
+                );
+            }
+            assert_eq!(
+                padded_len(padded),
+                padded,
+                "a padded length is its own bucket"
+            );
+            last = padded;
+        }
+        assert_eq!(padded_len(1), padded_len(MIN_SEALED_PLAIN));
+        assert_eq!(
+            padded_len(validate::MAX_CHANGE_BYTES + 64),
+            MAX_PADDED_PLAIN
+        );
     }
 }
