@@ -785,58 +785,7 @@ impl Log {
         known: &[EventIx],
         max_visits: usize,
     ) -> Option<Vec<EventIx>> {
-        use std::collections::BinaryHeap;
-        // ix → is it known (an ancestor-or-self of `known`)?
-        let mut seen: FxHashMap<EventIx, bool> = FxHashMap::default();
-        let mut queue = BinaryHeap::new();
-        let mut unknown_queued = 0usize;
-        fn visit(
-            ix: EventIx,
-            known: bool,
-            seen: &mut FxHashMap<EventIx, bool>,
-            queue: &mut BinaryHeap<EventIx>,
-            unknown_queued: &mut usize,
-        ) {
-            match seen.get_mut(&ix) {
-                None => {
-                    seen.insert(ix, known);
-                    queue.push(ix);
-                    if !known {
-                        *unknown_queued += 1;
-                    }
-                }
-                Some(flag) if known && !*flag => {
-                    *flag = true;
-                    *unknown_queued -= 1;
-                }
-                Some(_) => {}
-            }
-        }
-        for &ix in known {
-            visit(ix, true, &mut seen, &mut queue, &mut unknown_queued);
-        }
-        for &ix in from {
-            visit(ix, false, &mut seen, &mut queue, &mut unknown_queued);
-        }
-        let mut out = Vec::new();
-        let mut visits = 0usize;
-        while unknown_queued > 0 {
-            let Some(ix) = queue.pop() else { break };
-            visits += 1;
-            if visits > max_visits {
-                return None;
-            }
-            let known = seen[&ix];
-            if !known {
-                unknown_queued -= 1;
-                out.push(ix);
-            }
-            for &parent in self.entries[ix as usize].parents() {
-                visit(parent, known, &mut seen, &mut queue, &mut unknown_queued);
-            }
-        }
-        out.reverse();
-        Some(out)
+        crate::sync::beyond_within(self, from, known, max_visits)
     }
 
     /// Ids that pending events wait for and that are not pending themselves

@@ -44,12 +44,14 @@
 //! validate is refused by the caller. Either way the caller drops the peer.
 
 mod bloom;
+mod dag;
 mod frame;
 mod orphans;
 mod peers;
 mod session;
 
 pub use bloom::Bloom;
+pub use dag::{Dag, beyond_within};
 pub use frame::{FrameError, Framer, MAX_FRAME, MAX_MESSAGE, PROTOCOL, Violation};
 pub use orphans::{OrphanLimits, Orphans};
 pub use peers::{Outgoing, Peers};

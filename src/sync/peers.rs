@@ -3,6 +3,7 @@
 
 use super::{FrameError, Ingested, Limits, Met, Session};
 use crate::event::EventId;
+use super::Dag;
 use crate::log::{EventIx, Log};
 use std::collections::BTreeMap;
 
@@ -50,7 +51,7 @@ impl<P: Ord + Clone> Peers<P> {
     }
 
     /// A link to `peer` is up: starts a session and a round.
-    pub fn connect(&mut self, peer: P, log: &Log, salt: [u8; 16]) -> Outgoing<P> {
+    pub fn connect(&mut self, peer: P, log: &impl Dag, salt: [u8; 16]) -> Outgoing<P> {
         let met = self.met.get(&peer).cloned().unwrap_or_default();
         self.connect_from(peer, met, log, salt)
     }
@@ -58,7 +59,7 @@ impl<P: Ord + Clone> Peers<P> {
     /// [`connect`](Self::connect) to a peer met before (what was known of
     /// it kept by the caller, e.g. across page loads, under the peer's
     /// identity key).
-    pub fn connect_from(&mut self, peer: P, met: Met, log: &Log, salt: [u8; 16]) -> Outgoing<P> {
+    pub fn connect_from(&mut self, peer: P, met: Met, log: &impl Dag, salt: [u8; 16]) -> Outgoing<P> {
         let mut session = Session::with_limits(met, self.limits);
         let frames = session.hello(log, salt);
         self.sessions.insert(peer.clone(), session);
@@ -93,7 +94,7 @@ impl<P: Ord + Clone> Peers<P> {
     }
 
     /// Starts a new round with `peer`.
-    pub fn resync(&mut self, peer: &P, log: &Log, salt: [u8; 16]) -> Outgoing<P> {
+    pub fn resync(&mut self, peer: &P, log: &impl Dag, salt: [u8; 16]) -> Outgoing<P> {
         match self.sessions.get_mut(peer) {
             Some(session) => to(peer, session.hello(log, salt)),
             None => Vec::new(),
@@ -105,7 +106,7 @@ impl<P: Ord + Clone> Peers<P> {
     pub fn receive(
         &mut self,
         peer: &P,
-        log: &Log,
+        log: &impl Dag,
         frame: &[u8],
     ) -> Result<(Outgoing<P>, Vec<Vec<u8>>), FrameError> {
         let Some(session) = self.sessions.get_mut(peer) else {
@@ -152,7 +153,7 @@ impl<P: Ord + Clone> Peers<P> {
     pub fn after_ingest_with(
         &mut self,
         from: Option<&P>,
-        log: &Log,
+        log: &impl Dag,
         ingested: &Ingested<'_>,
     ) -> Outgoing<P> {
         let mut out = Vec::new();

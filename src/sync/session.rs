@@ -13,6 +13,7 @@ use super::{
 };
 use crate::event::EventId;
 use crate::event::encoding::event_len;
+use super::Dag;
 use crate::log::{EventIx, Log};
 use rustc_hash::FxHashSet;
 use std::collections::{BTreeSet, VecDeque};
@@ -161,7 +162,7 @@ pub struct Session {
     traffic: Traffic,
 }
 
-fn ixs<'a>(log: &Log, ids: impl IntoIterator<Item = &'a EventId>) -> Vec<EventIx> {
+fn ixs<'a>(log: &(impl Dag + ?Sized), ids: impl IntoIterator<Item = &'a EventId>) -> Vec<EventIx> {
     ids.into_iter().filter_map(|id| log.ix(id)).collect()
 }
 
@@ -251,7 +252,7 @@ impl Session {
     /// What the peer is known to hold: announced heads, acknowledged tips,
     /// and — only when it announces heads unknown here — what it held when
     /// last met.
-    fn known(&self, log: &Log, announced: Option<&[EventId]>) -> Vec<EventIx> {
+    fn known(&self, log: &impl Dag, announced: Option<&[EventId]>) -> Vec<EventIx> {
         let use_remembered = match announced {
             // Answering a Hello: only while the peer is ahead of this node.
             Some(heads) => heads.iter().any(|h| !log.contains(h)),
@@ -269,14 +270,14 @@ impl Session {
 
     /// Starts a round: my heads and a filter of what the peer may lack.
     /// `salt` must be fresh randomness.
-    pub fn hello(&mut self, log: &Log, salt: [u8; 16]) -> Vec<Vec<u8>> {
+    pub fn hello(&mut self, log: &impl Dag, salt: [u8; 16]) -> Vec<Vec<u8>> {
         self.wanted.clear();
         self.start_round(log, salt)
     }
 
     /// A round: my heads and filter. Ids wanted stay wanted (a round the
     /// session starts by itself does not ask for them again).
-    fn start_round(&mut self, log: &Log, salt: [u8; 16]) -> Vec<Vec<u8>> {
+    fn start_round(&mut self, log: &impl Dag, salt: [u8; 16]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         if self.through > 0 {
             // Repeats the last acknowledgement: if it was lost, the peer's
@@ -287,17 +288,19 @@ impl Session {
                 lost: false,
             }));
         }
-        let mut all: Vec<EventIx> = ixs(log, log.heads());
+        let mut all: Vec<EventIx> = log.head_ixs();
         all.sort_unstable();
         let heads: Vec<EventId> = all
             .iter()
             .rev()
             .take(MAX_HELLO_HEADS)
-            .map(|&ix| log.entry(ix).event().id())
+            .map(|&ix| log.id(ix))
             .collect();
         let seen = ixs(log, &self.seen_by_peer);
-        let mine = log.beyond(&all, &seen);
-        let ids: Vec<EventId> = mine.iter().map(|&ix| log.entry(ix).event().id()).collect();
+        let mine = log
+            .beyond_within(&all, &seen, usize::MAX)
+            .expect("an unbounded walk never gives up");
+        let ids: Vec<EventId> = mine.iter().map(|&ix| log.id(ix)).collect();
         let filter = Bloom::of(ids.iter(), salt);
         self.my_hello = heads.clone();
         self.salt = salt;
@@ -321,7 +324,7 @@ impl Session {
     }
 
     /// Takes in a frame from the peer.
-    pub fn receive(&mut self, log: &Log, frame: &[u8]) -> Result<Incoming, FrameError> {
+    pub fn receive(&mut self, log: &impl Dag, frame: &[u8]) -> Result<Incoming, FrameError> {
         self.traffic.frames_received += 1;
         self.traffic.bytes_received += frame.len() as u64;
         // What the peer sends earns it twice as much in answers.
@@ -351,7 +354,7 @@ impl Session {
     /// A `Hello`: a new round; answered within the allowance.
     fn on_hello(
         &mut self,
-        log: &Log,
+        log: &impl Dag,
         heads: Vec<EventId>,
         filter: &Bloom,
     ) -> Result<(), FrameError> {
@@ -439,7 +442,7 @@ impl Session {
     }
 
     /// A `Want`: the wanted events again, and of their past what was never sent.
-    fn on_want(&mut self, log: &Log, ids: &[EventId]) -> Result<(), FrameError> {
+    fn on_want(&mut self, log: &impl Dag, ids: &[EventId]) -> Result<(), FrameError> {
         if ids.len() > MAX_WANT {
             return Err(FrameError::Violation(Violation::TooManyWanted));
         }
@@ -467,7 +470,7 @@ impl Session {
     /// An `Ack`: what arrived, and ids the peer holds.
     fn on_ack(
         &mut self,
-        log: &Log,
+        log: &impl Dag,
         through: u32,
         held: Vec<EventId>,
         lost: bool,
@@ -502,11 +505,11 @@ impl Session {
 
     /// Queues the events of mine the peer lacks, judged by its heads and
     /// filter, within the round's allowance, then `Answered`.
-    fn answer_hello(&mut self, log: &Log, heads: &[EventId], filter: &Bloom) {
+    fn answer_hello(&mut self, log: &impl Dag, heads: &[EventId], filter: &Bloom) {
         let mut known = self.known(log, Some(heads));
         known.sort_unstable();
         known.dedup();
-        let mut mine: Vec<EventIx> = ixs(log, log.heads());
+        let mut mine: Vec<EventIx> = log.head_ixs();
         mine.sort_unstable();
         // A Hello that changes neither side's knowledge: only what the last
         // filter held back is looked at again (no walk of the log), so a
@@ -526,9 +529,7 @@ impl Session {
         let mut sending: FxHashSet<EventIx> = FxHashSet::default();
         let mut held_back = Vec::new();
         for &ix in &candidates {
-            let entry = log.entry(ix);
-            if !filter.contains(&entry.event().id())
-                || entry.parents().iter().any(|p| sending.contains(p))
+            if !filter.contains(&log.id(ix)) || log.parents(ix).iter().any(|p| sending.contains(p))
             {
                 sending.insert(ix);
             } else {
@@ -553,7 +554,7 @@ impl Session {
 
     /// [`Log::beyond`], paid for from the allowance ([`VISIT_COST`] a
     /// visit); `None` if the allowance does not cover it.
-    fn walk(&mut self, log: &Log, from: &[EventIx], known: &[EventIx]) -> Option<Vec<EventIx>> {
+    fn walk(&mut self, log: &impl Dag, from: &[EventIx], known: &[EventIx]) -> Option<Vec<EventIx>> {
         let out = log.beyond_within(from, known, self.budget / VISIT_COST)?;
         // Visits are at least what was found.
         self.budget -= (out.len() * VISIT_COST).min(self.budget);
@@ -577,12 +578,12 @@ impl Session {
     /// Queues `ixs` (oldest first) while the allowance lasts, skipping what
     /// was sent already unless `again`; false if the allowance ran out
     /// before the end.
-    fn enqueue_within_budget(&mut self, log: &Log, ixs: &[EventIx], again: bool) -> bool {
+    fn enqueue_within_budget(&mut self, log: &impl Dag, ixs: &[EventIx], again: bool) -> bool {
         for &ix in ixs {
             if self.queued.contains(&ix) || !again && self.was_sent(ix) {
                 continue;
             }
-            let len = log.entry(ix).event().bytes().len();
+            let len = log.len_of(ix);
             if len > self.budget {
                 return false;
             }
@@ -625,7 +626,7 @@ impl Session {
     /// the peer for what is still missing — parents of events held apart
     /// and heads it announced that never arrived — or starts another round
     /// when one is due.
-    pub fn after_ingest_with(&mut self, log: &Log, ingested: &Ingested<'_>) -> Vec<Vec<u8>> {
+    pub fn after_ingest_with(&mut self, log: &impl Dag, ingested: &Ingested<'_>) -> Vec<Vec<u8>> {
         let Ingested {
             applied,
             missing,
@@ -643,7 +644,7 @@ impl Session {
             got.extend(applied.iter().copied());
             let mut parents: FxHashSet<EventIx> = FxHashSet::default();
             for &ix in &got {
-                parents.extend(log.entry(ix).parents().iter().copied());
+                parents.extend(log.parents(ix).iter().copied());
             }
             let mut tips: Vec<EventIx> = got.difference(&parents).copied().collect();
             tips.sort_unstable();
@@ -651,7 +652,7 @@ impl Session {
                 .iter()
                 .rev()
                 .take(MAX_ACK_IDS)
-                .map(|&ix| log.entry(ix).event().id())
+                .map(|&ix| log.id(ix))
                 .collect();
             for &ix in tips
                 .iter()
@@ -659,7 +660,7 @@ impl Session {
                 .filter(|ix| sent_by_peer.contains(ix))
                 .take(MAX_ACK_IDS)
             {
-                self.acked.push_back(log.entry(ix).event().id());
+                self.acked.push_back(log.id(ix));
             }
             while self.acked.len() > MAX_ACKED {
                 self.acked.pop_front();
@@ -708,9 +709,9 @@ impl Session {
     /// Pushes events to the peer (new ones, as they are made or arrive).
     /// Events sent already, or that the peer acknowledged or announced,
     /// are not sent.
-    pub fn push(&mut self, log: &Log, events: &[EventIx]) -> Vec<Vec<u8>> {
+    pub fn push(&mut self, log: &impl Dag, events: &[EventIx]) -> Vec<Vec<u8>> {
         for &ix in events {
-            let id = log.entry(ix).event().id();
+            let id = log.id(ix);
             if !self.was_sent(ix) && !self.peer_heads.contains(&id) && !self.acked.contains(&id) {
                 self.enqueue(Out::Event(ix));
             }
@@ -719,13 +720,13 @@ impl Session {
     }
 
     /// Sends what is queued, as far as the window allows.
-    fn flush(&mut self, log: &Log) -> Vec<Vec<u8>> {
+    fn flush(&mut self, log: &impl Dag) -> Vec<Vec<u8>> {
         let mut frames = Vec::new();
         let mut batch: Vec<u8> = Vec::new();
         while let Some(&next) = self.queue.front() {
             match next {
                 Out::Event(ix) => {
-                    let bytes = log.entry(ix).event().bytes();
+                    let bytes = log.bytes(ix);
                     if !batch.is_empty() && batch.len() + bytes.len() > EVENTS_PER_MESSAGE {
                         frames.extend(self.send_batch(std::mem::take(&mut batch)));
                     }
@@ -739,7 +740,7 @@ impl Session {
                     self.traffic.events_sent += 1;
                     self.sent_since_hello = true;
                     self.traffic.event_bytes_sent += bytes.len() as u64;
-                    batch.extend_from_slice(bytes);
+                    batch.extend_from_slice(&bytes);
                 }
                 Out::Answered { more } => {
                     frames.extend(self.send_batch(std::mem::take(&mut batch)));
