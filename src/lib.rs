@@ -56,6 +56,7 @@ mod log;
 mod network;
 mod node;
 mod policy;
+pub mod relay;
 mod replica;
 pub mod signal;
 pub mod snapshot;
@@ -78,7 +79,7 @@ pub use explain::{
 };
 pub use ledger::Ledger;
 pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order};
-pub use network::{Network, PrivateNetwork};
+pub use network::{Admitted, Network, PrivateNetwork};
 pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received, send_all};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
 pub use replica::{Batching, Replica, ReversalError};

@@ -31,7 +31,7 @@ pub struct PrivateNetwork {
     invite: Invite,
     keys: NetworkKeys,
     /// Authors and the admission tag checked good for them.
-    admitted: RefCell<FxHashSet<(PublicKey, [u8; 64])>>,
+    admitted: Admitted,
     /// The tag of this node's own identity, made once.
     own_tag: RefCell<Option<(PublicKey, [u8; 64])>>,
     /// Nonces: keyed BLAKE3 of a counter under a random key from the
@@ -48,7 +48,7 @@ impl Network {
         Network::Private(Box::new(PrivateNetwork {
             keys: invite.keys(),
             invite,
-            admitted: RefCell::default(),
+            admitted: Admitted::default(),
             own_tag: RefCell::default(),
             nonce_key,
             nonce_count: Cell::new(0),
@@ -83,18 +83,7 @@ impl Network {
             Network::Open if event.is_sealed() => Err(EventError::SealedInOpenNetwork),
             Network::Open => Ok(event),
             Network::Private(private) => {
-                let tag = event.admission().ok_or(EventError::NotAdmitted)?;
-                let checked = (event.author(), *tag);
-                if !private.admitted.borrow().contains(&checked) {
-                    if !admitted(&private.keys.network(), &checked.0, tag) {
-                        return Err(EventError::NotAdmitted);
-                    }
-                    let mut cache = private.admitted.borrow_mut();
-                    if cache.len() >= ADMITTED_CACHE {
-                        cache.clear();
-                    }
-                    cache.insert(checked);
-                }
+                private.admitted.check(&private.keys.network(), &event)?;
                 Ok(event.opened(&private.keys))
             }
         }
@@ -138,5 +127,32 @@ impl std::fmt::Debug for Network {
             Network::Open => f.write_str("Network::Open"),
             Network::Private(private) => write!(f, "Network::Private({:?})", private.invite),
         }
+    }
+}
+
+/// The admission check of a private network's events, for whoever holds
+/// its identity (members, and relays, which hold no key): a sealed event
+/// whose tag is the network's signature of its author. Remembers the good
+/// (author, tag) pairs (see `ADMITTED_CACHE`).
+#[derive(Debug, Default)]
+pub struct Admitted(RefCell<FxHashSet<(PublicKey, [u8; 64])>>);
+
+impl Admitted {
+    /// `Ok` if `event` is sealed and admitted into `network`, else
+    /// [`EventError::NotAdmitted`].
+    pub fn check(&self, network: &PublicKey, event: &Event) -> Result<(), EventError> {
+        let tag = event.admission().ok_or(EventError::NotAdmitted)?;
+        let checked = (event.author(), *tag);
+        if !self.0.borrow().contains(&checked) {
+            if !admitted(network, &checked.0, tag) {
+                return Err(EventError::NotAdmitted);
+            }
+            let mut cache = self.0.borrow_mut();
+            if cache.len() >= ADMITTED_CACHE {
+                cache.clear();
+            }
+            cache.insert(checked);
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,135 @@
+//! A relay's storage in memory: for the tests and the simulation (the
+//! server keeps its networks in a database).
+
+use super::{RelayStorage, RelayView, Usage};
+use crate::event::{Event, EventId, PublicKey};
+use crate::log::EventIx;
+use crate::sync::Dag;
+use rustc_hash::FxHashMap;
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+/// One network's events in memory, with what appending would fail on.
+#[derive(Debug, Default)]
+pub struct MemoryRelayStorage {
+    events: Vec<(EventId, Vec<u8>, Vec<EventIx>)>,
+    index: FxHashMap<EventId, EventIx>,
+    heads: BTreeSet<EventIx>,
+    usage: Usage,
+    authors: FxHashMap<PublicKey, Usage>,
+    /// Appends to refuse from now on (a full disk).
+    pub fail_appends: bool,
+}
+
+/// Why the in-memory storage failed (only when told to).
+#[derive(Debug)]
+pub struct MemoryFailure;
+
+impl std::fmt::Display for MemoryFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the disk is full (simulated)")
+    }
+}
+
+impl MemoryRelayStorage {
+    /// Every held event's bytes, in insertion order.
+    pub fn all(&self) -> impl Iterator<Item = &[u8]> {
+        self.events.iter().map(|(_, bytes, _)| bytes.as_slice())
+    }
+}
+
+impl Dag for MemoryRelayStorage {
+    fn ix(&self, id: &EventId) -> Option<EventIx> {
+        self.index.get(id).copied()
+    }
+    fn head_ixs(&self) -> Vec<EventIx> {
+        self.heads.iter().copied().collect()
+    }
+    fn id(&self, ix: EventIx) -> EventId {
+        self.events[ix as usize].0
+    }
+    fn parents(&self, ix: EventIx) -> Cow<'_, [EventIx]> {
+        Cow::Borrowed(&self.events[ix as usize].2)
+    }
+    fn bytes(&self, ix: EventIx) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.events[ix as usize].1)
+    }
+}
+
+impl RelayView for &MemoryRelayStorage {
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
+impl Dag for &MemoryRelayStorage {
+    fn ix(&self, id: &EventId) -> Option<EventIx> {
+        (**self).ix(id)
+    }
+    fn head_ixs(&self) -> Vec<EventIx> {
+        (**self).head_ixs()
+    }
+    fn id(&self, ix: EventIx) -> EventId {
+        (**self).id(ix)
+    }
+    fn parents(&self, ix: EventIx) -> Cow<'_, [EventIx]> {
+        (**self).parents(ix)
+    }
+    fn bytes(&self, ix: EventIx) -> Cow<'_, [u8]> {
+        (**self).bytes(ix)
+    }
+}
+
+impl RelayStorage for MemoryRelayStorage {
+    type View<'a> = &'a MemoryRelayStorage;
+    type Error = MemoryFailure;
+
+    fn view(&self) -> Result<&MemoryRelayStorage, MemoryFailure> {
+        Ok(self)
+    }
+
+    fn get(&self, id: &EventId) -> Result<Option<Vec<u8>>, MemoryFailure> {
+        Ok(self
+            .index
+            .get(id)
+            .map(|&ix| self.events[ix as usize].1.clone()))
+    }
+
+    fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, MemoryFailure> {
+        if self.fail_appends {
+            return Err(MemoryFailure);
+        }
+        let mut out = Vec::with_capacity(events.len());
+        for event in events {
+            let ix = self.events.len() as EventIx;
+            let parents: Vec<EventIx> = event.parents().iter().map(|p| self.index[p]).collect();
+            for p in &parents {
+                self.heads.remove(p);
+            }
+            self.heads.insert(ix);
+            self.index.insert(event.id(), ix);
+            let size = event.bytes().len() as u64;
+            self.usage.events += 1;
+            self.usage.bytes += size;
+            let author = self.authors.entry(event.author()).or_default();
+            author.events += 1;
+            author.bytes += size;
+            self.events
+                .push((event.id(), event.bytes().to_vec(), parents));
+            out.push(ix);
+        }
+        Ok(out)
+    }
+
+    fn usage(&self) -> Usage {
+        self.usage
+    }
+
+    fn author_usage(&self, author: &PublicKey) -> Usage {
+        // An author with no event here takes nothing.
+        match self.authors.get(author) {
+            Some(usage) => *usage,
+            None => Usage::default(),
+        }
+    }
+}

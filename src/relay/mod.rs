@@ -1,0 +1,536 @@
+//! The relay's side of one network (issue #14), sans I/O: a peer that
+//! stores and serves every valid event of the network, applies no trust
+//! policy, signs nothing, holds no key, and keeps in memory only its
+//! sessions and a bounded orphan buffer — never the network's history,
+//! which it reads from its storage ([`RelayStorage`], whose snapshots are
+//! the [`Dag`] the sessions answer from).
+//!
+//! It validates every event fully, as a page does, except what only a key
+//! could tell: the signature and form, admission into a private network
+//! (the network's identity is its room: [`Admission::Private`]), and the
+//! rules against parents — the author's chain for every event, and for a
+//! clear event its references and document dependencies too. A sealed
+//! event's body is not read: a page that opens it may find it void, which
+//! the relay, like a forwarding page, is never at fault for.
+//!
+//! Quotas ([`RelayLimits`]) bound what a network and each author may store;
+//! a valid event over them is refused with a [`Notice`] (never stored, the
+//! sender not dropped), and nothing already stored is ever removed.
+//! Memory per loaded network: its sessions (a bit per event for what each
+//! sent, the window) and its orphans ([`RelayLimits::orphans`]).
+
+use crate::event::validate::{
+    ContextError, decode_change, validate_chain, validate_doc_dependencies, validate_references,
+};
+use crate::event::{Body, Event, EventError, EventId, PublicKey};
+use crate::log::{EventIx, causal_order};
+use crate::network::Admitted;
+use crate::sync::{
+    Dag, FrameError, Ingested, Limits, MAX_WANT, OrphanLimits, Orphans, Outgoing, Peers,
+};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::Hash;
+use thiserror::Error;
+
+#[cfg(any(test, feature = "testing"))]
+mod memory;
+#[cfg(any(test, feature = "testing"))]
+pub use memory::MemoryRelayStorage;
+
+/// What the relay's storage gives one network. Implemented over a
+/// database by the server, in memory by the tests.
+pub trait RelayStorage {
+    /// A consistent snapshot of the network's events.
+    type View<'a>: RelayView
+    where
+        Self: 'a;
+    /// Why a read or a write failed.
+    type Error: std::fmt::Display;
+    /// A snapshot to answer sessions from.
+    fn view(&self) -> Result<Self::View<'_>, Self::Error>;
+    /// The bytes of a held event.
+    fn get(&self, id: &EventId) -> Result<Option<Vec<u8>>, Self::Error>;
+    /// Stores `events` (parents before children, each parent held or
+    /// earlier in the slice) durably, in one transaction, and returns
+    /// their insertion indexes. Nothing is stored if it fails.
+    fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, Self::Error>;
+    /// What the network holds.
+    fn usage(&self) -> Usage;
+    /// What `author`'s events in the network take.
+    fn author_usage(&self, author: &PublicKey) -> Usage;
+}
+
+/// A snapshot of a network's events: a [`Dag`] that says whether a read
+/// failed (it then answered as if the event were unknown).
+pub trait RelayView: Dag {
+    /// Whether a read failed since the snapshot was taken.
+    fn failed(&self) -> bool;
+}
+
+/// Events and bytes held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Events.
+    pub events: u64,
+    /// Bytes of their encodings.
+    pub bytes: u64,
+}
+
+/// What a relay lets one network hold and keep waiting. Defaults are
+/// those of `trustfold-server --help`.
+#[derive(Clone, Debug)]
+pub struct RelayLimits {
+    /// Events a network may hold.
+    pub max_events: u64,
+    /// Bytes a network may hold.
+    pub max_bytes: u64,
+    /// The share of each of those any one author may take, in percent:
+    /// one author filling an open network with valid junk leaves the rest
+    /// to the others.
+    pub author_share: u8,
+    /// Events received before their parents, per network.
+    pub orphans: OrphanLimits,
+    /// Each session's window and allowance.
+    pub session: Limits,
+}
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        RelayLimits {
+            max_events: 1_000_000,
+            max_bytes: 1 << 30,
+            author_share: 25,
+            orphans: OrphanLimits {
+                per_peer: 1024,
+                per_peer_bytes: 2 * 1024 * 1024,
+                total: 4096,
+                total_bytes: 4 * 1024 * 1024,
+                ..OrphanLimits::default()
+            },
+            session: Limits::default(),
+        }
+    }
+}
+
+/// Who may write in a network, as the relay checks it.
+#[derive(Debug)]
+pub enum Admission {
+    /// An open network: clear events; a sealed one is refused.
+    Open,
+    /// A private network, known by its identity (its room): sealed events
+    /// whose admission tag is the network's signature of their author.
+    Private(PublicKey, Admitted),
+}
+
+impl Admission {
+    /// A private network whose identity is `network`.
+    pub fn private(network: PublicKey) -> Admission {
+        Admission::Private(network, Admitted::default())
+    }
+
+    fn check(&self, event: &Event) -> Result<(), EventError> {
+        match self {
+            Admission::Open if event.is_sealed() => Err(EventError::SealedInOpenNetwork),
+            Admission::Open => Ok(()),
+            Admission::Private(network, admitted) => admitted.check(network, event),
+        }
+    }
+}
+
+/// A valid event the relay did not store, and why: told to its sender,
+/// who is not at fault and stays.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notice {
+    /// The network holds its quota of events or bytes.
+    /// Code `network_full`.
+    #[error("this network holds {events} events, {bytes} bytes: the relay's quota")]
+    NetworkFull {
+        /// Events held.
+        events: u64,
+        /// Bytes held.
+        bytes: u64,
+    },
+    /// The author holds their share of the network's quota.
+    /// Code `author_quota`.
+    #[error("this author holds their share of the network's quota")]
+    AuthorQuota(PublicKey),
+}
+
+impl Notice {
+    /// The stable code of this notice.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Notice::NetworkFull { .. } => "network_full",
+            Notice::AuthorQuota(..) => "author_quota",
+        }
+    }
+}
+
+/// Why a client of the relay was dropped.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// A frame that breaks the sync protocol. Code: the wrapped error's.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// An event that does not verify or is not admitted. Code: the wrapped error's.
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// An event that breaks a rule against its parents. Code: the wrapped error's.
+    #[error(transparent)]
+    Context(#[from] ContextError),
+}
+
+impl RelayError {
+    /// The stable code of this error (the wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RelayError::Frame(e) => e.code(),
+            RelayError::Event(e) => e.code(),
+            RelayError::Context(e) => e.code(),
+        }
+    }
+}
+
+/// What taking in frames did.
+#[derive(Debug)]
+pub struct Relayed<P> {
+    /// Frames to send, to the sender and to the network's other clients.
+    pub send: Outgoing<P>,
+    /// Clients to drop, with why (the sender, or a client whose orphan
+    /// turned out invalid): close their links.
+    pub dropped: Vec<(P, RelayError)>,
+    /// Valid events not stored for a quota: tell their sender.
+    pub notices: Vec<(P, Notice)>,
+    /// Events stored now.
+    pub stored: usize,
+    /// The storage failed: what came before is stored, nothing after.
+    pub store_error: Option<String>,
+}
+
+impl<P> Default for Relayed<P> {
+    fn default() -> Self {
+        Relayed {
+            send: Vec::new(),
+            dropped: Vec::new(),
+            notices: Vec::new(),
+            stored: 0,
+            store_error: None,
+        }
+    }
+}
+
+/// One network at the relay: its clients' sessions and its orphans. See
+/// the [module docs](self).
+pub struct RelayNetwork<P: Ord + Clone + Hash> {
+    admission: Admission,
+    limits: RelayLimits,
+    peers: Peers<P>,
+    orphans: Orphans<P>,
+}
+
+impl<P: Ord + Clone + Hash> RelayNetwork<P> {
+    /// A network admitting by `admission`, within `limits`.
+    pub fn new(admission: Admission, limits: RelayLimits) -> RelayNetwork<P> {
+        RelayNetwork {
+            admission,
+            peers: Peers::with_limits(limits.session),
+            orphans: Orphans::new(limits.orphans),
+            limits,
+        }
+    }
+
+    /// A client joined: its session starts (`salt`: fresh randomness).
+    pub fn connect<S: RelayStorage>(
+        &mut self,
+        peer: P,
+        storage: &S,
+        salt: [u8; 16],
+    ) -> Result<Outgoing<P>, S::Error> {
+        let view = storage.view()?;
+        Ok(self.peers.connect(peer, &view, salt))
+    }
+
+    /// A client left.
+    pub fn disconnect(&mut self, peer: &P) {
+        self.peers.disconnect(peer);
+    }
+
+    /// Clients connected.
+    pub fn clients(&self) -> usize {
+        self.peers.connected().count()
+    }
+
+    /// Orphans held (bounded by [`RelayLimits::orphans`]).
+    pub fn orphans(&self) -> usize {
+        self.orphans.len()
+    }
+
+    /// Events sent to `peer` and not acknowledged, and events waiting to
+    /// go to it (how far behind it is).
+    pub fn behind(&self, peer: &P) -> Option<(usize, usize)> {
+        self.peers
+            .session(peer)
+            .map(|s| (s.in_flight(), s.queued()))
+    }
+
+    /// Takes in frames from `peer` that arrived together: answers them,
+    /// stores the valid new events they carry (one durable write) and
+    /// forwards those to the network's other clients. Nothing invalid is
+    /// stored; a client that sends anything invalid is dropped.
+    pub fn receive<S: RelayStorage>(
+        &mut self,
+        peer: &P,
+        frames: &[&[u8]],
+        storage: &mut S,
+    ) -> Relayed<P> {
+        let mut out = Relayed::default();
+        let events = {
+            let view = match storage.view() {
+                Ok(view) => view,
+                Err(e) => {
+                    out.store_error = Some(e.to_string());
+                    return out;
+                }
+            };
+            let mut events = Vec::new();
+            for frame in frames {
+                match self.peers.receive(peer, &view, frame) {
+                    Ok((reply, carried)) => {
+                        out.send.extend(reply);
+                        events.extend(carried);
+                    }
+                    Err(e) => {
+                        self.drop_peer(peer, e.into(), &mut out);
+                        return out;
+                    }
+                }
+            }
+            if view.failed() {
+                out.store_error = Some("a read of the store failed".into());
+                return out;
+            }
+            events
+        };
+        let mut room_refused = false;
+        let mut applied = Vec::new();
+        if !events.is_empty() {
+            match self.ingest(peer, &events, storage, &mut out) {
+                Ok(Some((ixs, refused))) => {
+                    applied = ixs;
+                    room_refused = refused;
+                }
+                Ok(None) => return out,
+                Err(e) => {
+                    out.store_error = Some(e.to_string());
+                    room_refused = true;
+                }
+            }
+        }
+        let view = match storage.view() {
+            Ok(view) => view,
+            Err(e) => {
+                out.store_error = Some(e.to_string());
+                return out;
+            }
+        };
+        let asks = self.peers.session(peer).is_some_and(|s| s.asks_now());
+        let missing = if asks {
+            self.orphans
+                .missing_from(peer, |id| view.contains(id), MAX_WANT)
+        } else {
+            Vec::new()
+        };
+        let orphans = &self.orphans;
+        out.send.extend(self.peers.after_ingest_with(
+            Some(peer),
+            &view,
+            &Ingested {
+                applied: &applied,
+                missing: &missing,
+                waiting: &|id| orphans.contains(id),
+                refused_room: room_refused,
+                lost: room_refused,
+            },
+        ));
+        out
+    }
+
+    fn drop_peer(&mut self, peer: &P, error: RelayError, out: &mut Relayed<P>) {
+        self.peers.disconnect(peer);
+        out.dropped.push((peer.clone(), error));
+    }
+
+    /// Verifies, admits and validates `events` from `peer`, holds orphans,
+    /// and appends the valid ones. `Ok(None)`: the sender was dropped.
+    /// `Ok(Some((indexes, room_refused)))` otherwise.
+    #[allow(clippy::type_complexity)]
+    fn ingest<S: RelayStorage>(
+        &mut self,
+        peer: &P,
+        events: &[Vec<u8>],
+        storage: &mut S,
+        out: &mut Relayed<P>,
+    ) -> Result<Option<(Vec<EventIx>, bool)>, S::Error> {
+        self.orphans.tick();
+        let mut room_refused = false;
+        let mut verified = Vec::new();
+        let mut seen = FxHashSet::default();
+        for bytes in events {
+            let id = EventId::of_bytes(bytes);
+            if !seen.insert(id) || storage.get(&id)?.is_some() {
+                continue;
+            }
+            if self.orphans.contains(&id) {
+                self.orphans.also_from(&id, peer);
+                continue;
+            }
+            let checked = Event::from_bytes(bytes).and_then(|event| {
+                self.admission.check(&event)?;
+                Ok(event)
+            });
+            match checked {
+                Ok(event) => verified.push(event),
+                Err(e) => {
+                    self.drop_peer(peer, e.into(), out);
+                    return Ok(None);
+                }
+            }
+        }
+        let mut admitted: FxHashMap<EventId, Event> = FxHashMap::default();
+        let mut order: Vec<EventId> = Vec::new();
+        let mut over_quota: FxHashSet<EventId> = FxHashSet::default();
+        let mut pending = Usage::default();
+        let mut by_author: FxHashMap<PublicKey, Usage> = FxHashMap::default();
+        let mut work: Vec<(Event, Option<P>)> = causal_order(verified)
+            .into_iter()
+            .rev()
+            .map(|e| (e, None))
+            .collect();
+        while let Some((event, from)) = work.pop() {
+            let id = event.id();
+            if admitted.contains_key(&id) || storage.get(&id)?.is_some() {
+                continue;
+            }
+            // A child of an event over a quota waits for nothing: it is
+            // refused with it (its sender hears why).
+            if event.parents().iter().any(|p| over_quota.contains(p)) {
+                over_quota.insert(id);
+                continue;
+            }
+            let mut parents: FxHashMap<EventId, Event> = FxHashMap::default();
+            let mut missing = Vec::new();
+            for p in event.parents() {
+                if let Some(e) = admitted.get(p) {
+                    parents.insert(*p, e.clone());
+                } else if let Some(bytes) = storage.get(p)? {
+                    match Event::from_own_store(&bytes) {
+                        Ok(e) => {
+                            parents.insert(*p, e);
+                        }
+                        Err(_) => missing.push(*p),
+                    }
+                } else {
+                    missing.push(*p);
+                }
+            }
+            let sender = from.clone().unwrap_or_else(|| peer.clone());
+            if !missing.is_empty() {
+                if !self.orphans.add(&sender, event, &missing) {
+                    room_refused = true;
+                }
+                continue;
+            }
+            if let Err(e) = validate_against(&event, &parents) {
+                if from.is_none() {
+                    self.drop_peer(peer, e.into(), out);
+                    return Ok(None);
+                }
+                // An orphan sent earlier by another client: that one goes.
+                self.drop_peer(&sender, e.into(), out);
+                continue;
+            }
+            let size = event.bytes().len() as u64;
+            let author = event.author();
+            let usage = storage.usage();
+            let mine = by_author
+                .entry(author)
+                .or_insert_with(|| storage.author_usage(&author));
+            if let Some(notice) = self.over_quota(usage, pending, *mine, size, author) {
+                over_quota.insert(id);
+                if !out
+                    .notices
+                    .iter()
+                    .any(|(p, n)| p == &sender && n == &notice)
+                {
+                    out.notices.push((sender, notice));
+                }
+                continue;
+            }
+            mine.events += 1;
+            mine.bytes += size;
+            pending.events += 1;
+            pending.bytes += size;
+            let released = self.orphans.arrived(&id, |p| {
+                admitted.contains_key(p) || storage.get(p).ok().flatten().is_some()
+            });
+            for (child, from_peer) in released {
+                work.push((child, Some(from_peer)));
+            }
+            order.push(id);
+            admitted.insert(id, event);
+        }
+        if order.is_empty() {
+            return Ok(Some((Vec::new(), room_refused)));
+        }
+        let events: Vec<&Event> = order.iter().map(|id| &admitted[id]).collect();
+        let ixs = storage.append(&events)?;
+        out.stored += ixs.len();
+        Ok(Some((ixs, room_refused)))
+    }
+
+    /// The notice for an event of `size` bytes by `author` if it would take
+    /// the network or its author past a quota (`pending`: admitted in this
+    /// batch, not stored yet).
+    fn over_quota(
+        &self,
+        held: Usage,
+        pending: Usage,
+        author: Usage,
+        size: u64,
+        who: PublicKey,
+    ) -> Option<Notice> {
+        let limits = &self.limits;
+        let events = held.events + pending.events;
+        let bytes = held.bytes + pending.bytes;
+        if events + 1 > limits.max_events || bytes + size > limits.max_bytes {
+            return Some(Notice::NetworkFull { events, bytes });
+        }
+        let share = u64::from(limits.author_share.min(100));
+        if (author.events + 1) * 100 > limits.max_events * share
+            || (author.bytes + size) * 100 > limits.max_bytes * share
+        {
+            return Some(Notice::AuthorQuota(who));
+        }
+        None
+    }
+}
+
+/// Every rule of `event` against its `parents` (all present) that needs no
+/// key: the author's chain always; references and document dependencies
+/// for a clear event.
+fn validate_against(
+    event: &Event,
+    parents: &FxHashMap<EventId, Event>,
+) -> Result<(), ContextError> {
+    validate_chain(event, |id| parents.get(id))?;
+    if event.is_sealed() {
+        return Ok(());
+    }
+    validate_references(event, |id| parents.get(id))?;
+    validate_doc_dependencies(event, |id| match parents.get(id)?.body() {
+        Body::Doc { doc, change } => Some((*doc, decode_change(change).ok()?.hash().0)),
+        _ => None,
+    })
+}

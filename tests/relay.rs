@@ -1,0 +1,274 @@
+//! The relay's side of a network (issue #14), sans I/O, against the real
+//! node and session code of pages: what it carries between people who are
+//! never online together, what it refuses, and what it never stores.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::{key, pay};
+use std::collections::VecDeque;
+use trustfold::event::Draft;
+use trustfold::invite::Invite;
+use trustfold::relay::{Admission, MemoryRelayStorage, Notice, RelayLimits, RelayNetwork};
+use trustfold::store::MemoryStore;
+use trustfold::{Body, Node, Transfer};
+
+const RELAY: &str = "relay";
+
+/// Pages (real nodes) and one relay network, and the frames in flight
+/// between them: page `n` is client `n` of the relay.
+struct Net {
+    pages: Vec<Option<Node<MemoryStore>>>,
+    relay: RelayNetwork<usize>,
+    storage: MemoryRelayStorage,
+    /// (to the relay?, page, frame)
+    wire: VecDeque<(bool, usize, Vec<u8>)>,
+    dropped: Vec<(usize, String)>,
+    notices: Vec<(usize, Notice)>,
+    salt: u8,
+}
+
+impl Net {
+    fn new(admission: Admission, limits: RelayLimits) -> Net {
+        Net {
+            pages: Vec::new(),
+            relay: RelayNetwork::new(admission, limits),
+            storage: MemoryRelayStorage::default(),
+            wire: VecDeque::new(),
+            dropped: Vec::new(),
+            notices: Vec::new(),
+            salt: 0,
+        }
+    }
+
+    fn salt(&mut self) -> [u8; 16] {
+        self.salt += 1;
+        [self.salt; 16]
+    }
+
+    /// A page opens (as identity `secret`, in `invite`'s network or an
+    /// open one) and links to the relay.
+    async fn open(&mut self, secret: u8, invite: Option<Invite>) -> usize {
+        let (node, _) = Node::open_in(MemoryStore::new(), invite, None, move || [secret; 32])
+            .await
+            .unwrap();
+        let n = self.pages.len();
+        self.pages.push(Some(node));
+        self.link(n);
+        n
+    }
+
+    fn link(&mut self, n: usize) {
+        let salt = self.salt();
+        let frames = self.pages[n].as_ref().unwrap().connect_peer(RELAY, salt);
+        self.wire
+            .extend(frames.into_iter().map(|(_, f)| (true, n, f)));
+        let salt = self.salt();
+        let frames = self.relay.connect(n, &self.storage, salt).unwrap();
+        self.wire
+            .extend(frames.into_iter().map(|(to, f)| (false, to, f)));
+    }
+
+    /// The page closes: its link ends on both sides.
+    fn close(&mut self, n: usize) {
+        self.pages[n] = None;
+        self.relay.disconnect(&n);
+        self.wire.retain(|(_, page, _)| *page != n);
+    }
+
+    async fn publish(&mut self, n: usize, body: Body) -> trustfold::Event {
+        let node = self.pages[n].as_ref().unwrap();
+        let event = node.publish(1, body).await.unwrap();
+        let frames = node.push_to_peers(std::slice::from_ref(&event));
+        self.wire
+            .extend(frames.into_iter().map(|(_, f)| (true, n, f)));
+        event
+    }
+
+    /// Delivers frames until none is in flight (bounded).
+    async fn settle(&mut self) {
+        for _ in 0..100_000 {
+            let Some((to_relay, n, frame)) = self.wire.pop_front() else {
+                return;
+            };
+            if to_relay {
+                let out = self.relay.receive(&n, &[&frame], &mut self.storage);
+                assert_eq!(out.store_error, None);
+                for (peer, error) in out.dropped {
+                    self.dropped.push((peer, error.code().to_owned()));
+                    self.wire.retain(|(_, page, _)| *page != peer);
+                }
+                self.notices.extend(out.notices);
+                self.wire
+                    .extend(out.send.into_iter().map(|(to, f)| (false, to, f)));
+            } else if let Some(node) = self.pages[n].as_ref() {
+                match node.from_peer(RELAY, &frame).await {
+                    Ok(from) => self
+                        .wire
+                        .extend(from.send.into_iter().map(|(_, f)| (true, n, f))),
+                    Err(e) => panic!("page {n} dropped the relay: {e}"),
+                }
+            }
+        }
+        panic!("the network did not settle");
+    }
+
+    fn balance(&self, n: usize, who: u8) -> i128 {
+        let replica = self.pages[n].as_ref().unwrap().replica();
+        replica.view().balance(replica.log(), &key(who), "EUR")
+    }
+}
+
+/// Alice pays Bob and closes her page; Bob, who was never online with
+/// her, opens his later and gets the payment from the relay alone.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_payment_reaches_someone_never_online_with_its_payer() {
+    let mut net = Net::new(Admission::Open, RelayLimits::default());
+    let alice = net.open(1, None).await;
+    net.settle().await;
+    net.publish(alice, pay(key(2), 30, "EUR")).await;
+    net.publish(alice, pay(key(2), 12, "EUR")).await;
+    net.settle().await;
+    net.close(alice);
+    assert_eq!(net.storage.all().count(), 2, "the relay stored both");
+
+    let bob = net.open(2, None).await;
+    net.settle().await;
+    assert_eq!(net.balance(bob, 2), 42);
+    // And what Bob writes reaches Carol, who comes after him.
+    net.publish(bob, pay(key(3), 5, "EUR")).await;
+    net.settle().await;
+    net.close(bob);
+    let carol = net.open(3, None).await;
+    net.settle().await;
+    assert_eq!(net.balance(carol, 3), 5);
+    assert_eq!(net.balance(carol, 2), 37);
+    assert!(net.dropped.is_empty() && net.notices.is_empty());
+}
+
+/// Two pages online at once through the relay: what one writes is
+/// forwarded to the other at once.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn the_relay_forwards_between_clients_online_together() {
+    let mut net = Net::new(Admission::Open, RelayLimits::default());
+    let alice = net.open(1, None).await;
+    let bob = net.open(2, None).await;
+    net.settle().await;
+    net.publish(alice, pay(key(2), 7, "EUR")).await;
+    net.settle().await;
+    assert_eq!(net.balance(bob, 2), 7);
+    net.publish(bob, pay(key(1), 2, "EUR")).await;
+    net.settle().await;
+    assert_eq!(net.balance(alice, 1), -5);
+}
+
+/// In a private network the relay, holding no key, stores and serves
+/// members' sealed events — none of their memos in what it holds — and a
+/// stranger's forged events are refused, the stranger dropped, while the
+/// members keep working.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_private_networks_relay_holds_ciphertext_and_refuses_strangers() {
+    let invite = Invite::new([7; 32], "coop").unwrap();
+    let keys = invite.keys();
+    let mut net = Net::new(Admission::private(keys.network()), RelayLimits::default());
+    let alice = net.open(1, Some(invite.clone())).await;
+    net.settle().await;
+    let memo = "secret-memo-for-bob";
+    net.publish(
+        alice,
+        Body::Transfer(Transfer {
+            to: key(2),
+            amount: 30,
+            unit: "EUR".into(),
+            memo: memo.into(),
+            reverses: None,
+        }),
+    )
+    .await;
+    net.settle().await;
+    assert_eq!(net.storage.all().count(), 1);
+    for bytes in net.storage.all() {
+        assert!(!bytes.windows(6).any(|w| w == &memo.as_bytes()[..6]));
+    }
+
+    // Mallory, in the room without the invite, sends an event with a tag
+    // of another network's: dropped, nothing stored.
+    let mallory = net.pages.len();
+    net.pages.push(None);
+    let salt = net.salt();
+    let hello = net.relay.connect(mallory, &net.storage, salt).unwrap();
+    assert!(!hello.is_empty());
+    let forged = common::id(6).seal(
+        Draft {
+            seq: 1,
+            parents: vec![],
+            time: 0,
+            body: pay(key(1), 1, "EUR"),
+        },
+        &keys,
+        &Invite::new([9; 32], "x").unwrap().keys().admit(&key(6)),
+        &[1; 24],
+    );
+    let frames = trustfold::sync::Framer::default().encode(&trustfold::sync::Message::Events {
+        seq: 1,
+        events: forged.bytes().to_vec(),
+    });
+    for frame in frames {
+        let out = net.relay.receive(&mallory, &[&frame], &mut net.storage);
+        for (peer, error) in out.dropped {
+            net.dropped.push((peer, error.code().to_owned()));
+        }
+    }
+    assert_eq!(net.dropped, vec![(mallory, "not_admitted".to_owned())]);
+    assert_eq!(net.storage.all().count(), 1);
+
+    net.close(alice);
+    let bob = net.open(2, Some(invite)).await;
+    net.settle().await;
+    assert_eq!(net.balance(bob, 2), 30);
+}
+
+/// A network at its quota refuses new events with a notice and stores
+/// nothing more; one author cannot take more than their share, and the
+/// others keep writing; nobody is dropped for it.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn quotas_refuse_with_a_notice_and_leave_room_for_others() {
+    let limits = RelayLimits {
+        max_events: 8,
+        author_share: 50,
+        ..RelayLimits::default()
+    };
+    let mut net = Net::new(Admission::Open, limits);
+    let junk = net.open(1, None).await;
+    let honest = net.open(2, None).await;
+    net.settle().await;
+    for i in 0..6 {
+        net.publish(junk, pay(key(3), i + 1, "EUR")).await;
+    }
+    net.settle().await;
+    assert_eq!(
+        net.storage.all().count(),
+        4,
+        "the author's share: half of 8"
+    );
+    assert!(
+        net.notices
+            .iter()
+            .any(|(p, n)| *p == junk && n.code() == "author_quota")
+    );
+    for i in 0..4 {
+        net.publish(honest, pay(key(3), i + 1, "EUR")).await;
+    }
+    net.settle().await;
+    assert_eq!(net.storage.all().count(), 8, "the others' events fit");
+    net.publish(honest, pay(key(3), 9, "EUR")).await;
+    net.settle().await;
+    assert_eq!(net.storage.all().count(), 8);
+    assert!(
+        net.notices
+            .iter()
+            .any(|(p, n)| *p == honest && n.code() == "network_full")
+    );
+    assert!(net.dropped.is_empty());
+}
