@@ -121,15 +121,15 @@ impl RelayStorage for MemoryRelayStorage {
         Ok(out)
     }
 
-    fn usage(&self) -> Usage {
-        self.usage
+    fn usage(&self) -> Result<Usage, MemoryFailure> {
+        Ok(self.usage)
     }
 
-    fn author_usage(&self, author: &PublicKey) -> Usage {
+    fn author_usage(&self, author: &PublicKey) -> Result<Usage, MemoryFailure> {
         // An author with no event here takes nothing.
-        match self.authors.get(author) {
+        Ok(match self.authors.get(author) {
             Some(usage) => *usage,
             None => Usage::default(),
-        }
+        })
     }
 }

@@ -55,9 +55,9 @@ pub trait RelayStorage {
     /// their insertion indexes. Nothing is stored if it fails.
     fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, Self::Error>;
     /// What the network holds.
-    fn usage(&self) -> Usage;
+    fn usage(&self) -> Result<Usage, Self::Error>;
     /// What `author`'s events in the network take.
-    fn author_usage(&self, author: &PublicKey) -> Usage;
+    fn author_usage(&self, author: &PublicKey) -> Result<Usage, Self::Error>;
 }
 
 /// A snapshot of a network's events: a [`Dag`] that says whether a read
@@ -453,10 +453,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
             let size = event.bytes().len() as u64;
             let author = event.author();
-            let usage = storage.usage();
-            let mine = by_author
-                .entry(author)
-                .or_insert_with(|| storage.author_usage(&author));
+            let usage = storage.usage()?;
+            let mine = match by_author.entry(author) {
+                std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(storage.author_usage(&author)?)
+                }
+            };
             if let Some(notice) = self.over_quota(usage, pending, *mine, size, author) {
                 over_quota.insert(id);
                 if !out
