@@ -5,14 +5,17 @@
 
 use crate::event::{Draft, Event, EventError, Identity, PublicKey};
 use crate::invite::{Invite, NONCE_LEN, NetworkKeys, admitted};
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use std::cell::{Cell, RefCell};
 
-/// Authors whose admission tag was checked, kept so that a tag costs one
-/// signature check per author rather than per event. Only good tags are
-/// kept (a bad one is the sender's fault and drops it), so only members can
-/// grow this; past the bound it starts again, which costs time, not
-/// correctness.
+/// Authors whose admission tag was checked, with the tag, kept so that a
+/// tag costs one signature check per author rather than per event. An
+/// event is admitted from the cache only if it carries the very tag that
+/// was checked: an admitted author's event with any other tag is checked
+/// again, so the verdict never depends on what a node met first. Only good
+/// tags are kept (a bad one is the sender's fault and drops it), so only
+/// members can grow this; past the bound it starts again, which costs
+/// time, not correctness.
 const ADMITTED_CACHE: usize = 65_536;
 
 /// See the [module docs](self).
@@ -28,8 +31,8 @@ pub enum Network {
 pub struct PrivateNetwork {
     invite: Invite,
     keys: NetworkKeys,
-    /// Authors with a checked admission tag.
-    admitted: RefCell<FxHashSet<PublicKey>>,
+    /// Authors with a checked admission tag, and the tag.
+    admitted: RefCell<FxHashMap<PublicKey, [u8; 64]>>,
     /// The tag of this node's own identity, made once.
     own_tag: RefCell<Option<(PublicKey, [u8; 64])>>,
     /// Nonces: keyed BLAKE3 of a counter under a random key from the
@@ -83,7 +86,7 @@ impl Network {
             Network::Private(private) => {
                 let tag = event.admission().ok_or(EventError::NotAdmitted)?;
                 let author = event.author();
-                if !private.admitted.borrow().contains(&author) {
+                if private.admitted.borrow().get(&author) != Some(tag) {
                     if !admitted(&private.keys.network(), &author, tag) {
                         return Err(EventError::NotAdmitted);
                     }
@@ -91,7 +94,7 @@ impl Network {
                     if cache.len() >= ADMITTED_CACHE {
                         cache.clear();
                     }
-                    cache.insert(author);
+                    cache.insert(author, *tag);
                 }
                 Ok(event.opened(&private.keys))
             }
