@@ -24,7 +24,7 @@ mod sim;
 
 use attacker::{Attacker, open, open_in, payment_in, sign, sign_in};
 
-use common::{exclude, id, key, pay, trust};
+use common::{exclude, id, key, pay, permutations, trust};
 use sim::{Rng, scale, seeds};
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
@@ -251,22 +251,6 @@ fn void_chain(keys: Option<&NetworkKeys>) -> Vec<Event> {
     );
     let child = payment_in(keys, &x, 3, vec![bad.id()], 3);
     vec![t, bad, child]
-}
-
-/// Every order of `n` items.
-fn permutations(n: usize) -> Vec<Vec<usize>> {
-    if n == 0 {
-        return vec![vec![]];
-    }
-    let mut out = Vec::new();
-    for rest in permutations(n - 1) {
-        for at in 0..=rest.len() {
-            let mut p = rest.clone();
-            p.insert(at, n - 1);
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[pollster::test]
