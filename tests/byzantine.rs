@@ -22,7 +22,7 @@ mod common;
 #[path = "common/sim.rs"]
 mod sim;
 
-use attacker::{Attacker, open, open_in, payment_in, sign, sign_in};
+use attacker::{Attacker, open, payment_in, sign, sign_in};
 
 use common::{exclude, id, key, pay, permutations, trust};
 use sim::{Rng, scale, seeds};
@@ -273,7 +273,7 @@ async fn invalid_chain_split_across_batches_in_any_way(invite: Option<&Invite>) 
             // Every split into consecutive batches: a bit per gap.
             for cuts in 0..1u32 << (chain.len() - 1) {
                 cases += 1;
-                let h = open_in(1, invite).await;
+                let h = sim::open_in(MemoryStore::new(), 1, invite).await;
                 let _ = h.connect_peer("x", [1; 16]);
                 let mut x = Attacker::new();
                 let mut batch: Vec<&Event> = Vec::new();
@@ -381,7 +381,7 @@ async fn valid_closure(seeds: &[u64], invite: Option<&Invite>) {
             for i in (1..events.len()).rev() {
                 events.swap(i, rng.below(i as u64 + 1) as usize);
             }
-            let h = open_in(1, invite).await;
+            let h = sim::open_in(MemoryStore::new(), 1, invite).await;
             let mut at = 0;
             while at < events.len() {
                 let size = 1 + rng.below(8) as usize;

@@ -20,6 +20,8 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 #[path = "common/attacker.rs"]
 mod attacker;
 mod common;
+#[path = "common/sim.rs"]
+mod sim;
 
 use attacker::Attacker;
 use common::{id, key, pay, permutations};
@@ -45,17 +47,9 @@ fn theirs() -> NetworkKeys {
         .keys()
 }
 
-/// A node on a memory store, its randomness `[n; 32]`, of the network of
-/// `invite` (open if `None`).
-async fn node_in(n: u8, invite: Option<Invite>) -> Node<MemoryStore> {
-    Node::open_in(MemoryStore::new(), invite, None, || [n; 32])
-        .await
-        .expect("a new store opens")
-        .0
-}
-
+/// A member on a memory store, its randomness `[n; 32]`.
 async fn member(n: u8) -> Node<MemoryStore> {
-    node_in(n, Some(coop())).await
+    sim::open_in(MemoryStore::new(), n, Some(&coop())).await
 }
 
 async fn stored_ids(node: &Node<MemoryStore>) -> BTreeSet<EventId> {
@@ -369,8 +363,9 @@ const SECRETS: [&str; 6] = [
 async fn outsiders_in_the_same_exchange_read_nothing_and_store_nothing() {
     let a = member(21).await;
     let b = member(22).await;
-    let stranger = node_in(23, Some(Invite::new([0x99; 32], "theirs").unwrap())).await;
-    let open = node_in(24, None).await;
+    let other_network = Invite::new([0x99; 32], "theirs").unwrap();
+    let stranger = sim::open_in(MemoryStore::new(), 23, Some(&other_network)).await;
+    let open = sim::open_in(MemoryStore::new(), 24, None).await;
     let rent = a.publish(1, transfer(30, SECRETS[0], None)).await.unwrap();
     {
         let mut replica = a.replica_mut();

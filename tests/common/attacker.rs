@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use super::{key, pay};
-use trustfold::invite::{Invite, NONCE_LEN, NetworkKeys};
+use trustfold::invite::{NONCE_LEN, NetworkKeys};
 use trustfold::store::MemoryStore;
 use trustfold::sync::{Framer, Message};
 use trustfold::{Draft, Event, EventId, Identity, Node};
@@ -66,14 +66,6 @@ pub fn payment_in(
 /// A node on a memory store, its identity from one byte.
 pub async fn open(n: u8) -> Node<MemoryStore> {
     Node::open(MemoryStore::new(), || [n; 32]).await.unwrap().0
-}
-
-/// [`open`] in the private network of `invite` (open if `None`).
-pub async fn open_in(n: u8, invite: Option<&Invite>) -> Node<MemoryStore> {
-    Node::open_in(MemoryStore::new(), invite.cloned(), None, || [n; 32])
-        .await
-        .unwrap()
-        .0
 }
 
 /// An attacker's frames: real framing, its own numbering.
