@@ -7,6 +7,11 @@
 //! peers connected at the same time sync completely; the store holds
 //! exactly the valid closure of what arrived.
 //!
+//! The invalid chains and the valid closure also run in a private network
+//! (sealed events): there a forged admission tag makes a chain invalid,
+//! while an exclusion of a trust statement only makes its event void —
+//! stored, counting for nothing, its child valid.
+//!
 //! `TRUSTFOLD_SCALE=full` runs the flood at 1,000,000 orphans
 //! (`make test-heavy`; the figures are in BENCHMARKS.md).
 #![cfg(not(target_arch = "wasm32"))]
@@ -17,15 +22,18 @@ mod common;
 #[path = "common/sim.rs"]
 mod sim;
 
-use attacker::{Attacker, open, sign};
+use attacker::{Attacker, open, payment_in, sign, sign_in};
 
-use common::{exclude, id, key, pay, trust};
+use common::{exclude, id, key, pay, permutations, trust};
 use sim::{Rng, scale, seeds};
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
+use trustfold::invite::{Invite, NetworkKeys};
 use trustfold::store::{MemoryStore, Store};
 use trustfold::sync::{Bloom, Framer, MAX_HELLO_HEADS, Message, OrphanLimits};
-use trustfold::{Draft, Event, EventId, Identity, Log, Node, PeerError, TrustLevel};
+use trustfold::{
+    Draft, Event, EventId, Identity, Network, Node, PeerError, Policy, Replica, TrustLevel,
+};
 
 /// Delivers frames between two honest nodes until both are quiet;
 /// returns the frames delivered.
@@ -184,57 +192,88 @@ async fn an_orphan_flood_never_keeps_an_honest_peers_chain_out() {
     );
 }
 
-/// A valid chain with an invalid event and its child, in two variants:
-/// a seq jump, and an exclusion of a trust statement.
-fn invalid_chains() -> Vec<(Vec<Event>, usize)> {
+/// A valid chain with an invalid event and its child, in two variants: a
+/// seq jump, and an exclusion of a trust statement — in a private network
+/// (`keys`) a tag forged by a member instead, since there the exclusion
+/// only makes its event void (see [`void_chain`]).
+fn invalid_chains(keys: Option<&NetworkKeys>) -> Vec<(Vec<Event>, usize)> {
     let x = id(40);
-    let e1 = sign(&x, 1, vec![], 1);
-    let e2 = sign(&x, 2, vec![e1.id()], 2);
-    let jump = sign(&x, 4, vec![e2.id()], 3);
-    let child = sign(&x, 5, vec![jump.id()], 4);
-    let t = x.sign(Draft {
-        seq: 1,
-        parents: vec![],
-        time: 1,
-        body: trust(key(3), TrustLevel::Trusted),
-    });
-    let bad = x.sign(Draft {
-        seq: 2,
-        parents: vec![t.id()],
-        time: 2,
-        body: exclude(t.id(), "no"),
-    });
-    let bad_child = sign(&x, 3, vec![bad.id()], 3);
+    let e1 = payment_in(keys, &x, 1, vec![], 1);
+    let e2 = payment_in(keys, &x, 2, vec![e1.id()], 2);
+    let jump = payment_in(keys, &x, 4, vec![e2.id()], 3);
+    let child = payment_in(keys, &x, 5, vec![jump.id()], 4);
+    let second = match keys {
+        None => void_chain(None),
+        Some(keys) => {
+            let y = id(41);
+            let good = payment_in(Some(keys), &y, 1, vec![], 1);
+            let other_network = Invite::new([0x99; 32], "theirs").unwrap().keys();
+            let forged = sign_in(
+                Some(keys),
+                &y,
+                Draft {
+                    seq: 2,
+                    parents: vec![good.id()],
+                    time: 2,
+                    body: pay(key(9), 1, "EUR"),
+                },
+                Some(other_network.admit(&y.public_key())),
+            );
+            let forged_child = payment_in(Some(keys), &y, 3, vec![forged.id()], 3);
+            vec![good, forged, forged_child]
+        }
+    };
     // (events, how many of the first are valid)
-    vec![(vec![e1, e2, jump, child], 2), (vec![t, bad, bad_child], 1)]
+    vec![(vec![e1, e2, jump, child], 2), (second, 1)]
 }
 
-/// Every order of `n` items.
-fn permutations(n: usize) -> Vec<Vec<usize>> {
-    if n == 0 {
-        return vec![vec![]];
-    }
-    let mut out = Vec::new();
-    for rest in permutations(n - 1) {
-        for at in 0..=rest.len() {
-            let mut p = rest.clone();
-            p.insert(at, n - 1);
-            out.push(p);
-        }
-    }
-    out
+/// A trust statement, an exclusion of it (invalid when clear, void when
+/// sealed: `keys`) and a payment after it.
+fn void_chain(keys: Option<&NetworkKeys>) -> Vec<Event> {
+    let x = id(40);
+    let draft = |seq: u64, parents: Vec<EventId>, body| Draft {
+        seq,
+        parents,
+        time: seq,
+        body,
+    };
+    let t = sign_in(
+        keys,
+        &x,
+        draft(1, vec![], trust(key(3), TrustLevel::Trusted)),
+        None,
+    );
+    let bad = sign_in(
+        keys,
+        &x,
+        draft(2, vec![t.id()], exclude(t.id(), "no")),
+        None,
+    );
+    let child = payment_in(keys, &x, 3, vec![bad.id()], 3);
+    vec![t, bad, child]
 }
 
 #[pollster::test]
 async fn an_invalid_chain_split_across_batches_in_any_way_drops_its_sender_and_is_never_stored() {
+    invalid_chain_split_across_batches_in_any_way(None).await;
+}
+
+#[pollster::test]
+async fn a_private_networks_invalid_chain_split_in_any_way_drops_its_sender_and_is_never_stored() {
+    invalid_chain_split_across_batches_in_any_way(Some(&sim::private_network())).await;
+}
+
+/// Every order and split of [`invalid_chains`] to a node of the network of `invite`.
+async fn invalid_chain_split_across_batches_in_any_way(invite: Option<&Invite>) {
+    let keys = invite.map(Invite::keys);
     let mut cases = 0;
-    for (chain, valid) in invalid_chains() {
+    for (chain, valid) in invalid_chains(keys.as_ref()) {
         let valid_ids: BTreeSet<EventId> = chain[..valid].iter().map(Event::id).collect();
         for order in permutations(chain.len()) {
             // Every split into consecutive batches: a bit per gap.
             for cuts in 0..1u32 << (chain.len() - 1) {
                 cases += 1;
-                let h = open(1).await;
+                let h = sim::open_in(MemoryStore::new(), 1, invite).await;
                 let _ = h.connect_peer("x", [1; 16]);
                 let mut x = Attacker::new();
                 let mut batch: Vec<&Event> = Vec::new();
@@ -245,7 +284,16 @@ async fn an_invalid_chain_split_across_batches_in_any_way_drops_its_sender_and_i
                         for frame in x.events(batch.drain(..)) {
                             match h.from_peer("x", &frame).await {
                                 Ok(_) => {}
-                                Err(PeerError::InvalidEvent(_)) => dropped = true,
+                                Err(PeerError::InvalidEvent(e)) => {
+                                    let by_network =
+                                        ["not_admitted", "missing_previous", "invalid_parent"];
+                                    assert!(
+                                        invite.is_none() || by_network.contains(&e.code()),
+                                        "{}",
+                                        e.code()
+                                    );
+                                    dropped = true
+                                }
                                 Err(e) => panic!("{e}"),
                             }
                         }
@@ -270,7 +318,21 @@ async fn an_invalid_chain_split_across_batches_in_any_way_drops_its_sender_and_i
 
 #[pollster::test]
 async fn the_store_holds_exactly_the_valid_closure_of_what_arrived_whatever_the_batches() {
-    for seed in seeds(&[1, 2, 3]) {
+    valid_closure(&seeds(&[1, 2, 3]), None).await;
+}
+
+#[pollster::test]
+async fn a_private_networks_store_holds_exactly_the_valid_closure_with_its_voids() {
+    valid_closure(&seeds(&[4]), Some(&sim::private_network())).await;
+}
+
+/// The store of a node of the network of `invite` after honest chains,
+/// invalid chains, void events (in a private network) and orphans arrive
+/// shuffled in random batches: what a member replica admits, nothing else.
+async fn valid_closure(seeds: &[u64], invite: Option<&Invite>) {
+    let keys = invite.map(Invite::keys);
+    let keys = keys.as_ref();
+    for &seed in seeds {
         let mut rng = Rng(seed);
         for case in 0..60 {
             let mut events: Vec<Event> = Vec::new();
@@ -287,29 +349,39 @@ async fn the_store_holds_exactly_the_valid_closure_of_what_arrived_whatever_the_
                 }
                 parents.sort();
                 let seq = last[a].as_ref().map_or(1, |e| e.seq() + 1);
-                let event = sign(&authors[a], seq, parents, n);
+                let event = payment_in(keys, &authors[a], seq, parents, n);
                 last[a] = Some(event.clone());
                 events.push(event);
             }
-            // Invalid ones with children, and orphans whose parents never come.
-            for (chain, _) in invalid_chains() {
+            // Invalid ones with children, void ones (sealed) with children,
+            // and orphans whose parents never come.
+            for (chain, _) in invalid_chains(keys) {
                 events.extend(chain);
+            }
+            if keys.is_some() {
+                events.extend(void_chain(keys));
             }
             for n in 0..4 {
                 let fake = EventId(rng.salt().repeat(2).try_into().unwrap());
-                events.push(sign(&id(60), 2, vec![fake], n));
+                events.push(payment_in(keys, &id(60), 2, vec![fake], n));
             }
-            // What any node must end with: the log's own verdict, parents first.
-            let mut reference = Log::new();
+            // What any node must end with: a member's verdict, parents first.
+            let network = match invite {
+                Some(invite) => Network::private(invite.clone(), [2; 32]),
+                None => Network::Open,
+            };
+            let mut reference = Replica::new(Policy::new(key(1))).in_network(network);
             for event in trustfold::causal_order(events.clone()) {
-                let _ = reference.insert(event);
+                let _ = reference.ingest(event.bytes());
             }
+            let reference = reference.log();
             let expected: BTreeSet<EventId> = reference.topological().map(Event::id).collect();
+            assert_eq!(reference.voids().len(), usize::from(keys.is_some()));
             // Shuffled, split at random, some sent twice.
             for i in (1..events.len()).rev() {
                 events.swap(i, rng.below(i as u64 + 1) as usize);
             }
-            let h = open(1).await;
+            let h = sim::open_in(MemoryStore::new(), 1, invite).await;
             let mut at = 0;
             while at < events.len() {
                 let size = 1 + rng.below(8) as usize;
@@ -327,6 +399,13 @@ async fn the_store_holds_exactly_the_valid_closure_of_what_arrived_whatever_the_
             let applied: BTreeSet<EventId> =
                 h.replica().log().topological().map(Event::id).collect();
             assert_eq!(applied, expected);
+            let voids = |log: &trustfold::Log| -> BTreeSet<EventId> {
+                log.voids()
+                    .iter()
+                    .map(|&ix| log.entry(ix).event().id())
+                    .collect()
+            };
+            assert_eq!(voids(h.replica().log()), voids(reference));
         }
     }
 }

@@ -13,6 +13,10 @@
 //! bytes of the events its receiver was missing plus 4 kB, and no honest
 //! peer may ever be dropped.
 //!
+//! The pair and the group also run in a private network (sealed events,
+//! one seed each): what is checked is the same, and every event must be
+//! sealed and none void.
+//!
 //! Seeded: a fixed set of seeds runs by default; `TRUSTFOLD_SEED` runs
 //! one (the seed is printed); `TRUSTFOLD_SCALE=full` runs the 20,000-event
 //! catch-up of the issue (`make test-heavy`).
@@ -25,10 +29,13 @@ mod sim;
 use common::{key, pay};
 use sim::{Rng, seeds};
 use std::collections::{BTreeMap, BTreeSet};
+use trustfold::invite::Invite;
 use trustfold::store::MemoryStore;
 use trustfold::{Event, EventId, Node};
 
 const DEFAULT_SEEDS: [u64; 3] = [11, 12, 0x6375_7473];
+/// The seed of the private network's runs.
+const SEALED_SEEDS: [u64; 1] = [13];
 /// Most cuts (lost frames included) before the last one.
 const MAX_CUTS: usize = 50;
 /// Ticks a cut link stays down.
@@ -68,14 +75,11 @@ fn name(n: usize) -> String {
 }
 
 impl Sim {
-    fn new(seed: u64, nodes: usize) -> Sim {
+    /// `nodes` nodes of the private network of `invite`, or of an open
+    /// network if `None`.
+    fn new(seed: u64, nodes: usize, invite: Option<&Invite>) -> Sim {
         let nodes = (0..nodes)
-            .map(|n| {
-                let secret = [n as u8 + 1; 32];
-                pollster::block_on(Node::open(MemoryStore::new(), || secret))
-                    .unwrap()
-                    .0
-            })
+            .map(|n| pollster::block_on(sim::open_in(MemoryStore::new(), n as u8 + 1, invite)))
             .collect::<Vec<_>>();
         let mut links = BTreeMap::new();
         for a in 0..nodes.len() {
@@ -260,11 +264,13 @@ impl Sim {
     }
 }
 
-/// One run: `nodes` nodes, node 0 starting `backlog` events ahead of the
-/// others, cuts while everyone writes, then the checks of the module docs.
-fn run(seed: u64, nodes: usize, backlog: usize) {
-    println!("seed {seed}: {nodes} nodes, backlog {backlog}");
-    let mut sim = Sim::new(seed, nodes);
+/// One run: `nodes` nodes of the network of `invite`, node 0 starting
+/// `backlog` events ahead of the others, cuts while everyone writes, then
+/// the checks of the module docs.
+fn run(seed: u64, nodes: usize, backlog: usize, invite: Option<&Invite>) {
+    let network = if invite.is_some() { "private" } else { "open" };
+    println!("seed {seed}: {nodes} nodes, backlog {backlog}, {network} network");
+    let mut sim = Sim::new(seed, nodes, invite);
     for n in 0..backlog {
         pollster::block_on(sim.nodes[0].publish(n as u64, pay(key(99), 1, "EUR"))).unwrap();
     }
@@ -314,6 +320,15 @@ fn run(seed: u64, nodes: usize, backlog: usize) {
     });
     assert_eq!(sim.ids(0).len(), all.len(), "nothing lost");
     check_after_last_cut(&sim, seed, start, converged_at, &missing);
+    for node in &sim.nodes {
+        let replica = node.replica();
+        let log = replica.log();
+        assert!(
+            log.topological().all(|e| e.is_sealed() == invite.is_some()),
+            "seed {seed}: sealed in a private network, clear in an open one"
+        );
+        assert!(log.voids().is_empty(), "seed {seed}: honest events count");
+    }
 }
 
 /// The checks after the last cut: convergence within 3 round trips, bytes
@@ -352,7 +367,7 @@ fn check_after_last_cut(sim: &Sim, seed: u64, start: u64, converged_at: u64, mis
 /// link cut while the answer is in flight, one event written on each side,
 /// `cuts` times over; then the link comes back for good.
 fn cut_while_the_answer_is_in_flight(backlog: usize, cuts: usize) {
-    let mut sim = Sim::new(7, 2);
+    let mut sim = Sim::new(7, 2, None);
     sim.faulty = false;
     for n in 0..backlog {
         pollster::block_on(sim.nodes[0].publish(n as u64, pay(key(99), 1, "EUR"))).unwrap();
@@ -394,13 +409,30 @@ fn fifty_cuts_mid_catch_up_each_followed_by_writes_still_converge() {
 #[test]
 fn a_pair_cut_mid_sync_while_both_write_converges_within_three_round_trips() {
     for seed in seeds(&DEFAULT_SEEDS) {
-        run(seed, 2, sim::scale(3_000, 20_000));
+        run(seed, 2, sim::scale(3_000, 20_000), None);
     }
 }
 
 #[test]
 fn a_group_of_eight_cut_mid_sync_while_all_write_converges_within_three_round_trips() {
     for seed in seeds(&DEFAULT_SEEDS) {
-        run(seed, 8, sim::scale(1_000, 20_000));
+        run(seed, 8, sim::scale(1_000, 20_000), None);
+    }
+}
+
+#[test]
+fn a_private_networks_pair_cut_mid_sync_while_both_write_converges_within_three_round_trips() {
+    let invite = sim::private_network();
+    for seed in seeds(&SEALED_SEEDS) {
+        run(seed, 2, sim::scale(3_000, 20_000), Some(&invite));
+    }
+}
+
+#[test]
+fn a_private_networks_group_of_eight_cut_mid_sync_while_all_write_converges_within_three_round_trips()
+ {
+    let invite = sim::private_network();
+    for seed in seeds(&SEALED_SEEDS) {
+        run(seed, 8, sim::scale(1_000, 20_000), Some(&invite));
     }
 }

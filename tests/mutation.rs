@@ -1,12 +1,18 @@
-//! Seeded mutation test: 10,000 corruptions of valid encoded events.
+//! Seeded mutation test: 10,000 corruptions of valid encoded events, over
+//! a corpus of clear events (an open network) and 10,000 over a corpus of
+//! sealed ones (a private network, format version 3).
 //!
-//! Each mutated input goes through [`Replica::ingest`] holding the corpus.
-//! Every input must be refused with a typed error, without a panic, and the
+//! Each mutated input goes through [`Replica::ingest`] of a replica that
+//! received the corpus (in a private network it has admitted every author
+//! by then). Every input must be refused with a typed error, without a panic, and the
 //! replica (log and view) must be exactly as before. The mutations know the
-//! byte layout of an event (see `encoding.rs`), so besides blind bit flips,
-//! truncations and splices they re-encode varints in overlong form, inflate
-//! length prefixes, edit text in place and malleate the signature (`s + kℓ`,
-//! changes to `R`).
+//! byte layout of an event (see `encoding.rs`, `sealed.rs`), so besides
+//! blind bit flips, truncations and splices they re-encode varints in
+//! overlong form, inflate length prefixes, edit text in place and malleate
+//! the signature (`s + kℓ`, changes to `R`). A sealed event has no text in
+//! clear; its admission tag, nonce and ciphertext are altered instead, in
+//! place or signed again by the author or by a stranger (see
+//! `mutation/sealed.rs`).
 //!
 //! The seed is fixed; set `TRUSTFOLD_SEED` (decimal or `0x…` hex) to try
 //! another. On wasm32 there is no environment: only a compile-time
@@ -15,20 +21,25 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
+#[path = "mutation/layout.rs"]
+mod layout;
+#[path = "mutation/sealed.rs"]
+mod sealed;
 
 use common::varint::{overlong, varint};
 use common::{alices_change, dispute, exclude, id, key, pay, retract, trust};
+use layout::{Layout, Role, Varint};
 use proptest::prelude::{Rng, RngExt};
 use proptest::test_runner::{RngAlgorithm, TestRng};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Debug;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use trustfold::event::Content;
 use trustfold::event::encoding::SIGNATURE_LEN;
+use trustfold::invite::Invite;
 use trustfold::{
-    Body, DecodeError, Digest, DocId, Error, Event, EventError, EventId, Policy, Replica, Transfer,
-    TrustLevel,
+    Body, DecodeError, Digest, DocId, Error, Event, EventError, EventId, Network, Policy, Replica,
+    Transfer, TrustLevel,
 };
 
 /// How many mutated inputs to try (not counting skipped ones).
@@ -51,125 +62,34 @@ fn report(line: &str) {
     wasm_bindgen_test::console_log!("{line}");
 }
 
-/// What a varint holds, which bounds its length.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Role {
-    /// A `u64` field: at most 10 bytes.
-    Integer,
-    /// A `usize` length prefix: at most 10 bytes (5 on 32-bit targets).
-    Length,
-    /// An enum variant index (`u32`): at most 5 bytes.
-    Tag,
-}
-
-impl Role {
-    fn max_len(self) -> usize {
-        match self {
-            Role::Integer => 10,
-            Role::Length if usize::BITS == 64 => 10,
-            Role::Length | Role::Tag => 5,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Varint {
-    at: usize,
-    len: usize,
-    value: u64,
-    role: Role,
-}
-
-/// Where the varints and the text of one content are in its encoding.
-#[derive(Debug, Default)]
-struct Layout {
-    varints: Vec<Varint>,
-    texts: Vec<Range<usize>>,
-    end: usize,
-}
-
-impl Layout {
-    fn of(content: &Content) -> Layout {
-        let mut layout = Layout {
-            end: 1 + 32, // version, author
-            ..Layout::default()
-        };
-        layout.varint(content.seq, Role::Integer);
-        layout.varint(content.parents.len() as u64, Role::Length);
-        layout.end += 32 * content.parents.len();
-        layout.varint(content.time, Role::Integer);
-        match &content.body {
-            Body::Transfer(t) => {
-                layout.varint(0, Role::Tag);
-                layout.end += 32;
-                layout.varint(t.amount, Role::Integer);
-                layout.text(&t.unit);
-                layout.text(&t.memo);
-                layout.end += if t.reverses.is_some() { 33 } else { 1 };
-            }
-            Body::Exclude(s) | Body::Dispute(s) => {
-                let tag = if matches!(content.body, Body::Exclude(_)) {
-                    1
-                } else {
-                    2
-                };
-                layout.varint(tag, Role::Tag);
-                layout.end += 32;
-                layout.text(&s.reason);
-            }
-            Body::Retract { .. } => {
-                layout.varint(3, Role::Tag);
-                layout.end += 32;
-            }
-            Body::Trust { level, .. } => {
-                layout.varint(4, Role::Tag);
-                layout.end += 32;
-                layout.varint(*level as u64, Role::Tag);
-            }
-            Body::Doc { change, .. } => {
-                layout.varint(5, Role::Tag);
-                layout.end += 16;
-                layout.varint(change.len() as u64, Role::Length);
-                layout.end += change.len();
-            }
-            other => unreachable!("the clear corpus holds no {other:?}"),
-        }
-        layout
-    }
-
-    fn varint(&mut self, value: u64, role: Role) {
-        let len = varint(value).len();
-        self.varints.push(Varint {
-            at: self.end,
-            len,
-            value,
-            role,
-        });
-        self.end += len;
-    }
-
-    fn text(&mut self, text: &str) {
-        self.varint(text.len() as u64, Role::Length);
-        self.texts.push(self.end..self.end + text.len());
-        self.end += text.len();
-    }
-}
-
 /// A valid event of the corpus with its layout.
 struct Sample {
     bytes: Vec<u8>,
     layout: Layout,
+    /// The author's secret is `[author; 32]` (`common::id(author)`).
+    author: u8,
 }
 
-/// Valid events of every kind by five authors, all applied to the returned replica.
-fn corpus() -> (Replica, Vec<Sample>) {
-    let mut replica = Replica::new(Policy::new(key(1)).trusting(key(4)));
-    let mut events: Vec<Event> = Vec::new();
+/// The network of `invite`: open if `None`.
+fn network(invite: &Option<Invite>) -> Network {
+    match invite {
+        Some(invite) => Network::private(invite.clone(), [1; 32]),
+        None => Network::Open,
+    }
+}
+
+/// Valid events of every kind by five authors, and a replica that received
+/// them all, of the network of `invite`: clear events in an open network,
+/// sealed ones in a private one.
+fn corpus(invite: &Option<Invite>) -> (Replica, Vec<Sample>) {
+    let policy = Policy::new(key(1)).trusting(key(4));
+    let mut replica = Replica::new(policy.clone()).in_network(network(invite));
+    let mut events: Vec<(Event, u8)> = Vec::new();
     let mut publish = |replica: &mut Replica, author: u8, body: Body| {
         let time = 1_700_000_000_000 + 61_000 * events.len() as u64;
         match replica.publish(&id(author), time, body) {
             Ok(event) => {
-                events.push(event.clone());
+                events.push((event.clone(), author));
                 event
             }
             Err(error) => panic!("corpus event refused: {error}"),
@@ -219,20 +139,34 @@ fn corpus() -> (Replica, Vec<Sample>) {
     }
     let samples = events
         .iter()
-        .map(|event| {
-            let layout = Layout::of(event.content());
+        .map(|(event, author)| {
             let signed = event.signed_bytes();
+            let layout = match event.is_sealed() {
+                true => Layout::sealed(event.content(), signed.len()),
+                false => Layout::of(event.content()),
+            };
             assert_eq!(layout.end, signed.len(), "layout of {:?}", event.body());
             for v in &layout.varints {
                 assert_eq!(&signed[v.at..v.at + v.len], varint(v.value).as_slice());
             }
+            if let Some(sealed) = &layout.sealed {
+                let tag = event.admission().expect("a sealed event's tag");
+                assert_eq!(&signed[sealed.admission.clone()], tag.as_slice());
+            }
             Sample {
                 bytes: event.bytes().to_vec(),
                 layout,
+                author: *author,
             }
         })
         .collect();
-    (replica, samples)
+    // Received, as a member holds them: what it learnt from them (such as
+    // whom the network admitted) is in place when the mutations come.
+    let mut member = Replica::new(policy).in_network(network(invite));
+    for (event, _) in &events {
+        member.ingest(event.bytes()).expect("a corpus event");
+    }
+    (member, samples)
 }
 
 /// How an input is corrupted.
@@ -250,9 +184,17 @@ enum Mutation {
     TextEdit,
     ByteInsertion,
     ByteDeletion,
+    // Sealed events only (see `mutation/sealed.rs`).
+    AdmissionEdit,
+    NonceEdit,
+    CiphertextEdit,
+    TagSignedAgain,
+    HeaderTakenByStranger,
+    RelabelledAndSignedAgain,
 }
 
-const MUTATIONS_KINDS: [Mutation; 12] = [
+/// What applies to any event.
+const ANY_EVENT: [Mutation; 11] = [
     Mutation::ContentBitFlip,
     Mutation::SignatureBitFlip,
     Mutation::Truncation,
@@ -262,12 +204,24 @@ const MUTATIONS_KINDS: [Mutation; 12] = [
     Mutation::ScalarPlusOrder,
     Mutation::RChange,
     Mutation::SignatureSwap,
-    Mutation::TextEdit,
     Mutation::ByteInsertion,
     Mutation::ByteDeletion,
 ];
 
-fn flip_bits(bytes: &mut [u8], range: Range<usize>, rng: &mut TestRng) {
+/// What applies to clear events only: they have text in clear.
+const CLEAR_ONLY: [Mutation; 1] = [Mutation::TextEdit];
+
+/// What applies to sealed events only.
+const SEALED_ONLY: [Mutation; 6] = [
+    Mutation::AdmissionEdit,
+    Mutation::NonceEdit,
+    Mutation::CiphertextEdit,
+    Mutation::TagSignedAgain,
+    Mutation::HeaderTakenByStranger,
+    Mutation::RelabelledAndSignedAgain,
+];
+
+pub(crate) fn flip_bits(bytes: &mut [u8], range: Range<usize>, rng: &mut TestRng) {
     for _ in 0..rng.random_range(1..=4) {
         let at = rng.random_range(range.clone());
         bytes[at] ^= 1 << rng.random_range(0..8);
@@ -368,6 +322,7 @@ fn mutate(
         Mutation::ByteDeletion => {
             out.remove(rng.random_range(0..bytes.len()));
         }
+        sealed_only => out = sealed::mutate(sealed_only, sample, corpus, rng),
     }
     Some(out)
 }
@@ -385,7 +340,15 @@ fn expected(mutation: Mutation, error: &Error) -> bool {
         Mutation::SignatureBitFlip
         | Mutation::ScalarPlusOrder
         | Mutation::RChange
-        | Mutation::SignatureSwap => matches!(error, Error::Event(EventError::BadSignature)),
+        | Mutation::SignatureSwap
+        // The signature covers the tag, the nonce and the ciphertext.
+        | Mutation::AdmissionEdit
+        | Mutation::NonceEdit
+        | Mutation::CiphertextEdit => matches!(error, Error::Event(EventError::BadSignature)),
+        // Signed, but no member admitted this tag for this author.
+        Mutation::TagSignedAgain | Mutation::HeaderTakenByStranger => {
+            matches!(error, Error::Event(EventError::NotAdmitted))
+        }
         // An edited unit may break the unit rule, which is checked before
         // the signature (cheap rules first).
         Mutation::TextEdit => matches!(
@@ -425,6 +388,7 @@ fn kind(error: &Error) -> String {
 struct State {
     len: usize,
     pending: usize,
+    voids: usize,
     heads: Vec<EventId>,
     included: Digest,
     state: Digest,
@@ -436,6 +400,7 @@ impl State {
         State {
             len: log.len(),
             pending: log.pending_len(),
+            voids: log.voids().len(),
             heads: log.heads().copied().collect(),
             included: replica.view().included_digest(log),
             state: replica.view().state_digest(log),
@@ -449,15 +414,32 @@ fn hex(bytes: &[u8]) -> String {
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn every_mutation_of_a_valid_event_is_refused_with_a_typed_error_and_changes_nothing() {
+    run("clear", None, &[&ANY_EVENT[..], &CLEAR_ONLY].concat());
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn every_mutation_of_a_sealed_event_is_refused_with_a_typed_error_and_changes_nothing() {
+    let invite = Invite::new([7; 32], "our coop").expect("a valid name");
+    run(
+        "sealed",
+        Some(invite),
+        &[&ANY_EVENT[..], &SEALED_ONLY].concat(),
+    );
+}
+
+/// [`MUTATIONS`] mutations of the kinds `kinds` over the corpus of the
+/// network of `invite`.
+fn run(name: &str, invite: Option<Invite>, kinds: &[Mutation]) {
     let seed = common::seed().unwrap_or(DEFAULT_SEED);
-    report(&format!(
-        "mutation: seed {seed:#x} (set TRUSTFOLD_SEED to reproduce or vary)"
+    let report = |line: String| report(&format!("mutation ({name}): {line}"));
+    report(format!(
+        "seed {seed:#x} (set TRUSTFOLD_SEED to reproduce or vary)"
     ));
     let mut seed_bytes = [0; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes);
 
-    let (mut replica, corpus) = corpus();
+    let (mut replica, corpus) = corpus(&invite);
     let originals: HashSet<&[u8]> = corpus.iter().map(|s| s.bytes.as_slice()).collect();
     let before = State::of(&replica);
 
@@ -466,7 +448,7 @@ fn every_mutation_of_a_valid_event_is_refused_with_a_typed_error_and_changes_not
     let mut failures: Vec<String> = Vec::new();
     let (mut tried, mut reproduced, mut not_applicable) = (0, 0, 0);
     while tried < MUTATIONS {
-        let mutation = MUTATIONS_KINDS[rng.random_range(0..MUTATIONS_KINDS.len())];
+        let mutation = kinds[rng.random_range(0..kinds.len())];
         let sample = &corpus[rng.random_range(0..corpus.len())];
         let Some(input) = mutate(mutation, sample, &corpus, &mut rng) else {
             not_applicable += 1;
@@ -488,8 +470,12 @@ fn every_mutation_of_a_valid_event_is_refused_with_a_typed_error_and_changes_not
             }
         };
         let log = replica.log();
-        let changed = (log.len(), log.pending_len(), log.head_count())
-            != (before.len, before.pending, before.heads.len());
+        let changed = (
+            log.len(),
+            log.pending_len(),
+            log.voids().len(),
+            log.head_count(),
+        ) != (before.len, before.pending, before.voids, before.heads.len());
         if let Some(failure) = failure.or(changed.then(|| "changed the log".to_owned())) {
             failures.push(format!("{mutation:?} #{tried} {failure}: {}", hex(&input)));
         }
@@ -499,15 +485,15 @@ fn every_mutation_of_a_valid_event_is_refused_with_a_typed_error_and_changes_not
     }
 
     let rejected: usize = by_error.values().sum();
-    report(&format!(
-        "mutation: seed {seed:#x}: {tried} inputs from {} events ({reproduced} skipped as \
+    report(format!(
+        "seed {seed:#x}: {tried} inputs from {} events ({reproduced} skipped as \
          reproducing a valid event, {not_applicable} not applicable), {} failures, \
          {rejected} typed rejections",
         corpus.len(),
         failures.len(),
     ));
-    report(&format!("mutation: by error: {by_error:?}"));
-    report(&format!("mutation: by mutation: {by_mutation:?}"));
+    report(format!("by error: {by_error:?}"));
+    report(format!("by mutation: {by_mutation:?}"));
     assert!(
         failures.is_empty(),
         "seed {seed:#x}: {} of {tried} mutations failed; first ones:\n{}",
@@ -516,4 +502,11 @@ fn every_mutation_of_a_valid_event_is_refused_with_a_typed_error_and_changes_not
     );
     assert_eq!(rejected, MUTATIONS, "seed {seed:#x}");
     assert_eq!(State::of(&replica), before, "seed {seed:#x}");
+    for kind in kinds {
+        let count = by_mutation.get(kind).copied().unwrap_or(0);
+        assert!(
+            count >= MUTATIONS / kinds.len() / 2,
+            "seed {seed:#x}: only {count} inputs of {kind:?}"
+        );
+    }
 }

@@ -189,3 +189,50 @@ fn a_member_cannot_publish_a_void_event() {
     assert!(alice.publish(&id(1), 1, pay(key(1), 5, "EUR")).is_err());
     assert_eq!(alice.log().len(), 1);
 }
+
+/// A tag is checked on every event, not once per author: a member signing
+/// its next event with a tag the network never made (another network's,
+/// or noise) is refused on a node that admitted its earlier events as on
+/// one that never saw them, so the verdict does not depend on what a node
+/// met first.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn a_bad_tag_is_refused_even_from_an_author_admitted_before() {
+    let keys = invite(7).keys();
+    let alice = id(1);
+    let good = alice.seal(
+        Draft {
+            seq: 1,
+            parents: vec![],
+            time: 0,
+            body: rent("first"),
+        },
+        &keys,
+        &keys.admit(&alice.public_key()),
+        &[1; 24],
+    );
+    let foreign = invite(9).keys().admit(&alice.public_key());
+    for tag in [foreign, [0; 64]] {
+        let bad = alice.seal(
+            Draft {
+                seq: 2,
+                parents: vec![good.id()],
+                time: 0,
+                body: rent("second"),
+            },
+            &keys,
+            &tag,
+            &[2; 24],
+        );
+        let mut met_alice = member(2, 7);
+        met_alice.ingest(good.bytes()).unwrap();
+        let mut fresh = member(3, 7);
+        for replica in [&mut met_alice, &mut fresh] {
+            assert_eq!(
+                replica.ingest(bad.bytes()).unwrap_err(),
+                Error::Event(EventError::NotAdmitted)
+            );
+        }
+        assert_eq!(met_alice.log().len(), 1);
+        assert!(fresh.log().is_empty() && fresh.log().pending_len() == 0);
+    }
+}

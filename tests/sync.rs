@@ -4,6 +4,12 @@
 //! equivocation, withheld parents). The honest nodes must end with the same
 //! events and the same digests, and nothing invalid may reach them.
 //!
+//! The same simulation runs in a private network (one seed): bodies sealed,
+//! the forger also sends events under a tag another network made, and the
+//! equivocator — a member — also sends a void event (its body sealed under
+//! another key) and a child of it, which honest nodes must keep and pass
+//! on without dropping each other.
+//!
 //! Seeded: a fixed set of seeds runs by default; `TRUSTFOLD_SEED` (decimal
 //! or `0x…`) runs one seed, to reproduce a failure (the seed is printed).
 
@@ -18,8 +24,9 @@ mod sim;
 use common::{id, key, pay};
 use sim::{Rng, seeds};
 use std::collections::{BTreeMap, BTreeSet};
+use trustfold::invite::Invite;
 use trustfold::sync::{Framer, Message, Peers};
-use trustfold::{Draft, Event, EventId, Identity, Policy, Replica};
+use trustfold::{Draft, Event, EventId, Identity, Network, Policy, Replica};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const HONEST: usize = 8;
@@ -30,6 +37,8 @@ const NODES: usize = 10;
 const ACTIVE_TICKS: u64 = 300;
 const SETTLE_TICKS: u64 = 300;
 const DEFAULT_SEEDS: [u64; 3] = [1, 2, 0x7472_7573];
+/// The seed of the private network's run.
+const SEALED_SEEDS: [u64; 1] = [3];
 
 struct Frame {
     from: usize,
@@ -56,6 +65,12 @@ struct Sim {
     /// Every frame a Byzantine node sent that carries an invalid event.
     junk_sent: usize,
     junk_seq: u32,
+    /// The private network the nodes belong to (`None`: an open one).
+    invite: Option<Invite>,
+    /// The void events the equivocator sent (a private network's).
+    voids_sent: BTreeSet<EventId>,
+    /// Times an honest node refused an event as not admitted.
+    not_admitted: usize,
 }
 
 fn linked(a: usize, b: usize) -> (usize, usize) {
@@ -63,15 +78,19 @@ fn linked(a: usize, b: usize) -> (usize, usize) {
 }
 
 impl Sim {
-    fn new(seed: u64) -> Sim {
+    fn new(seed: u64, invite: Option<Invite>) -> Sim {
         let mut rng = Rng(seed);
         let nodes = (0..NODES)
             .map(|n| {
                 let identity = id(n as u8 + 1);
                 let policy = Policy::new(identity.public_key());
+                let network = match &invite {
+                    Some(invite) => Network::private(invite.clone(), [n as u8 + 1; 32]),
+                    None => Network::Open,
+                };
                 Node {
                     identity,
-                    replica: Replica::new(policy),
+                    replica: Replica::new(policy).in_network(network),
                     peers: Peers::new(),
                     dropped: BTreeSet::new(),
                 }
@@ -106,6 +125,9 @@ impl Sim {
             partitioned: false,
             junk_sent: 0,
             junk_seq: 1 << 30,
+            invite,
+            voids_sent: BTreeSet::new(),
+            not_admitted: 0,
         };
         for (a, b) in sim.links.clone() {
             sim.connect(a, b);
@@ -165,7 +187,10 @@ impl Sim {
             match node.replica.ingest(&bytes) {
                 Ok(insertion) => applied.extend(insertion.applied),
                 Err(trustfold::Error::Log(trustfold::LogError::PendingFull { .. })) => {}
-                Err(_) => return self.drop_peer(to, from),
+                Err(e) => {
+                    self.not_admitted += usize::from(e.code() == "not_admitted");
+                    return self.drop_peer(to, from);
+                }
             }
         }
         let out = node
@@ -213,7 +238,8 @@ impl Sim {
         if !targets.is_empty() && self.rng.chance(10) {
             let target = targets[self.rng.below(targets.len() as u64) as usize];
             let mut framer = Framer::default();
-            let frames = match self.rng.below(3) {
+            let kinds = if self.invite.is_some() { 4 } else { 3 };
+            let frames = match self.rng.below(kinds) {
                 // A payment with a broken signature.
                 0 => {
                     let event = self.byzantine_event(FORGER, 1, vec![]);
@@ -227,6 +253,14 @@ impl Sim {
                 }
                 // Bytes that are no frame at all.
                 1 => vec![(0..40).map(|_| self.rng.next() as u8).collect()],
+                // A private network's event under a tag another network made.
+                3 => {
+                    let event = self.byzantine_event(FORGER, 1, vec![]);
+                    framer.encode(&Message::Events {
+                        seq: self.next_junk_seq(),
+                        events: event.bytes().to_vec(),
+                    })
+                }
                 // A flood of junk events.
                 _ => {
                     let events = (0..200 * 120).map(|_| self.rng.next() as u8).collect();
@@ -250,7 +284,28 @@ impl Sim {
             let honest: Vec<usize> = (0..HONEST)
                 .filter(|&h| self.links.contains(&linked(EQUIVOCATOR, h)))
                 .collect();
-            for (i, event) in [first, second, orphan].iter().enumerate() {
+            let mut events = vec![first, second, orphan];
+            // A member's void event (its body sealed under another key) and
+            // a child of it: kept and passed on by every honest node.
+            if let Some(invite) = self.invite.clone()
+                && self.tick == 30
+            {
+                let identity = &self.nodes[EQUIVOCATOR].identity;
+                let wrong = Invite::new([0x99; 32], "theirs").unwrap().keys();
+                let tag = invite.keys().admit(&identity.public_key());
+                let draft = |seq: u64, parents: Vec<EventId>| Draft {
+                    seq,
+                    parents,
+                    time: 30,
+                    body: trustfold::testing::pay(key(100), 5, "EUR"),
+                };
+                let void = identity.seal(draft(1, vec![]), &wrong, &tag, &[30; 24]);
+                let child =
+                    identity.seal(draft(2, vec![void.id()]), &invite.keys(), &tag, &[31; 24]);
+                self.voids_sent.insert(void.id());
+                events.extend([void, child]);
+            }
+            for (i, event) in events.iter().enumerate() {
                 let target = honest[i % honest.len()];
                 let seq = self.next_junk_seq();
                 let frames = Framer::default().encode(&Message::Events {
@@ -265,14 +320,27 @@ impl Sim {
         }
     }
 
+    /// An event of Byzantine node `n`: in a private network the
+    /// equivocator's is sealed as a member's, the forger's under a tag
+    /// another network made.
     fn byzantine_event(&mut self, n: usize, seq: u64, parents: Vec<EventId>) -> Event {
         let amount = 1 + self.rng.below(1000);
-        self.nodes[n].identity.sign(Draft {
+        let draft = Draft {
             seq,
             parents,
             time: self.tick,
             body: pay(key(100), amount, "EUR"),
-        })
+        };
+        let node = &self.nodes[n];
+        match &self.invite {
+            Some(invite) if n == FORGER => {
+                let theirs = Invite::new([0x99; 32], "theirs").unwrap().keys();
+                let tag = theirs.admit(&node.identity.public_key());
+                let nonce = [self.junk_seq as u8; 24];
+                node.identity.seal(draft, &invite.keys(), &tag, &nonce)
+            }
+            _ => node.replica.network().sign(&node.identity, draft),
+        }
     }
 
     fn step(&mut self) {
@@ -309,8 +377,8 @@ impl Sim {
     }
 }
 
-fn run(seed: u64) {
-    let mut sim = Sim::new(seed);
+fn run(seed: u64, invite: Option<Invite>) {
+    let mut sim = Sim::new(seed, invite);
     while sim.tick < ACTIVE_TICKS + SETTLE_TICKS {
         sim.step();
     }
@@ -369,7 +437,22 @@ fn run(seed: u64) {
             log.events_by(&forger).is_empty(),
             "seed {seed}: the forger's junk reached a log"
         );
+        assert!(
+            log.topological()
+                .all(|e| e.is_sealed() == sim.invite.is_some()),
+            "seed {seed}: sealed in a private network, clear in an open one"
+        );
+        let voids: BTreeSet<EventId> = (log.voids().iter())
+            .map(|&ix| log.entry(ix).event().id())
+            .collect();
+        assert_eq!(voids, sim.voids_sent, "seed {seed}: the void event, kept");
         dropped_forger += usize::from(node.dropped.contains(&FORGER));
+    }
+    if sim.invite.is_some() {
+        assert!(
+            sim.not_admitted > 0,
+            "seed {seed}: no forged tag was refused"
+        );
     }
     assert!(
         sim.junk_sent > 0 && dropped_forger > 0,
@@ -400,7 +483,15 @@ fn run(seed: u64) {
 #[wasm_bindgen_test(unsupported = test)]
 fn honest_nodes_converge_on_the_same_events_whatever_the_network_and_the_byzantine_do() {
     for seed in seeds(&DEFAULT_SEEDS) {
-        run(seed);
+        run(seed, None);
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_private_networks_honest_nodes_converge_whatever_the_network_and_the_byzantine_do() {
+    let invite = Invite::new([7; 32], "our coop").expect("a valid name");
+    for seed in seeds(&SEALED_SEEDS) {
+        run(seed, Some(invite.clone()));
     }
 }
 

@@ -1,8 +1,10 @@
 //! Shared by the hostile-peer tests: a peer that makes up its own frames
-//! with real framing and its own numbering, and the events it signs.
+//! with real framing and its own numbering, and the events it signs —
+//! clear, or sealed for a private network.
 #![allow(dead_code)]
 
 use super::{key, pay};
+use trustfold::invite::{NONCE_LEN, NetworkKeys};
 use trustfold::store::MemoryStore;
 use trustfold::sync::{Framer, Message};
 use trustfold::{Draft, Event, EventId, Identity, Node};
@@ -19,6 +21,46 @@ pub fn sign(who: &Identity, seq: u64, parents: Vec<EventId>, time: u64) -> Event
         time,
         body: pay(key(9), 1, "EUR"),
     })
+}
+
+/// `draft` signed by `who`: clear if `keys` is `None`, else sealed for the
+/// network of `keys` under `tag` (the author's own tag if `None`). The
+/// nonce is made of the seq, the time and the author, unique per event of
+/// a test.
+pub fn sign_in(
+    keys: Option<&NetworkKeys>,
+    who: &Identity,
+    draft: Draft,
+    tag: Option<[u8; 64]>,
+) -> Event {
+    let Some(keys) = keys else {
+        return who.sign(draft);
+    };
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce[..8].copy_from_slice(&draft.seq.to_le_bytes());
+    nonce[8..16].copy_from_slice(&draft.time.to_le_bytes());
+    nonce[16..].copy_from_slice(&who.public_key().0[..8]);
+    let tag = tag.unwrap_or_else(|| keys.admit(&who.public_key()));
+    who.seal(draft, keys, &tag, &nonce)
+}
+
+/// [`sign`], sealed for the network of `keys` if it is `Some`.
+pub fn payment_in(
+    keys: Option<&NetworkKeys>,
+    who: &Identity,
+    seq: u64,
+    mut parents: Vec<EventId>,
+    time: u64,
+) -> Event {
+    parents.sort();
+    parents.dedup();
+    let draft = Draft {
+        seq,
+        parents,
+        time,
+        body: pay(key(9), 1, "EUR"),
+    };
+    sign_in(keys, who, draft, None)
 }
 
 /// A node on a memory store, its identity from one byte.

@@ -9,10 +9,15 @@
 //! it (each one valid, the total capped by the fold). Parents are the
 //! author's previous event, the referenced event and a few random earlier
 //! events, so the DAG has concurrency.
+//!
+//! [`history_in`] makes the same history as a private network's sealed
+//! events, some of them (by position) sealed under another network's key:
+//! void for every member, their descendants still valid.
 
 use super::{dispute, exclude, id, key, pay, retract, trust};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use trustfold::invite::{NONCE_LEN, NetworkKeys};
 use trustfold::{
     Body, Draft, Event, EventId, ForkHandling, Identity, Log, Policy, PublicKey, Transfer,
     TrustLevel,
@@ -35,8 +40,22 @@ fn author(n: u8) -> Identity {
     id(1 + n % AUTHORS)
 }
 
+/// How [`history_in`] seals: the network's keys, and the positions of the
+/// events to seal under `wrong` instead (void for members).
+pub struct Sealing<'a> {
+    pub keys: &'a NetworkKeys,
+    pub wrong: &'a NetworkKeys,
+    pub void_at: &'a [usize],
+}
+
 /// Builds the events the ops describe, in a valid (topological) order.
 pub fn history(ops: &[Op]) -> Vec<Event> {
+    history_in(ops, None)
+}
+
+/// [`history`] with every event sealed as `sealing` says (clear if `None`):
+/// the same authors, sequence numbers, parents (by position) and bodies.
+pub fn history_in(ops: &[Op], sealing: Option<&Sealing>) -> Vec<Event> {
     let mut log = Log::new();
     let mut events: Vec<Event> = Vec::new();
     for (step, &(kind, a, b, n, extra)) in ops.iter().enumerate() {
@@ -132,12 +151,25 @@ pub fn history(ops: &[Op]) -> Vec<Event> {
         if fork_of.is_some() {
             parents.extend(body.reference());
         }
-        let event = who.sign(Draft {
+        let draft = Draft {
             seq,
             parents,
             time: step as u64,
             body,
-        });
+        };
+        let event = match sealing {
+            None => who.sign(draft),
+            Some(sealing) => {
+                let tag = sealing.keys.admit(&me);
+                let mut nonce = [0u8; NONCE_LEN];
+                nonce[..8].copy_from_slice(&(step as u64).to_le_bytes());
+                let keys = match sealing.void_at.contains(&events.len()) {
+                    true => sealing.wrong,
+                    false => sealing.keys,
+                };
+                who.seal(draft, keys, &tag, &nonce)
+            }
+        };
         log.insert(event.clone())
             .expect("generated events are valid by construction");
         events.push(event);
@@ -184,11 +216,21 @@ pub fn all_authors() -> Vec<PublicKey> {
 /// fixed one — and fewer cases in the browser, where the crate runs
 /// unoptimised.
 pub fn check<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+    check_cases(128, 24, strategy, test);
+}
+
+/// [`check`] with `native` cases natively and `browser` cases in the browser.
+pub fn check_cases<S: Strategy>(
+    native: u32,
+    browser: u32,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
     let mut config = Config {
         cases: if cfg!(target_arch = "wasm32") {
-            24
+            browser
         } else {
-            128
+            native
         },
         failure_persistence: None,
         ..Config::default()

@@ -79,6 +79,22 @@ pub fn trust(subject: PublicKey, level: TrustLevel) -> Body {
     Body::Trust { subject, level }
 }
 
+/// Every order of `n` items.
+pub fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![vec![]];
+    }
+    let mut out = Vec::new();
+    for rest in permutations(n - 1) {
+        for at in 0..=rest.len() {
+            let mut p = rest.clone();
+            p.insert(at, n - 1);
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// Hands the browser page back to its event loop for a moment (a
 /// `setTimeout` of 0), so a long test does not look hung to the test
 /// driver, which gives up on a page that answers nothing for 30 s.

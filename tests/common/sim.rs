@@ -1,12 +1,27 @@
 //! Shared by the seeded simulations: a small seedable generator, the
 //! seeds to run (`TRUSTFOLD_SEED` reproduces one), a scale factor for the
-//! heavy variants (`TRUSTFOLD_SCALE`), and a store whose writes fail on
-//! demand.
+//! heavy variants (`TRUSTFOLD_SCALE`), a store whose writes fail on
+//! demand, and nodes of an open or a private network.
 #![allow(dead_code)]
 
 use std::cell::Cell;
+use trustfold::invite::Invite;
 use trustfold::store::{LoadedEvents, MemoryStore, Store, StoreError};
 use trustfold::{EventId, Node};
+
+/// The private network the sealed variants of the simulations run in.
+pub fn private_network() -> Invite {
+    Invite::new([0x70; 32], "our coop").expect("a valid name")
+}
+
+/// A node on `store` whose randomness (identity, nonces) is `[n; 32]`, of
+/// the private network of `invite`, or of an open network if `None`.
+pub async fn open_in<S: Store>(store: S, n: u8, invite: Option<&Invite>) -> Node<S> {
+    Node::open_in(store, invite.cloned(), None, || [n; 32])
+        .await
+        .expect("a new store opens")
+        .0
+}
 
 /// splitmix64: small, seedable, good enough to drive a simulation.
 pub struct Rng(pub u64);
