@@ -33,6 +33,7 @@ mod config;
 mod connection;
 mod limits;
 mod outbox;
+pub mod relay;
 mod rooms;
 
 pub use accept::serve;
