@@ -12,10 +12,12 @@ log=$(mktemp)
 cargo build --quiet -p trustfold-server
 server_log=$(mktemp)
 # Every test comes from 127.0.0.1: lift the per-address limits.
+relay_dir=$(mktemp -d)
 target/debug/trustfold-server --addr 127.0.0.1:0 --max-per-address 1000 \
-  --address-joins 100/1000 --address-rate 10000/10000 >"$server_log" 2>&1 &
+  --address-joins 100/1000 --address-rate 10000/10000 \
+  --relay-db "$relay_dir/relay.redb" >"$server_log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; rm -f "$log" "$server_log"' EXIT
+trap 'kill $server 2>/dev/null; rm -rf "$log" "$server_log" "$relay_dir"' EXIT
 for _ in $(seq 50); do
   url=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$server_log" | head -1 || true)
   [ -n "$url" ] && break

@@ -2,7 +2,8 @@
 // Debian's headless chromium driven by playwright-core.
 import http from "node:http";
 import fs from "node:fs/promises";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
@@ -93,13 +94,18 @@ export function watch(page, errors = []) {
  * Starts the real signalling server (target/debug/trustfold-server, built by
  * `cargo build`) on a free loopback port; `site` is served as the page.
  */
-export async function signallingServer(site) {
+export async function signallingServer(site, { relay = true, relayDb, addr = "127.0.0.1:0" } = {}) {
   const binary = path.join(root, "target/debug/trustfold-server");
   // Every page of every test comes from 127.0.0.1: lift the per-address
   // limits that would otherwise treat them as one client.
-  const args = ["--addr", "127.0.0.1:0", "--max-per-address", "1000",
+  const args = ["--addr", addr, "--max-per-address", "1000",
     "--address-joins", "100/1000", "--address-rate", "10000/10000"];
   if (site) args.push("--site", site);
+  // The relay keeps its database in a fresh folder of its own (or in the
+  // one given, to restart a relay on what it stored).
+  relayDb ??= path.join(mkdtempSync(path.join(tmpdir(), "trustfold-relay-")), "relay.redb");
+  if (relay) args.push("--relay-db", relayDb);
+  else args.push("--no-relay");
   const child = spawn(binary, args, { env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" } });
   const url = await new Promise((resolve, reject) => {
     let output = "";
@@ -113,7 +119,17 @@ export async function signallingServer(site) {
     child.on("error", reject);
     child.on("exit", (code) => reject(new Error(`server exited (${code}): ${output}`)));
   });
-  return { url, stop: () => child.kill() };
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  return {
+    url,
+    relayDb,
+    stop: () => child.kill(),
+    /** Stops the server and waits until it has exited (its files closed). */
+    stopped: () => {
+      child.kill();
+      return exited;
+    },
+  };
 }
 
 /**

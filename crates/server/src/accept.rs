@@ -131,7 +131,17 @@ pub async fn serve(
     rooms: Arc<Rooms>,
     site: Option<PathBuf>,
 ) -> io::Result<()> {
-    let router = app(rooms.clone(), site);
+    serve_with(listener, rooms, site, None).await
+}
+
+/// [`serve`], with the relay at `/relay` if given.
+pub async fn serve_with(
+    listener: TcpListener,
+    rooms: Arc<Rooms>,
+    site: Option<PathBuf>,
+    relay: Option<crate::relay::Relay>,
+) -> io::Result<()> {
+    let router = app(rooms.clone(), site, relay.as_ref());
     let permits = Arc::new(Semaphore::new(POLITE_REFUSALS));
     loop {
         let (tcp, peer) = match listener.accept().await {

@@ -2,6 +2,7 @@
 //! and `--help` prints them with their defaults.
 
 use super::limits::{Limits, Rate};
+use super::relay::RelayConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +16,8 @@ pub struct Config {
     pub site: Option<PathBuf>,
     /// The limits (see [`Limits`]).
     pub limits: Limits,
+    /// The relay at `/relay` (on unless `--no-relay`).
+    pub relay: Option<RelayConfig>,
 }
 
 /// The outcome of reading the command line.
@@ -33,6 +36,7 @@ fn seconds(d: Duration) -> String {
 /// The `--help` text: every flag with its default.
 pub fn usage() -> String {
     let d = Limits::default();
+    let r = RelayConfig::default();
     format!(
         "usage: trustfold-server [FLAGS]
 
@@ -65,6 +69,18 @@ The signalling server (WebSocket rooms at /signal) and the built page.
   --queue-messages N         messages queued for one member, likewise [{}]
   --trusted-proxy IP         a reverse proxy whose X-Forwarded-For (last entry)
                              names the client; ignored from anyone else [none]
+
+The relay (WebSocket at /relay, limits at /relay/limits): stores every valid
+event of the networks it serves and syncs them with their pages.
+
+  --no-relay                 serve no relay
+  --relay-db PATH            its database file [{}]
+  --relay-max-events N       events a network may hold [{}]
+  --relay-max-bytes BYTES    bytes a network may hold [{}]
+  --relay-author-share PCT   percent of those one author may take [{}]
+  --relay-rate R/B           frames per second per client / burst [{}]
+  --relay-networks N         networks loaded in memory at once [{}]
+  --relay-idle SECS          a network nobody uses leaves memory after [{}]
   --help                     this text
 ",
         d.max_connections,
@@ -83,6 +99,13 @@ The signalling server (WebSocket rooms at /signal) and the built page.
         d.room_joins,
         d.queue_bytes,
         d.queue_messages,
+        r.path.display(),
+        r.limits.max_events,
+        r.limits.max_bytes,
+        r.limits.author_share,
+        r.frame_rate,
+        r.max_networks,
+        seconds(r.idle),
     )
 }
 
@@ -113,12 +136,19 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
         addr: ([127, 0, 0, 1], 8080).into(),
         site: Some(PathBuf::from("dist")),
         limits: Limits::default(),
+        relay: Some(RelayConfig::default()),
     };
+    let mut relay = RelayConfig::default();
+    let mut no_relay = false;
     let l = &mut config.limits;
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             return Ok(Command::Help);
+        }
+        if flag == "--no-relay" {
+            no_relay = true;
+            continue;
         }
         let value = args
             .next()
@@ -147,9 +177,27 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
             "--trusted-proxy" => {
                 l.trusted_proxy = Some(v.parse().map_err(|e| format!("--trusted-proxy: {e}"))?)
             }
+            "--relay-db" => relay.path = PathBuf::from(v),
+            "--relay-max-events" => relay.limits.max_events = number(f, v)? as u64,
+            "--relay-max-bytes" => relay.limits.max_bytes = number(f, v)? as u64,
+            "--relay-author-share" => {
+                relay.limits.author_share = number(f, v)?
+                    .try_into()
+                    .ok()
+                    .filter(|p| *p <= 100)
+                    .ok_or_else(|| format!("{f}: {v:?} is not a percentage"))?
+            }
+            "--relay-rate" => relay.frame_rate = rate(f, v)?,
+            "--relay-networks" => relay.max_networks = number(f, v)?,
+            "--relay-idle" => relay.idle = duration(f, v)?,
             _ => return Err(format!("unknown flag {flag} (see --help)")),
         }
     }
+    // The relay follows the server's own bounds on rooms and deadlines.
+    relay.max_room_name = config.limits.max_room_name;
+    relay.handshake_timeout = config.limits.handshake_timeout;
+    relay.idle_timeout = config.limits.idle_timeout;
+    config.relay = (!no_relay).then_some(relay);
     Ok(Command::Run(Box::new(config)))
 }
 
@@ -187,6 +235,13 @@ mod tests {
             ("--queue-bytes", "5"),
             ("--queue-messages", "5"),
             ("--trusted-proxy", "10.0.0.1"),
+            ("--relay-db", "r.redb"),
+            ("--relay-max-events", "7"),
+            ("--relay-max-bytes", "8"),
+            ("--relay-author-share", "9"),
+            ("--relay-rate", "5/6"),
+            ("--relay-networks", "10"),
+            ("--relay-idle", "11"),
         ];
         let mut args = Vec::new();
         for (flag, value) in flags {
@@ -219,6 +274,21 @@ mod tests {
         }
         assert_eq!((l.queue_bytes, l.queue_messages), (5, 5));
         assert_eq!(l.trusted_proxy, Some("10.0.0.1".parse().unwrap()));
+        let r = config.relay.unwrap();
+        assert_eq!(r.path, PathBuf::from("r.redb"));
+        assert_eq!(
+            (
+                r.limits.max_events,
+                r.limits.max_bytes,
+                r.limits.author_share
+            ),
+            (7, 8, 9)
+        );
+        assert_eq!((r.frame_rate, r.max_networks), (Rate::new(5.0, 6.0), 10));
+        assert_eq!(r.idle, Duration::from_secs(11));
+        assert!(text.contains("--no-relay"));
+        assert!(run(&["--no-relay"]).unwrap().relay.is_none());
+        assert!(run(&["--relay-author-share", "101"]).is_err());
         // The defaults are printed.
         assert!(text.contains("[1000]") && text.contains("[50/200]"));
     }

@@ -130,6 +130,7 @@ async fn member(
             while let Some(out) = outbox.pop().await {
                 let message = match out {
                     Out::Text(text) => Message::Text(text),
+                    Out::Binary(bytes) => Message::Binary(bytes),
                     Out::Ping => Message::Ping(Default::default()),
                 };
                 if sink.send(message).await.is_err() {

@@ -36,7 +36,7 @@ mod outbox;
 pub mod relay;
 mod rooms;
 
-pub use accept::serve;
+pub use accept::{serve, serve_with};
 pub use addresses::address_key;
 pub use config::{Command, Config, parse_args, usage};
 pub use limits::{Limits, Rate};
@@ -124,10 +124,13 @@ pub(crate) fn valid_room(name: &str, limits: &Limits) -> bool {
 /// The app: `/signal` upgrades to the WebSocket protocol above; every other
 /// path is a file of `site` (the built page), if given. Only [`serve`]
 /// runs it (it supplies each connection's address and accept time).
-fn app(rooms: Arc<Rooms>, site: Option<PathBuf>) -> Router {
-    let router = Router::new()
+fn app(rooms: Arc<Rooms>, site: Option<PathBuf>, relay: Option<&relay::Relay>) -> Router {
+    let mut router = Router::new()
         .route("/signal", get(connection::upgrade))
         .with_state(rooms);
+    if let Some(relay) = relay {
+        router = router.merge(relay.routes());
+    }
     match site {
         Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
         None => router,

@@ -7,7 +7,8 @@ fn main() -> std::io::Result<()> {
 }
 
 mod native {
-    use trustfold_server::{Command, Rooms, parse_args, serve, usage};
+    use trustfold_server::relay::Relay;
+    use trustfold_server::{Command, Rooms, parse_args, serve_with, usage};
 
     /// The process's open-file limit, from /proc (Linux), if readable.
     fn open_file_limit() -> Option<usize> {
@@ -45,10 +46,17 @@ mod native {
             );
         }
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let relay = match config.relay {
+            Some(relay) => {
+                tracing::info!("relay at /relay, its database in {}", relay.path.display());
+                Some(Relay::open(relay)?)
+            }
+            None => None,
+        };
         tracing::info!(
             "trustfold at http://{}/ (signalling at /signal)",
             listener.local_addr()?
         );
-        serve(listener, Rooms::new(config.limits), config.site).await
+        serve_with(listener, Rooms::new(config.limits), config.site, relay).await
     }
 }

@@ -3,6 +3,7 @@
 //! dropped (kicked), so a client that never reads cannot make the server
 //! hold an unbounded queue for it.
 
+use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -11,7 +12,20 @@ use tokio::sync::Notify;
 /// One thing to write.
 pub(crate) enum Out {
     Text(Utf8Bytes),
+    /// A relay's sync frame.
+    Binary(Bytes),
     Ping,
+}
+
+impl Out {
+    /// What it counts against the byte bound.
+    fn len(&self) -> usize {
+        match self {
+            Out::Text(text) => text.len(),
+            Out::Binary(bytes) => bytes.len(),
+            Out::Ping => 0,
+        }
+    }
 }
 
 struct State {
@@ -56,11 +70,20 @@ impl Outbox {
     /// Queues `text`. Over a bound the member is kicked instead (its task
     /// hears it through [`Outbox::kicked`]) and nothing more is queued.
     pub(crate) fn push(&self, text: Utf8Bytes) {
+        self.push_bounded(Out::Text(text));
+    }
+
+    /// Queues a relay's sync frame, within the bounds as [`push`](Self::push).
+    pub(crate) fn push_binary(&self, bytes: Bytes) {
+        self.push_bounded(Out::Binary(bytes));
+    }
+
+    fn push_bounded(&self, out: Out) {
         let mut state = self.lock();
         if state.closed || state.overflowed {
             return;
         }
-        if state.queue.len() >= self.max_messages || state.bytes + text.len() > self.max_bytes {
+        if state.queue.len() >= self.max_messages || state.bytes + out.len() > self.max_bytes {
             state.overflowed = true;
             state.queue.clear();
             state.bytes = 0;
@@ -68,8 +91,8 @@ impl Outbox {
             self.kicked.notify_one();
             return;
         }
-        state.bytes += text.len();
-        state.queue.push_back(Out::Text(text));
+        state.bytes += out.len();
+        state.queue.push_back(out);
         drop(state);
         self.ready.notify_one();
     }
@@ -100,9 +123,7 @@ impl Outbox {
         if state.closed || state.overflowed {
             return;
         }
-        if let Out::Text(text) = &out {
-            state.bytes += text.len();
-        }
+        state.bytes += out.len();
         state.queue.push_back(out);
         drop(state);
         self.ready.notify_one();
@@ -120,9 +141,7 @@ impl Outbox {
             {
                 let mut state = self.lock();
                 if let Some(out) = state.queue.pop_front() {
-                    if let Out::Text(text) = &out {
-                        state.bytes -= text.len();
-                    }
+                    state.bytes -= out.len();
                     return Some(out);
                 }
                 if state.closed || state.overflowed {

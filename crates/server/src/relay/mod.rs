@@ -1,4 +1,218 @@
-//! The relay (issue #14): a role of the server that stores every valid
-//! event of the networks it serves and answers sync sessions from its store.
+//! The relay (issue #14): an always-on peer of every network it is asked
+//! to serve, so payments reach people who are never online together.
+//!
+//! It speaks the pages' own sync protocol over a WebSocket at `/relay`,
+//! stores every valid event in one redb file ([`store`]), and answers each
+//! client's session from that store, so a network's history never lives in
+//! its memory; a network nobody uses is released after
+//! [`RelayConfig::idle`]. It validates every event as a page does, except
+//! what needs a key (see [`trustfold::relay`]): it never signs anything,
+//! applies no trust policy, and for a private network holds no key that
+//! decrypts — it checks admission tags by the network's identity (its
+//! room) and stores ciphertext.
+//!
+//! Protocol: the client's first message is TEXT JSON
+//! `{"type":"join","room":"…","private":false}` (a private network's room
+//! is its identity, 64 hex digits). The relay answers `{"type":"joined",
+//! "limits":{…}}` (the document `GET /relay/limits` serves too) or
+//! `{"type":"error","code":…,"message":…}` and closes. Then every BINARY
+//! message either way is one sync frame (`trustfold::sync`). Later TEXT
+//! messages from the relay are notices (`{"type":"notice","code":
+//! "network_full"|"author_quota",…}`: valid events not stored, the client
+//! stays) or a last error before it closes (`{"type":"error",…}`: an
+//! invalid event or frame — its core code — `RATE_LIMITED`,
+//! `IDLE_TIMEOUT`).
 
+mod connection;
+mod hub;
 pub mod store;
+
+use crate::limits::Rate;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use trustfold::relay::{Notice, RelayError, RelayLimits};
+
+/// How long a closed client may take to acknowledge the close.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// The relay's settings: each a flag of `trustfold-server` (`--help`).
+#[derive(Clone, Debug)]
+pub struct RelayConfig {
+    /// The database file (`--relay-db`, `trustfold-relay.redb`).
+    pub path: PathBuf,
+    /// What each network may hold, and its sessions' windows.
+    pub limits: RelayLimits,
+    /// Frames per second per client (`--relay-rate`, 500/s, bursts of 2,000:
+    /// a catch-up of 100,000 events is about 500 frames).
+    pub frame_rate: Rate,
+    /// Networks loaded at once (`--relay-networks`, 1,000).
+    pub max_networks: usize,
+    /// A network nobody is connected to is released after this
+    /// (`--relay-idle`, 60 s).
+    pub idle: Duration,
+    /// Longest room name (the signalling server's, 64).
+    pub max_room_name: usize,
+    /// From upgrade to join (the signalling server's handshake timeout).
+    pub handshake_timeout: Duration,
+    /// A client silent this long is closed (the signalling server's idle timeout).
+    pub idle_timeout: Duration,
+    /// Bytes queued for one client: a window (4 MiB) and its answers.
+    pub queue_bytes: usize,
+    /// Messages queued for one client.
+    pub queue_messages: usize,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        let server = crate::Limits::default();
+        RelayConfig {
+            path: PathBuf::from("trustfold-relay.redb"),
+            limits: RelayLimits::default(),
+            frame_rate: Rate {
+                per_second: 500.0,
+                burst: 2000.0,
+            },
+            max_networks: 1000,
+            idle: Duration::from_secs(60),
+            max_room_name: server.max_room_name,
+            handshake_timeout: server.handshake_timeout,
+            idle_timeout: server.idle_timeout,
+            queue_bytes: 12 * 1024 * 1024,
+            queue_messages: 4096,
+        }
+    }
+}
+
+/// What the relay says as TEXT: errors, notices, the join's answer.
+pub(crate) struct Said(String);
+
+impl From<Said> for axum::extract::ws::Utf8Bytes {
+    fn from(said: Said) -> Self {
+        said.0.into()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Text<'a> {
+    Error { code: &'a str, message: &'a str },
+    Notice { code: &'a str, message: &'a str },
+    Joined { limits: Limits },
+}
+
+fn text(message: &Text<'_>) -> Said {
+    // Plain structs of strings and numbers: serialising cannot fail.
+    Said(serde_json::to_string(message).expect("a relay message serialises"))
+}
+
+impl Said {
+    pub(crate) fn error(code: &str, message: &str) -> Said {
+        text(&Text::Error { code, message })
+    }
+    pub(crate) fn notice(notice: &Notice) -> Said {
+        text(&Text::Notice {
+            code: notice.code(),
+            message: &notice.to_string(),
+        })
+    }
+    pub(crate) fn dropped(error: &RelayError) -> Said {
+        text(&Text::Error {
+            code: error.code(),
+            message: &error.to_string(),
+        })
+    }
+    pub(crate) fn joined(config: &RelayConfig) -> Said {
+        text(&Text::Joined {
+            limits: Limits::of(config),
+        })
+    }
+}
+
+/// The limits document (`GET /relay/limits`, and in `joined`), after
+/// Nostr's NIP-11: what a client may expect before it is refused.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Limits {
+    /// Events a network may hold.
+    pub max_events_per_network: u64,
+    /// Bytes a network may hold.
+    pub max_bytes_per_network: u64,
+    /// Percent of each of those one author may take.
+    pub author_share_percent: u8,
+    /// Frames a client may send per second, and in a burst.
+    pub frames_per_second: f64,
+    /// The burst.
+    pub frames_burst: f64,
+    /// Largest frame, in bytes.
+    pub max_frame_bytes: usize,
+    /// Bytes of events a client may have in flight to the relay (the window).
+    pub window_bytes: usize,
+    /// Seconds after which a network nobody uses is released from memory
+    /// (never deleted: the relay removes no event it stored).
+    pub idle_release_seconds: u64,
+    /// Whether the relay ever deletes stored events (it does not).
+    pub evicts_events: bool,
+}
+
+impl Limits {
+    fn of(config: &RelayConfig) -> Limits {
+        Limits {
+            max_events_per_network: config.limits.max_events,
+            max_bytes_per_network: config.limits.max_bytes,
+            author_share_percent: config.limits.author_share,
+            frames_per_second: config.frame_rate.per_second,
+            frames_burst: config.frame_rate.burst,
+            max_frame_bytes: trustfold::sync::MAX_FRAME,
+            window_bytes: config.limits.session.window,
+            idle_release_seconds: config.idle.as_secs(),
+            evicts_events: false,
+        }
+    }
+}
+
+/// A running relay: its database and the networks loaded.
+pub struct Relay {
+    hub: Arc<hub::Hub>,
+}
+
+impl Relay {
+    /// Opens the database at `config.path` and starts releasing idle
+    /// networks (needs a Tokio runtime).
+    pub fn open(config: RelayConfig) -> std::io::Result<Relay> {
+        let db = store::RelayDb::open(&config.path).map_err(std::io::Error::other)?;
+        let hub = Arc::new(hub::Hub::new(db, config)?);
+        let weak = Arc::downgrade(&hub);
+        tokio::spawn(async move {
+            let every = Duration::from_secs(5);
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(hub) = weak.upgrade() else { return };
+                hub.release_idle();
+            }
+        });
+        Ok(Relay { hub })
+    }
+
+    /// Networks loaded in memory now.
+    pub fn loaded(&self) -> usize {
+        self.hub.loaded()
+    }
+
+    /// The routes: `/relay` (the WebSocket) and `/relay/limits`.
+    pub(crate) fn routes(&self) -> Router {
+        Router::new()
+            .route("/relay", get(connection::upgrade))
+            .route("/relay/limits", get(limits))
+            .with_state(self.hub.clone())
+    }
+}
+
+async fn limits(State(hub): State<Arc<hub::Hub>>) -> Json<Limits> {
+    Json(Limits::of(hub.config()))
+}

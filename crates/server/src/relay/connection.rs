@@ -1,0 +1,278 @@
+//! One client of the relay, from upgrade to close (`GET /relay`; the
+//! contract is in the [module docs](super)): the join, then sync frames
+//! both ways through the network's [`RelayNetwork`](trustfold::relay::RelayNetwork),
+//! with the connection's frame rate and the join deadline bounded.
+
+use super::Said;
+use super::hub::{Client, Hub, JoinError, Loaded};
+use crate::connection::Accepted;
+use crate::limits::Bucket;
+use crate::outbox::{Out, Outbox};
+use axum::Extension;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Instant;
+use trustfold::event::PublicKey;
+
+/// Frames taken together from one client, ingested as one batch (one
+/// durable write), like a page does with its peers' frames.
+const FRAMES_PER_TURN: usize = 64;
+
+/// The first message: which network.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Join {
+    Join {
+        room: String,
+        #[serde(default)]
+        private: bool,
+    },
+}
+
+/// `/relay`: upgrades to the relay's WebSocket protocol.
+pub(crate) async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(hub): State<Arc<Hub>>,
+    Extension(accepted): Extension<Accepted>,
+) -> Response {
+    let max = trustfold::sync::MAX_FRAME + 1024;
+    let upgraded = Instant::now();
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| client(socket, hub, accepted, upgraded))
+}
+
+/// The network a join names, checked: a private network's room is its
+/// identity, 64 hex digits.
+fn network_of(text: &str, hub: &Hub) -> Result<(String, Option<PublicKey>), Said> {
+    let Ok(Join::Join { room, private }) = serde_json::from_str::<Join>(text) else {
+        return Err(Said::error(
+            "MALFORMED",
+            "the first message joins a network",
+        ));
+    };
+    let max = hub.config().max_room_name;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if room.is_empty() || room.len() > max || !room.chars().all(plain) {
+        return Err(Said::error("BAD_ROOM", "not a room name this relay serves"));
+    }
+    if !private {
+        return Ok((room, None));
+    }
+    match PublicKey::from_hex(&room) {
+        Some(key) if room == key.to_hex() => Ok((room, Some(key))),
+        _ => Err(Said::error(
+            "BAD_ROOM",
+            "a private network's room is its identity: 64 lowercase hex digits",
+        )),
+    }
+}
+
+/// Runs the core's relay over `frames` from `client`, in a blocking
+/// section (the store writes and fsyncs), and delivers what it says.
+fn take_frames(loaded: &mut Loaded, client: Client, frames: &[Vec<u8>]) -> bool {
+    let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+    let Loaded { network, store, .. } = loaded;
+    let out = tokio::task::block_in_place(|| network.receive(&client, &refs, store));
+    if let Some(error) = &out.store_error {
+        tracing::error!("relay: the store failed: {error}");
+    }
+    let failed = out.store_error.is_some() && out.stored == 0 && out.send.is_empty();
+    let dropped = loaded.deliver(out);
+    !(failed || dropped.contains(&client))
+}
+
+/// One client's connection.
+async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: Instant) {
+    let config = hub.config().clone();
+    let outbox = Arc::new(Outbox::new(config.queue_bytes, config.queue_messages));
+    let (mut sink, mut stream) = socket.split();
+    let mut writer = tokio::spawn({
+        let outbox = outbox.clone();
+        async move {
+            while let Some(out) = outbox.pop().await {
+                let message = match out {
+                    Out::Text(text) => Message::Text(text),
+                    Out::Binary(bytes) => Message::Binary(bytes),
+                    Out::Ping => Message::Ping(Default::default()),
+                };
+                if sink.send(message).await.is_err() {
+                    return;
+                }
+            }
+            let _ = sink.close().await;
+        }
+    });
+    // The join, within the deadline.
+    let deadline = upgraded + config.handshake_timeout;
+    let first = tokio::time::timeout_at(deadline.into(), stream.next()).await;
+    let text = match first {
+        Ok(Some(Ok(Message::Text(text)))) => text,
+        Ok(Some(Ok(_))) => {
+            outbox.push_control(Out::Text(
+                Said::error("NOT_JOINED", "join a network first").into(),
+            ));
+            outbox.close();
+            let _ = tokio::time::timeout(super::CLOSE_GRACE, &mut writer).await;
+            return;
+        }
+        Err(_) => {
+            outbox.push_control(Out::Text(
+                Said::error("HANDSHAKE_TIMEOUT", "no join in time").into(),
+            ));
+            outbox.close();
+            let _ = tokio::time::timeout(super::CLOSE_GRACE, &mut writer).await;
+            return;
+        }
+        _ => return,
+    };
+    let (room, private) = match network_of(&text, &hub) {
+        Ok(network) => network,
+        Err(said) => {
+            outbox.push_control(Out::Text(said.into()));
+            outbox.close();
+            let _ = tokio::time::timeout(super::CLOSE_GRACE, &mut writer).await;
+            return;
+        }
+    };
+    let network = match hub.network(&room, private) {
+        Ok(network) => network,
+        Err(e) => {
+            let said = match e {
+                JoinError::TooManyNetworks => Said::error(
+                    "RELAY_FULL",
+                    "the relay has all the networks loaded it allows",
+                ),
+                JoinError::Store(e) => {
+                    tracing::error!("relay: loading {room}: {e}");
+                    Said::error("RELAY_FAILED", "the relay's store failed")
+                }
+            };
+            outbox.push_control(Out::Text(said.into()));
+            outbox.close();
+            let _ = tokio::time::timeout(super::CLOSE_GRACE, &mut writer).await;
+            return;
+        }
+    };
+    let me = hub.client();
+    {
+        let mut loaded = network.lock().await;
+        let salt = hub.salt(me);
+        outbox.push_control(Out::Text(Said::joined(&config).into()));
+        loaded.clients.insert(me, outbox.clone());
+        loaded.idle_since = None;
+        let Loaded {
+            network: net,
+            store,
+            clients,
+            ..
+        } = &mut *loaded;
+        match tokio::task::block_in_place(|| net.connect(me, store, salt)) {
+            Ok(frames) => {
+                for (to, frame) in frames {
+                    if let Some(outbox) = clients.get(&to) {
+                        outbox.push_binary(frame.into());
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!("relay: {room}: {e}");
+                loaded.clients.remove(&me);
+                outbox.close();
+                return;
+            }
+        }
+    }
+    tracing::debug!("relay: client {me} from {} joined {room}", accepted.peer);
+    let mut bucket = Bucket::full(config.frame_rate);
+    let mut heard = Instant::now();
+    let every = config.idle_timeout / 3;
+    let mut ping = tokio::time::interval_at((Instant::now() + every).into(), every);
+    let mut said: Option<Said> = None;
+    loop {
+        let next = tokio::select! {
+            () = outbox.kicked() => break,
+            () = tokio::time::sleep_until((heard + config.idle_timeout).into()) => {
+                said = Some(Said::error("IDLE_TIMEOUT", "nothing heard for too long"));
+                break;
+            }
+            _ = ping.tick() => {
+                outbox.push_control(Out::Ping);
+                continue;
+            }
+            next = stream.next() => next,
+        };
+        let Some(Ok(message)) = next else { break };
+        heard = Instant::now();
+        let mut frames = Vec::new();
+        let mut closing = false;
+        let take = |message: Message, frames: &mut Vec<Vec<u8>>| match message {
+            Message::Binary(bytes) => {
+                frames.push(bytes.to_vec());
+                true
+            }
+            Message::Ping(_) | Message::Pong(_) => true,
+            Message::Text(_) => false,
+            Message::Close(_) => false,
+        };
+        if !take(message, &mut frames) {
+            closing = true;
+        }
+        while !closing && frames.len() < FRAMES_PER_TURN {
+            match stream.next().now_or_never() {
+                Some(Some(Ok(message))) => closing = !take(message, &mut frames),
+                Some(_) => {
+                    closing = true;
+                    break;
+                }
+                None => break,
+            }
+        }
+        if frames.len() > bucket_room(&mut bucket, &config, frames.len()) {
+            said = Some(Said::error("RATE_LIMITED", "too many frames per second"));
+            break;
+        }
+        if !frames.is_empty() {
+            let mut loaded = network.lock().await;
+            if !take_frames(&mut loaded, me, &frames) {
+                break;
+            }
+        }
+        if closing {
+            break;
+        }
+    }
+    {
+        let mut loaded = network.lock().await;
+        loaded.network.disconnect(&me);
+        loaded.clients.remove(&me);
+        if loaded.clients.is_empty() {
+            loaded.idle_since = Some(Instant::now());
+        }
+    }
+    if let Some(said) = said {
+        outbox.push_control(Out::Text(said.into()));
+    }
+    outbox.close();
+    if tokio::time::timeout(super::CLOSE_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+}
+
+/// Takes `frames` tokens from the connection's bucket; how many it had.
+fn bucket_room(bucket: &mut Bucket, config: &super::RelayConfig, frames: usize) -> usize {
+    let mut taken = 0;
+    while taken < frames && bucket.take(config.frame_rate) {
+        taken += 1;
+    }
+    taken
+}

@@ -1,0 +1,217 @@
+//! The networks a relay has loaded: for each, the core's
+//! [`RelayNetwork`] (its clients' sessions and its orphans) over its
+//! store, and each client's outbox. A network nobody is connected to is
+//! released after [`RelayConfig::idle`]; loading one again costs a
+//! database lookup, since nothing of its history lives in memory.
+
+use super::store::{DagView, NetworkStore, NewEvent, RelayDb, RelayStoreError};
+use super::{RelayConfig, Said};
+use crate::outbox::Outbox;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use trustfold::event::{Event, EventId, PublicKey};
+use trustfold::relay::{Admission, RelayNetwork, RelayStorage, RelayView, Relayed, Usage};
+use trustfold::{EventIx, PublicKey as Key};
+
+/// A client: its connection number in the relay.
+pub(crate) type Client = u64;
+
+/// One loaded network.
+pub(crate) struct Loaded {
+    pub(crate) network: RelayNetwork<Client>,
+    pub(crate) store: NetworkStore,
+    pub(crate) clients: HashMap<Client, Arc<Outbox>>,
+    pub(crate) idle_since: Option<Instant>,
+}
+
+/// Every loaded network, by room.
+pub(crate) struct Hub {
+    db: RelayDb,
+    config: RelayConfig,
+    networks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Loaded>>>>,
+    next_client: AtomicU64,
+    /// Drawn once from the system's randomness: sessions' salts are keyed
+    /// hashes of their client's number under it, so no client can predict
+    /// or choose the salt of its filters.
+    salt_key: [u8; 32],
+}
+
+/// Why a client could not join.
+#[derive(Debug)]
+pub(crate) enum JoinError {
+    /// As many networks are loaded as the relay allows.
+    TooManyNetworks,
+    /// The database failed.
+    Store(RelayStoreError),
+}
+
+impl Hub {
+    pub(crate) fn new(db: RelayDb, config: RelayConfig) -> std::io::Result<Hub> {
+        let mut salt_key = [0u8; 32];
+        getrandom::fill(&mut salt_key).map_err(std::io::Error::other)?;
+        Ok(Hub {
+            db,
+            config,
+            networks: Mutex::new(HashMap::new()),
+            next_client: AtomicU64::new(1),
+            salt_key,
+        })
+    }
+
+    /// The salt of `client`'s session.
+    pub(crate) fn salt(&self, client: Client) -> [u8; 16] {
+        let hash = blake3::keyed_hash(&self.salt_key, &client.to_le_bytes());
+        let mut salt = [0u8; 16];
+        salt.copy_from_slice(&hash.as_bytes()[..16]);
+        salt
+    }
+
+    pub(crate) fn config(&self) -> &RelayConfig {
+        &self.config
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<tokio::sync::Mutex<Loaded>>>> {
+        // Every update leaves the map consistent: a poisoned lock is usable.
+        self.networks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Networks loaded now.
+    pub(crate) fn loaded(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// A new client number.
+    pub(crate) fn client(&self) -> Client {
+        self.next_client.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The network of `room`, loaded if it was not. A private network's
+    /// room is its identity; open and private rooms are kept apart (a
+    /// stranger who opens an open network named like a private one's
+    /// identity gets a network of their own, and takes nothing from it).
+    pub(crate) fn network(
+        &self,
+        room: &str,
+        private: Option<PublicKey>,
+    ) -> Result<Arc<tokio::sync::Mutex<Loaded>>, JoinError> {
+        let key = match private {
+            Some(_) => format!("private:{room}"),
+            None => format!("open:{room}"),
+        };
+        if let Some(loaded) = self.lock().get(&key) {
+            return Ok(loaded.clone());
+        }
+        if self.lock().len() >= self.config.max_networks {
+            return Err(JoinError::TooManyNetworks);
+        }
+        let store = self.db.network(&key).map_err(JoinError::Store)?;
+        let admission = match private {
+            Some(network) => Admission::private(network),
+            None => Admission::Open,
+        };
+        let loaded = Loaded {
+            network: RelayNetwork::new(admission, self.config.limits.clone()),
+            store,
+            clients: HashMap::new(),
+            idle_since: Some(Instant::now()),
+        };
+        let mut networks = self.lock();
+        // Another client may have loaded it meanwhile: keep theirs.
+        Ok(networks
+            .entry(key)
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(loaded)))
+            .clone())
+    }
+
+    /// Releases the networks nobody has used for [`RelayConfig::idle`].
+    pub(crate) fn release_idle(&self) {
+        let idle = self.config.idle;
+        self.lock().retain(|_, loaded| {
+            // Held by a connection (joined, or joining): kept, so two
+            // clients of one network never get two copies of it.
+            if Arc::strong_count(loaded) > 1 {
+                return true;
+            }
+            match loaded.try_lock() {
+                Ok(loaded) => loaded.idle_since.is_none_or(|since| since.elapsed() < idle),
+                Err(_) => true,
+            }
+        });
+    }
+}
+
+impl Loaded {
+    /// Sends what the core said to the clients it named, and words its
+    /// notices and drops for them.
+    pub(crate) fn deliver(&mut self, out: Relayed<Client>) -> Vec<Client> {
+        for (client, frame) in out.send {
+            if let Some(outbox) = self.clients.get(&client) {
+                outbox.push_binary(frame.into());
+            }
+        }
+        for (client, notice) in out.notices {
+            if let Some(outbox) = self.clients.get(&client) {
+                outbox.push_advisory(Said::notice(&notice).into());
+            }
+        }
+        let mut dropped = Vec::new();
+        for (client, error) in out.dropped {
+            if let Some(outbox) = self.clients.remove(&client) {
+                tracing::info!("relay: dropping client {client}: {error}");
+                outbox.push_control(crate::outbox::Out::Text(Said::dropped(&error).into()));
+                outbox.close();
+            }
+            dropped.push(client);
+        }
+        if self.clients.is_empty() {
+            self.idle_since = Some(Instant::now());
+        }
+        dropped
+    }
+}
+
+/// The core's view of a network's store.
+impl RelayStorage for NetworkStore {
+    type View<'a> = DagView;
+    type Error = RelayStoreError;
+
+    fn view(&self) -> Result<DagView, RelayStoreError> {
+        NetworkStore::view(self)
+    }
+
+    fn get(&self, id: &EventId) -> Result<Option<Vec<u8>>, RelayStoreError> {
+        Ok(NetworkStore::get(self, id)?.map(|(_, bytes)| bytes))
+    }
+
+    fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, RelayStoreError> {
+        let new: Vec<NewEvent<'_>> = events.iter().map(|e| NewEvent::of(e)).collect();
+        Ok(NetworkStore::append(self, &new)?
+            .into_iter()
+            .map(|appended| appended.ix)
+            .collect())
+    }
+
+    fn usage(&self) -> Result<Usage, RelayStoreError> {
+        let counts = self.counts()?.total;
+        Ok(Usage {
+            events: counts.events,
+            bytes: counts.bytes,
+        })
+    }
+
+    fn author_usage(&self, author: &Key) -> Result<Usage, RelayStoreError> {
+        let counts = self.author_counts(author)?;
+        Ok(Usage {
+            events: counts.events,
+            bytes: counts.bytes,
+        })
+    }
+}
+
+impl RelayView for DagView {
+    fn failed(&self) -> bool {
+        DagView::failed(self).is_some()
+    }
+}
