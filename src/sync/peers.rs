@@ -1,9 +1,9 @@
 //! The sessions of one node, by peer: starting and ending them, and
 //! forwarding what the node newly applied to every other peer.
 
+use super::Dag;
 use super::{FrameError, Ingested, Limits, Met, Session};
 use crate::event::EventId;
-use super::Dag;
 use crate::log::{EventIx, Log};
 use std::collections::BTreeMap;
 
@@ -59,7 +59,13 @@ impl<P: Ord + Clone> Peers<P> {
     /// [`connect`](Self::connect) to a peer met before (what was known of
     /// it kept by the caller, e.g. across page loads, under the peer's
     /// identity key).
-    pub fn connect_from(&mut self, peer: P, met: Met, log: &impl Dag, salt: [u8; 16]) -> Outgoing<P> {
+    pub fn connect_from(
+        &mut self,
+        peer: P,
+        met: Met,
+        log: &impl Dag,
+        salt: [u8; 16],
+    ) -> Outgoing<P> {
         let mut session = Session::with_limits(met, self.limits);
         let frames = session.hello(log, salt);
         self.sessions.insert(peer.clone(), session);

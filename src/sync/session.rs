@@ -7,13 +7,13 @@
 //! what the peer holds; a `Hello` both answers and grants the allowance),
 //! and splitting sending from receiving would put each rule in two files.
 
+use super::Dag;
 use super::{
     Bloom, FrameError, Framer, Limits, MAX_ACK_IDS, MAX_FRAME, MAX_HELLO_HEADS, MAX_WANT, Message,
     Met, Traffic, Violation,
 };
 use crate::event::EventId;
 use crate::event::encoding::event_len;
-use super::Dag;
 use crate::log::{EventIx, Log};
 use rustc_hash::FxHashSet;
 use std::collections::{BTreeSet, VecDeque};
@@ -554,7 +554,12 @@ impl Session {
 
     /// [`Log::beyond`], paid for from the allowance ([`VISIT_COST`] a
     /// visit); `None` if the allowance does not cover it.
-    fn walk(&mut self, log: &impl Dag, from: &[EventIx], known: &[EventIx]) -> Option<Vec<EventIx>> {
+    fn walk(
+        &mut self,
+        log: &impl Dag,
+        from: &[EventIx],
+        known: &[EventIx],
+    ) -> Option<Vec<EventIx>> {
         let out = log.beyond_within(from, known, self.budget / VISIT_COST)?;
         // Visits are at least what was found.
         self.budget -= (out.len() * VISIT_COST).min(self.budget);
