@@ -247,3 +247,111 @@ async fn a_stopped_link_ends_and_opens_nothing_again() {
     assert_eq!((a.reconnects(), a.state()), (0, RelayState::Closed));
     b.stop();
 }
+
+/// A core node at the other end of the stand-in relay: what the page's
+/// runtime syncs with when only the relay links it (no WebRTC peer).
+async fn far_node(
+    invite: Option<trustfold::invite::Invite>,
+) -> trustfold::Node<trustfold::store::MemoryStore> {
+    let mut n = 0u8;
+    let fresh = move || {
+        n += 1;
+        let mut bytes = [n; 32];
+        bytes[..8].copy_from_slice(&js_sys::Math::random().to_bits().to_le_bytes());
+        bytes
+    };
+    trustfold::Node::open_in(trustfold::store::MemoryStore::new(), invite, None, fresh)
+        .await
+        .unwrap()
+        .0
+}
+
+fn pay(amount: u64, memo: &str) -> trustfold::Body {
+    trustfold::Body::Transfer(trustfold::Transfer {
+        to: trustfold::Identity::from_secret([9; 32]).public_key(),
+        amount,
+        unit: "EUR".into(),
+        memo: memo.into(),
+        reverses: None,
+    })
+}
+
+/// Waits (up to 10 s) until `done`.
+async fn until(mut done: impl FnMut() -> bool, what: &str) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        sleep(50.0).await;
+    }
+    panic!("not within 10 s: {what}");
+}
+
+/// `BrowserNode::connect` runs one `sync_over` over WebRTC and the relay
+/// together: with the signalling server unreachable, a page and a far
+/// node linked only through the relay exchange events both ways, and the
+/// relay's status says open and how far behind it is. A private network
+/// joins the relay as its identity (`private: true`): the stand-in pairs
+/// clients by room *and* `private`, so a page joining otherwise would
+/// never meet the far node.
+#[wasm_bindgen_test]
+async fn a_page_syncs_through_the_relay_alone_and_says_how_far_behind_it_is() {
+    use trustfold::invite::Invite;
+    use trustfold_web::{BrowserNode, NetworkRef};
+    for private in [false, true] {
+        let (network, invite) = if private {
+            let mut secret = [0u8; 32];
+            secret[..8].copy_from_slice(&js_sys::Math::random().to_bits().to_le_bytes());
+            let invite = Invite::new(secret, "coop").unwrap();
+            (NetworkRef::Private(invite.clone()), Some(invite))
+        } else {
+            (NetworkRef::Open(fresh_room("relay-runtime-")), None)
+        };
+        let page = BrowserNode::open(&network, None).await.unwrap();
+        assert_eq!(page.relay().state, "none");
+        // No signalling server there: WebRTC finds nobody.
+        page.connect_with("ws://127.0.0.1:9/signal", relay_url())
+            .unwrap();
+        assert_eq!(page.relay().state, "connecting");
+        let far = far_node(invite.clone()).await;
+        let far_link = RelayLink::open(relay_url(), &network.room(), private).unwrap();
+        far.publish(1, pay(5, "from far")).await.unwrap();
+        let (stop_far, stopped) = futures_channel::oneshot::channel::<()>();
+        let driver = async {
+            let sync = pin!(far.sync_over(&far_link, || [7; 16], |_| {}));
+            let _ = select(sync, stopped).await;
+        };
+        let script = async {
+            until(|| page.relay().state == "open", "the relay link is open").await;
+            until(
+                || page.node().replica().log().len() == 1,
+                "the far event arrived",
+            )
+            .await;
+            page.publish(pay(7, "from the page")).await.unwrap();
+            until(
+                || far.replica().log().len() == 2,
+                "the page's event reached the far node",
+            )
+            .await;
+            until(|| page.relay().unsent == 0, "the far end acknowledged").await;
+            let status = page.sync_status();
+            assert_eq!(status.peers, 1, "the relay is the one peer");
+            assert_eq!(status.relay.state, "open");
+            assert_eq!(page.peers()[0].id, RELAY);
+            assert_eq!(page.signalling(), "closed");
+            // The far end stops reading: what the page makes is owed.
+            let _ = stop_far.send(());
+        };
+        futures_util::future::join(driver, script).await;
+        page.publish(pay(8, "unread 1")).await.unwrap();
+        page.publish(pay(9, "unread 2")).await.unwrap();
+        sleep(200.0).await;
+        assert_eq!(page.relay().unsent, 2, "two events not acknowledged");
+        assert_eq!(page.relay().error, None);
+        page.close();
+        assert_eq!(page.relay().state, "none");
+        far_link.stop();
+        BrowserNode::forget(&network).await.unwrap();
+    }
+}
