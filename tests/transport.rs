@@ -1,6 +1,7 @@
-//! Transports: the conformance suite on the in-memory network, and nodes
-//! running the sync protocol over it (`Node::sync_over`) while links come
-//! and go.
+//! Transports: the conformance suite on the in-memory network and on
+//! `Pair`s of them, nodes running the sync protocol over it
+//! (`Node::sync_over`) while links come and go, and a `Pair`'s routing,
+//! ending and forwarding between its sides.
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -11,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use trustfold::store::MemoryStore;
-use trustfold::transport::{MemoryNetwork, MemoryTransport};
+use trustfold::transport::{MemoryNetwork, MemoryTransport, Pair, Transport, TransportEvent};
 use trustfold::{Node, send_all};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -29,6 +30,259 @@ impl trustfold::testing::LinkedPair for MemoryPair {
 }
 
 trustfold::transport_conformance_tests!(memory, MemoryPair);
+
+/// Two `Pair`s of memory transports (a "WebRTC" network and a "relay"
+/// network), linked to each other through one side, while each also has
+/// a link up on the other side to a third endpoint that stays silent.
+struct PairOfPairs {
+    through_second: bool,
+}
+
+type MemoryPairs = Pair<MemoryTransport, MemoryTransport>;
+
+impl trustfold::testing::LinkedPair for PairOfPairs {
+    type Transport = MemoryPairs;
+    async fn linked(&self) -> (MemoryPairs, MemoryPairs, String, String) {
+        let (webrtc, relay) = (MemoryNetwork::new(), MemoryNetwork::new());
+        let a = Pair::new(webrtc.endpoint("1"), relay.endpoint("relay-a"));
+        let b = Pair::new(webrtc.endpoint("2"), relay.endpoint("relay-b"));
+        let _silent = (webrtc.endpoint("3"), relay.endpoint("relay-c"));
+        if self.through_second {
+            webrtc.link("1", "3");
+            relay.link("relay-a", "relay-b");
+            (a, b, "relay-b".into(), "relay-a".into())
+        } else {
+            relay.link("relay-a", "relay-c");
+            webrtc.link("1", "2");
+            (a, b, "2".into(), "1".into())
+        }
+    }
+}
+
+trustfold::transport_conformance_tests!(
+    pair_linked_through_first,
+    PairOfPairs {
+        through_second: false
+    }
+);
+trustfold::transport_conformance_tests!(
+    pair_linked_through_second,
+    PairOfPairs {
+        through_second: true
+    }
+);
+
+/// Every event queued now, in order (without waiting).
+fn drain(t: &impl Transport) -> Vec<TransportEvent> {
+    use futures_util::FutureExt;
+    let mut events = Vec::new();
+    while let Some(Some(event)) = t.next().now_or_never() {
+        events.push(event);
+    }
+    events
+}
+
+fn up(peer: &str) -> TransportEvent {
+    TransportEvent::Up(peer.into())
+}
+
+fn down(peer: &str) -> TransportEvent {
+    TransportEvent::Down(peer.into())
+}
+
+fn frame(peer: &str, bytes: &[u8]) -> TransportEvent {
+    TransportEvent::Frame(peer.into(), bytes.to_vec())
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_pair_routes_each_peer_to_its_side_and_refuses_an_id_live_on_the_other() {
+    let (webrtc, relay) = (MemoryNetwork::new(), MemoryNetwork::new());
+    let me = Pair::new(webrtc.endpoint("me"), relay.endpoint("me"));
+    let (p_webrtc, p_relay, r) = (
+        webrtc.endpoint("p"),
+        relay.endpoint("p"),
+        relay.endpoint("r"),
+    );
+    webrtc.set_key("p", key(1));
+    relay.set_key("p", key(2));
+    relay.set_key("r", key(3));
+    webrtc.link("me", "p");
+    assert_eq!(drain(&me), [up("p")]);
+    relay.link("me", "r");
+    assert_eq!(drain(&me), [up("r")]);
+    assert_eq!(me.peer_key("p"), Some(key(1)));
+    assert_eq!(me.peer_key("r"), Some(key(3)));
+
+    // "p" comes up on the relay side too: refused there (closed on that
+    // side, never reported), while the WebRTC "p" carries on.
+    relay.link("me", "p");
+    assert_eq!(drain(&me), [], "the colliding Up is not reported");
+    assert_eq!(
+        drain(&p_relay),
+        [up("me"), down("me")],
+        "closed on its side"
+    );
+    assert_eq!(me.peer_key("p"), Some(key(1)));
+    me.send("p", b"to p".to_vec()).await.unwrap();
+    me.send("r", b"to r".to_vec()).await.unwrap();
+    assert_eq!(drain(&p_webrtc), [up("me"), frame("me", b"to p")]);
+    assert_eq!(drain(&r), [up("me"), frame("me", b"to r")]);
+
+    // Frames come back tagged with their peer; a peer up nowhere is not
+    // connected; closing goes to the peer's side.
+    p_webrtc.send("me", b"from p".to_vec()).await.unwrap();
+    r.send("me", b"from r".to_vec()).await.unwrap();
+    let mut frames = drain(&me);
+    frames.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(frames, [frame("p", b"from p"), frame("r", b"from r")]);
+    assert!(matches!(
+        me.send("q", b"x".to_vec()).await,
+        Err(trustfold::transport::TransportError::NotConnected(_))
+    ));
+    assert_eq!(me.peer_key("q"), None);
+    me.close("r");
+    assert_eq!(drain(&me), [down("r")]);
+    assert_eq!(drain(&r), [down("me")]);
+    assert_eq!(drain(&p_webrtc), [], "the other side's links stay up");
+
+    // Once the WebRTC "p" is down, "p" may come up on the relay side.
+    webrtc.cut("me", "p");
+    assert_eq!(drain(&me), [down("p")]);
+    relay.link("me", "p");
+    assert_eq!(drain(&me), [up("p")]);
+    assert_eq!(me.peer_key("p"), Some(key(2)));
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_pair_goes_on_when_one_side_shuts_down_and_ends_with_both() {
+    let (webrtc, relay) = (MemoryNetwork::new(), MemoryNetwork::new());
+    let me = Pair::new(webrtc.endpoint("me"), relay.endpoint("me"));
+    let (p, q, r) = (
+        webrtc.endpoint("p"),
+        webrtc.endpoint("q"),
+        relay.endpoint("relay"),
+    );
+    webrtc.link("me", "p");
+    webrtc.link("me", "q");
+    relay.link("me", "relay");
+    let mut ups = drain(&me);
+    ups.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(ups, [up("p"), up("q"), up("relay")]);
+
+    // The WebRTC side shuts down (its peers hear nothing from it): the
+    // pair reports its peers down and carries on with the relay.
+    drop((p, q));
+    webrtc.shut_down();
+    r.send("me", b"still here".to_vec()).await.unwrap();
+    let mut seen = vec![me.next().await.unwrap(), me.next().await.unwrap()];
+    seen.push(me.next().await.unwrap());
+    seen.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(seen, [down("p"), down("q"), frame("relay", b"still here")]);
+    assert!(me.send("p", b"x".to_vec()).await.is_err());
+    me.send("relay", b"reply".to_vec()).await.unwrap();
+    assert_eq!(drain(&r), [up("me"), frame("me", b"reply")]);
+
+    relay.shut_down();
+    assert_eq!(me.next().await, Some(down("relay")));
+    assert_eq!(me.next().await, None);
+    assert_eq!(me.next().await, None, "and stays ended");
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_pair_takes_turns_so_a_busy_side_never_starves_the_other() {
+    let (webrtc, relay) = (MemoryNetwork::new(), MemoryNetwork::new());
+    let me = Pair::new(webrtc.endpoint("me"), relay.endpoint("me"));
+    let (p, r) = (webrtc.endpoint("p"), relay.endpoint("relay"));
+    webrtc.link("me", "p");
+    relay.link("me", "relay");
+    assert_eq!(drain(&me).len(), 2);
+    for n in 0..100u8 {
+        p.send("me", vec![n]).await.unwrap();
+    }
+    r.send("me", b"relay".to_vec()).await.unwrap();
+    let first: Vec<TransportEvent> = (0..2).map(|_| drain_one(&me)).collect();
+    assert!(
+        first.contains(&frame("relay", b"relay")),
+        "the relay's frame waits behind 100 others: {first:?}"
+    );
+}
+
+fn drain_one(t: &impl Transport) -> TransportEvent {
+    use futures_util::FutureExt;
+    t.next()
+        .now_or_never()
+        .flatten()
+        .expect("an event is queued")
+}
+
+/// A node linked to browsers (WebRTC) and to a relay through a `Pair`
+/// forwards between them: what a browser sends reaches the relay and what
+/// the relay sends reaches the browser, through one `sync_over`.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn one_sync_over_a_pair_forwards_between_its_sides() {
+    let (webrtc, relay) = (MemoryNetwork::new(), MemoryNetwork::new());
+    let mut nodes = Vec::new();
+    for n in 0..3u8 {
+        nodes.push(
+            Node::open(MemoryStore::new(), move || [n + 1; 32])
+                .await
+                .unwrap()
+                .0,
+        );
+    }
+    // 0: a browser reached over WebRTC only; 1: the relay; 2: the page in
+    // the middle, on both.
+    let browser = webrtc.endpoint("7");
+    let server = relay.endpoint("relay");
+    let middle = Pair::new(webrtc.endpoint("8"), relay.endpoint("page"));
+    let salt = |n: u8| {
+        let mut next = n;
+        move || {
+            next = next.wrapping_add(3);
+            [next; 16]
+        }
+    };
+    let drivers = futures_util::future::join3(
+        nodes[0].sync_over(&browser, salt(1), |_| {}),
+        nodes[1].sync_over(&server, salt(2), |_| {}),
+        nodes[2].sync_over(&middle, salt(3), |_| {}),
+    );
+    let script = async {
+        nodes[0].publish(1, pay(key(9), 10, "EUR")).await.unwrap();
+        nodes[1].publish(1, pay(key(9), 20, "EUR")).await.unwrap();
+        webrtc.link("7", "8");
+        relay.link("page", "relay");
+        settle().await;
+        let converged = digest(&nodes[2]);
+        assert_eq!(nodes[2].replica().log().len(), 2);
+        assert_eq!(
+            digest(&nodes[0]),
+            converged,
+            "the relay's event reached the browser"
+        );
+        assert_eq!(
+            digest(&nodes[1]),
+            converged,
+            "the browser's event reached the relay"
+        );
+
+        // Made in the middle, pushed to both sides.
+        let event = nodes[2].publish(2, pay(key(9), 5, "EUR")).await.unwrap();
+        send_all(&middle, nodes[2].push_to_peers(&[event])).await;
+        settle().await;
+        for node in &nodes {
+            assert_eq!(node.replica().log().len(), 3);
+        }
+        assert_eq!(
+            nodes[2].unsent("relay"),
+            Some(0),
+            "the relay acknowledged all"
+        );
+        webrtc.shut_down();
+        relay.shut_down();
+    };
+    futures_util::future::join(drivers, script).await;
+}
 
 /// Lets the other futures of a `join` run once.
 struct YieldNow(bool);
@@ -178,4 +432,32 @@ async fn after_a_reload_the_first_round_starts_from_the_heads_the_peer_announced
         net.shut_down();
     };
     futures_util::future::join(drivers, script).await;
+}
+
+/// `Node::unsent`: events sent to a peer and not acknowledged (or queued
+/// for it) — how far behind the relay is. A peer that never answers
+/// acknowledges nothing.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn unsent_counts_the_events_a_peer_has_not_acknowledged() {
+    let net = MemoryNetwork::new();
+    let (node, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
+    let (page, silent) = (net.endpoint("page"), net.endpoint("relay"));
+    assert_eq!(node.unsent("relay"), None, "no session");
+    let driver = node.sync_over(&page, || [5; 16], |_| {});
+    let script = async {
+        net.link("page", "relay");
+        settle().await;
+        assert_eq!(node.unsent("relay"), Some(0));
+        for n in 1..=2 {
+            let event = node.publish(n, pay(key(9), n, "EUR")).await.unwrap();
+            send_all(&page, node.push_to_peers(&[event])).await;
+            assert_eq!(node.unsent("relay"), Some(n as usize));
+        }
+        net.cut("page", "relay");
+        settle().await;
+        assert_eq!(node.unsent("relay"), None, "the session went with the link");
+        drop(silent);
+        net.shut_down();
+    };
+    futures_util::future::join(driver, script).await;
 }

@@ -126,6 +126,16 @@ impl<S: Store> Node<S> {
             .map(|s| s.in_flight())
     }
 
+    /// Events this node owes `peer`: queued for it (waiting for room in
+    /// the receive window) or sent and not acknowledged yet. How far
+    /// behind a link is; `None` without a session with `peer`.
+    pub fn unsent(&self, peer: &str) -> Option<usize> {
+        self.peers
+            .borrow()
+            .session(&peer.to_owned())
+            .map(|s| s.queued() + s.unacknowledged())
+    }
+
     /// Events held apart waiting for their parents, from all peers.
     pub fn orphans(&self) -> usize {
         self.orphans.borrow().len()

@@ -139,9 +139,12 @@ pub struct Session {
     /// ordered, and a lost frame ends the session. Only a `Want` resends.
     sent: Vec<u64>,
     next_seq: u32,
-    /// `Events` messages sent and not acknowledged: (seq, bytes of events).
-    flight: VecDeque<(u32, usize)>,
+    /// `Events` messages sent and not acknowledged: (seq, bytes of
+    /// events, events).
+    flight: VecDeque<(u32, usize, usize)>,
     in_flight: usize,
+    /// Events in `flight`.
+    in_flight_events: usize,
     /// Bytes of events the peer may still make this node send.
     budget: usize,
     // Receiving.
@@ -247,6 +250,12 @@ impl Session {
     /// Events waiting for room in the window.
     pub fn queued(&self) -> usize {
         self.queued.len()
+    }
+
+    /// Events sent to the peer and not acknowledged yet (in this round: a
+    /// new `Hello` from the peer says what it holds instead).
+    pub fn unacknowledged(&self) -> usize {
+        self.in_flight_events
     }
 
     /// What the peer is known to hold: announced heads, acknowledged tips,
@@ -364,6 +373,7 @@ impl Session {
         // A new round: what was in flight arrived or was lost.
         self.flight.clear();
         self.in_flight = 0;
+        self.in_flight_events = 0;
         if !self.answer_queued {
             let free = FREE_ROUNDS + self.traffic.frames_received / FRAMES_PER_ROUND;
             let catching_up = std::mem::take(&mut self.sent_since_hello);
@@ -484,12 +494,13 @@ impl Session {
             self.sent.clear();
             self.last_answer = None;
         }
-        while let Some(&(seq, bytes)) = self.flight.front() {
+        while let Some(&(seq, bytes, events)) = self.flight.front() {
             if seq > through {
                 break;
             }
             self.flight.pop_front();
             self.in_flight -= bytes;
+            self.in_flight_events -= events;
         }
         // Only ids of events held here mean anything.
         let known: Vec<EventId> = held.into_iter().filter(|id| log.contains(id)).collect();
@@ -728,12 +739,14 @@ impl Session {
     fn flush(&mut self, log: &impl Dag) -> Vec<Vec<u8>> {
         let mut frames = Vec::new();
         let mut batch: Vec<u8> = Vec::new();
+        let mut count = 0;
         while let Some(&next) = self.queue.front() {
             match next {
                 Out::Event(ix) => {
                     let bytes = log.bytes(ix);
                     if !batch.is_empty() && batch.len() + bytes.len() > EVENTS_PER_MESSAGE {
-                        frames.extend(self.send_batch(std::mem::take(&mut batch)));
+                        let events = std::mem::take(&mut batch);
+                        frames.extend(self.send_batch(events, std::mem::take(&mut count)));
                     }
                     let empty = self.in_flight == 0 && batch.is_empty();
                     if !empty && self.in_flight + batch.len() + bytes.len() > self.limits.window {
@@ -746,9 +759,11 @@ impl Session {
                     self.sent_since_hello = true;
                     self.traffic.event_bytes_sent += bytes.len() as u64;
                     batch.extend_from_slice(&bytes);
+                    count += 1;
                 }
                 Out::Answered { more } => {
-                    frames.extend(self.send_batch(std::mem::take(&mut batch)));
+                    let events = std::mem::take(&mut batch);
+                    frames.extend(self.send_batch(events, std::mem::take(&mut count)));
                     self.queue.pop_front();
                     self.answer_queued =
                         self.queue.iter().any(|o| matches!(o, Out::Answered { .. }));
@@ -756,17 +771,19 @@ impl Session {
                 }
             }
         }
-        frames.extend(self.send_batch(batch));
+        frames.extend(self.send_batch(batch, count));
         frames
     }
 
-    fn send_batch(&mut self, events: Vec<u8>) -> Vec<Vec<u8>> {
+    /// One `Events` message of `count` events back to back.
+    fn send_batch(&mut self, events: Vec<u8>, count: usize) -> Vec<Vec<u8>> {
         if events.is_empty() {
             return Vec::new();
         }
         self.next_seq += 1;
-        self.flight.push_back((self.next_seq, events.len()));
+        self.flight.push_back((self.next_seq, events.len(), count));
         self.in_flight += events.len();
+        self.in_flight_events += count;
         let seq = self.next_seq;
         self.send(&Message::Events { seq, events })
     }

@@ -4,12 +4,15 @@
 //! up and down and frames arriving, and sends frames on a link (waiting
 //! while the link's buffer is full). [`Node::sync_over`](crate::Node::sync_over)
 //! runs the sync protocol over any of them. Every implementation — in
-//! memory, and WebRTC data channels in the browser — passes
+//! memory, WebRTC data channels and the relay's WebSocket in the browser,
+//! and [`Pair`], two transports as one — passes
 //! [`transport_conformance_tests!`](crate::transport_conformance_tests).
 
 mod memory;
+mod pair;
 
 pub use memory::{MemoryNetwork, MemoryTransport};
+pub use pair::Pair;
 
 use crate::event::PublicKey;
 
@@ -63,6 +66,14 @@ pub trait Transport {
     /// Sends a frame to a peer whose link is up.
     async fn send(&self, peer: &str, frame: Vec<u8>) -> Result<(), TransportError>;
     /// The next event; `None` once the transport is shut down.
+    ///
+    /// **Must be cancel-safe**: dropping the future before it completes
+    /// loses no event (the event stays queued for the next call).
+    /// [`Node::sync_over`](crate::Node::sync_over) polls it once with
+    /// `now_or_never` to take what is already queued, and [`Pair`] races
+    /// two transports' `next` and drops the loser's. A queue read through
+    /// `futures_util::lock::Mutex` and a channel receiver's `next()` (what
+    /// every transport here does) is.
     async fn next(&self) -> Option<TransportEvent>;
     /// Closes the link to a peer (both ends then see it down).
     fn close(&self, peer: &str);

@@ -5,6 +5,8 @@
 //! * [`IdbStore`] — the core's `Store` in IndexedDB (rexie);
 //! * [`WebRtc`] — the core's `Transport` over WebRTC data channels, after
 //!   signalling through the server (`trustfold::signal` messages);
+//! * [`RelayLink`] — the core's `Transport` to the relay of the page's
+//!   origin over a WebSocket (one peer, `"relay"`), reconnecting by itself;
 //! * [`tabs`] — the tabs of one origin: a writer lock and a BroadcastChannel;
 //! * [`NetworkRef`] — which network a node is for: open (a name) or
 //!   private (an invite), and where it lives in this browser;
@@ -23,6 +25,7 @@ mod idb;
 mod idb_write;
 mod network;
 mod random;
+mod relay;
 mod runtime;
 pub mod tabs;
 #[cfg(test)]
@@ -33,5 +36,6 @@ mod webrtc;
 
 pub use idb::IdbStore;
 pub use network::NetworkRef;
+pub use relay::{MAX_QUEUED, RELAY, RelayError, RelayLink, RelayState, join_message, relay_url};
 pub use runtime::BrowserNode;
 pub use webrtc::{MAX_LINKS, WebRtc};

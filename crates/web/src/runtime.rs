@@ -4,13 +4,16 @@
 //! not: the clock, randomness, timers (edits commit when the core's
 //! [`Batching`] says so; snapshots are saved after a burst of changes; a new
 //! sync round starts with every peer now and then), the tabs of this origin
-//! (a writer lock, announcements), the WebRTC links and the subscribers that
-//! hear of every change. The JS façade only translates to and from it.
+//! (a writer lock, announcements), the links — WebRTC to other browsers and
+//! the relay of the same server, driven as one transport ([`Pair`]) by one
+//! [`Node::sync_over`] — and the subscribers that hear of every change. The
+//! JS façade only translates to and from it.
 
 use crate::errors::WebError;
 use crate::idb::IdbStore;
 use crate::network::NetworkRef;
 use crate::random::{KeyedStream, random};
+use crate::relay::{RELAY, RelayLink, RelayState, relay_url};
 use crate::tabs::{self, Announcement, Tabs};
 use crate::webrtc::WebRtc;
 use std::cell::{Cell, RefCell};
@@ -18,6 +21,7 @@ use std::rc::{Rc, Weak};
 use trustfold::snapshot::CachedState;
 use trustfold::store::StoreError;
 use trustfold::sync::Traffic;
+use trustfold::transport::Pair;
 use trustfold::{
     Batching, Body, Error, Event, EventId, Identity, Node, NodeError, OpenReport, Policy,
     PublicKey, Received, Replica, Transfer, backup,
@@ -64,7 +68,7 @@ pub struct Change {
 }
 
 /// Sync progress.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SyncStatus {
     /// Events applied here.
     pub known: usize,
@@ -72,8 +76,25 @@ pub struct SyncStatus {
     pub waiting: usize,
     /// Parents asked for.
     pub missing: usize,
-    /// Peers linked.
+    /// Peers linked (the relay is one).
     pub peers: usize,
+    /// The relay link.
+    pub relay: RelayStatus,
+}
+
+/// The link to the relay.
+#[derive(Clone, Debug)]
+pub struct RelayStatus {
+    /// `"none"` (not connected), `"connecting"`, `"open"` or `"closed"`
+    /// (lost or refused; the link tries again by itself).
+    pub state: &'static str,
+    /// The code of the last error the relay reported.
+    pub error: Option<String>,
+    /// Events queued for the relay or not acknowledged by it yet (0
+    /// while the link is down: there is no session to owe them to).
+    pub unsent: usize,
+    /// Sockets opened again after one was lost.
+    pub reconnects: u32,
 }
 
 /// A linked peer.
@@ -88,6 +109,9 @@ pub struct PeerLink {
 }
 
 type Subscriber = Rc<dyn Fn(&Change)>;
+
+/// A node's links: WebRTC peers and the relay, as one transport.
+type Links = Pair<WebRtc, RelayLink>;
 
 /// A trustfold node in this browser tab. See the [module docs](self).
 #[derive(Clone)]
@@ -106,8 +130,8 @@ struct Inner {
     /// Set by `close`: timers stop.
     closed: Cell<bool>,
     snapshot_due: Cell<bool>,
-    /// The WebRTC links to other browsers, once connected.
-    webrtc: RefCell<Option<WebRtc>>,
+    /// The links to other browsers and to the relay, once connected.
+    links: RefCell<Option<Rc<Links>>>,
     /// Sync salts, drawn from a seed taken at open: a round started from a
     /// timer never needs randomness that could fail mid-sync.
     salts: RefCell<KeyedStream>,
@@ -148,7 +172,7 @@ impl BrowserNode {
             commit_timer: Cell::new(false),
             closed: Cell::new(false),
             snapshot_due: Cell::new(false),
-            webrtc: RefCell::new(None),
+            links: RefCell::new(None),
             salts: RefCell::new(salts),
         });
         if !inner.report.cached_state_current {
@@ -264,33 +288,51 @@ impl BrowserNode {
         Ok(self.inner.node.save_snapshots(now()).await?)
     }
 
-    /// Joins this network's room at the signalling server `url` and syncs
-    /// with the browsers found there.
+    /// Joins this network's room at the signalling server `url`
+    /// (`ws://host/signal`) and syncs with the browsers found there, and
+    /// with the relay of the same server (`ws://host/relay`, see
+    /// [`relay_url`]). A relay that is absent or refuses only stays
+    /// closed (trying again with backoff); the browsers' links work alike.
     pub fn connect(&self, url: &str) -> Result<(), WebError> {
-        if self.inner.webrtc.borrow().is_some() {
+        self.connect_with(url, &relay_url(url))
+    }
+
+    /// [`connect`](Self::connect) with the relay at `relay` instead of the
+    /// signalling server's own.
+    pub fn connect_with(&self, url: &str, relay: &str) -> Result<(), WebError> {
+        if self.inner.links.borrow().is_some() {
             return Err(WebError::AlreadyConnected);
         }
         let network = &self.inner.network;
-        let transport = WebRtc::join_network(
+        let webrtc = WebRtc::join_network(
             url,
             &network.room(),
             self.inner.node.identity().clone(),
             network.link_keys(),
         )?;
-        *self.inner.webrtc.borrow_mut() = Some(transport.clone());
-        // Weak, and only while this transport is the node's: a reconnect
+        // A private network joins the relay by its identity, as the room.
+        let relay = match RelayLink::open(relay, &network.room(), network.invite().is_some()) {
+            Ok(relay) => relay,
+            Err(e) => {
+                webrtc.leave();
+                return Err(e);
+            }
+        };
+        let transport = Rc::new(Pair::new(webrtc, relay));
+        *self.inner.links.borrow_mut() = Some(transport.clone());
+        // Weak, and only while these links are the node's: a reconnect
         // starts a loop of its own and this one ends.
         let every = Rc::downgrade(&self.inner);
-        let mine = transport.clone();
+        let mine = Rc::downgrade(&transport);
         wasm_bindgen_futures::spawn_local(async move {
             loop {
                 tabs::wait(RESYNC_MS).await;
                 let Some(inner) = every.upgrade() else { return };
-                let current = inner.webrtc.borrow().clone();
+                let current = inner.links.borrow().clone();
                 match current {
-                    Some(transport) if transport.same_as(&mine) => {
+                    Some(transport) if Rc::as_ptr(&transport) == mine.as_ptr() => {
                         let frames = inner.node.resync_peers(|| inner.salt());
-                        trustfold::send_all(&transport, frames).await;
+                        trustfold::send_all(&*transport, frames).await;
                     }
                     _ => return,
                 }
@@ -302,7 +344,7 @@ impl BrowserNode {
             inner
                 .node
                 .sync_over(
-                    &transport,
+                    &*transport,
                     || inner.salt(),
                     move |stored| {
                         if let Some(tabs) = heard.tabs.borrow().as_ref() {
@@ -319,22 +361,46 @@ impl BrowserNode {
     /// The signalling connection: `"none"`, `"connecting"`, `"open"` or `"closed"`.
     pub fn signalling(&self) -> &'static str {
         self.inner
-            .webrtc
+            .links
             .borrow()
             .as_ref()
-            .map_or("none", |t| t.signalling_state())
+            .map_or("none", |t| t.first().signalling_state())
     }
 
-    /// Leaves the signalling room and closes every peer link.
-    pub fn disconnect(&self) {
-        if let Some(transport) = self.inner.webrtc.borrow_mut().take() {
-            transport.leave();
+    /// The relay link: its state, the last error the relay reported, and
+    /// how far behind it is.
+    pub fn relay(&self) -> RelayStatus {
+        let links = self.inner.links.borrow();
+        let Some(relay) = links.as_ref().map(|t| t.second()) else {
+            return RelayStatus {
+                state: "none",
+                error: None,
+                unsent: 0,
+                reconnects: 0,
+            };
+        };
+        RelayStatus {
+            state: relay.state().as_str(),
+            error: relay.last_error().map(|e| e.code),
+            unsent: match relay.state() {
+                RelayState::Open => self.inner.node.unsent(RELAY).unwrap_or(0),
+                _ => 0,
+            },
+            reconnects: relay.reconnects(),
         }
     }
 
-    /// The peers linked now.
+    /// Leaves the signalling room, closes every peer link and the relay link.
+    pub fn disconnect(&self) {
+        if let Some(transport) = self.inner.links.borrow_mut().take() {
+            transport.first().leave();
+            transport.second().stop();
+        }
+    }
+
+    /// The peers linked now (the relay is one, `"relay"`, without a key).
     pub fn peers(&self) -> Vec<PeerLink> {
-        let transport = self.inner.webrtc.borrow().clone();
+        let transport = self.inner.links.borrow().clone();
         let node = &self.inner.node;
         // Every connected peer has counters (both come from one table,
         // read without an await between).
@@ -342,7 +408,7 @@ impl BrowserNode {
             .into_iter()
             .filter_map(|id| {
                 Some(PeerLink {
-                    key: transport.as_ref().and_then(|t| t.key_of(&id)),
+                    key: transport.as_ref().and_then(|t| t.first().key_of(&id)),
                     traffic: node.traffic(&id)?,
                     id,
                 })
@@ -358,11 +424,12 @@ impl BrowserNode {
             waiting: node.orphans(),
             missing: node.missing_parents(),
             peers: node.connected_peers().len(),
+            relay: self.relay(),
         }
     }
 
-    /// Leaves the tab channel and the signalling room, closes peer links and
-    /// the database.
+    /// Leaves the tab channel and the signalling room, closes peer links,
+    /// the relay link and the database.
     pub fn close(&self) {
         self.inner.closed.set(true);
         self.disconnect();
@@ -467,13 +534,13 @@ impl Inner {
 
     /// Sends events made here to the connected peers.
     fn push_to_peers(&self, events: &[Event]) {
-        let Some(transport) = self.webrtc.borrow().clone() else {
+        let Some(transport) = self.links.borrow().clone() else {
             return;
         };
         let frames = self.node.push_to_peers(events);
         if !frames.is_empty() {
             wasm_bindgen_futures::spawn_local(async move {
-                trustfold::send_all(&transport, frames).await;
+                trustfold::send_all(&*transport, frames).await;
             });
         }
     }

@@ -706,3 +706,42 @@ async fn a_private_networks_backup_carries_its_invite() {
         me
     );
 }
+
+/// `node.relay` and `syncStatus().relay`: "none" before `connect`; with a
+/// server that has no relay (the signalling server the tests start), the
+/// relay link only stays "connecting"/"closed", trying again by itself,
+/// while signalling (and so WebRTC) works as before.
+#[wasm_bindgen_test]
+async fn a_server_without_a_relay_leaves_the_relay_closed_and_signalling_open() {
+    let Some(url) = option_env!("TRUSTFOLD_SIGNAL_URL") else {
+        panic!("TRUSTFOLD_SIGNAL_URL is unset: run the browser tests with scripts/test-wasm.sh")
+    };
+    let network = network();
+    let node = JsNode::open(network.clone()).await.unwrap();
+    let relay = node.relay().unwrap();
+    assert_eq!(get(&relay, "state"), s("none"));
+    assert!(get(&relay, "error").is_null());
+    assert_eq!(get(&relay, "unsent").as_f64(), Some(0.0));
+    assert_eq!(get(&relay, "reconnects").as_f64(), Some(0.0));
+    node.connect(s(url)).unwrap();
+    let mut waited = 0;
+    while node.signalling() != "open"
+        || get(&node.relay().unwrap(), "reconnects").as_f64() < Some(1.0)
+    {
+        assert!(
+            waited < 100,
+            "signalling {} and no retry of the relay",
+            node.signalling()
+        );
+        crate::tabs::wait(100.0).await;
+        waited += 1;
+    }
+    let relay = get(&node.sync_status().unwrap(), "relay");
+    let state = get(&relay, "state").as_string().unwrap();
+    assert!(state == "connecting" || state == "closed", "{state}");
+    assert!(get(&relay, "error").is_null());
+    assert_eq!(get(&relay, "unsent").as_f64(), Some(0.0));
+    node.close();
+    assert_eq!(get(&node.relay().unwrap(), "state"), s("none"));
+    JsNode::forget(network).await.unwrap();
+}

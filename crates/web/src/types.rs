@@ -434,6 +434,7 @@ pub struct JsSyncStatus {
     waiting: f64,
     missing: f64,
     peers: f64,
+    relay: JsRelayStatus,
 }
 
 pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
@@ -442,6 +443,24 @@ pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
         waiting: s.waiting as f64,
         missing: s.missing as f64,
         peers: s.peers as f64,
+        relay: relay_status(&s.relay),
+    }
+}
+
+#[derive(Serialize)]
+pub struct JsRelayStatus {
+    state: &'static str,
+    error: Option<String>,
+    unsent: f64,
+    reconnects: f64,
+}
+
+pub fn relay_status(r: &crate::runtime::RelayStatus) -> JsRelayStatus {
+    JsRelayStatus {
+        state: r.state,
+        error: r.error.clone(),
+        unsent: r.unsent as f64,
+        reconnects: r.reconnects as f64,
     }
 }
 

@@ -83,8 +83,17 @@ export interface Field { value: FieldValue; conflicts: FieldValue[] }
 export interface DocRecord { id: string; fields: { [name: string]: Field } }
 /** What changed: "local" (this tab), "tab" (another tab), "peer" (another browser); `events` applied. */
 export interface Change { source: "local" | "tab" | "peer"; events: number }
-/** Sync progress: events applied here, received but waiting for parents, parents asked for, peers linked. */
-export interface SyncStatus { known: number; waiting: number; missing: number; peers: number }
+/** Sync progress: events applied here, received but waiting for parents, parents asked for, peers linked (the relay counts as one), and the relay link. */
+export interface SyncStatus { known: number; waiting: number; missing: number; peers: number; relay: RelayStatus }
+/**
+ * The link to the relay of the server `connect` was given (`ws://host/relay`), one more peer (id "relay"):
+ * `state` "none" (not connected), "connecting", "open" (joined: events flow) or "closed" (lost or refused; it
+ * tries again by itself, 1 s doubling to 30 s); `error` the code of the last error the relay reported
+ * ("NETWORK_FULL", "AUTHOR_QUOTA", "RATE_LIMITED", …; kept until another replaces it) or null; `unsent` events
+ * queued for the relay or sent and not acknowledged by it yet — how far behind it is (0 unless open);
+ * `reconnects` sockets opened again after one was lost.
+ */
+export interface RelayStatus { state: "none" | "connecting" | "open" | "closed"; error: string | null; unsent: number; reconnects: number }
 /** A linked peer: its connection id in the room, the key that signed its offer or answer, and this link's traffic so far. */
 export interface Peer { id: string; key: string | null; eventsSent: number; eventsReceived: number; bytesSent: number; bytesReceived: number }
 /** An event `receive` refused: its index in the batch, a stable code, the core's finer code (which rule), why. */

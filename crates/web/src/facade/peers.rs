@@ -1,4 +1,4 @@
-//! Peers: the signalling room, WebRTC links, sync progress, and events received from elsewhere.
+//! Peers: the signalling room, WebRTC links, the relay link, sync progress, and events received from elsewhere.
 
 use super::{JsNode, string};
 use crate::errors::{JsResult, invalid};
@@ -9,9 +9,10 @@ use wasm_bindgen::prelude::*;
 impl JsNode {
     /// Joins this network's room at the signalling server `url` (e.g.
     /// `ws://127.0.0.1:8080/signal`) and syncs with the browsers found
-    /// there over WebRTC data channels. Events they send are verified,
-    /// stored and applied (subscribers hear `{ source: "peer" }`); events
-    /// made here reach them at once.
+    /// there over WebRTC data channels, and with the relay of the same
+    /// server (`ws://127.0.0.1:8080/relay`; see `relay`). Events they send
+    /// are verified, stored and applied (subscribers hear
+    /// `{ source: "peer" }`); events made here reach them at once.
     pub fn connect(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
@@ -37,7 +38,14 @@ impl JsNode {
         self.node.signalling().to_owned()
     }
 
-    /// Leaves the signalling room and closes every peer link.
+    /// The relay link: `{ state, error, unsent, reconnects }` (see
+    /// `RelayStatus`). `state` is `"none"` until `connect`.
+    #[wasm_bindgen(getter, unchecked_return_type = "RelayStatus")]
+    pub fn relay(&self) -> JsResult<JsValue> {
+        types::to_js(&types::relay_status(&self.node.relay()))
+    }
+
+    /// Leaves the signalling room and closes every peer link and the relay link.
     pub fn disconnect(&self) {
         self.node.disconnect();
     }

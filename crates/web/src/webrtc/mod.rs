@@ -77,7 +77,7 @@ const MAX_SIGNAL_NESTING: usize = 8;
 
 /// Whether JSON `text` nests arrays and objects at most `max` deep
 /// (brackets inside strings do not count).
-fn nesting_within(text: &str, max: usize) -> bool {
+pub(crate) fn nesting_within(text: &str, max: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for byte in text.bytes() {
         if in_string {
