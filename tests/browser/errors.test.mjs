@@ -473,12 +473,12 @@ const PROVOKERS = {
   async UNSUPPORTED_BACKUP_VERSION(t) {
     // "TFBK" | version | …: the version byte is the fifth (src/backup.rs).
     await open(t.page, network());
-    await throws(t, "UNSUPPORTED_BACKUP_VERSION", "restore a backup of format version 2", (net) => {
+    await throws(t, "UNSUPPORTED_BACKUP_VERSION", "restore a backup of format version 3", (net) => {
       const backup = node.exportBackup("correct horse battery");
       if (new TextDecoder().decode(backup.slice(0, 4)) !== "TFBK" || backup[4] !== 1) {
         throw new Error("the backup format changed: update this provoker");
       }
-      backup[4] = 2;
+      backup[4] = 3; // versions 1 and 2 exist (2 carries invites)
       return trustfold.TrustfoldNode.restore(net, backup, "correct horse battery");
     }, network());
   },

@@ -404,8 +404,10 @@ impl BrowserNode {
         let node = &self.inner.node;
         // Every connected peer has counters (both come from one table,
         // read without an await between).
+        // Browsers only: the relay is its own line (`relay`).
         node.connected_peers()
             .into_iter()
+            .filter(|id| id != crate::relay::RELAY)
             .filter_map(|id| {
                 Some(PeerLink {
                     key: transport.as_ref().and_then(|t| t.first().key_of(&id)),
@@ -423,7 +425,11 @@ impl BrowserNode {
             known: node.replica().log().len(),
             waiting: node.orphans(),
             missing: node.missing_parents(),
-            peers: node.connected_peers().len(),
+            peers: node
+                .connected_peers()
+                .iter()
+                .filter(|id| *id != crate::relay::RELAY)
+                .count(),
             relay: self.relay(),
         }
     }

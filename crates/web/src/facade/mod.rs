@@ -83,7 +83,7 @@ export interface Field { value: FieldValue; conflicts: FieldValue[] }
 export interface DocRecord { id: string; fields: { [name: string]: Field } }
 /** What changed: "local" (this tab), "tab" (another tab), "peer" (another browser); `events` applied. */
 export interface Change { source: "local" | "tab" | "peer"; events: number }
-/** Sync progress: events applied here, received but waiting for parents, parents asked for, peers linked (the relay counts as one), and the relay link. */
+/** Sync progress: events applied here, received but waiting for parents, parents asked for, browsers linked (the relay is apart: `relay`). */
 export interface SyncStatus { known: number; waiting: number; missing: number; peers: number; relay: RelayStatus }
 /**
  * The link to the relay of the server `connect` was given (`ws://host/relay`), one more peer (id "relay"):
