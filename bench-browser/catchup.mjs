@@ -30,6 +30,13 @@
 // The order of [(a), (b)], (c) in groups, (c) in one call, (d), (d)'s parts,
 // (e) per frame, (e) in one rotates from run to run, with a 2 s pause before each.
 // Writes target/bench-browser/catchup.json (and a timestamped copy).
+//
+// With --private (BENCHMARKS.md, "Private networks (issue #13)") it measures
+// instead a clear catch-up against a sealed one: two A pages, each in its own
+// browser, hold the first N transfers, one in an open network (open.bin) and
+// one in the fixtures' private network (open-sealed.bin, the same transfers
+// sealed); each run, a new browser B catches up from each, the order
+// alternating from run to run; no anchors (b)–(e). Writes private-catchup.json.
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -47,6 +54,7 @@ const OUT = path.join(root, "target/bench-browser");
 const MESSAGE = 60 * 1024;
 const FILL_BATCH = 10_000;
 const PHASES = !args.includes("--no-phases");
+const PRIVATE = args.includes("--private");
 /** A pause before each measurement (the last browser has closed; A noticed that B left). */
 const SETTLE_MS = 2000;
 
@@ -111,6 +119,94 @@ const pages = await serve({
 const signalling = await signallingServer();
 const signalUrl = signalling.url.replace("http:", "ws:") + "/signal";
 const net = `catchup-${Math.random().toString(36).slice(2)}`;
+if (PRIVATE) {
+  const results = { meta, setup: {}, runs: [] };
+  const sealedNet = manifest.open_sealed.invite; // { invite, name }
+  const variants = {
+    clear: { net, file: manifest.open.file },
+    sealed: { net: sealedNet, file: manifest.open_sealed.file },
+  };
+  const holders = {};
+  try {
+    // One A per network, each in its own browser, connected throughout.
+    for (const [name, v] of Object.entries(variants)) {
+      const h = await browser(`A-${name}`);
+      holders[name] = h;
+      await h.page.goto(`${pages.url}/catchup.html`);
+      await h.page.waitForFunction(() => document.title === "ready");
+      results.setup[`${name}_fixture`] = await h.page.evaluate(([n, file]) => cu.load(n, file), [EVENTS, v.file]);
+      results.setup[`${name}_open`] = await h.page.evaluate((net) => cu.open(net), v.net);
+      log(`A (${name}): filling ${EVENTS} events through receive() in batches of ${FILL_BATCH} (setup, not timed)`);
+      const fill = await h.page.evaluate((b) => cu.fill(b), FILL_BATCH);
+      results.setup[`${name}_fill`] = fill;
+      if (fill.stored !== EVENTS || fill.applied !== EVENTS || fill.refused !== 0) {
+        throw new Error(`A's fill (${name}) is wrong: ${JSON.stringify(fill)}`);
+      }
+      log(`A (${name}): filled in ${(fill.ms / 1000).toFixed(1)} s`);
+      await h.page.evaluate((url) => cu.connect(url), signalUrl);
+    }
+    await new Promise((r) => setTimeout(r, 1000)); // both have joined their rooms
+    for (let r = 0; r < RUNS; r++) {
+      const run = { run: r + 1, loadavg_start: os.loadavg(), order: r % 2 === 0 ? ["clear", "sealed"] : ["sealed", "clear"] };
+      for (const name of run.order) {
+        const v = variants[name];
+        await new Promise((ok) => setTimeout(ok, SETTLE_MS));
+        const b = await browser(`B${r + 1}-${name}`);
+        try {
+          await b.page.goto(`${pages.url}/catchup.html`);
+          await b.page.waitForFunction(() => document.title === "ready");
+          await b.page.evaluate(([n, file]) => cu.load(n, file), [EVENTS, v.file]);
+          const opened = await b.page.evaluate((net) => cu.open(net), v.net);
+          if (opened.events !== 0) throw new Error(`B is not empty: ${opened.events} events`);
+          await holders[name].page.evaluate(() => cu.wireSent()); // resets A's counters
+          const got = await b.page.evaluate(([url, n]) => cu.catchUp(url, n, 900_000), [signalUrl, EVENTS]);
+          got.sender = await holders[name].page.evaluate(() => cu.wireSent());
+          got.digest_equal = got.digest.included === results.setup[`${name}_fill`].digest.included;
+          if (!got.digest_equal) throw new Error(`B's digest differs from A's (${name}): ${JSON.stringify(got)}`);
+          if (b.errors.length) got.page_errors = b.errors.map(String);
+          run[name] = got;
+          log(`run ${r + 1}: ${name} catch-up ${(got.all_events_ms / 1000).toFixed(2)} s (${got.frame_bytes_arrived} B of frames)`);
+        } finally {
+          await b.close();
+        }
+      }
+      run.loadavg_end = os.loadavg();
+      results.runs.push(run);
+    }
+  } finally {
+    for (const h of Object.values(holders)) await h.close();
+    signalling.stop();
+    await pages.close();
+  }
+  const per = (f) => stats(results.runs.map(f));
+  results.summary = {
+    events: EVENTS,
+    clear_event_bytes: results.setup.clear_fixture.event_bytes,
+    sealed_event_bytes: results.setup.sealed_fixture.event_bytes,
+    clear_ms: per((r) => r.clear.all_events_ms),
+    sealed_ms: per((r) => r.sealed.all_events_ms),
+    clear_frame_bytes: per((r) => r.clear.frame_bytes_arrived),
+    sealed_frame_bytes: per((r) => r.sealed.frame_bytes_arrived),
+    clear_last_frame_arrived_ms: per((r) => r.clear.last_arrival_ms),
+    sealed_last_frame_arrived_ms: per((r) => r.sealed.last_arrival_ms),
+    // Per run: sealed time / clear time (the issue's goal: <= 1.1).
+    sealed_over_clear: per((r) => r.sealed.all_events_ms / r.clear.all_events_ms),
+  };
+  meta.finished = new Date().toISOString();
+  meta.loadavg_end = os.loadavg();
+  const json = JSON.stringify(results, null, 2);
+  await fs.writeFile(path.join(OUT, "private-catchup.json"), json);
+  await fs.writeFile(path.join(OUT, `private-catchup-${started.toISOString().replace(/[:.]/g, "-")}.json`), json);
+  const f = (x, d = 1) => x.toFixed(d);
+  const range = (st, d = 1) => `${f(st.median, d)} (${f(st.min, d)}–${f(st.max, d)})`;
+  const s = results.summary;
+  console.log(`private-network catch-up over WebRTC, ${meta.commit}${meta.src_dirty ? " (src/ modified)" : ""}, load ${meta.loadavg_start.map((x) => f(x, 2)).join(" ")} → ${meta.loadavg_end.map((x) => f(x, 2)).join(" ")}`);
+  console.log(`${EVENTS} transfers (${s.clear_event_bytes} B clear, ${s.sealed_event_bytes} B sealed); median (min–max) of ${RUNS} runs`);
+  console.log(`  connect() → all events: clear ${range(s.clear_ms, 0)} ms, sealed ${range(s.sealed_ms, 0)} ms; sealed/clear ${range(s.sealed_over_clear, 3)} — goal ≤ 1.1: ${s.sealed_over_clear.median <= 1.1 ? "met" : "MISSED"}`);
+  console.log(`  last frame arrived: clear ${range(s.clear_last_frame_arrived_ms, 0)} ms, sealed ${range(s.sealed_last_frame_arrived_ms, 0)} ms; frame bytes clear ${range(s.clear_frame_bytes, 0)}, sealed ${range(s.sealed_frame_bytes, 0)}`);
+  console.log(`results: ${path.relative(root, path.join(OUT, "private-catchup.json"))}`);
+  process.exit(0);
+}
 const results = { meta, setup: {}, runs: [] };
 let a;
 try {

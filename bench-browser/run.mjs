@@ -5,7 +5,10 @@
 //   node bench-browser/run.mjs [--runs N] [--cold N]
 //
 // --runs: ingest iterations in one page (default 5); --cold: cold starts per
-// side of the open benchmark (default 5). Every browser here is a persistent
+// side of the open benchmark (default 5). With --private (BENCHMARKS.md,
+// "Private networks (issue #13)") it runs only the private-network ingest
+// page instead: --runs iterations of receive_batch of the 10,000 transfers
+// clear and sealed, interleaved, and writes target/bench-browser/private.json. Every browser here is a persistent
 // context (a profile directory on disk), so IndexedDB lives on disk as it
 // does for a user; the in-memory incognito contexts of `launch()` in
 // tests/browser/support.mjs would flatter IndexedDB. Each cold open is the
@@ -25,6 +28,7 @@ function option(name, fallback) {
 }
 const RUNS = option("runs", 5);
 const COLD = option("cold", 5);
+const PRIVATE = args.includes("--private");
 const OUT = path.join(root, "target/bench-browser");
 const PROFILE = path.join(OUT, "profile");
 const DB = "open-100k";
@@ -109,6 +113,43 @@ const server = await serve({
   "/pkg/": path.join(OUT, "pkg"),
   "/fixtures/": path.join(OUT, "fixtures"),
 });
+if (PRIVATE) {
+  const results = { meta, manifest };
+  try {
+    await fs.rm(PROFILE, { recursive: true, force: true });
+    results.private = await inFreshBrowser((page) => runPage(page, `${server.url}/?mode=ingest-private&runs=${RUNS}`));
+  } finally {
+    await server.close();
+    await fs.rm(PROFILE, { recursive: true, force: true });
+  }
+  const its = results.private.iterations;
+  const ms = (f) => stats(its.map(f));
+  results.private.summary = {
+    clear_receive_batch_ms: ms((i) => i.clear.receive_batch_ms),
+    sealed_receive_batch_ms: ms((i) => i.sealed.receive_batch_ms),
+    idb_store_clear_ms: ms((i) => i.idb_store_clear.put_events_ms),
+    idb_store_sealed_ms: ms((i) => i.idb_store_sealed.put_events_ms),
+    // Per iteration: sealed time / clear time (the issue's goal: <= 1.1).
+    sealed_over_clear: ms((i) => i.sealed.receive_batch_ms / i.clear.receive_batch_ms),
+    idb_store_sealed_over_clear: ms((i) => i.idb_store_sealed.put_events_ms / i.idb_store_clear.put_events_ms),
+  };
+  meta.finished = new Date().toISOString();
+  meta.loadavg_end = os.loadavg();
+  const json = JSON.stringify(results, null, 2);
+  await fs.writeFile(path.join(OUT, "private.json"), json);
+  await fs.writeFile(path.join(OUT, `private-${started.toISOString().replace(/[:.]/g, "-")}.json`), json);
+  const f = (x, d = 1) => x.toFixed(d);
+  const range = (st, d = 1) => `${f(st.median, d)} (${f(st.min, d)}–${f(st.max, d)})`;
+  const s = results.private.summary;
+  const p = results.private.phases;
+  console.log(`private-network ingest, ${meta.commit}${meta.src_dirty ? " (src/ modified)" : ""}, load ${meta.loadavg_start.map((x) => f(x, 2)).join(" ")} → ${meta.loadavg_end.map((x) => f(x, 2)).join(" ")}`);
+  console.log(`${results.private.events} transfers (${manifest.ingest.bytes} B clear, ${manifest.ingest_sealed.bytes} B sealed), median (min–max) of ${RUNS} interleaved iterations:`);
+  console.log(`  receive_batch clear ${range(s.clear_receive_batch_ms)} ms, sealed ${range(s.sealed_receive_batch_ms)} ms; sealed/clear ${range(s.sealed_over_clear, 3)} — goal ≤ 1.1: ${s.sealed_over_clear.median <= 1.1 ? "met" : "MISSED"}`);
+  console.log(`  IdbStore::put_events clear ${range(s.idb_store_clear_ms)} ms, sealed ${range(s.idb_store_sealed_ms)} ms; sealed/clear ${range(s.idb_store_sealed_over_clear, 3)}`);
+  console.log(`  sealed parts (${p.events} events, ${p.authors} authors): Event::from_bytes clear ${f(p.event_from_bytes_clear_ms)} ms, sealed ${f(p.event_from_bytes_sealed_ms)} ms; admission check of every event ${f(p.admission_check_every_event_ms)} ms; decryption ${f(p.decryption_ms)} ms; Event::opened ${f(p.opened_ms)} ms; Network::admit (fresh cache) ${f(p.network_admit_ms)} ms`);
+  console.log(`results: ${path.relative(root, path.join(OUT, "private.json"))}`);
+  process.exit(0);
+}
 const results = { meta, manifest };
 try {
   await fs.rm(PROFILE, { recursive: true, force: true });

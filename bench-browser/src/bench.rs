@@ -12,9 +12,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::rc::Rc;
+use trustfold::invite::{Invite, NONCE_LEN, admitted};
 use trustfold::store::Store;
+use trustfold::{Event, EventId, Network, Node, Policy, PublicKey, Replica, causal_order};
 use trustfold_web::IdbStore;
-use trustfold::{Event, EventId, Node, Policy, PublicKey, Replica, causal_order};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -59,16 +60,25 @@ pub fn load_fixture(name: &str, data: &[u8]) -> usize {
     n
 }
 
+/// The private network of the sealed fixtures (`gen-fixtures`).
+fn bench_invite() -> Invite {
+    Invite::new([7; 32], "bench").expect("a valid name")
+}
+
 /// The benchmark itself: `Node::receive_batch` of every event of fixture
-/// `name` into a node over a fresh IndexedDB database `db` (deleted after).
+/// `name` into a node over a fresh IndexedDB database `db` (deleted after),
+/// of the sealed fixtures' private network if `private`, else of an open one.
 #[wasm_bindgen]
-pub async fn ingest_trustfold(name: String, db: String) -> Result<String, JsValue> {
+pub async fn ingest_trustfold(name: String, db: String, private: bool) -> Result<String, JsValue> {
     let records = records(&name)?;
     let batch: Vec<&[u8]> = records.iter().map(|(_, b)| b.as_slice()).collect();
     let t0 = now();
     let store = IdbStore::open(&db).await.map_err(fail)?;
     let t1 = now();
-    let (node, _) = Node::open(store, random).await.map_err(fail)?;
+    let invite = private.then(bench_invite);
+    let (node, _) = Node::open_in(store, invite, None, random)
+        .await
+        .map_err(fail)?;
     let t2 = now();
     let received = node.receive_batch(&batch).await.map_err(fail)?;
     let t3 = now();
@@ -198,6 +208,96 @@ pub async fn ingest_phases(name: String, db: String) -> Result<String, JsValue> 
         "idb_put_events_ms": t6 - t5,
         "replica_insert_ms": t8 - t7,
         "events": records.len(),
+    })))
+}
+
+/// A sealed event's header (the associated data), nonce and ciphertext,
+/// found from where its admission tag is (the header ends with the tag and
+/// the nonce; the ciphertext's length prefix follows).
+fn sealed_parts(event: &Event) -> (&[u8], [u8; NONCE_LEN], &[u8]) {
+    let bytes = event.bytes();
+    let tag = event.admission().expect("sealed");
+    let tag_at = tag.as_ptr() as usize - bytes.as_ptr() as usize;
+    let header_len = tag_at + tag.len() + NONCE_LEN;
+    let nonce: [u8; NONCE_LEN] = bytes[header_len - NONCE_LEN..header_len]
+        .try_into()
+        .expect("24 bytes");
+    let mut at = header_len;
+    while bytes[at] & 0x80 != 0 {
+        at += 1;
+    }
+    (
+        &bytes[..header_len],
+        nonce,
+        &bytes[at + 1..bytes.len() - 64],
+    )
+}
+
+/// Where a sealed event's extra time goes (private networks, issue #13),
+/// the parts timed one by one over fixtures `clear` and `sealed` (the same
+/// transfers): `Event::from_bytes` of each (decode, BLAKE3 id, key
+/// decompression, `verify_strict`), the admission tag check of every event
+/// (uncached: per-check cost) and `Network::admit` of every verified sealed
+/// event with a fresh network (the tag checked once per author, then the
+/// body opened), the XChaCha20-Poly1305 decryption alone, and
+/// `Event::opened` (decryption + canonical decode + body rules).
+#[wasm_bindgen]
+pub fn sealed_phases(clear: String, sealed: String) -> Result<String, JsValue> {
+    let (clear, sealed) = (records(&clear)?, records(&sealed)?);
+    let keys = bench_invite().keys();
+    let network_key = keys.network();
+    let t0 = now();
+    for (_, bytes) in clear.iter() {
+        std::hint::black_box(Event::from_bytes(bytes).map_err(fail)?);
+    }
+    let t1 = now();
+    let events: Vec<Event> = sealed
+        .iter()
+        .map(|(_, b)| Event::from_bytes(b))
+        .collect::<Result<_, _>>()
+        .map_err(fail)?;
+    let t2 = now();
+    for event in &events {
+        let tag = event.admission().ok_or_else(|| fail("not sealed"))?;
+        if !admitted(&network_key, &event.author(), tag) {
+            return Err(fail("not admitted"));
+        }
+    }
+    let t3 = now();
+    for event in &events {
+        let (header, nonce, ciphertext) = sealed_parts(event);
+        std::hint::black_box(keys.open(&nonce, header, ciphertext).map_err(fail)?);
+    }
+    let t4 = now();
+    let copies = events.clone();
+    let t5 = now();
+    for event in copies {
+        let opened = event.opened(&keys);
+        if opened.void().is_some() {
+            return Err(fail("void"));
+        }
+        std::hint::black_box(opened);
+    }
+    let t6 = now();
+    let network = Network::private(bench_invite(), random());
+    let copies = events.clone();
+    let t7 = now();
+    for event in copies {
+        std::hint::black_box(network.admit(event).map_err(fail)?);
+    }
+    let t8 = now();
+    let authors: std::collections::HashSet<PublicKey> = events.iter().map(Event::author).collect();
+    Ok(out(json!({
+        "event_from_bytes_clear_ms": t1 - t0,
+        "event_from_bytes_sealed_ms": t2 - t1,
+        "admission_check_every_event_ms": t3 - t2,
+        "decryption_ms": t4 - t3,
+        "opened_ms": t6 - t5,
+        "network_admit_ms": t8 - t7,
+        "events": events.len(),
+        "authors": authors.len(),
+        "clear_bytes": clear.iter().map(|(_, b)| b.len()).sum::<usize>(),
+        "sealed_bytes": sealed.iter().map(|(_, b)| b.len()).sum::<usize>(),
     })))
 }
 

@@ -57,10 +57,13 @@ function request(req) {
 
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
-/** Fetches open.bin and keeps its first `count` records (the transfers). */
-async function load(count) {
+/**
+ * Fetches open.bin (or `file`: open-sealed.bin, the same transfers sealed)
+ * and keeps its first `count` records (the transfers).
+ */
+async function load(count, file) {
   const manifest = await (await fetch("/fixtures/manifest.json")).json();
-  const res = await fetch(`/fixtures/${manifest.open.file}`);
+  const res = await fetch(`/fixtures/${file ?? manifest.open.file}`);
   if (!res.ok) throw new Error(`fixture: ${res.status}`);
   const data = new Uint8Array(await res.arrayBuffer());
   const view = new DataView(data.buffer);

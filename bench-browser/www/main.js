@@ -6,6 +6,12 @@
 //                           verification, and (for attribution) trustfold's
 //                           IdbStore writing the same records (order rotated);
 //                           then the phases
+//   ?mode=ingest-private&runs=N
+//                           private networks (issue #13): N iterations of
+//                           trustfold ingest of the 10k events clear and the
+//                           same 10k sealed (a node of the private network),
+//                           and IdbStore writing each set's records (order
+//                           rotated); then the sealed events' parts
 //   ?mode=setup-open&db=D&collection=C
 //                           fills database D with the 100k + trace fixture and
 //                           saves the snapshots
@@ -101,7 +107,7 @@ async function ingest() {
   if (mod.load_fixture("ingest", data) !== manifest.ingest.events) throw new Error("fixture count");
   const recs = records(data);
   const jobs = {
-    trustfold: async (i) => JSON.parse(await mod.ingest_trustfold("ingest", `ingest-tf-${i}-${Date.now()}`)),
+    trustfold: async (i) => JSON.parse(await mod.ingest_trustfold("ingest", `ingest-tf-${i}-${Date.now()}`, false)),
     raw_idb: (i) => rawPut(`ingest-raw-${i}-${Date.now()}`, recs),
     idb_store: async (i) => JSON.parse(await mod.ingest_idb_store("ingest", `ingest-store-${i}-${Date.now()}`)),
     verify_batch: async () => JSON.parse(mod.anchor_verify_batch("ingest")),
@@ -124,6 +130,48 @@ async function ingest() {
     show(iterations);
   }
   const phases = JSON.parse(await mod.ingest_phases("ingest", `ingest-phases-${Date.now()}`));
+  return { events: manifest.ingest.events, iterations, phases };
+}
+
+/**
+ * Private networks (issue #13): receive_batch of the same 10,000 transfers,
+ * clear (an open network's node) and sealed (a node of the fixtures' private
+ * network), interleaved in every iteration with IdbStore::put_events of each
+ * set's records (sealed events are larger); then the sealed parts.
+ */
+async function ingestPrivate() {
+  const runs = Number(params.get("runs") ?? 5);
+  const manifest = await (await fetch("/fixtures/manifest.json")).json();
+  const { mod } = await wasm();
+  for (const [name, fx] of [["ingest", manifest.ingest], ["ingest-sealed", manifest.ingest_sealed]]) {
+    if (mod.load_fixture(name, await fetchBytes(`/fixtures/${fx.file}`)) !== fx.events) throw new Error(`${name}: count`);
+  }
+  const db = (what, i) => `private-${what}-${i}-${Date.now()}`;
+  const jobs = {
+    clear: async (i) => JSON.parse(await mod.ingest_trustfold("ingest", db("clear", i), false)),
+    sealed: async (i) => JSON.parse(await mod.ingest_trustfold("ingest-sealed", db("sealed", i), true)),
+    idb_store_clear: async (i) => JSON.parse(await mod.ingest_idb_store("ingest", db("store-clear", i))),
+    idb_store_sealed: async (i) => JSON.parse(await mod.ingest_idb_store("ingest-sealed", db("store-sealed", i))),
+  };
+  const names = Object.keys(jobs);
+  const iterations = [];
+  for (let i = 0; i < runs; i++) {
+    const it = { order: [] };
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length];
+      it.order.push(name);
+      it[name] = await jobs[name](i);
+    }
+    for (const [side, fx] of [["clear", manifest.ingest], ["sealed", manifest.ingest_sealed]]) {
+      const r = it[side];
+      if (r.applied !== fx.events || r.refused !== 0 || r.events_in_store !== fx.events || r.digest !== fx.digest) {
+        throw new Error(`${side} ingest result wrong: ${JSON.stringify(r)}`);
+      }
+    }
+    iterations.push(it);
+    show(iterations);
+  }
+  const phases = JSON.parse(mod.sealed_phases("ingest", "ingest-sealed"));
   return { events: manifest.ingest.events, iterations, phases };
 }
 
@@ -176,6 +224,7 @@ async function openPhases() {
 
 const modes = {
   ingest,
+  "ingest-private": ingestPrivate,
   "setup-open": setupOpen,
   "cold-trustfold": coldTrustfold,
   "cold-raw": coldRaw,

@@ -5,6 +5,11 @@
 //! * `open.bin`: 100,000 signed transfers by 1,000 authors (100 each) plus the
 //!   `Doc` events of the automerge-paper editing trace replayed through
 //!   `Replica::splice_text` with a commit every 100 edits (2,598 events);
+//! * `ingest-sealed.bin` and `open-sealed.bin` (private networks, issue #13):
+//!   the transfers of `ingest.bin` and `open.bin` (not its `Doc` events)
+//!   sealed for the private network of `INVITE_SECRET` (as
+//!   `Replica::publish` does in such a network): each with the same author,
+//!   seq, time and body as its clear twin, the parents its twins';
 //! * `manifest.json`: counts and the expected state (ledger digest, one
 //!   balance, the document's length) for the browser to check its results.
 //!
@@ -32,12 +37,19 @@ mod native {
     use super::trace;
     use bench_browser::fixture;
     use serde_json::json;
+    use std::collections::HashMap;
     use std::path::{Path, PathBuf};
     use std::time::Instant;
+    use trustfold::invite::Invite;
     use trustfold::store::{MemoryStore, Store};
     use trustfold::{
-        Body, Draft, Event, EventId, Identity, Node, Policy, PublicKey, Replica, Transfer,
+        Body, Draft, Event, EventId, Identity, Network, Node, Policy, PublicKey, Replica, Transfer,
     };
+
+    /// The private network of the sealed fixtures: the pages open their
+    /// nodes with this invite (its secret in hex) to read them.
+    pub const INVITE_SECRET: [u8; 32] = [7; 32];
+    pub const INVITE_NAME: &str = "bench";
 
     const INGEST_AUTHORS: usize = 100;
     const INGEST_PER_AUTHOR: usize = 100;
@@ -172,6 +184,46 @@ mod native {
         (digest, balance)
     }
 
+    /// `events` (parents first, by the identities `tag` gives) sealed for
+    /// the private network of [`INVITE_SECRET`]: the same drafts, parents
+    /// mapped to their sealed twins.
+    fn sealed(tag: u8, authors: usize, events: &[Event]) -> Vec<Event> {
+        let network = Network::private(Invite::new(INVITE_SECRET, INVITE_NAME).unwrap(), [3; 32]);
+        let ids: HashMap<PublicKey, Identity> = (0..authors)
+            .map(|a| (identity(tag, a).public_key(), identity(tag, a)))
+            .collect();
+        let mut twin: HashMap<EventId, EventId> = HashMap::new();
+        events
+            .iter()
+            .map(|e| {
+                let c = e.content();
+                let event = network.sign(
+                    &ids[&c.author],
+                    Draft {
+                        seq: c.seq,
+                        parents: c.parents.iter().map(|p| twin[p]).collect(),
+                        time: c.time,
+                        body: c.body.clone(),
+                    },
+                );
+                twin.insert(e.id(), event.id());
+                event
+            })
+            .collect()
+    }
+
+    /// The expected state of a private network's replica holding `events`.
+    fn expected_sealed(events: &[Event]) -> String {
+        let network = Network::private(Invite::new(INVITE_SECRET, INVITE_NAME).unwrap(), [4; 32]);
+        let mut replica =
+            Replica::new(Policy::new(identity(9, 0).public_key())).in_network(network);
+        for e in events {
+            let insertion = replica.ingest(e.bytes()).expect("fixture event is valid");
+            assert_eq!(insertion.applied.len(), 1, "parents come first");
+        }
+        replica.view().state_digest(replica.log()).to_hex()
+    }
+
     fn write(dir: &Path, name: &str, events: &[Event]) -> usize {
         let mut out = Vec::new();
         for e in events {
@@ -198,8 +250,32 @@ mod native {
             started.elapsed()
         );
 
+        let t = Instant::now();
+        let ingest_sealed = sealed(1, INGEST_AUTHORS, &ingest);
+        let ingest_sealed_digest = expected_sealed(&ingest_sealed);
+        assert_eq!(
+            ingest_sealed_digest, ingest_digest,
+            "same bodies, same state"
+        );
+        let ingest_sealed_bytes = write(&dir, "ingest-sealed.bin", &ingest_sealed);
+        eprintln!(
+            "ingest-sealed.bin: {} events, {} bytes ({:.1?})",
+            ingest_sealed.len(),
+            ingest_sealed_bytes,
+            t.elapsed()
+        );
+
         let mut open = transfers(2, OPEN_AUTHORS, OPEN_PER_AUTHOR);
         let transfers_count = open.len();
+        let t = Instant::now();
+        let open_sealed = sealed(2, OPEN_AUTHORS, &open);
+        let open_sealed_bytes = write(&dir, "open-sealed.bin", &open_sealed);
+        eprintln!(
+            "open-sealed.bin: {} events, {} bytes ({:.1?})",
+            open_sealed.len(),
+            open_sealed_bytes,
+            t.elapsed()
+        );
         let t = Instant::now();
         let (doc_events, text) = trace_events();
         eprintln!(
@@ -257,6 +333,16 @@ mod native {
                 "file": "ingest.bin", "events": ingest.len(), "authors": INGEST_AUTHORS, "bytes": ingest_bytes,
                 "digest": ingest_digest,
                 "probe": { "account": ingest_probe.to_hex(), "unit": "EUR", "balance": ingest_balance.to_string() },
+            },
+            "ingest_sealed": {
+                "file": "ingest-sealed.bin", "events": ingest_sealed.len(), "bytes": ingest_sealed_bytes,
+                "digest": ingest_sealed_digest,
+                "invite": { "invite": Invite::new(INVITE_SECRET, INVITE_NAME).unwrap().secret_hex(), "name": INVITE_NAME },
+            },
+            "open_sealed": {
+                "file": "open-sealed.bin", "events": open_sealed.len(), "transfers": open_sealed.len(),
+                "bytes": open_sealed_bytes,
+                "invite": { "invite": Invite::new(INVITE_SECRET, INVITE_NAME).unwrap().secret_hex(), "name": INVITE_NAME },
             },
             "open": {
                 "file": "open.bin", "events": open.len(), "transfers": transfers_count, "authors": OPEN_AUTHORS,
