@@ -10,10 +10,10 @@ WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-ru
 
 ## The node page, the signalling server and the relay at
 ## http://127.0.0.1:8080 (builds the package and the page first); the relay
-## keeps what it stores in target/trustfold-relay.redb across restarts.
+## keeps what it stores in target/trustfold-relay.sqlite across restarts.
 run: setup pkg www
 	cargo run --release -p trustfold-server -- --addr 127.0.0.1:8080 --site dist \
-	  --relay-db target/trustfold-relay.redb
+	  --relay-db target/trustfold-relay.sqlite
 
 ## Every test, on a fresh machine: installs what is missing, then lints and
 ## runs the native suite, the same suite in headless Chromium, and the

@@ -20,7 +20,7 @@ relay_log=$(mktemp)
 relay_dir=$(mktemp -d)
 target/debug/trustfold-server --addr 127.0.0.1:0 --max-per-address 1000 \
   --address-joins 100/1000 --address-rate 10000/10000 \
-  --relay-db "$relay_dir/relay.redb" >"$server_log" 2>&1 &
+  --relay-db "$relay_dir/relay.sqlite" >"$server_log" 2>&1 &
 server=$!
 target/debug/examples/relay_pair --addr 127.0.0.1:0 >"$relay_log" 2>&1 &
 relay=$!

@@ -103,7 +103,7 @@ export async function signallingServer(site, { relay = true, relayDb, addr = "12
   if (site) args.push("--site", site);
   // The relay keeps its database in a fresh folder of its own (or in the
   // one given, to restart a relay on what it stored).
-  relayDb ??= path.join(mkdtempSync(path.join(tmpdir(), "trustfold-relay-")), "relay.redb");
+  relayDb ??= path.join(mkdtempSync(path.join(tmpdir(), "trustfold-relay-")), "relay.sqlite");
   if (relay) args.push("--relay-db", relayDb);
   else args.push("--no-relay");
   const child = spawn(binary, args, { env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" } });

@@ -2,7 +2,7 @@
 //! to serve, so payments reach people who are never online together.
 //!
 //! It speaks the pages' own sync protocol over a WebSocket at `/relay`,
-//! stores every valid event in one redb file ([`store`]), and answers each
+//! stores every valid event in one SQLite file ([`store`]), and answers each
 //! client's session from that store, so a network's history never lives in
 //! its memory; a network nobody uses is released after
 //! [`RelayConfig::idle`]. It validates every event as a page does, except
@@ -44,7 +44,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// The relay's settings: each a flag of `trustfold-server` (`--help`).
 #[derive(Clone, Debug)]
 pub struct RelayConfig {
-    /// The database file (`--relay-db`, `trustfold-relay.redb`).
+    /// The database file (`--relay-db`, `trustfold-relay.sqlite`).
     pub path: PathBuf,
     /// What each network may hold, and its sessions' windows.
     pub limits: RelayLimits,
@@ -72,7 +72,7 @@ impl Default for RelayConfig {
     fn default() -> Self {
         let server = crate::Limits::default();
         RelayConfig {
-            path: PathBuf::from("trustfold-relay.redb"),
+            path: PathBuf::from("trustfold-relay.sqlite"),
             limits: RelayLimits::default(),
             frame_rate: Rate {
                 per_second: 500.0,
