@@ -65,13 +65,15 @@ function recordSignalling() {
     }
   };
   const Native = window.WebSocket;
+  // The signalling socket only: the page's relay link is a WebSocket too.
   window.WebSocket = class extends Native {
     constructor(...args) {
       super(...args);
-      this.addEventListener("message", (event) => log.received.push(json(event.data)));
+      this.signalling = String(args[0]).endsWith("/signal");
+      if (this.signalling) this.addEventListener("message", (event) => log.received.push(json(event.data)));
     }
     send(data) {
-      log.sent.push(json(data));
+      if (this.signalling) log.sent.push(json(data));
       return super.send(data);
     }
   };
