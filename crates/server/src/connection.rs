@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,23 +123,8 @@ async fn member(
 ) {
     let limits = rooms.limits().clone();
     let outbox = Arc::new(Outbox::new(limits.queue_bytes, limits.queue_messages));
-    let (mut sink, mut stream) = socket.split();
-    let mut writer = tokio::spawn({
-        let outbox = outbox.clone();
-        async move {
-            while let Some(out) = outbox.pop().await {
-                let message = match out {
-                    Out::Text(text) => Message::Text(text),
-                    Out::Binary(bytes) => Message::Binary(bytes),
-                    Out::Ping => Message::Ping(Default::default()),
-                };
-                if sink.send(message).await.is_err() {
-                    return;
-                }
-            }
-            let _ = sink.close().await;
-        }
-    });
+    let (sink, mut stream) = socket.split();
+    let mut writer = crate::outbox::spawn_writer(sink, outbox.clone());
     let mut bucket = Bucket::full(limits.connection_rate);
     let mut joined: Option<(String, u64)> = None;
     let mut heard = Instant::now();

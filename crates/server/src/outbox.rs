@@ -4,8 +4,11 @@
 //! hold an unbounded queue for it.
 
 use axum::body::Bytes;
-use axum::extract::ws::Utf8Bytes;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::Mutex;
 use tokio::sync::Notify;
 
@@ -158,4 +161,25 @@ impl Outbox {
     pub(crate) async fn kicked(&self) {
         self.kicked.notified().await
     }
+}
+
+/// The task that writes what `outbox` holds to `sink` until the outbox is
+/// closed and empty (then closes the socket) or a write fails.
+pub(crate) fn spawn_writer(
+    mut sink: SplitSink<WebSocket, Message>,
+    outbox: Arc<Outbox>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(out) = outbox.pop().await {
+            let message = match out {
+                Out::Text(text) => Message::Text(text),
+                Out::Binary(bytes) => Message::Binary(bytes),
+                Out::Ping => Message::Ping(Default::default()),
+            };
+            if sink.send(message).await.is_err() {
+                return;
+            }
+        }
+        let _ = sink.close().await;
+    })
 }

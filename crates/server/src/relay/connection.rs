@@ -12,7 +12,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{FutureExt, StreamExt};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
@@ -92,23 +92,8 @@ fn take_frames(loaded: &mut Loaded, client: Client, frames: &[Vec<u8>]) -> bool 
 async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: Instant) {
     let config = hub.config().clone();
     let outbox = Arc::new(Outbox::new(config.queue_bytes, config.queue_messages));
-    let (mut sink, mut stream) = socket.split();
-    let mut writer = tokio::spawn({
-        let outbox = outbox.clone();
-        async move {
-            while let Some(out) = outbox.pop().await {
-                let message = match out {
-                    Out::Text(text) => Message::Text(text),
-                    Out::Binary(bytes) => Message::Binary(bytes),
-                    Out::Ping => Message::Ping(Default::default()),
-                };
-                if sink.send(message).await.is_err() {
-                    return;
-                }
-            }
-            let _ = sink.close().await;
-        }
-    });
+    let (sink, mut stream) = socket.split();
+    let mut writer = crate::outbox::spawn_writer(sink, outbox.clone());
     // The join, within the deadline.
     let deadline = upgraded + config.handshake_timeout;
     let first = tokio::time::timeout_at(deadline.into(), stream.next()).await;
