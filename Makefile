@@ -51,9 +51,10 @@ test-browser: www
 
 ## The fault and abuse scenarios at full scale (20,000-event catch-ups cut
 ## 50 times, 1,000,000 orphans, a 100,000-event catch-up through the
-## window): minutes, so not part of `make test`, which runs them smaller.
+## window, the 1,000-chain catch-up for eight seeds instead of one):
+## minutes, so not part of `make test`, which runs them smaller.
 test-heavy:
-	TRUSTFOLD_SCALE=full cargo test --release --test faults --test byzantine --test window -- --nocapture
+	TRUSTFOLD_SCALE=full cargo test --release --test faults --test byzantine --test window --test catchup -- --nocapture
 
 bench:
 	cargo bench --bench core

@@ -9,8 +9,10 @@
 //!
 //! One round, as in Byzantine Eventual Consistency (Kleppmann & Howard):
 //! each side sends [`Message::Hello`] — its heads and a salted Bloom filter
-//! of its events beyond what the peer is known to hold. The other side
-//! sends every event of its own beyond those heads that the filter does
+//! of its events beyond what the peer is known to hold, leaving out those
+//! the peer sent it in this session (the peer marked them sent). The other
+//! side sends every event of its own beyond those heads that it has not
+//! sent in this session and the filter does
 //! not hold, together with every descendant of such an event (the peer
 //! cannot hold a child without its parent, so a false positive on a parent
 //! is repaired by its children), then [`Message::Answered`]. When that is
