@@ -272,3 +272,42 @@ async fn quotas_refuse_with_a_notice_and_leave_room_for_others() {
     );
     assert!(net.dropped.is_empty());
 }
+
+/// A client's orphans go with it (as a page's do with its peer): a client
+/// that sends orphans and leaves, again and again, leaves nothing behind
+/// — not its orphans, nor what the relay would have asked it for — so a
+/// loaded network's memory does not grow with the clients that came and
+/// went.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_clients_orphans_go_when_it_leaves() {
+    let mut net = Net::new(Admission::Open, RelayLimits::default());
+    let author = common::id(66);
+    for client in 0..3usize {
+        let salt = net.salt();
+        net.relay.connect(client, &net.storage, salt).unwrap();
+        let events: Vec<u8> = (0..50u8)
+            .flat_map(|i| {
+                let missing = vec![trustfold::EventId([i.wrapping_add(client as u8 * 50); 32])];
+                author
+                    .sign(Draft {
+                        seq: 2,
+                        parents: missing,
+                        time: u64::from(i),
+                        body: pay(key(3), 1, "EUR"),
+                    })
+                    .bytes()
+                    .to_vec()
+            })
+            .collect();
+        let frames = trustfold::sync::Framer::default()
+            .encode(&trustfold::sync::Message::Events { seq: 1, events });
+        for frame in frames {
+            let out = net.relay.receive(&client, &[&frame], &mut net.storage);
+            assert!(out.dropped.is_empty() && out.store_error.is_none());
+        }
+        assert_eq!(net.relay.orphans(), 50, "held while its sender is here");
+        net.relay.disconnect(&client);
+        assert_eq!(net.relay.orphans(), 0, "gone with their sender");
+    }
+    assert_eq!(net.storage.all().count(), 0);
+}

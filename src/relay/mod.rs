@@ -252,9 +252,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         Ok(self.peers.connect(peer, &view, salt))
     }
 
-    /// A client left.
+    /// A client left: its session ends, and its orphans go with it (those
+    /// another client sent too pass to that one), as a page's do with its
+    /// peer — else every client that came, sent orphans and went would
+    /// leave its share of the buffer and what it was to be asked for.
     pub fn disconnect(&mut self, peer: &P) {
         self.peers.disconnect(peer);
+        self.orphans.drop_peer(peer);
     }
 
     /// Clients connected.
@@ -358,7 +362,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
     }
 
     fn drop_peer(&mut self, peer: &P, error: RelayError, out: &mut Relayed<P>) {
-        self.peers.disconnect(peer);
+        self.disconnect(peer);
         out.dropped.push((peer.clone(), error));
     }
 
