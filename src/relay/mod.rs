@@ -367,8 +367,11 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
     }
 
     /// Verifies, admits and validates `events` from `peer`, holds orphans,
-    /// and appends the valid ones. `Ok(None)`: the sender was dropped.
-    /// `Ok(Some((indexes, room_refused)))` otherwise.
+    /// and appends the valid ones. `Ok(None)`: the sender was dropped
+    /// before anything was taken (an event that does not verify or is not
+    /// admitted). `Ok(Some((indexes, room_refused)))` otherwise — the
+    /// sender may have been dropped meanwhile, for an event invalid
+    /// against its parents, after the valid ones before it.
     #[allow(clippy::type_complexity)]
     fn ingest<S: RelayStorage>(
         &mut self,
@@ -412,7 +415,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             .rev()
             .map(|e| (e, None))
             .collect();
+        let mut sender_dropped = false;
         while let Some((event, from)) = work.pop() {
+            // The sender was dropped for an invalid event: nothing more of
+            // its is taken (what its valid events released of others' is).
+            if sender_dropped && from.as_ref().is_none_or(|from| from == peer) {
+                continue;
+            }
             let id = event.id();
             if admitted.contains_key(&id) || storage.get(&id)?.is_some() {
                 continue;
@@ -448,8 +457,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
             if let Err(e) = validate_against(&event, &parents) {
                 if from.is_none() {
+                    // The sender goes. Its valid events before this one are
+                    // still stored, with the orphans of others they
+                    // released: those are out of the buffer now, and
+                    // nothing would ask their senders for them again.
                     self.drop_peer(peer, e.into(), out);
-                    return Ok(None);
+                    sender_dropped = true;
+                    continue;
                 }
                 // An orphan sent earlier by another client: that one goes.
                 self.drop_peer(&sender, e.into(), out);
