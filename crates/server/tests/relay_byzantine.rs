@@ -667,6 +667,10 @@ impl Raw {
         tokio::time::sleep(wait).await;
         !self.heard.closed() && self.heard.codes("error").is_empty()
     }
+
+    async fn ws(&mut self, message: Ws) -> bool {
+        self.sink.send(message).await.is_ok()
+    }
 }
 
 /// A client that joined, to send raw WebSocket messages.
@@ -1053,6 +1057,55 @@ async fn an_orphan_flood_is_bounded_and_honest_chains_get_through() {
     runtime_note("orphans", started);
 }
 
+/// A client dropped for an invalid orphan that another client's events
+/// released is gone for good: its socket is closed even if it never reads
+/// (so never answers the close) and keeps sending, instead of staying
+/// connected, its frames ignored, for as long as it keeps talking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_dropped_for_an_orphan_is_disconnected() {
+    let started = Instant::now();
+    let server = Server::start(|_| {}).await;
+    let mut by = Bystanders::open(&server, "zombie", "elsewhere").await;
+    let oscar = id(68);
+    let parents = chain(&oscar, 2, 400);
+    let bad_child = payment(&oscar, 4, vec![parents[1].id()], 410);
+    // The planter never reads.
+    let mut planter = socket(server.addr, None).await;
+    planter.send(join_text("zombie", false)).await.unwrap();
+    let mut framer = Framer::default();
+    for frame in framer.encode(&Message::Events {
+        seq: 1,
+        events: bad_child.bytes().to_vec(),
+    }) {
+        planter.send(Ws::Binary(frame.into())).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut releaser = joined(server.addr, "zombie").await;
+    releaser.events(bytes_of(&parents)).await;
+    assert!(releaser.still_up(Duration::from_millis(100)).await);
+    let ack = framer.encode(&Message::Ack {
+        through: 0,
+        held: vec![],
+        lost: false,
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut closed = false;
+    while Instant::now() < deadline {
+        let send = planter.send(Ws::Binary(ack[0].clone().into()));
+        if !matches!(
+            tokio::time::timeout(Duration::from_millis(200), send).await,
+            Ok(Ok(()))
+        ) {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(closed, "a dropped client stayed connected");
+    by.still_work(&server).await;
+    runtime_note("dropped for an orphan", started);
+}
+
 /// Frames over the protocol's size and the socket's, frames that do not
 /// decode, parts no sender makes, messages over the protocol's bounds,
 /// and joins that are not joins: each closes its sender with its code;
@@ -1158,6 +1211,25 @@ async fn huge_and_garbage_frames_are_refused_with_their_codes() {
         }
         assert_eq!(raw.dropped_with().await.as_deref(), Some(code), "{what}");
     }
+
+    // Over the socket's own limit (64 KiB + 1 KiB): closed before the
+    // protocol sees it, with the protocol's code.
+    let mut raw = joined(server.addr, "frames").await;
+    raw.frame(vec![PROTOCOL; 1 << 20]).await;
+    assert_eq!(
+        raw.dropped_with().await.as_deref(),
+        Some("frame_too_large"),
+        "a 1 MiB frame"
+    );
+    // TEXT after the join: not a sync frame.
+    let mut raw = joined(server.addr, "frames").await;
+    raw.ws(Ws::Text("{\"type\":\"join\",\"room\":\"x\"}".into()))
+        .await;
+    assert_eq!(
+        raw.dropped_with().await.as_deref(),
+        Some("MALFORMED"),
+        "TEXT after the join"
+    );
 
     // Joins that are not joins.
     let joins: Vec<(Option<Ws>, &str)> = vec![

@@ -20,8 +20,9 @@
 //! messages from the relay are notices (`{"type":"notice","code":
 //! "network_full"|"author_quota",…}`: valid events not stored, the client
 //! stays) or a last error before it closes (`{"type":"error",…}`: an
-//! invalid event or frame — its core code — `RATE_LIMITED`,
-//! `IDLE_TIMEOUT`).
+//! invalid event or frame — its core code, `frame_too_large` too for a
+//! message over the socket's own limit — `MALFORMED` for TEXT after the
+//! join, `RATE_LIMITED`, `IDLE_TIMEOUT`).
 
 mod connection;
 mod hub;
