@@ -438,6 +438,16 @@ impl Honest {
         ids.iter().all(|id| replica.log().contains(id))
     }
 
+    /// Closes the link and waits (bounded) until the relay closed its end.
+    async fn leave(self) {
+        self.link.close(RELAY);
+        let deadline = Instant::now() + PATIENCE;
+        while !self.link.heard.closed() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(self.link.heard.closed());
+    }
+
     /// Whether the relay dropped or refused this client (it is honest: it
     /// must never be).
     fn assert_unharmed(&self) {
@@ -676,6 +686,26 @@ impl Raw {
 /// A client that joined, to send raw WebSocket messages.
 async fn joined(addr: SocketAddr, room: &str) -> Raw {
     Raw::join(addr, room, false).await
+}
+
+/// What a join of `room` is answered: `Ok` with the client, or the error
+/// code.
+async fn try_join(addr: SocketAddr, room: &str) -> Result<Raw, String> {
+    let mut ws = socket(addr, None).await;
+    ws.send(join_text(room, false)).await.unwrap();
+    let (sink, mut stream) = ws.split();
+    let said = next_text(&mut stream).await.expect("an answer to the join");
+    if said["type"] != "joined" {
+        return Err(said["code"].as_str().unwrap().to_owned());
+    }
+    let heard = Arc::new(Heard::default());
+    read_into(stream, heard.clone(), None);
+    Ok(Raw {
+        sink,
+        heard,
+        framer: Framer::default(),
+        seq: 0,
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -1585,4 +1615,48 @@ async fn a_quota_flood_is_refused_with_notices() {
     by.other_written.extend(more);
     converge(&server, &[&by.other], &by.other_written).await;
     runtime_note("quota", started);
+}
+
+/// The relay loads at most `max_networks` networks at once. A client that
+/// joins one empty room after another, leaving each, must not fill that
+/// budget for the next minute (the idle release): networks nobody is
+/// connected to make room for the honest, who joins a network not loaded
+/// yet. Clients that stay connected in as many networks as allowed do hit
+/// the limit, answered `RELAY_FULL`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_hopping_does_not_lock_the_honest_out() {
+    let started = Instant::now();
+    let server = Server::start(|c| c.max_networks = 6).await;
+    let mut by = Bystanders::open(&server, "busy", "elsewhere").await;
+    for n in 0..20 {
+        let hopper = try_join(server.addr, &format!("junk-{n}")).await;
+        let hopper = hopper.unwrap_or_else(|code| panic!("junk-{n}: {code}"));
+        hopper.close().await;
+    }
+    let newcomer = Honest::open(&server, "newcomer", 7).await;
+    let written = newcomer.write(2).await;
+    converge(&server, &[&newcomer], &written).await;
+    newcomer.leave().await;
+
+    // Held networks count: with four connected clients in four more
+    // networks, all six are in use.
+    let mut holders = Vec::new();
+    for n in 0..4 {
+        // (The newcomer's network is released once its connection has
+        // wound down, a moment after it saw the close.)
+        let mut holder = try_join(server.addr, &format!("held-{n}")).await;
+        for _ in 0..50 {
+            if holder.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            holder = try_join(server.addr, &format!("held-{n}")).await;
+        }
+        holders.push(holder.unwrap());
+    }
+    let refused = try_join(server.addr, "one-too-many").await.err();
+    assert_eq!(refused.as_deref(), Some("RELAY_FULL"));
+    by.still_work(&server).await;
+    drop(holders);
+    runtime_note("room hopping", started);
 }

@@ -52,7 +52,10 @@ pub struct RelayConfig {
     /// Frames per second per client (`--relay-rate`, 500/s, bursts of 2,000:
     /// a catch-up of 100,000 events is about 500 frames).
     pub frame_rate: Rate,
-    /// Networks loaded at once (`--relay-networks`, 1,000).
+    /// Networks loaded at once (`--relay-networks`, 1,000). When all are
+    /// loaded, the one nobody is connected to that was idle longest is
+    /// released for a newly joined one; with clients in every one, a join
+    /// of another is refused `RELAY_FULL`.
     pub max_networks: usize,
     /// A network nobody is connected to is released after this
     /// (`--relay-idle`, 60 s).
