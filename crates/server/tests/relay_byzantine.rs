@@ -433,6 +433,18 @@ impl Honest {
         self.node.replica().log().len()
     }
 
+    /// This client's own events not in `known`.
+    fn written_since(&self, known: &[EventId]) -> Vec<EventId> {
+        let replica = self.node.replica();
+        let me = self.node.identity().public_key();
+        let log = replica.log();
+        (0..log.len() as u32)
+            .map(|ix| log.entry(ix).event())
+            .filter(|e| e.author() == me && !known.contains(&e.id()))
+            .map(Event::id)
+            .collect()
+    }
+
     fn holds(&self, ids: &[EventId]) -> bool {
         let replica = self.node.replica();
         ids.iter().all(|id| replica.log().contains(id))
@@ -1659,4 +1671,59 @@ async fn room_hopping_does_not_lock_the_honest_out() {
     by.still_work(&server).await;
     drop(holders);
     runtime_note("room hopping", started);
+}
+
+/// Joins of ever new room names, as fast as a few clients can open
+/// connections (the relay serves any room it is asked to): nothing of them
+/// is written to the relay's file — a network's record comes with its
+/// first event — and the honest keep working meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joining_new_rooms_in_a_loop_writes_nothing() {
+    let started = Instant::now();
+    let server = Server::start(|c| c.max_networks = 16).await;
+    let mut by = Bystanders::open(&server, "busy", "elsewhere").await;
+    let joins = AtomicU64::new(0);
+    let hop = |n: usize| {
+        let joins = &joins;
+        let addr = server.addr;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(2);
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let mut ws = socket(addr, None).await;
+                ws.send(join_text(&format!("hop-{n}-{i}"), false))
+                    .await
+                    .unwrap();
+                let (_sink, mut stream) = ws.split();
+                let said = next_text(&mut stream).await.unwrap();
+                assert_eq!(said["type"], "joined", "{said}");
+                joins.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+        }
+    };
+    let (_, during) = tokio::join!(futures_util::future::join_all((0..4).map(hop)), async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        delivery(&by.a, &by.b, &[&by.other]).await
+    });
+    by.written.extend(by.a.written_since(&by.written));
+    let mut records: Vec<String> = RelayDb::open(&server.db)
+        .unwrap()
+        .networks()
+        .unwrap()
+        .into_iter()
+        .map(|(room, _)| room)
+        .collect();
+    let joins = joins.load(Ordering::Relaxed);
+    eprintln!("room hopping: {joins} joins; honest delivery {during:?} meanwhile");
+    assert!(joins > 100, "{joins}");
+    records.sort();
+    assert!(
+        records == [open_key("busy"), open_key("elsewhere")],
+        "{} network records after {joins} joins: {:?}…",
+        records.len(),
+        &records[..records.len().min(4)]
+    );
+    by.still_work(&server).await;
+    runtime_note("joining new rooms", started);
 }

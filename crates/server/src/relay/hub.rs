@@ -106,7 +106,9 @@ impl Hub {
         if !self.make_room() {
             return Err(JoinError::TooManyNetworks);
         }
-        let store = self.db.network(&key).map_err(JoinError::Store)?;
+        // Its record is made with its first event: a join of a room
+        // nobody writes to leaves nothing in the file.
+        let store = self.db.network_on_write(&key).map_err(JoinError::Store)?;
         let admission = match private {
             Some(network) => Admission::private(network),
             None => Admission::Open,
