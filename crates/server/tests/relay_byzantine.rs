@@ -1419,6 +1419,28 @@ async fn replayed_refused_events_do_not_stall_the_honest() {
     runtime_note("replay", started);
 }
 
+/// NOT FIXED (ignored): what a client sends is bounded in frames per
+/// second (500, bursts of 2,000), not in events or bytes, and one 64 KiB
+/// frame carries ≈ 400 small events, each costing the relay at least a
+/// decode and a store lookup (a signature check too unless it is refused
+/// for a quota or an orphan's room) with its network's lock held for a
+/// whole turn of 64 frames (≈ 25,000 events). Four clients replaying
+/// events refused for a quota — free for them: nothing to sign — keep two
+/// cores busy: honest delivery went from ≈ 30 ms to ≈ 2–3 s in the
+/// flooded network and ≈ 1.6–3 s in another (debug build, 2 cores). A fix
+/// needs a budget in events or bytes per client (the issue's "per author
+/// (events per minute)" is not built yet), or a turn bounded in bytes so
+/// the lock is held for less.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "not fixed: a client's events per second are unbounded (see the doc comment)"]
+async fn an_event_flood_from_several_clients_does_not_stall_the_honest() {
+    let [_, _, during, during_other] = replay_flood(4, 8).await;
+    assert!(
+        during < Duration::from_millis(500) && during_other < Duration::from_millis(500),
+        "honest delivery took {during:?} here, {during_other:?} elsewhere"
+    );
+}
+
 /// A client that never reads but keeps asking — a `Hello` with an empty
 /// filter, `Want`s of everything, acknowledgements of whatever the relay
 /// may have sent — is dropped when its outbox reaches its bound (12 MiB),
@@ -1574,6 +1596,18 @@ async fn a_quota_flood_is_refused_with_notices() {
         .filter(|e| stored.contains(&e.id()))
         .count();
     assert_eq!(thin_stored, 50, "an author's share of events");
+    // Over its share, an author's events are refused before their
+    // signature is checked (so sending them again and again costs a
+    // decode): a forged one is refused the same way, and not stored.
+    let mut forged = payment(&thin, 1, vec![], 999).bytes().to_vec();
+    *forged.last_mut().unwrap() ^= 1;
+    let mut raw3 = joined(server.addr, "quota").await;
+    raw3.events([&forged[..]]).await;
+    assert!(raw3.hears("notice", "author_quota").await);
+    assert!(raw3.still_up(Duration::from_millis(100)).await);
+    assert_eq!(raw3.heard.codes("notice"), ["author_quota"]);
+    assert!(!held(&server).contains(&EventId::of_bytes(&forged)));
+
     let fat = id(62);
     let fat_events: Vec<Event> = (0..80u64)
         .map(|t| fat_payment(&fat, 1, vec![], t))
