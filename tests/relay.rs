@@ -272,3 +272,97 @@ async fn quotas_refuse_with_a_notice_and_leave_room_for_others() {
     );
     assert!(net.dropped.is_empty());
 }
+
+/// A client's orphans go with it (as a page's do with its peer): a client
+/// that sends orphans and leaves, again and again, leaves nothing behind
+/// — not its orphans, nor what the relay would have asked it for — so a
+/// loaded network's memory does not grow with the clients that came and
+/// went.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_clients_orphans_go_when_it_leaves() {
+    let mut net = Net::new(Admission::Open, RelayLimits::default());
+    let author = common::id(66);
+    for client in 0..3usize {
+        let salt = net.salt();
+        net.relay.connect(client, &net.storage, salt).unwrap();
+        let events: Vec<u8> = (0..50u8)
+            .flat_map(|i| {
+                let missing = vec![trustfold::EventId([i.wrapping_add(client as u8 * 50); 32])];
+                author
+                    .sign(Draft {
+                        seq: 2,
+                        parents: missing,
+                        time: u64::from(i),
+                        body: pay(key(3), 1, "EUR"),
+                    })
+                    .bytes()
+                    .to_vec()
+            })
+            .collect();
+        let frames = trustfold::sync::Framer::default()
+            .encode(&trustfold::sync::Message::Events { seq: 1, events });
+        for frame in frames {
+            let out = net.relay.receive(&client, &[&frame], &mut net.storage);
+            assert!(out.dropped.is_empty() && out.store_error.is_none());
+        }
+        assert_eq!(net.relay.orphans(), 50, "held while its sender is here");
+        net.relay.disconnect(&client);
+        assert_eq!(net.relay.orphans(), 0, "gone with their sender");
+    }
+    assert_eq!(net.storage.all().count(), 0);
+}
+
+/// An honest client's orphan is not lost to a Byzantine client's batch
+/// that releases it and then turns out invalid: the orphan's parent came
+/// in that batch, valid, so it and the orphan are stored (the Byzantine
+/// client is dropped for the rest), rather than both vanishing — the
+/// orphan out of the buffer, where nothing would ask for it again while
+/// its sender stays connected.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn an_invalid_batch_does_not_lose_an_honest_orphan() {
+    let mut net = Net::new(Admission::Open, RelayLimits::default());
+    let zed = common::id(70);
+    let sign = |seq: u64, parents: Vec<trustfold::EventId>, time: u64| {
+        zed.sign(Draft {
+            seq,
+            parents,
+            time,
+            body: pay(key(3), time + 1, "EUR"),
+        })
+    };
+    let parent = sign(1, vec![], 1);
+    let child = sign(2, vec![parent.id()], 2);
+    let invalid = sign(5, vec![parent.id()], 3);
+    let send = |net: &mut Net, client: usize, events: &[&trustfold::Event]| {
+        let bytes: Vec<u8> = events.iter().flat_map(|e| e.bytes().to_vec()).collect();
+        let frames = trustfold::sync::Framer::default().encode(&trustfold::sync::Message::Events {
+            seq: 1,
+            events: bytes,
+        });
+        let mut dropped = Vec::new();
+        for frame in frames {
+            let out = net.relay.receive(&client, &[&frame], &mut net.storage);
+            dropped.extend(out.dropped.into_iter().map(|(p, e)| (p, e.code())));
+        }
+        dropped
+    };
+    for client in 0..2usize {
+        let salt = net.salt();
+        net.relay.connect(client, &net.storage, salt).unwrap();
+    }
+    // The honest courier's child arrives first: an orphan.
+    assert!(send(&mut net, 0, &[&child]).is_empty());
+    assert_eq!(net.relay.orphans(), 1);
+    // Mallory sends its parent, then an invalid event.
+    assert_eq!(
+        send(&mut net, 1, &[&parent, &invalid]),
+        [(1, "missing_previous")]
+    );
+    let stored: Vec<trustfold::EventId> = net
+        .storage
+        .all()
+        .map(trustfold::EventId::of_bytes)
+        .collect();
+    assert!(!stored.contains(&invalid.id()));
+    assert_eq!(stored, [parent.id(), child.id()], "the honest orphan kept");
+}

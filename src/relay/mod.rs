@@ -15,12 +15,19 @@
 //!
 //! Quotas ([`RelayLimits`]) bound what a network and each author may store;
 //! a valid event over them is refused with a [`Notice`] (never stored, the
-//! sender not dropped), and nothing already stored is ever removed.
+//! sender not dropped), and nothing already stored is ever removed. Quotas
+//! only fill, so an event whose author (or network) was over a quota when
+//! its batch came is refused before its signature is checked — one sent
+//! again and again costs a decode, not a signature check — and its sender
+//! hears the notice whether or not that signature holds; either way
+//! nothing of it is stored. Likewise a copy of an orphan evicted for room
+//! whose parents are still missing is refused for room again, unchecked.
 //! Memory per loaded network: its sessions (a bit per event for what each
 //! sent, the window) and its orphans ([`RelayLimits::orphans`]).
 
 use crate::event::validate::{
-    ContextError, decode_change, validate_chain, validate_doc_dependencies, validate_references,
+    ContextError, decode_change, validate_chain, validate_doc_dependencies, validate_form,
+    validate_references, verify_signature,
 };
 use crate::event::{Body, Event, EventError, EventId, PublicKey};
 use crate::log::{EventIx, causal_order};
@@ -252,9 +259,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         Ok(self.peers.connect(peer, &view, salt))
     }
 
-    /// A client left.
+    /// A client left: its session ends, and its orphans go with it (those
+    /// another client sent too pass to that one), as a page's do with its
+    /// peer — else every client that came, sent orphans and went would
+    /// leave its share of the buffer and what it was to be asked for.
     pub fn disconnect(&mut self, peer: &P) {
         self.peers.disconnect(peer);
+        self.orphans.drop_peer(peer);
     }
 
     /// Clients connected.
@@ -358,13 +369,16 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
     }
 
     fn drop_peer(&mut self, peer: &P, error: RelayError, out: &mut Relayed<P>) {
-        self.peers.disconnect(peer);
+        self.disconnect(peer);
         out.dropped.push((peer.clone(), error));
     }
 
     /// Verifies, admits and validates `events` from `peer`, holds orphans,
-    /// and appends the valid ones. `Ok(None)`: the sender was dropped.
-    /// `Ok(Some((indexes, room_refused)))` otherwise.
+    /// and appends the valid ones. `Ok(None)`: the sender was dropped
+    /// before anything was taken (an event that does not verify or is not
+    /// admitted). `Ok(Some((indexes, room_refused)))` otherwise — the
+    /// sender may have been dropped meanwhile, for an event invalid
+    /// against its parents, after the valid ones before it.
     #[allow(clippy::type_complexity)]
     fn ingest<S: RelayStorage>(
         &mut self,
@@ -377,6 +391,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         let mut room_refused = false;
         let mut verified = Vec::new();
         let mut seen = FxHashSet::default();
+        // What the network and its authors held when the batch began: an
+        // event over a quota already is refused before its signature is
+        // checked (quotas only fill), so valid events sent again and again
+        // past a quota cost a hash and a decode each, not a signature check
+        // with the network's clients waiting.
+        let held = storage.usage()?;
+        let mut held_by: FxHashMap<PublicKey, Usage> = FxHashMap::default();
         for bytes in events {
             let id = EventId::of_bytes(bytes);
             if !seen.insert(id) || storage.get(&id)?.is_some() {
@@ -386,12 +407,49 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 self.orphans.also_from(&id, peer);
                 continue;
             }
-            let checked = Event::from_bytes(bytes).and_then(|event| {
-                self.admission.check(&event)?;
-                Ok(event)
-            });
+            // Decoded and its form checked: all but the signature, the
+            // costly part.
+            let event = match Event::from_own_store(bytes)
+                .and_then(|event| validate_form(&event).map(|()| event))
+            {
+                Ok(event) => event,
+                Err(e) => {
+                    self.drop_peer(peer, e.into(), out);
+                    return Ok(None);
+                }
+            };
+            // A copy of an orphan evicted for room whose parents are still
+            // missing: refused for room again, unchecked (as a page does).
+            if self.orphans.was_refused(&id) {
+                let mut missing = false;
+                for p in event.parents() {
+                    if !seen.contains(p) && storage.get(p)?.is_none() {
+                        missing = true;
+                        break;
+                    }
+                }
+                if missing {
+                    room_refused = true;
+                    continue;
+                }
+            }
+            let author = event.author();
+            let mine = match held_by.entry(author) {
+                std::collections::hash_map::Entry::Occupied(held) => *held.get(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    *slot.insert(storage.author_usage(&author)?)
+                }
+            };
+            let size = bytes.len() as u64;
+            if let Some(notice) = self.over_quota(held, Usage::default(), mine, size, author) {
+                if !out.notices.iter().any(|(p, n)| p == peer && n == &notice) {
+                    out.notices.push((peer.clone(), notice));
+                }
+                continue;
+            }
+            let checked = verify_signature(&event).and_then(|()| self.admission.check(&event));
             match checked {
-                Ok(event) => verified.push(event),
+                Ok(()) => verified.push(event),
                 Err(e) => {
                     self.drop_peer(peer, e.into(), out);
                     return Ok(None);
@@ -408,7 +466,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             .rev()
             .map(|e| (e, None))
             .collect();
+        let mut sender_dropped = false;
         while let Some((event, from)) = work.pop() {
+            // The sender was dropped for an invalid event: nothing more of
+            // its is taken (what its valid events released of others' is).
+            if sender_dropped && from.as_ref().is_none_or(|from| from == peer) {
+                continue;
+            }
             let id = event.id();
             if admitted.contains_key(&id) || storage.get(&id)?.is_some() {
                 continue;
@@ -444,8 +508,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
             if let Err(e) = validate_against(&event, &parents) {
                 if from.is_none() {
+                    // The sender goes. Its valid events before this one are
+                    // still stored, with the orphans of others they
+                    // released: those are out of the buffer now, and
+                    // nothing would ask their senders for them again.
                     self.drop_peer(peer, e.into(), out);
-                    return Ok(None);
+                    sender_dropped = true;
+                    continue;
                 }
                 // An orphan sent earlier by another client: that one goes.
                 self.drop_peer(&sender, e.into(), out);

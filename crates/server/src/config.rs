@@ -81,6 +81,7 @@ event of the networks it serves and syncs them with their pages.
   --relay-rate R/B           frames per second per client / burst [{}]
   --relay-networks N         networks loaded in memory at once [{}]
   --relay-idle SECS          a network nobody uses leaves memory after [{}]
+                             (sooner when another must be loaded)
   --help                     this text
 ",
         d.max_connections,

@@ -273,6 +273,40 @@ fn counters_follow_networks_and_authors() {
     assert_eq!(db.network("one").unwrap().id(), one.id());
 }
 
+/// A network opened "on write" (as the relay opens every room a client
+/// joins) takes nothing in the file until something is written to it: it
+/// reads as empty, and its record comes with its first event — the same
+/// record, and the same events, whichever handle then opens it.
+#[test]
+fn a_network_opened_on_write_has_no_record_until_written() {
+    let db = RelayDb::open(fresh_path()).unwrap();
+    let before = db.network("before").unwrap();
+    let lazy = db.network_on_write("lazy").unwrap();
+    assert_eq!(lazy.id(), 0);
+    assert_eq!(lazy.len().unwrap(), 0);
+    assert_eq!(lazy.view().unwrap().head_ixs(), Vec::<EventIx>::new());
+    let a = ev("aaaa", &[], 1);
+    assert!(lazy.get(&a.id).unwrap().is_none());
+    assert_eq!(lazy.author_counts(&a.author).unwrap(), Counts::default());
+    let rooms = |db: &RelayDb| -> Vec<String> {
+        db.networks().unwrap().into_iter().map(|(r, _)| r).collect()
+    };
+    assert_eq!(rooms(&db), ["before"]);
+    // Another network's events are not this one's.
+    before.append(&new(&[&a])).unwrap();
+    assert_eq!(lazy.len().unwrap(), 0);
+
+    let b = ev("bb", &[&a], 2);
+    let copy = lazy.clone();
+    assert_eq!(lazy.append(&new(&[&a, &b])).unwrap(), added(&[0, 1]));
+    assert_eq!(rooms(&db), ["before", "lazy"]);
+    assert_ne!(lazy.id(), 0);
+    assert_eq!(copy.id(), lazy.id(), "clones share the record");
+    assert_eq!(db.network_on_write("lazy").unwrap().id(), lazy.id());
+    assert_eq!(db.network("lazy").unwrap().len().unwrap(), 2);
+    assert_eq!(before.len().unwrap(), 1);
+}
+
 #[test]
 fn a_view_is_a_snapshot() {
     let store = RelayDb::open(fresh_path()).unwrap().network("n").unwrap();

@@ -17,6 +17,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
 use trustfold::event::PublicKey;
+use trustfold::relay::RelayError;
+use trustfold::sync::FrameError;
 
 /// Frames taken together from one client, ingested as one batch (one
 /// durable write), like a page does with its peers' frames.
@@ -76,7 +78,13 @@ fn network_of(text: &str, hub: &Hub) -> Result<(String, Option<PublicKey>), Said
 
 /// Runs the core's relay over `frames` from `client`, in a blocking
 /// section (the store writes and fsyncs), and delivers what it says.
+/// False once the client is to go: it sent something invalid now, or was
+/// dropped earlier for an orphan of its that another client's events
+/// released (its frames since are not read).
 fn take_frames(loaded: &mut Loaded, client: Client, frames: &[Vec<u8>]) -> bool {
+    if !loaded.clients.contains_key(&client) {
+        return false;
+    }
     let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
     let Loaded { network, store, .. } = loaded;
     let out = tokio::task::block_in_place(|| network.receive(&client, &refs, store));
@@ -193,29 +201,14 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
             }
             next = stream.next() => next,
         };
-        let Some(Ok(message)) = next else { break };
+        let Some(next) = next else { break };
         heard = Instant::now();
         let mut frames = Vec::new();
-        let mut closing = false;
-        let take = |message: Message, frames: &mut Vec<Vec<u8>>| match message {
-            Message::Binary(bytes) => {
-                frames.push(bytes.to_vec());
-                true
-            }
-            Message::Ping(_) | Message::Pong(_) => true,
-            Message::Text(_) => false,
-            Message::Close(_) => false,
-        };
-        if !take(message, &mut frames) {
-            closing = true;
-        }
-        while !closing && frames.len() < FRAMES_PER_TURN {
+        let mut end = take(next, &mut frames);
+        while end.is_none() && frames.len() < FRAMES_PER_TURN {
             match stream.next().now_or_never() {
-                Some(Some(Ok(message))) => closing = !take(message, &mut frames),
-                Some(_) => {
-                    closing = true;
-                    break;
-                }
+                Some(Some(next)) => end = take(next, &mut frames),
+                Some(None) => end = Some(None),
                 None => break,
             }
         }
@@ -229,7 +222,8 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
                 break;
             }
         }
-        if closing {
+        if let Some(last) = end {
+            said = last;
             break;
         }
     }
@@ -251,6 +245,45 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
     {
         writer.abort();
     }
+}
+
+/// Takes one message from a joined client: a sync frame into `frames`
+/// (`None`: go on), or the end of the link (`Some`), with what to say
+/// last if anything — TEXT is not a sync frame, and a message over the
+/// socket's limit is the protocol's `frame_too_large`; a close or a link
+/// that failed gets no word.
+fn take(message: Result<Message, axum::Error>, frames: &mut Vec<Vec<u8>>) -> Option<Option<Said>> {
+    match message {
+        Ok(Message::Binary(bytes)) => {
+            frames.push(bytes.to_vec());
+            None
+        }
+        Ok(Message::Ping(_) | Message::Pong(_)) => None,
+        Ok(Message::Text(_)) => Some(Some(Said::error(
+            "MALFORMED",
+            "after the join, every message is a BINARY sync frame",
+        ))),
+        Ok(Message::Close(_)) => Some(None),
+        Err(error) => Some(
+            too_large(&error)
+                .map(|size| Said::dropped(&RelayError::Frame(FrameError::TooLarge(size)))),
+        ),
+    }
+}
+
+/// The size of a message the socket refused as over its limit, if that is
+/// why the read failed.
+fn too_large(error: &axum::Error) -> Option<usize> {
+    use tungstenite::error::{CapacityError, Error};
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(Error::Capacity(CapacityError::MessageTooLong { size, .. })) = e.downcast_ref()
+        {
+            return Some(*size);
+        }
+        source = e.source();
+    }
+    None
 }
 
 /// Takes `frames` tokens from the connection's bucket; how many it had.

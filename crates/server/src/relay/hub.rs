@@ -103,10 +103,12 @@ impl Hub {
         if let Some(loaded) = self.lock().get(&key) {
             return Ok(loaded.clone());
         }
-        if self.lock().len() >= self.config.max_networks {
+        if !self.make_room() {
             return Err(JoinError::TooManyNetworks);
         }
-        let store = self.db.network(&key).map_err(JoinError::Store)?;
+        // Its record is made with its first event: a join of a room
+        // nobody writes to leaves nothing in the file.
+        let store = self.db.network_on_write(&key).map_err(JoinError::Store)?;
         let admission = match private {
             Some(network) => Admission::private(network),
             None => Admission::Open,
@@ -123,6 +125,32 @@ impl Hub {
             .entry(key)
             .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(loaded)))
             .clone())
+    }
+
+    /// Whether one more network may be loaded: there is room in the budget
+    /// ([`RelayConfig::max_networks`]), or the network no connection holds
+    /// that was idle the longest is released to make it — however recently
+    /// its last client left, since it keeps nothing worth keeping (its
+    /// history is on disk). Otherwise a client hopping through empty rooms
+    /// would fill the budget for [`RelayConfig::idle`] and lock everyone
+    /// else out of every network not loaded yet.
+    fn make_room(&self) -> bool {
+        let mut networks = self.lock();
+        if networks.len() < self.config.max_networks {
+            return true;
+        }
+        let idlest = networks
+            .iter()
+            .filter(|(_, loaded)| Arc::strong_count(loaded) == 1)
+            .filter_map(|(key, loaded)| Some((loaded.try_lock().ok()?.idle_since?, key.clone())))
+            .min();
+        match idlest {
+            Some((_, key)) => {
+                networks.remove(&key);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Releases the networks nobody has used for [`RelayConfig::idle`].

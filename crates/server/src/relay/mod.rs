@@ -20,8 +20,9 @@
 //! messages from the relay are notices (`{"type":"notice","code":
 //! "network_full"|"author_quota",…}`: valid events not stored, the client
 //! stays) or a last error before it closes (`{"type":"error",…}`: an
-//! invalid event or frame — its core code — `RATE_LIMITED`,
-//! `IDLE_TIMEOUT`).
+//! invalid event or frame — its core code, `frame_too_large` too for a
+//! message over the socket's own limit — `MALFORMED` for TEXT after the
+//! join, `RATE_LIMITED`, `IDLE_TIMEOUT`).
 
 mod connection;
 mod hub;
@@ -51,7 +52,10 @@ pub struct RelayConfig {
     /// Frames per second per client (`--relay-rate`, 500/s, bursts of 2,000:
     /// a catch-up of 100,000 events is about 500 frames).
     pub frame_rate: Rate,
-    /// Networks loaded at once (`--relay-networks`, 1,000).
+    /// Networks loaded at once (`--relay-networks`, 1,000). When all are
+    /// loaded, the one nobody is connected to that was idle longest is
+    /// released for a newly joined one; with clients in every one, a join
+    /// of another is refused `RELAY_FULL`.
     pub max_networks: usize,
     /// A network nobody is connected to is released after this
     /// (`--relay-idle`, 60 s).

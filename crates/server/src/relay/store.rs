@@ -11,7 +11,9 @@
 //! A network is known by its room (what the signalling server and the
 //! relay see: the name of an open network, the admission key of a private
 //! one) and numbered in the file by a compact id, given on first use
-//! ([`RelayDb::network`]). Per network:
+//! ([`RelayDb::network`]) — by the relay, with the first thing written to
+//! it ([`RelayDb::network_on_write`]), so rooms joined and never written
+//! to leave nothing in the file. Per network:
 //!
 //! * **events by insertion index** ([`EventIx`], from 0, consecutive):
 //!   id, length, parents' indexes and exact bytes, keyed by
@@ -78,6 +80,7 @@ use rusqlite::{
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use thiserror::Error;
@@ -368,29 +371,20 @@ impl RelayDb {
         }
         let mut writer = lock(&self.inner.writer);
         let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: Option<i64> = tx
-            .query_row("SELECT net FROM networks WHERE room = ?1", [room], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let net = match existing {
-            Some(net) => net,
-            None => {
-                let last: Option<i64> =
-                    tx.query_row("SELECT MAX(net) FROM networks", [], |r| r.get(0))?;
-                let net = last.unwrap_or(0) + 1;
-                if net > i64::from(i32::MAX) {
-                    return Err(RelayStoreError::Exhausted);
-                }
-                tx.execute(
-                    "INSERT INTO networks(net, room) VALUES (?1, ?2)",
-                    params![net, room],
-                )?;
-                net
-            }
-        };
+        let net = record(&tx, room)?;
         tx.commit()?;
-        Ok(self.store(net))
+        Ok(self.store(net, room))
+    }
+
+    /// The network of `room`, its record created with the first thing
+    /// written to it: until then it reads as empty and takes nothing in the
+    /// file, so joining a room nobody writes to costs a read, not a durable
+    /// write (the relay serves any room a client names).
+    pub fn network_on_write(&self, room: &str) -> Result<NetworkStore> {
+        Ok(match self.existing_network(room)? {
+            Some(store) => store,
+            None => self.store(0, room),
+        })
     }
 
     /// The network of `room` if it has a record, without creating one.
@@ -400,7 +394,7 @@ impl RelayDb {
             .prepare_cached("SELECT net FROM networks WHERE room = ?1")?
             .query_row([room], |r| r.get(0))
             .optional()?;
-        Ok(net.map(|net| self.store(net)))
+        Ok(net.map(|net| self.store(net, room)))
     }
 
     /// Every network with a record: its room and counters, in id order.
@@ -423,10 +417,11 @@ impl RelayDb {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn store(&self, net: i64) -> NetworkStore {
+    fn store(&self, net: i64, room: &str) -> NetworkStore {
         NetworkStore {
             db: self.clone(),
-            net: net as u32,
+            net: Arc::new(AtomicU32::new(net as u32)),
+            room: room.into(),
         }
     }
 
@@ -470,19 +465,47 @@ impl Drop for Reader {
     }
 }
 
-/// One network of a [`RelayDb`]. Cheap to clone.
+/// One network of a [`RelayDb`]. Cheap to clone (clones share the record
+/// once it is created).
 #[derive(Clone)]
 pub struct NetworkStore {
     db: RelayDb,
-    net: u32,
+    /// Its number in the file; 0, which no network is given, until its
+    /// record is created (see [`RelayDb::network_on_write`]): no row has
+    /// it, so the network reads as empty.
+    net: Arc<AtomicU32>,
+    room: Arc<str>,
 }
 
 impl std::fmt::Debug for NetworkStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NetworkStore")
-            .field("net", &self.net)
+            .field("net", &self.net())
             .finish_non_exhaustive()
     }
+}
+
+/// The number of the network of `room`, its record created if it has
+/// none, in the open write transaction of `conn`.
+fn record(conn: &Connection, room: &str) -> Result<i64> {
+    let existing: Option<i64> = conn
+        .query_row("SELECT net FROM networks WHERE room = ?1", [room], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(net) = existing {
+        return Ok(net);
+    }
+    let last: Option<i64> = conn.query_row("SELECT MAX(net) FROM networks", [], |r| r.get(0))?;
+    let net = last.unwrap_or(0) + 1;
+    if net > i64::from(i32::MAX) {
+        return Err(RelayStoreError::Exhausted);
+    }
+    conn.execute(
+        "INSERT INTO networks(net, room) VALUES (?1, ?2)",
+        params![net, room],
+    )?;
+    Ok(net)
 }
 
 /// The key of the event `ix` of network `net`.
@@ -538,9 +561,28 @@ fn ix_of(conn: &Connection, net: u32, id: &EventId) -> Result<Option<EventIx>> {
 }
 
 impl NetworkStore {
-    /// The network's compact id in the file.
+    /// The network's compact id in the file (0 until its record is
+    /// created, for a store from [`RelayDb::network_on_write`]).
     pub fn id(&self) -> u32 {
-        self.net
+        self.net()
+    }
+
+    fn net(&self) -> u32 {
+        self.net.load(Ordering::Acquire)
+    }
+
+    /// The network's number, its record created first if it has none, in
+    /// the open write transaction of `conn`; keep it with
+    /// [`created`](Self::created) once that commits.
+    fn net_in(&self, conn: &Connection) -> Result<u32> {
+        match self.net() {
+            0 => Ok(record(conn, &self.room)? as u32),
+            net => Ok(net),
+        }
+    }
+
+    fn created(&self, net: u32) {
+        self.net.store(net, Ordering::Release);
     }
 
     /// Stores a batch of checked events (parents before children) in one
@@ -569,23 +611,32 @@ impl NetworkStore {
         events: &[Incoming<'_>],
         meta: &[(&str, &[u8])],
     ) -> Result<Vec<Appended>> {
+        if events.is_empty() && meta.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut writer = lock(&self.db.inner.writer);
         let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let appended = self.insert(&tx, events)?;
+        let net = self.net_in(&tx)?;
+        let appended = self.insert(&tx, net, events)?;
         for (name, value) in meta {
             tx.prepare_cached(
                 "INSERT INTO meta(net, key, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT(net, key) DO UPDATE SET value = excluded.value",
             )?
-            .execute(params![self.net, name, value])?;
+            .execute(params![net, name, value])?;
         }
         tx.commit()?;
+        self.created(net);
         Ok(appended)
     }
 
     /// Inserts events in the open transaction of `conn`.
-    fn insert(&self, conn: &Connection, events: &[Incoming<'_>]) -> Result<Vec<Appended>> {
-        let net = self.net;
+    fn insert(
+        &self,
+        conn: &Connection,
+        net: u32,
+        events: &[Incoming<'_>],
+    ) -> Result<Vec<Appended>> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -664,7 +715,7 @@ impl NetworkStore {
         let reader = self.db.reader()?;
         reader.execute_batch("BEGIN")?;
         // The snapshot starts at the first read.
-        let len = match network_counts(&reader, self.net) {
+        let len = match network_counts(&reader, self.net()) {
             Ok(counts) => counts.total.events,
             Err(error) => {
                 let _ = reader.execute_batch("ROLLBACK");
@@ -672,7 +723,7 @@ impl NetworkStore {
             }
         };
         Ok(DagView {
-            net: self.net,
+            net: self.net(),
             len: u32::try_from(len).map_err(|_| RelayStoreError::Exhausted)?,
             reader,
             last: RefCell::new(None),
@@ -682,7 +733,7 @@ impl NetworkStore {
 
     /// The network's counters.
     pub fn counts(&self) -> Result<NetworkCounts> {
-        network_counts(&*self.db.reader()?, self.net)
+        network_counts(&*self.db.reader()?, self.net())
     }
 
     /// An author's counters in this network.
@@ -690,7 +741,7 @@ impl NetworkStore {
         let reader = self.db.reader()?;
         let counts = reader
             .prepare_cached("SELECT events, bytes FROM authors WHERE net = ?1 AND author = ?2")?
-            .query_row(params![self.net, &author.0[..]], |r| {
+            .query_row(params![self.net(), &author.0[..]], |r| {
                 Ok(Counts {
                     events: r.get::<_, i64>(0)? as u64,
                     bytes: r.get::<_, i64>(1)? as u64,
@@ -715,7 +766,7 @@ impl NetworkStore {
         let reader = self.db.reader()?;
         let found = reader
             .prepare_cached("SELECT k, bytes FROM events WHERE net = ?1 AND id = ?2")?
-            .query_row(params![self.net, &id.0[..]], |r| {
+            .query_row(params![self.net(), &id.0[..]], |r| {
                 Ok((r.get::<_, i64>(0)? as u32, r.get::<_, Vec<u8>>(1)?))
             })
             .optional()?;
@@ -728,19 +779,22 @@ impl NetworkStore {
             .prepare_cached(&format!(
                 "SELECT value FROM {table} WHERE net = ?1 AND key = ?2"
             ))?
-            .query_row(params![self.net, name], |r| r.get(0))
+            .query_row(params![self.net(), name], |r| r.get(0))
             .optional()?;
         Ok(value)
     }
 
     fn put_named(&self, table: &str, name: &str, value: &[u8]) -> Result<()> {
-        let writer = lock(&self.db.inner.writer);
-        writer
-            .prepare_cached(&format!(
-                "INSERT INTO {table}(net, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(net, key) DO UPDATE SET value = excluded.value"
-            ))?
-            .execute(params![self.net, name, value])?;
+        let mut writer = lock(&self.db.inner.writer);
+        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let net = self.net_in(&tx)?;
+        tx.prepare_cached(&format!(
+            "INSERT INTO {table}(net, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT(net, key) DO UPDATE SET value = excluded.value"
+        ))?
+        .execute(params![net, name, value])?;
+        tx.commit()?;
+        self.created(net);
         Ok(())
     }
 
@@ -748,7 +802,7 @@ impl NetworkStore {
         let reader = self.db.reader()?;
         let mut stmt = reader
             .prepare("SELECT k, id, bytes FROM events WHERE k >= ?1 AND k <= ?2 ORDER BY k")?;
-        let mut rows = stmt.query(params![key(self.net, 0), key(self.net, u32::MAX)])?;
+        let mut rows = stmt.query(params![key(self.net(), 0), key(self.net(), u32::MAX)])?;
         let mut loaded = LoadedEvents::default();
         while let Some(row) = rows.next()? {
             let ix = row.get::<_, i64>(0)? as u32;
