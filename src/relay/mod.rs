@@ -460,7 +460,10 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         let mut order: Vec<EventId> = Vec::new();
         let mut over_quota: FxHashSet<EventId> = FxHashSet::default();
         let mut pending = Usage::default();
-        let mut by_author: FxHashMap<PublicKey, Usage> = FxHashMap::default();
+        // Nothing is appended before the loop ends: what the network and
+        // its authors held is what was read above (read again only for the
+        // authors of others' orphans this batch releases).
+        let mut by_author = held_by;
         let mut work: Vec<(Event, Option<P>)> = causal_order(verified)
             .into_iter()
             .rev()
@@ -522,14 +525,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
             let size = event.bytes().len() as u64;
             let author = event.author();
-            let usage = storage.usage()?;
             let mine = match by_author.entry(author) {
                 std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(storage.author_usage(&author)?)
                 }
             };
-            if let Some(notice) = self.over_quota(usage, pending, *mine, size, author) {
+            if let Some(notice) = self.over_quota(held, pending, *mine, size, author) {
                 over_quota.insert(id);
                 if !out
                     .notices
