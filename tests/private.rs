@@ -236,3 +236,36 @@ fn a_bad_tag_is_refused_even_from_an_author_admitted_before() {
         assert!(fresh.log().is_empty() && fresh.log().pending_len() == 0);
     }
 }
+
+/// What sealing costs in bytes, and what sizes tell: payments whose memos
+/// fit the minimum padding are one size whatever their amount and memo;
+/// longer ones are rounded up. Prints the figures BENCHMARKS.md quotes
+/// (`cargo test --test private -- --nocapture sealed_sizes`).
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn sealed_sizes_of_payments() {
+    let mut short = Vec::new();
+    for (memo, amount) in [(0, 1250), (10, 1250), (60, 1250), (60, 9), (200, 1250)] {
+        let body = Body::Transfer(Transfer {
+            to: key(2),
+            amount,
+            unit: "EUR".into(),
+            memo: "m".repeat(memo),
+            reverses: None,
+        });
+        let time = 1_764_000_000_000;
+        let clear = Replica::new(Policy::new(key(1)))
+            .publish(&id(1), time, body.clone())
+            .unwrap();
+        let sealed = member(1, 7).publish(&id(1), time, body).unwrap();
+        let (clear, sealed) = (clear.bytes().len(), sealed.bytes().len());
+        println!(
+            "sealed_sizes: memo {memo:3} B, amount {amount:4}: clear {clear} B, sealed {sealed} B (+{})",
+            sealed - clear
+        );
+        if memo <= 60 {
+            short.push(sealed);
+        }
+        assert!(sealed > clear);
+    }
+    assert!(short.windows(2).all(|w| w[0] == w[1]), "{short:?}");
+}
