@@ -404,10 +404,8 @@ impl BrowserNode {
         let node = &self.inner.node;
         // Every connected peer has counters (both come from one table,
         // read without an await between).
-        // Browsers only: the relay is its own line (`relay`).
-        node.connected_peers()
+        self.browsers()
             .into_iter()
-            .filter(|id| id != crate::relay::RELAY)
             .filter_map(|id| {
                 Some(PeerLink {
                     key: transport.as_ref().and_then(|t| t.first().key_of(&id)),
@@ -418,6 +416,14 @@ impl BrowserNode {
             .collect()
     }
 
+    /// The browsers linked now: every connected peer but the relay, which
+    /// is its own line ([`relay`](Self::relay)).
+    fn browsers(&self) -> Vec<String> {
+        let mut peers = self.inner.node.connected_peers();
+        peers.retain(|id| id != crate::relay::RELAY);
+        peers
+    }
+
     /// Sync progress.
     pub fn sync_status(&self) -> SyncStatus {
         let node = &self.inner.node;
@@ -425,11 +431,7 @@ impl BrowserNode {
             known: node.replica().log().len(),
             waiting: node.orphans(),
             missing: node.missing_parents(),
-            peers: node
-                .connected_peers()
-                .iter()
-                .filter(|id| *id != crate::relay::RELAY)
-                .count(),
+            peers: self.browsers().len(),
             relay: self.relay(),
         }
     }
