@@ -8,11 +8,7 @@
 // people still use the page by clicks and typing only.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import webpack from "webpack";
-import { root, launch, signallingServer } from "./support.mjs";
+import { launch, signallingServer, testSite } from "./support.mjs";
 import { fresh, usersOf } from "./people.mjs";
 
 let server, browser;
@@ -21,12 +17,7 @@ const served = {};
 const { person, sees, knows, tab, pay, decide, closeAll } = usersOf(served);
 
 before(async () => {
-  if (!fs.existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) throw new Error("pkg/ is missing: run make pkg first");
-  const { default: configFor } = await import(pathToFileURL(path.join(root, "webpack.config.js")));
-  const config = configFor({ test: true });
-  const stats = await new Promise((ok, fail) => webpack(config, (e, s) => (e ? fail(e) : ok(s))));
-  if (stats.hasErrors()) throw new Error(stats.toString("errors-only"));
-  server = await signallingServer(config.output.path);
+  server = await signallingServer(await testSite());
   browser = await launch();
   Object.assign(served, { url: server.url, browser });
 });

@@ -17,10 +17,8 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import webpack from "webpack";
 import decodeQR from "qr/decode.js";
-import { root, launch, watch, signallingServer } from "./support.mjs";
+import { root, launch, watch, signallingServer, testSite } from "./support.mjs";
 import { WAIT, fresh, usersOf } from "./people.mjs";
 
 let server, browser;
@@ -30,15 +28,8 @@ const { person, personAt, opened, sees, knows, tab, pay, closeAll } = usersOf(se
 const shots = process.env.SCREENSHOTS ?? path.join(root, "target", "screenshots");
 
 before(async () => {
-  if (!fs.existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) throw new Error("pkg/ is missing: run make pkg first");
-  const { default: configFor } = await import(pathToFileURL(path.join(root, "webpack.config.js")));
-  const config = configFor({ test: true });
-  // Its own folder: page-core.test.mjs builds target/dist-test/ (and cleans it).
-  config.output.path = path.join(root, "target", "dist-private");
-  const stats = await new Promise((ok, fail) => webpack(config, (e, s) => (e ? fail(e) : ok(s))));
-  if (stats.hasErrors()) throw new Error(stats.toString("errors-only"));
   fs.mkdirSync(shots, { recursive: true });
-  server = await signallingServer(config.output.path);
+  server = await signallingServer(await testSite("dist-private"));
   browser = await launch();
   Object.assign(served, { url: server.url, browser });
 });

@@ -11,21 +11,13 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import webpack from "webpack";
-import { root, launch, watch, signallingServer } from "./support.mjs";
+import { root, launch, watch, signallingServer, testSite } from "./support.mjs";
 import { WAIT, fresh } from "./people.mjs";
 
 let browser, site;
 
 before(async () => {
-  if (!fs.existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) throw new Error("pkg/ is missing: run make pkg first");
-  const { default: configFor } = await import(pathToFileURL(path.join(root, "webpack.config.js")));
-  const config = configFor({ test: true });
-  config.output.path = path.join(root, "target", "dist-relay");
-  const stats = await new Promise((ok, fail) => webpack(config, (e, s) => (e ? fail(e) : ok(s))));
-  if (stats.hasErrors()) throw new Error(stats.toString("errors-only"));
-  site = config.output.path;
+  site = await testSite("dist-relay");
   browser = await launch();
 });
 

@@ -5,7 +5,7 @@ import fs from "node:fs/promises";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { spawn } from "node:child_process";
 import { chromium } from "playwright-core";
 
@@ -154,6 +154,23 @@ export async function packageInPage() {
       await server.close();
     },
   };
+}
+
+/**
+ * Builds the test build of the page (`webpack --env test`: dist/ plus
+ * `window.node`) into `folder` (under target/; the default is
+ * target/dist-test/, which the build cleans, so each test file that runs
+ * beside another takes its own) and returns its path.
+ */
+export async function testSite(folder) {
+  if (!existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) throw new Error("pkg/ is missing: run make pkg first");
+  const { default: webpack } = await import("webpack");
+  const { default: configFor } = await import(pathToFileURL(path.join(root, "webpack.config.js")));
+  const config = configFor({ test: true });
+  if (folder) config.output.path = path.join(root, "target", folder);
+  const stats = await new Promise((ok, fail) => webpack(config, (e, s) => (e ? fail(e) : ok(s))));
+  if (stats.hasErrors()) throw new Error(stats.toString("errors-only"));
+  return config.output.path;
 }
 
 /** The 64-hex key made of the byte `n` repeated (a key nobody holds). */
