@@ -3,11 +3,14 @@
 //! over a WebSocket transport ([`Link`], what the page's web-sys transport
 //! does), from a chosen loopback address if asked, and the helpers under
 //! it (joining, reading in the background, waiting for convergence).
-//! `tests/relay_byzantine.rs` uses it as `mod relay_support`;
-//! `benches/relay_load.rs` includes it by path.
+//! [`load`] runs many of them against the real server binary.
+//! `tests/relay_byzantine.rs` and `tests/relay_load.rs` use it as `mod
+//! relay_support`; `benches/relay_load.rs` includes it by path.
 //!
 //! Native only; every wait is bounded by [`PATIENCE`].
 #![allow(dead_code)]
+
+pub mod load;
 
 use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};

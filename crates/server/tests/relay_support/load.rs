@@ -1,0 +1,582 @@
+//! The relay under load: many honest clients ([`Honest`]: real nodes over
+//! WebSocket links) in many networks against the real `trustfold-server`
+//! binary, each writing one payment a second; for every event, the time
+//! until each other client of its network has stored it, and what the
+//! server and the clients cost.
+//!
+//! The server runs as its own process (the binary given, its relay
+//! database in a fresh directory), so its memory and CPU are its own, read
+//! from `/proc`. Clients connect from several loopback addresses
+//! (127.0.0.2 onwards), so the server's per-address limits count them as
+//! they would count real clients. Nodes are not `Send` (a page's node
+//! lives on one thread), so the clients are spread over
+//! [`Plan::threads`] threads, each a single-threaded runtime.
+//!
+//! Clients of network `n` are the clients `i` with `i % networks == n`;
+//! client `i` writes at `T0 + i/clients s + k s` for `k` in
+//! `0..seconds` (staggered over each second). A delivery is timed from
+//! just before the writer hands the event's frames to its link to the
+//! moment the receiving node's sync loop stored it (`Node::sync_over`'s
+//! `stored` callback), on one clock (one process).
+//!
+//! Every wait is bounded ([`Plan`]'s deadlines); a run that misses one
+//! reports what it got rather than hanging.
+
+use super::{Honest, random16};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use trustfold::event::{Event, EventId};
+use trustfold::testing::pay;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Clients in all.
+    pub clients: usize,
+    /// Networks they are spread over (client `i` in network `i % networks`).
+    pub networks: usize,
+    /// Seconds of writing: each client writes this many payments.
+    pub seconds: u64,
+    /// Loopback source addresses, 127.0.0.2 onwards (client `i` from the
+    /// `i % addresses`-th).
+    pub addresses: usize,
+    /// Client threads.
+    pub threads: usize,
+    /// The `trustfold-server` binary.
+    pub server: PathBuf,
+    /// Flags added to `--addr`, `--relay-db` and `--site`.
+    pub server_args: Vec<String>,
+    /// A directory for the relay's database and the server's log (created;
+    /// removed at the end).
+    pub dir: PathBuf,
+    /// How long all clients may take to join.
+    pub join_within: Duration,
+    /// How long deliveries may take after the last write.
+    pub drain_within: Duration,
+}
+
+/// What a run measured.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Every delivery's latency in µs, sorted.
+    pub latencies: Vec<u32>,
+    /// Per 10-s window of writing (by when the event was written): the
+    /// deliveries' p50 and p99 in µs, and how many.
+    pub windows: Vec<(u32, u32, usize)>,
+    /// Events written.
+    pub written: u64,
+    /// Deliveries owed (each event to every other client of its network).
+    pub expected: u64,
+    /// Deliveries made.
+    pub delivered: u64,
+    /// How late writers woke for their writes: p50, p99, max (µs).
+    pub wake_late: (u32, u32, u32),
+    /// From the first connect until every client had joined.
+    pub join_time: Duration,
+    /// From the last write's due time until the last delivery (or the
+    /// drain deadline).
+    pub drain_time: Duration,
+    /// The server's resident memory at the end (clients still connected)
+    /// and its peak, KiB (`VmRSS`, `VmHWM`).
+    pub server_rss_kib: u64,
+    /// The peak.
+    pub server_hwm_kib: u64,
+    /// The server's resident memory once every client joined, KiB.
+    pub server_rss_joined_kib: u64,
+    /// CPU seconds during the writing (from `T0` to the last write's due
+    /// time + 1 s): the server's, this process's (the clients'), and the
+    /// whole machine's busy time (every process, ours included).
+    pub server_cpu: f64,
+    /// This process's.
+    pub clients_cpu: f64,
+    /// The machine's.
+    pub machine_cpu: f64,
+    /// Wall seconds of that span.
+    pub span: f64,
+    /// The machine's cores.
+    pub cores: usize,
+    /// Clients the relay closed or told an error (honest: should be 0).
+    pub dropped: usize,
+    /// Notices heard (quotas; should be none).
+    pub notices: usize,
+    /// Lines of the server's log at warn or error level, and its "dropping"
+    /// lines (first 10 of each kept).
+    pub server_warnings: Vec<String>,
+}
+
+impl Report {
+    /// The `q`-quantile of the latencies, in ms.
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        quantile(&self.latencies, q) as f64 / 1000.0
+    }
+
+    /// One paragraph for people.
+    pub fn summary(&self, plan: &Plan) -> String {
+        let max = self.latencies.last().copied().unwrap_or(0);
+        let mut out = format!(
+            "{} clients in {} networks from {} addresses, {} s of one payment a client a second; \
+             {} client threads\n\
+             written {}, deliveries {} of {} owed; latency p50 {:.1} ms, p90 {:.1} ms, \
+             p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms\n\
+             server RSS {} KiB at the end ({} KiB once all joined, peak {} KiB)\n\
+             CPU over {:.1} s of writing: server {:.2} cores, clients (this process) {:.2} cores, \
+             machine {:.2} of {} cores busy (others {:.2})\n\
+             joins took {:.1} s; last delivery {:.2} s after the last write was due; writers woke \
+             late by p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n\
+             clients dropped {}, notices {}, server warnings {}",
+            plan.clients,
+            plan.networks,
+            plan.addresses,
+            plan.seconds,
+            plan.threads,
+            self.written,
+            self.delivered,
+            self.expected,
+            self.quantile_ms(0.5),
+            self.quantile_ms(0.9),
+            self.quantile_ms(0.99),
+            self.quantile_ms(0.999),
+            max as f64 / 1000.0,
+            self.server_rss_kib,
+            self.server_rss_joined_kib,
+            self.server_hwm_kib,
+            self.span,
+            self.server_cpu / self.span,
+            self.clients_cpu / self.span,
+            self.machine_cpu / self.span,
+            self.cores,
+            (self.machine_cpu - self.server_cpu - self.clients_cpu) / self.span,
+            self.join_time.as_secs_f64(),
+            self.drain_time.as_secs_f64(),
+            self.wake_late.0 as f64 / 1000.0,
+            self.wake_late.1 as f64 / 1000.0,
+            self.wake_late.2 as f64 / 1000.0,
+            self.dropped,
+            self.notices,
+            self.server_warnings.len(),
+        );
+        for (w, (p50, p99, n)) in self.windows.iter().enumerate() {
+            out.push_str(&format!(
+                "\n  written in s {}–{}: p50 {:.1} ms, p99 {:.1} ms ({n} deliveries)",
+                w * 10,
+                w * 10 + 10,
+                *p50 as f64 / 1000.0,
+                *p99 as f64 / 1000.0
+            ));
+        }
+        for line in self.server_warnings.iter().take(10) {
+            out.push_str(&format!("\n  server: {line}"));
+        }
+        out
+    }
+}
+
+fn quantile(sorted: &[u32], q: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let at = ((sorted.len() as f64 * q) as usize).min(sorted.len() - 1);
+    sorted[at]
+}
+
+/// The server process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Server {
+    fn spawn(plan: &Plan) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let log = plan.dir.join("server.log");
+        let child = Command::new(&plan.server)
+            .arg("--addr")
+            .arg(addr.to_string())
+            .arg("--relay-db")
+            .arg(plan.dir.join("relay.sqlite"))
+            .arg("--site")
+            .arg(&plan.dir)
+            .args(&plan.server_args)
+            .env("RUST_LOG", "info")
+            .current_dir(&plan.dir)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", plan.server.display()));
+        let started = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Server { child, addr, log }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its log's warnings and errors, and the relay's "dropping" lines.
+    fn warnings(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("dropping"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `/proc/<pid>/status` field in KiB.
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Clock ticks per second of `/proc` CPU times.
+fn ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds a process has used (user + system, all its threads).
+fn process_cpu(pid: &str, tick: f64) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces), from field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15: 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / tick
+}
+
+/// CPU seconds the whole machine has been busy (all but idle and iowait).
+fn machine_cpu(tick: f64) -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let line = stat.lines().next().unwrap_or_default();
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let total: f64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0.0) + v.get(4).copied().unwrap_or(0.0);
+    (total - idle) / tick
+}
+
+#[derive(Clone, Copy)]
+struct Cpu {
+    server: f64,
+    clients: f64,
+    machine: f64,
+    at: Instant,
+}
+
+fn cpu_now(server: u32, tick: f64) -> Cpu {
+    Cpu {
+        server: process_cpu(&server.to_string(), tick),
+        clients: process_cpu("self", tick),
+        machine: machine_cpu(tick),
+        at: Instant::now(),
+    }
+}
+
+/// What the threads share.
+struct Shared {
+    plan: Plan,
+    addr: SocketAddr,
+    /// When each event was handed to its link.
+    published: Mutex<HashMap<EventId, Instant>>,
+    joined: AtomicUsize,
+    /// The first write's time, once every client joined.
+    t0: OnceLock<Instant>,
+    written: AtomicU64,
+    expected: AtomicU64,
+    delivered: AtomicU64,
+    writers_done: AtomicUsize,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+/// What one client thread measured.
+#[derive(Default)]
+struct Measured {
+    /// (latency µs, second of writing it was written in).
+    deliveries: Vec<(u32, u32)>,
+    wake_late: Vec<u32>,
+    dropped: usize,
+    notices: usize,
+}
+
+fn secret(i: usize) -> [u8; 32] {
+    let mut secret = [0x1d; 32];
+    secret[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    secret
+}
+
+fn room(plan: &Plan, i: usize) -> String {
+    format!("load-{}", i % plan.networks)
+}
+
+fn network_size(plan: &Plan, n: usize) -> usize {
+    (0..plan.clients).filter(|i| i % plan.networks == n).count()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Waits (asynchronously, bounded by `within`) until `done`.
+async fn until(within: Duration, done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
+/// One client thread: joins its clients, runs their sync loops, and from
+/// `T0` their writers, until told to stop.
+async fn client_thread(shared: Arc<Shared>, thread: usize) -> Measured {
+    let plan = &shared.plan;
+    let measured = Rc::new(RefCell::new(Measured::default()));
+    let mut clients: Vec<Rc<Honest>> = Vec::new();
+    let mut tasks = Vec::new();
+    for i in (0..plan.clients).filter(|i| i % plan.threads == thread) {
+        let from = Ipv4Addr::new(127, 0, 0, 2 + (i % plan.addresses) as u8);
+        let client = Rc::new(
+            Honest::open_as(shared.addr, Some(from), &room(plan, i), secret(i), i as u8).await,
+        );
+        shared.joined.fetch_add(1, Ordering::AcqRel);
+        let (c, s, m) = (client.clone(), shared.clone(), measured.clone());
+        let mut stop = shared.stop.subscribe();
+        tasks.push(tokio::task::spawn_local(async move {
+            let stored = |events: &[Event]| {
+                let now = Instant::now();
+                let t0 = s.t0.get().copied();
+                let published = s.published.lock().unwrap();
+                let mut m = m.borrow_mut();
+                for event in events {
+                    if let (Some(at), Some(t0)) = (published.get(&event.id()), t0) {
+                        let latency = now.saturating_duration_since(*at).as_micros() as u32;
+                        let second = at.saturating_duration_since(t0).as_secs() as u32;
+                        m.deliveries.push((latency, second));
+                        s.delivered.fetch_add(1, Ordering::AcqRel);
+                    }
+                }
+            };
+            tokio::select! {
+                () = c.node.sync_over(&c.link, random16, stored) => {}
+                _ = stop.wait_for(|stop| *stop) => {}
+            }
+        }));
+        clients.push(client);
+    }
+    // Every client joined (all threads), then the writing starts at T0.
+    let t0 = loop {
+        if let Some(t0) = shared.t0.get() {
+            break *t0;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    for (n, client) in clients.iter().enumerate() {
+        let i = thread + n * plan.threads;
+        let (c, s, m) = (client.clone(), shared.clone(), measured.clone());
+        let offset = Duration::from_micros((i as u64 * 1_000_000) / plan.clients as u64);
+        let owed = (network_size(plan, i % plan.networks) - 1) as u64;
+        let payee = trustfold::Identity::from_secret(secret(i + 1)).public_key();
+        tasks.push(tokio::task::spawn_local(async move {
+            for k in 0..s.plan.seconds {
+                let due = t0 + offset + Duration::from_secs(k);
+                tokio::time::sleep_until(due.into()).await;
+                let late = Instant::now().saturating_duration_since(due);
+                m.borrow_mut().wake_late.push(late.as_micros() as u32);
+                let event = c
+                    .node
+                    .publish(now_ms(), pay(payee, k + 1, "EUR"))
+                    .await
+                    .expect("a payment is published");
+                let frames = c.node.push_to_peers(std::slice::from_ref(&event));
+                s.published
+                    .lock()
+                    .unwrap()
+                    .insert(event.id(), Instant::now());
+                s.expected.fetch_add(owed, Ordering::AcqRel);
+                s.written.fetch_add(1, Ordering::AcqRel);
+                trustfold::send_all(&c.link, frames).await;
+            }
+            s.writers_done.fetch_add(1, Ordering::AcqRel);
+        }));
+    }
+    let mut stop = shared.stop.subscribe();
+    let _ = stop.wait_for(|stop| *stop).await;
+    for task in tasks {
+        task.abort();
+    }
+    let mut m = std::mem::take(&mut *measured.borrow_mut());
+    for c in &clients {
+        if c.link.heard.closed() || !c.link.heard.codes("error").is_empty() {
+            m.dropped += 1;
+        }
+        m.notices += c.link.heard.codes("notice").len();
+    }
+    m
+}
+
+/// Runs `plan`: starts the server, the clients, the writing; waits for
+/// the deliveries (bounded); reports.
+pub fn run(plan: Plan) -> Report {
+    let _ = std::fs::remove_dir_all(&plan.dir);
+    std::fs::create_dir_all(&plan.dir).unwrap();
+    let tick = ticks_per_second();
+    let server = Server::spawn(&plan);
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let shared = Arc::new(Shared {
+        plan: plan.clone(),
+        addr: server.addr,
+        published: Mutex::new(HashMap::with_capacity(plan.clients * plan.seconds as usize)),
+        joined: AtomicUsize::new(0),
+        t0: OnceLock::new(),
+        written: AtomicU64::new(0),
+        expected: AtomicU64::new(0),
+        delivered: AtomicU64::new(0),
+        writers_done: AtomicUsize::new(0),
+        stop,
+    });
+    let started = Instant::now();
+    let threads: Vec<_> = (0..plan.threads)
+        .map(|t| {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let local = tokio::task::LocalSet::new();
+                local.block_on(&runtime, client_thread(shared, t))
+            })
+        })
+        .collect();
+    let mut report = Report {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ..Report::default()
+    };
+    let wait = |within: Duration, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + within;
+        while !done() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        done()
+    };
+    let all_joined = wait(plan.join_within, &|| {
+        shared.joined.load(Ordering::Acquire) == plan.clients
+    });
+    report.join_time = started.elapsed();
+    if all_joined {
+        // Let the first sessions' rounds finish before the writing.
+        std::thread::sleep(Duration::from_secs(2));
+        report.server_rss_joined_kib = status_kib(server.pid(), "VmRSS:");
+        let t0 = Instant::now() + Duration::from_millis(500);
+        shared.t0.set(t0).unwrap();
+        std::thread::sleep(t0.saturating_duration_since(Instant::now()));
+        let before = cpu_now(server.pid(), tick);
+        let last_due = t0 + Duration::from_secs(plan.seconds);
+        std::thread::sleep(last_due.saturating_duration_since(Instant::now()));
+        let after = cpu_now(server.pid(), tick);
+        report.server_cpu = after.server - before.server;
+        report.clients_cpu = after.clients - before.clients;
+        report.machine_cpu = after.machine - before.machine;
+        report.span = (after.at - before.at).as_secs_f64();
+        wait(plan.drain_within, &|| {
+            shared.writers_done.load(Ordering::Acquire) == plan.clients
+                && shared.delivered.load(Ordering::Acquire)
+                    >= shared.expected.load(Ordering::Acquire)
+        });
+        report.drain_time = Instant::now().saturating_duration_since(last_due);
+    }
+    report.server_rss_kib = status_kib(server.pid(), "VmRSS:");
+    report.server_hwm_kib = status_kib(server.pid(), "VmHWM:");
+    shared.stop.send_replace(true);
+    let mut deliveries = Vec::new();
+    let mut wake_late = Vec::new();
+    for thread in threads {
+        let m = thread.join().expect("a client thread finished");
+        deliveries.extend(m.deliveries);
+        wake_late.extend(m.wake_late);
+        report.dropped += m.dropped;
+        report.notices += m.notices;
+    }
+    report.written = shared.written.load(Ordering::Acquire);
+    report.expected = shared.expected.load(Ordering::Acquire);
+    report.delivered = shared.delivered.load(Ordering::Acquire);
+    report.server_warnings = server.warnings();
+    wake_late.sort_unstable();
+    report.wake_late = (
+        quantile(&wake_late, 0.5),
+        quantile(&wake_late, 0.99),
+        wake_late.last().copied().unwrap_or(0),
+    );
+    let windows = (plan.seconds as usize).div_ceil(10);
+    for w in 0..windows {
+        let mut in_window: Vec<u32> = deliveries
+            .iter()
+            .filter(|(_, s)| (*s as usize) / 10 == w)
+            .map(|(l, _)| *l)
+            .collect();
+        in_window.sort_unstable();
+        report.windows.push((
+            quantile(&in_window, 0.5),
+            quantile(&in_window, 0.99),
+            in_window.len(),
+        ));
+    }
+    report.latencies = deliveries.into_iter().map(|(l, _)| l).collect();
+    report.latencies.sort_unstable();
+    drop(server);
+    remove_dir(&plan.dir);
+    report
+}
+
+fn remove_dir(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}
