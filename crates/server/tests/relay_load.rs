@@ -35,6 +35,8 @@ fn a_hundred_clients_in_ten_networks_get_every_payment() {
     assert_eq!(report.expected, 500 * 9);
     assert_eq!(report.delivered, report.expected, "every payment delivered");
     assert_eq!(report.latencies.len() as u64, report.expected);
+    // Each arrived once, and none went back to its writer.
+    assert_eq!(report.arrivals.len() as u64, report.expected);
     assert_eq!(report.dropped, 0, "no honest client dropped");
     assert_eq!(report.notices, 0);
 }

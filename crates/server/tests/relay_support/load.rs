@@ -17,12 +17,15 @@
 //! `0..seconds` (staggered over each second). A delivery is timed from
 //! just before the writer hands the event's frames to its link to the
 //! moment the receiving node's sync loop stored it (`Node::sync_over`'s
-//! `stored` callback), on one clock (one process).
+//! `stored` callback), on one clock (one process); and, to tell the
+//! relay's part from the receiving node's, to the moment the frame
+//! carrying it came off the receiver's socket (read by the link's reader
+//! task, before the node verifies it).
 //!
 //! Every wait is bounded ([`Plan`]'s deadlines); a run that misses one
 //! reports what it got rather than hanging.
 
-use super::{Honest, random16};
+use super::{Honest, Observer, random16};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -32,7 +35,9 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use trustfold::event::encoding::event_len;
 use trustfold::event::{Event, EventId};
+use trustfold::sync::{Framer, Message};
 use trustfold::testing::pay;
 
 /// What to run.
@@ -65,11 +70,14 @@ pub struct Plan {
 /// What a run measured.
 #[derive(Debug, Default)]
 pub struct Report {
-    /// Every delivery's latency in µs, sorted.
+    /// Every delivery's latency in µs, sorted: until the receiving node
+    /// stored the event.
     pub latencies: Vec<u32>,
-    /// Per 10-s window of writing (by when the event was written): the
-    /// deliveries' p50 and p99 in µs, and how many.
-    pub windows: Vec<(u32, u32, usize)>,
+    /// Until the frame carrying it came off the receiver's socket, µs,
+    /// sorted.
+    pub arrivals: Vec<u32>,
+    /// Per 10-s window of writing (by when the event was written).
+    pub windows: Vec<Window>,
     /// Events written.
     pub written: u64,
     /// Deliveries owed (each event to every other client of its network).
@@ -123,8 +131,10 @@ impl Report {
         let mut out = format!(
             "{} clients in {} networks from {} addresses, {} s of one payment a client a second; \
              {} client threads\n\
-             written {}, deliveries {} of {} owed; latency p50 {:.1} ms, p90 {:.1} ms, \
-             p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms\n\
+             written {}, deliveries {} of {} owed; latency until stored p50 {:.1} ms, \
+             p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms\n\
+             until off the socket ({} arrivals): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
+             p99.9 {:.1} ms, max {:.1} ms\n\
              server RSS {} KiB at the end ({} KiB once all joined, peak {} KiB)\n\
              CPU over {:.1} s of writing: server {:.2} cores, clients (this process) {:.2} cores, \
              machine {:.2} of {} cores busy (others {:.2})\n\
@@ -144,6 +154,12 @@ impl Report {
             self.quantile_ms(0.99),
             self.quantile_ms(0.999),
             max as f64 / 1000.0,
+            self.arrivals.len(),
+            quantile(&self.arrivals, 0.5) as f64 / 1000.0,
+            quantile(&self.arrivals, 0.9) as f64 / 1000.0,
+            quantile(&self.arrivals, 0.99) as f64 / 1000.0,
+            quantile(&self.arrivals, 0.999) as f64 / 1000.0,
+            self.arrivals.last().copied().unwrap_or(0) as f64 / 1000.0,
             self.server_rss_kib,
             self.server_rss_joined_kib,
             self.server_hwm_kib,
@@ -162,13 +178,17 @@ impl Report {
             self.notices,
             self.server_warnings.len(),
         );
-        for (w, (p50, p99, n)) in self.windows.iter().enumerate() {
+        for (i, w) in self.windows.iter().enumerate() {
             out.push_str(&format!(
-                "\n  written in s {}–{}: p50 {:.1} ms, p99 {:.1} ms ({n} deliveries)",
-                w * 10,
-                w * 10 + 10,
-                *p50 as f64 / 1000.0,
-                *p99 as f64 / 1000.0
+                "\n  written in s {}–{}: stored p50 {:.1} ms, p99 {:.1} ms; off the socket \
+                 p50 {:.1} ms, p99 {:.1} ms ({} deliveries)",
+                i * 10,
+                i * 10 + 10,
+                w.stored_p50 as f64 / 1000.0,
+                w.stored_p99 as f64 / 1000.0,
+                w.arrived_p50 as f64 / 1000.0,
+                w.arrived_p99 as f64 / 1000.0,
+                w.n,
             ));
         }
         for line in self.server_warnings.iter().take(10) {
@@ -176,6 +196,22 @@ impl Report {
         }
         out
     }
+}
+
+/// The deliveries of events written in one 10-s window: p50 and p99 in
+/// µs, stored and arrived, and how many.
+#[derive(Debug, Default)]
+pub struct Window {
+    /// Until stored: p50.
+    pub stored_p50: u32,
+    /// Until stored: p99.
+    pub stored_p99: u32,
+    /// Until off the socket: p50.
+    pub arrived_p50: u32,
+    /// Until off the socket: p99.
+    pub arrived_p99: u32,
+    /// Deliveries (stored).
+    pub n: usize,
 }
 
 fn quantile(sorted: &[u32], q: f64) -> u32 {
@@ -336,11 +372,42 @@ struct Shared {
 /// What one client thread measured.
 #[derive(Default)]
 struct Measured {
-    /// (latency µs, second of writing it was written in).
+    /// (latency µs, second of writing it was written in): stored.
     deliveries: Vec<(u32, u32)>,
+    /// Likewise, off the socket.
+    arrivals: Vec<(u32, u32)>,
     wake_late: Vec<u32>,
     dropped: usize,
     notices: usize,
+}
+
+/// Times the events in frames as they come off a client's socket.
+fn arrivals(shared: Arc<Shared>, into: Arc<Mutex<Vec<(u32, u32)>>>) -> Observer {
+    let mut framer = Framer::default();
+    Box::new(move |frame: &[u8]| {
+        let now = Instant::now();
+        let Ok(Some(Message::Events { events, .. })) = framer.decode(frame) else {
+            return;
+        };
+        let Some(t0) = shared.t0.get().copied() else {
+            return;
+        };
+        let mut ids = Vec::new();
+        let mut rest = &events[..];
+        while let Some(len) = event_len(rest).filter(|&n| n <= rest.len()) {
+            ids.push(EventId::of_bytes(&rest[..len]));
+            rest = &rest[len..];
+        }
+        let published = shared.published.lock().unwrap();
+        let mut into = into.lock().unwrap();
+        for id in ids {
+            if let Some(at) = published.get(&id) {
+                let latency = now.saturating_duration_since(*at).as_micros() as u32;
+                let second = at.saturating_duration_since(t0).as_secs() as u32;
+                into.push((latency, second));
+            }
+        }
+    })
 }
 
 fn secret(i: usize) -> [u8; 32] {
@@ -380,12 +447,21 @@ async fn until(within: Duration, done: impl Fn() -> bool) -> bool {
 async fn client_thread(shared: Arc<Shared>, thread: usize) -> Measured {
     let plan = &shared.plan;
     let measured = Rc::new(RefCell::new(Measured::default()));
+    let arrived = Arc::new(Mutex::new(Vec::new()));
     let mut clients: Vec<Rc<Honest>> = Vec::new();
     let mut tasks = Vec::new();
     for i in (0..plan.clients).filter(|i| i % plan.threads == thread) {
         let from = Ipv4Addr::new(127, 0, 0, 2 + (i % plan.addresses) as u8);
         let client = Rc::new(
-            Honest::open_as(shared.addr, Some(from), &room(plan, i), secret(i), i as u8).await,
+            Honest::open_as(
+                shared.addr,
+                Some(from),
+                &room(plan, i),
+                secret(i),
+                i as u8,
+                Some(arrivals(shared.clone(), arrived.clone())),
+            )
+            .await,
         );
         shared.joined.fetch_add(1, Ordering::AcqRel);
         let (c, s, m) = (client.clone(), shared.clone(), measured.clone());
@@ -454,6 +530,7 @@ async fn client_thread(shared: Arc<Shared>, thread: usize) -> Measured {
         task.abort();
     }
     let mut m = std::mem::take(&mut *measured.borrow_mut());
+    m.arrivals = std::mem::take(&mut *arrived.lock().unwrap());
     for c in &clients {
         if c.link.heard.closed() || !c.link.heard.codes("error").is_empty() {
             m.dropped += 1;
@@ -538,10 +615,12 @@ pub fn run(plan: Plan) -> Report {
     report.server_hwm_kib = status_kib(server.pid(), "VmHWM:");
     shared.stop.send_replace(true);
     let mut deliveries = Vec::new();
+    let mut arrivals = Vec::new();
     let mut wake_late = Vec::new();
     for thread in threads {
         let m = thread.join().expect("a client thread finished");
         deliveries.extend(m.deliveries);
+        arrivals.extend(m.arrivals);
         wake_late.extend(m.wake_late);
         report.dropped += m.dropped;
         report.notices += m.notices;
@@ -557,21 +636,30 @@ pub fn run(plan: Plan) -> Report {
         wake_late.last().copied().unwrap_or(0),
     );
     let windows = (plan.seconds as usize).div_ceil(10);
-    for w in 0..windows {
-        let mut in_window: Vec<u32> = deliveries
+    let in_window = |all: &[(u32, u32)], w: usize| {
+        let mut v: Vec<u32> = all
             .iter()
             .filter(|(_, s)| (*s as usize) / 10 == w)
             .map(|(l, _)| *l)
             .collect();
-        in_window.sort_unstable();
-        report.windows.push((
-            quantile(&in_window, 0.5),
-            quantile(&in_window, 0.99),
-            in_window.len(),
-        ));
+        v.sort_unstable();
+        v
+    };
+    for w in 0..windows {
+        let stored = in_window(&deliveries, w);
+        let arrived = in_window(&arrivals, w);
+        report.windows.push(Window {
+            stored_p50: quantile(&stored, 0.5),
+            stored_p99: quantile(&stored, 0.99),
+            arrived_p50: quantile(&arrived, 0.5),
+            arrived_p99: quantile(&arrived, 0.99),
+            n: stored.len(),
+        });
     }
     report.latencies = deliveries.into_iter().map(|(l, _)| l).collect();
     report.latencies.sort_unstable();
+    report.arrivals = arrivals.into_iter().map(|(l, _)| l).collect();
+    report.arrivals.sort_unstable();
     drop(server);
     remove_dir(&plan.dir);
     report

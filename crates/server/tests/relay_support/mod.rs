@@ -133,12 +133,26 @@ impl Heard {
     }
 }
 
+/// Sees every binary message as it comes off the socket, before the node
+/// does (the load benchmark times arrivals with it).
+pub type Observer = Box<dyn FnMut(&[u8]) + Send>;
+
 /// Reads `stream` until it closes, into `heard`; `frames` gets the binary
 /// messages, if given.
 pub fn read_into(
+    stream: SplitStream<WebSocketStream<TcpStream>>,
+    heard: Arc<Heard>,
+    frames: Option<mpsc::UnboundedSender<TransportEvent>>,
+) {
+    read_observed(stream, heard, frames, None)
+}
+
+/// [`read_into`], showing each binary message to `observe` first.
+pub fn read_observed(
     mut stream: SplitStream<WebSocketStream<TcpStream>>,
     heard: Arc<Heard>,
     frames: Option<mpsc::UnboundedSender<TransportEvent>>,
+    mut observe: Option<Observer>,
 ) {
     tokio::spawn(async move {
         while let Some(Ok(message)) = stream.next().await {
@@ -150,6 +164,9 @@ pub fn read_into(
                     .push(serde_json::from_str(&text).unwrap()),
                 Ws::Binary(bytes) => {
                     heard.binary.fetch_add(1, Ordering::Relaxed);
+                    if let Some(observe) = &mut observe {
+                        observe(&bytes);
+                    }
                     if let Some(frames) = &frames {
                         let _ = frames.send(TransportEvent::Frame(RELAY.into(), bytes.to_vec()));
                     }
@@ -187,6 +204,18 @@ impl Link {
         room: &str,
         private: bool,
     ) -> Link {
+        Link::open_observed(addr, from, room, private, None).await
+    }
+
+    /// [`open_from`](Self::open_from), `observe` seeing every binary
+    /// message as it arrives.
+    pub async fn open_observed(
+        addr: SocketAddr,
+        from: Option<Ipv4Addr>,
+        room: &str,
+        private: bool,
+        observe: Option<Observer>,
+    ) -> Link {
         let mut ws = socket_from(addr, from, None).await;
         ws.send(join_text(room, private)).await.unwrap();
         let (mut sink, mut stream) = ws.split();
@@ -199,7 +228,7 @@ impl Link {
         let (events, rx) = mpsc::unbounded_channel();
         events.send(TransportEvent::Up(RELAY.into())).unwrap();
         let heard = Arc::new(Heard::default());
-        read_into(stream, heard.clone(), Some(events));
+        read_observed(stream, heard.clone(), Some(events), observe);
         let (out, mut frames) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
         tokio::spawn(async move {
             while let Some(Some(frame)) = frames.recv().await {
@@ -249,25 +278,27 @@ impl Honest {
     /// Identity `who` (secret `[who; 32]`) joins open network `room` of
     /// the relay at `addr`.
     pub async fn open(addr: SocketAddr, room: &str, who: u8) -> Honest {
-        Honest::open_as(addr, None, room, [who; 32], who).await
+        Honest::open_as(addr, None, room, [who; 32], who, None).await
     }
 
     /// The identity of `secret` joins open network `room` of the relay at
     /// `addr`, from the loopback address `from` if given; its payments go
-    /// to `key(who + 100)`.
+    /// to `key(who + 100)`; `observe` sees every binary message as it
+    /// arrives.
     pub async fn open_as(
         addr: SocketAddr,
         from: Option<Ipv4Addr>,
         room: &str,
         secret: [u8; 32],
         who: u8,
+        observe: Option<Observer>,
     ) -> Honest {
         let (node, _) = Node::open_in(MemoryStore::new(), None, None, move || secret)
             .await
             .unwrap();
         Honest {
             node,
-            link: Link::open_from(addr, from, room, false).await,
+            link: Link::open_observed(addr, from, room, false, observe).await,
             network: open_key(room),
             who,
             next_amount: 1.into(),
