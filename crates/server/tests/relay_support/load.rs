@@ -78,6 +78,8 @@ pub struct Report {
     pub arrivals: Vec<u32>,
     /// Per 10-s window of writing (by when the event was written).
     pub windows: Vec<Window>,
+    /// Per second of writing, the p99 until stored, µs.
+    pub p99_by_second: Vec<u32>,
     /// Events written.
     pub written: u64,
     /// Deliveries owed (each event to every other client of its network).
@@ -98,6 +100,11 @@ pub struct Report {
     pub server_hwm_kib: u64,
     /// The server's resident memory once every client joined, KiB.
     pub server_rss_joined_kib: u64,
+    /// The most threads the server had during the writing (sampled every
+    /// 100 ms), and at the end.
+    pub server_threads_max: u64,
+    /// At the end.
+    pub server_threads_end: u64,
     /// CPU seconds during the writing (from `T0` to the last write's due
     /// time + 1 s): the server's, this process's (the clients'), and the
     /// whole machine's busy time (every process, ours included).
@@ -135,7 +142,8 @@ impl Report {
              p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms\n\
              until off the socket ({} arrivals): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
              p99.9 {:.1} ms, max {:.1} ms\n\
-             server RSS {} KiB at the end ({} KiB once all joined, peak {} KiB)\n\
+             server RSS {} KiB at the end ({} KiB once all joined, peak {} KiB); threads {} at \
+             most while writing, {} at the end\n\
              CPU over {:.1} s of writing: server {:.2} cores, clients (this process) {:.2} cores, \
              machine {:.2} of {} cores busy (others {:.2})\n\
              joins took {:.1} s; last delivery {:.2} s after the last write was due; writers woke \
@@ -163,6 +171,8 @@ impl Report {
             self.server_rss_kib,
             self.server_rss_joined_kib,
             self.server_hwm_kib,
+            self.server_threads_max,
+            self.server_threads_end,
             self.span,
             self.server_cpu / self.span,
             self.clients_cpu / self.span,
@@ -190,6 +200,10 @@ impl Report {
                 w.arrived_p99 as f64 / 1000.0,
                 w.n,
             ));
+        }
+        out.push_str("\n  p99 until stored by second of writing (ms):");
+        for p99 in &self.p99_by_second {
+            out.push_str(&format!(" {:.0}", *p99 as f64 / 1000.0));
         }
         for line in self.server_warnings.iter().take(10) {
             out.push_str(&format!("\n  server: {line}"));
@@ -598,7 +612,16 @@ pub fn run(plan: Plan) -> Report {
         std::thread::sleep(t0.saturating_duration_since(Instant::now()));
         let before = cpu_now(server.pid(), tick);
         let last_due = t0 + Duration::from_secs(plan.seconds);
-        std::thread::sleep(last_due.saturating_duration_since(Instant::now()));
+        // Sampled through the writing: the server's threads (the relay
+        // runs its store calls in `block_in_place`, which hands the
+        // worker's queue to a new thread while one blocks).
+        while Instant::now() < last_due {
+            let threads = status_kib(server.pid(), "Threads:");
+            report.server_threads_max = report.server_threads_max.max(threads);
+            std::thread::sleep(
+                Duration::from_millis(100).min(last_due - Instant::now().min(last_due)),
+            );
+        }
         let after = cpu_now(server.pid(), tick);
         report.server_cpu = after.server - before.server;
         report.clients_cpu = after.clients - before.clients;
@@ -613,6 +636,7 @@ pub fn run(plan: Plan) -> Report {
     }
     report.server_rss_kib = status_kib(server.pid(), "VmRSS:");
     report.server_hwm_kib = status_kib(server.pid(), "VmHWM:");
+    report.server_threads_end = status_kib(server.pid(), "Threads:");
     shared.stop.send_replace(true);
     let mut deliveries = Vec::new();
     let mut arrivals = Vec::new();
@@ -655,6 +679,14 @@ pub fn run(plan: Plan) -> Report {
             arrived_p99: quantile(&arrived, 0.99),
             n: stored.len(),
         });
+    }
+    let mut by_second: Vec<Vec<u32>> = vec![Vec::new(); plan.seconds as usize + 1];
+    for &(latency, second) in &deliveries {
+        by_second[(second as usize).min(plan.seconds as usize)].push(latency);
+    }
+    for mut second in by_second.into_iter().take(plan.seconds as usize) {
+        second.sort_unstable();
+        report.p99_by_second.push(quantile(&second, 0.99));
     }
     report.latencies = deliveries.into_iter().map(|(l, _)| l).collect();
     report.latencies.sort_unstable();
