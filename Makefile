@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run test setup lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server
+.PHONY: run test setup lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay
 
 ## The node page, the signalling server and the relay at
 ## http://127.0.0.1:8080 (builds the package and the page first); the relay
@@ -67,3 +67,12 @@ bench-browser:
 ## (before, with them, after); figures in target/bench-server.txt.
 bench-server:
 	cargo test -p trustfold-server --test server_limits -- --ignored --nocapture resident_memory
+
+## The relay's benchmarks (issue #14; BENCHMARKS.md "Relay (issue #14)"),
+## release build: ingest (the relay's path against verify_strict on all
+## cores and raw writes of the same events) and load (1,000 WebSocket
+## clients in 50 networks against the real server for 60 s: delivery
+## latency, server RSS and CPU). ≈ 6 min here.
+bench-relay:
+	cargo bench -p trustfold-server --bench relay_ingest
+	cargo bench -p trustfold-server --bench relay_load

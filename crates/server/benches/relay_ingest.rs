@@ -18,18 +18,27 @@
 //!   admission, rules against parents, quotas, one durable write per call,
 //!   and the session's answers.
 //!
-//! Two shapes of the same events: **catch-up** (a client pushing its
+//! Three shapes of the same events: **catch-up** (a client pushing its
 //! backlog: `Events` messages filled to the session's 63 KiB, 64 frames a
-//! turn ≈ 21,000 events a write) and **live** (one event a message, as a
-//! page pushes what it just wrote; 64 a turn, so 64 events a write). The
+//! turn ≈ 19,000 events a write), **live** (one event a message, as a
+//! page pushes what it just wrote, 64 a turn: 64 events a write) and
+//! **single** (one event a message and a turn: a write per event, what
+//! many clients each writing now and then make of the relay — the load
+//! benchmark's pattern; a tenth of the events, since each write waits for
+//! an fsync). The
 //! figure of the issue is relay / min(verify on all cores, write), per run;
 //! goal ≥ 0.75.
 //!
 //! The events: `RELAY_BENCH_EVENTS` (50,000) payments by 100 authors, each
 //! an author's chain (parent: the author's previous event) that also names
 //! the latest event of another author, so most events have two parents,
-//! signed before any timing. `RELAY_BENCH_RUNS` (3) runs; in each run the
-//! measurements take turns in a rotating order, each database is fresh.
+//! signed before any timing. `RELAY_BENCH_RUNS` (3) runs, each of
+//! `RELAY_BENCH_REPETITIONS` (3) repetitions in which the measurements take
+//! turns in a rotating order, each database fresh; a run reports the
+//! medians of its repetitions, the ratio as the median of the
+//! repetitions' ratios (each of one repetition's figures, measured
+//! minutes apart at most). The machine is shared: each run also says how
+//! many cores the verification on all cores actually got.
 //! Databases live under the target directory (a real disk: fsync must
 //! cost what it costs), removed as they go.
 //!
@@ -110,6 +119,9 @@ enum Shape {
     CatchUp,
     /// One event a message.
     Live,
+    /// One event a message, one message a turn: a write per event, what
+    /// many clients each writing now and then make of the relay.
+    Single,
 }
 
 impl Shape {
@@ -117,6 +129,24 @@ impl Shape {
         match self {
             Shape::CatchUp => "catch-up",
             Shape::Live => "live",
+            Shape::Single => "single",
+        }
+    }
+
+    /// Frames a turn: what a connection finds waiting when it reads.
+    fn frames_per_turn(self) -> usize {
+        match self {
+            Shape::CatchUp | Shape::Live => FRAMES_PER_TURN,
+            Shape::Single => 1,
+        }
+    }
+
+    /// How many of the `n` events it sends: a write per event takes long,
+    /// so the single shape sends a tenth.
+    fn events(self, n: usize) -> usize {
+        match self {
+            Shape::CatchUp | Shape::Live => n,
+            Shape::Single => n / 10,
         }
     }
 }
@@ -139,7 +169,7 @@ fn turns(events: &[Event], shape: Shape) -> Turns {
         while end < events.len() {
             let next = events[end].bytes();
             let full = match shape {
-                Shape::Live => end > start,
+                Shape::Live | Shape::Single => end > start,
                 Shape::CatchUp => {
                     !bytes.is_empty() && bytes.len() + next.len() > EVENTS_PER_MESSAGE
                 }
@@ -160,7 +190,7 @@ fn turns(events: &[Event], shape: Shape) -> Turns {
         frames: Vec::new(),
         batches: Vec::new(),
     };
-    for chunk in messages.chunks(FRAMES_PER_TURN) {
+    for chunk in messages.chunks(shape.frames_per_turn()) {
         out.frames
             .push(chunk.iter().map(|(f, _)| f.clone()).collect());
         out.batches
@@ -265,25 +295,60 @@ fn range(xs: &[f64], show: impl Fn(f64) -> String) -> String {
     format!("{}–{}", show(min), show(max))
 }
 
-/// One run's figures for one shape, events/s.
+/// Figures for one shape, events/s: of one repetition, or a run's
+/// medians.
 #[derive(Default, Clone, Copy)]
 struct Figures {
     verify_one: f64,
     verify_all: f64,
     write: f64,
     relay: f64,
+    /// relay / min(verify_all, write), of the same repetition (a run's:
+    /// the median of its repetitions').
+    ratio: f64,
+    /// Cores this process got while verifying on all of them (CPU time
+    /// over wall time): on a shared machine, what the ceiling really had.
+    verify_all_cores: f64,
 }
 
 impl Figures {
-    fn ratio(&self) -> f64 {
-        self.relay / self.verify_all.min(self.write)
+    fn median(reps: &[Figures]) -> Figures {
+        let med = |get: fn(&Figures) -> f64| {
+            let mut v: Vec<f64> = reps.iter().map(get).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        Figures {
+            verify_one: med(|f| f.verify_one),
+            verify_all: med(|f| f.verify_all),
+            write: med(|f| f.write),
+            relay: med(|f| f.relay),
+            ratio: med(|f| f.ratio),
+            verify_all_cores: med(|f| f.verify_all_cores),
+        }
     }
+}
+
+/// CPU seconds this process has used (all threads; /proc, Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime, in clock ticks (100 a second on Linux).
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
     let n = env_usize("RELAY_BENCH_EVENTS", 50_000);
     let runs = env_usize("RELAY_BENCH_RUNS", 3);
+    let repetitions = env_usize("RELAY_BENCH_REPETITIONS", 3);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("relay-ingest")
@@ -293,8 +358,11 @@ fn main() {
     let started = Instant::now();
     let events = payments(n);
     let bytes: usize = events.iter().map(|e| e.bytes().len()).sum();
-    let shapes = [Shape::CatchUp, Shape::Live];
-    let all_turns: Vec<Turns> = shapes.iter().map(|&s| turns(&events, s)).collect();
+    let shapes = [Shape::CatchUp, Shape::Live, Shape::Single];
+    let all_turns: Vec<Turns> = shapes
+        .iter()
+        .map(|&s| turns(&events[..s.events(n)], s))
+        .collect();
     eprintln!(
         "relay_ingest: {n} payments by {AUTHORS} authors, {bytes} B ({:.1} B each), signed in {:.1} s; \
          {cores} cores; {runs} runs",
@@ -303,39 +371,55 @@ fn main() {
     );
     for (shape, t) in shapes.iter().zip(&all_turns) {
         eprintln!(
-            "relay_ingest: {}: {} frames in {} turns, {:.0} events a write",
+            "relay_ingest: {}: {} events, {} frames in {} turns, {:.0} events a write",
             shape.name(),
+            shape.events(n),
             t.frames.iter().map(Vec::len).sum::<usize>(),
             t.frames.len(),
-            n as f64 / t.batches.len() as f64
+            shape.events(n) as f64 / t.batches.len() as f64
         );
     }
 
     let mut results: Vec<Vec<Figures>> = vec![Vec::new(); shapes.len()];
     for run in 0..runs {
         for (s, (&shape, t)) in shapes.iter().zip(&all_turns).enumerate() {
-            let mut f = Figures::default();
-            // Rotate which goes first, so none always runs on a cold cache
-            // or right after another's fsyncs.
-            for step in 0..4 {
-                match (step + run) % 4 {
-                    0 => f.verify_one = rate(n, verify(&events, 1)),
-                    1 => f.verify_all = rate(n, verify(&events, cores)),
-                    2 => f.write = rate(n, write(&events, &t.batches, &fresh_db(&dir, "write"))),
-                    _ => f.relay = rate(n, relay(n, t, &fresh_db(&dir, "relay"))),
+            let n = shape.events(n);
+            let events = &events[..n];
+            let mut reps = Vec::new();
+            for r in 0..repetitions {
+                let mut f = Figures::default();
+                // Rotate which goes first, so none always runs on a cold
+                // cache or right after another's fsyncs.
+                for step in 0..4 {
+                    match (step + run + r) % 4 {
+                        0 => f.verify_one = rate(n, verify(events, 1)),
+                        1 => {
+                            let cpu = cpu_seconds();
+                            let took = verify(events, cores);
+                            f.verify_all_cores = (cpu_seconds() - cpu) / took.as_secs_f64();
+                            f.verify_all = rate(n, took);
+                        }
+                        2 => f.write = rate(n, write(events, &t.batches, &fresh_db(&dir, "write"))),
+                        _ => f.relay = rate(n, relay(n, t, &fresh_db(&dir, "relay"))),
+                    }
                 }
+                f.ratio = f.relay / f.verify_all.min(f.write);
+                reps.push(f);
             }
+            let f = Figures::median(&reps);
             eprintln!(
-                "relay_ingest run {}: {}: verify 1 core {} /s, verify {cores} cores {} /s, \
-                 write {} /s, relay {} /s; relay / min(verify {cores}, write) = {:.3} \
-                 (relay / verify {cores} {:.3}, relay / write {:.3}, relay / verify 1 {:.3})",
+                "relay_ingest run {}: {} (medians of {repetitions}): verify 1 core {} /s, \
+                 verify {cores} cores {} /s (got {:.2} cores), write {} /s, relay {} /s; \
+                 relay / min(verify {cores}, write) = {:.3} (relay / verify {cores} {:.3}, \
+                 relay / write {:.3}, relay / verify 1 {:.3})",
                 run + 1,
                 shape.name(),
                 thousands(f.verify_one),
                 thousands(f.verify_all),
+                f.verify_all_cores,
                 thousands(f.write),
                 thousands(f.relay),
-                f.ratio(),
+                f.ratio,
                 f.relay / f.verify_all,
                 f.relay / f.write,
                 f.relay / f.verify_one,
@@ -356,7 +440,7 @@ fn main() {
             range(&col(|f| f.verify_all), per_s),
             range(&col(|f| f.write), per_s),
             range(&col(|f| f.relay), per_s),
-            range(&col(Figures::ratio), ratio),
+            range(&col(|f| f.ratio), ratio),
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
