@@ -511,3 +511,38 @@ pub fn check_quick(path: &Path, key: &str) -> HashSet<EventId> {
         .map(|ix| view.id(ix))
         .collect()
 }
+
+// ---------------------------------------------------------------------------
+// Seeded randomness.
+
+/// The seed of a seeded test: `TRUSTFOLD_SEED` if set (decimal or `0x…`
+/// hex, as in the core's tests), else `default`.
+pub fn seed(default: u64) -> u64 {
+    let Ok(text) = std::env::var("TRUSTFOLD_SEED") else {
+        return default;
+    };
+    let text = text.trim();
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.unwrap_or_else(|e| panic!("TRUSTFOLD_SEED={text:?} is not a u64: {e}"))
+}
+
+/// SplitMix64: reproducible randomness for a test (delays, choices).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `low..=high`.
+    pub fn between(&mut self, (low, high): (u64, u64)) -> u64 {
+        low + self.next() % (high - low + 1)
+    }
+}
