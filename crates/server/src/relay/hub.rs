@@ -111,9 +111,6 @@ impl Hub {
         if let Some(loaded) = self.lock().get(&key) {
             return Ok(loaded.clone());
         }
-        if !self.make_room() {
-            return Err(JoinError::TooManyNetworks);
-        }
         // Its record is made with its first event: a join of a room
         // nobody writes to leaves nothing in the file.
         let store = self.db.network_on_write(&key).map_err(JoinError::Store)?;
@@ -131,10 +128,17 @@ impl Hub {
         };
         let mut networks = self.lock();
         // Another client may have loaded it meanwhile: keep theirs.
-        Ok(networks
-            .entry(key)
-            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(loaded)))
-            .clone())
+        if let Some(theirs) = networks.get(&key) {
+            return Ok(theirs.clone());
+        }
+        // Room is made and taken under one hold of the lock, so joins of
+        // new networks at once never load more than the budget.
+        if !self.make_room(&mut networks) {
+            return Err(JoinError::TooManyNetworks);
+        }
+        let loaded = Arc::new(tokio::sync::Mutex::new(loaded));
+        networks.insert(key, loaded.clone());
+        Ok(loaded)
     }
 
     /// Whether one more network may be loaded: there is room in the budget
@@ -144,8 +148,7 @@ impl Hub {
     /// history is on disk). Otherwise a client hopping through empty rooms
     /// would fill the budget for [`RelayConfig::idle`] and lock everyone
     /// else out of every network not loaded yet.
-    fn make_room(&self) -> bool {
-        let mut networks = self.lock();
+    fn make_room(&self, networks: &mut HashMap<String, Arc<tokio::sync::Mutex<Loaded>>>) -> bool {
         if networks.len() < self.config.max_networks {
             return true;
         }
@@ -280,5 +283,47 @@ impl RelayStorage for NetworkStore {
 impl RelayView for DagView {
     fn failed(&self) -> bool {
         DagView::failed(self).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Joins of new networks at once never load more than the budget:
+    /// room is made and taken under one hold of the map's lock (it was
+    /// made in one and taken in another, with a database read between,
+    /// so concurrent joins could each find room for one).
+    #[test]
+    fn concurrent_joins_of_new_networks_stay_within_the_budget() {
+        let dir = std::env::temp_dir().join(format!("trustfold-hub-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = RelayDb::open(dir.join("hub.sqlite")).unwrap();
+        let config = RelayConfig {
+            max_networks: 3,
+            ..RelayConfig::default()
+        };
+        let hub = Hub::new(db, config).unwrap();
+        let threads = 8;
+        let barrier = std::sync::Barrier::new(threads);
+        let held: Vec<_> = std::thread::scope(|scope| {
+            let joins: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (hub, barrier) = (&hub, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        // Each keeps what it loaded: a held network is
+                        // never released to make room.
+                        (0..20)
+                            .filter_map(|n| hub.network(&format!("r{t}-{n}"), None).ok())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            joins.into_iter().flat_map(|j| j.join().unwrap()).collect()
+        });
+        assert_eq!(held.len(), 3, "networks handed out");
+        assert_eq!(hub.loaded(), 3);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
