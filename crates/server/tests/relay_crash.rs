@@ -123,6 +123,9 @@ impl Server {
             .args(["--max-per-address", "1000"])
             .args(["--address-joins", "100/1000"])
             .args(["--address-rate", "10000/10000"])
+            // A client here writes up to 50 events/s, above the default
+            // sustained 20 per author: this test is about crashes, not rates.
+            .args(["--relay-author-rate", "100000/100000"])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
