@@ -65,6 +65,11 @@ pub trait RelayStorage {
     fn view(&self) -> Result<Self::View<'_>, Self::Error>;
     /// The bytes of a held event.
     fn get(&self, id: &EventId) -> Result<Option<Vec<u8>>, Self::Error>;
+    /// Whether an event is held (what most of a batch asks: an index
+    /// lookup, not a read of its bytes).
+    fn contains(&self, id: &EventId) -> Result<bool, Self::Error> {
+        Ok(self.get(id)?.is_some())
+    }
     /// Stores `events` (parents before children, each parent held or
     /// earlier in the slice) durably, in one transaction, and returns
     /// their insertion indexes. Nothing is stored if it fails.
@@ -438,7 +443,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         let mut held_by: FxHashMap<PublicKey, Usage> = FxHashMap::default();
         for bytes in events {
             let id = EventId::of_bytes(bytes);
-            if !seen.insert(id) || storage.get(&id)?.is_some() {
+            if !seen.insert(id) || storage.contains(&id)? {
                 continue;
             }
             if self.orphans.contains(&id) {
@@ -461,7 +466,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             if self.orphans.was_refused(&id) {
                 let mut missing = false;
                 for p in event.parents() {
-                    if !seen.contains(p) && storage.get(p)?.is_none() {
+                    if !seen.contains(p) && !storage.contains(p)? {
                         missing = true;
                         break;
                     }
@@ -527,7 +532,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 continue;
             }
             let id = event.id();
-            if admitted.contains_key(&id) || storage.get(&id)?.is_some() {
+            if admitted.contains_key(&id) || storage.contains(&id)? {
                 continue;
             }
             // A child of an event over a quota waits for nothing: it is
@@ -597,8 +602,10 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             mine.bytes += size;
             pending.events += 1;
             pending.bytes += size;
+            // A read that fails keeps an orphan waiting (it is asked for
+            // again); it never releases one whose parent may be missing.
             let released = self.orphans.arrived(&id, |p| {
-                admitted.contains_key(p) || storage.get(p).ok().flatten().is_some()
+                admitted.contains_key(p) || storage.contains(p).unwrap_or(false)
             });
             for (child, from_peer) in released {
                 work.push((child, Some(from_peer)));

@@ -255,6 +255,10 @@ impl RelayStorage for NetworkStore {
         Ok(NetworkStore::get(self, id)?.map(|(_, bytes)| bytes))
     }
 
+    fn contains(&self, id: &EventId) -> Result<bool, RelayStoreError> {
+        NetworkStore::contains(self, id)
+    }
+
     fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, RelayStoreError> {
         let new: Vec<NewEvent<'_>> = events.iter().map(|e| NewEvent::of(e)).collect();
         Ok(NetworkStore::append(self, &new)?
