@@ -13,15 +13,20 @@
 //!   write alone (one SQLite transaction and fsync per batch);
 //! * **relay** — the same events sent as sync frames, as a client sends
 //!   them, into `trustfold::relay::RelayNetwork::receive` over a fresh
-//!   `NetworkStore`, up to 64 frames a call as a connection takes them
-//!   (`FRAMES_PER_TURN` in `src/relay/connection.rs`): decode, signature,
-//!   admission, rules against parents, quotas, one durable write per call,
-//!   and the session's answers.
+//!   `NetworkStore`, with the relay's verifier (`AllCores`: a batch's
+//!   signatures on every core), in the turns a connection takes them (the
+//!   frames waiting, up to 256 KiB: `BYTES_PER_TURN` in
+//!   `src/relay/connection.rs`): decode, signature, admission, rules
+//!   against parents, quotas and rates, one durable write per call, and the
+//!   session's answers. Not included: the connection's pacing of one
+//!   client (2 MiB/s of frames by default, `--relay-bytes-rate`), which
+//!   bounds one client's catch-up, not the relay's ingest.
 //!
 //! Three shapes of the same events: **catch-up** (a client pushing its
-//! backlog: `Events` messages filled to the session's 63 KiB, 64 frames a
-//! turn ≈ 19,000 events a write), **live** (one event a message, as a
-//! page pushes what it just wrote, 64 a turn: 64 events a write) and
+//! backlog: `Events` messages filled to the session's 63 KiB, 256 KiB a
+//! turn: 5 frames, ≈ 1,450 events a write), **live** (one event a
+//! message, as a page pushes what it just wrote: ≈ 1,150 a turn and a
+//! write when they wait) and
 //! **single** (one event a message and a turn: a write per event, what
 //! many clients each writing now and then make of the relay — the load
 //! benchmark's pattern; a tenth of the events, since each write waits for
@@ -54,12 +59,14 @@ use trustfold::event::validate::verify_signature;
 use trustfold::relay::{Admission, RelayLimits, RelayNetwork};
 use trustfold::sync::{Framer, MAX_FRAME, Message};
 use trustfold::{Body, Draft, Event, EventId, Identity, Transfer};
+use trustfold_server::relay::AllCores;
 use trustfold_server::relay::store::{NewEvent, RelayDb};
 
 /// Authors the events are spread over.
 const AUTHORS: usize = 100;
-/// Frames a connection takes in one turn (the relay's `FRAMES_PER_TURN`).
-const FRAMES_PER_TURN: usize = 64;
+/// Bytes of frames a connection takes in one turn, if waiting (the
+/// relay's `BYTES_PER_TURN`): it takes frames while it holds fewer.
+const BYTES_PER_TURN: usize = 256 * 1024;
 /// Bytes of events per `Events` message in a catch-up (the session's
 /// `EVENTS_PER_MESSAGE`).
 const EVENTS_PER_MESSAGE: usize = MAX_FRAME - 1024;
@@ -133,10 +140,12 @@ impl Shape {
         }
     }
 
-    /// Frames a turn: what a connection finds waiting when it reads.
-    fn frames_per_turn(self) -> usize {
+    /// Bytes of frames a turn takes at most (it takes one more frame
+    /// while it holds fewer): what a connection finds waiting when it
+    /// reads.
+    fn bytes_per_turn(self) -> usize {
         match self {
-            Shape::CatchUp | Shape::Live => FRAMES_PER_TURN,
+            Shape::CatchUp | Shape::Live => BYTES_PER_TURN,
             Shape::Single => 1,
         }
     }
@@ -190,11 +199,20 @@ fn turns(events: &[Event], shape: Shape) -> Turns {
         frames: Vec::new(),
         batches: Vec::new(),
     };
-    for chunk in messages.chunks(shape.frames_per_turn()) {
+    let mut at = 0;
+    while at < messages.len() {
+        let mut end = at;
+        let mut bytes = 0;
+        while end < messages.len() && bytes < shape.bytes_per_turn() {
+            bytes += messages[end].0.len();
+            end += 1;
+        }
+        let turn = &messages[at..end];
         out.frames
-            .push(chunk.iter().map(|(f, _)| f.clone()).collect());
+            .push(turn.iter().map(|(f, _)| f.clone()).collect());
         out.batches
-            .push(chunk[0].1.start..chunk[chunk.len() - 1].1.end);
+            .push(turn[0].1.start..turn[turn.len() - 1].1.end);
+        at = end;
     }
     out
 }
@@ -252,13 +270,15 @@ fn relay(n: usize, turns: &Turns, path: &Path) -> Duration {
     let db = RelayDb::open(path).unwrap();
     // As the relay's hub makes it: its record comes with its first write.
     let mut store = db.network_on_write("open:bench").unwrap();
-    let mut network: RelayNetwork<u64> = RelayNetwork::new(Admission::Open, RelayLimits::default());
+    let mut network: RelayNetwork<u64> = RelayNetwork::new(Admission::Open, RelayLimits::default())
+        .verifying_with(Box::new(AllCores));
     network.connect(1, &store, [7; 16]).unwrap();
     let started = Instant::now();
     let mut stored = 0;
     for frames in &turns.frames {
         let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-        let out = network.receive(&1, &refs, &mut store);
+        let now_ms = started.elapsed().as_millis() as u64;
+        let out = network.receive(&1, &refs, &mut store, now_ms);
         assert!(out.dropped.is_empty(), "dropped: {:?}", out.dropped);
         assert!(out.notices.is_empty(), "notices: {:?}", out.notices);
         assert_eq!(out.store_error, None);

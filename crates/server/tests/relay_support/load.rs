@@ -475,7 +475,8 @@ async fn client_thread(shared: Arc<Shared>, thread: usize) -> Measured {
                 i as u8,
                 Some(arrivals(shared.clone(), arrived.clone())),
             )
-            .await,
+            .await
+            .expect("a client joins"),
         );
         shared.joined.fetch_add(1, Ordering::AcqRel);
         let (c, s, m) = (client.clone(), shared.clone(), measured.clone());

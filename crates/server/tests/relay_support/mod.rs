@@ -1,13 +1,14 @@
-//! Honest clients of the relay, shared by its tests and benchmarks: a
-//! real core node (`trustfold::Node`, in memory) syncing with the relay
-//! over a WebSocket transport ([`Link`], what the page's web-sys transport
-//! does), from a chosen loopback address if asked, and the helpers under
-//! it (joining, reading in the background, waiting for convergence).
-//! [`load`] runs many of them against the real server binary.
-//! `tests/relay_byzantine.rs` and `tests/relay_load.rs` use it as `mod
-//! relay_support`; `benches/relay_load.rs` includes it by path.
+//! What the relay's tests against the running server share: honest
+//! clients — real core nodes (`trustfold::Node`) syncing with the relay
+//! over a WebSocket transport ([`Link`]) — what they heard, including every
+//! event the relay announced to them ([`Announced`]), and checks of the
+//! relay's SQLite file read back from scratch ([`check_store`]).
 //!
-//! Native only; every wait is bounded by [`PATIENCE`].
+//! Used by `relay_byzantine.rs` (the server in process),
+//! `relay_crash.rs` (the server binary, killed and restarted) and
+//! `relay_load.rs`; [`load`] runs many honest clients against the server
+//! binary, for that test and for `benches/relay_load.rs`, which includes
+//! this module by path.
 #![allow(dead_code)]
 
 pub mod load;
@@ -15,8 +16,10 @@ pub mod load;
 use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,19 +28,92 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{WebSocketStream, client_async};
-use trustfold::Node;
-use trustfold::event::{Event, EventId};
+use trustfold::event::encoding::event_len;
+use trustfold::event::validate::{
+    decode_change, validate_chain, validate_doc_dependencies, validate_references,
+};
+use trustfold::event::{Event, EventId, PublicKey};
 use trustfold::invite::Invite;
 use trustfold::store::MemoryStore;
+use trustfold::sync::{Dag, Framer, Message};
 use trustfold::testing::{key, pay};
 use trustfold::transport::{Transport, TransportError, TransportEvent};
+use trustfold::{Admitted, Body, Node};
+use trustfold_server::relay::store::RelayDb;
 
 /// How long anything the tests wait for may take.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 /// The peer name of the relay in an honest node.
 pub const RELAY: &str = "relay";
 
-/// The relay's key of open network `room` (its row in the database).
+/// Reads every network of the relay's file and checks every event in it
+/// as a page would, knowing nothing the relay knows: its id is the hash of
+/// its bytes, it verifies (signature and form), it is admitted (an open
+/// network holds clear events; a private one sealed events tagged by its
+/// identity), its parents are stored before it with the indexes recorded,
+/// and it keeps every rule against them (the author's chain; references
+/// and document dependencies for a clear event). Panics on anything else.
+pub fn check_store(path: &Path) -> HashMap<String, Vec<EventId>> {
+    let db = RelayDb::open(path).unwrap();
+    let mut out = HashMap::new();
+    for (room, counts) in db.networks().unwrap() {
+        let store = db.existing_network(&room).unwrap().unwrap();
+        let view = store.view().unwrap();
+        let admission = match room.strip_prefix("private:") {
+            Some(hex) => Some((PublicKey::from_hex(hex).unwrap(), Admitted::default())),
+            None => {
+                assert!(room.starts_with("open:"), "{room}");
+                None
+            }
+        };
+        let mut events: HashMap<EventId, Event> = HashMap::new();
+        let mut ids = Vec::new();
+        let mut bytes_total = 0u64;
+        for ix in 0..view.event_count() as u32 {
+            let bytes = view.bytes(ix);
+            let id = view.id(ix);
+            assert_eq!(EventId::of_bytes(&bytes), id, "{room} {ix}: id");
+            let event = Event::from_bytes(&bytes)
+                .unwrap_or_else(|e| panic!("{room} {ix}: stored an invalid event: {e}"));
+            match &admission {
+                None => assert!(!event.is_sealed(), "{room} {ix}: sealed in an open network"),
+                Some((network, admitted)) => {
+                    assert!(event.is_sealed(), "{room} {ix}: clear in a private network");
+                    admitted
+                        .check(network, &event)
+                        .unwrap_or_else(|e| panic!("{room} {ix}: not admitted: {e}"));
+                }
+            }
+            let parents = view.parents(ix);
+            assert_eq!(parents.len(), event.parents().len(), "{room} {ix}: parents");
+            for &p in parents.iter() {
+                assert!(p < ix, "{room} {ix}: parent {p} after its child");
+                assert!(event.parents().contains(&view.id(p)), "{room} {ix}");
+            }
+            let parent = |id: &EventId| events.get(id);
+            validate_chain(&event, parent)
+                .unwrap_or_else(|e| panic!("{room} {ix}: breaks its chain: {e}"));
+            if !event.is_sealed() {
+                validate_references(&event, parent)
+                    .unwrap_or_else(|e| panic!("{room} {ix}: bad reference: {e}"));
+                validate_doc_dependencies(&event, |id| match events.get(id)?.body() {
+                    Body::Doc { doc, change } => Some((*doc, decode_change(change).ok()?.hash().0)),
+                    _ => None,
+                })
+                .unwrap_or_else(|e| panic!("{room} {ix}: bad dependency: {e}"));
+            }
+            bytes_total += bytes.len() as u64;
+            ids.push(id);
+            events.insert(id, event);
+        }
+        assert_eq!(view.failed(), None, "{room}");
+        assert_eq!(counts.total.events, ids.len() as u64, "{room}: counter");
+        assert_eq!(counts.total.bytes, bytes_total, "{room}: counter");
+        out.insert(room, ids);
+    }
+    out
+}
+
 pub fn open_key(room: &str) -> String {
     format!("open:{room}")
 }
@@ -63,27 +139,39 @@ pub fn random16() -> [u8; 16] {
 /// A WebSocket to the relay from a socket with `recv_buffer` bytes of
 /// receive buffer, if given.
 pub async fn socket(addr: SocketAddr, recv_buffer: Option<u32>) -> WebSocketStream<TcpStream> {
-    socket_from(addr, None, recv_buffer).await
+    try_socket(addr, recv_buffer).await.unwrap()
 }
 
-/// [`socket`] from the loopback address `from` (e.g. 127.0.0.2), if given:
-/// the server counts its per-address limits by it, as it would real
+/// [`socket`], or why it failed (the server is gone: `relay_crash.rs`
+/// kills it at any moment).
+pub async fn try_socket(
+    addr: SocketAddr,
+    recv_buffer: Option<u32>,
+) -> Result<WebSocketStream<TcpStream>, String> {
+    try_socket_from(addr, None, recv_buffer).await
+}
+
+/// [`try_socket`] from the loopback address `from` (e.g. 127.0.0.2), if
+/// given: the server counts its per-address limits by it, as it would real
 /// clients' addresses.
-pub async fn socket_from(
+pub async fn try_socket_from(
     addr: SocketAddr,
     from: Option<Ipv4Addr>,
     recv_buffer: Option<u32>,
-) -> WebSocketStream<TcpStream> {
-    let tcp = TcpSocket::new_v4().unwrap();
+) -> Result<WebSocketStream<TcpStream>, String> {
+    let tcp = TcpSocket::new_v4().map_err(|e| e.to_string())?;
     if let Some(ip) = from {
-        tcp.bind((ip, 0).into()).unwrap();
+        tcp.bind((ip, 0).into()).map_err(|e| e.to_string())?;
     }
     if let Some(size) = recv_buffer {
-        tcp.set_recv_buffer_size(size).unwrap();
+        tcp.set_recv_buffer_size(size).map_err(|e| e.to_string())?;
     }
-    let stream = tcp.connect(addr).await.unwrap();
+    let stream = tcp.connect(addr).await.map_err(|e| e.to_string())?;
     let request = format!("ws://{addr}/relay").into_client_request().unwrap();
-    client_async(request, stream).await.unwrap().0
+    Ok(client_async(request, stream)
+        .await
+        .map_err(|e| e.to_string())?
+        .0)
 }
 
 pub fn join_text(room: &str, private: bool) -> Ws {
@@ -133,16 +221,71 @@ impl Heard {
     }
 }
 
+/// Every event the relay said it holds in the frames it sent one client
+/// (over all its links): the heads of its `Hello`s, the tips its `Ack`s
+/// name as held, and the events it sent. The relay may announce an event
+/// only once it is durable, so after any crash each of these must still be
+/// in its database (`relay_crash.rs`).
+#[derive(Default)]
+pub struct Announced {
+    ids: Mutex<HashSet<EventId>>,
+    /// Frames of the relay that did not decode (an honest relay sends none).
+    undecodable: AtomicU64,
+}
+
+impl Announced {
+    /// The ids announced so far.
+    pub fn ids(&self) -> HashSet<EventId> {
+        self.ids.lock().unwrap().clone()
+    }
+
+    /// Frames of the relay that did not decode.
+    pub fn undecodable(&self) -> u64 {
+        self.undecodable.load(Ordering::Relaxed)
+    }
+
+    /// Takes one frame the relay sent (`framer`: the link's, which
+    /// reassembles messages sent in parts).
+    fn take(&self, framer: &mut Framer, frame: &[u8]) {
+        let message = match framer.decode(frame) {
+            Ok(Some(message)) => message,
+            Ok(None) => return,
+            Err(_) => {
+                self.undecodable.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        };
+        let mut ids = self.ids.lock().unwrap();
+        match message {
+            Message::Hello { heads, .. } => ids.extend(heads),
+            Message::Ack { held, .. } => ids.extend(held),
+            Message::Events { events, .. } => {
+                let mut rest = &events[..];
+                while let Some(len) = event_len(rest).filter(|&len| len <= rest.len()) {
+                    let (event, tail) = rest.split_at(len);
+                    ids.insert(EventId::of_bytes(event));
+                    rest = tail;
+                }
+                if !rest.is_empty() {
+                    self.undecodable.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            // A `Want` names what the relay lacks; `Answered` names nothing.
+            Message::Want { .. } | Message::Answered { .. } => {}
+        }
+    }
+}
+
 /// Sees every binary message as it comes off the socket, before the node
 /// does (the load benchmark times arrivals with it).
 pub type Observer = Box<dyn FnMut(&[u8]) + Send>;
 
 /// Reads `stream` until it closes, into `heard`; `frames` gets the binary
-/// messages, if given.
+/// messages, if given, and `announced` what they announce.
 pub fn read_into(
     stream: SplitStream<WebSocketStream<TcpStream>>,
     heard: Arc<Heard>,
-    frames: Option<mpsc::UnboundedSender<TransportEvent>>,
+    frames: Option<(mpsc::UnboundedSender<TransportEvent>, Arc<Announced>)>,
 ) {
     read_observed(stream, heard, frames, None)
 }
@@ -151,10 +294,11 @@ pub fn read_into(
 pub fn read_observed(
     mut stream: SplitStream<WebSocketStream<TcpStream>>,
     heard: Arc<Heard>,
-    frames: Option<mpsc::UnboundedSender<TransportEvent>>,
+    frames: Option<(mpsc::UnboundedSender<TransportEvent>, Arc<Announced>)>,
     mut observe: Option<Observer>,
 ) {
     tokio::spawn(async move {
+        let mut framer = Framer::default();
         while let Some(Ok(message)) = stream.next().await {
             match message {
                 Ws::Text(text) => heard
@@ -167,7 +311,8 @@ pub fn read_observed(
                     if let Some(observe) = &mut observe {
                         observe(&bytes);
                     }
-                    if let Some(frames) = &frames {
+                    if let Some((frames, announced)) = &frames {
+                        announced.take(&mut framer, &bytes);
                         let _ = frames.send(TransportEvent::Frame(RELAY.into(), bytes.to_vec()));
                     }
                 }
@@ -176,7 +321,7 @@ pub fn read_observed(
             }
         }
         heard.closed.store(true, Ordering::Release);
-        if let Some(frames) = &frames {
+        if let Some((frames, _)) = &frames {
             let _ = frames.send(TransportEvent::Down(RELAY.into()));
         }
     });
@@ -186,49 +331,60 @@ pub fn read_observed(
 /// WebSocket (what the page's web-sys transport does), with one peer,
 /// [`RELAY`].
 pub struct Link {
-    pub events: tokio::sync::Mutex<mpsc::UnboundedReceiver<TransportEvent>>,
-    pub out: mpsc::UnboundedSender<Option<Vec<u8>>>,
+    events: tokio::sync::Mutex<mpsc::UnboundedReceiver<TransportEvent>>,
+    out: mpsc::UnboundedSender<Option<Vec<u8>>>,
     pub heard: Arc<Heard>,
+    /// What the relay announced on this link (and the client's others).
+    pub announced: Arc<Announced>,
 }
 
 impl Link {
-    /// A link to the relay at `addr`, joined to `room`.
+    /// Joins `room` at the relay of `addr`.
     pub async fn open(addr: SocketAddr, room: &str, private: bool) -> Link {
-        Link::open_from(addr, None, room, private).await
+        Link::try_open(addr, room, private, Arc::default())
+            .await
+            .unwrap()
     }
 
-    /// [`open`](Self::open) from the loopback address `from`, if given.
-    pub async fn open_from(
+    /// [`open`](Self::open), recording what the relay announces into
+    /// `announced`; or why the join failed.
+    pub async fn try_open(
+        addr: SocketAddr,
+        room: &str,
+        private: bool,
+        announced: Arc<Announced>,
+    ) -> Result<Link, String> {
+        Link::try_open_from(addr, None, room, private, announced, None).await
+    }
+
+    /// [`try_open`](Self::try_open) from the loopback address `from`, if
+    /// given, `observe` seeing every binary message as it arrives.
+    pub async fn try_open_from(
         addr: SocketAddr,
         from: Option<Ipv4Addr>,
         room: &str,
         private: bool,
-    ) -> Link {
-        Link::open_observed(addr, from, room, private, None).await
-    }
-
-    /// [`open_from`](Self::open_from), `observe` seeing every binary
-    /// message as it arrives.
-    pub async fn open_observed(
-        addr: SocketAddr,
-        from: Option<Ipv4Addr>,
-        room: &str,
-        private: bool,
+        announced: Arc<Announced>,
         observe: Option<Observer>,
-    ) -> Link {
-        let mut ws = socket_from(addr, from, None).await;
-        ws.send(join_text(room, private)).await.unwrap();
+    ) -> Result<Link, String> {
+        let mut ws = try_socket_from(addr, from, None).await?;
+        ws.send(join_text(room, private))
+            .await
+            .map_err(|e| e.to_string())?;
         let (mut sink, mut stream) = ws.split();
         let joined = next_text(&mut stream).await;
-        assert_eq!(
-            joined.as_ref().map(|j| j["type"].clone()),
-            Some(json!("joined")),
-            "{joined:?}"
-        );
+        if joined.as_ref().map(|j| &j["type"]) != Some(&json!("joined")) {
+            return Err(format!("not joined: {joined:?}"));
+        }
         let (events, rx) = mpsc::unbounded_channel();
         events.send(TransportEvent::Up(RELAY.into())).unwrap();
         let heard = Arc::new(Heard::default());
-        read_observed(stream, heard.clone(), Some(events), observe);
+        read_observed(
+            stream,
+            heard.clone(),
+            Some((events, announced.clone())),
+            observe,
+        );
         let (out, mut frames) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
         tokio::spawn(async move {
             while let Some(Some(frame)) = frames.recv().await {
@@ -238,11 +394,12 @@ impl Link {
             }
             let _ = sink.close().await;
         });
-        Link {
+        Ok(Link {
             events: tokio::sync::Mutex::new(rx),
             out,
             heard,
-        }
+            announced,
+        })
     }
 }
 
@@ -269,19 +426,34 @@ impl Transport for Link {
 pub struct Honest {
     pub node: Node<MemoryStore>,
     pub link: Link,
+    /// The network's key in the relay's file (`open:…`, `private:…`).
     pub network: String,
     pub who: u8,
     pub next_amount: std::cell::Cell<u64>,
 }
 
+/// A node of identity `who` (in memory) in an open network, or in the
+/// private network of `invite`.
+pub async fn node(invite: Option<&Invite>, who: u8) -> Node<MemoryStore> {
+    Node::open_in(MemoryStore::new(), invite.cloned(), None, move || [who; 32])
+        .await
+        .unwrap()
+        .0
+}
+
 impl Honest {
-    /// Identity `who` (secret `[who; 32]`) joins open network `room` of
-    /// the relay at `addr`.
+    /// Identity `who` joins open network `room` at the relay of `addr`.
     pub async fn open(addr: SocketAddr, room: &str, who: u8) -> Honest {
-        Honest::open_as(addr, None, room, [who; 32], who, None).await
+        Honest {
+            node: node(None, who).await,
+            link: Link::open(addr, room, false).await,
+            network: open_key(room),
+            who,
+            next_amount: 1.into(),
+        }
     }
 
-    /// The identity of `secret` joins open network `room` of the relay at
+    /// The identity of `secret` joins open network `room` at the relay of
     /// `addr`, from the loopback address `from` if given; its payments go
     /// to `key(who + 100)`; `observe` sees every binary message as it
     /// arrives.
@@ -292,29 +464,25 @@ impl Honest {
         secret: [u8; 32],
         who: u8,
         observe: Option<Observer>,
-    ) -> Honest {
+    ) -> Result<Honest, String> {
         let (node, _) = Node::open_in(MemoryStore::new(), None, None, move || secret)
             .await
-            .unwrap();
-        Honest {
+            .map_err(|e| e.to_string())?;
+        Ok(Honest {
             node,
-            link: Link::open_observed(addr, from, room, false, observe).await,
+            link: Link::try_open_from(addr, from, room, false, Arc::default(), observe).await?,
             network: open_key(room),
             who,
             next_amount: 1.into(),
-        }
+        })
     }
 
-    /// Identity `who` joins the private network of `invite`.
+    /// Identity `who` joins the private network of `invite` at the relay
+    /// of `addr`.
     pub async fn private(addr: SocketAddr, invite: &Invite, who: u8) -> Honest {
-        let (node, _) = Node::open_in(MemoryStore::new(), Some(invite.clone()), None, move || {
-            [who; 32]
-        })
-        .await
-        .unwrap();
         let room = invite.keys().network().to_hex();
         Honest {
-            node,
+            node: node(Some(invite), who).await,
             link: Link::open(addr, &room, true).await,
             network: private_key(invite),
             who,
@@ -407,5 +575,52 @@ pub async fn settle(clients: &[&Honest], within: Duration, done: impl Fn() -> bo
     tokio::select! {
         _ = syncs => done(),
         done = check => done,
+    }
+}
+
+/// The ids stored in one network (no checks: [`check_store`] does them).
+pub fn check_quick(path: &Path, key: &str) -> HashSet<EventId> {
+    let db = RelayDb::open(path).unwrap();
+    let Some(store) = db.existing_network(key).unwrap() else {
+        return HashSet::new();
+    };
+    let view = store.view().unwrap();
+    (0..view.event_count() as u32)
+        .map(|ix| view.id(ix))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Seeded randomness.
+
+/// The seed of a seeded test: `TRUSTFOLD_SEED` if set (decimal or `0x…`
+/// hex, as in the core's tests), else `default`.
+pub fn seed(default: u64) -> u64 {
+    let Ok(text) = std::env::var("TRUSTFOLD_SEED") else {
+        return default;
+    };
+    let text = text.trim();
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.unwrap_or_else(|e| panic!("TRUSTFOLD_SEED={text:?} is not a u64: {e}"))
+}
+
+/// SplitMix64: reproducible randomness for a test (delays, choices).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `low..=high`.
+    pub fn between(&mut self, (low, high): (u64, u64)) -> u64 {
+        low + self.next() % (high - low + 1)
     }
 }
