@@ -20,7 +20,9 @@
 //!   against parents, quotas and rates, one durable write per call, and the
 //!   session's answers. Not included: the connection's pacing of one
 //!   client (2 MiB/s of frames by default, `--relay-bytes-rate`), which
-//!   bounds one client's catch-up, not the relay's ingest.
+//!   bounds one client's catch-up, not the relay's ingest. Also measured:
+//!   the same path checking signatures one after another (the core's
+//!   default, `InTurn`: the relay before it checked on every core).
 //!
 //! Three shapes of the same events: **catch-up** (a client pushing its
 //! backlog: `Events` messages filled to the session's 63 KiB, 256 KiB a
@@ -265,13 +267,17 @@ fn write(events: &[Event], batches: &[std::ops::Range<usize>], path: &Path) -> D
 }
 
 /// Sends the frames through the relay's core into a fresh database; the
-/// time.
-fn relay(n: usize, turns: &Turns, path: &Path) -> Duration {
+/// time. `all_cores`: with the server's verifier, as the relay runs;
+/// else with the core's default (one signature after another), as it ran
+/// before.
+fn relay(n: usize, turns: &Turns, path: &Path, all_cores: bool) -> Duration {
     let db = RelayDb::open(path).unwrap();
     // As the relay's hub makes it: its record comes with its first write.
     let mut store = db.network_on_write("open:bench").unwrap();
-    let mut network: RelayNetwork<u64> = RelayNetwork::new(Admission::Open, RelayLimits::default())
-        .verifying_with(Box::new(AllCores));
+    let mut network: RelayNetwork<u64> = RelayNetwork::new(Admission::Open, RelayLimits::default());
+    if all_cores {
+        network = network.verifying_with(Box::new(AllCores));
+    }
     network.connect(1, &store, [7; 16]).unwrap();
     let started = Instant::now();
     let mut stored = 0;
@@ -323,6 +329,8 @@ struct Figures {
     verify_all: f64,
     write: f64,
     relay: f64,
+    /// The relay's path checking signatures one after another.
+    relay_in_turn: f64,
     /// relay / min(verify_all, write), of the same repetition (a run's:
     /// the median of its repetitions').
     ratio: f64,
@@ -343,6 +351,7 @@ impl Figures {
             verify_all: med(|f| f.verify_all),
             write: med(|f| f.write),
             relay: med(|f| f.relay),
+            relay_in_turn: med(|f| f.relay_in_turn),
             ratio: med(|f| f.ratio),
             verify_all_cores: med(|f| f.verify_all_cores),
         }
@@ -410,8 +419,8 @@ fn main() {
                 let mut f = Figures::default();
                 // Rotate which goes first, so none always runs on a cold
                 // cache or right after another's fsyncs.
-                for step in 0..4 {
-                    match (step + run + r) % 4 {
+                for step in 0..5 {
+                    match (step + run + r) % 5 {
                         0 => f.verify_one = rate(n, verify(events, 1)),
                         1 => {
                             let cpu = cpu_seconds();
@@ -420,7 +429,11 @@ fn main() {
                             f.verify_all = rate(n, took);
                         }
                         2 => f.write = rate(n, write(events, &t.batches, &fresh_db(&dir, "write"))),
-                        _ => f.relay = rate(n, relay(n, t, &fresh_db(&dir, "relay"))),
+                        3 => f.relay = rate(n, relay(n, t, &fresh_db(&dir, "relay"), true)),
+                        _ => {
+                            let path = fresh_db(&dir, "relay-in-turn");
+                            f.relay_in_turn = rate(n, relay(n, t, &path, false))
+                        }
                     }
                 }
                 f.ratio = f.relay / f.verify_all.min(f.write);
@@ -429,9 +442,10 @@ fn main() {
             let f = Figures::median(&reps);
             eprintln!(
                 "relay_ingest run {}: {} (medians of {repetitions}): verify 1 core {} /s, \
-                 verify {cores} cores {} /s (got {:.2} cores), write {} /s, relay {} /s; \
-                 relay / min(verify {cores}, write) = {:.3} (relay / verify {cores} {:.3}, \
-                 relay / write {:.3}, relay / verify 1 {:.3})",
+                 verify {cores} cores {} /s (got {:.2} cores), write {} /s, relay {} /s \
+                 (checking in turn {} /s); relay / min(verify {cores}, write) = {:.3} \
+                 (relay / verify {cores} {:.3}, relay / write {:.3}, relay / verify 1 {:.3}; \
+                 in turn / min {:.3})",
                 run + 1,
                 shape.name(),
                 thousands(f.verify_one),
@@ -439,10 +453,12 @@ fn main() {
                 f.verify_all_cores,
                 thousands(f.write),
                 thousands(f.relay),
+                thousands(f.relay_in_turn),
                 f.ratio,
                 f.relay / f.verify_all,
                 f.relay / f.write,
                 f.relay / f.verify_one,
+                f.relay_in_turn / f.verify_all.min(f.write),
             );
             results[s].push(f);
         }
@@ -453,13 +469,15 @@ fn main() {
         let ratio = |x: f64| format!("{x:.3}");
         eprintln!(
             "relay_ingest summary {} ({} runs): verify 1 core {} /s; verify {cores} cores {} /s; \
-             write {} /s; relay {} /s; relay / min(verify, write) {} (goal ≥ 0.75)",
+             write {} /s; relay {} /s (in turn {} /s); relay / min(verify, write) {} \
+             (goal ≥ 0.75)",
             shape.name(),
             rs.len(),
             range(&col(|f| f.verify_one), per_s),
             range(&col(|f| f.verify_all), per_s),
             range(&col(|f| f.write), per_s),
             range(&col(|f| f.relay), per_s),
+            range(&col(|f| f.relay_in_turn), per_s),
             range(&col(|f| f.ratio), ratio),
         );
     }
