@@ -105,6 +105,9 @@ pub struct Report {
     pub server_threads_max: u64,
     /// At the end.
     pub server_threads_end: u64,
+    /// Where bytes waited, at a third and two thirds of the writing
+    /// (seconds after `T0`): see [`Queues`].
+    pub queues: Vec<(f64, Queues)>,
     /// CPU seconds during the writing (from `T0` to the last write's due
     /// time + 1 s): the server's, this process's (the clients'), and the
     /// whole machine's busy time (every process, ours included).
@@ -140,7 +143,7 @@ impl Report {
              {} client threads\n\
              written {}, deliveries {} of {} owed; latency until stored p50 {:.1} ms, \
              p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms\n\
-             until off the socket ({} arrivals): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
+             until read off its socket by the receiving client ({} arrivals): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
              p99.9 {:.1} ms, max {:.1} ms\n\
              server RSS {} KiB at the end ({} KiB once all joined, peak {} KiB); threads {} at \
              most while writing, {} at the end\n\
@@ -190,7 +193,7 @@ impl Report {
         );
         for (i, w) in self.windows.iter().enumerate() {
             out.push_str(&format!(
-                "\n  written in s {}–{}: stored p50 {:.1} ms, p99 {:.1} ms; off the socket \
+                "\n  written in s {}–{}: stored p50 {:.1} ms, p99 {:.1} ms; read \
                  p50 {:.1} ms, p99 {:.1} ms ({} deliveries)",
                 i * 10,
                 i * 10 + 10,
@@ -204,6 +207,13 @@ impl Report {
         out.push_str("\n  p99 until stored by second of writing (ms):");
         for p99 in &self.p99_by_second {
             out.push_str(&format!(" {:.0}", *p99 as f64 / 1000.0));
+        }
+        for (at, q) in &self.queues {
+            out.push_str(&format!(
+                "\n  at {at:.0} s of writing, bytes sent and not yet read: by the server {} \
+                 (in {} sockets), by the clients {} (in {} sockets)",
+                q.server_bytes, q.server_sockets, q.client_bytes, q.client_sockets
+            ));
         }
         for line in self.server_warnings.iter().take(10) {
             out.push_str(&format!("\n  server: {line}"));
@@ -234,6 +244,54 @@ fn quantile(sorted: &[u32], q: f64) -> u32 {
     }
     let at = ((sorted.len() as f64 * q) as usize).min(sorted.len() - 1);
     sorted[at]
+}
+
+/// Bytes sent on the loopback connections to the server and not yet read
+/// by their receiver (`rx_queue` of `/proc/net/tcp`): on the server's side
+/// (from clients: events, acknowledgements), and on the clients' side
+/// (from the relay), with how many sockets hold any. A queue that grows
+/// says who is behind.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Queues {
+    /// Unread by the server: bytes.
+    pub server_bytes: u64,
+    /// Unread by the server: sockets holding any.
+    pub server_sockets: usize,
+    /// Unread by the clients: bytes.
+    pub client_bytes: u64,
+    /// Unread by the clients: sockets holding any.
+    pub client_sockets: usize,
+}
+
+/// [`Queues`] now, for the server listening on `port` (IPv4 loopback).
+fn socket_queues(port: u16) -> Queues {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let mut q = Queues::default();
+    for line in table.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // sl, local, remote, state (01: established), tx_queue:rx_queue.
+        let (Some(local), Some(remote), Some("01"), Some(queues)) =
+            (f.get(1), f.get(2), f.get(3).copied(), f.get(4))
+        else {
+            continue;
+        };
+        let port_of = |a: &str| {
+            a.split_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+        };
+        let rx = queues
+            .split_once(':')
+            .and_then(|(_, rx)| u64::from_str_radix(rx, 16).ok())
+            .unwrap_or(0);
+        if port_of(local) == Some(port) {
+            q.server_bytes += rx;
+            q.server_sockets += usize::from(rx > 0);
+        } else if port_of(remote) == Some(port) {
+            q.client_bytes += rx;
+            q.client_sockets += usize::from(rx > 0);
+        }
+    }
+    q
 }
 
 /// The server process, killed when dropped.
@@ -616,9 +674,15 @@ pub fn run(plan: Plan) -> Report {
         // Sampled through the writing: the server's threads (the relay
         // runs its store calls in `block_in_place`, which hands the
         // worker's queue to a new thread while one blocks).
+        let mut next_queues = t0 + Duration::from_secs(plan.seconds) / 3;
         while Instant::now() < last_due {
             let threads = status_kib(server.pid(), "Threads:");
             report.server_threads_max = report.server_threads_max.max(threads);
+            if Instant::now() >= next_queues {
+                let at = Instant::now().saturating_duration_since(t0).as_secs_f64();
+                report.queues.push((at, socket_queues(server.addr.port())));
+                next_queues += Duration::from_secs(plan.seconds) / 3;
+            }
             std::thread::sleep(
                 Duration::from_millis(100).min(last_due - Instant::now().min(last_due)),
             );
