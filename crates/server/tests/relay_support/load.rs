@@ -143,8 +143,8 @@ impl Report {
              {} client threads\n\
              written {}, deliveries {} of {} owed; latency until stored p50 {:.1} ms, \
              p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms\n\
-             until read off its socket by the receiving client ({} arrivals): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
-             p99.9 {:.1} ms, max {:.1} ms\n\
+             until read off its socket by the receiving client ({} arrivals): p50 {:.1} ms, \
+             p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms\n\
              server RSS {} KiB at the end ({} KiB once all joined, peak {} KiB); threads {} at \
              most while writing, {} at the end\n\
              CPU over {:.1} s of writing: server {:.2} cores, clients (this process) {:.2} cores, \
