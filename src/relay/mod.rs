@@ -41,8 +41,10 @@ use thiserror::Error;
 
 #[cfg(any(test, feature = "testing"))]
 mod memory;
+mod published;
 #[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryRelayStorage;
+pub use published::PublishedLimits;
 
 /// What the relay's storage gives one network. Implemented over a
 /// database by the server, in memory by the tests.
