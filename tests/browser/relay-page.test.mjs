@@ -125,25 +125,35 @@ test("with the server gone the page says its changes are kept here, and saved ag
   fs.rmSync(relayDir, { recursive: true, force: true });
 });
 
-test("a payment past a person's share of the relay makes the page say so", async () => {
+test("a payment past a person's share of the relay makes the page say so, also after the relay restarts", async () => {
   // 8 changes a network, a quarter each: 2 for Alice.
-  const server = await serverWith({ flags: ["--relay-max-events", "8", "--relay-author-share", "25"] });
+  const flags = ["--relay-max-events", "8", "--relay-author-share", "25"];
+  const port = await freePort();
+  const relayDir = fs.mkdtempSync(path.join(root, "target", "relay-page-"));
+  const relayDb = path.join(relayDir, "relay.sqlite");
+  let server = await serverWith({ flags, relayDb, addr: `127.0.0.1:${port}` });
   const alice = await someone(fresh("relay-share"));
   await relaySays(alice, SAVED);
   await pay(alice, repeatedKey(0xab), 1, "first");
   await pay(alice, repeatedKey(0xab), 2, "second");
   await relaySays(alice, SAVED);
   await pay(alice, repeatedKey(0xab), 3, "third");
-  await relaySays(
-    alice,
-    `You have used your share of the relay (a quarter of what it keeps for this network): ${ONLY_ONLINE}.`,
-  );
+  const overShare = `You have used your share of the relay (a quarter of what it keeps for this network): ${ONLY_ONLINE}.`;
+  await relaySays(alice, overShare);
   await shot(alice, "author-quota");
   await alice.page.setViewportSize({ width: 390, height: 800 });
   await shot(alice, "author-quota-390");
+
+  // A new link hears it again (the page offers the refused payment again),
+  // so the line does not settle on "saved" for what the relay does not hold.
+  await server.stopped();
+  await relaySays(alice, `Relay unreachable — retrying; ${KEPT}.`);
+  server = await serverWith({ flags, relayDb, addr: `127.0.0.1:${port}` });
+  await relaySays(alice, overShare, 45000);
   assert.deepEqual(pageErrors(alice), [], "no console errors");
   await alice.context.close();
   await server.stopped();
+  fs.rmSync(relayDir, { recursive: true, force: true });
 });
 
 test("a payment past the network's quota makes the page say the relay is full", async () => {
