@@ -51,10 +51,12 @@ test-browser: www
 
 ## The fault and abuse scenarios at full scale (20,000-event catch-ups cut
 ## 50 times, 1,000,000 orphans, a 100,000-event catch-up through the
-## window, the 1,000-chain catch-up for eight seeds instead of one):
-## minutes, so not part of `make test`, which runs them smaller.
+## window, the 1,000-chain catch-up for eight seeds instead of one, the
+## relay server SIGKILLed 100 times instead of 20): minutes, so not part of
+## `make test`, which runs them smaller.
 test-heavy:
 	TRUSTFOLD_SCALE=full cargo test --release --test faults --test byzantine --test window --test catchup -- --nocapture
+	TRUSTFOLD_SCALE=full cargo test --release -p trustfold-server --test relay_crash -- --nocapture
 
 bench:
 	cargo bench --bench core

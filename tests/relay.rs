@@ -27,6 +27,8 @@ struct Net {
     dropped: Vec<(usize, String)>,
     notices: Vec<(usize, Notice)>,
     salt: u8,
+    /// The relay's clock, in milliseconds.
+    now_ms: u64,
 }
 
 impl Net {
@@ -39,6 +41,7 @@ impl Net {
             dropped: Vec::new(),
             notices: Vec::new(),
             salt: 0,
+            now_ms: 0,
         }
     }
 
@@ -70,6 +73,15 @@ impl Net {
             .extend(frames.into_iter().map(|(to, f)| (false, to, f)));
     }
 
+    /// Page `n` starts a new sync round with the relay (a page does every
+    /// minute).
+    fn resync(&mut self, n: usize) {
+        let salt = self.salt();
+        let frames = self.pages[n].as_ref().unwrap().resync_peers(|| salt);
+        self.wire
+            .extend(frames.into_iter().map(|(_, f)| (true, n, f)));
+    }
+
     /// The page closes: its link ends on both sides.
     fn close(&mut self, n: usize) {
         self.pages[n] = None;
@@ -93,7 +105,9 @@ impl Net {
                 return;
             };
             if to_relay {
-                let out = self.relay.receive(&n, &[&frame], &mut self.storage);
+                let out = self
+                    .relay
+                    .receive(&n, &[&frame], &mut self.storage, self.now_ms);
                 assert_eq!(out.store_error, None);
                 for (peer, error) in out.dropped {
                     self.dropped.push((peer, error.code().to_owned()));
@@ -215,7 +229,9 @@ async fn a_private_networks_relay_holds_ciphertext_and_refuses_strangers() {
         events: forged.bytes().to_vec(),
     });
     for frame in frames {
-        let out = net.relay.receive(&mallory, &[&frame], &mut net.storage);
+        let out = net
+            .relay
+            .receive(&mallory, &[&frame], &mut net.storage, net.now_ms);
         for (peer, error) in out.dropped {
             net.dropped.push((peer, error.code().to_owned()));
         }
@@ -273,6 +289,51 @@ async fn quotas_refuse_with_a_notice_and_leave_room_for_others() {
     assert!(net.dropped.is_empty());
 }
 
+/// An author who writes faster than the relay takes from one author
+/// ([`RelayLimits::author_rate`]) gets the burst stored and hears
+/// `author_rate` for the rest, which the page does not count as delivered:
+/// its next round, once the author's allowance has refilled, sends them,
+/// and Bob gets everything without Alice ever being dropped. Another
+/// author is not held back meanwhile.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn an_author_over_their_rate_is_told_and_delivers_later() {
+    let limits = RelayLimits {
+        author_rate: trustfold::relay::AuthorRate {
+            per_minute: 60,
+            burst: 3,
+        },
+        ..RelayLimits::default()
+    };
+    let mut net = Net::new(Admission::Open, limits);
+    let alice = net.open(1, None).await;
+    let carol = net.open(3, None).await;
+    net.settle().await;
+    for i in 0..5 {
+        net.publish(alice, pay(key(2), i + 1, "EUR")).await;
+    }
+    net.settle().await;
+    assert_eq!(net.storage.all().count(), 3, "the burst, and no more now");
+    assert!(
+        net.notices
+            .iter()
+            .any(|(p, n)| *p == alice && n.code() == "author_rate")
+    );
+    net.publish(carol, pay(key(2), 100, "EUR")).await;
+    net.settle().await;
+    assert_eq!(net.storage.all().count(), 4, "Carol has her own allowance");
+    // Two seconds on, Alice's next round (the page's periodic one) sends
+    // what was refused, one token a second.
+    net.now_ms += 2_000;
+    net.resync(alice);
+    net.settle().await;
+    assert_eq!(net.storage.all().count(), 6, "all of Alice's events");
+    assert!(net.dropped.is_empty());
+    net.close(alice);
+    let bob = net.open(2, None).await;
+    net.settle().await;
+    assert_eq!(net.balance(bob, 2), 1 + 2 + 3 + 4 + 5 + 100);
+}
+
 /// A client's orphans go with it (as a page's do with its peer): a client
 /// that sends orphans and leaves, again and again, leaves nothing behind
 /// — not its orphans, nor what the relay would have asked it for — so a
@@ -302,7 +363,9 @@ async fn a_clients_orphans_go_when_it_leaves() {
         let frames = trustfold::sync::Framer::default()
             .encode(&trustfold::sync::Message::Events { seq: 1, events });
         for frame in frames {
-            let out = net.relay.receive(&client, &[&frame], &mut net.storage);
+            let out = net
+                .relay
+                .receive(&client, &[&frame], &mut net.storage, net.now_ms);
             assert!(out.dropped.is_empty() && out.store_error.is_none());
         }
         assert_eq!(net.relay.orphans(), 50, "held while its sender is here");
@@ -341,7 +404,9 @@ async fn an_invalid_batch_does_not_lose_an_honest_orphan() {
         });
         let mut dropped = Vec::new();
         for frame in frames {
-            let out = net.relay.receive(&client, &[&frame], &mut net.storage);
+            let out = net
+                .relay
+                .receive(&client, &[&frame], &mut net.storage, net.now_ms);
             dropped.extend(out.dropped.into_iter().map(|(p, e)| (p, e.code())));
         }
         dropped

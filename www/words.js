@@ -240,14 +240,18 @@ const RELAY_ERROR_WORDS = {
   RELAY_FULL: `The relay is serving as many networks as it can. Retrying — ${KEPT}.`,
 };
 
+/** How long "the relay takes the rest later" stays said after the relay last said `author_rate`. */
+const RATE_SAID_MS = 20000;
+
 /**
  * The relay link in one calm line, from `node.relay` ({ state, unsent,
  * notice, limits }); `lost` says the page saw the link fail since it was
- * last up (so a new attempt is still "unreachable", not "connecting").
- * Returns { text, tone }: tone "ok", "busy", "trouble" or "" (nothing to
- * say: not connected, as when working offline).
+ * last up (so a new attempt is still "unreachable", not "connecting"), and
+ * `now` is the tab's clock (the notice's `at` is on it). Returns { text,
+ * tone }: tone "ok", "busy", "trouble" or "" (nothing to say: not
+ * connected, as when working offline).
  */
-export function relayWords(relay, lost) {
+export function relayWords(relay, lost, now = Date.now()) {
   const code = relay.notice?.code;
   if (relay.state === "none") return { text: "", tone: "" };
   if (code === "NO_RELAY" && relay.state !== "open") {
@@ -261,6 +265,12 @@ export function relayWords(relay, lost) {
       const limits = relay.limits;
       const share = limits ? ` (${shareWords(limits.authorSharePercent)} of what it keeps for this network)` : "";
       return { text: `You have used your share of the relay${share}: ${ONLY_ONLINE}.`, tone: "trouble" };
+    }
+    // Not stored yet for its author's rate: sent again in a later round, so said for a while.
+    if (code === "author_rate" && now - relay.notice.at < RATE_SAID_MS) {
+      const perMinute = relay.limits?.authorEventsPerMinute;
+      const rate = perMinute ? `at most ${changes(perMinute)} a minute from one person` : "only so many";
+      return { text: `The relay takes ${rate}: the rest of yours are sent again shortly.`, tone: "busy" };
     }
     if (relay.unsent > 0) return { text: `Sending ${changes(relay.unsent)} to the relay…`, tone: "busy" };
     return { text: "Saved on the relay", tone: "ok" };
@@ -277,7 +287,8 @@ export function relayWords(relay, lost) {
 export function relayLimitsWords(l) {
   return [
     `This relay keeps up to ${changes(l.maxEventsPerNetwork)} (${bytesWords(l.maxBytesPerNetwork)}) per network; ` +
-      `each person may use ${shareWords(l.authorSharePercent)} of that.`,
+      `each person may use ${shareWords(l.authorSharePercent)} of that, ` +
+      `and it takes up to ${changes(l.authorEventsPerMinute)} a minute from one person.`,
     l.evictsEvents ? "It may delete what it stored." : "It never deletes what it stored.",
     `A network nobody uses is unloaded from its memory after ${durationWords(l.idleReleaseSeconds)}, ` +
       "and loaded again when someone comes back.",

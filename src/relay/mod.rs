@@ -22,12 +22,16 @@
 //! hears the notice whether or not that signature holds; either way
 //! nothing of it is stored. Likewise a copy of an orphan evicted for room
 //! whose parents are still missing is refused for room again, unchecked.
+//! Each author's events per minute are rated too ([`AuthorRate`]): an
+//! event over the rate is refused with a notice and reported lost, so its
+//! sender sends it again in a later round. Signatures are checked a batch
+//! at a time by a [`Verifier`] (in turn here; on every core in a server).
 //! Memory per loaded network: its sessions (a bit per event for what each
 //! sent, the window) and its orphans ([`RelayLimits::orphans`]).
 
 use crate::event::validate::{
     ContextError, decode_change, validate_chain, validate_doc_dependencies, validate_form,
-    validate_references, verify_signature,
+    validate_references,
 };
 use crate::event::{Body, Event, EventError, EventId, PublicKey};
 use crate::log::{EventIx, causal_order};
@@ -42,9 +46,13 @@ use thiserror::Error;
 #[cfg(any(test, feature = "testing"))]
 mod memory;
 mod published;
+mod rate;
+mod verify;
 #[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryRelayStorage;
 pub use published::PublishedLimits;
+pub use rate::AuthorRate;
+pub use verify::{InTurn, Verifier};
 
 /// What the relay's storage gives one network. Implemented over a
 /// database by the server, in memory by the tests.
@@ -59,6 +67,11 @@ pub trait RelayStorage {
     fn view(&self) -> Result<Self::View<'_>, Self::Error>;
     /// The bytes of a held event.
     fn get(&self, id: &EventId) -> Result<Option<Vec<u8>>, Self::Error>;
+    /// Whether an event is held (what most of a batch asks: an index
+    /// lookup, not a read of its bytes).
+    fn contains(&self, id: &EventId) -> Result<bool, Self::Error> {
+        Ok(self.get(id)?.is_some())
+    }
     /// Stores `events` (parents before children, each parent held or
     /// earlier in the slice) durably, in one transaction, and returns
     /// their insertion indexes. Nothing is stored if it fails.
@@ -97,6 +110,8 @@ pub struct RelayLimits {
     /// one author filling an open network with valid junk leaves the rest
     /// to the others.
     pub author_share: u8,
+    /// Events each author may store per minute, and at once.
+    pub author_rate: AuthorRate,
     /// Events received before their parents, per network.
     pub orphans: OrphanLimits,
     /// Each session's window and allowance.
@@ -109,6 +124,7 @@ impl Default for RelayLimits {
             max_events: 1_000_000,
             max_bytes: 1 << 30,
             author_share: 25,
+            author_rate: AuthorRate::default(),
             orphans: OrphanLimits {
                 per_peer: 1024,
                 per_peer_bytes: 2 * 1024 * 1024,
@@ -164,6 +180,13 @@ pub enum Notice {
     /// Code `author_quota`.
     #[error("this author holds their share of the network's quota")]
     AuthorQuota(PublicKey),
+    /// The author stored as many events as the relay takes from one author
+    /// per minute ([`AuthorRate`]): the rest are not stored now, and the
+    /// sender is told it did not deliver them, so a later round (its own
+    /// next one, or the next session's) sends them again.
+    /// Code `author_rate`.
+    #[error("this author sent more events than the relay takes per minute; the rest come later")]
+    AuthorRate(PublicKey),
 }
 
 impl Notice {
@@ -172,6 +195,7 @@ impl Notice {
         match self {
             Notice::NetworkFull { .. } => "network_full",
             Notice::AuthorQuota(..) => "author_quota",
+            Notice::AuthorRate(..) => "author_rate",
         }
     }
 }
@@ -237,6 +261,8 @@ pub struct RelayNetwork<P: Ord + Clone + Hash> {
     limits: RelayLimits,
     peers: Peers<P>,
     orphans: Orphans<P>,
+    rates: rate::AuthorRates,
+    verifier: Box<dyn Verifier>,
 }
 
 impl<P: Ord + Clone + Hash> RelayNetwork<P> {
@@ -246,8 +272,17 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             admission,
             peers: Peers::with_limits(limits.session),
             orphans: Orphans::new(limits.orphans),
+            rates: rate::AuthorRates::default(),
+            verifier: Box::new(InTurn),
             limits,
         }
+    }
+
+    /// The same network, checking signatures with `verifier` (a server's
+    /// checks a batch on every core).
+    pub fn verifying_with(mut self, verifier: Box<dyn Verifier>) -> RelayNetwork<P> {
+        self.verifier = verifier;
+        self
     }
 
     /// A client joined: its session starts (`salt`: fresh randomness).
@@ -291,12 +326,15 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
     /// Takes in frames from `peer` that arrived together: answers them,
     /// stores the valid new events they carry (one durable write) and
     /// forwards those to the network's other clients. Nothing invalid is
-    /// stored; a client that sends anything invalid is dropped.
+    /// stored; a client that sends anything invalid is dropped. `now_ms`:
+    /// the caller's clock, in milliseconds from any fixed point, for
+    /// [`RelayLimits::author_rate`].
     pub fn receive<S: RelayStorage>(
         &mut self,
         peer: &P,
         frames: &[&[u8]],
         storage: &mut S,
+        now_ms: u64,
     ) -> Relayed<P> {
         let mut out = Relayed::default();
         let events = {
@@ -326,18 +364,18 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
             events
         };
-        let mut room_refused = false;
+        let mut refused = Refused::default();
         let mut applied = Vec::new();
         if !events.is_empty() {
-            match self.ingest(peer, &events, storage, &mut out) {
-                Ok(Some((ixs, refused))) => {
+            match self.ingest(peer, &events, storage, now_ms, &mut out) {
+                Ok(Some((ixs, why))) => {
                     applied = ixs;
-                    room_refused = refused;
+                    refused = why;
                 }
                 Ok(None) => return out,
                 Err(e) => {
                     out.store_error = Some(e.to_string());
-                    room_refused = true;
+                    refused.room = true;
                 }
             }
         }
@@ -363,8 +401,11 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 applied: &applied,
                 missing: &missing,
                 waiting: &|id| orphans.contains(id),
-                refused_room: room_refused,
-                lost: room_refused,
+                // Refused for room: asked for again in another round now.
+                // Refused for the author's rate: not now, but not
+                // delivered either — the sender's next round sends them.
+                refused_room: refused.room,
+                lost: refused.room || refused.rate,
             },
         ));
         out
@@ -378,7 +419,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
     /// Verifies, admits and validates `events` from `peer`, holds orphans,
     /// and appends the valid ones. `Ok(None)`: the sender was dropped
     /// before anything was taken (an event that does not verify or is not
-    /// admitted). `Ok(Some((indexes, room_refused)))` otherwise — the
+    /// admitted). `Ok(Some((indexes, refused)))` otherwise — the
     /// sender may have been dropped meanwhile, for an event invalid
     /// against its parents, after the valid ones before it.
     #[allow(clippy::type_complexity)]
@@ -387,11 +428,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         peer: &P,
         events: &[Vec<u8>],
         storage: &mut S,
+        now_ms: u64,
         out: &mut Relayed<P>,
-    ) -> Result<Option<(Vec<EventIx>, bool)>, S::Error> {
+    ) -> Result<Option<(Vec<EventIx>, Refused)>, S::Error> {
         self.orphans.tick();
-        let mut room_refused = false;
-        let mut verified = Vec::new();
+        let rate = self.limits.author_rate;
+        let mut refused = Refused::default();
+        let mut candidates = Vec::new();
         let mut seen = FxHashSet::default();
         // What the network and its authors held when the batch began: an
         // event over a quota already is refused before its signature is
@@ -402,7 +445,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         let mut held_by: FxHashMap<PublicKey, Usage> = FxHashMap::default();
         for bytes in events {
             let id = EventId::of_bytes(bytes);
-            if !seen.insert(id) || storage.get(&id)?.is_some() {
+            if !seen.insert(id) || storage.contains(&id)? {
                 continue;
             }
             if self.orphans.contains(&id) {
@@ -425,13 +468,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             if self.orphans.was_refused(&id) {
                 let mut missing = false;
                 for p in event.parents() {
-                    if !seen.contains(p) && storage.get(p)?.is_none() {
+                    if !seen.contains(p) && !storage.contains(p)? {
                         missing = true;
                         break;
                     }
                 }
                 if missing {
-                    room_refused = true;
+                    refused.room = true;
                     continue;
                 }
             }
@@ -444,13 +487,25 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             };
             let size = bytes.len() as u64;
             if let Some(notice) = self.over_quota(held, Usage::default(), mine, size, author) {
-                if !out.notices.iter().any(|(p, n)| p == peer && n == &notice) {
-                    out.notices.push((peer.clone(), notice));
-                }
+                notify(out, peer, notice);
                 continue;
             }
-            let checked = verify_signature(&event).and_then(|()| self.admission.check(&event));
-            match checked {
+            // Only valid events take tokens: an author out of them now
+            // spent them, and is refused without a signature check.
+            if self.rates.tokens(rate, &author, now_ms) < 1.0 {
+                notify(out, peer, Notice::AuthorRate(author));
+                refused.rate = true;
+                continue;
+            }
+            candidates.push(event);
+        }
+        // The signatures, all at once (on every core, for a server's
+        // verifier); the first that fails, in the order sent, drops the
+        // sender before anything of the batch is taken.
+        let verdicts = self.verifier.verify(&candidates);
+        let mut verified = Vec::with_capacity(candidates.len());
+        for (event, verdict) in candidates.into_iter().zip(verdicts) {
+            match verdict.and_then(|()| self.admission.check(&event)) {
                 Ok(()) => verified.push(event),
                 Err(e) => {
                     self.drop_peer(peer, e.into(), out);
@@ -479,7 +534,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 continue;
             }
             let id = event.id();
-            if admitted.contains_key(&id) || storage.get(&id)?.is_some() {
+            if admitted.contains_key(&id) || storage.contains(&id)? {
                 continue;
             }
             // A child of an event over a quota waits for nothing: it is
@@ -507,7 +562,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             let sender = from.clone().unwrap_or_else(|| peer.clone());
             if !missing.is_empty() {
                 if !self.orphans.add(&sender, event, &missing) {
-                    room_refused = true;
+                    refused.room = true;
                 }
                 continue;
             }
@@ -535,21 +590,24 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             };
             if let Some(notice) = self.over_quota(held, pending, *mine, size, author) {
                 over_quota.insert(id);
-                if !out
-                    .notices
-                    .iter()
-                    .any(|(p, n)| p == &sender && n == &notice)
-                {
-                    out.notices.push((sender, notice));
-                }
+                notify(out, &sender, notice);
+                continue;
+            }
+            if !self.rates.take(rate, &author, now_ms) {
+                // Its children wait with it, refused the same way.
+                over_quota.insert(id);
+                notify(out, &sender, Notice::AuthorRate(author));
+                refused.rate = true;
                 continue;
             }
             mine.events += 1;
             mine.bytes += size;
             pending.events += 1;
             pending.bytes += size;
+            // A read that fails keeps an orphan waiting (it is asked for
+            // again); it never releases one whose parent may be missing.
             let released = self.orphans.arrived(&id, |p| {
-                admitted.contains_key(p) || storage.get(p).ok().flatten().is_some()
+                admitted.contains_key(p) || storage.contains(p).unwrap_or(false)
             });
             for (child, from_peer) in released {
                 work.push((child, Some(from_peer)));
@@ -558,12 +616,12 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             admitted.insert(id, event);
         }
         if order.is_empty() {
-            return Ok(Some((Vec::new(), room_refused)));
+            return Ok(Some((Vec::new(), refused)));
         }
         let events: Vec<&Event> = order.iter().map(|id| &admitted[id]).collect();
         let ixs = storage.append(&events)?;
         out.stored += ixs.len();
-        Ok(Some((ixs, room_refused)))
+        Ok(Some((ixs, refused)))
     }
 
     /// The notice for an event of `size` bytes by `author` if it would take
@@ -590,6 +648,22 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             return Some(Notice::AuthorQuota(who));
         }
         None
+    }
+}
+
+/// Why valid events of a batch were not stored.
+#[derive(Clone, Copy, Debug, Default)]
+struct Refused {
+    /// No room among the orphans: asked for again at once.
+    room: bool,
+    /// Their author's rate: not delivered, sent again in a later round.
+    rate: bool,
+}
+
+/// Tells `peer` of `notice`, once per batch.
+fn notify<P: PartialEq + Clone>(out: &mut Relayed<P>, peer: &P, notice: Notice) {
+    if !out.notices.iter().any(|(p, n)| p == peer && n == &notice) {
+        out.notices.push((peer.clone(), notice));
     }
 }
 

@@ -21,6 +21,16 @@ pub struct PublishedLimits {
     pub frames_per_second: f64,
     /// Frames a client may send in a burst.
     pub frames_burst: f64,
+    /// Bytes a client may send per second before the relay reads it more
+    /// slowly (it is not dropped for it).
+    pub bytes_per_second: f64,
+    /// Bytes a client may send in a burst.
+    pub bytes_burst: f64,
+    /// Events each author may store per minute (more wait for a later
+    /// round: notice `author_rate`).
+    pub author_events_per_minute: u32,
+    /// Events an author may store at once.
+    pub author_events_burst: u32,
     /// Largest frame, in bytes.
     pub max_frame_bytes: u64,
     /// Bytes of events a client may have in flight to the relay (the window).
@@ -45,6 +55,10 @@ mod tests {
             author_share_percent: 25,
             frames_per_second: 500.0,
             frames_burst: 2000.0,
+            bytes_per_second: 2.0 * 1024.0 * 1024.0,
+            bytes_burst: 4.0 * 1024.0 * 1024.0,
+            author_events_per_minute: 1200,
+            author_events_burst: 10_000,
             max_frame_bytes: 65_536,
             window_bytes: 4 << 20,
             idle_release_seconds: 60,
@@ -53,6 +67,7 @@ mod tests {
         let mut json = serde_json::to_value(&limits).unwrap();
         assert_eq!(json["maxEventsPerNetwork"], 1_000_000);
         assert_eq!(json["authorSharePercent"], 25);
+        assert_eq!(json["authorEventsPerMinute"], 1200);
         json["aLaterField"] = 7.into();
         assert_eq!(
             serde_json::from_value::<PublishedLimits>(json).unwrap(),

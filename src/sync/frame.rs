@@ -19,8 +19,13 @@ pub const PROTOCOL: u8 = 2;
 pub const MAX_FRAME: usize = 64 * 1024;
 /// Largest message reassembled from parts.
 pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
-/// Messages in progress at once per peer.
-pub const MAX_PARTIAL: usize = 4;
+/// Messages in progress at once per peer. One: a session sends a message's
+/// parts one after another, and a link (a data channel, a WebSocket) keeps
+/// their order, so an honest peer never has two in progress; a part of
+/// another message drops the one in progress, as if it were lost. More
+/// would let a peer hold that many times [`MAX_MESSAGE`] of the receiver's
+/// memory with messages it never finishes (a relay has a thousand peers).
+pub const MAX_PARTIAL: usize = 1;
 /// Room for a frame's header around a part's bytes.
 const PART_HEADER: usize = 32;
 // The largest event, with its message's header, fits in one message.
@@ -131,8 +136,17 @@ fn frame_bytes(frame: &Frame) -> Vec<u8> {
 #[derive(Debug, Default)]
 pub struct Framer {
     next_message: u32,
-    /// message id → (parts expected, bytes so far, next index).
-    partial: Vec<(u32, u16, Vec<u8>)>,
+    /// message id → (parts expected, its parts so far). The parts are kept
+    /// apart and joined once the last arrives: a buffer grown part by part
+    /// would hold up to twice what arrived.
+    partial: Vec<(u32, u16, Parts)>,
+}
+
+/// The parts of a message received so far.
+#[derive(Debug, Default)]
+struct Parts {
+    parts: Vec<Vec<u8>>,
+    bytes: usize,
 }
 
 impl Framer {
@@ -206,8 +220,8 @@ impl Framer {
         let at = match self.partial.iter().position(|(id, ..)| *id == message) {
             Some(at) => {
                 let (_, expected, so_far) = &self.partial[at];
-                let next = so_far.len().div_ceil(MAX_FRAME - PART_HEADER) as u16;
-                if *expected != count || index != next || so_far.len() + bytes.len() > MAX_MESSAGE {
+                let next = so_far.parts.len() as u16;
+                if *expected != count || index != next || so_far.bytes + bytes.len() > MAX_MESSAGE {
                     self.partial.remove(at);
                     return Ok(None);
                 }
@@ -220,17 +234,18 @@ impl Framer {
                 if self.partial.len() >= MAX_PARTIAL {
                     self.partial.remove(0);
                 }
-                self.partial.push((message, count, Vec::new()));
+                self.partial.push((message, count, Parts::default()));
                 self.partial.len() - 1
             }
         };
         let (_, _, so_far) = &mut self.partial[at];
-        so_far.extend_from_slice(&bytes);
+        so_far.bytes += bytes.len();
+        so_far.parts.push(bytes);
         if index + 1 < count {
             return Ok(None);
         }
-        let (_, _, whole) = self.partial.remove(at);
-        decode_message(&whole).map(Some)
+        let (_, _, parts) = self.partial.remove(at);
+        decode_message(&parts.parts.concat()).map(Some)
     }
 }
 

@@ -71,7 +71,7 @@ test("the page says its changes are saved on the relay, and words the limits the
   const server = await serverWith({
     flags: [
       ...["--relay-max-events", "1234567", "--relay-max-bytes", "5000000"],
-      ...["--relay-author-share", "20", "--relay-idle", "45"],
+      ...["--relay-author-share", "20", "--relay-idle", "45", "--relay-author-rate", "345/3456"],
     ],
   });
   const alice = await someone(fresh("relay-saved"));
@@ -82,7 +82,8 @@ test("the page says its changes are saved on the relay, and words the limits the
 
   await tab(alice, "networks");
   const words = [
-    "This relay keeps up to 1,234,567 changes (5 MB) per network; each person may use a fifth of that.",
+    "This relay keeps up to 1,234,567 changes (5 MB) per network; each person may use a fifth of that, " +
+      "and it takes up to 345 changes a minute from one person.",
     "It never deletes what it stored.",
     "A network nobody uses is unloaded from its memory after 45 seconds, and loaded again when someone comes back.",
   ];
@@ -138,7 +139,8 @@ test("a payment past a person's share of the relay makes the page say so, also a
   await pay(alice, repeatedKey(0xab), 2, "second");
   await relaySays(alice, SAVED);
   await pay(alice, repeatedKey(0xab), 3, "third");
-  const overShare = `You have used your share of the relay (a quarter of what it keeps for this network): ${ONLY_ONLINE}.`;
+  const overShare =
+    `You have used your share of the relay (a quarter of what it keeps for this network): ${ONLY_ONLINE}.`;
   await relaySays(alice, overShare);
   await shot(alice, "author-quota");
   await alice.page.setViewportSize({ width: 390, height: 800 });
@@ -165,6 +167,24 @@ test("a payment past the network's quota makes the page say the relay is full", 
   await pay(alice, repeatedKey(0xab), 3, "third");
   await relaySays(alice, `The relay is full for this network: ${ONLY_ONLINE}.`);
   await shot(alice, "network-full");
+  assert.deepEqual(pageErrors(alice), [], "no console errors");
+  await alice.context.close();
+  await server.stopped();
+});
+
+test("a payment past a person's rate at the relay makes the page say the rest come later", async () => {
+  // One change a minute, two at once: the third payment waits.
+  const server = await serverWith({ flags: ["--relay-author-rate", "1/2"] });
+  const alice = await someone(fresh("relay-author-rate"));
+  await pay(alice, repeatedKey(0xab), 1, "first");
+  await pay(alice, repeatedKey(0xab), 2, "second");
+  await relaySays(alice, SAVED);
+  await pay(alice, repeatedKey(0xab), 3, "third");
+  await relaySays(
+    alice,
+    "The relay takes at most 1 change a minute from one person: the rest of yours are sent again shortly.",
+  );
+  await shot(alice, "author-rate");
   assert.deepEqual(pageErrors(alice), [], "no console errors");
   await alice.context.close();
   await server.stopped();

@@ -6,6 +6,7 @@ use super::relay::RelayConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use trustfold::relay::AuthorRate;
 
 /// What the command line asks for.
 #[derive(Clone, Debug)]
@@ -79,6 +80,12 @@ event of the networks it serves and syncs them with their pages.
   --relay-max-bytes BYTES    bytes a network may hold [{}]
   --relay-author-share PCT   percent of those one author may take [{}]
   --relay-rate R/B           frames per second per client / burst [{}]
+  --relay-bytes-rate R/B     bytes per second read from a client / burst;
+                             a faster client is read more slowly [{}]
+  --relay-author-rate N/B    events one author may store per minute / burst;
+                             more wait for a later sync round [{}/{}]
+  --relay-queue-total BYTES  bytes queued for all clients together; over it
+                             a client with over 1 MiB queued is dropped [{}]
   --relay-networks N         networks loaded in memory at once [{}]
   --relay-idle SECS          a network nobody uses leaves memory after [{}]
                              (sooner when another must be loaded)
@@ -105,6 +112,10 @@ event of the networks it serves and syncs them with their pages.
         r.limits.max_bytes,
         r.limits.author_share,
         r.frame_rate,
+        r.bytes_rate,
+        r.limits.author_rate.per_minute,
+        r.limits.author_rate.burst,
+        r.queue_total,
         r.max_networks,
         seconds(r.idle),
     )
@@ -189,6 +200,21 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
                     .ok_or_else(|| format!("{f}: {v:?} is not a percentage"))?
             }
             "--relay-rate" => relay.frame_rate = rate(f, v)?,
+            "--relay-bytes-rate" => relay.bytes_rate = rate(f, v)?,
+            "--relay-queue-total" => relay.queue_total = number(f, v)?,
+            "--relay-author-rate" => {
+                let per_minute = rate(f, v)?;
+                let whole = |n: f64| (n >= 1.0 && n <= f64::from(u32::MAX)).then_some(n as u32);
+                relay.limits.author_rate =
+                    match (whole(per_minute.per_second), whole(per_minute.burst)) {
+                        (Some(per_minute), Some(burst)) => AuthorRate { per_minute, burst },
+                        _ => {
+                            return Err(format!(
+                                "{f}: {v:?} is not PER_MINUTE/BURST in whole events"
+                            ));
+                        }
+                    }
+            }
             "--relay-networks" => relay.max_networks = number(f, v)?,
             "--relay-idle" => relay.idle = duration(f, v)?,
             _ => return Err(format!("unknown flag {flag} (see --help)")),
@@ -241,6 +267,9 @@ mod tests {
             ("--relay-max-bytes", "8"),
             ("--relay-author-share", "9"),
             ("--relay-rate", "5/6"),
+            ("--relay-bytes-rate", "7/8"),
+            ("--relay-author-rate", "12/13"),
+            ("--relay-queue-total", "14"),
             ("--relay-networks", "10"),
             ("--relay-idle", "11"),
         ];
@@ -286,6 +315,15 @@ mod tests {
             (7, 8, 9)
         );
         assert_eq!((r.frame_rate, r.max_networks), (Rate::new(5.0, 6.0), 10));
+        assert_eq!((r.bytes_rate, r.queue_total), (Rate::new(7.0, 8.0), 14));
+        assert_eq!(
+            r.limits.author_rate,
+            AuthorRate {
+                per_minute: 12,
+                burst: 13
+            }
+        );
+        assert!(run(&["--relay-author-rate", "0.5/10"]).is_err());
         assert_eq!(r.idle, Duration::from_secs(11));
         assert!(text.contains("--no-relay"));
         assert!(run(&["--no-relay"]).unwrap().relay.is_none());

@@ -167,6 +167,19 @@ impl Bucket {
         }
     }
 
+    /// Spends `amount` tokens, going into debt if there are not that many:
+    /// how long until the debt is paid (zero if there was none). For a
+    /// rate that slows a sender down instead of refusing it.
+    pub(crate) fn spend(&mut self, rate: Rate, amount: f64) -> Duration {
+        self.refill(rate, Instant::now());
+        self.tokens -= amount;
+        if self.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / rate.per_second)
+        }
+    }
+
     /// Whether it has refilled completely (then forgetting it loses nothing).
     pub(crate) fn is_full(&mut self, rate: Rate) -> bool {
         self.refill(rate, Instant::now());

@@ -53,6 +53,9 @@ mod native {
             }
             None => None,
         };
+        // Scripts and tests started with `--addr 127.0.0.1:0` read the port
+        // from this line (scripts/test-wasm.sh, tests/relay_crash.rs): keep
+        // `trustfold at http://ADDR/` in it.
         tracing::info!(
             "trustfold at http://{}/ (signalling at /signal)",
             listener.local_addr()?

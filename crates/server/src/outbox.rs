@@ -10,6 +10,7 @@ use futures_util::stream::SplitSink;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Notify;
 
 /// One thing to write.
@@ -38,6 +39,32 @@ struct State {
     overflowed: bool,
 }
 
+/// Bytes queued in many outboxes together (the relay's: each of a
+/// thousand clients may be owed a window of events). Over `max`, an outbox
+/// holding more than `floor` is kicked at its next push: readers that keep
+/// up hold little and are never the ones dropped.
+pub(crate) struct Budget {
+    used: AtomicUsize,
+    max: usize,
+    floor: usize,
+}
+
+impl Budget {
+    /// A budget of `max` bytes; outboxes under `floor` always get room.
+    pub(crate) fn new(max: usize, floor: usize) -> Budget {
+        Budget {
+            used: AtomicUsize::new(0),
+            max,
+            floor,
+        }
+    }
+
+    /// Bytes queued now, in every outbox of the budget.
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+}
+
 /// A member's queue. Pushing never waits: senders are other members'
 /// tasks, which must not be slowed by this one.
 pub(crate) struct Outbox {
@@ -46,6 +73,7 @@ pub(crate) struct Outbox {
     kicked: Notify,
     max_bytes: usize,
     max_messages: usize,
+    budget: Option<Arc<Budget>>,
 }
 
 impl Outbox {
@@ -61,7 +89,32 @@ impl Outbox {
             kicked: Notify::new(),
             max_bytes,
             max_messages,
+            budget: None,
         }
+    }
+
+    /// The same outbox, counted in `budget` too.
+    pub(crate) fn within(mut self, budget: Arc<Budget>) -> Outbox {
+        self.budget = Some(budget);
+        self
+    }
+
+    fn count(&self, added: usize, removed: usize) {
+        if let Some(budget) = &self.budget {
+            budget.used.fetch_add(added, Ordering::Relaxed);
+            budget.used.fetch_sub(removed, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether `len` more bytes would take this outbox, or its share of
+    /// the budget, over a bound.
+    fn over(&self, state: &State, len: usize) -> bool {
+        let mine = state.bytes + len;
+        let shared = self
+            .budget
+            .as_ref()
+            .is_some_and(|b| b.used() + len > b.max && mine > b.floor);
+        state.queue.len() >= self.max_messages || mine > self.max_bytes || shared
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -86,15 +139,16 @@ impl Outbox {
         if state.closed || state.overflowed {
             return;
         }
-        if state.queue.len() >= self.max_messages || state.bytes + out.len() > self.max_bytes {
+        if self.over(&state, out.len()) {
             state.overflowed = true;
             state.queue.clear();
-            state.bytes = 0;
+            self.count(0, std::mem::take(&mut state.bytes));
             drop(state);
             self.kicked.notify_one();
             return;
         }
         state.bytes += out.len();
+        self.count(out.len(), 0);
         state.queue.push_back(out);
         drop(state);
         self.ready.notify_one();
@@ -106,14 +160,11 @@ impl Outbox {
     /// connection.
     pub(crate) fn push_advisory(&self, text: Utf8Bytes) {
         let mut state = self.lock();
-        if state.closed
-            || state.overflowed
-            || state.queue.len() >= self.max_messages
-            || state.bytes + text.len() > self.max_bytes
-        {
+        if state.closed || state.overflowed || self.over(&state, text.len()) {
             return;
         }
         state.bytes += text.len();
+        self.count(text.len(), 0);
         state.queue.push_back(Out::Text(text));
         drop(state);
         self.ready.notify_one();
@@ -127,6 +178,7 @@ impl Outbox {
             return;
         }
         state.bytes += out.len();
+        self.count(out.len(), 0);
         state.queue.push_back(out);
         drop(state);
         self.ready.notify_one();
@@ -145,6 +197,7 @@ impl Outbox {
                 let mut state = self.lock();
                 if let Some(out) = state.queue.pop_front() {
                     state.bytes -= out.len();
+                    self.count(0, out.len());
                     return Some(out);
                 }
                 if state.closed || state.overflowed {
@@ -160,6 +213,14 @@ impl Outbox {
     /// Completes when the member overflowed its queue.
     pub(crate) async fn kicked(&self) {
         self.kicked.notified().await
+    }
+}
+
+impl Drop for Outbox {
+    /// What was still queued leaves the budget with it.
+    fn drop(&mut self) {
+        let bytes = self.lock().bytes;
+        self.count(0, bytes);
     }
 }
 

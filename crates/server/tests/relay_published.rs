@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-use trustfold::relay::PublishedLimits;
+use trustfold::relay::{AuthorRate, PublishedLimits};
 use trustfold_server::relay::{Relay, RelayConfig};
 use trustfold_server::{Limits, Rate, Rooms, serve, serve_with};
 
@@ -63,6 +63,10 @@ async fn the_limits_document_and_the_joined_answer_carry_the_configured_numbers(
     config.limits.max_events = 1_234_567;
     config.limits.max_bytes = 5_000_000;
     config.limits.author_share = 20;
+    config.limits.author_rate = AuthorRate {
+        per_minute: 30,
+        burst: 40,
+    };
     let relay = Relay::open(config).unwrap();
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -80,6 +84,10 @@ async fn the_limits_document_and_the_joined_answer_carry_the_configured_numbers(
             author_share_percent: 20,
             frames_per_second: 70.0,
             frames_burst: 90.0,
+            bytes_per_second: 2.0 * 1024.0 * 1024.0,
+            bytes_burst: 4.0 * 1024.0 * 1024.0,
+            author_events_per_minute: 30,
+            author_events_burst: 40,
             max_frame_bytes: trustfold::sync::MAX_FRAME as u64,
             window_bytes: trustfold::sync::Limits::default().window as u64,
             idle_release_seconds: 45,

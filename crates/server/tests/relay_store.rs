@@ -163,6 +163,8 @@ fn append_numbers_events_in_order_and_keeps_the_heads() {
     assert_eq!(view.get(&d.id), Some((3, b"d".to_vec())));
     assert_eq!(store.get(&e.id).unwrap(), Some((4, b"e".to_vec())));
     assert_eq!(store.get(&ev("z", &[], 1).id).unwrap(), None);
+    assert!(store.contains(&e.id).unwrap());
+    assert!(!store.contains(&ev("z", &[], 1).id).unwrap());
     // Beyond what knows `b`: c, d, e, oldest first.
     assert_eq!(beyond_within(&view, &[4], &[1], 100), Some(vec![2, 3, 4]));
     assert_eq!(view.failed(), None);
@@ -210,6 +212,7 @@ fn a_missing_parent_refuses_the_whole_batch() {
     assert_eq!(error.code(), "missing_parent");
     assert_eq!(store.len().unwrap(), 0);
     assert_eq!(store.get(&a.id).unwrap(), None);
+    assert!(!store.contains(&a.id).unwrap());
     assert_eq!(store.view().unwrap().head_ixs(), Vec::<EventIx>::new());
     assert_eq!(store.counts().unwrap(), NetworkCounts::default());
     // A parent earlier in the same batch is enough.

@@ -20,9 +20,12 @@ use trustfold::event::PublicKey;
 use trustfold::relay::RelayError;
 use trustfold::sync::FrameError;
 
-/// Frames taken together from one client, ingested as one batch (one
-/// durable write), like a page does with its peers' frames.
-const FRAMES_PER_TURN: usize = 64;
+/// Bytes of frames taken together from one client, ingested as one batch
+/// (one durable write), like a page does with its peers' frames: enough
+/// for a thousand small events per write, and little enough that the
+/// network's lock, held for a turn, is never held long — a client
+/// sending fast holds up the others of its network by one such turn.
+const BYTES_PER_TURN: usize = 256 * 1024;
 
 /// The first message: which network.
 #[derive(Deserialize)]
@@ -86,8 +89,9 @@ fn take_frames(loaded: &mut Loaded, client: Client, frames: &[Vec<u8>]) -> bool 
         return false;
     }
     let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+    let now_ms = u64::try_from(loaded.started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let Loaded { network, store, .. } = loaded;
-    let out = tokio::task::block_in_place(|| network.receive(&client, &refs, store));
+    let out = tokio::task::block_in_place(|| network.receive(&client, &refs, store, now_ms));
     if let Some(error) = &out.store_error {
         tracing::error!("relay: the store failed: {error}");
     }
@@ -99,7 +103,8 @@ fn take_frames(loaded: &mut Loaded, client: Client, frames: &[Vec<u8>]) -> bool 
 /// One client's connection.
 async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: Instant) {
     let config = hub.config().clone();
-    let outbox = Arc::new(Outbox::new(config.queue_bytes, config.queue_messages));
+    let outbox =
+        Arc::new(Outbox::new(config.queue_bytes, config.queue_messages).within(hub.queues.clone()));
     let (sink, mut stream) = socket.split();
     let mut writer = crate::outbox::spawn_writer(sink, outbox.clone());
     // The join, within the deadline.
@@ -184,6 +189,7 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
     }
     tracing::debug!("relay: client {me} from {} joined {room}", accepted.peer);
     let mut bucket = Bucket::full(config.frame_rate);
+    let mut bytes_bucket = Bucket::full(config.bytes_rate);
     let mut heard = Instant::now();
     let every = config.idle_timeout / 3;
     let mut ping = tokio::time::interval_at((Instant::now() + every).into(), every);
@@ -205,7 +211,7 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
         heard = Instant::now();
         let mut frames = Vec::new();
         let mut end = take(next, &mut frames);
-        while end.is_none() && frames.len() < FRAMES_PER_TURN {
+        while end.is_none() && frames.iter().map(Vec::len).sum::<usize>() < BYTES_PER_TURN {
             match stream.next().now_or_never() {
                 Some(Some(next)) => end = take(next, &mut frames),
                 Some(None) => end = Some(None),
@@ -216,6 +222,8 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
             said = Some(Said::error("RATE_LIMITED", "too many frames per second"));
             break;
         }
+        let bytes: usize = frames.iter().map(Vec::len).sum();
+        let debt = bytes_bucket.spend(config.bytes_rate, bytes as f64);
         if !frames.is_empty() {
             let mut loaded = network.lock().await;
             if !take_frames(&mut loaded, me, &frames) {
@@ -225,6 +233,15 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
         if let Some(last) = end {
             said = last;
             break;
+        }
+        // Over its byte rate: nothing more is read from it until the debt
+        // is paid (its socket's buffers fill, and it waits).
+        if !debt.is_zero() {
+            tokio::select! {
+                () = outbox.kicked() => break,
+                () = tokio::time::sleep(debt) => {}
+            }
+            heard = Instant::now();
         }
     }
     {

@@ -6,13 +6,15 @@
 
 use super::store::{DagView, NetworkStore, NewEvent, RelayDb, RelayStoreError};
 use super::{RelayConfig, Said};
-use crate::outbox::Outbox;
+use crate::outbox::{Budget, Outbox};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use trustfold::event::{Event, EventId, PublicKey};
-use trustfold::relay::{Admission, RelayNetwork, RelayStorage, RelayView, Relayed, Usage};
+use trustfold::event::{Event, EventError, EventId, PublicKey};
+use trustfold::relay::{
+    Admission, InTurn, RelayNetwork, RelayStorage, RelayView, Relayed, Usage, Verifier,
+};
 use trustfold::{EventIx, PublicKey as Key};
 
 /// A client: its connection number in the relay.
@@ -24,6 +26,8 @@ pub(crate) struct Loaded {
     pub(crate) store: NetworkStore,
     pub(crate) clients: HashMap<Client, Arc<Outbox>>,
     pub(crate) idle_since: Option<Instant>,
+    /// When it was loaded: the clock of its authors' rates.
+    pub(crate) started: Instant,
 }
 
 /// Every loaded network, by room.
@@ -32,6 +36,8 @@ pub(crate) struct Hub {
     config: RelayConfig,
     networks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Loaded>>>>,
     next_client: AtomicU64,
+    /// What every client's outbox holds together.
+    pub(crate) queues: Arc<Budget>,
     /// Drawn once from the system's randomness: sessions' salts are keyed
     /// hashes of their client's number under it, so no client can predict
     /// or choose the salt of its filters.
@@ -51,11 +57,13 @@ impl Hub {
     pub(crate) fn new(db: RelayDb, config: RelayConfig) -> std::io::Result<Hub> {
         let mut salt_key = [0u8; 32];
         getrandom::fill(&mut salt_key).map_err(std::io::Error::other)?;
+        let queues = Arc::new(Budget::new(config.queue_total, config.queue_floor));
         Ok(Hub {
             db,
             config,
             networks: Mutex::new(HashMap::new()),
             next_client: AtomicU64::new(1),
+            queues,
             salt_key,
         })
     }
@@ -103,9 +111,6 @@ impl Hub {
         if let Some(loaded) = self.lock().get(&key) {
             return Ok(loaded.clone());
         }
-        if !self.make_room() {
-            return Err(JoinError::TooManyNetworks);
-        }
         // Its record is made with its first event: a join of a room
         // nobody writes to leaves nothing in the file.
         let store = self.db.network_on_write(&key).map_err(JoinError::Store)?;
@@ -114,17 +119,26 @@ impl Hub {
             None => Admission::Open,
         };
         let loaded = Loaded {
-            network: RelayNetwork::new(admission, self.config.limits.clone()),
+            network: RelayNetwork::new(admission, self.config.limits.clone())
+                .verifying_with(Box::new(AllCores)),
             store,
             clients: HashMap::new(),
             idle_since: Some(Instant::now()),
+            started: Instant::now(),
         };
         let mut networks = self.lock();
         // Another client may have loaded it meanwhile: keep theirs.
-        Ok(networks
-            .entry(key)
-            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(loaded)))
-            .clone())
+        if let Some(theirs) = networks.get(&key) {
+            return Ok(theirs.clone());
+        }
+        // Room is made and taken under one hold of the lock, so joins of
+        // new networks at once never load more than the budget.
+        if !self.make_room(&mut networks) {
+            return Err(JoinError::TooManyNetworks);
+        }
+        let loaded = Arc::new(tokio::sync::Mutex::new(loaded));
+        networks.insert(key, loaded.clone());
+        Ok(loaded)
     }
 
     /// Whether one more network may be loaded: there is room in the budget
@@ -134,8 +148,7 @@ impl Hub {
     /// history is on disk). Otherwise a client hopping through empty rooms
     /// would fill the budget for [`RelayConfig::idle`] and lock everyone
     /// else out of every network not loaded yet.
-    fn make_room(&self) -> bool {
-        let mut networks = self.lock();
+    fn make_room(&self, networks: &mut HashMap<String, Arc<tokio::sync::Mutex<Loaded>>>) -> bool {
         if networks.len() < self.config.max_networks {
             return true;
         }
@@ -200,6 +213,35 @@ impl Loaded {
     }
 }
 
+/// Checks a batch's signatures on every core: a catch-up of thousands of
+/// events is verified in a fraction of the time, with its network's lock
+/// held that much less.
+struct AllCores;
+
+/// Below this, threads cost more than they save.
+const IN_TURN_BELOW: usize = 64;
+
+impl Verifier for AllCores {
+    fn verify(&self, events: &[Event]) -> Vec<Result<(), EventError>> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        if cores == 1 || events.len() < IN_TURN_BELOW {
+            return InTurn.verify(events);
+        }
+        let chunk = events.len().div_ceil(cores);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = events
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || InTurn.verify(part)))
+                .collect();
+            parts
+                .into_iter()
+                // A panic in a verifying thread is a panic here.
+                .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    }
+}
+
 /// The core's view of a network's store.
 impl RelayStorage for NetworkStore {
     type View<'a> = DagView;
@@ -211,6 +253,10 @@ impl RelayStorage for NetworkStore {
 
     fn get(&self, id: &EventId) -> Result<Option<Vec<u8>>, RelayStoreError> {
         Ok(NetworkStore::get(self, id)?.map(|(_, bytes)| bytes))
+    }
+
+    fn contains(&self, id: &EventId) -> Result<bool, RelayStoreError> {
+        NetworkStore::contains(self, id)
     }
 
     fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, RelayStoreError> {
@@ -241,5 +287,47 @@ impl RelayStorage for NetworkStore {
 impl RelayView for DagView {
     fn failed(&self) -> bool {
         DagView::failed(self).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Joins of new networks at once never load more than the budget:
+    /// room is made and taken under one hold of the map's lock (it was
+    /// made in one and taken in another, with a database read between,
+    /// so concurrent joins could each find room for one).
+    #[test]
+    fn concurrent_joins_of_new_networks_stay_within_the_budget() {
+        let dir = std::env::temp_dir().join(format!("trustfold-hub-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = RelayDb::open(dir.join("hub.sqlite")).unwrap();
+        let config = RelayConfig {
+            max_networks: 3,
+            ..RelayConfig::default()
+        };
+        let hub = Hub::new(db, config).unwrap();
+        let threads = 8;
+        let barrier = std::sync::Barrier::new(threads);
+        let held: Vec<_> = std::thread::scope(|scope| {
+            let joins: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (hub, barrier) = (&hub, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        // Each keeps what it loaded: a held network is
+                        // never released to make room.
+                        (0..20)
+                            .filter_map(|n| hub.network(&format!("r{t}-{n}"), None).ok())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            joins.into_iter().flat_map(|j| j.join().unwrap()).collect()
+        });
+        assert_eq!(held.len(), 3, "networks handed out");
+        assert_eq!(hub.loaded(), 3);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -19,7 +19,7 @@
 //! `{"type":"error","code":…,"message":…}` and closes. Then every BINARY
 //! message either way is one sync frame (`trustfold::sync`). Later TEXT
 //! messages from the relay are notices (`{"type":"notice","code":
-//! "network_full"|"author_quota",…}`: valid events not stored, the client
+//! "network_full"|"author_quota"|"author_rate",…}`: valid events not stored, the client
 //! stays) or a last error before it closes (`{"type":"error",…}`: an
 //! invalid event or frame — its core code, `frame_too_large` too for a
 //! message over the socket's own limit — `MALFORMED` for TEXT after the
@@ -56,6 +56,14 @@ pub struct RelayConfig {
     /// Frames per second per client (`--relay-rate`, 500/s, bursts of 2,000:
     /// a catch-up of 100,000 events is about 500 frames).
     pub frame_rate: Rate,
+    /// Bytes per second read from one client (`--relay-bytes-rate`, 2 MiB/s,
+    /// bursts of 16 MiB: a year of one person's history at once). Over it
+    /// the relay reads that client more slowly — its socket's own flow
+    /// control holds it back — rather than dropping it: the work a client
+    /// causes (decoding, looking up, verifying what it sends, with its
+    /// network's lock held) is bounded by what it may send, whatever its
+    /// frames carry.
+    pub bytes_rate: Rate,
     /// Networks loaded at once (`--relay-networks`, 1,000). When all are
     /// loaded, the one nobody is connected to that was idle longest is
     /// released for a newly joined one; with clients in every one, a join
@@ -74,6 +82,19 @@ pub struct RelayConfig {
     pub queue_bytes: usize,
     /// Messages queued for one client.
     pub queue_messages: usize,
+    /// Bytes queued for all clients together (`--relay-queue-total`,
+    /// 256 MiB). Over it, a client with more than [`queue_floor`] queued
+    /// is dropped at its next message (its socket closed; a page
+    /// reconnects with backoff, as after any drop): clients that read
+    /// what they are sent hold little and keep their link, and the queues
+    /// hold at most this plus `queue_floor` per connection, not
+    /// `queue_bytes` per connection (12 GiB for a thousand).
+    ///
+    /// [`queue_floor`]: RelayConfig::queue_floor
+    pub queue_total: usize,
+    /// What a client may always have queued, whatever the others hold
+    /// (1 MiB).
+    pub queue_floor: usize,
 }
 
 impl Default for RelayConfig {
@@ -86,6 +107,10 @@ impl Default for RelayConfig {
                 per_second: 500.0,
                 burst: 2000.0,
             },
+            bytes_rate: Rate {
+                per_second: 2.0 * 1024.0 * 1024.0,
+                burst: 4.0 * 1024.0 * 1024.0,
+            },
             max_networks: 1000,
             idle: Duration::from_secs(60),
             max_room_name: server.max_room_name,
@@ -93,6 +118,8 @@ impl Default for RelayConfig {
             idle_timeout: server.idle_timeout,
             queue_bytes: 12 * 1024 * 1024,
             queue_messages: 4096,
+            queue_total: 256 * 1024 * 1024,
+            queue_floor: 1024 * 1024,
         }
     }
 }
@@ -151,6 +178,10 @@ pub fn published_limits(config: &RelayConfig) -> PublishedLimits {
         author_share_percent: config.limits.author_share,
         frames_per_second: config.frame_rate.per_second,
         frames_burst: config.frame_rate.burst,
+        bytes_per_second: config.bytes_rate.per_second,
+        bytes_burst: config.bytes_rate.burst,
+        author_events_per_minute: config.limits.author_rate.per_minute,
+        author_events_burst: config.limits.author_rate.burst,
         max_frame_bytes: trustfold::sync::MAX_FRAME as u64,
         window_bytes: config.limits.session.window as u64,
         idle_release_seconds: config.idle.as_secs(),

@@ -773,6 +773,16 @@ impl NetworkStore {
         Ok(found)
     }
 
+    /// Whether the network holds `id` (the index alone is read).
+    pub fn contains(&self, id: &EventId) -> Result<bool> {
+        let reader = self.db.reader()?;
+        let found = reader
+            .prepare_cached("SELECT 1 FROM events WHERE net = ?1 AND id = ?2")?
+            .query_row(params![self.net(), &id.0[..]], |_| Ok(()))
+            .optional()?;
+        Ok(found.is_some())
+    }
+
     fn named(&self, table: &str, name: &str) -> Result<Option<Vec<u8>>> {
         let reader = self.db.reader()?;
         let value = reader
