@@ -25,6 +25,7 @@ import { renderPeers, renderStatus, renderKnownKeys } from "./panels/peers.js";
 import { mountPictures, renderPictures } from "./panels/pictures.js";
 import { mountIdentity, renderIdentity } from "./panels/identity.js";
 import { mountNetworks, renderNetworks, renderNetworkHeader, justMade } from "./panels/networks.js";
+import { renderRelayStatus, renderRelayLimits } from "./panels/relay.js";
 import { networkFromAddress, sameNetwork, shownName } from "./network.js";
 
 /** The network the address names: an open network's name, or a private one's `{ invite, name }`. */
@@ -46,6 +47,7 @@ const ui = {
   offline: false, // "Work offline" pressed
   agreement: { at: 0, for: "", later: null, shown: null },
   copied: null, // what the invite's Copy button did
+  relay: null, // what the relay's line remembers between frames (panels/relay.js)
 };
 
 /** The page's side of every panel: the node, the latest snapshot, and how to act and redraw. */
@@ -134,6 +136,7 @@ function agreementNow(s) {
 }
 
 let drawn = null; // the promise of the frame being drawn, if one is scheduled
+let soon = null; // a redraw due shortly (the relay's line is changing)
 /** Redraws what is shown, once per frame however many changes arrive; resolves once drawn. */
 function render() {
   if (!app.node) return Promise.resolve();
@@ -158,6 +161,9 @@ function draw() {
   app.snapshot = s;
   renderIdentity(s);
   renderStatus(s, ui.offline);
+  // The relay's line changes without a change of the log (an acknowledgement,
+  // a lost link): while it is about to change, look again soon.
+  if (renderRelayStatus(s, ui)) soon ??= setTimeout(() => ((soon = null), render()), 300);
   renderKnownKeys(s);
   if (visible("ledger")) renderLedger(s, ui, app);
   if (visible("debts")) renderDebts(s);
@@ -166,6 +172,7 @@ function draw() {
   if (visible("records")) renderRecords(s, ui, app);
   if (visible("peers")) renderPeers(s);
   if (visible("pictures")) renderPictures(s, ui);
+  if (visible("networks")) renderRelayLimits(s, ui, app.info);
 }
 
 // ---------------------------------------------------------------- start

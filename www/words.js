@@ -195,3 +195,102 @@ export function voidWords(voids, who) {
       `${n} ${n === 1 ? "event" : "events"} by ${who(author)} ${what}; ${n === 1 ? "it counts" : "they count"} for nothing.`,
   );
 }
+
+// ---------------------------------------------------------------- the relay
+
+/** A whole number as people write it here ("1,000,000"). */
+const number = (n) => Number(n).toLocaleString("en");
+
+/** "1 change", "12 changes": what the relay stores (payments, edits, trust statements). */
+const changes = (n) => `${number(n)} ${n === 1 ? "change" : "changes"}`;
+
+/** Bytes in decimal units ("5 MB", "1.1 GB"). */
+export function bytesWords(n) {
+  for (const [size, unit] of [[1e9, "GB"], [1e6, "MB"], [1e3, "kB"]]) {
+    if (n >= size) return `${number(Math.round((n / size) * 10) / 10)} ${unit}`;
+  }
+  return `${number(n)} ${n === 1 ? "byte" : "bytes"}`;
+}
+
+/** A duration in seconds, in words ("45 seconds", "5 minutes", "2 hours"). */
+export function durationWords(seconds) {
+  const [n, unit] =
+    seconds < 120
+      ? [seconds, "second"]
+      : seconds < 7200
+        ? [Math.round(seconds / 60), "minute"]
+        : [Math.round(seconds / 3600), "hour"];
+  return `${number(n)} ${unit}${n === 1 ? "" : "s"}`;
+}
+
+/** A percentage as a share of something ("a quarter", "half", "30%"). */
+export function shareWords(percent) {
+  const named = { 100: "all", 50: "half", 25: "a quarter", 20: "a fifth", 10: "a tenth" };
+  return named[percent] ?? `${number(percent)}%`;
+}
+
+/** What a person's changes do while the relay cannot take them. */
+const KEPT = "your changes are kept here and go directly to people online";
+/** What a person's new changes do while the relay refuses them for a quota. */
+const ONLY_ONLINE = "your new changes reach people only while both of you are online";
+
+/** The relay's codes (errors, after which it closed the link), in words; the link retries by itself. */
+const RELAY_ERROR_WORDS = {
+  RATE_LIMITED: `The relay closed the link: this page sent too much at once. Retrying — ${KEPT}.`,
+  RELAY_FULL: `The relay is serving as many networks as it can. Retrying — ${KEPT}.`,
+};
+
+/** How long "the relay takes the rest later" stays said after the relay last said `author_rate`. */
+const RATE_SAID_MS = 20000;
+
+/**
+ * The relay link in one calm line, from `node.relay` ({ state, unsent,
+ * notice, limits }); `lost` says the page saw the link fail since it was
+ * last up (so a new attempt is still "unreachable", not "connecting"), and
+ * `now` is the tab's clock (the notice's `at` is on it). Returns { text,
+ * tone }: tone "ok", "busy", "trouble" or "" (nothing to say: not
+ * connected, as when working offline).
+ */
+export function relayWords(relay, lost, now = Date.now()) {
+  const code = relay.notice?.code;
+  if (relay.state === "none") return { text: "", tone: "" };
+  if (code === "NO_RELAY" && relay.state !== "open") {
+    return { text: `No relay on this server: ${KEPT}.`, tone: "" };
+  }
+  if (relay.state === "open") {
+    if (code === "network_full") {
+      return { text: `The relay is full for this network: ${ONLY_ONLINE}.`, tone: "trouble" };
+    }
+    if (code === "author_quota") {
+      const limits = relay.limits;
+      const share = limits ? ` (${shareWords(limits.authorSharePercent)} of what it keeps for this network)` : "";
+      return { text: `You have used your share of the relay${share}: ${ONLY_ONLINE}.`, tone: "trouble" };
+    }
+    // Not stored yet for its author's rate: sent again in a later round, so said for a while.
+    if (code === "author_rate" && now - relay.notice.at < RATE_SAID_MS) {
+      const perMinute = relay.limits?.authorEventsPerMinute;
+      const rate = perMinute ? `at most ${changes(perMinute)} a minute from one person` : "only so many";
+      return { text: `The relay takes ${rate}: the rest of yours are sent again shortly.`, tone: "busy" };
+    }
+    if (relay.unsent > 0) return { text: `Sending ${changes(relay.unsent)} to the relay…`, tone: "busy" };
+    return { text: "Saved on the relay", tone: "ok" };
+  }
+  if (relay.state === "connecting" && !lost) return { text: "Connecting to the relay…", tone: "busy" };
+  return { text: RELAY_ERROR_WORDS[code] ?? `Relay unreachable — retrying; ${KEPT}.`, tone: "trouble" };
+}
+
+/**
+ * The relay's published limits (`node.relay.limits`) in sentences: what it
+ * keeps per network, each person's share, that it deletes nothing, and
+ * when it unloads a network nobody uses.
+ */
+export function relayLimitsWords(l) {
+  return [
+    `This relay keeps up to ${changes(l.maxEventsPerNetwork)} (${bytesWords(l.maxBytesPerNetwork)}) per network; ` +
+      `each person may use ${shareWords(l.authorSharePercent)} of that, ` +
+      `and it takes up to ${changes(l.authorEventsPerMinute)} a minute from one person.`,
+    l.evictsEvents ? "It may delete what it stored." : "It never deletes what it stored.",
+    `A network nobody uses is unloaded from its memory after ${durationWords(l.idleReleaseSeconds)}, ` +
+      "and loaded again when someone comes back.",
+  ];
+}

@@ -45,10 +45,12 @@ use thiserror::Error;
 
 #[cfg(any(test, feature = "testing"))]
 mod memory;
+mod published;
 mod rate;
 mod verify;
 #[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryRelayStorage;
+pub use published::PublishedLimits;
 pub use rate::AuthorRate;
 pub use verify::{InTurn, Verifier};
 

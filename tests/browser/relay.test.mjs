@@ -9,9 +9,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
-import { root, launch, watch, signallingServer, testSite } from "./support.mjs";
+import { root, launch, watch, signallingServer, testSite, freePort } from "./support.mjs";
 import { WAIT, fresh } from "./people.mjs";
 
 let browser, site;
@@ -24,18 +23,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** A free loopback port: the server restarts on the same origin (the pages' storage is per origin). */
-function freePort() {
-  return new Promise((ok, fail) => {
-    const probe = net.createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => ok(port));
-    });
-    probe.on("error", fail);
-  });
-}
 
 /** Opens the page at `url` in `context` and waits until its node is open. */
 async function openPage(context, url) {

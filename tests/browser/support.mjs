@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { spawn } from "node:child_process";
+import net from "node:net";
 import { chromium } from "playwright-core";
 
 /** The repository root. */
@@ -93,8 +94,9 @@ export function watch(page, errors = []) {
 /**
  * Starts the real signalling server (target/debug/trustfold-server, built by
  * `cargo build`) on a free loopback port; `site` is served as the page.
+ * `flags` are more of its flags (`["--relay-max-events", "3"]`).
  */
-export async function signallingServer(site, { relay = true, relayDb, addr = "127.0.0.1:0" } = {}) {
+export async function signallingServer(site, { relay = true, relayDb, addr = "127.0.0.1:0", flags = [] } = {}) {
   const binary = path.join(root, "target/debug/trustfold-server");
   // Every page of every test comes from 127.0.0.1: lift the per-address
   // limits that would otherwise treat them as one client.
@@ -106,6 +108,7 @@ export async function signallingServer(site, { relay = true, relayDb, addr = "12
   relayDb ??= path.join(mkdtempSync(path.join(tmpdir(), "trustfold-relay-")), "relay.sqlite");
   if (relay) args.push("--relay-db", relayDb);
   else args.push("--no-relay");
+  args.push(...flags);
   const child = spawn(binary, args, { env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" } });
   const url = await new Promise((resolve, reject) => {
     let output = "";
@@ -171,6 +174,18 @@ export async function testSite(folder) {
   const stats = await new Promise((ok, fail) => webpack(config, (e, s) => (e ? fail(e) : ok(s))));
   if (stats.hasErrors()) throw new Error(stats.toString("errors-only"));
   return config.output.path;
+}
+
+/** A free loopback port: a server restarted on it keeps its origin (the pages' storage is per origin). */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const probe = net.createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+    probe.on("error", fail);
+  });
 }
 
 /** The 64-hex key made of the byte `n` repeated (a key nobody holds). */

@@ -7,7 +7,8 @@
 //! It speaks the page side of the contract (`docs/relay-protocol.md`): the
 //! first message must be `{"type":"join","room":…,"private":…}`, a private
 //! room must be 64 lowercase hex digits (else `BAD_ROOM`), and a client
-//! hears `{"type":"joined","limits":{}}`. Instead of storing and serving
+//! hears `{"type":"joined","limits":{…}}` (the real relay's default
+//! limits document). Instead of storing and serving
 //! events it **pairs** the first two clients of a room (by room and
 //! `private`): both hear `joined` once the second one has joined, every
 //! binary message of one goes to the other, and when one's socket ends the
@@ -17,8 +18,8 @@
 //! (`ROOM_FULL`). Rooms named for a test's purpose:
 //!
 //! * `refuse-…`: answered `{"type":"error","code":"NETWORK_FULL",…}`, then closed;
-//! * `notice-…`: after `joined`, both hear a non-fatal
-//!   `{"type":"error","code":"AUTHOR_QUOTA",…}` and stay linked.
+//! * `notice-…`: after `joined`, both hear a notice as the real relay
+//!   sends it, `{"type":"notice","code":"author_quota",…}`, and stay linked.
 //!
 //! Prints `relay_pair at http://ADDR/` once listening.
 
@@ -32,6 +33,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use trustfold_server::relay::{RelayConfig, published_limits};
 
 /// What a client's writer does next.
 enum Out {
@@ -60,7 +62,9 @@ fn error(code: &str, message: &str) -> Message {
 }
 
 fn joined() -> Message {
-    Message::Text(r#"{"type":"joined","limits":{}}"#.into())
+    let limits = published_limits(&RelayConfig::default());
+    let text = serde_json::json!({ "type": "joined", "limits": limits });
+    Message::Text(text.to_string().into())
 }
 
 /// The room of a join message, checked as the contract says.
@@ -141,7 +145,12 @@ async fn client(socket: WebSocket, rooms: Shared) {
                 for member in members.iter() {
                     let _ = member.out.send(Out::Send(joined()));
                     if key.0.starts_with("notice-") {
-                        let notice = error("AUTHOR_QUOTA", "a notice for a test");
+                        let notice = serde_json::json!({
+                            "type": "notice",
+                            "code": "author_quota",
+                            "message": "a notice for a test",
+                        });
+                        let notice = Message::Text(notice.to_string().into());
                         let _ = member.out.send(Out::Send(notice));
                     }
                 }

@@ -128,9 +128,10 @@ fn app(rooms: Arc<Rooms>, site: Option<PathBuf>, relay: Option<&relay::Relay>) -
     let mut router = Router::new()
         .route("/signal", get(connection::upgrade))
         .with_state(rooms);
-    if let Some(relay) = relay {
-        router = router.merge(relay.routes());
-    }
+    router = match relay {
+        Some(relay) => router.merge(relay.routes()),
+        None => router.merge(relay::absent_routes()),
+    };
     match site {
         Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
         None => router,

@@ -36,6 +36,9 @@ mod webrtc;
 
 pub use idb::IdbStore;
 pub use network::NetworkRef;
-pub use relay::{MAX_QUEUED, RELAY, RelayError, RelayLink, RelayState, join_message, relay_url};
+pub use relay::{
+    MAX_QUEUED, NO_RELAY, RELAY, RelayError, RelayLink, RelayNotice, RelayState, join_message,
+    relay_url,
+};
 pub use runtime::BrowserNode;
 pub use webrtc::{MAX_LINKS, WebRtc};

@@ -8,9 +8,16 @@
 //! channel: the relay is one more peer. A closed socket, or one that
 //! failed, is `Down("relay")`, and the link opens a new one after a
 //! backoff — 1 s doubling to 30 s, each delay drawn between half and all
-//! of it (jitter), back to 1 s once joined. The relay's notices
-//! (`{"type":"error","code":…}`, fatal or not) are kept as
-//! [`last_error`](RelayLink::last_error).
+//! of it (jitter), back to 1 s once joined. What the relay says as text is
+//! kept as data for the page to word: the limits it published in `joined`
+//! ([`limits`](RelayLink::limits)); its notices
+//! (`{"type":"notice","code":"network_full"|"author_quota"}`: a valid event
+//! was not stored, the link stays) and errors (`{"type":"error","code":…}`,
+//! followed by a close) as [`notice`](RelayLink::notice), the latest since
+//! the link last joined, and errors also as
+//! [`last_error`](RelayLink::last_error), kept through reconnections. A
+//! server without a relay says `NO_RELAY`: the link then asks again only
+//! after the longest backoff.
 //!
 //! Bounded: one socket and at most one pending retry at a time; frames
 //! received and not yet taken by [`next`](Transport::next) at most
@@ -32,6 +39,7 @@ use futures_util::lock::Mutex;
 use js_sys::{JSON, Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use trustfold::relay::PublishedLimits;
 use trustfold::sync::MAX_FRAME;
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
@@ -106,6 +114,19 @@ pub struct RelayError {
     pub message: String,
 }
 
+/// What the relay said last since the link joined: a notice (`network_full`,
+/// `author_quota`: the link stays) or an error (then the socket closed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelayNotice {
+    /// Its code, at most 64 bytes.
+    pub code: String,
+    /// When it came, in milliseconds since 1970 (the tab's clock).
+    pub at: f64,
+}
+
+/// The code of a server that runs no relay.
+pub const NO_RELAY: &str = "NO_RELAY";
+
 /// Callbacks the browser holds (kept alive as long as their socket).
 type Callbacks = RefCell<Vec<Closure<dyn FnMut(JsValue)>>>;
 
@@ -133,6 +154,8 @@ struct Inner {
     socket: RefCell<Option<Rc<Socket>>>,
     state: Cell<RelayState>,
     last_error: RefCell<Option<RelayError>>,
+    notice: RefCell<Option<RelayNotice>>,
+    limits: RefCell<Option<PublishedLimits>>,
     reconnects: Cell<u32>,
     /// The next retry's delay before jitter.
     backoff: Cell<f64>,
@@ -185,6 +208,8 @@ impl RelayLink {
             socket: RefCell::new(None),
             state: Cell::new(RelayState::Connecting),
             last_error: RefCell::new(None),
+            notice: RefCell::new(None),
+            limits: RefCell::new(None),
             reconnects: Cell::new(0),
             backoff: Cell::new(FIRST_BACKOFF_MS),
             retry_pending: Cell::new(false),
@@ -208,6 +233,19 @@ impl RelayLink {
     /// replaces it, through reconnections).
     pub fn last_error(&self) -> Option<RelayError> {
         self.inner.last_error.borrow().clone()
+    }
+
+    /// What the relay said last since the link last joined (a notice, or
+    /// the error that closed the socket since); cleared by the next join.
+    pub fn notice(&self) -> Option<RelayNotice> {
+        self.inner.notice.borrow().clone()
+    }
+
+    /// The limits the relay published when the link last joined (kept
+    /// while it is down); `None` before a join, or if the relay published
+    /// none that reads as [`PublishedLimits`].
+    pub fn limits(&self) -> Option<PublishedLimits> {
+        self.inner.limits.borrow().clone()
     }
 
     /// Sockets opened again after one was lost.
@@ -318,7 +356,7 @@ impl Inner {
             .unbounded_send(TransportEvent::Frame(RELAY.to_owned(), frame.to_vec()));
     }
 
-    /// A text message: `joined`, or an error notice; anything else is
+    /// A text message: `joined`, a notice or an error; anything else is
     /// ignored, and text too long or too deeply nested is not even parsed.
     fn notice(self: &Rc<Self>, socket: &Rc<Socket>, text: &str) {
         if text.len() > MAX_TEXT || !nesting_within(text, 8) {
@@ -327,21 +365,38 @@ impl Inner {
         let Ok(message) = JSON::parse(text) else {
             return;
         };
+        let code = || text_field(&message, "code", MAX_CODE).unwrap_or_default();
         match text_field(&message, "type", 16).as_deref() {
             Some("joined") if !socket.joined.replace(true) => {
                 self.state.set(RelayState::Open);
                 self.backoff.set(FIRST_BACKOFF_MS);
+                self.notice.borrow_mut().take();
+                // The core's own type, as the server wrote it (one definition).
+                *self.limits.borrow_mut() = Reflect::get(&message, &"limits".into())
+                    .ok()
+                    .and_then(|limits| serde_wasm_bindgen::from_value(limits).ok());
                 let _ = self
                     .events
                     .unbounded_send(TransportEvent::Up(RELAY.to_owned()));
             }
+            Some("notice") if socket.joined.get() => self.said(code()),
             Some("error") => {
-                let code = text_field(&message, "code", MAX_CODE).unwrap_or_default();
+                let code = code();
+                if code == NO_RELAY {
+                    // Not there now; a restarted server may have one.
+                    self.backoff.set(MAX_BACKOFF_MS);
+                }
+                self.said(code.clone());
                 let message = text_field(&message, "message", MAX_MESSAGE).unwrap_or_default();
                 *self.last_error.borrow_mut() = Some(RelayError { code, message });
             }
             _ => {}
         }
+    }
+
+    fn said(&self, code: String) {
+        let at = js_sys::Date::now();
+        *self.notice.borrow_mut() = Some(RelayNotice { code, at });
     }
 
     /// `socket` is done: it is closed, `Down` is reported if it was up,

@@ -13,11 +13,12 @@ use crate::errors::WebError;
 use crate::idb::IdbStore;
 use crate::network::NetworkRef;
 use crate::random::{KeyedStream, random};
-use crate::relay::{RELAY, RelayLink, RelayState, relay_url};
+use crate::relay::{RELAY, RelayLink, RelayNotice, RelayState, relay_url};
 use crate::tabs::{self, Announcement, Tabs};
 use crate::webrtc::WebRtc;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use trustfold::relay::PublishedLimits;
 use trustfold::snapshot::CachedState;
 use trustfold::store::StoreError;
 use trustfold::sync::Traffic;
@@ -95,6 +96,11 @@ pub struct RelayStatus {
     pub unsent: usize,
     /// Sockets opened again after one was lost.
     pub reconnects: u32,
+    /// What the relay said last since the link joined: a notice
+    /// (`network_full`, `author_quota`) or the error that closed it.
+    pub notice: Option<RelayNotice>,
+    /// The limits the relay published when the link joined.
+    pub limits: Option<PublishedLimits>,
 }
 
 /// A linked peer.
@@ -377,6 +383,8 @@ impl BrowserNode {
                 error: None,
                 unsent: 0,
                 reconnects: 0,
+                notice: None,
+                limits: None,
             };
         };
         RelayStatus {
@@ -387,6 +395,8 @@ impl BrowserNode {
                 _ => 0,
             },
             reconnects: relay.reconnects(),
+            notice: relay.notice(),
+            limits: relay.limits(),
         }
     }
 

@@ -453,6 +453,33 @@ pub struct JsRelayStatus {
     error: Option<String>,
     unsent: f64,
     reconnects: f64,
+    notice: Option<JsRelayNotice>,
+    limits: Option<JsRelayLimits>,
+}
+
+#[derive(Serialize)]
+pub struct JsRelayNotice {
+    code: String,
+    at: f64,
+}
+
+/// The relay's limits document with plain numbers (not `bigint`s).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsRelayLimits {
+    max_events_per_network: f64,
+    max_bytes_per_network: f64,
+    author_share_percent: f64,
+    frames_per_second: f64,
+    frames_burst: f64,
+    bytes_per_second: f64,
+    bytes_burst: f64,
+    author_events_per_minute: f64,
+    author_events_burst: f64,
+    max_frame_bytes: f64,
+    window_bytes: f64,
+    idle_release_seconds: f64,
+    evicts_events: bool,
 }
 
 pub fn relay_status(r: &crate::runtime::RelayStatus) -> JsRelayStatus {
@@ -461,6 +488,25 @@ pub fn relay_status(r: &crate::runtime::RelayStatus) -> JsRelayStatus {
         error: r.error.clone(),
         unsent: r.unsent as f64,
         reconnects: r.reconnects as f64,
+        notice: r.notice.as_ref().map(|n| JsRelayNotice {
+            code: n.code.clone(),
+            at: n.at,
+        }),
+        limits: r.limits.as_ref().map(|l| JsRelayLimits {
+            max_events_per_network: l.max_events_per_network as f64,
+            max_bytes_per_network: l.max_bytes_per_network as f64,
+            author_share_percent: f64::from(l.author_share_percent),
+            frames_per_second: l.frames_per_second,
+            frames_burst: l.frames_burst,
+            bytes_per_second: l.bytes_per_second,
+            bytes_burst: l.bytes_burst,
+            author_events_per_minute: f64::from(l.author_events_per_minute),
+            author_events_burst: f64::from(l.author_events_burst),
+            max_frame_bytes: l.max_frame_bytes as f64,
+            window_bytes: l.window_bytes as f64,
+            idle_release_seconds: l.idle_release_seconds as f64,
+            evicts_events: l.evicts_events,
+        }),
     }
 }
 

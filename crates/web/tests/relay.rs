@@ -141,6 +141,7 @@ async fn a_refusal_is_kept_as_the_last_error_and_tried_again() {
     assert_eq!(a.state(), RelayState::Connecting);
     sleep(300.0).await;
     assert_eq!(a.last_error().map(|e| e.code), Some("NETWORK_FULL".into()));
+    assert_eq!(a.notice().map(|n| n.code), Some("NETWORK_FULL".into()));
     assert_eq!(a.state(), RelayState::Closed);
     sleep(1500.0).await;
     assert!(a.reconnects() >= 1, "tried again after the first backoff");
@@ -154,14 +155,21 @@ async fn a_refusal_is_kept_as_the_last_error_and_tried_again() {
     a.stop();
 }
 
-/// A notice after `joined` is kept; the link stays up.
+/// The limits published in `joined` are read as numbers; a notice after
+/// it is kept (not as an error: the link stays up), and a new join clears
+/// it.
 #[wasm_bindgen_test]
-async fn a_notice_is_kept_and_the_link_stays_up() {
+async fn the_published_limits_and_a_notice_are_kept_and_the_link_stays_up() {
     let (a, b) = linked_in(&fresh_room("notice-")).await;
+    let limits = a.limits().expect("the limits of joined");
+    assert_eq!(limits.max_events_per_network, 1_000_000);
+    assert_eq!(limits.author_share_percent, 25);
+    assert!(!limits.evicts_events);
     sleep(200.0).await;
-    let error = a.last_error().unwrap();
-    assert_eq!(error.code, "AUTHOR_QUOTA");
-    assert_eq!(error.message, "a notice for a test");
+    let notice = a.notice().expect("the notice");
+    assert_eq!(notice.code, "author_quota");
+    assert!(notice.at > 0.0);
+    assert_eq!(a.last_error(), None, "a notice is not an error");
     a.send(RELAY, b"still up".to_vec()).await.unwrap();
     assert_eq!(
         next_within(&b, 5000.0).await,
@@ -170,6 +178,15 @@ async fn a_notice_is_kept_and_the_link_stays_up() {
             b"still up".to_vec()
         ))
     );
+    a.sever();
+    assert_eq!(next_link_event(&a).await, down());
+    assert_eq!(a.notice().map(|n| n.code), Some("author_quota".into()));
+    assert!(a.limits().is_some(), "kept while the link is down");
+    assert_eq!(next_link_event(&a).await, up());
+    // The stand-in says it again after each join: cleared, then heard anew.
+    sleep(200.0).await;
+    assert_eq!(a.notice().map(|n| n.code), Some("author_quota".into()));
+    assert!(a.notice().unwrap().at > notice.at);
 }
 
 /// A raw WebSocket in `room` of the pairing relay: the other end of a

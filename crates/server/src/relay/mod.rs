@@ -14,7 +14,8 @@
 //! Protocol: the client's first message is TEXT JSON
 //! `{"type":"join","room":"…","private":false}` (a private network's room
 //! is its identity, 64 hex digits). The relay answers `{"type":"joined",
-//! "limits":{…}}` (the document `GET /relay/limits` serves too) or
+//! "limits":{…}}` (the document `GET /relay/limits` serves too: the core's
+//! [`PublishedLimits`], which the browser reads back) or
 //! `{"type":"error","code":…,"message":…}` and closes. Then every BINARY
 //! message either way is one sync frame (`trustfold::sync`). Later TEXT
 //! messages from the relay are notices (`{"type":"notice","code":
@@ -22,7 +23,8 @@
 //! stays) or a last error before it closes (`{"type":"error",…}`: an
 //! invalid event or frame — its core code, `frame_too_large` too for a
 //! message over the socket's own limit — `MALFORMED` for TEXT after the
-//! join, `RATE_LIMITED`, `IDLE_TIMEOUT`).
+//! join, `RATE_LIMITED`, `IDLE_TIMEOUT`). A server started `--no-relay`
+//! answers every join `NO_RELAY` (`absent_routes`).
 
 mod connection;
 mod hub;
@@ -34,12 +36,14 @@ use crate::limits::Rate;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use trustfold::relay::{Notice, RelayError, RelayLimits};
+use trustfold::relay::{Notice, PublishedLimits, RelayError, RelayLimits};
 
 /// How long a closed client may take to acknowledge the close.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -136,7 +140,7 @@ impl From<Said> for axum::extract::ws::Utf8Bytes {
 enum Text<'a> {
     Error { code: &'a str, message: &'a str },
     Notice { code: &'a str, message: &'a str },
-    Joined { limits: Limits },
+    Joined { limits: PublishedLimits },
 }
 
 fn text(message: &Text<'_>) -> Said {
@@ -162,64 +166,28 @@ impl Said {
     }
     pub(crate) fn joined(config: &RelayConfig) -> Said {
         text(&Text::Joined {
-            limits: Limits::of(config),
+            limits: published_limits(config),
         })
     }
 }
 
-/// The limits document (`GET /relay/limits`, and in `joined`), after
-/// Nostr's NIP-11: what a client may expect before it is refused.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Limits {
-    /// Events a network may hold.
-    pub max_events_per_network: u64,
-    /// Bytes a network may hold.
-    pub max_bytes_per_network: u64,
-    /// Percent of each of those one author may take.
-    pub author_share_percent: u8,
-    /// Frames a client may send per second, and in a burst.
-    pub frames_per_second: f64,
-    /// The burst.
-    pub frames_burst: f64,
-    /// Bytes a client may send per second before the relay reads it more
-    /// slowly (it is not dropped for it).
-    pub bytes_per_second: f64,
-    /// The burst.
-    pub bytes_burst: f64,
-    /// Events each author may store per minute (more wait for a later
-    /// round: notice `author_rate`).
-    pub author_events_per_minute: u32,
-    /// Events an author may store at once.
-    pub author_events_burst: u32,
-    /// Largest frame, in bytes.
-    pub max_frame_bytes: usize,
-    /// Bytes of events a client may have in flight to the relay (the window).
-    pub window_bytes: usize,
-    /// Seconds after which a network nobody uses is released from memory
-    /// (never deleted: the relay removes no event it stored).
-    pub idle_release_seconds: u64,
-    /// Whether the relay ever deletes stored events (it does not).
-    pub evicts_events: bool,
-}
-
-impl Limits {
-    fn of(config: &RelayConfig) -> Limits {
-        Limits {
-            max_events_per_network: config.limits.max_events,
-            max_bytes_per_network: config.limits.max_bytes,
-            author_share_percent: config.limits.author_share,
-            frames_per_second: config.frame_rate.per_second,
-            frames_burst: config.frame_rate.burst,
-            bytes_per_second: config.bytes_rate.per_second,
-            bytes_burst: config.bytes_rate.burst,
-            author_events_per_minute: config.limits.author_rate.per_minute,
-            author_events_burst: config.limits.author_rate.burst,
-            max_frame_bytes: trustfold::sync::MAX_FRAME,
-            window_bytes: config.limits.session.window,
-            idle_release_seconds: config.idle.as_secs(),
-            evicts_events: false,
-        }
+/// The limits document (`GET /relay/limits`, and in `joined`) of a relay
+/// with `config`.
+pub fn published_limits(config: &RelayConfig) -> PublishedLimits {
+    PublishedLimits {
+        max_events_per_network: config.limits.max_events,
+        max_bytes_per_network: config.limits.max_bytes,
+        author_share_percent: config.limits.author_share,
+        frames_per_second: config.frame_rate.per_second,
+        frames_burst: config.frame_rate.burst,
+        bytes_per_second: config.bytes_rate.per_second,
+        bytes_burst: config.bytes_rate.burst,
+        author_events_per_minute: config.limits.author_rate.per_minute,
+        author_events_burst: config.limits.author_rate.burst,
+        max_frame_bytes: trustfold::sync::MAX_FRAME as u64,
+        window_bytes: config.limits.session.window as u64,
+        idle_release_seconds: config.idle.as_secs(),
+        evicts_events: false,
     }
 }
 
@@ -260,6 +228,25 @@ impl Relay {
     }
 }
 
-async fn limits(State(hub): State<Arc<hub::Hub>>) -> Json<Limits> {
-    Json(Limits::of(hub.config()))
+async fn limits(State(hub): State<Arc<hub::Hub>>) -> Json<PublishedLimits> {
+    Json(published_limits(hub.config()))
+}
+
+/// The routes of a server that runs no relay (`--no-relay`): `/relay`
+/// upgrades only to say so — `{"type":"error","code":"NO_RELAY",…}`, then
+/// a close — so a page tells "no relay here" from "relay unreachable";
+/// `/relay/limits` is not found.
+pub(crate) fn absent_routes() -> Router {
+    Router::new().route("/relay", get(absent))
+}
+
+async fn absent(ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(|mut socket| async move {
+        let said = Said::error("NO_RELAY", "this server runs no relay");
+        let say = async {
+            socket.send(Message::Text(said.into())).await?;
+            socket.send(Message::Close(None)).await
+        };
+        let _ = tokio::time::timeout(CLOSE_GRACE, say).await;
+    })
 }

@@ -89,11 +89,37 @@ export interface SyncStatus { known: number; waiting: number; missing: number; p
  * The link to the relay of the server `connect` was given (`ws://host/relay`), one more peer (id "relay"):
  * `state` "none" (not connected), "connecting", "open" (joined: events flow) or "closed" (lost or refused; it
  * tries again by itself, 1 s doubling to 30 s); `error` the code of the last error the relay reported
- * ("NETWORK_FULL", "AUTHOR_QUOTA", "RATE_LIMITED", …; kept until another replaces it) or null; `unsent` events
+ * ("RATE_LIMITED", "IDLE_TIMEOUT", "NO_RELAY", …; kept until another replaces it) or null; `unsent` events
  * queued for the relay or sent and not acknowledged by it yet — how far behind it is (0 unless open);
- * `reconnects` sockets opened again after one was lost.
+ * `reconnects` sockets opened again after one was lost; `notice` what the relay said last since the link last
+ * joined, or null; `limits` what the relay published when the link joined (kept while it is down), or null.
  */
-export interface RelayStatus { state: "none" | "connecting" | "open" | "closed"; error: string | null; unsent: number; reconnects: number }
+export interface RelayStatus {
+  state: "none" | "connecting" | "open" | "closed"; error: string | null; unsent: number; reconnects: number;
+  notice: RelayNotice | null; limits: RelayLimits | null;
+}
+/**
+ * What the relay said: a notice — "network_full" (the network holds the relay's quota) or "author_quota" (you
+ * hold your share of it): a valid event of yours was not stored there; "author_rate" (more events of yours this
+ * minute than the relay takes from one author): the rest are sent again in a later round; the link stays — or
+ * an error code, after which the relay closed the link ("RATE_LIMITED", "IDLE_TIMEOUT", "RELAY_FULL",
+ * "NO_RELAY": this server runs no relay, …). `at`: when it came, in milliseconds since 1970 (this tab's clock).
+ * Codes are stable; words are yours.
+ */
+export interface RelayNotice { code: string; at: number }
+/**
+ * The relay's published limits (GET /relay/limits; the same document comes with the join): events and bytes a
+ * network may hold, the percent of those one author may take, frames and bytes a client may send per second and
+ * in a burst, an author's events per minute and at once, the largest frame and the bytes in flight, the seconds
+ * after which a network nobody uses leaves the relay's memory (it is not deleted), and whether it ever deletes
+ * stored events (false).
+ */
+export interface RelayLimits {
+  maxEventsPerNetwork: number; maxBytesPerNetwork: number; authorSharePercent: number;
+  framesPerSecond: number; framesBurst: number; bytesPerSecond: number; bytesBurst: number;
+  authorEventsPerMinute: number; authorEventsBurst: number;
+  maxFrameBytes: number; windowBytes: number; idleReleaseSeconds: number; evictsEvents: boolean;
+}
 /** A linked peer: its connection id in the room, the key that signed its offer or answer, and this link's traffic so far. */
 export interface Peer { id: string; key: string | null; eventsSent: number; eventsReceived: number; bytesSent: number; bytesReceived: number }
 /** An event `receive` refused: its index in the batch, a stable code, the core's finer code (which rule), why. */

@@ -38,7 +38,7 @@ impl JsNode {
         self.node.signalling().to_owned()
     }
 
-    /// The relay link: `{ state, error, unsent, reconnects }` (see
+    /// The relay link: `{ state, error, unsent, reconnects, notice, limits }` (see
     /// `RelayStatus`). `state` is `"none"` until `connect`.
     #[wasm_bindgen(getter, unchecked_return_type = "RelayStatus")]
     pub fn relay(&self) -> JsResult<JsValue> {
