@@ -74,7 +74,7 @@ bench-server:
 ## release build: ingest (the relay's path against verify_strict on all
 ## cores and raw writes of the same events) and load (1,000 WebSocket
 ## clients in 50 networks against the real server for 60 s: delivery
-## latency, server RSS and CPU). ≈ 6 min here.
+## latency, server RSS and CPU), three runs each. ≈ 12 min here.
 bench-relay:
 	cargo bench -p trustfold-server --bench relay_ingest
-	cargo bench -p trustfold-server --bench relay_load
+	RELAY_LOAD_RUNS=3 cargo bench -p trustfold-server --bench relay_load
