@@ -633,3 +633,51 @@ fn a_message_overtaken_and_acknowledged_past_is_still_taken_in() {
     }
     assert_eq!(b.log().len(), 2000);
 }
+
+/// Two big messages whose parts interleave (a page's sync loop and one of
+/// its publishes, each sending a document change of 1.5 MiB to one peer)
+/// both arrive; and a peer that starts many big messages and finishes
+/// none makes its receiver hold at most one message's worth
+/// (`MAX_MESSAGE`), the oldest dropped first as if lost.
+#[test]
+fn interleaved_messages_arrive_and_unfinished_ones_are_bounded() {
+    use trustfold::sync::MAX_MESSAGE;
+    let big = |fill: u8| Message::Want {
+        ids: vec![trustfold::EventId([fill; 32]); 1_500_000 / 32],
+    };
+    let mut sender = Framer::default();
+    let (a, b) = (sender.encode(&big(1)), sender.encode(&big(2)));
+    assert!(a.len() > 2 && b.len() > 2, "multi-part messages");
+    let mut receiver = Framer::default();
+    let mut whole = Vec::new();
+    for i in 0..a.len().max(b.len()) {
+        for frames in [&a, &b] {
+            if let Some(frame) = frames.get(i) {
+                whole.extend(receiver.decode(frame).unwrap());
+            }
+        }
+    }
+    assert_eq!(whole.len(), 2, "both interleaved messages arrive");
+
+    // Three messages of ~1.5 MiB (fewer than the messages that may be in
+    // progress), all but their last part: at most MAX_MESSAGE is kept, so
+    // finishing the oldest finds it dropped and finishing the newest works.
+    let mut receiver = Framer::default();
+    let messages: Vec<Vec<Vec<u8>>> = (0..3).map(|n| sender.encode(&big(n))).collect();
+    const { assert!(3 * 1_500_000 > MAX_MESSAGE) };
+    for frames in &messages {
+        for frame in &frames[..frames.len() - 1] {
+            assert_eq!(receiver.decode(frame), Ok(None));
+        }
+    }
+    let last = |n: usize| messages[n].last().unwrap().clone();
+    assert_eq!(
+        receiver.decode(&last(0)),
+        Ok(None),
+        "the oldest was dropped"
+    );
+    assert!(
+        matches!(receiver.decode(&last(2)), Ok(Some(_))),
+        "the newest is whole"
+    );
+}

@@ -387,6 +387,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
         };
         let asks = self.peers.session(peer).is_some_and(|s| s.asks_now());
+        self.rates.forget_deferred(now_ms);
         let missing = if asks {
             self.orphans
                 .missing_from(peer, |id| view.contains(id), MAX_WANT)
@@ -394,13 +395,17 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             Vec::new()
         };
         let orphans = &self.orphans;
+        let rates = &self.rates;
         out.send.extend(self.peers.after_ingest_with(
             Some(peer),
             &view,
             &Ingested {
                 applied: &applied,
                 missing: &missing,
-                waiting: &|id| orphans.contains(id),
+                // An event refused for its author's rate is not asked for
+                // again until a token is due: asked for at once, its
+                // sender would send it (and its ancestors) again and again.
+                waiting: &|id| orphans.contains(id) || rates.deferred(id, now_ms),
                 // Refused for room: asked for again in another round now.
                 // Refused for the author's rate: not now, but not
                 // delivered either — the sender's next round sends them.
@@ -435,6 +440,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         let rate = self.limits.author_rate;
         let mut refused = Refused::default();
         let mut candidates = Vec::new();
+        let mut planned_by: FxHashMap<PublicKey, u32> = FxHashMap::default();
         let mut seen = FxHashSet::default();
         // What the network and its authors held when the batch began: an
         // event over a quota already is refused before its signature is
@@ -492,11 +498,16 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
             // Only valid events take tokens: an author out of them now
             // spent them, and is refused without a signature check.
-            if self.rates.tokens(rate, &author, now_ms) < 1.0 {
+            // The batch's earlier events of the author will take tokens
+            // too: only as many as there are tokens get a signature check.
+            let planned = planned_by.entry(author).or_insert(0u32);
+            if self.rates.tokens(rate, &author, now_ms) < f64::from(*planned) + 1.0 {
                 notify(out, peer, Notice::AuthorRate(author));
+                self.rates.defer(rate, id, now_ms);
                 refused.rate = true;
                 continue;
             }
+            *planned += 1;
             candidates.push(event);
         }
         // The signatures, all at once (on every core, for a server's
@@ -595,6 +606,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
             if !self.rates.take(rate, &author, now_ms) {
                 // Its children wait with it, refused the same way.
+                self.rates.defer(rate, id, now_ms);
                 over_quota.insert(id);
                 notify(out, &sender, Notice::AuthorRate(author));
                 refused.rate = true;

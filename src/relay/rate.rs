@@ -8,7 +8,7 @@
 //! any signature of theirs is checked (tokens are only taken by valid
 //! events, so an empty bucket is the author's own doing).
 
-use crate::event::PublicKey;
+use crate::event::{EventId, PublicKey};
 use rustc_hash::FxHashMap;
 
 /// What one author may store per minute, and at once.
@@ -42,10 +42,17 @@ struct Bucket {
     at_ms: u64,
 }
 
-/// The buckets of the authors who stored events lately.
+/// Events refused for their author's rate remembered at most, per
+/// network, so the relay does not ask for them again at once.
+const MAX_DEFERRED: usize = 65_536;
+
+/// The buckets of the authors who stored events lately, and the events
+/// refused for a rate lately.
 #[derive(Debug, Default)]
 pub(crate) struct AuthorRates {
     buckets: FxHashMap<PublicKey, Bucket>,
+    /// Event → when (ms) a token of its author's is due.
+    deferred: FxHashMap<EventId, u64>,
 }
 
 impl AuthorRates {
@@ -80,6 +87,30 @@ impl AuthorRates {
             },
         );
         true
+    }
+
+    /// Remembers that `id` was refused for its author's rate: not to be
+    /// asked for before a token is due. Past the bound, it is not
+    /// remembered (then it may be asked for again sooner, which costs its
+    /// sender a resend, not the relay a signature check).
+    pub(crate) fn defer(&mut self, rate: AuthorRate, id: EventId, now_ms: u64) {
+        if self.deferred.len() >= MAX_DEFERRED {
+            self.forget_deferred(now_ms);
+        }
+        if self.deferred.len() < MAX_DEFERRED {
+            let wait = 60_000 / u64::from(rate.per_minute.max(1));
+            self.deferred.insert(id, now_ms + wait.max(1));
+        }
+    }
+
+    /// Whether `id` was refused for its author's rate and no token is due yet.
+    pub(crate) fn deferred(&self, id: &EventId, now_ms: u64) -> bool {
+        self.deferred.get(id).is_some_and(|&due| due > now_ms)
+    }
+
+    /// Forgets the refusals whose token is due.
+    pub(crate) fn forget_deferred(&mut self, now_ms: u64) {
+        self.deferred.retain(|_, due| *due > now_ms);
     }
 
     /// Forgets the buckets that are full again, or else the fullest.

@@ -19,13 +19,14 @@ pub const PROTOCOL: u8 = 2;
 pub const MAX_FRAME: usize = 64 * 1024;
 /// Largest message reassembled from parts.
 pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
-/// Messages in progress at once per peer. One: a session sends a message's
-/// parts one after another, and a link (a data channel, a WebSocket) keeps
-/// their order, so an honest peer never has two in progress; a part of
-/// another message drops the one in progress, as if it were lost. More
-/// would let a peer hold that many times [`MAX_MESSAGE`] of the receiver's
-/// memory with messages it never finishes (a relay has a thousand peers).
-pub const MAX_PARTIAL: usize = 1;
+/// Messages in progress at once per peer: a page's tasks (its sync loop,
+/// its periodic rounds, a publish) may each be sending one, their parts
+/// interleaved. Together they hold at most [`MAX_MESSAGE`] (and the part
+/// being added): past it the oldest other message in progress is dropped,
+/// as if it were lost — else a peer could hold four times that of the
+/// receiver's memory with messages it never finishes (a relay has a
+/// thousand peers).
+pub const MAX_PARTIAL: usize = 4;
 /// Room for a frame's header around a part's bytes.
 const PART_HEADER: usize = 32;
 // The largest event, with its message's header, fits in one message.
@@ -238,6 +239,20 @@ impl Framer {
                 self.partial.len() - 1
             }
         };
+        let mut at = at;
+        let held: usize = self.partial.iter().map(|(_, _, p)| p.bytes).sum();
+        let mut over = (held + bytes.len()).saturating_sub(MAX_MESSAGE);
+        while over > 0 {
+            // The oldest other message in progress goes first.
+            let Some(oldest) = (0..self.partial.len()).find(|&i| i != at) else {
+                break;
+            };
+            let (_, _, dropped) = self.partial.remove(oldest);
+            over = over.saturating_sub(dropped.bytes);
+            if oldest < at {
+                at -= 1;
+            }
+        }
         let (_, _, so_far) = &mut self.partial[at];
         so_far.bytes += bytes.len();
         so_far.parts.push(bytes);

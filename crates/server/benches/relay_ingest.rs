@@ -55,6 +55,10 @@
 //!
 //! See BENCHMARKS.md, "Relay (issue #14)".
 
+#[path = "../tests/relay_support/mod.rs"]
+mod relay_support;
+
+use relay_support::load::{env_usize, process_cpu, ticks_per_second};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use trustfold::event::validate::verify_signature;
@@ -72,15 +76,6 @@ const BYTES_PER_TURN: usize = 256 * 1024;
 /// Bytes of events per `Events` message in a catch-up (the session's
 /// `EVENTS_PER_MESSAGE`).
 const EVENTS_PER_MESSAGE: usize = MAX_FRAME - 1024;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?}: not a whole number")),
-        Err(_) => default,
-    }
-}
 
 /// `n` signed payments by [`AUTHORS`] authors, in causal order.
 fn payments(n: usize) -> Vec<Event> {
@@ -360,17 +355,7 @@ impl Figures {
 
 /// CPU seconds this process has used (all threads; /proc, Linux).
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime, in clock ticks (100 a second on Linux).
-    (ticks(11) + ticks(12)) / 100.0
+    process_cpu("self", ticks_per_second())
 }
 
 fn main() {

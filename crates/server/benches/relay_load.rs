@@ -31,18 +31,9 @@
 #[path = "../tests/relay_support/mod.rs"]
 mod relay_support;
 
-use relay_support::load::{Plan, run};
+use relay_support::load::{Plan, env_usize, run};
 use std::path::PathBuf;
 use std::time::Duration;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?}: not a whole number")),
-        Err(_) => default,
-    }
-}
 
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

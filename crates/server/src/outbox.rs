@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// One thing to write.
@@ -37,12 +38,22 @@ struct State {
     bytes: usize,
     closed: bool,
     overflowed: bool,
+    /// When its reader last took something, or its queue last filled from
+    /// empty: how long it has been stuck, if it is.
+    progress: Instant,
 }
+
+/// A reader that took nothing this long with something queued is stalled:
+/// only stalled readers are dropped for the shared budget.
+const STALLED_AFTER: Duration = Duration::from_secs(5);
 
 /// Bytes queued in many outboxes together (the relay's: each of a
 /// thousand clients may be owed a window of events). Over `max`, an outbox
-/// holding more than `floor` is kicked at its next push: readers that keep
-/// up hold little and are never the ones dropped.
+/// holding more than `floor` whose reader has taken nothing for 5 s is
+/// kicked, at its next push or its connection's next check
+/// ([`Outbox::stalled_over_budget`]): readers that keep up are never the
+/// ones dropped, however much they are being sent, and clients that hold
+/// the budget by never reading go.
 pub(crate) struct Budget {
     used: AtomicUsize,
     max: usize,
@@ -84,6 +95,7 @@ impl Outbox {
                 bytes: 0,
                 closed: false,
                 overflowed: false,
+                progress: Instant::now(),
             }),
             ready: Notify::new(),
             kicked: Notify::new(),
@@ -110,10 +122,11 @@ impl Outbox {
     /// the budget, over a bound.
     fn over(&self, state: &State, len: usize) -> bool {
         let mine = state.bytes + len;
+        let stalled = state.bytes > 0 && state.progress.elapsed() > STALLED_AFTER;
         let shared = self
             .budget
             .as_ref()
-            .is_some_and(|b| b.used() + len > b.max && mine > b.floor);
+            .is_some_and(|b| b.used() + len > b.max && mine > b.floor && stalled);
         state.queue.len() >= self.max_messages || mine > self.max_bytes || shared
     }
 
@@ -149,6 +162,9 @@ impl Outbox {
         }
         state.bytes += out.len();
         self.count(out.len(), 0);
+        if state.queue.is_empty() {
+            state.progress = Instant::now();
+        }
         state.queue.push_back(out);
         drop(state);
         self.ready.notify_one();
@@ -165,6 +181,9 @@ impl Outbox {
         }
         state.bytes += text.len();
         self.count(text.len(), 0);
+        if state.queue.is_empty() {
+            state.progress = Instant::now();
+        }
         state.queue.push_back(Out::Text(text));
         drop(state);
         self.ready.notify_one();
@@ -179,9 +198,41 @@ impl Outbox {
         }
         state.bytes += out.len();
         self.count(out.len(), 0);
+        if state.queue.is_empty() {
+            state.progress = Instant::now();
+        }
         state.queue.push_back(out);
         drop(state);
         self.ready.notify_one();
+    }
+
+    /// Whether the shared budget is spent and this outbox is one of those
+    /// to go (over the floor, its reader stalled): its connection checks
+    /// now and then, since nothing may be pushed to it again.
+    pub(crate) fn stalled_over_budget(&self) -> bool {
+        let state = self.lock();
+        let stalled = state.bytes > 0 && state.progress.elapsed() > STALLED_AFTER;
+        !state.closed
+            && !state.overflowed
+            && stalled
+            && self
+                .budget
+                .as_ref()
+                .is_some_and(|b| b.used() > b.max && state.bytes > b.floor)
+    }
+
+    /// Kicks this member: what was queued is dropped, its task hears it
+    /// through [`Outbox::kicked`].
+    pub(crate) fn kick(&self) {
+        let mut state = self.lock();
+        if state.closed || state.overflowed {
+            return;
+        }
+        state.overflowed = true;
+        state.queue.clear();
+        self.count(0, std::mem::take(&mut state.bytes));
+        drop(state);
+        self.kicked.notify_one();
     }
 
     /// Nothing more will be queued; the writer ends once the queue is empty.
@@ -196,6 +247,7 @@ impl Outbox {
             {
                 let mut state = self.lock();
                 if let Some(out) = state.queue.pop_front() {
+                    state.progress = Instant::now();
                     state.bytes -= out.len();
                     self.count(0, out.len());
                     return Some(out);

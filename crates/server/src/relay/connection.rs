@@ -27,6 +27,11 @@ use trustfold::sync::FrameError;
 /// sending fast holds up the others of its network by one such turn.
 const BYTES_PER_TURN: usize = 256 * 1024;
 
+/// Messages taken in one turn at most, whatever their size: empty frames
+/// or pings would otherwise keep a turn going (and its worker thread
+/// busy) for as long as the client keeps them coming.
+const MESSAGES_PER_TURN: usize = 64;
+
 /// The first message: which network.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -202,6 +207,12 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
                 break;
             }
             _ = ping.tick() => {
+                // Nothing may be pushed to a client that holds the shared
+                // budget by never reading: it is checked here.
+                if outbox.stalled_over_budget() {
+                    outbox.kick();
+                    break;
+                }
                 outbox.push_control(Out::Ping);
                 continue;
             }
@@ -211,19 +222,27 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
         heard = Instant::now();
         let mut frames = Vec::new();
         let mut end = take(next, &mut frames);
-        while end.is_none() && frames.iter().map(Vec::len).sum::<usize>() < BYTES_PER_TURN {
+        let mut messages = 1;
+        let mut turn_bytes = frames.iter().map(Vec::len).sum::<usize>();
+        while end.is_none() && turn_bytes < BYTES_PER_TURN && messages < MESSAGES_PER_TURN {
             match stream.next().now_or_never() {
-                Some(Some(next)) => end = take(next, &mut frames),
+                Some(Some(next)) => {
+                    messages += 1;
+                    let before = frames.len();
+                    end = take(next, &mut frames);
+                    turn_bytes += frames[before..].iter().map(Vec::len).sum::<usize>();
+                }
                 Some(None) => end = Some(None),
                 None => break,
             }
         }
-        if frames.len() > bucket_room(&mut bucket, &config, frames.len()) {
+        // Every message counts against the frame rate, pings and empty
+        // frames too.
+        if messages > bucket_room(&mut bucket, &config, messages) {
             said = Some(Said::error("RATE_LIMITED", "too many frames per second"));
             break;
         }
-        let bytes: usize = frames.iter().map(Vec::len).sum();
-        let debt = bytes_bucket.spend(config.bytes_rate, bytes as f64);
+        let debt = bytes_bucket.spend(config.bytes_rate, turn_bytes as f64);
         if !frames.is_empty() {
             let mut loaded = network.lock().await;
             if !take_frames(&mut loaded, me, &frames) {

@@ -59,7 +59,7 @@ pub struct RelayConfig {
     /// a catch-up of 100,000 events is about 500 frames).
     pub frame_rate: Rate,
     /// Bytes per second read from one client (`--relay-bytes-rate`, 2 MiB/s,
-    /// bursts of 16 MiB: a year of one person's history at once). Over it
+    /// bursts of 4 MiB). Over it
     /// the relay reads that client more slowly — its socket's own flow
     /// control holds it back — rather than dropping it: the work a client
     /// causes (decoding, looking up, verifying what it sends, with its

@@ -367,8 +367,18 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A benchmark's setting from the environment: `name`, or `default`.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?}: not a whole number")),
+        Err(_) => default,
+    }
+}
+
 /// Clock ticks per second of `/proc` CPU times.
-fn ticks_per_second() -> f64 {
+pub fn ticks_per_second() -> f64 {
     Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -378,8 +388,9 @@ fn ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// CPU seconds a process has used (user + system, all its threads).
-fn process_cpu(pid: &str, tick: f64) -> f64 {
+/// CPU seconds a process has used (user + system, all its threads;
+/// `pid` may be `self`).
+pub fn process_cpu(pid: &str, tick: f64) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces), from field 3.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
