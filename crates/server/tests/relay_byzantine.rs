@@ -1459,11 +1459,11 @@ async fn joining_new_rooms_in_a_loop_writes_nothing() {
     runtime_note("joining new rooms", started);
 }
 
-/// Each client may keep one message in progress (`MAX_PARTIAL`), up to
-/// 4 MiB (`MAX_MESSAGE`), in its session's `Framer`: a client that sends
-/// all parts but the last of four 4 MiB messages — 252 frames, within one
-/// burst — makes the relay hold at most one of them. (With four in
-/// progress per client, sixteen such clients took ≈ 260 MB here, and the
+/// A client's messages in progress (up to `MAX_PARTIAL`) hold at most
+/// 4 MiB (`MAX_MESSAGE`) together in its session's `Framer`: a client that
+/// sends all parts but the last of four 4 MiB messages — 252 frames,
+/// within one burst — makes the relay hold at most one message's worth.
+/// (With four of 4 MiB each, sixteen such clients took ≈ 260 MB here, and the
 /// server-wide cap of 1,000 connections allowed ≈ 16 GB.) Ignored in the
 /// suite because it measures the whole process's memory: run it alone,
 /// `--ignored --test-threads 1`.
