@@ -1101,20 +1101,60 @@ async fn readers_that_never_read_are_dropped_at_the_relays_total_bound() {
     runtime_note("slow readers, total bound", started);
 }
 
-/// Writes a history of 4,096 events (1.7 MB) into `room`, then has `N`
-/// clients that never read ask for all of it again and again (a `Hello`
-/// with an empty filter, `Want`s of everything, acknowledgements of
-/// whatever the relay may have sent). Returns when each was dropped —
-/// panics if one was not within 20 s — after checking that the honest
-/// of the same network take in that history and the honest elsewhere
-/// keep working.
-async fn never_read<const N: usize>(
-    server: &Server,
-    room: &str,
-    started: Instant,
-) -> [Duration; N] {
+/// Clients that fill the relay's bound on all queues (`queue_total`,
+/// 3 MiB here) by asking once for a history and never reading, then going
+/// quiet — so nothing is ever pushed to them again — cannot get the
+/// honest dropped: a newcomer catching up that history, with far more
+/// than the floor (64 KiB here) queued for it at once while the total is
+/// spent, keeps its link, since it reads. (Dropping whoever was pushed to
+/// next over the floor dropped it.) Whether the readers are dropped later
+/// depends on where their bytes wait: the server's socket buffers take
+/// much of them, and only what waits in their outboxes counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_holding_the_queue_budget_cannot_get_the_honest_dropped() {
     use trustfold::sync::Bloom;
-    let mut by = Bystanders::open(server, room, "elsewhere").await;
+    let started = Instant::now();
+    let server = Server::start(|c| {
+        c.limits.max_events = 10_000;
+        c.limits.author_share = 100;
+        c.queue_bytes = 256 << 20;
+        c.queue_total = 3 << 20;
+        c.queue_floor = 64 << 10;
+    })
+    .await;
+    let history = fat_history();
+    let mut writer = joined(server.addr, "held").await;
+    send_in_messages(&mut writer, &history, 128).await;
+    writer.close().await;
+    let wanted: Vec<EventId> = history.iter().map(Event::id).collect();
+    let mut framer = Framer::default();
+    let mut asks = framer.encode(&Message::Hello {
+        heads: vec![],
+        filter: Bloom::new(0, [1; 16]),
+    });
+    asks.extend(framer.encode(&Message::Want {
+        ids: wanted.clone(),
+    }));
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        let mut slow = socket(server.addr, Some(4096)).await;
+        slow.send(join_text("held", false)).await.unwrap();
+        for frame in &asks {
+            slow.send(Ws::Binary(frame.clone().into())).await.unwrap();
+        }
+        readers.push(slow);
+    }
+    // Their outboxes fill (1.7 MB each, 5 MB in all) and stay full.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let newcomer = Honest::open(server.addr, "held", 9).await;
+    converge(&server, &[&newcomer], &wanted).await;
+    eprintln!("newcomer caught up {:?} in", started.elapsed());
+    runtime_note("readers holding the budget", started);
+    drop(readers);
+}
+
+/// 4,096 payments of ≈ 420 bytes by four authors (1.7 MB).
+fn fat_history() -> Vec<Event> {
     let writers: Vec<Identity> = (0..4).map(|n| id(40 + n)).collect();
     let mut history = Vec::new();
     for (n, who) in writers.iter().enumerate() {
@@ -1130,6 +1170,24 @@ async fn never_read<const N: usize>(
             history.push(event);
         }
     }
+    history
+}
+
+/// Writes a history of 4,096 events (1.7 MB) into `room`, then has `N`
+/// clients that never read ask for all of it again and again (a `Hello`
+/// with an empty filter, `Want`s of everything, acknowledgements of
+/// whatever the relay may have sent). Returns when each was dropped —
+/// panics if one was not within 20 s — after checking that the honest
+/// of the same network take in that history and the honest elsewhere
+/// keep working.
+async fn never_read<const N: usize>(
+    server: &Server,
+    room: &str,
+    started: Instant,
+) -> [Duration; N] {
+    use trustfold::sync::Bloom;
+    let mut by = Bystanders::open(server, room, "elsewhere").await;
+    let history = fat_history();
     let mut writer = joined(server.addr, room).await;
     send_in_messages(&mut writer, &history, 128).await;
     writer.close().await;
