@@ -362,21 +362,25 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 out.store_error = Some("a read of the store failed".into());
                 return out;
             }
+            if events.is_empty() {
+                // Nothing to store (most turns at a busy relay carry
+                // acknowledgements only): answered from the same snapshot.
+                self.answer(peer, &view, &[], Refused::default(), now_ms, &mut out);
+                return out;
+            }
             events
         };
         let mut refused = Refused::default();
         let mut applied = Vec::new();
-        if !events.is_empty() {
-            match self.ingest(peer, &events, storage, now_ms, &mut out) {
-                Ok(Some((ixs, why))) => {
-                    applied = ixs;
-                    refused = why;
-                }
-                Ok(None) => return out,
-                Err(e) => {
-                    out.store_error = Some(e.to_string());
-                    refused.room = true;
-                }
+        match self.ingest(peer, &events, storage, now_ms, &mut out) {
+            Ok(Some((ixs, why))) => {
+                applied = ixs;
+                refused = why;
+            }
+            Ok(None) => return out,
+            Err(e) => {
+                out.store_error = Some(e.to_string());
+                refused.room = true;
             }
         }
         let view = match storage.view() {
@@ -386,6 +390,22 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 return out;
             }
         };
+        self.answer(peer, &view, &applied, refused, now_ms, &mut out);
+        out
+    }
+
+    /// Acknowledges what `peer` sent (`applied` of it stored, `refused`
+    /// saying why the rest was not) and asks it for what is missing, from
+    /// `view`, a snapshot taken after any write.
+    fn answer(
+        &mut self,
+        peer: &P,
+        view: &impl Dag,
+        applied: &[EventIx],
+        refused: Refused,
+        now_ms: u64,
+        out: &mut Relayed<P>,
+    ) {
         let asks = self.peers.session(peer).is_some_and(|s| s.asks_now());
         self.rates.forget_deferred(now_ms);
         let missing = if asks {
@@ -398,9 +418,9 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         let rates = &self.rates;
         out.send.extend(self.peers.after_ingest_with(
             Some(peer),
-            &view,
+            view,
             &Ingested {
-                applied: &applied,
+                applied,
                 missing: &missing,
                 // An event refused for its author's rate is not asked for
                 // again until a token is due: asked for at once, its
@@ -413,7 +433,6 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 lost: refused.room || refused.rate,
             },
         ));
-        out
     }
 
     fn drop_peer(&mut self, peer: &P, error: RelayError, out: &mut Relayed<P>) {
