@@ -153,11 +153,7 @@ impl Outbox {
             return;
         }
         if self.over(&state, out.len()) {
-            state.overflowed = true;
-            state.queue.clear();
-            self.count(0, std::mem::take(&mut state.bytes));
-            drop(state);
-            self.kicked.notify_one();
+            self.overflow(state);
             return;
         }
         state.bytes += out.len();
@@ -224,10 +220,16 @@ impl Outbox {
     /// Kicks this member: what was queued is dropped, its task hears it
     /// through [`Outbox::kicked`].
     pub(crate) fn kick(&self) {
-        let mut state = self.lock();
+        let state = self.lock();
         if state.closed || state.overflowed {
             return;
         }
+        self.overflow(state);
+    }
+
+    /// Drops what was queued (its bytes leave the budget) and wakes the
+    /// member's task to go.
+    fn overflow(&self, mut state: std::sync::MutexGuard<'_, State>) {
         state.overflowed = true;
         state.queue.clear();
         self.count(0, std::mem::take(&mut state.bytes));

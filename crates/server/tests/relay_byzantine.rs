@@ -1112,7 +1112,6 @@ async fn readers_that_never_read_are_dropped_at_the_relays_total_bound() {
 /// much of them, and only what waits in their outboxes counts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_holding_the_queue_budget_cannot_get_the_honest_dropped() {
-    use trustfold::sync::Bloom;
     let started = Instant::now();
     let server = Server::start(|c| {
         c.limits.max_events = 10_000;
@@ -1127,14 +1126,7 @@ async fn readers_holding_the_queue_budget_cannot_get_the_honest_dropped() {
     send_in_messages(&mut writer, &history, 128).await;
     writer.close().await;
     let wanted: Vec<EventId> = history.iter().map(Event::id).collect();
-    let mut framer = Framer::default();
-    let mut asks = framer.encode(&Message::Hello {
-        heads: vec![],
-        filter: Bloom::new(0, [1; 16]),
-    });
-    asks.extend(framer.encode(&Message::Want {
-        ids: wanted.clone(),
-    }));
+    let asks = asking_for_everything(&wanted);
     let mut readers = Vec::new();
     for _ in 0..3 {
         let mut slow = socket(server.addr, Some(4096)).await;
@@ -1151,6 +1143,21 @@ async fn readers_holding_the_queue_budget_cannot_get_the_honest_dropped() {
     eprintln!("newcomer caught up {:?} in", started.elapsed());
     runtime_note("readers holding the budget", started);
     drop(readers);
+}
+
+/// The frames of a client that asks for `wanted` and holds nothing: a
+/// `Hello` with an empty filter, then a `Want` of all of it.
+fn asking_for_everything(wanted: &[EventId]) -> Vec<Vec<u8>> {
+    use trustfold::sync::Bloom;
+    let mut framer = Framer::default();
+    let mut asks = framer.encode(&Message::Hello {
+        heads: vec![],
+        filter: Bloom::new(0, [1; 16]),
+    });
+    asks.extend(framer.encode(&Message::Want {
+        ids: wanted.to_vec(),
+    }));
+    asks
 }
 
 /// 4,096 payments of ≈ 420 bytes by four authors (1.7 MB).
@@ -1185,7 +1192,6 @@ async fn never_read<const N: usize>(
     room: &str,
     started: Instant,
 ) -> [Duration; N] {
-    use trustfold::sync::Bloom;
     let mut by = Bystanders::open(server, room, "elsewhere").await;
     let history = fat_history();
     let mut writer = joined(server.addr, room).await;
@@ -1194,14 +1200,7 @@ async fn never_read<const N: usize>(
     let wanted: Vec<EventId> = history.iter().map(Event::id).collect();
 
     let mut framer = Framer::default();
-    let mut asks = Vec::new();
-    asks.extend(framer.encode(&Message::Hello {
-        heads: vec![],
-        filter: Bloom::new(0, [1; 16]),
-    }));
-    asks.extend(framer.encode(&Message::Want {
-        ids: wanted.clone(),
-    }));
+    let mut asks = asking_for_everything(&wanted);
     asks.extend(framer.encode(&Message::Ack {
         through: u32::MAX,
         held: vec![],

@@ -224,7 +224,10 @@ const IN_TURN_BELOW: usize = 64;
 
 impl Verifier for AllCores {
     fn verify(&self, events: &[Event]) -> Vec<Result<(), EventError>> {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        // Read once: on Linux it reads the cgroup's files each time.
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        let cores =
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
         if cores == 1 || events.len() < IN_TURN_BELOW {
             return InTurn.verify(events);
         }
