@@ -386,7 +386,7 @@ fn every_path_and_order_reaches_the_same_verdicts() {
     }
 }
 
-/// Finding 3, not fixed (a crafted document change panics every reader).
+/// Finding 3, fixed (a crafted document change panicked every reader).
 /// Automerge 0.12 applies a batch of changes without checking them against
 /// the document and panics on what it did not expect: a change with seq 2
 /// and no deps (`change_graph.rs` asserts an actor's seqs are 1, 2, 3…, or
@@ -397,13 +397,11 @@ fn every_path_and_order_reaches_the_same_verdicts() {
 /// open network anyone, in a private one any member — publishing such a
 /// `Doc` event makes every node that reads the document panic (in the
 /// browser the wasm module aborts, and again after every reload: the event
-/// is stored). Not specific to sealed events, and not fixable minimally:
-/// it needs a check of each remote change against the document before
-/// Automerge sees it (seq after the actor's last, objects and predecessors
-/// that exist, op counters above the deps'), or an Automerge that refuses
-/// instead of panicking. Ignored until then.
+/// is stored). Not specific to sealed events. Every remote change now
+/// passes the document guard (`src/doc/guard.rs`) before Automerge sees
+/// it: the event stays in the log, its change is refused from the
+/// document with a code (`tests/document_guard.rs` fuzzes the rest).
 #[test]
-#[ignore = "a crafted automerge change panics its readers (automerge 0.12); see the doc comment"]
 fn a_crafted_change_does_not_panic_its_readers() {
     use automerge::transaction::Transactable;
     let skipping = change(&key(1).0, 2, 1, vec![]);
@@ -419,7 +417,10 @@ fn a_crafted_change_does_not_panic_its_readers() {
         expanded.hash = None;
         automerge::Change::from(expanded).bytes().into_owned()
     };
-    for crafted in [skipping, no_such_object] {
+    for (crafted, code) in [
+        (skipping, "change_seq_out_of_order"),
+        (no_such_object, "change_bad_reference"),
+    ] {
         for private in [false, true] {
             let draft = Draft {
                 seq: 1,
@@ -438,7 +439,10 @@ fn a_crafted_change_does_not_panic_its_readers() {
                 (id(1).sign(draft), Replica::new(Policy::new(key(2))))
             };
             reader.ingest(event.bytes()).unwrap();
-            let _ = reader.collection("notes");
+            assert!(reader.collection("notes").records.is_empty());
+            let errors = reader.document_errors();
+            assert_eq!(errors.len(), 1);
+            assert_eq!((errors[0].0, errors[0].1.code()), (event.id(), code));
         }
     }
 }
@@ -447,9 +451,10 @@ fn a_crafted_change_does_not_panic_its_readers() {
 /// overlap (seq 1 and 2 both starting at op 1) apply without complaint,
 /// but once the document is saved (`save_snapshots`), loading it panics
 /// (`op_set2/change/collector.rs`): every later open of that store
-/// panics, before the log is even read. Ignored for the same reason.
+/// panicked, before the log was even read. The guard now refuses the
+/// second change (`change_op_counters_reused`), so it never reaches the
+/// saved document.
 #[test]
-#[ignore = "a crafted automerge change panics its readers (automerge 0.12); see finding 3"]
 fn changes_reusing_op_counters_do_not_panic_a_reopen() {
     let first = change(&key(1).0, 1, 1, vec![]);
     let hash = automerge::Change::try_from(&first[..]).unwrap().hash();
@@ -495,6 +500,12 @@ fn changes_reusing_op_counters_do_not_panic_a_reopen() {
         drop(node);
         let reopened = node_on(store, 2).await;
         assert_eq!(reopened.replica().log().len(), 2);
+        let errors = reopened.replica_mut().document_errors();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].0, errors[0].1.code()),
+            (two.id(), "change_op_counters_reused")
+        );
     });
 }
 

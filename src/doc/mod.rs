@@ -14,8 +14,11 @@
 //! masked it is read straight from Automerge; otherwise from the op history
 //! reduced under the mask ([`history`]).
 
+mod guard;
 mod history;
 mod value;
+
+pub use guard::GuardError;
 
 pub use value::{Collection, Field, Record, Scalar, Value};
 
@@ -25,8 +28,9 @@ use automerge::{
     ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue,
     transaction::Transactable,
 };
+use guard::Guard;
 use history::History;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 use thiserror::Error;
 
@@ -57,6 +61,10 @@ pub enum DocError {
     /// Code `automerge_refused`.
     #[error("automerge: {0}")]
     Automerge(String),
+    /// A remote change was kept out of the document before Automerge saw
+    /// it ([`GuardError`] says why). Code: the guard error's.
+    #[error("change refused: {0}")]
+    Refused(GuardError),
 }
 
 impl DocError {
@@ -69,6 +77,7 @@ impl DocError {
             DocError::NotText(..) => "not_text",
             DocError::OutOfRange { .. } => "text_out_of_range",
             DocError::Automerge(..) => "automerge_refused",
+            DocError::Refused(e) => e.code(),
         }
     }
 }
@@ -104,8 +113,11 @@ struct Doc {
     queued: Vec<Change>,
     /// Heads the op history covers.
     history_heads: Vec<ChangeHash>,
-    /// Changes Automerge refused.
+    /// Changes refused, by the guard or by Automerge.
     refused: Vec<(ChangeHash, DocError)>,
+    /// What the document holds, for checking remote changes; built when
+    /// first needed (see [`guard`]).
+    guard: Option<Guard>,
 }
 
 impl Doc {
@@ -120,23 +132,71 @@ impl Doc {
             queued: Vec::new(),
             history_heads: Vec::new(),
             refused: Vec::new(),
+            guard: Some(Guard::default()),
         }
     }
 
-    /// Applies the queued remote changes, in one batch when Automerge
-    /// accepts them all, else one by one recording what it refuses.
+    /// The guard, built from the document's changes if there is none yet
+    /// (a document loaded from its saved form, or after Automerge refused
+    /// a change the guard had let through).
+    fn guard(&mut self) -> &mut Guard {
+        self.close();
+        let doc = &mut self.doc;
+        self.guard
+            .get_or_insert_with(|| Guard::of(&doc.get_changes(&[])))
+    }
+
+    /// Applies the queued remote changes: each passes the [`guard`] in the
+    /// order Automerge will apply them, and those that pass go to
+    /// Automerge in one batch (one by one if leaving some out changed that
+    /// order). What is refused is recorded.
     fn flush(&mut self) {
         if self.queued.is_empty() {
             return;
         }
-        self.close();
-        let batch = std::mem::take(&mut self.queued);
-        if self.doc.apply_changes(batch.clone()).is_err() {
-            for change in batch {
-                let hash = change.hash();
-                if let Err(e) = self.doc.apply_changes([change]) {
-                    self.refused.push((hash, am(e)));
-                }
+        let queued = std::mem::take(&mut self.queued);
+        let guard = self.guard();
+        let mut seen = FxHashSet::default();
+        let batch: Vec<Change> = queued
+            .into_iter()
+            .filter(|c| !guard.has(&c.hash()) && seen.insert(c.hash()))
+            .collect();
+        let order = guard::apply_order(&batch, |h| guard.has(h));
+        let mut refused = Vec::new();
+        let mut accepted = Vec::with_capacity(order.len());
+        let mut ready = vec![false; batch.len()];
+        for i in order {
+            ready[i] = true;
+            match guard.admit(&batch[i]) {
+                Ok(()) => accepted.push(batch[i].clone()),
+                Err(e) => refused.push((batch[i].hash(), DocError::Refused(e))),
+            }
+        }
+        for (change, ready) in batch.iter().zip(ready) {
+            if !ready {
+                let why = DocError::Refused(GuardError::DependencyMissing);
+                refused.push((change.hash(), why));
+            }
+        }
+        self.refused.extend(refused);
+        let hashes: FxHashSet<ChangeHash> = accepted.iter().map(Change::hash).collect();
+        let same_order = guard::apply_order(&accepted, |h| !hashes.contains(h))
+            .into_iter()
+            .eq(0..accepted.len());
+        if same_order && self.doc.apply_changes(accepted.clone()).is_ok() {
+            return;
+        }
+        // Automerge's order differs from the guard's (or it refused the
+        // batch): one at a time in the guard's order.
+        for change in accepted {
+            if self.doc.get_change_by_hash(&change.hash()).is_some() {
+                continue;
+            }
+            let hash = change.hash();
+            if let Err(e) = self.doc.apply_changes([change]) {
+                self.refused.push((hash, am(e)));
+                // The guard took in a change the document lacks.
+                self.guard = None;
             }
         }
     }
@@ -145,6 +205,11 @@ impl Doc {
     fn close(&mut self) {
         if let Some(hash) = self.doc.commit() {
             self.unpublished.push(hash);
+            if let (Some(guard), Some(change)) =
+                (self.guard.as_mut(), self.doc.get_change_by_hash(&hash))
+            {
+                guard.record(&change);
+            }
         }
     }
 
@@ -470,6 +535,7 @@ impl Documents {
             .with_actor(self.actor.clone());
         let mut state = Doc::new(self.actor.clone());
         state.doc = doc;
+        state.guard = None;
         self.docs.insert(id, state);
         Ok(())
     }

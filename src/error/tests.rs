@@ -8,7 +8,7 @@
 
 use crate::Error;
 use crate::backup::BackupError;
-use crate::doc::DocError;
+use crate::doc::{DocError, GuardError};
 use crate::event::{ContextError, DecodeError, EventError, EventId};
 use crate::invite::InviteError;
 use crate::log::LogError;
@@ -145,10 +145,31 @@ fn doc_errors() -> Vec<DocError> {
             len: 3,
         },
         Automerge("refused".into()),
+        Refused(GuardError::DependencyMissing),
+        Refused(GuardError::SeqOutOfOrder {
+            expected: 2,
+            got: 3,
+        }),
+        Refused(GuardError::OpCountersReused),
+        Refused(GuardError::UnknownActor),
+        Refused(GuardError::AuthorFooter),
+        Refused(GuardError::OutsideHistory),
+        Refused(GuardError::UnsupportedOp { op: 0 }),
+        Refused(GuardError::BadReference { op: 0 }),
     ];
     for e in &all {
         match e {
             NoRecord(_) | NotText(_) | OutOfRange { .. } | Automerge(_) => {}
+            Refused(g) => match g {
+                GuardError::DependencyMissing
+                | GuardError::SeqOutOfOrder { .. }
+                | GuardError::OpCountersReused
+                | GuardError::UnknownActor
+                | GuardError::AuthorFooter
+                | GuardError::OutsideHistory
+                | GuardError::UnsupportedOp { .. }
+                | GuardError::BadReference { .. } => {}
+            },
         }
     }
     all

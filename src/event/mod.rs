@@ -10,6 +10,7 @@
 //! * [`Identity`]: a signing key that turns a [`Draft`] into an [`Event`].
 
 mod body;
+mod change_actors;
 pub mod encoding;
 mod identity;
 mod ids;

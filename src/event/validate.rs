@@ -437,9 +437,22 @@ fn visible(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'))
 }
 
-/// Decodes a document change (Automerge's own checks: chunk, checksum, columns, actions).
+/// Decodes a document change: Automerge's own checks (chunk, checksum,
+/// columns, actions), and every actor index of its ops inside its actor
+/// table, which Automerge's decoder trusts ([`super::change_actors`]).
 pub fn decode_change(bytes: &[u8]) -> Result<automerge::Change, EventError> {
-    automerge::Change::try_from(bytes).map_err(|e| EventError::BadChange(e.to_string()))
+    let change =
+        automerge::Change::try_from(bytes).map_err(|e| EventError::BadChange(e.to_string()))?;
+    let actors = 1 + change.other_actor_ids().len() as u64;
+    match super::change_actors::actor_indices_in_range(change.raw_bytes(), actors) {
+        Some(true) => Ok(change),
+        Some(false) => Err(EventError::BadChange(
+            "an op names an actor outside the change's actor table".into(),
+        )),
+        None => Err(EventError::BadChange(
+            "the change chunk does not parse".into(),
+        )),
+    }
 }
 
 /// Checks that every dependency of a `Doc` event's change is carried by one

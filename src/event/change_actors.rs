@@ -1,0 +1,204 @@
+//! One check on an Automerge change that Automerge's own decoder leaves out:
+//! every actor index in the change's op columns names an actor of the
+//! change's actor table.
+//!
+//! `automerge::Change::try_from` verifies the chunk (checksum, columns,
+//! actions and values) but not these indices, and `Change::decode` — the
+//! only public way to read a change's ops, which the document layer needs
+//! to check a change against its document ([`crate::doc`]) — unwraps the
+//! lookup: an op naming actor 5 of a change listing two actors panics the
+//! reader. So a change whose indices are out of range is malformed, as the
+//! bytes alone show, and refused with the event that carries it.
+//!
+//! The format (automerge's storage documentation, "Change chunks" and
+//! "Column encodings"): after the chunk header come the dependencies, the
+//! actor, seq, start op, time, message and the other actors, then the
+//! column metadata (a count, then per column its specification — the low
+//! three bits are the type, 1 being an actor column — and its length) and
+//! the columns' data. Actor columns are run-length encoded unsigned
+//! integers: a signed count `n`, then one value repeated `n` times
+//! (`n > 0`), `-n` literal values (`n < 0`), or a null run whose length
+//! follows (`n = 0`). Automerge has already refused deflated columns in a
+//! change chunk, and `raw_bytes` is the chunk uncompressed.
+
+/// The low bits of a column specification naming an actor column.
+const ACTOR_COLUMN: u32 = 1;
+/// The type bits of a column specification.
+const TYPE_BITS: u32 = 0b111;
+
+/// A cursor over the chunk's bytes; every read is checked.
+struct Bytes<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: u64) -> Option<&'a [u8]> {
+        let n = usize::try_from(n).ok()?;
+        if n > self.rest.len() {
+            return None;
+        }
+        let (first, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Some(first)
+    }
+
+    fn unsigned(&mut self) -> Option<u64> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = self.rest.split_first()?;
+            self.rest = rest;
+            value |= u64::from(byte & 0x7f).checked_shl(shift)?;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    fn signed(&mut self) -> Option<i64> {
+        let mut value: i64 = 0;
+        let mut shift = 0u32;
+        loop {
+            let (&byte, rest) = self.rest.split_first()?;
+            self.rest = rest;
+            if shift >= 64 {
+                return None;
+            }
+            value |= i64::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                if shift < 64 && byte & 0x40 != 0 {
+                    value |= -1i64 << shift;
+                }
+                return Some(value);
+            }
+        }
+    }
+
+    /// Skips a length-prefixed field.
+    fn skip_prefixed(&mut self) -> Option<()> {
+        let len = self.unsigned()?;
+        self.take(len).map(|_| ())
+    }
+}
+
+/// Whether every actor index in the op columns of `chunk` (a change chunk,
+/// uncompressed, as `Change::raw_bytes` gives it) is below `actors` (the
+/// change's actor plus its other actors). `None` when the chunk does not
+/// parse as a change chunk, which Automerge would have refused already.
+pub(crate) fn actor_indices_in_range(chunk: &[u8], actors: u64) -> Option<bool> {
+    let mut bytes = Bytes { rest: chunk };
+    bytes.take(4)?; // magic
+    bytes.take(4)?; // checksum
+    bytes.take(1)?; // chunk type
+    let len = bytes.unsigned()?;
+    let mut bytes = Bytes {
+        rest: bytes.take(len)?,
+    };
+    let deps = bytes.unsigned()?;
+    bytes.take(deps.checked_mul(32)?)?;
+    bytes.skip_prefixed()?; // actor
+    bytes.unsigned()?; // seq
+    bytes.unsigned()?; // start op
+    bytes.signed()?; // time
+    bytes.skip_prefixed()?; // message
+    let others = bytes.unsigned()?;
+    for _ in 0..others {
+        bytes.skip_prefixed()?;
+    }
+    let columns = bytes.unsigned()?;
+    let mut specs = Vec::new();
+    for _ in 0..columns.min(1024) {
+        let spec = u32::try_from(bytes.unsigned()?).ok()?;
+        let len = bytes.unsigned()?;
+        specs.push((spec, len));
+    }
+    if columns > 1024 {
+        return None;
+    }
+    for (spec, len) in specs {
+        let data = bytes.take(len)?;
+        if spec & TYPE_BITS == ACTOR_COLUMN && !run_values_below(data, actors)? {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
+/// Whether every value of a run-length encoded column is below `bound`.
+fn run_values_below(data: &[u8], bound: u64) -> Option<bool> {
+    let mut bytes = Bytes { rest: data };
+    while !bytes.rest.is_empty() {
+        let count = bytes.signed()?;
+        if count > 0 {
+            if bytes.unsigned()? >= bound {
+                return Some(false);
+            }
+        } else if count < 0 {
+            for _ in 0..count.unsigned_abs() {
+                if bytes.unsigned()? >= bound {
+                    return Some(false);
+                }
+            }
+        } else {
+            bytes.unsigned()?; // a null run's length
+        }
+    }
+    Some(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT};
+
+    fn actors(change: &Change) -> u64 {
+        1 + change.other_actor_ids().len() as u64
+    }
+
+    #[test]
+    fn honest_changes_of_one_and_of_several_actors_pass() {
+        let mut alice = AutoCommit::new().with_actor(ActorId::from(&[1u8; 32][..]));
+        let text = alice.put_object(ROOT, "t", ObjType::Text).unwrap();
+        alice.splice_text(&text, 0, 0, "hello world").unwrap();
+        alice.commit();
+        let mut bob = alice.fork().with_actor(ActorId::from(&[2u8; 32][..]));
+        bob.splice_text(&text, 3, 4, "p! ").unwrap();
+        bob.put(ROOT, "n", 7).unwrap();
+        bob.commit();
+        for change in bob.get_changes(&[]) {
+            assert_eq!(
+                actor_indices_in_range(change.raw_bytes(), actors(&change)),
+                Some(true)
+            );
+        }
+        let last = bob.get_last_local_change().unwrap();
+        assert_eq!(actors(&last), 2, "bob's change names alice's elements");
+    }
+
+    #[test]
+    fn an_index_past_the_actor_table_is_caught() {
+        let mut alice = AutoCommit::new().with_actor(ActorId::from(&[1u8; 32][..]));
+        alice.put(ROOT, "n", 1).unwrap();
+        alice.commit();
+        let mut bob = alice.fork().with_actor(ActorId::from(&[2u8; 32][..]));
+        bob.put(ROOT, "n", 2).unwrap(); // pred names alice's op: index 1
+        bob.commit();
+        let change = bob.get_last_local_change().unwrap();
+        assert_eq!(actor_indices_in_range(change.raw_bytes(), 2), Some(true));
+        assert_eq!(actor_indices_in_range(change.raw_bytes(), 1), Some(false));
+    }
+
+    #[test]
+    fn truncated_chunks_do_not_parse() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "n", 1).unwrap();
+        doc.commit();
+        let change = doc.get_last_local_change().unwrap();
+        let bytes = change.raw_bytes();
+        for cut in 0..bytes.len() - 1 {
+            assert_ne!(actor_indices_in_range(&bytes[..cut], 1), Some(false));
+        }
+    }
+}
