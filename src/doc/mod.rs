@@ -154,7 +154,16 @@ impl Doc {
         if self.queued.is_empty() {
             return;
         }
-        let queued = std::mem::take(&mut self.queued);
+        let mut queued = std::mem::take(&mut self.queued);
+        if self.guard.is_none() {
+            // Opening from a saved document: the log's changes are mostly
+            // in it already, and building the guard costs a decode of every
+            // op, so build it only for a change the document lacks.
+            queued.retain(|c| self.doc.get_change_by_hash(&c.hash()).is_none());
+            if queued.is_empty() {
+                return;
+            }
+        }
         let guard = self.guard();
         let mut seen = FxHashSet::default();
         let batch: Vec<Change> = queued
