@@ -43,6 +43,7 @@
 //! [`Policy`], [`View`] (inclusion and the ledger), [`explain`] (debts,
 //! explanations, comparisons), [`Replica`] (log + view).
 
+pub mod amount;
 pub mod backup;
 mod digest;
 pub mod doc;
@@ -82,5 +83,5 @@ pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causa
 pub use network::{Admitted, Network, PrivateNetwork};
 pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received, send_all};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
-pub use replica::{Batching, Replica, ReversalError};
+pub use replica::{Batching, RecordEdit, Replica, ReversalError};
 pub use view::View;

@@ -437,6 +437,91 @@ fn a_record_read_as_one_authors_changes_ignores_what_others_wrote_over_it() {
     assert_eq!(name(v.record_by("people", &h_record, &key(H))), None);
 }
 
+/// A banned person keeps their name (issue #15, problem 3): what they say
+/// about themselves is still read, though nothing they do counts; an
+/// exclusion the viewer follows still leaves a name out.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_banned_persons_own_name_is_still_read_but_an_excluded_one_is_not() {
+    let h_record = key(H).to_hex();
+    let mut h = node(H);
+    h.create_record("people", &h_record).unwrap();
+    h.set_field("people", &h_record, "name", Scalar::Str("Hanna".into()))
+        .unwrap();
+    let named = h.commit(&id(H), 1).unwrap();
+    let mut v = node(V);
+    deliver(&h, &mut v);
+    let name = |r: Option<Record>| r.and_then(|r| r.get("name").cloned());
+    v.set_policy(Policy::new(key(V)).banning(key(H)));
+    assert_eq!(name(v.record_by("people", &h_record, &key(H))), None);
+    assert_eq!(
+        name(v.self_claim("people", &h_record, &key(H))),
+        Some(str_value("Hanna"))
+    );
+    let claims = v.self_claims("people");
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].0, key(H));
+    assert_eq!(claims[0].1.get("name"), Some(&str_value("Hanna")));
+    // M excludes H's naming; V follows M: the name is left out.
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.publish(&id(M), 2, exclude(named[0].id(), "offensive name"))
+        .unwrap();
+    deliver(&m, &mut v);
+    v.set_policy(Policy::new(key(V)).banning(key(H)).trusting(key(M)));
+    assert_eq!(name(v.self_claim("people", &h_record, &key(H))), None);
+    assert!(v.self_claims("people").is_empty());
+}
+
+/// A record's history says who changed it, when and which fields, and
+/// whether each edit counts in my view (issue #15: "who changed this").
+#[wasm_bindgen_test(unsupported = test)]
+fn a_records_history_names_who_changed_which_fields_and_when() {
+    let mut h = node(H);
+    h.create_record("tasks", "roof").unwrap();
+    h.set_text("tasks", "roof", "title", "Fix the roof")
+        .unwrap();
+    h.commit(&id(H), 1_000).unwrap();
+    h.create_record("tasks", "other").unwrap();
+    h.commit(&id(H), 1_500).unwrap();
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.splice_text("tasks", "roof", "title", 12, 0, " on Saturday")
+        .unwrap();
+    m.set_field("tasks", "roof", "done", Scalar::Bool(false))
+        .unwrap();
+    m.commit(&id(M), 2_000).unwrap();
+    let mut v = node(V);
+    deliver(&m, &mut v);
+    let history = v.record_history("tasks", "roof");
+    let summary: Vec<_> = history
+        .iter()
+        .map(|e| (e.author, e.time, e.made, e.fields.clone(), e.counted))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (key(H), 1_000, true, vec!["title".to_owned()], true),
+            (
+                key(M),
+                2_000,
+                false,
+                vec!["done".to_owned(), "title".to_owned()],
+                true
+            ),
+        ],
+        "the record \"other\" made at 1,500 is not in it"
+    );
+    v.set_policy(Policy::new(key(V)).banning(key(M)));
+    let counted: Vec<bool> = v
+        .record_history("tasks", "roof")
+        .iter()
+        .map(|e| e.counted)
+        .collect();
+    assert_eq!(counted, vec![true, false]);
+    assert!(v.record_history("tasks", "nothing").is_empty());
+    assert!(v.record_history("nowhere", "roof").is_empty());
+}
+
 /// A clock set back after an edit (a device's time corrected) must not
 /// hold the edit back for as long as the clock jumped.
 #[wasm_bindgen_test(unsupported = test)]

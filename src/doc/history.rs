@@ -68,6 +68,17 @@ struct Op {
     change: u32,
 }
 
+/// What one change did to a record ([`History::record_edits`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RecordTouch {
+    /// It made the record.
+    pub(crate) made: bool,
+    /// It deleted the record.
+    pub(crate) deleted: bool,
+    /// The fields it set, deleted or typed into.
+    pub(crate) fields: std::collections::BTreeSet<String>,
+}
+
 /// The decoded op history of one document. See the [module docs](self).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct History {
@@ -178,6 +189,58 @@ impl History {
             insert: op.insert,
             change,
         });
+    }
+
+    /// The changes that touched `record`, in the order the history took
+    /// them in: whether each made the record, deleted it, and which fields
+    /// it set, deleted or typed into (sorted).
+    pub(crate) fn record_edits(&self, record: &str) -> Vec<(ChangeHash, RecordTouch)> {
+        let mut touched: BTreeMap<u32, RecordTouch> = BTreeMap::new();
+        let Some(&prop) = self.prop_index.get(record) else {
+            return Vec::new();
+        };
+        let ops_of = |obj: OpId| {
+            self.objects
+                .get(&obj)
+                .into_iter()
+                .flat_map(|o| o.ops.iter().map(|&ix| &self.ops[ix as usize]))
+        };
+        let mut records = Vec::new();
+        for op in ops_of(ROOT).filter(|op| op.key == Key::Prop(prop)) {
+            let touch = touched.entry(op.change).or_default();
+            match op.action {
+                Action::Make(ObjType::Map) => {
+                    touch.made = true;
+                    records.push(op.id);
+                }
+                Action::Delete => touch.deleted = true,
+                _ => {}
+            }
+        }
+        for obj in records {
+            for op in ops_of(obj) {
+                let Key::Prop(field) = op.key else { continue };
+                let name = &self.props[field as usize];
+                touched
+                    .entry(op.change)
+                    .or_default()
+                    .fields
+                    .insert(name.clone());
+                if let Action::Make(ObjType::Text) = op.action {
+                    for edit in ops_of(op.id) {
+                        touched
+                            .entry(edit.change)
+                            .or_default()
+                            .fields
+                            .insert(name.clone());
+                    }
+                }
+            }
+        }
+        touched
+            .into_iter()
+            .map(|(change, touch)| (self.changes[change as usize], touch))
+            .collect()
     }
 
     /// Decides visibility under a mask of changes (`masked(hash)`), then reads

@@ -572,6 +572,29 @@ impl Documents {
         doc.history.collection(masked)
     }
 
+    /// The events whose changes touched `record` of `collection`, in the
+    /// order the document took them in, each with what it did. A change
+    /// carried by several events is given with the first.
+    pub(crate) fn record_edits(
+        &mut self,
+        collection: &str,
+        record: &str,
+    ) -> Vec<(EventIx, history::RecordTouch)> {
+        let Some(doc) = self.docs.get_mut(&collection_id(collection)) else {
+            return Vec::new();
+        };
+        doc.flush();
+        doc.sync_history();
+        doc.history
+            .record_edits(record)
+            .into_iter()
+            .filter_map(|(hash, touch)| {
+                let ix = *doc.events.get(&hash)?.first()?;
+                Some((ix, touch))
+            })
+            .collect()
+    }
+
     /// The collection computed from the op history even when nothing is
     /// masked (tests hold it equal to Automerge's own state).
     pub fn collection_from_history(&mut self, name: &str, viewer: &Viewer<'_>) -> Collection {

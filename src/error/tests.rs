@@ -7,6 +7,7 @@
 //! build here until the list (and its code) is added.
 
 use crate::Error;
+use crate::amount::AmountError;
 use crate::backup::BackupError;
 use crate::doc::{DocError, GuardError};
 use crate::event::{ContextError, DecodeError, EventError, EventId};
@@ -170,6 +171,26 @@ fn doc_errors() -> Vec<DocError> {
                 | GuardError::UnsupportedOp { .. }
                 | GuardError::BadReference { .. } => {}
             },
+        }
+    }
+    all
+}
+
+fn amount_errors() -> Vec<AmountError> {
+    use AmountError::*;
+    let all = vec![
+        Empty,
+        NotANumber,
+        TooPrecise {
+            unit: "EUR".into(),
+            decimals: 2,
+        },
+        Zero,
+        TooLarge,
+    ];
+    for e in &all {
+        match e {
+            Empty | NotANumber | TooPrecise { .. } | Zero | TooLarge => {}
         }
     }
     all
@@ -346,6 +367,7 @@ fn every_code() -> Vec<(&'static str, &'static str)> {
     out.extend(of("EventError", event_errors(), EventError::code));
     out.extend(of("ContextError", context_errors(), ContextError::code));
     out.extend(of("DocError", doc_errors(), DocError::code));
+    out.extend(of("AmountError", amount_errors(), AmountError::code));
     out.extend(of("StoreError", store_errors(), StoreError::code));
     out.extend(of(
         "TransportError",

@@ -136,6 +136,17 @@ impl<S: Store> Node<S> {
             .map(|s| s.queued() + s.unacknowledged())
     }
 
+    /// Heads `peer` announced that this node does not hold yet: more than
+    /// zero while this node is behind that peer. `None` without a session.
+    pub fn heads_missing(&self, peer: &str) -> Option<usize> {
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        self.peers
+            .borrow()
+            .session(&peer.to_owned())
+            .map(|s| s.peer_heads().iter().filter(|h| !log.contains(h)).count())
+    }
+
     /// Events held apart waiting for their parents, from all peers.
     pub fn orphans(&self) -> usize {
         self.orphans.borrow().len()

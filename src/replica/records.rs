@@ -292,6 +292,87 @@ impl Replica {
             .remove(record)
     }
 
+    /// What `author` says about themselves in `record` (their name, kept in
+    /// a record named by their key): [`record_by`](Self::record_by), but
+    /// counting the author's changes even when the owner's policy bans the
+    /// author. A ban stops someone's payments and edits from counting; it
+    /// does not make the page forget what they are called, or nobody could
+    /// see whom they banned, unban them by name or tell two banned people
+    /// apart. A change an exclusion the owner follows leaves out (an
+    /// offensive name, say) still does not count.
+    pub fn self_claim(
+        &mut self,
+        collection: &str,
+        record: &str,
+        author: &PublicKey,
+    ) -> Option<Record> {
+        let (view, log) = (&self.view, &self.log);
+        let included = |ix| {
+            log.entry(ix).event().author() == *author
+                && (view.is_included(ix) || view.backers_of(ix).next().is_none())
+        };
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(&author.0[..8]);
+        let viewer = Viewer {
+            included: &included,
+            // A cache key of its own, apart from record_by's (bit 62).
+            generation: (u64::from_le_bytes(tag) ^ view.generation().rotate_left(32))
+                | (1 << 63)
+                | (1 << 62),
+        };
+        self.docs
+            .collection_from_history(collection, &viewer)
+            .records
+            .remove(record)
+    }
+
+    /// Every [`self_claim`](Self::self_claim) in `collection`: for each
+    /// record named by a key (64 hex digits), what that key's owner wrote
+    /// in it, banned or not.
+    pub fn self_claims(&mut self, collection: &str) -> Vec<(PublicKey, Record)> {
+        let view = &self.view;
+        let counted = |ix| view.is_included(ix) || view.backers_of(ix).next().is_none();
+        let viewer = Viewer {
+            included: &counted,
+            generation: view.generation() | (1 << 63) | (1 << 61),
+        };
+        let ids: Vec<String> = self
+            .docs
+            .collection_from_history(collection, &viewer)
+            .records
+            .into_keys()
+            .collect();
+        ids.into_iter()
+            .filter_map(|id| {
+                let author = PublicKey::from_hex(&id)?;
+                (author.to_hex() == id).then_some(())?;
+                Some((author, self.self_claim(collection, &id, &author)?))
+            })
+            .collect()
+    }
+
+    /// Who changed `record` of `collection`, when, and which fields: one
+    /// entry per published edit, oldest first (the order the document took
+    /// them in), whether or not it counts in the owner's view.
+    pub fn record_history(&mut self, collection: &str, record: &str) -> Vec<RecordEdit> {
+        let edits = self.docs.record_edits(collection, record);
+        edits
+            .into_iter()
+            .map(|(ix, touch)| {
+                let event = self.log.entry(ix).event();
+                RecordEdit {
+                    event: event.id(),
+                    author: event.author(),
+                    time: event.time(),
+                    made: touch.made,
+                    deleted: touch.deleted,
+                    fields: touch.fields.into_iter().collect(),
+                    counted: self.view.is_included(ix),
+                }
+            })
+            .collect()
+    }
+
     /// One record as the owner sees it.
     pub fn record(&mut self, collection: &str, record: &str) -> Option<Record> {
         self.collection(collection).records.remove(record)
@@ -358,4 +439,23 @@ impl Replica {
         }
         out
     }
+}
+
+/// One published edit of a record ([`Replica::record_history`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordEdit {
+    /// The `Doc` event carrying it.
+    pub event: crate::EventId,
+    /// Who signed it.
+    pub author: PublicKey,
+    /// When its author says it was made (milliseconds since 1970).
+    pub time: u64,
+    /// It made the record.
+    pub made: bool,
+    /// It deleted the record.
+    pub deleted: bool,
+    /// The fields it set, deleted or typed into, sorted.
+    pub fields: Vec<String>,
+    /// It counts in the owner's view.
+    pub counted: bool,
 }

@@ -7,6 +7,7 @@
 //! their own. README lists every code.
 
 use thiserror::Error;
+use trustfold::amount::AmountError;
 use trustfold::backup::BackupError;
 use trustfold::event::EventError;
 use trustfold::invite::InviteError;
@@ -58,13 +59,19 @@ pub enum WebError {
     /// (`BAD_NETWORK_NAME`).
     #[error(transparent)]
     Invite(#[from] InviteError),
+    /// An amount typed by a person that cannot be read
+    /// (`INVALID_ARGUMENT`, with the core's code as `detail`).
+    #[error(transparent)]
+    Amount(#[from] AmountError),
 }
 
 impl WebError {
     /// The stable code JS sees as `error.code` (README lists them).
     pub fn code(&self) -> &'static str {
         match self {
-            WebError::Invalid(_) | WebError::Reversal(_) => "INVALID_ARGUMENT",
+            WebError::Invalid(_) | WebError::Reversal(_) | WebError::Amount(_) => {
+                "INVALID_ARGUMENT"
+            }
             WebError::Node(e) => node_code(e),
             WebError::Backup(e) => backup_code(e),
             WebError::NoRandomness => "NO_RANDOMNESS",
@@ -87,6 +94,7 @@ impl WebError {
             WebError::Backup(e) => Some(e.code()),
             WebError::Reversal(e) => Some(e.code()),
             WebError::Invite(e) => Some(e.code()),
+            WebError::Amount(e) => Some(e.code()),
             _ => None,
         }
     }

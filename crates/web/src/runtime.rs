@@ -112,6 +112,10 @@ pub struct PeerLink {
     pub key: Option<PublicKey>,
     /// What this link carried so far.
     pub traffic: Traffic,
+    /// Events this node owes the peer (queued or not acknowledged).
+    pub unsent: usize,
+    /// Heads the peer announced that this node does not hold yet.
+    pub heads_missing: usize,
 }
 
 type Subscriber = Rc<dyn Fn(&Change)>;
@@ -420,6 +424,8 @@ impl BrowserNode {
                 Some(PeerLink {
                     key: transport.as_ref().and_then(|t| t.first().key_of(&id)),
                     traffic: node.traffic(&id)?,
+                    unsent: node.unsent(&id)?,
+                    heads_missing: node.heads_missing(&id)?,
                     id,
                 })
             })

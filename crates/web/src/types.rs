@@ -270,6 +270,61 @@ pub struct JsRecord {
     fields: BTreeMap<String, JsField>,
 }
 
+/// One edit of a record (`recordHistory`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordEdit {
+    author: String,
+    time: u64,
+    made: bool,
+    deleted: bool,
+    fields: Vec<String>,
+    counted: bool,
+}
+
+pub fn record_edit(e: &trustfold::RecordEdit) -> RecordEdit {
+    RecordEdit {
+        author: e.author.to_hex(),
+        time: e.time,
+        made: e.made,
+        deleted: e.deleted,
+        fields: e.fields.clone(),
+        counted: e.counted,
+    }
+}
+
+/// An author the view leaves out, and why (`bannedAuthors`).
+#[derive(Serialize)]
+pub struct BannedAuthor {
+    pub author: String,
+    /// `local`, `forked` or `published`.
+    reason: &'static str,
+    /// For `published`: the people whose published bans count.
+    by: Vec<String>,
+}
+
+pub fn banned_author(author: &trustfold::PublicKey, reason: &trustfold::BanReason) -> BannedAuthor {
+    let (reason, by) = match reason {
+        trustfold::BanReason::Local => ("local", Vec::new()),
+        trustfold::BanReason::Forked => ("forked", Vec::new()),
+        trustfold::BanReason::Published { by } => {
+            ("published", by.iter().map(|(k, _)| k.to_hex()).collect())
+        }
+    };
+    BannedAuthor {
+        author: author.to_hex(),
+        reason,
+        by,
+    }
+}
+
+/// What a key's owner says about themselves (`selfClaims`).
+#[derive(Serialize)]
+pub struct SelfClaim {
+    pub author: String,
+    pub record: JsRecord,
+}
+
 pub fn record(id: &str, r: &Record) -> JsRecord {
     JsRecord {
         id: id.to_owned(),
@@ -519,6 +574,10 @@ pub struct JsPeer {
     events_received: f64,
     bytes_sent: f64,
     bytes_received: f64,
+    /// Events this node owes the peer.
+    unsent: f64,
+    /// Heads the peer announced that this node lacks.
+    heads_missing: f64,
 }
 
 pub fn peer(p: &crate::runtime::PeerLink) -> JsPeer {
@@ -529,6 +588,8 @@ pub fn peer(p: &crate::runtime::PeerLink) -> JsPeer {
         events_received: p.traffic.events_received as f64,
         bytes_sent: p.traffic.bytes_sent as f64,
         bytes_received: p.traffic.bytes_received as f64,
+        unsent: p.unsent as f64,
+        heads_missing: p.heads_missing as f64,
     }
 }
 

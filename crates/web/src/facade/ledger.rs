@@ -1,10 +1,24 @@
 //! Payments, disputes, exclusions and what the ledger says: balances, debts, explanations, transactions.
 
 use super::{JsNode, count, event_id, key, optional_string, string};
-use crate::errors::JsResult;
+use crate::errors::{JsResult, WebError, invalid};
 use crate::types;
 use trustfold::{Body, Statement, Transfer};
 use wasm_bindgen::prelude::*;
+
+/// A signed whole number from JS: a bigint, or a safe integer.
+fn signed(value: &JsValue, what: &str) -> JsResult<i128> {
+    if value.is_bigint() {
+        return i128::try_from(js_sys::BigInt::unchecked_from_js_ref(value).clone())
+            .map_err(|_| invalid(&format!("{what} must fit in 128 bits")));
+    }
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 => Ok(n as i128),
+        _ => Err(invalid(&format!(
+            "{what} must be a whole number (a bigint or a safe integer)"
+        ))),
+    }
+}
 
 #[wasm_bindgen(js_class = TrustfoldNode)]
 impl JsNode {
@@ -17,6 +31,54 @@ impl JsNode {
         #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
     ) -> JsResult<String> {
         Ok(trustfold::event::validate::unit_label(&string(&unit, "unit")?).into_owned())
+    }
+
+    /// `amount` minor units of `unit` as people write it ("-12.50" for
+    /// -1250 EUR): the unit's decimals are the same on every node
+    /// (`trustfold::amount`). The unit itself is not included.
+    #[wasm_bindgen(js_name = formatAmount)]
+    pub fn format_amount(
+        #[wasm_bindgen(unchecked_param_type = "bigint | number")] amount: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+    ) -> JsResult<String> {
+        Ok(trustfold::amount::format(
+            signed(&amount, "amount")?,
+            &string(&unit, "unit")?,
+        ))
+    }
+
+    /// Reads an amount typed by a person ("12.50", "12,5") into minor units
+    /// of `unit`. Throws `INVALID_ARGUMENT` with `detail` `amount_empty`,
+    /// `amount_not_a_number`, `amount_too_precise` (more decimals than the
+    /// unit has), `amount_zero` or `amount_too_large`.
+    #[wasm_bindgen(js_name = parseAmount)]
+    pub fn parse_amount(
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+    ) -> JsResult<js_sys::BigInt> {
+        let amount = trustfold::amount::parse(&string(&text, "text")?, &string(&unit, "unit")?)
+            .map_err(WebError::from)?;
+        Ok(js_sys::BigInt::from(amount))
+    }
+
+    /// How many decimals `unit` is written with (2 for EUR, 0 for JPY and
+    /// for units that are not currencies, such as HOUR).
+    #[wasm_bindgen(js_name = unitDecimals)]
+    pub fn unit_decimals(
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+    ) -> JsResult<u8> {
+        Ok(trustfold::amount::decimals(&string(&unit, "unit")?))
+    }
+
+    /// Whether `unit` is a currency trustfold knows (an ISO 4217 code or a
+    /// currency sign).
+    #[wasm_bindgen(js_name = isKnownCurrency)]
+    pub fn is_known_currency(
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+    ) -> JsResult<bool> {
+        Ok(trustfold::amount::is_known_currency(&string(
+            &unit, "unit",
+        )?))
     }
 
     /// Pays `amount` minor units of `unit` to `to`; resolves to the event id.

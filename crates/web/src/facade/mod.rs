@@ -80,6 +80,8 @@ export type FieldValue = Scalar | { text: string } | { unsupported: string };
 /** A field: the value that wins and the concurrent values that lost. */
 export interface Field { value: FieldValue; conflicts: FieldValue[] }
 /** A record of a collection. */
+export interface RecordEdit { author: string; time: number; made: boolean; deleted: boolean; fields: string[]; counted: boolean }
+export interface BannedAuthor { author: string; reason: "local" | "forked" | "published"; by: string[] }
 export interface DocRecord { id: string; fields: { [name: string]: Field } }
 /** What changed: "local" (this tab), "tab" (another tab), "peer" (another browser); `events` applied. */
 export interface Change { source: "local" | "tab" | "peer"; events: number }
@@ -121,7 +123,7 @@ export interface RelayLimits {
   maxFrameBytes: number; windowBytes: number; idleReleaseSeconds: number; evictsEvents: boolean;
 }
 /** A linked peer: its connection id in the room, the key that signed its offer or answer, and this link's traffic so far. */
-export interface Peer { id: string; key: string | null; eventsSent: number; eventsReceived: number; bytesSent: number; bytesReceived: number }
+export interface Peer { id: string; key: string | null; eventsSent: number; eventsReceived: number; bytesSent: number; bytesReceived: number; unsent: number; headsMissing: number }
 /** An event `receive` refused: its index in the batch, a stable code, the core's finer code (which rule), why. */
 export interface Refused { index: number; code: string; detail: string; message: string }
 /** What `receive` did: events new to this node stored, events applied, events refused. */

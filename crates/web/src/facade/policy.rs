@@ -159,6 +159,27 @@ impl JsNode {
         types::to_js(&types::balances_of(&view, replica.log()))
     }
 
+    /// Every record of `collection` as a view under `other` would show it
+    /// (what a policy change would do to the records, before making it).
+    #[wasm_bindgen(js_name = recordsUnder, unchecked_return_type = "DocRecord[]")]
+    pub fn records_under(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PolicyInput")] other: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let policy = self.policy_from(other)?;
+        let mut replica = self.node.node().replica_mut();
+        let view = replica.view_under(policy);
+        let records: Vec<_> = replica
+            .collection_under(&collection, &view)
+            .records
+            .iter()
+            .map(|(id, r)| types::record(id, r))
+            .collect();
+        types::to_js(&records)
+    }
+
     /// The digests a view under `other` would have (someone else's view,
     /// from the trust list they published).
     #[wasm_bindgen(js_name = viewDigestUnder, unchecked_return_type = "ViewDigest")]
@@ -195,6 +216,23 @@ impl JsNode {
         let replica = self.node.node().replica();
         let published = replica.log().published_policy(&author);
         types::to_js(&published.as_ref().map(types::published_policy))
+    }
+
+    /// Every author whose events this node's view leaves out, with why:
+    /// on its own ban list (`local`), caught forking (`forked`), or banned
+    /// by people it follows (`published`, with who). Sorted by key.
+    #[wasm_bindgen(js_name = bannedAuthors, unchecked_return_type = "BannedAuthor[]")]
+    pub fn banned_authors(&self) -> JsResult<JsValue> {
+        let replica = self.node.node().replica();
+        let mut banned: Vec<types::BannedAuthor> = replica
+            .view()
+            .authorities()
+            .banned
+            .iter()
+            .map(|(author, reason)| types::banned_author(author, reason))
+            .collect();
+        banned.sort_by(|a, b| a.author.cmp(&b.author));
+        types::to_js(&banned)
     }
 
     /// Everyone who published a trust statement, by key.

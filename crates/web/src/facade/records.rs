@@ -56,6 +56,47 @@ impl JsNode {
         types::to_js(&record.map(|r| types::record(&id, &r)))
     }
 
+    /// Every record of `collection` named by a key, as that key's owner
+    /// wrote it — counted even when this node bans them (a ban does not
+    /// make the page forget what someone is called), not when an exclusion
+    /// this node follows leaves the change out: `[{ author, record }]`.
+    #[wasm_bindgen(js_name = selfClaims, unchecked_return_type = "Array<{ author: string, record: DocRecord }>")]
+    pub fn self_claims(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let claims = self.node.node().replica_mut().self_claims(&collection);
+        let out: Vec<types::SelfClaim> = claims
+            .iter()
+            .map(|(author, record)| types::SelfClaim {
+                author: author.to_hex(),
+                record: types::record(&author.to_hex(), record),
+            })
+            .collect();
+        types::to_js(&out)
+    }
+
+    /// Who changed a record, when and which fields, oldest first:
+    /// `[{ author, time, made, deleted, fields, counted }]` (`made`,
+    /// `deleted`: the edit made or deleted the record; `counted`: it counts
+    /// in this node's view).
+    #[wasm_bindgen(js_name = recordHistory, unchecked_return_type = "RecordEdit[]")]
+    pub fn record_history(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> JsResult<JsValue> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        let history = self
+            .node
+            .node()
+            .replica_mut()
+            .record_history(&collection, &id);
+        let out: Vec<types::RecordEdit> = history.iter().map(types::record_edit).collect();
+        types::to_js(&out)
+    }
+
     fn edit(
         &self,
         edit: impl FnOnce(&mut trustfold::Replica) -> Result<(), trustfold::Error>,

@@ -302,6 +302,12 @@ impl WebRtc {
 impl Inner {
     /// Sends one of the messages the server reads ([`ToServer`]).
     fn send_to_server(&self, message: &ToServer<PeerSignal>) {
+        // A socket closing (the person went offline and back quickly) drops
+        // it without a word: sending would make Chromium log "WebSocket is
+        // already in CLOSING or CLOSED state" on the page's console.
+        if self.socket.ready_state() != WebSocket::OPEN {
+            return;
+        }
         let Ok(value) = serde_wasm_bindgen::to_value(message) else {
             return;
         };
