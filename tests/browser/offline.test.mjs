@@ -10,6 +10,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import zlib from "node:zlib";
 import path from "node:path";
 import { root, launch, watch, signallingServer } from "./support.mjs";
 
@@ -114,12 +115,17 @@ test("a new build offers a reload to a page the old one opened", async () => {
     assert.equal(await page.isHidden("#update"), true);
     // "Deploy" a build whose shell differs.
     const sw = path.join(site, "sw.js");
-    fs.writeFileSync(sw, fs.readFileSync(sw, "utf8").replace(/"version":"([0-9a-f]+)"/, '"version":"$1-next"'));
+    const next = fs.readFileSync(sw, "utf8").replace(/"version":"([0-9a-f]+)"/, '"version":"$1-next"');
+    fs.writeFileSync(sw, next);
+    // As a new build would: its precompressed copies too (the server sends
+    // those to browsers that take them).
+    fs.writeFileSync(`${sw}.gz`, zlib.gzipSync(next));
+    fs.writeFileSync(`${sw}.br`, zlib.brotliCompressSync(next));
     // Last-Modified has one-second resolution: a change within the second
     // the copy was made would be answered 304 to the browser's revalidation
     // and the old worker kept (this raced when the browser was warm).
     const later = new Date(Date.now() + 5000);
-    fs.utimesSync(sw, later, later);
+    for (const file of [sw, `${sw}.gz`, `${sw}.br`]) fs.utimesSync(file, later, later);
     await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
     await page.waitForSelector("#update", { state: "visible", timeout: 30000 });
     await page.click("#update button");

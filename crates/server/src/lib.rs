@@ -133,9 +133,31 @@ fn app(rooms: Arc<Rooms>, site: Option<PathBuf>, relay: Option<&relay::Relay>) -
         None => router.merge(relay::absent_routes()),
     };
     match site {
-        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        Some(dir) => router.fallback_service(site_service(dir)),
         None => router,
     }
+}
+
+/// The built page's files: the brotli or gzip copy the build made
+/// (`name.br`, `name.gz`; webpack.config.js) to a browser that accepts it,
+/// else the file itself; every answer marked `no-cache` — kept by the
+/// browser but checked (`If-Modified-Since`, answered 304 when unchanged)
+/// before use, since the file names carry no version and the service worker
+/// keeps the offline copy.
+fn site_service(
+    dir: PathBuf,
+) -> tower_http::set_header::SetResponseHeader<
+    tower_http::services::ServeDir,
+    axum::http::HeaderValue,
+> {
+    let files = tower_http::services::ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip();
+    tower_http::set_header::SetResponseHeader::overriding(
+        files,
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    )
 }
 
 /// Binds `addr` and serves in the background; returns the bound address

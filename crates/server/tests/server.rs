@@ -233,6 +233,75 @@ async fn the_server_serves_the_built_page() {
     std::fs::remove_dir_all(site).unwrap();
 }
 
+/// One raw HTTP/1.1 GET of `path` with these extra header lines; the
+/// response's head (as sent, and lowercased) and body.
+async fn get(addr: std::net::SocketAddr, path: &str, headers: &str) -> (String, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    (head.to_lowercase(), head, response[split + 4..].to_vec())
+}
+
+/// The page's files go out as the build compressed them (brotli to a
+/// browser that takes it, else gzip, else as they are), marked to be
+/// checked before reuse; an unchanged file is answered 304 without a body
+/// (issue #15: a first visit sent 2.78 MB uncompressed, with no cache
+/// headers).
+#[tokio::test]
+async fn the_page_goes_out_precompressed_and_revalidated() {
+    let site = std::env::temp_dir().join(format!("trustfold-site-z-{}", std::process::id()));
+    std::fs::create_dir_all(&site).unwrap();
+    let wasm: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(site.join("app.wasm"), &wasm).unwrap();
+    std::fs::write(site.join("app.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(site.join("app.wasm.gz"), b"gzip bytes").unwrap();
+    let addr = spawn(
+        ([127, 0, 0, 1], 0).into(),
+        Limits::default(),
+        Some(site.clone()),
+    )
+    .await
+    .unwrap();
+
+    let (head, _, body) = get(addr, "/app.wasm", "Accept-Encoding: gzip, br\r\n").await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-encoding: br"), "{head}");
+    assert!(head.contains("content-type: application/wasm"), "{head}");
+    assert!(head.contains("cache-control: no-cache"), "{head}");
+    assert_eq!(body, b"brotli bytes");
+
+    let (head, _, body) = get(addr, "/app.wasm", "Accept-Encoding: gzip\r\n").await;
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert_eq!(body, b"gzip bytes");
+
+    let (head, sent, body) = get(addr, "/app.wasm", "").await;
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert_eq!(body, wasm);
+
+    let modified = sent
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("last-modified: ")
+                .or(l.strip_prefix("Last-Modified: "))
+        })
+        .expect("a last-modified date")
+        .to_owned();
+    let (head, _, body) = get(
+        addr,
+        "/app.wasm",
+        &format!("If-Modified-Since: {modified}\r\n"),
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 304"), "{head}");
+    assert!(body.is_empty());
+    std::fs::remove_dir_all(site).unwrap();
+}
+
 #[test]
 fn the_binary_lists_every_limit_with_its_default() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_trustfold-server"))
