@@ -6,13 +6,13 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run test setup lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay
+.PHONY: run test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay
 
 ## The node page, the signalling server and the relay at
 ## http://127.0.0.1:8080 (builds the package and the page first); the relay
 ## keeps what it stores in target/trustfold-relay.sqlite across restarts.
-run: setup pkg www
-	cargo run --release -p trustfold-server -- --addr 127.0.0.1:8080 --site dist \
+run: setup-run pkg www
+	cargo run --profile serve -p trustfold-server -- --addr 127.0.0.1:8080 --site dist \
 	  --relay-db target/trustfold-relay.sqlite
 
 ## Every test, on a fresh machine: installs what is missing, then lints and
@@ -22,6 +22,10 @@ test: setup lint test-native test-wasm test-browser
 
 setup:
 	./scripts/setup.sh
+
+## What `make run` needs: no browser (that is for the tests).
+setup-run:
+	TRUSTFOLD_SETUP=run ./scripts/setup.sh
 
 lint:
 	cargo fmt --all -- --check
