@@ -17,13 +17,14 @@ import { stateReader } from "./state.js";
 import { short } from "./names.js";
 import { errorText } from "./words.js";
 import { mountLedger, renderLedger, renderCachedBalances } from "./panels/ledger.js";
+import { noticeState, renderNotices, updateNotices } from "./panels/notices.js";
 import { renderDebts } from "./panels/debts.js";
 import { mountTrust, renderTrust } from "./panels/trust.js";
 import { renderAgreement } from "./panels/agreement.js";
 import { mountRecords, renderRecords, syncFocusedText } from "./panels/records.js";
-import { renderPeers, renderStatus, renderKnownKeys } from "./panels/peers.js";
+import { copyTo, renderPeers, renderStatus, renderKnownKeys } from "./panels/peers.js";
 import { mountPictures, renderPictures } from "./panels/pictures.js";
-import { mountIdentity, renderIdentity } from "./panels/identity.js";
+import { mountIdentity, remindOfBackup, renderIdentity } from "./panels/identity.js";
 import { mountNetworks, renderNetworks, renderNetworkHeader, justMade } from "./panels/networks.js";
 import { renderRelayStatus, renderRelayLimits } from "./panels/relay.js";
 import { networkFromAddress, sameNetwork, shownName } from "./network.js";
@@ -48,10 +49,12 @@ const ui = {
   agreement: { at: 0, for: "", later: null, shown: null },
   copied: null, // what the invite's Copy button did
   relay: null, // what the relay's line remembers between frames (panels/relay.js)
+  notices: noticeState(), // what changed in my view because of others (panels/notices.js)
 };
 
 /** The page's side of every panel: the node, the latest snapshot, and how to act and redraw. */
 const app = {
+  ui, // what the page remembers between frames (above)
   wasm: false, // the package is loaded (TrustfoldNode's static calls work)
   info: null, // the network (NetworkInfo), once the package has read it
   node: null,
@@ -165,12 +168,17 @@ function draw() {
   // a lost link): while it is about to change, look again soon.
   if (renderRelayStatus(s, ui)) soon ??= setTimeout(() => ((soon = null), render()), 300);
   renderKnownKeys(s);
+  updateNotices(s, ui.notices);
+  renderNotices(ui.notices, render);
   if (visible("ledger")) renderLedger(s, ui, app);
   if (visible("debts")) renderDebts(s);
   if (visible("trust")) renderTrust(s, ui);
   if (visible("agreement")) renderAgreement(s, agreementNow(s));
   if (visible("records")) renderRecords(s, ui, app);
-  if (visible("peers")) renderPeers(s);
+  if (visible("peers")) renderPeers(s, app.reader.petnames, () => {
+    app.snapshot = null; // names changed: read again
+    render();
+  });
   if (visible("pictures")) renderPictures(s, ui);
   if (visible("networks")) renderRelayLimits(s, ui, app.info);
 }
@@ -198,7 +206,7 @@ async function main() {
   if (justMade(info)) selectTab($("#tab-networks"));
   const cached = await TrustfoldNode.cachedState(network);
   if (cached) {
-    $("#status").textContent = `Loading ${cached.events} events… (showing the balances saved last time)`;
+    $("#status").textContent = `Loading ${cached.events} ${cached.events === 1 ? "event" : "events"}… (showing the balances saved last time)`;
     renderCachedBalances(cached.balances(), short);
     cached.free();
   }
@@ -210,7 +218,9 @@ async function main() {
   app.me = node.publicKey;
   app.reader = stateReader(node, app.me);
   $("#me").textContent = app.me;
+  $("#copy-key").addEventListener("click", (event) => copyTo(event.target, app.me));
   if (node.openReport.newIdentity) $("#welcome").hidden = false;
+  remindOfBackup(app.me, node.openReport.newIdentity);
   node.subscribe(() => {
     app.snapshot = null; // what actions read next is read again
     syncFocusedText(app, ui); // now, before the next keystroke is diffed

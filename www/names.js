@@ -27,14 +27,15 @@ export function fairName(name) {
 /**
  * The names in the people collection: only what each key's owner wrote in
  * the record under their own key (anyone may write any record), and only
- * fair names. `records` is `node.records(PEOPLE)`, `recordBy` the node's.
+ * fair names. `claims` is `node.selfClaims(PEOPLE)`: a banned person keeps
+ * their name (a ban stops what they do from counting, not what they are
+ * called), so they can still be recognised, unbanned and paid by name.
  */
-export function namesFrom(records, recordBy) {
+export function namesFrom(claims) {
   const names = new Map();
-  for (const { id } of records) {
-    if (!isKey(id)) continue;
-    const name = recordBy(PEOPLE, id, id)?.fields.name?.value;
-    if (typeof name === "string" && fairName(name)) names.set(id, name.trim());
+  for (const { author, record } of claims) {
+    const name = record.fields.name?.value;
+    if (typeof name === "string" && fairName(name)) names.set(author, name.trim());
   }
   return names;
 }
@@ -45,14 +46,19 @@ function personError(code, message) {
 }
 
 /**
- * `who(key)`: a person as the page names them; `keyFrom(text)`: the key a
- * typed key or name stands for (throws AMBIGUOUS_NAME or UNKNOWN_PERSON).
+ * `who(key)`: a person as the page names them — my nickname for them
+ * (`petnames`, a Map key → nickname), else the name they claim, else a
+ * short key; `keyFrom(text)`: the key a typed key, nickname or name stands
+ * for (throws AMBIGUOUS_NAME or UNKNOWN_PERSON). A nickname wins over a
+ * claimed name when both match what was typed.
  */
-export function naming(me, names) {
+export function naming(me, names, petnames = new Map()) {
   const counts = new Map();
   for (const name of names.values()) counts.set(name.toLowerCase(), (counts.get(name.toLowerCase()) ?? 0) + 1);
   const who = (key) => {
     if (key === me) return "you";
+    const nickname = petnames.get(key);
+    if (nickname) return nickname;
     const name = names.get(key);
     if (!name) return short(key);
     // Two people with one name stay apart everywhere.
@@ -63,6 +69,11 @@ export function naming(me, names) {
     if (isKey(value)) return value;
     const lower = value.toLowerCase();
     if (lower === "you") return me;
+    const mine = [...petnames].filter(([, nickname]) => nickname.toLowerCase() === lower).map(([key]) => key);
+    if (mine.length === 1) return mine[0];
+    // What `who` shows for a claimed name two people share: "Alice (4eafe5)".
+    const shown = [...names.keys()].filter((key) => who(key).toLowerCase() === lower);
+    if (shown.length === 1) return shown[0];
     const matches = [...names].filter(([, name]) => name.toLowerCase() === lower).map(([key]) => key);
     if (matches.length > 1) {
       // Names are chosen by people themselves: never guess between two.

@@ -8,6 +8,7 @@
 // they are kept until one of those changes rather than recomputed every
 // frame.
 import { PEOPLE, namesFrom, naming } from "./names.js";
+import { petnames as petnamesOf } from "./petnames.js";
 
 /**
  * A reader of snapshots of `node` for the identity `me`.
@@ -16,6 +17,7 @@ import { PEOPLE, namesFrom, naming } from "./names.js";
  * that what no shown panel needs is not computed.
  */
 export function stateReader(node, me) {
+  const petnames = petnamesOf(me);
   let keptFor = null; // the log and policy the kept names and lists were read for
   let kept = null;
 
@@ -24,11 +26,13 @@ export function stateReader(node, me) {
     const at = `${status.known} ${JSON.stringify(policy)}`;
     if (at !== keptFor) {
       kept = {
-        names: namesFrom(node.records(PEOPLE), (...a) => node.recordBy(...a)),
+        names: namesFrom(node.selfClaims(PEOPLE)),
         // The core's lists (its causal latest-statement rule), never re-derived here.
         published: new Map(node.publishers().map((author) => [author, node.publishedPolicy(author)])),
         // A private network's events that count for nothing, with their authors (the core's verdicts).
         voids: node.voidEvents(),
+        // Everyone my view leaves out, and why (my ban, a fork, the published bans of people I follow).
+        bannedAuthors: node.bannedAuthors(),
       };
       keptFor = at;
     }
@@ -38,13 +42,13 @@ export function stateReader(node, me) {
   function read(want = {}) {
     const status = node.syncStatus();
     const policy = node.policy();
-    const { names, published, voids } = people(status, policy);
-    const { who, keyFrom } = naming(me, names);
+    const { names, published, voids, bannedAuthors } = people(status, policy);
+    const { who, keyFrom } = naming(me, names, petnames.all());
     const balances = node.balances();
     const transactions = node.transactions();
     const peers = node.peers();
     const s = {
-      me, status, policy, names, who, keyFrom, balances, transactions, peers, published, voids,
+      me, status, policy, names, who, keyFrom, balances, transactions, peers, published, voids, bannedAuthors,
       byEvent: new Map(transactions.map((t) => [t.event, t])),
     };
     s.knownKeys = knownKeys(s);
@@ -71,7 +75,7 @@ export function stateReader(node, me) {
     return { digest: mine.included, rows };
   }
 
-  return { read, agreement };
+  return { read, agreement, petnames };
 }
 
 /** Everyone the page knows of, but me: named people, balance holders, trust authors and subjects, linked peers. */

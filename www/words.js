@@ -4,11 +4,46 @@
 // keys only, so text people typed (memos, reasons) is quoted as it is.
 import { TrustfoldNode } from "trustfold";
 
-/** An amount with its unit, a disguised unit showing its hidden characters. */
+/**
+ * An amount (minor units) with its unit, as people write it ("12.50 EUR"):
+ * the unit's decimals come from the library, the same on every page. A unit
+ * disguised as another (invisible marks, look-alike letters: only old events
+ * may hold one) shows its hidden characters.
+ */
 export function amountText(amount, unit) {
-  // A unit disguised as another (invisible marks, look-alike letters: only
-  // old events may hold one) shows its hidden characters.
-  return `${amount} ${TrustfoldNode.unitLabel(unit)}`;
+  return `${TrustfoldNode.formatAmount(amount, unit)} ${TrustfoldNode.unitLabel(unit)}`;
+}
+
+/** How amounts of `unit` are typed, for the hint beside the Amount field. */
+export function decimalsHint(unit) {
+  if (!unit) return "";
+  const places = TrustfoldNode.unitDecimals(unit);
+  const example = TrustfoldNode.formatAmount(12n * 10n ** BigInt(places) + (places ? 5n * 10n ** BigInt(places - 1) : 0n), unit);
+  return places === 0
+    ? `${unit} is counted in whole numbers (like 12).`
+    : `${unit} has ${places} decimal${places === 1 ? "" : "s"} (like ${example}).`;
+}
+
+/** Why a typed amount was not read, in words (the unit typed beside it). */
+export function amountErrorWords(detail, unit) {
+  switch (detail) {
+    case "amount_empty":
+      return "Type an amount.";
+    case "amount_not_a_number":
+      return "Type the amount as a number, like 12.50 (no spaces or thousands separators).";
+    case "amount_too_precise": {
+      const places = TrustfoldNode.unitDecimals(unit);
+      return places === 0
+        ? `${unit} is counted in whole numbers: no decimals.`
+        : `${unit} has at most ${places} decimal${places === 1 ? "" : "s"}.`;
+    }
+    case "amount_zero":
+      return "The amount must be more than zero.";
+    case "amount_too_large":
+      return "That amount is too large.";
+    default:
+      return null;
+  }
 }
 
 /** A time as the clock today ("14:05"), else the date. */
@@ -64,7 +99,34 @@ const CODE_WORDS = {
  * finer `detail`), else its message — the page's own errors are worded
  * where they are made. Codes are never shown to people.
  */
-export const errorText = (e) => DETAIL_WORDS[e?.detail] ?? CODE_WORDS[e?.code] ?? String(e?.message ?? e);
+export function errorText(e) {
+  const words = DETAIL_WORDS[e?.detail] ?? CODE_WORDS[e?.code];
+  if (words) return words;
+  // The page's own errors (a name that is nobody's, a bad amount) are
+  // worded where they are made; the library's messages are for developers
+  // (they may hold codes and ids), so a code without words of its own gets
+  // the words of its kind.
+  if (!e?.code || PAGE_CODES.has(e.code)) return String(e?.message ?? e);
+  return KIND_WORDS_OF_CODE[e.code] ?? "That could not be done. Try again; if it keeps failing, reload the page.";
+}
+
+/** Codes the page makes itself, with messages written for people. */
+const PAGE_CODES = new Set(["AMBIGUOUS_NAME", "UNKNOWN_PERSON"]);
+
+/** Words for a library code whose finer `detail` has none of its own. */
+const KIND_WORDS_OF_CODE = {
+  INVALID_EVENT: "That would break one of the network's rules, so it was not signed.",
+  INVALID_ARGUMENT: "The page could not act on that: check what you typed.",
+  DOCUMENT_ERROR: "That change to the record does not apply (the record or field may have changed meanwhile).",
+  NOT_OPEN: "The page is still opening: try again in a moment.",
+  PENDING_FULL: "Too much is waiting for earlier events: try again once the page has caught up.",
+};
+
+/** Why someone not on my ban list is left out: "banned by Alice (you follow her bans)". */
+export function followedBanWords(banned, who) {
+  if (banned.reason === "forked") return "used one key on two devices at once (a fork), and you leave forks out";
+  return `banned by ${listWords(banned.by.map(who))}, whose bans you follow`;
+}
 
 /** A transaction's status, as a word. */
 export const STATUS = { included: "counts", excluded: "excluded", authorBanned: "author banned" };
@@ -85,21 +147,22 @@ export function statementWords(s, who, quote = (r) => `: “${r}”`) {
 
 /** Why an author is banned, from `why` of kind "authorBanned"; `whose` ban list ("my", "Bob's"). */
 function banWords(why, who, whose) {
-  const because = {
-    local: `on ${whose} ban list`,
-    forked: "signed two histories",
-    published: `banned by ${why.by.length} trusted authors (${why.by.map(who).join(", ")})`,
-  }[why.ban] ?? why.ban; // a kind this page does not know yet, by its name
-  return `author ${who(why.author)} is banned: ${because}`;
+  if (why.ban === "local") return `${who(why.author)} is on ${whose} ban list`;
+  return authorBannedWords(why, who);
+}
+
+/** "Alice", "Alice and Bob", "Alice, Bob and Carol". */
+function listWords(names) {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }
 
 /**
  * Why something does not count, in words ("" when it counts). `why` is the
  * node's structure: null, { kind: "excluded", by }, or { kind:
  * "authorBanned", author, ban, by }; `whose` names the ban list for a local
- * ban ("my" in my view, "Bob's" in Bob's).
+ * ban ("your" in my view, "Bob's" in Bob's).
  */
-export function whyWords(why, who, whose = "my") {
+export function whyWords(why, who, whose = "your") {
   if (!why) return "";
   if (why.kind === "excluded") return why.by.map((s) => statementWords(s, who)).join("; ");
   return banWords(why, who, whose);
@@ -140,7 +203,18 @@ export function movementWords(account, unit, m, who, because = "does not count:"
     const by = m.why.by.map((s) => statementWords(s, who, (r) => ` (“${r}”)`));
     return `${what} ${because} ${by.join(", ") || "excluded"}`;
   }
-  return `${what} ${because} its author is banned`;
+  // An author left out: "was left out: Bob is banned by Alice, whose bans you follow".
+  const verb = because === "was" ? "was left out:" : because;
+  return `${what} ${verb} ${authorBannedWords(m.why, who)}`;
+}
+
+/** "Bob is banned by Alice, whose bans you follow" from `why` of kind "authorBanned". */
+function authorBannedWords(why, who) {
+  const author = why?.author ? who(why.author) : "its author";
+  const by = (why?.by ?? []).map(who);
+  if (why?.ban === "published" && by.length) return `${author} is banned by ${listWords(by)}, whose bans you follow`;
+  if (why?.ban === "forked") return `${author} signed two histories (a fork)`;
+  return `${author} is on your ban list`;
 }
 
 /** A network's kind, in words: what it is and who can read it. */

@@ -66,7 +66,7 @@ test("an author's published trust list is the core's: a ban made after a trust w
   // payment is left out, so Alice's view differs from Bob's.
   await tab(bob, "agreement");
   await sees(bob, "#agreement-list li.differ", "Alice");
-  await sees(bob, "#agreement-list", "Alice leaves out you → cdcdcdcd… 7 EUR “lunch”");
+  await sees(bob, "#agreement-list", "Alice leaves out you → cdcdcdcd… 7.00 EUR “lunch”");
   await closeAll(alice, bob);
 });
 
@@ -91,6 +91,6 @@ test("a reason someone typed is shown as typed, a key inside it included", async
   const preview = await decide(bob, "trust", "Alice");
   await tab(bob, "ledger");
   await sees(bob, "#transactions", `disputed by Alice: “${reason}”`);
-  assert.ok(preview.includes(`Alice → you 10 EUR “ticket” would stop counting (disputed by Alice: “${reason}”)`), preview);
+  assert.ok(preview.includes(`Alice → you 10.00 EUR “ticket” would stop counting (disputed by Alice: “${reason}”)`), preview);
   await closeAll(alice, bob);
 });

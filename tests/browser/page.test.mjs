@@ -35,13 +35,13 @@ const { person, sees, knows, tab, pay, decide, closeAll } = usersOf(served);
 test("the page pays, refuses a bad key with its reason, and shows the same after a reload", async () => {
   const alice = await person(fresh("page"), "Alice");
   await pay(alice, "ab".repeat(32), 5, "coffee");
-  await sees(alice, "#my-balances", "-5 EUR");
+  await sees(alice, "#my-balances", "-5.00 EUR");
   await alice.page.fill("#pay input[name=to]", "not a key");
   await alice.page.fill("#pay input[name=amount]", "1");
   await alice.page.click("#pay button");
   await sees(alice, "#pay-error", "neither a key");
   await alice.page.reload();
-  await sees(alice, "#my-balances", "-5 EUR");
+  await sees(alice, "#my-balances", "-5.00 EUR");
   await sees(alice, "#status", "1 payment known");
   assert.equal(await alice.page.evaluate(() => "node" in window), false, "no script on the page reaches the node by a global");
   assert.equal(await alice.page.isHidden("#welcome"), true, "the backup offer is for the first visit only");
@@ -80,16 +80,16 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
 
   // Carol trusts Alice: the preview says what changes, then the debt appears.
   const preview = await decide(carol, "trust", "Alice");
-  assert.match(preview, /Alice → Bob 100 EUR .*would stop counting/);
-  assert.match(preview, /Bob: 0 EUR → -100 EUR/);
+  assert.match(preview, /Alice → Bob 100\.00 EUR .*would stop counting/);
+  assert.match(preview, /Bob: 0\.00 EUR → -100\.00 EUR/);
   await tab(carol, "debts");
-  await sees(carol, "#debt-list", "Bob owes 100 EUR");
-  assert.match(await carol.page.textContent("#debt-list"), /because Alice → Bob 100 EUR was disputed by Alice \(“never done”\)/);
+  await sees(carol, "#debt-list", "Bob owes 100.00 EUR");
+  assert.match(await carol.page.textContent("#debt-list"), /because Alice → Bob 100\.00 EUR was disputed by Alice \(“never done”\)/);
 
   // Bob does not trust Alice: in his view he owes nothing (Alice is the
   // one below zero, having paid him).
   await tab(bob, "debts");
-  await sees(bob, "#debt-list", "Alice owes 100 EUR");
+  await sees(bob, "#debt-list", "Alice owes 100.00 EUR");
   assert.doesNotMatch(await bob.page.textContent("#debt-list"), /You owe/);
 
   // Carol's agreement panel explains the difference with Bob in words.
@@ -108,27 +108,32 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
     peers: ["#peer-table tbody tr", "#people-list li"],
     pictures: ["#balance-plot svg", "#trust-graph svg"],
   };
-  for (const [panel, selectors] of Object.entries(panels)) {
-    await tab(carol, panel);
-    for (const selector of selectors) await carol.page.waitForSelector(selector, { state: "visible", ...WAIT });
-    await carol.page.screenshot({ path: path.join(shots, `${panel}.png`), fullPage: true });
+  // At 1280 px and at a phone's 390 px, every panel.
+  for (const width of [1280, 390]) {
+    await carol.page.setViewportSize({ width, height: 900 });
+    for (const [panel, selectors] of Object.entries(panels)) {
+      await tab(carol, panel);
+      for (const selector of selectors) await carol.page.waitForSelector(selector, { state: "visible", ...WAIT });
+      await carol.page.screenshot({ path: path.join(shots, `${panel}-${width}.png`), fullPage: true });
+    }
   }
-  // And on a phone-sized screen.
-  await carol.page.setViewportSize({ width: 380, height: 800 });
+  // On a phone a payment is a card: its status shows without scrolling sideways.
   await tab(carol, "ledger");
-  await carol.page.screenshot({ path: path.join(shots, "ledger-narrow.png"), fullPage: true });
+  const status = await carol.page.locator("#transactions tbody tr .status").first().boundingBox();
+  assert.ok(status && status.x + status.width <= 390, `the status is on screen at 390 px: ${JSON.stringify(status)}`);
+  await carol.page.setViewportSize({ width: 1100, height: 900 });
 
   // Alice retracts her dispute: in Carol's view Bob owes nothing again.
   await tab(alice, "ledger");
   await alice.page.click("#transactions tr:has-text('repairs') button:has-text('Retract')");
   await tab(carol, "debts");
-  await sees(carol, "#debt-list", "Alice owes 100 EUR");
+  await sees(carol, "#debt-list", "Alice owes 100.00 EUR");
   assert.doesNotMatch(await carol.page.textContent("#debt-list"), /Bob owes/);
   // Carol pays Bob's payment back, once.
   await tab(carol, "ledger");
   await carol.page.click("#transactions tr:has-text('rent') button:has-text('Pay back')");
   await sees(carol, "#transactions", "back: rent (pays back)");
-  await sees(carol, "#my-balances", "0 EUR");
+  await sees(carol, "#my-balances", "0.00 EUR");
   assert.equal(await carol.page.locator("#transactions tr:has-text('rent') button:has-text('Pay back')").count(), 0);
   await closeAll(alice, bob, carol);
 });
@@ -168,9 +173,11 @@ test("a ban masks someone's text edits on one page and not on another, and two p
 
   // Carol bans Bob: his edits leave her view, not Alice's.
   await carol.page.click("#tab-ledger"); // leave the text field unfocused
-  // The preview says what stops counting in words (his edits), never by id.
+  // The preview says what stops counting in words (his edits, counted, and
+  // what they do to the text), never by id.
   const banPreview = await decide(carol, "ban", "Bob");
-  assert.match(banPreview, /an edit of a record would stop counting/);
+  assert.match(banPreview, /\d+ edits? of records? would stop counting/);
+  assert.match(banPreview, /Record “plan” in notes: body would change from “Hi! Hello from Bob” to “Hi! Hello”/);
   assert.doesNotMatch(banPreview, /event [0-9a-f]{8}/);
   await tab(carol, "records");
   await carol.page.waitForFunction((a) => document.querySelector(a)?.value === "Hi! Hello", area, WAIT);
@@ -237,6 +244,7 @@ test("a backup downloaded in one browser restores the account in another, which 
   const network = fresh("backup");
   const first = await person(network);
   await first.page.fill("#backup input[name=passphrase]", "correct horse battery");
+  await first.page.fill("#backup input[name=again]", "correct horse battery");
   const [download] = await Promise.all([first.page.waitForEvent("download"), first.page.click("#backup button")]);
   const file = await download.path();
   assert.ok(fs.statSync(file).size > 0);
@@ -253,7 +261,7 @@ test("a backup downloaded in one browser restores the account in another, which 
   await second.page.click("#restore button");
   await second.page.waitForFunction((key) => document.querySelector("#me").textContent === key, first.key, WAIT);
   await sees(second, "#transactions", "before the move");
-  await sees(second, "#my-balances", "-5 EUR");
+  await sees(second, "#my-balances", "-5.00 EUR");
   await closeAll(first, second);
 });
 
@@ -328,7 +336,7 @@ test("the page is usable with the keyboard alone", async () => {
   await page.keyboard.type("by keyboard");
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => document.querySelector("#transactions").textContent.includes("by keyboard"));
-  await page.waitForFunction(() => document.querySelector("#my-balances").textContent.includes("-12 EUR"));
+  await page.waitForFunction(() => document.querySelector("#my-balances").textContent.includes("-12.00 EUR"));
   // Every control can take focus: no clickable thing is left out of the tab order.
   const unreachable = await page.$$eval("main button, main input, main select, main textarea", (all) =>
     all.filter((e) => e.offsetParent !== null && e.tabIndex < 0).map((e) => e.outerHTML.slice(0, 80)),

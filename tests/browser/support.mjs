@@ -160,6 +160,17 @@ export async function packageInPage() {
 }
 
 /**
+ * The page as people get it: dist/, built by `make www` (the production
+ * build: no `window.node`). For tests that act through the UI only; it is
+ * built once, not per test file.
+ */
+export function builtSite() {
+  const site = path.join(root, "dist");
+  if (!existsSync(path.join(site, "index.html"))) throw new Error("dist/ is missing: run make www first");
+  return site;
+}
+
+/**
  * Builds the test build of the page (`webpack --env test`: dist/ plus
  * `window.node`) into `folder` (under target/; the default is
  * target/dist-test/, which the build cleans, so each test file that runs

@@ -8,9 +8,13 @@ export function renderDebts(s) {
   const { who } = s;
   const debt = (d) => {
     const notCounted = d.explanation.notCounted.filter((m) => m.delta > 0n);
-    const because = notCounted.length
-      ? ` because ${notCounted.map((m) => movementWords(d.account, d.unit, m, who, "was")).join("; ")}`
-      : "";
+    // A few reasons are said in the sentence; more are counted, and listed below it.
+    const because =
+      notCounted.length > 3
+        ? ` because ${notCounted.length} payments to ${d.account === s.me ? "you" : who(d.account)} do not count in your view (listed below)`
+        : notCounted.length
+          ? ` because ${notCounted.map((m) => movementWords(d.account, d.unit, m, who, "was")).join("; ")}`
+          : "";
     const owes = d.account === s.me ? "You owe" : `${who(d.account)} owes`;
     return html`<li class="debt">
       <strong>${owes} ${amountText(d.amount, d.unit)}</strong><span class="because">${because}</span>

@@ -31,16 +31,33 @@ export function mountIdentity(app, network, info) {
   );
   $("#backup").addEventListener("submit", async (event) => {
     event.preventDefault();
+    const f = event.target.elements;
+    $("#backup-saved").hidden = true;
     const ok = await app.guarded("#backup-error", () => {
-      const bytes = app.node.exportBackup(event.target.elements.passphrase.value);
+      const problem = passphraseProblem(f.passphrase.value, f.again.value);
+      if (problem) throw new Error(problem);
+      const bytes = app.node.exportBackup(f.passphrase.value);
       const link = Object.assign(document.createElement("a"), {
         href: URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" })),
         download: `trustfold-${fileName(info.name)}-${app.me.slice(0, 8)}.backup`,
       });
       link.click();
       setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      $("#backup-saved").textContent =
+        `Saved as ${link.download} (in your downloads). Keep the file and the passphrase apart: neither opens your account alone.`;
+      markBackupSaved(app.me);
     });
-    if (ok) $("#welcome").hidden = true;
+    if (ok) {
+      f.passphrase.value = "";
+      f.again.value = "";
+      $("#backup-reminder").hidden = true;
+      $("#backup-saved").hidden = false;
+      $("#welcome").hidden = true;
+    }
+  });
+  $("#backup-now").addEventListener("click", () => {
+    $("#welcome").hidden = false;
+    $("#backup input[name=passphrase]").focus();
   });
   $("#restore").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -75,6 +92,38 @@ export function mountIdentity(app, network, info) {
     $("#backup input[name=passphrase]").focus();
   });
   $("#welcome-later").addEventListener("click", () => ($("#welcome").hidden = true));
+}
+
+/** What is wrong with a passphrase for a backup, in words, or null. */
+export function passphraseProblem(passphrase, again) {
+  if ([...passphrase].length < 12) {
+    return "The passphrase is too short: use at least 12 characters (a few words only you would put together).";
+  }
+  if (new Set(passphrase).size < 5) return "The passphrase repeats too few characters: mix more of them.";
+  if (passphrase !== again) return "The two passphrases differ: type the same one twice.";
+  return null;
+}
+
+/** Where this browser remembers that `me`'s backup was saved (not the backup itself). */
+const savedKey = (me) => `trustfold.backup-saved.${me}`;
+
+function markBackupSaved(me) {
+  try {
+    localStorage.setItem(savedKey(me), new Date().toISOString());
+  } catch {
+    // Storage refused (private mode): the reminder comes back next time, which is the safe side.
+  }
+}
+
+/** Shows the reminder on a later visit when this identity's backup was never saved here. */
+export function remindOfBackup(me, newIdentity) {
+  let saved = null;
+  try {
+    saved = localStorage.getItem(savedKey(me));
+  } catch {
+    // Unreadable: remind, the safe side.
+  }
+  $("#backup-reminder").hidden = newIdentity || saved !== null;
 }
 
 /**

@@ -2,7 +2,18 @@
 // status, why, and the actions on each), and everyone's balances.
 import { html, render, nothing } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
-import { amountText, when, STATUS, VERDICT, statementWords, whyWords } from "../words.js";
+import { TrustfoldNode } from "trustfold";
+import { balancesCsv, download, transactionsCsv } from "../csv.js";
+import {
+  amountErrorWords,
+  amountText,
+  decimalsHint,
+  when,
+  STATUS,
+  VERDICT,
+  statementWords,
+  whyWords,
+} from "../words.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -19,14 +30,49 @@ export function mountLedger(app) {
     }
     $("#pay-to").textContent = text;
   });
+  // Search, filter and pages of the transactions (ui.tx), and the exports.
+  app.ui.tx = { query: "", filter: "all", page: 0 };
+  const tx = app.ui.tx;
+  $("#tx-search").addEventListener("input", (event) => {
+    Object.assign(tx, { query: event.target.value, page: 0 });
+    app.refresh();
+  });
+  $("#tx-filter").addEventListener("change", (event) => {
+    Object.assign(tx, { filter: event.target.value, page: 0 });
+    app.refresh();
+  });
+  $("#tx-newer").addEventListener("click", () => {
+    tx.page = Math.max(0, tx.page - 1);
+    app.refresh();
+  });
+  $("#tx-older").addEventListener("click", () => {
+    tx.page += 1;
+    app.refresh();
+  });
+  const shown = (amount, unit) => TrustfoldNode.formatAmount(amount, unit);
+  $("#tx-csv").addEventListener("click", () => {
+    const s = app.state();
+    const text = transactionsCsv(chosen(s, tx), { who: s.who, shown, status: (st) => STATUS[st] ?? st });
+    download(`trustfold-transactions-${new Date().toISOString().slice(0, 10)}.csv`, text);
+  });
+  $("#balances-csv").addEventListener("click", () => {
+    const s = app.state();
+    download(`trustfold-balances-${new Date().toISOString().slice(0, 10)}.csv`, balancesCsv(s.balances, { who: s.who, shown }));
+  });
+  // An error stays until the person changes what they typed.
+  $("#pay").addEventListener("input", () => ($("#pay-error").textContent = ""));
+  const unitInput = $("#pay input[name=unit]");
+  // Drawn with the panel once the package is loaded (renderLedger), and as the unit is typed.
+  unitInput.addEventListener("input", () => app.wasm && showUnitHint(app));
   $("#pay").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
+    const unit = form.get("unit").trim().toUpperCase();
     const ok = await app.guarded("#pay-error", () =>
       app.node.pay(
         app.state().keyFrom(form.get("to")),
-        BigInt(form.get("amount")),
-        form.get("unit").trim().toUpperCase(),
+        readAmount(form.get("amount"), unit),
+        unit,
         form.get("memo"),
       ),
     );
@@ -35,6 +81,62 @@ export function mountLedger(app) {
       event.target.elements.memo.value = "";
     }
   });
+}
+
+/** Transactions per page. */
+const PAGE = 25;
+
+/**
+ * The transactions the search and filter choose, oldest first: a search
+ * matches names as shown, the memo, the amount as shown and the unit.
+ */
+function chosen(s, tx) {
+  const query = tx.query.trim().toLowerCase();
+  return s.transactions.filter((t) => {
+    if (tx.filter === "mine" && t.from !== s.me && t.to !== s.me) return false;
+    if (tx.filter === "counting" && t.status !== "included") return false;
+    if (tx.filter === "not" && t.status === "included") return false;
+    if (!query) return true;
+    const words = `${s.who(t.from)} ${s.who(t.to)} ${t.memo} ${amountText(t.amount, t.unit)}`.toLowerCase();
+    return words.includes(query);
+  });
+}
+
+/** The typed amount in minor units of `unit`; throws words a person reads. */
+function readAmount(text, unit) {
+  try {
+    return TrustfoldNode.parseAmount(text, unit);
+  } catch (e) {
+    const words = amountErrorWords(e?.detail, unit);
+    throw words ? new Error(words) : e;
+  }
+}
+
+/** Units paid in on this network, most used first. */
+function unitsInUse(s) {
+  const count = new Map();
+  for (const t of s?.transactions ?? []) count.set(t.unit, (count.get(t.unit) ?? 0) + 1);
+  return [...count.keys()].sort((a, b) => count.get(b) - count.get(a));
+}
+
+/**
+ * The hint under the pay form: how the unit is typed, and a warning when
+ * nobody here has paid in it yet (a typo, or a look-alike of a unit in use).
+ */
+function showUnitHint(app) {
+  const unit = $("#pay input[name=unit]").value.trim().toUpperCase();
+  let s = null;
+  try {
+    s = app.state();
+  } catch {
+    // Not open yet: the hint says how the unit is typed, nothing more.
+  }
+  const used = unitsInUse(s);
+  let text = decimalsHint(unit);
+  if (unit && s && used.length && !used.includes(unit)) {
+    text += ` Nobody here has paid in ${unit} yet (${used.slice(0, 3).join(", ")} are in use): check it is the unit you mean.`;
+  }
+  $("#pay-unit-hint").textContent = text;
 }
 
 /** The balances saved last time, shown while the node opens. */
@@ -48,6 +150,12 @@ export function renderCachedBalances(balances, short) {
 /** Draws the panel from the snapshot `s`; `ui.asking` holds the reasons being typed (event → verb). */
 export function renderLedger(s, ui, app) {
   const { me, who } = s;
+  // Units in use here first, then common currencies.
+  const suggested = [...new Set([...unitsInUse(s), "EUR", "USD", "GBP", "CHF", "JPY", "HOUR"])];
+  render(
+    suggested.map((u) => html`<option value=${u}></option>`),
+    $("#known-units"),
+  );
   const mine = s.balances.filter((b) => b.account === me);
   // A unit I paid or was paid in shows even when it nets to zero.
   for (const t of s.transactions) {
@@ -77,10 +185,19 @@ export function renderLedger(s, ui, app) {
   );
   // Latest first; a reason being typed sits under its row, kept (node,
   // text, caret) across frames because rows are keyed by event.
-  const rows = s.transactions
-    .slice(-200)
+  const tx = ui.tx ?? { query: "", filter: "all", page: 0 };
+  const matching = chosen(s, tx);
+  const pages = Math.max(1, Math.ceil(matching.length / PAGE));
+  tx.page = Math.min(tx.page, pages - 1);
+  const end = matching.length - tx.page * PAGE;
+  const rows = matching
+    .slice(Math.max(0, end - PAGE), end)
     .reverse()
     .flatMap((t) => (ui.asking.has(t.event) ? [t, { ask: ui.asking.get(t.event), t }] : [t]));
+  $("#tx-newer").disabled = tx.page === 0;
+  $("#tx-older").disabled = tx.page >= pages - 1;
+  $("#tx-pages").hidden = pages === 1;
+  $("#tx-page").textContent = `page ${tx.page + 1} of ${pages} (${matching.length} payments)`;
   render(
     repeat(
       rows,
@@ -89,6 +206,7 @@ export function renderLedger(s, ui, app) {
     ),
     $("#transactions tbody"),
   );
+  showUnitHint(app);
 }
 
 function transactionRow(t, s, ui, app) {
@@ -120,19 +238,33 @@ function transactionRow(t, s, ui, app) {
       ${contests.map(
         (c) => html`<span class="reason">${counted(c) ? `Your ${c.dispute ? "dispute" : "exclusion"}` : contestWords(c, who)}${
           c.author === me && c.verdict !== "retracted"
-            ? html` <button type="button" @click=${() => app.guarded("#pay-error", () => app.node.retract(c.statement))}>Retract</button>`
+            ? html` <button type="button" title=${HELP.retract}
+                @click=${() => app.guarded("#pay-error", () => app.node.retract(c.statement))}>Retract</button>`
             : nothing}</span>`,
       )}
     </td>
     <td>
-      ${t.from === me && !mineStanding(true) ? html`<button type="button" @click=${ask("dispute")}>Dispute…</button>` : nothing}
-      ${mineStanding(false) ? nothing : html`<button type="button" @click=${ask("exclude")}>Exclude…</button>`}
+      ${t.from === me && !mineStanding(true)
+        ? html`<button type="button" title=${HELP.dispute} @click=${ask("dispute")}>Dispute…</button>`
+        : nothing}
+      ${mineStanding(false) ? nothing : html`<button type="button" title=${HELP.exclude} @click=${ask("exclude")}>Exclude…</button>`}
       ${canPayBack
-        ? html`<button type="button" @click=${() => app.guarded("#pay-error", () => app.node.payBack(t.event, `back: ${t.memo}`))}>Pay back</button>`
+        ? html`<button type="button" title=${HELP.payBack}
+            @click=${() => app.guarded("#pay-error", () => app.node.payBack(t.event, `back: ${t.memo}`))}>Pay back</button>`
         : nothing}
     </td>
   </tr>`;
 }
+
+/** What each action on a payment does, shown on its button (a tooltip, and read by screen readers). */
+const HELP = {
+  dispute:
+    "Say publicly that this payment of yours should not count (it was never received, say). It stops counting for everyone who trusts you; the payment itself stays on record.",
+  exclude:
+    "Leave this payment out of your view, with a reason others can read. It stops counting for you and for everyone who trusts you.",
+  retract: "Take back your dispute or exclusion: the payment counts again wherever it counted before.",
+  payBack: "Pay this back to whoever paid you: a new payment the other way, linked to this one.",
+};
 
 /** "Disputed by Alice: “reason” (counts in your view)". */
 function contestWords(c, who) {

@@ -5,30 +5,63 @@ import { short } from "../names.js";
 
 const $ = (selector) => document.querySelector(selector);
 const peersWord = (n) => `${n} ${n === 1 ? "peer" : "peers"}`;
+const eventsWord = (n) => `${n} ${n === 1 ? "event" : "events"}`;
 
-/** Draws the Peers panel from the snapshot `s`. */
-export function renderPeers(s) {
+/** Copies `text` to the clipboard and says so on `button` for a moment. */
+export async function copyTo(button, text) {
+  const label = button.dataset.label ?? (button.dataset.label = button.textContent);
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Copy failed: select the key instead";
+  }
+  setTimeout(() => (button.textContent = label), 2000);
+}
+
+/** Draws the Peers panel from the snapshot `s`; `petnames` are my nicknames (petnames.js), `redraw` draws again. */
+export function renderPeers(s, petnames, redraw) {
   const { status, peers, who } = s;
   render(
-    `${peersWord(peers.length)} linked; ${status.known} events here` +
+    `${peersWord(peers.length)} linked; ${eventsWord(status.known)} here` +
       (status.waiting ? `, ${status.waiting} waiting for earlier ones` : "") +
       (status.missing ? `, ${status.missing} asked for` : "") +
       ".",
     $("#peer-summary"),
   );
-  const link = status.missing || status.waiting ? "linked, catching up" : "linked";
+  // Per link: in step, or how far apart (what I owe them, what they have that I lack).
+  const link = (p) =>
+    p.unsent > 0
+      ? `${eventsWord(p.unsent)} to send`
+      : p.headsMissing > 0 || status.missing || status.waiting
+        ? "receiving, catching up"
+        : "in sync";
   render(
     peers.map(
       (p) => html`<tr>
         <td title=${p.key ?? ""}>${p.key ? who(p.key) : `connection ${p.id}`}</td>
-        <td>${link}</td>
+        <td>${link(p)}</td>
         <td>${p.eventsReceived} received, ${p.eventsSent} sent</td>
       </tr>`,
     ),
     $("#peer-table tbody"),
   );
+  const claimed = (key) => s.names.get(key);
   render(
-    s.knownKeys.map((key) => html`<li><span>${who(key)}</span> <code title=${key}>${short(key)}</code></li>`),
+    s.knownKeys.map(
+      (key) => html`<li data-key=${key}>
+        <span>${who(key)}</span>
+        ${petnames.all().has(key) && claimed(key) ? html`<span class="muted">(calls themselves ${claimed(key)})</span>` : ""}
+        <code title=${key}>${short(key)}</code>
+        <label>Nickname <input class="nickname" size="12" placeholder="yours only"
+          .value=${petnames.all().get(key) ?? ""}
+          @change=${(event) => {
+            petnames.set(key, event.target.value);
+            redraw();
+          }}></label>
+        <button type="button" class="quiet" @click=${(event) => copyTo(event.target, key)}>Copy key</button>
+      </li>`,
+    ),
     $("#people-list"),
   );
 }
@@ -39,7 +72,7 @@ export function renderPeers(s) {
  */
 export function renderStatus(s, offline) {
   const { status } = s;
-  const waiting = status.waiting > 0 ? `, ${status.waiting} events waiting for earlier ones.` : ".";
+  const waiting = status.waiting > 0 ? `, ${eventsWord(status.waiting)} waiting for earlier ones.` : ".";
   $("#status").textContent =
     `${count(s.transactions.length, "payment")} known, ${count(status.known, "event")}; ${peersWord(status.peers)} linked${waiting}`;
   const behind = status.waiting + status.missing;

@@ -6,7 +6,7 @@ import { html, render, nothing } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 import { Directive, directive, PartType } from "lit-html/directive.js";
 import { noChange } from "lit-html";
-import { errorText } from "../words.js";
+import { errorText, when } from "../words.js";
 import { diff, showText } from "../text.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -47,13 +47,24 @@ function collections(info) {
   };
 }
 
+/**
+ * The collection whose records name the network's collections: the log
+ * keeps only a hash of each collection's name, so a collection someone
+ * opens is also listed here, for the others to find.
+ */
+export const INDEX = "trustfold-collections";
+
 /** Wires the panel's forms (static in index.html) to `app`; the open collection is `ui.collection`. */
 export function mountRecords(app, ui, info) {
   ui.collections = collections(info);
-  $("#collection-form").addEventListener("submit", (event) => {
+  $("#collection-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     ui.collection = event.target.elements.collection.value.trim() || "notes";
     ui.collections.add(ui.collection);
+    // Listed in the network's index of collections, so others find it.
+    await app.guarded("#records-error", () => {
+      if (!app.node.record(INDEX, ui.collection)) app.node.createRecord(INDEX, ui.collection);
+    });
     app.refresh();
   });
   $("#record-form").addEventListener("submit", async (event) => {
@@ -98,9 +109,21 @@ const isText = (v) => v !== null && typeof v === "object" && "text" in v;
 /** Draws the panel from the snapshot `s` (read with `records: ui.collection`). */
 export function renderRecords(s, ui, app) {
   const records = s.records;
+  const listed = (app.node?.records(INDEX) ?? []).map((r) => r.id);
+  const known = [...new Set([...ui.collections.all(), ...listed])].sort();
   render(
-    [...ui.collections.all()].map((c) => html`<option value=${c}></option>`),
+    known.map((c) => html`<option value=${c}></option>`),
     $("#collections"),
+  );
+  render(
+    html`Collections here: ${known.map(
+      (c) => html`<button type="button" class="quiet" aria-pressed=${String(c === ui.collection)} @click=${() => {
+        ui.collection = c;
+        $("#collection-form").elements.collection.value = c;
+        app.refresh();
+      }}>${c}</button> `,
+    )}`,
+    $("#collection-list"),
   );
   // Options keyed by record: the chosen one stays chosen as others arrive.
   const select = $("#field-form").elements.id;
@@ -114,8 +137,13 @@ export function renderRecords(s, ui, app) {
   const row = (record) => html`<tr data-record=${record.id}>
     <th scope="row">${record.id}</th>
     ${fields.map((name) => fieldCell(record, name, Object.hasOwn(record.fields, name) ? record.fields[name] : null, ui, app))}
-    <td><button type="button" class="quiet" aria-label="Delete ${record.id}"
-      @click=${() => app.guarded("#records-error", () => app.node.deleteRecord(ui.collection, record.id))}>Delete</button></td>
+    <td><button type="button" class="quiet" aria-label="History of ${record.id}" aria-expanded=${String(ui.historyOf === record.id)}
+      @click=${() => {
+        ui.historyOf = ui.historyOf === record.id ? null : record.id;
+        app.refresh();
+      }}>History</button>
+    <button type="button" class="quiet" aria-label="Delete ${record.id}"
+      @click=${() => deleteWithUndo(record, ui, app)}>Delete</button></td>
   </tr>`;
   render(
     records.length
@@ -123,6 +151,66 @@ export function renderRecords(s, ui, app) {
       : html`<tr><td class="muted">No records in “${ui.collection}” yet.</td></tr>`,
     $("#record-table").tBodies[0],
   );
+  renderHistory(s, ui, app);
+}
+
+/** The history of the record `ui.historyOf`: who changed it, when, which fields. */
+function renderHistory(s, ui, app) {
+  const id = ui.historyOf;
+  const box = $("#record-history");
+  box.hidden = !id;
+  if (!id) return render(nothing, box);
+  const edits = app.node.recordHistory(ui.collection, id);
+  const line = (e) => {
+    const what = [
+      e.made ? "made the record" : null,
+      e.deleted ? "deleted the record" : null,
+      e.fields.length ? `${e.made ? "set" : "changed"} ${e.fields.join(", ")}` : null,
+    ]
+      .filter(Boolean)
+      .join(" and ");
+    return html`<li class=${e.counted ? "" : "not-counted"}>${when(e.time)} — ${s.who(e.author)} ${what}${
+      e.counted ? "" : " (does not count in your view)"
+    }</li>`;
+  };
+  render(
+    html`<h3>History of “${id}”</h3>
+      <ol>${edits.length ? edits.map(line) : html`<li class="muted">No edits yet.</li>`}</ol>
+      <button type="button" class="quiet" @click=${() => {
+        ui.historyOf = null;
+        app.refresh();
+      }}>Close</button>`,
+    box,
+  );
+}
+
+/**
+ * Deletes a record for everyone — after asking, since it is shared — and
+ * offers to undo: the record is made again with the fields it had (edits
+ * others make to the deleted record meanwhile are not kept).
+ */
+async function deleteWithUndo(record, ui, app) {
+  const collection = ui.collection;
+  if (!window.confirm(`Delete “${record.id}” for everyone in this network? You can undo it right after.`)) return;
+  const ok = await app.guarded("#records-error", () => app.node.deleteRecord(collection, record.id));
+  if (!ok) return;
+  const notice = $("#records-undo");
+  render(
+    html`Deleted “${record.id}”.
+      <button type="button" @click=${async () => {
+        const restored = await app.guarded("#records-error", () => {
+          app.node.createRecord(collection, record.id);
+          for (const [name, field] of Object.entries(record.fields)) {
+            const v = field.value;
+            if (isText(v)) app.node.setText(collection, record.id, name, v.text);
+            else if (v !== null && typeof v !== "object") app.node.setField(collection, record.id, name, v);
+          }
+        });
+        if (restored) notice.hidden = true;
+      }}>Undo</button>`,
+    notice,
+  );
+  notice.hidden = false;
 }
 
 /** The editor of one field of one record: live text, or a value set on change. */

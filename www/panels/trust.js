@@ -4,7 +4,7 @@
 // events that count for nothing in this private network.
 import { html, render, nothing } from "lit-html";
 import { live } from "lit-html/directives/live.js";
-import { amountText, errorText, eventWords, voidWords, whyWords } from "../words.js";
+import { amountText, errorText, eventWords, followedBanWords, voidWords, whyWords } from "../words.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -33,18 +33,26 @@ function describeChange(change, who) {
 }
 
 /** What `change` would do to my view, in words: computed once, when it is asked for. */
-function previewOf(change, s, node) {
+function previewOf(change, s, node, collections) {
   const { who } = s;
   const policy = policyWith(s, change);
   const comparison = node.compareViews(policy);
   const after = new Map(node.balancesUnder(policy).map((b) => [`${b.account} ${b.unit}`, b.balance]));
   const before = new Map(s.balances.map((b) => [`${b.account} ${b.unit}`, b.balance]));
+  // Edits of records are said by what they change in the records (below),
+  // not one line per edit.
+  const isEdit = (d) => d.kind === "doc" && !s.byEvent.has(d.event);
+  const edits = (list) => list.filter(isEdit).length;
   const items = [
-    ...comparison.onlyMine.map(
-      (d) => `${eventWords(d, s.byEvent, who)} would stop counting (${whyWords(d.why, who) || d.status})`,
-    ),
-    ...comparison.onlyTheirs.map((d) => `${eventWords(d, s.byEvent, who)} would count again`),
+    ...comparison.onlyMine
+      .filter((d) => !isEdit(d))
+      .map((d) => `${eventWords(d, s.byEvent, who)} would stop counting (${whyWords(d.why, who) || d.status})`),
+    ...comparison.onlyTheirs.filter((d) => !isEdit(d)).map((d) => `${eventWords(d, s.byEvent, who)} would count again`),
   ];
+  const [stop, start] = [edits(comparison.onlyMine), edits(comparison.onlyTheirs)];
+  if (stop) items.push(`${stop} edit${stop === 1 ? "" : "s"} of records would stop counting`);
+  if (start) items.push(`${start} edit${start === 1 ? "" : "s"} of records would count again`);
+  if (stop || start) items.push(...recordChanges(node, policy, collections));
   for (const key of new Set([...before.keys(), ...after.keys()])) {
     const [a, b] = [before.get(key) ?? 0n, after.get(key) ?? 0n];
     if (a !== b) {
@@ -58,10 +66,43 @@ function previewOf(change, s, node) {
   return { change, text, items };
 }
 
+/** A value as a person reads it, cut short. */
+function valueWords(field) {
+  const v = field?.value;
+  if (v === undefined) return "nothing";
+  const text = typeof v === "object" && v !== null ? (v.text ?? v.unsupported ?? JSON.stringify(v)) : String(v);
+  return `“${text.length > 40 ? `${text.slice(0, 40)}…` : text}”`;
+}
+
+/** What a view under `policy` would change in the records of the collections this page knows. */
+function recordChanges(node, policy, collections) {
+  const out = [];
+  for (const name of collections) {
+    const now = new Map(node.records(name).map((r) => [r.id, r]));
+    const then = new Map(node.recordsUnder(name, policy).map((r) => [r.id, r]));
+    for (const id of new Set([...now.keys(), ...then.keys()])) {
+      const [a, b] = [now.get(id), then.get(id)];
+      if (!b) {
+        out.push(`Record “${id}” in ${name} would disappear`);
+        continue;
+      }
+      if (!a) {
+        out.push(`Record “${id}” in ${name} would appear`);
+        continue;
+      }
+      for (const field of new Set([...Object.keys(a.fields), ...Object.keys(b.fields)])) {
+        const [x, y] = [valueWords(a.fields[field]), valueWords(b.fields[field])];
+        if (x !== y) out.push(`Record “${id}” in ${name}: ${field} would change from ${x} to ${y}`);
+      }
+    }
+  }
+  return out;
+}
+
 /** Wires the panel's forms (static in index.html) to `app`; the preview lives in `ui.preview`. */
 export function mountTrust(app, ui) {
   const preview = (change) => {
-    ui.preview = previewOf(change, app.state(), app.node);
+    ui.preview = previewOf(change, app.state(), app.node, ui.collections?.all() ?? ["notes"]);
     app.refresh().then(() => $("#preview-apply").focus());
   };
   ui.previewChange = preview;
@@ -123,6 +164,18 @@ export function renderTrust(s, ui) {
   render(
     s.policy.banned.length ? s.policy.banned.map((k) => item(k, "Unban…", { unban: k })) : none("Nobody."),
     $("#banned-list"),
+  );
+  // Left out though not on my list: banned by people I follow, or caught
+  // forking. Said here, with who, so a balance that moved is explained.
+  const others = s.bannedAuthors.filter((b) => b.reason !== "local");
+  render(
+    others.length
+      ? others.map(
+          (b) => html`<li><span title=${b.author}>${who(b.author)}</span>
+            <span class="muted">${followedBanWords(b, who)}</span></li>`,
+        )
+      : none("Nobody."),
+    $("#followed-bans"),
   );
   // The quorum as set: a number being typed stays, since lit sets the value
   // only when the policy's changes. The box shows the policy until a change

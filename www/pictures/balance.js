@@ -2,6 +2,7 @@
 //
 //   balanceSeries(transactions, me)            → Map<unit, [{ time, balance }]>
 //   balancePlot(container, series, { unit })   → draws one unit's series
+import { TrustfoldNode } from "trustfold";
 import { el, title, round, clamp, nextId, pictureWidth, frame, emptyPicture } from "./svg.js";
 
 /**
@@ -129,8 +130,10 @@ export function balancePlot(container, series, options = {}) {
     points = series.get(unit) ?? [];
   } else points = [];
   const unitText = unit ? ` ${unit}` : "";
+  // Amounts as people write them ("12.50"), with the unit's decimals.
+  const shown = (v) => (unit ? TrustfoldNode.formatAmount(v, unit) : String(v));
   if (points.length < 2) {
-    return emptyPicture(container, "tf-balance", width, unit ? `No payments in ${unit} yet` : "No payments yet");
+    return emptyPicture(container, "tf-balance", width, unit ? `No payments in ${unit} count in your view yet` : "No payments count in your view yet");
   }
 
   const font = 12;
@@ -158,7 +161,9 @@ export function balancePlot(container, series, options = {}) {
   for (let v = vmin; v <= vmax + vstep / 2 && vticks.length < 20; v += vstep) vticks.push(v);
 
   // Layout.
-  const tickLabels = vticks.map(formatValue);
+  // Ticks are in minor units; their labels in the unit ("2.5" for 250 cents).
+  const scale = 10 ** (unit ? TrustfoldNode.unitDecimals(unit) : 0);
+  const tickLabels = vticks.map((v) => (scale === 1 || Math.abs(v) >= 1e15 ? formatValue(v / scale) : String(Number((v / scale).toFixed(12)))));
   const left = Math.ceil(Math.max(...tickLabels.map((s) => s.length)) * font * 0.62) + 14;
   const right = 14;
   const top = font + 8;
@@ -180,9 +185,9 @@ export function balancePlot(container, series, options = {}) {
   const Y = (v) => y1 - ((v - vmin) / (vmax - vmin)) * (y1 - y0);
   const yZero = Y(0);
 
-  const lowText = `${lowest}${unitText}`;
+  const lowText = `${shown(lowest)}${unitText}`;
   const label = `Your${unitText} balance over time: ${points.length - 1} payment${points.length === 2 ? "" : "s"} ` +
-    `from ${formatWhen(times[1])} to ${formatWhen(tLast)}; now ${last}${unitText}` +
+    `from ${formatWhen(times[1])} to ${formatWhen(tLast)}; now ${shown(last)}${unitText}` +
     (lowest < 0n ? `, lowest ${lowText} (in debt)` : "") + ".";
   const svg = frame(container, "tf-balance", width, height, label);
 
@@ -250,7 +255,7 @@ export function balancePlot(container, series, options = {}) {
       const negative = points[i].balance < 0n;
       const delta = points[i].balance - points[i - 1].balance;
       dots.append(el("circle", { class: negative ? "dot debt" : "dot", cx: round(X(times[i])), cy: round(Y(values[i])), r: 3 },
-        title(`${formatWhen(times[i])}: ${delta >= 0n ? "+" : ""}${delta}${unitText}, balance ${points[i].balance}${unitText}`)));
+        title(`${formatWhen(times[i])}: ${delta >= 0n ? "+" : ""}${shown(delta)}${unitText}, balance ${shown(points[i].balance)}${unitText}`)));
     }
     svg.append(dots);
   }
@@ -263,6 +268,6 @@ export function balancePlot(container, series, options = {}) {
     x: x1 - 2,
     y: round(labelY),
     "text-anchor": "end",
-  }, `${last}${unitText}`));
+  }, `${shown(last)}${unitText}`));
   return svg;
 }

@@ -1,0 +1,69 @@
+// Amounts as people write them (issue #15, problem 1): 12.50 EUR is typed,
+// stored as 1250 cents and shown as 12.50 on every page; a unit's decimals
+// come from the library (the same on every page), and an amount with more
+// decimals than its unit has is refused in words before anything is signed.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { builtSite, launch, signallingServer } from "./support.mjs";
+import { fresh, usersOf } from "./people.mjs";
+
+let server, browser;
+const served = {};
+const { person, sees, knows, tab, pay, closeAll } = usersOf(served);
+
+before(async () => {
+  server = await signallingServer(builtSite());
+  browser = await launch();
+  Object.assign(served, { url: server.url, browser });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many decimals are refused in words", async () => {
+  const network = fresh("amounts");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+  await knows(alice, bob);
+
+  await tab(alice, "ledger");
+  // The hint says how EUR is typed before anything is.
+  await sees(alice, "#pay-unit-hint", "EUR has 2 decimals (like 12.50)");
+
+  // Three decimals: refused, in words, and nothing is paid.
+  await alice.page.fill("#pay input[name=to]", "Bob");
+  await alice.page.fill("#pay input[name=amount]", "12.505");
+  await alice.page.fill("#pay input[name=memo]", "too precise");
+  await alice.page.click("#pay button");
+  await sees(alice, "#pay-error", "EUR has at most 2 decimals.");
+  assert.doesNotMatch(await alice.page.textContent("#transactions"), /too precise/);
+
+  // A comma works as the decimal separator too.
+  await pay(alice, "Bob", "12,5", "lunch");
+  assert.equal(await alice.page.textContent("#pay-error"), "", "a success clears the error");
+  await sees(alice, "#my-balances", "-12.50 EUR");
+  await sees(alice, "#transactions", "12.50 EUR");
+  await sees(bob, "#transactions", "lunch");
+  await sees(bob, "#my-balances", "12.50 EUR");
+  await sees(bob, "#transactions", "12.50 EUR");
+
+  // A unit counted whole (HOUR) takes no decimals; the page says so.
+  await alice.page.fill("#pay input[name=unit]", "hour");
+  await sees(alice, "#pay-unit-hint", "HOUR is counted in whole numbers");
+  await sees(alice, "#pay-unit-hint", "Nobody here has paid in HOUR yet");
+  await alice.page.fill("#pay input[name=amount]", "1.5");
+  await alice.page.fill("#pay input[name=memo]", "half an hour");
+  await alice.page.click("#pay button");
+  await sees(alice, "#pay-error", "HOUR is counted in whole numbers: no decimals.");
+  await pay(alice, "Bob", "2", "two hours");
+  await sees(bob, "#my-balances", "2 HOUR");
+  // No code or internal id reaches the person.
+  for (const p of [alice, bob]) {
+    const text = await p.page.textContent("#ledger");
+    assert.doesNotMatch(text, /amount_|INVALID_ARGUMENT|EventId/);
+  }
+  await closeAll(alice, bob);
+});

@@ -1,0 +1,64 @@
+// The backup protects the account (issue #15, problem 6): a weak or
+// mistyped passphrase is refused in words, a saved backup is confirmed, and
+// a later visit reminds whoever never saved one.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { builtSite, launch, signallingServer } from "./support.mjs";
+import { fresh, usersOf } from "./people.mjs";
+
+let server, browser;
+const served = {};
+const { person, sees, closeAll } = usersOf(served);
+
+before(async () => {
+  server = await signallingServer(builtSite());
+  browser = await launch();
+  Object.assign(served, { url: server.url, browser });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** Reloads `p`'s page and waits for its node to open again. */
+async function reload(p) {
+  await p.page.reload();
+  await p.page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
+}
+
+test("a weak or mistyped passphrase is refused, a saved backup is confirmed, and nobody who saved one is reminded", async () => {
+  const network = fresh("backup-checks");
+  const alice = await person(network);
+  assert.equal(await alice.page.isVisible("#welcome"), true, "a new identity is offered a backup");
+  const attempt = async (passphrase, again) => {
+    await alice.page.fill("#backup input[name=passphrase]", passphrase);
+    await alice.page.fill("#backup input[name=again]", again);
+    await alice.page.click("#backup button");
+  };
+  // The browser's own minlength check would stop "abc" before the page
+  // sees it; the page's words are what a person reads either way.
+  await alice.page.evaluate(() => document.querySelector("#backup").setAttribute("novalidate", ""));
+  await attempt("abc", "abc");
+  await sees(alice, "#backup-error", "The passphrase is too short");
+  await attempt("otter violin tuesday porch", "otter violin tuesday perch");
+  await sees(alice, "#backup-error", "The two passphrases differ");
+  const [download] = await Promise.all([
+    alice.page.waitForEvent("download"),
+    attempt("otter violin tuesday porch", "otter violin tuesday porch"),
+  ]);
+  assert.match(download.suggestedFilename(), /^trustfold-.*\.backup$/);
+  await sees(alice, "#backup-saved", `Saved as ${download.suggestedFilename()}`);
+  assert.equal(await alice.page.isVisible("#welcome"), false);
+  await reload(alice);
+  assert.equal(await alice.page.isVisible("#backup-reminder"), false, "saved: no reminder");
+
+  // Bob closes the offer without saving: his next visit reminds him.
+  const bob = await person(network, "Bob");
+  assert.equal(await bob.page.isVisible("#backup-reminder"), false, "not on the first visit");
+  await reload(bob);
+  await sees(bob, "#backup-reminder", "You have not saved a backup of this identity");
+  await bob.page.click("#backup-now");
+  assert.equal(await bob.page.isVisible("#welcome"), true);
+  await closeAll(alice, bob);
+});

@@ -1,0 +1,59 @@
+// Many payments stay usable (issue #15, problem 9): the transactions come
+// in pages, with a search and a filter, and export to CSV — where a memo a
+// stranger wrote as a spreadsheet formula is neutralised.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { builtSite, launch, signallingServer } from "./support.mjs";
+import { fresh, usersOf } from "./people.mjs";
+
+let server, browser;
+const served = {};
+const { person, sees, tab, pay, closeAll } = usersOf(served);
+
+before(async () => {
+  server = await signallingServer(builtSite());
+  browser = await launch();
+  Object.assign(served, { url: server.url, browser });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const rows = (p) => p.page.locator("#transactions tbody tr").count();
+
+test("31 payments: pages of 25, a search, a filter, and a CSV whose formula memo is neutralised", async () => {
+  const network = fresh("ledger-tools");
+  const alice = await person(network, "Alice");
+  const someone = "cd".repeat(32);
+  for (let n = 1; n <= 30; n++) await pay(alice, someone, n, `p${n}`);
+  await pay(alice, someone, 1, '=HYPERLINK("http://evil.example")');
+
+  await sees(alice, "#tx-page", "page 1 of 2 (31 payments)");
+  assert.equal(await rows(alice), 25);
+  assert.equal(await alice.page.isDisabled("#tx-newer"), true);
+  await alice.page.click("#tx-older");
+  await sees(alice, "#tx-page", "page 2 of 2");
+  assert.equal(await rows(alice), 6);
+  await sees(alice, "#transactions", "p1");
+
+  await alice.page.fill("#tx-search", "p7");
+  await alice.page.waitForFunction(() => document.querySelectorAll("#transactions tbody tr").length === 1);
+  assert.equal(await alice.page.isVisible("#tx-pages"), false, "one page: the pager hides");
+  await sees(alice, "#transactions", "7.00 EUR");
+  await alice.page.fill("#tx-search", "");
+  await alice.page.selectOption("#tx-filter", "not");
+  await alice.page.waitForFunction(() => document.querySelectorAll("#transactions tbody tr").length === 0);
+  await alice.page.selectOption("#tx-filter", "all");
+
+  const [download] = await Promise.all([alice.page.waitForEvent("download"), alice.page.click("#tx-csv")]);
+  const text = fs.readFileSync(await download.path(), "utf8");
+  const lines = text.trimEnd().split("\r\n");
+  assert.equal(lines.length, 32, "a header and 31 payments");
+  assert.ok(lines.some((l) => l.includes(`"'=HYPERLINK(""http://evil.example"")"`)), text);
+  assert.ok(lines.some((l) => l.includes(`"you","${alice.key}"`) && l.includes(`"12.00","EUR","p12"`)), text);
+  await tab(alice, "ledger");
+  await closeAll(alice);
+});

@@ -1,0 +1,66 @@
+// Records as people expect (issue #15, problem 10): collections others open
+// are listed for everyone, and deleting a shared record asks first and can
+// be undone.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { builtSite, launch, signallingServer } from "./support.mjs";
+import { fresh, usersOf } from "./people.mjs";
+
+let server, browser;
+const served = {};
+const { person, sees, tab, closeAll } = usersOf(served);
+
+before(async () => {
+  server = await signallingServer(builtSite());
+  browser = await launch();
+  Object.assign(served, { url: server.url, browser });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo brings the record back for both", async () => {
+  const network = fresh("records-page");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+
+  await tab(alice, "records");
+  await alice.page.fill("#collection-form input[name=collection]", "tasks");
+  await alice.page.click("#collection-form button");
+  await alice.page.fill("#record-form input[name=id]", "roof");
+  await alice.page.click("#record-form button");
+  await alice.page.fill("#field-form input[name=field]", "title");
+  await alice.page.fill("#field-form input[name=value]", "Fix the roof");
+  await alice.page.click("#field-form button");
+
+  await tab(bob, "records");
+  await sees(bob, "#collection-list", "tasks");
+  await bob.page.click("#collection-list button:has-text('tasks')");
+  const area = "textarea[data-record=roof][data-field=title]";
+  await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Fix the roof", area, { timeout: 20000 });
+
+  // Who changed it, when.
+  await bob.page.click("button[aria-label='History of roof']");
+  await sees(bob, "#record-history", "Alice made the record");
+  assert.match(await bob.page.textContent("#record-history"), /Alice (made the record and set|changed) title/);
+
+  // Cancelling the question deletes nothing.
+  alice.page.once("dialog", (d) => d.dismiss());
+  await alice.page.click("button[aria-label='Delete roof']");
+  assert.equal(await alice.page.isVisible(area), true);
+  // Accepting deletes it for both; Undo brings it back for both.
+  alice.page.once("dialog", (d) => {
+    assert.match(d.message(), /Delete “roof” for everyone/);
+    d.accept();
+  });
+  await alice.page.click("button[aria-label='Delete roof']");
+  await bob.page.waitForSelector(area, { state: "detached", timeout: 20000 });
+  await sees(alice, "#records-undo", "Deleted “roof”.");
+  await alice.page.click("#records-undo button");
+  await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Fix the roof", area, { timeout: 20000 });
+  assert.equal(await alice.page.isVisible("#records-undo"), false);
+  await closeAll(alice, bob);
+});

@@ -1,0 +1,120 @@
+// When my view changes because of someone else, the page says so, with who
+// and why (issue #15, problem 2); a banned person keeps their name
+// (problem 3); the Peers panel follows people arriving while it is open
+// (problem 4). People use the page by clicks and typing only.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { builtSite, launch, signallingServer } from "./support.mjs";
+import { fresh, usersOf } from "./people.mjs";
+
+let server, browser;
+const served = {};
+const { person, sees, knows, tab, pay, decide, closeAll } = usersOf(served);
+
+before(async () => {
+  server = await signallingServer(builtSite());
+  browser = await launch();
+  Object.assign(served, { url: server.url, browser });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test("a ban I follow changes my balance: a notice says who banned whom and what it did; the banned keep their names", async () => {
+  const network = fresh("follow");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  const carol = await person(network, "Carol");
+  for (const p of [alice, bob, carol]) await sees(p, "#status", "2 peers linked");
+  await knows(bob, carol);
+  await knows(carol, alice, bob);
+  await knows(alice, bob);
+
+  await pay(bob, "Carol", 30, "repairs");
+  await sees(carol, "#my-balances", "30.00 EUR");
+  await decide(carol, "trust", "Alice");
+  await tab(carol, "ledger");
+
+  // Alice bans Bob and publishes it; Carol follows Alice's bans.
+  await decide(alice, "ban", "Bob");
+  await sees(
+    carol,
+    "#notices",
+    "Bob → you 30.00 EUR “repairs” no longer counts in your view: Bob is banned by Alice, whose bans you follow.",
+  );
+  await sees(carol, "#notices", "Your balance: 30.00 EUR → 0.00 EUR.");
+  await tab(carol, "trust");
+  await sees(carol, "#followed-bans", "Bob");
+  await sees(carol, "#followed-bans", "banned by Alice, whose bans you follow");
+  // The notice stays until dismissed.
+  await carol.page.click("#notices button");
+  await carol.page.waitForFunction(() => document.querySelector("#notices").textContent.trim() === "");
+
+  // Alice's own ban makes no notice on her page (she saw its preview), and
+  // Bob keeps his name there: on her ban list, and to pay by name.
+  assert.equal((await alice.page.textContent("#notices")).trim(), "");
+  await tab(alice, "trust");
+  await sees(alice, "#banned-list", "Bob");
+  assert.doesNotMatch(await alice.page.textContent("#banned-list"), /[0-9a-f]{8}…/);
+  await pay(alice, "Bob", 1, "still named");
+  await sees(alice, "#transactions", "you → Bob");
+  await tab(carol, "ledger");
+  await sees(carol, "#transactions", "still named");
+  assert.match(await carol.page.textContent("#transactions"), /Bob/);
+  await closeAll(alice, bob, carol);
+});
+
+test("the Peers panel shows a person arriving while it is open", async () => {
+  const network = fresh("peers-open");
+  const alice = await person(network, "Alice");
+  await tab(alice, "peers");
+  await sees(alice, "#peer-summary", "0 peers linked");
+  const bob = await person(network, "Bob");
+  await sees(alice, "#peer-summary", "1 peer linked");
+  await sees(alice, "#peer-table", "Bob");
+  await sees(alice, "#peer-table", "in sync");
+  assert.equal(await alice.page.isVisible("#peers"), true, "still on the Peers panel");
+  await closeAll(alice, bob);
+});
+
+test("a ban's preview says which records and texts would change, not one line per edit", async () => {
+  const network = fresh("preview-records");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+  await knows(alice, bob);
+
+  // Bob makes a record with a text, then edits it a few times.
+  await tab(bob, "records");
+  await bob.page.fill("#record-form input[name=id]", "roof");
+  await bob.page.click("#record-form button");
+  await bob.page.fill("#field-form input[name=field]", "title");
+  await bob.page.fill("#field-form input[name=value]", "Fix the roof");
+  await bob.page.click("#field-form button");
+  const area = "textarea[data-record=roof][data-field=title]";
+  await bob.page.waitForSelector(area);
+  await bob.page.click(area);
+  await bob.page.press(area, "End");
+  await bob.page.keyboard.type(" on Saturday");
+  await tab(alice, "records");
+  await alice.page.waitForFunction(
+    (a) => document.querySelector(a)?.value === "Fix the roof on Saturday",
+    area,
+    { timeout: 20000 },
+  );
+
+  // Alice previews banning Bob.
+  await tab(alice, "trust");
+  await alice.page.fill("#trust-form input[name=who]", "Bob");
+  await alice.page.click("#trust-form button[value=ban]");
+  await alice.page.waitForSelector("#preview:not([hidden])");
+  const preview = await alice.page.textContent("#preview");
+  assert.match(preview, /Record “roof” in notes would disappear/);
+  assert.match(preview, /edits? of records would stop counting/);
+  assert.doesNotMatch(preview, /an edit of a record would stop counting/);
+  assert.doesNotMatch(preview, /[0-9a-f]{8}/, "no event ids or keys");
+  await alice.page.click("#preview-cancel");
+  await closeAll(alice, bob);
+});

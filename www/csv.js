@@ -1,0 +1,63 @@
+// CSV exports of the ledger, for a spreadsheet. Memos and names are written
+// by other people: a cell a spreadsheet would run as a formula (starting
+// with = + - @, or a tab or carriage return before one) is neutralised with
+// a leading apostrophe, as OWASP advises ("CSV injection"). Amounts are
+// written by the page, as numbers.
+
+/** One cell: quoted, quotes doubled; text from people neutralised. */
+export function cell(value, { fromPeople = true } = {}) {
+  let text = String(value ?? "");
+  if (fromPeople && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+/** Rows (arrays of cells already made with `cell`) as CSV text, CRLF line ends. */
+export function csv(header, rows) {
+  return [header.map((h) => cell(h, { fromPeople: false })), ...rows].map((r) => r.join(",")).join("\r\n") + "\r\n";
+}
+
+/**
+ * The transactions as CSV: when (ISO 8601), who paid whom (as this page
+ * names them, and their keys), the amount with its unit's decimals, the
+ * memo and whether it counts in my view. `shown(amount, unit)` formats
+ * amounts, `who(key)` names people, `status` words a status.
+ */
+export function transactionsCsv(transactions, { who, shown, status }) {
+  return csv(
+    ["time", "from", "from key", "to", "to key", "amount", "unit", "memo", "in my view"],
+    transactions.map((t) => [
+      cell(new Date(Number(t.time)).toISOString(), { fromPeople: false }),
+      cell(who(t.from)),
+      cell(t.from, { fromPeople: false }),
+      cell(who(t.to)),
+      cell(t.to, { fromPeople: false }),
+      cell(shown(t.amount, t.unit), { fromPeople: false }),
+      cell(t.unit),
+      cell(t.memo),
+      cell(status(t.status), { fromPeople: false }),
+    ]),
+  );
+}
+
+/** Everyone's balances as CSV: who, key, unit, balance. */
+export function balancesCsv(balances, { who, shown }) {
+  return csv(
+    ["who", "key", "unit", "balance"],
+    balances.map((b) => [
+      cell(who(b.account)),
+      cell(b.account, { fromPeople: false }),
+      cell(b.unit),
+      cell(shown(b.balance, b.unit), { fromPeople: false }),
+    ]),
+  );
+}
+
+/** Offers `text` as a file download named `name`. */
+export function download(name, text) {
+  const link = Object.assign(document.createElement("a"), {
+    href: URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" })),
+    download: name,
+  });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}

@@ -1,0 +1,70 @@
+// Notices: what changed in my view because of someone else — a payment of
+// mine that stopped counting (or counts again) because a person I follow
+// banned its author or excluded it — with who and why, and what it did to
+// my balance. My own bans and exclusions are shown before they apply (the
+// preview), so they make no notice.
+import { html, render } from "lit-html";
+import { amountText, whyWords } from "../words.js";
+
+/** The statuses and balances seen at the last frame, and the notices shown. */
+export function noticeState() {
+  return { seen: null, balances: null, shown: [], next: 1 };
+}
+
+/** Was this change of status my own doing (my ban list, my statement)? */
+function mine(why, me) {
+  if (!why) return false;
+  if (why.kind === "authorBanned") return why.ban === "local";
+  return why.by.length > 0 && why.by.every((st) => st.author === me);
+}
+
+/** Adds a notice for each of my payments whose status changed since the last frame. */
+export function updateNotices(s, state) {
+  const statuses = new Map();
+  for (const t of s.transactions) {
+    if (t.from === s.me || t.to === s.me) statuses.set(t.event, t);
+  }
+  const balances = new Map(s.balances.filter((b) => b.account === s.me).map((b) => [b.unit, b.balance]));
+  if (state.seen) {
+    const changed = [];
+    for (const [event, t] of statuses) {
+      const before = state.seen.get(event);
+      if (!before || before.status === t.status) continue;
+      if (mine(before.why, s.me) || mine(t.why, s.me)) continue;
+      changed.push({ t, before });
+    }
+    for (const { t, before } of changed) {
+      const who = s.who;
+      const what = `${who(t.from)} → ${who(t.to)} ${amountText(t.amount, t.unit)}${t.memo ? ` “${t.memo}”` : ""}`;
+      const text =
+        t.status === "included"
+          ? `${what} counts again in your view (it was left out: ${whyWords(before.why, who)}).`
+          : `${what} no longer counts in your view: ${whyWords(t.why, who)}.`;
+      const was = state.balances.get(t.unit) ?? 0n;
+      const now = balances.get(t.unit) ?? 0n;
+      const balance = was === now ? "" : `Your balance: ${amountText(was, t.unit)} → ${amountText(now, t.unit)}.`;
+      state.shown.push({ id: state.next++, text, balance });
+    }
+    // A long absence must not bury the page: the latest few are kept.
+    state.shown = state.shown.slice(-5);
+  }
+  state.seen = statuses;
+  state.balances = balances;
+}
+
+/** Draws the notices with a button to dismiss each. */
+export function renderNotices(state, redraw) {
+  const dismiss = (id) => () => {
+    state.shown = state.shown.filter((n) => n.id !== id);
+    redraw();
+  };
+  render(
+    state.shown.map(
+      (n) => html`<div class="notice view-change">
+        <p>${n.text} ${n.balance}</p>
+        <button type="button" class="quiet" @click=${dismiss(n.id)}>Dismiss</button>
+      </div>`,
+    ),
+    document.querySelector("#notices"),
+  );
+}
