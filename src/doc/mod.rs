@@ -14,10 +14,14 @@
 //! masked it is read straight from Automerge; otherwise from the op history
 //! reduced under the mask ([`history`]).
 
+mod error;
 mod guard;
 mod history;
+mod read;
 mod value;
 
+pub use error::DocError;
+use error::am;
 pub use guard::GuardError;
 
 pub use value::{Collection, Field, Record, Scalar, Value};
@@ -30,61 +34,9 @@ use automerge::{
 };
 use guard::Guard;
 use history::History;
+use read::read_direct;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
-use thiserror::Error;
-
-/// Why a document operation failed.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DocError {
-    /// No record with that id in the collection (as the owner sees it).
-    /// Code `no_record`.
-    #[error("no record {0:?}")]
-    NoRecord(String),
-    /// The field does not hold text.
-    /// Code `not_text`.
-    #[error("field {0:?} is not text")]
-    NotText(String),
-    /// A text position past the end.
-    /// Code `text_out_of_range`.
-    #[error("position {pos} + {delete} is past the end ({len})")]
-    OutOfRange {
-        /// Start.
-        pos: usize,
-        /// Characters to delete.
-        delete: usize,
-        /// Current length.
-        len: usize,
-    },
-    /// Automerge refused the operation or the change.
-    /// Code `automerge_refused`.
-    #[error("automerge: {0}")]
-    Automerge(String),
-    /// A remote change was kept out of the document before Automerge saw
-    /// it ([`GuardError`] says why). Code: the guard error's.
-    #[error("change refused: {0}")]
-    Refused(GuardError),
-}
-
-impl DocError {
-    /// The stable code of this error: snake_case, unique among the crate's
-    /// codes, named in each variant's doc (a wrapping variant gives the
-    /// wrapped error's).
-    pub fn code(&self) -> &'static str {
-        match self {
-            DocError::NoRecord(..) => "no_record",
-            DocError::NotText(..) => "not_text",
-            DocError::OutOfRange { .. } => "text_out_of_range",
-            DocError::Automerge(..) => "automerge_refused",
-            DocError::Refused(e) => e.code(),
-        }
-    }
-}
-
-fn am<E: std::fmt::Display>(e: E) -> DocError {
-    DocError::Automerge(e.to_string())
-}
 
 /// The id of a collection's document.
 pub fn collection_id(name: &str) -> DocId {
@@ -605,53 +557,5 @@ impl Documents {
         doc.sync_history();
         let masked = doc.masked(viewer);
         doc.history.collection(masked)
-    }
-}
-
-/// Reads a collection straight from Automerge (nothing masked).
-fn read_direct(doc: &AutoCommit) -> Collection {
-    let mut collection = Collection::default();
-    for key in doc.keys(automerge::ROOT) {
-        let Ok(Some((automerge::Value::Object(ObjType::Map), obj))) =
-            doc.get(automerge::ROOT, &key)
-        else {
-            continue;
-        };
-        let mut record = Record::default();
-        for field in doc.keys(&obj) {
-            let Ok(mut values) = doc.get_all(&obj, &field) else {
-                continue;
-            };
-            // Highest op id first: the winner, then the conflicts.
-            values.sort_by_key(|v| std::cmp::Reverse(exid_order(&v.1)));
-            let mut values = values.into_iter().map(|(v, id)| match v {
-                automerge::Value::Scalar(s) => history::scalar_value(&s),
-                // `text` fails only for an object the document lacks or
-                // that is not text; `id` is this document's text object,
-                // just read.
-                automerge::Value::Object(ObjType::Text) => {
-                    Value::Text(doc.text(&id).unwrap_or_default())
-                }
-                automerge::Value::Object(kind) => Value::Other(format!("{kind:?}").to_lowercase()),
-            });
-            if let Some(value) = values.next() {
-                record.fields.insert(
-                    field,
-                    Field {
-                        value,
-                        conflicts: values.collect(),
-                    },
-                );
-            }
-        }
-        collection.records.insert(key, record);
-    }
-    collection
-}
-
-fn exid_order(id: &ObjId) -> (u64, Vec<u8>) {
-    match id {
-        ObjId::Root => (0, Vec::new()),
-        ObjId::Id(counter, actor, _) => (*counter, actor.to_bytes().to_vec()),
     }
 }

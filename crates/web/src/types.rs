@@ -1,4 +1,9 @@
 //! Plain data handed to JS: the shapes the TypeScript definitions describe.
+//!
+//! Longer than 600 lines on purpose: every shape the façade hands to JS
+//! lives here, each beside its conversion, so that one serialiser
+//! ([`to_js`]) and one naming rule (camelCase) cover them all. Split it by
+//! façade module if it grows much further.
 
 use crate::errors::JsResult;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,57 @@
+//! Why a document operation failed.
+
+use super::GuardError;
+use thiserror::Error;
+
+/// Why a document operation failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DocError {
+    /// No record with that id in the collection (as the owner sees it).
+    /// Code `no_record`.
+    #[error("no record {0:?}")]
+    NoRecord(String),
+    /// The field does not hold text.
+    /// Code `not_text`.
+    #[error("field {0:?} is not text")]
+    NotText(String),
+    /// A text position past the end.
+    /// Code `text_out_of_range`.
+    #[error("position {pos} + {delete} is past the end ({len})")]
+    OutOfRange {
+        /// Start.
+        pos: usize,
+        /// Characters to delete.
+        delete: usize,
+        /// Current length.
+        len: usize,
+    },
+    /// Automerge refused the operation or the change.
+    /// Code `automerge_refused`.
+    #[error("automerge: {0}")]
+    Automerge(String),
+    /// A remote change was kept out of the document before Automerge saw
+    /// it ([`GuardError`] says why). Code: the guard error's.
+    #[error("change refused: {0}")]
+    Refused(GuardError),
+}
+
+impl DocError {
+    /// The stable code of this error: snake_case, unique among the crate's
+    /// codes, named in each variant's doc (a wrapping variant gives the
+    /// wrapped error's).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DocError::NoRecord(..) => "no_record",
+            DocError::NotText(..) => "not_text",
+            DocError::OutOfRange { .. } => "text_out_of_range",
+            DocError::Automerge(..) => "automerge_refused",
+            DocError::Refused(e) => e.code(),
+        }
+    }
+}
+
+pub(super) fn am<E: std::fmt::Display>(e: E) -> DocError {
+    DocError::Automerge(e.to_string())
+}
+

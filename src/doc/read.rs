@@ -1,0 +1,54 @@
+//! Reading a collection straight from Automerge, when nothing in it is
+//! masked for the viewer (the op history's reduction is the other way).
+
+use super::history;
+use super::value::{Collection, Field, Record, Value};
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc};
+
+/// Reads a collection straight from Automerge (nothing masked).
+pub(super) fn read_direct(doc: &AutoCommit) -> Collection {
+    let mut collection = Collection::default();
+    for key in doc.keys(automerge::ROOT) {
+        let Ok(Some((automerge::Value::Object(ObjType::Map), obj))) =
+            doc.get(automerge::ROOT, &key)
+        else {
+            continue;
+        };
+        let mut record = Record::default();
+        for field in doc.keys(&obj) {
+            let Ok(mut values) = doc.get_all(&obj, &field) else {
+                continue;
+            };
+            // Highest op id first: the winner, then the conflicts.
+            values.sort_by_key(|v| std::cmp::Reverse(exid_order(&v.1)));
+            let mut values = values.into_iter().map(|(v, id)| match v {
+                automerge::Value::Scalar(s) => history::scalar_value(&s),
+                // `text` fails only for an object the document lacks or
+                // that is not text; `id` is this document's text object,
+                // just read.
+                automerge::Value::Object(ObjType::Text) => {
+                    Value::Text(doc.text(&id).unwrap_or_default())
+                }
+                automerge::Value::Object(kind) => Value::Other(format!("{kind:?}").to_lowercase()),
+            });
+            if let Some(value) = values.next() {
+                record.fields.insert(
+                    field,
+                    Field {
+                        value,
+                        conflicts: values.collect(),
+                    },
+                );
+            }
+        }
+        collection.records.insert(key, record);
+    }
+    collection
+}
+
+fn exid_order(id: &ObjId) -> (u64, Vec<u8>) {
+    match id {
+        ObjId::Root => (0, Vec::new()),
+        ObjId::Id(counter, actor, _) => (*counter, actor.to_bytes().to_vec()),
+    }
+}
