@@ -135,6 +135,25 @@ fn concurrent_edits_of_one_field_have_one_winner_everywhere_and_keep_the_other_a
         a.collection("notes").digest(),
         b.collection("notes").digest()
     );
+    // Each value says who wrote it (issue #15: conflicts said nothing of
+    // whose each was): the winner first, as the record shows it.
+    let writers = b.field_writers("notes", "r", "status");
+    assert_eq!(writers.len(), 2);
+    assert_eq!(writers[0].0, field.value);
+    let mut pairs: Vec<_> = writers
+        .iter()
+        .map(|(v, k)| (format!("{v:?}"), *k))
+        .collect();
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        vec![
+            (format!("{:?}", str_value("blocked")), key(H)),
+            (format!("{:?}", str_value("ready")), key(M)),
+        ]
+    );
+    assert!(b.field_writers("notes", "r", "nothing").is_empty());
+    assert!(b.field_writers("notes", "nowhere", "status").is_empty());
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -34,7 +34,7 @@ use automerge::{
 };
 use guard::Guard;
 use history::History;
-use read::read_direct;
+use read::{field_values, read_direct};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 
@@ -459,6 +459,36 @@ impl Documents {
             doc.doc.splice_text(&text, d, 1, "").map_err(am)?;
         }
         doc.doc.splice_text(&text, at, 0, insert).map_err(am)
+    }
+
+    /// Every value a field holds in the shared document (the winner first,
+    /// then the values written at once with it), each with its writer: the
+    /// key in the actor of the op that wrote it (an actor is its author's
+    /// key and a session suffix; validation holds every change to that).
+    /// Unmasked: what the owner's view shows is matched against it.
+    pub fn field_writers(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+    ) -> Vec<(Value, PublicKey)> {
+        let Some(doc) = self.docs.get_mut(&collection_id(collection)) else {
+            return Vec::new();
+        };
+        doc.flush();
+        let Ok(obj) = doc.record(record) else {
+            return Vec::new();
+        };
+        field_values(&doc.doc, &obj, field)
+            .into_iter()
+            .filter_map(|(value, id)| {
+                let ObjId::Id(_, actor, _) = id else {
+                    return None;
+                };
+                let key: [u8; 32] = actor.to_bytes().get(..32)?.try_into().ok()?;
+                Some((value, PublicKey(key)))
+            })
+            .collect()
     }
 
     /// A collection as the owner's policy sees it.

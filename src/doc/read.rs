@@ -16,21 +16,7 @@ pub(super) fn read_direct(doc: &AutoCommit) -> Collection {
         };
         let mut record = Record::default();
         for field in doc.keys(&obj) {
-            let Ok(mut values) = doc.get_all(&obj, &field) else {
-                continue;
-            };
-            // Highest op id first: the winner, then the conflicts.
-            values.sort_by_key(|v| std::cmp::Reverse(exid_order(&v.1)));
-            let mut values = values.into_iter().map(|(v, id)| match v {
-                automerge::Value::Scalar(s) => history::scalar_value(&s),
-                // `text` fails only for an object the document lacks or
-                // that is not text; `id` is this document's text object,
-                // just read.
-                automerge::Value::Object(ObjType::Text) => {
-                    Value::Text(doc.text(&id).unwrap_or_default())
-                }
-                automerge::Value::Object(kind) => Value::Other(format!("{kind:?}").to_lowercase()),
-            });
+            let mut values = field_values(doc, &obj, &field).into_iter().map(|(v, _)| v);
             if let Some(value) = values.next() {
                 record.fields.insert(
                     field,
@@ -44,6 +30,32 @@ pub(super) fn read_direct(doc: &AutoCommit) -> Collection {
         collection.records.insert(key, record);
     }
     collection
+}
+
+/// Every value a field holds (the winner first, then the values written
+/// at once with it), each with the id of the op that wrote it.
+pub(super) fn field_values(doc: &AutoCommit, obj: &ObjId, field: &str) -> Vec<(Value, ObjId)> {
+    let Ok(mut values) = doc.get_all(obj, field) else {
+        return Vec::new();
+    };
+    // Highest op id first: the winner, then the conflicts.
+    values.sort_by_key(|v| std::cmp::Reverse(exid_order(&v.1)));
+    values
+        .into_iter()
+        .map(|(v, id)| {
+            let value = match v {
+                automerge::Value::Scalar(s) => history::scalar_value(&s),
+                // `text` fails only for an object the document lacks or
+                // that is not text; `id` is this document's text object,
+                // just read.
+                automerge::Value::Object(ObjType::Text) => {
+                    Value::Text(doc.text(&id).unwrap_or_default())
+                }
+                automerge::Value::Object(kind) => Value::Other(format!("{kind:?}").to_lowercase()),
+            };
+            (value, id)
+        })
+        .collect()
 }
 
 fn exid_order(id: &ObjId) -> (u64, Vec<u8>) {

@@ -386,6 +386,19 @@ impl Replica {
             .unwrap_or_default()
     }
 
+    /// Who wrote each value of a field: the values written at once are
+    /// kept as conflicts, and a person choosing between them needs to know
+    /// whose each is. Every value in the shared document, winner first,
+    /// with its writer (see [`Documents::field_writers`](crate::doc::Documents::field_writers)).
+    pub fn field_writers(
+        &mut self,
+        collection: &str,
+        record: &str,
+        field: &str,
+    ) -> Vec<(Value, PublicKey)> {
+        self.docs.field_writers(collection, record, field)
+    }
+
     /// What a person sees now, to show before the log loads next time (see
     /// [`CachedState`](crate::snapshot::CachedState)).
     pub fn cached_state(&mut self, saved_at: u64) -> crate::snapshot::CachedState {

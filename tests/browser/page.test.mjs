@@ -229,6 +229,10 @@ test("values two people set at once both show, and one click keeps one everywher
     await tab(p, "records");
   }
   for (const p of [alice, bob]) await sees(p, "#record-table", "2 versions written at once");
+  // Each version says whose it is.
+  await sees(alice, "#record-table", "keep “blocked” (Bob)");
+  await sees(alice, "#record-table", "keep “done” (you)");
+  await sees(bob, "#record-table", "keep “done” (Alice)");
   await alice.page.click("#record-table button.keep:has-text('blocked')");
   for (const p of [alice, bob]) {
     await p.page.waitForFunction(

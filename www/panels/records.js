@@ -239,11 +239,18 @@ function fieldCell(record, name, field, ui, app) {
     app.guarded("#records-error", () =>
       isText(v) ? app.node.setText(collection, record.id, name, v.text) : app.node.setField(collection, record.id, name, v),
     );
-  // Values written at once by several people: all shown, one kept by a click.
+  // Values written at once by several people: all shown with whose each is,
+  // one kept by a click.
+  const writers = field.conflicts.length ? app.node.fieldWriters(collection, record.id, name) : [];
+  const whose = (v) => {
+    const w = writers.find((x) => valueText(x.value) === valueText(v));
+    return w ? ` (${app.snapshot?.who(w.author) ?? w.author.slice(0, 8)})` : "";
+  };
   const versions = field.conflicts.length
     ? html`<div class="conflict">${field.conflicts.length + 1} versions written at once:
         ${[value, ...field.conflicts].map(
-          (v) => html`<button type="button" class="quiet keep" @click=${keep(v)}>keep “${valueText(v).slice(0, 40)}”</button>`,
+          (v) =>
+            html`<button type="button" class="quiet keep" @click=${keep(v)}>keep “${valueText(v).slice(0, 40)}”${whose(v)}</button>`,
         )}</div>`
     : nothing;
   return html`<td>${editor}${versions}</td>`;

@@ -275,6 +275,20 @@ pub struct JsRecord {
     fields: BTreeMap<String, JsField>,
 }
 
+/// One value of a field with who wrote it (`fieldWriters`).
+#[derive(Serialize)]
+pub struct FieldWriter {
+    value: FieldValue,
+    author: String,
+}
+
+pub fn field_writer(value: &Value, author: &trustfold::PublicKey) -> FieldWriter {
+    FieldWriter {
+        value: field_value(value),
+        author: author.to_hex(),
+    }
+}
+
 /// One edit of a record (`recordHistory`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

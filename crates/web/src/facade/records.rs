@@ -97,6 +97,29 @@ impl JsNode {
         types::to_js(&out)
     }
 
+    /// Every value a field holds, the winner first, each with who wrote it
+    /// (`[{ value, author }]`): which version of a conflict is whose.
+    #[wasm_bindgen(js_name = fieldWriters, unchecked_return_type = "Array<{ value: FieldValue, author: string }>")]
+    pub fn field_writers(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let (id, field) = (string(&id, "id")?, string(&field, "field")?);
+        let writers = self
+            .node
+            .node()
+            .replica_mut()
+            .field_writers(&collection, &id, &field);
+        let out: Vec<types::FieldWriter> = writers
+            .iter()
+            .map(|(value, author)| types::field_writer(value, author))
+            .collect();
+        types::to_js(&out)
+    }
+
     fn edit(
         &self,
         edit: impl FnOnce(&mut trustfold::Replica) -> Result<(), trustfold::Error>,
