@@ -84,6 +84,7 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   assert.match(preview, /Bob: 0\.00 EUR → -100\.00 EUR/);
   await tab(carol, "debts");
   await sees(carol, "#debt-list", "Bob owes 100.00 EUR");
+  await sees(carol, "#debt-list", "Counted: paid you 100.00 EUR."); // with whom
   assert.match(await carol.page.textContent("#debt-list"), /because Alice → Bob 100\.00 EUR was disputed by Alice \(“never done”\)/);
 
   // Bob does not trust Alice: in his view he owes nothing (Alice is the

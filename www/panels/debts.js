@@ -16,8 +16,16 @@ export function renderDebts(s) {
           ? ` because ${notCounted.map((m) => movementWords(d.account, d.unit, m, who, "was")).join("; ")}`
           : "";
     const owes = d.account === s.me ? "You owe" : `${who(d.account)} owes`;
+    // With whom: what the counted payments sum to, per person (paid to, received from).
+    const net = new Map();
+    for (const m of d.explanation.counted) net.set(m.counterparty, (net.get(m.counterparty) ?? 0n) + m.delta);
+    const parts = [...net]
+      .filter(([, sum]) => sum !== 0n)
+      .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+      .map(([k, sum]) => (sum < 0n ? `paid ${who(k)} ${amountText(-sum, d.unit)}` : `received ${amountText(sum, d.unit)} from ${who(k)}`));
     return html`<li class="debt">
       <strong>${owes} ${amountText(d.amount, d.unit)}</strong><span class="because">${because}</span>
+      ${parts.length ? html`<p class="muted with-whom">Counted: ${parts.join("; ")}.</p>` : ""}
       <ul>
         ${[...d.explanation.counted, ...d.explanation.notCounted].map(
           (m) => html`<li>${movementWords(d.account, d.unit, m, who)}</li>`,
