@@ -54,4 +54,3 @@ impl DocError {
 pub(super) fn am<E: std::fmt::Display>(e: E) -> DocError {
     DocError::Automerge(e.to_string())
 }
-

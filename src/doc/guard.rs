@@ -16,35 +16,46 @@
 //! is known to apply:
 //!
 //! * **the change**: its dependencies are in the document; its seq is its
-//!   actor's last plus one; its start op is above every op counter its actor
-//!   used; its other actors are actors the document knows; it carries no
-//!   author footer; its op counters fit in 32 bits;
+//!   actor's last plus one, and that previous change is in its history;
+//!   its start op is exactly one above the highest op of its history (its
+//!   dependencies' highest: Lamport counters, as Automerge makes them) and
+//!   its ops stay below 2³¹; its other actors are actors the document
+//!   knows; it carries no author footer; it is encoded exactly as
+//!   Automerge encodes its ops (else Automerge keeps it under another hash
+//!   than the event's);
 //! * **each op** is one of those the [`Documents`](super::Documents) API
 //!   writes — make a map or a text, put a scalar (not a counter), delete,
-//!   insert into a text — and names only what exists and came before it:
-//!   its object exists (made by an earlier op, with a lower counter) and has
-//!   the kind the op needs (a map key on a map, an element on a text); an
-//!   insert follows the text's head or an element of the same text; a
-//!   delete in a text names an element of that text with exactly that
-//!   element as predecessor; a map op's predecessors are values (not
-//!   deletions) at the same key of the same map, and a map deletion has at
-//!   least one.
+//!   insert one character into a text — and names only what exists, came
+//!   before it and lies in the change's history: its object (of the kind
+//!   the op needs: a map key on a map, an element on a text); for an
+//!   insert, the text's head or an element of the same text; for a
+//!   deletion in a text, an element of that text with exactly that element
+//!   as predecessor; for a map op, predecessors that are values (not
+//!   deletions) at the same key of the same map, at least one for a
+//!   deletion.
+//!
+//! The bytes were checked before ([`crate::event::validate::decode_change`]):
+//! actor indices in range, at most `MAX_CHANGE_OPS` ops, a bounded
+//! inflation.
 //!
 //! Changes that honest nodes write always pass (the tests replay the
-//! editing trace and random concurrent edits through it). The check is
-//! against what the document holds when the change is applied, so a
-//! crafted change naming an object its dependencies do not include may be
-//! taken by a node that has that object and refused by one that has not
-//! yet: as with a forked author's changes (ARCHITECTURE.md, "Forks and
-//! documents"), only the crafted author's changes can differ.
+//! editing trace and random concurrent edits through it). Every verdict
+//! depends on the change and its history only (an object, element or
+//! predecessor outside the history is refused, even if the document holds
+//! it), so every node and every reopen agree, whatever the arrival order;
+//! the one exception is a forked actor (two changes with one seq), as
+//! ARCHITECTURE.md, "Forks and documents", says.
 //!
 //! Memory: one entry per op of the document (≈ 40 bytes), one per change
-//! and per object. The guard is built from the document when first needed,
-//! so a document that only its owner edits never builds it.
+//! and per object, and 4 bytes per change for each of at most 64 actors
+//! whose changes are named (`ancestry`). The guard is built from the
+//! document when first needed, so a document loaded from its saved form
+//! and then only edited by its owner never builds it.
 
+use super::ancestry::Ancestry;
 use automerge::legacy::{ElementId, Key, ObjectId, OpId as AmOpId, OpType};
-use automerge::{ActorId, Change, ChangeHash, ObjType, ScalarValue};
-use rustc_hash::{FxHashMap, FxHashSet};
+use automerge::{ActorId, Change, ChangeHash, ExpandedChange, ObjType, ScalarValue};
+use rustc_hash::FxHashMap;
 use thiserror::Error;
 
 /// Why a remote change was kept out of its document.
@@ -90,6 +101,11 @@ pub enum GuardError {
     /// Code `change_outside_its_history`.
     #[error("the change does not build on its actor's previous change")]
     OutsideHistory,
+    /// The change is not in the encoding Automerge writes for its ops
+    /// (an actor listed but never used, say), so Automerge would keep it
+    /// under another hash. Code `change_not_canonical`.
+    #[error("the change is not encoded as Automerge encodes it")]
+    NotCanonical,
     /// An op names an object, element or predecessor that does not exist,
     /// is of the wrong kind, does not come before it, or is not in the
     /// change's history.
@@ -111,11 +127,17 @@ impl GuardError {
             GuardError::UnknownActor => "change_unknown_actor",
             GuardError::AuthorFooter => "change_author_footer",
             GuardError::OutsideHistory => "change_outside_its_history",
+            GuardError::NotCanonical => "change_not_canonical",
             GuardError::UnsupportedOp { .. } => "change_unsupported_op",
             GuardError::BadReference { .. } => "change_bad_reference",
         }
     }
 }
+
+/// The highest op counter a remote change may reach: half of what
+/// Automerge can count to, so that local edits always have room (past
+/// u32::MAX its next local edit panics).
+const MAX_OP_COUNTER: u64 = 1 << 31;
 
 /// An op id with the actor interned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -157,25 +179,15 @@ enum ObjKind {
     Text,
 }
 
-/// One change of the document: its place in the change graph.
-#[derive(Debug)]
-struct Node {
-    /// Its dependencies (indices into [`Guard::nodes`]).
-    deps: Box<[u32]>,
-    start_op: u64,
-    max_op: u64,
-}
-
 /// What one document holds, as far as the checks need. See the
 /// [module docs](self).
 #[derive(Debug, Default)]
 pub(crate) struct Guard {
     actors: FxHashMap<ActorId, u32>,
-    /// Per actor, its changes in seq order (indices into `nodes`).
-    chains: Vec<Vec<u32>>,
     props: FxHashMap<String, u32>,
+    /// Change hash → its node in `ancestry`.
     changes: FxHashMap<ChangeHash, u32>,
-    nodes: Vec<Node>,
+    ancestry: Ancestry,
     objects: FxHashMap<OpId, ObjKind>,
     ops: FxHashMap<OpId, OpMeta>,
 }
@@ -183,7 +195,6 @@ pub(crate) struct Guard {
 /// What checking one change adds, kept apart until the whole change passed.
 #[derive(Default)]
 struct Added {
-    actor: Option<ActorId>,
     props: Vec<String>,
     objects: Vec<(OpId, ObjKind)>,
     ops: Vec<(OpId, OpMeta)>,
@@ -214,7 +225,9 @@ impl Guard {
         if self.changes.contains_key(&change.hash()) {
             return;
         }
-        let added = self.ops_of(change, false).unwrap_or_default();
+        let added = self
+            .ops_of(change, &change.decode(), false)
+            .unwrap_or_default();
         self.commit(change, added);
     }
 
@@ -240,7 +253,7 @@ impl Guard {
             return Err(GuardError::UnknownActor);
         }
         let chain: &[u32] = match self.actors.get(change.actor_id()) {
-            Some(&ix) => &self.chains[ix as usize],
+            Some(&ix) => self.ancestry.chain(ix),
             None => &[],
         };
         let expected = chain.len() as u64 + 1;
@@ -251,18 +264,21 @@ impl Guard {
             });
         }
         let previous = chain.last().copied();
-        let start = change.start_op().get();
-        let last_op = previous.map_or(0, |p| self.nodes[p as usize].max_op);
-        // Op counters are Lamport clocks: above every op the actor used and
-        // every op the change depends on. The history walk relies on it.
-        let deps_max = deps.iter().map(|&d| self.nodes[d as usize].max_op).max();
-        if start <= last_op
-            || start <= deps_max.unwrap_or(0)
-            || change.max_op() > u64::from(u32::MAX)
-        {
+        // Op counters are Lamport clocks, exactly as Automerge makes them: a
+        // change starts right after the highest op of its history (its
+        // dependencies' highest), so no counter is reused and none can jump
+        // ahead; the history walk relies on it. And they stay far below
+        // u32::MAX, where Automerge's next local edit would panic.
+        let deps_max = deps
+            .iter()
+            .map(|&d| self.ancestry.node(d).max_op)
+            .max()
+            .unwrap_or(0);
+        if change.start_op().get() != deps_max + 1 || change.max_op() > MAX_OP_COUNTER {
             return Err(GuardError::OpCountersReused);
         }
-        let added = self.ops_of(change, true)?;
+        let expanded = change.decode();
+        let added = self.ops_of(change, &expanded, true)?;
         // The actor's previous change, and the change of every op of another
         // actor it names, must be in its history (so that every node, in any
         // order, reaches the same verdict; the actor's earlier changes are
@@ -270,99 +286,72 @@ impl Guard {
         let mut wanted: Vec<(u32, Option<usize>)> =
             previous.map(|p| (p, None)).into_iter().collect();
         for &(op, name) in &added.names {
-            if let Some(node) = self.change_of(name) {
+            if let Some(node) = self.ancestry.change_of(name.actor, name.counter) {
                 wanted.push((node, Some(op)));
             }
         }
-        if let Some(missing) = self.outside_history(&deps, wanted) {
+        if let Some(missing) = self.ancestry.missing(&deps, wanted) {
             return Err(match missing {
                 Some(op) => GuardError::BadReference { op },
                 None => GuardError::OutsideHistory,
             });
         }
+        // Only the encoding Automerge itself writes: it keeps and serves a
+        // change in that form, so any other encoding of the same ops would
+        // be known by another hash than the event's (an attacker's review:
+        // masks and record histories missed it, saved documents would not
+        // reload).
+        let mut canonical = expanded;
+        canonical.hash = None;
+        if Change::from(canonical).raw_bytes() != change.raw_bytes() {
+            return Err(GuardError::NotCanonical);
+        }
         self.commit(change, added);
         Ok(())
     }
 
-    /// The change holding an op the document has.
-    fn change_of(&self, op: OpId) -> Option<u32> {
-        let chain = self.chains.get(op.actor as usize)?;
-        let after = chain.partition_point(|&n| self.nodes[n as usize].start_op <= op.counter);
-        let node = *chain.get(after.checked_sub(1)?)?;
-        (op.counter <= self.nodes[node as usize].max_op).then_some(node)
-    }
-
-    /// The first of `wanted` (a change, and what to report if it is
-    /// missing) that is not in the history of `deps`, if any. Walks back
-    /// from `deps`, never below the lowest start op wanted: a change's
-    /// start op is at least its dependencies', so nothing below holds one.
-    fn outside_history<T: Copy>(&self, deps: &[u32], mut wanted: Vec<(u32, T)>) -> Option<T> {
-        wanted.retain(|(n, _)| !deps.contains(n));
-        if wanted.is_empty() {
-            return None;
-        }
-        let floor = wanted
-            .iter()
-            .map(|(n, _)| self.nodes[*n as usize].start_op)
-            .min()?;
-        let mut seen: FxHashSet<u32> = FxHashSet::default();
-        let mut stack: Vec<u32> = deps.to_vec();
-        while let Some(n) = stack.pop() {
-            if !seen.insert(n) {
-                continue;
-            }
-            wanted.retain(|(w, _)| *w != n);
-            if wanted.is_empty() {
-                return None;
-            }
-            for &d in self.nodes[n as usize].deps.iter() {
-                if self.nodes[d as usize].start_op >= floor && !seen.contains(&d) {
-                    stack.push(d);
-                }
-            }
-        }
-        wanted.first().map(|(_, why)| *why)
-    }
-
     fn commit(&mut self, change: &Change, added: Added) {
-        let node = self.nodes.len() as u32;
-        self.nodes.push(Node {
-            deps: change
-                .deps()
-                .iter()
-                .filter_map(|d| self.changes.get(d).copied())
-                .collect(),
-            start_op: change.start_op().get(),
-            max_op: change.max_op(),
-        });
+        let actor = match self.actors.get(change.actor_id()) {
+            Some(&ix) => ix,
+            None => {
+                // `ops_of` numbered it `self.actors.len()`: the index added here.
+                let ix = self.ancestry.add_actor();
+                self.actors.insert(change.actor_id().clone(), ix);
+                ix
+            }
+        };
+        let deps = change
+            .deps()
+            .iter()
+            .filter_map(|d| self.changes.get(d).copied())
+            .collect();
+        let node = self
+            .ancestry
+            .push(deps, change.start_op().get(), change.max_op(), actor);
         self.changes.insert(change.hash(), node);
-        if let Some(actor) = added.actor {
-            self.actors.insert(actor, self.chains.len() as u32);
-            self.chains.push(Vec::new());
-        }
         for prop in added.props {
             let ix = self.props.len() as u32;
             self.props.insert(prop, ix);
         }
         self.objects.extend(added.objects);
         self.ops.extend(added.ops);
-        if let Some(&ix) = self.actors.get(change.actor_id()) {
-            self.chains[ix as usize].push(node);
-        }
     }
 
     /// The ops of a change, checked against the document and the change's
     /// earlier ops when `check` (else recorded as they are, skipping what
     /// cannot be interned).
-    fn ops_of(&self, change: &Change, check: bool) -> Result<Added, GuardError> {
+    fn ops_of(
+        &self,
+        change: &Change,
+        expanded: &ExpandedChange,
+        check: bool,
+    ) -> Result<Added, GuardError> {
+        debug_assert_eq!(change.actor_id(), &expanded.actor_id);
         let mut added = Added::default();
-        let expanded = change.decode();
+        // A new actor gets the index `commit` will give it.
         let own = match self.actors.get(&expanded.actor_id) {
             Some(&ix) => ix,
-            None => {
-                added.actor = Some(expanded.actor_id.clone());
-                self.chains.len() as u32
-            }
+            None => self.actors.len() as u32,
         };
         let mut local_ops: FxHashMap<OpId, OpMeta> = FxHashMap::default();
         let mut local_objects: FxHashMap<OpId, ObjKind> = FxHashMap::default();
@@ -494,7 +483,12 @@ impl Guard {
                             && lookup_op(e).is_some_and(|m| m.kind == Kind::Element && m.obj == obj)
                     };
                     let kind = match (&op.action, op.insert) {
-                        (OpType::Put(ScalarValue::Str(_)), true) => {
+                        // One character per element, as Automerge writes
+                        // text: positions count characters, and an element
+                        // of "abc" or "" would misplace everyone's edits.
+                        (OpType::Put(ScalarValue::Str(c)), true)
+                            if !check || c.chars().count() == 1 =>
+                        {
                             if check
                                 && (!preds.is_empty()
                                     || elem.is_some_and(|e| !element_of_this_text(&e)))

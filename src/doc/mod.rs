@@ -14,6 +14,8 @@
 //! masked it is read straight from Automerge; otherwise from the op history
 //! reduced under the mask ([`history`]).
 
+mod ancestry;
+mod document;
 mod error;
 mod guard;
 mod history;
@@ -32,10 +34,8 @@ use automerge::{
     ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue,
     transaction::Transactable,
 };
-use guard::Guard;
-use history::History;
+use document::Doc;
 use read::{field_values, read_direct};
-use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 
 /// The id of a collection's document.
@@ -44,177 +44,6 @@ pub fn collection_id(name: &str) -> DocId {
     let mut id = [0u8; 16];
     id.copy_from_slice(&hash[..16]);
     DocId(id)
-}
-
-#[derive(Debug)]
-struct Doc {
-    doc: AutoCommit,
-    history: History,
-    /// Change hash → the events carrying it (more than one only if an
-    /// author signed one change twice). A change is masked when every
-    /// carrier is left out of the view.
-    events: FxHashMap<ChangeHash, Vec<EventIx>>,
-    /// How many carriers `events` holds (a cache key).
-    carriers: usize,
-    /// Local changes not yet published, oldest first.
-    unpublished: Vec<ChangeHash>,
-    /// (view generation, events known) → whether anything is masked.
-    masked_cache: Option<((u64, usize), bool)>,
-    /// Remote changes waiting to be applied in one batch: Automerge applies
-    /// a batch of thousands of changes about as fast as one.
-    queued: Vec<Change>,
-    /// Heads the op history covers.
-    history_heads: Vec<ChangeHash>,
-    /// Changes refused, by the guard or by Automerge.
-    refused: Vec<(ChangeHash, DocError)>,
-    /// What the document holds, for checking remote changes; built when
-    /// first needed (see [`guard`]).
-    guard: Option<Guard>,
-}
-
-impl Doc {
-    fn new(actor: ActorId) -> Doc {
-        Doc {
-            doc: AutoCommit::new().with_actor(actor),
-            history: History::default(),
-            events: FxHashMap::default(),
-            carriers: 0,
-            unpublished: Vec::new(),
-            masked_cache: None,
-            queued: Vec::new(),
-            history_heads: Vec::new(),
-            refused: Vec::new(),
-            guard: Some(Guard::default()),
-        }
-    }
-
-    /// The guard, built from the document's changes if there is none yet
-    /// (a document loaded from its saved form, or after Automerge refused
-    /// a change the guard had let through).
-    fn guard(&mut self) -> &mut Guard {
-        self.close();
-        let doc = &mut self.doc;
-        self.guard
-            .get_or_insert_with(|| Guard::of(&doc.get_changes(&[])))
-    }
-
-    /// Applies the queued remote changes: each passes the [`guard`] in the
-    /// order Automerge will apply them, and those that pass go to
-    /// Automerge in one batch (one by one if leaving some out changed that
-    /// order). What is refused is recorded.
-    fn flush(&mut self) {
-        if self.queued.is_empty() {
-            return;
-        }
-        let mut queued = std::mem::take(&mut self.queued);
-        if self.guard.is_none() {
-            // Opening from a saved document: the log's changes are mostly
-            // in it already, and building the guard costs a decode of every
-            // op, so build it only for a change the document lacks.
-            queued.retain(|c| self.doc.get_change_by_hash(&c.hash()).is_none());
-            if queued.is_empty() {
-                return;
-            }
-        }
-        let guard = self.guard();
-        let mut seen = FxHashSet::default();
-        let batch: Vec<Change> = queued
-            .into_iter()
-            .filter(|c| !guard.has(&c.hash()) && seen.insert(c.hash()))
-            .collect();
-        let order = guard::apply_order(&batch, |h| guard.has(h));
-        let mut refused = Vec::new();
-        let mut accepted = Vec::with_capacity(order.len());
-        let mut ready = vec![false; batch.len()];
-        for i in order {
-            ready[i] = true;
-            match guard.admit(&batch[i]) {
-                Ok(()) => accepted.push(batch[i].clone()),
-                Err(e) => refused.push((batch[i].hash(), DocError::Refused(e))),
-            }
-        }
-        for (change, ready) in batch.iter().zip(ready) {
-            if !ready {
-                let why = DocError::Refused(GuardError::DependencyMissing);
-                refused.push((change.hash(), why));
-            }
-        }
-        self.refused.extend(refused);
-        let hashes: FxHashSet<ChangeHash> = accepted.iter().map(Change::hash).collect();
-        let same_order = guard::apply_order(&accepted, |h| !hashes.contains(h))
-            .into_iter()
-            .eq(0..accepted.len());
-        if same_order && self.doc.apply_changes(accepted.clone()).is_ok() {
-            return;
-        }
-        // Automerge's order differs from the guard's (or it refused the
-        // batch): one at a time in the guard's order.
-        for change in accepted {
-            if self.doc.get_change_by_hash(&change.hash()).is_some() {
-                continue;
-            }
-            let hash = change.hash();
-            if let Err(e) = self.doc.apply_changes([change]) {
-                self.refused.push((hash, am(e)));
-                // The guard took in a change the document lacks.
-                self.guard = None;
-            }
-        }
-    }
-
-    /// Closes the open transaction, remembering the change it made.
-    fn close(&mut self) {
-        if let Some(hash) = self.doc.commit() {
-            self.unpublished.push(hash);
-            if let (Some(guard), Some(change)) =
-                (self.guard.as_mut(), self.doc.get_change_by_hash(&hash))
-            {
-                guard.record(&change);
-            }
-        }
-    }
-
-    /// Brings the op history up to date (closes the open transaction).
-    fn sync_history(&mut self) {
-        self.close();
-        let new = self.doc.get_changes(&self.history_heads);
-        if !new.is_empty() {
-            self.history.extend(&new);
-            self.history_heads = self.doc.get_heads();
-        }
-    }
-
-    fn masked<'a>(&'a self, viewer: &'a Viewer<'a>) -> impl Fn(&ChangeHash) -> bool + 'a {
-        move |hash| {
-            self.events
-                .get(hash)
-                .is_some_and(|carriers| carriers.iter().all(|&ix| !(viewer.included)(ix)))
-        }
-    }
-
-    /// Is any change of this document masked? Cached per view generation,
-    /// so typing does not rescan the document's events at every keystroke.
-    fn any_masked(&mut self, viewer: &Viewer<'_>) -> bool {
-        let key = (viewer.generation, self.carriers);
-        if let Some((cached, masked)) = self.masked_cache
-            && cached == key
-        {
-            return masked;
-        }
-        let masked = self
-            .events
-            .values()
-            .any(|carriers| carriers.iter().all(|&ix| !(viewer.included)(ix)));
-        self.masked_cache = Some((key, masked));
-        masked
-    }
-
-    fn record(&self, record: &str) -> Result<ObjId, DocError> {
-        match self.doc.get(automerge::ROOT, record).map_err(am)? {
-            Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
-            _ => Err(DocError::NoRecord(record.to_owned())),
-        }
-    }
 }
 
 /// Which events a reader counts: a view's inclusion test and its generation.
@@ -262,7 +91,8 @@ impl Documents {
         }
     }
 
-    /// A document, with every queued change applied.
+    /// A document, with every queued change applied, ready for an edit
+    /// (see [`Doc::make_room`]).
     fn doc(&mut self, collection: &str) -> &mut Doc {
         let actor = self.actor.clone();
         let doc = self
@@ -270,6 +100,7 @@ impl Documents {
             .entry(collection_id(collection))
             .or_insert_with(|| Doc::new(actor));
         doc.flush();
+        doc.make_room();
         doc
     }
 
@@ -398,7 +229,7 @@ impl Documents {
         let doc = self.doc(collection);
         let obj = doc.record(record)?;
         let text_obj = doc.doc.put_object(&obj, field, ObjType::Text).map_err(am)?;
-        doc.doc.splice_text(&text_obj, 0, 0, text).map_err(am)
+        doc.splice_in_parts(&text_obj, 0, 0, text)
     }
 
     /// Replaces `delete` characters at `pos` of a text field with `insert`.
@@ -426,10 +257,7 @@ impl Documents {
             if pos + delete > len {
                 return Err(DocError::OutOfRange { pos, delete, len });
             }
-            return doc
-                .doc
-                .splice_text(&text, pos, delete as isize, insert)
-                .map_err(am);
+            return doc.splice_in_parts(&text, pos, delete, insert);
         }
         doc.sync_history();
         let (name, at, deletes) = {
@@ -457,8 +285,9 @@ impl Documents {
         let (text, _) = doc.doc.import(&name).map_err(am)?;
         for d in deletes {
             doc.doc.splice_text(&text, d, 1, "").map_err(am)?;
+            doc.make_room();
         }
-        doc.doc.splice_text(&text, at, 0, insert).map_err(am)
+        doc.splice_in_parts(&text, at, 0, insert)
     }
 
     /// Every value a field holds in the shared document (the winner first,

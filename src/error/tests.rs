@@ -155,6 +155,7 @@ fn doc_errors() -> Vec<DocError> {
         Refused(GuardError::UnknownActor),
         Refused(GuardError::AuthorFooter),
         Refused(GuardError::OutsideHistory),
+        Refused(GuardError::NotCanonical),
         Refused(GuardError::UnsupportedOp { op: 0 }),
         Refused(GuardError::BadReference { op: 0 }),
     ];
@@ -168,6 +169,7 @@ fn doc_errors() -> Vec<DocError> {
                 | GuardError::UnknownActor
                 | GuardError::AuthorFooter
                 | GuardError::OutsideHistory
+                | GuardError::NotCanonical
                 | GuardError::UnsupportedOp { .. }
                 | GuardError::BadReference { .. } => {}
             },

@@ -1,25 +1,50 @@
-//! One check on an Automerge change that Automerge's own decoder leaves out:
-//! every actor index in the change's op columns names an actor of the
-//! change's actor table.
+//! Checks on an Automerge change that Automerge's own decoder leaves out,
+//! made on the bytes alone (so every node, the relay included, reaches the
+//! same verdict), before anything decodes the change's ops:
 //!
-//! `automerge::Change::try_from` verifies the chunk (checksum, columns,
-//! actions and values) but not these indices, and `Change::decode` — the
-//! only public way to read a change's ops, which the document layer needs
-//! to check a change against its document ([`crate::doc`]) — unwraps the
-//! lookup: an op naming actor 5 of a change listing two actors panics the
-//! reader. So a change whose indices are out of range is malformed, as the
-//! bytes alone show, and refused with the event that carries it.
+//! * **actor indices in range**: every actor index in the op columns names
+//!   an actor of the change's actor table. `automerge::Change::try_from`
+//!   does not check it, and `Change::decode` — the only public way to read
+//!   a change's ops, which the document guard and the masked view need —
+//!   unwraps the lookup: an op naming actor 5 of a change listing two
+//!   panics the reader;
+//! * **at most [`MAX_CHANGE_OPS`] ops**: run-length encoding lets a
+//!   100-byte change carry ten million ops (an attacker's review measured
+//!   5.6 GB and 40 s to take one in natively; a tab cannot);
+//! * **a compressed chunk inflates to at most [`MAX_INFLATED_BYTES`]**:
+//!   Automerge inflates it without a limit, so a 2 MB event could become
+//!   gigabytes.
 //!
 //! The format (automerge's storage documentation, "Change chunks" and
 //! "Column encodings"): after the chunk header come the dependencies, the
 //! actor, seq, start op, time, message and the other actors, then the
-//! column metadata (a count, then per column its specification — the low
-//! three bits are the type, 1 being an actor column — and its length) and
-//! the columns' data. Actor columns are run-length encoded unsigned
-//! integers: a signed count `n`, then one value repeated `n` times
-//! (`n > 0`), `-n` literal values (`n < 0`), or a null run whose length
-//! follows (`n = 0`). Automerge has already refused deflated columns in a
-//! change chunk, and `raw_bytes` is the chunk uncompressed.
+//! column metadata (a count, then per column its specification — the column
+//! id above bit 4, the low three bits the type: 1 an actor column, 2 an
+//! integer column — and its length) and the columns' data. Actor and
+//! integer columns are run-length encoded: a signed count `n`, then one
+//! value repeated `n` times (`n > 0`), `-n` literal values (`n < 0`), or a
+//! null run whose length follows (`n = 0`). A change has as many ops as its
+//! action column (id 4, integer) has values: Automerge reads ops until that
+//! column ends. Automerge has already refused deflated columns in a change
+//! chunk, and `raw_bytes` is the chunk uncompressed.
+
+use std::io::Read;
+
+/// The most ops one change may carry. Local edits are closed into changes
+/// of at most half this (`doc::MAX_PENDING_OPS`), so no honest change
+/// comes near it.
+pub const MAX_CHANGE_OPS: u64 = 1 << 16;
+
+/// The most bytes a compressed change chunk may inflate to.
+pub const MAX_INFLATED_BYTES: u64 = 8 << 20;
+
+/// The chunk type of a compressed change.
+const COMPRESSED_CHUNK: u8 = 2;
+
+/// The id of the action column (its length is the change's op count).
+const ACTION_COLUMN_ID: u32 = 4;
+/// The low bits of an integer column's specification.
+const INTEGER_COLUMN: u32 = 2;
 
 /// The low bits of a column specification naming an actor column.
 const ACTOR_COLUMN: u32 = 1;
@@ -82,11 +107,63 @@ impl<'a> Bytes<'a> {
     }
 }
 
-/// Whether every actor index in the op columns of `chunk` (a change chunk,
-/// uncompressed, as `Change::raw_bytes` gives it) is below `actors` (the
-/// change's actor plus its other actors). `None` when the chunk does not
-/// parse as a change chunk, which Automerge would have refused already.
-pub(crate) fn actor_indices_in_range(chunk: &[u8], actors: u64) -> Option<bool> {
+/// Whether `bytes`, if they are a compressed change chunk, inflate to at
+/// most `limit` bytes (anything else: true, for Automerge to judge).
+pub(crate) fn inflates_within(bytes: &[u8], limit: u64) -> bool {
+    let mut header = Bytes { rest: bytes };
+    let (Some(_), Some(_), Some(kind), Some(len)) = (
+        header.take(4),
+        header.take(4),
+        header.take(1),
+        header.unsigned(),
+    ) else {
+        return true;
+    };
+    if kind != [COMPRESSED_CHUNK] {
+        return true;
+    }
+    let Some(data) = header.take(len) else {
+        return true; // Automerge refuses the short chunk
+    };
+    let mut inflated = flate2::bufread::DeflateDecoder::new(data).take(limit + 1);
+    let mut sink = std::io::sink();
+    std::io::copy(&mut inflated, &mut sink).is_ok_and(|n| n <= limit)
+}
+
+/// What is wrong with a change chunk's columns, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnsFault {
+    /// An actor index past the change's actor table.
+    ActorOutOfRange,
+    /// More than [`MAX_CHANGE_OPS`] ops.
+    TooManyOps,
+    /// The chunk does not parse (Automerge would have refused it already).
+    Unparsable,
+}
+
+/// Checks the op columns of `chunk` (a change chunk, uncompressed, as
+/// `Change::raw_bytes` gives it): actor indices below `actors` (the
+/// change's actor plus its other actors), and at most `max_ops` ops.
+pub(crate) fn check_columns(chunk: &[u8], actors: u64, max_ops: u64) -> Result<(), ColumnsFault> {
+    match columns(chunk, actors, max_ops) {
+        Some(Ok(())) => Ok(()),
+        Some(Err(fault)) => Err(fault),
+        None => Err(ColumnsFault::Unparsable),
+    }
+}
+
+/// Whether every actor index in the op columns of `chunk` is below
+/// `actors`; `None` when the chunk does not parse.
+#[cfg(test)]
+fn actor_indices_in_range(chunk: &[u8], actors: u64) -> Option<bool> {
+    match columns(chunk, actors, u64::MAX)? {
+        Ok(()) => Some(true),
+        Err(ColumnsFault::ActorOutOfRange) => Some(false),
+        Err(_) => None,
+    }
+}
+
+fn columns(chunk: &[u8], actors: u64, max_ops: u64) -> Option<Result<(), ColumnsFault>> {
     let mut bytes = Bytes { rest: chunk };
     bytes.take(4)?; // magic
     bytes.take(4)?; // checksum
@@ -119,10 +196,41 @@ pub(crate) fn actor_indices_in_range(chunk: &[u8], actors: u64) -> Option<bool> 
     for (spec, len) in specs {
         let data = bytes.take(len)?;
         if spec & TYPE_BITS == ACTOR_COLUMN && !run_values_below(data, actors)? {
-            return Some(false);
+            return Some(Err(ColumnsFault::ActorOutOfRange));
+        }
+        if spec >> 4 == ACTION_COLUMN_ID
+            && spec & TYPE_BITS == INTEGER_COLUMN
+            && run_length(data, max_ops)? > max_ops
+        {
+            return Some(Err(ColumnsFault::TooManyOps));
         }
     }
-    Some(true)
+    Some(Ok(()))
+}
+
+/// How many values a run-length encoded column holds, counting no further
+/// than just past `cap`.
+fn run_length(data: &[u8], cap: u64) -> Option<u64> {
+    let mut bytes = Bytes { rest: data };
+    let mut total: u64 = 0;
+    while !bytes.rest.is_empty() && total <= cap {
+        let count = bytes.signed()?;
+        if count > 0 {
+            bytes.unsigned()?;
+            total = total.saturating_add(count.unsigned_abs());
+        } else if count < 0 {
+            for _ in 0..count.unsigned_abs() {
+                bytes.unsigned()?;
+                total += 1;
+                if total > cap {
+                    break;
+                }
+            }
+        } else {
+            total = total.saturating_add(bytes.unsigned()?);
+        }
+    }
+    Some(total)
 }
 
 /// Whether every value of a run-length encoded column is below `bound`.

@@ -437,19 +437,34 @@ fn visible(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'))
 }
 
+pub use super::change_actors::{MAX_CHANGE_OPS, MAX_INFLATED_BYTES};
+
 /// Decodes a document change: Automerge's own checks (chunk, checksum,
-/// columns, actions), and every actor index of its ops inside its actor
-/// table, which Automerge's decoder trusts ([`super::change_actors`]).
+/// columns, actions), and what its decoder leaves out
+/// ([`super::change_actors`]): a compressed chunk inflating to at most
+/// [`MAX_INFLATED_BYTES`](super::change_actors::MAX_INFLATED_BYTES), every
+/// actor index of its ops inside its actor table, at most
+/// [`MAX_CHANGE_OPS`](super::change_actors::MAX_CHANGE_OPS) ops.
 pub fn decode_change(bytes: &[u8]) -> Result<automerge::Change, EventError> {
+    use super::change_actors::{self as shape, ColumnsFault};
+    if !shape::inflates_within(bytes, shape::MAX_INFLATED_BYTES) {
+        return Err(EventError::BadChange(
+            "the compressed change inflates past the limit".into(),
+        ));
+    }
     let change =
         automerge::Change::try_from(bytes).map_err(|e| EventError::BadChange(e.to_string()))?;
     let actors = 1 + change.other_actor_ids().len() as u64;
-    match super::change_actors::actor_indices_in_range(change.raw_bytes(), actors) {
-        Some(true) => Ok(change),
-        Some(false) => Err(EventError::BadChange(
+    match shape::check_columns(change.raw_bytes(), actors, shape::MAX_CHANGE_OPS) {
+        Ok(()) => Ok(change),
+        Err(ColumnsFault::ActorOutOfRange) => Err(EventError::BadChange(
             "an op names an actor outside the change's actor table".into(),
         )),
-        None => Err(EventError::BadChange(
+        Err(ColumnsFault::TooManyOps) => Err(EventError::BadChange(format!(
+            "more than {} ops in one change",
+            shape::MAX_CHANGE_OPS
+        ))),
+        Err(ColumnsFault::Unparsable) => Err(EventError::BadChange(
             "the change chunk does not parse".into(),
         )),
     }

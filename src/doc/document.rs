@@ -1,0 +1,244 @@
+//! One document's state: the Automerge document, its op history (for
+//! masked reads), its guard (for remote changes), the changes queued for
+//! it and those refused; how remote changes are applied and local edits
+//! closed into changes.
+
+use super::Viewer;
+use super::error::{DocError, am};
+use super::guard::{self, Guard, GuardError};
+use super::history::History;
+use crate::event::validate::MAX_CHANGE_OPS;
+use crate::log::EventIx;
+use automerge::{
+    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, transaction::Transactable,
+};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// The most ops a local change gathers before it is closed: half of
+/// [`MAX_CHANGE_OPS`] (what a valid change may hold), so no honest change
+/// comes near the limit.
+const MAX_PENDING_OPS: usize = 1 << 15;
+const _: () = assert!(2 * MAX_PENDING_OPS as u64 <= MAX_CHANGE_OPS);
+
+/// The most characters one part of a long splice inserts or deletes.
+const EDIT_PART: usize = 1 << 13;
+
+/// One document: Automerge, its op history, its guard, and the remote
+/// changes waiting to be applied.
+#[derive(Debug)]
+pub(super) struct Doc {
+    pub(super) doc: AutoCommit,
+    pub(super) history: History,
+    /// Change hash → the events carrying it (more than one only if an
+    /// author signed one change twice). A change is masked when every
+    /// carrier is left out of the view.
+    pub(super) events: FxHashMap<ChangeHash, Vec<EventIx>>,
+    /// How many carriers `events` holds (a cache key).
+    pub(super) carriers: usize,
+    /// Local changes not yet published, oldest first.
+    pub(super) unpublished: Vec<ChangeHash>,
+    /// (view generation, events known) → whether anything is masked.
+    pub(super) masked_cache: Option<((u64, usize), bool)>,
+    /// Remote changes waiting to be applied in one batch: Automerge applies
+    /// a batch of thousands of changes about as fast as one.
+    pub(super) queued: Vec<Change>,
+    /// Heads the op history covers.
+    pub(super) history_heads: Vec<ChangeHash>,
+    /// Changes refused, by the guard or by Automerge.
+    pub(super) refused: Vec<(ChangeHash, DocError)>,
+    /// What the document holds, for checking remote changes; built when
+    /// first needed (see [`guard`]).
+    pub(super) guard: Option<Guard>,
+}
+
+impl Doc {
+    pub(super) fn new(actor: ActorId) -> Doc {
+        Doc {
+            doc: AutoCommit::new().with_actor(actor),
+            history: History::default(),
+            events: FxHashMap::default(),
+            carriers: 0,
+            unpublished: Vec::new(),
+            masked_cache: None,
+            queued: Vec::new(),
+            history_heads: Vec::new(),
+            refused: Vec::new(),
+            guard: Some(Guard::default()),
+        }
+    }
+
+    /// The guard, built from the document's changes if there is none yet
+    /// (a document loaded from its saved form, or after Automerge refused
+    /// a change the guard had let through).
+    pub(super) fn guard(&mut self) -> &mut Guard {
+        self.close();
+        let doc = &mut self.doc;
+        self.guard
+            .get_or_insert_with(|| Guard::of(&doc.get_changes(&[])))
+    }
+
+    /// Applies the queued remote changes: each passes the [`guard`] in the
+    /// order Automerge will apply them, and those that pass go to
+    /// Automerge in one batch (one by one if leaving some out changed that
+    /// order). What is refused is recorded.
+    pub(super) fn flush(&mut self) {
+        if self.queued.is_empty() {
+            return;
+        }
+        let mut queued = std::mem::take(&mut self.queued);
+        if self.guard.is_none() {
+            // Opening from a saved document: the log's changes are mostly
+            // in it already, and building the guard costs a decode of every
+            // op, so build it only for a change the document lacks.
+            queued.retain(|c| self.doc.get_change_by_hash(&c.hash()).is_none());
+            if queued.is_empty() {
+                return;
+            }
+        }
+        let guard = self.guard();
+        let mut seen = FxHashSet::default();
+        let batch: Vec<Change> = queued
+            .into_iter()
+            .filter(|c| !guard.has(&c.hash()) && seen.insert(c.hash()))
+            .collect();
+        let order = guard::apply_order(&batch, |h| guard.has(h));
+        let mut refused = Vec::new();
+        let mut accepted = Vec::with_capacity(order.len());
+        let mut ready = vec![false; batch.len()];
+        for i in order {
+            ready[i] = true;
+            match guard.admit(&batch[i]) {
+                Ok(()) => accepted.push(batch[i].clone()),
+                Err(e) => refused.push((batch[i].hash(), DocError::Refused(e))),
+            }
+        }
+        for (change, ready) in batch.iter().zip(ready) {
+            if !ready {
+                let why = DocError::Refused(GuardError::DependencyMissing);
+                refused.push((change.hash(), why));
+            }
+        }
+        self.refused.extend(refused);
+        let hashes: FxHashSet<ChangeHash> = accepted.iter().map(Change::hash).collect();
+        let same_order = guard::apply_order(&accepted, |h| !hashes.contains(h))
+            .into_iter()
+            .eq(0..accepted.len());
+        if same_order && self.doc.apply_changes(accepted.clone()).is_ok() {
+            return;
+        }
+        // Automerge's order differs from the guard's (or it refused the
+        // batch): one at a time in the guard's order.
+        for change in accepted {
+            if self.doc.get_change_by_hash(&change.hash()).is_some() {
+                continue;
+            }
+            let hash = change.hash();
+            if let Err(e) = self.doc.apply_changes([change]) {
+                self.refused.push((hash, am(e)));
+                // The guard took in a change the document lacks.
+                self.guard = None;
+            }
+        }
+    }
+
+    /// Closes the open transaction if one more part of an edit
+    /// ([`EDIT_PART`]) could take it past [`MAX_PENDING_OPS`]: a change
+    /// with more ops than [`MAX_CHANGE_OPS`] is invalid, and a long paste or deletion becomes several changes (each
+    /// its own event) instead.
+    pub(super) fn make_room(&mut self) {
+        if self.doc.pending_ops() + EDIT_PART > MAX_PENDING_OPS {
+            self.close();
+        }
+    }
+
+    /// Replaces `delete` characters at `pos` with `insert`, in parts of at
+    /// most [`EDIT_PART`] characters (see [`make_room`](Self::make_room)).
+    pub(super) fn splice_in_parts(
+        &mut self,
+        text: &ObjId,
+        pos: usize,
+        delete: usize,
+        insert: &str,
+    ) -> Result<(), DocError> {
+        let mut left = delete;
+        while left > 0 {
+            let part = left.min(EDIT_PART);
+            self.doc
+                .splice_text(text, pos, part as isize, "")
+                .map_err(am)?;
+            left -= part;
+            self.make_room();
+        }
+        let mut at = pos;
+        let mut rest = insert;
+        while !rest.is_empty() {
+            let end = rest
+                .char_indices()
+                .nth(EDIT_PART)
+                .map_or(rest.len(), |(i, _)| i);
+            let (part, after) = rest.split_at(end);
+            self.doc.splice_text(text, at, 0, part).map_err(am)?;
+            at += part.chars().count();
+            rest = after;
+            self.make_room();
+        }
+        Ok(())
+    }
+
+    /// Closes the open transaction, remembering the change it made.
+    pub(super) fn close(&mut self) {
+        if let Some(hash) = self.doc.commit() {
+            self.unpublished.push(hash);
+            if let (Some(guard), Some(change)) =
+                (self.guard.as_mut(), self.doc.get_change_by_hash(&hash))
+            {
+                guard.record(&change);
+            }
+        }
+    }
+
+    /// Brings the op history up to date (closes the open transaction).
+    pub(super) fn sync_history(&mut self) {
+        self.close();
+        let new = self.doc.get_changes(&self.history_heads);
+        if !new.is_empty() {
+            self.history.extend(&new);
+            self.history_heads = self.doc.get_heads();
+        }
+    }
+
+    pub(super) fn masked<'a>(
+        &'a self,
+        viewer: &'a Viewer<'a>,
+    ) -> impl Fn(&ChangeHash) -> bool + 'a {
+        move |hash| {
+            self.events
+                .get(hash)
+                .is_some_and(|carriers| carriers.iter().all(|&ix| !(viewer.included)(ix)))
+        }
+    }
+
+    /// Is any change of this document masked? Cached per view generation,
+    /// so typing does not rescan the document's events at every keystroke.
+    pub(super) fn any_masked(&mut self, viewer: &Viewer<'_>) -> bool {
+        let key = (viewer.generation, self.carriers);
+        if let Some((cached, masked)) = self.masked_cache
+            && cached == key
+        {
+            return masked;
+        }
+        let masked = self
+            .events
+            .values()
+            .any(|carriers| carriers.iter().all(|&ix| !(viewer.included)(ix)));
+        self.masked_cache = Some((key, masked));
+        masked
+    }
+
+    pub(super) fn record(&self, record: &str) -> Result<ObjId, DocError> {
+        match self.doc.get(automerge::ROOT, record).map_err(am)? {
+            Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+            _ => Err(DocError::NoRecord(record.to_owned())),
+        }
+    }
+}
