@@ -2,25 +2,11 @@
 // stored as 1250 cents and shown as 12.50 on every page; a unit's decimals
 // come from the library (the same on every page), and an amount with more
 // decimals than its unit has is refused in words before anything is signed.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { builtSite, launch, signallingServer } from "./support.mjs";
-import { fresh, usersOf } from "./people.mjs";
+import { fresh, onBuiltPage } from "./people.mjs";
 
-let server, browser;
-const served = {};
-const { person, sees, knows, tab, pay, closeAll } = usersOf(served);
-
-before(async () => {
-  server = await signallingServer(builtSite());
-  browser = await launch();
-  Object.assign(served, { url: server.url, browser });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const { person, sees, knows, tab, pay, closeAll } = onBuiltPage();
 
 test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many decimals are refused in words", async () => {
   const network = fresh("amounts");

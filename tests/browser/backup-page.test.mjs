@@ -1,25 +1,11 @@
 // The backup protects the account (issue #15, problem 6): a weak or
 // mistyped passphrase is refused in words, a saved backup is confirmed, and
 // a later visit reminds whoever never saved one.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { builtSite, launch, signallingServer } from "./support.mjs";
-import { fresh, usersOf } from "./people.mjs";
+import { fresh, onBuiltPage } from "./people.mjs";
 
-let server, browser;
-const served = {};
-const { person, sees, closeAll } = usersOf(served);
-
-before(async () => {
-  server = await signallingServer(builtSite());
-  browser = await launch();
-  Object.assign(served, { url: server.url, browser });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const { person, sees, closeAll } = onBuiltPage();
 
 /** Reloads `p`'s page and waits for its node to open again. */
 async function reload(p) {

@@ -1,26 +1,12 @@
 // Many payments stay usable (issue #15, problem 9): the transactions come
 // in pages, with a search and a filter, and export to CSV — where a memo a
 // stranger wrote as a spreadsheet formula is neutralised.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { builtSite, launch, signallingServer } from "./support.mjs";
-import { fresh, usersOf } from "./people.mjs";
+import { fresh, onBuiltPage } from "./people.mjs";
 
-let server, browser;
-const served = {};
-const { person, sees, tab, pay, closeAll } = usersOf(served);
-
-before(async () => {
-  server = await signallingServer(builtSite());
-  browser = await launch();
-  Object.assign(served, { url: server.url, browser });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const { person, sees, tab, pay, closeAll } = onBuiltPage();
 
 const rows = (p) => p.page.locator("#transactions tbody tr").count();
 

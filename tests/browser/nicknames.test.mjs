@@ -2,25 +2,11 @@
 // say they are "Bob". A nickname I give settles it on my page — shown
 // instead of the claimed name, usable to pay — and anyone's full key can be
 // copied from the page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { builtSite, launch, signallingServer } from "./support.mjs";
-import { fresh, usersOf } from "./people.mjs";
+import { fresh, onBuiltPage } from "./people.mjs";
 
-let server, browser;
-const served = {};
-const { person, personAt, sees, tab, pay, closeAll } = usersOf(served);
-
-before(async () => {
-  server = await signallingServer(builtSite());
-  browser = await launch();
-  Object.assign(served, { url: server.url, browser });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const { person, personAt, sees, tab, pay, closeAll } = onBuiltPage();
 
 test("a squatted name is settled by my nickname, which I can pay by; keys can be copied", async () => {
   const network = fresh("nicknames");

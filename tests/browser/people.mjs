@@ -2,7 +2,8 @@
 // browser context (their own identity and storage), doing what a person
 // does — clicks and typing — and waiting for what the page shows.
 import assert from "node:assert/strict";
-import { watch } from "./support.mjs";
+import { before, after } from "node:test";
+import { builtSite, launch, signallingServer, watch } from "./support.mjs";
 
 /** How long a person waits for something to show (sync over WebRTC included). */
 export const WAIT = { timeout: 20000 };
@@ -104,4 +105,24 @@ export function usersOf(site) {
   }
 
   return { person, personAt, opened, sees, knows, tab, pay, decide, closeAll };
+}
+
+/**
+ * For a test file whose people use the page as served (dist/, with the
+ * real server and relay): starts both and a browser before its tests,
+ * stops them after, and returns the helpers of `usersOf`.
+ */
+export function onBuiltPage() {
+  const served = {};
+  let server;
+  before(async () => {
+    server = await signallingServer(builtSite());
+    served.browser = await launch();
+    served.url = server.url;
+  });
+  after(async () => {
+    await served.browser?.close();
+    server?.stop();
+  });
+  return usersOf(served);
 }

@@ -1,25 +1,11 @@
 // Records as people expect (issue #15, problem 10): collections others open
 // are listed for everyone, and deleting a shared record asks first and can
 // be undone.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { builtSite, launch, signallingServer } from "./support.mjs";
-import { fresh, usersOf } from "./people.mjs";
+import { fresh, onBuiltPage } from "./people.mjs";
 
-let server, browser;
-const served = {};
-const { person, sees, tab, closeAll } = usersOf(served);
-
-before(async () => {
-  server = await signallingServer(builtSite());
-  browser = await launch();
-  Object.assign(served, { url: server.url, browser });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const { person, sees, tab, closeAll } = onBuiltPage();
 
 test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo brings the record back for both", async () => {
   const network = fresh("records-page");

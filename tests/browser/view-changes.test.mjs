@@ -2,25 +2,11 @@
 // and why (issue #15, problem 2); a banned person keeps their name
 // (problem 3); the Peers panel follows people arriving while it is open
 // (problem 4). People use the page by clicks and typing only.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { builtSite, launch, signallingServer } from "./support.mjs";
-import { fresh, usersOf } from "./people.mjs";
+import { fresh, onBuiltPage } from "./people.mjs";
 
-let server, browser;
-const served = {};
-const { person, sees, knows, tab, pay, decide, closeAll } = usersOf(served);
-
-before(async () => {
-  server = await signallingServer(builtSite());
-  browser = await launch();
-  Object.assign(served, { url: server.url, browser });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const { person, sees, knows, tab, pay, decide, closeAll } = onBuiltPage();
 
 test("a ban I follow changes my balance: a notice says who banned whom and what it did; the banned keep their names", async () => {
   const network = fresh("follow");
