@@ -6,14 +6,24 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay
+.PHONY: run run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay
 
 ## The node page, the signalling server and the relay at
 ## http://127.0.0.1:8080 (builds the package and the page first); the relay
 ## keeps what it stores in target/trustfold-relay.sqlite across restarts.
-run: setup-run pkg www
-	cargo run --profile serve -p trustfold-server -- --addr 127.0.0.1:8080 --site dist \
-	  --relay-db target/trustfold-relay.sqlite
+## The page (with the tools it needs) and the server build side by side: the
+## server in a target directory of its own, since one cargo build holds its
+## directory's lock and they share no artefact (wasm32 and native).
+run:
+	$(MAKE) -j2 run-page run-server
+	CARGO_TARGET_DIR=target/run cargo run --profile serve -p trustfold-server -- \
+	  --addr 127.0.0.1:8080 --site dist --relay-db target/trustfold-relay.sqlite
+
+run-page: setup-run
+	$(MAKE) www
+
+run-server:
+	CARGO_TARGET_DIR=target/run cargo build --profile serve -p trustfold-server
 
 ## Every test, on a fresh machine: installs what is missing, then lints and
 ## runs the native suite, the same suite in headless Chromium, and the
