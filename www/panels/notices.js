@@ -4,11 +4,16 @@
 // my balance. My own bans and exclusions are shown before they apply (the
 // preview), so they make no notice.
 import { html, render } from "lit-html";
-import { amountText, whyWords } from "../words.js";
+import { amountText, followedBanWords, whyWords } from "../words.js";
 
-/** The statuses and balances seen at the last frame, and the notices shown. */
+/** The statuses, balances and bans seen at the last frame, and the notices shown. */
 export function noticeState() {
-  return { seen: null, balances: null, shown: [], next: 1 };
+  return { seen: null, balances: null, banned: null, shown: [], next: 1 };
+}
+
+/** People left out through others (not on my own list): key → why. */
+function leftOutThroughOthers(s) {
+  return new Map(s.bannedAuthors.filter((b) => b.reason !== "local").map((b) => [b.key ?? b.author, b]));
 }
 
 /** Was this change of status my own doing (my ban list, my statement)? */
@@ -25,6 +30,30 @@ export function updateNotices(s, state) {
     if (t.from === s.me || t.to === s.me) statuses.set(t.event, t);
   }
   const balances = new Map(s.balances.filter((b) => b.account === s.me).map((b) => [b.unit, b.balance]));
+  const banned = leftOutThroughOthers(s);
+  if (state.banned) {
+    // Someone left out (or let back in) through people I follow: everything
+    // they signed — payments, edits of records — changes with it.
+    for (const [key, b] of banned) {
+      if (!state.banned.has(key)) {
+        state.shown.push({
+          id: state.next++,
+          text: `${s.who(key)} is now left out of your view — ${followedBanWords(b, s.who)}: their payments and edits of records no longer count for you.`,
+          balance: "",
+        });
+      }
+    }
+    for (const key of state.banned.keys()) {
+      if (!banned.has(key)) {
+        state.shown.push({
+          id: state.next++,
+          text: `${s.who(key)} counts again in your view: nobody you follow bans them now.`,
+          balance: "",
+        });
+      }
+    }
+  }
+  state.banned = banned;
   if (state.seen) {
     const changed = [];
     for (const [event, t] of statuses) {
