@@ -13,7 +13,7 @@ export function noticeState() {
 
 /** People left out through others (not on my own list): key → why. */
 function leftOutThroughOthers(s) {
-  return new Map(s.bannedAuthors.filter((b) => b.reason !== "local").map((b) => [b.key ?? b.author, b]));
+  return new Map(s.bannedAuthors.filter((b) => b.reason !== "local").map((b) => [b.author, b]));
 }
 
 /** Was this change of status my own doing (my ban list, my statement)? */
