@@ -36,6 +36,12 @@ test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many de
   await sees(bob, "#my-balances", "12.50 EUR");
   await sees(bob, "#transactions", "12.50 EUR");
 
+  // A unit that looks like one in use is pointed out before anyone pays in it.
+  await alice.page.fill("#pay input[name=unit]", "eu0");
+  await sees(alice, "#pay-unit-hint", "EU0 looks like EUR, which people here pay in");
+  await alice.page.fill("#pay input[name=unit]", "UER");
+  await sees(alice, "#pay-unit-hint", "UER looks like EUR");
+
   // A unit counted whole (HOUR) takes no decimals; the page says so.
   await alice.page.fill("#pay input[name=unit]", "hour");
   await sees(alice, "#pay-unit-hint", "HOUR is counted in whole numbers");

@@ -4,6 +4,7 @@ import { html, render, nothing } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 import { TrustfoldNode } from "trustfold";
 import { balancesCsv, download, transactionsCsv } from "../csv.js";
+import { lookAlike } from "../units.js";
 import {
   amountErrorWords,
   amountText,
@@ -134,7 +135,10 @@ function showUnitHint(app) {
   const used = unitsInUse(s);
   let text = decimalsHint(unit);
   if (unit && s && used.length && !used.includes(unit)) {
-    text += ` Nobody here has paid in ${unit} yet (${used.slice(0, 3).join(", ")} are in use): check it is the unit you mean.`;
+    const like = used.find((u) => lookAlike(u, unit));
+    text += like
+      ? ` ${unit} looks like ${like}, which people here pay in: check it is the unit you mean.`
+      : ` Nobody here has paid in ${unit} yet (${used.slice(0, 3).join(", ")} are in use): check it is the unit you mean.`;
   }
   $("#pay-unit-hint").textContent = text;
 }
