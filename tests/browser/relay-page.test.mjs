@@ -103,8 +103,12 @@ test("with the server gone the page says its changes are kept here, and saved ag
   const alice = await someone(network);
   await relaySays(alice, SAVED);
 
+  await sees(alice, "#online", "online, via the relay");
+
   await server.stopped();
   await relaySays(alice, `Relay unreachable — retrying; ${KEPT}.`);
+  // The header says so too, not just "online" (issue #14's note).
+  await sees(alice, "#online", "online, relay unreachable");
   // A payment while the relay is away is kept here.
   await pay(alice, repeatedKey(0xcd), 7, "made-while-away");
   await relaySays(alice, `Relay unreachable — retrying; ${KEPT}.`);
@@ -207,6 +211,7 @@ test("on a server without a relay the page says there is none", async () => {
   const server = await serverWith({ relay: false });
   const alice = await someone(fresh("no-relay"));
   await relaySays(alice, `No relay on this server: ${KEPT}.`);
+  await sees(alice, "#online", "online, alone");
   await tab(alice, "networks");
   await sees(alice, "#relay-about", "This server runs no relay");
   await shot(alice, "none");

@@ -79,7 +79,19 @@ export function renderStatus(s, offline) {
   $("#progress").hidden = behind === 0;
   $("#progress").value = status.known / Math.max(1, status.known + behind);
   const online = navigator.onLine && !offline;
-  $("#online").textContent = online ? (status.peers ? "online" : "online, alone") : offline ? "working offline" : "offline";
+  // Online says little if nothing can be reached: with no peer linked, the
+  // relay decides whether changes still go anywhere.
+  const relay = status.relay;
+  const reach = status.peers
+    ? "online"
+    : relay?.state === "open"
+      ? "online, via the relay"
+      : relay?.state === "none" || relay?.error === "NO_RELAY"
+        ? "online, alone"
+        : relay?.state === "connecting" && !relay.reconnects
+          ? "online, connecting…"
+          : "online, relay unreachable";
+  $("#online").textContent = online ? reach : offline ? "working offline" : "offline";
   $("#online").className = `pill ${online ? "online" : "offline"}`;
 }
 
