@@ -16,10 +16,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+#[path = "common/sim.rs"]
+mod sim;
 
 use automerge::legacy::{ElementId, Key, ObjectId, OpId, OpType};
 use automerge::{ActorId, Change, ChangeHash, ExpandedChange, ObjType, ScalarValue};
 use common::{id, key};
+use sim::Rng;
 use std::collections::HashMap;
 use std::rc::Rc;
 use trustfold::event::Draft;
@@ -27,20 +30,6 @@ use trustfold::store::MemoryStore;
 use trustfold::{Body, Event, EventId, Node, Policy, Replica, Scalar};
 
 const NOTES: &str = "notes";
-
-/// A tiny deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Three authors editing records, fields and texts, gossiping in turns:
 /// every event they made, in an order parents first.
@@ -55,10 +44,10 @@ fn honest_history(rng: &mut Rng) -> Vec<Event> {
         nodes[2].insert(e).unwrap();
     }
     for step in 0..60u64 {
-        let i = rng.below(3);
-        let record = format!("r{}", rng.below(2));
+        let i = rng.index(3);
+        let record = format!("r{}", rng.index(2));
         let node = &mut nodes[i];
-        let _ = match rng.below(7) {
+        let _ = match rng.index(7) {
             0 => node.create_record(NOTES, &record),
             1 => node.set_field(NOTES, &record, "n", Scalar::Number(step as f64)),
             2 => node.set_text(NOTES, &record, "text", "hello"),
@@ -67,14 +56,14 @@ fn honest_history(rng: &mut Rng) -> Vec<Event> {
                     .record(NOTES, &record)
                     .and_then(|r| r.text("text").map(|t| t.chars().count()))
                     .unwrap_or(0);
-                let pos = rng.below(len + 1);
-                let delete = rng.below(3).min(len - pos);
+                let pos = rng.index(len + 1);
+                let delete = rng.index(3).min(len - pos);
                 node.splice_text(NOTES, &record, "text", pos, delete, "xy")
             }
             5 => node.delete_field(NOTES, &record, "n"),
             _ => {
                 node.commit(&id(i as u8 + 1), step).unwrap();
-                let to = (i + 1 + rng.below(2)) % 3;
+                let to = (i + 1 + rng.index(2)) % 3;
                 let events: Vec<Event> = nodes[i].log().topological().cloned().collect();
                 for e in events {
                     nodes[to].insert(e).unwrap();
@@ -116,19 +105,19 @@ fn fresh_change(honest: &[Event], author: u8, rng: &mut Rng) -> Change {
     let records: Vec<String> = node.collection(NOTES).records.into_keys().collect();
     let record = match records.len() {
         0 => "new".to_owned(),
-        n => records[rng.below(n)].clone(),
+        n => records[rng.index(n)].clone(),
     };
     let len = node
         .record(NOTES, &record)
         .and_then(|r| r.text("text").map(|t| t.chars().count()));
-    let edited = match (rng.below(4), len) {
+    let edited = match (rng.index(4), len) {
         (0 | 1, Some(len)) if len > 0 => {
-            let pos = rng.below(len);
+            let pos = rng.index(len);
             node.splice_text(NOTES, &record, "text", pos, 1, "ab")
         }
         (0 | 1, Some(len)) => node.splice_text(NOTES, &record, "text", 0, 0, &"c".repeat(len + 1)),
         (2, _) => node.set_field(NOTES, &record, "n", Scalar::Str("v".into())),
-        _ => node.create_record(NOTES, &format!("made{}", rng.below(9))),
+        _ => node.create_record(NOTES, &format!("made{}", rng.index(9))),
     };
     if edited.is_err() {
         node.create_record(NOTES, "fallback").unwrap();
@@ -241,23 +230,23 @@ fn read_through(honest: &[Event], crafted: &Event) -> Option<&'static str> {
 /// One random mutation of an op or of the change's header.
 fn mutate(rng: &mut Rng, change: &mut ExpandedChange, ids: &[OpId], actors: &[ActorId]) -> String {
     let any_id = |rng: &mut Rng| -> OpId {
-        if ids.is_empty() || rng.below(5) == 0 {
+        if ids.is_empty() || rng.index(5) == 0 {
             OpId(
-                1 + rng.below(400) as u64,
-                actors[rng.below(actors.len())].clone(),
+                1 + rng.index(400) as u64,
+                actors[rng.index(actors.len())].clone(),
             )
         } else {
-            ids[rng.below(ids.len())].clone()
+            ids[rng.index(ids.len())].clone()
         }
     };
     let n = change.operations.len();
-    match rng.below(12) {
+    match rng.index(12) {
         0 => {
-            change.seq = (change.seq as i64 + [-1, 1, 2, -2][rng.below(4)]).max(1) as u64;
+            change.seq = (change.seq as i64 + [-1, 1, 2, -2][rng.index(4)]).max(1) as u64;
             "seq".into()
         }
         1 => {
-            let start = change.start_op.get() as i64 + [-3, -1, 1, 50][rng.below(4)];
+            let start = change.start_op.get() as i64 + [-3, -1, 1, 50][rng.index(4)];
             change.start_op = std::num::NonZeroU64::new(start.max(1) as u64).unwrap();
             "start_op".into()
         }
@@ -267,17 +256,17 @@ fn mutate(rng: &mut Rng, change: &mut ExpandedChange, ids: &[OpId], actors: &[Ac
         }
         _ if n == 0 => "nothing".into(),
         k => {
-            let op = &mut change.operations[rng.below(n)];
+            let op = &mut change.operations[rng.index(n)];
             match k {
                 3 => op.obj = ObjectId::Id(any_id(rng)),
                 4 => op.obj = ObjectId::Root,
                 5 => op.key = Key::Seq(ElementId::Id(any_id(rng))),
-                6 => op.key = Key::Map(format!("k{}", rng.below(3)).into()),
+                6 => op.key = Key::Map(format!("k{}", rng.index(3)).into()),
                 7 => op.pred = vec![any_id(rng)].into(),
                 8 => op.pred = Vec::new().into(),
                 9 => op.insert = !op.insert,
                 10 => {
-                    op.action = match rng.below(7) {
+                    op.action = match rng.index(7) {
                         0 => OpType::Make(ObjType::List),
                         1 => OpType::Make(ObjType::Text),
                         2 => OpType::Make(ObjType::Map),
@@ -297,13 +286,6 @@ fn mutate(rng: &mut Rng, change: &mut ExpandedChange, ids: &[OpId], actors: &[Ac
     }
 }
 
-fn seeds() -> Vec<u64> {
-    match common::seed() {
-        Some(s) => vec![s],
-        None => vec![1, 2],
-    }
-}
-
 fn cases() -> usize {
     std::env::var("TRUSTFOLD_GUARD_CASES")
         .ok()
@@ -316,9 +298,9 @@ fn cases() -> usize {
 /// reloads.
 #[test]
 fn crafted_changes_never_panic_a_reader() {
-    for seed in seeds() {
+    for seed in sim::seeds(&[1, 2]) {
         println!("seed {seed}");
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut rng = Rng(seed);
         let honest = honest_history(&mut rng);
         let changes = changes(&honest);
         assert!(changes.len() > 5, "the history has document changes");
@@ -332,11 +314,11 @@ fn crafted_changes_never_panic_a_reader() {
         }
         let mut outcomes: HashMap<String, usize> = HashMap::new();
         for case in 0..cases() {
-            let author = 1 + rng.below(3) as u8;
+            let author = 1 + rng.index(3) as u8;
             let base = fresh_change(&honest, author, &mut rng);
             let mut expanded = base.decode();
             let mut what = Vec::new();
-            for _ in 0..1 + rng.below(2) {
+            for _ in 0..1 + rng.index(2) {
                 what.push(mutate(&mut rng, &mut expanded, &ids, &actors));
             }
             expanded.hash = None;

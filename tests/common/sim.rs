@@ -37,6 +37,10 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
+    /// An index below `n` (at least 1).
+    pub fn index(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
     pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
