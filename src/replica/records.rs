@@ -10,6 +10,7 @@ use super::Replica;
 use crate::doc::{Collection, DocError, Record, Scalar, Splice, Value, Viewer};
 use crate::error::Error;
 use crate::event::{Body, Event, EventId, Identity, PublicKey};
+use crate::log::EventIx;
 use crate::view::View;
 
 /// When [`Replica::commit_if_due`] commits pending edits.
@@ -277,19 +278,15 @@ impl Replica {
         record: &str,
         author: &PublicKey,
     ) -> Option<Record> {
-        let (view, log) = (&self.view, &self.log);
-        let included = |ix| view.is_included(ix) && log.entry(ix).event().author() == *author;
-        let mut tag = [0u8; 8];
-        tag.copy_from_slice(&author.0[..8]);
-        let viewer = Viewer {
-            included: &included,
-            // A cache key of its own: a view's are small counters.
-            generation: (u64::from_le_bytes(tag) ^ view.generation().rotate_left(32)) | (1 << 63),
-        };
-        self.docs
-            .collection_from_history(collection, &viewer)
-            .records
-            .remove(record)
+        let view = &self.view;
+        author_record(
+            &mut self.docs,
+            &self.log,
+            collection,
+            record,
+            author,
+            |ix| view.is_included(ix),
+        )
     }
 
     /// What `author` says about themselves in `record` (their name, kept in
@@ -306,24 +303,15 @@ impl Replica {
         record: &str,
         author: &PublicKey,
     ) -> Option<Record> {
-        let (view, log) = (&self.view, &self.log);
-        let included = |ix| {
-            log.entry(ix).event().author() == *author
-                && (view.is_included(ix) || view.backers_of(ix).next().is_none())
-        };
-        let mut tag = [0u8; 8];
-        tag.copy_from_slice(&author.0[..8]);
-        let viewer = Viewer {
-            included: &included,
-            // A cache key of its own, apart from record_by's (bit 62).
-            generation: (u64::from_le_bytes(tag) ^ view.generation().rotate_left(32))
-                | (1 << 63)
-                | (1 << 62),
-        };
-        self.docs
-            .collection_from_history(collection, &viewer)
-            .records
-            .remove(record)
+        let view = &self.view;
+        author_record(
+            &mut self.docs,
+            &self.log,
+            collection,
+            record,
+            author,
+            |ix| counts_unless_excluded(view, ix),
+        )
     }
 
     /// Every [`self_claim`](Self::self_claim) in `collection`: for each
@@ -331,10 +319,11 @@ impl Replica {
     /// in it, banned or not.
     pub fn self_claims(&mut self, collection: &str) -> Vec<(PublicKey, Record)> {
         let view = &self.view;
-        let counted = |ix| view.is_included(ix) || view.backers_of(ix).next().is_none();
+        let counted = |ix| counts_unless_excluded(view, ix);
         let viewer = Viewer {
             included: &counted,
-            generation: view.generation() | (1 << 63) | (1 << 61),
+            // Read from the op history, which takes no cache key.
+            generation: u64::MAX,
         };
         let ids: Vec<String> = self
             .docs
@@ -452,6 +441,34 @@ impl Replica {
         }
         out
     }
+}
+
+/// Whether an event counts for a self-claim: included, or left out only
+/// because its author is banned (no exclusion backs leaving it out).
+fn counts_unless_excluded(view: &View, ix: EventIx) -> bool {
+    view.is_included(ix) || view.backers_of(ix).next().is_none()
+}
+
+/// One record as `author`'s own changes make it, among the events `counts`
+/// lets through ([`Replica::record_by`], [`Replica::self_claim`]).
+fn author_record(
+    docs: &mut crate::doc::Documents,
+    log: &crate::Log,
+    collection: &str,
+    record: &str,
+    author: &PublicKey,
+    counts: impl Fn(EventIx) -> bool,
+) -> Option<Record> {
+    let included = |ix| log.entry(ix).event().author() == *author && counts(ix);
+    let viewer = Viewer {
+        included: &included,
+        // Read from the op history, which takes no cache key; one apart
+        // from any view's (small counters) all the same.
+        generation: u64::MAX,
+    };
+    docs.collection_from_history(collection, &viewer)
+        .records
+        .remove(record)
 }
 
 /// One published edit of a record ([`Replica::record_history`]).
