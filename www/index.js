@@ -160,6 +160,7 @@ function draw() {
   const s = app.reader.read({
     debts: visible("debts"),
     records: visible("records") ? ui.collection : null,
+    historyOf: ui.historyOf,
   });
   app.snapshot = s;
   renderIdentity(s);

@@ -11,9 +11,17 @@ import { PEOPLE, namesFrom, naming } from "./names.js";
 import { petnames as petnamesOf } from "./petnames.js";
 
 /**
+ * The collection whose records name the network's collections: the log
+ * keeps only a hash of each collection's name, so a collection someone
+ * opens is also listed here, for the others to find.
+ */
+export const COLLECTION_INDEX = "trustfold-collections";
+
+/**
  * A reader of snapshots of `node` for the identity `me`.
  * `read(want)` returns the snapshot; `want` says which panels are shown
- * ({ debts, records: collection name or null, published, agreement }), so
+ * ({ debts, records: collection name or null, historyOf: a record whose
+ * history is open, published, agreement }), so
  * that what no shown panel needs is not computed.
  */
 export function stateReader(node, me) {
@@ -53,7 +61,19 @@ export function stateReader(node, me) {
     };
     s.knownKeys = knownKeys(s);
     if (want.debts) s.debts = node.debts();
-    if (want.records) s.records = node.records(want.records);
+    if (want.records) {
+      s.records = node.records(want.records);
+      // The network's index of collection names (records.js), and for each
+      // field written at once by several people, whose each value is.
+      s.collectionNames = node.records(COLLECTION_INDEX).map((r) => r.id);
+      s.writers = new Map();
+      for (const r of s.records) {
+        for (const [name, field] of Object.entries(r.fields)) {
+          if (field.conflicts.length) s.writers.set(`${r.id}\u0000${name}`, node.fieldWriters(want.records, r.id, name));
+        }
+      }
+      if (want.historyOf) s.history = node.recordHistory(want.records, want.historyOf);
+    }
     return s;
   }
 

@@ -113,11 +113,15 @@ function readAmount(text, unit) {
   }
 }
 
-/** Units paid in on this network, most used first. */
+/** Units paid in on this network, most used first (counted once per snapshot). */
 function unitsInUse(s) {
-  const count = new Map();
-  for (const t of s?.transactions ?? []) count.set(t.unit, (count.get(t.unit) ?? 0) + 1);
-  return [...count.keys()].sort((a, b) => count.get(b) - count.get(a));
+  if (!s) return [];
+  if (!s.unitsInUse) {
+    const count = new Map();
+    for (const t of s.transactions) count.set(t.unit, (count.get(t.unit) ?? 0) + 1);
+    s.unitsInUse = [...count.keys()].sort((a, b) => count.get(b) - count.get(a));
+  }
+  return s.unitsInUse;
 }
 
 /**

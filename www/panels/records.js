@@ -6,6 +6,7 @@ import { html, render, nothing } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 import { Directive, directive, PartType } from "lit-html/directive.js";
 import { noChange } from "lit-html";
+import { COLLECTION_INDEX } from "../state.js";
 import { errorText, when } from "../words.js";
 import { diff, showText } from "../text.js";
 
@@ -47,13 +48,6 @@ function collections(info) {
   };
 }
 
-/**
- * The collection whose records name the network's collections: the log
- * keeps only a hash of each collection's name, so a collection someone
- * opens is also listed here, for the others to find.
- */
-export const INDEX = "trustfold-collections";
-
 /** Wires the panel's forms (static in index.html) to `app`; the open collection is `ui.collection`. */
 export function mountRecords(app, ui, info) {
   ui.collections = collections(info);
@@ -63,7 +57,7 @@ export function mountRecords(app, ui, info) {
     ui.collections.add(ui.collection);
     // Listed in the network's index of collections, so others find it.
     await app.guarded("#records-error", () => {
-      if (!app.node.record(INDEX, ui.collection)) app.node.createRecord(INDEX, ui.collection);
+      if (!app.node.record(COLLECTION_INDEX, ui.collection)) app.node.createRecord(COLLECTION_INDEX, ui.collection);
     });
     app.refresh();
   });
@@ -109,8 +103,7 @@ const isText = (v) => v !== null && typeof v === "object" && "text" in v;
 /** Draws the panel from the snapshot `s` (read with `records: ui.collection`). */
 export function renderRecords(s, ui, app) {
   const records = s.records;
-  const listed = (app.node?.records(INDEX) ?? []).map((r) => r.id);
-  const known = [...new Set([...ui.collections.all(), ...listed])].sort();
+  const known = [...new Set([...ui.collections.all(), ...(s.collectionNames ?? [])])].sort();
   render(
     known.map((c) => html`<option value=${c}></option>`),
     $("#collections"),
@@ -160,7 +153,7 @@ function renderHistory(s, ui, app) {
   const box = $("#record-history");
   box.hidden = !id;
   if (!id) return render(nothing, box);
-  const edits = app.node.recordHistory(ui.collection, id);
+  const edits = s.history ?? [];
   const line = (e) => {
     const what = [
       e.made ? "made the record" : null,
@@ -241,7 +234,7 @@ function fieldCell(record, name, field, ui, app) {
     );
   // Values written at once by several people: all shown with whose each is,
   // one kept by a click.
-  const writers = field.conflicts.length ? app.node.fieldWriters(collection, record.id, name) : [];
+  const writers = app.snapshot?.writers?.get(`${record.id}\u0000${name}`) ?? [];
   const whose = (v) => {
     const w = writers.find((x) => valueText(x.value) === valueText(v));
     return w ? ` (${app.snapshot?.who(w.author) ?? w.author.slice(0, 8)})` : "";
