@@ -191,6 +191,29 @@ impl History {
         });
     }
 
+    /// The names of every record the document ever held (made, edited or
+    /// deleted), sorted: the keys of its root map.
+    pub(crate) fn record_names(&self) -> Vec<String> {
+        let mut props: Vec<u32> = self
+            .objects
+            .get(&ROOT)
+            .into_iter()
+            .flat_map(|o| o.ops.iter())
+            .filter_map(|&ix| match self.ops[ix as usize].key {
+                Key::Prop(prop) => Some(prop),
+                Key::Elem(_) => None,
+            })
+            .collect();
+        props.sort_unstable();
+        props.dedup();
+        let mut names: Vec<String> = props
+            .into_iter()
+            .map(|p| self.props[p as usize].clone())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// The changes that touched `record`, in the order the history took
     /// them in: whether each made the record, deleted it, and which fields
     /// it set, deleted or typed into (sorted).
@@ -341,7 +364,7 @@ impl History {
         match v {
             Visible::Scalar(s) => scalar_value(s),
             Visible::Object(obj, ObjType::Text) => Value::Text(self.text(r, *obj)),
-            Visible::Object(_, kind) => Value::Other(format!("{kind:?}").to_lowercase()),
+            Visible::Object(_, kind) => Value::Other(super::value::object_kind_name(*kind)),
         }
     }
 

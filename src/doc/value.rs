@@ -74,3 +74,16 @@ impl Collection {
         Digest::of("trustfold collection view v1", [bytes.as_slice()])
     }
 }
+
+/// The name a value of an object kind other than text shows as
+/// (`Value::Other`): a fixed word per kind, without `Debug` and Unicode
+/// case tables in the package.
+pub(crate) fn object_kind_name(kind: automerge::ObjType) -> String {
+    match kind {
+        automerge::ObjType::Map => "map",
+        automerge::ObjType::Table => "table",
+        automerge::ObjType::List => "list",
+        automerge::ObjType::Text => "text",
+    }
+    .to_owned()
+}
