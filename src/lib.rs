@@ -83,5 +83,5 @@ pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causa
 pub use network::{Admitted, Network, PrivateNetwork};
 pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received, send_all};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
-pub use replica::{Batching, RecordEdit, Replica, ReversalError};
+pub use replica::{Batching, RecordEdit, Replica, ReversalError, UncountedEdit};
 pub use view::View;

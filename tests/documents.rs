@@ -514,7 +514,7 @@ fn a_records_history_names_who_changed_which_fields_and_when() {
     let history = v.record_history("tasks", "roof");
     let summary: Vec<_> = history
         .iter()
-        .map(|e| (e.author, e.time, e.made, e.fields.clone(), e.counted))
+        .map(|e| (e.author, e.time, e.made, e.fields.clone(), e.counts()))
         .collect();
     assert_eq!(
         summary,
@@ -534,11 +534,63 @@ fn a_records_history_names_who_changed_which_fields_and_when() {
     let counted: Vec<bool> = v
         .record_history("tasks", "roof")
         .iter()
-        .map(|e| e.counted)
+        .map(trustfold::RecordEdit::counts)
         .collect();
     assert_eq!(counted, vec![true, false]);
     assert!(v.record_history("tasks", "nothing").is_empty());
     assert!(v.record_history("nowhere", "roof").is_empty());
+}
+
+/// An edit that stops counting because someone I trust excluded it is
+/// listed with its record, what it touched, and whose statement and reason
+/// (issue #15: a notice when my records change through someone else).
+#[wasm_bindgen_test(unsupported = test)]
+fn an_edit_someone_i_trust_excluded_is_listed_with_its_record_and_why() {
+    let mut h = node(H);
+    h.create_record("tasks", "roof").unwrap();
+    h.set_field("tasks", "roof", "done", Scalar::Bool(false))
+        .unwrap();
+    h.commit(&id(H), 1_000).unwrap();
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.set_field("tasks", "roof", "done", Scalar::Bool(true))
+        .unwrap();
+    let edit = m.commit(&id(M), 2_000).unwrap();
+    let mut v = node(V);
+    deliver(&m, &mut v);
+    assert!(v.uncounted_edits("tasks").is_empty(), "everything counts");
+    let mut h2 = node(H);
+    deliver(&m, &mut h2);
+    h2.publish(&id(H), 3_000, exclude(edit[0].id(), "not done yet"))
+        .unwrap();
+    deliver(&h2, &mut v);
+    assert!(
+        v.uncounted_edits("tasks").is_empty(),
+        "V does not trust H yet"
+    );
+    v.set_policy(Policy::new(key(V)).trusting(key(H)));
+    let uncounted = v.uncounted_edits("tasks");
+    assert_eq!(uncounted.len(), 1);
+    let u = &uncounted[0];
+    assert_eq!(
+        (u.record.as_str(), u.edit.author, u.edit.fields.clone()),
+        ("roof", key(M), vec!["done".to_owned()])
+    );
+    match &u.edit.status {
+        trustfold::Status::Excluded { by } => {
+            assert_eq!(by.len(), 1);
+            assert_eq!(by[0].author, key(H));
+            assert_eq!(by[0].reason, "not done yet");
+        }
+        other => panic!("expected an exclusion, got {other:?}"),
+    }
+    let done = v.record("tasks", "roof").unwrap();
+    assert_eq!(
+        done.get("done"),
+        Some(&Value::Scalar(Scalar::Bool(false))),
+        "the value falls back to H's"
+    );
+    assert!(v.uncounted_edits("nowhere").is_empty());
 }
 
 /// A clock set back after an edit (a device's time corrected) must not

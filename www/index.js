@@ -161,6 +161,7 @@ function draw() {
     debts: visible("debts"),
     records: visible("records") ? ui.collection : null,
     historyOf: ui.historyOf,
+    mine: ui.collections ? [...ui.collections.all()].sort() : [],
   });
   app.snapshot = s;
   renderIdentity(s);

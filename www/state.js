@@ -21,13 +21,29 @@ export const COLLECTION_INDEX = "trustfold-collections";
  * A reader of snapshots of `node` for the identity `me`.
  * `read(want)` returns the snapshot; `want` says which panels are shown
  * ({ debts, records: collection name or null, historyOf: a record whose
- * history is open, published, agreement }), so
+ * history is open, mine: the collections whose edits that stop counting
+ * make a notice, published, agreement }), so
  * that what no shown panel needs is not computed.
  */
 export function stateReader(node, me) {
   const petnames = petnamesOf(me);
   let keptFor = null; // the log and policy the kept names and lists were read for
   let kept = null;
+  let editsFor = null; // the log, policy and collections the kept uncounted edits were read for
+  let edits = [];
+
+  /**
+   * The edits of my collections that do not count in my view, and why:
+   * read again only when the log, my policy or the collections changed.
+   */
+  function uncountedEdits(collections, status, policy) {
+    const at = `${status.known} ${JSON.stringify(policy)} ${collections.join("\u0000")}`;
+    if (at !== editsFor) {
+      edits = collections.flatMap((collection) => node.uncountedEdits(collection).map((e) => ({ collection, ...e })));
+      editsFor = at;
+    }
+    return edits;
+  }
 
   /** Names and published trust lists: read again only when the log or my policy changed. */
   function people(status, policy) {
@@ -60,6 +76,10 @@ export function stateReader(node, me) {
       byEvent: new Map(transactions.map((t) => [t.event, t])),
     };
     s.knownKeys = knownKeys(s);
+    if (want.mine) {
+      s.mine = want.mine;
+      s.uncountedEdits = uncountedEdits(want.mine, status, policy);
+    }
     if (want.debts) s.debts = node.debts();
     if (want.records) {
       s.records = node.records(want.records);

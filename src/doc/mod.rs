@@ -406,6 +406,31 @@ impl Documents {
             .collect()
     }
 
+    /// [`record_edits`](Self::record_edits) of every record `collection`
+    /// ever held, by record name.
+    pub(crate) fn collection_edits(
+        &mut self,
+        collection: &str,
+    ) -> Vec<(String, EventIx, history::RecordTouch)> {
+        let names = match self.docs.get_mut(&collection_id(collection)) {
+            Some(doc) => {
+                doc.flush();
+                doc.sync_history();
+                doc.history.record_names()
+            }
+            None => return Vec::new(),
+        };
+        names
+            .into_iter()
+            .flat_map(|record| {
+                self.record_edits(collection, &record)
+                    .into_iter()
+                    .map(move |(ix, touch)| (record.clone(), ix, touch))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// The collection computed from the op history even when nothing is
     /// masked (tests hold it equal to Automerge's own state).
     pub fn collection_from_history(&mut self, name: &str, viewer: &Viewer<'_>) -> Collection {

@@ -51,7 +51,9 @@ pub(super) fn field_values(doc: &AutoCommit, obj: &ObjId, field: &str) -> Vec<(V
                 automerge::Value::Object(ObjType::Text) => {
                     Value::Text(doc.text(&id).unwrap_or_default())
                 }
-                automerge::Value::Object(kind) => Value::Other(super::value::object_kind_name(kind)),
+                automerge::Value::Object(kind) => {
+                    Value::Other(super::value::object_kind_name(kind))
+                }
             };
             (value, id)
         })

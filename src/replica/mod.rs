@@ -6,7 +6,7 @@
 mod records;
 mod reversal;
 
-pub use records::{Batching, RecordEdit};
+pub use records::{Batching, RecordEdit, UncountedEdit};
 pub use reversal::ReversalError;
 
 use crate::doc::Documents;

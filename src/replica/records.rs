@@ -356,7 +356,35 @@ impl Replica {
                     made: touch.made,
                     deleted: touch.deleted,
                     fields: touch.fields.into_iter().collect(),
-                    counted: self.view.is_included(ix),
+                    status: self.view.status(&self.log, ix),
+                }
+            })
+            .collect()
+    }
+
+    /// The edits of `collection` that do not count in the owner's view,
+    /// each with its record and why (its status) (excluded by whose statements, or its
+    /// author banned): what a notice says when a record changes because
+    /// of someone else's exclusion or ban. Ordered by record, then as the
+    /// document took them in.
+    pub fn uncounted_edits(&mut self, collection: &str) -> Vec<UncountedEdit> {
+        let edits = self.docs.collection_edits(collection);
+        edits
+            .into_iter()
+            .filter(|(_, ix, _)| !self.view.is_included(*ix))
+            .map(|(record, ix, touch)| {
+                let event = self.log.entry(ix).event();
+                UncountedEdit {
+                    record,
+                    edit: RecordEdit {
+                        event: event.id(),
+                        author: event.author(),
+                        time: event.time(),
+                        made: touch.made,
+                        deleted: touch.deleted,
+                        fields: touch.fields.into_iter().collect(),
+                        status: self.view.status(&self.log, ix),
+                    },
                 }
             })
             .collect()
@@ -486,6 +514,23 @@ pub struct RecordEdit {
     pub deleted: bool,
     /// The fields it set, deleted or typed into, sorted.
     pub fields: Vec<String>,
+    /// Whether it counts in the owner's view, and if not, why.
+    pub status: crate::explain::Status,
+}
+
+impl RecordEdit {
     /// It counts in the owner's view.
-    pub counted: bool,
+    pub fn counts(&self) -> bool {
+        self.status == crate::explain::Status::Included
+    }
+}
+
+/// An edit of a record that does not count in the owner's view, and why
+/// ([`Replica::uncounted_edits`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UncountedEdit {
+    /// The record it touched.
+    pub record: String,
+    /// What it did, and why it does not count.
+    pub edit: RecordEdit,
 }

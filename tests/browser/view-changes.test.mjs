@@ -1,7 +1,9 @@
 // When my view changes because of someone else, the page says so, with who
 // and why (issue #15, problem 2); a banned person keeps their name
 // (problem 3); the Peers panel follows people arriving while it is open
-// (problem 4). People use the page by clicks and typing only.
+// (problem 4); an edit of my record that someone I follow excluded is
+// named in a notice, as is its return. People use the page by clicks and
+// typing only.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fresh, onBuiltPage } from "./people.mjs";
@@ -109,3 +111,63 @@ test("a ban's preview says which records and texts would change, not one line pe
   await alice.page.click("#preview-cancel");
   await closeAll(alice, bob);
 });
+
+test("an edit of my record excluded by someone I trust: a notice names the record, the field, who and why; retracting it says it counts again", async () => {
+  const network = fresh("edit-excluded");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  const carol = await person(network, "Carol");
+  for (const p of [alice, bob, carol]) await sees(p, "#status", "2 peers linked");
+  await knows(alice, bob, carol);
+  await knows(carol, alice, bob);
+  await decide(carol, "trust", "Alice");
+
+  // Carol makes a record; Bob adds a value to it.
+  await tab(carol, "records");
+  await carol.page.fill("#record-form input[name=id]", "roof");
+  await carol.page.click("#record-form button");
+  await tab(bob, "records");
+  await bob.page.waitForSelector("#field-form select[name=id] option[value=roof]", { state: "attached", timeout: 20000 });
+  await bob.page.selectOption("#field-form select[name=id]", "roof");
+  await bob.page.fill("#field-form input[name=field]", "when");
+  await bob.page.selectOption("#field-form select[name=kind]", "value");
+  await bob.page.fill("#field-form input[name=value]", "Saturday");
+  await bob.page.click("#field-form button");
+  await holds(carol, "Saturday");
+
+  // Alice excludes Bob's edit from the record's history, with a reason.
+  await tab(alice, "records");
+  await holds(alice, "Saturday");
+  await alice.page.click('button[aria-label="History of roof"]');
+  await sees(alice, "#record-history", "Bob changed when");
+  await alice.page.click("#record-history li:has-text('Bob changed when') button:has-text('Exclude')");
+  await alice.page.fill("#record-history input[name=reason]", "not agreed yet");
+  await alice.page.click("#record-history button:has-text('Publish exclusion')");
+  await sees(alice, "#record-history", "does not count in your view: excluded by you");
+  assert.equal((await alice.page.textContent("#notices")).trim(), "", "her own exclusion makes no notice");
+
+  // Carol follows Alice: the value is gone and a notice says why.
+  await sees(
+    carol,
+    "#notices",
+    "Bob’s edit of “roof” in “notes” (“when”) no longer counts in your view: excluded by Alice: “not agreed yet”.",
+  );
+  await holds(carol, "Saturday", false);
+  assert.doesNotMatch(await carol.page.textContent("#notices"), /[0-9a-f]{8}/, "no event ids or keys");
+
+  // Alice takes it back: Carol is told the edit counts again.
+  await alice.page.click("#record-history button:has-text('Retract')");
+  await sees(carol, "#notices", "Bob’s edit of “roof” in “notes” (“when”) counts again in your view");
+  await holds(carol, "Saturday");
+  await closeAll(alice, bob, carol);
+});
+
+/** Waits until a value field of the Records table holds `value` (or, with `shown` false, none does). */
+async function holds(p, value, shown = true) {
+  await p.page.waitForFunction(
+    ([value, shown]) =>
+      [...document.querySelectorAll("#record-table input")].some((i) => i.value === value) === shown,
+    [value, shown],
+    { timeout: 20000 },
+  );
+}

@@ -1,14 +1,17 @@
 // Notices: what changed in my view because of someone else — a payment of
 // mine that stopped counting (or counts again) because a person I follow
-// banned its author or excluded it — with who and why, and what it did to
-// my balance. My own bans and exclusions are shown before they apply (the
-// preview), so they make no notice.
+// banned its author or excluded it, with who and why and what it did to my
+// balance; an edit of a record in my collections that someone I follow
+// excluded (or that counts again), with the record and fields it touched;
+// a person left out (or let back in) through bans I follow. My own bans and
+// exclusions are shown before they apply (the preview), so they make no
+// notice.
 import { html, render } from "lit-html";
 import { amountText, followedBanWords, whyWords } from "../words.js";
 
 /** The statuses, balances and bans seen at the last frame, and the notices shown. */
 export function noticeState() {
-  return { seen: null, balances: null, banned: null, shown: [], next: 1 };
+  return { seen: null, balances: null, banned: null, edits: null, shown: [], next: 1 };
 }
 
 /** People left out through others (not on my own list): key → why. */
@@ -23,8 +26,66 @@ function mine(why, me) {
   return why.by.length > 0 && why.by.every((st) => st.author === me);
 }
 
+/**
+ * Edits of records in my collections that someone excluded (a ban makes
+ * the one notice about the person instead): collection → (a key telling
+ * edits apart → the edit).
+ */
+function excludedEdits(s) {
+  const byCollection = new Map();
+  for (const e of s.uncountedEdits ?? []) {
+    if (e.why.kind !== "excluded") continue;
+    if (!byCollection.has(e.collection)) byCollection.set(e.collection, new Map());
+    byCollection.get(e.collection).set(e.event, e);
+  }
+  return byCollection;
+}
+
+/** One edit in words: whose, of which record, which fields. */
+function editWords(e, who) {
+  const fields = e.fields.length ? ` (${e.fields.map((f) => `“${f}”`).join(", ")})` : "";
+  const what = e.made ? "creation of" : e.deleted ? "deletion of" : "edit of";
+  return `${who(e.author)}’s ${what} “${e.record}” in “${e.collection}”${fields}`;
+}
+
+/** Adds a notice for each edit of my records that stopped counting, or counts again, since the last frame. */
+function updateEditNotices(s, state) {
+  if (!s.mine) return;
+  const edits = excludedEdits(s);
+  const uncounted = new Set((s.uncountedEdits ?? []).map((e) => `${e.collection}\u0000${e.event}`));
+  if (state.edits) {
+    const { before, watched } = state.edits;
+    for (const [collection, now] of edits) {
+      // A collection first watched this frame: what it already had is not news.
+      if (!watched.has(collection)) continue;
+      const was = before.get(collection) ?? new Map();
+      for (const [event, e] of now) {
+        if (was.has(event) || mine(e.why, s.me)) continue;
+        state.shown.push({
+          id: state.next++,
+          text: `${editWords(e, s.who)} no longer counts in your view: ${whyWords(e.why, s.who)}. The record shows what it held without it.`,
+          balance: "",
+        });
+      }
+    }
+    for (const [collection, was] of before) {
+      for (const [event, e] of was) {
+        // Still left out (perhaps now with its author banned: that has its own notice).
+        if (uncounted.has(`${collection}\u0000${event}`) || mine(e.why, s.me)) continue;
+        state.shown.push({
+          id: state.next++,
+          text: `${editWords(e, s.who)} counts again in your view (it was left out: ${whyWords(e.why, s.who)}).`,
+          balance: "",
+        });
+      }
+    }
+  }
+  state.edits = { before: edits, watched: new Set(s.mine) };
+}
+
 /** Adds a notice for each of my payments whose status changed since the last frame. */
 export function updateNotices(s, state) {
+  updateEditNotices(s, state);
   const statuses = new Map();
   for (const t of s.transactions) {
     if (t.from === s.me || t.to === s.me) statuses.set(t.event, t);

@@ -7,7 +7,7 @@ import { repeat } from "lit-html/directives/repeat.js";
 import { Directive, directive, PartType } from "lit-html/directive.js";
 import { noChange } from "lit-html";
 import { COLLECTION_INDEX } from "../state.js";
-import { errorText, when } from "../words.js";
+import { errorText, when, whyWords } from "../words.js";
 import { diff, showText } from "../text.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -147,13 +147,37 @@ export function renderRecords(s, ui, app) {
   renderHistory(s, ui, app);
 }
 
-/** The history of the record `ui.historyOf`: who changed it, when, which fields. */
+/** What excluding an edit does, on its button (a tooltip, and read by screen readers). */
+const EXCLUDE_EDIT_HELP =
+  "Leave this edit out of your view, with a reason others can read: the record shows what it held without it, for you and for everyone who trusts you.";
+
+/**
+ * The history of the record `ui.historyOf`: who changed it, when, which
+ * fields, and why an edit does not count; an edit someone else made can
+ * be excluded (with a reason), and my exclusion retracted.
+ */
 function renderHistory(s, ui, app) {
   const id = ui.historyOf;
   const box = $("#record-history");
   box.hidden = !id;
   if (!id) return render(nothing, box);
   const edits = s.history ?? [];
+  const refresh = () => app.refresh();
+  const askReason = (e) => {
+    const submit = async (event) => {
+      event.preventDefault();
+      const reason = event.target.elements.reason.value.trim();
+      if (await app.guarded("#records-error", () => app.node.exclude(e.event, reason))) {
+        ui.excludingEdit = null;
+        refresh();
+      }
+    };
+    return html`<form class="ask" @submit=${submit}>
+      <label>Reason to exclude <input name="reason" placeholder="why you exclude it" size="30" required></label>
+      <button>Publish exclusion</button>
+      <button type="button" class="quiet" @click=${() => ((ui.excludingEdit = null), refresh())}>Cancel</button>
+    </form>`;
+  };
   const line = (e) => {
     const what = [
       e.made ? "made the record" : null,
@@ -162,9 +186,19 @@ function renderHistory(s, ui, app) {
     ]
       .filter(Boolean)
       .join(" and ");
+    const myExclusions = e.why?.kind === "excluded" ? e.why.by.filter((st) => st.author === s.me) : [];
     return html`<li class=${e.counted ? "" : "not-counted"}>${when(e.time)} — ${s.who(e.author)} ${what}${
-      e.counted ? "" : " (does not count in your view)"
-    }</li>`;
+      e.counted ? "" : html` <span class="reason why">(does not count in your view: ${whyWords(e.why, s.who)})</span>`
+    }
+      ${e.counted && e.author !== s.me && ui.excludingEdit !== e.event
+        ? html`<button type="button" class="quiet" title=${EXCLUDE_EDIT_HELP}
+            @click=${() => ((ui.excludingEdit = e.event), refresh())}>Exclude…</button>`
+        : nothing}
+      ${myExclusions.map(
+        (st) => html`<button type="button" class="quiet" title="Take back your exclusion: the edit counts again."
+          @click=${() => app.guarded("#records-error", () => app.node.retract(st.statement))}>Retract</button>`,
+      )}
+      ${ui.excludingEdit === e.event ? askReason(e) : nothing}</li>`;
   };
   render(
     html`<h3>History of “${id}”</h3>

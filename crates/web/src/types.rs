@@ -293,22 +293,41 @@ pub fn field_writer(value: &Value, author: &trustfold::PublicKey) -> FieldWriter
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordEdit {
+    event: String,
     author: String,
     time: u64,
     made: bool,
     deleted: bool,
     fields: Vec<String>,
     counted: bool,
+    why: Option<JsWhy>,
 }
 
 pub fn record_edit(e: &trustfold::RecordEdit) -> RecordEdit {
     RecordEdit {
+        event: e.event.to_hex(),
         author: e.author.to_hex(),
         time: e.time,
         made: e.made,
         deleted: e.deleted,
         fields: e.fields.clone(),
-        counted: e.counted,
+        counted: e.counts(),
+        why: why(&e.status),
+    }
+}
+
+/// An edit of a record that does not count (`uncountedEdits`).
+#[derive(Serialize)]
+pub struct UncountedEdit {
+    record: String,
+    #[serde(flatten)]
+    edit: RecordEdit,
+}
+
+pub fn uncounted_edit(u: &trustfold::UncountedEdit) -> UncountedEdit {
+    UncountedEdit {
+        record: u.record.clone(),
+        edit: record_edit(&u.edit),
     }
 }
 

@@ -80,7 +80,10 @@ export type FieldValue = Scalar | { text: string } | { unsupported: string };
 /** A field: the value that wins and the concurrent values that lost. */
 export interface Field { value: FieldValue; conflicts: FieldValue[] }
 /** A record of a collection. */
-export interface RecordEdit { author: string; time: number; made: boolean; deleted: boolean; fields: string[]; counted: boolean }
+/** One edit of a record (`recordHistory`): `event` is a key to act on it (exclude it), never for people; `why` it does not count (null when it counts). */
+export interface RecordEdit { event: string; author: string; time: number; made: boolean; deleted: boolean; fields: string[]; counted: boolean; why: Why | null }
+/** An edit of a record that does not count in my view (`uncountedEdits`), with its record. */
+export interface UncountedEdit extends RecordEdit { record: string; why: Why }
 export interface BannedAuthor { author: string; reason: "local" | "forked" | "published"; by: string[] }
 export interface DocRecord { id: string; fields: { [name: string]: Field } }
 /** What changed: "local" (this tab), "tab" (another tab), "peer" (another browser); `events` applied. */

@@ -78,9 +78,10 @@ impl JsNode {
     }
 
     /// Who changed a record, when and which fields, oldest first:
-    /// `[{ author, time, made, deleted, fields, counted }]` (`made`,
-    /// `deleted`: the edit made or deleted the record; `counted`: it counts
-    /// in this node's view).
+    /// `[{ event, author, time, made, deleted, fields, counted, why }]`
+    /// (`made`, `deleted`: the edit made or deleted the record; `counted`:
+    /// it counts in this node's view, and if not, `why`; `event`: to act on
+    /// the edit, as `exclude(event, reason)`).
     #[wasm_bindgen(js_name = recordHistory, unchecked_return_type = "RecordEdit[]")]
     pub fn record_history(
         &self,
@@ -94,6 +95,21 @@ impl JsNode {
             .replica_mut()
             .record_history(&collection, &id);
         let out: Vec<types::RecordEdit> = history.iter().map(types::record_edit).collect();
+        types::to_js(&out)
+    }
+
+    /// The edits of `collection` that do not count in this node's view,
+    /// each with its record and why (`[{ record, event, author, time, made,
+    /// deleted, fields, why }]`): what a page tells its owner when a record
+    /// changes through someone else's exclusion or ban.
+    #[wasm_bindgen(js_name = uncountedEdits, unchecked_return_type = "UncountedEdit[]")]
+    pub fn uncounted_edits(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let edits = self.node.node().replica_mut().uncounted_edits(&collection);
+        let out: Vec<types::UncountedEdit> = edits.iter().map(types::uncounted_edit).collect();
         types::to_js(&out)
     }
 
