@@ -312,6 +312,7 @@ const ONLY_ONLINE = "your new changes reach people only while both of you are on
 const RELAY_ERROR_WORDS = {
   RATE_LIMITED: `The relay closed the link: this page sent too much at once. Retrying — ${KEPT}.`,
   RELAY_FULL: `The relay is serving as many networks as it can. Retrying — ${KEPT}.`,
+  SHUTTING_DOWN: `The relay is restarting. Reconnecting — ${KEPT}.`,
 };
 
 /** How long "the relay takes the rest later" stays said after the relay last said `author_rate`. */

@@ -141,10 +141,30 @@ pub async fn serve_with(
     site: Option<PathBuf>,
     relay: Option<crate::relay::Relay>,
 ) -> io::Result<()> {
+    serve_until(listener, rooms, site, relay, std::future::pending()).await
+}
+
+/// [`serve_with`] until `stop` resolves, then stops gracefully (see
+/// [`crate::ops`]): no new connection is accepted, `/readyz` answers 503,
+/// every WebSocket is told `SHUTTING_DOWN` after the message it is
+/// handling (a relay batch is stored and announced first) and closed, and
+/// this returns once they are all gone or [`crate::ops::DRAIN`] has passed.
+pub async fn serve_until(
+    listener: TcpListener,
+    rooms: Arc<Rooms>,
+    site: Option<PathBuf>,
+    relay: Option<crate::relay::Relay>,
+    stop: impl std::future::Future<Output = ()>,
+) -> io::Result<()> {
     let router = app(rooms.clone(), site, relay.as_ref());
     let permits = Arc::new(Semaphore::new(POLITE_REFUSALS));
+    tokio::pin!(stop);
     loop {
-        let (tcp, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (tcp, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of descriptors (or a connection reset before it was
@@ -155,6 +175,7 @@ pub async fn serve_with(
             }
         };
         let Some(connection) = ConnectionGuard::acquire(&rooms) else {
+            rooms.hits.hit(Refusal::SERVER_FULL.code);
             refuse(tcp, Refusal::SERVER_FULL, &permits);
             continue;
         };
@@ -168,6 +189,7 @@ pub async fn serve_with(
             match acquire(&rooms, address_key(peer.ip())) {
                 Some(guard) => Some(guard),
                 None => {
+                    rooms.hits.hit(Refusal::TOO_MANY_FROM_ADDRESS.code);
                     refuse(tcp, Refusal::TOO_MANY_FROM_ADDRESS, &permits);
                     continue;
                 }
@@ -197,4 +219,19 @@ pub async fn serve_with(
             }
         });
     }
+    drop(listener);
+    rooms.stopping.stop();
+    if let Some(relay) = &relay {
+        relay.stop();
+    }
+    let open = || rooms.connection_count();
+    tracing::info!("stopping: {} connections to close", open());
+    let deadline = tokio::time::Instant::now() + crate::ops::DRAIN;
+    while open() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The relay's writes are done when its connections are: each stores a
+    // batch before it looks at the stop.
+    tracing::info!("stopped ({} connections left open)", open());
+    Ok(())
 }

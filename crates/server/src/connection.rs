@@ -75,7 +75,10 @@ pub(crate) async fn upgrade(
     let guard = match proxied {
         true => match acquire(&rooms, address) {
             Some(guard) => Some(guard),
-            None => return refusal_response(Refusal::TOO_MANY_FROM_ADDRESS),
+            None => {
+                rooms.hits.hit(Refusal::TOO_MANY_FROM_ADDRESS.code);
+                return refusal_response(Refusal::TOO_MANY_FROM_ADDRESS);
+            }
         },
         false => None,
     };
@@ -104,7 +107,9 @@ enum End {
     Kicked,
 }
 
-fn refused(refusal: Refusal) -> End {
+/// Ends the connection saying `refusal`, counted among the limits hit.
+fn refused(rooms: &Rooms, refusal: Refusal) -> End {
+    rooms.hits.hit(refusal.code);
     End::Said(refusal.text())
 }
 
@@ -131,6 +136,8 @@ async fn member(
     let every = limits.idle_timeout / 3;
     let mut ping = tokio::time::interval_at((Instant::now() + every).into(), every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stopped = rooms.stopping.stopped();
+    tokio::pin!(stopped);
     let end = loop {
         let deadline = match joined {
             None => upgraded + limits.handshake_timeout,
@@ -138,7 +145,9 @@ async fn member(
         };
         let next = tokio::select! {
             () = outbox.kicked() => break End::Kicked,
-            () = tokio::time::sleep_until(deadline.into()) => break refused(match joined {
+            // The server stops: said between two messages, never halfway.
+            () = &mut stopped => break End::Said(Refusal::SHUTTING_DOWN.text()),
+            () = tokio::time::sleep_until(deadline.into()) => break refused(&rooms, match joined {
                 None => Refusal::HANDSHAKE_TIMEOUT,
                 Some(_) => Refusal::IDLE_TIMEOUT,
             }),
@@ -154,41 +163,45 @@ async fn member(
         };
         heard = Instant::now();
         if !bucket.take(limits.connection_rate) {
-            break refused(Refusal::RATE_LIMITED);
+            break refused(&rooms, Refusal::RATE_LIMITED);
         }
         if !rooms.take_address_message(address) {
-            break refused(Refusal::ADDRESS_RATE_LIMITED);
+            break refused(&rooms, Refusal::ADDRESS_RATE_LIMITED);
         }
         let text = match message {
             Message::Text(text) => text,
-            Message::Binary(_) => break refused(Refusal::BINARY),
+            Message::Binary(_) => break refused(&rooms, Refusal::BINARY),
             Message::Ping(_) | Message::Pong(_) => continue,
             Message::Close(_) => break End::Closed,
         };
         let message = match serde_json::from_str::<FromClient>(&text) {
             Ok(message) => message,
-            Err(e) => break End::Said(error_text("MALFORMED", &e.to_string()).into()),
+            Err(e) => {
+                rooms.hits.hit("MALFORMED");
+                break End::Said(error_text("MALFORMED", &e.to_string()).into());
+            }
         };
         match message {
             FromClient::Join { room: name } => {
                 if joined.is_some() {
-                    break refused(Refusal::ONE_ROOM);
+                    break refused(&rooms, Refusal::ONE_ROOM);
                 }
                 if !valid_room(&name, &limits) {
-                    break refused(Refusal::BAD_ROOM);
+                    break refused(&rooms, Refusal::BAD_ROOM);
                 }
                 match rooms.join(&name, &outbox, address) {
                     Ok(id) => joined = Some((name, id)),
-                    Err(refusal) => break refused(refusal),
+                    Err(refusal) => break refused(&rooms, refusal),
                 }
             }
             FromClient::Signal { to, data } => {
                 let Some((name, id)) = &joined else {
-                    break refused(Refusal::NOT_IN_ROOM);
+                    break refused(&rooms, Refusal::NOT_IN_ROOM);
                 };
                 let relayed = say(&ToClient::Signal { from: *id, data });
                 // Not the sender's fault alone: it hears why, and stays.
                 if let Err(refusal) = rooms.relay(name, *id, to, relayed.into()) {
+                    rooms.hits.hit(refusal.code);
                     outbox.push_advisory(refusal.text());
                 }
             }
@@ -199,6 +212,7 @@ async fn member(
     }
     let said = match end {
         End::Kicked => {
+            rooms.hits.hit(Refusal::SLOW_READER.code);
             tracing::info!("dropping a member that does not read ({address})");
             // Dropping the writer and the stream closes the socket now.
             writer.abort();

@@ -32,11 +32,12 @@ mod addresses;
 mod config;
 mod connection;
 mod limits;
+pub mod ops;
 mod outbox;
 pub mod relay;
 mod rooms;
 
-pub use accept::{serve, serve_with};
+pub use accept::{serve, serve_until, serve_with};
 pub use addresses::address_key;
 pub use config::{Command, Config, parse_args, usage};
 pub use limits::{Limits, Rate};
@@ -89,6 +90,7 @@ refusals! {
     NO_SUCH_PEER: "no such member in this room, or not introduced to you",
     BINARY: "frames must be JSON text",
     SLOW_READER: "this member did not read its messages fast enough",
+    SHUTTING_DOWN: "the server is stopping; connect again (to another instance, or shortly)",
 }
 
 /// What the server says, as JSON text: one of the messages the core
@@ -127,7 +129,8 @@ pub(crate) fn valid_room(name: &str, limits: &Limits) -> bool {
 fn app(rooms: Arc<Rooms>, site: Option<PathBuf>, relay: Option<&relay::Relay>) -> Router {
     let mut router = Router::new()
         .route("/signal", get(connection::upgrade))
-        .with_state(rooms);
+        .with_state(rooms.clone())
+        .merge(ops::routes(rooms, relay));
     router = match relay {
         Some(relay) => router.merge(relay.routes()),
         None => router.merge(relay::absent_routes()),

@@ -1,6 +1,7 @@
 //! `trustfold-server [--addr 127.0.0.1:8080] [--site dist] [limits…]`: the
 //! signalling server, also serving the built page (see the library's docs;
-//! `--help` lists every limit with its default).
+//! `--help` lists every limit with its default). SIGTERM or SIGINT stops it
+//! gracefully (`trustfold_server::ops`).
 
 fn main() -> std::io::Result<()> {
     tokio::runtime::Runtime::new()?.block_on(native::main())
@@ -8,7 +9,7 @@ fn main() -> std::io::Result<()> {
 
 mod native {
     use trustfold_server::relay::Relay;
-    use trustfold_server::{Command, Rooms, parse_args, serve_with, usage};
+    use trustfold_server::{Command, Rooms, parse_args, serve_until, usage};
 
     /// The process's open-file limit, from /proc (Linux), if readable.
     fn open_file_limit() -> Option<usize> {
@@ -60,6 +61,28 @@ mod native {
             "trustfold at http://{}/ (signalling at /signal)",
             listener.local_addr()?
         );
-        serve_with(listener, Rooms::new(config.limits), config.site, relay).await
+        serve_until(
+            listener,
+            Rooms::new(config.limits),
+            config.site,
+            relay,
+            stop()?,
+        )
+        .await
+    }
+
+    /// Resolves at SIGTERM (a service manager, a container runtime) or
+    /// SIGINT (Ctrl-C): the server then stops gracefully (`ops` module).
+    fn stop() -> std::io::Result<impl std::future::Future<Output = ()>> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            let which = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            };
+            tracing::info!("{which}: stopping");
+        })
     }
 }

@@ -39,6 +39,10 @@ pub struct Rooms {
     /// Seeds the random part of each introduction.
     random: RandomState,
     draws: AtomicU64,
+    /// The limits hit, by code (`/metrics`).
+    pub(crate) hits: crate::ops::Hits,
+    /// Set when the server stops: every member is told and closed.
+    pub(crate) stopping: crate::ops::Stopping,
 }
 
 fn relock<T>(lock: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -59,6 +63,8 @@ impl Rooms {
             next_id: AtomicU64::new(0),
             random: RandomState::new(),
             draws: AtomicU64::new(0),
+            hits: Default::default(),
+            stopping: Default::default(),
         })
     }
 

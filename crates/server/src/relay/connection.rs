@@ -126,6 +126,7 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
             return;
         }
         Err(_) => {
+            hub.hits.hit("HANDSHAKE_TIMEOUT");
             outbox.push_control(Out::Text(
                 Said::error("HANDSHAKE_TIMEOUT", "no join in time").into(),
             ));
@@ -148,10 +149,13 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
         Ok(network) => network,
         Err(e) => {
             let said = match e {
-                JoinError::TooManyNetworks => Said::error(
-                    "RELAY_FULL",
-                    "the relay has all the networks loaded it allows",
-                ),
+                JoinError::TooManyNetworks => {
+                    hub.hits.hit("RELAY_FULL");
+                    Said::error(
+                        "RELAY_FULL",
+                        "the relay has all the networks loaded it allows",
+                    )
+                }
                 JoinError::Store(e) => {
                     tracing::error!("relay: loading {room}: {e}");
                     Said::error("RELAY_FAILED", "the relay's store failed")
@@ -178,6 +182,8 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
         } = &mut *loaded;
         match tokio::task::block_in_place(|| net.connect(me, store, salt)) {
             Ok(frames) => {
+                hub.linked
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 for (to, frame) in frames {
                     if let Some(outbox) = clients.get(&to) {
                         outbox.push_binary(frame.into());
@@ -199,10 +205,22 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
     let every = config.idle_timeout / 3;
     let mut ping = tokio::time::interval_at((Instant::now() + every).into(), every);
     let mut said: Option<Said> = None;
+    let stopped = hub.stopping.stopped();
+    tokio::pin!(stopped);
     loop {
         let next = tokio::select! {
-            () = outbox.kicked() => break,
+            () = outbox.kicked() => {
+                hub.hits.hit("SLOW_READER");
+                break;
+            }
+            // The server stops: looked at only between turns, so a batch
+            // being stored is finished and announced first.
+            () = &mut stopped => {
+                said = Some(Said::error(crate::ops::SHUTTING_DOWN, crate::Refusal::SHUTTING_DOWN.message));
+                break;
+            }
             () = tokio::time::sleep_until((heard + config.idle_timeout).into()) => {
+                hub.hits.hit("IDLE_TIMEOUT");
                 said = Some(Said::error("IDLE_TIMEOUT", "nothing heard for too long"));
                 break;
             }
@@ -239,6 +257,7 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
         // Every message counts against the frame rate, pings and empty
         // frames too.
         if messages > bucket_room(&mut bucket, &config, messages) {
+            hub.hits.hit("RATE_LIMITED");
             said = Some(Said::error("RATE_LIMITED", "too many frames per second"));
             break;
         }
@@ -263,6 +282,8 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
             heard = Instant::now();
         }
     }
+    hub.linked
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     {
         let mut loaded = network.lock().await;
         loaded.network.disconnect(&me);

@@ -6,6 +6,7 @@
 
 use super::store::{DagView, NetworkStore, NewEvent, RelayDb, RelayStoreError};
 use super::{RelayConfig, Said};
+use crate::ops::{Hits, Stopping};
 use crate::outbox::{Budget, Outbox};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +29,8 @@ pub(crate) struct Loaded {
     pub(crate) idle_since: Option<Instant>,
     /// When it was loaded: the clock of its authors' rates.
     pub(crate) started: Instant,
+    /// The relay's count of limits hit (`/metrics`): its notices and drops.
+    hits: Arc<Hits>,
 }
 
 /// Every loaded network, by room.
@@ -42,6 +45,12 @@ pub(crate) struct Hub {
     /// hashes of their client's number under it, so no client can predict
     /// or choose the salt of its filters.
     salt_key: [u8; 32],
+    /// The limits hit, by code (`/metrics`).
+    pub(crate) hits: Arc<Hits>,
+    /// Set when the server stops: every client is told and closed.
+    pub(crate) stopping: Stopping,
+    /// Clients linked now, over every network (`/metrics`).
+    pub(crate) linked: std::sync::atomic::AtomicUsize,
 }
 
 /// Why a client could not join.
@@ -65,6 +74,9 @@ impl Hub {
             next_client: AtomicU64::new(1),
             queues,
             salt_key,
+            hits: Arc::default(),
+            stopping: Stopping::default(),
+            linked: Default::default(),
         })
     }
 
@@ -88,6 +100,16 @@ impl Hub {
     /// Networks loaded now.
     pub(crate) fn loaded(&self) -> usize {
         self.lock().len()
+    }
+
+    /// Events and bytes the database holds, over every network.
+    pub(crate) fn stored(&self) -> Result<(u64, u64), RelayStoreError> {
+        let networks = self.db.networks()?;
+        Ok(networks
+            .iter()
+            .fold((0, 0), |(events, bytes), (_, counts)| {
+                (events + counts.total.events, bytes + counts.total.bytes)
+            }))
     }
 
     /// A new client number.
@@ -125,6 +147,7 @@ impl Hub {
             clients: HashMap::new(),
             idle_since: Some(Instant::now()),
             started: Instant::now(),
+            hits: self.hits.clone(),
         };
         let mut networks = self.lock();
         // Another client may have loaded it meanwhile: keep theirs.
@@ -193,12 +216,14 @@ impl Loaded {
             }
         }
         for (client, notice) in out.notices {
+            self.hits.hit(notice.code());
             if let Some(outbox) = self.clients.get(&client) {
                 outbox.push_advisory(Said::notice(&notice).into());
             }
         }
         let mut dropped = Vec::new();
         for (client, error) in out.dropped {
+            self.hits.hit(error.code());
             if let Some(outbox) = self.clients.remove(&client) {
                 tracing::info!("relay: dropping client {client}: {error}");
                 outbox.push_control(crate::outbox::Out::Text(Said::dropped(&error).into()));

@@ -27,7 +27,7 @@
 //! answers every join `NO_RELAY` (`absent_routes`).
 
 mod connection;
-mod hub;
+pub(crate) mod hub;
 pub mod store;
 
 pub use hub::AllCores;
@@ -217,6 +217,17 @@ impl Relay {
     /// Networks loaded in memory now.
     pub fn loaded(&self) -> usize {
         self.hub.loaded()
+    }
+
+    /// Tells every client the server stops, after the turn it is in
+    /// ([`crate::serve_until`]).
+    pub(crate) fn stop(&self) {
+        self.hub.stopping.stop();
+    }
+
+    /// What `/metrics` and `/readyz` read.
+    pub(crate) fn hub(&self) -> &Arc<hub::Hub> {
+        &self.hub
     }
 
     /// The routes: `/relay` (the WebSocket) and `/relay/limits`.
