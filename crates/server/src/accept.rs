@@ -213,8 +213,20 @@ pub async fn serve_until(
         let connection = http
             .serve_connection(TokioIo::new(io), service)
             .with_upgrades();
+        let stopping = rooms.stopping.stopped();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            tokio::pin!(connection);
+            let done = tokio::select! {
+                done = connection.as_mut() => done,
+                () = stopping => {
+                    // A kept-alive HTTP connection is closed once its
+                    // request in hand is answered; an upgraded WebSocket
+                    // is not hyper's any more and ends by its own loop.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = done {
                 tracing::debug!("connection from {peer}: {e}");
             }
         });

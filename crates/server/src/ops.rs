@@ -2,16 +2,18 @@
 //!
 //! * `GET /healthz` answers 200 `ok` while the process serves.
 //! * `GET /readyz` answers 200 `{"ready":true}` while it takes new
-//!   connections, 503 `{"ready":false,"reason":"SHUTTING_DOWN"}` once it
-//!   is stopping (a load balancer sends no one new), and 503 with
+//!   connections, 503 `{"ready":false,"reason":"SHUTTING_DOWN"}` to a
+//!   request that arrives as it stops (after that its port refuses
+//!   connections, which a load balancer reads the same way), and 503 with
 //!   `RELAY_FAILED` when the relay's database cannot be read.
 //! * `GET /metrics` is the Prometheus text format, for a person as much as
 //!   a scraper: connections, rooms, the relay's loaded networks, clients,
 //!   events and bytes stored, and every limit hit by its stable code.
-//! * A stop ([`crate::serve_until`]) refuses new connections, tells every
-//!   WebSocket `SHUTTING_DOWN` once the message it is handling is done —
-//!   a relay batch being stored is finished and announced first — and
-//!   waits for them to close, at most [`DRAIN`].
+//! * A stop ([`crate::serve_until`]) refuses new connections, closes
+//!   kept-alive HTTP connections once their request in hand is answered,
+//!   tells every WebSocket `SHUTTING_DOWN` once the message it is handling
+//!   is done — a relay batch being stored is finished and announced first
+//!   — and waits for them to close, at most [`DRAIN`].
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
