@@ -24,6 +24,15 @@ if [ "${TRUSTFOLD_SETUP:-test}" != run ] && { ! command -v chromium >/dev/null |
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# The relay's JetStream tests start a real cluster of Debian's nats-server
+# (2.9.10 in bookworm; the relay needs 2.9.2 or later). Not for `make run`.
+if [ "${TRUSTFOLD_SETUP:-test}" != run ] && ! command -v nats-server >/dev/null; then
+  say "installing Debian's nats-server"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq nats-server >/dev/null
+fi
+
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
 wanted=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
@@ -50,4 +59,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-say "ready: $(rustc --version), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1 || echo "no browser"), node $(node --version)"
+say "ready: $(rustc --version), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1 || echo "no browser"), $(nats-server --version 2>/dev/null || echo "no nats-server"), node $(node --version)"

@@ -28,6 +28,7 @@
 
 mod connection;
 pub(crate) mod hub;
+pub mod jetstream;
 pub mod store;
 
 pub use hub::AllCores;

@@ -1,0 +1,325 @@
+//! A network's events in NATS JetStream (issue #16): the durable, replicated
+//! log that relay instances share, so any instance can serve any network
+//! and none holds the only copy.
+//!
+//! One stream per network, named from a hash of the network's key (stream
+//! names may not hold the `:` and `.` of keys), on the subjects
+//! `tf.<hash>.<event id>`:
+//!
+//! * **`max_bytes` and `max_messages` are the network's quota, with
+//!   `discard: new`**: a full network refuses new events
+//!   ([`JetStreamError::Full`]); JetStream's default would silently delete
+//!   the oldest.
+//! * **An event is stored once, however old** — not only within
+//!   JetStream's duplicate window: each event has a subject of its own,
+//!   and `max_messages_per_subject: 1` with `discard_new_per_subject`
+//!   (nats-server 2.9.2 and later) refuses a second message on it. An
+//!   append of an event already held answers its sequence
+//!   ([`Stored::new`] false).
+//! * **Replicas**: as many as asked (3 where the cluster has them).
+//! * **Acknowledged means durable**: [`NetworkStream::append`] returns once
+//!   JetStream acknowledged every event (stored on a quorum of replicas);
+//!   the relay announces nothing before.
+//! * **Storage, not trust**: what is read back ([`NetworkStream::read`])
+//!   is bytes, which the reader validates like anything from a peer.
+//!
+//! Only what the `nats-server` Debian ships (2.9) supports is used.
+
+use async_nats::jetstream::{self, stream};
+use futures_util::StreamExt;
+use std::time::Duration;
+use thiserror::Error;
+use trustfold::event::{Event, EventId};
+
+/// Why JetStream could not do what was asked. Stable codes: [`code`](Self::code).
+#[derive(Debug, Error)]
+pub enum JetStreamError {
+    /// A server address that is not a NATS URL. Code `nats_bad_url`.
+    #[error("not a NATS server address: {0}")]
+    BadUrl(String),
+    /// No NATS server answered. Code `nats_unreachable`.
+    #[error("cannot reach NATS: {0}")]
+    Unreachable(String),
+    /// The network's stream holds its quota: nothing more is stored.
+    /// Code `network_full`.
+    #[error("the network holds all the events or bytes it may")]
+    Full,
+    /// JetStream refused or failed otherwise (no quorum, a timeout).
+    /// Code `nats_failed`.
+    #[error("JetStream failed: {0}")]
+    Failed(String),
+}
+
+impl JetStreamError {
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            JetStreamError::BadUrl(_) => "nats_bad_url",
+            JetStreamError::Unreachable(_) => "nats_unreachable",
+            JetStreamError::Full => "network_full",
+            JetStreamError::Failed(_) => "nats_failed",
+        }
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> JetStreamError {
+    JetStreamError::Failed(e.to_string())
+}
+
+/// What each network's stream may hold, and how it is kept.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamSettings {
+    /// Events a network may hold (its stream's `max_messages`).
+    pub max_events: u64,
+    /// Bytes a network may hold (its stream's `max_bytes`; JetStream counts
+    /// each message's subject and headers too, about 100 bytes).
+    pub max_bytes: u64,
+    /// Copies of each event (1–5; 3 on a cluster of three or more).
+    pub replicas: usize,
+    /// JetStream's own duplicate window (a publish retried within it is
+    /// dropped by its id); events are kept unique beyond it by subject.
+    pub duplicate_window: Duration,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        StreamSettings {
+            max_events: 1_000_000,
+            max_bytes: 1 << 30,
+            replicas: 3,
+            duplicate_window: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A connection to JetStream, making and opening networks' streams.
+#[derive(Clone)]
+pub struct JetStream {
+    context: jetstream::Context,
+    settings: StreamSettings,
+}
+
+impl JetStream {
+    /// Connects to the NATS servers at `urls` (comma-separated, as
+    /// `--nats` takes them).
+    pub async fn connect(
+        urls: &str,
+        settings: StreamSettings,
+    ) -> Result<JetStream, JetStreamError> {
+        let servers = urls
+            .split(',')
+            .map(|url| url.trim().parse::<async_nats::ServerAddr>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| JetStreamError::BadUrl(e.to_string()))?;
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(5))
+            .connect(servers)
+            .await
+            .map_err(|e| JetStreamError::Unreachable(e.to_string()))?;
+        Ok(JetStream {
+            context: jetstream::new(client),
+            settings,
+        })
+    }
+
+    /// The stream of the network `key` (as the relay names networks:
+    /// `open:room` or `private:identity`), made if it does not exist.
+    pub async fn network(&self, key: &str) -> Result<NetworkStream, JetStreamError> {
+        let hash = blake3::hash(key.as_bytes()).to_hex();
+        let hash = &hash.as_str()[..32];
+        let name = format!("TF_{hash}");
+        let subject = format!("tf.{hash}");
+        let s = &self.settings;
+        let config = stream::Config {
+            name: name.clone(),
+            subjects: vec![format!("{subject}.*")],
+            max_messages: i64::try_from(s.max_events).unwrap_or(i64::MAX),
+            max_bytes: i64::try_from(s.max_bytes).unwrap_or(i64::MAX),
+            max_messages_per_subject: 1,
+            discard: stream::DiscardPolicy::New,
+            discard_new_per_subject: true,
+            num_replicas: s.replicas,
+            duplicate_window: s.duplicate_window,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        };
+        let stream = self
+            .context
+            .get_or_create_stream(config)
+            .await
+            .map_err(failed)?;
+        Ok(NetworkStream {
+            stream,
+            context: self.context.clone(),
+            subject,
+        })
+    }
+}
+
+/// Where an appended event is in its network's stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stored {
+    /// Its sequence in the stream (from 1).
+    pub seq: u64,
+    /// Stored by this append (false: it was held already).
+    pub new: bool,
+}
+
+/// One network's stream.
+pub struct NetworkStream {
+    stream: stream::Stream,
+    context: jetstream::Context,
+    /// `tf.<hash>`: each event's subject is this and its id.
+    subject: String,
+}
+
+impl NetworkStream {
+    /// The stream's name (`TF_<hash>`).
+    pub fn name(&self) -> &str {
+        &self.stream.cached_info().config.name
+    }
+
+    fn subject_of(&self, id: &EventId) -> String {
+        format!("{}.{}", self.subject, id.to_hex())
+    }
+
+    /// Stores `events` in order — the caller validated them, parents first
+    /// — each acknowledged by JetStream before the next is sent, so a
+    /// refusal (the quota) never leaves a child stored without its parent.
+    /// Returns where each is; nothing after the first failure is stored.
+    pub async fn append(&self, events: &[&Event]) -> Result<Vec<Stored>, JetStreamError> {
+        let context = &self.context;
+        let mut stored = Vec::with_capacity(events.len());
+        for event in events {
+            let id = event.id();
+            let subject = self.subject_of(&id);
+            let publish = jetstream::message::PublishMessage::build()
+                .message_id(id.to_hex())
+                .payload(event.bytes().to_vec().into());
+            let ack = context
+                .send_publish(subject, publish)
+                .await
+                .map_err(failed)?
+                .await;
+            match ack {
+                // Within the duplicate window JetStream acknowledges a
+                // repeat as a duplicate of the first, with its sequence.
+                Ok(ack) => stored.push(Stored {
+                    seq: ack.sequence,
+                    new: !ack.duplicate,
+                }),
+                Err(refused) => match self.held(&id).await? {
+                    // Its subject has its one message: held from before.
+                    Some(seq) => stored.push(Stored { seq, new: false }),
+                    None if self.full().await? => return Err(JetStreamError::Full),
+                    None => return Err(failed(refused)),
+                },
+            }
+        }
+        Ok(stored)
+    }
+
+    /// The sequence of the event `id`, if the stream holds it.
+    pub async fn held(&self, id: &EventId) -> Result<Option<u64>, JetStreamError> {
+        use stream::LastRawMessageErrorKind as Kind;
+        match self
+            .stream
+            .get_last_raw_message_by_subject(&self.subject_of(id))
+            .await
+        {
+            Ok(message) => Ok(Some(message.sequence)),
+            Err(e) if e.kind() == Kind::NoMessageFound => Ok(None),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    /// Whether the stream holds as many events or bytes as it may (the
+    /// next event, of `about` bytes, would not fit).
+    async fn full(&self) -> Result<bool, JetStreamError> {
+        let mut stream = self.stream.clone();
+        let info = stream.info().await.map_err(failed)?;
+        let (state, config) = (&info.state, &info.config);
+        let max_messages = u64::try_from(config.max_messages).unwrap_or(u64::MAX);
+        let max_bytes = u64::try_from(config.max_bytes).unwrap_or(u64::MAX);
+        // A message takes its payload and ~100 bytes of subject and headers.
+        Ok(state.messages >= max_messages || state.bytes + 100 >= max_bytes)
+    }
+
+    /// Copies of the stream that are up to date: its leader and every
+    /// replica that is current (1 on a single server).
+    pub async fn current_copies(&self) -> Result<usize, JetStreamError> {
+        let mut stream = self.stream.clone();
+        let info = stream.info().await.map_err(failed)?;
+        Ok(match &info.cluster {
+            Some(cluster) if cluster.leader.is_some() => {
+                1 + cluster
+                    .replicas
+                    .iter()
+                    .filter(|peer| peer.current && !peer.offline)
+                    .count()
+            }
+            Some(_) => 0,
+            None => 1,
+        })
+    }
+
+    /// The last sequence stored (0 for an empty stream).
+    pub async fn last_seq(&self) -> Result<u64, JetStreamError> {
+        let mut stream = self.stream.clone();
+        Ok(stream.info().await.map_err(failed)?.state.last_sequence)
+    }
+
+    /// Events and bytes held (JetStream's count of bytes, with subjects).
+    pub async fn usage(&self) -> Result<(u64, u64), JetStreamError> {
+        let mut stream = self.stream.clone();
+        let state = &stream.info().await.map_err(failed)?.state;
+        Ok((state.messages, state.bytes))
+    }
+
+    /// The events stored after sequence `after`, at most `max` of them, in
+    /// order, each with its sequence: how an instance learns what the
+    /// others stored, and loads a network it does not hold. Bytes only —
+    /// the caller validates them.
+    pub async fn read(
+        &self,
+        after: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, JetStreamError> {
+        let last = self.last_seq().await?;
+        if last <= after || max == 0 {
+            return Ok(Vec::new());
+        }
+        let consumer = self
+            .stream
+            .create_consumer(jetstream::consumer::pull::OrderedConfig {
+                deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: after + 1,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(failed)?;
+        let mut messages = consumer.messages().await.map_err(failed)?;
+        let want = usize::try_from(last - after).unwrap_or(usize::MAX).min(max);
+        let mut read = Vec::with_capacity(want.min(4_096));
+        while read.len() < want {
+            let next = tokio::time::timeout(Duration::from_secs(10), messages.next()).await;
+            let message = match next {
+                Ok(Some(Ok(message))) => message,
+                Ok(Some(Err(e))) => return Err(failed(e)),
+                Ok(None) => break,
+                Err(_) => {
+                    return Err(JetStreamError::Failed(
+                        "reading the stream timed out".into(),
+                    ));
+                }
+            };
+            let seq = message.info().map_err(failed)?.stream_sequence;
+            read.push((seq, message.payload.to_vec()));
+            if seq >= last {
+                break;
+            }
+        }
+        Ok(read)
+    }
+}
