@@ -440,3 +440,50 @@ async fn an_invalid_batch_does_not_lose_an_honest_orphan() {
     assert!(!stored.contains(&invalid.id()));
     assert_eq!(stored, [parent.id(), child.id()], "the honest orphan kept");
 }
+
+/// Two relay instances sharing a log (issue #16): what Alice's instance
+/// stored reaches Bob through his, which checks it first — a forged event
+/// and one whose parent the log lacks are skipped, not stored — and pushes
+/// it to him.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn an_instance_takes_what_another_stored_checks_it_and_pushes_it_to_its_clients() {
+    let mut a = Net::new(Admission::Open, RelayLimits::default());
+    let mut b = Net::new(Admission::Open, RelayLimits::default());
+    let alice = a.open(1, None).await;
+    let bob = b.open(2, None).await;
+    a.settle().await;
+    b.settle().await;
+    a.publish(alice, pay(key(2), 30, "EUR")).await;
+    a.publish(alice, pay(key(2), 12, "EUR")).await;
+    a.settle().await;
+    let log: Vec<Vec<u8>> = a.storage.all().map(<[u8]>::to_vec).collect();
+    assert_eq!(log.len(), 2);
+
+    // A forged copy (one byte of the signature changed) comes first.
+    let mut forged = log[1].clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let mut shared = vec![forged];
+    shared.extend(log.iter().cloned());
+    let (out, report) = b.relay.stored_elsewhere(&shared, &mut b.storage);
+    assert_eq!(out.store_error, None);
+    assert_eq!((report.stored, report.skipped, report.held), (2, 1, 0));
+    assert_eq!(b.storage.all().count(), 2, "the forged copy is not stored");
+    b.wire
+        .extend(out.send.into_iter().map(|(to, f)| (false, to, f)));
+    b.settle().await;
+    assert_eq!(b.balance(bob, 2), 42, "pushed to Bob on the other instance");
+
+    // The same again: held, nothing sent.
+    let (out, report) = b.relay.stored_elsewhere(&log, &mut b.storage);
+    assert_eq!((report.stored, report.held), (0, 2));
+    assert!(out.send.is_empty());
+
+    // A third instance given Alice's second payment alone (its parent is
+    // not in what it holds): skipped, not held as an orphan.
+    let mut c = Net::new(Admission::Open, RelayLimits::default());
+    let (_, report) = c.relay.stored_elsewhere(&log[1..], &mut c.storage);
+    assert_eq!((report.stored, report.skipped), (0, 1));
+    assert_eq!(c.storage.all().count(), 0);
+    assert_eq!(c.relay.orphans(), 0);
+}

@@ -47,11 +47,13 @@ use thiserror::Error;
 mod memory;
 mod published;
 mod rate;
+mod shared;
 mod verify;
 #[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryRelayStorage;
 pub use published::PublishedLimits;
 pub use rate::AuthorRate;
+pub use shared::FromShared;
 pub use verify::{InTurn, Verifier};
 
 /// What the relay's storage gives one network. Implemented over a
