@@ -89,6 +89,11 @@ event of the networks it serves and syncs them with their pages.
   --relay-networks N         networks loaded in memory at once [{}]
   --relay-idle SECS          a network nobody uses leaves memory after [{}]
                              (sooner when another must be loaded)
+  --nats URL[,URL...]        keep every network's events in the JetStream of
+                             these NATS servers, shared with every relay
+                             instance started with them (the database is
+                             then this instance's copy) [none]
+  --nats-replicas N          copies JetStream keeps of each network [3]
   --help                     this text
 ",
         d.max_connections,
@@ -217,6 +222,8 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
             }
             "--relay-networks" => relay.max_networks = number(f, v)?,
             "--relay-idle" => relay.idle = duration(f, v)?,
+            "--nats" => relay.nats = Some(v.to_owned()),
+            "--nats-replicas" => relay.nats_replicas = number(f, v)?,
             _ => return Err(format!("unknown flag {flag} (see --help)")),
         }
     }

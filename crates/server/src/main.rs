@@ -50,7 +50,13 @@ mod native {
         let relay = match config.relay {
             Some(relay) => {
                 tracing::info!("relay at /relay, its database in {}", relay.path.display());
-                Some(Relay::open(relay)?)
+                if let Some(urls) = &relay.nats {
+                    tracing::info!(
+                        "relay: every network's events in the JetStream of {urls} ({} copies)",
+                        relay.nats_replicas
+                    );
+                }
+                Some(Relay::open_shared(relay).await?)
             }
             None => None,
         };

@@ -95,8 +95,22 @@ fn take_frames(loaded: &mut Loaded, client: Client, frames: &[Vec<u8>]) -> bool 
     }
     let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
     let now_ms = u64::try_from(loaded.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let Loaded { network, store, .. } = loaded;
-    let out = tokio::task::block_in_place(|| network.receive(&client, &refs, store, now_ms));
+    let Loaded {
+        network,
+        store,
+        shared,
+        ..
+    } = loaded;
+    let out = tokio::task::block_in_place(|| match shared {
+        Some(stream) => {
+            let mut both = super::hub::Shared {
+                copy: store,
+                stream,
+            };
+            network.receive(&client, &refs, &mut both, now_ms)
+        }
+        None => network.receive(&client, &refs, store, now_ms),
+    });
     if let Some(error) = &out.store_error {
         tracing::error!("relay: the store failed: {error}");
     }
@@ -145,7 +159,7 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
             return;
         }
     };
-    let network = match hub.network(&room, private) {
+    let network = match hub.network(&room, private).await {
         Ok(network) => network,
         Err(e) => {
             let said = match e {
@@ -159,6 +173,10 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
                 JoinError::Store(e) => {
                     tracing::error!("relay: loading {room}: {e}");
                     Said::error("RELAY_FAILED", "the relay's store failed")
+                }
+                JoinError::Shared(e) => {
+                    tracing::error!("relay: opening {room}'s stream: {e}");
+                    Said::error("RELAY_FAILED", "the relay's shared store failed")
                 }
             };
             outbox.push_control(Out::Text(said.into()));

@@ -4,6 +4,7 @@
 //! released after [`RelayConfig::idle`]; loading one again costs a
 //! database lookup, since nothing of its history lives in memory.
 
+use super::jetstream::{JetStream, JetStreamError, NetworkStream};
 use super::store::{DagView, NetworkStore, NewEvent, RelayDb, RelayStoreError};
 use super::{RelayConfig, Said};
 use crate::ops::{Hits, Stopping};
@@ -31,6 +32,9 @@ pub(crate) struct Loaded {
     pub(crate) started: Instant,
     /// The relay's count of limits hit (`/metrics`): its notices and drops.
     hits: Arc<Hits>,
+    /// Its JetStream stream, when relays share their networks (`--nats`):
+    /// appends go there first ([`Shared`]).
+    pub(crate) shared: Option<NetworkStream>,
 }
 
 /// Every loaded network, by room.
@@ -51,6 +55,8 @@ pub(crate) struct Hub {
     pub(crate) stopping: Stopping,
     /// Clients linked now, over every network (`/metrics`).
     pub(crate) linked: std::sync::atomic::AtomicUsize,
+    /// The JetStream every network's events are kept in, if shared.
+    shared: Option<JetStream>,
 }
 
 /// Why a client could not join.
@@ -60,10 +66,16 @@ pub(crate) enum JoinError {
     TooManyNetworks,
     /// The database failed.
     Store(RelayStoreError),
+    /// The network's JetStream stream could not be opened.
+    Shared(JetStreamError),
 }
 
 impl Hub {
-    pub(crate) fn new(db: RelayDb, config: RelayConfig) -> std::io::Result<Hub> {
+    pub(crate) fn new(
+        db: RelayDb,
+        config: RelayConfig,
+        shared: Option<JetStream>,
+    ) -> std::io::Result<Hub> {
         let mut salt_key = [0u8; 32];
         getrandom::fill(&mut salt_key).map_err(std::io::Error::other)?;
         let queues = Arc::new(Budget::new(config.queue_total, config.queue_floor));
@@ -77,6 +89,7 @@ impl Hub {
             hits: Arc::default(),
             stopping: Stopping::default(),
             linked: Default::default(),
+            shared,
         })
     }
 
@@ -121,7 +134,7 @@ impl Hub {
     /// room is its identity; open and private rooms are kept apart (a
     /// stranger who opens an open network named like a private one's
     /// identity gets a network of their own, and takes nothing from it).
-    pub(crate) fn network(
+    pub(crate) async fn network(
         &self,
         room: &str,
         private: Option<PublicKey>,
@@ -136,6 +149,10 @@ impl Hub {
         // Its record is made with its first event: a join of a room
         // nobody writes to leaves nothing in the file.
         let store = self.db.network_on_write(&key).map_err(JoinError::Store)?;
+        let shared = match &self.shared {
+            Some(js) => Some(js.network(&key).await.map_err(JoinError::Shared)?),
+            None => None,
+        };
         let admission = match private {
             Some(network) => Admission::private(network),
             None => Admission::Open,
@@ -148,6 +165,7 @@ impl Hub {
             idle_since: Some(Instant::now()),
             started: Instant::now(),
             hits: self.hits.clone(),
+            shared: shared.clone(),
         };
         let mut networks = self.lock();
         // Another client may have loaded it meanwhile: keep theirs.
@@ -160,7 +178,10 @@ impl Hub {
             return Err(JoinError::TooManyNetworks);
         }
         let loaded = Arc::new(tokio::sync::Mutex::new(loaded));
-        networks.insert(key, loaded.clone());
+        networks.insert(key.clone(), loaded.clone());
+        if let Some(stream) = shared {
+            tokio::spawn(follow(key, Arc::downgrade(&loaded), stream));
+        }
         Ok(loaded)
     }
 
@@ -235,6 +256,128 @@ impl Loaded {
             self.idle_since = Some(Instant::now());
         }
         dropped
+    }
+}
+
+/// Events in a batch taken from the shared stream at most.
+const FOLLOW_BATCH: usize = 512;
+
+/// Takes what the other instances store in a network's stream into this
+/// instance's copy and pushes it to its clients, for as long as the
+/// network is loaded here (it holds no strong reference: a released
+/// network ends it within a second). Starts from the stream's beginning:
+/// what this copy holds already is skipped by id.
+async fn follow(
+    key: String,
+    loaded: std::sync::Weak<tokio::sync::Mutex<Loaded>>,
+    stream: NetworkStream,
+) {
+    let mut after = 0;
+    let mut following = None;
+    loop {
+        if loaded.strong_count() == 0 {
+            return;
+        }
+        let follow = match &mut following {
+            Some(follow) => follow,
+            None => match stream.follow(after).await {
+                Ok(follow) => following.insert(follow),
+                Err(e) => {
+                    tracing::warn!("relay: following {key}: {e}");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+        };
+        let batch = match follow
+            .next_batch(FOLLOW_BATCH, std::time::Duration::from_secs(1))
+            .await
+        {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!("relay: following {key}: {e}");
+                following = None;
+                continue;
+            }
+        };
+        let (Some(&(last, _)), Some(loaded)) = (batch.last(), loaded.upgrade()) else {
+            continue;
+        };
+        after = last;
+        let events: Vec<Vec<u8>> = batch.into_iter().map(|(_, bytes)| bytes).collect();
+        let mut loaded = loaded.lock().await;
+        let Loaded { network, store, .. } = &mut *loaded;
+        let (out, report) =
+            tokio::task::block_in_place(|| network.stored_elsewhere(&events, store));
+        if report.skipped > 0 {
+            tracing::warn!(
+                "relay: {key}: {} events of the shared stream failed a check",
+                report.skipped
+            );
+            loaded.hits.hit("shared_event_skipped");
+        }
+        if let Some(error) = &out.store_error {
+            // This copy missed them: following again from where it holds
+            // everything would need a record of that; from the start is
+            // always right (what is held is skipped by id).
+            tracing::error!("relay: {key}: storing from the shared stream: {error}");
+            after = 0;
+            following = None;
+        }
+        loaded.deliver(out);
+    }
+}
+
+/// A network's storage when relays share it: reads from this instance's
+/// copy; an append goes to JetStream first — acknowledged there means
+/// durable on a quorum of its replicas — and then to the copy, so nothing
+/// is announced before JetStream holds it.
+pub(crate) struct Shared<'a> {
+    pub(crate) copy: &'a mut NetworkStore,
+    pub(crate) stream: &'a NetworkStream,
+}
+
+/// Why a shared append or read failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SharedError {
+    #[error(transparent)]
+    Copy(#[from] RelayStoreError),
+    #[error(transparent)]
+    Stream(#[from] JetStreamError),
+}
+
+impl RelayStorage for Shared<'_> {
+    type View<'a>
+        = DagView
+    where
+        Self: 'a;
+    type Error = SharedError;
+
+    fn view(&self) -> Result<DagView, SharedError> {
+        Ok(NetworkStore::view(self.copy)?)
+    }
+
+    fn get(&self, id: &EventId) -> Result<Option<Vec<u8>>, SharedError> {
+        Ok(NetworkStore::get(self.copy, id)?.map(|(_, bytes)| bytes))
+    }
+
+    fn contains(&self, id: &EventId) -> Result<bool, SharedError> {
+        Ok(NetworkStore::contains(self.copy, id)?)
+    }
+
+    fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, SharedError> {
+        // Called from a blocking section of the runtime (the hub's
+        // `block_in_place`), where waiting on the runtime is allowed.
+        tokio::runtime::Handle::current().block_on(self.stream.append(events))?;
+        Ok(RelayStorage::append(self.copy, events)?)
+    }
+
+    fn usage(&self) -> Result<Usage, SharedError> {
+        Ok(RelayStorage::usage(self.copy)?)
+    }
+
+    fn author_usage(&self, author: &Key) -> Result<Usage, SharedError> {
+        Ok(RelayStorage::author_usage(self.copy, author)?)
     }
 }
 
@@ -336,7 +479,7 @@ mod tests {
             max_networks: 3,
             ..RelayConfig::default()
         };
-        let hub = Hub::new(db, config).unwrap();
+        let hub = Hub::new(db, config, None).unwrap();
         let threads = 8;
         let barrier = std::sync::Barrier::new(threads);
         let held: Vec<_> = std::thread::scope(|scope| {
@@ -348,7 +491,10 @@ mod tests {
                         // Each keeps what it loaded: a held network is
                         // never released to make room.
                         (0..20)
-                            .filter_map(|n| hub.network(&format!("r{t}-{n}"), None).ok())
+                            .filter_map(|n| {
+                                // Embedded (no JetStream): it never waits.
+                                pollster::block_on(hub.network(&format!("r{t}-{n}"), None)).ok()
+                            })
                             .collect::<Vec<_>>()
                     })
                 })

@@ -166,6 +166,7 @@ pub struct Stored {
 }
 
 /// One network's stream.
+#[derive(Clone)]
 pub struct NetworkStream {
     stream: stream::Stream,
     context: jetstream::Context,
@@ -276,6 +277,24 @@ impl NetworkStream {
         Ok((state.messages, state.bytes))
     }
 
+    /// Follows the stream from after sequence `after`: every event stored
+    /// since, then each as it is stored, by any instance ([`Follow`]).
+    pub async fn follow(&self, after: u64) -> Result<Follow, JetStreamError> {
+        let consumer = self
+            .stream
+            .create_consumer(jetstream::consumer::pull::OrderedConfig {
+                deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: after + 1,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(failed)?;
+        Ok(Follow {
+            messages: consumer.messages().await.map_err(failed)?,
+        })
+    }
+
     /// The events stored after sequence `after`, at most `max` of them, in
     /// order, each with its sequence: how an instance learns what the
     /// others stored, and loads a network it does not hold. Bytes only —
@@ -321,5 +340,48 @@ impl NetworkStream {
             }
         }
         Ok(read)
+    }
+}
+
+/// The events of a stream as they are stored ([`NetworkStream::follow`]):
+/// JetStream's ordered consumer, which starts again where it was by itself
+/// if its server goes.
+pub struct Follow {
+    messages: jetstream::consumer::pull::Ordered,
+}
+
+impl Follow {
+    /// The next events, each with its sequence: waits up to `wait` for the
+    /// first, then takes at most `max` of those already arrived. Empty if
+    /// none came in `wait`.
+    pub async fn next_batch(
+        &mut self,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<(u64, Vec<u8>)>, JetStreamError> {
+        use futures_util::FutureExt;
+        let mut batch = Vec::new();
+        let first = match tokio::time::timeout(wait, self.messages.next()).await {
+            Err(_) => return Ok(batch),
+            Ok(first) => first,
+        };
+        let mut next = first;
+        loop {
+            match next {
+                Some(Ok(message)) => {
+                    let seq = message.info().map_err(failed)?.stream_sequence;
+                    batch.push((seq, message.payload.to_vec()));
+                }
+                Some(Err(e)) => return Err(failed(e)),
+                None => return Err(JetStreamError::Failed("the stream's consumer ended".into())),
+            }
+            if batch.len() >= max {
+                return Ok(batch);
+            }
+            match self.messages.next().now_or_never() {
+                Some(more) => next = more,
+                None => return Ok(batch),
+            }
+        }
     }
 }

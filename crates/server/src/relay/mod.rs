@@ -98,6 +98,14 @@ pub struct RelayConfig {
     /// What a client may always have queued, whatever the others hold
     /// (1 MiB).
     pub queue_floor: usize,
+    /// NATS servers whose JetStream holds every network's events, shared
+    /// by the relay instances that name them (`--nats URL[,URL…]`; none:
+    /// this instance's database alone). The database is then this
+    /// instance's copy of the streams it has loaded: see
+    /// [`jetstream`].
+    pub nats: Option<String>,
+    /// Copies JetStream keeps of each network (`--nats-replicas`, 3).
+    pub nats_replicas: usize,
 }
 
 impl Default for RelayConfig {
@@ -123,6 +131,8 @@ impl Default for RelayConfig {
             queue_messages: 4096,
             queue_total: 256 * 1024 * 1024,
             queue_floor: 1024 * 1024,
+            nats: None,
+            nats_replicas: 3,
         }
     }
 }
@@ -202,7 +212,39 @@ impl Relay {
     /// networks (needs a Tokio runtime).
     pub fn open(config: RelayConfig) -> std::io::Result<Relay> {
         let db = store::RelayDb::open(&config.path).map_err(std::io::Error::other)?;
-        let hub = Arc::new(hub::Hub::new(db, config)?);
+        let hub = Arc::new(hub::Hub::new(db, config, None)?);
+        Ok(Relay::start(hub))
+    }
+
+    /// [`open`](Self::open), sharing every network's events with the other
+    /// instances through the JetStream of `config.nats` (if set).
+    pub async fn open_shared(config: RelayConfig) -> std::io::Result<Relay> {
+        let shared = match &config.nats {
+            Some(urls) => {
+                let settings = jetstream::StreamSettings {
+                    max_events: config.limits.max_events,
+                    // JetStream counts each message's subject and headers
+                    // too (~130 bytes): room for them beside the quota.
+                    max_bytes: config
+                        .limits
+                        .max_bytes
+                        .saturating_add(config.limits.max_events.saturating_mul(160)),
+                    replicas: config.nats_replicas,
+                    ..jetstream::StreamSettings::default()
+                };
+                let js = jetstream::JetStream::connect(urls, settings)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                Some(js)
+            }
+            None => None,
+        };
+        let db = store::RelayDb::open(&config.path).map_err(std::io::Error::other)?;
+        let hub = Arc::new(hub::Hub::new(db, config, shared)?);
+        Ok(Relay::start(hub))
+    }
+
+    fn start(hub: Arc<hub::Hub>) -> Relay {
         let weak = Arc::downgrade(&hub);
         tokio::spawn(async move {
             let every = Duration::from_secs(5);
@@ -212,7 +254,7 @@ impl Relay {
                 hub.release_idle();
             }
         });
-        Ok(Relay { hub })
+        Relay { hub }
     }
 
     /// Networks loaded in memory now.

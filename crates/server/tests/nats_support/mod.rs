@@ -59,7 +59,30 @@ impl Cluster {
         for n in 0..size {
             cluster.start_node(n);
         }
+        cluster.wait_for_leader();
         cluster
+    }
+
+    /// Waits (bounded) until every running node knows JetStream's
+    /// metadata leader: before that, making a stream times out.
+    pub fn wait_for_leader(&self) {
+        if self.nodes.len() < 2 {
+            return;
+        }
+        let deadline = Instant::now() + PATIENCE;
+        for (n, node) in self.nodes.iter().enumerate() {
+            if node.child.is_none() {
+                continue;
+            }
+            while !self.log(n).contains("metadata leader") {
+                assert!(
+                    Instant::now() < deadline,
+                    "no JetStream leader:\n{}",
+                    self.log(n)
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
     }
 
     fn start_node(&mut self, n: usize) {
