@@ -35,7 +35,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -96,129 +95,6 @@ fn scratch_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// One run of the `trustfold-server` binary, its output in two files.
-struct Server {
-    child: Option<Child>,
-    addr: SocketAddr,
-    out: PathBuf,
-    err: PathBuf,
-}
-
-impl Server {
-    /// Starts the binary on `db` and waits (bounded) for the address it
-    /// listens on, which its startup log line `trustfold at http://ADDR/`
-    /// gives (port 0: a free one).
-    async fn start(dir: &Path, db: &Path, run: u32) -> Server {
-        let out = dir.join(format!("server-{run}.out"));
-        let err = dir.join(format!("server-{run}.err"));
-        let child = Command::new(env!("CARGO_BIN_EXE_trustfold-server"))
-            .args(["--addr", "127.0.0.1:0"])
-            .arg("--relay-db")
-            .arg(db)
-            // Every client comes from 127.0.0.1, and reconnects after
-            // each kill: lift the per-address limits, as
-            // scripts/test-wasm.sh does.
-            .args(["--max-per-address", "1000"])
-            .args(["--address-joins", "100/1000"])
-            .args(["--address-rate", "10000/10000"])
-            // A client here writes up to 50 events/s, above the default
-            // sustained 20 per author: this test is about crashes, not rates.
-            .args(["--relay-author-rate", "100000/100000"])
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(std::fs::File::create(&err).unwrap())
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            child: Some(child),
-            addr: ([0, 0, 0, 0], 0).into(),
-            out,
-            err,
-        };
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let log = std::fs::read_to_string(&server.out).unwrap_or_default();
-            if let Some(addr) = listening(&log) {
-                server.addr = addr;
-                return server;
-            }
-            let exited = server.child.as_mut().unwrap().try_wait().unwrap();
-            assert!(
-                exited.is_none() && Instant::now() < deadline,
-                "run {run}: the server did not start ({exited:?}):\n{}",
-                server.output()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// Kills it with SIGKILL; it must not have exited before.
-    fn kill(&mut self) {
-        let mut child = self.child.take().expect("killed once");
-        let exited = child.try_wait().unwrap();
-        assert!(
-            exited.is_none(),
-            "the server exited by itself ({exited:?}):\n{}",
-            self.output()
-        );
-        child.kill().unwrap(); // SIGKILL on Unix
-        child.wait().unwrap();
-    }
-
-    /// Stops it with SIGTERM and waits (bounded) for it to exit, which it
-    /// must do by itself and successfully.
-    fn terminate(&mut self) {
-        let mut child = self.child.take().expect("stopped once");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -TERM failed");
-        let deadline = Instant::now() + PATIENCE;
-        let exited = loop {
-            if let Some(exited) = child.try_wait().unwrap() {
-                break exited;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the server did not stop after SIGTERM:\n{}", self.output());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        assert!(
-            exited.success(),
-            "after SIGTERM: {exited:?}\n{}",
-            self.output()
-        );
-    }
-
-    /// What it printed, stdout then stderr.
-    fn output(&self) -> String {
-        let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
-        format!("{}{}", read(&self.out), read(&self.err))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // A test that fails leaves no server behind.
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// The address in the line `trustfold at http://ADDR/ …` of a log.
-fn listening(log: &str) -> Option<SocketAddr> {
-    let line = log.lines().find(|l| l.contains("trustfold at http://"))?;
-    let rest = &line[line.find("http://")? + "http://".len()..];
-    rest[..rest.find('/')?].parse().ok()
 }
 
 // ---------------------------------------------------------------------------

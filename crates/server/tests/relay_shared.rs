@@ -110,3 +110,152 @@ async fn what_one_instances_client_writes_reaches_every_instances_clients_throug
     assert_eq!(held.len(), written.len(), "each event once");
     assert!(written.iter().all(|id| ids.contains(id)));
 }
+
+/// Instance A and one NATS node SIGKILLed while Alice writes through A:
+/// every event any relay announced to her is in JetStream; she goes on
+/// through instance B (as a load balancer would send her) and everything
+/// she wrote, announced or not, reaches Bob there; after both come back, a
+/// client of the restarted A gets everything. `TRUSTFOLD_SEED` sets the
+/// kill's delay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_and_a_nats_node_killed_mid_writes_lose_nothing_announced() {
+    let dir = scratch("kill");
+    let mut cluster = Cluster::start(&dir.join("nats"), 3);
+    let urls = cluster.urls();
+    let flags = ["--nats", urls.as_str()];
+    let mut a = Server::start_with(&dir, &dir.join("a.sqlite"), 1, &flags).await;
+    let b = Server::start_with(&dir, &dir.join("b.sqlite"), 2, &flags).await;
+    let mut rng = Rng(seed(0x16_c4a5));
+
+    let alice = Honest::open(a.addr, "kill", 1).await;
+    let bob = Honest::open(b.addr, "kill", 2).await;
+    let mut written = alice.write(10).await;
+    written.extend(bob.write(5).await);
+    let both = [&alice, &bob];
+    assert!(
+        settle(&both, Duration::from_secs(30), || both
+            .iter()
+            .all(|c| c.holds(&written)))
+        .await
+    );
+
+    // Alice writes on while A and NATS node 1 die under her.
+    let delay = rng.between((5, 60));
+    let writing = async {
+        let mut ids = Vec::new();
+        for _ in 0..40 {
+            ids.extend(alice.write(1).await);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        ids
+    };
+    let only_alice = [&alice];
+    let syncing = settle(&only_alice, Duration::from_millis(400), || false);
+    let killing = async {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        a.kill();
+        cluster.kill(1);
+    };
+    let (ids, _, ()) = tokio::join!(writing, syncing, killing);
+    written.extend(ids);
+    let announced = alice.link.announced.ids();
+    eprintln!(
+        "killed after {delay} ms: {} events announced to Alice of {} written",
+        announced.len(),
+        written.len()
+    );
+
+    // Everything announced to her is in JetStream (read through a live node).
+    let held = in_stream(&cluster.url(0), "kill")
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}\n{}\n{}",
+                last_lines(&cluster.log(0)),
+                last_lines(&cluster.log(2))
+            )
+        });
+    let lost: Vec<_> = announced.iter().filter(|id| !held.contains(id)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} announced events not in JetStream",
+        lost.len()
+    );
+
+    // Alice goes on through B: all she wrote reaches Bob.
+    let alice = Honest {
+        link: Link::open(b.addr, "kill", false).await,
+        ..alice
+    };
+    let both = [&alice, &bob];
+    assert!(
+        settle(&both, Duration::from_secs(30), || both
+            .iter()
+            .all(|c| c.holds(&written)))
+        .await,
+        "after the kill: Alice {}, Bob {} of {}",
+        alice.len(),
+        bob.len(),
+        written.len()
+    );
+    // Both come back; a client of the restarted A gets everything.
+    cluster.restart(1);
+    let a = Server::start_with(&dir, &dir.join("a.sqlite"), 3, &flags).await;
+    let carol = Honest::open(a.addr, "kill", 3).await;
+    assert!(
+        settle(&[&carol], Duration::from_secs(30), || carol.holds(&written)).await,
+        "Carol on the restarted A has {} of {}",
+        carol.len(),
+        written.len()
+    );
+    // What Carol writes on A reaches Bob on B: B's follower outlived the
+    // node's death and return.
+    let more = carol.write(5).await;
+    written.extend(more.iter().copied());
+    let pair = [&carol, &bob];
+    assert!(
+        settle(&pair, Duration::from_secs(30), || bob.holds(&more)).await,
+        "Bob on B did not get Carol's writes on the restarted A"
+    );
+    let held = in_stream(&cluster.url(1), "kill")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", last_lines(&cluster.log(1))));
+    assert_eq!(held.len(), written.len(), "each event once");
+    alice.assert_unharmed();
+    bob.assert_unharmed();
+    assert!(!a.output().contains("panicked") && !b.output().contains("panicked"));
+}
+
+/// The ids in the stream of open network `room`, read through `url`
+/// (retrying while the cluster recovers, bounded).
+async fn in_stream(
+    url: &str,
+    room: &str,
+) -> Result<std::collections::HashSet<trustfold::event::EventId>, String> {
+    let deadline = std::time::Instant::now() + nats_support::PATIENCE;
+    loop {
+        let read = async {
+            let js = JetStream::connect(url, StreamSettings::default()).await?;
+            js.network(&open_key(room)).await?.read(0, 100_000).await
+        };
+        match read.await {
+            Ok(held) => {
+                return Ok(held
+                    .iter()
+                    .map(|(_, bytes)| trustfold::event::EventId::of_bytes(bytes))
+                    .collect());
+            }
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("reading the stream: {e}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(format!("the stream cannot be read through {url}: {e}")),
+        }
+    }
+}
+
+/// The last 40 lines of a log, for a failure's message.
+fn last_lines(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}

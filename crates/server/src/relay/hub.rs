@@ -262,6 +262,10 @@ impl Loaded {
 /// Events in a batch taken from the shared stream at most.
 const FOLLOW_BATCH: usize = 512;
 
+/// How long a follower may hear nothing before it asks the stream whether
+/// it missed something.
+const STALL_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Takes what the other instances store in a network's stream into this
 /// instance's copy and pushes it to its clients, for as long as the
 /// network is loaded here (it holds no strong reference: a released
@@ -274,6 +278,7 @@ async fn follow(
 ) {
     let mut after = 0;
     let mut following = None;
+    let mut checked = Instant::now();
     loop {
         if loaded.strong_count() == 0 {
             return;
@@ -300,6 +305,27 @@ async fn follow(
                 continue;
             }
         };
+        if batch.is_empty() {
+            // A consumer whose server died may stall without an error
+            // (seen after a node's SIGKILL): when nothing came for a while,
+            // the stream is asked whether it holds more, and if so the
+            // consumer is made again from where this copy is.
+            if checked.elapsed() >= STALL_CHECK {
+                checked = Instant::now();
+                match stream.last_seq().await {
+                    Ok(last) if last > after => {
+                        tracing::warn!(
+                            "relay: following {key}: stalled at {after} of {last}; following again"
+                        );
+                        following = None;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("relay: following {key}: {e}"),
+                }
+            }
+            continue;
+        }
+        checked = Instant::now();
         let (Some(&(last, _)), Some(loaded)) = (batch.last(), loaded.upgrade()) else {
             continue;
         };

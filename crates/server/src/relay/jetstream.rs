@@ -296,48 +296,22 @@ impl NetworkStream {
     }
 
     /// The events stored after sequence `after`, at most `max` of them, in
-    /// order, each with its sequence: how an instance learns what the
-    /// others stored, and loads a network it does not hold. Bytes only —
-    /// the caller validates them.
+    /// order, each with its sequence — for checks and tests: one request
+    /// per event, answered by the stream's leader (no consumer to place,
+    /// so it works as soon as the stream has a leader, as after a node
+    /// died). The relay follows a stream with [`follow`](Self::follow).
+    /// Bytes only — the caller validates them.
     pub async fn read(
         &self,
         after: u64,
         max: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, JetStreamError> {
         let last = self.last_seq().await?;
-        if last <= after || max == 0 {
-            return Ok(Vec::new());
-        }
-        let consumer = self
-            .stream
-            .create_consumer(jetstream::consumer::pull::OrderedConfig {
-                deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: after + 1,
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(failed)?;
-        let mut messages = consumer.messages().await.map_err(failed)?;
-        let want = usize::try_from(last - after).unwrap_or(usize::MAX).min(max);
-        let mut read = Vec::with_capacity(want.min(4_096));
-        while read.len() < want {
-            let next = tokio::time::timeout(Duration::from_secs(10), messages.next()).await;
-            let message = match next {
-                Ok(Some(Ok(message))) => message,
-                Ok(Some(Err(e))) => return Err(failed(e)),
-                Ok(None) => break,
-                Err(_) => {
-                    return Err(JetStreamError::Failed(
-                        "reading the stream timed out".into(),
-                    ));
-                }
-            };
-            let seq = message.info().map_err(failed)?.stream_sequence;
+        let end = last.min(after.saturating_add(max as u64));
+        let mut read = Vec::new();
+        for seq in after + 1..=end {
+            let message = self.stream.get_raw_message(seq).await.map_err(failed)?;
             read.push((seq, message.payload.to_vec()));
-            if seq >= last {
-                break;
-            }
         }
         Ok(read)
     }

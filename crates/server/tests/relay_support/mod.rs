@@ -12,6 +12,9 @@
 #![allow(dead_code)]
 
 pub mod load;
+mod server;
+#[allow(unused_imports)] // not every test runs the binary
+pub use server::Server;
 
 use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
