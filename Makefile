@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay
+.PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay
 
 ## The node page, the signalling server and the relay at
 ## http://127.0.0.1:8080 (builds the package and the page first); the relay
@@ -18,6 +18,13 @@ run:
 	$(MAKE) -j2 run-page run-server
 	CARGO_TARGET_DIR=target/run cargo run --profile serve -p trustfold-server -- \
 	  --addr 127.0.0.1:8080 --site dist --relay-db target/trustfold-relay.sqlite
+
+## The scaled-out setup on this machine: a 3-node NATS JetStream cluster,
+## two server instances sharing their relays' networks through it, and
+## HAProxy at http://127.0.0.1:8080 in front (scripts/scale-out.sh).
+run-scaled:
+	$(MAKE) -j2 run-page run-server
+	./scripts/scale-out.sh
 
 run-page: setup-run
 	$(MAKE) www

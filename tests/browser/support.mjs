@@ -127,6 +127,8 @@ export async function signallingServer(site, { relay = true, relayDb, addr = "12
     url,
     relayDb,
     stop: () => child.kill(),
+    /** Kills it with SIGKILL: a crash, nothing finished. */
+    kill: () => child.kill("SIGKILL"),
     /** Stops the server and waits until it has exited (its files closed). */
     stopped: () => {
       child.kill();

@@ -32,10 +32,15 @@ fn scratch(name: &str) -> PathBuf {
 
 /// A server instance with its relay on JetStream at `urls`, its copy in `db`.
 async fn instance(urls: &str, db: &Path) -> SocketAddr {
+    instance_with(urls, db, RelayConfig::default()).await
+}
+
+/// [`instance`] with `config`'s limits.
+async fn instance_with(urls: &str, db: &Path, config: RelayConfig) -> SocketAddr {
     let relay = Relay::open_shared(RelayConfig {
         path: db.to_owned(),
         nats: Some(urls.to_owned()),
-        ..RelayConfig::default()
+        ..config
     })
     .await
     .unwrap();
@@ -109,6 +114,40 @@ async fn what_one_instances_client_writes_reaches_every_instances_clients_throug
         .collect();
     assert_eq!(held.len(), written.len(), "each event once");
     assert!(written.iter().all(|id| ids.contains(id)));
+}
+
+/// A network at its quota, written to through two instances: the one
+/// whose client goes past it refuses with the relay's typed notice
+/// (`network_full`), the client stays linked, and the network keeps every
+/// event it had — exactly the quota, in JetStream too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_network_refuses_with_its_notice_on_any_instance_and_keeps_what_it_had() {
+    let dir = scratch("full");
+    let cluster = Cluster::start(&dir.join("nats"), 3);
+    let urls = cluster.urls();
+    let mut config = RelayConfig::default();
+    config.limits.max_events = 10;
+    config.limits.author_share = 100;
+    let a = instance_with(&urls, &dir.join("a.sqlite"), config.clone()).await;
+    let b = instance_with(&urls, &dir.join("b.sqlite"), config).await;
+    let alice = Honest::open(a, "full", 1).await;
+    let bob = Honest::open(b, "full", 2).await;
+    let first = alice.write(8).await;
+    let both = [&alice, &bob];
+    assert!(settle(&both, Duration::from_secs(30), || bob.holds(&first)).await);
+    // Bob, on the other instance, writes past the quota.
+    let his = bob.write(5).await;
+    let told = settle(&both, Duration::from_secs(30), || {
+        bob.link.heard.codes("notice").iter().any(|c| c == "network_full")
+    })
+    .await;
+    assert!(told, "Bob heard {:?}", bob.link.heard.texts());
+    assert!(bob.holds(&his), "his own log keeps what he wrote");
+    bob.assert_unharmed();
+    let held = in_stream(&cluster.url(0), "full").await.unwrap();
+    assert_eq!(held.len(), 10, "exactly the quota");
+    assert!(first.iter().all(|id| held.contains(id)), "nothing it had is lost");
+    assert!(his[..2].iter().all(|id| held.contains(id)));
 }
 
 /// Instance A and one NATS node SIGKILLed while Alice writes through A:
