@@ -25,12 +25,14 @@ if [ "${TRUSTFOLD_SETUP:-test}" != run ] && { ! command -v chromium >/dev/null |
 fi
 
 # The relay's JetStream tests start a real cluster of Debian's nats-server
-# (2.9.10 in bookworm; the relay needs 2.9.2 or later). Not for `make run`.
-if [ "${TRUSTFOLD_SETUP:-test}" != run ] && ! command -v nats-server >/dev/null; then
-  say "installing Debian's nats-server"
+# (2.9.10 in bookworm; the relay needs 2.9.2 or later), and the scaled-out
+# page test puts Debian's HAProxy in front of two instances. Not for
+# `make run`.
+if [ "${TRUSTFOLD_SETUP:-test}" != run ] && { ! command -v nats-server >/dev/null || ! command -v haproxy >/dev/null; }; then
+  say "installing Debian's nats-server and haproxy"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq nats-server >/dev/null
+  apt-get install -y -qq nats-server haproxy >/dev/null
 fi
 
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
