@@ -138,7 +138,11 @@ async fn a_full_network_refuses_with_its_notice_on_any_instance_and_keeps_what_i
     // Bob, on the other instance, writes past the quota.
     let his = bob.write(5).await;
     let told = settle(&both, Duration::from_secs(30), || {
-        bob.link.heard.codes("notice").iter().any(|c| c == "network_full")
+        bob.link
+            .heard
+            .codes("notice")
+            .iter()
+            .any(|c| c == "network_full")
     })
     .await;
     assert!(told, "Bob heard {:?}", bob.link.heard.texts());
@@ -146,7 +150,10 @@ async fn a_full_network_refuses_with_its_notice_on_any_instance_and_keeps_what_i
     bob.assert_unharmed();
     let held = in_stream(&cluster.url(0), "full").await.unwrap();
     assert_eq!(held.len(), 10, "exactly the quota");
-    assert!(first.iter().all(|id| held.contains(id)), "nothing it had is lost");
+    assert!(
+        first.iter().all(|id| held.contains(id)),
+        "nothing it had is lost"
+    );
     assert!(his[..2].iter().all(|id| held.contains(id)));
 }
 
