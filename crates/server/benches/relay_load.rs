@@ -20,7 +20,11 @@
 //! `RELAY_LOAD_NETWORKS` (50), `RELAY_LOAD_SECONDS` (60),
 //! `RELAY_LOAD_ADDRESSES` (40), `RELAY_LOAD_THREADS` (client threads:
 //! the machine's cores), `RELAY_LOAD_RUNS` (1; each run a fresh server
-//! and database), `RELAY_LOAD_SERVER_ARGS` (flags added, space-separated).
+//! and database), `RELAY_LOAD_SERVER_ARGS` (flags added, space-separated),
+//! `RELAY_LOAD_INSTANCES` (1: server instances, a network's clients spread
+//! over them in turn), `RELAY_LOAD_NATS` (1: the instances share their
+//! networks through a fresh 3-node JetStream cluster of Debian's
+//! nats-server; issue #16).
 //!
 //! ```sh
 //! cargo bench -p trustfold-server --bench relay_load
@@ -30,6 +34,9 @@
 
 #[path = "../tests/relay_support/mod.rs"]
 mod relay_support;
+
+#[path = "../tests/nats_support/mod.rs"]
+mod nats_support;
 
 use relay_support::load::{Plan, env_usize, run};
 use std::path::PathBuf;
@@ -59,13 +66,24 @@ fn main() {
         dir: dir.join("run"),
         join_within: Duration::from_secs(120),
         drain_within: Duration::from_secs(60),
+        instances: env_usize("RELAY_LOAD_INSTANCES", 1),
+        nats: None,
     };
+    // Relays sharing their networks through a 3-node JetStream cluster,
+    // started afresh for each run (issue #16).
+    let on_nats = env_usize("RELAY_LOAD_NATS", 0) == 1;
     assert!(
         plan.addresses <= 250,
         "127.0.0.2 onwards: at most 250 addresses"
     );
     for r in 1..=runs {
+        let cluster = on_nats.then(|| nats_support::Cluster::start(&dir.join("nats"), 3));
+        let plan = Plan {
+            nats: cluster.as_ref().map(nats_support::Cluster::urls),
+            ..plan.clone()
+        };
         let report = run(plan.clone());
+        drop(cluster);
         eprintln!("relay_load run {r}: {}", report.summary(&plan));
         eprintln!(
             "relay_load run {r}: p50 {:.1} ms, p99 {:.1} ms (goal < 100 ms: {}), server RSS {:.1} MB \

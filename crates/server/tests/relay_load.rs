@@ -28,6 +28,8 @@ fn a_hundred_clients_in_ten_networks_get_every_payment() {
             .join(std::process::id().to_string()),
         join_within: Duration::from_secs(30),
         drain_within: Duration::from_secs(30),
+        instances: 1,
+        nats: None,
     };
     let report = run(plan.clone());
     eprintln!("{}", report.summary(&plan));

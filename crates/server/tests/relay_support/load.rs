@@ -65,6 +65,11 @@ pub struct Plan {
     pub join_within: Duration,
     /// How long deliveries may take after the last write.
     pub drain_within: Duration,
+    /// Server instances (1: one server, as in production without NATS);
+    /// the clients of each network are spread over them in turn.
+    pub instances: usize,
+    /// The NATS servers whose JetStream the instances share (`--nats`).
+    pub nats: Option<String>,
 }
 
 /// What a run measured.
@@ -100,6 +105,8 @@ pub struct Report {
     pub server_hwm_kib: u64,
     /// The server's resident memory once every client joined, KiB.
     pub server_rss_joined_kib: u64,
+    /// Each instance's resident memory at the end, KiB.
+    pub instances_rss_kib: Vec<u64>,
     /// The most threads the server had during the writing (sampled every
     /// 100 ms), and at the end.
     pub server_threads_max: u64,
@@ -191,6 +198,21 @@ impl Report {
             self.notices,
             self.server_warnings.len(),
         );
+        if plan.instances > 1 || plan.nats.is_some() {
+            let per: Vec<String> = self
+                .instances_rss_kib
+                .iter()
+                .map(|k| format!("{} KiB", k))
+                .collect();
+            out.push_str(&format!(
+                "\n{} instance(s){}; RSS per instance {}; throughput {:.0} deliveries/s; server CPU \
+                 above is all instances together",
+                plan.instances,
+                if plan.nats.is_some() { " on NATS JetStream" } else { "" },
+                per.join(", "),
+                self.delivered as f64 / self.span.max(1e-9),
+            ));
+        }
         for (i, w) in self.windows.iter().enumerate() {
             out.push_str(&format!(
                 "\n  written in s {}–{}: stored p50 {:.1} ms, p99 {:.1} ms; read \
@@ -302,22 +324,28 @@ struct Server {
 }
 
 impl Server {
-    fn spawn(plan: &Plan) -> Server {
+    /// Instance `k` of `plan`, with a database of its own.
+    fn spawn(plan: &Plan, k: usize) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let log = plan.dir.join("server.log");
+        let log = plan.dir.join(format!("server-{k}.log"));
+        let nats: Vec<&str> = match &plan.nats {
+            Some(urls) => vec!["--nats", urls],
+            None => Vec::new(),
+        };
         let child = Command::new(&plan.server)
             .arg("--addr")
             .arg(addr.to_string())
             .arg("--relay-db")
-            .arg(plan.dir.join("relay.sqlite"))
+            .arg(plan.dir.join(format!("relay-{k}.sqlite")))
             .arg("--site")
             .arg(&plan.dir)
             .args(&plan.server_args)
+            .args(nats)
             .env("RUST_LOG", "info")
             .current_dir(&plan.dir)
             .stdout(Stdio::null())
@@ -427,9 +455,12 @@ struct Cpu {
     at: Instant,
 }
 
-fn cpu_now(server: u32, tick: f64) -> Cpu {
+fn cpu_now(servers: &[u32], tick: f64) -> Cpu {
     Cpu {
-        server: process_cpu(&server.to_string(), tick),
+        server: servers
+            .iter()
+            .map(|pid| process_cpu(&pid.to_string(), tick))
+            .sum(),
         clients: process_cpu("self", tick),
         machine: machine_cpu(tick),
         at: Instant::now(),
@@ -439,7 +470,8 @@ fn cpu_now(server: u32, tick: f64) -> Cpu {
 /// What the threads share.
 struct Shared {
     plan: Plan,
-    addr: SocketAddr,
+    /// The instances' addresses.
+    addrs: Vec<SocketAddr>,
     /// When each event was handed to its link.
     published: Mutex<HashMap<EventId, Instant>>,
     joined: AtomicUsize,
@@ -537,7 +569,8 @@ async fn client_thread(shared: Arc<Shared>, thread: usize) -> Measured {
         let from = Ipv4Addr::new(127, 0, 0, 2 + (i % plan.addresses) as u8);
         let client = Rc::new(
             Honest::open_as(
-                shared.addr,
+                // A network's clients on each instance in turn.
+                shared.addrs[(i / plan.networks) % shared.addrs.len()],
                 Some(from),
                 &room(plan, i),
                 secret(i),
@@ -630,11 +663,15 @@ pub fn run(plan: Plan) -> Report {
     let _ = std::fs::remove_dir_all(&plan.dir);
     std::fs::create_dir_all(&plan.dir).unwrap();
     let tick = ticks_per_second();
-    let server = Server::spawn(&plan);
+    let servers: Vec<Server> = (0..plan.instances.max(1))
+        .map(|k| Server::spawn(&plan, k))
+        .collect();
+    let server = &servers[0];
+    let pids: Vec<u32> = servers.iter().map(Server::pid).collect();
     let (stop, _) = tokio::sync::watch::channel(false);
     let shared = Arc::new(Shared {
         plan: plan.clone(),
-        addr: server.addr,
+        addrs: servers.iter().map(|s| s.addr).collect(),
         published: Mutex::new(HashMap::with_capacity(plan.clients * plan.seconds as usize)),
         joined: AtomicUsize::new(0),
         t0: OnceLock::new(),
@@ -680,7 +717,7 @@ pub fn run(plan: Plan) -> Report {
         let t0 = Instant::now() + Duration::from_millis(500);
         shared.t0.set(t0).unwrap();
         std::thread::sleep(t0.saturating_duration_since(Instant::now()));
-        let before = cpu_now(server.pid(), tick);
+        let before = cpu_now(&pids, tick);
         let last_due = t0 + Duration::from_secs(plan.seconds);
         // Sampled through the writing: the server's threads (the relay
         // runs its store calls in `block_in_place`, which hands the
@@ -698,7 +735,7 @@ pub fn run(plan: Plan) -> Report {
                 Duration::from_millis(100).min(last_due - Instant::now().min(last_due)),
             );
         }
-        let after = cpu_now(server.pid(), tick);
+        let after = cpu_now(&pids, tick);
         report.server_cpu = after.server - before.server;
         report.clients_cpu = after.clients - before.clients;
         report.machine_cpu = after.machine - before.machine;
@@ -711,6 +748,7 @@ pub fn run(plan: Plan) -> Report {
         report.drain_time = Instant::now().saturating_duration_since(last_due);
     }
     report.server_rss_kib = status_kib(server.pid(), "VmRSS:");
+    report.instances_rss_kib = pids.iter().map(|&pid| status_kib(pid, "VmRSS:")).collect();
     report.server_hwm_kib = status_kib(server.pid(), "VmHWM:");
     report.server_threads_end = status_kib(server.pid(), "Threads:");
     shared.stop.send_replace(true);
@@ -728,7 +766,7 @@ pub fn run(plan: Plan) -> Report {
     report.written = shared.written.load(Ordering::Acquire);
     report.expected = shared.expected.load(Ordering::Acquire);
     report.delivered = shared.delivered.load(Ordering::Acquire);
-    report.server_warnings = server.warnings();
+    report.server_warnings = servers.iter().flat_map(Server::warnings).collect();
     wake_late.sort_unstable();
     report.wake_late = (
         quantile(&wake_late, 0.5),
@@ -768,7 +806,7 @@ pub fn run(plan: Plan) -> Report {
     report.latencies.sort_unstable();
     report.arrivals = arrivals.into_iter().map(|(l, _)| l).collect();
     report.arrivals.sort_unstable();
-    drop(server);
+    drop(servers);
     remove_dir(&plan.dir);
     report
 }
