@@ -36,8 +36,11 @@ stop() {
 trap stop EXIT INT TERM
 
 routes=nats://127.0.0.1:6222,nats://127.0.0.1:6223,nats://127.0.0.1:6224
+# Events may be up to 2 MiB + 16 KiB: NATS takes 1 MiB messages by default,
+# and the relay refuses to start on servers that take less than an event.
+echo "max_payload: 4194304" >"$state/nats.conf"
 for n in 0 1 2; do
-  nats-server -a 127.0.0.1 -p $((4222 + n)) -n "n$n" -js -sd "$state/nats-$n" \
+  nats-server -c "$state/nats.conf" -a 127.0.0.1 -p $((4222 + n)) -n "n$n" -js -sd "$state/nats-$n" \
     --cluster_name trustfold --cluster "nats://127.0.0.1:$((6222 + n))" --routes "$routes" \
     >"$state/nats-$n.log" 2>&1 &
   pids+=($!)

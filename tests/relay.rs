@@ -103,7 +103,16 @@ impl Net {
 
     /// Delivers frames until none is in flight (bounded).
     async fn settle(&mut self) {
+        self.settle_until(|_| false).await;
+    }
+
+    /// Delivers frames one at a time until `done` holds or none is in
+    /// flight (bounded).
+    async fn settle_until(&mut self, done: impl Fn(&Net) -> bool) {
         for _ in 0..100_000 {
+            if done(self) {
+                return;
+            }
             let Some((to_relay, n, frame)) = self.wire.pop_front() else {
                 return;
             };
@@ -465,7 +474,7 @@ async fn an_instance_takes_what_another_stored_checks_it_and_pushes_it_to_its_cl
     forged[last] ^= 1;
     let mut shared = vec![forged];
     shared.extend(log.iter().cloned());
-    let (out, report) = b.relay.stored_elsewhere(&shared, &mut b.storage);
+    let (out, report) = b.relay.stored_elsewhere(&shared, &mut b.storage, 0);
     assert_eq!(out.store_error, None);
     assert_eq!((report.stored, report.skipped, report.held), (2, 1, 0));
     assert_eq!(b.storage.all().count(), 2, "the forged copy is not stored");
@@ -475,15 +484,51 @@ async fn an_instance_takes_what_another_stored_checks_it_and_pushes_it_to_its_cl
     assert_eq!(b.balance(bob, 2), 42, "pushed to Bob on the other instance");
 
     // The same again: held, nothing sent.
-    let (out, report) = b.relay.stored_elsewhere(&log, &mut b.storage);
+    let (out, report) = b.relay.stored_elsewhere(&log, &mut b.storage, 0);
     assert_eq!((report.stored, report.held), (0, 2));
     assert!(out.send.is_empty());
 
     // A third instance given Alice's second payment alone (its parent is
     // not in what it holds): skipped, not held as an orphan.
     let mut c = Net::new(Admission::Open, RelayLimits::default());
-    let (_, report) = c.relay.stored_elsewhere(&log[1..], &mut c.storage);
+    let (_, report) = c.relay.stored_elsewhere(&log[1..], &mut c.storage, 0);
     assert_eq!((report.stored, report.skipped), (0, 1));
     assert_eq!(c.storage.all().count(), 0);
     assert_eq!(c.relay.orphans(), 0);
+}
+
+/// An orphan a client sent to one instance, waiting for its parent, is
+/// released when the parent arrives from another instance through the
+/// shared log (it waited until it expired before: the parent came by a
+/// path that did not look at orphans).
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn an_orphan_is_released_by_its_parent_from_another_instance() {
+    let mut b = Net::new(Admission::Open, RelayLimits::default());
+    // Yolanda, linked to B, writes P and C, and C alone reaches B (P went
+    // elsewhere, as to a page linked directly): B holds C as an orphan and
+    // asks her for P.
+    let yolanda = b.open(9, None).await;
+    b.settle().await;
+    let node = b.pages[yolanda].as_ref().unwrap();
+    let p = node.publish(1, pay(key(2), 5, "EUR")).await.unwrap();
+    let c = node.publish(2, pay(key(2), 6, "EUR")).await.unwrap();
+    let frames = node.push_to_peers(std::slice::from_ref(&c));
+    b.wire
+        .extend(frames.into_iter().map(|(_, f)| (true, yolanda, f)));
+    b.settle_until(|net| net.relay.orphans() == 1).await;
+    assert_eq!(b.relay.orphans(), 1, "C waits for P at B");
+    assert_eq!(b.storage.all().count(), 0);
+
+    // P reaches B through the shared log first (another instance stored it).
+    let log = vec![p.bytes().to_vec()];
+    let (out, report) = b.relay.stored_elsewhere(&log, &mut b.storage, 0);
+    assert_eq!(out.store_error, None);
+    assert_eq!(report.stored, 1);
+    assert_eq!(b.relay.orphans(), 0, "C released");
+    assert_eq!(b.storage.all().count(), 2, "and stored");
+    b.wire
+        .extend(out.send.into_iter().map(|(to, f)| (false, to, f)));
+    b.settle().await;
+    assert!(b.dropped.is_empty());
+    assert_eq!(b.storage.all().count(), 2);
 }

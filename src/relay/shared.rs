@@ -37,14 +37,36 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
     /// instance stored: stores the valid new ones in `storage` (one
     /// write) and returns the frames that push them to this network's
     /// clients. See the [module docs](self).
+    ///
+    /// An orphan a client of this instance sent, waiting for a parent that
+    /// arrives this way, is released and taken as from that client (`now_ms`:
+    /// the caller's clock, for the author's rate), as if the parent had
+    /// come from a client.
     pub fn stored_elsewhere<S: RelayStorage>(
         &mut self,
         events: &[Vec<u8>],
         storage: &mut S,
+        now_ms: u64,
     ) -> (Relayed<P>, FromShared) {
         let mut out = Relayed::default();
         let mut report = FromShared::default();
-        match self.take_shared(events, storage, &mut report) {
+        let taken = self.take_shared(events, storage, &mut report);
+        if let Ok((_, released)) = &taken {
+            // Each released orphan goes through its sender's path: checked,
+            // stored, acknowledged to it and pushed to the others.
+            for (child, from) in released.clone() {
+                let batch = [child.bytes().to_vec()];
+                match self.ingest(&from, &batch, storage, now_ms, &mut out) {
+                    Ok(Some((ixs, refused))) => match storage.view() {
+                        Ok(view) => self.answer(&from, &view, &ixs, refused, now_ms, &mut out),
+                        Err(e) => out.store_error = Some(e.to_string()),
+                    },
+                    Ok(None) => {}
+                    Err(e) => out.store_error = Some(e.to_string()),
+                }
+            }
+        }
+        match taken.map(|(applied, _)| applied) {
             Ok(applied) if applied.is_empty() => {}
             Ok(applied) => {
                 out.stored = applied.len();
@@ -71,12 +93,15 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         (out, report)
     }
 
+    /// Stores the valid new `events`; returns their indexes and the
+    /// orphans (with their senders) they released.
+    #[allow(clippy::type_complexity)]
     fn take_shared<S: RelayStorage>(
         &mut self,
         events: &[Vec<u8>],
         storage: &mut S,
         report: &mut FromShared,
-    ) -> Result<Vec<crate::log::EventIx>, S::Error> {
+    ) -> Result<(Vec<crate::log::EventIx>, Vec<(Event, P)>), S::Error> {
         let mut seen = FxHashSet::default();
         let mut candidates = Vec::new();
         for bytes in events {
@@ -129,11 +154,18 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             admitted.insert(event.id(), event);
         }
         if order.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
         let events: Vec<&Event> = order.iter().map(|id| &admitted[id]).collect();
         let ixs = storage.append(&events)?;
         report.stored += ixs.len();
-        Ok(ixs)
+        let mut released = Vec::new();
+        for id in &order {
+            released.extend(
+                self.orphans
+                    .arrived(id, |p| storage.contains(p).unwrap_or(false)),
+            );
+        }
+        Ok((ixs, released))
     }
 }

@@ -22,9 +22,12 @@ export async function natsCluster(dir) {
   const nodes = [];
   for (let n = 0; n < 3; n++) nodes.push({ client: await freePort(), cluster: await freePort(), log: "" });
   const routes = nodes.map((n) => `nats://127.0.0.1:${n.cluster}`).join(",");
+  // The relay refuses servers that take messages smaller than an event may be.
+  const config = path.join(dir, "nats.conf");
+  fs.writeFileSync(config, "max_payload: 4194304\n");
   for (const [n, node] of nodes.entries()) {
     node.child = spawn("nats-server", [
-      "-a", "127.0.0.1", "-p", String(node.client), "-n", `n${n}`, "-js", "-sd", path.join(dir, `n${n}`),
+      "-c", config, "-a", "127.0.0.1", "-p", String(node.client), "-n", `n${n}`, "-js", "-sd", path.join(dir, `n${n}`),
       "--cluster_name", "trustfold-test", "--cluster", `nats://127.0.0.1:${node.cluster}`, "--routes", routes,
     ]);
     const add = (chunk) => (node.log += chunk);

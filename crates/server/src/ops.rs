@@ -4,11 +4,14 @@
 //! * `GET /readyz` answers 200 `{"ready":true}` while it takes new
 //!   connections, 503 `{"ready":false,"reason":"SHUTTING_DOWN"}` to a
 //!   request that arrives as it stops (after that its port refuses
-//!   connections, which a load balancer reads the same way), and 503 with
-//!   `RELAY_FAILED` when the relay's database cannot be read.
+//!   connections, which a load balancer reads the same way), 503 with
+//!   `RELAY_FAILED` when the relay's database cannot be read, and
+//!   `NATS_UNREACHABLE` when the relay shares its networks and NATS is
+//!   not connected.
 //! * `GET /metrics` is the Prometheus text format, for a person as much as
 //!   a scraper: connections, rooms, the relay's loaded networks, clients,
-//!   events and bytes stored, and every limit hit by its stable code.
+//!   events and bytes stored (summed at most every 5 s), and every limit
+//!   hit by its stable code.
 //! * A stop ([`crate::serve_until`]) refuses new connections, closes
 //!   kept-alive HTTP connections once their request in hand is answered,
 //!   tells every WebSocket `SHUTTING_DOWN` once the message it is handling
@@ -134,12 +137,10 @@ async fn ready(
     if served.rooms.stopping.is_stopping() {
         return not(SHUTTING_DOWN);
     }
-    if let Some(hub) = &served.relay {
-        let read = tokio::task::block_in_place(|| hub.stored());
-        if let Err(e) = read {
-            tracing::error!("readyz: the relay's store failed: {e}");
-            return not("RELAY_FAILED");
-        }
+    if let Some(hub) = &served.relay
+        && let Err(reason) = tokio::task::block_in_place(|| hub.ready())
+    {
+        return not(reason);
     }
     (
         StatusCode::OK,
@@ -189,7 +190,7 @@ async fn metrics(
             "Clients linked to the relay now.",
             &gauge(hub.linked.load(std::sync::atomic::Ordering::Relaxed)),
         );
-        match tokio::task::block_in_place(|| hub.stored()) {
+        match tokio::task::block_in_place(|| hub.stored_recently()) {
             Ok((events, bytes)) => {
                 metric(
                     &mut out,

@@ -208,3 +208,43 @@ where
     }
     false
 }
+
+/// A NATS server left at its default 1 MiB message limit could never take
+/// an event of 2 MiB: the relay refuses to start on it, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_taking_messages_smaller_than_an_event_is_refused() {
+    let dir = scratch("payload");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new("nats-server")
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nats-server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let refused = JetStream::connect(
+        &format!("nats://127.0.0.1:{port}"),
+        StreamSettings::default(),
+    )
+    .await;
+    let _ = server.kill();
+    let _ = server.wait();
+    match refused {
+        Err(e @ JetStreamError::MaxPayload { max_payload, .. }) => {
+            assert_eq!(max_payload, 1024 * 1024);
+            assert_eq!(e.code(), "nats_max_payload");
+        }
+        Err(e) => panic!("refused for another reason: {e}"),
+        Ok(_) => panic!("a server taking 1 MiB messages was accepted"),
+    }
+}

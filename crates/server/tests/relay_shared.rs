@@ -102,6 +102,21 @@ async fn what_one_instances_client_writes_reaches_every_instances_clients_throug
         written.len()
     );
 
+    // Joining makes nothing in NATS: a room nobody wrote to has no stream
+    // (else every join of a new name would make a replicated stream that
+    // is never deleted).
+    let idle = Honest::open(a, "nobody-writes-here", 5).await;
+    let js = JetStream::connect(&urls, StreamSettings::default())
+        .await
+        .unwrap();
+    assert!(
+        js.existing(&open_key("nobody-writes-here"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    idle.assert_unharmed();
+
     // Every event is in JetStream, once.
     let js = JetStream::connect(&urls, StreamSettings::default())
         .await

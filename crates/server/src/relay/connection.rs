@@ -102,10 +102,10 @@ fn take_frames(loaded: &mut Loaded, client: Client, frames: &[Vec<u8>]) -> bool 
         ..
     } = loaded;
     let out = tokio::task::block_in_place(|| match shared {
-        Some(stream) => {
+        Some(shared) => {
             let mut both = super::hub::Shared {
                 copy: store,
-                stream,
+                shared,
             };
             network.receive(&client, &refs, &mut both, now_ms)
         }
@@ -173,10 +173,6 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
                 JoinError::Store(e) => {
                     tracing::error!("relay: loading {room}: {e}");
                     Said::error("RELAY_FAILED", "the relay's store failed")
-                }
-                JoinError::Shared(e) => {
-                    tracing::error!("relay: opening {room}'s stream: {e}");
-                    Said::error("RELAY_FAILED", "the relay's shared store failed")
                 }
             };
             outbox.push_control(Out::Text(said.into()));

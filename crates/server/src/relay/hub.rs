@@ -34,7 +34,16 @@ pub(crate) struct Loaded {
     hits: Arc<Hits>,
     /// Its JetStream stream, when relays share their networks (`--nats`):
     /// appends go there first ([`Shared`]).
-    pub(crate) shared: Option<NetworkStream>,
+    pub(crate) shared: Option<SharedNetwork>,
+}
+
+/// A network's place in JetStream: its stream once someone wrote to it
+/// (a join makes nothing in NATS, or every join of a new room name would
+/// make a replicated stream that is never deleted).
+pub(crate) struct SharedNetwork {
+    js: JetStream,
+    key: String,
+    stream: Option<NetworkStream>,
 }
 
 /// Every loaded network, by room.
@@ -57,6 +66,8 @@ pub(crate) struct Hub {
     pub(crate) linked: std::sync::atomic::AtomicUsize,
     /// The JetStream every network's events are kept in, if shared.
     shared: Option<JetStream>,
+    /// The last sum of what the database holds, and when (`/metrics`).
+    stored_cache: Mutex<Option<(Instant, (u64, u64))>>,
 }
 
 /// Why a client could not join.
@@ -66,8 +77,6 @@ pub(crate) enum JoinError {
     TooManyNetworks,
     /// The database failed.
     Store(RelayStoreError),
-    /// The network's JetStream stream could not be opened.
-    Shared(JetStreamError),
 }
 
 impl Hub {
@@ -90,6 +99,7 @@ impl Hub {
             stopping: Stopping::default(),
             linked: Default::default(),
             shared,
+            stored_cache: Mutex::new(None),
         })
     }
 
@@ -113,6 +123,32 @@ impl Hub {
     /// Networks loaded now.
     pub(crate) fn loaded(&self) -> usize {
         self.lock().len()
+    }
+
+    /// Whether the relay can take writes now (`/readyz`): its database
+    /// answers a lookup, and NATS is connected if it shares networks.
+    pub(crate) fn ready(&self) -> Result<(), &'static str> {
+        if self.db.existing_network("open:readyz").is_err() {
+            return Err("RELAY_FAILED");
+        }
+        if self.shared.as_ref().is_some_and(|js| !js.connected()) {
+            return Err("NATS_UNREACHABLE");
+        }
+        Ok(())
+    }
+
+    /// [`stored`](Self::stored), read at most every 5 s (`/metrics` is
+    /// public, and this sums the database's networks).
+    pub(crate) fn stored_recently(&self) -> Result<(u64, u64), RelayStoreError> {
+        let mut cache = self.stored_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, stored)) = *cache
+            && at.elapsed() < std::time::Duration::from_secs(5)
+        {
+            return Ok(stored);
+        }
+        let stored = self.stored()?;
+        *cache = Some((Instant::now(), stored));
+        Ok(stored)
     }
 
     /// Events and bytes the database holds, over every network.
@@ -149,10 +185,11 @@ impl Hub {
         // Its record is made with its first event: a join of a room
         // nobody writes to leaves nothing in the file.
         let store = self.db.network_on_write(&key).map_err(JoinError::Store)?;
-        let shared = match &self.shared {
-            Some(js) => Some(js.network(&key).await.map_err(JoinError::Shared)?),
-            None => None,
-        };
+        let shared = self.shared.as_ref().map(|js| SharedNetwork {
+            js: js.clone(),
+            key: key.clone(),
+            stream: None,
+        });
         let admission = match private {
             Some(network) => Admission::private(network),
             None => Admission::Open,
@@ -165,7 +202,7 @@ impl Hub {
             idle_since: Some(Instant::now()),
             started: Instant::now(),
             hits: self.hits.clone(),
-            shared: shared.clone(),
+            shared,
         };
         let mut networks = self.lock();
         // Another client may have loaded it meanwhile: keep theirs.
@@ -179,8 +216,8 @@ impl Hub {
         }
         let loaded = Arc::new(tokio::sync::Mutex::new(loaded));
         networks.insert(key.clone(), loaded.clone());
-        if let Some(stream) = shared {
-            tokio::spawn(follow(key, Arc::downgrade(&loaded), stream));
+        if let Some(js) = &self.shared {
+            tokio::spawn(follow(key, Arc::downgrade(&loaded), js.clone()));
         }
         Ok(loaded)
     }
@@ -271,11 +308,24 @@ const STALL_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 /// network is loaded here (it holds no strong reference: a released
 /// network ends it within a second). Starts from the stream's beginning:
 /// what this copy holds already is skipped by id.
-async fn follow(
-    key: String,
-    loaded: std::sync::Weak<tokio::sync::Mutex<Loaded>>,
-    stream: NetworkStream,
-) {
+async fn follow(key: String, loaded: std::sync::Weak<tokio::sync::Mutex<Loaded>>, js: JetStream) {
+    // The stream exists once someone wrote to the network, through any
+    // instance: until then it is looked for after 250 ms, then half as
+    // often each time, at least every 10 s (a network loaded for readers
+    // and never written to costs a request per 10 s).
+    let mut wait = std::time::Duration::from_millis(250);
+    let stream = loop {
+        if loaded.strong_count() == 0 {
+            return;
+        }
+        match js.existing(&key).await {
+            Ok(Some(stream)) => break stream,
+            Ok(None) => {}
+            Err(e) => tracing::warn!("relay: looking for {key}'s stream: {e}"),
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(std::time::Duration::from_secs(10));
+    };
     let mut after = 0;
     let mut following = None;
     let mut checked = Instant::now();
@@ -332,9 +382,10 @@ async fn follow(
         after = last;
         let events: Vec<Vec<u8>> = batch.into_iter().map(|(_, bytes)| bytes).collect();
         let mut loaded = loaded.lock().await;
+        let now_ms = u64::try_from(loaded.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let Loaded { network, store, .. } = &mut *loaded;
         let (out, report) =
-            tokio::task::block_in_place(|| network.stored_elsewhere(&events, store));
+            tokio::task::block_in_place(|| network.stored_elsewhere(&events, store, now_ms));
         if report.skipped > 0 {
             tracing::warn!(
                 "relay: {key}: {} events of the shared stream failed a check",
@@ -350,7 +401,13 @@ async fn follow(
             after = 0;
             following = None;
         }
+        let failed = out.store_error.is_some();
         loaded.deliver(out);
+        drop(loaded);
+        if failed {
+            // A copy that cannot be written (a full disk) is not hammered.
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
     }
 }
 
@@ -360,7 +417,7 @@ async fn follow(
 /// is announced before JetStream holds it.
 pub(crate) struct Shared<'a> {
     pub(crate) copy: &'a mut NetworkStore,
-    pub(crate) stream: &'a NetworkStream,
+    pub(crate) shared: &'a mut SharedNetwork,
 }
 
 /// Why a shared append or read failed.
@@ -394,7 +451,15 @@ impl RelayStorage for Shared<'_> {
     fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, SharedError> {
         // Called from a blocking section of the runtime (the hub's
         // `block_in_place`), where waiting on the runtime is allowed.
-        tokio::runtime::Handle::current().block_on(self.stream.append(events))?;
+        let shared = &mut *self.shared;
+        tokio::runtime::Handle::current().block_on(async {
+            let stream = match &shared.stream {
+                Some(stream) => stream,
+                // The network's first event: its stream is made now.
+                None => shared.stream.insert(shared.js.network(&shared.key).await?),
+            };
+            stream.append(events).await
+        })?;
         Ok(RelayStorage::append(self.copy, events)?)
     }
 

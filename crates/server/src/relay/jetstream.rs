@@ -44,6 +44,22 @@ pub enum JetStreamError {
     /// Code `network_full`.
     #[error("the network holds all the events or bytes it may")]
     Full,
+    /// The NATS servers take messages smaller than the largest valid
+    /// event: such an event could never be stored. Code `nats_max_payload`.
+    #[error(
+        "the NATS servers take messages of {max_payload} bytes at most; events may be {needed}: set max_payload in their configuration"
+    )]
+    MaxPayload {
+        /// What the servers take.
+        max_payload: usize,
+        /// What an event may need.
+        needed: usize,
+    },
+    /// A network's stream exists with other settings than the relay's
+    /// (an operator changed it, or an older deployment made it): it could
+    /// drop or duplicate events. Code `nats_stream_settings`.
+    #[error("the stream {0} has settings the relay cannot rely on")]
+    StreamSettings(String),
     /// JetStream refused or failed otherwise (no quorum, a timeout).
     /// Code `nats_failed`.
     #[error("JetStream failed: {0}")]
@@ -57,6 +73,8 @@ impl JetStreamError {
             JetStreamError::BadUrl(_) => "nats_bad_url",
             JetStreamError::Unreachable(_) => "nats_unreachable",
             JetStreamError::Full => "network_full",
+            JetStreamError::MaxPayload { .. } => "nats_max_payload",
+            JetStreamError::StreamSettings(_) => "nats_stream_settings",
             JetStreamError::Failed(_) => "nats_failed",
         }
     }
@@ -65,6 +83,11 @@ impl JetStreamError {
 fn failed(e: impl std::fmt::Display) -> JetStreamError {
     JetStreamError::Failed(e.to_string())
 }
+
+/// What JetStream's file store counts for a message beside its payload:
+/// its subject (~100 bytes), the `Nats-Msg-Id` header (~91) and ~35 of
+/// record framing, rounded up.
+pub const MESSAGE_OVERHEAD: u64 = 256;
 
 /// What each network's stream may hold, and how it is kept.
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +118,7 @@ impl Default for StreamSettings {
 /// A connection to JetStream, making and opening networks' streams.
 #[derive(Clone)]
 pub struct JetStream {
+    client: async_nats::Client,
     context: jetstream::Context,
     settings: StreamSettings,
 }
@@ -116,19 +140,55 @@ impl JetStream {
             .connect(servers)
             .await
             .map_err(|e| JetStreamError::Unreachable(e.to_string()))?;
+        // An event and its subject and headers in one message.
+        let needed = trustfold::event::encoding::MAX_EVENT_BYTES + 4096;
+        let max_payload = client.server_info().max_payload;
+        if max_payload < needed {
+            return Err(JetStreamError::MaxPayload {
+                max_payload,
+                needed,
+            });
+        }
         Ok(JetStream {
-            context: jetstream::new(client),
+            context: jetstream::new(client.clone()),
+            client,
             settings,
         })
+    }
+
+    /// Whether the connection to NATS is up now (`/readyz`).
+    pub fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// The stream of the network `key` if one exists (a network nobody
+    /// wrote to has none: joining makes nothing in NATS).
+    pub async fn existing(&self, key: &str) -> Result<Option<NetworkStream>, JetStreamError> {
+        let (name, subject) = names(key);
+        match self.context.get_stream(&name).await {
+            Ok(stream) => {
+                check_settings(&stream)?;
+                Ok(Some(NetworkStream {
+                    stream,
+                    context: self.context.clone(),
+                    subject,
+                }))
+            }
+            Err(e) => match e.kind() {
+                jetstream::context::GetStreamErrorKind::JetStream(js)
+                    if js.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    Ok(None)
+                }
+                _ => Err(failed(e)),
+            },
+        }
     }
 
     /// The stream of the network `key` (as the relay names networks:
     /// `open:room` or `private:identity`), made if it does not exist.
     pub async fn network(&self, key: &str) -> Result<NetworkStream, JetStreamError> {
-        let hash = blake3::hash(key.as_bytes()).to_hex();
-        let hash = &hash.as_str()[..32];
-        let name = format!("TF_{hash}");
-        let subject = format!("tf.{hash}");
+        let (name, subject) = names(key);
         let s = &self.settings;
         let config = stream::Config {
             name: name.clone(),
@@ -148,11 +208,35 @@ impl JetStream {
             .get_or_create_stream(config)
             .await
             .map_err(failed)?;
+        check_settings(&stream)?;
         Ok(NetworkStream {
             stream,
             context: self.context.clone(),
             subject,
         })
+    }
+}
+
+/// A network's stream name (`TF_<hash>`) and subject prefix (`tf.<hash>`).
+fn names(key: &str) -> (String, String) {
+    let hash = blake3::hash(key.as_bytes()).to_hex();
+    let hash = &hash.as_str()[..32];
+    (format!("TF_{hash}"), format!("tf.{hash}"))
+}
+
+/// Refuses a stream whose settings would let it drop or duplicate events
+/// (`get_or_create_stream` takes an existing stream as it is).
+fn check_settings(stream: &stream::Stream) -> Result<(), JetStreamError> {
+    let c = &stream.cached_info().config;
+    let ok = c.discard == stream::DiscardPolicy::New
+        && c.max_messages_per_subject == 1
+        && c.discard_new_per_subject
+        && c.max_age.is_zero()
+        && c.retention == stream::RetentionPolicy::Limits;
+    if ok {
+        Ok(())
+    } else {
+        Err(JetStreamError::StreamSettings(c.name.clone()))
     }
 }
 
@@ -212,7 +296,9 @@ impl NetworkStream {
                 Err(refused) => match self.held(&id).await? {
                     // Its subject has its one message: held from before.
                     Some(seq) => stored.push(Stored { seq, new: false }),
-                    None if self.full().await? => return Err(JetStreamError::Full),
+                    None if self.full(event.bytes().len()).await? => {
+                        return Err(JetStreamError::Full);
+                    }
                     None => return Err(failed(refused)),
                 },
             }
@@ -228,22 +314,27 @@ impl NetworkStream {
             .get_last_raw_message_by_subject(&self.subject_of(id))
             .await
         {
-            Ok(message) => Ok(Some(message.sequence)),
+            // Its subject names its id: anything else there (someone with
+            // publish rights on the subjects) is not the event.
+            Ok(message) if EventId::of_bytes(&message.payload) == *id => Ok(Some(message.sequence)),
+            Ok(_) => Err(JetStreamError::Failed(format!(
+                "the subject of {id} holds another message"
+            ))),
             Err(e) if e.kind() == Kind::NoMessageFound => Ok(None),
             Err(e) => Err(failed(e)),
         }
     }
 
-    /// Whether the stream holds as many events or bytes as it may (the
-    /// next event, of `about` bytes, would not fit).
-    async fn full(&self) -> Result<bool, JetStreamError> {
+    /// Whether the stream holds as many events or bytes as it may: the
+    /// next event, of `size` bytes, would not fit.
+    async fn full(&self, size: usize) -> Result<bool, JetStreamError> {
         let mut stream = self.stream.clone();
         let info = stream.info().await.map_err(failed)?;
         let (state, config) = (&info.state, &info.config);
         let max_messages = u64::try_from(config.max_messages).unwrap_or(u64::MAX);
         let max_bytes = u64::try_from(config.max_bytes).unwrap_or(u64::MAX);
-        // A message takes its payload and ~100 bytes of subject and headers.
-        Ok(state.messages >= max_messages || state.bytes + 100 >= max_bytes)
+        let next = size as u64 + MESSAGE_OVERHEAD;
+        Ok(state.messages >= max_messages || state.bytes + next > max_bytes)
     }
 
     /// Copies of the stream that are up to date: its leader and every

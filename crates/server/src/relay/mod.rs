@@ -224,11 +224,13 @@ impl Relay {
                 let settings = jetstream::StreamSettings {
                     max_events: config.limits.max_events,
                     // JetStream counts each message's subject and headers
-                    // too (~130 bytes): room for them beside the quota.
-                    max_bytes: config
-                        .limits
-                        .max_bytes
-                        .saturating_add(config.limits.max_events.saturating_mul(160)),
+                    // too: room for them beside the quota.
+                    max_bytes: config.limits.max_bytes.saturating_add(
+                        config
+                            .limits
+                            .max_events
+                            .saturating_mul(jetstream::MESSAGE_OVERHEAD),
+                    ),
                     replicas: config.nats_replicas,
                     ..jetstream::StreamSettings::default()
                 };

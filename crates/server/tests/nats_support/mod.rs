@@ -88,8 +88,14 @@ impl Cluster {
     fn start_node(&mut self, n: usize) {
         let clustered = self.nodes.len() > 1;
         let node = &mut self.nodes[n];
+        // The relay refuses servers that take messages smaller than an
+        // event may be (1 MiB by default; events up to 2 MiB + 16 KiB).
+        let config = node.dir.with_extension("conf");
+        std::fs::write(&config, "max_payload: 4194304\n").unwrap();
         let mut command = Command::new("nats-server");
         command
+            .arg("-c")
+            .arg(&config)
             .args(["-a", "127.0.0.1", "-p", &node.client_port.to_string()])
             .args(["-n", &format!("n{n}"), "-js", "-sd"])
             .arg(&node.dir);
