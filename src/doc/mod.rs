@@ -26,6 +26,7 @@ pub use error::DocError;
 use error::am;
 pub use guard::GuardError;
 
+pub(crate) use history::RecordTouch;
 pub use value::{Collection, Field, Record, Scalar, Value};
 
 use crate::event::{DocId, PublicKey};

@@ -575,22 +575,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 over_quota.insert(id);
                 continue;
             }
-            let mut parents: FxHashMap<EventId, Event> = FxHashMap::default();
-            let mut missing = Vec::new();
-            for p in event.parents() {
-                if let Some(e) = admitted.get(p) {
-                    parents.insert(*p, e.clone());
-                } else if let Some(bytes) = storage.get(p)? {
-                    match Event::from_own_store(&bytes) {
-                        Ok(e) => {
-                            parents.insert(*p, e);
-                        }
-                        Err(_) => missing.push(*p),
-                    }
-                } else {
-                    missing.push(*p);
-                }
-            }
+            let (parents, missing) = gather_parents(&event, &admitted, storage)?;
             let sender = from.clone().unwrap_or_else(|| peer.clone());
             if !missing.is_empty() {
                 if !self.orphans.add(&sender, event, &missing) {
@@ -698,6 +683,33 @@ fn notify<P: PartialEq + Clone>(out: &mut Relayed<P>, peer: &P, notice: Notice) 
     if !out.notices.iter().any(|(p, n)| p == peer && n == &notice) {
         out.notices.push((peer.clone(), notice));
     }
+}
+
+/// The parents of `event`, from `admitted` (earlier in its batch) or
+/// `storage`, and the ids of those found in neither (or unreadable there).
+#[allow(clippy::type_complexity)]
+fn gather_parents<S: RelayStorage>(
+    event: &Event,
+    admitted: &FxHashMap<EventId, Event>,
+    storage: &S,
+) -> Result<(FxHashMap<EventId, Event>, Vec<EventId>), S::Error> {
+    let mut parents = FxHashMap::default();
+    let mut missing = Vec::new();
+    for p in event.parents() {
+        if let Some(e) = admitted.get(p) {
+            parents.insert(*p, e.clone());
+        } else if let Some(bytes) = storage.get(p)? {
+            match Event::from_own_store(&bytes) {
+                Ok(e) => {
+                    parents.insert(*p, e);
+                }
+                Err(_) => missing.push(*p),
+            }
+        } else {
+            missing.push(*p);
+        }
+    }
+    Ok((parents, missing))
 }
 
 /// Every rule of `event` against its `parents` (all present) that needs no

@@ -13,7 +13,7 @@
 //! the instance that appended the event applied them, and the log's own
 //! limits bound it.
 
-use super::{RelayNetwork, RelayStorage, Relayed, validate_against};
+use super::{RelayNetwork, RelayStorage, Relayed, gather_parents, validate_against};
 use crate::event::validate::validate_form;
 use crate::event::{Event, EventId};
 use crate::log::causal_order;
@@ -130,23 +130,8 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         let mut admitted: FxHashMap<EventId, Event> = FxHashMap::default();
         let mut order = Vec::new();
         for event in causal_order(verified) {
-            let mut parents = FxHashMap::default();
-            let mut complete = true;
-            for p in event.parents() {
-                if let Some(e) = admitted.get(p) {
-                    parents.insert(*p, e.clone());
-                } else if let Some(bytes) = storage.get(p)? {
-                    match Event::from_own_store(&bytes) {
-                        Ok(e) => {
-                            parents.insert(*p, e);
-                        }
-                        Err(_) => complete = false,
-                    }
-                } else {
-                    complete = false;
-                }
-            }
-            if !complete || validate_against(&event, &parents).is_err() {
+            let (parents, missing) = gather_parents(&event, &admitted, storage)?;
+            if !missing.is_empty() || validate_against(&event, &parents).is_err() {
                 report.skipped += 1;
                 continue;
             }

@@ -347,47 +347,39 @@ impl Replica {
         let edits = self.docs.record_edits(collection, record);
         edits
             .into_iter()
-            .map(|(ix, touch)| {
-                let event = self.log.entry(ix).event();
-                RecordEdit {
-                    event: event.id(),
-                    author: event.author(),
-                    time: event.time(),
-                    made: touch.made,
-                    deleted: touch.deleted,
-                    fields: touch.fields.into_iter().collect(),
-                    status: self.view.status(&self.log, ix),
-                }
-            })
+            .map(|(ix, touch)| self.record_edit(ix, touch))
             .collect()
     }
 
     /// The edits of `collection` that do not count in the owner's view,
-    /// each with its record and why (its status) (excluded by whose statements, or its
-    /// author banned): what a notice says when a record changes because
-    /// of someone else's exclusion or ban. Ordered by record, then as the
-    /// document took them in.
+    /// each with its record and why (its status: excluded by whose
+    /// statements, or its author banned): what a notice says when a record
+    /// changes because of someone else's exclusion or ban. Ordered by
+    /// record, then as the document took them in.
     pub fn uncounted_edits(&mut self, collection: &str) -> Vec<UncountedEdit> {
         let edits = self.docs.collection_edits(collection);
         edits
             .into_iter()
             .filter(|(_, ix, _)| !self.view.is_included(*ix))
-            .map(|(record, ix, touch)| {
-                let event = self.log.entry(ix).event();
-                UncountedEdit {
-                    record,
-                    edit: RecordEdit {
-                        event: event.id(),
-                        author: event.author(),
-                        time: event.time(),
-                        made: touch.made,
-                        deleted: touch.deleted,
-                        fields: touch.fields.into_iter().collect(),
-                        status: self.view.status(&self.log, ix),
-                    },
-                }
+            .map(|(record, ix, touch)| UncountedEdit {
+                record,
+                edit: self.record_edit(ix, touch),
             })
             .collect()
+    }
+
+    /// The edit the `Doc` event at `ix` made (`touch`), as the owner sees it.
+    fn record_edit(&self, ix: EventIx, touch: crate::doc::RecordTouch) -> RecordEdit {
+        let event = self.log.entry(ix).event();
+        RecordEdit {
+            event: event.id(),
+            author: event.author(),
+            time: event.time(),
+            made: touch.made,
+            deleted: touch.deleted,
+            fields: touch.fields.into_iter().collect(),
+            status: self.view.status(&self.log, ix),
+        }
     }
 
     /// One record as the owner sees it.
