@@ -248,3 +248,33 @@ async fn a_server_taking_messages_smaller_than_an_event_is_refused() {
         Ok(_) => panic!("a server taking 1 MiB messages was accepted"),
     }
 }
+
+/// How fast one network's stream takes appends, one acknowledged at a
+/// time as the relay sends them, with 3 replicas and with 1: the bound on
+/// a network's writes in `--nats` mode (BENCHMARKS.md, issue #16). A
+/// measurement, not a check: `cargo test --release -p trustfold-server
+/// --test jetstream -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run by hand"]
+async fn append_rate_one_at_a_time() {
+    let cluster = Cluster::start(&scratch("rate"), 3);
+    let written = events(1_000);
+    let refs: Vec<&Event> = written.iter().collect();
+    for replicas in [3, 1] {
+        let settings = StreamSettings {
+            replicas,
+            ..StreamSettings::default()
+        };
+        let stream = open(&cluster.urls(), settings, &format!("open:rate-{replicas}")).await;
+        let started = Instant::now();
+        for chunk in refs.chunks(100) {
+            stream.append(chunk).await.unwrap();
+        }
+        let took = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{replicas} replica(s): 1,000 appends in {took:.2} s, {:.0} events/s, {:.2} ms each",
+            1_000.0 / took,
+            took
+        );
+    }
+}

@@ -310,10 +310,17 @@ const STALL_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 /// what this copy holds already is skipped by id.
 async fn follow(key: String, loaded: std::sync::Weak<tokio::sync::Mutex<Loaded>>, js: JetStream) {
     // The stream exists once someone wrote to the network, through any
-    // instance: until then it is looked for after 250 ms, then half as
-    // often each time, at least every 10 s (a network loaded for readers
-    // and never written to costs a request per 10 s).
-    let mut wait = std::time::Duration::from_millis(250);
+    // instance: until then this waits for the instance that makes it to
+    // say so (`created`), and looks every 5 s besides (a message lost, or
+    // sent before this listened). A network loaded for readers and never
+    // written to costs a subscription and a request per 5 s.
+    let mut told = match js.created(&key).await {
+        Ok(told) => Some(Box::pin(told)),
+        Err(e) => {
+            tracing::warn!("relay: listening for {key}'s stream: {e}");
+            None
+        }
+    };
     let stream = loop {
         if loaded.strong_count() == 0 {
             return;
@@ -323,8 +330,16 @@ async fn follow(key: String, loaded: std::sync::Weak<tokio::sync::Mutex<Loaded>>
             Ok(None) => {}
             Err(e) => tracing::warn!("relay: looking for {key}'s stream: {e}"),
         }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(std::time::Duration::from_secs(10));
+        let look_again = tokio::time::sleep(std::time::Duration::from_secs(5));
+        match told.as_mut() {
+            Some(said) => {
+                tokio::select! {
+                    () = said.as_mut() => told = None,
+                    () = look_again => {}
+                }
+            }
+            None => look_again.await,
+        }
     };
     let mut after = 0;
     let mut following = None;

@@ -161,6 +161,28 @@ impl JetStream {
         self.client.connection_state() == async_nats::connection::State::Connected
     }
 
+    /// Resolves when an instance says it made the stream of the network
+    /// `key` ([`network`](Self::network) says so on core NATS), so that
+    /// instances waiting for it follow it at once instead of at their
+    /// next look. A subscription is made now; the future ends at the first
+    /// message (or never, if the connection goes: the caller looks anyway).
+    pub async fn created(
+        &self,
+        key: &str,
+    ) -> Result<impl std::future::Future<Output = ()> + use<>, JetStreamError> {
+        let (_, subject) = names(key);
+        let mut told = self
+            .client
+            .subscribe(created_subject(&subject))
+            .await
+            .map_err(failed)?;
+        Ok(async move {
+            if told.next().await.is_none() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+
     /// The stream of the network `key` if one exists (a network nobody
     /// wrote to has none: joining makes nothing in NATS).
     pub async fn existing(&self, key: &str) -> Result<Option<NetworkStream>, JetStreamError> {
@@ -209,6 +231,31 @@ impl JetStream {
             .await
             .map_err(failed)?;
         check_settings(&stream)?;
+        // A stream just made has no leader for a moment: a publish then
+        // fails. Wait for one (bounded) before the first append.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut waiting = stream.clone();
+        loop {
+            let led = match waiting.info().await {
+                Ok(info) => info.cluster.as_ref().is_none_or(|c| c.leader.is_some()),
+                Err(_) => false,
+            };
+            if led {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(JetStreamError::Failed(format!(
+                    "the stream {name} has no leader"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        // Instances waiting for this network's stream follow it now
+        // (`created`); a lost message only makes them look later.
+        let _ = self
+            .client
+            .publish(created_subject(&subject), Vec::new().into())
+            .await;
         Ok(NetworkStream {
             stream,
             context: self.context.clone(),
@@ -222,6 +269,12 @@ fn names(key: &str) -> (String, String) {
     let hash = blake3::hash(key.as_bytes()).to_hex();
     let hash = &hash.as_str()[..32];
     (format!("TF_{hash}"), format!("tf.{hash}"))
+}
+
+/// Where an instance says it made a network's stream: core NATS, outside
+/// the stream's own subjects (`tf.<hash>.*`), which would store it.
+fn created_subject(subject: &str) -> String {
+    format!("{subject}-created")
 }
 
 /// Refuses a stream whose settings would let it drop or duplicate events
