@@ -6,10 +6,12 @@
 //! names may not hold the `:` and `.` of keys), on the subjects
 //! `tf.<hash>.<event id>`:
 //!
-//! * **`max_bytes` and `max_messages` are the network's quota, with
+//! * **`max_messages` is the network's quota of events, with
 //!   `discard: new`**: a full network refuses new events
 //!   ([`JetStreamError::Full`]); JetStream's default would silently delete
-//!   the oldest.
+//!   the oldest. The bytes quota is the relay's to enforce: JetStream
+//!   reserves a stream's `max_bytes` from its storage whether used or not
+//!   ([`StreamSettings::max_bytes`]).
 //! * **An event is stored once, however old** — not only within
 //!   JetStream's duplicate window: each event has a subject of its own,
 //!   and `max_messages_per_subject: 1` with `discard_new_per_subject`
@@ -94,9 +96,12 @@ pub const MESSAGE_OVERHEAD: u64 = 256;
 pub struct StreamSettings {
     /// Events a network may hold (its stream's `max_messages`).
     pub max_events: u64,
-    /// Bytes a network may hold (its stream's `max_bytes`; JetStream counts
-    /// each message's subject and headers too, about 100 bytes).
-    pub max_bytes: u64,
+    /// Bytes a network's stream may hold (its `max_bytes`), or `None`:
+    /// not limited by the stream. The relay leaves it `None` and enforces
+    /// the bytes quota itself, since JetStream *reserves* every stream's
+    /// `max_bytes` from its storage: with a 1 GiB quota a 27 GB node held
+    /// about 20 networks (BENCHMARKS.md, issue #16).
+    pub max_bytes: Option<u64>,
     /// Copies of each event (1–5; 3 on a cluster of three or more).
     pub replicas: usize,
     /// JetStream's own duplicate window (a publish retried within it is
@@ -108,7 +113,7 @@ impl Default for StreamSettings {
     fn default() -> Self {
         StreamSettings {
             max_events: 1_000_000,
-            max_bytes: 1 << 30,
+            max_bytes: None,
             replicas: 3,
             duplicate_window: Duration::from_secs(120),
         }
@@ -216,7 +221,9 @@ impl JetStream {
             name: name.clone(),
             subjects: vec![format!("{subject}.*")],
             max_messages: i64::try_from(s.max_events).unwrap_or(i64::MAX),
-            max_bytes: i64::try_from(s.max_bytes).unwrap_or(i64::MAX),
+            max_bytes: s
+                .max_bytes
+                .map_or(-1, |b| i64::try_from(b).unwrap_or(i64::MAX)),
             max_messages_per_subject: 1,
             discard: stream::DiscardPolicy::New,
             discard_new_per_subject: true,

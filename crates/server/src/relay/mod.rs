@@ -223,14 +223,10 @@ impl Relay {
             Some(urls) => {
                 let settings = jetstream::StreamSettings {
                     max_events: config.limits.max_events,
-                    // JetStream counts each message's subject and headers
-                    // too: room for them beside the quota.
-                    max_bytes: config.limits.max_bytes.saturating_add(
-                        config
-                            .limits
-                            .max_events
-                            .saturating_mul(jetstream::MESSAGE_OVERHEAD),
-                    ),
+                    // Not reserved in JetStream (it would reserve the
+                    // quota of every network ever written): the relay
+                    // enforces the bytes quota.
+                    max_bytes: None,
                     replicas: config.nats_replicas,
                     ..jetstream::StreamSettings::default()
                 };
