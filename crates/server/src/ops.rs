@@ -85,7 +85,8 @@ impl Stopping {
     }
 }
 
-/// One line of the metrics text: `# HELP`, `# TYPE`, then the samples.
+/// One metric in the text format: its `# HELP` and `# TYPE` lines, then a
+/// line per sample (`labels` may be empty).
 pub(crate) fn metric(
     out: &mut String,
     name: &str,
