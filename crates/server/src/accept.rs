@@ -244,6 +244,7 @@ pub async fn serve_until(
     }
     // The relay's writes are done when its connections are: each stores a
     // batch before it looks at the stop.
+    rooms.farewell().await;
     tracing::info!("stopped ({} connections left open)", open());
     Ok(())
 }

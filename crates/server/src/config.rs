@@ -19,6 +19,9 @@ pub struct Config {
     pub limits: Limits,
     /// The relay at `/relay` (on unless `--no-relay`).
     pub relay: Option<RelayConfig>,
+    /// The NATS servers the rooms span, and the relay shares its networks
+    /// through (`--nats`, none: this instance alone).
+    pub nats: Option<String>,
 }
 
 /// The outcome of reading the command line.
@@ -89,9 +92,10 @@ event of the networks it serves and syncs them with their pages.
   --relay-networks N         networks loaded in memory at once [{}]
   --relay-idle SECS          a network nobody uses leaves memory after [{}]
                              (sooner when another must be loaded)
-  --nats URL[,URL...]        keep every network's events in the JetStream of
-                             these NATS servers, shared with every relay
-                             instance started with them (the database is
+  --nats URL[,URL...]        span signalling rooms over every instance started
+                             with these NATS servers, and keep every
+                             network's events in their JetStream, shared
+                             with every relay instance (the database is
                              then this instance's copy) [none]
   --nats-replicas N          copies JetStream keeps of each network [3]
   --help                     this text
@@ -154,6 +158,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
         site: Some(PathBuf::from("dist")),
         limits: Limits::default(),
         relay: Some(RelayConfig::default()),
+        nats: None,
     };
     let mut relay = RelayConfig::default();
     let mut no_relay = false;
@@ -222,7 +227,10 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
             }
             "--relay-networks" => relay.max_networks = number(f, v)?,
             "--relay-idle" => relay.idle = duration(f, v)?,
-            "--nats" => relay.nats = Some(v.to_owned()),
+            "--nats" => {
+                relay.nats = Some(v.to_owned());
+                config.nats = Some(v.to_owned());
+            }
             "--nats-replicas" => relay.nats_replicas = number(f, v)?,
             _ => return Err(format!("unknown flag {flag} (see --help)")),
         }

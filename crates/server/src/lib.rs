@@ -20,12 +20,16 @@
 //!
 //! Every bound is a field of [`Limits`] and a flag of `trustfold-server`
 //! ([`usage`]). A client that breaks one gets `{"type":"error","code":…,
-//! "message":…}` and is closed, except `NO_SUCH_PEER` and `TARGET_BUSY`,
-//! which only drop that signal; the others notice nothing. A connection
+//! "message":…}` and is closed, except `NO_SUCH_PEER`, `TARGET_BUSY` and
+//! `SPAN_BUSY`, which only drop that signal; the others notice nothing. A connection
 //! refused before the upgrade (`SERVER_FULL`, `TOO_MANY_FROM_ADDRESS`) is
 //! answered HTTP 503 with the same JSON. A member that does not read its
 //! messages fast enough is dropped without a word (it would not read it).
 //! The codes are the constants of [`Refusal`] plus `MALFORMED`.
+//!
+//! Started with `--nats`, rooms span every instance on the same NATS
+//! servers ([`span`]): a member is introduced to members of any instance,
+//! and its signals reach them, under the same rules.
 
 mod accept;
 mod addresses;
@@ -36,6 +40,7 @@ pub mod ops;
 mod outbox;
 pub mod relay;
 mod rooms;
+pub mod span;
 
 pub use accept::{serve, serve_until, serve_with};
 pub use addresses::address_key;
@@ -91,6 +96,7 @@ refusals! {
     BINARY: "frames must be JSON text",
     SLOW_READER: "this member did not read its messages fast enough",
     SHUTTING_DOWN: "the server is stopping; connect again (to another instance, or shortly)",
+    SPAN_BUSY: "the server cannot pass signals to other instances fast enough now; this one was dropped",
 }
 
 /// What the server says, as JSON text: one of the messages the core

@@ -67,14 +67,13 @@ mod native {
             "trustfold at http://{}/ (signalling at /signal)",
             listener.local_addr()?
         );
-        serve_until(
-            listener,
-            Rooms::new(config.limits),
-            config.site,
-            relay,
-            stop()?,
-        )
-        .await
+        let rooms = match &config.nats {
+            Some(urls) => Rooms::spanning(config.limits, urls)
+                .await
+                .map_err(std::io::Error::other)?,
+            None => Rooms::new(config.limits),
+        };
+        serve_until(listener, rooms, config.site, relay, stop()?).await
     }
 
     /// Resolves at SIGTERM (a service manager, a container runtime) or

@@ -167,9 +167,18 @@ async fn metrics(
         &mut out,
         "trustfold_signalling_rooms",
         "gauge",
-        "Signalling rooms with at least one member.",
+        "Signalling rooms with at least one member (on any instance, with --nats).",
         &gauge(rooms.room_count()),
     );
+    if rooms.link().is_some() {
+        metric(
+            &mut out,
+            "trustfold_signalling_other_instances",
+            "gauge",
+            "Other instances the signalling rooms span now (heard within the last seconds).",
+            &gauge(rooms.instance_count()),
+        );
+    }
     let mut hits: Vec<(String, u64)> = rooms
         .hits
         .counts()
