@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The scaled-out setup on one machine (`make run-scaled`): a 3-node NATS
 # JetStream cluster (Debian's nats-server) and two trustfold-server
-# instances sharing their relays' networks through it, behind HAProxy
+# instances sharing their relays' networks and their signalling rooms
+# through it, behind HAProxy
 # (Debian's) at http://127.0.0.1:8080 — each page is sent to either
 # instance. Everything on loopback; Ctrl-C stops it all. State is kept in
 # target/scaled/ across runs (delete it to start empty).
@@ -9,9 +10,9 @@
 # What it shows: a payment written through one instance reaches a page on
 # the other through the relay; kill an instance (`kill -9`, its pid is
 # printed) and the pages reconnect through HAProxy to the other; kill a
-# NATS node and nothing the relays acknowledged is lost.
-# Not yet: signalling across instances — two pages served by different
-# instances sync through the relays, not over a direct WebRTC link.
+# NATS node and nothing the relays acknowledged is lost. Two pages served
+# by different instances meet in the same signalling room and link
+# directly over WebRTC.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -302,6 +302,34 @@ async fn quotas_refuse_with_a_notice_and_leave_room_for_others() {
     assert!(net.dropped.is_empty());
 }
 
+/// A relay whose storage is shared with other relays (JetStream) can find
+/// it full before its own count says so: another relay filled it. The
+/// writer hears `network_full`, as for the relay's own quota, and is not
+/// told of a storage failure (which would have it send again and again);
+/// nothing is stored and nobody is dropped.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_storage_filled_by_another_relay_refuses_with_the_network_full_notice() {
+    let mut net = Net::new(Admission::Open, RelayLimits::default());
+    let alice = net.open(1, None).await;
+    net.settle().await;
+    net.publish(alice, pay(key(3), 1, "EUR")).await;
+    net.settle().await;
+    assert_eq!(net.storage.all().count(), 1);
+    net.storage.full_elsewhere = true;
+    net.publish(alice, pay(key(3), 2, "EUR")).await;
+    // `settle` asserts that no storage failure is reported.
+    net.settle().await;
+    assert_eq!(net.storage.all().count(), 1, "nothing more stored");
+    assert!(
+        net.notices
+            .iter()
+            .any(|(p, n)| *p == alice && n.code() == "network_full"),
+        "{:?}",
+        net.notices
+    );
+    assert!(net.dropped.is_empty());
+}
+
 /// An author who writes faster than the relay takes from one author
 /// ([`RelayLimits::author_rate`]) gets the burst stored and hears
 /// `author_rate` for the rest, which the page does not count as delivered:

@@ -19,15 +19,27 @@ pub struct MemoryRelayStorage {
     authors: FxHashMap<PublicKey, Usage>,
     /// Appends to refuse from now on (a full disk).
     pub fail_appends: bool,
+    /// Appends to refuse from now on as the storage's own quota, reached
+    /// before this relay's count said so (a shared log another relay
+    /// filled).
+    pub full_elsewhere: bool,
 }
 
 /// Why the in-memory storage failed (only when told to).
 #[derive(Debug)]
-pub struct MemoryFailure;
+pub enum MemoryFailure {
+    /// [`MemoryRelayStorage::fail_appends`].
+    Disk,
+    /// [`MemoryRelayStorage::full_elsewhere`].
+    Full,
+}
 
 impl std::fmt::Display for MemoryFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the disk is full (simulated)")
+        f.write_str(match self {
+            MemoryFailure::Disk => "the disk is full (simulated)",
+            MemoryFailure::Full => "the shared log is full (simulated)",
+        })
     }
 }
 
@@ -84,6 +96,10 @@ impl RelayStorage for MemoryRelayStorage {
     type View<'a> = &'a MemoryRelayStorage;
     type Error = MemoryFailure;
 
+    fn is_full(error: &MemoryFailure) -> bool {
+        matches!(error, MemoryFailure::Full)
+    }
+
     fn view(&self) -> Result<&MemoryRelayStorage, MemoryFailure> {
         Ok(self)
     }
@@ -97,7 +113,10 @@ impl RelayStorage for MemoryRelayStorage {
 
     fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, MemoryFailure> {
         if self.fail_appends {
-            return Err(MemoryFailure);
+            return Err(MemoryFailure::Disk);
+        }
+        if self.full_elsewhere {
+            return Err(MemoryFailure::Full);
         }
         let mut out = Vec::with_capacity(events.len());
         for event in events {

@@ -82,6 +82,14 @@ pub trait RelayStorage {
     fn usage(&self) -> Result<Usage, Self::Error>;
     /// What `author`'s events in the network take.
     fn author_usage(&self, author: &PublicKey) -> Result<Usage, Self::Error>;
+    /// Whether `error` is the storage's own quota refusing an append that
+    /// this relay's count let through (a log shared with other relays,
+    /// which filled it before this relay's copy learnt of it): the sender
+    /// hears `network_full`, as for the relay's own quota, not a failure.
+    fn is_full(error: &Self::Error) -> bool {
+        let _ = error;
+        false
+    }
 }
 
 /// A snapshot of a network's events: a [`Dag`] that says whether a read
@@ -380,6 +388,20 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 refused = why;
             }
             Ok(None) => return out,
+            Err(e) if S::is_full(&e) => match storage.usage() {
+                Ok(held) => notify(
+                    &mut out,
+                    peer,
+                    Notice::NetworkFull {
+                        events: held.events,
+                        bytes: held.bytes,
+                    },
+                ),
+                Err(e) => {
+                    out.store_error = Some(e.to_string());
+                    refused.room = true;
+                }
+            },
             Err(e) => {
                 out.store_error = Some(e.to_string());
                 refused.room = true;

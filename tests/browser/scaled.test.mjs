@@ -2,8 +2,9 @@
 // relays share their networks through a 3-node NATS JetStream cluster
 // (issue #16), in real Chromium with the real servers, Debian's HAProxy
 // and nats-server, through the UI only. Two pages each on its own
-// instance (no direct link: signalling spans one instance) get each
-// other's payments and edits through the relays and JetStream; behind
+// instance, never online together, get each other's payments and edits
+// through the relays and JetStream; two pages on different instances
+// meet through the signalling rooms NATS spans and link over WebRTC; behind
 // HAProxy, payments and edits reach everyone whichever instance each
 // page's connections land on, one instance and one NATS node are killed
 // with SIGKILL, the pages reconnect through HAProxy to the live instance,
@@ -46,20 +47,41 @@ const { person, sees, tab, pay } = usersOf(served);
 const pageErrors = (p) =>
   p.errors.filter((e) => !/WebSocket connection to .* failed|ERR_CONNECTION|Failed to fetch|502|503/.test(e.message));
 
-test("two pages on two instances, never linked directly, get each other's payments and edits through JetStream", async () => {
+test("two pages on two instances, never online together, get each other's payments and edits through JetStream", async () => {
   const network = fresh("two-instances");
+  const at = (i) => usersOf({ browser: served.browser, url: instances[i].url });
+  // Bob opens the page once on instance 1, then closes it.
+  const bob = await at(1).person(network, "Bob");
+  await bob.page.close();
+  // Alice, on instance 0, pays him and adds a record while he is away.
+  const alice = await at(0).person(network, "Alice");
+  await pay(alice, bob.key, 12.5, "across-instances");
+  await tab(alice, "records");
+  await alice.page.fill("#record-form input[name=id]", "garden");
+  await alice.page.click("#record-form button");
+  await sees(alice, "#record-table", "garden");
+  await sees(alice, "#relay-status", "Saved on the relay");
+  assert.deepEqual(pageErrors(alice), [], "Alice: no console errors");
+  await alice.context.close();
+  // Bob comes back to instance 1: its relay has both from JetStream.
+  bob.page = await bob.context.newPage();
+  await bob.page.goto(`${instances[1].url}/#net=${network}`);
+  await at(1).opened(bob);
+  await sees(bob, "#transactions", "across-instances");
+  await tab(bob, "records");
+  await sees(bob, "#record-table", "garden");
+  await bob.context.close();
+});
+
+test("two pages on two instances meet through NATS and link directly over WebRTC", async () => {
+  const network = fresh("linked");
   const at = (i) => usersOf({ browser: served.browser, url: instances[i].url });
   const alice = await at(0).person(network, "Alice");
   const bob = await at(1).person(network, "Bob");
-  await pay(alice, bob.key, 12.5, "across-instances");
-  await sees(bob, "#transactions", "across-instances");
-  await tab(bob, "records");
-  await bob.page.fill("#record-form input[name=id]", "garden");
-  await bob.page.click("#record-form button");
-  await tab(alice, "records");
-  await sees(alice, "#record-table", "garden");
-  // Signalling spans one instance: no direct link, the relays carried it all.
-  for (const p of [alice, bob]) await sees(p, "#status", "0 peers linked");
+  // Signalling spans the instances: each page finds the other and links.
+  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+  await pay(alice, bob.key, 4, "over-the-link");
+  await sees(bob, "#transactions", "over-the-link");
   for (const p of [alice, bob]) assert.deepEqual(pageErrors(p), [], `${p.name}: no console errors`);
   await Promise.all([alice, bob].map((p) => p.context.close()));
 });

@@ -91,8 +91,9 @@ pub struct RelayStatus {
     pub state: &'static str,
     /// The code of the last error the relay reported.
     pub error: Option<String>,
-    /// Events queued for the relay or not acknowledged by it yet (0
-    /// while the link is down: there is no session to owe them to).
+    /// Events queued for the relay or not acknowledged by it yet, and
+    /// one more while document edits wait to be committed into an event
+    /// (0 while the link is down: there is no session to owe them to).
     pub unsent: usize,
     /// Sockets opened again after one was lost.
     pub reconnects: u32,
@@ -395,7 +396,12 @@ impl BrowserNode {
             state: relay.state().as_str(),
             error: relay.last_error().map(|e| e.code),
             unsent: match relay.state() {
-                RelayState::Open => self.inner.node.unsent(RELAY).unwrap_or(0),
+                RelayState::Open => {
+                    // Edits not committed yet become an event shortly: owed
+                    // too, or the page would say "saved" with an edit in hand.
+                    let uncommitted = self.inner.node.replica().pending_edits() > 0;
+                    self.inner.node.unsent(RELAY).unwrap_or(0) + usize::from(uncommitted)
+                }
                 _ => 0,
             },
             reconnects: relay.reconnects(),

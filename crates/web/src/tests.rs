@@ -710,7 +710,8 @@ async fn a_private_networks_backup_carries_its_invite() {
 /// `node.relay` and `syncStatus().relay`: "none" before `connect`; with
 /// the real server (which runs its relay beside the signalling rooms) the
 /// relay link opens by itself beside signalling, what the node writes is
-/// acknowledged by the relay (`unsent` back to 0), and the relay is not
+/// acknowledged by the relay (`unsent` back to 0), a record edit is owed
+/// from the moment it is made until then, and the relay is not
 /// counted among the browsers linked.
 #[wasm_bindgen_test]
 async fn the_servers_relay_opens_beside_signalling_and_acknowledges_what_is_written() {
@@ -748,6 +749,21 @@ async fn the_servers_relay_opens_beside_signalling_and_acknowledges_what_is_writ
     let mut waited = 0;
     while get(&node.relay().unwrap(), "unsent").as_f64() != Some(0.0) {
         assert!(waited < 100, "the relay never acknowledged");
+        crate::tabs::wait(100.0).await;
+        waited += 1;
+    }
+    // A record edit is owed from the moment it is made, before the
+    // batching commits it into an event (the page would say "Saved on the
+    // relay" too soon otherwise), until the relay acknowledges the event.
+    node.create_record(s("notes"), s("garden")).unwrap();
+    assert_eq!(
+        get(&node.relay().unwrap(), "unsent").as_f64(),
+        Some(1.0),
+        "an uncommitted edit is owed to the relay"
+    );
+    let mut waited = 0;
+    while get(&node.relay().unwrap(), "unsent").as_f64() != Some(0.0) {
+        assert!(waited < 100, "the relay never acknowledged the record");
         crate::tabs::wait(100.0).await;
         waited += 1;
     }

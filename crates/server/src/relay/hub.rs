@@ -451,6 +451,12 @@ impl RelayStorage for Shared<'_> {
         Self: 'a;
     type Error = SharedError;
 
+    fn is_full(error: &SharedError) -> bool {
+        // The stream at its limit while this copy had not followed it there
+        // (another instance filled it): `network_full`, not a failure.
+        matches!(error, SharedError::Stream(JetStreamError::Full))
+    }
+
     fn view(&self) -> Result<DagView, SharedError> {
         Ok(NetworkStore::view(self.copy)?)
     }

@@ -95,7 +95,8 @@ export interface SyncStatus { known: number; waiting: number; missing: number; p
  * `state` "none" (not connected), "connecting", "open" (joined: events flow) or "closed" (lost or refused; it
  * tries again by itself, 1 s doubling to 30 s); `error` the code of the last error the relay reported
  * ("RATE_LIMITED", "IDLE_TIMEOUT", "NO_RELAY", …; kept until another replaces it) or null; `unsent` events
- * queued for the relay or sent and not acknowledged by it yet — how far behind it is (0 unless open);
+ * queued for the relay or sent and not acknowledged by it yet, plus one while edits wait to be committed — how far
+ * behind it is (0 unless open);
  * `reconnects` sockets opened again after one was lost; `notice` what the relay said last since the link last
  * joined, or null; `limits` what the relay published when the link joined (kept while it is down), or null.
  */
