@@ -39,11 +39,20 @@ struct Member {
     arrival: u64,
 }
 
+/// A member of another instance, as this one holds it.
+struct Remote {
+    /// When this instance learnt of it (its key in [`Room::order`]).
+    arrival: u64,
+    /// Signals this instance's members sent it: the target rate is kept
+    /// here too, so a flood is stopped before it crosses NATS.
+    inbound: Bucket,
+}
+
 struct Room {
     /// This instance's members, by id.
     members: BTreeMap<u64, Member>,
-    /// Other instances' members: id → arrival.
-    remote: HashMap<u64, u64>,
+    /// Other instances' members, by id.
+    remote: HashMap<u64, Remote>,
     /// Every member, by arrival: join order as this instance learnt it.
     order: BTreeMap<u64, u64>,
     joins: Bucket,
@@ -67,22 +76,49 @@ impl Room {
         self.members.contains_key(&id) || self.remote.contains_key(&id)
     }
 
+    /// Adds another instance's member `id`, if not there yet.
+    fn add_remote(&mut self, id: u64, arrival: u64, limits: &Limits) {
+        if !self.contains(id) {
+            let inbound = Bucket::full(limits.target_rate);
+            self.remote.insert(id, Remote { arrival, inbound });
+            self.order.insert(arrival, id);
+        }
+    }
+
+    /// This instance's member `member` now knows `id`: it hears
+    /// `peer-joined` unless it already knew it.
+    fn acquaint(&mut self, member: u64, id: u64) {
+        if let Some(member) = self.members.get_mut(&member)
+            && member.knows.insert(id)
+        {
+            member.outbox.push(say(&ToClient::PeerJoined { id }).into());
+        }
+    }
+
     /// `id` is gone: it leaves the room, and this instance's members who
     /// knew it hear `peer-left`. Returns it if it was this instance's.
     fn forget(&mut self, id: u64) -> Option<Member> {
-        let arrival = match self.members.get(&id) {
-            Some(member) => Some(member.arrival),
-            None => self.remote.remove(&id),
-        };
-        self.order.remove(&arrival?);
-        let gone = self.members.remove(&id);
         let notice: Utf8Bytes = say(&ToClient::PeerLeft { id }).into();
+        if let Some(gone) = self.members.remove(&id) {
+            self.order.remove(&gone.arrival);
+            for peer in &gone.knows {
+                if let Some(member) = self.members.get_mut(peer) {
+                    member.knows.remove(&id);
+                    member.outbox.push(notice.clone());
+                }
+            }
+            return Some(gone);
+        }
+        // Whom another instance's member knows is held there: every
+        // member here is asked.
+        let remote = self.remote.remove(&id)?;
+        self.order.remove(&remote.arrival);
         for member in self.members.values_mut() {
             if member.knows.remove(&id) {
                 member.outbox.push(notice.clone());
             }
         }
-        gone
+        None
     }
 }
 
@@ -95,7 +131,15 @@ struct State {
     /// The other instances heard from, and when last.
     instances: HashMap<u32, Instant>,
     /// The parts of each instance's latest beat gathered so far.
-    beats: HashMap<u32, (u64, Vec<span::RoomMembers>)>,
+    beats: HashMap<u32, Gathering>,
+}
+
+/// A beat being gathered: its number, the parts so far (in order), and
+/// their rooms.
+struct Gathering {
+    beat: u64,
+    parts: u32,
+    rooms: Vec<span::RoomMembers>,
 }
 
 impl State {
@@ -156,14 +200,10 @@ impl State {
         for (name, ids) in now {
             for id in ids {
                 let arrival = self.arrival();
-                let room = self
-                    .rooms
+                self.rooms
                     .entry(name.clone())
-                    .or_insert_with(|| Room::new(limits));
-                if !room.contains(id) {
-                    room.remote.insert(id, arrival);
-                    room.order.insert(arrival, id);
-                }
+                    .or_insert_with(|| Room::new(limits))
+                    .add_remote(id, arrival, limits);
             }
         }
         self.rooms.retain(|_, room| room.len() > 0);
@@ -299,7 +339,7 @@ impl Rooms {
             room.members
                 .get(id)
                 .map(|m| m.arrival)
-                .or_else(|| room.remote.get(id).copied())
+                .or_else(|| room.remote.get(id).map(|r| r.arrival))
         };
         let mut chosen: Vec<u64> = older[..picks].to_vec();
         chosen.sort_unstable_by_key(arrival_of);
@@ -319,7 +359,11 @@ impl Rooms {
             return Err(Refusal::TOO_MANY_JOINS);
         }
         let mut state = relock(&self.state);
-        if !state.rooms.contains_key(name) && state.rooms.len() >= self.limits.max_rooms {
+        // Rooms with members here: another instance's rooms take its room.
+        let mine = |room: &Room| !room.members.is_empty();
+        if !state.rooms.get(name).is_some_and(mine)
+            && state.rooms.values().filter(|room| mine(room)).count() >= self.limits.max_rooms
+        {
             return Err(Refusal::TOO_MANY_ROOMS);
         }
         let arrival = state.arrival();
@@ -349,12 +393,8 @@ impl Rooms {
             })
             .into(),
         );
-        let notice: Utf8Bytes = say(&ToClient::PeerJoined { id }).into();
         for peer in &peers {
-            if let Some(member) = room.members.get_mut(peer) {
-                member.knows.insert(id);
-                member.outbox.push(notice.clone());
-            }
+            room.acquaint(*peer, id);
         }
         room.order.insert(arrival, id);
         room.members.insert(
@@ -416,11 +456,12 @@ impl Rooms {
         if let Some(target) = room.members.get_mut(&to) {
             return deliver(target, text, &self.limits);
         }
-        if !room.remote.contains_key(&to) {
-            return Err(Refusal::NO_SUCH_PEER);
+        let remote = room.remote.get_mut(&to).ok_or(Refusal::NO_SUCH_PEER)?;
+        // Kept here for this instance's senders, and by the instance that
+        // holds `to` for all (it answers TARGET_BUSY or NO_SUCH_PEER back).
+        if !remote.inbound.take(self.limits.target_rate) {
+            return Err(Refusal::TARGET_BUSY);
         }
-        // The instance that holds `to` enforces its rate, and answers
-        // TARGET_BUSY or NO_SUCH_PEER through `refused`.
         let sent = self.tell(Note::Signal {
             room: name.to_owned(),
             from,
@@ -437,7 +478,7 @@ impl Rooms {
     pub(crate) fn heard(&self, note: Note) {
         let Some(link) = &self.link else { return };
         let mut state = relock(&self.state);
-        if let Some(from) = note.sender()
+        if let Some(from) = note.membership_sender()
             && from != link.instance
         {
             state.instances.insert(from, Instant::now());
@@ -457,17 +498,10 @@ impl Rooms {
                     .or_insert_with(|| Room::new(&self.limits));
                 // Joins anywhere spend the room's join rate here too.
                 room.joins.take(self.limits.room_joins);
-                if room.contains(id) {
-                    return;
-                }
-                room.remote.insert(id, arrival);
-                room.order.insert(arrival, id);
-                let notice: Utf8Bytes = say(&ToClient::PeerJoined { id }).into();
+                // Maybe there already: its first signal came first.
+                room.add_remote(id, arrival, &self.limits);
                 for peer in introduced {
-                    if let Some(member) = room.members.get_mut(&peer) {
-                        member.knows.insert(id);
-                        member.outbox.push(notice.clone());
-                    }
+                    room.acquaint(peer, id);
                 }
             }
             Note::Left { room: name, id, .. } => {
@@ -487,7 +521,8 @@ impl Rooms {
                 from,
                 run,
                 beat,
-                last,
+                part,
+                parts,
                 rooms,
             } => {
                 if from == link.instance {
@@ -501,14 +536,32 @@ impl Rooms {
                     }
                     return;
                 }
-                let gathering = state.beats.entry(from).or_insert((beat, Vec::new()));
-                if gathering.0 != beat {
-                    // A part of the previous beat was lost: start again.
-                    *gathering = (beat, Vec::new());
+                if part == 0 {
+                    state.beats.insert(
+                        from,
+                        Gathering {
+                            beat,
+                            parts: 0,
+                            rooms: Vec::new(),
+                        },
+                    );
                 }
-                gathering.1.extend(rooms);
-                if last && let Some((_, rooms)) = state.beats.remove(&from) {
-                    state.replace_instance(from, rooms, &self.limits);
+                // Parts come in order: one missing (a full queue, a slow
+                // consumer) makes the beat incomplete, and it is dropped
+                // rather than read as members gone.
+                let Some(gathering) = state.beats.get_mut(&from) else {
+                    return;
+                };
+                if gathering.beat != beat || gathering.parts != part {
+                    state.beats.remove(&from);
+                    return;
+                }
+                gathering.parts += 1;
+                gathering.rooms.extend(rooms);
+                if part + 1 == parts
+                    && let Some(gathering) = state.beats.remove(&from)
+                {
+                    state.replace_instance(from, gathering.rooms, &self.limits);
                 }
             }
             Note::Gone { from } => {
@@ -522,16 +575,23 @@ impl Rooms {
                 to,
                 text,
             } => {
-                // Not checked against whom `to` knows: the sender's
-                // instance did, and its `joined` note may still be on
-                // its way here (it travels on another subject).
-                let target = state
-                    .rooms
-                    .get_mut(&name)
-                    .and_then(|room| room.members.get_mut(&to));
-                let refusal = match target {
-                    Some(target) => deliver(target, text.into(), &self.limits).err(),
-                    None => Some(Refusal::NO_SUCH_PEER),
+                let arrival = state.arrival();
+                let refusal = match state.rooms.get_mut(&name) {
+                    Some(room)
+                        if room.members.contains_key(&to)
+                            && span::instance_of(from) != link.instance =>
+                    {
+                        // The sender's instance checked that the sender
+                        // knows `to`. If `to` does not know the sender yet
+                        // (the join note is behind, or was lost), it meets
+                        // it now, before its first signal, so it can
+                        // answer and will hear when it leaves.
+                        room.add_remote(from, arrival, &self.limits);
+                        room.acquaint(to, from);
+                        let target = room.members.get_mut(&to);
+                        target.and_then(|t| deliver(t, text.into(), &self.limits).err())
+                    }
+                    _ => Some(Refusal::NO_SUCH_PEER),
                 };
                 if let Some(refusal) = refusal {
                     self.hits.hit(refusal.code);
@@ -565,6 +625,9 @@ impl Rooms {
     /// forgets the instances silent for [`span::SILENCE`].
     pub(crate) fn beat_and_sweep(&self) {
         let Some(link) = &self.link else { return };
+        if link.stopped() {
+            return;
+        }
         let mut state = relock(&self.state);
         self.beat(&mut state, link);
         let now = Instant::now();

@@ -23,14 +23,24 @@
 //! gracefully says so at once. A new instance says hello, and the others
 //! beat at once, so it knows the rooms before its first member joins.
 //!
-//! Bounds: the queue of notes to publish holds [`QUEUE`] (a full queue
-//! drops the note, counted as `SPAN_QUEUE_FULL`); what an instance holds
-//! of the others is bounded by their own limits (connections, rooms).
+//! Bounds: membership notes and signals wait in separate queues, so a
+//! flood of signals never delays a join, a leave or a beat: [`QUEUE`]
+//! membership notes, and signals up to [`SIGNAL_BYTES`] (a full queue
+//! drops the note, counted as `SPAN_QUEUE_FULL`; a dropped signal's sender
+//! hears `SPAN_BUSY`). Only membership notes count as an instance's signs
+//! of life. What an instance holds of the others is bounded by their own
+//! limits (connections, rooms). NATS is trusted: anyone who may publish
+//! on `tf.sig.>` can speak for any instance, so a deployment gives only
+//! its instances that permission (NATS accounts or credentials).
+//!
+//! An instance's number is claimed at start: it asks `tf.sig.claim.<n>`,
+//! which the instance holding `n` answers, and draws again if answered.
 
 use crate::limits::Limits;
 use crate::rooms::Rooms;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -41,8 +51,15 @@ pub const BEAT: Duration = Duration::from_secs(2);
 /// An instance not heard from for this long is gone.
 pub const SILENCE: Duration = Duration::from_secs(7);
 
-/// Notes waiting to be published, at most.
+/// Membership notes waiting to be published, at most.
 pub const QUEUE: usize = 4_096;
+
+/// Bytes of signals waiting to be published, at most.
+pub const SIGNAL_BYTES: usize = 1024 * 1024;
+
+/// How long a new instance listens for the others' beats before it takes
+/// members (they beat at once when it says hello).
+pub const SETTLE: Duration = Duration::from_millis(500);
 
 /// A beat is cut into parts of about this many bytes (a room is never
 /// cut: one of 1,024 members is ≈ 20 kB).
@@ -87,13 +104,14 @@ pub(crate) enum Note {
     Left { from: u32, room: String, id: u64 },
     /// `from` started: every instance beats at once.
     Hello { from: u32 },
-    /// Part of `from`'s whole membership; `last` ends beat number `beat`.
-    /// `run` tells two instances that drew the same number apart.
+    /// Part `part` of `parts` of `from`'s whole membership at beat number
+    /// `beat`. `run` tells two instances with the same number apart.
     Beat {
         from: u32,
         run: u64,
         beat: u64,
-        last: bool,
+        part: u32,
+        parts: u32,
         rooms: Vec<RoomMembers>,
     },
     /// `from` stopped: its members are gone.
@@ -110,16 +128,16 @@ pub(crate) enum Note {
 }
 
 impl Note {
-    /// The instance that sent it.
-    pub(crate) fn sender(&self) -> Option<u32> {
+    /// The instance that sent it, if it is a membership note: the signs
+    /// of life that keep an instance's members in the rooms.
+    pub(crate) fn membership_sender(&self) -> Option<u32> {
         match self {
             Note::Joined { from, .. }
             | Note::Left { from, .. }
             | Note::Hello { from }
             | Note::Beat { from, .. }
             | Note::Gone { from } => Some(*from),
-            Note::Signal { from, .. } => Some(instance_of(*from)),
-            Note::Refused { .. } => None,
+            Note::Signal { .. } | Note::Refused { .. } => None,
         }
     }
 
@@ -147,58 +165,87 @@ pub enum SpanError {
     Subscribe(String),
 }
 
-/// This instance's link to the others: its number and its queue of notes.
+/// This instance's link to the others: its number and its queues.
 pub(crate) struct Link {
     /// This instance's number, in 1..2^20.
     pub(crate) instance: u32,
     /// Drawn at start: tells a collision of numbers apart from an echo.
     pub(crate) run: u64,
-    queue: mpsc::Sender<Note>,
+    members: mpsc::Sender<Note>,
+    signals: mpsc::Sender<Note>,
+    /// Bytes of the signals queued now.
+    signal_bytes: Arc<AtomicUsize>,
     client: async_nats::Client,
-    beats: std::sync::atomic::AtomicU64,
+    beats: AtomicU64,
+    /// Set by [`farewell`](Self::farewell): nothing more is told.
+    stopped: AtomicBool,
 }
 
 impl Link {
-    /// Queues `note` for publishing; false if the queue is full.
+    /// Queues `note` for publishing; false if its queue is full or the
+    /// instance is stopping.
     pub(crate) fn send(&self, note: Note) -> bool {
-        self.queue.try_send(note).is_ok()
+        if self.stopped.load(Ordering::Acquire) {
+            return false;
+        }
+        match note {
+            Note::Signal { .. } | Note::Refused { .. } => {
+                let size = note_size(&note);
+                let queued = self.signal_bytes.fetch_add(size, Ordering::AcqRel);
+                if queued + size > SIGNAL_BYTES || self.signals.try_send(note).is_err() {
+                    self.signal_bytes.fetch_sub(size, Ordering::AcqRel);
+                    return false;
+                }
+                true
+            }
+            _ => self.members.try_send(note).is_ok(),
+        }
+    }
+
+    /// Whether the instance is stopping (no more beats).
+    pub(crate) fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
     }
 
     /// A beat of `rooms` (this instance's members), in parts.
     pub(crate) fn beat(&self, rooms: impl Iterator<Item = RoomMembers>) -> Vec<Note> {
-        let beat = self
-            .beats
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let part = |rooms| Note::Beat {
-            from: self.instance,
-            run: self.run,
-            beat,
-            last: false,
-            rooms,
-        };
-        let mut parts = Vec::new();
+        let beat = self.beats.fetch_add(1, Ordering::Relaxed);
+        let mut cuts: Vec<Vec<RoomMembers>> = Vec::new();
         let mut current = Vec::new();
         let mut bytes = 0;
         for (name, ids) in rooms {
             bytes += name.len() + 24 * ids.len();
             current.push((name, ids));
             if bytes >= PART_BYTES {
-                parts.push(part(std::mem::take(&mut current)));
+                cuts.push(std::mem::take(&mut current));
                 bytes = 0;
             }
         }
-        parts.push(part(current));
-        if let Some(Note::Beat { last, .. }) = parts.last_mut() {
-            *last = true;
+        if !current.is_empty() || cuts.is_empty() {
+            cuts.push(current);
         }
-        parts
+        let parts = cuts.len() as u32;
+        cuts.into_iter()
+            .enumerate()
+            .map(|(part, rooms)| Note::Beat {
+                from: self.instance,
+                run: self.run,
+                beat,
+                part: part as u32,
+                parts,
+                rooms,
+            })
+            .collect()
     }
 
-    /// Says this instance is gone, once the queue before it is published
-    /// (bounded: a second at most).
+    /// Says this instance is gone: nothing more is told (no beat can
+    /// follow the farewell and bring its members back), and the notes
+    /// queued before (its members' leaves) are published first (bounded:
+    /// a second at most).
     pub(crate) async fn farewell(&self) {
+        self.stopped.store(true, Ordering::Release);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
-        while self.queue.capacity() < self.queue.max_capacity()
+        while self.members.capacity() < self.members.max_capacity()
             && tokio::time::Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -209,6 +256,43 @@ impl Link {
         let _ = publish(&self.client, &gone).await;
         let _ = tokio::time::timeout(Duration::from_secs(1), self.client.flush()).await;
     }
+}
+
+/// What a queued signal holds on to, roughly.
+fn note_size(note: &Note) -> usize {
+    match note {
+        Note::Signal { room, text, .. } => 64 + room.len() + text.len(),
+        Note::Refused { room, code, .. } => 64 + room.len() + code.len(),
+        _ => 64,
+    }
+}
+
+/// Draws instance numbers until one is not answered on
+/// `tf.sig.claim.<n>` (bounded: ten draws).
+async fn claim(client: &async_nats::Client) -> Result<(u32, u64), SpanError> {
+    let random = |bytes: &mut [u8]| {
+        getrandom::fill(bytes).map_err(|e| SpanError::Unreachable(e.to_string()))
+    };
+    let mut nonce = [0u8; 8];
+    random(&mut nonce)?;
+    for _ in 0..10 {
+        let mut drawn = [0u8; 4];
+        random(&mut drawn)?;
+        let instance = 1 + u32::from_le_bytes(drawn) % ((1 << 20) - 1);
+        let asked = client.request(format!("tf.sig.claim.{instance}"), "".into());
+        match tokio::time::timeout(Duration::from_secs(2), asked).await {
+            // Nobody holds it (NATS says so at once: no responders).
+            Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
+                return Ok((instance, u64::from_le_bytes(nonce)));
+            }
+            Ok(Ok(_)) => tracing::info!("instance number {instance} is taken: drawing again"),
+            Ok(Err(e)) => return Err(SpanError::Unreachable(e.to_string())),
+            Err(_) => return Err(SpanError::Unreachable("no answer to a claim".into())),
+        }
+    }
+    Err(SpanError::Unreachable(
+        "ten instance numbers drawn were all taken".into(),
+    ))
 }
 
 impl Rooms {
@@ -226,14 +310,7 @@ impl Rooms {
             .connect(servers)
             .await
             .map_err(|e| SpanError::Unreachable(e.to_string()))?;
-        let random = |bytes: &mut [u8]| {
-            getrandom::fill(bytes).map_err(|e| SpanError::Unreachable(e.to_string()))
-        };
-        let mut drawn = [0u8; 12];
-        random(&mut drawn)?;
-        let [a, b, c, d, run @ ..] = drawn;
-        let instance = 1 + u32::from_le_bytes([a, b, c, d]) % ((1 << 20) - 1);
-        let run = u64::from_le_bytes(run);
+        let (instance, run) = claim(&client).await?;
         let subscribe = |subject: String| {
             let client = client.clone();
             async move {
@@ -245,24 +322,50 @@ impl Rooms {
         };
         let members = subscribe(MEMBERS.to_owned()).await?;
         let mine = subscribe(format!("tf.sig.to.{instance}")).await?;
-        let (queue, notes) = mpsc::channel(QUEUE);
+        let claims = subscribe(format!("tf.sig.claim.{instance}")).await?;
+        let (members_queue, member_notes) = mpsc::channel(QUEUE);
+        // Bounded by bytes (`SIGNAL_BYTES`); the count only backs it up.
+        let (signals_queue, signal_notes) = mpsc::channel(QUEUE);
+        let signal_bytes = Arc::new(AtomicUsize::new(0));
         let link = Link {
             instance,
             run,
-            queue,
+            members: members_queue,
+            signals: signals_queue,
+            signal_bytes: signal_bytes.clone(),
             client: client.clone(),
             beats: Default::default(),
+            stopped: Default::default(),
         };
         let rooms = Rooms::with_link(limits, Some(link));
         tracing::info!("signalling rooms span the instances on NATS (this one is {instance})");
-        tokio::spawn(publisher(client, notes, Arc::downgrade(&rooms)));
-        tokio::spawn(listener(members, mine, Arc::downgrade(&rooms)));
+        let queues = Queues {
+            members: member_notes,
+            signals: signal_notes,
+            signal_bytes,
+        };
+        tokio::spawn(publisher(client.clone(), queues, Arc::downgrade(&rooms)));
+        tokio::spawn(listener(
+            client,
+            [members, mine, claims],
+            Arc::downgrade(&rooms),
+        ));
         tokio::spawn(beater(Arc::downgrade(&rooms)));
         rooms
             .link()
             .map(|link| link.send(Note::Hello { from: instance }));
+        // The others beat at once on hello: their members are known
+        // before the first of this instance's joins.
+        tokio::time::sleep(SETTLE).await;
         Ok(rooms)
     }
+}
+
+/// The publisher's ends of the two queues.
+struct Queues {
+    members: mpsc::Receiver<Note>,
+    signals: mpsc::Receiver<Note>,
+    signal_bytes: Arc<AtomicUsize>,
 }
 
 async fn publish(client: &async_nats::Client, note: &Note) -> Result<(), String> {
@@ -274,13 +377,19 @@ async fn publish(client: &async_nats::Client, note: &Note) -> Result<(), String>
         .map_err(|e| e.to_string())
 }
 
-/// Publishes the queued notes, in order, until the rooms are gone.
-async fn publisher(
-    client: async_nats::Client,
-    mut notes: mpsc::Receiver<Note>,
-    rooms: Weak<Rooms>,
-) {
-    while let Some(note) = notes.recv().await {
+/// Publishes the queued notes, membership notes first, until the rooms
+/// are gone.
+async fn publisher(client: async_nats::Client, mut queues: Queues, rooms: Weak<Rooms>) {
+    loop {
+        let note = tokio::select! {
+            biased;
+            Some(note) = queues.members.recv() => note,
+            Some(note) = queues.signals.recv() => {
+                queues.signal_bytes.fetch_sub(note_size(&note), Ordering::AcqRel);
+                note
+            }
+            else => return,
+        };
         if let Err(e) = publish(&client, &note).await {
             tracing::warn!("a note to the other instances was lost: {e}");
             if let Some(rooms) = rooms.upgrade() {
@@ -290,16 +399,26 @@ async fn publisher(
     }
 }
 
-/// Hands what the other instances say to the rooms, until they are gone.
+/// Hands what the other instances say to the rooms, and answers claims of
+/// this instance's number, until the rooms are gone.
 async fn listener(
-    mut members: async_nats::Subscriber,
-    mut mine: async_nats::Subscriber,
+    client: async_nats::Client,
+    [mut members, mut mine, mut claims]: [async_nats::Subscriber; 3],
     rooms: Weak<Rooms>,
 ) {
     loop {
+        // Membership first: a join note and a signal from the member who
+        // joined may both be waiting (they travel on different subjects).
         let message = tokio::select! {
+            biased;
             Some(message) = members.next() => message,
             Some(message) = mine.next() => message,
+            Some(claim) = claims.next() => {
+                if let Some(reply) = claim.reply {
+                    let _ = client.publish(reply, "taken".into()).await;
+                }
+                continue;
+            }
             else => return,
         };
         let Some(rooms) = rooms.upgrade() else { return };

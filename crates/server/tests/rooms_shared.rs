@@ -11,6 +11,7 @@ mod nats_support;
 mod relay_support;
 mod server_support;
 
+use futures_util::StreamExt;
 use nats_support::Cluster;
 use relay_support::Server;
 use serde_json::{Value, json};
@@ -43,7 +44,6 @@ async fn hear_within(
     patience: Duration,
     pick: impl Fn(&Value) -> bool,
 ) -> Option<Value> {
-    use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
     let deadline = Instant::now() + patience;
     loop {
@@ -145,6 +145,22 @@ async fn members_on_different_instances_meet_signal_and_hear_each_other_leave() 
         alice_id < 1 << 53 && bob_id < 1 << 53,
         "ids are exact in JavaScript"
     );
+    // Each instance answers claims of its number, so a third never takes it.
+    let nats = async_nats::connect(cluster.url(2)).await.unwrap();
+    for id in [alice_id, bob_id] {
+        let answer = nats
+            .request(format!("tf.sig.claim.{}", id >> 32), "".into())
+            .await
+            .unwrap();
+        assert_eq!(&answer.payload[..], b"taken");
+    }
+    let free = (1..1 << 20)
+        .find(|n| *n != alice_id >> 32 && *n != bob_id >> 32)
+        .unwrap();
+    let unclaimed = nats
+        .request(format!("tf.sig.claim.{free}"), "".into())
+        .await;
+    assert!(unclaimed.is_err(), "nobody holds {free}");
     let joined = hear_within(&mut alice, Duration::from_secs(5), is("peer-joined"))
         .await
         .unwrap();
@@ -236,6 +252,14 @@ async fn a_signalling_flood_and_a_full_room_are_limited_across_instances_as_on_o
     for n in 0..400 {
         say(&mut flooder, signal(target_id, &format!("flood {n}"))).await;
     }
+    // A join during the flood crosses at once: signals never hold up
+    // membership notes.
+    let (_late, late_id, _) = join(s1.addr, "honest").await;
+    hear_within(&mut h0, Duration::from_secs(2), |m| {
+        m["type"] == "peer-joined" && m["id"] == late_id
+    })
+    .await
+    .unwrap();
     let heard = drain(&mut target, Duration::from_secs(2)).await;
     let elapsed = start.elapsed().as_secs_f64();
     let got = heard.iter().filter(|m| m["type"] == "signal").count();
@@ -353,4 +377,97 @@ async fn an_instance_killed_or_stopped_takes_its_members_out_of_every_room() {
         stopped.elapsed()
     );
     spans(s0.addr, 0).await;
+}
+
+/// The notes of another instance, played by the test on NATS (which every
+/// instance trusts): a beat adds its members without introductions; a beat
+/// with a part missing is dropped, not read as members gone; a complete
+/// one without a member makes it leave; a signal from a member whose join
+/// note never came introduces it to its target first (so the target can
+/// answer, and hears when it leaves); and an instance that sends signals
+/// but no membership notes is silent: its members leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_instances_notes_add_and_remove_members_and_only_whole_beats_count() {
+    let dir = scratch("notes");
+    let cluster = Cluster::start(&dir.join("nats"), 1);
+    let s0 = instance(&dir, 0, &cluster.url(0), &[]).await;
+    let nats = async_nats::connect(cluster.url(0)).await.unwrap();
+    let (mut alice, alice_id, _) = join(s0.addr, "garden").await;
+    let here = alice_id >> 32;
+    let fake: u64 = if here == 77 { 78 } else { 77 };
+    let (x, y) = (fake << 32 | 5, fake << 32 | 6);
+    let mut to_fake = nats.subscribe(format!("tf.sig.to.{fake}")).await.unwrap();
+    let beat = |beat: u64, part: u32, parts: u32, rooms: Value| {
+        let note = json!({ "type": "beat", "from": fake, "run": 1, "beat": beat,
+            "part": part, "parts": parts, "rooms": rooms });
+        let nats = nats.clone();
+        async move {
+            nats.publish("tf.sig.members", note.to_string().into())
+                .await
+                .unwrap();
+            nats.flush().await.unwrap();
+        }
+    };
+    beat(0, 0, 1, json!([["garden", [x]]])).await;
+    // Bob, on s0, is introduced to Alice and to the fake instance's member.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut bob = loop {
+        let (bob, _, peers) = join(s0.addr, "garden").await;
+        if peers.contains(&x) {
+            assert_eq!(peers, vec![alice_id, x]);
+            break bob;
+        }
+        assert!(Instant::now() < deadline, "the beat never added {x}");
+        drop(bob);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // Parts 0 and 2 of 3, without x: incomplete, so x stays.
+    beat(1, 0, 3, json!([["elsewhere", [y]]])).await;
+    beat(1, 2, 3, json!([])).await;
+    let quiet = drain(&mut bob, Duration::from_millis(700)).await;
+    assert!(quiet.iter().all(|m| m["type"] != "peer-left"), "{quiet:?}");
+    // A whole beat without x: x leaves, and Bob, who knew it, hears it.
+    beat(2, 0, 1, json!([])).await;
+    let left = hear_within(&mut bob, Duration::from_secs(5), is("peer-left"))
+        .await
+        .unwrap();
+    assert_eq!(left["id"], x);
+
+    // A signal from y, whose join note never came.
+    let note = json!({ "type": "signal", "room": "garden", "from": y, "to": alice_id,
+        "text": json!({ "type": "signal", "from": y, "data": { "sdp": "hi" } }).to_string() });
+    nats.publish(format!("tf.sig.to.{here}"), note.to_string().into())
+        .await
+        .unwrap();
+    let first = hear_within(&mut alice, Duration::from_secs(5), |m| {
+        m["type"] != "peer-joined" || m["id"] == y
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (first["type"].as_str(), first["id"].as_u64()),
+        (Some("peer-joined"), Some(y))
+    );
+    let heard = hear_within(&mut alice, Duration::from_secs(5), is("signal"))
+        .await
+        .unwrap();
+    assert_eq!(heard["data"]["sdp"], "hi");
+    // Alice can answer: it goes to the fake instance.
+    say(&mut alice, signal(y, "hello y")).await;
+    let answer = tokio::time::timeout(Duration::from_secs(5), to_fake.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&answer.payload).unwrap();
+    assert_eq!(
+        (answer["type"].as_str(), answer["to"].as_u64()),
+        (Some("signal"), Some(y))
+    );
+    // Signals are no sign of life: the fake instance has been silent since
+    // its last beat, and y leaves within the silence.
+    let left = hear_within(&mut alice, Duration::from_secs(15), |m| {
+        m["type"] == "peer-left" && m["id"] == y
+    })
+    .await;
+    assert!(left.is_some());
 }
