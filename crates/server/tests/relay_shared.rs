@@ -320,3 +320,59 @@ fn last_lines(log: &str) -> String {
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
+
+/// An instance that kept a network alone (started without `--nats`) and
+/// is then started with it: its copy holds events the stream never had.
+/// Its first append puts them in the stream first, so what was written
+/// before and the new children over it reach a client of another
+/// instance (which would otherwise never see the old events, and would
+/// skip the children for their missing parents).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_network_kept_alone_before_nats_reaches_the_stream_with_its_next_write() {
+    let dir = scratch("alone-first");
+    let cluster = Cluster::start(&dir.join("nats"), 3);
+    let urls = cluster.urls();
+    let db = dir.join("a.sqlite");
+    let mut alone = Server::start(&dir, &db, 0).await;
+    let alice = Honest::open(alone.addr, "kept", 1).await;
+    let witness = Honest::open(alone.addr, "kept", 2).await;
+    let mut before = alice.write(10).await;
+    before.extend(witness.write(1).await);
+    let both = [&alice, &witness];
+    assert!(
+        settle(&both, Duration::from_secs(30), || both
+            .iter()
+            .all(|c| c.holds(&before)))
+        .await,
+        "the relay alone: Alice {}, the witness {} of {}",
+        alice.len(),
+        witness.len(),
+        before.len()
+    );
+    drop((alice, witness));
+    alone.terminate();
+
+    let mut shared = Server::start_with(&dir, &db, 1, &["--nats", &urls]).await;
+    let other = instance(&urls, &dir.join("b.sqlite")).await;
+    let bob = Honest::open(shared.addr, "kept", 3).await;
+    assert!(
+        settle(&[&bob], Duration::from_secs(30), || bob.holds(&before)).await,
+        "Bob has {} of {} from the copy",
+        bob.len(),
+        before.len()
+    );
+    let mut all = before.clone();
+    all.extend(bob.write(3).await);
+    let carol = Honest::open(other, "kept", 4).await;
+    assert!(
+        settle(&[&bob, &carol], Duration::from_secs(30), || carol
+            .holds(&all))
+        .await,
+        "Carol on the other instance has {} of {}",
+        carol.len(),
+        all.len()
+    );
+    bob.assert_unharmed();
+    carol.assert_unharmed();
+    shared.terminate();
+}

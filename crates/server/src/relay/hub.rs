@@ -44,6 +44,9 @@ pub(crate) struct SharedNetwork {
     js: JetStream,
     key: String,
     stream: Option<NetworkStream>,
+    /// Whether the stream is known to hold every event of this copy
+    /// (checked before this load's first append: see [`fill_stream`]).
+    filled: bool,
 }
 
 /// Every loaded network, by room.
@@ -189,6 +192,7 @@ impl Hub {
             js: js.clone(),
             key: key.clone(),
             stream: None,
+            filled: false,
         });
         let admission = match private {
             Some(network) => Admission::private(network),
@@ -473,13 +477,24 @@ impl RelayStorage for Shared<'_> {
         // Called from a blocking section of the runtime (the hub's
         // `block_in_place`), where waiting on the runtime is allowed.
         let shared = &mut *self.shared;
+        let copy = &*self.copy;
         tokio::runtime::Handle::current().block_on(async {
             let stream = match &shared.stream {
                 Some(stream) => stream,
                 // The network's first event: its stream is made now.
                 None => shared.stream.insert(shared.js.network(&shared.key).await?),
             };
-            stream.append(events).await
+            if !shared.filled {
+                let sent = fill_stream(stream, copy).await?;
+                if sent > 0 {
+                    tracing::info!(
+                        "relay: {}: {sent} events this copy held were put in the shared stream",
+                        shared.key
+                    );
+                }
+                shared.filled = true;
+            }
+            Ok::<_, SharedError>(stream.append(events).await?)
         })?;
         Ok(RelayStorage::append(self.copy, events)?)
     }
@@ -491,6 +506,45 @@ impl RelayStorage for Shared<'_> {
     fn author_usage(&self, author: &Key) -> Result<Usage, SharedError> {
         Ok(RelayStorage::author_usage(self.copy, author)?)
     }
+}
+
+/// Puts every event of `copy` in `stream` that it lacks, in the copy's
+/// order (parents first); how many were sent. An instance that kept a
+/// network alone before it was started with `--nats` holds events the
+/// stream never had, and a child appended over them would reach the other
+/// instances without its parents (they skip it). The stream is closed
+/// under parents (appends and this fill go parents first), so the copy's
+/// heads held there means everything is, and nothing is sent — the usual
+/// case, a lookup per head once per load.
+async fn fill_stream(stream: &NetworkStream, copy: &NetworkStore) -> Result<u64, SharedError> {
+    use trustfold::sync::Dag;
+    let view = copy.view()?;
+    let mut all_held = true;
+    for head in view.head_ixs() {
+        if stream.held(&view.id(head)).await?.is_none() {
+            all_held = false;
+            break;
+        }
+    }
+    if let Some(error) = view.failed() {
+        return Err(error.into());
+    }
+    if all_held {
+        return Ok(0);
+    }
+    let mut sent = 0;
+    for ix in 0..view.event_count() as EventIx {
+        let bytes = view.bytes(ix);
+        if let Some(error) = view.failed() {
+            return Err(error.into());
+        }
+        // What the copy holds was checked when it was stored.
+        let event = Event::from_own_store(&bytes)
+            .map_err(|e| RelayStoreError::Corrupt(format!("event {ix} of the copy: {e}")))?;
+        stream.append(&[&event]).await?;
+        sent += 1;
+    }
+    Ok(sent)
 }
 
 /// Checks a batch's signatures on every core: a catch-up of thousands of
