@@ -6,8 +6,8 @@
 //!   request that arrives as it stops (after that its port refuses
 //!   connections, which a load balancer reads the same way), 503 with
 //!   `RELAY_FAILED` when the relay's database cannot be read, and
-//!   `NATS_UNREACHABLE` when the relay shares its networks and NATS is
-//!   not connected.
+//!   `NATS_UNREACHABLE` when the relay shares its networks or the rooms
+//!   span instances (`--nats`) and NATS is not connected.
 //! * `GET /metrics` is the Prometheus text format, for a person as much as
 //!   a scraper: connections, rooms, the relay's loaded networks, clients,
 //!   events and bytes stored (summed at most every 5 s), and every limit
@@ -137,6 +137,10 @@ async fn ready(
     };
     if served.rooms.stopping.is_stopping() {
         return not(SHUTTING_DOWN);
+    }
+    // Rooms that span instances cannot meet the others' members now.
+    if served.rooms.link().is_some_and(|link| !link.connected()) {
+        return not("NATS_UNREACHABLE");
     }
     if let Some(hub) = &served.relay
         && let Err(reason) = tokio::task::block_in_place(|| hub.ready())

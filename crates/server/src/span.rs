@@ -202,6 +202,11 @@ impl Link {
         }
     }
 
+    /// Whether the connection to NATS is up now (`/readyz`).
+    pub(crate) fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
     /// Whether the instance is stopping (no more beats).
     pub(crate) fn stopped(&self) -> bool {
         self.stopped.load(Ordering::Acquire)

@@ -5,6 +5,8 @@
 //! are closed. The relay's stop under writes (nothing it
 //! stored left unannounced) is in `tests/relay_crash.rs`. Native only.
 
+mod nats_support;
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -240,4 +242,57 @@ async fn a_stop_tells_every_connection_closes_kept_ones_takes_no_one_new_and_end
         ended.is_ok(),
         "the stop did not end after every connection closed"
     );
+}
+
+/// `/readyz` with `--nats`: ready while NATS is connected, 503
+/// `NATS_UNREACHABLE` while the only NATS server is down (a load balancer
+/// then sends pages elsewhere), ready again once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_connection_to_nats() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("ops")
+        .join(format!("{}-nats", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cluster = nats_support::Cluster::start(&dir.join("nats"), 1);
+    let url = cluster.url(0);
+    let relay = Relay::open_shared(RelayConfig {
+        path: dir.join("relay.sqlite"),
+        nats: Some(url.clone()),
+        ..RelayConfig::default()
+    })
+    .await
+    .unwrap();
+    let rooms = Rooms::spanning(Limits::default(), &url).await.unwrap();
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(trustfold_server::serve_with(
+        listener,
+        rooms,
+        None,
+        Some(relay),
+    ));
+    let readiness = || async move {
+        let mut http = KeptAlive::open(addr).await;
+        http.get("/readyz").await
+    };
+    let until = |want: u16, reason: &'static str| async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, body) = readiness().await;
+            if status == want && body.contains(reason) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never {want} {reason}: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    until(200, "\"ready\":true").await;
+    cluster.kill(0);
+    until(503, "NATS_UNREACHABLE").await;
+    cluster.restart(0);
+    until(200, "\"ready\":true").await;
 }

@@ -103,7 +103,7 @@ fn take_frames(loaded: &mut Loaded, client: Client, frames: &[Vec<u8>]) -> bool 
     } = loaded;
     let out = tokio::task::block_in_place(|| match shared {
         Some(shared) => {
-            let mut both = super::hub::Shared {
+            let mut both = super::shared::Shared {
                 copy: store,
                 shared,
             };
@@ -159,7 +159,7 @@ async fn client(socket: WebSocket, hub: Arc<Hub>, accepted: Accepted, upgraded: 
             return;
         }
     };
-    let network = match hub.network(&room, private).await {
+    let network = match hub.network(&room, private) {
         Ok(network) => network,
         Err(e) => {
             let said = match e {

@@ -4,7 +4,8 @@
 //! released after [`RelayConfig::idle`]; loading one again costs a
 //! database lookup, since nothing of its history lives in memory.
 
-use super::jetstream::{JetStream, JetStreamError, NetworkStream};
+use super::jetstream::JetStream;
+use super::shared::SharedNetwork;
 use super::store::{DagView, NetworkStore, NewEvent, RelayDb, RelayStoreError};
 use super::{RelayConfig, Said};
 use crate::ops::{Hits, Stopping};
@@ -31,22 +32,10 @@ pub(crate) struct Loaded {
     /// When it was loaded: the clock of its authors' rates.
     pub(crate) started: Instant,
     /// The relay's count of limits hit (`/metrics`): its notices and drops.
-    hits: Arc<Hits>,
+    pub(crate) hits: Arc<Hits>,
     /// Its JetStream stream, when relays share their networks (`--nats`):
     /// appends go there first ([`Shared`]).
     pub(crate) shared: Option<SharedNetwork>,
-}
-
-/// A network's place in JetStream: its stream once someone wrote to it
-/// (a join makes nothing in NATS, or every join of a new room name would
-/// make a replicated stream that is never deleted).
-pub(crate) struct SharedNetwork {
-    js: JetStream,
-    key: String,
-    stream: Option<NetworkStream>,
-    /// Whether the stream is known to hold every event of this copy
-    /// (checked before this load's first append: see [`fill_stream`]).
-    filled: bool,
 }
 
 /// Every loaded network, by room.
@@ -173,7 +162,7 @@ impl Hub {
     /// room is its identity; open and private rooms are kept apart (a
     /// stranger who opens an open network named like a private one's
     /// identity gets a network of their own, and takes nothing from it).
-    pub(crate) async fn network(
+    pub(crate) fn network(
         &self,
         room: &str,
         private: Option<PublicKey>,
@@ -188,12 +177,10 @@ impl Hub {
         // Its record is made with its first event: a join of a room
         // nobody writes to leaves nothing in the file.
         let store = self.db.network_on_write(&key).map_err(JoinError::Store)?;
-        let shared = self.shared.as_ref().map(|js| SharedNetwork {
-            js: js.clone(),
-            key: key.clone(),
-            stream: None,
-            filled: false,
-        });
+        let shared = self
+            .shared
+            .as_ref()
+            .map(|js| SharedNetwork::new(js.clone(), key.clone()));
         let admission = match private {
             Some(network) => Admission::private(network),
             None => Admission::Open,
@@ -221,7 +208,11 @@ impl Hub {
         let loaded = Arc::new(tokio::sync::Mutex::new(loaded));
         networks.insert(key.clone(), loaded.clone());
         if let Some(js) = &self.shared {
-            tokio::spawn(follow(key, Arc::downgrade(&loaded), js.clone()));
+            tokio::spawn(super::shared::follow(
+                key,
+                Arc::downgrade(&loaded),
+                js.clone(),
+            ));
         }
         Ok(loaded)
     }
@@ -298,253 +289,6 @@ impl Loaded {
         }
         dropped
     }
-}
-
-/// Events in a batch taken from the shared stream at most.
-const FOLLOW_BATCH: usize = 512;
-
-/// How long a follower may hear nothing before it asks the stream whether
-/// it missed something.
-const STALL_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Takes what the other instances store in a network's stream into this
-/// instance's copy and pushes it to its clients, for as long as the
-/// network is loaded here (it holds no strong reference: a released
-/// network ends it within a second). Starts from the stream's beginning:
-/// what this copy holds already is skipped by id.
-async fn follow(key: String, loaded: std::sync::Weak<tokio::sync::Mutex<Loaded>>, js: JetStream) {
-    // The stream exists once someone wrote to the network, through any
-    // instance: until then this waits for the instance that makes it to
-    // say so (`created`), and looks every 5 s besides (a message lost, or
-    // sent before this listened). A network loaded for readers and never
-    // written to costs a subscription and a request per 5 s.
-    let mut told = match js.created(&key).await {
-        Ok(told) => Some(Box::pin(told)),
-        Err(e) => {
-            tracing::warn!("relay: listening for {key}'s stream: {e}");
-            None
-        }
-    };
-    let stream = loop {
-        if loaded.strong_count() == 0 {
-            return;
-        }
-        match js.existing(&key).await {
-            Ok(Some(stream)) => break stream,
-            Ok(None) => {}
-            Err(e) => tracing::warn!("relay: looking for {key}'s stream: {e}"),
-        }
-        let look_again = tokio::time::sleep(std::time::Duration::from_secs(5));
-        match told.as_mut() {
-            Some(said) => {
-                tokio::select! {
-                    () = said.as_mut() => told = None,
-                    () = look_again => {}
-                }
-            }
-            None => look_again.await,
-        }
-    };
-    let mut after = 0;
-    let mut following = None;
-    let mut checked = Instant::now();
-    loop {
-        if loaded.strong_count() == 0 {
-            return;
-        }
-        let follow = match &mut following {
-            Some(follow) => follow,
-            None => match stream.follow(after).await {
-                Ok(follow) => following.insert(follow),
-                Err(e) => {
-                    tracing::warn!("relay: following {key}: {e}");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    continue;
-                }
-            },
-        };
-        let batch = match follow
-            .next_batch(FOLLOW_BATCH, std::time::Duration::from_secs(1))
-            .await
-        {
-            Ok(batch) => batch,
-            Err(e) => {
-                tracing::warn!("relay: following {key}: {e}");
-                following = None;
-                continue;
-            }
-        };
-        if batch.is_empty() {
-            // A consumer whose server died may stall without an error
-            // (seen after a node's SIGKILL): when nothing came for a while,
-            // the stream is asked whether it holds more, and if so the
-            // consumer is made again from where this copy is.
-            if checked.elapsed() >= STALL_CHECK {
-                checked = Instant::now();
-                match stream.last_seq().await {
-                    Ok(last) if last > after => {
-                        tracing::warn!(
-                            "relay: following {key}: stalled at {after} of {last}; following again"
-                        );
-                        following = None;
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!("relay: following {key}: {e}"),
-                }
-            }
-            continue;
-        }
-        checked = Instant::now();
-        let (Some(&(last, _)), Some(loaded)) = (batch.last(), loaded.upgrade()) else {
-            continue;
-        };
-        after = last;
-        let events: Vec<Vec<u8>> = batch.into_iter().map(|(_, bytes)| bytes).collect();
-        let mut loaded = loaded.lock().await;
-        let now_ms = u64::try_from(loaded.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let Loaded { network, store, .. } = &mut *loaded;
-        let (out, report) =
-            tokio::task::block_in_place(|| network.stored_elsewhere(&events, store, now_ms));
-        if report.skipped > 0 {
-            tracing::warn!(
-                "relay: {key}: {} events of the shared stream failed a check",
-                report.skipped
-            );
-            loaded.hits.hit("shared_event_skipped");
-        }
-        if let Some(error) = &out.store_error {
-            // This copy missed them: following again from where it holds
-            // everything would need a record of that; from the start is
-            // always right (what is held is skipped by id).
-            tracing::error!("relay: {key}: storing from the shared stream: {error}");
-            after = 0;
-            following = None;
-        }
-        let failed = out.store_error.is_some();
-        loaded.deliver(out);
-        drop(loaded);
-        if failed {
-            // A copy that cannot be written (a full disk) is not hammered.
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
-    }
-}
-
-/// A network's storage when relays share it: reads from this instance's
-/// copy; an append goes to JetStream first — acknowledged there means
-/// durable on a quorum of its replicas — and then to the copy, so nothing
-/// is announced before JetStream holds it.
-pub(crate) struct Shared<'a> {
-    pub(crate) copy: &'a mut NetworkStore,
-    pub(crate) shared: &'a mut SharedNetwork,
-}
-
-/// Why a shared append or read failed.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum SharedError {
-    #[error(transparent)]
-    Copy(#[from] RelayStoreError),
-    #[error(transparent)]
-    Stream(#[from] JetStreamError),
-}
-
-impl RelayStorage for Shared<'_> {
-    type View<'a>
-        = DagView
-    where
-        Self: 'a;
-    type Error = SharedError;
-
-    fn is_full(error: &SharedError) -> bool {
-        // The stream at its limit while this copy had not followed it there
-        // (another instance filled it): `network_full`, not a failure.
-        matches!(error, SharedError::Stream(JetStreamError::Full))
-    }
-
-    fn view(&self) -> Result<DagView, SharedError> {
-        Ok(NetworkStore::view(self.copy)?)
-    }
-
-    fn get(&self, id: &EventId) -> Result<Option<Vec<u8>>, SharedError> {
-        Ok(NetworkStore::get(self.copy, id)?.map(|(_, bytes)| bytes))
-    }
-
-    fn contains(&self, id: &EventId) -> Result<bool, SharedError> {
-        Ok(NetworkStore::contains(self.copy, id)?)
-    }
-
-    fn append(&mut self, events: &[&Event]) -> Result<Vec<EventIx>, SharedError> {
-        // Called from a blocking section of the runtime (the hub's
-        // `block_in_place`), where waiting on the runtime is allowed.
-        let shared = &mut *self.shared;
-        let copy = &*self.copy;
-        tokio::runtime::Handle::current().block_on(async {
-            let stream = match &shared.stream {
-                Some(stream) => stream,
-                // The network's first event: its stream is made now.
-                None => shared.stream.insert(shared.js.network(&shared.key).await?),
-            };
-            if !shared.filled {
-                let sent = fill_stream(stream, copy).await?;
-                if sent > 0 {
-                    tracing::info!(
-                        "relay: {}: {sent} events this copy held were put in the shared stream",
-                        shared.key
-                    );
-                }
-                shared.filled = true;
-            }
-            Ok::<_, SharedError>(stream.append(events).await?)
-        })?;
-        Ok(RelayStorage::append(self.copy, events)?)
-    }
-
-    fn usage(&self) -> Result<Usage, SharedError> {
-        Ok(RelayStorage::usage(self.copy)?)
-    }
-
-    fn author_usage(&self, author: &Key) -> Result<Usage, SharedError> {
-        Ok(RelayStorage::author_usage(self.copy, author)?)
-    }
-}
-
-/// Puts every event of `copy` in `stream` that it lacks, in the copy's
-/// order (parents first); how many were sent. An instance that kept a
-/// network alone before it was started with `--nats` holds events the
-/// stream never had, and a child appended over them would reach the other
-/// instances without its parents (they skip it). The stream is closed
-/// under parents (appends and this fill go parents first), so the copy's
-/// heads held there means everything is, and nothing is sent — the usual
-/// case, a lookup per head once per load.
-async fn fill_stream(stream: &NetworkStream, copy: &NetworkStore) -> Result<u64, SharedError> {
-    use trustfold::sync::Dag;
-    let view = copy.view()?;
-    let mut all_held = true;
-    for head in view.head_ixs() {
-        if stream.held(&view.id(head)).await?.is_none() {
-            all_held = false;
-            break;
-        }
-    }
-    if let Some(error) = view.failed() {
-        return Err(error.into());
-    }
-    if all_held {
-        return Ok(0);
-    }
-    let mut sent = 0;
-    for ix in 0..view.event_count() as EventIx {
-        let bytes = view.bytes(ix);
-        if let Some(error) = view.failed() {
-            return Err(error.into());
-        }
-        // What the copy holds was checked when it was stored.
-        let event = Event::from_own_store(&bytes)
-            .map_err(|e| RelayStoreError::Corrupt(format!("event {ix} of the copy: {e}")))?;
-        stream.append(&[&event]).await?;
-        sent += 1;
-    }
-    Ok(sent)
 }
 
 /// Checks a batch's signatures on every core: a catch-up of thousands of
@@ -659,7 +403,7 @@ mod tests {
                         (0..20)
                             .filter_map(|n| {
                                 // Embedded (no JetStream): it never waits.
-                                pollster::block_on(hub.network(&format!("r{t}-{n}"), None)).ok()
+                                hub.network(&format!("r{t}-{n}"), None).ok()
                             })
                             .collect::<Vec<_>>()
                     })

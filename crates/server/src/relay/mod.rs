@@ -29,6 +29,7 @@
 mod connection;
 pub(crate) mod hub;
 pub mod jetstream;
+pub(crate) mod shared;
 pub mod store;
 
 pub use hub::AllCores;
