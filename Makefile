@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay
+.PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay bench-scaled
 
 ## The node page, the signalling server and the relay at
 ## http://127.0.0.1:8080 (builds the package and the page first); the relay
@@ -99,3 +99,9 @@ bench-server:
 bench-relay:
 	cargo bench -p trustfold-server --bench relay_ingest
 	RELAY_LOAD_RUNS=3 cargo bench -p trustfold-server --bench relay_load
+
+## The relay's load through 1 embedded instance and 1, 2 and 3 instances on
+## a 3-node NATS JetStream cluster, interleaved, 3 rounds (issue #16;
+## BENCHMARKS.md "Relays on NATS JetStream"); lines in target/bench-scaled.txt.
+bench-scaled:
+	scripts/bench-scaled.sh

@@ -615,6 +615,12 @@ mod native {
     }
 
     fn print_ratio(what: &str, rounds: usize, ratios: Vec<f64>) {
+        // A filtered run (`cargo bench --bench core -- reduce_1m`) skips
+        // the interleaved pairs: nothing to summarise, and no panic.
+        if ratios.is_empty() {
+            eprintln!("ratio {what}: not measured in this run (filtered out)");
+            return;
+        }
         let [p25, p50, p75] = quartiles(ratios);
         eprintln!(
             "ratio {what}: median {p50:.3} (quartiles {p25:.3}–{p75:.3}, {rounds} interleaved rounds)"

@@ -25,7 +25,8 @@ export async function natsCluster(dir) {
   // The relay refuses servers that take messages smaller than an event may be.
   const config = path.join(dir, "nats.conf");
   fs.writeFileSync(config, "max_payload: 4194304\n");
-  for (const [n, node] of nodes.entries()) {
+  const start = (n) => {
+    const node = nodes[n];
     node.child = spawn("nats-server", [
       "-c", config, "-a", "127.0.0.1", "-p", String(node.client), "-n", `n${n}`, "-js", "-sd", path.join(dir, `n${n}`),
       "--cluster_name", "trustfold-test", "--cluster", `nats://127.0.0.1:${node.cluster}`, "--routes", routes,
@@ -33,13 +34,16 @@ export async function natsCluster(dir) {
     const add = (chunk) => (node.log += chunk);
     node.child.stdout.on("data", add);
     node.child.stderr.on("data", add);
-  }
+  };
+  for (const n of nodes.keys()) start(n);
   // Streams can be made once JetStream has elected its leader.
   await until(() => nodes.every((n) => n.log.includes("metadata leader")), 30000, "JetStream's leader");
   return {
     urls: nodes.map((n) => `nats://127.0.0.1:${n.client}`).join(","),
     /** Kills node `n` with SIGKILL. */
     kill: (n) => nodes[n].child.kill("SIGKILL"),
+    /** Starts node `n` again on its ports and its store. */
+    restart: (n) => start(n),
     stop: () => nodes.forEach((n) => n.child.kill("SIGKILL")),
   };
 }

@@ -8,7 +8,8 @@
 // HAProxy, payments and edits reach everyone whichever instance each
 // page's connections land on, one instance and one NATS node are killed
 // with SIGKILL, the pages reconnect through HAProxy to the live instance,
-// and nothing that was saved is lost.
+// and nothing that was saved is lost; both come back, and a page on the
+// restarted instance gets everything.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -86,7 +87,7 @@ test("two pages on two instances meet through NATS and link directly over WebRTC
   await Promise.all([alice, bob].map((p) => p.context.close()));
 });
 
-test("behind a load balancer, payments and edits reach everyone and survive an instance and a NATS node killed", async () => {
+test("behind a load balancer, payments and edits reach everyone and survive an instance and a NATS node killed and restarted", async () => {
   const network = fresh("scaled");
   const alice = await person(network, "Alice");
   const bob = await person(network, "Bob");
@@ -120,6 +121,20 @@ test("behind a load balancer, payments and edits reach everyone and survive an i
   await sees(carol, "#transactions", "after-the-kill");
   await tab(carol, "records");
   await sees(carol, "#record-table", "roof");
-  for (const p of [alice, bob, carol]) assert.deepEqual(pageErrors(p), [], `${p.name}: no console errors`);
-  await Promise.all([alice, bob, carol].map((p) => p.context.close()));
+
+  // Both come back: the instance on its address and its database, the
+  // NATS node on its store. A page on the restarted instance gets it all.
+  cluster.restart(1);
+  instances[0] = await signallingServer(site, {
+    flags: ["--nats", cluster.urls, "--trusted-proxy", "127.0.0.1"],
+    addr: new URL(instances[0].url).host,
+    relayDb: instances[0].relayDb,
+  });
+  const dave = await usersOf({ browser: served.browser, url: instances[0].url }).person(network, "Dave");
+  await sees(dave, "#transactions", "before-the-kill");
+  await sees(dave, "#transactions", "after-the-kill");
+  await tab(dave, "records");
+  await sees(dave, "#record-table", "roof");
+  for (const p of [alice, bob, carol, dave]) assert.deepEqual(pageErrors(p), [], `${p.name}: no console errors`);
+  await Promise.all([alice, bob, carol, dave].map((p) => p.context.close()));
 });

@@ -376,3 +376,52 @@ async fn a_network_kept_alone_before_nats_reaches_the_stream_with_its_next_write
     carol.assert_unharmed();
     shared.terminate();
 }
+
+/// A network released and loaded again follows its stream from where its
+/// copy was complete (kept in the copy), not from the stream's start, and
+/// its clients still get everything, including what other instances wrote
+/// while it was released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_network_loaded_again_follows_its_stream_from_where_its_copy_was() {
+    let dir = scratch("position");
+    let cluster = Cluster::start(&dir.join("nats"), 3);
+    let urls = cluster.urls();
+    let flags = ["--nats", urls.as_str(), "--relay-idle", "1"];
+    let a = Server::start_with(&dir, &dir.join("a.sqlite"), 1, &flags).await;
+    let b = Server::start_with(&dir, &dir.join("b.sqlite"), 2, &flags).await;
+    let alice = Honest::open(a.addr, "again", 1).await;
+    let bob = Honest::open(b.addr, "again", 2).await;
+    let mut written = alice.write(20).await;
+    assert!(
+        settle(&[&alice, &bob], Duration::from_secs(30), || bob
+            .holds(&written))
+        .await,
+        "Bob on B has {} of {}",
+        bob.len(),
+        written.len()
+    );
+    bob.leave().await;
+    // B releases the network (idle for 1 s; looked at every 5 s).
+    let released = std::time::Instant::now() + Duration::from_secs(8);
+    written.extend(alice.write(5).await);
+    let alice_alone = [&alice];
+    settle(&alice_alone, Duration::from_secs(2), || false).await;
+    tokio::time::sleep(released.saturating_duration_since(std::time::Instant::now())).await;
+    let carol = Honest::open(b.addr, "again", 3).await;
+    assert!(
+        settle(&[&carol], Duration::from_secs(30), || carol.holds(&written)).await,
+        "Carol on B has {} of {}",
+        carol.len(),
+        written.len()
+    );
+    let log = b.output();
+    let starts: Vec<u64> = log
+        .lines()
+        .filter_map(|l| l.split_once("relay: following open:again from sequence "))
+        .filter_map(|(_, n)| n.trim().parse().ok())
+        .collect();
+    assert_eq!(starts.len(), 2, "loaded twice on B:\n{log}");
+    assert_eq!(starts[0], 0, "first from the start");
+    assert!(starts[1] >= 20, "then from where the copy was: {starts:?}");
+    carol.assert_unharmed();
+}

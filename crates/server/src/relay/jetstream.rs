@@ -415,6 +415,13 @@ impl NetworkStream {
         })
     }
 
+    /// When the stream was made, in nanoseconds since 1970: tells a stream
+    /// made again under the same name apart from the one a position was
+    /// kept for.
+    pub fn created_nanos(&self) -> i128 {
+        self.stream.cached_info().created.unix_timestamp_nanos()
+    }
+
     /// The last sequence stored (0 for an empty stream).
     pub async fn last_seq(&self) -> Result<u64, JetStreamError> {
         let mut stream = self.stream.clone();

@@ -39,6 +39,24 @@ impl SharedNetwork {
 /// Events in a batch taken from the shared stream at most.
 const FOLLOW_BATCH: usize = 512;
 
+/// The copy's meta key for where it is complete up to in its stream.
+const POSITION: &str = "shared_stream_position";
+
+/// The position `bytes` keeps (the stream's creation, then its sequence),
+/// if it was kept for the stream made at `created`.
+fn position(bytes: &[u8], created: i128) -> Option<u64> {
+    let (made, seq) = bytes.split_at_checked(16)?;
+    let made = i128::from_le_bytes(made.try_into().ok()?);
+    let seq = u64::from_le_bytes(seq.try_into().ok()?);
+    (made == created).then_some(seq)
+}
+
+fn position_bytes(created: i128, seq: u64) -> Vec<u8> {
+    let mut bytes = created.to_le_bytes().to_vec();
+    bytes.extend_from_slice(&seq.to_le_bytes());
+    bytes
+}
+
 /// How long a follower may hear nothing before it asks the stream whether
 /// it missed something.
 const STALL_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
@@ -46,8 +64,9 @@ const STALL_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 /// Takes what the other instances store in a network's stream into this
 /// instance's copy and pushes it to its clients, for as long as the
 /// network is loaded here (it holds no strong reference: a released
-/// network ends it within a second). Starts from the stream's beginning:
-/// what this copy holds already is skipped by id.
+/// network ends it within a second). Starts where this copy was complete
+/// up to at its last load (kept in its meta), else from the stream's
+/// beginning: what this copy holds already is skipped by id.
 pub(crate) async fn follow(
     key: String,
     loaded: std::sync::Weak<tokio::sync::Mutex<Loaded>>,
@@ -85,7 +104,28 @@ pub(crate) async fn follow(
             None => look_again.await,
         }
     };
-    let mut after = 0;
+    // Where this copy is complete up to, kept from an earlier load: a
+    // network loaded again does not read its whole stream again.
+    let created = stream.created_nanos();
+    let Some(this) = loaded.upgrade() else { return };
+    let saved = {
+        let this = this.lock().await;
+        tokio::task::block_in_place(|| this.store.meta(POSITION))
+    };
+    drop(this);
+    let mut after = match saved {
+        Ok(Some(bytes)) => position(&bytes, created).unwrap_or(0),
+        Ok(None) => 0,
+        Err(e) => {
+            tracing::warn!("relay: {key}: reading where its copy is: {e}");
+            0
+        }
+    };
+    // A stream holding less than that is not the stream it was kept for.
+    if after > 0 && !matches!(stream.last_seq().await, Ok(last) if last >= after) {
+        after = 0;
+    }
+    tracing::info!("relay: following {key} from sequence {after}");
     let mut following = None;
     let mut checked = Instant::now();
     loop {
@@ -161,6 +201,17 @@ pub(crate) async fn follow(
             following = None;
         }
         let failed = out.store_error.is_some();
+        if !failed {
+            let kept = tokio::task::block_in_place(|| {
+                loaded
+                    .store
+                    .set_meta(POSITION, &position_bytes(created, after))
+            });
+            if let Err(e) = kept {
+                // Only costs a longer read at the next load.
+                tracing::warn!("relay: {key}: keeping where its copy is: {e}");
+            }
+        }
         loaded.deliver(out);
         drop(loaded);
         if failed {

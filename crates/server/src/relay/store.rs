@@ -783,6 +783,16 @@ impl NetworkStore {
         Ok(found.is_some())
     }
 
+    /// The value this network keeps under `key` (its meta table), if any.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.named("meta", key)
+    }
+
+    /// Keeps `value` under `key` for this network, in a transaction of its own.
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.put_named("meta", key, value)
+    }
+
     fn named(&self, table: &str, name: &str) -> Result<Option<Vec<u8>>> {
         let reader = self.db.reader()?;
         let value = reader
