@@ -637,8 +637,17 @@ fn a_long_paste_becomes_several_changes_that_arrive_whole() {
     writer.create_record(NOTES, "book").unwrap();
     let text: String = (0..100_000).map(|i| ['a', 'é', '😀'][i % 3]).collect();
     writer.set_text(NOTES, "book", "body", &text).unwrap();
+    // Positions count UTF-16 units: characters 10 to 70,010.
+    let units = |chars: usize| text.chars().take(chars).map(char::len_utf16).sum::<usize>();
     writer
-        .splice_text(NOTES, "book", "body", 10, 70_000, "")
+        .splice_text(
+            NOTES,
+            "book",
+            "body",
+            units(10),
+            units(70_010) - units(10),
+            "",
+        )
         .unwrap();
     let events = writer.commit(&id(1), 1).unwrap();
     assert!(events.len() >= 5, "{} events", events.len());

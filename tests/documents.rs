@@ -329,6 +329,68 @@ fn typing_into_a_masked_view_lands_where_the_viewer_sees_it() {
     assert_eq!(text(&mut h, "r", "body"), "abXXX");
 }
 
+/// Text positions count UTF-16 code units, as a page's textarea reports
+/// them: an emoji outside the Basic Multilingual Plane is two, a position
+/// inside one is refused with a typed error, and nothing changes. The same
+/// holds when the view is masked (the positions are converted there
+/// against the text as seen), and the emoji of a banned author does not
+/// shift the positions of the text the viewer sees.
+#[wasm_bindgen_test(unsupported = test)]
+fn text_positions_count_utf16_units_masked_or_not() {
+    use trustfold::{DocError, Error};
+    let mut h = node(H);
+    h.create_record("notes", "r").unwrap();
+    h.set_text("notes", "r", "body", "a😀c").unwrap();
+    h.splice_text("notes", "r", "body", 3, 0, "b").unwrap();
+    assert_eq!(text(&mut h, "r", "body"), "a😀bc");
+    let inside = h.splice_text("notes", "r", "body", 2, 0, "x").unwrap_err();
+    assert!(
+        matches!(
+            inside,
+            Error::Doc(DocError::SplitsCharacter { pos: 2, delete: 0 })
+        ),
+        "{inside:?}"
+    );
+    let half = h.splice_text("notes", "r", "body", 1, 1, "").unwrap_err();
+    assert!(
+        matches!(half, Error::Doc(DocError::SplitsCharacter { .. })),
+        "{half:?}"
+    );
+    assert_eq!(text(&mut h, "r", "body"), "a😀bc", "nothing changed");
+    let past = h.splice_text("notes", "r", "body", 5, 1, "").unwrap_err();
+    assert!(
+        matches!(past, Error::Doc(DocError::OutOfRange { len: 5, .. })),
+        "{past:?}"
+    );
+    h.splice_text("notes", "r", "body", 1, 2, "🎉").unwrap();
+    assert_eq!(text(&mut h, "r", "body"), "a🎉bc");
+    h.commit(&id(H), 0).unwrap();
+
+    // M adds an emoji at the start; H bans M and types after the "b" as H
+    // sees it: position 4 (a, 🎉 as two, b), not 6.
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.splice_text("notes", "r", "body", 0, 0, "🚀").unwrap();
+    m.commit(&id(M), 1).unwrap();
+    deliver(&m, &mut h);
+    assert_eq!(text(&mut h, "r", "body"), "🚀a🎉bc");
+    h.set_policy(Policy::new(key(H)).banning(key(M)));
+    assert_eq!(text(&mut h, "r", "body"), "a🎉bc");
+    h.splice_text("notes", "r", "body", 4, 0, "!").unwrap();
+    assert_eq!(text(&mut h, "r", "body"), "a🎉b!c");
+    let inside = h.splice_text("notes", "r", "body", 2, 0, "x").unwrap_err();
+    assert!(
+        matches!(inside, Error::Doc(DocError::SplitsCharacter { .. })),
+        "{inside:?}"
+    );
+    // Deleting the party emoji (two units) as H sees it.
+    h.splice_text("notes", "r", "body", 1, 2, "").unwrap();
+    assert_eq!(text(&mut h, "r", "body"), "ab!c");
+    h.commit(&id(H), 2).unwrap();
+    h.set_policy(Policy::new(key(H)));
+    assert_eq!(text(&mut h, "r", "body"), "🚀ab!c");
+}
+
 #[wasm_bindgen_test(unsupported = test)]
 fn the_history_reduction_equals_automerge_when_nothing_is_masked() {
     let mut a = node(H);

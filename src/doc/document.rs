@@ -10,7 +10,8 @@ use super::history::History;
 use crate::event::validate::MAX_CHANGE_OPS;
 use crate::log::EventIx;
 use automerge::{
-    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, transaction::Transactable,
+    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, TextEncoding,
+    transaction::Transactable,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -20,8 +21,16 @@ use rustc_hash::{FxHashMap, FxHashSet};
 const MAX_PENDING_OPS: usize = 1 << 15;
 const _: () = assert!(2 * MAX_PENDING_OPS as u64 <= MAX_CHANGE_OPS);
 
-/// The most characters one part of a long splice inserts or deletes.
+/// The most characters (or UTF-16 code units) one part of a long splice
+/// inserts or deletes.
 const EDIT_PART: usize = 1 << 13;
+
+/// How Automerge counts text positions: in UTF-16 code units, as
+/// JavaScript strings and a textarea do, so a page's positions go to
+/// Automerge as they are and no text is read to convert them (Automerge
+/// keeps each element's width in its index). The changes written are the
+/// same in every encoding: one element per character.
+pub(super) const TEXT_ENCODING: TextEncoding = TextEncoding::Utf16CodeUnit;
 
 /// One document: Automerge, its op history, its guard, and the remote
 /// changes waiting to be applied.
@@ -54,7 +63,7 @@ pub(super) struct Doc {
 impl Doc {
     pub(super) fn new(actor: ActorId) -> Doc {
         Doc {
-            doc: AutoCommit::new().with_actor(actor),
+            doc: AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor),
             history: History::default(),
             events: FxHashMap::default(),
             carriers: 0,
@@ -151,8 +160,23 @@ impl Doc {
         }
     }
 
-    /// Replaces `delete` characters at `pos` with `insert`, in parts of at
-    /// most [`EDIT_PART`] characters (see [`make_room`](Self::make_room)).
+    /// Whether UTF-16 position `at` of `text` lies between two characters
+    /// (not inside a surrogate pair). The end is.
+    pub(super) fn between_characters(&self, text: &ObjId, at: usize) -> bool {
+        if at == 0 || at >= self.doc.length(text) {
+            return true;
+        }
+        // The character at `at` starts at `at` unless `at` is inside it.
+        self.doc
+            .get_cursor(text, at, None)
+            .and_then(|cursor| self.doc.get_cursor_position(text, &cursor, None))
+            .is_ok_and(|start| start == at)
+    }
+
+    /// Replaces `delete` UTF-16 code units at `pos` with `insert`, in parts
+    /// of at most [`EDIT_PART`] characters (see
+    /// [`make_room`](Self::make_room)); `pos` and `pos + delete` are
+    /// between characters ([`between_characters`](Self::between_characters)).
     pub(super) fn splice_in_parts(
         &mut self,
         text: &ObjId,
@@ -162,7 +186,11 @@ impl Doc {
     ) -> Result<(), DocError> {
         let mut left = delete;
         while left > 0 {
-            let part = left.min(EDIT_PART);
+            let mut part = left.min(EDIT_PART);
+            // A part ends between two characters.
+            if part < left && !self.between_characters(text, pos + part) {
+                part += 1;
+            }
             self.doc
                 .splice_text(text, pos, part as isize, "")
                 .map_err(am)?;
@@ -178,7 +206,7 @@ impl Doc {
                 .map_or(rest.len(), |(i, _)| i);
             let (part, after) = rest.split_at(end);
             self.doc.splice_text(text, at, 0, part).map_err(am)?;
-            at += part.chars().count();
+            at += part.encode_utf16().count();
             rest = after;
             self.make_room();
         }

@@ -21,10 +21,19 @@ pub enum DocError {
     OutOfRange {
         /// Start.
         pos: usize,
-        /// Characters to delete.
+        /// Code units to delete.
         delete: usize,
-        /// Current length.
+        /// Current length, in UTF-16 code units.
         len: usize,
+    },
+    /// A text position inside a character: between the two UTF-16 code
+    /// units of a surrogate pair. Code `text_splits_character`.
+    #[error("position {pos} + {delete} splits a character")]
+    SplitsCharacter {
+        /// Start.
+        pos: usize,
+        /// Code units to delete.
+        delete: usize,
     },
     /// Automerge refused the operation or the change.
     /// Code `automerge_refused`.
@@ -45,6 +54,7 @@ impl DocError {
             DocError::NoRecord(..) => "no_record",
             DocError::NotText(..) => "not_text",
             DocError::OutOfRange { .. } => "text_out_of_range",
+            DocError::SplitsCharacter { .. } => "text_splits_character",
             DocError::Automerge(..) => "automerge_refused",
             DocError::Refused(e) => e.code(),
         }

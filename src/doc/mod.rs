@@ -55,12 +55,14 @@ pub struct Viewer<'a> {
     pub generation: u64,
 }
 
-/// Replace `delete` characters at `pos` with `insert`.
+/// Replace `delete` UTF-16 code units at `pos` with `insert`: positions
+/// count as JavaScript strings count them (an emoji outside the Basic
+/// Multilingual Plane is two), and lie between characters.
 #[derive(Clone, Copy, Debug)]
 pub struct Splice<'a> {
-    /// Where, in characters of the text as seen.
+    /// Where, in UTF-16 code units of the text as seen.
     pub pos: usize,
-    /// How many characters to remove.
+    /// How many UTF-16 code units to remove.
     pub delete: usize,
     /// What to put there.
     pub insert: &'a str,
@@ -233,8 +235,10 @@ impl Documents {
         doc.splice_in_parts(&text_obj, 0, 0, text)
     }
 
-    /// Replaces `delete` characters at `pos` of a text field with `insert`.
-    /// Positions are in the owner's view (`included` says which events count).
+    /// Replaces `delete` UTF-16 code units at `pos` of a text field with
+    /// `insert` ([`Splice`]). Positions are in the owner's view (`included`
+    /// says which events count). Unmasked, nothing of the text is read: a
+    /// keystroke costs the same at any position.
     pub fn splice_text(
         &mut self,
         collection: &str,
@@ -258,6 +262,9 @@ impl Documents {
             if pos + delete > len {
                 return Err(DocError::OutOfRange { pos, delete, len });
             }
+            if !doc.between_characters(&text, pos) || !doc.between_characters(&text, pos + delete) {
+                return Err(DocError::SplitsCharacter { pos, delete });
+            }
             return doc.splice_in_parts(&text, pos, delete, insert);
         }
         doc.sync_history();
@@ -267,28 +274,51 @@ impl Documents {
                 .history
                 .text_object(&masked, record, field)
                 .ok_or_else(|| DocError::NotText(field.to_owned()))?;
-            let out_of_range = || {
-                let len = doc
-                    .history
-                    .collection(&masked)
-                    .records
-                    .get(record)
-                    .and_then(|r| r.text(field).map(|t| t.chars().count()))
-                    .unwrap_or(0);
-                DocError::OutOfRange { pos, delete, len }
+            // The history counts elements, one a character: the text as
+            // seen converts the positions (the masked path reads it all).
+            let seen = doc
+                .history
+                .collection(&masked)
+                .records
+                .get(record)
+                .and_then(|r| r.text(field).map(str::to_owned))
+                .ok_or_else(|| DocError::NotText(field.to_owned()))?;
+            let units = utf16_offsets(&seen);
+            let len = seen.encode_utf16().count();
+            if pos + delete > len {
+                return Err(DocError::OutOfRange { pos, delete, len });
+            }
+            let character = |unit: usize| units.binary_search(&unit).ok();
+            let (Some(first), Some(end)) = (character(pos), character(pos + delete)) else {
+                return Err(DocError::SplitsCharacter { pos, delete });
             };
             let (at, deletes) = doc
                 .history
-                .map_splice(&masked, obj, pos, delete)
-                .ok_or_else(out_of_range)?;
+                .map_splice(&masked, obj, first, end - first)
+                .ok_or(DocError::OutOfRange { pos, delete, len })?;
             (doc.history.object_name(obj), at, deletes)
         };
         let (text, _) = doc.doc.import(&name).map_err(am)?;
+        // `map_splice` answers in characters of the shared text; Automerge
+        // counts UTF-16 units.
+        let shared = doc.doc.text(&text).map_err(am)?;
+        let units = utf16_offsets(&shared);
+        let len = shared.encode_utf16().count();
+        let unit = |character: usize| {
+            units
+                .get(character)
+                .copied()
+                .ok_or(DocError::OutOfRange { pos, delete, len })
+        };
+        let insert_at = unit(at)?;
         for d in deletes {
-            doc.doc.splice_text(&text, d, 1, "").map_err(am)?;
+            let (start, end) = (unit(d)?, unit(d + 1)?);
+            doc.doc
+                .splice_text(&text, start, (end - start) as isize, "")
+                .map_err(am)?;
             doc.make_room();
         }
-        doc.splice_in_parts(&text, at, 0, insert)
+        doc.splice_in_parts(&text, insert_at, 0, insert)
     }
 
     /// Every value a field holds in the shared document (the winner first,
@@ -351,7 +381,8 @@ impl Documents {
     /// The log's changes are applied on top as usual (those already in it
     /// are skipped by Automerge).
     pub(crate) fn load_saved(&mut self, id: DocId, saved: &[u8]) -> Result<(), DocError> {
-        let doc = AutoCommit::load(saved)
+        let options = automerge::LoadOptions::new().text_encoding(document::TEXT_ENCODING);
+        let doc = AutoCommit::load_with_options(saved, options)
             .map_err(am)?
             .with_actor(self.actor.clone());
         let mut state = Doc::new(self.actor.clone());
@@ -443,4 +474,17 @@ impl Documents {
         let masked = doc.masked(viewer);
         doc.history.collection(masked)
     }
+}
+
+/// The UTF-16 offset of each character of `text`, and of its end: entry
+/// `i` is where character `i` starts.
+fn utf16_offsets(text: &str) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(text.len() + 1);
+    let mut at = 0;
+    offsets.push(0);
+    for c in text.chars() {
+        at += c.len_utf16();
+        offsets.push(at);
+    }
+    offsets
 }

@@ -145,6 +145,7 @@ fn doc_errors() -> Vec<DocError> {
             delete: 1,
             len: 3,
         },
+        SplitsCharacter { pos: 2, delete: 0 },
         Automerge("refused".into()),
         Refused(GuardError::DependencyMissing),
         Refused(GuardError::SeqOutOfOrder {
@@ -161,7 +162,11 @@ fn doc_errors() -> Vec<DocError> {
     ];
     for e in &all {
         match e {
-            NoRecord(_) | NotText(_) | OutOfRange { .. } | Automerge(_) => {}
+            NoRecord(_)
+            | NotText(_)
+            | OutOfRange { .. }
+            | SplitsCharacter { .. }
+            | Automerge(_) => {}
             Refused(g) => match g {
                 GuardError::DependencyMissing
                 | GuardError::SeqOutOfOrder { .. }

@@ -221,8 +221,11 @@ impl Replica {
         self.edited(result)
     }
 
-    /// Replaces `delete` characters at `pos` of a text field with `insert`;
-    /// positions count characters of the text as the owner sees it.
+    /// Replaces `delete` UTF-16 code units at `pos` of a text field with
+    /// `insert`; positions count as JavaScript strings do (an emoji outside
+    /// the Basic Multilingual Plane is two), in the text as the owner sees
+    /// it, and must lie between characters
+    /// ([`DocError::SplitsCharacter`](crate::doc::DocError::SplitsCharacter)).
     pub fn splice_text(
         &mut self,
         collection: &str,

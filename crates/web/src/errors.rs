@@ -9,6 +9,7 @@
 use thiserror::Error;
 use trustfold::amount::AmountError;
 use trustfold::backup::BackupError;
+use trustfold::doc::DocError;
 use trustfold::event::EventError;
 use trustfold::invite::InviteError;
 use trustfold::store::StoreError;
@@ -182,6 +183,11 @@ pub fn code(e: &Error) -> &'static str {
         Error::Log(LogError::PendingFull { .. }) => "PENDING_FULL",
         Error::Log(_) => "INVALID_EVENT",
         Error::UnknownReference(_) => "UNKNOWN_EVENT",
+        // A text position past the end or inside a character: the
+        // caller's arguments, as the façade's own checks say.
+        Error::Doc(DocError::OutOfRange { .. } | DocError::SplitsCharacter { .. }) => {
+            "INVALID_ARGUMENT"
+        }
         Error::Doc(_) => "DOCUMENT_ERROR",
         Error::NotOwner => "NOT_OWNER",
         // An event refused for a reason added later is still a refused event.

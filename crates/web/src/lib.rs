@@ -30,7 +30,6 @@ mod runtime;
 pub mod tabs;
 #[cfg(test)]
 mod tests;
-mod text;
 mod types;
 mod webrtc;
 

@@ -1,8 +1,8 @@
 //! Documents: records and collaborative text, and committing edits.
 
 use super::{JsNode, count, key, scalar, string};
-use crate::errors::{JsResult, invalid};
-use crate::{text, types};
+use crate::errors::JsResult;
+use crate::types;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(js_class = TrustfoldNode)]
@@ -226,17 +226,8 @@ impl JsNode {
         let index = count(&index, "index")? as usize;
         let delete_count = count(&delete_count, "deleteCount")? as usize;
         let insert = string(&insert, "insert")?;
-        let current = self
-            .node
-            .node()
-            .replica_mut()
-            .record(&collection, &id)
-            .and_then(|r| r.text(&field).map(str::to_owned))
-            .ok_or_else(|| invalid("no such text field"))?;
-        let (pos, delete) = text::char_range(&current, index, delete_count).ok_or_else(|| {
-            invalid("index and deleteCount must lie within the text, between characters")
-        })?;
-        self.edit(|r| r.splice_text(&collection, &id, &field, pos, delete, &insert))
+        // The core counts UTF-16 units too: nothing of the text is read.
+        self.edit(|r| r.splice_text(&collection, &id, &field, index, delete_count, &insert))
     }
 
     /// Signs, stores and announces pending document edits now; resolves to
