@@ -36,6 +36,7 @@ mod addresses;
 mod config;
 mod connection;
 mod limits;
+mod nats;
 pub mod ops;
 mod outbox;
 pub mod relay;

@@ -305,16 +305,10 @@ impl Rooms {
     /// the same NATS servers (`urls`, comma-separated as `--nats` takes
     /// them). Returns once subscribed.
     pub async fn spanning(limits: Limits, urls: &str) -> Result<Arc<Rooms>, SpanError> {
-        let servers = urls
-            .split(',')
-            .map(|url| url.trim().parse::<async_nats::ServerAddr>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| SpanError::BadUrl(e.to_string()))?;
-        let client = async_nats::ConnectOptions::new()
-            .connection_timeout(Duration::from_secs(5))
-            .connect(servers)
-            .await
-            .map_err(|e| SpanError::Unreachable(e.to_string()))?;
+        let client = crate::nats::connect(urls).await.map_err(|e| match e {
+            crate::nats::Unreached::BadUrl(e) => SpanError::BadUrl(e),
+            crate::nats::Unreached::Unreachable(e) => SpanError::Unreachable(e),
+        })?;
         let (instance, run) = claim(&client).await?;
         let subscribe = |subject: String| {
             let client = client.clone();

@@ -64,17 +64,7 @@ async fn hear_within(
 
 /// Joins `room` at `addr` (from 127.0.0.1): the client, its id, its peers.
 async fn join(addr: SocketAddr, room: &str) -> (Client, u64, Vec<u64>) {
-    let mut c = client_from(addr, 1).await;
-    say(&mut c, json!({ "type": "join", "room": room })).await;
-    let joined = hear(&mut c).await.unwrap();
-    assert_eq!(joined["type"], "joined", "{joined}");
-    let peers = joined["peers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_u64().unwrap())
-        .collect();
-    (c, joined["id"].as_u64().unwrap(), peers)
+    server_support::join_from(addr, 1, room).await
 }
 
 /// Waits (bounded) until the instance at `addr` hears `others` instances.

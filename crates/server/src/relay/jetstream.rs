@@ -135,16 +135,10 @@ impl JetStream {
         urls: &str,
         settings: StreamSettings,
     ) -> Result<JetStream, JetStreamError> {
-        let servers = urls
-            .split(',')
-            .map(|url| url.trim().parse::<async_nats::ServerAddr>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| JetStreamError::BadUrl(e.to_string()))?;
-        let client = async_nats::ConnectOptions::new()
-            .connection_timeout(Duration::from_secs(5))
-            .connect(servers)
-            .await
-            .map_err(|e| JetStreamError::Unreachable(e.to_string()))?;
+        let client = crate::nats::connect(urls).await.map_err(|e| match e {
+            crate::nats::Unreached::BadUrl(e) => JetStreamError::BadUrl(e),
+            crate::nats::Unreached::Unreachable(e) => JetStreamError::Unreachable(e),
+        })?;
         // An event and its subject and headers in one message.
         let needed = trustfold::event::encoding::MAX_EVENT_BYTES + 4096;
         let max_payload = client.server_info().max_payload;
