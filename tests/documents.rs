@@ -362,6 +362,14 @@ fn text_positions_count_utf16_units_masked_or_not() {
         matches!(past, Error::Doc(DocError::OutOfRange { len: 5, .. })),
         "{past:?}"
     );
+    // A count that would wrap around is out of range, not "the rest".
+    let wrapping = h
+        .splice_text("notes", "r", "body", 1, usize::MAX, "")
+        .unwrap_err();
+    assert!(
+        matches!(wrapping, Error::Doc(DocError::OutOfRange { .. })),
+        "{wrapping:?}"
+    );
     h.splice_text("notes", "r", "body", 1, 2, "🎉").unwrap();
     assert_eq!(text(&mut h, "r", "body"), "a🎉bc");
     h.commit(&id(H), 0).unwrap();
@@ -383,6 +391,14 @@ fn text_positions_count_utf16_units_masked_or_not() {
         matches!(inside, Error::Doc(DocError::SplitsCharacter { .. })),
         "{inside:?}"
     );
+    let wrapping = h
+        .splice_text("notes", "r", "body", 1, usize::MAX, "")
+        .unwrap_err();
+    assert!(
+        matches!(wrapping, Error::Doc(DocError::OutOfRange { .. })),
+        "{wrapping:?}"
+    );
+    assert_eq!(text(&mut h, "r", "body"), "a🎉b!c");
     // Deleting the party emoji (two units) as H sees it.
     h.splice_text("notes", "r", "body", 1, 2, "").unwrap();
     assert_eq!(text(&mut h, "r", "body"), "ab!c");

@@ -166,11 +166,17 @@ impl Doc {
         if at == 0 || at >= self.doc.length(text) {
             return true;
         }
-        // The character at `at` starts at `at` unless `at` is inside it.
-        self.doc
-            .get_cursor(text, at, None)
-            .and_then(|cursor| self.doc.get_cursor_position(text, &cursor, None))
-            .is_ok_and(|start| start == at)
+        // Units `at - 1` and `at` belong to one character only inside it.
+        // Two lookups in Automerge's width index (finding a cursor's
+        // position instead would search the op ids, slower in a text
+        // edited all over by many people).
+        match (
+            self.doc.get_cursor(text, at - 1, None),
+            self.doc.get_cursor(text, at, None),
+        ) {
+            (Ok(before), Ok(here)) => before != here,
+            _ => false,
+        }
     }
 
     /// Replaces `delete` UTF-16 code units at `pos` with `insert`, in parts

@@ -259,10 +259,13 @@ impl Documents {
                 _ => return Err(DocError::NotText(field.to_owned())),
             };
             let len = doc.doc.length(&text);
-            if pos + delete > len {
-                return Err(DocError::OutOfRange { pos, delete, len });
-            }
-            if !doc.between_characters(&text, pos) || !doc.between_characters(&text, pos + delete) {
+            // Checked: `delete` may be anything a caller passes (usize::MAX
+            // would wrap to a small end and delete the rest of the text).
+            let end = pos
+                .checked_add(delete)
+                .filter(|end| *end <= len)
+                .ok_or(DocError::OutOfRange { pos, delete, len })?;
+            if !doc.between_characters(&text, pos) || !doc.between_characters(&text, end) {
                 return Err(DocError::SplitsCharacter { pos, delete });
             }
             return doc.splice_in_parts(&text, pos, delete, insert);
@@ -285,11 +288,12 @@ impl Documents {
                 .ok_or_else(|| DocError::NotText(field.to_owned()))?;
             let units = utf16_offsets(&seen);
             let len = seen.encode_utf16().count();
-            if pos + delete > len {
-                return Err(DocError::OutOfRange { pos, delete, len });
-            }
+            let end = pos
+                .checked_add(delete)
+                .filter(|end| *end <= len)
+                .ok_or(DocError::OutOfRange { pos, delete, len })?;
             let character = |unit: usize| units.binary_search(&unit).ok();
-            let (Some(first), Some(end)) = (character(pos), character(pos + delete)) else {
+            let (Some(first), Some(end)) = (character(pos), character(end)) else {
                 return Err(DocError::SplitsCharacter { pos, delete });
             };
             let (at, deletes) = doc
@@ -311,8 +315,13 @@ impl Documents {
                 .ok_or(DocError::OutOfRange { pos, delete, len })
         };
         let insert_at = unit(at)?;
-        for d in deletes {
-            let (start, end) = (unit(d)?, unit(d + 1)?);
+        // Every position resolved before anything changes: a failure
+        // leaves the text as it was.
+        let spans = deletes
+            .iter()
+            .map(|&d| Ok((unit(d)?, unit(d + 1)?)))
+            .collect::<Result<Vec<_>, DocError>>()?;
+        for (start, end) in spans {
             doc.doc
                 .splice_text(&text, start, (end - start) as isize, "")
                 .map_err(am)?;

@@ -13,10 +13,13 @@ use std::io::Read;
 
 const TRACE_GZ: &[u8] = include_bytes!("../data/automerge-paper.json.gz");
 
-/// One edit: at `pos` (code points) delete `delete` characters and insert `insert`.
+/// One edit: at `pos` delete `delete` characters and insert `insert`. The
+/// trace counts code points; it holds no character outside the Basic
+/// Multilingual Plane, so its positions are also the UTF-16 units
+/// `Replica::splice_text` counts (a trace with emoji would need converting).
 #[derive(Clone, Debug)]
 pub struct Patch {
-    /// Position in code points.
+    /// Position in code points (= UTF-16 units for this trace).
     pub pos: usize,
     /// Characters deleted.
     pub delete: usize,

@@ -1,7 +1,7 @@
 //! Documents: records and collaborative text, and committing edits.
 
 use super::{JsNode, count, key, scalar, string};
-use crate::errors::JsResult;
+use crate::errors::{JsResult, invalid};
 use crate::types;
 use wasm_bindgen::prelude::*;
 
@@ -223,8 +223,10 @@ impl JsNode {
     ) -> JsResult<()> {
         let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
         let field = string(&field, "field")?;
-        let index = count(&index, "index")? as usize;
-        let delete_count = count(&delete_count, "deleteCount")? as usize;
+        let index = usize::try_from(count(&index, "index")?)
+            .map_err(|_| invalid("index is past the end of the text"))?;
+        let delete_count = usize::try_from(count(&delete_count, "deleteCount")?)
+            .map_err(|_| invalid("deleteCount is past the end of the text"))?;
         let insert = string(&insert, "insert")?;
         // The core counts UTF-16 units too: nothing of the text is read.
         self.edit(|r| r.splice_text(&collection, &id, &field, index, delete_count, &insert))
