@@ -471,6 +471,12 @@ impl History {
         }
     }
 
+    /// The text of text object `obj` under a mask: one reduction and this
+    /// one object, not the whole collection.
+    pub(crate) fn object_text(&self, masked: impl Fn(&ChangeHash) -> bool, obj: OpId) -> String {
+        self.text(&self.reduce(masked), obj)
+    }
+
     /// Maps a splice in the masked view onto the unmasked document: the
     /// unmasked insert position and the unmasked positions to delete
     /// (descending). Elements the view shows but the document has deleted

@@ -279,13 +279,7 @@ impl Documents {
                 .ok_or_else(|| DocError::NotText(field.to_owned()))?;
             // The history counts elements, one a character: the text as
             // seen converts the positions (the masked path reads it all).
-            let seen = doc
-                .history
-                .collection(&masked)
-                .records
-                .get(record)
-                .and_then(|r| r.text(field).map(str::to_owned))
-                .ok_or_else(|| DocError::NotText(field.to_owned()))?;
+            let seen = doc.history.object_text(&masked, obj);
             let units = utf16_offsets(&seen);
             let len = seen.encode_utf16().count();
             let end = pos
