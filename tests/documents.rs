@@ -329,6 +329,19 @@ fn typing_into_a_masked_view_lands_where_the_viewer_sees_it() {
     assert_eq!(text(&mut h, "r", "body"), "abXXX");
 }
 
+/// A delete count that would wrap `pos + delete` around is out of range,
+/// not "the rest of the text".
+fn refuses_a_wrapping_count(node: &mut Replica) {
+    use trustfold::{DocError, Error};
+    let wrapping = node
+        .splice_text("notes", "r", "body", 1, usize::MAX, "")
+        .unwrap_err();
+    assert!(
+        matches!(wrapping, Error::Doc(DocError::OutOfRange { .. })),
+        "{wrapping:?}"
+    );
+}
+
 /// Text positions count UTF-16 code units, as a page's textarea reports
 /// them: an emoji outside the Basic Multilingual Plane is two, a position
 /// inside one is refused with a typed error, and nothing changes. The same
@@ -362,14 +375,7 @@ fn text_positions_count_utf16_units_masked_or_not() {
         matches!(past, Error::Doc(DocError::OutOfRange { len: 5, .. })),
         "{past:?}"
     );
-    // A count that would wrap around is out of range, not "the rest".
-    let wrapping = h
-        .splice_text("notes", "r", "body", 1, usize::MAX, "")
-        .unwrap_err();
-    assert!(
-        matches!(wrapping, Error::Doc(DocError::OutOfRange { .. })),
-        "{wrapping:?}"
-    );
+    refuses_a_wrapping_count(&mut h);
     h.splice_text("notes", "r", "body", 1, 2, "🎉").unwrap();
     assert_eq!(text(&mut h, "r", "body"), "a🎉bc");
     h.commit(&id(H), 0).unwrap();
@@ -391,13 +397,7 @@ fn text_positions_count_utf16_units_masked_or_not() {
         matches!(inside, Error::Doc(DocError::SplitsCharacter { .. })),
         "{inside:?}"
     );
-    let wrapping = h
-        .splice_text("notes", "r", "body", 1, usize::MAX, "")
-        .unwrap_err();
-    assert!(
-        matches!(wrapping, Error::Doc(DocError::OutOfRange { .. })),
-        "{wrapping:?}"
-    );
+    refuses_a_wrapping_count(&mut h);
     assert_eq!(text(&mut h, "r", "body"), "a🎉b!c");
     // Deleting the party emoji (two units) as H sees it.
     h.splice_text("notes", "r", "body", 1, 2, "").unwrap();

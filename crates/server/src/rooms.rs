@@ -10,9 +10,10 @@
 //! and join rate count every instance's members and joins, and a member's
 //! inbound rate is enforced by the one instance that holds it.
 //!
-//! Over 300 lines on purpose: the room's state and every change to it
+//! Long on purpose (≈ 680 lines): the room's state and every change to it
 //! (local or heard from another instance) are kept together, under one
-//! lock, so what an instance tells the others is in the order it happened.
+//! lock, so what an instance tells the others is in the order it happened;
+//! the notes' transport is `span`.
 
 use super::addresses::Addresses;
 use super::limits::{Bucket, Limits};
@@ -76,9 +77,13 @@ impl Room {
         self.members.contains_key(&id) || self.remote.contains_key(&id)
     }
 
-    /// Adds another instance's member `id`, if not there yet.
-    fn add_remote(&mut self, id: u64, arrival: u64, limits: &Limits) {
+    /// Adds another instance's member `id`, if not there yet, as the next
+    /// of `arrivals` (counted only when it is new: every beat names every
+    /// member again).
+    fn add_remote(&mut self, id: u64, arrivals: &mut u64, limits: &Limits) {
         if !self.contains(id) {
+            *arrivals += 1;
+            let arrival = *arrivals;
             let inbound = Bucket::full(limits.target_rate);
             self.remote.insert(id, Remote { arrival, inbound });
             self.order.insert(arrival, id);
@@ -198,12 +203,9 @@ impl State {
             }
         }
         for (name, ids) in now {
+            let room = self.rooms.entry(name).or_insert_with(|| Room::new(limits));
             for id in ids {
-                let arrival = self.arrival();
-                self.rooms
-                    .entry(name.clone())
-                    .or_insert_with(|| Room::new(limits))
-                    .add_remote(id, arrival, limits);
+                room.add_remote(id, &mut self.arrivals, limits);
             }
         }
         self.rooms.retain(|_, room| room.len() > 0);
@@ -491,15 +493,14 @@ impl Rooms {
                 introduced,
                 ..
             } => {
-                let arrival = state.arrival();
-                let room = state
-                    .rooms
-                    .entry(name)
-                    .or_insert_with(|| Room::new(&self.limits));
+                let State {
+                    rooms, arrivals, ..
+                } = &mut *state;
+                let room = rooms.entry(name).or_insert_with(|| Room::new(&self.limits));
                 // Joins anywhere spend the room's join rate here too.
                 room.joins.take(self.limits.room_joins);
                 // Maybe there already: its first signal came first.
-                room.add_remote(id, arrival, &self.limits);
+                room.add_remote(id, arrivals, &self.limits);
                 for peer in introduced {
                     room.acquaint(peer, id);
                 }
@@ -575,8 +576,10 @@ impl Rooms {
                 to,
                 text,
             } => {
-                let arrival = state.arrival();
-                let refusal = match state.rooms.get_mut(&name) {
+                let State {
+                    rooms, arrivals, ..
+                } = &mut *state;
+                let refusal = match rooms.get_mut(&name) {
                     Some(room)
                         if room.members.contains_key(&to)
                             && span::instance_of(from) != link.instance =>
@@ -586,7 +589,7 @@ impl Rooms {
                         // (the join note is behind, or was lost), it meets
                         // it now, before its first signal, so it can
                         // answer and will hear when it leaves.
-                        room.add_remote(from, arrival, &self.limits);
+                        room.add_remote(from, arrivals, &self.limits);
                         room.acquaint(to, from);
                         let target = room.members.get_mut(&to);
                         target.and_then(|t| deliver(t, text.into(), &self.limits).err())
