@@ -303,7 +303,8 @@ pub fn sealed_phases(clear: String, sealed: String) -> Result<String, JsValue> {
 
 /// Fills database `db` with fixture `name` for the cold-open benchmark (not
 /// the benchmark itself): opens a node (which creates the identity), puts
-/// every record in batches of 10,000, then opens the node again from its log
+/// every record in batches of 512 (a block each, as a catch-up's chunks
+/// are written), then opens the node again from its log
 /// as a user's node would, reads the document and saves the snapshots (the
 /// cached state and the saved Automerge document).
 #[wasm_bindgen]
@@ -313,7 +314,7 @@ pub async fn setup_open(name: String, db: String, collection: String) -> Result<
     let store = IdbStore::open(&db).await.map_err(fail)?;
     let (node, _) = Node::open(store, random).await.map_err(fail)?;
     let refs: Vec<(EventId, &[u8])> = records.iter().map(|(id, b)| (*id, b.as_slice())).collect();
-    for chunk in refs.chunks(10_000) {
+    for chunk in refs.chunks(512) {
         node.store().put_events(chunk).await.map_err(fail)?;
     }
     let stored = node.store().event_count().await.map_err(fail)?;
@@ -450,7 +451,7 @@ pub async fn open_phases(
     let loaded = store.load_events().await.map_err(fail)?;
     let t4 = now();
     store.close();
-    // Part of load_events: the store re-hashes every record against its key.
+    // Part of load_events: the store re-hashes every record against its id.
     for (_, bytes) in &loaded.events {
         std::hint::black_box(EventId::of_bytes(bytes));
     }

@@ -5,6 +5,7 @@
 // calling window.cu's functions; every time is performance.now() of the page
 // that measures it.
 import init, { TrustfoldNode } from "/pkg/trustfold.js";
+import { encodeBlock, encodeBlocks } from "./blocks.js";
 
 await init();
 
@@ -236,15 +237,16 @@ async function rawIdb(name, mode) {
   }
   const open = indexedDB.open(name);
   open.onupgradeneeded = () => {
-    for (const store of ["events", "meta", "snapshots"]) open.result.createObjectStore(store);
+    open.result.createObjectStore("blocks", { autoIncrement: true });
+    for (const store of ["meta", "snapshots"]) open.result.createObjectStore(store);
   };
   const db = await request(open);
   const t0 = performance.now();
   for (const group of mode === "frames" ? groups : [records]) {
     await new Promise((ok, fail) => {
-      const tx = db.transaction(["events"], "readwrite");
-      const store = tx.objectStore("events");
-      for (const [key, value] of group) store.put(value, key);
+      const tx = db.transaction(["blocks"], "readwrite");
+      const store = tx.objectStore("blocks");
+      for (const block of mode === "frames" ? [encodeBlock(group)] : encodeBlocks(group)) store.put(block);
       tx.oncomplete = ok;
       tx.onerror = () => fail(tx.error);
       tx.onabort = () => fail(tx.error ?? new Error("aborted"));

@@ -18,9 +18,11 @@
 //   ?mode=cold-trustfold&db=D&account=&unit=&collection=&record=&field=
 //                           cached state, then Node::open of D, first thing
 //                           after a browser start
-//   ?mode=cold-raw&db=D     raw IndexedDB open + getAll of D's events, likewise
+//   ?mode=cold-raw&db=D     raw IndexedDB open + getAll of D's blocks, likewise
 //   ?mode=open-phases&db=D&collection=&record=&field=
 //                           Node::open's steps one by one
+import { encodeBlocks } from "./blocks.js";
+
 const scriptStart = performance.now();
 const params = new URLSearchParams(location.search);
 const mode = params.get("mode");
@@ -66,20 +68,22 @@ function records(data) {
   return out;
 }
 
-/** The raw write anchor: every record put in one read-write transaction, as IdbStore does. */
+/** The raw write anchor: the same bytes in the same layout (blocks of 512
+ * records), every block put in one read-write transaction. */
 async function rawPut(name, recs) {
   const t0 = performance.now();
   const db = await openDb(name, (db) => {
-    db.createObjectStore("events");
+    db.createObjectStore("blocks", { autoIncrement: true });
     db.createObjectStore("meta");
     db.createObjectStore("snapshots");
   });
+  const values = encodeBlocks(recs);
   const t1 = performance.now();
   let issued;
   await new Promise((ok, fail) => {
-    const tx = db.transaction(["events"], "readwrite");
-    const store = tx.objectStore("events");
-    for (const [key, value] of recs) store.put(value, key);
+    const tx = db.transaction(["blocks"], "readwrite");
+    const store = tx.objectStore("blocks");
+    for (const value of values) store.put(value);
     issued = performance.now();
     tx.oncomplete = ok;
     tx.onerror = () => fail(tx.error);
@@ -200,13 +204,13 @@ async function coldRaw() {
   const t0 = performance.now();
   const db = await openDb(params.get("db"));
   const t1 = performance.now();
-  const values = await request(db.transaction(["events"], "readonly").objectStore("events").getAll());
+  const values = await request(db.transaction(["blocks"], "readonly").objectStore("blocks").getAll());
   const t2 = performance.now();
   let bytes = 0;
   for (const v of values) bytes += v.byteLength;
   // Afterwards (not cold any more): the keys, which IdbStore also reads.
   const t3 = performance.now();
-  const keys = await request(db.transaction(["events"], "readonly").objectStore("events").getAllKeys());
+  const keys = await request(db.transaction(["blocks"], "readonly").objectStore("blocks").getAllKeys());
   const t4 = performance.now();
   db.close();
   return {

@@ -35,7 +35,7 @@ use crate::network::Network;
 use crate::policy::Policy;
 use crate::replica::Replica;
 use crate::snapshot::{self, CachedState, SavedDocs};
-use crate::store::{Store, StoreError};
+use crate::store::{LoadedEvents, Store, StoreError};
 use crate::sync::{Orphans, Peers};
 use futures_util::lock::Mutex;
 use std::cell::{Ref, RefCell, RefMut};
@@ -220,7 +220,10 @@ impl<S: Store> Node<S> {
         };
         // Whose store this is: its policy's viewer, and the author of the
         // own chain's latest event (a policy is stored only once changed).
-        let head_author = Self::head_author(&store).await?;
+        // Every stored event is read once, here: the own chain's head is
+        // found among them rather than looked up on its own.
+        let loaded = store.load_events().await?;
+        let head_author = Self::head_author(&store, &loaded).await?;
         let owner = match (policy.as_ref().map(|p| p.me), head_author) {
             (Some(me), Some(author)) if me != author => {
                 return Err(NodeError::DamagedMeta(POLICY));
@@ -243,7 +246,7 @@ impl<S: Store> Node<S> {
         if let Some(saved) = &saved {
             report.saved_documents = replica.load_saved_docs(saved);
         }
-        Self::load_events(&store, &mut replica, &mut report).await?;
+        Self::load_events(loaded, &mut replica, &mut report);
         if report.saved_documents > 0 && !replica.documents_match_log() {
             // A saved document holds changes the log does not carry: drop
             // the saved documents and rebuild them from the log.
@@ -330,30 +333,27 @@ impl<S: Store> Node<S> {
     }
 
     /// The author of the own chain's latest stored event, if any.
-    async fn head_author(store: &S) -> Result<Option<PublicKey>, NodeError> {
+    async fn head_author(store: &S, loaded: &LoadedEvents) -> Result<Option<PublicKey>, NodeError> {
         let Some(head) = store.get_meta(HEAD).await? else {
             return Ok(None);
         };
         let head = EventId(head.try_into().map_err(|_| NodeError::DamagedMeta(HEAD))?);
         // A damaged record of the head event is skipped and reported by the
         // load (`OpenReport::skipped`), and the rest of the store still
-        // opens; the owner is then known from the policy alone.
-        let Some(bytes) = store.get_event(&head).await? else {
+        // opens; the owner is then known from the policy alone. Stores
+        // give events in the order written, or in key order: the head is
+        // most likely among the last.
+        let Some((_, bytes)) = loaded.events.iter().rev().find(|(id, _)| *id == head) else {
             return Ok(None);
         };
-        Ok(Event::from_own_store(&bytes)
+        Ok(Event::from_own_store(bytes)
             .ok()
             .map(|event| event.author()))
     }
 
     /// Inserts every stored event into `replica`, parents first; damaged or
     /// invalid records are skipped and reported.
-    async fn load_events(
-        store: &S,
-        replica: &mut Replica,
-        report: &mut OpenReport,
-    ) -> Result<(), NodeError> {
-        let loaded = store.load_events().await?;
+    fn load_events(loaded: LoadedEvents, replica: &mut Replica, report: &mut OpenReport) {
         report.skipped = loaded.corrupt;
         let mut events = Vec::with_capacity(loaded.events.len());
         for (id, bytes) in loaded.events {
@@ -362,15 +362,15 @@ impl<S: Store> Node<S> {
                 Err(e) => report.skipped.push(format!("{id:?}: {e}")),
             }
         }
-        // A store returns events in key order (random): parents first, so
-        // none waits in the bounded pending buffer.
+        // Parents first, so none waits in the bounded pending buffer: a
+        // store may give events in key order (random), and a batch written
+        // before its parents' (a sibling tab's) comes first in write order.
         for event in causal_order(events) {
             let id = event.id();
             if let Err(e) = replica.insert(event) {
                 report.skipped.push(format!("{id:?}: {e}"));
             }
         }
-        Ok(())
     }
 
     /// The replica (log, view, documents). Do not hold it across an await.

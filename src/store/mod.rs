@@ -14,8 +14,10 @@
 //! Writes of a batch of events happen in one transaction. A failed write
 //! reaches the caller as a typed [`StoreError`] and leaves what was stored intact.
 
+mod block;
 mod memory;
 
+pub use block::{BLOCK_FORMAT, BlockReader, encode_block, find_in_block, join_blocks};
 pub use memory::MemoryStore;
 
 use crate::event::EventId;

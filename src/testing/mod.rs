@@ -116,6 +116,7 @@ macro_rules! store_conformance_tests {
                 a_batch_of_ten_thousand_events_is_stored_whole,
                 a_damaged_record_is_skipped_and_reported,
                 events_and_metadata_written_together_read_back,
+                what_one_handle_writes_the_other_reads,
                 metadata_and_snapshots_are_kept_by_name,
             ]
         );

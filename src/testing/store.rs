@@ -91,6 +91,28 @@ pub async fn events_and_metadata_written_together_read_back<B: Backend>(backend:
     assert_eq!(store.event_count().await.unwrap(), 3);
 }
 
+/// What one handle writes, another handle on the same store reads (two
+/// tabs): by id, and in a load, after what was written before it.
+pub async fn what_one_handle_writes_the_other_reads<B: Backend>(backend: &B) {
+    let (first, second) = backend.shared().await;
+    let records: Vec<_> = (0..3).map(record).collect();
+    first.put_events(&as_refs(&records[..2])).await.unwrap();
+    assert_eq!(
+        second.get_event(&records[1].0).await.unwrap(),
+        Some(records[1].1.clone())
+    );
+    second.put_events(&as_refs(&records[2..])).await.unwrap();
+    assert_eq!(
+        first.get_event(&records[2].0).await.unwrap(),
+        Some(records[2].1.clone())
+    );
+    let mut loaded = first.load_events().await.unwrap().events;
+    loaded.sort();
+    let mut expected = records;
+    expected.sort();
+    assert_eq!(loaded, expected);
+}
+
 /// Metadata and snapshots are kept by name.
 pub async fn metadata_and_snapshots_are_kept_by_name<B: Backend>(backend: &B) {
     let store = backend.fresh().await;

@@ -32,7 +32,9 @@ export function write(db, spaces, puts) {
     try {
       tx = db.transaction(spaces, "readwrite");
       for (let i = 0; i < puts.length; i += 3) {
-        tx.objectStore(puts[i]).put(puts[i + 2], puts[i + 1]);
+        const store = tx.objectStore(puts[i]);
+        if (puts[i + 1] === undefined) store.put(puts[i + 2]);
+        else store.put(puts[i + 2], puts[i + 1]);
       }
     } catch (error) {
       if (tx) tx.abort();
@@ -76,7 +78,8 @@ impl Writer {
     }
 
     /// Puts every `(space, key, value)` in one transaction: all are
-    /// stored, or none and a typed error.
+    /// stored, or none and a typed error. An undefined key is the store's
+    /// next key (a store with a key generator).
     pub async fn put_all(&self, puts: &[(&str, JsValue, JsValue)]) -> Result<(), StoreError> {
         let mut spaces: Vec<&str> = puts.iter().map(|(space, _, _)| *space).collect();
         spaces.sort_unstable();

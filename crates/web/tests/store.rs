@@ -96,3 +96,182 @@ async fn a_node_over_a_closed_database_refuses_writes_and_reopens_whole() {
     assert!(!report.new_identity);
     assert_eq!(state(&reopened), before);
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function write_version_1(name, keys, values, meta_keys, meta_values) {
+  return new Promise((done, failed) => {
+    const request = indexedDB.open(name, 1);
+    request.onupgradeneeded = () => {
+      for (const store of ["events", "meta", "snapshots"]) request.result.createObjectStore(store);
+    };
+    request.onerror = () => failed(request.error);
+    request.onsuccess = () => {
+      const db = request.result;
+      const tx = db.transaction(["events", "meta"], "readwrite");
+      keys.forEach((key, i) => tx.objectStore("events").put(values[i], key));
+      meta_keys.forEach((key, i) => tx.objectStore("meta").put(meta_values[i], key));
+      tx.oncomplete = () => { db.close(); done(); };
+      tx.onabort = () => failed(tx.error);
+    };
+  });
+}
+export function put_raw(name, space, value) {
+  return new Promise((done, failed) => {
+    const request = indexedDB.open(name);
+    request.onerror = () => failed(request.error);
+    request.onsuccess = () => {
+      const db = request.result;
+      const tx = db.transaction([space], "readwrite");
+      tx.objectStore(space).put(value);
+      tx.oncomplete = () => { db.close(); done(); };
+      tx.onabort = () => failed(tx.error);
+    };
+  });
+}
+"#)]
+extern "C" {
+    fn write_version_1(
+        name: &str,
+        keys: js_sys::Array,
+        values: js_sys::Array,
+        meta_keys: js_sys::Array,
+        meta_values: js_sys::Array,
+    ) -> js_sys::Promise;
+    fn put_raw(name: &str, space: &str, value: &wasm_bindgen::JsValue) -> js_sys::Promise;
+}
+
+fn js_bytes(bytes: &[u8]) -> wasm_bindgen::JsValue {
+    js_sys::Uint8Array::from(bytes).into()
+}
+
+/// A database written by version 1 (one record per event) opens with
+/// every event and the same state; its events move into blocks once, and
+/// a record that is not an event's stays and is reported at every load.
+#[wasm_bindgen_test]
+async fn a_database_of_one_record_per_event_opens_whole_and_moves_into_blocks() {
+    use trustfold::store::MemoryStore;
+    let (before, _) = Node::open(MemoryStore::new(), || [7; 32]).await.unwrap();
+    for n in 1..=30 {
+        before.publish(n, pay(key(2), n, "EUR")).await.unwrap();
+    }
+    let expected = state(&before);
+    let store = before.into_store();
+    let events = store.load_events().await.unwrap().events;
+    let (keys, values): (js_sys::Array, js_sys::Array) = events
+        .iter()
+        .map(|(id, bytes)| (js_bytes(&id.0), js_bytes(bytes)))
+        .unzip();
+    keys.push(&js_bytes(b"a key of the wrong length"));
+    values.push(&js_bytes(b"junk"));
+    let mut meta_keys = js_sys::Array::new();
+    let mut meta_values = js_sys::Array::new();
+    for name in ["identity", "head", "network"] {
+        let value = store.get_meta(name).await.unwrap().expect("written");
+        meta_keys.push(&name.into());
+        meta_values.push(&js_bytes(&value));
+    }
+    let name = fresh_name();
+    wasm_bindgen_futures::JsFuture::from(write_version_1(
+        &name,
+        keys,
+        values,
+        std::mem::take(&mut meta_keys),
+        std::mem::take(&mut meta_values),
+    ))
+    .await
+    .unwrap();
+
+    let idb = IdbStore::open(&name).await.unwrap();
+    assert_eq!(
+        idb.block_count().await.unwrap(),
+        1,
+        "30 small events, one block"
+    );
+    let (node, report) = Node::open(idb, || [1; 32]).await.unwrap();
+    assert!(!report.new_identity);
+    assert_eq!(report.events, 30);
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert_eq!(state(&node), expected);
+    node.publish(31, pay(key(2), 1, "EUR")).await.unwrap();
+    let after = state(&node);
+    node.store().close();
+    drop(node);
+    let (reopened, report) = Node::open(IdbStore::open(&name).await.unwrap(), || [1; 32])
+        .await
+        .unwrap();
+    assert_eq!(report.events, 31);
+    assert_eq!(report.skipped.len(), 1, "the junk record is still reported");
+    assert_eq!(state(&reopened), after);
+}
+
+/// Events load back in the order they were written, whatever their ids;
+/// a load merges a run of small blocks (typing writes one event at a
+/// time) into one, keeping that order, and the merged events are still
+/// found one by one.
+#[wasm_bindgen_test]
+async fn small_writes_load_in_order_and_are_merged_into_one_block() {
+    let name = fresh_name();
+    let store = IdbStore::open(&name).await.unwrap();
+    let records: Vec<(EventId, Vec<u8>)> = (0..40)
+        .map(|n| {
+            let bytes = format!("typed event {n}").into_bytes();
+            (EventId::of_bytes(&bytes), bytes)
+        })
+        .collect();
+    for (id, bytes) in &records {
+        store.put_events(&[(*id, bytes.as_slice())]).await.unwrap();
+    }
+    assert_eq!(store.block_count().await.unwrap(), 40);
+    let loaded = store.load_events().await.unwrap();
+    assert_eq!(loaded.events, records, "in the order written");
+    assert_eq!(store.block_count().await.unwrap(), 1, "merged on load");
+    assert_eq!(store.load_events().await.unwrap().events, records);
+    let more = b"written after the merge".to_vec();
+    let more_id = EventId::of_bytes(&more);
+    store.put_events(&[(more_id, &more)]).await.unwrap();
+    assert_eq!(
+        store.get_event(&records[0].0).await.unwrap(),
+        Some(records[0].1.clone())
+    );
+    assert_eq!(store.get_event(&more_id).await.unwrap(), Some(more.clone()));
+    let loaded = store.load_events().await.unwrap().events;
+    assert_eq!(loaded.last(), Some(&(more_id, more)));
+    assert_eq!(store.block_count().await.unwrap(), 2);
+}
+
+/// A block that is not one (damaged bytes, a value of another type) is
+/// reported, the blocks around it still load, and it is never merged
+/// with them.
+#[wasm_bindgen_test]
+async fn a_damaged_block_is_reported_and_its_neighbours_load() {
+    let name = fresh_name();
+    let store = IdbStore::open(&name).await.unwrap();
+    let records: Vec<(EventId, Vec<u8>)> = (0..40)
+        .map(|n| {
+            let bytes = format!("event {n}").into_bytes();
+            (EventId::of_bytes(&bytes), bytes)
+        })
+        .collect();
+    for (id, bytes) in &records[..20] {
+        store.put_events(&[(*id, bytes.as_slice())]).await.unwrap();
+    }
+    let future = |value: wasm_bindgen::JsValue| {
+        wasm_bindgen_futures::JsFuture::from(put_raw(&name, "blocks", &value))
+    };
+    future(js_bytes(&[1, 2, 3])).await.unwrap();
+    future("not bytes".into()).await.unwrap();
+    for (id, bytes) in &records[20..] {
+        store.put_events(&[(*id, bytes.as_slice())]).await.unwrap();
+    }
+    let loaded = store.load_events().await.unwrap();
+    assert_eq!(loaded.events, records);
+    assert_eq!(loaded.corrupt.len(), 2, "{:?}", loaded.corrupt);
+    assert_eq!(
+        store.block_count().await.unwrap(),
+        4,
+        "two merged runs, two damaged"
+    );
+    let again = store.load_events().await.unwrap();
+    assert_eq!(again.events, records);
+    assert_eq!(again.corrupt.len(), 2);
+}

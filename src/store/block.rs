@@ -1,0 +1,254 @@
+//! Events in blocks: one stored record per written batch.
+//!
+//! A store that pays a fixed cost per record (IndexedDB: a key, a
+//! structured-clone value and a B-tree entry each) keeps each batch it is
+//! given as one *block*: the batch's events back to back, each with its
+//! id. Reading 100,000 events is then a few hundred records copied out,
+//! not 100,000 keys and 100,000 values, and writing a catch-up chunk is
+//! one `put`.
+//!
+//! The layout, version [`BLOCK_FORMAT`]:
+//!
+//! ```text
+//! block  = format:u8 record*
+//! record = id:[u8; 32] length:u32 (little endian) bytes:[u8; length]
+//! ```
+//!
+//! The id is kept with its bytes, as a per-event key was: a record whose
+//! bytes no longer hash to its id is damaged and is skipped and reported
+//! (the store does not verify signatures again, so without the id a flipped
+//! bit would be read as a different, unsigned event). A block cut short
+//! keeps the records before the cut.
+
+use super::{LoadedEvents, StoreError, check_record};
+use crate::event::EventId;
+use rustc_hash::FxHashSet;
+
+/// The first byte of every block: the layout above.
+pub const BLOCK_FORMAT: u8 = 1;
+
+/// Bytes a record takes besides its event's: the id and the length.
+const RECORD_HEADER: usize = 32 + 4;
+
+/// A batch of events as one block.
+///
+/// Fails only for an event longer than 4 GiB, which no valid event is.
+pub fn encode_block(events: &[(EventId, &[u8])]) -> Result<Vec<u8>, StoreError> {
+    let size = 1 + events
+        .iter()
+        .map(|(_, bytes)| RECORD_HEADER + bytes.len())
+        .sum::<usize>();
+    let mut block = Vec::with_capacity(size);
+    block.push(BLOCK_FORMAT);
+    for (id, bytes) in events {
+        let length = u32::try_from(bytes.len())
+            .map_err(|_| StoreError::Backend("an event of over 4 GiB".to_owned()))?;
+        block.extend_from_slice(&id.0);
+        block.extend_from_slice(&length.to_le_bytes());
+        block.extend_from_slice(bytes);
+    }
+    Ok(block)
+}
+
+/// The records of a block, in the order they were written, each unchecked
+/// (`(id, bytes)`), then `Err` with what is wrong if the block stops
+/// inside a record or is of another format.
+fn records(block: &[u8]) -> impl Iterator<Item = Result<(&[u8], &[u8]), String>> {
+    let mut rest: Option<&[u8]> = match block.split_first() {
+        Some((&BLOCK_FORMAT, rest)) => Some(rest),
+        Some((format, _)) => {
+            let why = format!("a block of unknown format {format}");
+            return BlockRecords::Failed(Some(why));
+        }
+        None => return BlockRecords::Failed(Some("an empty block".to_owned())),
+    };
+    BlockRecords::Reading(std::iter::from_fn(move || {
+        let bytes = rest.take()?;
+        if bytes.is_empty() {
+            return None;
+        }
+        let Some((header, after)) = bytes.split_at_checked(RECORD_HEADER) else {
+            return Some(Err("a block cut inside a record's header".to_owned()));
+        };
+        let (id, length) = header.split_at(32);
+        let length = u32::from_le_bytes(length.try_into().expect("4 bytes")) as usize;
+        let Some((event, after)) = after.split_at_checked(length) else {
+            return Some(Err("a block cut inside an event".to_owned()));
+        };
+        rest = Some(after);
+        Some(Ok((id, event)))
+    }))
+}
+
+/// The two shapes of [`records`]' iterator.
+enum BlockRecords<I> {
+    Reading(I),
+    Failed(Option<String>),
+}
+
+impl<'a, I: Iterator<Item = Result<(&'a [u8], &'a [u8]), String>>> Iterator for BlockRecords<I> {
+    type Item = Result<(&'a [u8], &'a [u8]), String>;
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            BlockRecords::Reading(records) => records.next(),
+            BlockRecords::Failed(why) => why.take().map(Err),
+        }
+    }
+}
+
+/// Reads blocks, in order, into the events they hold: intact records once
+/// each (an id stored twice keeps its first place), damaged ones reported
+/// with which block and what is wrong.
+#[derive(Debug, Default)]
+pub struct BlockReader {
+    seen: FxHashSet<EventId>,
+    loaded: LoadedEvents,
+}
+
+impl BlockReader {
+    /// A reader that has read nothing.
+    pub fn new() -> BlockReader {
+        BlockReader::default()
+    }
+
+    /// Reads the next block; `label` names it in reports. Returns whether
+    /// every record of it was intact.
+    pub fn read(&mut self, block: &[u8], label: impl core::fmt::Display) -> bool {
+        let mut intact = true;
+        for record in records(block) {
+            if let Err(why) = record.and_then(|(id, bytes)| self.keep(id, bytes.to_vec())) {
+                intact = false;
+                self.loaded.corrupt.push(format!("{label}: {why}"));
+            }
+        }
+        intact
+    }
+
+    /// Keeps an intact record the first time its id is read.
+    fn keep(&mut self, key: &[u8], bytes: Vec<u8>) -> Result<(), String> {
+        let (id, bytes) = check_record(key, bytes)?;
+        if self.seen.insert(id) {
+            self.loaded.events.push((id, bytes));
+        }
+        Ok(())
+    }
+
+    /// Reads one record kept on its own (`key`, `bytes`), as stores kept
+    /// every event before blocks.
+    pub fn read_record(&mut self, key: &[u8], bytes: Vec<u8>) {
+        if let Err(why) = self.keep(key, bytes) {
+            self.loaded.corrupt.push(why);
+        }
+    }
+
+    /// Reports a record that could not be read at all.
+    pub fn report(&mut self, why: String) {
+        self.loaded.corrupt.push(why);
+    }
+
+    /// The events read, in the order they were written.
+    pub fn finish(self) -> LoadedEvents {
+        self.loaded
+    }
+}
+
+/// The bytes of event `id` if `block` holds them intact.
+pub fn find_in_block(block: &[u8], id: &EventId) -> Option<Vec<u8>> {
+    records(block)
+        .map_while(Result::ok)
+        .find(|(key, _)| *key == id.0)
+        .and_then(|(key, bytes)| check_record(key, bytes.to_vec()).ok())
+        .map(|(_, bytes)| bytes)
+}
+
+/// Joins intact blocks, in order, into one (their records back to back).
+pub fn join_blocks<'a>(blocks: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut joined = vec![BLOCK_FORMAT];
+    for block in blocks {
+        joined.extend_from_slice(block.get(1..).unwrap_or_default());
+    }
+    joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(n: u32) -> (EventId, Vec<u8>) {
+        let bytes = format!("event number {n}").into_bytes();
+        (EventId::of_bytes(&bytes), bytes)
+    }
+
+    fn block_of(records: &[(EventId, Vec<u8>)]) -> Vec<u8> {
+        let refs: Vec<_> = records.iter().map(|(i, b)| (*i, b.as_slice())).collect();
+        encode_block(&refs).unwrap()
+    }
+
+    fn decode(blocks: &[&[u8]]) -> (LoadedEvents, Vec<bool>) {
+        let mut reader = BlockReader::new();
+        let intact = blocks
+            .iter()
+            .enumerate()
+            .map(|(n, b)| reader.read(b, format!("block {n}")))
+            .collect();
+        (reader.finish(), intact)
+    }
+
+    #[test]
+    fn blocks_read_back_in_the_order_written_and_each_id_once() {
+        let records: Vec<_> = (0..5).map(record).collect();
+        let first = block_of(&records[..3]);
+        let second = block_of(&records[2..]);
+        let (loaded, intact) = decode(&[&first, &second]);
+        assert_eq!(loaded.events, records);
+        assert!(loaded.corrupt.is_empty());
+        assert_eq!(intact, [true, true]);
+        assert_eq!(
+            find_in_block(&second, &records[4].0),
+            Some(records[4].1.clone())
+        );
+        assert_eq!(find_in_block(&first, &records[4].0), None);
+        let joined = join_blocks([first.as_slice(), second.as_slice()]);
+        assert_eq!(decode(&[&joined]).0.events, records);
+    }
+
+    #[test]
+    fn a_damaged_record_is_reported_and_its_neighbours_kept() {
+        let records: Vec<_> = (0..3).map(record).collect();
+        let mut block = block_of(&records);
+        // The last byte of the middle event's bytes.
+        let middle_end = 1 + 2 * RECORD_HEADER + records[0].1.len() + records[1].1.len() - 1;
+        block[middle_end] ^= 1;
+        let (loaded, intact) = decode(&[&block]);
+        assert_eq!(loaded.events, vec![records[0].clone(), records[2].clone()]);
+        assert_eq!(loaded.corrupt.len(), 1);
+        assert!(loaded.corrupt[0].starts_with("block 0: "));
+        assert_eq!(intact, [false]);
+        assert_eq!(find_in_block(&block, &records[1].0), None);
+    }
+
+    #[test]
+    fn a_block_cut_short_keeps_the_records_before_the_cut() {
+        let records: Vec<_> = (0..3).map(record).collect();
+        let block = block_of(&records);
+        for cut in [block.len() - 1, block.len() - records[2].1.len() - 2] {
+            let (loaded, intact) = decode(&[&block[..cut]]);
+            assert_eq!(loaded.events, records[..2]);
+            assert_eq!(loaded.corrupt.len(), 1, "cut at {cut}");
+            assert_eq!(intact, [false]);
+        }
+    }
+
+    #[test]
+    fn an_empty_or_unknown_block_is_reported_not_read() {
+        let mut other = block_of(&[record(1)]);
+        other[0] = 9;
+        let (loaded, intact) = decode(&[&[], &other]);
+        assert!(loaded.events.is_empty());
+        assert_eq!(loaded.corrupt.len(), 2);
+        assert!(loaded.corrupt[1].contains("unknown format 9"));
+        assert_eq!(intact, [false, false]);
+        // An empty batch is a block with no records, intact.
+        assert_eq!(decode(&[&block_of(&[])]).1, [true]);
+    }
+}
