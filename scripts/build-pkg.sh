@@ -14,14 +14,17 @@ wasm-bindgen --target web --out-dir pkg --out-name trustfold \
 # Binaryen's wasm-opt from npm (package.json pins it; Debian's breaks the
 # module in Chromium: ../shared/TOOLCHAIN.md). -O1, not -Oz: -Oz and -O2
 # shrink the raw module more but gzip it larger (reordered locals and
-# inlined bodies compress worse); -O1 saves ≈ 9.5 kB gzipped. The features
+# inlined bodies compress worse); -O1 saves ≈ 9.5 kB gzipped. Then dead
+# argument elimination (--dae-optimizing, ≈ 3 kB) and --converge (≈ 1 kB),
+# repeating until nothing shrinks (BENCHMARKS "Package size"). The features
 # are those rustc emits for wasm32 (wasm-opt refuses a module using others).
 opt=node_modules/.bin/wasm-opt
 if [ ! -x "$opt" ]; then
   echo "build-pkg: $opt is missing: run 'npm ci' (make setup does)" >&2
   exit 1
 fi
-"$opt" -O1 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+"$opt" -O1 --dae-optimizing --converge \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/trustfold_bg.wasm -o pkg/trustfold_bg.wasm
 

@@ -161,15 +161,6 @@ pub fn find_in_block(block: &[u8], id: &EventId) -> Option<Vec<u8>> {
         .map(|(_, bytes)| bytes)
 }
 
-/// Joins intact blocks, in order, into one (their records back to back).
-pub fn join_blocks<'a>(blocks: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
-    let mut joined = vec![BLOCK_FORMAT];
-    for block in blocks {
-        joined.extend_from_slice(block.get(1..).unwrap_or_default());
-    }
-    joined
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,8 +199,6 @@ mod tests {
             Some(records[4].1.clone())
         );
         assert_eq!(find_in_block(&first, &records[4].0), None);
-        let joined = join_blocks([first.as_slice(), second.as_slice()]);
-        assert_eq!(decode(&[&joined]).0.events, records);
     }
 
     #[test]

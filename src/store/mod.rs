@@ -17,7 +17,7 @@
 mod block;
 mod memory;
 
-pub use block::{BLOCK_FORMAT, BlockReader, encode_block, find_in_block, join_blocks};
+pub use block::{BLOCK_FORMAT, BlockReader, encode_block, find_in_block};
 pub use memory::MemoryStore;
 
 use crate::event::EventId;

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { root, packageInPage, repeatedKey } from "./support.mjs";
+import { root, packageInPage, repeatedKey, eventsInBlocks } from "./support.mjs";
 
 /** The codes README documents, in its order: `{ codes, problem }`. */
 function documentedCodes() {
@@ -168,8 +168,10 @@ function storedEvents(page, net) {
 }
 
 /** The stored bytes of every event of the IndexedDB database `name`, as plain arrays. */
-function storedIn(page, name) {
-  return page.evaluate(async (name) => (await __idb.getAll(name, "events")).map((b) => Array.from(b)), name);
+async function storedIn(page, name) {
+  const blocks = await page.evaluate(
+    async (name) => (await __idb.getAll(name, "blocks")).map((b) => Array.from(b)), name);
+  return eventsInBlocks(blocks);
 }
 
 /**

@@ -236,11 +236,15 @@ test("bad input from JS is a typed error, and a damaged stored record is skipped
       open.onsuccess = () => ok(open.result);
       open.onerror = () => fail(open.error);
     });
-    const tx = db.transaction("events", "readwrite");
-    const events = tx.objectStore("events");
-    const key = (await new Promise((ok) => (events.getAllKeys().onsuccess = (e) => ok(e.target.result))))[0];
-    events.put(new Uint8Array([9, 9, 9]), key);
-    events.put(new Uint8Array([1, 2, 3]), new Uint8Array(32));
+    // Events are kept in blocks (one per written batch): flip the last byte
+    // of the payment's bytes in its block, and add a block cut short.
+    const tx = db.transaction("blocks", "readwrite");
+    const blocks = tx.objectStore("blocks");
+    const keys = await new Promise((ok) => (blocks.getAllKeys().onsuccess = (e) => ok(e.target.result)));
+    const block = await new Promise((ok) => (blocks.get(keys[0]).onsuccess = (e) => ok(e.target.result)));
+    block[block.length - 1] ^= 1;
+    blocks.put(block, keys[0]);
+    blocks.put(new Uint8Array([1, 2, 3]));
     await new Promise((ok) => (tx.oncomplete = ok));
     db.close();
   }, net);

@@ -18,7 +18,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import decodeQR from "qr/decode.js";
-import { root, launch, watch, signallingServer, testSite } from "./support.mjs";
+import { root, launch, watch, signallingServer, testSite, eventsInBlocks } from "./support.mjs";
 import { WAIT, fresh, usersOf } from "./people.mjs";
 
 let server, browser;
@@ -107,22 +107,22 @@ async function qrText(p) {
 }
 
 /** The bytes of every event `p`'s browser stored for the network `info` (IndexedDB, behind the page). */
-function storedEvents(p, info) {
+async function storedEvents(p, info) {
   const database = info.kind === "private" ? `trustfold ${info.room}` : `trustfold-${info.name}`;
-  return p.page.evaluate(async (name) => {
+  return eventsInBlocks(await p.page.evaluate(async (name) => {
     const db = await new Promise((ok, fail) => {
       const open = indexedDB.open(name);
       open.onsuccess = () => ok(open.result);
       open.onerror = () => fail(open.error);
     });
-    const values = await new Promise((ok, fail) => {
-      const all = db.transaction("events").objectStore("events").getAll();
+    const blocks = await new Promise((ok, fail) => {
+      const all = db.transaction("blocks").objectStore("blocks").getAll();
       all.onsuccess = () => ok(all.result);
       all.onerror = () => fail(all.error);
     });
     db.close();
-    return values.map((bytes) => Array.from(bytes));
-  }, database);
+    return blocks.map((block) => Array.from(block));
+  }, database));
 }
 
 /**

@@ -203,3 +203,20 @@ export function freePort() {
 
 /** The 64-hex key made of the byte `n` repeated (a key nobody holds). */
 export const repeatedKey = (n) => n.toString(16).padStart(2, "0").repeat(32);
+
+/**
+ * The events of IndexedDB blocks as trustfold keeps them (one block per
+ * written batch: a format byte, then per event its 32-byte id, its length
+ * as a little-endian u32 and its bytes), each event's bytes as a plain array.
+ */
+export function eventsInBlocks(blocks) {
+  const events = [];
+  for (const block of blocks.map((b) => Buffer.from(b))) {
+    for (let at = 1; at < block.length; ) {
+      const length = block.readUInt32LE(at + 32);
+      events.push(Array.from(block.subarray(at + 36, at + 36 + length)));
+      at += 36 + length;
+    }
+  }
+  return events;
+}

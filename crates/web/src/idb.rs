@@ -23,9 +23,7 @@ use rexie::{ObjectStore, Rexie, Transaction, TransactionMode, TransactionResult}
 use std::cell::RefCell;
 use std::rc::Rc;
 use trustfold::EventId;
-use trustfold::store::{
-    BlockReader, LoadedEvents, Store, StoreError, encode_block, find_in_block, join_blocks,
-};
+use trustfold::store::{BlockReader, LoadedEvents, Store, StoreError, encode_block, find_in_block};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Version 1's store of one record per event; emptied into blocks on open.
@@ -115,10 +113,6 @@ async fn finish(tx: Transaction) -> Result<(), StoreError> {
     }
 }
 
-fn event_key(id: &EventId) -> JsValue {
-    Uint8Array::from(&id.0[..]).into()
-}
-
 fn bytes(value: &JsValue) -> Vec<u8> {
     Uint8Array::new(value).to_vec()
 }
@@ -157,63 +151,42 @@ impl IdbStore {
             db: RefCell::new(Some(Rc::new(db))),
             writer: RefCell::new(Some(Rc::new(writer))),
         };
-        store.move_records_into_blocks().await?;
         Ok(store)
     }
 
-    /// Moves version 1's records (one per event) into blocks, in one
-    /// transaction: all of them or none. A record that is not an event's
-    /// (a key of another length, a value that is not bytes) stays where it
-    /// is, and every load reports it as before.
-    async fn move_records_into_blocks(&self) -> Result<(), StoreError> {
-        let tx = self.transaction(&[EVENTS, BLOCKS], TransactionMode::ReadWrite)?;
-        let events = tx.store(EVENTS).map_err(error)?;
-        if events.count(None).await.map_err(error)? == 0 {
-            return finish(tx).await;
-        }
-        let keys = events.get_all_keys(None, None).await.map_err(error)?;
-        let values = events.get_all(None, None).await.map_err(error)?;
-        let mut moved = Vec::with_capacity(keys.len());
-        let mut stays = 0;
-        for (key, value) in keys.iter().zip(values.iter()) {
-            let id = <[u8; 32]>::try_from(bytes(key).as_slice()).ok();
-            match id {
-                Some(id) if value.is_instance_of::<Uint8Array>() => {
-                    moved.push((key, EventId(id), bytes(value)));
-                }
-                _ => stays += 1,
-            }
-        }
-        let blocks = tx.store(BLOCKS).map_err(error)?;
+    /// Moves version 1's records (one per event, read by a load) into
+    /// blocks, in one write: all of them or none. Only this move changes
+    /// `events` now (a tab of version 1 closes when this one upgrades), so
+    /// two tabs moving at once can at worst write the same blocks twice,
+    /// which a load reads once.
+    async fn move_into_blocks(
+        writer: &Writer,
+        records: &[(JsValue, EventId, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let mut puts: Vec<(&str, JsValue, JsValue)> = Vec::new();
         let mut start = 0;
-        while start < moved.len() {
+        while start < records.len() {
             let mut end = start;
             let mut size = 0;
-            while end < moved.len() && (end == start || size < BLOCK_TARGET) {
-                size += moved[end].2.len();
+            while end < records.len() && (end == start || size < BLOCK_TARGET) {
+                size += records[end].2.len();
                 end += 1;
             }
-            let batch: Vec<_> = moved[start..end]
+            let batch: Vec<_> = records[start..end]
                 .iter()
                 .map(|(_, id, value)| (*id, value.as_slice()))
                 .collect();
-            let block: JsValue = Uint8Array::from(&encode_block(&batch)?[..]).into();
-            blocks.add(&block, None).await.map_err(error)?;
+            let block = Uint8Array::from(&encode_block(&batch)?[..]).into();
+            puts.push((BLOCKS, JsValue::UNDEFINED, block));
             start = end;
         }
-        if stays == 0 {
-            events.clear().await.map_err(error)?;
-        } else {
-            for (key, _, _) in moved {
-                events.delete(key.clone()).await.map_err(error)?;
-            }
-        }
-        match tx.done().await.map_err(error)? {
-            TransactionResult::Committed => Ok(()),
-            TransactionResult::Aborted => Err(StoreError::Backend(
-                "the browser aborted moving events into blocks".to_owned(),
-            )),
-        }
+        // An undefined value deletes the key.
+        puts.extend(
+            records
+                .iter()
+                .map(|(key, _, _)| (EVENTS, key.clone(), JsValue::UNDEFINED)),
+        );
+        writer.put_all(&puts).await
     }
 
     /// How many blocks the database holds (for tests of merging).
@@ -222,50 +195,6 @@ impl IdbStore {
         let count = tx.store(BLOCKS).map_err(error)?.count(None).await;
         finish(tx).await?;
         Ok(count.map_err(error)? as usize)
-    }
-
-    /// Merges each run of small blocks into one block at the run's first
-    /// key (so the order of writes is kept), in one transaction that reads
-    /// the run again: another tab's merge of the same run, done first,
-    /// leaves different keys, and the run is then left alone.
-    async fn merge(&self, runs: &[Vec<f64>]) -> Result<(), StoreError> {
-        let tx = self.transaction(&[BLOCKS], TransactionMode::ReadWrite)?;
-        let blocks = tx.store(BLOCKS).map_err(error)?;
-        for run in runs {
-            let (Some(&first), Some(&last)) = (run.first(), run.last()) else {
-                continue;
-            };
-            let range = rexie::KeyRange::bound(&first.into(), &last.into(), None, None)
-                .map_err(|e| error(rexie::Error::IdbError(e)))?;
-            let keys = blocks
-                .get_all_keys(Some(range.clone()), None)
-                .await
-                .map_err(error)?;
-            if keys
-                .iter()
-                .map(|k| k.as_f64())
-                .ne(run.iter().map(|k| Some(*k)))
-            {
-                continue;
-            }
-            let values = blocks.get_all(Some(range), None).await.map_err(error)?;
-            let values: Vec<Vec<u8>> = values.iter().map(bytes).collect();
-            let joined = join_blocks(values.iter().map(Vec::as_slice));
-            let joined: JsValue = Uint8Array::from(&joined[..]).into();
-            blocks
-                .put(&joined, Some(&first.into()))
-                .await
-                .map_err(error)?;
-            for key in keys.iter().skip(1) {
-                blocks.delete(key.clone()).await.map_err(error)?;
-            }
-        }
-        match tx.done().await.map_err(error)? {
-            TransactionResult::Committed => Ok(()),
-            TransactionResult::Aborted => Err(StoreError::Backend(
-                "the browser aborted merging blocks".to_owned(),
-            )),
-        }
     }
 
     /// Closes the database; later calls fail with [`StoreError::Closed`].
@@ -354,29 +283,28 @@ impl Store for IdbStore {
     }
 
     async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
-        let tx = self.transaction(&[BLOCKS, EVENTS], TransactionMode::ReadOnly)?;
+        // Version 1's records are found once a load moved them (a node
+        // loads when it opens, before any lookup).
+        let tx = self.transaction(&[BLOCKS], TransactionMode::ReadOnly)?;
         let blocks = tx.store(BLOCKS).map_err(error)?;
         let keys = blocks.get_all_keys(None, None).await.map_err(error)?;
+        let mut found = None;
         for key in keys.iter().rev() {
             let block = blocks.get(key.clone()).await.map_err(error)?;
-            let found = block
+            found = block
                 .filter(|b| b.is_instance_of::<Uint8Array>())
                 .and_then(|b| find_in_block(&bytes(&b), id));
             if found.is_some() {
-                finish(tx).await?;
-                return Ok(found);
+                break;
             }
         }
-        let legacy = tx.store(EVENTS).map_err(error)?;
-        let value = legacy.get(event_key(id)).await.map_err(error)?;
         finish(tx).await?;
-        Ok(value.filter(|v| !v.is_undefined()).map(|v| bytes(&v)))
+        Ok(found)
     }
 
-    /// Reads every block in the order written (and any record version 1
-    /// left that could not be moved), then merges runs of small blocks.
-    /// A merge that fails leaves the blocks as they were and is tried again
-    /// at the next load: the events read are returned either way.
+    /// Reads every block in the order written, and version 1's records
+    /// (one per event), which it then moves into blocks; then merges runs
+    /// of small blocks.
     async fn load_events(&self) -> Result<LoadedEvents, StoreError> {
         let tx = self.transaction(&[BLOCKS, EVENTS], TransactionMode::ReadOnly)?;
         let blocks = tx.store(BLOCKS).map_err(error)?;
@@ -393,26 +321,40 @@ impl Store for IdbStore {
                 reader.report("a block whose key is not a number".to_owned());
                 continue;
             };
+            // Keys from the key generator are whole numbers (and printing
+            // an f64 would link float formatting into the package).
+            let label = key as u64;
             if !value.is_instance_of::<Uint8Array>() {
-                reader.report(format!("block {key}: not bytes"));
+                reader.report(format!("block {label}: not bytes"));
                 runs.cut();
                 continue;
             }
             let block = bytes(value);
-            let intact = reader.read(&block, format_args!("block {key}"));
+            let intact = reader.read(&block, format_args!("block {label}"));
             runs.add(key, block.len(), intact);
         }
+        // Version 1's records: those with an event's key move into blocks;
+        // any other stays, and is reported at every load.
+        let mut moving = Vec::new();
         for (key, value) in legacy_keys.iter().zip(legacy_values.iter()) {
-            if value.is_instance_of::<Uint8Array>() {
-                reader.read_record(&bytes(key), bytes(value));
-            } else {
+            if !value.is_instance_of::<Uint8Array>() {
                 reader.report("a record that is not bytes".to_owned());
+                continue;
             }
+            let (id, value) = (bytes(key), bytes(value));
+            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                moving.push((key.clone(), EventId(id), value.clone()));
+            }
+            reader.read_record(&id, value);
         }
-        let runs = runs.finish();
-        if !runs.is_empty() {
-            // Merging only saves reads at the next open; see the doc above.
-            let _ = self.merge(&runs).await;
+        // Moving and merging only save reads at the next load: one that
+        // fails leaves everything as it was, to be tried again.
+        let writer = self.writer()?;
+        if !moving.is_empty() {
+            let _ = Self::move_into_blocks(&writer, &moving).await;
+        }
+        for run in runs.finish() {
+            let _ = writer.merge(BLOCKS, run.first, run.last).await;
         }
         Ok(reader.finish())
     }
@@ -442,9 +384,15 @@ impl Store for IdbStore {
 /// Finds the runs of consecutive small, intact blocks worth merging.
 #[derive(Default)]
 struct SmallRuns {
-    done: Vec<Vec<f64>>,
+    done: Vec<Run>,
     current: Vec<f64>,
     size: usize,
+}
+
+/// The first and last key of a run of blocks.
+struct Run {
+    first: f64,
+    last: f64,
 }
 
 impl SmallRuns {
@@ -463,12 +411,14 @@ impl SmallRuns {
     fn cut(&mut self) {
         let run = std::mem::take(&mut self.current);
         self.size = 0;
-        if run.len() >= MERGED_RUN {
-            self.done.push(run);
+        if let (true, Some(&first), Some(&last)) =
+            (run.len() >= MERGED_RUN, run.first(), run.last())
+        {
+            self.done.push(Run { first, last });
         }
     }
 
-    fn finish(mut self) -> Vec<Vec<f64>> {
+    fn finish(mut self) -> Vec<Run> {
         self.cut();
         self.done
     }

@@ -33,7 +33,8 @@ export function write(db, spaces, puts) {
       tx = db.transaction(spaces, "readwrite");
       for (let i = 0; i < puts.length; i += 3) {
         const store = tx.objectStore(puts[i]);
-        if (puts[i + 1] === undefined) store.put(puts[i + 2]);
+        if (puts[i + 2] === undefined) store.delete(puts[i + 1]);
+        else if (puts[i + 1] === undefined) store.put(puts[i + 2]);
         else store.put(puts[i + 2], puts[i + 1]);
       }
     } catch (error) {
@@ -45,10 +46,45 @@ export function write(db, spaces, puts) {
     tx.onabort = () => failed(tx.error ?? new DOMException("the write was aborted", "AbortError"));
   });
 }
+// Every block of keys first..=last, joined into one at key first, in one
+// transaction that reads them: what another tab wrote or merged meanwhile is
+// in what is read. A block is a format byte then its records (see
+// trustfold's store/block.rs): the joined block is one format byte, then
+// each block's records in key order.
+export function merge(db, space, first, last) {
+  return new Promise((done, failed) => {
+    let tx;
+    try {
+      tx = db.transaction([space], "readwrite");
+      const store = tx.objectStore(space);
+      const read = store.getAll(IDBKeyRange.bound(first, last));
+      read.onsuccess = () => {
+        const blocks = read.result;
+        if (blocks.length < 2 || !blocks.every((b) => b instanceof Uint8Array)) return;
+        const joined = new Uint8Array(blocks.reduce((n, b) => n + b.length - 1, 1));
+        joined[0] = blocks[0][0];
+        let at = 1;
+        for (const block of blocks) {
+          joined.set(block.subarray(1), at);
+          at += block.length - 1;
+        }
+        store.put(joined, first);
+        store.delete(IDBKeyRange.bound(first, last, true, false));
+      };
+    } catch (error) {
+      if (tx) tx.abort();
+      failed(error);
+      return;
+    }
+    tx.oncomplete = () => done();
+    tx.onabort = () => failed(tx.error ?? new DOMException("the merge was aborted", "AbortError"));
+  });
+}
 "#)]
 extern "C" {
     fn open_writer(name: &str) -> js_sys::Promise;
     fn write(db: &JsValue, spaces: &js_sys::Array, puts: &js_sys::Array) -> js_sys::Promise;
+    fn merge(db: &JsValue, space: &str, first: f64, last: f64) -> js_sys::Promise;
 }
 
 /// A store failure, by the `DOMException` name the browser gave.
@@ -79,7 +115,8 @@ impl Writer {
 
     /// Puts every `(space, key, value)` in one transaction: all are
     /// stored, or none and a typed error. An undefined key is the store's
-    /// next key (a store with a key generator).
+    /// next key (a store with a key generator); an undefined value deletes
+    /// the key.
     pub async fn put_all(&self, puts: &[(&str, JsValue, JsValue)]) -> Result<(), StoreError> {
         let mut spaces: Vec<&str> = puts.iter().map(|(space, _, _)| *space).collect();
         spaces.sort_unstable();
@@ -92,6 +129,15 @@ impl Writer {
             flat.push(value);
         }
         JsFuture::from(write(&self.db, &spaces, &flat))
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(&e))
+    }
+
+    /// Joins the blocks of keys `first..=last` of `space` into one at
+    /// `first`, in one transaction.
+    pub async fn merge(&self, space: &str, first: f64, last: f64) -> Result<(), StoreError> {
+        JsFuture::from(merge(&self.db, space, first, last))
             .await
             .map(|_| ())
             .map_err(|e| classify(&e))

@@ -181,13 +181,14 @@ async fn a_database_of_one_record_per_event_opens_whole_and_moves_into_blocks() 
     .await
     .unwrap();
 
-    let idb = IdbStore::open(&name).await.unwrap();
+    let (node, report) = Node::open(IdbStore::open(&name).await.unwrap(), || [1; 32])
+        .await
+        .unwrap();
     assert_eq!(
-        idb.block_count().await.unwrap(),
+        node.store().block_count().await.unwrap(),
         1,
-        "30 small events, one block"
+        "moved, in one block"
     );
-    let (node, report) = Node::open(idb, || [1; 32]).await.unwrap();
     assert!(!report.new_identity);
     assert_eq!(report.events, 30);
     assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
