@@ -219,6 +219,8 @@ try {
     raw_then_get_all_keys_ms: stats(raw.map((t) => t.then_get_all_keys_ms)),
     raw_done_since_navigation_ms: stats(raw.map((t) => t.done_at_ms)),
     first_state_over_raw: stats(tf.map((t, i) => t.first_state_ms / raw[i].total_ms)),
+    open_long_tasks: stats(tf.map((t) => t.long_tasks ?? 0)),
+    open_longest_task_ms: stats(tf.map((t) => t.longest_task_ms ?? 0)),
     log_state_over_raw: stats(tf.map((t, i) => t.log_state_ms / raw[i].total_ms)),
   };
 
@@ -262,6 +264,7 @@ console.log(`cold open of ${manifest.open.events} events (${manifest.open.transf
 console.log(`  complete state from the log: ${os_.complete}; cached state current and right: ${os_.cached_state_ok}; saved documents used ${range(os_.saved_documents, 0)}`);
 console.log(`  first state (IdbStore::open ${range(os_.idb_open_ms)} + cached state ${range(os_.cached_state_ms)}) ${range(os_.first_state_ms)} ms, ${range(os_.first_state_since_navigation_ms)} ms after navigation (wasm init ${range(os_.wasm_init_ms)} ms) — goal ≤ 300 ms: ${results.goals.open_first_state.met ? "met" : "MISSED"}`);
 console.log(`  Node::open ${range(os_.node_open_ms)} ms → state from the log ${range(os_.log_state_ms)} ms (${range(os_.log_state_since_navigation_ms)} after navigation); document text read ${range(os_.doc_read_ms)} ms → document ${range(os_.doc_state_ms)} ms`);
+console.log(`  the page's thread during the open: ${range(os_.open_long_tasks)} tasks over 50 ms, the longest ${range(os_.open_longest_task_ms)} ms (goal: none over 50 ms)`);
 console.log(`  raw IndexedDB open+getAll ${range(os_.raw_get_all_ms)} ms (then getAllKeys ${range(os_.raw_then_get_all_keys_ms)} ms); state from the log / raw ${range(os_.log_state_over_raw, 2)}, first state / raw ${range(os_.first_state_over_raw, 3)}`);
 console.log(`  setup: ${JSON.stringify(results.open.setup)}`);
 console.log(`  phases: ${JSON.stringify(results.open.phases)}`);

@@ -140,6 +140,11 @@ async function fill(batch) {
  */
 async function catchUp(url, expected, timeoutMs) {
   const before = node.viewDigest();
+  // Tasks over 50 ms on the page's thread while it catches up (Chromium's
+  // longtask entries: what would delay a keystroke or a click).
+  const long = [];
+  const observer = new PerformanceObserver((list) => long.push(...list.getEntries()));
+  observer.observe({ type: "longtask" });
   const t0 = performance.now();
   node.connect(url);
   let linked;
@@ -158,6 +163,8 @@ async function catchUp(url, expected, timeoutMs) {
   }
   clearInterval(poll);
   const done = heard.last;
+  observer.disconnect();
+  const during = long.filter((e) => e.startTime >= t0 && e.startTime <= done);
   // The wire as the receiver saw it: when the frames arrived, and how much
   // had arrived but was not processed yet when the last one came.
   const arrivals = wire.arrivals.filter(([t]) => t >= t0);
@@ -185,6 +192,9 @@ async function catchUp(url, expected, timeoutMs) {
     last_arrival_ms: lastArrival === undefined ? null : lastArrival - t0,
     events_processed_at_last_arrival: processedByLastArrival,
     save_snapshots_after_ms: snapshotMs,
+    long_tasks: during.length,
+    longest_task_ms: during.reduce((m, e) => Math.max(m, e.duration), 0),
+    long_task_ms_total: during.reduce((n, e) => n + e.duration, 0),
   };
 }
 

@@ -193,11 +193,25 @@ async function setupOpen() {
 
 async function coldTrustfold() {
   const { mod, init } = await wasm();
+  // Tasks over 50 ms on the page's thread during the open (Chromium's
+  // longtask entries).
+  const long = [];
+  const observer = new PerformanceObserver((list) => long.push(...list.getEntries()));
+  observer.observe({ type: "longtask" });
+  const t0 = performance.now();
   const result = JSON.parse(
     await mod.open_trustfold(params.get("db"), params.get("account"), params.get("unit"),
       params.get("collection"), params.get("record"), params.get("field")),
   );
-  return { script_start_at_ms: scriptStart, wasm_init: init, ...result };
+  // Entries are delivered after their task: wait a frame for the last.
+  await new Promise((ok) => setTimeout(ok, 50));
+  observer.disconnect();
+  const during = long.filter((e) => e.startTime >= t0);
+  return {
+    script_start_at_ms: scriptStart, wasm_init: init, ...result,
+    long_tasks: during.length,
+    longest_task_ms: during.reduce((m, e) => Math.max(m, e.duration), 0),
+  };
 }
 
 async function coldRaw() {

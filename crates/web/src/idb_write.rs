@@ -26,17 +26,14 @@ export function open_writer(name) {
     request.onblocked = () => failed(new DOMException("blocked", "VersionError"));
   });
 }
-export function write(db, spaces, puts) {
+// Runs fill(tx) in a read-write transaction on spaces; resolves when it
+// commits, rejects with the DOMException that aborted it.
+function readwrite(db, spaces, fill) {
   return new Promise((done, failed) => {
     let tx;
     try {
       tx = db.transaction(spaces, "readwrite");
-      for (let i = 0; i < puts.length; i += 3) {
-        const store = tx.objectStore(puts[i]);
-        if (puts[i + 2] === undefined) store.delete(puts[i + 1]);
-        else if (puts[i + 1] === undefined) store.put(puts[i + 2]);
-        else store.put(puts[i + 2], puts[i + 1]);
-      }
+      fill(tx);
     } catch (error) {
       if (tx) tx.abort();
       failed(error);
@@ -46,38 +43,38 @@ export function write(db, spaces, puts) {
     tx.onabort = () => failed(tx.error ?? new DOMException("the write was aborted", "AbortError"));
   });
 }
+export function write(db, spaces, puts) {
+  return readwrite(db, spaces, (tx) => {
+    for (let i = 0; i < puts.length; i += 3) {
+      const store = tx.objectStore(puts[i]);
+      if (puts[i + 2] === undefined) store.delete(puts[i + 1]);
+      else if (puts[i + 1] === undefined) store.put(puts[i + 2]);
+      else store.put(puts[i + 2], puts[i + 1]);
+    }
+  });
+}
 // Every block of keys first..=last, joined into one at key first, in one
 // transaction that reads them: what another tab wrote or merged meanwhile is
 // in what is read. A block is a format byte then its records (see
 // trustfold's store/block.rs): the joined block is one format byte, then
 // each block's records in key order.
 export function merge(db, space, first, last) {
-  return new Promise((done, failed) => {
-    let tx;
-    try {
-      tx = db.transaction([space], "readwrite");
-      const store = tx.objectStore(space);
-      const read = store.getAll(IDBKeyRange.bound(first, last));
-      read.onsuccess = () => {
-        const blocks = read.result;
-        if (blocks.length < 2 || !blocks.every((b) => b instanceof Uint8Array)) return;
-        const joined = new Uint8Array(blocks.reduce((n, b) => n + b.length - 1, 1));
-        joined[0] = blocks[0][0];
-        let at = 1;
-        for (const block of blocks) {
-          joined.set(block.subarray(1), at);
-          at += block.length - 1;
-        }
-        store.put(joined, first);
-        store.delete(IDBKeyRange.bound(first, last, true, false));
-      };
-    } catch (error) {
-      if (tx) tx.abort();
-      failed(error);
-      return;
-    }
-    tx.oncomplete = () => done();
-    tx.onabort = () => failed(tx.error ?? new DOMException("the merge was aborted", "AbortError"));
+  return readwrite(db, [space], (tx) => {
+    const store = tx.objectStore(space);
+    const read = store.getAll(IDBKeyRange.bound(first, last));
+    read.onsuccess = () => {
+      const blocks = read.result;
+      if (blocks.length < 2 || !blocks.every((b) => b instanceof Uint8Array)) return;
+      const joined = new Uint8Array(blocks.reduce((n, b) => n + b.length - 1, 1));
+      joined[0] = blocks[0][0];
+      let at = 1;
+      for (const block of blocks) {
+        joined.set(block.subarray(1), at);
+        at += block.length - 1;
+      }
+      store.put(joined, first);
+      store.delete(IDBKeyRange.bound(first, last, true, false));
+    };
   });
 }
 "#)]

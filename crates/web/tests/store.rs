@@ -140,6 +140,16 @@ extern "C" {
     fn put_raw(name: &str, space: &str, value: &wasm_bindgen::JsValue) -> js_sys::Promise;
 }
 
+/// `n` records (id, bytes), each its own.
+fn records(n: u32) -> Vec<(EventId, Vec<u8>)> {
+    (0..n)
+        .map(|n| {
+            let bytes = format!("event {n}").into_bytes();
+            (EventId::of_bytes(&bytes), bytes)
+        })
+        .collect()
+}
+
 fn js_bytes(bytes: &[u8]) -> wasm_bindgen::JsValue {
     js_sys::Uint8Array::from(bytes).into()
 }
@@ -213,12 +223,7 @@ async fn a_database_of_one_record_per_event_opens_whole_and_moves_into_blocks() 
 async fn small_writes_load_in_order_and_are_merged_into_one_block() {
     let name = fresh_name();
     let store = IdbStore::open(&name).await.unwrap();
-    let records: Vec<(EventId, Vec<u8>)> = (0..40)
-        .map(|n| {
-            let bytes = format!("typed event {n}").into_bytes();
-            (EventId::of_bytes(&bytes), bytes)
-        })
-        .collect();
+    let records = records(40);
     for (id, bytes) in &records {
         store.put_events(&[(*id, bytes.as_slice())]).await.unwrap();
     }
@@ -247,12 +252,7 @@ async fn small_writes_load_in_order_and_are_merged_into_one_block() {
 async fn a_damaged_block_is_reported_and_its_neighbours_load() {
     let name = fresh_name();
     let store = IdbStore::open(&name).await.unwrap();
-    let records: Vec<(EventId, Vec<u8>)> = (0..40)
-        .map(|n| {
-            let bytes = format!("event {n}").into_bytes();
-            (EventId::of_bytes(&bytes), bytes)
-        })
-        .collect();
+    let records = records(40);
     for (id, bytes) in &records[..20] {
         store.put_events(&[(*id, bytes.as_slice())]).await.unwrap();
     }
