@@ -253,7 +253,19 @@ try {
       if (run.b_open.events !== 0) throw new Error(`B is not empty: ${run.b_open.events} events`);
       const trustfold = async () => {
         await a.page.evaluate(() => cu.wireSent()); // resets A's counters
+        // CATCHUP_PROFILE=file: a CPU profile of B's page during the
+        // catch-up (Chrome DevTools' .cpuprofile), for finding long tasks.
+        const cdp = process.env.CATCHUP_PROFILE ? await b.context().newCDPSession(b) : null;
+        if (cdp) {
+          await cdp.send("Profiler.enable");
+          await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+          await cdp.send("Profiler.start");
+        }
         run.catchup = await b.evaluate(([url, n]) => cu.catchUp(url, n, 600_000), [signalUrl, EVENTS]);
+        if (cdp) {
+          const { profile } = await cdp.send("Profiler.stop");
+          await fs.writeFile(process.env.CATCHUP_PROFILE, JSON.stringify(profile));
+        }
         run.catchup.sender = await a.page.evaluate(() => cu.wireSent());
         run.catchup.digest_equal = run.catchup.digest.included === aDigest.included;
         run.catchup.state_digest_equal = run.catchup.digest.state === aDigest.state;

@@ -19,9 +19,21 @@ trustfold::node_conformance_tests!(memory_suite, trustfold::testing::MemoryBacke
 
 /// A memory store whose disk fills up: writes fail with `QuotaExceeded`
 /// once `room` runs out (the browser's IndexedDB error on a full disk).
+/// It counts the node's pauses too (where a page would handle input).
 struct FullDisk {
     inner: MemoryStore,
     room: std::cell::Cell<usize>,
+    pauses: std::cell::Cell<usize>,
+}
+
+impl FullDisk {
+    fn with_room(room: usize) -> FullDisk {
+        FullDisk {
+            inner: MemoryStore::new(),
+            room: std::cell::Cell::new(room),
+            pauses: std::cell::Cell::new(0),
+        }
+    }
 }
 
 impl Store for FullDisk {
@@ -69,19 +81,96 @@ impl Store for FullDisk {
     ) -> Result<(), trustfold::store::StoreError> {
         self.inner.put_snapshot(key, value).await
     }
+    async fn pause(&self) {
+        self.pauses.set(self.pauses.get() + 1);
+    }
 }
 
 mod memory {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
 
+    /// A catch-up lets the platform run while it works: between frames
+    /// as it decodes a turn of them, and between slices of signature
+    /// checks — and still ends with every event.
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn a_catch_up_pauses_between_frames_and_slices_of_checks() {
+        let (alice, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
+        for time in 0..3_000 {
+            alice.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
+        }
+        let (bob, _) = Node::open(FullDisk::with_room(usize::MAX), || [2; 32])
+            .await
+            .unwrap();
+        let mut to_alice: Vec<Vec<u8>> = bob
+            .connect_peer("alice", [3; 16])
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect();
+        let mut to_bob: Vec<Vec<u8>> = alice
+            .connect_peer("bob", [4; 16])
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect();
+        let mut most_at_once = 0;
+        while !to_alice.is_empty() || !to_bob.is_empty() {
+            for frame in std::mem::take(&mut to_alice) {
+                let out = alice.from_peer("bob", &frame).await.unwrap();
+                to_bob.extend(out.send.into_iter().map(|(_, f)| f));
+            }
+            // Everything Alice sent arrives at once, as frames queue up on
+            // a fast link.
+            let frames = std::mem::take(&mut to_bob);
+            most_at_once = most_at_once.max(frames.len());
+            let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+            bob.store().pauses.set(0);
+            let out = bob.from_peer_frames("alice", &refs).await.unwrap();
+            let pauses = bob.store().pauses.get();
+            if !out.stored.is_empty() {
+                // Checks go in chunks of 512 events, each in slices of 128
+                // with a pause between; decoding pauses every 4 frames.
+                let events = out.stored.len();
+                let slices: usize = (0..events.div_ceil(512))
+                    .map(|c| (events - c * 512).min(512).div_ceil(128) - 1)
+                    .sum();
+                let at_least = slices + (frames.len() - 1) / 4;
+                assert!(
+                    pauses >= at_least,
+                    "{pauses} pauses, {} frames",
+                    frames.len()
+                );
+            }
+            to_alice.extend(out.send.into_iter().map(|(_, f)| f));
+        }
+        assert!(most_at_once >= 8, "{most_at_once} frames at most at once");
+        assert_eq!(bob.replica().log().len(), 3_000);
+    }
+
+    /// Opening a long history lets the platform run between slices of
+    /// the work (in a browser, the page's thread is the node's): at least
+    /// one pause per slice of decoding and one per slice of inserting.
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn opening_a_long_history_pauses_between_slices_of_work() {
+        let (node, _) = Node::open(FullDisk::with_room(usize::MAX), || SECRET)
+            .await
+            .unwrap();
+        for time in 0..10_000 {
+            node.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
+        }
+        let store = node.into_store();
+        store.pauses.set(0);
+        let (reopened, report) = Node::open(store, || SECRET).await.unwrap();
+        assert_eq!(report.events, 10_000);
+        // 10,000 events: three slices of decoding, three of inserting.
+        let pauses = reopened.store().pauses.get();
+        assert!(pauses >= 6, "{pauses} pauses");
+        assert!(pauses <= 10, "{pauses} pauses: slices too small");
+    }
+
     #[wasm_bindgen_test(unsupported = pollster::test)]
     async fn a_full_disk_refuses_writes_with_a_typed_error_and_loses_nothing() {
         use trustfold::store::StoreError;
-        let disk = FullDisk {
-            inner: MemoryStore::new(),
-            room: std::cell::Cell::new(3),
-        };
+        let disk = FullDisk::with_room(3);
         let (node, _) = Node::open(disk, || SECRET).await.unwrap();
         for time in 0..3 {
             node.publish(time, pay(key(2), 1, "EUR")).await.unwrap();

@@ -99,7 +99,15 @@ impl Doc {
             // Opening from a saved document: the log's changes are mostly
             // in it already, and building the guard costs a decode of every
             // op, so build it only for a change the document lacks.
-            queued.retain(|c| self.doc.get_change_by_hash(&c.hash()).is_none());
+            //
+            // Which changes the document lacks, from its change graph:
+            // `get_change_by_hash` would rebuild each change from the
+            // compacted ops (≈ 0.3 ms a change in Chromium, 0.85 s of a
+            // 100,000-event open).
+            let hashes: Vec<ChangeHash> = queued.iter().map(Change::hash).collect();
+            let missing: FxHashSet<ChangeHash> =
+                self.doc.get_missing_deps(&hashes).into_iter().collect();
+            queued.retain(|c| missing.contains(&c.hash()));
             if queued.is_empty() {
                 return;
             }

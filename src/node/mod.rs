@@ -41,6 +41,10 @@ use futures_util::lock::Mutex;
 use std::cell::{Ref, RefCell, RefMut};
 use thiserror::Error;
 
+/// Stored events decoded or inserted between two [`Store::pause`]s when a
+/// node opens: ≈ 10–20 ms of work each in Chromium on this project's
+/// benchmark machine (BENCHMARKS.md "Events in blocks").
+const OPEN_SLICE: usize = 4096;
 const IDENTITY: &str = "identity";
 const POLICY: &str = "policy";
 /// Which network the store is for: `open`, or a private network's identity.
@@ -246,7 +250,7 @@ impl<S: Store> Node<S> {
         if let Some(saved) = &saved {
             report.saved_documents = replica.load_saved_docs(saved);
         }
-        Self::load_events(loaded, &mut replica, &mut report);
+        Self::load_events(&store, loaded, &mut replica, &mut report).await;
         if report.saved_documents > 0 && !replica.documents_match_log() {
             // A saved document holds changes the log does not carry: drop
             // the saved documents and rebuild them from the log.
@@ -353,19 +357,37 @@ impl<S: Store> Node<S> {
 
     /// Inserts every stored event into `replica`, parents first; damaged or
     /// invalid records are skipped and reported.
-    fn load_events(loaded: LoadedEvents, replica: &mut Replica, report: &mut OpenReport) {
+    ///
+    /// The work is cut in slices of [`OPEN_SLICE`] events with a
+    /// [`Store::pause`] between them: in a browser, opening runs on the
+    /// page's thread.
+    async fn load_events(
+        store: &S,
+        loaded: LoadedEvents,
+        replica: &mut Replica,
+        report: &mut OpenReport,
+    ) {
         report.skipped = loaded.corrupt;
         let mut events = Vec::with_capacity(loaded.events.len());
-        for (id, bytes) in loaded.events {
+        for (n, (id, bytes)) in loaded.events.into_iter().enumerate() {
+            if n > 0 && n % OPEN_SLICE == 0 {
+                store.pause().await;
+            }
             match Event::from_own_store(&bytes).and_then(|event| replica.admit(event)) {
                 Ok(event) => events.push(event),
                 Err(e) => report.skipped.push(format!("{id:?}: {e}")),
             }
         }
+        store.pause().await;
         // Parents first, so none waits in the bounded pending buffer: a
         // store may give events in key order (random), and a batch written
         // before its parents' (a sibling tab's) comes first in write order.
-        for event in causal_order(events) {
+        let events = causal_order(events);
+        store.pause().await;
+        for (n, event) in events.into_iter().enumerate() {
+            if n > 0 && n % OPEN_SLICE == 0 {
+                store.pause().await;
+            }
             let id = event.id();
             if let Err(e) = replica.insert(event) {
                 report.skipped.push(format!("{id:?}: {e}"));

@@ -99,6 +99,11 @@ pub trait Store {
     async fn get_snapshot(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Replaces a snapshot.
     async fn put_snapshot(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Called between slices of long work on what the store gave (opening
+    /// 100,000 events takes seconds): a store on a thread that also runs a
+    /// user interface lets it handle input and paint here. By default it
+    /// returns at once.
+    async fn pause(&self) {}
 }
 
 /// A store shared by several nodes (the tabs of a browser, in tests).
@@ -130,6 +135,9 @@ impl<S: Store> Store for std::rc::Rc<S> {
     }
     async fn put_snapshot(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         (**self).put_snapshot(key, value).await
+    }
+    async fn pause(&self) {
+        (**self).pause().await
     }
 }
 

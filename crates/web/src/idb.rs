@@ -316,7 +316,12 @@ impl Store for IdbStore {
         finish(tx).await?;
         let mut reader = BlockReader::new();
         let mut runs = SmallRuns::default();
-        for (key, value) in keys.iter().zip(values.iter()) {
+        for (n, (key, value)) in keys.iter().zip(values.iter()).enumerate() {
+            // About 30 ms of copying and hashing in a slice (blocks of
+            // 512 events), then the page may run.
+            if n > 0 && n % 64 == 0 {
+                Writer::pause().await;
+            }
             let Some(key) = key.as_f64() else {
                 reader.report("a block whose key is not a number".to_owned());
                 continue;
@@ -357,6 +362,10 @@ impl Store for IdbStore {
             let _ = writer.merge(BLOCKS, run.first, run.last).await;
         }
         Ok(reader.finish())
+    }
+
+    async fn pause(&self) {
+        Writer::pause().await;
     }
 
     /// Reads every block: for tests and diagnostics, not a hot path.

@@ -26,6 +26,16 @@ export function open_writer(name) {
     request.onblocked = () => failed(new DOMException("blocked", "VersionError"));
   });
 }
+// Resolves in a later task, after the browser handled input and painted
+// if it had to (scheduler.yield where there is one).
+export function pause() {
+  if (globalThis.scheduler?.yield) return scheduler.yield();
+  return new Promise((ok) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => ok();
+    channel.port2.postMessage(null);
+  });
+}
 // Runs fill(tx) in a read-write transaction on spaces; resolves when it
 // commits, rejects with the DOMException that aborted it.
 function readwrite(db, spaces, fill) {
@@ -82,6 +92,8 @@ extern "C" {
     fn open_writer(name: &str) -> js_sys::Promise;
     fn write(db: &JsValue, spaces: &js_sys::Array, puts: &js_sys::Array) -> js_sys::Promise;
     fn merge(db: &JsValue, space: &str, first: f64, last: f64) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = pause)]
+    fn next_task() -> js_sys::Promise;
 }
 
 /// A store failure, by the `DOMException` name the browser gave.
@@ -138,6 +150,14 @@ impl Writer {
             .await
             .map(|_| ())
             .map_err(|e| classify(&e))
+    }
+
+    /// Waits for a later task of the browser's (see [`Store::pause`]).
+    ///
+    /// [`Store::pause`]: trustfold::store::Store::pause
+    pub async fn pause() {
+        // It resolves, never rejects: nothing to report.
+        let _ = JsFuture::from(next_task()).await;
     }
 
     /// Closes the connection.
