@@ -364,6 +364,7 @@ results.summary = {
   catchup_sender_span_ms: per((r) => r.catchup.sender.sending_span_ms),
   catchup_frame_bytes: per((r) => r.catchup.frame_bytes_arrived),
   save_snapshots_after_catchup_ms: per((r) => r.catchup.save_snapshots_after_ms),
+  catchup_max_bytes_in_flight: per((r) => r.catchup.max_bytes_in_flight),
   catchup_long_tasks: per((r) => r.catchup.long_tasks),
   catchup_longest_task_ms: per((r) => r.catchup.longest_task_ms),
   catchup_long_task_ms_total: per((r) => r.catchup.long_task_ms_total),
@@ -423,6 +424,7 @@ console.log(`catch-up over WebRTC, ${meta.commit}${meta.src_dirty ? " (src/ modi
 console.log(`${EVENTS} events, ${bytes} bytes of event data; median (min–max) of ${RUNS} runs`);
 console.log(`  (a) trustfold connect() → all events ${range(s.catchup_ms, 0)} ms = ${range(s.catchup_events_per_s, 0)} events/s = ${range(s.catchup_mib_per_s, 2)} MiB/s (link up ${range(s.catchup_link_ms, 0)} ms, first events ${range(s.catchup_first_events_ms, 0)} ms)`);
 console.log(`      wire: the last frame arrived ${range(s.catchup_last_frame_arrived_ms, 0)} ms after connect(), when B had processed ${range(s.catchup_events_processed_at_last_arrival, 0)} events; A sent for ${range(s.catchup_sender_span_ms, 0)} ms; ${range(s.catchup_frame_bytes, 0)} B of frames; a snapshot save afterwards ${range(s.save_snapshots_after_catchup_ms, 0)} ms`);
+console.log(`      held at the receiver (arrived, not yet stored and applied): at most ${range(s.catchup_max_bytes_in_flight, 0)} B (estimate)`);
 console.log(`      the receiver's page thread: ${range(s.catchup_long_tasks, 0)} tasks over 50 ms, the longest ${range(s.catchup_longest_task_ms, 0)} ms, ${range(s.catchup_long_task_ms_total, 0)} ms in all (goal: none over 50 ms)`);
 console.log(`  (b) raw data channel ${range(s.raw_ms, 0)} ms = ${range(s.raw_mib_per_s, 2)} MiB/s (set-up ${range(s.raw_setup_ms, 0)} ms)`);
 console.log(`  ratio (a)/(b) ${range(s.ratio, 3)}; both with set-up ${range(s.ratio_both_with_setup, 3)}; both without ${range(s.ratio_both_without_setup, 3)} — goal ≥ 0.5: ${results.goal.met ? "met" : "MISSED"}`);

@@ -237,7 +237,9 @@ try {
       goal: "<= 300 ms (if the goal is read as the state computed from the log)", median_ms: os_.log_state_ms.median,
       met: os_.complete && os_.log_state_ms.median <= 300,
     },
-    size: { goal: "<= 1 MB (1,000,000 B) gzipped", bytes: results.size.gzip9_total, met: results.size.gzip9_total <= 1_000_000 },
+    // Node's zlib at level 9 compresses ≈ 0.5 % worse than GNU gzip -9,
+    // the measure of the goal (scripts/build-pkg.sh prints it).
+    size: { goal: "<= 800 kB (800,000 B) gzipped, measured with GNU gzip -9", bytes: results.size.gzip9_total, met: results.size.gzip9_total <= 800_000 },
   };
 } finally {
   await server.close();
@@ -254,7 +256,7 @@ const range = (st, d = 1, k = 1) => `${f(st.median * k, d)} (${f(st.min * k, d)}
 const s = results.ingest.summary;
 const os_ = results.open.summary;
 console.log(`browser benchmarks, ${meta.commit}${meta.src_dirty ? " (src/ modified)" : ""}, load ${meta.loadavg_start.map((x) => f(x, 2)).join(" ")} → ${meta.loadavg_end.map((x) => f(x, 2)).join(" ")}`);
-console.log(`size: wasm+js gzip -9 ${results.size.gzip9_total} B (${Object.entries(results.size.files).map(([k, v]) => `${k} ${v.gzip9}`).join(", ")}) — goal ≤ 1,000,000: ${results.goals.size.met ? "met" : "MISSED"}`);
+console.log(`size: wasm+js gzip -9 ${results.size.gzip9_total} B (${Object.entries(results.size.files).map(([k, v]) => `${k} ${v.gzip9}`).join(", ")}) (Node's zlib) — goal ≤ 800,000 with GNU gzip -9: see scripts/build-pkg.sh`);
 console.log(`ingest ${results.ingest.events} events, median (min–max) of ${RUNS}:`);
 console.log(`  trustfold receive_batch ${range(s.receive_batch_ms)} ms = ${range(s.trustfold_events_per_s, 0)} events/s`);
 console.log(`  raw IndexedDB puts ${range(s.raw_idb_put_ms)} ms (put() calls ${range(s.raw_idb_issue_ms)} ms; IdbStore::put_events ${range(s.idb_store_put_events_ms)} ms); verify_batch ${range(s.verify_batch_ms)} ms (with key decoding ${range(s.verify_batch_with_key_decoding_ms)} ms)`);

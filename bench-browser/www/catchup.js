@@ -170,6 +170,19 @@ async function catchUp(url, expected, timeoutMs) {
   const arrivals = wire.arrivals.filter(([t]) => t >= t0);
   const lastArrival = arrivals.length ? arrivals[arrivals.length - 1][0] : undefined;
   const processedByLastArrival = heard.timeline.filter(([t]) => t <= lastArrival).pop()?.[1] ?? 0;
+  // Bytes held at the receiver (arrived, not yet stored and applied), at
+  // each arrival: events processed are counted at the mean event size of
+  // what arrived (framing is < 0.5 % of it). An estimate of the hardening
+  // issue's window from the outside.
+  const arrivedBytes = arrivals.reduce((n, [, b]) => n + b, 0);
+  const meanEvent = arrivedBytes / Math.max(1, heard.peer);
+  let arrivedSoFar = 0;
+  let maxInFlight = 0;
+  for (const [t, b] of arrivals) {
+    arrivedSoFar += b;
+    const processed = heard.timeline.filter(([at]) => at <= t).pop()?.[1] ?? 0;
+    maxInFlight = Math.max(maxInFlight, arrivedSoFar - processed * meanEvent);
+  }
   // Then (not timed): one snapshot save, which the package schedules 2 s
   // after a burst of changes, so again and again during a long catch-up.
   const s0 = performance.now();
@@ -192,6 +205,7 @@ async function catchUp(url, expected, timeoutMs) {
     last_arrival_ms: lastArrival === undefined ? null : lastArrival - t0,
     events_processed_at_last_arrival: processedByLastArrival,
     save_snapshots_after_ms: snapshotMs,
+    max_bytes_in_flight: maxInFlight,
     long_tasks: during.length,
     longest_task_ms: during.reduce((m, e) => Math.max(m, e.duration), 0),
     long_task_ms_total: during.reduce((n, e) => n + e.duration, 0),
