@@ -155,15 +155,17 @@ impl IdbStore {
     }
 
     /// Moves version 1's records (one per event, read by a load) into
-    /// blocks, in one write: all of them or none. Only this move changes
-    /// `events` now (a tab of version 1 closes when this one upgrades), so
-    /// two tabs moving at once can at worst write the same blocks twice,
-    /// which a load reads once.
+    /// blocks of about [`BLOCK_TARGET`], each written with the deletion of
+    /// its records in one write: a block's records move whole or not at
+    /// all, and a failed write (a full disk) stops the move, which the next
+    /// load takes up where it stopped. Only this move changes `events` now
+    /// (a tab of version 1 closes when this one upgrades), so two tabs
+    /// moving at once can at worst write the same blocks twice, which a
+    /// load reads once.
     async fn move_into_blocks(
         writer: &Writer,
         records: &[(JsValue, EventId, Vec<u8>)],
     ) -> Result<(), StoreError> {
-        let mut puts: Vec<(&str, JsValue, JsValue)> = Vec::new();
         let mut start = 0;
         while start < records.len() {
             let mut end = start;
@@ -172,21 +174,25 @@ impl IdbStore {
                 size += records[end].2.len();
                 end += 1;
             }
-            let batch: Vec<_> = records[start..end]
+            let moved = &records[start..end];
+            let batch: Vec<_> = moved
                 .iter()
                 .map(|(_, id, value)| (*id, value.as_slice()))
                 .collect();
             let block = Uint8Array::from(&encode_block(&batch)?[..]).into();
-            puts.push((BLOCKS, JsValue::UNDEFINED, block));
+            // An undefined value deletes the key.
+            let puts: Vec<(&str, JsValue, JsValue)> =
+                std::iter::once((BLOCKS, JsValue::UNDEFINED, block))
+                    .chain(
+                        moved
+                            .iter()
+                            .map(|(key, _, _)| (EVENTS, key.clone(), JsValue::UNDEFINED)),
+                    )
+                    .collect();
+            writer.put_all(&puts).await?;
             start = end;
         }
-        // An undefined value deletes the key.
-        puts.extend(
-            records
-                .iter()
-                .map(|(key, _, _)| (EVENTS, key.clone(), JsValue::UNDEFINED)),
-        );
-        writer.put_all(&puts).await
+        Ok(())
     }
 
     /// How many blocks the database holds (for tests of merging).
@@ -338,25 +344,30 @@ impl Store for IdbStore {
             let intact = reader.read(&block, format_args!("block {label}"));
             runs.add(key, block.len(), intact);
         }
-        // Version 1's records: those with an event's key move into blocks;
-        // any other stays, and is reported at every load.
+        // Version 1's records: those with an event's key (binary keys come
+        // back as an ArrayBuffer) move into blocks; any other stays, and
+        // is reported at every load.
         let mut moving = Vec::new();
         for (key, value) in legacy_keys.iter().zip(legacy_values.iter()) {
-            if !value.is_instance_of::<Uint8Array>() {
-                reader.report("a record that is not bytes".to_owned());
+            if !value.is_instance_of::<Uint8Array>() || !key.is_instance_of::<js_sys::ArrayBuffer>()
+            {
+                reader.report("a record that is not an event's".to_owned());
                 continue;
             }
             let (id, value) = (bytes(key), bytes(value));
-            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
-                moving.push((key.clone(), EventId(id), value.clone()));
+            match <[u8; 32]>::try_from(id.as_slice()) {
+                Ok(id) => moving.push((key.clone(), EventId(id), value)),
+                Err(_) => reader.read_record(&id, value),
             }
-            reader.read_record(&id, value);
         }
         // Moving and merging only save reads at the next load: one that
         // fails leaves everything as it was, to be tried again.
         let writer = self.writer()?;
         if !moving.is_empty() {
             let _ = Self::move_into_blocks(&writer, &moving).await;
+        }
+        for (_, id, value) in moving {
+            reader.read_record(&id.0, value);
         }
         for run in runs.finish() {
             let _ = writer.merge(BLOCKS, run.first, run.last).await;

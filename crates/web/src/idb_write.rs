@@ -74,7 +74,8 @@ export function merge(db, space, first, last) {
     const read = store.getAll(IDBKeyRange.bound(first, last));
     read.onsuccess = () => {
       const blocks = read.result;
-      if (blocks.length < 2 || !blocks.every((b) => b instanceof Uint8Array)) return;
+      // Only blocks of format 1, as the load found them.
+      if (blocks.length < 2 || !blocks.every((b) => b instanceof Uint8Array && b[0] === 1)) return;
       const joined = new Uint8Array(blocks.reduce((n, b) => n + b.length - 1, 1));
       joined[0] = blocks[0][0];
       let at = 1;
