@@ -79,7 +79,9 @@ pub use explain::{
     Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Transaction, Verdict,
 };
 pub use ledger::Ledger;
-pub use log::{Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order};
+pub use log::{
+    Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order, in_causal_order,
+};
 pub use network::{Admitted, Network, PrivateNetwork};
 pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received, send_all};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};

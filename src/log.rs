@@ -235,6 +235,22 @@ pub fn causal_order(events: Vec<Event>) -> Vec<Event> {
     out
 }
 
+/// Whether every event of `events` comes after those of its parents that
+/// are among them — what [`causal_order`] would make, checked in one pass
+/// (one hash insert an event, no reordering).
+pub fn in_causal_order(events: &[Event]) -> bool {
+    let mut read: FxHashSet<EventId> = FxHashSet::default();
+    // Parents named before they were read: the order is causal if none of
+    // them is among the events at all.
+    let mut named_early: Vec<EventId> = Vec::new();
+    for event in events {
+        let parents = event.parents().iter();
+        named_early.extend(parents.filter(|p| !read.contains(*p)));
+        read.insert(event.id());
+    }
+    !named_early.iter().any(|p| read.contains(p))
+}
+
 impl Log {
     /// An empty log with default pending limits.
     pub fn new() -> Log {

@@ -406,6 +406,24 @@ fn events_delivered_newest_first_apply_only_after_their_parents() {
     });
 }
 
+/// `in_causal_order` (which lets an open skip the sort) says yes to every
+/// order `causal_order` makes, and no as soon as one event comes before a
+/// parent that is among them: newest first is never causal, unless only
+/// one event is there.
+#[wasm_bindgen_test(unsupported = test)]
+fn an_order_is_called_causal_exactly_when_parents_come_first() {
+    check(ops(30), |ops| {
+        let events = history(&ops);
+        prop_assert!(trustfold::in_causal_order(&events));
+        let newest_first: Vec<Event> = events.iter().rev().cloned().collect();
+        let linked = events.iter().any(|e| !e.parents().is_empty());
+        prop_assert_eq!(trustfold::in_causal_order(&newest_first), !linked);
+        let sorted = trustfold::causal_order(newest_first);
+        prop_assert!(trustfold::in_causal_order(&sorted));
+        Ok(())
+    });
+}
+
 /// The balances a view should hold, folded naively from its included
 /// events: every payment in full, and the included reversals of each
 /// payment together at most its amount.

@@ -30,7 +30,7 @@ pub use peers::{FromPeer, PeerError, send_all};
 use crate::error::Error;
 use crate::event::{Body, Event, EventId, Identity, PublicKey};
 use crate::invite::Invite;
-use crate::log::causal_order;
+use crate::log::{causal_order, in_causal_order};
 use crate::network::Network;
 use crate::policy::Policy;
 use crate::replica::Replica;
@@ -382,8 +382,12 @@ impl<S: Store> Node<S> {
         // Parents first, so none waits in the bounded pending buffer: a
         // store may give events in key order (random), and a batch written
         // before its parents' (a sibling tab's) comes first in write order.
-        let events = causal_order(events);
-        store.pause().await;
+        // Blocks of one tab come in write order, which is causal: the sort
+        // (≈ 70 ms for 100,000 events in Chromium, in one task) is skipped.
+        if !in_causal_order(&events) {
+            events = causal_order(events);
+            store.pause().await;
+        }
         for (n, event) in events.into_iter().enumerate() {
             if n > 0 && n % OPEN_SLICE == 0 {
                 store.pause().await;
