@@ -7,8 +7,11 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
+#[path = "common/sim.rs"]
+mod sim;
 
 use common::{key, pay};
+use sim::FaultyStore;
 use trustfold::store::{MemoryStore, Store};
 use trustfold::testing::node::state;
 use trustfold::{Node, NodeError};
@@ -19,21 +22,9 @@ trustfold::node_conformance_tests!(memory_suite, trustfold::testing::MemoryBacke
 
 /// A memory store whose disk fills up: writes fail with `QuotaExceeded`
 /// once `room` runs out (the browser's IndexedDB error on a full disk).
-/// It counts the node's pauses too (where a page would handle input).
 struct FullDisk {
     inner: MemoryStore,
     room: std::cell::Cell<usize>,
-    pauses: std::cell::Cell<usize>,
-}
-
-impl FullDisk {
-    fn with_room(room: usize) -> FullDisk {
-        FullDisk {
-            inner: MemoryStore::new(),
-            room: std::cell::Cell::new(room),
-            pauses: std::cell::Cell::new(0),
-        }
-    }
 }
 
 impl Store for FullDisk {
@@ -81,9 +72,6 @@ impl Store for FullDisk {
     ) -> Result<(), trustfold::store::StoreError> {
         self.inner.put_snapshot(key, value).await
     }
-    async fn pause(&self) {
-        self.pauses.set(self.pauses.get() + 1);
-    }
 }
 
 mod memory {
@@ -99,24 +87,15 @@ mod memory {
         for time in 0..3_000 {
             alice.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
         }
-        let (bob, _) = Node::open(FullDisk::with_room(usize::MAX), || [2; 32])
+        let (bob, _) = Node::open(FaultyStore::default(), || [2; 32])
             .await
             .unwrap();
-        let mut to_alice: Vec<Vec<u8>> = bob
-            .connect_peer("alice", [3; 16])
-            .into_iter()
-            .map(|(_, f)| f)
-            .collect();
-        let mut to_bob: Vec<Vec<u8>> = alice
-            .connect_peer("bob", [4; 16])
-            .into_iter()
-            .map(|(_, f)| f)
-            .collect();
+        let mut to_alice = sim::hello(&bob, "alice", [3; 16]);
+        let mut to_bob = sim::hello(&alice, "bob", [4; 16]);
         let mut most_at_once = 0;
         while !to_alice.is_empty() || !to_bob.is_empty() {
             for frame in std::mem::take(&mut to_alice) {
-                let out = alice.from_peer("bob", &frame).await.unwrap();
-                to_bob.extend(out.send.into_iter().map(|(_, f)| f));
+                to_bob.extend(sim::answer(&alice, "bob", &frame).await);
             }
             // Everything Alice sent arrives at once, as frames queue up on
             // a fast link.
@@ -151,9 +130,7 @@ mod memory {
     /// one pause per slice of decoding and one per slice of inserting.
     #[wasm_bindgen_test(unsupported = pollster::test)]
     async fn opening_a_long_history_pauses_between_slices_of_work() {
-        let (node, _) = Node::open(FullDisk::with_room(usize::MAX), || SECRET)
-            .await
-            .unwrap();
+        let (node, _) = Node::open(FaultyStore::default(), || SECRET).await.unwrap();
         for time in 0..10_000 {
             node.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
         }
@@ -170,7 +147,10 @@ mod memory {
     #[wasm_bindgen_test(unsupported = pollster::test)]
     async fn a_full_disk_refuses_writes_with_a_typed_error_and_loses_nothing() {
         use trustfold::store::StoreError;
-        let disk = FullDisk::with_room(3);
+        let disk = FullDisk {
+            inner: MemoryStore::new(),
+            room: std::cell::Cell::new(3),
+        };
         let (node, _) = Node::open(disk, || SECRET).await.unwrap();
         for time in 0..3 {
             node.publish(time, pay(key(2), 1, "EUR")).await.unwrap();

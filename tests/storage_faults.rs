@@ -96,11 +96,7 @@ async fn a_failed_write_never_swallows_the_answer_owed_to_the_peer() {
         .unwrap();
     b.publish(0, pay(key(8), 1, "EUR")).await.unwrap();
     let to_a = b.connect_peer("a", [2; 16]);
-    let mut to_b: Vec<Vec<u8>> = a
-        .connect_peer("b", [1; 16])
-        .into_iter()
-        .map(|(_, f)| f)
-        .collect();
+    let mut to_b = sim::hello(&a, "b", [1; 16]);
     for (_, frame) in to_a {
         to_b.extend(sim::answer(&a, "b", &frame).await);
     }
@@ -205,11 +201,7 @@ async fn what_was_stored_before_a_failed_write_is_still_forwarded_and_announced(
     let (b, _) = Node::open(FaultyStore::default(), || [2; 32])
         .await
         .unwrap();
-    let mut answer: Vec<Vec<u8>> = a
-        .connect_peer("b", [1; 16])
-        .into_iter()
-        .map(|(_, f)| f)
-        .collect();
+    let mut answer = sim::hello(&a, "b", [1; 16]);
     for (_, frame) in b.connect_peer("a", [2; 16]) {
         answer.extend(sim::answer(&a, "b", &frame).await);
     }

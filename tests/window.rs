@@ -33,16 +33,8 @@ async fn a_slow_receiver_never_has_more_than_the_window_in_flight() {
         "the catch-up is bigger than the window"
     );
     let (b, _) = Node::open(MemoryStore::new(), || [2; 32]).await.unwrap();
-    let mut to_b: VecDeque<Vec<u8>> = a
-        .connect_peer("b", [1; 16])
-        .into_iter()
-        .map(|(_, f)| f)
-        .collect();
-    let mut to_a: VecDeque<Vec<u8>> = b
-        .connect_peer("a", [2; 16])
-        .into_iter()
-        .map(|(_, f)| f)
-        .collect();
+    let mut to_b: VecDeque<Vec<u8>> = sim::hello(&a, "b", [1; 16]).into();
+    let mut to_a: VecDeque<Vec<u8>> = sim::hello(&b, "a", [2; 16]).into();
     let mut most_in_flight = 0;
     loop {
         // The sender takes everything the receiver said, at once.

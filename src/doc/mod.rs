@@ -258,13 +258,7 @@ impl Documents {
                 Some((automerge::Value::Object(ObjType::Text), id)) => id,
                 _ => return Err(DocError::NotText(field.to_owned())),
             };
-            let len = doc.doc.length(&text);
-            // Checked: `delete` may be anything a caller passes (usize::MAX
-            // would wrap to a small end and delete the rest of the text).
-            let end = pos
-                .checked_add(delete)
-                .filter(|end| *end <= len)
-                .ok_or(DocError::OutOfRange { pos, delete, len })?;
+            let end = splice_end(pos, delete, doc.doc.length(&text))?;
             if !doc.between_characters(&text, pos) || !doc.between_characters(&text, end) {
                 return Err(DocError::SplitsCharacter { pos, delete });
             }
@@ -282,10 +276,7 @@ impl Documents {
             let seen = doc.history.object_text(&masked, obj);
             let units = utf16_offsets(&seen);
             let len = seen.encode_utf16().count();
-            let end = pos
-                .checked_add(delete)
-                .filter(|end| *end <= len)
-                .ok_or(DocError::OutOfRange { pos, delete, len })?;
+            let end = splice_end(pos, delete, len)?;
             let character = |unit: usize| units.binary_search(&unit).ok();
             let (Some(first), Some(end)) = (character(pos), character(end)) else {
                 return Err(DocError::SplitsCharacter { pos, delete });
@@ -477,6 +468,15 @@ impl Documents {
         let masked = doc.masked(viewer);
         doc.history.collection(masked)
     }
+}
+
+/// Where a splice of `delete` units at `pos` ends in a text of `len`
+/// units. Checked: `delete` may be anything a caller passes (usize::MAX
+/// would wrap to a small end and delete the rest of the text).
+fn splice_end(pos: usize, delete: usize, len: usize) -> Result<usize, DocError> {
+    pos.checked_add(delete)
+        .filter(|end| *end <= len)
+        .ok_or(DocError::OutOfRange { pos, delete, len })
 }
 
 /// The UTF-16 offset of each character of `text`, and of its end: entry

@@ -92,7 +92,7 @@ pub async fn events_and_metadata_written_together_read_back<B: Backend>(backend:
 }
 
 /// What one handle writes, another handle on the same store reads (two
-/// tabs): by id, and in a load, after what was written before it.
+/// tabs): by id, and in a load.
 pub async fn what_one_handle_writes_the_other_reads<B: Backend>(backend: &B) {
     let (first, second) = backend.shared().await;
     let records: Vec<_> = (0..3).map(record).collect();

@@ -1,7 +1,7 @@
 //! Shared by the seeded simulations: a small seedable generator, the
 //! seeds to run (`TRUSTFOLD_SEED` reproduces one), a scale factor for the
 //! heavy variants (`TRUSTFOLD_SCALE`), a store whose writes fail on
-//! demand, and nodes of an open or a private network.
+//! demand (and that counts the node's pauses), and nodes of an open or a private network.
 #![allow(dead_code)]
 
 use std::cell::Cell;
@@ -78,6 +78,8 @@ pub struct FaultyStore {
     pub failing: Cell<u32>,
     /// Writes to let through before failing starts.
     pub after: Cell<u32>,
+    /// How many times the node paused (where a page would handle input).
+    pub pauses: Cell<usize>,
 }
 
 impl FaultyStore {
@@ -132,6 +134,17 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.put_snapshot(key, value).await
     }
+    async fn pause(&self) {
+        self.pauses.set(self.pauses.get() + 1);
+    }
+}
+
+/// The frames `node` opens a link to `peer` with.
+pub fn hello<S: Store>(node: &Node<S>, peer: &str, salt: [u8; 16]) -> Vec<Vec<u8>> {
+    node.connect_peer(peer, salt)
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect()
 }
 
 /// The frames `node` sends `peer` in answer to `frame` (which must be

@@ -3,8 +3,7 @@
 //! Four object stores with out-of-line keys: `blocks` (an increasing key →
 //! one written batch of events, [`trustfold::store::encode_block`]),
 //! `meta` and `snapshots` (name → bytes), and `events` (id → one event's
-//! bytes: version 1's layout, moved into blocks when the database is
-//! opened). rexie opens, upgrades and reads; writes go through a second
+//! bytes: version 1's layout, moved into blocks by the first load). rexie opens, upgrades and reads; writes go through a second
 //! connection ([`Writer`]) that puts a whole batch in one read-write
 //! transaction from JS (one call, no per-request await) and says why a
 //! write failed.
@@ -26,7 +25,7 @@ use trustfold::EventId;
 use trustfold::store::{BlockReader, LoadedEvents, Store, StoreError, encode_block, find_in_block};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Version 1's store of one record per event; emptied into blocks on open.
+/// Version 1's store of one record per event; a load moves it into blocks.
 const EVENTS: &str = "events";
 const BLOCKS: &str = "blocks";
 const META: &str = "meta";
@@ -146,12 +145,11 @@ impl IdbStore {
                 return Err(e);
             }
         };
-        let store = IdbStore {
+        Ok(IdbStore {
             name: name.to_owned(),
             db: RefCell::new(Some(Rc::new(db))),
             writer: RefCell::new(Some(Rc::new(writer))),
-        };
-        Ok(store)
+        })
     }
 
     /// Moves version 1's records (one per event, read by a load) into
@@ -326,7 +324,7 @@ impl Store for IdbStore {
             // About 30 ms of copying and hashing in a slice (blocks of
             // 512 events), then the page may run.
             if n > 0 && n % 64 == 0 {
-                Writer::pause().await;
+                self.pause().await;
             }
             let Some(key) = key.as_f64() else {
                 reader.report("a block whose key is not a number".to_owned());
@@ -405,7 +403,9 @@ impl Store for IdbStore {
 #[derive(Default)]
 struct SmallRuns {
     done: Vec<Run>,
-    current: Vec<f64>,
+    /// The run being read, its blocks and their bytes.
+    current: Option<Run>,
+    blocks: usize,
     size: usize,
 }
 
@@ -424,18 +424,24 @@ impl SmallRuns {
         if self.size + size > BLOCK_TARGET {
             self.cut();
         }
-        self.current.push(key);
+        self.current
+            .get_or_insert(Run {
+                first: key,
+                last: key,
+            })
+            .last = key;
+        self.blocks += 1;
         self.size += size;
     }
 
     fn cut(&mut self) {
-        let run = std::mem::take(&mut self.current);
-        self.size = 0;
-        if let (true, Some(&first), Some(&last)) =
-            (run.len() >= MERGED_RUN, run.first(), run.last())
+        if let Some(run) = self.current.take()
+            && self.blocks >= MERGED_RUN
         {
-            self.done.push(Run { first, last });
+            self.done.push(run);
         }
+        self.blocks = 0;
+        self.size = 0;
     }
 
     fn finish(mut self) -> Vec<Run> {

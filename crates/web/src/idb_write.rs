@@ -65,19 +65,18 @@ export function write(db, spaces, puts) {
 }
 // Every block of keys first..=last, joined into one at key first, in one
 // transaction that reads them: what another tab wrote or merged meanwhile is
-// in what is read. A block is a format byte then its records (see
-// trustfold's store/block.rs): the joined block is one format byte, then
-// each block's records in key order.
-export function merge(db, space, first, last) {
+// in what is read. A block is its format byte then its records (see
+// trustfold's store/block.rs): only blocks of `format` are joined, into one
+// format byte, then each block's records in key order.
+export function merge(db, space, first, last, format) {
   return readwrite(db, [space], (tx) => {
     const store = tx.objectStore(space);
     const read = store.getAll(IDBKeyRange.bound(first, last));
     read.onsuccess = () => {
       const blocks = read.result;
-      // Only blocks of format 1, as the load found them.
-      if (blocks.length < 2 || !blocks.every((b) => b instanceof Uint8Array && b[0] === 1)) return;
+      if (blocks.length < 2 || !blocks.every((b) => b instanceof Uint8Array && b[0] === format)) return;
       const joined = new Uint8Array(blocks.reduce((n, b) => n + b.length - 1, 1));
-      joined[0] = blocks[0][0];
+      joined[0] = format;
       let at = 1;
       for (const block of blocks) {
         joined.set(block.subarray(1), at);
@@ -92,7 +91,7 @@ export function merge(db, space, first, last) {
 extern "C" {
     fn open_writer(name: &str) -> js_sys::Promise;
     fn write(db: &JsValue, spaces: &js_sys::Array, puts: &js_sys::Array) -> js_sys::Promise;
-    fn merge(db: &JsValue, space: &str, first: f64, last: f64) -> js_sys::Promise;
+    fn merge(db: &JsValue, space: &str, first: f64, last: f64, format: u8) -> js_sys::Promise;
     #[wasm_bindgen(js_name = pause)]
     fn next_task() -> js_sys::Promise;
 }
@@ -145,9 +144,12 @@ impl Writer {
     }
 
     /// Joins the blocks of keys `first..=last` of `space` into one at
-    /// `first`, in one transaction.
+    /// `first`, in one transaction, if every one is of [`BLOCK_FORMAT`].
+    ///
+    /// [`BLOCK_FORMAT`]: trustfold::store::BLOCK_FORMAT
     pub async fn merge(&self, space: &str, first: f64, last: f64) -> Result<(), StoreError> {
-        JsFuture::from(merge(&self.db, space, first, last))
+        let format = trustfold::store::BLOCK_FORMAT;
+        JsFuture::from(merge(&self.db, space, first, last, format))
             .await
             .map(|_| ())
             .map_err(|e| classify(&e))
