@@ -83,7 +83,9 @@ pub use log::{
     Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order, in_causal_order,
 };
 pub use network::{Admitted, Network, PrivateNetwork};
-pub use node::{FromPeer, Node, NodeError, OpenReport, PeerError, Received, send_all};
+pub use node::{
+    FromPeer, Node, NodeError, OFF_THREAD_MIN, OffThread, OpenReport, PeerError, Received, send_all,
+};
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
 pub use replica::{Batching, RecordEdit, Replica, ReversalError, UncountedEdit};
 pub use view::View;

@@ -5,7 +5,9 @@
 //! Each mutated input goes through [`Replica::ingest`] of a replica that
 //! received the corpus (in a private network it has admitted every author
 //! by then). Every input must be refused with a typed error, without a panic, and the
-//! replica (log and view) must be exactly as before. The mutations know the
+//! replica (log and view) must be exactly as before, and the check a node
+//! hands to its workers ([`verdicts`]) must give `from_bytes`'s verdict and
+//! error on every input. The mutations know the
 //! byte layout of an event (see `encoding.rs`, `sealed.rs`), so besides
 //! blind bit flips, truncations and splices they re-encode varints in
 //! overlong form, inflate length prefixes, edit text in place and malleate
@@ -36,6 +38,7 @@ use std::fmt::Debug;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use trustfold::event::encoding::SIGNATURE_LEN;
+use trustfold::event::{AuthorKeys, verdicts};
 use trustfold::invite::Invite;
 use trustfold::{
     Body, DecodeError, Digest, DocId, Error, Event, EventError, EventId, Network, Policy, Replica,
@@ -442,6 +445,15 @@ fn run(name: &str, invite: Option<Invite>, kinds: &[Mutation]) {
     let (mut replica, corpus) = corpus(&invite);
     let originals: HashSet<&[u8]> = corpus.iter().map(|s| s.bytes.as_slice()).collect();
     let before = State::of(&replica);
+    // The check a node hands to its workers (`verdicts`, with the authors'
+    // keys kept across calls) must say of every input what `from_bytes`
+    // says: filled with the corpus's authors first, so the mutants of
+    // their events meet a key decompressed by a valid one.
+    let mut keys = AuthorKeys::default();
+    for sample in &corpus {
+        assert_eq!(verdicts(&[&sample.bytes], &mut keys), [true]);
+    }
+    assert!(!keys.is_empty());
 
     let mut by_error: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_mutation: BTreeMap<Mutation, usize> = BTreeMap::new();
@@ -460,6 +472,13 @@ fn run(name: &str, invite: Option<Invite>, kinds: &[Mutation]) {
         }
         tried += 1;
         *by_mutation.entry(mutation).or_default() += 1;
+        let direct = Event::from_bytes(&input).map(|e| e.id());
+        let with_keys = Event::from_bytes_with(&input, &mut keys).map(|e| e.id());
+        if direct != with_keys || verdicts(&[&input], &mut keys) != [direct.is_ok()] {
+            failures.push(format!(
+                "{mutation:?} #{tried}: from_bytes says {direct:?}, the cached-key check {with_keys:?}"
+            ));
+        }
         let outcome = catch_unwind(AssertUnwindSafe(|| replica.ingest(&input)));
         let failure = match outcome {
             Err(_) => Some("panicked".to_owned()),

@@ -16,6 +16,7 @@ mod identity;
 mod ids;
 pub mod sealed;
 pub mod validate;
+pub mod verdict;
 
 pub use body::{Body, DocId, Statement, Transfer, TrustLevel, Void};
 pub use encoding::DecodeError;
@@ -24,6 +25,7 @@ pub use ids::{EventId, PublicKey};
 pub(crate) use ids::{hex, parse_hex_vec};
 pub use sealed::SEALED_VERSION;
 pub use validate::{ContextError, EventError};
+pub use verdict::{AuthorKeys, verdicts};
 
 use serde::{Deserialize, Serialize};
 

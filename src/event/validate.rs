@@ -501,6 +501,11 @@ pub fn validate_doc_dependencies(
 /// `verify_strict` of the signature over the signed bytes.
 pub fn verify_signature(event: &Event) -> Result<(), EventError> {
     let key = VerifyingKey::from_bytes(&event.author().0).map_err(|_| EventError::BadSignature)?;
+    verify_with_key(event, &key)
+}
+
+/// [`verify_signature`] with the author's key decompressed already.
+pub(crate) fn verify_with_key(event: &Event, key: &VerifyingKey) -> Result<(), EventError> {
     let mut signature = [0u8; 64];
     signature.copy_from_slice(event.signature());
     key.verify_strict(event.signed_bytes(), &Signature::from_bytes(&signature))

@@ -5,6 +5,7 @@
 //! ([`crate::sync::Orphans`]): never stored, released into a later batch
 //! when its parents arrive.
 
+use super::off_thread::OFF_THREAD_MIN;
 use super::{Node, NodeError, Received};
 use crate::error::Error;
 use crate::event::{Event, EventId};
@@ -130,10 +131,12 @@ impl<S: Store> Node<S> {
         }
     }
 
-    /// [`verify_chunk`](Self::verify_chunk) in slices of [`VERIFY_SLICE`]
-    /// events with a [`Store::pause`] between them: in a browser,
-    /// verification runs on the page's thread, and a whole chunk would
-    /// hold it for ≈ 40–80 ms.
+    /// Decodes and verifies one chunk: the events new here, each with its
+    /// index in the batch. At least [`OFF_THREAD_MIN`] of them go to the
+    /// [`OffThread`](super::OffThread) verifier if the node has one; the others are checked
+    /// here in slices of [`VERIFY_SLICE`] with a [`Store::pause`] between
+    /// them — in a browser this is the page's thread, and a whole chunk
+    /// would hold it for ≈ 40–80 ms.
     async fn verify_sliced(
         &self,
         peer: &str,
@@ -142,29 +145,39 @@ impl<S: Store> Node<S> {
         seen: &mut FxHashSet<EventId>,
         received: &mut Received,
     ) -> Vec<(usize, Event)> {
+        let new = self.select_new(peer, offset, chunk, seen, received);
+        let off_thread = self.off_thread.borrow().clone();
+        if let Some(verifier) = off_thread.filter(|_| new.len() >= OFF_THREAD_MIN) {
+            let bytes: Vec<&[u8]> = new.iter().map(|(_, bytes)| *bytes).collect();
+            if let Some(verdicts) = verifier.verify(&bytes).await
+                && verdicts.len() == new.len()
+            {
+                return self.decode_checked(&new, &verdicts, received);
+            }
+        }
         let mut out = Vec::new();
-        for (k, slice) in chunk.chunks(VERIFY_SLICE).enumerate() {
+        for (k, slice) in new.chunks(VERIFY_SLICE).enumerate() {
             if k > 0 {
                 self.store.pause().await;
             }
-            let at = offset + k * VERIFY_SLICE;
-            out.extend(self.verify_chunk(peer, at, slice, seen, received));
+            let unchecked = vec![false; slice.len()];
+            out.extend(self.decode_checked(slice, &unchecked, received));
         }
         out
     }
 
-    /// Decodes and verifies one chunk: the events new here, each with its
-    /// index in the batch. A copy of an event held already costs a hash; a
-    /// recently evicted orphan whose parents are still missing costs a
-    /// decode, not a signature check.
-    fn verify_chunk(
+    /// The events of a chunk that are new here, each with its index in the
+    /// batch. A copy of an event held already costs a hash; a recently
+    /// evicted orphan whose parents are still missing costs a decode, not
+    /// a signature check.
+    fn select_new<'b>(
         &self,
         peer: &str,
         offset: usize,
-        chunk: &[&[u8]],
+        chunk: &[&'b [u8]],
         seen: &mut FxHashSet<EventId>,
         received: &mut Received,
-    ) -> Vec<(usize, Event)> {
+    ) -> Vec<(usize, &'b [u8])> {
         let replica = self.replica.borrow();
         let log = replica.log();
         let orphans = self.orphans.borrow();
@@ -191,15 +204,39 @@ impl<S: Store> Node<S> {
                 received.room_refused = true;
                 continue;
             }
-            match Event::from_bytes(bytes).and_then(|event| replica.admit(event)) {
-                Ok(event) => out.push((offset + i, event)),
-                Err(e) => received.refused.push((offset + i, e.into())),
-            }
+            out.push((offset + i, *bytes));
         }
         drop(orphans);
         let mut orphans = self.orphans.borrow_mut();
         for id in copies {
             orphans.also_from(&id, &peer.to_owned());
+        }
+        out
+    }
+
+    /// Decodes events and admits them to the network. Those `valid` says an
+    /// [`OffThread`](super::OffThread) verifier accepted are decoded without their signature
+    /// (it was checked there by the same code); the others are checked
+    /// here, which also tells why a refused one is refused.
+    fn decode_checked(
+        &self,
+        events: &[(usize, &[u8])],
+        valid: &[bool],
+        received: &mut Received,
+    ) -> Vec<(usize, Event)> {
+        let replica = self.replica.borrow();
+        let mut keys = self.author_keys.borrow_mut();
+        let mut out = Vec::new();
+        for (&(at, bytes), &valid) in events.iter().zip(valid) {
+            let event = if valid {
+                Event::from_own_store(bytes)
+            } else {
+                Event::from_bytes_with(bytes, &mut keys)
+            };
+            match event.and_then(|event| replica.admit(event)) {
+                Ok(event) => out.push((at, event)),
+                Err(e) => received.refused.push((at, e.into())),
+            }
         }
         out
     }

@@ -23,12 +23,14 @@
 //! platform provides.
 
 mod ingest;
+mod off_thread;
 mod peers;
 
+pub use off_thread::{OFF_THREAD_MIN, OffThread};
 pub use peers::{FromPeer, PeerError, send_all};
 
 use crate::error::Error;
-use crate::event::{Body, Event, EventId, Identity, PublicKey};
+use crate::event::{AuthorKeys, Body, Event, EventId, Identity, PublicKey};
 use crate::invite::Invite;
 use crate::log::{causal_order, in_causal_order};
 use crate::network::Network;
@@ -39,6 +41,7 @@ use crate::store::{LoadedEvents, Store, StoreError};
 use crate::sync::{Orphans, Peers};
 use futures_util::lock::Mutex;
 use std::cell::{Ref, RefCell, RefMut};
+use std::rc::Rc;
 use thiserror::Error;
 
 /// Stored events decoded or inserted between two [`Store::pause`]s when a
@@ -157,6 +160,10 @@ pub struct Node<S: Store> {
     /// Own events a write stored late (signed earlier, their first write
     /// failed) that no call returned yet: [`Node::take_recovered`].
     recovered: RefCell<Vec<Event>>,
+    /// Authors' keys decompressed by the checks made here.
+    author_keys: RefCell<AuthorKeys>,
+    /// Where large batches are checked, if not here ([`Node::verify_off_thread`]).
+    off_thread: RefCell<Option<Rc<dyn OffThread>>>,
 }
 
 impl<S: Store> Node<S> {
@@ -287,6 +294,8 @@ impl<S: Store> Node<S> {
             peers: RefCell::new(Peers::new()),
             orphans: RefCell::new(Orphans::default()),
             recovered: RefCell::new(Vec::new()),
+            author_keys: RefCell::new(AuthorKeys::default()),
+            off_thread: RefCell::new(None),
         };
         Ok((node, report))
     }
@@ -409,6 +418,13 @@ impl<S: Store> Node<S> {
     /// across an await.
     pub fn replica_mut(&self) -> RefMut<'_, Replica> {
         self.replica.borrow_mut()
+    }
+
+    /// Checks batches of at least [`OFF_THREAD_MIN`] events from now on
+    /// with `verifier` (a browser's Web Workers) instead of on this thread;
+    /// `None` checks everything here again.
+    pub fn verify_off_thread(&self, verifier: Option<Rc<dyn OffThread>>) {
+        *self.off_thread.borrow_mut() = verifier;
     }
 
     /// The node's identity.

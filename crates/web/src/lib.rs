@@ -10,6 +10,7 @@
 //! * [`tabs`] — the tabs of one origin: a writer lock and a BroadcastChannel;
 //! * [`NetworkRef`] — which network a node is for: open (a name) or
 //!   private (an invite), and where it lives in this browser;
+//! * [`Workers`] — the core's `OffThread`: events checked in Web Workers;
 //! * [`BrowserNode`] — the runtime: one core `Node` over IndexedDB with the
 //!   timers, subscribers, tab announcements and sync loop a page needs;
 //! * the wasm-bindgen façade (`TrustfoldNode`, the npm package `pkg/`),
@@ -32,6 +33,7 @@ pub mod tabs;
 mod tests;
 mod types;
 mod webrtc;
+mod workers;
 
 pub use idb::IdbStore;
 pub use network::NetworkRef;
@@ -41,3 +43,4 @@ pub use relay::{
 };
 pub use runtime::BrowserNode;
 pub use webrtc::{MAX_LINKS, WebRtc};
+pub use workers::Workers;

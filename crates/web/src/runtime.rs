@@ -16,6 +16,7 @@ use crate::random::{KeyedStream, random};
 use crate::relay::{RELAY, RelayLink, RelayNotice, RelayState, relay_url};
 use crate::tabs::{self, Announcement, Tabs};
 use crate::webrtc::WebRtc;
+use crate::workers::Workers;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use trustfold::relay::PublishedLimits;
@@ -24,8 +25,8 @@ use trustfold::store::StoreError;
 use trustfold::sync::Traffic;
 use trustfold::transport::Pair;
 use trustfold::{
-    Batching, Body, Error, Event, EventId, Identity, Node, NodeError, OpenReport, Policy,
-    PublicKey, Received, Replica, Transfer, backup,
+    Batching, Body, Error, Event, EventId, Identity, Node, NodeError, OffThread, OpenReport,
+    Policy, PublicKey, Received, Replica, Transfer, backup,
 };
 
 /// Snapshots (see [`trustfold::snapshot`]) are saved this long after a
@@ -146,6 +147,8 @@ struct Inner {
     /// Sync salts, drawn from a seed taken at open: a round started from a
     /// timer never needs randomness that could fail mid-sync.
     salts: RefCell<KeyedStream>,
+    /// The Web Workers that check large batches (`None`: the page does).
+    workers: RefCell<Option<Rc<Workers>>>,
 }
 
 /// The milliseconds since 1970 of the tab's clock.
@@ -185,7 +188,9 @@ impl BrowserNode {
             snapshot_due: Cell::new(false),
             links: RefCell::new(None),
             salts: RefCell::new(salts),
+            workers: RefCell::new(None),
         });
+        inner.set_workers(Some(Workers::new(0)));
         if !inner.report.cached_state_current {
             inner.schedule_snapshot();
         }
@@ -458,9 +463,24 @@ impl BrowserNode {
         }
     }
 
+    /// Checks batches of at least `OFF_THREAD_MIN` events in `count` Web
+    /// Workers from now on; 0 checks them on the page's thread. A node
+    /// opens with one worker per core (at most 8), started at its first
+    /// such batch.
+    pub fn set_verify_workers(&self, count: u32) {
+        self.inner
+            .set_workers((count > 0).then(|| Workers::new(count)));
+    }
+
+    /// What the verifying workers did, if the node has them.
+    pub fn verify_workers(&self) -> Option<wasm_bindgen::JsValue> {
+        self.inner.workers.borrow().as_ref().map(|w| w.report())
+    }
+
     /// Leaves the tab channel and the signalling room, closes peer links,
-    /// the relay link and the database.
+    /// the relay link the database and the verifying workers.
     pub fn close(&self) {
+        self.inner.set_workers(None);
         self.inner.closed.set(true);
         self.disconnect();
         self.inner.tabs.borrow_mut().take();
@@ -489,6 +509,14 @@ impl BrowserNode {
 }
 
 impl Inner {
+    /// Replaces the verifying workers (the old ones stop).
+    fn set_workers(&self, workers: Option<Workers>) {
+        let workers = workers.map(Rc::new);
+        let off_thread = workers.clone().map(|w| w as Rc<dyn OffThread>);
+        self.node.verify_off_thread(off_thread);
+        *self.workers.borrow_mut() = workers;
+    }
+
     /// The next sync round's salt.
     fn salt(&self) -> [u8; 16] {
         self.salts.borrow_mut().next_array()

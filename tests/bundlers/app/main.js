@@ -18,10 +18,44 @@ async function main() {
     other: node.balance(OTHER, "EUR").toString(),
     text: node.record("notes", "n")?.fields.body?.value?.text ?? null,
   };
+  result.workers = await checkedInWorkers();
   document.getElementById("key").textContent = result.publicKey;
   document.getElementById("balance").textContent = result.balance;
   document.getElementById("text").textContent = result.text;
   window.result = result;
+}
+
+// A second node takes in 40 events of a first one, as from a peer: a batch
+// that large is checked in the package's Web Workers, which the bundler
+// must have emitted and started. What the workers did, and how many of the
+// events the second node stored.
+async function checkedInWorkers() {
+  const name = `bundlers-from-${Date.now()}-${Math.random()}`;
+  const from = await TrustfoldNode.open(name);
+  for (let i = 0; i < 40; i++) await from.pay(OTHER, 1n, "EUR", `payment ${i}`);
+  from.close();
+  const events = await storedEvents(`trustfold-${name}`);
+  const node = await TrustfoldNode.open(`bundlers-to-${Date.now()}-${Math.random()}`);
+  const { stored } = await node.receive(events);
+  const workers = node.verifyWorkers;
+  node.close();
+  return { stored, checked: workers.checked, failed: workers.failed };
+}
+
+/** Every event stored in the IndexedDB database `name` (its blocks: a format byte, then id, u32 LE length, bytes). */
+async function storedEvents(name) {
+  const done = (r) => new Promise((ok, fail) => ((r.onsuccess = () => ok(r.result)), (r.onerror = () => fail(r.error))));
+  const db = await done(indexedDB.open(name));
+  const blocks = await done(db.transaction("blocks").objectStore("blocks").getAll());
+  db.close();
+  const events = [];
+  for (const block of blocks.map((b) => new Uint8Array(b))) {
+    const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+    for (let at = 1; at < block.length; at += 36 + view.getUint32(at + 32, true)) {
+      events.push(block.slice(at + 36, at + 36 + view.getUint32(at + 32, true)));
+    }
+  }
+  return events;
 }
 
 main().catch((e) => {

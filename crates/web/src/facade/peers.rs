@@ -45,6 +45,22 @@ impl JsNode {
         types::to_js(&types::relay_status(&self.node.relay()))
     }
 
+    /// Checks large batches of events (a catch-up's) in `count` Web Workers
+    /// from now on, off the page's thread; 0 checks them on the page's
+    /// thread. A node opens with one worker per core (at most 8), started
+    /// at its first large batch. Verdicts are the same either way.
+    #[wasm_bindgen(js_name = setVerifyWorkers)]
+    pub fn set_verify_workers(&self, count: u32) {
+        self.node.set_verify_workers(count);
+    }
+
+    /// The verifying workers: `{ size, running, checked, failed }`, or
+    /// null when the page's thread checks (see `setVerifyWorkers`).
+    #[wasm_bindgen(getter, js_name = verifyWorkers, unchecked_return_type = "VerifyWorkers | null")]
+    pub fn verify_workers(&self) -> JsValue {
+        self.node.verify_workers().unwrap_or(JsValue::NULL)
+    }
+
     /// Leaves the signalling room and closes every peer link and the relay link.
     pub fn disconnect(&self) {
         self.node.disconnect();

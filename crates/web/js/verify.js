@@ -1,0 +1,71 @@
+// Both sides of crates/web/src/workers.rs: the pool on the page, and the
+// worker it starts from this file's own URL.
+if (typeof WorkerGlobalScope != "undefined" && self instanceof WorkerGlobalScope) {
+  let pkg;
+  self.onmessage = async ({ data }) => {
+    try {
+      if (data.module) {
+        pkg = import("../../../trustfold.js").then(async (p) => (await p.default({ module_or_path: data.module }), p));
+      } else {
+        const verdicts = (await pkg).verifyInWorker(data.bytes, data.ends);
+        postMessage({ id: data.id, verdicts }, [verdicts.buffer]);
+      }
+    } catch (e) {
+      postMessage({ failed: String(e) });
+    }
+  };
+}
+
+export class VerifyPool {
+  constructor(module, size) {
+    this.module = module;
+    this.size = size || Math.min(8, navigator.hardwareConcurrency || 1);
+    this.workers = [];
+    this.jobs = new Map();
+    this.next = this.checked = 0;
+    this.failed = null;
+  }
+  report() {
+    return { size: this.size, running: this.workers.length, checked: this.checked, failed: this.failed };
+  }
+  stop(why) {
+    this.failed ??= why;
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
+    for (const answer of this.jobs.values()) answer(null);
+    this.jobs.clear();
+  }
+  async verify(bytes, ends) {
+    try {
+      while (!this.failed && this.workers.length < this.size) {
+        const w = new Worker(new URL("./verify.js", import.meta.url), { type: "module" });
+        w.onmessage = ({ data }) => {
+          if (data.failed) return this.stop(data.failed);
+          this.jobs.get(data.id)?.(data.verdicts);
+          this.jobs.delete(data.id);
+        };
+        w.onerror = w.onmessageerror = (e) => this.stop(e.message || "no worker");
+        w.postMessage({ module: this.module });
+        this.workers.push(w);
+      }
+    } catch (e) {
+      this.stop(String(e));
+    }
+    if (this.failed) return null;
+    const parts = [];
+    const per = Math.ceil(ends.length / this.size);
+    for (let first = 0; first < ends.length; first += per) {
+      const last = Math.min(first + per, ends.length);
+      const from = first && ends[first - 1];
+      const part = { id: this.next++, bytes: bytes.slice(from, ends[last - 1]), ends: ends.slice(first, last).map((e) => e - from) };
+      parts.push(new Promise((answer) => this.jobs.set(part.id, answer)));
+      this.workers[parts.length - 1].postMessage(part, [part.bytes.buffer, part.ends.buffer]);
+    }
+    const answers = await Promise.all(parts);
+    if (answers.includes(null)) return null;
+    this.checked += ends.length;
+    const verdicts = new Uint8Array(ends.length);
+    answers.reduce((at, a) => (verdicts.set(a, at), at + a.length), 0);
+    return verdicts;
+  }
+}

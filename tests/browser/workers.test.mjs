@@ -1,0 +1,142 @@
+// Large batches of events are checked in Web Workers, off the page's thread
+// (crates/web/src/workers.rs), with exactly the verdicts the page's thread
+// gives: the package loaded without a bundler (tests/browser/page), real
+// module workers, real IndexedDB. The bundlers' builds are in
+// bundlers.test.mjs.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { packageInPage, watch } from "./support.mjs";
+
+let env;
+before(async () => {
+  env = await packageInPage();
+});
+after(() => env?.close());
+
+/** A page of a fresh context with the package loaded and the helpers below. */
+async function freshPage(t, init) {
+  const context = await env.browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const errors = watch(page);
+  if (init) await page.addInitScript(init);
+  await page.addInitScript(helpers);
+  await page.goto(`${env.server.url}/`);
+  await page.waitForFunction(() => document.title === "ready");
+  return { page, errors };
+}
+
+/**
+ * `__payments(n)`: n payments of a new node, read back from its database as
+ * the bytes a peer would send. `__take(events, workers)`: a new node with
+ * `workers` verifying workers (0: the page's thread) takes them in; its
+ * report, balances and what its workers did.
+ */
+function helpers() {
+  const network = () => `workers-${Math.random().toString(36).slice(2)}`;
+  const done = (request) =>
+    new Promise((ok, fail) => {
+      request.onsuccess = () => ok(request.result);
+      request.onerror = () => fail(request.error);
+    });
+  window.__payments = async (n) => {
+    const name = network();
+    const node = await window.trustfold.TrustfoldNode.open(name);
+    for (let i = 0; i < n; i++) await node.pay("ab".repeat(32), 1n, "EUR", `payment ${i}`);
+    node.close();
+    const db = await done(indexedDB.open(`trustfold-${name}`));
+    const blocks = await done(db.transaction("blocks").objectStore("blocks").getAll());
+    db.close();
+    // A block: a format byte, then per event its id (32), length (u32 LE), bytes.
+    const events = [];
+    for (const block of blocks.map((b) => new Uint8Array(b))) {
+      const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+      for (let at = 1; at < block.length; ) {
+        const length = view.getUint32(at + 32, true);
+        events.push(Array.from(block.subarray(at + 36, at + 36 + length)));
+        at += 36 + length;
+      }
+    }
+    return events;
+  };
+  window.__take = async (events, workers) => {
+    const node = await window.trustfold.TrustfoldNode.open(network());
+    if (workers !== undefined) node.setVerifyWorkers(workers);
+    const report = await node.receive(events.map((e) => new Uint8Array(e)));
+    const out = {
+      report: {
+        stored: report.stored,
+        applied: report.applied,
+        refused: report.refused.map(({ index, code }) => ({ index, code })),
+      },
+      balances: JSON.stringify(node.balances(), (_, v) => (typeof v == "bigint" ? String(v) : v)),
+      workers: node.verifyWorkers,
+    };
+    node.close();
+    return out;
+  };
+}
+
+/** `events` with bad ones among them: flipped bits (signature, body), a cut event, junk, a copy. */
+function doctored(events) {
+  const out = events.map((e) => [...e]);
+  const flip = (e, at) => {
+    const copy = [...e];
+    copy[at] ^= 0x04;
+    return copy;
+  };
+  for (let i = 0; i < 40; i++) {
+    const e = events[(i * 7) % events.length];
+    // Signature bytes (the last 64), the header and the body in turn.
+    const at = [e.length - 1 - (i % 64), 2 + (i % 30), Math.floor(e.length / 2) + i][i % 3];
+    out.splice((i * 13) % out.length, 0, flip(e, at));
+  }
+  out.splice(5, 0, events[3].slice(0, 20), [1, 2, 3], [...events[9]]);
+  return out;
+}
+
+test("a catch-up's events are checked in workers, with the page thread's verdicts", async (t) => {
+  const { page, errors } = await freshPage(t);
+  const events = await page.evaluate(() => window.__payments(150));
+  assert.equal(events.length, 150);
+  const batch = doctored(events);
+
+  const here = await page.evaluate((b) => window.__take(b, 0), batch);
+  assert.equal(here.workers, null, "0 workers: the page's thread checks");
+  assert.equal(here.report.stored, 150, JSON.stringify(here.report));
+  assert.ok(here.report.refused.length >= 40, JSON.stringify(here.report.refused));
+
+  for (const workers of [undefined, 1, 2]) {
+    const taken = await page.evaluate(([b, w]) => window.__take(b, w), [batch, workers]);
+    const label = workers === undefined ? "the default pool" : `${workers} worker(s)`;
+    assert.deepEqual(taken.report, here.report, `${label}: the same report as the page's thread`);
+    assert.equal(taken.balances, here.balances, `${label}: the same balances`);
+    assert.equal(taken.workers.failed, null, `${label}: ${taken.workers.failed}`);
+    assert.ok(taken.workers.running >= 1, `${label}: workers ran`);
+    assert.ok(taken.workers.checked >= 150, `${label}: workers checked ${taken.workers.checked}`);
+    if (workers) assert.equal(taken.workers.size, workers);
+  }
+  const size = await page.evaluate(async () => {
+    const node = await window.trustfold.TrustfoldNode.open("workers-size");
+    const size = node.verifyWorkers.size;
+    node.close();
+    return { size, cores: navigator.hardwareConcurrency };
+  });
+  assert.equal(size.size, Math.min(8, size.cores), "one worker per core by default");
+  assert.deepEqual(errors.map(String), []);
+});
+
+test("where workers cannot start, the page's thread checks and nothing is lost", async (t) => {
+  const { page, errors } = await freshPage(t, () => {
+    window.Worker = function () {
+      throw new DOMException("workers are blocked here", "SecurityError");
+    };
+  });
+  const events = await page.evaluate(() => window.__payments(60));
+  const taken = await page.evaluate((b) => window.__take(b), events);
+  assert.equal(taken.report.stored, 60);
+  assert.deepEqual(taken.report.refused, []);
+  assert.match(taken.workers.failed, /blocked/);
+  assert.equal(taken.workers.running, 0);
+  assert.deepEqual(errors.map(String), []);
+});

@@ -1,0 +1,163 @@
+//! Batches checked off the node's thread ([`OffThread`], a browser's Web
+//! Workers) are taken in exactly as batches checked on it: the same events
+//! stored and applied, the same refusals with the same codes at the same
+//! indices, the same state — and when the workers fail, the node checks
+//! the batch itself.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::{key, pay};
+use futures_util::future::LocalBoxFuture;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use trustfold::event::{AuthorKeys, verdicts};
+use trustfold::store::MemoryStore;
+use trustfold::testing::node::state;
+use trustfold::{Node, OFF_THREAD_MIN, OffThread, Received};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+/// What the workers answer.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// `verdicts`, as a browser's workers run it.
+    Honest,
+    /// Nothing: the workers failed.
+    Fails,
+    /// A list of the wrong length.
+    Short,
+}
+
+/// Workers in this thread: the same check, counted.
+struct Workers {
+    keys: RefCell<AuthorKeys>,
+    checked: Cell<usize>,
+    answer: Answer,
+}
+
+impl Workers {
+    fn new(answer: Answer) -> Rc<Workers> {
+        Rc::new(Workers {
+            keys: RefCell::default(),
+            checked: Cell::new(0),
+            answer,
+        })
+    }
+}
+
+impl OffThread for Workers {
+    fn verify(&self, events: &[&[u8]]) -> LocalBoxFuture<'static, Option<Vec<bool>>> {
+        self.checked.set(self.checked.get() + events.len());
+        let mut answer = verdicts(events, &mut self.keys.borrow_mut());
+        let answer = match self.answer {
+            Answer::Honest => Some(answer),
+            Answer::Fails => None,
+            Answer::Short => {
+                answer.pop();
+                Some(answer)
+            }
+        };
+        Box::pin(async move { answer })
+    }
+}
+
+/// 700 payments of Alice's, then the batch a peer might send of them:
+/// children before parents in part, a copy, and four bad events — a
+/// flipped signature bit, a flipped body byte, a cut event, junk.
+async fn batch() -> Vec<Vec<u8>> {
+    let (alice, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
+    let mut events = Vec::new();
+    for time in 0..700 {
+        let event = alice.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
+        events.push(event.bytes().to_vec());
+    }
+    events[100..300].reverse();
+    events.push(events[5].clone());
+    let mut signature = events[400].clone();
+    *signature.last_mut().unwrap() ^= 1;
+    let mut body = events[450].clone();
+    body[40] ^= 0x10;
+    let cut = events[500][..30].to_vec();
+    events.insert(600, signature);
+    events.insert(50, body);
+    events.insert(20, cut);
+    events.insert(10, b"junk".to_vec());
+    events
+}
+
+/// What a receiver tells of a batch, comparable between receivers.
+fn outcome(received: &Received) -> (Vec<String>, usize, Vec<(usize, &'static str)>, usize) {
+    (
+        received.stored.iter().map(|e| e.id().to_string()).collect(),
+        received.applied,
+        received
+            .refused
+            .iter()
+            .map(|(i, e)| (*i, e.code()))
+            .collect(),
+        received.orphaned,
+    )
+}
+
+/// Bob takes in the batch, checked here and by `workers` (in two
+/// receives, so both paths see orphans released by a later batch).
+async fn take_in(
+    events: &[Vec<u8>],
+    workers: Option<Rc<Workers>>,
+) -> (Node<MemoryStore>, Vec<Received>) {
+    let (bob, _) = Node::open(MemoryStore::new(), || [2; 32]).await.unwrap();
+    bob.verify_off_thread(workers.map(|w| w as Rc<dyn OffThread>));
+    let refs: Vec<&[u8]> = events.iter().map(Vec::as_slice).collect();
+    let (first, second) = refs.split_at(refs.len() / 3);
+    let mut out = Vec::new();
+    for part in [second, first] {
+        out.push(bob.receive_batch(part).await.unwrap());
+    }
+    (bob, out)
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_batch_checked_by_workers_is_taken_in_as_one_checked_here() {
+    let events = batch().await;
+    let (here, by_here) = take_in(&events, None).await;
+    assert_eq!(
+        here.replica().log().len(),
+        700,
+        "every valid event, in the end"
+    );
+    assert_eq!(by_here.iter().map(|r| r.refused.len()).sum::<usize>(), 4);
+    for answer in [Answer::Honest, Answer::Fails, Answer::Short] {
+        let workers = Workers::new(answer);
+        let (bob, by_workers) = take_in(&events, Some(workers.clone())).await;
+        for (a, b) in by_here.iter().zip(&by_workers) {
+            assert_eq!(outcome(a), outcome(b));
+        }
+        assert_eq!(state(&bob), state(&here));
+        // Every event new to Bob went to the workers, once.
+        assert!(workers.checked.get() >= 700, "{}", workers.checked.get());
+        assert!(
+            workers.checked.get() <= events.len(),
+            "{}",
+            workers.checked.get()
+        );
+    }
+}
+
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_small_batch_is_checked_here() {
+    let events = batch().await;
+    let workers = Workers::new(Answer::Honest);
+    let (bob, _) = Node::open(MemoryStore::new(), || [2; 32]).await.unwrap();
+    bob.verify_off_thread(Some(workers.clone()));
+    let few: Vec<&[u8]> = events[..OFF_THREAD_MIN - 1]
+        .iter()
+        .map(Vec::as_slice)
+        .collect();
+    let received = bob.receive_batch(&few).await.unwrap();
+    assert!(!received.stored.is_empty());
+    assert_eq!(workers.checked.get(), 0);
+    // A copy of what is stored costs no check anywhere.
+    bob.receive_batch(&few).await.unwrap();
+    assert_eq!(workers.checked.get(), 0);
+}
