@@ -4,7 +4,7 @@
 // with host candidates only. Run through `scripts/bench-browser.sh --catchup`,
 // which builds pkg/, the bench wasm, the fixtures and the server first.
 //
-//   node bench-browser/catchup.mjs [--runs N] [--events N] [--no-phases]
+//   node bench-browser/catchup.mjs [--runs N] [--events N] [--no-phases] [--workers N]
 //
 // Page A (one browser for the whole invocation) opens the node of a fresh
 // network and takes the first N events of open.bin (the 100,000 transfers)
@@ -27,6 +27,11 @@
 //       frame, Replica::insert;
 //   (e) storage alone in plain JS: IndexedDB puts of the same records, one
 //       transaction per frame's group, and all in one transaction.
+//   (f) the verification ceiling: the same events checked by the package's
+//       worker check (verifyInWorker) in 1 worker, and in one per core, with
+//       nothing else to do.
+// --workers N sets B's verifying workers for (a) and (c) (0: the page's
+// thread); by default the package's (one per core).
 // The order of [(a), (b)], (c) in groups, (c) in one call, (d), (d)'s parts,
 // (e) per frame, (e) in one rotates from run to run, with a 2 s pause before each.
 // Writes target/bench-browser/catchup.json (and a timestamped copy).
@@ -55,6 +60,8 @@ const MESSAGE = 60 * 1024;
 const FILL_BATCH = 10_000;
 const PHASES = !args.includes("--no-phases");
 const PRIVATE = args.includes("--private");
+/** --workers N: B's verifying workers (node.setVerifyWorkers; 0: the page's thread). Default: the package's. */
+const WORKERS = args.includes("--workers") ? option("workers") : null;
 /** A pause before each measurement (the last browser has closed; A noticed that B left). */
 const SETTLE_MS = 2000;
 
@@ -101,6 +108,7 @@ const manifest = JSON.parse(await fs.readFile(path.join(OUT, "fixtures/manifest.
 const EVENTS = option("events", manifest.open.transfers);
 const meta = {
   started: started.toISOString(),
+  workers: WORKERS ?? "default",
   commit: process.env.BENCH_SOURCE ?? git("rev-parse --short HEAD"),
   src_dirty: process.env.BENCH_SOURCE ? false : git("status --porcelain -- src") !== "",
   nproc: os.cpus().length,
@@ -249,7 +257,7 @@ try {
     const run = { run: r + 1, loadavg_start: os.loadavg() };
     // (a) and (b): browser B, empty, and A.
     const pair = () => fresh(`B${r + 1}`, async (b) => {
-      run.b_open = await b.evaluate((net) => cu.open(net), net);
+      run.b_open = await b.evaluate(([net, w]) => cu.open(net, w), [net, WORKERS]);
       if (run.b_open.events !== 0) throw new Error(`B is not empty: ${run.b_open.events} events`);
       const trustfold = async () => {
         await a.page.evaluate(() => cu.wireSent()); // resets A's counters
@@ -294,7 +302,7 @@ try {
     // 100,000 records in the origin's IndexedDB, the sync path without
     // network took 61–67 s against 46–49 s run before it).
     const local = (mode) => () => fresh(`L${r + 1}-${mode}`, async (page) => {
-      const got = await page.evaluate(([net, mode]) => cu.localReceive(net, mode), [`local-${mode}`, mode]);
+      const got = await page.evaluate(([net, mode, w]) => cu.localReceive(net, mode, w), [`local-${mode}`, mode, WORKERS]);
       if (got.stored !== EVENTS || got.refused !== 0 || got.digest.included !== aDigest.included) {
         throw new Error(`local receive (${mode}) is wrong: ${JSON.stringify(got)}`);
       }
@@ -322,8 +330,19 @@ try {
       log(`run ${r + 1}: raw IndexedDB puts, ${mode}: ${(got.put_ms / 1000).toFixed(2)} s`);
       return got;
     });
+    // The verification ceilings: one worker, and one per core, checking the
+    // same events with nothing else to do.
+    const ceiling = () => fresh(`L${r + 1}-ceiling`, async (page) => {
+      for (const n of [1, os.cpus().length]) {
+        const got = await page.evaluate((n) => cu.verifyCeiling(n), n);
+        if (got.valid !== EVENTS) throw new Error(`ceiling (${n}): ${JSON.stringify(got)}`);
+        run[`verify_ceiling_${n === 1 ? "one" : "all"}`] = got;
+        log(`run ${r + 1}: verification ceiling, ${n} worker(s): ${(got.ms / 1000).toFixed(2)} s`);
+      }
+      return {};
+    });
     // The order rotates from run to run, so that none is always first or last.
-    const jobs = [["catchup+raw", pair], ["local_frames", local("frames")], ["local_all", local("all")]];
+    const jobs = [["catchup+raw", pair], ["local_frames", local("frames")], ["local_all", local("all")], ["verify_ceiling", ceiling]];
     if (PHASES) {
       jobs.push(["sync_without_network", withoutNetwork], ["phases", parts]);
       jobs.push(["raw_idb_frames", rawIdb("frames")], ["raw_idb_all", rawIdb("all")]);
@@ -384,6 +403,13 @@ results.summary = {
   local_receive_all_ms: per((r) => r.local_receive_all.receive_ms),
   catchup_over_local_frames: per((r) => r.catchup.all_events_ms / r.local_receive_frames.receive_ms),
   catchup_over_local_all: per((r) => r.catchup.all_events_ms / r.local_receive_all.receive_ms),
+  verify_ceiling_one_ms: per((r) => r.verify_ceiling_one.ms),
+  verify_ceiling_all_ms: per((r) => r.verify_ceiling_all.ms),
+  // The issue's other bound: catch-up throughput as a fraction of the
+  // all-core verification ceiling (goal >= 0.9 where that is the lower).
+  catchup_over_ceiling: per((r) => r.verify_ceiling_all.ms / r.catchup.all_events_ms),
+  ceiling_over_raw: per((r) => r.raw.until_ack_ms / r.verify_ceiling_all.ms),
+  catchup_workers_checked: per((r) => r.catchup.verify_workers?.checked ?? 0),
 };
 if (PHASES) {
   Object.assign(results.summary, {
@@ -428,6 +454,7 @@ console.log(`      held at the receiver (arrived, not yet stored and applied): a
 console.log(`      the receiver's page thread: ${range(s.catchup_long_tasks, 0)} tasks over 50 ms, the longest ${range(s.catchup_longest_task_ms, 0)} ms, ${range(s.catchup_long_task_ms_total, 0)} ms in all (goal: none over 50 ms)`);
 console.log(`  (b) raw data channel ${range(s.raw_ms, 0)} ms = ${range(s.raw_mib_per_s, 2)} MiB/s (set-up ${range(s.raw_setup_ms, 0)} ms)`);
 console.log(`  ratio (a)/(b) ${range(s.ratio, 3)}; both with set-up ${range(s.ratio_both_with_setup, 3)}; both without ${range(s.ratio_both_without_setup, 3)} — goal ≥ 0.5: ${results.goal.met ? "met" : "MISSED"}`);
+console.log(`  verification ceiling (verifyInWorker, nothing else): 1 worker ${range(s.verify_ceiling_one_ms, 0)} ms, ${meta.nproc} workers ${range(s.verify_ceiling_all_ms, 0)} ms; of raw ${range(s.ceiling_over_raw, 3)}; catch-up / ceiling ${range(s.catchup_over_ceiling, 3)} (goal ≥ 0.9 where the ceiling is below 0.5 of raw); B's workers (${WORKERS ?? "default"}) checked ${range(s.catchup_workers_checked, 0)} events`);
 console.log(`  B without network: receive() in frame groups ${range(s.local_receive_frames_ms, 0)} ms, in one call ${range(s.local_receive_all_ms, 0)} ms; catch-up / those ${range(s.catchup_over_local_frames, 2)}, ${range(s.catchup_over_local_all, 2)}`);
 if (PHASES) {
   console.log(`  sync path without network (Session + Node::from_peer) ${range(s.sync_without_network_ms, 0)} ms (A's answer ${range(s.sync_without_network_a_answer_ms, 0)} ms; ${s.frames} frames, ${s.frame_bytes} B)`);

@@ -7,6 +7,8 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
+#[path = "common/sim.rs"]
+mod sim;
 
 use common::{key, pay};
 use futures_util::future::LocalBoxFuture;
@@ -15,12 +17,14 @@ use std::rc::Rc;
 use trustfold::event::{AuthorKeys, verdicts};
 use trustfold::store::MemoryStore;
 use trustfold::testing::node::state;
-use trustfold::{Node, OFF_THREAD_MIN, OffThread, Received};
+use trustfold::{Event, Node, OFF_THREAD_MIN, OffThread, Received};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// What the workers answer.
 #[derive(Clone, Copy)]
 enum Answer {
+    /// Every event refused (as for a flood of bad signatures).
+    Refuses,
     /// `verdicts`, as a browser's workers run it.
     Honest,
     /// Nothing: the workers failed.
@@ -34,6 +38,11 @@ struct Workers {
     keys: RefCell<AuthorKeys>,
     checked: Cell<usize>,
     answer: Answer,
+    /// Batches asked for so far.
+    asked: Rc<Cell<usize>>,
+    /// For each answer, how many batches had been asked for when it was
+    /// first awaited.
+    asked_when_awaited: Rc<RefCell<Vec<usize>>>,
 }
 
 impl Workers {
@@ -42,6 +51,8 @@ impl Workers {
             keys: RefCell::default(),
             checked: Cell::new(0),
             answer,
+            asked: Rc::default(),
+            asked_when_awaited: Rc::default(),
         })
     }
 }
@@ -49,8 +60,10 @@ impl Workers {
 impl OffThread for Workers {
     fn verify(&self, events: &[&[u8]]) -> LocalBoxFuture<'static, Option<Vec<bool>>> {
         self.checked.set(self.checked.get() + events.len());
+        self.asked.set(self.asked.get() + 1);
         let mut answer = verdicts(events, &mut self.keys.borrow_mut());
         let answer = match self.answer {
+            Answer::Refuses => Some(vec![false; events.len()]),
             Answer::Honest => Some(answer),
             Answer::Fails => None,
             Answer::Short => {
@@ -58,7 +71,11 @@ impl OffThread for Workers {
                 Some(answer)
             }
         };
-        Box::pin(async move { answer })
+        let (asked, seen) = (self.asked.clone(), self.asked_when_awaited.clone());
+        Box::pin(async move {
+            seen.borrow_mut().push(asked.get());
+            answer
+        })
     }
 }
 
@@ -127,7 +144,7 @@ async fn a_batch_checked_by_workers_is_taken_in_as_one_checked_here() {
         "every valid event, in the end"
     );
     assert_eq!(by_here.iter().map(|r| r.refused.len()).sum::<usize>(), 4);
-    for answer in [Answer::Honest, Answer::Fails, Answer::Short] {
+    for answer in [Answer::Honest, Answer::Refuses, Answer::Fails, Answer::Short] {
         let workers = Workers::new(answer);
         let (bob, by_workers) = take_in(&events, Some(workers.clone())).await;
         for (a, b) in by_here.iter().zip(&by_workers) {
@@ -160,4 +177,44 @@ async fn a_small_batch_is_checked_here() {
     // A copy of what is stored costs no check anywhere.
     bob.receive_batch(&few).await.unwrap();
     assert_eq!(workers.checked.get(), 0);
+}
+
+/// All of a batch's chunks go to the workers before the node waits for the
+/// first answer: they check the rest while the node writes and applies.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn every_chunk_of_a_batch_is_sent_to_the_workers_before_the_first_answer_is_awaited() {
+    let events = batch().await;
+    let workers = Workers::new(Answer::Honest);
+    let (bob, _) = Node::open(MemoryStore::new(), || [2; 32]).await.unwrap();
+    bob.verify_off_thread(Some(workers.clone()));
+    let refs: Vec<&[u8]> = events.iter().map(Vec::as_slice).collect();
+    bob.receive_batch(&refs).await.unwrap();
+    // 704 events: two chunks of 512.
+    assert_eq!(*workers.asked_when_awaited.borrow(), [2, 2]);
+    assert_eq!(bob.replica().log().len(), 700);
+}
+
+/// What the workers accept is decoded without a pause; what they refuse
+/// is checked again here, in slices with a pause between them (a peer
+/// flooding bad signatures must not hold the page's thread).
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn events_the_workers_refuse_are_checked_here_in_slices_with_pauses() {
+    let events = batch().await;
+    let refs: Vec<&[u8]> = events
+        .iter()
+        .map(Vec::as_slice)
+        .filter(|e| Event::from_bytes(e).is_ok())
+        .take(512)
+        .collect();
+    for (answer, least, most) in [(Answer::Honest, 0, 0), (Answer::Refuses, 3, 4)] {
+        let (bob, _) = Node::open(sim::FaultyStore::default(), || [2; 32])
+            .await
+            .unwrap();
+        bob.verify_off_thread(Some(Workers::new(answer)));
+        bob.store().pauses.set(0);
+        let received = bob.receive_batch(&refs).await.unwrap();
+        let pauses = bob.store().pauses.get();
+        assert!((least..=most).contains(&pauses), "{pauses} pauses");
+        assert_eq!(received.stored.len(), 512, "stored either way");
+    }
 }

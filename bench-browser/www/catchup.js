@@ -102,10 +102,14 @@ async function load(count, file) {
   };
 }
 
-/** Opens the node of `net` (this browser's identity, IndexedDB on disk). */
-async function open(net) {
+/**
+ * Opens the node of `net` (this browser's identity, IndexedDB on disk), with
+ * `workers` verifying workers if given (the package's default otherwise).
+ */
+async function open(net, workers) {
   const t0 = performance.now();
   window.node = await TrustfoldNode.open(net);
+  if (workers != null) node.setVerifyWorkers(workers);
   window.heard = { peer: 0, first: undefined, last: undefined, changes: 0, timeline: [] };
   node.subscribe((c) => {
     if (c.source !== "peer") return;
@@ -209,7 +213,33 @@ async function catchUp(url, expected, timeoutMs) {
     long_tasks: during.length,
     longest_task_ms: during.reduce((m, e) => Math.max(m, e.duration), 0),
     long_task_ms_total: during.reduce((n, e) => n + e.duration, 0),
+    verify_workers: node.verifyWorkers,
   };
+}
+
+/**
+ * The verification ceiling of `n` workers: the fixture's events split in n
+ * equal parts, each checked by the package's worker check (verifyInWorker)
+ * in a worker of its own, all at once; the time from posting to the last
+ * answer. The workers load the package first (not timed).
+ */
+async function verifyCeiling(n) {
+  const workers = Array.from({ length: n }, () => new Worker("/verify-ceiling.js", { type: "module" }));
+  const answer = (w) => new Promise((ok, fail) => ((w.onmessage = ({ data }) => ok(data)), (w.onerror = (e) => fail(new Error(e.message)))));
+  await Promise.all(workers.map((w) => (w.postMessage({ warm: true }), answer(w))));
+  const per = Math.ceil(fx.events.length / n);
+  const parts = workers.map((_, k) => {
+    const events = fx.events.slice(k * per, (k + 1) * per);
+    const ends = new Uint32Array(events.length);
+    const bytes = new Uint8Array(events.reduce((s, e) => s + e.length, 0));
+    events.reduce((at, e, i) => (bytes.set(e, at), (ends[i] = at + e.length)), 0);
+    return { bytes, ends };
+  });
+  const t0 = performance.now();
+  const answers = await Promise.all(workers.map((w, k) => (w.postMessage(parts[k], [parts[k].bytes.buffer, parts[k].ends.buffer]), answer(w))));
+  const ms = performance.now() - t0;
+  for (const w of workers) w.terminate();
+  return { workers: n, ms, valid: answers.reduce((s, a) => s + a.valid, 0), worker_ms: answers.map((a) => a.ms) };
 }
 
 /** The sender's view of trustfold's channels since the last call. */
@@ -220,9 +250,10 @@ function wireSent() {
 }
 
 /** B's local ingest without any network: a fresh node of `net`, then receive() in `mode`. */
-async function localReceive(net, mode) {
+async function localReceive(net, mode, workers) {
   const t0 = performance.now();
   const local = await TrustfoldNode.open(net);
+  if (workers != null) local.setVerifyWorkers(workers);
   const t1 = performance.now();
   const batches = mode === "frames" ? fx.groups : [fx.events];
   let stored = 0;
@@ -397,7 +428,7 @@ function rawClose() {
 }
 
 window.cu = {
-  load, open, fill, catchUp, localReceive, syncWithoutNetwork, phases, rawIdb,
+  load, open, fill, catchUp, localReceive, syncWithoutNetwork, phases, rawIdb, verifyCeiling,
   rawOffer, rawAnswer, rawAccept, rawSend, rawReceived, rawClose, wireSent,
   digest: () => node.viewDigest(),
   connect: (url) => node.connect(url),

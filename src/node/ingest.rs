@@ -11,7 +11,9 @@ use crate::error::Error;
 use crate::event::{Event, EventId};
 use crate::log::{Insertion, causal_order};
 use crate::store::Store;
+use futures_util::future::LocalBoxFuture;
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::VecDeque;
 
 /// The peer name under which events given without one (the JS
 /// `receive`, tests) wait as orphans.
@@ -25,6 +27,14 @@ const CHUNK: usize = 512;
 /// `verify_strict` in Chromium on this project's benchmark machine, well
 /// under the 50 ms a task may take before a page feels stuck.
 const VERIFY_SLICE: usize = 128;
+
+/// A chunk's events new here, and their check under way.
+struct Check<'b> {
+    /// Each with its index in the batch.
+    new: Vec<(usize, &'b [u8])>,
+    /// The off-thread verifier's answer, if it was asked.
+    answer: Option<LocalBoxFuture<'static, Option<Vec<bool>>>>,
+}
 
 impl<S: Store> Node<S> {
     /// Takes in an event received from a peer: verifies, validates, stores,
@@ -70,7 +80,9 @@ impl<S: Store> Node<S> {
     ///
     /// The batch goes in chunks, and the signatures of one chunk are checked
     /// while the store writes the chunk before (IndexedDB works beside the
-    /// page's thread), so the two costs overlap instead of adding up. A
+    /// page's thread), so the two costs overlap instead of adding up; with
+    /// an [`OffThread`](super::OffThread) verifier, every chunk's check
+    /// starts at once and runs beside all of this thread's work. A
     /// failed write ends the batch ([`Received::store_error`]): the chunks
     /// written before it are stored, applied and listed in
     /// [`Received::stored`] (to forward and announce), nothing after it is.
@@ -78,17 +90,22 @@ impl<S: Store> Node<S> {
         let mut received = Received::default();
         self.orphans.borrow_mut().tick();
         let mut seen: FxHashSet<EventId> = FxHashSet::default();
-        let mut chunks = batch.chunks(CHUNK).enumerate();
-        let mut verified = match chunks.next() {
-            Some((n, chunk)) => {
-                self.verify_sliced(peer, n * CHUNK, chunk, &mut seen, &mut received)
-                    .await
-            }
+        // Every chunk's new events are picked now, and sent at once to the
+        // off-thread verifier if there is one: its workers check the whole
+        // batch while this thread decodes, writes and applies chunk after
+        // chunk.
+        let mut checks: VecDeque<Check<'_>> = batch
+            .chunks(CHUNK)
+            .enumerate()
+            .map(|(n, chunk)| self.start_check(peer, n * CHUNK, chunk, &mut seen, &mut received))
+            .collect();
+        let mut verified = match checks.pop_front() {
+            Some(check) => self.finish_check(check, &mut received).await,
             None => return received,
         };
         loop {
             let ready = self.admit(peer, verified, &mut received);
-            let next = chunks.next();
+            let next = checks.pop_front();
             let records: Vec<_> = ready.iter().map(|e| (e.id(), e.bytes())).collect();
             let write = async {
                 if records.is_empty() {
@@ -100,10 +117,7 @@ impl<S: Store> Node<S> {
             let mut checked = Received::default();
             let check = async {
                 match next {
-                    Some((n, chunk)) => Some(
-                        self.verify_sliced(peer, n * CHUNK, chunk, &mut seen, &mut checked)
-                            .await,
-                    ),
+                    Some(check) => Some(self.finish_check(check, &mut checked).await),
                     None => None,
                 }
             };
@@ -113,7 +127,6 @@ impl<S: Store> Node<S> {
                 return received;
             }
             received.refused.append(&mut checked.refused);
-            received.room_refused |= checked.room_refused;
             let mut replica = self.replica.borrow_mut();
             for event in ready {
                 // Validated against parents present: it applies.
@@ -131,37 +144,55 @@ impl<S: Store> Node<S> {
         }
     }
 
-    /// Decodes and verifies one chunk: the events new here, each with its
-    /// index in the batch. At least [`OFF_THREAD_MIN`] of them go to the
-    /// [`OffThread`](super::OffThread) verifier if the node has one; the others are checked
-    /// here in slices of [`VERIFY_SLICE`] with a [`Store::pause`] between
-    /// them — in a browser this is the page's thread, and a whole chunk
-    /// would hold it for ≈ 40–80 ms.
-    async fn verify_sliced(
+    /// Picks the events of a chunk new here and starts checking them: at
+    /// least [`OFF_THREAD_MIN`] go to the [`OffThread`](super::OffThread)
+    /// verifier if the node has one, which starts at once.
+    fn start_check<'b>(
         &self,
         peer: &str,
         offset: usize,
-        chunk: &[&[u8]],
+        chunk: &[&'b [u8]],
         seen: &mut FxHashSet<EventId>,
         received: &mut Received,
-    ) -> Vec<(usize, Event)> {
+    ) -> Check<'b> {
         let new = self.select_new(peer, offset, chunk, seen, received);
-        let off_thread = self.off_thread.borrow().clone();
-        if let Some(verifier) = off_thread.filter(|_| new.len() >= OFF_THREAD_MIN) {
-            let bytes: Vec<&[u8]> = new.iter().map(|(_, bytes)| *bytes).collect();
-            if let Some(verdicts) = verifier.verify(&bytes).await
-                && verdicts.len() == new.len()
-            {
-                return self.decode_checked(&new, &verdicts, received);
-            }
-        }
+        let verifier = self.off_thread.borrow().clone();
+        let answer = verifier
+            .filter(|_| new.len() >= OFF_THREAD_MIN)
+            .map(|verifier| {
+                let bytes: Vec<&[u8]> = new.iter().map(|(_, bytes)| *bytes).collect();
+                verifier.verify(&bytes)
+            });
+        Check { new, answer }
+    }
+
+    /// Ends a [`Check`]: the chunk's valid events decoded, each with its
+    /// index in the batch. Those the verifier did not accept (or all, if
+    /// there is none or it failed) are checked here, in slices of
+    /// [`VERIFY_SLICE`] with a [`Store::pause`] after each — in a browser
+    /// this is the page's thread, and a whole chunk would hold it for
+    /// ≈ 40–80 ms (a peer sending a batch of bad signatures costs the page
+    /// as much again).
+    async fn finish_check(&self, check: Check<'_>, received: &mut Received) -> Vec<(usize, Event)> {
+        let answer = match check.answer {
+            Some(answer) => answer.await,
+            None => None,
+        };
+        let valid = answer
+            .filter(|valid| valid.len() == check.new.len())
+            .unwrap_or_else(|| vec![false; check.new.len()]);
         let mut out = Vec::new();
-        for (k, slice) in new.chunks(VERIFY_SLICE).enumerate() {
-            if k > 0 {
+        let mut checked_here = false;
+        for (slice, valid) in check
+            .new
+            .chunks(VERIFY_SLICE)
+            .zip(valid.chunks(VERIFY_SLICE))
+        {
+            if checked_here {
                 self.store.pause().await;
             }
-            let unchecked = vec![false; slice.len()];
-            out.extend(self.decode_checked(slice, &unchecked, received));
+            checked_here = valid.contains(&false);
+            out.extend(self.decode_checked(slice, valid, received));
         }
         out
     }

@@ -140,3 +140,21 @@ test("where workers cannot start, the page's thread checks and nothing is lost",
   assert.equal(taken.workers.running, 0);
   assert.deepEqual(errors.map(String), []);
 });
+
+test("a worker that never answers stops the pool in time, and the page's thread checks the batch", async (t) => {
+  // Workers whose script loads and then ignores every message.
+  const { page, errors } = await freshPage(t, () => {
+    const Real = window.Worker;
+    window.Worker = function (url, options) {
+      return new Real(URL.createObjectURL(new Blob(["onmessage = () => {};"], { type: "text/javascript" })), options);
+    };
+  });
+  const events = await page.evaluate(() => window.__payments(60));
+  const started = Date.now();
+  const taken = await page.evaluate((b) => window.__take(b), events);
+  const seconds = (Date.now() - started) / 1000;
+  assert.equal(taken.report.stored, 60);
+  assert.equal(taken.workers.failed, "timed out");
+  assert.ok(seconds >= 19 && seconds < 40, `${seconds} s`);
+  assert.deepEqual(errors.map(String), []);
+});

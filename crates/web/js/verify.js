@@ -1,6 +1,8 @@
 // Both sides of crates/web/src/workers.rs: the pool on the page, and the
-// worker it starts from this file's own URL.
-if (typeof WorkerGlobalScope != "undefined" && self instanceof WorkerGlobalScope) {
+// worker it starts from this file's own URL (under the name checked here, so
+// an app's own worker that imports the package is left alone).
+const NAME = "trustfold-verify";
+if (typeof WorkerGlobalScope != "undefined" && self instanceof WorkerGlobalScope && self.name == NAME) {
   let pkg;
   self.onmessage = async ({ data }) => {
     try {
@@ -11,7 +13,7 @@ if (typeof WorkerGlobalScope != "undefined" && self instanceof WorkerGlobalScope
         postMessage({ id: data.id, verdicts }, [verdicts.buffer]);
       }
     } catch (e) {
-      postMessage({ failed: String(e) });
+      postMessage({ failed: String(e) || "failed" });
     }
   };
 }
@@ -19,7 +21,7 @@ if (typeof WorkerGlobalScope != "undefined" && self instanceof WorkerGlobalScope
 export class VerifyPool {
   constructor(module, size) {
     this.module = module;
-    this.size = size || Math.min(8, navigator.hardwareConcurrency || 1);
+    this.size = Math.min(16, size || Math.min(8, navigator.hardwareConcurrency || 1));
     this.workers = [];
     this.jobs = new Map();
     this.next = this.checked = 0;
@@ -38,9 +40,9 @@ export class VerifyPool {
   async verify(bytes, ends) {
     try {
       while (!this.failed && this.workers.length < this.size) {
-        const w = new Worker(new URL("./verify.js", import.meta.url), { type: "module" });
+        const w = new Worker(new URL("./verify.js", import.meta.url), { type: "module", name: NAME });
         w.onmessage = ({ data }) => {
-          if (data.failed) return this.stop(data.failed);
+          if ("failed" in data) return this.stop(data.failed);
           this.jobs.get(data.id)?.(data.verdicts);
           this.jobs.delete(data.id);
         };
@@ -49,19 +51,24 @@ export class VerifyPool {
         this.workers.push(w);
       }
     } catch (e) {
-      this.stop(String(e));
+      this.stop(String(e) || "no worker");
     }
     if (this.failed) return null;
+    // A worker that hangs (its script never loads, the browser stopped it)
+    // must not hold the node: past this, the pool stops and answers null.
+    const late = setTimeout(() => this.stop("timed out"), 20000 + 2 * ends.length);
     const parts = [];
     const per = Math.ceil(ends.length / this.size);
     for (let first = 0; first < ends.length; first += per) {
       const last = Math.min(first + per, ends.length);
       const from = first && ends[first - 1];
       const part = { id: this.next++, bytes: bytes.slice(from, ends[last - 1]), ends: ends.slice(first, last).map((e) => e - from) };
-      parts.push(new Promise((answer) => this.jobs.set(part.id, answer)));
+      const count = last - first;
+      parts.push(new Promise((answer) => this.jobs.set(part.id, (a) => answer(a?.length == count ? a : null))));
       this.workers[parts.length - 1].postMessage(part, [part.bytes.buffer, part.ends.buffer]);
     }
     const answers = await Promise.all(parts);
+    clearTimeout(late);
     if (answers.includes(null)) return null;
     this.checked += ends.length;
     const verdicts = new Uint8Array(ends.length);

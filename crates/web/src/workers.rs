@@ -11,8 +11,12 @@
 //! no `SharedArrayBuffer`, so no cross-origin isolation needed), then
 //! answers batches with [`verify_in_worker`]: the core's
 //! [`verdicts`], the check the page would run. A worker that cannot start,
-//! load or answer stops the pool; its answers are `null` from then on, and
-//! the node checks on the page's thread (`OffThread` answers `None`).
+//! load or answer (within 20 s and 2 ms per event: one that hangs must not
+//! hold the node) stops the pool; its answers are `null` from then on, and
+//! the node checks on the page's thread (`OffThread` answers `None`). A
+//! part answered with the wrong count makes its batch's answer `null`. Workers start under the name
+//! `trustfold-verify`, and the file acts as a worker only under it, so an
+//! app's own worker importing the package is left alone.
 
 use js_sys::{Promise, Uint8Array, Uint32Array};
 use std::cell::RefCell;
@@ -40,7 +44,7 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// A pool of `size` workers (0: one per core, at most 8).
+    /// A pool of `size` workers, at most 16 (0: one per core, at most 8).
     pub fn new(size: u32) -> Workers {
         Workers {
             pool: VerifyPool::new(wasm_bindgen::module(), size),

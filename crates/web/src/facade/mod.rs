@@ -88,13 +88,13 @@ export interface BannedAuthor { author: string; reason: "local" | "forked" | "pu
 export interface DocRecord { id: string; fields: { [name: string]: Field } }
 /** What changed: "local" (this tab), "tab" (another tab), "peer" (another browser); `events` applied. */
 export interface Change { source: "local" | "tab" | "peer"; events: number }
-/** Sync progress: events applied here, received but waiting for parents, parents asked for, browsers linked (the relay is apart: `relay`). */
 /**
  * The Web Workers that check large batches of events (`node.verifyWorkers`): how many it runs when it has work, how
- * many run now, how many events they checked, and why they stopped (a worker that cannot start or load ends them;
- * the page's thread checks from then on), or null.
+ * many run now, how many events they checked, and why they stopped (a worker that cannot start, load or answer in
+ * time ends them; the page's thread checks from then on), or null.
  */
 export interface VerifyWorkers { size: number; running: number; checked: number; failed: string | null }
+/** Sync progress: events applied here, received but waiting for parents, parents asked for, browsers linked (the relay is apart: `relay`). */
 export interface SyncStatus { known: number; waiting: number; missing: number; peers: number; relay: RelayStatus }
 /**
  * The link to the relay of the server `connect` was given (`ws://host/relay`), one more peer (id "relay"):

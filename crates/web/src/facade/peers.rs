@@ -48,7 +48,8 @@ impl JsNode {
     /// Checks large batches of events (a catch-up's) in `count` Web Workers
     /// from now on, off the page's thread; 0 checks them on the page's
     /// thread. A node opens with one worker per core (at most 8), started
-    /// at its first large batch. Verdicts are the same either way.
+    /// at its first large batch; at most 16 can be set. Verdicts are the
+    /// same either way.
     #[wasm_bindgen(js_name = setVerifyWorkers)]
     pub fn set_verify_workers(&self, count: u32) {
         self.node.set_verify_workers(count);
