@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-server bench-relay bench-scaled
+.PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-typing bench-server bench-relay bench-scaled
 
 ## The node page, the signalling server and the relay at
 ## http://127.0.0.1:8080 (builds the package and the page first); the relay
@@ -85,6 +85,13 @@ bench:
 ## Browser benchmarks (ingest, cold open, size) in headless chromium; see BENCHMARKS.md.
 bench-browser:
 	./scripts/bench-browser.sh
+
+## The editing trace typed one keystroke a task into trustfold, Yjs +
+## y-indexeddb and @automerge/automerge in one Chromium page, 3 interleaved
+## runs (BENCHMARKS.md, "Typing the editing trace"); ≈ 30 min, most of it
+## Yjs writing each keystroke to IndexedDB. `--edits N` for a shorter trace.
+bench-typing: pkg
+	node bench-browser/typing.mjs --runs 3
 
 ## The signalling server's resident memory under 10,000 idle sockets
 ## (before, with them, after); figures in target/bench-server.txt.

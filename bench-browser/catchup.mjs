@@ -410,6 +410,8 @@ results.summary = {
   catchup_over_ceiling: per((r) => r.verify_ceiling_all.ms / r.catchup.all_events_ms),
   ceiling_over_raw: per((r) => r.raw.until_ack_ms / r.verify_ceiling_all.ms),
   catchup_workers_checked: per((r) => r.catchup.verify_workers?.checked ?? 0),
+  catchup_js_heap_peak: per((r) => r.catchup.js_heap_peak),
+  catchup_wasm_memory: per((r) => r.catchup.wasm_memory),
 };
 if (PHASES) {
   Object.assign(results.summary, {
@@ -450,7 +452,7 @@ console.log(`catch-up over WebRTC, ${meta.commit}${meta.src_dirty ? " (src/ modi
 console.log(`${EVENTS} events, ${bytes} bytes of event data; median (min–max) of ${RUNS} runs`);
 console.log(`  (a) trustfold connect() → all events ${range(s.catchup_ms, 0)} ms = ${range(s.catchup_events_per_s, 0)} events/s = ${range(s.catchup_mib_per_s, 2)} MiB/s (link up ${range(s.catchup_link_ms, 0)} ms, first events ${range(s.catchup_first_events_ms, 0)} ms)`);
 console.log(`      wire: the last frame arrived ${range(s.catchup_last_frame_arrived_ms, 0)} ms after connect(), when B had processed ${range(s.catchup_events_processed_at_last_arrival, 0)} events; A sent for ${range(s.catchup_sender_span_ms, 0)} ms; ${range(s.catchup_frame_bytes, 0)} B of frames; a snapshot save afterwards ${range(s.save_snapshots_after_catchup_ms, 0)} ms`);
-console.log(`      held at the receiver (arrived, not yet stored and applied): at most ${range(s.catchup_max_bytes_in_flight, 0)} B (estimate)`);
+console.log(`      held at the receiver (arrived, not yet stored and applied): at most ${range(s.catchup_max_bytes_in_flight, 0)} B (estimate); the page's JS heap at most ${range(s.catchup_js_heap_peak, 0)} B (sampled every 20 ms), its wasm memory ${range(s.catchup_wasm_memory, 0)} B at the end (the workers' not counted)`);
 console.log(`      the receiver's page thread: ${range(s.catchup_long_tasks, 0)} tasks over 50 ms, the longest ${range(s.catchup_longest_task_ms, 0)} ms, ${range(s.catchup_long_task_ms_total, 0)} ms in all (goal: none over 50 ms)`);
 console.log(`  (b) raw data channel ${range(s.raw_ms, 0)} ms = ${range(s.raw_mib_per_s, 2)} MiB/s (set-up ${range(s.raw_setup_ms, 0)} ms)`);
 console.log(`  ratio (a)/(b) ${range(s.ratio, 3)}; both with set-up ${range(s.ratio_both_with_setup, 3)}; both without ${range(s.ratio_both_without_setup, 3)} — goal ≥ 0.5: ${results.goal.met ? "met" : "MISSED"}`);

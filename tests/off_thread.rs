@@ -144,7 +144,12 @@ async fn a_batch_checked_by_workers_is_taken_in_as_one_checked_here() {
         "every valid event, in the end"
     );
     assert_eq!(by_here.iter().map(|r| r.refused.len()).sum::<usize>(), 4);
-    for answer in [Answer::Honest, Answer::Refuses, Answer::Fails, Answer::Short] {
+    for answer in [
+        Answer::Honest,
+        Answer::Refuses,
+        Answer::Fails,
+        Answer::Short,
+    ] {
         let workers = Workers::new(answer);
         let (bob, by_workers) = take_in(&events, Some(workers.clone())).await;
         for (a, b) in by_here.iter().zip(&by_workers) {

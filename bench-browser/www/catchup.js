@@ -7,7 +7,9 @@
 import init, { TrustfoldNode } from "/pkg/trustfold.js";
 import { encodeBlock, encodeBlocks } from "./blocks.js";
 
-await init();
+// The package's wasm exports: its memory's size is the wasm heap's peak
+// (a wasm memory only grows).
+const wasm = await init();
 
 /** Bytes of events per Events frame, as sync::Session packs them (MAX_FRAME - 1024). */
 const EVENTS_PER_FRAME = 64 * 1024 - 1024;
@@ -152,6 +154,9 @@ async function catchUp(url, expected, timeoutMs) {
   const t0 = performance.now();
   node.connect(url);
   let linked;
+  // The page's JS heap, sampled (Chromium's performance.memory).
+  let heapPeak = performance.memory?.usedJSHeapSize ?? 0;
+  const heapPoll = setInterval(() => (heapPeak = Math.max(heapPeak, performance.memory?.usedJSHeapSize ?? 0)), 20);
   const poll = setInterval(() => {
     if (linked === undefined && node.peers().length > 0) {
       linked = performance.now();
@@ -166,6 +171,7 @@ async function catchUp(url, expected, timeoutMs) {
     await sleep(5);
   }
   clearInterval(poll);
+  clearInterval(heapPoll);
   const done = heard.last;
   observer.disconnect();
   const during = long.filter((e) => e.startTime >= t0 && e.startTime <= done);
@@ -213,6 +219,8 @@ async function catchUp(url, expected, timeoutMs) {
     long_tasks: during.length,
     longest_task_ms: during.reduce((m, e) => Math.max(m, e.duration), 0),
     long_task_ms_total: during.reduce((n, e) => n + e.duration, 0),
+    js_heap_peak: heapPeak,
+    wasm_memory: wasm.memory.buffer.byteLength,
     verify_workers: node.verifyWorkers,
   };
 }

@@ -126,6 +126,21 @@ test("a catch-up's events are checked in workers, with the page thread's verdict
   assert.deepEqual(errors.map(String), []);
 });
 
+test("the workers start when the node connects (a catch-up may follow), not when it opens", async (t) => {
+  const { page, errors } = await freshPage(t);
+  const running = await page.evaluate(async () => {
+    const node = await window.trustfold.TrustfoldNode.open(`workers-warm-${Math.random()}`);
+    const opened = node.verifyWorkers.running;
+    node.connect("ws://127.0.0.1:9/signal"); // nothing listens: the link never opens
+    const connected = node.verifyWorkers.running;
+    node.close();
+    return { opened, connected, size: navigator.hardwareConcurrency };
+  });
+  assert.equal(running.opened, 0);
+  assert.equal(running.connected, Math.min(8, running.size));
+  assert.deepEqual(errors.map(String).filter((e) => !/WebSocket|signal/.test(e)), []);
+});
+
 test("where workers cannot start, the page's thread checks and nothing is lost", async (t) => {
   const { page, errors } = await freshPage(t, () => {
     window.Worker = function () {

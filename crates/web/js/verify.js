@@ -37,7 +37,7 @@ export class VerifyPool {
     for (const answer of this.jobs.values()) answer(null);
     this.jobs.clear();
   }
-  async verify(bytes, ends) {
+  start() {
     try {
       while (!this.failed && this.workers.length < this.size) {
         const w = new Worker(new URL("./verify.js", import.meta.url), { type: "module", name: NAME });
@@ -53,6 +53,9 @@ export class VerifyPool {
     } catch (e) {
       this.stop(String(e) || "no worker");
     }
+  }
+  async verify(bytes, ends) {
+    this.start();
     if (this.failed) return null;
     // A worker that hangs (its script never loads, the browser stopped it)
     // must not hold the node: past this, the pool stops and answers null.

@@ -319,6 +319,10 @@ impl BrowserNode {
         if self.inner.links.borrow().is_some() {
             return Err(WebError::AlreadyConnected);
         }
+        // A catch-up may follow: the verifying workers load meanwhile.
+        if let Some(workers) = self.inner.workers.borrow().as_ref() {
+            workers.warm();
+        }
         let network = &self.inner.network;
         let webrtc = WebRtc::join_network(
             url,

@@ -36,9 +36,12 @@ extern "C" {
     fn stop(this: &VerifyPool, why: &str);
     #[wasm_bindgen(method)]
     fn report(this: &VerifyPool) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn start(this: &VerifyPool);
 }
 
-/// A pool of verifying workers, started at the first batch it is given.
+/// A pool of verifying workers, started at the first batch it is given
+/// or when warmed.
 pub struct Workers {
     pool: VerifyPool,
 }
@@ -49,6 +52,12 @@ impl Workers {
         Workers {
             pool: VerifyPool::new(wasm_bindgen::module(), size),
         }
+    }
+
+    /// Starts the workers now rather than at the first batch (a link is
+    /// opening: a catch-up may follow).
+    pub fn warm(&self) {
+        self.pool.start();
     }
 
     /// What the pool did so far, as JS reads it (`VerifyWorkers` in the
