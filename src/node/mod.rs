@@ -40,6 +40,7 @@ use crate::snapshot::{self, CachedState, SavedDocs};
 use crate::store::{LoadedEvents, Store, StoreError};
 use crate::sync::{Orphans, Peers};
 use futures_util::lock::Mutex;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 use thiserror::Error;
@@ -54,6 +55,10 @@ const POLICY: &str = "policy";
 const NETWORK: &str = "network";
 /// The id of the latest event of this identity's own chain.
 const HEAD: &str = "head";
+
+/// Own events a write looks up one by one, when another tab's were not
+/// announced here, before it reads the whole store instead.
+const CHAIN_LOOKUPS: usize = 32;
 /// Snapshot names (see [`crate::snapshot`]).
 const STATE: &str = "state";
 const DOCS: &str = "docs";
@@ -465,14 +470,25 @@ impl<S: Store> Node<S> {
         };
         let head = EventId(head.try_into().map_err(|_| NodeError::DamagedMeta(HEAD))?);
         let mut wanted = vec![head];
-        let mut found = Vec::new();
+        let mut found: Vec<Event> = Vec::new();
+        let mut seen: FxHashSet<EventId> = FxHashSet::default();
+        // Once more than a few are missing, the whole store is read once:
+        // a lookup may read every block (IndexedDB's newest first), so
+        // looking up each of m events could read O(m²) blocks.
+        let mut loaded: Option<FxHashMap<EventId, Vec<u8>>> = None;
         while let Some(id) = wanted.pop() {
-            if self.replica.borrow().log().contains(&id)
-                || found.iter().any(|e: &Event| e.id() == id)
-            {
+            if self.replica.borrow().log().contains(&id) || !seen.insert(id) {
                 continue;
             }
-            let Some(bytes) = self.store.get_event(&id).await? else {
+            if loaded.is_none() && found.len() >= CHAIN_LOOKUPS {
+                let all = self.store.load_events().await?;
+                loaded = Some(all.events.into_iter().collect());
+            }
+            let bytes = match loaded.as_mut() {
+                Some(all) => all.remove(&id),
+                None => self.store.get_event(&id).await?,
+            };
+            let Some(bytes) = bytes else {
                 return Err(NodeError::DamagedMeta(HEAD));
             };
             let event = Event::from_own_store(&bytes)

@@ -141,6 +141,7 @@ macro_rules! node_conformance_tests {
                     bad_input_is_refused_with_a_typed_error_and_stores_nothing,
                     a_damaged_stored_event_is_skipped_and_reported_on_open,
                     two_nodes_sharing_a_store_never_fork_and_agree,
+                    a_tab_that_missed_many_of_the_others_events_follows_them,
                     a_restored_identity_opens_only_where_it_belongs,
                     a_received_batch_keeps_the_good_and_refuses_the_bad,
                     snapshots_give_the_same_state_sooner,

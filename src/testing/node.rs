@@ -116,6 +116,25 @@ pub async fn a_damaged_stored_event_is_skipped_and_reported_on_open<B: Backend>(
     assert!(report.skipped[0].contains(&format!("{id:?}")));
 }
 
+/// Two nodes over one store (two tabs): one writes 100 events the other
+/// never hears of (a tab asleep); the other's next write follows all of
+/// them — found with one read of the store past the first few lookups —
+/// and the chain does not fork.
+pub async fn a_tab_that_missed_many_of_the_others_events_follows_them<B: Backend>(backend: &B) {
+    let (first, second) = backend.shared().await;
+    let (a, _) = Node::open(first, || SECRET).await.unwrap();
+    let (b, _) = Node::open(second, || [8; 32]).await.unwrap();
+    for time in 0..100u64 {
+        a.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
+    }
+    let event = b.publish(100, pay(key(3), 1, "EUR")).await.unwrap();
+    assert_eq!(event.content().seq, 101, "after a's 100");
+    assert_eq!(b.replica().log().len(), 101);
+    assert!(b.replica().log().forks().is_empty());
+    let replica = b.replica();
+    assert_eq!(replica.view().balance(replica.log(), &key(2), "EUR"), 100);
+}
+
 /// Two nodes over one store (two tabs): each writes while the other has
 /// not heard of its latest events. Neither forks the shared chain, and once
 /// each loads what the other stored they agree, documents included.
