@@ -86,12 +86,14 @@ bench:
 bench-browser:
 	./scripts/bench-browser.sh
 
-## The editing trace typed one keystroke a task into trustfold, Yjs +
-## y-indexeddb and @automerge/automerge in one Chromium page, 3 interleaved
-## runs (BENCHMARKS.md, "Typing the editing trace"); ≈ 30 min, most of it
-## Yjs writing each keystroke to IndexedDB. `--edits N` for a shorter trace.
+## The editing trace typed one keystroke a task in one Chromium page, 3
+## interleaved runs (BENCHMARKS.md, "Typing the editing trace"): the whole
+## trace into trustfold and @automerge/automerge, then its first 50,000
+## keystrokes into those and Yjs + y-indexeddb (≈ 4.5 ms a keystroke
+## here: the whole trace would take ≈ 20 min a run). ≈ 15 min.
 bench-typing: pkg
-	node bench-browser/typing.mjs --runs 3
+	node bench-browser/typing.mjs --runs 3 --editors trustfold,automerge
+	node bench-browser/typing.mjs --runs 3 --edits 50000
 
 ## The signalling server's resident memory under 10,000 idle sockets
 ## (before, with them, after); figures in target/bench-server.txt.

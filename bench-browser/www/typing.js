@@ -61,6 +61,12 @@ async function typeAll(keystroke) {
 }
 
 const editors = {
+  /** No editor: the loop and its one task per keystroke alone (what every editor's time includes). */
+  async loop() {
+    const { t0, tenths } = await typeAll(() => {});
+    return { ms: performance.now() - t0, tenths, same_text: true };
+  },
+
   async trustfold() {
     const net = `typing-${Date.now()}`;
     const node = await TrustfoldNode.open(net);
