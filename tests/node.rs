@@ -12,9 +12,8 @@ mod sim;
 
 use common::{key, pay};
 use sim::FaultyStore;
-use std::cell::Cell;
 use std::rc::Rc;
-use trustfold::store::{MemoryStore, Store, StoreError};
+use trustfold::store::{MemoryStore, Store};
 use trustfold::testing::node::state;
 use trustfold::{Node, NodeError};
 
@@ -76,47 +75,6 @@ impl Store for FullDisk {
     }
 }
 
-/// A memory store that another node shares (another tab), counting the
-/// lookups and whole reads made through this handle.
-struct Counting {
-    inner: Rc<MemoryStore>,
-    lookups: Cell<usize>,
-    loads: Cell<usize>,
-}
-
-impl Store for Counting {
-    async fn write(
-        &self,
-        events: &[(trustfold::EventId, &[u8])],
-        meta: &[(&str, &[u8])],
-    ) -> Result<(), StoreError> {
-        self.inner.write(events, meta).await
-    }
-    async fn get_event(&self, id: &trustfold::EventId) -> Result<Option<Vec<u8>>, StoreError> {
-        self.lookups.set(self.lookups.get() + 1);
-        self.inner.get_event(id).await
-    }
-    async fn load_events(&self) -> Result<trustfold::store::LoadedEvents, StoreError> {
-        self.loads.set(self.loads.get() + 1);
-        self.inner.load_events().await
-    }
-    async fn event_count(&self) -> Result<usize, StoreError> {
-        self.inner.event_count().await
-    }
-    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get_meta(key).await
-    }
-    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.inner.put_meta(key, value).await
-    }
-    async fn get_snapshot(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get_snapshot(key).await
-    }
-    async fn put_snapshot(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.inner.put_snapshot(key, value).await
-    }
-}
-
 mod memory {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
@@ -128,16 +86,11 @@ mod memory {
     async fn a_tab_that_missed_many_events_reads_the_store_once_not_each_event() {
         let shared = Rc::new(MemoryStore::new());
         let (a, _) = Node::open(Rc::clone(&shared), || SECRET).await.unwrap();
-        let (b, _) = Node::open(
-            Counting {
-                inner: shared,
-                lookups: Cell::new(0),
-                loads: Cell::new(0),
-            },
-            || SECRET,
-        )
-        .await
-        .unwrap();
+        let tab = FaultyStore {
+            inner: shared,
+            ..FaultyStore::default()
+        };
+        let (b, _) = Node::open(tab, || SECRET).await.unwrap();
         for time in 0..300 {
             a.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
         }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::cell::Cell;
+use std::rc::Rc;
 use trustfold::invite::Invite;
 use trustfold::store::{LoadedEvents, MemoryStore, Store, StoreError};
 use trustfold::{EventId, Node};
@@ -70,16 +71,21 @@ pub fn scale(small: usize, full: usize) -> usize {
 }
 
 /// A memory store whose writes fail while [`FaultyStore::fail`] says so
-/// (a full disk, a closed database); reads always work.
+/// (a full disk, a closed database); reads always work. `inner` may be
+/// shared with another node (another tab).
 #[derive(Default)]
 pub struct FaultyStore {
-    pub inner: MemoryStore,
+    pub inner: Rc<MemoryStore>,
     /// Writes to fail from now on (u32::MAX: all of them).
     pub failing: Cell<u32>,
     /// Writes to let through before failing starts.
     pub after: Cell<u32>,
     /// How many times the node paused (where a page would handle input).
     pub pauses: Cell<usize>,
+    /// Events looked up one by one (`get_event`).
+    pub lookups: Cell<usize>,
+    /// Whole reads of the store (`load_events`).
+    pub loads: Cell<usize>,
 }
 
 impl FaultyStore {
@@ -112,9 +118,11 @@ impl Store for FaultyStore {
         self.inner.write(events, meta).await
     }
     async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.lookups.set(self.lookups.get() + 1);
         self.inner.get_event(id).await
     }
     async fn load_events(&self) -> Result<LoadedEvents, StoreError> {
+        self.loads.set(self.loads.get() + 1);
         self.inner.load_events().await
     }
     async fn event_count(&self) -> Result<usize, StoreError> {
