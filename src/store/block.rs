@@ -18,7 +18,8 @@
 //! bytes no longer hash to its id is damaged and is skipped and reported
 //! (the store does not verify signatures again, so without the id a flipped
 //! bit would be read as a different, unsigned event). A block cut short
-//! keeps the records before the cut.
+//! keeps the records before the cut; after a damaged record, reading goes
+//! on at the next record whose bytes hash to its id.
 
 use super::{LoadedEvents, StoreError, check_record};
 use crate::event::EventId;
@@ -67,17 +68,62 @@ fn records(block: &[u8]) -> impl Iterator<Item = Result<(&[u8], &[u8]), String>>
         if bytes.is_empty() {
             return None;
         }
-        let Some((header, after)) = bytes.split_at_checked(RECORD_HEADER) else {
-            return Some(Err("a block cut inside a record's header".to_owned()));
-        };
-        let (id, length) = header.split_at(32);
-        let length = u32::from_le_bytes(length.try_into().expect("4 bytes")) as usize;
-        let Some((event, after)) = after.split_at_checked(length) else {
-            return Some(Err("a block cut inside an event".to_owned()));
-        };
-        rest = Some(after);
-        Some(Ok((id, event)))
+        Some(record_at(bytes).map(|(id, event, after)| {
+            rest = Some(after);
+            (id, event)
+        }))
     }))
+}
+
+/// The record at the start of `bytes` (`(id, bytes, what follows)`),
+/// unchecked, or what is wrong if `bytes` stops inside it.
+fn record_at(bytes: &[u8]) -> Result<(&[u8], &[u8], &[u8]), String> {
+    let Some((header, after)) = bytes.split_at_checked(RECORD_HEADER) else {
+        return Err("a block cut inside a record's header".to_owned());
+    };
+    let (id, length) = header.split_at(32);
+    let length = u32::from_le_bytes(length.try_into().expect("4 bytes")) as usize;
+    let Some((event, after)) = after.split_at_checked(length) else {
+        return Err("a block cut inside an event".to_owned());
+    };
+    Ok((id, event, after))
+}
+
+/// Bytes of events a reader hashes looking for the next intact record in a
+/// damaged block, before it gives the rest of the block up: ≈ 30 ms.
+const RESYNC_HASHED: usize = 64 << 20;
+
+/// Where, after the damaged record at the start of `bytes`, the next
+/// intact record starts: where the record's length says it ends if an
+/// intact record is there, else the first offset where a record's bytes
+/// hash to its id. `None`: none within [`RESYNC_HASHED`] hashed bytes.
+fn next_intact(bytes: &[u8]) -> Option<usize> {
+    let intact = |at: usize| {
+        record_at(&bytes[at..])
+            .ok()
+            .filter(|(id, event, _)| EventId::of_bytes(event).0 == **id)
+            .map(|(_, event, _)| event.len())
+    };
+    if let Ok((_, _, after)) = record_at(bytes) {
+        let at = bytes.len() - after.len();
+        if after.is_empty() || intact(at).is_some() {
+            return Some(at);
+        }
+    }
+    let mut hashed = 0;
+    for at in 1..bytes.len() {
+        if hashed > RESYNC_HASHED {
+            return None;
+        }
+        match record_at(&bytes[at..]) {
+            Ok((_, event, _)) => hashed += event.len(),
+            Err(_) => continue,
+        }
+        if intact(at).is_some() {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// The two shapes of [`records`]' iterator.
@@ -113,12 +159,41 @@ impl BlockReader {
 
     /// Reads the next block; `label` names it in reports. Returns whether
     /// every record of it was intact.
+    ///
+    /// After a damaged record the reader finds the next intact one: where
+    /// the damaged record's length says it ends, else the first place
+    /// further on where a record's bytes hash to its id — so a flipped bit
+    /// in a length loses that record, not the rest of a block that merged
+    /// thousands of events.
     pub fn read(&mut self, block: &[u8], label: impl core::fmt::Display) -> bool {
+        let mut rest = match block.split_first() {
+            Some((&BLOCK_FORMAT, rest)) => rest,
+            Some((format, _)) => {
+                let why = format!("{label}: a block of unknown format {format}");
+                self.loaded.corrupt.push(why);
+                return false;
+            }
+            None => {
+                self.loaded.corrupt.push(format!("{label}: an empty block"));
+                return false;
+            }
+        };
         let mut intact = true;
-        for record in records(block) {
-            if let Err(why) = record.and_then(|(id, bytes)| self.keep(id, bytes.to_vec())) {
-                intact = false;
-                self.loaded.corrupt.push(format!("{label}: {why}"));
+        while !rest.is_empty() {
+            match record_at(rest) {
+                Ok((id, bytes, after)) => match self.keep(id, bytes.to_vec()) {
+                    Ok(()) => {
+                        rest = after;
+                        continue;
+                    }
+                    Err(why) => self.loaded.corrupt.push(format!("{label}: {why}")),
+                },
+                Err(why) => self.loaded.corrupt.push(format!("{label}: {why}")),
+            }
+            intact = false;
+            match next_intact(rest) {
+                Some(at) => rest = &rest[at..],
+                None => break,
             }
         }
         intact
@@ -214,6 +289,35 @@ mod tests {
         assert!(loaded.corrupt[0].starts_with("block 0: "));
         assert_eq!(intact, [false]);
         assert_eq!(find_in_block(&block, &records[1].0), None);
+    }
+
+    #[test]
+    fn a_damaged_length_loses_its_record_not_the_rest_of_the_block() {
+        let records: Vec<_> = (0..200).map(record).collect();
+        let block = block_of(&records);
+        let start = |n: usize| {
+            1 + n * RECORD_HEADER + records[..n].iter().map(|r| r.1.len()).sum::<usize>()
+        };
+        // Record 50's length: longer, shorter, and past the block's end.
+        for flip in [0x01u8, 0x08, 0x80] {
+            for byte in [32, 33, 35] {
+                let mut damaged = block.clone();
+                damaged[start(50) + byte] ^= flip;
+                let (loaded, intact) = decode(&[&damaged]);
+                let mut expected = records.clone();
+                expected.remove(50);
+                assert_eq!(loaded.events, expected, "flip {flip:#x} at {byte}");
+                assert_eq!(loaded.corrupt.len(), 1, "{:?}", loaded.corrupt);
+                assert_eq!(intact, [false]);
+            }
+        }
+        // Two damaged records far apart: each is lost alone.
+        let mut damaged = block.clone();
+        damaged[start(10) + 32] ^= 0x10;
+        damaged[start(150) + 40] ^= 0x01;
+        let (loaded, _) = decode(&[&damaged]);
+        assert_eq!(loaded.events.len(), 198);
+        assert_eq!(loaded.corrupt.len(), 2);
     }
 
     #[test]
