@@ -75,9 +75,13 @@ fn records(block: &[u8]) -> impl Iterator<Item = Result<(&[u8], &[u8]), String>>
     }))
 }
 
-/// The record at the start of `bytes` (`(id, bytes, what follows)`),
-/// unchecked, or what is wrong if `bytes` stops inside it.
-fn record_at(bytes: &[u8]) -> Result<(&[u8], &[u8], &[u8]), String> {
+/// A record as read, unchecked: its id, its event's bytes, and the bytes
+/// after it.
+type RawRecord<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+/// The record at the start of `bytes`, unchecked, or what is wrong if
+/// `bytes` stops inside it.
+fn record_at(bytes: &[u8]) -> Result<RawRecord<'_>, String> {
     let Some((header, after)) = bytes.split_at_checked(RECORD_HEADER) else {
         return Err("a block cut inside a record's header".to_owned());
     };
