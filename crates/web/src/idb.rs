@@ -156,10 +156,9 @@ impl IdbStore {
     /// blocks of about [`BLOCK_TARGET`], each written with the deletion of
     /// its records in one write: a block's records move whole or not at
     /// all, and a failed write (a full disk) stops the move, which the next
-    /// load takes up where it stopped. Only this move changes `events` now
-    /// (a tab of version 1 closes when this one upgrades), so two tabs
-    /// moving at once can at worst write the same blocks twice, which a
-    /// load reads once.
+    /// load takes up where it stopped. A block is written only if all of
+    /// its records are still there, in the same transaction: two tabs
+    /// moving at once wrote the same blocks twice before.
     async fn move_into_blocks(
         writer: &Writer,
         records: &[(JsValue, EventId, Vec<u8>)],
@@ -178,16 +177,8 @@ impl IdbStore {
                 .map(|(_, id, value)| (*id, value.as_slice()))
                 .collect();
             let block = Uint8Array::from(&encode_block(&batch)?[..]).into();
-            // An undefined value deletes the key.
-            let puts: Vec<(&str, JsValue, JsValue)> =
-                std::iter::once((BLOCKS, JsValue::UNDEFINED, block))
-                    .chain(
-                        moved
-                            .iter()
-                            .map(|(key, _, _)| (EVENTS, key.clone(), JsValue::UNDEFINED)),
-                    )
-                    .collect();
-            writer.put_all(&puts).await?;
+            let keys: Vec<JsValue> = moved.iter().map(|(key, _, _)| key.clone()).collect();
+            writer.move_records(BLOCKS, EVENTS, &keys, &block).await?;
             start = end;
         }
         Ok(())

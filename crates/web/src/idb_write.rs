@@ -13,6 +13,22 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(inline_js = r#"
+// Puts `block` into blocks and deletes `keys` from events in one
+// transaction, only if every key is still there: another tab may have
+// moved them meanwhile (what is left stays for the next load to move).
+export function move_records(db, blocks, events, keys, block) {
+  return readwrite(db, [blocks, events], (tx) => {
+    const store = tx.objectStore(events);
+    let present = 0;
+    for (const key of keys)
+      store.count(key).onsuccess = (e) => {
+        if (e.target.result && ++present == keys.length) {
+          tx.objectStore(blocks).put(block);
+          for (const k of keys) store.delete(k);
+        }
+      };
+  });
+}
 export function open_writer(name) {
   return new Promise((opened, failed) => {
     const request = indexedDB.open(name);
@@ -92,6 +108,13 @@ extern "C" {
     fn open_writer(name: &str) -> js_sys::Promise;
     fn write(db: &JsValue, spaces: &js_sys::Array, puts: &js_sys::Array) -> js_sys::Promise;
     fn merge(db: &JsValue, space: &str, first: f64, last: f64, format: u8) -> js_sys::Promise;
+    fn move_records(
+        db: &JsValue,
+        blocks: &str,
+        events: &str,
+        keys: &js_sys::Array,
+        block: &JsValue,
+    ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = pause)]
     fn next_task() -> js_sys::Promise;
 }
@@ -147,6 +170,22 @@ impl Writer {
     /// `first`, in one transaction, if every one is of [`BLOCK_FORMAT`].
     ///
     /// [`BLOCK_FORMAT`]: trustfold::store::BLOCK_FORMAT
+    /// Puts `block` into `blocks` and deletes `keys` from `events` in one
+    /// transaction, if every key is still in `events` (see the JS).
+    pub async fn move_records(
+        &self,
+        blocks: &str,
+        events: &str,
+        keys: &[JsValue],
+        block: &JsValue,
+    ) -> Result<(), StoreError> {
+        let keys: js_sys::Array = keys.iter().collect();
+        JsFuture::from(move_records(&self.db, blocks, events, &keys, block))
+            .await
+            .map(drop)
+            .map_err(|e| classify(&e))
+    }
+
     pub async fn merge(&self, space: &str, first: f64, last: f64) -> Result<(), StoreError> {
         let format = trustfold::store::BLOCK_FORMAT;
         JsFuture::from(merge(&self.db, space, first, last, format))

@@ -226,6 +226,43 @@ async fn a_database_of_one_record_per_event_opens_whole_and_moves_into_blocks() 
     assert_eq!(state(&reopened), after);
 }
 
+/// Two tabs loading a version-1 database at once move its records once:
+/// a block is written only with the deletion of records still there.
+#[wasm_bindgen_test]
+async fn two_tabs_moving_a_version_1_database_at_once_write_its_blocks_once() {
+    let records = records(40);
+    let (keys, values): (js_sys::Array, js_sys::Array) = records
+        .iter()
+        .map(|(id, bytes)| (js_bytes(&id.0), js_bytes(bytes)))
+        .unzip();
+    let name = fresh_name();
+    let none = || js_sys::Array::new();
+    wasm_bindgen_futures::JsFuture::from(write_version_1(&name, keys, values, none(), none()))
+        .await
+        .unwrap();
+    let (first, second) = (
+        IdbStore::open(&name).await.unwrap(),
+        IdbStore::open(&name).await.unwrap(),
+    );
+    let (a, b) = futures_util::future::join(first.load_events(), second.load_events()).await;
+    for loaded in [a.unwrap(), b.unwrap()] {
+        assert_eq!(loaded.events.len(), 40);
+    }
+    assert_eq!(first.block_count().await.unwrap(), 1, "moved once");
+    let again = IdbStore::open(&name)
+        .await
+        .unwrap()
+        .load_events()
+        .await
+        .unwrap();
+    let mut loaded = again.events;
+    loaded.sort();
+    let mut expected = records;
+    expected.sort();
+    assert_eq!(loaded, expected, "each record once");
+    assert!(again.corrupt.is_empty());
+}
+
 /// Events load back in the order they were written, whatever their ids;
 /// a load merges a run of small blocks (typing writes one event at a
 /// time) into one, keeping that order, and the merged events are still
