@@ -382,12 +382,15 @@ impl<S: Store> Node<S> {
         report: &mut OpenReport,
     ) {
         report.skipped = loaded.corrupt;
+        let unverified: FxHashSet<EventId> = loaded.unverified.into_iter().collect();
         let mut events = Vec::with_capacity(loaded.events.len());
         for (n, (id, bytes)) in loaded.events.into_iter().enumerate() {
             if n > 0 && n % OPEN_SLICE == 0 {
                 store.pause().await;
             }
-            match Event::from_own_store(&bytes).and_then(|event| replica.admit(event)) {
+            match stored_event(&bytes, unverified.contains(&id))
+                .and_then(|event| replica.admit(event))
+            {
                 Ok(event) => events.push(event),
                 Err(e) => report.skipped.push(format!("{id:?}: {e}")),
             }
@@ -475,28 +478,37 @@ impl<S: Store> Node<S> {
         // Once more than a few are missing, the whole store is read once:
         // a lookup may read every block (IndexedDB's newest first), so
         // looking up each of m events could read O(m²) blocks.
+        // (Also when a lookup misses: a whole read finds records after
+        // damage in a block, which a lookup does not.)
         let mut loaded: Option<FxHashMap<EventId, Vec<u8>>> = None;
+        let mut suspects: FxHashSet<EventId> = FxHashSet::default();
         while let Some(id) = wanted.pop() {
             if self.replica.borrow().log().contains(&id) || !seen.insert(id) {
                 continue;
             }
-            if loaded.is_none() && found.len() >= CHAIN_LOOKUPS {
+            let mut bytes = None;
+            if loaded.is_none() && found.len() < CHAIN_LOOKUPS {
+                bytes = self.store.get_event(&id).await?;
+            }
+            if bytes.is_none() && loaded.is_none() {
                 let all = self.store.load_events().await?;
+                suspects = all.unverified.into_iter().collect();
                 loaded = Some(all.events.into_iter().collect());
             }
-            let bytes = match loaded.as_mut() {
-                Some(all) => all.remove(&id),
-                None => self.store.get_event(&id).await?,
-            };
+            if let Some(all) = loaded.as_mut() {
+                bytes = bytes.or_else(|| all.remove(&id));
+            }
+            let unverified = suspects.contains(&id);
             let Some(bytes) = bytes else {
                 return Err(NodeError::DamagedMeta(HEAD));
             };
-            let event = Event::from_own_store(&bytes)
+            let event = stored_event(&bytes, unverified)
                 .and_then(|event| self.replica.borrow().admit(event))
                 .map_err(Error::from)?;
             wanted.extend(event.parents().iter().copied());
             found.push(event);
         }
+        drop(loaded);
         let mut applied = 0;
         let mut replica = self.replica.borrow_mut();
         // Found newest first: insert oldest first.
@@ -650,5 +662,16 @@ impl<S: Store> Node<S> {
             }
         }
         Ok(())
+    }
+}
+
+/// An event read back from the own store: decoded only, or checked as a
+/// peer's (signature included) if the store could only find it again
+/// after damage ([`LoadedEvents::unverified`]).
+fn stored_event(bytes: &[u8], unverified: bool) -> Result<Event, crate::event::EventError> {
+    if unverified {
+        Event::from_bytes(bytes)
+    } else {
+        Event::from_own_store(bytes)
     }
 }

@@ -93,42 +93,13 @@ fn record_at(bytes: &[u8]) -> Result<RawRecord<'_>, String> {
     Ok((id, event, after))
 }
 
-/// Bytes of events a reader hashes looking for the next intact record in a
-/// damaged block, before it gives the rest of the block up: ≈ 30 ms.
+/// Bytes a reader may hash, over one load, looking for intact records
+/// after damage, before it gives the rest of a damaged block up (≈ 30 ms).
 const RESYNC_HASHED: usize = 64 << 20;
 
-/// Where, after the damaged record at the start of `bytes`, the next
-/// intact record starts: where the record's length says it ends if an
-/// intact record is there, else the first offset where a record's bytes
-/// hash to its id. `None`: none within [`RESYNC_HASHED`] hashed bytes.
-fn next_intact(bytes: &[u8]) -> Option<usize> {
-    let intact = |at: usize| {
-        record_at(&bytes[at..])
-            .ok()
-            .filter(|(id, event, _)| EventId::of_bytes(event).0 == **id)
-            .map(|(_, event, _)| event.len())
-    };
-    if let Ok((_, _, after)) = record_at(bytes) {
-        let at = bytes.len() - after.len();
-        if after.is_empty() || intact(at).is_some() {
-            return Some(at);
-        }
-    }
-    let mut hashed = 0;
-    for at in 1..bytes.len() {
-        if hashed > RESYNC_HASHED {
-            return None;
-        }
-        match record_at(&bytes[at..]) {
-            Ok((_, event, _)) => hashed += event.len(),
-            Err(_) => continue,
-        }
-        if intact(at).is_some() {
-            return Some(at);
-        }
-    }
-    None
-}
+/// Damaged records in a row a reader steps over by their lengths before it
+/// searches for the next intact one instead.
+const HOPS: usize = 4;
 
 /// The two shapes of [`records`]' iterator.
 enum BlockRecords<I> {
@@ -149,10 +120,22 @@ impl<'a, I: Iterator<Item = Result<(&'a [u8], &'a [u8]), String>>> Iterator for 
 /// Reads blocks, in order, into the events they hold: intact records once
 /// each (an id stored twice keeps its first place), damaged ones reported
 /// with which block and what is wrong.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BlockReader {
     seen: FxHashSet<EventId>,
     loaded: LoadedEvents,
+    /// Bytes this reader may still hash looking for records after damage.
+    resync_left: usize,
+}
+
+impl Default for BlockReader {
+    fn default() -> BlockReader {
+        BlockReader {
+            seen: FxHashSet::default(),
+            loaded: LoadedEvents::default(),
+            resync_left: RESYNC_HASHED,
+        }
+    }
 }
 
 impl BlockReader {
@@ -164,11 +147,16 @@ impl BlockReader {
     /// Reads the next block; `label` names it in reports. Returns whether
     /// every record of it was intact.
     ///
-    /// After a damaged record the reader finds the next intact one: where
-    /// the damaged record's length says it ends, else the first place
-    /// further on where a record's bytes hash to its id — so a flipped bit
-    /// in a length loses that record, not the rest of a block that merged
-    /// thousands of events.
+    /// After a damaged record the reader goes on where its length says it
+    /// ends, for up to [`HOPS`] damaged records in a row, as long as an
+    /// intact record turns up. Else (a damaged length) it looks for the
+    /// first place after the first of them where a record's bytes hash to
+    /// its id, so one flipped bit in a length loses one record, not the
+    /// rest of a block that merged thousands of events. What it finds so is
+    /// only *probably* a record: an event a peer signed could carry such
+    /// bytes inside it, so everything after that place in the block is
+    /// listed in [`LoadedEvents::unverified`], to be checked with its
+    /// signature before use.
     pub fn read(&mut self, block: &[u8], label: impl core::fmt::Display) -> bool {
         let mut rest = match block.split_first() {
             Some((&BLOCK_FORMAT, rest)) => rest,
@@ -183,40 +171,112 @@ impl BlockReader {
             }
         };
         let mut intact = true;
+        let mut suspect = false;
+        // Where the run of damaged records began, and its length.
+        let mut damaged: Option<(&[u8], usize)> = None;
         while !rest.is_empty() {
-            match record_at(rest) {
-                Ok((id, bytes, after)) => match self.keep(id, bytes.to_vec()) {
-                    Ok(()) => {
+            let why: Option<String> = match record_at(rest) {
+                Ok((id, bytes, after)) => match check_record(id, bytes.to_vec()) {
+                    Ok((id, bytes)) => {
+                        if let Some((_, hops)) = damaged.take()
+                            && hops > 1
+                        {
+                            let more = hops - 1;
+                            let why = format!("{label}: {more} more damaged records after it");
+                            self.loaded.corrupt.push(why);
+                        }
+                        self.keep(id, bytes, suspect);
                         rest = after;
                         continue;
                     }
-                    Err(why) => self.loaded.corrupt.push(format!("{label}: {why}")),
+                    Err(why) => {
+                        intact = false;
+                        let (from, hops) = damaged.unwrap_or((rest, 0));
+                        if damaged.is_none() {
+                            self.loaded.corrupt.push(format!("{label}: {why}"));
+                        }
+                        if after.is_empty() && damaged.is_none() {
+                            break; // the last record, damaged alone
+                        }
+                        if hops < HOPS && !after.is_empty() {
+                            damaged = Some((from, hops + 1));
+                            rest = after;
+                            continue;
+                        }
+                        None
+                    }
                 },
-                Err(why) => self.loaded.corrupt.push(format!("{label}: {why}")),
-            }
+                Err(why) => Some(why),
+            };
             intact = false;
-            match next_intact(rest) {
-                Some(at) => rest = &rest[at..],
-                None => break,
+            // A record cut short, first of a run: say so (a run's later
+            // records may be anything, and are not reported one by one).
+            if let (Some(why), None) = (why, damaged) {
+                self.loaded.corrupt.push(format!("{label}: {why}"));
+            }
+            let from = damaged.map_or(rest, |(from, _)| from);
+            let offset = block.len() - from.len();
+            match self.next_intact(from) {
+                Some(at) => {
+                    let to = offset + at;
+                    self.loaded.corrupt.push(format!(
+                        "{label}: bytes {offset}–{to} skipped to the next record whose bytes hash to its id"
+                    ));
+                    rest = &from[at..];
+                    suspect = true;
+                    damaged = None;
+                }
+                None => {
+                    // A cut record said so already.
+                    if damaged.is_some() {
+                        let why = format!("{label}: no intact record after byte {offset}");
+                        self.loaded.corrupt.push(why);
+                    }
+                    break;
+                }
             }
         }
         intact
     }
 
-    /// Keeps an intact record the first time its id is read.
-    fn keep(&mut self, key: &[u8], bytes: Vec<u8>) -> Result<(), String> {
-        let (id, bytes) = check_record(key, bytes)?;
+    /// The first offset after the start of `bytes` where a record's bytes
+    /// hash to its id, within what is left of this load's
+    /// [`RESYNC_HASHED`] (each candidate costs its header and its bytes).
+    fn next_intact(&mut self, bytes: &[u8]) -> Option<usize> {
+        for at in 1..bytes.len() {
+            let Ok((id, event, _)) = record_at(&bytes[at..]) else {
+                continue;
+            };
+            let cost = RECORD_HEADER + event.len();
+            if cost > self.resync_left {
+                self.resync_left = 0;
+                return None;
+            }
+            self.resync_left -= cost;
+            if EventId::of_bytes(event).0 == *id {
+                return Some(at);
+            }
+        }
+        None
+    }
+
+    /// Keeps an intact record the first time its id is read; `suspect`:
+    /// found after a search (see [`read`](Self::read)).
+    fn keep(&mut self, id: EventId, bytes: Vec<u8>, suspect: bool) {
         if self.seen.insert(id) {
             self.loaded.events.push((id, bytes));
+            if suspect {
+                self.loaded.unverified.push(id);
+            }
         }
-        Ok(())
     }
 
     /// Reads one record kept on its own (`key`, `bytes`), as stores kept
     /// every event before blocks.
     pub fn read_record(&mut self, key: &[u8], bytes: Vec<u8>) {
-        if let Err(why) = self.keep(key, bytes) {
-            self.loaded.corrupt.push(why);
+        match check_record(key, bytes) {
+            Ok((id, bytes)) => self.keep(id, bytes, false),
+            Err(why) => self.loaded.corrupt.push(why),
         }
     }
 
@@ -311,8 +371,12 @@ mod tests {
                 let mut expected = records.clone();
                 expected.remove(50);
                 assert_eq!(loaded.events, expected, "flip {flip:#x} at {byte}");
-                assert_eq!(loaded.corrupt.len(), 1, "{:?}", loaded.corrupt);
+                assert_eq!(loaded.corrupt.len(), 2, "{:?}", loaded.corrupt);
+                assert!(loaded.corrupt[1].contains("skipped"));
                 assert_eq!(intact, [false]);
+                // What follows the search is checked as a peer's events.
+                let after: Vec<_> = records[51..].iter().map(|r| r.0).collect();
+                assert_eq!(loaded.unverified, after);
             }
         }
         // Two damaged records far apart: each is lost alone.
@@ -321,7 +385,31 @@ mod tests {
         damaged[start(150) + 40] ^= 0x01;
         let (loaded, _) = decode(&[&damaged]);
         assert_eq!(loaded.events.len(), 198);
-        assert_eq!(loaded.corrupt.len(), 2);
+        assert!(loaded.corrupt.len() >= 2, "{:?}", loaded.corrupt);
+    }
+
+    #[test]
+    fn damaged_bytes_with_intact_lengths_are_stepped_over_and_trusted() {
+        let records: Vec<_> = (0..10).map(record).collect();
+        let mut block = block_of(&records);
+        let start = |n: usize| {
+            1 + n * RECORD_HEADER + records[..n].iter().map(|r| r.1.len()).sum::<usize>()
+        };
+        // Records 3 and 4: their bytes, not their lengths.
+        for n in [3, 4] {
+            block[start(n) + RECORD_HEADER] ^= 0x20;
+        }
+        let (loaded, _) = decode(&[&block]);
+        assert_eq!(loaded.events.len(), 8);
+        assert_eq!(loaded.corrupt.len(), 2, "the first, then how many more");
+        assert!(loaded.unverified.is_empty(), "found by their lengths");
+        // The last record damaged: reported, nothing searched.
+        let mut last = block_of(&records);
+        let end = last.len() - 1;
+        last[end] ^= 1;
+        let (loaded, _) = decode(&[&last]);
+        assert_eq!(loaded.events.len(), 9);
+        assert_eq!(loaded.corrupt.len(), 1);
     }
 
     #[test]

@@ -66,6 +66,11 @@ pub struct LoadedEvents {
     pub events: Vec<(EventId, Vec<u8>)>,
     /// Records skipped because they are damaged, each with what is wrong.
     pub corrupt: Vec<String>,
+    /// Events found again after damage by their bytes hashing to their id
+    /// (`store::block`): bytes a peer signed could hold such a record
+    /// inside an event, so these are checked as a peer's are, signature
+    /// included, before they are used.
+    pub unverified: Vec<EventId>,
 }
 
 /// Where a node keeps its data. See the [module docs](self).

@@ -29,7 +29,7 @@ pub async fn stored_events_load_back_byte_for_byte<B: Backend>(backend: &B) {
         loaded,
         LoadedEvents {
             events: expected,
-            corrupt: vec![]
+            ..LoadedEvents::default()
         }
     );
     assert_eq!(store.event_count().await.unwrap(), 3);

@@ -86,6 +86,9 @@ pub struct FaultyStore {
     pub lookups: Cell<usize>,
     /// Whole reads of the store (`load_events`).
     pub loads: Cell<usize>,
+    /// Whole reads list every event as found again after damage
+    /// (`LoadedEvents::unverified`).
+    pub suspect: Cell<bool>,
 }
 
 impl FaultyStore {
@@ -123,7 +126,11 @@ impl Store for FaultyStore {
     }
     async fn load_events(&self) -> Result<LoadedEvents, StoreError> {
         self.loads.set(self.loads.get() + 1);
-        self.inner.load_events().await
+        let mut loaded = self.inner.load_events().await?;
+        if self.suspect.get() {
+            loaded.unverified = loaded.events.iter().map(|(id, _)| *id).collect();
+        }
+        Ok(loaded)
     }
     async fn event_count(&self) -> Result<usize, StoreError> {
         self.inner.event_count().await

@@ -319,10 +319,6 @@ impl BrowserNode {
         if self.inner.links.borrow().is_some() {
             return Err(WebError::AlreadyConnected);
         }
-        // A catch-up may follow: the verifying workers load meanwhile.
-        if let Some(workers) = self.inner.workers.borrow().as_ref() {
-            workers.warm();
-        }
         let network = &self.inner.network;
         let webrtc = WebRtc::join_network(
             url,
@@ -340,6 +336,10 @@ impl BrowserNode {
         };
         let transport = Rc::new(Pair::new(webrtc, relay));
         *self.inner.links.borrow_mut() = Some(transport.clone());
+        // A catch-up may follow: the verifying workers load meanwhile.
+        if let Some(workers) = self.inner.workers.borrow().as_ref() {
+            workers.warm();
+        }
         // Weak, and only while these links are the node's: a reconnect
         // starts a loop of its own and this one ends.
         let every = Rc::downgrade(&self.inner);
