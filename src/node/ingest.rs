@@ -144,9 +144,12 @@ impl<S: Store> Node<S> {
         }
     }
 
-    /// Picks the events of a chunk new here and starts checking them: at
-    /// least [`OFF_THREAD_MIN`] go to the [`OffThread`](super::OffThread)
-    /// verifier if the node has one, which starts at once.
+    /// Picks the events of a chunk that are new here, each with its index
+    /// in the batch, and starts checking them: at least [`OFF_THREAD_MIN`]
+    /// go to the [`OffThread`](super::OffThread) verifier if the node has
+    /// one, which starts at once. A copy of an event held already costs a
+    /// hash; a recently evicted orphan whose parents are still missing
+    /// costs a decode, not a signature check.
     fn start_check<'b>(
         &self,
         peer: &str,
@@ -155,7 +158,40 @@ impl<S: Store> Node<S> {
         seen: &mut FxHashSet<EventId>,
         received: &mut Received,
     ) -> Check<'b> {
-        let new = self.select_new(peer, offset, chunk, seen, received);
+        let replica = self.replica.borrow();
+        let log = replica.log();
+        let orphans = self.orphans.borrow();
+        let mut new = Vec::new();
+        let mut copies = Vec::new();
+        for (i, bytes) in chunk.iter().enumerate() {
+            let id = EventId::of_bytes(bytes);
+            if orphans.contains(&id) {
+                // Another copy of an orphan: its parents are asked of
+                // this peer too.
+                copies.push(id);
+                continue;
+            }
+            if log.contains(&id) || !seen.insert(id) {
+                continue;
+            }
+            if orphans.was_refused(&id)
+                && let Ok(event) = Event::from_own_store(bytes)
+                && event
+                    .parents()
+                    .iter()
+                    .any(|p| !log.contains(p) && !seen.contains(p))
+            {
+                received.room_refused = true;
+                continue;
+            }
+            new.push((offset + i, *bytes));
+        }
+        drop((orphans, replica));
+        let mut orphans = self.orphans.borrow_mut();
+        for id in copies {
+            orphans.also_from(&id, &peer.to_owned());
+        }
+        drop(orphans);
         let verifier = self.off_thread.borrow().clone();
         let answer = verifier
             .filter(|_| new.len() >= OFF_THREAD_MIN)
@@ -197,58 +233,11 @@ impl<S: Store> Node<S> {
         out
     }
 
-    /// The events of a chunk that are new here, each with its index in the
-    /// batch. A copy of an event held already costs a hash; a recently
-    /// evicted orphan whose parents are still missing costs a decode, not
-    /// a signature check.
-    fn select_new<'b>(
-        &self,
-        peer: &str,
-        offset: usize,
-        chunk: &[&'b [u8]],
-        seen: &mut FxHashSet<EventId>,
-        received: &mut Received,
-    ) -> Vec<(usize, &'b [u8])> {
-        let replica = self.replica.borrow();
-        let log = replica.log();
-        let orphans = self.orphans.borrow();
-        let mut out = Vec::new();
-        let mut copies = Vec::new();
-        for (i, bytes) in chunk.iter().enumerate() {
-            let id = EventId::of_bytes(bytes);
-            if orphans.contains(&id) {
-                // Another copy of an orphan: its parents are asked of
-                // this peer too.
-                copies.push(id);
-                continue;
-            }
-            if log.contains(&id) || !seen.insert(id) {
-                continue;
-            }
-            if orphans.was_refused(&id)
-                && let Ok(event) = Event::from_own_store(bytes)
-                && event
-                    .parents()
-                    .iter()
-                    .any(|p| !log.contains(p) && !seen.contains(p))
-            {
-                received.room_refused = true;
-                continue;
-            }
-            out.push((offset + i, *bytes));
-        }
-        drop(orphans);
-        let mut orphans = self.orphans.borrow_mut();
-        for id in copies {
-            orphans.also_from(&id, &peer.to_owned());
-        }
-        out
-    }
-
-    /// Decodes events and admits them to the network. Those `valid` says an
-    /// [`OffThread`](super::OffThread) verifier accepted are decoded without their signature
-    /// (it was checked there by the same code); the others are checked
-    /// here, which also tells why a refused one is refused.
+    /// Decodes events and admits them to the network. Those `valid` says
+    /// an [`OffThread`](super::OffThread) verifier accepted are decoded
+    /// without their signature (it was checked there by the same code);
+    /// the others are checked here, which also tells why a refused one is
+    /// refused.
     fn decode_checked(
         &self,
         events: &[(usize, &[u8])],
