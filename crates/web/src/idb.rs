@@ -3,7 +3,8 @@
 //! Four object stores with out-of-line keys: `blocks` (an increasing key →
 //! one written batch of events, [`trustfold::store::encode_block`]),
 //! `meta` and `snapshots` (name → bytes), and `events` (id → one event's
-//! bytes: version 1's layout, moved into blocks by the first load). rexie opens, upgrades and reads; writes go through a second
+//! bytes: version 1's layout, moved into blocks by the first load).
+//! rexie opens, upgrades and reads; writes go through a second
 //! connection ([`Writer`]) that puts a whole batch in one read-write
 //! transaction from JS (one call, no per-request await) and says why a
 //! write failed.

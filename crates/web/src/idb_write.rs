@@ -166,10 +166,6 @@ impl Writer {
             .map_err(|e| classify(&e))
     }
 
-    /// Joins the blocks of keys `first..=last` of `space` into one at
-    /// `first`, in one transaction, if every one is of [`BLOCK_FORMAT`].
-    ///
-    /// [`BLOCK_FORMAT`]: trustfold::store::BLOCK_FORMAT
     /// Puts `block` into `blocks` and deletes `keys` from `events` in one
     /// transaction, if every key is still in `events` (see the JS).
     pub async fn move_records(
@@ -186,6 +182,10 @@ impl Writer {
             .map_err(|e| classify(&e))
     }
 
+    /// Joins the blocks of keys `first..=last` of `space` into one at
+    /// `first`, in one transaction, if every one is of [`BLOCK_FORMAT`].
+    ///
+    /// [`BLOCK_FORMAT`]: trustfold::store::BLOCK_FORMAT
     pub async fn merge(&self, space: &str, first: f64, last: f64) -> Result<(), StoreError> {
         let format = trustfold::store::BLOCK_FORMAT;
         JsFuture::from(merge(&self.db, space, first, last, format))

@@ -482,7 +482,7 @@ impl BrowserNode {
     }
 
     /// Leaves the tab channel and the signalling room, closes peer links,
-    /// the relay link the database and the verifying workers.
+    /// the relay link, the database and the verifying workers.
     pub fn close(&self) {
         self.inner.set_workers(None);
         self.inner.closed.set(true);
