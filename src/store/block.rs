@@ -51,30 +51,6 @@ pub fn encode_block(events: &[(EventId, &[u8])]) -> Result<Vec<u8>, StoreError> 
     Ok(block)
 }
 
-/// The records of a block, in the order they were written, each unchecked
-/// (`(id, bytes)`), then `Err` with what is wrong if the block stops
-/// inside a record or is of another format.
-fn records(block: &[u8]) -> impl Iterator<Item = Result<(&[u8], &[u8]), String>> {
-    let mut rest: Option<&[u8]> = match block.split_first() {
-        Some((&BLOCK_FORMAT, rest)) => Some(rest),
-        Some((format, _)) => {
-            let why = format!("a block of unknown format {format}");
-            return BlockRecords::Failed(Some(why));
-        }
-        None => return BlockRecords::Failed(Some("an empty block".to_owned())),
-    };
-    BlockRecords::Reading(std::iter::from_fn(move || {
-        let bytes = rest.take()?;
-        if bytes.is_empty() {
-            return None;
-        }
-        Some(record_at(bytes).map(|(id, event, after)| {
-            rest = Some(after);
-            (id, event)
-        }))
-    }))
-}
-
 /// A record as read, unchecked: its id, its event's bytes, and the bytes
 /// after it.
 type RawRecord<'a> = (&'a [u8], &'a [u8], &'a [u8]);
@@ -100,22 +76,6 @@ const RESYNC_HASHED: usize = 64 << 20;
 /// Damaged records in a row a reader steps over by their lengths before it
 /// searches for the next intact one instead.
 const HOPS: usize = 4;
-
-/// The two shapes of [`records`]' iterator.
-enum BlockRecords<I> {
-    Reading(I),
-    Failed(Option<String>),
-}
-
-impl<'a, I: Iterator<Item = Result<(&'a [u8], &'a [u8]), String>>> Iterator for BlockRecords<I> {
-    type Item = Result<(&'a [u8], &'a [u8]), String>;
-    fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            BlockRecords::Reading(records) => records.next(),
-            BlockRecords::Failed(why) => why.take().map(Err),
-        }
-    }
-}
 
 /// Reads blocks, in order, into the events they hold: intact records once
 /// each (an id stored twice keeps its first place), damaged ones reported
@@ -292,12 +252,23 @@ impl BlockReader {
 }
 
 /// The bytes of event `id` if `block` holds them intact.
+///
+/// It follows the records' lengths only (no search after damage, unlike
+/// [`BlockReader::read`]): a lookup that misses is followed by a whole
+/// read where it matters (`Node`'s own-chain catch-up).
 pub fn find_in_block(block: &[u8], id: &EventId) -> Option<Vec<u8>> {
-    records(block)
-        .map_while(Result::ok)
-        .find(|(key, _)| *key == id.0)
-        .and_then(|(key, bytes)| check_record(key, bytes.to_vec()).ok())
-        .map(|(_, bytes)| bytes)
+    let (&BLOCK_FORMAT, mut rest) = block.split_first()? else {
+        return None;
+    };
+    while let Ok((key, bytes, after)) = record_at(rest) {
+        if key == id.0 {
+            return check_record(key, bytes.to_vec())
+                .ok()
+                .map(|(_, bytes)| bytes);
+        }
+        rest = after;
+    }
+    None
 }
 
 #[cfg(test)]
