@@ -117,6 +117,13 @@ fn outcome(received: &Received) -> (Vec<String>, usize, Vec<(usize, &'static str
     )
 }
 
+/// Bob, an empty node whose large batches `workers` check.
+async fn bob_with(workers: &Rc<Workers>) -> Node<MemoryStore> {
+    let (bob, _) = Node::open(MemoryStore::new(), || [2; 32]).await.unwrap();
+    bob.verify_off_thread(Some(workers.clone()));
+    bob
+}
+
 /// Bob takes in the batch, checked here and by `workers` (in two
 /// receives, so both paths see orphans released by a later batch).
 async fn take_in(
@@ -170,8 +177,7 @@ async fn a_batch_checked_by_workers_is_taken_in_as_one_checked_here() {
 async fn a_small_batch_is_checked_here() {
     let events = batch().await;
     let workers = Workers::new(Answer::Honest);
-    let (bob, _) = Node::open(MemoryStore::new(), || [2; 32]).await.unwrap();
-    bob.verify_off_thread(Some(workers.clone()));
+    let bob = bob_with(&workers).await;
     let few: Vec<&[u8]> = events[..OFF_THREAD_MIN - 1]
         .iter()
         .map(Vec::as_slice)
@@ -190,8 +196,7 @@ async fn a_small_batch_is_checked_here() {
 async fn every_chunk_of_a_batch_is_sent_to_the_workers_before_the_first_answer_is_awaited() {
     let events = batch().await;
     let workers = Workers::new(Answer::Honest);
-    let (bob, _) = Node::open(MemoryStore::new(), || [2; 32]).await.unwrap();
-    bob.verify_off_thread(Some(workers.clone()));
+    let bob = bob_with(&workers).await;
     let refs: Vec<&[u8]> = events.iter().map(Vec::as_slice).collect();
     bob.receive_batch(&refs).await.unwrap();
     // 704 events: two chunks of 512.

@@ -1,7 +1,8 @@
 //! Shared by the seeded simulations: a small seedable generator, the
 //! seeds to run (`TRUSTFOLD_SEED` reproduces one), a scale factor for the
 //! heavy variants (`TRUSTFOLD_SCALE`), a store whose writes fail on
-//! demand (and that counts the node's pauses), and nodes of an open or a private network.
+//! demand (and counts the node's pauses, lookups and whole reads), and
+//! nodes of an open or a private network.
 #![allow(dead_code)]
 
 use std::cell::Cell;
