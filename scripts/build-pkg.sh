@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build -p trustfold-web --lib --profile pkg --target wasm32-unknown-unknown
+# PKG_FEATURES: more cargo features, to weigh them (BENCHMARKS.md:
+# `PKG_FEATURES=trustfold/fast` puts ed25519's tables back).
+cargo build -p trustfold-web --lib --profile pkg --target wasm32-unknown-unknown \
+  ${PKG_FEATURES:+--features "$PKG_FEATURES"}
 rm -rf pkg
 # Stripping the name and producers sections is what shrinks the download.
 wasm-bindgen --target web --out-dir pkg --out-name trustfold \
