@@ -73,3 +73,41 @@ pub fn verdicts(events: &[&[u8]], keys: &mut AuthorKeys) -> Vec<bool> {
         .map(|bytes| Event::from_bytes_with(bytes, keys).is_ok())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+
+    fn author(n: u16) -> PublicKey {
+        let mut secret = [7u8; 32];
+        secret[..2].copy_from_slice(&n.to_le_bytes());
+        PublicKey(SigningKey::from_bytes(&secret).verifying_key().to_bytes())
+    }
+
+    #[test]
+    fn the_cache_holds_at_most_its_bound_and_still_gives_each_authors_key() {
+        let mut keys = AuthorKeys::default();
+        let authors: Vec<PublicKey> = (0..MAX_AUTHOR_KEYS as u16 + 100).map(author).collect();
+        for &a in &authors {
+            assert_eq!(keys.key(a).unwrap().to_bytes(), a.0);
+        }
+        assert_eq!(keys.len(), MAX_AUTHOR_KEYS);
+        // Evicted or kept, every author's key is still right.
+        for &a in authors.iter().rev() {
+            assert_eq!(keys.key(a).unwrap().to_bytes(), a.0);
+            assert!(keys.len() <= MAX_AUTHOR_KEYS);
+        }
+        // A key that does not decompress is a bad signature, and not kept.
+        let bad = (0..=255u8)
+            .map(|n| [n; 32])
+            .find(|b| VerifyingKey::from_bytes(b).is_err())
+            .expect("some 32 bytes are no point of the curve");
+        let mut fresh = AuthorKeys::default();
+        assert!(matches!(
+            fresh.key(PublicKey(bad)),
+            Err(EventError::BadSignature)
+        ));
+        assert!(fresh.is_empty());
+    }
+}

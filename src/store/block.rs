@@ -360,6 +360,32 @@ mod tests {
     }
 
     #[test]
+    fn the_search_after_damage_stops_at_its_budget() {
+        // A damaged record whose bytes read, at every fourth offset, as a
+        // length of 1 MiB: each candidate there costs 1 MiB of hashing.
+        // Its own length is damaged, so the reader searches from there.
+        let pattern: Vec<u8> = [0, 0, 0x10, 0].repeat(1 << 19); // 2 MiB
+        let (id, _) = record(0);
+        let honest: Vec<_> = (1..4).map(record).collect();
+        let mut records = vec![(id, pattern)];
+        records.extend(honest.iter().cloned());
+        let mut damaged = block_of(&records);
+        damaged[1 + 32..1 + RECORD_HEADER].copy_from_slice(&u32::MAX.to_le_bytes());
+        let mut reader = BlockReader::new();
+        assert!(!reader.read(&damaged, "block 0"));
+        assert_eq!(reader.resync_left, 0, "the whole budget went on it");
+        // The next damaged block of the load is not searched: its records
+        // after the damage are lost, reported, and the next block reads.
+        let mut second = block_of(&honest);
+        second[1 + 32] ^= 0x40; // its first record's length
+        assert!(!reader.read(&second, "block 1"));
+        assert!(reader.read(&block_of(&honest[..1]), "block 2"));
+        let loaded = reader.finish();
+        assert_eq!(loaded.events, honest[..1], "only block 2's");
+        assert!(loaded.corrupt.iter().any(|c| c.starts_with("block 1: ")));
+    }
+
+    #[test]
     fn damaged_bytes_with_intact_lengths_are_stepped_over_and_trusted() {
         let records: Vec<_> = (0..10).map(record).collect();
         let mut block = block_of(&records);

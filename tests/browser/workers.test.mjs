@@ -119,10 +119,13 @@ test("a catch-up's events are checked in workers, with the page thread's verdict
   const size = await page.evaluate(async () => {
     const node = await window.trustfold.TrustfoldNode.open("workers-size");
     const size = node.verifyWorkers.size;
+    node.setVerifyWorkers(1000);
+    const most = node.verifyWorkers.size;
     node.close();
-    return { size, cores: navigator.hardwareConcurrency };
+    return { size, most, cores: navigator.hardwareConcurrency };
   });
   assert.equal(size.size, Math.min(8, size.cores), "one worker per core by default");
+  assert.equal(size.most, 16, "at most 16, whatever is asked");
   assert.deepEqual(errors.map(String), []);
 });
 
