@@ -5,7 +5,7 @@
 // bundlers.test.mjs.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { packageInPage, watch } from "./support.mjs";
+import { packageInPage, watch, eventsInBlocks } from "./support.mjs";
 
 let env;
 before(async () => {
@@ -27,8 +27,8 @@ async function freshPage(t, init) {
 }
 
 /**
- * `__payments(n)`: n payments of a new node, read back from its database as
- * the bytes a peer would send. `__take(events, workers)`: a new node with
+ * `__payments(n)`: n payments of a new node: the blocks of its database
+ * (`payments` reads the events out, the bytes a peer would send). `__take(events, workers)`: a new node with
  * `workers` verifying workers (0: the page's thread) takes them in; its
  * report, balances and what its workers did.
  */
@@ -47,17 +47,7 @@ function helpers() {
     const db = await done(indexedDB.open(`trustfold-${name}`));
     const blocks = await done(db.transaction("blocks").objectStore("blocks").getAll());
     db.close();
-    // A block: a format byte, then per event its id (32), length (u32 LE), bytes.
-    const events = [];
-    for (const block of blocks.map((b) => new Uint8Array(b))) {
-      const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
-      for (let at = 1; at < block.length; ) {
-        const length = view.getUint32(at + 32, true);
-        events.push(Array.from(block.subarray(at + 36, at + 36 + length)));
-        at += 36 + length;
-      }
-    }
-    return events;
+    return blocks.map((b) => Array.from(b));
   };
   window.__take = async (events, workers) => {
     const node = await window.trustfold.TrustfoldNode.open(network());
@@ -75,6 +65,11 @@ function helpers() {
     node.close();
     return out;
   };
+}
+
+/** `n` payments of a new node in `page`, as the bytes a peer would send. */
+async function payments(page, n) {
+  return eventsInBlocks(await page.evaluate((n) => window.__payments(n), n));
 }
 
 /** `events` with bad ones among them: flipped bits (signature, body), a cut event, junk, a copy. */
@@ -97,7 +92,7 @@ function doctored(events) {
 
 test("a catch-up's events are checked in workers, with the page thread's verdicts", async (t) => {
   const { page, errors } = await freshPage(t);
-  const events = await page.evaluate(() => window.__payments(150));
+  const events = await payments(page, 150);
   assert.equal(events.length, 150);
   const batch = doctored(events);
 
@@ -150,7 +145,7 @@ test("where workers cannot start, the page's thread checks and nothing is lost",
       throw new DOMException("workers are blocked here", "SecurityError");
     };
   });
-  const events = await page.evaluate(() => window.__payments(60));
+  const events = await payments(page, 60);
   const taken = await page.evaluate((b) => window.__take(b), events);
   assert.equal(taken.report.stored, 60);
   assert.deepEqual(taken.report.refused, []);
@@ -167,7 +162,7 @@ test("a worker that never answers stops the pool in time, and the page's thread 
       return new Real(URL.createObjectURL(new Blob(["onmessage = () => {};"], { type: "text/javascript" })), options);
     };
   });
-  const events = await page.evaluate(() => window.__payments(60));
+  const events = await payments(page, 60);
   const started = Date.now();
   const taken = await page.evaluate((b) => window.__take(b), events);
   const seconds = (Date.now() - started) / 1000;
