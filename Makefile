@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-typing bench-server bench-relay bench-scaled
+.PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-typing bench-server bench-relay bench-scaled bench-mesh
 
 ## The node page, the signalling server and the relay at
 ## http://127.0.0.1:8080 (builds the package and the page first); the relay
@@ -76,11 +76,16 @@ test-browser: www
 ## relay server SIGKILLed 100 times instead of 20): minutes, so not part of
 ## `make test`, which runs them smaller.
 test-heavy:
-	TRUSTFOLD_SCALE=full cargo test --release --test faults --test byzantine --test window --test catchup -- --nocapture
+	TRUSTFOLD_SCALE=full cargo test --release --test faults --test byzantine --test window --test catchup --test mesh -- --nocapture
 	TRUSTFOLD_SCALE=full cargo test --release -p trustfold-server --test relay_crash -- --nocapture
 
 bench:
 	cargo bench --bench core
+
+## Rooms of hundreds: the partial-mesh simulation at 1,000 pages, lazy push
+## against flooding in the same run (BENCHMARKS.md, "Rooms of hundreds").
+bench-mesh:
+	TRUSTFOLD_SCALE=full cargo test --release --test mesh -- --nocapture
 
 ## Browser benchmarks (ingest, cold open, size) in headless chromium; see BENCHMARKS.md.
 bench-browser:

@@ -31,6 +31,7 @@ use sim::{Rng, seeds};
 use std::collections::{BTreeMap, BTreeSet};
 use trustfold::invite::Invite;
 use trustfold::store::MemoryStore;
+use trustfold::sync::GossipLimits;
 use trustfold::{Event, EventId, Node};
 
 const DEFAULT_SEEDS: [u64; 3] = [11, 12, 0x6375_7473];
@@ -81,6 +82,13 @@ impl Sim {
         let nodes = (0..nodes)
             .map(|n| pollster::block_on(sim::open_in(MemoryStore::new(), n as u8 + 1, invite)))
             .collect::<Vec<_>>();
+        for node in &nodes {
+            // Lazy links ask for what was announced after a tick.
+            node.set_gossip_limits(GossipLimits {
+                want_after: 1,
+                ..GossipLimits::default()
+            });
+        }
         let mut links = BTreeMap::new();
         for a in 0..nodes.len() {
             for b in a + 1..nodes.len() {
@@ -188,6 +196,10 @@ impl Sim {
         self.frames = later;
         for frame in due {
             self.deliver(frame);
+        }
+        for n in 0..self.nodes.len() {
+            let out = self.nodes[n].tick_peers(now);
+            self.send(n, out);
         }
         let back: Vec<(usize, usize)> = self
             .down_until

@@ -6,7 +6,9 @@ use super::{Node, NodeError};
 use crate::error::Error;
 use crate::event::{Event, PublicKey};
 use crate::store::Store;
-use crate::sync::{FrameError, Ingested, MAX_WANT, Met, Outgoing, Traffic};
+use crate::sync::{
+    FrameError, GossipLimits, GossipStats, Ingested, MAX_WANT, Met, Outgoing, Traffic,
+};
 use crate::transport::{Transport, TransportEvent};
 use futures_util::FutureExt;
 use std::collections::BTreeMap;
@@ -93,6 +95,36 @@ impl<S: Store> Node<S> {
         self.peers
             .borrow_mut()
             .connect_from(peer.to_owned(), met, replica.log(), salt)
+    }
+
+    /// Keeps `peer` eager: every new event goes to it in full whatever it
+    /// sends (the relay, which stores for peers offline now).
+    pub fn pin_eager(&self, peer: &str) {
+        self.peers.borrow_mut().pin_eager(peer.to_owned());
+    }
+
+    /// Sets lazy push's timing and bounds (see [`GossipLimits`]).
+    pub fn set_gossip_limits(&self, limits: GossipLimits) {
+        self.peers.borrow_mut().set_gossip_limits(limits);
+    }
+
+    /// The time is `now` (milliseconds, or the unit of
+    /// [`GossipLimits::want_after`]): frames asking for events announced
+    /// by lazy links that have not arrived by another. Call it a few times
+    /// per `want_after`.
+    pub fn tick_peers(&self, now: u64) -> Outgoing<String> {
+        let replica = self.replica.borrow();
+        self.peers.borrow_mut().tick(now, replica.log())
+    }
+
+    /// Lazy push's counters ([`GossipStats`]).
+    pub fn gossip_stats(&self) -> GossipStats {
+        self.peers.borrow().gossip_stats()
+    }
+
+    /// Whether new events go to `peer` in full (else by id).
+    pub fn is_eager(&self, peer: &str) -> bool {
+        self.peers.borrow().gossip().is_eager(&peer.to_owned())
     }
 
     /// The link to `peer` is down: its session and its orphans go.

@@ -37,7 +37,8 @@ use crate::event::{Body, Event, EventError, EventId, PublicKey};
 use crate::log::{EventIx, causal_order};
 use crate::network::Admitted;
 use crate::sync::{
-    Dag, FrameError, Ingested, Limits, MAX_WANT, OrphanLimits, Orphans, Outgoing, Peers,
+    Dag, FrameError, GossipLimits, Ingested, Limits, MAX_WANT, OrphanLimits, Orphans, Outgoing,
+    Peers,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::hash::Hash;
@@ -280,7 +281,16 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
     pub fn new(admission: Admission, limits: RelayLimits) -> RelayNetwork<P> {
         RelayNetwork {
             admission,
-            peers: Peers::with_limits(limits.session),
+            // The relay pushes every event in full to every page: it is
+            // the hub of pages never online together, and it runs no timer
+            // to ask for what lazy links announce.
+            peers: Peers::with_gossip(
+                limits.session,
+                GossipLimits {
+                    lazy: false,
+                    ..GossipLimits::default()
+                },
+            ),
             orphans: Orphans::new(limits.orphans),
             rates: rate::AuthorRates::default(),
             verifier: Box::new(InTurn),

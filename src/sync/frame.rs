@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The protocol version, first byte of every frame. 2: numbered `Events`,
-/// `Ack` and the receive window, `Answered { more }` (issue #11); a peer
-/// speaking 1 is refused as an unknown version.
-pub const PROTOCOL: u8 = 2;
+/// `Ack` and the receive window, `Answered { more }` (issue #11). 3: `Have`
+/// `Pull` and `Prune`, lazy push (issue #18). A peer speaking another version is
+/// refused as an unknown version.
+pub const PROTOCOL: u8 = 3;
 /// Largest frame sent or accepted, in bytes (Chromium closes a data channel
 /// on a message over 256 KiB).
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -78,7 +79,7 @@ pub enum Violation {
     /// `receive_window_exceeded`.
     #[error("receive window exceeded")]
     WindowExceeded,
-    /// A `Want` with more ids than the protocol allows. Code
+    /// A `Want`, `Have` or `Pull` with more ids than the protocol allows. Code
     /// `too_many_wanted`.
     #[error("too many ids wanted")]
     TooManyWanted,

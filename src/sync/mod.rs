@@ -48,6 +48,8 @@
 mod bloom;
 mod dag;
 mod frame;
+mod gossip;
+mod membership;
 mod orphans;
 mod peers;
 mod session;
@@ -55,6 +57,8 @@ mod session;
 pub use bloom::Bloom;
 pub use dag::{Dag, beyond_within};
 pub use frame::{FrameError, Framer, MAX_FRAME, MAX_MESSAGE, PROTOCOL, Violation};
+pub use gossip::{Gossip, GossipLimits, GossipStats};
+pub use membership::{Membership, MeshLimits};
 pub use orphans::{OrphanLimits, Orphans};
 pub use peers::{Outgoing, Peers};
 pub use session::{Incoming, Ingested, Session};
@@ -110,6 +114,25 @@ pub enum Message {
         /// nothing sent so far as delivered.
         lost: bool,
     },
+    /// Ids of events the sender newly holds, announced instead of pushed
+    /// (a lazy link, see [`Gossip`]): the receiver asks with `Want` for
+    /// those it still lacks after a short wait. At most [`MAX_WANT`].
+    Have {
+        /// Their ids.
+        ids: Vec<EventId>,
+    },
+    /// Send me exactly these events, announced by you with `Have` (their
+    /// past I hold, or ask for as for any event whose parents are
+    /// missing). Also: push new events to me in full again (a graft).
+    /// At most [`MAX_WANT`].
+    Pull {
+        /// Their ids.
+        ids: Vec<EventId>,
+    },
+    /// Stop pushing new events to me in full: announce them with `Have`.
+    /// Sent when a push brought only events already held (another link
+    /// was faster); a `Pull` undoes it.
+    Prune,
 }
 
 /// What a node remembers of a peer between meetings (see [`Session::met`]).

@@ -1,8 +1,9 @@
 //! The sessions of one node, by peer: starting and ending them, and
-//! forwarding what the node newly applied to every other peer.
+//! forwarding what the node newly applied to every other peer — in full
+//! over eager links, by id over lazy ones ([`Gossip`]).
 
 use super::Dag;
-use super::{FrameError, Ingested, Limits, Met, Session};
+use super::{FrameError, Gossip, GossipLimits, GossipStats, Ingested, Limits, Met, Session};
 use crate::event::EventId;
 use crate::log::{EventIx, Log};
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ pub struct Peers<P: Ord + Clone> {
     /// What was known of each peer when last met, kept across reconnections.
     met: BTreeMap<P, Met>,
     limits: Limits,
+    gossip: Gossip<P>,
 }
 
 impl<P: Ord + Clone> Default for Peers<P> {
@@ -32,6 +34,7 @@ impl<P: Ord + Clone> Default for Peers<P> {
             sessions: BTreeMap::new(),
             met: BTreeMap::new(),
             limits: Limits::default(),
+            gossip: Gossip::default(),
         }
     }
 }
@@ -48,6 +51,52 @@ impl<P: Ord + Clone> Peers<P> {
             limits,
             ..Peers::default()
         }
+    }
+
+    /// No peers; sessions get `limits`, lazy push `gossip`.
+    pub fn with_gossip(limits: Limits, gossip: GossipLimits) -> Peers<P> {
+        Peers {
+            limits,
+            gossip: Gossip::new(gossip),
+            ..Peers::default()
+        }
+    }
+
+    /// Sets lazy push's timing and bounds; which links are lazy and what
+    /// is awaited stay.
+    pub fn set_gossip_limits(&mut self, limits: GossipLimits) {
+        self.gossip.set_limits(limits);
+    }
+
+    /// Lazy push's state: which links are eager, what is awaited.
+    pub fn gossip(&self) -> &Gossip<P> {
+        &self.gossip
+    }
+
+    /// Lazy push's counters.
+    pub fn gossip_stats(&self) -> GossipStats {
+        self.gossip.stats()
+    }
+
+    /// Keeps `peer` eager whatever it sends: the relay, which must get
+    /// every event in full.
+    pub fn pin_eager(&mut self, peer: P) {
+        self.gossip.pin(peer);
+    }
+
+    /// The time is `now` (the unit of [`GossipLimits::want_after`]): asks
+    /// for announced events that have not arrived by another link.
+    pub fn tick(&mut self, now: u64, log: &impl Dag) -> Outgoing<P> {
+        let mut out = Vec::new();
+        for (peer, ids) in self.gossip.tick(now) {
+            let ids: Vec<_> = ids.into_iter().filter(|id| !log.contains(id)).collect();
+            if let Some(session) = self.sessions.get_mut(&peer)
+                && !ids.is_empty()
+            {
+                out.extend(to(&peer, session.ask(&ids)));
+            }
+        }
+        out
     }
 
     /// A link to `peer` is up: starts a session and a round.
@@ -74,6 +123,7 @@ impl<P: Ord + Clone> Peers<P> {
 
     /// The link to `peer` is down (or the peer was dropped).
     pub fn disconnect(&mut self, peer: &P) {
+        self.gossip.on_down(peer);
         if let Some(session) = self.sessions.remove(peer) {
             // Bounded: a transport that names peers by connection makes a
             // new name per link; forgetting one costs a bigger first round.
@@ -119,7 +169,25 @@ impl<P: Ord + Clone> Peers<P> {
             return Ok((Vec::new(), Vec::new()));
         };
         let incoming = session.receive(log, frame)?;
-        Ok((to(peer, incoming.reply), incoming.events))
+        let mut reply = incoming.reply;
+        if incoming.pruned {
+            self.gossip.on_prune(peer);
+        }
+        if incoming.grafted {
+            self.gossip.on_want(peer);
+        }
+        if !incoming.announced.is_empty() {
+            self.gossip.on_have(peer, &incoming.announced);
+        }
+        // A push of nothing new: another link was faster.
+        if incoming.duplicates > 0
+            && incoming.duplicates == incoming.events.len()
+            && !session.pulling(log)
+            && self.gossip.on_duplicate_push(peer)
+        {
+            reply.extend(session.prune());
+        }
+        Ok((to(peer, reply), incoming.events))
     }
 
     /// What is known of `peer` ([`Session::met`]), if that changed since
@@ -171,10 +239,18 @@ impl<P: Ord + Clone> Peers<P> {
         if ingested.applied.is_empty() {
             return out;
         }
+        self.gossip
+            .on_held(ingested.applied.iter().map(|&ix| log.id(ix)));
         for (peer, session) in &mut self.sessions {
-            if Some(peer) != from {
-                out.extend(to(peer, session.push(log, ingested.applied)));
+            if Some(peer) == from {
+                continue;
             }
+            let frames = if self.gossip.is_eager(peer) {
+                session.push(log, ingested.applied)
+            } else {
+                session.announce(log, ingested.applied)
+            };
+            out.extend(to(peer, frames));
         }
         out
     }

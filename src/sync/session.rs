@@ -77,6 +77,14 @@ pub struct Incoming {
     pub reply: Vec<Vec<u8>>,
     /// Events to ingest (not yet validated), parents first.
     pub events: Vec<Vec<u8>>,
+    /// Of those, how many this node held already when the frame came.
+    pub duplicates: usize,
+    /// Ids the peer announced with `Have`, not held here.
+    pub announced: Vec<EventId>,
+    /// The peer asked not to be pushed events in full (`Prune`).
+    pub pruned: bool,
+    /// The peer asked for events (`Want`): it wants them pushed.
+    pub grafted: bool,
 }
 
 /// One peer's sync state. See the [module docs](super).
@@ -371,12 +379,39 @@ impl Session {
             Some(Message::Hello { heads, filter }) => self.on_hello(log, heads, &filter)?,
             Some(Message::Events { seq, events }) => {
                 incoming.events = self.on_events(seq, &events)?;
+                incoming.duplicates = incoming
+                    .events
+                    .iter()
+                    .filter(|e| log.contains(&EventId::of_bytes(e)))
+                    .count();
             }
             // Only the answer to my own `Hello` counts: an `Answered` nobody
             // asked for changes nothing (else it could start rounds).
             Some(Message::Answered { more }) if self.awaiting_answer => self.on_answered(more),
             Some(Message::Answered { .. }) => {}
             Some(Message::Want { ids }) => self.on_want(log, &ids)?,
+            Some(Message::Have { ids }) => {
+                if ids.len() > MAX_WANT {
+                    return Err(FrameError::Violation(Violation::TooManyWanted));
+                }
+                incoming.announced = ids
+                    .into_iter()
+                    .filter(|id| !log.contains(id) && !self.wanted.contains(id))
+                    .collect();
+            }
+            Some(Message::Pull { ids }) => {
+                if ids.len() > MAX_WANT {
+                    return Err(FrameError::Violation(Violation::TooManyWanted));
+                }
+                let mut found = ixs(log, &ids);
+                found.sort_unstable();
+                found.dedup();
+                if !self.enqueue_within_budget(log, &found, true) {
+                    self.owe_round = true;
+                }
+                incoming.grafted = true;
+            }
+            Some(Message::Prune) => incoming.pruned = true,
             Some(Message::Ack {
                 through,
                 held,
@@ -768,6 +803,54 @@ impl Session {
             }
         }
         self.flush(log)
+    }
+
+    /// Announces `events` (newly applied here) by id instead of pushing
+    /// them: a lazy link. Leaves out what the peer is known to hold.
+    pub fn announce(&mut self, log: &impl Dag, events: &[EventIx]) -> Vec<Vec<u8>> {
+        let ids: Vec<EventId> = events
+            .iter()
+            .filter(|&&ix| !self.was_sent(ix) && !has_bit(&self.from_peer, ix))
+            .map(|&ix| log.id(ix))
+            .filter(|id| !self.peer_heads.contains(id) && !self.acked.contains(id))
+            .collect();
+        ids.chunks(MAX_WANT)
+            .flat_map(|chunk| {
+                self.send(&Message::Have {
+                    ids: chunk.to_vec(),
+                })
+            })
+            .collect()
+    }
+
+    /// Asks the peer for `ids` (announced by it, still missing here),
+    /// unless asked already in this round.
+    pub fn ask(&mut self, ids: &[EventId]) -> Vec<Vec<u8>> {
+        let ids: Vec<EventId> = ids
+            .iter()
+            .filter(|id| self.wanted.insert(**id))
+            .copied()
+            .collect();
+        ids.chunks(MAX_WANT)
+            .flat_map(|chunk| {
+                self.send(&Message::Pull {
+                    ids: chunk.to_vec(),
+                })
+            })
+            .collect()
+    }
+
+    /// Tells the peer to announce new events instead of pushing them.
+    pub fn prune(&mut self) -> Vec<Vec<u8>> {
+        self.send(&Message::Prune)
+    }
+
+    /// Whether events from the peer may be answers this session asked for
+    /// (its `Hello`, or a `Want` of ids still missing, is being answered)
+    /// rather than pushes.
+    pub fn pulling(&self, log: &impl Dag) -> bool {
+        // An id wanted and since held by another link no longer counts.
+        self.awaiting_answer || self.wanted.iter().any(|id| !log.contains(id))
     }
 
     /// Sends what is queued, as far as the window allows.

@@ -40,6 +40,10 @@ const MAX_RETRY_MS: f64 = 30_000.0;
 /// Bloom filter's false positive, or a head beyond the 64 a `Hello` names,
 /// is repaired by the next round's fresh salt.
 const RESYNC_MS: f64 = 60_000.0;
+/// How often lazy push's timer runs: asks for events announced by lazy
+/// links that did not arrive by an eager one (`GossipLimits::want_after`,
+/// 400 ms, is the wait; this is its resolution).
+const GOSSIP_TICK_MS: f64 = 100.0;
 
 /// When a tab commits document edits: 300 ms after the first pending one
 /// (collaborators see text as it is typed), or at 500 edits.
@@ -335,6 +339,9 @@ impl BrowserNode {
             }
         };
         let transport = Rc::new(Pair::new(webrtc, relay));
+        // The relay stores for peers offline now: it gets every event in
+        // full, never only its id.
+        self.inner.node.pin_eager(RELAY);
         *self.inner.links.borrow_mut() = Some(transport.clone());
         // A catch-up may follow: the verifying workers load meanwhile.
         if let Some(workers) = self.inner.workers.borrow().as_ref() {
@@ -352,6 +359,22 @@ impl BrowserNode {
                 match current {
                     Some(transport) if Rc::as_ptr(&transport) == mine.as_ptr() => {
                         let frames = inner.node.resync_peers(|| inner.salt());
+                        trustfold::send_all(&*transport, frames).await;
+                    }
+                    _ => return,
+                }
+            }
+        });
+        let every = Rc::downgrade(&self.inner);
+        let mine = Rc::downgrade(&transport);
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                tabs::wait(GOSSIP_TICK_MS).await;
+                let Some(inner) = every.upgrade() else { return };
+                let current = inner.links.borrow().clone();
+                match current {
+                    Some(transport) if Rc::as_ptr(&transport) == mine.as_ptr() => {
+                        let frames = inner.node.tick_peers(js_sys::Date::now() as u64);
                         trustfold::send_all(&*transport, frames).await;
                     }
                     _ => return,

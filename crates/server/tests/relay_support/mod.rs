@@ -274,7 +274,11 @@ impl Announced {
                 }
             }
             // A `Want` names what the relay lacks; `Answered` names nothing.
-            Message::Want { .. } | Message::Answered { .. } => {}
+            Message::Want { .. }
+            | Message::Answered { .. }
+            | Message::Have { .. }
+            | Message::Pull { .. }
+            | Message::Prune => {}
         }
     }
 }
