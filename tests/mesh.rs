@@ -36,7 +36,7 @@ mod sim;
 use common::{key, pay};
 use sim::{Rng, scale, seeds};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use trustfold::store::MemoryStore;
 use trustfold::sync::{Framer, GossipLimits, Membership, MeshLimits, Message};
 use trustfold::{Draft, EventId, Identity, Node};
@@ -75,6 +75,8 @@ struct Page {
     /// Events received in full and bytes received, over all its sessions.
     events_received: u64,
     bytes_received: u64,
+    /// Bytes of frames from honest pages.
+    honest_bytes: u64,
 }
 
 struct Link {
@@ -108,6 +110,8 @@ struct Figures {
     mean_event: f64,
     copies_per_page_event: f64,
     bytes_per_page_event: f64,
+    /// The same, of frames from honest pages only.
+    honest_bytes_per_page_event: f64,
     hops_max: u32,
     latency_p50: u64,
     latency_p99: u64,
@@ -174,10 +178,6 @@ impl Sim {
         let s = secret(n);
         let (node, _) = pollster::block_on(Node::open(MemoryStore::new(), || s)).unwrap();
         node.set_gossip_limits(GossipLimits {
-            want_after: std::env::var("WANT_AFTER")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(150),
             lazy: !self.flood,
             ..GossipLimits::default()
         });
@@ -198,6 +198,7 @@ impl Sim {
             joined_at: self.now,
             events_received: 0,
             bytes_received: 0,
+            honest_bytes: 0,
         });
         n
     }
@@ -269,6 +270,9 @@ impl Sim {
             return;
         }
         let to = frame.to;
+        if self.pages[frame.from].kind == Kind::Honest {
+            self.pages[to].honest_bytes += frame.bytes.len() as u64;
+        }
         let result = pollster::block_on(
             self.pages[to]
                 .node
@@ -511,6 +515,11 @@ impl Sim {
                 .map(|&n| self.pages[n].bytes_received as f64)
                 .sum::<f64>()
                 / per,
+            honest_bytes_per_page_event: honest
+                .iter()
+                .map(|&n| self.pages[n].honest_bytes as f64)
+                .sum::<f64>()
+                / per,
             hops_max,
             latency_p50: pct(0.5),
             latency_p99: pct(0.99),
@@ -547,7 +556,7 @@ fn run(seed: u64, pages: usize, events: usize, flood: bool) -> Figures {
     sim.step_until(WRITE_FROM);
     // Leavers are honest pages that never write; writers never leave.
     let honest: Vec<usize> = (byzantine + 1..pages).collect();
-    let leaving: HashSet<usize> = (0..pages / 10)
+    let leaving: BTreeSet<usize> = (0..pages / 10)
         .map(|_| honest[sim.rng.index(honest.len())])
         .collect();
     let writers: Vec<usize> = honest
@@ -618,14 +627,15 @@ fn events_reach_every_honest_page_of_a_partial_mesh_with_few_copies() {
         for (name, f) in [("lazy push", &lazy), ("flooding", &flood)] {
             println!(
                 "{name}: {} pages online ({} honest), {} events of {:.0} B: copies/page/event {:.2}, \
-                 bytes/page/event {:.0}, max hops {}, latency p50 {} ms p99 {} ms, max links {}, \
-                 pruned {}, wanted {}",
+                 bytes/page/event {:.0} ({:.0} from honest pages), max hops {}, latency p50 {} ms \
+                 p99 {} ms, max links {}, pruned {}, wanted {}",
                 f.pages,
                 f.honest_online,
                 f.events,
                 f.mean_event,
                 f.copies_per_page_event,
                 f.bytes_per_page_event,
+                f.honest_bytes_per_page_event,
                 f.hops_max,
                 f.latency_p50,
                 f.latency_p99,

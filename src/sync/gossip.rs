@@ -25,6 +25,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 /// Announcers remembered per awaited id: one asked at a time, the next
 /// after another wait.
 const ANNOUNCERS_PER_ID: usize = 4;
+/// Pulls a peer left unanswered in a row (the id still missing at the
+/// next wait) before its announcements are ignored: an honest peer
+/// announces only what it holds and answers every `Pull`, so one that does
+/// not is flooding ids it never serves. Any event it sends counts again.
+const MAX_UNSERVED: u32 = 64;
 
 /// The bounds and timing of lazy push.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,15 +47,25 @@ pub struct GossipLimits {
     /// False: no link is ever made lazy, every event is pushed over every
     /// link (flooding, the anchor the benchmarks measure lazy push against).
     pub lazy: bool,
+    /// Pushes of only duplicates in a row, with no useful push between,
+    /// before a link is made lazy. One is Plumtree's rule: with several
+    /// writers it prunes links that carry first copies for other
+    /// writers whenever events cross, and the tree breaks. In the
+    /// simulation (100 pages, churn, Byzantine pages) 1 gave a p50 time to
+    /// reach every page of 743 ms, 2 gave 515 ms, 3 gave 347 ms for
+    /// 1.40 → 1.47 → 1.64 copies per page per event (flooding: 188 ms,
+    /// 3.7 copies).
+    pub prune_after: u32,
 }
 
 impl Default for GossipLimits {
     fn default() -> Self {
         GossipLimits {
-            want_after: 400,
+            want_after: 250,
             max_awaited: 8192,
             max_awaited_per_peer: 2048,
             lazy: true,
+            prune_after: 3,
         }
     }
 }
@@ -66,6 +81,8 @@ pub struct GossipStats {
     pub wanted: u64,
     /// Announced ids forgotten for lack of room.
     pub forgotten: u64,
+    /// Announced ids ignored: their announcer left many pulls unanswered.
+    pub ignored: u64,
 }
 
 /// An id announced and not held yet.
@@ -75,6 +92,8 @@ struct Awaited<P> {
     due: u64,
     /// Announcers not asked yet, first heard first.
     announcers: VecDeque<P>,
+    /// The announcer asked last.
+    asked: Option<P>,
 }
 
 /// Which links are lazy, and the ids awaited. See the [module docs](self).
@@ -86,6 +105,10 @@ pub struct Gossip<P: Ord + Clone> {
     /// Links never made lazy (the relay: it must get everything in full).
     pinned: BTreeSet<P>,
     awaited: BTreeMap<EventId, Awaited<P>>,
+    /// Per eager peer: pushes of only duplicates since its last useful one.
+    dups: BTreeMap<P, u32>,
+    /// Per peer: pulls it left unanswered since it last sent an event.
+    unserved: BTreeMap<P, u32>,
     /// Ids in `awaited` in the order first announced, for forgetting the oldest.
     order: VecDeque<EventId>,
     /// Per peer: awaited ids it is an announcer of.
@@ -108,6 +131,8 @@ impl<P: Ord + Clone> Gossip<P> {
             lazy: BTreeSet::new(),
             pinned: BTreeSet::new(),
             awaited: BTreeMap::new(),
+            dups: BTreeMap::new(),
+            unserved: BTreeMap::new(),
             order: VecDeque::new(),
             share: BTreeMap::new(),
             stats: GossipStats::default(),
@@ -141,14 +166,28 @@ impl<P: Ord + Clone> Gossip<P> {
         if !self.limits.lazy || self.pinned.contains(peer) || self.lazy.contains(peer) {
             return false;
         }
+        let dups = self.dups.entry(peer.clone()).or_default();
+        *dups += 1;
+        if *dups < self.limits.prune_after {
+            return false;
+        }
+        self.dups.remove(peer);
         self.lazy.insert(peer.clone());
         self.stats.pruned += 1;
         true
     }
 
+    /// A push from `peer` brought something new: it is a branch of the
+    /// tree for some source, and its count of duplicates starts again.
+    pub fn on_useful_push(&mut self, peer: &P) {
+        self.dups.remove(peer);
+        self.unserved.remove(peer);
+    }
+
     /// `peer` asked to be announced to instead of pushed to.
     pub fn on_prune(&mut self, peer: &P) {
-        if !self.pinned.contains(peer) {
+        // Flooding (the relay) pushes to everyone whatever they ask.
+        if self.limits.lazy && !self.pinned.contains(peer) {
             self.lazy.insert(peer.clone());
         }
     }
@@ -162,6 +201,10 @@ impl<P: Ord + Clone> Gossip<P> {
 
     /// `peer` announced `ids` this node does not hold.
     pub fn on_have(&mut self, peer: &P, ids: &[EventId]) {
+        if self.unserved.get(peer).copied().unwrap_or(0) >= MAX_UNSERVED {
+            self.stats.ignored += ids.len() as u64;
+            return;
+        }
         for id in ids {
             if let Some(awaited) = self.awaited.get_mut(id) {
                 if awaited.announcers.len() < ANNOUNCERS_PER_ID
@@ -190,6 +233,7 @@ impl<P: Ord + Clone> Gossip<P> {
                 Awaited {
                     due: self.now + self.limits.want_after,
                     announcers: VecDeque::from([peer.clone()]),
+                    asked: None,
                 },
             );
             self.order.push_back(*id);
@@ -205,13 +249,28 @@ impl<P: Ord + Clone> Gossip<P> {
     }
 
     /// The link to `peer` is gone: it is neither lazy nor an announcer.
-    pub fn on_down(&mut self, peer: &P) {
+    /// Answers whether it was eager: a branch of the tree is cut, and the
+    /// caller grafts its lazy links ([`graft_all`](Self::graft_all)) rather
+    /// than wait for each event to be announced and pulled.
+    pub fn on_down(&mut self, peer: &P) -> bool {
+        let was_eager = self.limits.lazy && !self.lazy.contains(peer);
         self.lazy.remove(peer);
         self.pinned.remove(peer);
+        self.dups.remove(peer);
+        self.unserved.remove(peer);
         self.share.remove(peer);
         for awaited in self.awaited.values_mut() {
             awaited.announcers.retain(|p| p != peer);
         }
+        was_eager
+    }
+
+    /// Makes every lazy link eager again (each is sent an empty `Pull`):
+    /// the links to graft. Duplicates then prune the tree back.
+    pub fn graft_all(&mut self) -> Vec<P> {
+        let lazy = std::mem::take(&mut self.lazy);
+        self.stats.grafted += lazy.len() as u64;
+        lazy.into_iter().collect()
     }
 
     /// The time is `now`: the ids due to be asked for, grouped by the peer
@@ -226,8 +285,12 @@ impl<P: Ord + Clone> Gossip<P> {
             if awaited.due > self.now {
                 continue;
             }
+            if let Some(asked) = awaited.asked.take() {
+                *self.unserved.entry(asked).or_default() += 1;
+            }
             match awaited.announcers.pop_front() {
                 Some(peer) => {
+                    awaited.asked = Some(peer.clone());
                     if let Some(n) = self.share.get_mut(&peer) {
                         *n = n.saturating_sub(1);
                     }
@@ -273,5 +336,114 @@ impl<P: Ord + Clone> Gossip<P> {
             self.order.retain(|id| awaited.contains_key(id));
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> EventId {
+        EventId([n; 32])
+    }
+
+    fn limits() -> GossipLimits {
+        GossipLimits {
+            want_after: 100,
+            max_awaited: 4,
+            max_awaited_per_peer: 3,
+            ..GossipLimits::default()
+        }
+    }
+
+    #[test]
+    fn a_link_is_made_lazy_after_pushes_of_only_duplicates_in_a_row() {
+        let mut g: Gossip<u8> = Gossip::new(limits());
+        g.pin(9);
+        for _ in 0..2 {
+            assert!(!g.on_duplicate_push(&1));
+        }
+        g.on_useful_push(&1); // a branch for some writer: counted again
+        assert!(!g.on_duplicate_push(&1) && !g.on_duplicate_push(&1));
+        assert!(g.on_duplicate_push(&1), "the third in a row prunes");
+        assert!(!g.is_eager(&1));
+        assert!(!g.on_duplicate_push(&1), "told once");
+        for _ in 0..5 {
+            assert!(!g.on_duplicate_push(&9), "the relay stays eager");
+        }
+        g.on_want(&1);
+        assert!(g.is_eager(&1), "a Pull grafts");
+        let mut flooding: Gossip<u8> = Gossip::new(GossipLimits {
+            lazy: false,
+            ..limits()
+        });
+        for _ in 0..5 {
+            assert!(!flooding.on_duplicate_push(&1));
+        }
+        flooding.on_prune(&1);
+        assert!(flooding.is_eager(&1), "flooding ignores Prune");
+    }
+
+    #[test]
+    fn an_announced_event_is_asked_of_each_announcer_in_turn_then_forgotten() {
+        let mut g: Gossip<u8> = Gossip::new(limits());
+        g.on_prune(&1);
+        g.on_have(&1, &[id(1), id(2)]);
+        g.on_have(&2, &[id(1)]);
+        assert!(g.tick(99).is_empty(), "not yet");
+        let asks = g.tick(100);
+        assert_eq!(asks, BTreeMap::from([(1, vec![id(1), id(2)])]));
+        assert!(g.is_eager(&1), "asking grafts");
+        g.on_held([id(2)]);
+        assert_eq!(g.tick(200), BTreeMap::from([(2, vec![id(1)])]));
+        assert!(g.tick(300).is_empty());
+        assert_eq!(g.awaited(), 0, "no announcer left: forgotten");
+    }
+
+    #[test]
+    fn what_is_awaited_is_bounded_in_all_and_per_peer() {
+        let mut g: Gossip<u8> = Gossip::new(limits());
+        g.on_have(&1, &[id(1), id(2), id(3), id(4)]);
+        assert_eq!(g.awaited(), 3, "one peer's share");
+        g.on_have(&2, &[id(5), id(6)]);
+        assert_eq!(g.awaited(), 4, "the oldest forgotten");
+        assert_eq!(g.stats().forgotten, 2);
+    }
+
+    #[test]
+    fn a_peer_that_leaves_pulls_unanswered_is_no_longer_heard() {
+        let mut g: Gossip<u8> = Gossip::new(GossipLimits {
+            max_awaited: 1 << 16,
+            max_awaited_per_peer: 1 << 16,
+            ..limits()
+        });
+        let mut now = 0;
+        for round in 0..MAX_UNSERVED as usize {
+            let mut bytes = [7; 32];
+            bytes[..8].copy_from_slice(&(round as u64).to_le_bytes());
+            let ids = vec![EventId(bytes)];
+            g.on_have(&1, &ids);
+            now += 100;
+            g.tick(now); // asked
+            now += 100;
+            g.tick(now); // unanswered
+        }
+        g.on_have(&1, &[id(200)]);
+        assert_eq!(g.awaited(), 0);
+        assert_eq!(g.stats().ignored, 1);
+        g.on_useful_push(&1);
+        g.on_have(&1, &[id(200)]);
+        assert_eq!(g.awaited(), 1, "an event it sent counts again");
+    }
+
+    #[test]
+    fn losing_an_eager_link_grafts_the_lazy_ones() {
+        let mut g: Gossip<u8> = Gossip::new(limits());
+        g.on_prune(&2);
+        g.on_prune(&3);
+        assert!(!g.on_down(&2), "a lazy link is no branch");
+        assert!(g.on_down(&1));
+        assert_eq!(g.graft_all(), vec![3]);
+        assert!(g.is_eager(&3));
     }
 }

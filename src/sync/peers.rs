@@ -26,6 +26,8 @@ pub struct Peers<P: Ord + Clone> {
     met: BTreeMap<P, Met>,
     limits: Limits,
     gossip: Gossip<P>,
+    /// Grafts to send with the next tick (a link of the tree went down).
+    grafts: Outgoing<P>,
 }
 
 impl<P: Ord + Clone> Default for Peers<P> {
@@ -35,6 +37,7 @@ impl<P: Ord + Clone> Default for Peers<P> {
             met: BTreeMap::new(),
             limits: Limits::default(),
             gossip: Gossip::default(),
+            grafts: Vec::new(),
         }
     }
 }
@@ -87,7 +90,8 @@ impl<P: Ord + Clone> Peers<P> {
     /// The time is `now` (the unit of [`GossipLimits::want_after`]): asks
     /// for announced events that have not arrived by another link.
     pub fn tick(&mut self, now: u64, log: &impl Dag) -> Outgoing<P> {
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.grafts);
+        out.retain(|(peer, _)| self.sessions.contains_key(peer));
         for (peer, ids) in self.gossip.tick(now) {
             let ids: Vec<_> = ids.into_iter().filter(|id| !log.contains(id)).collect();
             if let Some(session) = self.sessions.get_mut(&peer)
@@ -121,9 +125,17 @@ impl<P: Ord + Clone> Peers<P> {
         to(&peer, frames)
     }
 
-    /// The link to `peer` is down (or the peer was dropped).
+    /// The link to `peer` is down (or the peer was dropped). If it was a
+    /// branch of the eager tree, the lazy links are grafted: the frames go
+    /// with the next [`tick`](Self::tick).
     pub fn disconnect(&mut self, peer: &P) {
-        self.gossip.on_down(peer);
+        if self.gossip.on_down(peer) {
+            for lazy in self.gossip.graft_all() {
+                if let Some(session) = self.sessions.get_mut(&lazy) {
+                    self.grafts.extend(to(&lazy, session.ask(&[])));
+                }
+            }
+        }
         if let Some(session) = self.sessions.remove(peer) {
             // Bounded: a transport that names peers by connection makes a
             // new name per link; forgetting one costs a bigger first round.
@@ -178,6 +190,9 @@ impl<P: Ord + Clone> Peers<P> {
         }
         if !incoming.announced.is_empty() {
             self.gossip.on_have(peer, &incoming.announced);
+        }
+        if incoming.events.len() > incoming.duplicates {
+            self.gossip.on_useful_push(peer);
         }
         // A push of nothing new: another link was faster.
         if incoming.duplicates > 0

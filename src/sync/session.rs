@@ -824,13 +824,18 @@ impl Session {
     }
 
     /// Asks the peer for `ids` (announced by it, still missing here),
-    /// unless asked already in this round.
+    /// unless asked already in this round; with no ids, only asks it to
+    /// push new events in full again (a graft).
     pub fn ask(&mut self, ids: &[EventId]) -> Vec<Vec<u8>> {
         let ids: Vec<EventId> = ids
             .iter()
             .filter(|id| self.wanted.insert(**id))
             .copied()
             .collect();
+        if ids.is_empty() {
+            // Only a graft.
+            return self.send(&Message::Pull { ids });
+        }
         ids.chunks(MAX_WANT)
             .flat_map(|chunk| {
                 self.send(&Message::Pull {

@@ -22,7 +22,7 @@ use std::rc::{Rc, Weak};
 use trustfold::relay::PublishedLimits;
 use trustfold::snapshot::CachedState;
 use trustfold::store::StoreError;
-use trustfold::sync::Traffic;
+use trustfold::sync::{MeshLimits, Traffic};
 use trustfold::transport::Pair;
 use trustfold::{
     Batching, Body, Error, Event, EventId, Identity, Node, NodeError, OffThread, OpenReport,
@@ -40,6 +40,8 @@ const MAX_RETRY_MS: f64 = 30_000.0;
 /// Bloom filter's false positive, or a head beyond the 64 a `Hello` names,
 /// is repaired by the next round's fresh salt.
 const RESYNC_MS: f64 = 60_000.0;
+/// The highest link limit a page may set: each link costs a connection.
+pub const MAX_LINK_LIMIT: usize = 32;
 /// How often lazy push's timer runs: asks for events announced by lazy
 /// links that did not arrive by an eager one (`GossipLimits::want_after`,
 /// 400 ms, is the wait; this is its resolution).
@@ -84,6 +86,10 @@ pub struct SyncStatus {
     pub missing: usize,
     /// Peers linked (the relay is one).
     pub peers: usize,
+    /// Links to other browsers kept at most.
+    pub link_limit: usize,
+    /// Peer connections created since the last `connect`.
+    pub connections: u32,
     /// The relay link.
     pub relay: RelayStatus,
 }
@@ -153,6 +159,8 @@ struct Inner {
     salts: RefCell<KeyedStream>,
     /// The Web Workers that check large batches (`None`: the page does).
     workers: RefCell<Option<Rc<Workers>>>,
+    /// Links to other browsers kept at most, from the next `connect`.
+    link_limit: Cell<usize>,
 }
 
 /// The milliseconds since 1970 of the tab's clock.
@@ -193,6 +201,7 @@ impl BrowserNode {
             links: RefCell::new(None),
             salts: RefCell::new(salts),
             workers: RefCell::new(None),
+            link_limit: Cell::new(MeshLimits::default().links),
         });
         inner.set_workers(Some(Workers::new(0)));
         if !inner.report.cached_state_current {
@@ -324,11 +333,15 @@ impl BrowserNode {
             return Err(WebError::AlreadyConnected);
         }
         let network = &self.inner.network;
-        let webrtc = WebRtc::join_network(
+        let webrtc = WebRtc::join_mesh(
             url,
             &network.room(),
             self.inner.node.identity().clone(),
             network.link_keys(),
+            MeshLimits {
+                links: self.inner.link_limit.get(),
+                ..MeshLimits::default()
+            },
         )?;
         // A private network joins the relay by its identity, as the room.
         let relay = match RelayLink::open(relay, &network.room(), network.invite().is_some()) {
@@ -486,8 +499,28 @@ impl BrowserNode {
             waiting: node.orphans(),
             missing: node.missing_parents(),
             peers: self.browsers().len(),
+            link_limit: self.inner.link_limit.get(),
+            connections: self
+                .inner
+                .links
+                .borrow()
+                .as_ref()
+                .map_or(0, |t| t.first().connections_created()),
             relay: self.relay(),
         }
+    }
+
+    /// Keeps at most `links` links to other browsers (1 to
+    /// [`MAX_LINK_LIMIT`]), from the next `connect`: fewer links cost less
+    /// work; each still gets every event (lazy push).
+    pub fn set_link_limit(&self, links: u32) -> Result<(), WebError> {
+        if links == 0 || links as usize > MAX_LINK_LIMIT {
+            return Err(WebError::Invalid(format!(
+                "a link limit is 1 to {MAX_LINK_LIMIT}, not {links}"
+            )));
+        }
+        self.inner.link_limit.set(links as usize);
+        Ok(())
     }
 
     /// Checks batches of at least `OFF_THREAD_MIN` events in `count` Web

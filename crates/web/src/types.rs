@@ -522,11 +522,14 @@ pub fn received(received: &trustfold::Received) -> JsReceived {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JsSyncStatus {
     known: f64,
     waiting: f64,
     missing: f64,
     peers: f64,
+    link_limit: f64,
+    connections: f64,
     relay: JsRelayStatus,
 }
 
@@ -536,6 +539,8 @@ pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
         waiting: s.waiting as f64,
         missing: s.missing as f64,
         peers: s.peers as f64,
+        link_limit: s.link_limit as f64,
+        connections: f64::from(s.connections),
         relay: relay_status(&s.relay),
     }
 }

@@ -94,8 +94,15 @@ export interface Change { source: "local" | "tab" | "peer"; events: number }
  * time ends them; the page's thread checks from then on), or null.
  */
 export interface VerifyWorkers { size: number; running: number; checked: number; failed: string | null }
-/** Sync progress: events applied here, received but waiting for parents, parents asked for, browsers linked (the relay is apart: `relay`). */
-export interface SyncStatus { known: number; waiting: number; missing: number; peers: number; relay: RelayStatus }
+/**
+ * Sync progress: events applied here, received but waiting for parents, parents asked for, browsers linked (the
+ * relay is apart: `relay`), the most browsers linked at once (`setLinkLimit`), and peer connections created since
+ * `connect` (a browser allows a page only so many).
+ */
+export interface SyncStatus {
+  known: number; waiting: number; missing: number; peers: number; linkLimit: number; connections: number;
+  relay: RelayStatus;
+}
 /**
  * The link to the relay of the server `connect` was given (`ws://host/relay`), one more peer (id "relay"):
  * `state` "none" (not connected), "connecting", "open" (joined: events flow) or "closed" (lost or refused; it

@@ -62,6 +62,16 @@ impl JsNode {
         self.node.verify_workers().unwrap_or(JsValue::NULL)
     }
 
+    /// Keeps at most `links` links to other browsers (1 to 32; 6 by
+    /// default) from the next `connect`. A page offers links until it holds
+    /// half of them and accepts others' offers up to the limit; every
+    /// event still reaches it (new events travel in full along a few links
+    /// and by id along the others).
+    #[wasm_bindgen(js_name = setLinkLimit)]
+    pub fn set_link_limit(&self, links: u32) -> Result<(), JsValue> {
+        self.node.set_link_limit(links).map_err(Into::into)
+    }
+
     /// Leaves the signalling room and closes every peer link and the relay link.
     pub fn disconnect(&self) {
         self.node.disconnect();

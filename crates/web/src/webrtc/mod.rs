@@ -1,8 +1,12 @@
 //! The WebRTC transport: data channels to the other members of a room,
 //! opened through the signalling server (the `trustfold-server` crate).
 //!
-//! A newcomer offers a link to up to [`MAX_LINKS`] members already in the
-//! room; members answer. Offers and answers are signed by the identity key
+//! Which members a page links to is [`Membership`]'s to say: the page
+//! keeps at most its link limit ([`MeshLimits::links`], 6 by default),
+//! offers links itself until it holds half of them, from the members the
+//! server introduced (a sample of the room, never all of it), and answers
+//! others' offers while below the limit. A link that fails, or a member
+//! that leaves, frees a place that is offered to another member known. Offers and answers are signed by the identity key
 //! ([`SignedDescription`]) over a nonce the recipient drew: before offering,
 //! the newcomer asks the member for a nonce (`ask` → `nonce`), and sends
 //! one of its own with the offer (`reply`) for the answer. A link whose
@@ -11,9 +15,11 @@
 //! neither stand in for anyone nor replay a description, not even after
 //! a restart that hands out the same connection ids again. Each link is one
 //! reliable, ordered data channel; sending waits while the channel's
-//! buffer is above [`HIGH_WATER`]. When a link fails or closes while the
-//! peer is still in the room, the side that offered offers again after a
-//! backoff (1 s, doubling, at most 30 s).
+//! buffer is above [`HIGH_WATER`]. When a link fails or closes, the page
+//! offers a link to a member it knows (the same one, if it is still the
+//! only one) after a backoff (1 s, doubling per member, at most 30 s); an
+//! offer not open within [`OFFER_TIMEOUT_MS`] is given up and another
+//! member is tried.
 //!
 //! Peers are named by their connection id in the room (a decimal string);
 //! [`WebRtc::key_of`] gives the identity key that signed their description.
@@ -31,7 +37,7 @@ use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
 use trustfold::invite::NetworkKeys;
 use trustfold::signal::{FromServer, Nonces, PeerSignal, ToServer};
-use trustfold::sync::MAX_FRAME;
+use trustfold::sync::{MAX_FRAME, Membership, MeshLimits};
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -41,9 +47,9 @@ use web_sys::{
     WebSocket,
 };
 
-/// Links a node opens or accepts at most: a newcomer needs only one link
-/// to get everything, and each link costs a connection's worth of work.
-pub const MAX_LINKS: usize = 8;
+/// An offer not open after this long is given up (the member may have
+/// left, or its network refuses): its place goes to another member.
+pub const OFFER_TIMEOUT_MS: f64 = 15_000.0;
 /// Bytes buffered in a channel above which sending waits.
 const HIGH_WATER: u32 = 1024 * 1024;
 /// …until the buffer drains below this.
@@ -116,7 +122,6 @@ struct Link {
     channel: RefCell<Option<RtcDataChannel>>,
     /// The key that signed the peer's description, once verified.
     key: Cell<Option<PublicKey>>,
-    offerer: bool,
     open: Cell<bool>,
     drained: RefCell<Vec<oneshot::Sender<()>>>,
     _callbacks: Callbacks,
@@ -158,6 +163,11 @@ struct Inner {
     /// Members asked for a nonce, to offer to once it comes; a `nonce`
     /// from anyone else is ignored.
     asked: RefCell<BTreeSet<u64>>,
+    /// Which members to link to, within the link limit.
+    mesh: RefCell<Membership<u64>>,
+    /// Peer connections created since joining (the browser allows a page
+    /// only so many in its lifetime).
+    created: Cell<u32>,
     events: UnboundedSender<TransportEvent>,
     incoming: Mutex<UnboundedReceiver<TransportEvent>>,
     _socket_callbacks: Callbacks,
@@ -184,6 +194,18 @@ impl WebRtc {
         identity: Identity,
         network: Option<Rc<NetworkKeys>>,
     ) -> Result<WebRtc, WebError> {
+        WebRtc::join_mesh(url, room, identity, network, MeshLimits::default())
+    }
+
+    /// [`join_network`](Self::join_network) keeping at most `limits.links`
+    /// links (see [`Membership`]).
+    pub fn join_mesh(
+        url: &str,
+        room: &str,
+        identity: Identity,
+        network: Option<Rc<NetworkKeys>>,
+        limits: MeshLimits,
+    ) -> Result<WebRtc, WebError> {
         let fresh_nonces = KeyedStream::fresh()?;
         let socket = WebSocket::new(url)
             .map_err(|e| WebError::ConnectFailed(crate::tabs::dom_error_name(&e)))?;
@@ -200,6 +222,8 @@ impl WebRtc {
             nonces: RefCell::new(Nonces::default()),
             fresh_nonces: RefCell::new(fresh_nonces),
             asked: RefCell::new(BTreeSet::new()),
+            mesh: RefCell::new(Membership::new(limits)),
+            created: Cell::new(0),
             events,
             incoming: Mutex::new(incoming),
             _socket_callbacks: RefCell::new(Vec::new()),
@@ -279,6 +303,17 @@ impl WebRtc {
         }
     }
 
+    /// How many links are open, and the limit.
+    pub fn links(&self) -> (usize, usize) {
+        let mesh = self.inner.mesh.borrow();
+        (mesh.active_len(), mesh.limits().links)
+    }
+
+    /// Peer connections created since joining.
+    pub fn connections_created(&self) -> u32 {
+        self.inner.created.get()
+    }
+
     /// Whether `other` is a handle on this same transport.
     pub fn same_as(&self, other: &WebRtc) -> bool {
         Rc::ptr_eq(&self.inner, &other.inner)
@@ -326,10 +361,12 @@ impl Inner {
             FromServer::Joined { id, peers } => {
                 self.me.set(Some(id));
                 *self.members.borrow_mut() = peers.iter().copied().take(MAX_MEMBERS).collect();
-                // Newest members first: they are the likeliest to be online.
-                for peer in peers.into_iter().rev().take(MAX_LINKS) {
-                    self.offer(peer);
-                }
+                // The server's sample of the room; the newest last, so
+                // they are the last forgotten.
+                self.mesh
+                    .borrow_mut()
+                    .introduce(peers.into_iter().take(MAX_MEMBERS));
+                self.dial();
             }
             FromServer::PeerJoined { id } => {
                 // A hostile server could announce members without end: the
@@ -337,13 +374,16 @@ impl Inner {
                 let mut members = self.members.borrow_mut();
                 if members.len() < MAX_MEMBERS {
                     members.insert(id);
+                    self.mesh.borrow_mut().introduce([id]);
                 }
             }
             FromServer::PeerLeft { id } => {
                 self.members.borrow_mut().retain(|m| *m != id);
                 self.backoff.borrow_mut().remove(&id);
                 self.asked.borrow_mut().remove(&id);
+                self.mesh.borrow_mut().gone(&id);
                 self.drop_link(id);
+                self.dial();
             }
             FromServer::Signal { from, data } => self.from_peer(from, data),
             // The server's refusals close the socket or are advisory; the
@@ -370,11 +410,11 @@ impl Inner {
         // need; a deployment adds its servers here).
         config.set_ice_servers(&Array::new());
         let pc = RtcPeerConnection::new_with_configuration(&config)?;
+        self.created.set(self.created.get() + 1);
         let link = Rc::new(Link {
             pc,
             channel: RefCell::new(None),
             key: Cell::new(None),
-            offerer,
             open: Cell::new(false),
             drained: RefCell::new(Vec::new()),
             _callbacks: RefCell::new(Vec::new()),
@@ -440,6 +480,11 @@ impl Inner {
             let weak = Rc::downgrade(self);
             move |_| {
                 if let (Some(link), Some(inner)) = (weak_link.upgrade(), weak.upgrade()) {
+                    if !inner.mesh.borrow_mut().up(peer) {
+                        // Over the limit (offers crossed): not kept.
+                        inner.links.borrow_mut().remove(&peer);
+                        return;
+                    }
                     link.open.set(true);
                     inner.backoff.borrow_mut().remove(&peer);
                     let _ = events.unbounded_send(TransportEvent::Up(peer.to_string()));
@@ -478,8 +523,8 @@ impl Inner {
         *link.channel.borrow_mut() = Some(channel);
     }
 
-    /// A link failed or closed: report it, and if this side offered and the
-    /// peer is still in the room, offer again after a backoff.
+    /// A link failed or closed: report it, free its place, and offer a link
+    /// to a member known after a backoff.
     fn lost(self: &Rc<Self>, peer: u64, link: &Rc<Link>) {
         let current = self
             .links
@@ -490,8 +535,10 @@ impl Inner {
             return;
         }
         self.drop_link(peer);
-        if !link.offerer || !self.members.borrow().contains(&peer) {
-            return;
+        if self.members.borrow().contains(&peer) {
+            self.mesh.borrow_mut().down(&peer);
+        } else {
+            self.mesh.borrow_mut().gone(&peer);
         }
         let delay = {
             let mut backoff = self.backoff.borrow_mut();
@@ -502,13 +549,41 @@ impl Inner {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
             wait(delay).await;
-            if let Some(inner) = weak.upgrade()
-                && inner.members.borrow().contains(&peer)
-                && !inner.links.borrow().contains_key(&peer)
-            {
-                inner.offer(peer);
+            if let Some(inner) = weak.upgrade() {
+                inner.dial();
             }
         });
+    }
+
+    /// Offers links to members known until half the limit is held (see
+    /// [`Membership::to_dial`]); an offer not open in time is given up.
+    fn dial(self: &Rc<Self>) {
+        if self.socket.ready_state() != WebSocket::OPEN {
+            return;
+        }
+        let peers = self
+            .mesh
+            .borrow_mut()
+            .to_dial(|n| (js_sys::Math::random() * n as f64) as usize);
+        for peer in peers {
+            self.offer(peer);
+            let weak = Rc::downgrade(self);
+            spawn_local(async move {
+                wait(OFFER_TIMEOUT_MS).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let open = inner
+                    .links
+                    .borrow()
+                    .get(&peer)
+                    .is_some_and(|l| l.open.get());
+                if !open {
+                    inner.asked.borrow_mut().remove(&peer);
+                    inner.links.borrow_mut().remove(&peer);
+                    inner.mesh.borrow_mut().down(&peer);
+                    inner.dial();
+                }
+            });
+        }
     }
 }
 

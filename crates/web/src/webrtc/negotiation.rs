@@ -4,7 +4,7 @@
 //! is signed over; each side accepts a description only if it covers an
 //! unused nonce it issued to that sender (see [`trustfold::signal`]).
 
-use super::{Inner, MAX_LINKS, get};
+use super::{Inner, get};
 use std::rc::Rc;
 use trustfold::signal::{Nonce, PeerSignal, SignedDescription, nonce_hex, parse_nonce};
 use wasm_bindgen::prelude::*;
@@ -28,18 +28,12 @@ impl Inner {
     /// Starts offering to `peer`: asks for its nonce first; the offer
     /// follows when the nonce comes (`try_offer`).
     pub(super) fn offer(self: &Rc<Self>, peer: u64) {
-        if self.links.borrow().len() >= MAX_LINKS {
-            return;
-        }
         self.asked.borrow_mut().insert(peer);
         self.signal(peer, PeerSignal::Ask);
     }
 
     async fn try_offer(self: &Rc<Self>, peer: u64, nonce: Nonce) -> Result<(), JsValue> {
         let me = self.me.get().ok_or("not joined")?;
-        if self.links.borrow().len() >= MAX_LINKS {
-            return Ok(());
-        }
         let link = self.new_link(peer, true)?;
         let init = RtcDataChannelInit::new();
         init.set_ordered(true);
@@ -157,7 +151,7 @@ impl Inner {
     /// this side has no room for another link).
     fn nonce_for(&self, from: u64) -> Result<(), JsValue> {
         let linked = self.links.borrow().contains_key(&from);
-        if self.links.borrow().len() >= MAX_LINKS && !linked {
+        if !linked && !self.mesh.borrow().accepts(&from) {
             return Ok(());
         }
         let nonce = self.fresh_nonce();
@@ -216,7 +210,7 @@ impl Inner {
         reply: Nonce,
     ) -> Result<(), JsValue> {
         let key = self.verified(me, from, &signed)?;
-        if self.links.borrow().len() >= MAX_LINKS {
+        if !self.mesh.borrow().accepts(&from) {
             return Ok(());
         }
         let link = self.new_link(from, false)?;
