@@ -98,6 +98,9 @@ pub enum FromServer<D> {
 pub enum PeerSignal {
     /// "I want to offer you a link: give me a nonce to sign over."
     Ask,
+    /// The answer to `ask` of a member that holds as many links as it
+    /// keeps: "offer to someone else".
+    Busy,
     /// The nonce the offer must be signed over (hex).
     Nonce {
         /// Hex of [`NONCE_LEN`] bytes.

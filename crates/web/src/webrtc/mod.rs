@@ -50,6 +50,8 @@ use web_sys::{
 /// An offer not open after this long is given up (the member may have
 /// left, or its network refuses): its place goes to another member.
 pub const OFFER_TIMEOUT_MS: f64 = 15_000.0;
+/// After a member answers `busy`, another is asked this much later.
+const BUSY_RETRY_MS: f64 = 1_000.0;
 /// Bytes buffered in a channel above which sending waits.
 const HIGH_WATER: u32 = 1024 * 1024;
 /// …until the buffer drains below this.
@@ -549,6 +551,20 @@ impl Inner {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
             wait(delay).await;
+            if let Some(inner) = weak.upgrade() {
+                inner.dial();
+            }
+        });
+    }
+
+    /// `peer` holds all the links it keeps: another member is offered a
+    /// link after a second (at once, two busy members would be asked in
+    /// a loop).
+    fn busy(self: &Rc<Self>, peer: u64) {
+        self.mesh.borrow_mut().down(&peer);
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            wait(BUSY_RETRY_MS).await;
             if let Some(inner) = weak.upgrade() {
                 inner.dial();
             }

@@ -103,6 +103,12 @@ impl Inner {
         let me = self.me.get().ok_or("not joined")?;
         match data {
             PeerSignal::Ask => self.nonce_for(from),
+            PeerSignal::Busy => {
+                if self.asked.borrow_mut().remove(&from) {
+                    self.busy(from);
+                }
+                Ok(())
+            }
             PeerSignal::Nonce { nonce } => {
                 // Only from a member this side asked, once.
                 if !self.asked.borrow_mut().remove(&from) {
@@ -152,6 +158,9 @@ impl Inner {
     fn nonce_for(&self, from: u64) -> Result<(), JsValue> {
         let linked = self.links.borrow().contains_key(&from);
         if !linked && !self.mesh.borrow().accepts(&from) {
+            // Said at once, so the asker tries another member now rather
+            // than when its offer times out.
+            self.signal(from, PeerSignal::Busy);
             return Ok(());
         }
         let nonce = self.fresh_nonce();

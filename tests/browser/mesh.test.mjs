@@ -1,0 +1,117 @@
+// Rooms bigger than a page's links (issue #18): twelve real Chromium pages,
+// the real signalling server with its relay turned off (it would hide a
+// broken mesh), real WebRTC. Each page keeps at most 3 links; every page
+// still gets every event, and when 4 pages close at once the others
+// repair their links and converge on new events.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { root, serve, launch, watch, signallingServer } from "./support.mjs";
+
+const PAGES = 12;
+const LINKS = 3;
+
+let pages, signalling, browser;
+
+before(async () => {
+  if (!fs.existsSync(path.join(root, "pkg/trustfold_bg.wasm"))) {
+    throw new Error("pkg/ is missing: run scripts/build-pkg.sh first");
+  }
+  pages = await serve({
+    "/pkg/": path.join(root, "pkg"),
+    "/": path.join(root, "tests/browser/page"),
+  });
+  signalling = await signallingServer(undefined, { relay: false });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  signalling?.stop();
+  await pages?.close();
+});
+
+const signalUrl = () => signalling.url.replace("http:", "ws:") + "/signal";
+
+async function person(net) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = watch(page);
+  await page.goto(`${pages.url}/`);
+  await page.waitForFunction(() => document.title === "ready");
+  const key = await page.evaluate(async ([net, url, links]) => {
+    window.node = await window.trustfold.TrustfoldNode.open(net);
+    node.setLinkLimit(links);
+    node.connect(url);
+    return node.publicKey;
+  }, [net, signalUrl(), LINKS]);
+  return { context, page, errors, key };
+}
+
+const status = (p) => p.page.evaluate(() => node.syncStatus());
+const digest = (p) => p.page.evaluate(() => node.viewDigest().included);
+
+/** Waits until every person's view digest is the same and `known` is
+ * `events`, checking meanwhile that no page holds more than its links. */
+async function converged(people, events, most, timeout = 60000) {
+  const started = Date.now();
+  for (;;) {
+    const all = await Promise.all(people.map(status));
+    for (const s of all) {
+      most.links = Math.max(most.links, s.peers);
+      assert.ok(s.peers <= LINKS, `a page holds ${s.peers} links`);
+    }
+    const digests = await Promise.all(people.map(digest));
+    if (all.every((s) => s.known === events) && digests.every((d) => d === digests[0])) {
+      return Date.now() - started;
+    }
+    if (Date.now() - started > timeout) {
+      throw new Error(`no convergence: known ${all.map((s) => s.known).join(" ")}, links ${all.map((s) => s.peers).join(" ")}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test("twelve pages of at most three links each get every event, and repair when four close at once", async () => {
+  const net = `mesh-${Math.random().toString(36).slice(2)}`;
+  const people = [];
+  for (let i = 0; i < PAGES; i++) people.push(await person(net));
+  assert.equal((await status(people[0])).linkLimit, LINKS);
+  await Promise.all(people.map((p, i) =>
+    p.page.evaluate(([to, i]) => node.pay(to, BigInt(1 + i), "EUR", `from ${i}`), [people[(i + 1) % PAGES].key, i])));
+  const most = { links: 0 };
+  const first = await converged(people, PAGES, most);
+  console.log(`${PAGES} pages of ≤ ${LINKS} links converged ${first} ms after writing (most links seen ${most.links})`);
+  // A mesh, not a star: the pages are linked, and some hold fewer than
+  // all the others.
+  const links = (await Promise.all(people.map(status))).map((s) => s.peers);
+  assert.ok(links.every((n) => n >= 1), `every page linked: ${links}`);
+
+  // Four close at once; the others repair and take new events.
+  const gone = people.splice(0, 4);
+  await Promise.all(gone.map((p) => p.context.close()));
+  await Promise.all(people.map((p, i) =>
+    p.page.evaluate(([to, i]) => node.pay(to, BigInt(100 + i), "EUR", `after ${i}`), [people[(i + 1) % people.length].key, i])));
+  const repaired = await converged(people, PAGES + people.length, most);
+  console.log(`after 4 of ${PAGES} closed, the other ${people.length} converged in ${repaired} ms`);
+  const after = await Promise.all(people.map(status));
+  assert.ok(after.every((s) => s.peers >= 1 && s.peers <= LINKS), `links after: ${after.map((s) => s.peers)}`);
+  for (const p of people) assert.deepEqual(p.errors, [], "no page errors");
+});
+
+test("a link limit outside 1 to 32 is refused with a typed error", async () => {
+  const p = await person(`mesh-${Math.random().toString(36).slice(2)}`);
+  for (const bad of [0, 33]) {
+    const code = await p.page.evaluate((n) => {
+      try {
+        node.setLinkLimit(n);
+        return "accepted";
+      } catch (e) {
+        return e.code;
+      }
+    }, bad);
+    assert.equal(code, "INVALID_ARGUMENT");
+  }
+  await p.context.close();
+});
