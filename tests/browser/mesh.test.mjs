@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { root, serve, launch, watch, signallingServer } from "./support.mjs";
+import { connectionsWords } from "../../www/links.js";
 
 const PAGES = 12;
 const LINKS = 3;
@@ -34,18 +35,19 @@ after(async () => {
 
 const signalUrl = () => signalling.url.replace("http:", "ws:") + "/signal";
 
-async function person(net) {
+async function person(net, budget = 400) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = watch(page);
   await page.goto(`${pages.url}/`);
   await page.waitForFunction(() => document.title === "ready");
-  const key = await page.evaluate(async ([net, url, links]) => {
+  const key = await page.evaluate(async ([net, url, links, budget]) => {
     window.node = await window.trustfold.TrustfoldNode.open(net);
     node.setLinkLimit(links);
+    node.setConnectionBudget(budget);
     node.connect(url);
     return node.publicKey;
-  }, [net, signalUrl(), LINKS]);
+  }, [net, signalUrl(), LINKS, budget]);
   return { context, page, errors, key };
 }
 
@@ -114,4 +116,23 @@ test("a link limit outside 1 to 32 is refused with a typed error", async () => {
     assert.equal(code, "INVALID_ARGUMENT");
   }
   await p.context.close();
+});
+
+test("a page that spent its connection budget links to no one new, keeps its link, and says so", async () => {
+  const net = `mesh-${Math.random().toString(36).slice(2)}`;
+  const spender = await person(net, 1);
+  const others = [];
+  for (let i = 0; i < 3; i++) others.push(await person(net));
+  const people = [spender, ...others];
+  await Promise.all(people.map((p, i) =>
+    p.page.evaluate(([to, i]) => node.pay(to, BigInt(1 + i), "EUR", `from ${i}`), [people[(i + 1) % 4].key, i])));
+  const most = { links: 0 };
+  await converged(people, 4, most);
+  const s = await status(spender);
+  assert.equal(s.connections, 1, "one peer connection, then none");
+  assert.equal(s.connectionsLeft, 0);
+  assert.equal(s.peers, 1, "its one link still carries everything");
+  assert.match(connectionsWords(s.connectionsLeft), /reload the page/);
+  assert.equal(connectionsWords(400), "", "nothing said while there is room");
+  for (const p of people) await p.context.close();
 });

@@ -2,6 +2,7 @@
 // everyone known) and the status line in the header.
 import { html, render } from "lit-html";
 import { short } from "../names.js";
+import { connectionsWords } from "../links.js";
 
 const $ = (selector) => document.querySelector(selector);
 const peersWord = (n) => `${n} ${n === 1 ? "peer" : "peers"}`;
@@ -26,7 +27,8 @@ export function renderPeers(s, petnames, redraw) {
     `${peersWord(peers.length)} linked; ${eventsWord(status.known)} here` +
       (status.waiting ? `, ${status.waiting} waiting for earlier ones` : "") +
       (status.missing ? `, ${status.missing} asked for` : "") +
-      ".",
+      "." +
+      (connectionsWords(status.connectionsLeft) ? ` ${connectionsWords(status.connectionsLeft)}` : ""),
     $("#peer-summary"),
   );
   // Per link: in step, or how far apart (what I owe them, what they have that I lack).

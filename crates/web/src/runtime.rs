@@ -42,6 +42,8 @@ const MAX_RETRY_MS: f64 = 30_000.0;
 const RESYNC_MS: f64 = 60_000.0;
 /// The highest link limit a page may set: each link costs a connection.
 pub const MAX_LINK_LIMIT: usize = 32;
+/// The highest connection budget: Chromium's own limit per page.
+pub const MAX_CONNECTION_BUDGET: u32 = 500;
 /// How often lazy push's timer runs: asks for events announced by lazy
 /// links that did not arrive by an eager one (`GossipLimits::want_after`,
 /// 400 ms, is the wait; this is its resolution).
@@ -90,6 +92,8 @@ pub struct SyncStatus {
     pub link_limit: usize,
     /// Peer connections created since the last `connect`.
     pub connections: u32,
+    /// Peer connections it may still create: at 0 it links to no one new.
+    pub connections_left: u32,
     /// The relay link.
     pub relay: RelayStatus,
 }
@@ -161,6 +165,8 @@ struct Inner {
     workers: RefCell<Option<Rc<Workers>>>,
     /// Links to other browsers kept at most, from the next `connect`.
     link_limit: Cell<usize>,
+    /// Peer connections one `connect` may create, from the next `connect`.
+    connection_budget: Cell<u32>,
 }
 
 /// The milliseconds since 1970 of the tab's clock.
@@ -202,6 +208,7 @@ impl BrowserNode {
             salts: RefCell::new(salts),
             workers: RefCell::new(None),
             link_limit: Cell::new(MeshLimits::default().links),
+            connection_budget: Cell::new(crate::webrtc::DEFAULT_CONNECTION_BUDGET),
         });
         inner.set_workers(Some(Workers::new(0)));
         if !inner.report.cached_state_current {
@@ -333,7 +340,7 @@ impl BrowserNode {
             return Err(WebError::AlreadyConnected);
         }
         let network = &self.inner.network;
-        let webrtc = WebRtc::join_mesh(
+        let webrtc = WebRtc::join_within(
             url,
             &network.room(),
             self.inner.node.identity().clone(),
@@ -342,6 +349,7 @@ impl BrowserNode {
                 links: self.inner.link_limit.get(),
                 ..MeshLimits::default()
             },
+            self.inner.connection_budget.get(),
         )?;
         // A private network joins the relay by its identity, as the room.
         let relay = match RelayLink::open(relay, &network.room(), network.invite().is_some()) {
@@ -506,8 +514,28 @@ impl BrowserNode {
                 .borrow()
                 .as_ref()
                 .map_or(0, |t| t.first().connections_created()),
+            connections_left: self
+                .inner
+                .links
+                .borrow()
+                .as_ref()
+                .map_or(self.inner.connection_budget.get(), |t| {
+                    t.first().connections_left()
+                }),
             relay: self.relay(),
         }
+    }
+
+    /// Lets one `connect` create at most `budget` peer connections (1 to
+    /// [`MAX_CONNECTION_BUDGET`]), from the next `connect`.
+    pub fn set_connection_budget(&self, budget: u32) -> Result<(), WebError> {
+        if budget == 0 || budget > MAX_CONNECTION_BUDGET {
+            return Err(WebError::Invalid(format!(
+                "a connection budget is 1 to {MAX_CONNECTION_BUDGET}, not {budget}"
+            )));
+        }
+        self.inner.connection_budget.set(budget);
+        Ok(())
     }
 
     /// Keeps at most `links` links to other browsers (1 to

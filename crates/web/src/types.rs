@@ -530,6 +530,7 @@ pub struct JsSyncStatus {
     peers: f64,
     link_limit: f64,
     connections: f64,
+    connections_left: f64,
     relay: JsRelayStatus,
 }
 
@@ -541,6 +542,7 @@ pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
         peers: s.peers as f64,
         link_limit: s.link_limit as f64,
         connections: f64::from(s.connections),
+        connections_left: f64::from(s.connections_left),
         relay: relay_status(&s.relay),
     }
 }

@@ -96,12 +96,13 @@ export interface Change { source: "local" | "tab" | "peer"; events: number }
 export interface VerifyWorkers { size: number; running: number; checked: number; failed: string | null }
 /**
  * Sync progress: events applied here, received but waiting for parents, parents asked for, browsers linked (the
- * relay is apart: `relay`), the most browsers linked at once (`setLinkLimit`), and peer connections created since
- * `connect` (a browser allows a page only so many).
+ * relay is apart: `relay`), the most browsers linked at once (`setLinkLimit`), peer connections created since
+ * `connect` and how many more it may create (`setConnectionBudget`; at 0 it links to no one new: a browser allows
+ * a page only so many).
  */
 export interface SyncStatus {
   known: number; waiting: number; missing: number; peers: number; linkLimit: number; connections: number;
-  relay: RelayStatus;
+  connectionsLeft: number; relay: RelayStatus;
 }
 /**
  * The link to the relay of the server `connect` was given (`ws://host/relay`), one more peer (id "relay"):

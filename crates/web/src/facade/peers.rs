@@ -72,6 +72,16 @@ impl JsNode {
         self.node.set_link_limit(links).map_err(Into::into)
     }
 
+    /// Lets the next `connect` create at most `budget` peer connections (1
+    /// to 500; 400 by default: Chromium allows a page 500 in its lifetime).
+    /// Past it the page offers and answers no more links
+    /// (`syncStatus().connectionsLeft` is 0); one member is offered a link
+    /// at most 6 times an hour.
+    #[wasm_bindgen(js_name = setConnectionBudget)]
+    pub fn set_connection_budget(&self, budget: u32) -> Result<(), JsValue> {
+        self.node.set_connection_budget(budget).map_err(Into::into)
+    }
+
     /// Leaves the signalling room and closes every peer link and the relay link.
     pub fn disconnect(&self) {
         self.node.disconnect();

@@ -52,6 +52,14 @@ use web_sys::{
 pub const OFFER_TIMEOUT_MS: f64 = 15_000.0;
 /// After a member answers `busy`, another is asked this much later.
 const BUSY_RETRY_MS: f64 = 1_000.0;
+/// Peer connections a page creates at most by default: Chromium allows a
+/// page 500 in its lifetime, and a flapping link that is offered again
+/// every 30 s spends them in about 4 hours.
+pub const DEFAULT_CONNECTION_BUDGET: u32 = 400;
+/// Offers to one member within an hour, at most: a link that keeps
+/// failing is not offered again and again (other members are).
+pub const MAX_OFFERS_PER_MEMBER_HOUR: usize = 6;
+const HOUR_MS: f64 = 3_600_000.0;
 /// Bytes buffered in a channel above which sending waits.
 const HIGH_WATER: u32 = 1024 * 1024;
 /// …until the buffer drains below this.
@@ -170,6 +178,11 @@ struct Inner {
     /// Peer connections created since joining (the browser allows a page
     /// only so many in its lifetime).
     created: Cell<u32>,
+    /// Peer connections this page may create: past it, no more are
+    /// offered or answered.
+    budget: u32,
+    /// Per member: when offers were made to it in the last hour.
+    offered: RefCell<BTreeMap<u64, Vec<f64>>>,
     events: UnboundedSender<TransportEvent>,
     incoming: Mutex<UnboundedReceiver<TransportEvent>>,
     _socket_callbacks: Callbacks,
@@ -208,6 +221,26 @@ impl WebRtc {
         network: Option<Rc<NetworkKeys>>,
         limits: MeshLimits,
     ) -> Result<WebRtc, WebError> {
+        WebRtc::join_within(
+            url,
+            room,
+            identity,
+            network,
+            limits,
+            DEFAULT_CONNECTION_BUDGET,
+        )
+    }
+
+    /// [`join_mesh`](Self::join_mesh) creating at most `budget` peer
+    /// connections ([`connections_left`](Self::connections_left)).
+    pub fn join_within(
+        url: &str,
+        room: &str,
+        identity: Identity,
+        network: Option<Rc<NetworkKeys>>,
+        limits: MeshLimits,
+        budget: u32,
+    ) -> Result<WebRtc, WebError> {
         let fresh_nonces = KeyedStream::fresh()?;
         let socket = WebSocket::new(url)
             .map_err(|e| WebError::ConnectFailed(crate::tabs::dom_error_name(&e)))?;
@@ -226,6 +259,8 @@ impl WebRtc {
             asked: RefCell::new(BTreeSet::new()),
             mesh: RefCell::new(Membership::new(limits)),
             created: Cell::new(0),
+            budget,
+            offered: RefCell::new(BTreeMap::new()),
             events,
             incoming: Mutex::new(incoming),
             _socket_callbacks: RefCell::new(Vec::new()),
@@ -314,6 +349,12 @@ impl WebRtc {
     /// Peer connections created since joining.
     pub fn connections_created(&self) -> u32 {
         self.inner.created.get()
+    }
+
+    /// Peer connections this page may still create; at 0 it offers and
+    /// answers no more links.
+    pub fn connections_left(&self) -> u32 {
+        self.inner.connections_left()
     }
 
     /// Whether `other` is a handle on this same transport.
@@ -571,6 +612,31 @@ impl Inner {
         });
     }
 
+    /// Peer connections this page may still create.
+    pub(super) fn connections_left(&self) -> u32 {
+        self.budget.saturating_sub(self.created.get())
+    }
+
+    /// Whether an offer to `peer` may be made now (the budget, and at most
+    /// [`MAX_OFFERS_PER_MEMBER_HOUR`] to one member); if so, counts it.
+    fn may_offer(&self, peer: u64) -> bool {
+        if self.connections_left() == 0 {
+            return false;
+        }
+        let now = js_sys::Date::now();
+        let mut offered = self.offered.borrow_mut();
+        offered.retain(|_, times| {
+            times.retain(|t| now - t < HOUR_MS);
+            !times.is_empty()
+        });
+        let times = offered.entry(peer).or_default();
+        if times.len() >= MAX_OFFERS_PER_MEMBER_HOUR {
+            return false;
+        }
+        times.push(now);
+        true
+    }
+
     /// Offers links to members known until half the limit is held (see
     /// [`Membership::to_dial`]); an offer not open in time is given up.
     fn dial(self: &Rc<Self>) {
@@ -582,6 +648,11 @@ impl Inner {
             .borrow_mut()
             .to_dial(|n| (js_sys::Math::random() * n as f64) as usize);
         for peer in peers {
+            if !self.may_offer(peer) {
+                // Kept for later: its place stays free for others' offers.
+                self.mesh.borrow_mut().down(&peer);
+                continue;
+            }
             self.offer(peer);
             let weak = Rc::downgrade(self);
             spawn_local(async move {

@@ -157,7 +157,7 @@ impl Inner {
     /// this side has no room for another link).
     fn nonce_for(&self, from: u64) -> Result<(), JsValue> {
         let linked = self.links.borrow().contains_key(&from);
-        if !linked && !self.mesh.borrow().accepts(&from) {
+        if !linked && (!self.mesh.borrow().accepts(&from) || self.connections_left() == 0) {
             // Said at once, so the asker tries another member now rather
             // than when its offer times out.
             self.signal(from, PeerSignal::Busy);
@@ -219,7 +219,7 @@ impl Inner {
         reply: Nonce,
     ) -> Result<(), JsValue> {
         let key = self.verified(me, from, &signed)?;
-        if !self.mesh.borrow().accepts(&from) {
+        if !self.mesh.borrow().accepts(&from) || self.connections_left() == 0 {
             return Ok(());
         }
         let link = self.new_link(from, false)?;
