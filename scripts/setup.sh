@@ -24,6 +24,15 @@ if [ "${TRUSTFOLD_SETUP:-test}" != run ] && { ! command -v chromium >/dev/null |
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# The ICE-restart test puts one browser in a network namespace it makes
+# with iproute2's `ip` (a link it takes down and up).
+if [ "${TRUSTFOLD_SETUP:-test}" != run ] && ! command -v ip >/dev/null; then
+  say "installing Debian's iproute2"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq iproute2 >/dev/null
+fi
+
 # The relay's JetStream tests start a real cluster of Debian's nats-server
 # (2.9.10 in bookworm; the relay needs 2.9.2 or later), and the scaled-out
 # page test puts Debian's HAProxy in front of two instances. Not for

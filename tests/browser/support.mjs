@@ -24,10 +24,12 @@ const types = {
 };
 
 /**
- * Serves `mounts` ({ "/prefix/": "/dir" }) on http://127.0.0.1:<free port>.
- * 127.0.0.1 is a secure context, so Web Locks and crypto work as on https.
+ * Serves `mounts` ({ "/prefix/": "/dir" }) on http://127.0.0.1:<free port>
+ * (or `host`). 127.0.0.1 is a secure context, so Web Locks and crypto work
+ * as on https; another host needs Chromium's
+ * `--unsafely-treat-insecure-origin-as-secure`.
  */
-export async function serve(mounts) {
+export async function serve(mounts, host = "127.0.0.1") {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, "http://x");
     let pathname = decodeURIComponent(url.pathname);
@@ -56,10 +58,10 @@ export async function serve(mounts) {
       res.writeHead(404).end();
     }
   });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  await new Promise((ok) => server.listen(0, host, ok));
   const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     close: () => new Promise((ok) => server.close(ok)),
   };
 }
@@ -114,7 +116,7 @@ export async function signallingServer(site, { relay = true, relayDb, addr = "12
     let output = "";
     const look = (chunk) => {
       output += chunk;
-      const found = output.match(/trustfold at (http:\/\/127\.0\.0\.1:\d+)\//);
+      const found = output.match(/trustfold at (http:\/\/[\d.]+:\d+)\//);
       if (found) resolve(found[1]);
     };
     child.stdout.on("data", look);

@@ -94,6 +94,9 @@ pub struct SyncStatus {
     pub connections: u32,
     /// Peer connections it may still create: at 0 it links to no one new.
     pub connections_left: u32,
+    /// Links whose network failed, repaired by an ICE restart on the same
+    /// connection.
+    pub ice_restarts: u32,
     /// The relay link.
     pub relay: RelayStatus,
 }
@@ -514,6 +517,12 @@ impl BrowserNode {
                 .borrow()
                 .as_ref()
                 .map_or(0, |t| t.first().connections_created()),
+            ice_restarts: self
+                .inner
+                .links
+                .borrow()
+                .as_ref()
+                .map_or(0, |t| t.first().ice_restarts()),
             connections_left: self
                 .inner
                 .links

@@ -531,6 +531,7 @@ pub struct JsSyncStatus {
     link_limit: f64,
     connections: f64,
     connections_left: f64,
+    ice_restarts: f64,
     relay: JsRelayStatus,
 }
 
@@ -543,6 +544,7 @@ pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
         link_limit: s.link_limit as f64,
         connections: f64::from(s.connections),
         connections_left: f64::from(s.connections_left),
+        ice_restarts: f64::from(s.ice_restarts),
         relay: relay_status(&s.relay),
     }
 }

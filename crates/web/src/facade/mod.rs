@@ -98,11 +98,11 @@ export interface VerifyWorkers { size: number; running: number; checked: number;
  * Sync progress: events applied here, received but waiting for parents, parents asked for, browsers linked (the
  * relay is apart: `relay`), the most browsers linked at once (`setLinkLimit`), peer connections created since
  * `connect` and how many more it may create (`setConnectionBudget`; at 0 it links to no one new: a browser allows
- * a page only so many).
+ * a page only so many), and links whose network failed that were repaired by an ICE restart on the same connection.
  */
 export interface SyncStatus {
   known: number; waiting: number; missing: number; peers: number; linkLimit: number; connections: number;
-  connectionsLeft: number; relay: RelayStatus;
+  connectionsLeft: number; iceRestarts: number; relay: RelayStatus;
 }
 /**
  * The link to the relay of the server `connect` was given (`ws://host/relay`), one more peer (id "relay"):

@@ -50,6 +50,13 @@ use web_sys::{
 /// An offer not open after this long is given up (the member may have
 /// left, or its network refuses): its place goes to another member.
 pub const OFFER_TIMEOUT_MS: f64 = 15_000.0;
+/// A link whose network stalled (ICE disconnected or failed) is restarted
+/// after this long if it has not recovered by itself.
+const RESTART_AFTER_MS: f64 = 3_000.0;
+/// A link not connected again this long after it stalled is given up.
+const RESTART_TIMEOUT_MS: f64 = 30_000.0;
+/// ICE restarts of one link within an hour, at most.
+pub const MAX_RESTARTS_PER_HOUR: usize = 6;
 /// After a member answers `busy`, another is asked this much later.
 const BUSY_RETRY_MS: f64 = 1_000.0;
 /// Peer connections a page creates at most by default: Chromium allows a
@@ -60,6 +67,23 @@ pub const DEFAULT_CONNECTION_BUDGET: u32 = 400;
 /// failing is not offered again and again (other members are).
 pub const MAX_OFFERS_PER_MEMBER_HOUR: usize = 6;
 const HOUR_MS: f64 = 3_600_000.0;
+
+/// Counts an attempt on `peer` in `log` if fewer than `max` were made in
+/// the last hour; forgets older ones.
+fn within_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max: usize) -> bool {
+    let now = js_sys::Date::now();
+    let mut log = log.borrow_mut();
+    log.retain(|_, times| {
+        times.retain(|t| now - t < HOUR_MS);
+        !times.is_empty()
+    });
+    let times = log.entry(peer).or_default();
+    if times.len() >= max {
+        return false;
+    }
+    times.push(now);
+    true
+}
 /// Bytes buffered in a channel above which sending waits.
 const HIGH_WATER: u32 = 1024 * 1024;
 /// …until the buffer drains below this.
@@ -132,6 +156,10 @@ struct Link {
     channel: RefCell<Option<RtcDataChannel>>,
     /// The key that signed the peer's description, once verified.
     key: Cell<Option<PublicKey>>,
+    /// This side offered the link: it is the side that restarts its ICE.
+    offerer: bool,
+    /// An ICE restart is under way (asked for a nonce, or offered).
+    restarting: Cell<bool>,
     open: Cell<bool>,
     drained: RefCell<Vec<oneshot::Sender<()>>>,
     _callbacks: Callbacks,
@@ -183,6 +211,10 @@ struct Inner {
     budget: u32,
     /// Per member: when offers were made to it in the last hour.
     offered: RefCell<BTreeMap<u64, Vec<f64>>>,
+    /// Per member: when its link's ICE was restarted in the last hour.
+    restarted: RefCell<BTreeMap<u64, Vec<f64>>>,
+    /// ICE restarts since joining.
+    restarts: Cell<u32>,
     events: UnboundedSender<TransportEvent>,
     incoming: Mutex<UnboundedReceiver<TransportEvent>>,
     _socket_callbacks: Callbacks,
@@ -261,6 +293,8 @@ impl WebRtc {
             created: Cell::new(0),
             budget,
             offered: RefCell::new(BTreeMap::new()),
+            restarted: RefCell::new(BTreeMap::new()),
+            restarts: Cell::new(0),
             events,
             incoming: Mutex::new(incoming),
             _socket_callbacks: RefCell::new(Vec::new()),
@@ -349,6 +383,12 @@ impl WebRtc {
     /// Peer connections created since joining.
     pub fn connections_created(&self) -> u32 {
         self.inner.created.get()
+    }
+
+    /// ICE restarts made since joining (links whose network failed,
+    /// repaired on the same connection).
+    pub fn ice_restarts(&self) -> u32 {
+        self.inner.restarts.get()
     }
 
     /// Peer connections this page may still create; at 0 it offers and
@@ -458,6 +498,8 @@ impl Inner {
             pc,
             channel: RefCell::new(None),
             key: Cell::new(None),
+            offerer,
+            restarting: Cell::new(false),
             open: Cell::new(false),
             drained: RefCell::new(Vec::new()),
             _callbacks: RefCell::new(Vec::new()),
@@ -481,11 +523,21 @@ impl Inner {
             let (Some(inner), Some(link)) = (weak.upgrade(), weak_link.upgrade()) else {
                 return;
             };
-            if matches!(
-                link.pc.ice_connection_state(),
-                RtcIceConnectionState::Failed | RtcIceConnectionState::Closed
-            ) {
-                inner.lost(peer, &link);
+            match link.pc.ice_connection_state() {
+                RtcIceConnectionState::Closed => inner.lost(peer, &link),
+                // The network under an open link failed: its ICE is
+                // restarted on the same connection (a new one would spend
+                // the page's budget), by the side that offered it.
+                RtcIceConnectionState::Disconnected | RtcIceConnectionState::Failed
+                    if link.open.get() =>
+                {
+                    inner.stalled(peer, &link)
+                }
+                RtcIceConnectionState::Failed => inner.lost(peer, &link),
+                RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => {
+                    link.restarting.set(false)
+                }
+                _ => {}
             }
         });
         link.pc
@@ -620,21 +672,51 @@ impl Inner {
     /// Whether an offer to `peer` may be made now (the budget, and at most
     /// [`MAX_OFFERS_PER_MEMBER_HOUR`] to one member); if so, counts it.
     fn may_offer(&self, peer: u64) -> bool {
-        if self.connections_left() == 0 {
-            return false;
+        self.connections_left() > 0 && within_hour(&self.offered, peer, MAX_OFFERS_PER_MEMBER_HOUR)
+    }
+
+    /// The network under the open link to `peer` stalled. If it has not
+    /// recovered after [`RESTART_AFTER_MS`], the side that offered the link
+    /// restarts its ICE on the same connection (at most
+    /// [`MAX_RESTARTS_PER_HOUR`] times an hour); a link not connected again
+    /// by [`RESTART_TIMEOUT_MS`] is given up.
+    fn stalled(self: &Rc<Self>, peer: u64, link: &Rc<Link>) {
+        if link.restarting.get() {
+            return;
         }
-        let now = js_sys::Date::now();
-        let mut offered = self.offered.borrow_mut();
-        offered.retain(|_, times| {
-            times.retain(|t| now - t < HOUR_MS);
-            !times.is_empty()
+        link.restarting.set(true);
+        let weak = Rc::downgrade(self);
+        let weak_link = Rc::downgrade(link);
+        spawn_local(async move {
+            wait(RESTART_AFTER_MS).await;
+            let (Some(inner), Some(link)) = (weak.upgrade(), weak_link.upgrade()) else {
+                return;
+            };
+            let connected = matches!(
+                link.pc.ice_connection_state(),
+                RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+            );
+            if connected {
+                link.restarting.set(false);
+                return;
+            }
+            if link.offerer {
+                if !within_hour(&inner.restarted, peer, MAX_RESTARTS_PER_HOUR) {
+                    inner.lost(peer, &link);
+                    return;
+                }
+                inner.restarts.set(inner.restarts.get() + 1);
+                inner.offer(peer);
+            }
+            wait(RESTART_TIMEOUT_MS - RESTART_AFTER_MS).await;
+            let connected = matches!(
+                link.pc.ice_connection_state(),
+                RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+            );
+            if !connected {
+                inner.lost(peer, &link);
+            }
         });
-        let times = offered.entry(peer).or_default();
-        if times.len() >= MAX_OFFERS_PER_MEMBER_HOUR {
-            return false;
-        }
-        times.push(now);
-        true
     }
 
     /// Offers links to members known until half the limit is held (see

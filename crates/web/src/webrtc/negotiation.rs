@@ -9,7 +9,9 @@ use std::rc::Rc;
 use trustfold::signal::{Nonce, PeerSignal, SignedDescription, nonce_hex, parse_nonce};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{RtcDataChannelInit, RtcIceCandidateInit, RtcSdpType, RtcSessionDescriptionInit};
+use web_sys::{
+    RtcDataChannelInit, RtcIceCandidateInit, RtcOfferOptions, RtcSdpType, RtcSessionDescriptionInit,
+};
 
 /// An SDP a browser made: a session description without one is a broken
 /// browser, and the link is not opened.
@@ -34,14 +36,30 @@ impl Inner {
 
     async fn try_offer(self: &Rc<Self>, peer: u64, nonce: Nonce) -> Result<(), JsValue> {
         let me = self.me.get().ok_or("not joined")?;
-        let link = self.new_link(peer, true)?;
-        let init = RtcDataChannelInit::new();
-        init.set_ordered(true);
-        let channel = link
-            .pc
-            .create_data_channel_with_data_channel_dict("trustfold", &init);
-        self.wire_channel(peer, &link, channel);
-        let offer = JsFuture::from(link.pc.create_offer()).await?;
+        let existing = self.links.borrow().get(&peer).cloned();
+        let offer = match existing {
+            // An open link is never replaced: this is an ICE restart, a new
+            // offer on the same connection (even if its ICE recovered by
+            // itself since it was asked for).
+            Some(link) if link.open.get() => {
+                let options = RtcOfferOptions::new();
+                options.set_ice_restart(true);
+                let offer = JsFuture::from(link.pc.create_offer_with_rtc_offer_options(&options));
+                (link, offer.await?)
+            }
+            _ => {
+                let link = self.new_link(peer, true)?;
+                let init = RtcDataChannelInit::new();
+                init.set_ordered(true);
+                let channel = link
+                    .pc
+                    .create_data_channel_with_data_channel_dict("trustfold", &init);
+                self.wire_channel(peer, &link, channel);
+                let offer = JsFuture::from(link.pc.create_offer()).await?;
+                (link, offer)
+            }
+        };
+        let (link, offer) = offer;
         let sdp = sdp_of(&offer)?;
         let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
         description.set_sdp(&sdp);
@@ -219,11 +237,24 @@ impl Inner {
         reply: Nonce,
     ) -> Result<(), JsValue> {
         let key = self.verified(me, from, &signed)?;
-        if !self.mesh.borrow().accepts(&from) || self.connections_left() == 0 {
-            return Ok(());
-        }
-        let link = self.new_link(from, false)?;
-        link.key.set(Some(key));
+        let existing = self
+            .links
+            .borrow()
+            .get(&from)
+            .filter(|l| l.open.get() && l.key.get() == Some(key))
+            .cloned();
+        let link = match existing {
+            // The offerer restarts the ICE of our open link: same connection.
+            Some(link) => link,
+            None => {
+                if !self.mesh.borrow().accepts(&from) || self.connections_left() == 0 {
+                    return Ok(());
+                }
+                let link = self.new_link(from, false)?;
+                link.key.set(Some(key));
+                link
+            }
+        };
         let offer = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
         offer.set_sdp(&signed.sdp);
         JsFuture::from(link.pc.set_remote_description(&offer)).await?;
