@@ -67,6 +67,25 @@ async fn join(addr: SocketAddr, room: &str) -> (Client, u64, Vec<u64>) {
     server_support::join_from(addr, 1, room).await
 }
 
+/// Joins `room` at `addr` once the instance has heard of `other` (a member
+/// on another instance): a join spreads through NATS, so one made at once
+/// may not see it yet. Bounded.
+async fn join_seeing(addr: SocketAddr, room: &str, other: u64) -> (Client, u64, Vec<u64>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (client, id, peers) = join(addr, room).await;
+        if peers.contains(&other) {
+            return (client, id, peers);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{addr} never introduced a member of {room} to {other}"
+        );
+        drop(client);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits (bounded) until the instance at `addr` hears `others` instances.
 async fn spans(addr: SocketAddr, others: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -231,12 +250,12 @@ async fn a_signalling_flood_and_a_full_room_are_limited_across_instances_as_on_o
 
     // An honest pair across instances, in a room of its own.
     let (mut h0, h0_id, _) = join(s0.addr, "honest").await;
-    let (mut h1, h1_id, peers) = join(s1.addr, "honest").await;
+    let (mut h1, h1_id, peers) = join_seeing(s1.addr, "honest", h0_id).await;
     assert_eq!(peers, vec![h0_id]);
 
     // The target on s1, the flooder on s0.
     let (mut target, target_id, _) = join(s1.addr, "flood").await;
-    let (mut flooder, _, peers) = join(s0.addr, "flood").await;
+    let (mut flooder, _, peers) = join_seeing(s0.addr, "flood", target_id).await;
     assert_eq!(peers, vec![target_id]);
     let start = Instant::now();
     for n in 0..400 {
