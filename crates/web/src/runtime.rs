@@ -172,6 +172,32 @@ struct Inner {
     connection_budget: Cell<u32>,
 }
 
+/// Every `ms`, sends what `frames` makes — while `transport` is the node's
+/// links (weak: a reconnect starts loops of its own and these end).
+fn every_while_linked(
+    inner: &Rc<Inner>,
+    transport: &Rc<Links>,
+    ms: f64,
+    frames: impl Fn(&Inner) -> trustfold::sync::Outgoing<String> + 'static,
+) {
+    let every = Rc::downgrade(inner);
+    let mine = Rc::downgrade(transport);
+    wasm_bindgen_futures::spawn_local(async move {
+        loop {
+            tabs::wait(ms).await;
+            let Some(inner) = every.upgrade() else { return };
+            let current = inner.links.borrow().clone();
+            match current {
+                Some(transport) if Rc::as_ptr(&transport) == mine.as_ptr() => {
+                    let out = frames(&inner);
+                    trustfold::send_all(&*transport, out).await;
+                }
+                _ => return,
+            }
+        }
+    });
+}
+
 /// The milliseconds since 1970 of the tab's clock.
 fn now() -> u64 {
     js_sys::Date::now() as u64
@@ -371,39 +397,13 @@ impl BrowserNode {
         if let Some(workers) = self.inner.workers.borrow().as_ref() {
             workers.warm();
         }
-        // Weak, and only while these links are the node's: a reconnect
-        // starts a loop of its own and this one ends.
-        let every = Rc::downgrade(&self.inner);
-        let mine = Rc::downgrade(&transport);
-        wasm_bindgen_futures::spawn_local(async move {
-            loop {
-                tabs::wait(RESYNC_MS).await;
-                let Some(inner) = every.upgrade() else { return };
-                let current = inner.links.borrow().clone();
-                match current {
-                    Some(transport) if Rc::as_ptr(&transport) == mine.as_ptr() => {
-                        let frames = inner.node.resync_peers(|| inner.salt());
-                        trustfold::send_all(&*transport, frames).await;
-                    }
-                    _ => return,
-                }
-            }
+        // Rounds now and then repair what was lost; lazy push's timer asks
+        // for what was announced and did not come.
+        every_while_linked(&self.inner, &transport, RESYNC_MS, |inner| {
+            inner.node.resync_peers(|| inner.salt())
         });
-        let every = Rc::downgrade(&self.inner);
-        let mine = Rc::downgrade(&transport);
-        wasm_bindgen_futures::spawn_local(async move {
-            loop {
-                tabs::wait(GOSSIP_TICK_MS).await;
-                let Some(inner) = every.upgrade() else { return };
-                let current = inner.links.borrow().clone();
-                match current {
-                    Some(transport) if Rc::as_ptr(&transport) == mine.as_ptr() => {
-                        let frames = inner.node.tick_peers(js_sys::Date::now() as u64);
-                        trustfold::send_all(&*transport, frames).await;
-                    }
-                    _ => return,
-                }
-            }
+        every_while_linked(&self.inner, &transport, GOSSIP_TICK_MS, |inner| {
+            inner.node.tick_peers(now())
         });
         let inner = self.inner.clone();
         wasm_bindgen_futures::spawn_local(async move {
