@@ -8,9 +8,9 @@
 //! do the same ([`Message::Prune`](super::Message::Prune)). Lazy links
 //! carry ids ([`Message::Have`](super::Message::Have)); an id still
 //! missing after [`GossipLimits::want_after`] is asked for
-//! ([`Message::Want`](super::Message::Want)) from the first peer that
+//! ([`Message::Pull`](super::Message::Pull)) from the first peer that
 //! announced it, and that link becomes eager again on both sides (a
-//! `Want` grafts). The eager links so form a spanning tree that repairs
+//! `Pull` grafts). The eager links so form a spanning tree that repairs
 //! itself: a peer that withholds only delays what its lazy neighbours
 //! announce.
 //!
@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Announcers remembered per awaited id: one asked at a time, the next
 /// after another wait.
-const ANNOUNCERS_PER_ID: usize = 4;
+const ANNOUNCERS_PER_ID: usize = 8;
 /// Pulls a peer left unanswered in a row (the id still missing at the
 /// next wait) before its announcements are ignored: an honest peer
 /// announces only what it holds and answers every `Pull`, so one that does
@@ -75,7 +75,7 @@ impl Default for GossipLimits {
 pub struct GossipStats {
     /// Links made lazy because a push brought only duplicates.
     pub pruned: u64,
-    /// Links made eager again by a `Want`, sent or received.
+    /// Links made eager again by a `Pull`, sent or received.
     pub grafted: u64,
     /// Ids asked for after an announcement.
     pub wanted: u64,
@@ -201,19 +201,42 @@ impl<P: Ord + Clone> Gossip<P> {
 
     /// `peer` announced `ids` this node does not hold.
     pub fn on_have(&mut self, peer: &P, ids: &[EventId]) {
+        // Flooding (the relay) runs no timer: it never pulls.
+        if !self.limits.lazy {
+            return;
+        }
         if self.unserved.get(peer).copied().unwrap_or(0) >= MAX_UNSERVED {
             self.stats.ignored += ids.len() as u64;
             return;
         }
         for id in ids {
             if let Some(awaited) = self.awaited.get_mut(id) {
-                if awaited.announcers.len() < ANNOUNCERS_PER_ID
-                    && !awaited.announcers.contains(peer)
-                    && self.share.get(peer).copied().unwrap_or(0) < self.limits.max_awaited_per_peer
+                if awaited.announcers.contains(peer)
+                    || self.share.get(peer).copied().unwrap_or(0)
+                        >= self.limits.max_awaited_per_peer
                 {
-                    awaited.announcers.push_back(peer.clone());
-                    *self.share.entry(peer.clone()).or_default() += 1;
+                    continue;
                 }
+                if awaited.announcers.len() >= ANNOUNCERS_PER_ID {
+                    // Full: an announcer that left pulls unanswered gives
+                    // way, so peers that announce first and never serve
+                    // cannot keep an honest announcer from being asked.
+                    let unserved = &self.unserved;
+                    let Some(at) = awaited
+                        .announcers
+                        .iter()
+                        .position(|p| unserved.get(p).copied().unwrap_or(0) > 0)
+                    else {
+                        continue;
+                    };
+                    if let Some(gone) = awaited.announcers.remove(at)
+                        && let Some(n) = self.share.get_mut(&gone)
+                    {
+                        *n = n.saturating_sub(1);
+                    }
+                }
+                awaited.announcers.push_back(peer.clone());
+                *self.share.entry(peer.clone()).or_default() += 1;
                 continue;
             }
             if self.share.get(peer).copied().unwrap_or(0) >= self.limits.max_awaited_per_peer {
@@ -255,12 +278,15 @@ impl<P: Ord + Clone> Gossip<P> {
     pub fn on_down(&mut self, peer: &P) -> bool {
         let was_eager = self.limits.lazy && !self.lazy.contains(peer);
         self.lazy.remove(peer);
-        self.pinned.remove(peer);
+        // `pinned` stays: the relay's link comes back under its name.
         self.dups.remove(peer);
         self.unserved.remove(peer);
         self.share.remove(peer);
         for awaited in self.awaited.values_mut() {
             awaited.announcers.retain(|p| p != peer);
+            if awaited.asked.as_ref() == Some(peer) {
+                awaited.asked = None;
+            }
         }
         was_eager
     }
@@ -274,7 +300,7 @@ impl<P: Ord + Clone> Gossip<P> {
     }
 
     /// The time is `now`: the ids due to be asked for, grouped by the peer
-    /// to ask, each peer made eager (it is grafted: the `Want` tells it
+    /// to ask, each peer made eager (it is grafted: the `Pull` tells it
     /// so). An id whose announcers are all asked is forgotten after its
     /// last wait: a reconciliation round repairs the rest.
     pub fn tick(&mut self, now: u64) -> BTreeMap<P, Vec<EventId>> {

@@ -191,9 +191,6 @@ impl<P: Ord + Clone> Peers<P> {
         if !incoming.announced.is_empty() {
             self.gossip.on_have(peer, &incoming.announced);
         }
-        if incoming.events.len() > incoming.duplicates {
-            self.gossip.on_useful_push(peer);
-        }
         // A push of nothing new: another link was faster.
         if incoming.duplicates > 0
             && incoming.duplicates == incoming.events.len()
@@ -253,6 +250,11 @@ impl<P: Ord + Clone> Peers<P> {
         }
         if ingested.applied.is_empty() {
             return out;
+        }
+        // Only what was valid and applied counts for the peer that sent it
+        // (an orphan sent again and again is not "something new").
+        if let Some(peer) = from {
+            self.gossip.on_useful_push(peer);
         }
         self.gossip
             .on_held(ingested.applied.iter().map(|&ix| log.id(ix)));

@@ -406,7 +406,10 @@ impl Session {
                 let mut found = ixs(log, &ids);
                 found.sort_unstable();
                 found.dedup();
-                if !self.enqueue_within_budget(log, &found, true) {
+                // What was sent in this session is not sent again: the link
+                // is reliable and ordered (a lost write says `Ack { lost }`),
+                // and resending on request would let a peer amplify.
+                if !self.enqueue_within_budget(log, &found, false) {
                     self.owe_round = true;
                 }
                 incoming.grafted = true;
@@ -827,14 +830,20 @@ impl Session {
     /// unless asked already in this round; with no ids, only asks it to
     /// push new events in full again (a graft).
     pub fn ask(&mut self, ids: &[EventId]) -> Vec<Vec<u8>> {
+        if ids.is_empty() {
+            // Only a graft.
+            return self.send(&Message::Pull { ids: Vec::new() });
+        }
+        // Bounded as for the parents of orphans: past it, a round finds them.
+        let room = (4 * MAX_WANT).saturating_sub(self.wanted.len());
         let ids: Vec<EventId> = ids
             .iter()
             .filter(|id| self.wanted.insert(**id))
+            .take(room)
             .copied()
             .collect();
         if ids.is_empty() {
-            // Only a graft.
-            return self.send(&Message::Pull { ids });
+            return Vec::new();
         }
         ids.chunks(MAX_WANT)
             .flat_map(|chunk| {
