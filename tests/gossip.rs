@@ -65,7 +65,7 @@ fn the_relay_stays_eager_across_its_reconnections() {
     let mut events = Vec::new();
     for time in 0..3 {
         let e = pollster::block_on(page.publish(time, pay(key(200), 1, "EUR"))).unwrap();
-        page.push_to_peers(&[e.clone()]);
+        page.push_to_peers(std::slice::from_ref(&e));
         events.push(e);
     }
     // The relay's link drops and comes back; the relay floods back what
