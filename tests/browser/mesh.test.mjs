@@ -136,3 +136,53 @@ test("a page that spent its connection budget links to no one new, keeps its lin
   assert.equal(connectionsWords(400), "", "nothing said while there is room");
   for (const p of people) await p.context.close();
 });
+
+test("a member that asks and asks gets busy once a minute and a bounded number of nonces, and honest pages still link", async () => {
+  const net = `mesh-${Math.random().toString(36).slice(2)}`;
+  // A page that is full at once: a link limit of 1, and one honest peer.
+  const victim = await person(net);
+  await victim.page.evaluate(() => { node.disconnect(); node.setLinkLimit(1); });
+  await victim.page.evaluate((url) => node.connect(url), signalUrl());
+  const honest = await person(net);
+  await until(async () => (await status(victim)).peers === 1 && (await status(honest)).peers === 1);
+  // The attacker: a raw signalling client in a page of its own.
+  const attacker = await (await browser.newContext()).newPage();
+  await attacker.goto(`${pages.url}/`);
+  const replies = await attacker.evaluate(async ([url, room]) => {
+    const socket = new WebSocket(url);
+    const heard = [];
+    let members = [];
+    await new Promise((ok) => {
+      socket.onmessage = (e) => {
+        const m = JSON.parse(e.data);
+        if (m.type === "joined") { members = m.peers; ok(); }
+        if (m.type === "signal") heard.push(m.data.kind);
+      };
+      socket.onopen = () => socket.send(JSON.stringify({ type: "join", room }));
+    });
+    // 40 asks to each member, paced under the server's own rate limit.
+    for (let i = 0; i < 40; i++) {
+      for (const to of members) socket.send(JSON.stringify({ type: "signal", to, data: { kind: "ask" } }));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    socket.close();
+    return heard;
+  }, [signalUrl(), net]);
+  const busy = replies.filter((k) => k === "busy").length;
+  const nonces = replies.filter((k) => k === "nonce").length;
+  console.log(`80 asks to a full page and an open one: ${busy} busy, ${nonces} nonces`);
+  assert.ok(busy <= 2, `busy said ${busy} times`);
+  assert.ok(nonces <= 24, `${nonces} nonces`);
+  assert.equal((await status(victim)).peers, 1, "the victim keeps its link");
+  for (const p of [victim, honest]) await p.context.close();
+  await attacker.context().close();
+});
+
+async function until(check, timeout = 30000) {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeout) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

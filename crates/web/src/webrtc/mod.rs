@@ -64,13 +64,21 @@ const BUSY_RETRY_MS: f64 = 1_000.0;
 /// every 30 s spends them in about 4 hours.
 pub const DEFAULT_CONNECTION_BUDGET: u32 = 400;
 /// Offers to one member within an hour, at most: a link that keeps
-/// failing is not offered again and again (other members are).
+/// failing is not offered again and again (other members are). Also the
+/// offers one member's may make this page answer with a new connection.
 pub const MAX_OFFERS_PER_MEMBER_HOUR: usize = 6;
+/// Asks of one member answered within an hour (with a nonce, or `busy`).
+pub const MAX_ANSWERS_PER_MEMBER_HOUR: usize = 24;
+/// `busy` is said to one member at most once in this long.
+const BUSY_SAID_MS: f64 = 60_000.0;
+/// A page that could offer no link (its budget, or each member's hourly
+/// offers, spent) looks again this much later.
+const DIAL_AGAIN_MS: f64 = 60_000.0;
 const HOUR_MS: f64 = 3_600_000.0;
 
 /// Counts an attempt on `peer` in `log` if fewer than `max` were made in
 /// the last hour; forgets older ones.
-fn within_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max: usize) -> bool {
+pub(super) fn within_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max: usize) -> bool {
     let now = js_sys::Date::now();
     let mut log = log.borrow_mut();
     log.retain(|_, times| {
@@ -213,6 +221,14 @@ struct Inner {
     offered: RefCell<BTreeMap<u64, Vec<f64>>>,
     /// Per member: when its link's ICE was restarted in the last hour.
     restarted: RefCell<BTreeMap<u64, Vec<f64>>>,
+    /// Per member: offers answered with a new connection in the last hour.
+    answered: RefCell<BTreeMap<u64, Vec<f64>>>,
+    /// Per member: asks answered in the last hour.
+    asks: RefCell<BTreeMap<u64, Vec<f64>>>,
+    /// Per member: when `busy` was last said to it.
+    busy_said: RefCell<BTreeMap<u64, f64>>,
+    /// A look again for members to offer to is due.
+    dial_again: Cell<bool>,
     /// ICE restarts since joining.
     restarts: Cell<u32>,
     events: UnboundedSender<TransportEvent>,
@@ -294,6 +310,10 @@ impl WebRtc {
             budget,
             offered: RefCell::new(BTreeMap::new()),
             restarted: RefCell::new(BTreeMap::new()),
+            answered: RefCell::new(BTreeMap::new()),
+            asks: RefCell::new(BTreeMap::new()),
+            busy_said: RefCell::new(BTreeMap::new()),
+            dial_again: Cell::new(false),
             restarts: Cell::new(0),
             events,
             incoming: Mutex::new(incoming),
@@ -655,6 +675,10 @@ impl Inner {
     /// a loop).
     fn busy(self: &Rc<Self>, peer: u64) {
         self.mesh.borrow_mut().down(&peer);
+        // A busy member is not a failed offer: it does not count.
+        if let Some(times) = self.offered.borrow_mut().get_mut(&peer) {
+            times.pop();
+        }
         let weak = Rc::downgrade(self);
         spawn_local(async move {
             wait(BUSY_RETRY_MS).await;
@@ -662,6 +686,19 @@ impl Inner {
                 inner.dial();
             }
         });
+    }
+
+    /// Whether `busy` may be said to `peer` now (once a minute); if so,
+    /// notes it.
+    pub(super) fn may_say_busy(&self, peer: u64) -> bool {
+        let now = js_sys::Date::now();
+        let mut said = self.busy_said.borrow_mut();
+        said.retain(|_, at| now - *at < BUSY_SAID_MS);
+        if said.contains_key(&peer) {
+            return false;
+        }
+        said.insert(peer, now);
+        true
     }
 
     /// Peer connections this page may still create.
@@ -729,10 +766,12 @@ impl Inner {
             .mesh
             .borrow_mut()
             .to_dial(|n| (js_sys::Math::random() * n as f64) as usize);
+        let mut refused = false;
         for peer in peers {
             if !self.may_offer(peer) {
                 // Kept for later: its place stays free for others' offers.
                 self.mesh.borrow_mut().down(&peer);
+                refused = true;
                 continue;
             }
             self.offer(peer);
@@ -749,6 +788,19 @@ impl Inner {
                     inner.asked.borrow_mut().remove(&peer);
                     inner.links.borrow_mut().remove(&peer);
                     inner.mesh.borrow_mut().down(&peer);
+                    inner.dial();
+                }
+            });
+        }
+        if refused && !self.dial_again.replace(true) {
+            // Nothing else may call `dial` again (no link lost, no member
+            // leaving): look again once an hour's offers may have expired.
+            // One such timer at a time.
+            let weak = Rc::downgrade(self);
+            spawn_local(async move {
+                wait(DIAL_AGAIN_MS).await;
+                if let Some(inner) = weak.upgrade() {
+                    inner.dial_again.set(false);
                     inner.dial();
                 }
             });

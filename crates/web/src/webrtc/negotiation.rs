@@ -4,7 +4,7 @@
 //! is signed over; each side accepts a description only if it covers an
 //! unused nonce it issued to that sender (see [`trustfold::signal`]).
 
-use super::{Inner, get};
+use super::{Inner, MAX_ANSWERS_PER_MEMBER_HOUR, MAX_OFFERS_PER_MEMBER_HOUR, get, within_hour};
 use std::rc::Rc;
 use trustfold::signal::{Nonce, PeerSignal, SignedDescription, nonce_hex, parse_nonce};
 use wasm_bindgen::prelude::*;
@@ -174,11 +174,16 @@ impl Inner {
     /// A member wants to offer: hand it a fresh nonce to sign over (unless
     /// this side has no room for another link).
     fn nonce_for(&self, from: u64) -> Result<(), JsValue> {
-        let linked = self.links.borrow().contains_key(&from);
-        if !linked && (!self.mesh.borrow().accepts(&from) || self.connections_left() == 0) {
+        // Only an open link is restarted; a half-open one gives no nonce.
+        let linked = self.links.borrow().get(&from).is_some_and(|l| l.open.get());
+        let room = self.mesh.borrow().accepts(&from) && self.connections_left() > 0;
+        if !linked && !room || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR) {
             // Said at once, so the asker tries another member now rather
-            // than when its offer times out.
-            self.signal(from, PeerSignal::Busy);
+            // than when its offer times out — once a minute per member:
+            // asks cannot make this page flood the server with answers.
+            if self.may_say_busy(from) {
+                self.signal(from, PeerSignal::Busy);
+            }
             return Ok(());
         }
         let nonce = self.fresh_nonce();
@@ -248,6 +253,10 @@ impl Inner {
             Some(link) => link,
             None => {
                 if !self.mesh.borrow().accepts(&from) || self.connections_left() == 0 {
+                    return Ok(());
+                }
+                // One member cannot spend this page's connections.
+                if !within_hour(&self.answered, from, MAX_OFFERS_PER_MEMBER_HOUR) {
                     return Ok(());
                 }
                 let link = self.new_link(from, false)?;
