@@ -24,6 +24,9 @@
 //! figures; they are not all met yet (BENCHMARKS.md). Figures are over
 //! the honest pages online from before the first event to the end.
 //!
+//! Longer than most tests: the simulated network, its pages and the
+//! figures are one harness, used by one test.
+//!
 //! 100 pages in `make test`; `TRUSTFOLD_SCALE=full` runs 1,000 (`make
 //! bench-mesh`, figures in BENCHMARKS.md). `TRUSTFOLD_SEED` reproduces a
 //! seed; figures are printed.

@@ -8,6 +8,10 @@
 //! the relay of the same server, driven as one transport ([`Pair`]) by one
 //! [`Node::sync_over`] — and the subscribers that hear of every change. The
 //! JS façade only translates to and from it.
+//!
+//! Longer than most files here: one `Inner` holds what every timer, link
+//! and subscriber of a tab shares, and splitting its methods by theme
+//! would spread one state's invariants over several files.
 
 use crate::errors::WebError;
 use crate::idb::IdbStore;

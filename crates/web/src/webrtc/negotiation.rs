@@ -4,7 +4,8 @@
 //! is signed over; each side accepts a description only if it covers an
 //! unused nonce it issued to that sender (see [`trustfold::signal`]).
 
-use super::{Inner, MAX_ANSWERS_PER_MEMBER_HOUR, MAX_OFFERS_PER_MEMBER_HOUR, get, within_hour};
+use super::mesh::within_hour;
+use super::{Inner, MAX_ANSWERS_PER_MEMBER_HOUR, MAX_OFFERS_PER_MEMBER_HOUR, get};
 use std::rc::Rc;
 use trustfold::signal::{Nonce, PeerSignal, SignedDescription, nonce_hex, parse_nonce};
 use wasm_bindgen::prelude::*;

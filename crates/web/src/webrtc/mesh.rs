@@ -1,0 +1,230 @@
+//! Which links a page keeps and when it offers, answers and repairs them:
+//! [`Membership`](trustfold::sync::Membership) for the link limit, the
+//! connection budget (a browser allows a page only so many peer
+//! connections), per-member limits on offers, answers and `busy`, and ICE
+//! restarts of links whose network failed. See ARCHITECTURE.md, "Rooms of
+//! hundreds".
+
+use super::{Inner, Link, MAX_BACKOFF_MS, wait};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{RtcIceConnectionState, WebSocket};
+
+/// An offer not open after this long is given up (the member may have
+/// left, or its network refuses): its place goes to another member.
+pub const OFFER_TIMEOUT_MS: f64 = 15_000.0;
+/// A link whose network stalled (ICE disconnected or failed) is restarted
+/// after this long if it has not recovered by itself.
+pub(super) const RESTART_AFTER_MS: f64 = 3_000.0;
+/// A link not connected again this long after it stalled is given up.
+pub(super) const RESTART_TIMEOUT_MS: f64 = 30_000.0;
+/// ICE restarts of one link within an hour, at most.
+pub const MAX_RESTARTS_PER_HOUR: usize = 6;
+/// After a member answers `busy`, another is asked this much later.
+pub(super) const BUSY_RETRY_MS: f64 = 1_000.0;
+/// Peer connections a page creates at most by default: Chromium allows a
+/// page 500 in its lifetime, and a flapping link that is offered again
+/// every 30 s spends them in about 4 hours.
+pub const DEFAULT_CONNECTION_BUDGET: u32 = 400;
+/// Offers to one member within an hour, at most: a link that keeps
+/// failing is not offered again and again (other members are). Also the
+/// offers one member's may make this page answer with a new connection.
+pub const MAX_OFFERS_PER_MEMBER_HOUR: usize = 6;
+/// Asks of one member answered within an hour (with a nonce, or `busy`).
+pub const MAX_ANSWERS_PER_MEMBER_HOUR: usize = 24;
+/// `busy` is said to one member at most once in this long.
+pub(super) const BUSY_SAID_MS: f64 = 60_000.0;
+/// A page that could offer no link (its budget, or each member's hourly
+/// offers, spent) looks again this much later.
+pub(super) const DIAL_AGAIN_MS: f64 = 60_000.0;
+const HOUR_MS: f64 = 3_600_000.0;
+
+/// Counts an attempt on `peer` in `log` if fewer than `max` were made in
+/// the last hour; forgets older ones.
+pub(super) fn within_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max: usize) -> bool {
+    let now = js_sys::Date::now();
+    let mut log = log.borrow_mut();
+    log.retain(|_, times| {
+        times.retain(|t| now - t < HOUR_MS);
+        !times.is_empty()
+    });
+    let times = log.entry(peer).or_default();
+    if times.len() >= max {
+        return false;
+    }
+    times.push(now);
+    true
+}
+
+impl Inner {
+    /// A link failed or closed: report it, free its place, and offer a link
+    /// to a member known after a backoff.
+    pub(super) fn lost(self: &Rc<Self>, peer: u64, link: &Rc<Link>) {
+        let current = self
+            .links
+            .borrow()
+            .get(&peer)
+            .is_some_and(|l| Rc::ptr_eq(l, link));
+        if !current {
+            return;
+        }
+        self.drop_link(peer);
+        if self.members.borrow().contains(&peer) {
+            self.mesh.borrow_mut().down(&peer);
+        } else {
+            self.mesh.borrow_mut().gone(&peer);
+        }
+        let delay = {
+            let mut backoff = self.backoff.borrow_mut();
+            let delay = backoff.get(&peer).copied().unwrap_or(1000.0);
+            backoff.insert(peer, (delay * 2.0).min(MAX_BACKOFF_MS));
+            delay
+        };
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            wait(delay).await;
+            if let Some(inner) = weak.upgrade() {
+                inner.dial();
+            }
+        });
+    }
+
+    /// `peer` holds all the links it keeps: another member is offered a
+    /// link after a second (at once, two busy members would be asked in
+    /// a loop).
+    pub(super) fn busy(self: &Rc<Self>, peer: u64) {
+        self.mesh.borrow_mut().down(&peer);
+        // A busy member is not a failed offer: it does not count.
+        if let Some(times) = self.offered.borrow_mut().get_mut(&peer) {
+            times.pop();
+        }
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            wait(BUSY_RETRY_MS).await;
+            if let Some(inner) = weak.upgrade() {
+                inner.dial();
+            }
+        });
+    }
+
+    /// Whether `busy` may be said to `peer` now (once a minute); if so,
+    /// notes it.
+    pub(super) fn may_say_busy(&self, peer: u64) -> bool {
+        let now = js_sys::Date::now();
+        let mut said = self.busy_said.borrow_mut();
+        said.retain(|_, at| now - *at < BUSY_SAID_MS);
+        if said.contains_key(&peer) {
+            return false;
+        }
+        said.insert(peer, now);
+        true
+    }
+
+    /// Peer connections this page may still create.
+    pub(super) fn connections_left(&self) -> u32 {
+        self.budget.saturating_sub(self.created.get())
+    }
+
+    /// Whether an offer to `peer` may be made now (the budget, and at most
+    /// [`MAX_OFFERS_PER_MEMBER_HOUR`] to one member); if so, counts it.
+    pub(super) fn may_offer(&self, peer: u64) -> bool {
+        self.connections_left() > 0 && within_hour(&self.offered, peer, MAX_OFFERS_PER_MEMBER_HOUR)
+    }
+
+    /// The network under the open link to `peer` stalled. If it has not
+    /// recovered after [`RESTART_AFTER_MS`], the side that offered the link
+    /// restarts its ICE on the same connection (at most
+    /// [`MAX_RESTARTS_PER_HOUR`] times an hour); a link not connected again
+    /// by [`RESTART_TIMEOUT_MS`] is given up.
+    pub(super) fn stalled(self: &Rc<Self>, peer: u64, link: &Rc<Link>) {
+        if link.restarting.get() {
+            return;
+        }
+        link.restarting.set(true);
+        let weak = Rc::downgrade(self);
+        let weak_link = Rc::downgrade(link);
+        spawn_local(async move {
+            wait(RESTART_AFTER_MS).await;
+            let (Some(inner), Some(link)) = (weak.upgrade(), weak_link.upgrade()) else {
+                return;
+            };
+            let connected = matches!(
+                link.pc.ice_connection_state(),
+                RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+            );
+            if connected {
+                link.restarting.set(false);
+                return;
+            }
+            if link.offerer {
+                if !within_hour(&inner.restarted, peer, MAX_RESTARTS_PER_HOUR) {
+                    inner.lost(peer, &link);
+                    return;
+                }
+                inner.restarts.set(inner.restarts.get() + 1);
+                inner.offer(peer);
+            }
+            wait(RESTART_TIMEOUT_MS - RESTART_AFTER_MS).await;
+            let connected = matches!(
+                link.pc.ice_connection_state(),
+                RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+            );
+            if !connected {
+                inner.lost(peer, &link);
+            }
+        });
+    }
+
+    /// Offers links to members known until half the limit is held (see
+    /// [`Membership::to_dial`]); an offer not open in time is given up.
+    pub(super) fn dial(self: &Rc<Self>) {
+        if self.socket.ready_state() != WebSocket::OPEN {
+            return;
+        }
+        let peers = self
+            .mesh
+            .borrow_mut()
+            .to_dial(|n| (js_sys::Math::random() * n as f64) as usize);
+        let mut refused = false;
+        for peer in peers {
+            if !self.may_offer(peer) {
+                // Kept for later: its place stays free for others' offers.
+                self.mesh.borrow_mut().down(&peer);
+                refused = true;
+                continue;
+            }
+            self.offer(peer);
+            let weak = Rc::downgrade(self);
+            spawn_local(async move {
+                wait(OFFER_TIMEOUT_MS).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let open = inner
+                    .links
+                    .borrow()
+                    .get(&peer)
+                    .is_some_and(|l| l.open.get());
+                if !open {
+                    inner.asked.borrow_mut().remove(&peer);
+                    inner.links.borrow_mut().remove(&peer);
+                    inner.mesh.borrow_mut().down(&peer);
+                    inner.dial();
+                }
+            });
+        }
+        if refused && !self.dial_again.replace(true) {
+            // Nothing else may call `dial` again (no link lost, no member
+            // leaving): look again once an hour's offers may have expired.
+            // One such timer at a time.
+            let weak = Rc::downgrade(self);
+            spawn_local(async move {
+                wait(DIAL_AGAIN_MS).await;
+                if let Some(inner) = weak.upgrade() {
+                    inner.dial_again.set(false);
+                    inner.dial();
+                }
+            });
+        }
+    }
+}
