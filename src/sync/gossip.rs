@@ -94,6 +94,8 @@ struct Awaited<P> {
     announcers: VecDeque<P>,
     /// The announcer asked last.
     asked: Option<P>,
+    /// Its number in `Gossip::order`.
+    entry: u64,
 }
 
 /// Which links are lazy, and the ids awaited. See the [module docs](self).
@@ -109,8 +111,12 @@ pub struct Gossip<P: Ord + Clone> {
     dups: BTreeMap<P, u32>,
     /// Per peer: pulls it left unanswered since it last sent an event.
     unserved: BTreeMap<P, u32>,
-    /// Ids in `awaited` in the order first announced, for forgetting the oldest.
-    order: VecDeque<EventId>,
+    /// Ids in `awaited` in the order first announced, with the number
+    /// their entry was given, for forgetting the oldest (an id forgotten
+    /// and announced again has a new entry, further back).
+    order: VecDeque<(EventId, u64)>,
+    /// The number the next entry of `awaited` gets.
+    next_entry: u64,
     /// Per peer: awaited ids it is an announcer of.
     share: BTreeMap<P, usize>,
     stats: GossipStats,
@@ -134,6 +140,7 @@ impl<P: Ord + Clone> Gossip<P> {
             dups: BTreeMap::new(),
             unserved: BTreeMap::new(),
             order: VecDeque::new(),
+            next_entry: 0,
             share: BTreeMap::new(),
             stats: GossipStats::default(),
         }
@@ -244,10 +251,12 @@ impl<P: Ord + Clone> Gossip<P> {
                 continue;
             }
             while self.awaited.len() >= self.limits.max_awaited {
-                let Some(oldest) = self.order.pop_front() else {
+                let Some((oldest, entry)) = self.order.pop_front() else {
                     break;
                 };
-                if self.forget(&oldest) {
+                // A stale place of an id announced again is skipped.
+                if self.awaited.get(&oldest).is_some_and(|a| a.entry == entry) {
+                    self.forget(&oldest);
                     self.stats.forgotten += 1;
                 }
             }
@@ -257,9 +266,11 @@ impl<P: Ord + Clone> Gossip<P> {
                     due: self.now + self.limits.want_after,
                     announcers: VecDeque::from([peer.clone()]),
                     asked: None,
+                    entry: self.next_entry,
                 },
             );
-            self.order.push_back(*id);
+            self.order.push_back((*id, self.next_entry));
+            self.next_entry += 1;
             *self.share.entry(peer.clone()).or_default() += 1;
         }
     }
@@ -359,7 +370,8 @@ impl<P: Ord + Clone> Gossip<P> {
         // max_awaited plus what was forgotten since.
         if self.order.len() > 2 * self.limits.max_awaited {
             let awaited = &self.awaited;
-            self.order.retain(|id| awaited.contains_key(id));
+            self.order
+                .retain(|(id, entry)| awaited.get(id).is_some_and(|a| a.entry == *entry));
         }
         true
     }
@@ -434,6 +446,21 @@ mod tests {
         g.on_have(&2, &[id(5), id(6)]);
         assert_eq!(g.awaited(), 4, "the oldest forgotten");
         assert_eq!(g.stats().forgotten, 2);
+    }
+
+    #[test]
+    fn the_oldest_announcement_is_forgotten_first_even_after_an_id_is_announced_again() {
+        let mut g: Gossip<u8> = Gossip::new(GossipLimits {
+            max_awaited: 2,
+            ..limits()
+        });
+        g.on_have(&1, &[id(1), id(2)]);
+        g.on_held([id(1)]);
+        g.on_have(&1, &[id(1)]); // announced again: now the newest
+        g.on_have(&2, &[id(3)]); // full: the oldest, id 2, goes
+        let asked: Vec<EventId> = g.tick(100).into_values().flatten().collect();
+        assert!(asked.contains(&id(1)), "{asked:?}");
+        assert!(!asked.contains(&id(2)), "{asked:?}");
     }
 
     #[test]
