@@ -277,6 +277,11 @@ impl<P: Ord + Clone> Gossip<P> {
 
     /// Events arrived: no longer awaited.
     pub fn on_held(&mut self, ids: impl IntoIterator<Item = EventId>) {
+        // A catch-up applies thousands of events: no lookups when nothing
+        // is awaited, as is usual.
+        if self.awaited.is_empty() {
+            return;
+        }
         for id in ids {
             self.forget(&id);
         }

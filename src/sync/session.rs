@@ -378,12 +378,7 @@ impl Session {
             None => {}
             Some(Message::Hello { heads, filter }) => self.on_hello(log, heads, &filter)?,
             Some(Message::Events { seq, events }) => {
-                incoming.events = self.on_events(seq, &events)?;
-                incoming.duplicates = incoming
-                    .events
-                    .iter()
-                    .filter(|e| log.contains(&EventId::of_bytes(e)))
-                    .count();
+                (incoming.events, incoming.duplicates) = self.on_events(log, seq, &events)?;
             }
             // Only the answer to my own `Hello` counts: an `Answered` nobody
             // asked for changes nothing (else it could start rounds).
@@ -455,15 +450,22 @@ impl Session {
         Ok(())
     }
 
-    /// Numbered `Events`: a copy is ignored; the events, split, for the node.
-    fn on_events(&mut self, seq: u32, events: &[u8]) -> Result<Vec<Vec<u8>>, FrameError> {
+    /// Numbered `Events`: a copy is ignored; the events, split, for the node,
+    /// and how many of them this node held already (hashed once, here).
+    fn on_events(
+        &mut self,
+        log: &impl Dag,
+        seq: u32,
+        events: &[u8],
+    ) -> Result<(Vec<Vec<u8>>, usize), FrameError> {
         let mut taken = Vec::new();
+        let mut held = 0;
         if seq == 0 || events.is_empty() {
             return Err(FrameError::Violation(Violation::UnnumberedEvents));
         }
         if seq <= self.contiguous || !self.seen_above.insert(seq) {
             // A copy of a message taken in already.
-            return Ok(taken);
+            return Ok((taken, 0));
         }
         while self.seen_above.first() == Some(&(self.contiguous + 1)) {
             self.seen_above.pop_first();
@@ -489,6 +491,7 @@ impl Session {
             let len = event_len(rest).ok_or(FrameError::Malformed)?;
             let (event, tail) = rest.split_at(len);
             let id = EventId::of_bytes(event);
+            held += usize::from(log.contains(&id));
             self.wanted.remove(&id);
             self.received.push(id);
             taken.push(event.to_vec());
@@ -496,7 +499,7 @@ impl Session {
         }
         self.traffic.events_received += taken.len() as u64;
         self.received_this_round = true;
-        Ok(taken)
+        Ok((taken, held))
     }
 
     /// The peer's `Answered` to my own `Hello`.
