@@ -5,7 +5,7 @@
 //! restarts of links whose network failed. See ARCHITECTURE.md, "Rooms of
 //! hundreds".
 
-use super::{Inner, Link, MAX_BACKOFF_MS, wait};
+use super::{Inner, Link, MAX_BACKOFF_MS, MAX_MEMBERS, wait};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -50,6 +50,11 @@ pub(super) fn within_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max
         times.retain(|t| now - t < HOUR_MS);
         !times.is_empty()
     });
+    // Keyed by whoever signals: a hostile server could name endless
+    // senders, so past as many as a room has members, new ones are refused.
+    if log.len() >= MAX_MEMBERS && !log.contains_key(&peer) {
+        return false;
+    }
     let times = log.entry(peer).or_default();
     if times.len() >= max {
         return false;
@@ -115,7 +120,7 @@ impl Inner {
         let now = js_sys::Date::now();
         let mut said = self.busy_said.borrow_mut();
         said.retain(|_, at| now - *at < BUSY_SAID_MS);
-        if said.contains_key(&peer) {
+        if said.contains_key(&peer) || said.len() >= MAX_MEMBERS {
             return false;
         }
         said.insert(peer, now);

@@ -81,7 +81,7 @@ async fn wait(ms: f64) {
 
 /// Members of a room this side keeps track of, at most (the server's
 /// default is 1,024 a room); announcements beyond are ignored.
-const MAX_MEMBERS: usize = 4096;
+pub(super) const MAX_MEMBERS: usize = 4096;
 
 /// The longest signalling message read: the server relays at most 64 KiB
 /// (an offer's SDP is a few kB).
