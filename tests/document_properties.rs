@@ -7,7 +7,7 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 
-use common::history::check;
+use common::history::{check, check_cases};
 use common::{exclude, id, key};
 use proptest::prelude::*;
 use trustfold::{Body, Event, Policy, Replica, Scalar};
@@ -161,6 +161,122 @@ fn viewers_with_one_policy_agree_on_every_document_and_unmasking_restores_it() {
             prop_assert_eq!(&first.collection(COLLECTION), &unmasked_fresh);
             first.set_policy(policy);
             prop_assert_eq!(first.collection(COLLECTION), masked);
+            Ok(())
+        },
+    );
+}
+
+/// One step of typing into a masked view: (kind, position, count, text).
+type TypingStep = (u8, u16, u8, u8);
+
+/// Typing into a masked view, batched (the op history takes in the open
+/// transaction), shows exactly what typing committed keystroke by
+/// keystroke shows — at every step, with reads, remote edits and commits
+/// in between — and leaves the same shared text; the batched typist signs
+/// no more events.
+#[wasm_bindgen_test(unsupported = test)]
+fn masked_typing_batched_equals_masked_typing_committed_per_keystroke() {
+    const H: u8 = 1; // the typist
+    const M: u8 = 2; // banned by H
+    const O: u8 = 3; // trusted, edits while H types
+    let texts = ["a", "bc", "", "😀", "dé", "xyz"];
+    let strategy = (
+        prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>()), 1..6),
+        prop::collection::vec((any::<u8>(), any::<u16>(), any::<u8>(), any::<u8>()), 1..40),
+    );
+    check_cases(
+        64,
+        12,
+        strategy,
+        |(banned_edits, steps): (Vec<(u8, u8, u8)>, Vec<TypingStep>)| {
+            let splice = |node: &mut Replica, pos: usize, delete: usize, insert: &str| {
+                let len = node
+                    .record(COLLECTION, "r")
+                    .and_then(|r| r.text("text").map(|t| t.encode_utf16().count()))
+                    .unwrap_or(0);
+                let pos = pos % (len + 1);
+                let delete = delete.min(len - pos);
+                node.splice_text(COLLECTION, "r", "text", pos, delete, insert)
+            };
+            let seen = |node: &mut Replica| {
+                node.record(COLLECTION, "r")
+                    .and_then(|r| r.text("text").map(str::to_owned))
+            };
+            let mut h = Replica::new(Policy::new(key(H)));
+            h.create_record(COLLECTION, "r").unwrap();
+            h.set_text(COLLECTION, "r", "text", "hello world").unwrap();
+            h.commit(&id(H), 0).unwrap();
+            let base: Vec<Event> = h.log().topological().cloned().collect();
+            let deliver = |to: &mut Replica, events: &[Event]| {
+                for e in events {
+                    to.insert(e.clone()).unwrap();
+                }
+            };
+            // M's edits, all masked for H.
+            let mut m = Replica::new(Policy::new(key(M)));
+            deliver(&mut m, &base);
+            for (i, &(pos, delete, insert)) in banned_edits.iter().enumerate() {
+                let _ = splice(
+                    &mut m,
+                    pos.into(),
+                    (delete % 4).into(),
+                    texts[insert as usize % 6],
+                );
+                m.commit(&id(M), 1 + i as u64).unwrap();
+            }
+            let banned: Vec<Event> = m.log().topological().cloned().collect();
+            // O edits from the base; O's events reach H one at a time.
+            let mut o = Replica::new(Policy::new(key(O)));
+            deliver(&mut o, &base);
+
+            let typist = || {
+                let mut node = Replica::new(Policy::new(key(H)).banning(key(M)));
+                deliver(&mut node, &banned);
+                node
+            };
+            let (mut batched, mut eager) = (typist(), typist());
+            let mut batched_events = 0;
+            let mut eager_events = 0;
+            for (t, &(kind, pos, delete, insert)) in steps.iter().enumerate() {
+                let time = 100 + t as u64;
+                match kind % 8 {
+                    0 => {
+                        // O edits; the event reaches both typists.
+                        let _ = splice(
+                            &mut o,
+                            pos.into(),
+                            (delete % 3).into(),
+                            texts[insert as usize % 6],
+                        );
+                        let events = o.commit(&id(O), time).unwrap();
+                        deliver(&mut batched, &events);
+                        deliver(&mut eager, &events);
+                    }
+                    1 => batched_events += batched.commit(&id(H), time).unwrap().len(),
+                    _ => {
+                        let insert = texts[insert as usize % 6];
+                        let a = splice(&mut batched, pos.into(), (delete % 4).into(), insert);
+                        let b = splice(&mut eager, pos.into(), (delete % 4).into(), insert);
+                        prop_assert_eq!(a.is_ok(), b.is_ok(), "{:?} {:?}", a, b);
+                        eager_events += eager.commit(&id(H), time).unwrap().len();
+                    }
+                }
+                prop_assert_eq!(seen(&mut batched), seen(&mut eager), "step {}", t);
+            }
+            batched_events += batched.commit(&id(H), 10_000).unwrap().len();
+            prop_assert!(batched_events <= eager_events.max(1));
+            prop_assert_eq!(seen(&mut batched), seen(&mut eager));
+            prop_assert_eq!(batched.document_errors(), vec![]);
+            // Unmasked, both left the same shared text.
+            batched.set_policy(Policy::new(key(H)));
+            eager.set_policy(Policy::new(key(H)));
+            prop_assert_eq!(seen(&mut batched), seen(&mut eager));
+            // And a third replica, given the batched typist's events, agrees.
+            let mut viewer = Replica::new(Policy::new(key(VIEWER)).banning(key(M)));
+            let all: Vec<Event> = batched.log().topological().cloned().collect();
+            deliver(&mut viewer, &all);
+            batched.set_policy(Policy::new(key(H)).banning(key(M)));
+            prop_assert_eq!(seen(&mut viewer), seen(&mut batched));
             Ok(())
         },
     );

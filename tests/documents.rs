@@ -329,6 +329,61 @@ fn typing_into_a_masked_view_lands_where_the_viewer_sees_it() {
     assert_eq!(text(&mut h, "r", "body"), "abXXX");
 }
 
+/// Typing into a masked view batches as unmasked typing does: a burst of
+/// keystrokes, read back after each one as a page does, is one change and
+/// one signed event, not one a keystroke; and the others see the text the
+/// typist saw.
+#[wasm_bindgen_test(unsupported = test)]
+fn typing_into_a_masked_view_batches_into_one_event() {
+    let mut h = node(H);
+    h.create_record("notes", "r").unwrap();
+    h.set_text("notes", "r", "body", "Dear all,").unwrap();
+    h.commit(&id(H), 0).unwrap();
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.splice_text("notes", "r", "body", 4, 0, " (spam)")
+        .unwrap();
+    m.commit(&id(M), 1).unwrap();
+    deliver(&m, &mut h);
+    h.set_policy(Policy::new(key(H)).banning(key(M)));
+    assert_eq!(text(&mut h, "r", "body"), "Dear all,");
+
+    let typed = " the meeting is at noon.";
+    // ASCII: characters, bytes and UTF-16 units agree.
+    for (i, c) in typed.char_indices() {
+        let at = "Dear all,".len() + i;
+        h.splice_text("notes", "r", "body", at, 0, &c.to_string())
+            .unwrap();
+        assert_eq!(
+            text(&mut h, "r", "body"),
+            format!("Dear all,{}", &typed[..=i])
+        );
+    }
+    // A typo fixed: "noon" → "one".
+    let noon = "Dear all, the meeting is at ".len();
+    h.splice_text("notes", "r", "body", noon, 4, "one").unwrap();
+    let seen = "Dear all, the meeting is at one.";
+    assert_eq!(text(&mut h, "r", "body"), seen);
+
+    let events = h.commit(&id(H), 2).unwrap();
+    assert_eq!(events.len(), 1, "one event for the whole burst");
+    assert_eq!(
+        text(&mut h, "r", "body"),
+        seen,
+        "committing changes nothing seen"
+    );
+
+    // A viewer who bans M too sees what H saw; M's own view keeps M's text.
+    let mut v = Replica::new(Policy::new(key(V)).banning(key(M)));
+    deliver(&h, &mut v);
+    assert_eq!(text(&mut v, "r", "body"), seen);
+    deliver(&h, &mut m);
+    assert_eq!(
+        text(&mut m, "r", "body"),
+        "Dear (spam) all, the meeting is at one."
+    );
+}
+
 /// A delete count that would wrap `pos + delete` around is out of range,
 /// not "the rest of the text".
 fn refuses_a_wrapping_count(node: &mut Replica) {

@@ -53,11 +53,29 @@ pub(super) struct Doc {
     pub(super) queued: Vec<Change>,
     /// Heads the op history covers.
     pub(super) history_heads: Vec<ChangeHash>,
+    /// The open transaction the op history holds too, when it holds
+    /// nothing but masked typing ([`masked_typing`](super::masked_typing)).
+    pub(super) typed_ahead: Option<TypedAhead>,
     /// Changes refused, by the guard or by Automerge.
     pub(super) refused: Vec<(ChangeHash, DocError)>,
     /// What the document holds, for checking remote changes; built when
     /// first needed (see [`guard`]).
     pub(super) guard: Option<Guard>,
+}
+
+/// Which open transaction the op history holds: the one started from
+/// `base` with `pending_ops` ops. A commit changes the heads, and any other
+/// edit adds ops, so either tells that the history no longer holds it.
+#[derive(Debug)]
+pub(super) struct TypedAhead {
+    pub(super) base: Vec<ChangeHash>,
+    pub(super) pending_ops: usize,
+}
+
+impl TypedAhead {
+    fn is_open_transaction(&self, doc: &AutoCommit) -> bool {
+        doc.pending_ops() == self.pending_ops && doc.base_heads() == self.base
+    }
 }
 
 impl Doc {
@@ -71,6 +89,7 @@ impl Doc {
             masked_cache: None,
             queued: Vec::new(),
             history_heads: Vec::new(),
+            typed_ahead: None,
             refused: Vec::new(),
             guard: Some(Guard::default()),
         }
@@ -239,8 +258,19 @@ impl Doc {
         }
     }
 
-    /// Brings the op history up to date (closes the open transaction).
+    /// Brings the op history up to date: it holds the open transaction
+    /// already if that holds only masked typing the history took in;
+    /// otherwise the transaction is closed and its change read.
     pub(super) fn sync_history(&mut self) {
+        if self
+            .typed_ahead
+            .as_ref()
+            .is_some_and(|typed| typed.is_open_transaction(&self.doc))
+        {
+            return;
+        }
+        self.typed_ahead = None;
+        self.history.drop_tentative();
         self.close();
         let new = self.doc.get_changes(&self.history_heads);
         if !new.is_empty() {

@@ -26,6 +26,9 @@ use automerge::{ActorId, Change, ChangeHash, ObjType, ScalarValue};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
+mod tentative;
+pub(crate) use tentative::SplicePlan;
+
 /// An op id with the actor interned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct OpId {
@@ -91,6 +94,10 @@ pub(crate) struct History {
     by_id: FxHashMap<OpId, u32>,
     /// Per object: the ops on it, and for sequences the insert tree.
     objects: FxHashMap<OpId, Object>,
+    /// The highest op counter held: the next change starts above it.
+    max_counter: u64,
+    /// Where the ops typed ahead of a commit begin ([`tentative`]).
+    tentative: Option<tentative::Mark>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -102,8 +109,11 @@ struct Object {
 }
 
 impl History {
-    /// Adds changes (in any causal order the document accepted them).
+    /// Adds changes (in any causal order the document accepted them). Ops
+    /// typed ahead of a commit are dropped first: the change that commits
+    /// them carries them.
     pub(crate) fn extend(&mut self, changes: &[Change]) {
+        self.drop_tentative();
         for change in changes {
             let expanded = change.decode();
             let change_ix = self.changes.len() as u32;
@@ -161,11 +171,29 @@ impl History {
             OpType::Delete => Action::Delete,
             OpType::Increment(_) | OpType::MarkBegin(_) | OpType::MarkEnd(_) => Action::Inert,
         };
-        if let Action::Make(kind) = action {
+        self.push_op(
+            obj,
+            Op {
+                id,
+                key,
+                pred,
+                action,
+                insert: op.insert,
+                change,
+            },
+        );
+    }
+
+    /// Adds one op on object `obj` (after every op already held).
+    fn push_op(&mut self, obj: OpId, op: Op) {
+        let Op {
+            id, key, insert, ..
+        } = op;
+        if let Action::Make(kind) = op.action {
             self.objects.entry(id).or_default().kind = Some(kind);
         }
         let ix = self.ops.len() as u32;
-        if let (true, Key::Elem(reference)) = (op.insert, key) {
+        if let (true, Key::Elem(reference)) = (insert, key) {
             let siblings = self
                 .objects
                 .entry(obj)
@@ -181,14 +209,8 @@ impl History {
         }
         self.objects.entry(obj).or_default().ops.push(ix);
         self.by_id.insert(id, ix);
-        self.ops.push(Op {
-            id,
-            key,
-            pred,
-            action,
-            insert: op.insert,
-            change,
-        });
+        self.max_counter = self.max_counter.max(id.counter);
+        self.ops.push(op);
     }
 
     /// The names of every record the document ever held (made, edited or
@@ -479,16 +501,18 @@ impl History {
 
     /// Maps a splice in the masked view onto the unmasked document: the
     /// unmasked insert position and the unmasked positions to delete
-    /// (descending). Elements the view shows but the document has deleted
-    /// cannot be deleted again and are skipped; text inserted right after
-    /// such an element lands before it (the known limit of masking).
+    /// (descending), in a plan the history can also type ahead of a commit
+    /// ([`type_tentatively`](Self::type_tentatively)). Elements the view
+    /// shows but the document has deleted cannot be deleted again and are
+    /// skipped; text inserted right after such an element lands before it
+    /// (the known limit of masking).
     pub(crate) fn map_splice(
         &self,
         masked: impl Fn(&ChangeHash) -> bool,
         obj: OpId,
         pos: usize,
         delete: usize,
-    ) -> Option<(usize, Vec<usize>)> {
+    ) -> Option<SplicePlan> {
         let view: Vec<OpId> = self
             .elements(&self.reduce(masked), obj)
             .into_iter()
@@ -497,11 +521,8 @@ impl History {
         if pos + delete > view.len() {
             return None;
         }
-        let shared: Vec<OpId> = self
-            .elements(&self.reduce(|_| false), obj)
-            .into_iter()
-            .map(|(e, _)| e)
-            .collect();
+        let shared_elements = self.elements(&self.reduce(|_| false), obj);
+        let shared: Vec<OpId> = shared_elements.iter().map(|(e, _)| *e).collect();
         let order = self.tree_order(obj);
         let rank = |e: &OpId| order.get(e).copied().unwrap_or(usize::MAX);
         let shared_ranks: Vec<usize> = shared.iter().map(rank).collect();
@@ -519,7 +540,25 @@ impl History {
             .map(|e| after(rank(e)) - 1)
             .collect();
         deletes.sort_unstable_by(|a, b| b.cmp(a));
-        Some((insert_at, deletes))
+        let reference = match insert_at {
+            0 => ROOT,
+            at => shared[at - 1],
+        };
+        let targets = deletes
+            .iter()
+            .map(|&d| {
+                let (element, values) = &shared_elements[d];
+                let pred = values.iter().map(|&ix| self.ops[ix as usize].id);
+                (*element, pred.collect())
+            })
+            .collect();
+        Some(SplicePlan {
+            obj,
+            at: insert_at,
+            deletes,
+            reference,
+            targets,
+        })
     }
 
     /// Every element of a sequence (visible or not) → its rank in tree order.

@@ -19,6 +19,7 @@ mod document;
 mod error;
 mod guard;
 mod history;
+mod masked_typing;
 mod read;
 mod value;
 
@@ -264,55 +265,16 @@ impl Documents {
             }
             return doc.splice_in_parts(&text, pos, delete, insert);
         }
-        doc.sync_history();
-        let (name, at, deletes) = {
-            let masked = doc.masked(viewer);
-            let obj = doc
-                .history
-                .text_object(&masked, record, field)
-                .ok_or_else(|| DocError::NotText(field.to_owned()))?;
-            // The history counts elements, one a character: the text as
-            // seen converts the positions (the masked path reads it all).
-            let seen = doc.history.object_text(&masked, obj);
-            let units = utf16_offsets(&seen);
-            let len = seen.encode_utf16().count();
-            let end = splice_end(pos, delete, len)?;
-            let character = |unit: usize| units.binary_search(&unit).ok();
-            let (Some(first), Some(end)) = (character(pos), character(end)) else {
-                return Err(DocError::SplitsCharacter { pos, delete });
-            };
-            let (at, deletes) = doc
-                .history
-                .map_splice(&masked, obj, first, end - first)
-                .ok_or(DocError::OutOfRange { pos, delete, len })?;
-            (doc.history.object_name(obj), at, deletes)
-        };
-        let (text, _) = doc.doc.import(&name).map_err(am)?;
-        // `map_splice` answers in characters of the shared text; Automerge
-        // counts UTF-16 units.
-        let shared = doc.doc.text(&text).map_err(am)?;
-        let units = utf16_offsets(&shared);
-        let len = shared.encode_utf16().count();
-        let unit = |character: usize| {
-            units
-                .get(character)
-                .copied()
-                .ok_or(DocError::OutOfRange { pos, delete, len })
-        };
-        let insert_at = unit(at)?;
-        // Every position resolved before anything changes: a failure
-        // leaves the text as it was.
-        let spans = deletes
-            .iter()
-            .map(|&d| Ok((unit(d)?, unit(d + 1)?)))
-            .collect::<Result<Vec<_>, DocError>>()?;
-        for (start, end) in spans {
-            doc.doc
-                .splice_text(&text, start, (end - start) as isize, "")
-                .map_err(am)?;
-            doc.make_room();
-        }
-        doc.splice_in_parts(&text, insert_at, 0, insert)
+        doc.splice_masked(
+            viewer,
+            record,
+            field,
+            Splice {
+                pos,
+                delete,
+                insert,
+            },
+        )
     }
 
     /// Every value a field holds in the shared document (the winner first,
@@ -473,7 +435,7 @@ impl Documents {
 /// Where a splice of `delete` units at `pos` ends in a text of `len`
 /// units. Checked: `delete` may be anything a caller passes (usize::MAX
 /// would wrap to a small end and delete the rest of the text).
-fn splice_end(pos: usize, delete: usize, len: usize) -> Result<usize, DocError> {
+pub(super) fn splice_end(pos: usize, delete: usize, len: usize) -> Result<usize, DocError> {
     pos.checked_add(delete)
         .filter(|end| *end <= len)
         .ok_or(DocError::OutOfRange { pos, delete, len })
@@ -481,7 +443,7 @@ fn splice_end(pos: usize, delete: usize, len: usize) -> Result<usize, DocError> 
 
 /// The UTF-16 offset of each character of `text`, and of its end: entry
 /// `i` is where character `i` starts.
-fn utf16_offsets(text: &str) -> Vec<usize> {
+pub(super) fn utf16_offsets(text: &str) -> Vec<usize> {
     let mut offsets = Vec::with_capacity(text.len() + 1);
     let mut at = 0;
     offsets.push(0);
