@@ -191,7 +191,23 @@ try {
     const sides = r % 2 === 0 ? ["trustfold", "raw"] : ["raw", "trustfold"];
     for (const side of sides) {
       const mode = side === "trustfold" ? "cold-trustfold" : "cold-raw";
-      results.open[side].push(await inFreshBrowser((page) => runPage(page, `${server.url}/?mode=${mode}&${q}`)));
+      // OPEN_PROFILE=file: a CPU profile of the first cold open from the log
+      // (Chrome DevTools' format; bench-browser/profile-top.mjs reads it).
+      const profiled = side === "trustfold" && r === 0 && process.env.OPEN_PROFILE;
+      results.open[side].push(await inFreshBrowser(async (page) => {
+        const cdp = profiled ? await page.context().newCDPSession(page) : null;
+        if (cdp) {
+          await cdp.send("Profiler.enable");
+          await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+          await cdp.send("Profiler.start");
+        }
+        const result = await runPage(page, `${server.url}/?mode=${mode}&${q}`);
+        if (cdp) {
+          const { profile } = await cdp.send("Profiler.stop");
+          await fs.writeFile(process.env.OPEN_PROFILE, JSON.stringify(profile));
+        }
+        return result;
+      }));
     }
   }
   results.open.phases = await inFreshBrowser((page) => runPage(page, `${server.url}/?mode=open-phases&${q}`));

@@ -211,6 +211,8 @@ async function coldTrustfold() {
     script_start_at_ms: scriptStart, wasm_init: init, ...result,
     long_tasks: during.length,
     longest_task_ms: during.reduce((m, e) => Math.max(m, e.duration), 0),
+    // Each long task: [start after the open began, duration] (ms).
+    long_task_list: during.map((e) => [Math.round(e.startTime - t0), Math.round(e.duration)]),
   };
 }
 
