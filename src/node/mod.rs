@@ -46,9 +46,12 @@ use std::rc::Rc;
 use thiserror::Error;
 
 /// Stored events decoded or inserted between two [`Store::pause`]s when a
-/// node opens: ≈ 10–20 ms of work each in Chromium on this project's
-/// benchmark machine (BENCHMARKS.md "Events in blocks").
-const OPEN_SLICE: usize = 4096;
+/// node opens. Small, because events differ in cost (in Chromium on this
+/// project's benchmark machine, 256 payments take ≈ 1 ms to insert and 256
+/// document changes ≈ 19 ms, BENCHMARKS.md "A cold open's long tasks"):
+/// the browser's store waits only when its clock says the slice ran long
+/// enough, so pausing often costs a clock read.
+const OPEN_SLICE: usize = 256;
 const IDENTITY: &str = "identity";
 const POLICY: &str = "policy";
 /// Which network the store is for: `open`, or a private network's identity.
