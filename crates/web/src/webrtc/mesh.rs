@@ -233,3 +233,30 @@ impl Inner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_MEMBERS, within_hour};
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Offers, answers and asks are counted per member who signals. A
+    /// hostile server naming endless senders fills the count only up to
+    /// the room's member bound; members already counted keep their
+    /// allowance, and spend it.
+    #[wasm_bindgen_test]
+    fn per_member_counts_stop_at_the_member_bound() {
+        let log = RefCell::new(BTreeMap::new());
+        for peer in 0..MAX_MEMBERS as u64 {
+            assert!(within_hour(&log, peer, 2));
+        }
+        assert!(
+            !within_hour(&log, u64::MAX, 2),
+            "a new sender past the bound"
+        );
+        assert_eq!(log.borrow().len(), MAX_MEMBERS);
+        assert!(within_hour(&log, 7, 2), "a known member's second attempt");
+        assert!(!within_hour(&log, 7, 2), "its hour's allowance spent");
+    }
+}
