@@ -239,7 +239,7 @@ fn masked_typing_batched_equals_masked_typing_committed_per_keystroke() {
             let mut eager_events = 0;
             for (t, &(kind, pos, delete, insert)) in steps.iter().enumerate() {
                 let time = 100 + t as u64;
-                match kind % 8 {
+                match kind % 10 {
                     0 => {
                         // O edits; the event reaches both typists.
                         let _ = splice(
@@ -253,6 +253,25 @@ fn masked_typing_batched_equals_masked_typing_committed_per_keystroke() {
                         deliver(&mut eager, &events);
                     }
                     1 => batched_events += batched.commit(&id(H), time).unwrap().len(),
+                    2 => {
+                        // Another edit joins the open transaction between masked
+                        // keystrokes (the history must not take its ops as typed).
+                        for node in [&mut batched, &mut eager] {
+                            let value = Scalar::Number(f64::from(pos));
+                            node.set_field(COLLECTION, "r", "n", value).unwrap();
+                        }
+                        eager_events += eager.commit(&id(H), time).unwrap().len();
+                    }
+                    3 => {
+                        // The ban lifted or made again: the next keystroke takes
+                        // the unmasked path, or the masked one again.
+                        let policy = match delete % 2 {
+                            0 => Policy::new(key(H)),
+                            _ => Policy::new(key(H)).banning(key(M)),
+                        };
+                        batched.set_policy(policy.clone());
+                        eager.set_policy(policy);
+                    }
                     _ => {
                         let insert = texts[insert as usize % 6];
                         let a = splice(&mut batched, pos.into(), (delete % 4).into(), insert);
@@ -263,6 +282,9 @@ fn masked_typing_batched_equals_masked_typing_committed_per_keystroke() {
                 }
                 prop_assert_eq!(seen(&mut batched), seen(&mut eager), "step {}", t);
             }
+            // Back to the ban for the end (a step may have lifted it).
+            batched.set_policy(Policy::new(key(H)).banning(key(M)));
+            eager.set_policy(Policy::new(key(H)).banning(key(M)));
             batched_events += batched.commit(&id(H), 10_000).unwrap().len();
             prop_assert!(batched_events <= eager_events.max(1));
             prop_assert_eq!(seen(&mut batched), seen(&mut eager));

@@ -80,17 +80,22 @@ impl Doc {
             self.make_room();
         }
         self.splice_in_parts(&text, insert_at, 0, insert)?;
-        let pending_ops = before + History::typed_ops(&plan, insert);
-        if self.doc.base_heads() == base && self.doc.pending_ops() == pending_ops {
-            self.history
-                .type_tentatively(self.doc.get_actor(), &plan, insert);
-            self.typed_ahead = Some(TypedAhead { base, pending_ops });
-        } else {
-            // A long splice committed part of itself (or Automerge made
-            // other ops than expected): the next read commits the rest and
-            // decodes the changes.
-            self.typed_ahead = None;
-            self.history.drop_tentative();
+        let typed = History::typed_ops(&plan, insert);
+        let pending_ops = before + typed;
+        // (No op written, e.g. only characters the shared text had deleted
+        // already: the history holds what it held.)
+        if typed > 0 {
+            if self.doc.base_heads() == base && self.doc.pending_ops() == pending_ops {
+                self.history
+                    .type_tentatively(self.doc.get_actor(), &plan, insert);
+                self.typed_ahead = Some(TypedAhead { base, pending_ops });
+            } else {
+                // A long splice committed part of itself (or Automerge made
+                // other ops than expected): the next read commits the rest
+                // and decodes the changes.
+                self.typed_ahead = None;
+                self.history.drop_tentative();
+            }
         }
         Ok(())
     }

@@ -42,6 +42,10 @@ export function open_writer(name) {
     request.onblocked = () => failed(new DOMException("blocked", "VersionError"));
   });
 }
+// A monotonic clock in ms (Date.now() jumps when the system clock is set).
+export function clock() {
+  return performance.now();
+}
 // Resolves in a later task, after the browser handled input and painted
 // if it had to (scheduler.yield where there is one).
 export function pause() {
@@ -117,6 +121,7 @@ extern "C" {
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = pause)]
     fn next_task() -> js_sys::Promise;
+    fn clock() -> f64;
 }
 
 /// Work on the page's thread between two waits of [`Writer::pause`], ms:
@@ -125,7 +130,7 @@ extern "C" {
 const SLICE_MS: f64 = 20.0;
 
 thread_local! {
-    /// When the last pause that waited returned (`Date.now()`).
+    /// When the last pause that waited returned (`performance.now()`).
     static LAST_WAIT: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
 }
 
@@ -212,13 +217,14 @@ impl Writer {
     ///
     /// [`Store::pause`]: trustfold::store::Store::pause
     pub async fn pause() {
-        let now = js_sys::Date::now();
-        if now - LAST_WAIT.get() < SLICE_MS {
+        // A monotonic clock: with `Date.now()`, a system clock set back
+        // would keep every pause from waiting until it caught up.
+        if clock() - LAST_WAIT.get() < SLICE_MS {
             return;
         }
         // It resolves, never rejects: nothing to report.
         let _ = JsFuture::from(next_task()).await;
-        LAST_WAIT.set(js_sys::Date::now());
+        LAST_WAIT.set(clock());
     }
 
     /// Closes the connection.
