@@ -473,30 +473,47 @@ pub(crate) fn scalar_value(value: &ScalarValue) -> Value {
     })
 }
 
+/// A text field as a mask shows it ([`History::masked_text`]).
+pub(crate) struct MaskedText {
+    /// The text object.
+    pub(crate) obj: OpId,
+    /// Its visible elements in order, one a character of `text`.
+    elements: Vec<OpId>,
+    /// The text as seen.
+    pub(crate) text: String,
+}
+
 impl History {
-    /// The text object a record field shows under a mask, if it is text.
-    pub(crate) fn text_object(
+    /// The text a record field shows under a mask, if it is text: one
+    /// reduction, and this one object's elements.
+    pub(crate) fn masked_text(
         &self,
         masked: impl Fn(&ChangeHash) -> bool,
         record: &str,
         field: &str,
-    ) -> Option<OpId> {
+    ) -> Option<MaskedText> {
         let r = self.reduce(masked);
         let records = self.map_entries(&r, ROOT);
-        let Visible::Object(obj, ObjType::Map) = records.get(record)?.first()? else {
+        let Visible::Object(record, ObjType::Map) = records.get(record)?.first()? else {
             return None;
         };
-        let fields = self.map_entries(&r, *obj);
-        match fields.get(field)?.first()? {
-            Visible::Object(text, ObjType::Text) => Some(*text),
-            _ => None,
+        let fields = self.map_entries(&r, *record);
+        let Visible::Object(obj, ObjType::Text) = fields.get(field)?.first()? else {
+            return None;
+        };
+        let mut text = String::new();
+        let mut elements = Vec::new();
+        for (element, ops) in self.elements(&r, *obj) {
+            if let Action::Put(ScalarValue::Str(s)) = &self.ops[ops[0] as usize].action {
+                text.push_str(s);
+            }
+            elements.push(element);
         }
-    }
-
-    /// The text of text object `obj` under a mask: one reduction and this
-    /// one object, not the whole collection.
-    pub(crate) fn object_text(&self, masked: impl Fn(&ChangeHash) -> bool, obj: OpId) -> String {
-        self.text(&self.reduce(masked), obj)
+        Some(MaskedText {
+            obj: *obj,
+            elements,
+            text,
+        })
     }
 
     /// Maps a splice in the masked view onto the unmasked document: the
@@ -506,18 +523,14 @@ impl History {
     /// shows but the document has deleted cannot be deleted again and are
     /// skipped; text inserted right after such an element lands before it
     /// (the known limit of masking).
+    /// `pos` and `delete` count characters of `seen`.
     pub(crate) fn map_splice(
         &self,
-        masked: impl Fn(&ChangeHash) -> bool,
-        obj: OpId,
+        seen: &MaskedText,
         pos: usize,
         delete: usize,
     ) -> Option<SplicePlan> {
-        let view: Vec<OpId> = self
-            .elements(&self.reduce(masked), obj)
-            .into_iter()
-            .map(|(e, _)| e)
-            .collect();
+        let (obj, view) = (seen.obj, &seen.elements);
         if pos + delete > view.len() {
             return None;
         }

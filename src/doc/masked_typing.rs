@@ -33,15 +33,16 @@ impl Doc {
         self.sync_history();
         let (name, plan) = {
             let masked = self.masked(viewer);
-            let obj = self
+            // One reduction under the mask (the text as seen and its
+            // elements) and one without (in `map_splice`).
+            let seen = self
                 .history
-                .text_object(&masked, record, field)
+                .masked_text(&masked, record, field)
                 .ok_or_else(|| DocError::NotText(field.to_owned()))?;
             // The history counts elements, one a character: the text as
             // seen converts the positions (the masked path reads it all).
-            let seen = self.history.object_text(&masked, obj);
-            let units = utf16_offsets(&seen);
-            let len = seen.encode_utf16().count();
+            let units = utf16_offsets(&seen.text);
+            let len = seen.text.encode_utf16().count();
             let end = splice_end(pos, delete, len)?;
             let character = |unit: usize| units.binary_search(&unit).ok();
             let (Some(first), Some(end)) = (character(pos), character(end)) else {
@@ -49,9 +50,9 @@ impl Doc {
             };
             let plan = self
                 .history
-                .map_splice(&masked, obj, first, end - first)
+                .map_splice(&seen, first, end - first)
                 .ok_or(DocError::OutOfRange { pos, delete, len })?;
-            (self.history.object_name(obj), plan)
+            (self.history.object_name(seen.obj), plan)
         };
         let (text, _) = self.doc.import(&name).map_err(am)?;
         // The plan is in characters of the shared text; Automerge counts

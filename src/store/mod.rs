@@ -104,11 +104,10 @@ pub trait Store {
     async fn get_snapshot(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Replaces a snapshot.
     async fn put_snapshot(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
-    /// Called often (every few hundred events) during long work on what
-    /// the store gave (opening 100,000 events takes seconds): a store on a
-    /// thread that also runs a user interface lets it handle input and
-    /// paint here, when the work since the last such wait has run long
-    /// enough by its clock. By default it returns at once.
+    /// Called between slices of long work on what the store gave (opening
+    /// 100,000 events takes seconds): a store on a thread that also runs a
+    /// user interface lets it handle input and paint here. By default it
+    /// returns at once.
     async fn pause(&self) {}
 }
 

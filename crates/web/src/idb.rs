@@ -313,9 +313,9 @@ impl Store for IdbStore {
         let mut reader = BlockReader::new();
         let mut runs = SmallRuns::default();
         for (n, (key, value)) in keys.iter().zip(values.iter()).enumerate() {
-            // About 4 ms of copying and hashing a pause (blocks of 512
-            // events); the pause waits when the slice has run long enough.
-            if n > 0 && n % 8 == 0 {
+            // About 30 ms of copying and hashing in a slice (blocks of
+            // 512 events), then the page may run.
+            if n > 0 && n % 64 == 0 {
                 self.pause().await;
             }
             let Some(key) = key.as_f64() else {

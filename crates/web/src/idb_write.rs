@@ -42,10 +42,6 @@ export function open_writer(name) {
     request.onblocked = () => failed(new DOMException("blocked", "VersionError"));
   });
 }
-// A monotonic clock in ms (Date.now() jumps when the system clock is set).
-export function clock() {
-  return performance.now();
-}
 // Resolves in a later task, after the browser handled input and painted
 // if it had to (scheduler.yield where there is one).
 export function pause() {
@@ -121,17 +117,6 @@ extern "C" {
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = pause)]
     fn next_task() -> js_sys::Promise;
-    fn clock() -> f64;
-}
-
-/// Work on the page's thread between two waits of [`Writer::pause`], ms:
-/// well under the 50 ms after which a browser counts a task as long (and a
-/// keystroke feels late).
-const SLICE_MS: f64 = 20.0;
-
-thread_local! {
-    /// When the last pause that waited returned (`performance.now()`).
-    static LAST_WAIT: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
 }
 
 /// A store failure, by the `DOMException` name the browser gave.
@@ -209,22 +194,12 @@ impl Writer {
             .map_err(|e| classify(&e))
     }
 
-    /// Waits for a later task of the browser's if the page's thread has
-    /// worked [`SLICE_MS`] since the last pause that waited (see
-    /// [`Store::pause`]); otherwise returns at once. Long work calls this
-    /// often, so a slice ends after about that long whatever its events
-    /// cost (a document change costs ≈ 25× a payment to take in).
+    /// Waits for a later task of the browser's (see [`Store::pause`]).
     ///
     /// [`Store::pause`]: trustfold::store::Store::pause
     pub async fn pause() {
-        // A monotonic clock: with `Date.now()`, a system clock set back
-        // would keep every pause from waiting until it caught up.
-        if clock() - LAST_WAIT.get() < SLICE_MS {
-            return;
-        }
         // It resolves, never rejects: nothing to report.
         let _ = JsFuture::from(next_task()).await;
-        LAST_WAIT.set(clock());
     }
 
     /// Closes the connection.

@@ -184,22 +184,22 @@ mod tests {
         let mut history = History::default();
         history.extend(&doc.get_changes(&[]));
         let before = shape(&history);
-        let obj = history.text_object(|_| false, "r", "t").expect("text");
+        let seen = |history: &History| history.masked_text(|_| false, "r", "t").expect("text");
         // Delete the emoji, then type "XY" after "a": two splices.
-        let plan = history.map_splice(|_| false, obj, 2, 1).expect("plan");
+        let plan = history.map_splice(&seen(&history), 2, 1).expect("plan");
         assert_eq!((plan.at, plan.deletes.as_slice()), (2, &[2][..]));
         doc.splice_text(&text, 2, 2, "").expect("delete");
         history.type_tentatively(doc.get_actor(), &plan, "");
-        let plan = history.map_splice(|_| false, obj, 1, 0).expect("plan");
+        let plan = history.map_splice(&seen(&history), 1, 0).expect("plan");
         doc.splice_text(&text, 1, 0, "XY").expect("insert");
         history.type_tentatively(doc.get_actor(), &plan, "XY");
         assert_eq!(doc.pending_ops(), 3);
-        assert_eq!(history.object_text(|_| false, obj), "aXYbc");
+        assert_eq!(seen(&history).text, "aXYbc");
         let typed_ahead = shape(&history);
 
         history.drop_tentative();
         assert_eq!(shape(&history), before);
-        assert_eq!(history.object_text(|_| false, obj), "ab😀c");
+        assert_eq!(seen(&history).text, "ab😀c");
 
         doc.commit();
         history.extend(&doc.get_changes(&heads));
