@@ -45,13 +45,25 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 use thiserror::Error;
 
-/// Stored events decoded or inserted between two [`Store::pause`]s when a
-/// node opens. Small, because events differ in cost (in Chromium on this
-/// project's benchmark machine, 256 payments take ≈ 1 ms to insert and 256
-/// document changes ≈ 19 ms, BENCHMARKS.md "A cold open's long tasks"):
-/// the browser's store waits only when its clock says the slice ran long
-/// enough, so pausing often costs a clock read.
-const OPEN_SLICE: usize = 256;
+/// Work between two [`Store::pause`]s when a node opens, in payments'
+/// worth: ≈ 10–20 ms in Chromium on this project's benchmark machine
+/// (BENCHMARKS.md "Events in blocks").
+const OPEN_SLICE: usize = 4096;
+/// What one document change counts for in [`OPEN_SLICE`]: validating,
+/// decoding and applying one took ≈ 25× a payment in Chromium (≈ 73 µs
+/// against ≈ 3 µs, BENCHMARKS.md "A cold open's long tasks"); counted
+/// alike, the slice holding the editing trace's 2,598 changes ran ≈ 200 ms
+/// in one task.
+const DOC_WEIGHT: usize = 32;
+
+/// What `event` counts for in [`OPEN_SLICE`].
+fn open_weight(event: &Event) -> usize {
+    match event.body() {
+        Body::Doc { .. } => DOC_WEIGHT,
+        _ => 1,
+    }
+}
+
 const IDENTITY: &str = "identity";
 const POLICY: &str = "policy";
 /// Which network the store is for: `open`, or a private network's identity.
@@ -387,14 +399,21 @@ impl<S: Store> Node<S> {
         report.skipped = loaded.corrupt;
         let unverified: FxHashSet<EventId> = loaded.unverified.into_iter().collect();
         let mut events = Vec::with_capacity(loaded.events.len());
-        for (n, (id, bytes)) in loaded.events.into_iter().enumerate() {
-            if n > 0 && n % OPEN_SLICE == 0 {
+        let mut slice = 0;
+        for (id, bytes) in loaded.events {
+            if slice >= OPEN_SLICE {
                 store.pause().await;
+                slice = 0;
             }
+            slice += 1;
             match stored_event(&bytes, unverified.contains(&id))
                 .and_then(|event| replica.admit(event))
             {
-                Ok(event) => events.push(event),
+                Ok(event) => {
+                    // Admitting a change decodes it: counted as it costs.
+                    slice += open_weight(&event) - 1;
+                    events.push(event);
+                }
                 Err(e) => report.skipped.push(format!("{id:?}: {e}")),
             }
         }
@@ -408,10 +427,13 @@ impl<S: Store> Node<S> {
             events = causal_order(events);
             store.pause().await;
         }
-        for (n, event) in events.into_iter().enumerate() {
-            if n > 0 && n % OPEN_SLICE == 0 {
+        let mut slice = 0;
+        for event in events {
+            if slice >= OPEN_SLICE {
                 store.pause().await;
+                slice = 0;
             }
+            slice += open_weight(&event);
             let id = event.id();
             if let Err(e) = replica.insert(event) {
                 report.skipped.push(format!("{id:?}: {e}"));
