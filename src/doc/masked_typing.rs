@@ -24,12 +24,13 @@ impl Doc {
         viewer: &Viewer<'_>,
         record: &str,
         field: &str,
-        Splice {
+        splice: Splice<'_>,
+    ) -> Result<(), DocError> {
+        let Splice {
             pos,
             delete,
             insert,
-        }: Splice<'_>,
-    ) -> Result<(), DocError> {
+        } = splice;
         self.sync_history();
         let (name, plan) = {
             let masked = self.masked(viewer);
