@@ -509,32 +509,18 @@ impl BrowserNode {
     /// Sync progress.
     pub fn sync_status(&self) -> SyncStatus {
         let node = &self.inner.node;
+        let links = self.inner.links.borrow();
+        let webrtc = links.as_ref().map(|t| t.first());
         SyncStatus {
             known: node.replica().log().len(),
             waiting: node.orphans(),
             missing: node.missing_parents(),
             peers: self.browsers().len(),
             link_limit: self.inner.link_limit.get(),
-            connections: self
-                .inner
-                .links
-                .borrow()
-                .as_ref()
-                .map_or(0, |t| t.first().connections_created()),
-            ice_restarts: self
-                .inner
-                .links
-                .borrow()
-                .as_ref()
-                .map_or(0, |t| t.first().ice_restarts()),
-            connections_left: self
-                .inner
-                .links
-                .borrow()
-                .as_ref()
-                .map_or(self.inner.connection_budget.get(), |t| {
-                    t.first().connections_left()
-                }),
+            connections: webrtc.map_or(0, |w| w.connections_created()),
+            ice_restarts: webrtc.map_or(0, |w| w.ice_restarts()),
+            connections_left: webrtc
+                .map_or(self.inner.connection_budget.get(), |w| w.connections_left()),
             relay: self.relay(),
         }
     }

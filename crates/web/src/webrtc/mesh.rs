@@ -63,7 +63,31 @@ pub(super) fn within_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max
     true
 }
 
+/// Whether the network under `pc` is up (ICE connected or completed).
+pub(super) fn ice_connected(pc: &web_sys::RtcPeerConnection) -> bool {
+    matches!(
+        pc.ice_connection_state(),
+        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+    )
+}
+
 impl Inner {
+    /// Whether the link to `peer` is open.
+    pub(super) fn is_open(&self, peer: u64) -> bool {
+        self.links.borrow().get(&peer).is_some_and(|l| l.open.get())
+    }
+
+    /// Looks for members to offer links to after `ms`.
+    fn dial_after(self: &Rc<Self>, ms: f64) {
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            wait(ms).await;
+            if let Some(inner) = weak.upgrade() {
+                inner.dial();
+            }
+        });
+    }
+
     /// A link failed or closed: report it, free its place, and offer a link
     /// to a member known after a backoff.
     pub(super) fn lost(self: &Rc<Self>, peer: u64, link: &Rc<Link>) {
@@ -87,13 +111,7 @@ impl Inner {
             backoff.insert(peer, (delay * 2.0).min(MAX_BACKOFF_MS));
             delay
         };
-        let weak = Rc::downgrade(self);
-        spawn_local(async move {
-            wait(delay).await;
-            if let Some(inner) = weak.upgrade() {
-                inner.dial();
-            }
-        });
+        self.dial_after(delay);
     }
 
     /// `peer` holds all the links it keeps: another member is offered a
@@ -105,13 +123,7 @@ impl Inner {
         if let Some(times) = self.offered.borrow_mut().get_mut(&peer) {
             times.pop();
         }
-        let weak = Rc::downgrade(self);
-        spawn_local(async move {
-            wait(BUSY_RETRY_MS).await;
-            if let Some(inner) = weak.upgrade() {
-                inner.dial();
-            }
-        });
+        self.dial_after(BUSY_RETRY_MS);
     }
 
     /// Whether `busy` may be said to `peer` now (once a minute); if so,
@@ -155,11 +167,7 @@ impl Inner {
             let (Some(inner), Some(link)) = (weak.upgrade(), weak_link.upgrade()) else {
                 return;
             };
-            let connected = matches!(
-                link.pc.ice_connection_state(),
-                RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
-            );
-            if connected {
+            if ice_connected(&link.pc) {
                 link.restarting.set(false);
                 return;
             }
@@ -172,11 +180,7 @@ impl Inner {
                 inner.offer(peer);
             }
             wait(RESTART_TIMEOUT_MS - RESTART_AFTER_MS).await;
-            let connected = matches!(
-                link.pc.ice_connection_state(),
-                RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
-            );
-            if !connected {
+            if !ice_connected(&link.pc) {
                 inner.lost(peer, &link);
             }
         });
@@ -205,12 +209,7 @@ impl Inner {
             spawn_local(async move {
                 wait(OFFER_TIMEOUT_MS).await;
                 let Some(inner) = weak.upgrade() else { return };
-                let open = inner
-                    .links
-                    .borrow()
-                    .get(&peer)
-                    .is_some_and(|l| l.open.get());
-                if !open {
+                if !inner.is_open(peer) {
                     inner.asked.borrow_mut().remove(&peer);
                     inner.links.borrow_mut().remove(&peer);
                     inner.mesh.borrow_mut().down(&peer);

@@ -38,7 +38,7 @@ impl Inner {
     async fn try_offer(self: &Rc<Self>, peer: u64, nonce: Nonce) -> Result<(), JsValue> {
         let me = self.me.get().ok_or("not joined")?;
         let existing = self.links.borrow().get(&peer).cloned();
-        let offer = match existing {
+        let (link, offer) = match existing {
             // An open link is never replaced: this is an ICE restart, a new
             // offer on the same connection (even if its ICE recovered by
             // itself since it was asked for).
@@ -60,7 +60,6 @@ impl Inner {
                 (link, offer)
             }
         };
-        let (link, offer) = offer;
         let sdp = sdp_of(&offer)?;
         let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
         description.set_sdp(&sdp);
@@ -105,15 +104,8 @@ impl Inner {
             // leaves a link in the making unopened (the peer may offer
             // again). An open link stays: what the server relays is not
             // proof the peer sent it, so a forged message cannot cut it.
-            if inner.try_from_peer(from, data).await.is_err() {
-                let open = inner
-                    .links
-                    .borrow()
-                    .get(&from)
-                    .is_some_and(|l| l.open.get());
-                if !open {
-                    inner.links.borrow_mut().remove(&from);
-                }
+            if inner.try_from_peer(from, data).await.is_err() && !inner.is_open(from) {
+                inner.links.borrow_mut().remove(&from);
             }
         });
     }
@@ -176,7 +168,7 @@ impl Inner {
     /// this side has no room for another link).
     fn nonce_for(&self, from: u64) -> Result<(), JsValue> {
         // Only an open link is restarted; a half-open one gives no nonce.
-        let linked = self.links.borrow().get(&from).is_some_and(|l| l.open.get());
+        let linked = self.is_open(from);
         let room = self.mesh.borrow().accepts(&from) && self.connections_left() > 0;
         if !linked && !room || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR) {
             // Said at once, so the asker tries another member now rather
