@@ -4,13 +4,12 @@
 //!
 //! Typing batches as it does unmasked: the op history takes in each
 //! splice's ops while Automerge's transaction stays open
-//! ([`History::type_tentatively`]), so a burst of keystrokes is one change
+//! ([`History::type_tentatively`](super::history::History::type_tentatively)), so a burst of keystrokes is one change
 //! and, at publication, one signed event. (Reading the history used to
 //! close the transaction: one event per keystroke.)
 
 use super::document::{Doc, TypedAhead};
 use super::error::am;
-use super::history::History;
 use super::{DocError, Splice, Viewer, splice_end, utf16_offsets};
 use automerge::{ReadDoc, transaction::Transactable};
 
@@ -82,7 +81,7 @@ impl Doc {
             self.make_room();
         }
         self.splice_in_parts(&text, insert_at, 0, insert)?;
-        let typed = History::typed_ops(&plan, insert);
+        let typed = plan.ops(insert);
         let pending_ops = before + typed;
         // (No op written, e.g. only characters the shared text had deleted
         // already: the history holds what it held.)

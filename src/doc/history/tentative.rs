@@ -36,6 +36,13 @@ pub(crate) struct SplicePlan {
     pub(super) targets: Vec<(OpId, Vec<OpId>)>,
 }
 
+impl SplicePlan {
+    /// How many ops Automerge makes for this splice inserting `insert`.
+    pub(crate) fn ops(&self, insert: &str) -> usize {
+        self.targets.len() + insert.chars().count()
+    }
+}
+
 /// Where the ops typed ahead of a commit begin.
 #[derive(Clone, Debug)]
 pub(super) struct Mark {
@@ -53,27 +60,31 @@ const TYPED_AHEAD: ChangeHash = ChangeHash([0; 32]);
 impl History {
     /// Takes in the ops Automerge made in its open transaction for `plan`
     /// and `insert`, typed by `actor`: as many ops as
-    /// [`typed_ops`](Self::typed_ops) counts.
+    /// [`SplicePlan::ops`] counts.
     pub(crate) fn type_tentatively(&mut self, actor: &ActorId, plan: &SplicePlan, insert: &str) {
-        if self.tentative.is_none() {
-            self.tentative = Some(Mark {
-                changes: self.changes.len(),
-                ops: self.ops.len(),
-                max_counter: self.max_counter,
-                objs: Vec::new(),
-            });
-            self.changes.push(TYPED_AHEAD);
-        }
-        let change = self.tentative.as_ref().map_or(0, |m| m.changes) as u32;
+        let mut mark = match self.tentative.take() {
+            Some(mark) => mark,
+            None => {
+                let mark = Mark {
+                    changes: self.changes.len(),
+                    ops: self.ops.len(),
+                    max_counter: self.max_counter,
+                    objs: Vec::new(),
+                };
+                self.changes.push(TYPED_AHEAD);
+                mark
+            }
+        };
+        let change = mark.changes as u32;
         let actor = self.actor(actor);
-        let mut typed = Vec::new();
+        // Each op's counter is one above the highest held, as Automerge's.
+        let next = |history: &History| OpId {
+            counter: history.max_counter + 1,
+            actor,
+        };
         for (element, pred) in &plan.targets {
-            let id = OpId {
-                counter: self.max_counter + 1,
-                actor,
-            };
             let op = Op {
-                id,
+                id: next(self),
                 key: Key::Elem(*element),
                 pred: pred.clone(),
                 action: Action::Delete,
@@ -81,14 +92,11 @@ impl History {
                 change,
             };
             self.push_op(plan.obj, op);
-            typed.push(plan.obj);
+            mark.objs.push(plan.obj);
         }
         let mut reference = plan.reference;
         for character in insert.chars() {
-            let id = OpId {
-                counter: self.max_counter + 1,
-                actor,
-            };
+            let id = next(self);
             let op = Op {
                 id,
                 key: Key::Elem(reference),
@@ -98,17 +106,10 @@ impl History {
                 change,
             };
             self.push_op(plan.obj, op);
-            typed.push(plan.obj);
+            mark.objs.push(plan.obj);
             reference = id;
         }
-        if let Some(mark) = self.tentative.as_mut() {
-            mark.objs.extend(typed);
-        }
-    }
-
-    /// How many ops Automerge makes for `plan` and `insert`.
-    pub(crate) fn typed_ops(plan: &SplicePlan, insert: &str) -> usize {
-        plan.targets.len() + insert.chars().count()
+        self.tentative = Some(mark);
     }
 
     /// Forgets the ops typed ahead of a commit, newest first.
