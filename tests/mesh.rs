@@ -29,7 +29,9 @@
 //!
 //! 100 pages in `make test`; `TRUSTFOLD_SCALE=full` runs 1,000 (`make
 //! bench-mesh`, figures in BENCHMARKS.md). `TRUSTFOLD_SEED` reproduces a
-//! seed; figures are printed.
+//! seed; figures are printed. `TRUSTFOLD_WANT_AFTER` and
+//! `TRUSTFOLD_PRUNE_AFTER` set lazy push's timing (`GossipLimits`), for
+//! trying other settings against the same seed.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -54,6 +56,21 @@ const WRITE_FROM: u64 = 3_000;
 const WRITE_UNTIL: u64 = 13_000;
 /// The run ends by then at the latest (ms).
 const END: u64 = 60_000;
+
+/// Lazy push's limits (flooding if not `lazy`), with the timing from the
+/// environment if set there.
+fn gossip_limits(lazy: bool) -> GossipLimits {
+    let defaults = GossipLimits::default();
+    let from_env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    GossipLimits {
+        lazy,
+        want_after: from_env("TRUSTFOLD_WANT_AFTER").unwrap_or(defaults.want_after),
+        prune_after: from_env("TRUSTFOLD_PRUNE_AFTER")
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(defaults.prune_after),
+        ..defaults
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -180,10 +197,7 @@ impl Sim {
         let n = self.pages.len();
         let s = secret(n);
         let (node, _) = pollster::block_on(Node::open(MemoryStore::new(), || s)).unwrap();
-        node.set_gossip_limits(GossipLimits {
-            lazy: !self.flood,
-            ..GossipLimits::default()
-        });
+        node.set_gossip_limits(gossip_limits(!self.flood));
         let online: Vec<usize> = (0..n).filter(|&p| self.pages[p].online).collect();
         let mut mesh = Membership::new(MeshLimits {
             links: LINKS,

@@ -4,9 +4,10 @@
 //!
 //! Typing batches as it does unmasked: the op history takes in each
 //! splice's ops while Automerge's transaction stays open
-//! ([`History::type_tentatively`](super::history::History::type_tentatively)), so a burst of keystrokes is one change
-//! and, at publication, one signed event. (Reading the history used to
-//! close the transaction: one event per keystroke.)
+//! ([`type_tentatively`](super::history::History::type_tentatively)), so
+//! a burst of keystrokes is one change and, at publication, one signed
+//! event. (Reading the history used to close the transaction: one event
+//! per keystroke.)
 
 use super::document::{Doc, TypedAhead};
 use super::error::am;
