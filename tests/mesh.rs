@@ -31,7 +31,10 @@
 //! bench-mesh`, figures in BENCHMARKS.md). `TRUSTFOLD_SEED` reproduces a
 //! seed; figures are printed. `TRUSTFOLD_WANT_AFTER` and
 //! `TRUSTFOLD_PRUNE_AFTER` set lazy push's timing (`GossipLimits`), for
-//! trying other settings against the same seed.
+//! trying other settings against the same seed. `TRUSTFOLD_PER_EVENT=1`
+//! also prints, per event in the order written, how many first and how
+//! many repeated full copies the measured pages received (where the
+//! copies go: the tree's forming, or its steady state).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -155,6 +158,10 @@ struct Sim {
     arrived: HashMap<(usize, EventId), (u64, u32)>,
     max_links: usize,
     forged_seq: u32,
+    /// With `TRUSTFOLD_PER_EVENT`: each honest event's id and bytes, in
+    /// the order written, and its (first, repeated) full copies received
+    /// by pages that joined before the writing.
+    per_event: Option<(Vec<(EventId, Vec<u8>)>, BTreeMap<usize, (u64, u64)>)>,
 }
 
 fn pair(a: usize, b: usize) -> (usize, usize) {
@@ -182,6 +189,9 @@ impl Sim {
             arrived: HashMap::new(),
             max_links: 0,
             forged_seq: 1 << 20,
+            per_event: std::env::var("TRUSTFOLD_PER_EVENT")
+                .is_ok()
+                .then(|| (Vec::new(), BTreeMap::new())),
         }
     }
 
@@ -287,6 +297,7 @@ impl Sim {
             return;
         }
         let to = frame.to;
+        self.count_copies(to, &frame.bytes);
         if self.pages[frame.from].kind == Kind::Honest {
             self.pages[to].honest_bytes += frame.bytes.len() as u64;
         }
@@ -321,6 +332,28 @@ impl Sim {
                     frame.from
                 );
                 self.cut(to, frame.from);
+            }
+        }
+    }
+
+    /// With `TRUSTFOLD_PER_EVENT`: the honest events a frame to `to`
+    /// carries in full, each a first or a repeated copy.
+    fn count_copies(&mut self, to: usize, frame: &[u8]) {
+        let page = &self.pages[to];
+        if page.kind != Kind::Honest || page.joined_at >= WRITE_FROM {
+            return;
+        }
+        let Some((events, copies)) = &mut self.per_event else {
+            return;
+        };
+        for (n, (id, bytes)) in events.iter().enumerate() {
+            if frame.windows(bytes.len()).any(|w| w == &bytes[..]) {
+                let (first, again) = copies.entry(n).or_default();
+                if self.arrived.contains_key(&(to, *id)) {
+                    *again += 1;
+                } else {
+                    *first += 1;
+                }
             }
         }
     }
@@ -393,6 +426,9 @@ impl Sim {
         self.written
             .insert(event.id(), (self.now, event.bytes().len()));
         self.arrived.insert((n, event.id()), (self.now, 0));
+        if let Some((events, _)) = &mut self.per_event {
+            events.push((event.id(), event.bytes().to_vec()));
+        }
         let out = self.pages[n].node.push_to_peers(&[event]);
         self.send(n, out);
     }
@@ -629,6 +665,15 @@ fn run(seed: u64, pages: usize, events: usize, flood: bool) -> Figures {
             "page {n} holds {} links",
             page.mesh.active_len()
         );
+    }
+    if let Some((events, copies)) = &sim.per_event {
+        for (n, (id, _)) in events.iter().enumerate() {
+            let (first, again) = copies.get(&n).copied().unwrap_or_default();
+            println!(
+                "event {n} written at {} ms: {first} first copies, {again} repeated",
+                sim.written[id].0
+            );
+        }
     }
     sim.figures()
 }
