@@ -161,8 +161,12 @@ struct Sim {
     /// With `TRUSTFOLD_PER_EVENT`: each honest event's id and bytes, in
     /// the order written, and its (first, repeated) full copies received
     /// by pages that joined before the writing.
-    per_event: Option<(Vec<(EventId, Vec<u8>)>, BTreeMap<usize, (u64, u64)>)>,
+    per_event: Option<PerEvent>,
 }
+
+/// Honest events in the order written (id, bytes), and per event number
+/// its (first, repeated) full copies.
+type PerEvent = (Vec<(EventId, Vec<u8>)>, BTreeMap<usize, (u64, u64)>);
 
 fn pair(a: usize, b: usize) -> (usize, usize) {
     (a.min(b), a.max(b))
