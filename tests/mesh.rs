@@ -673,9 +673,21 @@ fn run(seed: u64, pages: usize, events: usize, flood: bool) -> Figures {
     if let Some((events, copies)) = &sim.per_event {
         for (n, (id, _)) in events.iter().enumerate() {
             let (first, again) = copies.get(&n).copied().unwrap_or_default();
+            let written = sim.written[id].0;
+            let (mut last, mut hops) = (written, 0);
+            for m in sim.honest_online() {
+                if sim.pages[m].joined_at >= WRITE_FROM {
+                    continue;
+                }
+                if let Some(&(t, h)) = sim.arrived.get(&(m, *id)) {
+                    last = last.max(t);
+                    hops = hops.max(h);
+                }
+            }
             println!(
-                "event {n} written at {} ms: {first} first copies, {again} repeated",
-                sim.written[id].0
+                "event {n} written at {written} ms: {first} first copies, {again} repeated, \
+                 reached all in {} ms, {hops} hops",
+                last - written
             );
         }
     }
