@@ -34,7 +34,8 @@
 //! trying other settings against the same seed. `TRUSTFOLD_PER_EVENT=1`
 //! also prints, per event in the order written, how many first and how
 //! many repeated full copies the measured pages received (where the
-//! copies go: the tree's forming, or its steady state).
+//! copies go: the tree's forming, or its steady state), how long it took
+//! to reach every measured page and its most hops.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -519,15 +520,32 @@ impl Sim {
         })
     }
 
+    /// The pages figures are over: honest, online from before the first
+    /// event to the end.
+    fn measured(&self) -> Vec<usize> {
+        self.honest_online()
+            .into_iter()
+            .filter(|&n| self.pages[n].joined_at < WRITE_FROM)
+            .collect()
+    }
+
+    /// When the honest event `id` last first-arrived at one of `pages`
+    /// (its writing time if none), and its most hops there.
+    fn reach(&self, id: &EventId, pages: &[usize]) -> (u64, u32) {
+        let mut reach = (self.written[id].0, 0);
+        for &n in pages {
+            if let Some(&(t, h)) = self.arrived.get(&(n, *id)) {
+                reach = (reach.0.max(t), reach.1.max(h));
+            }
+        }
+        reach
+    }
+
     /// Figures over the honest pages online from before the first event
     /// to the end: a newcomer's catch-up is reconciliation, not
     /// dissemination (it is the same in both runs).
     fn figures(&mut self) -> Figures {
-        let honest: Vec<usize> = self
-            .honest_online()
-            .into_iter()
-            .filter(|&n| self.pages[n].joined_at < WRITE_FROM)
-            .collect();
+        let honest = self.measured();
         for &n in &honest {
             let peers: Vec<usize> = self.pages[n].mesh.active().copied().collect();
             for peer in peers {
@@ -542,13 +560,8 @@ impl Sim {
         let mut latencies = Vec::new();
         let mut hops_max = 0;
         for (id, &(at, _)) in &self.written {
-            let mut last = at;
-            for &n in &honest {
-                if let Some(&(t, h)) = self.arrived.get(&(n, *id)) {
-                    last = last.max(t);
-                    hops_max = hops_max.max(h);
-                }
-            }
+            let (last, hops) = self.reach(id, &honest);
+            hops_max = hops_max.max(hops);
             latencies.push(last - at);
         }
         latencies.sort_unstable();
@@ -674,16 +687,7 @@ fn run(seed: u64, pages: usize, events: usize, flood: bool) -> Figures {
         for (n, (id, _)) in events.iter().enumerate() {
             let (first, again) = copies.get(&n).copied().unwrap_or_default();
             let written = sim.written[id].0;
-            let (mut last, mut hops) = (written, 0);
-            for m in sim.honest_online() {
-                if sim.pages[m].joined_at >= WRITE_FROM {
-                    continue;
-                }
-                if let Some(&(t, h)) = sim.arrived.get(&(m, *id)) {
-                    last = last.max(t);
-                    hops = hops.max(h);
-                }
-            }
+            let (last, hops) = sim.reach(id, &sim.measured());
             println!(
                 "event {n} written at {written} ms: {first} first copies, {again} repeated, \
                  reached all in {} ms, {hops} hops",
