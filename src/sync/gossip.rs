@@ -168,9 +168,12 @@ impl<P: Ord + Clone> Gossip<P> {
     }
 
     /// A push from `peer` brought only events held already: whether to
-    /// make it lazy and tell it so (false for a pinned or lazy link).
+    /// make it lazy and tell it so (false for a pinned link). A link lazy
+    /// on this side still counts: roles are kept per side, so a peer that
+    /// pruned this node may push to it all the same, and only a `Prune`
+    /// stops that.
     pub fn on_duplicate_push(&mut self, peer: &P) -> bool {
-        if !self.limits.lazy || self.pinned.contains(peer) || self.lazy.contains(peer) {
+        if !self.limits.lazy || self.pinned.contains(peer) {
             return false;
         }
         let dups = self.dups.entry(peer.clone()).or_default();
@@ -397,6 +400,19 @@ mod tests {
             max_awaited_per_peer: 3,
             ..GossipLimits::default()
         }
+    }
+
+    #[test]
+    fn a_link_lazy_on_this_side_that_keeps_pushing_duplicates_is_pruned() {
+        // 1 pruned this node: this node announces to it. 1 still pushes
+        // here (its own side is eager), so every event arrives twice
+        // unless this node prunes it too.
+        let mut g: Gossip<u8> = Gossip::new(limits());
+        g.on_prune(&1);
+        assert!(!g.is_eager(&1));
+        assert!(!g.on_duplicate_push(&1) && !g.on_duplicate_push(&1));
+        assert!(g.on_duplicate_push(&1), "the third in a row prunes");
+        assert!(!g.on_duplicate_push(&1), "told once per run");
     }
 
     #[test]
