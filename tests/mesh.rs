@@ -35,7 +35,10 @@
 //! also prints, per event in the order written, how many first and how
 //! many repeated full copies the measured pages received (where the
 //! copies go: the tree's forming, or its steady state), how long it took
-//! to reach every measured page and its most hops.
+//! to reach every measured page and its most hops. `TRUSTFOLD_SHAPE=1`
+//! prints the shape of the eager links at the end of the lazy run: how
+//! many links are eager on both sides or one, the eccentricities of the
+//! link graph and of the eager graph, and any page with no eager link.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -600,6 +603,75 @@ impl Sim {
     }
 }
 
+impl Sim {
+    /// The links among online pages, and which are eager on both sides,
+    /// on one side: their counts and the graphs' eccentricities.
+    fn print_shape(&self) {
+        let online: Vec<usize> = (0..self.pages.len())
+            .filter(|&n| self.pages[n].online)
+            .collect();
+        let mut all: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut eager: HashMap<usize, Vec<usize>> = HashMap::new();
+        let (mut links, mut both, mut one) = (0, 0, 0);
+        for &a in &online {
+            for &b in self.pages[a].mesh.active() {
+                if b <= a || !self.pages[b].online {
+                    continue;
+                }
+                links += 1;
+                all.entry(a).or_default().push(b);
+                all.entry(b).or_default().push(a);
+                let ea = self.pages[a].node.is_eager(&b.to_string());
+                let eb = self.pages[b].node.is_eager(&a.to_string());
+                if ea && eb {
+                    both += 1;
+                } else if ea || eb {
+                    one += 1;
+                }
+                if ea || eb {
+                    eager.entry(a).or_default().push(b);
+                    eager.entry(b).or_default().push(a);
+                }
+            }
+        }
+        let ecc = |g: &HashMap<usize, Vec<usize>>, from: usize| {
+            let mut dist: HashMap<usize, u32> = HashMap::from([(from, 0)]);
+            let mut q = std::collections::VecDeque::from([from]);
+            while let Some(x) = q.pop_front() {
+                for &y in g.get(&x).into_iter().flatten() {
+                    if !dist.contains_key(&y) {
+                        dist.insert(y, dist[&x] + 1);
+                        q.push_back(y);
+                    }
+                }
+            }
+            (dist.values().copied().max().unwrap_or(0), dist.len())
+        };
+        let eccs = |g: &HashMap<usize, Vec<usize>>| {
+            let mut e: Vec<(u32, usize)> = online.iter().map(|&n| ecc(g, n)).collect();
+            e.sort_unstable();
+            (e[0], e[e.len() / 2], e[e.len() - 1])
+        };
+        for &n in &online {
+            if !eager.contains_key(&n) {
+                println!(
+                    "shape: page {n} ({:?}, joined at {} ms) has {} links, none eager",
+                    self.pages[n].kind,
+                    self.pages[n].joined_at,
+                    self.pages[n].mesh.active_len()
+                );
+            }
+        }
+        println!(
+            "shape: {} online, {links} links, {both} eager both sides, {one} one side; \
+             ecc (min, median, max; reached) links {:?}, eager {:?}",
+            online.len(),
+            eccs(&all),
+            eccs(&eager)
+        );
+    }
+}
+
 /// One run of `pages` pages: who is Byzantine, who leaves and who writes
 /// are drawn from the seed, so the lazy and the flooding run match.
 fn run(seed: u64, pages: usize, events: usize, flood: bool) -> Figures {
@@ -694,6 +766,9 @@ fn run(seed: u64, pages: usize, events: usize, flood: bool) -> Figures {
                 last - written
             );
         }
+    }
+    if std::env::var("TRUSTFOLD_SHAPE").is_ok() {
+        sim.print_shape();
     }
     sim.figures()
 }
