@@ -62,6 +62,8 @@ const PHASES = !args.includes("--no-phases");
 const PRIVATE = args.includes("--private");
 /** --workers N: B's verifying workers (node.setVerifyWorkers; 0: the page's thread). Default: the package's. */
 const WORKERS = args.includes("--workers") ? option("workers") : null;
+/** --second-tab: B has a second tab open on the same network; its long tasks while it takes in B's catch-up. */
+const SECOND_TAB = args.includes("--second-tab");
 /** A pause before each measurement (the last browser has closed; A noticed that B left). */
 const SETTLE_MS = 2000;
 
@@ -269,7 +271,19 @@ try {
           await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
           await cdp.send("Profiler.start");
         }
+        let tab = null;
+        if (SECOND_TAB) {
+          tab = await b.context().newPage();
+          await tab.goto(`${pages.url}/catchup.html`);
+          await tab.waitForFunction(() => document.title === "ready");
+          await tab.evaluate((net) => cu.open(net), net);
+          await tab.evaluate(() => cu.watchTab());
+        }
         run.catchup = await b.evaluate(([url, n]) => cu.catchUp(url, n, 600_000), [signalUrl, EVENTS]);
+        if (tab) {
+          run.catchup.second_tab = await tab.evaluate((n) => cu.tabDone(n, 120_000), EVENTS);
+          await tab.close();
+        }
         if (cdp) {
           const { profile } = await cdp.send("Profiler.stop");
           await fs.writeFile(process.env.CATCHUP_PROFILE, JSON.stringify(profile));
@@ -454,6 +468,11 @@ console.log(`  (a) trustfold connect() → all events ${range(s.catchup_ms, 0)} 
 console.log(`      wire: the last frame arrived ${range(s.catchup_last_frame_arrived_ms, 0)} ms after connect(), when B had processed ${range(s.catchup_events_processed_at_last_arrival, 0)} events; A sent for ${range(s.catchup_sender_span_ms, 0)} ms; ${range(s.catchup_frame_bytes, 0)} B of frames; a snapshot save afterwards ${range(s.save_snapshots_after_catchup_ms, 0)} ms`);
 console.log(`      held at the receiver (arrived, not yet stored and applied): at most ${range(s.catchup_max_bytes_in_flight, 0)} B (estimate); the page's JS heap at most ${range(s.catchup_js_heap_peak, 0)} B (sampled every 20 ms), its wasm memory ${range(s.catchup_wasm_memory, 0)} B at the end (the workers' not counted)`);
 console.log(`      the receiver's page thread: ${range(s.catchup_long_tasks, 0)} tasks over 50 ms, the longest ${range(s.catchup_longest_task_ms, 0)} ms, ${range(s.catchup_long_task_ms_total, 0)} ms in all (goal: none over 50 ms)`);
+if (SECOND_TAB) {
+  const tabs = results.runs.map((r) => r.catchup.second_tab);
+  const st = (k) => stats(tabs.map((t) => t[k]));
+  console.log(`      B's second tab took in ${range(st("events"), 0)} events: ${range(st("long_tasks"), 0)} tasks over 50 ms, the longest ${range(st("longest_task_ms"), 0)} ms, ${range(st("long_task_ms_total"), 0)} ms in all`);
+}
 console.log(`  (b) raw data channel ${range(s.raw_ms, 0)} ms = ${range(s.raw_mib_per_s, 2)} MiB/s (set-up ${range(s.raw_setup_ms, 0)} ms)`);
 console.log(`  ratio (a)/(b) ${range(s.ratio, 3)}; both with set-up ${range(s.ratio_both_with_setup, 3)}; both without ${range(s.ratio_both_without_setup, 3)} — goal ≥ 0.5: ${results.goal.met ? "met" : "MISSED"}`);
 console.log(`  verification ceiling (verifyInWorker, nothing else): 1 worker ${range(s.verify_ceiling_one_ms, 0)} ms, ${meta.nproc} workers ${range(s.verify_ceiling_all_ms, 0)} ms; of raw ${range(s.ceiling_over_raw, 3)}; catch-up / ceiling ${range(s.catchup_over_ceiling, 3)} (goal ≥ 0.9 where the ceiling is below 0.5 of raw); B's workers (${WORKERS ?? "default"}) checked ${range(s.catchup_workers_checked, 0)} events`);

@@ -84,7 +84,8 @@ pub use log::{
 };
 pub use network::{Admitted, Network, PrivateNetwork};
 pub use node::{
-    FromPeer, Node, NodeError, OFF_THREAD_MIN, OffThread, OpenReport, PeerError, Received, send_all,
+    FromPeer, Node, NodeError, OFF_THREAD_MIN, OffThread, OpenReport, PeerError, Received,
+    StoredTaken, send_all,
 };
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
 pub use replica::{Batching, RecordEdit, Replica, ReversalError, UncountedEdit};

@@ -189,6 +189,34 @@ mod memory {
         assert_eq!(bob.replica().log().len(), 3_000);
     }
 
+    /// A sibling tab's announcement of a long catch-up is taken in with
+    /// pauses between slices, as an open is (in one task it held the other
+    /// tab's page for the whole batch); every event is applied and handed
+    /// out for this tab's peers, and one that does not load is counted and
+    /// skipped without stopping the rest.
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn a_siblings_long_announcement_is_taken_in_between_pauses() {
+        let (writer, _) = Node::open(MemoryStore::new(), || SECRET).await.unwrap();
+        let mut announced = Vec::new();
+        for time in 0..10_000 {
+            let event = writer.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
+            announced.push(event.bytes().to_vec());
+        }
+        announced.insert(5_000, b"not an event".to_vec());
+        let (sibling, _) = Node::open(FaultyStore::default(), || SECRET).await.unwrap();
+        sibling.store().pauses.set(0);
+        let taken = sibling.load_stored_all(&announced).await;
+        assert_eq!(
+            (taken.applied, taken.new.len(), taken.failed),
+            (10_000, 10_000, 1)
+        );
+        assert_eq!(state(&sibling), state(&writer));
+        // 10,001 payments' worth: a pause after each 4,096.
+        assert_eq!(sibling.store().pauses.get(), 2);
+        let again = sibling.load_stored_all(&announced[..100]).await;
+        assert_eq!((again.applied, again.new.len(), again.failed), (0, 0, 0));
+    }
+
     /// Opening a long history lets the platform run between slices of
     /// the work (in a browser, the page's thread is the node's): at least
     /// one pause per slice of decoding and one per slice of inserting.

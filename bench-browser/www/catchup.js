@@ -112,8 +112,9 @@ async function open(net, workers) {
   const t0 = performance.now();
   window.node = await TrustfoldNode.open(net);
   if (workers != null) node.setVerifyWorkers(workers);
-  window.heard = { peer: 0, first: undefined, last: undefined, changes: 0, timeline: [] };
+  window.heard = { peer: 0, tab: 0, first: undefined, last: undefined, changes: 0, timeline: [] };
   node.subscribe((c) => {
+    if (c.source === "tab") heard.tab += c.events;
     if (c.source !== "peer") return;
     const t = performance.now();
     heard.peer += c.events;
@@ -222,6 +223,34 @@ async function catchUp(url, expected, timeoutMs) {
     js_heap_peak: heapPeak,
     wasm_memory: wasm.memory.buffer.byteLength,
     verify_workers: node.verifyWorkers,
+  };
+}
+
+/**
+ * A second tab of the receiver (--second-tab): from now, its tasks over
+ * 50 ms while it takes in what the catching-up tab announces.
+ */
+function watchTab() {
+  window.tabLong = [];
+  window.tabWatchFrom = performance.now();
+  window.tabObserver = new PerformanceObserver((list) => tabLong.push(...list.getEntries()));
+  tabObserver.observe({ type: "longtask" });
+}
+
+/** Waits until this second tab has taken in `expected` events; its long tasks. */
+async function tabDone(expected, timeoutMs) {
+  const t0 = performance.now();
+  while (heard.tab < expected) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`second tab: ${heard.tab} of ${expected} events`);
+    await sleep(5);
+  }
+  tabObserver.disconnect();
+  const during = tabLong.filter((e) => e.startTime >= tabWatchFrom);
+  return {
+    events: heard.tab,
+    long_tasks: during.length,
+    longest_task_ms: during.reduce((m, e) => Math.max(m, e.duration), 0),
+    long_task_ms_total: during.reduce((n, e) => n + e.duration, 0),
   };
 }
 
@@ -436,7 +465,7 @@ function rawClose() {
 }
 
 window.cu = {
-  load, open, fill, catchUp, localReceive, syncWithoutNetwork, phases, rawIdb, verifyCeiling,
+  load, open, fill, catchUp, watchTab, tabDone, localReceive, syncWithoutNetwork, phases, rawIdb, verifyCeiling,
   rawOffer, rawAnswer, rawAccept, rawSend, rawReceived, rawClose, wireSent,
   digest: () => node.viewDigest(),
   connect: (url) => node.connect(url),

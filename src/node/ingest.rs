@@ -6,7 +6,7 @@
 //! when its parents arrive.
 
 use super::off_thread::OFF_THREAD_MIN;
-use super::{Node, NodeError, Received};
+use super::{Node, NodeError, OPEN_SLICE, Received, open_weight};
 use crate::error::Error;
 use crate::event::{Event, EventId};
 use crate::log::{Insertion, causal_order};
@@ -352,6 +352,54 @@ impl<S: Store> Node<S> {
             .map_err(Error::from)?;
         Ok(replica.insert(event).map_err(Error::from)?)
     }
+
+    /// [`load_stored`](Self::load_stored) for a sibling's whole
+    /// announcement (thousands of events during its catch-up), pausing
+    /// ([`Store::pause`]) between slices as an open does: taken in one
+    /// task, a batch of 4,096 held the other tab's page for as long as the
+    /// batch cost. An event that does not load is counted and skipped (the
+    /// sibling stored it; this tab reads it from the store when it next
+    /// opens).
+    pub async fn load_stored_all(&self, announced: &[Vec<u8>]) -> StoredTaken {
+        let mut taken = StoredTaken::default();
+        let mut slice = 0;
+        for bytes in announced {
+            if slice >= OPEN_SLICE {
+                self.store.pause().await;
+                slice = 0;
+            }
+            let mut replica = self.replica.borrow_mut();
+            let admitted = Event::from_own_store(bytes).and_then(|event| replica.admit(event));
+            let Ok(event) = admitted else {
+                taken.failed += 1;
+                slice += 1;
+                continue;
+            };
+            slice += open_weight(&event);
+            match replica.insert(event.clone()) {
+                Ok(insertion) if !insertion.applied.is_empty() => {
+                    taken.applied += insertion.applied.len();
+                    taken.new.push(event);
+                }
+                Ok(_) => {}
+                Err(_) => taken.failed += 1,
+            }
+        }
+        taken
+    }
+}
+
+/// What [`Node::load_stored_all`] took in of a sibling's announcement.
+#[derive(Debug, Default)]
+pub struct StoredTaken {
+    /// Events applied: those announced, and pending ones they released.
+    pub applied: usize,
+    /// The announced events that were new here and applied, in order: for
+    /// this tab's peers.
+    pub new: Vec<Event>,
+    /// Announced events that did not load (undecodable, not admitted, or
+    /// refused by the log).
+    pub failed: usize,
 }
 
 /// Records a refusal: by batch index, or against the peer that sent the

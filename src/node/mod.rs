@@ -26,6 +26,7 @@ mod ingest;
 mod off_thread;
 mod peers;
 
+pub use ingest::StoredTaken;
 pub use off_thread::{OFF_THREAD_MIN, OffThread};
 pub use peers::{FromPeer, PeerError, send_all};
 
@@ -45,8 +46,8 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 use thiserror::Error;
 
-/// Work between two [`Store::pause`]s when a node opens, in payments'
-/// worth: ≈ 10–20 ms in Chromium on this project's benchmark machine
+/// Work between two [`Store::pause`]s when a node opens (or takes in a
+/// sibling's announcement), in payments' worth: ≈ 10–20 ms in Chromium on this project's benchmark machine
 /// (BENCHMARKS.md "Events in blocks").
 const OPEN_SLICE: usize = 4096;
 /// What one document change counts for in [`OPEN_SLICE`]: validating,

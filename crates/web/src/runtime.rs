@@ -22,6 +22,7 @@ use crate::tabs::{self, Announcement, Tabs};
 use crate::webrtc::WebRtc;
 use crate::workers::Workers;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use trustfold::relay::PublishedLimits;
 use trustfold::snapshot::CachedState;
@@ -163,6 +164,12 @@ struct Inner {
     /// Set by `close`: timers stop.
     closed: Cell<bool>,
     snapshot_due: Cell<bool>,
+    /// Other tabs' announcements of events they stored, not taken in yet,
+    /// oldest first, and whether a task is taking them in. Taking in costs
+    /// less than storing did (no check, no write), so the queue drains at
+    /// the rate the other tabs fill it.
+    heard_events: RefCell<VecDeque<Vec<Vec<u8>>>>,
+    taking_in: Cell<bool>,
     /// The links to other browsers and to the relay, once connected.
     links: RefCell<Option<Rc<Links>>>,
     /// Sync salts, drawn from a seed taken at open: a round started from a
@@ -237,6 +244,8 @@ impl BrowserNode {
             commit_timer: Cell::new(false),
             closed: Cell::new(false),
             snapshot_due: Cell::new(false),
+            heard_events: RefCell::new(VecDeque::new()),
+            taking_in: Cell::new(false),
             links: RefCell::new(None),
             salts: RefCell::new(salts),
             workers: RefCell::new(None),
@@ -640,23 +649,27 @@ impl Inner {
     fn heard(self: &Rc<Self>, announcement: Announcement) {
         match announcement {
             Announcement::Events(list) => {
-                let mut applied = 0;
-                let mut new = Vec::new();
-                for bytes in &list {
-                    if let Ok(insertion) = self.node.load_stored(bytes) {
-                        applied += insertion.applied.len();
-                        if !insertion.applied.is_empty()
-                            && let Ok(event) = Event::from_own_store(bytes)
-                        {
-                            new.push(event);
+                self.heard_events.borrow_mut().push_back(list);
+                if self.taking_in.replace(true) {
+                    return;
+                }
+                // One task at a time, in the order heard, pausing between
+                // slices: a batch of thousands taken in at once held this
+                // page for as long as it cost.
+                let inner = self.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    loop {
+                        let next = inner.heard_events.borrow_mut().pop_front();
+                        let Some(list) = next else { break };
+                        let taken = inner.node.load_stored_all(&list).await;
+                        // Another tab's events reach this tab's peers too.
+                        inner.push_to_peers(&taken.new);
+                        if taken.applied > 0 {
+                            inner.notify(Source::Tab, taken.applied);
                         }
                     }
-                }
-                // Another tab's events reach this tab's peers too.
-                self.push_to_peers(&new);
-                if applied > 0 {
-                    self.notify(Source::Tab, applied);
-                }
+                    inner.taking_in.set(false);
+                });
             }
             Announcement::Policy => {
                 let inner = self.clone();
