@@ -211,8 +211,8 @@ mod memory {
             (10_000, 10_000, 1)
         );
         assert_eq!(state(&sibling), state(&writer));
-        // 10,001 payments' worth: a pause after each 4,096.
-        assert_eq!(sibling.store().pauses.get(), 2);
+        // 10,001 payments' worth: a pause after each 1,024.
+        assert_eq!(sibling.store().pauses.get(), 9);
         let again = sibling.load_stored_all(&announced[..100]).await;
         assert_eq!((again.applied, again.new.len(), again.failed), (0, 0, 0));
     }

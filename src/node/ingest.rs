@@ -364,7 +364,7 @@ impl<S: Store> Node<S> {
         let mut taken = StoredTaken::default();
         let mut slice = 0;
         for bytes in announced {
-            if slice >= OPEN_SLICE {
+            if slice >= SIBLING_SLICE {
                 self.store.pause().await;
                 slice = 0;
             }
@@ -388,6 +388,15 @@ impl<S: Store> Node<S> {
         taken
     }
 }
+
+/// Work between two pauses of [`Node::load_stored_all`], in payments'
+/// worth: a quarter of the open's slice, since one event here is decoded,
+/// admitted and inserted at once (the open's two passes), and the tab
+/// shares the cores with the tab catching up and its workers. With the
+/// open's slice, a second tab's longest task during a 100,000-event
+/// catch-up on this 2-core machine was 234–259 ms (BENCHMARKS.md, "A
+/// second tab during a catch-up").
+const SIBLING_SLICE: usize = OPEN_SLICE / 4;
 
 /// What [`Node::load_stored_all`] took in of a sibling's announcement.
 #[derive(Debug, Default)]
