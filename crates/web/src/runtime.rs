@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use trustfold::relay::PublishedLimits;
 use trustfold::snapshot::CachedState;
-use trustfold::store::StoreError;
+use trustfold::store::{Store, StoreError};
 use trustfold::sync::{MeshLimits, Traffic};
 use trustfold::transport::Pair;
 use trustfold::{
@@ -167,7 +167,8 @@ struct Inner {
     /// Other tabs' announcements of events they stored, not taken in yet,
     /// oldest first, and whether a task is taking them in. Taking in costs
     /// less than storing did (no check, no write), so the queue drains at
-    /// the rate the other tabs fill it.
+    /// the rate the other tabs fill it: it holds what they stored in the
+    /// meantime (bounded by their own receive windows), not more.
     heard_events: RefCell<VecDeque<Vec<Vec<u8>>>>,
     taking_in: Cell<bool>,
     /// The links to other browsers and to the relay, once connected.
@@ -659,6 +660,10 @@ impl Inner {
                 let inner = self.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     loop {
+                        if inner.closed.get() {
+                            inner.heard_events.borrow_mut().clear();
+                            break;
+                        }
                         let next = inner.heard_events.borrow_mut().pop_front();
                         let Some(list) = next else { break };
                         let taken = inner.node.load_stored_all(&list).await;
@@ -703,7 +708,19 @@ impl Inner {
         }
     }
 
+    /// Waits until what other tabs announced so far is taken in. A write
+    /// signs on top of this tab's view of its own chain: behind a queue
+    /// that lags, it would read the whole store to catch up (one long
+    /// task, the events then never reaching this tab's peers) and draft
+    /// against a stale view.
+    async fn caught_up_with_tabs(&self) {
+        while self.taking_in.get() {
+            self.node.store().pause().await;
+        }
+    }
+
     async fn publish(self: &Rc<Self>, body: Body) -> Result<Event, WebError> {
+        self.caught_up_with_tabs().await;
         let published = {
             let _lock = tabs::writer_lock(&self.network.writer_lock()).await?;
             self.node.publish(now(), body).await
@@ -721,6 +738,7 @@ impl Inner {
     /// Commits pending edits: all of them (`due: None`), or only if the
     /// core's batching says they are due at that time.
     async fn commit(self: &Rc<Self>, due: Option<u64>) -> Result<usize, WebError> {
+        self.caught_up_with_tabs().await;
         let events = {
             let _lock = tabs::writer_lock(&self.network.writer_lock()).await?;
             match due {
