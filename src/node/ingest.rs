@@ -346,11 +346,18 @@ impl<S: Store> Node<S> {
     /// tab) has stored: applied without writing it again or re-checking its
     /// signature (see [`Event::from_own_store`]).
     pub fn load_stored(&self, bytes: &[u8]) -> Result<Insertion, NodeError> {
+        self.load_stored_event(bytes)
+            .map(|(_, insertion)| insertion)
+    }
+
+    /// [`load_stored`](Self::load_stored), also giving the event taken in.
+    fn load_stored_event(&self, bytes: &[u8]) -> Result<(Event, Insertion), NodeError> {
         let mut replica = self.replica.borrow_mut();
         let event = Event::from_own_store(bytes)
             .and_then(|event| replica.admit(event))
             .map_err(Error::from)?;
-        Ok(replica.insert(event).map_err(Error::from)?)
+        let insertion = replica.insert(event.clone()).map_err(Error::from)?;
+        Ok((event, insertion))
     }
 
     /// [`load_stored`](Self::load_stored) for a sibling's whole
@@ -368,21 +375,15 @@ impl<S: Store> Node<S> {
                 self.store.pause().await;
                 slice = 0;
             }
-            let mut replica = self.replica.borrow_mut();
-            let admitted = Event::from_own_store(bytes).and_then(|event| replica.admit(event));
-            let Ok(event) = admitted else {
+            let Ok((event, insertion)) = self.load_stored_event(bytes) else {
                 taken.failed += 1;
                 slice += 1;
                 continue;
             };
             slice += open_weight(&event);
-            match replica.insert(event.clone()) {
-                Ok(insertion) if !insertion.applied.is_empty() => {
-                    taken.applied += insertion.applied.len();
-                    taken.new.push(event);
-                }
-                Ok(_) => {}
-                Err(_) => taken.failed += 1,
+            if !insertion.applied.is_empty() {
+                taken.applied += insertion.applied.len();
+                taken.new.push(event);
             }
         }
         taken

@@ -46,9 +46,10 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 use thiserror::Error;
 
-/// Work between two [`Store::pause`]s when a node opens (or takes in a
-/// sibling's announcement), in payments' worth: ≈ 10–20 ms in Chromium on this project's benchmark machine
-/// (BENCHMARKS.md "Events in blocks").
+/// Work between two [`Store::pause`]s when a node opens, in payments'
+/// worth: ≈ 10–20 ms in Chromium on this project's benchmark machine
+/// (BENCHMARKS.md "Events in blocks"). A sibling's announcement is taken
+/// in by a quarter of it (`ingest::SIBLING_SLICE`).
 const OPEN_SLICE: usize = 4096;
 /// What one document change counts for in [`OPEN_SLICE`]: validating,
 /// decoding and applying one took ≈ 25× a payment in Chromium (≈ 73 µs
