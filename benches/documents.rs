@@ -22,12 +22,12 @@
 //!   - `splice_in_masked_view`: one keystroke typed by the viewer while the
 //!     ban masks part of the document (runs last: it adds changes).
 //!
-//! Criterion's times here are the benchmark thread's on-CPU time (Linux
-//! `/proc/thread-self/schedstat`), not wall-clock time: the machine is shared
-//! with compilers, and wall-clock times swing by ±40% or more. The counter
-//! advances in scheduler ticks (4 ms here), so a single short iteration reads
-//! 0 or 4 ms; the error is unbiased and averages out over criterion's
-//! iterations (hundreds for the ms-scale masking figures).
+//! Criterion's times here are the benchmark thread's on-CPU time
+//! (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`, crate `cpu-time`), not wall-clock time: the
+//! machine is shared with compilers, and wall-clock times swing by ±40% or
+//! more. (It read `/proc/thread-self/schedstat` until 2026-12-03, which
+//! advances in scheduler ticks, 4 ms here: a sample of one short iteration
+//! could read 0, and criterion then refused the benchmark.)
 //!
 //! The full trace takes seconds per replay, too long for criterion's ten
 //! samples, so the full-trace figures come from a plain timing mode:
@@ -58,13 +58,13 @@ mod native {
     use std::time::{Duration, Instant};
     use trustfold::{Event, Identity, Policy, Replica, Scalar};
 
-    /// This thread's on-CPU time (Linux `/proc/thread-self/schedstat`, tick
-    /// resolution): unlike wall-clock time it does not count the time other
-    /// processes on this shared machine hold the cores.
+    /// This thread's on-CPU time (nanosecond resolution): unlike
+    /// wall-clock time it does not count the time other processes on this
+    /// shared machine hold the cores.
     fn cpu_time() -> Option<Duration> {
-        let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-        let ns = stat.split_whitespace().next()?.parse().ok()?;
-        Some(Duration::from_nanos(ns))
+        cpu_time::ThreadTime::try_now()
+            .ok()
+            .map(|t| t.as_duration())
     }
 
     /// Runs `f`, returning its on-CPU time (wall-clock time where that is

@@ -202,6 +202,15 @@ fn masked_typing_batched_equals_masked_typing_committed_per_keystroke() {
                 node.record(COLLECTION, "r")
                     .and_then(|r| r.text("text").map(str::to_owned))
             };
+            // The text reduced from the whole op history, kept view or not.
+            let reduced = |node: &mut Replica| {
+                let view = node.view().clone();
+                let mut collection = node.collection_under(COLLECTION, &view);
+                collection
+                    .records
+                    .remove("r")
+                    .and_then(|r| r.text("text").map(str::to_owned))
+            };
             let mut h = Replica::new(Policy::new(key(H)));
             h.create_record(COLLECTION, "r").unwrap();
             h.set_text(COLLECTION, "r", "text", "hello world").unwrap();
@@ -281,6 +290,8 @@ fn masked_typing_batched_equals_masked_typing_committed_per_keystroke() {
                     }
                 }
                 prop_assert_eq!(seen(&mut batched), seen(&mut eager), "step {}", t);
+                prop_assert_eq!(seen(&mut batched), reduced(&mut batched), "step {}", t);
+                prop_assert_eq!(seen(&mut eager), reduced(&mut eager), "step {}", t);
             }
             // Back to the ban for the end (a step may have lifted it).
             batched.set_policy(Policy::new(key(H)).banning(key(M)));

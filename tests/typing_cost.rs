@@ -2,16 +2,18 @@
 //! keystroke costs through `Replica::splice_text` at the end and near the
 //! start of texts of 1,000, 100,000 and 400,000 characters (one in fifty
 //! an emoji of two UTF-16 units), as the ratio to the 1,000-character
-//! text's cost in the same run. Figures in BENCHMARKS.md, "Typing cost
-//! by text length".
+//! text's cost in the same run; and the same while a banned author's
+//! edit of the text is masked, each keystroke then read back as a page
+//! shows it, a commit every 50 keystrokes. Figures in BENCHMARKS.md,
+//! "Typing cost by text length".
 //!
 //! ```sh
 //! cargo test --release --test typing_cost -- --ignored --nocapture
 //! ```
 
 use std::time::{Duration, Instant};
-use trustfold::testing::key;
-use trustfold::{Policy, Replica};
+use trustfold::testing::{id, key};
+use trustfold::{Event, Policy, Replica};
 
 const KEYSTROKES: usize = 2_000;
 
@@ -39,6 +41,90 @@ fn keystrokes(len: usize) -> (Duration, Duration) {
             .unwrap();
     }
     (at_end, started.elapsed())
+}
+
+/// [`keystrokes`] while the text holds an edit of a banned author (3
+/// characters typed near the start, 3 deleted), with a commit (signed,
+/// published to the typist's own log) every 50 keystrokes; with `read`,
+/// each keystroke is followed by a read of the record as seen (which
+/// copies the whole text).
+fn masked_keystrokes(len: usize, read: bool) -> (Duration, Duration) {
+    let mut typist = Replica::new(Policy::new(key(1)));
+    typist.create_record("notes", "r").unwrap();
+    let text: String = (0..len)
+        .map(|i| if i % 50 == 0 { '😀' } else { 'a' })
+        .collect();
+    typist.set_text("notes", "r", "body", &text).unwrap();
+    let base = typist.commit(&id(1), 1).unwrap();
+    let mut banned = Replica::new(Policy::new(key(2)));
+    for event in &base {
+        banned.insert(event.clone()).unwrap();
+    }
+    banned
+        .splice_text("notes", "r", "body", 5, 0, "zzz")
+        .unwrap();
+    banned.splice_text("notes", "r", "body", 20, 3, "").unwrap();
+    let edits: Vec<Event> = banned.commit(&id(2), 2).unwrap();
+    for event in edits {
+        typist.insert(event).unwrap();
+    }
+    typist.set_policy(Policy::new(key(1)).banning(key(2)));
+    let seen = |typist: &mut Replica| {
+        let record = typist.record("notes", "r").unwrap();
+        record.text("body").unwrap().encode_utf16().count()
+    };
+    // The first masked keystroke into a text reads the op history to index
+    // the text (once, as the first masked read does): not timed.
+    typist.splice_text("notes", "r", "body", 0, 0, "x").unwrap();
+    let mut end = seen(&mut typist);
+    let mut time = 3;
+    let mut timed = |typist: &mut Replica, at_end: bool| {
+        let started = Instant::now();
+        for i in 0..KEYSTROKES {
+            let pos = if at_end { end } else { 10 };
+            typist
+                .splice_text("notes", "r", "body", pos, 0, "x")
+                .unwrap();
+            end += 1;
+            if read {
+                end = seen(typist);
+            }
+            if i % 50 == 49 {
+                typist.commit(&id(1), time).unwrap();
+                time += 1;
+            }
+        }
+        started.elapsed()
+    };
+    let at_end = timed(&mut typist, true);
+    let near_start = timed(&mut typist, false);
+    (at_end, near_start)
+}
+
+#[test]
+#[ignore = "a measurement; run by hand"]
+fn a_masked_keystroke_costs_the_same_in_a_short_and_a_long_text() {
+    for run in 1..=3 {
+        for read in [false, true] {
+            let (short_end, short_start) = masked_keystrokes(1_000, read);
+            for len in [100_000, 400_000] {
+                let (end, start) = masked_keystrokes(len, read);
+                let what = if read {
+                    "a keystroke and a read"
+                } else {
+                    "a keystroke"
+                };
+                eprintln!(
+                    "run {run}: masked, {len} characters: {what} at the end {:.1} µs \
+                     ({:.2}× the 1,000-character text's), near the start {:.1} µs ({:.2}×)",
+                    end.as_secs_f64() * 1e6 / KEYSTROKES as f64,
+                    end.as_secs_f64() / short_end.as_secs_f64(),
+                    start.as_secs_f64() * 1e6 / KEYSTROKES as f64,
+                    start.as_secs_f64() / short_start.as_secs_f64(),
+                );
+            }
+        }
+    }
 }
 
 #[test]

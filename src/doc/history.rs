@@ -27,7 +27,8 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 mod tentative;
-pub(crate) use tentative::SplicePlan;
+mod text_index;
+pub(crate) use text_index::{PlanError, SplicePlan, TextIndex};
 
 /// An op id with the actor interned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,7 +51,7 @@ enum Key {
     Elem(OpId),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Action {
     Make(ObjType),
     Put(ScalarValue),
@@ -59,7 +60,7 @@ enum Action {
     Inert,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Op {
     id: OpId,
     /// Map key, or for a sequence: the element targeted (the reference
@@ -98,6 +99,8 @@ pub(crate) struct History {
     max_counter: u64,
     /// Where the ops typed ahead of a commit begin ([`tentative`]).
     tentative: Option<tentative::Mark>,
+    /// Changes whenever what the history holds changes (a cache key).
+    generation: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -113,7 +116,12 @@ impl History {
     /// typed ahead of a commit are dropped first: the change that commits
     /// them carries them.
     pub(crate) fn extend(&mut self, changes: &[Change]) {
+        let typed_ahead = self.tentative.as_ref().map(|mark| {
+            let ops = self.ops[mark.ops..].to_vec();
+            (self.generation, mark.changes, mark.ops, ops)
+        });
         self.drop_tentative();
+        self.generation += 1;
         for change in changes {
             let expanded = change.decode();
             let change_ix = self.changes.len() as u32;
@@ -128,6 +136,21 @@ impl History {
                 self.push(id, op, change_ix);
             }
         }
+        // The change committing what was typed ahead, and nothing else:
+        // the history holds what it held (a cache of it stays good).
+        if let Some((generation, changes, start, ops)) = typed_ahead
+            && self.changes.len() == changes + 1
+            && self.ops.len() == start + ops.len()
+            && self.ops[start..] == ops[..]
+        {
+            self.generation = generation;
+        }
+    }
+
+    /// Changes whenever what the history holds changes: ops typed ahead,
+    /// dropped or committed as other ops than typed, changes taken in.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     fn actor(&mut self, actor: &ActorId) -> u32 {
@@ -390,14 +413,13 @@ impl History {
         }
     }
 
-    /// The visible elements of a sequence in document order: (element, its
-    /// visible value ops highest first).
-    pub(crate) fn elements(&self, r: &Reduction, obj: OpId) -> Vec<(OpId, Vec<u32>)> {
-        let Some(object) = self.objects.get(&obj) else {
-            return Vec::new();
-        };
-        // Visible value ops per element: the insert itself, or later puts.
+    /// The visible value ops of each element of a sequence (the insert
+    /// itself, or later puts), highest first.
+    fn element_values(&self, r: &Reduction, obj: OpId) -> FxHashMap<OpId, Vec<u32>> {
         let mut values: FxHashMap<OpId, Vec<u32>> = FxHashMap::default();
+        let Some(object) = self.objects.get(&obj) else {
+            return values;
+        };
         for &ix in &object.ops {
             let op = &self.ops[ix as usize];
             if !r.visible[ix as usize] {
@@ -413,31 +435,25 @@ impl History {
             };
             values.entry(element).or_default().push(ix);
         }
-        let mut out = Vec::new();
-        let mut stack: Vec<OpId> = object.children.get(&ROOT).cloned().unwrap_or_default();
-        stack.reverse();
-        while let Some(element) = stack.pop() {
-            if let Some(mut ops) = values.remove(&element) {
-                ops.sort_by(|a, b| {
-                    op_order(
-                        &self.actors,
-                        &self.ops[*a as usize].id,
-                        &self.ops[*b as usize].id,
-                    )
-                });
-                out.push((element, ops));
-            }
-            if let Some(children) = object.children.get(&element) {
-                stack.extend(children.iter().rev());
-            }
+        for ops in values.values_mut() {
+            ops.sort_by(|a, b| {
+                op_order(
+                    &self.actors,
+                    &self.ops[*a as usize].id,
+                    &self.ops[*b as usize].id,
+                )
+            });
         }
-        out
+        values
     }
 
     fn text(&self, r: &Reduction, obj: OpId) -> String {
+        let mut values = self.element_values(r, obj);
         let mut text = String::new();
-        for (_, ops) in self.elements(r, obj) {
-            if let Action::Put(ScalarValue::Str(s)) = &self.ops[ops[0] as usize].action {
+        for element in self.tree_order(obj) {
+            if let Some(ops) = values.remove(&element)
+                && let Action::Put(ScalarValue::Str(s)) = &self.ops[ops[0] as usize].action
+            {
                 text.push_str(s);
             }
         }
@@ -473,124 +489,7 @@ pub(crate) fn scalar_value(value: &ScalarValue) -> Value {
     })
 }
 
-/// A text field as a mask shows it ([`History::masked_text`]).
-pub(crate) struct MaskedText {
-    /// The text object.
-    pub(crate) obj: OpId,
-    /// Its visible elements in order, one a character of `text`.
-    elements: Vec<OpId>,
-    /// The text as seen.
-    pub(crate) text: String,
-}
-
 impl History {
-    /// The text a record field shows under a mask, if it is text: one
-    /// reduction, and this one object's elements.
-    pub(crate) fn masked_text(
-        &self,
-        masked: impl Fn(&ChangeHash) -> bool,
-        record: &str,
-        field: &str,
-    ) -> Option<MaskedText> {
-        let r = self.reduce(masked);
-        let records = self.map_entries(&r, ROOT);
-        let Visible::Object(record, ObjType::Map) = records.get(record)?.first()? else {
-            return None;
-        };
-        let fields = self.map_entries(&r, *record);
-        let Visible::Object(obj, ObjType::Text) = fields.get(field)?.first()? else {
-            return None;
-        };
-        let mut text = String::new();
-        let mut elements = Vec::new();
-        for (element, ops) in self.elements(&r, *obj) {
-            if let Action::Put(ScalarValue::Str(s)) = &self.ops[ops[0] as usize].action {
-                text.push_str(s);
-            }
-            elements.push(element);
-        }
-        Some(MaskedText {
-            obj: *obj,
-            elements,
-            text,
-        })
-    }
-
-    /// Maps a splice in the masked view onto the unmasked document: the
-    /// unmasked insert position and the unmasked positions to delete
-    /// (descending), in a plan the history can also type ahead of a commit
-    /// ([`type_tentatively`](Self::type_tentatively)). Elements the view
-    /// shows but the document has deleted cannot be deleted again and are
-    /// skipped; text inserted right after such an element lands before it
-    /// (the known limit of masking).
-    /// `pos` and `delete` count characters of `seen`.
-    pub(crate) fn map_splice(
-        &self,
-        seen: &MaskedText,
-        pos: usize,
-        delete: usize,
-    ) -> Option<SplicePlan> {
-        let (obj, view) = (seen.obj, &seen.elements);
-        if pos + delete > view.len() {
-            return None;
-        }
-        let shared_elements = self.elements(&self.reduce(|_| false), obj);
-        let shared: Vec<OpId> = shared_elements.iter().map(|(e, _)| *e).collect();
-        let order = self.tree_order(obj);
-        let rank = |e: &OpId| order.get(e).copied().unwrap_or(usize::MAX);
-        let shared_ranks: Vec<usize> = shared.iter().map(rank).collect();
-        // Shared position of the first element after `r` in tree order.
-        let after = |r: usize| shared_ranks.partition_point(|&s| s <= r);
-        let insert_at = if pos == 0 {
-            0
-        } else {
-            after(rank(&view[pos - 1]))
-        };
-        let in_shared: rustc_hash::FxHashSet<OpId> = shared.iter().copied().collect();
-        let mut deletes: Vec<usize> = view[pos..pos + delete]
-            .iter()
-            .filter(|e| in_shared.contains(e))
-            .map(|e| after(rank(e)) - 1)
-            .collect();
-        deletes.sort_unstable_by(|a, b| b.cmp(a));
-        let reference = match insert_at {
-            0 => ROOT,
-            at => shared[at - 1],
-        };
-        let targets = deletes
-            .iter()
-            .map(|&d| {
-                let (element, values) = &shared_elements[d];
-                let pred = values.iter().map(|&ix| self.ops[ix as usize].id);
-                (*element, pred.collect())
-            })
-            .collect();
-        Some(SplicePlan {
-            obj,
-            at: insert_at,
-            deletes,
-            reference,
-            targets,
-        })
-    }
-
-    /// Every element of a sequence (visible or not) → its rank in tree order.
-    fn tree_order(&self, obj: OpId) -> FxHashMap<OpId, usize> {
-        let mut order = FxHashMap::default();
-        let Some(object) = self.objects.get(&obj) else {
-            return order;
-        };
-        let mut stack: Vec<OpId> = object.children.get(&ROOT).cloned().unwrap_or_default();
-        stack.reverse();
-        while let Some(element) = stack.pop() {
-            order.insert(element, order.len());
-            if let Some(children) = object.children.get(&element) {
-                stack.extend(children.iter().rev());
-            }
-        }
-        order
-    }
-
     /// automerge's textual id of an object (`counter@actorhex`).
     pub(crate) fn object_name(&self, obj: OpId) -> String {
         format!("{}@{}", obj.counter, self.actors[obj.actor as usize])

@@ -11,8 +11,9 @@
 
 use super::document::{Doc, TypedAhead};
 use super::error::am;
-use super::{DocError, Splice, Viewer, splice_end, utf16_offsets};
-use automerge::{ReadDoc, transaction::Transactable};
+use super::history::{OpId, PlanError, SplicePlan};
+use super::{DocError, Splice, Value, Viewer};
+use automerge::transaction::Transactable;
 
 impl Doc {
     /// Replaces `delete` UTF-16 code units at `pos` of a text field with
@@ -32,65 +33,41 @@ impl Doc {
             insert,
         } = splice;
         self.sync_history();
-        let (name, plan) = {
-            let masked = self.masked(viewer);
-            // One reduction under the mask (the text as seen and its
-            // elements) and one without (in `map_splice`).
-            let seen = self
-                .history
-                .masked_text(&masked, record, field)
-                .ok_or_else(|| DocError::NotText(field.to_owned()))?;
-            // The history counts elements, one a character: the text as
-            // seen converts the positions (the masked path reads it all).
-            let units = utf16_offsets(&seen.text);
-            let len = seen.text.encode_utf16().count();
-            let end = splice_end(pos, delete, len)?;
-            let character = |unit: usize| units.binary_search(&unit).ok();
-            let (Some(first), Some(end)) = (character(pos), character(end)) else {
-                return Err(DocError::SplitsCharacter { pos, delete });
-            };
-            let plan = self
-                .history
-                .map_splice(&seen, first, end - first)
-                .ok_or(DocError::OutOfRange { pos, delete, len })?;
-            (self.history.object_name(seen.obj), plan)
-        };
-        let (text, _) = self.doc.import(&name).map_err(am)?;
-        // The plan is in characters of the shared text; Automerge counts
-        // UTF-16 units.
-        let shared = self.doc.text(&text).map_err(am)?;
-        let units = utf16_offsets(&shared);
-        let len = shared.encode_utf16().count();
-        let unit = |character: usize| {
-            units
-                .get(character)
-                .copied()
-                .ok_or(DocError::OutOfRange { pos, delete, len })
-        };
-        let insert_at = unit(plan.at)?;
-        let spans = plan
-            .deletes
-            .iter()
-            .map(|&d| Ok((unit(d)?, unit(d + 1)?)))
-            .collect::<Result<Vec<_>, DocError>>()?;
+        let at = self.masked_text(viewer, record, field)?;
+        let (_, _, index) = self
+            .masked_view(viewer)
+            .texts
+            .get(at)
+            .ok_or_else(|| DocError::NotText(field.to_owned()))?;
+        let plan = index.plan(pos, delete).map_err(|error| match error {
+            PlanError::OutOfRange(len) => DocError::OutOfRange { pos, delete, len },
+            PlanError::SplitsCharacter => DocError::SplitsCharacter { pos, delete },
+        })?;
+        let (text, _) = self
+            .doc
+            .import(&self.history.object_name(plan.obj))
+            .map_err(am)?;
         let base = self.doc.base_heads();
         let before = self.doc.pending_ops();
-        for (start, end) in spans {
+        for &(start, end) in &plan.deletes {
             self.doc
                 .splice_text(&text, start, (end - start) as isize, "")
                 .map_err(am)?;
             self.make_room();
         }
-        self.splice_in_parts(&text, insert_at, 0, insert)?;
+        self.splice_in_parts(&text, plan.at, 0, insert)?;
         let typed = plan.ops(insert);
         let pending_ops = before + typed;
         // (No op written, e.g. only characters the shared text had deleted
         // already: the history holds what it held.)
         if typed > 0 {
             if self.doc.base_heads() == base && self.doc.pending_ops() == pending_ops {
-                self.history
+                let typed_on = self.history.generation();
+                let first = self
+                    .history
                     .type_tentatively(self.doc.get_actor(), &plan, insert);
                 self.typed_ahead = Some(TypedAhead { base, pending_ops });
+                self.keep_masked_view(typed_on, (at, record, field), &plan, first, insert);
             } else {
                 // A long splice committed part of itself (or Automerge made
                 // other ops than expected): the next read commits the rest
@@ -100,5 +77,36 @@ impl Doc {
             }
         }
         Ok(())
+    }
+
+    /// Brings the kept view along with a keystroke the history typed
+    /// ahead (the view was current at `typed_on`): the text's index and
+    /// the record's text as seen are edited in place of a reduction.
+    fn keep_masked_view(
+        &mut self,
+        typed_on: u64,
+        (at, record, field): (usize, &str, &str),
+        plan: &SplicePlan,
+        first: OpId,
+        insert: &str,
+    ) {
+        let Some(view) = self.masked_view.as_mut().filter(|v| v.key.1 == typed_on) else {
+            return;
+        };
+        let text = view
+            .collection
+            .records
+            .get_mut(record)
+            .and_then(|r| r.fields.get_mut(field))
+            .and_then(|f| match &mut f.value {
+                Value::Text(text) => Some(text),
+                _ => None,
+            });
+        let (Some(text), Some((_, _, index))) = (text, view.texts.get_mut(at)) else {
+            self.masked_view = None;
+            return;
+        };
+        index.apply(plan, first, insert, text);
+        view.key.1 = self.history.generation();
     }
 }

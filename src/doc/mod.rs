@@ -20,6 +20,7 @@ mod error;
 mod guard;
 mod history;
 mod masked_typing;
+mod masked_view;
 mod read;
 mod value;
 
@@ -367,8 +368,7 @@ impl Documents {
             return read_direct(&doc.doc);
         }
         doc.sync_history();
-        let masked = doc.masked(viewer);
-        doc.history.collection(masked)
+        doc.masked_view(viewer).collection.clone()
     }
 
     /// The events whose changes touched `record` of `collection`, in the
@@ -439,17 +439,4 @@ pub(super) fn splice_end(pos: usize, delete: usize, len: usize) -> Result<usize,
     pos.checked_add(delete)
         .filter(|end| *end <= len)
         .ok_or(DocError::OutOfRange { pos, delete, len })
-}
-
-/// The UTF-16 offset of each character of `text`, and of its end: entry
-/// `i` is where character `i` starts.
-pub(super) fn utf16_offsets(text: &str) -> Vec<usize> {
-    let mut offsets = Vec::with_capacity(text.len() + 1);
-    let mut at = 0;
-    offsets.push(0);
-    for c in text.chars() {
-        at += c.len_utf16();
-        offsets.push(at);
-    }
-    offsets
 }

@@ -17,37 +17,14 @@
 //! commits (`Doc::sync_history`). The differential property test holds the
 //! masked view typed ahead equal to one committed keystroke by keystroke.
 
-use super::{Action, History, Key, Op, OpId};
+use super::{Action, History, Key, Op, OpId, SplicePlan};
 use automerge::{ActorId, ChangeHash, ScalarValue};
-
-/// A splice in the masked view mapped onto the shared document
-/// ([`History::map_splice`]).
-#[derive(Debug)]
-pub(crate) struct SplicePlan {
-    /// The text object spliced.
-    pub(super) obj: OpId,
-    /// The shared position (in characters) to insert at.
-    pub(crate) at: usize,
-    /// The shared positions (in characters) to delete, descending.
-    pub(crate) deletes: Vec<usize>,
-    /// The element the insert hangs after (the sequence's head at the start).
-    pub(super) reference: OpId,
-    /// Each element of `deletes` with the ops a delete supersedes.
-    pub(super) targets: Vec<(OpId, Vec<OpId>)>,
-}
-
-impl SplicePlan {
-    /// How many ops Automerge makes for this splice inserting `insert`.
-    pub(crate) fn ops(&self, insert: &str) -> usize {
-        self.targets.len() + insert.chars().count()
-    }
-}
 
 /// Where the ops typed ahead of a commit begin.
 #[derive(Clone, Debug)]
 pub(super) struct Mark {
-    changes: usize,
-    ops: usize,
+    pub(super) changes: usize,
+    pub(super) ops: usize,
     max_counter: u64,
     /// The object of each op typed ahead, in order (an op does not keep it).
     objs: Vec<OpId>,
@@ -60,8 +37,15 @@ const TYPED_AHEAD: ChangeHash = ChangeHash([0; 32]);
 impl History {
     /// Takes in the ops Automerge made in its open transaction for `plan`
     /// and `insert`, typed by `actor`: as many ops as
-    /// [`SplicePlan::ops`] counts.
-    pub(crate) fn type_tentatively(&mut self, actor: &ActorId, plan: &SplicePlan, insert: &str) {
+    /// [`SplicePlan::ops`] counts. Returns the id the first character
+    /// inserted got (the others follow it, one counter apart).
+    pub(crate) fn type_tentatively(
+        &mut self,
+        actor: &ActorId,
+        plan: &SplicePlan,
+        insert: &str,
+    ) -> OpId {
+        self.generation += 1;
         let mut mark = match self.tentative.take() {
             Some(mark) => mark,
             None => {
@@ -95,6 +79,7 @@ impl History {
             mark.objs.push(plan.obj);
         }
         let mut reference = plan.reference;
+        let first = next(self);
         for character in insert.chars() {
             let id = next(self);
             let op = Op {
@@ -110,6 +95,7 @@ impl History {
             reference = id;
         }
         self.tentative = Some(mark);
+        first
     }
 
     /// Forgets the ops typed ahead of a commit, newest first.
@@ -117,6 +103,7 @@ impl History {
         let Some(mut mark) = self.tentative.take() else {
             return;
         };
+        self.generation += 1;
         while self.ops.len() > mark.ops {
             let (Some(op), Some(obj)) = (self.ops.pop(), mark.objs.pop()) else {
                 break;
@@ -185,22 +172,30 @@ mod tests {
         let mut history = History::default();
         history.extend(&doc.get_changes(&[]));
         let before = shape(&history);
-        let seen = |history: &History| history.masked_text(|_| false, "r", "t").expect("text");
+        let index = |history: &History| history.text_index(|_| false, "r", "t").expect("text");
+        let seen = |history: &History| {
+            let collection = history.collection(|_| false);
+            match &collection.records["r"].fields["t"].value {
+                crate::doc::Value::Text(text) => text.clone(),
+                other => panic!("not a text: {other:?}"),
+            }
+        };
         // Delete the emoji, then type "XY" after "a": two splices.
-        let plan = history.map_splice(&seen(&history), 2, 1).expect("plan");
-        assert_eq!((plan.at, plan.deletes.as_slice()), (2, &[2][..]));
+        let plan = index(&history).plan(2, 2).expect("plan");
+        assert_eq!((plan.at, plan.deletes.as_slice()), (2, &[(2, 4)][..]));
         doc.splice_text(&text, 2, 2, "").expect("delete");
         history.type_tentatively(doc.get_actor(), &plan, "");
-        let plan = history.map_splice(&seen(&history), 1, 0).expect("plan");
+        let plan = index(&history).plan(1, 0).expect("plan");
+        assert_eq!((plan.at, plan.deletes.as_slice()), (1, &[][..]));
         doc.splice_text(&text, 1, 0, "XY").expect("insert");
         history.type_tentatively(doc.get_actor(), &plan, "XY");
         assert_eq!(doc.pending_ops(), 3);
-        assert_eq!(seen(&history).text, "aXYbc");
+        assert_eq!(seen(&history), "aXYbc");
         let typed_ahead = shape(&history);
 
         history.drop_tentative();
         assert_eq!(shape(&history), before);
-        assert_eq!(seen(&history).text, "ab😀c");
+        assert_eq!(seen(&history), "ab😀c");
 
         doc.commit();
         history.extend(&doc.get_changes(&heads));

@@ -1,0 +1,123 @@
+//! A document as its owner's mask shows it, kept between reads.
+//!
+//! Reducing the op history under a mask reads the whole document, so the
+//! result is kept: the records as seen, and for each text typed into, its
+//! [`TextIndex`]. It stays good while the set of masked changes and what
+//! the history holds stay the same. Events arriving change the view's
+//! generation without changing what is masked (the owner's own published
+//! typing among them), so the set is compared, not the generation; a
+//! commit of what was typed ahead leaves the history's generation as it
+//! was ([`History::extend`](super::history::History)). Masked typing
+//! updates the index and the records as seen itself
+//! ([`masked_typing`](super::masked_typing)).
+
+use super::document::Doc;
+use super::history::TextIndex;
+use super::{Collection, DocError, Viewer};
+use automerge::ChangeHash;
+use rustc_hash::FxHashSet;
+
+/// The changes a viewer masks in one document.
+#[derive(Debug)]
+pub(super) struct Mask {
+    /// (view generation, carriers known) it was computed for.
+    key: (u64, usize),
+    masked: FxHashSet<ChangeHash>,
+    /// Changes only when `masked` does.
+    version: u64,
+}
+
+/// The records as a mask shows them, and the texts typed into.
+#[derive(Debug)]
+pub(super) struct MaskedView {
+    /// (mask version, history generation) it was read under.
+    pub(super) key: (u64, u64),
+    pub(super) collection: Collection,
+    /// (record, field, its index).
+    pub(super) texts: Vec<(String, String, TextIndex)>,
+}
+
+impl Doc {
+    /// The changes `viewer` masks, computed again only when the view or
+    /// the document's events changed.
+    fn mask(&mut self, viewer: &Viewer<'_>) -> &Mask {
+        let key = (viewer.generation, self.carriers);
+        let old = match self.mask.take() {
+            Some(mask) if mask.key == key => return self.mask.insert(mask),
+            old => old,
+        };
+        let masked: FxHashSet<ChangeHash> = self
+            .events
+            .iter()
+            .filter(|(_, carriers)| carriers.iter().all(|&ix| !(viewer.included)(ix)))
+            .map(|(hash, _)| *hash)
+            .collect();
+        let version = match old {
+            Some(old) if old.masked == masked => old.version,
+            Some(old) => old.version + 1,
+            None => 0,
+        };
+        self.mask.insert(Mask {
+            key,
+            masked,
+            version,
+        })
+    }
+
+    /// Is any change of this document masked? Typing does not rescan the
+    /// document's events at every keystroke.
+    pub(super) fn any_masked(&mut self, viewer: &Viewer<'_>) -> bool {
+        !self.mask(viewer).masked.is_empty()
+    }
+
+    /// The view under `viewer`'s mask, read again if it is not current
+    /// (the history brought up to date first, by the caller).
+    pub(super) fn masked_view(&mut self, viewer: &Viewer<'_>) -> &mut MaskedView {
+        let version = self.mask(viewer).version;
+        let key = (version, self.history.generation());
+        match self.masked_view.take() {
+            Some(view) if view.key == key => self.masked_view.insert(view),
+            _ => {
+                let masked = self.mask.as_ref().map(|mask| &mask.masked);
+                let collection = self
+                    .history
+                    .collection(|hash| masked.is_some_and(|m| m.contains(hash)));
+                self.masked_view.insert(MaskedView {
+                    key,
+                    collection,
+                    texts: Vec::new(),
+                })
+            }
+        }
+    }
+
+    /// Where the index of `record`'s text `field` sits in the current view
+    /// (built when first typed into).
+    pub(super) fn masked_text(
+        &mut self,
+        viewer: &Viewer<'_>,
+        record: &str,
+        field: &str,
+    ) -> Result<usize, DocError> {
+        if let Some(at) = self
+            .masked_view(viewer)
+            .texts
+            .iter()
+            .position(|(r, f, _)| r == record && f == field)
+        {
+            return Ok(at);
+        }
+        let masked = self.mask.as_ref().map(|mask| &mask.masked);
+        let index = self
+            .history
+            .text_index(
+                |hash| masked.is_some_and(|m| m.contains(hash)),
+                record,
+                field,
+            )
+            .ok_or_else(|| DocError::NotText(field.to_owned()))?;
+        let texts = &mut self.masked_view(viewer).texts;
+        texts.push((record.to_owned(), field.to_owned(), index));
+        Ok(texts.len() - 1)
+    }
+}
