@@ -147,6 +147,7 @@ macro_rules! node_conformance_tests {
                     snapshots_give_the_same_state_sooner,
                     a_snapshot_the_log_does_not_back_is_dropped,
                     a_long_history_loads_whole_whatever_the_stored_order,
+                    typing_on_a_reopened_document_is_published_when_a_remote_change_arrives,
                 ]
             );
             $crate::__conformance_tests!(

@@ -287,6 +287,55 @@ pub async fn snapshots_give_the_same_state_sooner<B: Backend>(backend: &B) {
     assert_eq!(before.3.as_deref(), Some("saved and later"));
 }
 
+/// Typing into a document opened from its saved form, then a remote
+/// change to it arriving: the typing becomes an event when committed.
+/// (The first remote change after such an open asks Automerge which
+/// changes the document lacks, with the typing still in its open
+/// transaction: were that transaction closed there, outside `Doc::close`,
+/// the typing would stay in the document and never be published.)
+pub async fn typing_on_a_reopened_document_is_published_when_a_remote_change_arrives<B: Backend>(
+    backend: &B,
+) {
+    let store = backend.fresh().await;
+    let (node, _) = Node::open(store, || SECRET).await.unwrap();
+    node.replica_mut().create_record("notes", "n").unwrap();
+    node.replica_mut()
+        .set_text("notes", "n", "body", "hello")
+        .unwrap();
+    let base = node.commit(1).await.unwrap();
+    node.save_snapshots(2).await.unwrap();
+    // Another author edits the same text.
+    let mut other = crate::Replica::new(Policy::new(key(9)));
+    for event in &base {
+        other.insert(event.clone()).unwrap();
+    }
+    other
+        .splice_text("notes", "n", "body", 0, 0, "O: ")
+        .unwrap();
+    let remote = other.commit(&id(9), 3).unwrap();
+
+    let (node, report) = Node::open(node.into_store(), || SECRET).await.unwrap();
+    assert_eq!(report.saved_documents, 1);
+    node.replica_mut()
+        .splice_text("notes", "n", "body", 5, 0, " world")
+        .unwrap();
+    for event in &remote {
+        node.receive(event.bytes()).await.unwrap();
+    }
+    assert_eq!(state(&node).3.as_deref(), Some("O: hello world"));
+    let published = node.commit(4).await.unwrap();
+    assert_eq!(published.len(), 1, "the typing is one event");
+    // Everyone given the log sees it.
+    let mut fresh = crate::Replica::new(Policy::new(key(5)));
+    for event in node.replica().log().topological() {
+        fresh.insert(event.clone()).unwrap();
+    }
+    let text = fresh
+        .record("notes", "n")
+        .and_then(|r| r.text("body").map(str::to_owned));
+    assert_eq!(text.as_deref(), Some("O: hello world"));
+}
+
 /// A saved document holding a change the log does not carry (a foreign or
 /// damaged snapshot) is dropped and the document rebuilt from the log; a
 /// snapshot that does not decode is ignored.
