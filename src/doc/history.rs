@@ -314,13 +314,17 @@ impl History {
     /// Decides visibility under a mask of changes (`masked(hash)`), then reads
     /// the root map as a collection of records.
     pub(crate) fn collection(&self, masked: impl Fn(&ChangeHash) -> bool) -> Collection {
-        let reduction = self.reduce(masked);
+        self.collection_reduced(&self.reduce(masked))
+    }
+
+    /// The root map as a collection of records, under a reduction.
+    pub(crate) fn collection_reduced(&self, reduction: &Reduction) -> Collection {
         let mut collection = Collection::default();
-        for (record_id, field) in self.map_entries(&reduction, ROOT) {
+        for (record_id, field) in self.map_entries(reduction, ROOT) {
             if let Some(Visible::Object(obj, ObjType::Map)) = field.first() {
                 let mut record = Record::default();
-                for (name, values) in self.map_entries(&reduction, *obj) {
-                    let mut values = values.iter().map(|v| self.value(&reduction, v));
+                for (name, values) in self.map_entries(reduction, *obj) {
+                    let mut values = values.iter().map(|v| self.value(reduction, v));
                     if let Some(value) = values.next() {
                         record.fields.insert(
                             name,
@@ -337,7 +341,8 @@ impl History {
         collection
     }
 
-    fn reduce(&self, masked: impl Fn(&ChangeHash) -> bool) -> Reduction {
+    /// Decides which ops are visible under a mask of changes.
+    pub(crate) fn reduce(&self, masked: impl Fn(&ChangeHash) -> bool) -> Reduction {
         let masked_change: Vec<bool> = self.changes.iter().map(&masked).collect();
         let masked = |op: &Op| masked_change[op.change as usize];
         let mut superseded = vec![false; self.ops.len()];
@@ -462,6 +467,7 @@ impl History {
 }
 
 /// Visibility of every op under one mask.
+#[derive(Debug)]
 pub(crate) struct Reduction {
     visible: Vec<bool>,
 }

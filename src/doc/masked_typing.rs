@@ -108,5 +108,7 @@ impl Doc {
         };
         index.apply(plan, first, insert, text);
         view.key.1 = self.history.generation();
+        // The history holds ops the reduction did not decide.
+        view.seen = None;
     }
 }

@@ -12,7 +12,7 @@
 //! ([`masked_typing`](super::masked_typing)).
 
 use super::document::Doc;
-use super::history::TextIndex;
+use super::history::{Reduction, TextIndex};
 use super::{Collection, DocError, Viewer};
 use automerge::ChangeHash;
 use rustc_hash::FxHashSet;
@@ -35,6 +35,10 @@ pub(super) struct MaskedView {
     pub(super) collection: Collection,
     /// (record, field, its index).
     pub(super) texts: Vec<(String, String, TextIndex)>,
+    /// The reduction the records were read from, while the history holds
+    /// what it held then: the first keystroke into a text indexes it from
+    /// this one instead of reducing the history again.
+    pub(super) seen: Option<Reduction>,
 }
 
 impl Doc {
@@ -79,13 +83,14 @@ impl Doc {
             Some(view) if view.key == key => self.masked_view.insert(view),
             _ => {
                 let masked = self.mask.as_ref().map(|mask| &mask.masked);
-                let collection = self
+                let seen = self
                     .history
-                    .collection(|hash| masked.is_some_and(|m| m.contains(hash)));
+                    .reduce(|hash| masked.is_some_and(|m| m.contains(hash)));
                 self.masked_view.insert(MaskedView {
                     key,
-                    collection,
+                    collection: self.history.collection_reduced(&seen),
                     texts: Vec::new(),
+                    seen: Some(seen),
                 })
             }
         }
@@ -107,17 +112,18 @@ impl Doc {
         {
             return Ok(at);
         }
-        let masked = self.mask.as_ref().map(|mask| &mask.masked);
-        let index = self
-            .history
-            .text_index(
-                |hash| masked.is_some_and(|m| m.contains(hash)),
-                record,
-                field,
-            )
-            .ok_or_else(|| DocError::NotText(field.to_owned()))?;
-        let texts = &mut self.masked_view(viewer).texts;
-        texts.push((record.to_owned(), field.to_owned(), index));
-        Ok(texts.len() - 1)
+        let kept = self.masked_view(viewer).seen.take();
+        let seen = kept.unwrap_or_else(|| {
+            let masked = self.mask.as_ref().map(|mask| &mask.masked);
+            self.history
+                .reduce(|hash| masked.is_some_and(|m| m.contains(hash)))
+        });
+        let index = self.history.text_index(&seen, record, field);
+        let view = self.masked_view(viewer);
+        view.seen = Some(seen);
+        let index = index.ok_or_else(|| DocError::NotText(field.to_owned()))?;
+        view.texts
+            .push((record.to_owned(), field.to_owned(), index));
+        Ok(view.texts.len() - 1)
     }
 }

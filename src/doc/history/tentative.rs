@@ -172,7 +172,10 @@ mod tests {
         let mut history = History::default();
         history.extend(&doc.get_changes(&[]));
         let before = shape(&history);
-        let index = |history: &History| history.text_index(|_| false, "r", "t").expect("text");
+        let index = |history: &History| {
+            let all = history.reduce(|_| false);
+            history.text_index(&all, "r", "t").expect("text")
+        };
         let seen = |history: &History| {
             let collection = history.collection(|_| false);
             match &collection.records["r"].fields["t"].value {

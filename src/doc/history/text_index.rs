@@ -133,18 +133,18 @@ pub(crate) struct TextIndex {
 }
 
 impl History {
-    /// The index of a record field's text under a mask: one reduction
-    /// under it, one without. `None` if the field is not a text as seen.
+    /// The index of a record field's text under a mask, given the
+    /// reduction under it (`seen`); one more reduction, without the mask.
+    /// `None` if the field is not a text as seen.
     pub(crate) fn text_index(
         &self,
-        masked: impl Fn(&automerge::ChangeHash) -> bool,
+        seen: &Reduction,
         record: &str,
         field: &str,
     ) -> Option<TextIndex> {
-        let seen = self.reduce(masked);
-        let obj = self.text_object(&seen, record, field)?;
+        let obj = self.text_object(seen, record, field)?;
         let shared = self.reduce(|_| false);
-        let mut seen_values = self.element_values(&seen, obj);
+        let mut seen_values = self.element_values(seen, obj);
         let mut shared_values = self.element_values(&shared, obj);
         let glyph = |history: &History, ops: &[u32]| match &history.ops[ops[0] as usize].action {
             Action::Put(ScalarValue::Str(s)) => Glyph::of(s),
@@ -570,7 +570,9 @@ mod tests {
         let mut history = History::default();
         history.extend(&doc.get_changes(&[]));
         let mut heads = doc.get_heads();
-        let mut index = history.text_index(masked, "r", "t").expect("index");
+        let mut index = history
+            .text_index(&history.reduce(masked), "r", "t")
+            .expect("index");
         let mut seen = seen_text(&history, &masked);
         let inserts = ["", "b", "cd", "😀", "é", "efghijklmnopqrstuvwxyz0123456789"];
         for step in 0..250 {
@@ -596,7 +598,9 @@ mod tests {
             let first_id = history.type_tentatively(doc.get_actor(), &plan, insert);
             index.apply(&plan, first_id, insert, &mut seen);
             assert_eq!(seen, seen_text(&history, &masked), "step {step}");
-            let fresh = history.text_index(masked, "r", "t").expect("index");
+            let fresh = history
+                .text_index(&history.reduce(masked), "r", "t")
+                .expect("index");
             assert_eq!(flat(&index), flat(&fresh), "step {step}");
             if step % 50 == 49 {
                 doc.commit();
