@@ -17,16 +17,23 @@ use trustfold::{Event, Policy, Replica};
 
 const KEYSTROKES: usize = 2_000;
 
-/// The time of `KEYSTROKES` single-character splices at the end and at
-/// position 10 of a text of `len` characters.
-fn keystrokes(len: usize) -> (Duration, Duration) {
+/// A replica of key 1 holding record "r" of "notes" whose "body" is a text
+/// of `len` characters (one in fifty an emoji), and its length in UTF-16
+/// code units.
+fn typist_with_text(len: usize) -> (Replica, usize) {
     let mut replica = Replica::new(Policy::new(key(1)));
     replica.create_record("notes", "r").unwrap();
     let text: String = (0..len)
         .map(|i| if i % 50 == 0 { '😀' } else { 'a' })
         .collect();
     replica.set_text("notes", "r", "body", &text).unwrap();
-    let end = text.encode_utf16().count();
+    (replica, text.encode_utf16().count())
+}
+
+/// The time of `KEYSTROKES` single-character splices at the end and at
+/// position 10 of a text of `len` characters.
+fn keystrokes(len: usize) -> (Duration, Duration) {
+    let (mut replica, end) = typist_with_text(len);
     let started = Instant::now();
     for i in 0..KEYSTROKES {
         replica
@@ -49,12 +56,7 @@ fn keystrokes(len: usize) -> (Duration, Duration) {
 /// each keystroke is followed by a read of the record as seen (which
 /// copies the whole text).
 fn masked_keystrokes(len: usize, read: bool) -> (Duration, Duration) {
-    let mut typist = Replica::new(Policy::new(key(1)));
-    typist.create_record("notes", "r").unwrap();
-    let text: String = (0..len)
-        .map(|i| if i % 50 == 0 { '😀' } else { 'a' })
-        .collect();
-    typist.set_text("notes", "r", "body", &text).unwrap();
+    let (mut typist, _) = typist_with_text(len);
     let base = typist.commit(&id(1), 1).unwrap();
     let mut banned = Replica::new(Policy::new(key(2)));
     for event in &base {
