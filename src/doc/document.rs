@@ -304,7 +304,7 @@ impl Doc {
         move |hash| {
             self.events
                 .get(hash)
-                .is_some_and(|carriers| carriers.iter().all(|&ix| !(viewer.included)(ix)))
+                .is_some_and(|carriers| all_left_out(carriers, viewer))
         }
     }
 
@@ -314,4 +314,10 @@ impl Doc {
             _ => Err(DocError::NoRecord(record.to_owned())),
         }
     }
+}
+
+/// Whether `viewer` leaves out every event carrying a change: the change
+/// is then masked.
+pub(super) fn all_left_out(carriers: &[EventIx], viewer: &Viewer<'_>) -> bool {
+    carriers.iter().all(|&ix| !(viewer.included)(ix))
 }

@@ -11,7 +11,7 @@
 //! updates the index and the records as seen itself
 //! ([`masked_typing`](super::masked_typing)).
 
-use super::document::Doc;
+use super::document::{Doc, all_left_out};
 use super::history::{Reduction, TextIndex};
 use super::{Collection, DocError, Viewer};
 use automerge::ChangeHash;
@@ -53,7 +53,7 @@ impl Doc {
         let masked: FxHashSet<ChangeHash> = self
             .events
             .iter()
-            .filter(|(_, carriers)| carriers.iter().all(|&ix| !(viewer.included)(ix)))
+            .filter(|(_, carriers)| all_left_out(carriers, viewer))
             .map(|(hash, _)| *hash)
             .collect();
         let version = match old {
