@@ -217,6 +217,52 @@ mod memory {
         assert_eq!((again.applied, again.new.len(), again.failed), (0, 0, 0));
     }
 
+    /// A tab that dropped its siblings' announcements (too many queued)
+    /// reads them from the shared store instead: it applies every event it
+    /// lacks, hands them out for its peers, pauses between slices, and its
+    /// next own event follows its siblings' on the one chain (no fork).
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn a_tab_behind_its_siblings_takes_in_what_they_stored() {
+        let (writer, _) = Node::open(FaultyStore::default(), || SECRET).await.unwrap();
+        let (sibling, _) = Node::open(
+            FaultyStore {
+                inner: writer.store().inner.clone(),
+                ..FaultyStore::default()
+            },
+            || SECRET,
+        )
+        .await
+        .unwrap();
+        let heard = writer.publish(0, pay(key(2), 1, "EUR")).await.unwrap();
+        assert_eq!(
+            sibling
+                .load_stored_all(&[heard.bytes().to_vec()])
+                .await
+                .applied,
+            1
+        );
+        for time in 1..3_000 {
+            writer.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
+        }
+        sibling.store().pauses.set(0);
+        let taken = sibling.take_in_store().await.unwrap();
+        assert_eq!(
+            (taken.applied, taken.new.len(), taken.failed),
+            (2_999, 2_999, 0)
+        );
+        assert_eq!(state(&sibling), state(&writer));
+        assert!(
+            sibling.store().pauses.get() >= 2,
+            "it paused between slices"
+        );
+        let again = sibling.take_in_store().await.unwrap();
+        assert_eq!((again.applied, again.new.len()), (0, 0));
+        let own = sibling.publish(3_000, pay(key(3), 1, "EUR")).await.unwrap();
+        assert_eq!(writer.load_stored(own.bytes()).unwrap().applied.len(), 1);
+        assert!(writer.replica().log().forks().is_empty());
+        assert_eq!(state(&sibling), state(&writer));
+    }
+
     /// Opening a long history lets the platform run between slices of
     /// the work (in a browser, the page's thread is the node's): at least
     /// one pause per slice of decoding and one per slice of inserting.

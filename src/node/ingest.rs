@@ -6,10 +6,10 @@
 //! when its parents arrive.
 
 use super::off_thread::OFF_THREAD_MIN;
-use super::{Node, NodeError, OPEN_SLICE, Received, open_weight};
+use super::{Node, NodeError, OPEN_SLICE, Received, open_weight, stored_event};
 use crate::error::Error;
 use crate::event::{Event, EventId};
-use crate::log::{Insertion, causal_order};
+use crate::log::{Insertion, causal_order, in_causal_order};
 use crate::store::Store;
 use futures_util::future::LocalBoxFuture;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -388,6 +388,69 @@ impl<S: Store> Node<S> {
         }
         taken
     }
+
+    /// Takes in every stored event not applied here yet: what sibling
+    /// nodes sharing this store (other tabs) wrote while this node could
+    /// not keep up with their announcements (a browser drops its queue of
+    /// announcements past a bound and calls this instead). Read and
+    /// inserted as an open does — parents first, pausing between slices —
+    /// but only events this node lacks are decoded. A record that does not
+    /// load is counted and skipped, as at open.
+    pub async fn take_in_store(&self) -> Result<StoredTaken, NodeError> {
+        let loaded = self.store.load_events().await?;
+        let unverified: FxHashSet<EventId> = loaded.unverified.into_iter().collect();
+        let mut taken = StoredTaken {
+            failed: loaded.corrupt.len(),
+            ..StoredTaken::default()
+        };
+        let mut events = Vec::new();
+        let mut slice = 0;
+        for (id, bytes) in loaded.events {
+            let known = {
+                let replica = self.replica.borrow();
+                replica.log().contains(&id) || replica.log().is_pending(&id)
+            };
+            if known {
+                continue;
+            }
+            if slice >= SIBLING_SLICE {
+                self.store.pause().await;
+                slice = 0;
+            }
+            match stored_event(&bytes, unverified.contains(&id))
+                .and_then(|event| self.replica.borrow().admit(event))
+            {
+                Ok(event) => {
+                    slice += open_weight(&event);
+                    events.push(event);
+                }
+                Err(_) => {
+                    slice += 1;
+                    taken.failed += 1;
+                }
+            }
+        }
+        if !in_causal_order(&events) {
+            events = causal_order(events);
+        }
+        let mut slice = 0;
+        for event in events {
+            if slice >= SIBLING_SLICE {
+                self.store.pause().await;
+                slice = 0;
+            }
+            slice += open_weight(&event);
+            match self.replica.borrow_mut().insert(event.clone()) {
+                Ok(insertion) if !insertion.applied.is_empty() => {
+                    taken.applied += insertion.applied.len();
+                    taken.new.push(event);
+                }
+                Ok(_) => {}
+                Err(_) => taken.failed += 1,
+            }
+        }
+        Ok(taken)
+    }
 }
 
 /// Work between two pauses of [`Node::load_stored_all`], in payments'
@@ -399,7 +462,8 @@ impl<S: Store> Node<S> {
 /// second tab during a catch-up").
 const SIBLING_SLICE: usize = OPEN_SLICE / 4;
 
-/// What [`Node::load_stored_all`] took in of a sibling's announcement.
+/// What [`Node::load_stored_all`] took in of a sibling's announcement, or
+/// [`Node::take_in_store`] of the store.
 #[derive(Debug, Default)]
 pub struct StoredTaken {
     /// Events applied: those announced, and pending ones they released.

@@ -25,10 +25,14 @@
 mod ingest;
 mod off_thread;
 mod peers;
+mod sibling_backlog;
 
 pub use ingest::StoredTaken;
 pub use off_thread::{OFF_THREAD_MIN, OffThread};
 pub use peers::{FromPeer, PeerError, send_all};
+pub use sibling_backlog::{
+    DEFAULT_SIBLING_BACKLOG, MAX_SIBLING_BACKLOG, SiblingBacklog, SiblingNext,
+};
 
 use crate::error::Error;
 use crate::event::{AuthorKeys, Body, Event, EventId, Identity, PublicKey};

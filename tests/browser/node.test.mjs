@@ -3,7 +3,7 @@
 // concurrent writers in four tabs lose and duplicate nothing.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { watch, packageInPage, repeatedKey } from "./support.mjs";
+import { watch, packageInPage, repeatedKey, eventsInBlocks } from "./support.mjs";
 
 let server, browser, close;
 
@@ -175,6 +175,74 @@ test("four tabs writing 1,000 events each at once end with all 4,000 exactly onc
   assert.deepEqual(reopened.balances, ["-4000", "1000", "1000", "1000", "1000"]);
   console.log(`4 tabs × 1,000 payments took ${took} ms`);
   for (const t of [...tabs, fresh]) assert.deepEqual(t.errors, []);
+  await context.close();
+});
+
+/** `n` payments signed by a node of a throwaway network: the bytes a peer would send. */
+async function foreignPayments(page, n) {
+  const blocks = await page.evaluate(async (n) => {
+    const name = `foreign-${Math.random().toString(36).slice(2)}`;
+    const node = await window.trustfold.TrustfoldNode.open(name);
+    for (let i = 0; i < n; i++) await node.pay("ab".repeat(32), 1n, "EUR", `foreign ${i}`);
+    node.close();
+    const done = (request) =>
+      new Promise((ok, fail) => {
+        request.onsuccess = () => ok(request.result);
+        request.onerror = () => fail(request.error);
+      });
+    const db = await done(indexedDB.open(`trustfold-${name}`));
+    const blocks = await done(db.transaction("blocks").objectStore("blocks").getAll());
+    db.close();
+    return blocks.map((b) => Array.from(b));
+  }, n);
+  return eventsInBlocks(blocks);
+}
+
+test("a tab whose queue of another tab's announcements is full reads the shared store instead", async () => {
+  const context = await browser.newContext();
+  const [a, b] = [await tab(context), await tab(context)];
+  const events = await foreignPayments(a, 800);
+  const net = network();
+  await open(a, net);
+  await open(b, net);
+  const bound = await b.evaluate(() => {
+    let code = "no error";
+    try {
+      node.setTabBacklog(0);
+    } catch (e) {
+      code = e.code;
+    }
+    const before = node.syncStatus().tabBacklog;
+    // ≈ 80 payments' worth: tab a's catch-up below announces 800 at once.
+    node.setTabBacklog(20_000);
+    return { code, before };
+  });
+  assert.equal(bound.code, "INVALID_ARGUMENT");
+  assert.deepEqual(bound.before, { bytes: 0, limit: 4 << 20, overflows: 0 });
+
+  // Tab a takes in a peer's 800 events while both tabs' owner keeps paying.
+  await Promise.all([
+    a.evaluate(async (events) => {
+      const report = await node.receive(events.map((e) => new Uint8Array(e)));
+      if (report.applied !== 800) throw new Error(JSON.stringify(report));
+    }, events),
+    b.evaluate(async (to) => {
+      for (let n = 0; n < 20; n++) await node.pay(to, 1n, "EUR", `from b #${n}`);
+    }, key(5)),
+  ]);
+  await a.evaluate((to) => node.pay(to, 1n, "EUR", "from a"), key(5));
+  await b.waitForFunction(() => node.transactions().length === 821, null, { timeout: 10000 });
+  await a.waitForFunction(() => node.transactions().length === 821, null, { timeout: 10000 });
+  const backlog = await b.evaluate(() => node.syncStatus().tabBacklog);
+  assert.ok(backlog.overflows >= 1, JSON.stringify(backlog));
+  assert.equal(backlog.bytes, 0);
+  assert.equal(backlog.limit, 20_000);
+  for (const t of [a, b]) {
+    assert.equal(await t.evaluate(() => node.forkedAuthors().length), 0, "one chain, no fork");
+  }
+  assert.deepEqual(await state(a), await state(b));
+  assert.equal(await b.evaluate((to) => String(node.balance(to, "EUR")), key(5)), "21");
+  assert.deepEqual([...a.errors, ...b.errors], []);
   await context.close();
 });
 

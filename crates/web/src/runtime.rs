@@ -22,7 +22,6 @@ use crate::tabs::{self, Announcement, Tabs};
 use crate::webrtc::WebRtc;
 use crate::workers::Workers;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use trustfold::relay::PublishedLimits;
 use trustfold::snapshot::CachedState;
@@ -33,6 +32,7 @@ use trustfold::{
     Batching, Body, Error, Event, EventId, Identity, Node, NodeError, OffThread, OpenReport,
     Policy, PublicKey, Received, Replica, Transfer, backup,
 };
+use trustfold::{DEFAULT_SIBLING_BACKLOG, MAX_SIBLING_BACKLOG, SiblingBacklog, SiblingNext};
 
 /// Snapshots (see [`trustfold::snapshot`]) are saved this long after a
 /// change, so a burst of changes saves once.
@@ -104,6 +104,20 @@ pub struct SyncStatus {
     pub ice_restarts: u32,
     /// The relay link.
     pub relay: RelayStatus,
+    /// Other tabs' announcements waiting to be taken in.
+    pub tab_backlog: TabBacklogStatus,
+}
+
+/// Other tabs' announcements waiting to be taken in (see [`SiblingBacklog`]).
+#[derive(Clone, Debug)]
+pub struct TabBacklogStatus {
+    /// Bytes of events queued.
+    pub bytes: usize,
+    /// The most bytes queued (`set_tab_backlog`).
+    pub limit: usize,
+    /// Times the bound was hit: the queue was dropped and the shared store
+    /// read instead (nothing is lost; the other tabs stored every event).
+    pub overflows: u32,
 }
 
 /// The link to the relay.
@@ -164,12 +178,9 @@ struct Inner {
     /// Set by `close`: timers stop.
     closed: Cell<bool>,
     snapshot_due: Cell<bool>,
-    /// Other tabs' announcements of events they stored, not taken in yet,
-    /// oldest first, and whether a task is taking them in. Taking in costs
-    /// less than storing did (no check, no write), so the queue drains at
-    /// the rate the other tabs fill it: it holds what they stored in the
-    /// meantime (bounded by their own receive windows), not more.
-    heard_events: RefCell<VecDeque<Vec<Vec<u8>>>>,
+    /// Other tabs' announcements of events they stored, not taken in yet
+    /// (bounded: see [`SiblingBacklog`]), and whether a task is taking them in.
+    heard_events: RefCell<SiblingBacklog>,
     taking_in: Cell<bool>,
     /// The links to other browsers and to the relay, once connected.
     links: RefCell<Option<Rc<Links>>>,
@@ -245,7 +256,7 @@ impl BrowserNode {
             commit_timer: Cell::new(false),
             closed: Cell::new(false),
             snapshot_due: Cell::new(false),
-            heard_events: RefCell::new(VecDeque::new()),
+            heard_events: RefCell::new(SiblingBacklog::new(DEFAULT_SIBLING_BACKLOG)),
             taking_in: Cell::new(false),
             links: RefCell::new(None),
             salts: RefCell::new(salts),
@@ -532,7 +543,28 @@ impl BrowserNode {
             connections_left: webrtc
                 .map_or(self.inner.connection_budget.get(), |w| w.connections_left()),
             relay: self.relay(),
+            tab_backlog: {
+                let backlog = self.inner.heard_events.borrow();
+                TabBacklogStatus {
+                    bytes: backlog.bytes(),
+                    limit: backlog.limit(),
+                    overflows: backlog.overflows(),
+                }
+            },
         }
+    }
+
+    /// Queues at most `bytes` of other tabs' announcements (1 to
+    /// [`MAX_SIBLING_BACKLOG`]; [`DEFAULT_SIBLING_BACKLOG`] by default). Past it the
+    /// queue is dropped and the shared store read instead.
+    pub fn set_tab_backlog(&self, bytes: usize) -> Result<(), WebError> {
+        if bytes == 0 || bytes > MAX_SIBLING_BACKLOG {
+            return Err(WebError::Invalid(format!(
+                "a tab backlog is 1 to {MAX_SIBLING_BACKLOG} bytes, not {bytes}"
+            )));
+        }
+        self.inner.heard_events.borrow_mut().set_limit(bytes);
+        Ok(())
     }
 
     /// Lets one `connect` create at most `budget` peer connections (1 to
@@ -650,7 +682,7 @@ impl Inner {
     fn heard(self: &Rc<Self>, announcement: Announcement) {
         match announcement {
             Announcement::Events(list) => {
-                self.heard_events.borrow_mut().push_back(list);
+                self.heard_events.borrow_mut().push(list);
                 if self.taking_in.replace(true) {
                     return;
                 }
@@ -664,9 +696,18 @@ impl Inner {
                             inner.heard_events.borrow_mut().clear();
                             break;
                         }
-                        let next = inner.heard_events.borrow_mut().pop_front();
-                        let Some(list) = next else { break };
-                        let taken = inner.node.load_stored_all(&list).await;
+                        let next = inner.heard_events.borrow_mut().pop();
+                        let taken = match next {
+                            None => break,
+                            Some(SiblingNext::Events(list)) => {
+                                inner.node.load_stored_all(&list).await
+                            }
+                            Some(SiblingNext::Store) => match inner.node.take_in_store().await {
+                                Ok(taken) => taken,
+                                // Read again at the next drop, or open.
+                                Err(_) => continue,
+                            },
+                        };
                         // Another tab's events reach this tab's peers too.
                         inner.push_to_peers(&taken.new);
                         if taken.applied > 0 {

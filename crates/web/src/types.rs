@@ -533,6 +533,14 @@ pub struct JsSyncStatus {
     connections_left: f64,
     ice_restarts: f64,
     relay: JsRelayStatus,
+    tab_backlog: JsTabBacklog,
+}
+
+#[derive(Serialize)]
+pub struct JsTabBacklog {
+    bytes: f64,
+    limit: f64,
+    overflows: f64,
 }
 
 pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
@@ -546,6 +554,11 @@ pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
         connections_left: f64::from(s.connections_left),
         ice_restarts: f64::from(s.ice_restarts),
         relay: relay_status(&s.relay),
+        tab_backlog: JsTabBacklog {
+            bytes: s.tab_backlog.bytes as f64,
+            limit: s.tab_backlog.limit as f64,
+            overflows: f64::from(s.tab_backlog.overflows),
+        },
     }
 }
 

@@ -98,12 +98,19 @@ export interface VerifyWorkers { size: number; running: number; checked: number;
  * Sync progress: events applied here, received but waiting for parents, parents asked for, browsers linked (the
  * relay is apart: `relay`), the most browsers linked at once (`setLinkLimit`), peer connections created since
  * `connect` and how many more it may create (`setConnectionBudget`; at 0 it links to no one new: a browser allows
- * a page only so many), and links whose network failed that were repaired by an ICE restart on the same connection.
+ * a page only so many), links whose network failed that were repaired by an ICE restart on the same connection,
+ * and other tabs' announcements waiting to be taken in (`tabBacklog`).
  */
 export interface SyncStatus {
   known: number; waiting: number; missing: number; peers: number; linkLimit: number; connections: number;
-  connectionsLeft: number; iceRestarts: number; relay: RelayStatus;
+  connectionsLeft: number; iceRestarts: number; relay: RelayStatus; tabBacklog: TabBacklog;
 }
+/**
+ * Events other tabs of this origin stored and announced, not taken in here yet: `bytes` queued, at most `limit`
+ * (`setTabBacklog`); past it the queue is dropped and the shared store read instead (nothing is lost), counted in
+ * `overflows`.
+ */
+export interface TabBacklog { bytes: number; limit: number; overflows: number }
 /**
  * The link to the relay of the server `connect` was given (`ws://host/relay`), one more peer (id "relay"):
  * `state` "none" (not connected), "connecting", "open" (joined: events flow) or "closed" (lost or refused; it

@@ -72,6 +72,18 @@ impl JsNode {
         self.node.set_link_limit(links).map_err(Into::into)
     }
 
+    /// Queues at most `bytes` (1 to 256 MiB; 4 MiB by default) of events
+    /// that other tabs of this origin stored and announced. A tab that
+    /// falls further behind (in the background, or busy) drops the queue
+    /// and reads the shared store once instead: nothing is lost
+    /// (`syncStatus().tabBacklog`).
+    #[wasm_bindgen(js_name = setTabBacklog)]
+    pub fn set_tab_backlog(&self, bytes: u32) -> Result<(), JsValue> {
+        self.node
+            .set_tab_backlog(bytes as usize)
+            .map_err(Into::into)
+    }
+
     /// Lets the next `connect` create at most `budget` peer connections (1
     /// to 500; 400 by default: Chromium allows a page 500 in its lifetime).
     /// Past it the page offers and answers no more links
