@@ -471,7 +471,7 @@ console.log(`      the receiver's page thread: ${range(s.catchup_long_tasks, 0)}
 if (SECOND_TAB) {
   const tabs = results.runs.map((r) => r.catchup.second_tab);
   const st = (k) => stats(tabs.map((t) => t[k]));
-  console.log(`      B's second tab took in ${range(st("events"), 0)} events: ${range(st("long_tasks"), 0)} tasks over 50 ms, the longest ${range(st("longest_task_ms"), 0)} ms, ${range(st("long_task_ms_total"), 0)} ms in all`);
+  console.log(`      B's second tab took in ${range(st("events"), 0)} events: ${range(st("long_tasks"), 0)} tasks over 50 ms, the longest ${range(st("longest_task_ms"), 0)} ms, ${range(st("long_task_ms_total"), 0)} ms in all; its queue of B's announcements held at most ${range(st("backlog_peak_bytes"), 0)} B (sampled every 5 ms), dropped ${range(st("backlog_overflows"), 0)} times for a read of the store`);
 }
 console.log(`  (b) raw data channel ${range(s.raw_ms, 0)} ms = ${range(s.raw_mib_per_s, 2)} MiB/s (set-up ${range(s.raw_setup_ms, 0)} ms)`);
 console.log(`  ratio (a)/(b) ${range(s.ratio, 3)}; both with set-up ${range(s.ratio_both_with_setup, 3)}; both without ${range(s.ratio_both_without_setup, 3)} — goal ≥ 0.5: ${results.goal.met ? "met" : "MISSED"}`);

@@ -240,8 +240,10 @@ function watchTab() {
 /** Waits until this second tab has taken in `expected` events; its long tasks. */
 async function tabDone(expected, timeoutMs) {
   const t0 = performance.now();
+  let backlogPeak = 0;
   while (heard.tab < expected) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`second tab: ${heard.tab} of ${expected} events`);
+    backlogPeak = Math.max(backlogPeak, node.syncStatus().tabBacklog.bytes);
     await sleep(5);
   }
   tabObserver.disconnect();
@@ -251,6 +253,10 @@ async function tabDone(expected, timeoutMs) {
     long_tasks: during.length,
     longest_task_ms: during.reduce((m, e) => Math.max(m, e.duration), 0),
     long_task_ms_total: during.reduce((n, e) => n + e.duration, 0),
+    // Other tabs' announcements queued here at most (sampled every 5 ms),
+    // and how often the bound dropped them for a read of the store.
+    backlog_peak_bytes: backlogPeak,
+    backlog_overflows: node.syncStatus().tabBacklog.overflows,
   };
 }
 

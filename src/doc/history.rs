@@ -112,6 +112,11 @@ struct Object {
 }
 
 impl History {
+    /// automerge's textual id of an object (`counter@actorhex`).
+    pub(crate) fn object_name(&self, obj: OpId) -> String {
+        format!("{}@{}", obj.counter, self.actors[obj.actor as usize])
+    }
+
     /// Adds changes (in any causal order the document accepted them). Ops
     /// typed ahead of a commit are dropped first: the change that commits
     /// them carries them.
@@ -493,11 +498,4 @@ pub(crate) fn scalar_value(value: &ScalarValue) -> Value {
         ScalarValue::Str(s) => Scalar::Str(s.to_string()),
         other => return Value::Other(format!("{other:?}").chars().take(16).collect()),
     })
-}
-
-impl History {
-    /// automerge's textual id of an object (`counter@actorhex`).
-    pub(crate) fn object_name(&self, obj: OpId) -> String {
-        format!("{}@{}", obj.counter, self.actors[obj.actor as usize])
-    }
 }

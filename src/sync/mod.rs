@@ -46,6 +46,7 @@
 //! validate is refused by the caller. Either way the caller drops the peer.
 
 mod bloom;
+mod budget;
 mod dag;
 mod frame;
 mod gossip;
@@ -55,6 +56,7 @@ mod peers;
 mod session;
 
 pub use bloom::Bloom;
+pub use budget::ConnectionBudget;
 pub use dag::{Dag, beyond_within};
 pub use frame::{FrameError, Framer, MAX_FRAME, MAX_MESSAGE, PROTOCOL, Violation};
 pub use gossip::{Gossip, GossipLimits, GossipStats};

@@ -72,6 +72,14 @@ impl Totals {
             add(&mut self.shared_units, g.units);
         }
     }
+
+    fn add_totals(&mut self, other: &Totals, sign: isize) {
+        let add = |x: &mut usize, n: usize| *x = x.wrapping_add_signed(sign * n as isize);
+        add(&mut self.seen_units, other.seen_units);
+        add(&mut self.seen_bytes, other.seen_bytes);
+        add(&mut self.shared, other.shared);
+        add(&mut self.shared_units, other.shared_units);
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -195,6 +203,21 @@ impl History {
         }
         order
     }
+
+    /// The text object a record field holds under a reduction.
+    fn text_object(&self, r: &Reduction, record: &str, field: &str) -> Option<OpId> {
+        use super::Visible;
+        use automerge::ObjType;
+        let records = self.map_entries(r, ROOT);
+        let Visible::Object(record, ObjType::Map) = records.get(record)?.first()? else {
+            return None;
+        };
+        let fields = self.map_entries(r, *record);
+        let Visible::Object(obj, ObjType::Text) = fields.get(field)?.first()? else {
+            return None;
+        };
+        Some(*obj)
+    }
 }
 
 impl TextIndex {
@@ -259,7 +282,7 @@ impl TextIndex {
     }
 
     /// The place right after `at` (`None`: the start).
-    fn after(&self, at: Option<At>) -> At {
+    fn after(at: Option<At>) -> At {
         match at {
             None => (0, 0),
             Some((c, i)) => (c, i + 1),
@@ -296,7 +319,7 @@ impl TextIndex {
             }
         };
         // The span: seen elements after `previous` until `delete` units.
-        let (mut c, mut i) = self.after(previous);
+        let (mut c, mut i) = Self::after(previous);
         let mut shared_before = self.before((c, i)).shared_units;
         let mut left = delete;
         let (mut deletes, mut targets, mut targets_at) = (Vec::new(), Vec::new(), Vec::new());
@@ -384,7 +407,7 @@ impl TextIndex {
         if insert.is_empty() {
             return;
         }
-        let (c, i) = self.after(plan.reference_at);
+        let (c, i) = Self::after(plan.reference_at);
         if self.chunks.is_empty() {
             self.chunks.push(Chunk::default());
         }
@@ -456,33 +479,6 @@ impl TextIndex {
             })
             .collect();
         self.chunks.splice(c..=c, pieces);
-    }
-}
-
-impl Totals {
-    fn add_totals(&mut self, other: &Totals, sign: isize) {
-        let add = |x: &mut usize, n: usize| *x = x.wrapping_add_signed(sign * n as isize);
-        add(&mut self.seen_units, other.seen_units);
-        add(&mut self.seen_bytes, other.seen_bytes);
-        add(&mut self.shared, other.shared);
-        add(&mut self.shared_units, other.shared_units);
-    }
-}
-
-impl History {
-    /// The text object a record field holds under a reduction.
-    fn text_object(&self, r: &Reduction, record: &str, field: &str) -> Option<OpId> {
-        use super::Visible;
-        use automerge::ObjType;
-        let records = self.map_entries(r, ROOT);
-        let Visible::Object(record, ObjType::Map) = records.get(record)?.first()? else {
-            return None;
-        };
-        let fields = self.map_entries(r, *record);
-        let Visible::Object(obj, ObjType::Text) = fields.get(field)?.first()? else {
-            return None;
-        };
-        Some(*obj)
     }
 }
 

@@ -141,7 +141,13 @@ impl Inner {
 
     /// Peer connections this page may still create.
     pub(super) fn connections_left(&self) -> u32 {
-        self.budget.saturating_sub(self.created.get())
+        self.budget.get().left()
+    }
+
+    /// Peer connections others' offers may still create (their share of
+    /// the budget: [`ConnectionBudget`](trustfold::sync::ConnectionBudget)).
+    pub(super) fn answers_left(&self) -> u32 {
+        self.budget.get().answers_left()
     }
 
     /// Whether an offer to `peer` may be made now (the budget, and at most

@@ -42,7 +42,7 @@ use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
 use trustfold::invite::NetworkKeys;
 use trustfold::signal::{FromServer, Nonces, PeerSignal, ToServer};
-use trustfold::sync::{MAX_FRAME, Membership, MeshLimits};
+use trustfold::sync::{ConnectionBudget, MAX_FRAME, Membership, MeshLimits};
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -177,12 +177,11 @@ struct Inner {
     asked: RefCell<BTreeSet<u64>>,
     /// Which members to link to, within the link limit.
     mesh: RefCell<Membership<u64>>,
-    /// Peer connections created since joining (the browser allows a page
-    /// only so many in its lifetime).
-    created: Cell<u32>,
-    /// Peer connections this page may create: past it, no more are
-    /// offered or answered.
-    budget: u32,
+    /// Peer connections created since joining and how many more may be
+    /// (the browser allows a page only so many in its lifetime): past it,
+    /// no more are offered or answered; others' offers may spend only
+    /// their share of it.
+    budget: Cell<ConnectionBudget>,
     /// Per member: when offers were made to it in the last hour.
     offered: RefCell<BTreeMap<u64, Vec<f64>>>,
     /// Per member: when its link's ICE was restarted in the last hour.
@@ -272,8 +271,7 @@ impl WebRtc {
             fresh_nonces: RefCell::new(fresh_nonces),
             asked: RefCell::new(BTreeSet::new()),
             mesh: RefCell::new(Membership::new(limits)),
-            created: Cell::new(0),
-            budget,
+            budget: Cell::new(ConnectionBudget::new(budget)),
             offered: RefCell::new(BTreeMap::new()),
             restarted: RefCell::new(BTreeMap::new()),
             answered: RefCell::new(BTreeMap::new()),
@@ -368,7 +366,7 @@ impl WebRtc {
 
     /// Peer connections created since joining.
     pub fn connections_created(&self) -> u32 {
-        self.inner.created.get()
+        self.inner.budget.get().created()
     }
 
     /// ICE restarts made since joining (links whose network failed,
@@ -478,8 +476,17 @@ impl Inner {
         // No STUN or TURN: host candidates only (what tests on one machine
         // need; a deployment adds its servers here).
         config.set_ice_servers(&Array::new());
+        let mut budget = self.budget.get();
+        let room = if offerer {
+            budget.spend_offer()
+        } else {
+            budget.spend_answer()
+        };
+        if !room {
+            return Err("the connection budget is spent".into());
+        }
         let pc = RtcPeerConnection::new_with_configuration(&config)?;
-        self.created.set(self.created.get() + 1);
+        self.budget.set(budget);
         let link = Rc::new(Link {
             pc,
             channel: RefCell::new(None),

@@ -169,7 +169,7 @@ impl Inner {
     fn nonce_for(&self, from: u64) -> Result<(), JsValue> {
         // Only an open link is restarted; a half-open one gives no nonce.
         let linked = self.is_open(from);
-        let room = self.mesh.borrow().accepts(&from) && self.connections_left() > 0;
+        let room = self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
         if !linked && !room || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR) {
             // Said at once, so the asker tries another member now rather
             // than when its offer times out — once a minute per member:
@@ -245,7 +245,7 @@ impl Inner {
             // The offerer restarts the ICE of our open link: same connection.
             Some(link) => link,
             None => {
-                if !self.mesh.borrow().accepts(&from) || self.connections_left() == 0 {
+                if !self.mesh.borrow().accepts(&from) || self.answers_left() == 0 {
                     return Ok(());
                 }
                 // One member cannot spend this page's connections.

@@ -1,0 +1,104 @@
+//! How many peer connections a page may still create, and for whom.
+//!
+//! A browser allows a page only so many connections in its lifetime
+//! (Chromium: 500), so a page spends at most a budget of them. Members that
+//! offer links spend it too, each within its own hourly limit — but many
+//! identities, each within its limit, could spend all of it, and the page
+//! could then link to no one again, not even to replace its own failed
+//! links. So others' offers may spend at most three quarters of the
+//! budget; the last quarter is the page's own offers'. A page that has
+//! spent its answering share still offers links by itself (and says `busy`
+//! to members that ask).
+
+/// What a page may still spend. See the [module docs](self).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionBudget {
+    total: u32,
+    offered: u32,
+    answered: u32,
+}
+
+impl ConnectionBudget {
+    /// A budget of `total` connections, none spent.
+    pub fn new(total: u32) -> ConnectionBudget {
+        ConnectionBudget {
+            total,
+            offered: 0,
+            answered: 0,
+        }
+    }
+
+    /// Connections created so far, offered and answered.
+    pub fn created(&self) -> u32 {
+        self.offered + self.answered
+    }
+
+    /// Connections that may still be created, by either side.
+    pub fn left(&self) -> u32 {
+        self.total.saturating_sub(self.created())
+    }
+
+    /// The most connections others' offers may create: all but a quarter
+    /// of the budget (all of a budget under 4).
+    pub fn answering_share(&self) -> u32 {
+        self.total - self.total / 4
+    }
+
+    /// Connections others' offers may still create.
+    pub fn answers_left(&self) -> u32 {
+        self.left()
+            .min(self.answering_share().saturating_sub(self.answered))
+    }
+
+    /// Counts a connection made for this page's own offer, if one is left.
+    pub fn spend_offer(&mut self) -> bool {
+        let room = self.left() > 0;
+        self.offered += u32::from(room);
+        room
+    }
+
+    /// Counts a connection made to answer a member's offer, if the
+    /// answering share has one left.
+    pub fn spend_answer(&mut self) -> bool {
+        let room = self.answers_left() > 0;
+        self.answered += u32::from(room);
+        room
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_cannot_spend_the_quarter_kept_for_own_offers() {
+        let mut budget = ConnectionBudget::new(400);
+        let answered = (0..1_000).filter(|_| budget.spend_answer()).count();
+        assert_eq!(answered, 300, "members' offers stop at three quarters");
+        assert_eq!((budget.left(), budget.answers_left()), (100, 0));
+        let offered = (0..1_000).filter(|_| budget.spend_offer()).count();
+        assert_eq!(offered, 100, "the page still links by itself");
+        assert_eq!((budget.created(), budget.left()), (400, 0));
+    }
+
+    #[test]
+    fn own_offers_may_spend_the_whole_budget_and_then_nothing_is_answered() {
+        let mut budget = ConnectionBudget::new(8);
+        assert_eq!(budget.answering_share(), 6);
+        assert_eq!((0..7).filter(|_| budget.spend_offer()).count(), 7);
+        assert_eq!(budget.answers_left(), 1);
+        assert!(budget.spend_answer());
+        assert!(!budget.spend_answer());
+        assert!(!budget.spend_offer());
+        assert_eq!(budget.created(), 8);
+    }
+
+    #[test]
+    fn a_budget_under_four_is_all_shared() {
+        let mut budget = ConnectionBudget::new(1);
+        assert_eq!(budget.answers_left(), 1);
+        assert!(budget.spend_answer());
+        assert!(!budget.spend_offer());
+        assert_eq!(ConnectionBudget::new(0).left(), 0);
+    }
+}
