@@ -45,8 +45,9 @@ impl CachedState {
     }
 }
 
-/// Automerge documents in their saved form.
-pub(crate) type SavedDocs = Vec<(DocId, Vec<u8>)>;
+/// Automerge documents in their saved form (bytes decoded as one copy,
+/// not byte by byte; the same encoding as a `Vec<u8>`).
+pub(crate) type SavedDocs = Vec<(DocId, serde_bytes::ByteBuf)>;
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = vec![FORMAT];

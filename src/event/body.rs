@@ -29,6 +29,7 @@ pub enum Body {
         /// Which document.
         doc: DocId,
         /// The encoded change.
+        #[serde(with = "serde_bytes")]
         change: Vec<u8>,
     },
     /// What a private network's event says when it counts for nothing:

@@ -35,7 +35,7 @@ pub use sibling_backlog::{
 };
 
 use crate::error::Error;
-use crate::event::{AuthorKeys, Body, Event, EventId, Identity, PublicKey};
+use crate::event::{AuthorKeys, Body, DocId, Event, EventId, Identity, PublicKey};
 use crate::invite::Invite;
 use crate::log::{causal_order, in_causal_order};
 use crate::network::Network;
@@ -668,6 +668,10 @@ impl<S: Store> Node<S> {
         self.store
             .put_snapshot(STATE, &snapshot::encode(&state))
             .await?;
+        let docs: Vec<(DocId, &serde_bytes::Bytes)> = docs
+            .iter()
+            .map(|(id, bytes)| (*id, serde_bytes::Bytes::new(bytes)))
+            .collect();
         self.store
             .put_snapshot(DOCS, &snapshot::encode(&docs))
             .await?;

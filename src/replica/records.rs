@@ -442,10 +442,13 @@ impl Replica {
 
     /// Starts from saved documents; call before any event is inserted.
     /// Returns how many loaded (one that does not load is left out).
-    pub(crate) fn load_saved_docs(&mut self, saved: &[(crate::event::DocId, Vec<u8>)]) -> usize {
+    pub(crate) fn load_saved_docs<B: AsRef<[u8]>>(
+        &mut self,
+        saved: &[(crate::event::DocId, B)],
+    ) -> usize {
         saved
             .iter()
-            .filter(|(id, bytes)| self.docs.load_saved(*id, bytes).is_ok())
+            .filter(|(id, bytes)| self.docs.load_saved(*id, bytes.as_ref()).is_ok())
             .count()
     }
 

@@ -19,6 +19,7 @@ pub const MAX_FILTER_BYTES: usize = 32 * 1024;
 pub struct Bloom {
     salt: [u8; 16],
     hashes: u8,
+    #[serde(with = "serde_bytes")]
     bits: Vec<u8>,
 }
 

@@ -119,11 +119,12 @@ impl FrameError {
 
 #[derive(Serialize, Deserialize)]
 enum Frame {
-    Whole(Vec<u8>),
+    Whole(#[serde(with = "serde_bytes")] Vec<u8>),
     Part {
         message: u32,
         index: u16,
         count: u16,
+        #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
     },
 }
@@ -267,4 +268,93 @@ impl Framer {
 
 fn decode_message(bytes: &[u8]) -> Result<Message, FrameError> {
     postcard::from_bytes(bytes).map_err(|_| FrameError::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Body, DocId};
+    use serde::Serialize;
+
+    /// The encodings as they were before byte strings went through
+    /// `serde_bytes`: every peer, relay and stored snapshot must read the
+    /// same bytes as before.
+    #[derive(Serialize)]
+    enum OldFrame {
+        Whole(Vec<u8>),
+        Part {
+            message: u32,
+            index: u16,
+            count: u16,
+            bytes: Vec<u8>,
+        },
+    }
+    /// Only the variant's place matters: the ones before it stand in.
+    #[derive(Serialize)]
+    #[allow(dead_code)]
+    enum OldMessage {
+        Hello(()),
+        Events { seq: u32, events: Vec<u8> },
+    }
+    #[derive(Serialize)]
+    #[allow(dead_code)]
+    enum OldBody {
+        Transfer(()),
+        Exclude(()),
+        Dispute(()),
+        Retract(()),
+        Trust(()),
+        Doc { doc: DocId, change: Vec<u8> },
+    }
+
+    #[test]
+    fn byte_strings_encode_as_the_vec_u8_they_were() {
+        let to_bytes = crate::encode::to_bytes::<OldFrame>;
+        for len in [0, 1, 127, 128, 300, 70_000] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let new = crate::encode::to_bytes(&Frame::Whole(bytes.clone()));
+            assert_eq!(new, to_bytes(&OldFrame::Whole(bytes.clone())));
+            let new = crate::encode::to_bytes(&Frame::Part {
+                message: 9,
+                index: 1,
+                count: 3,
+                bytes: bytes.clone(),
+            });
+            let old = to_bytes(&OldFrame::Part {
+                message: 9,
+                index: 1,
+                count: 3,
+                bytes: bytes.clone(),
+            });
+            assert_eq!(new, old);
+            let new = crate::encode::to_bytes(&Message::Events {
+                seq: 4,
+                events: bytes.clone(),
+            });
+            let old = crate::encode::to_bytes(&OldMessage::Events {
+                seq: 4,
+                events: bytes.clone(),
+            });
+            assert_eq!(new, old);
+            let decoded: Message = postcard::from_bytes(&old).unwrap();
+            assert!(matches!(decoded, Message::Events { seq: 4, events } if events == bytes));
+            let doc = DocId([3; 16]);
+            let body = Body::Doc {
+                doc,
+                change: bytes.clone(),
+            };
+            let old = crate::encode::to_bytes(&OldBody::Doc {
+                doc,
+                change: bytes.clone(),
+            });
+            assert_eq!(crate::encode::to_bytes(&body), old);
+            assert_eq!(postcard::from_bytes::<Body>(&old).unwrap(), body);
+            let saved: crate::snapshot::SavedDocs =
+                vec![(doc, serde_bytes::ByteBuf::from(bytes.clone()))];
+            let old = crate::encode::to_bytes(&vec![(doc, bytes.clone())]);
+            assert_eq!(crate::encode::to_bytes(&saved), old);
+            let docs = [(doc, serde_bytes::Bytes::new(&bytes))];
+            assert_eq!(crate::encode::to_bytes(&docs[..]), old);
+        }
+    }
 }

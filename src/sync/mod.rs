@@ -92,6 +92,7 @@ pub enum Message {
         /// Numbers the `Events` messages of a session from 1, for [`Message::Ack`].
         seq: u32,
         /// The events' bytes, concatenated.
+        #[serde(with = "serde_bytes")]
         events: Vec<u8>,
     },
     /// The answer to the receiver's last `Hello` is complete: what it
