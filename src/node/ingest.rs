@@ -401,6 +401,7 @@ impl<S: Store> Node<S> {
         let unverified: FxHashSet<EventId> = loaded.unverified.into_iter().collect();
         let mut taken = StoredTaken {
             failed: loaded.corrupt.len(),
+            read_bytes: loaded.events.iter().map(|(_, b)| b.len()).sum(),
             ..StoredTaken::default()
         };
         let mut events = Vec::new();
@@ -474,6 +475,9 @@ pub struct StoredTaken {
     /// Announced events that did not load (undecodable, not admitted, or
     /// refused by the log).
     pub failed: usize,
+    /// Bytes of events read from the store ([`Node::take_in_store`]; 0
+    /// for an announcement).
+    pub read_bytes: usize,
 }
 
 /// Records a refusal: by batch index, or against the peer that sent the

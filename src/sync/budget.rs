@@ -9,6 +9,12 @@
 //! budget; the last quarter is the page's own offers'. A page that has
 //! spent its answering share still offers links by itself (and says `busy`
 //! to members that ask).
+//!
+//! This bounds what members that *offer* can spend. Members this page
+//! offers to can still make its offers fail (a nonce, then no answer):
+//! each at most 6 times an hour, so about 17 such identities spend the
+//! page's own quarter of the default budget in an hour. Not bounded
+//! further here.
 
 /// What a page may still spend. See the [module docs](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

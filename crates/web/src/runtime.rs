@@ -679,43 +679,60 @@ impl Inner {
         }
     }
 
+    /// Takes in what other tabs announced, unless a task is at it.
+    fn take_in_heard(self: &Rc<Self>) {
+        if self.taking_in.replace(true) {
+            return;
+        }
+        // One task at a time, in the order heard, pausing between
+        // slices: a batch of thousands taken in at once held this
+        // page for as long as it cost.
+        let inner = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                if inner.closed.get() {
+                    inner.heard_events.borrow_mut().clear();
+                    break;
+                }
+                let next = inner.heard_events.borrow_mut().pop();
+                let taken = match next {
+                    None => break,
+                    Some(SiblingNext::Events(list)) => inner.node.load_stored_all(&list).await,
+                    Some(SiblingNext::Store) => match inner.node.take_in_store().await {
+                        Ok(taken) => {
+                            inner.heard_events.borrow_mut().read_done(taken.read_bytes);
+                            taken
+                        }
+                        // Asked for again after a wait, which this
+                        // task does not hold: a write waits for the
+                        // task (`caught_up_with_tabs`).
+                        Err(_) => {
+                            let ms = inner.heard_events.borrow_mut().read_failed();
+                            let again = inner.clone();
+                            wasm_bindgen_futures::spawn_local(async move {
+                                tabs::wait(ms as f64).await;
+                                again.heard_events.borrow_mut().wait_over();
+                                again.take_in_heard();
+                            });
+                            break;
+                        }
+                    },
+                };
+                // Another tab's events reach this tab's peers too.
+                inner.push_to_peers(&taken.new);
+                if taken.applied > 0 {
+                    inner.notify(Source::Tab, taken.applied);
+                }
+            }
+            inner.taking_in.set(false);
+        });
+    }
+
     fn heard(self: &Rc<Self>, announcement: Announcement) {
         match announcement {
             Announcement::Events(list) => {
                 self.heard_events.borrow_mut().push(list);
-                if self.taking_in.replace(true) {
-                    return;
-                }
-                // One task at a time, in the order heard, pausing between
-                // slices: a batch of thousands taken in at once held this
-                // page for as long as it cost.
-                let inner = self.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    loop {
-                        if inner.closed.get() {
-                            inner.heard_events.borrow_mut().clear();
-                            break;
-                        }
-                        let next = inner.heard_events.borrow_mut().pop();
-                        let taken = match next {
-                            None => break,
-                            Some(SiblingNext::Events(list)) => {
-                                inner.node.load_stored_all(&list).await
-                            }
-                            Some(SiblingNext::Store) => match inner.node.take_in_store().await {
-                                Ok(taken) => taken,
-                                // Read again at the next drop, or open.
-                                Err(_) => continue,
-                            },
-                        };
-                        // Another tab's events reach this tab's peers too.
-                        inner.push_to_peers(&taken.new);
-                        if taken.applied > 0 {
-                            inner.notify(Source::Tab, taken.applied);
-                        }
-                    }
-                    inner.taking_in.set(false);
-                });
+                self.take_in_heard();
             }
             Announcement::Policy => {
                 let inner = self.clone();

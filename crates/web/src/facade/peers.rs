@@ -90,7 +90,7 @@ impl JsNode {
     /// (`syncStatus().connectionsLeft` is 0); one member is offered a link
     /// at most 6 times an hour. Others' offers may spend three quarters of
     /// it: the last quarter is for this page's own offers, so members that
-    /// keep offering cannot leave it unable to link.
+    /// keep offering links cannot spend all of it.
     #[wasm_bindgen(js_name = setConnectionBudget)]
     pub fn set_connection_budget(&self, budget: u32) -> Result<(), JsValue> {
         self.node.set_connection_budget(budget).map_err(Into::into)
