@@ -246,6 +246,41 @@ test("a tab whose queue of another tab's announcements is full reads the shared 
   await context.close();
 });
 
+test("a failed read of the shared store is tried again, and the tab still gets every event", async () => {
+  const context = await browser.newContext();
+  const [a, b] = [await tab(context), await tab(context)];
+  const events = await foreignPayments(a, 300);
+  const net = network();
+  await open(a, net);
+  await open(b, net);
+  // Tab b's next read of every block fails once, as a disk error would.
+  await b.evaluate(() => {
+    node.setTabBacklog(10_000);
+    window.failedReads = 0;
+    const getAllKeys = IDBObjectStore.prototype.getAllKeys;
+    IDBObjectStore.prototype.getAllKeys = function (...args) {
+      if (this.name === "blocks" && window.failedReads === 0) {
+        window.failedReads += 1;
+        throw new DOMException("simulated disk failure", "UnknownError");
+      }
+      return getAllKeys.apply(this, args);
+    };
+  });
+  const started = Date.now();
+  await a.evaluate(async (events) => {
+    const report = await node.receive(events.map((e) => new Uint8Array(e)));
+    if (report.applied !== 300) throw new Error(JSON.stringify(report));
+  }, events);
+  await b.waitForFunction(() => node.transactions().length === 300, null, { timeout: 10000 });
+  const took = Date.now() - started;
+  assert.equal(await b.evaluate(() => window.failedReads), 1, "the read failed once");
+  assert.ok(took >= 900, `read again after a wait (${took} ms)`);
+  assert.ok((await b.evaluate(() => node.syncStatus().tabBacklog.overflows)) >= 1);
+  assert.deepEqual(await state(a), await state(b));
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await context.close();
+});
+
 test("bad input from JS is a typed error, and a damaged stored record is skipped and reported", async () => {
   const context = await browser.newContext();
   const page = await tab(context);
