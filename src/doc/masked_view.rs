@@ -68,6 +68,13 @@ impl Doc {
         })
     }
 
+    /// The history's ops decided under the mask last computed.
+    fn reduce_under_mask(&self) -> Reduction {
+        let masked = self.mask.as_ref().map(|mask| &mask.masked);
+        self.history
+            .reduce(|hash| masked.is_some_and(|m| m.contains(hash)))
+    }
+
     /// Is any change of this document masked? Typing does not rescan the
     /// document's events at every keystroke.
     pub(super) fn any_masked(&mut self, viewer: &Viewer<'_>) -> bool {
@@ -82,10 +89,7 @@ impl Doc {
         match self.masked_view.take() {
             Some(view) if view.key == key => self.masked_view.insert(view),
             _ => {
-                let masked = self.mask.as_ref().map(|mask| &mask.masked);
-                let seen = self
-                    .history
-                    .reduce(|hash| masked.is_some_and(|m| m.contains(hash)));
+                let seen = self.reduce_under_mask();
                 self.masked_view.insert(MaskedView {
                     key,
                     collection: self.history.collection_reduced(&seen),
@@ -113,11 +117,7 @@ impl Doc {
             return Ok(at);
         }
         let kept = self.masked_view(viewer).seen.take();
-        let seen = kept.unwrap_or_else(|| {
-            let masked = self.mask.as_ref().map(|mask| &mask.masked);
-            self.history
-                .reduce(|hash| masked.is_some_and(|m| m.contains(hash)))
-        });
+        let seen = kept.unwrap_or_else(|| self.reduce_under_mask());
         let index = self.history.text_index(&seen, record, field);
         let view = self.masked_view(viewer);
         view.seen = Some(seen);

@@ -198,13 +198,19 @@ async function foreignPayments(page, n) {
   return eventsInBlocks(blocks);
 }
 
-test("a tab whose queue of another tab's announcements is full reads the shared store instead", async () => {
+/** Two tabs of a new context with one network open, and `n` payments of a peer for tab a to take in. */
+async function twoTabsAndPeerEvents(n) {
   const context = await browser.newContext();
   const [a, b] = [await tab(context), await tab(context)];
-  const events = await foreignPayments(a, 800);
+  const events = await foreignPayments(a, n);
   const net = network();
   await open(a, net);
   await open(b, net);
+  return { context, a, b, events };
+}
+
+test("a tab whose queue of another tab's announcements is full reads the shared store instead", async () => {
+  const { context, a, b, events } = await twoTabsAndPeerEvents(800);
   const bound = await b.evaluate(() => {
     let code = "no error";
     try {
@@ -247,12 +253,7 @@ test("a tab whose queue of another tab's announcements is full reads the shared 
 });
 
 test("a failed read of the shared store is tried again, and the tab still gets every event", async () => {
-  const context = await browser.newContext();
-  const [a, b] = [await tab(context), await tab(context)];
-  const events = await foreignPayments(a, 300);
-  const net = network();
-  await open(a, net);
-  await open(b, net);
+  const { context, a, b, events } = await twoTabsAndPeerEvents(300);
   // Tab b's next read of every block fails once, as a disk error would.
   await b.evaluate(() => {
     node.setTabBacklog(10_000);
