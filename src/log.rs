@@ -18,9 +18,10 @@
 
 use crate::event::validate::{
     ContextError, EventError, decode_change, validate_chain, validate_doc_dependencies,
-    validate_form, validate_references,
+    validate_doc_dependencies_of, validate_form, validate_form_decoding, validate_references,
 };
 use crate::event::{Body, Event, EventId, PublicKey, TrustLevel};
+use automerge::Change;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 use thiserror::Error;
@@ -286,13 +287,28 @@ impl Log {
     /// duplicate. An event with missing parents waits (bounded) and is applied
     /// when they arrive. An event that breaks a rule is refused and changes nothing.
     pub fn insert(&mut self, event: Event) -> Result<Insertion, LogError> {
+        self.insert_decoded(event).map(|(insertion, _)| insertion)
+    }
+
+    /// [`insert`](Self::insert), also handing back the change of each
+    /// applied `Doc` event as the log decoded it, so the documents take it
+    /// in without decoding it again.
+    pub(crate) fn insert_decoded(
+        &mut self,
+        event: Event,
+    ) -> Result<(Insertion, Vec<(EventIx, Change)>), LogError> {
         let id = event.id();
+        let mut changes = Vec::new();
         let mut out = Insertion::default();
         if self.index.contains_key(&id) || self.pending.events.contains_key(&id) {
             out.duplicate = true;
-            return Ok(out);
+            return Ok((out, changes));
         }
-        validate_form(&event).map_err(|error| LogError::Malformed { id, error })?;
+        // A document change is decoded once, here: its rules, its
+        // dependencies, its hash and the documents all take this decoding,
+        // which is most of what inserting a change costs.
+        let change =
+            validate_form_decoding(&event).map_err(|error| LogError::Malformed { id, error })?;
         let missing: Vec<EventId> = event
             .parents()
             .iter()
@@ -302,9 +318,9 @@ impl Log {
         if !missing.is_empty() {
             self.park(event, missing)?;
             out.pending = true;
-            return Ok(out);
+            return Ok((out, changes));
         }
-        let event = match self.check(event) {
+        let event = match self.check(event, change.as_ref()) {
             Ok(event) => event,
             Err(error) => {
                 // Whatever waits on a refused event can never apply either.
@@ -312,9 +328,9 @@ impl Log {
                 return Err(LogError::Invalid { id, error });
             }
         };
-        out.applied.push(self.append(event, &mut out.forks));
-        self.release(id, &mut out);
-        Ok(out)
+        self.append(event, change, &mut out, &mut changes);
+        self.release(id, &mut out, &mut changes);
+        Ok((out, changes))
     }
 
     /// Would [`insert`](Self::insert) accept this event now (apply it or
@@ -386,9 +402,9 @@ impl Log {
     /// The event as it enters the log: refused if it breaks a rule
     /// against its parents, except that a sealed event breaking a body rule
     /// enters void (see [`crate::event::sealed`]).
-    fn check(&self, event: Event) -> Result<Event, ContextError> {
+    fn check(&self, event: Event, change: Option<&Change>) -> Result<Event, ContextError> {
         validate_chain(&event, |id| self.get(id))?;
-        match self.check_body(&event) {
+        match self.check_body(&event, change) {
             Ok(()) => Ok(event),
             Err(error) if event.is_sealed() => Ok(event.into_void(error.code())),
             Err(error) => Err(error),
@@ -398,13 +414,14 @@ impl Log {
     /// Every rule against the parents, whatever the event's format.
     fn check_strict(&self, event: &Event) -> Result<(), ContextError> {
         validate_chain(event, |id| self.get(id))?;
-        self.check_body(event)
+        self.check_body(event, None)
     }
 
-    /// The body rules against the parents (references, document dependencies).
-    fn check_body(&self, event: &Event) -> Result<(), ContextError> {
+    /// The body rules against the parents (references, document
+    /// dependencies); `change` is the event's change if decoded already.
+    fn check_body(&self, event: &Event, change: Option<&Change>) -> Result<(), ContextError> {
         validate_references(event, |id| self.get(id))?;
-        validate_doc_dependencies(event, |id| {
+        validate_doc_dependencies_of(event, change, |id| {
             let entry = &self.entries[*self.index.get(id)? as usize];
             match entry.event.body() {
                 Body::Doc { doc, .. } => Some((*doc, entry.change?)),
@@ -432,7 +449,12 @@ impl Log {
     }
 
     /// Applies pending events whose last missing parent was `arrived`, transitively.
-    fn release(&mut self, arrived: EventId, out: &mut Insertion) {
+    fn release(
+        &mut self,
+        arrived: EventId,
+        out: &mut Insertion,
+        changes: &mut Vec<(EventIx, Change)>,
+    ) {
         let mut work = vec![arrived];
         while let Some(parent) = work.pop() {
             for child in self.pending.waiting.remove(&parent).unwrap_or_default() {
@@ -445,9 +467,13 @@ impl Log {
                 }
                 let (event, _) = self.pending.events.remove(&child).expect("present above");
                 self.pending.bytes -= event.bytes().len();
-                match self.check(event) {
+                let change = match event.body() {
+                    Body::Doc { change, .. } => decode_change(change).ok(),
+                    _ => None,
+                };
+                match self.check(event, change.as_ref()) {
                     Ok(event) => {
-                        out.applied.push(self.append(event, &mut out.forks));
+                        self.append(event, change, out, changes);
                         work.push(child);
                     }
                     Err(error) => {
@@ -484,16 +510,24 @@ impl Log {
         }
     }
 
-    fn append(&mut self, event: Event, forks: &mut Vec<ForkProof>) -> EventIx {
+    /// Adds a checked event to `out.applied`; `decoded` is its change,
+    /// decoded by the caller, which goes to `changes` unless the event
+    /// entered void (a sealed event breaking a body rule).
+    fn append(
+        &mut self,
+        event: Event,
+        decoded: Option<Change>,
+        out: &mut Insertion,
+        changes: &mut Vec<(EventIx, Change)>,
+    ) {
+        let forks = &mut out.forks;
         let ix = self.entries.len() as EventIx;
         let id = event.id();
         let author = event.author();
         let parents: Box<[EventIx]> = event.parents().iter().map(|p| self.index[p]).collect();
         let reference = event.body().reference().map(|r| self.index[&r]);
-        let change = match event.body() {
-            Body::Doc { change, .. } => decode_change(change).ok().map(|c| c.hash().0),
-            _ => None,
-        };
+        let decoded = decoded.filter(|_| matches!(event.body(), Body::Doc { .. }));
+        let change = decoded.as_ref().map(|c| c.hash().0);
         if let Some(hash) = change {
             self.changes.entry(hash).or_insert(ix);
         }
@@ -561,7 +595,8 @@ impl Log {
             self.trust_statements += 1;
             self.record_trust(author, subject, ix);
         }
-        ix
+        out.applied.push(ix);
+        changes.extend(decoded.map(|change| (ix, change)));
     }
 
     /// Keeps one proof per (author, seq): the two smallest ids, so every

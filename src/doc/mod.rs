@@ -114,12 +114,9 @@ impl Documents {
     /// A change Automerge refuses (an author's key used in two places makes
     /// two changes with one seq) stays in the log but not in the document;
     /// see [`refused`](Self::refused).
-    /// The log only applies events whose change decodes, so a change that
-    /// does not is ignored here rather than reported twice.
-    pub(crate) fn apply(&mut self, ix: EventIx, doc: DocId, change: &[u8]) {
-        let Ok(change) = Change::from_bytes(change.to_vec()) else {
-            return;
-        };
+    /// The change comes decoded by the log, which applies only events
+    /// whose change decodes.
+    pub(crate) fn apply(&mut self, ix: EventIx, doc: DocId, change: Change) {
         let actor = self.actor.clone();
         let state = self.docs.entry(doc).or_insert_with(|| Doc::new(actor));
         let hash = change.hash();

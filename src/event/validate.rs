@@ -278,6 +278,16 @@ pub fn validate_event(event: &Event) -> Result<(), EventError> {
 /// [`Log`](crate::Log) runs these on every insert, so an event signed
 /// locally with a bad body is refused here exactly as every peer refuses it.
 pub fn validate_form(event: &Event) -> Result<(), EventError> {
+    validate_form_decoding(event).map(drop)
+}
+
+/// [`validate_form`], handing back a `Doc` event's change, which the rules
+/// decode: a caller that needs it (the [`Log`](crate::Log): its
+/// dependencies, its hash) does not decode it again — decoding is most of
+/// what a document change costs to insert.
+pub(crate) fn validate_form_decoding(
+    event: &Event,
+) -> Result<Option<automerge::Change>, EventError> {
     let content = event.content();
     if content.seq == 0 {
         return Err(EventError::SeqZero);
@@ -294,8 +304,8 @@ pub fn validate_form(event: &Event) -> Result<(), EventError> {
     match event.body() {
         // A sealed event's verdict (not opened, unreadable, broken): its
         // body rules were applied when it was opened.
-        Body::Void(_) if event.is_sealed() => Ok(()),
-        body => validate_body(&event.author(), content.version, body),
+        Body::Void(_) if event.is_sealed() => Ok(None),
+        body => validate_body_decoding(&event.author(), content.version, body),
     }
 }
 
@@ -307,6 +317,15 @@ pub(crate) fn validate_body(
     version: u8,
     body: &Body,
 ) -> Result<(), EventError> {
+    validate_body_decoding(author, version, body).map(drop)
+}
+
+/// [`validate_body`], handing back a `Doc` event's decoded change.
+fn validate_body_decoding(
+    author: &PublicKey,
+    version: u8,
+    body: &Body,
+) -> Result<Option<automerge::Change>, EventError> {
     match body {
         Body::Transfer(t) => {
             if t.amount == 0 {
@@ -347,10 +366,11 @@ pub(crate) fn validate_body(
             if !actor_of(change.actor_id().to_bytes(), author) {
                 return Err(EventError::ForgedActor);
             }
+            return Ok(Some(change));
         }
         Body::Void(_) => return Err(EventError::VoidBody),
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Whether an Automerge actor id belongs to `author`: the author's key,
@@ -481,12 +501,30 @@ pub fn validate_doc_dependencies(
     event: &Event,
     parent_change: impl Fn(&EventId) -> Option<(DocId, [u8; 32])>,
 ) -> Result<(), ContextError> {
+    validate_doc_dependencies_of(event, None, parent_change)
+}
+
+/// [`validate_doc_dependencies`] given the event's change if the caller
+/// decoded it already (`decoded`), else decoding it.
+pub(crate) fn validate_doc_dependencies_of(
+    event: &Event,
+    decoded: Option<&automerge::Change>,
+    parent_change: impl Fn(&EventId) -> Option<(DocId, [u8; 32])>,
+) -> Result<(), ContextError> {
     let Body::Doc { doc, change } = event.body() else {
         return Ok(());
     };
-    // Decoding succeeded when the event was validated on its own.
-    let Ok(change) = decode_change(change) else {
-        return Ok(());
+    let decoded_here;
+    let change = match decoded {
+        Some(change) => change,
+        // Decoding succeeded when the event was validated on its own.
+        None => match decode_change(change) {
+            Ok(change) => {
+                decoded_here = change;
+                &decoded_here
+            }
+            Err(_) => return Ok(()),
+        },
     };
     let carried: Vec<(DocId, [u8; 32])> =
         event.parents().iter().filter_map(parent_change).collect();

@@ -49,7 +49,9 @@ impl Replica {
     pub fn from_log(log: Log, policy: Policy) -> Replica {
         let mut docs = Documents::new(policy.me);
         for (ix, entry) in log.entries().iter().enumerate() {
-            if let Body::Doc { doc, change } = entry.event().body() {
+            if let Body::Doc { doc, change } = entry.event().body()
+                && let Ok(change) = automerge::Change::from_bytes(change.to_vec())
+            {
                 docs.apply(ix as u32, *doc, change);
             }
         }
@@ -105,12 +107,13 @@ impl Replica {
 
     /// Applies a verified event (see [`Log::insert`]) and updates the view.
     pub fn insert(&mut self, event: Event) -> Result<Insertion, LogError> {
-        let insertion = self.log.insert(event)?;
+        let (insertion, changes) = self.log.insert_decoded(event)?;
         if !insertion.applied.is_empty() {
             self.view.update(&self.log);
         }
-        for &ix in &insertion.applied {
-            if let Body::Doc { doc, change } = self.log.entry(ix).event().body() {
+        // Each applied `Doc` event's change, as the log decoded it.
+        for (ix, change) in changes {
+            if let Body::Doc { doc, .. } = self.log.entry(ix).event().body() {
                 self.docs.apply(ix, *doc, change);
             }
         }
