@@ -433,6 +433,7 @@ impl<S: Store> Node<S> {
             events = causal_order(events);
             store.pause().await;
         }
+        replica.reserve(events.len());
         let mut slice = 0;
         for event in events {
             if slice >= OPEN_SLICE {

@@ -105,6 +105,11 @@ impl Replica {
         Ok(self.insert(event)?)
     }
 
+    /// Makes room for `additional` more events in the log (see [`Log::reserve`]).
+    pub fn reserve(&mut self, additional: usize) {
+        self.log.reserve(additional);
+    }
+
     /// Applies a verified event (see [`Log::insert`]) and updates the view.
     pub fn insert(&mut self, event: Event) -> Result<Insertion, LogError> {
         let (insertion, changes) = self.log.insert_decoded(event)?;
