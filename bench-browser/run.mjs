@@ -237,6 +237,7 @@ try {
     first_state_over_raw: stats(tf.map((t, i) => t.first_state_ms / raw[i].total_ms)),
     open_long_tasks: stats(tf.map((t) => t.long_tasks ?? 0)),
     open_longest_task_ms: stats(tf.map((t) => t.longest_task_ms ?? 0)),
+    open_wasm_memory_bytes: stats(tf.map((t) => t.wasm_memory_bytes ?? 0)),
     log_state_over_raw: stats(tf.map((t, i) => t.log_state_ms / raw[i].total_ms)),
   };
 
@@ -244,10 +245,12 @@ try {
   const os_ = results.open.summary;
   results.goals = {
     ingest_vs_slower_anchor: { goal: ">= 0.75", median: s.ratio_vs_slower_anchor.median, met: s.ratio_vs_slower_anchor.median >= 0.75 },
+    // The issue's goal counts from navigation start: the page's module and
+    // the wasm's loading count too, not only trustfold's own part.
     open_first_state: {
-      goal: "<= 300 ms", median_ms: os_.first_state_ms.median,
-      met: os_.complete && os_.cached_state_ok && os_.first_state_ms.median <= 300,
-      what: "IdbStore::open + Node::cached_state (balances and records as last saved), cold browser",
+      goal: "<= 300 ms from navigation start", median_ms: os_.first_state_since_navigation_ms.median,
+      met: os_.complete && os_.cached_state_ok && os_.first_state_since_navigation_ms.median <= 300,
+      what: "IdbStore::open + Node::cached_state (balances and records as last saved), from navigation start, freshly started browser",
     },
     open_state_from_log: {
       goal: "<= 300 ms (if the goal is read as the state computed from the log)", median_ms: os_.log_state_ms.median,
@@ -280,9 +283,9 @@ console.log(`  throughput vs raw IDB ${range(s.ratio_vs_raw_idb, 3)}, vs verify_
 console.log(`  phases: ${JSON.stringify(results.ingest.phases)}`);
 console.log(`cold open of ${manifest.open.events} events (${manifest.open.transfers} transfers + ${manifest.open.doc_events} Doc events), ${COLD} cold starts each:`);
 console.log(`  complete state from the log: ${os_.complete}; cached state current and right: ${os_.cached_state_ok}; saved documents used ${range(os_.saved_documents, 0)}`);
-console.log(`  first state (IdbStore::open ${range(os_.idb_open_ms)} + cached state ${range(os_.cached_state_ms)}) ${range(os_.first_state_ms)} ms, ${range(os_.first_state_since_navigation_ms)} ms after navigation (wasm init ${range(os_.wasm_init_ms)} ms) — goal ≤ 300 ms: ${results.goals.open_first_state.met ? "met" : "MISSED"}`);
+console.log(`  first state (IdbStore::open ${range(os_.idb_open_ms)} + cached state ${range(os_.cached_state_ms)}) ${range(os_.first_state_ms)} ms, ${range(os_.first_state_since_navigation_ms)} ms after navigation (wasm init ${range(os_.wasm_init_ms)} ms) — goal ≤ 300 ms after navigation: ${results.goals.open_first_state.met ? "met" : "MISSED"}`);
 console.log(`  Node::open ${range(os_.node_open_ms)} ms → state from the log ${range(os_.log_state_ms)} ms (${range(os_.log_state_since_navigation_ms)} after navigation); document text read ${range(os_.doc_read_ms)} ms → document ${range(os_.doc_state_ms)} ms`);
-console.log(`  the page's thread during the open: ${range(os_.open_long_tasks)} tasks over 50 ms, the longest ${range(os_.open_longest_task_ms)} ms (goal: none over 50 ms)`);
+console.log(`  the page's thread during the open: ${range(os_.open_long_tasks)} tasks over 50 ms, the longest ${range(os_.open_longest_task_ms)} ms (goal: none over 50 ms); wasm memory after the open ${range(os_.open_wasm_memory_bytes)} B (its peak)`);
 console.log(`  raw IndexedDB open+getAll ${range(os_.raw_get_all_ms)} ms (then getAllKeys ${range(os_.raw_then_get_all_keys_ms)} ms); state from the log / raw ${range(os_.log_state_over_raw, 2)}, first state / raw ${range(os_.first_state_over_raw, 3)}`);
 console.log(`  setup: ${JSON.stringify(results.open.setup)}`);
 console.log(`  phases: ${JSON.stringify(results.open.phases)}`);

@@ -99,8 +99,8 @@ async function rawPut(name, recs) {
 async function wasm() {
   const t0 = performance.now();
   const mod = await import("/pkg/bench_browser.js");
-  await mod.default();
-  return { mod, init: { started_at_ms: t0, ms: performance.now() - t0 } };
+  const exports = await mod.default();
+  return { mod, exports, init: { started_at_ms: t0, ms: performance.now() - t0 } };
 }
 
 async function ingest() {
@@ -192,7 +192,7 @@ async function setupOpen() {
 }
 
 async function coldTrustfold() {
-  const { mod, init } = await wasm();
+  const { mod, exports, init } = await wasm();
   // Tasks over 50 ms on the page's thread during the open (Chromium's
   // longtask entries).
   const long = [];
@@ -209,6 +209,8 @@ async function coldTrustfold() {
   const during = long.filter((e) => e.startTime >= t0);
   return {
     script_start_at_ms: scriptStart, wasm_init: init, ...result,
+    // A wasm memory only grows: its size now is its peak.
+    wasm_memory_bytes: exports.memory.buffer.byteLength,
     long_tasks: during.length,
     longest_task_ms: during.reduce((m, e) => Math.max(m, e.duration), 0),
     // Each long task: [start after the open began, duration] (ms).
