@@ -6,7 +6,7 @@
 //! when its parents arrive.
 
 use super::off_thread::OFF_THREAD_MIN;
-use super::{Node, NodeError, OPEN_SLICE, Received, open_weight, stored_event};
+use super::{Node, NodeError, OPEN_SLICE, Received, loaded_event, open_weight};
 use crate::error::Error;
 use crate::event::{Event, EventId};
 use crate::log::{Insertion, causal_order, in_causal_order};
@@ -418,7 +418,7 @@ impl<S: Store> Node<S> {
                 self.store.pause().await;
                 slice = 0;
             }
-            match stored_event(&bytes, unverified.contains(&id))
+            match loaded_event(id, bytes, unverified.contains(&id))
                 .and_then(|event| self.replica.borrow().admit(event))
             {
                 Ok(event) => {

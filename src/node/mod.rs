@@ -412,7 +412,7 @@ impl<S: Store> Node<S> {
                 slice = 0;
             }
             slice += 1;
-            match stored_event(&bytes, unverified.contains(&id))
+            match loaded_event(id, bytes, unverified.contains(&id))
                 .and_then(|event| replica.admit(event))
             {
                 Ok(event) => {
@@ -709,5 +709,19 @@ fn stored_event(bytes: &[u8], unverified: bool) -> Result<Event, crate::event::E
         Event::from_bytes(bytes)
     } else {
         Event::from_own_store(bytes)
+    }
+}
+
+/// [`stored_event`] for a record of [`LoadedEvents`]: under the id the
+/// store checked, its bytes kept ([`Event::from_loaded`]).
+fn loaded_event(
+    id: EventId,
+    bytes: Vec<u8>,
+    unverified: bool,
+) -> Result<Event, crate::event::EventError> {
+    if unverified {
+        Event::from_bytes(&bytes)
+    } else {
+        Event::from_loaded(id, bytes)
     }
 }
