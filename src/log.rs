@@ -23,7 +23,6 @@ use crate::event::validate::{
 use crate::event::{Body, Event, EventId, PublicKey, TrustLevel};
 use automerge::Change;
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::BTreeSet;
 use thiserror::Error;
 
 /// Position of an event in its log (insertion order, a topological order).
@@ -174,7 +173,10 @@ struct Pending {
 pub struct Log {
     entries: Vec<Entry>,
     index: FxHashMap<EventId, EventIx>,
-    heads: BTreeSet<EventId>,
+    /// Unordered: a set with as many heads as active authors (1,000 in the
+    /// open benchmark) is updated at every append, and a B-tree's 32-byte
+    /// comparisons cost ≈ 0.1 s per 100,000 appends in wasm; readers sort.
+    heads: FxHashSet<EventId>,
     authors: FxHashMap<PublicKey, AuthorLog>,
     /// account → transfers paid or received.
     accounts: FxHashMap<PublicKey, Vec<EventIx>>,
@@ -263,7 +265,7 @@ impl Log {
         Log {
             entries: Vec::new(),
             index: FxHashMap::default(),
-            heads: BTreeSet::new(),
+            heads: FxHashSet::default(),
             authors: FxHashMap::default(),
             accounts: FxHashMap::default(),
             units: Vec::new(),
@@ -745,7 +747,9 @@ impl Log {
     }
     /// Events no other event names as a parent, ascending.
     pub fn heads(&self) -> impl Iterator<Item = &EventId> {
-        self.heads.iter()
+        let mut heads: Vec<&EventId> = self.heads.iter().collect();
+        heads.sort_unstable();
+        heads.into_iter()
     }
     /// How many heads there are.
     pub fn head_count(&self) -> usize {
