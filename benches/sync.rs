@@ -32,7 +32,7 @@ fn main() {
         base.publish(&authors[(n % 100) as usize], n, pay(n))
             .unwrap();
     }
-    let met: Vec<EventId> = base.log().heads().copied().collect();
+    let met: Vec<EventId> = base.log().heads();
     println!(
         "| differ (a + b) | one-way rounds | round trips | overhead a→b (B) | overhead b→a (B) | event bytes | time |"
     );

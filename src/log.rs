@@ -746,10 +746,10 @@ impl Log {
         self.entries.iter().map(|e| &e.event)
     }
     /// Events no other event names as a parent, ascending.
-    pub fn heads(&self) -> impl Iterator<Item = &EventId> {
-        let mut heads: Vec<&EventId> = self.heads.iter().collect();
+    pub fn heads(&self) -> Vec<EventId> {
+        let mut heads: Vec<EventId> = self.heads.iter().copied().collect();
         heads.sort_unstable();
-        heads.into_iter()
+        heads
     }
     /// How many heads there are.
     pub fn head_count(&self) -> usize {

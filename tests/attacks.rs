@@ -246,7 +246,7 @@ async fn hello_then_want_does_not_resend_the_log_every_round() {
         .topological()
         .map(|e| e.bytes().len())
         .sum();
-    let head = *h.replica().log().heads().next().unwrap();
+    let head = h.replica().log().heads()[0];
     let _ = h.connect_peer("x", [1; 16]);
     let mut x = Attacker::new();
     let (mut sent, mut back) = (0, 0);
@@ -398,7 +398,7 @@ async fn a_tiny_want_cannot_walk_the_whole_log() {
     for i in 0..n {
         v.publish(i, pay(key(9), 1, "EUR")).await.unwrap();
     }
-    let head = *v.replica().log().heads().next().unwrap();
+    let head = v.replica().log().heads()[0];
     let first = v.replica().log().entry(0).event().id();
     let _ = v.connect_peer("x", [1; 16]);
     let mut x = Attacker::new();

@@ -404,7 +404,7 @@ impl State {
             len: log.len(),
             pending: log.pending_len(),
             voids: log.voids().len(),
-            heads: log.heads().copied().collect(),
+            heads: log.heads(),
             included: replica.view().included_digest(log),
             state: replica.view().state_digest(log),
         }

@@ -212,7 +212,7 @@ fn the_latest_trust_statement_of_an_author_wins() {
 #[wasm_bindgen_test(unsupported = test)]
 fn concurrent_statements_of_a_forked_author_are_broken_by_event_id_in_any_order() {
     let (node, _) = one_payment();
-    let head: Vec<_> = node.log().heads().copied().collect();
+    let head: Vec<_> = node.log().heads();
     let statement = |level, time| {
         id(4).sign(Draft {
             seq: 1,

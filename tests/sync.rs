@@ -505,7 +505,7 @@ fn reconcile(shared: usize, differ: usize) -> (usize, u64, u64) {
         let event = a.publish(&author, n, pay(key(9), 1, "EUR")).unwrap();
         b.insert(event).unwrap();
     }
-    let met: Vec<EventId> = a.log().heads().copied().collect();
+    let met: Vec<EventId> = a.log().heads();
     for n in 0..differ as u64 {
         a.publish(&a_id, n, pay(key(9), 1, "EUR")).unwrap();
         b.publish(&b_id, n, pay(key(9), 1, "EUR")).unwrap();
@@ -584,7 +584,7 @@ fn a_peer_that_lost_its_store_still_gets_everything_in_one_round_trip() {
     for n in 0..3000u64 {
         a.publish(&author, n, pay(key(9), 1, "EUR")).unwrap();
     }
-    let held: Vec<EventId> = a.log().heads().copied().collect();
+    let held: Vec<EventId> = a.log().heads();
     let mut b = Replica::new(Policy::new(key(2)));
     let mut sa = trustfold::sync::Session::new(held);
     let mut sb = trustfold::sync::Session::new(vec![]);

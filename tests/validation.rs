@@ -96,7 +96,7 @@ impl LogState {
         missing.sort_unstable();
         LogState {
             len: log.len(),
-            heads: log.heads().copied().collect(),
+            heads: log.heads(),
             pending: log.pending_len(),
             missing,
             forks: log.forks().len(),

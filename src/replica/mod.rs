@@ -157,8 +157,8 @@ impl Replica {
             if parents.len() >= MAX_PARENTS {
                 break;
             }
-            if !parents.contains(head) {
-                parents.push(*head);
+            if !parents.contains(&head) {
+                parents.push(head);
             }
         }
         Ok(Draft {

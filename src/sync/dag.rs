@@ -126,7 +126,10 @@ impl Dag for Log {
         Log::contains(self, id)
     }
     fn head_ixs(&self) -> Vec<EventIx> {
-        self.heads().filter_map(|id| Log::ix(self, id)).collect()
+        self.heads()
+            .iter()
+            .filter_map(|id| Log::ix(self, id))
+            .collect()
     }
     fn id(&self, ix: EventIx) -> EventId {
         self.entry(ix).event().id()

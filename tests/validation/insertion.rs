@@ -101,7 +101,7 @@ fn a_chain_delivered_in_reverse_waits_then_applies_in_order_when_the_root_arrive
     assert_eq!(applied, events.iter().map(Event::id).collect::<Vec<_>>());
     assert_eq!(log.pending_len(), 0);
     assert_eq!(log.missing().count(), 0);
-    assert_eq!(log.heads().collect::<Vec<_>>(), [&events[9].id()]);
+    assert_eq!(log.heads(), [events[9].id()]);
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
@@ -221,7 +221,7 @@ fn a_pending_event_whose_parent_turns_out_invalid_is_dropped() {
     assert_eq!(log.len(), 1);
     assert_eq!(log.pending_len(), 0);
     assert_eq!(log.missing().count(), 0);
-    assert_eq!(log.heads().collect::<Vec<_>>(), [&root.id()]);
+    assert_eq!(log.heads(), [root.id()]);
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
