@@ -290,7 +290,7 @@ impl Log {
     /// index, where growing them one event at a time copies the entries
     /// (≈ 350 bytes each) and rehashes the index at every doubling, and
     /// holds both the old and the new at once.
-    pub fn reserve(&mut self, additional: usize) {
+    pub(crate) fn reserve(&mut self, additional: usize) {
         self.entries.reserve(additional);
         self.index.reserve(additional);
     }
@@ -299,13 +299,14 @@ impl Log {
     /// duplicate. An event with missing parents waits (bounded) and is applied
     /// when they arrive. An event that breaks a rule is refused and changes nothing.
     pub fn insert(&mut self, event: Event) -> Result<Insertion, LogError> {
-        self.insert_decoded(event).map(|(insertion, _)| insertion)
+        self.insert_with_changes(event)
+            .map(|(insertion, _)| insertion)
     }
 
     /// [`insert`](Self::insert), also handing back the change of each
     /// applied `Doc` event as the log decoded it, so the documents take it
     /// in without decoding it again.
-    pub(crate) fn insert_decoded(
+    pub(crate) fn insert_with_changes(
         &mut self,
         event: Event,
     ) -> Result<(Insertion, Vec<(EventIx, Change)>), LogError> {

@@ -114,8 +114,9 @@ impl Documents {
     /// A change Automerge refuses (an author's key used in two places makes
     /// two changes with one seq) stays in the log but not in the document;
     /// see [`refused`](Self::refused).
-    /// The change comes decoded by the log, which applies only events
-    /// whose change decodes.
+    /// The change comes decoded, by the log as it applied the event (or by
+    /// [`Replica::from_log`](crate::Replica::from_log) from an entry the log
+    /// decoded), so it is not parsed again here.
     pub(crate) fn apply(&mut self, ix: EventIx, doc: DocId, change: Change) {
         let actor = self.actor.clone();
         let state = self.docs.entry(doc).or_insert_with(|| Doc::new(actor));

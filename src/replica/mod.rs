@@ -106,13 +106,13 @@ impl Replica {
     }
 
     /// Makes room for `additional` more events in the log (see [`Log::reserve`]).
-    pub fn reserve(&mut self, additional: usize) {
+    pub(crate) fn reserve(&mut self, additional: usize) {
         self.log.reserve(additional);
     }
 
     /// Applies a verified event (see [`Log::insert`]) and updates the view.
     pub fn insert(&mut self, event: Event) -> Result<Insertion, LogError> {
-        let (insertion, changes) = self.log.insert_decoded(event)?;
+        let (insertion, changes) = self.log.insert_with_changes(event)?;
         if !insertion.applied.is_empty() {
             self.view.update(&self.log);
         }

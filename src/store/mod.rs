@@ -62,7 +62,8 @@ impl StoreError {
 /// Events read back from a store.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadedEvents {
-    /// Intact records: (id, exact bytes).
+    /// Intact records: (id, exact bytes), each id the hash of its bytes
+    /// (see [`Store::load_events`]).
     pub events: Vec<(EventId, Vec<u8>)>,
     /// Records skipped because they are damaged, each with what is wrong.
     pub corrupt: Vec<String>,
@@ -93,6 +94,9 @@ pub trait Store {
     /// One stored event's bytes, unchecked (the caller checks them).
     async fn get_event(&self, id: &EventId) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every intact stored event; damaged records are skipped and reported.
+    /// Each id given must be the hash of its bytes, checked as the record is
+    /// read ([`check_record`]): a node opens its events under these ids
+    /// without hashing them again.
     async fn load_events(&self) -> Result<LoadedEvents, StoreError>;
     /// How many event records are stored.
     async fn event_count(&self) -> Result<usize, StoreError>;
