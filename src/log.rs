@@ -17,13 +17,17 @@
 //! `seq`).
 
 use crate::event::validate::{
-    ContextError, EventError, decode_change, validate_chain, validate_doc_dependencies,
+    ContextError, EventError, decode_change, doc_change, validate_chain, validate_doc_dependencies,
     validate_doc_dependencies_of, validate_form, validate_form_decoding, validate_references,
 };
-use crate::event::{Body, Event, EventId, PublicKey, TrustLevel};
+use crate::event::{Body, DocId, Event, EventId, PublicKey, TrustLevel};
 use automerge::Change;
 use rustc_hash::{FxHashMap, FxHashSet};
 use thiserror::Error;
+
+/// An applied `Doc` event's change as the log decoded it: the event, its
+/// document, the change ([`Log::insert_with_changes`]).
+pub(crate) type DocChange = (EventIx, DocId, Change);
 
 /// Position of an event in its log (insertion order, a topological order).
 pub type EventIx = u32;
@@ -309,7 +313,7 @@ impl Log {
     pub(crate) fn insert_with_changes(
         &mut self,
         event: Event,
-    ) -> Result<(Insertion, Vec<(EventIx, Change)>), LogError> {
+    ) -> Result<(Insertion, Vec<DocChange>), LogError> {
         let id = event.id();
         let mut changes = Vec::new();
         let mut out = Insertion::default();
@@ -434,13 +438,17 @@ impl Log {
     /// dependencies); `change` is the event's change if decoded already.
     fn check_body(&self, event: &Event, change: Option<&Change>) -> Result<(), ContextError> {
         validate_references(event, |id| self.get(id))?;
-        validate_doc_dependencies_of(event, change, |id| {
+        let parent_change = |id: &EventId| {
             let entry = &self.entries[*self.index.get(id)? as usize];
             match entry.event.body() {
                 Body::Doc { doc, .. } => Some((*doc, entry.change?)),
                 _ => None,
             }
-        })
+        };
+        match change {
+            Some(change) => validate_doc_dependencies_of(event, change, parent_change),
+            None => validate_doc_dependencies(event, parent_change),
+        }
     }
 
     fn park(&mut self, event: Event, missing: Vec<EventId>) -> Result<(), LogError> {
@@ -462,12 +470,7 @@ impl Log {
     }
 
     /// Applies pending events whose last missing parent was `arrived`, transitively.
-    fn release(
-        &mut self,
-        arrived: EventId,
-        out: &mut Insertion,
-        changes: &mut Vec<(EventIx, Change)>,
-    ) {
+    fn release(&mut self, arrived: EventId, out: &mut Insertion, changes: &mut Vec<DocChange>) {
         let mut work = vec![arrived];
         while let Some(parent) = work.pop() {
             for child in self.pending.waiting.remove(&parent).unwrap_or_default() {
@@ -480,10 +483,7 @@ impl Log {
                 }
                 let (event, _) = self.pending.events.remove(&child).expect("present above");
                 self.pending.bytes -= event.bytes().len();
-                let change = match event.body() {
-                    Body::Doc { change, .. } => decode_change(change).ok(),
-                    _ => None,
-                };
+                let change = doc_change(&event);
                 match self.check(event, change.as_ref()) {
                     Ok(event) => {
                         self.append(event, change, out, changes);
@@ -531,7 +531,7 @@ impl Log {
         event: Event,
         decoded: Option<Change>,
         out: &mut Insertion,
-        changes: &mut Vec<(EventIx, Change)>,
+        changes: &mut Vec<DocChange>,
     ) {
         let forks = &mut out.forks;
         let ix = self.entries.len() as EventIx;
@@ -539,8 +539,11 @@ impl Log {
         let author = event.author();
         let parents: Box<[EventIx]> = event.parents().iter().map(|p| self.index[p]).collect();
         let reference = event.body().reference().map(|r| self.index[&r]);
-        let decoded = decoded.filter(|_| matches!(event.body(), Body::Doc { .. }));
-        let change = decoded.as_ref().map(|c| c.hash().0);
+        let decoded = match event.body() {
+            Body::Doc { doc, .. } => decoded.map(|change| (*doc, change)),
+            _ => None,
+        };
+        let change = decoded.as_ref().map(|(_, c)| c.hash().0);
         if let Some(hash) = change {
             self.changes.entry(hash).or_insert(ix);
         }
@@ -609,7 +612,7 @@ impl Log {
             self.record_trust(author, subject, ix);
         }
         out.applied.push(ix);
-        changes.extend(decoded.map(|change| (ix, change)));
+        changes.extend(decoded.map(|(doc, change)| (ix, doc, change)));
     }
 
     /// Keeps one proof per (author, seq): the two smallest ids, so every
@@ -751,6 +754,10 @@ impl Log {
         let mut heads: Vec<EventId> = self.heads.iter().copied().collect();
         heads.sort_unstable();
         heads
+    }
+    /// The heads in no order (see [`heads`](Self::heads)).
+    pub(crate) fn heads_unordered(&self) -> impl Iterator<Item = &EventId> {
+        self.heads.iter()
     }
     /// How many heads there are.
     pub fn head_count(&self) -> usize {

@@ -109,13 +109,7 @@ impl Event {
     /// would protect nothing. Bytes from anywhere else go through
     /// [`from_bytes`](Self::from_bytes).
     pub fn from_own_store(bytes: &[u8]) -> Result<Event, EventError> {
-        let (content, sealed) = encoding::decode_parts(bytes)?;
-        Ok(Event {
-            id: EventId::of_bytes(bytes),
-            bytes: bytes.into(),
-            content,
-            sealed,
-        })
+        Event::from_loaded(EventId::of_bytes(bytes), bytes.to_vec())
     }
 
     /// [`from_own_store`](Self::from_own_store) for a record a

@@ -501,30 +501,29 @@ pub fn validate_doc_dependencies(
     event: &Event,
     parent_change: impl Fn(&EventId) -> Option<(DocId, [u8; 32])>,
 ) -> Result<(), ContextError> {
-    validate_doc_dependencies_of(event, None, parent_change)
+    match doc_change(event) {
+        Some(change) => validate_doc_dependencies_of(event, &change, parent_change),
+        None => Ok(()),
+    }
 }
 
-/// [`validate_doc_dependencies`] given the event's change if the caller
-/// decoded it already (`decoded`), else decoding it.
+/// A `Doc` event's change, decoded; `None` for another body, or a change
+/// that does not decode (no valid event carries one: the rules decode it).
+pub(crate) fn doc_change(event: &Event) -> Option<automerge::Change> {
+    match event.body() {
+        Body::Doc { change, .. } => decode_change(change).ok(),
+        _ => None,
+    }
+}
+
+/// [`validate_doc_dependencies`] with the event's change decoded already.
 pub(crate) fn validate_doc_dependencies_of(
     event: &Event,
-    decoded: Option<&automerge::Change>,
+    change: &automerge::Change,
     parent_change: impl Fn(&EventId) -> Option<(DocId, [u8; 32])>,
 ) -> Result<(), ContextError> {
-    let Body::Doc { doc, change } = event.body() else {
+    let Body::Doc { doc, .. } = event.body() else {
         return Ok(());
-    };
-    let decoded_here;
-    let change = match decoded {
-        Some(change) => change,
-        // Decoding succeeded when the event was validated on its own.
-        None => match decode_change(change) {
-            Ok(change) => {
-                decoded_here = change;
-                &decoded_here
-            }
-            Err(_) => return Ok(()),
-        },
     };
     let carried: Vec<(DocId, [u8; 32])> =
         event.parents().iter().filter_map(parent_change).collect();

@@ -11,7 +11,7 @@ pub use reversal::ReversalError;
 
 use crate::doc::Documents;
 use crate::error::Error;
-use crate::event::validate::MAX_PARENTS;
+use crate::event::validate::{MAX_PARENTS, doc_change};
 use crate::event::{Body, Draft, Event, EventError, EventId, Identity, PublicKey};
 use crate::explain::{Comparison, compare};
 use crate::log::{Insertion, Log, LogError};
@@ -49,8 +49,8 @@ impl Replica {
     pub fn from_log(log: Log, policy: Policy) -> Replica {
         let mut docs = Documents::new(policy.me);
         for (ix, entry) in log.entries().iter().enumerate() {
-            if let Body::Doc { doc, change } = entry.event().body()
-                && let Ok(change) = automerge::Change::from_bytes(change.to_vec())
+            if let Body::Doc { doc, .. } = entry.event().body()
+                && let Some(change) = doc_change(entry.event())
             {
                 docs.apply(ix as u32, *doc, change);
             }
@@ -117,10 +117,8 @@ impl Replica {
             self.view.update(&self.log);
         }
         // Each applied `Doc` event's change, as the log decoded it.
-        for (ix, change) in changes {
-            if let Body::Doc { doc, .. } = self.log.entry(ix).event().body() {
-                self.docs.apply(ix, *doc, change);
-            }
+        for (ix, doc, change) in changes {
+            self.docs.apply(ix, doc, change);
         }
         Ok(insertion)
     }

@@ -126,8 +126,8 @@ impl Dag for Log {
         Log::contains(self, id)
     }
     fn head_ixs(&self) -> Vec<EventIx> {
-        self.heads()
-            .iter()
+        // Callers order them by position.
+        self.heads_unordered()
             .filter_map(|id| Log::ix(self, id))
             .collect()
     }
