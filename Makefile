@@ -76,7 +76,7 @@ test-browser: www
 ## relay server SIGKILLed 100 times instead of 20): minutes, so not part of
 ## `make test`, which runs them smaller.
 test-heavy:
-	TRUSTFOLD_SCALE=full cargo test --release --test faults --test byzantine --test window --test catchup --test mesh -- --nocapture
+	TRUSTFOLD_SCALE=full cargo test --release --test faults --test byzantine --test window --test catchup --test mesh --test mesh_joins -- --nocapture
 	TRUSTFOLD_SCALE=full cargo test --release -p trustfold-server --test relay_crash -- --nocapture
 
 bench:

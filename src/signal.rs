@@ -97,7 +97,13 @@ pub enum FromServer<D> {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PeerSignal {
     /// "I want to offer you a link: give me a nonce to sign over."
-    Ask,
+    Ask {
+        /// The asker holds no link and has no offer open: a full member
+        /// makes room for it (see [`crate::sync::Membership::make_room`]).
+        /// Absent on the wire when false.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        alone: bool,
+    },
     /// The answer to `ask` of a member that holds as many links as it
     /// keeps: "offer to someone else".
     Busy,
@@ -589,10 +595,20 @@ mod tests {
         );
         let ask = serde_json::to_string(&ToServer::Signal {
             to: 7,
-            data: PeerSignal::Ask,
+            data: PeerSignal::Ask { alone: false },
         })
         .unwrap();
         assert_eq!(ask, r#"{"type":"signal","to":7,"data":{"kind":"ask"}}"#);
+        let alone = r#"{"type":"signal","to":7,"data":{"kind":"ask","alone":true}}"#;
+        let parsed: ToServer<PeerSignal> = serde_json::from_str(alone).unwrap();
+        assert_eq!(
+            parsed,
+            ToServer::Signal {
+                to: 7,
+                data: PeerSignal::Ask { alone: true }
+            }
+        );
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), alone);
         assert!(
             serde_json::from_str::<ToServer<PeerSignal>>(r#"{"type":"join","room":"r","x":1}"#)
                 .is_err(),

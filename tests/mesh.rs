@@ -58,6 +58,10 @@ const DEFAULT_SEEDS: [u64; 1] = [18];
 const LINKS: usize = 6;
 /// How often a page runs its timers (lazy push's wants, dialling), ms.
 const TICK_MS: u64 = 50;
+/// A full page makes room for a page alone at most this often; a page
+/// with room offers one more link every half to one and a half of this.
+const ROOM_MADE_EVERY_MS: u64 = 10_000;
+const FILL_EVERY_MS: u64 = 10_000;
 /// Events are written, and pages come and go, in this window (ms).
 const WRITE_FROM: u64 = 3_000;
 const WRITE_UNTIL: u64 = 13_000;
@@ -104,6 +108,10 @@ struct Page {
     bytes_received: u64,
     /// Bytes of frames from honest pages.
     honest_bytes: u64,
+    /// When it last dropped a link to make room for a page alone.
+    room_made: Option<u64>,
+    /// When it next offers one more link if it has room.
+    next_fill: u64,
 }
 
 struct Link {
@@ -125,8 +133,8 @@ struct Frame {
 enum Due {
     Frame(Frame),
     /// An offer from `.0` reaches `.1` (signalling): the link comes up if
-    /// both still want it.
-    Offer(usize, usize),
+    /// both still want it. `.2`: `.0` holds no link (it asks alone).
+    Offer(usize, usize, bool),
 }
 
 #[derive(Default)]
@@ -143,6 +151,7 @@ struct Figures {
     latency_p50: u64,
     latency_p99: u64,
     max_links: usize,
+    rooms_made: u64,
     pruned: u64,
     wanted: u64,
 }
@@ -161,6 +170,8 @@ struct Sim {
     /// (page, event) → (arrived at, hops).
     arrived: HashMap<(usize, EventId), (u64, u32)>,
     max_links: usize,
+    /// Links dropped to make room for a page alone.
+    rooms_made: u64,
     forged_seq: u32,
     /// With `TRUSTFOLD_PER_EVENT`: each honest event's id and bytes, in
     /// the order written, and its (first, repeated) full copies received
@@ -196,6 +207,7 @@ impl Sim {
             written: BTreeMap::new(),
             arrived: HashMap::new(),
             max_links: 0,
+            rooms_made: 0,
             forged_seq: 1 << 20,
             per_event: std::env::var("TRUSTFOLD_PER_EVENT")
                 .is_ok()
@@ -234,6 +246,8 @@ impl Sim {
             events_received: 0,
             bytes_received: 0,
             honest_bytes: 0,
+            room_made: None,
+            next_fill: self.now + FILL_EVERY_MS / 2 + self.rng.below(FILL_EVERY_MS),
         });
         n
     }
@@ -366,8 +380,21 @@ impl Sim {
         }
     }
 
-    fn offer(&mut self, from: usize, to: usize) {
+    fn offer(&mut self, from: usize, to: usize, alone: bool) {
         let wants = self.pages[from].online && self.pages[to].online;
+        // A full page makes room for one that holds no link, at most once
+        // in 10 s (crates/web/src/webrtc/mesh.rs).
+        let may_make_room = self.pages[to]
+            .room_made
+            .is_none_or(|at| self.now - at >= ROOM_MADE_EVERY_MS);
+        if wants && alone && may_make_room && !self.pages[to].mesh.accepts(&from) {
+            let rng = &mut self.rng;
+            if let Some(victim) = self.pages[to].mesh.make_room(|n| rng.index(n)) {
+                self.pages[to].room_made = Some(self.now);
+                self.rooms_made += 1;
+                self.cut(to, victim);
+            }
+        }
         if !wants || !self.pages[to].mesh.accepts(&from) {
             self.pages[from].mesh.down(&to);
             return;
@@ -407,11 +434,19 @@ impl Sim {
             let out = self.pages[n].node.tick_peers(self.now);
             self.send(n, out);
             let rng = &mut self.rng;
-            let dial = self.pages[n].mesh.to_dial(|len| rng.index(len));
+            let alone = self.pages[n].mesh.alone();
+            let mut dial = self.pages[n].mesh.to_dial(|len| rng.index(len));
+            if self.now >= self.pages[n].next_fill {
+                // A page with room offers one more link now and then.
+                self.pages[n].next_fill =
+                    self.now + FILL_EVERY_MS / 2 + self.rng.below(FILL_EVERY_MS);
+                let rng = &mut self.rng;
+                dial.extend(self.pages[n].mesh.to_fill(|len| rng.index(len)));
+            }
             for peer in dial {
                 // Signalling: an offer and its answer, ≈ 2 × 40 ms.
                 let when = self.now + 80;
-                self.at(when, Due::Offer(n, peer));
+                self.at(when, Due::Offer(n, peer, alone));
             }
             if self.pages[n].kind == Kind::IdFlooder {
                 let peers: Vec<usize> = self.pages[n].mesh.active().copied().collect();
@@ -500,7 +535,7 @@ impl Sim {
             self.now = when;
             match self.due.remove(&id).unwrap() {
                 Due::Frame(frame) => self.deliver(frame),
-                Due::Offer(from, to) => self.offer(from, to),
+                Due::Offer(from, to, alone) => self.offer(from, to, alone),
             }
         }
         while self.now + TICK_MS <= until {
@@ -597,6 +632,7 @@ impl Sim {
             latency_p50: pct(0.5),
             latency_p99: pct(0.99),
             max_links: self.max_links,
+            rooms_made: self.rooms_made,
             pruned: stats.iter().map(|s| s.pruned).sum(),
             wanted: stats.iter().map(|s| s.wanted).sum(),
         }
@@ -785,7 +821,7 @@ fn events_reach_every_honest_page_of_a_partial_mesh_with_few_copies() {
             println!(
                 "{name}: {} pages online ({} honest), {} events of {:.0} B: copies/page/event {:.2}, \
                  bytes/page/event {:.0} ({:.0} from honest pages), max hops {}, latency p50 {} ms \
-                 p99 {} ms, max links {}, pruned {}, wanted {}",
+                 p99 {} ms, max links {}, links dropped to make room {}, pruned {}, wanted {}",
                 f.pages,
                 f.honest_online,
                 f.events,
@@ -797,6 +833,7 @@ fn events_reach_every_honest_page_of_a_partial_mesh_with_few_copies() {
                 f.latency_p50,
                 f.latency_p99,
                 f.max_links,
+                f.rooms_made,
                 f.pruned,
                 f.wanted
             );

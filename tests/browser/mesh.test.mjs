@@ -35,7 +35,7 @@ after(async () => {
 
 const signalUrl = () => signalling.url.replace("http:", "ws:") + "/signal";
 
-async function person(net, budget = 400) {
+async function person(net, budget = 400, links = LINKS) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = watch(page);
@@ -47,7 +47,7 @@ async function person(net, budget = 400) {
     node.setConnectionBudget(budget);
     node.connect(url);
     return node.publicKey;
-  }, [net, signalUrl(), LINKS, budget]);
+  }, [net, signalUrl(), links, budget]);
   return { context, page, errors, key };
 }
 
@@ -56,14 +56,14 @@ const digest = (p) => p.page.evaluate(() => node.viewDigest().included);
 
 /** Waits until every person's view digest is the same and `known` is
  * `events`, checking meanwhile that no page holds more than its links. */
-async function converged(people, events, most, timeout = 60000) {
+async function converged(people, events, most, timeout = 60000, limits = people.map(() => LINKS)) {
   const started = Date.now();
   for (;;) {
     const all = await Promise.all(people.map(status));
-    for (const s of all) {
+    all.forEach((s, i) => {
       most.links = Math.max(most.links, s.peers);
-      assert.ok(s.peers <= LINKS, `a page holds ${s.peers} links`);
-    }
+      assert.ok(s.peers <= limits[i], `a page holds ${s.peers} links`);
+    });
     const digests = await Promise.all(people.map(digest));
     if (all.every((s) => s.known === events) && digests.every((d) => d === digests[0])) {
       return Date.now() - started;
@@ -87,7 +87,9 @@ test("twelve pages of at most three links each get every event, and repair when 
   console.log(`${PAGES} pages of ≤ ${LINKS} links converged ${first} ms after writing (most links seen ${most.links})`);
   // A mesh, not a star: the pages are linked, and some hold fewer than
   // all the others.
-  const links = (await Promise.all(people.map(status))).map((s) => s.peers);
+  const settled = await Promise.all(people.map(status));
+  const links = settled.map((s) => s.peers);
+  console.log(`links ${links.join(" ")}; links closed to make room for a page alone: ${settled.reduce((n, s) => n + s.roomsMade, 0)}`);
   assert.ok(links.every((n) => n >= 1), `every page linked: ${links}`);
 
   // Four close at once; the others repair and take new events.
@@ -100,6 +102,28 @@ test("twelve pages of at most three links each get every event, and repair when 
   const after = await Promise.all(people.map(status));
   assert.ok(after.every((s) => s.peers >= 1 && s.peers <= LINKS), `links after: ${after.map((s) => s.peers)}`);
   for (const p of people) assert.deepEqual(p.errors, [], "no page errors");
+});
+
+test("a page that joins a room whose members are all full still links: a member makes room for it", async () => {
+  // Two pages that keep one link each, linked to each other: both full.
+  const net = `mesh-${Math.random().toString(36).slice(2)}`;
+  const a = await person(net, 400, 1);
+  const b = await person(net, 400, 1);
+  await until(async () => (await status(a)).peers === 1 && (await status(b)).peers === 1);
+  // A newcomer that keeps two: it holds no link, so it asks alone, and
+  // the member that accepted the link it holds drops it for the newcomer
+  // (the one that dialled its link keeps it). The page left alone then
+  // links to the newcomer, which has room: one group of three.
+  const c = await person(net, 400, 2);
+  await c.page.evaluate((to) => node.pay(to, 5n, "EUR", "hello"), a.key);
+  const most = { links: 0 };
+  const people = [a, b, c];
+  const took = await converged(people, 1, most, 60000, [1, 1, 2]);
+  const all = await Promise.all(people.map(status));
+  console.log(`a newcomer among full pages: converged in ${took} ms; links ${all.map((s) => s.peers)}, rooms made ${all.map((s) => s.roomsMade)}`);
+  assert.ok(all.every((s) => s.peers >= 1), `every page linked: ${all.map((s) => s.peers)}`);
+  assert.ok(all[0].roomsMade + all[1].roomsMade >= 1, "a full member made room");
+  for (const p of people) await p.context.close();
 });
 
 test("a link limit outside 1 to 32 is refused with a typed error", async () => {

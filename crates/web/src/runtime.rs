@@ -102,6 +102,8 @@ pub struct SyncStatus {
     /// Links whose network failed, repaired by an ICE restart on the same
     /// connection.
     pub ice_restarts: u32,
+    /// Links this page closed to make room for a member that held none.
+    pub rooms_made: u32,
     /// The relay link.
     pub relay: RelayStatus,
     /// Other tabs' announcements waiting to be taken in.
@@ -540,6 +542,7 @@ impl BrowserNode {
             link_limit: self.inner.link_limit.get(),
             connections: webrtc.map_or(0, |w| w.connections_created()),
             ice_restarts: webrtc.map_or(0, |w| w.ice_restarts()),
+            rooms_made: webrtc.map_or(0, |w| w.rooms_made()),
             connections_left: webrtc
                 .map_or(self.inner.connection_budget.get(), |w| w.connections_left()),
             relay: self.relay(),

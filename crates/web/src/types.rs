@@ -532,6 +532,7 @@ pub struct JsSyncStatus {
     connections: f64,
     connections_left: f64,
     ice_restarts: f64,
+    rooms_made: f64,
     relay: JsRelayStatus,
     tab_backlog: JsTabBacklog,
 }
@@ -553,6 +554,7 @@ pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
         connections: f64::from(s.connections),
         connections_left: f64::from(s.connections_left),
         ice_restarts: f64::from(s.ice_restarts),
+        rooms_made: f64::from(s.rooms_made),
         relay: relay_status(&s.relay),
         tab_backlog: JsTabBacklog {
             bytes: s.tab_backlog.bytes as f64,

@@ -103,7 +103,7 @@ export interface VerifyWorkers { size: number; running: number; checked: number;
  */
 export interface SyncStatus {
   known: number; waiting: number; missing: number; peers: number; linkLimit: number; connections: number;
-  connectionsLeft: number; iceRestarts: number; relay: RelayStatus; tabBacklog: TabBacklog;
+  connectionsLeft: number; iceRestarts: number; roomsMade: number; relay: RelayStatus; tabBacklog: TabBacklog;
 }
 /**
  * Events other tabs of this origin stored and announced, not taken in here yet: `bytes` queued, at most `limit`

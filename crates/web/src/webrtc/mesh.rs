@@ -15,6 +15,16 @@ use web_sys::{RtcIceConnectionState, WebSocket};
 /// An offer not open after this long is given up (the member may have
 /// left, or its network refuses): its place goes to another member.
 pub const OFFER_TIMEOUT_MS: f64 = 15_000.0;
+/// An ask not answered (`nonce` or `busy`) after this long counts as
+/// `busy`: a full member says `busy` to one asker once a minute and is
+/// silent after, and the asker should not wait for the offer's timeout.
+pub(super) const ASK_TIMEOUT_MS: f64 = 3_000.0;
+/// A full page makes room for a member that holds no link at most once in
+/// this long: strangers asking alone cannot churn its links.
+pub(super) const ROOM_MADE_EVERY_MS: f64 = 10_000.0;
+/// A page with room left offers one more link every 5 to 15 s
+/// ([`Membership::to_fill`](trustfold::sync::Membership::to_fill)).
+pub(super) const FILL_EVERY_MS: f64 = 10_000.0;
 /// A link whose network stalled (ICE disconnected or failed) is restarted
 /// after this long if it has not recovered by itself.
 pub(super) const RESTART_AFTER_MS: f64 = 3_000.0;
@@ -40,6 +50,9 @@ pub(super) const BUSY_SAID_MS: f64 = 60_000.0;
 /// offers, spent) looks again this much later.
 pub(super) const DIAL_AGAIN_MS: f64 = 60_000.0;
 const HOUR_MS: f64 = 3_600_000.0;
+
+/// What [`Inner::after`] runs.
+type Later = Box<dyn FnOnce(&Rc<Inner>)>;
 
 /// Counts an attempt on `peer` in `log` if fewer than `max` were made in
 /// the last hour; forgets older ones.
@@ -77,15 +90,22 @@ impl Inner {
         self.links.borrow().get(&peer).is_some_and(|l| l.open.get())
     }
 
-    /// Looks for members to offer links to after `ms`.
-    fn dial_after(self: &Rc<Self>, ms: f64) {
+    /// Runs `then` after `ms`, if the transport is still there. One timer
+    /// for the delays here: each `async` block is code of its own in the
+    /// package.
+    fn after(self: &Rc<Self>, ms: f64, then: Later) {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
             wait(ms).await;
             if let Some(inner) = weak.upgrade() {
-                inner.dial();
+                then(&inner);
             }
         });
+    }
+
+    /// Looks for members to offer links to after `ms`.
+    fn dial_after(self: &Rc<Self>, ms: f64) {
+        self.after(ms, Box::new(|inner| inner.dial()));
     }
 
     /// A link failed or closed: report it, free its place, and offer a link
@@ -139,6 +159,34 @@ impl Inner {
         true
     }
 
+    /// Whether a member that holds no link may be given a place now (see
+    /// [`make_room`](Self::make_room)).
+    pub(super) fn room_can_be_made(&self) -> bool {
+        let now = js_sys::Date::now();
+        self.answers_left() > 0
+            && self
+                .room_made
+                .get()
+                .is_none_or(|at| now - at >= ROOM_MADE_EVERY_MS)
+            && self.mesh.borrow().can_make_room()
+    }
+
+    /// A member that holds no link asked and this page is full: closes one
+    /// of the links others offered it, so the member can link here
+    /// ([`Membership::make_room`](trustfold::sync::Membership::make_room)).
+    /// The other end sees its link close and looks for another.
+    pub(super) fn make_room(&self) {
+        let victim = self
+            .mesh
+            .borrow_mut()
+            .make_room(|n| (js_sys::Math::random() * n as f64) as usize);
+        if let Some(victim) = victim {
+            self.room_made.set(Some(js_sys::Date::now()));
+            self.rooms_made.set(self.rooms_made.get() + 1);
+            self.drop_link(victim);
+        }
+    }
+
     /// Peer connections this page may still create.
     pub(super) fn connections_left(&self) -> u32 {
         self.budget.get().left()
@@ -166,38 +214,117 @@ impl Inner {
             return;
         }
         link.restarting.set(true);
-        let weak = Rc::downgrade(self);
         let weak_link = Rc::downgrade(link);
-        spawn_local(async move {
-            wait(RESTART_AFTER_MS).await;
-            let (Some(inner), Some(link)) = (weak.upgrade(), weak_link.upgrade()) else {
-                return;
-            };
-            if ice_connected(&link.pc) {
-                link.restarting.set(false);
-                return;
-            }
-            if link.offerer {
-                if !within_hour(&inner.restarted, peer, MAX_RESTARTS_PER_HOUR) {
-                    inner.lost(peer, &link);
+        self.after(
+            RESTART_AFTER_MS,
+            Box::new(move |inner| {
+                let Some(link) = weak_link.upgrade() else {
+                    return;
+                };
+                if ice_connected(&link.pc) {
+                    link.restarting.set(false);
                     return;
                 }
-                inner.restarts.set(inner.restarts.get() + 1);
-                inner.offer(peer);
-            }
-            wait(RESTART_TIMEOUT_MS - RESTART_AFTER_MS).await;
-            if !ice_connected(&link.pc) {
-                inner.lost(peer, &link);
-            }
-        });
+                if link.offerer {
+                    if !within_hour(&inner.restarted, peer, MAX_RESTARTS_PER_HOUR) {
+                        inner.lost(peer, &link);
+                        return;
+                    }
+                    inner.restarts.set(inner.restarts.get() + 1);
+                    inner.offer(peer, false);
+                }
+                inner.after(
+                    RESTART_TIMEOUT_MS - RESTART_AFTER_MS,
+                    Box::new(move |inner| {
+                        if let Some(link) = weak_link.upgrade()
+                            && !ice_connected(&link.pc)
+                        {
+                            inner.lost(peer, &link);
+                        }
+                    }),
+                );
+            }),
+        );
+    }
+
+    /// Offers a new link to `peer` (see [`offer`](Self::offer)): an ask
+    /// not answered in [`ASK_TIMEOUT_MS`] counts as `busy`, and an offer
+    /// not open in [`OFFER_TIMEOUT_MS`] is given up. Each timer acts only
+    /// on its own attempt: `peer` may be asked again meanwhile.
+    fn offer_new(self: &Rc<Self>, peer: u64, alone: bool) {
+        let attempt = self.attempts.get() + 1;
+        self.attempts.set(attempt);
+        self.attempt_of.borrow_mut().insert(peer, attempt);
+        self.offer(peer, alone);
+        let current = move |inner: &Inner| {
+            inner.attempt_of.borrow().get(&peer) == Some(&attempt) && !inner.is_open(peer)
+        };
+        self.after(
+            ASK_TIMEOUT_MS,
+            Box::new(move |inner| {
+                if current(inner) && inner.asked.borrow_mut().remove(&peer) {
+                    inner.busy(peer);
+                }
+            }),
+        );
+        self.after(
+            OFFER_TIMEOUT_MS,
+            Box::new(move |inner| {
+                if current(inner) {
+                    inner.attempt_of.borrow_mut().remove(&peer);
+                    inner.asked.borrow_mut().remove(&peer);
+                    inner.links.borrow_mut().remove(&peer);
+                    inner.mesh.borrow_mut().down(&peer);
+                    inner.dial();
+                }
+            }),
+        );
+    }
+
+    /// While this page has room for more links, offers one to a member
+    /// known every 5 to 15 s ([`Membership::to_fill`]), so groups of
+    /// pages that each hold enough links still find each other. Started
+    /// once, when the room is joined; ends when the socket closes.
+    pub(super) fn keep_filling(self: &Rc<Self>) {
+        if !self.filling.replace(true) {
+            self.fill_later();
+        }
+    }
+
+    fn fill_later(self: &Rc<Self>) {
+        let ms = FILL_EVERY_MS * (0.5 + js_sys::Math::random());
+        self.after(
+            ms,
+            Box::new(|inner| {
+                if inner.socket.ready_state() != WebSocket::OPEN {
+                    return;
+                }
+                let alone = inner.mesh.borrow().alone();
+                let peer = inner
+                    .mesh
+                    .borrow_mut()
+                    .to_fill(|n| (js_sys::Math::random() * n as f64) as usize);
+                if let Some(peer) = peer {
+                    if inner.may_offer(peer) {
+                        inner.offer_new(peer, alone);
+                    } else {
+                        inner.mesh.borrow_mut().down(&peer);
+                    }
+                }
+                inner.fill_later();
+            }),
+        );
     }
 
     /// Offers links to members known until half the limit is held (see
     /// [`Membership::to_dial`]); an offer not open in time is given up.
+    /// A page that holds no link says so (`alone`): a full member makes
+    /// room for it.
     pub(super) fn dial(self: &Rc<Self>) {
         if self.socket.ready_state() != WebSocket::OPEN {
             return;
         }
+        let alone = self.mesh.borrow().alone();
         let peers = self
             .mesh
             .borrow_mut()
@@ -210,31 +337,19 @@ impl Inner {
                 refused = true;
                 continue;
             }
-            self.offer(peer);
-            let weak = Rc::downgrade(self);
-            spawn_local(async move {
-                wait(OFFER_TIMEOUT_MS).await;
-                let Some(inner) = weak.upgrade() else { return };
-                if !inner.is_open(peer) {
-                    inner.asked.borrow_mut().remove(&peer);
-                    inner.links.borrow_mut().remove(&peer);
-                    inner.mesh.borrow_mut().down(&peer);
-                    inner.dial();
-                }
-            });
+            self.offer_new(peer, alone);
         }
         if refused && !self.dial_again.replace(true) {
             // Nothing else may call `dial` again (no link lost, no member
             // leaving): look again once an hour's offers may have expired.
             // One such timer at a time.
-            let weak = Rc::downgrade(self);
-            spawn_local(async move {
-                wait(DIAL_AGAIN_MS).await;
-                if let Some(inner) = weak.upgrade() {
+            self.after(
+                DIAL_AGAIN_MS,
+                Box::new(|inner| {
                     inner.dial_again.set(false);
                     inner.dial();
-                }
-            });
+                }),
+            );
         }
     }
 }

@@ -194,6 +194,16 @@ struct Inner {
     busy_said: RefCell<BTreeMap<u64, f64>>,
     /// A look again for members to offer to is due.
     dial_again: Cell<bool>,
+    /// Offers to new links made since joining, and the latest to each
+    /// member: an offer's timers act only on their own attempt.
+    attempts: Cell<u64>,
+    attempt_of: RefCell<BTreeMap<u64, u64>>,
+    /// When this page last made room for a member that held no link, and
+    /// how many times it has.
+    room_made: Cell<Option<f64>>,
+    rooms_made: Cell<u32>,
+    /// The look for one more link while there is room is running.
+    filling: Cell<bool>,
     /// ICE restarts since joining.
     restarts: Cell<u32>,
     events: UnboundedSender<TransportEvent>,
@@ -278,6 +288,11 @@ impl WebRtc {
             asks: RefCell::new(BTreeMap::new()),
             busy_said: RefCell::new(BTreeMap::new()),
             dial_again: Cell::new(false),
+            attempts: Cell::new(0),
+            attempt_of: RefCell::new(BTreeMap::new()),
+            room_made: Cell::new(None),
+            rooms_made: Cell::new(0),
+            filling: Cell::new(false),
             restarts: Cell::new(0),
             events,
             incoming: Mutex::new(incoming),
@@ -375,6 +390,12 @@ impl WebRtc {
         self.inner.restarts.get()
     }
 
+    /// Links this page closed to make room for a member that held none
+    /// (see [`Membership::make_room`]).
+    pub fn rooms_made(&self) -> u32 {
+        self.inner.rooms_made.get()
+    }
+
     /// Peer connections this page may still create; at 0 it offers and
     /// answers no more links.
     pub fn connections_left(&self) -> u32 {
@@ -434,6 +455,7 @@ impl Inner {
                     .borrow_mut()
                     .introduce(peers.into_iter().take(MAX_MEMBERS));
                 self.dial();
+                self.keep_filling();
             }
             FromServer::PeerJoined { id } => {
                 // A hostile server could announce members without end: the
@@ -448,6 +470,7 @@ impl Inner {
                 self.members.borrow_mut().retain(|m| *m != id);
                 self.backoff.borrow_mut().remove(&id);
                 self.asked.borrow_mut().remove(&id);
+                self.attempt_of.borrow_mut().remove(&id);
                 self.mesh.borrow_mut().gone(&id);
                 self.drop_link(id);
                 self.dial();

@@ -29,10 +29,11 @@ impl Inner {
     }
 
     /// Starts offering to `peer`: asks for its nonce first; the offer
-    /// follows when the nonce comes (`try_offer`).
-    pub(super) fn offer(self: &Rc<Self>, peer: u64) {
+    /// follows when the nonce comes (`try_offer`). `alone`: this page
+    /// holds no link, and says so (a full member makes room for it).
+    pub(super) fn offer(self: &Rc<Self>, peer: u64, alone: bool) {
         self.asked.borrow_mut().insert(peer);
-        self.signal(peer, PeerSignal::Ask);
+        self.signal(peer, PeerSignal::Ask { alone });
     }
 
     async fn try_offer(self: &Rc<Self>, peer: u64, nonce: Nonce) -> Result<(), JsValue> {
@@ -113,7 +114,7 @@ impl Inner {
     async fn try_from_peer(self: &Rc<Self>, from: u64, data: PeerSignal) -> Result<(), JsValue> {
         let me = self.me.get().ok_or("not joined")?;
         match data {
-            PeerSignal::Ask => self.nonce_for(from),
+            PeerSignal::Ask { alone } => self.nonce_for(from, alone),
             PeerSignal::Busy => {
                 if self.asked.borrow_mut().remove(&from) {
                     self.busy(from);
@@ -165,12 +166,15 @@ impl Inner {
     }
 
     /// A member wants to offer: hand it a fresh nonce to sign over (unless
-    /// this side has no room for another link).
-    fn nonce_for(&self, from: u64) -> Result<(), JsValue> {
+    /// this side has no room for another link, and cannot make room for
+    /// a member that holds none: [`Inner::make_room`]).
+    fn nonce_for(self: &Rc<Self>, from: u64, alone: bool) -> Result<(), JsValue> {
         // Only an open link is restarted; a half-open one gives no nonce.
         let linked = self.is_open(from);
         let room = self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
-        if !linked && !room || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR) {
+        let made = !linked && !room && alone && self.room_can_be_made();
+        if !linked && !room && !made || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR)
+        {
             // Said at once, so the asker tries another member now rather
             // than when its offer times out — once a minute per member:
             // asks cannot make this page flood the server with answers.
@@ -178,6 +182,9 @@ impl Inner {
                 self.signal(from, PeerSignal::Busy);
             }
             return Ok(());
+        }
+        if made {
+            self.make_room();
         }
         let nonce = self.fresh_nonce();
         self.nonces.borrow_mut().issue(from, nonce);
