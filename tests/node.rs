@@ -217,6 +217,41 @@ mod memory {
         assert_eq!((again.applied, again.new.len(), again.failed), (0, 0, 0));
     }
 
+    /// A tab signing its next event looks up its siblings' latest events
+    /// of the one chain. The bytes a lookup returns are not checked by the
+    /// store: damaged ones (here a flipped signature byte) are not taken in
+    /// as the event asked for — the whole store is read instead, and the
+    /// intact event applied. Before, the damaged bytes were applied, their
+    /// signature never checked, under another id.
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn a_damaged_lookup_of_the_own_chain_is_not_taken_in() {
+        let (writer, _) = Node::open(FaultyStore::default(), || SECRET).await.unwrap();
+        let (sibling, _) = Node::open(
+            FaultyStore {
+                inner: writer.store().inner.clone(),
+                ..FaultyStore::default()
+            },
+            || SECRET,
+        )
+        .await
+        .unwrap();
+        let latest = writer.publish(0, pay(key(2), 1, "EUR")).await.unwrap();
+        let mut damaged = latest.bytes().to_vec();
+        *damaged.last_mut().unwrap() ^= 1;
+        *sibling.store().damaged.borrow_mut() = Some((latest.id(), damaged));
+        let loads = sibling.store().loads.get();
+        let own = sibling.publish(1, pay(key(3), 1, "EUR")).await.unwrap();
+        assert_eq!(own.parents(), &[latest.id()], "it follows the intact event");
+        assert_eq!(
+            sibling.store().loads.get(),
+            loads + 1,
+            "found by a whole read"
+        );
+        assert_eq!(sibling.replica().log().len(), 2, "nothing else taken in");
+        assert_eq!(writer.load_stored(own.bytes()).unwrap().applied.len(), 1);
+        assert!(writer.replica().log().forks().is_empty());
+    }
+
     /// A tab that dropped its siblings' announcements (too many queued)
     /// reads them from the shared store instead: it applies every event it
     /// lacks, hands them out for its peers, pauses between slices, and its

@@ -520,7 +520,15 @@ impl<S: Store> Node<S> {
             }
             let mut bytes = None;
             if loaded.is_none() && found.len() < CHAIN_LOOKUPS {
-                bytes = self.store.get_event(&id).await?;
+                // A lookup's bytes are unchecked: damaged ones (not hashing
+                // to the id) would be taken in unverified, under another
+                // id. They count as a miss: the whole read checks each
+                // record and finds the intact one.
+                bytes = self
+                    .store
+                    .get_event(&id)
+                    .await?
+                    .filter(|bytes| EventId::of_bytes(bytes) == id);
             }
             if bytes.is_none() && loaded.is_none() {
                 let all = self.store.load_events().await?;
@@ -534,7 +542,7 @@ impl<S: Store> Node<S> {
             let Some(bytes) = bytes else {
                 return Err(NodeError::DamagedMeta(HEAD));
             };
-            let event = stored_event(&bytes, unverified)
+            let event = loaded_event(id, bytes, unverified)
                 .and_then(|event| self.replica.borrow().admit(event))
                 .map_err(Error::from)?;
             wanted.extend(event.parents().iter().copied());
@@ -701,19 +709,11 @@ impl<S: Store> Node<S> {
     }
 }
 
-/// An event read back from the own store: decoded only, or checked as a
-/// peer's (signature included) if the store could only find it again
-/// after damage ([`LoadedEvents::unverified`]).
-fn stored_event(bytes: &[u8], unverified: bool) -> Result<Event, crate::event::EventError> {
-    if unverified {
-        Event::from_bytes(bytes)
-    } else {
-        Event::from_own_store(bytes)
-    }
-}
-
-/// [`stored_event`] for a record of [`LoadedEvents`]: under the id the
-/// store checked, its bytes kept ([`Event::from_loaded`]).
+/// An event read back from the own store, under the id the store checked
+/// (or the caller did: `hash(bytes) = id`), its bytes kept
+/// ([`Event::from_loaded`]): decoded only, or checked as a peer's
+/// (signature included) if the store could only find it again after
+/// damage ([`LoadedEvents::unverified`]).
 fn loaded_event(
     id: EventId,
     bytes: Vec<u8>,
