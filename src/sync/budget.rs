@@ -11,10 +11,15 @@
 //! to members that ask).
 //!
 //! This bounds what members that *offer* can spend. Members this page
-//! offers to can still make its offers fail (a nonce, then no answer):
-//! each at most 6 times an hour, so about 17 such identities spend the
-//! page's own quarter of the default budget in an hour. Not bounded
-//! further here.
+//! offers to can make its offers fail (a nonce, then no answer): such a
+//! member is offered nothing more for an hour (crates/web's mesh), so
+//! each identity costs the page one connection an hour, not its hourly
+//! allowance of 6 (before 2026-12-03, about 17 identities spent the
+//! page's own quarter in an hour; now it takes 100). And the offers a
+//! page makes only to fill its spare links ([`may_fill`]) stop at half
+//! the budget, so what is left keeps its failed links replaced.
+//!
+//! [`may_fill`]: ConnectionBudget::may_fill
 
 /// What a page may still spend. See the [module docs](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +59,13 @@ impl ConnectionBudget {
     pub fn answers_left(&self) -> u32 {
         self.left()
             .min(self.answering_share().saturating_sub(self.answered))
+    }
+
+    /// Whether an offer made only to fill a spare link (not to replace
+    /// one, or reach half the limit) may spend a connection: while more
+    /// than half the budget is left.
+    pub fn may_fill(&self) -> bool {
+        self.left() > self.total / 2
     }
 
     /// Counts a connection made for this page's own offer, if one is left.
@@ -97,6 +109,21 @@ mod tests {
         assert!(!budget.spend_answer());
         assert!(!budget.spend_offer());
         assert_eq!(budget.created(), 8);
+    }
+
+    #[test]
+    fn filling_spare_links_stops_at_half_the_budget() {
+        let mut budget = ConnectionBudget::new(10);
+        let mut filled = 0;
+        while budget.may_fill() && budget.spend_offer() {
+            filled += 1;
+        }
+        assert_eq!(filled, 5);
+        assert!(budget.spend_offer(), "replacing links goes on");
+        assert!(
+            ConnectionBudget::new(1).may_fill(),
+            "1 left of 1: more than half"
+        );
     }
 
     #[test]

@@ -203,6 +203,40 @@ test("a member that asks and asks gets busy once a minute and a bounded number o
   await attacker.context().close();
 });
 
+test("a member that takes a nonce and never answers the offer is offered no link again that hour", async () => {
+  const net = `mesh-${Math.random().toString(36).slice(2)}`;
+  // The attacker joins first: the honest page's only member. It hands
+  // out a nonce to every ask and lets every offer go unanswered, so each
+  // offer spends one of the page's connections.
+  const attacker = await (await browser.newContext()).newPage();
+  await attacker.goto(`${pages.url}/`);
+  await attacker.evaluate(async ([url, room]) => {
+    const socket = new WebSocket(url);
+    window.offers = 0;
+    socket.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      if (m.type !== "signal") return;
+      if (m.data.kind === "ask") {
+        const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+        socket.send(JSON.stringify({ type: "signal", to: m.from, data: { kind: "nonce", nonce } }));
+      }
+      if (m.data.kind === "offer") window.offers += 1;
+    };
+    await new Promise((ok) => { socket.onopen = () => { socket.send(JSON.stringify({ type: "join", room })); ok(); }; });
+  }, [signalUrl(), net]);
+  const honest = await person(net);
+  // The offer times out after 15 s; before, the page offered again at
+  // once (and up to 6 times an hour per identity).
+  await new Promise((r) => setTimeout(r, 30000));
+  const offers = await attacker.evaluate(() => window.offers);
+  const s = await status(honest);
+  console.log(`a member that never answers: ${offers} offer(s) in 30 s, ${s.connections} connection(s) spent`);
+  assert.equal(offers, 1);
+  assert.equal(s.connections, 1);
+  await honest.context.close();
+  await attacker.context().close();
+});
+
 async function until(check, timeout = 30000) {
   const started = Date.now();
   while (!(await check())) {

@@ -20,8 +20,13 @@ pub const OFFER_TIMEOUT_MS: f64 = 15_000.0;
 /// silent after, and the asker should not wait for the offer's timeout.
 pub(super) const ASK_TIMEOUT_MS: f64 = 3_000.0;
 /// A full page makes room for a member that holds no link at most once in
-/// this long: strangers asking alone cannot churn its links.
+/// this long, at most [`MAX_ROOMS_PER_HOUR`] times an hour, and once an
+/// hour for one member: strangers asking alone cannot churn its links.
 pub(super) const ROOM_MADE_EVERY_MS: f64 = 10_000.0;
+/// Links closed to make room, at most, in an hour.
+pub const MAX_ROOMS_PER_HOUR: usize = 6;
+/// Members promised room (a nonce given, the offer not come yet), at most.
+const MAX_PROMISED: usize = 16;
 /// A page with room left offers one more link every 5 to 15 s
 /// ([`Membership::to_fill`](trustfold::sync::Membership::to_fill)).
 pub(super) const FILL_EVERY_MS: f64 = 10_000.0;
@@ -74,6 +79,14 @@ pub(super) fn within_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max
     }
     times.push(now);
     true
+}
+
+/// Spends what is left of `peer`'s hourly allowance in `log` (see
+/// [`within_hour`]): no more attempts on it until an hour has passed.
+pub(super) fn spend_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max: usize) {
+    if let Some(times) = log.borrow_mut().get_mut(&peer) {
+        times.resize(max.max(times.len()), js_sys::Date::now());
+    }
 }
 
 /// Whether the network under `pc` is up (ICE connected or completed).
@@ -159,29 +172,53 @@ impl Inner {
         true
     }
 
-    /// Whether a member that holds no link may be given a place now (see
-    /// [`make_room`](Self::make_room)).
-    pub(super) fn room_can_be_made(&self) -> bool {
+    /// Whether room may be made for `member`, which holds no link, now
+    /// (see [`make_room`](Self::make_room)): within the answers' share of
+    /// the budget, 10 s after the last time, [`MAX_ROOMS_PER_HOUR`] an
+    /// hour, once an hour for one member.
+    pub(super) fn room_can_be_made(&self, member: u64) -> bool {
         let now = js_sys::Date::now();
+        let mut rooms = self.rooms.borrow_mut();
+        rooms.retain(|(at, _)| now - at < HOUR_MS);
         self.answers_left() > 0
-            && self
-                .room_made
-                .get()
-                .is_none_or(|at| now - at >= ROOM_MADE_EVERY_MS)
+            && rooms.len() < MAX_ROOMS_PER_HOUR
+            && rooms
+                .iter()
+                .all(|&(at, m)| now - at >= ROOM_MADE_EVERY_MS && m != member)
             && self.mesh.borrow().can_make_room()
     }
 
-    /// A member that holds no link asked and this page is full: closes one
-    /// of the links others offered it, so the member can link here
-    /// ([`Membership::make_room`](trustfold::sync::Membership::make_room)).
-    /// The other end sees its link close and looks for another.
-    pub(super) fn make_room(&self) {
-        let victim = self
-            .mesh
+    /// Notes that `member`, alone, was given a nonce with no room: room is
+    /// made when its verified offer comes ([`take_promise`](Self::take_promise)).
+    pub(super) fn promise_room(&self, member: u64) {
+        let now = js_sys::Date::now();
+        let mut promised = self.promised.borrow_mut();
+        promised.retain(|_, at| now - *at < OFFER_TIMEOUT_MS);
+        if promised.len() < MAX_PROMISED || promised.contains_key(&member) {
+            promised.insert(member, now);
+        }
+    }
+
+    /// Whether `member` was promised room in the last [`OFFER_TIMEOUT_MS`]
+    /// (the promise is used up).
+    pub(super) fn take_promise(&self, member: u64) -> bool {
+        let now = js_sys::Date::now();
+        self.promised
             .borrow_mut()
-            .make_room(|n| (js_sys::Math::random() * n as f64) as usize);
+            .remove(&member)
+            .is_some_and(|at| now - at < OFFER_TIMEOUT_MS)
+    }
+
+    /// A member that holds no link sent a verified offer and this page is
+    /// full: closes the newest link others offered it, so the member can
+    /// link here ([`Membership::make_room`](trustfold::sync::Membership::make_room)).
+    /// The other end sees its link close and looks for another. Only
+    /// after the offer verified: an `ask` the server relays proves
+    /// nothing, and must not cut a link.
+    pub(super) fn make_room(&self, member: u64) {
+        let victim = self.mesh.borrow_mut().make_room();
         if let Some(victim) = victim {
-            self.room_made.set(Some(js_sys::Date::now()));
+            self.rooms.borrow_mut().push((js_sys::Date::now(), member));
             self.rooms_made.set(self.rooms_made.get() + 1);
             self.drop_link(victim);
         }
@@ -271,6 +308,12 @@ impl Inner {
             OFFER_TIMEOUT_MS,
             Box::new(move |inner| {
                 if current(inner) {
+                    if inner.links.borrow().contains_key(&peer) {
+                        // It gave a nonce and let the offer's connection
+                        // go unanswered: no more offers to it this hour
+                        // (each would spend a connection of the budget).
+                        spend_hour(&inner.offered, peer, MAX_OFFERS_PER_MEMBER_HOUR);
+                    }
                     inner.attempt_of.borrow_mut().remove(&peer);
                     inner.asked.borrow_mut().remove(&peer);
                     inner.links.borrow_mut().remove(&peer);
@@ -305,7 +348,7 @@ impl Inner {
                     .borrow_mut()
                     .to_fill(|n| (js_sys::Math::random() * n as f64) as usize);
                 if let Some(peer) = peer {
-                    if inner.may_offer(peer) {
+                    if inner.budget.get().may_fill() && inner.may_offer(peer) {
                         inner.offer_new(peer, alone);
                     } else {
                         inner.mesh.borrow_mut().down(&peer);
@@ -356,7 +399,7 @@ impl Inner {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_MEMBERS, within_hour};
+    use super::{MAX_MEMBERS, spend_hour, within_hour};
     use std::cell::RefCell;
     use std::collections::BTreeMap;
     use wasm_bindgen_test::wasm_bindgen_test;
@@ -378,5 +421,10 @@ mod tests {
         assert_eq!(log.borrow().len(), MAX_MEMBERS);
         assert!(within_hour(&log, 7, 2), "a known member's second attempt");
         assert!(!within_hour(&log, 7, 2), "its hour's allowance spent");
+        // A member whose offer went unanswered: its hour is spent at once.
+        spend_hour(&log, 8, 2);
+        assert!(!within_hour(&log, 8, 2));
+        spend_hour(&log, u64::MAX, 2);
+        assert!(!log.borrow().contains_key(&u64::MAX), "no entry made");
     }
 }

@@ -198,10 +198,11 @@ struct Inner {
     /// member: an offer's timers act only on their own attempt.
     attempts: Cell<u64>,
     attempt_of: RefCell<BTreeMap<u64, u64>>,
-    /// When this page last made room for a member that held no link, and
-    /// how many times it has.
-    room_made: Cell<Option<f64>>,
+    /// Room made for members that held no link in the last hour (when, for
+    /// whom), and how many times since joining; members promised room.
+    rooms: RefCell<Vec<(f64, u64)>>,
     rooms_made: Cell<u32>,
+    promised: RefCell<BTreeMap<u64, f64>>,
     /// The look for one more link while there is room is running.
     filling: Cell<bool>,
     /// ICE restarts since joining.
@@ -290,8 +291,9 @@ impl WebRtc {
             dial_again: Cell::new(false),
             attempts: Cell::new(0),
             attempt_of: RefCell::new(BTreeMap::new()),
-            room_made: Cell::new(None),
+            rooms: RefCell::new(Vec::new()),
             rooms_made: Cell::new(0),
+            promised: RefCell::new(BTreeMap::new()),
             filling: Cell::new(false),
             restarts: Cell::new(0),
             events,
@@ -506,7 +508,8 @@ impl Inner {
             budget.spend_answer()
         };
         if !room {
-            return Err("the connection budget is spent".into());
+            // Refused, like any signal not acted on (nothing reads why).
+            return Err(JsValue::NULL);
         }
         let pc = RtcPeerConnection::new_with_configuration(&config)?;
         self.budget.set(budget);
@@ -598,6 +601,9 @@ impl Inner {
                     }
                     link.open.set(true);
                     inner.backoff.borrow_mut().remove(&peer);
+                    // The offer's timers are done with: a later failure
+                    // of this link is `lost`'s.
+                    inner.attempt_of.borrow_mut().remove(&peer);
                     let _ = events.unbounded_send(TransportEvent::Up(peer.to_string()));
                 }
             }

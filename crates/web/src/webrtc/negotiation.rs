@@ -14,12 +14,15 @@ use web_sys::{
     RtcDataChannelInit, RtcIceCandidateInit, RtcOfferOptions, RtcSdpType, RtcSessionDescriptionInit,
 };
 
+/// Why a signal was not acted on: nothing, as no one reads it
+/// ([`Inner::from_peer`] only leaves the link in the making unopened).
+/// Messages here cost the package bytes and told no one anything.
+const REFUSED: JsValue = JsValue::NULL;
+
 /// An SDP a browser made: a session description without one is a broken
 /// browser, and the link is not opened.
 fn sdp_of(description: &JsValue) -> Result<String, JsValue> {
-    get(description, "sdp")
-        .as_string()
-        .ok_or_else(|| "a session description without sdp".into())
+    get(description, "sdp").as_string().ok_or(REFUSED)
 }
 
 impl Inner {
@@ -37,7 +40,7 @@ impl Inner {
     }
 
     async fn try_offer(self: &Rc<Self>, peer: u64, nonce: Nonce) -> Result<(), JsValue> {
-        let me = self.me.get().ok_or("not joined")?;
+        let me = self.me.get().ok_or(REFUSED)?;
         let existing = self.links.borrow().get(&peer).cloned();
         let (link, offer) = match existing {
             // An open link is never replaced: this is an ICE restart, a new
@@ -112,7 +115,7 @@ impl Inner {
     }
 
     async fn try_from_peer(self: &Rc<Self>, from: u64, data: PeerSignal) -> Result<(), JsValue> {
-        let me = self.me.get().ok_or("not joined")?;
+        let me = self.me.get().ok_or(REFUSED)?;
         match data {
             PeerSignal::Ask { alone } => self.nonce_for(from, alone),
             PeerSignal::Busy => {
@@ -126,7 +129,7 @@ impl Inner {
                 if !self.asked.borrow_mut().remove(&from) {
                     return Ok(());
                 }
-                let nonce = parse_nonce(&nonce).ok_or("malformed nonce")?;
+                let nonce = parse_nonce(&nonce).ok_or(REFUSED)?;
                 self.try_offer(from, nonce).await
             }
             PeerSignal::Candidate {
@@ -134,7 +137,7 @@ impl Inner {
                 sdp_mid,
                 sdp_m_line_index,
             } => {
-                let link = self.links.borrow().get(&from).cloned().ok_or("no link")?;
+                let link = self.links.borrow().get(&from).cloned().ok_or(REFUSED)?;
                 let init = RtcIceCandidateInit::new(&candidate);
                 init.set_sdp_mid(sdp_mid.as_deref());
                 init.set_sdp_m_line_index(sdp_m_line_index);
@@ -146,16 +149,16 @@ impl Inner {
                 Ok(())
             }
             PeerSignal::Offer { ref reply, .. } => {
-                let reply = parse_nonce(reply).ok_or("an offer with a malformed reply nonce")?;
-                let signed = data.signed().ok_or("not a description")?;
+                let reply = parse_nonce(reply).ok_or(REFUSED)?;
+                let signed = data.signed().ok_or(REFUSED)?;
                 self.member(me, from, &signed, data.proof())?;
                 self.answer(me, from, signed, reply).await
             }
             PeerSignal::Answer { .. } => {
-                let signed = data.signed().ok_or("not a description")?;
+                let signed = data.signed().ok_or(REFUSED)?;
                 self.member(me, from, &signed, data.proof())?;
                 let key = self.verified(me, from, &signed)?;
-                let link = self.links.borrow().get(&from).cloned().ok_or("no link")?;
+                let link = self.links.borrow().get(&from).cloned().ok_or(REFUSED)?;
                 link.key.set(Some(key));
                 let answer = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
                 answer.set_sdp(&signed.sdp);
@@ -167,13 +170,15 @@ impl Inner {
 
     /// A member wants to offer: hand it a fresh nonce to sign over (unless
     /// this side has no room for another link, and cannot make room for
-    /// a member that holds none: [`Inner::make_room`]).
+    /// a member that holds none: then room is promised, and made when its
+    /// offer verifies, [`Inner::make_room`]).
     fn nonce_for(self: &Rc<Self>, from: u64, alone: bool) -> Result<(), JsValue> {
         // Only an open link is restarted; a half-open one gives no nonce.
         let linked = self.is_open(from);
         let room = self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
-        let made = !linked && !room && alone && self.room_can_be_made();
-        if !linked && !room && !made || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR)
+        let promise = !linked && !room && alone && self.room_can_be_made(from);
+        if !linked && !room && !promise
+            || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR)
         {
             // Said at once, so the asker tries another member now rather
             // than when its offer times out — once a minute per member:
@@ -183,8 +188,8 @@ impl Inner {
             }
             return Ok(());
         }
-        if made {
-            self.make_room();
+        if promise {
+            self.promise_room(from);
         }
         let nonce = self.fresh_nonce();
         self.nonces.borrow_mut().issue(from, nonce);
@@ -210,12 +215,10 @@ impl Inner {
         let Some(keys) = &self.network else {
             return Ok(());
         };
-        let message = signed
-            .signed_message(&self.room, from, me)
-            .ok_or("a description with a malformed nonce")?;
+        let message = signed.signed_message(&self.room, from, me).ok_or(REFUSED)?;
         match proof {
             Some(proof) if keys.proves_link(&message, &proof) => Ok(()),
-            _ => Err("no proof of this network's invite".into()),
+            _ => Err(REFUSED),
         }
     }
 
@@ -230,7 +233,7 @@ impl Inner {
     ) -> Result<trustfold::PublicKey, JsValue> {
         signed
             .verify_fresh(&self.room, from, me, &mut self.nonces.borrow_mut())
-            .map_err(|e| JsValue::from_str(&e.to_string()))
+            .map_err(|_| REFUSED)
     }
 
     /// Answers a verified offer, signed over the offerer's `reply` nonce.
@@ -252,12 +255,17 @@ impl Inner {
             // The offerer restarts the ICE of our open link: same connection.
             Some(link) => link,
             None => {
-                if !self.mesh.borrow().accepts(&from) || self.answers_left() == 0 {
+                let room = self.mesh.borrow().accepts(&from);
+                let make_room = !room && self.take_promise(from) && self.room_can_be_made(from);
+                if !room && !make_room || self.answers_left() == 0 {
                     return Ok(());
                 }
                 // One member cannot spend this page's connections.
                 if !within_hour(&self.answered, from, MAX_OFFERS_PER_MEMBER_HOUR) {
                     return Ok(());
+                }
+                if make_room {
+                    self.make_room(from);
                 }
                 let link = self.new_link(from, false)?;
                 link.key.set(Some(key));
