@@ -155,18 +155,7 @@ impl Room {
                     let alone = self.rules && self.pages[p].mesh.alone();
                     let rng = &mut self.rng;
                     if let Some(q) = self.pages[p].mesh.to_fill(|n| rng.index(n)) {
-                        let hop = self.hop();
-                        self.asked.insert((p, q));
-                        self.at(
-                            hop,
-                            Due::Ask {
-                                from: p,
-                                to: q,
-                                alone,
-                            },
-                        );
-                        self.at(ASK_TIMEOUT, Due::AskTimeout { from: p, to: q });
-                        self.at(OFFER_TIMEOUT, Due::GiveUp { from: p, to: q });
+                        self.offer(p, q, alone);
                     }
                     let next = FILL_EVERY / 2 + self.rng.below(FILL_EVERY);
                     self.at(next, Due::Fill(p));
@@ -211,19 +200,25 @@ impl Room {
         let rng = &mut self.rng;
         let peers = self.pages[p].mesh.to_dial(|n| rng.index(n));
         for q in peers {
-            let hop = self.hop();
-            self.asked.insert((p, q));
-            self.at(
-                hop,
-                Due::Ask {
-                    from: p,
-                    to: q,
-                    alone,
-                },
-            );
-            self.at(ASK_TIMEOUT, Due::AskTimeout { from: p, to: q });
-            self.at(OFFER_TIMEOUT, Due::GiveUp { from: p, to: q });
+            self.offer(p, q, alone);
         }
+    }
+
+    /// `p` asks `q` for a nonce, then offers; an ask unanswered in time
+    /// counts as `busy`, an offer not open in time is given up.
+    fn offer(&mut self, p: usize, q: usize, alone: bool) {
+        let hop = self.hop();
+        self.asked.insert((p, q));
+        self.at(
+            hop,
+            Due::Ask {
+                from: p,
+                to: q,
+                alone,
+            },
+        );
+        self.at(ASK_TIMEOUT, Due::AskTimeout { from: p, to: q });
+        self.at(OFFER_TIMEOUT, Due::GiveUp { from: p, to: q });
     }
 
     /// Whether `page` may make room for `member` now: 10 s after the

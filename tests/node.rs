@@ -19,6 +19,21 @@ use trustfold::{Node, NodeError};
 
 const SECRET: [u8; 32] = [7; 32];
 
+/// Two nodes of one identity on one store: two tabs of one person.
+async fn two_tabs() -> (Node<FaultyStore>, Node<FaultyStore>) {
+    let (writer, _) = Node::open(FaultyStore::default(), || SECRET).await.unwrap();
+    let (sibling, _) = Node::open(
+        FaultyStore {
+            inner: writer.store().inner.clone(),
+            ..FaultyStore::default()
+        },
+        || SECRET,
+    )
+    .await
+    .unwrap();
+    (writer, sibling)
+}
+
 trustfold::node_conformance_tests!(memory_suite, trustfold::testing::MemoryBackend);
 
 /// A memory store whose disk fills up: writes fail with `QuotaExceeded`
@@ -225,16 +240,7 @@ mod memory {
     /// signature never checked, under another id.
     #[wasm_bindgen_test(unsupported = pollster::test)]
     async fn a_damaged_lookup_of_the_own_chain_is_not_taken_in() {
-        let (writer, _) = Node::open(FaultyStore::default(), || SECRET).await.unwrap();
-        let (sibling, _) = Node::open(
-            FaultyStore {
-                inner: writer.store().inner.clone(),
-                ..FaultyStore::default()
-            },
-            || SECRET,
-        )
-        .await
-        .unwrap();
+        let (writer, sibling) = two_tabs().await;
         let latest = writer.publish(0, pay(key(2), 1, "EUR")).await.unwrap();
         let mut damaged = latest.bytes().to_vec();
         *damaged.last_mut().unwrap() ^= 1;
@@ -258,16 +264,7 @@ mod memory {
     /// next own event follows its siblings' on the one chain (no fork).
     #[wasm_bindgen_test(unsupported = pollster::test)]
     async fn a_tab_behind_its_siblings_takes_in_what_they_stored() {
-        let (writer, _) = Node::open(FaultyStore::default(), || SECRET).await.unwrap();
-        let (sibling, _) = Node::open(
-            FaultyStore {
-                inner: writer.store().inner.clone(),
-                ..FaultyStore::default()
-            },
-            || SECRET,
-        )
-        .await
-        .unwrap();
+        let (writer, sibling) = two_tabs().await;
         let heard = writer.publish(0, pay(key(2), 1, "EUR")).await.unwrap();
         assert_eq!(
             sibling
