@@ -14,6 +14,9 @@ rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name trustfold \
   --remove-name-section --remove-producers-section \
   target/wasm32-unknown-unknown/pkg/trustfold_web.wasm
+# The glue's JSDoc stays in trustfold.d.ts only (scripts/strip-jsdoc.mjs).
+node scripts/strip-jsdoc.mjs pkg/trustfold.js
+node --check pkg/trustfold.js
 # Binaryen's wasm-opt from npm (package.json pins it; Debian's breaks the
 # module in Chromium: ../shared/TOOLCHAIN.md). -O1, not -Oz: -Oz and -O2
 # shrink the raw module more but gzip it larger (reordered locals and

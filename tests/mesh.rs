@@ -395,7 +395,7 @@ impl Sim {
             && alone
             && may_make_room
             && !self.pages[to].mesh.accepts(&from)
-            && let Some(victim) = self.pages[to].mesh.make_room()
+            && let Some(victim) = self.pages[to].mesh.make_room(from)
         {
             self.pages[to].rooms.push((self.now, from));
             self.rooms_made += 1;

@@ -268,7 +268,10 @@ impl Room {
         }
         let promised = self.pages[to].promised.remove(&from);
         if promised && !self.pages[to].mesh.accepts(&from) && self.may_make_room(to, from) {
-            let victim = self.pages[to].mesh.make_room().expect("room can be made");
+            let victim = self.pages[to]
+                .mesh
+                .make_room(from)
+                .expect("room can be made");
             self.pages[to].rooms.push((self.now, from));
             // The data channel closes; the other side sees it soon.
             let hop = self.hop();

@@ -16,8 +16,9 @@
 //! each identity costs the page one connection an hour, not its hourly
 //! allowance of 6 (before 2026-12-03, about 17 identities spent the
 //! page's own quarter in an hour; now it takes 100). And the offers a
-//! page makes only to fill its spare links ([`may_fill`]) stop at half
-//! the budget, so what is left keeps its failed links replaced.
+//! page makes only to fill its spare links ([`may_fill`]) stop once its
+//! own offers spent a quarter of the budget, so the rest keeps its failed
+//! links replaced (others' offers spending their share does not stop it).
 //!
 //! [`may_fill`]: ConnectionBudget::may_fill
 
@@ -62,10 +63,11 @@ impl ConnectionBudget {
     }
 
     /// Whether an offer made only to fill a spare link (not to replace
-    /// one, or reach half the limit) may spend a connection: while more
-    /// than half the budget is left.
+    /// one, or reach half the limit) may spend a connection: while this
+    /// page's own offers have spent less than a quarter of the budget
+    /// (what others' offers spent does not stop it).
     pub fn may_fill(&self) -> bool {
-        self.left() > self.total / 2
+        self.offered < self.total / 4 && self.left() > 0
     }
 
     /// Counts a connection made for this page's own offer, if one is left.
@@ -112,17 +114,20 @@ mod tests {
     }
 
     #[test]
-    fn filling_spare_links_stops_at_half_the_budget() {
-        let mut budget = ConnectionBudget::new(10);
+    fn filling_spare_links_stops_once_own_offers_spent_a_quarter() {
+        let mut budget = ConnectionBudget::new(20);
+        let answered = (0..10).filter(|_| budget.spend_answer()).count();
+        assert_eq!(answered, 10);
+        assert!(budget.may_fill(), "others' offers do not stop it");
         let mut filled = 0;
         while budget.may_fill() && budget.spend_offer() {
             filled += 1;
         }
-        assert_eq!(filled, 5);
+        assert_eq!(filled, 5, "a quarter of the budget");
         assert!(budget.spend_offer(), "replacing links goes on");
         assert!(
-            ConnectionBudget::new(1).may_fill(),
-            "1 left of 1: more than half"
+            !ConnectionBudget::new(3).may_fill(),
+            "a budget under 4 is not spent filling"
         );
     }
 

@@ -66,6 +66,9 @@ pub struct Membership<P: Ord + Clone> {
     active: BTreeSet<P>,
     /// Offers made and not answered yet: they count against the limit.
     dialing: BTreeSet<P>,
+    /// Members room was made for, their link not up yet: their places
+    /// are kept (they count against the limit, like offers open).
+    welcomed: BTreeSet<P>,
     /// The active links others offered (this page did not dial them),
     /// oldest first: the only ones [`make_room`](Self::make_room) may
     /// drop, the newest first. At most `links` long.
@@ -80,6 +83,7 @@ impl<P: Ord + Clone> Membership<P> {
             limits,
             active: BTreeSet::new(),
             dialing: BTreeSet::new(),
+            welcomed: BTreeSet::new(),
             accepted: Vec::new(),
             passive: VecDeque::new(),
         }
@@ -96,6 +100,7 @@ impl<P: Ord + Clone> Membership<P> {
         for member in members {
             if self.active.contains(&member)
                 || self.dialing.contains(&member)
+                || self.welcomed.contains(&member)
                 || self.passive.contains(&member)
             {
                 continue;
@@ -107,12 +112,21 @@ impl<P: Ord + Clone> Membership<P> {
         }
     }
 
-    /// Whether an offer from `peer` is taken: only while below the limit
-    /// (or if this page is dialling `peer` itself: the place is kept).
+    /// Links up, offers open and places kept: what counts against the
+    /// limit.
+    fn held(&self) -> usize {
+        self.active.len() + self.dialing.len() + self.welcomed.len()
+    }
+
+    /// Whether an offer from `peer` is taken: only while below the limit,
+    /// or if its place is kept (room was made for it, or this page is
+    /// offering to it too: the browser lets only one of two crossing
+    /// offers go on).
     pub fn accepts(&self, peer: &P) -> bool {
         self.active.contains(peer)
+            || self.welcomed.contains(peer)
             || self.dialing.contains(peer)
-            || self.active.len() + self.dialing.len() < self.limits.links
+            || self.held() < self.limits.links
     }
 
     /// Members to offer links to now, taken from the passive list
@@ -120,9 +134,7 @@ impl<P: Ord + Clone> Membership<P> {
     /// [`MeshLimits::dial_until`] with the offers still open.
     pub fn to_dial(&mut self, mut pick: impl FnMut(usize) -> usize) -> Vec<P> {
         let mut out = Vec::new();
-        while self.active.len() + self.dialing.len() < self.limits.dial_until()
-            && !self.passive.is_empty()
-        {
+        while self.held() < self.limits.dial_until() && !self.passive.is_empty() {
             let at = pick(self.passive.len()) % self.passive.len();
             let Some(peer) = self.passive.remove(at) else {
                 break;
@@ -138,8 +150,9 @@ impl<P: Ord + Clone> Membership<P> {
     /// now and then, so groups of pages that each hold enough links find
     /// each other through the members with room left.
     pub fn to_fill(&mut self, mut pick: impl FnMut(usize) -> usize) -> Option<P> {
-        if self.active.len() >= self.limits.links
+        if self.held() >= self.limits.links
             || !self.dialing.is_empty()
+            || !self.welcomed.is_empty()
             || self.passive.is_empty()
         {
             return None;
@@ -153,10 +166,11 @@ impl<P: Ord + Clone> Membership<P> {
     /// A link to `peer` is up. False if it would exceed the limit: close it.
     pub fn up(&mut self, peer: P) -> bool {
         let dialled = self.dialing.remove(&peer);
+        let welcomed = self.welcomed.remove(&peer);
         if self.active.contains(&peer) {
             return true;
         }
-        if !dialled && self.active.len() + self.dialing.len() >= self.limits.links {
+        if !dialled && !welcomed && self.held() >= self.limits.links {
             return false;
         }
         if self.active.len() >= self.limits.links {
@@ -183,16 +197,21 @@ impl<P: Ord + Clone> Membership<P> {
         self.active.len() >= self.limits.links && !self.accepted.is_empty()
     }
 
-    /// A member that holds no link asks, and this page is full: drops the
-    /// newest of the links others offered it so the member can have its
-    /// place, and returns whom to close the link to. `None` unless
-    /// [`can_make_room`](Self::can_make_room).
-    pub fn make_room(&mut self) -> Option<P> {
+    /// `member`, which holds no link, offers, and this page is full:
+    /// drops the newest of the links others offered it and keeps the
+    /// place for `member` (no one else takes it meanwhile; [`down`]
+    /// gives it back if its link fails). Returns whom to close the link
+    /// to; `None` unless [`can_make_room`](Self::can_make_room).
+    ///
+    /// [`down`]: Self::down
+    pub fn make_room(&mut self, member: P) -> Option<P> {
         if !self.can_make_room() {
             return None;
         }
         let victim = self.accepted.last()?.clone();
         self.down(&victim);
+        self.passive.retain(|p| p != &member);
+        self.welcomed.insert(member);
         Some(victim)
     }
 
@@ -201,7 +220,7 @@ impl<P: Ord + Clone> Membership<P> {
     /// free for [`to_dial`](Self::to_dial).
     pub fn down(&mut self, peer: &P) {
         self.accepted.retain(|p| p != peer);
-        let was = self.active.remove(peer) | self.dialing.remove(peer);
+        let was = self.active.remove(peer) | self.dialing.remove(peer) | self.welcomed.remove(peer);
         if was {
             self.introduce([peer.clone()]);
         }
@@ -212,6 +231,7 @@ impl<P: Ord + Clone> Membership<P> {
         self.accepted.retain(|p| p != peer);
         self.active.remove(peer);
         self.dialing.remove(peer);
+        self.welcomed.remove(peer);
         self.passive.retain(|p| p != peer);
     }
 
@@ -263,28 +283,34 @@ mod tests {
             passive: 8,
         });
         assert!(m.alone());
-        m.introduce([1, 2]);
+        m.introduce([1, 2, 3]);
         assert_eq!(m.to_dial(|_| 0), vec![1, 2]);
         assert!(!m.alone(), "offers open");
-        assert!(m.accepts(&1), "a member it is dialling keeps its place");
         assert!(m.up(1) && m.up(7));
         assert!(!m.can_make_room(), "full only with an offer still open");
-        assert_eq!(m.make_room(), None);
+        assert_eq!(m.make_room(20), None);
         assert!(m.up(2));
         assert!(m.can_make_room());
-        assert_eq!(m.make_room(), Some(7), "the one link it accepted");
+        assert_eq!(m.make_room(20), Some(7), "the one link it accepted");
         assert_eq!(m.active().copied().collect::<Vec<_>>(), vec![1, 2]);
-        assert!(m.accepts(&9) && m.up(9));
-        assert_eq!(m.make_room(), Some(9));
+        assert!(!m.accepts(&9), "the place is kept for 20");
+        assert_eq!(m.to_fill(|_| 0), None, "not filled meanwhile");
+        assert!(m.accepts(&20) && m.up(20));
+        assert!(
+            !m.can_make_room() || m.make_room(21) == Some(20),
+            "20 is the newest accepted"
+        );
+        m.down(&21);
+        assert!(m.up(9), "21 never came: its place is free again");
+        assert_eq!(m.make_room(22), Some(9));
         m.down(&1);
-        assert!(m.up(10) && m.up(11));
+        assert!(m.up(10), "a place kept for 22 and one free");
+        assert!(!m.up(11), "full");
         assert!(m.up(2), "a link already up stays up");
-        assert_eq!(m.make_room(), Some(11), "the newest accepted");
+        assert!(m.up(22));
+        assert_eq!(m.make_room(23), Some(22), "the newest accepted");
+        m.gone(&23);
         assert!(m.up(12));
-        m.gone(&12);
-        assert!(m.up(13));
-        assert_eq!(m.make_room(), Some(13));
-        assert_eq!(m.make_room(), None, "room left");
-        assert_eq!(m.active().copied().collect::<Vec<_>>(), vec![2, 10]);
+        assert_eq!(m.active().copied().collect::<Vec<_>>(), vec![2, 10, 12]);
     }
 }

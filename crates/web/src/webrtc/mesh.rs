@@ -57,7 +57,7 @@ pub(super) const DIAL_AGAIN_MS: f64 = 60_000.0;
 const HOUR_MS: f64 = 3_600_000.0;
 
 /// What [`Inner::after`] runs.
-type Later = Box<dyn FnOnce(&Rc<Inner>)>;
+pub(super) type Later = Box<dyn FnOnce(&Rc<Inner>)>;
 
 /// Counts an attempt on `peer` in `log` if fewer than `max` were made in
 /// the last hour; forgets older ones.
@@ -106,7 +106,7 @@ impl Inner {
     /// Runs `then` after `ms`, if the transport is still there. One timer
     /// for the delays here: each `async` block is code of its own in the
     /// package.
-    fn after(self: &Rc<Self>, ms: f64, then: Later) {
+    pub(super) fn after(self: &Rc<Self>, ms: f64, then: Later) {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
             wait(ms).await;
@@ -190,13 +190,16 @@ impl Inner {
 
     /// Notes that `member`, alone, was given a nonce with no room: room is
     /// made when its verified offer comes ([`take_promise`](Self::take_promise)).
-    pub(super) fn promise_room(&self, member: u64) {
+    /// False if [`MAX_PROMISED`] members hold promises already.
+    pub(super) fn promise_room(&self, member: u64) -> bool {
         let now = js_sys::Date::now();
         let mut promised = self.promised.borrow_mut();
         promised.retain(|_, at| now - *at < OFFER_TIMEOUT_MS);
-        if promised.len() < MAX_PROMISED || promised.contains_key(&member) {
+        let room = promised.len() < MAX_PROMISED || promised.contains_key(&member);
+        if room {
             promised.insert(member, now);
         }
+        room
     }
 
     /// Whether `member` was promised room in the last [`OFFER_TIMEOUT_MS`]
@@ -216,7 +219,7 @@ impl Inner {
     /// after the offer verified: an `ask` the server relays proves
     /// nothing, and must not cut a link.
     pub(super) fn make_room(&self, member: u64) {
-        let victim = self.mesh.borrow_mut().make_room();
+        let victim = self.mesh.borrow_mut().make_room(member);
         if let Some(victim) = victim {
             self.rooms.borrow_mut().push((js_sys::Date::now(), member));
             self.rooms_made.set(self.rooms_made.get() + 1);
@@ -308,7 +311,7 @@ impl Inner {
             OFFER_TIMEOUT_MS,
             Box::new(move |inner| {
                 if current(inner) {
-                    if inner.links.borrow().contains_key(&peer) {
+                    if inner.links.borrow().get(&peer).is_some_and(|l| l.offerer) {
                         // It gave a nonce and let the offer's connection
                         // go unanswered: no more offers to it this hour
                         // (each would spend a connection of the budget).

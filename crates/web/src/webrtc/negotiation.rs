@@ -5,7 +5,9 @@
 //! unused nonce it issued to that sender (see [`trustfold::signal`]).
 
 use super::mesh::within_hour;
-use super::{Inner, MAX_ANSWERS_PER_MEMBER_HOUR, MAX_OFFERS_PER_MEMBER_HOUR, get};
+use super::{
+    Inner, MAX_ANSWERS_PER_MEMBER_HOUR, MAX_OFFERS_PER_MEMBER_HOUR, OFFER_TIMEOUT_MS, get,
+};
 use std::rc::Rc;
 use trustfold::signal::{Nonce, PeerSignal, SignedDescription, nonce_hex, parse_nonce};
 use wasm_bindgen::prelude::*;
@@ -43,6 +45,9 @@ impl Inner {
         let me = self.me.get().ok_or(REFUSED)?;
         let existing = self.links.borrow().get(&peer).cloned();
         let (link, offer) = match existing {
+            // Its offer to this page crossed ours and is being answered:
+            // ours is not made (two would replace each other's link).
+            Some(link) if !link.offerer && !link.open.get() => return Ok(()),
             // An open link is never replaced: this is an ICE restart, a new
             // offer on the same connection (even if its ICE recovered by
             // itself since it was asked for).
@@ -119,7 +124,19 @@ impl Inner {
         match data {
             PeerSignal::Ask { alone } => self.nonce_for(from, alone),
             PeerSignal::Busy => {
-                if self.asked.borrow_mut().remove(&from) {
+                // To an ask, or to an offer the member could not take after
+                // all (then the connection made for it goes): another
+                // member is asked, and this one is not held to have left
+                // the offer unanswered.
+                let offered = self
+                    .links
+                    .borrow()
+                    .get(&from)
+                    .is_some_and(|l| l.offerer && !l.open.get());
+                if offered {
+                    self.links.borrow_mut().remove(&from);
+                }
+                if self.asked.borrow_mut().remove(&from) || offered {
                     self.busy(from);
                 }
                 Ok(())
@@ -175,8 +192,28 @@ impl Inner {
     fn nonce_for(self: &Rc<Self>, from: u64, alone: bool) -> Result<(), JsValue> {
         // Only an open link is restarted; a half-open one gives no nonce.
         let linked = self.is_open(from);
-        let room = self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
-        let promise = !linked && !room && alone && self.room_can_be_made(from);
+        // Both asked each other: the lower id's offer goes on, the higher
+        // id's ask is refused; the higher id drops its own attempt and
+        // answers (perfect negotiation's tie-break, by connection id).
+        let offering = self.asked.borrow().contains(&from)
+            || self
+                .links
+                .borrow()
+                .get(&from)
+                .is_some_and(|l| l.offerer && !l.open.get());
+        let crossing = !linked && offering;
+        if crossing && self.me.get().is_some_and(|me| me > from) {
+            self.asked.borrow_mut().remove(&from);
+            self.links.borrow_mut().remove(&from);
+        }
+        let yields = crossing && self.me.get().is_none_or(|me| me < from);
+        let room = !yields && self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
+        let promise = !linked
+            && !room
+            && !yields
+            && alone
+            && self.room_can_be_made(from)
+            && self.promise_room(from);
         if !linked && !room && !promise
             || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR)
         {
@@ -187,9 +224,6 @@ impl Inner {
                 self.signal(from, PeerSignal::Busy);
             }
             return Ok(());
-        }
-        if promise {
-            self.promise_room(from);
         }
         let nonce = self.fresh_nonce();
         self.nonces.borrow_mut().issue(from, nonce);
@@ -257,11 +291,15 @@ impl Inner {
             None => {
                 let room = self.mesh.borrow().accepts(&from);
                 let make_room = !room && self.take_promise(from) && self.room_can_be_made(from);
-                if !room && !make_room || self.answers_left() == 0 {
-                    return Ok(());
-                }
                 // One member cannot spend this page's connections.
-                if !within_hour(&self.answered, from, MAX_OFFERS_PER_MEMBER_HOUR) {
+                if !room && !make_room
+                    || self.answers_left() == 0
+                    || !within_hour(&self.answered, from, MAX_OFFERS_PER_MEMBER_HOUR)
+                {
+                    // A verified offer refused is said so (it covers a
+                    // nonce this page gave): its maker asks someone else
+                    // rather than hold this page to have gone silent.
+                    self.signal(from, PeerSignal::Busy);
                     return Ok(());
                 }
                 if make_room {
@@ -269,6 +307,26 @@ impl Inner {
                 }
                 let link = self.new_link(from, false)?;
                 link.key.set(Some(key));
+                // An answered link not open in time is given up, and its
+                // place (kept, if room was made) freed.
+                let weak_link = Rc::downgrade(&link);
+                self.after(
+                    OFFER_TIMEOUT_MS,
+                    Box::new(move |inner| {
+                        let Some(link) = weak_link.upgrade() else {
+                            return;
+                        };
+                        let current = inner
+                            .links
+                            .borrow()
+                            .get(&from)
+                            .is_some_and(|l| Rc::ptr_eq(l, &link));
+                        if current && !link.open.get() {
+                            inner.links.borrow_mut().remove(&from);
+                            inner.mesh.borrow_mut().down(&from);
+                        }
+                    }),
+                );
                 link
             }
         };
