@@ -136,7 +136,11 @@ impl Inner {
                 if offered {
                     self.links.borrow_mut().remove(&from);
                 }
-                if self.asked.borrow_mut().remove(&from) || offered {
+                let asked = self.asked.borrow_mut().remove(&from);
+                // To an ICE restart's ask, the link stays as it is: a
+                // `busy` the server relays is no proof, and the link's own
+                // timers give it up if its network does not come back.
+                if (asked || offered) && !self.is_open(from) {
                     self.busy(from);
                 }
                 Ok(())
@@ -283,8 +287,14 @@ impl Inner {
             .links
             .borrow()
             .get(&from)
-            .filter(|l| l.open.get() && l.key.get() == Some(key))
+            .filter(|l| l.open.get())
             .cloned();
+        // An open link is never replaced: an offer signed by another key
+        // than the link's (a hostile server's own, under this member's
+        // connection id) is refused.
+        if existing.as_ref().is_some_and(|l| l.key.get() != Some(key)) {
+            return Ok(());
+        }
         let link = match existing {
             // The offerer restarts the ICE of our open link: same connection.
             Some(link) => link,
