@@ -58,10 +58,8 @@ const DEFAULT_SEEDS: [u64; 1] = [18];
 const LINKS: usize = 6;
 /// How often a page runs its timers (lazy push's wants, dialling), ms.
 const TICK_MS: u64 = 50;
-/// A full page makes room for a page alone at most this often (and 6
-/// times a run, which is shorter than the browser's hour); a page with
-/// room offers one more link every half to one and a half of this.
-const ROOM_MADE_EVERY_MS: u64 = 10_000;
+/// A page with room offers one more link every half to one and a half
+/// of this (as the browser does).
 const FILL_EVERY_MS: u64 = 10_000;
 /// Events are written, and pages come and go, in this window (ms).
 const WRITE_FROM: u64 = 3_000;
@@ -109,8 +107,6 @@ struct Page {
     bytes_received: u64,
     /// Bytes of frames from honest pages.
     honest_bytes: u64,
-    /// When and for whom it dropped a link to make room for a page alone.
-    rooms: Vec<(u64, usize)>,
     /// When it next offers one more link if it has room.
     next_fill: u64,
 }
@@ -247,7 +243,6 @@ impl Sim {
             events_received: 0,
             bytes_received: 0,
             honest_bytes: 0,
-            rooms: Vec::new(),
             next_fill: self.now + FILL_EVERY_MS / 2 + self.rng.below(FILL_EVERY_MS),
         });
         n
@@ -383,21 +378,13 @@ impl Sim {
 
     fn offer(&mut self, from: usize, to: usize, alone: bool) {
         let wants = self.pages[from].online && self.pages[to].online;
-        // A full page makes room for one that holds no link, at most once
-        // in 10 s, 6 times an hour, once for one member
-        // (crates/web/src/webrtc/mesh.rs).
-        let rooms = &self.pages[to].rooms;
-        let may_make_room = rooms.len() < 6
-            && rooms
-                .iter()
-                .all(|&(at, m)| self.now - at >= ROOM_MADE_EVERY_MS && m != from);
+        // A full page makes room for one that holds no link, within
+        // `Membership::can_make_room_for`'s bounds.
         if wants
             && alone
-            && may_make_room
             && !self.pages[to].mesh.accepts(&from)
-            && let Some(victim) = self.pages[to].mesh.make_room(from)
+            && let Some(victim) = self.pages[to].mesh.make_room(from, self.now)
         {
-            self.pages[to].rooms.push((self.now, from));
             self.rooms_made += 1;
             self.cut(to, victim);
         }

@@ -36,9 +36,6 @@ const LINKS: usize = 3;
 const OFFER_TIMEOUT: u64 = 15_000;
 const BUSY_RETRY: u64 = 1_000;
 const BUSY_SAID: u64 = 60_000;
-const ROOM_MADE_EVERY: u64 = 10_000;
-/// Room made at most this often in an hour (a run is shorter).
-const MAX_ROOMS: usize = 6;
 const MAX_BACKOFF: u64 = 30_000;
 const FILL_EVERY: u64 = 10_000;
 const ASK_TIMEOUT: u64 = 3_000;
@@ -61,8 +58,7 @@ struct Page {
     mesh: Membership<usize>,
     online: bool,
     busy_said: BTreeMap<usize, u64>,
-    /// Room made (when, for whom), and members promised room.
-    rooms: Vec<(u64, usize)>,
+    /// Members promised room.
     promised: BTreeSet<usize>,
     backoff: BTreeMap<usize, u64>,
 }
@@ -181,7 +177,6 @@ impl Room {
             mesh,
             online: true,
             busy_said: BTreeMap::new(),
-            rooms: Vec::new(),
             promised: BTreeSet::new(),
             backoff: BTreeMap::new(),
         });
@@ -221,18 +216,6 @@ impl Room {
         self.at(OFFER_TIMEOUT, Due::GiveUp { from: p, to: q });
     }
 
-    /// Whether `page` may make room for `member` now: 10 s after the
-    /// last time, 6 times an hour, once for one member (the browser's
-    /// bounds), and a link to drop.
-    fn may_make_room(&self, page: usize, member: usize) -> bool {
-        let rooms = &self.pages[page].rooms;
-        rooms.len() < MAX_ROOMS
-            && rooms
-                .iter()
-                .all(|&(at, m)| self.now - at >= ROOM_MADE_EVERY && m != member)
-            && self.pages[page].mesh.can_make_room()
-    }
-
     fn ask(&mut self, from: usize, to: usize, alone: bool) {
         if !self.pages[to].online || !self.pages[from].online {
             return;
@@ -240,7 +223,8 @@ impl Room {
         let room = self.pages[to].mesh.accepts(&from);
         // No room: a member alone is promised it, made once its offer
         // (verified) comes.
-        let promise = self.rules && !room && alone && self.may_make_room(to, from);
+        let promise =
+            self.rules && !room && alone && self.pages[to].mesh.can_make_room_for(&from, self.now);
         if promise {
             self.pages[to].promised.insert(from);
         }
@@ -267,12 +251,10 @@ impl Room {
             return;
         }
         let promised = self.pages[to].promised.remove(&from);
-        if promised && !self.pages[to].mesh.accepts(&from) && self.may_make_room(to, from) {
-            let victim = self.pages[to]
-                .mesh
-                .make_room(from)
-                .expect("room can be made");
-            self.pages[to].rooms.push((self.now, from));
+        if promised
+            && !self.pages[to].mesh.accepts(&from)
+            && let Some(victim) = self.pages[to].mesh.make_room(from, self.now)
+        {
             // The data channel closes; the other side sees it soon.
             let hop = self.hop();
             self.at(

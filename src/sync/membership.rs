@@ -16,8 +16,9 @@
 //! `tests/mesh_joins.rs`). Links a page dialled itself are never dropped
 //! for another, and of those it accepted only the newest: strangers
 //! asking alone one after another displace each other, not the links a
-//! page has held longest. (The browser also bounds how often: see
-//! crates/web's mesh.)
+//! page has held longest. And at most [`MAX_ROOMS_PER_HOUR`] times an
+//! hour, [`ROOM_MADE_EVERY_MS`] apart, once an hour for one member
+//! ([`can_make_room_for`](Membership::can_make_room_for)).
 //!
 //! Two groups can still form when every page in them holds enough links.
 //! So a page with room left offers one more link now and then
@@ -31,6 +32,12 @@
 //! Randomness is the caller's (`pick`), like time elsewhere in the core.
 
 use std::collections::{BTreeSet, VecDeque};
+
+/// Links dropped to make room for members alone, at most, in an hour.
+pub const MAX_ROOMS_PER_HOUR: usize = 6;
+/// Room is made at most once in this long (ms).
+pub const ROOM_MADE_EVERY_MS: u64 = 10_000;
+const HOUR_MS: u64 = 3_600_000;
 
 /// How many links a page keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +80,9 @@ pub struct Membership<P: Ord + Clone> {
     /// oldest first: the only ones [`make_room`](Self::make_room) may
     /// drop, the newest first. At most `links` long.
     accepted: Vec<P>,
+    /// Room made in the last hour: when (ms), for whom. At most
+    /// [`MAX_ROOMS_PER_HOUR`] long.
+    rooms_made: Vec<(u64, P)>,
     passive: VecDeque<P>,
 }
 
@@ -85,6 +95,7 @@ impl<P: Ord + Clone> Membership<P> {
             dialing: BTreeSet::new(),
             welcomed: BTreeSet::new(),
             accepted: Vec::new(),
+            rooms_made: Vec::new(),
             passive: VecDeque::new(),
         }
     }
@@ -134,15 +145,25 @@ impl<P: Ord + Clone> Membership<P> {
     /// [`MeshLimits::dial_until`] with the offers still open.
     pub fn to_dial(&mut self, mut pick: impl FnMut(usize) -> usize) -> Vec<P> {
         let mut out = Vec::new();
-        while self.held() < self.limits.dial_until() && !self.passive.is_empty() {
-            let at = pick(self.passive.len()) % self.passive.len();
-            let Some(peer) = self.passive.remove(at) else {
+        while self.held() < self.limits.dial_until() {
+            let Some(peer) = self.dial_one(&mut pick) else {
                 break;
             };
-            self.dialing.insert(peer.clone());
             out.push(peer);
         }
         out
+    }
+
+    /// Takes a member from the passive list (`pick(n)` chooses one of
+    /// `n`) and counts it as dialled.
+    fn dial_one(&mut self, pick: &mut impl FnMut(usize) -> usize) -> Option<P> {
+        if self.passive.is_empty() {
+            return None;
+        }
+        let at = pick(self.passive.len()) % self.passive.len();
+        let peer = self.passive.remove(at)?;
+        self.dialing.insert(peer.clone());
+        Some(peer)
     }
 
     /// One member to offer a link to while this page holds fewer links
@@ -150,17 +171,11 @@ impl<P: Ord + Clone> Membership<P> {
     /// now and then, so groups of pages that each hold enough links find
     /// each other through the members with room left.
     pub fn to_fill(&mut self, mut pick: impl FnMut(usize) -> usize) -> Option<P> {
-        if self.held() >= self.limits.links
-            || !self.dialing.is_empty()
-            || !self.welcomed.is_empty()
-            || self.passive.is_empty()
+        if self.held() >= self.limits.links || !self.dialing.is_empty() || !self.welcomed.is_empty()
         {
             return None;
         }
-        let at = pick(self.passive.len()) % self.passive.len();
-        let peer = self.passive.remove(at)?;
-        self.dialing.insert(peer.clone());
-        Some(peer)
+        self.dial_one(&mut pick)
     }
 
     /// A link to `peer` is up. False if it would exceed the limit: close it.
@@ -197,20 +212,38 @@ impl<P: Ord + Clone> Membership<P> {
         self.active.len() >= self.limits.links && !self.accepted.is_empty()
     }
 
+    /// Whether room may be made for `member` at `now` (ms): it
+    /// [`can_make_room`](Self::can_make_room), and room was made fewer
+    /// than [`MAX_ROOMS_PER_HOUR`] times in the last hour, none of them
+    /// within [`ROOM_MADE_EVERY_MS`] or for `member`: strangers asking
+    /// alone cannot churn a page's links.
+    pub fn can_make_room_for(&mut self, member: &P, now: u64) -> bool {
+        self.rooms_made
+            .retain(|(at, _)| now.saturating_sub(*at) < HOUR_MS);
+        self.rooms_made.len() < MAX_ROOMS_PER_HOUR
+            && self
+                .rooms_made
+                .iter()
+                .all(|(at, m)| now.saturating_sub(*at) >= ROOM_MADE_EVERY_MS && m != member)
+            && self.can_make_room()
+    }
+
     /// `member`, which holds no link, offers, and this page is full:
     /// drops the newest of the links others offered it and keeps the
     /// place for `member` (no one else takes it meanwhile; [`down`]
-    /// gives it back if its link fails). Returns whom to close the link
-    /// to; `None` unless [`can_make_room`](Self::can_make_room).
+    /// gives it back if its link fails), noting it was made at `now`.
+    /// Returns whom to close the link to; `None` unless
+    /// [`can_make_room_for`](Self::can_make_room_for).
     ///
     /// [`down`]: Self::down
-    pub fn make_room(&mut self, member: P) -> Option<P> {
-        if !self.can_make_room() {
+    pub fn make_room(&mut self, member: P, now: u64) -> Option<P> {
+        if !self.can_make_room_for(&member, now) {
             return None;
         }
         let victim = self.accepted.last()?.clone();
         self.down(&victim);
         self.passive.retain(|p| p != &member);
+        self.rooms_made.push((now, member.clone()));
         self.welcomed.insert(member);
         Some(victim)
     }
@@ -288,29 +321,56 @@ mod tests {
         assert!(!m.alone(), "offers open");
         assert!(m.up(1) && m.up(7));
         assert!(!m.can_make_room(), "full only with an offer still open");
-        assert_eq!(m.make_room(20), None);
+        assert_eq!(m.make_room(20, 0), None);
         assert!(m.up(2));
         assert!(m.can_make_room());
-        assert_eq!(m.make_room(20), Some(7), "the one link it accepted");
+        assert_eq!(m.make_room(20, 0), Some(7), "the one link it accepted");
         assert_eq!(m.active().copied().collect::<Vec<_>>(), vec![1, 2]);
         assert!(!m.accepts(&9), "the place is kept for 20");
         assert_eq!(m.to_fill(|_| 0), None, "not filled meanwhile");
         assert!(m.accepts(&20) && m.up(20));
-        assert!(
-            !m.can_make_room() || m.make_room(21) == Some(20),
+        assert!(m.can_make_room());
+        assert_eq!(
+            m.make_room(21, 10_000),
+            Some(20),
             "20 is the newest accepted"
         );
         m.down(&21);
         assert!(m.up(9), "21 never came: its place is free again");
-        assert_eq!(m.make_room(22), Some(9));
+        assert_eq!(m.make_room(22, 20_000), Some(9));
         m.down(&1);
         assert!(m.up(10), "a place kept for 22 and one free");
         assert!(!m.up(11), "full");
         assert!(m.up(2), "a link already up stays up");
         assert!(m.up(22));
-        assert_eq!(m.make_room(23), Some(22), "the newest accepted");
+        assert_eq!(m.make_room(23, 30_000), Some(22), "the newest accepted");
         m.gone(&23);
         assert!(m.up(12));
         assert_eq!(m.active().copied().collect::<Vec<_>>(), vec![2, 10, 12]);
+    }
+
+    #[test]
+    fn room_is_made_ten_seconds_apart_six_times_an_hour_once_for_a_member() {
+        let mut m = Membership::new(MeshLimits {
+            links: 1,
+            passive: 8,
+        });
+        assert!(m.up(100));
+        assert_eq!(m.make_room(1, 0), Some(100));
+        assert!(m.up(1));
+        assert!(!m.can_make_room_for(&2, 9_999), "10 s apart");
+        assert!(
+            !m.can_make_room_for(&1, 10_000),
+            "once an hour for a member"
+        );
+        let mut now = 10_000;
+        for member in 2..=6 {
+            assert_eq!(m.make_room(member, now), Some(member - 1));
+            assert!(m.up(member));
+            now += 10_000;
+        }
+        assert!(!m.can_make_room_for(&7, now), "6 in the last hour");
+        assert!(m.can_make_room_for(&7, 3_600_000), "the first an hour old");
+        assert!(m.can_make_room_for(&1, 3_600_000), "and its member again");
     }
 }

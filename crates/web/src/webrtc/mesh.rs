@@ -19,12 +19,6 @@ pub const OFFER_TIMEOUT_MS: f64 = 15_000.0;
 /// `busy`: a full member says `busy` to one asker once a minute and is
 /// silent after, and the asker should not wait for the offer's timeout.
 pub(super) const ASK_TIMEOUT_MS: f64 = 3_000.0;
-/// A full page makes room for a member that holds no link at most once in
-/// this long, at most [`MAX_ROOMS_PER_HOUR`] times an hour, and once an
-/// hour for one member: strangers asking alone cannot churn its links.
-pub(super) const ROOM_MADE_EVERY_MS: f64 = 10_000.0;
-/// Links closed to make room, at most, in an hour.
-pub const MAX_ROOMS_PER_HOUR: usize = 6;
 /// Members promised room (a nonce given, the offer not come yet), at most.
 const MAX_PROMISED: usize = 16;
 /// A page with room left offers one more link every 5 to 15 s
@@ -103,6 +97,14 @@ impl Inner {
         self.links.borrow().get(&peer).is_some_and(|l| l.open.get())
     }
 
+    /// Whether this page offered `peer` a link that is not open yet.
+    pub(super) fn offer_in_making(&self, peer: u64) -> bool {
+        self.links
+            .borrow()
+            .get(&peer)
+            .is_some_and(|l| l.offerer && !l.open.get())
+    }
+
     /// Runs `then` after `ms`, if the transport is still there. One timer
     /// for the delays here: each `async` block is code of its own in the
     /// package.
@@ -174,18 +176,15 @@ impl Inner {
 
     /// Whether room may be made for `member`, which holds no link, now
     /// (see [`make_room`](Self::make_room)): within the answers' share of
-    /// the budget, 10 s after the last time, [`MAX_ROOMS_PER_HOUR`] an
-    /// hour, once an hour for one member.
+    /// the budget, and [`Membership::can_make_room_for`]'s bounds.
+    ///
+    /// [`Membership::can_make_room_for`]: trustfold::sync::Membership::can_make_room_for
     pub(super) fn room_can_be_made(&self, member: u64) -> bool {
-        let now = js_sys::Date::now();
-        let mut rooms = self.rooms.borrow_mut();
-        rooms.retain(|(at, _)| now - at < HOUR_MS);
         self.answers_left() > 0
-            && rooms.len() < MAX_ROOMS_PER_HOUR
-            && rooms
-                .iter()
-                .all(|&(at, m)| now - at >= ROOM_MADE_EVERY_MS && m != member)
-            && self.mesh.borrow().can_make_room()
+            && self
+                .mesh
+                .borrow_mut()
+                .can_make_room_for(&member, js_sys::Date::now() as u64)
     }
 
     /// Notes that `member`, alone, was given a nonce with no room: room is
@@ -219,9 +218,11 @@ impl Inner {
     /// after the offer verified: an `ask` the server relays proves
     /// nothing, and must not cut a link.
     pub(super) fn make_room(&self, member: u64) {
-        let victim = self.mesh.borrow_mut().make_room(member);
+        let victim = self
+            .mesh
+            .borrow_mut()
+            .make_room(member, js_sys::Date::now() as u64);
         if let Some(victim) = victim {
-            self.rooms.borrow_mut().push((js_sys::Date::now(), member));
             self.rooms_made.set(self.rooms_made.get() + 1);
             self.drop_link(victim);
         }
@@ -311,7 +312,7 @@ impl Inner {
             OFFER_TIMEOUT_MS,
             Box::new(move |inner| {
                 if current(inner) {
-                    if inner.links.borrow().get(&peer).is_some_and(|l| l.offerer) {
+                    if inner.offer_in_making(peer) {
                         // It gave a nonce and let the offer's connection
                         // go unanswered: no more offers to it this hour
                         // (each would spend a connection of the budget).

@@ -198,9 +198,8 @@ struct Inner {
     /// member: an offer's timers act only on their own attempt.
     attempts: Cell<u64>,
     attempt_of: RefCell<BTreeMap<u64, u64>>,
-    /// Room made for members that held no link in the last hour (when, for
-    /// whom), and how many times since joining; members promised room.
-    rooms: RefCell<Vec<(f64, u64)>>,
+    /// Room made for members that held no link since joining; members
+    /// promised room.
     rooms_made: Cell<u32>,
     promised: RefCell<BTreeMap<u64, f64>>,
     /// The look for one more link while there is room is running.
@@ -291,7 +290,6 @@ impl WebRtc {
             dial_again: Cell::new(false),
             attempts: Cell::new(0),
             attempt_of: RefCell::new(BTreeMap::new()),
-            rooms: RefCell::new(Vec::new()),
             rooms_made: Cell::new(0),
             promised: RefCell::new(BTreeMap::new()),
             filling: Cell::new(false),

@@ -128,11 +128,7 @@ impl Inner {
                 // all (then the connection made for it goes): another
                 // member is asked, and this one is not held to have left
                 // the offer unanswered.
-                let offered = self
-                    .links
-                    .borrow()
-                    .get(&from)
-                    .is_some_and(|l| l.offerer && !l.open.get());
+                let offered = self.offer_in_making(from);
                 if offered {
                     self.links.borrow_mut().remove(&from);
                 }
@@ -199,18 +195,14 @@ impl Inner {
         // Both asked each other: the lower id's offer goes on, the higher
         // id's ask is refused; the higher id drops its own attempt and
         // answers (perfect negotiation's tie-break, by connection id).
-        let offering = self.asked.borrow().contains(&from)
-            || self
-                .links
-                .borrow()
-                .get(&from)
-                .is_some_and(|l| l.offerer && !l.open.get());
-        let crossing = !linked && offering;
-        if crossing && self.me.get().is_some_and(|me| me > from) {
+        let crossing =
+            !linked && (self.asked.borrow().contains(&from) || self.offer_in_making(from));
+        let higher = self.me.get().is_some_and(|me| me > from);
+        if crossing && higher {
             self.asked.borrow_mut().remove(&from);
             self.links.borrow_mut().remove(&from);
         }
-        let yields = crossing && self.me.get().is_none_or(|me| me < from);
+        let yields = crossing && !higher;
         let room = !yields && self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
         let promise = !linked
             && !room
