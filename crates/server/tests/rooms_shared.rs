@@ -331,15 +331,12 @@ async fn an_instance_killed_or_stopped_takes_its_members_out_of_every_room() {
     for s in [&s0, &s1, &s2] {
         spans(s.addr, 2).await;
     }
-    let (mut alice, _, _) = join(s0.addr, "garden").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut alice, alice_id, _) = join(s0.addr, "garden").await;
     let mut others = Vec::new();
     for s in [&s1, &s2] {
-        let (c, id, peers) = join(s.addr, "garden").await;
-        assert!(
-            !peers.is_empty() && Instant::now() < deadline,
-            "not introduced: {peers:?}"
-        );
+        // Alice's join spreads through NATS: a join made at once may not
+        // see her yet (it failed so inside `make test`, under load).
+        let (c, id, _) = join_seeing(s.addr, "garden", alice_id).await;
         let joined = hear_within(&mut alice, Duration::from_secs(5), is("peer-joined"))
             .await
             .unwrap();
