@@ -137,6 +137,99 @@ async fn up_within(t: &WebRtc, ms: f64) -> Option<String> {
     }
 }
 
+/// The next link event (up or down) within `ms`, if any.
+async fn link_event_within(t: &WebRtc, ms: f64) -> Option<TransportEvent> {
+    let event = std::pin::pin!(next_link_event(t));
+    let waited = std::pin::pin!(sleep(ms));
+    match futures_util::future::select(event, waited).await {
+        futures_util::future::Either::Left((event, _)) => Some(event),
+        futures_util::future::Either::Right(_) => None,
+    }
+}
+
+/// Both ends lose the link at once, or nearly, and both look for each
+/// other again after the same backoff, so their asks and offers cross. One
+/// link comes back within 10 s (not after an offer's 15 s timeout), carries
+/// frames both ways and stays up. Each round puts a different gap between
+/// the two cuts, so the messages cross at different points of the
+/// negotiation. Four rounds: with the first link, within a member's six
+/// offers an hour.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_link_cut_at_both_ends_at_once_comes_back_once_and_stays_up() {
+    use TransportEvent::{Down, Frame, Up};
+    let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
+    // Which end is cut first (the higher connection id, b, or a), and
+    // when the other is: when it sees its connection close, or after `gap`.
+    let rounds = [
+        (true, None),
+        (false, None),
+        (true, Some(0.0)),
+        (false, Some(5.0)),
+    ];
+    for (b_first, gap) in rounds {
+        let cuts = [(&b, &a_at_b), (&a, &b_at_a)];
+        let [(first, at_first), (second, at_second)] =
+            if b_first { cuts } else { [cuts[1], cuts[0]] };
+        first.sever(at_first);
+        if let Some(gap) = gap {
+            sleep(gap).await;
+            second.sever(at_second);
+        }
+        let (at_a, at_b) = futures_util::future::join(
+            link_event_within(&a, 10_000.0),
+            link_event_within(&b, 10_000.0),
+        )
+        .await;
+        assert_eq!(
+            at_a,
+            Some(Down(b_at_a.clone())),
+            "b first {b_first}, gap {gap:?} ms"
+        );
+        assert_eq!(
+            at_b,
+            Some(Down(a_at_b.clone())),
+            "b first {b_first}, gap {gap:?} ms"
+        );
+        let (at_a, at_b) = futures_util::future::join(
+            link_event_within(&a, 10_000.0),
+            link_event_within(&b, 10_000.0),
+        )
+        .await;
+        assert_eq!(
+            at_a,
+            Some(Up(b_at_a.clone())),
+            "b first {b_first}, gap {gap:?} ms: not back at a"
+        );
+        assert_eq!(
+            at_b,
+            Some(Up(a_at_b.clone())),
+            "b first {b_first}, gap {gap:?} ms: not back at b"
+        );
+        a.send(&b_at_a, b"there".to_vec()).await.unwrap();
+        b.send(&a_at_b, b"back".to_vec()).await.unwrap();
+        assert_eq!(
+            b.next().await,
+            Some(Frame(a_at_b.clone(), b"there".to_vec()))
+        );
+        assert_eq!(
+            a.next().await,
+            Some(Frame(b_at_a.clone(), b"back".to_vec()))
+        );
+        let (at_a, at_b) = futures_util::future::join(
+            link_event_within(&a, 1_000.0),
+            link_event_within(&b, 1_000.0),
+        )
+        .await;
+        assert_eq!(
+            (at_a, at_b),
+            (None, None),
+            "b first {b_first}, gap {gap:?} ms: the link went again"
+        );
+    }
+    a.leave();
+    b.leave();
+}
+
 /// In a private network, two members holding the invite link; a stranger
 /// in the same room — one holding another invite, one in an open network —
 /// gets no link with them, and they none with it (issue #13).

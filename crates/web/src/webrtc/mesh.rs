@@ -97,6 +97,15 @@ impl Inner {
         self.links.borrow().get(&peer).is_some_and(|l| l.open.get())
     }
 
+    /// Whether `link` is this page's link to `peer` (not one given up
+    /// or replaced since).
+    pub(super) fn holds(&self, peer: u64, link: &Rc<Link>) -> bool {
+        self.links
+            .borrow()
+            .get(&peer)
+            .is_some_and(|l| Rc::ptr_eq(l, link))
+    }
+
     /// Whether this page offered `peer` a link that is not open yet.
     pub(super) fn offer_in_making(&self, peer: u64) -> bool {
         self.links
@@ -126,12 +135,7 @@ impl Inner {
     /// A link failed or closed: report it, free its place, and offer a link
     /// to a member known after a backoff.
     pub(super) fn lost(self: &Rc<Self>, peer: u64, link: &Rc<Link>) {
-        let current = self
-            .links
-            .borrow()
-            .get(&peer)
-            .is_some_and(|l| Rc::ptr_eq(l, link));
-        if !current {
+        if !self.holds(peer, link) {
             return;
         }
         self.drop_link(peer);

@@ -592,6 +592,11 @@ impl Inner {
             let weak = Rc::downgrade(self);
             move |_| {
                 if let (Some(link), Some(inner)) = (weak_link.upgrade(), weak.upgrade()) {
+                    if !inner.holds(peer, &link) {
+                        // Given up or replaced meanwhile: it goes with
+                        // the last task holding it.
+                        return;
+                    }
                     if !inner.mesh.borrow_mut().up(peer) {
                         // Over the limit (offers crossed): not kept.
                         inner.links.borrow_mut().remove(&peer);

@@ -45,9 +45,10 @@ impl Inner {
         let me = self.me.get().ok_or(REFUSED)?;
         let existing = self.links.borrow().get(&peer).cloned();
         let (link, offer) = match existing {
-            // Its offer to this page crossed ours and is being answered:
-            // ours is not made (two would replace each other's link).
-            Some(link) if !link.offerer && !link.open.get() => return Ok(()),
+            // Its offer to this page crossed ours and is being answered, or
+            // it offered the open link (then it is the one that restarts
+            // it): ours is not made (two would replace each other's link).
+            Some(link) if !link.offerer => return Ok(()),
             // An open link is never replaced: this is an ICE restart, a new
             // offer on the same connection (even if its ICE recovered by
             // itself since it was asked for).
@@ -73,6 +74,12 @@ impl Inner {
         let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
         description.set_sdp(&sdp);
         JsFuture::from(link.pc.set_local_description(&description)).await?;
+        if !self.holds(peer, &link) {
+            // Given up meanwhile (its offer crossed ours, or timed out):
+            // an offer for a connection that closes would be answered for
+            // nothing.
+            return Ok(());
+        }
         // The answer must cover a nonce of mine, issued to this peer.
         let reply = self.fresh_nonce();
         self.nonces.borrow_mut().issue(peer, reply);
@@ -175,7 +182,12 @@ impl Inner {
                 let signed = data.signed().ok_or(REFUSED)?;
                 self.member(me, from, &signed, data.proof())?;
                 let key = self.verified(me, from, &signed)?;
+                // Only to this page's own offer: of a link in making, or
+                // an ICE restart of an open link by the key that holds it.
                 let link = self.links.borrow().get(&from).cloned().ok_or(REFUSED)?;
+                if !link.offerer || link.open.get() && link.key.get() != Some(key) {
+                    return Err(REFUSED);
+                }
                 link.key.set(Some(key));
                 let answer = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
                 answer.set_sdp(&signed.sdp);
@@ -192,24 +204,24 @@ impl Inner {
     fn nonce_for(self: &Rc<Self>, from: u64, alone: bool) -> Result<(), JsValue> {
         // Only an open link is restarted; a half-open one gives no nonce.
         let linked = self.is_open(from);
-        // Both asked each other: the lower id's offer goes on, the higher
-        // id's ask is refused; the higher id drops its own attempt and
-        // answers (perfect negotiation's tie-break, by connection id).
-        let crossing =
-            !linked && (self.asked.borrow().contains(&from) || self.offer_in_making(from));
-        let higher = self.me.get().is_some_and(|me| me > from);
-        if crossing && higher {
-            self.asked.borrow_mut().remove(&from);
-            self.links.borrow_mut().remove(&from);
+        if !linked && self.links.borrow().contains_key(&from) {
+            // A link in making already: this page's offer to it (made on
+            // its nonce, so it answers that one) or its own offer being
+            // answered. Another would replace it: the ask goes unanswered.
+            return Ok(());
         }
-        let yields = crossing && !higher;
-        let room = !yields && self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
-        let promise = !linked
-            && !room
-            && !yields
-            && alone
-            && self.room_can_be_made(from)
-            && self.promise_room(from);
+        // Both asked each other: the lower id's ask goes on, the higher
+        // id's is refused without a word; the higher id drops its own ask
+        // and answers (perfect negotiation's tie-break, by connection id).
+        if !linked && self.asked.borrow().contains(&from) {
+            if self.me.get().is_some_and(|me| me < from) {
+                return Ok(());
+            }
+            self.asked.borrow_mut().remove(&from);
+        }
+        let room = self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
+        let promise =
+            !linked && !room && alone && self.room_can_be_made(from) && self.promise_room(from);
         if !linked && !room && !promise
             || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR)
         {
@@ -275,22 +287,25 @@ impl Inner {
         reply: Nonce,
     ) -> Result<(), JsValue> {
         let key = self.verified(me, from, &signed)?;
-        let existing = self
-            .links
-            .borrow()
-            .get(&from)
-            .filter(|l| l.open.get())
-            .cloned();
-        // An open link is never replaced: an offer signed by another key
-        // than the link's (a hostile server's own, under this member's
-        // connection id) is refused.
-        if existing.as_ref().is_some_and(|l| l.key.get() != Some(key)) {
-            return Ok(());
-        }
+        let existing = self.links.borrow().get(&from).cloned();
         let link = match existing {
-            // The offerer restarts the ICE of our open link: same connection.
-            Some(link) => link,
-            None => {
+            // An open link is never replaced. An offer on it is an ICE
+            // restart, made by the side that offered it (an offer from the
+            // other side crossed this page's own), signed by the key that
+            // holds it (not a hostile server's own, under this member's
+            // connection id): same connection.
+            Some(link) if link.open.get() => {
+                if link.offerer || link.key.get() != Some(key) {
+                    return Ok(());
+                }
+                link
+            }
+            // This page's offer to it crossed its offer: the lower id's
+            // goes on (the member answers it), the higher id's gives way.
+            Some(link) if link.offerer && self.me.get().is_some_and(|me| me < from) => {
+                return Ok(());
+            }
+            _ => {
                 let room = self.mesh.borrow().accepts(&from);
                 let make_room = !room && self.take_promise(from) && self.room_can_be_made(from);
                 // One member cannot spend this page's connections.
@@ -307,6 +322,8 @@ impl Inner {
                 if make_room {
                     self.make_room(from);
                 }
+                // Its offer answers this page's ask to it, if any.
+                self.asked.borrow_mut().remove(&from);
                 let link = self.new_link(from, false)?;
                 link.key.set(Some(key));
                 // An answered link not open in time is given up, and its
@@ -318,12 +335,7 @@ impl Inner {
                         let Some(link) = weak_link.upgrade() else {
                             return;
                         };
-                        let current = inner
-                            .links
-                            .borrow()
-                            .get(&from)
-                            .is_some_and(|l| Rc::ptr_eq(l, &link));
-                        if current && !link.open.get() {
+                        if inner.holds(from, &link) && !link.open.get() {
                             inner.links.borrow_mut().remove(&from);
                             inner.mesh.borrow_mut().down(&from);
                         }
@@ -340,6 +352,9 @@ impl Inner {
         let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
         description.set_sdp(&sdp);
         JsFuture::from(link.pc.set_local_description(&description)).await?;
+        if !self.holds(from, &link) {
+            return Ok(());
+        }
         self.send_description(me, from, &sdp, &reply, None);
         Ok(())
     }
