@@ -45,6 +45,7 @@
 //! breaks the protocol is a [`FrameError`] here, an event that does not
 //! validate is refused by the caller. Either way the caller drops the peer.
 
+mod allowance;
 mod bloom;
 mod budget;
 mod dag;
@@ -55,6 +56,7 @@ mod orphans;
 mod peers;
 mod session;
 
+pub use allowance::{Allowance, Promises};
 pub use bloom::Bloom;
 pub use budget::ConnectionBudget;
 pub use dag::{Dag, beyond_within};

@@ -7,8 +7,8 @@
 
 use super::{Inner, Link, MAX_BACKOFF_MS, MAX_MEMBERS, wait};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
+use trustfold::sync::Allowance;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{RtcIceConnectionState, WebSocket};
 
@@ -20,7 +20,7 @@ pub const OFFER_TIMEOUT_MS: f64 = 15_000.0;
 /// silent after, and the asker should not wait for the offer's timeout.
 pub(super) const ASK_TIMEOUT_MS: f64 = 3_000.0;
 /// Members promised room (a nonce given, the offer not come yet), at most.
-const MAX_PROMISED: usize = 16;
+pub(super) const MAX_PROMISED: usize = 16;
 /// A page with room left offers one more link every 5 to 15 s
 /// ([`Membership::to_fill`](trustfold::sync::Membership::to_fill)).
 pub(super) const FILL_EVERY_MS: f64 = 10_000.0;
@@ -44,43 +44,25 @@ pub const MAX_OFFERS_PER_MEMBER_HOUR: usize = 6;
 /// Asks of one member answered within an hour (with a nonce, or `busy`).
 pub const MAX_ANSWERS_PER_MEMBER_HOUR: usize = 24;
 /// `busy` is said to one member at most once in this long.
-pub(super) const BUSY_SAID_MS: f64 = 60_000.0;
+pub(super) const BUSY_SAID_MS: u64 = 60_000;
 /// A page that could offer no link (its budget, or each member's hourly
 /// offers, spent) looks again this much later.
 pub(super) const DIAL_AGAIN_MS: f64 = 60_000.0;
-const HOUR_MS: f64 = 3_600_000.0;
+pub(super) const HOUR_MS: u64 = 3_600_000;
 
 /// What [`Inner::after`] runs.
 pub(super) type Later = Box<dyn FnOnce(&Rc<Inner>)>;
 
-/// Counts an attempt on `peer` in `log` if fewer than `max` were made in
-/// the last hour; forgets older ones.
-pub(super) fn within_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max: usize) -> bool {
-    let now = js_sys::Date::now();
-    let mut log = log.borrow_mut();
-    log.retain(|_, times| {
-        times.retain(|t| now - t < HOUR_MS);
-        !times.is_empty()
-    });
-    // Keyed by whoever signals: a hostile server could name endless
-    // senders, so past as many as a room has members, new ones are refused.
-    if log.len() >= MAX_MEMBERS && !log.contains_key(&peer) {
-        return false;
-    }
-    let times = log.entry(peer).or_default();
-    if times.len() >= max {
-        return false;
-    }
-    times.push(now);
-    true
+/// Uses of something costly, `max` per member in `window_ms`, for as
+/// many members as a room holds (a hostile server could name endless
+/// senders).
+pub(super) fn per_member(max: usize, window_ms: u64) -> RefCell<Allowance<u64>> {
+    RefCell::new(Allowance::new(max, window_ms, MAX_MEMBERS))
 }
 
-/// Spends what is left of `peer`'s hourly allowance in `log` (see
-/// [`within_hour`]): no more attempts on it until an hour has passed.
-pub(super) fn spend_hour(log: &RefCell<BTreeMap<u64, Vec<f64>>>, peer: u64, max: usize) {
-    if let Some(times) = log.borrow_mut().get_mut(&peer) {
-        times.resize(max.max(times.len()), js_sys::Date::now());
-    }
+/// The time now, in milliseconds, for the core's bookkeeping.
+pub(super) fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
 }
 
 /// Whether the network under `pc` is up (ICE connected or completed).
@@ -159,23 +141,14 @@ impl Inner {
     pub(super) fn busy(self: &Rc<Self>, peer: u64) {
         self.mesh.borrow_mut().down(&peer);
         // A busy member is not a failed offer: it does not count.
-        if let Some(times) = self.offered.borrow_mut().get_mut(&peer) {
-            times.pop();
-        }
+        self.offered.borrow_mut().give_back(&peer);
         self.dial_after(BUSY_RETRY_MS);
     }
 
     /// Whether `busy` may be said to `peer` now (once a minute); if so,
     /// notes it.
     pub(super) fn may_say_busy(&self, peer: u64) -> bool {
-        let now = js_sys::Date::now();
-        let mut said = self.busy_said.borrow_mut();
-        said.retain(|_, at| now - *at < BUSY_SAID_MS);
-        if said.contains_key(&peer) || said.len() >= MAX_MEMBERS {
-            return false;
-        }
-        said.insert(peer, now);
-        true
+        self.busy_said.borrow_mut().take(&peer, now_ms())
     }
 
     /// Whether room may be made for `member`, which holds no link, now
@@ -184,35 +157,20 @@ impl Inner {
     ///
     /// [`Membership::can_make_room_for`]: trustfold::sync::Membership::can_make_room_for
     pub(super) fn room_can_be_made(&self, member: u64) -> bool {
-        self.answers_left() > 0
-            && self
-                .mesh
-                .borrow_mut()
-                .can_make_room_for(&member, js_sys::Date::now() as u64)
+        self.answers_left() > 0 && self.mesh.borrow_mut().can_make_room_for(&member, now_ms())
     }
 
     /// Notes that `member`, alone, was given a nonce with no room: room is
     /// made when its verified offer comes ([`take_promise`](Self::take_promise)).
     /// False if [`MAX_PROMISED`] members hold promises already.
     pub(super) fn promise_room(&self, member: u64) -> bool {
-        let now = js_sys::Date::now();
-        let mut promised = self.promised.borrow_mut();
-        promised.retain(|_, at| now - *at < OFFER_TIMEOUT_MS);
-        let room = promised.len() < MAX_PROMISED || promised.contains_key(&member);
-        if room {
-            promised.insert(member, now);
-        }
-        room
+        self.promised.borrow_mut().promise(&member, now_ms())
     }
 
     /// Whether `member` was promised room in the last [`OFFER_TIMEOUT_MS`]
     /// (the promise is used up).
     pub(super) fn take_promise(&self, member: u64) -> bool {
-        let now = js_sys::Date::now();
-        self.promised
-            .borrow_mut()
-            .remove(&member)
-            .is_some_and(|at| now - at < OFFER_TIMEOUT_MS)
+        self.promised.borrow_mut().take(&member, now_ms())
     }
 
     /// A member that holds no link sent a verified offer and this page is
@@ -222,10 +180,7 @@ impl Inner {
     /// after the offer verified: an `ask` the server relays proves
     /// nothing, and must not cut a link.
     pub(super) fn make_room(&self, member: u64) {
-        let victim = self
-            .mesh
-            .borrow_mut()
-            .make_room(member, js_sys::Date::now() as u64);
+        let victim = self.mesh.borrow_mut().make_room(member, now_ms());
         if let Some(victim) = victim {
             self.rooms_made.set(self.rooms_made.get() + 1);
             self.drop_link(victim);
@@ -246,7 +201,7 @@ impl Inner {
     /// Whether an offer to `peer` may be made now (the budget, and at most
     /// [`MAX_OFFERS_PER_MEMBER_HOUR`] to one member); if so, counts it.
     pub(super) fn may_offer(&self, peer: u64) -> bool {
-        self.connections_left() > 0 && within_hour(&self.offered, peer, MAX_OFFERS_PER_MEMBER_HOUR)
+        self.connections_left() > 0 && self.offered.borrow_mut().take(&peer, now_ms())
     }
 
     /// The network under the open link to `peer` stalled. If it has not
@@ -271,7 +226,7 @@ impl Inner {
                     return;
                 }
                 if link.offerer {
-                    if !within_hour(&inner.restarted, peer, MAX_RESTARTS_PER_HOUR) {
+                    if !inner.restarted.borrow_mut().take(&peer, now_ms()) {
                         inner.lost(peer, &link);
                         return;
                     }
@@ -320,7 +275,7 @@ impl Inner {
                         // It gave a nonce and let the offer's connection
                         // go unanswered: no more offers to it this hour
                         // (each would spend a connection of the budget).
-                        spend_hour(&inner.offered, peer, MAX_OFFERS_PER_MEMBER_HOUR);
+                        inner.offered.borrow_mut().spend_all(&peer, now_ms());
                     }
                     inner.attempt_of.borrow_mut().remove(&peer);
                     inner.asked.borrow_mut().remove(&peer);
@@ -402,37 +357,5 @@ impl Inner {
                 }),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{MAX_MEMBERS, spend_hour, within_hour};
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    /// Offers, answers and asks are counted per member who signals. A
-    /// hostile server naming endless senders fills the count only up to
-    /// the room's member bound; members already counted keep their
-    /// allowance, and spend it.
-    #[wasm_bindgen_test]
-    fn per_member_counts_stop_at_the_member_bound() {
-        let log = RefCell::new(BTreeMap::new());
-        for peer in 0..MAX_MEMBERS as u64 {
-            assert!(within_hour(&log, peer, 2));
-        }
-        assert!(
-            !within_hour(&log, u64::MAX, 2),
-            "a new sender past the bound"
-        );
-        assert_eq!(log.borrow().len(), MAX_MEMBERS);
-        assert!(within_hour(&log, 7, 2), "a known member's second attempt");
-        assert!(!within_hour(&log, 7, 2), "its hour's allowance spent");
-        // A member whose offer went unanswered: its hour is spent at once.
-        spend_hour(&log, 8, 2);
-        assert!(!within_hour(&log, 8, 2));
-        spend_hour(&log, u64::MAX, 2);
-        assert!(!log.borrow().contains_key(&u64::MAX), "no entry made");
     }
 }

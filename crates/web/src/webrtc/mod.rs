@@ -42,7 +42,7 @@ use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
 use trustfold::invite::NetworkKeys;
 use trustfold::signal::{FromServer, Nonces, PeerSignal, ToServer};
-use trustfold::sync::{ConnectionBudget, MAX_FRAME, Membership, MeshLimits};
+use trustfold::sync::{Allowance, ConnectionBudget, MAX_FRAME, Membership, MeshLimits, Promises};
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -60,6 +60,8 @@ const MAX_BACKOFF_MS: f64 = 30_000.0;
 
 mod mesh;
 mod negotiation;
+
+use mesh::{BUSY_SAID_MS, HOUR_MS, MAX_PROMISED, MAX_RESTARTS_PER_HOUR, per_member};
 
 pub use mesh::{
     DEFAULT_CONNECTION_BUDGET, MAX_ANSWERS_PER_MEMBER_HOUR, MAX_OFFERS_PER_MEMBER_HOUR,
@@ -182,16 +184,16 @@ struct Inner {
     /// no more are offered or answered; others' offers may spend only
     /// their share of it.
     budget: Cell<ConnectionBudget>,
-    /// Per member: when offers were made to it in the last hour.
-    offered: RefCell<BTreeMap<u64, Vec<f64>>>,
-    /// Per member: when its link's ICE was restarted in the last hour.
-    restarted: RefCell<BTreeMap<u64, Vec<f64>>>,
+    /// Per member: offers made to it in the last hour.
+    offered: RefCell<Allowance<u64>>,
+    /// Per member: its link's ICE restarts in the last hour.
+    restarted: RefCell<Allowance<u64>>,
     /// Per member: offers answered with a new connection in the last hour.
-    answered: RefCell<BTreeMap<u64, Vec<f64>>>,
+    answered: RefCell<Allowance<u64>>,
     /// Per member: asks answered in the last hour.
-    asks: RefCell<BTreeMap<u64, Vec<f64>>>,
-    /// Per member: when `busy` was last said to it.
-    busy_said: RefCell<BTreeMap<u64, f64>>,
+    asks: RefCell<Allowance<u64>>,
+    /// Per member: `busy` said to it in the last minute.
+    busy_said: RefCell<Allowance<u64>>,
     /// A look again for members to offer to is due.
     dial_again: Cell<bool>,
     /// Offers to new links made since joining, and the latest to each
@@ -201,7 +203,7 @@ struct Inner {
     /// Room made for members that held no link since joining; members
     /// promised room.
     rooms_made: Cell<u32>,
-    promised: RefCell<BTreeMap<u64, f64>>,
+    promised: RefCell<Promises<u64>>,
     /// The look for one more link while there is room is running.
     filling: Cell<bool>,
     /// ICE restarts since joining.
@@ -282,16 +284,16 @@ impl WebRtc {
             asked: RefCell::new(BTreeSet::new()),
             mesh: RefCell::new(Membership::new(limits)),
             budget: Cell::new(ConnectionBudget::new(budget)),
-            offered: RefCell::new(BTreeMap::new()),
-            restarted: RefCell::new(BTreeMap::new()),
-            answered: RefCell::new(BTreeMap::new()),
-            asks: RefCell::new(BTreeMap::new()),
-            busy_said: RefCell::new(BTreeMap::new()),
+            offered: per_member(MAX_OFFERS_PER_MEMBER_HOUR, HOUR_MS),
+            restarted: per_member(MAX_RESTARTS_PER_HOUR, HOUR_MS),
+            answered: per_member(MAX_OFFERS_PER_MEMBER_HOUR, HOUR_MS),
+            asks: per_member(MAX_ANSWERS_PER_MEMBER_HOUR, HOUR_MS),
+            busy_said: per_member(1, BUSY_SAID_MS),
             dial_again: Cell::new(false),
             attempts: Cell::new(0),
             attempt_of: RefCell::new(BTreeMap::new()),
             rooms_made: Cell::new(0),
-            promised: RefCell::new(BTreeMap::new()),
+            promised: RefCell::new(Promises::new(MAX_PROMISED, OFFER_TIMEOUT_MS as u64)),
             filling: Cell::new(false),
             restarts: Cell::new(0),
             events,

@@ -4,10 +4,8 @@
 //! is signed over; each side accepts a description only if it covers an
 //! unused nonce it issued to that sender (see [`trustfold::signal`]).
 
-use super::mesh::within_hour;
-use super::{
-    Inner, MAX_ANSWERS_PER_MEMBER_HOUR, MAX_OFFERS_PER_MEMBER_HOUR, OFFER_TIMEOUT_MS, get,
-};
+use super::mesh::now_ms;
+use super::{Inner, OFFER_TIMEOUT_MS, get};
 use std::rc::Rc;
 use trustfold::signal::{Nonce, PeerSignal, SignedDescription, nonce_hex, parse_nonce};
 use wasm_bindgen::prelude::*;
@@ -222,9 +220,7 @@ impl Inner {
         let room = self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
         let promise =
             !linked && !room && alone && self.room_can_be_made(from) && self.promise_room(from);
-        if !linked && !room && !promise
-            || !within_hour(&self.asks, from, MAX_ANSWERS_PER_MEMBER_HOUR)
-        {
+        if !linked && !room && !promise || !self.asks.borrow_mut().take(&from, now_ms()) {
             // Said at once, so the asker tries another member now rather
             // than when its offer times out — once a minute per member:
             // asks cannot make this page flood the server with answers.
@@ -311,7 +307,7 @@ impl Inner {
                 // One member cannot spend this page's connections.
                 if !room && !make_room
                     || self.answers_left() == 0
-                    || !within_hour(&self.answered, from, MAX_OFFERS_PER_MEMBER_HOUR)
+                    || !self.answered.borrow_mut().take(&from, now_ms())
                 {
                     // A verified offer refused is said so (it covers a
                     // nonce this page gave): its maker asks someone else
