@@ -377,6 +377,15 @@ impl SignedDescription {
     }
 }
 
+/// The DTLS certificate fingerprint a session description names (its
+/// first `a=fingerprint:` line), which tells one peer connection from
+/// another: an ICE restart keeps it, a new connection has another.
+pub fn sdp_fingerprint(sdp: &str) -> Option<&str> {
+    sdp.lines()
+        .find_map(|line| line.trim().strip_prefix("a=fingerprint:"))
+        .map(str::trim)
+}
+
 /// The nonces one participant issued and has not seen used yet, each with
 /// the connection it was issued to. Bounded: when full, issuing forgets
 /// the oldest (a peer that waited that long asks again).
@@ -434,6 +443,13 @@ impl Nonces {
         }
     }
 
+    /// Forgets every nonce issued to `peer`: once a link with it is open,
+    /// an offer or answer held back from an earlier attempt (a hostile
+    /// server could keep one) can no longer be used.
+    pub fn forget(&mut self, peer: u64) {
+        self.issued.retain(|(to, _)| *to != peer);
+    }
+
     /// How many nonces are outstanding.
     pub fn len(&self) -> usize {
         self.issued.len()
@@ -448,6 +464,37 @@ impl Nonces {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An ICE restart's offer names the connection's own certificate; a
+    /// new connection's another; a description naming none has none.
+    #[test]
+    fn a_description_names_its_connection_by_fingerprint() {
+        let first = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\na=ice-ufrag:ab\r\na=fingerprint:sha-256 AA:BB\r\na=setup:actpass\r\n";
+        let restart =
+            "v=0\r\no=- 1 3 IN IP4 127.0.0.1\r\na=ice-ufrag:cd\r\na=fingerprint:sha-256 AA:BB\r\n";
+        let fresh = "v=0\r\na=fingerprint:sha-256 CC:DD\r\na=fingerprint:sha-256 EE:FF\r\n";
+        assert_eq!(sdp_fingerprint(first), Some("sha-256 AA:BB"));
+        assert_eq!(sdp_fingerprint(first), sdp_fingerprint(restart));
+        assert_eq!(sdp_fingerprint(fresh), Some("sha-256 CC:DD"), "the first");
+        assert_eq!(sdp_fingerprint("v=0\r\na=setup:actpass\r\n"), None);
+        assert_eq!(sdp_fingerprint(""), None);
+    }
+
+    /// Once a link with a member is open, the nonces issued to it are
+    /// forgotten (an offer held back from an earlier attempt no longer
+    /// verifies); others' stay.
+    #[test]
+    fn nonces_of_a_linked_member_are_forgotten_and_no_others() {
+        let mut nonces = Nonces::default();
+        nonces.issue(1, [1; NONCE_LEN]);
+        nonces.issue(1, [2; NONCE_LEN]);
+        nonces.issue(2, [3; NONCE_LEN]);
+        nonces.forget(1);
+        assert!(!nonces.consume(1, &[1; NONCE_LEN]));
+        assert!(!nonces.consume(1, &[2; NONCE_LEN]));
+        assert!(nonces.consume(2, &[3; NONCE_LEN]));
+        assert!(nonces.is_empty());
+    }
     use wasm_bindgen_test::wasm_bindgen_test;
 
     const N1: Nonce = [7; NONCE_LEN];

@@ -237,6 +237,42 @@ test("a member that takes a nonce and never answers the offer is offered no link
   await attacker.context().close();
 });
 
+test("a member that gives nonces and answers every offer busy gets at most its hour's offers", async () => {
+  const net = `mesh-${Math.random().toString(36).slice(2)}`;
+  // The attacker: the honest page's only member. Every offer it is sent
+  // spent one of the page's connections; it refuses each with busy.
+  const attacker = await (await browser.newContext()).newPage();
+  await attacker.goto(`${pages.url}/`);
+  await attacker.evaluate(async ([url, room]) => {
+    const socket = new WebSocket(url);
+    window.offers = 0;
+    socket.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      if (m.type !== "signal") return;
+      if (m.data.kind === "ask") {
+        const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+        socket.send(JSON.stringify({ type: "signal", to: m.from, data: { kind: "nonce", nonce } }));
+      }
+      if (m.data.kind === "offer") {
+        window.offers += 1;
+        socket.send(JSON.stringify({ type: "signal", to: m.from, data: { kind: "busy" } }));
+      }
+    };
+    await new Promise((ok) => { socket.onopen = () => { socket.send(JSON.stringify({ type: "join", room })); ok(); }; });
+  }, [signalUrl(), net]);
+  const honest = await person(net);
+  // Before, a busy to an offer gave the offer back to the member's hour:
+  // the page offered again a second later, a connection each time.
+  await new Promise((r) => setTimeout(r, 20000));
+  const offers = await attacker.evaluate(() => window.offers);
+  const s = await status(honest);
+  console.log(`a member that refuses every offer: ${offers} offer(s) in 20 s, ${s.connections} connection(s) spent`);
+  assert.ok(offers <= 6, `${offers} offers`);
+  assert.ok(s.connections <= 6, `${s.connections} connections`);
+  await honest.context.close();
+  await attacker.context().close();
+});
+
 async function until(check, timeout = 30000) {
   const started = Date.now();
   while (!(await check())) {

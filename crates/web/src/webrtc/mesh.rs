@@ -121,6 +121,8 @@ impl Inner {
             return;
         }
         self.drop_link(peer);
+        // A restart's ask still unanswered is moot: its nonce is not used.
+        self.asked.borrow_mut().remove(&peer);
         if self.members.borrow().contains(&peer) {
             self.mesh.borrow_mut().down(&peer);
         } else {
@@ -140,8 +142,6 @@ impl Inner {
     /// a loop).
     pub(super) fn busy(self: &Rc<Self>, peer: u64) {
         self.mesh.borrow_mut().down(&peer);
-        // A busy member is not a failed offer: it does not count.
-        self.offered.borrow_mut().give_back(&peer);
         self.dial_after(BUSY_RETRY_MS);
     }
 
@@ -263,6 +263,8 @@ impl Inner {
             ASK_TIMEOUT_MS,
             Box::new(move |inner| {
                 if current(inner) && inner.asked.borrow_mut().remove(&peer) {
+                    // No connection was made for it: it does not count.
+                    inner.offered.borrow_mut().give_back(&peer);
                     inner.busy(peer);
                 }
             }),

@@ -132,6 +132,9 @@ struct Link {
     channel: RefCell<Option<RtcDataChannel>>,
     /// The key that signed the peer's description, once verified.
     key: Cell<Option<PublicKey>>,
+    /// The certificate fingerprint of the peer's description, once set:
+    /// an offer or answer naming another is for another connection.
+    remote_fingerprint: RefCell<Option<String>>,
     /// This side offered the link: it is the side that restarts its ICE.
     offerer: bool,
     /// An ICE restart is under way (asked for a nonce, or offered).
@@ -517,6 +520,7 @@ impl Inner {
             pc,
             channel: RefCell::new(None),
             key: Cell::new(None),
+            remote_fingerprint: RefCell::new(None),
             offerer,
             restarting: Cell::new(false),
             open: Cell::new(false),
@@ -605,6 +609,9 @@ impl Inner {
                         return;
                     }
                     link.open.set(true);
+                    // What was held back from earlier attempts (a hostile
+                    // server could keep an offer) no longer verifies.
+                    inner.nonces.borrow_mut().forget(peer);
                     inner.backoff.borrow_mut().remove(&peer);
                     // The offer's timers are done with: a later failure
                     // of this link is `lost`'s.

@@ -7,7 +7,9 @@
 use super::mesh::now_ms;
 use super::{Inner, OFFER_TIMEOUT_MS, get};
 use std::rc::Rc;
-use trustfold::signal::{Nonce, PeerSignal, SignedDescription, nonce_hex, parse_nonce};
+use trustfold::signal::{
+    Nonce, PeerSignal, SignedDescription, nonce_hex, parse_nonce, sdp_fingerprint,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
@@ -56,6 +58,10 @@ impl Inner {
                 let offer = JsFuture::from(link.pc.create_offer_with_rtc_offer_options(&options));
                 (link, offer.await?)
             }
+            // A new connection only for an offer the page is making now
+            // (a nonce for a restart whose link has gone since, or a
+            // forged one, makes none: nothing would time it out).
+            _ if !self.attempt_of.borrow().contains_key(&peer) => return Ok(()),
             _ => {
                 let link = self.new_link(peer, true)?;
                 let init = RtcDataChannelInit::new();
@@ -142,6 +148,12 @@ impl Inner {
                 // `busy` the server relays is no proof, and the link's own
                 // timers give it up if its network does not come back.
                 if (asked || offered) && !self.is_open(from) {
+                    // An offer refused still spent a connection: it counts
+                    // in the member's hour (else a member answering every
+                    // offer `busy` could spend the budget a second).
+                    if !offered {
+                        self.offered.borrow_mut().give_back(&from);
+                    }
                     self.busy(from);
                 }
                 Ok(())
@@ -159,15 +171,20 @@ impl Inner {
                 sdp_mid,
                 sdp_m_line_index,
             } => {
-                let link = self.links.borrow().get(&from).cloned().ok_or(REFUSED)?;
+                // A candidate the connection cannot take (one for an offer
+                // of the member's this page ignored, say) is dropped; it
+                // gives up no link.
+                let Some(link) = self.links.borrow().get(&from).cloned() else {
+                    return Ok(());
+                };
                 let init = RtcIceCandidateInit::new(&candidate);
                 init.set_sdp_mid(sdp_mid.as_deref());
                 init.set_sdp_m_line_index(sdp_m_line_index);
-                JsFuture::from(
+                let _ = JsFuture::from(
                     link.pc
                         .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)),
                 )
-                .await?;
+                .await;
                 Ok(())
             }
             PeerSignal::Offer { ref reply, .. } => {
@@ -181,15 +198,25 @@ impl Inner {
                 self.member(me, from, &signed, data.proof())?;
                 let key = self.verified(me, from, &signed)?;
                 // Only to this page's own offer: of a link in making, or
-                // an ICE restart of an open link by the key that holds it.
-                let link = self.links.borrow().get(&from).cloned().ok_or(REFUSED)?;
-                if !link.offerer || link.open.get() && link.key.get() != Some(key) {
-                    return Err(REFUSED);
+                // an ICE restart of an open link, by the key and the
+                // connection that hold it. Anything else is ignored (not
+                // an error: that would give up the link in making).
+                let Some(link) = self.links.borrow().get(&from).cloned() else {
+                    return Ok(());
+                };
+                let fingerprint = sdp_fingerprint(&signed.sdp).map(str::to_owned);
+                if !link.offerer
+                    || link.open.get()
+                        && (link.key.get() != Some(key)
+                            || *link.remote_fingerprint.borrow() != fingerprint)
+                {
+                    return Ok(());
                 }
                 link.key.set(Some(key));
                 let answer = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
                 answer.set_sdp(&signed.sdp);
                 JsFuture::from(link.pc.set_remote_description(&answer)).await?;
+                *link.remote_fingerprint.borrow_mut() = fingerprint;
                 Ok(())
             }
         }
@@ -211,11 +238,9 @@ impl Inner {
         // Both asked each other: the lower id's ask goes on, the higher
         // id's is refused without a word; the higher id drops its own ask
         // and answers (perfect negotiation's tie-break, by connection id).
-        if !linked && self.asked.borrow().contains(&from) {
-            if self.me.get().is_some_and(|me| me < from) {
-                return Ok(());
-            }
-            self.asked.borrow_mut().remove(&from);
+        let crossing = !linked && self.asked.borrow().contains(&from);
+        if crossing && self.me.get().is_some_and(|me| me < from) {
+            return Ok(());
         }
         let room = self.mesh.borrow().accepts(&from) && self.answers_left() > 0;
         let promise =
@@ -228,6 +253,10 @@ impl Inner {
                 self.signal(from, PeerSignal::Busy);
             }
             return Ok(());
+        }
+        if crossing {
+            // Only now: refused, this page's own ask stays (and times out).
+            self.asked.borrow_mut().remove(&from);
         }
         let nonce = self.fresh_nonce();
         self.nonces.borrow_mut().issue(from, nonce);
@@ -284,24 +313,38 @@ impl Inner {
     ) -> Result<(), JsValue> {
         let key = self.verified(me, from, &signed)?;
         let existing = self.links.borrow().get(&from).cloned();
+        let fingerprint = sdp_fingerprint(&signed.sdp).map(str::to_owned);
         let link = match existing {
-            // An open link is never replaced. An offer on it is an ICE
-            // restart, made by the side that offered it (an offer from the
-            // other side crossed this page's own), signed by the key that
-            // holds it (not a hostile server's own, under this member's
-            // connection id): same connection.
-            Some(link) if link.open.get() => {
-                if link.offerer || link.key.get() != Some(key) {
+            // An open link is never taken by another key (a hostile
+            // server's own, under this member's connection id).
+            Some(link) if link.open.get() && link.key.get() != Some(key) => return Ok(()),
+            // On the open link's own connection (same certificate): an
+            // ICE restart, made by the side that offered the link.
+            Some(link) if link.open.get() && *link.remote_fingerprint.borrow() == fingerprint => {
+                if link.offerer {
                     return Ok(());
                 }
                 link
             }
             // This page's offer to it crossed its offer: the lower id's
             // goes on (the member answers it), the higher id's gives way.
-            Some(link) if link.offerer && self.me.get().is_some_and(|me| me < from) => {
+            Some(link)
+                if !link.open.get()
+                    && link.offerer
+                    && self.me.get().is_some_and(|me| me < from) =>
+            {
                 return Ok(());
             }
-            _ => {
+            // Otherwise a new connection: on an open link, its end is gone
+            // (it gave the link up after its restart timeout, or its
+            // network failed first), and it says so signed, over a nonce
+            // of this page's, so this end goes too and its offer is
+            // answered at once rather than after this end's own timeout.
+            existing => {
+                if existing.is_some_and(|l| l.open.get()) {
+                    self.drop_link(from);
+                    self.mesh.borrow_mut().down(&from);
+                }
                 let room = self.mesh.borrow().accepts(&from);
                 let make_room = !room && self.take_promise(from) && self.room_can_be_made(from);
                 // One member cannot spend this page's connections.
@@ -311,7 +354,12 @@ impl Inner {
                 {
                     // A verified offer refused is said so (it covers a
                     // nonce this page gave): its maker asks someone else
-                    // rather than hold this page to have gone silent.
+                    // rather than hold this page to have gone silent. An
+                    // offer of this page's to it, crossed, goes too (it
+                    // ignores that one).
+                    if self.offer_in_making(from) {
+                        self.links.borrow_mut().remove(&from);
+                    }
                     self.signal(from, PeerSignal::Busy);
                     return Ok(());
                 }
@@ -343,6 +391,7 @@ impl Inner {
         let offer = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
         offer.set_sdp(&signed.sdp);
         JsFuture::from(link.pc.set_remote_description(&offer)).await?;
+        *link.remote_fingerprint.borrow_mut() = fingerprint;
         let answer = JsFuture::from(link.pc.create_answer()).await?;
         let sdp = sdp_of(&answer)?;
         let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
