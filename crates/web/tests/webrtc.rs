@@ -230,6 +230,62 @@ async fn a_link_cut_at_both_ends_at_once_comes_back_once_and_stays_up() {
     b.leave();
 }
 
+/// One end gives a link up while the other still holds it open (its
+/// network stalled past the restart timeout at one end only). The end that
+/// gave up offers a new connection after the backoff; the other end takes
+/// it, signed by the member over its nonce, as the member's word that its
+/// end is gone: it closes its own and answers. Both are linked again
+/// within 10 s (not after the other end's own timeouts), and frames cross.
+/// Either end may be the one that gave up: b offered the link, a answered.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_link_given_up_at_one_end_only_comes_back_at_once() {
+    use TransportEvent::{Down, Frame, Up};
+    for offerer_gives_up in [false, true] {
+        let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
+        let (quits, stays, at_quits, at_stays) = if offerer_gives_up {
+            (&b, &a, &a_at_b, &b_at_a)
+        } else {
+            (&a, &b, &b_at_a, &a_at_b)
+        };
+        let held = quits.give_up_quietly(at_quits).expect("a link to give up");
+        let case = format!("offerer gives up: {offerer_gives_up}");
+        assert_eq!(
+            next_link_event(quits).await,
+            Down(at_quits.clone()),
+            "{case}"
+        );
+        let (at_q, at_s) = futures_util::future::join(link_event_within(quits, 10_000.0), async {
+            let first = link_event_within(stays, 10_000.0).await;
+            (first, link_event_within(stays, 10_000.0).await)
+        })
+        .await;
+        assert_eq!(
+            at_q,
+            Some(Up(at_quits.clone())),
+            "{case}: not back at the end that gave up"
+        );
+        assert_eq!(
+            at_s,
+            (Some(Down(at_stays.clone())), Some(Up(at_stays.clone()))),
+            "{case}: the other end did not take the new connection"
+        );
+        quits.send(at_quits, b"anew".to_vec()).await.unwrap();
+        loop {
+            match stays.next().await {
+                Some(Frame(from, frame)) if frame == b"anew" => {
+                    assert_eq!(&from, at_stays);
+                    break;
+                }
+                Some(Frame(..)) => continue,
+                other => panic!("{case}: {other:?} instead of the frame"),
+            }
+        }
+        drop(held);
+        a.leave();
+        b.leave();
+    }
+}
+
 /// In a private network, two members holding the invite link; a stranger
 /// in the same room — one holding another invite, one in an open network —
 /// gets no link with them, and they none with it (issue #13).

@@ -124,6 +124,12 @@ fn get(value: &JsValue, field: &str) -> JsValue {
     Reflect::get(value, &field.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// A connection given up at one end and held open there, unused
+/// ([`WebRtc::give_up_quietly`]); dropping it closes it.
+pub struct HeldConnection {
+    _link: Rc<Link>,
+}
+
 /// Callbacks the browser holds (kept alive as long as their owner).
 type Callbacks = RefCell<Vec<Closure<dyn FnMut(JsValue)>>>;
 
@@ -376,6 +382,19 @@ impl WebRtc {
             link.pc.close();
             self.inner.lost(id, &link);
         }
+    }
+
+    /// Gives the link to `peer` up at this end only, as a page does when
+    /// its end of a link stalled past the restart timeout while the other
+    /// end's did not: reports it down and looks for the member again after
+    /// the backoff, but leaves the connection open, held by what this
+    /// returns, so the other end sees nothing close. Dropping the returned
+    /// value closes it. A fault to test against, like [`sever`](Self::sever).
+    pub fn give_up_quietly(&self, peer: &str) -> Option<HeldConnection> {
+        let id = peer.parse::<u64>().ok()?;
+        let link = self.inner.links.borrow().get(&id).cloned()?;
+        self.inner.lost(id, &link);
+        Some(HeldConnection { _link: link })
     }
 
     /// How many links are open, and the limit.
