@@ -41,7 +41,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
 use trustfold::invite::NetworkKeys;
-use trustfold::signal::{FromServer, Nonces, PeerSignal, ToServer};
+use trustfold::signal::{FromServer, Nonce, Nonces, PeerSignal, ToServer};
 use trustfold::sync::{Allowance, ConnectionBudget, MAX_FRAME, Membership, MeshLimits, Promises};
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
@@ -141,6 +141,9 @@ struct Link {
     /// The certificate fingerprint of the peer's description, once set:
     /// an offer or answer naming another is for another connection.
     remote_fingerprint: RefCell<Option<String>>,
+    /// The nonce this page's latest offer on it carried: its answer must
+    /// be signed over it.
+    reply: Cell<Option<Nonce>>,
     /// This side offered the link: it is the side that restarts its ICE.
     offerer: bool,
     /// An ICE restart is under way (asked for a nonce, or offered).
@@ -540,6 +543,7 @@ impl Inner {
             channel: RefCell::new(None),
             key: Cell::new(None),
             remote_fingerprint: RefCell::new(None),
+            reply: Cell::new(None),
             offerer,
             restarting: Cell::new(false),
             open: Cell::new(false),

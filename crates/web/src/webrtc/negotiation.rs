@@ -87,6 +87,7 @@ impl Inner {
         // The answer must cover a nonce of mine, issued to this peer.
         let reply = self.fresh_nonce();
         self.nonces.borrow_mut().issue(peer, reply);
+        link.reply.set(Some(reply));
         self.send_description(me, peer, &sdp, &nonce, Some(&reply));
         Ok(())
     }
@@ -148,10 +149,14 @@ impl Inner {
                 // `busy` the server relays is no proof, and the link's own
                 // timers give it up if its network does not come back.
                 if (asked || offered) && !self.is_open(from) {
-                    // An offer refused still spent a connection: it counts
-                    // in the member's hour (else a member answering every
-                    // offer `busy` could spend the budget a second).
-                    if !offered {
+                    if offered {
+                        // It gave a nonce and refused the offer, which
+                        // spent a connection: like an offer left
+                        // unanswered, no more offers to it this hour (else
+                        // a member answering every offer `busy` could
+                        // spend the budget a connection a second).
+                        self.offered.borrow_mut().spend_all(&from, now_ms());
+                    } else {
                         self.offered.borrow_mut().give_back(&from);
                     }
                     self.busy(from);
@@ -187,28 +192,41 @@ impl Inner {
                 .await;
                 Ok(())
             }
+            // An offer or answer that does not parse or verify is ignored,
+            // not an error: what the server relays is no proof, and must
+            // not give up a link in making (its own timer does).
             PeerSignal::Offer { ref reply, .. } => {
-                let reply = parse_nonce(reply).ok_or(REFUSED)?;
-                let signed = data.signed().ok_or(REFUSED)?;
-                self.member(me, from, &signed, data.proof())?;
+                let (Some(reply), Some(signed)) = (parse_nonce(reply), data.signed()) else {
+                    return Ok(());
+                };
+                if !self.member(me, from, &signed, data.proof()) {
+                    return Ok(());
+                }
                 self.answer(me, from, signed, reply).await
             }
             PeerSignal::Answer { .. } => {
-                let signed = data.signed().ok_or(REFUSED)?;
-                self.member(me, from, &signed, data.proof())?;
-                let key = self.verified(me, from, &signed)?;
-                // Only to this page's own offer: of a link in making, or
-                // an ICE restart of an open link, by the key and the
-                // connection that hold it. Anything else is ignored (not
-                // an error: that would give up the link in making).
+                let Some(signed) = data.signed() else {
+                    return Ok(());
+                };
+                // Only to this page's own offer on this very connection
+                // (signed over the nonce that offer carried: not a late
+                // answer to an earlier one), by the key and, on an open
+                // link (an ICE restart), the certificate that hold it.
                 let Some(link) = self.links.borrow().get(&from).cloned() else {
                     return Ok(());
                 };
+                let covers =
+                    parse_nonce(&signed.nonce).is_some_and(|n| link.reply.get() == Some(n));
+                if !link.offerer || !covers || !self.member(me, from, &signed, data.proof()) {
+                    return Ok(());
+                }
+                let Ok(key) = self.verified(me, from, &signed) else {
+                    return Ok(());
+                };
                 let fingerprint = sdp_fingerprint(&signed.sdp).map(str::to_owned);
-                if !link.offerer
-                    || link.open.get()
-                        && (link.key.get() != Some(key)
-                            || *link.remote_fingerprint.borrow() != fingerprint)
+                if link.open.get()
+                    && (link.key.get() != Some(key)
+                        || *link.remote_fingerprint.borrow() != fingerprint)
                 {
                     return Ok(());
                 }
@@ -278,15 +296,14 @@ impl Inner {
         from: u64,
         signed: &SignedDescription,
         proof: Option<[u8; 32]>,
-    ) -> Result<(), JsValue> {
+    ) -> bool {
         let Some(keys) = &self.network else {
-            return Ok(());
+            return true;
         };
-        let message = signed.signed_message(&self.room, from, me).ok_or(REFUSED)?;
-        match proof {
-            Some(proof) if keys.proves_link(&message, &proof) => Ok(()),
-            _ => Err(REFUSED),
-        }
+        let Some(message) = signed.signed_message(&self.room, from, me) else {
+            return false;
+        };
+        proof.is_some_and(|proof| keys.proves_link(&message, &proof))
     }
 
     /// The sender's key, if `signed` is signed by it for this room, from it
@@ -311,7 +328,9 @@ impl Inner {
         signed: SignedDescription,
         reply: Nonce,
     ) -> Result<(), JsValue> {
-        let key = self.verified(me, from, &signed)?;
+        let Ok(key) = self.verified(me, from, &signed) else {
+            return Ok(());
+        };
         let existing = self.links.borrow().get(&from).cloned();
         let fingerprint = sdp_fingerprint(&signed.sdp).map(str::to_owned);
         let link = match existing {
@@ -344,6 +363,8 @@ impl Inner {
                 if existing.is_some_and(|l| l.open.get()) {
                     self.drop_link(from);
                     self.mesh.borrow_mut().down(&from);
+                    // A restart's ask of this page's to it is moot.
+                    self.asked.borrow_mut().remove(&from);
                 }
                 let room = self.mesh.borrow().accepts(&from);
                 let make_room = !room && self.take_promise(from) && self.room_can_be_made(from);
