@@ -42,14 +42,23 @@ impl trustfold::testing::LinkedPair for WebRtcPair {
 
 /// Two transports linked through a fresh room.
 async fn webrtc_pair() -> (WebRtc, WebRtc, String, String) {
-    let room = format!("conformance-{}", (js_sys::Math::random() * 1e12) as u64);
-    let a = WebRtc::join(signal_url(), &room, Identity::from_secret([1; 32])).unwrap();
+    webrtc_pair_in(&fresh_room()).await
+}
+
+/// A room no other test uses.
+fn fresh_room() -> String {
+    format!("conformance-{}", (js_sys::Math::random() * 1e12) as u64)
+}
+
+/// Two transports linked through `room`.
+async fn webrtc_pair_in(room: &str) -> (WebRtc, WebRtc, String, String) {
+    let a = WebRtc::join(signal_url(), room, Identity::from_secret([1; 32])).unwrap();
     // b joins once a is in the room, so b offers to a.
     let wait = js_sys::Promise::new(&mut |wake, _| {
         web_sys_timeout(&wake, 300.0);
     });
     wasm_bindgen_futures::JsFuture::from(wait).await.unwrap();
-    let b = WebRtc::join(signal_url(), &room, Identity::from_secret([2; 32])).unwrap();
+    let b = WebRtc::join(signal_url(), room, Identity::from_secret([2; 32])).unwrap();
     let (b_at_a, a_at_b) = linked(&a, &b).await;
     (a, b, b_at_a, a_at_b)
 }
@@ -147,6 +156,15 @@ async fn link_event_within(t: &WebRtc, ms: f64) -> Option<TransportEvent> {
     }
 }
 
+/// The next link event at `a` and at `b`, each within `ms`.
+async fn link_events_within(
+    a: &WebRtc,
+    b: &WebRtc,
+    ms: f64,
+) -> (Option<TransportEvent>, Option<TransportEvent>) {
+    futures_util::future::join(link_event_within(a, ms), link_event_within(b, ms)).await
+}
+
 /// Both ends lose the link at once, or nearly, and both look for each
 /// other again after the same backoff, so their asks and offers cross. One
 /// link comes back within 10 s (not after an offer's 15 s timeout), carries
@@ -175,11 +193,7 @@ async fn a_link_cut_at_both_ends_at_once_comes_back_once_and_stays_up() {
             sleep(gap).await;
             second.sever(at_second);
         }
-        let (at_a, at_b) = futures_util::future::join(
-            link_event_within(&a, 10_000.0),
-            link_event_within(&b, 10_000.0),
-        )
-        .await;
+        let (at_a, at_b) = link_events_within(&a, &b, 10_000.0).await;
         assert_eq!(
             at_a,
             Some(Down(b_at_a.clone())),
@@ -190,11 +204,7 @@ async fn a_link_cut_at_both_ends_at_once_comes_back_once_and_stays_up() {
             Some(Down(a_at_b.clone())),
             "b first {b_first}, gap {gap:?} ms"
         );
-        let (at_a, at_b) = futures_util::future::join(
-            link_event_within(&a, 10_000.0),
-            link_event_within(&b, 10_000.0),
-        )
-        .await;
+        let (at_a, at_b) = link_events_within(&a, &b, 10_000.0).await;
         assert_eq!(
             at_a,
             Some(Up(b_at_a.clone())),
@@ -215,11 +225,7 @@ async fn a_link_cut_at_both_ends_at_once_comes_back_once_and_stays_up() {
             a.next().await,
             Some(Frame(b_at_a.clone(), b"back".to_vec()))
         );
-        let (at_a, at_b) = futures_util::future::join(
-            link_event_within(&a, 1_000.0),
-            link_event_within(&b, 1_000.0),
-        )
-        .await;
+        let (at_a, at_b) = link_events_within(&a, &b, 1_000.0).await;
         assert_eq!(
             (at_a, at_b),
             (None, None),
@@ -284,6 +290,57 @@ async fn a_link_given_up_at_one_end_only_comes_back_at_once() {
         a.leave();
         b.leave();
     }
+}
+
+/// The server says a member left while its link is up, as it does when
+/// the member only lost its socket to the server (or when a hostile
+/// server lies): the link stays, and frames cross it both ways. Before,
+/// the server's word closed the link at once. When the member joins again
+/// and links anew, the old link gives way to the new one.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_member_the_server_says_left_keeps_its_link_while_the_link_holds() {
+    use TransportEvent::{Down, Frame, Up};
+    let room = fresh_room();
+    let (a, b, b_at_a, a_at_b) = webrtc_pair_in(&room).await;
+    a.lose_signalling();
+    // The server's peer-left reaches b within a moment; give it time.
+    let (at_a, at_b) = link_events_within(&a, &b, 3_000.0).await;
+    assert_eq!((at_a, at_b), (None, None), "the link went");
+    assert_eq!(a.links().0, 1);
+    assert_eq!(b.links().0, 1);
+    a.send(&b_at_a, b"still here".to_vec()).await.unwrap();
+    b.send(&a_at_b, b"so am I".to_vec()).await.unwrap();
+    assert_eq!(
+        b.next().await,
+        Some(Frame(a_at_b.clone(), b"still here".to_vec()))
+    );
+    assert_eq!(
+        a.next().await,
+        Some(Frame(b_at_a.clone(), b"so am I".to_vec()))
+    );
+    // The member joins again (a new connection id) and links anew: the
+    // link the server said was gone gives way to it, so b holds one link
+    // to it, not two.
+    let again = WebRtc::join(signal_url(), &room, Identity::from_secret([1; 32])).unwrap();
+    let (at_b, _) = futures_util::future::join(
+        async {
+            let first = link_event_within(&b, 10_000.0).await;
+            (first, link_event_within(&b, 3_000.0).await)
+        },
+        first_up(&again),
+    )
+    .await;
+    match at_b {
+        (Some(Down(old)), Some(Up(new))) => {
+            assert_eq!(old, a_at_b);
+            assert_ne!(new, a_at_b);
+        }
+        other => panic!("not the old link down and the new one up: {other:?}"),
+    }
+    assert_eq!(b.links().0, 1);
+    a.leave();
+    b.leave();
+    again.leave();
 }
 
 /// In a private network, two members holding the invite link; a stranger

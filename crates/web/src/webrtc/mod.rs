@@ -5,8 +5,10 @@
 //! keeps at most its link limit ([`MeshLimits::links`], 6 by default),
 //! offers links itself until it holds half of them, from the members the
 //! server introduced (a sample of the room, never all of it), and answers
-//! others' offers while below the limit. A link that fails, or a member
-//! that leaves, frees a place that is offered to another member known. Offers and answers are signed by the identity key
+//! others' offers while below the limit. A link that fails frees a place
+//! that is offered to another member known; so does a member the server
+//! says left, once its connection stops answering (the server's word
+//! alone cuts no link). Offers and answers are signed by the identity key
 //! ([`SignedDescription`]) over a nonce the recipient drew: before offering,
 //! the newcomer asks the member for a nonce (`ask` → `nonce`), and sends
 //! one of its own with the offer (`reply`) for the answer. A link whose
@@ -149,6 +151,10 @@ struct Link {
     /// An ICE restart is under way (asked for a nonce, or offered).
     restarting: Cell<bool>,
     open: Cell<bool>,
+    /// The server said the member left while this link was up: it is
+    /// kept while its connection holds (the server's word alone must not
+    /// cut a link), and given up, not restarted, the moment it does not.
+    said_gone: Cell<bool>,
     drained: RefCell<Vec<oneshot::Sender<()>>>,
     _callbacks: Callbacks,
 }
@@ -400,6 +406,15 @@ impl WebRtc {
         Some(HeldConnection { _link: link })
     }
 
+    /// Closes this page's socket to the signalling server and nothing
+    /// else, as a blip in the page's network to the server does: the
+    /// server tells the members this page left, while its links stay
+    /// open. A fault to test against, like [`sever`](Self::sever).
+    pub fn lose_signalling(&self) {
+        self.inner.socket.set_onmessage(None);
+        let _ = self.inner.socket.close();
+    }
+
     /// How many links are open, and the limit.
     pub fn links(&self) -> (usize, usize) {
         let mesh = self.inner.mesh.borrow();
@@ -498,8 +513,24 @@ impl Inner {
                 self.backoff.borrow_mut().remove(&id);
                 self.asked.borrow_mut().remove(&id);
                 self.attempt_of.borrow_mut().remove(&id);
-                self.mesh.borrow_mut().gone(&id);
-                self.drop_link(id);
+                // An open link whose connection holds is the member's own
+                // word that it is there: a hostile server, or a member
+                // that only lost its socket to the server, must not cut
+                // it. A closed browser's connection stops answering ICE
+                // within seconds; the link then goes (`on_state`).
+                let kept = self
+                    .links
+                    .borrow()
+                    .get(&id)
+                    .filter(|link| link.open.get() && mesh::ice_connected(&link.pc))
+                    .cloned();
+                match kept {
+                    Some(link) => link.said_gone.set(true),
+                    None => {
+                        self.mesh.borrow_mut().gone(&id);
+                        self.drop_link(id);
+                    }
+                }
                 self.dial();
             }
             FromServer::Signal { from, data } => self.from_peer(from, data),
@@ -547,6 +578,7 @@ impl Inner {
             offerer,
             restarting: Cell::new(false),
             open: Cell::new(false),
+            said_gone: Cell::new(false),
             drained: RefCell::new(Vec::new()),
             _callbacks: RefCell::new(Vec::new()),
         });
@@ -571,6 +603,14 @@ impl Inner {
             };
             match link.pc.ice_connection_state() {
                 RtcIceConnectionState::Closed => inner.lost(peer, &link),
+                // The server said the member left, and now its end does
+                // not answer: it is gone (a restart would be signalled
+                // through the server to no one).
+                RtcIceConnectionState::Disconnected | RtcIceConnectionState::Failed
+                    if link.said_gone.get() =>
+                {
+                    inner.lost(peer, &link)
+                }
                 // The network under an open link failed: its ICE is
                 // restarted on the same connection (a new one would spend
                 // the page's budget), by the side that offered it.
@@ -632,6 +672,25 @@ impl Inner {
                         return;
                     }
                     link.open.set(true);
+                    // The same member under its new connection id (it
+                    // lost its socket to the server and joined again):
+                    // the link the server said was gone goes, as it could
+                    // not be restarted through the server.
+                    let stale: Vec<_> = inner
+                        .links
+                        .borrow()
+                        .iter()
+                        .filter(|(id, old)| {
+                            **id != peer
+                                && old.said_gone.get()
+                                && old.key.get().is_some()
+                                && old.key.get() == link.key.get()
+                        })
+                        .map(|(id, old)| (*id, old.clone()))
+                        .collect();
+                    for (id, old) in stale {
+                        inner.lost(id, &old);
+                    }
                     // What was held back from earlier attempts (a hostile
                     // server could keep an offer) no longer verifies.
                     inner.nonces.borrow_mut().forget(peer);
