@@ -308,12 +308,22 @@ impl<P: Ord + Clone> Membership<P> {
 mod tests {
     use super::*;
 
+    fn limits(links: usize, passive: usize) -> MeshLimits {
+        MeshLimits { links, passive }
+    }
+
+    /// A page of one link, linked to 100, that made room for 1 at time 0.
+    fn made_room_for_one() -> Membership<u32> {
+        let mut m = Membership::new(limits(1, 8));
+        assert!(m.up(100));
+        assert_eq!(m.make_room(1, 0), Some(100));
+        assert!(m.up(1));
+        m
+    }
+
     #[test]
     fn a_page_never_holds_more_links_than_its_limit_and_dials_only_half() {
-        let mut m = Membership::new(MeshLimits {
-            links: 4,
-            passive: 3,
-        });
+        let mut m = Membership::new(limits(4, 3));
         m.introduce(1..=5);
         assert_eq!(m.passive_len(), 3, "the oldest forgotten");
         let dialled = m.to_dial(|_| 0);
@@ -331,10 +341,7 @@ mod tests {
 
     #[test]
     fn a_full_page_makes_room_by_dropping_its_newest_accepted_link_never_one_it_dialled() {
-        let mut m = Membership::new(MeshLimits {
-            links: 3,
-            passive: 8,
-        });
+        let mut m = Membership::new(limits(3, 8));
         assert!(m.alone());
         m.introduce([1, 2, 3]);
         assert_eq!(m.to_dial(|_| 0), vec![1, 2]);
@@ -375,13 +382,7 @@ mod tests {
 
     #[test]
     fn room_is_made_ten_seconds_apart_six_times_an_hour_once_for_a_member() {
-        let mut m = Membership::new(MeshLimits {
-            links: 1,
-            passive: 8,
-        });
-        assert!(m.up(100));
-        assert_eq!(m.make_room(1, 0), Some(100));
-        assert!(m.up(1));
+        let mut m = made_room_for_one();
         assert!(!m.can_make_room_for(&2, 9_999), "10 s apart");
         assert!(
             !m.can_make_room_for(&1, 60_000),
@@ -404,22 +405,13 @@ mod tests {
     /// 10 s later. Before, the second `make_room` dropped member 1.
     #[test]
     fn a_link_room_was_made_for_is_not_dropped_for_another_within_a_minute() {
-        let mut m = Membership::new(MeshLimits {
-            links: 1,
-            passive: 8,
-        });
-        assert!(m.up(100));
-        assert_eq!(m.make_room(1, 0), Some(100));
-        assert!(m.up(1));
+        let mut m = made_room_for_one();
         assert!(!m.can_make_room_for(&100, 10_000));
         assert_eq!(m.make_room(100, 59_999), None, "kept for a minute");
         assert_eq!(m.active().collect::<Vec<_>>(), [&1]);
         assert_eq!(m.make_room(100, ROOM_KEPT_MS), Some(1));
         // The newest accepted link room was not made for goes instead.
-        let mut m = Membership::new(MeshLimits {
-            links: 2,
-            passive: 8,
-        });
+        let mut m = Membership::new(limits(2, 8));
         assert!(m.up(100) && m.up(101));
         assert_eq!(m.make_room(2, 0), Some(101));
         assert!(m.up(2));

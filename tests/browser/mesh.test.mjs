@@ -208,22 +208,7 @@ test("a member that takes a nonce and never answers the offer is offered no link
   // The attacker joins first: the honest page's only member. It hands
   // out a nonce to every ask and lets every offer go unanswered, so each
   // offer spends one of the page's connections.
-  const attacker = await (await browser.newContext()).newPage();
-  await attacker.goto(`${pages.url}/`);
-  await attacker.evaluate(async ([url, room]) => {
-    const socket = new WebSocket(url);
-    window.offers = 0;
-    socket.onmessage = (e) => {
-      const m = JSON.parse(e.data);
-      if (m.type !== "signal") return;
-      if (m.data.kind === "ask") {
-        const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-        socket.send(JSON.stringify({ type: "signal", to: m.from, data: { kind: "nonce", nonce } }));
-      }
-      if (m.data.kind === "offer") window.offers += 1;
-    };
-    await new Promise((ok) => { socket.onopen = () => { socket.send(JSON.stringify({ type: "join", room })); ok(); }; });
-  }, [signalUrl(), net]);
+  const attacker = await nonceGiver(net, { refuseOffers: false });
   const honest = await person(net);
   // The offer times out after 15 s; before, the page offered again at
   // once (and up to 6 times an hour per identity).
@@ -241,25 +226,7 @@ test("a member that gives nonces and answers every offer busy is offered no link
   const net = `mesh-${Math.random().toString(36).slice(2)}`;
   // The attacker: the honest page's only member. Every offer it is sent
   // spent one of the page's connections; it refuses each with busy.
-  const attacker = await (await browser.newContext()).newPage();
-  await attacker.goto(`${pages.url}/`);
-  await attacker.evaluate(async ([url, room]) => {
-    const socket = new WebSocket(url);
-    window.offers = 0;
-    socket.onmessage = (e) => {
-      const m = JSON.parse(e.data);
-      if (m.type !== "signal") return;
-      if (m.data.kind === "ask") {
-        const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-        socket.send(JSON.stringify({ type: "signal", to: m.from, data: { kind: "nonce", nonce } }));
-      }
-      if (m.data.kind === "offer") {
-        window.offers += 1;
-        socket.send(JSON.stringify({ type: "signal", to: m.from, data: { kind: "busy" } }));
-      }
-    };
-    await new Promise((ok) => { socket.onopen = () => { socket.send(JSON.stringify({ type: "join", room })); ok(); }; });
-  }, [signalUrl(), net]);
+  const attacker = await nonceGiver(net, { refuseOffers: true });
   const honest = await person(net);
   // Before, a busy to an offer gave the offer back to the member's hour:
   // the page offered again a second later, a connection each time (26 in
@@ -273,6 +240,32 @@ test("a member that gives nonces and answers every offer busy is offered no link
   await honest.context.close();
   await attacker.context().close();
 });
+
+/** A raw signalling client in a page of its own that joins `net` and
+ * gives a nonce to every ask; it counts the offers it is sent
+ * (`window.offers`) and leaves each unanswered, or answers it `busy`. */
+async function nonceGiver(net, { refuseOffers }) {
+  const attacker = await (await browser.newContext()).newPage();
+  await attacker.goto(`${pages.url}/`);
+  await attacker.evaluate(async ([url, room, refuseOffers]) => {
+    const socket = new WebSocket(url);
+    window.offers = 0;
+    socket.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      if (m.type !== "signal") return;
+      if (m.data.kind === "ask") {
+        const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+        socket.send(JSON.stringify({ type: "signal", to: m.from, data: { kind: "nonce", nonce } }));
+      }
+      if (m.data.kind === "offer") {
+        window.offers += 1;
+        if (refuseOffers) socket.send(JSON.stringify({ type: "signal", to: m.from, data: { kind: "busy" } }));
+      }
+    };
+    await new Promise((ok) => { socket.onopen = () => { socket.send(JSON.stringify({ type: "join", room })); ok(); }; });
+  }, [signalUrl(), net, refuseOffers]);
+  return attacker;
+}
 
 async function until(check, timeout = 30000) {
   const started = Date.now();
