@@ -42,23 +42,14 @@ impl trustfold::testing::LinkedPair for WebRtcPair {
 
 /// Two transports linked through a fresh room.
 async fn webrtc_pair() -> (WebRtc, WebRtc, String, String) {
-    webrtc_pair_in(&fresh_room()).await
-}
-
-/// A room no other test uses.
-fn fresh_room() -> String {
-    format!("conformance-{}", (js_sys::Math::random() * 1e12) as u64)
-}
-
-/// Two transports linked through `room`.
-async fn webrtc_pair_in(room: &str) -> (WebRtc, WebRtc, String, String) {
-    let a = WebRtc::join(signal_url(), room, Identity::from_secret([1; 32])).unwrap();
+    let room = format!("conformance-{}", (js_sys::Math::random() * 1e12) as u64);
+    let a = WebRtc::join(signal_url(), &room, Identity::from_secret([1; 32])).unwrap();
     // b joins once a is in the room, so b offers to a.
     let wait = js_sys::Promise::new(&mut |wake, _| {
         web_sys_timeout(&wake, 300.0);
     });
     wasm_bindgen_futures::JsFuture::from(wait).await.unwrap();
-    let b = WebRtc::join(signal_url(), room, Identity::from_secret([2; 32])).unwrap();
+    let b = WebRtc::join(signal_url(), &room, Identity::from_secret([2; 32])).unwrap();
     let (b_at_a, a_at_b) = linked(&a, &b).await;
     (a, b, b_at_a, a_at_b)
 }
@@ -292,16 +283,16 @@ async fn a_link_given_up_at_one_end_only_comes_back_at_once() {
     }
 }
 
-/// The server says a member left while its link is up, as it does when
-/// the member only lost its socket to the server (or when a hostile
-/// server lies): the link stays, and frames cross it both ways. Before,
-/// the server's word closed the link at once. When the member joins again
-/// and links anew, the old link gives way to the new one.
+/// The server says a member left while its link is up, as a hostile
+/// server may (or one instance of a scaled-out server about members on
+/// another, while NATS is cut): the link stays, and frames cross it both
+/// ways. Before, the server's word closed the link at once. The fault: the
+/// member closes only its signalling socket (the page itself, on losing
+/// it, leaves and closes its links).
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn a_member_the_server_says_left_keeps_its_link_while_the_link_holds() {
-    use TransportEvent::{Down, Frame, Up};
-    let room = fresh_room();
-    let (a, b, b_at_a, a_at_b) = webrtc_pair_in(&room).await;
+    use TransportEvent::Frame;
+    let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
     a.lose_signalling();
     // The server's peer-left reaches b within a moment; give it time.
     let (at_a, at_b) = link_events_within(&a, &b, 3_000.0).await;
@@ -318,29 +309,26 @@ async fn a_member_the_server_says_left_keeps_its_link_while_the_link_holds() {
         a.next().await,
         Some(Frame(b_at_a.clone(), b"so am I".to_vec()))
     );
-    // The member joins again (a new connection id) and links anew: the
-    // link the server said was gone gives way to it, so b holds one link
-    // to it, not two.
-    let again = WebRtc::join(signal_url(), &room, Identity::from_secret([1; 32])).unwrap();
-    let (at_b, _) = futures_util::future::join(
-        async {
-            let first = link_event_within(&b, 10_000.0).await;
-            (first, link_event_within(&b, 3_000.0).await)
-        },
-        first_up(&again),
-    )
-    .await;
-    match at_b {
-        (Some(Down(old)), Some(Up(new))) => {
-            assert_eq!(old, a_at_b);
-            assert_ne!(new, a_at_b);
-        }
-        other => panic!("not the old link down and the new one up: {other:?}"),
-    }
-    assert_eq!(b.links().0, 1);
     a.leave();
     b.leave();
-    again.leave();
+}
+
+/// A peer the application closes (it sent something invalid) frees its
+/// place: the page may link to another member. Before, the place stayed
+/// counted for good, so peers that each sent one invalid frame could fill
+/// a page's links with places held by no one.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_peer_closed_on_purpose_frees_its_place() {
+    let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
+    assert_eq!(a.links().0, 1);
+    a.close(&b_at_a);
+    assert_eq!(a.links().0, 0, "the closed link still holds a place");
+    assert_eq!(
+        link_event_within(&b, 5_000.0).await,
+        Some(TransportEvent::Down(a_at_b))
+    );
+    a.leave();
+    b.leave();
 }
 
 /// In a private network, two members holding the invite link; a stranger

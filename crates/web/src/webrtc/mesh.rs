@@ -110,7 +110,7 @@ impl Inner {
     }
 
     /// Looks for members to offer links to after `ms`.
-    fn dial_after(self: &Rc<Self>, ms: f64) {
+    pub(super) fn dial_after(self: &Rc<Self>, ms: f64) {
         self.after(ms, Box::new(|inner| inner.dial()));
     }
 
@@ -123,10 +123,11 @@ impl Inner {
         self.drop_link(peer);
         // A restart's ask still unanswered is moot: its nonce is not used.
         self.asked.borrow_mut().remove(&peer);
-        if self.members.borrow().contains(&peer) {
-            self.mesh.borrow_mut().down(&peer);
-        } else {
-            self.mesh.borrow_mut().gone(&peer);
+        self.free_place(peer);
+        if !self.members.borrow().contains(&peer) {
+            // Not offered again: no backoff to keep for it.
+            self.dial_after(1000.0);
+            return;
         }
         let delay = {
             let mut backoff = self.backoff.borrow_mut();
@@ -137,11 +138,23 @@ impl Inner {
         self.dial_after(delay);
     }
 
+    /// `peer`'s place (a link, an offer, a place kept) is free: a member
+    /// still in the room goes back to the passive list, to be offered
+    /// again; one the server said left is forgotten (offering to it would
+    /// spend an ask's wait on no one).
+    pub(super) fn free_place(&self, peer: u64) {
+        if self.members.borrow().contains(&peer) {
+            self.mesh.borrow_mut().down(&peer);
+        } else {
+            self.mesh.borrow_mut().gone(&peer);
+        }
+    }
+
     /// `peer` holds all the links it keeps: another member is offered a
     /// link after a second (at once, two busy members would be asked in
     /// a loop).
     pub(super) fn busy(self: &Rc<Self>, peer: u64) {
-        self.mesh.borrow_mut().down(&peer);
+        self.free_place(peer);
         self.dial_after(BUSY_RETRY_MS);
     }
 
@@ -184,6 +197,10 @@ impl Inner {
         if let Some(victim) = victim {
             self.rooms_made.set(self.rooms_made.get() + 1);
             self.drop_link(victim);
+            if !self.members.borrow().contains(&victim) {
+                // Said gone by the server: not offered again.
+                self.mesh.borrow_mut().gone(&victim);
+            }
         }
     }
 
@@ -282,7 +299,7 @@ impl Inner {
                     inner.attempt_of.borrow_mut().remove(&peer);
                     inner.asked.borrow_mut().remove(&peer);
                     inner.links.borrow_mut().remove(&peer);
-                    inner.mesh.borrow_mut().down(&peer);
+                    inner.free_place(peer);
                     inner.dial();
                 }
             }),
@@ -316,7 +333,7 @@ impl Inner {
                     if inner.budget.get().may_fill() && inner.may_offer(peer) {
                         inner.offer_new(peer, alone);
                     } else {
-                        inner.mesh.borrow_mut().down(&peer);
+                        inner.free_place(peer);
                     }
                 }
                 inner.fill_later();

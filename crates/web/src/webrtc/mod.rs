@@ -506,6 +506,12 @@ impl Inner {
                 if members.len() < MAX_MEMBERS {
                     members.insert(id);
                     self.mesh.borrow_mut().introduce([id]);
+                    // Back in the room (an honest server never reuses an
+                    // id; a hostile one may): its link is restarted again
+                    // if it stalls.
+                    if let Some(link) = self.links.borrow().get(&id) {
+                        link.said_gone.set(false);
+                    }
                 }
             }
             FromServer::PeerLeft { id } => {
@@ -672,25 +678,6 @@ impl Inner {
                         return;
                     }
                     link.open.set(true);
-                    // The same member under its new connection id (it
-                    // lost its socket to the server and joined again):
-                    // the link the server said was gone goes, as it could
-                    // not be restarted through the server.
-                    let stale: Vec<_> = inner
-                        .links
-                        .borrow()
-                        .iter()
-                        .filter(|(id, old)| {
-                            **id != peer
-                                && old.said_gone.get()
-                                && old.key.get().is_some()
-                                && old.key.get() == link.key.get()
-                        })
-                        .map(|(id, old)| (*id, old.clone()))
-                        .collect();
-                    for (id, old) in stale {
-                        inner.lost(id, &old);
-                    }
                     // What was held back from earlier attempts (a hostile
                     // server could keep an offer) no longer verifies.
                     inner.nonces.borrow_mut().forget(peer);
@@ -777,9 +764,18 @@ impl Transport for WebRtc {
 
     fn close(&self, peer: &str) {
         if let Ok(id) = peer.parse::<u64>() {
-            // Dropped, not re-offered: a peer closed on purpose stays closed.
-            self.inner.members.borrow_mut().retain(|m| *m != id);
-            self.inner.drop_link(id);
+            // Dropped, not re-offered: a peer closed on purpose stays
+            // closed. Its place is free for another member (before, it
+            // stayed counted: peers that sent one invalid frame each
+            // could fill a page's links with places held by no one).
+            let inner = &self.inner;
+            inner.members.borrow_mut().retain(|m| *m != id);
+            inner.backoff.borrow_mut().remove(&id);
+            inner.asked.borrow_mut().remove(&id);
+            inner.attempt_of.borrow_mut().remove(&id);
+            inner.mesh.borrow_mut().gone(&id);
+            inner.drop_link(id);
+            inner.dial_after(1000.0);
         }
     }
 }

@@ -362,7 +362,7 @@ impl Inner {
             existing => {
                 if existing.is_some_and(|l| l.open.get()) {
                     self.drop_link(from);
-                    self.mesh.borrow_mut().down(&from);
+                    self.free_place(from);
                     // A restart's ask of this page's to it is moot.
                     self.asked.borrow_mut().remove(&from);
                 }
@@ -402,7 +402,7 @@ impl Inner {
                         };
                         if inner.holds(from, &link) && !link.open.get() {
                             inner.links.borrow_mut().remove(&from);
-                            inner.mesh.borrow_mut().down(&from);
+                            inner.free_place(from);
                         }
                     }),
                 );
