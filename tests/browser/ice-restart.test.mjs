@@ -1,9 +1,11 @@
-// A link whose network fails is repaired by an ICE restart on the same
-// peer connection (issue #18): one real Chromium runs in a network
-// namespace this test makes, linked to the host by a veth pair; the test
-// takes the namespace's interface down — closing the connection from the
-// page could not be repaired by ICE — and up again. Both pages converge
-// on what they write afterwards, and neither creates a second connection.
+// A link whose network fails, again and again, is repaired by an ICE
+// restart on the same peer connection each time (issue #18): one real
+// Chromium runs in a network namespace this test makes, linked to the
+// host by a veth pair; the test takes the namespace's interface down —
+// closing the connection from the page could not be repaired by ICE — and
+// up again, three times. Both pages converge on what they write after
+// each outage, neither creates a second connection, and at least one
+// outage is repaired by an ICE restart (ICE rides out some by itself).
 // Needs root and iproute2 (`ip`), as on the machines CI runs on.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -83,7 +85,7 @@ async function until(what, check, timeout = 60000) {
   }
 }
 
-test("a link whose network goes down and up is restarted on the same connection", async () => {
+test("a link whose network fails again and again is restarted on the same connection each time", async () => {
   const net = `ice-${Math.random().toString(36).slice(2)}`;
   const a = await person(host, net);
   const b = await person(guest, net);
@@ -97,25 +99,29 @@ test("a link whose network goes down and up is restarted on the same connection"
   const before = [await status(a), await status(b)];
   console.log(`linked: connections ${before[0].connections} + ${before[1].connections}`);
 
-  inNs("link", "set", NS_IF, "down");
-  await new Promise((r) => setTimeout(r, 10000));
-  inNs("link", "set", NS_IF, "up");
-  const t0 = Date.now();
-  for (let i = 0; i < 12; i++) {
-    await new Promise((r) => setTimeout(r, 5000));
-    const [x, y] = [await status(a), await status(b)];
-    console.log(`+${Date.now() - t0} ms: peers ${x.peers}/${y.peers} connections ${x.connections}/${y.connections} restarts ${x.iceRestarts}/${y.iceRestarts} known ${x.known}/${y.known}`);
-    if (x.peers && y.peers && y.iceRestarts + x.iceRestarts) break;
+  // Three outages of 10 s. ICE may ride out an outage by itself (its
+  // checks find the path again) or need a restart of the same connection
+  // (at most 6 an hour per link); either way no second connection is made.
+  const OUTAGES = 3;
+  let known = 1;
+  for (let outage = 1; outage <= OUTAGES; outage++) {
+    inNs("link", "set", NS_IF, "down");
+    await new Promise((r) => setTimeout(r, 10000));
+    inNs("link", "set", NS_IF, "up");
+    await b.page.evaluate(([to, n]) => node.pay(to, BigInt(n), "EUR", `after ${n}`), [a.key, 2 * outage]);
+    await a.page.evaluate(([to, n]) => node.pay(to, BigInt(n), "EUR", `after ${n}`), [b.key, 2 * outage + 1]);
+    known += 2;
+    const took = await until(`convergence after outage ${outage}`, async () =>
+      (await status(a)).known === known && (await status(b)).known === known);
+    const [sa, sb] = [await status(a), await status(b)];
+    console.log(`outage ${outage}: converged ${took} ms after the network came back; ICE restarts ${sa.iceRestarts} + ${sb.iceRestarts}, connections ${sa.connections} + ${sb.connections}`);
+    assert.equal(sa.connections, 1, `outage ${outage}: no second peer connection here`);
+    assert.equal(sb.connections, 1, `outage ${outage}: nor there`);
   }
-
-  await b.page.evaluate((to) => node.pay(to, 2n, "EUR", "after"), a.key);
-  await a.page.evaluate((to) => node.pay(to, 3n, "EUR", "after"), b.key);
-  const took = await until("convergence after the outage", async () =>
-    (await status(a)).known === 3 && (await status(b)).known === 3);
   const [sa, sb] = [await status(a), await status(b)];
-  console.log(`converged ${took} ms after the link came back; ICE restarts ${sa.iceRestarts} + ${sb.iceRestarts}, connections ${sa.connections} + ${sb.connections}`);
-  assert.equal(sa.connections, 1, "no second peer connection here");
-  assert.equal(sb.connections, 1, "nor there");
   assert.ok(sa.iceRestarts + sb.iceRestarts >= 1, "repaired by an ICE restart");
-  assert.deepEqual([...a.errors, ...b.errors], []);
+  // The browser itself logs a socket that cannot connect while the
+  // network is down (the relay link trying again): not the page's error.
+  const offline = /net::ERR_INTERNET_DISCONNECTED/;
+  assert.deepEqual([...a.errors, ...b.errors].filter((e) => !offline.test(e.message)), []);
 });
