@@ -331,6 +331,34 @@ async fn a_peer_closed_on_purpose_frees_its_place() {
     b.leave();
 }
 
+/// A peer that sends faster than the page takes frames in, past the bound
+/// on what a link may hold (16 MiB; the sync protocol's window is 4 MiB),
+/// is dropped: the page's memory does not grow with the flood. Before, the
+/// frames queued without bound.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_peer_that_floods_past_the_bound_on_held_frames_is_dropped() {
+    let (a, b, _, a_at_b) = webrtc_pair().await;
+    // a takes nothing in meanwhile.
+    let frame = vec![7u8; trustfold::sync::MAX_FRAME];
+    let frames = trustfold_web::MAX_QUEUED / frame.len() + 8;
+    let mut sent = 0;
+    for _ in 0..frames {
+        if b.send(&a_at_b, frame.clone()).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    assert!(sent > 0);
+    assert_eq!(
+        link_event_within(&b, 10_000.0).await,
+        Some(TransportEvent::Down(a_at_b)),
+        "the flooding peer kept its link ({sent} frames sent)"
+    );
+    assert_eq!(a.links().0, 0);
+    a.leave();
+    b.leave();
+}
+
 /// In a private network, two members holding the invite link; a stranger
 /// in the same room — one holding another invite, one in an open network —
 /// gets no link with them, and they none with it (issue #13).

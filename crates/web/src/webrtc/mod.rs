@@ -17,7 +17,11 @@
 //! neither stand in for anyone nor replay a description, not even after
 //! a restart that hands out the same connection ids again. Each link is one
 //! reliable, ordered data channel; sending waits while the channel's
-//! buffer is above [`HIGH_WATER`]. When a link fails or closes, the page
+//! buffer is above [`HIGH_WATER`]. Frames received from a peer and not
+//! yet taken by [`next`](Transport::next) are at most
+//! [`MAX_QUEUED`](crate::MAX_QUEUED) bytes per link (an honest peer stays
+//! within the sync protocol's 4 MiB window); a peer that sends more is
+//! dropped and not offered a link again. When a link fails or closes, the page
 //! offers a link to a member it knows (the same one, if it is still the
 //! only one) after a backoff (1 s, doubling per member, at most 30 s); an
 //! offer not open within [`OFFER_TIMEOUT_MS`] is given up and another
@@ -33,6 +37,7 @@
 
 use crate::errors::WebError;
 use crate::random::KeyedStream;
+use crate::relay::MAX_QUEUED;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
@@ -155,6 +160,13 @@ struct Link {
     /// kept while its connection holds (the server's word alone must not
     /// cut a link), and given up, not restarted, the moment it does not.
     said_gone: Cell<bool>,
+    /// The peer sent more than [`MAX_QUEUED`] bytes not yet taken in: what
+    /// it sends is dropped, and so is the link.
+    flooded: Cell<bool>,
+    /// Bytes of frames received on it and not yet taken by `next` (frames
+    /// of an earlier link to the same peer taken meanwhile count against
+    /// it too, so it may hold up to twice the bound once).
+    queued: Cell<usize>,
     drained: RefCell<Vec<oneshot::Sender<()>>>,
     _callbacks: Callbacks,
 }
@@ -228,6 +240,7 @@ struct Inner {
     restarts: Cell<u32>,
     events: UnboundedSender<TransportEvent>,
     incoming: Mutex<UnboundedReceiver<TransportEvent>>,
+
     _socket_callbacks: Callbacks,
 }
 
@@ -557,6 +570,27 @@ impl Inner {
         }
     }
 
+    /// `len` bytes from `peer` were taken in.
+    fn taken(&self, peer: u64, len: usize) {
+        if let Some(link) = self.links.borrow().get(&peer) {
+            link.queued.set(link.queued.get().saturating_sub(len));
+        }
+    }
+
+    /// Drops `peer` for good: not re-offered (a peer closed on purpose, or
+    /// one that floods, stays closed). Its place is free for another
+    /// member (before, it stayed counted: peers that sent one invalid
+    /// frame each could fill a page's links with places held by no one).
+    fn close_peer(self: &Rc<Self>, id: u64) {
+        self.members.borrow_mut().retain(|m| *m != id);
+        self.backoff.borrow_mut().remove(&id);
+        self.asked.borrow_mut().remove(&id);
+        self.attempt_of.borrow_mut().remove(&id);
+        self.mesh.borrow_mut().gone(&id);
+        self.drop_link(id);
+        self.dial_after(1000.0);
+    }
+
     /// A new peer connection to `peer`, with its candidate and state callbacks.
     fn new_link(self: &Rc<Self>, peer: u64, offerer: bool) -> Result<Rc<Link>, JsValue> {
         let config = RtcConfiguration::new();
@@ -585,6 +619,8 @@ impl Inner {
             restarting: Cell::new(false),
             open: Cell::new(false),
             said_gone: Cell::new(false),
+            flooded: Cell::new(false),
+            queued: Cell::new(0),
             drained: RefCell::new(Vec::new()),
             _callbacks: RefCell::new(Vec::new()),
         });
@@ -689,11 +725,42 @@ impl Inner {
                 }
             }
         });
-        let events = self.events.clone();
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let data = event.unchecked_into::<MessageEvent>().data();
-            let frame = Uint8Array::new(&data).to_vec();
-            let _ = events.unbounded_send(TransportEvent::Frame(peer.to_string(), frame));
+        let on_message = Closure::<dyn FnMut(JsValue)>::new({
+            let weak_link = weak_link.clone();
+            let weak = Rc::downgrade(self);
+            move |event: JsValue| {
+                let (Some(link), Some(inner)) = (weak_link.upgrade(), weak.upgrade()) else {
+                    return;
+                };
+                if link.flooded.get() {
+                    return;
+                }
+                let data = event.unchecked_into::<MessageEvent>().data();
+                let frame = Uint8Array::new(&data);
+                let queued = link.queued.get() + frame.length() as usize;
+                if queued > MAX_QUEUED {
+                    // An honest peer stays within the sync protocol's
+                    // window (4 MiB); this one floods. Dropped after this
+                    // callback (not inside it: the link holds it).
+                    link.flooded.set(true);
+                    let weak_link = weak_link.clone();
+                    inner.after(
+                        0.0,
+                        Box::new(move |inner| {
+                            if let Some(link) = weak_link.upgrade()
+                                && inner.holds(peer, &link)
+                            {
+                                inner.close_peer(peer);
+                            }
+                        }),
+                    );
+                    return;
+                }
+                link.queued.set(queued);
+                let _ = inner
+                    .events
+                    .unbounded_send(TransportEvent::Frame(peer.to_string(), frame.to_vec()));
+            }
         });
         let on_close = Closure::<dyn FnMut(JsValue)>::new({
             let weak_link = weak_link.clone();
@@ -759,23 +826,18 @@ impl Transport for WebRtc {
     }
 
     async fn next(&self) -> Option<TransportEvent> {
-        self.inner.incoming.lock().await.next().await
+        let event = self.inner.incoming.lock().await.next().await;
+        if let Some(TransportEvent::Frame(peer, frame)) = &event
+            && let Ok(id) = peer.parse::<u64>()
+        {
+            self.inner.taken(id, frame.len());
+        }
+        event
     }
 
     fn close(&self, peer: &str) {
         if let Ok(id) = peer.parse::<u64>() {
-            // Dropped, not re-offered: a peer closed on purpose stays
-            // closed. Its place is free for another member (before, it
-            // stayed counted: peers that sent one invalid frame each
-            // could fill a page's links with places held by no one).
-            let inner = &self.inner;
-            inner.members.borrow_mut().retain(|m| *m != id);
-            inner.backoff.borrow_mut().remove(&id);
-            inner.asked.borrow_mut().remove(&id);
-            inner.attempt_of.borrow_mut().remove(&id);
-            inner.mesh.borrow_mut().gone(&id);
-            inner.drop_link(id);
-            inner.dial_after(1000.0);
+            self.inner.close_peer(id);
         }
     }
 }
