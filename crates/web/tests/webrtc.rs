@@ -316,7 +316,8 @@ async fn a_member_the_server_says_left_keeps_its_link_while_the_link_holds() {
 /// A peer the application closes (it sent something invalid) frees its
 /// place: the page may link to another member. Before, the place stayed
 /// counted for good, so peers that each sent one invalid frame could fill
-/// a page's links with places held by no one.
+/// a page's links with places held by no one. And the peer's signals are
+/// ignored from then on: before, it could offer again and be taken.
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn a_peer_closed_on_purpose_frees_its_place() {
     let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
@@ -327,6 +328,14 @@ async fn a_peer_closed_on_purpose_frees_its_place() {
         link_event_within(&b, 5_000.0).await,
         Some(TransportEvent::Down(a_at_b))
     );
+    assert_eq!(
+        link_event_within(&a, 1_000.0).await,
+        Some(TransportEvent::Down(b_at_a))
+    );
+    // b, still in the room, offers again after its backoff (1 s): a
+    // ignores it. Before, a took it, and b was back on a's links.
+    assert_eq!(link_event_within(&a, 6_000.0).await, None, "b came back");
+    assert_eq!(a.links().0, 0);
     a.leave();
     b.leave();
 }

@@ -20,8 +20,9 @@
 //! buffer is above [`HIGH_WATER`]. Frames received from a peer and not
 //! yet taken by [`next`](Transport::next) are at most
 //! [`MAX_QUEUED`](crate::MAX_QUEUED) bytes per link (an honest peer stays
-//! within the sync protocol's 4 MiB window); a peer that sends more is
-//! dropped and not offered a link again. When a link fails or closes, the page
+//! within the sync protocol's 4 MiB window) and [`MAX_HELD`] on all links;
+//! a peer that sends more, or a frame over [`MAX_FRAME`], is dropped, and
+//! its signals are ignored from then on. When a link fails or closes, the page
 //! offers a link to a member it knows (the same one, if it is still the
 //! only one) after a backoff (1 s, doubling per member, at most 30 s); an
 //! offer not open within [`OFFER_TIMEOUT_MS`] is given up and another
@@ -44,7 +45,7 @@ use futures_util::StreamExt;
 use futures_util::lock::Mutex;
 use js_sys::{Array, JSON, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
 use trustfold::invite::NetworkKeys;
@@ -59,6 +60,13 @@ use web_sys::{
     WebSocket,
 };
 
+/// Bytes of frames received on all links and not yet taken in, at most:
+/// past it, the link whose frame would go over is dropped as flooding.
+/// Six honest links stay within 24 MiB (the sync window is 4 MiB each).
+const MAX_HELD: usize = 4 * MAX_QUEUED;
+/// Peers closed for good (sent something invalid, or flooded) whose
+/// signals are ignored: the latest this many.
+const MAX_CLOSED: usize = 256;
 /// Bytes buffered in a channel above which sending waits.
 const HIGH_WATER: u32 = 1024 * 1024;
 /// …until the buffer drains below this.
@@ -163,10 +171,8 @@ struct Link {
     /// The peer sent more than [`MAX_QUEUED`] bytes not yet taken in: what
     /// it sends is dropped, and so is the link.
     flooded: Cell<bool>,
-    /// Bytes of frames received on it and not yet taken by `next` (frames
-    /// of an earlier link to the same peer taken meanwhile count against
-    /// it too, so it may hold up to twice the bound once).
-    queued: Cell<usize>,
+    /// Bytes of frames received on it and not yet taken by `next`.
+    queued: Rc<Cell<usize>>,
     drained: RefCell<Vec<oneshot::Sender<()>>>,
     _callbacks: Callbacks,
 }
@@ -240,6 +246,13 @@ struct Inner {
     restarts: Cell<u32>,
     events: UnboundedSender<TransportEvent>,
     incoming: Mutex<UnboundedReceiver<TransportEvent>>,
+    /// Each frame in `incoming`, in order: its link's count and its length
+    /// (taken off when `next` takes the frame, whatever became of the link).
+    held: RefCell<VecDeque<(Rc<Cell<usize>>, usize)>>,
+    /// Bytes of all frames in `incoming`.
+    held_total: Cell<usize>,
+    /// Peers closed for good, the latest [`MAX_CLOSED`].
+    closed: RefCell<VecDeque<u64>>,
 
     _socket_callbacks: Callbacks,
 }
@@ -329,6 +342,9 @@ impl WebRtc {
             restarts: Cell::new(0),
             events,
             incoming: Mutex::new(incoming),
+            held: RefCell::new(VecDeque::new()),
+            held_total: Cell::new(0),
+            closed: RefCell::new(VecDeque::new()),
             _socket_callbacks: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(&inner);
@@ -516,7 +532,7 @@ impl Inner {
                 // A hostile server could announce members without end: the
                 // set is bounded (a real room is: the server's own limit).
                 let mut members = self.members.borrow_mut();
-                if members.len() < MAX_MEMBERS {
+                if members.len() < MAX_MEMBERS && !self.closed.borrow().contains(&id) {
                     members.insert(id);
                     self.mesh.borrow_mut().introduce([id]);
                     // Back in the room (an honest server never reuses an
@@ -570,10 +586,12 @@ impl Inner {
         }
     }
 
-    /// `len` bytes from `peer` were taken in.
-    fn taken(&self, peer: u64, len: usize) {
-        if let Some(link) = self.links.borrow().get(&peer) {
-            link.queued.set(link.queued.get().saturating_sub(len));
+    /// The oldest frame held was taken in.
+    fn taken(&self) {
+        if let Some((queued, len)) = self.held.borrow_mut().pop_front() {
+            queued.set(queued.get().saturating_sub(len));
+            self.held_total
+                .set(self.held_total.get().saturating_sub(len));
         }
     }
 
@@ -582,6 +600,17 @@ impl Inner {
     /// member (before, it stayed counted: peers that sent one invalid
     /// frame each could fill a page's links with places held by no one).
     fn close_peer(self: &Rc<Self>, id: u64) {
+        {
+            // Its asks and offers are ignored from now on (a new
+            // connection id is a new peer: the budget bounds those).
+            let mut closed = self.closed.borrow_mut();
+            if closed.len() >= MAX_CLOSED {
+                closed.pop_front();
+            }
+            closed.push_back(id);
+        }
+        self.nonces.borrow_mut().forget(id);
+        self.promised.borrow_mut().take(&id, mesh::now_ms());
         self.members.borrow_mut().retain(|m| *m != id);
         self.backoff.borrow_mut().remove(&id);
         self.asked.borrow_mut().remove(&id);
@@ -620,7 +649,7 @@ impl Inner {
             open: Cell::new(false),
             said_gone: Cell::new(false),
             flooded: Cell::new(false),
-            queued: Cell::new(0),
+            queued: Rc::new(Cell::new(0)),
             drained: RefCell::new(Vec::new()),
             _callbacks: RefCell::new(Vec::new()),
         });
@@ -732,13 +761,16 @@ impl Inner {
                 let (Some(link), Some(inner)) = (weak_link.upgrade(), weak.upgrade()) else {
                     return;
                 };
-                if link.flooded.get() {
+                // A link given up or replaced: what it still carries is moot.
+                if link.flooded.get() || !inner.holds(peer, &link) {
                     return;
                 }
                 let data = event.unchecked_into::<MessageEvent>().data();
                 let frame = Uint8Array::new(&data);
-                let queued = link.queued.get() + frame.length() as usize;
-                if queued > MAX_QUEUED {
+                let len = frame.length() as usize;
+                let queued = link.queued.get() + len;
+                if len > MAX_FRAME || queued > MAX_QUEUED || inner.held_total.get() + len > MAX_HELD
+                {
                     // An honest peer stays within the sync protocol's
                     // window (4 MiB); this one floods. Dropped after this
                     // callback (not inside it: the link holds it).
@@ -757,6 +789,11 @@ impl Inner {
                     return;
                 }
                 link.queued.set(queued);
+                inner.held_total.set(inner.held_total.get() + len);
+                inner
+                    .held
+                    .borrow_mut()
+                    .push_back((link.queued.clone(), len));
                 let _ = inner
                     .events
                     .unbounded_send(TransportEvent::Frame(peer.to_string(), frame.to_vec()));
@@ -827,10 +864,8 @@ impl Transport for WebRtc {
 
     async fn next(&self) -> Option<TransportEvent> {
         let event = self.inner.incoming.lock().await.next().await;
-        if let Some(TransportEvent::Frame(peer, frame)) = &event
-            && let Ok(id) = peer.parse::<u64>()
-        {
-            self.inner.taken(id, frame.len());
+        if let Some(TransportEvent::Frame(..)) = &event {
+            self.inner.taken();
         }
         event
     }

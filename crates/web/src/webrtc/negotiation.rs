@@ -119,6 +119,10 @@ impl Inner {
     }
 
     pub(super) fn from_peer(self: &Rc<Self>, from: u64, data: PeerSignal) {
+        if self.closed.borrow().contains(&from) {
+            // Closed for good (it sent something invalid, or flooded).
+            return;
+        }
         let inner = self.clone();
         spawn_local(async move {
             // A description that does not verify, or any other failure,
