@@ -95,9 +95,20 @@ test("twelve pages of at most three links each get every event, and repair when 
   // Four close at once; the others repair and take new events.
   const gone = people.splice(0, 4);
   await Promise.all(gone.map((p) => p.context.close()));
+  // TRUSTFOLD_LINK_TIMELINE=1: how soon the others let go of the closed
+  // pages' links (every page's links each 200 ms for 8 s, alongside).
+  const timeline = process.env.TRUSTFOLD_LINK_TIMELINE ? (async () => {
+    const t0 = Date.now();
+    while (Date.now() - t0 < 8000) {
+      const links = (await Promise.all(people.map(status))).map((s) => s.peers);
+      console.log(`+${Date.now() - t0} ms after the close: links ${links.join(" ")}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })() : Promise.resolve();
   await Promise.all(people.map((p, i) =>
     p.page.evaluate(([to, i]) => node.pay(to, BigInt(100 + i), "EUR", `after ${i}`), [people[(i + 1) % people.length].key, i])));
   const repaired = await converged(people, PAGES + people.length, most);
+  await timeline;
   console.log(`after 4 of ${PAGES} closed, the other ${people.length} converged in ${repaired} ms`);
   const after = await Promise.all(people.map(status));
   assert.ok(after.every((s) => s.peers >= 1 && s.peers <= LINKS), `links after: ${after.map((s) => s.peers)}`);

@@ -156,6 +156,22 @@ async fn link_events_within(
     futures_util::future::join(link_event_within(a, ms), link_event_within(b, ms)).await
 }
 
+/// A frame from `a` reaches `b` and one from `b` reaches `a`, each the
+/// next thing its receiver takes in.
+async fn frames_cross(a: &WebRtc, b: &WebRtc, b_at_a: &str, a_at_b: &str) {
+    use TransportEvent::Frame;
+    a.send(b_at_a, b"there".to_vec()).await.unwrap();
+    b.send(a_at_b, b"back".to_vec()).await.unwrap();
+    assert_eq!(
+        b.next().await,
+        Some(Frame(a_at_b.to_owned(), b"there".to_vec()))
+    );
+    assert_eq!(
+        a.next().await,
+        Some(Frame(b_at_a.to_owned(), b"back".to_vec()))
+    );
+}
+
 /// Both ends lose the link at once, or nearly, and both look for each
 /// other again after the same backoff, so their asks and offers cross. One
 /// link comes back within 10 s (not after an offer's 15 s timeout), carries
@@ -165,7 +181,7 @@ async fn link_events_within(
 /// offers an hour.
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn a_link_cut_at_both_ends_at_once_comes_back_once_and_stays_up() {
-    use TransportEvent::{Down, Frame, Up};
+    use TransportEvent::{Down, Up};
     let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
     // Which end is cut first (the higher connection id, b, or a), and
     // when the other is: when it sees its connection close, or after `gap`.
@@ -206,16 +222,7 @@ async fn a_link_cut_at_both_ends_at_once_comes_back_once_and_stays_up() {
             Some(Up(a_at_b.clone())),
             "b first {b_first}, gap {gap:?} ms: not back at b"
         );
-        a.send(&b_at_a, b"there".to_vec()).await.unwrap();
-        b.send(&a_at_b, b"back".to_vec()).await.unwrap();
-        assert_eq!(
-            b.next().await,
-            Some(Frame(a_at_b.clone(), b"there".to_vec()))
-        );
-        assert_eq!(
-            a.next().await,
-            Some(Frame(b_at_a.clone(), b"back".to_vec()))
-        );
+        frames_cross(&a, &b, &b_at_a, &a_at_b).await;
         let (at_a, at_b) = link_events_within(&a, &b, 1_000.0).await;
         assert_eq!(
             (at_a, at_b),
@@ -291,7 +298,6 @@ async fn a_link_given_up_at_one_end_only_comes_back_at_once() {
 /// it, leaves and closes its links).
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn a_member_the_server_says_left_keeps_its_link_while_the_link_holds() {
-    use TransportEvent::Frame;
     let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
     a.lose_signalling();
     // The server's peer-left reaches b within a moment; give it time.
@@ -299,16 +305,7 @@ async fn a_member_the_server_says_left_keeps_its_link_while_the_link_holds() {
     assert_eq!((at_a, at_b), (None, None), "the link went");
     assert_eq!(a.links().0, 1);
     assert_eq!(b.links().0, 1);
-    a.send(&b_at_a, b"still here".to_vec()).await.unwrap();
-    b.send(&a_at_b, b"so am I".to_vec()).await.unwrap();
-    assert_eq!(
-        b.next().await,
-        Some(Frame(a_at_b.clone(), b"still here".to_vec()))
-    );
-    assert_eq!(
-        a.next().await,
-        Some(Frame(b_at_a.clone(), b"so am I".to_vec()))
-    );
+    frames_cross(&a, &b, &b_at_a, &a_at_b).await;
     a.leave();
     b.leave();
 }

@@ -197,10 +197,9 @@ impl Inner {
         if let Some(victim) = victim {
             self.rooms_made.set(self.rooms_made.get() + 1);
             self.drop_link(victim);
-            if !self.members.borrow().contains(&victim) {
-                // Said gone by the server: not offered again.
-                self.mesh.borrow_mut().gone(&victim);
-            }
+            // `Membership::make_room` put it back on the passive list; a
+            // member the server said left is forgotten instead.
+            self.free_place(victim);
         }
     }
 

@@ -168,8 +168,9 @@ struct Link {
     /// kept while its connection holds (the server's word alone must not
     /// cut a link), and given up, not restarted, the moment it does not.
     said_gone: Cell<bool>,
-    /// The peer sent more than [`MAX_QUEUED`] bytes not yet taken in: what
-    /// it sends is dropped, and so is the link.
+    /// The peer sent more than the page holds for it ([`MAX_QUEUED`],
+    /// [`MAX_HELD`], or a frame over [`MAX_FRAME`]): what it sends is
+    /// dropped, and so is the link.
     flooded: Cell<bool>,
     /// Bytes of frames received on it and not yet taken by `next`.
     queued: Rc<Cell<usize>>,
@@ -253,7 +254,6 @@ struct Inner {
     held_total: Cell<usize>,
     /// Peers closed for good, the latest [`MAX_CLOSED`].
     closed: RefCell<VecDeque<u64>>,
-
     _socket_callbacks: Callbacks,
 }
 
@@ -480,8 +480,7 @@ impl WebRtc {
 
     /// Leaves the room and closes every link.
     pub fn leave(&self) {
-        self.inner.socket.set_onmessage(None);
-        let _ = self.inner.socket.close();
+        self.lose_signalling();
         let links = std::mem::take(&mut *self.inner.links.borrow_mut());
         for id in links.keys() {
             let _ = self
@@ -544,10 +543,7 @@ impl Inner {
                 }
             }
             FromServer::PeerLeft { id } => {
-                self.members.borrow_mut().retain(|m| *m != id);
-                self.backoff.borrow_mut().remove(&id);
-                self.asked.borrow_mut().remove(&id);
-                self.attempt_of.borrow_mut().remove(&id);
+                self.forget_member(id);
                 // An open link whose connection holds is the member's own
                 // word that it is there: a hostile server, or a member
                 // that only lost its socket to the server, must not cut
@@ -586,6 +582,16 @@ impl Inner {
         }
     }
 
+    /// `id` is no member of the room any more: not offered a link, its
+    /// backoff, ask and offer attempt forgotten (its link, if any, is the
+    /// caller's to keep or drop).
+    fn forget_member(&self, id: u64) {
+        self.members.borrow_mut().retain(|m| *m != id);
+        self.backoff.borrow_mut().remove(&id);
+        self.asked.borrow_mut().remove(&id);
+        self.attempt_of.borrow_mut().remove(&id);
+    }
+
     /// The oldest frame held was taken in.
     fn taken(&self) {
         if let Some((queued, len)) = self.held.borrow_mut().pop_front() {
@@ -611,10 +617,7 @@ impl Inner {
         }
         self.nonces.borrow_mut().forget(id);
         self.promised.borrow_mut().take(&id, mesh::now_ms());
-        self.members.borrow_mut().retain(|m| *m != id);
-        self.backoff.borrow_mut().remove(&id);
-        self.asked.borrow_mut().remove(&id);
-        self.attempt_of.borrow_mut().remove(&id);
+        self.forget_member(id);
         self.mesh.borrow_mut().gone(&id);
         self.drop_link(id);
         self.dial_after(1000.0);
