@@ -84,8 +84,9 @@ pub use log::{
 };
 pub use network::{Admitted, Network, PrivateNetwork};
 pub use node::{
-    DEFAULT_SIBLING_BACKLOG, FromPeer, MAX_SIBLING_BACKLOG, Node, NodeError, OFF_THREAD_MIN,
-    OffThread, OpenReport, PeerError, Received, SiblingBacklog, SiblingNext, StoredTaken, send_all,
+    DEFAULT_SIBLING_BACKLOG, DROPPED_KEPT, DroppedPeer, DroppedPeers, FromPeer,
+    MAX_SIBLING_BACKLOG, Node, NodeError, OFF_THREAD_MIN, OffThread, OpenReport, PeerError,
+    Received, SiblingBacklog, SiblingNext, StoredTaken, send_all,
 };
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
 pub use replica::{Batching, RecordEdit, Replica, ReversalError, UncountedEdit};

@@ -461,3 +461,83 @@ async fn unsent_counts_the_events_a_peer_has_not_acknowledged() {
     };
     futures_util::future::join(driver, script).await;
 }
+
+/// A peer that sends a frame that is no message of the protocol is dropped,
+/// and the node keeps why and the key it proved, for the app to tell its
+/// user; so is a peer its transport drops for flooding. Before, both went
+/// silently: the user saw only a link go down.
+#[wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_peer_dropped_for_what_it_sent_is_recorded_with_why() {
+    let net = MemoryNetwork::new();
+    let (a, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
+    let mallory = trustfold::Identity::from_secret([6; 32]).public_key();
+    net.set_key("m", mallory);
+    let (ta, tm) = (net.endpoint("a"), net.endpoint("m"));
+    let driver = a.sync_over(&ta, || [3; 16], |_| {});
+    let script = async {
+        net.link("a", "m");
+        settle().await;
+        assert_eq!(a.dropped_peers().total, 0, "an honest link is no drop");
+        tm.send("a", vec![0xff; 40]).await.unwrap();
+        settle().await;
+        let dropped = a.dropped_peers();
+        assert_eq!(dropped.total, 1);
+        let last = dropped.latest.back().unwrap();
+        assert_eq!(last.peer, "m");
+        assert_eq!(last.key, Some(mallory));
+        assert_eq!(last.code, "unknown_protocol_version");
+        assert!(tm.send("a", vec![0]).await.is_err(), "its link stayed up");
+        net.shut_down();
+    };
+    futures_util::future::join(driver, script).await;
+
+    // A transport's own drop (a flood it refused) is recorded alike.
+    let net = MemoryNetwork::new();
+    let told = Telling {
+        inner: net.endpoint("a"),
+        first: std::cell::RefCell::new(Some(TransportEvent::Dropped {
+            peer: "9".into(),
+            key: Some(mallory),
+            error: trustfold::transport::TransportError::LinkBacklog(16 << 20),
+        })),
+    };
+    let driver = a.sync_over(&told, || [4; 16], |_| {});
+    let script = async {
+        settle().await;
+        let last = a.dropped_peers().latest.back().cloned().unwrap();
+        assert_eq!(last.peer, "9");
+        assert_eq!(last.code, "link_backlog_exceeded");
+        assert_eq!(a.dropped_peers().total, 2);
+        net.shut_down();
+    };
+    futures_util::future::join(driver, script).await;
+}
+
+/// A transport that tells one event of its own first (as a transport that
+/// drops a flooding peer does), then is `inner`.
+struct Telling {
+    inner: MemoryTransport,
+    first: std::cell::RefCell<Option<TransportEvent>>,
+}
+
+impl Transport for Telling {
+    async fn send(
+        &self,
+        peer: &str,
+        frame: Vec<u8>,
+    ) -> Result<(), trustfold::transport::TransportError> {
+        self.inner.send(peer, frame).await
+    }
+    async fn next(&self) -> Option<TransportEvent> {
+        if let Some(event) = self.first.borrow_mut().take() {
+            return Some(event);
+        }
+        self.inner.next().await
+    }
+    fn close(&self, peer: &str) {
+        self.inner.close(peer)
+    }
+    fn peer_key(&self, peer: &str) -> Option<trustfold::event::PublicKey> {
+        self.inner.peer_key(peer)
+    }
+}

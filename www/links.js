@@ -15,3 +15,23 @@ export function connectionsWords(left) {
   }
   return "";
 }
+
+/** Codes of a peer dropped for sending more than the page holds for it (`syncStatus().dropped`). */
+const FLOODING = new Set(["link_backlog_exceeded", "links_backlog_exceeded", "frame_over_link_limit"]);
+
+/**
+ * Peers this page dropped for what they sent (`syncStatus().dropped`), worded
+ * with `who(key)` naming a person: a sentence, or "" when none was dropped.
+ */
+export function droppedWords(dropped, who) {
+  const last = dropped.latest.at(-1);
+  if (!dropped.total || !last) return "";
+  const sender =
+    last.peer === "relay" ? "the relay" : last.key ? who(last.key) : "a browser that gave no key";
+  const what = FLOODING.has(last.code)
+    ? "sent far more than it was asked for"
+    : "sent data that failed the checks";
+  const count =
+    dropped.total === 1 ? "This page cut a link" : `This page cut ${dropped.total} links`;
+  return `${count} for breaking the rules; the latest, to ${sender}, ${what}. Nothing it sent was kept.`;
+}

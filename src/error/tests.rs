@@ -221,10 +221,16 @@ fn store_errors() -> Vec<StoreError> {
 
 fn transport_errors() -> Vec<TransportError> {
     use TransportError::*;
-    let all = vec![NotConnected("p".into()), TooLarge(1), Failed("f".into())];
+    let all = vec![
+        NotConnected("p".into()),
+        TooLarge(1),
+        Failed("f".into()),
+        LinkBacklog(1),
+        AllLinksBacklog(1),
+    ];
     for e in &all {
         match e {
-            NotConnected(_) | TooLarge(_) | Failed(_) => {}
+            NotConnected(_) | TooLarge(_) | Failed(_) | LinkBacklog(_) | AllLinksBacklog(_) => {}
         }
     }
     all

@@ -22,11 +22,13 @@
 //! Randomness comes from the caller (`random`), like everything else the
 //! platform provides.
 
+mod dropped;
 mod ingest;
 mod off_thread;
 mod peers;
 mod sibling_backlog;
 
+pub use dropped::{DROPPED_KEPT, DroppedPeer, DroppedPeers};
 pub use ingest::StoredTaken;
 pub use off_thread::{OFF_THREAD_MIN, OffThread};
 pub use peers::{FromPeer, PeerError, send_all};
@@ -190,6 +192,8 @@ pub struct Node<S: Store> {
     author_keys: RefCell<AuthorKeys>,
     /// Where large batches are checked, if not here ([`Node::verify_off_thread`]).
     off_thread: RefCell<Option<Rc<dyn OffThread>>>,
+    /// Peers dropped for what they sent, the latest few.
+    dropped: RefCell<DroppedPeers>,
 }
 
 impl<S: Store> Node<S> {
@@ -322,6 +326,7 @@ impl<S: Store> Node<S> {
             recovered: RefCell::new(Vec::new()),
             author_keys: RefCell::new(AuthorKeys::default()),
             off_thread: RefCell::new(None),
+            dropped: RefCell::new(DroppedPeers::default()),
         };
         Ok((node, report))
     }

@@ -127,6 +127,18 @@ impl<S: Store> Node<S> {
         self.peers.borrow().gossip().is_eager(&peer.to_owned())
     }
 
+    /// Peers dropped for what they sent: the latest few, with why, and
+    /// how many in all (see [`DroppedPeers`](super::DroppedPeers)).
+    pub fn dropped_peers(&self) -> super::DroppedPeers {
+        self.dropped.borrow().clone()
+    }
+
+    fn record_dropped(&self, peer: String, key: Option<PublicKey>, code: &'static str) {
+        self.dropped
+            .borrow_mut()
+            .record(super::DroppedPeer { peer, key, code });
+    }
+
     /// The link to `peer` is down: its session and its orphans go.
     pub fn disconnect_peer(&self, peer: &str) {
         let peer = peer.to_owned();
@@ -350,6 +362,11 @@ impl<S: Store> Node<S> {
                     self.disconnect_peer(&peer);
                     continue;
                 }
+                TransportEvent::Dropped { peer, key, error } => {
+                    self.record_dropped(peer.clone(), key, error.code());
+                    self.disconnect_peer(&peer);
+                    continue;
+                }
                 TransportEvent::Frame(peer, frame) => {
                     // Take what is already queued: frames by peer, in order.
                     let mut by_peer: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
@@ -375,13 +392,19 @@ impl<S: Store> Node<S> {
                                 if !from.stored.is_empty() {
                                     stored(&from.stored);
                                 }
-                                for (other, _) in &from.dropped {
+                                for (other, e) in &from.dropped {
+                                    let key = transport.peer_key(other);
+                                    self.record_dropped(other.clone(), key, e.code());
                                     transport.close(other);
                                 }
                                 out.extend(from.send);
                                 self.remember_heads(transport, &peer).await;
                             }
-                            Err(_) => transport.close(&peer),
+                            Err(e) => {
+                                let key = transport.peer_key(&peer);
+                                self.record_dropped(peer.clone(), key, e.code());
+                                transport.close(&peer);
+                            }
                         }
                     }
                     out

@@ -27,9 +27,20 @@ pub enum TransportEvent {
     Frame(String, Vec<u8>),
     /// The link to this peer is down.
     Down(String),
+    /// The transport dropped this peer for what it sent (`error` says
+    /// what): its link is closed, and a `Down` follows if it was up.
+    /// `key` is the identity key it had proved, if any.
+    Dropped {
+        /// The peer's id.
+        peer: String,
+        /// The identity key it proved, if the transport checks one.
+        key: Option<PublicKey>,
+        /// What it did.
+        error: TransportError,
+    },
 }
 
-/// Why a frame was not sent.
+/// Why a frame was not sent, or why a peer was dropped.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportError {
@@ -45,6 +56,16 @@ pub enum TransportError {
     /// Code `link_failed`.
     #[error("link failed: {0}")]
     Failed(String),
+    /// The peer sent more than its link holds unread (this many bytes):
+    /// an honest peer stays within the sync protocol's window.
+    /// Code `link_backlog_exceeded`.
+    #[error("the peer sent more than the {0} bytes its link holds unread")]
+    LinkBacklog(usize),
+    /// The peer's frame would take what all links hold unread past this
+    /// many bytes.
+    /// Code `links_backlog_exceeded`.
+    #[error("the peer's frame would take what all links hold unread past {0} bytes")]
+    AllLinksBacklog(usize),
 }
 
 impl TransportError {
@@ -56,6 +77,8 @@ impl TransportError {
             TransportError::NotConnected(..) => "not_connected",
             TransportError::TooLarge(..) => "frame_over_link_limit",
             TransportError::Failed(..) => "link_failed",
+            TransportError::LinkBacklog(..) => "link_backlog_exceeded",
+            TransportError::AllLinksBacklog(..) => "links_backlog_exceeded",
         }
     }
 }

@@ -138,7 +138,8 @@ impl<A: Transport, B: Transport> Pair<A, B> {
         let route = match &event {
             TransportEvent::Up(peer)
             | TransportEvent::Down(peer)
-            | TransportEvent::Frame(peer, _) => self.route(peer),
+            | TransportEvent::Frame(peer, _)
+            | TransportEvent::Dropped { peer, .. } => self.route(peer),
         };
         match event {
             TransportEvent::Up(peer) => match route {
@@ -157,6 +158,8 @@ impl<A: Transport, B: Transport> Pair<A, B> {
                 TransportEvent::Down(peer)
             }),
             frame @ TransportEvent::Frame(..) => (route == Some(side)).then_some(frame),
+            // Told whatever its route: the node records why it went.
+            dropped @ TransportEvent::Dropped { .. } => Some(dropped),
         }
     }
 }

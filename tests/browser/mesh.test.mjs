@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { root, serve, launch, watch, signallingServer } from "./support.mjs";
-import { connectionsWords } from "../../www/links.js";
+import { connectionsWords, droppedWords } from "../../www/links.js";
 
 const PAGES = 12;
 const LINKS = 3;
@@ -151,6 +151,38 @@ test("a link limit outside 1 to 32 is refused with a typed error", async () => {
     assert.equal(code, "INVALID_ARGUMENT");
   }
   await p.context.close();
+});
+
+test("a peer backlog outside 8 to 256 MiB is refused with a typed error; the bound and the peers dropped are in the status, and the page words them", async () => {
+  const p = await person(`mesh-${Math.random().toString(36).slice(2)}`);
+  const MIB = 1 << 20;
+  const seen = await p.page.evaluate((MIB) => {
+    const codes = [];
+    for (const bad of [8 * MIB - 1, 256 * MIB + 1]) {
+      try {
+        node.setPeerBacklog(bad);
+        codes.push("accepted");
+      } catch (e) {
+        codes.push(e.code);
+      }
+    }
+    const before = node.syncStatus().peerBacklog;
+    node.setPeerBacklog(32 * MIB);
+    const { peerBacklog, dropped } = node.syncStatus();
+    return { codes, before, peerBacklog, dropped };
+  }, MIB);
+  assert.deepEqual(seen.codes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
+  assert.equal(seen.before, 16 * MIB);
+  assert.equal(seen.peerBacklog, 32 * MIB);
+  assert.deepEqual(seen.dropped, { total: 0, latest: [] });
+  await p.context.close();
+
+  const who = (key) => (key === "ab" ? "Alice" : key);
+  assert.equal(droppedWords({ total: 0, latest: [] }, who), "", "nothing said while no one was dropped");
+  const flood = { total: 1, latest: [{ peer: "7", key: "ab", code: "link_backlog_exceeded" }] };
+  assert.match(droppedWords(flood, who), /cut a link .*to Alice, sent far more than it was asked for/);
+  const forged = { total: 3, latest: [...flood.latest, { peer: "relay", key: null, code: "invalid_signature" }] };
+  assert.match(droppedWords(forged, who), /cut 3 links .*to the relay, sent data that failed the checks/);
 });
 
 test("a page that spent its connection budget links to no one new, keeps its link, and says so", async () => {

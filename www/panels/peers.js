@@ -2,7 +2,7 @@
 // everyone known) and the status line in the header.
 import { html, render } from "lit-html";
 import { short } from "../names.js";
-import { connectionsWords } from "../links.js";
+import { connectionsWords, droppedWords } from "../links.js";
 
 const $ = (selector) => document.querySelector(selector);
 const peersWord = (n) => `${n} ${n === 1 ? "peer" : "peers"}`;
@@ -28,7 +28,8 @@ export function renderPeers(s, petnames, redraw) {
       (status.waiting ? `, ${status.waiting} waiting for earlier ones` : "") +
       (status.missing ? `, ${status.missing} asked for` : "") +
       "." +
-      (connectionsWords(status.connectionsLeft) ? ` ${connectionsWords(status.connectionsLeft)}` : ""),
+      (connectionsWords(status.connectionsLeft) ? ` ${connectionsWords(status.connectionsLeft)}` : "") +
+      (droppedWords(status.dropped, who) ? ` ${droppedWords(status.dropped, who)}` : ""),
     $("#peer-summary"),
   );
   // Per link: in step, or how far apart (what I owe them, what they have that I lack).

@@ -347,6 +347,18 @@ impl Inner {
         let len = frame.length() as usize;
         let queued = self.queued.get() + len;
         if len > MAX_FRAME || queued > MAX_QUEUED {
+            // Told after the frames it sent before; its socket goes, and
+            // the next opens after the backoff.
+            let error = if len > MAX_FRAME {
+                TransportError::TooLarge(len)
+            } else {
+                TransportError::LinkBacklog(MAX_QUEUED)
+            };
+            let _ = self.events.unbounded_send(TransportEvent::Dropped {
+                peer: RELAY.to_owned(),
+                key: None,
+                error,
+            });
             let delay = self.next_backoff();
             return self.end(socket, Some(delay));
         }

@@ -32,7 +32,9 @@ use trustfold::{
     Batching, Body, Error, Event, EventId, Identity, Node, NodeError, OffThread, OpenReport,
     Policy, PublicKey, Received, Replica, Transfer, backup,
 };
-use trustfold::{DEFAULT_SIBLING_BACKLOG, MAX_SIBLING_BACKLOG, SiblingBacklog, SiblingNext};
+use trustfold::{
+    DEFAULT_SIBLING_BACKLOG, DroppedPeers, MAX_SIBLING_BACKLOG, SiblingBacklog, SiblingNext,
+};
 
 /// Snapshots (see [`trustfold::snapshot`]) are saved this long after a
 /// change, so a burst of changes saves once.
@@ -49,6 +51,12 @@ const RESYNC_MS: f64 = 60_000.0;
 pub const MAX_LINK_LIMIT: usize = 32;
 /// The highest connection budget: Chromium's own limit per page.
 pub const MAX_CONNECTION_BUDGET: u32 = 500;
+/// The lowest backlog a page may set for one peer's link: twice the sync
+/// protocol's window (4 MiB), which an honest peer stays within.
+pub const MIN_PEER_BACKLOG: usize = 8 << 20;
+/// The highest backlog a page may set for one peer's link (all links
+/// together hold 4 times it).
+pub const MAX_PEER_BACKLOG: usize = 256 << 20;
 /// How often lazy push's timer runs: asks for events announced by lazy
 /// links that did not arrive by an eager one (`GossipLimits::want_after`,
 /// 400 ms, is the wait; this is its resolution).
@@ -104,6 +112,11 @@ pub struct SyncStatus {
     pub ice_restarts: u32,
     /// Links this page closed to make room for a member that held none.
     pub rooms_made: u32,
+    /// Bytes a peer's link holds unread at most (`set_peer_backlog`; all
+    /// links together, 4 times it): a peer that sends more is dropped.
+    pub peer_backlog: usize,
+    /// Peers dropped for what they sent, with why.
+    pub dropped: DroppedPeers,
     /// The relay link.
     pub relay: RelayStatus,
     /// Other tabs' announcements waiting to be taken in.
@@ -195,6 +208,8 @@ struct Inner {
     link_limit: Cell<usize>,
     /// Peer connections one `connect` may create, from the next `connect`.
     connection_budget: Cell<u32>,
+    /// Bytes one peer's link holds unread at most (`set_peer_backlog`).
+    peer_backlog: Cell<usize>,
 }
 
 /// Every `ms`, sends what `frames` makes — while `transport` is the node's
@@ -265,6 +280,7 @@ impl BrowserNode {
             workers: RefCell::new(None),
             link_limit: Cell::new(MeshLimits::default().links),
             connection_budget: Cell::new(crate::webrtc::DEFAULT_CONNECTION_BUDGET),
+            peer_backlog: Cell::new(crate::MAX_QUEUED),
         });
         inner.set_workers(Some(Workers::new(0)));
         if !inner.report.cached_state_current {
@@ -407,6 +423,8 @@ impl BrowserNode {
             },
             self.inner.connection_budget.get(),
         )?;
+        let backlog = self.inner.peer_backlog.get();
+        webrtc.set_backlog(backlog, 4 * backlog);
         // A private network joins the relay by its identity, as the room.
         let relay = match RelayLink::open(relay, &network.room(), network.invite().is_some()) {
             Ok(relay) => relay,
@@ -543,6 +561,8 @@ impl BrowserNode {
             connections: webrtc.map_or(0, |w| w.connections_created()),
             ice_restarts: webrtc.map_or(0, |w| w.ice_restarts()),
             rooms_made: webrtc.map_or(0, |w| w.rooms_made()),
+            peer_backlog: self.inner.peer_backlog.get(),
+            dropped: node.dropped_peers(),
             connections_left: webrtc
                 .map_or(self.inner.connection_budget.get(), |w| w.connections_left()),
             relay: self.relay(),
@@ -579,6 +599,24 @@ impl BrowserNode {
             )));
         }
         self.inner.connection_budget.set(budget);
+        Ok(())
+    }
+
+    /// Holds at most `bytes` ([`MIN_PEER_BACKLOG`] to [`MAX_PEER_BACKLOG`];
+    /// [`MAX_QUEUED`](crate::MAX_QUEUED) by default) of what one browser
+    /// sent and this page has not taken in yet, and 4 times it from all of
+    /// them, from now on: a peer that sends more is dropped
+    /// (`sync_status().dropped`).
+    pub fn set_peer_backlog(&self, bytes: usize) -> Result<(), WebError> {
+        if !(MIN_PEER_BACKLOG..=MAX_PEER_BACKLOG).contains(&bytes) {
+            return Err(WebError::Invalid(format!(
+                "a peer backlog is {MIN_PEER_BACKLOG} to {MAX_PEER_BACKLOG} bytes, not {bytes}"
+            )));
+        }
+        self.inner.peer_backlog.set(bytes);
+        if let Some(links) = self.inner.links.borrow().as_ref() {
+            links.first().set_backlog(bytes, 4 * bytes);
+        }
         Ok(())
     }
 

@@ -533,8 +533,23 @@ pub struct JsSyncStatus {
     connections_left: f64,
     ice_restarts: f64,
     rooms_made: f64,
+    peer_backlog: f64,
+    dropped: JsDroppedPeers,
     relay: JsRelayStatus,
     tab_backlog: JsTabBacklog,
+}
+
+#[derive(Serialize)]
+pub struct JsDroppedPeers {
+    total: f64,
+    latest: Vec<JsDroppedPeer>,
+}
+
+#[derive(Serialize)]
+pub struct JsDroppedPeer {
+    peer: String,
+    key: Option<String>,
+    code: &'static str,
 }
 
 #[derive(Serialize)]
@@ -555,6 +570,20 @@ pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
         connections_left: f64::from(s.connections_left),
         ice_restarts: f64::from(s.ice_restarts),
         rooms_made: f64::from(s.rooms_made),
+        peer_backlog: s.peer_backlog as f64,
+        dropped: JsDroppedPeers {
+            total: f64::from(s.dropped.total),
+            latest: s
+                .dropped
+                .latest
+                .iter()
+                .map(|d| JsDroppedPeer {
+                    peer: d.peer.clone(),
+                    key: d.key.map(|k| k.to_hex()),
+                    code: d.code,
+                })
+                .collect(),
+        },
         relay: relay_status(&s.relay),
         tab_backlog: JsTabBacklog {
             bytes: s.tab_backlog.bytes as f64,

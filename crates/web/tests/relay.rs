@@ -218,12 +218,26 @@ async fn a_frame_over_64_kib_from_the_relay_drops_the_link() {
         next_within(&a, 5000.0).await,
         Some(TransportEvent::Frame(RELAY.to_owned(), vec![7u8; 100]))
     );
+    assert_eq!(
+        next_within(&a, 5000.0).await,
+        Some(dropped(TransportError::TooLarge(64 * 1024 + 1)))
+    );
     assert_eq!(next_within(&a, 5000.0).await, Some(down()));
     a.stop();
 }
 
+/// The relay dropped for what it sent, with why.
+fn dropped(error: TransportError) -> TransportEvent {
+    TransportEvent::Dropped {
+        peer: RELAY.to_owned(),
+        key: None,
+        error,
+    }
+}
+
 /// Frames the node does not take in are bounded: past `MAX_QUEUED` bytes
-/// the link drops (what was queued before is still delivered, then `Down`).
+/// the link drops (what was queued before is still delivered, then why,
+/// then `Down`).
 #[wasm_bindgen_test]
 async fn frames_not_taken_in_are_bounded() {
     let room = fresh_room("flood-");
@@ -241,7 +255,8 @@ async fn frames_not_taken_in_are_bounded() {
         match next_within(&a, 5000.0).await {
             Some(TransportEvent::Frame(..)) => frames += 1,
             Some(event) => {
-                assert_eq!(event, down());
+                assert_eq!(event, dropped(TransportError::LinkBacklog(MAX_QUEUED)));
+                assert_eq!(next_within(&a, 5000.0).await, Some(down()));
                 break;
             }
             None => panic!("the link stayed up with {frames} frames queued"),

@@ -7,7 +7,7 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use trustfold::Identity;
-use trustfold::transport::{Transport, TransportEvent};
+use trustfold::transport::{Transport, TransportError, TransportEvent};
 use trustfold_web::WebRtc;
 
 fn signal_url() -> &'static str {
@@ -340,10 +340,11 @@ async fn a_peer_closed_on_purpose_frees_its_place() {
 /// A peer that sends faster than the page takes frames in, past the bound
 /// on what a link may hold (16 MiB; the sync protocol's window is 4 MiB),
 /// is dropped: the page's memory does not grow with the flood. Before, the
-/// frames queued without bound.
+/// frames queued without bound. The page is told why, and the key the
+/// peer proved (before, nothing told it).
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn a_peer_that_floods_past_the_bound_on_held_frames_is_dropped() {
-    let (a, b, _, a_at_b) = webrtc_pair().await;
+    let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
     // a takes nothing in meanwhile.
     let frame = vec![7u8; trustfold::sync::MAX_FRAME];
     let frames = trustfold_web::MAX_QUEUED / frame.len() + 8;
@@ -359,6 +360,113 @@ async fn a_peer_that_floods_past_the_bound_on_held_frames_is_dropped() {
         link_event_within(&b, 10_000.0).await,
         Some(TransportEvent::Down(a_at_b)),
         "the flooding peer kept its link ({sent} frames sent)"
+    );
+    assert_eq!(a.links().0, 0);
+    assert_eq!(
+        link_event_within(&a, 1_000.0).await,
+        Some(TransportEvent::Dropped {
+            peer: b_at_a.clone(),
+            key: Some(Identity::from_secret([2; 32]).public_key()),
+            error: TransportError::LinkBacklog(trustfold_web::MAX_QUEUED),
+        })
+    );
+    assert_eq!(
+        link_event_within(&a, 1_000.0).await,
+        Some(TransportEvent::Down(b_at_a))
+    );
+    a.leave();
+    b.leave();
+}
+
+/// Peers that each stay within their link's bound but together go over
+/// what the page holds from all links: the one whose frames would go over
+/// is dropped, told as such; the other keeps its link and what it sent.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn peers_over_the_bound_of_all_links_lose_the_one_that_went_over() {
+    let room = format!("backlog-{}", (js_sys::Math::random() * 1e12) as u64);
+    let join = |n: u8| WebRtc::join(signal_url(), &room, Identity::from_secret([n; 32])).unwrap();
+    let a = join(1);
+    sleep(300.0).await;
+    // b keeps one link, so c's only link is to a.
+    let one_link = trustfold::sync::MeshLimits {
+        links: 1,
+        ..Default::default()
+    };
+    let b = WebRtc::join_mesh(
+        signal_url(),
+        &room,
+        Identity::from_secret([2; 32]),
+        None,
+        one_link,
+    )
+    .unwrap();
+    let (b_at_a, a_at_b) = linked(&a, &b).await;
+    let c = join(3);
+    let (c_at_a, a_at_c) = futures_util::future::join(first_up(&a), first_up(&c)).await;
+    const MIB: usize = 1 << 20;
+    a.set_backlog(2 * MIB, 3 * MIB);
+    // a takes nothing in meanwhile: b's 1.75 MiB fit, and c's would not.
+    let frame = vec![7u8; trustfold::sync::MAX_FRAME];
+    for _ in 0..28 {
+        b.send(&a_at_b, frame.clone()).await.unwrap();
+    }
+    sleep(500.0).await;
+    for _ in 0..28 {
+        if c.send(&a_at_c, frame.clone()).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(
+        link_event_within(&c, 10_000.0).await,
+        Some(TransportEvent::Down(a_at_c)),
+        "the peer that went over kept its link"
+    );
+    let mut from_b = 0;
+    let told = loop {
+        match a.next().await.unwrap() {
+            TransportEvent::Frame(peer, _) if peer == b_at_a => from_b += 1,
+            TransportEvent::Frame(..) => {}
+            event => break event,
+        }
+    };
+    assert_eq!(
+        told,
+        TransportEvent::Dropped {
+            peer: c_at_a.clone(),
+            key: Some(Identity::from_secret([3; 32]).public_key()),
+            error: TransportError::AllLinksBacklog(3 * MIB),
+        }
+    );
+    assert_eq!(from_b, 28, "b's frames were lost");
+    assert_eq!(
+        link_event_within(&a, 1_000.0).await,
+        Some(TransportEvent::Down(c_at_a))
+    );
+    assert_eq!(a.links().0, 1, "b lost its link");
+    frames_cross(&a, &b, &b_at_a, &a_at_b).await;
+    for t in [&a, &b, &c] {
+        t.leave();
+    }
+}
+
+/// A frame over the protocol's 64 KiB, which only a peer on another stack
+/// sends (this package's `send` refuses it), drops that peer, told as such.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_peer_that_sends_a_frame_over_the_limit_is_dropped() {
+    let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
+    let big = trustfold::sync::MAX_FRAME + 1;
+    b.send_unchecked(&a_at_b, &vec![1u8; big]).unwrap();
+    assert_eq!(
+        link_event_within(&a, 5_000.0).await,
+        Some(TransportEvent::Dropped {
+            peer: b_at_a.clone(),
+            key: Some(Identity::from_secret([2; 32]).public_key()),
+            error: TransportError::TooLarge(big),
+        })
+    );
+    assert_eq!(
+        link_event_within(&b, 5_000.0).await,
+        Some(TransportEvent::Down(a_at_b))
     );
     assert_eq!(a.links().0, 0);
     a.leave();

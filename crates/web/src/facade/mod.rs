@@ -99,12 +99,22 @@ export interface VerifyWorkers { size: number; running: number; checked: number;
  * relay is apart: `relay`), the most browsers linked at once (`setLinkLimit`), peer connections created since
  * `connect` and how many more it may create (`setConnectionBudget`; at 0 it links to no one new: a browser allows
  * a page only so many), links whose network failed that were repaired by an ICE restart on the same connection,
+ * the bytes one peer's link holds unread at most (`setPeerBacklog`), peers dropped for what they sent (`dropped`),
  * and other tabs' announcements waiting to be taken in (`tabBacklog`).
  */
 export interface SyncStatus {
   known: number; waiting: number; missing: number; peers: number; linkLimit: number; connections: number;
-  connectionsLeft: number; iceRestarts: number; roomsMade: number; relay: RelayStatus; tabBacklog: TabBacklog;
+  connectionsLeft: number; iceRestarts: number; roomsMade: number; peerBacklog: number; dropped: DroppedPeers;
+  relay: RelayStatus; tabBacklog: TabBacklog;
 }
+/**
+ * Peers dropped for what they sent since the node opened: how many in all, and the latest 16, oldest first, each
+ * with its id (`"relay"` for the relay link), the identity key it had proved (hex; null if none) and the stable
+ * code of what it did: an invalid event's or frame's code (`invalid_signature`, `unknown_protocol_version`, …),
+ * `link_backlog_exceeded` (it sent more than its link holds unread, `setPeerBacklog`), `links_backlog_exceeded`
+ * (all links together held too much) or `frame_over_link_limit`.
+ */
+export interface DroppedPeers { total: number; latest: { peer: string; key: string | null; code: string }[] }
 /**
  * Events other tabs of this origin stored and announced, not taken in here yet: `bytes` queued, at most `limit`
  * (`setTabBacklog`); past it the queue is dropped and the shared store read instead (nothing is lost), counted in

@@ -72,6 +72,19 @@ impl JsNode {
         self.node.set_link_limit(links).map_err(Into::into)
     }
 
+    /// Holds at most `bytes` (8 to 256 MiB; 16 MiB by default) of what one
+    /// browser sent and this page has not taken in yet, and 4 times it
+    /// from all of them, from now on. An honest peer stays within 4 MiB
+    /// (the sync protocol's window); one that sends more is dropped
+    /// (`syncStatus().dropped`, code `link_backlog_exceeded` or
+    /// `links_backlog_exceeded`).
+    #[wasm_bindgen(js_name = setPeerBacklog)]
+    pub fn set_peer_backlog(&self, bytes: u32) -> Result<(), JsValue> {
+        self.node
+            .set_peer_backlog(bytes as usize)
+            .map_err(Into::into)
+    }
+
     /// Queues at most `bytes` (1 to 256 MiB; 4 MiB by default) of events
     /// that other tabs of this origin stored and announced. A tab that
     /// falls further behind (in the background, or busy) drops the queue

@@ -20,9 +20,11 @@
 //! buffer is above [`HIGH_WATER`]. Frames received from a peer and not
 //! yet taken by [`next`](Transport::next) are at most
 //! [`MAX_QUEUED`](crate::MAX_QUEUED) bytes per link (an honest peer stays
-//! within the sync protocol's 4 MiB window) and [`MAX_HELD`] on all links;
-//! a peer that sends more, or a frame over [`MAX_FRAME`], is dropped, and
-//! its signals are ignored from then on. When a link fails or closes, the page
+//! within the sync protocol's 4 MiB window) and 4 times that on all links
+//! ([`set_backlog`](WebRtc::set_backlog)); a peer that sends more, or a
+//! frame over [`MAX_FRAME`], is dropped (told as
+//! [`TransportEvent::Dropped`], with why), and its signals are ignored
+//! from then on. When a link fails or closes, the page
 //! offers a link to a member it knows (the same one, if it is still the
 //! only one) after a backoff (1 s, doubling per member, at most 30 s); an
 //! offer not open within [`OFFER_TIMEOUT_MS`] is given up and another
@@ -60,10 +62,11 @@ use web_sys::{
     WebSocket,
 };
 
-/// Bytes of frames received on all links and not yet taken in, at most:
-/// past it, the link whose frame would go over is dropped as flooding.
-/// Six honest links stay within 24 MiB (the sync window is 4 MiB each).
-const MAX_HELD: usize = 4 * MAX_QUEUED;
+/// Bytes of frames received on all links and not yet taken in, at most,
+/// by default: past it, the link whose frame would go over is dropped as
+/// flooding. Six honest links stay within 24 MiB (the sync window is 4 MiB
+/// each).
+pub const DEFAULT_ALL_LINKS_BACKLOG: usize = 4 * MAX_QUEUED;
 /// Peers closed for good (sent something invalid, or flooded) whose
 /// signals are ignored: the latest this many.
 const MAX_CLOSED: usize = 256;
@@ -168,9 +171,9 @@ struct Link {
     /// kept while its connection holds (the server's word alone must not
     /// cut a link), and given up, not restarted, the moment it does not.
     said_gone: Cell<bool>,
-    /// The peer sent more than the page holds for it ([`MAX_QUEUED`],
-    /// [`MAX_HELD`], or a frame over [`MAX_FRAME`]): what it sends is
-    /// dropped, and so is the link.
+    /// The peer sent more than the page holds for it (its link's
+    /// backlog, all links' backlog, or a frame over [`MAX_FRAME`]): what
+    /// it sends is dropped, and so is the link.
     flooded: Cell<bool>,
     /// Bytes of frames received on it and not yet taken by `next`.
     queued: Rc<Cell<usize>>,
@@ -252,6 +255,10 @@ struct Inner {
     held: RefCell<VecDeque<(Rc<Cell<usize>>, usize)>>,
     /// Bytes of all frames in `incoming`.
     held_total: Cell<usize>,
+    /// Bytes of frames held at most for one link, and for all links
+    /// ([`WebRtc::set_backlog`]).
+    link_backlog: Cell<usize>,
+    all_links_backlog: Cell<usize>,
     /// Peers closed for good, the latest [`MAX_CLOSED`].
     closed: RefCell<VecDeque<u64>>,
     _socket_callbacks: Callbacks,
@@ -344,6 +351,8 @@ impl WebRtc {
             incoming: Mutex::new(incoming),
             held: RefCell::new(VecDeque::new()),
             held_total: Cell::new(0),
+            link_backlog: Cell::new(MAX_QUEUED),
+            all_links_backlog: Cell::new(DEFAULT_ALL_LINKS_BACKLOG),
             closed: RefCell::new(VecDeque::new()),
             _socket_callbacks: RefCell::new(Vec::new()),
         });
@@ -386,6 +395,31 @@ impl WebRtc {
             .borrow_mut()
             .extend([on_open, on_message]);
         Ok(WebRtc { inner })
+    }
+
+    /// Holds at most `per_link` bytes of frames received on one link and
+    /// not taken in yet, and `all_links` on all of them ([`MAX_QUEUED`]
+    /// and [`DEFAULT_ALL_LINKS_BACKLOG`] by default): a peer that sends
+    /// more is dropped. Below the sync protocol's window (4 MiB), honest
+    /// peers are dropped too; a bound below [`MAX_FRAME`] is raised to it.
+    pub fn set_backlog(&self, per_link: usize, all_links: usize) {
+        self.inner.link_backlog.set(per_link.max(MAX_FRAME));
+        self.inner.all_links_backlog.set(all_links.max(MAX_FRAME));
+    }
+
+    /// Sends `frame` to `peer` whatever its size: what a peer on another
+    /// stack may send, for tests of the receiving end's bound.
+    #[doc(hidden)]
+    pub fn send_unchecked(&self, peer: &str, frame: &[u8]) -> Result<(), TransportError> {
+        let not_connected = || TransportError::NotConnected(peer.to_owned());
+        let id: u64 = peer.parse().map_err(|_| not_connected())?;
+        let link = self.inner.links.borrow().get(&id).cloned();
+        let channel = link
+            .and_then(|link| link.channel.borrow().clone())
+            .ok_or_else(not_connected)?;
+        channel
+            .send_with_u8_array(frame)
+            .map_err(|e| TransportError::Failed(format!("{e:?}")))
     }
 
     /// The identity key that signed a linked peer's description.
@@ -772,12 +806,28 @@ impl Inner {
                 let frame = Uint8Array::new(&data);
                 let len = frame.length() as usize;
                 let queued = link.queued.get() + len;
-                if len > MAX_FRAME || queued > MAX_QUEUED || inner.held_total.get() + len > MAX_HELD
-                {
+                let over = if len > MAX_FRAME {
+                    Some(TransportError::TooLarge(len))
+                } else if queued > inner.link_backlog.get() {
+                    Some(TransportError::LinkBacklog(inner.link_backlog.get()))
+                } else if inner.held_total.get() + len > inner.all_links_backlog.get() {
+                    Some(TransportError::AllLinksBacklog(
+                        inner.all_links_backlog.get(),
+                    ))
+                } else {
+                    None
+                };
+                if let Some(error) = over {
                     // An honest peer stays within the sync protocol's
-                    // window (4 MiB); this one floods. Dropped after this
-                    // callback (not inside it: the link holds it).
+                    // window (4 MiB); this one floods. Told after the
+                    // frames it sent before; dropped after this callback
+                    // (not inside it: the link holds it).
                     link.flooded.set(true);
+                    let _ = inner.events.unbounded_send(TransportEvent::Dropped {
+                        peer: peer.to_string(),
+                        key: link.key.get(),
+                        error,
+                    });
                     let weak_link = weak_link.clone();
                     inner.after(
                         0.0,
