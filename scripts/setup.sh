@@ -24,9 +24,10 @@ if [ "${TRUSTFOLD_SETUP:-test}" != run ] && { ! command -v chromium >/dev/null |
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-# The ICE-restart test puts one browser in a network namespace it makes
-# with iproute2's `ip` (a link it takes down and up).
-if [ "${TRUSTFOLD_SETUP:-test}" != run ] && ! command -v ip >/dev/null; then
+# The ICE-restart and slow-link tests put one browser in a network
+# namespace they make with iproute2's `ip` (a link taken down and up) and
+# shape with its `tc` (a link slowed to 200 kbit/s).
+if [ "${TRUSTFOLD_SETUP:-test}" != run ] && ! { command -v ip && command -v tc; } >/dev/null; then
   say "installing Debian's iproute2"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

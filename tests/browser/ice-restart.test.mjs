@@ -9,81 +9,20 @@
 // Needs root and iproute2 (`ip`), as on the machines CI runs on.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
-import { root, serve, launch, watch, signallingServer, CHROMIUM, CHROMIUM_FLAGS } from "./support.mjs";
+import { guestNetwork, until } from "./guest-network.mjs";
 
-const id = process.pid % 200;
-const NS = `tfice${process.pid}`;
-const HOST_IF = `tfh${process.pid % 100000}`;
-const NS_IF = `tfn${process.pid % 100000}`;
-const HOST = `10.231.${id}.1`;
-const GUEST = `10.231.${id}.2`;
-
-const ip = (...args) => execFileSync("ip", args, { stdio: "pipe" });
-const inNs = (...args) => ip("netns", "exec", NS, "ip", ...args);
-
-let pages, signalling, host, guest, wrapper;
+let g, host, guest, person, inNs, NS_IF;
 
 before(async () => {
-  ip("netns", "add", NS);
-  ip("link", "add", HOST_IF, "type", "veth", "peer", "name", NS_IF);
-  ip("link", "set", NS_IF, "netns", NS);
-  ip("addr", "add", `${HOST}/24`, "dev", HOST_IF);
-  ip("link", "set", HOST_IF, "up");
-  inNs("addr", "add", `${GUEST}/24`, "dev", NS_IF);
-  inNs("link", "set", NS_IF, "up");
-  inNs("link", "set", "lo", "up");
-  // Chromium gathers candidates on the default route's interface only.
-  inNs("route", "add", "default", "via", HOST);
-  pages = await serve({
-    "/pkg/": path.join(root, "pkg"),
-    "/": path.join(root, "tests/browser/page"),
-  }, HOST);
-  signalling = await signallingServer(undefined, { relay: false, addr: `${HOST}:0` });
-  // Neither origin is 127.0.0.1: treated as secure, as https would be.
-  const secure = `--unsafely-treat-insecure-origin-as-secure=${pages.url},${signalling.url}`;
-  host = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, secure] });
-  wrapper = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "trustfold-ns-")), "chromium");
-  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
-  guest = await chromium.launch({ executablePath: wrapper, headless: true, args: [...CHROMIUM_FLAGS, secure] });
+  g = await guestNetwork("ice", 231);
+  ({ host, guest, person, inNs, nsIf: NS_IF } = g);
 });
 
 after(async () => {
-  await host?.close();
-  await guest?.close();
-  signalling?.stop();
-  await pages?.close();
-  try { ip("link", "del", HOST_IF); } catch {}
-  try { ip("netns", "del", NS); } catch {}
+  await g?.stop();
 });
 
-async function person(browser, net) {
-  const page = await (await browser.newContext()).newPage();
-  const errors = watch(page);
-  await page.goto(`${pages.url}/`);
-  await page.waitForFunction(() => document.title === "ready");
-  const key = await page.evaluate(async ([net, url]) => {
-    window.node = await window.trustfold.TrustfoldNode.open(net);
-    node.connect(url);
-    return node.publicKey;
-  }, [net, signalling.url.replace("http:", "ws:") + "/signal"]);
-  return { page, errors, key };
-}
-
 const status = (p) => p.page.evaluate(() => node.syncStatus());
-
-async function until(what, check, timeout = 60000) {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > timeout) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test("a link whose network fails again and again is restarted on the same connection each time", async () => {
   const net = `ice-${Math.random().toString(36).slice(2)}`;

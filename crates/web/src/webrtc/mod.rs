@@ -70,10 +70,15 @@ pub const DEFAULT_ALL_LINKS_BACKLOG: usize = 4 * MAX_QUEUED;
 /// Peers closed for good (sent something invalid, or flooded) whose
 /// signals are ignored: the latest this many.
 const MAX_CLOSED: usize = 256;
-/// Bytes buffered in a channel above which sending waits.
-const HIGH_WATER: u32 = 1024 * 1024;
+/// Bytes buffered in a channel above which sending waits: twice the sync
+/// protocol's window (4 MiB), so sending never waits on an honest peer,
+/// however slow its link. The node has one sync loop for all links: at
+/// 1 MiB, a member on a slow link held up every other link until it had
+/// caught up (test `tests/browser/slow-link.test.mjs`). Chromium refuses
+/// a send past 16 MiB buffered.
+const HIGH_WATER: u32 = 8 * 1024 * 1024;
 /// …until the buffer drains below this.
-const LOW_WATER: u32 = 256 * 1024;
+const LOW_WATER: u32 = 4 * 1024 * 1024;
 const MAX_BACKOFF_MS: f64 = 30_000.0;
 
 mod mesh;
