@@ -14,11 +14,12 @@ const ip = (...args) => execFileSync("ip", args, { stdio: "pipe" });
 
 /**
  * Makes the namespace (named after `tag` and this process, addressed in
- * 10.`subnet`.0.0/16) and starts the
- * servers and two browsers: `host` on the host, `guest` in the namespace.
+ * 10.`subnet`.0.0/16) and starts the page server, the signalling server
+ * (with a relay if `relay`) and two browsers: `host` on the host, `guest`
+ * in the namespace.
  * `stop()` undoes it all.
  */
-export async function guestNetwork(tag, subnet) {
+export async function guestNetwork(tag, subnet, { relay = false } = {}) {
   const id = process.pid % 200;
   const ns = `tf${tag}${process.pid}`;
   const hostIf = `tfh${tag}${process.pid % 10000}`;
@@ -42,7 +43,7 @@ export async function guestNetwork(tag, subnet) {
     "/pkg/": path.join(root, "pkg"),
     "/": path.join(root, "tests/browser/page"),
   }, hostAddr);
-  g.signalling = await signallingServer(undefined, { relay: false, addr: `${hostAddr}:0` });
+  g.signalling = await signallingServer(undefined, { relay, addr: `${hostAddr}:0` });
   // Neither origin is 127.0.0.1: treated as secure, as https would be.
   const secure = `--unsafely-treat-insecure-origin-as-secure=${g.pages.url},${g.signalling.url}`;
   g.host = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, secure] });

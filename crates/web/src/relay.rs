@@ -24,7 +24,7 @@
 //! [`MAX_QUEUED`] bytes (beyond, the relay is sending faster than the node
 //! takes in — an honest relay never does, the sync protocol's window is
 //! 4 MiB — and the link is dropped and opened again later); sending waits
-//! while the socket buffers more than 1 MiB. A frame over 64 KiB from the
+//! while the socket buffers more than 8 MiB. A frame over 64 KiB from the
 //! relay breaks the contract and drops the link. When the node closes
 //! the link ([`Transport::close`]: the relay sent something no honest peer
 //! sends) the next attempt waits the longest backoff, 30 s. A link that is
@@ -50,8 +50,12 @@ pub const RELAY: &str = "relay";
 
 /// Bytes of frames received and not yet taken in, at most.
 pub const MAX_QUEUED: usize = 16 * 1024 * 1024;
-/// Bytes the socket may buffer before sending waits.
-const HIGH_WATER: u32 = 1024 * 1024;
+/// Bytes the socket may buffer before sending waits: twice the sync
+/// protocol's window (4 MiB), so sending never waits on an honest relay,
+/// however slow its link. The node has one sync loop for all links: at
+/// 1 MiB, a relay on a slow link held up every browser's link
+/// (`tests/browser/slow-link.test.mjs`).
+const HIGH_WATER: u32 = 8 * 1024 * 1024;
 /// How often a waiting send looks at the buffer again (a WebSocket has no
 /// `bufferedamountlow` event).
 const DRAIN_POLL_MS: f64 = 20.0;
