@@ -472,12 +472,17 @@ async fn a_peer_dropped_for_what_it_sent_is_recorded_with_why() {
     let (a, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
     let mallory = trustfold::Identity::from_secret([6; 32]).public_key();
     net.set_key("m", mallory);
-    let (ta, tm) = (net.endpoint("a"), net.endpoint("m"));
+    let tm = net.endpoint("m");
+    let ta = Telling::new(net.endpoint("a"), None);
     let driver = a.sync_over(&ta, || [3; 16], |_| {});
     let script = async {
         net.link("a", "m");
         settle().await;
         assert_eq!(a.dropped_peers().total, 0, "an honest link is no drop");
+        // Its link's key is gone by the time its frame is checked (the
+        // link went meanwhile): it is still named by the key it proved.
+        // Before, it was recorded with no key.
+        ta.keys_known.set(false);
         tm.send("a", vec![0xff; 40]).await.unwrap();
         settle().await;
         let dropped = a.dropped_peers();
@@ -493,14 +498,14 @@ async fn a_peer_dropped_for_what_it_sent_is_recorded_with_why() {
 
     // A transport's own drop (a flood it refused) is recorded alike.
     let net = MemoryNetwork::new();
-    let told = Telling {
-        inner: net.endpoint("a"),
-        first: std::cell::RefCell::new(Some(TransportEvent::Dropped {
+    let told = Telling::new(
+        net.endpoint("a"),
+        Some(TransportEvent::Dropped {
             peer: "9".into(),
             key: Some(mallory),
             error: trustfold::transport::TransportError::LinkBacklog(16 << 20),
-        })),
-    };
+        }),
+    );
     let driver = a.sync_over(&told, || [4; 16], |_| {});
     let script = async {
         settle().await;
@@ -514,10 +519,22 @@ async fn a_peer_dropped_for_what_it_sent_is_recorded_with_why() {
 }
 
 /// A transport that tells one event of its own first (as a transport that
-/// drops a flooding peer does), then is `inner`.
+/// drops a flooding peer does), then is `inner`; it knows peers' keys only
+/// while `keys_known` (a link gone no longer has one).
 struct Telling {
     inner: MemoryTransport,
     first: std::cell::RefCell<Option<TransportEvent>>,
+    keys_known: std::cell::Cell<bool>,
+}
+
+impl Telling {
+    fn new(inner: MemoryTransport, first: Option<TransportEvent>) -> Telling {
+        Telling {
+            inner,
+            first: std::cell::RefCell::new(first),
+            keys_known: std::cell::Cell::new(true),
+        }
+    }
 }
 
 impl Transport for Telling {
@@ -538,6 +555,9 @@ impl Transport for Telling {
         self.inner.close(peer)
     }
     fn peer_key(&self, peer: &str) -> Option<trustfold::event::PublicKey> {
+        if !self.keys_known.get() {
+            return None;
+        }
         self.inner.peer_key(peer)
     }
 }

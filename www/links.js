@@ -17,7 +17,7 @@ export function connectionsWords(left) {
 }
 
 /** Codes of a peer dropped for sending more than the page holds for it (`syncStatus().dropped`). */
-const FLOODING = new Set(["link_backlog_exceeded", "links_backlog_exceeded", "frame_over_link_limit"]);
+const FLOODING = new Set(["link_backlog_exceeded", "frame_over_link_limit"]);
 
 /**
  * Peers this page dropped for what they sent (`syncStatus().dropped`), worded
@@ -28,10 +28,13 @@ export function droppedWords(dropped, who) {
   if (!dropped.total || !last) return "";
   const sender =
     last.peer === "relay" ? "the relay" : last.key ? who(last.key) : "a browser that gave no key";
+  const count = dropped.total === 1 ? "This page cut a link" : `This page cut ${dropped.total} links`;
+  // All links together sent more than the page holds: this one may be honest.
+  if (last.code === "links_backlog_exceeded") {
+    return `${count}; the latest, to ${sender}, because this page had more to take in than it can hold. It will link again later.`;
+  }
   const what = FLOODING.has(last.code)
     ? "sent far more than it was asked for"
     : "sent data that failed the checks";
-  const count =
-    dropped.total === 1 ? "This page cut a link" : `This page cut ${dropped.total} links`;
-  return `${count} for breaking the rules; the latest, to ${sender}, ${what}. Nothing it sent was kept.`;
+  return `${count} for breaking the rules; the latest, to ${sender}, ${what}. What broke the rules was not kept.`;
 }

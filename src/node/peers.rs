@@ -342,6 +342,14 @@ impl<S: Store> Node<S> {
         mut stored: impl FnMut(&[Event]),
     ) {
         let mut waiting: Option<TransportEvent> = None;
+        // The key each peer proved when its link came up, kept until it
+        // goes down: a peer dropped for what it sent is named by it even
+        // if its link went meanwhile (while its frames were checked).
+        // (A list: links are few, and a map's code costs the package.)
+        let mut keys: Vec<(String, PublicKey)> = Vec::new();
+        let key_of = |keys: &[(String, PublicKey)], peer: &str| {
+            keys.iter().find(|(p, _)| p == peer).map(|(_, key)| *key)
+        };
         loop {
             let event = match waiting.take() {
                 Some(event) => event,
@@ -352,17 +360,24 @@ impl<S: Store> Node<S> {
             };
             let out = match event {
                 TransportEvent::Up(peer) => {
-                    let met = match transport.peer_key(&peer) {
-                        Some(key) => self.met(&key).await,
+                    let key = transport.peer_key(&peer);
+                    let met = match key {
+                        Some(key) => {
+                            keys.retain(|(p, _)| *p != peer);
+                            keys.push((peer.clone(), key));
+                            self.met(&key).await
+                        }
                         None => Met::default(),
                     };
                     self.connect_peer_from(&peer, met, salt())
                 }
                 TransportEvent::Down(peer) => {
+                    keys.retain(|(p, _)| *p != peer);
                     self.disconnect_peer(&peer);
                     continue;
                 }
                 TransportEvent::Dropped { peer, key, error } => {
+                    let key = key.or_else(|| key_of(&keys, &peer));
                     self.record_dropped(peer.clone(), key, error.code());
                     self.disconnect_peer(&peer);
                     continue;
@@ -393,7 +408,7 @@ impl<S: Store> Node<S> {
                                     stored(&from.stored);
                                 }
                                 for (other, e) in &from.dropped {
-                                    let key = transport.peer_key(other);
+                                    let key = key_of(&keys, other);
                                     self.record_dropped(other.clone(), key, e.code());
                                     transport.close(other);
                                 }
@@ -401,7 +416,7 @@ impl<S: Store> Node<S> {
                                 self.remember_heads(transport, &peer).await;
                             }
                             Err(e) => {
-                                let key = transport.peer_key(&peer);
+                                let key = key_of(&keys, &peer);
                                 self.record_dropped(peer.clone(), key, e.code());
                                 transport.close(&peer);
                             }

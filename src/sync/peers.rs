@@ -129,6 +129,13 @@ impl<P: Ord + Clone> Peers<P> {
     /// branch of the eager tree, the lazy links are grafted: the frames go
     /// with the next [`tick`](Self::tick).
     pub fn disconnect(&mut self, peer: &P) {
+        // A peer without a session was disconnected already (a peer
+        // dropped for what it sent is disconnected, then its link reports
+        // down): the gossip forgot it, and would take it for an eager
+        // link, making every lazy link eager again for nothing.
+        if !self.sessions.contains_key(peer) {
+            return;
+        }
         if self.gossip.on_down(peer) {
             for lazy in self.gossip.graft_all() {
                 if let Some(session) = self.sessions.get_mut(&lazy) {
@@ -270,5 +277,29 @@ impl<P: Ord + Clone> Peers<P> {
             out.extend(to(peer, frames));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lazy link dropped for what it sent is disconnected twice (by the
+    /// node, then as its link goes down): the other lazy links stay lazy.
+    /// Before, the second disconnect took it for an eager link and made
+    /// every lazy link eager again.
+    #[test]
+    fn a_lazy_link_disconnected_twice_grafts_nothing() {
+        let log = Log::default();
+        let mut peers: Peers<u8> = Peers::new();
+        for peer in [1, 2, 3] {
+            peers.connect(peer, &log, [peer; 16]);
+        }
+        peers.gossip.on_prune(&2);
+        peers.gossip.on_prune(&3);
+        peers.disconnect(&2);
+        peers.disconnect(&2);
+        assert_eq!(peers.gossip_stats().grafted, 0);
+        assert!(!peers.gossip().is_eager(&3), "a lazy link was grafted");
     }
 }

@@ -158,8 +158,11 @@ impl<A: Transport, B: Transport> Pair<A, B> {
                 TransportEvent::Down(peer)
             }),
             frame @ TransportEvent::Frame(..) => (route == Some(side)).then_some(frame),
-            // Told whatever its route: the node records why it went.
-            dropped @ TransportEvent::Dropped { .. } => Some(dropped),
+            // Told unless the id lives on the other side (a colliding id
+            // refused there): the node records why it went.
+            dropped @ TransportEvent::Dropped { .. } => {
+                (route.is_none() || route == Some(side)).then_some(dropped)
+            }
         }
     }
 }

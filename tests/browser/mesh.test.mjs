@@ -183,6 +183,9 @@ test("a peer backlog outside 8 to 256 MiB is refused with a typed error; the bou
   assert.match(droppedWords(flood, who), /cut a link .*to Alice, sent far more than it was asked for/);
   const forged = { total: 3, latest: [...flood.latest, { peer: "relay", key: null, code: "invalid_signature" }] };
   assert.match(droppedWords(forged, who), /cut 3 links .*to the relay, sent data that failed the checks/);
+  const overloaded = { total: 1, latest: [{ peer: "8", key: "ab", code: "links_backlog_exceeded" }] };
+  assert.match(droppedWords(overloaded, who), /to Alice, because this page had more to take in/);
+  assert.doesNotMatch(droppedWords(overloaded, who), /breaking the rules/, "an overloaded page blames no one");
 });
 
 test("a page that spent its connection budget links to no one new, keeps its link, and says so", async () => {

@@ -42,5 +42,5 @@ pub use relay::{
     relay_url,
 };
 pub use runtime::BrowserNode;
-pub use webrtc::{DEFAULT_ALL_LINKS_BACKLOG, HeldConnection, OFFER_TIMEOUT_MS, WebRtc};
+pub use webrtc::{HeldConnection, OFFER_TIMEOUT_MS, WebRtc, all_links_backlog};
 pub use workers::Workers;

@@ -363,8 +363,11 @@ impl Inner {
                 key: None,
                 error,
             });
-            let delay = self.next_backoff();
-            return self.end(socket, Some(delay));
+            // The longest backoff, as when the node closes the link: a
+            // relay that floods and rejoins at once would otherwise be
+            // reported (and push honest drops out of the record) every
+            // second.
+            return self.end(socket, Some(MAX_BACKOFF_MS));
         }
         self.queued.set(queued);
         let _ = self

@@ -113,7 +113,8 @@ pub struct SyncStatus {
     /// Links this page closed to make room for a member that held none.
     pub rooms_made: u32,
     /// Bytes a peer's link holds unread at most (`set_peer_backlog`; all
-    /// links together, 4 times it): a peer that sends more is dropped.
+    /// links together, [`all_links_backlog`](crate::all_links_backlog) of
+    /// it): a peer that sends more is dropped.
     pub peer_backlog: usize,
     /// Peers dropped for what they sent, with why.
     pub dropped: DroppedPeers,
@@ -424,7 +425,10 @@ impl BrowserNode {
             self.inner.connection_budget.get(),
         )?;
         let backlog = self.inner.peer_backlog.get();
-        webrtc.set_backlog(backlog, 4 * backlog);
+        webrtc.set_backlog(
+            backlog,
+            crate::all_links_backlog(backlog, self.inner.link_limit.get()),
+        );
         // A private network joins the relay by its identity, as the room.
         let relay = match RelayLink::open(relay, &network.room(), network.invite().is_some()) {
             Ok(relay) => relay,
@@ -604,7 +608,8 @@ impl BrowserNode {
 
     /// Holds at most `bytes` ([`MIN_PEER_BACKLOG`] to [`MAX_PEER_BACKLOG`];
     /// [`MAX_QUEUED`](crate::MAX_QUEUED) by default) of what one browser
-    /// sent and this page has not taken in yet, and 4 times it from all of
+    /// sent and this page has not taken in yet, and
+    /// [`all_links_backlog`](crate::all_links_backlog) of it from all of
     /// them, from now on: a peer that sends more is dropped
     /// (`sync_status().dropped`).
     pub fn set_peer_backlog(&self, bytes: usize) -> Result<(), WebError> {
@@ -615,7 +620,8 @@ impl BrowserNode {
         }
         self.inner.peer_backlog.set(bytes);
         if let Some(links) = self.inner.links.borrow().as_ref() {
-            links.first().set_backlog(bytes, 4 * bytes);
+            let all = crate::all_links_backlog(bytes, links.first().links().1);
+            links.first().set_backlog(bytes, all);
         }
         Ok(())
     }

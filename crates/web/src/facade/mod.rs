@@ -111,8 +111,9 @@ export interface SyncStatus {
  * Peers dropped for what they sent since the node opened: how many in all, and the latest 16, oldest first, each
  * with its id (`"relay"` for the relay link), the identity key it had proved (hex; null if none) and the stable
  * code of what it did: an invalid event's or frame's code (`invalid_signature`, `unknown_protocol_version`, …),
- * `link_backlog_exceeded` (it sent more than its link holds unread, `setPeerBacklog`), `links_backlog_exceeded`
- * (all links together held too much) or `frame_over_link_limit`.
+ * `link_backlog_exceeded` (it sent more than its link holds unread: `setPeerBacklog` for a browser, 16 MiB for the
+ * relay), `frame_over_link_limit`, or `links_backlog_exceeded` (all links together held more than the page holds:
+ * the link whose frame went over was given up, not banned — it may have been honest).
  */
 export interface DroppedPeers { total: number; latest: { peer: string; key: string | null; code: string }[] }
 /**

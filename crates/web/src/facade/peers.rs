@@ -73,11 +73,13 @@ impl JsNode {
     }
 
     /// Holds at most `bytes` (8 to 256 MiB; 16 MiB by default) of what one
-    /// browser sent and this page has not taken in yet, and 4 times it
-    /// from all of them, from now on. An honest peer stays within 4 MiB
-    /// (the sync protocol's window); one that sends more is dropped
-    /// (`syncStatus().dropped`, code `link_backlog_exceeded` or
-    /// `links_backlog_exceeded`).
+    /// browser sent and this page has not taken in yet, from now on. An
+    /// honest peer stays within 4 MiB (the sync protocol's window); one
+    /// that sends more is dropped and not linked again
+    /// (`syncStatus().dropped`, code `link_backlog_exceeded`). All links
+    /// together hold 4 times it, and at least 8 MiB a link of the link
+    /// limit: a link whose frame would go over is given up (code
+    /// `links_backlog_exceeded`; it may be honest, so it is not banned).
     #[wasm_bindgen(js_name = setPeerBacklog)]
     pub fn set_peer_backlog(&self, bytes: u32) -> Result<(), JsValue> {
         self.node

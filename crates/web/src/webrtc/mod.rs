@@ -52,7 +52,9 @@ use std::rc::{Rc, Weak};
 use trustfold::event::{Identity, PublicKey};
 use trustfold::invite::NetworkKeys;
 use trustfold::signal::{FromServer, Nonce, Nonces, PeerSignal, ToServer};
-use trustfold::sync::{Allowance, ConnectionBudget, MAX_FRAME, Membership, MeshLimits, Promises};
+use trustfold::sync::{
+    Allowance, ConnectionBudget, DEFAULT_WINDOW, MAX_FRAME, Membership, MeshLimits, Promises,
+};
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -63,10 +65,14 @@ use web_sys::{
 };
 
 /// Bytes of frames received on all links and not yet taken in, at most,
-/// by default: past it, the link whose frame would go over is dropped as
-/// flooding. Six honest links stay within 24 MiB (the sync window is 4 MiB
-/// each).
-pub const DEFAULT_ALL_LINKS_BACKLOG: usize = 4 * MAX_QUEUED;
+/// for links that each hold at most `per_link`, and at most `links` of
+/// them: 4 times one link's, and at least twice the sync window for every
+/// link, so honest peers all catching up at once fit (six honest links
+/// stay within 24 MiB). Past it, the link whose frame would go over is
+/// dropped (not banned: it may be honest, when flooding links hold most).
+pub fn all_links_backlog(per_link: usize, links: usize) -> usize {
+    (4 * per_link).max(links * 2 * DEFAULT_WINDOW)
+}
 /// Peers closed for good (sent something invalid, or flooded) whose
 /// signals are ignored: the latest this many.
 const MAX_CLOSED: usize = 256;
@@ -357,7 +363,7 @@ impl WebRtc {
             held: RefCell::new(VecDeque::new()),
             held_total: Cell::new(0),
             link_backlog: Cell::new(MAX_QUEUED),
-            all_links_backlog: Cell::new(DEFAULT_ALL_LINKS_BACKLOG),
+            all_links_backlog: Cell::new(all_links_backlog(MAX_QUEUED, limits.links)),
             closed: RefCell::new(VecDeque::new()),
             _socket_callbacks: RefCell::new(Vec::new()),
         });
@@ -404,7 +410,7 @@ impl WebRtc {
 
     /// Holds at most `per_link` bytes of frames received on one link and
     /// not taken in yet, and `all_links` on all of them ([`MAX_QUEUED`]
-    /// and [`DEFAULT_ALL_LINKS_BACKLOG`] by default): a peer that sends
+    /// and [`all_links_backlog`] of it by default): a peer that sends
     /// more is dropped. Below the sync protocol's window (4 MiB), honest
     /// peers are dropped too; a bound below [`MAX_FRAME`] is raised to it.
     pub fn set_backlog(&self, per_link: usize, all_links: usize) {
@@ -828,6 +834,7 @@ impl Inner {
                     // frames it sent before; dropped after this callback
                     // (not inside it: the link holds it).
                     link.flooded.set(true);
+                    let ban = !matches!(error, TransportError::AllLinksBacklog(_));
                     let _ = inner.events.unbounded_send(TransportEvent::Dropped {
                         peer: peer.to_string(),
                         key: link.key.get(),
@@ -840,7 +847,13 @@ impl Inner {
                             if let Some(link) = weak_link.upgrade()
                                 && inner.holds(peer, &link)
                             {
-                                inner.close_peer(peer);
+                                if ban {
+                                    inner.close_peer(peer);
+                                } else {
+                                    // Over the page's bound, not its own:
+                                    // given up, and offered again later.
+                                    inner.lost(peer, &link);
+                                }
                             }
                         }),
                     );
