@@ -133,6 +133,15 @@ impl<S: Store> Node<S> {
         self.dropped.borrow().clone()
     }
 
+    /// The valid events stored from the last batch of a peer then dropped
+    /// for an invalid event ([`from_peer_frames`](Self::from_peer_frames)
+    /// returned its error): to announce to sibling tabs and forward to the
+    /// other peers, as for any batch. Only the last such batch is kept:
+    /// take it right after the error.
+    pub fn take_stored_from_dropped(&self) -> Vec<Event> {
+        std::mem::take(&mut self.stored_from_dropped.borrow_mut())
+    }
+
     fn record_dropped(&self, peer: String, key: Option<PublicKey>, code: &'static str) {
         self.dropped
             .borrow_mut()
@@ -267,11 +276,13 @@ impl<S: Store> Node<S> {
             let received = self.receive_from(peer, &refs).await;
             if let Some((_, e)) = received.refused.into_iter().next() {
                 self.disconnect_peer(peer);
+                *self.stored_from_dropped.borrow_mut() = received.stored;
                 return Err(PeerError::InvalidEvent(e));
             }
             for (other, e) in received.invalid_orphans {
                 if other == peer {
                     self.disconnect_peer(peer);
+                    *self.stored_from_dropped.borrow_mut() = received.stored;
                     return Err(PeerError::InvalidEvent(e));
                 }
                 self.disconnect_peer(&other);
@@ -419,6 +430,13 @@ impl<S: Store> Node<S> {
                                 let key = key_of(&keys, &peer);
                                 self.record_dropped(peer.clone(), key, e.code());
                                 transport.close(&peer);
+                                // Its valid events before the invalid one
+                                // are stored: announced and forwarded.
+                                let kept = self.take_stored_from_dropped();
+                                if !kept.is_empty() {
+                                    stored(&kept);
+                                    out.extend(self.push_to_peers(&kept));
+                                }
                             }
                         }
                     }
