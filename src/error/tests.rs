@@ -227,10 +227,12 @@ fn transport_errors() -> Vec<TransportError> {
         Failed("f".into()),
         LinkBacklog(1),
         AllLinksBacklog(1),
+        SendBacklog(1),
     ];
     for e in &all {
         match e {
-            NotConnected(_) | TooLarge(_) | Failed(_) | LinkBacklog(_) | AllLinksBacklog(_) => {}
+            NotConnected(_) | TooLarge(_) | Failed(_) | LinkBacklog(_) | AllLinksBacklog(_)
+            | SendBacklog(_) => {}
         }
     }
     all

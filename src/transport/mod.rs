@@ -66,6 +66,11 @@ pub enum TransportError {
     /// Code `links_backlog_exceeded`.
     #[error("the peer's frame would take what all links hold unread past {0} bytes")]
     AllLinksBacklog(usize),
+    /// Frames waiting to go to the peer would pass this many bytes: it
+    /// has not been reading what it was sent.
+    /// Code `send_backlog_exceeded`.
+    #[error("frames waiting to go to the peer would pass {0} bytes")]
+    SendBacklog(usize),
 }
 
 impl TransportError {
@@ -79,6 +84,7 @@ impl TransportError {
             TransportError::Failed(..) => "link_failed",
             TransportError::LinkBacklog(..) => "link_backlog_exceeded",
             TransportError::AllLinksBacklog(..) => "links_backlog_exceeded",
+            TransportError::SendBacklog(..) => "send_backlog_exceeded",
         }
     }
 }

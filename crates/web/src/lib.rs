@@ -42,5 +42,7 @@ pub use relay::{
     relay_url,
 };
 pub use runtime::BrowserNode;
-pub use webrtc::{HeldConnection, OFFER_TIMEOUT_MS, WebRtc, all_links_backlog};
+pub use webrtc::{
+    DEFAULT_SEND_BACKLOG, HeldConnection, OFFER_TIMEOUT_MS, WebRtc, all_links_backlog,
+};
 pub use workers::Workers;

@@ -23,8 +23,10 @@
 //! received and not yet taken by [`next`](Transport::next) at most
 //! [`MAX_QUEUED`] bytes (beyond, the relay is sending faster than the node
 //! takes in — an honest relay never does, the sync protocol's window is
-//! 4 MiB — and the link is dropped and opened again later); sending waits
-//! while the socket buffers more than 8 MiB. A frame over 64 KiB from the
+//! 4 MiB — and the link is dropped and opened again later); sending never
+//! waits: frames sent while the socket buffers more than 8 MiB wait in its
+//! outbox, at most 8 MiB (beyond, the relay reads nothing of what it is
+//! sent, and the socket goes). A frame over 64 KiB from the
 //! relay breaks the contract and drops the link. When the node closes
 //! the link ([`Transport::close`]: the relay sent something no honest peer
 //! sends) the next attempt waits the longest backoff, 30 s. A link that is
@@ -38,6 +40,7 @@ use futures_util::StreamExt;
 use futures_util::lock::Mutex;
 use js_sys::{JSON, Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use trustfold::relay::PublishedLimits;
 use trustfold::sync::MAX_FRAME;
@@ -50,12 +53,16 @@ pub const RELAY: &str = "relay";
 
 /// Bytes of frames received and not yet taken in, at most.
 pub const MAX_QUEUED: usize = 16 * 1024 * 1024;
-/// Bytes the socket may buffer before sending waits: twice the sync
-/// protocol's window (4 MiB), so sending never waits on an honest relay,
-/// however slow its link. The node has one sync loop for all links: at
-/// 1 MiB, a relay on a slow link held up every browser's link
-/// (`tests/browser/slow-link.test.mjs`).
+/// Bytes the socket may buffer before frames wait in its outbox: twice the
+/// sync protocol's window (4 MiB), which an honest relay's acknowledgements
+/// keep the link within, however slow. Sending never waits: the node has
+/// one sync loop for all links, and at 1 MiB a relay on a slow link held
+/// up every browser's link (`tests/browser/slow-link.test.mjs`).
 const HIGH_WATER: u32 = 8 * 1024 * 1024;
+/// Bytes of frames a socket's outbox holds at most: past it the relay is
+/// not reading what it is sent, and the socket goes (the next opens after
+/// the longest backoff).
+const SEND_BACKLOG: usize = 8 * 1024 * 1024;
 /// How often a waiting send looks at the buffer again (a WebSocket has no
 /// `bufferedamountlow` event).
 const DRAIN_POLL_MS: f64 = 20.0;
@@ -139,7 +146,49 @@ struct Socket {
     ws: WebSocket,
     joined: Cell<bool>,
     ended: Cell<bool>,
+    /// Frames sent while the socket buffered over [`HIGH_WATER`], in order,
+    /// and their bytes; a task sends them on while the outbox is not empty.
+    outbox: RefCell<VecDeque<Vec<u8>>>,
+    outbox_bytes: Cell<usize>,
+    draining: Cell<bool>,
     _callbacks: Callbacks,
+}
+
+impl Socket {
+    /// Sends on what the outbox holds, in order, while the socket buffers
+    /// at most [`HIGH_WATER`]; whether it is empty now.
+    fn send_waiting(&self) -> bool {
+        let mut outbox = self.outbox.borrow_mut();
+        while self.ws.buffered_amount() <= HIGH_WATER {
+            let Some(frame) = outbox.pop_front() else {
+                break;
+            };
+            self.outbox_bytes
+                .set(self.outbox_bytes.get().saturating_sub(frame.len()));
+            if self.ws.send_with_u8_array(&frame).is_err() {
+                // Closing: its close ends the link.
+                outbox.clear();
+                self.outbox_bytes.set(0);
+            }
+        }
+        outbox.is_empty()
+    }
+
+    /// Keeps sending on what the outbox holds as the socket drains (a
+    /// WebSocket has no `bufferedamountlow` event: it is looked at every
+    /// [`DRAIN_POLL_MS`]), until it is empty or the socket ended.
+    fn drain(self: &Rc<Self>) {
+        if self.draining.replace(true) {
+            return;
+        }
+        let socket = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            while !socket.ended.get() && !socket.send_waiting() {
+                tabs::wait(DRAIN_POLL_MS).await;
+            }
+            socket.draining.set(false);
+        });
+    }
 }
 
 impl Drop for Socket {
@@ -292,6 +341,9 @@ impl Inner {
             ws,
             joined: Cell::new(false),
             ended: Cell::new(false),
+            outbox: RefCell::new(VecDeque::new()),
+            outbox_bytes: Cell::new(0),
+            draining: Cell::new(false),
             _callbacks: RefCell::new(Vec::new()),
         });
         let (inner, weak_socket) = (Rc::downgrade(self), Rc::downgrade(&socket));
@@ -490,18 +542,33 @@ impl Transport for RelayLink {
             .clone()
             .filter(|s| s.joined.get())
             .ok_or_else(not_connected)?;
-        loop {
-            if socket.ended.get() || socket.ws.ready_state() != WebSocket::OPEN {
-                return Err(not_connected());
-            }
-            if socket.ws.buffered_amount() <= HIGH_WATER {
-                return socket
-                    .ws
-                    .send_with_u8_array(&frame)
-                    .map_err(|e| TransportError::Failed(tabs::dom_error_name(&e)));
-            }
-            tabs::wait(DRAIN_POLL_MS).await;
+        if socket.ended.get() || socket.ws.ready_state() != WebSocket::OPEN {
+            return Err(not_connected());
         }
+        if socket.outbox.borrow().is_empty() && socket.ws.buffered_amount() <= HIGH_WATER {
+            return socket
+                .ws
+                .send_with_u8_array(&frame)
+                .map_err(|e| TransportError::Failed(tabs::dom_error_name(&e)));
+        }
+        // Never waits (see HIGH_WATER): the frame waits in the outbox, or
+        // the relay, reading nothing, loses the socket.
+        if socket.outbox_bytes.get() + frame.len() > SEND_BACKLOG {
+            let error = TransportError::SendBacklog(SEND_BACKLOG);
+            let _ = self.inner.events.unbounded_send(TransportEvent::Dropped {
+                peer: RELAY.to_owned(),
+                key: None,
+                error: error.clone(),
+            });
+            self.inner.end(&socket, Some(MAX_BACKOFF_MS));
+            return Err(error);
+        }
+        socket
+            .outbox_bytes
+            .set(socket.outbox_bytes.get() + frame.len());
+        socket.outbox.borrow_mut().push_back(frame);
+        socket.drain();
+        Ok(())
     }
 
     async fn next(&self) -> Option<TransportEvent> {

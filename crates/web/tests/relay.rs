@@ -267,6 +267,65 @@ async fn frames_not_taken_in_are_bounded() {
     a.stop();
 }
 
+/// Sending never waits, even while the socket buffers more than it sends
+/// on (8 MiB): the frames wait in the socket's outbox and arrive in order.
+/// Before, a send waited for the socket to drain, and with it the node's
+/// one sync loop for all links.
+#[wasm_bindgen_test]
+async fn a_burst_past_the_socket_buffer_is_sent_at_once_and_arrives_in_order() {
+    use futures_util::FutureExt;
+    let (a, b) = linked_in(&fresh_room("burst-")).await;
+    // 12 MiB without yielding: the socket cannot drain meanwhile.
+    let frames = 192u32;
+    for n in 0..frames {
+        let mut frame = vec![0u8; 64 * 1024];
+        frame[..4].copy_from_slice(&n.to_be_bytes());
+        let sent = a.send(RELAY, frame).now_or_never();
+        assert_eq!(sent, Some(Ok(())), "frame {n}: the send waited, or failed");
+    }
+    for n in 0..frames {
+        match next_within(&b, 10_000.0).await {
+            Some(TransportEvent::Frame(_, frame)) => {
+                assert_eq!(frame[..4], n.to_be_bytes(), "out of order")
+            }
+            other => panic!("frame {n}: {other:?}"),
+        }
+    }
+    a.stop();
+    b.stop();
+}
+
+/// A relay that reads nothing of what it is sent (here, a burst with no
+/// pause for the socket to drain) loses the socket once its outbox passes
+/// 8 MiB, told as such: the page's memory stays bounded, and it never
+/// waits.
+#[wasm_bindgen_test]
+async fn a_socket_whose_outbox_passes_its_bound_is_dropped() {
+    use futures_util::FutureExt;
+    let (a, b) = linked_in(&fresh_room("outbox-")).await;
+    let frame = vec![7u8; 64 * 1024];
+    let mut refused = None;
+    for _ in 0..400 {
+        match a.send(RELAY, frame.clone()).now_or_never() {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                refused = Some(e);
+                break;
+            }
+            None => panic!("the send waited"),
+        }
+    }
+    let bound = 8 << 20;
+    assert_eq!(refused, Some(TransportError::SendBacklog(bound)));
+    assert_eq!(
+        next_link_event(&a).await,
+        dropped(TransportError::SendBacklog(bound))
+    );
+    assert_eq!(next_link_event(&a).await, down());
+    a.stop();
+    b.stop();
+}
+
 /// A stopped link reports its peer down, ends, and opens nothing again.
 #[wasm_bindgen_test]
 async fn a_stopped_link_ends_and_opens_nothing_again() {

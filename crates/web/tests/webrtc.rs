@@ -345,7 +345,8 @@ async fn a_peer_closed_on_purpose_frees_its_place() {
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn a_peer_that_floods_past_the_bound_on_held_frames_is_dropped() {
     let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
-    // a takes nothing in meanwhile.
+    // a takes nothing in meanwhile; b, flooding, does not bound itself.
+    b.set_send_backlog(64 << 20);
     let frame = vec![7u8; trustfold::sync::MAX_FRAME];
     let frames = trustfold_web::MAX_QUEUED / frame.len() + 8;
     let mut sent = 0;
@@ -452,6 +453,83 @@ async fn peers_over_the_bound_of_all_links_lose_the_one_that_went_over() {
     for t in [&a, &b, &c] {
         t.leave();
     }
+}
+
+/// Sending never waits, even on a link whose channel buffers more than it
+/// sends on (8 MiB): the frames wait in the link's outbox and arrive in
+/// order. Before, a send waited for the buffer to drain, and with it the
+/// node's one sync loop for all links.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_burst_past_the_channel_buffer_is_sent_at_once_and_arrives_in_order() {
+    use futures_util::FutureExt;
+    let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
+    // 12 MiB without yielding: the channel cannot drain meanwhile.
+    let frames = 192u32;
+    for n in 0..frames {
+        let mut frame = vec![0u8; trustfold::sync::MAX_FRAME];
+        frame[..4].copy_from_slice(&n.to_be_bytes());
+        let sent = b.send(&a_at_b, frame).now_or_never();
+        assert_eq!(sent, Some(Ok(())), "frame {n}: the send waited, or failed");
+    }
+    for n in 0..frames {
+        match a.next().await {
+            Some(TransportEvent::Frame(peer, frame)) => {
+                assert_eq!(peer, b_at_a);
+                assert_eq!(frame[..4], n.to_be_bytes(), "out of order");
+            }
+            other => panic!("frame {n}: {other:?}"),
+        }
+    }
+    a.leave();
+    b.leave();
+}
+
+/// A link whose outbox passes its bound (its peer reads nothing of what
+/// it is sent; here, a burst with no pause for the channel to drain) is
+/// given up, told as such, and linked again later: the sender's memory
+/// stays bounded, and it never waits.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_link_whose_outbox_passes_its_bound_is_given_up() {
+    use futures_util::FutureExt;
+    let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
+    const MIB: usize = 1 << 20;
+    b.set_send_backlog(MIB);
+    let frame = vec![7u8; trustfold::sync::MAX_FRAME];
+    let mut refused = None;
+    for _ in 0..200 {
+        match b.send(&a_at_b, frame.clone()).now_or_never() {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                refused = Some(e);
+                break;
+            }
+            None => panic!("the send waited"),
+        }
+    }
+    assert_eq!(refused, Some(TransportError::SendBacklog(MIB)));
+    assert_eq!(
+        link_event_within(&b, 1_000.0).await,
+        Some(TransportEvent::Dropped {
+            peer: a_at_b.clone(),
+            key: Some(Identity::from_secret([1; 32]).public_key()),
+            error: TransportError::SendBacklog(MIB),
+        })
+    );
+    assert_eq!(
+        link_event_within(&b, 1_000.0).await,
+        Some(TransportEvent::Down(a_at_b))
+    );
+    assert_eq!(
+        link_event_within(&a, 5_000.0).await,
+        Some(TransportEvent::Down(b_at_a))
+    );
+    // Not banned: it may be honest on a very slow link.
+    assert!(
+        up_within(&b, 10_000.0).await.is_some(),
+        "never linked again"
+    );
+    a.leave();
+    b.leave();
 }
 
 /// A frame over the protocol's 64 KiB, which only a peer on another stack

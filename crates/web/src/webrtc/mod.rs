@@ -16,8 +16,9 @@
 //! recipient issued ([`Nonces`]), is never opened, so the server can
 //! neither stand in for anyone nor replay a description, not even after
 //! a restart that hands out the same connection ids again. Each link is one
-//! reliable, ordered data channel; sending waits while the channel's
-//! buffer is above [`HIGH_WATER`]. Frames received from a peer and not
+//! reliable, ordered data channel; sending never waits: frames sent while
+//! the channel buffers over [`HIGH_WATER`] wait in the link's outbox, and
+//! a peer whose outbox passes [`DEFAULT_SEND_BACKLOG`] is given up. Frames received from a peer and not
 //! yet taken by [`next`](Transport::next) are at most
 //! [`MAX_QUEUED`](crate::MAX_QUEUED) bytes per link (an honest peer stays
 //! within the sync protocol's 4 MiB window) and 4 times that on all links
@@ -42,7 +43,6 @@ use crate::errors::WebError;
 use crate::random::KeyedStream;
 use crate::relay::MAX_QUEUED;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
-use futures_channel::oneshot;
 use futures_util::StreamExt;
 use futures_util::lock::Mutex;
 use js_sys::{Array, JSON, Reflect, Uint8Array};
@@ -76,15 +76,21 @@ pub fn all_links_backlog(per_link: usize, links: usize) -> usize {
 /// Peers closed for good (sent something invalid, or flooded) whose
 /// signals are ignored: the latest this many.
 const MAX_CLOSED: usize = 256;
-/// Bytes buffered in a channel above which sending waits: twice the sync
-/// protocol's window (4 MiB), so sending never waits on an honest peer,
-/// however slow its link. The node has one sync loop for all links: at
-/// 1 MiB, a member on a slow link held up every other link until it had
-/// caught up (test `tests/browser/slow-link.test.mjs`). Chromium refuses
-/// a send past 16 MiB buffered.
+/// Bytes buffered in a channel above which frames wait in the link's
+/// outbox: twice the sync protocol's window (4 MiB), which an honest
+/// peer's acknowledgements keep a link within, however slow. Chromium
+/// refuses a send past 16 MiB buffered.
 const HIGH_WATER: u32 = 8 * 1024 * 1024;
-/// …until the buffer drains below this.
+/// …and go on once the buffer drains below this.
 const LOW_WATER: u32 = 4 * 1024 * 1024;
+/// Bytes of frames a link's outbox holds at most, by default: past it the
+/// peer is not reading what it is sent, and its link is given up
+/// ([`TransportError::SendBacklog`]). Sending never waits: the node has
+/// one sync loop for all links, and a send that waited on one link held
+/// up every other (at 1 MiB buffered, a member on a slow link did:
+/// `tests/browser/slow-link.test.mjs`; any wait lets a peer that stops
+/// reading hold them up for as long as it likes).
+pub const DEFAULT_SEND_BACKLOG: usize = 8 * 1024 * 1024;
 const MAX_BACKOFF_MS: f64 = 30_000.0;
 
 mod mesh;
@@ -188,8 +194,35 @@ struct Link {
     flooded: Cell<bool>,
     /// Bytes of frames received on it and not yet taken by `next`.
     queued: Rc<Cell<usize>>,
-    drained: RefCell<Vec<oneshot::Sender<()>>>,
+    /// Frames sent while the channel buffered over [`HIGH_WATER`], in
+    /// order, and their bytes: sent on as it drains.
+    outbox: RefCell<VecDeque<Vec<u8>>>,
+    outbox_bytes: Cell<usize>,
     _callbacks: Callbacks,
+}
+
+impl Link {
+    /// Sends on what the outbox holds, in order, while the channel buffers
+    /// at most [`HIGH_WATER`] (called as the buffer drains).
+    fn send_waiting(&self) {
+        let Some(channel) = self.channel.borrow().clone() else {
+            return;
+        };
+        let mut outbox = self.outbox.borrow_mut();
+        while channel.buffered_amount() <= HIGH_WATER {
+            let Some(frame) = outbox.pop_front() else {
+                break;
+            };
+            self.outbox_bytes
+                .set(self.outbox_bytes.get().saturating_sub(frame.len()));
+            if channel.send_with_u8_array(&frame).is_err() {
+                // The channel is closing: its close gives the link up.
+                outbox.clear();
+                self.outbox_bytes.set(0);
+                break;
+            }
+        }
+    }
 }
 
 impl Drop for Link {
@@ -270,6 +303,8 @@ struct Inner {
     /// ([`WebRtc::set_backlog`]).
     link_backlog: Cell<usize>,
     all_links_backlog: Cell<usize>,
+    /// Bytes a link's outbox holds at most ([`WebRtc::set_send_backlog`]).
+    send_backlog: Cell<usize>,
     /// Peers closed for good, the latest [`MAX_CLOSED`].
     closed: RefCell<VecDeque<u64>>,
     _socket_callbacks: Callbacks,
@@ -364,6 +399,7 @@ impl WebRtc {
             held_total: Cell::new(0),
             link_backlog: Cell::new(MAX_QUEUED),
             all_links_backlog: Cell::new(all_links_backlog(MAX_QUEUED, limits.links)),
+            send_backlog: Cell::new(DEFAULT_SEND_BACKLOG),
             closed: RefCell::new(VecDeque::new()),
             _socket_callbacks: RefCell::new(Vec::new()),
         });
@@ -416,6 +452,13 @@ impl WebRtc {
     pub fn set_backlog(&self, per_link: usize, all_links: usize) {
         self.inner.link_backlog.set(per_link.max(MAX_FRAME));
         self.inner.all_links_backlog.set(all_links.max(MAX_FRAME));
+    }
+
+    /// Holds at most `bytes` of frames waiting to go on one link (while its
+    /// channel buffers over 8 MiB; [`DEFAULT_SEND_BACKLOG`] by default):
+    /// past it the peer is given up, as one that reads nothing.
+    pub fn set_send_backlog(&self, bytes: usize) {
+        self.inner.send_backlog.set(bytes.max(MAX_FRAME));
     }
 
     /// Sends `frame` to `peer` whatever its size: what a peer on another
@@ -698,7 +741,8 @@ impl Inner {
             said_gone: Cell::new(false),
             flooded: Cell::new(false),
             queued: Rc::new(Cell::new(0)),
-            drained: RefCell::new(Vec::new()),
+            outbox: RefCell::new(VecDeque::new()),
+            outbox_bytes: Cell::new(0),
             _callbacks: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(self);
@@ -881,9 +925,7 @@ impl Inner {
         });
         let on_low = Closure::<dyn FnMut(JsValue)>::new(move |_| {
             if let Some(link) = weak_link.upgrade() {
-                for waiter in link.drained.borrow_mut().drain(..) {
-                    let _ = waiter.send(());
-                }
+                link.send_waiting();
             }
         });
         channel.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -908,29 +950,40 @@ impl Transport for WebRtc {
         }
         let not_connected = || TransportError::NotConnected(peer.to_owned());
         let id: u64 = peer.parse().map_err(|_| not_connected())?;
-        loop {
-            let link = self
-                .inner
-                .links
-                .borrow()
-                .get(&id)
-                .cloned()
-                .ok_or_else(not_connected)?;
-            let channel = link.channel.borrow().clone().ok_or_else(not_connected)?;
-            if channel.ready_state() != RtcDataChannelState::Open {
-                return Err(not_connected());
-            }
-            if channel.buffered_amount() <= HIGH_WATER {
-                return channel
-                    .send_with_u8_array(&frame)
-                    .map_err(|e| TransportError::Failed(format!("{e:?}")));
-            }
-            let (done, drained) = oneshot::channel();
-            link.drained.borrow_mut().push(done);
-            drop(link);
-            // Dropped with the link: then the loop finds it gone.
-            let _ = drained.await;
+        let link = self
+            .inner
+            .links
+            .borrow()
+            .get(&id)
+            .cloned()
+            .ok_or_else(not_connected)?;
+        let channel = link.channel.borrow().clone().ok_or_else(not_connected)?;
+        if channel.ready_state() != RtcDataChannelState::Open {
+            return Err(not_connected());
         }
+        if link.outbox.borrow().is_empty() && channel.buffered_amount() <= HIGH_WATER {
+            return channel
+                .send_with_u8_array(&frame)
+                .map_err(|e| TransportError::Failed(format!("{e:?}")));
+        }
+        // Never waits (see DEFAULT_SEND_BACKLOG): the frame waits in the
+        // outbox, or the peer, reading nothing, is given up.
+        let limit = self.inner.send_backlog.get();
+        if link.outbox_bytes.get() + frame.len() > limit {
+            let error = TransportError::SendBacklog(limit);
+            let _ = self.inner.events.unbounded_send(TransportEvent::Dropped {
+                peer: peer.to_owned(),
+                key: link.key.get(),
+                error: error.clone(),
+            });
+            // Not banned: a peer on a very slow link may be honest.
+            self.inner.lost(id, &link);
+            return Err(error);
+        }
+        link.outbox_bytes.set(link.outbox_bytes.get() + frame.len());
+        link.outbox.borrow_mut().push_back(frame);
+        link.send_waiting();
+        Ok(())
     }
 
     async fn next(&self) -> Option<TransportEvent> {
