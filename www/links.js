@@ -33,6 +33,10 @@ export function droppedWords(dropped, who) {
   if (last.code === "links_backlog_exceeded") {
     return `${count}; the latest, to ${sender}, because this page had more to take in than it can hold. It will link again later.`;
   }
+  // It took in nothing of what this page sent: stuck, or very slow.
+  if (last.code === "send_backlog_exceeded") {
+    return `${count}; the latest, to ${sender}, because it stopped taking in what this page sent. It will link again later.`;
+  }
   const what = FLOODING.has(last.code)
     ? "sent far more than it was asked for"
     : "sent data that failed the checks";

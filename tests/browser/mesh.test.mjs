@@ -186,6 +186,8 @@ test("a peer backlog outside 8 to 256 MiB is refused with a typed error; the bou
   const overloaded = { total: 1, latest: [{ peer: "8", key: "ab", code: "links_backlog_exceeded" }] };
   assert.match(droppedWords(overloaded, who), /to Alice, because this page had more to take in/);
   assert.doesNotMatch(droppedWords(overloaded, who), /breaking the rules/, "an overloaded page blames no one");
+  const stuck = { total: 1, latest: [{ peer: "relay", key: null, code: "send_backlog_exceeded" }] };
+  assert.match(droppedWords(stuck, who), /to the relay, because it stopped taking in what this page sent/);
 });
 
 test("a page that spent its connection budget links to no one new, keeps its link, and says so", async () => {

@@ -112,8 +112,9 @@ export interface SyncStatus {
  * with its id (`"relay"` for the relay link), the identity key it had proved (hex; null if none) and the stable
  * code of what it did: an invalid event's or frame's code (`invalid_signature`, `unknown_protocol_version`, …),
  * `link_backlog_exceeded` (it sent more than its link holds unread: `setPeerBacklog` for a browser, 16 MiB for the
- * relay), `frame_over_link_limit`, or `links_backlog_exceeded` (all links together held more than the page holds:
- * the link whose frame went over was given up, not banned — it may have been honest).
+ * relay), `frame_over_link_limit`, `links_backlog_exceeded` (all links together held more than the page holds:
+ * the link whose frame went over was given up, not banned — it may have been honest), or `send_backlog_exceeded` (it
+ * took in nothing of what the page sent, past 8 MiB waiting: given up, and linked again later).
  */
 export interface DroppedPeers { total: number; latest: { peer: string; key: string | null; code: string }[] }
 /**
