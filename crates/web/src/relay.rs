@@ -55,7 +55,8 @@ pub const RELAY: &str = "relay";
 pub const MAX_QUEUED: usize = 16 * 1024 * 1024;
 /// Bytes the socket may buffer before frames wait in its outbox: twice the
 /// sync protocol's window (4 MiB), which an honest relay's acknowledgements
-/// keep the link within, however slow. Sending never waits: the node has
+/// keep the link within, however slow (but for the rounds' reset of the
+/// window: see the WebRTC transport's `HIGH_WATER`). Sending never waits: the node has
 /// one sync loop for all links, and at 1 MiB a relay on a slow link held
 /// up every browser's link (`tests/browser/slow-link.test.mjs`).
 const HIGH_WATER: u32 = 8 * 1024 * 1024;
@@ -166,7 +167,8 @@ impl Socket {
             self.outbox_bytes
                 .set(self.outbox_bytes.get().saturating_sub(frame.len()));
             if self.ws.send_with_u8_array(&frame).is_err() {
-                // Closing: its close ends the link.
+                // Only a socket not open yet refuses (one closing takes
+                // and drops it): its close, or the next, ends the link.
                 outbox.clear();
                 self.outbox_bytes.set(0);
             }

@@ -78,8 +78,13 @@ pub fn all_links_backlog(per_link: usize, links: usize) -> usize {
 const MAX_CLOSED: usize = 256;
 /// Bytes buffered in a channel above which frames wait in the link's
 /// outbox: twice the sync protocol's window (4 MiB), which an honest
-/// peer's acknowledgements keep a link within, however slow. Chromium
-/// refuses a send past 16 MiB buffered.
+/// peer's acknowledgements keep a link within, however slow — except that
+/// each `Hello` of the peer (a new round, every 60 s) frees the window
+/// while the last may still be buffered here: a peer reading under about
+/// 4 MiB a minute while catching up on more than about 16 MiB passes the
+/// outbox's bound and is given up and linked again, going on from what it
+/// holds (the window should outlive a round on a reliable link; not done).
+/// Chromium refuses a send past 16 MiB buffered.
 const HIGH_WATER: u32 = 8 * 1024 * 1024;
 /// …and go on once the buffer drains below this.
 const LOW_WATER: u32 = 4 * 1024 * 1024;
@@ -203,10 +208,12 @@ struct Link {
 
 impl Link {
     /// Sends on what the outbox holds, in order, while the channel buffers
-    /// at most [`HIGH_WATER`] (called as the buffer drains).
-    fn send_waiting(&self) {
+    /// at most [`HIGH_WATER`] (called as the buffer drains). `false` if the
+    /// channel refused a frame: the link is to be given up (the frames
+    /// after it would arrive with a gap).
+    fn send_waiting(&self) -> bool {
         let Some(channel) = self.channel.borrow().clone() else {
-            return;
+            return true;
         };
         let mut outbox = self.outbox.borrow_mut();
         while channel.buffered_amount() <= HIGH_WATER {
@@ -216,12 +223,12 @@ impl Link {
             self.outbox_bytes
                 .set(self.outbox_bytes.get().saturating_sub(frame.len()));
             if channel.send_with_u8_array(&frame).is_err() {
-                // The channel is closing: its close gives the link up.
                 outbox.clear();
                 self.outbox_bytes.set(0);
-                break;
+                return false;
             }
         }
+        true
     }
 }
 
@@ -923,9 +930,12 @@ impl Inner {
                 }
             }
         });
+        let weak = Rc::downgrade(self);
         let on_low = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-            if let Some(link) = weak_link.upgrade() {
-                link.send_waiting();
+            if let (Some(link), Some(inner)) = (weak_link.upgrade(), weak.upgrade())
+                && !link.send_waiting()
+            {
+                inner.lost(peer, &link);
             }
         });
         channel.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -982,7 +992,10 @@ impl Transport for WebRtc {
         }
         link.outbox_bytes.set(link.outbox_bytes.get() + frame.len());
         link.outbox.borrow_mut().push_back(frame);
-        link.send_waiting();
+        if !link.send_waiting() {
+            self.inner.lost(id, &link);
+            return Err(TransportError::Failed("the channel refused a frame".into()));
+        }
         Ok(())
     }
 
