@@ -25,6 +25,7 @@ mod facade;
 mod idb;
 mod idb_write;
 mod network;
+mod outbox;
 mod random;
 mod relay;
 mod runtime;
@@ -37,12 +38,11 @@ mod workers;
 
 pub use idb::IdbStore;
 pub use network::NetworkRef;
+pub use outbox::DEFAULT_SEND_BACKLOG;
 pub use relay::{
     MAX_QUEUED, NO_RELAY, RELAY, RelayError, RelayLink, RelayNotice, RelayState, join_message,
     relay_url,
 };
 pub use runtime::BrowserNode;
-pub use webrtc::{
-    DEFAULT_SEND_BACKLOG, HeldConnection, OFFER_TIMEOUT_MS, WebRtc, all_links_backlog,
-};
+pub use webrtc::{HeldConnection, OFFER_TIMEOUT_MS, WebRtc, all_links_backlog};
 pub use workers::Workers;

@@ -24,15 +24,16 @@
 //! [`MAX_QUEUED`] bytes (beyond, the relay is sending faster than the node
 //! takes in — an honest relay never does, the sync protocol's window is
 //! 4 MiB — and the link is dropped and opened again later); sending never
-//! waits: frames sent while the socket buffers more than 8 MiB wait in its
-//! outbox, at most 8 MiB (beyond, the relay reads nothing of what it is
-//! sent, and the socket goes). A frame over 64 KiB from the
+//! waits (`crate::outbox`): frames sent while the socket buffers more than
+//! 8 MiB wait in its outbox, at most 8 MiB (beyond, the relay reads nothing
+//! of what it is sent, and the socket goes). A frame over 64 KiB from the
 //! relay breaks the contract and drops the link. When the node closes
 //! the link ([`Transport::close`]: the relay sent something no honest peer
 //! sends) the next attempt waits the longest backoff, 30 s. A link that is
 //! [stopped](RelayLink::stop) or dropped opens nothing again.
 
 use crate::errors::WebError;
+use crate::outbox::{DEFAULT_SEND_BACKLOG, Drained, Outbox};
 use crate::tabs;
 use crate::webrtc::nesting_within;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
@@ -40,7 +41,6 @@ use futures_util::StreamExt;
 use futures_util::lock::Mutex;
 use js_sys::{JSON, Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use trustfold::relay::PublishedLimits;
 use trustfold::sync::MAX_FRAME;
@@ -53,17 +53,7 @@ pub const RELAY: &str = "relay";
 
 /// Bytes of frames received and not yet taken in, at most.
 pub const MAX_QUEUED: usize = 16 * 1024 * 1024;
-/// Bytes the socket may buffer before frames wait in its outbox: twice the
-/// sync protocol's window (4 MiB), which an honest relay's acknowledgements
-/// keep the link within, however slow (but for the rounds' reset of the
-/// window: see the WebRTC transport's `HIGH_WATER`). Sending never waits: the node has
-/// one sync loop for all links, and at 1 MiB a relay on a slow link held
-/// up every browser's link (`tests/browser/slow-link.test.mjs`).
-const HIGH_WATER: u32 = 8 * 1024 * 1024;
-/// Bytes of frames a socket's outbox holds at most: past it the relay is
-/// not reading what it is sent, and the socket goes (the next opens after
-/// the longest backoff).
-const SEND_BACKLOG: usize = 8 * 1024 * 1024;
+
 /// How often a waiting send looks at the buffer again (a WebSocket has no
 /// `bufferedamountlow` event).
 const DRAIN_POLL_MS: f64 = 20.0;
@@ -147,33 +137,24 @@ struct Socket {
     ws: WebSocket,
     joined: Cell<bool>,
     ended: Cell<bool>,
-    /// Frames sent while the socket buffered over [`HIGH_WATER`], in order,
-    /// and their bytes; a task sends them on while the outbox is not empty.
-    outbox: RefCell<VecDeque<Vec<u8>>>,
-    outbox_bytes: Cell<usize>,
+    /// Frames sent while the socket buffered too much (`crate::outbox`);
+    /// a task sends them on while the outbox is not empty.
+    outbox: Outbox,
     draining: Cell<bool>,
     _callbacks: Callbacks,
 }
 
 impl Socket {
-    /// Sends on what the outbox holds, in order, while the socket buffers
-    /// at most [`HIGH_WATER`]; whether it is empty now.
+    /// Sends on what the outbox holds as the socket drains; whether
+    /// nothing waits now. A frame refused empties it: only a socket not
+    /// open yet refuses (one closing takes and drops it), and its close,
+    /// or the next, ends the link.
     fn send_waiting(&self) -> bool {
-        let mut outbox = self.outbox.borrow_mut();
-        while self.ws.buffered_amount() <= HIGH_WATER {
-            let Some(frame) = outbox.pop_front() else {
-                break;
-            };
-            self.outbox_bytes
-                .set(self.outbox_bytes.get().saturating_sub(frame.len()));
-            if self.ws.send_with_u8_array(&frame).is_err() {
-                // Only a socket not open yet refuses (one closing takes
-                // and drops it): its close, or the next, ends the link.
-                outbox.clear();
-                self.outbox_bytes.set(0);
-            }
-        }
-        outbox.is_empty()
+        let drained = self.outbox.send_waiting(
+            || self.ws.buffered_amount(),
+            |frame| self.ws.send_with_u8_array(frame).is_ok(),
+        );
+        drained != Drained::Waiting
     }
 
     /// Keeps sending on what the outbox holds as the socket drains (a
@@ -343,8 +324,7 @@ impl Inner {
             ws,
             joined: Cell::new(false),
             ended: Cell::new(false),
-            outbox: RefCell::new(VecDeque::new()),
-            outbox_bytes: Cell::new(0),
+            outbox: Outbox::default(),
             draining: Cell::new(false),
             _callbacks: RefCell::new(Vec::new()),
         });
@@ -547,16 +527,16 @@ impl Transport for RelayLink {
         if socket.ended.get() || socket.ws.ready_state() != WebSocket::OPEN {
             return Err(not_connected());
         }
-        if socket.outbox.borrow().is_empty() && socket.ws.buffered_amount() <= HIGH_WATER {
+        if socket.outbox.may_send_now(socket.ws.buffered_amount()) {
             return socket
                 .ws
                 .send_with_u8_array(&frame)
                 .map_err(|e| TransportError::Failed(tabs::dom_error_name(&e)));
         }
-        // Never waits (see HIGH_WATER): the frame waits in the outbox, or
-        // the relay, reading nothing, loses the socket.
-        if socket.outbox_bytes.get() + frame.len() > SEND_BACKLOG {
-            let error = TransportError::SendBacklog(SEND_BACKLOG);
+        // Never waits (see `crate::outbox`): the frame waits in the outbox,
+        // or the relay, reading nothing, loses the socket (the next opens
+        // after the longest backoff).
+        if let Err(error) = socket.outbox.push(frame, DEFAULT_SEND_BACKLOG) {
             let _ = self.inner.events.unbounded_send(TransportEvent::Dropped {
                 peer: RELAY.to_owned(),
                 key: None,
@@ -565,10 +545,6 @@ impl Transport for RelayLink {
             self.inner.end(&socket, Some(MAX_BACKOFF_MS));
             return Err(error);
         }
-        socket
-            .outbox_bytes
-            .set(socket.outbox_bytes.get() + frame.len());
-        socket.outbox.borrow_mut().push_back(frame);
         socket.drain();
         Ok(())
     }

@@ -16,16 +16,15 @@
 //! recipient issued ([`Nonces`]), is never opened, so the server can
 //! neither stand in for anyone nor replay a description, not even after
 //! a restart that hands out the same connection ids again. Each link is one
-//! reliable, ordered data channel; sending never waits: frames sent while
-//! the channel buffers over [`HIGH_WATER`] wait in the link's outbox, and
-//! a peer whose outbox passes [`DEFAULT_SEND_BACKLOG`] is given up. Frames received from a peer and not
-//! yet taken by [`next`](Transport::next) are at most
-//! [`MAX_QUEUED`](crate::MAX_QUEUED) bytes per link (an honest peer stays
-//! within the sync protocol's 4 MiB window) and 4 times that on all links
-//! ([`set_backlog`](WebRtc::set_backlog)); a peer that sends more, or a
-//! frame over [`MAX_FRAME`], is dropped (told as
-//! [`TransportEvent::Dropped`], with why), and its signals are ignored
-//! from then on. When a link fails or closes, the page
+//! reliable, ordered data channel; sending never waits (`crate::outbox`):
+//! a peer whose outbox passes [`DEFAULT_SEND_BACKLOG`] is given up. Frames
+//! received from a peer and not yet taken by [`next`](Transport::next) are
+//! at most [`MAX_QUEUED`](crate::MAX_QUEUED) bytes per link (an honest
+//! peer stays within the sync protocol's 4 MiB window) and
+//! [`all_links_backlog`] on all links ([`set_backlog`](WebRtc::set_backlog));
+//! a peer that sends more, or a frame over [`MAX_FRAME`], is dropped (told
+//! as [`TransportEvent::Dropped`], with why), and, unless only all links
+//! together held too much, its signals are ignored from then on. When a link fails or closes, the page
 //! offers a link to a member it knows (the same one, if it is still the
 //! only one) after a backoff (1 s, doubling per member, at most 30 s); an
 //! offer not open within [`OFFER_TIMEOUT_MS`] is given up and another
@@ -40,6 +39,7 @@
 //! `mesh.rs`; the signed handshake in `negotiation.rs`.
 
 use crate::errors::WebError;
+use crate::outbox::{DEFAULT_SEND_BACKLOG, Drained, Outbox};
 use crate::random::KeyedStream;
 use crate::relay::MAX_QUEUED;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
@@ -76,26 +76,9 @@ pub fn all_links_backlog(per_link: usize, links: usize) -> usize {
 /// Peers closed for good (sent something invalid, or flooded) whose
 /// signals are ignored: the latest this many.
 const MAX_CLOSED: usize = 256;
-/// Bytes buffered in a channel above which frames wait in the link's
-/// outbox: twice the sync protocol's window (4 MiB), which an honest
-/// peer's acknowledgements keep a link within, however slow — except that
-/// each `Hello` of the peer (a new round, every 60 s) frees the window
-/// while the last may still be buffered here: a peer reading under about
-/// 4 MiB a minute while catching up on more than about 16 MiB passes the
-/// outbox's bound and is given up and linked again, going on from what it
-/// holds (the window should outlive a round on a reliable link; not done).
-/// Chromium refuses a send past 16 MiB buffered.
-const HIGH_WATER: u32 = 8 * 1024 * 1024;
-/// …and go on once the buffer drains below this.
+/// Bytes buffered in a channel below which its outbox is sent on (the
+/// `bufferedamountlow` event's threshold; frames wait above `HIGH_WATER`).
 const LOW_WATER: u32 = 4 * 1024 * 1024;
-/// Bytes of frames a link's outbox holds at most, by default: past it the
-/// peer is not reading what it is sent, and its link is given up
-/// ([`TransportError::SendBacklog`]). Sending never waits: the node has
-/// one sync loop for all links, and a send that waited on one link held
-/// up every other (at 1 MiB buffered, a member on a slow link did:
-/// `tests/browser/slow-link.test.mjs`; any wait lets a peer that stops
-/// reading hold them up for as long as it likes).
-pub const DEFAULT_SEND_BACKLOG: usize = 8 * 1024 * 1024;
 const MAX_BACKOFF_MS: f64 = 30_000.0;
 
 mod mesh;
@@ -199,36 +182,24 @@ struct Link {
     flooded: Cell<bool>,
     /// Bytes of frames received on it and not yet taken by `next`.
     queued: Rc<Cell<usize>>,
-    /// Frames sent while the channel buffered over [`HIGH_WATER`], in
-    /// order, and their bytes: sent on as it drains.
-    outbox: RefCell<VecDeque<Vec<u8>>>,
-    outbox_bytes: Cell<usize>,
+    /// Frames sent while the channel buffered too much: sent on as it drains.
+    outbox: Outbox,
     _callbacks: Callbacks,
 }
 
 impl Link {
-    /// Sends on what the outbox holds, in order, while the channel buffers
-    /// at most [`HIGH_WATER`] (called as the buffer drains). `false` if the
-    /// channel refused a frame: the link is to be given up (the frames
+    /// Sends on what the outbox holds as the channel drains. `false` if
+    /// the channel refused a frame: the link is to be given up (the frames
     /// after it would arrive with a gap).
     fn send_waiting(&self) -> bool {
         let Some(channel) = self.channel.borrow().clone() else {
             return true;
         };
-        let mut outbox = self.outbox.borrow_mut();
-        while channel.buffered_amount() <= HIGH_WATER {
-            let Some(frame) = outbox.pop_front() else {
-                break;
-            };
-            self.outbox_bytes
-                .set(self.outbox_bytes.get().saturating_sub(frame.len()));
-            if channel.send_with_u8_array(&frame).is_err() {
-                outbox.clear();
-                self.outbox_bytes.set(0);
-                return false;
-            }
-        }
-        true
+        let drained = self.outbox.send_waiting(
+            || channel.buffered_amount(),
+            |frame| channel.send_with_u8_array(frame).is_ok(),
+        );
+        drained != Drained::Refused
     }
 }
 
@@ -449,6 +420,12 @@ impl WebRtc {
             .borrow_mut()
             .extend([on_open, on_message]);
         Ok(WebRtc { inner })
+    }
+
+    /// Bytes of frames received on all links and not taken in yet (at
+    /// most the bound of [`set_backlog`](Self::set_backlog)).
+    pub fn held_bytes(&self) -> usize {
+        self.inner.held_total.get()
     }
 
     /// Holds at most `per_link` bytes of frames received on one link and
@@ -748,8 +725,7 @@ impl Inner {
             said_gone: Cell::new(false),
             flooded: Cell::new(false),
             queued: Rc::new(Cell::new(0)),
-            outbox: RefCell::new(VecDeque::new()),
-            outbox_bytes: Cell::new(0),
+            outbox: Outbox::default(),
             _callbacks: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(self);
@@ -971,16 +947,14 @@ impl Transport for WebRtc {
         if channel.ready_state() != RtcDataChannelState::Open {
             return Err(not_connected());
         }
-        if link.outbox.borrow().is_empty() && channel.buffered_amount() <= HIGH_WATER {
+        if link.outbox.may_send_now(channel.buffered_amount()) {
             return channel
                 .send_with_u8_array(&frame)
                 .map_err(|e| TransportError::Failed(format!("{e:?}")));
         }
-        // Never waits (see DEFAULT_SEND_BACKLOG): the frame waits in the
+        // Never waits (see `crate::outbox`): the frame waits in the
         // outbox, or the peer, reading nothing, is given up.
-        let limit = self.inner.send_backlog.get();
-        if link.outbox_bytes.get() + frame.len() > limit {
-            let error = TransportError::SendBacklog(limit);
+        if let Err(error) = link.outbox.push(frame, self.inner.send_backlog.get()) {
             let _ = self.inner.events.unbounded_send(TransportEvent::Dropped {
                 peer: peer.to_owned(),
                 key: link.key.get(),
@@ -990,8 +964,6 @@ impl Transport for WebRtc {
             self.inner.lost(id, &link);
             return Err(error);
         }
-        link.outbox_bytes.set(link.outbox_bytes.get() + frame.len());
-        link.outbox.borrow_mut().push_back(frame);
         if !link.send_waiting() {
             self.inner.lost(id, &link);
             return Err(TransportError::Failed("the channel refused a frame".into()));
