@@ -412,7 +412,19 @@ async fn peers_over_the_bound_of_all_links_lose_the_one_that_went_over() {
     for _ in 0..28 {
         b.send(&a_at_b, frame.clone()).await.unwrap();
     }
-    sleep(500.0).await;
+    // All of b's frames are held before c sends (else one of b's could be
+    // the frame that goes over).
+    for _ in 0..100 {
+        if a.held_bytes() == 28 * frame.len() {
+            break;
+        }
+        sleep(100.0).await;
+    }
+    assert_eq!(
+        a.held_bytes(),
+        28 * frame.len(),
+        "b's frames did not arrive"
+    );
     for _ in 0..28 {
         if c.send(&a_at_c, frame.clone()).await.is_err() {
             break;
