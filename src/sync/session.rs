@@ -283,8 +283,7 @@ impl Session {
         self.queued.len()
     }
 
-    /// Events sent to the peer and not acknowledged yet (in this round: a
-    /// new `Hello` from the peer says what it holds instead).
+    /// Events sent to the peer and not acknowledged yet.
     pub fn unacknowledged(&self) -> usize {
         self.in_flight_events
     }
@@ -430,10 +429,10 @@ impl Session {
         if heads.len() > MAX_HELLO_HEADS {
             return Err(FrameError::Violation(Violation::TooManyHeads));
         }
-        // A new round: what was in flight arrived or was lost.
-        self.flight.clear();
-        self.in_flight = 0;
-        self.in_flight_events = 0;
+        // What is in flight stays in flight: a `Hello` says nothing of
+        // what arrived (the peer may have sent it before our last frames
+        // reached it), only an `Ack` frees the window. A lost `Ack` is
+        // repeated before each of the peer's `Hello`s.
         if !self.answer_queued {
             let free = FREE_ROUNDS + self.traffic.frames_received / FRAMES_PER_ROUND;
             let catching_up = std::mem::take(&mut self.sent_since_hello);

@@ -14,13 +14,8 @@ use trustfold::transport::TransportError;
 
 /// Bytes buffered by the browser above which frames wait in the outbox:
 /// twice the sync protocol's window (4 MiB), which an honest peer's
-/// acknowledgements keep a link within, however slow — except that each
-/// `Hello` of the peer (a new round, every 60 s) frees the window while
-/// the last may still be buffered: a peer reading under about 4 MiB a
-/// minute while catching up on more than about 16 MiB passes the outbox's
-/// bound and is given up and linked again, going on from what it holds
-/// (the window should outlive a round on a reliable link; not done).
-/// Chromium refuses a data channel send past 16 MiB buffered.
+/// acknowledgements keep a link within, however slow (only an `Ack` frees
+/// the window, not a round's `Hello`: `tests/window.rs`). Chromium refuses a data channel send past 16 MiB buffered.
 pub(crate) const HIGH_WATER: u32 = 8 * 1024 * 1024;
 
 /// Bytes of frames an outbox holds at most, by default.
