@@ -153,27 +153,33 @@ test("a link limit outside 1 to 32 is refused with a typed error", async () => {
   await p.context.close();
 });
 
-test("a peer backlog outside 8 to 256 MiB is refused with a typed error; the bound and the peers dropped are in the status, and the page words them", async () => {
+test("a peer backlog outside 8 to 256 MiB, or a send backlog outside 1 to 256 MiB, is refused with a typed error; the bounds and the peers dropped are in the status, and the page words them", async () => {
   const p = await person(`mesh-${Math.random().toString(36).slice(2)}`);
   const MIB = 1 << 20;
   const seen = await p.page.evaluate((MIB) => {
-    const codes = [];
-    for (const bad of [8 * MIB - 1, 256 * MIB + 1]) {
-      try {
-        node.setPeerBacklog(bad);
-        codes.push("accepted");
-      } catch (e) {
-        codes.push(e.code);
-      }
-    }
-    const before = node.syncStatus().peerBacklog;
+    const refused = (set, values) =>
+      values.map((bad) => {
+        try {
+          set(bad);
+          return "accepted";
+        } catch (e) {
+          return e.code;
+        }
+      });
+    const codes = refused((b) => node.setPeerBacklog(b), [8 * MIB - 1, 256 * MIB + 1]);
+    const sendCodes = refused((b) => node.setSendBacklog(b), [MIB - 1, 256 * MIB + 1]);
+    const before = node.syncStatus();
     node.setPeerBacklog(32 * MIB);
-    const { peerBacklog, dropped } = node.syncStatus();
-    return { codes, before, peerBacklog, dropped };
+    node.setSendBacklog(2 * MIB);
+    const { peerBacklog, sendBacklog, dropped } = node.syncStatus();
+    return { codes, sendCodes, before, peerBacklog, sendBacklog, dropped };
   }, MIB);
   assert.deepEqual(seen.codes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
-  assert.equal(seen.before, 16 * MIB);
+  assert.deepEqual(seen.sendCodes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
+  assert.equal(seen.before.peerBacklog, 16 * MIB);
+  assert.equal(seen.before.sendBacklog, 8 * MIB);
   assert.equal(seen.peerBacklog, 32 * MIB);
+  assert.equal(seen.sendBacklog, 2 * MIB);
   assert.deepEqual(seen.dropped, { total: 0, latest: [] });
   await p.context.close();
 

@@ -21,12 +21,14 @@
 //!
 //! Bounded: one socket and at most one pending retry at a time; frames
 //! received and not yet taken by [`next`](Transport::next) at most
-//! [`MAX_QUEUED`] bytes (beyond, the relay is sending faster than the node
+//! [`MAX_QUEUED`] bytes by default ([`set_backlog`](RelayLink::set_backlog);
+//! beyond, the relay is sending faster than the node
 //! takes in — an honest relay never does, the sync protocol's window is
 //! 4 MiB — and the link is dropped and opened again later); sending never
 //! waits (`crate::outbox`): frames sent while the socket buffers more than
-//! 8 MiB wait in its outbox, at most 8 MiB (beyond, the relay reads nothing
-//! of what it is sent, and the socket goes). A frame over 64 KiB from the
+//! 8 MiB wait in its outbox, at most 8 MiB by default
+//! ([`set_send_backlog`](RelayLink::set_send_backlog); beyond, the relay
+//! reads nothing of what it is sent, and the socket goes). A frame over 64 KiB from the
 //! relay breaks the contract and drops the link. When the node closes
 //! the link ([`Transport::close`]: the relay sent something no honest peer
 //! sends) the next attempt waits the longest backoff, 30 s. A link that is
@@ -199,6 +201,10 @@ struct Inner {
     stopped: Cell<bool>,
     /// Bytes of frames in `incoming`.
     queued: Cell<usize>,
+    /// Bytes of frames `incoming` holds at most.
+    backlog: Cell<usize>,
+    /// Bytes of frames the socket's outbox holds at most.
+    send_backlog: Cell<usize>,
     events: UnboundedSender<TransportEvent>,
     incoming: Mutex<UnboundedReceiver<TransportEvent>>,
 }
@@ -251,6 +257,8 @@ impl RelayLink {
             retry_pending: Cell::new(false),
             stopped: Cell::new(false),
             queued: Cell::new(0),
+            backlog: Cell::new(MAX_QUEUED),
+            send_backlog: Cell::new(DEFAULT_SEND_BACKLOG),
             events,
             incoming: Mutex::new(incoming),
         });
@@ -287,6 +295,23 @@ impl RelayLink {
     /// Sockets opened again after one was lost.
     pub fn reconnects(&self) -> u32 {
         self.inner.reconnects.get()
+    }
+
+    /// Holds at most `bytes` of frames received from the relay and not
+    /// taken in yet ([`MAX_QUEUED`] by default): a relay that sends more
+    /// loses its socket, and the next opens after the longest backoff.
+    /// Below the sync protocol's window (4 MiB) an honest relay would too;
+    /// a bound below [`MAX_FRAME`] is raised to it.
+    pub fn set_backlog(&self, bytes: usize) {
+        self.inner.backlog.set(bytes.max(MAX_FRAME));
+    }
+
+    /// Holds at most `bytes` of frames waiting to go to the relay (while
+    /// the socket buffers over 8 MiB; [`DEFAULT_SEND_BACKLOG`] by
+    /// default): past it the socket goes, as one the relay reads nothing
+    /// of. A bound below [`MAX_FRAME`] is raised to it.
+    pub fn set_send_backlog(&self, bytes: usize) {
+        self.inner.send_backlog.set(bytes.max(MAX_FRAME));
     }
 
     /// Whether `other` is a handle on this same link.
@@ -384,13 +409,14 @@ impl Inner {
         let frame = Uint8Array::new(&data);
         let len = frame.length() as usize;
         let queued = self.queued.get() + len;
-        if len > MAX_FRAME || queued > MAX_QUEUED {
+        let backlog = self.backlog.get();
+        if len > MAX_FRAME || queued > backlog {
             // Told after the frames it sent before; its socket goes, and
             // the next opens after the backoff.
             let error = if len > MAX_FRAME {
                 TransportError::TooLarge(len)
             } else {
-                TransportError::LinkBacklog(MAX_QUEUED)
+                TransportError::LinkBacklog(backlog)
             };
             let _ = self.events.unbounded_send(TransportEvent::Dropped {
                 peer: RELAY.to_owned(),
@@ -536,7 +562,7 @@ impl Transport for RelayLink {
         // Never waits (see `crate::outbox`): the frame waits in the outbox,
         // or the relay, reading nothing, loses the socket (the next opens
         // after the longest backoff).
-        if let Err(error) = socket.outbox.push(frame, DEFAULT_SEND_BACKLOG) {
+        if let Err(error) = socket.outbox.push(frame, self.inner.send_backlog.get()) {
             let _ = self.inner.events.unbounded_send(TransportEvent::Dropped {
                 peer: RELAY.to_owned(),
                 key: None,

@@ -55,8 +55,12 @@ pub const MAX_CONNECTION_BUDGET: u32 = 500;
 /// protocol's window (4 MiB), which an honest peer stays within.
 pub const MIN_PEER_BACKLOG: usize = 8 << 20;
 /// The highest backlog a page may set for one peer's link (all links
-/// together hold 4 times it).
+/// together hold 4 times it), and for one link's outbox.
 pub const MAX_PEER_BACKLOG: usize = 256 << 20;
+/// The lowest bound a page may set on one link's outbox: frames wait in
+/// it only while the browser buffers over twice the sync protocol's
+/// window, which an honest peer keeps a link within.
+pub const MIN_SEND_BACKLOG: usize = 1 << 20;
 /// How often lazy push's timer runs: asks for events announced by lazy
 /// links that did not arrive by an eager one (`GossipLimits::want_after`,
 /// 400 ms, is the wait; this is its resolution).
@@ -116,6 +120,9 @@ pub struct SyncStatus {
     /// links together, [`all_links_backlog`](crate::all_links_backlog) of
     /// it): a peer that sends more is dropped.
     pub peer_backlog: usize,
+    /// Bytes one link's outbox holds at most (`set_send_backlog`): a link
+    /// whose peer takes in nothing past it is given up.
+    pub send_backlog: usize,
     /// Peers dropped for what they sent, with why.
     pub dropped: DroppedPeers,
     /// The relay link.
@@ -211,6 +218,8 @@ struct Inner {
     connection_budget: Cell<u32>,
     /// Bytes one peer's link holds unread at most (`set_peer_backlog`).
     peer_backlog: Cell<usize>,
+    /// Bytes one link's outbox holds at most (`set_send_backlog`).
+    send_backlog: Cell<usize>,
 }
 
 /// Every `ms`, sends what `frames` makes — while `transport` is the node's
@@ -282,6 +291,7 @@ impl BrowserNode {
             link_limit: Cell::new(MeshLimits::default().links),
             connection_budget: Cell::new(crate::webrtc::DEFAULT_CONNECTION_BUDGET),
             peer_backlog: Cell::new(crate::MAX_QUEUED),
+            send_backlog: Cell::new(crate::DEFAULT_SEND_BACKLOG),
         });
         inner.set_workers(Some(Workers::new(0)));
         if !inner.report.cached_state_current {
@@ -429,6 +439,7 @@ impl BrowserNode {
             backlog,
             crate::all_links_backlog(backlog, self.inner.link_limit.get()),
         );
+        webrtc.set_send_backlog(self.inner.send_backlog.get());
         // A private network joins the relay by its identity, as the room.
         let relay = match RelayLink::open(relay, &network.room(), network.invite().is_some()) {
             Ok(relay) => relay,
@@ -437,6 +448,8 @@ impl BrowserNode {
                 return Err(e);
             }
         };
+        relay.set_backlog(backlog);
+        relay.set_send_backlog(self.inner.send_backlog.get());
         let transport = Rc::new(Pair::new(webrtc, relay));
         // The relay stores for peers offline now: it gets every event in
         // full, never only its id.
@@ -566,6 +579,7 @@ impl BrowserNode {
             ice_restarts: webrtc.map_or(0, |w| w.ice_restarts()),
             rooms_made: webrtc.map_or(0, |w| w.rooms_made()),
             peer_backlog: self.inner.peer_backlog.get(),
+            send_backlog: self.inner.send_backlog.get(),
             dropped: node.dropped_peers(),
             connections_left: webrtc
                 .map_or(self.inner.connection_budget.get(), |w| w.connections_left()),
@@ -607,10 +621,10 @@ impl BrowserNode {
     }
 
     /// Holds at most `bytes` ([`MIN_PEER_BACKLOG`] to [`MAX_PEER_BACKLOG`];
-    /// [`MAX_QUEUED`](crate::MAX_QUEUED) by default) of what one browser
-    /// sent and this page has not taken in yet, and
-    /// [`all_links_backlog`](crate::all_links_backlog) of it from all of
-    /// them, from now on: a peer that sends more is dropped
+    /// [`MAX_QUEUED`](crate::MAX_QUEUED) by default) of what one browser,
+    /// or the relay, sent and this page has not taken in yet, and
+    /// [`all_links_backlog`](crate::all_links_backlog) of it from all
+    /// browsers, from now on: a peer that sends more is dropped
     /// (`sync_status().dropped`).
     pub fn set_peer_backlog(&self, bytes: usize) -> Result<(), WebError> {
         if !(MIN_PEER_BACKLOG..=MAX_PEER_BACKLOG).contains(&bytes) {
@@ -622,6 +636,29 @@ impl BrowserNode {
         if let Some(links) = self.inner.links.borrow().as_ref() {
             let all = crate::all_links_backlog(bytes, links.first().links().1);
             links.first().set_backlog(bytes, all);
+            links.second().set_backlog(bytes);
+        }
+        Ok(())
+    }
+
+    /// Holds at most `bytes` ([`MIN_SEND_BACKLOG`] to [`MAX_PEER_BACKLOG`];
+    /// [`DEFAULT_SEND_BACKLOG`](crate::DEFAULT_SEND_BACKLOG) by default) of
+    /// frames waiting to go on one link, to a browser or the relay, from
+    /// now on: a link whose peer takes in nothing of what it is sent past
+    /// that is given up (`sync_status().dropped`, `send_backlog_exceeded`)
+    /// and linked again later. An honest peer keeps a link within the sync
+    /// protocol's window (4 MiB): frames wait only once the browser
+    /// buffers twice that.
+    pub fn set_send_backlog(&self, bytes: usize) -> Result<(), WebError> {
+        if !(MIN_SEND_BACKLOG..=MAX_PEER_BACKLOG).contains(&bytes) {
+            return Err(WebError::Invalid(format!(
+                "a send backlog is {MIN_SEND_BACKLOG} to {MAX_PEER_BACKLOG} bytes, not {bytes}"
+            )));
+        }
+        self.inner.send_backlog.set(bytes);
+        if let Some(links) = self.inner.links.borrow().as_ref() {
+            links.first().set_send_backlog(bytes);
+            links.second().set_send_backlog(bytes);
         }
         Ok(())
     }

@@ -534,6 +534,7 @@ pub struct JsSyncStatus {
     ice_restarts: f64,
     rooms_made: f64,
     peer_backlog: f64,
+    send_backlog: f64,
     dropped: JsDroppedPeers,
     relay: JsRelayStatus,
     tab_backlog: JsTabBacklog,
@@ -571,6 +572,7 @@ pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
         ice_restarts: f64::from(s.ice_restarts),
         rooms_made: f64::from(s.rooms_made),
         peer_backlog: s.peer_backlog as f64,
+        send_backlog: s.send_backlog as f64,
         dropped: JsDroppedPeers {
             total: f64::from(s.dropped.total),
             latest: s

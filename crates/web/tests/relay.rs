@@ -235,17 +235,20 @@ fn dropped(error: TransportError) -> TransportEvent {
     }
 }
 
-/// Frames the node does not take in are bounded: past `MAX_QUEUED` bytes
-/// the link drops (what was queued before is still delivered, then why,
-/// then `Down`).
+/// Frames the node does not take in are bounded: past the link's backlog
+/// (`MAX_QUEUED` bytes by default, here set lower, as a page's
+/// `setPeerBacklog` does) the link drops (what was queued before is still
+/// delivered, then why, then `Down`).
 #[wasm_bindgen_test]
 async fn frames_not_taken_in_are_bounded() {
     let room = fresh_room("flood-");
     let a = RelayLink::open(relay_url(), &room, false).unwrap();
+    let backlog = MAX_QUEUED / 2;
+    a.set_backlog(backlog);
     let raw = raw_partner(&room, false).await;
     assert_eq!(next_link_event(&a).await, up());
     let frame = vec![1u8; 60 * 1024];
-    let count = MAX_QUEUED / frame.len() + 20;
+    let count = backlog / frame.len() + 20;
     for _ in 0..count {
         raw.send_with_u8_array(&frame).unwrap();
     }
@@ -255,14 +258,14 @@ async fn frames_not_taken_in_are_bounded() {
         match next_within(&a, 5000.0).await {
             Some(TransportEvent::Frame(..)) => frames += 1,
             Some(event) => {
-                assert_eq!(event, dropped(TransportError::LinkBacklog(MAX_QUEUED)));
+                assert_eq!(event, dropped(TransportError::LinkBacklog(backlog)));
                 assert_eq!(next_within(&a, 5000.0).await, Some(down()));
                 break;
             }
             None => panic!("the link stayed up with {frames} frames queued"),
         }
     }
-    assert!(frames * frame.len() <= MAX_QUEUED, "{frames} frames queued");
+    assert!(frames * frame.len() <= backlog, "{frames} frames queued");
     assert!(frames > 0);
     a.stop();
 }
@@ -297,12 +300,15 @@ async fn a_burst_past_the_socket_buffer_is_sent_at_once_and_arrives_in_order() {
 
 /// A relay that reads nothing of what it is sent (here, a burst with no
 /// pause for the socket to drain) loses the socket once its outbox passes
-/// 8 MiB, told as such: the page's memory stays bounded, and it never
-/// waits.
+/// its bound (8 MiB by default, here set lower, as a page's
+/// `setSendBacklog` does), told as such: the page's memory stays bounded,
+/// and it never waits.
 #[wasm_bindgen_test]
 async fn a_socket_whose_outbox_passes_its_bound_is_dropped() {
     use futures_util::FutureExt;
     let (a, b) = linked_in(&fresh_room("outbox-")).await;
+    let bound = 2 << 20;
+    a.set_send_backlog(bound);
     let frame = vec![7u8; 64 * 1024];
     let mut refused = None;
     for _ in 0..400 {
@@ -315,7 +321,6 @@ async fn a_socket_whose_outbox_passes_its_bound_is_dropped() {
             None => panic!("the send waited"),
         }
     }
-    let bound = 8 << 20;
     assert_eq!(refused, Some(TransportError::SendBacklog(bound)));
     assert_eq!(
         next_link_event(&a).await,

@@ -99,22 +99,23 @@ export interface VerifyWorkers { size: number; running: number; checked: number;
  * relay is apart: `relay`), the most browsers linked at once (`setLinkLimit`), peer connections created since
  * `connect` and how many more it may create (`setConnectionBudget`; at 0 it links to no one new: a browser allows
  * a page only so many), links whose network failed that were repaired by an ICE restart on the same connection,
- * the bytes one peer's link holds unread at most (`setPeerBacklog`), peers dropped for what they sent (`dropped`),
- * and other tabs' announcements waiting to be taken in (`tabBacklog`).
+ * the bytes one peer's link holds unread at most (`setPeerBacklog`) and waiting to go at most (`setSendBacklog`),
+ * peers dropped for what they sent (`dropped`), and other tabs' announcements waiting to be taken in
+ * (`tabBacklog`).
  */
 export interface SyncStatus {
   known: number; waiting: number; missing: number; peers: number; linkLimit: number; connections: number;
-  connectionsLeft: number; iceRestarts: number; roomsMade: number; peerBacklog: number; dropped: DroppedPeers;
-  relay: RelayStatus; tabBacklog: TabBacklog;
+  connectionsLeft: number; iceRestarts: number; roomsMade: number; peerBacklog: number; sendBacklog: number;
+  dropped: DroppedPeers; relay: RelayStatus; tabBacklog: TabBacklog;
 }
 /**
  * Peers dropped for what they sent since the node opened: how many in all, and the latest 16, oldest first, each
  * with its id (`"relay"` for the relay link), the identity key it had proved (hex; null if none) and the stable
  * code of what it did: an invalid event's or frame's code (`invalid_signature`, `unknown_protocol_version`, …),
- * `link_backlog_exceeded` (it sent more than its link holds unread: `setPeerBacklog` for a browser, 16 MiB for the
- * relay), `frame_over_link_limit`, `links_backlog_exceeded` (all links together held more than the page holds:
- * the link whose frame went over was given up, not banned — it may have been honest), or `send_backlog_exceeded` (it
- * took in nothing of what the page sent, past 8 MiB waiting: given up, and linked again later).
+ * `link_backlog_exceeded` (it sent more than its link holds unread: `setPeerBacklog`), `frame_over_link_limit`,
+ * `links_backlog_exceeded` (all links together held more than the page holds: the link whose frame went over was
+ * given up, not banned — it may have been honest), or `send_backlog_exceeded` (it took in nothing of what the page
+ * sent, past `setSendBacklog` waiting: given up, and linked again later).
  */
 export interface DroppedPeers { total: number; latest: { peer: string; key: string | null; code: string }[] }
 /**

@@ -73,17 +73,33 @@ impl JsNode {
     }
 
     /// Holds at most `bytes` (8 to 256 MiB; 16 MiB by default) of what one
-    /// browser sent and this page has not taken in yet, from now on. An
-    /// honest peer stays within 4 MiB (the sync protocol's window); one
-    /// that sends more is dropped and not linked again
+    /// browser, or the relay, sent and this page has not taken in yet,
+    /// from now on. An honest peer stays within 4 MiB (the sync protocol's
+    /// window); a browser that sends more is dropped and not linked again,
+    /// the relay's socket is closed and opened again after 30 s
     /// (`syncStatus().dropped`, code `link_backlog_exceeded`). All links
-    /// together hold 4 times it, and at least 8 MiB a link of the link
-    /// limit: a link whose frame would go over is given up (code
+    /// to browsers together hold 4 times it, and at least 8 MiB a link of
+    /// the link limit: a link whose frame would go over is given up (code
     /// `links_backlog_exceeded`; it may be honest, so it is not banned).
     #[wasm_bindgen(js_name = setPeerBacklog)]
     pub fn set_peer_backlog(&self, bytes: u32) -> Result<(), JsValue> {
         self.node
             .set_peer_backlog(bytes as usize)
+            .map_err(Into::into)
+    }
+
+    /// Holds at most `bytes` (1 to 256 MiB; 8 MiB by default) of frames
+    /// waiting to go on one link, to a browser or to the relay, from now
+    /// on. Frames wait only while the browser buffers over 8 MiB for the
+    /// link, which an honest peer's acknowledgements never let happen; a
+    /// link whose peer takes in nothing past the bound is given up and
+    /// linked again later (`syncStatus().dropped`, code
+    /// `send_backlog_exceeded`). Page memory for sending is at most this
+    /// times the link limit, plus this for the relay.
+    #[wasm_bindgen(js_name = setSendBacklog)]
+    pub fn set_send_backlog(&self, bytes: u32) -> Result<(), JsValue> {
+        self.node
+            .set_send_backlog(bytes as usize)
             .map_err(Into::into)
     }
 
