@@ -88,7 +88,7 @@ async fn rounds_during_a_slow_catch_up_do_not_open_the_window_again() {
         let Some(frame) = to_b.pop_front() else { break };
         to_a.extend(sim::answer(&b, "a", &frame).await);
         taken += 1;
-        if taken % 8 == 0 {
+        if taken.is_multiple_of(8) {
             // The receiver's timer: a round while frames are still on the way.
             rounds = rounds.wrapping_add(1);
             to_a.extend(b.resync_peers(|| [rounds; 16]).into_iter().map(|(_, f)| f));
