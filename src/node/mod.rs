@@ -194,10 +194,6 @@ pub struct Node<S: Store> {
     off_thread: RefCell<Option<Rc<dyn OffThread>>>,
     /// Peers dropped for what they sent, the latest few.
     dropped: RefCell<DroppedPeers>,
-    /// The valid events stored from the last batch whose sender was then
-    /// dropped for an invalid one: stored, and owed to sibling tabs and
-    /// other peers ([`Node::take_stored_from_dropped`]).
-    stored_from_dropped: RefCell<Vec<Event>>,
 }
 
 impl<S: Store> Node<S> {
@@ -331,7 +327,6 @@ impl<S: Store> Node<S> {
             author_keys: RefCell::new(AuthorKeys::default()),
             off_thread: RefCell::new(None),
             dropped: RefCell::new(DroppedPeers::default()),
-            stored_from_dropped: RefCell::new(Vec::new()),
         };
         Ok((node, report))
     }

@@ -77,6 +77,10 @@ pub struct FromPeer {
     /// Other peers found to have sent invalid events earlier (orphans
     /// whose parents arrived now): they were dropped; close their links.
     pub dropped: Vec<(String, Error)>,
+    /// The peer itself was dropped for what it sent (close its link):
+    /// why. What it sent before the invalid event or frame is still
+    /// stored (`stored`) and forwarded (`send`).
+    pub peer_error: Option<PeerError>,
 }
 
 impl<S: Store> Node<S> {
@@ -131,15 +135,6 @@ impl<S: Store> Node<S> {
     /// how many in all (see [`DroppedPeers`](super::DroppedPeers)).
     pub fn dropped_peers(&self) -> super::DroppedPeers {
         self.dropped.borrow().clone()
-    }
-
-    /// The valid events stored from the last batch of a peer then dropped
-    /// for an invalid event ([`from_peer_frames`](Self::from_peer_frames)
-    /// returned its error): to announce to sibling tabs and forward to the
-    /// other peers, as for any batch. Only the last such batch is kept:
-    /// take it right after the error.
-    pub fn take_stored_from_dropped(&self) -> Vec<Event> {
-        std::mem::take(&mut self.stored_from_dropped.borrow_mut())
     }
 
     fn record_dropped(&self, peer: String, key: Option<PublicKey>, code: &'static str) {
@@ -245,6 +240,18 @@ impl<S: Store> Node<S> {
         peer: &str,
         frames: &[&[u8]],
     ) -> Result<FromPeer, PeerError> {
+        let mut from = self.take_in_frames(peer, frames).await;
+        match from.peer_error.take() {
+            Some(e) => Err(e),
+            None => Ok(from),
+        }
+    }
+
+    /// [`from_peer_frames`](Self::from_peer_frames), keeping what a peer
+    /// dropped for an invalid event sent before it
+    /// ([`FromPeer::peer_error`]): stored, it is announced to sibling tabs
+    /// and forwarded to the other peers like any batch.
+    pub async fn take_in_frames(&self, peer: &str, frames: &[&[u8]]) -> FromPeer {
         let name = peer.to_owned();
         let mut send = Vec::new();
         let mut events = Vec::new();
@@ -264,8 +271,13 @@ impl<S: Store> Node<S> {
                     events.extend(carried);
                 }
                 Err(e) => {
+                    // Nothing of this call was stored yet: the events of the
+                    // frames before it go with the peer.
                     self.disconnect_peer(peer);
-                    return Err(e.into());
+                    return FromPeer {
+                        peer_error: Some(e.into()),
+                        ..FromPeer::default()
+                    };
                 }
             }
         }
@@ -276,17 +288,16 @@ impl<S: Store> Node<S> {
             let received = self.receive_from(peer, &refs).await;
             if let Some((_, e)) = received.refused.into_iter().next() {
                 self.disconnect_peer(peer);
-                *self.stored_from_dropped.borrow_mut() = received.stored;
-                return Err(PeerError::InvalidEvent(e));
+                out.peer_error = Some(PeerError::InvalidEvent(e));
             }
             for (other, e) in received.invalid_orphans {
-                if other == peer {
+                if other != peer {
+                    self.disconnect_peer(&other);
+                    out.dropped.push((other, e));
+                } else if out.peer_error.is_none() {
                     self.disconnect_peer(peer);
-                    *self.stored_from_dropped.borrow_mut() = received.stored;
-                    return Err(PeerError::InvalidEvent(e));
+                    out.peer_error = Some(PeerError::InvalidEvent(e));
                 }
-                self.disconnect_peer(&other);
-                out.dropped.push((other, e));
             }
             // A failed write: the replies owed to the peer still go, what
             // was stored before it is forwarded, the rest is asked for
@@ -312,8 +323,14 @@ impl<S: Store> Node<S> {
             Vec::new()
         };
         let orphans = self.orphans.borrow();
+        if out.peer_error.is_some() {
+            // Nothing more goes to a dropped peer, and a push of its does
+            // not count as useful: what it sent is forwarded as if made here.
+            send.clear();
+        }
+        let from = out.peer_error.is_none().then_some(&name);
         send.extend(self.peers.borrow_mut().after_ingest_with(
-            Some(&name),
+            from,
             log,
             &Ingested {
                 applied: &applied,
@@ -325,7 +342,7 @@ impl<S: Store> Node<S> {
             },
         ));
         out.send = send;
-        Ok(out)
+        out
     }
 
     /// Runs the sync protocol over `transport` until it shuts down: starts
@@ -413,31 +430,25 @@ impl<S: Store> Node<S> {
                     let mut out = Vec::new();
                     for (peer, frames) in by_peer {
                         let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-                        match self.from_peer_frames(&peer, &frames).await {
-                            Ok(from) => {
-                                if !from.stored.is_empty() {
-                                    stored(&from.stored);
-                                }
-                                for (other, e) in &from.dropped {
-                                    let key = key_of(&keys, other);
-                                    self.record_dropped(other.clone(), key, e.code());
-                                    transport.close(other);
-                                }
-                                out.extend(from.send);
-                                self.remember_heads(transport, &peer).await;
-                            }
-                            Err(e) => {
-                                let key = key_of(&keys, &peer);
-                                self.record_dropped(peer.clone(), key, e.code());
-                                transport.close(&peer);
-                                // Its valid events before the invalid one
-                                // are stored: announced and forwarded.
-                                let kept = self.take_stored_from_dropped();
-                                if !kept.is_empty() {
-                                    stored(&kept);
-                                    out.extend(self.push_to_peers(&kept));
-                                }
-                            }
+                        let from = self.take_in_frames(&peer, &frames).await;
+                        // A peer dropped for an invalid event: what it sent
+                        // before it is stored, announced and forwarded too.
+                        if !from.stored.is_empty() {
+                            stored(&from.stored);
+                        }
+                        if let Some(e) = &from.peer_error {
+                            let key = key_of(&keys, &peer);
+                            self.record_dropped(peer.clone(), key, e.code());
+                            transport.close(&peer);
+                        }
+                        for (other, e) in &from.dropped {
+                            let key = key_of(&keys, other);
+                            self.record_dropped(other.clone(), key, e.code());
+                            transport.close(other);
+                        }
+                        out.extend(from.send);
+                        if from.peer_error.is_none() {
+                            self.remember_heads(transport, &peer).await;
                         }
                     }
                     out
