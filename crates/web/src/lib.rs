@@ -22,6 +22,7 @@
 
 mod errors;
 mod facade;
+mod held;
 mod idb;
 mod idb_write;
 mod network;

@@ -408,16 +408,9 @@ impl Inner {
         }
         let frame = Uint8Array::new(&data);
         let len = frame.length() as usize;
-        let queued = self.queued.get() + len;
-        let backlog = self.backlog.get();
-        if len > MAX_FRAME || queued > backlog {
+        if let Some(error) = crate::held::refused(len, self.queued.get(), self.backlog.get()) {
             // Told after the frames it sent before; its socket goes, and
             // the next opens after the backoff.
-            let error = if len > MAX_FRAME {
-                TransportError::TooLarge(len)
-            } else {
-                TransportError::LinkBacklog(backlog)
-            };
             let _ = self.events.unbounded_send(TransportEvent::Dropped {
                 peer: RELAY.to_owned(),
                 key: None,
@@ -429,7 +422,7 @@ impl Inner {
             // second.
             return self.end(socket, Some(MAX_BACKOFF_MS));
         }
-        self.queued.set(queued);
+        self.queued.set(self.queued.get() + len);
         let _ = self
             .events
             .unbounded_send(TransportEvent::Frame(RELAY.to_owned(), frame.to_vec()));

@@ -844,17 +844,12 @@ impl Inner {
                 let frame = Uint8Array::new(&data);
                 let len = frame.length() as usize;
                 let queued = link.queued.get() + len;
-                let over = if len > MAX_FRAME {
-                    Some(TransportError::TooLarge(len))
-                } else if queued > inner.link_backlog.get() {
-                    Some(TransportError::LinkBacklog(inner.link_backlog.get()))
-                } else if inner.held_total.get() + len > inner.all_links_backlog.get() {
-                    Some(TransportError::AllLinksBacklog(
-                        inner.all_links_backlog.get(),
-                    ))
-                } else {
-                    None
-                };
+                let over = crate::held::refused(len, link.queued.get(), inner.link_backlog.get())
+                    .or_else(|| {
+                        let all = inner.all_links_backlog.get();
+                        (inner.held_total.get() + len > all)
+                            .then_some(TransportError::AllLinksBacklog(all))
+                    });
                 if let Some(error) = over {
                     // An honest peer stays within the sync protocol's
                     // window (4 MiB); this one floods. Told after the
