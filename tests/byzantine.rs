@@ -524,3 +524,53 @@ async fn ten_thousand_forks_by_one_author_converge_and_hellos_stay_small() {
     println!("{forks} forks: largest Hello {largest_hello} B");
     assert!(largest_hello <= 36 * 1024, "a Hello of {largest_hello} B");
 }
+
+/// A peer dropped through `from_peer` (valid events, then a forged one,
+/// in one batch) leaves its valid events stored and counted as sent to no
+/// one: the `Err` carries no frames, so nothing may be forwarded. A first
+/// version forwarded them and threw the frames away with the error: the
+/// other peers' sessions counted them as sent (a round never sent them
+/// again) and, with only an `Ack` freeing the window, a window of them
+/// shut an honest link for good (an attacker's review).
+#[pollster::test]
+async fn a_peer_dropped_through_from_peer_leaves_nothing_counted_as_sent() {
+    use trustfold::sync::{Framer, Message};
+    use trustfold::{Draft, Identity};
+    let (a, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
+    let (c, _) = Node::open(MemoryStore::new(), || [3; 32]).await.unwrap();
+    let mut queue = connect(("a", &a), ("c", &c), 1);
+    settle(("a", &a), ("c", &c), &mut queue).await;
+    let _ = a.connect_peer("m", [7; 16]);
+    let sign = |n: u8| {
+        Identity::from_secret([n; 32]).sign(Draft {
+            seq: 1,
+            parents: vec![],
+            time: 0,
+            body: pay(key(9), 7, "EUR"),
+        })
+    };
+    let valid = sign(5);
+    let mut events = valid.bytes().to_vec();
+    let mut forged = sign(6).bytes().to_vec();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    events.extend(forged);
+    let frame = Framer::default().encode(&Message::Events { seq: 1, events });
+    assert!(a.from_peer("m", &frame[0]).await.is_err(), "m dropped");
+    assert!(
+        a.replica().log().contains(&valid.id()),
+        "the valid event kept"
+    );
+    assert_eq!(a.unsent("c"), Some(0), "counted as sent to c, never sent");
+    // c's next round (its timer) brings it.
+    let mut queue: VecDeque<(bool, Vec<u8>)> = c
+        .resync_peers(|| [9; 16])
+        .into_iter()
+        .map(|(_, f)| (false, f))
+        .collect();
+    settle(("a", &a), ("c", &c), &mut queue).await;
+    assert!(
+        c.replica().log().contains(&valid.id()),
+        "c's round did not bring it"
+    );
+}

@@ -78,8 +78,9 @@ pub struct FromPeer {
     /// whose parents arrived now): they were dropped; close their links.
     pub dropped: Vec<(String, Error)>,
     /// The peer itself was dropped for what it sent (close its link):
-    /// why. What it sent before the invalid event or frame is still
-    /// stored (`stored`) and forwarded (`send`).
+    /// why. What it sent before an invalid event is still stored
+    /// (`stored`) and forwarded (`send`); a frame that does not decode
+    /// drops the events of the frames before it in the same call.
     pub peer_error: Option<PeerError>,
 }
 
@@ -225,8 +226,10 @@ impl<S: Store> Node<S> {
 
     /// Takes in a frame from `peer`: answers it, and stores and applies the
     /// valid new events it carries (forwarding them to the other peers).
-    /// On a [`PeerError`] the peer has been dropped: close its link.
-    /// Nothing invalid is ever stored.
+    /// On a [`PeerError`] the peer has been dropped: close its link. The
+    /// valid events before an invalid one are stored, and reach the other
+    /// peers only with their next round ([`take_in_frames`](Self::take_in_frames)
+    /// forwards them at once). Nothing invalid is ever stored.
     pub async fn from_peer(&self, peer: &str, frame: &[u8]) -> Result<FromPeer, PeerError> {
         self.from_peer_frames(peer, &[frame]).await
     }
@@ -240,7 +243,10 @@ impl<S: Store> Node<S> {
         peer: &str,
         frames: &[&[u8]],
     ) -> Result<FromPeer, PeerError> {
-        let mut from = self.take_in_frames(peer, frames).await;
+        // Only what the caller is told of may be sent or dropped: an `Err`
+        // carries no frames, so nothing is forwarded (events forwarded and
+        // never sent would count as sent, and fill the window for good).
+        let mut from = self.take_in(peer, frames, false).await;
         match from.peer_error.take() {
             Some(e) => Err(e),
             None => Ok(from),
@@ -250,8 +256,16 @@ impl<S: Store> Node<S> {
     /// [`from_peer_frames`](Self::from_peer_frames), keeping what a peer
     /// dropped for an invalid event sent before it
     /// ([`FromPeer::peer_error`]): stored, it is announced to sibling tabs
-    /// and forwarded to the other peers like any batch.
+    /// and forwarded to the other peers like any batch. Every frame in
+    /// `send` must be sent, and every peer in `dropped` closed.
     pub async fn take_in_frames(&self, peer: &str, frames: &[&[u8]]) -> FromPeer {
+        self.take_in(peer, frames, true).await
+    }
+
+    /// With `forward_if_dropped` false, a peer dropped for an invalid event
+    /// leaves what it sent before stored and told to no one: the returned
+    /// `FromPeer` has only `stored` and `peer_error`.
+    async fn take_in(&self, peer: &str, frames: &[&[u8]], forward_if_dropped: bool) -> FromPeer {
         let name = peer.to_owned();
         let mut send = Vec::new();
         let mut events = Vec::new();
@@ -286,17 +300,24 @@ impl<S: Store> Node<S> {
         if !events.is_empty() {
             let refs: Vec<&[u8]> = events.iter().map(Vec::as_slice).collect();
             let received = self.receive_from(peer, &refs).await;
-            if let Some((_, e)) = received.refused.into_iter().next() {
+            let own_orphan = received.invalid_orphans.iter().find(|(p, _)| p == peer);
+            if let Some(e) = received
+                .refused
+                .first()
+                .map(|(_, e)| e)
+                .or(own_orphan.map(|(_, e)| e))
+            {
                 self.disconnect_peer(peer);
-                out.peer_error = Some(PeerError::InvalidEvent(e));
+                out.peer_error = Some(PeerError::InvalidEvent(e.clone()));
+                if !forward_if_dropped {
+                    out.stored = received.stored;
+                    return out;
+                }
             }
             for (other, e) in received.invalid_orphans {
                 if other != peer {
                     self.disconnect_peer(&other);
                     out.dropped.push((other, e));
-                } else if out.peer_error.is_none() {
-                    self.disconnect_peer(peer);
-                    out.peer_error = Some(PeerError::InvalidEvent(e));
                 }
             }
             // A failed write: the replies owed to the peer still go, what
