@@ -236,6 +236,9 @@ async function main() {
     ui.offline = !ui.offline;
     event.target.setAttribute("aria-pressed", String(ui.offline));
     event.target.textContent = ui.offline ? "Go online" : "Work offline";
+    $("#work-offline-hint").textContent = ui.offline
+      ? "Not syncing: what you do now is kept here and sent when you go online."
+      : "Stop syncing for a while; what you do meanwhile syncs when you are back.";
     if (ui.offline) stop();
     else stop = keepConnected(node, signal);
     render();

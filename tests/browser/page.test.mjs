@@ -220,6 +220,7 @@ test("values two people set at once both show, and one click keeps one everywher
     await tab(p, "peers");
     await p.page.click("#work-offline");
     await sees(p, "#online", "working offline");
+    await sees(p, "#work-offline-hint", "sent when you go online");
     await tab(p, "records");
     await p.page.fill(cell, value);
     await p.page.press(cell, "Tab");
