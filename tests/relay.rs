@@ -560,3 +560,46 @@ async fn an_orphan_is_released_by_its_parent_from_another_instance() {
     assert!(b.dropped.is_empty());
     assert_eq!(b.storage.all().count(), 2);
 }
+
+/// A turn whose reads of the relay's store failed acknowledges nothing:
+/// its session ends with nothing sent, so the server closes the
+/// connection, and the next one starts afresh. Before, the turn answered
+/// the page's round and the connection stayed, with the payment taken in
+/// by the session and never stored: here the network settled with the
+/// relay holding nothing and the page waiting on it (the session's next
+/// `Ack` would have told the page it had arrived).
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_turn_whose_reads_failed_acknowledges_nothing() {
+    let mut net = Net::new(Admission::Open, RelayLimits::default());
+    let alice = net.open(1, None).await;
+    net.settle().await;
+    net.storage.fail_reads = true;
+    // A round and a payment in one turn.
+    net.resync(alice);
+    net.publish(alice, pay(key(3), 1, "EUR")).await;
+    let frames: Vec<Vec<u8>> = net.wire.drain(..).map(|(_, _, f)| f).collect();
+    let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+    let out = net
+        .relay
+        .receive(&alice, &refs, &mut net.storage, net.now_ms);
+    net.storage.fail_reads = false;
+    assert!(out.store_error.is_some());
+    assert_eq!(out.stored, 0);
+    // The server's rule (`crates/server/src/relay/connection.rs`): a
+    // failed turn that stored and sends nothing closes the connection.
+    if out.send.is_empty() {
+        net.relay.disconnect(&alice);
+        net.pages[alice].as_ref().unwrap().disconnect_peer(RELAY);
+        net.link(alice);
+    } else {
+        net.wire
+            .extend(out.send.into_iter().map(|(to, f)| (false, to, f)));
+    }
+    net.settle().await;
+    let unsent = net.pages[alice].as_ref().unwrap().unsent(RELAY);
+    assert_eq!(
+        (net.storage.all().count(), unsent),
+        (1, Some(0)),
+        "stored at the relay, and counted as sent by the page"
+    );
+}

@@ -19,6 +19,9 @@ pub struct MemoryRelayStorage {
     authors: FxHashMap<PublicKey, Usage>,
     /// Appends to refuse from now on (a full disk).
     pub fail_appends: bool,
+    /// Snapshots say a read failed from now on (a disk read error: they
+    /// answer as if no event were held).
+    pub fail_reads: bool,
     /// Appends to refuse from now on as the storage's own quota, reached
     /// before this relay's count said so (a shared log another relay
     /// filled).
@@ -70,7 +73,7 @@ impl Dag for MemoryRelayStorage {
 
 impl RelayView for &MemoryRelayStorage {
     fn failed(&self) -> bool {
-        false
+        self.fail_reads
     }
 }
 

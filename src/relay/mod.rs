@@ -250,6 +250,8 @@ pub struct Relayed<P> {
     /// Events stored now.
     pub stored: usize,
     /// The storage failed: what came before is stored, nothing after.
+    /// With nothing stored and nothing to send, the client's session has
+    /// ended: close its connection.
     pub store_error: Option<String>,
 }
 
@@ -379,7 +381,15 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 }
             }
             if view.failed() {
+                // The session took the events in as if they were stored,
+                // and its next `Ack` would tell the client so: the client
+                // would count them as delivered, and never send them again.
+                // The session ends instead, with nothing sent: the
+                // connection closes, and the next one starts afresh from
+                // what each side holds.
                 out.store_error = Some("a read of the store failed".into());
+                out.send.clear();
+                self.disconnect(peer);
                 return out;
             }
             if events.is_empty() {
