@@ -64,6 +64,7 @@ test("the Peers panel shows a person arriving while it is open", async () => {
   const alice = await person(network, "Alice");
   await tab(alice, "peers");
   await sees(alice, "#peer-summary", "0 peers linked");
+  await sees(alice, "#peer-summary", "The relay keeps your changes for people who are offline now.");
   const bob = await person(network, "Bob");
   await sees(alice, "#peer-summary", "1 peer linked");
   await sees(alice, "#peer-table", "Bob");

@@ -28,6 +28,8 @@ export function renderPeers(s, petnames, redraw) {
       (status.waiting ? `, ${status.waiting} waiting for earlier ones` : "") +
       (status.missing ? `, ${status.missing} asked for` : "") +
       "." +
+      // Linked to no one is not alone: say who carries changes meanwhile.
+      (status.relay.state === "open" ? " The relay keeps your changes for people who are offline now." : "") +
       (connectionsWords(status.connectionsLeft) ? ` ${connectionsWords(status.connectionsLeft)}` : "") +
       (droppedWords(status.dropped, who) ? ` ${droppedWords(status.dropped, who)}` : ""),
     $("#peer-summary"),
