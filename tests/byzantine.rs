@@ -534,29 +534,13 @@ async fn ten_thousand_forks_by_one_author_converge_and_hellos_stay_small() {
 /// shut an honest link for good (an attacker's review).
 #[pollster::test]
 async fn a_peer_dropped_through_from_peer_leaves_nothing_counted_as_sent() {
-    use trustfold::sync::{Framer, Message};
-    use trustfold::{Draft, Identity};
     let (a, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
     let (c, _) = Node::open(MemoryStore::new(), || [3; 32]).await.unwrap();
     let mut queue = connect(("a", &a), ("c", &c), 1);
     settle(("a", &a), ("c", &c), &mut queue).await;
     let _ = a.connect_peer("m", [7; 16]);
-    let sign = |n: u8| {
-        Identity::from_secret([n; 32]).sign(Draft {
-            seq: 1,
-            parents: vec![],
-            time: 0,
-            body: pay(key(9), 7, "EUR"),
-        })
-    };
-    let valid = sign(5);
-    let mut events = valid.bytes().to_vec();
-    let mut forged = sign(6).bytes().to_vec();
-    let last = forged.len() - 1;
-    forged[last] ^= 1;
-    events.extend(forged);
-    let frame = Framer::default().encode(&Message::Events { seq: 1, events });
-    assert!(a.from_peer("m", &frame[0]).await.is_err(), "m dropped");
+    let (valid, frame) = common::valid_then_forged();
+    assert!(a.from_peer("m", &frame).await.is_err(), "m dropped");
     assert!(
         a.replica().log().contains(&valid.id()),
         "the valid event kept"

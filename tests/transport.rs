@@ -525,27 +525,11 @@ async fn a_peer_dropped_for_what_it_sent_is_recorded_with_why() {
 /// peers got them only at the next round of sync.
 #[wasm_bindgen_test(unsupported = pollster::test)]
 async fn the_valid_events_before_an_invalid_one_reach_tabs_and_peers() {
-    use trustfold::sync::{Framer, Message};
-    use trustfold::{Draft, Identity};
     let net = MemoryNetwork::new();
     let (a, _) = Node::open(MemoryStore::new(), || [1; 32]).await.unwrap();
     let (c, _) = Node::open(MemoryStore::new(), || [3; 32]).await.unwrap();
     let (ta, tc, tm) = (net.endpoint("a"), net.endpoint("c"), net.endpoint("m"));
-    let sign = |n: u8| {
-        Identity::from_secret([n; 32]).sign(Draft {
-            seq: 1,
-            parents: vec![],
-            time: 0,
-            body: pay(key(9), 7, "EUR"),
-        })
-    };
-    let valid = sign(5);
-    let mut events = valid.bytes().to_vec();
-    let mut forged = sign(6).bytes().to_vec();
-    let last = forged.len() - 1;
-    forged[last] ^= 1;
-    events.extend(forged);
-    let frame = Framer::default().encode(&Message::Events { seq: 1, events });
+    let (valid, frame) = common::valid_then_forged();
     let told = std::cell::RefCell::new(Vec::new());
     let drivers = futures_util::future::join(
         a.sync_over(
@@ -559,7 +543,7 @@ async fn the_valid_events_before_an_invalid_one_reach_tabs_and_peers() {
         net.link("a", "c");
         net.link("a", "m");
         settle().await;
-        tm.send("a", frame[0].clone()).await.unwrap();
+        tm.send("a", frame.clone()).await.unwrap();
         settle().await;
         assert_eq!(a.dropped_peers().total, 1, "the forger was not dropped");
         assert!(a.replica().log().contains(&valid.id()), "not stored");

@@ -140,3 +140,27 @@ pub fn now_ms() -> f64 {
             * 1000.0
     }
 }
+
+/// One `Events` frame carrying a valid payment (by `key(5)`'s secret) and
+/// then one whose signature is forged: the valid event, and the frame.
+pub fn valid_then_forged() -> (trustfold::Event, Vec<u8>) {
+    use trustfold::sync::{Framer, Message};
+    use trustfold::{Draft, Identity};
+    let sign = |n: u8| {
+        Identity::from_secret([n; 32]).sign(Draft {
+            seq: 1,
+            parents: vec![],
+            time: 0,
+            body: pay(key(9), 7, "EUR"),
+        })
+    };
+    let valid = sign(5);
+    let mut events = valid.bytes().to_vec();
+    let mut forged = sign(6).bytes().to_vec();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    events.extend(forged);
+    let mut frames = Framer::default().encode(&Message::Events { seq: 1, events });
+    assert_eq!(frames.len(), 1, "two events fit one frame");
+    (valid, frames.remove(0))
+}
