@@ -46,6 +46,7 @@ const ui = {
   chosenRecord: null,
   plotUnit: null,
   offline: false, // "Work offline" pressed
+  knownAtOffline: 0, // events known here when it was pressed: those since were made here, and wait
   agreement: { at: 0, for: "", later: null, shown: null },
   copied: null, // what the invite's Copy button did
   relay: null, // what the relay's line remembers between frames (panels/relay.js)
@@ -165,7 +166,7 @@ function draw() {
   });
   app.snapshot = s;
   renderIdentity(s);
-  renderStatus(s, ui.offline);
+  renderStatus(s, ui.offline ? s.status.known - ui.knownAtOffline : null);
   // The relay's line changes without a change of the log (an acknowledgement,
   // a lost link): while it is about to change, look again soon.
   if (renderRelayStatus(s, ui)) soon ??= setTimeout(() => ((soon = null), render()), 300);
@@ -236,9 +237,7 @@ async function main() {
     ui.offline = !ui.offline;
     event.target.setAttribute("aria-pressed", String(ui.offline));
     event.target.textContent = ui.offline ? "Go online" : "Work offline";
-    $("#work-offline-hint").textContent = ui.offline
-      ? "Not syncing: what you do now is kept here and sent when you go online."
-      : "Stop syncing for a while; what you do meanwhile syncs when you are back.";
+    if (ui.offline) ui.knownAtOffline = node.syncStatus().known;
     if (ui.offline) stop();
     else stop = keepConnected(node, signal);
     render();

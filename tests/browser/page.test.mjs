@@ -220,14 +220,18 @@ test("values two people set at once both show, and one click keeps one everywher
     await tab(p, "peers");
     await p.page.click("#work-offline");
     await sees(p, "#online", "working offline");
-    await sees(p, "#work-offline-hint", "sent when you go online");
+    await sees(p, "#work-offline-hint", "what you do now is kept here and sent when you go online");
     await tab(p, "records");
     await p.page.fill(cell, value);
     await p.page.press(cell, "Tab");
+    // What was made offline is said to wait.
+    await tab(p, "peers");
+    await sees(p, "#work-offline-hint", "1 change made here waits to be sent when you go online");
   }
   for (const p of [alice, bob]) {
     await tab(p, "peers");
     await p.page.click("#work-offline");
+    await sees(p, "#work-offline-hint", "Stop syncing for a while");
     await tab(p, "records");
   }
   for (const p of [alice, bob]) await sees(p, "#record-table", "2 versions written at once");
