@@ -222,6 +222,23 @@ struct Inner {
     send_backlog: Cell<usize>,
 }
 
+/// A setting's value if `range` holds it, else `INVALID_ARGUMENT` saying
+/// what it may be (`what` names it, `unit` follows the numbers).
+fn within<T: PartialOrd + std::fmt::Display>(
+    what: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<(), WebError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    let (low, high) = range.into_inner();
+    Err(WebError::Invalid(format!(
+        "{what} is {low} to {high}{unit}, not {value}"
+    )))
+}
+
 /// Every `ms`, sends what `frames` makes — while `transport` is the node's
 /// links (weak: a reconnect starts loops of its own and these end).
 fn every_while_linked(
@@ -599,11 +616,7 @@ impl BrowserNode {
     /// [`MAX_SIBLING_BACKLOG`]; [`DEFAULT_SIBLING_BACKLOG`] by default). Past it the
     /// queue is dropped and the shared store read instead.
     pub fn set_tab_backlog(&self, bytes: usize) -> Result<(), WebError> {
-        if bytes == 0 || bytes > MAX_SIBLING_BACKLOG {
-            return Err(WebError::Invalid(format!(
-                "a tab backlog is 1 to {MAX_SIBLING_BACKLOG} bytes, not {bytes}"
-            )));
-        }
+        within("a tab backlog", bytes, 1..=MAX_SIBLING_BACKLOG, " bytes")?;
         self.inner.heard_events.borrow_mut().set_limit(bytes);
         Ok(())
     }
@@ -611,11 +624,7 @@ impl BrowserNode {
     /// Lets one `connect` create at most `budget` peer connections (1 to
     /// [`MAX_CONNECTION_BUDGET`]), from the next `connect`.
     pub fn set_connection_budget(&self, budget: u32) -> Result<(), WebError> {
-        if budget == 0 || budget > MAX_CONNECTION_BUDGET {
-            return Err(WebError::Invalid(format!(
-                "a connection budget is 1 to {MAX_CONNECTION_BUDGET}, not {budget}"
-            )));
-        }
+        within("a connection budget", budget, 1..=MAX_CONNECTION_BUDGET, "")?;
         self.inner.connection_budget.set(budget);
         Ok(())
     }
@@ -627,11 +636,12 @@ impl BrowserNode {
     /// browsers, from now on: a peer that sends more is dropped
     /// (`sync_status().dropped`).
     pub fn set_peer_backlog(&self, bytes: usize) -> Result<(), WebError> {
-        if !(MIN_PEER_BACKLOG..=MAX_PEER_BACKLOG).contains(&bytes) {
-            return Err(WebError::Invalid(format!(
-                "a peer backlog is {MIN_PEER_BACKLOG} to {MAX_PEER_BACKLOG} bytes, not {bytes}"
-            )));
-        }
+        within(
+            "a peer backlog",
+            bytes,
+            MIN_PEER_BACKLOG..=MAX_PEER_BACKLOG,
+            " bytes",
+        )?;
         self.inner.peer_backlog.set(bytes);
         if let Some(links) = self.inner.links.borrow().as_ref() {
             let all = crate::all_links_backlog(bytes, links.first().links().1);
@@ -650,11 +660,12 @@ impl BrowserNode {
     /// protocol's window (4 MiB): frames wait only once the browser
     /// buffers twice that.
     pub fn set_send_backlog(&self, bytes: usize) -> Result<(), WebError> {
-        if !(MIN_SEND_BACKLOG..=MAX_PEER_BACKLOG).contains(&bytes) {
-            return Err(WebError::Invalid(format!(
-                "a send backlog is {MIN_SEND_BACKLOG} to {MAX_PEER_BACKLOG} bytes, not {bytes}"
-            )));
-        }
+        within(
+            "a send backlog",
+            bytes,
+            MIN_SEND_BACKLOG..=MAX_PEER_BACKLOG,
+            " bytes",
+        )?;
         self.inner.send_backlog.set(bytes);
         if let Some(links) = self.inner.links.borrow().as_ref() {
             links.first().set_send_backlog(bytes);
@@ -667,11 +678,7 @@ impl BrowserNode {
     /// [`MAX_LINK_LIMIT`]), from the next `connect`: fewer links cost less
     /// work; each still gets every event (lazy push).
     pub fn set_link_limit(&self, links: u32) -> Result<(), WebError> {
-        if links == 0 || links as usize > MAX_LINK_LIMIT {
-            return Err(WebError::Invalid(format!(
-                "a link limit is 1 to {MAX_LINK_LIMIT}, not {links}"
-            )));
-        }
+        within("a link limit", links as usize, 1..=MAX_LINK_LIMIT, "")?;
         self.inner.link_limit.set(links as usize);
         Ok(())
     }
