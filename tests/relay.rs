@@ -585,9 +585,8 @@ async fn a_turn_whose_reads_failed_acknowledges_nothing() {
     net.storage.fail_reads = false;
     assert!(out.store_error.is_some());
     assert_eq!(out.stored, 0);
-    // The server's rule (`crates/server/src/relay/connection.rs`): a
-    // failed turn that stored and sends nothing closes the connection.
-    if out.send.is_empty() {
+    // The server closes the connection when the turn ends the session.
+    if out.ends_session() {
         net.relay.disconnect(&alice);
         net.pages[alice].as_ref().unwrap().disconnect_peer(RELAY);
         net.link(alice);

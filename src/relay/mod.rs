@@ -250,9 +250,17 @@ pub struct Relayed<P> {
     /// Events stored now.
     pub stored: usize,
     /// The storage failed: what came before is stored, nothing after.
-    /// With nothing stored and nothing to send, the client's session has
-    /// ended: close its connection.
+    /// See [`ends_session`](Self::ends_session).
     pub store_error: Option<String>,
+}
+
+impl<P> Relayed<P> {
+    /// The storage failed with nothing stored and nothing to send: the
+    /// client's session has ended (a read that failed may have taken its
+    /// events in unstored) — close its connection; the next starts afresh.
+    pub fn ends_session(&self) -> bool {
+        self.store_error.is_some() && self.stored == 0 && self.send.is_empty()
+    }
 }
 
 impl<P> Default for Relayed<P> {

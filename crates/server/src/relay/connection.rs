@@ -114,7 +114,7 @@ fn take_frames(loaded: &mut Loaded, client: Client, frames: &[Vec<u8>]) -> bool 
     if let Some(error) = &out.store_error {
         tracing::error!("relay: the store failed: {error}");
     }
-    let failed = out.store_error.is_some() && out.stored == 0 && out.send.is_empty();
+    let failed = out.ends_session();
     let dropped = loaded.deliver(out);
     !(failed || dropped.contains(&client))
 }
