@@ -12,6 +12,8 @@
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+mod common;
+
 use futures_util::future::{Either, select};
 use std::pin::pin;
 use trustfold::transport::{Transport, TransportError, TransportEvent};
@@ -305,22 +307,11 @@ async fn a_burst_past_the_socket_buffer_is_sent_at_once_and_arrives_in_order() {
 /// and it never waits.
 #[wasm_bindgen_test]
 async fn a_socket_whose_outbox_passes_its_bound_is_dropped() {
-    use futures_util::FutureExt;
     let (a, b) = linked_in(&fresh_room("outbox-")).await;
     let bound = 2 << 20;
     a.set_send_backlog(bound);
     let frame = vec![7u8; 64 * 1024];
-    let mut refused = None;
-    for _ in 0..400 {
-        match a.send(RELAY, frame.clone()).now_or_never() {
-            Some(Ok(())) => {}
-            Some(Err(e)) => {
-                refused = Some(e);
-                break;
-            }
-            None => panic!("the send waited"),
-        }
-    }
+    let refused = common::send_until_refused(&a, RELAY, &frame, 400);
     assert_eq!(refused, Some(TransportError::SendBacklog(bound)));
     assert_eq!(
         next_link_event(&a).await,

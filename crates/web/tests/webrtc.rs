@@ -6,6 +6,8 @@
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+mod common;
+
 use trustfold::Identity;
 use trustfold::transport::{Transport, TransportError, TransportEvent};
 use trustfold_web::WebRtc;
@@ -502,22 +504,11 @@ async fn a_burst_past_the_channel_buffer_is_sent_at_once_and_arrives_in_order() 
 /// stays bounded, and it never waits.
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn a_link_whose_outbox_passes_its_bound_is_given_up() {
-    use futures_util::FutureExt;
     let (a, b, b_at_a, a_at_b) = webrtc_pair().await;
     const MIB: usize = 1 << 20;
     b.set_send_backlog(MIB);
     let frame = vec![7u8; trustfold::sync::MAX_FRAME];
-    let mut refused = None;
-    for _ in 0..200 {
-        match b.send(&a_at_b, frame.clone()).now_or_never() {
-            Some(Ok(())) => {}
-            Some(Err(e)) => {
-                refused = Some(e);
-                break;
-            }
-            None => panic!("the send waited"),
-        }
-    }
+    let refused = common::send_until_refused(&b, &a_at_b, &frame, 200);
     assert_eq!(refused, Some(TransportError::SendBacklog(MIB)));
     assert_eq!(
         link_event_within(&b, 1_000.0).await,
