@@ -561,6 +561,42 @@ async fn an_orphan_is_released_by_its_parent_from_another_instance() {
     assert_eq!(b.storage.all().count(), 2);
 }
 
+/// A read of an event's bytes that fails after the write: the payment is
+/// stored and acknowledged, and the push to Bob waits in his session for
+/// its next turn. Before, the session counted the unread event as sent
+/// with nothing sent (an event is never empty; the failed read gave its
+/// bytes as empty), so Bob's next round did not bring it either.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn an_event_whose_read_failed_is_sent_later_not_counted_as_sent() {
+    let mut net = Net::new(Admission::Open, RelayLimits::default());
+    let alice = net.open(1, None).await;
+    let bob = net.open(2, None).await;
+    net.settle().await;
+    net.storage.fail_byte_reads_after_append = true;
+    net.publish(alice, pay(key(2), 7, "EUR")).await;
+    let frames: Vec<Vec<u8>> = net.wire.drain(..).map(|(_, _, f)| f).collect();
+    let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+    let out = net
+        .relay
+        .receive(&alice, &refs, &mut net.storage, net.now_ms);
+    net.storage.fail_byte_reads_after_append = false;
+    net.storage.fail_byte_reads = false;
+    assert_eq!(out.stored, 1, "the payment is stored");
+    assert!(
+        out.send.iter().all(|(to, _)| *to == alice),
+        "nothing went to Bob"
+    );
+    net.wire
+        .extend(out.send.into_iter().map(|(to, f)| (false, to, f)));
+    net.settle().await;
+    let unsent = net.pages[alice].as_ref().unwrap().unsent(RELAY);
+    assert_eq!(unsent, Some(0), "acknowledged to Alice");
+    net.resync(bob);
+    net.settle().await;
+    assert_eq!(net.balance(bob, 2), 7, "Bob's next round brings it");
+    assert!(net.dropped.is_empty());
+}
+
 /// A turn whose reads of the relay's store failed acknowledges nothing:
 /// its session ends with nothing sent, so the server closes the
 /// connection, and the next one starts afresh. Before, the turn answered

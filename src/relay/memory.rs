@@ -19,9 +19,17 @@ pub struct MemoryRelayStorage {
     authors: FxHashMap<PublicKey, Usage>,
     /// Appends to refuse from now on (a full disk).
     pub fail_appends: bool,
-    /// Snapshots say a read failed from now on (a disk read error: they
-    /// answer as if no event were held).
+    /// Snapshots' reads fail from now on (a disk read error): as the
+    /// server's do, they answer as if no event were held — an event's
+    /// bytes and parents empty — and say so ([`RelayView::failed`]).
     pub fail_reads: bool,
+    /// Snapshots' reads of events' bytes fail from now on, the rest
+    /// answers (a read that fails midway): the bytes are empty, and the
+    /// snapshot says a read failed.
+    pub fail_byte_reads: bool,
+    /// [`fail_byte_reads`](Self::fail_byte_reads) from the next successful
+    /// append on: the snapshot after a write.
+    pub fail_byte_reads_after_append: bool,
     /// Appends to refuse from now on as the storage's own quota, reached
     /// before this relay's count said so (a shared log another relay
     /// filled).
@@ -73,25 +81,34 @@ impl Dag for MemoryRelayStorage {
 
 impl RelayView for &MemoryRelayStorage {
     fn failed(&self) -> bool {
-        self.fail_reads
+        self.fail_reads || self.fail_byte_reads
     }
 }
 
 impl Dag for &MemoryRelayStorage {
     fn ix(&self, id: &EventId) -> Option<EventIx> {
-        (**self).ix(id)
+        (**self).ix(id).filter(|_| !self.fail_reads)
     }
     fn head_ixs(&self) -> Vec<EventIx> {
-        (**self).head_ixs()
+        match self.fail_reads {
+            true => Vec::new(),
+            false => (**self).head_ixs(),
+        }
     }
     fn id(&self, ix: EventIx) -> EventId {
         (**self).id(ix)
     }
     fn parents(&self, ix: EventIx) -> Cow<'_, [EventIx]> {
-        (**self).parents(ix)
+        match self.fail_reads {
+            true => Cow::Borrowed(&[]),
+            false => (**self).parents(ix),
+        }
     }
     fn bytes(&self, ix: EventIx) -> Cow<'_, [u8]> {
-        (**self).bytes(ix)
+        match self.fail_reads || self.fail_byte_reads {
+            true => Cow::Borrowed(&[]),
+            false => (**self).bytes(ix),
+        }
     }
 }
 
@@ -140,6 +157,7 @@ impl RelayStorage for MemoryRelayStorage {
                 .push((event.id(), event.bytes().to_vec(), parents));
             out.push(ix);
         }
+        self.fail_byte_reads |= self.fail_byte_reads_after_append;
         Ok(out)
     }
 

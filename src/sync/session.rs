@@ -878,6 +878,12 @@ impl Session {
             match next {
                 Out::Event(ix) => {
                     let bytes = log.bytes(ix);
+                    if bytes.is_empty() {
+                        // No event is empty: a read of the relay's store
+                        // failed. The event stays queued for the next
+                        // flush; counted as sent, it would never go.
+                        break;
+                    }
                     if !batch.is_empty() && batch.len() + bytes.len() > EVENTS_PER_MESSAGE {
                         let events = std::mem::take(&mut batch);
                         frames.extend(self.send_batch(events, std::mem::take(&mut count)));
