@@ -597,6 +597,35 @@ async fn an_event_whose_read_failed_is_sent_later_not_counted_as_sent() {
     assert!(net.dropped.is_empty());
 }
 
+/// A snapshot that cannot be taken after the write: the payment is
+/// stored, but nothing acknowledges it, so the session ends and the server
+/// closes the connection; the next one finds the payment held, and Alice
+/// counts it as delivered at once. Before, the connection stayed with
+/// nothing sent: Alice waited for an `Ack` until her next round.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = pollster::test)]
+async fn a_write_that_cannot_be_acknowledged_ends_the_session() {
+    let mut net = Net::new(Admission::Open, RelayLimits::default());
+    let alice = net.open(1, None).await;
+    net.settle().await;
+    net.storage.fail_views_after_append = true;
+    net.publish(alice, pay(key(3), 1, "EUR")).await;
+    let frames: Vec<Vec<u8>> = net.wire.drain(..).map(|(_, _, f)| f).collect();
+    let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+    let out = net
+        .relay
+        .receive(&alice, &refs, &mut net.storage, net.now_ms);
+    assert_eq!((out.stored, out.store_error.is_some()), (1, true));
+    assert!(out.ends_session(), "nothing would acknowledge the payment");
+    // The server closes the connection; the page links again.
+    (net.storage.fail_views, net.storage.fail_views_after_append) = (false, false);
+    net.pages[alice].as_ref().unwrap().disconnect_peer(RELAY);
+    net.link(alice);
+    net.settle().await;
+    let unsent = net.pages[alice].as_ref().unwrap().unsent(RELAY);
+    assert_eq!(unsent, Some(0), "counted as delivered");
+    assert_eq!(net.storage.all().count(), 1, "stored once");
+}
+
 /// A turn whose reads of the relay's store failed acknowledges nothing:
 /// its session ends with nothing sent, so the server closes the
 /// connection, and the next one starts afresh. Before, the turn answered

@@ -30,6 +30,11 @@ pub struct MemoryRelayStorage {
     /// [`fail_byte_reads`](Self::fail_byte_reads) from the next successful
     /// append on: the snapshot after a write.
     pub fail_byte_reads_after_append: bool,
+    /// Snapshots cannot be taken from now on (`view` fails).
+    pub fail_views: bool,
+    /// [`fail_views`](Self::fail_views) from the next successful append
+    /// on: the snapshot after a write.
+    pub fail_views_after_append: bool,
     /// Appends to refuse from now on as the storage's own quota, reached
     /// before this relay's count said so (a shared log another relay
     /// filled).
@@ -121,7 +126,10 @@ impl RelayStorage for MemoryRelayStorage {
     }
 
     fn view(&self) -> Result<&MemoryRelayStorage, MemoryFailure> {
-        Ok(self)
+        match self.fail_views {
+            true => Err(MemoryFailure::Disk),
+            false => Ok(self),
+        }
     }
 
     fn get(&self, id: &EventId) -> Result<Option<Vec<u8>>, MemoryFailure> {
@@ -158,6 +166,7 @@ impl RelayStorage for MemoryRelayStorage {
             out.push(ix);
         }
         self.fail_byte_reads |= self.fail_byte_reads_after_append;
+        self.fail_views |= self.fail_views_after_append;
         Ok(out)
     }
 

@@ -255,11 +255,12 @@ pub struct Relayed<P> {
 }
 
 impl<P> Relayed<P> {
-    /// The storage failed with nothing stored and nothing to send: the
-    /// client's session has ended (a read that failed may have taken its
-    /// events in unstored) — close its connection; the next starts afresh.
+    /// The storage failed and nothing is to be sent: the client's session
+    /// has ended — a read that failed may have taken its events in
+    /// unstored, or what was stored could not be acknowledged — so close
+    /// its connection; the next starts afresh from what each side holds.
     pub fn ends_session(&self) -> bool {
-        self.store_error.is_some() && self.stored == 0 && self.send.is_empty()
+        self.store_error.is_some() && self.send.is_empty()
     }
 }
 
@@ -438,7 +439,13 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         let view = match storage.view() {
             Ok(view) => view,
             Err(e) => {
+                // Stored, but neither acknowledged nor pushed: the sender
+                // would wait for an `Ack` until its next round. Its
+                // session ends (`ends_session`), and the next finds the
+                // events held.
                 out.store_error = Some(e.to_string());
+                out.send.clear();
+                self.disconnect(peer);
                 return out;
             }
         };
