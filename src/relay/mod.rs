@@ -255,10 +255,12 @@ pub struct Relayed<P> {
 }
 
 impl<P> Relayed<P> {
-    /// The storage failed and nothing is to be sent: the client's session
-    /// has ended — a read that failed may have taken its events in
-    /// unstored, or what was stored could not be acknowledged — so close
-    /// its connection; the next starts afresh from what each side holds.
+    /// For what [`RelayNetwork::receive`] returns: the storage failed and
+    /// nothing is to be sent, so the sender's session has ended — a read
+    /// that failed may have taken its events in unstored, or what was
+    /// stored could not be acknowledged — and its connection closes; the
+    /// next starts afresh from what each side holds. (What
+    /// [`RelayNetwork::stored_elsewhere`] returns ends no session.)
     pub fn ends_session(&self) -> bool {
         self.store_error.is_some() && self.send.is_empty()
     }

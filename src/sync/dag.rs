@@ -31,7 +31,9 @@ pub trait Dag {
     fn id(&self, ix: EventIx) -> EventId;
     /// The indexes of the parents of the event at `ix`.
     fn parents(&self, ix: EventIx) -> Cow<'_, [EventIx]>;
-    /// The exact bytes of the event at `ix`.
+    /// The exact bytes of the event at `ix`. Empty only when reading
+    /// them failed (no event is empty): a session then sends nothing of
+    /// it and leaves it queued (`Session::flush`).
     fn bytes(&self, ix: EventIx) -> Cow<'_, [u8]>;
     /// The length of the event at `ix`, in bytes.
     fn len_of(&self, ix: EventIx) -> usize {
