@@ -400,6 +400,7 @@ results.summary = {
   catchup_max_bytes_in_flight: per((r) => r.catchup.max_bytes_in_flight),
   catchup_long_tasks: per((r) => r.catchup.long_tasks),
   catchup_longest_task_ms: per((r) => r.catchup.longest_task_ms),
+  catchup_idb_write_transactions: per((r) => r.catchup.idb_write_transactions),
   catchup_long_task_ms_total: per((r) => r.catchup.long_task_ms_total),
   catchup_events_per_s: per((r) => evps(r.catchup.all_events_ms)),
   catchup_mib_per_s: per((r) => mibps(r.catchup.all_events_ms)),
@@ -468,6 +469,7 @@ console.log(`  (a) trustfold connect() → all events ${range(s.catchup_ms, 0)} 
 console.log(`      wire: the last frame arrived ${range(s.catchup_last_frame_arrived_ms, 0)} ms after connect(), when B had processed ${range(s.catchup_events_processed_at_last_arrival, 0)} events; A sent for ${range(s.catchup_sender_span_ms, 0)} ms; ${range(s.catchup_frame_bytes, 0)} B of frames; a snapshot save afterwards ${range(s.save_snapshots_after_catchup_ms, 0)} ms`);
 console.log(`      held at the receiver (arrived, not yet stored and applied): at most ${range(s.catchup_max_bytes_in_flight, 0)} B (estimate); the page's JS heap at most ${range(s.catchup_js_heap_peak, 0)} B (sampled every 20 ms), its wasm memory ${range(s.catchup_wasm_memory, 0)} B at the end (the workers' not counted)`);
 console.log(`      the receiver's page thread: ${range(s.catchup_long_tasks, 0)} tasks over 50 ms, the longest ${range(s.catchup_longest_task_ms, 0)} ms, ${range(s.catchup_long_task_ms_total, 0)} ms in all (goal: none over 50 ms)`);
+console.log(`      the receiver's IndexedDB transactions that write: ${range(s.catchup_idb_write_transactions, 0)}`);
 if (SECOND_TAB) {
   const tabs = results.runs.map((r) => r.catchup.second_tab);
   const st = (k) => stats(tabs.map((t) => t[k]));

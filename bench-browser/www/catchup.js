@@ -145,6 +145,19 @@ async function fill(batch) {
  * The benchmark (a): connect() with an empty node while A, holding every
  * event, is in the room; done when the peer changes have brought them all.
  */
+// IndexedDB transactions that write (each costs the page's thread ≈ 1–3 ms
+// here, whatever it writes): counted by wrapping the prototype's
+// transaction(), as the wire is above.
+const idb = { writes: 0 };
+{
+  const proto = IDBDatabase.prototype;
+  const transaction = proto.transaction;
+  proto.transaction = function (stores, mode, ...rest) {
+    if (mode === "readwrite") idb.writes += 1;
+    return transaction.call(this, stores, mode, ...rest);
+  };
+}
+
 async function catchUp(url, expected, timeoutMs) {
   const before = node.viewDigest();
   // Tasks over 50 ms on the page's thread while it catches up (Chromium's
@@ -153,6 +166,7 @@ async function catchUp(url, expected, timeoutMs) {
   const observer = new PerformanceObserver((list) => long.push(...list.getEntries()));
   observer.observe({ type: "longtask" });
   const t0 = performance.now();
+  const writesBefore = idb.writes;
   node.connect(url);
   let linked;
   // The page's JS heap, sampled (Chromium's performance.memory).
@@ -173,6 +187,7 @@ async function catchUp(url, expected, timeoutMs) {
   }
   clearInterval(poll);
   clearInterval(heapPoll);
+  const idbWrites = idb.writes - writesBefore;
   const done = heard.last;
   observer.disconnect();
   const during = long.filter((e) => e.startTime >= t0 && e.startTime <= done);
@@ -223,6 +238,7 @@ async function catchUp(url, expected, timeoutMs) {
     js_heap_peak: heapPeak,
     wasm_memory: wasm.memory.buffer.byteLength,
     verify_workers: node.verifyWorkers,
+    idb_write_transactions: idbWrites,
   };
 }
 
