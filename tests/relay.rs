@@ -141,6 +141,15 @@ impl Net {
         panic!("the network did not settle");
     }
 
+    /// The relay takes in, in one turn, every frame on the wire (all from
+    /// page `from`), and returns what it did, delivering nothing.
+    fn relay_turn(&mut self, from: usize) -> trustfold::relay::Relayed<usize> {
+        let frames: Vec<Vec<u8>> = self.wire.drain(..).map(|(_, _, f)| f).collect();
+        let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+        self.relay
+            .receive(&from, &refs, &mut self.storage, self.now_ms)
+    }
+
     fn balance(&self, n: usize, who: u8) -> i128 {
         let replica = self.pages[n].as_ref().unwrap().replica();
         replica.view().balance(replica.log(), &key(who), "EUR")
@@ -574,11 +583,7 @@ async fn an_event_whose_read_failed_is_sent_later_not_counted_as_sent() {
     net.settle().await;
     net.storage.fail_byte_reads_after_append = true;
     net.publish(alice, pay(key(2), 7, "EUR")).await;
-    let frames: Vec<Vec<u8>> = net.wire.drain(..).map(|(_, _, f)| f).collect();
-    let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-    let out = net
-        .relay
-        .receive(&alice, &refs, &mut net.storage, net.now_ms);
+    let out = net.relay_turn(alice);
     net.storage.fail_byte_reads_after_append = false;
     net.storage.fail_byte_reads = false;
     assert_eq!(out.stored, 1, "the payment is stored");
@@ -609,11 +614,7 @@ async fn a_write_that_cannot_be_acknowledged_ends_the_session() {
     net.settle().await;
     net.storage.fail_views_after_append = true;
     net.publish(alice, pay(key(3), 1, "EUR")).await;
-    let frames: Vec<Vec<u8>> = net.wire.drain(..).map(|(_, _, f)| f).collect();
-    let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-    let out = net
-        .relay
-        .receive(&alice, &refs, &mut net.storage, net.now_ms);
+    let out = net.relay_turn(alice);
     assert_eq!((out.stored, out.store_error.is_some()), (1, true));
     assert!(out.ends_session(), "nothing would acknowledge the payment");
     // The server closes the connection; the page links again.
@@ -642,11 +643,7 @@ async fn a_turn_whose_reads_failed_acknowledges_nothing() {
     // A round and a payment in one turn.
     net.resync(alice);
     net.publish(alice, pay(key(3), 1, "EUR")).await;
-    let frames: Vec<Vec<u8>> = net.wire.drain(..).map(|(_, _, f)| f).collect();
-    let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-    let out = net
-        .relay
-        .receive(&alice, &refs, &mut net.storage, net.now_ms);
+    let out = net.relay_turn(alice);
     net.storage.fail_reads = false;
     assert!(out.store_error.is_some());
     assert_eq!(out.stored, 0);
