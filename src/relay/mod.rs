@@ -374,7 +374,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             let view = match storage.view() {
                 Ok(view) => view,
                 Err(e) => {
-                    out.store_error = Some(e.to_string());
+                    self.end_session(peer, e.to_string(), &mut out);
                     return out;
                 }
             };
@@ -395,12 +395,8 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
                 // The session took the events in as if they were stored,
                 // and its next `Ack` would tell the client so: the client
                 // would count them as delivered, and never send them again.
-                // The session ends instead, with nothing sent: the
-                // connection closes, and the next one starts afresh from
-                // what each side holds.
-                out.store_error = Some("a read of the store failed".into());
-                out.send.clear();
-                self.disconnect(peer);
+                // The session ends instead, with nothing sent.
+                self.end_session(peer, "a read of the store failed".into(), &mut out);
                 return out;
             }
             if events.is_empty() {
@@ -443,16 +439,22 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             Err(e) => {
                 // Stored, but neither acknowledged nor pushed: the sender
                 // would wait for an `Ack` until its next round. Its
-                // session ends (`ends_session`), and the next finds the
-                // events held.
-                out.store_error = Some(e.to_string());
-                out.send.clear();
-                self.disconnect(peer);
+                // session ends, and the next finds the events held.
+                self.end_session(peer, e.to_string(), &mut out);
                 return out;
             }
         };
         self.answer(peer, &view, &applied, refused, now_ms, &mut out);
         out
+    }
+
+    /// Ends `peer`'s session, the store having failed with `error`: nothing
+    /// is sent to it ([`Relayed::ends_session`]), its connection closes, and
+    /// the next one starts afresh from what each side holds.
+    fn end_session(&mut self, peer: &P, error: String, out: &mut Relayed<P>) {
+        out.store_error = Some(error);
+        out.send.clear();
+        self.disconnect(peer);
     }
 
     /// Acknowledges what `peer` sent (`applied` of it stored, `refused`
