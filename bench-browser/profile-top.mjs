@@ -5,8 +5,17 @@
 // they called (each sample counted once per function, recursion or not),
 // optionally only those whose name contains FILTER.
 //
+// With --callers LEAF, it lists instead who the samples whose own function
+// matches the regular expression LEAF were for: the nearest three callers
+// whose names contain FILTER ("trustfold::" if none). With --timeline MS,
+// the thread over time: per MS milliseconds, the four labels with the most
+// time, a sample labelled by the nearest caller (or itself) whose name
+// contains one of the comma-separated LABELS, else by its own function.
+//
 //   node bench-browser/profile-top.mjs file.cpuprofile [N]
 //   node bench-browser/profile-top.mjs file.cpuprofile [N] --inclusive [FILTER]
+//   node bench-browser/profile-top.mjs file.cpuprofile [N] --callers LEAF [FILTER]
+//   node bench-browser/profile-top.mjs file.cpuprofile MS --timeline [LABELS]
 import fs from "node:fs";
 
 const [file, count = "30", mode, filter = ""] = process.argv.slice(2);
@@ -34,7 +43,39 @@ profile.samples.forEach((id, i) => {
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const idle = self.get("(idle)") ?? 0;
 console.log(`${total.toFixed(0)} ms sampled, ${idle.toFixed(0)} ms idle (${((100 * idle) / total).toFixed(0)} %)`);
-const listed = mode === "--inclusive" ? [...inclusive].filter(([n]) => n.includes(filter)) : [...self];
-for (const [fn, ms] of listed.sort((a, b) => b[1] - a[1]).slice(0, Number(count))) {
-  console.log(`${ms.toFixed(1).padStart(9)} ms  ${fn}`);
+const top = (entries, n) => [...entries].sort((a, b) => b[1] - a[1]).slice(0, n);
+const callers = (id) => {
+  const out = [];
+  for (let n = parent.get(id); n !== undefined; n = parent.get(n)) out.push(name(n));
+  return out;
+};
+if (mode === "--callers") {
+  const [, , , leaf, within = "trustfold::"] = process.argv.slice(2);
+  const by = new Map();
+  profile.samples.forEach((id, i) => {
+    if (!new RegExp(leaf).test(nodes.get(id).callFrame.functionName)) return;
+    const key = callers(id).filter((c) => c.includes(within)).slice(0, 3).join(" < ");
+    by.set(key, (by.get(key) ?? 0) + profile.timeDeltas[i] / 1000);
+  });
+  for (const [key, ms] of top(by, Number(count))) console.log(`${ms.toFixed(1).padStart(9)} ms  ${key}`);
+} else if (mode === "--timeline") {
+  const labels = (process.argv[5] ?? "").split(",").filter(Boolean);
+  const buckets = new Map();
+  let t = 0;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] / 1000;
+    const bucket = Math.floor(t / Number(count));
+    const label = [name(id), ...callers(id)].find((c) => labels.some((l) => c.includes(l))) ?? name(id);
+    const shown = labels.find((l) => label.includes(l)) ?? label;
+    if (!buckets.has(bucket)) buckets.set(bucket, new Map());
+    const m = buckets.get(bucket);
+    m.set(shown, (m.get(shown) ?? 0) + profile.timeDeltas[i] / 1000);
+  });
+  for (const [bucket, m] of [...buckets].sort((a, b) => a[0] - b[0])) {
+    const parts = top(m, 4).map(([l, ms]) => `${l}: ${ms.toFixed(0)}`);
+    console.log(`${String(bucket * Number(count)).padStart(6)} ms  ${parts.join("  ")}`);
+  }
+} else {
+  const listed = mode === "--inclusive" ? [...inclusive].filter(([n]) => n.includes(filter)) : [...self];
+  for (const [fn, ms] of top(listed, Number(count))) console.log(`${ms.toFixed(1).padStart(9)} ms  ${fn}`);
 }
