@@ -46,7 +46,6 @@ const ui = {
   chosenRecord: null,
   plotUnit: null,
   offline: false, // "Work offline" pressed
-  knownAtOffline: 0, // events known here when it was pressed: those since were made here, and wait
   agreement: { at: 0, for: "", later: null, shown: null },
   copied: null, // what the invite's Copy button did
   relay: null, // what the relay's line remembers between frames (panels/relay.js)
@@ -166,7 +165,7 @@ function draw() {
   });
   app.snapshot = s;
   renderIdentity(s);
-  renderStatus(s, ui.offline ? s.status.known - ui.knownAtOffline : null);
+  renderStatus(s, ui.offline ? s.status.unconfirmed : null);
   // The relay's line changes without a change of the log (an acknowledgement,
   // a lost link): while it is about to change, look again soon.
   if (renderRelayStatus(s, ui)) soon ??= setTimeout(() => ((soon = null), render()), 300);
@@ -237,7 +236,6 @@ async function main() {
     ui.offline = !ui.offline;
     event.target.setAttribute("aria-pressed", String(ui.offline));
     event.target.textContent = ui.offline ? "Go online" : "Work offline";
-    if (ui.offline) ui.knownAtOffline = node.syncStatus().known;
     if (ui.offline) stop();
     else stop = keepConnected(node, signal);
     render();

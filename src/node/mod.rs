@@ -22,6 +22,7 @@
 //! Randomness comes from the caller (`random`), like everything else the
 //! platform provides.
 
+mod confirmed;
 mod dropped;
 mod ingest;
 mod off_thread;
@@ -46,6 +47,7 @@ use crate::replica::Replica;
 use crate::snapshot::{self, CachedState, SavedDocs};
 use crate::store::{LoadedEvents, Store, StoreError};
 use crate::sync::{Orphans, Peers};
+use confirmed::Confirmed;
 use futures_util::lock::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::{Ref, RefCell, RefMut};
@@ -78,6 +80,8 @@ const POLICY: &str = "policy";
 const NETWORK: &str = "network";
 /// The id of the latest event of this identity's own chain.
 const HEAD: &str = "head";
+/// The latest events peers are known to hold (`confirmed.rs`).
+const CONFIRMED: &str = "confirmed";
 
 /// Own events a write looks up one by one, when another tab's were not
 /// announced here, before it reads the whole store instead.
@@ -194,6 +198,8 @@ pub struct Node<S: Store> {
     off_thread: RefCell<Option<Rc<dyn OffThread>>>,
     /// Peers dropped for what they sent, the latest few.
     dropped: RefCell<DroppedPeers>,
+    /// Which own events some peer is known to hold.
+    confirmed: RefCell<Confirmed>,
 }
 
 impl<S: Store> Node<S> {
@@ -316,6 +322,13 @@ impl<S: Store> Node<S> {
                 "{pending} stored events wait for parents that are not stored"
             ));
         }
+        // Unreadable, the record only makes older changes count as waiting
+        // until a peer names them again.
+        let tops: Vec<EventId> = match store.get_meta(CONFIRMED).await? {
+            Some(bytes) => postcard::from_bytes(&bytes).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let confirmed = Confirmed::from_tops(replica.log(), &tops);
         let node = Node {
             store,
             replica: RefCell::new(replica),
@@ -327,6 +340,7 @@ impl<S: Store> Node<S> {
             author_keys: RefCell::new(AuthorKeys::default()),
             off_thread: RefCell::new(None),
             dropped: RefCell::new(DroppedPeers::default()),
+            confirmed: RefCell::new(confirmed),
         };
         Ok((node, report))
     }

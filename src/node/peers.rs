@@ -2,7 +2,7 @@
 //! what each peer is known to hold kept across reloads, and frames from
 //! peers answered even when storing what they carried failed.
 
-use super::{Node, NodeError};
+use super::{CONFIRMED, Node, NodeError};
 use crate::error::Error;
 use crate::event::{Event, PublicKey};
 use crate::store::Store;
@@ -200,6 +200,45 @@ impl<S: Store> Node<S> {
             .map(|s| s.peer_heads().iter().filter(|h| !log.contains(h)).count())
     }
 
+    /// Changes made with this node's identity (in this tab or another of
+    /// the same store) that no peer or relay is known to hold yet: what
+    /// waits to be sent while working offline or alone. A peer is known to
+    /// hold what it announced or acknowledged, in this session or when last
+    /// met; a lying peer can make changes look sent.
+    pub fn unconfirmed(&self) -> usize {
+        let replica = self.replica.borrow();
+        let me = self.identity.public_key();
+        self.confirmed.borrow().unconfirmed(replica.log(), &me)
+    }
+
+    /// Counts what `peer` is known to hold as confirmed, and keeps the
+    /// latest of it in the store if own events became confirmed.
+    async fn confirm_held(&self, peer: &str) {
+        let kept = {
+            let Some(held) = self
+                .peers
+                .borrow()
+                .session(&peer.to_owned())
+                .map(|s| s.held())
+            else {
+                return;
+            };
+            let replica = self.replica.borrow();
+            let me = self.identity.public_key();
+            let mut confirmed = self.confirmed.borrow_mut();
+            confirmed.hold(replica.log(), &held, Some(&me));
+            confirmed.take_changed(replica.log())
+        };
+        if let Some(tops) = kept {
+            // Best effort: a failed write only makes those changes count
+            // as waiting after a reload, until a peer names them again.
+            let _ = self
+                .store
+                .put_meta(CONFIRMED, &crate::encode::to_bytes(&tops))
+                .await;
+        }
+    }
+
     /// Events held apart waiting for their parents, from all peers.
     pub fn orphans(&self) -> usize {
         self.orphans.borrow().len()
@@ -327,6 +366,22 @@ impl<S: Store> Node<S> {
             out.store_error = received.store_error;
             out.stored = received.stored;
         }
+        let out = self.answer_ingest(&name, out, send, room_refused);
+        if out.peer_error.is_none() {
+            self.confirm_held(peer).await;
+        }
+        out
+    }
+
+    /// The end of [`take_in`](Self::take_in): acknowledges what was stored,
+    /// asks for what is missing and forwards what is new.
+    fn answer_ingest(
+        &self,
+        name: &String,
+        mut out: FromPeer,
+        mut send: Vec<(String, Vec<u8>)>,
+        room_refused: bool,
+    ) -> FromPeer {
         let replica = self.replica.borrow();
         let log = replica.log();
         let applied: Vec<_> = out.stored.iter().filter_map(|e| log.ix(&e.id())).collect();
@@ -334,12 +389,12 @@ impl<S: Store> Node<S> {
         let asks = self
             .peers
             .borrow()
-            .session(&name)
+            .session(name)
             .is_some_and(|s| s.asks_now());
         let missing = if asks {
             self.orphans
                 .borrow_mut()
-                .missing_from(&name, |id| log.contains(id), MAX_WANT)
+                .missing_from(name, |id| log.contains(id), MAX_WANT)
         } else {
             Vec::new()
         };
@@ -349,7 +404,7 @@ impl<S: Store> Node<S> {
             // not count as useful: what it sent is forwarded as if made here.
             send.clear();
         }
-        let from = out.peer_error.is_none().then_some(&name);
+        let from = out.peer_error.is_none().then_some(name);
         send.extend(self.peers.borrow_mut().after_ingest_with(
             from,
             log,

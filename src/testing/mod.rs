@@ -158,6 +158,7 @@ macro_rules! node_conformance_tests {
                     events_and_edits_reach_every_node_along_a_line,
                     a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored,
                     nodes_that_meet_again_catch_up_in_one_round,
+                    changes_no_peer_holds_are_counted_until_one_does,
                 ]
             );
         }

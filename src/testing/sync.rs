@@ -176,3 +176,37 @@ pub async fn nodes_that_meet_again_catch_up_in_one_round<B: Backend>(backend: &B
     assert_eq!(a.replica().log().len(), 60);
     assert!(delivered <= 8, "{delivered} frames to catch up");
 }
+
+/// What a person working offline is told waits to be sent: own changes no
+/// peer is known to hold, counted again right after a reload.
+pub async fn changes_no_peer_holds_are_counted_until_one_does<B: Backend>(backend: &B) {
+    let (sa, sa_again) = backend.shared().await;
+    let (a, _) = Node::open(sa, || [1; 32]).await.unwrap();
+    let (b, _) = Node::open(backend.fresh().await, || [2; 32]).await.unwrap();
+    for n in 0..3 {
+        a.publish(n, pay(key(9), 1, "EUR")).await.unwrap();
+    }
+    assert_eq!(a.unconfirmed(), 3, "made alone, nothing is sent");
+    let mut net = Net::new(vec![("a", &a), ("b", &b)]);
+    net.link("a", "b");
+    net.settle().await;
+    assert_eq!((a.unconfirmed(), b.unconfirmed()), (0, 0));
+
+    // Apart again, each writes; what the other wrote never counts.
+    net.unlink("a", "b");
+    for n in 0..2 {
+        a.publish(10 + n, pay(key(9), 1, "EUR")).await.unwrap();
+    }
+    b.publish(10, pay(key(8), 1, "EUR")).await.unwrap();
+    assert_eq!((a.unconfirmed(), b.unconfirmed()), (2, 1));
+
+    // Reopened with no link: what b confirmed is still known.
+    drop(net);
+    drop(a);
+    let (a, _) = Node::open(sa_again, || [1; 32]).await.unwrap();
+    assert_eq!(a.unconfirmed(), 2);
+    let mut net = Net::new(vec![("a", &a), ("b", &b)]);
+    net.link("a", "b");
+    net.settle().await;
+    assert_eq!((a.unconfirmed(), b.unconfirmed()), (0, 0));
+}

@@ -250,6 +250,54 @@ test("values two people set at once both show, and one click keeps one everywher
   await closeAll(alice, bob);
 });
 
+/** Waits until `p`'s page has a link to another browser. */
+const linked = (p) =>
+  p.page.waitForFunction(() => /[1-9]\d* peers? linked/.test(document.querySelector("#status").textContent), null, WAIT);
+
+test("working offline counts the changes nobody has yet, not those another tab brought in", async () => {
+  const network = fresh("waiting");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+  // Alice's second tab stays online while the first works offline.
+  const page = await alice.context.newPage();
+  const other = { context: alice.context, page, errors: watch(page), name: "Alice's other tab" };
+  await page.goto(`${url}/#net=${network}`);
+  await linked(other);
+  await tab(alice, "peers");
+  await alice.page.click("#work-offline");
+  await sees(alice, "#online", "working offline");
+  await sees(alice, "#work-offline-hint", "what you do now is kept here");
+
+  // Bob's payment reaches the offline tab through the other: it is not Alice's to send.
+  await pay(bob, "Alice", 3, "lunch");
+  await tab(alice, "ledger");
+  await sees(alice, "#transactions", "lunch");
+  await tab(alice, "peers");
+  await sees(alice, "#work-offline-hint", "what you do now is kept here");
+  await pay(alice, "Bob", 2, "tea");
+  await tab(alice, "peers");
+  await sees(alice, "#work-offline-hint", "1 change made here waits to be sent");
+
+  // Online again, once this tab has heard from Bob that he has it, nothing
+  // waits (asked again while the link's first round may still be going).
+  await alice.page.click("#work-offline");
+  await sees(bob, "#transactions", "tea");
+  let hint;
+  for (let tries = 0; tries < 20; tries++) {
+    await linked(alice);
+    await alice.page.click("#work-offline");
+    await sees(alice, "#work-offline-hint", "Not syncing");
+    hint = await alice.page.textContent("#work-offline-hint");
+    if (hint.includes("what you do now is kept here")) break;
+    await alice.page.click("#work-offline");
+    await alice.page.waitForTimeout(250);
+  }
+  assert.match(hint, /what you do now is kept here/);
+  assert.deepEqual(other.errors, []);
+  await closeAll(alice, bob);
+});
+
 test("a backup downloaded in one browser restores the account in another, which catches up", async () => {
   const network = fresh("backup");
   const first = await person(network);

@@ -72,24 +72,25 @@ export function renderPeers(s, petnames, redraw) {
 }
 
 /**
- * What "Work offline" does, or while working offline what waits: `madeOffline`
- * is the number of changes made here since (null: not working offline).
+ * What "Work offline" does, or while working offline what waits: `waiting` is
+ * the number of changes made here that nobody has yet (the node's
+ * `unconfirmed`; null: not working offline).
  */
-export function offlineWords(madeOffline) {
-  if (madeOffline === null) return "Stop syncing for a while; what you do meanwhile syncs when you are back.";
-  if (madeOffline <= 0) return "Not syncing: what you do now is kept here and sent when you go online.";
-  const changes = madeOffline === 1 ? "1 change made here waits" : `${madeOffline} changes made here wait`;
+export function offlineWords(waiting) {
+  if (waiting === null) return "Stop syncing for a while; what you do meanwhile syncs when you are back.";
+  if (waiting <= 0) return "Not syncing: what you do now is kept here and sent when you go online.";
+  const changes = waiting === 1 ? "1 change made here waits" : `${waiting} changes made here wait`;
   return `Not syncing: ${changes} to be sent when you go online.`;
 }
 
 /**
  * The status line, the catching-up bar and the online pill, from the
- * snapshot `s`; `madeOffline` is null online, and while the person chose to
- * work offline the number of changes made here since.
+ * snapshot `s`; `unsent` is null online, and while the person chose to work
+ * offline the number of changes made here that nobody has yet.
  */
-export function renderStatus(s, madeOffline) {
-  const offline = madeOffline !== null;
-  $("#work-offline-hint").textContent = offlineWords(madeOffline);
+export function renderStatus(s, unsent) {
+  const offline = unsent !== null;
+  $("#work-offline-hint").textContent = offlineWords(unsent);
   const { status } = s;
   const waiting = status.waiting > 0 ? `, ${eventsWord(status.waiting)} waiting for earlier ones.` : ".";
   $("#status").textContent =

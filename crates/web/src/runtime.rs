@@ -99,6 +99,10 @@ pub struct Change {
 pub struct SyncStatus {
     /// Events applied here.
     pub known: usize,
+    /// Changes made with this identity that no peer or relay is known to
+    /// hold yet ([`Node::unconfirmed`](trustfold::Node::unconfirmed)): what
+    /// waits to be sent.
+    pub unconfirmed: usize,
     /// Events received but waiting for parents not received yet.
     pub waiting: usize,
     /// Parents asked for.
@@ -588,6 +592,7 @@ impl BrowserNode {
         let webrtc = links.as_ref().map(|t| t.first());
         SyncStatus {
             known: node.replica().log().len(),
+            unconfirmed: node.unconfirmed(),
             waiting: node.orphans(),
             missing: node.missing_parents(),
             peers: self.browsers().len(),

@@ -525,6 +525,7 @@ pub fn received(received: &trustfold::Received) -> JsReceived {
 #[serde(rename_all = "camelCase")]
 pub struct JsSyncStatus {
     known: f64,
+    unconfirmed: f64,
     waiting: f64,
     missing: f64,
     peers: f64,
@@ -563,6 +564,7 @@ pub struct JsTabBacklog {
 pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
     JsSyncStatus {
         known: s.known as f64,
+        unconfirmed: s.unconfirmed as f64,
         waiting: s.waiting as f64,
         missing: s.missing as f64,
         peers: s.peers as f64,
