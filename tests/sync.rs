@@ -183,7 +183,7 @@ impl Sim {
         self.send(to, reply);
         let node = &mut self.nodes[to];
         let mut applied = Vec::new();
-        for bytes in events {
+        for (_, bytes) in events {
             match node.replica.ingest(&bytes) {
                 Ok(insertion) => applied.extend(insertion.applied),
                 Err(trustfold::Error::Log(trustfold::LogError::PendingFull { .. })) => {}
@@ -555,7 +555,7 @@ fn a_node_that_never_met_the_other_gets_everything() {
         for frame in &to_b {
             let incoming = sb.receive(b.log(), frame).unwrap();
             next_a.extend(incoming.reply);
-            for event in incoming.events {
+            for (_, event) in incoming.events {
                 b.ingest(&event).unwrap();
             }
             next_a.extend(sb.after_ingest(b.log()));
@@ -615,7 +615,7 @@ fn a_message_overtaken_and_acknowledged_past_is_still_taken_in() {
     let taken = |sb: &mut trustfold::sync::Session, b: &mut Replica, frame: &[u8]| {
         let incoming = sb.receive(b.log(), frame).unwrap();
         let n = incoming.events.len();
-        for event in incoming.events {
+        for (_, event) in incoming.events {
             let _ = b.ingest(&event);
         }
         let _ = sb.after_ingest(b.log());

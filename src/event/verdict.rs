@@ -4,7 +4,7 @@
 //! once per [`AuthorKeys`] instead of once per event.
 
 use super::validate::{validate_form, verify_with_key};
-use super::{Event, EventError, PublicKey};
+use super::{Event, EventError, EventId, PublicKey};
 use ed25519_dalek::VerifyingKey;
 
 /// Authors whose decompressed keys an [`AuthorKeys`] holds: ≈ 56 kB. A
@@ -58,7 +58,17 @@ impl Event {
     /// [`from_bytes`](Self::from_bytes), with the author's key taken from
     /// (or added to) `keys`: the same verdict, the same error.
     pub fn from_bytes_with(bytes: &[u8], keys: &mut AuthorKeys) -> Result<Event, EventError> {
-        let event = Event::from_own_store(bytes)?;
+        Event::identified_with(EventId::of_bytes(bytes), bytes, keys)
+    }
+
+    /// [`from_bytes_with`](Self::from_bytes_with) for bytes whose `id` (their
+    /// hash) was computed as they arrived, so it is not computed again.
+    pub(crate) fn identified_with(
+        id: EventId,
+        bytes: &[u8],
+        keys: &mut AuthorKeys,
+    ) -> Result<Event, EventError> {
+        let event = Event::from_loaded(id, bytes.to_vec())?;
         validate_form(&event)?;
         verify_with_key(&event, &keys.key(event.author())?)?;
         Ok(event)

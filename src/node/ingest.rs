@@ -30,8 +30,8 @@ const VERIFY_SLICE: usize = 128;
 
 /// A chunk's events new here, and their check under way.
 struct Check<'b> {
-    /// Each with its index in the batch.
-    new: Vec<(usize, &'b [u8])>,
+    /// Each with its index in the batch and its id.
+    new: Vec<(usize, EventId, &'b [u8])>,
     /// The off-thread verifier's answer, if it was asked.
     answer: Option<LocalBoxFuture<'static, Option<Vec<bool>>>>,
 }
@@ -87,6 +87,18 @@ impl<S: Store> Node<S> {
     /// written before it are stored, applied and listed in
     /// [`Received::stored`] (to forward and announce), nothing after it is.
     pub async fn receive_from(&self, peer: &str, batch: &[&[u8]]) -> Received {
+        let batch: Vec<_> = batch.iter().map(|b| (EventId::of_bytes(b), *b)).collect();
+        self.receive_identified(peer, &batch).await
+    }
+
+    /// [`receive_from`](Self::receive_from) for events whose ids (the hashes
+    /// of their bytes) were computed as they arrived ([`Carried`](crate::sync::Carried)):
+    /// they are not computed again.
+    pub(crate) async fn receive_identified(
+        &self,
+        peer: &str,
+        batch: &[(EventId, &[u8])],
+    ) -> Received {
         let mut received = Received::default();
         self.orphans.borrow_mut().tick();
         let mut seen: FxHashSet<EventId> = FxHashSet::default();
@@ -154,7 +166,7 @@ impl<S: Store> Node<S> {
         &self,
         peer: &str,
         offset: usize,
-        chunk: &[&'b [u8]],
+        chunk: &[(EventId, &'b [u8])],
         seen: &mut FxHashSet<EventId>,
         received: &mut Received,
     ) -> Check<'b> {
@@ -163,8 +175,7 @@ impl<S: Store> Node<S> {
         let orphans = self.orphans.borrow();
         let mut new = Vec::new();
         let mut copies = Vec::new();
-        for (i, bytes) in chunk.iter().enumerate() {
-            let id = EventId::of_bytes(bytes);
+        for (i, &(id, bytes)) in chunk.iter().enumerate() {
             if orphans.contains(&id) {
                 // Another copy of an orphan: its parents are asked of
                 // this peer too.
@@ -175,7 +186,7 @@ impl<S: Store> Node<S> {
                 continue;
             }
             if orphans.was_refused(&id)
-                && let Ok(event) = Event::from_own_store(bytes)
+                && let Ok(event) = Event::from_loaded(id, bytes.to_vec())
                 && event
                     .parents()
                     .iter()
@@ -184,7 +195,7 @@ impl<S: Store> Node<S> {
                 received.room_refused = true;
                 continue;
             }
-            new.push((offset + i, *bytes));
+            new.push((offset + i, id, bytes));
         }
         drop((orphans, replica));
         let mut orphans = self.orphans.borrow_mut();
@@ -196,7 +207,7 @@ impl<S: Store> Node<S> {
         let answer = verifier
             .filter(|_| new.len() >= OFF_THREAD_MIN)
             .map(|verifier| {
-                let bytes: Vec<&[u8]> = new.iter().map(|(_, bytes)| *bytes).collect();
+                let bytes: Vec<&[u8]> = new.iter().map(|(_, _, bytes)| *bytes).collect();
                 verifier.verify(&bytes)
             });
         Check { new, answer }
@@ -240,18 +251,18 @@ impl<S: Store> Node<S> {
     /// refused.
     fn decode_checked(
         &self,
-        events: &[(usize, &[u8])],
+        events: &[(usize, EventId, &[u8])],
         valid: &[bool],
         received: &mut Received,
     ) -> Vec<(usize, Event)> {
         let replica = self.replica.borrow();
         let mut keys = self.author_keys.borrow_mut();
         let mut out = Vec::new();
-        for (&(at, bytes), &valid) in events.iter().zip(valid) {
+        for (&(at, id, bytes), &valid) in events.iter().zip(valid) {
             let event = if valid {
-                Event::from_own_store(bytes)
+                Event::from_loaded(id, bytes.to_vec())
             } else {
-                Event::from_bytes_with(bytes, &mut keys)
+                Event::identified_with(id, bytes, &mut keys)
             };
             match event.and_then(|event| replica.admit(event)) {
                 Ok(event) => out.push((at, event)),

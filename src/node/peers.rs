@@ -337,8 +337,8 @@ impl<S: Store> Node<S> {
         let mut out = FromPeer::default();
         let mut room_refused = false;
         if !events.is_empty() {
-            let refs: Vec<&[u8]> = events.iter().map(Vec::as_slice).collect();
-            let received = self.receive_from(peer, &refs).await;
+            let refs: Vec<_> = events.iter().map(|(id, b)| (*id, b.as_slice())).collect();
+            let received = self.receive_identified(peer, &refs).await;
             let own_orphan = received.invalid_orphans.iter().find(|(p, _)| p == peer);
             if let Some(e) = received
                 .refused

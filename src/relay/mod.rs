@@ -37,8 +37,8 @@ use crate::event::{Body, Event, EventError, EventId, PublicKey};
 use crate::log::{EventIx, causal_order};
 use crate::network::Admitted;
 use crate::sync::{
-    Dag, FrameError, GossipLimits, Ingested, Limits, MAX_WANT, OrphanLimits, Orphans, Outgoing,
-    Peers,
+    Carried, Dag, FrameError, GossipLimits, Ingested, Limits, MAX_WANT, OrphanLimits, Orphans,
+    Outgoing, Peers,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::hash::Hash;
@@ -513,7 +513,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
     fn ingest<S: RelayStorage>(
         &mut self,
         peer: &P,
-        events: &[Vec<u8>],
+        events: &[Carried],
         storage: &mut S,
         now_ms: u64,
         out: &mut Relayed<P>,
@@ -531,8 +531,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         // with the network's clients waiting.
         let held = storage.usage()?;
         let mut held_by: FxHashMap<PublicKey, Usage> = FxHashMap::default();
-        for bytes in events {
-            let id = EventId::of_bytes(bytes);
+        for &(id, ref bytes) in events {
             if !seen.insert(id) || storage.contains(&id)? {
                 continue;
             }
@@ -542,7 +541,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
             // Decoded and its form checked: all but the signature, the
             // costly part.
-            let event = match Event::from_own_store(bytes)
+            let event = match Event::from_loaded(id, bytes.clone())
                 .and_then(|event| validate_form(&event).map(|()| event))
             {
                 Ok(event) => event,

@@ -65,7 +65,7 @@ pub use gossip::{Gossip, GossipLimits, GossipStats};
 pub use membership::{Membership, MeshLimits};
 pub use orphans::{OrphanLimits, Orphans};
 pub use peers::{Outgoing, Peers};
-pub use session::{Incoming, Ingested, Session};
+pub use session::{Carried, Incoming, Ingested, Session};
 
 use crate::event::EventId;
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,9 @@
 //! over eager links, by id over lazy ones ([`Gossip`]).
 
 use super::Dag;
-use super::{FrameError, Gossip, GossipLimits, GossipStats, Ingested, Limits, Met, Session};
+use super::{
+    Carried, FrameError, Gossip, GossipLimits, GossipStats, Ingested, Limits, Met, Session,
+};
 use crate::event::EventId;
 use crate::log::{EventIx, Log};
 use std::collections::BTreeMap;
@@ -183,7 +185,7 @@ impl<P: Ord + Clone> Peers<P> {
         peer: &P,
         log: &impl Dag,
         frame: &[u8],
-    ) -> Result<(Outgoing<P>, Vec<Vec<u8>>), FrameError> {
+    ) -> Result<(Outgoing<P>, Vec<Carried>), FrameError> {
         let Some(session) = self.sessions.get_mut(peer) else {
             return Ok((Vec::new(), Vec::new()));
         };

@@ -70,13 +70,18 @@ pub struct Ingested<'a> {
     pub lost: bool,
 }
 
+/// An event a frame carried, not yet validated: its id (the hash of its
+/// bytes, computed once as the frame is taken in and passed on, so the
+/// node and the relay do not hash it again) and its bytes.
+pub type Carried = (EventId, Vec<u8>);
+
 /// What a frame from the peer asks of the caller.
 #[derive(Debug, Default)]
 pub struct Incoming {
     /// Frames to send back.
     pub reply: Vec<Vec<u8>>,
     /// Events to ingest (not yet validated), parents first.
-    pub events: Vec<Vec<u8>>,
+    pub events: Vec<Carried>,
     /// Of those, how many this node held already when the frame came.
     pub duplicates: usize,
     /// Ids the peer announced with `Have`, not held here.
@@ -456,7 +461,7 @@ impl Session {
         log: &impl Dag,
         seq: u32,
         events: &[u8],
-    ) -> Result<(Vec<Vec<u8>>, usize), FrameError> {
+    ) -> Result<(Vec<Carried>, usize), FrameError> {
         let mut taken = Vec::new();
         let mut held = 0;
         if seq == 0 || events.is_empty() {
@@ -493,7 +498,7 @@ impl Session {
             held += usize::from(log.contains(&id));
             self.wanted.remove(&id);
             self.received.push(id);
-            taken.push(event.to_vec());
+            taken.push((id, event.to_vec()));
             rest = tail;
         }
         self.traffic.events_received += taken.len() as u64;

@@ -33,7 +33,7 @@ pub fn reconcile(a: &mut Replica, sa: &mut Session, b: &mut Replica, sb: &mut Se
             for frame in frames {
                 let incoming = session.receive(replica.log(), frame).unwrap();
                 next.extend(incoming.reply);
-                for event in incoming.events {
+                for (_, event) in incoming.events {
                     replica.ingest(&event).unwrap();
                 }
                 next.extend(session.after_ingest(replica.log()));
