@@ -157,6 +157,50 @@ mod memory {
         assert_eq!(loads, 1);
     }
 
+    /// What waits to be sent is kept in the store once nothing waits, not
+    /// at every acknowledgement of a long upload (a write each, in series
+    /// with the frames the acknowledgement lets go); reopened, the count
+    /// is still right.
+    #[wasm_bindgen_test(unsupported = pollster::test)]
+    async fn an_upload_keeps_what_was_confirmed_once_not_at_every_acknowledgement() {
+        let (alice, _) = Node::open(FaultyStore::default(), || [1; 32])
+            .await
+            .unwrap();
+        for time in 0..3_000 {
+            alice.publish(time, pay(key(2), 1, "EUR")).await.unwrap();
+        }
+        let (bob, _) = Node::open(MemoryStore::new(), || [2; 32]).await.unwrap();
+        let mut to_alice = sim::hello(&bob, "alice", [3; 16]);
+        let mut to_bob = sim::hello(&alice, "bob", [4; 16]);
+        let mut frames_to_alice = 0;
+        while !to_alice.is_empty() || !to_bob.is_empty() {
+            for frame in std::mem::take(&mut to_bob) {
+                to_alice.extend(sim::answer(&bob, "alice", &frame).await);
+            }
+            for frame in std::mem::take(&mut to_alice) {
+                frames_to_alice += 1;
+                to_bob.extend(sim::answer(&alice, "bob", &frame).await);
+            }
+        }
+        assert_eq!(bob.replica().log().len(), 3_000);
+        assert_eq!(alice.unconfirmed(), 0);
+        let writes = alice.store().meta_writes.borrow().get("confirmed").copied();
+        assert!(
+            frames_to_alice > 3,
+            "{frames_to_alice} frames: not a long upload"
+        );
+        assert_eq!(writes, Some(1), "{frames_to_alice} frames from Bob");
+        let store = FaultyStore {
+            inner: alice.store().inner.clone(),
+            ..FaultyStore::default()
+        };
+        drop(alice);
+        let (alice, _) = Node::open(store, || [1; 32]).await.unwrap();
+        assert_eq!(alice.unconfirmed(), 0);
+        alice.publish(3_000, pay(key(2), 1, "EUR")).await.unwrap();
+        assert_eq!(alice.unconfirmed(), 1);
+    }
+
     /// A catch-up lets the platform run while it works: between frames
     /// as it decodes a turn of them, and between slices of signature
     /// checks — and still ends with every event.

@@ -3,46 +3,60 @@
 //! A person working offline, or with nobody linked, wants to know how many
 //! changes made here wait to be sent ([`Node::unconfirmed`]). An event is
 //! confirmed once a peer or the relay is known to hold it or an event after
-//! it ([`Session::held`]: the heads it announced, what it acknowledged,
+//! it ([`Session::held_all`]: the heads it announced, what it acknowledged,
 //! what it held when last met). A node stores an event only after its
 //! parents, so a peer that holds an event holds its ancestors: one walk
 //! down from each newly held event marks everything it confirms, and stops
 //! at what was marked before, so all the walks of a session cost one pass
 //! over the log.
 //!
-//! The most recent held events (at most [`MAX_TOPS`]) are kept in the
-//! store, so that after a reload without any link the count is still
-//! right. A peer that lies about what it holds can make changes look sent;
-//! nothing but this count relies on it.
+//! What is kept in the store is the latest confirmed events of this
+//! identity ([`own_tops`](Confirmed::own_tops)): its events follow one
+//! another (each names the one before as a parent), so that is usually one
+//! id, and marking its ancestors after a reload gives the count again. A
+//! peer that lies about what it holds can make changes look sent; nothing
+//! but this count relies on it.
 //!
 //! [`Node::unconfirmed`]: crate::node::Node::unconfirmed
-//! [`Session::held`]: crate::sync::Session::held
+//! [`Session::held_all`]: crate::sync::Session::held_all
 
 use crate::event::{EventId, PublicKey};
 use crate::log::{EventIx, Log};
 
-/// Held events kept in the store, the most recent first; a store whose
-/// peers hold many concurrent branches keeps the latest and counts some
-/// older changes as waiting until a peer announces them again.
-pub const MAX_TOPS: usize = 64;
+/// Confirmed own events kept in the store at most: more than one only if
+/// the identity's events forked (two tabs writing at once).
+pub const MAX_OWN_TOPS: usize = 8;
 
-/// Own events known to be held elsewhere, as marks on the log's indexes.
-#[derive(Debug, Default)]
+/// Events known to be held elsewhere, as marks on the log's indexes.
+#[derive(Debug)]
 pub struct Confirmed {
+    /// Whose events count: this node's identity.
+    me: PublicKey,
     /// One bit per log index: held by some peer.
     held: Vec<u64>,
-    /// Held events with no held event after them (at most [`MAX_TOPS`]).
-    tops: Vec<EventIx>,
+    /// Of the marked events, how many are `me`'s.
+    own_held: usize,
     /// Own events became confirmed since [`take_changed`](Self::take_changed).
     changed: bool,
 }
 
 impl Confirmed {
+    /// Nothing of `me`'s confirmed yet.
+    pub fn new(me: PublicKey) -> Confirmed {
+        Confirmed {
+            me,
+            held: Vec::new(),
+            own_held: 0,
+            changed: false,
+        }
+    }
+
     /// Marks held what `tops` (as kept in the store) and their ancestors
     /// are; ids the log does not hold are left out.
-    pub fn from_tops(log: &Log, tops: &[EventId]) -> Confirmed {
-        let mut confirmed = Confirmed::default();
-        confirmed.hold(log, tops, None);
+    pub fn from_tops(log: &Log, me: PublicKey, tops: &[EventId]) -> Confirmed {
+        let mut confirmed = Confirmed::new(me);
+        confirmed.hold(log, tops);
+        confirmed.changed = false;
         confirmed
     }
 
@@ -63,9 +77,9 @@ impl Confirmed {
 
     /// A peer holds `ids` and their ancestors. Ids the log does not hold
     /// (the peer is ahead) are left out: they count once they arrive and
-    /// the peer's session names them again. Own events (by `me`) newly
-    /// confirmed set [`take_changed`](Self::take_changed).
-    pub fn hold(&mut self, log: &Log, ids: &[EventId], me: Option<&PublicKey>) {
+    /// are named again. Own events newly confirmed set
+    /// [`take_changed`](Self::take_changed).
+    pub fn hold<'a>(&mut self, log: &Log, ids: impl IntoIterator<Item = &'a EventId>) {
         let mut below = Vec::new();
         for id in ids {
             let Some(ix) = log.ix(id) else { continue };
@@ -73,48 +87,54 @@ impl Confirmed {
                 continue;
             }
             self.mark(ix);
-            self.tops.push(ix);
             below.push(ix);
             while let Some(ix) = below.pop() {
                 let entry = log.entry(ix);
-                if me.is_some_and(|me| entry.event().author() == *me) {
+                if entry.event().author() == self.me {
+                    self.own_held += 1;
                     self.changed = true;
                 }
                 for &parent in entry.parents() {
-                    if self.is_held(parent) {
-                        // Held already: a top before, not any more.
-                        self.tops.retain(|&top| top != parent);
-                    } else {
+                    if !self.is_held(parent) {
                         self.mark(parent);
                         below.push(parent);
                     }
                 }
             }
         }
-        if self.tops.len() > MAX_TOPS {
-            // Indexes follow the log's order: the highest are the latest.
-            self.tops.sort_unstable_by(|a, b| b.cmp(a));
-            self.tops.truncate(MAX_TOPS);
+    }
+
+    /// Own events that no peer is known to hold.
+    pub fn unconfirmed(&self, log: &Log) -> usize {
+        log.events_by(&self.me).len() - self.own_held
+    }
+
+    /// Whether own events became confirmed since this was last called.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// The latest confirmed own events: those no confirmed own event names
+    /// as a parent (at most [`MAX_OWN_TOPS`], latest first).
+    pub fn own_tops(&self, log: &Log) -> Vec<EventId> {
+        let me = self.me;
+        let own = log.events_by(&me);
+        let mut tops: Vec<EventIx> = Vec::new();
+        let mut below: Vec<EventIx> = Vec::new();
+        // Latest first: an own event is a top unless a later confirmed own
+        // event names it (each names the one before it).
+        for &ix in own.iter().rev().filter(|&&ix| self.is_held(ix)) {
+            if !below.contains(&ix) {
+                tops.push(ix);
+                if tops.len() == MAX_OWN_TOPS {
+                    break;
+                }
+            }
+            below.retain(|b| *b != ix);
+            let parents = log.entry(ix).parents().iter();
+            below.extend(parents.filter(|&&p| log.entry(p).event().author() == me));
         }
-    }
-
-    /// Events by `me` that no peer is known to hold.
-    pub fn unconfirmed(&self, log: &Log, me: &PublicKey) -> usize {
-        log.events_by(me)
-            .iter()
-            .filter(|&&ix| !self.is_held(ix))
-            .count()
-    }
-
-    /// The held events to keep in the store, if own events became
-    /// confirmed since last taken.
-    pub fn take_changed(&mut self, log: &Log) -> Option<Vec<EventId>> {
-        std::mem::take(&mut self.changed).then(|| {
-            self.tops
-                .iter()
-                .map(|&ix| log.entry(ix).event().id())
-                .collect()
-        })
+        tops.iter().map(|&ix| log.entry(ix).event().id()).collect()
     }
 }
 
@@ -145,34 +165,58 @@ mod tests {
         let (me, them) = (id(1), id(2));
         let (replica, ids) = chain(&me, &them, 6);
         let log = replica.log();
-        let mut confirmed = Confirmed::default();
-        assert_eq!(confirmed.unconfirmed(log, &me.public_key()), 3);
+        let mut confirmed = Confirmed::new(me.public_key());
+        assert_eq!(confirmed.unconfirmed(log), 3);
         // The fourth event (theirs) is held: mine before it (1st, 3rd) are.
-        confirmed.hold(log, &ids[3..4], Some(&me.public_key()));
-        assert_eq!(confirmed.unconfirmed(log, &me.public_key()), 1);
-        assert!(confirmed.take_changed(log).is_some());
+        confirmed.hold(log, &ids[3..4]);
+        assert_eq!(confirmed.unconfirmed(log), 1);
+        assert!(confirmed.take_changed());
         // Nothing new: no change to keep.
-        confirmed.hold(log, &ids[..2], Some(&me.public_key()));
-        assert_eq!(confirmed.take_changed(log), None);
+        confirmed.hold(log, &ids[..2]);
+        assert!(!confirmed.take_changed());
     }
 
     #[test]
-    fn only_the_latest_held_events_are_kept_and_they_restore_the_count() {
+    fn the_latest_confirmed_own_event_is_kept_and_restores_the_count() {
         let (me, them) = (id(1), id(2));
         let (replica, ids) = chain(&me, &them, 8);
         let log = replica.log();
-        let mut confirmed = Confirmed::default();
-        confirmed.hold(log, &ids[2..3], Some(&me.public_key()));
-        confirmed.hold(log, &ids[5..6], Some(&me.public_key()));
-        // The later top replaced the earlier one under it.
-        let kept = confirmed.take_changed(log).unwrap();
-        assert_eq!(kept, vec![ids[5]]);
-        let restored = Confirmed::from_tops(log, &kept);
-        assert_eq!(restored.unconfirmed(log, &me.public_key()), 1);
+        let mut confirmed = Confirmed::new(me.public_key());
+        confirmed.hold(log, &ids[2..3]);
+        confirmed.hold(log, &ids[5..6]);
+        // Mine are 0, 2, 4, 6: the latest confirmed is 4.
+        let kept = confirmed.own_tops(log);
+        assert_eq!(kept, vec![ids[4]]);
+        let restored = Confirmed::from_tops(log, me.public_key(), &kept);
+        assert_eq!(restored.unconfirmed(log), 1);
         // Ids the log lacks (a peer ahead) are left out.
         let (_, other) = chain(&them, &me, 1);
-        let unknown = other[0];
-        let restored = Confirmed::from_tops(log, &[unknown]);
-        assert_eq!(restored.unconfirmed(log, &me.public_key()), 4);
+        let restored = Confirmed::from_tops(log, me.public_key(), &other);
+        assert_eq!(restored.unconfirmed(log), 4);
+    }
+
+    #[test]
+    fn every_own_event_of_a_wide_log_is_counted_and_the_latest_kept() {
+        // Every event names all the heads (up to the draft's limit): each
+        // held event is reached once, whatever the order it is held in.
+        let authors: Vec<Identity> = (1..=20).map(id).collect();
+        let mut replica = Replica::new(Policy::new(authors[0].public_key()));
+        let mut ids = Vec::new();
+        for round in 0..10u64 {
+            for who in &authors {
+                let draft = replica.draft(&who.public_key(), round, pay(key(99), 1, "EUR"));
+                let event = who.sign(draft.unwrap());
+                ids.push(event.id());
+                replica.insert(event).unwrap();
+            }
+        }
+        let log = replica.log();
+        let me = authors[0].public_key();
+        let mut confirmed = Confirmed::new(me);
+        for id in &ids {
+            confirmed.hold(log, [id]);
+        }
+        assert_eq!(confirmed.unconfirmed(log), 0);
+        assert_eq!(confirmed.own_tops(log), vec![ids[180]]);
     }
 }

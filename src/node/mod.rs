@@ -47,7 +47,7 @@ use crate::replica::Replica;
 use crate::snapshot::{self, CachedState, SavedDocs};
 use crate::store::{LoadedEvents, Store, StoreError};
 use crate::sync::{Orphans, Peers};
-use confirmed::Confirmed;
+use confirmed::{Confirmed, MAX_OWN_TOPS};
 use futures_util::lock::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::{Ref, RefCell, RefMut};
@@ -328,7 +328,7 @@ impl<S: Store> Node<S> {
             Some(bytes) => postcard::from_bytes(&bytes).unwrap_or_default(),
             None => Vec::new(),
         };
-        let confirmed = Confirmed::from_tops(replica.log(), &tops);
+        let confirmed = Confirmed::from_tops(replica.log(), identity.public_key(), &tops);
         let node = Node {
             store,
             replica: RefCell::new(replica),

@@ -2,9 +2,9 @@
 //! what each peer is known to hold kept across reloads, and frames from
 //! peers answered even when storing what they carried failed.
 
-use super::{CONFIRMED, Node, NodeError};
+use super::{CONFIRMED, MAX_OWN_TOPS, Node, NodeError};
 use crate::error::Error;
-use crate::event::{Event, PublicKey};
+use crate::event::{Event, EventId, PublicKey};
 use crate::store::Store;
 use crate::sync::{
     FrameError, GossipLimits, GossipStats, Ingested, MAX_WANT, Met, Outgoing, Traffic,
@@ -207,36 +207,62 @@ impl<S: Store> Node<S> {
     /// met; a lying peer can make changes look sent.
     pub fn unconfirmed(&self) -> usize {
         let replica = self.replica.borrow();
-        let me = self.identity.public_key();
-        self.confirmed.borrow().unconfirmed(replica.log(), &me)
+        self.confirmed.borrow().unconfirmed(replica.log())
     }
 
-    /// Counts what `peer` is known to hold as confirmed, and keeps the
-    /// latest of it in the store if own events became confirmed.
-    async fn confirm_held(&self, peer: &str) {
-        let kept = {
-            let Some(held) = self
-                .peers
-                .borrow()
-                .session(&peer.to_owned())
-                .map(|s| s.held())
-            else {
+    /// Counts what `peer` is known to hold as confirmed, if that changed
+    /// or events were just `stored` (a head it announced may have arrived).
+    /// Once nothing waits, the latest confirmed own events are kept in the
+    /// store; while some still wait, only when a link ends
+    /// ([`keep_confirmed`](Self::keep_confirmed)): a write per
+    /// acknowledgement would double a catch-up's transactions.
+    async fn confirm_held(&self, peer: &str, stored: bool) {
+        let settled = {
+            let mut peers = self.peers.borrow_mut();
+            let Some(session) = peers.session_mut(&peer.to_owned()) else {
                 return;
             };
+            if !session.take_held_news() && !stored {
+                return;
+            }
             let replica = self.replica.borrow();
-            let me = self.identity.public_key();
             let mut confirmed = self.confirmed.borrow_mut();
-            confirmed.hold(replica.log(), &held, Some(&me));
-            confirmed.take_changed(replica.log())
+            confirmed.hold(replica.log(), session.held_all());
+            confirmed.unconfirmed(replica.log()) == 0
         };
-        if let Some(tops) = kept {
-            // Best effort: a failed write only makes those changes count
-            // as waiting after a reload, until a peer names them again.
-            let _ = self
-                .store
-                .put_meta(CONFIRMED, &crate::encode::to_bytes(&tops))
-                .await;
+        if settled {
+            self.keep_confirmed().await;
         }
+    }
+
+    /// Keeps the latest confirmed own events in the store, if more were
+    /// confirmed since last kept, merged with what another tab kept.
+    async fn keep_confirmed(&self) {
+        if !self.confirmed.borrow_mut().take_changed() {
+            return;
+        }
+        let stored: Vec<EventId> = match self.store.get_meta(CONFIRMED).await {
+            Ok(Some(bytes)) => postcard::from_bytes(&bytes).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let tops = {
+            let replica = self.replica.borrow();
+            let mut confirmed = self.confirmed.borrow_mut();
+            // Another tab's confirmations count here too from now on.
+            confirmed.hold(replica.log(), &stored);
+            confirmed.take_changed();
+            let mut tops = confirmed.own_tops(replica.log());
+            // What this tab has not loaded yet is kept as the other tab left it.
+            let unknown = stored.iter().filter(|id| !replica.log().contains(id));
+            tops.extend(unknown.take(MAX_OWN_TOPS.saturating_sub(tops.len())));
+            tops
+        };
+        // Best effort: a failed write only makes those changes count as
+        // waiting after a reload, until a peer names them again.
+        let _ = self
+            .store
+            .put_meta(CONFIRMED, &crate::encode::to_bytes(&tops))
+            .await;
     }
 
     /// Events held apart waiting for their parents, from all peers.
@@ -368,7 +394,7 @@ impl<S: Store> Node<S> {
         }
         let out = self.answer_ingest(&name, out, send, room_refused);
         if out.peer_error.is_none() {
-            self.confirm_held(peer).await;
+            self.confirm_held(peer, !out.stored.is_empty()).await;
         }
         out
     }
@@ -459,7 +485,10 @@ impl<S: Store> Node<S> {
                 Some(event) => event,
                 None => match transport.next().await {
                     Some(event) => event,
-                    None => return,
+                    None => {
+                        self.keep_confirmed().await;
+                        return;
+                    }
                 },
             };
             let out = match event {
@@ -478,12 +507,14 @@ impl<S: Store> Node<S> {
                 TransportEvent::Down(peer) => {
                     keys.retain(|(p, _)| *p != peer);
                     self.disconnect_peer(&peer);
+                    self.keep_confirmed().await;
                     continue;
                 }
                 TransportEvent::Dropped { peer, key, error } => {
                     let key = key.or_else(|| key_of(&keys, &peer));
                     self.record_dropped(peer.clone(), key, error.code());
                     self.disconnect_peer(&peer);
+                    self.keep_confirmed().await;
                     continue;
                 }
                 TransportEvent::Frame(peer, frame) => {

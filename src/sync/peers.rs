@@ -170,6 +170,12 @@ impl<P: Ord + Clone> Peers<P> {
         self.sessions.get(peer)
     }
 
+    /// One peer's session, to take what changed in it
+    /// ([`Session::take_held_news`]).
+    pub fn session_mut(&mut self, peer: &P) -> Option<&mut Session> {
+        self.sessions.get_mut(peer)
+    }
+
     /// Starts a new round with `peer`.
     pub fn resync(&mut self, peer: &P, log: &impl Dag, salt: [u8; 16]) -> Outgoing<P> {
         match self.sessions.get_mut(peer) {

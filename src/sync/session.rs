@@ -139,6 +139,10 @@ pub struct Session {
     empty_more: u8,
     /// Whether [`held`](Self::held) changed since the caller last kept it.
     held_changed: bool,
+    /// Whether what the peer holds changed since
+    /// [`take_held_news`](Self::take_held_news) (the node's count of what
+    /// waits to be sent; apart from `held_changed`, which its store's copy takes).
+    held_news: bool,
     // Sending.
     queue: VecDeque<Out>,
     queued: FxHashSet<EventIx>,
@@ -221,6 +225,7 @@ impl Session {
     /// A session with a peer met before ([`Session::met`] then), with `limits`.
     pub fn with_limits(met: Met, limits: Limits) -> Session {
         Session {
+            held_news: !met.held.is_empty(),
             remembered: met.held,
             seen_by_peer: met.seen,
             limits,
@@ -265,6 +270,23 @@ impl Session {
     /// Whether [`held`](Self::held) changed since this was last called.
     pub fn take_held_changed(&mut self) -> bool {
         std::mem::take(&mut self.held_changed)
+    }
+
+    /// Every event this session knows the peer holds with its ancestors
+    /// (unlike [`held`](Self::held), not cut to what is kept): the heads
+    /// it announced, the tips it acknowledged, what it held when last met.
+    pub fn held_all(&self) -> impl Iterator<Item = &EventId> {
+        self.peer_heads
+            .iter()
+            .chain(self.acked.iter().rev())
+            .chain(&self.remembered)
+    }
+
+    /// Whether what the peer holds changed since this was last called (a
+    /// new session counts as changed: it knows what the peer held when
+    /// last met).
+    pub fn take_held_news(&mut self) -> bool {
+        std::mem::take(&mut self.held_news)
     }
 
     /// Whether the session asks for missing events now (not while an
@@ -450,6 +472,7 @@ impl Session {
         if self.peer_heads != heads {
             self.peer_heads = heads;
             self.held_changed = true;
+            self.held_news = true;
         }
         Ok(())
     }
@@ -511,6 +534,7 @@ impl Session {
         if self.seen_by_peer != self.my_hello {
             self.seen_by_peer = self.my_hello.clone();
             self.held_changed = true;
+            self.held_news = true;
         }
         self.awaiting_answer = false;
         self.another_round |= more;
@@ -582,6 +606,7 @@ impl Session {
                 self.acked.pop_front();
             }
             self.held_changed = true;
+            self.held_news = true;
         }
         Ok(())
     }

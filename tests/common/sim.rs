@@ -87,6 +87,8 @@ pub struct FaultyStore {
     pub lookups: Cell<usize>,
     /// Whole reads of the store (`load_events`).
     pub loads: Cell<usize>,
+    /// Metadata records written (`put_meta`), by key.
+    pub meta_writes: std::cell::RefCell<std::collections::BTreeMap<String, usize>>,
     /// Whole reads list every event as found again after damage
     /// (`LoadedEvents::unverified`).
     pub suspect: Cell<bool>,
@@ -150,6 +152,7 @@ impl Store for FaultyStore {
     }
     async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.check()?;
+        *self.meta_writes.borrow_mut().entry(key.into()).or_default() += 1;
         self.inner.put_meta(key, value).await
     }
     async fn get_snapshot(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
