@@ -276,6 +276,7 @@ test("working offline counts the changes nobody has yet, not those another tab b
   await tab(alice, "peers");
   await sees(alice, "#work-offline-hint", "what you do now is kept here");
   await pay(alice, "Bob", 2, "tea");
+  await sees(alice, "#status", "1 change made here waits to be sent.");
   await tab(alice, "peers");
   await sees(alice, "#work-offline-hint", "1 change made here waits to be sent");
 

@@ -79,13 +79,18 @@ export function renderPeers(s, petnames, redraw) {
 export function offlineWords(waiting) {
   if (waiting === null) return "Stop syncing for a while; what you do meanwhile syncs when you are back.";
   if (waiting <= 0) return "Not syncing: what you do now is kept here and sent when you go online.";
-  const changes = waiting === 1 ? "1 change made here waits" : `${waiting} changes made here wait`;
-  return `Not syncing: ${changes} to be sent when you go online.`;
+  return `Not syncing: ${madeHereWait(waiting)} to be sent when you go online.`;
+}
+
+/** "1 change made here waits", "2 changes made here wait". */
+function madeHereWait(n) {
+  return n === 1 ? "1 change made here waits" : `${n} changes made here wait`;
 }
 
 /**
- * The status line, the catching-up bar and the online pill, from the
- * snapshot `s`; `unsent` is null online, and while the person chose to work
+ * The status line (with what waits to be sent while nobody can be
+ * reached), the catching-up bar and the online pill, from the snapshot `s`;
+ * `unsent` is null online, and while the person chose to work
  * offline the number of changes made here that nobody has yet.
  */
 export function renderStatus(s, unsent) {
@@ -93,8 +98,13 @@ export function renderStatus(s, unsent) {
   $("#work-offline-hint").textContent = offlineWords(unsent);
   const { status } = s;
   const waiting = status.waiting > 0 ? `, ${eventsWord(status.waiting)} waiting for earlier ones.` : ".";
+  // With nobody to send to (no browser linked, the relay not up), what was
+  // made here and nobody has yet is said: it leaves only with a link.
+  const alone = offline || (status.peers === 0 && status.relay?.state !== "open");
+  const unsentWords = alone && status.unconfirmed > 0 ? ` ${madeHereWait(status.unconfirmed)} to be sent.` : "";
   $("#status").textContent =
-    `${count(s.transactions.length, "payment")} known, ${count(status.known, "event")}; ${peersWord(status.peers)} linked${waiting}`;
+    `${count(s.transactions.length, "payment")} known, ${count(status.known, "event")}; ` +
+    `${peersWord(status.peers)} linked${waiting}${unsentWords}`;
   const behind = status.waiting + status.missing;
   $("#progress").hidden = behind === 0;
   $("#progress").value = status.known / Math.max(1, status.known + behind);
