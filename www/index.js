@@ -25,9 +25,10 @@ import { mountRecords, renderRecords, syncFocusedText } from "./panels/records.j
 import { copyTo, renderPeers, renderStatus, renderKnownKeys } from "./panels/peers.js";
 import { mountPictures, renderPictures } from "./panels/pictures.js";
 import { mountIdentity, remindOfBackup, renderIdentity } from "./panels/identity.js";
-import { mountNetworks, renderNetworks, renderNetworkHeader, justMade } from "./panels/networks.js";
+import { mountNetworks, renderNetworks, renderNetworkHeader, renderKnownNetworks, justMade } from "./panels/networks.js";
 import { renderRelayStatus, renderRelayLimits } from "./panels/relay.js";
 import { networkFromAddress, sameNetwork, shownName } from "./network.js";
+import { rememberNetwork } from "./known-networks.js";
 
 /** The network the address names: an open network's name, or a private one's `{ invite, name }`. */
 const network = networkFromAddress();
@@ -213,6 +214,9 @@ async function main() {
     cached.free();
   }
   const node = await TrustfoldNode.open(network);
+  // Opened: found again from any other network's page.
+  rememberNetwork(info);
+  renderKnownNetworks(info);
   // The test build (webpack --env test) hands the node to the tests; in
   // the production build __TEST_HOOK__ is false and this line is dropped.
   if (__TEST_HOOK__) window.node = node;

@@ -388,6 +388,38 @@ test("a member's event whose body cannot be read is reported by its author's nam
   await closeAll(alice);
 });
 
+test("a private network opened once is listed on every network's page in that browser, and opens from there", async () => {
+  const main = fresh("known");
+  const p = await person(main, "Kim");
+  await createNetwork(p, "Our coop");
+  await pay(p, "ab".repeat(32), 5, "seeds");
+  // Back in the open network, with no link kept.
+  await Promise.all([p.page.waitForEvent("load"), p.page.evaluate((net) => (location.hash = `net=${net}`), main)]);
+  await opened(p, null);
+  await tab(p, "networks");
+  await sees(p, "#known-networks", "Private network “Our coop”");
+  await sees(p, "#known-networks", `Open network “${main}” (this one)`);
+  await Promise.all([p.page.waitForEvent("load"), p.page.click("#known-networks a:has-text('Our coop')")]);
+  await opened(p, null);
+  await sees(p, "#network", "Private network");
+  await sees(p, "#transactions", "seeds");
+  // The latest opened comes first.
+  await tab(p, "networks");
+  const listed = () =>
+    p.page.$$eval("#known-networks li", (items) => items.map((li) => li.textContent.replace(/\s+/g, " ").trim()));
+  assert.deepEqual(await listed(), ["Private network “Our coop” (this one)", `Open network “${main}” Forget`]);
+  // Forgotten (a shared computer), it is listed no more, even after a reload.
+  await p.page.click("#known-networks li:has-text('Open network') button.forget");
+  assert.deepEqual(await listed(), ["Private network “Our coop” (this one)"]);
+  await p.page.reload();
+  await opened(p, null);
+  await tab(p, "networks");
+  await sees(p, "#known-networks", "(this one)");
+  assert.deepEqual(await listed(), ["Private network “Our coop” (this one)"]);
+  assert.deepEqual(p.errors, []);
+  await closeAll(p);
+});
+
 test("a damaged invite link is said in words, and the page still makes a new network", async () => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();

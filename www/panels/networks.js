@@ -7,6 +7,7 @@ import { html, render, nothing } from "lit-html";
 import { TrustfoldNode } from "trustfold";
 import { NETWORK_KIND, errorText } from "../words.js";
 import { inviteFragment, inviteLink, shownName } from "../network.js";
+import { forgetNetwork, knownFragment, knownNetworks } from "../known-networks.js";
 import { qrCode } from "../pictures/qr.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -48,6 +49,27 @@ export function justMade(info) {
   const made = sessionStorage.getItem(JUST_MADE) === info.room;
   sessionStorage.removeItem(JUST_MADE);
   return made;
+}
+
+/**
+ * The networks opened in this browser, latest first, each a link that opens
+ * it and a button that forgets it (a shared computer); `info` is this
+ * page's network, marked as the one shown.
+ */
+export function renderKnownNetworks(info) {
+  const forget = (n) => {
+    forgetNetwork(n);
+    renderKnownNetworks(info);
+  };
+  render(
+    knownNetworks().map((n) => {
+      const label = html`${NETWORK_KIND[n.kind].label} “${shownName(n.name)}”`;
+      if (n.kind === info.kind && n.room === info.room) return html`<li>${label} <span class="muted">(this one)</span></li>`;
+      return html`<li><a href="#${knownFragment(n)}">${label}</a>
+        <button type="button" class="quiet forget" @click=${() => forget(n)}>Forget</button></li>`;
+    }),
+    $("#known-networks"),
+  );
 }
 
 /** The header: which kind of network this is, its name, and who can read it. */
@@ -105,8 +127,8 @@ export function renderNetworks(info, ui) {
           <p class="warning" id="invite-warning"><strong>Whoever has this link can read everything in this
             network and join it</strong> — now and later, and it cannot be taken back. Send it only to the
             people you mean to invite, in a private message, or let them scan the code.</p>
-          <p class="muted">Keep the link (bookmark this page): it is the only way back into this network,
-            for you too.</p>
+          <p class="muted">This browser remembers the network (under “Networks in this browser”); on
+            another device or browser the link is the only way in, for you too.</p>
         </div>
         ${qrCode(link, `QR code of the invite link to “${name}”`)}
       </div>`,

@@ -1,0 +1,49 @@
+// The networks this browser has opened, latest first, so a person finds
+// the way back to a private network without keeping its link. Kept in
+// localStorage, like nicknames: a private network's entry holds its
+// invite, as the browser's history does already (the link's fragment);
+// on a shared computer an entry can be forgotten. Entries are the node's
+// answers about a network (`NetworkInfo`), never read from text.
+import { inviteFragment } from "./network.js";
+
+const KEY = "trustfold-networks";
+/** Networks remembered at most: the one opened least recently goes first. */
+export const MAX_KNOWN = 32;
+
+const valid = (n) =>
+  n && typeof n.name === "string" && typeof n.room === "string" &&
+  (n.kind === "open" || (n.kind === "private" && typeof n.invite === "string"));
+
+/** The networks opened in this browser, latest first (none if the list is unreadable). */
+export function knownNetworks(storage = localStorage) {
+  try {
+    const list = JSON.parse(storage.getItem(KEY) ?? "[]");
+    return Array.isArray(list) ? list.filter(valid) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Remembers that the network of `info` (a NetworkInfo) was opened here, now. */
+export function rememberNetwork(info, storage = localStorage) {
+  const entry = { kind: info.kind, name: info.name, room: info.room, invite: info.invite };
+  const others = knownNetworks(storage).filter((n) => n.kind !== entry.kind || n.room !== entry.room);
+  try {
+    storage.setItem(KEY, JSON.stringify([entry, ...others].slice(0, MAX_KNOWN)));
+  } catch {
+    // Storage full or refused: only this list is lost, and the link still works.
+  }
+}
+
+/** Forgets the remembered network `n` (its data stays in this browser). */
+export function forgetNetwork(n, storage = localStorage) {
+  const others = knownNetworks(storage).filter((m) => m.kind !== n.kind || m.room !== n.room);
+  try {
+    storage.setItem(KEY, JSON.stringify(others));
+  } catch {
+    // Refused: the entry stays listed.
+  }
+}
+
+/** The address fragment that opens a remembered network. */
+export const knownFragment = (n) => (n.kind === "private" ? inviteFragment(n) : `net=${encodeURIComponent(n.name)}`);
