@@ -183,8 +183,8 @@ impl Sim {
         self.send(to, reply);
         let node = &mut self.nodes[to];
         let mut applied = Vec::new();
-        for (_, bytes) in events {
-            match node.replica.ingest(&bytes) {
+        for event in events {
+            match node.replica.ingest(event.bytes()) {
                 Ok(insertion) => applied.extend(insertion.applied),
                 Err(trustfold::Error::Log(trustfold::LogError::PendingFull { .. })) => {}
                 Err(e) => {
@@ -555,8 +555,8 @@ fn a_node_that_never_met_the_other_gets_everything() {
         for frame in &to_b {
             let incoming = sb.receive(b.log(), frame).unwrap();
             next_a.extend(incoming.reply);
-            for (_, event) in incoming.events {
-                b.ingest(&event).unwrap();
+            for event in incoming.events {
+                b.ingest(event.bytes()).unwrap();
             }
             next_a.extend(sb.after_ingest(b.log()));
         }
@@ -615,8 +615,8 @@ fn a_message_overtaken_and_acknowledged_past_is_still_taken_in() {
     let taken = |sb: &mut trustfold::sync::Session, b: &mut Replica, frame: &[u8]| {
         let incoming = sb.receive(b.log(), frame).unwrap();
         let n = incoming.events.len();
-        for (_, event) in incoming.events {
-            let _ = b.ingest(&event);
+        for event in incoming.events {
+            let _ = b.ingest(event.bytes());
         }
         let _ = sb.after_ingest(b.log());
         n

@@ -9,10 +9,14 @@ import { inviteFragment } from "./network.js";
 const KEY = "trustfold-networks";
 /** Networks remembered at most: the one opened least recently goes first. */
 export const MAX_KNOWN = 32;
+/** Characters of a name remembered at most: a longer open network's name is not (it would fill the storage). */
+const MAX_NAME = 256;
 
+const text = (s) => typeof s === "string" && s.length <= MAX_NAME && s.isWellFormed();
+/** An entry as `rememberNetwork` wrote it: anything else (another script's, a damaged one) is left out. */
 const valid = (n) =>
-  n && typeof n.name === "string" && typeof n.room === "string" &&
-  (n.kind === "open" || (n.kind === "private" && typeof n.invite === "string"));
+  n !== null && typeof n === "object" && text(n.name) && text(n.room) &&
+  (n.kind === "open" || (n.kind === "private" && /^[0-9a-f]{64}$/.test(n.invite)));
 
 /** The networks opened in this browser, latest first (none if the list is unreadable). */
 export function knownNetworks(storage = localStorage) {
@@ -27,6 +31,7 @@ export function knownNetworks(storage = localStorage) {
 /** Remembers that the network of `info` (a NetworkInfo) was opened here, now. */
 export function rememberNetwork(info, storage = localStorage) {
   const entry = { kind: info.kind, name: info.name, room: info.room, invite: info.invite };
+  if (!valid(entry)) return;
   const others = knownNetworks(storage).filter((n) => n.kind !== entry.kind || n.room !== entry.room);
   try {
     storage.setItem(KEY, JSON.stringify([entry, ...others].slice(0, MAX_KNOWN)));

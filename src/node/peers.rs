@@ -363,7 +363,7 @@ impl<S: Store> Node<S> {
         let mut out = FromPeer::default();
         let mut room_refused = false;
         if !events.is_empty() {
-            let refs: Vec<_> = events.iter().map(|(id, b)| (*id, b.as_slice())).collect();
+            let refs: Vec<_> = events.iter().map(|c| (c.id(), c.bytes())).collect();
             let received = self.receive_identified(peer, &refs).await;
             let own_orphan = received.invalid_orphans.iter().find(|(p, _)| p == peer);
             if let Some(e) = received

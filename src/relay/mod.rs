@@ -531,7 +531,8 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
         // with the network's clients waiting.
         let held = storage.usage()?;
         let mut held_by: FxHashMap<PublicKey, Usage> = FxHashMap::default();
-        for &(id, ref bytes) in events {
+        for carried in events {
+            let (id, bytes) = (carried.id(), carried.bytes());
             if !seen.insert(id) || storage.contains(&id)? {
                 continue;
             }
@@ -541,7 +542,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             }
             // Decoded and its form checked: all but the signature, the
             // costly part.
-            let event = match Event::from_loaded(id, bytes.clone())
+            let event = match Event::from_loaded(id, bytes.to_vec())
                 .and_then(|event| validate_form(&event).map(|()| event))
             {
                 Ok(event) => event,

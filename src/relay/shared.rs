@@ -55,7 +55,7 @@ impl<P: Ord + Clone + Hash> RelayNetwork<P> {
             // Each released orphan goes through its sender's path: checked,
             // stored, acknowledged to it and pushed to the others.
             for (child, from) in released.clone() {
-                let batch = [(child.id(), child.bytes().to_vec())];
+                let batch = [crate::sync::Carried::of_event(&child)];
                 match self.ingest(&from, &batch, storage, now_ms, &mut out) {
                     Ok(Some((ixs, refused))) => match storage.view() {
                         Ok(view) => self.answer(&from, &view, &ixs, refused, now_ms, &mut out),

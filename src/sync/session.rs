@@ -70,10 +70,42 @@ pub struct Ingested<'a> {
     pub lost: bool,
 }
 
-/// An event a frame carried, not yet validated: its id (the hash of its
-/// bytes, computed once as the frame is taken in and passed on, so the
-/// node and the relay do not hash it again) and its bytes.
-pub type Carried = (EventId, Vec<u8>);
+/// An event a frame carried, not yet validated: its bytes and their id
+/// (their hash, computed once as the frame is taken in and passed on, so
+/// the node and the relay do not hash them again). Only the session and a
+/// decoded [`Event`](crate::Event) make one: the id is always the bytes'.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Carried {
+    id: EventId,
+    bytes: Vec<u8>,
+}
+
+impl Carried {
+    fn of_bytes(bytes: &[u8]) -> Carried {
+        Carried {
+            id: EventId::of_bytes(bytes),
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    /// An event's bytes, carried again (an orphan released later).
+    pub(crate) fn of_event(event: &crate::Event) -> Carried {
+        Carried {
+            id: event.id(),
+            bytes: event.bytes().to_vec(),
+        }
+    }
+
+    /// The hash of [`bytes`](Self::bytes).
+    pub fn id(&self) -> EventId {
+        self.id
+    }
+
+    /// The event's bytes, as the frame carried them.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
 
 /// What a frame from the peer asks of the caller.
 #[derive(Debug, Default)]
@@ -517,11 +549,12 @@ impl Session {
         while !rest.is_empty() {
             let len = event_len(rest).ok_or(FrameError::Malformed)?;
             let (event, tail) = rest.split_at(len);
-            let id = EventId::of_bytes(event);
+            let carried = Carried::of_bytes(event);
+            let id = carried.id();
             held += usize::from(log.contains(&id));
             self.wanted.remove(&id);
             self.received.push(id);
-            taken.push((id, event.to_vec()));
+            taken.push(carried);
             rest = tail;
         }
         self.traffic.events_received += taken.len() as u64;

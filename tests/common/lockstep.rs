@@ -33,8 +33,8 @@ pub fn reconcile(a: &mut Replica, sa: &mut Session, b: &mut Replica, sb: &mut Se
             for frame in frames {
                 let incoming = session.receive(replica.log(), frame).unwrap();
                 next.extend(incoming.reply);
-                for (_, event) in incoming.events {
-                    replica.ingest(&event).unwrap();
+                for event in incoming.events {
+                    replica.ingest(event.bytes()).unwrap();
                 }
                 next.extend(session.after_ingest(replica.log()));
             }

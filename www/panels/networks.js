@@ -61,9 +61,14 @@ export function renderKnownNetworks(info) {
     forgetNetwork(n);
     renderKnownNetworks(info);
   };
+  const known = knownNetworks();
+  // Anyone can name a network like mine: same names are told apart by the
+  // start of the network's identity (as people are by their key's).
+  const named = (n) => known.filter((m) => m.name === n.name).length;
   render(
-    knownNetworks().map((n) => {
-      const label = html`${NETWORK_KIND[n.kind].label} “${shownName(n.name)}”`;
+    known.map((n) => {
+      const apart = n.kind === "private" && named(n) > 1 ? ` (${n.room.slice(0, 6)})` : "";
+      const label = html`${NETWORK_KIND[n.kind].label} “<bdi>${shownName(n.name)}</bdi>”${apart}`;
       if (n.kind === info.kind && n.room === info.room) return html`<li>${label} <span class="muted">(this one)</span></li>`;
       return html`<li><a href="#${knownFragment(n)}">${label}</a>
         <button type="button" class="quiet forget" @click=${() => forget(n)}>Forget</button></li>`;
