@@ -1,4 +1,6 @@
-//! Which of this node's own events some peer is known to hold.
+//! Which of this node's own events some peer is known to hold, and the
+//! node's side of it: the count, taking what a session learned, keeping
+//! the latest in the store.
 //!
 //! A person working offline, or with nobody linked, wants to know how many
 //! changes made here wait to be sent ([`Node::unconfirmed`]). An event is
@@ -20,8 +22,10 @@
 //! [`Node::unconfirmed`]: crate::node::Node::unconfirmed
 //! [`Session::held_all`]: crate::sync::Session::held_all
 
+use super::{CONFIRMED, Node};
 use crate::event::{EventId, PublicKey};
 use crate::log::{EventIx, Log};
+use crate::store::Store;
 
 /// Confirmed own events kept in the store at most: more than one only if
 /// the identity's events forked (two tabs writing at once).
@@ -135,6 +139,73 @@ impl Confirmed {
             below.extend(parents.filter(|&&p| log.entry(p).event().author() == me));
         }
         tops.iter().map(|&ix| log.entry(ix).event().id()).collect()
+    }
+}
+
+impl<S: Store> Node<S> {
+    /// Changes made with this node's identity (in this tab or another of
+    /// the same store) that no peer or relay is known to hold yet: what
+    /// waits to be sent while working offline or alone. A peer is known to
+    /// hold what it announced or acknowledged, in this session or when last
+    /// met; a lying peer can make changes look sent.
+    pub fn unconfirmed(&self) -> usize {
+        let replica = self.replica.borrow();
+        self.confirmed.borrow().unconfirmed(replica.log())
+    }
+
+    /// Counts what `peer` is known to hold as confirmed, if that changed
+    /// or events were just `stored` (a head it announced may have arrived).
+    /// Once nothing waits, the latest confirmed own events are kept in the
+    /// store; while some still wait, only when a link ends
+    /// ([`keep_confirmed`](Self::keep_confirmed)): a write per
+    /// acknowledgement would double a catch-up's transactions.
+    pub(super) async fn confirm_held(&self, peer: &str, stored: bool) {
+        let settled = {
+            let mut peers = self.peers.borrow_mut();
+            let Some(session) = peers.session_mut(&peer.to_owned()) else {
+                return;
+            };
+            if !session.take_held_news() && !stored {
+                return;
+            }
+            let replica = self.replica.borrow();
+            let mut confirmed = self.confirmed.borrow_mut();
+            confirmed.hold(replica.log(), session.held_all());
+            confirmed.unconfirmed(replica.log()) == 0
+        };
+        if settled {
+            self.keep_confirmed().await;
+        }
+    }
+
+    /// Keeps the latest confirmed own events in the store, if more were
+    /// confirmed since last kept, merged with what another tab kept.
+    pub(super) async fn keep_confirmed(&self) {
+        if !self.confirmed.borrow_mut().take_changed() {
+            return;
+        }
+        let stored: Vec<EventId> = match self.store.get_meta(CONFIRMED).await {
+            Ok(Some(bytes)) => postcard::from_bytes(&bytes).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let tops = {
+            let replica = self.replica.borrow();
+            let mut confirmed = self.confirmed.borrow_mut();
+            // Another tab's confirmations count here too from now on.
+            confirmed.hold(replica.log(), &stored);
+            confirmed.take_changed();
+            let mut tops = confirmed.own_tops(replica.log());
+            // What this tab has not loaded yet is kept as the other tab left it.
+            let unknown = stored.iter().filter(|id| !replica.log().contains(id));
+            tops.extend(unknown.take(MAX_OWN_TOPS.saturating_sub(tops.len())));
+            tops
+        };
+        // Best effort: a failed write only makes those changes count as
+        // waiting after a reload, until a peer names them again.
+        let _ = self
+            .store
+            .put_meta(CONFIRMED, &crate::encode::to_bytes(&tops))
+            .await;
     }
 }
 

@@ -21,6 +21,13 @@
 //!
 //! Randomness comes from the caller (`random`), like everything else the
 //! platform provides.
+//!
+//! Longer than most files here on purpose: opening (the network, the
+//! identity, the policy, the log, the own chain's head) and writing own
+//! events keep one invariant together — nothing applied before it is
+//! written — so they stay side by side; taking in peers' events
+//! (`ingest.rs`), sessions (`peers.rs`) and what waits to be sent
+//! (`confirmed.rs`) have files of their own.
 
 mod confirmed;
 mod dropped;
@@ -47,7 +54,7 @@ use crate::replica::Replica;
 use crate::snapshot::{self, CachedState, SavedDocs};
 use crate::store::{LoadedEvents, Store, StoreError};
 use crate::sync::{Orphans, Peers};
-use confirmed::{Confirmed, MAX_OWN_TOPS};
+use confirmed::Confirmed;
 use futures_util::lock::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::{Ref, RefCell, RefMut};

@@ -2,9 +2,9 @@
 //! what each peer is known to hold kept across reloads, and frames from
 //! peers answered even when storing what they carried failed.
 
-use super::{CONFIRMED, MAX_OWN_TOPS, Node, NodeError};
+use super::{Node, NodeError};
 use crate::error::Error;
-use crate::event::{Event, EventId, PublicKey};
+use crate::event::{Event, PublicKey};
 use crate::store::Store;
 use crate::sync::{
     FrameError, GossipLimits, GossipStats, Ingested, MAX_WANT, Met, Outgoing, Traffic,
@@ -198,71 +198,6 @@ impl<S: Store> Node<S> {
             .borrow()
             .session(&peer.to_owned())
             .map(|s| s.peer_heads().iter().filter(|h| !log.contains(h)).count())
-    }
-
-    /// Changes made with this node's identity (in this tab or another of
-    /// the same store) that no peer or relay is known to hold yet: what
-    /// waits to be sent while working offline or alone. A peer is known to
-    /// hold what it announced or acknowledged, in this session or when last
-    /// met; a lying peer can make changes look sent.
-    pub fn unconfirmed(&self) -> usize {
-        let replica = self.replica.borrow();
-        self.confirmed.borrow().unconfirmed(replica.log())
-    }
-
-    /// Counts what `peer` is known to hold as confirmed, if that changed
-    /// or events were just `stored` (a head it announced may have arrived).
-    /// Once nothing waits, the latest confirmed own events are kept in the
-    /// store; while some still wait, only when a link ends
-    /// ([`keep_confirmed`](Self::keep_confirmed)): a write per
-    /// acknowledgement would double a catch-up's transactions.
-    async fn confirm_held(&self, peer: &str, stored: bool) {
-        let settled = {
-            let mut peers = self.peers.borrow_mut();
-            let Some(session) = peers.session_mut(&peer.to_owned()) else {
-                return;
-            };
-            if !session.take_held_news() && !stored {
-                return;
-            }
-            let replica = self.replica.borrow();
-            let mut confirmed = self.confirmed.borrow_mut();
-            confirmed.hold(replica.log(), session.held_all());
-            confirmed.unconfirmed(replica.log()) == 0
-        };
-        if settled {
-            self.keep_confirmed().await;
-        }
-    }
-
-    /// Keeps the latest confirmed own events in the store, if more were
-    /// confirmed since last kept, merged with what another tab kept.
-    async fn keep_confirmed(&self) {
-        if !self.confirmed.borrow_mut().take_changed() {
-            return;
-        }
-        let stored: Vec<EventId> = match self.store.get_meta(CONFIRMED).await {
-            Ok(Some(bytes)) => postcard::from_bytes(&bytes).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let tops = {
-            let replica = self.replica.borrow();
-            let mut confirmed = self.confirmed.borrow_mut();
-            // Another tab's confirmations count here too from now on.
-            confirmed.hold(replica.log(), &stored);
-            confirmed.take_changed();
-            let mut tops = confirmed.own_tops(replica.log());
-            // What this tab has not loaded yet is kept as the other tab left it.
-            let unknown = stored.iter().filter(|id| !replica.log().contains(id));
-            tops.extend(unknown.take(MAX_OWN_TOPS.saturating_sub(tops.len())));
-            tops
-        };
-        // Best effort: a failed write only makes those changes count as
-        // waiting after a reload, until a peer names them again.
-        let _ = self
-            .store
-            .put_meta(CONFIRMED, &crate::encode::to_bytes(&tops))
-            .await;
     }
 
     /// Events held apart waiting for their parents, from all peers.
