@@ -210,3 +210,32 @@ pub async fn changes_no_peer_holds_are_counted_until_one_does<B: Backend>(backen
     net.settle().await;
     assert_eq!((a.unconfirmed(), b.unconfirmed()), (0, 0));
 }
+
+/// A change another tab of the same store sent counts as sent here once a
+/// peer shows it has it (here by sending an event made after it).
+pub async fn another_tabs_change_counts_as_sent_once_a_peer_shows_it_has_it<B: Backend>(
+    backend: &B,
+) {
+    let (s1, s2) = backend.shared().await;
+    let (tab, _) = Node::open(s1, || [1; 32]).await.unwrap();
+    let (other_tab, _) = Node::open(s2, || [1; 32]).await.unwrap();
+    let (c, _) = Node::open(backend.fresh().await, || [3; 32]).await.unwrap();
+    let mut net = Net::new(vec![("tab", &tab), ("other", &other_tab), ("c", &c)]);
+    net.link("tab", "c");
+    net.settle().await;
+    // The other tab makes a change and sends it to c; this tab only hears
+    // of it from its sibling (the shared store), not from c.
+    let made = other_tab.publish(1, pay(key(9), 1, "EUR")).await.unwrap();
+    tab.load_stored(made.bytes()).unwrap();
+    assert_eq!(tab.unconfirmed(), 1);
+    net.link("other", "c");
+    net.settle().await;
+    net.unlink("other", "c");
+    assert_eq!(tab.unconfirmed(), 1, "nothing yet says c has it");
+    // c writes after it and pushes that to this tab: c holds the change.
+    let after = c.publish(2, pay(key(8), 1, "EUR")).await.unwrap();
+    assert!(after.parents().contains(&made.id()));
+    net.push("c", &[after]);
+    net.settle().await;
+    assert_eq!(tab.unconfirmed(), 0);
+}
