@@ -25,7 +25,18 @@
 use super::{CONFIRMED, Node};
 use crate::event::{EventId, PublicKey};
 use crate::log::{EventIx, Log};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::sync::{has_bit, set_bit};
+
+/// The latest confirmed own events as kept in the store (none if nothing
+/// is kept). Unreadable, the record only makes older changes count as
+/// waiting until a peer names them again.
+pub(super) async fn kept_tops<S: Store>(store: &S) -> Result<Vec<EventId>, StoreError> {
+    Ok(match store.get_meta(CONFIRMED).await? {
+        Some(bytes) => postcard::from_bytes(&bytes).unwrap_or_default(),
+        None => Vec::new(),
+    })
+}
 
 /// Confirmed own events kept in the store at most: more than one only if
 /// the identity's events forked (two tabs writing at once).
@@ -65,18 +76,11 @@ impl Confirmed {
     }
 
     fn is_held(&self, ix: EventIx) -> bool {
-        let ix = ix as usize;
-        self.held
-            .get(ix / 64)
-            .is_some_and(|word| word & (1 << (ix % 64)) != 0)
+        has_bit(&self.held, ix)
     }
 
     fn mark(&mut self, ix: EventIx) {
-        let ix = ix as usize;
-        if self.held.len() <= ix / 64 {
-            self.held.resize(ix / 64 + 1, 0);
-        }
-        self.held[ix / 64] |= 1 << (ix % 64);
+        set_bit(&mut self.held, ix);
     }
 
     /// A peer holds `ids` and their ancestors. Ids the log does not hold
@@ -184,10 +188,8 @@ impl<S: Store> Node<S> {
         if !self.confirmed.borrow_mut().take_changed() {
             return;
         }
-        let stored: Vec<EventId> = match self.store.get_meta(CONFIRMED).await {
-            Ok(Some(bytes)) => postcard::from_bytes(&bytes).unwrap_or_default(),
-            _ => Vec::new(),
-        };
+        // Best effort, as the write below: unread, this tab's own are kept.
+        let stored = kept_tops(&self.store).await.unwrap_or_default();
         let tops = {
             let replica = self.replica.borrow();
             let mut confirmed = self.confirmed.borrow_mut();

@@ -329,12 +329,7 @@ impl<S: Store> Node<S> {
                 "{pending} stored events wait for parents that are not stored"
             ));
         }
-        // Unreadable, the record only makes older changes count as waiting
-        // until a peer names them again.
-        let tops: Vec<EventId> = match store.get_meta(CONFIRMED).await? {
-            Some(bytes) => postcard::from_bytes(&bytes).unwrap_or_default(),
-            None => Vec::new(),
-        };
+        let tops = confirmed::kept_tops(&store).await?;
         let confirmed = Confirmed::from_tops(replica.log(), identity.public_key(), &tops);
         let node = Node {
             store,

@@ -66,6 +66,7 @@ pub use membership::{Membership, MeshLimits};
 pub use orphans::{OrphanLimits, Orphans};
 pub use peers::{Outgoing, Peers};
 pub use session::{Carried, Incoming, Ingested, Session};
+pub(crate) use session::{has_bit, set_bit};
 
 use crate::event::EventId;
 use serde::{Deserialize, Serialize};

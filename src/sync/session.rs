@@ -224,12 +224,13 @@ pub struct Session {
 }
 
 /// Whether bit `ix` of a bitset by log index is set.
-fn has_bit(set: &[u64], ix: EventIx) -> bool {
+pub(crate) fn has_bit(set: &[u64], ix: EventIx) -> bool {
     set.get(ix as usize / 64)
         .is_some_and(|word| word & (1 << (ix % 64)) != 0)
 }
 
-fn set_bit(set: &mut Vec<u64>, ix: EventIx) {
+/// Sets bit `ix` of a bitset by log index, growing it as needed.
+pub(crate) fn set_bit(set: &mut Vec<u64>, ix: EventIx) {
     let word = ix as usize / 64;
     if set.len() <= word {
         set.resize(word + 1, 0);
@@ -567,7 +568,6 @@ impl Session {
         if self.seen_by_peer != self.my_hello {
             self.seen_by_peer = self.my_hello.clone();
             self.held_changed = true;
-            self.held_news = true;
         }
         self.awaiting_answer = false;
         self.another_round |= more;
