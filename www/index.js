@@ -166,7 +166,7 @@ function draw() {
   });
   app.snapshot = s;
   renderIdentity(s);
-  renderStatus(s, ui.offline ? s.status.unconfirmed : null);
+  renderStatus(s, ui.offline);
   // The relay's line changes without a change of the log (an acknowledgement,
   // a lost link): while it is about to change, look again soon.
   if (renderRelayStatus(s, ui)) soon ??= setTimeout(() => ((soon = null), render()), 300);

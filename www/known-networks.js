@@ -28,27 +28,27 @@ export function knownNetworks(storage = localStorage) {
   }
 }
 
-/** Remembers that the network of `info` (a NetworkInfo) was opened here, now. */
-export function rememberNetwork(info, storage = localStorage) {
-  const entry = { kind: info.kind, name: info.name, room: info.room, invite: info.invite };
-  if (!valid(entry)) return;
-  const others = knownNetworks(storage).filter((n) => n.kind !== entry.kind || n.room !== entry.room);
+/** Are `a` and `b` (entries or NetworkInfos) the same network? */
+export const isNetwork = (a, b) => a.kind === b.kind && a.room === b.room;
+
+/** The remembered networks but `n`, then `first` ones ahead of them, kept. */
+function keep(storage, n, first = []) {
+  const others = knownNetworks(storage).filter((m) => !isNetwork(m, n));
   try {
-    storage.setItem(KEY, JSON.stringify([entry, ...others].slice(0, MAX_KNOWN)));
+    storage.setItem(KEY, JSON.stringify([...first, ...others].slice(0, MAX_KNOWN)));
   } catch {
-    // Storage full or refused: only this list is lost, and the link still works.
+    // Storage full or refused: only this list is not changed, and the link still works.
   }
 }
 
-/** Forgets the remembered network `n` (its data stays in this browser). */
-export function forgetNetwork(n, storage = localStorage) {
-  const others = knownNetworks(storage).filter((m) => m.kind !== n.kind || m.room !== n.room);
-  try {
-    storage.setItem(KEY, JSON.stringify(others));
-  } catch {
-    // Refused: the entry stays listed.
-  }
+/** Remembers that the network of `info` (a NetworkInfo) was opened here, now. */
+export function rememberNetwork(info, storage = localStorage) {
+  const entry = { kind: info.kind, name: info.name, room: info.room, invite: info.invite };
+  if (valid(entry)) keep(storage, entry, [entry]);
 }
+
+/** Forgets the remembered network `n` (its data stays in this browser). */
+export const forgetNetwork = (n, storage = localStorage) => keep(storage, n);
 
 /** The address fragment that opens a remembered network. */
 export const knownFragment = (n) => (n.kind === "private" ? inviteFragment(n) : `net=${encodeURIComponent(n.name)}`);

@@ -7,7 +7,7 @@ import { html, render, nothing } from "lit-html";
 import { TrustfoldNode } from "trustfold";
 import { NETWORK_KIND, errorText } from "../words.js";
 import { inviteFragment, inviteLink, shownName } from "../network.js";
-import { forgetNetwork, knownFragment, knownNetworks } from "../known-networks.js";
+import { forgetNetwork, isNetwork, knownFragment, knownNetworks } from "../known-networks.js";
 import { qrCode } from "../pictures/qr.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -69,7 +69,7 @@ export function renderKnownNetworks(info) {
     known.map((n) => {
       const apart = n.kind === "private" && named(n) > 1 ? ` (${n.room.slice(0, 6)})` : "";
       const label = html`${NETWORK_KIND[n.kind].label} “<bdi>${shownName(n.name)}</bdi>”${apart}`;
-      if (n.kind === info.kind && n.room === info.room) return html`<li>${label} <span class="muted">(this one)</span></li>`;
+      if (isNetwork(n, info)) return html`<li>${label} <span class="muted">(this one)</span></li>`;
       return html`<li><a href="#${knownFragment(n)}">${label}</a>
         <button type="button" class="quiet forget" @click=${() => forget(n)}>Forget</button></li>`;
     }),

@@ -90,13 +90,11 @@ function madeHereWait(n) {
 /**
  * The status line (with what waits to be sent while nobody can be
  * reached), the catching-up bar and the online pill, from the snapshot `s`;
- * `unsent` is null online, and while the person chose to work
- * offline the number of changes made here that nobody has yet.
+ * `offline`: the person chose to work offline.
  */
-export function renderStatus(s, unsent) {
-  const offline = unsent !== null;
-  $("#work-offline-hint").textContent = offlineWords(unsent);
+export function renderStatus(s, offline) {
   const { status } = s;
+  $("#work-offline-hint").textContent = offlineWords(offline ? status.unconfirmed : null);
   const waiting = status.waiting > 0 ? `, ${eventsWord(status.waiting)} waiting for earlier ones.` : ".";
   // With nobody to send to (no browser linked, the relay not up), what was
   // made here and nobody has yet is said: it leaves only with a link.
