@@ -13,13 +13,28 @@ use std::time::{Duration, Instant};
 /// How long a node may take to start, or the cluster to elect its leader.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// A free loopback port (the OS's pick; released for the server to take).
+/// Ports the clusters take from: below Linux's ephemeral range (32768 and
+/// up by default), from which the OS gives outgoing connections and `:0`
+/// their ports. A port picked there and released for `nats-server` to
+/// bind could be taken meanwhile by a parallel test's connection ("bind:
+/// address already in use", seen once in `make test`); ports here are
+/// taken only by these clusters, each process from its own place.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A free loopback port (released for the server to take).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let span = u32::from(PORTS.end - PORTS.start);
+    let start = std::process::id().wrapping_mul(97) % span;
+    for _ in 0..span {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let port = PORTS.start + offset as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {PORTS:?}");
 }
 
 struct Node {
