@@ -51,6 +51,13 @@ pub struct Policy {
     /// Whether bans published by trusted authors (backed by `quorum` of
     /// them) ban in my view; my own ban list always does.
     pub follow_bans: bool,
+    /// Subjects whose statements published by me are read as withdrawn:
+    /// my view once I publish a neutral statement about them. For
+    /// previewing an unban or untrust that will be published (my own
+    /// published ban counts in my view like a trusted author's, so the
+    /// local change alone would show nothing). Never stored.
+    #[serde(skip)]
+    pub withdrawn: BTreeSet<PublicKey>,
 }
 
 /// A policy as stored before `follow_bans` existed (it followed them).
@@ -99,6 +106,7 @@ impl Policy {
             depth: NonZeroU32::MIN,
             forks: ForkHandling::Count,
             follow_bans: true,
+            withdrawn: BTreeSet::new(),
         }
     }
 
@@ -117,6 +125,7 @@ impl Policy {
             depth: old.depth,
             forks: old.forks,
             follow_bans: true,
+            withdrawn: BTreeSet::new(),
         })
     }
 
@@ -138,6 +147,13 @@ impl Policy {
         self
     }
 
+    /// This policy reading my published statements about `who` as
+    /// withdrawn (see [`Policy::withdrawn`]).
+    pub fn withdrawing(mut self, who: PublicKey) -> Policy {
+        self.withdrawn.insert(who);
+        self
+    }
+
     /// This policy with another quorum (values below 1 mean 1).
     pub fn with_quorum(mut self, quorum: u32) -> Policy {
         self.quorum = NonZeroU32::new(quorum).unwrap_or(NonZeroU32::MIN);
@@ -154,6 +170,11 @@ impl Policy {
     pub fn with_forks(mut self, forks: ForkHandling) -> Policy {
         self.forks = forks;
         self
+    }
+
+    /// Whether `author`'s statement about `subject` is read as withdrawn.
+    fn withdrawn_by(&self, author: &PublicKey, subject: &PublicKey) -> bool {
+        *author == self.me && self.withdrawn.contains(subject)
     }
 
     fn excluded_locally(&self, who: &PublicKey, log: &Log) -> bool {
@@ -173,6 +194,9 @@ impl Policy {
             let mut next = Vec::new();
             for author in &frontier {
                 for subject in log.trust_subjects(author) {
+                    if self.withdrawn_by(author, subject) {
+                        continue;
+                    }
                     let follows = matches!(
                         log.trust_statement(author, subject),
                         Some((TrustLevel::Trusted, _))
@@ -201,6 +225,7 @@ impl Policy {
             for subject in log.trust_subjects(author) {
                 if let Some((TrustLevel::Banned, ix)) = log.trust_statement(author, subject)
                     && !trusted.contains(subject)
+                    && !self.withdrawn_by(author, subject)
                 {
                     let id = log.entry(ix).event().id();
                     published.entry(*subject).or_default().push((*author, id));

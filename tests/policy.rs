@@ -252,6 +252,33 @@ fn published_bans_never_reach_authors_i_trust_or_me() {
     assert_eq!(balance(&node, &banning_me, 2), 1, "only my payment counts");
 }
 
+/// The preview of an unban that will be published: my own published ban
+/// counts in my view, so lifting only my local ban shows nothing, while
+/// publishing a neutral statement too brings the payment back. Reading my
+/// statement as withdrawn gives that view before it is published.
+#[wasm_bindgen_test(unsupported = test)]
+fn my_published_ban_read_as_withdrawn_previews_its_withdrawal() {
+    let (mut node, _) = one_payment();
+    node.publish(&id(ME), 1, trust(key(1), TrustLevel::Banned))
+        .unwrap();
+    node.set_policy(me().banning(key(1)));
+    assert_eq!(balance(&node, node.view(), 2), 0);
+    let local_only = node.view_under(me());
+    assert_eq!(balance(&node, &local_only, 2), 0, "my published ban counts");
+    let preview = node.view_under(me().withdrawing(key(1)));
+    assert_eq!(balance(&node, &preview, 2), 100);
+    // Only my statements are read as withdrawn: a trusted author's ban stays.
+    node.publish(&id(4), 2, trust(key(1), TrustLevel::Banned))
+        .unwrap();
+    let trusting = node.view_under(me().trusting(key(4)).withdrawing(key(1)));
+    assert_eq!(balance(&node, &trusting, 2), 0);
+    // And the preview is what publishing gives.
+    node.publish(&id(ME), 3, trust(key(1), TrustLevel::Neutral))
+        .unwrap();
+    node.set_policy(me());
+    assert_eq!(balance(&node, node.view(), 2), 100);
+}
+
 #[wasm_bindgen_test(unsupported = test)]
 fn a_locally_banned_trusted_author_loses_their_say() {
     let (mut node, payment) = one_payment();

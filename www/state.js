@@ -110,7 +110,7 @@ export function stateReader(node, me) {
       const theirs = node.viewDigestUnder(policy);
       const same = theirs.included === mine.included;
       const comparison = same ? { onlyMine: [], onlyTheirs: [] } : node.compareViews(policy);
-      return { key, list, digest: theirs.included, same, onlyMine: comparison.onlyMine, onlyTheirs: comparison.onlyTheirs };
+      return { key, list, same, onlyMine: comparison.onlyMine, onlyTheirs: comparison.onlyTheirs };
     });
     return { digest: mine.included, rows };
   }

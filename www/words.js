@@ -147,7 +147,7 @@ export function statementWords(s, who, quote = (r) => `: “${r}”`) {
 
 /** Why an author is banned, from `why` of kind "authorBanned"; `whose` ban list ("my", "Bob's"). */
 function banWords(why, who, whose) {
-  if (why.ban === "local") return `${who(why.author)} is on ${whose} ban list`;
+  if (why.ban === "local") return `${isWords(who(why.author))} on ${whose} ban list`;
   return authorBannedWords(why, who);
 }
 
@@ -212,9 +212,14 @@ export function movementWords(account, unit, m, who, because = "does not count:"
 function authorBannedWords(why, who) {
   const author = why?.author ? who(why.author) : "its author";
   const by = (why?.by ?? []).map(who);
-  if (why?.ban === "published" && by.length) return `${author} is banned by ${listWords(by)}, whose bans you follow`;
+  if (why?.ban === "published" && by.length) return `${isWords(author)} banned by ${listWords(by)}, whose bans you follow`;
   if (why?.ban === "forked") return `${author} signed two histories (a fork)`;
-  return `${author} is on your ban list`;
+  return `${isWords(author)} on your ban list`;
+}
+
+/** "Bob is", "you are": `who` names me "you". */
+function isWords(name) {
+  return name === "you" ? "you are" : `${name} is`;
 }
 
 /** A network's kind, in words: what it is and who can read it. */

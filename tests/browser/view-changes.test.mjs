@@ -172,3 +172,43 @@ async function holds(p, value, shown = true) {
     { timeout: 20000 },
   );
 }
+
+test("lifting a ban I published previews what applying it does: the payment counts again, and unpublished it says why nothing changes", async () => {
+  const network = fresh("unban");
+  const alice = await person(network, "Alice");
+  const bob = await person(network, "Bob");
+  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+  await knows(alice, bob);
+  await pay(bob, "Alice", 3, "change");
+  await sees(alice, "#my-balances", "3.00 EUR");
+
+  // Alice bans Bob and publishes it (the box is ticked by default).
+  await decide(alice, "ban", "Bob");
+  await tab(alice, "ledger");
+  await alice.page.waitForFunction(() => !document.querySelector("#my-balances").textContent.includes("3.00"));
+  // Bob reads in Agreement why Alice leaves his payment out, in words
+  // that agree with him ("you is on…" before).
+  await tab(bob, "agreement");
+  await sees(bob, "#agreement-list", "Alice leaves out you → Alice 3.00 EUR “change”: you are on Alice's ban list; you count it");
+  assert.doesNotMatch(await bob.page.textContent("#agreement-list"), /[0-9a-f]{8}/, "no keys or digests in the rows");
+
+  // Unpublished, lifting her ban changes nothing: her published ban still
+  // counts for her, and the preview says so.
+  await tab(alice, "trust");
+  await alice.page.uncheck("#trust-form input[name=publish]");
+  await alice.page.click("#banned-list button");
+  await sees(alice, "#preview-text", "changes nothing in your view now");
+  await sees(alice, "#preview-text", "The ban on Bob that you published still counts for you");
+
+  // Ticking the box previews the published unban: before, the preview
+  // said "changes nothing" and applying it moved Alice's balance.
+  await alice.page.check("#trust-form input[name=publish]");
+  await sees(alice, "#preview-text", "Lifting the ban on Bob would change your view:");
+  await sees(alice, "#preview-list", "would count again");
+  await sees(alice, "#preview-list", "you: 0.00 EUR → 3.00 EUR");
+  await alice.page.click("#preview-apply");
+  await alice.page.waitForSelector("#preview", { state: "hidden" });
+  await tab(alice, "ledger");
+  await sees(alice, "#my-balances", "3.00 EUR");
+  await closeAll(alice, bob);
+});

@@ -11,7 +11,8 @@ import { eventWords, whyWords } from "../words.js";
  */
 export function renderAgreement(s, agreement) {
   const { who } = s;
-  render(agreement.digest.slice(0, 16), document.querySelector("#my-digest"));
+  // Read aloud in groups of four; each row says "same as yours" instead.
+  render(agreement.digest.slice(0, 16).match(/.{4}/g).join(" "), document.querySelector("#my-digest"));
   const row = (r) => {
     const name = who(r.key);
     const trusted = r.list?.trusted ?? [];
@@ -34,7 +35,7 @@ export function renderAgreement(s, agreement) {
       }),
     ];
     return html`<li class=${r.same ? "agree" : "differ"}>
-      <strong>${name}</strong> — view ${r.digest.slice(0, 16)}
+      <strong>${name}</strong>
       <span class=${r.same ? "status included" : "status excluded"}>${r.same ? "same as yours" : "differs"}</span>
       ${r.list
         ? nothing

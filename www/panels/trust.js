@@ -8,7 +8,17 @@ import { amountText, errorText, eventWords, followedBanWords, voidWords, whyWord
 
 const $ = (selector) => document.querySelector(selector);
 
-/** My policy with `change` ({ trust | untrust | ban | unban: key } or { quorum } or { followBans }) made. */
+/** Whom `change` is about, if it is about someone. */
+const subjectOf = (change) => change.trust ?? change.untrust ?? change.ban ?? change.unban;
+
+/**
+ * My policy with `change` ({ trust | untrust | ban | unban: key, publish } or
+ * { quorum } or { followBans }) made. My own published ban or trust counts
+ * in my view like a trusted person's, so an unban or untrust that will be
+ * published is previewed with my statement read as withdrawn (the core's
+ * `withdrawn`): without it the preview said "changes nothing" and applying
+ * it moved balances.
+ */
 function policyWith(s, change) {
   const trusted = new Set(s.policy.trusted);
   const banned = new Set(s.policy.banned);
@@ -18,7 +28,21 @@ function policyWith(s, change) {
   if (change.unban) banned.delete(change.unban);
   const quorum = change.quorum ?? s.policy.quorum;
   const followBans = change.followBans ?? s.policy.followBans;
-  return { me: s.me, trusted: [...trusted], banned: [...banned], quorum, followBans };
+  const withdrawn = change.publish && (change.unban || change.untrust) ? [change.unban ?? change.untrust] : [];
+  return { me: s.me, trusted: [...trusted], banned: [...banned], quorum, followBans, withdrawn };
+}
+
+/** Why an unpublished unban or untrust leaves my view as it is: my published statement still counts. */
+function stillPublished(change, s, who) {
+  if (change.publish) return "";
+  const mine = s.published.get(s.me);
+  if (change.unban && mine?.banned.includes(change.unban)) {
+    return ` The ban on ${who(change.unban)} that you published still counts for you: publish this change to lift it.`;
+  }
+  if (change.untrust && mine?.trusted.includes(change.untrust)) {
+    return ` The trust in ${who(change.untrust)} that you published still counts for you: publish this change to withdraw it.`;
+  }
+  return "";
 }
 
 function describeChange(change, who) {
@@ -62,7 +86,7 @@ function previewOf(change, s, node, collections) {
   }
   const text = items.length
     ? `${describeChange(change, who)} would change your view:`
-    : `${describeChange(change, who)} changes nothing in your view now.`;
+    : `${describeChange(change, who)} changes nothing in your view now.${stillPublished(change, s, who)}`;
   return { change, text, items };
 }
 
@@ -101,7 +125,11 @@ function recordChanges(node, policy, collections) {
 
 /** Wires the panel's forms (static in index.html) to `app`; the preview lives in `ui.preview`. */
 export function mountTrust(app, ui) {
-  const preview = (change) => {
+  const publishBox = () => $("#trust-form").elements.publish;
+  const preview = (asked) => {
+    // Whether it will be published is part of the change: the preview
+    // depends on it, and Apply does what was previewed.
+    const change = subjectOf(asked) ? { ...asked, publish: publishBox().checked } : asked;
     ui.preview = previewOf(change, app.state(), app.node, ui.collections?.all() ?? ["notes"]);
     app.refresh().then(() => $("#preview-apply").focus());
   };
@@ -116,6 +144,9 @@ export function mountTrust(app, ui) {
       $("#trust-error").textContent = errorText(e);
     }
   });
+  publishBox().addEventListener("change", () => {
+    if (ui.preview && subjectOf(ui.preview.change)) preview(ui.preview.change);
+  });
   $("#preview-cancel").addEventListener("click", () => {
     ui.preview = null;
     app.refresh();
@@ -123,7 +154,6 @@ export function mountTrust(app, ui) {
   $("#preview-apply").addEventListener("click", async () => {
     const change = ui.preview?.change;
     if (!change) return;
-    const publish = $("#trust-form").elements.publish.checked;
     const node = app.node;
     const ok = await app.guarded("#trust-error", async () => {
       if (change.trust) await node.trust(change.trust);
@@ -132,8 +162,8 @@ export function mountTrust(app, ui) {
       if (change.unban) await node.unban(change.unban);
       if (change.quorum) await node.setQuorum(change.quorum);
       if (change.followBans !== undefined) await node.followBans(change.followBans);
-      const subject = change.trust ?? change.untrust ?? change.ban ?? change.unban;
-      if (publish && subject) {
+      const subject = subjectOf(change);
+      if (change.publish && subject) {
         await node.publishTrust(subject, change.trust ? "trusted" : change.ban ? "banned" : "neutral");
       }
     });

@@ -132,6 +132,18 @@ async fn a_dispute_trusted_by_the_viewer_becomes_an_explained_debt() {
         code(node.compare_views(JsValue::from(3)).err().unwrap()),
         "INVALID_ARGUMENT"
     );
+    // A statement read as withdrawn must name a key, like every list.
+    let bad_withdrawn = js_sys::Object::new();
+    js_sys::Reflect::set(
+        &bad_withdrawn,
+        &"withdrawn".into(),
+        &js_sys::Array::of1(&s("not a key")),
+    )
+    .unwrap();
+    assert_eq!(
+        code(node.compare_views(bad_withdrawn.into()).err().unwrap()),
+        "INVALID_ARGUMENT"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -455,6 +455,10 @@ pub struct PolicyInput {
     pub banned: Vec<String>,
     pub quorum: Option<u32>,
     pub follow_bans: Option<bool>,
+    /// Subjects whose statements published by the viewer are read as
+    /// withdrawn (previewing a published unban or untrust).
+    #[serde(default)]
+    pub withdrawn: Vec<String>,
 }
 
 #[derive(Serialize)]

@@ -66,7 +66,7 @@ export interface TrustStatement { event: string; author: string; subject: string
 /** This node's policy. */
 export interface PolicyView { me: string; trusted: string[]; banned: string[]; quorum: number; followBans: boolean }
 /** Another policy, to compare views with: `me` is its viewer (default: this node). */
-export interface PolicyInput { me?: string; trusted?: string[]; banned?: string[]; quorum?: number; followBans?: boolean }
+export interface PolicyInput { me?: string; trusted?: string[]; banned?: string[]; quorum?: number; followBans?: boolean; withdrawn?: string[] }
 /** An event one view counts and the other does not. */
 export interface Difference { event: string; kind: string; status: Status; why: Why | null }
 /** The trust list an author published (by the core's latest-statement rule). */

@@ -130,6 +130,11 @@ impl JsNode {
                 .banned
                 .insert(key(&JsValue::from_str(who), "banned")?);
         }
+        for who in &input.withdrawn {
+            policy
+                .withdrawn
+                .insert(key(&JsValue::from_str(who), "withdrawn")?);
+        }
         Ok(policy
             .with_quorum(input.quorum.unwrap_or(1))
             .following_bans(input.follow_bans.unwrap_or(true)))
