@@ -69,6 +69,8 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   await alice.page.click("#transactions tr:has-text('repairs') button:has-text('Dispute')");
   await alice.page.keyboard.type("never done");
   assert.equal(await alice.page.inputValue("tr.ask input[name=reason]"), "never done");
+  // Before publishing, the form says whose balances a dispute moves.
+  assert.match(await alice.page.textContent("tr.ask"), /whoever trusts you\. Anyone else, the other side of the payment too unless they trust you, still counts it/);
   await alice.page.click("tr.ask button:has-text('Publish dispute')");
   await sees(alice, "#transactions", "disputed by you");
   await sees(carol, "#transactions", "Disputed by Alice");
@@ -132,7 +134,11 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   assert.doesNotMatch(await carol.page.textContent("#debt-list"), /Bob owes/);
   // Carol pays Bob's payment back, once.
   await tab(carol, "ledger");
+  // Paying back moves money: it asks first, saying how much and to whom.
   await carol.page.click("#transactions tr:has-text('rent') button:has-text('Pay back')");
+  await sees(carol, "tr.ask", "Pay 100.00 EUR back to Bob, as a new payment the other way?");
+  assert.doesNotMatch(await carol.page.textContent("#transactions"), /back: rent/, "nothing paid yet");
+  await carol.page.click("tr.ask button:has-text('Pay back 100.00 EUR')");
   await sees(carol, "#transactions", "back: rent (pays back)");
   await sees(carol, "#my-balances", "0.00 EUR");
   assert.equal(await carol.page.locator("#transactions tr:has-text('rent') button:has-text('Pay back')").count(), 0);

@@ -210,7 +210,7 @@ export function renderLedger(s, ui, app) {
     repeat(
       rows,
       (r) => (r.ask ? `ask ${r.t.event}` : r.event),
-      (r) => (r.ask ? askRow(r.t, r.ask, ui, app) : transactionRow(r, s, ui, app)),
+      (r) => (r.ask ? askRow(r.t, r.ask, ui, app, s) : transactionRow(r, s, ui, app)),
     ),
     $("#transactions tbody"),
   );
@@ -224,7 +224,7 @@ function transactionRow(t, s, ui, app) {
     // Drawn and focused at once, so no keystroke typed right after the
     // click falls outside the box.
     app.drawNow();
-    $(`#transactions tr.ask[data-event="${t.event}"] input`)?.focus();
+    $(`#transactions tr.ask[data-event="${t.event}"] :is(input, button)`)?.focus();
   };
   // What is left to pay back is the core's answer (`reversed`), not a guess from the list.
   const canPayBack = t.to === me && t.from !== me && t.status === "included" && !t.reverses && t.reversed < t.amount;
@@ -258,7 +258,7 @@ function transactionRow(t, s, ui, app) {
       ${mineStanding(false) ? nothing : html`<button type="button" title=${HELP.exclude} @click=${ask("exclude")}>Exclude…</button>`}
       ${canPayBack
         ? html`<button type="button" title=${HELP.payBack}
-            @click=${() => app.guarded("#pay-error", () => app.node.payBack(t.event, `back: ${t.memo}`))}>Pay back</button>`
+            @click=${ask("payBack")}>Pay back…</button>`
         : nothing}
     </td>
   </tr>`;
@@ -274,18 +274,48 @@ const HELP = {
   payBack: "Pay this back to whoever paid you: a new payment the other way, linked to this one.",
 };
 
+/**
+ * Said in the form before a dispute or exclusion is published: whose
+ * balances it moves. A newcomer who disputed their own payment saw their
+ * balance move and took it for money back, while the other side, who does
+ * not trust them, still counted the payment.
+ */
+const SCOPE = {
+  dispute:
+    "It stops counting for you and for whoever trusts you. Anyone else, the other side of the payment too unless they trust you, still counts it: your balances can then differ.",
+  exclude:
+    "It stops counting for you and for whoever trusts you. Anyone else still counts it: your balances can then differ.",
+};
+
 /** "Disputed by Alice: “reason” (counts in your view)". */
 function contestWords(c, who) {
   const words = statementWords(c, who);
   return `${words[0].toUpperCase()}${words.slice(1)} (${VERDICT[c.verdict] ?? c.verdict})`;
 }
 
-/** The inline form under a row asking why (for a dispute or an exclusion). */
-function askRow(t, verb, ui, app) {
+/**
+ * The inline form under a row: asking why (a dispute or an exclusion), or
+ * asking to confirm a payment back (it moves money, so not on one click).
+ */
+function askRow(t, verb, ui, app, s) {
   const close = () => {
     ui.asking.delete(t.event);
     app.refresh();
   };
+  if (verb === "payBack") {
+    const left = amountText(t.amount - t.reversed, t.unit);
+    const pay = async (event) => {
+      event.preventDefault();
+      if (await app.guarded("#pay-error", () => app.node.payBack(t.event, `back: ${t.memo}`))) close();
+    };
+    return html`<tr class="ask" data-event=${t.event}><td colspan="6">
+      <form @submit=${pay}>
+        <span>Pay ${left} back to ${s.who(t.from)}, as a new payment the other way?</span>
+        <button>Pay back ${left}</button>
+        <button type="button" class="quiet" @click=${close}>Cancel</button>
+      </form>
+    </td></tr>`;
+  }
   const submit = async (event) => {
     event.preventDefault();
     const reason = event.target.elements.reason.value.trim();
@@ -298,6 +328,7 @@ function askRow(t, verb, ui, app) {
         <input name="reason" placeholder="why you ${verb} it" size="30" required></label>
       <button>${verb === "dispute" ? "Publish dispute" : "Publish exclusion"}</button>
       <button type="button" class="quiet" @click=${close}>Cancel</button>
+      <p class="muted scope">${SCOPE[verb]}</p>
     </form>
   </td></tr>`;
 }
