@@ -70,7 +70,7 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   await alice.page.keyboard.type("never done");
   assert.equal(await alice.page.inputValue("tr.ask input[name=reason]"), "never done");
   // Before publishing, the form says whose balances a dispute moves.
-  assert.match(await alice.page.textContent("tr.ask"), /whoever trusts you\. Anyone else, the other side of the payment too unless they trust you, still counts it/);
+  assert.match(await alice.page.textContent("tr.ask"), /whoever trusts you\. Everyone else still counts it \(Bob too, unless Bob trusts you\)/);
   await alice.page.click("tr.ask button:has-text('Publish dispute')");
   await sees(alice, "#transactions", "disputed by you");
   await sees(carol, "#transactions", "Disputed by Alice");
@@ -271,6 +271,9 @@ test("working offline counts the changes nobody has yet, not those another tab b
   await page.goto(`${url}/#net=${network}`);
   await linked(other);
   await tab(alice, "peers");
+  // Her other tab is named as hers, not as a stranger called "you".
+  await sees(alice, "#peer-table", "you, in another tab or device");
+  assert.doesNotMatch(await alice.page.textContent("#status"), /\bevents?\b/, "the status line says changes");
   await alice.page.click("#work-offline");
   await sees(alice, "#online", "working offline");
   await sees(alice, "#work-offline-hint", "what you do now is kept here");

@@ -280,12 +280,12 @@ const HELP = {
  * balance move and took it for money back, while the other side, who does
  * not trust them, still counted the payment.
  */
-const SCOPE = {
-  dispute:
-    "It stops counting for you and for whoever trusts you. Anyone else, the other side of the payment too unless they trust you, still counts it: your balances can then differ.",
-  exclude:
-    "It stops counting for you and for whoever trusts you. Anyone else still counts it: your balances can then differ.",
-};
+function scopeWords(t, s) {
+  const other = s.who(t.from === s.me ? t.to : t.from);
+  return other === "you"
+    ? "It stops counting for you and for whoever trusts you. Everyone else still counts it, so your balances can then differ."
+    : `It stops counting for you and for whoever trusts you. Everyone else still counts it (${other} too, unless ${other} trusts you), so your balances can then differ.`;
+}
 
 /** "Disputed by Alice: “reason” (counts in your view)". */
 function contestWords(c, who) {
@@ -328,7 +328,7 @@ function askRow(t, verb, ui, app, s) {
         <input name="reason" placeholder="why you ${verb} it" size="30" required></label>
       <button>${verb === "dispute" ? "Publish dispute" : "Publish exclusion"}</button>
       <button type="button" class="quiet" @click=${close}>Cancel</button>
-      <p class="muted scope">${SCOPE[verb]}</p>
+      <p class="muted scope">${scopeWords(t, s)}</p>
     </form>
   </td></tr>`;
 }

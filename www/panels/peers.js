@@ -6,7 +6,9 @@ import { connectionsWords, droppedWords } from "../links.js";
 
 const $ = (selector) => document.querySelector(selector);
 const peersWord = (n) => `${n} ${n === 1 ? "peer" : "peers"}`;
-const eventsWord = (n) => `${n} ${n === 1 ? "event" : "events"}`;
+// "Change" is the page's word for an event: what a person made (a payment,
+// an edit, a ban), as in "changes made here wait to be sent".
+const changesWord = (n) => `${n} ${n === 1 ? "change" : "changes"}`;
 
 /** Copies `text` to the clipboard and says so on `button` for a moment. */
 export async function copyTo(button, text) {
@@ -24,7 +26,7 @@ export async function copyTo(button, text) {
 export function renderPeers(s, petnames, redraw) {
   const { status, peers, who } = s;
   render(
-    `${peersWord(peers.length)} linked; ${eventsWord(status.known)} here` +
+    `${peersWord(peers.length)} linked; ${changesWord(status.known)} here` +
       (status.waiting ? `, ${status.waiting} waiting for earlier ones` : "") +
       (status.missing ? `, ${status.missing} asked for` : "") +
       "." +
@@ -37,14 +39,14 @@ export function renderPeers(s, petnames, redraw) {
   // Per link: in step, or how far apart (what I owe them, what they have that I lack).
   const link = (p) =>
     p.unsent > 0
-      ? `${eventsWord(p.unsent)} to send`
+      ? `${changesWord(p.unsent)} to send`
       : p.headsMissing > 0 || status.missing || status.waiting
         ? "receiving, catching up"
         : "in sync";
   render(
     peers.map(
       (p) => html`<tr>
-        <td title=${p.key ?? ""}>${p.key ? who(p.key) : `connection ${p.id}`}</td>
+        <td title=${p.key ?? ""}>${p.key === s.me ? "you, in another tab or device" : p.key ? who(p.key) : `connection ${p.id}`}</td>
         <td>${link(p)}</td>
         <td>${p.eventsReceived} received, ${p.eventsSent} sent</td>
       </tr>`,
@@ -95,13 +97,13 @@ function madeHereWait(n) {
 export function renderStatus(s, offline) {
   const { status } = s;
   $("#work-offline-hint").textContent = offlineWords(offline ? status.unconfirmed : null);
-  const waiting = status.waiting > 0 ? `, ${eventsWord(status.waiting)} waiting for earlier ones.` : ".";
+  const waiting = status.waiting > 0 ? `, ${changesWord(status.waiting)} waiting for earlier ones.` : ".";
   // With nobody to send to (no browser linked, the relay not up), what was
   // made here and nobody has yet is said: it leaves only with a link.
   const alone = offline || (status.peers === 0 && status.relay?.state !== "open");
   const unsentWords = alone && status.unconfirmed > 0 ? ` ${madeHereWait(status.unconfirmed)} to be sent.` : "";
   $("#status").textContent =
-    `${count(s.transactions.length, "payment")} known, ${count(status.known, "event")}; ` +
+    `${count(s.transactions.length, "payment")} known, ${count(status.known, "change")} in all; ` +
     `${peersWord(status.peers)} linked${waiting}${unsentWords}`;
   const behind = status.waiting + status.missing;
   $("#progress").hidden = behind === 0;

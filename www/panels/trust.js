@@ -37,10 +37,10 @@ function stillPublished(change, s, who) {
   if (change.publish) return "";
   const mine = s.published.get(s.me);
   if (change.unban && mine?.banned.includes(change.unban)) {
-    return ` The ban on ${who(change.unban)} that you published still counts for you: publish this change to lift it.`;
+    return ` The ban on ${who(change.unban)} that you published still counts for you: tick “publish it” to lift it.`;
   }
   if (change.untrust && mine?.trusted.includes(change.untrust)) {
-    return ` The trust in ${who(change.untrust)} that you published still counts for you: publish this change to withdraw it.`;
+    return ` The trust in ${who(change.untrust)} that you published still counts for you: tick “publish it” to withdraw it.`;
   }
   return "";
 }
@@ -74,8 +74,9 @@ function previewOf(change, s, node, collections) {
     ...comparison.onlyTheirs.filter((d) => !isEdit(d)).map((d) => `${eventWords(d, s.byEvent, who)} would count again`),
   ];
   const [stop, start] = [edits(comparison.onlyMine), edits(comparison.onlyTheirs)];
-  if (stop) items.push(`${stop} edit${stop === 1 ? "" : "s"} of records would stop counting`);
-  if (start) items.push(`${start} edit${start === 1 ? "" : "s"} of records would count again`);
+  const editsWords = (n) => (n === 1 ? "1 edit of a record" : `${n} edits of records`);
+  if (stop) items.push(`${editsWords(stop)} would stop counting`);
+  if (start) items.push(`${editsWords(start)} would count again`);
   if (stop || start) items.push(...recordChanges(node, policy, collections));
   for (const key of new Set([...before.keys(), ...after.keys()])) {
     const [a, b] = [before.get(key) ?? 0n, after.get(key) ?? 0n];
