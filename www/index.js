@@ -209,7 +209,7 @@ async function main() {
   if (justMade(info)) selectTab($("#tab-networks"));
   const cached = await TrustfoldNode.cachedState(network);
   if (cached) {
-    $("#status").textContent = `Loading ${cached.events} ${cached.events === 1 ? "event" : "events"}… (showing the balances saved last time)`;
+    $("#status").textContent = `Loading ${cached.events} ${cached.events === 1 ? "change" : "changes"}… (showing the balances saved last time)`;
     renderCachedBalances(cached.balances(), short);
     cached.free();
   }
@@ -263,6 +263,11 @@ addEventListener("hashchange", () => {
 });
 
 main().catch((e) => {
-  $("#status").textContent = `Could not open this network: ${errorText(e)}`;
+  const why = network === "" ? "the link names no network." : errorText(e);
+  $("#status").textContent = `Could not open this network: ${why} Open or make one under Networks.`;
   $("#status").className = "error";
+  // Nothing but the Networks panel works without a node: the Pay form and
+  // the rest are hidden rather than left to fail on use.
+  for (const t of tabs) t.hidden = t.id !== "tab-networks";
+  selectTab($("#tab-networks"));
 });

@@ -427,6 +427,12 @@ test("a damaged invite link is said in words, and the page still makes a new net
   const p = { context, page, errors, name: "Kim" };
   await page.goto(`${server.url}/#invite=zz&name=Coop`);
   await sees(p, "#status", "Could not open this network: This invite link is damaged");
+  // Only what works without a node is offered: the Networks panel.
+  await p.page.waitForSelector("#networks:not([hidden])");
+  assert.equal(await p.page.isVisible("#pay"), false, "no Pay form on a network that did not open");
+  assert.equal(await p.page.isVisible("#tab-ledger"), false);
+  await Promise.all([p.page.waitForEvent("load"), page.evaluate(() => (location.hash = "net="))]);
+  await sees(p, "#status", "Could not open this network: the link names no network.");
   await Promise.all([
     page.waitForEvent("load"),
     page.evaluate((hex) => (location.hash = `invite=${hex}&name=`), "ab".repeat(32)),
