@@ -369,6 +369,10 @@ test("nobody can rename someone else, and a name two people claim is never guess
   assert.ok(!offered.includes("Mallory's friend"), `names offered: ${offered}`);
   await tab(alice, "peers");
   await sees(alice, "#people-list", `Bob (${bob.key.slice(0, 6)})`); // two Bobs, told apart
+  // Both Bobs are told their name is shared, and how others see them.
+  await sees(bob, "#name-shared", `Someone else here is called Bob too: others see you as “Bob (${bob.key.slice(0, 6)})”`);
+  await sees(mallory, "#name-shared", `others see you as “Bob (${mallory.key.slice(0, 6)})”`);
+  assert.equal(await alice.page.isHidden("#name-shared"), true, "Alice's name is hers alone");
   await closeAll(alice, bob, mallory);
 });
 

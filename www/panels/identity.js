@@ -131,8 +131,16 @@ export function remindOfBackup(me, newIdentity) {
  * lit sets the value only when my recorded name changes.
  */
 export function renderIdentity(s) {
+  const mine = s.names.get(s.me) ?? "";
   render(
-    html`<input id="my-name" size="14" placeholder="shown to others" autocomplete="nickname" .value=${s.names.get(s.me) ?? ""}>`,
+    html`<input id="my-name" size="14" placeholder="shown to others" autocomplete="nickname" .value=${mine}>`,
     $("#name-label"),
   );
+  // Names are claimed, not owned: a name someone else claims too is shown
+  // to others with the start of each key, and the person is told so.
+  const shared = mine && [...s.names].some(([key, name]) => key !== s.me && name.toLowerCase() === mine.toLowerCase());
+  $("#name-shared").hidden = !shared;
+  $("#name-shared").textContent = shared
+    ? `Someone else here is called ${mine} too: others see you as “${mine} (${s.me.slice(0, 6)})”. Pick another name if you like.`
+    : "";
 }
