@@ -240,7 +240,7 @@ test("values two people set at once both show, and one click keeps one everywher
     await sees(p, "#work-offline-hint", "Stop syncing for a while");
     await tab(p, "records");
   }
-  for (const p of [alice, bob]) await sees(p, "#record-table", "2 versions written at once");
+  for (const p of [alice, bob]) await sees(p, "#record-table", "2 versions, written without seeing each other:");
   // Each version says whose it is.
   await sees(alice, "#record-table", "keep “blocked” (Bob)");
   await sees(alice, "#record-table", "keep “done” (you)");
@@ -252,6 +252,25 @@ test("values two people set at once both show, and one click keeps one everywher
       cell,
       WAIT,
     );
+  }
+
+  // Bob types in the field; Alice's value arriving meanwhile does not
+  // replace what he is typing, and once he leaves the field his is set.
+  const changes = () => Number(/(\d+) changes? in all/.exec(document.querySelector("#status").textContent)?.[1]);
+  const before = await bob.page.evaluate(changes);
+  await bob.page.click(cell);
+  await bob.page.fill(cell, "in prog");
+  await alice.page.fill(cell, "review");
+  await alice.page.press(cell, "Tab");
+  // Alice's change has reached Bob's node: his count of changes grew.
+  await bob.page.waitForFunction(`(${changes})() > ${before}`, null, WAIT);
+  // Drawn since (a draw follows the node's change within a frame).
+  await bob.page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  assert.equal(await bob.page.isVisible("#record-table"), true);
+  assert.equal(await bob.page.inputValue(cell), "in prog", "what Bob types stays");
+  await bob.page.press(cell, "Tab");
+  for (const p of [alice, bob]) {
+    await p.page.waitForFunction((c) => document.querySelector(c)?.value === "in prog", cell, WAIT);
   }
   await closeAll(alice, bob);
 });

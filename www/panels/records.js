@@ -34,6 +34,31 @@ const liveText = directive(
 );
 
 /**
+ * `.value=${keptWhileTyped(text)}` on an <input> set on change: shows the
+ * node's value, except while the person types in it (focused, and its
+ * value not the one last shown). Before, another person's value arriving
+ * replaced what was being typed, before it was ever set.
+ */
+const keptWhileTyped = directive(
+  class extends Directive {
+    constructor(part) {
+      super(part);
+      if (part.type !== PartType.PROPERTY) throw new Error("keptWhileTyped is for a .value binding");
+    }
+    render(text) {
+      return text;
+    }
+    update(part, [text]) {
+      const input = part.element;
+      const typing = input === document.activeElement && input.dataset.shown !== undefined && input.value !== input.dataset.shown;
+      if (!typing && input.value !== text) input.value = text;
+      if (!typing) input.dataset.shown = text;
+      return noChange;
+    }
+  },
+);
+
+/**
  * Collection names seen on this device (the log keeps only their hashes),
  * per network (`info`, a NetworkInfo): an open network's by its name (the
  * key it always had), a private one's by its room (two may share a name).
@@ -261,7 +286,7 @@ function fieldCell(record, name, field, ui, app) {
     ? html`<textarea aria-label="${record.id}: ${name}" data-record=${record.id} data-field=${name}
         .value=${liveText(value.text)} @input=${splice}></textarea>`
     : html`<input aria-label="${record.id}: ${name}" data-record=${record.id} data-field=${name}
-        .value=${valueText(value)} @change=${set}>`;
+        .value=${keptWhileTyped(valueText(value))} @change=${set}>`;
   const keep = (v) => () =>
     app.guarded("#records-error", () =>
       isText(v) ? app.node.setText(collection, record.id, name, v.text) : app.node.setField(collection, record.id, name, v),
@@ -274,7 +299,7 @@ function fieldCell(record, name, field, ui, app) {
     return w ? ` (${app.snapshot?.who(w.author) ?? w.author.slice(0, 8)})` : "";
   };
   const versions = field.conflicts.length
-    ? html`<div class="conflict">${field.conflicts.length + 1} versions written at once:
+    ? html`<div class="conflict">${field.conflicts.length + 1} versions, written without seeing each other:
         ${[value, ...field.conflicts].map(
           (v) =>
             html`<button type="button" class="quiet keep" @click=${keep(v)}>keep “${valueText(v).slice(0, 40)}”${whose(v)}</button>`,
