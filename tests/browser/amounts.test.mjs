@@ -50,6 +50,10 @@ test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many de
   await alice.page.fill("#pay input[name=memo]", "half an hour");
   await alice.page.click("#pay button");
   await sees(alice, "#pay-error", "HOUR is counted in whole numbers: no decimals.");
+  // A minus sign is not "not a number": the page says what to do instead.
+  await alice.page.fill("#pay input[name=amount]", "−3");
+  await alice.page.click("#pay button");
+  await sees(alice, "#pay-error", "A payment is always from you: to be paid, ask the other person to pay you.");
   await pay(alice, "Bob", "2", "two hours");
   await sees(bob, "#my-balances", "2 HOUR");
   // No code or internal id reaches the person.

@@ -108,7 +108,10 @@ function readAmount(text, unit) {
   try {
     return TrustfoldNode.parseAmount(text, unit);
   } catch (e) {
-    const words = amountErrorWords(e?.detail, unit);
+    // A minus sign is a wish to be paid, which is the other person's payment to make.
+    const words = /^\s*[-−]/.test(text)
+      ? "A payment is always from you: to be paid, ask the other person to pay you."
+      : amountErrorWords(e?.detail, unit);
     throw words ? new Error(words) : e;
   }
 }
