@@ -392,6 +392,11 @@ test("a private network opened once is listed on every network's page in that br
   const main = fresh("known");
   const p = await person(main, "Kim");
   await createNetwork(p, "Our coop");
+  // A new network is a new account, nameless: the name given before is offered.
+  assert.equal(await p.page.inputValue("#my-name"), "");
+  await p.page.click("#name-suggest:has-text('Call me “Kim” here too')");
+  await p.page.waitForFunction(() => document.querySelector("#my-name").value === "Kim");
+  assert.equal(await p.page.isHidden("#name-suggest"), true, "offered only while nameless");
   await pay(p, "ab".repeat(32), 5, "seeds");
   // Back in the open network, with no link kept.
   await Promise.all([p.page.waitForEvent("load"), p.page.evaluate((net) => (location.hash = `net=${net}`), main)]);

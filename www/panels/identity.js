@@ -7,15 +7,17 @@ import { fileName, inviteFragment } from "../network.js";
 
 const $ = (selector) => document.querySelector(selector);
 
+/** Where the name last given in this browser (on any network) is kept. */
+const LAST_NAME = "trustfold-last-name";
+
 /**
  * Wires the name field, the backup and restore forms, and the notices to
  * `app`; `network` is what `open` took, `info` the node's NetworkInfo.
  */
 export function mountIdentity(app, network, info) {
-  $("#name-label").addEventListener("change", (event) =>
+  const setName = (name) =>
     app.guarded("#name-error", () => {
       const { node, me } = app;
-      const name = event.target.value.trim();
       // Said here, next to the box: a name others would not be shown.
       if (name && !fairName(name)) {
         throw new Error(`“${name}” cannot be a name: not “you”, nor something like a key, at most 40 characters.`);
@@ -27,8 +29,10 @@ export function mountIdentity(app, network, info) {
         node.createRecord(PEOPLE, me);
       }
       node.setField(PEOPLE, me, "name", name);
-    }),
-  );
+      if (name) localStorage.setItem(LAST_NAME, name);
+    });
+  $("#name-label").addEventListener("change", (event) => setName(event.target.value.trim()));
+  $("#name-suggest").addEventListener("click", () => setName(localStorage.getItem(LAST_NAME) ?? ""));
   $("#backup").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.target.elements;
@@ -132,6 +136,11 @@ export function remindOfBackup(me, newIdentity) {
  */
 export function renderIdentity(s) {
   const mine = s.names.get(s.me) ?? "";
+  // Each network has an account of its own, so a new one starts nameless:
+  // the name last given in this browser is offered, not taken.
+  const last = localStorage.getItem(LAST_NAME);
+  $("#name-suggest").hidden = Boolean(mine) || !last;
+  $("#name-suggest").textContent = last ? `Call me “${last}” here too` : "";
   render(
     html`<input id="my-name" size="14" placeholder="shown to others" autocomplete="nickname" .value=${mine}>`,
     $("#name-label"),
