@@ -13,25 +13,32 @@ import { diff, showText } from "../text.js";
 const $ = (selector) => document.querySelector(selector);
 
 /**
+ * A directive for a `.value` binding that shows `text` with
+ * `show(element, text)` instead of lit's plain assignment.
+ */
+const valueDirective = (name, show) =>
+  directive(
+    class extends Directive {
+      constructor(part) {
+        super(part);
+        if (part.type !== PartType.PROPERTY) throw new Error(`${name} is for a .value binding`);
+      }
+      render(text) {
+        return text;
+      }
+      update(part, [text]) {
+        show(part.element, text);
+        return noChange;
+      }
+    },
+  );
+
+/**
  * `.value=${liveText(text)}` on a <textarea>: shows the node's text around
  * the caret (showText) instead of replacing the value, which would move
  * the caret to the end under the person typing.
  */
-const liveText = directive(
-  class extends Directive {
-    constructor(part) {
-      super(part);
-      if (part.type !== PartType.PROPERTY) throw new Error("liveText is for a .value binding");
-    }
-    render(text) {
-      return text;
-    }
-    update(part, [text]) {
-      showText(part.element, text);
-      return noChange;
-    }
-  },
-);
+const liveText = valueDirective("liveText", showText);
 
 /**
  * `.value=${keptWhileTyped(text)}` on an <input> set on change: shows the
@@ -39,24 +46,12 @@ const liveText = directive(
  * value not the one last shown). Before, another person's value arriving
  * replaced what was being typed, before it was ever set.
  */
-const keptWhileTyped = directive(
-  class extends Directive {
-    constructor(part) {
-      super(part);
-      if (part.type !== PartType.PROPERTY) throw new Error("keptWhileTyped is for a .value binding");
-    }
-    render(text) {
-      return text;
-    }
-    update(part, [text]) {
-      const input = part.element;
-      const typing = input === document.activeElement && input.dataset.shown !== undefined && input.value !== input.dataset.shown;
-      if (!typing && input.value !== text) input.value = text;
-      if (!typing) input.dataset.shown = text;
-      return noChange;
-    }
-  },
-);
+const keptWhileTyped = valueDirective("keptWhileTyped", (input, text) => {
+  const typing = input === document.activeElement && input.dataset.shown !== undefined && input.value !== input.dataset.shown;
+  if (typing) return;
+  if (input.value !== text) input.value = text;
+  input.dataset.shown = text;
+});
 
 /**
  * Collection names seen on this device (the log keeps only their hashes),
