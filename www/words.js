@@ -87,7 +87,7 @@ const CODE_WORDS = {
   TABS_UNAVAILABLE: "This browser does not let tabs talk to each other here.",
   CONNECT_FAILED: "The signalling server could not be reached.",
   UNKNOWN_EVENT: "That payment or statement is not known here.",
-  NOT_ADMITTED: "That event is not from a member of this network, so it was not let in.",
+  NOT_ADMITTED: "That change is not from a member of this network, so it was not let in.",
   MALFORMED_INVITE: "This invite link is damaged: ask the person who sent it for the whole link again.",
   BAD_NETWORK_NAME:
     "A network's name must not be empty, must be short (64 bytes at most: fewer letters if they are accented or emoji) and must not hold control characters.",
@@ -119,7 +119,7 @@ const KIND_WORDS_OF_CODE = {
   INVALID_ARGUMENT: "The page could not act on that: check what you typed.",
   DOCUMENT_ERROR: "That change to the record does not apply (the record or field may have changed meanwhile).",
   NOT_OPEN: "The page is still opening: try again in a moment.",
-  PENDING_FULL: "Too much is waiting for earlier events: try again once the page has caught up.",
+  PENDING_FULL: "Too much is waiting for earlier changes: try again once the page has caught up.",
 };
 
 /** Why someone not on my ban list is left out: "banned by Alice (you follow her bans)". */
@@ -186,7 +186,7 @@ export function eventWords(d, transactions, who) {
   const t = transactions.get(d.event);
   return t
     ? `${who(t.from)} → ${who(t.to)} ${amountText(t.amount, t.unit)}${t.memo ? ` “${t.memo}”` : ""}`
-    : (KIND_WORDS[d.kind] ?? "an event");
+    : (KIND_WORDS[d.kind] ?? "a change");
 }
 
 /**
@@ -271,7 +271,7 @@ export function voidWords(voids, who) {
   }
   return [...groups.values()].map(
     ({ author, what, n }) =>
-      `${n} ${n === 1 ? "event" : "events"} by ${who(author)} ${what}; ${n === 1 ? "it counts" : "they count"} for nothing.`,
+      `${n} ${n === 1 ? "change" : "changes"} by ${who(author)} ${what}; ${n === 1 ? "it counts" : "they count"} for nothing.`,
   );
 }
 

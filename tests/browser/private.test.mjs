@@ -377,7 +377,7 @@ test("a member's event whose body cannot be read is reported by its author's nam
   assert.deepEqual(report, { stored: 1, refused: 0 }, "kept, as a void event");
   assert.deepEqual(await alice.page.evaluate(() => window.node.voidEvents().map((v) => v.reason)), ["undecryptable_body"]);
   await tab(alice, "trust");
-  await sees(alice, "#void-notice", "1 event by Eve could not be read; it counts for nothing.");
+  await sees(alice, "#void-notice", "1 change by Eve could not be read; it counts for nothing.");
   const notice = await alice.page.textContent("#void-notice");
   assert.doesNotMatch(notice, /[0-9a-f]{8}/, "no event id, no key");
   await alice.page.click("#welcome-later");
