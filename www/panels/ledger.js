@@ -284,10 +284,10 @@ const HELP = {
  * not trust them, still counted the payment.
  */
 function scopeWords(t, s) {
-  const other = s.who(t.from === s.me ? t.to : t.from);
-  return other === "you"
-    ? "It stops counting for you and for whoever trusts you. Everyone else still counts it, so your balances can then differ."
-    : `It stops counting for you and for whoever trusts you. Everyone else still counts it (${other} too, unless ${other} trusts you), so your balances can then differ.`;
+  // The other side of a payment of mine, named: they may read it as paid.
+  const other = t.from === s.me ? t.to : t.to === s.me ? t.from : null;
+  const also = other && other !== s.me ? ` (${s.who(other)} too, unless ${s.who(other)} trusts you)` : "";
+  return `It stops counting for you and for whoever trusts you. Everyone else still counts it${also}, so your views can then differ.`;
 }
 
 /** "Disputed by Alice: “reason” (counts in your view)". */
