@@ -41,5 +41,8 @@ test("31 payments: pages of 25, a search, a filter, and a CSV whose formula memo
   assert.ok(lines.some((l) => l.includes(`"'=HYPERLINK(""http://evil.example"")"`)), text);
   assert.ok(lines.some((l) => l.includes(`"you","${alice.key}"`) && l.includes(`"12.00","EUR","p12"`)), text);
   await tab(alice, "ledger");
+  // Debts sums the 31 payments to one person, and says it is a sum.
+  await tab(alice, "debts");
+  await sees(alice, "#debt-list", "466.00 EUR in all.");
   await closeAll(alice);
 });

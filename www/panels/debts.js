@@ -18,11 +18,20 @@ export function renderDebts(s) {
     const owes = d.account === s.me ? "You owe" : `${who(d.account)} owes`;
     // With whom: what the counted payments sum to, per person (paid to, received from).
     const net = new Map();
-    for (const m of d.explanation.counted) net.set(m.counterparty, (net.get(m.counterparty) ?? 0n) + m.delta);
+    const movements = new Map();
+    for (const m of d.explanation.counted) {
+      net.set(m.counterparty, (net.get(m.counterparty) ?? 0n) + m.delta);
+      movements.set(m.counterparty, (movements.get(m.counterparty) ?? 0) + 1);
+    }
+    // A sum of payments both ways is said to be one ("paid Bob 7.00 EUR in
+    // all" for 10 paid and 3 received), not read as a single payment.
+    const inAll = (k) => (movements.get(k) > 1 ? " in all" : "");
     const parts = [...net]
       .filter(([, sum]) => sum !== 0n)
       .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
-      .map(([k, sum]) => (sum < 0n ? `paid ${who(k)} ${amountText(-sum, d.unit)}` : `received ${amountText(sum, d.unit)} from ${who(k)}`));
+      .map(([k, sum]) =>
+        sum < 0n ? `paid ${who(k)} ${amountText(-sum, d.unit)}${inAll(k)}` : `received ${amountText(sum, d.unit)} from ${who(k)}${inAll(k)}`,
+      );
     return html`<li class="debt">
       <strong>${owes} ${amountText(d.amount, d.unit)}</strong><span class="because">${because}</span>
       ${parts.length ? html`<p class="muted with-whom">Counted: ${parts.join("; ")}.</p>` : ""}

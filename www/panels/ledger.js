@@ -145,7 +145,7 @@ function showUnitHint(app) {
     const like = used.find((u) => lookAlike(u, unit));
     text += like
       ? ` ${unit} looks like ${like}, which people here pay in: check it is the unit you mean.`
-      : ` Nobody here has paid in ${unit} yet (${used.slice(0, 3).join(", ")} are in use): check it is the unit you mean.`;
+      : ` Nobody here has paid in ${unit} yet (people here pay in ${used.slice(0, 3).join(", ")}): check it is the unit you mean.`;
   }
   $("#pay-unit-hint").textContent = text;
 }
