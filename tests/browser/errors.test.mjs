@@ -535,6 +535,8 @@ const PROVOKERS = {
   async BAD_NETWORK_NAME(t) {
     await throws(t, "BAD_NETWORK_NAME", "createInvite with an empty name",
       () => trustfold.TrustfoldNode.createInvite(""));
+    await throws(t, "BAD_NETWORK_NAME", "describeNetwork of an empty open network's name",
+      () => trustfold.TrustfoldNode.describeNetwork(""));
     await throws(t, "BAD_NETWORK_NAME", "createInvite with a name of 65 bytes",
       () => trustfold.TrustfoldNode.createInvite("x".repeat(65)));
     await throws(t, "BAD_NETWORK_NAME", "open an invite whose name holds a control character",

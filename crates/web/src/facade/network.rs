@@ -7,7 +7,7 @@ use crate::network::NetworkRef;
 use crate::random::random;
 use crate::types;
 use js_sys::Reflect;
-use trustfold::invite::Invite;
+use trustfold::invite::{Invite, InviteError};
 use wasm_bindgen::prelude::*;
 
 /// The network a JS value names: a string is an open network's name; an
@@ -15,6 +15,11 @@ use wasm_bindgen::prelude::*;
 /// as a link's fragment carries it) and the name people see.
 pub(super) fn network_ref(value: &JsValue) -> JsResult<NetworkRef> {
     if let Some(name) = value.as_string() {
+        // An empty name names no network (a link `#net=` cut short): refused
+        // as a private network's empty name is, not opened as one.
+        if name.is_empty() {
+            return Err(WebError::from(InviteError::BadName).into());
+        }
         return Ok(NetworkRef::Open(name));
     }
     if !value.is_object() {
