@@ -50,19 +50,22 @@ function personError(code, message) {
  * (`petnames`, a Map key → nickname), else the name they claim, else a
  * short key; `keyFrom(text)`: the key a typed key, nickname or name stands
  * for (throws AMBIGUOUS_NAME or UNKNOWN_PERSON). A nickname wins over a
- * claimed name when both match what was typed.
+ * claimed name when both match what was typed. `claimed(key)`: the name a
+ * key claims as others are shown it ("Bob (4eafe5)" when two claim Bob).
  */
 export function naming(me, names, petnames = new Map()) {
   const counts = new Map();
   for (const name of names.values()) counts.set(name.toLowerCase(), (counts.get(name.toLowerCase()) ?? 0) + 1);
+  // The name `key` claims as everyone is shown it (null if none): two
+  // people with one name stay apart everywhere.
+  const claimed = (key) => {
+    const name = names.get(key);
+    if (!name) return null;
+    return counts.get(name.toLowerCase()) > 1 ? `${name} (${key.slice(0, 6)})` : name;
+  };
   const who = (key) => {
     if (key === me) return "you";
-    const nickname = petnames.get(key);
-    if (nickname) return nickname;
-    const name = names.get(key);
-    if (!name) return short(key);
-    // Two people with one name stay apart everywhere.
-    return counts.get(name.toLowerCase()) > 1 ? `${name} (${key.slice(0, 6)})` : name;
+    return petnames.get(key) || claimed(key) || short(key);
   };
   const keyFrom = (text) => {
     const value = text.trim();
@@ -85,5 +88,5 @@ export function naming(me, names, petnames = new Map()) {
     if (matches.length === 1) return matches[0];
     throw personError("UNKNOWN_PERSON", `“${value}” is neither a key (64 hex digits) nor a known name.`);
   };
-  return { who, keyFrom };
+  return { who, keyFrom, claimed };
 }

@@ -9,6 +9,8 @@ const $ = (selector) => document.querySelector(selector);
 
 /** Where the name last given in this browser (on any network) is kept. */
 const LAST_NAME = "trustfold-last-name";
+/** That name, read once (not at every draw) and kept as it is set. */
+let lastName = localStorage.getItem(LAST_NAME);
 
 /**
  * Wires the name field, the backup and restore forms, and the notices to
@@ -29,10 +31,10 @@ export function mountIdentity(app, network, info) {
         node.createRecord(PEOPLE, me);
       }
       node.setField(PEOPLE, me, "name", name);
-      if (name) localStorage.setItem(LAST_NAME, name);
+      if (name) localStorage.setItem(LAST_NAME, (lastName = name));
     });
   $("#name-label").addEventListener("change", (event) => setName(event.target.value.trim()));
-  $("#name-suggest").addEventListener("click", () => setName(localStorage.getItem(LAST_NAME) ?? ""));
+  $("#name-suggest").addEventListener("click", () => setName(lastName ?? ""));
   $("#backup").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.target.elements;
@@ -138,18 +140,19 @@ export function renderIdentity(s) {
   const mine = s.names.get(s.me) ?? "";
   // Each network has an account of its own, so a new one starts nameless:
   // the name last given in this browser is offered, not taken.
-  const last = localStorage.getItem(LAST_NAME);
-  $("#name-suggest").hidden = Boolean(mine) || !last;
-  $("#name-suggest").textContent = last ? `Call me “${last}” here too` : "";
+  $("#name-suggest").hidden = Boolean(mine) || !lastName;
+  $("#name-suggest").textContent = lastName ? `Call me “${lastName}” here too` : "";
   render(
     html`<input id="my-name" size="14" placeholder="shown to others" autocomplete="nickname" .value=${mine}>`,
     $("#name-label"),
   );
   // Names are claimed, not owned: a name someone else claims too is shown
-  // to others with the start of each key, and the person is told so.
-  const shared = mine && [...s.names].some(([key, name]) => key !== s.me && name.toLowerCase() === mine.toLowerCase());
+  // to others with the start of each key (naming's `claimed`), and the
+  // person is told so.
+  const shownAs = mine ? s.claimed(s.me) : null;
+  const shared = shownAs !== null && shownAs !== mine;
   $("#name-shared").hidden = !shared;
   $("#name-shared").textContent = shared
-    ? `Someone else here is called ${mine} too: others see you as “${mine} (${s.me.slice(0, 6)})”. Pick another name if you like.`
+    ? `Someone else here is called ${mine} too: others see you as “${shownAs}”. Pick another name if you like.`
     : "";
 }

@@ -32,17 +32,19 @@ function policyWith(s, change) {
   return { me: s.me, trusted: [...trusted], banned: [...banned], quorum, followBans, withdrawn };
 }
 
-/** Why an unpublished unban or untrust leaves my view as it is: my published statement still counts. */
-function stillPublished(change, s, who) {
-  if (change.publish) return "";
-  const mine = s.published.get(s.me);
-  if (change.unban && mine?.banned.includes(change.unban)) {
-    return ` The ban on ${who(change.unban)} that you published still counts for you: tick “publish it” to lift it.`;
-  }
-  if (change.untrust && mine?.trusted.includes(change.untrust)) {
-    return ` The trust in ${who(change.untrust)} that you published still counts for you: tick “publish it” to withdraw it.`;
-  }
-  return "";
+/**
+ * Why an unpublished unban or untrust leaves my view as it is, if that is
+ * my published statement: asked of the core (would publishing it change
+ * my view?), not guessed from my lists — with a quorum above 1, or others
+ * banning the same person, my statement alone may not be what holds.
+ */
+function stillPublished(change, s, node, who) {
+  if (change.publish || !(change.unban || change.untrust)) return "";
+  const published = node.compareViews(policyWith(s, { ...change, publish: true }));
+  if (!published.onlyMine.length && !published.onlyTheirs.length) return "";
+  return change.unban
+    ? ` The ban on ${who(change.unban)} that you published still counts for you: tick “publish it” to lift it.`
+    : ` The trust in ${who(change.untrust)} that you published still counts for you: tick “publish it” to withdraw it.`;
 }
 
 function describeChange(change, who) {
@@ -87,7 +89,7 @@ function previewOf(change, s, node, collections) {
   }
   const text = items.length
     ? `${describeChange(change, who)} would change your view:`
-    : `${describeChange(change, who)} changes nothing in your view now.${stillPublished(change, s, who)}`;
+    : `${describeChange(change, who)} changes nothing in your view now.${stillPublished(change, s, node, who)}`;
   return { change, text, items };
 }
 
