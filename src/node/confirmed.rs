@@ -28,14 +28,41 @@ use crate::log::{EventIx, Log};
 use crate::store::{Store, StoreError};
 use crate::sync::{has_bit, set_bit};
 
-/// The latest confirmed own events as kept in the store (none if nothing
-/// is kept). Unreadable, the record only makes older changes count as
-/// waiting until a peer names them again.
-pub(super) async fn kept_tops<S: Store>(store: &S) -> Result<Vec<EventId>, StoreError> {
+/// The record of the latest confirmed own events, as read from the store.
+#[derive(Debug)]
+pub(super) enum Kept {
+    /// The kept ids (none if nothing is kept yet).
+    Tops(Vec<EventId>),
+    /// The record does not decode. It is not trusted (older changes count
+    /// as waiting until a peer names them again) and is written over at
+    /// the next keep; the open reports it.
+    Damaged(postcard::Error),
+}
+
+impl Kept {
+    /// The kept ids; none if the record is damaged.
+    fn into_tops(self) -> Vec<EventId> {
+        match self {
+            Kept::Tops(tops) => tops,
+            Kept::Damaged(_) => Vec::new(),
+        }
+    }
+}
+
+/// Reads the record of the latest confirmed own events.
+pub(super) async fn kept_tops<S: Store>(store: &S) -> Result<Kept, StoreError> {
     Ok(match store.get_meta(CONFIRMED).await? {
-        Some(bytes) => postcard::from_bytes(&bytes).unwrap_or_default(),
-        None => Vec::new(),
+        Some(bytes) => postcard::from_bytes(&bytes).map_or_else(Kept::Damaged, Kept::Tops),
+        None => Kept::Tops(Vec::new()),
     })
+}
+
+/// What the open reports of a damaged record of confirmed events.
+pub(super) fn damaged_report(error: &postcard::Error) -> String {
+    format!(
+        "the record of changes peers hold ({CONFIRMED}) is damaged ({error}): \
+         older changes made here count as waiting until a peer names them"
+    )
 }
 
 /// Confirmed own events kept in the store at most: more than one only if
@@ -117,6 +144,12 @@ impl Confirmed {
         log.events_by(&self.me).len() - self.own_held
     }
 
+    /// Asks for the next [`take_changed`](Self::take_changed) to say yes:
+    /// what was confirmed is still to be kept.
+    pub fn mark_changed(&mut self) {
+        self.changed = true;
+    }
+
     /// Whether own events became confirmed since this was last called.
     pub fn take_changed(&mut self) -> bool {
         std::mem::take(&mut self.changed)
@@ -188,8 +221,16 @@ impl<S: Store> Node<S> {
         if !self.confirmed.borrow_mut().take_changed() {
             return;
         }
-        // Best effort, as the write below: unread, this tab's own are kept.
-        let stored = kept_tops(&self.store).await.unwrap_or_default();
+        let stored = match kept_tops(&self.store).await {
+            Ok(kept) => kept.into_tops(),
+            Err(_) => {
+                // Unread, the record may hold another tab's confirmations:
+                // writing this tab's alone would lose them. Kept later
+                // (the next time own events are confirmed or a link ends).
+                self.confirmed.borrow_mut().mark_changed();
+                return;
+            }
+        };
         let tops = {
             let replica = self.replica.borrow();
             let mut confirmed = self.confirmed.borrow_mut();

@@ -88,7 +88,7 @@ const NETWORK: &str = "network";
 /// The id of the latest event of this identity's own chain.
 const HEAD: &str = "head";
 /// The latest events peers are known to hold (`confirmed.rs`).
-const CONFIRMED: &str = "confirmed";
+pub(crate) const CONFIRMED: &str = "confirmed";
 
 /// Own events a write looks up one by one, when another tab's were not
 /// announced here, before it reads the whole store instead.
@@ -329,7 +329,13 @@ impl<S: Store> Node<S> {
                 "{pending} stored events wait for parents that are not stored"
             ));
         }
-        let tops = confirmed::kept_tops(&store).await?;
+        let tops = match confirmed::kept_tops(&store).await? {
+            confirmed::Kept::Tops(tops) => tops,
+            confirmed::Kept::Damaged(error) => {
+                report.skipped.push(confirmed::damaged_report(&error));
+                Vec::new()
+            }
+        };
         let confirmed = Confirmed::from_tops(replica.log(), identity.public_key(), &tops);
         let node = Node {
             store,

@@ -159,6 +159,7 @@ macro_rules! node_conformance_tests {
                     a_peer_sending_junk_is_dropped_and_nothing_of_it_is_stored,
                     nodes_that_meet_again_catch_up_in_one_round,
                     changes_no_peer_holds_are_counted_until_one_does,
+                    a_damaged_record_of_sent_changes_is_reported_and_written_again,
                     another_tabs_change_counts_as_sent_once_a_peer_shows_it_has_it,
                 ]
             );

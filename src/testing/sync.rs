@@ -5,6 +5,7 @@
 //! one round. Part of [`node_conformance_tests!`](crate::node_conformance_tests).
 
 use super::{Backend, id, key, pay};
+use crate::node::CONFIRMED;
 use crate::store::Store;
 use crate::sync::{Framer, Message};
 use crate::{Node, PeerError};
@@ -209,6 +210,44 @@ pub async fn changes_no_peer_holds_are_counted_until_one_does<B: Backend>(backen
     net.link("a", "b");
     net.settle().await;
     assert_eq!((a.unconfirmed(), b.unconfirmed()), (0, 0));
+}
+
+/// A damaged record of what peers hold is said at open and not trusted:
+/// the changes count as waiting until a peer names them, and the record is
+/// written again then.
+pub async fn a_damaged_record_of_sent_changes_is_reported_and_written_again<B: Backend>(
+    backend: &B,
+) {
+    let (sa, sa_again) = backend.shared().await;
+    let (a, _) = Node::open(sa, || [1; 32]).await.unwrap();
+    let (b, _) = Node::open(backend.fresh().await, || [2; 32]).await.unwrap();
+    for n in 0..2 {
+        a.publish(n, pay(key(9), 1, "EUR")).await.unwrap();
+    }
+    let mut net = Net::new(vec![("a", &a), ("b", &b)]);
+    net.link("a", "b");
+    net.settle().await;
+    assert_eq!(a.unconfirmed(), 0);
+    drop(net);
+    drop(a);
+
+    // A length far beyond the bytes that follow: the record does not decode.
+    sa_again.put_meta(CONFIRMED, &[0xff; 3]).await.unwrap();
+    let (a, report) = Node::open(sa_again, || [1; 32]).await.unwrap();
+    assert!(
+        report.skipped.iter().any(|s| s.contains(CONFIRMED)),
+        "the open says the record is damaged: {:?}",
+        report.skipped
+    );
+    assert_eq!(a.unconfirmed(), 2, "a damaged record confirms nothing");
+    let mut net = Net::new(vec![("a", &a), ("b", &b)]);
+    net.link("a", "b");
+    net.settle().await;
+    net.unlink("a", "b");
+    assert_eq!(a.unconfirmed(), 0);
+    let kept = a.store().get_meta(CONFIRMED).await.unwrap().unwrap();
+    let tops: Vec<crate::event::EventId> = postcard::from_bytes(&kept).unwrap();
+    assert_eq!(tops.len(), 1, "the record is whole again");
 }
 
 /// A change another tab of the same store sent counts as sent here once a
