@@ -20,9 +20,10 @@ export function csv(header, rows) {
  * The transactions as CSV: when (ISO 8601), who paid whom (as this page
  * names them, and their keys), the amount with its unit's decimals, the
  * memo and whether it counts in my view. `shown(amount, unit)` formats
- * amounts, `who(key)` names people, `status` words a status.
+ * amounts, `who(key)` names people, `status` words a status, `memo(t)`
+ * words a memo (marking a payment back).
  */
-export function transactionsCsv(transactions, { who, shown, status }) {
+export function transactionsCsv(transactions, { who, shown, status, memo = (t) => t.memo }) {
   return csv(
     ["time", "from", "from key", "to", "to key", "amount", "unit", "memo", "in my view"],
     transactions.map((t) => [
@@ -33,7 +34,7 @@ export function transactionsCsv(transactions, { who, shown, status }) {
       cell(t.to, { fromPeople: false }),
       cell(shown(t.amount, t.unit), { fromPeople: false }),
       cell(t.unit),
-      cell(t.memo),
+      cell(memo(t)),
       cell(status(t.status), { fromPeople: false }),
     ]),
   );

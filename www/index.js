@@ -224,6 +224,7 @@ async function main() {
   app.me = node.publicKey;
   app.reader = stateReader(node, app.me);
   $("#me").textContent = app.me;
+  $("#me").title = `your public key: ${app.me}`;
   $("#copy-key").addEventListener("click", (event) => copyTo(event.target, app.me));
   if (node.openReport.newIdentity) $("#welcome").hidden = false;
   remindOfBackup(app.me, node.openReport.newIdentity);

@@ -184,9 +184,22 @@ const KIND_WORDS = {
  */
 export function eventWords(d, transactions, who) {
   const t = transactions.get(d.event);
-  return t
-    ? `${who(t.from)} → ${who(t.to)} ${amountText(t.amount, t.unit)}${t.memo ? ` “${t.memo}”` : ""}`
-    : (KIND_WORDS[d.kind] ?? "a change");
+  return t ? paymentWords(t, who) : (KIND_WORDS[d.kind] ?? "a change");
+}
+
+/** A payment on the list (`t`) in words: who paid whom, how much, its memo, and whether it pays one back. */
+export function paymentWords(t, who) {
+  const memo = t.memo ? ` “${t.memo}”` : "";
+  return `${who(t.from)} → ${who(t.to)} ${amountText(t.amount, t.unit)}${t.reverses ? ` paying back${memo}` : memo}`;
+}
+
+/**
+ * A payment's memo on the list and in exports, marked when the payment
+ * pays another back (`reverses`: the core's answer, never read from the memo).
+ */
+export function memoWords(t) {
+  if (!t.reverses) return t.memo;
+  return t.memo ? `Pays back: ${t.memo}` : "Pays back";
 }
 
 /**

@@ -6,14 +6,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fresh, onBuiltPage } from "./people.mjs";
 
-const { person, sees, knows, tab, pay, closeAll } = onBuiltPage();
+const { linked, sees, tab, pay, closeAll } = onBuiltPage();
 
 test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many decimals are refused in words", async () => {
   const network = fresh("amounts");
-  const alice = await person(network, "Alice");
-  const bob = await person(network, "Bob");
-  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
-  await knows(alice, bob);
+  const [alice, bob] = await linked(network, "Alice", "Bob");
 
   await tab(alice, "ledger");
   // The hint says how EUR is typed before anything is.

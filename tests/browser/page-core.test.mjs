@@ -14,7 +14,7 @@ import { fresh, usersOf } from "./people.mjs";
 let server, browser;
 /** What the helpers of people.mjs use: filled in by `before`. */
 const served = {};
-const { person, sees, knows, tab, pay, decide, closeAll } = usersOf(served);
+const { linked, sees, tab, pay, decide, closeAll } = usersOf(served);
 
 before(async () => {
   server = await signallingServer(await testSite());
@@ -31,11 +31,7 @@ const DAY = 24 * 60 * 60 * 1000;
 
 test("an author's published trust list is the core's: a ban made after a trust wins though its clock is earlier", async () => {
   const network = fresh("causal");
-  const alice = await person(network, "Alice");
-  const bob = await person(network, "Bob");
-  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
-  await knows(alice, bob);
-  await knows(bob, alice);
+  const [alice, bob] = await linked(network, "Alice", "Bob");
   await pay(bob, "cd".repeat(32), 7, "lunch");
 
   // Alice's clock runs a day ahead when she trusts Bob, then a day behind
@@ -72,11 +68,7 @@ test("an author's published trust list is the core's: a ban made after a trust w
 
 test("a reason someone typed is shown as typed, a key inside it included", async () => {
   const network = fresh("reason");
-  const alice = await person(network, "Alice");
-  const bob = await person(network, "Bob");
-  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
-  await knows(alice, bob);
-  await knows(bob, alice);
+  const [alice, bob] = await linked(network, "Alice", "Bob");
   await pay(alice, "Bob", 10, "ticket");
 
   // Alice disputes it, naming in her reason the key the money should have gone to.

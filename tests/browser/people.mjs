@@ -46,6 +46,20 @@ export function usersOf(site) {
     p.key = await p.page.textContent("#me");
   }
 
+  /**
+   * People named `names` opening the open network `network`, in that
+   * order: returned once each page is linked to all the others and knows
+   * each of them by name.
+   */
+  async function linked(network, ...names) {
+    const all = [];
+    for (const name of names) all.push(await person(network, name));
+    const others = all.length - 1;
+    for (const p of all) await sees(p, "#status", `${others} ${others === 1 ? "peer" : "peers"} linked`);
+    for (const p of all) await knows(p, ...all.filter((o) => o !== p));
+    return all;
+  }
+
   /** Waits until `p`'s page shows `text` in `selector`. */
   async function sees(p, selector, text) {
     try {
@@ -104,7 +118,7 @@ export function usersOf(site) {
     for (const p of people) await p.context.close();
   }
 
-  return { person, personAt, opened, sees, knows, tab, pay, decide, closeAll };
+  return { person, personAt, linked, opened, sees, knows, tab, pay, decide, closeAll };
 }
 
 /**

@@ -24,7 +24,7 @@ import { WAIT, fresh, usersOf } from "./people.mjs";
 let server, browser;
 /** What the helpers of people.mjs use: filled in by `before`. */
 const served = {};
-const { person, personAt, opened, sees, knows, tab, pay, closeAll } = usersOf(served);
+const { person, linked, personAt, opened, sees, knows, tab, pay, closeAll } = usersOf(served);
 const shots = process.env.SCREENSHOTS ?? path.join(root, "target", "screenshots");
 
 before(async () => {
@@ -318,10 +318,7 @@ test("a private network made through the page and joined by its link: a stranger
 test("the same probe on an open network finds the memo: Mallory, opening its name, reads and stores it", async () => {
   const network = fresh("open-probe");
   const memo = `rent-${crypto.randomBytes(6).toString("hex")}`;
-  const alice = await person(network, "Alice");
-  const bob = await person(network, "Bob");
-  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
-  await knows(alice, bob);
+  const [alice, bob] = await linked(network, "Alice", "Bob");
   await pay(alice, "Bob", 7, memo);
   await sees(bob, "#transactions", memo);
 

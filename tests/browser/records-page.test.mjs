@@ -5,13 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fresh, onBuiltPage } from "./people.mjs";
 
-const { person, sees, tab, closeAll } = onBuiltPage();
+const { linked, sees, tab, closeAll } = onBuiltPage();
 
 test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo brings the record back for both", async () => {
   const network = fresh("records-page");
-  const alice = await person(network, "Alice");
-  const bob = await person(network, "Bob");
-  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
+  const [alice, bob] = await linked(network, "Alice", "Bob");
 
   await tab(alice, "records");
   await alice.page.fill("#collection-form input[name=collection]", "tasks");

@@ -8,17 +8,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fresh, onBuiltPage } from "./people.mjs";
 
-const { person, sees, knows, tab, pay, decide, closeAll } = onBuiltPage();
+const { person, linked, sees, tab, pay, decide, closeAll } = onBuiltPage();
 
 test("a ban I follow changes my balance: a notice says who banned whom and what it did; the banned keep their names", async () => {
   const network = fresh("follow");
-  const alice = await person(network, "Alice");
-  const bob = await person(network, "Bob");
-  const carol = await person(network, "Carol");
-  for (const p of [alice, bob, carol]) await sees(p, "#status", "2 peers linked");
-  await knows(bob, carol);
-  await knows(carol, alice, bob);
-  await knows(alice, bob);
+  const [alice, bob, carol] = await linked(network, "Alice", "Bob", "Carol");
 
   await pay(bob, "Carol", 30, "repairs");
   await sees(carol, "#my-balances", "30.00 EUR");
@@ -75,10 +69,7 @@ test("the Peers panel shows a person arriving while it is open", async () => {
 
 test("a ban's preview says which records and texts would change, not one line per edit", async () => {
   const network = fresh("preview-records");
-  const alice = await person(network, "Alice");
-  const bob = await person(network, "Bob");
-  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
-  await knows(alice, bob);
+  const [alice, bob] = await linked(network, "Alice", "Bob");
 
   // Bob makes a record with a text, then edits it a few times.
   await tab(bob, "records");
@@ -115,12 +106,7 @@ test("a ban's preview says which records and texts would change, not one line pe
 
 test("an edit of my record excluded by someone I trust: a notice names the record, the field, who and why; retracting it says it counts again", async () => {
   const network = fresh("edit-excluded");
-  const alice = await person(network, "Alice");
-  const bob = await person(network, "Bob");
-  const carol = await person(network, "Carol");
-  for (const p of [alice, bob, carol]) await sees(p, "#status", "2 peers linked");
-  await knows(alice, bob, carol);
-  await knows(carol, alice, bob);
+  const [alice, bob, carol] = await linked(network, "Alice", "Bob", "Carol");
   await decide(carol, "trust", "Alice");
 
   // Carol makes a record; Bob adds a value to it.
@@ -175,10 +161,7 @@ async function holds(p, value, shown = true) {
 
 test("lifting a ban I published previews what applying it does: the payment counts again, and unpublished it says why nothing changes", async () => {
   const network = fresh("unban");
-  const alice = await person(network, "Alice");
-  const bob = await person(network, "Bob");
-  for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
-  await knows(alice, bob);
+  const [alice, bob] = await linked(network, "Alice", "Bob");
   await pay(bob, "Alice", 3, "change");
   await sees(alice, "#my-balances", "3.00 EUR");
 

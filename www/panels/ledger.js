@@ -9,6 +9,7 @@ import {
   amountErrorWords,
   amountText,
   decimalsHint,
+  memoWords,
   when,
   STATUS,
   VERDICT,
@@ -53,7 +54,7 @@ export function mountLedger(app) {
   const shown = (amount, unit) => TrustfoldNode.formatAmount(amount, unit);
   $("#tx-csv").addEventListener("click", () => {
     const s = app.state();
-    const text = transactionsCsv(chosen(s, tx), { who: s.who, shown, status: (st) => STATUS[st] ?? st });
+    const text = transactionsCsv(chosen(s, tx), { who: s.who, shown, status: (st) => STATUS[st] ?? st, memo: memoWords });
     download(`trustfold-transactions-${new Date().toISOString().slice(0, 10)}.csv`, text);
   });
   $("#balances-csv").addEventListener("click", () => {
@@ -242,7 +243,7 @@ function transactionRow(t, s, ui, app) {
     <td class="muted">${when(t.time)}</td>
     <td>${who(t.from)} → ${who(t.to)}</td>
     <td>${amountText(t.amount, t.unit)}</td>
-    <td>${t.reverses ? `${t.memo} (pays back)` : t.memo}</td>
+    <td>${memoWords(t)}</td>
     <td>
       <span class="status ${t.status}">${STATUS[t.status] ?? t.status}</span>
       ${t.status === "included" ? nothing : html`<span class="reason why">${whyWords(t.why, who)}</span>`}
@@ -309,7 +310,7 @@ function askRow(t, verb, ui, app, s) {
     const left = amountText(t.amount - t.reversed, t.unit);
     const pay = async (event) => {
       event.preventDefault();
-      if (await app.guarded("#pay-error", () => app.node.payBack(t.event, `back: ${t.memo}`))) close();
+      if (await app.guarded("#pay-error", () => app.node.payBack(t.event, t.memo))) close();
     };
     return html`<tr class="ask" data-event=${t.event}><td colspan="6">
       <form @submit=${pay}>

@@ -7,7 +7,7 @@
 // exclusions are shown before they apply (the preview), so they make no
 // notice.
 import { html, render } from "lit-html";
-import { amountText, followedBanWords, whyWords } from "../words.js";
+import { amountText, followedBanWords, paymentWords, whyWords } from "../words.js";
 
 /** The statuses, balances and bans seen at the last frame, and the notices shown. */
 export function noticeState() {
@@ -125,7 +125,7 @@ export function updateNotices(s, state) {
     }
     for (const { t, before } of changed) {
       const who = s.who;
-      const what = `${who(t.from)} → ${who(t.to)} ${amountText(t.amount, t.unit)}${t.memo ? ` “${t.memo}”` : ""}`;
+      const what = paymentWords(t, who);
       const text =
         t.status === "included"
           ? `${what} counts again in your view (it was left out: ${whyWords(before.why, who)}).`
