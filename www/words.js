@@ -339,12 +339,13 @@ const RATE_SAID_MS = 20000;
 /**
  * The relay link in one calm line, from `node.relay` ({ state, unsent,
  * notice, limits }); `lost` says the page saw the link fail since it was
- * last up (so a new attempt is still "unreachable", not "connecting"), and
+ * last up (so a new attempt is still "unreachable", not "connecting"),
+ * `known` how many changes the page holds (none: nothing is saved yet), and
  * `now` is the tab's clock (the notice's `at` is on it). Returns { text,
  * tone }: tone "ok", "busy", "trouble" or "" (nothing to say: not
  * connected, as when working offline).
  */
-export function relayWords(relay, lost, now = Date.now()) {
+export function relayWords(relay, lost, known, now = Date.now()) {
   const code = relay.notice?.code;
   if (relay.state === "none") return { text: "", tone: "" };
   if (code === "NO_RELAY" && relay.state !== "open") {
@@ -366,6 +367,8 @@ export function relayWords(relay, lost, now = Date.now()) {
       return { text: `The relay takes ${rate}: the rest of yours are sent again shortly.`, tone: "busy" };
     }
     if (relay.unsent > 0) return { text: `Sending ${changes(relay.unsent)} to the relay…`, tone: "busy" };
+    // Linked, with nothing made yet: nothing is "saved" to speak of.
+    if (known === 0) return { text: "Linked to the relay: what is made here is kept there too", tone: "ok" };
     return { text: "Saved on the relay", tone: "ok" };
   }
   if (relay.state === "connecting" && !lost) return { text: "Connecting to the relay…", tone: "busy" };

@@ -31,6 +31,8 @@ after(async () => {
 const { personAt, sees, tab, pay } = usersOf(served);
 
 const SAVED = "Saved on the relay";
+/** Linked with nothing made yet: nothing is said to be saved. */
+const LINKED = "Linked to the relay: what is made here is kept there too";
 const KEPT = "your changes are kept here and go directly to people online";
 const ONLY_ONLINE = "your new changes reach people only while both of you are online";
 
@@ -67,7 +69,7 @@ const pageErrors = (p) =>
 
 const shot = (p, name) => p.page.screenshot({ path: path.join(shots, `relay-${name}.png`), fullPage: true });
 
-test("the page says its changes are saved on the relay, and words the limits the server published", async () => {
+test("the page says its changes are saved on the relay (linked only, before it has any), and words the limits the server published", async () => {
   const server = await serverWith({
     flags: [
       ...["--relay-max-events", "1234567", "--relay-max-bytes", "5000000"],
@@ -75,7 +77,7 @@ test("the page says its changes are saved on the relay, and words the limits the
     ],
   });
   const alice = await someone(fresh("relay-saved"));
-  await relaySays(alice, SAVED);
+  await relaySays(alice, LINKED);
   await pay(alice, repeatedKey(0xab), 12, "saved-on-the-relay");
   await relaySays(alice, SAVED);
   await shot(alice, "saved");
@@ -101,7 +103,7 @@ test("with the server gone the page says its changes are kept here, and saved ag
   let server = await serverWith({ relayDb, addr: `127.0.0.1:${port}` });
   const network = fresh("relay-back");
   const alice = await someone(network);
-  await relaySays(alice, SAVED);
+  await relaySays(alice, LINKED);
 
   await sees(alice, "#online", "online, via the relay");
 
@@ -138,7 +140,7 @@ test("a payment past a person's share of the relay makes the page say so, also a
   const relayDb = path.join(relayDir, "relay.sqlite");
   let server = await serverWith({ flags, relayDb, addr: `127.0.0.1:${port}` });
   const alice = await someone(fresh("relay-share"));
-  await relaySays(alice, SAVED);
+  await relaySays(alice, LINKED);
   await pay(alice, repeatedKey(0xab), 1, "first");
   await pay(alice, repeatedKey(0xab), 2, "second");
   await relaySays(alice, SAVED);

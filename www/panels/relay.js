@@ -22,7 +22,7 @@ export function renderRelayStatus(s, ui) {
   if (relay.state === "open" || relay.state === "none") memory.lost = false;
   if (relay.state === "closed") memory.lost = true;
   if (relay.limits) memory.limits = relay.limits;
-  const { text, tone } = relayWords(relay, memory.lost);
+  const { text, tone } = relayWords(relay, memory.lost, s.status.known);
   const line = $("#relay-status");
   // Set only when it changes: the line is live, and read out when it does.
   if (line.textContent !== text) line.textContent = text;
