@@ -89,5 +89,5 @@ pub use node::{
     Received, SiblingBacklog, SiblingNext, StoredTaken, send_all,
 };
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
-pub use replica::{Batching, RecordEdit, Replica, ReversalError, UncountedEdit};
+pub use replica::{Batching, EditOfRecord, RecordEdit, Replica, ReversalError};
 pub use view::View;

@@ -726,6 +726,45 @@ fn an_edit_someone_i_trust_excluded_is_listed_with_its_record_and_why() {
     assert!(v.uncounted_edits("nowhere").is_empty());
 }
 
+/// The edits two views disagree on come from a comparison as events; each
+/// is named by its record and fields (the Agreement panel says "Mallory's
+/// edit of “roof” in “tasks”", not "an edit of a record").
+#[wasm_bindgen_test(unsupported = test)]
+fn the_edits_a_comparison_names_are_found_with_their_records() {
+    let mut h = node(H);
+    h.create_record("tasks", "roof").unwrap();
+    h.create_record("tasks", "door").unwrap();
+    let made = h.commit(&id(H), 1_000).unwrap();
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    m.set_field("tasks", "roof", "done", Scalar::Bool(true))
+        .unwrap();
+    let edit = m.commit(&id(M), 2_000).unwrap();
+    let payment = m.publish(&id(M), 3_000, pay(key(H), 5, "EUR")).unwrap();
+    let mut v = node(V);
+    deliver(&m, &mut v);
+
+    let asked = [edit[0].id(), payment.id(), made[0].id()];
+    let found = v.edits_among("tasks", &asked);
+    let named: Vec<(&str, _, Vec<String>)> = found
+        .iter()
+        .map(|e| (e.record.as_str(), e.edit.author, e.edit.fields.clone()))
+        .collect();
+    // Ordered by record: H's event made both records; M's touched one field of one.
+    assert_eq!(
+        named,
+        vec![
+            ("door", key(H), vec![]),
+            ("roof", key(H), vec![]),
+            ("roof", key(M), vec!["done".to_owned()]),
+        ],
+        "the payment is no edit; the creation names both records"
+    );
+    assert!(found.iter().all(|e| e.edit.counts()));
+    assert!(v.edits_among("nowhere", &asked).is_empty());
+    assert!(v.edits_among("tasks", &[payment.id()]).is_empty());
+}
+
 /// A clock set back after an edit (a device's time corrected) must not
 /// hold the edit back for as long as the clock jumped.
 #[wasm_bindgen_test(unsupported = test)]

@@ -135,7 +135,7 @@ function agreementNow(s) {
   }
   a.at = Date.now();
   a.for = at;
-  a.shown = app.reader.agreement(s);
+  a.shown = app.reader.agreement(s, ui.collections ? [...ui.collections.all()].sort() : []);
   return a.shown;
 }
 

@@ -100,9 +100,11 @@ export function stateReader(node, me) {
   /**
    * Each known person's view next to mine, as their published trust list
    * gives it: a full fold of the log per person, so the caller decides how
-   * often (the Agreement panel: at most every 3 s).
+   * often (the Agreement panel: at most every 3 s). `edits` names the
+   * edits of records the views disagree on (event → its edits of the
+   * `collections` this page knows).
    */
-  function agreement(s) {
+  function agreement(s, collections) {
     const mine = node.viewDigest();
     const rows = s.knownKeys.map((key) => {
       const list = s.published.get(key) ?? null;
@@ -112,7 +114,17 @@ export function stateReader(node, me) {
       const comparison = same ? { onlyMine: [], onlyTheirs: [] } : node.compareViews(policy);
       return { key, list, same, onlyMine: comparison.onlyMine, onlyTheirs: comparison.onlyTheirs };
     });
-    return { digest: mine.included, rows };
+    const docs = [
+      ...new Set(rows.flatMap((r) => [...r.onlyMine, ...r.onlyTheirs]).filter((d) => d.kind === "doc").map((d) => d.event)),
+    ];
+    const edits = new Map();
+    for (const collection of docs.length ? collections : []) {
+      for (const e of node.editsAmong(collection, docs)) {
+        if (!edits.has(e.event)) edits.set(e.event, []);
+        edits.get(e.event).push({ collection, ...e });
+      }
+    }
+    return { digest: mine.included, rows, edits };
   }
 
   return { read, agreement, petnames };

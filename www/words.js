@@ -180,11 +180,23 @@ const KIND_WORDS = {
 
 /**
  * What an event of a difference (`{ event, kind }`) is, in words: a
- * transfer as who paid whom, anything else by its kind — never its id.
+ * transfer as who paid whom, an edit by the records it touched when
+ * `edits` (event → edits of records, `editsAmong`) has them, anything else
+ * by its kind — never its id.
  */
-export function eventWords(d, transactions, who) {
+export function eventWords(d, transactions, who, edits = new Map()) {
   const t = transactions.get(d.event);
-  return t ? paymentWords(t, who) : (KIND_WORDS[d.kind] ?? "a change");
+  if (t) return paymentWords(t, who);
+  const touched = edits.get(d.event);
+  if (touched?.length) return touched.map((e) => editWords(e, who)).join(" and ");
+  return KIND_WORDS[d.kind] ?? "a change";
+}
+
+/** One edit of a record (`{ author, made, deleted, record, collection, fields }`) in words: whose, of which record, which fields. */
+export function editWords(e, who) {
+  const fields = e.fields.length ? ` (${e.fields.map((f) => `“${f}”`).join(", ")})` : "";
+  const what = e.made ? "creation of" : e.deleted ? "deletion of" : "edit of";
+  return `${who(e.author)}’s ${what} “${e.record}” in “${e.collection}”${fields}`;
 }
 
 /** A payment on the list (`t`) in words: who paid whom, how much, its memo, and whether it pays one back. */

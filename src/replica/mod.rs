@@ -6,7 +6,7 @@
 mod records;
 mod reversal;
 
-pub use records::{Batching, RecordEdit, UncountedEdit};
+pub use records::{Batching, EditOfRecord, RecordEdit};
 pub use reversal::ReversalError;
 
 use crate::doc::Documents;

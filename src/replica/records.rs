@@ -359,12 +359,35 @@ impl Replica {
     /// statements, or its author banned): what a notice says when a record
     /// changes because of someone else's exclusion or ban. Ordered by
     /// record, then as the document took them in.
-    pub fn uncounted_edits(&mut self, collection: &str) -> Vec<UncountedEdit> {
+    pub fn uncounted_edits(&mut self, collection: &str) -> Vec<EditOfRecord> {
+        self.collection_edits_where(collection, |replica, ix| !replica.view.is_included(ix))
+    }
+
+    /// The edits of `collection` that `events` made, each with its record
+    /// (an event that touched several records gives one for each; one that
+    /// is no edit of this collection, or unknown, gives none): how a page
+    /// names the edits two views disagree on, which a comparison gives as
+    /// events. Ordered as [`uncounted_edits`](Self::uncounted_edits).
+    pub fn edits_among(&mut self, collection: &str, events: &[EventId]) -> Vec<EditOfRecord> {
+        let wanted: std::collections::HashSet<EventIx> =
+            events.iter().filter_map(|id| self.log.ix(id)).collect();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        self.collection_edits_where(collection, |_, ix| wanted.contains(&ix))
+    }
+
+    /// The edits of `collection` whose event `keep` takes, with their records.
+    fn collection_edits_where(
+        &mut self,
+        collection: &str,
+        keep: impl Fn(&Replica, EventIx) -> bool,
+    ) -> Vec<EditOfRecord> {
         let edits = self.docs.collection_edits(collection);
         edits
             .into_iter()
-            .filter(|(_, ix, _)| !self.view.is_included(*ix))
-            .map(|(record, ix, touch)| UncountedEdit {
+            .filter(|(_, ix, _)| keep(self, *ix))
+            .map(|(record, ix, touch)| EditOfRecord {
                 record,
                 edit: self.record_edit(ix, touch),
             })
@@ -523,12 +546,12 @@ impl RecordEdit {
     }
 }
 
-/// An edit of a record that does not count in the owner's view, and why
-/// ([`Replica::uncounted_edits`]).
+/// An edit of a collection, with the record it touched
+/// ([`Replica::uncounted_edits`], [`Replica::edits_among`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UncountedEdit {
+pub struct EditOfRecord {
     /// The record it touched.
     pub record: String,
-    /// What it did, and why it does not count.
+    /// What it did, and whether it counts in the owner's view (and if not, why).
     pub edit: RecordEdit,
 }

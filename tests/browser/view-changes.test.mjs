@@ -141,6 +141,15 @@ test("an edit of my record excluded by someone I trust: a notice names the recor
   );
   await holds(carol, "Saturday", false);
   assert.doesNotMatch(await carol.page.textContent("#notices"), /[0-9a-f]{8}/, "no event ids or keys");
+  // Her Agreement panel names the edit she and Bob count differently by
+  // its record and field, not as "an edit of a record".
+  await tab(carol, "agreement");
+  await sees(
+    carol,
+    "#agreement-list",
+    "you exclude Bob’s edit of “roof” in “notes” (“when”) because Alice excludes it; Bob does not trust Alice",
+  );
+  await tab(carol, "records");
 
   // Alice takes it back: Carol is told the edit counts again.
   await alice.page.click("#record-history button:has-text('Retract')");

@@ -6,7 +6,7 @@ import { eventWords, whyWords } from "../words.js";
 
 /**
  * Draws the panel from the snapshot `s` and `agreement`, the comparison
- * computed by the state reader (`{ digest, rows }`, recomputed at most
+ * computed by the state reader (`{ digest, rows, edits }`, recomputed at most
  * every 3 s: each row is a full fold of the log).
  */
 export function renderAgreement(s, agreement) {
@@ -20,18 +20,19 @@ export function renderAgreement(s, agreement) {
       // They leave it out: say why, in their view.
       ...r.onlyMine.map(
         (d) =>
-          `${name} leaves out ${eventWords(d, s.byEvent, who)}: ${whyWords(d.why, who, `${name}'s`) || d.status}; you count it`,
+          `${name} leaves out ${eventWords(d, s.byEvent, who, agreement.edits)}: ${whyWords(d.why, who, `${name}'s`) || d.status}; you count it`,
       ),
       ...r.onlyTheirs.map((d) => {
         // I leave it out: my reasons, and whether they would count for them.
-        const t = s.byEvent.get(d.event);
-        const mine = t?.why?.kind === "excluded" ? t.why.by : [];
+        // A payment's reasons as my list has them; an edit's as the comparison gives them.
+        const why = s.byEvent.get(d.event)?.why ?? d.why;
+        const mine = why?.kind === "excluded" ? why.by : [];
         const notTrusted = mine.filter((c) => c.author !== r.key && !trusted.includes(c.author)).map((c) => who(c.author));
         const whyMine = mine.length
           ? mine.map((c) => `${who(c.author)} ${verb(c, who)} it`).join(" and ")
-          : whyWords(t?.why ?? d.why, who) || "it does not count for you";
+          : whyWords(why, who) || "it does not count for you";
         const theirSide = notTrusted.length ? `; ${name} does not trust ${notTrusted.join(" or ")}` : "";
-        return `you exclude ${eventWords(d, s.byEvent, who)} because ${whyMine}${theirSide}`;
+        return `you exclude ${eventWords(d, s.byEvent, who, agreement.edits)} because ${whyMine}${theirSide}`;
       }),
     ];
     return html`<li class=${r.same ? "agree" : "differ"}>

@@ -7,7 +7,7 @@
 // exclusions are shown before they apply (the preview), so they make no
 // notice.
 import { html, render } from "lit-html";
-import { amountText, followedBanWords, paymentWords, whyWords } from "../words.js";
+import { amountText, editWords, followedBanWords, paymentWords, whyWords } from "../words.js";
 
 /** The statuses, balances and bans seen at the last frame, and the notices shown. */
 export function noticeState() {
@@ -39,13 +39,6 @@ function excludedEdits(s) {
     byCollection.get(e.collection).set(e.event, e);
   }
   return byCollection;
-}
-
-/** One edit in words: whose, of which record, which fields. */
-function editWords(e, who) {
-  const fields = e.fields.length ? ` (${e.fields.map((f) => `“${f}”`).join(", ")})` : "";
-  const what = e.made ? "creation of" : e.deleted ? "deletion of" : "edit of";
-  return `${who(e.author)}’s ${what} “${e.record}” in “${e.collection}”${fields}`;
 }
 
 /** Adds a notice for each edit of my records that stopped counting, or counts again, since the last frame. */

@@ -190,6 +190,35 @@ async fn records_and_text_are_edited_with_js_string_positions_and_kept() {
 }
 
 #[wasm_bindgen_test]
+async fn edits_named_by_a_comparison_are_found_with_their_records() {
+    let node = JsNode::open(network()).await.unwrap();
+    node.create_record(s("notes"), s("roof")).unwrap();
+    node.set_field(s("notes"), s("roof"), s("done"), JsValue::TRUE)
+        .unwrap();
+    node.commit().await.unwrap();
+    let history: js_sys::Array = node.record_history(s("notes"), s("roof")).unwrap().into();
+    let event = get(&history.get(0), "event");
+    let found: js_sys::Array = node
+        .edits_among(s("notes"), js_sys::Array::of1(&event).into())
+        .unwrap()
+        .into();
+    assert_eq!(found.length(), 1);
+    assert_eq!(get(&found.get(0), "record"), s("roof"));
+    assert_eq!(get(&found.get(0), "counted"), JsValue::TRUE);
+    let elsewhere: js_sys::Array = node
+        .edits_among(s("tasks"), js_sys::Array::of1(&event).into())
+        .unwrap()
+        .into();
+    assert_eq!(elsewhere.length(), 0);
+    for bad in [s("not a list"), js_sys::Array::of1(&s("not an id")).into()] {
+        assert_eq!(
+            code(node.edits_among(s("notes"), bad).err().unwrap()),
+            "INVALID_ARGUMENT"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
 async fn subscribers_hear_each_change_until_they_unsubscribe() {
     let node = JsNode::open(network()).await.unwrap();
     let heard = js_sys::Array::new();

@@ -316,16 +316,16 @@ pub fn record_edit(e: &trustfold::RecordEdit) -> RecordEdit {
     }
 }
 
-/// An edit of a record that does not count (`uncountedEdits`).
+/// An edit of a collection with its record (`uncountedEdits`, `editsAmong`).
 #[derive(Serialize)]
-pub struct UncountedEdit {
+pub struct EditOfRecord {
     record: String,
     #[serde(flatten)]
     edit: RecordEdit,
 }
 
-pub fn uncounted_edit(u: &trustfold::UncountedEdit) -> UncountedEdit {
-    UncountedEdit {
+pub fn edit_of_record(u: &trustfold::EditOfRecord) -> EditOfRecord {
+    EditOfRecord {
         record: u.record.clone(),
         edit: record_edit(&u.edit),
     }

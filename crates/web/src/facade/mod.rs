@@ -82,8 +82,10 @@ export interface Field { value: FieldValue; conflicts: FieldValue[] }
 /** A record of a collection. */
 /** One edit of a record (`recordHistory`): `event` is a key to act on it (exclude it), never for people; `why` it does not count (null when it counts). */
 export interface RecordEdit { event: string; author: string; time: number; made: boolean; deleted: boolean; fields: string[]; counted: boolean; why: Why | null }
+/** An edit of a collection with the record it touched (`editsAmong`). */
+export interface EditOfRecord extends RecordEdit { record: string }
 /** An edit of a record that does not count in my view (`uncountedEdits`), with its record. */
-export interface UncountedEdit extends RecordEdit { record: string; why: Why }
+export interface UncountedEdit extends EditOfRecord { why: Why }
 export interface BannedAuthor { author: string; reason: "local" | "forked" | "published"; by: string[] }
 export interface DocRecord { id: string; fields: { [name: string]: Field } }
 /** What changed: "local" (this tab), "tab" (another tab), "peer" (another browser); `events` applied. */
@@ -202,6 +204,23 @@ fn event_id(value: &JsValue, what: &str) -> JsResult<EventId> {
     EventId::from_hex(&string(value, what)?)
         .ok_or_else(|| invalid(&format!("{what} is not a 64-hex-digit event id")))
 }
+
+/// An array of event ids (hex strings), at most [`MAX_EVENT_IDS`].
+fn event_ids(value: &JsValue, what: &str) -> JsResult<Vec<EventId>> {
+    if !js_sys::Array::is_array(value) {
+        return Err(invalid(&format!("{what} must be an array of event ids")));
+    }
+    let array = js_sys::Array::unchecked_from_js_ref(value);
+    if array.length() as usize > MAX_EVENT_IDS {
+        return Err(invalid(&format!(
+            "{what}: at most {MAX_EVENT_IDS} event ids"
+        )));
+    }
+    array.iter().map(|id| event_id(&id, what)).collect()
+}
+
+/// Event ids one call takes at most: a page asks about what it shows.
+const MAX_EVENT_IDS: usize = 10_000;
 
 /// A whole number ≥ 0 given as a `bigint` or a safe integer `number`.
 fn count(value: &JsValue, what: &str) -> JsResult<u64> {

@@ -1,6 +1,6 @@
 //! Documents: records and collaborative text, and committing edits.
 
-use super::{JsNode, count, key, scalar, string};
+use super::{JsNode, count, event_ids, key, scalar, string};
 use crate::errors::{JsResult, invalid};
 use crate::types;
 use wasm_bindgen::prelude::*;
@@ -109,7 +109,31 @@ impl JsNode {
     ) -> JsResult<JsValue> {
         let collection = string(&collection, "collection")?;
         let edits = self.node.node().replica_mut().uncounted_edits(&collection);
-        let out: Vec<types::UncountedEdit> = edits.iter().map(types::uncounted_edit).collect();
+        let out: Vec<types::EditOfRecord> = edits.iter().map(types::edit_of_record).collect();
+        types::to_js(&out)
+    }
+
+    /// The edits of `collection` that the events `events` made (ids as a
+    /// comparison gives them), each with its record, the fields it touched
+    /// and whether it counts (`[{ record, event, author, time, made,
+    /// deleted, fields, counted, why }]`): how a page names an edit two
+    /// views disagree on. An event that is no edit of the collection, or
+    /// unknown here, gives nothing; one that touched several records, one
+    /// for each.
+    #[wasm_bindgen(js_name = editsAmong, unchecked_return_type = "EditOfRecord[]")]
+    pub fn edits_among(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] events: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let events = event_ids(&events, "events")?;
+        let edits = self
+            .node
+            .node()
+            .replica_mut()
+            .edits_among(&collection, &events);
+        let out: Vec<types::EditOfRecord> = edits.iter().map(types::edit_of_record).collect();
         types::to_js(&out)
     }
 
