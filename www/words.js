@@ -398,7 +398,7 @@ export function relayLimitsWords(l) {
       `each person may use ${shareWords(l.authorSharePercent)} of that, ` +
       `and it takes up to ${changes(l.authorEventsPerMinute)} a minute from one person.`,
     l.evictsEvents ? "It may delete what it stored." : "It never deletes what it stored.",
-    `A network nobody uses is unloaded from its memory after ${durationWords(l.idleReleaseSeconds)}, ` +
-      "and loaded again when someone comes back.",
+    `After ${durationWords(l.idleReleaseSeconds)} with nobody here, the relay sets this network aside: ` +
+      "whoever comes back first may wait a moment while it is brought back.",
   ];
 }

@@ -87,7 +87,7 @@ test("the page says its changes are saved on the relay (linked only, before it h
     "This relay keeps up to 1,234,567 changes (5 MB) per network; each person may use a fifth of that, " +
       "and it takes up to 345 changes a minute from one person.",
     "It never deletes what it stored.",
-    "A network nobody uses is unloaded from its memory after 45 seconds, and loaded again when someone comes back.",
+    "After 45 seconds with nobody here, the relay sets this network aside: whoever comes back first may wait a moment while it is brought back.",
   ];
   for (const sentence of words) await sees(alice, "#relay-about", sentence);
   await shot(alice, "limits");
