@@ -12,6 +12,10 @@
 //! must be *direct parents*. That keeps every check O(parents) instead of a
 //! walk through history, and [`Replica::publish`](crate::Replica::publish)
 //! always adds them.
+//!
+//! Longer than most files here: every rule of validity is in this one file
+//! on purpose, so that what every node must decide the same way is read
+//! (and audited) in one place.
 
 use super::encoding::DecodeError;
 use super::{Body, DocId, Event, EventId, OLDEST_VERSION, PublicKey};

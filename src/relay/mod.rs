@@ -28,6 +28,10 @@
 //! at a time by a [`Verifier`] (in turn here; on every core in a server).
 //! Memory per loaded network: its sessions (a bit per event for what each
 //! sent, the window) and its orphans ([`RelayLimits::orphans`]).
+//!
+//! Longer than most files here: [`RelayNetwork`] is one state machine
+//! (admission, quotas, orphans, sessions) whose checks must run in one
+//! order for an event; split by theme, that order would span files.
 
 use crate::event::validate::{
     ContextError, decode_change, validate_chain, validate_doc_dependencies, validate_form,

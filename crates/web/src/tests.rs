@@ -1,5 +1,8 @@
 //! The façade in headless Chromium: values cross as JS values, failures as
 //! JS errors with a stable code.
+//!
+//! Longer than most files here: one test file for the façade, whose tests
+//! share the set-up helpers at its top.
 
 use crate::facade::JsNode;
 use wasm_bindgen::{JsCast, JsValue};

@@ -73,6 +73,10 @@
 //! writer connection, one at a time; reads never wait for the writer.
 //! Another process may open the same file (SQLite locks it), for instance
 //! to inspect a live relay.
+//!
+//! Longer than most files here: the schema, the writer's appends and the
+//! readers' views are one format, and each statement's SQL must agree with
+//! the tables made above it; split, a change to a table would span files.
 
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, TransactionBehavior, ffi::ErrorCode, params,
