@@ -80,6 +80,9 @@ pub struct Confirmed {
     own_held: usize,
     /// Own events became confirmed since [`take_changed`](Self::take_changed).
     changed: bool,
+    /// What was last kept in the store and not yet told to other tabs
+    /// ([`Node::take_kept_confirmations`]).
+    kept: Option<Vec<EventId>>,
 }
 
 impl Confirmed {
@@ -90,6 +93,7 @@ impl Confirmed {
             held: Vec::new(),
             own_held: 0,
             changed: false,
+            kept: None,
         }
     }
 
@@ -144,6 +148,17 @@ impl Confirmed {
         log.events_by(&self.me).len() - self.own_held
     }
 
+    /// Marks held what another tab of this store kept as confirmed
+    /// (`tops` and their ancestors); says whether more own events count as
+    /// sent now. That tab kept them already: this alone asks no keep here.
+    pub fn hold_kept_elsewhere(&mut self, log: &Log, tops: &[EventId]) -> bool {
+        let pending = self.take_changed();
+        self.hold(log, tops);
+        let newly = self.take_changed();
+        self.changed = pending;
+        newly
+    }
+
     /// Asks for the next [`take_changed`](Self::take_changed) to say yes:
     /// what was confirmed is still to be kept.
     pub fn mark_changed(&mut self) {
@@ -188,6 +203,27 @@ impl<S: Store> Node<S> {
     pub fn unconfirmed(&self) -> usize {
         let replica = self.replica.borrow();
         self.confirmed.borrow().unconfirmed(replica.log())
+    }
+
+    /// What this node last kept in the store as its latest confirmed own
+    /// events, once: for a page to tell its other tabs
+    /// ([`hold_kept_elsewhere`](Self::hold_kept_elsewhere) there), whose
+    /// count would otherwise learn of it only at a reload.
+    pub fn take_kept_confirmations(&self) -> Option<Vec<EventId>> {
+        self.confirmed.borrow_mut().kept.take()
+    }
+
+    /// Counts as sent what another tab of this store kept as confirmed
+    /// (its [`take_kept_confirmations`](Self::take_kept_confirmations)):
+    /// `tops` and their ancestors, those this log holds. Says whether the
+    /// count of [`unconfirmed`](Self::unconfirmed) changes. A tab that
+    /// lies can only make changes look sent, as a lying peer can.
+    pub fn hold_kept_elsewhere(&self, tops: &[EventId]) -> bool {
+        let replica = self.replica.borrow();
+        let tops = &tops[..tops.len().min(MAX_OWN_TOPS)];
+        self.confirmed
+            .borrow_mut()
+            .hold_kept_elsewhere(replica.log(), tops)
     }
 
     /// Counts what `peer` is known to hold as confirmed, if that changed
@@ -245,10 +281,13 @@ impl<S: Store> Node<S> {
         };
         // Best effort: a failed write only makes those changes count as
         // waiting after a reload, until a peer names them again.
-        let _ = self
+        let written = self
             .store
             .put_meta(CONFIRMED, &crate::encode::to_bytes(&tops))
             .await;
+        if written.is_ok() {
+            self.confirmed.borrow_mut().kept = Some(tops);
+        }
     }
 }
 

@@ -161,6 +161,7 @@ macro_rules! node_conformance_tests {
                     changes_no_peer_holds_are_counted_until_one_does,
                     a_damaged_record_of_sent_changes_is_reported_and_written_again,
                     another_tabs_change_counts_as_sent_once_a_peer_shows_it_has_it,
+                    another_tabs_kept_confirmations_count_here_once_told,
                 ]
             );
         }

@@ -250,6 +250,42 @@ pub async fn a_damaged_record_of_sent_changes_is_reported_and_written_again<B: B
     assert_eq!(tops.len(), 1, "the record is whole again");
 }
 
+/// What another tab kept as sent counts as sent here once that tab tells
+/// it: a tab working offline whose change its sibling tab sent stops
+/// saying that the change waits.
+pub async fn another_tabs_kept_confirmations_count_here_once_told<B: Backend>(backend: &B) {
+    let (s1, s2) = backend.shared().await;
+    let (offline, _) = Node::open(s1, || [1; 32]).await.unwrap();
+    let (online, _) = Node::open(s2, || [1; 32]).await.unwrap();
+    let (c, _) = Node::open(backend.fresh().await, || [3; 32]).await.unwrap();
+    let made = offline.publish(1, pay(key(9), 1, "EUR")).await.unwrap();
+    online.load_stored(made.bytes()).unwrap();
+    assert_eq!(offline.take_kept_confirmations(), None, "nothing kept yet");
+
+    let mut net = Net::new(vec![("online", &online), ("c", &c)]);
+    net.link("online", "c");
+    net.settle().await;
+    net.unlink("online", "c");
+    assert_eq!(online.unconfirmed(), 0);
+    let kept = online
+        .take_kept_confirmations()
+        .expect("kept once c held it");
+    assert_eq!(kept, vec![made.id()]);
+    assert_eq!(online.take_kept_confirmations(), None, "told once");
+
+    assert_eq!(offline.unconfirmed(), 1, "not told yet");
+    assert!(offline.hold_kept_elsewhere(&kept));
+    assert_eq!(offline.unconfirmed(), 0);
+    assert!(
+        !offline.hold_kept_elsewhere(&kept),
+        "told again: nothing new"
+    );
+    // Told ids this log does not hold change nothing.
+    assert!(
+        !offline.hold_kept_elsewhere(&[c.publish(2, pay(key(8), 1, "EUR")).await.unwrap().id()])
+    );
+}
+
 /// A change another tab of the same store sent counts as sent here once a
 /// peer shows it has it (here by sending an event made after it).
 pub async fn another_tabs_change_counts_as_sent_once_a_peer_shows_it_has_it<B: Backend>(

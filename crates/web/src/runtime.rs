@@ -486,6 +486,15 @@ impl BrowserNode {
             inner.node.resync_peers(|| inner.salt())
         });
         every_while_linked(&self.inner, &transport, GOSSIP_TICK_MS, |inner| {
+            // What peers hold, once kept, is told to the other tabs, whose
+            // count of what waits to be sent follows (a tab working offline
+            // included).
+            if let (Some(tops), Some(tabs)) = (
+                inner.node.take_kept_confirmations(),
+                inner.tabs.borrow().as_ref(),
+            ) {
+                tabs.announce_confirmed(&tops);
+            }
             inner.node.tick_peers(now())
         });
         let inner = self.inner.clone();
@@ -829,6 +838,11 @@ impl Inner {
             Announcement::Events(list) => {
                 self.heard_events.borrow_mut().push(list);
                 self.take_in_heard();
+            }
+            Announcement::Confirmed(tops) => {
+                if self.node.hold_kept_elsewhere(&tops) {
+                    self.notify(Source::Tab, 0);
+                }
             }
             Announcement::Policy => {
                 let inner = self.clone();

@@ -9,7 +9,7 @@
 
 use crate::errors::WebError;
 use js_sys::{Array, Object, Reflect, Uint8Array, Uint32Array};
-use trustfold::Event;
+use trustfold::{Event, EventId};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -71,7 +71,14 @@ pub enum Announcement {
     Events(Vec<Vec<u8>>),
     /// It changed the policy.
     Policy,
+    /// It kept these as its latest own events some peer holds
+    /// ([`Node::take_kept_confirmations`](trustfold::Node::take_kept_confirmations)).
+    Confirmed(Vec<EventId>),
 }
+
+/// Confirmed ids one announcement carries at most (a node keeps 8 at
+/// most); more is ignored whole.
+const MAX_CONFIRMED_IDS: usize = 64;
 
 /// A tab's end of the channel shared by the tabs of one network.
 pub struct Tabs {
@@ -128,6 +135,13 @@ impl Tabs {
         self.post("policy", &JsValue::TRUE);
     }
 
+    /// Tells the other tabs which own events this tab kept as held by
+    /// some peer, so that their count of what waits to be sent follows.
+    pub fn announce_confirmed(&self, tops: &[EventId]) {
+        let bytes: Vec<u8> = tops.iter().flat_map(|id| id.0).collect();
+        self.post("confirmed", &Uint8Array::from(&bytes[..]));
+    }
+
     fn post(&self, kind: &str, value: &JsValue) {
         let message = Object::new();
         let _ = Reflect::set(&message, &"kind".into(), &kind.into());
@@ -157,6 +171,19 @@ fn split_at_ends(bytes: &[u8], ends: &[u32]) -> Option<Vec<Vec<u8>>> {
     (start == bytes.len()).then_some(out)
 }
 
+/// Ids back to back, 32 bytes each; `None` if the bytes do not cut into
+/// ids or hold more than [`MAX_CONFIRMED_IDS`].
+fn confirmed_ids(bytes: &[u8]) -> Option<Vec<EventId>> {
+    if !bytes.len().is_multiple_of(32) || bytes.len() / 32 > MAX_CONFIRMED_IDS {
+        return None;
+    }
+    let ids = bytes.chunks_exact(32);
+    Some(
+        ids.map(|id| EventId(id.try_into().expect("32 bytes")))
+            .collect(),
+    )
+}
+
 fn decode(data: &JsValue) -> Option<Announcement> {
     let kind = Reflect::get(data, &"kind".into()).ok()?.as_string()?;
     let value = Reflect::get(data, &"value".into()).ok()?;
@@ -180,13 +207,18 @@ fn decode(data: &JsValue) -> Option<Announcement> {
             Some(Announcement::Events(events))
         }
         "policy" => Some(Announcement::Policy),
+        "confirmed" => {
+            let bytes = value.dyn_into::<Uint8Array>().ok()?.to_vec();
+            confirmed_ids(&bytes).map(Announcement::Confirmed)
+        }
         _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::split_at_ends;
+    use super::{MAX_CONFIRMED_IDS, confirmed_ids, split_at_ends};
+    use trustfold::EventId;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     /// Another tab's announcement is cut where it says, and one whose ends
@@ -201,5 +233,20 @@ mod tests {
         assert_eq!(split_at_ends(bytes, &[4, 2]), None, "going back");
         assert_eq!(split_at_ends(bytes, &[2, 7]), None, "past the end");
         assert_eq!(split_at_ends(bytes, &[2]), None, "bytes left over");
+    }
+
+    /// Another tab's confirmed ids are cut 32 bytes each; bytes that do
+    /// not cut into ids, or too many ids, are ignored whole.
+    #[wasm_bindgen_test]
+    fn announced_confirmations_are_whole_ids_or_ignored() {
+        let two: Vec<u8> = [[1u8; 32], [2u8; 32]].concat();
+        assert_eq!(
+            confirmed_ids(&two),
+            Some(vec![EventId([1; 32]), EventId([2; 32])])
+        );
+        assert_eq!(confirmed_ids(&two[..40]), None, "a cut id");
+        assert_eq!(confirmed_ids(&[]), Some(Vec::new()));
+        let too_many = vec![0u8; 32 * (MAX_CONFIRMED_IDS + 1)];
+        assert_eq!(confirmed_ids(&too_many), None);
     }
 }
