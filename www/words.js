@@ -306,7 +306,7 @@ export function voidWords(voids, who) {
 const number = (n) => Number(n).toLocaleString("en");
 
 /** "1 change", "12 changes": what the relay stores (payments, edits, trust statements). */
-const changes = (n) => `${number(n)} ${n === 1 ? "change" : "changes"}`;
+export const changes = (n) => `${number(n)} ${n === 1 ? "change" : "changes"}`;
 
 /** Bytes in decimal units ("5 MB", "1.1 GB"). */
 export function bytesWords(n) {

@@ -205,6 +205,14 @@ impl<S: Store> Node<S> {
         self.confirmed.borrow().unconfirmed(replica.log())
     }
 
+    /// Changes made with this identity that this node holds (in this tab
+    /// or another, sent or not): what replacing the identity here would
+    /// leave signed by a key this browser no longer holds.
+    pub fn made(&self) -> usize {
+        let replica = self.replica.borrow();
+        replica.log().events_by(&self.identity.public_key()).len()
+    }
+
     /// What this node last kept in the store as its latest confirmed own
     /// events, once: for a page to tell its other tabs
     /// ([`hold_kept_elsewhere`](Self::hold_kept_elsewhere) there), whose

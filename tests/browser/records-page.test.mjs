@@ -31,6 +31,17 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await sees(bob, "#record-history", "Alice made the record");
   assert.match(await bob.page.textContent("#record-history"), /Alice (made the record and set|changed) title/);
 
+  // Saving over what someone wrote asks first; saving again replaces it for both.
+  await bob.page.waitForSelector("#field-form select[name=id] option[value=roof]", { state: "attached", timeout: 20000 });
+  await bob.page.selectOption("#field-form select[name=id]", "roof");
+  await bob.page.fill("#field-form input[name=field]", "title");
+  await bob.page.fill("#field-form input[name=value]", "Paint the fence");
+  await bob.page.click("#field-form button");
+  await sees(bob, "#records-error", "“title” of “roof” holds “Fix the roof”: saving replaces it for everyone.");
+  assert.equal(await bob.page.inputValue(area), "Fix the roof", "nothing replaced yet");
+  await bob.page.click("#field-form button");
+  await alice.page.waitForFunction((a) => document.querySelector(a)?.value === "Paint the fence", area, { timeout: 20000 });
+
   // Cancelling the question deletes nothing.
   alice.page.once("dialog", (d) => d.dismiss());
   await alice.page.click("button[aria-label='Delete roof']");
@@ -44,7 +55,7 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await bob.page.waitForSelector(area, { state: "detached", timeout: 20000 });
   await sees(alice, "#records-undo", "Deleted “roof”.");
   await alice.page.click("#records-undo button");
-  await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Fix the roof", area, { timeout: 20000 });
+  await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Paint the fence", area, { timeout: 20000 });
   assert.equal(await alice.page.isVisible("#records-undo"), false);
   await closeAll(alice, bob);
 });

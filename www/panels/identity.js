@@ -4,6 +4,7 @@ import { html, render } from "lit-html";
 import { TrustfoldNode } from "trustfold";
 import { PEOPLE, fairName, short } from "../names.js";
 import { fileName, inviteFragment } from "../network.js";
+import { changes } from "../words.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -65,6 +66,9 @@ export function mountIdentity(app, network, info) {
     $("#welcome").hidden = false;
     $("#backup input[name=passphrase]").focus();
   });
+  // The backup whose restore was asked once over an identity that made
+  // changes here: asked again, it replaces that identity.
+  let replacing = null;
   $("#restore").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.target.elements;
@@ -78,16 +82,31 @@ export function mountIdentity(app, network, info) {
         const spec = { invite: held.invite, name: held.name };
         $("#status").textContent = "Restoring into the network of the backup…";
         (await TrustfoldNode.restore(spec, bytes, f.passphrase.value)).close();
+        markBackupSaved(key); // restored from it: a backup of it exists
         location.hash = inviteFragment(held);
         return;
       }
-      if (app.state().transactions.some((t) => t.from === app.me)) {
+      await app.node.commit(); // edits still pending count as made
+      const s = app.state();
+      if (s.transactions.some((t) => t.from === app.me)) {
         throw new Error("this browser already made payments as a new identity: open the backup in another network or browser");
+      }
+      // Its name, records or trust would stay signed by a key no browser
+      // holds any more (unless its own backup was saved): asked first.
+      const made = app.node.syncStatus().made; // read now, after the commit
+      if (key !== app.me && made > 0 && replacing !== key) {
+        replacing = key;
+        throw new Error(
+          `Restoring replaces the identity this browser has here, which made ${changes(made)} ` +
+            "(its name, records or trust): they stay signed by it, and only its own backup could bring it back. " +
+            "Press “Restore” again to replace it.",
+        );
       }
       app.node.close();
       $("#status").textContent = "Restoring… (close this network's other tabs if it waits)";
       await TrustfoldNode.forget(network);
       (await TrustfoldNode.restore(network, bytes, f.passphrase.value)).close();
+      markBackupSaved(key); // restored from it: a backup of it exists
       $("#status").textContent = `Restored ${short(key)}; reopening…`;
       location.reload();
     });

@@ -88,14 +88,27 @@ export function mountRecords(app, ui, info) {
     ui.chosenRecord = id;
     app.refresh();
   });
+  // The save asked once over a field that held something else: asked
+  // again (the same), it replaces it.
+  let replacing = null;
   $("#field-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.target.elements;
-    const ok = await app.guarded("#records-error", () =>
-      f.kind.value === "text"
-        ? app.node.setText(ui.collection, f.id.value, f.field.value.trim(), f.value.value)
-        : app.node.setField(ui.collection, f.id.value, f.field.value.trim(), f.value.value),
-    );
+    const [id, field, value, kind] = [f.id.value, f.field.value.trim(), f.value.value, f.kind.value];
+    const ok = await app.guarded("#records-error", () => {
+      // What people wrote there is replaced for everyone: said first.
+      const held = shownValue(app.node.record(ui.collection, id)?.fields?.[field]?.value);
+      const asked = [ui.collection, id, field, value, kind].join("\u0000");
+      if (held !== "" && held !== value && replacing !== asked) {
+        replacing = asked;
+        const cut = held.length > 40 ? `${held.slice(0, 40)}…` : held;
+        throw new Error(`“${field}” of “${id}” holds “${cut}”: saving replaces it for everyone. Press Save again to replace it.`);
+      }
+      replacing = null;
+      return kind === "text"
+        ? app.node.setText(ui.collection, id, field, value)
+        : app.node.setField(ui.collection, id, field, value);
+    });
     if (ok) {
       f.field.value = "";
       f.value.value = "";
@@ -301,4 +314,11 @@ function fieldCell(record, name, field, ui, app) {
         )}</div>`
     : nothing;
   return html`<td>${editor}${versions}</td>`;
+}
+
+/** A field's value as typed text ("" when it holds nothing). */
+function shownValue(v) {
+  if (v === undefined || v === null) return "";
+  if (typeof v === "object") return v.text ?? v.unsupported ?? "";
+  return String(v);
 }

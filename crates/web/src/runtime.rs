@@ -103,6 +103,9 @@ pub struct SyncStatus {
     /// hold yet ([`Node::unconfirmed`](trustfold::Node::unconfirmed)): what
     /// waits to be sent.
     pub unconfirmed: usize,
+    /// Changes made with this identity that this node holds
+    /// ([`Node::made`](trustfold::Node::made)).
+    pub made: usize,
     /// Events received but waiting for parents not received yet.
     pub waiting: usize,
     /// Parents asked for.
@@ -602,6 +605,7 @@ impl BrowserNode {
         SyncStatus {
             known: node.replica().log().len(),
             unconfirmed: node.unconfirmed(),
+            made: node.made(),
             waiting: node.orphans(),
             missing: node.missing_parents(),
             peers: self.browsers().len(),

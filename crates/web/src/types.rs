@@ -530,6 +530,7 @@ pub fn received(received: &trustfold::Received) -> JsReceived {
 pub struct JsSyncStatus {
     known: f64,
     unconfirmed: f64,
+    made: f64,
     waiting: f64,
     missing: f64,
     peers: f64,
@@ -569,6 +570,7 @@ pub fn sync_status(s: &crate::runtime::SyncStatus) -> JsSyncStatus {
     JsSyncStatus {
         known: s.known as f64,
         unconfirmed: s.unconfirmed as f64,
+        made: s.made as f64,
         waiting: s.waiting as f64,
         missing: s.missing as f64,
         peers: s.peers as f64,

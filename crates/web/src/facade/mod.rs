@@ -98,7 +98,8 @@ export interface Change { source: "local" | "tab" | "peer"; events: number }
 export interface VerifyWorkers { size: number; running: number; checked: number; failed: string | null }
 /**
  * Sync progress: events applied here, changes made with this identity (here or in another tab) that no peer or the
- * relay is known to hold yet (`unconfirmed`: what waits to be sent), events received but waiting for parents,
+ * relay is known to hold yet (`unconfirmed`: what waits to be sent), changes made with this identity that this node
+ * holds, sent or not (`made`), events received but waiting for parents,
  * parents asked for, browsers linked (the relay is apart: `relay`), the most browsers linked at once
  * (`setLinkLimit`), peer connections created since `connect` and how many more it may create
  * (`setConnectionBudget`; at 0 it links to no one new: a browser allows a page only so many), links whose network
@@ -107,7 +108,7 @@ export interface VerifyWorkers { size: number; running: number; checked: number;
  * (`dropped`), and other tabs' announcements waiting to be taken in (`tabBacklog`).
  */
 export interface SyncStatus {
-  known: number; unconfirmed: number; waiting: number; missing: number; peers: number; linkLimit: number;
+  known: number; unconfirmed: number; made: number; waiting: number; missing: number; peers: number; linkLimit: number;
   connections: number; connectionsLeft: number; iceRestarts: number; roomsMade: number; peerBacklog: number;
   sendBacklog: number;
   dropped: DroppedPeers; relay: RelayStatus; tabBacklog: TabBacklog;
