@@ -188,6 +188,7 @@ pub async fn changes_no_peer_holds_are_counted_until_one_does<B: Backend>(backen
         a.publish(n, pay(key(9), 1, "EUR")).await.unwrap();
     }
     assert_eq!(a.unconfirmed(), 3, "made alone, nothing is sent");
+    assert_eq!((a.made(), b.made()), (3, 0));
     let mut net = Net::new(vec![("a", &a), ("b", &b)]);
     net.link("a", "b");
     net.settle().await;
@@ -200,6 +201,7 @@ pub async fn changes_no_peer_holds_are_counted_until_one_does<B: Backend>(backen
     }
     b.publish(10, pay(key(8), 1, "EUR")).await.unwrap();
     assert_eq!((a.unconfirmed(), b.unconfirmed()), (2, 1));
+    assert_eq!((a.made(), b.made()), (5, 1), "made counts sent and unsent alike");
 
     // Reopened with no link: what b confirmed is still known.
     drop(net);
