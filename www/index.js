@@ -264,8 +264,16 @@ addEventListener("hashchange", () => {
 });
 
 main().catch((e) => {
-  const why = network === "" ? "the link names no network." : errorText(e);
+  const nameless = typeof network === "object" && network.name === "";
+  const why =
+    network === ""
+      ? "the link names no network."
+      : nameless
+        ? "the invite link is cut short (it gives no name for the network): ask for the whole link again."
+        : errorText(e);
   $("#status").textContent = `Could not open this network: ${why} Open or make one under Networks.`;
+  // The networks this browser opened before are still there to go back to.
+  renderKnownNetworks(null);
   $("#status").className = "error";
   // Nothing but the Networks panel works without a node: the Pay form and
   // the rest are hidden rather than left to fail on use.

@@ -29,7 +29,7 @@ export function knownNetworks(storage = localStorage) {
 }
 
 /** Are `a` and `b` (entries or NetworkInfos) the same network? */
-export const isNetwork = (a, b) => a.kind === b.kind && a.room === b.room;
+export const isNetwork = (a, b) => Boolean(a && b) && a.kind === b.kind && a.room === b.room;
 
 /** The remembered networks but `n`, then `first` ones ahead of them, kept. */
 function keep(storage, n, first = []) {

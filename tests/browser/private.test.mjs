@@ -439,13 +439,17 @@ test("a damaged invite link is said in words, and the page still makes a new net
     page.waitForEvent("load"),
     page.evaluate((hex) => (location.hash = `invite=${hex}&name=`), "ab".repeat(32)),
   ]);
-  await sees(p, "#status", "A network's name must not be empty");
+  await sees(p, "#status", "Could not open this network: the invite link is cut short");
   await tab(p, "networks");
   await p.page.fill("#new-network input[name=name]", "Fresh start");
   await Promise.all([p.page.waitForEvent("load"), p.page.click("#new-network button")]);
   await opened(p, null);
   await sees(p, "#network", "Private network");
   assert.equal(await p.page.inputValue("#invite-link"), p.page.url());
+  // A damaged link again: the networks opened before are listed to go back to.
+  await Promise.all([p.page.waitForEvent("load"), page.evaluate(() => (location.hash = "invite=zz&name=Coop"))]);
+  await sees(p, "#status", "Could not open this network");
+  await sees(p, "#known-networks", "Fresh start");
   await closeAll(p);
 });
 
