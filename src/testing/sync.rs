@@ -201,7 +201,11 @@ pub async fn changes_no_peer_holds_are_counted_until_one_does<B: Backend>(backen
     }
     b.publish(10, pay(key(8), 1, "EUR")).await.unwrap();
     assert_eq!((a.unconfirmed(), b.unconfirmed()), (2, 1));
-    assert_eq!((a.made(), b.made()), (5, 1), "made counts sent and unsent alike");
+    assert_eq!(
+        (a.made(), b.made()),
+        (5, 1),
+        "made counts sent and unsent alike"
+    );
 
     // Reopened with no link: what b confirmed is still known.
     drop(net);
