@@ -236,11 +236,25 @@ async function main() {
   render();
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const signal = `${scheme}//${location.host}/signal`;
-  let stop = keepConnected(node, signal);
-  $("#work-offline").addEventListener("click", (event) => {
+  // Working offline is remembered for this network in this browser: a
+  // reload or a new tab does not send what was being kept back.
+  const offlineKey = `trustfold-offline:${info.kind}:${info.room}`;
+  const showOffline = () => {
+    $("#work-offline").setAttribute("aria-pressed", String(ui.offline));
+    $("#work-offline").textContent = ui.offline ? "Go online" : "Work offline";
+  };
+  ui.offline = readStored(offlineKey) === "1";
+  showOffline();
+  let stop = ui.offline ? () => {} : keepConnected(node, signal);
+  $("#work-offline").addEventListener("click", () => {
     ui.offline = !ui.offline;
-    event.target.setAttribute("aria-pressed", String(ui.offline));
-    event.target.textContent = ui.offline ? "Go online" : "Work offline";
+    showOffline();
+    try {
+      if (ui.offline) localStorage.setItem(offlineKey, "1");
+      else localStorage.removeItem(offlineKey);
+    } catch {
+      // Storage refused (private mode): this page still works offline until it is left.
+    }
     if (ui.offline) stop();
     else stop = keepConnected(node, signal);
     render();
@@ -280,3 +294,12 @@ main().catch((e) => {
   for (const t of tabs) t.hidden = t.id !== "tab-networks";
   selectTab($("#tab-networks"));
 });
+
+/** What localStorage holds under `key`, or null (also where storage is refused). */
+function readStored(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}

@@ -309,6 +309,27 @@ test("working offline counts the changes nobody has yet, not those another tab b
   await closeAll(alice, bob);
 });
 
+test("working offline is remembered across a reload: nothing is sent until Go online", async () => {
+  const network = fresh("offline-kept");
+  const [alice, bob] = await linked(network, "Alice", "Bob");
+  await tab(alice, "peers");
+  await alice.page.click("#work-offline");
+  await sees(alice, "#online", "working offline");
+  await pay(alice, "Bob", 7, "kept-back");
+  await alice.page.reload();
+  await alice.page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
+  await sees(alice, "#online", "working offline");
+  await sees(alice, "#status", "1 change made here waits to be sent.");
+  assert.equal(await alice.page.textContent("#work-offline"), "Go online");
+  await alice.page.waitForTimeout(1500);
+  assert.doesNotMatch(await bob.page.textContent("#transactions"), /kept-back/, "nothing sent while offline");
+  await tab(alice, "peers");
+  await alice.page.click("#work-offline");
+  await sees(bob, "#transactions", "kept-back");
+  await sees(alice, "#online", "online");
+  await closeAll(alice, bob);
+});
+
 test("a backup downloaded in one browser restores the account in another, which catches up", async () => {
   const network = fresh("backup");
   const first = await person(network);
