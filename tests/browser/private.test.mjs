@@ -441,6 +441,10 @@ test("a damaged invite link is said in words, and the page still makes a new net
   ]);
   await sees(p, "#status", "Could not open this network: the invite link is cut short");
   await tab(p, "networks");
+  // A name short in letters but long in bytes is said as such.
+  await p.page.fill("#new-network input[name=name]", "🌱".repeat(20));
+  await p.page.click("#new-network button");
+  await sees(p, "#network-error", "That name is too long: 80 bytes, 64 at most");
   await p.page.fill("#new-network input[name=name]", "Fresh start");
   await Promise.all([p.page.waitForEvent("load"), p.page.click("#new-network button")]);
   await opened(p, null);

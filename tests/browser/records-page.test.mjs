@@ -16,6 +16,13 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await alice.page.click("#collection-form button");
   await alice.page.fill("#record-form input[name=id]", "roof");
   await alice.page.click("#record-form button");
+  // A blank name, or one in use, is said, not made.
+  await alice.page.fill("#record-form input[name=id]", "   ");
+  await alice.page.click("#record-form button");
+  await sees(alice, "#records-error", "A record needs a name: type one.");
+  await alice.page.fill("#record-form input[name=id]", "roof");
+  await alice.page.click("#record-form button");
+  await sees(alice, "#records-error", "“roof” is already in “tasks”.");
   await alice.page.fill("#field-form input[name=field]", "title");
   await alice.page.fill("#field-form input[name=value]", "Fix the roof");
   await alice.page.click("#field-form button");

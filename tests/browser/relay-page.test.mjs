@@ -106,11 +106,13 @@ test("with the server gone the page says its changes are kept here, and saved ag
   await relaySays(alice, LINKED);
 
   await sees(alice, "#online", "online, via the relay");
+  assert.equal(await alice.page.getAttribute("#online", "class"), "pill online");
 
   await server.stopped();
   await relaySays(alice, `Relay unreachable — retrying; ${KEPT}.`);
   // The header says so too, not just "online" (issue #14's note).
   await sees(alice, "#online", "online, relay unreachable");
+  assert.equal(await alice.page.getAttribute("#online", "class"), "pill unreached", "not green: nothing is reached");
   // A payment while the relay is away is kept here.
   await pay(alice, repeatedKey(0xcd), 7, "made-while-away");
   await relaySays(alice, `Relay unreachable — retrying; ${KEPT}.`);

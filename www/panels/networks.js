@@ -29,6 +29,10 @@ export function mountNetworks(app, selectTab) {
       const name = event.target.elements.name.value.trim();
       // Said here, next to the box: a name others would see disguised.
       if (/\p{Cf}/u.test(name)) throw new Error("A network's name cannot hold invisible characters or direction marks.");
+      const bytes = new TextEncoder().encode(name).length;
+      if (bytes > 64) {
+        throw new Error(`That name is too long: ${bytes} bytes, 64 at most (accented letters take 2 each, emoji 4).`);
+      }
       const info = TrustfoldNode.createInvite(name);
       sessionStorage.setItem(JUST_MADE, info.room);
       location.hash = inviteFragment(info); // a new address: the page opens the new network

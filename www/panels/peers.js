@@ -122,7 +122,10 @@ export function renderStatus(s, offline) {
           ? "online, connecting…"
           : "online, relay unreachable";
   $("#online").textContent = online ? reach : offline ? "working offline" : "offline";
-  $("#online").className = `pill ${online ? "online" : "offline"}`;
+  // Green only when something can be reached: online with nobody and no
+  // relay up is the browser's network, not this network's.
+  const reached = status.peers > 0 || relay?.state === "open";
+  $("#online").className = `pill ${!online ? "offline" : reached ? "online" : "unreached"}`;
 }
 
 /** The people offered when a form asks for a person: each by name (or key), the key as label. */

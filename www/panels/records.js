@@ -84,7 +84,14 @@ export function mountRecords(app, ui, info) {
   $("#record-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const id = event.target.elements.id.value.trim();
-    if (await app.guarded("#records-error", () => app.node.createRecord(ui.collection, id))) event.target.reset();
+    const made = await app.guarded("#records-error", () => {
+      // Said here: a blank name makes a row nobody can tell apart, and a
+      // name in use would make nothing new.
+      if (!id) throw new Error("A record needs a name: type one.");
+      if (app.node.record(ui.collection, id)) throw new Error(`“${id}” is already in “${ui.collection}”.`);
+      return app.node.createRecord(ui.collection, id);
+    });
+    if (made) event.target.reset();
     ui.chosenRecord = id;
     app.refresh();
   });
