@@ -79,7 +79,7 @@ const CODE_WORDS = {
   DAMAGED_STORE: "What this browser stored for this network is damaged: restore your backup.",
   OTHER_IDENTITY: "This browser already holds another identity for this network.",
   WRONG_PASSPHRASE: "That passphrase does not open this backup.",
-  MALFORMED_BACKUP: "This file is not a trustfold backup.",
+  MALFORMED_BACKUP: "This file is not a trustfold backup, or it is damaged or cut short.",
   UNSUPPORTED_BACKUP_VERSION: "This backup was made by a newer version of trustfold.",
   BACKUP_OUT_OF_MEMORY: "Your device has not enough memory free to make a backup now.",
   NO_RANDOMNESS: "Your browser gives no secure randomness, so nothing can be signed here.",

@@ -3,6 +3,7 @@
 // a later visit reminds whoever never saved one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { fresh, onBuiltPage } from "./people.mjs";
 
 const { person, sees, closeAll } = onBuiltPage();
@@ -29,6 +30,11 @@ test("a weak or mistyped passphrase is refused, a saved backup is confirmed, and
   await sees(alice, "#backup-error", "The passphrase is too short");
   await attempt("otter violin tuesday porch", "otter violin tuesday perch");
   await sees(alice, "#backup-error", "The two passphrases differ");
+  assert.equal(
+    await alice.page.evaluate(() => document.querySelector("#backup").nextElementSibling.id),
+    "backup-error",
+    "said under the form it is about, not under Restore",
+  );
   const [download] = await Promise.all([
     alice.page.waitForEvent("download"),
     attempt("otter violin tuesday porch", "otter violin tuesday porch"),
@@ -36,6 +42,17 @@ test("a weak or mistyped passphrase is refused, a saved backup is confirmed, and
   assert.match(download.suggestedFilename(), /^trustfold-.*\.backup$/);
   await sees(alice, "#backup-saved", `Saved as ${download.suggestedFilename()}`);
   assert.equal(await alice.page.isVisible("#welcome"), false);
+  // A backup cut short is said to be damaged, under Restore.
+  const whole = fs.readFileSync(await download.path());
+  await alice.page.click("#account");
+  await alice.page.setInputFiles("#restore input[name=file]", {
+    name: "cut.backup",
+    mimeType: "application/octet-stream",
+    buffer: whole.subarray(0, 40),
+  });
+  await alice.page.fill("#restore input[name=passphrase]", "otter violin tuesday porch");
+  await alice.page.click("#restore button");
+  await sees(alice, "#restore-error", "This file is not a trustfold backup, or it is damaged or cut short.");
   await reload(alice);
   assert.equal(await alice.page.isVisible("#backup-reminder"), false, "saved: no reminder");
 

@@ -346,14 +346,14 @@ test("a backup downloaded in one browser restores the account in another, which 
   await second.page.setInputFiles("#restore input[name=file]", file);
   await second.page.fill("#restore input[name=passphrase]", "wrong");
   await second.page.click("#restore button");
-  await sees(second, "#backup-error", "That passphrase does not open this backup.");
+  await sees(second, "#restore-error", "That passphrase does not open this backup.");
   // The identity this browser has here named itself: restoring over it asks first.
   await second.page.fill("#my-name", "Dave");
   await second.page.press("#my-name", "Tab");
   await second.page.fill("#restore input[name=passphrase]", "correct horse battery");
   await second.page.click("#restore button");
-  await sees(second, "#backup-error", "Restoring replaces the identity this browser has here, which made ");
-  assert.match(await second.page.textContent("#backup-error"), /which made [1-9]\d* changes? \(its name, records or trust\)/);
+  await sees(second, "#restore-error", "Restoring replaces the identity this browser has here, which made ");
+  assert.match(await second.page.textContent("#restore-error"), /which made [1-9]\d* changes? \(its name, records or trust\)/);
   assert.equal(await second.page.textContent("#me"), second.key, "nothing replaced yet");
   await second.page.click("#restore button");
   await second.page.waitForFunction((key) => document.querySelector("#me").textContent === key, first.key, WAIT);

@@ -72,7 +72,7 @@ export function mountIdentity(app, network, info) {
   $("#restore").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.target.elements;
-    await app.guarded("#backup-error", async () => {
+    await app.guarded("#restore-error", async () => {
       const bytes = new Uint8Array(await f.file.files[0].arrayBuffer());
       const key = TrustfoldNode.backupKey(bytes, f.passphrase.value); // checked before anything is replaced
       // A private network's backup carries its invite: restored elsewhere
