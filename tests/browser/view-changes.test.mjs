@@ -108,6 +108,16 @@ test("an edit of my record excluded by someone I trust: a notice names the recor
   const network = fresh("edit-excluded");
   const [alice, bob, carol] = await linked(network, "Alice", "Bob", "Carol");
   await decide(carol, "trust", "Alice");
+  // Needing more people than can agree (Carol and Alice) is said; back to one.
+  for (const [quorum, said] of [[3, true], [1, false]]) {
+    await carol.page.fill("#quorum-form input[name=quorum]", String(quorum));
+    await carol.page.click("#quorum-form button");
+    await carol.page.waitForSelector("#preview:not([hidden])");
+    await carol.page.click("#preview-apply");
+    await carol.page.waitForSelector("#preview", { state: "hidden" });
+    if (said) await sees(carol, "#quorum-note", "Counting you, 2 people can agree, fewer than the 3 needed");
+    else await carol.page.waitForSelector("#quorum-note", { state: "hidden" });
+  }
 
   // Carol makes a record; Bob adds a value to it.
   await tab(carol, "records");

@@ -217,6 +217,15 @@ export function renderTrust(s, ui) {
     html`<input name="quorum" type="number" min="1" max="99" size="3" required .value=${String(s.policy.quorum)}>`,
     $("#quorum-label"),
   );
+  // A quorum above those who can agree (me and whom I trust: the core's
+  // `T`) leaves nothing out and bans nobody: said.
+  const canAgree = s.policy.trusted.length + 1;
+  const tooFew = s.policy.quorum > canAgree;
+  $("#quorum-note").hidden = !tooFew;
+  $("#quorum-note").textContent = tooFew
+    ? `Counting you, ${canAgree} people can agree, fewer than the ${s.policy.quorum} needed: nothing is left out, ` +
+      "and nobody banned, through the people you trust until you trust more or need fewer."
+    : "";
   render(
     html`<input type="checkbox" id="follow-bans" .checked=${live(s.policy.followBans)} @change=${(event) =>
         ui.previewChange({ followBans: event.target.checked })}> Follow bans published by people I trust`,
