@@ -74,6 +74,8 @@ export function stateReader(node, me) {
     const s = {
       me, status, policy, names, who, keyFrom, claimed, balances, transactions, peers, published, voids, bannedAuthors,
       byEvent: new Map(transactions.map((t) => [t.event, t])),
+      // My changes nobody is known to hold yet (the latest 1,000): marked as waiting.
+      unsent: new Set(status.unconfirmed > 0 ? node.unsentChanges() : []),
     };
     s.knownKeys = knownKeys(s);
     if (want.mine) {

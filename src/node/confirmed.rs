@@ -159,6 +159,17 @@ impl Confirmed {
         newly
     }
 
+    /// Own events no peer is known to hold, latest first, at most `limit`.
+    pub fn unconfirmed_ids(&self, log: &Log, limit: usize) -> Vec<EventId> {
+        let own = log.events_by(&self.me);
+        own.iter()
+            .rev()
+            .filter(|&&ix| !self.is_held(ix))
+            .take(limit)
+            .map(|&ix| log.entry(ix).event().id())
+            .collect()
+    }
+
     /// Asks for the next [`take_changed`](Self::take_changed) to say yes:
     /// what was confirmed is still to be kept.
     pub fn mark_changed(&mut self) {
@@ -203,6 +214,15 @@ impl<S: Store> Node<S> {
     pub fn unconfirmed(&self) -> usize {
         let replica = self.replica.borrow();
         self.confirmed.borrow().unconfirmed(replica.log())
+    }
+
+    /// The changes [`unconfirmed`](Self::unconfirmed) counts, latest
+    /// first, at most `limit`: which of them a page marks as waiting.
+    pub fn unconfirmed_ids(&self, limit: usize) -> Vec<EventId> {
+        let replica = self.replica.borrow();
+        self.confirmed
+            .borrow()
+            .unconfirmed_ids(replica.log(), limit)
     }
 
     /// Changes made with this identity that this node holds (in this tab

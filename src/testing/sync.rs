@@ -5,6 +5,7 @@
 //! one round. Part of [`node_conformance_tests!`](crate::node_conformance_tests).
 
 use super::{Backend, id, key, pay};
+use crate::event::EventId;
 use crate::node::CONFIRMED;
 use crate::store::Store;
 use crate::sync::{Framer, Message};
@@ -189,6 +190,7 @@ pub async fn changes_no_peer_holds_are_counted_until_one_does<B: Backend>(backen
     }
     assert_eq!(a.unconfirmed(), 3, "made alone, nothing is sent");
     assert_eq!((a.made(), b.made()), (3, 0));
+    assert_eq!(a.unconfirmed_ids(2).len(), 2, "at most the limit");
     let mut net = Net::new(vec![("a", &a), ("b", &b)]);
     net.link("a", "b");
     net.settle().await;
@@ -201,6 +203,11 @@ pub async fn changes_no_peer_holds_are_counted_until_one_does<B: Backend>(backen
     }
     b.publish(10, pay(key(8), 1, "EUR")).await.unwrap();
     assert_eq!((a.unconfirmed(), b.unconfirmed()), (2, 1));
+    let waiting = a.unconfirmed_ids(10);
+    assert_eq!(waiting.len(), 2, "only the two made apart wait");
+    let me = a.identity().public_key();
+    let by_me = |id: &EventId| a.replica().log().get(id).is_some_and(|e| e.author() == me);
+    assert!(waiting.iter().all(by_me));
     assert_eq!(
         (a.made(), b.made()),
         (5, 1),

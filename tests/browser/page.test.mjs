@@ -295,6 +295,10 @@ test("working offline counts the changes nobody has yet, not those another tab b
   await sees(other, "#online", "working offline");
   await pay(alice, "Bob", 2, "tea");
   await sees(alice, "#status", "1 change made here waits to be sent.");
+  // Its row says so; Bob's payment, not hers to send, does not.
+  await tab(alice, "ledger");
+  await alice.page.waitForSelector("#transactions tr:has-text('tea') .waits", WAIT);
+  assert.equal(await alice.page.locator("#transactions tr:has-text('lunch') .waits").count(), 0);
   await tab(alice, "peers");
   await sees(alice, "#work-offline-hint", "1 change made here waits to be sent");
 
@@ -305,6 +309,8 @@ test("working offline counts the changes nobody has yet, not those another tab b
   await sees(alice, "#work-offline-hint", "what you do now is kept here");
   await sees(alice, "#online", "working offline");
   assert.doesNotMatch(await alice.page.textContent("#status"), /waits to be sent/);
+  await tab(alice, "ledger");
+  await alice.page.waitForSelector("#transactions tr:has-text('tea') .waits", { state: "detached", ...WAIT });
   assert.deepEqual(other.errors, []);
   await closeAll(alice, bob);
 });

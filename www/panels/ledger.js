@@ -246,6 +246,7 @@ function transactionRow(t, s, ui, app) {
     <td>${memoWords(t)}</td>
     <td>
       <span class="status ${t.status}">${STATUS[t.status] ?? t.status}</span>
+      ${s.unsent.has(t.event) ? html`<span class="reason waits">waits to be sent</span>` : nothing}
       ${t.status === "included" ? nothing : html`<span class="reason why">${whyWords(t.why, who)}</span>`}
       ${contests.map(
         (c) => html`<span class="reason">${counted(c) ? `Your ${c.dispute ? "dispute" : "exclusion"}` : contestWords(c, who)}${

@@ -5,6 +5,9 @@ use crate::errors::{JsResult, invalid};
 use crate::types;
 use wasm_bindgen::prelude::*;
 
+/// Unsent changes [`unsent_changes`](JsNode::unsent_changes) lists at most.
+const MAX_UNSENT_LISTED: usize = 1_000;
+
 #[wasm_bindgen(js_class = TrustfoldNode)]
 impl JsNode {
     /// Joins this network's room at the signalling server `url` (e.g.
@@ -25,6 +28,16 @@ impl JsNode {
     #[wasm_bindgen(js_name = syncStatus, unchecked_return_type = "SyncStatus")]
     pub fn sync_status(&self) -> JsResult<JsValue> {
         types::to_js(&types::sync_status(&self.node.sync_status()))
+    }
+
+    /// The changes made with this identity that no peer or relay is known
+    /// to hold (`syncStatus().unconfirmed` counts them), as event ids,
+    /// latest first, at most 1,000: which a page marks as waiting to be
+    /// sent.
+    #[wasm_bindgen(js_name = unsentChanges)]
+    pub fn unsent_changes(&self) -> Vec<String> {
+        let ids = self.node.node().unconfirmed_ids(MAX_UNSENT_LISTED);
+        ids.iter().map(|id| id.to_hex()).collect()
     }
 
     /// The signalling connection: `"none"` (not connected), `"connecting"`,
