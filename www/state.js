@@ -116,9 +116,11 @@ export function stateReader(node, me) {
       const comparison = same ? { onlyMine: [], onlyTheirs: [] } : node.compareViews(policy);
       return { key, list, same, onlyMine: comparison.onlyMine, onlyTheirs: comparison.onlyTheirs };
     });
+    // editsAmong takes at most 10,000 ids (INVALID_ARGUMENT past it): the
+    // edits past those are said by their kind, as before they were named.
     const docs = [
       ...new Set(rows.flatMap((r) => [...r.onlyMine, ...r.onlyTheirs]).filter((d) => d.kind === "doc").map((d) => d.event)),
-    ];
+    ].slice(0, 10000);
     const edits = new Map();
     for (const collection of docs.length ? collections : []) {
       for (const e of node.editsAmong(collection, docs)) {
