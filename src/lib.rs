@@ -84,7 +84,7 @@ pub use log::{
 };
 pub use network::{Admitted, Network, PrivateNetwork};
 pub use node::{
-    DEFAULT_SIBLING_BACKLOG, DROPPED_KEPT, DroppedPeer, DroppedPeers, FromPeer,
+    Adopted, DEFAULT_SIBLING_BACKLOG, DROPPED_KEPT, DroppedPeer, DroppedPeers, FromPeer,
     MAX_SIBLING_BACKLOG, Node, NodeError, OFF_THREAD_MIN, OffThread, OpenReport, PeerError,
     Received, SiblingBacklog, SiblingNext, StoredTaken, send_all,
 };

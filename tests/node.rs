@@ -417,10 +417,10 @@ mod memory {
             full.err(),
             Some(NodeError::Store(StoreError::QuotaExceeded))
         );
-        assert_eq!(node.unsaved().await, 1);
+        assert_eq!(node.unsaved(), 1);
         node.store().room.set(10);
         let payment = node.publish(5, pay(key(2), 1, "EUR")).await.unwrap();
-        assert_eq!(node.unsaved().await, 0);
+        assert_eq!(node.unsaved(), 0);
         // The commit stored on the way is handed out once, to be announced
         // (the payment's answer does not include it).
         let recovered = node.take_recovered();

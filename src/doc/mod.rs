@@ -160,6 +160,13 @@ impl Documents {
         out
     }
 
+    /// Whether an applied event carries the change `hash` of `doc`.
+    pub(crate) fn carries(&self, doc: DocId, hash: &automerge::ChangeHash) -> bool {
+        self.docs
+            .get(&doc)
+            .is_some_and(|state| state.events.contains_key(hash))
+    }
+
     /// The events whose changes a change depends on.
     pub(crate) fn dependency_events(&self, doc: DocId, change: &Change) -> Vec<EventIx> {
         let Some(state) = self.docs.get(&doc) else {

@@ -35,6 +35,7 @@ mod ingest;
 mod off_thread;
 mod peers;
 mod sibling_backlog;
+mod unsaved;
 
 pub use dropped::{DROPPED_KEPT, DroppedPeer, DroppedPeers};
 pub use ingest::StoredTaken;
@@ -43,6 +44,7 @@ pub use peers::{FromPeer, PeerError, send_all};
 pub use sibling_backlog::{
     DEFAULT_SIBLING_BACKLOG, MAX_SIBLING_BACKLOG, SiblingBacklog, SiblingNext,
 };
+pub use unsaved::Adopted;
 
 use crate::error::Error;
 use crate::event::{AuthorKeys, Body, DocId, Event, EventId, Identity, PublicKey};
@@ -188,10 +190,13 @@ pub struct Node<S: Store> {
     store: S,
     replica: RefCell<Replica>,
     identity: Identity,
-    /// Held by a write from drafting to applying; keeps the document
-    /// events signed whose write failed — neither applied nor served —
-    /// written (signed again if the chain moved) before anything else.
-    writer: Mutex<Vec<Event>>,
+    /// Held by a write from drafting to applying.
+    writer: Mutex<()>,
+    /// Own document events signed and not written yet — neither applied
+    /// nor served — in chain order: a write under way, one that failed, or
+    /// what a page going away signed ([`Node::sign_for_unload`]). Written
+    /// (signed again if the chain moved) before anything else.
+    unsaved: RefCell<Vec<Event>>,
     /// Sync sessions with peers (see [`crate::sync`]), by transport-given id.
     peers: RefCell<Peers<String>>,
     /// Events from peers waiting for their parents (never stored).
@@ -341,7 +346,8 @@ impl<S: Store> Node<S> {
             store,
             replica: RefCell::new(replica),
             identity,
-            writer: Mutex::new(Vec::new()),
+            writer: Mutex::new(()),
+            unsaved: RefCell::new(Vec::new()),
             peers: RefCell::new(Peers::new()),
             orphans: RefCell::new(Orphans::default()),
             recovered: RefCell::new(Vec::new()),
@@ -509,11 +515,6 @@ impl<S: Store> Node<S> {
         self.store
     }
 
-    /// Events applied but not yet written (a write failed).
-    pub async fn unsaved(&self) -> usize {
-        self.writer.lock().await.len()
-    }
-
     /// Writes the own `events` and records the last as the latest event of
     /// the own chain, in one transaction.
     async fn save(&self, events: &[Event]) -> Result<(), StoreError> {
@@ -587,11 +588,11 @@ impl<S: Store> Node<S> {
 
     /// Signs a new event, stores it, then applies it.
     pub async fn publish(&self, time: u64, body: Body) -> Result<Event, NodeError> {
-        let mut unsaved = self.writer.lock().await;
+        let _writer = self.writer.lock().await;
         self.catch_up_own_chain().await?;
         // Stored now and applied: they must still be announced, whatever
         // happens to the new event.
-        let late = self.write_unsaved(&mut unsaved).await?;
+        let late = self.write_unsaved().await?;
         self.recovered.borrow_mut().extend(late);
         let event = {
             let replica = self.replica.borrow();
@@ -628,61 +629,28 @@ impl<S: Store> Node<S> {
 
     /// Commits pending document edits: each resulting event is stored, then applied.
     pub async fn commit(&self, time: u64) -> Result<Vec<Event>, NodeError> {
-        let mut unsaved = self.writer.lock().await;
+        let _writer = self.writer.lock().await;
         self.catch_up_own_chain().await?;
-        let mut events = self.write_unsaved(&mut unsaved).await?;
-        let signed = self
-            .replica
-            .borrow_mut()
-            .sign_commit(&self.identity, time)?;
-        if signed.is_empty() {
-            return Ok(events);
-        }
-        // Written before applied: an event that is not durable is never
-        // applied, served or announced, so a failed write cannot lead to
-        // a second event with the same seq after a reload (a fork). The
-        // changes stay in their documents; their events are written (and
-        // signed again if the chain moved meanwhile) before anything else.
-        if let Err(e) = self.save(&signed).await {
-            *unsaved = signed;
-            return Err(e.into());
-        }
-        let mut replica = self.replica.borrow_mut();
-        for event in &signed {
-            replica.insert(event.clone()).map_err(Error::from)?;
-        }
-        events.extend(signed);
-        Ok(events)
-    }
-
-    /// Writes and applies the document events whose write failed before;
-    /// signs them again first if the own chain moved meanwhile (another
-    /// tab wrote). Returns them.
-    async fn write_unsaved(&self, unsaved: &mut Vec<Event>) -> Result<Vec<Event>, NodeError> {
-        if unsaved.is_empty() {
-            return Ok(Vec::new());
-        }
-        let events = {
-            let replica = self.replica.borrow();
-            let me = self.identity.public_key();
-            let next = replica.log().last_by(&me).map_or(1, |e| e.seq() + 1);
-            let current = unsaved[0].seq() == next
-                && unsaved[0]
-                    .parents()
-                    .iter()
-                    .all(|p| replica.log().contains(p));
-            if current {
-                unsaved.clone()
-            } else {
-                replica.sign_again(&self.identity, unsaved)?
+        let mut events = self.write_unsaved().await?;
+        {
+            let mut unsaved = self.unsaved.borrow_mut();
+            let signed =
+                self.replica
+                    .borrow_mut()
+                    .sign_commit_after(&self.identity, time, &unsaved)?;
+            if signed.is_empty() {
+                return Ok(events);
             }
-        };
-        self.save(&events).await?;
-        unsaved.clear();
-        let mut replica = self.replica.borrow_mut();
-        for event in &events {
-            replica.insert(event.clone()).map_err(Error::from)?;
+            // Written before applied: an event that is not durable is never
+            // applied, served or announced, so a failed write cannot lead to
+            // a second event with the same seq after a reload (a fork). The
+            // changes stay in their documents; their events wait among the
+            // unsaved — where a page going away finds them — until written
+            // (signed again if the chain moved meanwhile), before anything
+            // else.
+            unsaved.extend(signed);
         }
+        events.extend(self.write_unsaved().await?);
         Ok(events)
     }
 

@@ -13,6 +13,24 @@ use crate::event::{Body, Event, EventId, Identity, PublicKey};
 use crate::log::EventIx;
 use crate::view::View;
 
+/// Own `Doc` events signed but not applied yet, by the change each carries.
+#[derive(Default)]
+struct Carriers(rustc_hash::FxHashMap<(crate::event::DocId, [u8; 32]), EventId>);
+
+impl Carriers {
+    fn add(&mut self, event: &Event) -> Result<(), Error> {
+        if let Body::Doc { doc, change } = event.body() {
+            let change = crate::event::validate::decode_change(change)?;
+            self.0.insert((*doc, change.hash().0), event.id());
+        }
+        Ok(())
+    }
+
+    fn get(&self, doc: crate::event::DocId, hash: &[u8; 32]) -> Option<EventId> {
+        self.0.get(&(doc, *hash)).copied()
+    }
+}
+
 /// When [`Replica::commit_if_due`] commits pending edits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Batching {
@@ -119,49 +137,66 @@ impl Replica {
     /// following the one before, for the caller to store first and then
     /// [`insert`](Self::insert). The changes are in their documents already.
     pub fn sign_commit(&mut self, identity: &Identity, time: u64) -> Result<Vec<Event>, Error> {
+        self.sign_commit_after(identity, time, &[])
+    }
+
+    /// [`sign_commit`](Self::sign_commit) following `earlier`: own events
+    /// signed before and not inserted yet (their write is under way, or
+    /// failed), in chain order. The changes they carry are left out (a
+    /// change stays pending in its document until an event carrying it is
+    /// applied), and a change depending on one of them names its carrier.
+    pub fn sign_commit_after(
+        &mut self,
+        identity: &Identity,
+        time: u64,
+        earlier: &[Event],
+    ) -> Result<Vec<Event>, Error> {
         if identity.public_key() != self.view.policy().me {
             return Err(Error::NotOwner);
         }
-        let mut signed: Vec<Event> = Vec::new();
         self.batching.pending = 0;
         self.batching.seen = 0;
         self.batching.first_seen_at = None;
+        let mut carried = Carriers::default();
+        for event in earlier {
+            carried.add(event)?;
+        }
+        let mut signed: Vec<Event> = Vec::new();
         for (doc, mut change) in self.docs.unpublished() {
-            let deps: Vec<EventId> = self
-                .docs
-                .dependency_events(doc, &change)
-                .into_iter()
-                .map(|ix| self.log.entry(ix).event().id())
-                .collect();
+            if carried.get(doc, &change.hash().0).is_some() {
+                continue;
+            }
+            let deps = self.dependency_carriers(doc, &change, &carried);
             let body = Body::Doc {
                 doc,
                 change: change.bytes().into_owned(),
             };
-            let draft =
-                self.draft_with(&identity.public_key(), time, body, &deps, signed.last())?;
-            signed.push(self.network.sign(identity, draft));
+            let after = signed.last().or(earlier.last());
+            let draft = self.draft_with(&identity.public_key(), time, body, &deps, after)?;
+            let event = self.network.sign(identity, draft);
+            carried.add(&event)?;
+            signed.push(event);
         }
         Ok(signed)
     }
 
     /// Signs `events` (own, signed but never applied) again so that they
-    /// follow the own chain as it is now; same bodies, same dependencies.
+    /// follow the own chain as it is now; same bodies and times. An event
+    /// whose change the log carries already (another tab wrote it, or it
+    /// was written at last under another signature) is left out: its
+    /// change must not be published twice.
     pub fn sign_again(&self, identity: &Identity, events: &[Event]) -> Result<Vec<Event>, Error> {
+        let mut carried = Carriers::default();
         let mut signed: Vec<Event> = Vec::new();
         for event in events {
-            let Body::Doc { doc, .. } = event.body() else {
+            let Body::Doc { doc, change } = event.body() else {
                 continue;
             };
-            let deps: Vec<EventId> = event
-                .parents()
-                .iter()
-                .filter(|p| {
-                    self.log
-                        .get(p)
-                        .is_some_and(|e| matches!(e.body(), Body::Doc { doc: d, .. } if d == doc))
-                })
-                .copied()
-                .collect();
+            let change = crate::event::validate::decode_change(change)?;
+            if self.docs.carries(*doc, &change.hash()) {
+                continue;
+            }
+            let deps = self.dependency_carriers(*doc, &change, &carried);
             let draft = self.draft_with(
                 &identity.public_key(),
                 event.time(),
@@ -169,9 +204,48 @@ impl Replica {
                 &deps,
                 signed.last(),
             )?;
-            signed.push(self.network.sign(identity, draft));
+            let event = self.network.sign(identity, draft);
+            carried.add(&event)?;
+            signed.push(event);
         }
         Ok(signed)
+    }
+
+    /// Whether every `Doc` event of `events` carries a change no applied
+    /// event carries yet (none of them is written already).
+    pub fn none_carried(&self, events: &[Event]) -> Result<bool, Error> {
+        for event in events {
+            if let Body::Doc { doc, change } = event.body() {
+                let change = crate::event::validate::decode_change(change)?;
+                if self.docs.carries(*doc, &change.hash()) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// The events carrying the changes `change` depends on: applied ones,
+    /// else among `signed` (own events not applied yet).
+    fn dependency_carriers(
+        &self,
+        doc: crate::event::DocId,
+        change: &automerge::Change,
+        signed: &Carriers,
+    ) -> Vec<EventId> {
+        let applied: Vec<EventIx> = self.docs.dependency_events(doc, change);
+        let mut deps: Vec<EventId> = applied
+            .into_iter()
+            .map(|ix| self.log.entry(ix).event().id())
+            .collect();
+        for dep in change.deps() {
+            if let Some(id) = signed.get(doc, &dep.0)
+                && !deps.contains(&id)
+            {
+                deps.push(id);
+            }
+        }
+        deps
     }
 
     /// Creates an empty record in a collection (a pending edit until [`commit`](Self::commit)).

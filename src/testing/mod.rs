@@ -19,6 +19,7 @@ pub mod node;
 pub mod store;
 pub mod sync;
 pub mod transport;
+pub mod unload;
 
 use crate::event::{Body, Identity, PublicKey, Transfer};
 use crate::store::Store;
@@ -162,6 +163,17 @@ macro_rules! node_conformance_tests {
                     a_damaged_record_of_sent_changes_is_reported_and_written_again,
                     another_tabs_change_counts_as_sent_once_a_peer_shows_it_has_it,
                     another_tabs_kept_confirmations_count_here_once_told,
+                ]
+            );
+            $crate::__conformance_tests!(
+                unload,
+                $backend,
+                unload,
+                [
+                    edits_kept_as_a_page_goes_away_are_written_at_the_next_open,
+                    a_page_that_stays_writes_what_it_kept,
+                    kept_edits_follow_what_another_tab_wrote_meanwhile,
+                    kept_bytes_that_are_not_own_edits_are_refused,
                 ]
             );
         }

@@ -4,8 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fresh, onBuiltPage } from "./people.mjs";
+import { watch } from "./support.mjs";
 
-const { linked, sees, tab, closeAll } = onBuiltPage();
+const { person, opened, linked, sees, tab, closeAll } = onBuiltPage();
 
 test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo brings the record back for both", async () => {
   const network = fresh("records-page");
@@ -65,4 +66,95 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Paint the fence", area, { timeout: 20000 });
   assert.equal(await alice.page.isVisible("#records-undo"), false);
   await closeAll(alice, bob);
+});
+
+test("what Alice types just before she reloads or closes the page is there when she opens it again", async () => {
+  const network = fresh("kept-typing");
+  const alice = await person(network, "Alice");
+  const area = "textarea[data-record=diary][data-field=text]";
+  const openDiary = async () => {
+    await tab(alice, "records");
+    await alice.page.click("#collection-list button:has-text('notes')");
+    await alice.page.waitForSelector(area, { timeout: 20000 });
+  };
+  const shows = async (text) => {
+    try {
+      await alice.page.waitForFunction(([a, t]) => document.querySelector(a)?.value === t, [area, text], { timeout: 20000 });
+    } catch (e) {
+      throw new Error(`the diary shows “${await alice.page.inputValue(area)}”, not “${text}”`, { cause: e });
+    }
+  };
+  await tab(alice, "records");
+  await alice.page.fill("#collection-form input[name=collection]", "notes");
+  await alice.page.click("#collection-form button");
+  await alice.page.fill("#record-form input[name=id]", "diary");
+  await alice.page.click("#record-form button");
+  await alice.page.fill("#field-form input[name=field]", "text");
+  await alice.page.fill("#field-form input[name=value]", "Dear diary");
+  await alice.page.click("#field-form button");
+  await alice.page.waitForSelector(area);
+
+  // Typing, then a reload at once: no time for the batching's second.
+  await alice.page.focus(area);
+  await alice.page.press(area, "End");
+  await alice.page.keyboard.type(", rain today");
+  await alice.page.reload();
+  await opened(alice);
+  await openDiary();
+  await shows("Dear diary, rain today");
+
+  // Typing, then the tab closed at once; a new tab of the same browser.
+  await alice.page.focus(area);
+  await alice.page.press(area, "End");
+  await alice.page.keyboard.type(" and wind");
+  const url = alice.page.url();
+  await alice.page.close({ runBeforeUnload: true });
+  alice.page = await alice.context.newPage();
+  watch(alice.page, alice.errors);
+  await alice.page.goto(url);
+  await opened(alice);
+  await openDiary();
+  await shows("Dear diary, rain today and wind");
+  await closeAll(alice);
+});
+
+test("leaving with more unwritten than the page can keep asks first, and staying writes it", async () => {
+  const network = fresh("kept-too-much");
+  const alice = await person(network, "Alice");
+  const area = "textarea[data-record=book][data-field=text]";
+  await tab(alice, "records");
+  await alice.page.fill("#collection-form input[name=collection]", "notes");
+  await alice.page.click("#collection-form button");
+  await alice.page.fill("#record-form input[name=id]", "book");
+  await alice.page.click("#record-form button");
+  await alice.page.fill("#field-form input[name=field]", "text");
+  await alice.page.fill("#field-form input[name=value]", "Chapter one");
+  await alice.page.click("#field-form button");
+  await alice.page.waitForSelector(area);
+  // A paste of 400,000 random ideographs (≈ 1.2 MB, ≈ 0.7 MB compressed:
+  // more than the 512 KiB a page keeps), then the tab is closed at once.
+  const long = "Chapter one " + Array.from({ length: 400000 }, () => String.fromCharCode(0x4e00 + Math.floor(Math.random() * 20992))).join("");
+  // Typed first (the browser asks before leaving only a page someone used).
+  await alice.page.focus(area);
+  await alice.page.press(area, "End");
+  await alice.page.keyboard.type(" ");
+  await alice.page.fill(area, long);
+  const asked = new Promise((resolve) => {
+    setTimeout(() => resolve("no question within 10 s"), 10000);
+    alice.page.once("dialog", async (dialog) => {
+      resolve(dialog.type());
+      await dialog.dismiss(); // stays
+    });
+  });
+  await alice.page.close({ runBeforeUnload: true });
+  assert.equal(await asked, "beforeunload", "the browser asked before leaving");
+  assert.equal(alice.page.isClosed(), false, "Alice stayed");
+  // Written as usual once she stayed: a reload shows it all.
+  await alice.page.waitForTimeout(3000);
+  await alice.page.reload();
+  await opened(alice);
+  await tab(alice, "records");
+  await alice.page.click("#collection-list button:has-text('notes')");
+  await alice.page.waitForFunction(([a, n]) => document.querySelector(a)?.value.length === n, [area, long.length], { timeout: 20000 });
+  await closeAll(alice);
 });

@@ -34,6 +34,7 @@ pub mod tabs;
 #[cfg(test)]
 mod tests;
 mod types;
+mod unload;
 mod webrtc;
 mod workers;
 
@@ -45,5 +46,6 @@ pub use relay::{
     relay_url,
 };
 pub use runtime::BrowserNode;
+pub use unload::MAX_KEPT_BYTES;
 pub use webrtc::{HeldConnection, OFFER_TIMEOUT_MS, WebRtc, all_links_backlog};
 pub use workers::Workers;

@@ -19,6 +19,7 @@ use crate::network::NetworkRef;
 use crate::random::{KeyedStream, random};
 use crate::relay::{RELAY, RelayLink, RelayNotice, RelayState, relay_url};
 use crate::tabs::{self, Announcement, Tabs};
+use crate::unload::{self, Leaving};
 use crate::webrtc::WebRtc;
 use crate::workers::Workers;
 use std::cell::{Cell, RefCell};
@@ -227,6 +228,13 @@ struct Inner {
     peer_backlog: Cell<usize>,
     /// Bytes one link's outbox holds at most (`set_send_backlog`).
     send_backlog: Cell<usize>,
+    /// Listens for the page going away (see [`unload`]).
+    leaving: RefCell<Option<Leaving>>,
+    /// Where this tab keeps what it has not written as the page goes.
+    kept_key: String,
+    /// Kept records this node took in or wrote, removed once nothing
+    /// waits to be written.
+    kept_keys: RefCell<Vec<String>>,
 }
 
 /// A setting's value if `range` holds it, else `INVALID_ARGUMENT` saying
@@ -294,9 +302,29 @@ impl BrowserNode {
         let salts = KeyedStream::fresh()?;
         let store = IdbStore::open(&network.database()).await?;
         let fresh = move || draws.next_bytes();
-        let (node, report) =
+        let (node, mut report) =
             Node::open_in(store, network.invite().cloned(), identity, fresh).await?;
         node.replica_mut().set_batching(BATCHING);
+        // What pages of this network kept as they went: written by the
+        // first commit, before anything else.
+        let mut kept_keys = Vec::new();
+        for (key, events) in unload::kept(&network.database()) {
+            match events {
+                Some(events) => {
+                    let adopted = node.adopt_unsaved(&events);
+                    report.skipped.extend(
+                        adopted
+                            .refused
+                            .iter()
+                            .map(|why| format!("edits kept as a page closed: {why}")),
+                    );
+                }
+                None => report
+                    .skipped
+                    .push("edits kept as a page closed do not read as events".into()),
+            }
+            kept_keys.push(key);
+        }
         let inner = Rc::new(Inner {
             node,
             network: network.clone(),
@@ -316,7 +344,16 @@ impl BrowserNode {
             connection_budget: Cell::new(crate::webrtc::DEFAULT_CONNECTION_BUDGET),
             peer_backlog: Cell::new(crate::MAX_QUEUED),
             send_backlog: Cell::new(crate::DEFAULT_SEND_BACKLOG),
+            leaving: RefCell::new(None),
+            kept_key: unload::tab_key(&network.database()),
+            kept_keys: RefCell::new(kept_keys),
         });
+        inner.listen_for_leaving();
+        if inner.node.unsaved() > 0 {
+            inner.keep_committing();
+        } else {
+            inner.forget_kept_if_written();
+        }
         inner.set_workers(Some(Workers::new(0)));
         if !inner.report.cached_state_current {
             inner.schedule_snapshot();
@@ -718,6 +755,10 @@ impl BrowserNode {
     /// Leaves the tab channel and the signalling room, closes peer links,
     /// the relay link, the database and the verifying workers.
     pub fn close(&self) {
+        // What is not written yet is kept for the next open, as when the
+        // page goes away.
+        self.inner.keep_for_unload();
+        self.inner.leaving.borrow_mut().take();
         self.inner.set_workers(None);
         self.inner.closed.set(true);
         self.disconnect();
@@ -921,7 +962,84 @@ impl Inner {
         if !events.is_empty() {
             self.announce(&events);
         }
+        self.forget_kept_if_written();
         Ok(events.len())
+    }
+
+    /// Listens for the page going away: what is not written is kept
+    /// ([`unload`]); a hidden page writes at once (it may not get another
+    /// chance).
+    fn listen_for_leaving(self: &Rc<Self>) {
+        let (going, back, hidden) = (
+            Rc::downgrade(self),
+            Rc::downgrade(self),
+            Rc::downgrade(self),
+        );
+        let leaving = Leaving::listen(
+            move || going.upgrade().is_none_or(|inner| inner.keep_for_unload()),
+            move || {
+                if let Some(inner) = back.upgrade() {
+                    // Back from the back-forward cache: this page writes
+                    // what it kept itself.
+                    unload::forget(&inner.kept_key);
+                    inner
+                        .kept_keys
+                        .borrow_mut()
+                        .retain(|k| *k != inner.kept_key);
+                    inner.keep_committing();
+                }
+            },
+            move || {
+                let Some(inner) = hidden.upgrade() else {
+                    return;
+                };
+                if inner.closed.get()
+                    || (inner.node.replica().pending_edits() == 0 && inner.node.unsaved() == 0)
+                {
+                    return;
+                }
+                wasm_bindgen_futures::spawn_local(async move {
+                    // A failure leaves the edits to the commit loop.
+                    let _ = inner.commit(None).await;
+                });
+            },
+        );
+        *self.leaving.borrow_mut() = Some(leaving);
+    }
+
+    /// Signs what is pending and keeps every own event not written yet
+    /// under this tab's key; true if nothing unwritten is left unkept.
+    fn keep_for_unload(self: &Rc<Self>) -> bool {
+        if self.closed.get() {
+            return true;
+        }
+        let events = match self.node.sign_for_unload(now()) {
+            Ok(events) => events,
+            Err(_) => return false,
+        };
+        if events.is_empty() {
+            return true;
+        }
+        // If the page stays after all, they are written as usual.
+        self.keep_committing();
+        if !unload::keep(&self.kept_key, &events) {
+            return false;
+        }
+        let mut keys = self.kept_keys.borrow_mut();
+        if !keys.contains(&self.kept_key) {
+            keys.push(self.kept_key.clone());
+        }
+        true
+    }
+
+    /// Removes the kept records once nothing waits to be written.
+    fn forget_kept_if_written(&self) {
+        if self.node.unsaved() > 0 {
+            return;
+        }
+        for key in self.kept_keys.borrow_mut().drain(..) {
+            unload::forget(&key);
+        }
     }
 
     /// After a local edit: tell subscribers, and check again until the
@@ -930,6 +1048,12 @@ impl Inner {
         self.notify(Source::Local, 0);
         // Starts the clock of the batching policy at this edit.
         self.node.replica_mut().commit_due(now());
+        self.keep_committing();
+    }
+
+    /// Commits, on a timer, until no edit is pending and nothing waits to
+    /// be written.
+    fn keep_committing(self: &Rc<Self>) {
         if self.commit_timer.replace(true) {
             return;
         }
@@ -944,7 +1068,7 @@ impl Inner {
                 let pending = inner.node.replica().pending_edits() > 0;
                 // Signed but not written (a failed write): written before
                 // anything else, on the next commit.
-                let unsaved = inner.node.unsaved().await > 0;
+                let unsaved = inner.node.unsaved() > 0;
                 if inner.closed.get() || (!pending && !unsaved) {
                     inner.commit_timer.set(false);
                     return;
