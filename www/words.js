@@ -192,10 +192,10 @@ export function eventWords(d, transactions, who, edits = new Map()) {
   return KIND_WORDS[d.kind] ?? "a change";
 }
 
-/** One edit of a record (`{ author, made, deleted, record, collection, fields }`) in words: whose, of which record, which fields. */
+/** One edit of a record (`{ author, made, deleted, restored, record, collection, fields }`) in words: whose, of which record, which fields. */
 export function editWords(e, who) {
   const fields = e.fields.length ? ` (${e.fields.map((f) => `“${f}”`).join(", ")})` : "";
-  const what = e.made ? "creation of" : e.deleted ? "deletion of" : "edit of";
+  const what = e.made ? "creation of" : e.deleted ? "deletion of" : e.restored ? "restoring of" : "edit of";
   return `${who(e.author)}’s ${what} “${e.record}” in “${e.collection}”${fields}`;
 }
 

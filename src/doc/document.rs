@@ -308,11 +308,26 @@ impl Doc {
         }
     }
 
+    /// A record shown: its object, unless it is deleted.
     pub(super) fn record(&self, record: &str) -> Result<ObjId, DocError> {
+        let obj = self.record_object(record)?;
+        if self.is_deleted(&obj) {
+            return Err(DocError::NoRecord(record.to_owned()));
+        }
+        Ok(obj)
+    }
+
+    /// A record's object, deleted or not.
+    pub(super) fn record_object(&self, record: &str) -> Result<ObjId, DocError> {
         match self.doc.get(automerge::ROOT, record).map_err(am)? {
             Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
             _ => Err(DocError::NoRecord(record.to_owned())),
         }
+    }
+
+    /// Whether a record's object is marked deleted ([`super::DELETED_FIELD`]).
+    pub(super) fn is_deleted(&self, obj: &ObjId) -> bool {
+        super::read::is_deleted(&self.doc, obj)
     }
 }
 

@@ -11,6 +11,14 @@ pub enum DocError {
     /// Code `no_record`.
     #[error("no record {0:?}")]
     NoRecord(String),
+    /// The record is not deleted (restoring it).
+    /// Code `record_not_deleted`.
+    #[error("record {0:?} is not deleted")]
+    NotDeleted(String),
+    /// The name is reserved ([`DELETED_FIELD`](super::DELETED_FIELD)), not a field's.
+    /// Code `reserved_field`.
+    #[error("field name {0:?} is reserved")]
+    ReservedField(String),
     /// The field does not hold text.
     /// Code `not_text`.
     #[error("field {0:?} is not text")]
@@ -52,6 +60,8 @@ impl DocError {
     pub fn code(&self) -> &'static str {
         match self {
             DocError::NoRecord(..) => "no_record",
+            DocError::NotDeleted(..) => "record_not_deleted",
+            DocError::ReservedField(..) => "reserved_field",
             DocError::NotText(..) => "not_text",
             DocError::OutOfRange { .. } => "text_out_of_range",
             DocError::SplitsCharacter { .. } => "text_splits_character",

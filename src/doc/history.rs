@@ -20,6 +20,7 @@
 //! With nothing masked the result equals automerge's own state; the tests
 //! hold it to that.
 
+use super::DELETED_FIELD;
 use super::value::{Collection, Field, Record, Scalar, Value};
 use automerge::legacy::{self as am, ElementId, Key as AmKey, ObjectId, OpType};
 use automerge::{ActorId, Change, ChangeHash, ObjType, ScalarValue};
@@ -79,6 +80,8 @@ pub(crate) struct RecordTouch {
     pub(crate) made: bool,
     /// It deleted the record.
     pub(crate) deleted: bool,
+    /// It restored the record after a delete.
+    pub(crate) restored: bool,
     /// The fields it set, deleted or typed into.
     pub(crate) fields: std::collections::BTreeSet<String>,
 }
@@ -294,6 +297,15 @@ impl History {
             for op in ops_of(obj) {
                 let Key::Prop(field) = op.key else { continue };
                 let name = &self.props[field as usize];
+                if name == DELETED_FIELD {
+                    let touch = touched.entry(op.change).or_default();
+                    match op.action {
+                        Action::Put(ScalarValue::Boolean(true)) => touch.deleted = true,
+                        Action::Delete => touch.restored = true,
+                        _ => {}
+                    }
+                    continue;
+                }
                 touched
                     .entry(op.change)
                     .or_default()
@@ -327,8 +339,18 @@ impl History {
         let mut collection = Collection::default();
         for (record_id, field) in self.map_entries(reduction, ROOT) {
             if let Some(Visible::Object(obj, ObjType::Map)) = field.first() {
+                let mut fields = self.map_entries(reduction, *obj);
+                // Marked deleted: left out, kept for its restoring.
+                if let Some(marks) = fields.remove(DELETED_FIELD)
+                    && matches!(
+                        marks.first(),
+                        Some(Visible::Scalar(ScalarValue::Boolean(true)))
+                    )
+                {
+                    continue;
+                }
                 let mut record = Record::default();
-                for (name, values) in self.map_entries(reduction, *obj) {
+                for (name, values) in fields {
                     let mut values = values.iter().map(|v| self.value(reduction, v));
                     if let Some(value) = values.next() {
                         record.fields.insert(

@@ -49,6 +49,20 @@ pub fn collection_id(name: &str) -> DocId {
     DocId(id)
 }
 
+/// The field that marks a record deleted (`true`): never a field of its
+/// own (reads leave it out, edits refuse it). A record is deleted by
+/// setting it and restored by removing it, so its object — and every edit
+/// made to it, even concurrently with the delete — stays in the document.
+pub const DELETED_FIELD: &str = "\u{0}deleted";
+
+/// Refuses the reserved [`DELETED_FIELD`] as a field's name.
+fn reserved(field: &str) -> Result<(), DocError> {
+    if field == DELETED_FIELD {
+        return Err(DocError::ReservedField(field.to_owned()));
+    }
+    Ok(())
+}
+
 /// Which events a reader counts: a view's inclusion test and its generation.
 pub struct Viewer<'a> {
     /// Is the event at this index included?
@@ -179,22 +193,49 @@ impl Documents {
             .collect()
     }
 
-    /// Creates an empty record (no-op if it exists).
+    /// Creates an empty record (no-op if it exists). A deleted record of
+    /// that name is made empty and shown again.
     pub fn create_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {
         let doc = self.doc(collection);
-        if doc.record(record).is_err() {
-            doc.doc
+        match doc.record_object(record) {
+            Ok(obj) if doc.is_deleted(&obj) => {
+                let fields: Vec<String> = doc.doc.keys(&obj).collect();
+                for field in fields {
+                    doc.doc.delete(&obj, field.as_str()).map_err(am)?;
+                }
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(_) => doc
+                .doc
                 .put_object(automerge::ROOT, record, ObjType::Map)
-                .map_err(am)?;
+                .map(drop)
+                .map_err(am),
         }
-        Ok(())
     }
 
-    /// Deletes a record and everything in it.
+    /// Deletes a record: it is no longer shown, and everything in it —
+    /// with the edits others make to it meanwhile — is kept for
+    /// [`restore_record`](Self::restore_record) (it is marked deleted,
+    /// [`DELETED_FIELD`], not removed: removing the record's object would
+    /// lose every edit made to it concurrently, for good).
     pub fn delete_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {
         let doc = self.doc(collection);
-        doc.record(record)?;
-        doc.doc.delete(automerge::ROOT, record).map_err(am)
+        let obj = doc.record(record)?;
+        doc.doc
+            .put(&obj, DELETED_FIELD, ScalarValue::Boolean(true))
+            .map_err(am)
+    }
+
+    /// Shows a deleted record again, as it is now: its fields, with the
+    /// edits made to it since it was deleted.
+    pub fn restore_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {
+        let doc = self.doc(collection);
+        let obj = doc.record_object(record)?;
+        if !doc.is_deleted(&obj) {
+            return Err(DocError::NotDeleted(record.to_owned()));
+        }
+        doc.doc.delete(&obj, DELETED_FIELD).map_err(am)
     }
 
     /// Sets a scalar field.
@@ -205,8 +246,9 @@ impl Documents {
         field: &str,
         value: Scalar,
     ) -> Result<(), DocError> {
+        reserved(field)?;
         let doc = self.doc(collection);
-        let obj = doc.record(record)?;
+        let obj = doc.record_object(record)?;
         let value = match value {
             Scalar::Null => ScalarValue::Null,
             Scalar::Bool(b) => ScalarValue::Boolean(b),
@@ -223,8 +265,9 @@ impl Documents {
         record: &str,
         field: &str,
     ) -> Result<(), DocError> {
+        reserved(field)?;
         let doc = self.doc(collection);
-        let obj = doc.record(record)?;
+        let obj = doc.record_object(record)?;
         doc.doc.delete(&obj, field).map_err(am)
     }
 
@@ -236,8 +279,9 @@ impl Documents {
         field: &str,
         text: &str,
     ) -> Result<(), DocError> {
+        reserved(field)?;
         let doc = self.doc(collection);
-        let obj = doc.record(record)?;
+        let obj = doc.record_object(record)?;
         let text_obj = doc.doc.put_object(&obj, field, ObjType::Text).map_err(am)?;
         doc.splice_in_parts(&text_obj, 0, 0, text)
     }
@@ -258,9 +302,12 @@ impl Documents {
         }: Splice<'_>,
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
+        reserved(field)?;
         let doc = self.doc(collection);
         if !doc.any_masked(viewer) {
-            let obj = doc.record(record)?;
+            // A deleted record's text too: a keystroke made as the delete
+            // arrives is kept for its restoring.
+            let obj = doc.record_object(record)?;
             let text = match doc.doc.get(&obj, field).map_err(am)? {
                 Some((automerge::Value::Object(ObjType::Text), id)) => id,
                 _ => return Err(DocError::NotText(field.to_owned())),

@@ -1,8 +1,8 @@
 //! Reading a collection straight from Automerge, when nothing in it is
 //! masked for the viewer (the op history's reduction is the other way).
 
-use super::history;
 use super::value::{Collection, Field, Record, Value};
+use super::{DELETED_FIELD, history};
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc};
 
 /// Reads a collection straight from Automerge (nothing masked).
@@ -14,8 +14,11 @@ pub(super) fn read_direct(doc: &AutoCommit) -> Collection {
         else {
             continue;
         };
+        if is_deleted(doc, &obj) {
+            continue;
+        }
         let mut record = Record::default();
-        for field in doc.keys(&obj) {
+        for field in doc.keys(&obj).filter(|f| f != DELETED_FIELD) {
             let mut values = field_values(doc, &obj, &field).into_iter().map(|(v, _)| v);
             if let Some(value) = values.next() {
                 record.fields.insert(
@@ -30,6 +33,15 @@ pub(super) fn read_direct(doc: &AutoCommit) -> Collection {
         collection.records.insert(key, record);
     }
     collection
+}
+
+/// Whether a record's object is marked deleted: the winning value of
+/// [`DELETED_FIELD`] is `true`.
+pub(super) fn is_deleted(doc: &AutoCommit, obj: &ObjId) -> bool {
+    matches!(
+        doc.get(obj, DELETED_FIELD),
+        Ok(Some((automerge::Value::Scalar(s), _))) if matches!(s.as_ref(), automerge::ScalarValue::Boolean(true))
+    )
 }
 
 /// Every value a field holds (the winner first, then the values written

@@ -139,6 +139,8 @@ fn doc_errors() -> Vec<DocError> {
     use DocError::*;
     let all = vec![
         NoRecord("r".into()),
+        NotDeleted("r".into()),
+        ReservedField("\u{0}deleted".into()),
         NotText("title".into()),
         OutOfRange {
             pos: 4,
@@ -163,6 +165,8 @@ fn doc_errors() -> Vec<DocError> {
     for e in &all {
         match e {
             NoRecord(_)
+            | NotDeleted(_)
+            | ReservedField(_)
             | NotText(_)
             | OutOfRange { .. }
             | SplitsCharacter { .. }

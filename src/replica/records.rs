@@ -254,9 +254,18 @@ impl Replica {
         self.edited(result)
     }
 
-    /// Deletes a record (pending until commit).
+    /// Deletes a record (pending until commit). It is kept, marked
+    /// deleted, with the edits others make to it meanwhile: see
+    /// [`restore_record`](Self::restore_record).
     pub fn delete_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
         let result = self.docs.delete_record(collection, record);
+        self.edited(result)
+    }
+
+    /// Shows a deleted record again, with everything in it now — the
+    /// edits made to it since it was deleted too (pending until commit).
+    pub fn restore_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
+        let result = self.docs.restore_record(collection, record);
         self.edited(result)
     }
 
@@ -477,6 +486,7 @@ impl Replica {
             time: event.time(),
             made: touch.made,
             deleted: touch.deleted,
+            restored: touch.restored,
             fields: touch.fields.into_iter().collect(),
             status: self.view.status(&self.log, ix),
         }
@@ -607,6 +617,9 @@ pub struct RecordEdit {
     pub made: bool,
     /// It deleted the record.
     pub deleted: bool,
+    /// It restored the record after a delete
+    /// ([`Replica::restore_record`]).
+    pub restored: bool,
     /// The fields it set, deleted or typed into, sorted.
     pub fields: Vec<String>,
     /// Whether it counts in the owner's view, and if not, why.

@@ -54,17 +54,36 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   alice.page.once("dialog", (d) => d.dismiss());
   await alice.page.click("button[aria-label='Delete roof']");
   assert.equal(await alice.page.isVisible(area), true);
-  // Accepting deletes it for both; Undo brings it back for both.
+  // Bob, offline, types on while Alice deletes it.
+  await tab(bob, "peers");
+  await bob.page.click("#work-offline");
+  await sees(bob, "#online", "working offline");
+  await tab(bob, "records");
+  await bob.page.focus(area);
+  await bob.page.press(area, "End");
+  await bob.page.keyboard.type(" on Sunday");
+  // Accepting deletes it for both; Undo brings it back for both, with
+  // what Bob typed meanwhile.
   alice.page.once("dialog", (d) => {
     assert.match(d.message(), /Delete “roof” for everyone/);
     d.accept();
   });
   await alice.page.click("button[aria-label='Delete roof']");
+  await alice.page.waitForSelector(area, { state: "detached", timeout: 20000 });
+  await tab(bob, "peers");
+  await bob.page.click("#work-offline");
+  await tab(bob, "records");
   await bob.page.waitForSelector(area, { state: "detached", timeout: 20000 });
   await sees(alice, "#records-undo", "Deleted “roof”.");
   await alice.page.click("#records-undo button");
-  await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Paint the fence", area, { timeout: 20000 });
+  for (const p of [alice, bob]) {
+    await p.page.waitForFunction((a) => document.querySelector(a)?.value === "Paint the fence on Sunday", area, { timeout: 20000 });
+  }
   assert.equal(await alice.page.isVisible("#records-undo"), false);
+  // The record's history says so.
+  await alice.page.click("button[aria-label='History of roof']");
+  await sees(alice, "#record-history", "you deleted the record");
+  await sees(alice, "#record-history", "you brought the record back");
   await closeAll(alice, bob);
 });
 

@@ -222,6 +222,7 @@ function renderHistory(s, ui, app) {
     const what = [
       e.made ? "made the record" : null,
       e.deleted ? "deleted the record" : null,
+      e.restored ? "brought the record back" : null,
       e.fields.length ? `${e.made ? "set" : "changed"} ${e.fields.join(", ")}` : null,
     ]
       .filter(Boolean)
@@ -253,8 +254,8 @@ function renderHistory(s, ui, app) {
 
 /**
  * Deletes a record for everyone — after asking, since it is shared — and
- * offers to undo: the record is made again with the fields it had (edits
- * others make to the deleted record meanwhile are not kept).
+ * offers to undo: the record comes back as it is then — with what others
+ * typed into it meanwhile, which a delete keeps.
  */
 async function deleteWithUndo(record, ui, app) {
   const collection = ui.collection;
@@ -265,14 +266,7 @@ async function deleteWithUndo(record, ui, app) {
   render(
     html`Deleted “${record.id}”.
       <button type="button" @click=${async () => {
-        const restored = await app.guarded("#records-error", () => {
-          app.node.createRecord(collection, record.id);
-          for (const [name, field] of Object.entries(record.fields)) {
-            const v = field.value;
-            if (isText(v)) app.node.setText(collection, record.id, name, v.text);
-            else if (v !== null && typeof v !== "object") app.node.setField(collection, record.id, name, v);
-          }
-        });
+        const restored = await app.guarded("#records-error", () => app.node.restoreRecord(collection, record.id));
         if (restored) notice.hidden = true;
       }}>Undo</button>`,
     notice,

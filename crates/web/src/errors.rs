@@ -185,9 +185,11 @@ pub fn code(e: &Error) -> &'static str {
         Error::UnknownReference(_) => "UNKNOWN_EVENT",
         // A text position past the end or inside a character: the
         // caller's arguments, as the façade's own checks say.
-        Error::Doc(DocError::OutOfRange { .. } | DocError::SplitsCharacter { .. }) => {
-            "INVALID_ARGUMENT"
-        }
+        Error::Doc(
+            DocError::OutOfRange { .. }
+            | DocError::SplitsCharacter { .. }
+            | DocError::ReservedField(_),
+        ) => "INVALID_ARGUMENT",
         Error::Doc(_) => "DOCUMENT_ERROR",
         Error::NotOwner => "NOT_OWNER",
         // An event refused for a reason added later is still a refused event.

@@ -81,7 +81,7 @@ export type FieldValue = Scalar | { text: string } | { unsupported: string };
 export interface Field { value: FieldValue; conflicts: FieldValue[] }
 /** A record of a collection. */
 /** One edit of a record (`recordHistory`): `event` is a key to act on it (exclude it), never for people; `why` it does not count (null when it counts). */
-export interface RecordEdit { event: string; author: string; time: number; made: boolean; deleted: boolean; fields: string[]; counted: boolean; why: Why | null }
+export interface RecordEdit { event: string; author: string; time: number; made: boolean; deleted: boolean; restored: boolean; fields: string[]; counted: boolean; why: Why | null }
 /** An edit of a collection with the record it touched (`editsAmong`). */
 export interface EditOfRecord extends RecordEdit { record: string }
 /** An edit of a record that does not count in my view (`uncountedEdits`), with its record. */

@@ -78,8 +78,8 @@ impl JsNode {
     }
 
     /// Who changed a record, when and which fields, oldest first:
-    /// `[{ event, author, time, made, deleted, fields, counted, why }]`
-    /// (`made`, `deleted`: the edit made or deleted the record; `counted`:
+    /// `[{ event, author, time, made, deleted, restored, fields, counted, why }]`
+    /// (`made`, `deleted`, `restored`: the edit made, deleted or restored the record; `counted`:
     /// it counts in this node's view, and if not, `why`; `event`: to act on
     /// the edit, as `exclude(event, reason)`).
     #[wasm_bindgen(js_name = recordHistory, unchecked_return_type = "RecordEdit[]")]
@@ -100,7 +100,7 @@ impl JsNode {
 
     /// The edits of `collection` that do not count in this node's view,
     /// each with its record and why (`[{ record, event, author, time, made,
-    /// deleted, fields, why }]`): what a page tells its owner when a record
+    /// deleted, restored, fields, why }]`): what a page tells its owner when a record
     /// changes through someone else's exclusion or ban.
     #[wasm_bindgen(js_name = uncountedEdits, unchecked_return_type = "UncountedEdit[]")]
     pub fn uncounted_edits(
@@ -116,7 +116,7 @@ impl JsNode {
     /// The edits of `collection` that the events `events` made (ids as a
     /// comparison gives them), each with its record, the fields it touched
     /// and whether it counts (`[{ record, event, author, time, made,
-    /// deleted, fields, counted, why }]`): how a page names an edit two
+    /// deleted, restored, fields, counted, why }]`): how a page names an edit two
     /// views disagree on. An event that is no edit of the collection, or
     /// unknown here, gives nothing; one that touched several records, one
     /// for each.
@@ -187,6 +187,19 @@ impl JsNode {
     ) -> JsResult<()> {
         let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
         self.edit(|r| r.delete_record(&collection, &id))
+    }
+
+    /// Shows a deleted record again, as it is now: with the edits made to
+    /// it since it was deleted (`DOCUMENT_ERROR` if there is no such
+    /// record, or it is shown).
+    #[wasm_bindgen(js_name = restoreRecord)]
+    pub fn restore_record(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        self.edit(|r| r.restore_record(&collection, &id))
     }
 
     /// Sets a field to a scalar value.

@@ -1,0 +1,194 @@
+//! Deleting a record keeps it, marked deleted: edits made to it while (or
+//! after) it is deleted are kept, and restoring it shows them — nobody's
+//! typing is lost to someone else's delete.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+
+use common::*;
+use trustfold::{DocError, Error, Policy, Replica, Scalar};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const A: u8 = 1; // deletes
+const B: u8 = 2; // types
+const V: u8 = 3; // a viewer
+
+fn node(who: u8) -> Replica {
+    Replica::new(Policy::new(key(who)))
+}
+
+/// Delivers every event `from` has to `to` (duplicates are ignored).
+fn deliver(from: &Replica, to: &mut Replica) {
+    for e in from.log().topological() {
+        to.insert(e.clone()).expect("valid event");
+    }
+}
+
+fn title(node: &mut Replica) -> Option<String> {
+    node.record("tasks", "roof")
+        .map(|r| r.text("title").map(str::to_owned).unwrap_or_default())
+}
+
+/// Alice and Bob both hold "roof" with the title "Fix".
+fn shared() -> (Replica, Replica) {
+    let mut a = node(A);
+    a.create_record("tasks", "roof").unwrap();
+    a.set_text("tasks", "roof", "title", "Fix").unwrap();
+    a.commit(&id(A), 1).unwrap();
+    let mut b = node(B);
+    deliver(&a, &mut b);
+    (a, b)
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn typing_while_someone_deletes_the_record_is_kept_and_restoring_shows_it() {
+    let (mut a, mut b) = shared();
+    // Alice deletes while Bob, who has not seen it, types.
+    a.delete_record("tasks", "roof").unwrap();
+    a.commit(&id(A), 2).unwrap();
+    b.splice_text("tasks", "roof", "title", 3, 0, " the roof")
+        .unwrap();
+    b.commit(&id(B), 2).unwrap();
+    // Bob's keystrokes as the delete arrives are taken too.
+    deliver(&a, &mut b);
+    assert_eq!(title(&mut b), None, "deleted for Bob too");
+    b.splice_text("tasks", "roof", "title", 12, 0, "!").unwrap();
+    b.commit(&id(B), 3).unwrap();
+    deliver(&b, &mut a);
+    assert_eq!(title(&mut a), None);
+    assert!(a.collection("tasks").records.is_empty());
+
+    // Alice undoes: the record comes back with all Bob typed, for both.
+    a.restore_record("tasks", "roof").unwrap();
+    a.commit(&id(A), 4).unwrap();
+    deliver(&a, &mut b);
+    assert_eq!(title(&mut a).as_deref(), Some("Fix the roof!"));
+    assert_eq!(title(&mut b).as_deref(), Some("Fix the roof!"));
+    assert_eq!(
+        a.collection("tasks").digest(),
+        b.collection("tasks").digest()
+    );
+
+    // What Bob typed offline before he saw the restore lands in it too.
+    let mut offline = node(B);
+    deliver(&b, &mut offline);
+    offline
+        .splice_text("tasks", "roof", "title", 0, 0, "Please: ")
+        .unwrap();
+    offline.commit(&id(B), 5).unwrap();
+    deliver(&offline, &mut a);
+    assert_eq!(title(&mut a).as_deref(), Some("Please: Fix the roof!"));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn same_state_in_any_arrival_order_and_under_a_ban() {
+    // Bob deletes Alice's record while she marks it done.
+    let (mut a, mut b) = shared();
+    b.delete_record("tasks", "roof").unwrap();
+    b.commit(&id(B), 2).unwrap();
+    a.set_field("tasks", "roof", "done", Scalar::Bool(true))
+        .unwrap();
+    a.commit(&id(A), 2).unwrap();
+    let mut v = node(V);
+    deliver(&a, &mut v);
+    deliver(&b, &mut v);
+    let mut w = node(V);
+    let mut events: Vec<_> = a.log().topological().cloned().collect();
+    events.extend(b.log().topological().cloned());
+    for e in events.iter().rev() {
+        w.insert(e.clone()).unwrap(); // newest first: everything waits for its parents
+    }
+    assert_eq!(
+        v.collection("tasks").digest(),
+        w.collection("tasks").digest()
+    );
+    assert!(v.record("tasks", "roof").is_none());
+    // Banning the one who deleted shows the record, with Alice's edit;
+    // banning the one who made it leaves nothing of it; the masked reading
+    // agrees with the direct one once nothing is masked.
+    v.set_policy(Policy::new(key(V)).banning(key(B)));
+    let shown = v
+        .record("tasks", "roof")
+        .expect("his delete does not count");
+    assert_eq!(
+        shown.fields.keys().collect::<Vec<_>>(),
+        ["done", "title"],
+        "no mark among the fields"
+    );
+    v.set_policy(Policy::new(key(V)).banning(key(A)));
+    assert!(v.record("tasks", "roof").is_none());
+    v.set_policy(Policy::new(key(V)));
+    assert_eq!(
+        v.collection("tasks").digest(),
+        w.collection("tasks").digest()
+    );
+    // Masking someone else's edit (the masked reading, not Automerge's)
+    // still leaves the deleted record out.
+    let mut m = node(4);
+    deliver(&v, &mut m);
+    m.create_record("tasks", "other").unwrap();
+    m.commit(&id(4), 3).unwrap();
+    deliver(&m, &mut v);
+    v.set_policy(Policy::new(key(V)).banning(key(4)));
+    assert!(v.collection("tasks").records.is_empty());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_history_says_deleted_and_restored_and_the_mark_is_no_field() {
+    let (mut a, _) = shared();
+    a.delete_record("tasks", "roof").unwrap();
+    a.commit(&id(A), 2).unwrap();
+    a.restore_record("tasks", "roof").unwrap();
+    a.commit(&id(A), 3).unwrap();
+    let history: Vec<_> = a
+        .record_history("tasks", "roof")
+        .into_iter()
+        .map(|e| (e.made, e.deleted, e.restored, e.fields))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            (true, false, false, vec!["title".to_owned()]),
+            (false, true, false, vec![]),
+            (false, false, true, vec![]),
+        ]
+    );
+    let record = a.record("tasks", "roof").unwrap();
+    assert_eq!(record.fields.keys().collect::<Vec<_>>(), ["title"]);
+    // The mark's name is no field's.
+    let reserved = trustfold::doc::DELETED_FIELD;
+    for result in [
+        a.set_field("tasks", "roof", reserved, Scalar::Bool(false)),
+        a.delete_field("tasks", "roof", reserved),
+        a.set_text("tasks", "roof", reserved, "x"),
+    ] {
+        assert!(matches!(
+            result,
+            Err(Error::Doc(DocError::ReservedField(_)))
+        ));
+    }
+    // Restoring a record that is shown, or none, is refused.
+    assert!(matches!(
+        a.restore_record("tasks", "roof"),
+        Err(Error::Doc(DocError::NotDeleted(_)))
+    ));
+    assert!(matches!(
+        a.restore_record("tasks", "nothing"),
+        Err(Error::Doc(DocError::NoRecord(_)))
+    ));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn making_a_deleted_record_again_makes_it_empty() {
+    let (mut a, _) = shared();
+    a.delete_record("tasks", "roof").unwrap();
+    a.commit(&id(A), 2).unwrap();
+    assert!(matches!(
+        a.delete_record("tasks", "roof"),
+        Err(Error::Doc(DocError::NoRecord(_)))
+    ));
+    a.create_record("tasks", "roof").unwrap();
+    a.commit(&id(A), 3).unwrap();
+    assert!(a.record("tasks", "roof").unwrap().fields.is_empty());
+}
