@@ -64,8 +64,21 @@ impl<S: Store> Node<S> {
     pub fn adopt_unsaved(&self, kept: &[Vec<u8>]) -> Adopted {
         let mut adopted = Adopted::default();
         let mut taken: Vec<Event> = Vec::new();
+        // Changes waiting already (this node's own unsaved events, or an
+        // earlier record holding the same events): taken in once.
+        let key = |event: &Event| match event.body() {
+            Body::Doc { doc, change } => crate::event::validate::decode_change(change)
+                .ok()
+                .map(|c| (*doc, c.hash().0)),
+            _ => None,
+        };
+        let mut waiting: rustc_hash::FxHashSet<_> =
+            self.unsaved.borrow().iter().filter_map(key).collect();
         for (i, bytes) in kept.iter().enumerate() {
             match self.adoptable(bytes) {
+                Ok(Some(event)) if key(&event).is_some_and(|k| !waiting.insert(k)) => {
+                    adopted.written += 1
+                }
                 Ok(Some(event)) => taken.push(event),
                 Ok(None) => adopted.written += 1,
                 Err(why) => {
@@ -139,7 +152,12 @@ impl<S: Store> Node<S> {
                 .parents()
                 .iter()
                 .all(|p| replica.log().contains(p))
-            && replica.none_carried(unsaved)?;
+            && replica.none_carried(unsaved)?
+            // One unbroken chain: records kept by two tabs, or read in
+            // another order, are not (each would fork the chain).
+            && unsaved
+                .windows(2)
+                .all(|w| w[1].seq() == w[0].seq() + 1 && w[1].parents().contains(&w[0].id()));
         let events = if current {
             unsaved.to_vec()
         } else {

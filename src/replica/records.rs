@@ -193,7 +193,9 @@ impl Replica {
                 continue;
             };
             let change = crate::event::validate::decode_change(change)?;
-            if self.docs.carries(*doc, &change.hash()) {
+            if self.docs.carries(*doc, &change.hash())
+                || carried.get(*doc, &change.hash().0).is_some()
+            {
                 continue;
             }
             let deps = self.dependency_carriers(*doc, &change, &carried);

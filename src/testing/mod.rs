@@ -174,6 +174,9 @@ macro_rules! node_conformance_tests {
                     a_page_that_stays_writes_what_it_kept,
                     kept_edits_follow_what_another_tab_wrote_meanwhile,
                     kept_bytes_that_are_not_own_edits_are_refused,
+                    two_tabs_closing_at_once_keep_one_chain,
+                    kept_records_read_out_of_order_keep_one_chain,
+                    the_same_kept_events_twice_are_written_once,
                 ]
             );
         }

@@ -166,3 +166,87 @@ pub async fn kept_bytes_that_are_not_own_edits_are_refused<B: Backend>(backend: 
     assert!(node.commit(2).await.unwrap().is_empty());
     assert_eq!(state(&node).0, 0, "nothing stored");
 }
+
+/// Two tabs of one identity closing at once each keep an event with the
+/// same seq: the next open writes both edits, one after the other — never
+/// two events with one seq (an attacker's review found the fork).
+pub async fn two_tabs_closing_at_once_keep_one_chain<B: Backend>(backend: &B) {
+    let (first, second) = backend.shared().await;
+    let (a, _) = Node::open(first, || SECRET).await.unwrap();
+    a.replica_mut().create_record("notes", "n").unwrap();
+    a.commit(1).await.unwrap();
+    let (b, _) = Node::open(second, || [8; 32]).await.unwrap();
+    a.replica_mut().create_record("notes", "from-a").unwrap();
+    b.replica_mut().create_record("notes", "from-b").unwrap();
+    let kept_a = a.sign_for_unload(2).unwrap();
+    let kept_b = b.sign_for_unload(2).unwrap();
+    assert_eq!((kept_a[0].seq(), kept_b[0].seq()), (2, 2));
+    drop(b);
+    let (c, _) = Node::open(a.into_store(), || [9; 32]).await.unwrap();
+    assert_eq!(c.adopt_unsaved(&bytes_of(&kept_a)), adopted(1, 0));
+    assert_eq!(c.adopt_unsaved(&bytes_of(&kept_b)), adopted(1, 0));
+    let seqs: Vec<u64> = c.commit(3).await.unwrap().iter().map(|e| e.seq()).collect();
+    assert_eq!(seqs, [2, 3]);
+    let (d, _) = Node::open(c.into_store(), || [10; 32]).await.unwrap();
+    assert!(d.replica().log().forks().is_empty(), "no fork stored");
+    for record in ["from-a", "from-b"] {
+        assert!(
+            d.replica_mut().record("notes", record).is_some(),
+            "{record}"
+        );
+    }
+}
+
+/// Kept records read in another order than they were kept (a later seq
+/// first) are signed again after the chain, not written below it.
+pub async fn kept_records_read_out_of_order_keep_one_chain<B: Backend>(backend: &B) {
+    let (first, second) = backend.shared().await;
+    let (y, _) = Node::open(first, || SECRET).await.unwrap();
+    y.replica_mut().create_record("notes", "n").unwrap();
+    y.commit(1).await.unwrap();
+    let (x, _) = Node::open(second, || [8; 32]).await.unwrap();
+    y.replica_mut().create_record("notes", "from-y").unwrap();
+    let kept_y = y.sign_for_unload(2).unwrap();
+    x.replica_mut().create_record("notes", "from-x").unwrap();
+    assert_eq!(x.commit(2).await.unwrap()[0].seq(), 2);
+    x.replica_mut().create_record("notes", "later-x").unwrap();
+    let kept_x = x.sign_for_unload(3).unwrap();
+    assert_eq!(kept_x.last().unwrap().seq(), 3);
+    drop(x);
+    let (c, _) = Node::open(y.into_store(), || [9; 32]).await.unwrap();
+    c.adopt_unsaved(&bytes_of(&kept_x));
+    c.adopt_unsaved(&bytes_of(&kept_y));
+    let seqs: Vec<u64> = c.commit(3).await.unwrap().iter().map(|e| e.seq()).collect();
+    assert_eq!(seqs, [3, 4]);
+    assert!(c.replica().log().forks().is_empty());
+    assert_eq!(state(&c).0, 4);
+}
+
+/// The same kept events under two keys (a page took a record in, then was
+/// reloaded before writing it, keeping them again) are written once.
+pub async fn the_same_kept_events_twice_are_written_once<B: Backend>(backend: &B) {
+    let store = backend.fresh().await;
+    let (a, _) = Node::open(store, || SECRET).await.unwrap();
+    a.replica_mut().create_record("notes", "n").unwrap();
+    a.replica_mut()
+        .set_text("notes", "n", "body", "base")
+        .unwrap();
+    a.commit(1).await.unwrap();
+    a.replica_mut()
+        .splice_text("notes", "n", "body", 4, 0, "+kept")
+        .unwrap();
+    let first = a.sign_for_unload(2).unwrap();
+    let (reloaded, _) = Node::open(a.into_store(), || [8; 32]).await.unwrap();
+    assert_eq!(reloaded.adopt_unsaved(&bytes_of(&first)), adopted(1, 0));
+    let again = reloaded.sign_for_unload(3).unwrap();
+    assert_eq!(again.len(), 1, "kept again, not signed anew");
+    // The next page: another tab wrote meanwhile, then both records are read.
+    let (next, _) = Node::open(reloaded.into_store(), || [9; 32]).await.unwrap();
+    next.publish(4, pay(key(2), 1, "EUR")).await.unwrap();
+    assert_eq!(next.adopt_unsaved(&bytes_of(&first)), adopted(1, 0));
+    assert_eq!(next.adopt_unsaved(&bytes_of(&again)), adopted(0, 1));
+    let written = next.commit(5).await.unwrap();
+    assert_eq!(written.len(), 1, "the change once");
+    assert_eq!(state(&next).3.as_deref(), Some("base+kept"));
+    assert_eq!(state(&next).0, 3);
+}

@@ -1025,10 +1025,17 @@ impl Inner {
         if !unload::keep(&self.kept_key, &events) {
             return false;
         }
+        // This tab's record holds every event it took in from the others
+        // (its unsaved events): theirs go, so a page reloaded again and
+        // again while writes fail keeps each event once, not twice more
+        // each time.
         let mut keys = self.kept_keys.borrow_mut();
-        if !keys.contains(&self.kept_key) {
-            keys.push(self.kept_key.clone());
+        for key in keys.drain(..) {
+            if key != self.kept_key {
+                unload::forget(&key);
+            }
         }
+        keys.push(self.kept_key.clone());
         true
     }
 
