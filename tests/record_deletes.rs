@@ -188,7 +188,24 @@ fn making_a_deleted_record_again_makes_it_empty() {
         a.delete_record("tasks", "roof"),
         Err(Error::Doc(DocError::NoRecord(_)))
     ));
-    a.create_record("tasks", "roof").unwrap();
-    a.commit(&id(A), 3).unwrap();
-    assert!(a.record("tasks", "roof").unwrap().fields.is_empty());
+    // Bob makes it again: a new record of his own (what a name claim
+    // relies on: his record read as his changes alone).
+    let mut b = node(B);
+    deliver(&a, &mut b);
+    b.create_record("tasks", "roof").unwrap();
+    b.set_field("tasks", "roof", "done", Scalar::Bool(false))
+        .unwrap();
+    b.commit(&id(B), 3).unwrap();
+    let fields: Vec<String> = b
+        .record("tasks", "roof")
+        .unwrap()
+        .fields
+        .into_keys()
+        .collect();
+    assert_eq!(fields, ["done"], "empty of the deleted one's fields");
+    assert!(b.record_by("tasks", "roof", &key(B)).is_some());
+    assert!(matches!(
+        b.restore_record("tasks", "roof"),
+        Err(Error::Doc(DocError::NotDeleted(_)))
+    ));
 }

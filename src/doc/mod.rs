@@ -193,25 +193,18 @@ impl Documents {
             .collect()
     }
 
-    /// Creates an empty record (no-op if it exists). A deleted record of
-    /// that name is made empty and shown again.
+    /// Creates an empty record (no-op if it is shown). A deleted record of
+    /// that name is replaced by a new one: the maker's own object (a name
+    /// claim reads a person's record as their changes alone), and the
+    /// deleted one can no longer be restored.
     pub fn create_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {
         let doc = self.doc(collection);
-        match doc.record_object(record) {
-            Ok(obj) if doc.is_deleted(&obj) => {
-                let fields: Vec<String> = doc.doc.keys(&obj).collect();
-                for field in fields {
-                    doc.doc.delete(&obj, field.as_str()).map_err(am)?;
-                }
-                Ok(())
-            }
-            Ok(_) => Ok(()),
-            Err(_) => doc
-                .doc
+        if doc.record(record).is_err() {
+            doc.doc
                 .put_object(automerge::ROOT, record, ObjType::Map)
-                .map(drop)
-                .map_err(am),
+                .map_err(am)?;
         }
+        Ok(())
     }
 
     /// Deletes a record: it is no longer shown, and everything in it —
