@@ -29,6 +29,7 @@ import { mountNetworks, renderNetworks, renderNetworkHeader, renderKnownNetworks
 import { renderRelayStatus, renderRelayLimits } from "./panels/relay.js";
 import { networkFromAddress, sameNetwork, shownName } from "./network.js";
 import { rememberNetwork } from "./known-networks.js";
+import { readStored, writeStored } from "./stored.js";
 
 /** The network the address names: an open network's name, or a private one's `{ invite, name }`. */
 const network = networkFromAddress();
@@ -250,8 +251,7 @@ async function main() {
     ui.offline = !ui.offline;
     showOffline();
     try {
-      if (ui.offline) localStorage.setItem(offlineKey, "1");
-      else localStorage.removeItem(offlineKey);
+      writeStored(offlineKey, ui.offline ? "1" : null);
     } catch {
       // Storage refused (private mode): this page still works offline until it is left.
     }
@@ -295,11 +295,3 @@ main().catch((e) => {
   selectTab($("#tab-networks"));
 });
 
-/** What localStorage holds under `key`, or null (also where storage is refused). */
-function readStored(key) {
-  try {
-    return localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}

@@ -5,6 +5,7 @@
 // on a shared computer an entry can be forgotten. Entries are the node's
 // answers about a network (`NetworkInfo`), never read from text.
 import { inviteFragment } from "./network.js";
+import { area } from "./stored.js";
 
 const KEY = "trustfold-networks";
 /** Networks remembered at most: the one opened least recently goes first. */
@@ -19,9 +20,9 @@ const valid = (n) =>
   (n.kind === "open" || (n.kind === "private" && /^[0-9a-f]{64}$/.test(n.invite)));
 
 /** The networks opened in this browser, latest first (none if the list is unreadable). */
-export function knownNetworks(storage = localStorage) {
+export function knownNetworks(storage = area()) {
   try {
-    const list = JSON.parse(storage.getItem(KEY) ?? "[]");
+    const list = JSON.parse(storage?.getItem(KEY) ?? "[]");
     return Array.isArray(list) ? list.filter(valid) : [];
   } catch {
     return [];
@@ -34,6 +35,7 @@ export const isNetwork = (a, b) => Boolean(a && b) && a.kind === b.kind && a.roo
 /** The remembered networks but `n`, then `first` ones ahead of them, kept. */
 function keep(storage, n, first = []) {
   const others = knownNetworks(storage).filter((m) => !isNetwork(m, n));
+  if (!storage) return;
   try {
     storage.setItem(KEY, JSON.stringify([...first, ...others].slice(0, MAX_KNOWN)));
   } catch {
@@ -42,13 +44,13 @@ function keep(storage, n, first = []) {
 }
 
 /** Remembers that the network of `info` (a NetworkInfo) was opened here, now. */
-export function rememberNetwork(info, storage = localStorage) {
+export function rememberNetwork(info, storage = area()) {
   const entry = { kind: info.kind, name: info.name, room: info.room, invite: info.invite };
   if (valid(entry)) keep(storage, entry, [entry]);
 }
 
 /** Forgets the remembered network `n` (its data stays in this browser). */
-export const forgetNetwork = (n, storage = localStorage) => keep(storage, n);
+export const forgetNetwork = (n, storage = area()) => keep(storage, n);
 
 /** The address fragment that opens a remembered network. */
 export const knownFragment = (n) => (n.kind === "private" ? inviteFragment(n) : `net=${encodeURIComponent(n.name)}`);

@@ -3,17 +3,17 @@
 // Anyone may claim any name (two people may both say "Alice"); a nickname
 // is mine, so it settles who is who on my page and lets me pay by it.
 
+import { readStoredJson, writeStored } from "./stored.js";
+
 /** The nicknames of identity `me` (a Map key → nickname), kept in localStorage. */
 export function petnames(me) {
   const storageKey = `trustfold.petnames.${me}`;
   let cached = null;
   const read = () => {
     if (cached) return cached;
-    try {
-      cached = new Map(Object.entries(JSON.parse(localStorage.getItem(storageKey) ?? "{}")));
-    } catch {
-      cached = new Map(); // unreadable storage: no nicknames, claimed names still show
-    }
+    const stored = readStoredJson(storageKey, {});
+    // Unreadable storage: no nicknames, claimed names still show.
+    cached = new Map(typeof stored === "object" ? Object.entries(stored) : []);
     return cached;
   };
   return {
@@ -24,7 +24,7 @@ export function petnames(me) {
       const text = nickname.trim();
       if (text) all.set(key, text);
       else all.delete(key);
-      localStorage.setItem(storageKey, JSON.stringify(Object.fromEntries(all)));
+      writeStored(storageKey, JSON.stringify(Object.fromEntries(all)));
       cached = all;
     },
   };

@@ -5,13 +5,14 @@ import { TrustfoldNode } from "trustfold";
 import { PEOPLE, fairName, short } from "../names.js";
 import { fileName, inviteFragment } from "../network.js";
 import { changes } from "../words.js";
+import { readStored, writeStored } from "../stored.js";
 
 const $ = (selector) => document.querySelector(selector);
 
 /** Where the name last given in this browser (on any network) is kept. */
 const LAST_NAME = "trustfold-last-name";
 /** That name, read once (not at every draw) and kept as it is set. */
-let lastName = localStorage.getItem(LAST_NAME);
+let lastName = readStored(LAST_NAME);
 
 /**
  * Wires the name field, the backup and restore forms, and the notices to
@@ -32,7 +33,7 @@ export function mountIdentity(app, network, info) {
         node.createRecord(PEOPLE, me);
       }
       node.setField(PEOPLE, me, "name", name);
-      if (name) localStorage.setItem(LAST_NAME, (lastName = name));
+      if (name) writeStored(LAST_NAME, (lastName = name));
     });
   $("#name-label").addEventListener("change", (event) => setName(event.target.value.trim()));
   $("#name-suggest").addEventListener("click", () => setName(lastName ?? ""));
@@ -133,22 +134,14 @@ export function passphraseProblem(passphrase, again) {
 const savedKey = (me) => `trustfold.backup-saved.${me}`;
 
 function markBackupSaved(me) {
-  try {
-    localStorage.setItem(savedKey(me), new Date().toISOString());
-  } catch {
-    // Storage refused (private mode): the reminder comes back next time, which is the safe side.
-  }
+  // Storage refused (private mode): the reminder comes back next time, which is the safe side.
+  writeStored(savedKey(me), new Date().toISOString());
 }
 
 /** Shows the reminder on a later visit when this identity's backup was never saved here. */
 export function remindOfBackup(me, newIdentity) {
-  let saved = null;
-  try {
-    saved = localStorage.getItem(savedKey(me));
-  } catch {
-    // Unreadable: remind, the safe side.
-  }
-  $("#backup-reminder").hidden = newIdentity || saved !== null;
+  // Unreadable: remind, the safe side.
+  $("#backup-reminder").hidden = newIdentity || readStored(savedKey(me)) !== null;
 }
 
 /**

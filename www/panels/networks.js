@@ -9,6 +9,7 @@ import { NETWORK_KIND, errorText } from "../words.js";
 import { inviteFragment, inviteLink, shownName } from "../network.js";
 import { forgetNetwork, isNetwork, knownFragment, knownNetworks } from "../known-networks.js";
 import { qrCode } from "../pictures/qr.js";
+import { readStored, writeStored } from "../stored.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -34,7 +35,7 @@ export function mountNetworks(app, selectTab) {
         throw new Error(`That name is too long: ${bytes} bytes, 64 at most (accented letters take 2 each, emoji 4).`);
       }
       const info = TrustfoldNode.createInvite(name);
-      sessionStorage.setItem(JUST_MADE, info.room);
+      writeStored(JUST_MADE, info.room, "session");
       location.hash = inviteFragment(info); // a new address: the page opens the new network
     } catch (e) {
       $("#network-error").textContent = errorText(e);
@@ -50,8 +51,8 @@ export function mountNetworks(app, selectTab) {
 
 /** Was the network of `info` just made here (so its invite is what its maker wants to see)? Asked once. */
 export function justMade(info) {
-  const made = sessionStorage.getItem(JUST_MADE) === info.room;
-  sessionStorage.removeItem(JUST_MADE);
+  const made = readStored(JUST_MADE, "session") === info.room;
+  writeStored(JUST_MADE, null, "session");
   return made;
 }
 

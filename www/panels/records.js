@@ -9,6 +9,7 @@ import { noChange } from "lit-html";
 import { COLLECTION_INDEX } from "../state.js";
 import { errorText, when, whyWords } from "../words.js";
 import { diff, showText } from "../text.js";
+import { readStoredJson, writeStored } from "../stored.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -61,9 +62,12 @@ const keptWhileTyped = valueDirective("keptWhileTyped", (input, text) => {
 function collections(info) {
   const key = info.kind === "private" ? `trustfold-collections ${info.room}` : `trustfold-collections-${info.name}`;
   return {
-    all: () => new Set(["notes", ...JSON.parse(localStorage.getItem(key) ?? "[]")]),
+    all: () => {
+      const stored = readStoredJson(key, []);
+      return new Set(["notes", ...(Array.isArray(stored) ? stored.filter((n) => typeof n === "string") : [])]);
+    },
     add(name) {
-      localStorage.setItem(key, JSON.stringify([...this.all().add(name)]));
+      writeStored(key, JSON.stringify([...this.all().add(name)]));
     },
   };
 }
