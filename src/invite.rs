@@ -52,6 +52,11 @@ pub enum InviteError {
     /// holds control characters (code `bad_network_name`).
     #[error("a network's name is 1 to {MAX_NAME} bytes without control characters")]
     BadName,
+    /// An invite whose check does not match its secret and name: a link
+    /// with a character changed (code `damaged_invite`), which would
+    /// otherwise open another, empty network.
+    #[error("the invite's check does not match its secret and name")]
+    Damaged,
     /// A sealed body that does not open under this network's key and the
     /// header given: another network's, or altered (code `undecryptable_body`).
     #[error("the body does not open under this network's key")]
@@ -64,6 +69,7 @@ impl InviteError {
         match self {
             InviteError::MalformedSecret => "malformed_invite",
             InviteError::BadName => "bad_network_name",
+            InviteError::Damaged => "damaged_invite",
             InviteError::Undecryptable => "undecryptable_body",
         }
     }
@@ -101,6 +107,31 @@ impl Invite {
         let bytes = crate::event::parse_hex_vec(secret).ok_or(InviteError::MalformedSecret)?;
         let secret = bytes.try_into().map_err(|_| InviteError::MalformedSecret)?;
         Invite::new(secret, name)
+    }
+
+    /// An invite as a link carries it, with the link's check if it has one
+    /// (links made before checks have none): a check that does not match
+    /// the secret and the name is refused ([`InviteError::Damaged`]).
+    pub fn from_link(secret: &str, name: &str, check: Option<&str>) -> Result<Invite, InviteError> {
+        let invite = Invite::from_hex(secret, name)?;
+        match check {
+            Some(check) if !check.eq_ignore_ascii_case(&invite.check()) => {
+                Err(InviteError::Damaged)
+            }
+            _ => Ok(invite),
+        }
+    }
+
+    /// A link's check of the secret and the name: 8 hex digits, so that a
+    /// character changed in either (a typo, a link cut or re-typed) is
+    /// refused rather than opening another network — or the same one
+    /// under a name its maker did not give. Derived one-way: 32 bits of a
+    /// hash say nothing useful about the 256-bit secret.
+    pub fn check(&self) -> String {
+        let mut hasher = blake3::Hasher::new_derive_key("trustfold invite check v1");
+        hasher.update(&self.secret);
+        hasher.update(self.name.as_bytes());
+        crate::event::hex(&hasher.finalize().as_bytes()[..4])
     }
 
     /// The secret in hex, for a link's fragment (never sent to a server).

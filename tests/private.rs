@@ -269,3 +269,40 @@ fn sealed_sizes_of_payments() {
     }
     assert!(short.windows(2).all(|w| w[0] == w[1]), "{short:?}");
 }
+
+/// A link's check catches a character changed in the secret or the name
+/// (which would otherwise open another, empty network, or the same one
+/// under a name its maker did not give); a link without one still opens.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn an_invite_links_check_refuses_a_changed_character() {
+    let made = invite(7);
+    let (secret, check) = (made.secret_hex(), made.check());
+    assert_eq!(check.len(), 8);
+    let opened = Invite::from_link(&secret, "our coop", Some(&check)).unwrap();
+    assert_eq!(opened.keys().room(), made.keys().room());
+    let typo = format!(
+        "{}{}",
+        if &secret[..1] == "0" { "1" } else { "0" },
+        &secret[1..]
+    );
+    for (secret, name) in [
+        (&typo[..], "our coop"),
+        (&secret[..], "our coo"),
+        (&secret[..], "Our coop"),
+    ] {
+        assert_eq!(
+            Invite::from_link(secret, name, Some(&check)).unwrap_err(),
+            trustfold::invite::InviteError::Damaged,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        Invite::from_link(&secret, "our coop", Some(&check.to_uppercase())).unwrap(),
+        made
+    );
+    assert_eq!(Invite::from_link(&secret, "our coop", None).unwrap(), made);
+    assert_eq!(
+        trustfold::invite::InviteError::Damaged.code(),
+        "damaged_invite"
+    );
+}

@@ -17,7 +17,8 @@ const text = (s) => typeof s === "string" && s.length <= MAX_NAME && s.isWellFor
 /** An entry as `rememberNetwork` wrote it: anything else (another script's, a damaged one) is left out. */
 const valid = (n) =>
   n !== null && typeof n === "object" && text(n.name) && text(n.room) &&
-  (n.kind === "open" || (n.kind === "private" && /^[0-9a-f]{64}$/.test(n.invite)));
+  (n.kind === "open" ||
+    (n.kind === "private" && /^[0-9a-f]{64}$/.test(n.invite) && (n.check == null || /^[0-9a-f]{8}$/.test(n.check))));
 
 /** The networks opened in this browser, latest first (none if the list is unreadable). */
 export function knownNetworks(storage = area()) {
@@ -45,7 +46,7 @@ function keep(storage, n, first = []) {
 
 /** Remembers that the network of `info` (a NetworkInfo) was opened here, now. */
 export function rememberNetwork(info, storage = area()) {
-  const entry = { kind: info.kind, name: info.name, room: info.room, invite: info.invite };
+  const entry = { kind: info.kind, name: info.name, room: info.room, invite: info.invite, check: info.check };
   if (valid(entry)) keep(storage, entry, [entry]);
 }
 

@@ -1,6 +1,9 @@
 // Which network the page is for, read from its address, and the links to
-// networks. A private network is its invite: `#invite=<64 hex>&name=<name>`
-// (a fragment, so the secret never reaches a server, not even this page's).
+// networks. A private network is its invite:
+// `#invite=<64 hex>&check=<8 hex>&name=<name>` (a fragment, so the secret
+// never reaches a server, not even this page's; the check, before the name
+// so that a link cut in its name is caught, makes a changed character an
+// error rather than another network; links made before it have none).
 // An open network is its name: `#net=NAME` (or the older `?network=NAME`);
 // with neither, the open network "main". The page only reads the node's
 // answer about a network (`describeNetwork`, `node.network`): it never
@@ -8,19 +11,20 @@
 
 /**
  * The network `where` (a location) names, as `TrustfoldNode.open` takes it:
- * `{ invite, name }` for a private network, a name for an open one.
+ * `{ invite, name, check }` for a private network, a name for an open one.
  */
 export function networkFromAddress(where = location) {
   const hash = new URLSearchParams(where.hash.slice(1));
-  if (hash.has("invite")) return { invite: hash.get("invite"), name: hash.get("name") ?? "" };
+  if (hash.has("invite")) return { invite: hash.get("invite"), name: hash.get("name") ?? "", check: hash.get("check") };
   return hash.get("net") ?? new URLSearchParams(where.search).get("network") ?? "main";
 }
 
 /** Do two addresses name the same network (and the same name for it)? */
 export const sameNetwork = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-/** The fragment that opens the private network of `info` (a NetworkInfo): `invite=…&name=…`. */
-export const inviteFragment = (info) => `invite=${info.invite}&name=${encodeURIComponent(info.name)}`;
+/** The fragment that opens the private network of `info` (a NetworkInfo): `invite=…&check=…&name=…`. */
+export const inviteFragment = (info) =>
+  `invite=${info.invite}${info.check ? `&check=${info.check}` : ""}&name=${encodeURIComponent(info.name)}`;
 
 /** The whole link that invites someone into the private network of `info`, on this page's site. */
 export const inviteLink = (info, where = location) => `${where.origin}${where.pathname}#${inviteFragment(info)}`;

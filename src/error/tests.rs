@@ -315,10 +315,10 @@ fn signal_errors() -> Vec<SignalError> {
 
 fn invite_errors() -> Vec<InviteError> {
     use InviteError::*;
-    let all = vec![MalformedSecret, BadName, Undecryptable];
+    let all = vec![MalformedSecret, BadName, Damaged, Undecryptable];
     for e in &all {
         match e {
-            MalformedSecret | BadName | Undecryptable => {}
+            MalformedSecret | BadName | Damaged | Undecryptable => {}
         }
     }
     all

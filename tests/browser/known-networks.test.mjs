@@ -18,7 +18,10 @@ const invite = "ab".repeat(32);
 test("a remembered network's link opens that network, whatever its name", () => {
   for (const name of ["main", "a&b", "a#b", "100%", "a b+c", "été 🎉", "\u202Eevil", "x=y&invite=00"]) {
     assert.equal(opens(knownFragment({ kind: "open", name, room: name })), name);
-    assert.deepEqual(opens(knownFragment({ kind: "private", name, room: "r", invite })), { invite, name });
+    assert.deepEqual(opens(knownFragment({ kind: "private", name, room: "r", invite })), { invite, name, check: null });
+    // With its check (before the name: a link cut in the name keeps it).
+    const check = "0123abcd";
+    assert.deepEqual(opens(knownFragment({ kind: "private", name, room: "r", invite, check })), { invite, name, check });
   }
 });
 

@@ -195,7 +195,8 @@ test("a private network made through the page and joined by its link: a stranger
   assert.equal(info.kind, "private");
   assert.equal(info.name, name);
   assert.match(info.room, /^[0-9a-f]{64}$/);
-  const link = `${server.url}/#invite=${info.invite}&name=${encodeURIComponent(name)}`;
+  assert.match(info.check, /^[0-9a-f]{8}$/);
+  const link = `${server.url}/#invite=${info.invite}&check=${info.check}&name=${encodeURIComponent(name)}`;
   assert.equal(alice.page.url(), link, "the page went to the invite link");
   await sees(alice, "#network", "Private network");
   await sees(alice, "#network", `“${name}”`);
@@ -284,7 +285,7 @@ test("a private network made through the page and joined by its link: a stranger
     mallory.page.evaluate((n) => (location.hash = `net=${encodeURIComponent(n)}`), name),
   ]);
   await opened(mallory, "Mallory");
-  assert.deepEqual(await networkOf(mallory), { kind: "open", name, room: name, invite: null });
+  assert.deepEqual(await networkOf(mallory), { kind: "open", name, room: name, invite: null, check: null });
   await sees(mallory, "#network", "anyone who knows this name can read it");
   await pay(mallory, "cd".repeat(32), 4, "mallory again");
   await mallory.page.waitForTimeout(3000);
@@ -450,6 +451,22 @@ test("a damaged invite link is said in words, and the page still makes a new net
   await opened(p, null);
   await sees(p, "#network", "Private network");
   assert.equal(await p.page.inputValue("#invite-link"), p.page.url());
+  // The link carries a check: a character changed in its secret or in its
+  // name is said, not opened as another (empty) network or under a name
+  // its maker did not give.
+  const fragment = new URLSearchParams(new URL(p.page.url()).hash.slice(1));
+  const [secret, check] = [fragment.get("invite"), fragment.get("check")];
+  assert.match(check ?? "", /^[0-9a-f]{8}$/);
+  const typo = (secret[0] === "a" ? "b" : "a") + secret.slice(1);
+  for (const changed of [`invite=${typo}&check=${check}&name=Fresh%20start`, `invite=${secret}&check=${check}&name=Fresh%20star`]) {
+    await Promise.all([p.page.waitForEvent("load"), page.evaluate((h) => (location.hash = h), changed)]);
+    await sees(p, "#status", "Could not open this network: This invite link is damaged");
+  }
+  // A link made before links had checks still opens the network.
+  await Promise.all([p.page.waitForEvent("load"), page.evaluate((h) => (location.hash = h), `invite=${secret}&name=Fresh%20start`)]);
+  await opened(p, null);
+  await sees(p, "#network", "Private network");
+  await sees(p, "#network", "Fresh start");
   // A damaged link again: the networks opened before are listed to go back to.
   await Promise.all([p.page.waitForEvent("load"), page.evaluate(() => (location.hash = "invite=zz&name=Coop"))]);
   await sees(p, "#status", "Could not open this network");

@@ -80,7 +80,7 @@ export function mountIdentity(app, network, info) {
       // than in that network, it rejoins it there (this network is untouched).
       const [held] = TrustfoldNode.backupNetworks(bytes, f.passphrase.value);
       if (held && held.room !== info.room) {
-        const spec = { invite: held.invite, name: held.name };
+        const spec = { invite: held.invite, name: held.name, check: held.check };
         $("#status").textContent = "Restoring into the network of the backup…";
         (await TrustfoldNode.restore(spec, bytes, f.passphrase.value)).close();
         markBackupSaved(key); // restored from it: a backup of it exists

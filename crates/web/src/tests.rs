@@ -654,6 +654,14 @@ async fn a_private_network_keeps_only_ciphertext_and_refuses_strangers() {
         let error = JsNode::open(spec.into()).await.err().unwrap();
         assert_eq!(code(error), wanted);
     }
+    // A check that does not match the secret and the name.
+    let spec = js_sys::Object::new();
+    js_sys::Reflect::set(&spec, &"invite".into(), &s(&"ab".repeat(32))).unwrap();
+    js_sys::Reflect::set(&spec, &"name".into(), &s("n")).unwrap();
+    js_sys::Reflect::set(&spec, &"check".into(), &s("00000000")).unwrap();
+    let error = JsNode::open(spec.into()).await.err().unwrap();
+    assert_eq!(get(&error, "detail"), s("damaged_invite"));
+    assert_eq!(code(error), "MALFORMED_INVITE");
 }
 
 /// A database as the version before private networks wrote it — version-2

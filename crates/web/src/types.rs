@@ -769,6 +769,8 @@ pub struct JsNetworkInfo {
     name: String,
     room: String,
     invite: Option<String>,
+    /// A link's check of the invite and the name (private).
+    check: Option<String>,
 }
 
 /// A network as JS sees it: its kind, name, room and (private) invite.
@@ -781,6 +783,7 @@ pub fn network_info(network: &crate::network::NetworkRef) -> JsNetworkInfo {
         name: network.name().to_owned(),
         room: network.room(),
         invite: network.invite().map(|invite| invite.secret_hex()),
+        check: network.invite().map(|invite| invite.check()),
     }
 }
 

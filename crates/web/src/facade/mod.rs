@@ -174,9 +174,9 @@ export interface ReceiveReport { stored: number; applied: number; refused: Refus
 /** What opening found: events loaded, damaged records skipped. */
 export interface OpenReport { events: number; skipped: string[]; newIdentity: boolean }
 /** A network: an open network's name, or a private network's invite (the secret in hex, as a link carries it) and name. */
-export type NetworkSpec = string | { invite: string; name: string };
+export type NetworkSpec = string | { invite: string; name: string; check?: string | null };
 /** Which network: "open" (anyone who knows the name can read it; `room` is the name) or "private" (only holders of `invite`; `room` is the network's identity, all the server sees). */
-export interface NetworkInfo { kind: "open" | "private"; name: string; room: string; invite: string | null }
+export interface NetworkInfo { kind: "open" | "private"; name: string; room: string; invite: string | null; check: string | null }
 /** A private network's event that counts for nothing, by `author`: `reason` is "undecryptable_body", "malformed_body" or the rule its body broke ("zero_amount", "bad_reversal"…). */
 export interface VoidEvent { event: string; author: string; reason: string }
 /** Errors thrown by trustfold carry a stable code (README lists them) and, where the core decided, its finer code. */

@@ -11,8 +11,9 @@ use trustfold::invite::{Invite, InviteError};
 use wasm_bindgen::prelude::*;
 
 /// The network a JS value names: a string is an open network's name; an
-/// object `{ invite, name }` a private network's invite (the secret in hex,
-/// as a link's fragment carries it) and the name people see.
+/// object `{ invite, name, check? }` a private network's invite (the secret
+/// in hex, as a link's fragment carries it), the name people see, and the
+/// link's check of both (`MALFORMED_INVITE` if it does not match).
 pub(super) fn network_ref(value: &JsValue) -> JsResult<NetworkRef> {
     if let Some(name) = value.as_string() {
         // An empty name names no network (a link `#net=` cut short): refused
@@ -30,8 +31,12 @@ pub(super) fn network_ref(value: &JsValue) -> JsResult<NetworkRef> {
     let field = |name: &str| Reflect::get(value, &name.into()).unwrap_or(JsValue::UNDEFINED);
     let secret = string(&field("invite"), "network.invite")?;
     let name = string(&field("name"), "network.name")?;
+    let check = match field("check") {
+        v if v.is_undefined() || v.is_null() => None,
+        v => Some(string(&v, "network.check")?),
+    };
     Ok(NetworkRef::Private(
-        Invite::from_hex(&secret, &name).map_err(WebError::from)?,
+        Invite::from_link(&secret, &name, check.as_deref()).map_err(WebError::from)?,
     ))
 }
 
@@ -51,8 +56,9 @@ impl JsNode {
     }
 
     /// What a network reference names, checked: `{ kind, name, room,
-    /// invite }` (see `NetworkInfo`); fails with `MALFORMED_INVITE` or
-    /// `BAD_NETWORK_NAME` for an invite that cannot be read.
+    /// invite, check }` (see `NetworkInfo`); fails with `MALFORMED_INVITE`
+    /// or `BAD_NETWORK_NAME` for an invite that cannot be read (or whose
+    /// check does not match: `detail` `damaged_invite`).
     #[wasm_bindgen(js_name = describeNetwork, unchecked_return_type = "NetworkInfo")]
     pub fn describe_network(
         #[wasm_bindgen(unchecked_param_type = "NetworkSpec")] network: JsValue,
