@@ -7,7 +7,8 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 
 use common::*;
-use trustfold::{DocError, Error, Policy, Replica, Scalar};
+use trustfold::event::Draft;
+use trustfold::{Body, DocError, Error, Event, Policy, Replica, Scalar};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const A: u8 = 1; // deletes
@@ -208,4 +209,74 @@ fn making_a_deleted_record_again_makes_it_empty() {
         b.restore_record("tasks", "roof"),
         Err(Error::Doc(DocError::NotDeleted(_)))
     ));
+}
+
+/// A name claim needs the claimant's own record object: someone who made a
+/// record under my key first must not keep my name out of my hands (the
+/// page deletes theirs and makes mine). An attacker's review found the
+/// first version of deletes-as-marks reusing the squatter's object.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_record_someone_made_under_my_key_is_replaced_by_my_own() {
+    let me = key(A).to_hex();
+    let mut m = node(4);
+    m.create_record("people", &me).unwrap();
+    m.set_field("people", &me, "name", Scalar::Str("Squatter".into()))
+        .unwrap();
+    m.commit(&id(4), 1).unwrap();
+    let mut a = node(A);
+    deliver(&m, &mut a);
+    assert!(a.record_by("people", &me, &key(A)).is_none());
+    a.delete_record("people", &me).unwrap();
+    a.create_record("people", &me).unwrap();
+    a.set_field("people", &me, "name", Scalar::Str("Alice".into()))
+        .unwrap();
+    a.commit(&id(A), 2).unwrap();
+    let mut v = node(V);
+    deliver(&a, &mut v);
+    assert!(
+        v.record_by("people", &me, &key(A)).is_some(),
+        "Alice's name is hers"
+    );
+}
+
+/// A change that writes anything but `true` over the mark (which the
+/// page never does, but an author can) shows the record again, and the
+/// history says so rather than naming nothing.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_restore_written_another_way_is_named_in_the_history() {
+    let (mut a, _) = shared();
+    a.delete_record("tasks", "roof").unwrap();
+    a.commit(&id(A), 2).unwrap();
+    let mut c = node(V);
+    deliver(&a, &mut c);
+    c.restore_record("tasks", "roof").unwrap();
+    let signed = c.commit(&id(V), 3).unwrap();
+    let Body::Doc { doc, change } = signed[0].body() else {
+        panic!("a document edit")
+    };
+    let mut expanded = automerge::Change::from_bytes(change.clone())
+        .unwrap()
+        .decode();
+    let mark = expanded
+        .operations
+        .iter_mut()
+        .find(|op| {
+            matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == trustfold::doc::DELETED_FIELD)
+        })
+        .expect("the restore's op");
+    mark.action = automerge::legacy::OpType::Put(automerge::ScalarValue::Str("no".into()));
+    expanded.hash = None;
+    let crafted: Event = id(V).sign(Draft {
+        seq: signed[0].seq(),
+        parents: signed[0].parents().to_vec(),
+        time: 3,
+        body: Body::Doc {
+            doc: *doc,
+            change: automerge::Change::from(expanded).bytes().into_owned(),
+        },
+    });
+    a.insert(crafted).unwrap();
+    assert!(a.record("tasks", "roof").is_some(), "shown again");
+    let last = a.record_history("tasks", "roof").pop().unwrap();
+    assert!(last.restored && last.fields.is_empty(), "{last:?}");
 }

@@ -299,10 +299,13 @@ impl History {
                 let name = &self.props[field as usize];
                 if name == DELETED_FIELD {
                     let touch = touched.entry(op.change).or_default();
+                    // Anything but `true` over the mark shows the record
+                    // again (reads count only `true`): a restore, however
+                    // it was written.
                     match op.action {
                         Action::Put(ScalarValue::Boolean(true)) => touch.deleted = true,
-                        Action::Delete => touch.restored = true,
-                        _ => {}
+                        Action::Inert => {}
+                        _ => touch.restored = true,
                     }
                     continue;
                 }
