@@ -280,3 +280,38 @@ fn a_restore_written_another_way_is_named_in_the_history() {
     let last = a.record_history("tasks", "roof").pop().unwrap();
     assert!(last.restored && last.fields.is_empty(), "{last:?}");
 }
+
+/// Everyone, not only the one who deleted it, can find a deleted record
+/// and bring it back, after a reload too: the deleted records a viewer
+/// does not see are listed.
+#[wasm_bindgen_test(unsupported = test)]
+fn deleted_records_are_listed_for_everyone_until_restored() {
+    let (mut a, mut b) = shared();
+    a.create_record("tasks", "door").unwrap();
+    a.commit(&id(A), 2).unwrap();
+    assert!(a.deleted_records("tasks").is_empty());
+    a.delete_record("tasks", "roof").unwrap();
+    a.delete_record("tasks", "door").unwrap();
+    a.commit(&id(A), 3).unwrap();
+    deliver(&a, &mut b);
+    assert_eq!(b.deleted_records("tasks"), ["door", "roof"]);
+    assert!(b.deleted_records("nowhere").is_empty());
+    // A viewer who bans Alice sees her deletes as not made: nothing to restore.
+    let mut v = Replica::new(Policy::new(key(V)).banning(key(A)));
+    deliver(&a, &mut v);
+    assert!(v.deleted_records("tasks").is_empty());
+    // Masking someone else's edit (the masked reading) lists the same.
+    let mut m = node(4);
+    deliver(&a, &mut m);
+    m.create_record("tasks", "other").unwrap();
+    m.commit(&id(4), 3).unwrap();
+    let mut w = Replica::new(Policy::new(key(V)).banning(key(4)));
+    deliver(&m, &mut w);
+    assert_eq!(w.deleted_records("tasks"), ["door", "roof"]);
+    // Bob restores one; Alice sees it back.
+    b.restore_record("tasks", "roof").unwrap();
+    b.commit(&id(B), 4).unwrap();
+    deliver(&b, &mut a);
+    assert_eq!(a.deleted_records("tasks"), ["door"]);
+    assert_eq!(title(&mut a).as_deref(), Some("Fix"));
+}

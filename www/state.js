@@ -85,6 +85,7 @@ export function stateReader(node, me) {
     if (want.debts) s.debts = node.debts();
     if (want.records) {
       s.records = node.records(want.records);
+      s.deleted = node.deletedRecords(want.records); // names, to restore
       // The network's index of collection names (records.js), and for each
       // field written at once by several people, whose each value is.
       s.collectionNames = node.records(COLLECTION_INDEX).map((r) => r.id);

@@ -344,12 +344,7 @@ impl History {
             if let Some(Visible::Object(obj, ObjType::Map)) = field.first() {
                 let mut fields = self.map_entries(reduction, *obj);
                 // Marked deleted: left out, kept for its restoring.
-                if let Some(marks) = fields.remove(DELETED_FIELD)
-                    && matches!(
-                        marks.first(),
-                        Some(Visible::Scalar(ScalarValue::Boolean(true)))
-                    )
-                {
+                if marked(fields.remove(DELETED_FIELD)) {
                     continue;
                 }
                 let mut record = Record::default();
@@ -369,6 +364,21 @@ impl History {
             }
         }
         collection
+    }
+
+    /// The records marked deleted under a reduction, by name: their object
+    /// is there, and so is the mark.
+    pub(crate) fn deleted_reduced(&self, reduction: &Reduction) -> Vec<String> {
+        self.map_entries(reduction, ROOT)
+            .into_iter()
+            .filter(|(_, field)| match field.first() {
+                Some(Visible::Object(obj, ObjType::Map)) => {
+                    marked(self.map_entries(reduction, *obj).remove(DELETED_FIELD))
+                }
+                _ => false,
+            })
+            .map(|(name, _)| name)
+            .collect()
     }
 
     /// Decides which ops are visible under a mask of changes.
@@ -523,4 +533,13 @@ pub(crate) fn scalar_value(value: &ScalarValue) -> Value {
         ScalarValue::Str(s) => Scalar::Str(s.to_string()),
         other => return Value::Other(format!("{other:?}").chars().take(16).collect()),
     })
+}
+
+/// Whether the values of a record's [`DELETED_FIELD`] mark it deleted
+/// (the winning value is `true`, as Automerge's reading has it).
+fn marked(marks: Option<Vec<Visible>>) -> bool {
+    matches!(
+        marks.as_deref().and_then(<[Visible]>::first),
+        Some(Visible::Scalar(ScalarValue::Boolean(true)))
+    )
 }

@@ -33,6 +33,8 @@ pub(super) struct MaskedView {
     /// (mask version, history generation) it was read under.
     pub(super) key: (u64, u64),
     pub(super) collection: Collection,
+    /// The records marked deleted in it, by name.
+    pub(super) deleted: Vec<String>,
     /// (record, field, its index).
     pub(super) texts: Vec<(String, String, TextIndex)>,
     /// The reduction the records were read from, while the history holds
@@ -93,6 +95,7 @@ impl Doc {
                 self.masked_view.insert(MaskedView {
                     key,
                     collection: self.history.collection_reduced(&seen),
+                    deleted: self.history.deleted_reduced(&seen),
                     texts: Vec::new(),
                     seen: Some(seen),
                 })

@@ -220,6 +220,28 @@ impl Documents {
             .map_err(am)
     }
 
+    /// The records of `collection` marked deleted as `viewer` reads it
+    /// (a record whose maker the viewer masks is not there to restore; a
+    /// mark the viewer masks does not count), by name.
+    pub fn deleted_records(&mut self, collection: &str, viewer: &Viewer<'_>) -> Vec<String> {
+        let Some(doc) = self.docs.get_mut(&collection_id(collection)) else {
+            return Vec::new();
+        };
+        doc.flush();
+        if doc.any_masked(viewer) {
+            doc.sync_history();
+            return doc.masked_view(viewer).deleted.clone();
+        }
+        let names: Vec<String> = doc.doc.keys(automerge::ROOT).collect();
+        names
+            .into_iter()
+            .filter(|name| {
+                doc.record_object(name)
+                    .is_ok_and(|obj| doc.is_deleted(&obj))
+            })
+            .collect()
+    }
+
     /// Shows a deleted record again, as it is now: its fields, with the
     /// edits made to it since it was deleted.
     pub fn restore_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {

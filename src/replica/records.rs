@@ -264,6 +264,21 @@ impl Replica {
         self.edited(result)
     }
 
+    /// The records of `collection` deleted as the owner sees it (a delete
+    /// by someone the owner bans does not count; a record whose maker the
+    /// owner bans is not there to restore), by name, sorted: what
+    /// [`restore_record`](Self::restore_record) brings back.
+    pub fn deleted_records(&mut self, collection: &str) -> Vec<String> {
+        let view = &self.view;
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        let mut deleted = self.docs.deleted_records(collection, &viewer);
+        deleted.sort();
+        deleted
+    }
+
     /// Shows a deleted record again, with everything in it now — the
     /// edits made to it since it was deleted too (pending until commit).
     pub fn restore_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {

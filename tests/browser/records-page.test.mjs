@@ -74,6 +74,8 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await bob.page.click("#work-offline");
   await tab(bob, "records");
   await bob.page.waitForSelector(area, { state: "detached", timeout: 20000 });
+  await sees(bob, "#records-deleted", "“roof”, which you were editing, was deleted: what you typed is kept in it.");
+  await sees(bob, "#record-table", "No records in “tasks” now: the deleted ones are below.");
   await sees(alice, "#records-undo", "Deleted “roof”.");
   await alice.page.click("#records-undo button");
   for (const p of [alice, bob]) {
@@ -84,6 +86,21 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await alice.page.click("button[aria-label='History of roof']");
   await sees(alice, "#record-history", "you deleted the record");
   await sees(alice, "#record-history", "you brought the record back");
+  // Deleted again: anyone brings it back from the list of deleted records
+  // (Alice's Undo is gone with a reload); making a record under its name
+  // asks first.
+  alice.page.once("dialog", (d) => d.accept());
+  await alice.page.click("button[aria-label='Delete roof']");
+  await bob.page.waitForSelector(area, { state: "detached", timeout: 20000 });
+  await sees(bob, "#records-deleted", "Deleted: “roof”");
+  await bob.page.fill("#record-form input[name=id]", "roof");
+  await bob.page.click("#record-form button");
+  await sees(bob, "#records-error", "“roof” was deleted: Restore it below to have it back as it was, or press Create again");
+  await bob.page.click("button[aria-label='Restore roof']");
+  for (const p of [alice, bob]) {
+    await p.page.waitForFunction((a) => document.querySelector(a)?.value === "Paint the fence on Sunday", area, { timeout: 20000 });
+  }
+  assert.equal(await bob.page.isVisible("#records-deleted"), false);
   await closeAll(alice, bob);
 });
 

@@ -85,6 +85,9 @@ export function mountRecords(app, ui, info) {
     });
     app.refresh();
   });
+  // A new record under a deleted one's name replaces it for good: asked
+  // once, then made on a second press of the same.
+  let remaking = null;
   $("#record-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const id = event.target.elements.id.value.trim();
@@ -93,6 +96,12 @@ export function mountRecords(app, ui, info) {
       // name in use would make nothing new.
       if (!id) throw new Error("A record needs a name: type one.");
       if (app.node.record(ui.collection, id)) throw new Error(`“${id}” is already in “${ui.collection}”.`);
+      const asked = `${ui.collection}\u0000${id}`;
+      if (app.node.deletedRecords(ui.collection).includes(id) && remaking !== asked) {
+        remaking = asked;
+        throw new Error(`“${id}” was deleted: Restore it below to have it back as it was, or press Create again for a new, empty one in its place.`);
+      }
+      remaking = null;
       return app.node.createRecord(ui.collection, id);
     });
     if (made) event.target.reset();
@@ -182,13 +191,47 @@ export function renderRecords(s, ui, app) {
     <button type="button" class="quiet" aria-label="Delete ${record.id}"
       @click=${() => deleteWithUndo(record, ui, app)}>Delete</button></td>
   </tr>`;
+  const deleted = s.deleted ?? [];
   render(
     records.length
       ? repeat(records, (r) => r.id, row)
-      : html`<tr><td class="muted">No records in “${ui.collection}” yet.</td></tr>`,
+      : html`<tr><td class="muted">${deleted.length
+          ? `No records in “${ui.collection}” now: the deleted ones are below.`
+          : `No records in “${ui.collection}” yet.`}</td></tr>`,
     $("#record-table").tBodies[0],
   );
+  renderDeleted(deleted, ui, app);
   renderHistory(s, ui, app);
+}
+
+/** Deleted records shown at most, with a Restore button each. */
+const DELETED_SHOWN = 20;
+
+/**
+ * The deleted records of the open collection, each with Restore: anyone
+ * may bring one back, as it is now (what was typed into it after the
+ * delete too), after a reload as well. The one being typed into when
+ * someone deleted it is said so.
+ */
+function renderDeleted(deleted, ui, app) {
+  const box = $("#records-deleted");
+  box.hidden = deleted.length === 0;
+  const editing = deleted.includes(ui.editing) ? ui.editing : null;
+  const shown = deleted.slice(0, DELETED_SHOWN);
+  const restore = (id) =>
+    app.guarded("#records-error", () => {
+      app.node.restoreRecord(ui.collection, id);
+      if (ui.editing === id) ui.editing = null;
+    });
+  render(
+    html`${editing
+        ? html`<strong>“${editing}”, which you were editing, was deleted: what you typed is kept in it.</strong> `
+        : nothing}Deleted: ${shown.map(
+        (id) => html`<span class="deleted-record">“${id}” <button type="button" class="quiet" aria-label="Restore ${id}"
+          @click=${() => restore(id)}>Restore</button></span> `,
+      )}${deleted.length > shown.length ? `and ${deleted.length - shown.length} more.` : ""}`,
+    box,
+  );
 }
 
 /** What excluding an edit does, on its button (a tooltip, and read by screen readers). */
@@ -266,6 +309,7 @@ async function deleteWithUndo(record, ui, app) {
   if (!window.confirm(`Delete “${record.id}” for everyone in this network? You can undo it right after.`)) return;
   const ok = await app.guarded("#records-error", () => app.node.deleteRecord(collection, record.id));
   if (!ok) return;
+  if (ui.editing === record.id) ui.editing = null; // deleted here, not under my typing
   const notice = $("#records-undo");
   render(
     html`Deleted “${record.id}”.
@@ -289,6 +333,7 @@ function fieldCell(record, name, field, ui, app) {
     try {
       app.node.spliceText(collection, record.id, name, change.index, change.deleteCount, change.insert);
       area.dataset.shown = area.value;
+      ui.editing = record.id; // said if someone deletes it meanwhile
     } catch (e) {
       $("#records-error").textContent = errorText(e);
     }

@@ -213,10 +213,48 @@ async fn edits_named_by_a_comparison_are_found_with_their_records() {
         .unwrap()
         .into();
     assert_eq!(elsewhere.length(), 0);
-    for bad in [s("not a list"), js_sys::Array::of1(&s("not an id")).into()] {
+    // More ids than one call takes (10,000), each well formed: refused.
+    let many = js_sys::Array::new();
+    for _ in 0..10_001 {
+        many.push(&event);
+    }
+    for bad in [
+        s("not a list"),
+        js_sys::Array::of1(&s("not an id")).into(),
+        many.into(),
+    ] {
         assert_eq!(
             code(node.edits_among(s("notes"), bad).err().unwrap()),
             "INVALID_ARGUMENT"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn deleted_records_are_listed_at_most_a_thousand_and_restored() {
+    let node = JsNode::open(network()).await.unwrap();
+    for i in 0..1_001 {
+        node.create_record(s("notes"), s(&format!("r{i:04}")))
+            .unwrap();
+    }
+    node.commit().await.unwrap();
+    for i in 0..1_001 {
+        node.delete_record(s("notes"), s(&format!("r{i:04}")))
+            .unwrap();
+    }
+    node.commit().await.unwrap();
+    let listed: js_sys::Array = node.deleted_records(s("notes")).unwrap().into();
+    assert_eq!(listed.length(), 1_000, "at most a thousand listed");
+    assert_eq!(listed.get(0), s("r0000"));
+    node.restore_record(s("notes"), s("r0000")).unwrap();
+    assert!(node.record(s("notes"), s("r0000")).unwrap().is_object());
+    let listed: js_sys::Array = node.deleted_records(s("notes")).unwrap().into();
+    assert_eq!(listed.get(0), s("r0001"));
+    // Restoring one that is shown, or none: DOCUMENT_ERROR.
+    for id in ["r0000", "nothing"] {
+        assert_eq!(
+            code(node.restore_record(s("notes"), s(id)).err().unwrap()),
+            "DOCUMENT_ERROR"
         );
     }
 }

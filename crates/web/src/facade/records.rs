@@ -5,6 +5,11 @@ use crate::errors::{JsResult, invalid};
 use crate::types;
 use wasm_bindgen::prelude::*;
 
+/// Deleted records `deletedRecords` lists at most: a page shows a few, and
+/// a collection with more deleted records than that has them restored by
+/// name (`restoreRecord`).
+const MAX_DELETED_LISTED: usize = 1_000;
+
 #[wasm_bindgen(js_class = TrustfoldNode)]
 impl JsNode {
     /// Every record of a collection, as this node's policy sees it.
@@ -187,6 +192,19 @@ impl JsNode {
     ) -> JsResult<()> {
         let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
         self.edit(|r| r.delete_record(&collection, &id))
+    }
+
+    /// The names of the deleted records of `collection` this node does not
+    /// show, sorted (at most 1,000): what `restoreRecord` brings back.
+    #[wasm_bindgen(js_name = deletedRecords, unchecked_return_type = "string[]")]
+    pub fn deleted_records(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+    ) -> JsResult<JsValue> {
+        let collection = string(&collection, "collection")?;
+        let mut names = self.node.node().replica_mut().deleted_records(&collection);
+        names.truncate(MAX_DELETED_LISTED);
+        types::to_js(&names)
     }
 
     /// Shows a deleted record again, as it is now: with the edits made to
