@@ -36,6 +36,12 @@ pub const NONCE_LEN: usize = 24;
 /// The longest display name an invite carries, in bytes.
 pub const MAX_NAME: usize = 64;
 
+/// Characters a chat or a sentence adds after a pasted link, which
+/// [`Invite::from_link`] takes off the name when the check says so.
+const TRAILING: &str = ".,;:!?)]}>'\"»”’";
+/// How many of them it takes off at most.
+pub const MAX_TRAILING: usize = 3;
+
 /// HKDF's salt: this scheme, version 1.
 const SALT: &[u8] = b"trustfold private network v1";
 /// The domain of admission tags (see [`Identity::sign_message`]).
@@ -112,14 +118,32 @@ impl Invite {
     /// An invite as a link carries it, with the link's check if it has one
     /// (links made before checks have none): a check that does not match
     /// the secret and the name is refused ([`InviteError::Damaged`]).
+    ///
+    /// A link pasted at the end of a sentence or in brackets often gains a
+    /// character or two at its end, after the name: if the check matches
+    /// the name without up to [`MAX_TRAILING`] such characters, that is the
+    /// invite (the check says so; nothing is guessed).
     pub fn from_link(secret: &str, name: &str, check: Option<&str>) -> Result<Invite, InviteError> {
-        let invite = Invite::from_hex(secret, name)?;
-        match check {
-            Some(check) if !check.eq_ignore_ascii_case(&invite.check()) => {
-                Err(InviteError::Damaged)
+        let Some(check) = check else {
+            return Invite::from_hex(secret, name);
+        };
+        let matches = |invite: &Invite| check.eq_ignore_ascii_case(&invite.check());
+        let mut tried = name;
+        for _ in 0..=MAX_TRAILING {
+            if let Ok(invite) = Invite::from_hex(secret, tried)
+                && matches(&invite)
+            {
+                return Ok(invite);
             }
-            _ => Ok(invite),
+            match tried.char_indices().next_back() {
+                Some((at, c)) if TRAILING.contains(c) => tried = &tried[..at],
+                _ => break,
+            }
         }
+        // The error the link itself gives first: a malformed secret or
+        // name is said as such.
+        Invite::from_hex(secret, name)?;
+        Err(InviteError::Damaged)
     }
 
     /// A link's check of the secret and the name: 8 hex digits, so that a

@@ -301,6 +301,27 @@ fn an_invite_links_check_refuses_a_changed_character() {
         made
     );
     assert_eq!(Invite::from_link(&secret, "our coop", None).unwrap(), made);
+    // A link pasted at the end of a sentence, or in brackets: the check
+    // says which name it was.
+    for pasted in ["our coop.", "our coop).", "our coop”"] {
+        assert_eq!(
+            Invite::from_link(&secret, pasted, Some(&check)).unwrap(),
+            made,
+            "{pasted}"
+        );
+    }
+    let bracketed = Invite::new([7; 32], "coop (north)").unwrap();
+    let kept = Invite::from_link(&secret, "coop (north)", Some(&bracketed.check())).unwrap();
+    assert_eq!(kept.name(), "coop (north)", "a name's own bracket is kept");
+    assert_eq!(
+        Invite::from_link(&secret, "our coop....", Some(&check)).unwrap_err(),
+        trustfold::invite::InviteError::Damaged,
+        "more than three taken off"
+    );
+    assert_eq!(
+        Invite::from_link("zz", "our coop", Some(&check)).unwrap_err(),
+        trustfold::invite::InviteError::MalformedSecret
+    );
     assert_eq!(
         trustfold::invite::InviteError::Damaged.code(),
         "damaged_invite"

@@ -27,7 +27,7 @@ import { mountPictures, renderPictures } from "./panels/pictures.js";
 import { mountIdentity, remindOfBackup, renderIdentity } from "./panels/identity.js";
 import { mountNetworks, renderNetworks, renderNetworkHeader, renderKnownNetworks, justMade } from "./panels/networks.js";
 import { renderRelayStatus, renderRelayLimits } from "./panels/relay.js";
-import { networkFromAddress, sameNetwork, shownName } from "./network.js";
+import { inviteFragment, networkFromAddress, sameNetwork, shownName } from "./network.js";
 import { rememberNetwork } from "./known-networks.js";
 import { readStored, writeStored } from "./stored.js";
 
@@ -201,6 +201,11 @@ async function main() {
   // The node's reading of the address (MALFORMED_INVITE, BAD_NETWORK_NAME
   // for a damaged link), before anything is opened.
   const info = (app.info = TrustfoldNode.describeNetwork(network));
+  // The link as the node read it (with its check, without what a pasted
+  // sentence added after it), so the address copied from here is right.
+  if (info.kind === "private" && location.hash.slice(1) !== inviteFragment(info)) {
+    history.replaceState(null, "", `#${inviteFragment(info)}`);
+  }
   renderNetworkHeader(info);
   renderNetworks(info, ui); // what it shows needs no node: shown even if opening fails
   document.title = `${shownName(info.name)} · trustfold`;

@@ -462,6 +462,12 @@ test("a damaged invite link is said in words, and the page still makes a new net
     await Promise.all([p.page.waitForEvent("load"), page.evaluate((h) => (location.hash = h), changed)]);
     await sees(p, "#status", "Could not open this network: This invite link is damaged");
   }
+  // Pasted at the end of a sentence: the check says which name it was,
+  // and the address is put right.
+  await Promise.all([p.page.waitForEvent("load"), page.evaluate((h) => (location.hash = h), `invite=${secret}&check=${check}&name=Fresh%20start).`)]);
+  await opened(p, null);
+  await sees(p, "#network", "“Fresh start”");
+  assert.equal(new URL(p.page.url()).hash, `#invite=${secret}&check=${check}&name=Fresh%20start`);
   // A link made before links had checks still opens the network.
   await Promise.all([p.page.waitForEvent("load"), page.evaluate((h) => (location.hash = h), `invite=${secret}&name=Fresh%20start`)]);
   await opened(p, null);
