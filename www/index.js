@@ -290,10 +290,12 @@ main().catch((e) => {
       : nameless
         ? "the invite link is cut short (it gives no name for the network): ask for the whole link again."
         : errorText(e);
-  $("#status").textContent = `Could not open this network: ${why} Open or make one under Networks.`;
+  $("#status").textContent = `Could not open this network: ${why} Paste the whole link under “Open a link” below, or open or make another network there.`;
   // The networks this browser opened before are still there to go back to.
   renderKnownNetworks(null);
   $("#status").className = "error";
+  // No identity and no network here: their controls would do nothing.
+  for (const part of [".who", "#this-network", "#relay-section"]) $(part).hidden = true;
   // Nothing but the Networks panel works without a node: the Pay form and
   // the rest are hidden rather than left to fail on use.
   for (const t of tabs) t.hidden = t.id !== "tab-networks";

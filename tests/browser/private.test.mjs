@@ -430,6 +430,11 @@ test("a damaged invite link is said in words, and the page still makes a new net
   const p = { context, page, errors, name: "Kim" };
   await page.goto(`${server.url}/#invite=zz&name=Coop`);
   await sees(p, "#status", "Could not open this network: This invite link is damaged");
+  // What cannot work without a node is not shown; a whole link can be pasted.
+  for (const part of [".who", "#this-network", "#relay-section", "#known-section"]) {
+    assert.equal(await p.page.isVisible(part), false, part);
+  }
+  await sees(p, "#status", "Paste the whole link under “Open a link” below");
   // Only what works without a node is offered: the Networks panel.
   await p.page.waitForSelector("#networks:not([hidden])");
   assert.equal(await p.page.isVisible("#pay"), false, "no Pay form on a network that did not open");
@@ -477,6 +482,11 @@ test("a damaged invite link is said in words, and the page still makes a new net
   await Promise.all([p.page.waitForEvent("load"), page.evaluate(() => (location.hash = "invite=zz&name=Coop"))]);
   await sees(p, "#status", "Could not open this network");
   await sees(p, "#known-networks", "Fresh start");
+  // The whole link pasted under "Open a link" opens it.
+  await p.page.fill("#open-link input[name=link]", `${server.url}/#invite=${secret}&check=${check}&name=Fresh%20start`);
+  await Promise.all([p.page.waitForEvent("load"), p.page.click("#open-link button")]);
+  await opened(p, null);
+  await sees(p, "#network", "“Fresh start”");
   await closeAll(p);
 });
 

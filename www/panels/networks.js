@@ -22,6 +22,15 @@ const JUST_MADE = "trustfold-new-network";
  * Making a network goes to its link: the page reloads into it.
  */
 export function mountNetworks(app, selectTab) {
+  // A link pasted here opens as it would from the address bar: only its
+  // fragment is read (an invite works on this site whatever site sent it);
+  // anything else is an open network's name.
+  $("#open-link").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const typed = event.target.elements.link.value.trim();
+    const at = typed.indexOf("#");
+    location.hash = at >= 0 ? typed.slice(at + 1) : `net=${encodeURIComponent(typed)}`;
+  });
   $("#new-network").addEventListener("submit", (event) => {
     event.preventDefault();
     $("#network-error").textContent = "";
@@ -67,6 +76,7 @@ export function renderKnownNetworks(info) {
     renderKnownNetworks(info);
   };
   const known = knownNetworks();
+  $("#known-section").hidden = known.length === 0;
   // Anyone can name a network like mine: same names are told apart by the
   // start of the network's identity (as people are by their key's).
   const named = (n) => known.filter((m) => m.name === n.name).length;
