@@ -168,6 +168,8 @@ function draw() {
   app.snapshot = s;
   renderIdentity(s);
   renderStatus(s, ui.offline);
+  if (s.status.known > s.status.made) ui.oldLink = false; // others are here: the right network
+  $("#old-link").hidden = !ui.oldLink;
   // The relay's line changes without a change of the log (an acknowledgement,
   // a lost link): while it is about to change, look again soon.
   if (renderRelayStatus(s, ui)) soon ??= setTimeout(() => ((soon = null), render()), 300);
@@ -201,6 +203,9 @@ async function main() {
   // The node's reading of the address (MALFORMED_INVITE, BAD_NETWORK_NAME
   // for a damaged link), before anything is opened.
   const info = (app.info = TrustfoldNode.describeNetwork(network));
+  // A link without a check: a typo in it would open another, empty
+  // network, so an empty one is said to maybe be that (until it is not).
+  ui.oldLink = info.kind === "private" && !network.check;
   // The link as the node read it (with its check, without what a pasted
   // sentence added after it), so the address copied from here is right.
   if (info.kind === "private" && location.hash.slice(1) !== inviteFragment(info)) {

@@ -473,11 +473,14 @@ test("a damaged invite link is said in words, and the page still makes a new net
   await opened(p, null);
   await sees(p, "#network", "“Fresh start”");
   assert.equal(new URL(p.page.url()).hash, `#invite=${secret}&check=${check}&name=Fresh%20start`);
-  // A link made before links had checks still opens the network.
+  assert.equal(await p.page.isVisible("#old-link"), false);
+  // A link made before links had checks still opens the network; an empty
+  // one is said maybe to come from a mistyped link.
   await Promise.all([p.page.waitForEvent("load"), page.evaluate((h) => (location.hash = h), `invite=${secret}&name=Fresh%20start`)]);
   await opened(p, null);
   await sees(p, "#network", "Private network");
   await sees(p, "#network", "Fresh start");
+  await sees(p, "#old-link", "This invite link is of an older kind");
   // A damaged link again: the networks opened before are listed to go back to.
   await Promise.all([p.page.waitForEvent("load"), page.evaluate(() => (location.hash = "invite=zz&name=Coop"))]);
   await sees(p, "#status", "Could not open this network");
