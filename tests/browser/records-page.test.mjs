@@ -151,6 +151,10 @@ test("what Alice types just before she reloads or closes the page is there when 
   await opened(alice);
   await openDiary();
   await shows("Dear diary, rain today and wind");
+  // Her own edits of the text in a row are one line of its history.
+  await alice.page.click("button[aria-label='History of diary']");
+  await sees(alice, "#record-history", "you made the record");
+  assert.match(await alice.page.textContent("#record-history"), /you changed text \([2-9] times\)/);
   await closeAll(alice);
 });
 

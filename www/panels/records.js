@@ -265,7 +265,7 @@ function renderHistory(s, ui, app) {
       <button type="button" class="quiet" @click=${() => ((ui.excludingEdit = null), refresh())}>Cancel</button>
     </form>`;
   };
-  const line = (e) => {
+  const line = ({ edit: e, times, since }) => {
     const what = [
       e.made ? "made the record" : null,
       e.deleted ? "deleted the record" : null,
@@ -275,7 +275,8 @@ function renderHistory(s, ui, app) {
       .filter(Boolean)
       .join(" and ");
     const myExclusions = e.why?.kind === "excluded" ? e.why.by.filter((st) => st.author === s.me) : [];
-    return html`<li class=${e.counted ? "" : "not-counted"}>${when(e.time)} — ${s.who(e.author)} ${what}${
+    const at = times > 1 ? `${when(since)}–${when(e.time)}` : when(e.time);
+    return html`<li class=${e.counted ? "" : "not-counted"}>${at} — ${s.who(e.author)} ${what}${times > 1 ? ` (${times} times)` : ""}${
       e.counted ? "" : html` <span class="reason why">(does not count in your view: ${whyWords(e.why, s.who)})</span>`
     }
       ${e.counted && e.author !== s.me && ui.excludingEdit !== e.event
@@ -290,13 +291,37 @@ function renderHistory(s, ui, app) {
   };
   render(
     html`<h3>History of “${id}”</h3>
-      <ol>${edits.length ? edits.map(line) : html`<li class="muted">No edits yet.</li>`}</ol>
+      <ol>${edits.length ? runs(edits, s.me).map(line) : html`<li class="muted">No edits yet.</li>`}</ol>
       <button type="button" class="quiet" @click=${() => {
         ui.historyOf = null;
         app.refresh();
       }}>Close</button>`,
     box,
   );
+}
+
+/** Own edits in a row closer than this are one line of the history. */
+const RUN_MS = 15 * 60 * 1000;
+
+/**
+ * A record's edits as the history lists them: my own counted edits of the
+ * same fields in a row (typing a sentence commits several times) are one
+ * line, "(5 times)"; anyone else's stay one line each, each with its own
+ * Exclude.
+ */
+function runs(edits, me) {
+  const out = [];
+  for (const e of edits) {
+    const last = out.at(-1);
+    const same = (a) =>
+      a.author === me && a.counted && !a.made && !a.deleted && !a.restored && a.fields.join() === e.fields.join();
+    if (last && same(last.edit) && same(e) && e.time - last.edit.time <= RUN_MS) {
+      out[out.length - 1] = { edit: e, times: last.times + 1, since: last.since };
+    } else {
+      out.push({ edit: e, times: 1, since: e.time });
+    }
+  }
+  return out;
 }
 
 /**
