@@ -175,6 +175,8 @@ export function renderRecords(s, ui, app) {
   const select = $("#field-form").elements.id;
   render(repeat(records, (r) => r.id, (r) => html`<option value=${r.id}>${r.id}</option>`), select);
   if (records.some((r) => r.id === ui.chosenRecord)) select.value = ui.chosenRecord;
+  // The chosen one deleted: the first, not a blank choice.
+  else if (records.length && !records.some((r) => r.id === select.value)) select.value = records[0].id;
   const fields = [...new Set(records.flatMap((r) => Object.keys(r.fields)))].sort();
   render(
     ["Record", ...fields, ""].map((name) => html`<th>${name}</th>`),

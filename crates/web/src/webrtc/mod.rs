@@ -76,6 +76,27 @@ pub fn all_links_backlog(per_link: usize, links: usize) -> usize {
 /// Peers closed for good (sent something invalid, or flooded) whose
 /// signals are ignored: the latest this many.
 const MAX_CLOSED: usize = 256;
+
+/// The peers closed for good, the latest [`MAX_CLOSED`]: a connection id
+/// is a new peer, so one who closes and comes back with another id is
+/// bounded by the connection budget, not by this list.
+#[derive(Default)]
+struct ClosedPeers(VecDeque<u64>);
+
+impl ClosedPeers {
+    /// Remembers `id`, forgetting the oldest past [`MAX_CLOSED`].
+    fn close(&mut self, id: u64) {
+        if self.0.len() >= MAX_CLOSED {
+            self.0.pop_front();
+        }
+        self.0.push_back(id);
+    }
+
+    /// Whether `id` was closed for good (among the latest).
+    fn contains(&self, id: &u64) -> bool {
+        self.0.contains(id)
+    }
+}
 /// Bytes buffered in a channel below which its outbox is sent on (the
 /// `bufferedamountlow` event's threshold; frames wait above `HIGH_WATER`).
 const LOW_WATER: u32 = 4 * 1024 * 1024;
@@ -284,7 +305,7 @@ struct Inner {
     /// Bytes a link's outbox holds at most ([`WebRtc::set_send_backlog`]).
     send_backlog: Cell<usize>,
     /// Peers closed for good, the latest [`MAX_CLOSED`].
-    closed: RefCell<VecDeque<u64>>,
+    closed: RefCell<ClosedPeers>,
     _socket_callbacks: Callbacks,
 }
 
@@ -378,7 +399,7 @@ impl WebRtc {
             link_backlog: Cell::new(MAX_QUEUED),
             all_links_backlog: Cell::new(all_links_backlog(MAX_QUEUED, limits.links)),
             send_backlog: Cell::new(DEFAULT_SEND_BACKLOG),
-            closed: RefCell::new(VecDeque::new()),
+            closed: RefCell::new(ClosedPeers::default()),
             _socket_callbacks: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(&inner);
@@ -681,11 +702,7 @@ impl Inner {
         {
             // Its asks and offers are ignored from now on (a new
             // connection id is a new peer: the budget bounds those).
-            let mut closed = self.closed.borrow_mut();
-            if closed.len() >= MAX_CLOSED {
-                closed.pop_front();
-            }
-            closed.push_back(id);
+            self.closed.borrow_mut().close(id);
         }
         self.nonces.borrow_mut().forget(id);
         self.promised.borrow_mut().take(&id, mesh::now_ms());
@@ -983,8 +1000,24 @@ impl Transport for WebRtc {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_SIGNAL_NESTING, nesting_within};
+    use super::{ClosedPeers, MAX_CLOSED, MAX_SIGNAL_NESTING, nesting_within};
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Peers closed for good are remembered, the latest 256: the list never
+    /// grows past it, the oldest go first.
+    #[wasm_bindgen_test]
+    fn peers_closed_for_good_are_the_latest_few() {
+        let mut closed = ClosedPeers::default();
+        for id in 0..(MAX_CLOSED as u64 + 10) {
+            closed.close(id);
+        }
+        assert!(
+            !closed.contains(&0) && !closed.contains(&9),
+            "the oldest forgotten"
+        );
+        assert!(closed.contains(&10) && closed.contains(&(MAX_CLOSED as u64 + 9)));
+        assert_eq!(closed.0.len(), MAX_CLOSED);
+    }
 
     /// What a server sends nests 3 deep; a hostile server's deeply nested
     /// message is refused before parsing, brackets inside strings aside.
