@@ -13,18 +13,6 @@ const M: u8 = 1; // the one who gets banned
 const H: u8 = 2; // an honest author
 const V: u8 = 3; // a viewer
 
-/// A replica owned by `who`.
-fn node(who: u8) -> Replica {
-    Replica::new(Policy::new(key(who)))
-}
-
-/// Delivers every event `from` has to `to` (in `from`'s order).
-fn deliver(from: &Replica, to: &mut Replica) {
-    for e in from.log().topological() {
-        to.insert(e.clone()).expect("valid event");
-    }
-}
-
 fn text(node: &mut Replica, record: &str, field: &str) -> String {
     node.record("notes", record)
         .and_then(|r| r.text(field).map(str::to_owned))

@@ -15,17 +15,6 @@ const A: u8 = 1; // deletes
 const B: u8 = 2; // types
 const V: u8 = 3; // a viewer
 
-fn node(who: u8) -> Replica {
-    Replica::new(Policy::new(key(who)))
-}
-
-/// Delivers every event `from` has to `to` (duplicates are ignored).
-fn deliver(from: &Replica, to: &mut Replica) {
-    for e in from.log().topological() {
-        to.insert(e.clone()).expect("valid event");
-    }
-}
-
 fn title(node: &mut Replica) -> Option<String> {
     node.record("tasks", "roof")
         .map(|r| r.text("title").map(str::to_owned).unwrap_or_default())

@@ -91,6 +91,25 @@ export function usersOf(site) {
 
   const tab = (p, name) => p.page.click(`#tab-${name}`);
 
+  /**
+   * `p` makes record `id` in `collection` with the text field `field`
+   * holding `value`, through the Records panel's forms; returns the
+   * selector of that field's text area, once shown.
+   */
+  async function makeRecord(p, collection, id, field, value) {
+    await tab(p, "records");
+    await p.page.fill("#collection-form input[name=collection]", collection);
+    await p.page.click("#collection-form button");
+    await p.page.fill("#record-form input[name=id]", id);
+    await p.page.click("#record-form button");
+    await p.page.fill("#field-form input[name=field]", field);
+    await p.page.fill("#field-form input[name=value]", value);
+    await p.page.click("#field-form button");
+    const area = `textarea[data-record=${id}][data-field=${field}]`;
+    await p.page.waitForSelector(area);
+    return area;
+  }
+
   async function pay(p, to, amount, memo) {
     await tab(p, "ledger");
     await p.page.fill("#pay input[name=to]", to);
@@ -118,7 +137,7 @@ export function usersOf(site) {
     for (const p of people) await p.context.close();
   }
 
-  return { person, personAt, linked, opened, sees, knows, tab, pay, decide, closeAll };
+  return { person, personAt, linked, opened, sees, knows, tab, makeRecord, pay, decide, closeAll };
 }
 
 /**

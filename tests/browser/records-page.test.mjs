@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { fresh, onBuiltPage } from "./people.mjs";
 import { watch } from "./support.mjs";
 
-const { person, opened, linked, sees, tab, closeAll } = onBuiltPage();
+const { person, opened, linked, sees, tab, makeRecord, closeAll } = onBuiltPage();
 
 test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo brings the record back for both", async () => {
   const network = fresh("records-page");
@@ -74,7 +74,8 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await bob.page.click("#work-offline");
   await tab(bob, "records");
   await bob.page.waitForSelector(area, { state: "detached", timeout: 20000 });
-  await sees(bob, "#records-deleted", "“roof”, which you were editing, was deleted: what you typed is kept in it.");
+  await sees(bob, "#records-deleted", "“roof”, which you were editing, was deleted: what you had typed until then is kept in it.");
+  assert.equal(await bob.page.isVisible("#field-form"), false, "no record to set a field of");
   await sees(bob, "#record-table", "No records in “tasks” now: the deleted ones are below.");
   await sees(alice, "#records-undo", "Deleted “roof”.");
   await alice.page.click("#records-undo button");
@@ -101,6 +102,8 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
     await p.page.waitForFunction((a) => document.querySelector(a)?.value === "Paint the fence on Sunday", area, { timeout: 20000 });
   }
   assert.equal(await bob.page.isVisible("#records-deleted"), false);
+  // Alice's Undo goes once Bob brought it back.
+  await alice.page.waitForSelector("#records-undo", { state: "hidden", timeout: 20000 });
   await closeAll(alice, bob);
 });
 
@@ -120,15 +123,7 @@ test("what Alice types just before she reloads or closes the page is there when 
       throw new Error(`the diary shows “${await alice.page.inputValue(area)}”, not “${text}”`, { cause: e });
     }
   };
-  await tab(alice, "records");
-  await alice.page.fill("#collection-form input[name=collection]", "notes");
-  await alice.page.click("#collection-form button");
-  await alice.page.fill("#record-form input[name=id]", "diary");
-  await alice.page.click("#record-form button");
-  await alice.page.fill("#field-form input[name=field]", "text");
-  await alice.page.fill("#field-form input[name=value]", "Dear diary");
-  await alice.page.click("#field-form button");
-  await alice.page.waitForSelector(area);
+  await makeRecord(alice, "notes", "diary", "text", "Dear diary");
 
   // Typing, then a reload at once: no time for the batching's second.
   await alice.page.focus(area);
@@ -162,15 +157,7 @@ test("leaving with more unwritten than the page can keep asks first, and staying
   const network = fresh("kept-too-much");
   const alice = await person(network, "Alice");
   const area = "textarea[data-record=book][data-field=text]";
-  await tab(alice, "records");
-  await alice.page.fill("#collection-form input[name=collection]", "notes");
-  await alice.page.click("#collection-form button");
-  await alice.page.fill("#record-form input[name=id]", "book");
-  await alice.page.click("#record-form button");
-  await alice.page.fill("#field-form input[name=field]", "text");
-  await alice.page.fill("#field-form input[name=value]", "Chapter one");
-  await alice.page.click("#field-form button");
-  await alice.page.waitForSelector(area);
+  await makeRecord(alice, "notes", "book", "text", "Chapter one");
   // A paste of 400,000 random ideographs (≈ 1.2 MB, ≈ 0.7 MB compressed:
   // more than the 512 KiB a page keeps), then the tab is closed at once.
   const long = "Chapter one " + Array.from({ length: 400000 }, () => String.fromCharCode(0x4e00 + Math.floor(Math.random() * 20992))).join("");
@@ -197,4 +184,32 @@ test("leaving with more unwritten than the page can keep asks first, and staying
   await alice.page.click("#collection-list button:has-text('notes')");
   await alice.page.waitForFunction(([a, n]) => document.querySelector(a)?.value.length === n, [area, long.length], { timeout: 20000 });
   await closeAll(alice);
+});
+
+test("a tab closed right after typing: Alice's other tab of the network writes what it kept at once, and Bob gets it", async () => {
+  const network = fresh("kept-other-tab");
+  const [alice, bob] = await linked(network, "Alice", "Bob");
+  const area = await makeRecord(alice, "notes", "plan", "text", "Plan");
+  // Alice's second tab, the same browser: it sees the record.
+  const second = await alice.context.newPage();
+  watch(second, alice.errors);
+  await second.goto(alice.page.url());
+  await second.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#me").textContent));
+  await second.click("#tab-records");
+  await second.click("#collection-list button:has-text('notes')");
+  await second.waitForFunction((a) => document.querySelector(a)?.value === "Plan", area, { timeout: 20000 });
+  // Typing in the first tab, then closing it at once.
+  await alice.page.focus(area);
+  await alice.page.press(area, "End");
+  await alice.page.keyboard.type(": paint Saturday");
+  const gone = alice.page.waitForEvent("close");
+  await alice.page.close({ runBeforeUnload: true });
+  await gone;
+  // The open tab takes it in without a reload, and sends it on.
+  await second.waitForFunction((a) => document.querySelector(a)?.value === "Plan: paint Saturday", area, { timeout: 20000 });
+  await tab(bob, "records");
+  await bob.page.click("#collection-list button:has-text('notes')");
+  await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Plan: paint Saturday", area, { timeout: 20000 });
+  alice.page = second;
+  await closeAll(alice, bob);
 });

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fresh, onBuiltPage } from "./people.mjs";
 
-const { personAt, opened, sees, tab, closeAll } = onBuiltPage();
+const { personAt, opened, sees, tab, makeRecord, closeAll } = onBuiltPage();
 
 /** Every read of localStorage or sessionStorage throws, as Chromium's does when site data is blocked. */
 const REFUSE = `for (const name of ["localStorage", "sessionStorage"]) {
@@ -19,16 +19,7 @@ test("a browser that refuses web storage still opens the page, and what is made 
   const network = fresh("no-storage");
   const alice = await personAt(`net=${network}`, "Alice", { init: REFUSE });
   assert.equal(await alice.page.evaluate(() => { try { localStorage; return "read"; } catch (e) { return e.name; } }), "SecurityError");
-  await tab(alice, "records");
-  await alice.page.fill("#collection-form input[name=collection]", "tasks");
-  await alice.page.click("#collection-form button");
-  await alice.page.fill("#record-form input[name=id]", "roof");
-  await alice.page.click("#record-form button");
-  await alice.page.fill("#field-form input[name=field]", "title");
-  await alice.page.fill("#field-form input[name=value]", "Fix the roof");
-  await alice.page.click("#field-form button");
-  const area = "textarea[data-record=roof][data-field=title]";
-  await alice.page.waitForSelector(area);
+  const area = await makeRecord(alice, "tasks", "roof", "title", "Fix the roof");
   // Working offline is not remembered, but works.
   await tab(alice, "peers");
   await alice.page.click("#work-offline");

@@ -6,6 +6,19 @@ pub mod varint;
 
 use trustfold::{Body, EventId, PublicKey, Statement, TrustLevel};
 
+/// A replica owned by `who` (its policy's viewer).
+pub fn node(who: u8) -> trustfold::Replica {
+    trustfold::Replica::new(trustfold::Policy::new(key(who)))
+}
+
+/// Delivers every event `from` has to `to`, parents first (those `to`
+/// holds already are ignored).
+pub fn deliver(from: &trustfold::Replica, to: &mut trustfold::Replica) {
+    for e in from.log().topological() {
+        to.insert(e.clone()).expect("valid event");
+    }
+}
+
 /// A valid Automerge change whose actor is `key(1)` (one `put` on the root,
 /// no dependencies): what a `Doc` event by `id(1)` may carry. Made with
 /// automerge 0.12: `AutoCommit::new().with_actor(ActorId::from(&key(1).0[..]))`,

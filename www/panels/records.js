@@ -99,7 +99,7 @@ export function mountRecords(app, ui, info) {
       const asked = `${ui.collection}\u0000${id}`;
       if (app.node.deletedRecords(ui.collection).includes(id) && remaking !== asked) {
         remaking = asked;
-        throw new Error(`“${id}” was deleted: Restore it below to have it back as it was, or press Create again for a new, empty one in its place.`);
+        throw new Error(`“${id}” was deleted: Restore it below to have it back as it was, or press Create again for a new, empty one in its place (what the deleted one holds is then gone for good).`);
       }
       remaking = null;
       return app.node.createRecord(ui.collection, id);
@@ -172,6 +172,8 @@ export function renderRecords(s, ui, app) {
     $("#collection-list"),
   );
   // Options keyed by record: the chosen one stays chosen as others arrive.
+  // With no record, there is nothing to set a field of.
+  $("#field-form").hidden = records.length === 0;
   const select = $("#field-form").elements.id;
   render(repeat(records, (r) => r.id, (r) => html`<option value=${r.id}>${r.id}</option>`), select);
   if (records.some((r) => r.id === ui.chosenRecord)) select.value = ui.chosenRecord;
@@ -216,6 +218,12 @@ const DELETED_SHOWN = 20;
  * someone deleted it is said so.
  */
 function renderDeleted(deleted, ui, app) {
+  // Undo is offered while the record stays deleted: someone may have
+  // restored it (or made another) meanwhile.
+  if (ui.undoFor?.collection === ui.collection && !deleted.includes(ui.undoFor.id)) {
+    $("#records-undo").hidden = true;
+    ui.undoFor = null;
+  }
   const box = $("#records-deleted");
   box.hidden = deleted.length === 0;
   const editing = deleted.includes(ui.editing) ? ui.editing : null;
@@ -227,7 +235,7 @@ function renderDeleted(deleted, ui, app) {
     });
   render(
     html`${editing
-        ? html`<strong>“${editing}”, which you were editing, was deleted: what you typed is kept in it.</strong> `
+        ? html`<strong>“${editing}”, which you were editing, was deleted: what you had typed until then is kept in it.</strong><br>`
         : nothing}Deleted: ${shown.map(
         (id) => html`<span class="deleted-record">“${id}” <button type="button" class="quiet" aria-label="Restore ${id}"
           @click=${() => restore(id)}>Restore</button></span> `,
@@ -277,7 +285,7 @@ function renderHistory(s, ui, app) {
       .filter(Boolean)
       .join(" and ");
     const myExclusions = e.why?.kind === "excluded" ? e.why.by.filter((st) => st.author === s.me) : [];
-    const at = times > 1 ? `${when(since)}–${when(e.time)}` : when(e.time);
+    const at = times > 1 && when(since) !== when(e.time) ? `${when(since)}–${when(e.time)}` : when(e.time);
     return html`<li class=${e.counted ? "" : "not-counted"}>${at} — ${s.who(e.author)} ${what}${times > 1 ? ` (${times} times)` : ""}${
       e.counted ? "" : html` <span class="reason why">(does not count in your view: ${whyWords(e.why, s.who)})</span>`
     }
@@ -337,12 +345,16 @@ async function deleteWithUndo(record, ui, app) {
   const ok = await app.guarded("#records-error", () => app.node.deleteRecord(collection, record.id));
   if (!ok) return;
   if (ui.editing === record.id) ui.editing = null; // deleted here, not under my typing
+  ui.undoFor = { collection, id: record.id }; // the notice goes once it is back, by whoever
   const notice = $("#records-undo");
   render(
     html`Deleted “${record.id}”.
       <button type="button" @click=${async () => {
         const restored = await app.guarded("#records-error", () => app.node.restoreRecord(collection, record.id));
-        if (restored) notice.hidden = true;
+        if (restored) {
+          notice.hidden = true;
+          ui.undoFor = null;
+        }
       }}>Undo</button>`,
     notice,
   );

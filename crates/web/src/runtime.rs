@@ -237,6 +237,33 @@ struct Inner {
     kept_keys: RefCell<Vec<String>>,
 }
 
+/// Takes in what pages of `database` kept as they went ([`unload`]),
+/// but the record under `own` (this tab's): the keys read, and why
+/// events were refused.
+fn take_in_kept(
+    node: &Node<IdbStore>,
+    database: &str,
+    own: Option<&str>,
+) -> (Vec<String>, Vec<String>) {
+    let (mut keys, mut refused) = (Vec::new(), Vec::new());
+    for (key, events) in unload::kept(database) {
+        if Some(key.as_str()) == own {
+            continue;
+        }
+        match events {
+            Some(events) => refused.extend(
+                node.adopt_unsaved(&events)
+                    .refused
+                    .into_iter()
+                    .map(|why| format!("edits kept as a page closed: {why}")),
+            ),
+            None => refused.push("edits kept as a page closed do not read as events".into()),
+        }
+        keys.push(key);
+    }
+    (keys, refused)
+}
+
 /// A setting's value if `range` holds it, else `INVALID_ARGUMENT` saying
 /// what it may be (`what` names it, `unit` follows the numbers).
 fn within<T: PartialOrd + std::fmt::Display>(
@@ -307,24 +334,8 @@ impl BrowserNode {
         node.replica_mut().set_batching(BATCHING);
         // What pages of this network kept as they went: written by the
         // first commit, before anything else.
-        let mut kept_keys = Vec::new();
-        for (key, events) in unload::kept(&network.database()) {
-            match events {
-                Some(events) => {
-                    let adopted = node.adopt_unsaved(&events);
-                    report.skipped.extend(
-                        adopted
-                            .refused
-                            .iter()
-                            .map(|why| format!("edits kept as a page closed: {why}")),
-                    );
-                }
-                None => report
-                    .skipped
-                    .push("edits kept as a page closed do not read as events".into()),
-            }
-            kept_keys.push(key);
-        }
+        let (kept_keys, refused) = take_in_kept(&node, &network.database(), None);
+        report.skipped.extend(refused);
         let inner = Rc::new(Inner {
             node,
             network: network.clone(),
@@ -975,7 +986,9 @@ impl Inner {
             Rc::downgrade(self),
             Rc::downgrade(self),
         );
+        let elsewhere = Rc::downgrade(self);
         let leaving = Leaving::listen(
+            &self.network.database(),
             move || going.upgrade().is_none_or(|inner| inner.keep_for_unload()),
             move || {
                 if let Some(inner) = back.upgrade() {
@@ -986,6 +999,28 @@ impl Inner {
                         .kept_keys
                         .borrow_mut()
                         .retain(|k| *k != inner.kept_key);
+                    inner.keep_committing();
+                }
+            },
+            // Another tab of this browser kept what it had not written as
+            // it went: this one writes it now, not at its next reload.
+            move || {
+                let Some(inner) = elsewhere.upgrade() else {
+                    return;
+                };
+                if inner.closed.get() {
+                    return;
+                }
+                let database = inner.network.database();
+                let (keys, _) = take_in_kept(&inner.node, &database, Some(&inner.kept_key));
+                let mut kept = inner.kept_keys.borrow_mut();
+                for key in keys {
+                    if !kept.contains(&key) {
+                        kept.push(key);
+                    }
+                }
+                drop(kept);
+                if inner.node.unsaved() > 0 {
                     inner.keep_committing();
                 }
             },

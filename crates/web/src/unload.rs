@@ -70,12 +70,15 @@ export function forget_kept(key) {
   const s = storage();
   try { if (s) s.removeItem(key); } catch (e) {}
 }
-export function on_leaving(leaving, back, hidden) {
+export function on_leaving(leaving, back, kept_elsewhere, hidden, prefix) {
   if (typeof window === "undefined" || typeof document === "undefined") return () => {};
   const beforeunload = (e) => { if (!leaving()) { e.preventDefault(); e.returnValue = ""; } };
   const pagehide = () => { leaving(); };
   const pageshow = (e) => { if (e.persisted) back(); };
   const visibility = () => { if (document.visibilityState === "hidden") hidden(); };
+  // Another tab of this origin wrote a kept record of this database.
+  const storage = (e) => { if (e.newValue !== null && typeof e.key === "string" && e.key.startsWith(prefix)) kept_elsewhere(); };
+  window.addEventListener("storage", storage);
   window.addEventListener("beforeunload", beforeunload);
   window.addEventListener("pagehide", pagehide);
   window.addEventListener("pageshow", pageshow);
@@ -85,6 +88,7 @@ export function on_leaving(leaving, back, hidden) {
     window.removeEventListener("pagehide", pagehide);
     window.removeEventListener("pageshow", pageshow);
     document.removeEventListener("visibilitychange", visibility);
+    window.removeEventListener("storage", storage);
   };
 }
 "#)]
@@ -95,7 +99,9 @@ extern "C" {
     fn on_leaving(
         leaving: &Closure<dyn FnMut() -> bool>,
         back: &Closure<dyn FnMut()>,
+        kept_elsewhere: &Closure<dyn FnMut()>,
         hidden: &Closure<dyn FnMut()>,
+        prefix: &str,
     ) -> js_sys::Function;
 }
 
@@ -154,25 +160,32 @@ pub struct Leaving {
     remove: js_sys::Function,
     _leaving: Closure<dyn FnMut() -> bool>,
     _back: Closure<dyn FnMut()>,
+    _kept_elsewhere: Closure<dyn FnMut()>,
     _hidden: Closure<dyn FnMut()>,
 }
 
 impl Leaving {
     /// Calls `leaving` as the page goes (its answer: whether everything
     /// unwritten is kept; if not, `beforeunload` asks first), `back` when
-    /// it returns from the back-forward cache, `hidden` when it is hidden.
+    /// it returns from the back-forward cache, `kept_elsewhere` when
+    /// another tab keeps a record of `database`, `hidden` when the page is
+    /// hidden.
     pub fn listen(
+        database: &str,
         leaving: impl FnMut() -> bool + 'static,
         back: impl FnMut() + 'static,
+        kept_elsewhere: impl FnMut() + 'static,
         hidden: impl FnMut() + 'static,
     ) -> Leaving {
         let leaving = Closure::<dyn FnMut() -> bool>::new(leaving);
         let back = Closure::<dyn FnMut()>::new(back);
+        let kept_elsewhere = Closure::<dyn FnMut()>::new(kept_elsewhere);
         let hidden = Closure::<dyn FnMut()>::new(hidden);
         Leaving {
-            remove: on_leaving(&leaving, &back, &hidden),
+            remove: on_leaving(&leaving, &back, &kept_elsewhere, &hidden, &prefix(database)),
             _leaving: leaving,
             _back: back,
+            _kept_elsewhere: kept_elsewhere,
             _hidden: hidden,
         }
     }
