@@ -172,8 +172,6 @@ export function renderRecords(s, ui, app) {
     $("#collection-list"),
   );
   // Options keyed by record: the chosen one stays chosen as others arrive.
-  // With no record, there is nothing to set a field of.
-  $("#field-form").hidden = records.length === 0;
   const select = $("#field-form").elements.id;
   render(repeat(records, (r) => r.id, (r) => html`<option value=${r.id}>${r.id}</option>`), select);
   if (records.some((r) => r.id === ui.chosenRecord)) select.value = ui.chosenRecord;
