@@ -334,17 +334,20 @@ impl History {
     /// Decides visibility under a mask of changes (`masked(hash)`), then reads
     /// the root map as a collection of records.
     pub(crate) fn collection(&self, masked: impl Fn(&ChangeHash) -> bool) -> Collection {
-        self.collection_reduced(&self.reduce(masked))
+        self.collection_reduced(&self.reduce(masked)).0
     }
 
-    /// The root map as a collection of records, under a reduction.
-    pub(crate) fn collection_reduced(&self, reduction: &Reduction) -> Collection {
+    /// The root map as a collection of records under a reduction, and the
+    /// names of the records marked deleted in it (left out of it, kept
+    /// for their restoring): one pass over the records for both.
+    pub(crate) fn collection_reduced(&self, reduction: &Reduction) -> (Collection, Vec<String>) {
         let mut collection = Collection::default();
+        let mut deleted = Vec::new();
         for (record_id, field) in self.map_entries(reduction, ROOT) {
             if let Some(Visible::Object(obj, ObjType::Map)) = field.first() {
                 let mut fields = self.map_entries(reduction, *obj);
-                // Marked deleted: left out, kept for its restoring.
                 if marked(fields.remove(DELETED_FIELD)) {
+                    deleted.push(record_id);
                     continue;
                 }
                 let mut record = Record::default();
@@ -363,22 +366,7 @@ impl History {
                 collection.records.insert(record_id, record);
             }
         }
-        collection
-    }
-
-    /// The records marked deleted under a reduction, by name: their object
-    /// is there, and so is the mark.
-    pub(crate) fn deleted_reduced(&self, reduction: &Reduction) -> Vec<String> {
-        self.map_entries(reduction, ROOT)
-            .into_iter()
-            .filter(|(_, field)| match field.first() {
-                Some(Visible::Object(obj, ObjType::Map)) => {
-                    marked(self.map_entries(reduction, *obj).remove(DELETED_FIELD))
-                }
-                _ => false,
-            })
-            .map(|(name, _)| name)
-            .collect()
+        (collection, deleted)
     }
 
     /// Decides which ops are visible under a mask of changes.

@@ -92,10 +92,11 @@ impl Doc {
             Some(view) if view.key == key => self.masked_view.insert(view),
             _ => {
                 let seen = self.reduce_under_mask();
+                let (collection, deleted) = self.history.collection_reduced(&seen);
                 self.masked_view.insert(MaskedView {
                     key,
-                    collection: self.history.collection_reduced(&seen),
-                    deleted: self.history.deleted_reduced(&seen),
+                    collection,
+                    deleted,
                     texts: Vec::new(),
                     seen: Some(seen),
                 })

@@ -17,8 +17,20 @@
 use super::{Node, NodeError};
 use crate::error::Error;
 use crate::event::{Body, Event, EventId};
+use crate::replica::Carriers;
 use crate::store::Store;
 use rustc_hash::FxHashMap;
+
+/// Which events [`Node::prepared`] checks against the log before they
+/// are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Every one: events from elsewhere (kept by a page as it went).
+    All,
+    /// Only those it signs again: the rest were signed by this node, or
+    /// taken in and checked.
+    SignedAgain,
+}
 
 /// What [`Node::adopt_unsaved`] did with events kept at a page's unload.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -65,20 +77,27 @@ impl<S: Store> Node<S> {
         let mut adopted = Adopted::default();
         let mut taken: Vec<Event> = Vec::new();
         // Changes waiting already (this node's own unsaved events, or an
-        // earlier record holding the same events): taken in once.
-        let key = |event: &Event| match event.body() {
-            Body::Doc { doc, change } => crate::event::validate::decode_change(change)
-                .ok()
-                .map(|c| (*doc, c.hash().0)),
-            _ => None,
-        };
-        let mut waiting: rustc_hash::FxHashSet<_> =
-            self.unsaved.borrow().iter().filter_map(key).collect();
+        // earlier record holding the same events): taken in once. Each
+        // was decoded when it was signed or taken in.
+        let mut waiting = Carriers::default();
+        for event in self.unsaved.borrow().iter() {
+            if let Err(e) = waiting.add(event) {
+                adopted
+                    .refused
+                    .push(format!("an event waiting here does not decode: {e}"));
+                return adopted;
+            }
+        }
         for (i, bytes) in kept.iter().enumerate() {
-            match self.adoptable(bytes) {
-                Ok(Some(event)) if key(&event).is_some_and(|k| !waiting.insert(k)) => {
-                    adopted.written += 1
-                }
+            let event = self.adoptable(bytes).and_then(|event| match event {
+                Some(event) => match waiting.add(&event) {
+                    Ok(true) => Ok(Some(event)),
+                    Ok(false) => Ok(None),
+                    Err(e) => Err(e.to_string()),
+                },
+                None => Ok(None),
+            });
+            match event {
                 Ok(Some(event)) => taken.push(event),
                 Ok(None) => adopted.written += 1,
                 Err(why) => {
@@ -100,7 +119,7 @@ impl<S: Store> Node<S> {
         let mut unsaved = self.unsaved.borrow_mut();
         let mut candidate = unsaved.clone();
         candidate.extend(taken.iter().cloned());
-        match self.prepared(&candidate) {
+        match self.prepared(&candidate, Check::All) {
             Ok(_) => {
                 adopted.adopted = taken.len();
                 *unsaved = candidate;
@@ -138,9 +157,9 @@ impl<S: Store> Node<S> {
 
     /// `unsaved` as it is to be written now: as signed if it follows the
     /// own chain and none of its changes is written, else signed again
-    /// after the chain; each event checked against the log and the events
-    /// before it.
-    fn prepared(&self, unsaved: &[Event]) -> Result<Vec<Event>, Error> {
+    /// after the chain. Events signed again are checked against the log
+    /// and the events before them, and so are all with [`Check::All`].
+    fn prepared(&self, unsaved: &[Event], check: Check) -> Result<Vec<Event>, Error> {
         if unsaved.is_empty() {
             return Ok(Vec::new());
         }
@@ -163,6 +182,9 @@ impl<S: Store> Node<S> {
         } else {
             replica.sign_again(&self.identity, unsaved)?
         };
+        if current && check == Check::SignedAgain {
+            return Ok(events);
+        }
         let mut earlier: FxHashMap<EventId, Event> = FxHashMap::default();
         for event in &events {
             replica.log().check_after(event, &earlier)?;
@@ -183,7 +205,10 @@ impl<S: Store> Node<S> {
             if taken == 0 {
                 return Ok(written);
             }
-            let events = self.prepared(&self.unsaved.borrow())?;
+            // Unsaved events were checked as they were signed here or
+            // taken in, against a chain that only grew since: only those
+            // signed again now are checked (a commit's path: typing).
+            let events = self.prepared(&self.unsaved.borrow(), Check::SignedAgain)?;
             if !events.is_empty() {
                 self.save(&events).await?;
             }

@@ -6,6 +6,7 @@
 mod records;
 mod reversal;
 
+pub(crate) use records::Carriers;
 pub use records::{Batching, EditOfRecord, RecordEdit};
 pub use reversal::ReversalError;
 

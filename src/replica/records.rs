@@ -15,15 +15,23 @@ use crate::view::View;
 
 /// Own `Doc` events signed but not applied yet, by the change each carries.
 #[derive(Default)]
-struct Carriers(rustc_hash::FxHashMap<(crate::event::DocId, [u8; 32]), EventId>);
+pub(crate) struct Carriers(rustc_hash::FxHashMap<(crate::event::DocId, [u8; 32]), EventId>);
 
 impl Carriers {
-    fn add(&mut self, event: &Event) -> Result<(), Error> {
+    /// Adds `event` as its change's carrier; false if another event
+    /// carries that change already (kept as it is), or it is no `Doc`
+    /// event.
+    pub(crate) fn add(&mut self, event: &Event) -> Result<bool, Error> {
         if let Body::Doc { doc, change } = event.body() {
             let change = crate::event::validate::decode_change(change)?;
-            self.0.insert((*doc, change.hash().0), event.id());
+            let key = (*doc, change.hash().0);
+            if self.0.contains_key(&key) {
+                return Ok(false);
+            }
+            self.0.insert(key, event.id());
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     fn get(&self, doc: crate::event::DocId, hash: &[u8; 32]) -> Option<EventId> {
