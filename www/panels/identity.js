@@ -6,6 +6,7 @@ import { PEOPLE, fairName, short } from "../names.js";
 import { fileName, inviteFragment } from "../network.js";
 import { changes } from "../words.js";
 import { readStored, writeStored } from "../stored.js";
+import { secondPress } from "../second-press.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -67,9 +68,9 @@ export function mountIdentity(app, network, info) {
     $("#welcome").hidden = false;
     $("#backup input[name=passphrase]").focus();
   });
-  // The backup whose restore was asked once over an identity that made
-  // changes here: asked again, it replaces that identity.
-  let replacing = null;
+  // A restore over an identity that made changes here is asked once:
+  // asked again (the same backup), it replaces that identity.
+  const mayReplace = secondPress();
   $("#restore").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.target.elements;
@@ -95,8 +96,7 @@ export function mountIdentity(app, network, info) {
       // Its name, records or trust would stay signed by a key no browser
       // holds any more (unless its own backup was saved): asked first.
       const made = app.node.syncStatus().made; // read now, after the commit
-      if (key !== app.me && made > 0 && replacing !== key) {
-        replacing = key;
+      if (!mayReplace(key, key !== app.me && made > 0)) {
         throw new Error(
           `Restoring replaces the identity this browser has here, which made ${changes(made)} ` +
             "(its name, records or trust): they stay signed by it, and only its own backup could bring it back. " +

@@ -10,6 +10,7 @@ import { COLLECTION_INDEX } from "../state.js";
 import { errorText, when, whyWords } from "../words.js";
 import { diff, showText } from "../text.js";
 import { readStoredJson, writeStored } from "../stored.js";
+import { secondPress } from "../second-press.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -87,7 +88,7 @@ export function mountRecords(app, ui, info) {
   });
   // A new record under a deleted one's name replaces it for good: asked
   // once, then made on a second press of the same.
-  let remaking = null;
+  const mayRemake = secondPress();
   $("#record-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const id = event.target.elements.id.value.trim();
@@ -96,12 +97,9 @@ export function mountRecords(app, ui, info) {
       // name in use would make nothing new.
       if (!id) throw new Error("A record needs a name: type one.");
       if (app.node.record(ui.collection, id)) throw new Error(`“${id}” is already in “${ui.collection}”.`);
-      const asked = `${ui.collection}\u0000${id}`;
-      if (app.node.deletedRecords(ui.collection).includes(id) && remaking !== asked) {
-        remaking = asked;
+      if (!mayRemake(`${ui.collection}\u0000${id}`, app.node.deletedRecords(ui.collection).includes(id))) {
         throw new Error(`“${id}” was deleted: Restore it below to have it back as it was, or press Create again for a new, empty one in its place (what the deleted one holds is then gone for good).`);
       }
-      remaking = null;
       return app.node.createRecord(ui.collection, id);
     });
     if (made) event.target.reset();
@@ -110,7 +108,7 @@ export function mountRecords(app, ui, info) {
   });
   // The save asked once over a field that held something else: asked
   // again (the same), it replaces it.
-  let replacing = null;
+  const mayReplace = secondPress();
   $("#field-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.target.elements;
@@ -119,12 +117,10 @@ export function mountRecords(app, ui, info) {
       // What people wrote there is replaced for everyone: said first.
       const held = shownValue(app.node.record(ui.collection, id)?.fields?.[field]?.value);
       const asked = [ui.collection, id, field, value, kind].join("\u0000");
-      if (held !== "" && held !== value && replacing !== asked) {
-        replacing = asked;
+      if (!mayReplace(asked, held !== "" && held !== value)) {
         const cut = held.length > 40 ? `${held.slice(0, 40)}…` : held;
         throw new Error(`“${field}” of “${id}” holds “${cut}”: saving replaces it for everyone. Press Save again to replace it.`);
       }
-      replacing = null;
       return kind === "text"
         ? app.node.setText(ui.collection, id, field, value)
         : app.node.setField(ui.collection, id, field, value);
