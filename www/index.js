@@ -260,11 +260,8 @@ async function main() {
   $("#work-offline").addEventListener("click", () => {
     ui.offline = !ui.offline;
     showOffline();
-    try {
-      writeStored(offlineKey, ui.offline ? "1" : null);
-    } catch {
-      // Storage refused (private mode): this page still works offline until it is left.
-    }
+    // Storage refused (private mode): this page still works offline until it is left.
+    writeStored(offlineKey, ui.offline ? "1" : null);
     if (ui.offline) stop();
     else stop = keepConnected(node, signal);
     render();

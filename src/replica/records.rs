@@ -223,7 +223,7 @@ impl Replica {
 
     /// Whether every `Doc` event of `events` carries a change no applied
     /// event carries yet (none of them is written already).
-    pub fn none_carried(&self, events: &[Event]) -> Result<bool, Error> {
+    pub(crate) fn none_carried(&self, events: &[Event]) -> Result<bool, Error> {
         for event in events {
             if let Body::Doc { doc, change } = event.body() {
                 let change = crate::event::validate::decode_change(change)?;
