@@ -304,3 +304,72 @@ fn deleted_records_are_listed_for_everyone_until_restored() {
     assert_eq!(a.deleted_records("tasks"), ["door"]);
     assert_eq!(title(&mut a).as_deref(), Some("Fix"));
 }
+
+/// Delete and restore go by what the person sees. Someone who bans the
+/// one who deleted a record still sees it, and can delete it in their own
+/// name; someone who bans the one who brought it back sees it deleted, and
+/// can bring it back themselves. Before, both were refused: delete and
+/// restore read Automerge's reading, in which the banned author's mark
+/// counts.
+#[wasm_bindgen_test(unsupported = test)]
+fn delete_and_restore_go_by_what_the_viewer_sees() {
+    let (mut a, mut b) = shared();
+    b.delete_record("tasks", "roof").unwrap();
+    b.commit(&id(B), 2).unwrap();
+    let mut v = Replica::new(Policy::new(key(V)).banning(key(B)));
+    deliver(&a, &mut v);
+    deliver(&b, &mut v);
+    assert_eq!(
+        title(&mut v).as_deref(),
+        Some("Fix"),
+        "Bob's delete does not count"
+    );
+    assert!(matches!(
+        v.restore_record("tasks", "roof"),
+        Err(Error::Doc(DocError::NotDeleted(_)))
+    ));
+    v.delete_record("tasks", "roof").unwrap();
+    v.commit(&id(V), 1).unwrap();
+    assert_eq!(title(&mut v), None, "deleted in my own name");
+    assert_eq!(v.deleted_records("tasks"), ["roof"]);
+    let last = v.record_history("tasks", "roof").pop().unwrap();
+    assert!(last.deleted && !last.restored, "{last:?}");
+    // Alice, who bans nobody, has it deleted too; her restore undoes both.
+    deliver(&b, &mut a);
+    deliver(&v, &mut a);
+    assert_eq!(title(&mut a), None);
+    a.restore_record("tasks", "roof").unwrap();
+    a.commit(&id(A), 3).unwrap();
+    assert_eq!(title(&mut a).as_deref(), Some("Fix"));
+    deliver(&a, &mut v);
+    assert_eq!(title(&mut v).as_deref(), Some("Fix"));
+
+    // Carol deletes it again and Rita brings it back: a viewer who bans
+    // Rita sees it deleted, and can bring it back.
+    let mut c = node(5);
+    deliver(&a, &mut c);
+    c.delete_record("tasks", "roof").unwrap();
+    c.commit(&id(5), 1).unwrap();
+    let mut r = node(6);
+    deliver(&c, &mut r);
+    r.restore_record("tasks", "roof").unwrap();
+    r.commit(&id(6), 1).unwrap();
+    let mut w = Replica::new(Policy::new(key(4)).banning(key(6)));
+    deliver(&r, &mut w);
+    assert_eq!(title(&mut w), None, "Rita's restore does not count");
+    assert_eq!(w.deleted_records("tasks"), ["roof"]);
+    assert!(matches!(
+        w.delete_record("tasks", "roof"),
+        Err(Error::Doc(DocError::NoRecord(_)))
+    ));
+    w.restore_record("tasks", "roof").unwrap();
+    w.commit(&id(4), 1).unwrap();
+    assert_eq!(title(&mut w).as_deref(), Some("Fix"), "back in my own name");
+    assert!(w.deleted_records("tasks").is_empty());
+    let last = w.record_history("tasks", "roof").pop().unwrap();
+    assert!(last.restored && !last.deleted, "{last:?}");
+    // Everyone else has it shown as well, in any order.
+    let mut x = node(7);
+    deliver(&w, &mut x);
+    assert_eq!(title(&mut x).as_deref(), Some("Fix"));
+}

@@ -308,6 +308,24 @@ impl Doc {
         }
     }
 
+    /// Whether `viewer` sees `record` shown (`Some(true)`), deleted
+    /// (`Some(false)`) or not at all (`None`): the masked reading when the
+    /// viewer masks a change of this document, Automerge's otherwise.
+    pub(super) fn seen_by(&mut self, viewer: &Viewer<'_>, record: &str) -> Option<bool> {
+        if self.any_masked(viewer) {
+            self.sync_history();
+            let view = self.masked_view(viewer);
+            if view.collection.records.contains_key(record) {
+                Some(true)
+            } else {
+                view.deleted.iter().any(|d| d == record).then_some(false)
+            }
+        } else {
+            let obj = self.record_object(record).ok()?;
+            Some(!self.is_deleted(&obj))
+        }
+    }
+
     /// A record shown: its object, unless it is deleted.
     pub(super) fn record(&self, record: &str) -> Result<ObjId, DocError> {
         let obj = self.record_object(record)?;

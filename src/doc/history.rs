@@ -282,6 +282,7 @@ impl History {
                 .flat_map(|o| o.ops.iter().map(|&ix| &self.ops[ix as usize]))
         };
         let mut records = Vec::new();
+        let mut last_mark: BTreeMap<u32, bool> = BTreeMap::new();
         for op in ops_of(ROOT).filter(|op| op.key == Key::Prop(prop)) {
             let touch = touched.entry(op.change).or_default();
             match op.action {
@@ -298,14 +299,19 @@ impl History {
                 let Key::Prop(field) = op.key else { continue };
                 let name = &self.props[field as usize];
                 if name == DELETED_FIELD {
-                    let touch = touched.entry(op.change).or_default();
                     // Anything but `true` over the mark shows the record
                     // again (reads count only `true`): a restore, however
-                    // it was written.
+                    // it was written. A change's last op on the mark says
+                    // what it did (a delete over a mark the deleter masks
+                    // removes it and puts it again).
                     match op.action {
-                        Action::Put(ScalarValue::Boolean(true)) => touch.deleted = true,
+                        Action::Put(ScalarValue::Boolean(true)) => {
+                            last_mark.insert(op.change, true);
+                        }
                         Action::Inert => {}
-                        _ => touch.restored = true,
+                        _ => {
+                            last_mark.insert(op.change, false);
+                        }
                     }
                     continue;
                 }
@@ -323,6 +329,14 @@ impl History {
                             .insert(name.clone());
                     }
                 }
+            }
+        }
+        for (change, deleted) in last_mark {
+            let touch = touched.entry(change).or_default();
+            if deleted {
+                touch.deleted = true;
+            } else {
+                touch.restored = true;
             }
         }
         touched

@@ -212,9 +212,26 @@ impl Documents {
     /// [`restore_record`](Self::restore_record) (it is marked deleted,
     /// [`DELETED_FIELD`], not removed: removing the record's object would
     /// lose every edit made to it concurrently, for good).
-    pub fn delete_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {
+    ///
+    /// What counts is what `viewer` sees: a record deleted by someone the
+    /// viewer masks is shown to them, and they can delete it in their own
+    /// name.
+    pub fn delete_record(
+        &mut self,
+        collection: &str,
+        record: &str,
+        viewer: &Viewer<'_>,
+    ) -> Result<(), DocError> {
         let doc = self.doc(collection);
-        let obj = doc.record(record)?;
+        if doc.seen_by(viewer, record) != Some(true) {
+            return Err(DocError::NoRecord(record.to_owned()));
+        }
+        let obj = doc.record_object(record)?;
+        if doc.is_deleted(&obj) {
+            // A mark the viewer masks: Automerge writes nothing for `true`
+            // over `true`, so it is removed and put again, in my name.
+            doc.doc.delete(&obj, DELETED_FIELD).map_err(am)?;
+        }
         doc.doc
             .put(&obj, DELETED_FIELD, ScalarValue::Boolean(true))
             .map_err(am)
@@ -244,13 +261,35 @@ impl Documents {
 
     /// Shows a deleted record again, as it is now: its fields, with the
     /// edits made to it since it was deleted.
-    pub fn restore_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {
+    ///
+    /// What counts is what `viewer` sees: a record brought back by someone
+    /// the viewer masks is deleted to them, and they can bring it back in
+    /// their own name.
+    pub fn restore_record(
+        &mut self,
+        collection: &str,
+        record: &str,
+        viewer: &Viewer<'_>,
+    ) -> Result<(), DocError> {
         let doc = self.doc(collection);
-        let obj = doc.record_object(record)?;
-        if !doc.is_deleted(&obj) {
-            return Err(DocError::NotDeleted(record.to_owned()));
+        match doc.seen_by(viewer, record) {
+            None => return Err(DocError::NoRecord(record.to_owned())),
+            Some(true) => return Err(DocError::NotDeleted(record.to_owned())),
+            Some(false) => {}
         }
-        doc.doc.delete(&obj, DELETED_FIELD).map_err(am)
+        let obj = doc.record_object(record)?;
+        let marked = doc.is_deleted(&obj);
+        doc.doc.delete(&obj, DELETED_FIELD).map_err(am)?;
+        if !marked {
+            // The mark the viewer sees was superseded by a change they
+            // mask, so a removal of mine would supersede nothing they
+            // see: a value of mine does, as the latest of the values
+            // written (anything but `true` shows the record).
+            doc.doc
+                .put(&obj, DELETED_FIELD, ScalarValue::Boolean(false))
+                .map_err(am)?;
+        }
+        Ok(())
     }
 
     /// Sets a scalar field.

@@ -268,7 +268,12 @@ impl Replica {
     /// deleted, with the edits others make to it meanwhile: see
     /// [`restore_record`](Self::restore_record).
     pub fn delete_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
-        let result = self.docs.delete_record(collection, record);
+        let view = &self.view;
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        let result = self.docs.delete_record(collection, record, &viewer);
         self.edited(result)
     }
 
@@ -290,7 +295,12 @@ impl Replica {
     /// Shows a deleted record again, with everything in it now — the
     /// edits made to it since it was deleted too (pending until commit).
     pub fn restore_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
-        let result = self.docs.restore_record(collection, record);
+        let view = &self.view;
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        let result = self.docs.restore_record(collection, record, &viewer);
         self.edited(result)
     }
 
