@@ -106,6 +106,37 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await closeAll(alice, bob);
 });
 
+test("Bob typing as Alice deletes the record: the box stays while he types, and every keystroke is kept", async () => {
+  const network = fresh("typing-through-delete");
+  const [alice, bob] = await linked(network, "Alice", "Bob");
+  const area = await makeRecord(alice, "tasks", "roof", "title", "Fix");
+  await makeRecord(alice, "tasks", "shed", "title", "Paint");
+  await tab(bob, "records");
+  await bob.page.click("#collection-list button:has-text('tasks')");
+  await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Fix", area, { timeout: 20000 });
+  await bob.page.focus(area);
+  await bob.page.press(area, "End");
+  await bob.page.keyboard.type(" the");
+  alice.page.once("dialog", (d) => d.accept());
+  await alice.page.click("button[aria-label='Delete roof']");
+  // The delete reaches Bob while his box has the focus: the box stays,
+  // and he is told.
+  await sees(bob, "#records-deleted", "“roof”, which you are typing in, was deleted: what you type is kept in it");
+  assert.equal(await bob.page.evaluate((a) => document.activeElement === document.querySelector(a), area), true, "still in the box");
+  await bob.page.keyboard.type(" roof!");
+  // Leaving the box, the row goes.
+  await bob.page.click("#records-deleted");
+  await bob.page.waitForSelector(area, { state: "detached", timeout: 20000 });
+  await sees(bob, "#record-table", "shed");
+  await sees(bob, "#records-deleted", "“roof”, which you were editing, was deleted");
+  // Alice's Undo shows all he typed, for both.
+  await alice.page.click("#records-undo button");
+  for (const p of [alice, bob]) {
+    await p.page.waitForFunction((a) => document.querySelector(a)?.value === "Fix the roof!", area, { timeout: 20000 });
+  }
+  await closeAll(alice, bob);
+});
+
 test("what Alice types just before she reloads or closes the page is there when she opens it again", async () => {
   const network = fresh("kept-typing");
   const alice = await person(network, "Alice");

@@ -149,8 +149,31 @@ const valueText = (v) =>
   v === null || v === undefined ? "" : typeof v === "object" ? ("text" in v ? v.text : `(${v.unsupported})`) : String(v);
 const isText = (v) => v !== null && typeof v === "object" && "text" in v;
 
+/**
+ * The records to draw: those shown, and the one whose field is being typed
+ * in if someone deleted it meanwhile, as last drawn (`kept`), until that
+ * field loses focus. A delete keeps what is typed into the record; before,
+ * its row vanished under the person typing and the next keystrokes went
+ * nowhere.
+ */
+function withKept(s, ui) {
+  const focused = document.activeElement;
+  const id = $("#record-table").contains(focused) ? focused.dataset.record : undefined;
+  const last = id !== undefined && (s.deleted ?? []).includes(id) ? ui.drawn?.get(id) : undefined;
+  let records = s.records;
+  if (last && !records.some((r) => r.id === id)) {
+    // Where it was among the others: a row moved would lose the focus.
+    const after = records.findIndex((r) => r.id > id);
+    const at = after < 0 ? records.length : after;
+    records = [...records.slice(0, at), { ...last, kept: true }, ...records.slice(at)];
+  }
+  ui.drawn = new Map(records.map((r) => [r.id, r]));
+  return records;
+}
+
 /** Draws the panel from the snapshot `s` (read with `records: ui.collection`). */
 export function renderRecords(s, ui, app) {
+  const drawn = withKept(s, ui);
   const records = s.records;
   const known = [...new Set([...ui.collections.all(), ...(s.collectionNames ?? [])])].sort();
   render(
@@ -173,32 +196,32 @@ export function renderRecords(s, ui, app) {
   if (records.some((r) => r.id === ui.chosenRecord)) select.value = ui.chosenRecord;
   // The chosen one deleted: the first, not a blank choice.
   else if (records.length && !records.some((r) => r.id === select.value)) select.value = records[0].id;
-  const fields = [...new Set(records.flatMap((r) => Object.keys(r.fields)))].sort();
+  const fields = [...new Set(drawn.flatMap((r) => Object.keys(r.fields)))].sort();
   render(
     ["Record", ...fields, ""].map((name) => html`<th>${name}</th>`),
     $("#record-table").tHead.rows[0],
   );
-  const row = (record) => html`<tr data-record=${record.id}>
+  const row = (record) => html`<tr data-record=${record.id} class=${record.kept ? "kept-deleted" : ""}>
     <th scope="row">${record.id}</th>
     ${fields.map((name) => fieldCell(record, name, Object.hasOwn(record.fields, name) ? record.fields[name] : null, ui, app))}
-    <td><button type="button" class="quiet" aria-label="History of ${record.id}" aria-expanded=${String(ui.historyOf === record.id)}
+    <td>${record.kept ? html`<span class="muted">deleted</span>` : html`<button type="button" class="quiet" aria-label="History of ${record.id}" aria-expanded=${String(ui.historyOf === record.id)}
       @click=${() => {
         ui.historyOf = ui.historyOf === record.id ? null : record.id;
         app.refresh();
       }}>History</button>
     <button type="button" class="quiet" aria-label="Delete ${record.id}"
-      @click=${() => deleteWithUndo(record, ui, app)}>Delete</button></td>
+      @click=${() => deleteWithUndo(record, ui, app)}>Delete</button>`}</td>
   </tr>`;
   const deleted = s.deleted ?? [];
   render(
-    records.length
-      ? repeat(records, (r) => r.id, row)
+    drawn.length
+      ? repeat(drawn, (r) => r.id, row)
       : html`<tr><td class="muted">${deleted.length
           ? `No records in “${ui.collection}” now: the deleted ones are below.`
           : `No records in “${ui.collection}” yet.`}</td></tr>`,
     $("#record-table").tBodies[0],
   );
-  renderDeleted(deleted, ui, app);
+  renderDeleted(deleted, drawn.find((r) => r.kept)?.id, ui, app);
   renderHistory(s, ui, app);
 }
 
@@ -209,9 +232,9 @@ const DELETED_SHOWN = 20;
  * The deleted records of the open collection, each with Restore: anyone
  * may bring one back, as it is now (what was typed into it after the
  * delete too), after a reload as well. The one being typed into when
- * someone deleted it is said so.
+ * someone deleted it is said so (`kept`: its field still has the focus).
  */
-function renderDeleted(deleted, ui, app) {
+function renderDeleted(deleted, kept, ui, app) {
   // Undo is offered while the record stays deleted: someone may have
   // restored it (or made another) meanwhile.
   if (ui.undoFor?.collection === ui.collection && !deleted.includes(ui.undoFor.id)) {
@@ -228,9 +251,11 @@ function renderDeleted(deleted, ui, app) {
       if (ui.editing === id) ui.editing = null;
     });
   render(
-    html`${editing
-        ? html`<strong>“${editing}”, which you were editing, was deleted: what you had typed until then is kept in it.</strong><br>`
-        : nothing}Deleted: ${shown.map(
+    html`${kept
+        ? html`<strong>“${kept}”, which you are typing in, was deleted: what you type is kept in it, and Restore shows it again.</strong><br>`
+        : editing
+          ? html`<strong>“${editing}”, which you were editing, was deleted: what you had typed until then is kept in it.</strong><br>`
+          : nothing}Deleted: ${shown.map(
         (id) => html`<span class="deleted-record">“${id}” <button type="button" class="quiet" aria-label="Restore ${id}"
           @click=${() => restore(id)}>Restore</button></span> `,
       )}${deleted.length > shown.length ? `and ${deleted.length - shown.length} more.` : ""}`,
@@ -373,11 +398,15 @@ function fieldCell(record, name, field, ui, app) {
   };
   const set = (event) =>
     app.guarded("#records-error", () => app.node.setField(collection, record.id, name, event.target.value));
+  // A deleted record's row kept under the person typing: what its box
+  // holds is theirs (the node no longer reads the record out), and it
+  // goes once they leave the box.
+  const gone = record.kept ? () => app.refresh() : undefined;
   const editor = isText(value)
     ? html`<textarea aria-label="${record.id}: ${name}" data-record=${record.id} data-field=${name}
-        .value=${liveText(value.text)} @input=${splice}></textarea>`
+        .value=${record.kept ? noChange : liveText(value.text)} @input=${splice} @blur=${gone}></textarea>`
     : html`<input aria-label="${record.id}: ${name}" data-record=${record.id} data-field=${name}
-        .value=${keptWhileTyped(valueText(value))} @change=${set}>`;
+        .value=${record.kept ? noChange : keptWhileTyped(valueText(value))} @change=${set} @blur=${gone}>`;
   const keep = (v) => () =>
     app.guarded("#records-error", () =>
       isText(v) ? app.node.setText(collection, record.id, name, v.text) : app.node.setField(collection, record.id, name, v),
@@ -389,7 +418,7 @@ function fieldCell(record, name, field, ui, app) {
     const w = writers.find((x) => valueText(x.value) === valueText(v));
     return w ? ` (${app.snapshot?.who(w.author) ?? w.author.slice(0, 8)})` : "";
   };
-  const versions = field.conflicts.length
+  const versions = field.conflicts.length && !record.kept
     ? html`<div class="conflict">${field.conflicts.length + 1} versions, written without seeing each other:
         ${[value, ...field.conflicts].map(
           (v) =>
