@@ -15,6 +15,10 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await tab(alice, "records");
   await alice.page.fill("#collection-form input[name=collection]", "tasks");
   await alice.page.click("#collection-form button");
+  // A field set before any record is made says what to do first.
+  await alice.page.fill("#field-form input[name=field]", "title");
+  await alice.page.click("#field-form button");
+  await sees(alice, "#records-error", "There is no record in “tasks” yet: make one above");
   await alice.page.fill("#record-form input[name=id]", "roof");
   await alice.page.click("#record-form button");
   // A blank name, or one in use, is said, not made.

@@ -114,6 +114,8 @@ export function mountRecords(app, ui, info) {
     const f = event.target.elements;
     const [id, field, value, kind] = [f.id.value, f.field.value.trim(), f.value.value, f.kind.value];
     const ok = await app.guarded("#records-error", () => {
+      // Said here, not by the browser's "select an item": there is none.
+      if (!id) throw new Error(`There is no record in “${ui.collection}” yet: make one above (its name, then Create), then set its fields here.`);
       // What people wrote there is replaced for everyone: said first.
       const held = shownValue(app.node.record(ui.collection, id)?.fields?.[field]?.value);
       const asked = [ui.collection, id, field, value, kind].join("\u0000");
