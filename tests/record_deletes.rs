@@ -373,3 +373,50 @@ fn delete_and_restore_go_by_what_the_viewer_sees() {
     deliver(&w, &mut x);
     assert_eq!(title(&mut x).as_deref(), Some("Fix"));
 }
+
+/// When someone the viewer bans made a deleted record again, the viewer
+/// still sees the first one (deleted): restoring and deleting act on that
+/// one, not on the banned author's, which the viewer does not see.
+#[wasm_bindgen_test(unsupported = test)]
+fn delete_and_restore_act_on_the_record_the_viewer_sees() {
+    let (mut a, mut b) = shared();
+    b.delete_record("tasks", "roof").unwrap();
+    b.commit(&id(B), 2).unwrap();
+    let mut m = node(4);
+    deliver(&b, &mut m);
+    m.create_record("tasks", "roof").unwrap();
+    m.set_text("tasks", "roof", "title", "Mine now").unwrap();
+    m.commit(&id(4), 1).unwrap();
+    let mut v = Replica::new(Policy::new(key(V)).banning(key(4)));
+    deliver(&m, &mut v);
+    assert_eq!(title(&mut v), None, "Bob's delete of Alice's record");
+    assert_eq!(v.deleted_records("tasks"), ["roof"]);
+    v.restore_record("tasks", "roof").unwrap();
+    assert_eq!(
+        title(&mut v).as_deref(),
+        Some("Fix"),
+        "Alice's record, back"
+    );
+    v.commit(&id(V), 1).unwrap();
+    assert_eq!(title(&mut v).as_deref(), Some("Fix"));
+    v.delete_record("tasks", "roof").unwrap();
+    assert_eq!(title(&mut v), None);
+    v.commit(&id(V), 2).unwrap();
+    assert_eq!(v.deleted_records("tasks"), ["roof"]);
+    // Banning Bob too, the viewer sees Alice's record shown, and edits it.
+    v.set_policy(Policy::new(key(V)).banning(key(4)).banning(key(B)));
+    v.restore_record("tasks", "roof").unwrap();
+    v.set_field("tasks", "roof", "done", Scalar::Bool(true))
+        .unwrap();
+    v.set_text("tasks", "roof", "title", "Fixed").unwrap();
+    v.commit(&id(V), 3).unwrap();
+    let record = v.record("tasks", "roof").expect("shown");
+    assert_eq!(record.fields.keys().collect::<Vec<_>>(), ["done", "title"]);
+    assert_eq!(title(&mut v).as_deref(), Some("Fixed"));
+    v.delete_field("tasks", "roof", "done").unwrap();
+    assert_eq!(v.record("tasks", "roof").unwrap().fields.len(), 1);
+    // For those who do not ban Mallory, her record stays as it was.
+    deliver(&v, &mut a);
+    deliver(&m, &mut a);
+    assert_eq!(title(&mut a).as_deref(), Some("Mine now"));
+}

@@ -326,6 +326,31 @@ impl Doc {
         }
     }
 
+    /// The object of `record` as `viewer` sees it, deleted or not: the
+    /// masked reading's when the viewer masks a change of this document
+    /// (another than Automerge's when a change they mask made the record
+    /// again), else Automerge's.
+    pub(super) fn record_object_seen(
+        &mut self,
+        viewer: &Viewer<'_>,
+        record: &str,
+    ) -> Result<ObjId, DocError> {
+        if !self.any_masked(viewer) {
+            return self.record_object(record);
+        }
+        self.sync_history();
+        let kept = self.masked_view(viewer).seen.take();
+        let seen = kept.unwrap_or_else(|| self.reduce_under_mask());
+        let obj = self.history.record_object(&seen, record);
+        self.masked_view(viewer).seen = Some(seen);
+        let obj = obj.ok_or_else(|| DocError::NoRecord(record.to_owned()))?;
+        let (id, _) = self
+            .doc
+            .import(&self.history.object_name(obj))
+            .map_err(am)?;
+        Ok(id)
+    }
+
     /// A record shown: its object, unless it is deleted.
     pub(super) fn record(&self, record: &str) -> Result<ObjId, DocError> {
         let obj = self.record_object(record)?;

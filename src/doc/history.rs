@@ -345,6 +345,25 @@ impl History {
             .collect()
     }
 
+    /// The object `record` names under a reduction, deleted or not: the
+    /// winning value of its key in the root map, if that is a map.
+    pub(crate) fn record_object(&self, r: &Reduction, record: &str) -> Option<OpId> {
+        let &prop = self.prop_index.get(record)?;
+        let winner = self
+            .objects
+            .get(&ROOT)?
+            .ops
+            .iter()
+            .filter(|&&ix| r.visible[ix as usize])
+            .map(|&ix| &self.ops[ix as usize])
+            .filter(|op| op.key == Key::Prop(prop))
+            .min_by(|a, b| op_order(&self.actors, &a.id, &b.id))?;
+        match winner.action {
+            Action::Make(ObjType::Map) => Some(winner.id),
+            _ => None,
+        }
+    }
+
     /// Decides visibility under a mask of changes (`masked(hash)`), then reads
     /// the root map as a collection of records.
     pub(crate) fn collection(&self, masked: impl Fn(&ChangeHash) -> bool) -> Collection {

@@ -71,7 +71,7 @@ impl Doc {
     }
 
     /// The history's ops decided under the mask last computed.
-    fn reduce_under_mask(&self) -> Reduction {
+    pub(super) fn reduce_under_mask(&self) -> Reduction {
         let masked = self.mask.as_ref().map(|mask| &mask.masked);
         self.history
             .reduce(|hash| masked.is_some_and(|m| m.contains(hash)))

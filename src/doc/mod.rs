@@ -226,7 +226,7 @@ impl Documents {
         if doc.seen_by(viewer, record) != Some(true) {
             return Err(DocError::NoRecord(record.to_owned()));
         }
-        let obj = doc.record_object(record)?;
+        let obj = doc.record_object_seen(viewer, record)?;
         if doc.is_deleted(&obj) {
             // A mark the viewer masks: Automerge writes nothing for `true`
             // over `true`, so it is removed and put again, in my name.
@@ -277,7 +277,7 @@ impl Documents {
             Some(true) => return Err(DocError::NotDeleted(record.to_owned())),
             Some(false) => {}
         }
-        let obj = doc.record_object(record)?;
+        let obj = doc.record_object_seen(viewer, record)?;
         let marked = doc.is_deleted(&obj);
         doc.doc.delete(&obj, DELETED_FIELD).map_err(am)?;
         if !marked {
@@ -299,10 +299,11 @@ impl Documents {
         record: &str,
         field: &str,
         value: Scalar,
+        viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
         let doc = self.doc(collection);
-        let obj = doc.record_object(record)?;
+        let obj = doc.record_object_seen(viewer, record)?;
         let value = match value {
             Scalar::Null => ScalarValue::Null,
             Scalar::Bool(b) => ScalarValue::Boolean(b),
@@ -318,10 +319,11 @@ impl Documents {
         collection: &str,
         record: &str,
         field: &str,
+        viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
         let doc = self.doc(collection);
-        let obj = doc.record_object(record)?;
+        let obj = doc.record_object_seen(viewer, record)?;
         doc.doc.delete(&obj, field).map_err(am)
     }
 
@@ -332,10 +334,11 @@ impl Documents {
         record: &str,
         field: &str,
         text: &str,
+        viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
         let doc = self.doc(collection);
-        let obj = doc.record_object(record)?;
+        let obj = doc.record_object_seen(viewer, record)?;
         let text_obj = doc.doc.put_object(&obj, field, ObjType::Text).map_err(am)?;
         doc.splice_in_parts(&text_obj, 0, 0, text)
     }

@@ -76,6 +76,16 @@ pub(super) struct BatchState {
 }
 
 impl Replica {
+    /// Runs `f` over the documents with the owner's view as the viewer.
+    fn as_owner<T>(&mut self, f: impl FnOnce(&mut crate::doc::Documents, &Viewer<'_>) -> T) -> T {
+        let view = &self.view;
+        let viewer = Viewer {
+            included: &|ix| view.is_included(ix),
+            generation: view.generation(),
+        };
+        f(&mut self.docs, &viewer)
+    }
+
     fn edited(&mut self, result: Result<(), DocError>) -> Result<(), Error> {
         result?;
         self.batching.pending += 1;
@@ -268,12 +278,7 @@ impl Replica {
     /// deleted, with the edits others make to it meanwhile: see
     /// [`restore_record`](Self::restore_record).
     pub fn delete_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
-        let view = &self.view;
-        let viewer = Viewer {
-            included: &|ix| view.is_included(ix),
-            generation: view.generation(),
-        };
-        let result = self.docs.delete_record(collection, record, &viewer);
+        let result = self.as_owner(|docs, viewer| docs.delete_record(collection, record, viewer));
         self.edited(result)
     }
 
@@ -282,12 +287,7 @@ impl Replica {
     /// owner bans is not there to restore), by name, sorted: what
     /// [`restore_record`](Self::restore_record) brings back.
     pub fn deleted_records(&mut self, collection: &str) -> Vec<String> {
-        let view = &self.view;
-        let viewer = Viewer {
-            included: &|ix| view.is_included(ix),
-            generation: view.generation(),
-        };
-        let mut deleted = self.docs.deleted_records(collection, &viewer);
+        let mut deleted = self.as_owner(|docs, viewer| docs.deleted_records(collection, viewer));
         deleted.sort();
         deleted
     }
@@ -295,12 +295,7 @@ impl Replica {
     /// Shows a deleted record again, with everything in it now — the
     /// edits made to it since it was deleted too (pending until commit).
     pub fn restore_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
-        let view = &self.view;
-        let viewer = Viewer {
-            included: &|ix| view.is_included(ix),
-            generation: view.generation(),
-        };
-        let result = self.docs.restore_record(collection, record, &viewer);
+        let result = self.as_owner(|docs, viewer| docs.restore_record(collection, record, viewer));
         self.edited(result)
     }
 
@@ -312,7 +307,8 @@ impl Replica {
         field: &str,
         value: Scalar,
     ) -> Result<(), Error> {
-        let result = self.docs.set_field(collection, record, field, value);
+        let result =
+            self.as_owner(|docs, viewer| docs.set_field(collection, record, field, value, viewer));
         self.edited(result)
     }
 
@@ -323,7 +319,8 @@ impl Replica {
         record: &str,
         field: &str,
     ) -> Result<(), Error> {
-        let result = self.docs.delete_field(collection, record, field);
+        let result =
+            self.as_owner(|docs, viewer| docs.delete_field(collection, record, field, viewer));
         self.edited(result)
     }
 
@@ -335,7 +332,8 @@ impl Replica {
         field: &str,
         text: &str,
     ) -> Result<(), Error> {
-        let result = self.docs.set_text(collection, record, field, text);
+        let result =
+            self.as_owner(|docs, viewer| docs.set_text(collection, record, field, text, viewer));
         self.edited(result)
     }
 
@@ -353,30 +351,19 @@ impl Replica {
         delete: usize,
         insert: &str,
     ) -> Result<(), Error> {
-        let view = &self.view;
-        let viewer = Viewer {
-            included: &|ix| view.is_included(ix),
-            generation: view.generation(),
-        };
         let splice = Splice {
             pos,
             delete,
             insert,
         };
         let result = self
-            .docs
-            .splice_text(collection, record, field, splice, &viewer);
+            .as_owner(|docs, viewer| docs.splice_text(collection, record, field, splice, viewer));
         self.edited(result)
     }
 
     /// A collection as the owner's policy sees it (pending edits included).
     pub fn collection(&mut self, name: &str) -> Collection {
-        let view = &self.view;
-        let viewer = Viewer {
-            included: &|ix| view.is_included(ix),
-            generation: view.generation(),
-        };
-        self.docs.collection(name, &viewer)
+        self.as_owner(|docs, viewer| docs.collection(name, viewer))
     }
 
     /// A collection as another policy sees it.
