@@ -420,3 +420,65 @@ fn delete_and_restore_act_on_the_record_the_viewer_sees() {
     deliver(&m, &mut a);
     assert_eq!(title(&mut a).as_deref(), Some("Mine now"));
 }
+
+/// Making a deleted record again, empty, in place: what Bob typed into it
+/// offline, not having seen the delete nor the making again, lands in the
+/// new one — where making it as a new object (`create_record`) loses it.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_record_made_again_in_place_keeps_what_was_typed_into_it_unseen() {
+    let (mut a, mut b) = shared();
+    a.set_field("tasks", "roof", "done", Scalar::Bool(false))
+        .unwrap();
+    a.commit(&id(A), 2).unwrap();
+    deliver(&a, &mut b);
+    let mut lost = node(A);
+    deliver(&a, &mut lost);
+    a.delete_record("tasks", "roof").unwrap();
+    a.commit(&id(A), 3).unwrap();
+    // Bob, offline, types on and ticks it done.
+    b.splice_text("tasks", "roof", "title", 3, 0, " the roof")
+        .unwrap();
+    b.set_field("tasks", "roof", "done", Scalar::Bool(true))
+        .unwrap();
+    b.commit(&id(B), 2).unwrap();
+    // Alice makes "roof" again, empty.
+    assert!(matches!(
+        a.create_record_again("tasks", "nothing"),
+        Err(Error::Doc(DocError::NoRecord(_)))
+    ));
+    a.create_record_again("tasks", "roof").unwrap();
+    assert!(matches!(
+        a.create_record_again("tasks", "roof"),
+        Err(Error::Doc(DocError::NotDeleted(_)))
+    ));
+    a.commit(&id(A), 4).unwrap();
+    assert_eq!(title(&mut a).as_deref(), Some(""), "empty");
+    assert!(
+        !a.record("tasks", "roof")
+            .unwrap()
+            .fields
+            .contains_key("done")
+    );
+    a.splice_text("tasks", "roof", "title", 0, 0, "Paint")
+        .unwrap();
+    a.commit(&id(A), 5).unwrap();
+    // Bob comes back: his words and his tick are in it, for both.
+    deliver(&b, &mut a);
+    deliver(&a, &mut b);
+    assert_eq!(title(&mut a).as_deref(), Some("Paint the roof"));
+    assert_eq!(
+        a.record("tasks", "roof").unwrap().fields["done"].value,
+        trustfold::doc::Value::Scalar(Scalar::Bool(true))
+    );
+    assert_eq!(
+        a.collection("tasks").digest(),
+        b.collection("tasks").digest()
+    );
+    // Made again as a new object, Bob's words are not in it.
+    lost.delete_record("tasks", "roof").unwrap();
+    lost.create_record("tasks", "roof").unwrap();
+    lost.commit(&id(A), 3).unwrap();
+    deliver(&b, &mut lost);
+    assert_eq!(title(&mut lost), Some(String::new()), "no title at all");
+    assert!(lost.record("tasks", "roof").unwrap().fields.is_empty());
+}

@@ -292,6 +292,36 @@ impl Documents {
         Ok(())
     }
 
+    /// Makes a deleted record shown and empty again, in place: the mark
+    /// removed as by [`restore_record`](Self::restore_record), each text
+    /// emptied, every other field removed. Unlike
+    /// [`create_record`](Self::create_record) over a deleted record (a new
+    /// object, which nothing typed into the old one reaches), what someone
+    /// typed into it without having seen this — offline, say — still lands
+    /// in it: their characters stay in the emptied text, and a value they
+    /// set stays over the removal.
+    pub fn create_record_again(
+        &mut self,
+        collection: &str,
+        record: &str,
+        viewer: &Viewer<'_>,
+    ) -> Result<(), DocError> {
+        self.restore_record(collection, record, viewer)?;
+        let doc = self.doc(collection);
+        let obj = doc.record_object_seen(viewer, record)?;
+        let fields: Vec<String> = doc.doc.keys(&obj).filter(|f| f != DELETED_FIELD).collect();
+        for field in fields {
+            match doc.doc.get(&obj, &field).map_err(am)? {
+                Some((automerge::Value::Object(ObjType::Text), text)) => {
+                    let len = doc.doc.length(&text);
+                    doc.splice_in_parts(&text, 0, len, "")?;
+                }
+                _ => doc.doc.delete(&obj, field.as_str()).map_err(am)?,
+            }
+        }
+        Ok(())
+    }
+
     /// Sets a scalar field.
     pub fn set_field(
         &mut self,

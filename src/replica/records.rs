@@ -299,6 +299,17 @@ impl Replica {
         self.edited(result)
     }
 
+    /// Makes a deleted record shown and empty again, in place, so that
+    /// what others typed into it without having seen this still lands in
+    /// it (pending until commit; see
+    /// [`Documents::create_record_again`](crate::doc::Documents::create_record_again)).
+    /// `NoRecord` if there is none of that name, `NotDeleted` if it is shown.
+    pub fn create_record_again(&mut self, collection: &str, record: &str) -> Result<(), Error> {
+        let result =
+            self.as_owner(|docs, viewer| docs.create_record_again(collection, record, viewer));
+        self.edited(result)
+    }
+
     /// Sets a scalar field (pending until commit).
     pub fn set_field(
         &mut self,

@@ -141,6 +141,41 @@ test("Bob typing as Alice deletes the record: the box stays while he types, and 
   await closeAll(alice, bob);
 });
 
+test("Alice makes a deleted record again while Bob types into it offline: his words land in the new one", async () => {
+  const network = fresh("made-again");
+  const [alice, bob] = await linked(network, "Alice", "Bob");
+  const area = await makeRecord(alice, "tasks", "roof", "title", "Fix");
+  await tab(bob, "records");
+  await bob.page.click("#collection-list button:has-text('tasks')");
+  await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Fix", area, { timeout: 20000 });
+  await tab(bob, "peers");
+  await bob.page.click("#work-offline");
+  await sees(bob, "#online", "working offline");
+  await tab(bob, "records");
+  await bob.page.focus(area);
+  await bob.page.press(area, "End");
+  await bob.page.keyboard.type(" the roof");
+  await bob.page.click("#records-error"); // out of the box: committed in a second
+  alice.page.once("dialog", (d) => d.accept());
+  await alice.page.click("button[aria-label='Delete roof']");
+  await alice.page.waitForSelector(area, { state: "detached", timeout: 20000 });
+  await alice.page.fill("#record-form input[name=id]", "roof");
+  await alice.page.click("#record-form button");
+  await sees(alice, "#records-error", "press Create again to start it over, empty (what it holds is cleared for everyone)");
+  await alice.page.click("#record-form button");
+  await alice.page.waitForFunction((a) => document.querySelector(a)?.value === "", area, { timeout: 20000 });
+  await alice.page.fill(area, "Paint");
+  await alice.page.dispatchEvent(area, "input");
+  // Bob comes back: his words are in the record made again, for both.
+  await tab(bob, "peers");
+  await bob.page.click("#work-offline");
+  await tab(bob, "records");
+  for (const p of [alice, bob]) {
+    await p.page.waitForFunction((a) => document.querySelector(a)?.value === "Paint the roof", area, { timeout: 20000 });
+  }
+  await closeAll(alice, bob);
+});
+
 test("what Alice types just before she reloads or closes the page is there when she opens it again", async () => {
   const network = fresh("kept-typing");
   const alice = await person(network, "Alice");

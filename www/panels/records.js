@@ -86,8 +86,9 @@ export function mountRecords(app, ui, info) {
     });
     app.refresh();
   });
-  // A new record under a deleted one's name replaces it for good: asked
-  // once, then made on a second press of the same.
+  // A record under a deleted one's name is that one made empty again (in
+  // place: what anyone still types into it lands there): asked once, then
+  // made on a second press of the same.
   const mayRemake = secondPress();
   $("#record-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -97,10 +98,11 @@ export function mountRecords(app, ui, info) {
       // name in use would make nothing new.
       if (!id) throw new Error("A record needs a name: type one.");
       if (app.node.record(ui.collection, id)) throw new Error(`“${id}” is already in “${ui.collection}”.`);
-      if (!mayRemake(`${ui.collection}\u0000${id}`, app.node.deletedRecords(ui.collection).includes(id))) {
-        throw new Error(`“${id}” was deleted: Restore it below to have it back as it was, or press Create again for a new, empty one in its place (what the deleted one holds is then gone for good).`);
+      const deleted = app.node.deletedRecords(ui.collection).includes(id);
+      if (!mayRemake(`${ui.collection}\u0000${id}`, deleted)) {
+        throw new Error(`“${id}” was deleted: Restore it below to have it back as it was, or press Create again to start it over, empty (what it holds is cleared for everyone).`);
       }
-      return app.node.createRecord(ui.collection, id);
+      return deleted ? app.node.createRecordAgain(ui.collection, id) : app.node.createRecord(ui.collection, id);
     });
     if (made) event.target.reset();
     ui.chosenRecord = id;

@@ -257,6 +257,22 @@ async fn deleted_records_are_listed_at_most_a_thousand_and_restored() {
             "DOCUMENT_ERROR"
         );
     }
+    // Made again in place: shown, empty; likewise refused over one shown.
+    node.set_text(s("notes"), s("r0000"), s("body"), s("old words"))
+        .unwrap();
+    node.delete_record(s("notes"), s("r0000")).unwrap();
+    node.create_record_again(s("notes"), s("r0000")).unwrap();
+    let again = node.record(s("notes"), s("r0000")).unwrap();
+    assert_eq!(
+        get(&get(&get(&get(&again, "fields"), "body"), "value"), "text"),
+        s("")
+    );
+    for id in ["r0000", "nothing"] {
+        assert_eq!(
+            code(node.create_record_again(s("notes"), s(id)).err().unwrap()),
+            "DOCUMENT_ERROR"
+        );
+    }
 }
 
 #[wasm_bindgen_test]

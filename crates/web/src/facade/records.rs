@@ -220,6 +220,22 @@ impl JsNode {
         self.edit(|r| r.restore_record(&collection, &id))
     }
 
+    /// Makes a deleted record shown and empty again, in place: its texts
+    /// emptied, its other fields removed. What someone typed into it
+    /// without having seen this (offline) still lands in it, where
+    /// `createRecord` over a deleted record makes a new one that nothing
+    /// typed into the old one reaches. `DOCUMENT_ERROR` if there is no
+    /// such record, or it is shown.
+    #[wasm_bindgen(js_name = createRecordAgain)]
+    pub fn create_record_again(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> JsResult<()> {
+        let (collection, id) = (string(&collection, "collection")?, string(&id, "id")?);
+        self.edit(|r| r.create_record_again(&collection, &id))
+    }
+
     /// Sets a field to a scalar value.
     #[wasm_bindgen(js_name = setField)]
     pub fn set_field(
