@@ -163,6 +163,62 @@ fn concurrent_typing_in_one_text_merges_without_a_merge_step() {
     assert_eq!(text(&mut b, "r", "body"), "The black cat sat on the mat.");
 }
 
+/// Replacing a text (the page's field Save) edits it in place: what
+/// someone typed into it meanwhile, unseen, stays. Two texts written at
+/// once are still two versions, and replacing one of them (keeping a
+/// version) supersedes both.
+#[wasm_bindgen_test(unsupported = test)]
+fn replacing_a_text_keeps_what_others_typed_into_it_unseen() {
+    let mut a = node(M);
+    a.create_record("notes", "r").unwrap();
+    a.set_text("notes", "r", "body", "Fix the roof").unwrap();
+    a.commit(&id(M), 1).unwrap();
+    let mut b = node(H);
+    deliver(&a, &mut b);
+    a.set_text("notes", "r", "body", "Paint the roof").unwrap();
+    b.splice_text("notes", "r", "body", 12, 0, " on Sunday")
+        .unwrap();
+    a.commit(&id(M), 2).unwrap();
+    b.commit(&id(H), 2).unwrap();
+    deliver(&a, &mut b);
+    deliver(&b, &mut a);
+    assert_eq!(text(&mut a, "r", "body"), "Paint the roof on Sunday");
+    assert_eq!(text(&mut b, "r", "body"), "Paint the roof on Sunday");
+    // The same text again writes nothing.
+    assert_eq!(a.pending_edits(), 0);
+    a.set_text("notes", "r", "body", "Paint the roof on Sunday")
+        .unwrap();
+    assert_eq!(a.commit(&id(M), 3).unwrap().len(), 0, "no event");
+    // Characters outside the Basic Multilingual Plane count as two.
+    a.set_text("notes", "r", "body", "Paint 😀 the roof on Sunday")
+        .unwrap();
+    a.set_text("notes", "r", "body", "Paint 😀😀 the roof")
+        .unwrap();
+    assert_eq!(text(&mut a, "r", "body"), "Paint 😀😀 the roof");
+    // Two texts made at once in a new field: two versions; keeping one
+    // (setting it) leaves one.
+    a.set_text("notes", "r", "note", "mine").unwrap();
+    b.set_text("notes", "r", "note", "yours").unwrap();
+    a.commit(&id(M), 4).unwrap();
+    b.commit(&id(H), 3).unwrap();
+    deliver(&a, &mut b);
+    deliver(&b, &mut a);
+    assert_eq!(
+        a.record("notes", "r").unwrap().fields["note"]
+            .conflicts
+            .len(),
+        1
+    );
+    a.set_text("notes", "r", "note", "yours").unwrap();
+    a.commit(&id(M), 5).unwrap();
+    deliver(&a, &mut b);
+    for node in [&mut a, &mut b] {
+        let field = &node.record("notes", "r").unwrap().fields["note"];
+        assert!(field.conflicts.is_empty());
+        assert_eq!(field.value, Value::Text("yours".into()));
+    }
+}
+
 #[wasm_bindgen_test(unsupported = test)]
 fn banned_authors_text_disappears_and_the_text_they_deleted_comes_back() {
     // M types a sentence, H types after it, M deletes one of H's words.

@@ -55,6 +55,34 @@ pub fn collection_id(name: &str) -> DocId {
 /// made to it, even concurrently with the delete — stays in the document.
 pub const DELETED_FIELD: &str = "\u{0}deleted";
 
+/// The smallest splice turning `before` into `after`: position and
+/// length to delete in UTF-16 code units (the documents' text encoding),
+/// and what to insert. The common start and end are kept whole
+/// characters.
+fn smallest_splice<'a>(before: &str, after: &'a str) -> (usize, usize, &'a str) {
+    let start: usize = before
+        .chars()
+        .zip(after.chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(c, _)| c.len_utf8())
+        .sum();
+    let (rest_before, rest_after) = (&before[start..], &after[start..]);
+    let end: usize = rest_before
+        .chars()
+        .rev()
+        .zip(rest_after.chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(c, _)| c.len_utf8())
+        .sum();
+    let deleted = &rest_before[..rest_before.len() - end];
+    let utf16 = |s: &str| s.encode_utf16().count();
+    (
+        utf16(&before[..start]),
+        utf16(deleted),
+        &rest_after[..rest_after.len() - end],
+    )
+}
+
 /// Refuses the reserved [`DELETED_FIELD`] as a field's name.
 fn reserved(field: &str) -> Result<(), DocError> {
     if field == DELETED_FIELD {
@@ -357,7 +385,14 @@ impl Documents {
         doc.doc.delete(&obj, field).map_err(am)
     }
 
-    /// Makes a field a new text holding `text` (replacing what was there).
+    /// Makes a field a text holding `text`, replacing what was there.
+    ///
+    /// A field holding one text (no concurrent versions) is edited in
+    /// place, by the smallest splice from what it holds: what someone
+    /// types into it without having seen this stays, merged, where a new
+    /// text object would leave their typing in one nothing shows. Several
+    /// versions, or a masked reading (whose text is not Automerge's), get
+    /// a new text, which supersedes them all.
     pub fn set_text(
         &mut self,
         collection: &str,
@@ -369,6 +404,16 @@ impl Documents {
         reserved(field)?;
         let doc = self.doc(collection);
         let obj = doc.record_object_seen(viewer, record)?;
+        let masked = doc.any_masked(viewer);
+        let held = match doc.doc.get_all(&obj, field).map_err(am)?.as_slice() {
+            [(automerge::Value::Object(ObjType::Text), held)] if !masked => Some(held.clone()),
+            _ => None,
+        };
+        if let Some(held) = held {
+            let before = doc.doc.text(&held).map_err(am)?;
+            let (pos, delete, insert) = smallest_splice(&before, text);
+            return doc.splice_in_parts(&held, pos, delete, insert);
+        }
         let text_obj = doc.doc.put_object(&obj, field, ObjType::Text).map_err(am)?;
         doc.splice_in_parts(&text_obj, 0, 0, text)
     }
