@@ -9,7 +9,10 @@
 //!
 //! Reading accepts "12", "12.5", "12.50" and "12,50" (one separator, a dot
 //! or a comma, no grouping), refusing more decimals than the unit has
-//! rather than rounding someone's money.
+//! rather than rounding someone's money. A separator followed by exactly
+//! three digits, in a unit of fewer decimals ("1,000 EUR", "1.000 JPY"),
+//! is refused as a thousands separator would be read by half of the
+//! people typing it: it used to read as 1.00 (its zeros trimmed).
 
 use thiserror::Error;
 
@@ -113,6 +116,14 @@ pub enum AmountError {
         /// Its decimals.
         decimals: u8,
     },
+    /// A separator followed by exactly three digits in a unit of fewer
+    /// decimals: "1,000" is a thousand to some and one to others.
+    /// Code `amount_grouped`.
+    #[error("{text:?} may be a thousands separator")]
+    Grouped {
+        /// What was typed.
+        text: String,
+    },
     /// Zero (a payment of nothing). Code `amount_zero`.
     #[error("the amount is zero")]
     Zero,
@@ -129,6 +140,7 @@ impl AmountError {
             AmountError::Empty => "amount_empty",
             AmountError::NotANumber => "amount_not_a_number",
             AmountError::TooPrecise { .. } => "amount_too_precise",
+            AmountError::Grouped { .. } => "amount_grouped",
             AmountError::Zero => "amount_zero",
             AmountError::TooLarge => "amount_too_large",
         }
@@ -151,6 +163,11 @@ pub fn parse(text: &str, unit: &str) -> Result<u64, AmountError> {
         return Err(AmountError::NotANumber);
     }
     let places = decimals(unit);
+    if fraction.len() == 3 && places < 3 && !whole.is_empty() {
+        return Err(AmountError::Grouped {
+            text: text.to_owned(),
+        });
+    }
     let fraction = fraction.trim_end_matches('0');
     if fraction.len() > usize::from(places) {
         return Err(AmountError::TooPrecise {
@@ -221,10 +238,12 @@ mod tests {
         assert_eq!(parse(".5", "EUR"), Ok(50));
         assert_eq!(parse("12.", "EUR"), Ok(1200));
         assert_eq!(
-            parse("12.500", "EUR"),
+            parse("12.5000", "EUR"),
             Ok(1250),
             "trailing zeros lose nothing"
         );
+        assert_eq!(parse("1.000", "KWD"), Ok(1000), "three decimals of its own");
+        assert_eq!(parse(".500", "EUR"), Ok(50), "no thousands before it");
         assert_eq!(parse("3", "HOUR"), Ok(3));
         assert_eq!(parse("0.00000001", "₿"), Ok(1));
         assert_eq!(parse("18446744073709551615", "HOUR"), Ok(u64::MAX));
@@ -239,8 +258,22 @@ mod tests {
         assert_eq!(parse("1,234.50", "EUR"), Err(AmountError::NotANumber));
         assert_eq!(parse(".", "EUR"), Err(AmountError::NotANumber));
         assert_eq!(parse("1e3", "EUR"), Err(AmountError::NotANumber));
+        // A thousands separator to some, decimals to others: not guessed
+        // (before, "1,000" read as 1.00).
+        for (text, unit) in [
+            ("1,000", "EUR"),
+            ("5.000", "EUR"),
+            ("1,000", "JPY"),
+            ("12.505", "EUR"),
+        ] {
+            assert_eq!(
+                parse(text, unit),
+                Err(AmountError::Grouped { text: text.into() }),
+                "{text} {unit}"
+            );
+        }
         assert_eq!(
-            parse("12.505", "EUR"),
+            parse("12.5051", "EUR"),
             Err(AmountError::TooPrecise {
                 unit: "EUR".into(),
                 decimals: 2

@@ -37,6 +37,13 @@ export function amountErrorWords(detail, unit) {
         ? `${unit} is counted in whole numbers: no decimals.`
         : `${unit} has at most ${places} decimal${places === 1 ? "" : "s"}.`;
     }
+    case "amount_grouped": {
+      // "1,000": a thousand to some, one to others: not guessed.
+      const places = TrustfoldNode.unitDecimals(unit);
+      return places === 0
+        ? `Is that a thousands separator? ${unit} is counted in whole numbers: type it without one, like 1000.`
+        : `Is that a thousands separator? Type the amount without one, like 1000, or with at most ${places} decimal${places === 1 ? "" : "s"}, like 1.50.`;
+    }
     case "amount_zero":
       return "The amount must be more than zero.";
     case "amount_too_large":

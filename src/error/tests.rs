@@ -196,12 +196,15 @@ fn amount_errors() -> Vec<AmountError> {
             unit: "EUR".into(),
             decimals: 2,
         },
+        Grouped {
+            text: "1,000".into(),
+        },
         Zero,
         TooLarge,
     ];
     for e in &all {
         match e {
-            Empty | NotANumber | TooPrecise { .. } | Zero | TooLarge => {}
+            Empty | NotANumber | TooPrecise { .. } | Grouped { .. } | Zero | TooLarge => {}
         }
     }
     all

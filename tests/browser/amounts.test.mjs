@@ -23,6 +23,11 @@ test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many de
   await alice.page.click("#pay button");
   await sees(alice, "#pay-error", "EUR has at most 2 decimals.");
   assert.doesNotMatch(await alice.page.textContent("#transactions"), /too precise/);
+  // "1,000": a thousand or one? Asked, not guessed (it used to pay 1.00).
+  await alice.page.fill("#pay input[name=amount]", "1,000");
+  await alice.page.click("#pay button");
+  await sees(alice, "#pay-error", "Is that a thousands separator? Type the amount without one, like 1000, or with at most 2 decimals, like 1.50.");
+  assert.doesNotMatch(await alice.page.textContent("#transactions"), /too precise/);
 
   // A comma works as the decimal separator too.
   await pay(alice, "Bob", "12,5", "lunch");

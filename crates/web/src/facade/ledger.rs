@@ -50,7 +50,8 @@ impl JsNode {
     /// Reads an amount typed by a person ("12.50", "12,5") into minor units
     /// of `unit`. Throws `INVALID_ARGUMENT` with `detail` `amount_empty`,
     /// `amount_not_a_number`, `amount_too_precise` (more decimals than the
-    /// unit has), `amount_zero` or `amount_too_large`.
+    /// unit has), `amount_grouped` ("1,000" in a unit of fewer than three
+    /// decimals: a thousand or one?), `amount_zero` or `amount_too_large`.
     #[wasm_bindgen(js_name = parseAmount)]
     pub fn parse_amount(
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
