@@ -282,7 +282,9 @@ impl History {
                 .flat_map(|o| o.ops.iter().map(|&ix| &self.ops[ix as usize]))
         };
         let mut records = Vec::new();
-        let mut last_mark: BTreeMap<u32, bool> = BTreeMap::new();
+        // Per change: whether its first and its last op on the mark put
+        // `true`.
+        let mut marks_of: BTreeMap<u32, (bool, bool)> = BTreeMap::new();
         for op in ops_of(ROOT).filter(|op| op.key == Key::Prop(prop)) {
             let touch = touched.entry(op.change).or_default();
             match op.action {
@@ -301,18 +303,13 @@ impl History {
                 if name == DELETED_FIELD {
                     // Anything but `true` over the mark shows the record
                     // again (reads count only `true`): a restore, however
-                    // it was written. A change's last op on the mark says
-                    // what it did (a delete over a mark the deleter masks
-                    // removes it and puts it again).
-                    match op.action {
-                        Action::Put(ScalarValue::Boolean(true)) => {
-                            last_mark.insert(op.change, true);
-                        }
-                        Action::Inert => {}
-                        _ => {
-                            last_mark.insert(op.change, false);
-                        }
-                    }
+                    // it was written.
+                    let marks = match op.action {
+                        Action::Put(ScalarValue::Boolean(true)) => true,
+                        Action::Inert => continue,
+                        _ => false,
+                    };
+                    marks_of.entry(op.change).or_insert((marks, marks)).1 = marks;
                     continue;
                 }
                 touched
@@ -331,11 +328,15 @@ impl History {
                 }
             }
         }
-        for (change, deleted) in last_mark {
+        // A change's last op on the mark says what it did (a delete over a
+        // mark the deleter masks puts `false`, then `true`), unless it
+        // undoes the change's own first (deleted and restored in one
+        // commit: nothing).
+        for (change, (first, last)) in marks_of {
             let touch = touched.entry(change).or_default();
-            if deleted {
+            if last {
                 touch.deleted = true;
-            } else {
+            } else if !first {
                 touch.restored = true;
             }
         }

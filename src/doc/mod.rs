@@ -221,13 +221,18 @@ impl Documents {
             .collect()
     }
 
-    /// Creates an empty record (no-op if it is shown). A deleted record of
-    /// that name is replaced by a new one: the maker's own object (a name
-    /// claim reads a person's record as their changes alone), and the
-    /// deleted one can no longer be restored.
-    pub fn create_record(&mut self, collection: &str, record: &str) -> Result<(), DocError> {
+    /// Creates an empty record (no-op if `viewer` sees it shown). A
+    /// deleted record of that name is replaced by a new one: the maker's
+    /// own object (a name claim reads a person's record as their changes
+    /// alone), and the deleted one can no longer be restored.
+    pub fn create_record(
+        &mut self,
+        collection: &str,
+        record: &str,
+        viewer: &Viewer<'_>,
+    ) -> Result<(), DocError> {
         let doc = self.doc(collection);
-        if doc.record(record).is_err() {
+        if doc.seen_by(viewer, record) != Some(true) {
             doc.doc
                 .put_object(automerge::ROOT, record, ObjType::Map)
                 .map_err(am)?;
@@ -257,8 +262,13 @@ impl Documents {
         let obj = doc.record_object_seen(viewer, record)?;
         if doc.is_deleted(&obj) {
             // A mark the viewer masks: Automerge writes nothing for `true`
-            // over `true`, so it is removed and put again, in my name.
-            doc.doc.delete(&obj, DELETED_FIELD).map_err(am)?;
+            // over `true`, so `false` is put over it first. Each put names
+            // the one before as its predecessor: whoever later restores
+            // over mine supersedes the masked mark too, also for those who
+            // mask me (a removal, then a put with none, broke that chain).
+            doc.doc
+                .put(&obj, DELETED_FIELD, ScalarValue::Boolean(false))
+                .map_err(am)?;
         }
         doc.doc
             .put(&obj, DELETED_FIELD, ScalarValue::Boolean(true))
@@ -306,12 +316,13 @@ impl Documents {
             Some(false) => {}
         }
         let obj = doc.record_object_seen(viewer, record)?;
-        let marked = doc.is_deleted(&obj);
+        let masked = doc.any_masked(viewer);
         doc.doc.delete(&obj, DELETED_FIELD).map_err(am)?;
-        if !marked {
-            // The mark the viewer sees was superseded by a change they
-            // mask, so a removal of mine would supersede nothing they
-            // see: a value of mine does, as the latest of the values
+        if masked {
+            // The mark the viewer sees may have been superseded by a
+            // change they mask (a restore, or a restore and a delete
+            // again): a removal of mine then supersedes nothing they see,
+            // while a value of mine does, as the latest of the values
             // written (anything but `true` shows the record).
             doc.doc
                 .put(&obj, DELETED_FIELD, ScalarValue::Boolean(false))

@@ -270,7 +270,7 @@ impl Replica {
 
     /// Creates an empty record in a collection (a pending edit until [`commit`](Self::commit)).
     pub fn create_record(&mut self, collection: &str, record: &str) -> Result<(), Error> {
-        let result = self.docs.create_record(collection, record);
+        let result = self.as_owner(|docs, viewer| docs.create_record(collection, record, viewer));
         self.edited(result)
     }
 
