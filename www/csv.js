@@ -56,7 +56,9 @@ export function balancesCsv(balances, { who, shown }) {
 /** Offers `text` as a file download named `name`. */
 export function download(name, text) {
   const link = Object.assign(document.createElement("a"), {
-    href: URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" })),
+    // A byte order mark first: Excel reads a CSV without one in the
+    // machine's old code page, and "€" shows as "â‚¬".
+    href: URL.createObjectURL(new Blob(["\uFEFF", text], { type: "text/csv;charset=utf-8" })),
     download: name,
   });
   link.click();

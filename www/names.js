@@ -40,6 +40,32 @@ export function namesFrom(claims) {
   return names;
 }
 
+// Letters of other scripts drawn like Latin ones: "Сarol" with a Cyrillic
+// С must not pass for Carol. Capitals first (a Cyrillic В is drawn as B,
+// its small letter is not), then small letters.
+const LIKE_CAPITAL = {
+  А: "A", В: "B", Е: "E", К: "K", М: "M", Н: "H", О: "O", Р: "P", С: "C", Т: "T", Х: "X", У: "Y", Ѕ: "S", І: "I", Ј: "J",
+  Α: "A", Β: "B", Ε: "E", Ζ: "Z", Η: "H", Ι: "I", Κ: "K", Μ: "M", Ν: "N", Ο: "O", Ρ: "P", Τ: "T", Υ: "Y", Χ: "X",
+};
+const LIKE_SMALL = {
+  а: "a", е: "e", о: "o", р: "p", с: "c", у: "y", х: "x", ѕ: "s", і: "i", ј: "j", ԁ: "d", һ: "h", ӏ: "l", ԛ: "q", ԝ: "w",
+  ο: "o", ν: "v", α: "a", ι: "i", κ: "k", ρ: "p", τ: "t", υ: "u", χ: "x",
+  // Drawn alike in many fonts: I and l, 1 and l, 0 and o.
+  1: "l", "|": "l", 0: "o",
+};
+
+/**
+ * How a name looks, for telling names apart: accents dropped, letters of
+ * other scripts drawn like Latin ones as those, small letters, "i" as
+ * "l". Two names that look alike this way are told apart by their keys,
+ * as two names that are the same are.
+ */
+export function lookalike(name) {
+  const plain = name.trim().normalize("NFKD").replace(/\p{M}/gu, "");
+  const capitals = [...plain].map((c) => LIKE_CAPITAL[c] ?? c).join("").toLowerCase();
+  return [...capitals].map((c) => LIKE_SMALL[c] ?? c).join("").replaceAll("i", "l");
+}
+
 /** A typed name or key that is not one person: the error says which, with a stable code. */
 function personError(code, message) {
   return Object.assign(new Error(message), { code });
@@ -55,17 +81,24 @@ function personError(code, message) {
  */
 export function naming(me, names, petnames = new Map()) {
   const counts = new Map();
-  for (const name of names.values()) counts.set(name.toLowerCase(), (counts.get(name.toLowerCase()) ?? 0) + 1);
+  for (const name of names.values()) counts.set(lookalike(name), (counts.get(lookalike(name)) ?? 0) + 1);
+  // My nicknames, by look: a name someone claims that looks like my
+  // nickname for someone else is told apart too.
+  const nicknamed = new Map([...petnames].map(([key, nickname]) => [lookalike(nickname), key]));
   // The name `key` claims as everyone is shown it (null if none): two
-  // people with one name stay apart everywhere.
+  // people with one name, or names that look alike, stay apart everywhere.
   const claimed = (key) => {
     const name = names.get(key);
     if (!name) return null;
-    return counts.get(name.toLowerCase()) > 1 ? `${name} (${key.slice(0, 6)})` : name;
+    return counts.get(lookalike(name)) > 1 ? `${name} (${key.slice(0, 6)})` : name;
   };
   const who = (key) => {
     if (key === me) return "you";
-    return petnames.get(key) || claimed(key) || short(key);
+    const nickname = petnames.get(key);
+    if (nickname) return nickname;
+    const name = claimed(key);
+    if (name && (nicknamed.get(lookalike(name)) ?? key) !== key) return `${name} (${key.slice(0, 6)})`;
+    return name || short(key);
   };
   const keyFrom = (text) => {
     const value = text.trim();
@@ -77,16 +110,41 @@ export function naming(me, names, petnames = new Map()) {
     // What `who` shows for a claimed name two people share: "Alice (4eafe5)".
     const shown = [...names.keys()].filter((key) => who(key).toLowerCase() === lower);
     if (shown.length === 1) return shown[0];
-    const matches = [...names].filter(([, name]) => name.toLowerCase() === lower).map(([key]) => key);
+    // That form, learned while two shared the name, still names its person
+    // once they no longer do.
+    const [, base, start] = /^(.*\S)\s*\(([0-9a-f]{6})\)$/.exec(lower) ?? [];
+    if (base) {
+      const named = [...names].filter(([key, name]) => key.startsWith(start) && lookalike(name) === lookalike(base));
+      if (named.length === 1) return named[0][0];
+    }
+    const matches = [...names].filter(([, name]) => lookalike(name) === lookalike(value)).map(([key]) => key);
     if (matches.length > 1) {
       // Names are chosen by people themselves: never guess between two.
       throw personError(
         "AMBIGUOUS_NAME",
-        `Several people are called “${value}” (${matches.map(short).join(", ")}): paste the key.`,
+        `Several people are called “${value}”, or something that looks like it (${matches.map((key) => who(key)).join(", ")}): type one of those, or paste the key.`,
       );
     }
     if (matches.length === 1) return matches[0];
     throw personError("UNKNOWN_PERSON", `“${value}” is neither a key (64 hex digits) nor a known name.`);
   };
-  return { who, keyFrom, claimed };
+  /**
+   * Why `nickname` cannot be mine for `key` (null if it can): it looks
+   * like the name someone else claims, or my nickname for someone else —
+   * two people would read as one on my page, and paying by it would pay
+   * the one the nickname names.
+   */
+  const nicknameClash = (key, nickname) => {
+    const look = lookalike(nickname);
+    if (!look) return null;
+    if (look === lookalike("you")) return "“you” is you on this page: choose another nickname.";
+    const named = [...names].find(([other, name]) => other !== key && lookalike(name) === look);
+    if (named) {
+      return `“${nickname.trim()}” is what ${named[1]} (${short(named[0])}) calls themselves: choose a nickname that tells them apart, like “${nickname.trim()} 2”.`;
+    }
+    const mine = [...petnames].find(([other, name]) => other !== key && lookalike(name) === look);
+    if (mine) return `“${nickname.trim()}” is already your nickname for ${short(mine[0])}: choose another.`;
+    return null;
+  };
+  return { who, keyFrom, claimed, nicknameClash };
 }

@@ -67,12 +67,12 @@ export function stateReader(node, me) {
     const status = node.syncStatus();
     const policy = node.policy();
     const { names, published, voids, bannedAuthors } = people(status, policy);
-    const { who, keyFrom, claimed } = naming(me, names, petnames.all());
+    const { who, keyFrom, claimed, nicknameClash } = naming(me, names, petnames.all());
     const balances = node.balances();
     const transactions = node.transactions();
     const peers = node.peers();
     const s = {
-      me, status, policy, names, who, keyFrom, claimed, balances, transactions, peers, published, voids, bannedAuthors,
+      me, status, policy, names, who, keyFrom, claimed, nicknameClash, balances, transactions, peers, published, voids, bannedAuthors,
       byEvent: new Map(transactions.map((t) => [t.event, t])),
       // My changes nobody is known to hold yet (the latest 1,000): marked as waiting.
       unsent: new Set(status.unconfirmed > 0 ? node.unsentChanges() : []),

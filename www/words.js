@@ -67,7 +67,7 @@ const DETAIL_WORDS = {
   unit_not_allowed: "That unit is not allowed: use capital letters and digits (EUR, HOUR) or one of € £ ¥ $ ₹ ₿.",
   unit_not_capitals: "Write the unit in capital letters (EUR, HOUR).",
   bad_unit: "That unit is not allowed: use capital letters and digits (EUR, HOUR) or one of € £ ¥ $ ₹ ₿.",
-  memo_too_long: "The note is too long.",
+  memo_too_long: "The memo is too long: 256 bytes at most (an accented letter takes 2, an emoji 4).",
   reason_too_long: "The reason is too long.",
   self_trust: "You cannot publish a trust statement about yourself.",
   already_paid_back: "This payment is paid back in full already.",

@@ -16,9 +16,9 @@ test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many de
   // The hint says how EUR is typed before anything is.
   await sees(alice, "#pay-unit-hint", "EUR has 2 decimals (like 12.50)");
 
-  // Three decimals: refused, in words, and nothing is paid.
+  // Four decimals: refused, in words, and nothing is paid.
   await alice.page.fill("#pay input[name=to]", "Bob");
-  await alice.page.fill("#pay input[name=amount]", "12.505");
+  await alice.page.fill("#pay input[name=amount]", "12.5055");
   await alice.page.fill("#pay input[name=memo]", "too precise");
   await alice.page.click("#pay button");
   await sees(alice, "#pay-error", "EUR has at most 2 decimals.");

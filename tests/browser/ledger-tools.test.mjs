@@ -14,7 +14,16 @@ test("31 payments: pages of 25, a search, a filter, and a CSV whose formula memo
   const network = fresh("ledger-tools");
   const alice = await person(network, "Alice");
   const someone = "cd".repeat(32);
-  for (let n = 1; n <= 30; n++) await pay(alice, someone, n, `p${n}`);
+  // A key nobody has seen is asked about once, at its first payment.
+  await tab(alice, "ledger");
+  await alice.page.fill("#pay input[name=to]", someone);
+  await alice.page.fill("#pay input[name=amount]", "1");
+  await alice.page.fill("#pay input[name=memo]", "p1");
+  await alice.page.click("#pay button");
+  await sees(alice, "#pay-error", "nobody with this key has made a change in this network yet");
+  await alice.page.click("#pay button");
+  await sees(alice, "#transactions", "p1");
+  for (let n = 2; n <= 30; n++) await pay(alice, someone, n, `p${n}`);
   await pay(alice, someone, 1, '=HYPERLINK("http://evil.example")');
 
   await sees(alice, "#tx-page", "page 1 of 2 (31 payments)");
@@ -36,6 +45,7 @@ test("31 payments: pages of 25, a search, a filter, and a CSV whose formula memo
 
   const [download] = await Promise.all([alice.page.waitForEvent("download"), alice.page.click("#tx-csv")]);
   const text = fs.readFileSync(await download.path(), "utf8");
+  assert.ok(text.startsWith("\uFEFF\"time\""), "a byte order mark first, for Excel");
   const lines = text.trimEnd().split("\r\n");
   assert.equal(lines.length, 32, "a header and 31 payments");
   assert.ok(lines.some((l) => l.includes(`"'=HYPERLINK(""http://evil.example"")"`)), text);

@@ -26,11 +26,31 @@ test("a squatted name is settled by my nickname, which I can pay by; keys can be
   await carol.page.press(`${row} input.nickname`, "Tab");
   await sees(carol, "#people-list", "Bob the plumber");
   await sees(carol, "#people-list", "(calls themselves Bob)");
+  // The same nickname for the other Bob is refused: it would make them one.
+  const other = `#people-list li[data-key="${mallory.key}"]`;
+  await carol.page.fill(`${other} input.nickname`, "bob the Plumber");
+  await carol.page.press(`${other} input.nickname`, "Tab");
+  await sees(carol, "#people-error", `“bob the Plumber” is already your nickname for ${bob.key.slice(0, 8)}…: choose another.`);
+  assert.equal(await carol.page.inputValue(`${other} input.nickname`), "", "not kept");
   await pay(carol, "Bob the plumber", 20, "the sink");
   await sees(carol, "#transactions", "you → Bob the plumber");
   await sees(bob, "#transactions", "the sink");
   await sees(bob, "#my-balances", "20.00 EUR");
   assert.doesNotMatch(await mallory.page.textContent("#my-balances"), /20\.00/);
+
+  // A key nobody has seen (Bob's, one digit changed) is asked about
+  // before it is paid; pressing Pay again pays it.
+  const typo = bob.key.slice(0, 63) + (bob.key.endsWith("0") ? "1" : "0");
+  await tab(carol, "ledger");
+  await carol.page.fill("#pay input[name=to]", typo);
+  await sees(carol, "#pay-to", "nobody with this key has made a change in this network yet");
+  await carol.page.fill("#pay input[name=amount]", "3");
+  await carol.page.fill("#pay input[name=memo]", "typo");
+  await carol.page.click("#pay button");
+  await sees(carol, "#pay-error", `${typo.slice(0, 8)}…: nobody with this key has made a change in this network yet. Check the key`);
+  assert.doesNotMatch(await carol.page.textContent("#transactions"), /typo/, "nothing paid yet");
+  await carol.page.click("#pay button");
+  await sees(carol, "#transactions", "typo");
 
   // Copying keys: mine from the header, another's from the list.
   const dana = await personAt(`net=${network}`, "Dana", clipboard);

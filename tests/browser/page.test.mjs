@@ -136,6 +136,13 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   await sees(carol, "#transactions", "Pays back: rent");
   await sees(carol, "#my-balances", "0.00 EUR");
   assert.equal(await carol.page.locator("#transactions tr:has-text('rent') button:has-text('Pay back')").count(), 0);
+  // The payment paid back says so, and excluding it as well is said to
+  // take it from her a second time (a newcomer's session did both).
+  const paidBack = carol.page.locator("#transactions tr:has-text('Bob → you')").filter({ hasText: "paid back" });
+  await paidBack.waitFor({ timeout: 20000 });
+  await paidBack.locator("button:has-text('Exclude')").click();
+  await sees(carol, "tr.ask", "You paid 100.00 EUR of it back already: that payment back stays, so leaving this one out as well takes it from your balance a second time.");
+  await carol.page.click("tr.ask button:has-text('Cancel')");
   await closeAll(alice, bob, carol);
 });
 
@@ -437,6 +444,9 @@ test("the page is usable with the keyboard alone", async () => {
   await page.keyboard.press("Tab"); // unit (EUR)
   await page.keyboard.press("Tab");
   await page.keyboard.type("by keyboard");
+  await page.keyboard.press("Enter");
+  // A key nobody has seen is asked about; Enter again pays it.
+  await page.waitForFunction(() => document.querySelector("#pay-error").textContent.includes("press Pay again"));
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => document.querySelector("#transactions").textContent.includes("by keyboard"));
   await page.waitForFunction(() => document.querySelector("#my-balances").textContent.includes("-12.00 EUR"));

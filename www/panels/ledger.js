@@ -5,6 +5,8 @@ import { repeat } from "lit-html/directives/repeat.js";
 import { TrustfoldNode } from "trustfold";
 import { balancesCsv, download, transactionsCsv } from "../csv.js";
 import { lookAlike } from "../units.js";
+import { secondPress } from "../second-press.js";
+import { short } from "../names.js";
 import {
   amountErrorWords,
   amountText,
@@ -26,7 +28,7 @@ export function mountLedger(app) {
     let text = "";
     try {
       const key = event.target.value.trim() ? app.state().keyFrom(event.target.value) : null;
-      if (key) text = `→ ${app.state().who(key)} · ${key}`;
+      if (key) text = `→ ${app.state().who(key)} · ${key}${seen(app.state(), key) ? "" : ` (${NEVER_SEEN})`}`;
     } catch (e) {
       text = e.message;
     }
@@ -66,23 +68,44 @@ export function mountLedger(app) {
   const unitInput = $("#pay input[name=unit]");
   // Drawn with the panel once the package is loaded (renderLedger), and as the unit is typed.
   unitInput.addEventListener("input", () => app.wasm && showUnitHint(app));
+  // Paying a key nobody has seen asks first: one digit changed in a
+  // pasted key pays no one who will ever spend it.
+  const mayPayStranger = secondPress();
   $("#pay").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
     const unit = form.get("unit").trim().toUpperCase();
-    const ok = await app.guarded("#pay-error", () =>
-      app.node.pay(
-        app.state().keyFrom(form.get("to")),
-        readAmount(form.get("amount"), unit),
-        unit,
-        form.get("memo"),
-      ),
-    );
+    const ok = await app.guarded("#pay-error", () => {
+      const to = app.state().keyFrom(form.get("to"));
+      const amount = readAmount(form.get("amount"), unit);
+      if (!mayPayStranger(`${to} ${amount} ${unit}`, !seen(app.state(), to))) {
+        throw new Error(`${short(to)}: ${NEVER_SEEN}. Check the key (one changed digit is someone else); press Pay again to pay it anyway.`);
+      }
+      return app.node.pay(to, amount, unit, form.get("memo"));
+    });
     if (ok) {
       event.target.elements.amount.value = "";
       event.target.elements.memo.value = "";
     }
   });
+}
+
+const NEVER_SEEN = "nobody with this key has made a change in this network yet";
+
+/**
+ * Whether `key` has made a change here that the page knows of (named
+ * themselves, paid, published whom they trust), is linked now, or was
+ * paid from here before (asked then). A key only others paid is not: a
+ * mistyped one is just that.
+ */
+function seen(s, key) {
+  return (
+    key === s.me ||
+    s.names.has(key) ||
+    s.published.has(key) ||
+    s.peers.some((p) => p.key === key) ||
+    s.transactions.some((t) => t.from === key || (t.from === s.me && t.to === key))
+  );
 }
 
 /** Transactions per page. */
@@ -246,6 +269,7 @@ function transactionRow(t, s, ui, app) {
     <td>${memoWords(t)}</td>
     <td>
       <span class="status ${t.status}">${STATUS[t.status] ?? t.status}</span>
+      ${paidBackWords(t) ? html`<span class="reason paid-back">${paidBackWords(t)}</span>` : nothing}
       ${s.unsent.has(t.event) ? html`<span class="reason waits">waits to be sent</span>` : nothing}
       ${t.status === "included" ? nothing : html`<span class="reason why">${whyWords(t.why, who)}</span>`}
       ${contests.map(
@@ -269,6 +293,12 @@ function transactionRow(t, s, ui, app) {
   </tr>`;
 }
 
+/** "paid back", "2.00 EUR of it paid back": a payment the payments back (`reversed`, the core's count) answer. */
+function paidBackWords(t) {
+  if (!(t.reversed > 0n)) return "";
+  return t.reversed >= t.amount ? "paid back" : `${amountText(t.reversed, t.unit)} of it paid back`;
+}
+
 /** What each action on a payment does, shown on its button (a tooltip, and read by screen readers). */
 const HELP = {
   dispute:
@@ -289,7 +319,13 @@ function scopeWords(t, s) {
   // The other side of a payment of mine, named: they may read it as paid.
   const other = t.from === s.me ? t.to : t.to === s.me ? t.from : null;
   const also = other && other !== s.me ? ` (${s.who(other)} too, unless ${s.who(other)} trusts you)` : "";
-  return `It stops counting for you and for whoever trusts you. Everyone else still counts it${also}, so your views can then differ.`;
+  // Paid back already, it would be taken from my balance twice: once by
+  // the payment back, which stays, and once by leaving this one out.
+  const twice =
+    t.to === s.me && paidBackWords(t)
+      ? ` You paid ${amountText(t.reversed, t.unit)} of it back already: that payment back stays, so leaving this one out as well takes it from your balance a second time.`
+      : "";
+  return `It stops counting for you and for whoever trusts you. Everyone else still counts it${also}, so your views can then differ.${twice}`;
 }
 
 /** "Disputed by Alice: “reason” (counts in your view)". */

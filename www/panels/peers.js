@@ -63,6 +63,14 @@ export function renderPeers(s, petnames, redraw) {
         <label>Nickname <input class="nickname" size="12" placeholder="yours only"
           .value=${petnames.all().get(key) ?? ""}
           @change=${(event) => {
+            // Said here: a nickname that looks like someone else's name
+            // would make two people one on this page (and pay the wrong one).
+            const clash = s.nicknameClash(key, event.target.value);
+            $("#people-error").textContent = clash ?? "";
+            if (clash) {
+              event.target.value = petnames.all().get(key) ?? "";
+              return;
+            }
             petnames.set(key, event.target.value);
             redraw();
           }}></label>

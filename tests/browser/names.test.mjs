@@ -1,0 +1,53 @@
+// How the page tells people apart (www/names.js), without a browser: names
+// that look alike (another script's letters, accents, I for l) are told
+// apart by their keys as equal names are, paying by one of them is never
+// guessed, and a nickname may not pass one person off as another.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { lookalike, naming } from "../../www/names.js";
+
+const [me, carol, fake, dave, eve] = ["a", "c", "d", "e", "f"].map((c) => c.repeat(64));
+
+test("names drawn alike look alike: another script's letters, accents, I and l", () => {
+  assert.equal(lookalike("Сarol"), lookalike("Carol"), "a Cyrillic С");
+  assert.equal(lookalike("Αlice"), lookalike("alice"), "a Greek Α");
+  assert.equal(lookalike("AIice"), lookalike("Alice"), "a capital I for an l");
+  assert.equal(lookalike("José "), lookalike("jose"));
+  assert.equal(lookalike("B0b"), lookalike("Bob"));
+  assert.notEqual(lookalike("Carl"), lookalike("Carol"));
+});
+
+test("a lookalike name is told apart by its key, and paying by it is not guessed", () => {
+  const names = new Map([[carol, "Carol"], [fake, "Сarol"], [dave, "Dave"]]);
+  const { who, keyFrom } = naming(me, names);
+  assert.equal(who(carol), "Carol (cccccc)");
+  assert.equal(who(fake), "Сarol (dddddd)");
+  assert.throws(() => keyFrom("Carol"), (e) => e.code === "AMBIGUOUS_NAME" && /Carol \(cccccc\), Сarol \(dddddd\)/.test(e.message));
+  assert.equal(keyFrom("Carol (cccccc)"), carol);
+  assert.equal(keyFrom("dave"), dave);
+  // The "(cccccc)" form still names Carol once nobody else looks like her.
+  const { who: whoNow, keyFrom: keyFromNow } = naming(me, new Map([[carol, "Carol"], [dave, "Dave"]]));
+  assert.equal(whoNow(carol), "Carol");
+  assert.equal(keyFromNow("Carol (cccccc)"), carol);
+  assert.throws(() => keyFromNow("Carol (dddddd)"), (e) => e.code === "UNKNOWN_PERSON");
+});
+
+test("a nickname may not look like someone else's name or nickname; a name like my nickname is told apart", () => {
+  const names = new Map([[carol, "Carol"], [dave, "Dave"], [eve, "Boss"]]);
+  const petnames = new Map([[dave, "Boss"], [carol, "Cee"]]);
+  const { who, keyFrom, nicknameClash } = naming(me, names, petnames);
+  assert.match(nicknameClash(dave, "carol"), /“carol” is what Carol \(cccccccc…\) calls themselves/);
+  assert.match(nicknameClash(dave, "Сarol"), /calls themselves/, "nor by another script's letters");
+  assert.match(nicknameClash(carol, "Boss"), /“Boss” is what Boss \(ffffffff…\) calls themselves/);
+  assert.match(nicknameClash(dave, "cee"), /already your nickname for cccccccc…/);
+  assert.match(nicknameClash(carol, "You"), /“you” is you/);
+  assert.equal(nicknameClash(dave, "Carol the baker"), null);
+  assert.equal(nicknameClash(carol, "Carol"), null, "a person's own name as my nickname for them");
+  assert.equal(nicknameClash(carol, "Cee"), null, "the nickname I gave them");
+  assert.match(nicknameClash(dave, "Boss"), /calls themselves/, "given before Eve took the name: not again");
+  assert.equal(nicknameClash(dave, "  "), null, "removing it");
+  // Eve calls herself what I call Dave: she is shown with her key.
+  assert.equal(who(dave), "Boss");
+  assert.equal(who(eve), "Boss (ffffff)");
+  assert.equal(keyFrom("Boss"), dave, "my nickname is what I pay by");
+});
