@@ -66,6 +66,19 @@ export function lookalike(name) {
   return [...capitals].map((c) => LIKE_SMALL[c] ?? c).join("").replaceAll("i", "l");
 }
 
+/** How many letters to add, remove or change to turn `a` into `b` (Levenshtein). */
+function editDistance(a, b) {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}
+
 /** A typed name or key that is not one person: the error says which, with a stable code. */
 function personError(code, message) {
   return Object.assign(new Error(message), { code });
@@ -126,7 +139,13 @@ export function naming(me, names, petnames = new Map()) {
       );
     }
     if (matches.length === 1) return matches[0];
-    throw personError("UNKNOWN_PERSON", `“${value}” is neither a key (64 hex digits) nor a known name.`);
+    if (/^[0-9a-f]{64}$/i.test(value)) return value.toLowerCase();
+    // A name one or two letters off one in use: said, never paid.
+    const near = [...new Set([...names.keys(), ...petnames.keys()].map((key) => who(key)))].filter(
+      (shown) => editDistance(lookalike(shown), lookalike(value)) <= 2,
+    );
+    const guess = near.length ? ` Did you mean ${near.slice(0, 3).map((n) => `“${n}”`).join(" or ")}?` : "";
+    throw personError("UNKNOWN_PERSON", `“${value}” is neither a key (64 hex digits) nor a known name.${guess}`);
   };
   /**
    * Why `nickname` cannot be mine for `key` (null if it can): it looks

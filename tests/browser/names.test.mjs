@@ -51,3 +51,10 @@ test("a nickname may not look like someone else's name or nickname; a name like 
   assert.equal(who(eve), "Boss (ffffff)");
   assert.equal(keyFrom("Boss"), dave, "my nickname is what I pay by");
 });
+
+test("a name one or two letters off a known one is said, never paid; an uppercase key is a key", () => {
+  const { keyFrom } = naming(me, new Map([[carol, "Carol"], [dave, "Dave"]]));
+  assert.throws(() => keyFrom("Carl"), (e) => e.code === "UNKNOWN_PERSON" && /Did you mean “Carol”\?/.test(e.message));
+  assert.throws(() => keyFrom("Zed"), (e) => e.code === "UNKNOWN_PERSON" && !/Did you mean/.test(e.message));
+  assert.equal(keyFrom("C".repeat(64)), carol);
+});

@@ -86,6 +86,8 @@ export function mountLedger(app) {
     if (ok) {
       event.target.elements.amount.value = "";
       event.target.elements.memo.value = "";
+    } else if ($("#pay-to").textContent === $("#pay-error").textContent) {
+      $("#pay-to").textContent = ""; // said once, not on two lines
     }
   });
 }
