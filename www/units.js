@@ -26,3 +26,14 @@ export function lookAlike(a, b) {
   for (let i = 0; i < long.length; i++) if (long.slice(0, i) + long.slice(i + 1) === short) return true;
   return false;
 }
+
+/** The currency signs the core reads as a currency, and that currency's code. */
+const SIGN_OF = { "€": "EUR", "£": "GBP", $: "USD", "¥": "JPY", "₹": "INR", "₿": "BTC" };
+
+/**
+ * Whether two different units are one currency written two ways ("€" and
+ * "EUR"): balances in each are kept apart, as for any two units.
+ */
+export function sameCurrency(a, b) {
+  return a !== b && (SIGN_OF[a] === b || SIGN_OF[b] === a);
+}

@@ -43,6 +43,17 @@ test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many de
   await sees(alice, "#pay-unit-hint", "EU0 looks like EUR, which people here pay in");
   await alice.page.fill("#pay input[name=unit]", "UER");
   await sees(alice, "#pay-unit-hint", "UER looks like EUR");
+  // "€" is EUR written another way, but a unit of its own: said, and a
+  // payment in it asks first (a newcomer's balances split in two).
+  await alice.page.fill("#pay input[name=unit]", "€");
+  await sees(alice, "#pay-unit-hint", "€ and EUR are one currency, but balances in each are kept apart: people here pay in EUR");
+  await alice.page.fill("#pay input[name=amount]", "1");
+  await alice.page.fill("#pay input[name=memo]", "euro sign");
+  await alice.page.click("#pay button");
+  await sees(alice, "#pay-error", "Press Pay again to pay in € anyway.");
+  assert.doesNotMatch(await alice.page.textContent("#transactions"), /euro sign/);
+  await alice.page.click("#pay button");
+  await sees(alice, "#transactions", "euro sign");
 
   // A unit counted whole (HOUR) takes no decimals; the page says so.
   await alice.page.fill("#pay input[name=unit]", "hour");

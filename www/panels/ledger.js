@@ -4,7 +4,7 @@ import { html, render, nothing } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 import { TrustfoldNode } from "trustfold";
 import { balancesCsv, download, transactionsCsv } from "../csv.js";
-import { lookAlike } from "../units.js";
+import { lookAlike, sameCurrency } from "../units.js";
 import { secondPress } from "../second-press.js";
 import { short } from "../names.js";
 import {
@@ -71,6 +71,8 @@ export function mountLedger(app) {
   // Paying a key nobody has seen asks first: one digit changed in a
   // pasted key pays no one who will ever spend it.
   const mayPayStranger = secondPress();
+  // A unit that is one in use written another way splits balances: asked too.
+  const mayPayInUnit = secondPress();
   $("#pay").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
@@ -80,6 +82,10 @@ export function mountLedger(app) {
       const amount = readAmount(form.get("amount"), unit);
       if (!mayPayStranger(`${to} ${amount} ${unit}`, !seen(app.state(), to))) {
         throw new Error(`${short(to)}: ${NEVER_SEEN}. Check the key (one changed digit is someone else); press Pay again to pay it anyway.`);
+      }
+      const warning = unitWarning(app.state(), unit, { strong: true });
+      if (!mayPayInUnit(`${to} ${amount} ${unit}`, warning !== null)) {
+        throw new Error(`${warning} Press Pay again to pay in ${unit} anyway.`);
       }
       return app.node.pay(to, amount, unit, form.get("memo"));
     });
@@ -165,15 +171,27 @@ function showUnitHint(app) {
   } catch {
     // Not open yet: the hint says how the unit is typed, nothing more.
   }
+  $("#pay-unit-hint").textContent = decimalsHint(unit) + (unitWarning(s, unit) ? ` ${unitWarning(s, unit)}` : "");
+}
+
+/**
+ * Why a unit may not be the one meant (null if nothing to say): nobody
+ * here pays in it, or it is one in use written another way ("€" and
+ * "EUR", "HOURS" and "HOUR"), which splits balances. `strong`: it looks
+ * like, or is, a unit in use — a payment in it asks first.
+ */
+function unitWarning(s, unit, { strong = false } = {}) {
   const used = unitsInUse(s);
-  let text = decimalsHint(unit);
-  if (unit && s && used.length && !used.includes(unit)) {
-    const like = used.find((u) => lookAlike(u, unit));
-    text += like
-      ? ` ${unit} looks like ${like}, which people here pay in: check it is the unit you mean.`
-      : ` Nobody here has paid in ${unit} yet (people here pay in ${used.slice(0, 3).join(", ")}): check it is the unit you mean.`;
+  if (!unit || !s || !used.length || (strong && used.includes(unit))) return null;
+  const same = used.find((u) => sameCurrency(u, unit));
+  if (same) {
+    return `${unit} and ${same} are one currency, but balances in each are kept apart: people here ${used.includes(unit) ? "pay in both" : `pay in ${same}`}, so check which one you mean.`;
   }
-  $("#pay-unit-hint").textContent = text;
+  if (used.includes(unit)) return null;
+  const like = used.find((u) => lookAlike(u, unit));
+  if (like) return `${unit} looks like ${like}, which people here pay in: check it is the unit you mean.`;
+  if (strong) return null;
+  return `Nobody here has paid in ${unit} yet (people here pay in ${used.slice(0, 3).join(", ")}): check it is the unit you mean.`;
 }
 
 /** The balances saved last time, shown while the node opens. */
