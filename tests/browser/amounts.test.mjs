@@ -37,6 +37,14 @@ test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many de
   await sees(bob, "#transactions", "lunch");
   await sees(bob, "#my-balances", "12.50 EUR");
   await sees(bob, "#transactions", "12.50 EUR");
+  // An amount a hundred times the largest paid here asks first.
+  await alice.page.fill("#pay input[name=amount]", "99999");
+  await alice.page.fill("#pay input[name=memo]", "held down");
+  await alice.page.click("#pay button");
+  await sees(alice, "#pay-error", "99999.00 EUR is 100 times or more the largest payment here in EUR (12.50 EUR): check the amount");
+  assert.doesNotMatch(await alice.page.textContent("#transactions"), /held down/);
+  await alice.page.fill("#pay input[name=amount]", "");
+  await alice.page.fill("#pay input[name=memo]", "");
 
   // A unit that looks like one in use is pointed out before anyone pays in it.
   await alice.page.fill("#pay input[name=unit]", "eu0");

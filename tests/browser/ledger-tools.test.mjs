@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { fresh, onBuiltPage } from "./people.mjs";
 
-const { person, sees, tab, pay, closeAll } = onBuiltPage();
+const { person, linked, sees, tab, pay, closeAll } = onBuiltPage();
 
 const rows = (p) => p.page.locator("#transactions tbody tr").count();
 
@@ -55,4 +55,16 @@ test("31 payments: pages of 25, a search, a filter, and a CSV whose formula memo
   await tab(alice, "debts");
   await sees(alice, "#debt-list", "466.00 EUR in all.");
   await closeAll(alice);
+});
+
+test("Debts says a sum of payments both ways is a net, with each side", async () => {
+  const [alice, bob] = await linked(fresh("net-debts"), "Alice", "Bob");
+  await pay(alice, "Bob", "18.50", "groceries");
+  await sees(bob, "#transactions", "groceries");
+  await pay(bob, "Alice", "12.50", "my share");
+  await sees(alice, "#transactions", "my share");
+  await tab(alice, "debts");
+  await sees(alice, "#debt-list", "You owe 6.00 EUR");
+  await sees(alice, "#debt-list", "Counted: paid Bob 6.00 EUR net (18.50 EUR paid, 12.50 EUR received).");
+  await closeAll(alice, bob);
 });

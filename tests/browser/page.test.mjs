@@ -65,6 +65,7 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   assert.equal(await alice.page.inputValue("tr.ask input[name=reason]"), "never done");
   // Before publishing, the form says whose balances a dispute moves.
   assert.match(await alice.page.textContent("tr.ask"), /whoever trusts you\. Everyone else still counts it \(Bob too, unless Bob trusts you\)/);
+  assert.match(await alice.page.textContent("tr.ask"), /A dispute says publicly that this payment of yours should not count \(it never arrived, say\); no money goes back/);
   await alice.page.click("tr.ask button:has-text('Publish dispute')");
   await sees(alice, "#transactions", "disputed by you");
   await sees(carol, "#transactions", "Disputed by Alice");
@@ -181,6 +182,7 @@ test("a ban masks someone's text edits on one page and not on another, and two p
   // what they do to the text), never by id.
   const banPreview = await decide(carol, "ban", "Bob");
   assert.match(banPreview, /\d+ edits? of records? would stop counting/);
+  assert.match(banPreview, /A ban leaves out what Bob did \(their payments, edits and trust\), not what others paid Bob\./);
   assert.match(banPreview, /Record “plan” in notes: body would change from “Hi! Hello from Bob” to “Hi! Hello”/);
   assert.doesNotMatch(banPreview, /event [0-9a-f]{8}/);
   await tab(carol, "records");

@@ -19,13 +19,23 @@ export function renderDebts(s) {
     // With whom: what the counted payments sum to, per person (paid to, received from).
     const net = new Map();
     const movements = new Map();
+    const paid = new Map();
+    const received = new Map();
     for (const m of d.explanation.counted) {
       net.set(m.counterparty, (net.get(m.counterparty) ?? 0n) + m.delta);
       movements.set(m.counterparty, (movements.get(m.counterparty) ?? 0) + 1);
+      const side = m.delta < 0n ? paid : received;
+      side.set(m.counterparty, (side.get(m.counterparty) ?? 0n) + (m.delta < 0n ? -m.delta : m.delta));
     }
-    // A sum of payments both ways is said to be one ("paid Bob 7.00 EUR in
-    // all" for 10 paid and 3 received), not read as a single payment.
-    const inAll = (k) => (movements.get(k) > 1 ? " in all" : "");
+    // A sum of several payments is said to be one ("in all"); payments both
+    // ways are said to be a net, with each side ("paid Bob 6.00 EUR net:
+    // 18.50 EUR paid, 12.50 EUR received"), not read as what was paid.
+    const inAll = (k) =>
+      paid.has(k) && received.has(k)
+        ? ` net (${amountText(paid.get(k), d.unit)} paid, ${amountText(received.get(k), d.unit)} received)`
+        : movements.get(k) > 1
+          ? " in all"
+          : "";
     const parts = [...net]
       .filter(([, sum]) => sum !== 0n)
       .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))

@@ -73,6 +73,8 @@ export function mountLedger(app) {
   const mayPayStranger = secondPress();
   // A unit that is one in use written another way splits balances: asked too.
   const mayPayInUnit = secondPress();
+  // So is an amount far beyond any paid here in its unit (a key held down).
+  const mayPayHuge = secondPress();
   $("#pay").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
@@ -87,6 +89,12 @@ export function mountLedger(app) {
       if (!mayPayInUnit(`${to} ${amount} ${unit}`, warning !== null)) {
         throw new Error(`${warning} Press Pay again to pay in ${unit} anyway.`);
       }
+      const largest = largestPayment(app.state(), unit);
+      if (!mayPayHuge(`${to} ${amount} ${unit}`, largest !== null && amount >= largest * HUGE)) {
+        throw new Error(
+          `${amountText(amount, unit)} is ${HUGE} times or more the largest payment here in ${unit} (${amountText(largest, unit)}): check the amount, then press Pay again to pay it.`,
+        );
+      }
       return app.node.pay(to, amount, unit, form.get("memo"));
     });
     if (ok) {
@@ -99,6 +107,16 @@ export function mountLedger(app) {
 }
 
 const NEVER_SEEN = "nobody with this key has made a change in this network yet";
+
+/** An amount this many times the largest paid here in its unit is asked about. */
+const HUGE = 100n;
+
+/** The largest payment made here in `unit` (a bigint), or null if none. */
+function largestPayment(s, unit) {
+  let largest = null;
+  for (const t of s.transactions) if (t.unit === unit && (largest === null || t.amount > largest)) largest = t.amount;
+  return largest;
+}
 
 /**
  * Whether `key` has made a change here that the page knows of (named
@@ -348,6 +366,12 @@ function scopeWords(t, s) {
   return `It stops counting for you and for whoever trusts you. Everyone else still counts it${also}, so your views can then differ.${twice}`;
 }
 
+/** What each way of contesting a payment is, first in its form: the two read alike otherwise. */
+const CONTEST_WORDS = {
+  dispute: "A dispute says publicly that this payment of yours should not count (it never arrived, say); no money goes back. ",
+  exclude: "An exclusion leaves this payment out of your view, with a reason others can read. ",
+};
+
 /** "Disputed by Alice: “reason” (counts in your view)". */
 function contestWords(c, who) {
   const words = statementWords(c, who);
@@ -389,7 +413,7 @@ function askRow(t, verb, ui, app, s) {
         <input name="reason" placeholder="why you ${verb} it" size="30" required></label>
       <button>${verb === "dispute" ? "Publish dispute" : "Publish exclusion"}</button>
       <button type="button" class="quiet" @click=${close}>Cancel</button>
-      <p class="muted scope">${scopeWords(t, s)}</p>
+      <p class="muted scope">${CONTEST_WORDS[verb]}${scopeWords(t, s)}</p>
     </form>
   </td></tr>`;
 }

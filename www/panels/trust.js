@@ -87,8 +87,15 @@ function previewOf(change, s, node, collections) {
       items.push(`${who(account)}: ${amountText(a, unit)} → ${amountText(b, unit)}`);
     }
   }
+  // A ban leaves out what the banned person did, not what was done to
+  // them: payments to them still count, so a debtor banned can end up
+  // owed. Said, since the balances alone read as a mistake.
+  const banWords =
+    change.ban && items.length
+      ? ` A ban leaves out what ${who(change.ban)} did (their payments, edits and trust), not what others paid ${who(change.ban)}.`
+      : "";
   const text = items.length
-    ? `${describeChange(change, who)} would change your view:`
+    ? `${describeChange(change, who)} would change your view:${banWords}`
     : `${describeChange(change, who)} changes nothing in your view now.${stillPublished(change, s, node, who)}`;
   return { change, text, items };
 }
