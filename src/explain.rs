@@ -37,8 +37,12 @@ pub enum Verdict {
         /// The retraction.
         by: EventId,
     },
-    /// It is itself excluded.
-    Excluded,
+    /// It is itself excluded: someone counts the event anyway.
+    Excluded {
+        /// The exclusions of this statement that count (each one's
+        /// author can retract theirs).
+        by: Vec<StatementRef>,
+    },
 }
 
 /// A statement about an event, with its verdict in one view.
@@ -225,7 +229,12 @@ impl View {
         Some(if self.authorities().banned.contains_key(&author) {
             Verdict::AuthorBanned
         } else if !self.is_included(s) {
-            Verdict::Excluded
+            Verdict::Excluded {
+                by: match self.status(log, s) {
+                    Status::Excluded { by } => by,
+                    _ => Vec::new(),
+                },
+            }
         } else if let Some(&r) = entry.targeted_by().iter().find(|&&r| {
             matches!(log.entry(r).event().body(), Body::Retract { .. }) && self.is_included(r)
         }) {

@@ -134,6 +134,38 @@ fn a_transactions_status_and_contests_say_who_excludes_it_and_whether_that_count
     );
 }
 
+/// The viewer trusts dora but counts the rent anyway: they exclude her
+/// exclusion (DESIGN §2: exclusions can be excluded). The rent counts,
+/// and her statement's verdict names the viewer's exclusion of it, which
+/// the viewer can retract.
+#[wasm_bindgen_test(unsupported = test)]
+fn an_exclusion_the_viewer_excludes_names_who_counts_the_payment_anyway() {
+    let (mut node, [rent, _, excluded, _]) = three_payments();
+    let anyway = node
+        .publish(&id(ME), 50, exclude(excluded.id(), "it was paid"))
+        .unwrap();
+    let rows = node.view().transactions(node.log(), Some(&key(1)));
+    assert_eq!(rows[0].event, rent.id());
+    assert_eq!(rows[0].status, Status::Included);
+    assert_eq!(
+        rows[0].contests[0].verdict,
+        Verdict::Excluded {
+            by: vec![StatementRef {
+                id: anyway.id(),
+                author: key(ME),
+                dispute: false,
+                reason: "it was paid".into(),
+            }]
+        }
+    );
+    // Retracted, dora's exclusion counts again.
+    node.publish(&id(ME), 60, Body::Retract { target: anyway.id() })
+        .unwrap();
+    let rows = node.view().transactions(node.log(), Some(&key(1)));
+    assert!(matches!(rows[0].status, Status::Excluded { .. }));
+    assert_eq!(rows[0].contests[0].verdict, Verdict::Counted);
+}
+
 #[wasm_bindgen_test(unsupported = test)]
 fn a_banned_authors_transactions_say_who_is_banned_and_why() {
     let (node, [_, hours, _, _]) = three_payments();

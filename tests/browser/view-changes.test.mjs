@@ -214,3 +214,36 @@ test("lifting a ban I published previews what applying it does: the payment coun
   await sees(alice, "#my-balances", "3.00 EUR");
   await closeAll(alice, bob);
 });
+
+test("a payment someone I trust excluded can be counted anyway, without untrusting them; Retract takes it back", async () => {
+  const [alice, bob, carol] = await linked(fresh("count-anyway"), "Alice", "Bob", "Carol");
+  await pay(bob, "Carol", 10, "tickets");
+  await sees(carol, "#my-balances", "10.00 EUR");
+  await decide(carol, "trust", "Alice");
+  // Alice excludes Bob's payment to Carol: in Carol's view it no longer counts.
+  await tab(alice, "ledger");
+  await sees(alice, "#transactions", "tickets");
+  await alice.page.click("#transactions tr:has-text('tickets') button:has-text('Exclude')");
+  await alice.page.fill("tr.ask input[name=reason]", "never happened");
+  await alice.page.click("tr.ask button:has-text('Publish exclusion')");
+  await tab(carol, "ledger");
+  const row = carol.page.locator("#transactions tr:has-text('tickets')");
+  await row.filter({ hasText: "excluded by Alice" }).waitFor({ timeout: 20000 });
+  await sees(carol, "#my-balances", "0.00 EUR");
+  // Carol counts it anyway: she still trusts Alice, and the payment counts for her.
+  await row.locator("button:has-text('Count it anyway')").click();
+  await sees(carol, "tr.ask", "Alice's exclusion stops counting for you and for whoever trusts you, so the payment counts again there");
+  await carol.page.fill("tr.ask input[name=reason]", "it did happen");
+  await carol.page.click("tr.ask button:has-text('Count it anyway')");
+  await sees(carol, "#my-balances", "10.00 EUR");
+  await row.filter({ hasText: "Excluded by Alice: “never happened” (you count the payment anyway: “it did happen”)" }).waitFor({ timeout: 20000 });
+  assert.equal(await row.locator("button:has-text('Count it anyway')").count(), 0);
+  await tab(carol, "trust");
+  await sees(carol, "#trusted-list", "Alice"); // still trusted
+  // Retract: Alice's exclusion counts again.
+  await tab(carol, "ledger");
+  await row.locator("button:has-text('Retract')").click();
+  await sees(carol, "#my-balances", "0.00 EUR");
+  await row.filter({ hasText: "excluded by Alice" }).waitFor({ timeout: 20000 });
+  await closeAll(alice, bob, carol);
+});

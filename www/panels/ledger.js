@@ -315,7 +315,12 @@ function transactionRow(t, s, ui, app) {
           c.author === me && c.verdict !== "retracted"
             ? html` <button type="button" title=${HELP.retract}
                 @click=${() => app.guarded("#pay-error", () => app.node.retract(c.statement))}>Retract</button>`
-            : nothing}</span>`,
+            : nothing}${(c.excludedBy ?? [])
+            .filter((st) => st.author === me)
+            .map(
+              (st) => html` <button type="button" title=${HELP.retractOverrule}
+                @click=${() => app.guarded("#pay-error", () => app.node.retract(st.statement))}>Retract</button>`,
+            )}</span>`,
       )}
     </td>
     <td>
@@ -323,6 +328,9 @@ function transactionRow(t, s, ui, app) {
         ? html`<button type="button" title=${HELP.dispute} @click=${ask("dispute")}>Dispute…</button>`
         : nothing}
       ${mineStanding(false) ? nothing : html`<button type="button" title=${HELP.exclude} @click=${ask("exclude")}>Exclude…</button>`}
+      ${overruled(t, me).length
+        ? html`<button type="button" title=${HELP.overrule} @click=${ask("overrule")}>Count it anyway…</button>`
+        : nothing}
       ${canPayBack
         ? html`<button type="button" title=${HELP.payBack}
             @click=${ask("payBack")}>Pay back…</button>`
@@ -345,7 +353,19 @@ const HELP = {
     "Leave this payment out of your view, with a reason others can read. It stops counting for you and for everyone who trusts you.",
   retract: "Take back your dispute or exclusion: the payment counts again wherever it counted before.",
   payBack: "Pay this back to whoever paid you: a new payment the other way, linked to this one.",
+  overrule:
+    "Leave out the exclusion that makes this payment not count, with a reason others can read: it counts again for you and for everyone who trusts you, and you go on trusting whoever excluded it.",
+  retractOverrule: "Take back your counting it anyway: the exclusion counts again.",
 };
+
+/**
+ * The statements of others that keep a payment out of my view: what
+ * "Count it anyway" leaves out (exclusions can be excluded, DESIGN §2).
+ * Before, the only way to count it again was to stop trusting them.
+ */
+function overruled(t, me) {
+  return t.status === "excluded" && t.why?.kind === "excluded" ? t.why.by.filter((st) => st.author !== me) : [];
+}
 
 /**
  * Said in the form before a dispute or exclusion is published: whose
@@ -372,10 +392,14 @@ const CONTEST_WORDS = {
   exclude: "An exclusion leaves this payment out of your view, with a reason others can read. ",
 };
 
-/** "Disputed by Alice: “reason” (counts in your view)". */
+/** "Disputed by Alice: “reason” (counts in your view)"; "…(you count the payment anyway: “it arrived”)". */
 function contestWords(c, who) {
   const words = statementWords(c, who);
-  return `${words[0].toUpperCase()}${words.slice(1)} (${VERDICT[c.verdict] ?? c.verdict})`;
+  const anyway = (c.excludedBy ?? []).map(
+    (st) => `${who(st.author)} ${who(st.author) === "you" ? "count" : "counts"} the payment anyway${st.reason ? `: “${st.reason}”` : ""}`,
+  );
+  const verdict = c.verdict === "excluded" && anyway.length ? anyway.join("; ") : (VERDICT[c.verdict] ?? c.verdict);
+  return `${words[0].toUpperCase()}${words.slice(1)} (${verdict})`;
 }
 
 /**
@@ -398,6 +422,27 @@ function askRow(t, verb, ui, app, s) {
         <span>Pay ${left} back to ${s.who(t.from)}, as a new payment the other way?</span>
         <button>Pay back ${left}</button>
         <button type="button" class="quiet" @click=${close}>Cancel</button>
+      </form>
+    </td></tr>`;
+  }
+  if (verb === "overrule") {
+    const statements = overruled(t, s.me);
+    const count = async (event) => {
+      event.preventDefault();
+      const reason = event.target.elements.reason.value.trim();
+      const leaveOut = async () => {
+        for (const st of statements) await app.node.exclude(st.statement, reason);
+      };
+      if (await app.guarded("#pay-error", leaveOut)) close();
+    };
+    const whose = [...new Set(statements.map((st) => s.who(st.author)))].join(" and ");
+    return html`<tr class="ask" data-event=${t.event}><td colspan="6">
+      <form @submit=${count}>
+        <label>Reason to count it
+          <input name="reason" placeholder="why it should count" size="30" required></label>
+        <button>Count it anyway</button>
+        <button type="button" class="quiet" @click=${close}>Cancel</button>
+        <p class="muted scope">${whose}'s exclusion stops counting for you and for whoever trusts you, so the payment counts again there; you go on trusting ${whose} for everything else. Your reason is published, and Retract takes it back.</p>
       </form>
     </td></tr>`;
   }

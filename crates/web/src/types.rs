@@ -12,7 +12,9 @@ use trustfold::EventIx;
 use trustfold::Replica;
 use trustfold::doc::{Record, Scalar, Value};
 use trustfold::event::Body;
-use trustfold::explain::{Comparison, Contest, Difference, Explanation, Movement, Status, Verdict};
+use trustfold::explain::{
+    Comparison, Contest, Difference, Explanation, Movement, StatementRef, Status, Verdict,
+};
 use trustfold::{BanReason, Policy};
 use wasm_bindgen::JsValue;
 
@@ -48,6 +50,10 @@ pub struct JsContest {
     dispute: bool,
     reason: String,
     verdict: &'static str,
+    /// With verdict `excluded`: the exclusions of this statement that
+    /// count (someone counts the event anyway), each retractable by its
+    /// author.
+    excluded_by: Vec<JsStatement>,
 }
 
 #[derive(Serialize)]
@@ -122,7 +128,7 @@ fn verdict(v: &Verdict) -> &'static str {
         Verdict::Untrusted => "untrusted",
         Verdict::AuthorBanned => "authorBanned",
         Verdict::Retracted { .. } => "retracted",
-        Verdict::Excluded => "excluded",
+        Verdict::Excluded { .. } => "excluded",
     }
 }
 
@@ -164,15 +170,7 @@ fn why(s: &Status) -> Option<JsWhy> {
     match s {
         Status::Included => None,
         Status::Excluded { by } => Some(JsWhy::Excluded {
-            by: by
-                .iter()
-                .map(|st| JsStatement {
-                    statement: st.id.to_hex(),
-                    author: st.author.to_hex(),
-                    dispute: st.dispute,
-                    reason: st.reason.clone(),
-                })
-                .collect(),
+            by: by.iter().map(statement).collect(),
         }),
         Status::AuthorBanned { author, reason } => {
             let (ban, by) = match reason {
@@ -191,6 +189,15 @@ fn why(s: &Status) -> Option<JsWhy> {
     }
 }
 
+fn statement(st: &StatementRef) -> JsStatement {
+    JsStatement {
+        statement: st.id.to_hex(),
+        author: st.author.to_hex(),
+        dispute: st.dispute,
+        reason: st.reason.clone(),
+    }
+}
+
 fn contest(c: &Contest) -> JsContest {
     JsContest {
         statement: c.statement.id.to_hex(),
@@ -198,6 +205,10 @@ fn contest(c: &Contest) -> JsContest {
         dispute: c.statement.dispute,
         reason: c.statement.reason.clone(),
         verdict: verdict(&c.verdict),
+        excluded_by: match &c.verdict {
+            Verdict::Excluded { by } => by.iter().map(statement).collect(),
+            _ => Vec::new(),
+        },
     }
 }
 

@@ -32,8 +32,8 @@ export interface Balance { account: string; unit: string; balance: bigint }
 export type Verdict = "counted" | "untrusted" | "authorBanned" | "retracted" | "excluded";
 /** Whether an event counts here. */
 export type Status = "included" | "excluded" | "authorBanned";
-/** An exclusion or dispute naming an event, with its verdict here. */
-export interface Contest { statement: string; author: string; dispute: boolean; reason: string; verdict: Verdict }
+/** An exclusion or dispute naming an event, with its verdict here; `excludedBy`: with verdict "excluded", the exclusions of it that count (someone counts the event anyway), each retractable by its author. */
+export interface Contest { statement: string; author: string; dispute: boolean; reason: string; verdict: Verdict; excludedBy: StatementRef[] }
 /** A statement excluding or disputing an event: `reason` is what its author typed. */
 export interface StatementRef { statement: string; author: string; dispute: boolean; reason: string }
 /** Why an event does not count here (null when it counts), as data: the page words it. */
