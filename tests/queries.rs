@@ -159,8 +159,14 @@ fn an_exclusion_the_viewer_excludes_names_who_counts_the_payment_anyway() {
         }
     );
     // Retracted, dora's exclusion counts again.
-    node.publish(&id(ME), 60, Body::Retract { target: anyway.id() })
-        .unwrap();
+    node.publish(
+        &id(ME),
+        60,
+        Body::Retract {
+            target: anyway.id(),
+        },
+    )
+    .unwrap();
     let rows = node.view().transactions(node.log(), Some(&key(1)));
     assert!(matches!(rows[0].status, Status::Excluded { .. }));
     assert_eq!(rows[0].contests[0].verdict, Verdict::Counted);
