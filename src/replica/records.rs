@@ -5,6 +5,10 @@
 //! `commit` itself or calls [`Replica::commit_if_due`] after edits and on a
 //! timer; [`Batching`] says when that commits (after so many edits, or once
 //! the edits have stopped for a while).
+//!
+//! (Over 600 lines: the replica's whole record-editing surface, one short
+//! method per operation over [`crate::doc::Documents`], with the reads the
+//! page asks beside them; split, one API would be read in several files.)
 
 use super::Replica;
 use crate::doc::{Collection, DocError, Record, Scalar, Splice, Value, Viewer};
