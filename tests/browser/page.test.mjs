@@ -119,6 +119,12 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   await tab(carol, "ledger");
   const status = await carol.page.locator("#transactions tbody tr .status").first().boundingBox();
   assert.ok(status && status.x + status.width <= 390, `the status is on screen at 390 px: ${JSON.stringify(status)}`);
+  // …and a short one: when, who and how much on one line (a newcomer's 25
+  // payments made a page 13,000 px long, one line a cell).
+  const tops = await carol.page.$$eval("#transactions tbody tr:first-child td", (tds) =>
+    tds.slice(0, 3).map((td) => Math.round(td.getBoundingClientRect().top)),
+  );
+  assert.equal(new Set(tops).size, 1, `when, who and amount on one line at 390 px: ${tops}`);
   await carol.page.setViewportSize({ width: 1100, height: 900 });
 
   // Alice retracts her dispute: in Carol's view Bob owes nothing again.
