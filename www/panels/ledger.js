@@ -436,13 +436,14 @@ function askRow(t, verb, ui, app, s) {
       if (await app.guarded("#pay-error", leaveOut)) close();
     };
     const whose = [...new Set(statements.map((st) => s.who(st.author)))].join(" and ");
+    const what = statements.every((st) => st.dispute) ? "dispute" : "exclusion";
     return html`<tr class="ask" data-event=${t.event}><td colspan="6">
       <form @submit=${count}>
         <label>Reason to count it
           <input name="reason" placeholder="why it should count" size="30" required></label>
         <button>Count it anyway</button>
         <button type="button" class="quiet" @click=${close}>Cancel</button>
-        <p class="muted scope">${whose}'s exclusion stops counting for you and for whoever trusts you, so the payment counts again there; you go on trusting ${whose} for everything else. Your reason is published, and Retract takes it back.</p>
+        <p class="muted scope">${whose}'s ${what} stops counting for you and for whoever trusts you, so the payment counts again there; you go on trusting ${whose} for everything else. Your reason is published, and Retract takes it back.</p>
       </form>
     </td></tr>`;
   }
