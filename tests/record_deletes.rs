@@ -6,30 +6,11 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 
+use common::roof::*;
 use common::*;
 use trustfold::event::Draft;
 use trustfold::{Body, DocError, Error, Event, Policy, Replica, Scalar};
 use wasm_bindgen_test::wasm_bindgen_test;
-
-const A: u8 = 1; // deletes
-const B: u8 = 2; // types
-const V: u8 = 3; // a viewer
-
-fn title(node: &mut Replica) -> Option<String> {
-    node.record("tasks", "roof")
-        .map(|r| r.text("title").map(str::to_owned).unwrap_or_default())
-}
-
-/// Alice and Bob both hold "roof" with the title "Fix".
-fn shared() -> (Replica, Replica) {
-    let mut a = node(A);
-    a.create_record("tasks", "roof").unwrap();
-    a.set_text("tasks", "roof", "title", "Fix").unwrap();
-    a.commit(&id(A), 1).unwrap();
-    let mut b = node(B);
-    deliver(&a, &mut b);
-    (a, b)
-}
 
 #[wasm_bindgen_test(unsupported = test)]
 fn typing_while_someone_deletes_the_record_is_kept_and_restoring_shows_it() {

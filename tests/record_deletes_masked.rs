@@ -7,28 +7,10 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 
+use common::roof::*;
 use common::*;
 use trustfold::{Policy, Replica, Scalar};
 use wasm_bindgen_test::wasm_bindgen_test;
-
-const A: u8 = 1;
-const B: u8 = 2;
-const V: u8 = 3;
-
-fn title(node: &mut Replica) -> Option<String> {
-    node.record("tasks", "roof")
-        .map(|r| r.text("title").map(str::to_owned).unwrap_or_default())
-}
-
-fn shared() -> (Replica, Replica) {
-    let mut a = node(A);
-    a.create_record("tasks", "roof").unwrap();
-    a.set_text("tasks", "roof", "title", "Fix").unwrap();
-    a.commit(&id(A), 1).unwrap();
-    let mut b = node(B);
-    deliver(&a, &mut b);
-    (a, b)
-}
 
 /// A viewer who sees a mark Automerge no longer holds (superseded by a
 /// restore they mask, then deleted again by someone else) restores it.

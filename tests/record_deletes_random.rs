@@ -249,7 +249,8 @@ fn every_operation_does_what_it_says_and_every_replica_converges() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(default)
     };
-    let (start, count) = (var("TRUSTFOLD_SEED", 1), var("TRUSTFOLD_SEEDS", 200));
+    let (start, count) = (seed().unwrap_or(1), var("TRUSTFOLD_SEEDS", 200));
+    println!("seeds {start}..{}", start + count);
     let mut kinds = BTreeMap::new();
     for seed in start..start + count {
         run(seed, &mut kinds);

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod history;
+pub mod roof;
 pub mod varint;
 
 use trustfold::{Body, EventId, PublicKey, Statement, TrustLevel};
