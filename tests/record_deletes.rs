@@ -8,8 +8,7 @@ mod common;
 
 use common::roof::*;
 use common::*;
-use trustfold::event::Draft;
-use trustfold::{Body, DocError, Error, Event, Policy, Replica, Scalar};
+use trustfold::{DocError, Error, Policy, Replica, Scalar};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -221,29 +220,8 @@ fn a_restore_written_another_way_is_named_in_the_history() {
     deliver(&a, &mut c);
     c.restore_record("tasks", "roof").unwrap();
     let signed = c.commit(&id(V), 3).unwrap();
-    let Body::Doc { doc, change } = signed[0].body() else {
-        panic!("a document edit")
-    };
-    let mut expanded = automerge::Change::from_bytes(change.clone())
-        .unwrap()
-        .decode();
-    let mark = expanded
-        .operations
-        .iter_mut()
-        .find(|op| {
-            matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == trustfold::doc::DELETED_FIELD)
-        })
-        .expect("the restore's op");
-    mark.action = automerge::legacy::OpType::Put(automerge::ScalarValue::Str("no".into()));
-    expanded.hash = None;
-    let crafted: Event = id(V).sign(Draft {
-        seq: signed[0].seq(),
-        parents: signed[0].parents().to_vec(),
-        time: 3,
-        body: Body::Doc {
-            doc: *doc,
-            change: automerge::Change::from(expanded).bytes().into_owned(),
-        },
+    let crafted = with_op_rewritten(&signed[0], V, trustfold::doc::DELETED_FIELD, |action| {
+        *action = automerge::legacy::OpType::Put(automerge::ScalarValue::Str("no".into()));
     });
     a.insert(crafted).unwrap();
     assert!(a.record("tasks", "roof").is_some(), "shown again");

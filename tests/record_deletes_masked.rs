@@ -186,8 +186,6 @@ fn restored_and_deleted_in_one_commit_is_a_delete_in_the_history() {
 /// restores it.
 #[wasm_bindgen_test(unsupported = test)]
 fn a_banned_scalar_over_the_key_does_not_block_the_viewers_restore() {
-    use trustfold::event::Draft;
-    use trustfold::{Body, Event};
     let (mut a, _) = shared();
     a.delete_record("tasks", "roof").unwrap();
     a.commit(&id(A), 2).unwrap();
@@ -195,27 +193,8 @@ fn a_banned_scalar_over_the_key_does_not_block_the_viewers_restore() {
     deliver(&a, &mut m);
     m.create_record("tasks", "roof").unwrap(); // a map over the deleted one
     let signed = m.commit(&id(4), 3).unwrap();
-    let Body::Doc { doc, change } = signed[0].body() else {
-        panic!()
-    };
-    let mut expanded = automerge::Change::from_bytes(change.clone())
-        .unwrap()
-        .decode();
-    let op = expanded
-        .operations
-        .iter_mut()
-        .find(|op| matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == "roof"))
-        .unwrap();
-    op.action = automerge::legacy::OpType::Put(automerge::ScalarValue::Str("x".into()));
-    expanded.hash = None;
-    let crafted: Event = id(4).sign(Draft {
-        seq: signed[0].seq(),
-        parents: signed[0].parents().to_vec(),
-        time: 3,
-        body: Body::Doc {
-            doc: *doc,
-            change: automerge::Change::from(expanded).bytes().into_owned(),
-        },
+    let crafted = with_op_rewritten(&signed[0], 4, "roof", |action| {
+        *action = automerge::legacy::OpType::Put(automerge::ScalarValue::Str("x".into()));
     });
     let mut v = Replica::new(Policy::new(key(V)).banning(key(4)));
     deliver(&a, &mut v);

@@ -2,7 +2,8 @@
 //! "Fix", held by Alice (1) and Bob (2).
 
 use super::{deliver, id, node};
-use trustfold::Replica;
+use trustfold::event::Draft;
+use trustfold::{Body, Event, Replica};
 
 /// Alice.
 pub const A: u8 = 1;
@@ -27,4 +28,37 @@ pub fn shared() -> (Replica, Replica) {
     let mut b = node(B);
     deliver(&a, &mut b);
     (a, b)
+}
+
+/// `signed` (a `Doc` event by `id(who)`) signed again with its change's
+/// op on `key` rewritten by `rewrite`: a change the page never makes but
+/// an author can.
+pub fn with_op_rewritten(
+    signed: &Event,
+    who: u8,
+    key: &str,
+    rewrite: impl FnOnce(&mut automerge::legacy::OpType),
+) -> Event {
+    let Body::Doc { doc, change } = signed.body() else {
+        panic!("a document edit")
+    };
+    let mut expanded = automerge::Change::from_bytes(change.clone())
+        .unwrap()
+        .decode();
+    let op = expanded
+        .operations
+        .iter_mut()
+        .find(|op| matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == key))
+        .expect("an op on that key");
+    rewrite(&mut op.action);
+    expanded.hash = None;
+    id(who).sign(Draft {
+        seq: signed.seq(),
+        parents: signed.parents().to_vec(),
+        time: signed.time(),
+        body: Body::Doc {
+            doc: *doc,
+            change: automerge::Change::from(expanded).bytes().into_owned(),
+        },
+    })
 }
