@@ -58,7 +58,7 @@ test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many de
   await alice.page.fill("#pay input[name=amount]", "1");
   await alice.page.fill("#pay input[name=memo]", "euro sign");
   await alice.page.click("#pay button");
-  await sees(alice, "#pay-error", "Press Pay again to pay in € anyway.");
+  await sees(alice, "#pay-error", "so check which one you mean. Press Pay again to pay it anyway.");
   assert.doesNotMatch(await alice.page.textContent("#transactions"), /euro sign/);
   await alice.page.click("#pay button");
   await sees(alice, "#transactions", "euro sign");

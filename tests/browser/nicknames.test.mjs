@@ -51,6 +51,17 @@ test("a squatted name is settled by my nickname, which I can pay by; keys can be
   assert.doesNotMatch(await carol.page.textContent("#transactions"), /typo/, "nothing paid yet");
   await carol.page.click("#pay button");
   await sees(carol, "#transactions", "typo");
+  // Two reasons at once (a stranger's key, 100 times the largest
+  // payment) are asked together: one more press pays.
+  const stranger = "ef".repeat(32);
+  await carol.page.fill("#pay input[name=to]", stranger);
+  await carol.page.fill("#pay input[name=amount]", "5000");
+  await carol.page.fill("#pay input[name=memo]", "both");
+  await carol.page.click("#pay button");
+  await sees(carol, "#pay-error", "nobody with this key has made a change in this network yet");
+  await sees(carol, "#pay-error", "5000.00 EUR is 100 times or more the largest payment here in EUR");
+  await carol.page.click("#pay button");
+  await sees(carol, "#transactions", "both");
 
   // Copying keys: mine from the header, another's from the list.
   const dana = await personAt(`net=${network}`, "Dana", clipboard);

@@ -76,7 +76,7 @@ test("the page opens offline, keeps an offline payment, and syncs it when back o
   await page.fill("#pay input[name=memo]", memo);
   await page.click("#pay button");
   // A key nobody has seen is asked about; pressing again pays it.
-  await page.waitForFunction(() => document.querySelector("#pay-error").textContent.includes("press Pay again"));
+  await page.waitForFunction(() => document.querySelector("#pay-error").textContent.includes("Press Pay again"));
   await page.click("#pay button");
   await page.waitForFunction((m) => document.querySelector("#transactions").textContent.includes(m), memo);
   // Opened again at a path the server never had: any navigation is the shell.

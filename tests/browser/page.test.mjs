@@ -454,7 +454,7 @@ test("the page is usable with the keyboard alone", async () => {
   await page.keyboard.type("by keyboard");
   await page.keyboard.press("Enter");
   // A key nobody has seen is asked about; Enter again pays it.
-  await page.waitForFunction(() => document.querySelector("#pay-error").textContent.includes("press Pay again"));
+  await page.waitForFunction(() => document.querySelector("#pay-error").textContent.includes("Press Pay again"));
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => document.querySelector("#transactions").textContent.includes("by keyboard"));
   await page.waitForFunction(() => document.querySelector("#my-balances").textContent.includes("-12.00 EUR"));

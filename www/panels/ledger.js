@@ -68,32 +68,32 @@ export function mountLedger(app) {
   const unitInput = $("#pay input[name=unit]");
   // Drawn with the panel once the package is loaded (renderLedger), and as the unit is typed.
   unitInput.addEventListener("input", () => app.wasm && showUnitHint(app));
-  // Paying a key nobody has seen asks first: one digit changed in a
-  // pasted key pays no one who will ever spend it.
-  const mayPayStranger = secondPress();
-  // A unit that is one in use written another way splits balances: asked too.
-  const mayPayInUnit = secondPress();
-  // So is an amount far beyond any paid here in its unit (a key held down).
-  const mayPayHuge = secondPress();
+  // A payment that may not be the one meant asks first, every reason at
+  // once, and is made on a second press of the same: a key nobody has
+  // seen (one changed digit pays no one who will ever spend it), a unit
+  // that is one in use written another way (it splits balances), an
+  // amount far beyond any paid here in its unit (a key held down).
+  const mayPay = secondPress();
   $("#pay").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
     const unit = form.get("unit").trim().toUpperCase();
     const ok = await app.guarded("#pay-error", () => {
-      const to = app.state().keyFrom(form.get("to"));
+      const s = app.state();
+      const to = s.keyFrom(form.get("to"));
       const amount = readAmount(form.get("amount"), unit);
-      if (!mayPayStranger(`${to} ${amount} ${unit}`, !seen(app.state(), to))) {
-        throw new Error(`${short(to)}: ${NEVER_SEEN}. Check the key (one changed digit is someone else); press Pay again to pay it anyway.`);
-      }
-      const warning = unitWarning(app.state(), unit, { strong: true });
-      if (!mayPayInUnit(`${to} ${amount} ${unit}`, warning !== null)) {
-        throw new Error(`${warning} Press Pay again to pay in ${unit} anyway.`);
-      }
-      const largest = largestPayment(app.state(), unit);
-      if (!mayPayHuge(`${to} ${amount} ${unit}`, largest !== null && amount >= largest * HUGE)) {
-        throw new Error(
-          `${amountText(amount, unit)} is ${HUGE} times or more the largest payment here in ${unit} (${amountText(largest, unit)}): check the amount, then press Pay again to pay it.`,
+      const questions = [];
+      if (!seen(s, to)) questions.push(`${short(to)}: ${NEVER_SEEN}. Check the key (one changed digit is someone else).`);
+      const warning = unitWarning(s, unit, { strong: true });
+      if (warning) questions.push(warning);
+      const largest = largestPayment(s, unit);
+      if (largest !== null && amount >= largest * HUGE) {
+        questions.push(
+          `${amountText(amount, unit)} is ${HUGE} times or more the largest payment here in ${unit} (${amountText(largest, unit)}): check the amount.`,
         );
+      }
+      if (!mayPay(`${to} ${amount} ${unit}`, questions.length > 0)) {
+        throw new Error(`${questions.join(" ")} Press Pay again to pay it anyway.`);
       }
       return app.node.pay(to, amount, unit, form.get("memo"));
     });
