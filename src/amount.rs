@@ -163,7 +163,8 @@ pub fn parse(text: &str, unit: &str) -> Result<u64, AmountError> {
         return Err(AmountError::NotANumber);
     }
     let places = decimals(unit);
-    if fraction.len() == 3 && places < 3 && !whole.is_empty() {
+    // "0,001" groups nothing: a thousand is never written so.
+    if fraction.len() == 3 && places < 3 && whole.bytes().any(|b| b != b'0') {
         return Err(AmountError::Grouped {
             text: text.to_owned(),
         });
@@ -272,6 +273,11 @@ mod tests {
                 "{text} {unit}"
             );
         }
+        assert_eq!(
+            parse("0.001", "EUR").map_err(|e| e.code()),
+            Err("amount_too_precise"),
+            "no thousand is written 0,001"
+        );
         assert_eq!(
             parse("12.5051", "EUR"),
             Err(AmountError::TooPrecise {

@@ -226,20 +226,23 @@ impl View {
             return None;
         }
         let author = entry.event().author();
+        // Retracted before excluded: a statement its author took back is
+        // said to be so, whoever also left it out.
+        let retraction = entry.targeted_by().iter().find(|&&r| {
+            matches!(log.entry(r).event().body(), Body::Retract { .. }) && self.is_included(r)
+        });
         Some(if self.authorities().banned.contains_key(&author) {
             Verdict::AuthorBanned
+        } else if let Some(&r) = retraction {
+            Verdict::Retracted {
+                by: log.entry(r).event().id(),
+            }
         } else if !self.is_included(s) {
             Verdict::Excluded {
                 by: match self.status(log, s) {
                     Status::Excluded { by } => by,
                     _ => Vec::new(),
                 },
-            }
-        } else if let Some(&r) = entry.targeted_by().iter().find(|&&r| {
-            matches!(log.entry(r).event().body(), Body::Retract { .. }) && self.is_included(r)
-        }) {
-            Verdict::Retracted {
-                by: log.entry(r).event().id(),
             }
         } else if !self.authorities().trusted.contains(&author) {
             Verdict::Untrusted

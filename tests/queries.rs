@@ -170,6 +170,24 @@ fn an_exclusion_the_viewer_excludes_names_who_counts_the_payment_anyway() {
     let rows = node.view().transactions(node.log(), Some(&key(1)));
     assert!(matches!(rows[0].status, Status::Excluded { .. }));
     assert_eq!(rows[0].contests[0].verdict, Verdict::Counted);
+    // Counted anyway again, then dora takes hers back: it reads as
+    // retracted, not as counted anyway (a newcomer saw the old words stay).
+    node.publish(&id(ME), 70, exclude(excluded.id(), "paid"))
+        .unwrap();
+    let back = node
+        .publish(
+            &id(4),
+            80,
+            Body::Retract {
+                target: excluded.id(),
+            },
+        )
+        .unwrap();
+    let rows = node.view().transactions(node.log(), Some(&key(1)));
+    assert_eq!(
+        rows[0].contests[0].verdict,
+        Verdict::Retracted { by: back.id() }
+    );
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -12,16 +12,29 @@ export const short = (key) => `${key.slice(0, 8)}…`;
 /** Is `text` a key (64 lowercase hex digits)? */
 export const isKey = (text) => /^[0-9a-f]{64}$/.test(text);
 
-/** A name others may see: not "you", not key-like, no control or direction marks. */
-export function fairName(name) {
+/**
+ * How the page tells two people of one name apart, "Carol (261d73)": a
+ * name (or nickname) ending so would pass for another person's tag.
+ */
+const TAG = /\(\s*[0-9a-f]{4,}\s*\)\s*$/i;
+
+/** Why `name` cannot be a name others see (null if it can), in words. */
+export function unfairName(name) {
   const text = name.trim();
-  return (
-    text.length > 0 &&
-    text.length <= 40 &&
-    text.toLowerCase() !== "you" &&
-    !/^[0-9a-f]{8,}/i.test(text) &&
-    !/[\p{Cc}\p{Cf}]/u.test(text)
-  );
+  if (text.length === 0) return "A name needs a letter.";
+  if (text.length > 40) return `“${text}” is too long for a name: 40 characters at most.`;
+  if (text.toLowerCase() === "you") return "“you” cannot be a name: it is how the page names you to yourself.";
+  if (/^[0-9a-f]{8,}/i.test(text)) return `“${text}” cannot be a name: it looks like a key.`;
+  if (/[\p{Cc}\p{Cf}]/u.test(text)) return "A name cannot hold invisible characters (zero-width or direction marks): type it again.";
+  if (TAG.test(text)) {
+    return `“${text}” cannot be a name: a key's start in brackets at its end is how the page tells two people of one name apart.`;
+  }
+  return null;
+}
+
+/** A name others may see: not "you", not key-like, no control or direction marks, no key tag. */
+export function fairName(name) {
+  return unfairName(name) === null;
 }
 
 /**
@@ -119,7 +132,15 @@ export function naming(me, names, petnames = new Map()) {
     const lower = value.toLowerCase();
     if (lower === "you") return me;
     const mine = [...petnames].filter(([, nickname]) => nickname.toLowerCase() === lower).map(([key]) => key);
-    if (mine.length === 1) return mine[0];
+    if (mine.length === 1) {
+      // Someone else took that name since: which one is meant is asked.
+      const also = [...names].filter(([key, name]) => key !== mine[0] && lookalike(name) === lookalike(value));
+      if (also.length === 0) return mine[0];
+      throw personError(
+        "AMBIGUOUS_NAME",
+        `“${value}” is your nickname for ${short(mine[0])}, and ${also.map(([key]) => who(key)).join(", ")} now calls themselves that: type the key, or the name as shown (like “${who(also[0][0])}”).`,
+      );
+    }
     // What `who` shows for a claimed name two people share: "Alice (4eafe5)".
     const shown = [...names.keys()].filter((key) => who(key).toLowerCase() === lower);
     if (shown.length === 1) return shown[0];
@@ -156,6 +177,9 @@ export function naming(me, names, petnames = new Map()) {
   const nicknameClash = (key, nickname) => {
     const look = lookalike(nickname);
     if (!look) return null;
+    if (TAG.test(nickname.trim())) {
+      return `“${nickname.trim()}” cannot be a nickname: a key's start in brackets is how the page tells two people of one name apart.`;
+    }
     if (look === lookalike("you")) return "“you” is you on this page: choose another nickname.";
     const named = [...names].find(([other, name]) => other !== key && lookalike(name) === look);
     if (named) {

@@ -49,7 +49,8 @@ test("a nickname may not look like someone else's name or nickname; a name like 
   // Eve calls herself what I call Dave: she is shown with her key.
   assert.equal(who(dave), "Boss");
   assert.equal(who(eve), "Boss (ffffff)");
-  assert.equal(keyFrom("Boss"), dave, "my nickname is what I pay by");
+  assert.throws(() => keyFrom("Boss"), (e) => e.code === "AMBIGUOUS_NAME", "Eve took my nickname for Dave: asked which");
+  assert.equal(keyFrom("cee"), carol, "my nickname is what I pay by");
 });
 
 test("a name one or two letters off a known one is said, never paid; an uppercase key is a key", () => {
@@ -57,4 +58,28 @@ test("a name one or two letters off a known one is said, never paid; an uppercas
   assert.throws(() => keyFrom("Carl"), (e) => e.code === "UNKNOWN_PERSON" && /Did you mean “Carol”\?/.test(e.message));
   assert.throws(() => keyFrom("Zed"), (e) => e.code === "UNKNOWN_PERSON" && !/Did you mean/.test(e.message));
   assert.equal(keyFrom("C".repeat(64)), carol);
+});
+
+test("a name or nickname ending in a key's start in brackets is refused: it would pass for another person's tag", async () => {
+  const { unfairName, fairName } = await import("../../www/names.js");
+  for (const name of ["Carol (261d73)", "Carol(261D73)", "Carol ( 261d73 )"]) {
+    assert.match(unfairName(name), /how the page tells two people of one name apart/, name);
+  }
+  assert.equal(fairName("Flat (12)"), true, "a short number in brackets is a name");
+  assert.match(unfairName("Bo\u200Bb"), /invisible characters/);
+  assert.match(unfairName("you"), /how the page names you/);
+  // A claim of that form (a client other than this page) is not read as a name at all.
+  const { namesFrom } = await import("../../www/names.js");
+  const claims = [{ author: carol, record: { fields: { name: { value: "Carol (261d73)" } } } }];
+  assert.equal(namesFrom(claims).size, 0);
+  const { nicknameClash } = naming(me, new Map([[carol, "Carol"]]));
+  assert.match(nicknameClash(dave, "Carol (cccccc)"), /cannot be a nickname/);
+});
+
+test("my nickname that someone else has since taken as their name asks which one is meant", () => {
+  const names = new Map([[carol, "Bobby"], [dave, "Dave"]]);
+  const { keyFrom, who } = naming(me, names, new Map([[dave, "Bobby"]]));
+  assert.throws(() => keyFrom("Bobby"), (e) => e.code === "AMBIGUOUS_NAME" && /your nickname for eeeeeeee…, and Bobby \(cccccc\) now calls themselves that/.test(e.message));
+  assert.equal(keyFrom("Bobby (cccccc)"), carol);
+  assert.equal(who(carol), "Bobby (cccccc)");
 });

@@ -2,7 +2,7 @@
 // backup offered on the first visit, and restoring a backup here.
 import { html, render } from "lit-html";
 import { TrustfoldNode } from "trustfold";
-import { PEOPLE, fairName, short } from "../names.js";
+import { PEOPLE, short, unfairName } from "../names.js";
 import { fileName, inviteFragment } from "../network.js";
 import { changes } from "../words.js";
 import { readStored, writeStored } from "../stored.js";
@@ -24,9 +24,7 @@ export function mountIdentity(app, network, info) {
     app.guarded("#name-error", () => {
       const { node, me } = app;
       // Said here, next to the box: a name others would not be shown.
-      if (name && !fairName(name)) {
-        throw new Error(`“${name}” cannot be a name: not “you”, nor something like a key, at most 40 characters.`);
-      }
+      if (name && unfairName(name)) throw new Error(unfairName(name));
       // My own record object, so that nobody else's object carries my name
       // (someone may have made one under my key first).
       if (!node.recordBy(PEOPLE, me, me)) {

@@ -202,7 +202,8 @@ function unitWarning(s, unit, { strong = false } = {}) {
   const used = unitsInUse(s);
   if (!unit || !s || !used.length || (strong && used.includes(unit))) return null;
   const same = used.find((u) => sameCurrency(u, unit));
-  if (same) {
+  // Both in use: said of the less used one only, not at every payment.
+  if (same && !(used.includes(unit) && used.indexOf(unit) < used.indexOf(same))) {
     return `${unit} and ${same} are one currency, but balances in each are kept apart: people here ${used.includes(unit) ? "pay in both" : `pay in ${same}`}, so check which one you mean.`;
   }
   if (used.includes(unit)) return null;
@@ -328,7 +329,7 @@ function transactionRow(t, s, ui, app) {
         ? html`<button type="button" title=${HELP.dispute} @click=${ask("dispute")}>Dispute…</button>`
         : nothing}
       ${mineStanding(false) ? nothing : html`<button type="button" title=${HELP.exclude} @click=${ask("exclude")}>Exclude…</button>`}
-      ${overruled(t, me).length
+      ${overruled(t, s).length
         ? html`<button type="button" title=${HELP.overrule} @click=${ask("overrule")}>Count it anyway…</button>`
         : nothing}
       ${canPayBack
@@ -363,8 +364,11 @@ const HELP = {
  * "Count it anyway" leaves out (exclusions can be excluded, DESIGN §2).
  * Before, the only way to count it again was to stop trusting them.
  */
-function overruled(t, me) {
-  return t.status === "excluded" && t.why?.kind === "excluded" ? t.why.by.filter((st) => st.author !== me) : [];
+function overruled(t, s) {
+  // With a quorum above 1 my exclusion of theirs would not count alone in
+  // my own view (it would in the views of those who trust me): not offered.
+  if (s.policy.quorum > 1) return [];
+  return t.status === "excluded" && t.why?.kind === "excluded" ? t.why.by.filter((st) => st.author !== s.me) : [];
 }
 
 /**
@@ -426,7 +430,7 @@ function askRow(t, verb, ui, app, s) {
     </td></tr>`;
   }
   if (verb === "overrule") {
-    const statements = overruled(t, s.me);
+    const statements = overruled(t, s);
     const count = async (event) => {
       event.preventDefault();
       const reason = event.target.elements.reason.value.trim();

@@ -55,7 +55,9 @@ function describeChange(change, who) {
   if (change.followBans !== undefined) {
     return change.followBans ? "Following bans published by people you trust" : "Ignoring bans published by others";
   }
-  return `Needing ${change.quorum} trusted people`;
+  return change.quorum === 1
+    ? "Needing one person you trust (you or another) to exclude or ban"
+    : `Needing ${change.quorum} people you trust (you among them) to exclude or ban`;
 }
 
 /** What `change` would do to my view, in words: computed once, when it is asked for. */
