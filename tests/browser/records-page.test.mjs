@@ -215,10 +215,13 @@ test("what Alice types just before she reloads or closes the page is there when 
   await opened(alice);
   await openDiary();
   await shows("Dear diary, rain today and wind");
-  // Her own edits of the text in a row are one line of its history.
+  // Her own edits of the text in a row are one line of its history
+  // ("(2 times)"; under load the first typing may go with the record's
+  // making, in one change, and the line says nothing of times).
   await alice.page.click("button[aria-label='History of diary']");
   await sees(alice, "#record-history", "you made the record");
-  assert.match(await alice.page.textContent("#record-history"), /you changed text \([2-9] times\)/);
+  const history = await alice.page.textContent("#record-history");
+  assert.equal(history.match(/you changed text/g)?.length, 1, `one line for her edits in a row: ${history}`);
   await closeAll(alice);
 });
 
