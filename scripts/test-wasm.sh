@@ -45,10 +45,38 @@ export TRUSTFOLD_SIGNAL_URL="${url/http:/ws:}/signal"
 url=$(listening "$relay_log" "relay_pair")
 export TRUSTFOLD_RELAY_PAIR_URL="${url/http:/ws:}/relay"
 
-cargo test --target wasm32-unknown-unknown -p trustfold -p trustfold-web "$@" 2>&1 | tee "$log"
+status=0
+cargo test --no-fail-fast --target wasm32-unknown-unknown -p trustfold -p trustfold-web "$@" 2>&1 | tee "$log" || status=$?
+# A test binary whose page never reported a test ("Failed to detect test as
+# having been run", chromedriver: "Timed out receiving message from
+# renderer" after the whole timeout) is run once more, alone, and said so:
+# the IndexedDB suite did that in 2 of about 6 full runs on this 2-core
+# machine (2026-12-05), and passed every time it ran alone (5 of 5). A
+# binary that failed any other way, or fails again, fails the run.
+if [ "$status" -ne 0 ]; then
+  status=0
+  # cargo's closing count: "error: 2 targets failed:".
+  failed=$(grep -Eo '^error: [0-9]+ targets? failed' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
+  failed=${failed:-$(grep -c '^error: test failed, to rerun pass' "$log" || true)}
+  # Each test binary's output follows its "Running … (target/…/name-hash.wasm)" line.
+  mapfile -t unstarted < <(awk '
+    /^ +Running .*\.wasm\)$/ { if (wasm != "" && lost && !done) print wasm; wasm = $0; sub(/.*\(/, "", wasm); sub(/\)$/, "", wasm); lost = 0; done = 0; next }
+    /Failed to detect test as having been run/ { lost = 1 }
+    /test result:/ { done = 1 }
+    END { if (wasm != "" && lost && !done) print wasm }' "$log")
+  if [ -z "$failed" ] || [ "${#unstarted[@]}" -ne "$failed" ]; then
+    status=1
+  else
+    for wasm in "${unstarted[@]}"; do
+      echo "== $wasm: the browser never started its tests; once more, alone =="
+      wasm-bindgen-test-runner "$wasm" 2>&1 | tee -a "$log" || status=1
+    done
+  fi
+fi
 passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 echo "wasm32 in headless Chromium: $passed tests passed"
 if [ "$passed" -eq 0 ]; then
   echo "no test ran in the browser" >&2
   exit 1
 fi
+exit "$status"
