@@ -12,24 +12,13 @@
 //! names its seed and the round's operations.
 
 mod common;
+#[path = "common/sim.rs"]
+mod sim;
 
+use sim::Rng;
 use common::*;
 use std::collections::BTreeMap;
 use trustfold::{Event, Policy, Replica, Scalar};
-
-/// xorshift64: a seed gives the same rounds on every machine.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 const RECORDS: [&str; 2] = ["r0", "r1"];
 const N: usize = 4;
@@ -58,7 +47,7 @@ fn all_events(nodes: &[Replica]) -> Vec<Event> {
 /// One round of seed `seed`; what went wrong goes into `kinds` (by kind,
 /// the first seed and its operations).
 fn run(seed: u64, kinds: &mut BTreeMap<String, (u64, String)>) {
-    let mut rng = Rng(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1);
+    let mut rng = Rng(seed);
     let bans: Vec<Option<u8>> = (0..N)
         .map(|i| {
             let r = rng.below(N as u64 + 2);

@@ -339,10 +339,7 @@ impl Doc {
             return self.record_object(record);
         }
         self.sync_history();
-        let kept = self.masked_view(viewer).seen.take();
-        let seen = kept.unwrap_or_else(|| self.reduce_under_mask());
-        let obj = self.history.record_object(&seen, record);
-        self.masked_view(viewer).seen = Some(seen);
+        let obj = self.under_mask(viewer, |history, seen| history.record_object(seen, record));
         let obj = obj.ok_or_else(|| DocError::NoRecord(record.to_owned()))?;
         let (id, _) = self
             .doc

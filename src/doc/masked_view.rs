@@ -12,7 +12,7 @@
 //! ([`masked_typing`](super::masked_typing)).
 
 use super::document::{Doc, all_left_out};
-use super::history::{Reduction, TextIndex};
+use super::history::{History, Reduction, TextIndex};
 use super::{Collection, DocError, Viewer};
 use automerge::ChangeHash;
 use rustc_hash::FxHashSet;
@@ -71,7 +71,7 @@ impl Doc {
     }
 
     /// The history's ops decided under the mask last computed.
-    pub(super) fn reduce_under_mask(&self) -> Reduction {
+    fn reduce_under_mask(&self) -> Reduction {
         let masked = self.mask.as_ref().map(|mask| &mask.masked);
         self.history
             .reduce(|hash| masked.is_some_and(|m| m.contains(hash)))
@@ -104,6 +104,20 @@ impl Doc {
         }
     }
 
+    /// Reads the op history under `viewer`'s mask, with the reduction the
+    /// masked view keeps (computed once per view, then lent out).
+    pub(super) fn under_mask<T>(
+        &mut self,
+        viewer: &Viewer<'_>,
+        read: impl FnOnce(&History, &Reduction) -> T,
+    ) -> T {
+        let kept = self.masked_view(viewer).seen.take();
+        let seen = kept.unwrap_or_else(|| self.reduce_under_mask());
+        let out = read(&self.history, &seen);
+        self.masked_view(viewer).seen = Some(seen);
+        out
+    }
+
     /// Where the index of `record`'s text `field` sits in the current view
     /// (built when first typed into).
     pub(super) fn masked_text(
@@ -120,11 +134,10 @@ impl Doc {
         {
             return Ok(at);
         }
-        let kept = self.masked_view(viewer).seen.take();
-        let seen = kept.unwrap_or_else(|| self.reduce_under_mask());
-        let index = self.history.text_index(&seen, record, field);
+        let index = self.under_mask(viewer, |history, seen| {
+            history.text_index(seen, record, field)
+        });
         let view = self.masked_view(viewer);
-        view.seen = Some(seen);
         let index = index.ok_or_else(|| DocError::NotText(field.to_owned()))?;
         view.texts
             .push((record.to_owned(), field.to_owned(), index));
