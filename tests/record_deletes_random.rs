@@ -15,8 +15,8 @@ mod common;
 #[path = "common/sim.rs"]
 mod sim;
 
-use sim::Rng;
 use common::*;
+use sim::Rng;
 use std::collections::BTreeMap;
 use trustfold::{Event, Policy, Replica, Scalar};
 
