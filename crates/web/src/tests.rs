@@ -885,3 +885,58 @@ async fn the_servers_relay_opens_beside_signalling_and_acknowledges_what_is_writ
     assert_eq!(get(&node.relay().unwrap(), "state"), s("none"));
     JsNode::forget(network).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn all_transactions_read_again_reuse_unchanged_rows_and_show_changed_ones() {
+    let node = JsNode::open(network()).await.unwrap();
+    let rent = node
+        .pay(other(4), JsValue::from(100), s("EUR"), s("rent"))
+        .await
+        .unwrap();
+    node.pay(other(5), JsValue::from(50), s("EUR"), s("bread"))
+        .await
+        .unwrap();
+    let first: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    assert_eq!(get(&first.get(0), "status"), s("included"));
+
+    // A dispute of the rent changes its row, and only its row.
+    node.dispute(s(&rent), s("never done")).await.unwrap();
+    let second: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    assert!(
+        !JsValue::from(first.clone()).eq(&JsValue::from(second.clone())),
+        "a new array each read"
+    );
+    assert_eq!(second.length(), 2);
+    assert_eq!(
+        get(&second.get(0), "status"),
+        s("excluded"),
+        "the changed row is not the kept one"
+    );
+    assert_eq!(get(&get(&second.get(0), "why"), "kind"), s("excluded"));
+    let contests: js_sys::Array = get(&second.get(0), "contests").into();
+    assert_eq!(contests.length(), 1);
+    assert!(
+        second.get(1).eq(&first.get(1)),
+        "an unchanged row keeps its object"
+    );
+    // The kept rows read as a fresh conversion does (of one account: not kept).
+    let of_rent: js_sys::Array = node.transactions(other(4)).unwrap().into();
+    assert_eq!(
+        get(&of_rent.get(0), "status"),
+        get(&second.get(0), "status")
+    );
+
+    // A new payment adds its row; the others stay as they were.
+    node.pay(other(6), JsValue::from(7), s("EUR"), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let third: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    assert_eq!(third.length(), 3);
+    assert!(third.get(0).eq(&second.get(0)));
+    assert_eq!(get(&third.get(2), "to"), other(6));
+    // Retracting the dispute makes the rent count again.
+    let statement = get(&contests.get(0), "statement");
+    node.retract(statement).await.unwrap();
+    let fourth: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    assert_eq!(get(&fourth.get(0), "status"), s("included"));
+}

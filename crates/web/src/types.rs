@@ -420,21 +420,26 @@ pub fn transactions(
         .view()
         .transactions(replica.log(), account)
         .iter()
-        .map(|t| JsTransaction {
-            event: t.event.to_hex(),
-            from: t.from.to_hex(),
-            to: t.to.to_hex(),
-            amount: t.amount,
-            unit: t.unit.clone(),
-            memo: t.memo.clone(),
-            time: t.time as f64,
-            reverses: t.reverses.map(|r| r.to_hex()),
-            reversed: t.reversed,
-            status: status(&t.status),
-            why: why(&t.status),
-            contests: t.contests.iter().map(contest).collect(),
-        })
+        .map(transaction)
         .collect()
+}
+
+/// One transfer as JS reads it.
+pub fn transaction(t: &trustfold::Transaction) -> JsTransaction {
+    JsTransaction {
+        event: t.event.to_hex(),
+        from: t.from.to_hex(),
+        to: t.to.to_hex(),
+        amount: t.amount,
+        unit: t.unit.clone(),
+        memo: t.memo.clone(),
+        time: t.time as f64,
+        reverses: t.reverses.map(|r| r.to_hex()),
+        reversed: t.reversed,
+        status: status(&t.status),
+        why: why(&t.status),
+        contests: t.contests.iter().map(contest).collect(),
+    }
 }
 
 #[derive(Serialize)]

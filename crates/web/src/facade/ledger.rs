@@ -212,14 +212,17 @@ impl JsNode {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "string")] account: JsValue,
     ) -> JsResult<JsValue> {
-        let account = if account.is_undefined() || account.is_null() {
-            None
-        } else {
-            Some(key(&account, "account")?)
-        };
+        if account.is_undefined() || account.is_null() {
+            // All of them: read again whenever the log changes, so each
+            // row's object is reused while it is unchanged.
+            let replica = self.node.node().replica();
+            let all = replica.view().transactions(replica.log(), None);
+            return Ok(self.kept_transactions.borrow_mut().array(&all)?.into());
+        }
+        let account = key(&account, "account")?;
         types::to_js(&types::transactions(
             &self.node.node().replica(),
-            account.as_ref(),
+            Some(&account),
         ))
     }
 

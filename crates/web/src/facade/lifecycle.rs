@@ -15,9 +15,9 @@ impl JsNode {
     pub async fn open(
         #[wasm_bindgen(unchecked_param_type = "NetworkSpec")] network: JsValue,
     ) -> JsResult<JsNode> {
-        Ok(JsNode {
-            node: BrowserNode::open(&network_ref(&network)?, None).await?,
-        })
+        Ok(JsNode::new(
+            BrowserNode::open(&network_ref(&network)?, None).await?,
+        ))
     }
 
     /// Opens the node of `network` as the identity in `backup` (made by
@@ -30,9 +30,9 @@ impl JsNode {
         #[wasm_bindgen(unchecked_param_type = "string")] passphrase: JsValue,
     ) -> JsResult<JsNode> {
         let identity = identity_in(&backup, &passphrase)?;
-        Ok(JsNode {
-            node: BrowserNode::open(&network_ref(&network)?, Some(identity)).await?,
-        })
+        Ok(JsNode::new(
+            BrowserNode::open(&network_ref(&network)?, Some(identity)).await?,
+        ))
     }
 
     /// The public key a backup holds, if `passphrase` opens it (to check a

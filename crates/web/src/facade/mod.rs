@@ -10,6 +10,7 @@
 //! TypeScript definitions below describe. One file per concept:
 //! [`lifecycle`], [`network`], [`ledger`], [`policy`], [`records`], [`peers`].
 
+mod kept_transactions;
 mod ledger;
 mod lifecycle;
 mod network;
@@ -188,6 +189,17 @@ export interface TrustfoldError extends Error { code: string; detail?: string }
 #[wasm_bindgen(js_name = TrustfoldNode)]
 pub struct JsNode {
     node: BrowserNode,
+    /// Every transfer's JS object from the last read of them all.
+    kept_transactions: std::cell::RefCell<kept_transactions::KeptTransactions>,
+}
+
+impl JsNode {
+    fn new(node: BrowserNode) -> JsNode {
+        JsNode {
+            node,
+            kept_transactions: Default::default(),
+        }
+    }
 }
 
 fn string(value: &JsValue, what: &str) -> JsResult<String> {
