@@ -48,10 +48,11 @@ const ui = {
   chosenRecord: null,
   plotUnit: null,
   offline: false, // "Work offline" pressed
-  agreement: { at: 0, for: "", later: null, shown: null },
+  agreement: { at: 0, for: "", later: null, shown: null, running: null, progress: null },
   copied: null, // what the invite's Copy button did
   relay: null, // what the relay's line remembers between frames (panels/relay.js)
   notices: noticeState(), // what changed in my view because of others (panels/notices.js)
+  debtsShown: new Map(), // each debt's list of payments opened or closed (panels/debts.js)
 };
 
 /** The page's side of every panel: the node, the latest snapshot, and how to act and redraw. */
@@ -119,25 +120,60 @@ for (const tab of tabs) {
 const visible = (id) => !$(`#${id}`).hidden;
 
 /**
- * The Agreement panel's comparison when it is due: each person's view is a
- * full fold of the log, so at most every 3 s while events stream in, and
- * not at all when nothing changed; otherwise the one shown last.
+ * The Agreement panel's comparison: `{ shown, progress }`, the last one
+ * finished (null before the first) and, while one runs, how far it got.
+ * Each person's view is a full fold of the log, so a comparison runs one
+ * person after another in tasks of ≈ 30 ms that leave the page free
+ * between them (`stepAgreement`), at most one at a time, starting again
+ * 3 s after the last one ended if the log or my policy changed since.
  */
 function agreementNow(s) {
   const a = ui.agreement;
   const at = `${s.status.known} ${JSON.stringify(s.policy)}`;
-  if (at === a.for && a.shown) return a.shown;
-  if (a.shown && Date.now() - a.at < 3000) {
-    a.later ??= setTimeout(() => {
-      a.later = null;
-      render();
-    }, 3000);
-    return a.shown;
+  if (!a.running && !(at === a.for && a.shown)) {
+    if (a.shown && Date.now() - a.at < 3000) {
+      a.later ??= setTimeout(() => {
+        a.later = null;
+        render();
+      }, 3000);
+    } else {
+      a.for = at;
+      a.running = app.reader.agreement(s, ui.collections ? [...ui.collections.all()].sort() : []);
+      a.progress = { done: 0, of: s.knownKeys.length };
+      setTimeout(stepAgreement, 0);
+    }
   }
-  a.at = Date.now();
-  a.for = at;
-  a.shown = app.reader.agreement(s, ui.collections ? [...ui.collections.all()].sort() : []);
-  return a.shown;
+  return { shown: a.shown, progress: a.running ? a.progress : null };
+}
+
+/** Runs the comparison's next steps for ≈ 30 ms, then gives the page back; draws what it got. */
+function stepAgreement() {
+  const a = ui.agreement;
+  if (!a.running) return;
+  if (!visible("agreement")) {
+    // Nobody looks: stop, and start afresh when the panel opens.
+    a.running = null;
+    a.for = "";
+    return;
+  }
+  const until = performance.now() + 30;
+  let next;
+  try {
+    do next = a.running.next();
+    while (!next.done && performance.now() < until);
+  } catch (e) {
+    a.running = null;
+    throw e;
+  }
+  if (next.done) {
+    a.shown = next.value;
+    a.running = null;
+    a.at = Date.now();
+  } else {
+    a.progress = next.value;
+    setTimeout(stepAgreement, 0);
+  }
+  render();
 }
 
 let drawn = null; // the promise of the frame being drawn, if one is scheduled
@@ -177,9 +213,12 @@ function draw() {
   updateNotices(s, ui.notices);
   renderNotices(ui.notices, render);
   if (visible("ledger")) renderLedger(s, ui, app);
-  if (visible("debts")) renderDebts(s);
+  if (visible("debts")) renderDebts(s, ui.debtsShown, render);
   if (visible("trust")) renderTrust(s, ui);
-  if (visible("agreement")) renderAgreement(s, agreementNow(s));
+  if (visible("agreement")) {
+    const { shown, progress } = agreementNow(s);
+    renderAgreement(s, shown, progress);
+  }
   if (visible("records")) renderRecords(s, ui, app);
   if (visible("peers")) renderPeers(s, app.reader.petnames, () => {
     app.snapshot = null; // names changed: read again

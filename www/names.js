@@ -118,7 +118,16 @@ export function naming(me, names, petnames = new Map()) {
     if (!name) return null;
     return counts.get(lookalike(name)) > 1 ? `${name} (${key.slice(0, 6)})` : name;
   };
+  // Each key's words, once per naming: a list of 100,000 payments asks
+  // for the same 200 people again and again, and reading a name's look
+  // (`lookalike`) is not free.
+  const said = new Map();
   const who = (key) => {
+    let words = said.get(key);
+    if (words === undefined) said.set(key, (words = whoIs(key)));
+    return words;
+  };
+  const whoIs = (key) => {
     if (key === me) return "you";
     const nickname = petnames.get(key);
     if (nickname) return nickname;

@@ -31,6 +31,12 @@ export function stateReader(node, me) {
   let kept = null;
   let editsFor = null; // the log, policy and collections the kept uncounted edits were read for
   let edits = [];
+  let ledgerFor = null; // the log and policy the kept transactions were read for
+  let ledger = null;
+  let debtsFor = null; // the log and policy the kept debts were read for
+  let debts = null;
+  let namingFor = null; // the names and nicknames the kept naming functions were made from
+  let named = null;
 
   /**
    * The edits of my collections that do not count in my view, and why:
@@ -63,17 +69,42 @@ export function stateReader(node, me) {
     return kept;
   }
 
+  /**
+   * Every payment with its status, and the same by event: read again only
+   * when the log or my policy changed (a year of history is 100,000 rows,
+   * and a frame is drawn for every keystroke in a search).
+   */
+  function transactionsOf(status, policy) {
+    const at = `${status.known} ${JSON.stringify(policy)}`;
+    if (at !== ledgerFor) {
+      const transactions = node.transactions();
+      ledger = { transactions, byEvent: new Map(transactions.map((t) => [t.event, t])) };
+      ledgerFor = at;
+    }
+    return ledger;
+  }
+
+  /** Who is who: made again only when the names or my nicknames changed, so what is derived from it keeps. */
+  function namingOf(names) {
+    const nicknames = petnames.all();
+    if (!namingFor || namingFor.names !== names || namingFor.nicknames !== nicknames) {
+      named = naming(me, names, nicknames);
+      namingFor = { names, nicknames };
+    }
+    return named;
+  }
+
   function read(want = {}) {
     const status = node.syncStatus();
     const policy = node.policy();
     const { names, published, voids, bannedAuthors } = people(status, policy);
-    const { who, keyFrom, claimed, nicknameClash } = naming(me, names, petnames.all());
+    const { who, keyFrom, claimed, nicknameClash } = namingOf(names);
     const balances = node.balances();
-    const transactions = node.transactions();
+    const { transactions, byEvent } = transactionsOf(status, policy);
     const peers = node.peers();
     const s = {
       me, status, policy, names, who, keyFrom, claimed, nicknameClash, balances, transactions, peers, published, voids, bannedAuthors,
-      byEvent: new Map(transactions.map((t) => [t.event, t])),
+      byEvent,
       // My changes nobody is known to hold yet (the latest 1,000): marked as waiting.
       unsent: new Set(status.unconfirmed > 0 ? node.unsentChanges() : []),
     };
@@ -82,7 +113,12 @@ export function stateReader(node, me) {
       s.mine = want.mine;
       s.uncountedEdits = uncountedEdits(want.mine, status, policy);
     }
-    if (want.debts) s.debts = node.debts();
+    if (want.debts) {
+      // Each debt lists every payment making it up: read on a change only.
+      const at = `${status.known} ${JSON.stringify(policy)}`;
+      if (at !== debtsFor) [debts, debtsFor] = [node.debts(), at];
+      s.debts = debts;
+    }
     if (want.records) {
       s.records = node.records(want.records);
       s.deleted = node.deletedRecords(want.records); // names, to restore
@@ -102,21 +138,31 @@ export function stateReader(node, me) {
 
   /**
    * Each known person's view next to mine, as their published trust list
-   * gives it: a full fold of the log per person, so the caller decides how
-   * often (the Agreement panel: at most every 3 s). `edits` names the
-   * edits of records the views disagree on (event → its edits of the
-   * `collections` this page knows).
+   * gives it, one person per step: a generator yielding `{ done, of }`
+   * after each person and returning `{ digest, rows, edits }`. Each person
+   * is a full fold of the log (≈ 40 ms with a year of history), so the
+   * caller runs the steps in tasks of their own and decides how often
+   * (the Agreement panel: at most every 3 s). `edits` names the edits of
+   * records the views disagree on (event → its edits of the `collections`
+   * this page knows). My own view's digest is read again in each step: the
+   * log may change between two tasks, and a person's view is compared with
+   * mine at the same moment.
    */
-  function agreement(s, collections) {
-    const mine = node.viewDigest();
-    const rows = s.knownKeys.map((key) => {
+  function* agreement(s, collections) {
+    const rows = [];
+    let mine = node.viewDigest();
+    for (const key of s.knownKeys) {
       const list = s.published.get(key) ?? null;
       const policy = { me: key, trusted: list?.trusted ?? [], banned: list?.banned ?? [] };
       const theirs = node.viewDigestUnder(policy);
       const same = theirs.included === mine.included;
       const comparison = same ? { onlyMine: [], onlyTheirs: [] } : node.compareViews(policy);
-      return { key, list, same, onlyMine: comparison.onlyMine, onlyTheirs: comparison.onlyTheirs };
-    });
+      rows.push({ key, list, same, onlyMine: comparison.onlyMine, onlyTheirs: comparison.onlyTheirs });
+      if (rows.length < s.knownKeys.length) {
+        yield { done: rows.length, of: s.knownKeys.length };
+        mine = node.viewDigest();
+      }
+    }
     // editsAmong takes at most 10,000 ids (INVALID_ARGUMENT past it): the
     // edits past those are said by their kind, as before they were named.
     const docs = [

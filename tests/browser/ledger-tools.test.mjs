@@ -54,6 +54,17 @@ test("31 payments: pages of 25, a search, a filter, and a CSV whose formula memo
   // Debts sums the 31 payments to one person, and says it is a sum.
   await tab(alice, "debts");
   await sees(alice, "#debt-list", "466.00 EUR in all.");
+  // 31 payments are listed when asked, not drawn at once (a year of
+  // history puts a thousand under a debt); opened, the list stays open.
+  const list = alice.page.locator("#debt-list details.movements");
+  await sees(alice, "#debt-list summary", "The 31 payments");
+  assert.equal(await list.locator("li").count(), 0, "not drawn while closed");
+  await alice.page.click("#debt-list summary");
+  await alice.page.waitForFunction(() => document.querySelectorAll("#debt-list details.movements li").length === 31);
+  await pay(alice, someone, 2, "p32");
+  await tab(alice, "debts");
+  await sees(alice, "#debt-list summary", "The 32 payments");
+  assert.equal(await list.locator("li").count(), 32, "still open after the list changed");
   await closeAll(alice);
 });
 

@@ -5,12 +5,23 @@ import { html, render, nothing } from "lit-html";
 import { eventWords, whyWords } from "../words.js";
 
 /**
- * Draws the panel from the snapshot `s` and `agreement`, the comparison
- * computed by the state reader (`{ digest, rows, edits }`, recomputed at most
- * every 3 s: each row is a full fold of the log).
+ * Draws the panel from the snapshot `s`, `agreement`, the last comparison
+ * the state reader finished (`{ digest, rows, edits }`, or null before the
+ * first), and `progress` (`{ done, of }` people while one runs, or null):
+ * each row is a full fold of the log, so with a year of history a
+ * comparison takes seconds, run in small tasks.
  */
-export function renderAgreement(s, agreement) {
+export function renderAgreement(s, agreement, progress) {
   const { who } = s;
+  const comparing = progress
+    ? `Comparing your view with each person's: ${progress.done} of ${progress.of}…`
+    : "";
+  render(comparing, document.querySelector("#agreement-progress"));
+  if (!agreement) {
+    render("", document.querySelector("#my-digest"));
+    render(nothing, document.querySelector("#agreement-list"));
+    return;
+  }
   // Read aloud in groups of four; each row says "same as yours" instead.
   render(agreement.digest.slice(0, 16).match(/.{4}/g).join(" "), document.querySelector("#my-digest"));
   const row = (r) => {

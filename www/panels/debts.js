@@ -1,10 +1,18 @@
 // The Debts panel: who is below zero in my view, and why — each payment
 // that makes up the debt, whether it counts, and who excluded it.
-import { html, render } from "lit-html";
+import { html, nothing, render } from "lit-html";
 import { amountText, movementWords } from "../words.js";
 
-/** Draws the panel from the snapshot `s` (read with `debts`). */
-export function renderDebts(s) {
+/** A debt made of at most this many payments lists them at once; a longer one when asked. */
+const LISTED_AT_ONCE = 10;
+
+/**
+ * Draws the panel from the snapshot `s` (read with `debts`). `shown`
+ * remembers each debt's list of payments opened or closed (a year of
+ * history puts a thousand payments under a debt, and drawing them all for
+ * every debt froze the page for seconds); `redraw` draws again.
+ */
+export function renderDebts(s, shown, redraw) {
   const { who } = s;
   const debt = (d) => {
     const notCounted = d.explanation.notCounted.filter((m) => m.delta > 0n);
@@ -42,14 +50,21 @@ export function renderDebts(s) {
       .map(([k, sum]) =>
         sum < 0n ? `paid ${who(k)} ${amountText(-sum, d.unit)}${inAll(k)}` : `received ${amountText(sum, d.unit)} from ${who(k)}${inAll(k)}`,
       );
+    const movementsOf = [...d.explanation.counted, ...d.explanation.notCounted];
+    const id = `${d.account} ${d.unit}`;
+    const open = shown.get(id) ?? movementsOf.length <= LISTED_AT_ONCE;
+    const toggled = (event) => {
+      if (event.target.open === open) return; // drawn so, not a click
+      shown.set(id, event.target.open);
+      redraw();
+    };
     return html`<li class="debt">
       <strong>${owes} ${amountText(d.amount, d.unit)}</strong><span class="because">${because}</span>
       ${parts.length ? html`<p class="muted with-whom">Counted: ${parts.join("; ")}.</p>` : ""}
-      <ul>
-        ${[...d.explanation.counted, ...d.explanation.notCounted].map(
-          (m) => html`<li>${movementWords(d.account, d.unit, m, who)}</li>`,
-        )}
-      </ul>
+      <details class="movements" ?open=${open} @toggle=${toggled}>
+        <summary>${movementsOf.length === 1 ? "The payment" : `The ${movementsOf.length.toLocaleString("en")} payments`}</summary>
+        ${open ? html`<ul>${movementsOf.map((m) => html`<li>${movementWords(d.account, d.unit, m, who)}</li>`)}</ul>` : nothing}
+      </details>
     </li>`;
   };
   render(

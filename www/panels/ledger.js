@@ -7,6 +7,7 @@ import { balancesCsv, download, transactionsCsv } from "../csv.js";
 import { lookAlike, sameCurrency } from "../units.js";
 import { secondPress } from "../second-press.js";
 import { short } from "../names.js";
+import { derived } from "../derived.js";
 import {
   amountErrorWords,
   amountText,
@@ -53,14 +54,21 @@ export function mountLedger(app) {
     tx.page += 1;
     app.refresh();
   });
-  const shown = (amount, unit) => TrustfoldNode.formatAmount(amount, unit);
   $("#tx-csv").addEventListener("click", () => {
+    // Formatting asks the node: once per amount and unit of the export.
+    const formatted = new Map();
+    const shown = (amount, unit) => {
+      const at = `${amount} ${unit}`;
+      if (!formatted.has(at)) formatted.set(at, TrustfoldNode.formatAmount(amount, unit));
+      return formatted.get(at);
+    };
     const s = app.state();
     const text = transactionsCsv(chosen(s, tx), { who: s.who, shown, status: (st) => STATUS[st] ?? st, memo: memoWords });
     download(`trustfold-transactions-${new Date().toISOString().slice(0, 10)}.csv`, text);
   });
   $("#balances-csv").addEventListener("click", () => {
     const s = app.state();
+    const shown = (amount, unit) => TrustfoldNode.formatAmount(amount, unit);
     download(`trustfold-balances-${new Date().toISOString().slice(0, 10)}.csv`, balancesCsv(s.balances, { who: s.who, shown }));
   });
   // An error stays until the person changes what they typed.
@@ -113,9 +121,12 @@ const HUGE = 100n;
 
 /** The largest payment made here in `unit` (a bigint), or null if none. */
 function largestPayment(s, unit) {
-  let largest = null;
-  for (const t of s.transactions) if (t.unit === unit && (largest === null || t.amount > largest)) largest = t.amount;
-  return largest;
+  const largest = derived(s.transactions, "largest", (list) => {
+    const by = new Map();
+    for (const t of list) if (!(t.amount <= by.get(t.unit))) by.set(t.unit, t.amount);
+    return by;
+  });
+  return largest.get(unit) ?? null;
 }
 
 /**
@@ -130,8 +141,32 @@ function seen(s, key) {
     s.names.has(key) ||
     s.published.has(key) ||
     s.peers.some((p) => p.key === key) ||
-    s.transactions.some((t) => t.from === key || (t.from === s.me && t.to === key))
+    payingKeys(s).has(key)
   );
+}
+
+/**
+ * The keys that paid someone, and those I paid, once per read of the
+ * transactions: the "To" hint asks on every keystroke.
+ */
+function payingKeys(s) {
+  return derived(s.transactions, "paying", (list) => {
+    const keys = new Set();
+    for (const t of list) {
+      keys.add(t.from);
+      if (t.from === s.me) keys.add(t.to);
+    }
+    return keys;
+  });
+}
+
+/** The units I paid or was paid in, once per read of the transactions. */
+function myUnits(s) {
+  return derived(s.transactions, "my units", (list) => {
+    const units = new Set();
+    for (const t of list) if (t.from === s.me || t.to === s.me) units.add(t.unit);
+    return units;
+  });
 }
 
 /** Transactions per page. */
@@ -143,14 +178,29 @@ const PAGE = 25;
  */
 function chosen(s, tx) {
   const query = tx.query.trim().toLowerCase();
-  return s.transactions.filter((t) => {
+  const last = derived(s.transactions, "chosen", () => ({}), s.who);
+  if (last.query === query && last.filter === tx.filter) return last.result;
+  // What a search matches, made once per read of the transactions and naming.
+  const words = query ? derived(s.transactions, "words", (list) => list.map(searchWords(s)), s.who) : null;
+  const result = s.transactions.filter((t, i) => {
     if (tx.filter === "mine" && t.from !== s.me && t.to !== s.me) return false;
     if (tx.filter === "counting" && t.status !== "included") return false;
     if (tx.filter === "not" && t.status === "included") return false;
-    if (!query) return true;
-    const words = `${s.who(t.from)} ${s.who(t.to)} ${t.memo} ${amountText(t.amount, t.unit)}`.toLowerCase();
-    return words.includes(query);
+    return !query || words[i].includes(query);
   });
+  Object.assign(last, { query, filter: tx.filter, result });
+  return result;
+}
+
+/** What a search matches in a payment: names as shown, the memo, the amount as shown. */
+function searchWords(s) {
+  // Formatting an amount asks the node: once per amount and unit.
+  const shown = new Map();
+  return (t) => {
+    const at = `${t.amount} ${t.unit}`;
+    if (!shown.has(at)) shown.set(at, amountText(t.amount, t.unit));
+    return `${s.who(t.from)} ${s.who(t.to)} ${t.memo} ${shown.get(at)}`.toLowerCase();
+  };
 }
 
 /** The typed amount in minor units of `unit`; throws words a person reads. */
@@ -166,15 +216,14 @@ function readAmount(text, unit) {
   }
 }
 
-/** Units paid in on this network, most used first (counted once per snapshot). */
+/** Units paid in on this network, most used first (counted once per read of the transactions). */
 function unitsInUse(s) {
   if (!s) return [];
-  if (!s.unitsInUse) {
+  return derived(s.transactions, "units", (list) => {
     const count = new Map();
-    for (const t of s.transactions) count.set(t.unit, (count.get(t.unit) ?? 0) + 1);
-    s.unitsInUse = [...count.keys()].sort((a, b) => count.get(b) - count.get(a));
-  }
-  return s.unitsInUse;
+    for (const t of list) count.set(t.unit, (count.get(t.unit) ?? 0) + 1);
+    return [...count.keys()].sort((a, b) => count.get(b) - count.get(a));
+  });
 }
 
 /**
@@ -232,10 +281,8 @@ export function renderLedger(s, ui, app) {
   );
   const mine = s.balances.filter((b) => b.account === me);
   // A unit I paid or was paid in shows even when it nets to zero.
-  for (const t of s.transactions) {
-    if ((t.from === me || t.to === me) && !mine.some((b) => b.unit === t.unit)) {
-      mine.push({ account: me, unit: t.unit, balance: 0n });
-    }
+  for (const unit of myUnits(s)) {
+    if (!mine.some((b) => b.unit === unit)) mine.push({ account: me, unit, balance: 0n });
   }
   render(
     mine.length

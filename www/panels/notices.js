@@ -8,6 +8,7 @@
 // notice.
 import { html, render } from "lit-html";
 import { amountText, editWords, followedBanWords, paymentWords, whyWords } from "../words.js";
+import { derived } from "../derived.js";
 
 /** The statuses, balances and bans seen at the last frame, and the notices shown. */
 export function noticeState() {
@@ -79,10 +80,12 @@ function updateEditNotices(s, state) {
 /** Adds a notice for each of my payments whose status changed since the last frame. */
 export function updateNotices(s, state) {
   updateEditNotices(s, state);
-  const statuses = new Map();
-  for (const t of s.transactions) {
-    if (t.from === s.me || t.to === s.me) statuses.set(t.event, t);
-  }
+  // My payments by event, once per read of the transactions.
+  const statuses = derived(s.transactions, "mine by event", (list) => {
+    const mineByEvent = new Map();
+    for (const t of list) if (t.from === s.me || t.to === s.me) mineByEvent.set(t.event, t);
+    return mineByEvent;
+  });
   const balances = new Map(s.balances.filter((b) => b.account === s.me).map((b) => [b.unit, b.balance]));
   const banned = leftOutThroughOthers(s);
   if (state.banned) {
@@ -108,7 +111,7 @@ export function updateNotices(s, state) {
     }
   }
   state.banned = banned;
-  if (state.seen) {
+  if (state.seen && state.seen !== statuses) {
     const changed = [];
     for (const [event, t] of statuses) {
       const before = state.seen.get(event);

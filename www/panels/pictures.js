@@ -6,6 +6,7 @@ import { repeat } from "lit-html/directives/repeat.js";
 import { TrustfoldNode } from "trustfold";
 import { balanceSeries, balancePlot } from "../pictures/balance.js";
 import { trustGraph } from "../pictures/trust.js";
+import { derived } from "../derived.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -32,7 +33,7 @@ export function trustEdges(s) {
 
 /** Draws the panel from the snapshot `s` (read with `published`). */
 export function renderPictures(s, ui) {
-  const series = balanceSeries(s.transactions, s.me);
+  const series = derived(s.transactions, "my balance series", (list) => balanceSeries(list, s.me));
   const units = [...series.keys()];
   const unit = units.includes(ui.plotUnit) ? ui.plotUnit : units[0];
   const select = $("#plot-unit");
