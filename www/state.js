@@ -9,6 +9,7 @@
 // frame.
 import { PEOPLE, namesFrom, naming } from "./names.js";
 import { petnames as petnamesOf } from "./petnames.js";
+import { derived } from "./derived.js";
 
 /**
  * The collection whose records name the network's collections: the log
@@ -77,8 +78,7 @@ export function stateReader(node, me) {
   function transactionsOf(status, policy) {
     const at = `${status.known} ${JSON.stringify(policy)}`;
     if (at !== ledgerFor) {
-      const transactions = node.transactions();
-      ledger = { transactions, byEvent: new Map(transactions.map((t) => [t.event, t])) };
+      ledger = { transactions: node.transactions() };
       ledgerFor = at;
     }
     return ledger;
@@ -100,11 +100,14 @@ export function stateReader(node, me) {
     const { names, published, voids, bannedAuthors } = people(status, policy);
     const { who, keyFrom, claimed, nicknameClash } = namingOf(names);
     const balances = node.balances();
-    const { transactions, byEvent } = transactionsOf(status, policy);
+    const { transactions } = transactionsOf(status, policy);
     const peers = node.peers();
     const s = {
       me, status, policy, names, who, keyFrom, claimed, nicknameClash, balances, transactions, peers, published, voids, bannedAuthors,
-      byEvent,
+      // Payments by event, for the panels that name events (made when first asked, once per read).
+      get byEvent() {
+        return derived(transactions, "by event", (list) => new Map(list.map((t) => [t.event, t])));
+      },
       // My changes nobody is known to hold yet (the latest 1,000): marked as waiting.
       unsent: new Set(status.unconfirmed > 0 ? node.unsentChanges() : []),
     };

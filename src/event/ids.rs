@@ -53,13 +53,15 @@ hex_display!(PublicKey, "PublicKey");
 hex_display!(EventId, "EventId");
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
+    // Two digits of a table per byte into a byte buffer: pushing each digit
+    // as a `char` encoded it as UTF-8 one at a time, a third of the time of
+    // listing 100,000 payments for a page.
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
+    let mut out = Vec::with_capacity(bytes.len() * 2);
     for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
+        out.extend_from_slice(&[DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]);
     }
-    out
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 fn parse_hex(text: &str) -> Option<[u8; 32]> {
@@ -76,4 +78,18 @@ pub(crate) fn parse_hex_vec(text: &str) -> Option<Vec<u8>> {
     text.chunks_exact(2)
         .map(|pair| Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_two_lowercase_digits_per_byte_and_reads_back() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
+        let id = EventId::of_bytes(b"an event");
+        assert_eq!(id.to_hex().len(), 64);
+        assert_eq!(EventId::from_hex(&id.to_hex()), Some(id));
+        assert_eq!(id.short(), id.to_hex()[..8]);
+    }
 }

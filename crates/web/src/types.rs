@@ -49,7 +49,7 @@ pub struct JsContest {
     author: String,
     dispute: bool,
     reason: String,
-    verdict: &'static str,
+    verdict: JsVerdict,
     /// With verdict `excluded`: the exclusions of this statement that
     /// count (someone counts the event anyway), each retractable by its
     /// author.
@@ -60,11 +60,12 @@ pub struct JsContest {
 #[serde(rename_all = "camelCase")]
 pub struct JsMovement {
     event: String,
-    counterparty: String,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    counterparty: JsValue,
     delta: i128,
     capped_from: Option<u64>,
     counted: bool,
-    status: String,
+    status: JsStatus,
     why: Option<JsWhy>,
     contests: Vec<JsContest>,
 }
@@ -72,8 +73,10 @@ pub struct JsMovement {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsExplanation {
-    account: String,
-    unit: String,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    account: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    unit: JsValue,
     balance: i128,
     counted: Vec<JsMovement>,
     not_counted: Vec<JsMovement>,
@@ -81,8 +84,10 @@ pub struct JsExplanation {
 
 #[derive(Serialize)]
 pub struct Debt {
-    account: String,
-    unit: String,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    account: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    unit: JsValue,
     amount: u128,
     explanation: JsExplanation,
 }
@@ -122,21 +127,73 @@ pub fn cached_balances(state: &trustfold::snapshot::CachedState) -> Vec<Balance>
         .collect()
 }
 
-fn verdict(v: &Verdict) -> &'static str {
+/// A verdict's word. A unit variant, not a `String`: serde-wasm-bindgen
+/// makes a variant's name once and reuses it, where each `String` is
+/// decoded again in JS (a list of 100,000 payments said "included"
+/// 100,000 times).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum JsVerdict {
+    Counted,
+    Untrusted,
+    AuthorBanned,
+    Retracted,
+    Excluded,
+}
+
+fn verdict(v: &Verdict) -> JsVerdict {
     match v {
-        Verdict::Counted => "counted",
-        Verdict::Untrusted => "untrusted",
-        Verdict::AuthorBanned => "authorBanned",
-        Verdict::Retracted { .. } => "retracted",
-        Verdict::Excluded { .. } => "excluded",
+        Verdict::Counted => JsVerdict::Counted,
+        Verdict::Untrusted => JsVerdict::Untrusted,
+        Verdict::AuthorBanned => JsVerdict::AuthorBanned,
+        Verdict::Retracted { .. } => JsVerdict::Retracted,
+        Verdict::Excluded { .. } => JsVerdict::Excluded,
     }
 }
 
-fn status(s: &Status) -> String {
+/// A status's word (a unit variant, as [`JsVerdict`]).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum JsStatus {
+    Included,
+    Excluded,
+    AuthorBanned,
+}
+
+fn status(s: &Status) -> JsStatus {
     match s {
-        Status::Included => "included".into(),
-        Status::Excluded { .. } => "excluded".into(),
-        Status::AuthorBanned { .. } => "authorBanned".into(),
+        Status::Included => JsStatus::Included,
+        Status::Excluded { .. } => JsStatus::Excluded,
+        Status::AuthorBanned { .. } => JsStatus::AuthorBanned,
+    }
+}
+
+/// The strings a long list names again and again (people's keys, units),
+/// each made in JS once per conversion: every `String` crossing to JS is
+/// decoded there, and 100,000 payments name the same 200 people.
+#[derive(Default)]
+pub struct SharedStrings {
+    keys: rustc_hash::FxHashMap<trustfold::PublicKey, JsValue>,
+    units: rustc_hash::FxHashMap<String, JsValue>,
+}
+
+impl SharedStrings {
+    /// `key` in hex, as a JS string.
+    pub fn key(&mut self, key: &trustfold::PublicKey) -> JsValue {
+        self.keys
+            .entry(*key)
+            .or_insert_with(|| JsValue::from_str(&key.to_hex()))
+            .clone()
+    }
+
+    /// `unit` as a JS string.
+    pub fn unit(&mut self, unit: &str) -> JsValue {
+        if let Some(made) = self.units.get(unit) {
+            return made.clone();
+        }
+        let made = JsValue::from_str(unit);
+        self.units.insert(unit.to_owned(), made.clone());
+        made
     }
 }
 
@@ -212,10 +269,10 @@ fn contest(c: &Contest) -> JsContest {
     }
 }
 
-fn movement(m: &Movement, counted: bool) -> JsMovement {
+fn movement(m: &Movement, counted: bool, shared: &mut SharedStrings) -> JsMovement {
     JsMovement {
         event: m.event.to_hex(),
-        counterparty: m.counterparty.to_hex(),
+        counterparty: shared.key(&m.counterparty),
         delta: m.delta,
         capped_from: m.capped_from,
         counted,
@@ -225,26 +282,40 @@ fn movement(m: &Movement, counted: bool) -> JsMovement {
     }
 }
 
-pub fn explanation(e: &Explanation) -> JsExplanation {
+/// Why an account has its balance, as JS reads it; the people it names
+/// and its unit from `shared`.
+pub fn explanation(e: &Explanation, shared: &mut SharedStrings) -> JsExplanation {
     JsExplanation {
-        account: e.account.to_hex(),
-        unit: e.unit.clone(),
+        account: shared.key(&e.account),
+        unit: shared.unit(&e.unit),
         balance: e.balance,
-        counted: e.counted.iter().map(|m| movement(m, true)).collect(),
-        not_counted: e.not_counted.iter().map(|m| movement(m, false)).collect(),
+        counted: e
+            .counted
+            .iter()
+            .map(|m| movement(m, true, shared))
+            .collect(),
+        not_counted: e
+            .not_counted
+            .iter()
+            .map(|m| movement(m, false, shared))
+            .collect(),
     }
 }
 
+/// Every debt with why. A year of history puts 100,000 payments under
+/// them, naming the same few hundred people: each person's key and each
+/// unit cross to JS once ([`SharedStrings`]).
 pub fn debts(replica: &Replica) -> Vec<Debt> {
+    let mut shared = SharedStrings::default();
     replica
         .view()
         .debts(replica.log())
         .iter()
         .map(|d| Debt {
-            account: d.account.to_hex(),
-            unit: d.unit.clone(),
+            account: shared.key(&d.account),
+            unit: shared.unit(&d.unit),
             amount: d.amount,
-            explanation: explanation(&d.explanation),
+            explanation: explanation(&d.explanation, &mut shared),
         })
         .collect()
 }
@@ -396,50 +467,71 @@ pub fn record(id: &str, r: &Record) -> JsRecord {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsTransaction {
-    event: String,
-    from: String,
-    to: String,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    event: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    from: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    to: JsValue,
     amount: u64,
-    unit: String,
-    memo: String,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    unit: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    memo: JsValue,
     time: f64,
     reverses: Option<String>,
     reversed: u64,
-    status: String,
+    status: JsStatus,
     why: Option<JsWhy>,
     contests: Vec<JsContest>,
 }
 
-/// Transfers (of `account`, or all) in the order they were made, with their
-/// status here ([`trustfold::View::transactions`]).
-pub fn transactions(
-    replica: &Replica,
-    account: Option<&trustfold::PublicKey>,
-) -> Vec<JsTransaction> {
-    replica
-        .view()
-        .transactions(replica.log(), account)
-        .iter()
-        .map(transaction)
-        .collect()
-}
-
-/// One transfer as JS reads it.
-pub fn transaction(t: &trustfold::Transaction) -> JsTransaction {
-    JsTransaction {
-        event: t.event.to_hex(),
-        from: t.from.to_hex(),
-        to: t.to.to_hex(),
-        amount: t.amount,
-        unit: t.unit.clone(),
-        memo: t.memo.clone(),
-        time: t.time as f64,
-        reverses: t.reverses.map(|r| r.to_hex()),
-        reversed: t.reversed,
-        status: status(&t.status),
-        why: why(&t.status),
-        contests: t.contests.iter().map(contest).collect(),
+/// Transfers as JS objects, in `list`'s order.
+///
+/// Each `String` crossing to JS is decoded there by a call of its own, and
+/// with 100,000 payments the calls were most of the time: so the event ids
+/// and memos of the whole list cross as two strings, each row's a slice of
+/// them (a JS `substring`, no decoding), and keys and units are made once
+/// ([`SharedStrings`]).
+pub fn transaction_objects(list: &[&trustfold::Transaction]) -> JsResult<Vec<JsValue>> {
+    let mut shared = SharedStrings::default();
+    let mut ids = String::with_capacity(list.len() * 64);
+    let mut memos = String::new();
+    // Each memo's end in `memos`, in UTF-16 code units as JS counts.
+    let mut memo_ends = Vec::with_capacity(list.len());
+    let mut end = 0u32;
+    for t in list {
+        ids.push_str(&t.event.to_hex());
+        memos.push_str(&t.memo);
+        end += t.memo.encode_utf16().count() as u32;
+        memo_ends.push(end);
     }
+    let ids = js_sys::JsString::from(ids.as_str());
+    let memos = js_sys::JsString::from(memos.as_str());
+    let mut start = 0u32;
+    list.iter()
+        .zip(memo_ends)
+        .enumerate()
+        .map(|(i, (t, end))| {
+            let at = i as u32 * 64;
+            let row = JsTransaction {
+                event: ids.substring(at, at + 64).into(),
+                from: shared.key(&t.from),
+                to: shared.key(&t.to),
+                amount: t.amount,
+                unit: shared.unit(&t.unit),
+                memo: memos.substring(start, end).into(),
+                time: t.time as f64,
+                reverses: t.reverses.map(|r| r.to_hex()),
+                reversed: t.reversed,
+                status: status(&t.status),
+                why: why(&t.status),
+                contests: t.contests.iter().map(contest).collect(),
+            };
+            start = end;
+            to_js(&row)
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -483,7 +575,7 @@ pub struct PolicyInput {
 pub struct JsDifference {
     event: String,
     kind: &'static str,
-    status: String,
+    status: JsStatus,
     why: Option<JsWhy>,
 }
 

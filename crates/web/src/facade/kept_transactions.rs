@@ -50,18 +50,32 @@ impl KeptTransactions {
     /// changing part is as it was at the last read. Forgets the rows no
     /// longer listed.
     pub(super) fn array(&mut self, all: &[Transaction]) -> JsResult<js_sys::Array> {
-        let array = js_sys::Array::new_with_length(all.len() as u32);
         let mut next = FxHashMap::with_capacity_and_hasher(all.len(), Default::default());
+        let mut values = Vec::with_capacity(all.len());
+        let mut to_convert = Vec::new();
         for (i, t) in all.iter().enumerate() {
             let changing = Changing::of(t);
-            let value = match self.by_event.remove(&t.event) {
-                Some((before, value)) if before == changing => value,
-                _ => types::to_js(&types::transaction(t))?,
-            };
-            array.set(i as u32, value.clone());
-            next.insert(t.event, (changing, value));
+            match self.by_event.remove(&t.event) {
+                Some((before, value)) if before == changing => {
+                    values.push(value.clone());
+                    next.insert(t.event, (changing, value));
+                }
+                _ => {
+                    values.push(JsValue::UNDEFINED);
+                    to_convert.push(i);
+                }
+            }
+        }
+        let rows: Vec<&Transaction> = to_convert.iter().map(|&i| &all[i]).collect();
+        for (&i, value) in to_convert.iter().zip(types::transaction_objects(&rows)?) {
+            next.insert(all[i].event, (Changing::of(&all[i]), value.clone()));
+            values[i] = value;
         }
         self.by_event = next;
+        let array = js_sys::Array::new_with_length(all.len() as u32);
+        for (i, value) in values.into_iter().enumerate() {
+            array.set(i as u32, value);
+        }
         Ok(array)
     }
 }

@@ -199,11 +199,10 @@ impl JsNode {
         let account = key(&account, "account")?;
         let unit = string(&unit, "unit")?;
         let replica = self.node.node().replica();
-        types::to_js(&types::explanation(&replica.view().explain(
-            replica.log(),
-            &account,
-            &unit,
-        )))
+        types::to_js(&types::explanation(
+            &replica.view().explain(replica.log(), &account, &unit),
+            &mut types::SharedStrings::default(),
+        ))
     }
 
     /// Transfers, of `account` or all, with their status here and why.
@@ -220,10 +219,14 @@ impl JsNode {
             return Ok(self.kept_transactions.borrow_mut().array(&all)?.into());
         }
         let account = key(&account, "account")?;
-        types::to_js(&types::transactions(
-            &self.node.node().replica(),
-            Some(&account),
-        ))
+        let replica = self.node.node().replica();
+        let of_account = replica.view().transactions(replica.log(), Some(&account));
+        let rows: Vec<&trustfold::Transaction> = of_account.iter().collect();
+        let array = js_sys::Array::new();
+        for value in types::transaction_objects(&rows)? {
+            array.push(&value);
+        }
+        Ok(array.into())
     }
 
     /// Authors caught signing two events with one sequence number (two
