@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300
 
-.PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-typing bench-server bench-relay bench-scaled bench-mesh
+.PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-typing bench-server bench-relay bench-scaled bench-mesh bench-page
 
 ## The node page, the signalling server and the relay at
 ## http://127.0.0.1:8080 (builds the package and the page first); the relay
@@ -99,6 +99,12 @@ bench-browser:
 bench-typing: pkg
 	node bench-browser/typing.mjs --runs 3 --editors trustfold,automerge
 	node bench-browser/typing.mjs --runs 3 --edits 50000
+
+## The page with a year of history: every interaction's longest task at
+## 1,000 and 100,000 payments by 200 people, 3 runs each (BENCHMARKS.md,
+## "A year of history in the page"). ≈ 10 min, the histories made once.
+bench-page: pkg
+	./scripts/bench-page.sh
 
 ## The signalling server's resident memory under 10,000 idle sockets
 ## (before, with them, after); figures in target/bench-server.txt.

@@ -1,0 +1,130 @@
+//! Writes a year of a community's history for the page benchmark
+//! (`scripts/bench-page.sh`, BENCHMARKS.md "A year of history in the
+//! page"): `people` members, one of them the page's own identity (read from
+//! the backup the page exported), each named in the `people` collection,
+//! and `payments` signed transfers spread over a year (each member's a
+//! hash-linked chain; about 2.5 % from and 2.5 % to the page's identity,
+//! one in ten in HOURS, the rest in EUR, with short memos), in time order,
+//! parents first.
+//!
+//! Usage: `gen-history <backup> <passphrase> <payments> <people> <out>`.
+//! Each event is written as `[u32 LE length][32-byte id][bytes]`, the
+//! layout of the other fixtures. Deterministic for given arguments and
+//! backup.
+
+use trustfold::backup::import_backup;
+use trustfold::{Body, Identity, Policy, Replica, Scalar, Transfer};
+
+const MEMOS: [&str; 12] = [
+    "bread",
+    "vegetables",
+    "invoice",
+    "rent share",
+    "bike repair",
+    "childcare",
+    "eggs",
+    "lesson",
+    "tools",
+    "coffee",
+    "garden help",
+    "transport",
+];
+const NAMES: [&str; 20] = [
+    "Ada", "Bea", "Cai", "Dev", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jon", "Kim", "Lou", "Max",
+    "Ned", "Oli", "Pia", "Quin", "Rae", "Sam", "Tia",
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, backup, passphrase, payments, people, out] = &args[..] else {
+        eprintln!("usage: gen-history <backup> <passphrase> <payments> <people> <out>");
+        std::process::exit(2);
+    };
+    let payments: u64 = payments.parse().expect("payments: a number");
+    let people: usize = people.parse().expect("people: a number");
+    assert!(people >= 3, "at least 3 people");
+    let backup = std::fs::read(backup).expect("the backup file");
+    let me = import_backup(&backup, passphrase).expect("the backup opens with the passphrase");
+    let mut ids: Vec<Identity> = vec![me];
+    for i in 1..people {
+        let mut secret = [42u8; 32];
+        secret[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        ids.push(Identity::from_secret(secret));
+    }
+    let keys: Vec<_> = ids.iter().map(|i| i.public_key()).collect();
+    let mut replicas: Vec<Replica> = keys.iter().map(|k| Replica::new(Policy::new(*k))).collect();
+    let start: u64 = 1_733_000_000_000;
+    let year: u64 = 365 * 24 * 3600 * 1000;
+    // (time, order within the time, bytes, id)
+    let mut events: Vec<(u64, u8, Vec<u8>, [u8; 32])> = Vec::new();
+    for (i, replica) in replicas.iter_mut().enumerate() {
+        let name = if i == 0 {
+            "Perf Me".to_string()
+        } else {
+            format!("{} {i}", NAMES[i % NAMES.len()])
+        };
+        let record = keys[i].to_hex();
+        replica
+            .create_record("people", &record)
+            .expect("a new record");
+        replica
+            .set_field("people", &record, "name", Scalar::Str(name))
+            .expect("a field of a new record");
+        for e in replica.commit(&ids[i], start + i as u64).expect("a commit") {
+            events.push((e.content().time, 0, e.bytes().to_vec(), e.id().0));
+        }
+    }
+    // xorshift: the same history for the same arguments.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut random = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let (mut mine_out, mut mine_in) = (0, 0);
+    for p in 0..payments {
+        let time = start + 1000 + p * (year / payments);
+        let from = if random() % 1000 < 25 {
+            0
+        } else {
+            1 + (random() as usize) % (people - 1)
+        };
+        let to = if from != 0 && random() % 1000 < 25 {
+            0
+        } else {
+            let mut to = (random() as usize) % people;
+            while to == from || to == 0 {
+                to = (random() as usize) % people;
+            }
+            to
+        };
+        mine_out += usize::from(from == 0);
+        mine_in += usize::from(to == 0);
+        let unit = if random() % 10 == 0 { "HOURS" } else { "EUR" };
+        let memo = format!("{} {p}", MEMOS[(random() as usize) % MEMOS.len()]);
+        let transfer = Transfer {
+            to: keys[to],
+            amount: 100 + random() % 5000,
+            unit: unit.into(),
+            memo,
+            reverses: None,
+        };
+        let e = replicas[from]
+            .publish(&ids[from], time, Body::Transfer(transfer))
+            .expect("a valid transfer");
+        events.push((time, 1, e.bytes().to_vec(), e.id().0));
+    }
+    events.sort_by_key(|e| (e.0, e.1));
+    let mut bytes = Vec::new();
+    for (_, _, event, id) in &events {
+        bytes.extend_from_slice(&(event.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(id);
+        bytes.extend_from_slice(event);
+    }
+    std::fs::write(out, &bytes).expect("the output file");
+    eprintln!(
+        "{} events ({payments} payments; the page's identity paid {mine_out} and was paid {mine_in})",
+        events.len()
+    );
+}
