@@ -43,7 +43,8 @@ for payments in $sizes; do
   [ "$payments" -lt 1000 ] && tag="$payments"
   tags="$tags $tag"
   base="$out/profile-$tag.base"
-  if [ ! -d "$base" ] || [ "$gen" -nt "$base" ]; then
+  # Made once (a new identity each time): `rm -rf target/bench-page` makes them again.
+  if [ ! -d "$base" ]; then
     rm -rf "$base"
     node bench-browser/page/export-backup.mjs "$base" "perf$tag" "$out/backup-$tag.bin"
     "$gen" "$out/backup-$tag.bin" "perf audit passphrase 2026" "$payments" "$people" "$out/history-$tag.bin"

@@ -140,6 +140,53 @@ pub struct Explanation {
     pub not_counted: Vec<Movement>,
 }
 
+/// What the counted transfers of an [`Explanation`] come to with one other
+/// person: a debt is read as "paid Bob 6.00 net (18.50 paid, 12.50
+/// received)", and a year of history puts a thousand transfers under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WithWhom {
+    /// The other person.
+    pub counterparty: PublicKey,
+    /// What the account paid them, counted.
+    pub paid: u128,
+    /// What the account received from them, counted.
+    pub received: u128,
+    /// How many counted transfers.
+    pub transfers: usize,
+}
+
+impl WithWhom {
+    /// Received minus paid.
+    pub fn net(&self) -> i128 {
+        self.received as i128 - self.paid as i128
+    }
+}
+
+impl Explanation {
+    /// The counted transfers summed per other person, those that net to
+    /// nothing left out, the one paid most first (then by key).
+    pub fn with_whom(&self) -> Vec<WithWhom> {
+        let mut by: FxHashMap<PublicKey, WithWhom> = FxHashMap::default();
+        for m in &self.counted {
+            let sums = by.entry(m.counterparty).or_insert(WithWhom {
+                counterparty: m.counterparty,
+                paid: 0,
+                received: 0,
+                transfers: 0,
+            });
+            if m.delta < 0 {
+                sums.paid += m.delta.unsigned_abs();
+            } else {
+                sums.received += m.delta.unsigned_abs();
+            }
+            sums.transfers += 1;
+        }
+        let mut list: Vec<WithWhom> = by.into_values().filter(|w| w.net() != 0).collect();
+        list.sort_by_key(|w| (w.net(), w.counterparty));
+        list
+    }
+}
+
 /// A negative balance and its explanation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Debt {

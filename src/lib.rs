@@ -77,6 +77,7 @@ pub use event::{
 };
 pub use explain::{
     Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Transaction, Verdict,
+    WithWhom,
 };
 pub use ledger::Ledger;
 pub use log::{

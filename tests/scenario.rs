@@ -163,3 +163,34 @@ fn the_owners_view_follows_the_same_scenario_incrementally() {
         node.view().included_digest(node.log())
     );
 }
+
+/// A debt read as "paid Bob 6.00 net (18.50 paid, 12.50 received)": the
+/// counted transfers summed per person, netting to nothing left out,
+/// uncounted ones not summed, the person paid most first.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_debt_sums_its_counted_transfers_per_person() {
+    let mut node = Replica::new(Policy::new(key(A)));
+    node.publish(&id(A), 1, pay(key(B), 1850, "EUR")).unwrap();
+    node.publish(&id(B), 2, pay(key(A), 1250, "EUR")).unwrap();
+    node.publish(&id(A), 3, pay(key(C), 300, "EUR")).unwrap();
+    node.publish(&id(A), 4, pay(key(C), 200, "EUR")).unwrap();
+    node.publish(&id(A), 5, pay(key(D), 40, "EUR")).unwrap();
+    node.publish(&id(D), 6, pay(key(A), 40, "EUR")).unwrap();
+    let disputed = node.publish(&id(A), 7, pay(key(E), 999, "EUR")).unwrap();
+    node.publish(&id(A), 8, dispute(disputed.id(), "never delivered"))
+        .unwrap();
+    let debts = node.view().debts(node.log());
+    let mine = debts.iter().find(|d| d.account == key(A)).unwrap();
+    assert_eq!(mine.amount, 1850 - 1250 + 500);
+    let sums: Vec<_> = mine
+        .explanation
+        .with_whom()
+        .iter()
+        .map(|w| (w.counterparty, w.paid, w.received, w.transfers, w.net()))
+        .collect();
+    assert_eq!(
+        sums,
+        vec![(key(B), 1850, 1250, 2, -600), (key(C), 500, 0, 2, -500),],
+        "D nets to nothing; the disputed payment to E does not count"
+    );
+}

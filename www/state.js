@@ -36,6 +36,7 @@ export function stateReader(node, me) {
   let ledger = null;
   let debtsFor = null; // the log and policy the kept debts were read for
   let debts = null;
+  let debtLists = new Map(); // each opened debt's payments, for the same log and policy
   let namingFor = null; // the names and nicknames the kept naming functions were made from
   let named = null;
 
@@ -117,10 +118,17 @@ export function stateReader(node, me) {
       s.uncountedEdits = uncountedEdits(want.mine, status, policy);
     }
     if (want.debts) {
-      // Each debt lists every payment making it up: read on a change only.
+      // What each debt comes to, per person (3 at most), not its every
+      // payment (a year of history puts a thousand under each): read on a
+      // change only. A debt's payments are read when its list is open.
       const at = `${status.known} ${JSON.stringify(policy)}`;
-      if (at !== debtsFor) [debts, debtsFor] = [node.debts(), at];
+      if (at !== debtsFor) [debts, debtLists, debtsFor] = [node.debtSummaries(3), new Map(), at];
       s.debts = debts;
+      s.debtList = (account, unit) => {
+        const id = `${account} ${unit}`;
+        if (!debtLists.has(id)) debtLists.set(id, node.explain(account, unit));
+        return debtLists.get(id);
+      };
     }
     if (want.records) {
       s.records = node.records(want.records);

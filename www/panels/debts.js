@@ -7,7 +7,8 @@ import { amountText, movementWords } from "../words.js";
 const LISTED_AT_ONCE = 10;
 
 /**
- * Draws the panel from the snapshot `s` (read with `debts`). `shown`
+ * Draws the panel from the snapshot `s` (read with `debts`: the core's
+ * summaries, and `debtList` for a debt's payments). `shown`
  * remembers each debt's list of payments opened or closed (a year of
  * history puts a thousand payments under a debt, and drawing them all for
  * every debt froze the page for seconds); `redraw` draws again.
@@ -15,55 +16,51 @@ const LISTED_AT_ONCE = 10;
 export function renderDebts(s, shown, redraw) {
   const { who } = s;
   const debt = (d) => {
-    const notCounted = d.explanation.notCounted.filter((m) => m.delta > 0n);
     // A few reasons are said in the sentence; more are counted, and listed below it.
+    const to = d.account === s.me ? "you" : who(d.account);
     const because =
-      notCounted.length > 3
-        ? ` because ${notCounted.length} payments to ${d.account === s.me ? "you" : who(d.account)} do not count in your view (listed below)`
-        : notCounted.length
-          ? ` because ${notCounted.map((m) => movementWords(d.account, d.unit, m, who, "was")).join("; ")}`
+      d.notCountedIn > d.because.length
+        ? ` because ${d.notCountedIn} payments to ${to} do not count in your view (listed below)`
+        : d.because.length
+          ? ` because ${d.because.map((m) => movementWords(d.account, d.unit, m, who, "was")).join("; ")}`
           : "";
     const owes = d.account === s.me ? "You owe" : `${who(d.account)} owes`;
-    // With whom: what the counted payments sum to, per person (paid to, received from).
-    const net = new Map();
-    const movements = new Map();
-    const paid = new Map();
-    const received = new Map();
-    for (const m of d.explanation.counted) {
-      net.set(m.counterparty, (net.get(m.counterparty) ?? 0n) + m.delta);
-      movements.set(m.counterparty, (movements.get(m.counterparty) ?? 0) + 1);
-      const side = m.delta < 0n ? paid : received;
-      side.set(m.counterparty, (side.get(m.counterparty) ?? 0n) + (m.delta < 0n ? -m.delta : m.delta));
-    }
-    // A sum of several payments is said to be one ("in all"); payments both
-    // ways are said to be a net, with each side ("paid Bob 6.00 EUR net:
-    // 18.50 EUR paid, 12.50 EUR received"), not read as what was paid.
-    const inAll = (k) =>
-      paid.has(k) && received.has(k)
-        ? ` net (${amountText(paid.get(k), d.unit)} paid, ${amountText(received.get(k), d.unit)} received)`
-        : movements.get(k) > 1
-          ? " in all"
-          : "";
-    const parts = [...net]
-      .filter(([, sum]) => sum !== 0n)
-      .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
-      .map(([k, sum]) =>
-        sum < 0n ? `paid ${who(k)} ${amountText(-sum, d.unit)}${inAll(k)}` : `received ${amountText(sum, d.unit)} from ${who(k)}${inAll(k)}`,
-      );
-    const movementsOf = [...d.explanation.counted, ...d.explanation.notCounted];
+    // With whom: what the counted payments sum to, per person (the core's
+    // sums, the one paid most first). A sum of several payments is said to
+    // be one ("in all"); payments both ways are said to be a net, with each
+    // side ("paid Bob 6.00 EUR net: 18.50 EUR paid, 12.50 EUR received"),
+    // not read as what was paid.
+    const parts = d.withWhom.map((w) => {
+      const net = w.received - w.paid;
+      const inAll =
+        w.paid > 0n && w.received > 0n
+          ? ` net (${amountText(w.paid, d.unit)} paid, ${amountText(w.received, d.unit)} received)`
+          : w.transfers > 1
+            ? " in all"
+            : "";
+      return net < 0n
+        ? `paid ${who(w.counterparty)} ${amountText(-net, d.unit)}${inAll}`
+        : `received ${amountText(net, d.unit)} from ${who(w.counterparty)}${inAll}`;
+    });
+    if (d.others) parts.push(`and with ${d.others} ${d.others === 1 ? "other person" : "other people"}`);
     const id = `${d.account} ${d.unit}`;
-    const open = shown.get(id) ?? movementsOf.length <= LISTED_AT_ONCE;
+    const open = shown.get(id) ?? d.transfers <= LISTED_AT_ONCE;
     const toggled = (event) => {
       if (event.target.open === open) return; // drawn so, not a click
       shown.set(id, event.target.open);
       redraw();
     };
+    // The payments themselves, read only for a debt whose list is open.
+    const list = () => {
+      const e = s.debtList(d.account, d.unit);
+      return html`<ul>${[...e.counted, ...e.notCounted].map((m) => html`<li>${movementWords(d.account, d.unit, m, who)}</li>`)}</ul>`;
+    };
     return html`<li class="debt">
       <strong>${owes} ${amountText(d.amount, d.unit)}</strong><span class="because">${because}</span>
       ${parts.length ? html`<p class="muted with-whom">Counted: ${parts.join("; ")}.</p>` : ""}
       <details class="movements" ?open=${open} @toggle=${toggled}>
-        <summary>${movementsOf.length === 1 ? "The payment" : `The ${movementsOf.length.toLocaleString("en")} payments`}</summary>
-        ${open ? html`<ul>${movementsOf.map((m) => html`<li>${movementWords(d.account, d.unit, m, who)}</li>`)}</ul>` : nothing}
+        <summary>${d.transfers === 1 ? "The payment" : `The ${d.transfers.toLocaleString("en")} payments`}</summary>
+        ${open ? list() : nothing}
       </details>
     </li>`;
   };

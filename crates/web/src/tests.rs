@@ -940,3 +940,51 @@ async fn all_transactions_read_again_reuse_unchanged_rows_and_show_changed_ones(
     let fourth: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
     assert_eq!(get(&fourth.get(0), "status"), s("included"));
 }
+
+#[wasm_bindgen_test]
+async fn a_debt_summary_sums_per_person_without_listing_every_transfer() {
+    let node = JsNode::open(network()).await.unwrap();
+    for (to, amount) in [(4, 300), (4, 200), (5, 100), (6, 50)] {
+        node.pay(
+            other(to),
+            JsValue::from(amount),
+            s("EUR"),
+            JsValue::UNDEFINED,
+        )
+        .await
+        .unwrap();
+    }
+    let summaries: js_sys::Array = node.debt_summaries(JsValue::from(2)).unwrap().into();
+    assert_eq!(summaries.length(), 1);
+    let mine = summaries.get(0);
+    assert_eq!(get(&mine, "account"), s(&node.public_key()));
+    assert_eq!(get(&mine, "amount"), JsValue::bigint_from_str("650"));
+    assert_eq!(get(&mine, "transfers"), JsValue::from(4));
+    let with_whom: js_sys::Array = get(&mine, "withWhom").into();
+    assert_eq!(with_whom.length(), 2, "at most 2 people");
+    assert_eq!(
+        get(&with_whom.get(0), "counterparty"),
+        other(4),
+        "paid most first"
+    );
+    assert_eq!(
+        get(&with_whom.get(0), "paid"),
+        JsValue::bigint_from_str("500")
+    );
+    assert_eq!(get(&with_whom.get(0), "transfers"), JsValue::from(2));
+    assert_eq!(get(&mine, "others"), JsValue::from(1));
+    assert!(
+        get(&mine, "explanation").is_undefined(),
+        "no list of transfers"
+    );
+    // 3 people by default; a bad count is refused.
+    let summaries: js_sys::Array = node.debt_summaries(JsValue::UNDEFINED).unwrap().into();
+    assert_eq!(
+        js_sys::Array::from(&get(&summaries.get(0), "withWhom")).length(),
+        3
+    );
+    assert_eq!(
+        code(node.debt_summaries(JsValue::from(1.5)).unwrap_err()),
+        "INVALID_ARGUMENT"
+    );
+}

@@ -320,6 +320,80 @@ pub fn debts(replica: &Replica) -> Vec<Debt> {
         .collect()
 }
 
+/// A debt without its list of transfers: what the panel says of it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsDebtSummary {
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    account: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    unit: JsValue,
+    amount: u128,
+    /// How many transfers explain it (counted or not).
+    transfers: u32,
+    /// How many transfers to the account do not count here.
+    not_counted_in: u32,
+    /// The first [`BECAUSE`] of them.
+    because: Vec<JsMovement>,
+    /// The counted transfers summed per person, the one paid most first.
+    with_whom: Vec<JsWithWhom>,
+    /// People past those in `with_whom`.
+    others: u32,
+}
+
+/// The counted transfers with one person ([`trustfold::WithWhom`]).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsWithWhom {
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    counterparty: JsValue,
+    paid: u128,
+    received: u128,
+    transfers: u32,
+}
+
+/// How many uncounted transfers to a debtor a summary names.
+pub const BECAUSE: usize = 3;
+
+/// Every debt, each with at most `most` people in its sums.
+pub fn debt_summaries(replica: &Replica, most: usize) -> Vec<JsDebtSummary> {
+    let mut shared = SharedStrings::default();
+    replica
+        .view()
+        .debts(replica.log())
+        .iter()
+        .map(|d| {
+            let e = &d.explanation;
+            let not_counted_in: Vec<&Movement> =
+                e.not_counted.iter().filter(|m| m.delta > 0).collect();
+            let with_whom = e.with_whom();
+            JsDebtSummary {
+                account: shared.key(&d.account),
+                unit: shared.unit(&d.unit),
+                amount: d.amount,
+                transfers: (e.counted.len() + e.not_counted.len()) as u32,
+                not_counted_in: not_counted_in.len() as u32,
+                because: not_counted_in
+                    .iter()
+                    .take(BECAUSE)
+                    .map(|m| movement(m, false, &mut shared))
+                    .collect(),
+                others: with_whom.len().saturating_sub(most) as u32,
+                with_whom: with_whom
+                    .iter()
+                    .take(most)
+                    .map(|w| JsWithWhom {
+                        counterparty: shared.key(&w.counterparty),
+                        paid: w.paid,
+                        received: w.received,
+                        transfers: w.transfers as u32,
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 /// A field value as JS sees it.
 #[derive(Serialize)]
 #[serde(untagged)]

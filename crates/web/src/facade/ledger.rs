@@ -189,6 +189,24 @@ impl JsNode {
         types::to_js(&types::debts(&self.node.node().replica()))
     }
 
+    /// Every negative balance with what the counted transfers come to per
+    /// person (at most `most` people each, 3 by default; the one paid most
+    /// first) and the first transfers to the debtor that do not count, but
+    /// not every transfer: with a year of history `debts()` hands over a
+    /// thousand per debt. `explain(account, unit)` lists them.
+    #[wasm_bindgen(js_name = debtSummaries, unchecked_return_type = "DebtSummary[]")]
+    pub fn debt_summaries(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] most: JsValue,
+    ) -> JsResult<JsValue> {
+        let most = match most.as_f64() {
+            None if most.is_undefined() || most.is_null() => 3,
+            Some(n) if n.fract() == 0.0 && (0.0..=1000.0).contains(&n) => n as usize,
+            _ => return Err(invalid("most must be a whole number from 0 to 1000")),
+        };
+        types::to_js(&types::debt_summaries(&self.node.node().replica(), most))
+    }
+
     /// Why an account has its balance in a unit.
     #[wasm_bindgen(unchecked_return_type = "Explanation")]
     pub fn explain(

@@ -47,6 +47,10 @@ export interface Movement { event: string; counterparty: string; delta: bigint; 
 export interface Explanation { account: string; unit: string; balance: bigint; counted: Movement[]; notCounted: Movement[] }
 /** A negative balance and why. */
 export interface Debt { account: string; unit: string; amount: bigint; explanation: Explanation }
+/** A negative balance without its list of transfers: how many explain it, the first transfers to the debtor that do not count (`because`, of `notCountedIn`), and the counted ones summed per person (`withWhom`, the one paid most first; `others` more). */
+export interface DebtSummary { account: string; unit: string; amount: bigint; transfers: number; notCountedIn: number; because: Movement[]; withWhom: WithWhom[]; others: number }
+/** What the counted transfers of a debt come to with one person. */
+export interface WithWhom { counterparty: string; paid: bigint; received: bigint; transfers: number }
 /** A transfer with its status in this view and, if it does not count, why (`why`). */
 export interface Transaction {
   event: string; from: string; to: string; amount: bigint; unit: string; memo: string;
