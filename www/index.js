@@ -48,7 +48,7 @@ const ui = {
   chosenRecord: null,
   plotUnit: null,
   offline: false, // "Work offline" pressed
-  agreement: { at: 0, for: "", later: null, shown: null, running: null, progress: null },
+  agreement: { at: 0, for: "", later: null, shown: null, running: null, progress: null, paused: false, changed: false, digest: null, digestFor: "" },
   copied: null, // what the invite's Copy button did
   relay: null, // what the relay's line remembers between frames (panels/relay.js)
   notices: noticeState(), // what changed in my view because of others (panels/notices.js)
@@ -120,16 +120,24 @@ for (const tab of tabs) {
 const visible = (id) => !$(`#${id}`).hidden;
 
 /**
- * The Agreement panel's comparison: `{ shown, progress }`, the last one
- * finished (null before the first) and, while one runs, how far it got.
- * Each person's view is a full fold of the log, so a comparison runs one
- * person after another in tasks of ≈ 30 ms that leave the page free
- * between them (`stepAgreement`), at most one at a time, starting again
- * 3 s after the last one ended if the log or my policy changed since.
+ * The Agreement panel's comparison: `{ shown, progress, digest, stale }`:
+ * the last one finished (null before the first), how far the running one
+ * got (null when none runs), my view's digest now, and whether the rows
+ * shown are from before the latest changes. Each person's view is a full
+ * fold of the log, so a comparison runs one person after another in tasks
+ * of ≈ 30 ms that leave the page free between them (`stepAgreement`), at
+ * most one at a time, starting again 3 s after the last one ended if the
+ * log or my policy changed since. Hidden, it pauses; shown again, it goes
+ * on if nothing changed, and starts afresh if something did.
  */
 function agreementNow(s) {
   const a = ui.agreement;
-  const at = `${s.status.known} ${JSON.stringify(s.policy)}`;
+  const at = viewKey(s.status, s.policy);
+  if (a.running && a.paused) {
+    a.paused = false;
+    if (a.for === at) setTimeout(stepAgreement, 0);
+    else a.running = null; // changed while hidden: afresh, below
+  }
   if (!a.running && !(at === a.for && a.shown)) {
     if (a.shown && Date.now() - a.at < 3000) {
       a.later ??= setTimeout(() => {
@@ -138,24 +146,32 @@ function agreementNow(s) {
       }, 3000);
     } else {
       a.for = at;
+      a.changed = false;
       a.running = app.reader.agreement(s, ui.collections ? [...ui.collections.all()].sort() : []);
       a.progress = { done: 0, of: s.knownKeys.length };
       setTimeout(stepAgreement, 0);
     }
   }
-  return { shown: a.shown, progress: a.running ? a.progress : null };
+  // My own digest is one fold, not one per person: always the current one.
+  if (a.digestFor !== at) [a.digest, a.digestFor] = [app.node.viewDigest().included, at];
+  const stale = Boolean(a.shown) && (Boolean(a.running) || a.for !== at);
+  return { shown: a.shown, progress: a.running ? a.progress : null, digest: a.digest, stale };
 }
+
+/** What the views depend on: the log (its length) and my policy. */
+const viewKey = (status, policy) => `${status.known} ${JSON.stringify(policy)}`;
 
 /** Runs the comparison's next steps for ≈ 30 ms, then gives the page back; draws what it got. */
 function stepAgreement() {
   const a = ui.agreement;
-  if (!a.running) return;
+  if (!a.running || a.paused) return;
   if (!visible("agreement")) {
-    // Nobody looks: stop, and start afresh when the panel opens.
-    a.running = null;
-    a.for = "";
+    a.paused = true; // nobody looks: go on when the panel opens again
     return;
   }
+  // A change in the middle (and its undo) would leave rows of two views:
+  // the comparison is then made again once it ends.
+  if (viewKey(app.node.syncStatus(), app.node.policy()) !== a.for) a.changed = true;
   const until = performance.now() + 30;
   let next;
   try {
@@ -163,12 +179,14 @@ function stepAgreement() {
     while (!next.done && performance.now() < until);
   } catch (e) {
     a.running = null;
+    a.for = ""; // not kept as if it had been compared
     throw e;
   }
   if (next.done) {
     a.shown = next.value;
     a.running = null;
     a.at = Date.now();
+    if (a.changed) a.for = "";
   } else {
     a.progress = next.value;
     setTimeout(stepAgreement, 0);
@@ -216,8 +234,7 @@ function draw() {
   if (visible("debts")) renderDebts(s, ui.debtsShown, render);
   if (visible("trust")) renderTrust(s, ui);
   if (visible("agreement")) {
-    const { shown, progress } = agreementNow(s);
-    renderAgreement(s, shown, progress);
+    renderAgreement(s, agreementNow(s));
   }
   if (visible("records")) renderRecords(s, ui, app);
   if (visible("peers")) renderPeers(s, app.reader.petnames, () => {

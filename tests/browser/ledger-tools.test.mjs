@@ -79,3 +79,18 @@ test("Debts says a sum of payments both ways is a net, with each side", async ()
   await sees(alice, "#debt-list", "Counted: paid Bob 6.00 EUR net (18.50 EUR paid, 12.50 EUR received).");
   await closeAll(alice, bob);
 });
+
+test("a debt's short list, open as first drawn, stays open as its payments pass ten", async () => {
+  const network = fresh("debt-list-open");
+  const alice = await person(network, "Alice");
+  const someone = "cd".repeat(32);
+  for (let n = 1; n <= 10; n++) await pay(alice, someone, n, `p${n}`);
+  await tab(alice, "debts");
+  await alice.page.waitForFunction(() => document.querySelectorAll("#debt-list details.movements li").length === 10);
+  // An eleventh payment: the list someone is reading does not close under them.
+  await pay(alice, someone, 11, "p11");
+  await tab(alice, "debts");
+  await sees(alice, "#debt-list summary", "The 11 payments");
+  assert.equal(await alice.page.locator("#debt-list details.movements li").count(), 11);
+  await closeAll(alice);
+});

@@ -66,6 +66,21 @@ test("an author's published trust list is the core's: a ban made after a trust w
   await closeAll(alice, bob);
 });
 
+test("the Agreement panel's fingerprint is my view's at once, while the comparison waits to run again", async () => {
+  const network = fresh("fingerprint");
+  const [alice, bob] = await linked(network, "Alice", "Bob");
+  await tab(bob, "agreement");
+  await sees(bob, "#agreement-list li", "Alice");
+  const grouped = () => bob.page.evaluate(() => window.node.viewDigest().included.slice(0, 16).match(/.{4}/g).join(" "));
+  assert.equal(await bob.page.textContent("#my-digest"), await grouped());
+  // A payment right after a comparison: the people's rows wait (a full
+  // fold each, at most every 3 s), the fingerprint read aloud does not.
+  await bob.page.evaluate(() => window.node.pay("cd".repeat(32), 700n, "EUR", "late"));
+  const now = await grouped();
+  await bob.page.waitForFunction((d) => document.querySelector("#my-digest").textContent === d, now, { timeout: 1500 });
+  await closeAll(alice, bob);
+});
+
 test("a reason someone typed is shown as typed, a key inside it included", async () => {
   const network = fresh("reason");
   const [alice, bob] = await linked(network, "Alice", "Bob");

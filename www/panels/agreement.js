@@ -5,25 +5,29 @@ import { html, render, nothing } from "lit-html";
 import { eventWords, whyWords } from "../words.js";
 
 /**
- * Draws the panel from the snapshot `s`, `agreement`, the last comparison
- * the state reader finished (`{ digest, rows, edits }`, or null before the
- * first), and `progress` (`{ done, of }` people while one runs, or null):
- * each row is a full fold of the log, so with a year of history a
- * comparison takes seconds, run in small tasks.
+ * Draws the panel from the snapshot `s` and the comparison (index.js
+ * `agreementNow`): `shown`, the last one the state reader finished
+ * (`{ digest, rows, edits }`, or null before the first); `progress`
+ * (`{ done, of }` people while one runs, or null); `digest`, my view's
+ * now; `stale`, whether the rows are from before the latest changes. Each
+ * row is a full fold of the log, so with a year of history a comparison
+ * takes seconds, run in small tasks.
  */
-export function renderAgreement(s, agreement, progress) {
+export function renderAgreement(s, { shown: agreement, progress, digest, stale }) {
   const { who } = s;
   const comparing = progress
     ? `Comparing your view with each person's: ${progress.done} of ${progress.of}…`
-    : "";
-  render(comparing, document.querySelector("#agreement-progress"));
+    : stale
+      ? "Comparing again in a moment…"
+      : "";
+  const old = stale ? "The rows below are from before the latest changes." : "";
+  render([comparing, old].filter(Boolean).join(" "), document.querySelector("#agreement-progress"));
+  // Read aloud in groups of four; each row says "same as yours" instead.
+  render(digest.slice(0, 16).match(/.{4}/g).join(" "), document.querySelector("#my-digest"));
   if (!agreement) {
-    render("", document.querySelector("#my-digest"));
     render(nothing, document.querySelector("#agreement-list"));
     return;
   }
-  // Read aloud in groups of four; each row says "same as yours" instead.
-  render(agreement.digest.slice(0, 16).match(/.{4}/g).join(" "), document.querySelector("#my-digest"));
   const row = (r) => {
     const name = who(r.key);
     const trusted = r.list?.trusted ?? [];

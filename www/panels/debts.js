@@ -18,9 +18,10 @@ export function renderDebts(s, shown, redraw) {
   const debt = (d) => {
     // A few reasons are said in the sentence; more are counted, and listed below it.
     const to = d.account === s.me ? "you" : who(d.account);
+    const count = (n) => n.toLocaleString("en");
     const because =
       d.notCountedIn > d.because.length
-        ? ` because ${d.notCountedIn} payments to ${to} do not count in your view (listed below)`
+        ? ` because ${count(d.notCountedIn)} payments to ${to} do not count in your view (among “The ${count(d.transfers)} payments” below)`
         : d.because.length
           ? ` because ${d.because.map((m) => movementWords(d.account, d.unit, m, who, "was")).join("; ")}`
           : "";
@@ -44,7 +45,10 @@ export function renderDebts(s, shown, redraw) {
     });
     if (d.others) parts.push(`and with ${d.others} ${d.others === 1 ? "other person" : "other people"}`);
     const id = `${d.account} ${d.unit}`;
-    const open = shown.get(id) ?? d.transfers <= LISTED_AT_ONCE;
+    // Opened or closed as first drawn until the person says otherwise: a
+    // short list open by default stays open as payments arrive.
+    if (!shown.has(id)) shown.set(id, d.transfers <= LISTED_AT_ONCE);
+    const open = shown.get(id);
     const toggled = (event) => {
       if (event.target.open === open) return; // drawn so, not a click
       shown.set(id, event.target.open);
@@ -59,7 +63,7 @@ export function renderDebts(s, shown, redraw) {
       <strong>${owes} ${amountText(d.amount, d.unit)}</strong><span class="because">${because}</span>
       ${parts.length ? html`<p class="muted with-whom">Counted: ${parts.join("; ")}.</p>` : ""}
       <details class="movements" ?open=${open} @toggle=${toggled}>
-        <summary>${d.transfers === 1 ? "The payment" : `The ${d.transfers.toLocaleString("en")} payments`}</summary>
+        <summary>${d.transfers === 1 ? "The payment" : `The ${count(d.transfers)} payments`}</summary>
         ${open ? list() : nothing}
       </details>
     </li>`;

@@ -919,6 +919,10 @@ async fn all_transactions_read_again_reuse_unchanged_rows_and_show_changed_ones(
         second.get(1).eq(&first.get(1)),
         "an unchanged row keeps its object"
     );
+    assert!(
+        js_sys::Object::is_frozen(&second.get(1).into()),
+        "and nobody can change it"
+    );
     // The kept rows read as a fresh conversion does (of one account: not kept).
     let of_rent: js_sys::Array = node.transactions(other(4)).unwrap().into();
     assert_eq!(

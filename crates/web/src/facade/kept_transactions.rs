@@ -19,7 +19,7 @@ use crate::types;
 use rustc_hash::FxHashMap;
 use trustfold::explain::{Contest, Status};
 use trustfold::{EventId, Transaction};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// What about a transfer can change from one read to the next.
 #[derive(PartialEq, Eq)]
@@ -68,6 +68,9 @@ impl KeptTransactions {
         }
         let rows: Vec<&Transaction> = to_convert.iter().map(|&i| &all[i]).collect();
         for (&i, value) in to_convert.iter().zip(types::transaction_objects(&rows)?) {
+            // Handed out again by later reads: an app writing to one would
+            // change what those return.
+            js_sys::Object::freeze(value.unchecked_ref());
             next.insert(all[i].event, (Changing::of(&all[i]), value.clone()));
             values[i] = value;
         }

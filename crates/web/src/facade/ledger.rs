@@ -224,6 +224,8 @@ impl JsNode {
     }
 
     /// Transfers, of `account` or all, with their status here and why.
+    /// All of them (no `account`) are frozen objects, the same ones from
+    /// one call to the next while a row is unchanged.
     #[wasm_bindgen(unchecked_return_type = "Transaction[]")]
     pub fn transactions(
         &self,
