@@ -70,7 +70,7 @@ impl KeptTransactions {
         for (&i, value) in to_convert.iter().zip(types::transaction_objects(&rows)?) {
             // Handed out again by later reads: an app writing to one would
             // change what those return.
-            js_sys::Object::freeze(value.unchecked_ref());
+            js_sys::Object::freeze(value.unchecked_ref::<js_sys::Object>());
             next.insert(all[i].event, (Changing::of(&all[i]), value.clone()));
             values[i] = value;
         }
