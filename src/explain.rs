@@ -187,6 +187,59 @@ impl Explanation {
     }
 }
 
+/// A debt as its line says it, without its list of transfers
+/// ([`Debt::summary`]): a year of history puts a thousand under a debt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DebtSummary {
+    /// Who owes.
+    pub account: PublicKey,
+    /// In which unit.
+    pub unit: String,
+    /// How much.
+    pub amount: u128,
+    /// How many transfers explain it, counted or not.
+    pub transfers: usize,
+    /// How many transfers to the debtor do not count here.
+    pub not_counted_in: usize,
+    /// The first [`DebtSummary::BECAUSE`] of them.
+    pub because: Vec<Movement>,
+    /// The counted transfers summed per person ([`Explanation::with_whom`]),
+    /// at most as many as asked for.
+    pub with_whom: Vec<WithWhom>,
+    /// People past those in `with_whom`.
+    pub others: usize,
+}
+
+impl DebtSummary {
+    /// How many uncounted transfers to a debtor a summary names.
+    pub const BECAUSE: usize = 3;
+}
+
+impl Debt {
+    /// This debt's summary, naming at most `most` people in its sums.
+    pub fn summary(&self, most: usize) -> DebtSummary {
+        let e = &self.explanation;
+        let not_counted_in: Vec<&Movement> = e.not_counted.iter().filter(|m| m.delta > 0).collect();
+        let mut with_whom = e.with_whom();
+        let others = with_whom.len().saturating_sub(most);
+        with_whom.truncate(most);
+        DebtSummary {
+            account: self.account,
+            unit: self.unit.clone(),
+            amount: self.amount,
+            transfers: e.counted.len() + e.not_counted.len(),
+            not_counted_in: not_counted_in.len(),
+            because: not_counted_in
+                .into_iter()
+                .take(DebtSummary::BECAUSE)
+                .cloned()
+                .collect(),
+            with_whom,
+            others,
+        }
+    }
+}
+
 /// A negative balance and its explanation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Debt {

@@ -76,8 +76,8 @@ pub use event::{
     Statement, Transfer, TrustLevel, Void,
 };
 pub use explain::{
-    Comparison, Contest, Debt, Difference, Explanation, Movement, Status, Transaction, Verdict,
-    WithWhom,
+    Comparison, Contest, Debt, DebtSummary, Difference, Explanation, Movement, Status, Transaction,
+    Verdict, WithWhom,
 };
 pub use ledger::Ledger;
 pub use log::{

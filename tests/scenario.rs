@@ -193,4 +193,15 @@ fn a_debt_sums_its_counted_transfers_per_person() {
         vec![(key(B), 1850, 1250, 2, -600), (key(C), 500, 0, 2, -500),],
         "D nets to nothing; the disputed payment to E does not count"
     );
+    // The debt's line: two people at most asked for, one named.
+    let line = mine.summary(1);
+    assert_eq!(line.transfers, 7);
+    assert_eq!(line.with_whom.len(), 1);
+    assert_eq!(line.with_whom[0].counterparty, key(B));
+    assert_eq!(line.others, 1);
+    assert_eq!(
+        line.not_counted_in, 0,
+        "the disputed payment was from A, not to A"
+    );
+    assert!(line.because.is_empty());
 }

@@ -333,7 +333,7 @@ pub struct JsDebtSummary {
     transfers: u32,
     /// How many transfers to the account do not count here.
     not_counted_in: u32,
-    /// The first [`BECAUSE`] of them.
+    /// The first of them ([`trustfold::DebtSummary::BECAUSE`]).
     because: Vec<JsMovement>,
     /// The counted transfers summed per person, the one paid most first.
     with_whom: Vec<JsWithWhom>,
@@ -352,10 +352,8 @@ pub struct JsWithWhom {
     transfers: u32,
 }
 
-/// How many uncounted transfers to a debtor a summary names.
-pub const BECAUSE: usize = 3;
-
-/// Every debt, each with at most `most` people in its sums.
+/// Every debt's summary ([`trustfold::Debt::summary`]), at most `most`
+/// people in each one's sums.
 pub fn debt_summaries(replica: &Replica, most: usize) -> Vec<JsDebtSummary> {
     let mut shared = SharedStrings::default();
     replica
@@ -363,25 +361,21 @@ pub fn debt_summaries(replica: &Replica, most: usize) -> Vec<JsDebtSummary> {
         .debts(replica.log())
         .iter()
         .map(|d| {
-            let e = &d.explanation;
-            let not_counted_in: Vec<&Movement> =
-                e.not_counted.iter().filter(|m| m.delta > 0).collect();
-            let with_whom = e.with_whom();
+            let d = d.summary(most);
             JsDebtSummary {
                 account: shared.key(&d.account),
                 unit: shared.unit(&d.unit),
                 amount: d.amount,
-                transfers: (e.counted.len() + e.not_counted.len()) as u32,
-                not_counted_in: not_counted_in.len() as u32,
-                because: not_counted_in
+                transfers: d.transfers as u32,
+                not_counted_in: d.not_counted_in as u32,
+                because: d
+                    .because
                     .iter()
-                    .take(BECAUSE)
                     .map(|m| movement(m, false, &mut shared))
                     .collect(),
-                others: with_whom.len().saturating_sub(most) as u32,
-                with_whom: with_whom
+                with_whom: d
+                    .with_whom
                     .iter()
-                    .take(most)
                     .map(|w| JsWithWhom {
                         counterparty: shared.key(&w.counterparty),
                         paid: w.paid,
@@ -389,12 +383,12 @@ pub fn debt_summaries(replica: &Replica, most: usize) -> Vec<JsDebtSummary> {
                         transfers: w.transfers as u32,
                     })
                     .collect(),
+                others: d.others as u32,
             }
         })
         .collect()
 }
 
-/// A field value as JS sees it.
 #[derive(Serialize)]
 #[serde(untagged)]
 pub enum FieldValue {
