@@ -13,7 +13,7 @@
 import init, { TrustfoldNode } from "trustfold";
 import { registerServiceWorker, keepConnected } from "./offline.js";
 import { picturesCss } from "./pictures/svg.js";
-import { stateReader } from "./state.js";
+import { stateReader, viewKey } from "./state.js";
 import { short } from "./names.js";
 import { errorText } from "./words.js";
 import { mountLedger, renderLedger, renderCachedBalances } from "./panels/ledger.js";
@@ -157,9 +157,6 @@ function agreementNow(s) {
   const stale = Boolean(a.shown) && (Boolean(a.running) || a.for !== at);
   return { shown: a.shown, progress: a.running ? a.progress : null, digest: a.digest, stale };
 }
-
-/** What the views depend on: the log (its length) and my policy. */
-const viewKey = (status, policy) => `${status.known} ${JSON.stringify(policy)}`;
 
 /** Runs the comparison's next steps for ≈ 30 ms, then gives the page back; draws what it got. */
 function stepAgreement() {

@@ -19,6 +19,13 @@ import { derived } from "./derived.js";
 export const COLLECTION_INDEX = "trustfold-collections";
 
 /**
+ * What every view depends on, as a string to compare: the log (its length;
+ * it only grows) and my policy. What is read from the node is kept until it
+ * changes.
+ */
+export const viewKey = (status, policy) => `${status.known} ${JSON.stringify(policy)}`;
+
+/**
  * A reader of snapshots of `node` for the identity `me`.
  * `read(want)` returns the snapshot; `want` says which panels are shown
  * ({ debts, records: collection name or null, historyOf: a record whose
@@ -45,7 +52,7 @@ export function stateReader(node, me) {
    * read again only when the log, my policy or the collections changed.
    */
   function uncountedEdits(collections, status, policy) {
-    const at = `${status.known} ${JSON.stringify(policy)} ${collections.join("\u0000")}`;
+    const at = `${viewKey(status, policy)} ${collections.join("\u0000")}`;
     if (at !== editsFor) {
       edits = collections.flatMap((collection) => node.uncountedEdits(collection).map((e) => ({ collection, ...e })));
       editsFor = at;
@@ -55,7 +62,7 @@ export function stateReader(node, me) {
 
   /** Names and published trust lists: read again only when the log or my policy changed. */
   function people(status, policy) {
-    const at = `${status.known} ${JSON.stringify(policy)}`;
+    const at = viewKey(status, policy);
     if (at !== keptFor) {
       kept = {
         names: namesFrom(node.selfClaims(PEOPLE)),
@@ -77,7 +84,7 @@ export function stateReader(node, me) {
    * and a frame is drawn for every keystroke in a search).
    */
   function transactionsOf(status, policy) {
-    const at = `${status.known} ${JSON.stringify(policy)}`;
+    const at = viewKey(status, policy);
     if (at !== ledgerFor) {
       ledger = { transactions: node.transactions() };
       ledgerFor = at;
@@ -121,7 +128,7 @@ export function stateReader(node, me) {
       // What each debt comes to, per person (3 at most), not its every
       // payment (a year of history puts a thousand under each): read on a
       // change only. A debt's payments are read when its list is open.
-      const at = `${status.known} ${JSON.stringify(policy)}`;
+      const at = viewKey(status, policy);
       if (at !== debtsFor) [debts, debtLists, debtsFor] = [node.debtSummaries(3), new Map(), at];
       s.debts = debts;
       s.debtList = (account, unit) => {

@@ -14,6 +14,21 @@ export function amountText(amount, unit) {
   return `${TrustfoldNode.formatAmount(amount, unit)} ${TrustfoldNode.unitLabel(unit)}`;
 }
 
+/**
+ * `format(amount, unit)` asked once per amount and unit: a list of 100,000
+ * payments repeats them, and each call asks the node. One per list made
+ * (a search's words, an export), so it lives as long as the list.
+ */
+export function oncePerAmount(format) {
+  const made = new Map();
+  return (amount, unit) => {
+    const at = `${amount} ${unit}`;
+    let text = made.get(at);
+    if (text === undefined) made.set(at, (text = format(amount, unit)));
+    return text;
+  };
+}
+
 /** How amounts of `unit` are typed, for the hint beside the Amount field. */
 export function decimalsHint(unit) {
   if (!unit) return "";

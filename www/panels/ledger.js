@@ -13,6 +13,7 @@ import {
   amountText,
   decimalsHint,
   memoWords,
+  oncePerAmount,
   when,
   STATUS,
   VERDICT,
@@ -55,13 +56,7 @@ export function mountLedger(app) {
     app.refresh();
   });
   $("#tx-csv").addEventListener("click", () => {
-    // Formatting asks the node: once per amount and unit of the export.
-    const formatted = new Map();
-    const shown = (amount, unit) => {
-      const at = `${amount} ${unit}`;
-      if (!formatted.has(at)) formatted.set(at, TrustfoldNode.formatAmount(amount, unit));
-      return formatted.get(at);
-    };
+    const shown = oncePerAmount((amount, unit) => TrustfoldNode.formatAmount(amount, unit));
     const s = app.state();
     const text = transactionsCsv(chosen(s, tx), { who: s.who, shown, status: (st) => STATUS[st] ?? st, memo: memoWords });
     download(`trustfold-transactions-${new Date().toISOString().slice(0, 10)}.csv`, text);
@@ -194,13 +189,8 @@ function chosen(s, tx) {
 
 /** What a search matches in a payment: names as shown, the memo, the amount as shown. */
 function searchWords(s) {
-  // Formatting an amount asks the node: once per amount and unit.
-  const shown = new Map();
-  return (t) => {
-    const at = `${t.amount} ${t.unit}`;
-    if (!shown.has(at)) shown.set(at, amountText(t.amount, t.unit));
-    return `${s.who(t.from)} ${s.who(t.to)} ${t.memo} ${shown.get(at)}`.toLowerCase();
-  };
+  const shown = oncePerAmount(amountText);
+  return (t) => `${s.who(t.from)} ${s.who(t.to)} ${t.memo} ${shown(t.amount, t.unit)}`.toLowerCase();
 }
 
 /** The typed amount in minor units of `unit`; throws words a person reads. */
