@@ -4,7 +4,8 @@
 //! A page reads all transfers whenever the log or its policy changes, and a
 //! year of history is 100,000 of them: converting each to a JS object (five
 //! strings, a bigint, arrays) took ≈ 0.6 s of the page's thread in
-//! Chromium, against ≈ 0.03 s for the core to list them. Most of a list is
+//! Chromium, most of the call (BENCHMARKS.md, "A year of history in the
+//! page"). Most of a list is
 //! the same as at the last read (a new payment changes one or two rows), so
 //! each transfer's object is kept with what can change about it, and only
 //! new or changed rows are converted. An event's id is the hash of what it

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Interleaved runs of the page benchmark on one history, this tree's page
+# against an earlier commit's (BENCHMARKS.md, "A year of history in the
+# page": the before/after table was made so, before at 9efb56b):
+#
+#   bench-browser/page/before-after.sh 9efb56b [size 100k] [runs 3]
+#
+# Needs the profile scripts/bench-page.sh makes (target/bench-page). The
+# earlier page is built in a worktree (/tmp/trustfold-before: its pkg and
+# test build, a few minutes); one server serves a link swapped between the
+# two builds, run about. Results: target/bench-page/results-{before,after}-*.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+commit=$1 size=${2:-100k} runs=${3:-3} port=${PORT:-18931}
+out=$PWD/target/bench-page
+before=/tmp/trustfold-before
+[ -d "$out/profile-$size.base" ] || { echo "no $out/profile-$size.base: run scripts/bench-page.sh first" >&2; exit 2; }
+if [ ! -d "$before" ]; then
+  git worktree add --detach "$before" "$commit"
+  ln -s "$PWD/node_modules" "$before/node_modules"
+fi
+(cd "$before" && ./scripts/build-pkg.sh && npx webpack --config webpack.config.js --env test > /dev/null)
+npx webpack --config webpack.config.js --env test > /dev/null
+cargo build -p trustfold-server
+export BENCH_PAGE_DIR=$out PERF_URL=http://127.0.0.1:$port
+ln -sfn "$PWD/target/dist-test" "$out/site"
+target/debug/trustfold-server --addr "127.0.0.1:$port" --site "$out/site" --no-relay \
+  --max-per-address 1000 --address-joins 100/1000 --address-rate 10000/10000 > "$out/server.log" 2>&1 &
+server=$!
+trap 'kill $server' EXIT
+sleep 1
+for run in $(seq 1 "$runs"); do
+  for side in before after; do
+    if [ $side = before ]; then ln -sfn "$before/target/dist-test" "$out/site"; else ln -sfn "$PWD/target/dist-test" "$out/site"; fi
+    TAG=-$side node bench-browser/page/measure.mjs "$size" "$run" > "$out/run-$side-$size-$run.log"
+  done
+done
+for side in before after; do
+  echo "$side:"
+  TAG=-$side SIZES=$size RUNS="$(seq -s ' ' 1 "$runs")" node bench-browser/page/table.mjs
+done

@@ -1,0 +1,37 @@
+// node bench-browser/page/read-cost.mjs <size> [runs]: what reading the
+// ledger costs the page's thread with that history (a profile
+// scripts/bench-page.sh made; the server serving the test build, as it
+// runs it). In the page, a second node of the network is opened and timed:
+// its first `transactions()` (every row converted), the same again (rows
+// kept), `debtSummaries(3)` and `debts()`. Prints one JSON line per run.
+import { execSync } from "node:child_process";
+import { launch, openNet, OUT } from "./lib.mjs";
+
+const [size, runs = "3"] = process.argv.slice(2);
+for (let run = 1; run <= Number(runs); run++) {
+  const dir = `${OUT}/run-${size}-read-${run}`;
+  execSync(`rm -rf ${dir} && cp -r ${OUT}/profile-${size}.base ${dir}`);
+  execSync(`rm -rf "${dir}/Default/Service Worker" ${dir}/Default/Cache "${dir}/Default/Code Cache"`);
+  const { context, page } = await launch(dir);
+  await openNet(page, `perf${size}`);
+  await page.waitForFunction(() => document.querySelector("#tx-page")?.textContent.includes("payments"), null, { timeout: 300000 });
+  const times = await page.evaluate(async (net) => {
+    const node = await window.node.constructor.open(net);
+    const timed = (f) => {
+      const t0 = performance.now();
+      f();
+      return Math.round(performance.now() - t0);
+    };
+    const r = {
+      transactionsFirst: timed(() => node.transactions()),
+      transactionsAgain: timed(() => node.transactions()),
+      debtSummaries: timed(() => node.debtSummaries(3)),
+      debts: timed(() => node.debts()),
+    };
+    node.close();
+    return r;
+  }, `perf${size}`);
+  console.log(JSON.stringify({ size, run, ...times }));
+  await context.close();
+  execSync(`rm -rf ${dir}`);
+}
