@@ -33,6 +33,7 @@ mod runtime;
 pub mod tabs;
 #[cfg(test)]
 mod tests;
+mod transaction_rows;
 mod types;
 mod unload;
 mod webrtc;

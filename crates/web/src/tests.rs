@@ -575,6 +575,94 @@ async fn a_payment_received_is_paid_back_with_a_reversal() {
     );
 }
 
+/// Every field of a transfer's row as the core lists it, through the
+/// columns it crosses as (`transaction_rows`): strings whose UTF-16 length
+/// differs from their bytes, an empty memo, a second unit, a reversal's
+/// reference, bigints, and the fields in the order the TS type gives.
+#[wasm_bindgen_test]
+async fn every_field_of_a_transaction_row_reads_as_the_core_lists_it() {
+    let node = JsNode::open(network()).await.unwrap();
+    let me = node.public_key();
+    let payer = trustfold::Identity::from_secret([7; 32]);
+    let mut elsewhere = trustfold::Replica::new(trustfold::Policy::new(payer.public_key()));
+    let memo = "🎉 lunch — naïve";
+    let payment = elsewhere
+        .publish(
+            &payer,
+            1,
+            trustfold::Body::Transfer(trustfold::Transfer {
+                to: trustfold::PublicKey::from_hex(&me).unwrap(),
+                amount: 40,
+                unit: "EUR".into(),
+                memo: memo.into(),
+                reverses: None,
+            }),
+        )
+        .unwrap();
+    node.receive(js_sys::Array::of1(&js_sys::Uint8Array::from(payment.bytes())).into())
+        .await
+        .unwrap();
+    let hours = node
+        .pay(other(4), JsValue::from(250), s("HOUR"), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let back = node
+        .pay_back(s(&payment.id().to_hex()), s("a\u{0}b 𝄞"))
+        .await
+        .unwrap();
+
+    let rows: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    assert_eq!(rows.length(), 3);
+    let fields: Vec<String> = js_sys::Object::keys(&rows.get(0).into())
+        .iter()
+        .map(|k| k.as_string().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "event", "from", "to", "amount", "unit", "memo", "time", "reverses", "reversed",
+            "status", "why", "contests"
+        ]
+    );
+    let (received, paid, reversal) = (rows.get(0), rows.get(1), rows.get(2));
+    assert_eq!(get(&received, "event"), s(&payment.id().to_hex()));
+    assert_eq!(get(&received, "from"), s(&payer.public_key().to_hex()));
+    assert_eq!(get(&received, "to"), s(&me));
+    assert_eq!(get(&received, "amount"), JsValue::bigint_from_str("40"));
+    assert_eq!(get(&received, "unit"), s("EUR"));
+    assert_eq!(get(&received, "memo"), s(memo));
+    assert_eq!(get(&received, "time"), JsValue::from(payment.time() as f64));
+    assert!(get(&received, "reverses").is_null());
+    assert_eq!(get(&received, "reversed"), JsValue::bigint_from_str("40"));
+    assert_eq!(get(&received, "status"), s("included"));
+    assert!(get(&received, "why").is_null());
+    assert_eq!(js_sys::Array::from(&get(&received, "contests")).length(), 0);
+
+    assert_eq!(get(&paid, "event"), s(&hours));
+    assert_eq!((get(&paid, "from"), get(&paid, "to")), (s(&me), other(4)));
+    assert_eq!(get(&paid, "amount"), JsValue::bigint_from_str("250"));
+    assert_eq!(get(&paid, "unit"), s("HOUR"));
+    assert_eq!(get(&paid, "memo"), s(""));
+    assert_eq!(get(&paid, "reversed"), JsValue::bigint_from_str("0"));
+
+    assert_eq!(get(&reversal, "event"), s(&back));
+    assert_eq!(get(&reversal, "memo"), s("a\u{0}b 𝄞"));
+    assert_eq!(get(&reversal, "reverses"), s(&payment.id().to_hex()));
+    assert_eq!(get(&reversal, "to"), s(&payer.public_key().to_hex()));
+
+    // One account's rows (made afresh each call) read the same.
+    let of_payer: js_sys::Array = node
+        .transactions(s(&payer.public_key().to_hex()))
+        .unwrap()
+        .into();
+    assert_eq!(of_payer.length(), 2);
+    for (row, same) in [(of_payer.get(0), &received), (of_payer.get(1), &reversal)] {
+        for field in &fields[..11] {
+            assert_eq!(get(&row, field), get(same, field), "{field}");
+        }
+    }
+}
+
 #[wasm_bindgen_test]
 async fn not_following_published_bans_is_kept_and_typed() {
     let net = network();

@@ -223,7 +223,7 @@ pub enum JsWhy {
     },
 }
 
-fn why(s: &Status) -> Option<JsWhy> {
+pub(crate) fn why(s: &Status) -> Option<JsWhy> {
     match s {
         Status::Included => None,
         Status::Excluded { by } => Some(JsWhy::Excluded {
@@ -255,7 +255,7 @@ fn statement(st: &StatementRef) -> JsStatement {
     }
 }
 
-fn contest(c: &Contest) -> JsContest {
+pub(crate) fn contest(c: &Contest) -> JsContest {
     JsContest {
         statement: c.statement.id.to_hex(),
         author: c.statement.author.to_hex(),
@@ -530,76 +530,6 @@ pub fn record(id: &str, r: &Record) -> JsRecord {
             })
             .collect(),
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JsTransaction {
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    event: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    from: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    to: JsValue,
-    amount: u64,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    unit: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    memo: JsValue,
-    time: f64,
-    reverses: Option<String>,
-    reversed: u64,
-    status: JsStatus,
-    why: Option<JsWhy>,
-    contests: Vec<JsContest>,
-}
-
-/// Transfers as JS objects, in `list`'s order.
-///
-/// Each `String` crossing to JS is decoded there by a call of its own, and
-/// with 100,000 payments the calls were most of the time: so the event ids
-/// and memos of the whole list cross as two strings, each row's a slice of
-/// them (a JS `substring`, no decoding), and keys and units are made once
-/// ([`SharedStrings`]).
-pub fn transaction_objects(list: &[&trustfold::Transaction]) -> JsResult<Vec<JsValue>> {
-    let mut shared = SharedStrings::default();
-    let mut ids = String::with_capacity(list.len() * 64);
-    let mut memos = String::new();
-    // Each memo's end in `memos`, in UTF-16 code units as JS counts.
-    let mut memo_ends = Vec::with_capacity(list.len());
-    let mut end = 0u32;
-    for t in list {
-        ids.push_str(&t.event.to_hex());
-        memos.push_str(&t.memo);
-        end += t.memo.encode_utf16().count() as u32;
-        memo_ends.push(end);
-    }
-    let ids = js_sys::JsString::from(ids.as_str());
-    let memos = js_sys::JsString::from(memos.as_str());
-    let mut start = 0u32;
-    list.iter()
-        .zip(memo_ends)
-        .enumerate()
-        .map(|(i, (t, end))| {
-            let at = i as u32 * 64;
-            let row = JsTransaction {
-                event: ids.substring(at, at + 64).into(),
-                from: shared.key(&t.from),
-                to: shared.key(&t.to),
-                amount: t.amount,
-                unit: shared.unit(&t.unit),
-                memo: memos.substring(start, end).into(),
-                time: t.time as f64,
-                reverses: t.reverses.map(|r| r.to_hex()),
-                reversed: t.reversed,
-                status: status(&t.status),
-                why: why(&t.status),
-                contests: t.contests.iter().map(contest).collect(),
-            };
-            start = end;
-            to_js(&row)
-        })
-        .collect()
 }
 
 #[derive(Serialize)]

@@ -242,11 +242,7 @@ impl JsNode {
         let replica = self.node.node().replica();
         let of_account = replica.view().transactions(replica.log(), Some(&account));
         let rows: Vec<&trustfold::Transaction> = of_account.iter().collect();
-        let array = js_sys::Array::new();
-        for value in types::transaction_objects(&rows)? {
-            array.push(&value);
-        }
-        Ok(array.into())
+        Ok(crate::transaction_rows::transaction_objects(&rows)?.into())
     }
 
     /// Authors caught signing two events with one sequence number (two
