@@ -16,6 +16,23 @@ export function csv(header, rows) {
   return [header.map((h) => cell(h, { fromPeople: false })), ...rows].map((r) => r.join(",")).join("\r\n") + "\r\n";
 }
 
+const TRANSACTION_HEADER = ["time", "from", "from key", "to", "to key", "amount", "unit", "memo", "in my view"];
+
+/** One transaction's cells (see `transactionsCsv`). */
+function transactionCells(t, { who, shown, status, memo = (t) => t.memo }) {
+  return [
+    cell(new Date(Number(t.time)).toISOString(), { fromPeople: false }),
+    cell(who(t.from)),
+    cell(t.from, { fromPeople: false }),
+    cell(who(t.to)),
+    cell(t.to, { fromPeople: false }),
+    cell(shown(t.amount, t.unit), { fromPeople: false }),
+    cell(t.unit),
+    cell(memo(t)),
+    cell(status(t.status), { fromPeople: false }),
+  ];
+}
+
 /**
  * The transactions as CSV: when (ISO 8601), who paid whom (as this page
  * names them, and their keys), the amount with its unit's decimals, the
@@ -23,21 +40,35 @@ export function csv(header, rows) {
  * amounts, `who(key)` names people, `status` words a status, `memo(t)`
  * words a memo (marking a payment back).
  */
-export function transactionsCsv(transactions, { who, shown, status, memo = (t) => t.memo }) {
-  return csv(
-    ["time", "from", "from key", "to", "to key", "amount", "unit", "memo", "in my view"],
-    transactions.map((t) => [
-      cell(new Date(Number(t.time)).toISOString(), { fromPeople: false }),
-      cell(who(t.from)),
-      cell(t.from, { fromPeople: false }),
-      cell(who(t.to)),
-      cell(t.to, { fromPeople: false }),
-      cell(shown(t.amount, t.unit), { fromPeople: false }),
-      cell(t.unit),
-      cell(memo(t)),
-      cell(status(t.status), { fromPeople: false }),
-    ]),
-  );
+export function transactionsCsv(transactions, words) {
+  return csv(TRANSACTION_HEADER, transactions.map((t) => transactionCells(t, words)));
+}
+
+/** Rows per step of `transactionsCsvInSteps` between looks at the clock. */
+const STEP_ROWS = 500;
+
+/**
+ * The same text as `transactionsCsv`, made in steps of about `budget` ms
+ * with a pause between them, `progress(done, total)` after each: a year of
+ * history is 100,000 rows, ≈ 0.7 s made at once, during which the page
+ * would not answer (BENCHMARKS.md, "A year of history in the page").
+ * Resolves to the text in parts, each made by `part(text)` in its step
+ * (a `Blob` encodes its text as it is made), for `download`.
+ */
+export async function transactionsCsvInSteps(transactions, words, { progress = () => {}, budget = 30, part = (text) => text } = {}) {
+  const parts = [part(csv(TRANSACTION_HEADER, []))];
+  let done = 0;
+  while (done < transactions.length) {
+    const until = performance.now() + budget;
+    do {
+      const rows = transactions.slice(done, done + STEP_ROWS).map((t) => transactionCells(t, words).join(","));
+      parts.push(part(rows.join("\r\n") + "\r\n"));
+      done += rows.length;
+    } while (done < transactions.length && performance.now() < until);
+    progress(done, transactions.length);
+    if (done < transactions.length) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return parts;
 }
 
 /** Everyone's balances as CSV: who, key, unit, balance. */
@@ -53,12 +84,12 @@ export function balancesCsv(balances, { who, shown }) {
   );
 }
 
-/** Offers `text` as a file download named `name`. */
+/** Offers `text` (a string, or an array of its parts: strings or blobs) as a file download named `name`. */
 export function download(name, text) {
   const link = Object.assign(document.createElement("a"), {
     // A byte order mark first: Excel reads a CSV without one in the
     // machine's old code page, and "€" shows as "â‚¬".
-    href: URL.createObjectURL(new Blob(["\uFEFF", text], { type: "text/csv;charset=utf-8" })),
+    href: URL.createObjectURL(new Blob(["\uFEFF"].concat(text), { type: "text/csv;charset=utf-8" })),
     download: name,
   });
   link.click();
