@@ -8,9 +8,11 @@ import { lookAlike, sameCurrency } from "../units.js";
 import { secondPress } from "../second-press.js";
 import { short } from "../names.js";
 import { derived } from "../derived.js";
+import { inSteps } from "../steps.js";
 import {
   amountErrorWords,
   amountText,
+  errorText,
   decimalsHint,
   memoWords,
   oncePerAmount,
@@ -67,6 +69,7 @@ export function mountLedger(app) {
     const s = app.state();
     const list = chosen(s, tx);
     button.disabled = true;
+    $("#tx-tools-error").textContent = "";
     try {
       const text = await transactionsCsvInSteps(
         list,
@@ -77,6 +80,8 @@ export function mountLedger(app) {
         },
       );
       download(`trustfold-transactions-${new Date().toISOString().slice(0, 10)}.csv`, text);
+    } catch (e) {
+      $("#tx-tools-error").textContent = errorText(e);
     } finally {
       Object.assign(button, { disabled: false, textContent: label });
     }
@@ -227,17 +232,25 @@ function searchWords(s) {
   };
 }
 
-/** Makes the search words of `s`'s payments in steps of ≈ 30 ms, pausing between them. */
-async function prepareSearch(s) {
+/** The pass making search words now (`prepareSearch`): a newer one stops it. */
+let preparing = null;
+
+/**
+ * Makes the search words of `s`'s payments in steps. What it has not made
+ * when the first key comes is made by the search itself, which shows its
+ * errors as any frame does: so a failure here is left to it.
+ */
+function prepareSearch(s) {
+  const pass = (preparing = {});
   const words = searchWords(s);
   const list = s.transactions;
-  for (let i = 0; i < list.length; ) {
-    const until = performance.now() + 30;
-    do {
-      for (const end = Math.min(i + 500, list.length); i < end; i++) words(list[i]);
-    } while (i < list.length && performance.now() < until);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
+  inSteps(
+    list.length,
+    (start, end) => {
+      for (let i = start; i < end; i++) words(list[i]);
+    },
+    { stopped: () => preparing !== pass },
+  ).catch(() => {});
 }
 
 /** The typed amount in minor units of `unit`; throws words a person reads. */

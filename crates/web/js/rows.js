@@ -4,8 +4,6 @@
 // the page's thread; a loop here makes the same objects in a few
 // milliseconds. Nothing is decided here: each field is a column's value.
 
-const STATUS = ["included", "excluded", "authorBanned"];
-
 /**
  * The rows in order: row `i` is `previous[fromPrevious[i]]` where that is
  * 0 or more, else the next new row of `c`'s columns (frozen if `c.freeze`).
@@ -46,7 +44,7 @@ export function transactionRows(previous, fromPrevious, c) {
       time: c.times[r],
       reverses,
       reversed: c.reversed[r],
-      status: STATUS[c.status[r]],
+      status: c.statuses[c.status[r]],
       why,
       contests,
     };

@@ -661,6 +661,16 @@ async fn every_field_of_a_transaction_row_reads_as_the_core_lists_it() {
             assert_eq!(get(&row, field), get(same, field), "{field}");
         }
     }
+
+    // Banned, the payer's payment says so, and why.
+    node.ban(s(&payer.public_key().to_hex())).await.unwrap();
+    let rows: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    assert_eq!(get(&rows.get(0), "status"), s("authorBanned"));
+    let why = get(&rows.get(0), "why");
+    assert_eq!(get(&why, "kind"), s("authorBanned"));
+    assert_eq!(get(&why, "author"), s(&payer.public_key().to_hex()));
+    assert_eq!(get(&why, "ban"), s("local"));
+    assert_eq!(get(&rows.get(1), "status"), s("included"));
 }
 
 #[wasm_bindgen_test]
@@ -1031,6 +1041,32 @@ async fn all_transactions_read_again_reuse_unchanged_rows_and_show_changed_ones(
     node.retract(statement).await.unwrap();
     let fourth: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
     assert_eq!(get(&fourth.get(0), "status"), s("included"));
+}
+
+/// The array `transactions()` returns is the app's: sorting or cutting it
+/// changes nothing the next read returns (the node keeps its own copy).
+#[wasm_bindgen_test]
+async fn an_app_reordering_its_transactions_array_changes_no_later_read() {
+    let node = JsNode::open(network()).await.unwrap();
+    let mut paid = Vec::new();
+    for to in [4, 5, 6] {
+        let id = node
+            .pay(other(to), JsValue::from(10), s("EUR"), JsValue::UNDEFINED)
+            .await
+            .unwrap();
+        paid.push(id);
+    }
+    let first: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    first.reverse();
+    first.set_length(1);
+    let last = node
+        .pay(other(7), JsValue::from(10), s("EUR"), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    paid.push(last);
+    let second: js_sys::Array = node.transactions(JsValue::UNDEFINED).unwrap().into();
+    let events: Vec<JsValue> = second.iter().map(|t| get(&t, "event")).collect();
+    assert_eq!(events, paid.iter().map(|id| s(id)).collect::<Vec<_>>());
 }
 
 #[wasm_bindgen_test]

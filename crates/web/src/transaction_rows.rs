@@ -7,10 +7,11 @@
 //! numbers, one string each for the event ids, keys, memos and reversed
 //! ids (each row's a slice), and objects only for the rare rows with
 //! reasons or contests; `js/rows.js` makes the objects from them in a
-//! loop. The objects are exactly those of the [`crate::types`] shapes.
+//! loop. Their shape is the package's `Transaction` type (the TypeScript
+//! section in `facade/mod.rs`).
 
 use crate::errors::JsResult;
-use crate::types::{self, JsContest, JsWhy};
+use crate::types::{self, JsContest, JsStatus, JsWhy};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use trustfold::explain::Status;
@@ -19,12 +20,32 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/rows.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = transactionRows)]
+    // `catch`: a throw in JS (a string past the engine's length limit)
+    // comes back as an error, not an unwinding past the node's borrows.
+    #[wasm_bindgen(catch, js_name = transactionRows)]
     fn rows_from_columns(
         previous: &js_sys::Array,
         from_previous: &js_sys::Int32Array,
         columns: &js_sys::Object,
-    ) -> js_sys::Array;
+    ) -> Result<js_sys::Array, JsValue>;
+}
+
+/// Every status word, in the order of the `status` column's codes (the
+/// words cross once, as `statuses`).
+const STATUS_WORDS: [JsStatus; 3] = [
+    JsStatus::Included,
+    JsStatus::Excluded,
+    JsStatus::AuthorBanned,
+];
+
+/// A status's code: its word's position in [`STATUS_WORDS`] (a test
+/// checks the two agree; a new status is a compile error here).
+fn status_code(s: &Status) -> u8 {
+    match types::status(s) {
+        JsStatus::Included => 0,
+        JsStatus::Excluded => 1,
+        JsStatus::AuthorBanned => 2,
+    }
 }
 
 /// The reasons and contests of one new row (most rows have neither).
@@ -87,11 +108,7 @@ pub fn transaction_rows(
             reverses.push_str(&id.to_hex());
         }
         reversed.push(t.reversed);
-        status.push(match t.status {
-            Status::Included => 0u8,
-            Status::Excluded { .. } => 1,
-            Status::AuthorBanned { .. } => 2,
-        });
+        status.push(status_code(&t.status));
         let why = types::why(&t.status);
         if why.is_some() || !t.contests.is_empty() {
             extras.push(Extra {
@@ -119,16 +136,36 @@ pub fn transaction_rows(
     set("hasReverses", &js_sys::Uint8Array::from(&has_reverses[..]))?;
     set("reversed", &js_sys::BigUint64Array::from(&reversed[..]))?;
     set("status", &js_sys::Uint8Array::from(&status[..]))?;
+    set("statuses", &types::to_js(&STATUS_WORDS)?)?;
     set("extras", &types::to_js(&extras)?)?;
     set("freeze", &freeze.into())?;
-    Ok(rows_from_columns(
-        previous,
-        &js_sys::Int32Array::from(from_previous),
-        &columns,
-    ))
+    rows_from_columns(previous, &js_sys::Int32Array::from(from_previous), &columns)
 }
 
 /// `list` as new objects, in order.
 pub fn transaction_objects(list: &[&Transaction]) -> JsResult<js_sys::Array> {
     transaction_rows(&js_sys::Array::new(), &vec![-1; list.len()], list, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{STATUS_WORDS, status_code};
+    use trustfold::BanReason;
+    use trustfold::explain::Status;
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn each_status_code_is_its_words_position() {
+        let author = trustfold::Identity::from_secret([1; 32]).public_key();
+        for status in [
+            Status::Included,
+            Status::Excluded { by: Vec::new() },
+            Status::AuthorBanned {
+                author,
+                reason: BanReason::Local,
+            },
+        ] {
+            let code = usize::from(status_code(&status));
+            assert!(STATUS_WORDS[code] == crate::types::status(&status));
+        }
+    }
 }

@@ -152,7 +152,7 @@ fn verdict(v: &Verdict) -> JsVerdict {
 }
 
 /// A status's word (a unit variant, as [`JsVerdict`]).
-#[derive(Serialize)]
+#[derive(Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum JsStatus {
     Included,
@@ -160,7 +160,7 @@ pub enum JsStatus {
     AuthorBanned,
 }
 
-fn status(s: &Status) -> JsStatus {
+pub(crate) fn status(s: &Status) -> JsStatus {
     match s {
         Status::Included => JsStatus::Included,
         Status::Excluded { .. } => JsStatus::Excluded,

@@ -47,8 +47,8 @@ impl Changing {
     }
 }
 
-/// The array made at the last read of every transfer, and each row's
-/// event and changing part, in its order.
+/// A copy of the array made at the last read of every transfer, and each
+/// row's event and changing part, in its order.
 #[derive(Default)]
 pub(super) struct KeptTransactions {
     last: js_sys::Array,
@@ -113,7 +113,9 @@ impl KeptTransactions {
         } else {
             all.iter().map(|t| (t.event, Changing::of(t))).collect()
         };
-        self.last = array.clone();
+        // A copy: the array handed out is the caller's to sort or cut,
+        // and the next read takes kept rows from `last` by position.
+        self.last = array.slice(0, array.length());
         Ok(array)
     }
 }
