@@ -11,6 +11,10 @@
 #
 #   SIZES="1000 100000" PEOPLE=200 RUNS=3 PORT=18931 scripts/bench-page.sh
 #
+# RECORDS=5000 adds that many records in a collection, `inventory`, to
+# each history (its own profiles: the tag gets "-r5000"), and measures the
+# Records panel with it.
+#
 # The page served is this tree's, in its test build (target/dist-test:
 # the history goes in through window.node.receive); the server runs
 # without its relay, so nothing is uploaded while measuring.
@@ -18,6 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${SIZES:-"1000 100000"}
 people=${PEOPLE:-200}
+records=${RECORDS:-0}
 runs=${RUNS:-3}
 port=${PORT:-18931}
 out=$PWD/target/bench-page
@@ -41,13 +46,14 @@ tags=""
 for payments in $sizes; do
   tag="$((payments / 1000))k"
   [ "$payments" -lt 1000 ] && tag="$payments"
+  [ "$records" -gt 0 ] && tag="$tag-r$records"
   tags="$tags $tag"
   base="$out/profile-$tag.base"
   # Made once (a new identity each time): `rm -rf target/bench-page` makes them again.
   if [ ! -d "$base" ]; then
     rm -rf "$base"
     node bench-browser/page/export-backup.mjs "$base" "perf$tag" "$out/backup-$tag.bin"
-    "$gen" "$out/backup-$tag.bin" "perf audit passphrase 2026" "$payments" "$people" "$out/history-$tag.bin"
+    "$gen" "$out/backup-$tag.bin" "perf audit passphrase 2026" "$payments" "$people" "$out/history-$tag.bin" "$records"
     node bench-browser/page/feed.mjs "$base" "perf$tag" "$out/history-$tag.bin"
   fi
   for run in $(seq 1 "$runs"); do

@@ -7,6 +7,9 @@
 //! of deletes that go by what the viewer sees (2026-12-05); it found five
 //! ways for a delete or restore to return Ok and change nothing.
 //!
+//! Each step also reads each record alone (`Replica::record`, which reads
+//! one record rather than the collection) against the collection's.
+//!
 //! `TRUSTFOLD_SEED=s` starts at seed `s` (1), `TRUSTFOLD_SEEDS=n` runs
 //! `n` seeds (200; `--release` runs 10,000 in about a minute); a failure
 //! names its seed and the round's operations.
@@ -156,6 +159,17 @@ fn run(seed: u64, kinds: &mut BTreeMap<String, (u64, String)>) {
         }
         for (i, node) in nodes.iter_mut().enumerate() {
             let deleted = node.deleted_records("tasks");
+            // A record read alone is the collection's, masked or not.
+            let collection = node.collection("tasks");
+            for rec in RECORDS {
+                if node.record("tasks", rec).as_ref() != collection.records.get(rec) {
+                    report(
+                        "a record read alone differs from its collection's",
+                        &format!("{trace}(node {})\n", i + 1),
+                        kinds,
+                    );
+                }
+            }
             for rec in RECORDS {
                 if deleted.contains(&rec.to_owned()) && node.record("tasks", rec).is_some() {
                     report(

@@ -155,6 +155,36 @@ await step("search-click-type", async () => {
   await page.keyboard.type("bread 8");
 }, () => shown("#tx-page", "page 1 of"));
 
+// 12. A big collection (RECORDS in scripts/bench-page.sh: `inventory`):
+// opening it, the page idle with it shown, setting a field of one record.
+if (await page.evaluate(() => window.node.records("inventory").length > 0)) {
+  const rows = () => page.evaluate(() => document.querySelectorAll("#record-table tbody tr").length);
+  await step("tab-records-big", async () => {
+    await domClick("#tab-records");
+    await page.evaluate(() => [...document.querySelectorAll("#collection-list button")].find((b) => b.textContent === "inventory").click());
+  }, () => page.waitForFunction(() => document.querySelector("#record-table tbody th")?.textContent.startsWith("item"), null, { timeout: 120000 }));
+  console.error("records drawn:", await rows());
+  if (!only || only.test("records-idle")) {
+    await page.evaluate(() => (window.__pauseTick = false));
+    const t0 = await now(page);
+    await new Promise((r) => setTimeout(r, 6000));
+    const r = await tasks(page, t0, await now(page));
+    await page.evaluate(() => (window.__pauseTick = true));
+    results.push({ name: "records-idle6s", ...r });
+    console.log(JSON.stringify({ size, run, name: "records-idle6s", ...r }));
+  }
+  await step("records-set-field", async () => {
+    await page.evaluate((run) => {
+      const f = document.querySelector("#field-form").elements;
+      f.id.value = "item 00007";
+      f.field.value = `note ${run}`;
+      f.value.value = "checked";
+      document.querySelector("#field-form").requestSubmit();
+    }, run);
+  }, () => page.waitForFunction((run) => window.node.record("inventory", "item 00007")?.fields[`note ${run}`], run));
+  await step("records-tab-ledger", () => domClick("#tab-ledger"));
+}
+
 fs.writeFileSync(`${OUT}/results${TAG}-${size}-${run}${PROFILE ? "-prof" : ""}.json`, JSON.stringify(results));
 await context.close();
 execSync(`rm -rf ${dir}`);

@@ -39,7 +39,7 @@ use automerge::{
     transaction::Transactable,
 };
 use document::Doc;
-use read::{field_values, read_direct};
+use read::{field_values, read_direct, read_direct_record};
 use std::collections::BTreeMap;
 
 /// The id of a collection's document.
@@ -367,6 +367,23 @@ impl Documents {
     /// A collection as the owner's policy sees it.
     pub fn collection(&mut self, name: &str, viewer: &Viewer<'_>) -> Collection {
         self.collection_of(collection_id(name), viewer)
+    }
+
+    /// One record of a collection as `viewer` sees it, read alone: a
+    /// collection can hold thousands, and the page reads the one typed in
+    /// at every change.
+    pub fn record(&mut self, name: &str, record: &str, viewer: &Viewer<'_>) -> Option<Record> {
+        let doc = self.docs.get_mut(&collection_id(name))?;
+        doc.flush();
+        if !doc.any_masked(viewer) {
+            return read_direct_record(&doc.doc, record);
+        }
+        doc.sync_history();
+        doc.masked_view(viewer)
+            .collection
+            .records
+            .get(record)
+            .cloned()
     }
 
     /// Every collection (by document id) as `viewer` sees it.

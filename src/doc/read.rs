@@ -9,30 +9,37 @@ use automerge::{AutoCommit, ObjId, ObjType, ReadDoc};
 pub(super) fn read_direct(doc: &AutoCommit) -> Collection {
     let mut collection = Collection::default();
     for key in doc.keys(automerge::ROOT) {
-        let Ok(Some((automerge::Value::Object(ObjType::Map), obj))) =
-            doc.get(automerge::ROOT, &key)
-        else {
-            continue;
-        };
-        if is_deleted(doc, &obj) {
-            continue;
+        if let Some(record) = read_direct_record(doc, &key) {
+            collection.records.insert(key, record);
         }
-        let mut record = Record::default();
-        for field in doc.keys(&obj).filter(|f| f != DELETED_FIELD) {
-            let mut values = field_values(doc, &obj, &field).into_iter().map(|(v, _)| v);
-            if let Some(value) = values.next() {
-                record.fields.insert(
-                    field,
-                    Field {
-                        value,
-                        conflicts: values.collect(),
-                    },
-                );
-            }
-        }
-        collection.records.insert(key, record);
     }
     collection
+}
+
+/// Reads one record straight from Automerge (nothing masked): `None` if
+/// there is none of that name, or it is deleted.
+pub(super) fn read_direct_record(doc: &AutoCommit, name: &str) -> Option<Record> {
+    let Ok(Some((automerge::Value::Object(ObjType::Map), obj))) = doc.get(automerge::ROOT, name)
+    else {
+        return None;
+    };
+    if is_deleted(doc, &obj) {
+        return None;
+    }
+    let mut record = Record::default();
+    for field in doc.keys(&obj).filter(|f| f != DELETED_FIELD) {
+        let mut values = field_values(doc, &obj, &field).into_iter().map(|(v, _)| v);
+        if let Some(value) = values.next() {
+            record.fields.insert(
+                field,
+                Field {
+                    value,
+                    conflicts: values.collect(),
+                },
+            );
+        }
+    }
+    Some(record)
 }
 
 /// Whether a record's object is marked deleted: the winning value of

@@ -72,6 +72,8 @@ impl Default for Batching {
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct BatchState {
     pending: usize,
+    /// Edits made since the replica was made: only grows.
+    made: u64,
     seen: usize,
     changed_at: u64,
     /// When a call first saw edits pending since the last commit.
@@ -93,6 +95,7 @@ impl Replica {
     fn edited(&mut self, result: Result<(), DocError>) -> Result<(), Error> {
         result?;
         self.batching.pending += 1;
+        self.batching.made += 1;
         Ok(())
     }
 
@@ -104,6 +107,13 @@ impl Replica {
     /// Edits made since the last commit.
     pub fn pending_edits(&self) -> usize {
         self.batching.pending
+    }
+
+    /// Edits made since this replica was made (committed or not): it only
+    /// grows, so with the log's length it tells a reader whether the
+    /// documents may have changed since it last read them.
+    pub fn edits_made(&self) -> u64 {
+        self.batching.made
     }
 
     /// The [`Batching`] in force.
@@ -531,7 +541,7 @@ impl Replica {
 
     /// One record as the owner sees it.
     pub fn record(&mut self, collection: &str, record: &str) -> Option<Record> {
-        self.collection(collection).records.remove(record)
+        self.as_owner(|docs, viewer| docs.record(collection, record, viewer))
     }
 
     /// The concurrent values of a field that did not win, as the owner sees it.

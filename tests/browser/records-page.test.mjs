@@ -285,3 +285,49 @@ test("a tab closed right after typing: Alice's other tab of the network writes w
   alice.page = second;
   await closeAll(alice, bob);
 });
+
+// A collection of thousands is shown 50 records a page (drawing every row
+// froze the page for seconds: BENCHMARKS.md "A year of history in the
+// page"); the record typed in stays under the typist when others push it
+// to the next page, and a record just made is shown where it sorts.
+test("a big collection is shown a page at a time; the record typed in and the one just made stay in sight", async () => {
+  const network = fresh("records-pages");
+  const [alice, bob] = await linked(network, "Alice", "Bob");
+  await makeRecord(alice, "stock", "item-50", "note", "count the boxes");
+  for (let i = 1; i <= 52; i++) {
+    if (i === 50) continue;
+    await alice.page.fill("#record-form input[name=id]", `item-${String(i).padStart(2, "0")}`);
+    await alice.page.click("#record-form button");
+  }
+  // The last one made sorts last: its page is shown.
+  await sees(alice, "#records-page", "records 51–52 of 52, page 2 of 2");
+  const rows = (p) => p.page.evaluate(() => document.querySelectorAll("#record-table tbody tr").length);
+  assert.equal(await rows(alice), 2);
+  await alice.page.click("#records-prev");
+  await sees(alice, "#records-page", "records 1–50 of 52, page 1 of 2");
+  assert.equal(await rows(alice), 50);
+  assert.equal(await alice.page.isDisabled("#records-prev"), true);
+
+  // Alice types in "item-50", the last row of page 1; Bob makes "item-00",
+  // which sorts first and pushes hers to page 2: her row stays drawn.
+  const area = "textarea[data-record='item-50'][data-field=note]";
+  await alice.page.click(area);
+  await alice.page.keyboard.press("End");
+  await tab(bob, "records");
+  await bob.page.click("#collection-list button:has-text('stock')");
+  await bob.page.fill("#record-form input[name=id]", "item-00");
+  await bob.page.click("#record-form button");
+  await sees(alice, "#records-page", "records 1–50 of 53, page 1 of 2");
+  await sees(alice, "#record-table", "item-00");
+  assert.equal(await rows(alice), 51, "the page, and the record typed in");
+  assert.equal(await alice.page.evaluate((a) => document.activeElement === document.querySelector(a), area), true, "still typing in it");
+  await alice.page.keyboard.type(" twice");
+  await alice.page.waitForFunction((a) => document.querySelector(a).value === "count the boxes twice", area);
+
+  // The record Alice makes next sorts last: its page is shown at once.
+  await alice.page.fill("#record-form input[name=id]", "zz-last");
+  await alice.page.click("#record-form button");
+  await sees(alice, "#records-page", "records 51–54 of 54, page 2 of 2");
+  await sees(alice, "#record-table", "zz-last");
+  await closeAll(alice, bob);
+});

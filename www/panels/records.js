@@ -104,7 +104,10 @@ export function mountRecords(app, ui, info) {
       }
       return deleted ? app.node.createRecordAgain(ui.collection, id) : app.node.createRecord(ui.collection, id);
     });
-    if (made) event.target.reset();
+    if (made) {
+      event.target.reset();
+      ui.showRecord = id;
+    }
     ui.chosenRecord = id;
     app.refresh();
   });
@@ -135,6 +138,48 @@ export function mountRecords(app, ui, info) {
     }
   });
   $("#field-form").elements.id.addEventListener("change", (event) => (ui.chosenRecord = event.target.value));
+  ui.recordsPage = 0;
+  $("#records-prev").addEventListener("click", () => {
+    ui.recordsPage = Math.max(0, ui.recordsPage - 1);
+    app.refresh();
+  });
+  $("#records-next").addEventListener("click", () => {
+    ui.recordsPage += 1;
+    app.refresh();
+  });
+}
+
+/**
+ * Records per page of the table: a collection can hold thousands, and
+ * drawing 5,000 rows of inputs took ≈ 1 s of the page's thread.
+ */
+const RECORDS_PAGE = 50;
+
+/**
+ * The page of `drawn` to show (ui.recordsPage, by name order); the page
+ * of a record just made, once. The record being typed in stays drawn
+ * where it was, first or last, if others arriving or leaving move it to
+ * another page: its row stays under the person typing (a row moved in
+ * the DOM loses the focus).
+ */
+function recordsPage(drawn, ui) {
+  const pages = Math.max(1, Math.ceil(drawn.length / RECORDS_PAGE));
+  if (ui.pageOf !== ui.collection) [ui.recordsPage, ui.pageOf] = [0, ui.collection];
+  const made = ui.showRecord === undefined ? -1 : drawn.findIndex((r) => r.id === ui.showRecord);
+  ui.showRecord = undefined;
+  if (made >= 0) ui.recordsPage = Math.floor(made / RECORDS_PAGE);
+  ui.recordsPage = Math.min(ui.recordsPage, pages - 1);
+  $("#records-pages").hidden = pages === 1;
+  $("#records-prev").disabled = ui.recordsPage === 0;
+  $("#records-next").disabled = ui.recordsPage >= pages - 1;
+  const from = ui.recordsPage * RECORDS_PAGE;
+  let shown = drawn.slice(from, from + RECORDS_PAGE);
+  $("#records-page").textContent = `records ${from + 1}–${from + shown.length} of ${drawn.length}, page ${ui.recordsPage + 1} of ${pages}`;
+  const focused = document.activeElement;
+  const typing = $("#record-table").contains(focused) ? focused.dataset.record : undefined;
+  const at = typing === undefined ? -1 : drawn.findIndex((r) => r.id === typing);
+  if (at >= 0 && !shown.includes(drawn[at])) shown = at < from ? [drawn[at], ...shown] : [...shown, drawn[at]];
+  return shown;
 }
 
 /**
@@ -200,7 +245,8 @@ export function renderRecords(s, ui, app) {
   if (records.some((r) => r.id === ui.chosenRecord)) select.value = ui.chosenRecord;
   // The chosen one deleted: the first, not a blank choice.
   else if (records.length && !records.some((r) => r.id === select.value)) select.value = records[0].id;
-  const fields = [...new Set(drawn.flatMap((r) => Object.keys(r.fields)))].sort();
+  const shown = recordsPage(drawn, ui);
+  const fields = [...new Set(shown.flatMap((r) => Object.keys(r.fields)))].sort();
   render(
     ["Record", ...fields, ""].map((name) => html`<th>${name}</th>`),
     $("#record-table").tHead.rows[0],
@@ -218,8 +264,8 @@ export function renderRecords(s, ui, app) {
   </tr>`;
   const deleted = s.deleted ?? [];
   render(
-    drawn.length
-      ? repeat(drawn, (r) => r.id, row)
+    shown.length
+      ? repeat(shown, (r) => r.id, row)
       : html`<tr><td class="muted">${deleted.length
           ? `No records in “${ui.collection}” now: the deleted ones are below.`
           : `No records in “${ui.collection}” yet.`}</td></tr>`,

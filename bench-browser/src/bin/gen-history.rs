@@ -7,7 +7,11 @@
 //! one in ten in HOURS, the rest in EUR, with short memos), in time order,
 //! parents first.
 //!
-//! Usage: `gen-history <backup> <passphrase> <payments> <people> <out>`.
+//! With `records`, also that many records in the collection `inventory`
+//! (listed in the network's index of collections), each made by one
+//! member with a name, a count and a place, spread over the year.
+//!
+//! Usage: `gen-history <backup> <passphrase> <payments> <people> <out> [records]`.
 //! Each event is written as `[u32 LE length][32-byte id][bytes]`, the
 //! layout of the other fixtures. Deterministic for given arguments and
 //! backup.
@@ -36,11 +40,25 @@ const NAMES: [&str; 20] = [
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, backup, passphrase, payments, people, out] = &args[..] else {
-        eprintln!("usage: gen-history <backup> <passphrase> <payments> <people> <out>");
-        std::process::exit(2);
+    let (backup, passphrase, payments, people, out, records) = match &args[..] {
+        [_, b, pass, pay, people, out] => (b, pass, pay, people, out, 0),
+        [_, b, pass, pay, people, out, records] => (
+            b,
+            pass,
+            pay,
+            people,
+            out,
+            records.parse().expect("records: a number"),
+        ),
+        _ => {
+            eprintln!(
+                "usage: gen-history <backup> <passphrase> <payments> <people> <out> [records]"
+            );
+            std::process::exit(2);
+        }
     };
     let payments: u64 = payments.parse().expect("payments: a number");
+    let records: u64 = records;
     let people: usize = people.parse().expect("people: a number");
     assert!(people >= 3, "at least 3 people");
     let backup = std::fs::read(backup).expect("the backup file");
@@ -115,6 +133,39 @@ fn main() {
             .expect("a valid transfer");
         events.push((time, 1, e.bytes().to_vec(), e.id().0));
     }
+    if records > 0 {
+        replicas[1]
+            .create_record("trustfold-collections", "inventory")
+            .expect("a new record");
+        for e in replicas[1].commit(&ids[1], start + 500).expect("a commit") {
+            events.push((e.content().time, 0, e.bytes().to_vec(), e.id().0));
+        }
+    }
+    for r in 0..records {
+        let time = start + 2000 + r * (year / records.max(1));
+        let by = 1 + (random() as usize) % (people - 1);
+        let id = format!("item {r:05}");
+        let replica = &mut replicas[by];
+        replica
+            .create_record("inventory", &id)
+            .expect("a new record");
+        let fields = [
+            (
+                "name",
+                Scalar::Str(format!("{} {r}", MEMOS[(random() as usize) % MEMOS.len()])),
+            ),
+            ("count", Scalar::Number((random() % 100) as f64)),
+            ("place", Scalar::Str(format!("shelf {}", random() % 40))),
+        ];
+        for (name, value) in fields {
+            replica
+                .set_field("inventory", &id, name, value)
+                .expect("a field of a new record");
+        }
+        for e in replica.commit(&ids[by], time).expect("a commit") {
+            events.push((e.content().time, 1, e.bytes().to_vec(), e.id().0));
+        }
+    }
     events.sort_by_key(|e| (e.0, e.1));
     let mut bytes = Vec::new();
     for (_, _, event, id) in &events {
@@ -124,7 +175,7 @@ fn main() {
     }
     std::fs::write(out, &bytes).expect("the output file");
     eprintln!(
-        "{} events ({payments} payments; the page's identity paid {mine_out} and was paid {mine_in})",
+        "{} events ({payments} payments, {records} records; the page's identity paid {mine_out} and was paid {mine_in})",
         events.len()
     );
 }

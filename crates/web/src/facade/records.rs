@@ -303,6 +303,15 @@ impl JsNode {
         self.edit(|r| r.splice_text(&collection, &id, &field, index, delete_count, &insert))
     }
 
+    /// Document edits made on this node since it opened, committed or
+    /// not: it only grows. With `syncStatus().known` it tells a page
+    /// whether records may have changed since it last read them (an edit
+    /// shows at once, before it is committed to the log).
+    #[wasm_bindgen(js_name = editsMade)]
+    pub fn edits_made(&self) -> f64 {
+        self.node.node().replica().edits_made() as f64
+    }
+
     /// Signs, stores and announces pending document edits now; resolves to
     /// the number of events written.
     pub async fn commit(&self) -> JsResult<u32> {
