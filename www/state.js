@@ -44,8 +44,10 @@ export function stateReader(node, me) {
   let debtsFor = null; // the log and policy the kept debts were read for
   let debts = null;
   let debtLists = new Map(); // each opened debt's payments, for the same log and policy
-  let recordsFor = null; // the log, policy, edits, collection and history the kept records were read for
+  let recordsFor = null; // the log, policy, edits and collection the kept records were read for
   let keptRecords = null;
+  let historyFor = null; // the same, and the record whose kept history this is
+  let keptHistory;
   let namingFor = null; // the names and nicknames the kept naming functions were made from
   let named = null;
 
@@ -108,11 +110,19 @@ export function stateReader(node, me) {
    * The open collection's records and what the Records panel shows with
    * them: read again only when the log, my policy or the documents (an
    * edit here shows before it is committed) changed, or another
-   * collection or history is open. A collection can hold thousands of
+   * collection is open (a record's history: also when another record's
+   * is open). A collection can hold thousands of
    * records (reading 5,000 took ≈ 0.6 s), and a frame is drawn every 2 s.
    */
   function recordsOf(want, status, policy) {
-    const at = `${viewKey(status, policy)} ${node.editsMade()} ${want.records}\u0000${want.historyOf ?? ""}`;
+    const at = `${viewKey(status, policy)} ${node.editsMade()} ${want.records}`;
+    // A record's history, opened and closed at a click, is read apart: the
+    // collection is not read again for it.
+    const historyAt = `${at}\u0000${want.historyOf ?? ""}`;
+    if (historyAt !== historyFor) {
+      keptHistory = want.historyOf ? node.recordHistory(want.records, want.historyOf) : undefined;
+      historyFor = historyAt;
+    }
     if (at !== recordsFor) {
       const records = node.records(want.records);
       // For each field written at once by several people, whose each value is.
@@ -128,11 +138,10 @@ export function stateReader(node, me) {
         // The network's index of collection names (records.js).
         collectionNames: node.records(COLLECTION_INDEX).map((r) => r.id),
         writers,
-        history: want.historyOf ? node.recordHistory(want.records, want.historyOf) : undefined,
       };
       recordsFor = at;
     }
-    return keptRecords;
+    return { ...keptRecords, history: keptHistory };
   }
 
   function read(want = {}) {

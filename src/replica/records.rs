@@ -93,9 +93,12 @@ impl Replica {
     }
 
     fn edited(&mut self, result: Result<(), DocError>) -> Result<(), Error> {
+        // Counted even when it failed: an edit of several steps may have
+        // changed the document before a later step failed, and a reader
+        // keyed on this count must read again.
+        self.batching.made += 1;
         result?;
         self.batching.pending += 1;
-        self.batching.made += 1;
         Ok(())
     }
 
@@ -109,9 +112,10 @@ impl Replica {
         self.batching.pending
     }
 
-    /// Edits made since this replica was made (committed or not): it only
-    /// grows, so with the log's length it tells a reader whether the
-    /// documents may have changed since it last read them.
+    /// Edits made or tried since this replica was made (committed or not,
+    /// failed ones too): it only grows, so with the log's length it tells
+    /// a reader whether the documents may have changed since it last read
+    /// them.
     pub fn edits_made(&self) -> u64 {
         self.batching.made
     }

@@ -307,6 +307,8 @@ test("a big collection is shown a page at a time; the record typed in and the on
   await sees(alice, "#records-page", "records 1–50 of 52, page 1 of 2");
   assert.equal(await rows(alice), 50);
   assert.equal(await alice.page.isDisabled("#records-prev"), true);
+  // Disabled under the focus at the first page, it hands the focus on.
+  assert.equal(await alice.page.evaluate(() => document.activeElement?.id), "records-next");
 
   // Alice types in "item-50", the last row of page 1; Bob makes "item-00",
   // which sorts first and pushes hers to page 2: her row stays drawn.

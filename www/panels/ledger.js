@@ -9,6 +9,7 @@ import { secondPress } from "../second-press.js";
 import { short } from "../names.js";
 import { derived } from "../derived.js";
 import { inSteps } from "../steps.js";
+import { pagerButtons, say } from "../pager.js";
 import {
   amountErrorWords,
   amountText,
@@ -365,10 +366,9 @@ export function renderLedger(s, ui, app) {
     .slice(Math.max(0, end - PAGE), end)
     .reverse()
     .flatMap((t) => (ui.asking.has(t.event) ? [t, { ask: ui.asking.get(t.event), t }] : [t]));
-  $("#tx-newer").disabled = tx.page === 0;
-  $("#tx-older").disabled = tx.page >= pages - 1;
+  pagerButtons($("#tx-newer"), $("#tx-older"), tx.page === 0, tx.page >= pages - 1);
   $("#tx-pages").hidden = pages === 1;
-  $("#tx-page").textContent = `page ${tx.page + 1} of ${pages} (${matching.length} payments)`;
+  say($("#tx-page"), `page ${tx.page + 1} of ${pages} (${matching.length} payments)`);
   render(
     repeat(
       rows,

@@ -11,6 +11,7 @@ import { errorText, when, whyWords } from "../words.js";
 import { diff, showText } from "../text.js";
 import { readStoredJson, writeStored } from "../stored.js";
 import { secondPress } from "../second-press.js";
+import { pagerButtons, say } from "../pager.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -170,11 +171,13 @@ function recordsPage(drawn, ui) {
   if (made >= 0) ui.recordsPage = Math.floor(made / RECORDS_PAGE);
   ui.recordsPage = Math.min(ui.recordsPage, pages - 1);
   $("#records-pages").hidden = pages === 1;
-  $("#records-prev").disabled = ui.recordsPage === 0;
-  $("#records-next").disabled = ui.recordsPage >= pages - 1;
+  pagerButtons($("#records-prev"), $("#records-next"), ui.recordsPage === 0, ui.recordsPage >= pages - 1);
   const from = ui.recordsPage * RECORDS_PAGE;
   let shown = drawn.slice(from, from + RECORDS_PAGE);
-  $("#records-page").textContent = `records ${from + 1}–${from + shown.length} of ${drawn.length}, page ${ui.recordsPage + 1} of ${pages}`;
+  // The count is of the records there are: a deleted one kept under its
+  // typist is not one of them.
+  const count = drawn.filter((r) => !r.kept).length;
+  say($("#records-page"), `records ${from + 1}–${from + shown.length} of ${count}, page ${ui.recordsPage + 1} of ${pages}`);
   const focused = document.activeElement;
   const typing = $("#record-table").contains(focused) ? focused.dataset.record : undefined;
   const at = typing === undefined ? -1 : drawn.findIndex((r) => r.id === typing);

@@ -1,0 +1,26 @@
+// The lines and buttons of a list shown a page at a time (the
+// transactions, a collection's records).
+
+/**
+ * Sets a live line's text only when it changed: setting it, even to the
+ * same words, makes a screen reader say it again, and a frame is drawn
+ * every 2 s.
+ */
+export function say(line, text) {
+  if (line.textContent !== text) line.textContent = text;
+}
+
+/**
+ * Disables the buttons to earlier and later pages at the ends; a button
+ * disabled while it has the focus hands it to the other, so a person
+ * paging with the keyboard is not sent back to the top of the page.
+ */
+export function pagerButtons(earlier, later, atFirst, atLast) {
+  for (const [button, off, other] of [
+    [earlier, atFirst, later],
+    [later, atLast, earlier],
+  ]) {
+    if (off && button === document.activeElement && !other.disabled) other.focus();
+    button.disabled = off;
+  }
+}
