@@ -16,11 +16,9 @@ export function say(line, text) {
  * paging with the keyboard is not sent back to the top of the page.
  */
 export function pagerButtons(earlier, later, atFirst, atLast) {
-  for (const [button, off, other] of [
-    [earlier, atFirst, later],
-    [later, atLast, earlier],
-  ]) {
-    if (off && button === document.activeElement && !other.disabled) other.focus();
-    button.disabled = off;
-  }
+  const focused = document.activeElement;
+  earlier.disabled = atFirst;
+  later.disabled = atLast;
+  if (focused === earlier && atFirst && !atLast) later.focus();
+  if (focused === later && atLast && !atFirst) earlier.focus();
 }
