@@ -83,6 +83,25 @@ impl Doc {
         !self.mask(viewer).masked.is_empty()
     }
 
+    /// Reads the document as `viewer` sees it: straight from Automerge
+    /// (`direct`) when nothing in it is masked for them, else from the
+    /// masked view (`masked`; made again only when the mask or the history
+    /// changed). Every reader of records goes through here, so the rule of
+    /// which reading applies is in one place.
+    pub(super) fn read_as<T>(
+        &mut self,
+        viewer: &Viewer<'_>,
+        direct: impl FnOnce(&Doc) -> T,
+        masked: impl FnOnce(&MaskedView) -> T,
+    ) -> T {
+        self.flush();
+        if !self.any_masked(viewer) {
+            return direct(self);
+        }
+        self.sync_history();
+        masked(self.masked_view(viewer))
+    }
+
     /// The view under `viewer`'s mask, read again if it is not current
     /// (the history brought up to date first, by the caller).
     pub(super) fn masked_view(&mut self, viewer: &Viewer<'_>) -> &mut MaskedView {

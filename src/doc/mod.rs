@@ -373,17 +373,11 @@ impl Documents {
     /// collection can hold thousands, and the page reads the one typed in
     /// at every change.
     pub fn record(&mut self, name: &str, record: &str, viewer: &Viewer<'_>) -> Option<Record> {
-        let doc = self.docs.get_mut(&collection_id(name))?;
-        doc.flush();
-        if !doc.any_masked(viewer) {
-            return read_direct_record(&doc.doc, record);
-        }
-        doc.sync_history();
-        doc.masked_view(viewer)
-            .collection
-            .records
-            .get(record)
-            .cloned()
+        self.docs.get_mut(&collection_id(name))?.read_as(
+            viewer,
+            |doc| read_direct_record(&doc.doc, record),
+            |view| view.collection.records.get(record).cloned(),
+        )
     }
 
     /// Every collection (by document id) as `viewer` sees it.
@@ -436,12 +430,11 @@ impl Documents {
         let Some(doc) = self.docs.get_mut(&id) else {
             return Collection::default();
         };
-        doc.flush();
-        if !doc.any_masked(viewer) {
-            return read_direct(&doc.doc);
-        }
-        doc.sync_history();
-        doc.masked_view(viewer).collection.clone()
+        doc.read_as(
+            viewer,
+            |doc| read_direct(&doc.doc),
+            |view| view.collection.clone(),
+        )
     }
 
     /// The events whose changes touched `record` of `collection`, in the

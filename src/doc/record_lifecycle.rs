@@ -69,19 +69,19 @@ impl Documents {
         let Some(doc) = self.docs.get_mut(&collection_id(collection)) else {
             return Vec::new();
         };
-        doc.flush();
-        if doc.any_masked(viewer) {
-            doc.sync_history();
-            return doc.masked_view(viewer).deleted.clone();
-        }
-        let names: Vec<String> = doc.doc.keys(automerge::ROOT).collect();
-        names
-            .into_iter()
-            .filter(|name| {
-                doc.record_object(name)
-                    .is_ok_and(|obj| doc.is_deleted(&obj))
-            })
-            .collect()
+        doc.read_as(
+            viewer,
+            |doc| {
+                doc.doc
+                    .keys(automerge::ROOT)
+                    .filter(|name| {
+                        doc.record_object(name)
+                            .is_ok_and(|obj| doc.is_deleted(&obj))
+                    })
+                    .collect()
+            },
+            |view| view.deleted.clone(),
+        )
     }
 
     /// Shows a deleted record again, as it is now: its fields, with the
