@@ -26,6 +26,20 @@ export const COLLECTION_INDEX = "trustfold-collections";
 export const viewKey = (status, policy) => `${status.known} ${JSON.stringify(policy)}`;
 
 /**
+ * A value read from the node and kept until what it depends on changes:
+ * `kept(at, read)` returns the value last read, calling `read()` again
+ * only when `at` (a string saying what it depends on) differs from the
+ * last one.
+ */
+function keptUntilChanged() {
+  let last = null;
+  return (at, read) => {
+    if (last?.at !== at) last = { at, value: read() };
+    return last.value;
+  };
+}
+
+/**
  * A reader of snapshots of `node` for the identity `me`.
  * `read(want)` returns the snapshot; `want` says which panels are shown
  * ({ debts, records: collection name or null, historyOf: a record whose
@@ -35,19 +49,13 @@ export const viewKey = (status, policy) => `${status.known} ${JSON.stringify(pol
  */
 export function stateReader(node, me) {
   const petnames = petnamesOf(me);
-  let keptFor = null; // the log and policy the kept names and lists were read for
-  let kept = null;
-  let editsFor = null; // the log, policy and collections the kept uncounted edits were read for
-  let edits = [];
-  let ledgerFor = null; // the log and policy the kept transactions were read for
-  let ledger = null;
-  let debtsFor = null; // the log and policy the kept debts were read for
-  let debts = null;
-  let debtLists = new Map(); // each opened debt's payments, for the same log and policy
-  let recordsFor = null; // the log, policy, edits and collection the kept records were read for
-  let keptRecords = null;
-  let historyFor = null; // the same, and the record whose kept history this is
-  let keptHistory;
+  // Each kept until its key changes (keptUntilChanged): what it depends on.
+  const peopleKept = keptUntilChanged(); // the log and policy
+  const editsKept = keptUntilChanged(); // the log, policy and collections
+  const ledgerKept = keptUntilChanged(); // the log and policy
+  const debtsKept = keptUntilChanged(); // the log and policy
+  const recordsKept = keptUntilChanged(); // the log, policy, edits made and collection
+  const historyKept = keptUntilChanged(); // the same, and the record whose history is open
   let namingFor = null; // the names and nicknames the kept naming functions were made from
   let named = null;
 
@@ -56,44 +64,31 @@ export function stateReader(node, me) {
    * read again only when the log, my policy or the collections changed.
    */
   function uncountedEdits(collections, status, policy) {
-    const at = `${viewKey(status, policy)} ${collections.join("\u0000")}`;
-    if (at !== editsFor) {
-      edits = collections.flatMap((collection) => node.uncountedEdits(collection).map((e) => ({ collection, ...e })));
-      editsFor = at;
-    }
-    return edits;
+    return editsKept(`${viewKey(status, policy)} ${collections.join("\u0000")}`, () =>
+      collections.flatMap((collection) => node.uncountedEdits(collection).map((e) => ({ collection, ...e }))),
+    );
   }
 
   /** Names and published trust lists: read again only when the log or my policy changed. */
   function people(status, policy) {
-    const at = viewKey(status, policy);
-    if (at !== keptFor) {
-      kept = {
-        names: namesFrom(node.selfClaims(PEOPLE)),
-        // The core's lists (its causal latest-statement rule), never re-derived here.
-        published: new Map(node.publishers().map((author) => [author, node.publishedPolicy(author)])),
-        // A private network's events that count for nothing, with their authors (the core's verdicts).
-        voids: node.voidEvents(),
-        // Everyone my view leaves out, and why (my ban, a fork, the published bans of people I follow).
-        bannedAuthors: node.bannedAuthors(),
-      };
-      keptFor = at;
-    }
-    return kept;
+    return peopleKept(viewKey(status, policy), () => ({
+      names: namesFrom(node.selfClaims(PEOPLE)),
+      // The core's lists (its causal latest-statement rule), never re-derived here.
+      published: new Map(node.publishers().map((author) => [author, node.publishedPolicy(author)])),
+      // A private network's events that count for nothing, with their authors (the core's verdicts).
+      voids: node.voidEvents(),
+      // Everyone my view leaves out, and why (my ban, a fork, the published bans of people I follow).
+      bannedAuthors: node.bannedAuthors(),
+    }));
   }
 
   /**
-   * Every payment with its status, and the same by event: read again only
-   * when the log or my policy changed (a year of history is 100,000 rows,
-   * and a frame is drawn for every keystroke in a search).
+   * Every payment with its status: read again only when the log or my
+   * policy changed (a year of history is 100,000 rows, and a frame is
+   * drawn for every keystroke in a search).
    */
   function transactionsOf(status, policy) {
-    const at = viewKey(status, policy);
-    if (at !== ledgerFor) {
-      ledger = { transactions: node.transactions() };
-      ledgerFor = at;
-    }
-    return ledger;
+    return ledgerKept(viewKey(status, policy), () => node.transactions());
   }
 
   /** Who is who: made again only when the names or my nicknames changed, so what is derived from it keeps. */
@@ -118,12 +113,10 @@ export function stateReader(node, me) {
     const at = `${viewKey(status, policy)} ${node.editsMade()} ${want.records}`;
     // A record's history, opened and closed at a click, is read apart: the
     // collection is not read again for it.
-    const historyAt = `${at}\u0000${want.historyOf ?? ""}`;
-    if (historyAt !== historyFor) {
-      keptHistory = want.historyOf ? node.recordHistory(want.records, want.historyOf) : undefined;
-      historyFor = historyAt;
-    }
-    if (at !== recordsFor) {
+    const history = historyKept(`${at}\u0000${want.historyOf ?? ""}`, () =>
+      want.historyOf ? node.recordHistory(want.records, want.historyOf) : undefined,
+    );
+    const kept = recordsKept(at, () => {
       const records = node.records(want.records);
       // For each field written at once by several people, whose each value is.
       const writers = new Map();
@@ -132,16 +125,15 @@ export function stateReader(node, me) {
           if (field.conflicts.length) writers.set(`${r.id}\u0000${name}`, node.fieldWriters(want.records, r.id, name));
         }
       }
-      keptRecords = {
+      return {
         records,
         deleted: node.deletedRecords(want.records), // names, to restore
         // The network's index of collection names (records.js).
         collectionNames: node.records(COLLECTION_INDEX).map((r) => r.id),
         writers,
       };
-      recordsFor = at;
-    }
-    return { ...keptRecords, history: keptHistory };
+    });
+    return { ...kept, history };
   }
 
   function read(want = {}) {
@@ -150,7 +142,7 @@ export function stateReader(node, me) {
     const { names, published, voids, bannedAuthors } = people(status, policy);
     const { who, keyFrom, claimed, nicknameClash } = namingOf(names);
     const balances = node.balances();
-    const { transactions } = transactionsOf(status, policy);
+    const transactions = transactionsOf(status, policy);
     const peers = node.peers();
     const s = {
       me, status, policy, names, who, keyFrom, claimed, nicknameClash, balances, transactions, peers, published, voids, bannedAuthors,
@@ -170,13 +162,13 @@ export function stateReader(node, me) {
       // What each debt comes to, per person (3 at most), not its every
       // payment (a year of history puts a thousand under each): read on a
       // change only. A debt's payments are read when its list is open.
-      const at = viewKey(status, policy);
-      if (at !== debtsFor) [debts, debtLists, debtsFor] = [node.debtSummaries(3), new Map(), at];
-      s.debts = debts;
+      // Each opened debt's payments are kept with the summaries they go with.
+      const { summaries, lists } = debtsKept(viewKey(status, policy), () => ({ summaries: node.debtSummaries(3), lists: new Map() }));
+      s.debts = summaries;
       s.debtList = (account, unit) => {
         const id = `${account} ${unit}`;
-        if (!debtLists.has(id)) debtLists.set(id, node.explain(account, unit));
-        return debtLists.get(id);
+        if (!lists.has(id)) lists.set(id, node.explain(account, unit));
+        return lists.get(id);
       };
     }
     if (want.records) Object.assign(s, recordsOf(want, status, policy));
