@@ -22,3 +22,9 @@ export function pagerButtons(earlier, later, atFirst, atLast) {
   if (focused === earlier && atFirst && !atLast) later.focus();
   if (focused === later && atLast && !atFirst) earlier.focus();
 }
+
+/** Wires the buttons to earlier and later pages: `turn(-1)` and `turn(1)`. */
+export function mountPager(earlier, later, turn) {
+  earlier.addEventListener("click", () => turn(-1));
+  later.addEventListener("click", () => turn(1));
+}

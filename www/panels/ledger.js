@@ -9,7 +9,7 @@ import { secondPress } from "../second-press.js";
 import { short } from "../names.js";
 import { derived } from "../derived.js";
 import { inSteps } from "../steps.js";
-import { pagerButtons, say } from "../pager.js";
+import { mountPager, pagerButtons, say } from "../pager.js";
 import {
   amountErrorWords,
   amountText,
@@ -53,12 +53,8 @@ export function mountLedger(app) {
     Object.assign(tx, { filter: event.target.value, page: 0 });
     app.refresh();
   });
-  $("#tx-newer").addEventListener("click", () => {
-    tx.page = Math.max(0, tx.page - 1);
-    app.refresh();
-  });
-  $("#tx-older").addEventListener("click", () => {
-    tx.page += 1;
+  mountPager($("#tx-newer"), $("#tx-older"), (by) => {
+    tx.page = Math.max(0, tx.page + by);
     app.refresh();
   });
   // Made in steps, the button saying how far (a year of history is

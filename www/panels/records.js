@@ -11,7 +11,7 @@ import { errorText, when, whyWords } from "../words.js";
 import { diff, showText } from "../text.js";
 import { readStoredJson, writeStored } from "../stored.js";
 import { secondPress } from "../second-press.js";
-import { pagerButtons, say } from "../pager.js";
+import { mountPager, pagerButtons, say } from "../pager.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -140,12 +140,8 @@ export function mountRecords(app, ui, info) {
   });
   $("#field-form").elements.id.addEventListener("change", (event) => (ui.chosenRecord = event.target.value));
   ui.recordsPage = 0;
-  $("#records-prev").addEventListener("click", () => {
-    ui.recordsPage = Math.max(0, ui.recordsPage - 1);
-    app.refresh();
-  });
-  $("#records-next").addEventListener("click", () => {
-    ui.recordsPage += 1;
+  mountPager($("#records-prev"), $("#records-next"), (by) => {
+    ui.recordsPage = Math.max(0, ui.recordsPage + by);
     app.refresh();
   });
 }
@@ -157,13 +153,14 @@ export function mountRecords(app, ui, info) {
 const RECORDS_PAGE = 50;
 
 /**
- * The page of `drawn` to show (ui.recordsPage, by name order); the page
- * of a record just made, once. The record being typed in stays drawn
+ * The page of `drawn` to show (ui.recordsPage, by name order), of
+ * `count` records (`drawn` may also hold a deleted one kept under its
+ * typist, which is not one of them); the page of a record just made, once. The record being typed in stays drawn
  * where it was, first or last, if others arriving or leaving move it to
  * another page: its row stays under the person typing (a row moved in
  * the DOM loses the focus).
  */
-function recordsPage(drawn, ui) {
+function recordsPage(drawn, count, ui) {
   const pages = Math.max(1, Math.ceil(drawn.length / RECORDS_PAGE));
   if (ui.pageOf !== ui.collection) [ui.recordsPage, ui.pageOf] = [0, ui.collection];
   const made = ui.showRecord === undefined ? -1 : drawn.findIndex((r) => r.id === ui.showRecord);
@@ -174,9 +171,6 @@ function recordsPage(drawn, ui) {
   pagerButtons($("#records-prev"), $("#records-next"), ui.recordsPage === 0, ui.recordsPage >= pages - 1);
   const from = ui.recordsPage * RECORDS_PAGE;
   let shown = drawn.slice(from, from + RECORDS_PAGE);
-  // The count is of the records there are: a deleted one kept under its
-  // typist is not one of them.
-  const count = drawn.filter((r) => !r.kept).length;
   say($("#records-page"), `records ${from + 1}–${from + shown.length} of ${count}, page ${ui.recordsPage + 1} of ${pages}`);
   const focused = document.activeElement;
   const typing = $("#record-table").contains(focused) ? focused.dataset.record : undefined;
@@ -248,7 +242,7 @@ export function renderRecords(s, ui, app) {
   if (records.some((r) => r.id === ui.chosenRecord)) select.value = ui.chosenRecord;
   // The chosen one deleted: the first, not a blank choice.
   else if (records.length && !records.some((r) => r.id === select.value)) select.value = records[0].id;
-  const shown = recordsPage(drawn, ui);
+  const shown = recordsPage(drawn, records.length, ui);
   const fields = [...new Set(shown.flatMap((r) => Object.keys(r.fields)))].sort();
   render(
     ["Record", ...fields, ""].map((name) => html`<th>${name}</th>`),
