@@ -59,19 +59,22 @@ if (!only || only.test("open")) {
   await new Promise((r) => setTimeout(r, 1500));
 }
 const me = await page.textContent("#me");
-// Idle: 10 s of the page doing nothing (its 2 s redraw tick runs).
-if (!only || only.test("idle")) {
+// Idle: `ms` of the page doing nothing (its 2 s redraw tick runs).
+async function idle(name, ms) {
+  if (only && !only.test(name)) return;
   await page.evaluate(() => (window.__pauseTick = false));
   const go = async () => {
     const t0 = await now(page);
-    await new Promise((r) => setTimeout(r, 10000));
+    await new Promise((r) => setTimeout(r, ms));
     const t1 = await now(page);
     return tasks(page, t0, t1);
   };
-  const r = PROFILE ? await profiled(page, `${OUT}/prof/${size}-idle10s.cpuprofile`, go) : await go();
-  results.push({ name: "idle10s", ...r });
-  console.log(JSON.stringify({ size, run, name: "idle10s", ...r }));
+  const r = PROFILE ? await profiled(page, `${OUT}/prof/${size}-${name}.cpuprofile`, go) : await go();
+  await page.evaluate(() => (window.__pauseTick = true));
+  results.push({ name, ...r });
+  console.log(JSON.stringify({ size, run, name, ...r }));
 }
+await idle("idle10s", 10000);
 // A member by name and one's key (someone who pays and is paid).
 const NAME = "Gus 26";
 const other = await page.evaluate(() => [...window.node.balances()].map((b) => b.account));
@@ -164,15 +167,7 @@ if (await page.evaluate(() => window.node.records("inventory").length > 0)) {
     await page.evaluate(() => [...document.querySelectorAll("#collection-list button")].find((b) => b.textContent === "inventory").click());
   }, () => page.waitForFunction(() => document.querySelector("#record-table tbody th")?.textContent.startsWith("item"), null, { timeout: 120000 }));
   console.error("records drawn:", await rows());
-  if (!only || only.test("records-idle")) {
-    await page.evaluate(() => (window.__pauseTick = false));
-    const t0 = await now(page);
-    await new Promise((r) => setTimeout(r, 6000));
-    const r = await tasks(page, t0, await now(page));
-    await page.evaluate(() => (window.__pauseTick = true));
-    results.push({ name: "records-idle6s", ...r });
-    console.log(JSON.stringify({ size, run, name: "records-idle6s", ...r }));
-  }
+  await idle("records-idle6s", 6000);
   await step("records-set-field", async () => {
     await page.evaluate((run) => {
       const f = document.querySelector("#field-form").elements;

@@ -38,6 +38,17 @@ const NAMES: [&str; 20] = [
     "Ned", "Oli", "Pia", "Quin", "Rae", "Sam", "Tia",
 ];
 
+/// An event as written out: (its time, its order within the time, its
+/// bytes, its id).
+type Written = (u64, u8, Vec<u8>, [u8; 32]);
+
+/// `committed` (a commit's events) into `events`, each at its own time.
+fn push_all(events: &mut Vec<Written>, committed: &[trustfold::Event], order: u8) {
+    for e in committed {
+        events.push((e.content().time, order, e.bytes().to_vec(), e.id().0));
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (backup, passphrase, payments, people, out, records) = match &args[..] {
@@ -73,8 +84,7 @@ fn main() {
     let mut replicas: Vec<Replica> = keys.iter().map(|k| Replica::new(Policy::new(*k))).collect();
     let start: u64 = 1_733_000_000_000;
     let year: u64 = 365 * 24 * 3600 * 1000;
-    // (time, order within the time, bytes, id)
-    let mut events: Vec<(u64, u8, Vec<u8>, [u8; 32])> = Vec::new();
+    let mut events: Vec<Written> = Vec::new();
     for (i, replica) in replicas.iter_mut().enumerate() {
         let name = if i == 0 {
             "Perf Me".to_string()
@@ -88,9 +98,8 @@ fn main() {
         replica
             .set_field("people", &record, "name", Scalar::Str(name))
             .expect("a field of a new record");
-        for e in replica.commit(&ids[i], start + i as u64).expect("a commit") {
-            events.push((e.content().time, 0, e.bytes().to_vec(), e.id().0));
-        }
+        let committed = replica.commit(&ids[i], start + i as u64).expect("a commit");
+        push_all(&mut events, &committed, 0);
     }
     // xorshift: the same history for the same arguments.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -137,9 +146,8 @@ fn main() {
         replicas[1]
             .create_record("trustfold-collections", "inventory")
             .expect("a new record");
-        for e in replicas[1].commit(&ids[1], start + 500).expect("a commit") {
-            events.push((e.content().time, 0, e.bytes().to_vec(), e.id().0));
-        }
+        let committed = replicas[1].commit(&ids[1], start + 500).expect("a commit");
+        push_all(&mut events, &committed, 0);
     }
     for r in 0..records {
         let time = start + 2000 + r * (year / records.max(1));
@@ -162,9 +170,8 @@ fn main() {
                 .set_field("inventory", &id, name, value)
                 .expect("a field of a new record");
         }
-        for e in replica.commit(&ids[by], time).expect("a commit") {
-            events.push((e.content().time, 1, e.bytes().to_vec(), e.id().0));
-        }
+        let committed = replica.commit(&ids[by], time).expect("a commit");
+        push_all(&mut events, &committed, 1);
     }
     events.sort_by_key(|e| (e.0, e.1));
     let mut bytes = Vec::new();
