@@ -159,7 +159,8 @@ await step("search-click-type", async () => {
 }, () => shown("#tx-page", "page 1 of"));
 
 // 12. A big collection (RECORDS in scripts/bench-page.sh: `inventory`):
-// opening it, the page idle with it shown, setting a field of one record.
+// opening it, the page idle with it shown, setting a field of one record,
+// typing into a text field of one.
 if (await page.evaluate(() => window.node.records("inventory").length > 0)) {
   const rows = () => page.evaluate(() => document.querySelectorAll("#record-table tbody tr").length);
   await step("tab-records-big", async () => {
@@ -177,6 +178,15 @@ if (await page.evaluate(() => window.node.records("inventory").length > 0)) {
       document.querySelector("#field-form").requestSubmit();
     }, run);
   }, () => page.waitForFunction((run) => window.node.record("inventory", "item 00007")?.fields[`note ${run}`], run));
+  // Typing into a text field of one record, as a person does (a key
+  // every 100 ms; each keystroke is an edit the panel shows).
+  await page.evaluate((run) => window.node.setText("inventory", "item 00001", `notes ${run}`, ""), run);
+  const notes = `textarea[data-record="item 00001"][data-field="notes ${run}"]`;
+  await page.waitForSelector(notes, { timeout: 120000 });
+  await step("records-type-text", async () => {
+    await page.evaluate((s) => document.querySelector(s).focus(), notes);
+    await page.keyboard.type("twelve chars", { delay: 100 });
+  }, () => page.waitForFunction((run) => window.node.record("inventory", "item 00001")?.fields[`notes ${run}`]?.value.text === "twelve chars", run));
   await step("records-tab-ledger", () => domClick("#tab-ledger"));
 }
 

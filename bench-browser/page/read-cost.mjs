@@ -3,7 +3,9 @@
 // scripts/bench-page.sh made; the server serving the test build, as it
 // runs it). In the page, a second node of the network is opened and timed:
 // its first `transactions()` (every row converted), the same again (rows
-// kept), `debtSummaries(3)` and `debts()`. Prints one JSON line per run.
+// kept), `debtSummaries(3)` and `debts()`; with a big collection, its
+// `records()` first, again, and after one field is set. Prints one JSON
+// line per run.
 import { execSync } from "node:child_process";
 import { launch, openNet, OUT } from "./lib.mjs";
 
@@ -28,6 +30,16 @@ for (let run = 1; run <= Number(runs); run++) {
       debtSummaries: timed(() => node.debtSummaries(3)),
       debts: timed(() => node.debts()),
     };
+    // A big collection (RECORDS in scripts/bench-page.sh): read first,
+    // again, and after one field of one record is set (a keystroke's read).
+    if (node.records("inventory").length > 0) {
+      const other = await window.node.constructor.open(net);
+      r.recordsFirst = timed(() => other.records("inventory"));
+      r.recordsAgain = timed(() => other.records("inventory"));
+      other.setField("inventory", "item 00007", "note", "checked");
+      r.recordsAfterEdit = timed(() => other.records("inventory"));
+      other.close();
+    }
     node.close();
     return r;
   }, `perf${size}`);

@@ -4,6 +4,7 @@
 //! closed into changes.
 
 use super::Viewer;
+use super::direct_reading::DirectReading;
 use super::error::{DocError, am};
 use super::guard::{self, Guard, GuardError};
 use super::history::History;
@@ -51,6 +52,9 @@ pub(super) struct Doc {
     pub(super) mask: Option<Mask>,
     /// The document as the mask shows it, kept between reads.
     pub(super) masked_view: Option<MaskedView>,
+    /// The collection as Automerge holds it, kept between reads
+    /// ([`direct_reading`](super::direct_reading)); `None`: read it whole.
+    pub(super) direct: Option<DirectReading>,
     /// Remote changes waiting to be applied in one batch: Automerge applies
     /// a batch of thousands of changes about as fast as one.
     pub(super) queued: Vec<Change>,
@@ -91,6 +95,7 @@ impl Doc {
             unpublished: Vec::new(),
             mask: None,
             masked_view: None,
+            direct: None,
             queued: Vec::new(),
             history_heads: Vec::new(),
             typed_ahead: None,
@@ -164,21 +169,25 @@ impl Doc {
             .into_iter()
             .eq(0..accepted.len());
         if same_order && self.doc.apply_changes(accepted.clone()).is_ok() {
+            self.touched_by(&accepted);
             return;
         }
         // Automerge's order differs from the guard's (or it refused the
         // batch): one at a time in the guard's order.
-        for change in accepted {
+        for change in &accepted {
             if self.doc.get_change_by_hash(&change.hash()).is_some() {
                 continue;
             }
             let hash = change.hash();
-            if let Err(e) = self.doc.apply_changes([change]) {
+            if let Err(e) = self.doc.apply_changes([change.clone()]) {
                 self.refused.push((hash, am(e)));
                 // The guard took in a change the document lacks.
                 self.guard = None;
             }
         }
+        // (A change Automerge refused may have applied in part: read the
+        // collection whole.)
+        self.direct = None;
     }
 
     /// Closes the open transaction if one more part of an edit

@@ -91,7 +91,7 @@ impl Doc {
     pub(super) fn read_as<T>(
         &mut self,
         viewer: &Viewer<'_>,
-        direct: impl FnOnce(&Doc) -> T,
+        direct: impl FnOnce(&mut Doc) -> T,
         masked: impl FnOnce(&MaskedView) -> T,
     ) -> T {
         self.flush();

@@ -15,6 +15,7 @@
 //! reduced under the mask ([`history`]).
 
 mod ancestry;
+mod direct_reading;
 mod document;
 mod error;
 mod guard;
@@ -39,7 +40,7 @@ use automerge::{
     transaction::Transactable,
 };
 use document::Doc;
-use read::{field_values, read_direct, read_direct_record};
+use read::{field_values, read_direct_record};
 use std::collections::BTreeMap;
 
 /// The id of a collection's document.
@@ -139,9 +140,10 @@ impl Documents {
         }
     }
 
-    /// A document, with every queued change applied, ready for an edit
-    /// (see [`Doc::make_room`]).
-    fn doc(&mut self, collection: &str) -> &mut Doc {
+    /// A document, with every queued change applied, ready for an edit of
+    /// `record` (see [`Doc::make_room`]; the record will be read again,
+    /// [`Doc::touch`]).
+    fn doc_to_edit(&mut self, collection: &str, record: &str) -> &mut Doc {
         let actor = self.actor.clone();
         let doc = self
             .docs
@@ -149,6 +151,7 @@ impl Documents {
             .or_insert_with(|| Doc::new(actor));
         doc.flush();
         doc.make_room();
+        doc.touch(record);
         doc
     }
 
@@ -232,7 +235,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
-        let doc = self.doc(collection);
+        let doc = self.doc_to_edit(collection, record);
         let obj = doc.record_object_seen(viewer, record)?;
         let value = match value {
             Scalar::Null => ScalarValue::Null,
@@ -252,7 +255,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
-        let doc = self.doc(collection);
+        let doc = self.doc_to_edit(collection, record);
         let obj = doc.record_object_seen(viewer, record)?;
         doc.doc.delete(&obj, field).map_err(am)
     }
@@ -274,7 +277,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
-        let doc = self.doc(collection);
+        let doc = self.doc_to_edit(collection, record);
         let obj = doc.record_object_seen(viewer, record)?;
         let masked = doc.any_masked(viewer);
         let held = match doc.doc.get_all(&obj, field).map_err(am)?.as_slice() {
@@ -307,7 +310,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
-        let doc = self.doc(collection);
+        let doc = self.doc_to_edit(collection, record);
         if !doc.any_masked(viewer) {
             // A deleted record's text too: a keystroke made as the delete
             // arrives is kept for its restoring.
@@ -432,7 +435,7 @@ impl Documents {
         };
         doc.read_as(
             viewer,
-            |doc| read_direct(&doc.doc),
+            |doc| doc.direct_reading().collection.clone(),
             |view| view.collection.clone(),
         )
     }

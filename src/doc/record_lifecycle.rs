@@ -18,7 +18,7 @@ impl Documents {
         record: &str,
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
-        let doc = self.doc(collection);
+        let doc = self.doc_to_edit(collection, record);
         if doc.seen_by(viewer, record) != Some(true) {
             doc.doc
                 .put_object(automerge::ROOT, record, ObjType::Map)
@@ -42,7 +42,7 @@ impl Documents {
         record: &str,
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
-        let doc = self.doc(collection);
+        let doc = self.doc_to_edit(collection, record);
         if doc.seen_by(viewer, record) != Some(true) {
             return Err(DocError::NoRecord(record.to_owned()));
         }
@@ -71,15 +71,7 @@ impl Documents {
         };
         doc.read_as(
             viewer,
-            |doc| {
-                doc.doc
-                    .keys(automerge::ROOT)
-                    .filter(|name| {
-                        doc.record_object(name)
-                            .is_ok_and(|obj| doc.is_deleted(&obj))
-                    })
-                    .collect()
-            },
+            |doc| doc.direct_reading().deleted.iter().cloned().collect(),
             |view| view.deleted.clone(),
         )
     }
@@ -96,7 +88,7 @@ impl Documents {
         record: &str,
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
-        let doc = self.doc(collection);
+        let doc = self.doc_to_edit(collection, record);
         match doc.seen_by(viewer, record) {
             None => return Err(DocError::NoRecord(record.to_owned())),
             Some(true) => return Err(DocError::NotDeleted(record.to_owned())),
@@ -133,7 +125,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         self.restore_record(collection, record, viewer)?;
-        let doc = self.doc(collection);
+        let doc = self.doc_to_edit(collection, record);
         let obj = doc.record_object_seen(viewer, record)?;
         let fields: Vec<String> = doc.doc.keys(&obj).filter(|f| f != DELETED_FIELD).collect();
         for field in fields {

@@ -10,6 +10,7 @@
 //! TypeScript definitions below describe. One file per concept:
 //! [`lifecycle`], [`network`], [`ledger`], [`policy`], [`records`], [`peers`].
 
+mod kept_records;
 mod kept_transactions;
 mod ledger;
 mod lifecycle;
@@ -195,6 +196,8 @@ pub struct JsNode {
     node: BrowserNode,
     /// Every transfer's JS object from the last read of them all.
     kept_transactions: std::cell::RefCell<kept_transactions::KeptTransactions>,
+    /// The last collection read whole: each record's JS object.
+    kept_records: std::cell::RefCell<kept_records::KeptRecords>,
 }
 
 impl JsNode {
@@ -202,6 +205,7 @@ impl JsNode {
         JsNode {
             node,
             kept_transactions: Default::default(),
+            kept_records: Default::default(),
         }
     }
 }

@@ -12,7 +12,9 @@ const MAX_DELETED_LISTED: usize = 1_000;
 
 #[wasm_bindgen(js_class = TrustfoldNode)]
 impl JsNode {
-    /// Every record of a collection, as this node's policy sees it.
+    /// Every record of a collection, as this node's policy sees it, by
+    /// name. A record that reads as at the last read of the same
+    /// collection is the same object (frozen); the array is new each time.
     #[wasm_bindgen(unchecked_return_type = "DocRecord[]")]
     pub fn records(
         &self,
@@ -20,12 +22,8 @@ impl JsNode {
     ) -> JsResult<JsValue> {
         let collection = string(&collection, "collection")?;
         let view = self.node.node().replica_mut().collection(&collection);
-        let records: Vec<_> = view
-            .records
-            .iter()
-            .map(|(id, r)| types::record(id, r))
-            .collect();
-        types::to_js(&records)
+        let array = self.kept_records.borrow_mut().array(&collection, &view)?;
+        Ok(array.into())
     }
 
     /// One record, or `null`.
