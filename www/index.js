@@ -45,7 +45,7 @@ const ui = {
   asking: new Map(), // event → "dispute" | "exclude"
   preview: null,
   collection: "notes",
-  chosenRecord: null,
+  chosenRecord: null, // { collection, id }: the field form's record, made or typed last
   plotUnit: null,
   offline: false, // "Work offline" pressed
   agreement: { at: 0, for: "", later: null, shown: null, running: null, progress: null, paused: false, changed: false, digest: null, digestFor: "" },

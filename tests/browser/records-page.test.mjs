@@ -44,8 +44,7 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   assert.match(await bob.page.textContent("#record-history"), /Alice (made the record and set|changed) title/);
 
   // Saving over what someone wrote asks first; saving again replaces it for both.
-  await bob.page.waitForSelector("#field-form select[name=id] option[value=roof]", { state: "attached", timeout: 20000 });
-  await bob.page.selectOption("#field-form select[name=id]", "roof");
+  await bob.page.fill("#field-form input[name=id]", "roof");
   await bob.page.fill("#field-form input[name=field]", "title");
   await bob.page.fill("#field-form input[name=value]", "Paint the fence");
   await bob.page.click("#field-form button");
@@ -290,7 +289,7 @@ test("a tab closed right after typing: Alice's other tab of the network writes w
 // froze the page for seconds: BENCHMARKS.md "A year of history in the
 // page"); the record typed in stays under the typist when others push it
 // to the next page, and a record just made is shown where it sorts.
-test("a big collection is shown a page at a time; the record typed in and the one just made stay in sight", async () => {
+test("a big collection is shown a page at a time; the record typed in and the one just made stay in sight; the field form's record is typed", async () => {
   const network = fresh("records-pages");
   const [alice, bob] = await linked(network, "Alice", "Bob");
   await makeRecord(alice, "stock", "item-50", "note", "count the boxes");
@@ -331,5 +330,29 @@ test("a big collection is shown a page at a time; the record typed in and the on
   await alice.page.click("#record-form button");
   await sees(alice, "#records-page", "records 51–54 of 54, page 2 of 2");
   await sees(alice, "#record-table", "zz-last");
+
+  // The field form's record is typed, with the page's records suggested
+  // (not all 54), and the one just made filled in.
+  const suggested = () => alice.page.evaluate(() => [...document.querySelectorAll("#record-names option")].map((o) => o.value));
+  assert.deepEqual(await suggested(), ["item-50", "item-51", "item-52", "zz-last"]);
+  assert.equal(await alice.page.inputValue("#field-form input[name=id]"), "zz-last");
+  // A record of another page, typed, gets the field.
+  await alice.page.fill("#field-form input[name=id]", "item-07");
+  await alice.page.fill("#field-form input[name=field]", "shelf");
+  await alice.page.selectOption("#field-form select[name=kind]", "value");
+  await alice.page.fill("#field-form input[name=value]", "B2");
+  await alice.page.click("#field-form button");
+  await alice.page.click("#records-prev");
+  const shelf = "input[data-record='item-07'][data-field=shelf]";
+  await alice.page.waitForFunction((s) => document.querySelector(s)?.value === "B2", shelf, { timeout: 20000 });
+  // It stays chosen as others arrive; a name that is no record is said.
+  await bob.page.fill("#record-form input[name=id]", "item-000");
+  await bob.page.click("#record-form button");
+  await sees(alice, "#records-page", "of 55, page 1");
+  assert.equal(await alice.page.inputValue("#field-form input[name=id]"), "item-07");
+  await alice.page.fill("#field-form input[name=id]", "item-99");
+  await alice.page.fill("#field-form input[name=field]", "shelf");
+  await alice.page.click("#field-form button");
+  await sees(alice, "#records-error", "There is no record “item-99” in “stock”: make it above");
   await closeAll(alice, bob);
 });

@@ -124,8 +124,8 @@ test("an edit of my record excluded by someone I trust: a notice names the recor
   await carol.page.fill("#record-form input[name=id]", "roof");
   await carol.page.click("#record-form button");
   await tab(bob, "records");
-  await bob.page.waitForSelector("#field-form select[name=id] option[value=roof]", { state: "attached", timeout: 20000 });
-  await bob.page.selectOption("#field-form select[name=id]", "roof");
+  await bob.page.waitForSelector("#record-names option[value=roof]", { state: "attached", timeout: 20000 });
+  await bob.page.fill("#field-form input[name=id]", "roof");
   await bob.page.fill("#field-form input[name=field]", "when");
   await bob.page.selectOption("#field-form select[name=kind]", "value");
   await bob.page.fill("#field-form input[name=value]", "Saturday");
