@@ -289,7 +289,7 @@ test("a tab closed right after typing: Alice's other tab of the network writes w
 // froze the page for seconds: BENCHMARKS.md "A year of history in the
 // page"); the record typed in stays under the typist when others push it
 // to the next page, and a record just made is shown where it sorts.
-test("a big collection is shown a page at a time; the record typed in and the one just made stay in sight; the field form's record is typed", async () => {
+test("a big collection is shown a page at a time; the record typed in and the one just made stay in sight; the field form's record is typed; records are found by name or value", async () => {
   const network = fresh("records-pages");
   const [alice, bob] = await linked(network, "Alice", "Bob");
   await makeRecord(alice, "stock", "item-50", "note", "count the boxes");
@@ -354,5 +354,25 @@ test("a big collection is shown a page at a time; the record typed in and the on
   await alice.page.fill("#field-form input[name=field]", "shelf");
   await alice.page.click("#field-form button");
   await sees(alice, "#records-error", "There is no record “item-99” in “stock”: make it above");
+
+  // Finding records by name or value: the box shows past a page of them.
+  assert.equal(await alice.page.isVisible("#records-search"), true);
+  await alice.page.fill("#records-search", "item-4");
+  await sees(alice, "#records-page", "10 of 55 records match “item-4”");
+  assert.equal(await rows(alice), 10);
+  await alice.page.fill("#records-search", "b2");
+  await sees(alice, "#records-page", "1 of 55 records match “b2”");
+  assert.deepEqual(await alice.page.evaluate(() => [...document.querySelectorAll("#record-table tbody th")].map((t) => t.textContent)), ["item-07"]);
+  // A record that comes to match while the search is open is found.
+  await bob.page.fill("#field-form input[name=id]", "item-33");
+  await bob.page.fill("#field-form input[name=field]", "shelf");
+  await bob.page.selectOption("#field-form select[name=kind]", "value");
+  await bob.page.fill("#field-form input[name=value]", "b2 too");
+  await bob.page.click("#field-form button");
+  await sees(alice, "#records-page", "2 of 55 records match “b2”");
+  await alice.page.fill("#records-search", "nothing like it");
+  await sees(alice, "#record-table", "No record in “stock” matches “nothing like it”.");
+  await alice.page.fill("#records-search", "");
+  await sees(alice, "#records-page", "records 1–50 of 55, page 1 of 2");
   await closeAll(alice, bob);
 });

@@ -108,6 +108,8 @@ export function mountRecords(app, ui, info) {
     if (made) {
       event.target.reset();
       ui.showRecord = id;
+      // Shown even if it does not match what was being looked for.
+      ui.recordsQuery = $("#records-search").value = "";
     }
     ui.chosenRecord = { collection: ui.collection, id };
     app.refresh();
@@ -146,6 +148,11 @@ export function mountRecords(app, ui, info) {
     }
   });
   $("#field-form").elements.id.addEventListener("change", (event) => (ui.chosenRecord = { collection: ui.collection, id: event.target.value.trim() }));
+  $("#records-search").addEventListener("input", (event) => {
+    ui.recordsQuery = event.target.value;
+    ui.recordsPage = 0;
+    app.refresh();
+  });
   ui.recordsPage = 0;
   mountPager($("#records-prev"), $("#records-next"), (by) => {
     ui.recordsPage = Math.max(0, ui.recordsPage + by);
@@ -167,23 +174,69 @@ const RECORDS_PAGE = 50;
  * another page: its row stays under the person typing (a row moved in
  * the DOM loses the focus).
  */
-function recordsPage(drawn, count, ui) {
+function recordsPage(drawn, count, ui, query = "") {
   const pages = Math.max(1, Math.ceil(drawn.length / RECORDS_PAGE));
   if (ui.pageOf !== ui.collection) [ui.recordsPage, ui.pageOf] = [0, ui.collection];
   const made = ui.showRecord === undefined ? -1 : drawn.findIndex((r) => r.id === ui.showRecord);
   ui.showRecord = undefined;
   if (made >= 0) ui.recordsPage = Math.floor(made / RECORDS_PAGE);
   ui.recordsPage = Math.min(ui.recordsPage, pages - 1);
-  $("#records-pages").hidden = pages === 1;
   pagerButtons($("#records-prev"), $("#records-next"), ui.recordsPage === 0, ui.recordsPage >= pages - 1);
   const from = ui.recordsPage * RECORDS_PAGE;
   let shown = drawn.slice(from, from + RECORDS_PAGE);
-  say($("#records-page"), `records ${from + 1}–${from + shown.length} of ${count}, page ${ui.recordsPage + 1} of ${pages}`);
+  say(
+    $("#records-page"),
+    query
+      ? `${count} of ${ui.recordsTotal} records match “${query}”${pages > 1 ? `: ${from + 1}–${from + shown.length}, page ${ui.recordsPage + 1} of ${pages}` : ""}`
+      : `records ${from + 1}–${from + shown.length} of ${count}, page ${ui.recordsPage + 1} of ${pages}`,
+  );
+  $("#records-pages").hidden = pages === 1 && !query;
   const focused = document.activeElement;
   const typing = $("#record-table").contains(focused) ? focused.dataset.record : undefined;
   const at = typing === undefined ? -1 : drawn.findIndex((r) => r.id === typing);
   if (at >= 0 && !shown.includes(drawn[at])) shown = at < from ? [drawn[at], ...shown] : [...shown, drawn[at]];
   return shown;
+}
+
+/** Each record object's words, lowercased: objects are kept while their record reads the same. */
+const recordWords = new WeakMap();
+
+/**
+ * Whether `record` holds every word of `query` (lowercased) in its name or
+ * a field's value.
+ */
+function matches(record, words) {
+  let text = recordWords.get(record);
+  if (text === undefined) {
+    text = [record.id, ...Object.values(record.fields).map((f) => valueText(f.value))].join("\n").toLowerCase();
+    recordWords.set(record, text);
+  }
+  return words.every((w) => text.includes(w));
+}
+
+/**
+ * The records to page through: those matching the search (`ui.recordsQuery`,
+ * the open collection's), the one typed in, and a deleted one kept under its
+ * typist. The search box shows once there is more than a page of records.
+ */
+function found(drawn, count, ui) {
+  const box = $("#records-search");
+  if (ui.queryOf !== ui.collection) [ui.recordsQuery, box.value, ui.queryOf] = ["", "", ui.collection];
+  const query = (ui.recordsQuery ?? "").trim();
+  $("#records-find").hidden = count <= RECORDS_PAGE && !query;
+  ui.recordsTotal = count;
+  if (!query) return { list: drawn, count, query };
+  const words = query.toLowerCase().split(/\s+/);
+  const focused = document.activeElement;
+  const typing = $("#record-table").contains(focused) ? focused.dataset.record : undefined;
+  let hits = 0;
+  const list = drawn.filter((r) => {
+    const hit = !r.kept && matches(r, words);
+    if (hit) hits++;
+    // The row typed in stays, matching or not: a row gone takes the focus.
+    return hit || r.kept || r.id === typing;
+  });
+  return { list, count: hits, query };
 }
 
 /**
@@ -243,7 +296,8 @@ export function renderRecords(s, ui, app) {
     )}`,
     $("#collection-list"),
   );
-  const shown = recordsPage(drawn, records.length, ui);
+  const { list, count, query } = found(drawn, records.length, ui);
+  const shown = recordsPage(list, count, ui, query);
   chooseRecord(s, shown, ui);
   const fields = [...new Set(shown.flatMap((r) => Object.keys(r.fields)))].sort();
   render(
@@ -265,7 +319,9 @@ export function renderRecords(s, ui, app) {
   render(
     shown.length
       ? repeat(shown, (r) => r.id, row)
-      : html`<tr><td class="muted">${deleted.length
+      : html`<tr><td class="muted">${query
+          ? `No record in “${ui.collection}” matches “${query}”.`
+          : deleted.length
           ? `No records in “${ui.collection}” now: the deleted ones are below.`
           : `No records in “${ui.collection}” yet.`}</td></tr>`,
     $("#record-table").tBodies[0],
