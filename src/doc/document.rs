@@ -157,6 +157,7 @@ impl Doc {
                 Err(e) => refused.push((batch[i].hash(), DocError::Refused(e))),
             }
         }
+        let touched = guard.take_touched();
         for (change, ready) in batch.iter().zip(ready) {
             if !ready {
                 let why = DocError::Refused(GuardError::DependencyMissing);
@@ -169,7 +170,7 @@ impl Doc {
             .into_iter()
             .eq(0..accepted.len());
         if same_order && self.doc.apply_changes(accepted.clone()).is_ok() {
-            self.touched_by(&accepted);
+            self.touched_records(touched);
             return;
         }
         // Automerge's order differs from the guard's (or it refused the

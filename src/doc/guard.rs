@@ -46,8 +46,13 @@
 //! the one exception is a forked actor (two changes with one seq), as
 //! ARCHITECTURE.md, "Forks and documents", says.
 //!
-//! Memory: one entry per op of the document (≈ 40 bytes), one per change
-//! and per object, and 4 bytes per change for each of at most 64 actors
+//! It also knows which record each object lies in, so that the records a
+//! remote change touches are one lookup per op
+//! ([`Guard::take_touched`]; the document's kept reading,
+//! [`direct_reading`](super::direct_reading), reads those again).
+//!
+//! Memory: one entry per op of the document (≈ 40 bytes), one per change,
+//! two per object, and 4 bytes per change for each of at most 64 actors
 //! whose changes are named (`ancestry`). The guard is built from the
 //! document when first needed, so a document loaded from its saved form
 //! and then only edited by its owner never builds it.
@@ -55,7 +60,8 @@
 use super::ancestry::Ancestry;
 use automerge::legacy::{ElementId, Key, ObjectId, OpId as AmOpId, OpType};
 use automerge::{ActorId, Change, ChangeHash, ExpandedChange, ObjType, ScalarValue};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Why a remote change was kept out of its document.
@@ -184,12 +190,22 @@ enum ObjKind {
 #[derive(Debug, Default)]
 pub(crate) struct Guard {
     actors: FxHashMap<ActorId, u32>,
-    props: FxHashMap<String, u32>,
+    props: FxHashMap<Arc<str>, u32>,
+    /// The interned props by index (record and field names).
+    prop_names: Vec<Arc<str>>,
     /// Change hash → its node in `ancestry`.
     changes: FxHashMap<ChangeHash, u32>,
     ancestry: Ancestry,
     objects: FxHashMap<OpId, ObjKind>,
     ops: FxHashMap<OpId, OpMeta>,
+    /// Object → the record it lies in (the interned root key above it):
+    /// which records a remote change touches, one lookup per op
+    /// ([`take_touched`](Self::take_touched)).
+    records: FxHashMap<OpId, u32>,
+    /// The records the changes admitted since the last `take_touched`
+    /// touched, and whether an op's could not be found.
+    touched: FxHashSet<u32>,
+    untraced: bool,
 }
 
 /// What checking one change adds, kept apart until the whole change passed.
@@ -228,7 +244,22 @@ impl Guard {
         let added = self
             .ops_of(change, &change.decode(), false)
             .unwrap_or_default();
-        self.commit(change, added);
+        self.commit(change, added, false);
+    }
+
+    /// The names of the records the changes admitted since the last call
+    /// touched, or `None` if an op's object could not be traced to one.
+    pub(crate) fn take_touched(&mut self) -> Option<Vec<Arc<str>>> {
+        let touched = std::mem::take(&mut self.touched);
+        if std::mem::take(&mut self.untraced) {
+            return None;
+        }
+        Some(
+            touched
+                .into_iter()
+                .map(|ix| self.prop_names[ix as usize].clone())
+                .collect(),
+        )
     }
 
     /// Checks a remote change and, when it passes, takes it in: what
@@ -306,11 +337,13 @@ impl Guard {
         if Change::from(canonical).raw_bytes() != change.raw_bytes() {
             return Err(GuardError::NotCanonical);
         }
-        self.commit(change, added);
+        self.commit(change, added, true);
         Ok(())
     }
 
-    fn commit(&mut self, change: &Change, added: Added) {
+    /// Takes in a change whose ops are `added`; with `track`, notes the
+    /// records they touch.
+    fn commit(&mut self, change: &Change, added: Added, track: bool) {
         let actor = match self.actors.get(change.actor_id()) {
             Some(&ix) => ix,
             None => {
@@ -330,11 +363,57 @@ impl Guard {
             .push(deps, change.start_op().get(), change.max_op(), actor);
         self.changes.insert(change.hash(), node);
         for prop in added.props {
-            let ix = self.props.len() as u32;
-            self.props.insert(prop, ix);
+            let ix = self.prop_names.len() as u32;
+            let prop: Arc<str> = prop.into();
+            self.props.insert(prop.clone(), ix);
+            self.prop_names.push(prop);
         }
+        let made: Vec<OpId> = added.objects.iter().map(|(id, _)| *id).collect();
         self.objects.extend(added.objects);
+        let metas: Vec<OpMeta> = if track {
+            added.ops.iter().map(|(_, meta)| *meta).collect()
+        } else {
+            Vec::new()
+        };
         self.ops.extend(added.ops);
+        for object in made {
+            self.place(object);
+        }
+        for meta in metas {
+            let record = match meta.obj {
+                ROOT => Some(meta.prop),
+                obj => self.records.get(&obj).copied(),
+            };
+            match record {
+                Some(record) => _ = self.touched.insert(record),
+                None => self.untraced = true,
+            }
+        }
+    }
+
+    /// Notes which record `object` lies in: up the ops that made it and
+    /// its parents, to the first whose record is known or to the root's
+    /// key. Every object on the way is noted too, so that each is walked
+    /// over once however deep they nest.
+    fn place(&mut self, object: OpId) {
+        let mut path = Vec::new();
+        let mut at = object;
+        let record = loop {
+            if let Some(&record) = self.records.get(&at) {
+                break Some(record);
+            }
+            let Some(made_by) = self.ops.get(&at) else {
+                break None;
+            };
+            path.push(at);
+            if made_by.obj == ROOT {
+                break Some(made_by.prop);
+            }
+            at = made_by.obj;
+        };
+        if let Some(record) = record {
+            self.records.extend(path.into_iter().map(|o| (o, record)));
+        }
     }
 
     /// The ops of a change, checked against the document and the change's

@@ -24,5 +24,9 @@ function frozen(value) {
   for (const inner of Object.values(value)) {
     if (inner !== null && typeof inner === "object") frozen(inner);
   }
+  // A field named "__proto__" becomes the prototype of `fields` (the
+  // conversion sets each key by assignment): frozen too.
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== null && proto !== Object.prototype && proto !== Array.prototype) frozen(proto);
   return Object.freeze(value);
 }
