@@ -58,9 +58,17 @@ if [ "$status" -ne 0 ]; then
   # cargo's closing count: "error: 2 targets failed:".
   failed=$(grep -Eo '^error: [0-9]+ targets? failed' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
   failed=${failed:-$(grep -c '^error: test failed, to rerun pass' "$log" || true)}
-  # Each test binary's output follows its "Running … (target/…/name-hash.wasm)" line.
+  # Each test binary's output follows its "Running … (target/…/name-hash.wasm)"
+  # line, up to the next "Running" or "Doc-tests" line (whose own "test
+  # result:" is not the binary's: the doc tests after the last binary once
+  # hid it, and a run whose last binary never started failed, 2026-12-05).
   mapfile -t unstarted < <(awk '
-    /^ +Running .*\.wasm\)$/ { if (wasm != "" && lost && !done) print wasm; wasm = $0; sub(/.*\(/, "", wasm); sub(/\)$/, "", wasm); lost = 0; done = 0; next }
+    /^ +(Running|Doc-tests) / {
+      if (wasm != "" && lost && !done) print wasm
+      wasm = ""; lost = 0; done = 0
+      if ($0 ~ /\.wasm\)$/) { wasm = $0; sub(/.*\(/, "", wasm); sub(/\)$/, "", wasm) }
+      next
+    }
     /Failed to detect test as having been run/ { lost = 1 }
     /test result:/ { done = 1 }
     END { if (wasm != "" && lost && !done) print wasm }' "$log")

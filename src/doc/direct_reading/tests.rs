@@ -7,6 +7,7 @@
 use super::DirectReading;
 use crate::doc::{Documents, Scalar, Splice, Viewer, collection_id};
 use crate::event::PublicKey;
+use automerge::ReadDoc;
 
 const RECORDS: [&str; 4] = ["r0", "r1", "r2", "r3"];
 
@@ -22,24 +23,37 @@ impl Rng {
 }
 
 fn check(docs: &mut Documents, viewer: &Viewer<'_>, seed: u64, step: usize) {
+    assert_read_right(docs, viewer, &format!("seed {seed} step {step}"));
+}
+
+/// The collection and its deleted names as `docs` reads them (kept) equal
+/// a whole reading, the lookup read of a record at a time and the op
+/// history's, reduced with nothing masked (which closes the open edits
+/// into a change).
+fn assert_read_right(docs: &mut Documents, viewer: &Viewer<'_>, label: &str) {
     let kept = docs.collection("c", viewer);
     let deleted = docs.deleted_records("c", viewer);
     let Some(doc) = docs.docs.get_mut(&collection_id("c")) else {
         return;
     };
     let whole = DirectReading::read(&doc.doc);
-    assert_eq!(kept, whole.collection, "seed {seed} step {step}");
+    assert_eq!(kept, whole.collection, "{label}");
     let whole_deleted: Vec<String> = whole.deleted.into_iter().collect();
-    assert_eq!(deleted, whole_deleted, "seed {seed} step {step}");
-    // And a reading made another way: the op history's, reduced with
-    // nothing masked (this closes the open edits into a change).
+    assert_eq!(deleted, whole_deleted, "{label}");
+    let mut lookup = crate::doc::Collection::default();
+    for name in doc.doc.keys(automerge::ROOT) {
+        if let Some(record) = crate::doc::read::read_direct_record(&doc.doc, &name) {
+            lookup.records.insert(name, record);
+        }
+    }
+    assert_eq!(kept, lookup, "{label} (a record at a time)");
     doc.sync_history();
     let (history, mut history_deleted) = doc
         .history
         .collection_reduced(&doc.history.reduce(|_| false));
     history_deleted.sort();
-    assert_eq!(kept, history, "seed {seed} step {step}");
-    assert_eq!(deleted, history_deleted, "seed {seed} step {step}");
+    assert_eq!(kept, history, "{label} (the history's)");
+    assert_eq!(deleted, history_deleted, "{label} (the history's)");
 }
 
 fn run(seed: u64) {
@@ -274,32 +288,7 @@ mod remote {
                 "{step}: the reading was dropped"
             );
         }
-        let kept = victim.collection("c", viewer);
-        let deleted = victim.deleted_records("c", viewer);
-        let doc = victim.docs.get_mut(&collection_id("c")).unwrap();
-        let whole = crate::doc::direct_reading::DirectReading::read(&doc.doc);
-        assert_eq!(kept, whole.collection, "{step}");
-        assert_eq!(
-            deleted,
-            whole.deleted.iter().cloned().collect::<Vec<_>>(),
-            "{step}"
-        );
-        // The old lookup read, record by record.
-        use automerge::ReadDoc;
-        let mut old = crate::doc::Collection::default();
-        for key in doc.doc.keys(ROOT) {
-            if let Some(r) = crate::doc::read::read_direct_record(&doc.doc, &key) {
-                old.records.insert(key, r);
-            }
-        }
-        assert_eq!(kept, old, "{step} (old read)");
-        doc.sync_history();
-        let (history, mut hd) = doc
-            .history
-            .collection_reduced(&doc.history.reduce(|_| false));
-        hd.sort();
-        assert_eq!(kept, history, "{step} (history)");
-        assert_eq!(deleted, hd, "{step} (history deleted)");
+        super::assert_read_right(victim, viewer, step);
     }
 
     /// Remote changes of every shape a record can take — two maps made at one
@@ -331,6 +320,18 @@ mod remote {
             to.apply_changes([c.clone()]).unwrap();
             victim.apply(next(), collection_id("c"), c);
         };
+        // What `a` and `b` wrote without seeing each other, to the victim
+        // (`a`'s first, checked after each as `labels`), then to each other.
+        let concurrent =
+            |victim: &mut Documents, a: &mut AutoCommit, b: &mut AutoCommit, labels: [&str; 2]| {
+                let (ca, cb) = (take(a), take(b));
+                victim.apply(next(), collection_id("c"), ca.clone());
+                check(victim, &viewer, labels[0]);
+                victim.apply(next(), collection_id("c"), cb.clone());
+                check(victim, &viewer, labels[1]);
+                a.apply_changes([cb]).unwrap();
+                b.apply_changes([ca]).unwrap();
+            };
         // Base record both know.
         let base = a.put_object(ROOT, "base", ObjType::Map).unwrap();
         a.put(&base, "f", 1.0).unwrap();
@@ -341,14 +342,7 @@ mod remote {
         a.put(&ra, "x", "from a").unwrap();
         let rb = b.put_object(ROOT, "r", ObjType::Map).unwrap();
         b.put(&rb, "x", "from b").unwrap();
-        let ca = take(&mut a);
-        let cb = take(&mut b);
-        victim.apply(next(), collection_id("c"), ca.clone());
-        check(&mut victim, &viewer, "r by a");
-        victim.apply(next(), collection_id("c"), cb.clone());
-        check(&mut victim, &viewer, "r by both");
-        a.apply_changes([cb]).unwrap();
-        b.apply_changes([ca]).unwrap();
+        concurrent(&mut victim, &mut a, &mut b, ["r by a", "r by both"]);
         // Edit the losing map and the winning one.
         let (_, winner) = a.get(ROOT, "r").unwrap().unwrap();
         let loser = if winner == ra { rb.clone() } else { ra.clone() };
@@ -372,14 +366,12 @@ mod remote {
         // The deleted mark in conflict: true by a, false by b.
         a.put(&winner, crate::doc::DELETED_FIELD, true).unwrap();
         b.put(&winner, crate::doc::DELETED_FIELD, false).unwrap();
-        let ca = take(&mut a);
-        let cb = take(&mut b);
-        victim.apply(next(), collection_id("c"), ca.clone());
-        check(&mut victim, &viewer, "deleted by a");
-        victim.apply(next(), collection_id("c"), cb.clone());
-        check(&mut victim, &viewer, "deleted mark in conflict");
-        a.apply_changes([cb]).unwrap();
-        b.apply_changes([ca]).unwrap();
+        concurrent(
+            &mut victim,
+            &mut a,
+            &mut b,
+            ["deleted by a", "deleted mark in conflict"],
+        );
         // The victim edits locally in between.
         let _ = victim.set_field("c", "r", "local", crate::doc::Scalar::Number(5.0), &viewer);
         let _ = victim.restore_record("c", "r", &viewer);
@@ -407,17 +399,12 @@ mod remote {
         b.put(ROOT, "s", 7.0).unwrap();
         b.put(&base, "f", "b").unwrap();
         a.put(&base, "f", "a").unwrap();
-        let ca = take(&mut a);
-        let cb = take(&mut b);
-        victim.apply(next(), collection_id("c"), ca.clone());
-        victim.apply(next(), collection_id("c"), cb.clone());
-        check(
+        concurrent(
             &mut victim,
-            &viewer,
-            "map vs scalar at root, conflicts in base",
+            &mut a,
+            &mut b,
+            ["map at root", "map vs scalar at root, conflicts in base"],
         );
-        a.apply_changes([cb]).unwrap();
-        b.apply_changes([ca]).unwrap();
         a.delete(ROOT, "s").unwrap();
         a.delete(&base, "f").unwrap();
         send(&mut victim, &mut a, &mut b);
