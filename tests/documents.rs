@@ -840,3 +840,66 @@ fn typing_node() -> Replica {
     a.commit(&id(H), 0).unwrap();
     a
 }
+
+/// A record's or a field's name is at most `MAX_NAME_BYTES` (1 kB): a
+/// longer one is refused as it is written, with its code, and a remote
+/// change writing one (crafted: no honest node writes it) is kept out of
+/// every reader's document. A 1 MB name compresses into a 12 kB event and
+/// cost megabytes wherever its record was kept (the review of 942753d).
+#[wasm_bindgen_test(unsupported = test)]
+fn names_longer_than_the_bound_are_refused_by_writers_and_readers() {
+    use trustfold::MAX_NAME_BYTES;
+    let longest = "é".repeat(MAX_NAME_BYTES / 2);
+    let over = format!("{longest}x");
+    let mut a = node(H);
+    let code = |r: Result<(), trustfold::Error>| r.map_err(|e| e.code());
+    assert_eq!(code(a.create_record("notes", &over)), Err("name_too_long"));
+    a.create_record("notes", &longest).unwrap();
+    let field =
+        |a: &mut Replica, name: &str| a.set_field("notes", &longest, name, Scalar::Bool(true));
+    assert_eq!(code(field(&mut a, &over)), Err("name_too_long"));
+    assert_eq!(
+        code(a.set_text("notes", &longest, &over, "t")),
+        Err("name_too_long")
+    );
+    field(&mut a, &longest).unwrap();
+    a.commit(&id(H), 1).unwrap();
+
+    // The longest names cross: the guard and the writers draw one line.
+    let mut b = node(V);
+    deliver(&a, &mut b);
+    assert!(b.document_errors().is_empty());
+    let record = b.record("notes", &longest).expect("arrived");
+    assert_eq!(
+        record.get(&longest),
+        Some(&Value::Scalar(Scalar::Bool(true)))
+    );
+
+    // A change writing one byte more is refused, the rest kept.
+    let crafted = {
+        use automerge::transaction::Transactable;
+        let who = key(M).0;
+        let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&who[..]));
+        doc.put_object(automerge::ROOT, &over, automerge::ObjType::Map)
+            .unwrap();
+        doc.get_last_local_change().unwrap().bytes().into_owned()
+    };
+    let event = id(M).sign(trustfold::event::Draft {
+        seq: 1,
+        parents: vec![],
+        time: 2,
+        body: Body::Doc {
+            doc: trustfold::collection_id("notes"),
+            change: crafted,
+        },
+    });
+    b.ingest(event.bytes()).unwrap();
+    assert!(b.record("notes", &over).is_none());
+    assert!(b.record("notes", &longest).is_some());
+    let errors = b.document_errors();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        (errors[0].0, errors[0].1.code()),
+        (event.id(), "change_name_too_long")
+    );
+}

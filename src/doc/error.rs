@@ -19,6 +19,14 @@ pub enum DocError {
     /// Code `reserved_field`.
     #[error("field name {0:?} is reserved")]
     ReservedField(String),
+    /// A record's or a field's name longer than
+    /// [`MAX_NAME_BYTES`](super::MAX_NAME_BYTES) (UTF-8 bytes).
+    /// Code `name_too_long`.
+    #[error("a name of {len} bytes: {max} at most", max = super::MAX_NAME_BYTES)]
+    NameTooLong {
+        /// The name's length in bytes.
+        len: usize,
+    },
     /// The field does not hold text.
     /// Code `not_text`.
     #[error("field {0:?} is not text")]
@@ -62,6 +70,7 @@ impl DocError {
             DocError::NoRecord(..) => "no_record",
             DocError::NotDeleted(..) => "record_not_deleted",
             DocError::ReservedField(..) => "reserved_field",
+            DocError::NameTooLong { .. } => "name_too_long",
             DocError::NotText(..) => "not_text",
             DocError::OutOfRange { .. } => "text_out_of_range",
             DocError::SplitsCharacter { .. } => "text_splits_character",

@@ -121,6 +121,14 @@ pub enum GuardError {
         /// The op's index in the change.
         op: usize,
     },
+    /// An op writes at a map key (a record's or a field's name) longer
+    /// than [`MAX_NAME_BYTES`](super::MAX_NAME_BYTES), which no honest
+    /// node writes. Code `change_name_too_long`.
+    #[error("op {op}: a name longer than {max} bytes", max = super::MAX_NAME_BYTES)]
+    NameTooLong {
+        /// The op's index in the change.
+        op: usize,
+    },
 }
 
 impl GuardError {
@@ -136,6 +144,7 @@ impl GuardError {
             GuardError::NotCanonical => "change_not_canonical",
             GuardError::UnsupportedOp { .. } => "change_unsupported_op",
             GuardError::BadReference { .. } => "change_bad_reference",
+            GuardError::NameTooLong { .. } => "change_name_too_long",
         }
     }
 }
@@ -497,6 +506,9 @@ impl Guard {
                 (ObjKind::Map, Key::Map(prop)) => {
                     if check && op.insert {
                         return Err(unsupported);
+                    }
+                    if check && prop.len() > super::MAX_NAME_BYTES {
+                        return Err(GuardError::NameTooLong { op: i });
                     }
                     let kind = match &op.action {
                         OpType::Make(ObjType::Map) => {

@@ -85,12 +85,30 @@ fn smallest_splice<'a>(before: &str, after: &'a str) -> (usize, usize, &'a str) 
     )
 }
 
-/// Refuses the reserved [`DELETED_FIELD`] as a field's name.
+/// The longest name of a record or a field, in UTF-8 bytes. A name is
+/// kept, copied and sent wherever its record is (the guard's index of
+/// names, every reading, every JS answer): without a bound a 12 kB event
+/// could carry a 1 MB name (it compresses), and a record of it cost
+/// megabytes in every reader. Names are words people read; 1 kB is far
+/// more than any needs. The guard refuses a remote change writing a longer
+/// one ([`GuardError::NameTooLong`]), so edits refuse it first.
+pub const MAX_NAME_BYTES: usize = 1024;
+
+/// Refuses a record's name longer than [`MAX_NAME_BYTES`].
+fn name_fits(name: &str) -> Result<(), DocError> {
+    if name.len() > MAX_NAME_BYTES {
+        return Err(DocError::NameTooLong { len: name.len() });
+    }
+    Ok(())
+}
+
+/// Refuses the reserved [`DELETED_FIELD`] and names longer than
+/// [`MAX_NAME_BYTES`] as a field's name.
 fn reserved(field: &str) -> Result<(), DocError> {
     if field == DELETED_FIELD {
         return Err(DocError::ReservedField(field.to_owned()));
     }
-    Ok(())
+    name_fits(field)
 }
 
 /// Which events a reader counts: a view's inclusion test and its generation.

@@ -4,7 +4,7 @@
 //! made it again, or marked or restored it).
 
 use super::error::am;
-use super::{DELETED_FIELD, DocError, Documents, Viewer, collection_id};
+use super::{DELETED_FIELD, DocError, Documents, Viewer, collection_id, name_fits};
 use automerge::{ObjType, ReadDoc, ScalarValue, transaction::Transactable};
 
 impl Documents {
@@ -18,6 +18,7 @@ impl Documents {
         record: &str,
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
+        name_fits(record)?;
         let doc = self.doc_to_edit(collection, record);
         if doc.seen_by(viewer, record) != Some(true) {
             doc.doc

@@ -141,6 +141,7 @@ fn doc_errors() -> Vec<DocError> {
         NoRecord("r".into()),
         NotDeleted("r".into()),
         ReservedField("\u{0}deleted".into()),
+        NameTooLong { len: 1025 },
         NotText("title".into()),
         OutOfRange {
             pos: 4,
@@ -161,12 +162,14 @@ fn doc_errors() -> Vec<DocError> {
         Refused(GuardError::NotCanonical),
         Refused(GuardError::UnsupportedOp { op: 0 }),
         Refused(GuardError::BadReference { op: 0 }),
+        Refused(GuardError::NameTooLong { op: 0 }),
     ];
     for e in &all {
         match e {
             NoRecord(_)
             | NotDeleted(_)
             | ReservedField(_)
+            | NameTooLong { .. }
             | NotText(_)
             | OutOfRange { .. }
             | SplitsCharacter { .. }
@@ -178,6 +181,7 @@ fn doc_errors() -> Vec<DocError> {
                 | GuardError::UnknownActor
                 | GuardError::AuthorFooter
                 | GuardError::OutsideHistory
+                | GuardError::NameTooLong { .. }
                 | GuardError::NotCanonical
                 | GuardError::UnsupportedOp { .. }
                 | GuardError::BadReference { .. } => {}

@@ -24,9 +24,21 @@ function frozen(value) {
   for (const inner of Object.values(value)) {
     if (inner !== null && typeof inner === "object") frozen(inner);
   }
-  // A field named "__proto__" becomes the prototype of `fields` (the
-  // conversion sets each key by assignment): frozen too.
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== null && proto !== Object.prototype && proto !== Array.prototype) frozen(proto);
   return Object.freeze(value);
+}
+
+/**
+ * A record's field named "__proto__", which the conversion set as the
+ * prototype of `fields` (it sets keys by assignment), made an own field
+ * again at position `at` among them (`proto_field.rs`).
+ */
+export function ownProtoField(record, at) {
+  const value = Object.getPrototypeOf(record.fields);
+  const entries = Object.entries(record.fields);
+  entries.splice(at, 0, ["__proto__", value]);
+  const fields = {};
+  for (const [name, field] of entries) {
+    Object.defineProperty(fields, name, { value: field, enumerable: true, writable: true, configurable: true });
+  }
+  record.fields = fields;
 }

@@ -183,12 +183,13 @@ pub fn code(e: &Error) -> &'static str {
         Error::Log(LogError::PendingFull { .. }) => "PENDING_FULL",
         Error::Log(_) => "INVALID_EVENT",
         Error::UnknownReference(_) => "UNKNOWN_EVENT",
-        // A text position past the end or inside a character: the
-        // caller's arguments, as the façade's own checks say.
+        // A text position past the end or inside a character, a reserved
+        // or too long name: the caller's arguments, as the façade's own checks say.
         Error::Doc(
             DocError::OutOfRange { .. }
             | DocError::SplitsCharacter { .. }
-            | DocError::ReservedField(_),
+            | DocError::ReservedField(_)
+            | DocError::NameTooLong { .. },
         ) => "INVALID_ARGUMENT",
         Error::Doc(_) => "DOCUMENT_ERROR",
         Error::NotOwner => "NOT_OWNER",

@@ -27,6 +27,7 @@ mod idb;
 mod idb_write;
 mod network;
 mod outbox;
+mod proto_field;
 mod random;
 mod relay;
 mod runtime;

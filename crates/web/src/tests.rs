@@ -1116,3 +1116,63 @@ async fn a_debt_summary_sums_per_person_without_listing_every_transfer() {
         "INVALID_ARGUMENT"
     );
 }
+
+/// A field named `__proto__` is a field like any other in every answer
+/// that holds records: an own key in its place, its value read by name,
+/// `fields` a plain object (assigning the key had made its value the
+/// prototype, missing from `Object.keys`). A name over 1 kB is refused
+/// with its code, as the caller's argument.
+#[wasm_bindgen_test]
+async fn a_field_named_proto_is_a_field_and_long_names_are_refused() {
+    let node = JsNode::open(network()).await.unwrap();
+    let mine = node.public_key();
+    for record in ["n", &mine] {
+        node.create_record(s("notes"), s(record)).unwrap();
+        for (field, n) in [("a", 1), ("__proto__", 2), ("A", 3)] {
+            node.set_field(s("notes"), s(record), s(field), JsValue::from(n))
+                .unwrap();
+        }
+    }
+    let check = |record: JsValue, what: &str| {
+        assert!(record.is_object(), "{what}: {record:?}");
+        let fields = get(&record, "fields");
+        let keys: Vec<String> = js_sys::Object::keys(&fields.clone().into())
+            .iter()
+            .map(|k| k.as_string().unwrap())
+            .collect();
+        assert_eq!(keys, ["A", "__proto__", "a"], "{what}");
+        assert!(
+            js_sys::Object::get_prototype_of(&fields)
+                == js_sys::Object::get_prototype_of(&js_sys::Object::new().into()),
+            "{what}: a plain object"
+        );
+        let proto =
+            js_sys::Reflect::get_own_property_descriptor(&fields.into(), &"__proto__".into())
+                .unwrap();
+        assert!(proto.is_object(), "{what}: an own property");
+        assert_eq!(get(&get(&proto, "value"), "value"), 2, "{what}");
+    };
+    let records: js_sys::Array = node.records(s("notes")).unwrap().into();
+    assert_eq!(records.length(), 2);
+    for record in records.iter() {
+        assert!(js_sys::Object::is_frozen(&get(&record, "fields").into()));
+        check(record, "records");
+    }
+    check(node.record(s("notes"), s("n")).unwrap(), "record");
+    check(
+        node.record_by(s("notes"), s("n"), s(&mine)).unwrap(),
+        "recordBy",
+    );
+    let claims: js_sys::Array = node.self_claims(s("notes")).unwrap().into();
+    assert_eq!(claims.length(), 1);
+    check(get(&claims.get(0), "record"), "selfClaims");
+    let long = s(&"x".repeat(trustfold::MAX_NAME_BYTES + 1));
+    let refused = node.create_record(s("notes"), long.clone()).err().unwrap();
+    assert_eq!(code(refused.clone()), "INVALID_ARGUMENT");
+    assert_eq!(get(&refused, "detail"), "name_too_long");
+    let refused = node
+        .set_field(s("notes"), s("n"), long, JsValue::TRUE)
+        .err()
+        .unwrap();
+    assert_eq!(get(&refused, "detail"), "name_too_long");
+}

@@ -93,7 +93,14 @@ impl KeptCollection {
                 }
             }
         }
+        let fresh_cores = now
+            .records
+            .iter()
+            .zip(&from_last)
+            .filter(|(_, from)| **from < 0)
+            .map(|((_, record), _)| record);
         let fresh = types::to_js(&fresh)?;
+        crate::proto_field::mend_each(&fresh, fresh_cores)?;
         let array = place_records(
             &self.last,
             &js_sys::Int32Array::from(&from_last[..]),

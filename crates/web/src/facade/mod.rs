@@ -334,6 +334,8 @@ impl JsCachedState {
             .iter()
             .map(|(id, r)| types::record(id, r))
             .collect();
-        types::to_js(&records)
+        let array = types::to_js(&records)?;
+        crate::proto_field::mend_each(&array, collection.records.values())?;
+        Ok(array)
     }
 }

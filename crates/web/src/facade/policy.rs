@@ -176,13 +176,15 @@ impl JsNode {
         let policy = self.policy_from(other)?;
         let mut replica = self.node.node().replica_mut();
         let view = replica.view_under(policy);
-        let records: Vec<_> = replica
-            .collection_under(&collection, &view)
+        let collection = replica.collection_under(&collection, &view);
+        let records: Vec<_> = collection
             .records
             .iter()
             .map(|(id, r)| types::record(id, r))
             .collect();
-        types::to_js(&records)
+        let array = types::to_js(&records)?;
+        crate::proto_field::mend_each(&array, collection.records.values())?;
+        Ok(array)
     }
 
     /// The digests a view under `other` would have (someone else's view,
