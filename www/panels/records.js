@@ -12,6 +12,7 @@ import { diff, showText } from "../text.js";
 import { readStoredJson, writeStored } from "../stored.js";
 import { secondPress } from "../second-press.js";
 import { mountPager, pagerButtons, say } from "../pager.js";
+import { matches, valueText } from "../record-search.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -198,22 +199,6 @@ function recordsPage(drawn, count, ui, query = "") {
   return shown;
 }
 
-/** Each record object's words, lowercased: objects are kept while their record reads the same. */
-const recordWords = new WeakMap();
-
-/**
- * Whether `record` holds every word of `query` (lowercased) in its name or
- * a field's value.
- */
-function matches(record, words) {
-  let text = recordWords.get(record);
-  if (text === undefined) {
-    text = [record.id, ...Object.values(record.fields).map((f) => valueText(f.value))].join("\n").toLowerCase();
-    recordWords.set(record, text);
-  }
-  return words.every((w) => text.includes(w));
-}
-
 /**
  * The records to page through: those matching the search (`ui.recordsQuery`,
  * the open collection's), the one typed in, and a deleted one kept under its
@@ -251,8 +236,6 @@ export function syncFocusedText(app, ui) {
   if (typeof text === "string") showText(area, text);
 }
 
-const valueText = (v) =>
-  v === null || v === undefined ? "" : typeof v === "object" ? ("text" in v ? v.text : `(${v.unsupported})`) : String(v);
 const isText = (v) => v !== null && typeof v === "object" && "text" in v;
 
 /**
