@@ -17,8 +17,13 @@ use crate::doc::{Collection, collection_id};
 use crate::event::DocId;
 use serde::{Deserialize, Serialize};
 
-/// Snapshot format version: bump when the layout changes (old ones are then ignored).
-const FORMAT: u8 = 1;
+/// Snapshot format version: bump when the layout changes, or when what a
+/// snapshot may hold does (old ones are then ignored, and the state and
+/// documents rebuilt from the log). 2 (2026-12-06): names over
+/// `MAX_NAME_BYTES` are refused by the document guard, which a loaded saved
+/// document skips; one saved before could hold such a change, and its
+/// owner's later changes, built on it, be refused by every other node.
+const FORMAT: u8 = 2;
 
 /// The state as last saved. See the [module docs](self).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

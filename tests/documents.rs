@@ -903,3 +903,80 @@ fn names_longer_than_the_bound_are_refused_by_writers_and_readers() {
         (event.id(), "change_name_too_long")
     );
 }
+
+/// A saved document is loaded without the guard; one saved by a build
+/// before the 1 kB bound could hold a change writing a longer name. The
+/// snapshot format moved to 2 with the bound, so such a snapshot is
+/// ignored and the document rebuilt from the log, through the guard: the
+/// change is refused there too, and the owner's next edits, which would
+/// have built on it, reach every other node (the review of 1cf561c: with
+/// the old snapshot kept, a fresh node refused every later change of its
+/// owner in that collection).
+#[cfg(not(target_arch = "wasm32"))]
+#[pollster::test]
+async fn a_snapshot_from_before_the_name_bound_is_rebuilt_through_the_guard() {
+    use automerge::transaction::Transactable;
+    use trustfold::store::{MemoryStore, Store};
+    let over = "x".repeat(trustfold::MAX_NAME_BYTES + 1);
+    let who = key(M).0;
+    let mut crafted = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&who[..]));
+    let record = crafted
+        .put_object(automerge::ROOT, &over, automerge::ObjType::Map)
+        .unwrap();
+    crafted.put(&record, "f", 1.0).unwrap();
+    let change = crafted
+        .get_last_local_change()
+        .unwrap()
+        .bytes()
+        .into_owned();
+    let event = id(M).sign(trustfold::event::Draft {
+        seq: 1,
+        parents: vec![],
+        time: 1,
+        body: Body::Doc {
+            doc: trustfold::collection_id("notes"),
+            change,
+        },
+    });
+    let (first, _) = trustfold::Node::open(MemoryStore::new(), || [9; 32])
+        .await
+        .unwrap();
+    first.receive(event.bytes()).await.unwrap();
+    assert!(first.replica_mut().record("notes", &over).is_none());
+    let store = first.into_store();
+    // What a build of format 1 saved: the document with that change in it.
+    let saved = vec![(
+        trustfold::collection_id("notes"),
+        serde_bytes::ByteBuf::from(crafted.save()),
+    )];
+    let mut snapshot = vec![1u8];
+    snapshot.extend(postcard::to_allocvec(&saved).unwrap());
+    store.put_snapshot("docs", &snapshot).await.unwrap();
+
+    let (reopened, report) = trustfold::Node::open(store, || [9; 32]).await.unwrap();
+    assert_eq!(report.saved_documents, 0, "the old snapshot is ignored");
+    assert!(reopened.replica_mut().record("notes", &over).is_none());
+    let codes = |errors: Vec<(trustfold::EventId, trustfold::DocError)>| {
+        errors
+            .into_iter()
+            .map(|(_, e)| e.code())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        codes(reopened.replica_mut().document_errors()),
+        ["change_name_too_long"]
+    );
+    reopened.replica_mut().create_record("notes", "r").unwrap();
+    reopened
+        .replica_mut()
+        .set_field("notes", "r", "done", Scalar::Bool(true))
+        .unwrap();
+    reopened.commit(2).await.unwrap();
+    let mut fresh = node(V);
+    deliver(&reopened.replica(), &mut fresh);
+    assert!(
+        fresh.record("notes", "r").is_some(),
+        "the owner's edit arrives"
+    );
+    assert_eq!(codes(fresh.document_errors()), ["change_name_too_long"]);
+}
