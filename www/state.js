@@ -91,10 +91,16 @@ export function stateReader(node, me) {
     return ledgerKept(viewKey(status, policy), () => node.transactions());
   }
 
-  /** Who is who: made again only when the names or my nicknames changed, so what is derived from it keeps. */
+  /**
+   * Who is who: made again only when the names or my nicknames changed, so
+   * what is derived from it keeps. The names are read again at every new
+   * event, as a new Map, so they are compared by what they hold: a payment
+   * made a new naming, and with it every payment's search words again
+   * (≈ 0.15 s at the next key with a year of history).
+   */
   function namingOf(names) {
     const nicknames = petnames.all();
-    if (!namingFor || namingFor.names !== names || namingFor.nicknames !== nicknames) {
+    if (!namingFor || !sameNames(namingFor.names, names) || namingFor.nicknames !== nicknames) {
       named = naming(me, names, nicknames);
       namingFor = { names, nicknames };
     }
@@ -232,4 +238,12 @@ function knownKeys(s) {
   for (const k of [...s.policy.trusted, ...s.policy.banned]) keys.add(k);
   keys.delete(s.me);
   return [...keys].sort((a, b) => s.who(a).localeCompare(s.who(b)));
+}
+
+/** Whether two maps of names (key → name) hold the same names. */
+function sameNames(a, b) {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [key, name] of a) if (b.get(key) !== name) return false;
+  return true;
 }
