@@ -28,6 +28,10 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   await alice.page.fill("#record-form input[name=id]", "roof");
   await alice.page.click("#record-form button");
   await sees(alice, "#records-error", "“roof” is already in “tasks”.");
+  // A name past 1 kB (1,026 bytes: each é is 2) is said, not made.
+  await alice.page.fill("#record-form input[name=id]", "é".repeat(513));
+  await alice.page.click("#record-form button");
+  await sees(alice, "#records-error", "That name is too long: 1,024 bytes at most (an accented letter takes 2, an emoji 4).");
   await alice.page.fill("#field-form input[name=field]", "title");
   await alice.page.fill("#field-form input[name=value]", "Fix the roof");
   await alice.page.click("#field-form button");

@@ -112,7 +112,9 @@ export function mountRecords(app, ui, info) {
       // Shown even if it does not match what was being looked for.
       ui.recordsQuery = $("#records-search").value = "";
     }
-    ui.chosenRecord = { collection: ui.collection, id };
+    // The field form's record: the one made, or the one of that name
+    // already there; not a name refused (blank, too long).
+    if (made || app.node.record(ui.collection, id)) ui.chosenRecord = { collection: ui.collection, id };
     app.refresh();
   });
   // The save asked once over a field that held something else: asked
