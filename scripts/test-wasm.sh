@@ -54,11 +54,12 @@ export TRUSTFOLD_RELAY_PAIR_URL="${url/http:/ws:}/relay"
 status=0
 cargo test --no-fail-fast --target wasm32-unknown-unknown -p trustfold -p trustfold-web "$@" 2>&1 | tee "$log" || status=$?
 # A test binary whose page never reported a test ("Failed to detect test as
-# having been run", chromedriver: "Timed out receiving message from
-# renderer" after the whole timeout) is run once more, alone, and said so:
-# the IndexedDB suite did that in 2 of about 6 full runs on this 2-core
-# machine (2026-12-05), and passed every time it ran alone (5 of 5). A
-# binary that failed any other way, or fails again, fails the run.
+# having been run": its page never loaded in 4 tries, or never ended) is run
+# once more, alone, and said so. The page of a binary with JS snippets (the
+# façade's) stalls at "Loading scripts..." in about one load in three on
+# this 2-core machine (the runner's server never answers a snippet);
+# scripts/wasm-test-page.mjs opens such a page again. A binary that failed
+# any other way, or fails again, fails the run.
 if [ "$status" -ne 0 ]; then
   status=0
   # cargo's closing count: "error: 2 targets failed:".
