@@ -30,7 +30,7 @@ function frozen(value) {
 /**
  * A record's field named "__proto__", which the conversion set as the
  * prototype of `fields` (it sets keys by assignment), made an own field
- * again at position `at` among them (`proto_field.rs`).
+ * again at position `at` among them (`record_objects.rs`).
  */
 export function ownProtoField(record, at) {
   const value = Object.getPrototypeOf(record.fields);

@@ -13,7 +13,6 @@
 //! core's answer gives, and nothing is decided here.
 
 use crate::errors::{JsResult, invalid};
-use crate::types;
 use trustfold::{Collection, Record};
 use wasm_bindgen::prelude::*;
 
@@ -88,19 +87,12 @@ impl KeptCollection {
                 }
                 None => {
                     from_last.push(-1);
-                    fresh.push(types::record(name, record));
+                    fresh.push((&name[..], record));
                     records.push((name.clone(), record.clone()));
                 }
             }
         }
-        let fresh_cores = now
-            .records
-            .iter()
-            .zip(&from_last)
-            .filter(|(_, from)| **from < 0)
-            .map(|((_, record), _)| record);
-        let fresh = types::to_js(&fresh)?;
-        crate::proto_field::mend_each(&fresh, fresh_cores)?;
+        let fresh = crate::record_objects::records(&fresh)?;
         let array = place_records(
             &self.last,
             &js_sys::Int32Array::from(&from_last[..]),

@@ -332,10 +332,8 @@ impl JsCachedState {
         let records: Vec<_> = collection
             .records
             .iter()
-            .map(|(id, r)| types::record(id, r))
+            .map(|(id, r)| (&id[..], r))
             .collect();
-        let array = types::to_js(&records)?;
-        crate::proto_field::mend_each(&array, collection.records.values())?;
-        Ok(array)
+        crate::record_objects::records(&records)
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{JsNode, count, event_ids, key, scalar, string};
 use crate::errors::{JsResult, invalid};
-use crate::{proto_field, types};
+use crate::{record_objects, types};
 use wasm_bindgen::prelude::*;
 
 /// Deleted records `deletedRecords` lists at most: a page shows a few, and
@@ -36,7 +36,7 @@ impl JsNode {
         let collection = string(&collection, "collection")?;
         let id = string(&id, "id")?;
         let record = self.node.node().replica_mut().record(&collection, &id);
-        record_to_js(&id, record.as_ref())
+        record_objects::record(&id, record.as_ref())
     }
 
     /// One record as `author`'s own changes make it (among those this
@@ -56,7 +56,7 @@ impl JsNode {
             .node()
             .replica_mut()
             .record_by(&collection, &id, &author);
-        record_to_js(&id, record.as_ref())
+        record_objects::record(&id, record.as_ref())
     }
 
     /// Every record of `collection` named by a key, as that key's owner
@@ -80,7 +80,7 @@ impl JsNode {
         let array = types::to_js(&out)?;
         for (i, (_, record)) in claims.iter().enumerate() {
             let claim = js_sys::Reflect::get_u32(&array, i as u32)?;
-            proto_field::mend(&js_sys::Reflect::get(&claim, &"record".into())?, record)?;
+            record_objects::mend(&js_sys::Reflect::get(&claim, &"record".into())?, record)?;
         }
         Ok(array)
     }
@@ -320,13 +320,4 @@ impl JsNode {
     pub async fn commit(&self) -> JsResult<u32> {
         Ok(self.node.commit().await? as u32)
     }
-}
-
-/// One record as JS (`null` for none), its fields all own properties.
-fn record_to_js(id: &str, record: Option<&trustfold::Record>) -> JsResult<JsValue> {
-    let js = types::to_js(&record.map(|r| types::record(id, r)))?;
-    if let Some(record) = record {
-        proto_field::mend(&js, record)?;
-    }
-    Ok(js)
 }
