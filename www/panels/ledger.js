@@ -42,10 +42,9 @@ export function mountLedger(app) {
   // Search, filter and pages of the transactions (ui.tx), and the exports.
   app.ui.tx = { query: "", filter: "all", page: 0 };
   const tx = app.ui.tx;
-  // What a search matches is made in steps after each read (renderLedger)
-  // and again as the box takes the focus, before the first key (with a
-  // year of history, ≈ 0.15 s made at once).
-  $("#tx-search").addEventListener("focus", () => app.reader && prepareSearch(app.state()));
+  // What a search matches is made in steps after each read or new naming
+  // (renderLedger), before the first key (with a year of history, ≈ 0.15 s
+  // made at once).
   $("#tx-search").addEventListener("input", (event) => {
     Object.assign(tx, { query: event.target.value, page: 0 });
     app.refresh();
@@ -233,8 +232,8 @@ function searchWords(s) {
 /** The pass making search words now (`prepareSearch`): a newer one stops it. */
 let preparing = null;
 
-/** The reads of the transactions whose search words were made, or are being made. */
-const prepared = new WeakSet();
+/** Each read of the transactions → the naming its search words were last made (or are being made) with. */
+const prepared = new WeakMap();
 
 /**
  * Makes the search words of `s`'s payments in steps. What it has not made
@@ -242,7 +241,6 @@ const prepared = new WeakSet();
  * errors as any frame does: so a failure here is left to it.
  */
 function prepareSearch(s) {
-  prepared.add(s.transactions);
   const pass = (preparing = {});
   const words = searchWords(s);
   const list = s.transactions;
@@ -363,10 +361,10 @@ export function renderLedger(s, ui, app) {
   // A search typed as soon as the box is clicked finds its words made: the
   // first key made them at once (≈ 0.15 s with a year of history). A row
   // kept from the last read keeps its words, so a read after a payment
-  // makes one row's.
-  // After this frame: its first step would lengthen the frame's task.
-  if (app?.reader && !prepared.has(s.transactions)) {
-    prepared.add(s.transactions);
+  // makes one row's. Begun after this frame: its first step would
+  // lengthen the frame's task.
+  if (app.reader && prepared.get(s.transactions) !== s.who) {
+    prepared.set(s.transactions, s.who);
     setTimeout(() => prepareSearch(s), 0);
   }
   const pages = Math.max(1, Math.ceil(matching.length / PAGE));
