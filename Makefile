@@ -2,10 +2,6 @@
 # and the signalling server) and `make test`. Everything else is a step of those.
 
 WASM_TARGET := wasm32-unknown-unknown
-# Runs the wasm32 test binaries in headless Chromium, through Playwright
-# (scripts/wasm-test-runner.sh; flags: webdriver.json).
-WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(CURDIR)/scripts/wasm-test-runner.sh \
-	WASM_BINDGEN_TEST_TIMEOUT=300
 
 .PHONY: run run-scaled run-page run-server test setup setup-run lint test-native test-wasm test-browser test-heavy pkg www bench bench-browser bench-typing bench-server bench-relay bench-scaled bench-mesh bench-page
 

@@ -6,12 +6,7 @@ cd "$(dirname "$0")/.."
 # Each binary's page runs in Playwright's Chromium (scripts/wasm-test-page.mjs
 # says why not the runner's chromedriver).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$PWD/scripts/wasm-test-runner.sh
-export CHROMEDRIVER=/usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT=300
-# Chromium's flags (webdriver.json), for a binary run with chromedriver by
-# hand: the runner looks for the file in its working directory, which cargo
-# sets to the package's, so the façade's binaries (crates/web) ran without.
-export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/webdriver.json"
 log=$(mktemp)
 # The WebRTC transport's tests need the real signalling server: start it
 # on a free loopback port and tell the tests where (read at compile time).
