@@ -841,6 +841,30 @@ fn typing_node() -> Replica {
     a
 }
 
+/// M's first change to "notes", signed: a record named `name` with one
+/// field, written straight with Automerge (the API refuses a name over the
+/// bound), and the document it was made in.
+fn record_named(name: &str) -> (automerge::AutoCommit, trustfold::Event) {
+    use automerge::transaction::Transactable;
+    let who = key(M).0;
+    let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&who[..]));
+    let record = doc
+        .put_object(automerge::ROOT, name, automerge::ObjType::Map)
+        .unwrap();
+    doc.put(&record, "f", 1.0).unwrap();
+    let change = doc.get_last_local_change().unwrap().bytes().into_owned();
+    let event = id(M).sign(trustfold::event::Draft {
+        seq: 1,
+        parents: vec![],
+        time: 1,
+        body: Body::Doc {
+            doc: trustfold::collection_id("notes"),
+            change,
+        },
+    });
+    (doc, event)
+}
+
 /// A record's or a field's name is at most `MAX_NAME_BYTES` (1 kB): a
 /// longer one is refused as it is written, with its code, and a remote
 /// change writing one (crafted: no honest node writes it) is kept out of
@@ -876,23 +900,7 @@ fn names_longer_than_the_bound_are_refused_by_writers_and_readers() {
     );
 
     // A change writing one byte more is refused, the rest kept.
-    let crafted = {
-        use automerge::transaction::Transactable;
-        let who = key(M).0;
-        let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&who[..]));
-        doc.put_object(automerge::ROOT, &over, automerge::ObjType::Map)
-            .unwrap();
-        doc.get_last_local_change().unwrap().bytes().into_owned()
-    };
-    let event = id(M).sign(trustfold::event::Draft {
-        seq: 1,
-        parents: vec![],
-        time: 2,
-        body: Body::Doc {
-            doc: trustfold::collection_id("notes"),
-            change: crafted,
-        },
-    });
+    let (_, event) = record_named(&over);
     b.ingest(event.bytes()).unwrap();
     assert!(b.record("notes", &over).is_none());
     assert!(b.record("notes", &longest).is_some());
@@ -915,29 +923,9 @@ fn names_longer_than_the_bound_are_refused_by_writers_and_readers() {
 #[cfg(not(target_arch = "wasm32"))]
 #[pollster::test]
 async fn a_snapshot_from_before_the_name_bound_is_rebuilt_through_the_guard() {
-    use automerge::transaction::Transactable;
     use trustfold::store::{MemoryStore, Store};
     let over = "x".repeat(trustfold::MAX_NAME_BYTES + 1);
-    let who = key(M).0;
-    let mut crafted = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&who[..]));
-    let record = crafted
-        .put_object(automerge::ROOT, &over, automerge::ObjType::Map)
-        .unwrap();
-    crafted.put(&record, "f", 1.0).unwrap();
-    let change = crafted
-        .get_last_local_change()
-        .unwrap()
-        .bytes()
-        .into_owned();
-    let event = id(M).sign(trustfold::event::Draft {
-        seq: 1,
-        parents: vec![],
-        time: 1,
-        body: Body::Doc {
-            doc: trustfold::collection_id("notes"),
-            change,
-        },
-    });
+    let (mut crafted, event) = record_named(&over);
     let (first, _) = trustfold::Node::open(MemoryStore::new(), || [9; 32])
         .await
         .unwrap();
