@@ -566,6 +566,106 @@ fn a_change_with_too_many_ops_is_refused_with_its_event() {
     assert_eq!(verdict(&honest, &event), Err("bad_change"));
 }
 
+/// A change of `ops` ops, each putting null on `key` at the root over the
+/// one before: run-length encoding writes the key once.
+fn repeating(honest: &[Event], key: &str, ops: u64) -> Vec<u8> {
+    let mut crafted = next_change(honest, 1);
+    let start = crafted.start_op.get();
+    let actor = crafted.actor_id.clone();
+    let template = crafted.operations[0].clone();
+    crafted.operations = (0..ops)
+        .map(|i| {
+            let mut op = template.clone();
+            op.obj = ObjectId::Root;
+            op.key = Key::Map(key.into());
+            op.insert = false;
+            op.action = OpType::Put(ScalarValue::Null);
+            op.pred = if i == 0 {
+                Vec::new().into()
+            } else {
+                vec![OpId(start + i - 1, actor.clone())].into()
+            };
+            op
+        })
+        .collect();
+    encoded(crafted)
+}
+
+/// The attacker's review of the name bound: decoding copies a key once
+/// per op, so a 3 kB change repeating a 1 kB name over 60,000 ops took
+/// 60 MB to decode. The names a change carries, summed over its ops, are
+/// at most MAX_CHANGE_NAME_BYTES, checked on the bytes: one byte more and
+/// the event is refused unread.
+#[test]
+fn a_change_repeating_a_long_name_past_the_limit_is_refused_with_its_event() {
+    use trustfold::MAX_NAME_BYTES;
+    use trustfold::event::validate::MAX_CHANGE_NAME_BYTES;
+    let honest = honest_history(&mut Rng(8));
+    let name = "n".repeat(MAX_NAME_BYTES);
+    let ops = MAX_CHANGE_NAME_BYTES / MAX_NAME_BYTES as u64;
+    let at_limit = carrier(&honest, 1, repeating(&honest, &name, ops));
+    assert!(
+        verdict(&honest, &at_limit).is_ok(),
+        "exactly the limit is taken"
+    );
+    let bytes = repeating(&honest, &name, ops + 1);
+    assert!(bytes.len() < 4_000, "{} bytes", bytes.len());
+    let event = carrier(&honest, 1, bytes);
+    assert_eq!(verdict(&honest, &event), Err("bad_change"));
+}
+
+/// One op may list any number of predecessors, and run-length encoding
+/// writes a million of them in a few bytes, each decoded. The
+/// predecessors a change lists are at most MAX_CHANGE_PREDS, checked on
+/// the bytes.
+#[test]
+fn a_change_listing_too_many_predecessors_is_refused_with_its_event() {
+    use trustfold::event::validate::MAX_CHANGE_PREDS;
+    let honest = honest_history(&mut Rng(9));
+    let listing = |preds: u64| {
+        let mut crafted = next_change(&honest, 1);
+        let actor = crafted.actor_id.clone();
+        let op = &mut crafted.operations[0];
+        op.pred = (1..=preds)
+            .map(|c| OpId(c, actor.clone()))
+            .collect::<Vec<_>>()
+            .into();
+        encoded(crafted)
+    };
+    let at_limit = carrier(&honest, 1, listing(MAX_CHANGE_PREDS));
+    assert_ne!(verdict(&honest, &at_limit), Err("bad_change"));
+    let bytes = listing(MAX_CHANGE_PREDS + 1);
+    assert!(bytes.len() < 4_000, "{} bytes", bytes.len());
+    let event = carrier(&honest, 1, bytes);
+    assert_eq!(verdict(&honest, &event), Err("bad_change"));
+}
+
+/// Many edits with long names are split into changes under the names
+/// limit, each its own valid event, and arrive whole.
+#[test]
+fn many_long_names_become_several_changes_that_arrive_whole() {
+    use trustfold::MAX_NAME_BYTES;
+    use trustfold::event::validate::MAX_CHANGE_NAME_BYTES;
+    let mut writer = Replica::new(Policy::new(key(1)));
+    writer.create_record(NOTES, "wide").unwrap();
+    let fields = (MAX_CHANGE_NAME_BYTES / MAX_NAME_BYTES as u64 + 100) as usize;
+    let name = |i: usize| format!("{i:0>width$}", width = MAX_NAME_BYTES);
+    for i in 0..fields {
+        writer
+            .set_field(NOTES, "wide", &name(i), Scalar::Bool(true))
+            .unwrap();
+    }
+    let events = writer.commit(&id(1), 1).unwrap();
+    assert!(events.len() >= 2, "{} events", events.len());
+    let mut reader = Replica::new(Policy::new(key(2)));
+    for e in &events {
+        reader.ingest(e.bytes()).unwrap();
+    }
+    let record = reader.record(NOTES, "wide").unwrap();
+    assert_eq!(record.fields.len(), fields);
+    assert_eq!(reader.document_errors(), vec![]);
+}
+
 /// Finding F2, compressed: Automerge inflates a compressed change without
 /// a limit; one inflating past MAX_INFLATED_BYTES is refused unread.
 #[test]

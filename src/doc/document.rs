@@ -9,10 +9,10 @@ use super::error::{DocError, am};
 use super::guard::{self, Guard, GuardError};
 use super::history::History;
 use super::masked_view::{Mask, MaskedView};
-use crate::event::validate::MAX_CHANGE_OPS;
+use crate::event::validate::{MAX_CHANGE_NAME_BYTES, MAX_CHANGE_OPS, MAX_CHANGE_PREDS};
 use crate::log::EventIx;
 use automerge::{
-    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, TextEncoding,
+    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, TextEncoding,
     transaction::Transactable,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -22,6 +22,18 @@ use rustc_hash::{FxHashMap, FxHashSet};
 /// comes near the limit.
 const MAX_PENDING_OPS: usize = 1 << 15;
 const _: () = assert!(2 * MAX_PENDING_OPS as u64 <= MAX_CHANGE_OPS);
+
+/// The most bytes of map keys (record and field names) the ops of a local
+/// change gather before it is closed: half of [`MAX_CHANGE_NAME_BYTES`].
+const MAX_PENDING_NAME_BYTES: usize = 1 << 20;
+const _: () = assert!(2 * MAX_PENDING_NAME_BYTES as u64 <= MAX_CHANGE_NAME_BYTES);
+
+/// The most predecessors the ops on map keys of a local change gather
+/// before it is closed (each lists every value it replaces). A text op
+/// lists at most one and a change has at most [`MAX_PENDING_OPS`] ops, so
+/// a local change lists at most half of [`MAX_CHANGE_PREDS`].
+const MAX_PENDING_KEYED_PREDS: usize = 1 << 15;
+const _: () = assert!(2 * (MAX_PENDING_OPS + MAX_PENDING_KEYED_PREDS) as u64 <= MAX_CHANGE_PREDS);
 
 /// The most characters (or UTF-16 code units) one part of a long splice
 /// inserts or deletes.
@@ -68,6 +80,10 @@ pub(super) struct Doc {
     /// What the document holds, for checking remote changes; built when
     /// first needed (see [`guard`]).
     pub(super) guard: Option<Guard>,
+    /// The bytes of map keys and the predecessors of ops on map keys in
+    /// the open transaction, as far as the edits here count them (see
+    /// [`room_for_key`](Self::room_for_key)).
+    pending_keyed: (usize, usize),
 }
 
 /// Which open transaction the op history holds: the one started from
@@ -101,6 +117,7 @@ impl Doc {
             typed_ahead: None,
             refused: Vec::new(),
             guard: Some(Guard::default()),
+            pending_keyed: (0, 0),
         }
     }
 
@@ -201,6 +218,53 @@ impl Doc {
         }
     }
 
+    /// Closes the open transaction if one more op on `key` of the map `obj`
+    /// could take its names past [`MAX_PENDING_NAME_BYTES`] or its keyed
+    /// predecessors past [`MAX_PENDING_KEYED_PREDS`]: a change over
+    /// [`MAX_CHANGE_NAME_BYTES`] or [`MAX_CHANGE_PREDS`] is invalid.
+    fn room_for_key(&mut self, obj: &ObjId, key: &str) -> Result<(), DocError> {
+        let preds = self.doc.get_all(obj, key).map_err(am)?.len();
+        let (names, keyed_preds) = self.pending_keyed;
+        if names + key.len() > MAX_PENDING_NAME_BYTES
+            || keyed_preds + preds > MAX_PENDING_KEYED_PREDS
+        {
+            self.close();
+        }
+        let (names, keyed_preds) = &mut self.pending_keyed;
+        *names += key.len();
+        *keyed_preds += preds;
+        Ok(())
+    }
+
+    /// Puts a scalar on `key` of the map `obj`, in a change with room for it.
+    pub(super) fn put_key(
+        &mut self,
+        obj: &ObjId,
+        key: &str,
+        value: ScalarValue,
+    ) -> Result<(), DocError> {
+        self.room_for_key(obj, key)?;
+        self.doc.put(obj, key, value).map_err(am)
+    }
+
+    /// Makes a new object on `key` of the map `obj`, in a change with room
+    /// for it.
+    pub(super) fn put_object_key(
+        &mut self,
+        obj: &ObjId,
+        key: &str,
+        kind: ObjType,
+    ) -> Result<ObjId, DocError> {
+        self.room_for_key(obj, key)?;
+        self.doc.put_object(obj, key, kind).map_err(am)
+    }
+
+    /// Deletes `key` of the map `obj`, in a change with room for it.
+    pub(super) fn delete_key(&mut self, obj: &ObjId, key: &str) -> Result<(), DocError> {
+        self.room_for_key(obj, key)?;
+        self.doc.delete(obj, key).map_err(am)
+    }
+
     /// Whether UTF-16 position `at` of `text` lies between two characters
     /// (not inside a surrogate pair). The end is.
     pub(super) fn between_characters(&self, text: &ObjId, at: usize) -> bool {
@@ -262,6 +326,7 @@ impl Doc {
 
     /// Closes the open transaction, remembering the change it made.
     pub(super) fn close(&mut self) {
+        self.pending_keyed = (0, 0);
         // An empty commit makes nothing, but Automerge opens a transaction
         // to find that out: ≈ 3 ms at 10,000 changes, at every masked read.
         if self.doc.pending_ops() == 0 {

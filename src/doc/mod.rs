@@ -35,10 +35,7 @@ pub use value::{Collection, Field, Record, Scalar, Value};
 
 use crate::event::{DocId, PublicKey};
 use crate::log::EventIx;
-use automerge::{
-    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue,
-    transaction::Transactable,
-};
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue};
 use document::Doc;
 use read::{field_values, read_direct_record};
 use std::collections::BTreeMap;
@@ -261,7 +258,7 @@ impl Documents {
             Scalar::Number(n) => ScalarValue::F64(n),
             Scalar::Str(s) => ScalarValue::Str(s.into()),
         };
-        doc.doc.put(&obj, field, value).map_err(am)
+        doc.put_key(&obj, field, value)
     }
 
     /// Deletes a field.
@@ -275,7 +272,7 @@ impl Documents {
         reserved(field)?;
         let doc = self.doc_to_edit(collection, record);
         let obj = doc.record_object_seen(viewer, record)?;
-        doc.doc.delete(&obj, field).map_err(am)
+        doc.delete_key(&obj, field)
     }
 
     /// Makes a field a text holding `text`, replacing what was there.
@@ -307,7 +304,7 @@ impl Documents {
             let (pos, delete, insert) = smallest_splice(&before, text);
             return doc.splice_in_parts(&held, pos, delete, insert);
         }
-        let text_obj = doc.doc.put_object(&obj, field, ObjType::Text).map_err(am)?;
+        let text_obj = doc.put_object_key(&obj, field, ObjType::Text)?;
         doc.splice_in_parts(&text_obj, 0, 0, text)
     }
 

@@ -5,7 +5,7 @@
 
 use super::error::am;
 use super::{DELETED_FIELD, DocError, Documents, Viewer, collection_id, name_fits};
-use automerge::{ObjType, ReadDoc, ScalarValue, transaction::Transactable};
+use automerge::{ObjType, ReadDoc, ScalarValue};
 
 impl Documents {
     /// Creates an empty record (no-op if `viewer` sees it shown). A
@@ -21,9 +21,7 @@ impl Documents {
         name_fits(record)?;
         let doc = self.doc_to_edit(collection, record);
         if doc.seen_by(viewer, record) != Some(true) {
-            doc.doc
-                .put_object(automerge::ROOT, record, ObjType::Map)
-                .map_err(am)?;
+            doc.put_object_key(&automerge::ROOT, record, ObjType::Map)?;
         }
         Ok(())
     }
@@ -54,13 +52,9 @@ impl Documents {
             // the one before as its predecessor: whoever later restores
             // over mine supersedes the masked mark too, also for those who
             // mask me (a removal, then a put with none, broke that chain).
-            doc.doc
-                .put(&obj, DELETED_FIELD, ScalarValue::Boolean(false))
-                .map_err(am)?;
+            doc.put_key(&obj, DELETED_FIELD, ScalarValue::Boolean(false))?;
         }
-        doc.doc
-            .put(&obj, DELETED_FIELD, ScalarValue::Boolean(true))
-            .map_err(am)
+        doc.put_key(&obj, DELETED_FIELD, ScalarValue::Boolean(true))
     }
 
     /// The records of `collection` marked deleted as `viewer` reads it
@@ -97,16 +91,14 @@ impl Documents {
         }
         let obj = doc.record_object_seen(viewer, record)?;
         let masked = doc.any_masked(viewer);
-        doc.doc.delete(&obj, DELETED_FIELD).map_err(am)?;
+        doc.delete_key(&obj, DELETED_FIELD)?;
         if masked {
             // The mark the viewer sees may have been superseded by a
             // change they mask (a restore, or a restore and a delete
             // again): a removal of mine then supersedes nothing they see,
             // while a value of mine does, as the latest of the values
             // written (anything but `true` shows the record).
-            doc.doc
-                .put(&obj, DELETED_FIELD, ScalarValue::Boolean(false))
-                .map_err(am)?;
+            doc.put_key(&obj, DELETED_FIELD, ScalarValue::Boolean(false))?;
         }
         Ok(())
     }
@@ -135,7 +127,7 @@ impl Documents {
                     let len = doc.doc.length(&text);
                     doc.splice_in_parts(&text, 0, len, "")?;
                 }
-                _ => doc.doc.delete(&obj, field.as_str()).map_err(am)?,
+                _ => doc.delete_key(&obj, &field)?,
             }
         }
         Ok(())

@@ -13,7 +13,13 @@
 //!   5.6 GB and 40 s to take one in natively; a tab cannot);
 //! * **a compressed chunk inflates to at most [`MAX_INFLATED_BYTES`]**:
 //!   Automerge inflates it without a limit, so a 2 MB event could become
-//!   gigabytes.
+//!   gigabytes;
+//! * **at most [`MAX_CHANGE_NAME_BYTES`] of names and [`MAX_CHANGE_PREDS`]
+//!   predecessors**, summed over the ops: decoding copies a run-length
+//!   encoded name once per op, and one op may list any number of
+//!   predecessors, so a 3 kB change repeating a 1 kB name over 60,000 ops
+//!   took 60 MB to decode (an attacker's review), and a few bytes can list
+//!   a million predecessors.
 //!
 //! The format (automerge's storage documentation, "Change chunks" and
 //! "Column encodings"): after the chunk header come the dependencies, the
@@ -38,13 +44,29 @@ pub const MAX_CHANGE_OPS: u64 = 1 << 16;
 /// The most bytes a compressed change chunk may inflate to.
 pub const MAX_INFLATED_BYTES: u64 = 8 << 20;
 
+/// The most bytes of names (map keys and mark names: every value of a
+/// string column, each time it is repeated) one change may carry. Local
+/// edits close a change at half this (`doc::MAX_PENDING_NAME_BYTES`).
+pub const MAX_CHANGE_NAME_BYTES: u64 = 2 << 20;
+
+/// The most predecessors the ops of one change may list together. Local
+/// edits stay below half this: a text op lists at most one, and the ops on
+/// a map key close a change at `doc::MAX_PENDING_KEYED_PREDS`.
+pub const MAX_CHANGE_PREDS: u64 = 1 << 17;
+
 /// The chunk type of a compressed change.
 const COMPRESSED_CHUNK: u8 = 2;
 
 /// The id of the action column (its length is the change's op count).
 const ACTION_COLUMN_ID: u32 = 4;
+/// The id of the predecessor columns (the group column counts each op's).
+const PRED_COLUMN_ID: u32 = 7;
+/// The low bits of a group column's specification.
+const GROUP_COLUMN: u32 = 0;
 /// The low bits of an integer column's specification.
 const INTEGER_COLUMN: u32 = 2;
+/// The low bits of a string column's specification.
+const STRING_COLUMN: u32 = 5;
 
 /// The low bits of a column specification naming an actor column.
 const ACTOR_COLUMN: u32 = 1;
@@ -137,15 +159,37 @@ pub(crate) enum ColumnsFault {
     ActorOutOfRange,
     /// More than [`MAX_CHANGE_OPS`] ops.
     TooManyOps,
+    /// More than [`MAX_CHANGE_NAME_BYTES`] of names.
+    NamesTooLong,
+    /// More than [`MAX_CHANGE_PREDS`] predecessors.
+    TooManyPreds,
     /// The chunk does not parse (Automerge would have refused it already).
     Unparsable,
 }
 
+/// How much a change may carry: ops, bytes of names, predecessors.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// The most ops.
+    pub ops: u64,
+    /// The most bytes of names.
+    pub name_bytes: u64,
+    /// The most predecessors.
+    pub preds: u64,
+}
+
+/// What a valid change may carry.
+pub(crate) const LIMITS: Limits = Limits {
+    ops: MAX_CHANGE_OPS,
+    name_bytes: MAX_CHANGE_NAME_BYTES,
+    preds: MAX_CHANGE_PREDS,
+};
+
 /// Checks the op columns of `chunk` (a change chunk, uncompressed, as
 /// `Change::raw_bytes` gives it): actor indices below `actors` (the
-/// change's actor plus its other actors), and at most `max_ops` ops.
-pub(crate) fn check_columns(chunk: &[u8], actors: u64, max_ops: u64) -> Result<(), ColumnsFault> {
-    match columns(chunk, actors, max_ops) {
+/// change's actor plus its other actors), and no more than `limits`.
+pub(crate) fn check_columns(chunk: &[u8], actors: u64, limits: Limits) -> Result<(), ColumnsFault> {
+    match columns(chunk, actors, limits) {
         Some(Ok(())) => Ok(()),
         Some(Err(fault)) => Err(fault),
         None => Err(ColumnsFault::Unparsable),
@@ -156,14 +200,19 @@ pub(crate) fn check_columns(chunk: &[u8], actors: u64, max_ops: u64) -> Result<(
 /// `actors`; `None` when the chunk does not parse.
 #[cfg(test)]
 fn actor_indices_in_range(chunk: &[u8], actors: u64) -> Option<bool> {
-    match columns(chunk, actors, u64::MAX)? {
+    let unlimited = Limits {
+        ops: u64::MAX,
+        name_bytes: u64::MAX,
+        preds: u64::MAX,
+    };
+    match columns(chunk, actors, unlimited)? {
         Ok(()) => Some(true),
         Err(ColumnsFault::ActorOutOfRange) => Some(false),
         Err(_) => None,
     }
 }
 
-fn columns(chunk: &[u8], actors: u64, max_ops: u64) -> Option<Result<(), ColumnsFault>> {
+fn columns(chunk: &[u8], actors: u64, limits: Limits) -> Option<Result<(), ColumnsFault>> {
     let mut bytes = Bytes { rest: chunk };
     bytes.take(4)?; // magic
     bytes.take(4)?; // checksum
@@ -193,19 +242,86 @@ fn columns(chunk: &[u8], actors: u64, max_ops: u64) -> Option<Result<(), Columns
     if columns > 1024 {
         return None;
     }
+    let mut name_bytes: u64 = 0;
     for (spec, len) in specs {
         let data = bytes.take(len)?;
-        if spec & TYPE_BITS == ACTOR_COLUMN && !run_values_below(data, actors)? {
+        let (id, kind) = (spec >> 4, spec & TYPE_BITS);
+        if kind == ACTOR_COLUMN && !run_values_below(data, actors)? {
             return Some(Err(ColumnsFault::ActorOutOfRange));
         }
-        if spec >> 4 == ACTION_COLUMN_ID
-            && spec & TYPE_BITS == INTEGER_COLUMN
-            && run_length(data, max_ops)? > max_ops
+        if id == ACTION_COLUMN_ID
+            && kind == INTEGER_COLUMN
+            && run_length(data, limits.ops)? > limits.ops
         {
             return Some(Err(ColumnsFault::TooManyOps));
         }
+        if kind == STRING_COLUMN {
+            name_bytes = name_bytes.saturating_add(string_bytes(data, limits.name_bytes)?);
+            if name_bytes > limits.name_bytes {
+                return Some(Err(ColumnsFault::NamesTooLong));
+            }
+        }
+        if id == PRED_COLUMN_ID
+            && kind == GROUP_COLUMN
+            && run_sum(data, limits.preds)? > limits.preds
+        {
+            return Some(Err(ColumnsFault::TooManyPreds));
+        }
     }
     Some(Ok(()))
+}
+
+/// The sum of the values of a run-length encoded integer column (a group
+/// column: how many entries each op has), counting no further than just
+/// past `cap`.
+fn run_sum(data: &[u8], cap: u64) -> Option<u64> {
+    let mut bytes = Bytes { rest: data };
+    let mut total: u64 = 0;
+    while !bytes.rest.is_empty() && total <= cap {
+        let count = bytes.signed()?;
+        if count > 0 {
+            let value = bytes.unsigned()?;
+            total = total.saturating_add(count.unsigned_abs().saturating_mul(value));
+        } else if count < 0 {
+            for _ in 0..count.unsigned_abs() {
+                total = total.saturating_add(bytes.unsigned()?);
+                if total > cap {
+                    break;
+                }
+            }
+        } else {
+            bytes.unsigned()?; // a null run: no entries
+        }
+    }
+    Some(total)
+}
+
+/// The bytes a run-length encoded string column decodes to, each string
+/// counted as often as it is repeated, counting no further than just past
+/// `cap`.
+fn string_bytes(data: &[u8], cap: u64) -> Option<u64> {
+    let mut bytes = Bytes { rest: data };
+    let mut total: u64 = 0;
+    while !bytes.rest.is_empty() && total <= cap {
+        let count = bytes.signed()?;
+        if count > 0 {
+            let len = bytes.unsigned()?;
+            bytes.take(len)?;
+            total = total.saturating_add(count.unsigned_abs().saturating_mul(len));
+        } else if count < 0 {
+            for _ in 0..count.unsigned_abs() {
+                let len = bytes.unsigned()?;
+                bytes.take(len)?;
+                total = total.saturating_add(len);
+                if total > cap {
+                    break;
+                }
+            }
+        } else {
+            bytes.unsigned()?; // a null run's length
+        }
+    }
+    Some(total)
 }
 
 /// How many values a run-length encoded column holds, counting no further

@@ -461,14 +461,20 @@ fn visible(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'))
 }
 
-pub use super::change_actors::{MAX_CHANGE_OPS, MAX_INFLATED_BYTES};
+pub use super::change_actors::{
+    MAX_CHANGE_NAME_BYTES, MAX_CHANGE_OPS, MAX_CHANGE_PREDS, MAX_INFLATED_BYTES,
+};
 
 /// Decodes a document change: Automerge's own checks (chunk, checksum,
 /// columns, actions), and what its decoder leaves out
 /// ([`super::change_actors`]): a compressed chunk inflating to at most
 /// [`MAX_INFLATED_BYTES`](super::change_actors::MAX_INFLATED_BYTES), every
 /// actor index of its ops inside its actor table, at most
-/// [`MAX_CHANGE_OPS`](super::change_actors::MAX_CHANGE_OPS) ops.
+/// [`MAX_CHANGE_OPS`](super::change_actors::MAX_CHANGE_OPS) ops, at most
+/// [`MAX_CHANGE_NAME_BYTES`](super::change_actors::MAX_CHANGE_NAME_BYTES)
+/// of names and
+/// [`MAX_CHANGE_PREDS`](super::change_actors::MAX_CHANGE_PREDS)
+/// predecessors.
 pub fn decode_change(bytes: &[u8]) -> Result<automerge::Change, EventError> {
     use super::change_actors::{self as shape, ColumnsFault};
     if !shape::inflates_within(bytes, shape::MAX_INFLATED_BYTES) {
@@ -479,7 +485,7 @@ pub fn decode_change(bytes: &[u8]) -> Result<automerge::Change, EventError> {
     let change =
         automerge::Change::try_from(bytes).map_err(|e| EventError::BadChange(e.to_string()))?;
     let actors = 1 + change.other_actor_ids().len() as u64;
-    match shape::check_columns(change.raw_bytes(), actors, shape::MAX_CHANGE_OPS) {
+    match shape::check_columns(change.raw_bytes(), actors, shape::LIMITS) {
         Ok(()) => Ok(change),
         Err(ColumnsFault::ActorOutOfRange) => Err(EventError::BadChange(
             "an op names an actor outside the change's actor table".into(),
@@ -487,6 +493,14 @@ pub fn decode_change(bytes: &[u8]) -> Result<automerge::Change, EventError> {
         Err(ColumnsFault::TooManyOps) => Err(EventError::BadChange(format!(
             "more than {} ops in one change",
             shape::MAX_CHANGE_OPS
+        ))),
+        Err(ColumnsFault::NamesTooLong) => Err(EventError::BadChange(format!(
+            "more than {} bytes of names in one change",
+            shape::MAX_CHANGE_NAME_BYTES
+        ))),
+        Err(ColumnsFault::TooManyPreds) => Err(EventError::BadChange(format!(
+            "more than {} predecessors in one change",
+            shape::MAX_CHANGE_PREDS
         ))),
         Err(ColumnsFault::Unparsable) => Err(EventError::BadChange(
             "the change chunk does not parse".into(),
