@@ -9,7 +9,7 @@
 // frame.
 import { PEOPLE, namesFrom, naming } from "./names.js";
 import { petnames as petnamesOf } from "./petnames.js";
-import { derived } from "./derived.js";
+import { grown } from "./derived.js";
 
 /**
  * The collection whose records name the network's collections: the log
@@ -154,7 +154,7 @@ export function stateReader(node, me) {
       me, status, policy, names, who, keyFrom, claimed, nicknameClash, balances, transactions, peers, published, voids, bannedAuthors,
       // Payments by event, for the panels that name events (made when first asked, once per read).
       get byEvent() {
-        return derived(transactions, "by event", (list) => new Map(list.map((t) => [t.event, t])));
+        return grown(transactions, "by event", () => new Map(), (byEvent, t) => byEvent.set(t.event, t));
       },
       // My changes nobody is known to hold yet (the latest 1,000): marked as waiting.
       unsent: new Set(status.unconfirmed > 0 ? node.unsentChanges() : []),

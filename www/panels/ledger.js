@@ -7,7 +7,7 @@ import { balancesCsv, download, transactionsCsvInSteps } from "../csv.js";
 import { lookAlike, sameCurrency } from "../units.js";
 import { secondPress } from "../second-press.js";
 import { short } from "../names.js";
-import { derived } from "../derived.js";
+import { derived, grown } from "../derived.js";
 import { inSteps } from "../steps.js";
 import { mountPager, pagerButtons, say } from "../pager.js";
 import {
@@ -138,10 +138,8 @@ const HUGE = 100n;
 
 /** The largest payment made here in `unit` (a bigint), or null if none. */
 function largestPayment(s, unit) {
-  const largest = derived(s.transactions, "largest", (list) => {
-    const by = new Map();
-    for (const t of list) if (!(t.amount <= by.get(t.unit))) by.set(t.unit, t.amount);
-    return by;
+  const largest = grown(s.transactions, "largest", () => new Map(), (by, t) => {
+    if (!(t.amount <= by.get(t.unit))) by.set(t.unit, t.amount);
   });
   return largest.get(unit) ?? null;
 }
@@ -167,22 +165,16 @@ function seen(s, key) {
  * transactions: the "To" hint asks on every keystroke.
  */
 function payingKeys(s) {
-  return derived(s.transactions, "paying", (list) => {
-    const keys = new Set();
-    for (const t of list) {
-      keys.add(t.from);
-      if (t.from === s.me) keys.add(t.to);
-    }
-    return keys;
+  return grown(s.transactions, "paying", () => new Set(), (keys, t) => {
+    keys.add(t.from);
+    if (t.from === s.me) keys.add(t.to);
   });
 }
 
 /** The units I paid or was paid in, once per read of the transactions. */
 function myUnits(s) {
-  return derived(s.transactions, "my units", (list) => {
-    const units = new Set();
-    for (const t of list) if (t.from === s.me || t.to === s.me) units.add(t.unit);
-    return units;
+  return grown(s.transactions, "my units", () => new Set(), (units, t) => {
+    if (t.from === s.me || t.to === s.me) units.add(t.unit);
   });
 }
 
@@ -269,11 +261,11 @@ function readAmount(text, unit) {
 /** Units paid in on this network, most used first (counted once per read of the transactions). */
 function unitsInUse(s) {
   if (!s) return [];
-  return derived(s.transactions, "units", (list) => {
-    const count = new Map();
-    for (const t of list) count.set(t.unit, (count.get(t.unit) ?? 0) + 1);
-    return [...count.keys()].sort((a, b) => count.get(b) - count.get(a));
+  // Counted from the rows new since the last read (a changed row was counted).
+  const count = grown(s.transactions, "unit counts", () => new Map(), (count, t, fresh) => {
+    if (fresh) count.set(t.unit, (count.get(t.unit) ?? 0) + 1);
   });
+  return derived(s.transactions, "units", () => [...count.keys()].sort((a, b) => count.get(b) - count.get(a)));
 }
 
 /**

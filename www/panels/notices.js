@@ -8,7 +8,7 @@
 // notice.
 import { html, render } from "lit-html";
 import { amountText, editWords, followedBanWords, paymentWords, whyWords } from "../words.js";
-import { derived } from "../derived.js";
+import { grown } from "../derived.js";
 
 /** The statuses, balances and bans seen at the last frame, and the notices shown. */
 export function noticeState() {
@@ -81,10 +81,8 @@ function updateEditNotices(s, state) {
 export function updateNotices(s, state) {
   updateEditNotices(s, state);
   // My payments by event, once per read of the transactions.
-  const statuses = derived(s.transactions, "mine by event", (list) => {
-    const mineByEvent = new Map();
-    for (const t of list) if (t.from === s.me || t.to === s.me) mineByEvent.set(t.event, t);
-    return mineByEvent;
+  const statuses = grown(s.transactions, "mine by event", () => new Map(), (mineByEvent, t) => {
+    if (t.from === s.me || t.to === s.me) mineByEvent.set(t.event, t);
   });
   const balances = new Map(s.balances.filter((b) => b.account === s.me).map((b) => [b.unit, b.balance]));
   const banned = leftOutThroughOthers(s);
