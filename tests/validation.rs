@@ -20,6 +20,8 @@ mod common;
 
 #[path = "validation/contextual.rs"]
 mod contextual;
+#[path = "validation/crafted_chunks.rs"]
+mod crafted_chunks;
 #[path = "validation/decoding.rs"]
 mod decoding;
 #[path = "validation/doc_changes.rs"]

@@ -54,6 +54,15 @@ pub const MAX_CHANGE_NAME_BYTES: u64 = 2 << 20;
 /// a map key close a change at `doc::MAX_PENDING_KEYED_PREDS`.
 pub const MAX_CHANGE_PREDS: u64 = 1 << 17;
 
+/// The most other actors one change may name (each at least a key's 32
+/// bytes: at most 2 MiB of them).
+pub const MAX_OTHER_ACTORS: u64 = 1 << 16;
+
+/// The bytes of an author's key, the first part of their actor.
+const KEY_BYTES: u64 = 32;
+
+/// The chunk type of a change.
+const CHANGE_CHUNK: u8 = 1;
 /// The chunk type of a compressed change.
 const COMPRESSED_CHUNK: u8 = 2;
 
@@ -65,8 +74,16 @@ const PRED_COLUMN_ID: u32 = 7;
 const GROUP_COLUMN: u32 = 0;
 /// The low bits of an integer column's specification.
 const INTEGER_COLUMN: u32 = 2;
+/// The low bits of a delta-encoded integer column's specification.
+const DELTA_COLUMN: u32 = 3;
+/// The low bits of a boolean column's specification.
+const BOOLEAN_COLUMN: u32 = 4;
 /// The low bits of a string column's specification.
 const STRING_COLUMN: u32 = 5;
+/// The low bits of a value metadata column's specification.
+const VALUE_METADATA_COLUMN: u32 = 6;
+/// The low bits of a raw value column's specification.
+const VALUE_COLUMN: u32 = 7;
 
 /// The low bits of a column specification naming an actor column.
 const ACTOR_COLUMN: u32 = 1;
@@ -129,32 +146,14 @@ impl<'a> Bytes<'a> {
     }
 }
 
-/// Whether `bytes`, if they are a compressed change chunk, inflate to at
-/// most `limit` bytes (anything else: true, for Automerge to judge).
-pub(crate) fn inflates_within(bytes: &[u8], limit: u64) -> bool {
-    let mut header = Bytes { rest: bytes };
-    let (Some(_), Some(_), Some(kind), Some(len)) = (
-        header.take(4),
-        header.take(4),
-        header.take(1),
-        header.unsigned(),
-    ) else {
-        return true;
-    };
-    if kind != [COMPRESSED_CHUNK] {
-        return true;
-    }
-    let Some(data) = header.take(len) else {
-        return true; // Automerge refuses the short chunk
-    };
-    let mut inflated = flate2::bufread::DeflateDecoder::new(data).take(limit + 1);
-    let mut sink = std::io::sink();
-    std::io::copy(&mut inflated, &mut sink).is_ok_and(|n| n <= limit)
-}
-
-/// What is wrong with a change chunk's columns, if anything.
+/// What is wrong with a change chunk, if anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ColumnsFault {
+    /// A compressed chunk inflating past [`MAX_INFLATED_BYTES`].
+    InflatesTooMuch,
+    /// Another actor of a length no author's actor has, or more than
+    /// [`MAX_OTHER_ACTORS`] of them.
+    BadActors,
     /// An actor index past the change's actor table.
     ActorOutOfRange,
     /// More than [`MAX_CHANGE_OPS`] ops.
@@ -163,11 +162,13 @@ pub(crate) enum ColumnsFault {
     NamesTooLong,
     /// More than [`MAX_CHANGE_PREDS`] predecessors.
     TooManyPreds,
-    /// The chunk does not parse (Automerge would have refused it already).
+    /// Values longer, together, than the value column holds.
+    ValuesPastColumn,
+    /// The chunk does not parse.
     Unparsable,
 }
 
-/// How much a change may carry: ops, bytes of names, predecessors.
+/// How much a change may carry.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     /// The most ops.
@@ -176,6 +177,8 @@ pub(crate) struct Limits {
     pub name_bytes: u64,
     /// The most predecessors.
     pub preds: u64,
+    /// The most bytes a compressed chunk inflates to.
+    pub inflated: u64,
 }
 
 /// What a valid change may carry.
@@ -183,108 +186,202 @@ pub(crate) const LIMITS: Limits = Limits {
     ops: MAX_CHANGE_OPS,
     name_bytes: MAX_CHANGE_NAME_BYTES,
     preds: MAX_CHANGE_PREDS,
+    inflated: MAX_INFLATED_BYTES,
 };
 
-/// Checks the op columns of `chunk` (a change chunk, uncompressed, as
-/// `Change::raw_bytes` gives it): actor indices below `actors` (the
-/// change's actor plus its other actors), and no more than `limits`.
-pub(crate) fn check_columns(chunk: &[u8], actors: u64, limits: Limits) -> Result<(), ColumnsFault> {
-    match columns(chunk, actors, limits) {
-        Some(Ok(())) => Ok(()),
-        Some(Err(fault)) => Err(fault),
-        None => Err(ColumnsFault::Unparsable),
+/// Checks a change chunk (`bytes`, compressed or not, as a `Doc` event
+/// carries it) on its bytes, before Automerge reads it: Automerge's own
+/// parse decodes every op (an op count or a predecessor list of 2³⁰ in a
+/// 94-byte chunk took seconds and gigabytes there, before any check after
+/// it could refuse it — the review of 3537d43). Every column must parse
+/// whole; the chunk's checksum, actions and the rest are Automerge's to
+/// judge after this.
+pub(crate) fn check_chunk(bytes: &[u8], limits: Limits) -> Result<(), ColumnsFault> {
+    let mut header = Bytes { rest: bytes };
+    let (Some(_magic), Some(_checksum), Some(kind), Some(len)) = (
+        header.take(4),
+        header.take(4),
+        header.take(1),
+        header.unsigned(),
+    ) else {
+        return Err(ColumnsFault::Unparsable);
+    };
+    let data = header.take(len).ok_or(ColumnsFault::Unparsable)?;
+    match kind {
+        [CHANGE_CHUNK] => body_columns(data, limits),
+        [COMPRESSED_CHUNK] => {
+            let mut inflated = Vec::new();
+            let mut reader = flate2::bufread::DeflateDecoder::new(data).take(limits.inflated + 1);
+            reader
+                .read_to_end(&mut inflated)
+                .map_err(|_| ColumnsFault::Unparsable)?;
+            if inflated.len() as u64 > limits.inflated {
+                return Err(ColumnsFault::InflatesTooMuch);
+            }
+            body_columns(&inflated, limits)
+        }
+        _ => Err(ColumnsFault::Unparsable),
     }
 }
 
-/// Whether every actor index in the op columns of `chunk` is below
-/// `actors`; `None` when the chunk does not parse.
-#[cfg(test)]
-fn actor_indices_in_range(chunk: &[u8], actors: u64) -> Option<bool> {
-    let unlimited = Limits {
-        ops: u64::MAX,
-        name_bytes: u64::MAX,
-        preds: u64::MAX,
-    };
-    match columns(chunk, actors, unlimited)? {
-        Ok(()) => Some(true),
-        Err(ColumnsFault::ActorOutOfRange) => Some(false),
-        Err(_) => None,
-    }
+/// Whether `actor` has the length of an author's actor: a key, then a
+/// session suffix of at most [`MAX_ACTOR_SUFFIX`](super::validate::MAX_ACTOR_SUFFIX)
+/// bytes. (Automerge takes an empty actor as one more, and a million of
+/// them inflate from 8 kB.)
+fn actor_length_fits(len: u64) -> bool {
+    (KEY_BYTES..=KEY_BYTES + super::validate::MAX_ACTOR_SUFFIX as u64).contains(&len)
 }
 
-fn columns(chunk: &[u8], actors: u64, limits: Limits) -> Option<Result<(), ColumnsFault>> {
-    let mut bytes = Bytes { rest: chunk };
-    bytes.take(4)?; // magic
-    bytes.take(4)?; // checksum
-    bytes.take(1)?; // chunk type
-    let len = bytes.unsigned()?;
-    let mut bytes = Bytes {
-        rest: bytes.take(len)?,
-    };
+/// The checks on a change chunk's body (after its length; inflated).
+fn body_columns(body: &[u8], limits: Limits) -> Result<(), ColumnsFault> {
+    columns(body, limits, None).unwrap_or(Err(ColumnsFault::Unparsable))
+}
+
+/// The checks on a body; `actors` (for tests) replaces the size of its
+/// actor table. `None`: the body does not parse.
+fn columns(body: &[u8], limits: Limits, actors: Option<u64>) -> Option<Result<(), ColumnsFault>> {
+    let mut bytes = Bytes { rest: body };
     let deps = bytes.unsigned()?;
     bytes.take(deps.checked_mul(32)?)?;
-    bytes.skip_prefixed()?; // actor
+    bytes.skip_prefixed()?; // actor: whose it may be is checked after decoding
     bytes.unsigned()?; // seq
     bytes.unsigned()?; // start op
     bytes.signed()?; // time
     bytes.skip_prefixed()?; // message
     let others = bytes.unsigned()?;
-    for _ in 0..others {
-        bytes.skip_prefixed()?;
+    if others > MAX_OTHER_ACTORS {
+        return Some(Err(ColumnsFault::BadActors));
     }
+    for _ in 0..others {
+        let len = bytes.unsigned()?;
+        bytes.take(len)?;
+        if !actor_length_fits(len) {
+            return Some(Err(ColumnsFault::BadActors));
+        }
+    }
+    let actors = actors.unwrap_or(others + 1);
     let columns = bytes.unsigned()?;
+    if columns > 1024 {
+        return None;
+    }
     let mut specs = Vec::new();
-    for _ in 0..columns.min(1024) {
+    for _ in 0..columns {
         let spec = u32::try_from(bytes.unsigned()?).ok()?;
         let len = bytes.unsigned()?;
         specs.push((spec, len));
     }
-    if columns > 1024 {
-        return None;
-    }
     let mut name_bytes: u64 = 0;
+    let mut value_bytes: u64 = 0;
+    let mut value_column: u64 = 0;
     for (spec, len) in specs {
         let data = bytes.take(len)?;
         let (id, kind) = (spec >> 4, spec & TYPE_BITS);
-        if kind == ACTOR_COLUMN && !run_values_below(data, actors)? {
-            return Some(Err(ColumnsFault::ActorOutOfRange));
-        }
-        if id == ACTION_COLUMN_ID
-            && kind == INTEGER_COLUMN
-            && run_length(data, limits.ops)? > limits.ops
-        {
-            return Some(Err(ColumnsFault::TooManyOps));
-        }
-        if kind == STRING_COLUMN {
-            name_bytes = name_bytes.saturating_add(string_bytes(data, limits.name_bytes)?);
-            if name_bytes > limits.name_bytes {
-                return Some(Err(ColumnsFault::NamesTooLong));
+        match kind {
+            ACTOR_COLUMN if !run_values_below(data, actors)? => {
+                return Some(Err(ColumnsFault::ActorOutOfRange));
             }
+            STRING_COLUMN => {
+                name_bytes = name_bytes.saturating_add(string_bytes(data, limits.name_bytes)?);
+                if name_bytes > limits.name_bytes {
+                    return Some(Err(ColumnsFault::NamesTooLong));
+                }
+            }
+            INTEGER_COLUMN if id == ACTION_COLUMN_ID => {
+                if run_length(data, limits.ops)? > limits.ops {
+                    return Some(Err(ColumnsFault::TooManyOps));
+                }
+            }
+            GROUP_COLUMN if id == PRED_COLUMN_ID => {
+                if run_sum(data, limits.preds, |v| v)? > limits.preds {
+                    return Some(Err(ColumnsFault::TooManyPreds));
+                }
+            }
+            VALUE_METADATA_COLUMN => {
+                // A value's length is its metadata above the type bits.
+                value_bytes = value_bytes.saturating_add(run_sum(data, u64::MAX, |v| v >> 4)?);
+            }
+            VALUE_COLUMN => value_column = value_column.saturating_add(len),
+            DELTA_COLUMN => walk_runs(data, |b| b.signed().map(|_| 0))?,
+            BOOLEAN_COLUMN => walk_booleans(data)?,
+            _ => walk_runs(data, |b| b.unsigned())?,
         }
-        if id == PRED_COLUMN_ID
-            && kind == GROUP_COLUMN
-            && run_sum(data, limits.preds)? > limits.preds
-        {
-            return Some(Err(ColumnsFault::TooManyPreds));
-        }
+    }
+    if value_bytes > value_column {
+        // On wasm32 Automerge cuts a length to 32 bits and may read past
+        // the column (a panic) where a 64-bit node refuses the change.
+        return Some(Err(ColumnsFault::ValuesPastColumn));
     }
     Some(Ok(()))
 }
 
-/// The sum of the values of a run-length encoded integer column (a group
-/// column: how many entries each op has), counting no further than just
-/// past `cap`.
-fn run_sum(data: &[u8], cap: u64) -> Option<u64> {
+/// Reads every run of a run-length encoded column whose values
+/// `value` reads: the column parses whole.
+fn walk_runs(data: &[u8], value: fn(&mut Bytes<'_>) -> Option<u64>) -> Option<()> {
+    let mut bytes = Bytes { rest: data };
+    while !bytes.rest.is_empty() {
+        let count = bytes.signed()?;
+        if count > 0 {
+            value(&mut bytes)?;
+        } else if count < 0 {
+            for _ in 0..count.unsigned_abs() {
+                value(&mut bytes)?;
+            }
+        } else {
+            bytes.unsigned()?; // a null run's length
+        }
+    }
+    Some(())
+}
+
+/// Reads a boolean column: counts of alternating false and true.
+fn walk_booleans(data: &[u8]) -> Option<()> {
+    let mut bytes = Bytes { rest: data };
+    while !bytes.rest.is_empty() {
+        bytes.unsigned()?;
+    }
+    Some(())
+}
+
+/// How many values a run-length encoded column holds, counting no further
+/// than just past `cap`.
+fn run_length(data: &[u8], cap: u64) -> Option<u64> {
     let mut bytes = Bytes { rest: data };
     let mut total: u64 = 0;
     while !bytes.rest.is_empty() && total <= cap {
         let count = bytes.signed()?;
         if count > 0 {
-            let value = bytes.unsigned()?;
+            bytes.unsigned()?;
+            total = total.saturating_add(count.unsigned_abs());
+        } else if count < 0 {
+            for _ in 0..count.unsigned_abs() {
+                bytes.unsigned()?;
+                total += 1;
+                if total > cap {
+                    break;
+                }
+            }
+        } else {
+            total = total.saturating_add(bytes.unsigned()?);
+        }
+    }
+    Some(total)
+}
+
+/// The sum of `weight` of each value of a run-length encoded column of
+/// unsigned values (a group column: how many entries each op has; value
+/// metadata: each value's length), counting no further than just past
+/// `cap`.
+fn run_sum(data: &[u8], cap: u64, weight: fn(u64) -> u64) -> Option<u64> {
+    let mut bytes = Bytes { rest: data };
+    let mut total: u64 = 0;
+    while !bytes.rest.is_empty() && total <= cap {
+        let count = bytes.signed()?;
+        if count > 0 {
+            let value = weight(bytes.unsigned()?);
             total = total.saturating_add(count.unsigned_abs().saturating_mul(value));
         } else if count < 0 {
             for _ in 0..count.unsigned_abs() {
-                total = total.saturating_add(bytes.unsigned()?);
+                total = total.saturating_add(weight(bytes.unsigned()?));
                 if total > cap {
                     break;
                 }
@@ -324,31 +421,6 @@ fn string_bytes(data: &[u8], cap: u64) -> Option<u64> {
     Some(total)
 }
 
-/// How many values a run-length encoded column holds, counting no further
-/// than just past `cap`.
-fn run_length(data: &[u8], cap: u64) -> Option<u64> {
-    let mut bytes = Bytes { rest: data };
-    let mut total: u64 = 0;
-    while !bytes.rest.is_empty() && total <= cap {
-        let count = bytes.signed()?;
-        if count > 0 {
-            bytes.unsigned()?;
-            total = total.saturating_add(count.unsigned_abs());
-        } else if count < 0 {
-            for _ in 0..count.unsigned_abs() {
-                bytes.unsigned()?;
-                total += 1;
-                if total > cap {
-                    break;
-                }
-            }
-        } else {
-            total = total.saturating_add(bytes.unsigned()?);
-        }
-    }
-    Some(total)
-}
-
 /// Whether every value of a run-length encoded column is below `bound`.
 fn run_values_below(data: &[u8], bound: u64) -> Option<bool> {
     let mut bytes = Bytes { rest: data };
@@ -376,6 +448,26 @@ mod tests {
     use super::*;
     use automerge::transaction::Transactable;
     use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT};
+
+    /// Whether every actor index in the op columns of `chunk` (a change
+    /// chunk, uncompressed) is below `actors`; `None` when the chunk does
+    /// not parse.
+    fn actor_indices_in_range(chunk: &[u8], actors: u64) -> Option<bool> {
+        let mut header = Bytes { rest: chunk };
+        header.take(9)?;
+        let len = header.unsigned()?;
+        let unlimited = Limits {
+            ops: u64::MAX,
+            name_bytes: u64::MAX,
+            preds: u64::MAX,
+            inflated: u64::MAX,
+        };
+        match columns(header.take(len)?, unlimited, Some(actors))? {
+            Ok(()) => Some(true),
+            Err(ColumnsFault::ActorOutOfRange) => Some(false),
+            Err(_) => None,
+        }
+    }
 
     fn actors(change: &Change) -> u64 {
         1 + change.other_actor_ids().len() as u64

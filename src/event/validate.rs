@@ -477,35 +477,36 @@ pub use super::change_actors::{
 /// predecessors.
 pub fn decode_change(bytes: &[u8]) -> Result<automerge::Change, EventError> {
     use super::change_actors::{self as shape, ColumnsFault};
-    if !shape::inflates_within(bytes, shape::MAX_INFLATED_BYTES) {
-        return Err(EventError::BadChange(
-            "the compressed change inflates past the limit".into(),
-        ));
-    }
-    let change =
-        automerge::Change::try_from(bytes).map_err(|e| EventError::BadChange(e.to_string()))?;
-    let actors = 1 + change.other_actor_ids().len() as u64;
-    match shape::check_columns(change.raw_bytes(), actors, shape::LIMITS) {
-        Ok(()) => Ok(change),
-        Err(ColumnsFault::ActorOutOfRange) => Err(EventError::BadChange(
-            "an op names an actor outside the change's actor table".into(),
-        )),
-        Err(ColumnsFault::TooManyOps) => Err(EventError::BadChange(format!(
-            "more than {} ops in one change",
-            shape::MAX_CHANGE_OPS
-        ))),
-        Err(ColumnsFault::NamesTooLong) => Err(EventError::BadChange(format!(
+    let fault = match shape::check_chunk(bytes, shape::LIMITS) {
+        Ok(()) => {
+            return automerge::Change::try_from(bytes)
+                .map_err(|e| EventError::BadChange(e.to_string()));
+        }
+        Err(fault) => fault,
+    };
+    Err(EventError::BadChange(match fault {
+        ColumnsFault::InflatesTooMuch => "the compressed change inflates past the limit".into(),
+        ColumnsFault::BadActors => format!(
+            "another actor of another length than an author's, or more than {} of them",
+            shape::MAX_OTHER_ACTORS
+        ),
+        ColumnsFault::ActorOutOfRange => {
+            "an op names an actor outside the change's actor table".into()
+        }
+        ColumnsFault::TooManyOps => {
+            format!("more than {} ops in one change", shape::MAX_CHANGE_OPS)
+        }
+        ColumnsFault::NamesTooLong => format!(
             "more than {} bytes of names in one change",
             shape::MAX_CHANGE_NAME_BYTES
-        ))),
-        Err(ColumnsFault::TooManyPreds) => Err(EventError::BadChange(format!(
+        ),
+        ColumnsFault::TooManyPreds => format!(
             "more than {} predecessors in one change",
             shape::MAX_CHANGE_PREDS
-        ))),
-        Err(ColumnsFault::Unparsable) => Err(EventError::BadChange(
-            "the change chunk does not parse".into(),
-        )),
-    }
+        ),
+        ColumnsFault::ValuesPastColumn => "the values' lengths go past the value column".into(),
+        ColumnsFault::Unparsable => "the change chunk does not parse".into(),
+    }))
 }
 
 /// Checks that every dependency of a `Doc` event's change is carried by one
