@@ -69,7 +69,10 @@ pub mod transport;
 mod view;
 
 pub use digest::Digest;
-pub use doc::{Collection, DocError, Field, MAX_NAME_BYTES, Record, Scalar, Value, collection_id};
+pub use doc::{
+    Collection, DocError, Field, MAX_NAME_BYTES, MAX_VERSIONS_REPLACED, Record, Scalar, Value,
+    collection_id,
+};
 pub use error::Error;
 pub use event::{
     Body, ContextError, DecodeError, DocId, Draft, Event, EventError, EventId, Identity, PublicKey,

@@ -23,7 +23,11 @@ use serde::{Deserialize, Serialize};
 /// `MAX_NAME_BYTES` are refused by the document guard, which a loaded saved
 /// document skips; one saved before could hold such a change, and its
 /// owner's later changes, built on it, be refused by every other node.
-const FORMAT: u8 = 2;
+/// 3 (2026-12-06, later): the guard refuses an op on a map key not naming
+/// the value its own change put there before it (values planted side by
+/// side, to push an honest write past `MAX_CHANGE_PREDS`), for the same
+/// reason.
+const FORMAT: u8 = 3;
 
 /// The state as last saved. See the [module docs](self).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use trustfold::event::Draft;
 use trustfold::store::MemoryStore;
-use trustfold::{Body, Event, EventId, Node, Policy, Replica, Scalar};
+use trustfold::{Body, Event, EventId, Node, Policy, Replica, Scalar, Value};
 
 const NOTES: &str = "notes";
 
@@ -638,6 +638,146 @@ fn a_change_listing_too_many_predecessors_is_refused_with_its_event() {
     assert!(bytes.len() < 4_000, "{} bytes", bytes.len());
     let event = carrier(&honest, 1, bytes);
     assert_eq!(verdict(&honest, &event), Err("bad_change"));
+}
+
+/// The review of 3537d43 (F2): one change put 65,536 values side by side
+/// on one key (no op naming the one before, which Automerge never writes),
+/// so the next honest write there named them all, more predecessors than a
+/// change may hold, and the writer's every later commit failed. An op on a
+/// key names the value its own change put there before it.
+#[test]
+fn a_change_putting_values_side_by_side_on_one_key_is_refused() {
+    let honest = honest_history(&mut Rng(10));
+    let mut crafted = next_change(&honest, 1);
+    let template = crafted.operations[0].clone();
+    crafted.operations = (0..2)
+        .map(|_| {
+            let mut op = template.clone();
+            op.obj = ObjectId::Root;
+            op.key = Key::Map("k".into());
+            op.insert = false;
+            op.action = OpType::Put(ScalarValue::Null);
+            op.pred = Vec::new().into();
+            op
+        })
+        .collect();
+    let event = carrier(&honest, 1, encoded(crafted));
+    assert_eq!(verdict(&honest, &event), Ok(Some("change_bad_reference")));
+}
+
+/// Values side by side on one key can still be planted one change each;
+/// an edit replacing more than MAX_VERSIONS_REPLACED of them is refused
+/// with its code, nothing is written, and the writer's other edits commit
+/// and arrive.
+#[test]
+fn a_field_with_more_versions_than_an_edit_may_replace_is_refused_and_the_writer_goes_on() {
+    use trustfold::{Identity, MAX_VERSIONS_REPLACED};
+    let mut writer = Replica::new(Policy::new(key(1)));
+    writer.create_record(NOTES, "r").unwrap();
+    writer
+        .set_field(NOTES, "r", "k", Scalar::Bool(true))
+        .unwrap();
+    let base = writer.commit(&id(1), 1).unwrap();
+    let mut planted = Vec::new();
+    for i in 0..=MAX_VERSIONS_REPLACED as u32 {
+        let mut secret = [7; 32];
+        secret[..4].copy_from_slice(&i.to_le_bytes());
+        let who = Identity::from_secret(secret);
+        let mut other = Replica::new(Policy::new(who.public_key()));
+        for e in &base {
+            other.insert(e.clone()).unwrap();
+        }
+        other
+            .set_field(NOTES, "r", "k", Scalar::Number(f64::from(i)))
+            .unwrap();
+        planted.extend(other.commit(&who, 2).unwrap());
+    }
+    for e in &planted {
+        writer.ingest(e.bytes()).unwrap();
+    }
+    let code = |r: Result<(), trustfold::Error>| r.map_err(|e| e.code());
+    assert_eq!(
+        code(writer.set_field(NOTES, "r", "k", Scalar::Bool(false))),
+        Err("too_many_versions")
+    );
+    assert_eq!(
+        code(writer.delete_field(NOTES, "r", "k")),
+        Err("too_many_versions")
+    );
+    writer
+        .set_field(NOTES, "r", "other", Scalar::Bool(false))
+        .unwrap();
+    let mine = writer.commit(&id(1), 3).unwrap();
+    let mut reader = Replica::new(Policy::new(key(2)));
+    for e in base.iter().chain(&planted).chain(&mine) {
+        reader.ingest(e.bytes()).unwrap();
+    }
+    let record = reader.record(NOTES, "r").unwrap();
+    assert_eq!(
+        record.get("other"),
+        Some(&Value::Scalar(Scalar::Bool(false)))
+    );
+    assert_eq!(record.fields["k"].conflicts.len(), MAX_VERSIONS_REPLACED);
+    assert_eq!(reader.document_errors(), vec![]);
+}
+
+/// A change's event carries every change it depends on as a direct
+/// parent, at most 64: after 70 people edited one collection at once
+/// (offline, say), nobody could write in it again — each new change
+/// depended on 70 heads. The writer now merges the heads first, in changes
+/// of no ops, each its own event, and the edit arrives with them.
+#[test]
+fn seventy_people_editing_at_once_leave_a_collection_everyone_can_write_in() {
+    use trustfold::Identity;
+    let mut writer = Replica::new(Policy::new(key(1)));
+    writer.create_record(NOTES, "r").unwrap();
+    let base = writer.commit(&id(1), 1).unwrap();
+    let mut side_by_side = Vec::new();
+    for i in 0..70u32 {
+        let mut secret = [9; 32];
+        secret[..4].copy_from_slice(&i.to_le_bytes());
+        let who = Identity::from_secret(secret);
+        let mut other = Replica::new(Policy::new(who.public_key()));
+        for e in &base {
+            other.insert(e.clone()).unwrap();
+        }
+        let field = format!("f{i}");
+        other
+            .set_field(NOTES, "r", &field, Scalar::Bool(true))
+            .unwrap();
+        side_by_side.extend(other.commit(&who, 2).unwrap());
+    }
+    for e in &side_by_side {
+        writer.ingest(e.bytes()).unwrap();
+    }
+    writer
+        .set_field(NOTES, "r", "after", Scalar::Bool(true))
+        .unwrap();
+    let mine = writer.commit(&id(1), 3).unwrap();
+    assert!(
+        mine.len() >= 3,
+        "merges, then the edit: {} events",
+        mine.len()
+    );
+    // A reader takes them in, in any order, and can write there too.
+    let mut reader = Replica::new(Policy::new(key(2)));
+    for e in mine
+        .iter()
+        .rev()
+        .chain(side_by_side.iter().rev())
+        .chain(&base)
+    {
+        reader.ingest(e.bytes()).unwrap();
+    }
+    let record = reader.record(NOTES, "r").unwrap();
+    assert_eq!(record.fields.len(), 71);
+    assert_eq!(reader.document_errors(), vec![]);
+    reader
+        .set_field(NOTES, "r", "reply", Scalar::Bool(true))
+        .unwrap();
+    let reply = reader.commit(&id(2), 4).unwrap();
+    writer.ingest(reply[0].bytes()).unwrap();
+    assert!(writer.record(NOTES, "r").unwrap().get("reply").is_some());
 }
 
 /// Many edits with long names are split into changes under the names

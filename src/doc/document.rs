@@ -35,6 +35,17 @@ const _: () = assert!(2 * MAX_PENDING_NAME_BYTES as u64 <= MAX_CHANGE_NAME_BYTES
 const MAX_PENDING_KEYED_PREDS: usize = 1 << 15;
 const _: () = assert!(2 * (MAX_PENDING_OPS + MAX_PENDING_KEYED_PREDS) as u64 <= MAX_CHANGE_PREDS);
 
+/// The most changes side by side a local change depends on: a change's
+/// event carries each change it depends on as a direct parent, and an event
+/// has at most 64 parents (`MAX_PARENTS`, with the author's previous event
+/// and the heads of the log beside them). More heads are merged first
+/// ([`Doc::merge_heads`]).
+pub(super) const MAX_LOCAL_DEPS: usize = 32;
+
+/// The bytes of a merge actor's suffix (at most `MAX_ACTOR_SUFFIX`).
+const MERGE_SUFFIX: usize = 16;
+const _: () = assert!(MERGE_SUFFIX <= crate::event::validate::MAX_ACTOR_SUFFIX);
+
 /// The most characters (or UTF-16 code units) one part of a long splice
 /// inserts or deletes.
 const EDIT_PART: usize = 1 << 13;
@@ -218,12 +229,79 @@ impl Doc {
         }
     }
 
+    /// Merges the document's heads, `MAX_LOCAL_DEPS` at a time, until at
+    /// most that many are left, so that the next local change's event can
+    /// carry every change it depends on: each merge is a change of no ops
+    /// depending on `MAX_LOCAL_DEPS` heads, published as its own event
+    /// before the edit's. Without it, a document with 64 or more changes side
+    /// by side (64 people editing offline at once, or one author's 64
+    /// sessions) could be written by nobody again. Each merge is made by an
+    /// actor of its own (the owner's key and a digest of what it merges):
+    /// as its first change, it needs no earlier change of its actor in its
+    /// history. Only with no transaction open.
+    pub(super) fn merge_heads(&mut self, owner: &[u8]) -> Result<(), DocError> {
+        if self.doc.pending_ops() > 0 {
+            return Ok(());
+        }
+        loop {
+            let heads = self.doc.get_heads();
+            if heads.len() <= MAX_LOCAL_DEPS {
+                return Ok(());
+            }
+            let merged = &heads[..MAX_LOCAL_DEPS];
+            // Lamport: one above the highest op of its history, which is
+            // the highest of its dependencies' last ops.
+            let mut highest = 0;
+            for hash in merged {
+                let change = self
+                    .doc
+                    .get_change_by_hash(hash)
+                    .ok_or_else(|| DocError::Automerge("a head without its change".into()))?;
+                highest = highest.max(change.max_op());
+            }
+            let mut digest = blake3::Hasher::new();
+            digest.update(b"trustfold merge actor v1");
+            digest.update(self.doc.get_actor().to_bytes());
+            for hash in merged {
+                digest.update(&hash.0);
+            }
+            let mut actor = owner.to_vec();
+            actor.extend_from_slice(&digest.finalize().as_bytes()[..MERGE_SUFFIX]);
+            let start_op = std::num::NonZeroU64::new(highest + 1)
+                .ok_or_else(|| DocError::Automerge("op counter overflow".into()))?;
+            let change = Change::from(automerge::ExpandedChange {
+                operations: Vec::new(),
+                actor_id: ActorId::from(actor),
+                hash: None,
+                seq: 1,
+                start_op,
+                time: 0,
+                message: None,
+                deps: merged.to_vec(),
+                extra_bytes: Vec::new(),
+                author: None,
+            });
+            let hash = change.hash();
+            self.doc.apply_changes([change.clone()]).map_err(am)?;
+            if let Some(guard) = self.guard.as_mut() {
+                guard.record(&change);
+            }
+            self.unpublished.push(hash);
+        }
+    }
+
     /// Closes the open transaction if one more op on `key` of the map `obj`
     /// could take its names past [`MAX_PENDING_NAME_BYTES`] or its keyed
     /// predecessors past [`MAX_PENDING_KEYED_PREDS`]: a change over
     /// [`MAX_CHANGE_NAME_BYTES`] or [`MAX_CHANGE_PREDS`] is invalid.
+    /// An op replacing more versions than
+    /// [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED) is refused
+    /// ([`DocError::TooManyVersions`]) and nothing is written.
     fn room_for_key(&mut self, obj: &ObjId, key: &str) -> Result<(), DocError> {
         let preds = self.doc.get_all(obj, key).map_err(am)?.len();
+        if preds > super::MAX_VERSIONS_REPLACED {
+            return Err(DocError::TooManyVersions { versions: preds });
+        }
         let (names, keyed_preds) = self.pending_keyed;
         if names + key.len() > MAX_PENDING_NAME_BYTES
             || keyed_preds + preds > MAX_PENDING_KEYED_PREDS

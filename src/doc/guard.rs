@@ -444,6 +444,8 @@ impl Guard {
         let mut local_ops: FxHashMap<OpId, OpMeta> = FxHashMap::default();
         let mut local_objects: FxHashMap<OpId, ObjKind> = FxHashMap::default();
         let mut local_props: FxHashMap<String, u32> = FxHashMap::default();
+        // Per map key, the last op of this change on it, if a value.
+        let mut last_value: FxHashMap<(OpId, u32), OpId> = FxHashMap::default();
         for (i, op) in expanded.operations.iter().enumerate() {
             let id = OpId {
                 counter: expanded.start_op.get() + i as u64,
@@ -545,12 +547,25 @@ impl Guard {
                                 m.kind == Kind::MapValue && m.obj == obj && m.prop == prop_ix
                             })
                         };
+                        // An op names the value this change put on its key
+                        // before it, as Automerge always does: else one
+                        // 300-byte change plants 65,536 values on one key
+                        // side by side, and the next honest write there,
+                        // naming them all, is over MAX_CHANGE_PREDS.
+                        let unchained = last_value
+                            .get(&(obj, prop_ix))
+                            .is_some_and(|last| !preds.contains(last));
                         if !preds.iter().all(same_key)
                             || (kind == Kind::MapDelete && preds.is_empty())
+                            || unchained
                         {
                             return Err(bad);
                         }
                     }
+                    match kind {
+                        Kind::MapValue => last_value.insert((obj, prop_ix), id),
+                        _ => last_value.remove(&(obj, prop_ix)),
+                    };
                     OpMeta {
                         obj,
                         prop: prop_ix,

@@ -91,6 +91,16 @@ fn smallest_splice<'a>(before: &str, after: &'a str) -> (usize, usize, &'a str) 
 /// one ([`GuardError::NameTooLong`]), so edits refuse it first.
 pub const MAX_NAME_BYTES: usize = 1024;
 
+/// The bytes of an owner's key, with which each of their actors starts.
+const KEY_BYTES: usize = 32;
+
+/// The most versions side by side of one field (or record) an edit may
+/// replace ([`DocError::TooManyVersions`]): honest writers make a few (one
+/// per person writing at once); more were planted, one change each, to
+/// make an edit name more predecessors than a change may
+/// ([`MAX_CHANGE_PREDS`](crate::event::validate::MAX_CHANGE_PREDS)).
+pub const MAX_VERSIONS_REPLACED: usize = 1 << 10;
+
 /// Refuses a record's name longer than [`MAX_NAME_BYTES`].
 fn name_fits(name: &str) -> Result<(), DocError> {
     if name.len() > MAX_NAME_BYTES {
@@ -158,16 +168,17 @@ impl Documents {
     /// A document, with every queued change applied, ready for an edit of
     /// `record` (see [`Doc::make_room`]; the record will be read again,
     /// [`Doc::touch`]).
-    fn doc_to_edit(&mut self, collection: &str, record: &str) -> &mut Doc {
+    fn doc_to_edit(&mut self, collection: &str, record: &str) -> Result<&mut Doc, DocError> {
         let actor = self.actor.clone();
         let doc = self
             .docs
             .entry(collection_id(collection))
-            .or_insert_with(|| Doc::new(actor));
+            .or_insert_with(|| Doc::new(actor.clone()));
         doc.flush();
+        doc.merge_heads(&actor.to_bytes()[..KEY_BYTES])?;
         doc.make_room();
         doc.touch(record);
-        doc
+        Ok(doc)
     }
 
     /// Takes in a change carried by an applied `Doc` event. Remote changes
@@ -250,7 +261,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
-        let doc = self.doc_to_edit(collection, record);
+        let doc = self.doc_to_edit(collection, record)?;
         let obj = doc.record_object_seen(viewer, record)?;
         let value = match value {
             Scalar::Null => ScalarValue::Null,
@@ -270,7 +281,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
-        let doc = self.doc_to_edit(collection, record);
+        let doc = self.doc_to_edit(collection, record)?;
         let obj = doc.record_object_seen(viewer, record)?;
         doc.delete_key(&obj, field)
     }
@@ -292,7 +303,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
-        let doc = self.doc_to_edit(collection, record);
+        let doc = self.doc_to_edit(collection, record)?;
         let obj = doc.record_object_seen(viewer, record)?;
         let masked = doc.any_masked(viewer);
         let held = match doc.doc.get_all(&obj, field).map_err(am)?.as_slice() {
@@ -325,7 +336,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
-        let doc = self.doc_to_edit(collection, record);
+        let doc = self.doc_to_edit(collection, record)?;
         if !doc.any_masked(viewer) {
             // A deleted record's text too: a keystroke made as the delete
             // arrives is kept for its restoring.

@@ -19,7 +19,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         name_fits(record)?;
-        let doc = self.doc_to_edit(collection, record);
+        let doc = self.doc_to_edit(collection, record)?;
         if doc.seen_by(viewer, record) != Some(true) {
             doc.put_object_key(&automerge::ROOT, record, ObjType::Map)?;
         }
@@ -41,7 +41,7 @@ impl Documents {
         record: &str,
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
-        let doc = self.doc_to_edit(collection, record);
+        let doc = self.doc_to_edit(collection, record)?;
         if doc.seen_by(viewer, record) != Some(true) {
             return Err(DocError::NoRecord(record.to_owned()));
         }
@@ -83,7 +83,7 @@ impl Documents {
         record: &str,
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
-        let doc = self.doc_to_edit(collection, record);
+        let doc = self.doc_to_edit(collection, record)?;
         match doc.seen_by(viewer, record) {
             None => return Err(DocError::NoRecord(record.to_owned())),
             Some(true) => return Err(DocError::NotDeleted(record.to_owned())),
@@ -118,7 +118,7 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         self.restore_record(collection, record, viewer)?;
-        let doc = self.doc_to_edit(collection, record);
+        let doc = self.doc_to_edit(collection, record)?;
         let obj = doc.record_object_seen(viewer, record)?;
         let fields: Vec<String> = doc.doc.keys(&obj).filter(|f| f != DELETED_FIELD).collect();
         for field in fields {

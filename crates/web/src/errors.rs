@@ -191,6 +191,8 @@ pub fn code(e: &Error) -> &'static str {
             | DocError::ReservedField(_)
             | DocError::NameTooLong { .. },
         ) => "INVALID_ARGUMENT",
+        // Any other, such as a field holding more versions than an edit
+        // can replace: the document's state, not the caller's arguments.
         Error::Doc(_) => "DOCUMENT_ERROR",
         Error::NotOwner => "NOT_OWNER",
         // An event refused for a reason added later is still a refused event.
