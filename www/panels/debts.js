@@ -1,10 +1,8 @@
 // The Debts panel: who is below zero in my view, and why — each payment
 // that makes up the debt, whether it counts, and who excluded it.
 import { html, nothing, render } from "lit-html";
+import { openAtFirst } from "../debts-open.js";
 import { amountText, movementWords } from "../words.js";
-
-/** A debt made of at most this many payments lists them at once; a longer one when asked. */
-const LISTED_AT_ONCE = 10;
 
 /**
  * Draws the panel from the snapshot `s` (read with `debts`: the core's
@@ -15,6 +13,7 @@ const LISTED_AT_ONCE = 10;
  */
 export function renderDebts(s, shown, redraw) {
   const { who } = s;
+  openAtFirst(s.debts, shown);
   const debt = (d) => {
     // A few reasons are said in the sentence; more are counted, and listed below it.
     const to = d.account === s.me ? "you" : who(d.account);
@@ -45,9 +44,6 @@ export function renderDebts(s, shown, redraw) {
     });
     if (d.others) parts.push(`and with ${d.others} ${d.others === 1 ? "other person" : "other people"}`);
     const id = `${d.account} ${d.unit}`;
-    // Opened or closed as first drawn until the person says otherwise: a
-    // short list open by default stays open as payments arrive.
-    if (!shown.has(id)) shown.set(id, d.transfers <= LISTED_AT_ONCE);
     const open = shown.get(id);
     const toggled = (event) => {
       if (event.target.open === open) return; // drawn so, not a click
