@@ -232,6 +232,15 @@ impl Documents {
         out
     }
 
+    /// Whether any document holds a local change not yet published, or
+    /// edits not yet closed into one.
+    pub(crate) fn has_unpublished(&self) -> bool {
+        self.docs.values().any(|d| {
+            !d.unpublished.is_empty()
+                || automerge::transaction::Transactable::pending_ops(&d.doc) > 0
+        })
+    }
+
     /// Whether an applied event carries the change `hash` of `doc`.
     pub(crate) fn carries(&self, doc: DocId, hash: &automerge::ChangeHash) -> bool {
         self.docs

@@ -97,8 +97,14 @@ impl Replica {
         // changed the document before a later step failed, and a reader
         // keyed on this count must read again.
         self.batching.made += 1;
+        // Pending too if it left anything to publish (merges made before
+        // its own checks refused it, or its earlier steps): else nothing
+        // would commit them, and every snapshot saved meanwhile would hold
+        // changes the log lacks (the review of 967e653).
+        if result.is_ok() || self.docs.has_unpublished() {
+            self.batching.pending += 1;
+        }
         result?;
-        self.batching.pending += 1;
         Ok(())
     }
 
