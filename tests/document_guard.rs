@@ -603,15 +603,18 @@ fn a_change_repeating_a_long_name_past_the_limit_is_refused_with_its_event() {
     let honest = honest_history(&mut Rng(8));
     let name = "n".repeat(MAX_NAME_BYTES);
     let ops = MAX_CHANGE_NAME_BYTES / MAX_NAME_BYTES as u64;
-    let at_limit = carrier(&honest, 1, repeating(&honest, &name, ops));
-    assert!(
-        verdict(&honest, &at_limit).is_ok(),
-        "exactly the limit is taken"
-    );
-    let bytes = repeating(&honest, &name, ops + 1);
+    refused_past_the_limit(&honest, ops, |ops| repeating(&honest, &name, ops));
+}
+
+/// The change `craft(limit)` makes is not refused for its bytes, the one
+/// `craft(limit + 1)` makes (under 4 kB) is, with its event.
+fn refused_past_the_limit(honest: &[Event], limit: u64, craft: impl Fn(u64) -> Vec<u8>) {
+    let at_limit = carrier(honest, 1, craft(limit));
+    assert_ne!(verdict(honest, &at_limit), Err("bad_change"));
+    let bytes = craft(limit + 1);
     assert!(bytes.len() < 4_000, "{} bytes", bytes.len());
-    let event = carrier(&honest, 1, bytes);
-    assert_eq!(verdict(&honest, &event), Err("bad_change"));
+    let event = carrier(honest, 1, bytes);
+    assert_eq!(verdict(honest, &event), Err("bad_change"));
 }
 
 /// One op may list any number of predecessors, and run-length encoding
@@ -632,12 +635,7 @@ fn a_change_listing_too_many_predecessors_is_refused_with_its_event() {
             .into();
         encoded(crafted)
     };
-    let at_limit = carrier(&honest, 1, listing(MAX_CHANGE_PREDS));
-    assert_ne!(verdict(&honest, &at_limit), Err("bad_change"));
-    let bytes = listing(MAX_CHANGE_PREDS + 1);
-    assert!(bytes.len() < 4_000, "{} bytes", bytes.len());
-    let event = carrier(&honest, 1, bytes);
-    assert_eq!(verdict(&honest, &event), Err("bad_change"));
+    refused_past_the_limit(&honest, MAX_CHANGE_PREDS, listing);
 }
 
 /// The review of 3537d43 (F2): one change put 65,536 values side by side
