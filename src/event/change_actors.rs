@@ -314,23 +314,43 @@ fn columns(body: &[u8], limits: Limits, actors: Option<u64>) -> Option<Result<()
     Some(Ok(()))
 }
 
-/// Reads every run of a run-length encoded column whose values
-/// `value` reads: the column parses whole.
-fn walk_runs(data: &[u8], value: fn(&mut Bytes<'_>) -> Option<u64>) -> Option<()> {
+/// Reads a run-length encoded column whose values `value` reads, each
+/// weighing what it returns (a null run: its length when `nulls` weigh, else
+/// nothing), and returns their total weight — stopping once it is past
+/// `cap`. `None`: the column does not parse.
+fn run_weight(
+    data: &[u8],
+    cap: u64,
+    nulls: bool,
+    value: impl Fn(&mut Bytes<'_>) -> Option<u64>,
+) -> Option<u64> {
     let mut bytes = Bytes { rest: data };
-    while !bytes.rest.is_empty() {
+    let mut total: u64 = 0;
+    while !bytes.rest.is_empty() && total <= cap {
         let count = bytes.signed()?;
         if count > 0 {
-            value(&mut bytes)?;
+            let weight = value(&mut bytes)?;
+            total = total.saturating_add(count.unsigned_abs().saturating_mul(weight));
         } else if count < 0 {
             for _ in 0..count.unsigned_abs() {
-                value(&mut bytes)?;
+                total = total.saturating_add(value(&mut bytes)?);
+                if total > cap {
+                    break;
+                }
             }
         } else {
-            bytes.unsigned()?; // a null run's length
+            let len = bytes.unsigned()?;
+            if nulls {
+                total = total.saturating_add(len);
+            }
         }
     }
-    Some(())
+    Some(total)
+}
+
+/// Reads every run of a column whose values `value` reads: it parses whole.
+fn walk_runs(data: &[u8], value: impl Fn(&mut Bytes<'_>) -> Option<u64>) -> Option<()> {
+    run_weight(data, u64::MAX, false, |b| value(b).map(|_| 0)).map(|_| ())
 }
 
 /// Reads a boolean column: counts of alternating false and true.
@@ -342,29 +362,10 @@ fn walk_booleans(data: &[u8]) -> Option<()> {
     Some(())
 }
 
-/// How many values a run-length encoded column holds, counting no further
-/// than just past `cap`.
+/// How many values a run-length encoded column holds (nulls too),
+/// counting no further than just past `cap`.
 fn run_length(data: &[u8], cap: u64) -> Option<u64> {
-    let mut bytes = Bytes { rest: data };
-    let mut total: u64 = 0;
-    while !bytes.rest.is_empty() && total <= cap {
-        let count = bytes.signed()?;
-        if count > 0 {
-            bytes.unsigned()?;
-            total = total.saturating_add(count.unsigned_abs());
-        } else if count < 0 {
-            for _ in 0..count.unsigned_abs() {
-                bytes.unsigned()?;
-                total += 1;
-                if total > cap {
-                    break;
-                }
-            }
-        } else {
-            total = total.saturating_add(bytes.unsigned()?);
-        }
-    }
-    Some(total)
+    run_weight(data, cap, true, |b| b.unsigned().map(|_| 1))
 }
 
 /// The sum of `weight` of each value of a run-length encoded column of
@@ -372,75 +373,25 @@ fn run_length(data: &[u8], cap: u64) -> Option<u64> {
 /// metadata: each value's length), counting no further than just past
 /// `cap`.
 fn run_sum(data: &[u8], cap: u64, weight: fn(u64) -> u64) -> Option<u64> {
-    let mut bytes = Bytes { rest: data };
-    let mut total: u64 = 0;
-    while !bytes.rest.is_empty() && total <= cap {
-        let count = bytes.signed()?;
-        if count > 0 {
-            let value = weight(bytes.unsigned()?);
-            total = total.saturating_add(count.unsigned_abs().saturating_mul(value));
-        } else if count < 0 {
-            for _ in 0..count.unsigned_abs() {
-                total = total.saturating_add(weight(bytes.unsigned()?));
-                if total > cap {
-                    break;
-                }
-            }
-        } else {
-            bytes.unsigned()?; // a null run: no entries
-        }
-    }
-    Some(total)
+    run_weight(data, cap, false, |b| b.unsigned().map(weight))
 }
 
 /// The bytes a run-length encoded string column decodes to, each string
 /// counted as often as it is repeated, counting no further than just past
 /// `cap`.
 fn string_bytes(data: &[u8], cap: u64) -> Option<u64> {
-    let mut bytes = Bytes { rest: data };
-    let mut total: u64 = 0;
-    while !bytes.rest.is_empty() && total <= cap {
-        let count = bytes.signed()?;
-        if count > 0 {
-            let len = bytes.unsigned()?;
-            bytes.take(len)?;
-            total = total.saturating_add(count.unsigned_abs().saturating_mul(len));
-        } else if count < 0 {
-            for _ in 0..count.unsigned_abs() {
-                let len = bytes.unsigned()?;
-                bytes.take(len)?;
-                total = total.saturating_add(len);
-                if total > cap {
-                    break;
-                }
-            }
-        } else {
-            bytes.unsigned()?; // a null run's length
-        }
-    }
-    Some(total)
+    run_weight(data, cap, false, |b| {
+        let len = b.unsigned()?;
+        b.take(len).map(|_| len)
+    })
 }
 
 /// Whether every value of a run-length encoded column is below `bound`.
 fn run_values_below(data: &[u8], bound: u64) -> Option<bool> {
-    let mut bytes = Bytes { rest: data };
-    while !bytes.rest.is_empty() {
-        let count = bytes.signed()?;
-        if count > 0 {
-            if bytes.unsigned()? >= bound {
-                return Some(false);
-            }
-        } else if count < 0 {
-            for _ in 0..count.unsigned_abs() {
-                if bytes.unsigned()? >= bound {
-                    return Some(false);
-                }
-            }
-        } else {
-            bytes.unsigned()?; // a null run's length
-        }
-    }
-    Some(true)
+    run_weight(data, 0, false, |b| {
+        b.unsigned().map(|v| u64::from(v >= bound))
+    })
+    .map(|n| n == 0)
 }
 
 #[cfg(test)]
