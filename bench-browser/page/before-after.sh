@@ -5,6 +5,9 @@
 #
 #   bench-browser/page/before-after.sh 9efb56b [size 100k] [runs 3]
 #
+# ONLY=regex measures only the interactions it matches; SAME_PKG=1 (a
+# change to the page only) gives the earlier page this tree's pkg/.
+#
 # Needs the profile scripts/bench-page.sh makes (target/bench-page). The
 # earlier page is built in a worktree (/tmp/trustfold-before: its pkg and
 # test build, a few minutes); one server serves a link swapped between the
@@ -19,7 +22,14 @@ if [ ! -d "$before" ]; then
   git worktree add --detach "$before" "$commit"
   ln -s "$PWD/node_modules" "$before/node_modules"
 fi
-(cd "$before" && ./scripts/build-pkg.sh && npx webpack --config webpack.config.js --env test > /dev/null)
+# SAME_PKG=1: a change to the page only; the earlier page gets this tree's
+# pkg/ instead of building its own (minutes).
+if [ "${SAME_PKG:-0}" = 1 ]; then
+  rm -rf "$before/pkg" && cp -r pkg "$before/pkg"
+else
+  (cd "$before" && ./scripts/build-pkg.sh)
+fi
+(cd "$before" && npx webpack --config webpack.config.js --env test > /dev/null)
 npx webpack --config webpack.config.js --env test > /dev/null
 cargo build -p trustfold-server
 export BENCH_PAGE_DIR=$out PERF_URL=http://127.0.0.1:$port
