@@ -644,12 +644,12 @@ fn a_change_putting_values_side_by_side_on_one_key_is_refused() {
     assert_eq!(verdict(&honest, &event), Ok(Some("change_bad_reference")));
 }
 
-/// Values side by side on one key can still be planted one change each;
-/// an edit replacing more than MAX_VERSIONS_REPLACED of them is refused
-/// with its code, nothing is written, and the writer's other edits commit
-/// and arrive.
+/// Values side by side on one key can still be planted one change each,
+/// here by 1,025 people: an edit replacing them all at once would name more
+/// than MAX_VERSIONS_REPLACED, so it supersedes the rest first, in changes
+/// of one deletion each, and every reader sees the edit alone.
 #[test]
-fn a_field_with_more_versions_than_an_edit_may_replace_is_refused_and_the_writer_goes_on() {
+fn a_field_with_more_versions_than_an_edit_may_replace_takes_the_edit() {
     use trustfold::{Identity, MAX_VERSIONS_REPLACED};
     let mut writer = Replica::new(Policy::new(key(1)));
     writer.create_record(NOTES, "r").unwrap();
@@ -674,30 +674,151 @@ fn a_field_with_more_versions_than_an_edit_may_replace_is_refused_and_the_writer
     for e in &planted {
         writer.ingest(e.bytes()).unwrap();
     }
-    let code = |r: Result<(), trustfold::Error>| r.map_err(|e| e.code());
-    assert_eq!(
-        code(writer.set_field(NOTES, "r", "k", Scalar::Bool(false))),
-        Err("too_many_versions")
-    );
-    assert_eq!(
-        code(writer.delete_field(NOTES, "r", "k")),
-        Err("too_many_versions")
-    );
     writer
-        .set_field(NOTES, "r", "other", Scalar::Bool(false))
+        .set_field(NOTES, "r", "k", Scalar::Bool(false))
         .unwrap();
     let mine = writer.commit(&id(1), 3).unwrap();
+    // 1,025 heads take 33 merges (32 heads each, `seventy_people_…`); then
+    // one deletion of the first version, and the edit.
+    assert_eq!(mine.len(), 35);
     let mut reader = Replica::new(Policy::new(key(2)));
     for e in base.iter().chain(&planted).chain(&mine) {
         reader.ingest(e.bytes()).unwrap();
     }
     let record = reader.record(NOTES, "r").unwrap();
-    assert_eq!(
-        record.get("other"),
-        Some(&Value::Scalar(Scalar::Bool(false)))
-    );
-    assert_eq!(record.fields["k"].conflicts.len(), MAX_VERSIONS_REPLACED);
+    assert_eq!(record.get("k"), Some(&Value::Scalar(Scalar::Bool(false))));
+    assert_eq!(record.fields["k"].conflicts.len(), 0);
     assert_eq!(reader.document_errors(), vec![]);
+}
+
+/// The review of 967e653 left this open: one identity chained changes,
+/// each putting a value on a key without naming the one before (each is
+/// valid: the rule holds within a change), and after 1,025 nobody could
+/// set or delete that field, or create a record of a name it planted on —
+/// `too_many_versions`, even for those who ban it. An edit now supersedes
+/// the versions in parts, each part its own event, and readers who ban the
+/// planter or not see the edit alone.
+#[test]
+fn values_one_identity_planted_in_a_chain_are_superseded_in_parts() {
+    use trustfold::MAX_VERSIONS_REPLACED;
+    let planted = 2 * MAX_VERSIONS_REPLACED + 50;
+    // The writer bans the planter, which masks its values but left them
+    // counted.
+    let mut writer = Replica::new(Policy::new(key(2)).banning(key(1)));
+    writer.create_record(NOTES, "r").unwrap();
+    writer
+        .set_field(NOTES, "r", "k", Scalar::Bool(true))
+        .unwrap();
+    let base = writer.commit(&id(2), 1).unwrap();
+    assert_eq!(base.len(), 1);
+    let Body::Doc { change, .. } = base[0].body() else {
+        panic!("a document event")
+    };
+    let first = Change::from_bytes(change.clone()).unwrap();
+    let expanded = first.decode();
+    let made = expanded
+        .operations
+        .iter()
+        .position(|op| op.key == Key::Map("r".into()))
+        .unwrap() as u64;
+    let record = ObjectId::Id(OpId(
+        expanded.start_op.get() + made,
+        expanded.actor_id.clone(),
+    ));
+    let planter = ActorId::from(key(1).0.to_vec());
+    let op = |obj: ObjectId, name: &str, action: OpType| automerge::legacy::Op {
+        action,
+        obj,
+        key: Key::Map(name.into()),
+        pred: Vec::new().into(),
+        insert: false,
+    };
+    let (mut deps, mut start_op) = (vec![first.hash()], first.max_op() + 1);
+    let mut parents = vec![base[0].id()];
+    let mut chain = Vec::new();
+    for n in 0..planted as u64 {
+        let mut change = Change::from(ExpandedChange {
+            operations: vec![
+                op(record.clone(), "k", OpType::Put(ScalarValue::Uint(n))),
+                op(ObjectId::Root, "p", OpType::Make(ObjType::Map)),
+            ],
+            actor_id: planter.clone(),
+            hash: None,
+            seq: n + 1,
+            start_op: std::num::NonZeroU64::new(start_op).unwrap(),
+            time: 0,
+            message: None,
+            deps,
+            extra_bytes: Vec::new(),
+            author: None,
+        });
+        let event = id(1).sign(Draft {
+            seq: n + 1,
+            parents,
+            time: 0,
+            body: Body::Doc {
+                doc: trustfold::collection_id(NOTES),
+                change: change.bytes().into_owned(),
+            },
+        });
+        (deps, start_op, parents) = (vec![change.hash()], change.max_op() + 1, vec![event.id()]);
+        chain.push(event);
+    }
+    for e in &chain {
+        writer.ingest(e.bytes()).unwrap();
+    }
+    assert_eq!(
+        writer.document_errors(),
+        vec![],
+        "each planted change is valid"
+    );
+    writer
+        .set_field(NOTES, "r", "k", Scalar::Bool(false))
+        .unwrap();
+    writer.create_record(NOTES, "p").unwrap();
+    writer
+        .set_field(NOTES, "p", "mine", Scalar::Bool(true))
+        .unwrap();
+    let mine = writer.commit(&id(2), 3).unwrap();
+    // 2,051 versions of k and 2,050 of p: two deletions each (1,024 and
+    // the rest past 1,024), then each edit naming the last 1,024; the
+    // field of the new record in a change of its own (the banning writer's
+    // masked read closed the one before).
+    let deletions = mine
+        .iter()
+        .filter(|e| {
+            let Body::Doc { change, .. } = e.body() else {
+                return false;
+            };
+            let ops = Change::from_bytes(change.clone())
+                .unwrap()
+                .decode()
+                .operations;
+            ops.iter().all(|op| op.action == OpType::Delete)
+        })
+        .count();
+    assert_eq!((deletions, mine.len()), (4, 7));
+    for ban in [false, true] {
+        let policy = Policy::new(key(3));
+        let mut reader = Replica::new(if ban { policy.banning(key(1)) } else { policy });
+        for e in base.iter().chain(&chain).chain(&mine) {
+            reader.ingest(e.bytes()).unwrap();
+        }
+        let record = reader.record(NOTES, "r").unwrap();
+        assert_eq!(record.get("k"), Some(&Value::Scalar(Scalar::Bool(false))));
+        assert_eq!(record.fields["k"].conflicts.len(), 0, "banning: {ban}");
+        let made = reader.record(NOTES, "p").unwrap();
+        assert_eq!(made.get("mine"), Some(&Value::Scalar(Scalar::Bool(true))));
+        assert_eq!(reader.document_errors(), vec![]);
+        // And the reader writes there in turn.
+        reader
+            .set_field(NOTES, "r", "k", Scalar::Bool(true))
+            .unwrap();
+        reader.delete_record(NOTES, "p").unwrap();
+        let replies = reader.commit(&id(3), 4).unwrap();
+        assert!(!replies.is_empty());
+        assert_eq!(reader.document_errors(), vec![]);
+    }
 }
 
 /// A change's event carries every change it depends on as a direct

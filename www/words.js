@@ -91,8 +91,6 @@ const DETAIL_WORDS = {
   dispute_by_non_payer: "Only the person who paid can dispute a payment.",
   no_record: "That record does not exist (any more).",
   name_too_long: "That name is too long: 1,024 bytes at most (an accented letter takes 2, an emoji 4).",
-  too_many_versions:
-    "This field holds more versions written side by side than one edit can replace (1,024): someone made them to block it. Edit another field.",
 };
 
 /** What the node's codes mean to a person, where the message would not do. */

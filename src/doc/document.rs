@@ -13,7 +13,7 @@ use crate::event::validate::{MAX_CHANGE_NAME_BYTES, MAX_CHANGE_OPS, MAX_CHANGE_P
 use crate::log::EventIx;
 use automerge::{
     ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, TextEncoding,
-    transaction::Transactable,
+    legacy, transaction::Transactable,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -41,6 +41,9 @@ const _: () = assert!(2 * (MAX_PENDING_OPS + MAX_PENDING_KEYED_PREDS) as u64 <= 
 /// and the heads of the log beside them). More heads are merged first
 /// ([`Doc::merge_heads`]).
 pub(super) const MAX_LOCAL_DEPS: usize = 32;
+
+/// The bytes of an owner's key, with which each of their actors starts.
+const KEY_BYTES: usize = 32;
 
 /// The bytes of a merge actor's suffix (at most `MAX_ACTOR_SUFFIX`).
 const MERGE_SUFFIX: usize = 16;
@@ -239,7 +242,7 @@ impl Doc {
     /// actor of its own (the owner's key and a digest of what it merges):
     /// as its first change, it needs no earlier change of its actor in its
     /// history. Only with no transaction open.
-    pub(super) fn merge_heads(&mut self, owner: &[u8]) -> Result<(), DocError> {
+    pub(super) fn merge_heads(&mut self) -> Result<(), DocError> {
         if self.doc.pending_ops() > 0 {
             return Ok(());
         }
@@ -247,55 +250,15 @@ impl Doc {
         if heads.len() <= MAX_LOCAL_DEPS {
             return Ok(());
         }
-        // Each head's last op, from the change graph: reading the change
-        // itself (`get_change_by_hash`) walks every op in its counter range,
-        // which changes made side by side share (1,200 heads: 116 s, the
-        // review of 967e653).
-        let mut last_op: FxHashMap<ChangeHash, u64> = FxHashMap::default();
-        for hash in &heads {
-            let meta = self
-                .doc
-                .get_change_meta_by_hash(hash)
-                .ok_or_else(|| DocError::Automerge("a head without its change".into()))?;
-            last_op.insert(*hash, meta.max_op);
-        }
-        let writer = self.doc.get_actor().to_bytes().to_vec();
+        let mut last_op = self.last_ops(&heads)?;
         let mut merges = Vec::new();
         while heads.len() > MAX_LOCAL_DEPS {
             let merged: Vec<ChangeHash> = heads.drain(..MAX_LOCAL_DEPS).collect();
             // Lamport: one above the highest op of its history, which is
             // the highest of its dependencies' last ops.
             let highest = merged.iter().map(|h| last_op[h]).max().unwrap_or(0);
-            let mut digest = blake3::Hasher::new();
-            digest.update(b"trustfold merge actor v1");
-            digest.update(&writer);
-            for hash in &merged {
-                digest.update(&hash.0);
-            }
-            let mut actor = owner.to_vec();
-            actor.extend_from_slice(&digest.finalize().as_bytes()[..MERGE_SUFFIX]);
-            let start_op = std::num::NonZeroU64::new(highest + 1)
-                .ok_or_else(|| DocError::Automerge("op counter overflow".into()))?;
-            let mut deps = merged;
-            deps.sort();
-            let change = Change::from(automerge::ExpandedChange {
-                operations: Vec::new(),
-                actor_id: ActorId::from(actor),
-                hash: None,
-                seq: 1,
-                start_op,
-                time: 0,
-                message: None,
-                deps,
-                extra_bytes: Vec::new(),
-                author: None,
-            });
-            // Checked as a remote change is, where a guard is built: a
-            // mistake here would show only on other nodes, which would then
-            // refuse every later change of this writer.
-            if let Some(guard) = self.guard.as_mut() {
-                guard.admit(&change).map_err(DocError::Refused)?;
-            }
+            let change =
+                self.own_change(b"trustfold merge actor v1", merged, highest, Vec::new())?;
             last_op.insert(change.hash(), highest);
             heads.push(change.hash());
             merges.push(change);
@@ -308,17 +271,140 @@ impl Doc {
         Ok(())
     }
 
+    /// The last op of each of `heads`, from the change graph: reading the
+    /// change itself (`get_change_by_hash`) walks every op in its counter
+    /// range, which changes made side by side share (1,200 heads: 116 s,
+    /// the review of 967e653).
+    fn last_ops(&mut self, heads: &[ChangeHash]) -> Result<FxHashMap<ChangeHash, u64>, DocError> {
+        let mut last_op = FxHashMap::default();
+        for hash in heads {
+            let meta = self
+                .doc
+                .get_change_meta_by_hash(hash)
+                .ok_or_else(|| DocError::Automerge("a head without its change".into()))?;
+            last_op.insert(*hash, meta.max_op);
+        }
+        Ok(last_op)
+    }
+
+    /// A change made here outside Automerge's transactions (a merge, or a
+    /// deletion superseding planted versions), depending on `deps` whose
+    /// highest op is `highest`, checked by the guard where one is built.
+    /// Its actor is its own: the owner's key and a digest of `purpose`, the
+    /// writer's actor, its dependencies and its ops, so it is the first
+    /// change of its actor and needs no earlier one in its history.
+    fn own_change(
+        &mut self,
+        purpose: &[u8],
+        mut deps: Vec<ChangeHash>,
+        highest: u64,
+        operations: Vec<legacy::Op>,
+    ) -> Result<Change, DocError> {
+        let writer = self.doc.get_actor().to_bytes();
+        let mut digest = blake3::Hasher::new();
+        digest.update(purpose);
+        digest.update(writer);
+        deps.sort();
+        for hash in &deps {
+            digest.update(&hash.0);
+        }
+        for op in &operations {
+            for pred in op.pred.iter() {
+                digest.update(&pred.counter().to_le_bytes());
+                digest.update(pred.actor().to_bytes());
+            }
+        }
+        let mut actor = writer
+            .get(..KEY_BYTES)
+            .ok_or_else(|| DocError::Automerge("a writer's actor without its key".into()))?
+            .to_vec();
+        actor.extend_from_slice(&digest.finalize().as_bytes()[..MERGE_SUFFIX]);
+        let start_op = std::num::NonZeroU64::new(highest + 1)
+            .ok_or_else(|| DocError::Automerge("op counter overflow".into()))?;
+        let change = Change::from(automerge::ExpandedChange {
+            operations,
+            actor_id: ActorId::from(actor),
+            hash: None,
+            seq: 1,
+            start_op,
+            time: 0,
+            message: None,
+            deps,
+            extra_bytes: Vec::new(),
+            author: None,
+        });
+        // Checked as a remote change is, where a guard is built: a mistake
+        // here would show only on other nodes, which would then refuse
+        // every later change of this writer.
+        if let Some(guard) = self.guard.as_mut()
+            && let Err(refused) = guard.admit(&change)
+        {
+            // It may hold changes admitted before that never reach the
+            // document: built again when next needed.
+            self.guard = None;
+            return Err(DocError::Refused(refused));
+        }
+        Ok(change)
+    }
+
+    /// Deletes versions side by side on `key` of the map `obj` until at
+    /// most [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED) are
+    /// left, in changes of one deletion naming at most that many each,
+    /// each its own event before the edit's. Anyone may plant values side
+    /// by side on a key, one change each (each names no value before it);
+    /// an op replacing them all at once could name more predecessors than a
+    /// change may hold, and refusing the edit let one identity stop everyone
+    /// from writing a field, creating a record of a name or deleting one
+    /// (the review of 967e653). Closes the open transaction.
+    fn supersede(&mut self, obj: &ObjId, key: &str) -> Result<(), DocError> {
+        self.close();
+        self.merge_heads()?;
+        let versions: Vec<legacy::OpId> = self
+            .doc
+            .get_all(obj, key)
+            .map_err(am)?
+            .into_iter()
+            .filter_map(|(_, id)| legacy_op_id(&id))
+            .collect();
+        let excess = versions.len().saturating_sub(super::MAX_VERSIONS_REPLACED);
+        let object = match legacy_op_id(obj) {
+            Some(id) => legacy::ObjectId::Id(id),
+            None => legacy::ObjectId::Root,
+        };
+        for part in versions[..excess].chunks(super::MAX_VERSIONS_REPLACED) {
+            let heads = self.doc.get_heads();
+            let highest = self.last_ops(&heads)?.into_values().max().unwrap_or(0);
+            let delete = legacy::Op {
+                action: legacy::OpType::Delete,
+                obj: object.clone(),
+                key: legacy::Key::Map(key.into()),
+                pred: part.to_vec().into(),
+                insert: false,
+            };
+            let change = self.own_change(
+                b"trustfold supersede actor v1",
+                heads,
+                highest,
+                vec![delete],
+            )?;
+            let hash = change.hash();
+            self.doc.apply_changes([change]).map_err(am)?;
+            self.unpublished.push(hash);
+        }
+        Ok(())
+    }
+
     /// Closes the open transaction if one more op on `key` of the map `obj`
     /// could take its names past [`MAX_PENDING_NAME_BYTES`] or its keyed
     /// predecessors past [`MAX_PENDING_KEYED_PREDS`]: a change over
     /// [`MAX_CHANGE_NAME_BYTES`] or [`MAX_CHANGE_PREDS`] is invalid.
-    /// An op replacing more versions than
-    /// [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED) is refused
-    /// ([`DocError::TooManyVersions`]) and nothing is written.
+    /// Versions past [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED)
+    /// are superseded first ([`supersede`](Self::supersede)).
     fn room_for_key(&mut self, obj: &ObjId, key: &str) -> Result<(), DocError> {
-        let preds = self.doc.get_all(obj, key).map_err(am)?.len();
+        let mut preds = self.doc.get_all(obj, key).map_err(am)?.len();
         if preds > super::MAX_VERSIONS_REPLACED {
-            return Err(DocError::TooManyVersions { versions: preds });
+            self.supersede(obj, key)?;
+            preds = self.doc.get_all(obj, key).map_err(am)?.len();
         }
         let (names, keyed_preds) = self.pending_keyed;
         if names + key.len() > MAX_PENDING_NAME_BYTES
@@ -546,4 +632,12 @@ impl Doc {
 /// is then masked.
 pub(super) fn all_left_out(carriers: &[EventIx], viewer: &Viewer<'_>) -> bool {
     carriers.iter().all(|&ix| !(viewer.included)(ix))
+}
+
+/// An op's id as a hand-built change names it; `None` for the root.
+fn legacy_op_id(id: &ObjId) -> Option<legacy::OpId> {
+    match id {
+        ObjId::Root => None,
+        ObjId::Id(counter, actor, _) => Some(legacy::OpId(*counter, actor.clone())),
+    }
 }

@@ -27,17 +27,6 @@ pub enum DocError {
         /// The name's length in bytes.
         len: usize,
     },
-    /// More versions of one field (or record) side by side than one edit
-    /// may replace ([`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED)):
-    /// an edit names every version it replaces, and a change naming more
-    /// than [`MAX_CHANGE_PREDS`](crate::event::validate::MAX_CHANGE_PREDS)
-    /// is invalid. Only changes made to plant them get there.
-    /// Code `too_many_versions`.
-    #[error("{versions} versions side by side: {max} at most can be replaced", max = super::MAX_VERSIONS_REPLACED)]
-    TooManyVersions {
-        /// How many versions the key holds.
-        versions: usize,
-    },
     /// The field does not hold text.
     /// Code `not_text`.
     #[error("field {0:?} is not text")]
@@ -82,7 +71,6 @@ impl DocError {
             DocError::NotDeleted(..) => "record_not_deleted",
             DocError::ReservedField(..) => "reserved_field",
             DocError::NameTooLong { .. } => "name_too_long",
-            DocError::TooManyVersions { .. } => "too_many_versions",
             DocError::NotText(..) => "not_text",
             DocError::OutOfRange { .. } => "text_out_of_range",
             DocError::SplitsCharacter { .. } => "text_splits_character",

@@ -91,14 +91,13 @@ fn smallest_splice<'a>(before: &str, after: &'a str) -> (usize, usize, &'a str) 
 /// one ([`GuardError::NameTooLong`]), so edits refuse it first.
 pub const MAX_NAME_BYTES: usize = 1024;
 
-/// The bytes of an owner's key, with which each of their actors starts.
-const KEY_BYTES: usize = 32;
-
-/// The most versions side by side of one field (or record) an edit may
-/// replace ([`DocError::TooManyVersions`]): honest writers make a few (one
-/// per person writing at once); more were planted, one change each, to
-/// make an edit name more predecessors than a change may
-/// ([`MAX_CHANGE_PREDS`](crate::event::validate::MAX_CHANGE_PREDS)).
+/// The most versions side by side of one field (or record) an edit's op
+/// replaces: honest writers make a few (one per person writing at once);
+/// more were planted, one change each, so that an op replacing them all
+/// would name more predecessors than a change may
+/// ([`MAX_CHANGE_PREDS`](crate::event::validate::MAX_CHANGE_PREDS)). The
+/// edit first deletes the versions past this many, in changes of one
+/// deletion naming at most this many each, each its own event.
 pub const MAX_VERSIONS_REPLACED: usize = 1 << 10;
 
 /// Refuses a record's name longer than [`MAX_NAME_BYTES`].
@@ -175,7 +174,7 @@ impl Documents {
             .entry(collection_id(collection))
             .or_insert_with(|| Doc::new(actor.clone()));
         doc.flush();
-        doc.merge_heads(&actor.to_bytes()[..KEY_BYTES])?;
+        doc.merge_heads()?;
         doc.make_room();
         doc.touch(record);
         Ok(doc)

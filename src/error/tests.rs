@@ -142,7 +142,6 @@ fn doc_errors() -> Vec<DocError> {
         NotDeleted("r".into()),
         ReservedField("\u{0}deleted".into()),
         NameTooLong { len: 1025 },
-        TooManyVersions { versions: 40_000 },
         NotText("title".into()),
         OutOfRange {
             pos: 4,
@@ -171,7 +170,6 @@ fn doc_errors() -> Vec<DocError> {
             | NotDeleted(_)
             | ReservedField(_)
             | NameTooLong { .. }
-            | TooManyVersions { .. }
             | NotText(_)
             | OutOfRange { .. }
             | SplitsCharacter { .. }
