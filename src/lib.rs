@@ -70,8 +70,8 @@ mod view;
 
 pub use digest::Digest;
 pub use doc::{
-    Collection, DocError, Field, MAX_NAME_BYTES, MAX_VERSIONS_REPLACED, Record, Scalar, Value,
-    collection_id,
+    Collection, DocError, Field, MAX_NAME_BYTES, MAX_VALUE_BYTES, MAX_VERSIONS_REPLACED, Record,
+    Scalar, Value, collection_id,
 };
 pub use error::Error;
 pub use event::{

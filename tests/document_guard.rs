@@ -912,6 +912,92 @@ fn many_long_names_become_several_changes_that_arrive_whole() {
     assert_eq!(reader.document_errors(), vec![]);
 }
 
+/// `len` bytes of text compression shortens by a fifth at most: printable
+/// ASCII drawn by a xorshift.
+fn incompressible(len: usize) -> String {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b' ' + (x % 95) as u8)
+        })
+        .collect()
+}
+
+/// A field set to 5 MB of text made a change no commit could publish
+/// (it inflates past MAX_INFLATED_BYTES), and it stayed unpublished: every
+/// later commit of the writer failed with it. A value longer than
+/// MAX_VALUE_BYTES is refused with its code, nothing is written, and the
+/// writer's other edits commit and arrive.
+#[test]
+fn a_value_longer_than_a_field_may_hold_is_refused_and_the_writer_goes_on() {
+    use trustfold::MAX_VALUE_BYTES;
+    let mut writer = Replica::new(Policy::new(key(1)));
+    writer.create_record(NOTES, "r").unwrap();
+    let base = writer.commit(&id(1), 1).unwrap();
+    let code = writer
+        .set_field(NOTES, "r", "big", Scalar::Str(incompressible(5 << 20)))
+        .map_err(|e| e.code());
+    assert_eq!(code, Err("value_too_long"));
+    assert_eq!(writer.pending_edits(), 0);
+    let longest = "a".repeat(MAX_VALUE_BYTES);
+    writer
+        .set_field(NOTES, "r", "longest", Scalar::Str(longest.clone()))
+        .unwrap();
+    writer
+        .set_field(NOTES, "r", "small", Scalar::Bool(true))
+        .unwrap();
+    let mine = writer.commit(&id(1), 2).unwrap();
+    let mut reader = Replica::new(Policy::new(key(2)));
+    for e in base.iter().chain(&mine) {
+        reader.ingest(e.bytes()).unwrap();
+    }
+    let record = reader.record(NOTES, "r").unwrap();
+    assert_eq!(
+        record.get("longest"),
+        Some(&Value::Scalar(Scalar::Str(longest)))
+    );
+    assert_eq!(
+        record.get("small"),
+        Some(&Value::Scalar(Scalar::Bool(true)))
+    );
+    assert_eq!(reader.document_errors(), vec![]);
+}
+
+/// Three long values set before a commit made one change of their sum:
+/// 2.8 MB that compression shortens to 2.3, over MAX_CHANGE_BYTES, and the
+/// writer's every later commit failed with it. The writer now closes a
+/// change before its strings pass 1 MiB: each value arrives in a change of
+/// its own.
+#[test]
+fn long_values_set_together_become_several_changes_that_arrive_whole() {
+    let mut writer = Replica::new(Policy::new(key(1)));
+    writer.create_record(NOTES, "r").unwrap();
+    let value = |i: usize| format!("{i}{}", incompressible(950 << 10));
+    for i in 0..3 {
+        writer
+            .set_field(NOTES, "r", &format!("f{i}"), Scalar::Str(value(i)))
+            .unwrap();
+    }
+    let events = writer.commit(&id(1), 1).unwrap();
+    assert_eq!(events.len(), 3);
+    let mut reader = Replica::new(Policy::new(key(2)));
+    for e in &events {
+        reader.ingest(e.bytes()).unwrap();
+    }
+    let record = reader.record(NOTES, "r").unwrap();
+    for i in 0..3 {
+        let field = format!("f{i}");
+        assert_eq!(
+            record.get(&field),
+            Some(&Value::Scalar(Scalar::Str(value(i))))
+        );
+    }
+    assert_eq!(reader.document_errors(), vec![]);
+}
+
 /// Finding F2, compressed: Automerge inflates a compressed change without
 /// a limit; one inflating past MAX_INFLATED_BYTES is refused unread.
 #[test]

@@ -91,6 +91,7 @@ const DETAIL_WORDS = {
   dispute_by_non_payer: "Only the person who paid can dispute a payment.",
   no_record: "That record does not exist (any more).",
   name_too_long: "That name is too long: 1,024 bytes at most (an accented letter takes 2, an emoji 4).",
+  value_too_long: "That value is too long: a field holds 1 MB at most. Long writing belongs in a text field.",
 };
 
 /** What the node's codes mean to a person, where the message would not do. */

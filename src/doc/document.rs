@@ -9,7 +9,9 @@ use super::error::{DocError, am};
 use super::guard::{self, Guard, GuardError};
 use super::history::History;
 use super::masked_view::{Mask, MaskedView};
-use crate::event::validate::{MAX_CHANGE_NAME_BYTES, MAX_CHANGE_OPS, MAX_CHANGE_PREDS};
+use crate::event::validate::{
+    MAX_CHANGE_BYTES, MAX_CHANGE_NAME_BYTES, MAX_CHANGE_OPS, MAX_CHANGE_PREDS,
+};
 use crate::log::EventIx;
 use automerge::{
     ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, TextEncoding,
@@ -23,10 +25,16 @@ use rustc_hash::{FxHashMap, FxHashSet};
 const MAX_PENDING_OPS: usize = 1 << 15;
 const _: () = assert!(2 * MAX_PENDING_OPS as u64 <= MAX_CHANGE_OPS);
 
-/// The most bytes of map keys (record and field names) the ops of a local
-/// change gather before it is closed: half of [`MAX_CHANGE_NAME_BYTES`].
-const MAX_PENDING_NAME_BYTES: usize = 1 << 20;
-const _: () = assert!(2 * MAX_PENDING_NAME_BYTES as u64 <= MAX_CHANGE_NAME_BYTES);
+/// The most bytes of map keys (record and field names) and string values
+/// the ops of a local change gather before it is closed: half of
+/// [`MAX_CHANGE_NAME_BYTES`], and of the most a change may take
+/// ([`MAX_CHANGE_BYTES`]) with every string in it stored uncompressed. A
+/// value may be as long as this alone
+/// ([`MAX_VALUE_BYTES`](super::MAX_VALUE_BYTES)).
+const MAX_PENDING_STRING_BYTES: usize = 1 << 20;
+const _: () = assert!(2 * MAX_PENDING_STRING_BYTES as u64 <= MAX_CHANGE_NAME_BYTES);
+const _: () = assert!(2 * MAX_PENDING_STRING_BYTES <= MAX_CHANGE_BYTES);
+const _: () = assert!(super::MAX_VALUE_BYTES <= MAX_PENDING_STRING_BYTES);
 
 /// The most predecessors the ops on map keys of a local change gather
 /// before it is closed (each lists every value it replaces). A text op
@@ -94,10 +102,19 @@ pub(super) struct Doc {
     /// What the document holds, for checking remote changes; built when
     /// first needed (see [`guard`]).
     pub(super) guard: Option<Guard>,
-    /// The bytes of map keys and the predecessors of ops on map keys in
-    /// the open transaction, as far as the edits here count them (see
-    /// [`room_for_key`](Self::room_for_key)).
-    pending_keyed: (usize, usize),
+    /// What the ops on map keys in the open transaction hold, as far as
+    /// the edits here count them (see [`room_for_key`](Self::room_for_key)).
+    pending_keyed: PendingKeyed,
+}
+
+/// The names, string values and predecessors of the ops on map keys in a
+/// document's open transaction.
+#[derive(Debug, Default)]
+struct PendingKeyed {
+    /// Bytes of map keys and string values.
+    strings: usize,
+    /// Predecessors listed (each op names every value it replaces).
+    preds: usize,
 }
 
 /// Which open transaction the op history holds: the one started from
@@ -131,7 +148,7 @@ impl Doc {
             typed_ahead: None,
             refused: Vec::new(),
             guard: Some(Guard::default()),
-            pending_keyed: (0, 0),
+            pending_keyed: PendingKeyed::default(),
         }
     }
 
@@ -394,27 +411,29 @@ impl Doc {
         Ok(())
     }
 
-    /// Closes the open transaction if one more op on `key` of the map `obj`
-    /// could take its names past [`MAX_PENDING_NAME_BYTES`] or its keyed
-    /// predecessors past [`MAX_PENDING_KEYED_PREDS`]: a change over
-    /// [`MAX_CHANGE_NAME_BYTES`] or [`MAX_CHANGE_PREDS`] is invalid.
-    /// Versions past [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED)
-    /// are superseded first ([`supersede`](Self::supersede)).
-    fn room_for_key(&mut self, obj: &ObjId, key: &str) -> Result<(), DocError> {
+    /// Closes the open transaction if one more op on `key` of the map `obj`,
+    /// writing a string of `value_bytes`, could take its names and string
+    /// values past [`MAX_PENDING_STRING_BYTES`] or its keyed predecessors
+    /// past [`MAX_PENDING_KEYED_PREDS`]: a change over
+    /// [`MAX_CHANGE_NAME_BYTES`], [`MAX_CHANGE_PREDS`] or
+    /// [`MAX_CHANGE_BYTES`] is invalid. Versions past
+    /// [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED) are
+    /// superseded first ([`supersede`](Self::supersede)).
+    fn room_for_key(&mut self, obj: &ObjId, key: &str, value_bytes: usize) -> Result<(), DocError> {
         let mut preds = self.doc.get_all(obj, key).map_err(am)?.len();
         if preds > super::MAX_VERSIONS_REPLACED {
             self.supersede(obj, key)?;
             preds = self.doc.get_all(obj, key).map_err(am)?.len();
         }
-        let (names, keyed_preds) = self.pending_keyed;
-        if names + key.len() > MAX_PENDING_NAME_BYTES
-            || keyed_preds + preds > MAX_PENDING_KEYED_PREDS
+        let strings = key.len() + value_bytes;
+        let pending = &self.pending_keyed;
+        if pending.strings + strings > MAX_PENDING_STRING_BYTES
+            || pending.preds + preds > MAX_PENDING_KEYED_PREDS
         {
             self.close();
         }
-        let (names, keyed_preds) = &mut self.pending_keyed;
-        *names += key.len();
-        *keyed_preds += preds;
+        self.pending_keyed.strings += strings;
+        self.pending_keyed.preds += preds;
         Ok(())
     }
 
@@ -425,7 +444,12 @@ impl Doc {
         key: &str,
         value: ScalarValue,
     ) -> Result<(), DocError> {
-        self.room_for_key(obj, key)?;
+        let value_bytes = match &value {
+            ScalarValue::Str(s) => s.len(),
+            ScalarValue::Bytes(b) => b.len(),
+            _ => 0,
+        };
+        self.room_for_key(obj, key, value_bytes)?;
         self.doc.put(obj, key, value).map_err(am)
     }
 
@@ -437,13 +461,13 @@ impl Doc {
         key: &str,
         kind: ObjType,
     ) -> Result<ObjId, DocError> {
-        self.room_for_key(obj, key)?;
+        self.room_for_key(obj, key, 0)?;
         self.doc.put_object(obj, key, kind).map_err(am)
     }
 
     /// Deletes `key` of the map `obj`, in a change with room for it.
     pub(super) fn delete_key(&mut self, obj: &ObjId, key: &str) -> Result<(), DocError> {
-        self.room_for_key(obj, key)?;
+        self.room_for_key(obj, key, 0)?;
         self.doc.delete(obj, key).map_err(am)
     }
 
@@ -508,7 +532,7 @@ impl Doc {
 
     /// Closes the open transaction, remembering the change it made.
     pub(super) fn close(&mut self) {
-        self.pending_keyed = (0, 0);
+        self.pending_keyed = PendingKeyed::default();
         // An empty commit makes nothing, but Automerge opens a transaction
         // to find that out: ≈ 3 ms at 10,000 changes, at every masked read.
         if self.doc.pending_ops() == 0 {

@@ -27,6 +27,15 @@ pub enum DocError {
         /// The name's length in bytes.
         len: usize,
     },
+    /// A field's string value longer than
+    /// [`MAX_VALUE_BYTES`](super::MAX_VALUE_BYTES) (UTF-8 bytes): long
+    /// writing belongs in a text field.
+    /// Code `value_too_long`.
+    #[error("a value of {len} bytes: {max} at most", max = super::MAX_VALUE_BYTES)]
+    ValueTooLong {
+        /// The value's length in bytes.
+        len: usize,
+    },
     /// The field does not hold text.
     /// Code `not_text`.
     #[error("field {0:?} is not text")]
@@ -71,6 +80,7 @@ impl DocError {
             DocError::NotDeleted(..) => "record_not_deleted",
             DocError::ReservedField(..) => "reserved_field",
             DocError::NameTooLong { .. } => "name_too_long",
+            DocError::ValueTooLong { .. } => "value_too_long",
             DocError::NotText(..) => "not_text",
             DocError::OutOfRange { .. } => "text_out_of_range",
             DocError::SplitsCharacter { .. } => "text_splits_character",

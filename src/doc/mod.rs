@@ -100,6 +100,16 @@ pub const MAX_NAME_BYTES: usize = 1024;
 /// deletion naming at most this many each, each its own event.
 pub const MAX_VERSIONS_REPLACED: usize = 1 << 10;
 
+/// The longest string a field may hold, in UTF-8 bytes. A field's value is
+/// written whole in one change, and a change longer than
+/// [`MAX_CHANGE_BYTES`](crate::event::validate::MAX_CHANGE_BYTES), or
+/// inflating past
+/// [`MAX_INFLATED_BYTES`](crate::event::validate::MAX_INFLATED_BYTES), is
+/// invalid: before this bound, a field set to 5 MB of text made a change no
+/// commit could publish, and every later commit of the writer failed with
+/// it. Long writing belongs in a text, which is written in parts.
+pub const MAX_VALUE_BYTES: usize = 1 << 20;
+
 /// Refuses a record's name longer than [`MAX_NAME_BYTES`].
 fn name_fits(name: &str) -> Result<(), DocError> {
     if name.len() > MAX_NAME_BYTES {
@@ -269,6 +279,11 @@ impl Documents {
         viewer: &Viewer<'_>,
     ) -> Result<(), DocError> {
         reserved(field)?;
+        if let Scalar::Str(s) = &value
+            && s.len() > MAX_VALUE_BYTES
+        {
+            return Err(DocError::ValueTooLong { len: s.len() });
+        }
         let doc = self.doc_to_edit(collection, record)?;
         let obj = doc.record_object_seen(viewer, record)?;
         let value = match value {

@@ -142,6 +142,7 @@ fn doc_errors() -> Vec<DocError> {
         NotDeleted("r".into()),
         ReservedField("\u{0}deleted".into()),
         NameTooLong { len: 1025 },
+        ValueTooLong { len: 2 << 20 },
         NotText("title".into()),
         OutOfRange {
             pos: 4,
@@ -170,6 +171,7 @@ fn doc_errors() -> Vec<DocError> {
             | NotDeleted(_)
             | ReservedField(_)
             | NameTooLong { .. }
+            | ValueTooLong { .. }
             | NotText(_)
             | OutOfRange { .. }
             | SplitsCharacter { .. }

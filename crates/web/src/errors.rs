@@ -184,15 +184,16 @@ pub fn code(e: &Error) -> &'static str {
         Error::Log(_) => "INVALID_EVENT",
         Error::UnknownReference(_) => "UNKNOWN_EVENT",
         // A text position past the end or inside a character, a reserved
-        // or too long name: the caller's arguments, as the façade's own checks say.
+        // or too long name, a too long value: the caller's arguments, as
+        // the façade's own checks say.
         Error::Doc(
             DocError::OutOfRange { .. }
             | DocError::SplitsCharacter { .. }
             | DocError::ReservedField(_)
-            | DocError::NameTooLong { .. },
+            | DocError::NameTooLong { .. }
+            | DocError::ValueTooLong { .. },
         ) => "INVALID_ARGUMENT",
-        // Any other, such as a field holding more versions than an edit
-        // can replace: the document's state, not the caller's arguments.
+        // Any other: the document's state, not the caller's arguments.
         Error::Doc(_) => "DOCUMENT_ERROR",
         Error::NotOwner => "NOT_OWNER",
         // An event refused for a reason added later is still a refused event.

@@ -1175,4 +1175,11 @@ async fn a_field_named_proto_is_a_field_and_long_names_are_refused() {
         .err()
         .unwrap();
     assert_eq!(get(&refused, "detail"), "name_too_long");
+    let value = JsValue::from_str(&"x".repeat(trustfold::MAX_VALUE_BYTES + 1));
+    let refused = node
+        .set_field(s("notes"), s("n"), s("long"), value)
+        .err()
+        .unwrap();
+    assert_eq!(code(refused.clone()), "INVALID_ARGUMENT");
+    assert_eq!(get(&refused, "detail"), "value_too_long");
 }
