@@ -645,12 +645,12 @@ fn a_change_putting_values_side_by_side_on_one_key_is_refused() {
 }
 
 /// Values side by side on one key can still be planted one change each,
-/// here by 1,025 people: an edit replacing them all at once would name more
-/// than MAX_VERSIONS_REPLACED, so it supersedes the rest first, in changes
-/// of one deletion each, and every reader sees the edit alone.
+/// here by 1,025 people: more than an edit could replace until 2026-12-06
+/// (`too_many_versions`). The edit's own op replaces them all, and every
+/// reader sees it alone.
 #[test]
-fn a_field_with_more_versions_than_an_edit_may_replace_takes_the_edit() {
-    use trustfold::{Identity, MAX_VERSIONS_REPLACED};
+fn a_field_written_by_a_thousand_people_at_once_takes_the_edit() {
+    use trustfold::Identity;
     let mut writer = Replica::new(Policy::new(key(1)));
     writer.create_record(NOTES, "r").unwrap();
     writer
@@ -658,7 +658,7 @@ fn a_field_with_more_versions_than_an_edit_may_replace_takes_the_edit() {
         .unwrap();
     let base = writer.commit(&id(1), 1).unwrap();
     let mut planted = Vec::new();
-    for i in 0..=MAX_VERSIONS_REPLACED as u32 {
+    for i in 0..1_025u32 {
         let mut secret = [7; 32];
         secret[..4].copy_from_slice(&i.to_le_bytes());
         let who = Identity::from_secret(secret);
@@ -679,8 +679,8 @@ fn a_field_with_more_versions_than_an_edit_may_replace_takes_the_edit() {
         .unwrap();
     let mine = writer.commit(&id(1), 3).unwrap();
     // 1,025 heads take 33 merges (32 heads each, `seventy_people_…`); then
-    // one deletion of the first version, and the edit.
-    assert_eq!(mine.len(), 35);
+    // the edit.
+    assert_eq!(mine.len(), 34);
     let mut reader = Replica::new(Policy::new(key(2)));
     for e in base.iter().chain(&planted).chain(&mine) {
         reader.ingest(e.bytes()).unwrap();
@@ -691,20 +691,9 @@ fn a_field_with_more_versions_than_an_edit_may_replace_takes_the_edit() {
     assert_eq!(reader.document_errors(), vec![]);
 }
 
-/// The review of 967e653 left this open: one identity chained changes,
-/// each putting a value on a key without naming the one before (each is
-/// valid: the rule holds within a change), and after 1,025 nobody could
-/// set or delete that field, or create a record of a name it planted on —
-/// `too_many_versions`, even for those who ban it. An edit now supersedes
-/// the versions in parts, each part its own event, and readers who ban the
-/// planter or not see the edit alone.
-#[test]
-fn values_one_identity_planted_in_a_chain_are_superseded_in_parts() {
-    use trustfold::MAX_VERSIONS_REPLACED;
-    let planted = 2 * MAX_VERSIONS_REPLACED + 50;
-    // The writer bans the planter, which masks its values but left them
-    // counted.
-    let mut writer = Replica::new(Policy::new(key(2)).banning(key(1)));
+/// The writer's record "r" (with field "k" set) in one event, that event's
+/// change, and the record's object, for changes crafted on top of it.
+fn planting_ground(writer: &mut Replica) -> (Event, Change, ObjectId) {
     writer.create_record(NOTES, "r").unwrap();
     writer
         .set_field(NOTES, "r", "k", Scalar::Bool(true))
@@ -725,26 +714,43 @@ fn values_one_identity_planted_in_a_chain_are_superseded_in_parts() {
         expanded.start_op.get() + made,
         expanded.actor_id.clone(),
     ));
+    (base[0].clone(), first, record)
+}
+
+/// `n` changes by identity 1 chained after `ground`'s, each putting a value
+/// on every one of `keys` (an object, a name, and whether the value is a
+/// record) without naming the value before it: each is valid, as the rule
+/// of one value per key holds within a change.
+fn planted_chain(
+    ground: &(Event, Change, ObjectId),
+    keys: &[(ObjectId, String, bool)],
+    n: u64,
+) -> Vec<Event> {
+    let (event, first, _) = ground;
     let planter = ActorId::from(key(1).0.to_vec());
-    let op = |obj: ObjectId, name: &str, action: OpType| automerge::legacy::Op {
-        action,
-        obj,
-        key: Key::Map(name.into()),
-        pred: Vec::new().into(),
-        insert: false,
-    };
     let (mut deps, mut start_op) = (vec![first.hash()], first.max_op() + 1);
-    let mut parents = vec![base[0].id()];
+    let mut parents = vec![event.id()];
     let mut chain = Vec::new();
-    for n in 0..planted as u64 {
+    for seq in 1..=n {
+        let operations = keys
+            .iter()
+            .map(|(obj, name, record)| automerge::legacy::Op {
+                action: if *record {
+                    OpType::Make(ObjType::Map)
+                } else {
+                    OpType::Put(ScalarValue::Uint(seq))
+                },
+                obj: obj.clone(),
+                key: Key::Map(name.as_str().into()),
+                pred: Vec::new().into(),
+                insert: false,
+            })
+            .collect();
         let mut change = Change::from(ExpandedChange {
-            operations: vec![
-                op(record.clone(), "k", OpType::Put(ScalarValue::Uint(n))),
-                op(ObjectId::Root, "p", OpType::Make(ObjType::Map)),
-            ],
+            operations,
             actor_id: planter.clone(),
             hash: None,
-            seq: n + 1,
+            seq,
             start_op: std::num::NonZeroU64::new(start_op).unwrap(),
             time: 0,
             message: None,
@@ -753,7 +759,7 @@ fn values_one_identity_planted_in_a_chain_are_superseded_in_parts() {
             author: None,
         });
         let event = id(1).sign(Draft {
-            seq: n + 1,
+            seq,
             parents,
             time: 0,
             body: Body::Doc {
@@ -764,6 +770,41 @@ fn values_one_identity_planted_in_a_chain_are_superseded_in_parts() {
         (deps, start_op, parents) = (vec![change.hash()], change.max_op() + 1, vec![event.id()]);
         chain.push(event);
     }
+    chain
+}
+
+/// Whether `event`'s change holds deletions only.
+fn only_deletions(event: &Event) -> bool {
+    let Body::Doc { change, .. } = event.body() else {
+        return false;
+    };
+    let ops = Change::from_bytes(change.clone())
+        .unwrap()
+        .decode()
+        .operations;
+    ops.iter().all(|op| op.action == OpType::Delete)
+}
+
+/// The review of 967e653 left this open: one identity chained changes,
+/// each putting a value on a key without naming the one before, and after
+/// 1,025 nobody could set or delete that field, or create a record of a
+/// name it planted on — `too_many_versions`, even for those who ban it.
+/// An edit's op now replaces MAX_VERSIONS_REPLACED versions, and
+/// supersedes any past that first, in deletions of its own, each its own
+/// event; readers who ban the planter or not see the edit alone.
+#[test]
+fn values_one_identity_planted_in_a_chain_are_superseded_in_parts() {
+    use trustfold::MAX_VERSIONS_REPLACED;
+    let planted = 2 * MAX_VERSIONS_REPLACED as u64 + 50;
+    // The writer bans the planter, which masks its values but left them
+    // counted.
+    let mut writer = Replica::new(Policy::new(key(2)).banning(key(1)));
+    let ground = planting_ground(&mut writer);
+    let keys = [
+        (ground.2.clone(), "k".to_owned(), false),
+        (ObjectId::Root, "p".to_owned(), true),
+    ];
+    let chain = planted_chain(&ground, &keys, planted);
     for e in &chain {
         writer.ingest(e.bytes()).unwrap();
     }
@@ -780,28 +821,16 @@ fn values_one_identity_planted_in_a_chain_are_superseded_in_parts() {
         .set_field(NOTES, "p", "mine", Scalar::Bool(true))
         .unwrap();
     let mine = writer.commit(&id(2), 3).unwrap();
-    // 2,051 versions of k and 2,050 of p: two deletions each (1,024 and
-    // the rest past 1,024), then each edit naming the last 1,024; the
+    // 65,587 versions of k and 65,586 of p: two deletions each (32,768 and
+    // the rest past 32,768), then each edit naming the last 32,768; the
     // field of the new record in a change of its own (the banning writer's
     // masked read closed the one before).
-    let deletions = mine
-        .iter()
-        .filter(|e| {
-            let Body::Doc { change, .. } = e.body() else {
-                return false;
-            };
-            let ops = Change::from_bytes(change.clone())
-                .unwrap()
-                .decode()
-                .operations;
-            ops.iter().all(|op| op.action == OpType::Delete)
-        })
-        .count();
+    let deletions = mine.iter().filter(|e| only_deletions(e)).count();
     assert_eq!((deletions, mine.len()), (4, 7));
     for ban in [false, true] {
         let policy = Policy::new(key(3));
         let mut reader = Replica::new(if ban { policy.banning(key(1)) } else { policy });
-        for e in base.iter().chain(&chain).chain(&mine) {
+        for e in std::iter::once(&ground.0).chain(&chain).chain(&mine) {
             reader.ingest(e.bytes()).unwrap();
         }
         let record = reader.record(NOTES, "r").unwrap();
@@ -819,6 +848,39 @@ fn values_one_identity_planted_in_a_chain_are_superseded_in_parts() {
         assert!(!replies.is_empty());
         assert_eq!(reader.document_errors(), vec![]);
     }
+}
+
+/// The review of dcd35b1 (F1): one planted change may put a value on many
+/// keys, and 1,025 of them gave each of 1,000 fields more versions than an
+/// edit then replaced; emptying the record (`create_record_again`)
+/// superseded each field in a deletion of its own, by an actor of its own
+/// (a pass of Automerge over the whole document each): 79 s and 2,001
+/// events. The edit's own ops replace them now, in a few changes.
+#[test]
+fn values_planted_on_many_fields_at_once_are_replaced_in_a_few_changes() {
+    let mut writer = Replica::new(Policy::new(key(2)));
+    let ground = planting_ground(&mut writer);
+    let fields: Vec<String> = (0..200).map(|i| format!("f{i}")).collect();
+    let keys: Vec<_> = fields
+        .iter()
+        .map(|f| (ground.2.clone(), f.clone(), false))
+        .collect();
+    let chain = planted_chain(&ground, &keys, 1_025);
+    for e in &chain {
+        writer.ingest(e.bytes()).unwrap();
+    }
+    writer.delete_record(NOTES, "r").unwrap();
+    writer.create_record_again(NOTES, "r").unwrap();
+    let mine = writer.commit(&id(2), 3).unwrap();
+    // 200 × 1,025 predecessors, 32,768 a change at most: 7 changes.
+    assert!(mine.len() <= 8, "{} events", mine.len());
+    let mut reader = Replica::new(Policy::new(key(3)));
+    for e in std::iter::once(&ground.0).chain(&chain).chain(&mine) {
+        reader.ingest(e.bytes()).unwrap();
+    }
+    let record = reader.record(NOTES, "r").unwrap();
+    assert_eq!(record.fields.len(), 0, "{:?}", record.fields.keys().next());
+    assert_eq!(reader.document_errors(), vec![]);
 }
 
 /// A change's event carries every change it depends on as a direct

@@ -97,8 +97,10 @@ pub const MAX_NAME_BYTES: usize = 1024;
 /// would name more predecessors than a change may
 /// ([`MAX_CHANGE_PREDS`](crate::event::validate::MAX_CHANGE_PREDS)). The
 /// edit first deletes the versions past this many, in changes of one
-/// deletion naming at most this many each, each its own event.
-pub const MAX_VERSIONS_REPLACED: usize = 1 << 10;
+/// deletion naming at most this many each, each its own event. As many as
+/// a local change's keyed ops may name: below it Automerge's own op
+/// replaces them, in the writer's changes as any edit.
+pub const MAX_VERSIONS_REPLACED: usize = 1 << 15;
 
 /// The longest string a field may hold, in UTF-8 bytes. A field's value is
 /// written whole in one change, and a change longer than
