@@ -160,6 +160,59 @@ impl WithWhom {
     pub fn net(&self) -> i128 {
         self.received as i128 - self.paid as i128
     }
+
+    /// Nothing yet with `counterparty`.
+    fn none(counterparty: PublicKey) -> WithWhom {
+        WithWhom {
+            counterparty,
+            paid: 0,
+            received: 0,
+            transfers: 0,
+        }
+    }
+
+    /// Counts one counted transfer of `delta` (+ received, − paid).
+    fn add(&mut self, delta: i128) {
+        if delta < 0 {
+            self.paid += delta.unsigned_abs();
+        } else {
+            self.received += delta.unsigned_abs();
+        }
+        self.transfers += 1;
+    }
+
+    /// The sums that do not net to nothing, the one paid most first (then
+    /// by key), at most `most` of them, and how many more there are.
+    fn largest(by: FxHashMap<PublicKey, WithWhom>, most: usize) -> (Vec<WithWhom>, usize) {
+        let mut list: Vec<WithWhom> = by.into_values().filter(|w| w.net() != 0).collect();
+        list.sort_by_key(|w| (w.net(), w.counterparty));
+        let others = list.len().saturating_sub(most);
+        list.truncate(most);
+        (list, others)
+    }
+}
+
+/// One transfer as [`View::each_movement`] walks it.
+struct MovementStep {
+    ix: EventIx,
+    counterparty: PublicKey,
+    delta: i128,
+    capped_from: Option<u64>,
+    included: bool,
+}
+
+impl MovementStep {
+    /// The transfer as an explanation lists it.
+    fn movement(&self, view: &View, log: &Log) -> Movement {
+        Movement {
+            event: log.entry(self.ix).event().id(),
+            counterparty: self.counterparty,
+            delta: self.delta,
+            capped_from: self.capped_from,
+            status: view.status(log, self.ix),
+            contests: view.contests(log, self.ix),
+        }
+    }
 }
 
 impl Explanation {
@@ -168,22 +221,11 @@ impl Explanation {
     pub fn with_whom(&self) -> Vec<WithWhom> {
         let mut by: FxHashMap<PublicKey, WithWhom> = FxHashMap::default();
         for m in &self.counted {
-            let sums = by.entry(m.counterparty).or_insert(WithWhom {
-                counterparty: m.counterparty,
-                paid: 0,
-                received: 0,
-                transfers: 0,
-            });
-            if m.delta < 0 {
-                sums.paid += m.delta.unsigned_abs();
-            } else {
-                sums.received += m.delta.unsigned_abs();
-            }
-            sums.transfers += 1;
+            by.entry(m.counterparty)
+                .or_insert_with(|| WithWhom::none(m.counterparty))
+                .add(m.delta);
         }
-        let mut list: Vec<WithWhom> = by.into_values().filter(|w| w.net() != 0).collect();
-        list.sort_by_key(|w| (w.net(), w.counterparty));
-        list
+        WithWhom::largest(by, usize::MAX).0
     }
 }
 
@@ -394,6 +436,29 @@ impl View {
             counted: Vec::new(),
             not_counted: Vec::new(),
         };
+        self.each_movement(log, account, unit, |step| {
+            let movement = step.movement(self, log);
+            if step.included {
+                out.counted.push(movement);
+            } else {
+                out.not_counted.push(movement);
+            }
+        });
+        out
+    }
+
+    /// Each transfer touching `account` in `unit`, in the log's order, as
+    /// what it does to the account: the walk under [`explain`](Self::explain)
+    /// and [`debt_summaries`](Self::debt_summaries), which needs no
+    /// [`Movement`] for most transfers (their statuses and contests are
+    /// most of its cost).
+    fn each_movement(
+        &self,
+        log: &Log,
+        account: &PublicKey,
+        unit: &str,
+        mut visit: impl FnMut(MovementStep),
+    ) {
         // Reversed payment → what each of its included reversals counts.
         let mut shares: FxHashMap<EventIx, Vec<(EventIx, u64)>> = FxHashMap::default();
         for &ix in log.transfers_of(account) {
@@ -422,21 +487,56 @@ impl View {
             } else {
                 (t.to, -i128::from(counted))
             };
-            let movement = Movement {
-                event: event.id(),
+            visit(MovementStep {
+                ix,
                 counterparty,
                 delta,
                 capped_from: (counted < t.amount).then_some(t.amount),
-                status: self.status(log, ix),
-                contests: self.contests(log, ix),
-            };
-            if self.is_included(ix) {
-                out.counted.push(movement);
-            } else {
-                out.not_counted.push(movement);
-            }
+                included,
+            });
         }
-        out
+    }
+
+    /// Every debt's summary ([`Debt::summary`]), naming at most `most`
+    /// people in each, by account then unit: the same as summing each of
+    /// [`debts`](Self::debts), without making a [`Movement`] of every
+    /// transfer (a year of history has a hundred thousand; the Debts tab
+    /// read them all to show their sums).
+    pub fn debt_summaries(&self, log: &Log, most: usize) -> Vec<DebtSummary> {
+        self.ledger()
+            .balances(log)
+            .into_iter()
+            .filter(|(_, _, balance)| *balance < 0)
+            .map(|(account, unit, balance)| {
+                let mut by: FxHashMap<PublicKey, WithWhom> = FxHashMap::default();
+                let (mut transfers, mut not_counted_in) = (0, 0);
+                let mut because = Vec::new();
+                self.each_movement(log, &account, unit, |step| {
+                    transfers += 1;
+                    if step.included {
+                        by.entry(step.counterparty)
+                            .or_insert_with(|| WithWhom::none(step.counterparty))
+                            .add(step.delta);
+                    } else if step.delta > 0 {
+                        not_counted_in += 1;
+                        if because.len() < DebtSummary::BECAUSE {
+                            because.push(step.movement(self, log));
+                        }
+                    }
+                });
+                let (with_whom, others) = WithWhom::largest(by, most);
+                DebtSummary {
+                    account,
+                    unit: unit.to_owned(),
+                    amount: balance.unsigned_abs(),
+                    transfers,
+                    not_counted_in,
+                    because,
+                    with_whom,
+                    others,
+                }
+            })
+            .collect()
     }
 
     /// Every negative balance, with its explanation, by account then unit.

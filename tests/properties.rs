@@ -500,6 +500,34 @@ fn the_total_reversed_of_a_payment_never_exceeds_it_in_any_view() {
     );
 }
 
+/// The Debts tab reads every debt's summary in one pass
+/// (`View::debt_summaries`); it must say what summing each debt's full
+/// explanation says, however few people it names.
+#[wasm_bindgen_test(unsupported = test)]
+fn debt_summaries_are_the_summaries_of_the_debts_explained() {
+    let uncounted = std::cell::Cell::new(0);
+    check(
+        (ops(48), prop::collection::vec(policies(), 1..4)),
+        |(ops, policies)| {
+            let log = log_of(&history(&ops));
+            for policy in policies {
+                let view = View::new(&log, policy);
+                let debts = view.debts(&log);
+                for most in [0, 1, 3, usize::MAX] {
+                    let summed: Vec<_> = debts.iter().map(|d| d.summary(most)).collect();
+                    prop_assert_eq!(&view.debt_summaries(&log, most), &summed);
+                }
+                if debts.iter().any(|d| d.summary(0).not_counted_in > 0) {
+                    uncounted.set(uncounted.get() + 1);
+                }
+            }
+            Ok(())
+        },
+    );
+    // The cases reached debts with transfers that do not count.
+    assert!(uncounted.get() >= 4, "only {} views", uncounted.get());
+}
+
 #[wasm_bindgen_test(unsupported = test)]
 fn generated_histories_reverse_payments_beyond_their_amount() {
     // The properties above only test the cap if the histories exercise it:

@@ -358,33 +358,30 @@ pub fn debt_summaries(replica: &Replica, most: usize) -> Vec<JsDebtSummary> {
     let mut shared = SharedStrings::default();
     replica
         .view()
-        .debts(replica.log())
+        .debt_summaries(replica.log(), most)
         .iter()
-        .map(|d| {
-            let d = d.summary(most);
-            JsDebtSummary {
-                account: shared.key(&d.account),
-                unit: shared.unit(&d.unit),
-                amount: d.amount,
-                transfers: d.transfers as u32,
-                not_counted_in: d.not_counted_in as u32,
-                because: d
-                    .because
-                    .iter()
-                    .map(|m| movement(m, false, &mut shared))
-                    .collect(),
-                with_whom: d
-                    .with_whom
-                    .iter()
-                    .map(|w| JsWithWhom {
-                        counterparty: shared.key(&w.counterparty),
-                        paid: w.paid,
-                        received: w.received,
-                        transfers: w.transfers as u32,
-                    })
-                    .collect(),
-                others: d.others as u32,
-            }
+        .map(|d| JsDebtSummary {
+            account: shared.key(&d.account),
+            unit: shared.unit(&d.unit),
+            amount: d.amount,
+            transfers: d.transfers as u32,
+            not_counted_in: d.not_counted_in as u32,
+            because: d
+                .because
+                .iter()
+                .map(|m| movement(m, false, &mut shared))
+                .collect(),
+            with_whom: d
+                .with_whom
+                .iter()
+                .map(|w| JsWithWhom {
+                    counterparty: shared.key(&w.counterparty),
+                    paid: w.paid,
+                    received: w.received,
+                    transfers: w.transfers as u32,
+                })
+                .collect(),
+            others: d.others as u32,
         })
         .collect()
 }
