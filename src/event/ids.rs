@@ -28,6 +28,16 @@ macro_rules! hex_display {
             pub fn to_hex(&self) -> String {
                 hex(&self.0)
             }
+            /// Appends [`to_hex`](Self::to_hex) to `out`, making no string
+            /// of its own (a page's list of 100,000 payments appends one id
+            /// per row to one string).
+            pub fn push_hex(&self, out: &mut String) {
+                let mut digits = [0u8; 64];
+                for (pair, b) in digits.chunks_exact_mut(2).zip(self.0) {
+                    pair.copy_from_slice(&hex_pair(b));
+                }
+                out.push_str(core::str::from_utf8(&digits).expect("hex digits are ASCII"));
+            }
             /// The first 8 hex digits, for people.
             pub fn short(&self) -> String {
                 hex(&self.0[..4])
@@ -56,12 +66,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     // Two digits of a table per byte into a byte buffer: pushing each digit
     // as a `char` encoded it as UTF-8 one at a time, a third of the time of
     // listing 100,000 payments for a page.
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = Vec::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.extend_from_slice(&[DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]);
+    for &b in bytes {
+        out.extend_from_slice(&hex_pair(b));
     }
     String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// A byte's two lowercase hex digits.
+fn hex_pair(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]
 }
 
 fn parse_hex(text: &str) -> Option<[u8; 32]> {
@@ -91,5 +106,9 @@ mod tests {
         assert_eq!(id.to_hex().len(), 64);
         assert_eq!(EventId::from_hex(&id.to_hex()), Some(id));
         assert_eq!(id.short(), id.to_hex()[..8]);
+        let mut out = String::from("x");
+        id.push_hex(&mut out);
+        PublicKey([7; 32]).push_hex(&mut out);
+        assert_eq!(out, format!("x{}{}", id.to_hex(), "07".repeat(32)));
     }
 }

@@ -71,7 +71,7 @@ pub fn transaction_rows(
     let mut key_ix: FxHashMap<PublicKey, u32> = FxHashMap::default();
     let mut key = |k: &PublicKey| {
         *key_ix.entry(*k).or_insert_with(|| {
-            keys.push_str(&k.to_hex());
+            k.push_hex(&mut keys);
             (keys.len() / 64 - 1) as u32
         })
     };
@@ -90,7 +90,7 @@ pub fn transaction_rows(
     let mut status = Vec::with_capacity(n);
     let mut extras = Vec::new();
     for (r, t) in fresh.iter().enumerate() {
-        ids.push_str(&t.event.to_hex());
+        t.event.push_hex(&mut ids);
         from.push(key(&t.from));
         to.push(key(&t.to));
         amounts.push(t.amount);
@@ -105,7 +105,7 @@ pub fn transaction_rows(
         times.push(t.time as f64);
         has_reverses.push(u8::from(t.reverses.is_some()));
         if let Some(id) = t.reverses {
-            reverses.push_str(&id.to_hex());
+            id.push_hex(&mut reverses);
         }
         reversed.push(t.reversed);
         status.push(status_code(&t.status));
