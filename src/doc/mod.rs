@@ -22,6 +22,7 @@ mod guard;
 mod history;
 mod masked_typing;
 mod masked_view;
+mod own_changes;
 mod read;
 mod record_lifecycle;
 mod value;
