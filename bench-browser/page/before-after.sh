@@ -6,7 +6,9 @@
 #   bench-browser/page/before-after.sh 9efb56b [size 100k] [runs 3]
 #
 # ONLY=regex measures only the interactions it matches; SAME_PKG=1 (a
-# change to the page only) gives the earlier page this tree's pkg/.
+# change to the page only) gives the earlier page this tree's pkg/;
+# BEFORE_PKG=dir gives it a pkg/ built before (a copy of the earlier
+# commit's, saved before this tree's was built) instead of building it.
 #
 # Needs the profile scripts/bench-page.sh makes (target/bench-page). The
 # earlier page is built in a worktree (/tmp/trustfold-before: its pkg and
@@ -24,7 +26,9 @@ if [ ! -d "$before" ]; then
 fi
 # SAME_PKG=1: a change to the page only; the earlier page gets this tree's
 # pkg/ instead of building its own (minutes).
-if [ "${SAME_PKG:-0}" = 1 ]; then
+if [ -n "${BEFORE_PKG:-}" ]; then
+  rm -rf "$before/pkg" && cp -r "$BEFORE_PKG" "$before/pkg"
+elif [ "${SAME_PKG:-0}" = 1 ]; then
   rm -rf "$before/pkg" && cp -r pkg "$before/pkg"
 else
   (cd "$before" && ./scripts/build-pkg.sh)
