@@ -36,7 +36,7 @@ fn summing_the_debts_of_100000_payments() {
             to => to,
         };
         seqs[from] += 1;
-        let unit = if x % 10 == 0 { "HOURS" } else { "EUR" };
+        let unit = if x.is_multiple_of(10) { "HOURS" } else { "EUR" };
         let event = people[from].sign(Draft {
             seq: seqs[from],
             parents: last[from].into_iter().collect(),
@@ -53,7 +53,10 @@ fn summing_the_debts_of_100000_payments() {
             let n = f();
             (n, start.elapsed())
         };
-        let (debts, explained) = timed(&|| view.debts(log).iter().map(|d| d.summary(3)).count());
+        let (debts, explained) = timed(&|| {
+            let summed: Vec<_> = view.debts(log).iter().map(|d| d.summary(3)).collect();
+            summed.len()
+        });
         let (summaries, one_pass) = timed(&|| view.debt_summaries(log, 3).len());
         let (balances, balanced) = timed(&|| view.ledger().balances(log).len());
         let (rows, listed) = timed(&|| view.transactions(log, None).len());
