@@ -27,12 +27,15 @@ import { mountPictures, renderPictures } from "./panels/pictures.js";
 import { mountIdentity, remindOfBackup, renderIdentity } from "./panels/identity.js";
 import { mountNetworks, renderNetworks, renderNetworkHeader, renderKnownNetworks, justMade } from "./panels/networks.js";
 import { renderRelayStatus, renderRelayLimits } from "./panels/relay.js";
-import { inviteFragment, networkFromAddress, sameNetwork, shownName } from "./network.js";
-import { rememberNetwork } from "./known-networks.js";
+import { inviteFragment, namesNetwork, networkFromAddress, sameNetwork, shownName } from "./network.js";
+import { knownFragment, knownNetworks, rememberNetwork } from "./known-networks.js";
 import { readStored, writeStored } from "./stored.js";
 
 /** The network the address names: an open network's name, or a private one's `{ invite, name }`. */
-const network = networkFromAddress();
+// The site's address alone: the network opened here last (its link shown
+// in the address, as if followed).
+const network = networkFromAddress(location, knownNetworks());
+if (!namesNetwork() && knownNetworks().length) history.replaceState(null, "", `#${knownFragment(knownNetworks()[0])}`);
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -334,7 +337,7 @@ async function main() {
 // Another network's address (a link followed, "Create", the back button):
 // the page is for one network, so it starts again for that one.
 addEventListener("hashchange", () => {
-  if (!sameNetwork(networkFromAddress(), network)) location.reload();
+  if (!sameNetwork(networkFromAddress(location, knownNetworks()), network)) location.reload();
 });
 
 main().catch((e) => {

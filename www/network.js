@@ -5,19 +5,33 @@
 // so that a link cut in its name is caught, makes a changed character an
 // error rather than another network; links made before it have none).
 // An open network is its name: `#net=NAME` (or the older `?network=NAME`);
-// with neither, the open network "main". The page only reads the node's
+// with neither, the network this browser opened last, or the open network
+// "main" for a first visit: a person coming back to the site's address
+// expects their network, not an empty one. The page only reads the node's
 // answer about a network (`describeNetwork`, `node.network`): it never
 // checks an invite itself.
 
 /**
  * The network `where` (a location) names, as `TrustfoldNode.open` takes it:
- * `{ invite, name, check }` for a private network, a name for an open one.
+ * `{ invite, name, check }` for a private network, a name for an open one;
+ * if it names none, the first of `known` (entries of the networks opened
+ * here, latest first, `knownNetworks`), else "main".
  */
-export function networkFromAddress(where = location) {
+export function networkFromAddress(where = location, known = []) {
   const hash = new URLSearchParams(where.hash.slice(1));
   if (hash.has("invite")) return { invite: hash.get("invite"), name: hash.get("name") ?? "", check: hash.get("check") };
-  return hash.get("net") ?? new URLSearchParams(where.search).get("network") ?? "main";
+  const named = hash.get("net") ?? new URLSearchParams(where.search).get("network");
+  if (named !== null) return named;
+  const last = known[0];
+  if (last?.kind === "private") return { invite: last.invite, name: last.name, check: last.check ?? null };
+  return last?.kind === "open" ? last.name : "main";
 }
+
+/** Does `where` (a location) name a network itself? */
+export const namesNetwork = (where = location) => {
+  const hash = new URLSearchParams(where.hash.slice(1));
+  return hash.has("invite") || hash.has("net") || new URLSearchParams(where.search).has("network");
+};
 
 /** Do two addresses name the same network (and the same name for it)? */
 export const sameNetwork = (a, b) => JSON.stringify(a) === JSON.stringify(b);

@@ -164,15 +164,26 @@ export const VERDICT = {
   excluded: "itself excluded",
 };
 
+/**
+ * The verdict of contest `c` (a statement with its `author`) in my view,
+ * naming the statement's author where "its author" would read as the
+ * payer's: "Bob is banned", "you do not follow Bob".
+ */
+export function verdictWords(c, who) {
+  if (c.verdict === "authorBanned") return `${isWords(who(c.author))} banned`;
+  if (c.verdict === "untrusted") return `you do not follow ${who(c.author)}`;
+  return VERDICT[c.verdict] ?? c.verdict;
+}
+
 /** "disputed by Alice: “reason”" for one statement of an exclusion. */
 export function statementWords(s, who, quote = (r) => `: “${r}”`) {
   return `${s.dispute ? "disputed" : "excluded"} by ${who(s.author)}${s.reason ? quote(s.reason) : ""}`;
 }
 
-/** Why an author is banned, from `why` of kind "authorBanned"; `whose` ban list ("my", "Bob's"). */
-function banWords(why, who, whose) {
-  if (why.ban === "local") return `${isWords(who(why.author))} on ${whose} ban list`;
-  return authorBannedWords(why, who);
+/** Why an author is banned, from `why` of kind "authorBanned", in `viewer`'s view (a name; mine if none). */
+function banWords(why, who, viewer) {
+  if (why.ban === "local") return `${isWords(who(why.author))} on ${viewer ? `${viewer}'s` : "your"} ban list`;
+  return authorBannedWords(why, who, viewer);
 }
 
 /** "Alice", "Alice and Bob", "Alice, Bob and Carol". */
@@ -186,10 +197,10 @@ function listWords(names) {
  * "authorBanned", author, ban, by }; `whose` names the ban list for a local
  * ban ("your" in my view, "Bob's" in Bob's).
  */
-export function whyWords(why, who, whose = "your") {
+export function whyWords(why, who, viewer) {
   if (!why) return "";
   if (why.kind === "excluded") return why.by.map((s) => statementWords(s, who)).join("; ");
-  return banWords(why, who, whose);
+  return banWords(why, who, viewer);
 }
 
 /** What an event is, by its kind, when it is not a payment on the list. */
@@ -257,11 +268,15 @@ export function movementWords(account, unit, m, who, because = "does not count:"
   return `${what} ${verb} ${authorBannedWords(m.why, who)}`;
 }
 
-/** "Bob is banned by Alice, whose bans you follow" from `why` of kind "authorBanned". */
-function authorBannedWords(why, who) {
+/**
+ * "Bob is banned by Alice, whose bans you follow" from `why` of kind
+ * "authorBanned"; "… whose bans Carol follows" in `viewer`'s view.
+ */
+function authorBannedWords(why, who, viewer) {
   const author = why?.author ? who(why.author) : "its author";
   const by = (why?.by ?? []).map(who);
-  if (why?.ban === "published" && by.length) return `${isWords(author)} banned by ${listWords(by)}, whose bans you follow`;
+  const follows = viewer ? `${viewer} follows` : "you follow";
+  if (why?.ban === "published" && by.length) return `${isWords(author)} banned by ${listWords(by)}, whose bans ${follows}`;
   if (why?.ban === "forked") return `${author} signed two histories (a fork)`;
   return `${isWords(author)} on your ban list`;
 }

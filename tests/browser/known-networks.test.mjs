@@ -25,6 +25,19 @@ test("a remembered network's link opens that network, whatever its name", () => 
   }
 });
 
+test("the site's address alone opens the network opened last, or main the first time", () => {
+  const bare = { hash: "", search: "" };
+  assert.equal(networkFromAddress(bare, []), "main");
+  const s = storage();
+  rememberNetwork({ kind: "private", name: "Our coop", room: "r", invite, check: "0123abcd" }, s);
+  assert.deepEqual(networkFromAddress(bare, knownNetworks(s)), { invite, name: "Our coop", check: "0123abcd" });
+  rememberNetwork({ kind: "open", name: "market", room: "market", invite: null }, s);
+  assert.equal(networkFromAddress(bare, knownNetworks(s)), "market");
+  // An address naming a network opens that one, main too.
+  assert.equal(networkFromAddress({ hash: "#net=main", search: "" }, knownNetworks(s)), "main");
+  assert.equal(networkFromAddress({ hash: "", search: "?network=x" }, knownNetworks(s)), "x");
+});
+
 test("the latest opened comes first, each once, at most MAX_KNOWN", () => {
   const s = storage();
   for (let i = 0; i < MAX_KNOWN + 5; i++) rememberNetwork({ kind: "open", name: `n${i}`, room: `n${i}`, invite: null }, s);

@@ -419,6 +419,14 @@ test("a private network opened once is listed on every network's page in that br
   await tab(p, "networks");
   await sees(p, "#known-networks", "(this one)");
   assert.deepEqual(await listed(), ["Private network “Our coop” (this one)"]);
+  // Coming back by the site's address alone opens the network opened
+  // last, with its link in the address (not an empty "main").
+  const site = new URL(p.page.url());
+  await p.page.goto(`${site.origin}${site.pathname}`);
+  await opened(p, null);
+  await sees(p, "#network", "Private network");
+  await sees(p, "#transactions", "seeds");
+  assert.match(new URL(p.page.url()).hash, /^#invite=/);
   assert.deepEqual(p.errors, []);
   await closeAll(p);
 });

@@ -50,6 +50,10 @@ test("a ban I follow changes my balance: a notice says who banned whom and what 
   await tab(carol, "ledger");
   await sees(carol, "#transactions", "still named");
   assert.match(await carol.page.textContent("#transactions"), /Bob/);
+  // Bob reads Carol's view as hers: the bans she follows, not his.
+  await tab(bob, "agreement");
+  await sees(bob, "#agreement-list", "Carol leaves out");
+  await sees(bob, "#agreement-list", "banned by Alice, whose bans Carol follows");
   await closeAll(alice, bob, carol);
 });
 

@@ -35,7 +35,7 @@ export function renderAgreement(s, { shown: agreement, progress, digest, stale }
       // They leave it out: say why, in their view.
       ...r.onlyMine.map(
         (d) =>
-          `${name} leaves out ${eventWords(d, s.byEvent, who, agreement.edits)}: ${whyWords(d.why, who, `${name}'s`) || d.status}; you count it`,
+          `${name} leaves out ${eventWords(d, s.byEvent, who, agreement.edits)}: ${whyWords(d.why, who, name) || d.status}; you count it`,
       ),
       ...r.onlyTheirs.map((d) => {
         // I leave it out: my reasons, and whether they would count for them.

@@ -19,7 +19,7 @@ import {
   oncePerAmount,
   when,
   STATUS,
-  VERDICT,
+  verdictWords,
   statementWords,
   whyWords,
 } from "../words.js";
@@ -499,7 +499,7 @@ function contestWords(c, who) {
   const anyway = (c.excludedBy ?? []).map(
     (st) => `${who(st.author)} ${who(st.author) === "you" ? "count" : "counts"} the payment anyway${st.reason ? `: “${st.reason}”` : ""}`,
   );
-  const verdict = c.verdict === "excluded" && anyway.length ? anyway.join("; ") : (VERDICT[c.verdict] ?? c.verdict);
+  const verdict = c.verdict === "excluded" && anyway.length ? anyway.join("; ") : verdictWords(c, who);
   return `${words[0].toUpperCase()}${words.slice(1)} (${verdict})`;
 }
 
