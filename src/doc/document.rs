@@ -25,24 +25,40 @@ use rustc_hash::{FxHashMap, FxHashSet};
 const MAX_PENDING_OPS: usize = 1 << 15;
 const _: () = assert!(2 * MAX_PENDING_OPS as u64 <= MAX_CHANGE_OPS);
 
-/// The most bytes of map keys (record and field names) and string values
-/// the ops of a local change gather before it is closed: half of
-/// [`MAX_CHANGE_NAME_BYTES`], and of the most a change may take
-/// ([`MAX_CHANGE_BYTES`]) with every string in it stored uncompressed. A
-/// value may be as long as this alone
-/// ([`MAX_VALUE_BYTES`](super::MAX_VALUE_BYTES)).
-const MAX_PENDING_STRING_BYTES: usize = 1 << 20;
-const _: () = assert!(2 * MAX_PENDING_STRING_BYTES as u64 <= MAX_CHANGE_NAME_BYTES);
-const _: () = assert!(2 * MAX_PENDING_STRING_BYTES <= MAX_CHANGE_BYTES);
-const _: () = assert!(super::MAX_VALUE_BYTES <= MAX_PENDING_STRING_BYTES);
+/// The most bytes a local change gathers before it is closed, counting
+/// its map keys (record and field names), string values and text, and
+/// [`NAMED_OP_BYTES`] for every op id its ops name (a replaced value, a
+/// deleted character): each brings its actor, up to 48 bytes, into the
+/// change's table of actors. A change over [`MAX_CHANGE_BYTES`] is invalid,
+/// and one made here would stay unpublished, failing every later commit of
+/// the writer: a long value over 32,767 versions planted by as many actors
+/// made one of 2.5 MB (the review of b812617). One op may take a change
+/// past this alone, as a value of [`MAX_VALUE_BYTES`](super::MAX_VALUE_BYTES)
+/// does; the ops' own columns (≈ 10 bytes each, at most
+/// [`MAX_PENDING_OPS`]) come on top, so a change stays under 1.5 MB.
+const MAX_PENDING_BYTES: usize = 768 << 10;
+const _: () = assert!({
+    // The most a change holds: what fits the budget, or one op alone (a
+    // value with its key, its versions superseded), and the columns.
+    let one_op = super::MAX_VALUE_BYTES + super::MAX_NAME_BYTES;
+    let held = if one_op > MAX_PENDING_BYTES {
+        one_op
+    } else {
+        MAX_PENDING_BYTES
+    };
+    held + 16 * MAX_PENDING_OPS <= MAX_CHANGE_BYTES
+});
+const _: () = assert!(2 * MAX_PENDING_BYTES as u64 <= MAX_CHANGE_NAME_BYTES);
 
-/// The most predecessors the ops on map keys of a local change gather
-/// before it is closed (each lists every value it replaces). A text op
-/// lists at most one and a change has at most [`MAX_PENDING_OPS`] ops, so
-/// a local change lists at most half of [`MAX_CHANGE_PREDS`].
-const MAX_PENDING_KEYED_PREDS: usize = 1 << 15;
-const _: () = assert!(2 * (MAX_PENDING_OPS + MAX_PENDING_KEYED_PREDS) as u64 <= MAX_CHANGE_PREDS);
-const _: () = assert!(super::MAX_VERSIONS_REPLACED <= MAX_PENDING_KEYED_PREDS);
+/// What an op id named by an op costs a change at most: its actor (a key
+/// and a suffix, 48 bytes at most) and its place in the columns.
+pub(super) const NAMED_OP_BYTES: usize = 56;
+
+/// The most op ids the ops of a local change name: [`MAX_PENDING_BYTES`]
+/// at [`NAMED_OP_BYTES`] each, and an op replacing a value names one more.
+const _: () =
+    assert!(2 * (MAX_PENDING_OPS + MAX_PENDING_BYTES / NAMED_OP_BYTES) as u64 <= MAX_CHANGE_PREDS);
+const _: () = assert!(super::MAX_VERSIONS_REPLACED * NAMED_OP_BYTES <= MAX_PENDING_BYTES);
 
 /// The most changes side by side a local change depends on: a change's
 /// event carries each change it depends on as a direct parent, and an event
@@ -96,23 +112,9 @@ pub(super) struct Doc {
     /// What the document holds, for checking remote changes; built when
     /// first needed (see [`guard`]).
     pub(super) guard: Option<Guard>,
-    /// What the ops on map keys in the open transaction hold, as far as
-    /// the edits here count them (see [`room_for_key`](Self::room_for_key)).
-    pending_keyed: PendingKeyed,
-    /// How many changes the writer's actor made in this document: each
-    /// session has an actor of its own, so every one was made here, by
-    /// [`close`](Self::close) or [`supersede`](Self::supersede).
-    pub(super) local_seq: u64,
-}
-
-/// The names, string values and predecessors of the ops on map keys in a
-/// document's open transaction.
-#[derive(Debug, Default)]
-struct PendingKeyed {
-    /// Bytes of map keys and string values.
-    strings: usize,
-    /// Predecessors listed (each op names every value it replaces).
-    preds: usize,
+    /// The bytes the open transaction holds, as the edits here count them
+    /// (see [`MAX_PENDING_BYTES`]).
+    pending_bytes: usize,
 }
 
 /// Which open transaction the op history holds: the one started from
@@ -146,8 +148,7 @@ impl Doc {
             typed_ahead: None,
             refused: Vec::new(),
             guard: Some(Guard::default()),
-            pending_keyed: PendingKeyed::default(),
-            local_seq: 0,
+            pending_bytes: 0,
         }
     }
 
@@ -248,29 +249,31 @@ impl Doc {
         }
     }
 
-    /// Closes the open transaction if one more op on `key` of the map `obj`,
-    /// writing a string of `value_bytes`, could take its names and string
-    /// values past [`MAX_PENDING_STRING_BYTES`] or its keyed predecessors
-    /// past [`MAX_PENDING_KEYED_PREDS`]: a change over
-    /// [`MAX_CHANGE_NAME_BYTES`], [`MAX_CHANGE_PREDS`] or
-    /// [`MAX_CHANGE_BYTES`] is invalid. Versions past
-    /// [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED) are
-    /// superseded first ([`supersede`](Self::supersede)).
-    fn room_for_key(&mut self, obj: &ObjId, key: &str, value_bytes: usize) -> Result<(), DocError> {
-        let mut preds = self.doc.get_all(obj, key).map_err(am)?.len();
-        if preds > super::MAX_VERSIONS_REPLACED {
-            self.supersede(obj, key)?;
-            preds = self.doc.get_all(obj, key).map_err(am)?.len();
-        }
-        let strings = key.len() + value_bytes;
-        let pending = &self.pending_keyed;
-        if pending.strings + strings > MAX_PENDING_STRING_BYTES
-            || pending.preds + preds > MAX_PENDING_KEYED_PREDS
-        {
+    /// Closes the open transaction if it holds anything and `bytes` more
+    /// would take it past [`MAX_PENDING_BYTES`], and counts them.
+    pub(super) fn room_for(&mut self, bytes: usize) {
+        if self.pending_bytes > 0 && self.pending_bytes + bytes > MAX_PENDING_BYTES {
             self.close();
         }
-        self.pending_keyed.strings += strings;
-        self.pending_keyed.preds += preds;
+        self.pending_bytes += bytes;
+    }
+
+    /// Makes room for one op on `key` of the map `obj` writing a string of
+    /// `value_bytes`: it names every version it replaces, so versions past
+    /// what fits in [`MAX_PENDING_BYTES`] beside the key and the value (and
+    /// past [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED)) are
+    /// superseded first ([`supersede`](Self::supersede)); then the change
+    /// is closed if the op would take it past that.
+    fn room_for_key(&mut self, obj: &ObjId, key: &str, value_bytes: usize) -> Result<(), DocError> {
+        let own = key.len() + value_bytes;
+        let keep = (MAX_PENDING_BYTES.saturating_sub(own) / NAMED_OP_BYTES)
+            .min(super::MAX_VERSIONS_REPLACED);
+        let mut versions = self.doc.get_all(obj, key).map_err(am)?.len();
+        if versions > keep {
+            self.supersede(obj, key, keep)?;
+            versions = self.doc.get_all(obj, key).map_err(am)?.len();
+        }
+        self.room_for(own + versions * NAMED_OP_BYTES);
         Ok(())
     }
 
@@ -345,6 +348,8 @@ impl Doc {
             if part < left && !self.between_characters(text, pos + part) {
                 part += 1;
             }
+            // Each deleted character names its insertion.
+            self.room_for(part * NAMED_OP_BYTES);
             self.doc
                 .splice_text(text, pos, part as isize, "")
                 .map_err(am)?;
@@ -359,6 +364,8 @@ impl Doc {
                 .nth(EDIT_PART)
                 .map_or(rest.len(), |(i, _)| i);
             let (part, after) = rest.split_at(end);
+            // Its characters, and the one it follows.
+            self.room_for(part.len() + NAMED_OP_BYTES);
             self.doc.splice_text(text, at, 0, part).map_err(am)?;
             at += part.encode_utf16().count();
             rest = after;
@@ -369,14 +376,13 @@ impl Doc {
 
     /// Closes the open transaction, remembering the change it made.
     pub(super) fn close(&mut self) {
-        self.pending_keyed = PendingKeyed::default();
+        self.pending_bytes = 0;
         // An empty commit makes nothing, but Automerge opens a transaction
         // to find that out: ≈ 3 ms at 10,000 changes, at every masked read.
         if self.doc.pending_ops() == 0 {
             return;
         }
         if let Some(hash) = self.doc.commit() {
-            self.local_seq += 1;
             self.unpublished.push(hash);
             if let (Some(guard), Some(change)) =
                 (self.guard.as_mut(), self.doc.get_change_by_hash(&hash))

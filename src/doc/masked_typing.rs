@@ -50,10 +50,9 @@ impl Doc {
         let base = self.doc.base_heads();
         let before = self.doc.pending_ops();
         for &(start, end) in &plan.deletes {
-            self.doc
-                .splice_text(&text, start, (end - start) as isize, "")
-                .map_err(am)?;
-            self.make_room();
+            // In parts, as any deletion: a selection of 100,000 characters
+            // is more ops than a change may hold.
+            self.splice_in_parts(&text, start, end - start, "")?;
         }
         self.splice_in_parts(&text, plan.at, 0, insert)?;
         let typed = plan.ops(insert);

@@ -98,10 +98,12 @@ pub const MAX_NAME_BYTES: usize = 1024;
 /// would name more predecessors than a change may
 /// ([`MAX_CHANGE_PREDS`](crate::event::validate::MAX_CHANGE_PREDS)). The
 /// edit first deletes the versions past this many, in changes of one
-/// deletion naming at most this many each, each its own event. As many as
-/// a local change's keyed ops may name: below it Automerge's own op
-/// replaces them, in the writer's changes as any edit.
-pub const MAX_VERSIONS_REPLACED: usize = 1 << 15;
+/// deletion naming at most this many each, each its own event: below it
+/// Automerge's own op replaces them, in the writer's change as any edit.
+/// Each version named brings its actor into the change (48 bytes at most),
+/// so fewer are replaced by an op writing a long value: as many as leave
+/// the change under its bounds.
+pub const MAX_VERSIONS_REPLACED: usize = 1 << 13;
 
 /// The longest string a field may hold, in UTF-8 bytes. A field's value is
 /// written whole in one change, and a change longer than

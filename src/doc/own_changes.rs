@@ -1,56 +1,120 @@
 //! Changes a writer makes outside Automerge's transactions, to keep a
 //! document writable whatever others did to it: merges of too many heads,
 //! and deletions superseding versions planted side by side past what one
-//! op may replace. Each is checked by the guard as a remote change is, and
-//! published as its own event before the edit's.
+//! op may replace. Each is the writer's own next change (its actor, its
+//! next seq), checked by the guard as a remote change is, and published as
+//! its own event before the edit's.
 
 use super::document::{Doc, MAX_LOCAL_DEPS};
 use super::error::{DocError, am};
 use automerge::{ActorId, Change, ChangeHash, ObjId, ReadDoc, legacy, transaction::Transactable};
 use rustc_hash::FxHashMap;
 
-/// The bytes of an owner's key, with which each of their actors starts.
-const KEY_BYTES: usize = 32;
+/// The writer's own chain of changes as hand-built changes continue it:
+/// the seq and hash of its last change in the document, and the highest op
+/// of the document.
+struct Chain {
+    actor: ActorId,
+    last: Option<(u64, ChangeHash)>,
+    highest: u64,
+    made: Vec<Change>,
+}
 
-/// The bytes of a merge actor's suffix (at most `MAX_ACTOR_SUFFIX`).
-const MERGE_SUFFIX: usize = 16;
-const _: () = assert!(MERGE_SUFFIX <= crate::event::validate::MAX_ACTOR_SUFFIX);
+impl Chain {
+    /// The next change: `operations` depending on `deps` and on the
+    /// writer's last change (its seq must follow it, so it is named among
+    /// the dependencies when not in them already).
+    fn next(
+        &mut self,
+        mut deps: Vec<ChangeHash>,
+        operations: Vec<legacy::Op>,
+    ) -> Result<&Change, DocError> {
+        let seq = match self.last {
+            Some((seq, hash)) => {
+                if !deps.contains(&hash) {
+                    deps.push(hash);
+                }
+                seq + 1
+            }
+            None => 1,
+        };
+        let change = hand_built(self.actor.clone(), seq, self.highest, deps, operations)?;
+        self.last = Some((seq, change.hash()));
+        self.highest = change.max_op();
+        self.made.push(change);
+        Ok(self.made.last().expect("just pushed"))
+    }
+}
 
 impl Doc {
-    /// Merges the document's heads, `MAX_LOCAL_DEPS` at a time, until at
-    /// most that many are left, so that the next local change's event can
-    /// carry every change it depends on: each merge is a change of no ops
-    /// depending on `MAX_LOCAL_DEPS` heads, published as its own event
-    /// before the edit's. Without it, a document with 64 or more changes side
-    /// by side (64 people editing offline at once, or one author's 64
-    /// sessions) could be written by nobody again. Each merge is made by an
-    /// actor of its own (the owner's key and a digest of what it merges):
-    /// as its first change, it needs no earlier change of its actor in its
-    /// history. Only with no transaction open.
+    /// Merges the document's heads until at most `MAX_LOCAL_DEPS` are left,
+    /// so that the next local change's event can carry every change it
+    /// depends on: each merge is a change of no ops depending on the last
+    /// merge (or the writer's last change) and on as many more heads as
+    /// make `MAX_LOCAL_DEPS`, published as its own event before the
+    /// edit's. Without it, a document with 64 or more changes side by side
+    /// (64 people editing offline at once, or one author's 64 sessions)
+    /// could be written by nobody again. The merges are the writer's own
+    /// next changes, applied in one batch: each first made by an actor of
+    /// its own, 65,536 heads made an edit take 74 s and 3.1 GB (a new
+    /// actor costs Automerge a pass over the whole document; the review of
+    /// b812617). Only with no transaction open.
     pub(super) fn merge_heads(&mut self) -> Result<(), DocError> {
         if self.doc.pending_ops() > 0 {
             return Ok(());
         }
-        let mut heads = self.doc.get_heads();
+        let heads = self.doc.get_heads();
         if heads.len() <= MAX_LOCAL_DEPS {
             return Ok(());
         }
-        let mut last_op = self.last_ops(&heads)?;
-        let mut merges = Vec::new();
-        while heads.len() > MAX_LOCAL_DEPS {
-            let merged: Vec<ChangeHash> = heads.drain(..MAX_LOCAL_DEPS).collect();
-            // Lamport: one above the highest op of its history, which is
-            // the highest of its dependencies' last ops.
-            let highest = merged.iter().map(|h| last_op[h]).max().unwrap_or(0);
-            let change = self.merge_change(merged, highest)?;
-            last_op.insert(change.hash(), highest);
-            heads.push(change.hash());
-            merges.push(change);
+        let mut chain = self.chain()?;
+        let mut heads: std::collections::VecDeque<ChangeHash> = heads.into();
+        // The writer's last change, if a head, is named by the first merge
+        // as its seq needs: not counted twice.
+        if let Some((_, last)) = chain.last {
+            heads.retain(|h| *h != last);
         }
-        // In one batch: Automerge takes in a new actor per merge, and one
-        // by one that cost as much again (the review).
-        let hashes: Vec<ChangeHash> = merges.iter().map(Change::hash).collect();
-        self.doc.apply_changes(merges).map_err(am)?;
+        while heads.len() + usize::from(chain.last.is_some()) > MAX_LOCAL_DEPS {
+            // The writer's last change (or the last merge) and the heads
+            // beside it: MAX_LOCAL_DEPS in all.
+            let room = MAX_LOCAL_DEPS - usize::from(chain.last.is_some());
+            let named: Vec<ChangeHash> = heads.drain(..room.min(heads.len())).collect();
+            chain.next(named, Vec::new())?;
+        }
+        self.apply_own(chain.made)
+    }
+
+    /// The writer's chain as it stands, for changes built by hand: its last
+    /// change read from Automerge's change graph (a count kept here went
+    /// wrong for a replica whose actor had changes in the log before it
+    /// opened: the review of b812617), and the document's highest op.
+    fn chain(&mut self) -> Result<Chain, DocError> {
+        let actor = self.doc.get_actor().clone();
+        let heads = self.doc.get_heads();
+        let highest = self.last_ops(&heads)?.into_values().max().unwrap_or(0);
+        let last = self
+            .doc
+            .get_changes_meta(&[])
+            .into_iter()
+            .filter(|meta| *meta.actor == actor)
+            .map(|meta| (meta.seq, meta.hash))
+            .max_by_key(|(seq, _)| *seq);
+        Ok(Chain {
+            actor,
+            last,
+            highest,
+            made: Vec::new(),
+        })
+    }
+
+    /// Checks changes built by hand as remote changes are, applies them in
+    /// one batch and counts them unpublished.
+    fn apply_own(&mut self, made: Vec<Change>) -> Result<(), DocError> {
+        for change in &made {
+            self.admit_own(change)?;
+        }
+        let hashes: Vec<ChangeHash> = made.iter().map(Change::hash).collect();
+        self.doc.apply_changes(made).map_err(am)?;
         self.unpublished.extend(hashes);
         Ok(())
     }
@@ -71,35 +135,6 @@ impl Doc {
         Ok(last_op)
     }
 
-    /// A merge: a change of no ops depending on `deps`, whose highest op is
-    /// `highest`, made by an actor of its own — the owner's key and a
-    /// digest of the writer's actor and `deps` — so it is the first change
-    /// of its actor and needs no earlier one in its history. Checked by the
-    /// guard ([`admit_own`](Self::admit_own)).
-    fn merge_change(
-        &mut self,
-        mut deps: Vec<ChangeHash>,
-        highest: u64,
-    ) -> Result<Change, DocError> {
-        let writer = self.doc.get_actor().to_bytes();
-        deps.sort();
-        let mut digest = blake3::Hasher::new();
-        digest.update(b"trustfold merge actor v1");
-        digest.update(&(writer.len() as u64).to_le_bytes());
-        digest.update(writer);
-        for hash in &deps {
-            digest.update(&hash.0);
-        }
-        let mut actor = writer
-            .get(..KEY_BYTES)
-            .ok_or_else(|| DocError::Automerge("a writer's actor without its key".into()))?
-            .to_vec();
-        actor.extend_from_slice(&digest.finalize().as_bytes()[..MERGE_SUFFIX]);
-        let change = hand_built(ActorId::from(actor), 1, highest, deps, Vec::new())?;
-        self.admit_own(&change)?;
-        Ok(change)
-    }
-
     /// Checks a change made here outside Automerge's transactions as a
     /// remote change is, where a guard is built: a mistake in making it
     /// would show only on other nodes, which would then refuse every later
@@ -117,19 +152,24 @@ impl Doc {
     }
 
     /// Deletes versions side by side on `key` of the map `obj` until at
-    /// most [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED) are
-    /// left, in changes of one deletion naming at most that many each,
-    /// each its own event before the edit's. Anyone may plant values side
-    /// by side on a key, one change each (each names no value before it);
-    /// an op replacing them all at once would name more predecessors than a
-    /// change may hold, and refusing the edit let one identity stop everyone
-    /// from writing a field, creating a record of a name or deleting one
-    /// (the review of 967e653). The deletions are the writer's own next
-    /// changes (its actor, its next seqs), applied in one batch: a new actor
-    /// costs Automerge a pass over the whole document, and one per key made
-    /// an edit over 1,000 planted keys take 79 s (the review of dcd35b1).
-    /// Closes the open transaction.
-    pub(super) fn supersede(&mut self, obj: &ObjId, key: &str) -> Result<(), DocError> {
+    /// most `keep` are left (at most
+    /// [`MAX_VERSIONS_REPLACED`](super::MAX_VERSIONS_REPLACED)), in changes
+    /// of one deletion naming at most `MAX_VERSIONS_REPLACED` each, each its
+    /// own event before the edit's. Anyone may plant values side by side on
+    /// a key, one change each (each names no value before it); an op
+    /// replacing them all at once would name more predecessors than a
+    /// change may hold, and refusing the edit let one identity stop
+    /// everyone from writing a field, creating a record of a name or
+    /// deleting one (the review of 967e653). The deletions are the writer's
+    /// own next changes, applied in one batch: one per key by an actor of
+    /// its own made an edit over 1,000 planted keys take 79 s (the review
+    /// of dcd35b1). Closes the open transaction.
+    pub(super) fn supersede(
+        &mut self,
+        obj: &ObjId,
+        key: &str,
+        keep: usize,
+    ) -> Result<(), DocError> {
         self.close();
         self.merge_heads()?;
         let versions: Vec<legacy::OpId> = self
@@ -139,16 +179,16 @@ impl Doc {
             .into_iter()
             .filter_map(|(_, id)| legacy_op_id(&id))
             .collect();
-        let excess = versions.len().saturating_sub(super::MAX_VERSIONS_REPLACED);
+        let excess = versions.len().saturating_sub(keep);
+        if excess == 0 {
+            return Ok(());
+        }
         let object = match legacy_op_id(obj) {
             Some(id) => legacy::ObjectId::Id(id),
             None => legacy::ObjectId::Root,
         };
-        let writer = self.doc.get_actor().clone();
+        let mut chain = self.chain()?;
         let mut deps = self.doc.get_heads();
-        let mut highest = self.last_ops(&deps)?.into_values().max().unwrap_or(0);
-        let mut seq = self.local_seq;
-        let mut parts = Vec::new();
         for part in versions[..excess].chunks(super::MAX_VERSIONS_REPLACED) {
             let delete = legacy::Op {
                 action: legacy::OpType::Delete,
@@ -157,17 +197,9 @@ impl Doc {
                 pred: part.to_vec().into(),
                 insert: false,
             };
-            seq += 1;
-            let change = hand_built(writer.clone(), seq, highest, deps, vec![delete])?;
-            self.admit_own(&change)?;
-            (deps, highest) = (vec![change.hash()], change.max_op());
-            parts.push(change);
+            deps = vec![chain.next(deps, vec![delete])?.hash()];
         }
-        let hashes: Vec<ChangeHash> = parts.iter().map(Change::hash).collect();
-        self.doc.apply_changes(parts).map_err(am)?;
-        self.local_seq = seq;
-        self.unpublished.extend(hashes);
-        Ok(())
+        self.apply_own(chain.made)
     }
 }
 
