@@ -427,6 +427,17 @@ test("a private network opened once is listed on every network's page in that br
   await sees(p, "#network", "Private network");
   await sees(p, "#transactions", "seeds");
   assert.match(new URL(p.page.url()).hash, /^#invite=/);
+  // Its name typed to open it asks first: a name opens an open network,
+  // which anyone can read; the private one is offered, and a second press
+  // opens the open one all the same.
+  await tab(p, "networks");
+  await p.page.fill("#open-link input[name=link]", "our coop");
+  await p.page.click("#open-link button");
+  await sees(p, "#open-link-note", "You have a private network called “Our coop”");
+  assert.match(new URL(p.page.url()).hash, /^#invite=/, "not opened yet");
+  await Promise.all([p.page.waitForEvent("load"), p.page.click("#open-link button")]);
+  await opened(p, null);
+  await sees(p, "#network", "Open network");
   assert.deepEqual(p.errors, []);
   await closeAll(p);
 });

@@ -10,6 +10,7 @@ import { inviteFragment, inviteLink, shownName } from "../network.js";
 import { forgetNetwork, isNetwork, knownFragment, knownNetworks } from "../known-networks.js";
 import { qrCode } from "../pictures/qr.js";
 import { readStored, writeStored } from "../stored.js";
+import { secondPress } from "../second-press.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -25,10 +26,26 @@ export function mountNetworks(app, selectTab) {
   // A link pasted here opens as it would from the address bar: only its
   // fragment is read (an invite works on this site whatever site sent it);
   // anything else is an open network's name.
+  // A name that is also a private network's opened here asks first: a
+  // person told "join Our coop" would otherwise land in an open network
+  // of that name, which anyone can read, without a word.
+  const mayOpen = secondPress();
   $("#open-link").addEventListener("submit", (event) => {
     event.preventDefault();
     const typed = event.target.elements.link.value.trim();
     const at = typed.indexOf("#");
+    const same = (n) => n.kind === "private" && n.name.toLowerCase() === typed.toLowerCase();
+    const mine = at < 0 ? knownNetworks().find(same) : undefined;
+    if (mine && !mayOpen(typed)) {
+      render(
+        html`You have a private network called “${shownName(mine.name)}”:
+          <a href="#${knownFragment(mine)}">open it</a>. A name opens an open network, which anyone who knows the
+          name can read: press Open again to open that one.`,
+        $("#open-link-note"),
+      );
+      return;
+    }
+    render(nothing, $("#open-link-note"));
     location.hash = at >= 0 ? typed.slice(at + 1) : `net=${encodeURIComponent(typed)}`;
   });
   $("#new-network").addEventListener("submit", (event) => {
