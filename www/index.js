@@ -344,11 +344,11 @@ main().catch((e) => {
   const nameless = typeof network === "object" && network.name === "";
   const why =
     network === ""
-      ? "the link names no network."
+      ? "The link names no network."
       : nameless
-        ? "the invite link is cut short (it gives no name for the network): ask for the whole link again."
+        ? "The invite link is cut short (it gives no name for the network): ask for the whole link again."
         : errorText(e);
-  $("#status").textContent = `Could not open this network: ${why} Paste the whole link under “Open a link” below, or open or make another network there.`;
+  $("#status").textContent = `Could not open this network. ${why} Paste the whole link under “Open a link” below, or open or make another network there.`;
   // The networks this browser opened before are still there to go back to.
   renderKnownNetworks(null);
   $("#status").className = "error";

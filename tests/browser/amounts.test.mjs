@@ -59,6 +59,8 @@ test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many de
   await alice.page.fill("#pay input[name=memo]", "euro sign");
   await alice.page.click("#pay button");
   await sees(alice, "#pay-error", "so check which one you mean. Press Pay again to pay it anyway.");
+  // Said once: the question, not the hint under the unit too.
+  assert.doesNotMatch(await alice.page.textContent("#pay-unit-hint"), /one currency/);
   assert.doesNotMatch(await alice.page.textContent("#transactions"), /euro sign/);
   await alice.page.click("#pay button");
   await sees(alice, "#transactions", "euro sign");

@@ -448,7 +448,7 @@ test("a damaged invite link is said in words, and the page still makes a new net
   const errors = watch(page);
   const p = { context, page, errors, name: "Kim" };
   await page.goto(`${server.url}/#invite=zz&name=Coop`);
-  await sees(p, "#status", "Could not open this network: This invite link is damaged");
+  await sees(p, "#status", "Could not open this network. This invite link is damaged");
   // What cannot work without a node is not shown; a whole link can be pasted.
   for (const part of [".who", "#this-network", "#relay-section", "#known-section"]) {
     assert.equal(await p.page.isVisible(part), false, part);
@@ -459,12 +459,12 @@ test("a damaged invite link is said in words, and the page still makes a new net
   assert.equal(await p.page.isVisible("#pay"), false, "no Pay form on a network that did not open");
   assert.equal(await p.page.isVisible("#tab-ledger"), false);
   await Promise.all([p.page.waitForEvent("load"), page.evaluate(() => (location.hash = "net="))]);
-  await sees(p, "#status", "Could not open this network: the link names no network.");
+  await sees(p, "#status", "Could not open this network. The link names no network.");
   await Promise.all([
     page.waitForEvent("load"),
     page.evaluate((hex) => (location.hash = `invite=${hex}&name=`), "ab".repeat(32)),
   ]);
-  await sees(p, "#status", "Could not open this network: the invite link is cut short");
+  await sees(p, "#status", "Could not open this network. The invite link is cut short");
   await tab(p, "networks");
   // A name short in letters but long in bytes is said as such.
   await p.page.fill("#new-network input[name=name]", "🌱".repeat(20));
@@ -484,7 +484,7 @@ test("a damaged invite link is said in words, and the page still makes a new net
   const typo = (secret[0] === "a" ? "b" : "a") + secret.slice(1);
   for (const changed of [`invite=${typo}&check=${check}&name=Fresh%20start`, `invite=${secret}&check=${check}&name=Fresh%20star`]) {
     await Promise.all([p.page.waitForEvent("load"), page.evaluate((h) => (location.hash = h), changed)]);
-    await sees(p, "#status", "Could not open this network: This invite link is damaged");
+    await sees(p, "#status", "Could not open this network. This invite link is damaged");
   }
   // Pasted at the end of a sentence: the check says which name it was,
   // and the address is put right.

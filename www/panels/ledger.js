@@ -110,7 +110,10 @@ export function mountLedger(app) {
       const questions = [];
       if (!seen(s, to)) questions.push(`${short(to)}: ${NEVER_SEEN}. Check the key (one changed digit is someone else).`);
       const warning = unitWarning(s, unit, { strong: true });
-      if (warning) questions.push(warning);
+      if (warning) {
+        questions.push(warning);
+        $("#pay-unit-hint").textContent = decimalsHint(unit); // said once, in the question
+      }
       const largest = largestPayment(s, unit);
       if (largest !== null && amount >= largest * HUGE) {
         questions.push(
