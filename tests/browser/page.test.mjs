@@ -74,6 +74,8 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   assert.equal((await row.textContent()).split("never done").length - 1, 1, await row.textContent());
   assert.equal(await row.locator("button:has-text('Dispute')").count(), 0);
   assert.equal(await row.locator("button:has-text('Retract')").count(), 1);
+  // Its status is the word for what she did, not "excluded".
+  assert.equal((await row.locator("span.status").textContent()).trim(), "disputed");
 
   // Carol trusts Alice: the preview says what changes, then the debt appears.
   const preview = await decide(carol, "trust", "Alice");

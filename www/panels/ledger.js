@@ -407,7 +407,7 @@ function transactionRow(t, s, ui, app) {
     <td>${amountText(t.amount, t.unit)}</td>
     <td>${memoWords(t)}</td>
     <td>
-      <span class="status ${t.status}">${STATUS[t.status] ?? t.status}</span>
+      <span class="status ${t.status}">${statusWord(t)}</span>
       ${paidBackWords(t) ? html`<span class="reason paid-back">${paidBackWords(t)}</span>` : nothing}
       ${s.unsent.has(t.event) ? html`<span class="reason waits">waits to be sent</span>` : nothing}
       ${t.status === "included" ? nothing : html`<span class="reason why">${whyWords(t.why, who)}</span>`}
@@ -488,6 +488,13 @@ function scopeWords(t, s) {
       ? ` You paid ${amountText(t.reversed, t.unit)} of it back already: that payment back stays, so leaving this one out as well takes it from your balance a second time.`
       : "";
   return `It stops counting for you and for whoever trusts you. Everyone else still counts it${also}, so your views can then differ.${twice}`;
+}
+
+/** A payment's status as a word: "disputed" when only its payer's disputes leave it out. */
+function statusWord(t) {
+  const disputed = t.status === "excluded" && t.why?.kind === "excluded" && t.why.by.length > 0;
+  if (disputed && t.why.by.every((st) => st.dispute)) return "disputed";
+  return STATUS[t.status] ?? t.status;
 }
 
 /** What each way of contesting a payment is, first in its form: the two read alike otherwise. */
