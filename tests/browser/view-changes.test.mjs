@@ -50,6 +50,8 @@ test("a ban I follow changes my balance: a notice says who banned whom and what 
   await tab(carol, "ledger");
   await sees(carol, "#transactions", "still named");
   assert.match(await carol.page.textContent("#transactions"), /Bob/);
+  // Bob is told who bans him, and what follows from it.
+  await sees(bob, "#notices", "Alice bans you: whoever follows Alice's bans no longer counts your payments and edits of records.");
   // Bob reads Carol's view as hers: the bans she follows, not his.
   await tab(bob, "agreement");
   await sees(bob, "#agreement-list", "Carol leaves out");

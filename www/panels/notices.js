@@ -3,7 +3,8 @@
 // banned its author or excluded it, with who and why and what it did to my
 // balance; an edit of a record in my collections that someone I follow
 // excluded (or that counts again), with the record and fields it touched;
-// a person left out (or let back in) through bans I follow. My own bans and
+// a person left out (or let back in) through bans I follow; someone who
+// bans me (or no longer does), since nothing else tells me. My own bans and
 // exclusions are shown before they apply (the preview), so they make no
 // notice.
 import { html, render } from "lit-html";
@@ -12,7 +13,35 @@ import { grown } from "../derived.js";
 
 /** The statuses, balances and bans seen at the last frame, and the notices shown. */
 export function noticeState() {
-  return { seen: null, balances: null, banned: null, edits: null, shown: [], next: 1 };
+  return { seen: null, balances: null, banned: null, bansOfMe: new Set(), edits: null, shown: [], next: 1 };
+}
+
+/** Who bans me in their published list. */
+function bansOfMe(s) {
+  return new Set([...(s.published ?? new Map())].filter(([, p]) => p?.banned?.includes(s.me)).map(([author]) => author));
+}
+
+/**
+ * Adds a notice for each person who bans me since the last frame (at the
+ * first frame too: a banned person was never told, and their typing
+ * vanished for others without a word), and for each who no longer does.
+ */
+function updateBanOfMeNotices(s, state) {
+  const now = bansOfMe(s);
+  for (const author of now) {
+    if (state.bansOfMe.has(author)) continue;
+    state.shown.push({
+      id: state.next++,
+      text: `${s.who(author)} bans you: whoever follows ${s.who(author)}'s bans no longer counts your payments and edits of records. They stay in your own view.`,
+      balance: "",
+    });
+  }
+  for (const author of state.bansOfMe) {
+    if (!now.has(author)) {
+      state.shown.push({ id: state.next++, text: `${s.who(author)} no longer bans you.`, balance: "" });
+    }
+  }
+  state.bansOfMe = now;
 }
 
 /** People left out through others (not on my own list): key → why. */
@@ -80,6 +109,7 @@ function updateEditNotices(s, state) {
 /** Adds a notice for each of my payments whose status changed since the last frame. */
 export function updateNotices(s, state) {
   updateEditNotices(s, state);
+  updateBanOfMeNotices(s, state);
   // My payments by event, once per read of the transactions.
   const statuses = grown(s.transactions, "mine by event", () => new Map(), (mineByEvent, t) => {
     if (t.from === s.me || t.to === s.me) mineByEvent.set(t.event, t);
