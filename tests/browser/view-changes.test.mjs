@@ -19,8 +19,12 @@ test("a ban I follow changes my balance: a notice says who banned whom and what 
   await decide(carol, "trust", "Alice");
   await tab(carol, "ledger");
 
-  // Alice bans Bob and publishes it; Carol follows Alice's bans.
-  await decide(alice, "ban", "Bob");
+  // Alice bans Bob and publishes it; Carol follows Alice's bans. Bob
+  // edited no record, only his name, which he keeps: no edit is said to
+  // stop counting.
+  const preview = await decide(alice, "ban", "Bob");
+  assert.match(preview, /Bob → Carol 30\.00 EUR “repairs” would stop counting/);
+  assert.doesNotMatch(preview, /edits? of (a )?records? would stop counting/);
   await sees(
     carol,
     "#notices",

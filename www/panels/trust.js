@@ -5,6 +5,7 @@
 import { html, render, nothing } from "lit-html";
 import { live } from "lit-html/directives/live.js";
 import { amountText, errorText, eventWords, followedBanWords, voidWords, whyWords } from "../words.js";
+import { PEOPLE } from "../names.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -77,7 +78,14 @@ function previewOf(change, s, node, collections) {
       .map((d) => `${eventWords(d, s.byEvent, who)} would stop counting (${whyWords(d.why, who) || d.status})`),
     ...comparison.onlyTheirs.filter((d) => !isEdit(d)).map((d) => `${eventWords(d, s.byEvent, who)} would count again`),
   ];
-  const [stop, start] = [edits(comparison.onlyMine), edits(comparison.onlyTheirs)];
+  // A banned person keeps the name they gave themselves (a self-claim
+  // counts unless excluded): their edits of names are not said to stop
+  // counting, which sent people looking for a record that changed nowhere.
+  const stopping = comparison.onlyMine.filter((d) => isEdit(d) && d.why?.kind === "authorBanned");
+  const ids = stopping.map((d) => d.event).slice(0, 10000);
+  const names = new Set(ids.length ? node.editsAmong(PEOPLE, ids).map((e) => e.event) : []);
+  const stop = edits(comparison.onlyMine) - stopping.filter((d) => names.has(d.event)).length;
+  const start = edits(comparison.onlyTheirs);
   const editsWords = (n) => (n === 1 ? "1 edit of a record" : `${n} edits of records`);
   if (stop) items.push(`${editsWords(stop)} would stop counting`);
   if (start) items.push(`${editsWords(start)} would count again`);
