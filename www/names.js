@@ -175,7 +175,10 @@ export function naming(me, names, petnames = new Map()) {
       (shown) => editDistance(lookalike(shown), lookalike(value)) <= 2,
     );
     const guess = near.length ? ` Did you mean ${near.slice(0, 3).map((n) => `“${n}”`).join(" or ")}?` : "";
-    throw personError("UNKNOWN_PERSON", `“${value}” is neither a key (64 hex digits) nor a known name.${guess}`);
+    throw personError(
+      "UNKNOWN_PERSON",
+      `Nobody here is called “${value}” (a name is the one a person gives themselves here, or yours for them).${guess} Or paste their key.`,
+    );
   };
   /**
    * Why `nickname` cannot be mine for `key` (null if it can): it looks

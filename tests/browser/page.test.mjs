@@ -39,7 +39,7 @@ test("the page pays, refuses a bad key with its reason, and shows the same after
   await alice.page.fill("#pay input[name=to]", "not a key");
   await alice.page.fill("#pay input[name=amount]", "1");
   await alice.page.click("#pay button");
-  await sees(alice, "#pay-error", "neither a key");
+  await sees(alice, "#pay-error", "Nobody here is called");
   await alice.page.reload();
   await sees(alice, "#my-balances", "-5.00 EUR");
   await sees(alice, "#status", "1 payment known");
