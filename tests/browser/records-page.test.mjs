@@ -42,6 +42,21 @@ test("a collection Alice opens is listed on Bob's page; a delete asks, and Undo 
   const area = "textarea[data-record=roof][data-field=title]";
   await bob.page.waitForFunction((a) => document.querySelector(a)?.value === "Fix the roof", area, { timeout: 20000 });
 
+  // On a phone, a record's History and Delete are in sight beside its
+  // name, not past fields scrolled sideways.
+  for (const field of ["who", "when"]) {
+    await alice.page.fill("#field-form input[name=field]", field);
+    await alice.page.fill("#field-form input[name=value]", `the ${field}`);
+    await alice.page.click("#field-form button");
+  }
+  await bob.page.waitForSelector("textarea[data-record=roof][data-field=when]", { timeout: 20000 });
+  await bob.page.setViewportSize({ width: 390, height: 800 });
+  for (const label of ["History of roof", "Delete roof"]) {
+    const box = await bob.page.locator(`button[aria-label='${label}']`).boundingBox();
+    assert.ok(box && box.x + box.width <= 390, `${label} on screen at 390 px: ${JSON.stringify(box)}`);
+  }
+  await bob.page.setViewportSize({ width: 1100, height: 900 });
+
   // Who changed it, when.
   await bob.page.click("button[aria-label='History of roof']");
   await sees(bob, "#record-history", "Alice made the record");

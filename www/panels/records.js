@@ -285,20 +285,22 @@ export function renderRecords(s, ui, app) {
   const shown = recordsPage(list, count, ui, query);
   chooseRecord(s, shown, ui);
   const fields = [...new Set(shown.flatMap((r) => Object.keys(r.fields)))].sort();
+  // A record's History and Delete beside its name: last, they sat out of
+  // sight on a phone, past a table scrolled sideways (a newcomer's session).
   render(
-    ["Record", ...fields, ""].map((name) => html`<th>${name}</th>`),
+    ["Record", "", ...fields].map((name) => html`<th>${name}</th>`),
     $("#record-table").tHead.rows[0],
   );
   const row = (record) => html`<tr data-record=${record.id} class=${record.kept ? "kept-deleted" : ""}>
     <th scope="row">${record.id}</th>
-    ${fields.map((name) => fieldCell(record, name, Object.hasOwn(record.fields, name) ? record.fields[name] : null, ui, app))}
-    <td>${record.kept ? html`<span class="muted">deleted</span>` : html`<button type="button" class="quiet" aria-label="History of ${record.id}" aria-expanded=${String(ui.historyOf === record.id)}
+    <td class="record-actions">${record.kept ? html`<span class="muted">deleted</span>` : html`<button type="button" class="quiet" aria-label="History of ${record.id}" aria-expanded=${String(ui.historyOf === record.id)}
       @click=${() => {
         ui.historyOf = ui.historyOf === record.id ? null : record.id;
         app.refresh();
       }}>History</button>
     <button type="button" class="quiet" aria-label="Delete ${record.id}"
       @click=${() => deleteWithUndo(record, ui, app)}>Delete</button>`}</td>
+    ${fields.map((name) => fieldCell(record, name, Object.hasOwn(record.fields, name) ? record.fields[name] : null, ui, app))}
   </tr>`;
   const deleted = s.deleted ?? [];
   render(
