@@ -79,6 +79,13 @@ test("12.50 EUR typed by the payer shows as 12.50 EUR on both pages; too many de
   await sees(alice, "#pay-error", "A payment is always from you: to be paid, ask the other person to pay you.");
   await pay(alice, "Bob", "2", "two hours");
   await sees(bob, "#my-balances", "2 HOUR");
+  // Everyone's balances: one row a person, each unit in it.
+  await alice.page.waitForFunction(() => document.querySelector("#balances")?.textContent.includes("HOUR"));
+  const mine = await alice.page.$$eval("#balances tbody tr", (rows) =>
+    rows.filter((r) => r.cells[0].textContent.trim() === "you").map((r) => r.cells[1].textContent),
+  );
+  assert.equal(mine.length, 1, `one row for me: ${mine}`);
+  assert.match(mine[0], /EUR.*HOUR|HOUR.*EUR/);
   // No code or internal id reaches the person.
   for (const p of [alice, bob]) {
     const text = await p.page.textContent("#ledger");

@@ -340,11 +340,20 @@ export function renderLedger(s, ui, app) {
       : html`<p class="muted">No payments yet.</p>`,
     $("#my-balances"),
   );
+  // One row a person, their units side by side (the core lists them by
+  // account, then unit): a row per unit read as the same person twice.
+  const people = [];
+  for (const b of s.balances) {
+    if (people.at(-1)?.account === b.account) people.at(-1).units.push(b);
+    else people.push({ account: b.account, units: [b] });
+  }
   render(
-    s.balances.map(
-      (b) => html`<tr>
-        <td title=${b.account}>${who(b.account)}</td>
-        <td class=${b.balance < 0n ? "neg" : ""}>${amountText(b.balance, b.unit)}</td>
+    people.map(
+      (p) => html`<tr>
+        <td title=${p.account}>${who(p.account)}</td>
+        <td>${p.units.map(
+          (b, i) => html`${i ? ", " : ""}<span class=${b.balance < 0n ? "neg" : ""}>${amountText(b.balance, b.unit)}</span>`,
+        )}</td>
       </tr>`,
     ),
     $("#balances tbody"),
