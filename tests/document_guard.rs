@@ -1062,6 +1062,240 @@ fn merges_of_many_heads_are_the_writers_own_changes() {
     assert_eq!(reader.document_errors(), vec![]);
 }
 
+/// A change by `actor` (seq 1) on `ground`'s, of `operations`, signed by `who`.
+fn side_change(
+    ground: &(Event, Change, ObjectId),
+    who: &trustfold::Identity,
+    actor: ActorId,
+    operations: Vec<automerge::legacy::Op>,
+) -> (Change, Event) {
+    let (event, first, _) = ground;
+    let mut change = Change::from(ExpandedChange {
+        operations,
+        actor_id: actor,
+        hash: None,
+        seq: 1,
+        start_op: std::num::NonZeroU64::new(first.max_op() + 1).unwrap(),
+        time: 0,
+        message: None,
+        deps: vec![first.hash()],
+        extra_bytes: Vec::new(),
+        author: None,
+    });
+    let event = who.sign(Draft {
+        seq: 1,
+        parents: vec![event.id()],
+        time: 0,
+        body: Body::Doc {
+            doc: trustfold::collection_id(NOTES),
+            change: change.bytes().into_owned(),
+        },
+    });
+    (change, event)
+}
+
+/// `n` records made at the root, one op each.
+fn new_records(prefix: &str, n: u64) -> Vec<automerge::legacy::Op> {
+    (0..n)
+        .map(|j| automerge::legacy::Op {
+            action: OpType::Make(ObjType::Map),
+            obj: ObjectId::Root,
+            key: Key::Map(format!("{prefix}{j}").into()),
+            pred: Vec::new().into(),
+            insert: false,
+        })
+        .collect()
+}
+
+/// The review of f47a73f (F1): merges took their first op from the
+/// highest of every head, not of the heads each names; with heads of
+/// unequal lengths, the first merge broke the counters' rule, every reader
+/// refused it and every later change of the writer, and the writer saw
+/// nothing wrong. Here the longest head sorts last, past the first merge.
+#[test]
+fn merges_of_heads_of_unequal_lengths_arrive() {
+    let mut writer = Replica::new(Policy::new(key(2)));
+    let ground = planting_ground(&mut writer);
+    let mut heads: Vec<(Change, Event)> = (0..99)
+        .map(|i| {
+            let (who, actor) = sybil(i);
+            side_change(&ground, &who, actor, new_records(&format!("s{i}-"), 1))
+        })
+        .collect();
+    let highest_hash = heads.iter().map(|(c, _)| c.hash()).max().unwrap();
+    let longest = (100..)
+        .map(|i| {
+            let (who, actor) = sybil(i);
+            side_change(&ground, &who, actor, new_records("long-", 50))
+        })
+        .find(|(c, _)| c.hash() > highest_hash)
+        .unwrap();
+    heads.push(longest);
+    for (_, e) in &heads {
+        writer.ingest(e.bytes()).unwrap();
+    }
+    writer
+        .set_field(NOTES, "r", "k", Scalar::Bool(false))
+        .unwrap();
+    let mine = writer.commit(&id(2), 3).unwrap();
+    writer
+        .set_field(NOTES, "r", "later", Scalar::Bool(true))
+        .unwrap();
+    let later = writer.commit(&id(2), 4).unwrap();
+    let mut reader = Replica::new(Policy::new(key(3)));
+    let all = std::iter::once(&ground.0)
+        .chain(heads.iter().map(|(_, e)| e))
+        .chain(&mine)
+        .chain(&later);
+    for e in all {
+        reader.ingest(e.bytes()).unwrap();
+    }
+    assert_eq!(reader.document_errors(), vec![]);
+    let record = reader.record(NOTES, "r").unwrap();
+    assert_eq!(record.get("k"), Some(&Value::Scalar(Scalar::Bool(false))));
+    assert_eq!(
+        record.get("later"),
+        Some(&Value::Scalar(Scalar::Bool(true)))
+    );
+}
+
+/// The same in a document opened from its saved form, which builds no
+/// guard while it lacks no change: the writer's merges were not checked at
+/// all there, and went out broken without a word (the review of f47a73f).
+#[test]
+fn merges_made_in_a_document_opened_from_its_saved_form_arrive() {
+    pollster::block_on(async {
+        let store = Rc::new(MemoryStore::new());
+        let open = |n: u8| Node::open_in(store.clone(), None, Some(id(2)), move || [n; 32]);
+        let writer = open(2).await.unwrap().0;
+        writer.replica_mut().create_record(NOTES, "r").unwrap();
+        let base = writer.commit(1).await.unwrap();
+        let Body::Doc { change, .. } = base[0].body() else {
+            panic!("a document event")
+        };
+        let first = Change::from_bytes(change.clone()).unwrap();
+        let ground = (base[0].clone(), first, ObjectId::Root);
+        let mut heads: Vec<Event> = (0..60)
+            .map(|i| {
+                let (who, actor) = sybil(i);
+                side_change(
+                    &ground,
+                    &who,
+                    actor,
+                    new_records(&format!("s{i}-"), 1 + u64::from(i)),
+                )
+                .1
+            })
+            .collect();
+        heads.reverse();
+        for e in &heads {
+            writer.receive(e.bytes()).await.unwrap();
+        }
+        let _ = writer.replica_mut().record(NOTES, "r");
+        writer.save_snapshots(2).await.unwrap();
+        drop(writer);
+        let writer = open(3).await.unwrap().0;
+        writer
+            .replica_mut()
+            .set_field(NOTES, "r", "k", Scalar::Bool(false))
+            .unwrap();
+        let mine = writer.commit(3).await.unwrap();
+        assert!(mine.len() > 1, "merges, then the edit");
+        let mut reader = Replica::new(Policy::new(key(3)));
+        for e in base.iter().chain(&heads).chain(&mine) {
+            reader.ingest(e.bytes()).unwrap();
+        }
+        assert_eq!(reader.document_errors(), vec![]);
+        let record = reader.record(NOTES, "r").unwrap();
+        assert_eq!(record.get("k"), Some(&Value::Scalar(Scalar::Bool(false))));
+    });
+}
+
+/// The review of f47a73f (F2): the object an op is on names its maker, an
+/// actor the change takes in, and was not counted (nor a number's bytes):
+/// 24,577 records made by as many actors, 13,604 of them with a value
+/// planted on a field, and a number set on that field of each made a
+/// change over 2 MiB; every later commit failed with it.
+#[test]
+fn numbers_set_in_records_made_by_many_actors_make_changes_that_arrive() {
+    let (records, planted) = (24_577u32, 13_604u32);
+    let mut writer = Replica::new(Policy::new(key(2)));
+    let ground = planting_ground(&mut writer);
+    let mut events = Vec::new();
+    for i in 0..records {
+        let (who, actor) = sybil(i);
+        let record = automerge::legacy::Op {
+            action: OpType::Make(ObjType::Map),
+            obj: ObjectId::Root,
+            key: Key::Map(format!("s{i}").into()),
+            pred: Vec::new().into(),
+            insert: false,
+        };
+        let (made, event) = side_change(&ground, &who, actor.clone(), vec![record]);
+        events.push(event.clone());
+        if i < planted {
+            let (other, other_actor) = sybil(records + i);
+            let put = automerge::legacy::Op {
+                action: OpType::Put(ScalarValue::Uint(1)),
+                obj: ObjectId::Id(OpId(made.start_op().get(), actor)),
+                key: Key::Map("n".into()),
+                pred: Vec::new().into(),
+                insert: false,
+            };
+            let mut change = Change::from(ExpandedChange {
+                operations: vec![put],
+                actor_id: other_actor,
+                hash: None,
+                seq: 1,
+                start_op: std::num::NonZeroU64::new(made.max_op() + 1).unwrap(),
+                time: 0,
+                message: None,
+                deps: vec![made.hash()],
+                extra_bytes: Vec::new(),
+                author: None,
+            });
+            events.push(other.sign(Draft {
+                seq: 1,
+                parents: vec![event.id()],
+                time: 0,
+                body: Body::Doc {
+                    doc: trustfold::collection_id(NOTES),
+                    change: change.bytes().into_owned(),
+                },
+            }));
+        }
+    }
+    for e in &events {
+        writer.ingest(e.bytes()).unwrap();
+    }
+    for i in 0..records {
+        let bits = u64::from_le_bytes(
+            blake3::hash(&i.to_le_bytes()).as_bytes()[..8]
+                .try_into()
+                .unwrap(),
+        );
+        let number = f64::from_bits(bits >> 2 | 0x3fe0_0000_0000_0000);
+        writer
+            .set_field(NOTES, &format!("s{i}"), "n", Scalar::Number(number))
+            .unwrap();
+    }
+    let mine = writer.commit(&id(2), 3).unwrap();
+    writer
+        .set_field(NOTES, "r", "later", Scalar::Bool(true))
+        .unwrap();
+    let later = writer.commit(&id(2), 4).unwrap();
+    let mut reader = Replica::new(Policy::new(key(3)));
+    for e in std::iter::once(&ground.0)
+        .chain(&events)
+        .chain(&mine)
+        .chain(&later)
+    {
+        reader.ingest(e.bytes()).unwrap();
+    }
+    assert_eq!(reader.document_errors(), vec![]);
+    assert!(reader.record(NOTES, "r").unwrap().get("later").is_some());
+}
+
 /// A change's event carries every change it depends on as a direct
 /// parent, at most 64: after 70 people edited one collection at once
 /// (offline, say), nobody could write in it again — each new change

@@ -26,16 +26,20 @@ const MAX_PENDING_OPS: usize = 1 << 15;
 const _: () = assert!(2 * MAX_PENDING_OPS as u64 <= MAX_CHANGE_OPS);
 
 /// The most bytes a local change gathers before it is closed, counting
-/// its map keys (record and field names), string values and text, and
-/// [`NAMED_OP_BYTES`] for every op id its ops name (a replaced value, a
-/// deleted character): each brings its actor, up to 48 bytes, into the
-/// change's table of actors. A change over [`MAX_CHANGE_BYTES`] is invalid,
-/// and one made here would stay unpublished, failing every later commit of
-/// the writer: a long value over 32,767 versions planted by as many actors
-/// made one of 2.5 MB (the review of b812617). One op may take a change
-/// past this alone, as a value of [`MAX_VALUE_BYTES`](super::MAX_VALUE_BYTES)
-/// does; the ops' own columns (≈ 10 bytes each, at most
-/// [`MAX_PENDING_OPS`]) come on top, so a change stays under 1.5 MB.
+/// its map keys (record and field names), values and text, and
+/// [`NAMED_OP_BYTES`] for every op id its ops name (the object an op is on,
+/// a replaced value, the character text follows, a deleted character):
+/// each may bring its actor, up to 48 bytes, into the change's table of
+/// actors. A change over [`MAX_CHANGE_BYTES`] is invalid, and one made here
+/// would stay unpublished, failing every later commit of the writer: a
+/// long value over 32,767 versions planted by as many actors made one of
+/// 2.5 MB (the review of b812617), a number set in each of 24,577 records
+/// made by as many actors one of 2 MB (the review of f47a73f). One op may
+/// take a change past this alone, as a value of
+/// [`MAX_VALUE_BYTES`](super::MAX_VALUE_BYTES) does; what the ops' columns
+/// hold besides (an action, a flag, a value's type and length, a count of
+/// predecessors: under 16 bytes an op, at most [`MAX_PENDING_OPS`]) comes
+/// on top, so a change stays under 1.6 MB.
 const MAX_PENDING_BYTES: usize = 768 << 10;
 const _: () = assert!({
     // The most a change holds: what fits the budget, or one op alone (a
@@ -115,6 +119,10 @@ pub(super) struct Doc {
     /// The bytes the open transaction holds, as the edits here count them
     /// (see [`MAX_PENDING_BYTES`]).
     pending_bytes: usize,
+    /// The seq and hash of the writer's last change here, once known
+    /// (`Doc::writer_last`): kept by [`close`](Self::close) and by the
+    /// changes built by hand.
+    pub(super) writer_last: Option<(u64, ChangeHash)>,
 }
 
 /// Which open transaction the op history holds: the one started from
@@ -149,6 +157,7 @@ impl Doc {
             refused: Vec::new(),
             guard: Some(Guard::default()),
             pending_bytes: 0,
+            writer_last: None,
         }
     }
 
@@ -265,7 +274,10 @@ impl Doc {
     /// superseded first ([`supersede`](Self::supersede)); then the change
     /// is closed if the op would take it past that.
     fn room_for_key(&mut self, obj: &ObjId, key: &str, value_bytes: usize) -> Result<(), DocError> {
-        let own = key.len() + value_bytes;
+        // The object it is on names its maker too (the review of f47a73f:
+        // 24,577 records made by as many actors, one number set in each,
+        // made a change over 2 MiB).
+        let own = key.len() + value_bytes + NAMED_OP_BYTES;
         let keep = (MAX_PENDING_BYTES.saturating_sub(own) / NAMED_OP_BYTES)
             .min(super::MAX_VERSIONS_REPLACED);
         let mut versions = self.doc.get_all(obj, key).map_err(am)?.len();
@@ -287,7 +299,8 @@ impl Doc {
         let value_bytes = match &value {
             ScalarValue::Str(s) => s.len(),
             ScalarValue::Bytes(b) => b.len(),
-            _ => 0,
+            ScalarValue::Null | ScalarValue::Boolean(_) => 1,
+            _ => 8,
         };
         self.room_for_key(obj, key, value_bytes)?;
         self.doc.put(obj, key, value).map_err(am)
@@ -348,8 +361,8 @@ impl Doc {
             if part < left && !self.between_characters(text, pos + part) {
                 part += 1;
             }
-            // Each deleted character names its insertion.
-            self.room_for(part * NAMED_OP_BYTES);
+            // Each deleted character names its insertion, and the text.
+            self.room_for((part + 1) * NAMED_OP_BYTES);
             self.doc
                 .splice_text(text, pos, part as isize, "")
                 .map_err(am)?;
@@ -364,8 +377,8 @@ impl Doc {
                 .nth(EDIT_PART)
                 .map_or(rest.len(), |(i, _)| i);
             let (part, after) = rest.split_at(end);
-            // Its characters, and the one it follows.
-            self.room_for(part.len() + NAMED_OP_BYTES);
+            // Its characters, the one it follows, and the text.
+            self.room_for(part.len() + 2 * NAMED_OP_BYTES);
             self.doc.splice_text(text, at, 0, part).map_err(am)?;
             at += part.encode_utf16().count();
             rest = after;
@@ -384,6 +397,11 @@ impl Doc {
         }
         if let Some(hash) = self.doc.commit() {
             self.unpublished.push(hash);
+            // Its seq follows the writer's last, known or not.
+            self.writer_last = self
+                .doc
+                .get_change_meta_by_hash(&hash)
+                .map(|meta| (meta.seq, hash));
             if let (Some(guard), Some(change)) =
                 (self.guard.as_mut(), self.doc.get_change_by_hash(&hash))
             {
