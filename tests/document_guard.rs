@@ -1211,6 +1211,51 @@ fn merges_made_in_a_document_opened_from_its_saved_form_arrive() {
     });
 }
 
+/// The review of d6fe239: the writer's last change was kept as made here,
+/// and a change under its actor made elsewhere (the same identity on two
+/// machines taking turns, each writing under the bare key) left it stale:
+/// the next merge took a seq already used, and every edit of the document
+/// failed while it had more than 32 heads.
+#[test]
+fn the_writers_change_made_elsewhere_does_not_stop_its_merges() {
+    let mut a = Replica::new(Policy::new(key(2)));
+    let ground = planting_ground(&mut a);
+    let heads = |from: u32| -> Vec<Event> {
+        (from..from + 40)
+            .map(|i| {
+                let (who, actor) = sybil(i);
+                side_change(&ground, &who, actor, new_records(&format!("s{i}-"), 1)).1
+            })
+            .collect()
+    };
+    for e in &heads(0) {
+        a.ingest(e.bytes()).unwrap();
+    }
+    a.set_field(NOTES, "r", "k", Scalar::Number(1.0)).unwrap();
+    a.commit(&id(2), 3).unwrap();
+    // The same identity elsewhere takes its turn.
+    let mut b = Replica::new(Policy::new(key(2)));
+    for e in a.log().topological() {
+        b.insert(e.clone()).unwrap();
+    }
+    b.set_field(NOTES, "r", "k", Scalar::Number(2.0)).unwrap();
+    for e in b.commit(&id(2), 4).unwrap() {
+        a.insert(e).unwrap();
+    }
+    for e in &heads(100) {
+        a.ingest(e.bytes()).unwrap();
+    }
+    a.set_field(NOTES, "r", "k", Scalar::Number(3.0)).unwrap();
+    let mine = a.commit(&id(2), 5).unwrap();
+    let mut reader = Replica::new(Policy::new(key(3)));
+    for e in a.log().topological().chain(&mine) {
+        reader.ingest(e.bytes()).unwrap();
+    }
+    assert_eq!(reader.document_errors(), vec![]);
+    let record = reader.record(NOTES, "r").unwrap();
+    assert_eq!(record.get("k"), Some(&Value::Scalar(Scalar::Number(3.0))));
+}
+
 /// The review of f47a73f (F2): the object an op is on names its maker, an
 /// actor the change takes in, and was not counted (nor a number's bytes):
 /// 24,577 records made by as many actors, 13,604 of them with a value

@@ -222,6 +222,14 @@ impl Doc {
             }
         }
         self.refused.extend(refused);
+        // A change by the writer's own actor made elsewhere (the same
+        // identity on another machine, writing under its bare key): the
+        // writer's last change kept here is then stale, and the next change
+        // built by hand took a seq already used (the review of d6fe239).
+        let writer = self.doc.get_actor();
+        if accepted.iter().any(|c| c.actor_id() == writer) {
+            self.writer_last = None;
+        }
         let hashes: FxHashSet<ChangeHash> = accepted.iter().map(Change::hash).collect();
         let same_order = guard::apply_order(&accepted, |h| !hashes.contains(h))
             .into_iter()

@@ -135,8 +135,19 @@ impl Doc {
     }
 
     /// Checks changes built by hand as remote changes are, applies them in
-    /// one batch and counts them unpublished.
+    /// one batch and counts them unpublished. If that fails, the writer's
+    /// last change is read again next time: one refused edit heals at the
+    /// next, rather than every later one failing the same way.
     fn apply_own(&mut self, made: Vec<Change>) -> Result<(), DocError> {
+        let applied = self.apply_own_checked(made);
+        if applied.is_err() {
+            self.writer_last = None;
+        }
+        applied
+    }
+
+    /// [`apply_own`](Self::apply_own)'s work.
+    fn apply_own_checked(&mut self, made: Vec<Change>) -> Result<(), DocError> {
         let mut earlier = FxHashMap::default();
         for change in &made {
             self.admit_own(change, &earlier)?;

@@ -107,7 +107,7 @@ test("a ban's preview says which records and texts would change, not one line pe
   await alice.page.waitForSelector("#preview:not([hidden])");
   const preview = await alice.page.textContent("#preview");
   assert.match(preview, /Record “roof” in notes would disappear/);
-  assert.match(preview, /edits? of records would stop counting/);
+  assert.match(preview, /(1 edit of a record|\d+ edits of records) would stop counting/);
   assert.doesNotMatch(preview, /an edit of a record would stop counting/);
   assert.doesNotMatch(preview, /[0-9a-f]{8}/, "no event ids or keys");
   await alice.page.click("#preview-cancel");

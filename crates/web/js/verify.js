@@ -8,6 +8,10 @@ if (typeof WorkerGlobalScope != "undefined" && self instanceof WorkerGlobalScope
     try {
       if (data.module) {
         pkg = import("../../../trustfold.js").then(async (p) => (await p.default({ module_or_path: data.module }), p));
+        // Said by the first check that awaits it (as `failed`), not as an
+        // unhandled rejection first: a worker started while the network is
+        // down cannot fetch the package, and the page checks without it.
+        pkg.catch(() => {});
       } else {
         const verdicts = (await pkg).verifyInWorker(data.bytes, data.ends);
         postMessage({ id: data.id, verdicts }, [verdicts.buffer]);
