@@ -183,55 +183,55 @@ impl Doc {
     /// Checks a change made here outside Automerge's transactions as a
     /// remote change is, where a guard is built: a mistake in making it
     /// would show only on other nodes, which would then refuse every later
-    /// change of this writer.
-    /// `earlier`: the writer's changes made with it, not yet applied (hash
-    /// → seq and last op).
+    /// change of this writer. `earlier`: the writer's changes made with it,
+    /// not yet applied (hash → seq and last op).
     fn admit_own(
         &mut self,
         change: &Change,
         earlier: &FxHashMap<ChangeHash, (u64, u64)>,
     ) -> Result<(), DocError> {
-        // Without a guard (a document opened from its saved form builds
-        // one only for a change it lacks: it decodes every op), the two
-        // rules a hand-built change could break by a mistake here are
-        // checked from the change graph: its first op follows its
-        // dependencies' highest, and its seq the writer's last change.
-        if self.guard.is_none() {
-            let mut highest = 0;
-            let mut previous = None;
-            for dep in change.deps() {
-                let (mine, seq, max_op) = match earlier.get(dep) {
-                    Some(&(seq, max_op)) => (true, seq, max_op),
-                    None => {
-                        let meta =
-                            self.doc
-                                .get_change_meta_by_hash(dep)
-                                .ok_or(DocError::Refused(
-                                    super::guard::GuardError::DependencyMissing,
-                                ))?;
-                        (*meta.actor == *change.actor_id(), meta.seq, meta.max_op)
-                    }
-                };
-                highest = highest.max(max_op);
-                if mine {
-                    previous = previous.max(Some(seq));
-                }
-            }
-            let seq_follows = change.seq() == previous.map_or(1, |seq| seq + 1);
-            if change.start_op().get() != highest + 1 || !seq_follows {
-                return Err(DocError::Automerge(
-                    "a change built here breaks its own rules".into(),
-                ));
-            }
-            return Ok(());
-        }
-        if let Some(guard) = self.guard.as_mut()
-            && let Err(refused) = guard.admit(change)
-        {
+        let Some(guard) = self.guard.as_mut() else {
+            return self.check_own_unguarded(change, earlier);
+        };
+        if let Err(refused) = guard.admit(change) {
             // It may hold changes admitted before that never reach the
             // document: built again when next needed.
             self.guard = None;
             return Err(DocError::Refused(refused));
+        }
+        Ok(())
+    }
+
+    /// [`admit_own`](Self::admit_own) without a guard (a document opened
+    /// from its saved form builds one only for a change it lacks: it
+    /// decodes every op): the two rules a hand-built change could break by
+    /// a mistake here are checked from the change graph — its first op
+    /// follows its dependencies' highest, its seq the writer's last change.
+    fn check_own_unguarded(
+        &mut self,
+        change: &Change,
+        earlier: &FxHashMap<ChangeHash, (u64, u64)>,
+    ) -> Result<(), DocError> {
+        let (mut highest, mut previous) = (0, None);
+        for dep in change.deps() {
+            let (mine, seq, max_op) = match earlier.get(dep) {
+                Some(&(seq, max_op)) => (true, seq, max_op),
+                None => {
+                    let missing = DocError::Refused(super::guard::GuardError::DependencyMissing);
+                    let meta = self.doc.get_change_meta_by_hash(dep).ok_or(missing)?;
+                    (*meta.actor == *change.actor_id(), meta.seq, meta.max_op)
+                }
+            };
+            highest = highest.max(max_op);
+            if mine {
+                previous = previous.max(Some(seq));
+            }
+        }
+        let seq_follows = change.seq() == previous.map_or(1, |seq| seq + 1);
+        if change.start_op().get() != highest + 1 || !seq_follows {
+            return Err(DocError::Automerge(
+                "a change built here breaks its own rules".into(),
+            ));
         }
         Ok(())
     }
