@@ -31,11 +31,14 @@ import { inviteFragment, namesNetwork, networkFromAddress, sameNetwork, shownNam
 import { knownFragment, knownNetworks, rememberNetwork } from "./known-networks.js";
 import { readStored, writeStored } from "./stored.js";
 
-/** The network the address names: an open network's name, or a private one's `{ invite, name }`. */
-// The site's address alone: the network opened here last (its link shown
-// in the address, as if followed).
-const network = networkFromAddress(location, knownNetworks());
-if (!namesNetwork() && knownNetworks().length) history.replaceState(null, "", `#${knownFragment(knownNetworks()[0])}`);
+/**
+ * The network the address names: an open network's name, or a private
+ * one's `{ invite, name }`. The site's address alone: the network opened
+ * here last, its link put in the address as if followed.
+ */
+const known = knownNetworks();
+const network = networkFromAddress(location, known);
+if (!namesNetwork() && known.length) history.replaceState(null, "", `#${knownFragment(known[0])}`);
 
 const $ = (selector) => document.querySelector(selector);
 
