@@ -507,36 +507,62 @@ impl View {
             .balances(log)
             .into_iter()
             .filter(|(_, _, balance)| *balance < 0)
-            .map(|(account, unit, balance)| {
-                let mut by: FxHashMap<PublicKey, WithWhom> = FxHashMap::default();
-                let (mut transfers, mut not_counted_in) = (0, 0);
-                let mut because = Vec::new();
-                self.each_movement(log, &account, unit, |step| {
-                    transfers += 1;
-                    if step.included {
-                        by.entry(step.counterparty)
-                            .or_insert_with(|| WithWhom::none(step.counterparty))
-                            .add(step.delta);
-                    } else if step.delta > 0 {
-                        not_counted_in += 1;
-                        if because.len() < DebtSummary::BECAUSE {
-                            because.push(step.movement(self, log));
-                        }
-                    }
-                });
-                let (with_whom, others) = WithWhom::largest(by, most);
-                DebtSummary {
-                    account,
-                    unit: unit.to_owned(),
-                    amount: balance.unsigned_abs(),
-                    transfers,
-                    not_counted_in,
-                    because,
-                    with_whom,
-                    others,
-                }
-            })
+            .map(|(account, unit, balance)| self.summed(log, account, unit, balance, most))
             .collect()
+    }
+
+    /// One debt's summary, as [`debt_summaries`](Self::debt_summaries)
+    /// gives it, or `None` when `account` is not below zero in `unit`: its
+    /// cost is the account's transfers, not everyone's (the Debts tab
+    /// shows a page of debts at a time).
+    pub fn debt_summary(
+        &self,
+        log: &Log,
+        account: &PublicKey,
+        unit: &str,
+        most: usize,
+    ) -> Option<DebtSummary> {
+        let balance = self.balance(log, account, unit);
+        (balance < 0).then(|| self.summed(log, *account, unit, balance, most))
+    }
+
+    /// The summary of a debt of `balance` (below zero): one walk over the
+    /// account's transfers in `unit`.
+    fn summed(
+        &self,
+        log: &Log,
+        account: PublicKey,
+        unit: &str,
+        balance: i128,
+        most: usize,
+    ) -> DebtSummary {
+        let mut by: FxHashMap<PublicKey, WithWhom> = FxHashMap::default();
+        let (mut transfers, mut not_counted_in) = (0, 0);
+        let mut because = Vec::new();
+        self.each_movement(log, &account, unit, |step| {
+            transfers += 1;
+            if step.included {
+                by.entry(step.counterparty)
+                    .or_insert_with(|| WithWhom::none(step.counterparty))
+                    .add(step.delta);
+            } else if step.delta > 0 {
+                not_counted_in += 1;
+                if because.len() < DebtSummary::BECAUSE {
+                    because.push(step.movement(self, log));
+                }
+            }
+        });
+        let (with_whom, others) = WithWhom::largest(by, most);
+        DebtSummary {
+            account,
+            unit: unit.to_owned(),
+            amount: balance.unsigned_abs(),
+            transfers,
+            not_counted_in,
+            because,
+            with_whom,
+            others,
+        }
     }
 
     /// Every negative balance, with its explanation, by account then unit.

@@ -500,9 +500,10 @@ fn the_total_reversed_of_a_payment_never_exceeds_it_in_any_view() {
     );
 }
 
-/// The Debts tab reads every debt's summary in one pass
-/// (`View::debt_summaries`); it must say what summing each debt's full
-/// explanation says, however few people it names.
+/// The Debts tab reads each debt's summary in one pass over its account's
+/// transfers (`View::debt_summaries`, or `View::debt_summary` for a page
+/// of them); it must say what summing each debt's full explanation says,
+/// however few people it names.
 #[wasm_bindgen_test(unsupported = test)]
 fn debt_summaries_are_the_summaries_of_the_debts_explained() {
     let uncounted = std::cell::Cell::new(0);
@@ -516,6 +517,17 @@ fn debt_summaries_are_the_summaries_of_the_debts_explained() {
                 for most in [0, 1, 3, usize::MAX] {
                     let summed: Vec<_> = debts.iter().map(|d| d.summary(most)).collect();
                     prop_assert_eq!(&view.debt_summaries(&log, most), &summed);
+                }
+                // One debt at a time (a page of the tab) says the same, and
+                // nothing of a balance at or above zero.
+                for (account, unit, balance) in view.ledger().balances(&log) {
+                    let one = view.debt_summary(&log, &account, unit, 2);
+                    let expected = debts
+                        .iter()
+                        .find(|d| d.account == account && d.unit == unit)
+                        .map(|d| d.summary(2));
+                    prop_assert_eq!(one.is_some(), balance < 0);
+                    prop_assert_eq!(one, expected);
                 }
                 if debts.iter().any(|d| d.summary(0).not_counted_in > 0) {
                     uncounted.set(uncounted.get() + 1);

@@ -18,7 +18,7 @@ import { short } from "./names.js";
 import { errorText } from "./words.js";
 import { mountLedger, renderLedger, renderCachedBalances } from "./panels/ledger.js";
 import { noticeState, renderNotices, updateNotices } from "./panels/notices.js";
-import { renderDebts } from "./panels/debts.js";
+import { mountDebts, renderDebts } from "./panels/debts.js";
 import { mountTrust, renderTrust } from "./panels/trust.js";
 import { renderAgreement } from "./panels/agreement.js";
 import { mountRecords, renderRecords, syncFocusedText } from "./panels/records.js";
@@ -58,7 +58,7 @@ const ui = {
   copied: null, // what the invite's Copy button did
   relay: null, // what the relay's line remembers between frames (panels/relay.js)
   notices: noticeState(), // what changed in my view because of others (panels/notices.js)
-  debtsShown: new Map(), // each debt's list of payments opened or closed (panels/debts.js)
+  debts: { page: 0, shown: new Map() }, // the page of debts, and each debt's list of payments opened or closed (panels/debts.js)
 };
 
 /** The page's side of every panel: the node, the latest snapshot, and how to act and redraw. */
@@ -234,7 +234,7 @@ function draw() {
   updateNotices(s, ui.notices);
   renderNotices(ui.notices, render);
   if (visible("ledger")) renderLedger(s, ui, app);
-  if (visible("debts")) renderDebts(s, ui.debtsShown, render);
+  if (visible("debts")) renderDebts(s, ui, render);
   if (visible("trust")) renderTrust(s, ui);
   if (visible("agreement")) {
     renderAgreement(s, agreementNow(s));
@@ -253,6 +253,7 @@ function draw() {
 async function main() {
   document.head.append(Object.assign(document.createElement("style"), { textContent: picturesCss }));
   mountLedger(app);
+  mountDebts(ui, render);
   mountTrust(app, ui);
   mountPictures(app, ui);
   mountNetworks(app, selectTab);

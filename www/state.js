@@ -10,6 +10,7 @@
 import { PEOPLE, namesFrom, naming } from "./names.js";
 import { petnames as petnamesOf } from "./petnames.js";
 import { grown } from "./derived.js";
+import { debtsInOrder } from "./debts-order.js";
 
 /**
  * The collection whose records name the network's collections: the log
@@ -165,12 +166,19 @@ export function stateReader(node, me) {
       s.uncountedEdits = uncountedEdits(want.mine, status, policy);
     }
     if (want.debts) {
-      // What each debt comes to, per person (3 at most), not its every
-      // payment (a year of history puts a thousand under each): read on a
-      // change only. A debt's payments are read when its list is open.
-      // Each opened debt's payments are kept with the summaries they go with.
-      const { summaries, lists } = debtsKept(viewKey(status, policy), () => ({ summaries: node.debtSummaries(3), lists: new Map() }));
-      s.debts = summaries;
+      // Who is below zero, in the panel's order, from the balances; what
+      // each debt comes to per person (3 at most) is summed when its page
+      // is shown, not every debt's at each change (a year of history has
+      // ≈ 190 debts of hundreds of payments), nor its every payment. A
+      // debt's payments are read when its list is open. Both are kept
+      // until the log or the policy changes.
+      const { summaries, lists } = debtsKept(viewKey(status, policy), () => ({ summaries: new Map(), lists: new Map() }));
+      s.debts = debtsInOrder(s.balances, me, who);
+      s.debtSummary = (account, unit) => {
+        const id = `${account} ${unit}`;
+        if (!summaries.has(id)) summaries.set(id, node.debtSummary(account, unit, 3));
+        return summaries.get(id);
+      };
       s.debtList = (account, unit) => {
         const id = `${account} ${unit}`;
         if (!lists.has(id)) lists.set(id, node.explain(account, unit));

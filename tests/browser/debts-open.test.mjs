@@ -1,7 +1,8 @@
-// Which debts list their payments as first drawn (www/panels/debts.js), without a browser.
+// Which debts the Debts panel shows, in what order, and which list their payments as first drawn (www/panels/debts.js), without a browser.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openAtFirst } from "../../www/debts-open.js";
+import { DEBTS_PER_PAGE, debtsInOrder, debtsPage } from "../../www/debts-order.js";
 
 const debt = (account, transfers) => ({ account, unit: "EUR", transfers });
 
@@ -26,4 +27,33 @@ test("short lists open as first drawn until 60 payments are listed; the rest whe
   assert.equal(shown.get("k99 EUR"), true);
   assert.equal(shown.get("k0 EUR"), false);
   assert.equal(shown.get("new EUR"), false);
+});
+
+test("debts are mine first, then by name and unit, a page of 20 at a time", () => {
+  const names = new Map([["kb", "Bob"], ["ka", "alice"], ["kc", "Carol"]]);
+  const who = (key) => names.get(key) ?? key;
+  const balances = [
+    { account: "kc", unit: "EUR", balance: -5n },
+    { account: "kb", unit: "HOURS", balance: -2n },
+    { account: "me", unit: "EUR", balance: -1n },
+    { account: "kb", unit: "EUR", balance: -7n },
+    { account: "ka", unit: "EUR", balance: 3n }, // not in debt
+    { account: "kz", unit: "EUR", balance: -4n }, // unnamed: its key
+  ];
+  const debts = debtsInOrder(balances, "me", who);
+  assert.deepEqual(
+    debts.map((d) => `${d.account} ${d.unit} ${d.amount}`),
+    ["me EUR 1", "kb EUR 7", "kb HOURS 2", "kc EUR 5", "kz EUR 4"],
+  );
+
+  // 191 debts: ten pages, the last of 11; a page past the last is the last.
+  const many = Array.from({ length: 191 }, (_, i) => ({ account: `k${i}`, unit: "EUR", amount: 1n }));
+  assert.equal(DEBTS_PER_PAGE, 20);
+  const first = debtsPage(many, 0);
+  assert.deepEqual([first.page, first.pages, first.first, first.shown.length], [0, 10, 0, 20]);
+  assert.equal(first.shown[0].account, "k0");
+  const last = debtsPage(many, 12);
+  assert.deepEqual([last.page, last.first, last.shown.length], [9, 180, 11]);
+  assert.equal(last.shown[10].account, "k190");
+  assert.deepEqual(debtsPage([], 3), { page: 0, pages: 1, first: 0, shown: [] });
 });

@@ -14,7 +14,7 @@ import { fresh, usersOf } from "./people.mjs";
 let server, browser;
 /** What the helpers of people.mjs use: filled in by `before`. */
 const served = {};
-const { linked, sees, tab, pay, decide, closeAll } = usersOf(served);
+const { person, linked, sees, tab, pay, decide, closeAll } = usersOf(served);
 
 before(async () => {
   server = await signallingServer(await testSite());
@@ -100,4 +100,55 @@ test("a reason someone typed is shown as typed, a key inside it included", async
   await sees(bob, "#transactions", `disputed by Alice: “${reason}”`);
   assert.ok(preview.includes(`Alice → you 10.00 EUR “ticket” would stop counting (disputed by Alice: “${reason}”)`), preview);
   await closeAll(alice, bob);
+});
+
+test("Debts come 20 at a time, yours first, with Previous and Next", async () => {
+  const network = fresh("debt-pages");
+  const alice = await person(network, "Alice");
+  // 22 people (an identity per network in this browser) each pay Alice,
+  // so each is below zero; their events reach her page as a peer's would.
+  const report = await alice.page.evaluate(async (me) => {
+    const Node = window.node.constructor;
+    const done = (request) =>
+      new Promise((ok, fail) => {
+        request.onsuccess = () => ok(request.result);
+        request.onerror = () => fail(request.error);
+      });
+    const events = [];
+    for (let i = 0; i < 22; i++) {
+      const name = `debtor-${i}-${Math.random().toString(36).slice(2)}`;
+      const debtor = await Node.open(name);
+      await debtor.pay(me, BigInt(100 + i), "EUR", `from ${i}`);
+      debtor.close();
+      const db = await done(indexedDB.open(`trustfold-${name}`));
+      const blocks = await done(db.transaction("blocks").objectStore("blocks").getAll());
+      db.close();
+      // A block: a version byte, then each event's id (32 bytes), length (4, little-endian) and bytes.
+      for (const block of blocks) {
+        const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+        for (let at = 1; at < block.length; ) {
+          const length = view.getUint32(at + 32, true);
+          events.push(block.slice(at + 36, at + 36 + length));
+          at += 36 + length;
+        }
+      }
+    }
+    return window.node.receive(events);
+  }, alice.key);
+  assert.equal(report.applied, 22, JSON.stringify(report));
+  // Alice pays out more than the 24.31 EUR the 22 paid her: 23 debts.
+  await pay(alice, "cd".repeat(32), 3000, "mine");
+  await tab(alice, "debts");
+  await sees(alice, "#debt-page", "debts 1–20 of 23");
+  assert.equal(await alice.page.locator("#debt-list li.debt").count(), 20);
+  assert.match(await alice.page.textContent("#debt-list li.debt"), /^\s*You owe 2975\.69 EUR/, "yours first");
+  assert.equal(await alice.page.isDisabled("#debts-earlier"), true);
+  await alice.page.click("#debts-later");
+  await sees(alice, "#debt-page", "debts 21–23 of 23");
+  assert.equal(await alice.page.locator("#debt-list li.debt").count(), 3);
+  assert.equal(await alice.page.isDisabled("#debts-later"), true);
+  assert.equal(await alice.page.evaluate(() => document.activeElement.id), "debts-earlier", "the focus stays on the pager");
+  await alice.page.click("#debts-earlier");
+  await sees(alice, "#debt-page", "debts 1–20 of 23");
+  await closeAll(alice);
 });

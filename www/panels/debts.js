@@ -2,22 +2,43 @@
 // that makes up the debt, whether it counts, and who excluded it.
 import { html, nothing, render } from "lit-html";
 import { openAtFirst } from "../debts-open.js";
+import { debtsPage } from "../debts-order.js";
+import { mountPager, pagerButtons, say } from "../pager.js";
 import { amountText, movementWords } from "../words.js";
 
+const $ = (selector) => document.querySelector(selector);
+
+/** Wires the panel's buttons to earlier and later pages of debts (`debts.page` in `ui`). */
+export function mountDebts(ui, redraw) {
+  mountPager($("#debts-earlier"), $("#debts-later"), (by) => {
+    ui.debts.page += by;
+    redraw();
+  });
+}
+
 /**
- * Draws the panel from the snapshot `s` (read with `debts`: the core's
- * summaries, and `debtList` for a debt's payments). `shown`
- * remembers each debt's list of payments opened or closed (a year of
- * history puts a thousand payments under a debt, and drawing them all for
- * every debt froze the page for seconds); `redraw` draws again.
+ * Draws the panel from the snapshot `s` (read with `debts`: who is below
+ * zero in order, `debtSummary` for what a debt comes to, and `debtList`
+ * for its payments), a page of debts at a time (`debts.page` in `ui`).
+ * `debts.shown` remembers each debt's list of payments opened or closed
+ * (a year of history puts a thousand payments under a debt, and drawing
+ * them all for every debt froze the page for seconds); `redraw` draws
+ * again.
  */
-export function renderDebts(s, shown, redraw) {
+export function renderDebts(s, ui, redraw) {
   const { who } = s;
-  openAtFirst(s.debts, shown);
+  const { shown } = ui.debts;
+  const page = debtsPage(s.debts, ui.debts.page);
+  ui.debts.page = page.page;
+  const debts = page.shown.map((d) => s.debtSummary(d.account, d.unit)).filter(Boolean);
+  openAtFirst(debts, shown);
+  pagerButtons($("#debts-earlier"), $("#debts-later"), page.page === 0, page.page === page.pages - 1);
+  $("#debt-pages").hidden = page.pages === 1;
+  const count = (n) => n.toLocaleString("en");
+  say($("#debt-page"), `debts ${count(page.first + 1)}–${count(page.first + page.shown.length)} of ${count(s.debts.length)}`);
   const debt = (d) => {
     // A few reasons are said in the sentence; more are counted, and listed below it.
     const to = d.account === s.me ? "you" : who(d.account);
-    const count = (n) => n.toLocaleString("en");
     const because =
       d.notCountedIn > d.because.length
         ? ` because ${count(d.notCountedIn)} payments to ${to} do not count in your view (among “The ${count(d.transfers)} payments” below)`
@@ -65,7 +86,7 @@ export function renderDebts(s, shown, redraw) {
     </li>`;
   };
   render(
-    s.debts.length ? s.debts.map(debt) : html`<li class="muted">Nobody is below zero in your view.</li>`,
-    document.querySelector("#debt-list"),
+    debts.length ? debts.map(debt) : html`<li class="muted">Nobody is below zero in your view.</li>`,
+    $("#debt-list"),
   );
 }

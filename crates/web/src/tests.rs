@@ -1115,6 +1115,44 @@ async fn a_debt_summary_sums_per_person_without_listing_every_transfer() {
         code(node.debt_summaries(JsValue::from(1.5)).unwrap_err()),
         "INVALID_ARGUMENT"
     );
+    // One debt alone (a page of the Debts tab) reads the same; an account
+    // not below zero has none; a bad key or count is refused.
+    let me = s(&node.public_key());
+    let one = node
+        .debt_summary(me.clone(), s("EUR"), JsValue::from(2))
+        .unwrap();
+    assert_eq!(get(&one, "amount"), JsValue::bigint_from_str("650"));
+    assert_eq!(get(&one, "others"), JsValue::from(1));
+    assert_eq!(
+        js_sys::Array::from(&get(&one, "withWhom")).length(),
+        2,
+        "at most 2 people"
+    );
+    assert!(
+        node.debt_summary(other(4), s("EUR"), JsValue::UNDEFINED)
+            .unwrap()
+            .is_null(),
+        "paid, not in debt"
+    );
+    assert!(
+        node.debt_summary(me.clone(), s("GBP"), JsValue::UNDEFINED)
+            .unwrap()
+            .is_null()
+    );
+    assert_eq!(
+        code(
+            node.debt_summary(s("me"), s("EUR"), JsValue::UNDEFINED)
+                .unwrap_err()
+        ),
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        code(
+            node.debt_summary(me, s("EUR"), JsValue::from(-1))
+                .unwrap_err()
+        ),
+        "INVALID_ARGUMENT"
+    );
 }
 
 /// A field named `__proto__` is a field like any other in every answer

@@ -360,30 +360,35 @@ pub fn debt_summaries(replica: &Replica, most: usize) -> Vec<JsDebtSummary> {
         .view()
         .debt_summaries(replica.log(), most)
         .iter()
-        .map(|d| JsDebtSummary {
-            account: shared.key(&d.account),
-            unit: shared.unit(&d.unit),
-            amount: d.amount,
-            transfers: d.transfers as u32,
-            not_counted_in: d.not_counted_in as u32,
-            because: d
-                .because
-                .iter()
-                .map(|m| movement(m, false, &mut shared))
-                .collect(),
-            with_whom: d
-                .with_whom
-                .iter()
-                .map(|w| JsWithWhom {
-                    counterparty: shared.key(&w.counterparty),
-                    paid: w.paid,
-                    received: w.received,
-                    transfers: w.transfers as u32,
-                })
-                .collect(),
-            others: d.others as u32,
-        })
+        .map(|d| debt_summary(d, &mut shared))
         .collect()
+}
+
+/// A debt's summary as JS reads it.
+pub fn debt_summary(d: &trustfold::DebtSummary, shared: &mut SharedStrings) -> JsDebtSummary {
+    JsDebtSummary {
+        account: shared.key(&d.account),
+        unit: shared.unit(&d.unit),
+        amount: d.amount,
+        transfers: d.transfers as u32,
+        not_counted_in: d.not_counted_in as u32,
+        because: d
+            .because
+            .iter()
+            .map(|m| movement(m, false, shared))
+            .collect(),
+        with_whom: d
+            .with_whom
+            .iter()
+            .map(|w| JsWithWhom {
+                counterparty: shared.key(&w.counterparty),
+                paid: w.paid,
+                received: w.received,
+                transfers: w.transfers as u32,
+            })
+            .collect(),
+        others: d.others as u32,
+    }
 }
 
 #[derive(Serialize)]

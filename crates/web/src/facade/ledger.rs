@@ -199,12 +199,34 @@ impl JsNode {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "number")] most: JsValue,
     ) -> JsResult<JsValue> {
-        let most = match most.as_f64() {
-            None if most.is_undefined() || most.is_null() => 3,
-            Some(n) if n.fract() == 0.0 && (0.0..=1000.0).contains(&n) => n as usize,
-            _ => return Err(invalid("most must be a whole number from 0 to 1000")),
-        };
+        let most = people_named(&most)?;
         types::to_js(&types::debt_summaries(&self.node.node().replica(), most))
+    }
+
+    /// One debt's summary, as `debtSummaries` gives it, or `null` when
+    /// `account` is not below zero in `unit`: it costs that account's
+    /// transfers only, so a page can show debts a page at a time.
+    #[wasm_bindgen(js_name = debtSummary, unchecked_return_type = "DebtSummary | null")]
+    pub fn debt_summary(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] account: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] most: JsValue,
+    ) -> JsResult<JsValue> {
+        let account = key(&account, "account")?;
+        let unit = string(&unit, "unit")?;
+        let most = people_named(&most)?;
+        let replica = self.node.node().replica();
+        let Some(summary) = replica
+            .view()
+            .debt_summary(replica.log(), &account, &unit, most)
+        else {
+            return Ok(JsValue::NULL);
+        };
+        types::to_js(&types::debt_summary(
+            &summary,
+            &mut types::SharedStrings::default(),
+        ))
     }
 
     /// Why an account has its balance in a unit.
@@ -252,5 +274,14 @@ impl JsNode {
         let replica = self.node.node().replica();
         let forks: Vec<types::JsFork> = replica.log().forks().iter().map(types::fork).collect();
         types::to_js(&forks)
+    }
+}
+
+/// How many people a debt's summary names at most: 3 when not given.
+fn people_named(most: &JsValue) -> JsResult<usize> {
+    match most.as_f64() {
+        None if most.is_undefined() || most.is_null() => Ok(3),
+        Some(n) if n.fract() == 0.0 && (0.0..=1000.0).contains(&n) => Ok(n as usize),
+        _ => Err(invalid("most must be a whole number from 0 to 1000")),
     }
 }
