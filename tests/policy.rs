@@ -358,3 +358,35 @@ fn a_policy_may_ban_forked_authors() {
     }
     assert_eq!(balance(&node, node.view(), 1), 0);
 }
+
+/// A page previewing a policy asks several questions of the view under it
+/// (`Replica::kept_view_under`, kept between them): the view kept must be
+/// the one of the policy asked, over every event stored, never an earlier
+/// policy's or a shorter log's.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_view_under_another_policy_is_kept_only_while_the_log_and_the_policy_are_the_same() {
+    let (mut node, payment) = one_payment();
+    let banning = me().banning(key(1));
+    let trusting = me().trusting(key(4));
+    let under = |node: &mut Replica, policy: &Policy, who: u8| {
+        let (log, view) = node.kept_view_under(policy.clone());
+        view.balance(log, &key(who), "EUR")
+    };
+    assert_eq!(under(&mut node, &banning, 2), 0);
+    // Someone else pays: the kept view is of the shorter log.
+    node.publish(&id(3), 0, pay(key(2), 7, "EUR")).unwrap();
+    assert_eq!(under(&mut node, &banning, 2), 7, "the new payment counts");
+    assert_eq!(node.compare_with(banning.clone()).only_first.len(), 1);
+    assert_eq!(under(&mut node, &me(), 2), 107, "another policy's view");
+    // An exclusion by someone only the other policy trusts.
+    node.publish(&id(4), 0, exclude(payment.id(), "")).unwrap();
+    assert_eq!(under(&mut node, &trusting, 2), 7);
+    let comparison = node.compare_with(trusting.clone());
+    assert_eq!(
+        comparison,
+        trustfold::explain::compare(node.log(), node.view(), &node.view_under(trusting.clone()))
+    );
+    assert_eq!(comparison.only_first.len(), 1);
+    assert_eq!(under(&mut node, &banning, 2), 7);
+    assert_eq!(under(&mut node, &trusting, 2), 7);
+}

@@ -30,6 +30,38 @@ pub struct Replica {
     /// Which events this replica reads and how it signs: clear, or sealed
     /// for a private network.
     network: Network,
+    /// The last view under another policy asked for, while the log has not
+    /// grown since: see [`kept_view_under`](Self::kept_view_under).
+    other: Option<OtherView>,
+}
+
+/// A view under a policy not the owner's, and the log's length it was
+/// computed at (the log only grows: the same length is the same events).
+#[derive(Debug)]
+struct OtherView {
+    policy: Policy,
+    events: usize,
+    view: View,
+}
+
+impl OtherView {
+    /// The view under `policy` over `log`: the one in `slot` if it is that
+    /// policy's at the log's length, else computed and kept there.
+    fn kept<'a>(slot: &'a mut Option<OtherView>, log: &Log, policy: Policy) -> &'a View {
+        let events = log.len();
+        if !slot
+            .as_ref()
+            .is_some_and(|o| o.events == events && o.policy == policy)
+        {
+            *slot = None;
+        }
+        let other = slot.get_or_insert_with(|| OtherView {
+            view: View::new(log, policy.clone()),
+            policy,
+            events,
+        });
+        &other.view
+    }
 }
 
 impl Replica {
@@ -63,6 +95,7 @@ impl Replica {
             docs,
             batching: records::BatchState::default(),
             network: Network::Open,
+            other: None,
         }
     }
 
@@ -198,8 +231,23 @@ impl Replica {
         View::new(&self.log, policy)
     }
 
-    /// What changes between the owner's view and another policy's.
-    pub fn compare_with(&self, policy: Policy) -> Comparison {
-        compare(&self.log, &self.view, &self.view_under(policy))
+    /// The view another policy would give, with the log it reads: kept
+    /// until the log grows or another policy is asked for, since a page
+    /// asks several questions of one such view in a row (what a previewed
+    /// change would stop counting, then its balances; whether someone's
+    /// view differs, then how) and each is a fold of the whole log. One is
+    /// kept at most.
+    pub fn kept_view_under(&mut self, policy: Policy) -> (&Log, &View) {
+        (
+            &self.log,
+            OtherView::kept(&mut self.other, &self.log, policy),
+        )
+    }
+
+    /// What changes between the owner's view and another policy's (whose
+    /// view is kept: [`kept_view_under`](Self::kept_view_under)).
+    pub fn compare_with(&mut self, policy: Policy) -> Comparison {
+        let other = OtherView::kept(&mut self.other, &self.log, policy);
+        compare(&self.log, &self.view, other)
     }
 }

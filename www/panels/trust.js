@@ -68,15 +68,16 @@ function previewOf(change, s, node, collections) {
   const comparison = node.compareViews(policy);
   const after = new Map(node.balancesUnder(policy).map((b) => [`${b.account} ${b.unit}`, b.balance]));
   const before = new Map(s.balances.map((b) => [`${b.account} ${b.unit}`, b.balance]));
+  const payments = s.paymentsAmong([...comparison.onlyMine, ...comparison.onlyTheirs].map((d) => d.event));
   // Edits of records are said by what they change in the records (below),
   // not one line per edit.
-  const isEdit = (d) => d.kind === "doc" && !s.byEvent.has(d.event);
+  const isEdit = (d) => d.kind === "doc" && !payments.has(d.event);
   const edits = (list) => list.filter(isEdit).length;
   const items = [
     ...comparison.onlyMine
       .filter((d) => !isEdit(d))
-      .map((d) => `${eventWords(d, s.byEvent, who)} would stop counting (${whyWords(d.why, who) || d.status})`),
-    ...comparison.onlyTheirs.filter((d) => !isEdit(d)).map((d) => `${eventWords(d, s.byEvent, who)} would count again`),
+      .map((d) => `${eventWords(d, payments, who)} would stop counting (${whyWords(d.why, who) || d.status})`),
+    ...comparison.onlyTheirs.filter((d) => !isEdit(d)).map((d) => `${eventWords(d, payments, who)} would count again`),
   ];
   // A banned person keeps the name they gave themselves (a self-claim
   // counts unless excluded): their edits of names are not said to stop

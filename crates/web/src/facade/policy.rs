@@ -147,7 +147,7 @@ impl JsNode {
         #[wasm_bindgen(unchecked_param_type = "PolicyInput")] other: JsValue,
     ) -> JsResult<JsValue> {
         let policy = self.policy_from(other)?;
-        let replica = self.node.node().replica();
+        let mut replica = self.node.node().replica_mut();
         types::to_js(&types::comparison(&replica.compare_with(policy)))
     }
 
@@ -159,9 +159,9 @@ impl JsNode {
         #[wasm_bindgen(unchecked_param_type = "PolicyInput")] other: JsValue,
     ) -> JsResult<JsValue> {
         let policy = self.policy_from(other)?;
-        let replica = self.node.node().replica();
-        let view = replica.view_under(policy);
-        types::to_js(&types::balances_of(&view, replica.log()))
+        let mut replica = self.node.node().replica_mut();
+        let (log, view) = replica.kept_view_under(policy);
+        types::to_js(&types::balances_of(view, log))
     }
 
     /// Every record of `collection` as a view under `other` would show it
@@ -193,9 +193,8 @@ impl JsNode {
         #[wasm_bindgen(unchecked_param_type = "PolicyInput")] other: JsValue,
     ) -> JsResult<JsValue> {
         let policy = self.policy_from(other)?;
-        let replica = self.node.node().replica();
-        let log = replica.log();
-        let view = replica.view_under(policy);
+        let mut replica = self.node.node().replica_mut();
+        let (log, view) = replica.kept_view_under(policy);
         types::to_js(&types::ViewDigest {
             included: view.included_digest(log).to_hex(),
             state: view.state_digest(log).to_hex(),
