@@ -80,7 +80,7 @@ pub use event::{
 };
 pub use explain::{
     Comparison, Contest, Debt, DebtSummary, Difference, Explanation, Movement, Status, Transaction,
-    Verdict, WithWhom,
+    TransactionRef, Verdict, WithWhom,
 };
 pub use ledger::Ledger;
 pub use log::{

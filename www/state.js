@@ -157,13 +157,25 @@ export function stateReader(node, me) {
       get byEvent() {
         return grown(transactions, "by event", () => new Map(), (byEvent, t) => byEvent.set(t.event, t));
       },
-      // The payments among `events` (ids), by event, for a panel naming a
-      // few hundred: one pass over the list, not a map of every payment
-      // (≈ 35 ms with a year of history, in the click that asked).
+      // The payments of `events` (ids of payments, in the log's order, as
+      // a comparison lists them), by event, for a panel naming a few
+      // hundred: one walk along the list, which is in the same order,
+      // comparing ids. A map or set of every payment's id hashes 100,000
+      // ids first (20–35 ms in the click that asked, with a year of
+      // history). Ids not met in that order are looked for by a set.
       paymentsAmong(events) {
-        const wanted = new Set(events);
         const found = new Map();
-        for (const t of transactions) if (wanted.has(t.event)) found.set(t.event, t);
+        let i = 0;
+        let at = 0;
+        for (; at < events.length; at++) {
+          while (i < transactions.length && transactions[i].event !== events[at]) i++;
+          if (i === transactions.length) break;
+          found.set(events[at], transactions[i++]);
+        }
+        if (at < events.length) {
+          const rest = new Set(events.slice(at));
+          for (const t of transactions) if (rest.has(t.event)) found.set(t.event, t);
+        }
         return found;
       },
       // My changes nobody is known to hold yet (the latest 1,000): marked as waiting.

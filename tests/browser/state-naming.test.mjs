@@ -40,3 +40,18 @@ test("a new event keeps the naming while names read the same; a new name makes i
   assert.notEqual(third.who, first.who);
   assert.equal(third.who(BOB), "Robert");
 });
+
+test("the payments a preview names are found along the list, in order or not, and nothing else", () => {
+  const { node } = standIn();
+  const rows = Array.from({ length: 50 }, (_, i) => ({ event: `${i}`.padStart(64, "e"), amount: BigInt(i) }));
+  node.transactions = () => rows;
+  const s = stateReader(node, ME).read();
+  const id = (i) => `${i}`.padStart(64, "e");
+  const found = s.paymentsAmong([id(3), id(17), id(49)]);
+  assert.deepEqual([...found.keys()], [id(3), id(17), id(49)]);
+  assert.equal(found.get(id(17)), rows[17], "the list's own row");
+  // Out of the list's order, or unknown: what is a payment is still found.
+  const mixed = s.paymentsAmong([id(20), id(5), "f".repeat(64), id(30)]);
+  assert.deepEqual([...mixed.keys()].sort(), [id(20), id(30), id(5)].sort());
+  assert.equal(s.paymentsAmong([]).size, 0);
+});

@@ -68,10 +68,11 @@ function previewOf(change, s, node, collections) {
   const comparison = node.compareViews(policy);
   const after = new Map(node.balancesUnder(policy).map((b) => [`${b.account} ${b.unit}`, b.balance]));
   const before = new Map(s.balances.map((b) => [`${b.account} ${b.unit}`, b.balance]));
-  const payments = s.paymentsAmong([...comparison.onlyMine, ...comparison.onlyTheirs].map((d) => d.event));
+  const paymentsOf = (list) => s.paymentsAmong(list.filter((d) => d.kind === "transfer").map((d) => d.event));
+  const payments = new Map([...paymentsOf(comparison.onlyMine), ...paymentsOf(comparison.onlyTheirs)]);
   // Edits of records are said by what they change in the records (below),
   // not one line per edit.
-  const isEdit = (d) => d.kind === "doc" && !payments.has(d.event);
+  const isEdit = (d) => d.kind === "doc";
   const edits = (list) => list.filter(isEdit).length;
   const items = [
     ...comparison.onlyMine

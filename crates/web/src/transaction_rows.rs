@@ -15,7 +15,7 @@ use crate::types::{self, JsContest, JsStatus, JsWhy};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use trustfold::explain::Status;
-use trustfold::{PublicKey, Transaction};
+use trustfold::{PublicKey, TransactionRef};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/rows.js")]
@@ -62,7 +62,7 @@ struct Extra {
 pub fn transaction_rows(
     previous: &js_sys::Array,
     from_previous: &[i32],
-    fresh: &[&Transaction],
+    fresh: &[&TransactionRef],
     freeze: bool,
 ) -> JsResult<js_sys::Array> {
     let n = fresh.len();
@@ -95,11 +95,11 @@ pub fn transaction_rows(
         to.push(key(&t.to));
         amounts.push(t.amount);
         let next = units.len() as u32;
-        unit.push(*unit_ix.entry(t.unit.as_str()).or_insert_with(|| {
-            units.push(&t.unit);
+        unit.push(*unit_ix.entry(t.unit).or_insert_with(|| {
+            units.push(t.unit);
             next
         }));
-        memos.push_str(&t.memo);
+        memos.push_str(t.memo);
         memo_end += t.memo.encode_utf16().count() as u32;
         memo_ends.push(memo_end);
         times.push(t.time as f64);
@@ -143,7 +143,7 @@ pub fn transaction_rows(
 }
 
 /// `list` as new objects, in order.
-pub fn transaction_objects(list: &[&Transaction]) -> JsResult<js_sys::Array> {
+pub fn transaction_objects(list: &[&TransactionRef]) -> JsResult<js_sys::Array> {
     transaction_rows(&js_sys::Array::new(), &vec![-1; list.len()], list, false)
 }
 

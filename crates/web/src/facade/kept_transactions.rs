@@ -23,7 +23,7 @@ use crate::errors::JsResult;
 use crate::transaction_rows::transaction_rows;
 use rustc_hash::FxHashMap;
 use trustfold::explain::{Contest, Status};
-use trustfold::{EventId, Transaction};
+use trustfold::{EventId, TransactionRef};
 
 /// What about a transfer can change from one read to the next.
 #[derive(PartialEq, Eq)]
@@ -34,7 +34,7 @@ struct Changing {
 }
 
 impl Changing {
-    fn of(t: &Transaction) -> Changing {
+    fn of(t: &TransactionRef) -> Changing {
         Changing {
             reversed: t.reversed,
             status: t.status.clone(),
@@ -42,7 +42,7 @@ impl Changing {
         }
     }
 
-    fn is_of(&self, t: &Transaction) -> bool {
+    fn is_of(&self, t: &TransactionRef) -> bool {
         self.reversed == t.reversed && self.status == t.status && self.contests == t.contests
     }
 }
@@ -64,7 +64,7 @@ impl KeptTransactions {
     /// row `i` is looked for at position `i` of the last read first, which
     /// with 100,000 rows takes a fraction of hashing each id. Should a row
     /// ever be elsewhere, the last read's rows are looked up by event.
-    pub(super) fn array(&mut self, all: &[Transaction]) -> JsResult<js_sys::Array> {
+    pub(super) fn array(&mut self, all: &[TransactionRef]) -> JsResult<js_sys::Array> {
         let mut by_event: Option<FxHashMap<EventId, usize>> = None;
         let mut from_last = Vec::with_capacity(all.len());
         let mut fresh = Vec::new();
@@ -124,18 +124,18 @@ impl KeptTransactions {
 mod tests {
     use super::KeptTransactions;
     use trustfold::explain::Status;
-    use trustfold::{EventId, Identity, Transaction};
+    use trustfold::{EventId, Identity, TransactionRef};
     use wasm_bindgen::JsValue;
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    fn row(n: u8) -> Transaction {
-        Transaction {
+    fn row(n: u8) -> TransactionRef<'static> {
+        TransactionRef {
             event: EventId([n; 32]),
             from: Identity::from_secret([1; 32]).public_key(),
             to: Identity::from_secret([2; 32]).public_key(),
             amount: u64::from(n),
-            unit: "EUR".into(),
-            memo: format!("row {n}"),
+            unit: "EUR",
+            memo: ["row 1", "row 2", "row 3"][usize::from(n) - 1],
             time: 0,
             reverses: None,
             reversed: 0,

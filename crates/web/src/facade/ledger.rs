@@ -257,13 +257,15 @@ impl JsNode {
             // All of them: read again whenever the log changes, so each
             // row's object is reused while it is unchanged.
             let replica = self.node.node().replica();
-            let all = replica.view().transactions(replica.log(), None);
+            let all = replica.view().transaction_refs(replica.log(), None);
             return Ok(self.kept_transactions.borrow_mut().array(&all)?.into());
         }
         let account = key(&account, "account")?;
         let replica = self.node.node().replica();
-        let of_account = replica.view().transactions(replica.log(), Some(&account));
-        let rows: Vec<&trustfold::Transaction> = of_account.iter().collect();
+        let of_account = replica
+            .view()
+            .transaction_refs(replica.log(), Some(&account));
+        let rows: Vec<&trustfold::TransactionRef> = of_account.iter().collect();
         Ok(crate::transaction_rows::transaction_objects(&rows)?.into())
     }
 
