@@ -4,7 +4,7 @@
 // page for most of a second (BENCHMARKS.md, "A year of history in the page").
 
 /** Lets the page answer input before the next step. */
-const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
+export const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * Calls `work(start, end)` on consecutive slices of `count` items, `slice`

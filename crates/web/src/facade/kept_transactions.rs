@@ -120,6 +120,36 @@ impl KeptTransactions {
     }
 }
 
+impl KeptTransactions {
+    /// Makes the objects of up to `count` rows of `all` past those kept,
+    /// when the kept rows are `all`'s first ones (otherwise forgets them
+    /// and starts at the first), so that the next [`array`](Self::array)
+    /// finds them: a page spreads the first read of a long history over
+    /// several tasks. Returns how many rows are left to make.
+    pub(super) fn prepare(&mut self, all: &[TransactionRef], count: usize) -> JsResult<usize> {
+        let prefix = self.rows.len() <= all.len()
+            && self
+                .rows
+                .iter()
+                .zip(all)
+                .all(|((event, _), t)| *event == t.event);
+        if !prefix {
+            *self = KeptTransactions::default();
+        }
+        let start = self.rows.len();
+        let end = all.len().min(start.saturating_add(count));
+        if end > start {
+            let fresh: Vec<&TransactionRef> = all[start..end].iter().collect();
+            let made =
+                transaction_rows(&js_sys::Array::new(), &vec![-1; fresh.len()], &fresh, true)?;
+            self.last = self.last.concat(&made);
+            self.rows
+                .extend(fresh.iter().map(|t| (t.event, Changing::of(t))));
+        }
+        Ok(all.len() - end)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::KeptTransactions;
@@ -178,5 +208,35 @@ mod tests {
         let shrunk = kept.array(&[row(3)]).unwrap();
         assert_eq!(shrunk.length(), 1);
         assert!(same(&shrunk.get(0), &again.get(0)));
+    }
+
+    /// The first read of a long history is made in steps: the rows made
+    /// ahead are the ones the next read hands out, and a row that changed
+    /// meanwhile is made again. Kept rows that are not the list's first
+    /// are forgotten.
+    #[wasm_bindgen_test]
+    fn rows_made_ahead_in_steps_are_the_ones_read() {
+        let mut kept = KeptTransactions::default();
+        let all = [row(1), row(2), row(3)];
+        assert_eq!(kept.prepare(&all, 2).unwrap(), 1);
+        let first_two = kept.last.clone();
+        assert_eq!(first_two.length(), 2);
+        assert_eq!(kept.prepare(&all, 0).unwrap(), 1, "nothing made");
+        assert_eq!(kept.prepare(&all, 5).unwrap(), 0);
+        let mut changed = row(2);
+        changed.status = Status::Excluded { by: Vec::new() };
+        let read = kept.array(&[row(1), changed, row(3)]).unwrap();
+        assert!(same(&read.get(0), &first_two.get(0)), "made ahead");
+        assert!(
+            !same(&read.get(1), &first_two.get(1)),
+            "changed: made again"
+        );
+        assert_eq!(read.length(), 3);
+
+        // Kept rows that are not the list's first: made from the first.
+        assert_eq!(kept.prepare(&[row(3)], 1).unwrap(), 0);
+        assert_eq!(kept.last.length(), 1);
+        let alone = kept.array(&[row(3)]).unwrap();
+        assert!(same(&alone.get(0), &kept.last.get(0)));
     }
 }
