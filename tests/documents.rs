@@ -668,6 +668,74 @@ fn a_banned_persons_own_name_is_still_read_but_an_excluded_one_is_not() {
     assert!(v.self_claims("people").is_empty());
 }
 
+/// The people's names are kept between reads (`Replica::self_claims`):
+/// what is read after each change is what a fresh reading says — the same
+/// after a payment, the new name after a rename, none once an exclusion
+/// the viewer follows leaves the naming out, the name again when it is
+/// withdrawn, and my own name as I type it, before it is published.
+#[wasm_bindgen_test(unsupported = test)]
+fn the_names_kept_between_reads_follow_every_change_that_makes_them() {
+    let h_record = key(H).to_hex();
+    let mut h = node(H);
+    h.create_record("people", &h_record).unwrap();
+    h.set_field("people", &h_record, "name", Scalar::Str("Hanna".into()))
+        .unwrap();
+    let named = h.commit(&id(H), 1).unwrap();
+    let mut v = node(V);
+    deliver(&h, &mut v);
+    v.set_policy(Policy::new(key(V)).trusting(key(M)));
+    let names = |v: &mut Replica| -> Vec<(String, Option<Value>)> {
+        v.self_claims("people")
+            .into_iter()
+            .map(|(who, record)| (who.to_hex()[..4].to_owned(), record.get("name").cloned()))
+            .collect()
+    };
+    let hanna = |n: &str| (key(H).to_hex()[..4].to_owned(), Some(str_value(n)));
+    assert_eq!(names(&mut v), vec![hanna("Hanna")]);
+    h.publish(&id(H), 2, pay(key(V), 5, "EUR")).unwrap();
+    deliver(&h, &mut v);
+    assert_eq!(
+        names(&mut v),
+        vec![hanna("Hanna")],
+        "a payment names nobody"
+    );
+    h.set_field("people", &h_record, "name", Scalar::Str("Hanne".into()))
+        .unwrap();
+    h.commit(&id(H), 3).unwrap();
+    deliver(&h, &mut v);
+    assert_eq!(names(&mut v), vec![hanna("Hanne")]);
+    // M, whom V trusts, excludes both namings: no name.
+    let mut m = node(M);
+    deliver(&h, &mut m);
+    let later = h.log().last_by(&key(H)).unwrap().id();
+    let first = m
+        .publish(&id(M), 4, exclude(named[0].id(), "offensive"))
+        .unwrap();
+    m.publish(&id(M), 5, exclude(later, "offensive")).unwrap();
+    deliver(&m, &mut v);
+    assert_eq!(names(&mut v), vec![]);
+    // The first exclusion withdrawn: the first naming counts, the second not.
+    m.publish(&id(M), 6, retract(first.id())).unwrap();
+    deliver(&m, &mut v);
+    assert_eq!(names(&mut v), vec![hanna("Hanna")]);
+    // Not following M any more: both namings count again.
+    v.set_policy(Policy::new(key(V)));
+    assert_eq!(names(&mut v), vec![hanna("Hanne")]);
+    // My own name as I type it, not yet published.
+    let v_record = key(V).to_hex();
+    v.create_record("people", &v_record).unwrap();
+    v.set_field("people", &v_record, "name", Scalar::Str("Vera".into()))
+        .unwrap();
+    let mut expected = vec![
+        hanna("Hanne"),
+        (key(V).to_hex()[..4].to_owned(), Some(str_value("Vera"))),
+    ];
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut read = names(&mut v);
+    read.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(read, expected);
+}
+
 /// A record's history says who changed it, when and which fields, and
 /// whether each edit counts in my view (issue #15: "who changed this").
 #[wasm_bindgen_test(unsupported = test)]

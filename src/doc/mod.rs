@@ -542,6 +542,19 @@ impl Documents {
             .collect()
     }
 
+    /// What reading collection `name` from its history depends on besides
+    /// which events count: the history's generation once every change
+    /// applied is in it, and the events carrying its changes, in index
+    /// order. `None` when there is no such collection.
+    pub(crate) fn history_key(&mut self, name: &str) -> Option<(u64, Vec<EventIx>)> {
+        let doc = self.docs.get_mut(&collection_id(name))?;
+        doc.flush();
+        doc.sync_history();
+        let mut carriers: Vec<EventIx> = doc.events.values().flatten().copied().collect();
+        carriers.sort_unstable();
+        Some((doc.history.generation(), carriers))
+    }
+
     /// The collection computed from the op history even when nothing is
     /// masked (tests hold it equal to Automerge's own state).
     pub fn collection_from_history(&mut self, name: &str, viewer: &Viewer<'_>) -> Collection {

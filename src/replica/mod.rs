@@ -33,6 +33,8 @@ pub struct Replica {
     /// The last view under another policy asked for, while the log has not
     /// grown since: see [`kept_view_under`](Self::kept_view_under).
     other: Option<OtherView>,
+    /// The self-claims last read: see [`self_claims`](Self::self_claims).
+    claims: Option<records::KeptClaims>,
 }
 
 /// A view under a policy not the owner's, and the log's length it was
@@ -96,6 +98,7 @@ impl Replica {
             batching: records::BatchState::default(),
             network: Network::Open,
             other: None,
+            claims: None,
         }
     }
 
