@@ -460,35 +460,51 @@ impl View {
         log: &'a Log,
         account: Option<&PublicKey>,
     ) -> Vec<TransactionRef<'a>> {
-        let transaction = |ix: EventIx| {
-            let event = log.entry(ix).event();
-            let Body::Transfer(t) = event.body() else {
-                return None;
-            };
-            Some(TransactionRef {
-                event: event.id(),
-                from: event.author(),
-                to: t.to,
-                amount: t.amount,
-                unit: &t.unit,
-                memo: &t.memo,
-                time: event.time(),
-                reverses: t.reverses,
-                reversed: self.reversed_amount(log, ix),
-                status: self.status(log, ix),
-                contests: self.contests(log, ix),
-            })
+        let row = |ix| self.transaction_ref(log, ix);
+        match account {
+            Some(account) => log
+                .transfers_of(account)
+                .iter()
+                .filter_map(|&ix| row(ix))
+                .collect(),
+            None => {
+                // Room for the transfers at once, counted first: growing a
+                // vector of 100,000 rows by doubling holds the old and the
+                // new array at each step, and a wasm memory keeps its
+                // largest size (room for every event would be that much
+                // again in a log of mostly record edits).
+                let ixs = 0..log.len() as EventIx;
+                let transfers = ixs
+                    .clone()
+                    .filter(|&ix| matches!(log.entry(ix).event().body(), Body::Transfer(_)))
+                    .count();
+                let mut rows = Vec::with_capacity(transfers);
+                rows.extend(ixs.filter_map(row));
+                rows
+            }
+        }
+    }
+
+    /// The event at `ix` as a row of [`transaction_refs`](Self::transaction_refs),
+    /// if it is a transfer.
+    pub fn transaction_ref<'a>(&self, log: &'a Log, ix: EventIx) -> Option<TransactionRef<'a>> {
+        let event = log.entry(ix).event();
+        let Body::Transfer(t) = event.body() else {
+            return None;
         };
-        let ixs: &mut dyn Iterator<Item = EventIx> = match account {
-            Some(account) => &mut log.transfers_of(account).iter().copied(),
-            None => &mut (0..log.len() as EventIx),
-        };
-        // Room for every event at once: growing a vector of 100,000 rows
-        // by doubling copies it over and over, and a wasm memory keeps its
-        // largest size.
-        let mut rows = Vec::with_capacity(ixs.size_hint().0);
-        rows.extend(ixs.filter_map(transaction));
-        rows
+        Some(TransactionRef {
+            event: event.id(),
+            from: event.author(),
+            to: t.to,
+            amount: t.amount,
+            unit: &t.unit,
+            memo: &t.memo,
+            time: event.time(),
+            reverses: t.reverses,
+            reversed: self.reversed_amount(log, ix),
+            status: self.status(log, ix),
+            contests: self.contests(log, ix),
+        })
     }
 
     /// Why `account` has its balance in `unit`: every transfer touching it,

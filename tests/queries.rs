@@ -439,3 +439,30 @@ fn only_the_payee_can_pay_a_payment_back() {
     let error = node.reversal_of(&statement.id(), &key(2)).unwrap_err();
     assert_eq!(error, ReversalError::NotAPaymentToYou(statement.id()));
 }
+
+/// Listing every transfer reserves room for the transfers, not for every
+/// event: a log of mostly other events (trust statements here; record
+/// edits in a busy network) reserved `log.len()` rows at every read, a
+/// high-water mark a wasm memory keeps (found in review).
+#[wasm_bindgen_test(unsupported = test)]
+fn listing_transfers_reserves_room_for_transfers_not_for_every_event() {
+    let mut node = Replica::new(Policy::new(key(50)));
+    node.publish(&id(1), 0, pay(key(2), 100, "EUR")).unwrap();
+    let levels = [TrustLevel::Trusted, TrustLevel::Neutral];
+    for n in 0..3000u32 {
+        let body = trust(key(3 + (n % 40) as u8), levels[(n % 2) as usize]);
+        node.publish(&id(2), u64::from(n), body).unwrap();
+    }
+    assert_eq!(node.log().len(), 3001);
+    let refs = node.view().transaction_refs(node.log(), None);
+    assert_eq!(refs.len(), 1);
+    assert!(
+        refs.capacity() <= 64,
+        "one transfer listed in a vector of capacity {}",
+        refs.capacity()
+    );
+    assert_eq!(
+        refs[0].owned(),
+        node.view().transactions(node.log(), None)[0]
+    );
+}

@@ -30,8 +30,8 @@ pub struct Replica {
     /// Which events this replica reads and how it signs: clear, or sealed
     /// for a private network.
     network: Network,
-    /// The last view under another policy asked for, while the log has not
-    /// grown since: see [`kept_view_under`](Self::kept_view_under).
+    /// The last view under another policy asked for, dropped when the log
+    /// grows: see [`kept_view_under`](Self::kept_view_under).
     other: Option<OtherView>,
     /// The self-claims last read: see [`self_claims`](Self::self_claims).
     claims: Option<records::KeptClaims>,
@@ -152,6 +152,9 @@ impl Replica {
         let (insertion, changes) = self.log.insert_with_changes(event)?;
         if !insertion.applied.is_empty() {
             self.view.update(&self.log);
+            // A view under another policy kept is of fewer events now: its
+            // memory is not held until the next one is asked for.
+            self.other = None;
         }
         // Each applied `Doc` event's change, as the log decoded it.
         for (ix, doc, change) in changes {

@@ -23,7 +23,7 @@ use crate::errors::JsResult;
 use crate::transaction_rows::transaction_rows;
 use rustc_hash::FxHashMap;
 use trustfold::explain::{Contest, Status};
-use trustfold::{EventId, TransactionRef};
+use trustfold::{Body, EventId, EventIx, Log, TransactionRef, View};
 
 /// What about a transfer can change from one read to the next.
 #[derive(PartialEq, Eq)]
@@ -121,32 +121,51 @@ impl KeptTransactions {
 }
 
 impl KeptTransactions {
-    /// Makes the objects of up to `count` rows of `all` past those kept,
-    /// when the kept rows are `all`'s first ones (otherwise forgets them
-    /// and starts at the first), so that the next [`array`](Self::array)
-    /// finds them: a page spreads the first read of a long history over
-    /// several tasks. Returns how many rows are left to make.
-    pub(super) fn prepare(&mut self, all: &[TransactionRef], count: usize) -> JsResult<usize> {
-        let prefix = self.rows.len() <= all.len()
-            && self
-                .rows
-                .iter()
-                .zip(all)
-                .all(|((event, _), t)| *event == t.event);
-        if !prefix {
-            *self = KeptTransactions::default();
+    /// Makes the objects of up to `count` transfers of `log` (as `view`
+    /// lists them) past those kept, when the kept rows are the log's first
+    /// transfers (otherwise forgets them and starts at the first), so that
+    /// the next [`array`](Self::array) finds them: a page spreads the
+    /// first read of a long history over several tasks. A step costs the
+    /// rows it makes and a walk over the log's events (their bodies'
+    /// kinds and ids), not a listing of every transfer. Returns how many
+    /// transfers are left to make.
+    pub(super) fn prepare(&mut self, log: &Log, view: &View, count: usize) -> JsResult<usize> {
+        let transfers = (0..log.len() as EventIx)
+            .filter(|&ix| matches!(log.entry(ix).event().body(), Body::Transfer(_)));
+        // Where the kept rows end in the log, if they are its first transfers.
+        let mut next = 0;
+        let mut kept = 0;
+        for ix in transfers.clone() {
+            match self.rows.get(kept) {
+                Some((event, _)) if *event == log.entry(ix).event().id() => kept += 1,
+                Some(_) => {
+                    *self = KeptTransactions::default();
+                    return self.prepare(log, view, count);
+                }
+                None => break,
+            }
+            next = ix + 1;
         }
-        let start = self.rows.len();
-        let end = all.len().min(start.saturating_add(count));
-        if end > start {
-            let fresh: Vec<&TransactionRef> = all[start..end].iter().collect();
+        if kept < self.rows.len() {
+            // Rows kept past the log's transfers: never from this log.
+            *self = KeptTransactions::default();
+            return self.prepare(log, view, count);
+        }
+        let rows: Vec<TransactionRef> = transfers
+            .clone()
+            .skip_while(|&ix| ix < next)
+            .take(count)
+            .filter_map(|ix| view.transaction_ref(log, ix))
+            .collect();
+        if !rows.is_empty() {
+            let fresh: Vec<&TransactionRef> = rows.iter().collect();
             let made =
                 transaction_rows(&js_sys::Array::new(), &vec![-1; fresh.len()], &fresh, true)?;
             self.last = self.last.concat(&made);
             self.rows
-                .extend(fresh.iter().map(|t| (t.event, Changing::of(t))));
+                .extend(rows.iter().map(|t| (t.event, Changing::of(t))));
         }
-        Ok(all.len() - end)
+        Ok(transfers.count() - self.rows.len())
     }
 }
 
@@ -212,31 +231,64 @@ mod tests {
 
     /// The first read of a long history is made in steps: the rows made
     /// ahead are the ones the next read hands out, and a row that changed
-    /// meanwhile is made again. Kept rows that are not the list's first
-    /// are forgotten.
+    /// meanwhile is made again. Kept rows that are not the log's first
+    /// transfers are forgotten.
     #[wasm_bindgen_test]
     fn rows_made_ahead_in_steps_are_the_ones_read() {
+        use trustfold::testing::{id, key, pay};
+        use trustfold::{Body, Policy, Replica, Statement, TrustLevel};
+        let mut node = Replica::new(Policy::new(key(50)));
+        let mut payments = Vec::new();
+        for n in 1..=3 {
+            payments.push(node.publish(&id(1), n, pay(key(2), n, "EUR")).unwrap());
+            // Events that are not transfers between them.
+            node.publish(&id(3), n, pay(key(4), 1, "HOURS")).unwrap();
+            let level = [TrustLevel::Trusted, TrustLevel::Neutral][n as usize % 2];
+            node.publish(
+                &id(5),
+                n,
+                Body::Trust {
+                    subject: key(9),
+                    level,
+                },
+            )
+            .unwrap();
+        }
         let mut kept = KeptTransactions::default();
-        let all = [row(1), row(2), row(3)];
-        assert_eq!(kept.prepare(&all, 2).unwrap(), 1);
-        let first_two = kept.last.clone();
-        assert_eq!(first_two.length(), 2);
-        assert_eq!(kept.prepare(&all, 0).unwrap(), 1, "nothing made");
-        assert_eq!(kept.prepare(&all, 5).unwrap(), 0);
-        let mut changed = row(2);
-        changed.status = Status::Excluded { by: Vec::new() };
-        let read = kept.array(&[row(1), changed, row(3)]).unwrap();
-        assert!(same(&read.get(0), &first_two.get(0)), "made ahead");
-        assert!(
-            !same(&read.get(1), &first_two.get(1)),
-            "changed: made again"
-        );
-        assert_eq!(read.length(), 3);
+        let prepare = |kept: &mut KeptTransactions, node: &Replica, n| {
+            kept.prepare(node.log(), node.view(), n).unwrap()
+        };
+        assert_eq!(prepare(&mut kept, &node, 2), 4);
+        let made = kept.last.clone();
+        assert_eq!(made.length(), 2);
+        assert_eq!(prepare(&mut kept, &node, 0), 4, "nothing made");
+        assert_eq!(prepare(&mut kept, &node, 10), 0);
+        // The second payment excluded by me: made again; the others reused.
+        node.publish(
+            &id(50),
+            9,
+            Body::Exclude(Statement {
+                target: payments[1].id(),
+                reason: "no".into(),
+            }),
+        )
+        .unwrap();
+        let all = node.view().transaction_refs(node.log(), None);
+        assert_eq!(all.len(), 6);
+        let read = kept.array(&all).unwrap();
+        assert!(same(&read.get(0), &made.get(0)), "made ahead");
+        assert!(same(&read.get(1), &made.get(1)), "made ahead");
+        let status = js_sys::Reflect::get(&read.get(2), &"status".into()).unwrap();
+        assert_eq!(status, JsValue::from_str("excluded"), "changed: made again");
 
-        // Kept rows that are not the list's first: made from the first.
-        assert_eq!(kept.prepare(&[row(3)], 1).unwrap(), 0);
+        // Kept rows that are not this log's first transfers: made from the first.
+        let mut other = Replica::new(Policy::new(key(50)));
+        other.publish(&id(7), 1, pay(key(2), 5, "EUR")).unwrap();
+        assert_eq!(prepare(&mut kept, &other, 1), 0);
         assert_eq!(kept.last.length(), 1);
-        let alone = kept.array(&[row(3)]).unwrap();
+        let alone = kept
+            .array(&other.view().transaction_refs(other.log(), None))
+            .unwrap();
         assert!(same(&alone.get(0), &kept.last.get(0)));
     }
 }

@@ -272,7 +272,8 @@ impl JsNode {
     /// Makes the objects of up to `count` more transfers ahead of
     /// `transactions()` (of them all), which then hands them out: a page
     /// spreads the first read of a long history over several tasks
-    /// (100,000 transfers are ≈ 60 ms of the page's thread at once).
+    /// (100,000 transfers are ≈ 60 ms of the page's thread at once). A
+    /// call costs the transfers it makes and a walk over the log's events.
     /// Returns how many are left to make; 0 makes none and says how many.
     #[wasm_bindgen(js_name = prepareTransactions)]
     pub fn prepare_transactions(
@@ -281,11 +282,12 @@ impl JsNode {
     ) -> JsResult<u32> {
         let count = super::count(&count, "count")?;
         let replica = self.node.node().replica();
-        let all = replica.view().transaction_refs(replica.log(), None);
-        let left = self
-            .kept_transactions
-            .borrow_mut()
-            .prepare(&all, usize::try_from(count).unwrap_or(usize::MAX))?;
+        // More than a usize counts every transfer: all are made.
+        let left = self.kept_transactions.borrow_mut().prepare(
+            replica.log(),
+            replica.view(),
+            usize::try_from(count).unwrap_or(usize::MAX),
+        )?;
         Ok(u32::try_from(left).unwrap_or(u32::MAX))
     }
 
