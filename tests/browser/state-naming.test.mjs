@@ -55,3 +55,30 @@ test("the payments a preview names are found along the list, in order or not, an
   assert.deepEqual([...mixed.keys()].sort(), [id(20), id(30), id(5)].sort());
   assert.equal(s.paymentsAmong([]).size, 0);
 });
+
+test("the Agreement's comparison names the payments its rows differ on, found in steps", () => {
+  const { node } = standIn();
+  const id = (i) => `${i}`.padStart(64, "e");
+  const rows = Array.from({ length: 45000 }, (_, i) => ({ event: id(i), amount: BigInt(i) }));
+  node.transactions = () => rows;
+  node.peers = () => [{ key: BOB }];
+  node.viewDigest = () => ({ included: "mine" });
+  node.viewDigestUnder = () => ({ included: "theirs" });
+  node.compareViews = () => ({
+    onlyMine: [{ event: id(44000), kind: "transfer" }, { event: "d".repeat(64), kind: "doc" }],
+    onlyTheirs: [{ event: id(7), kind: "transfer" }],
+  });
+  node.editsAmong = () => [];
+  const reader = stateReader(node, ME);
+  const s = reader.read();
+  const steps = reader.agreement(s, ["notes"]);
+  let step = steps.next();
+  let pauses = 0;
+  while (!step.done) {
+    pauses++;
+    step = steps.next();
+  }
+  assert.ok(pauses >= 2, `looked through 45,000 payments in steps (${pauses} pauses)`);
+  assert.deepEqual([...step.value.payments.keys()].sort(), [id(44000), id(7)].sort());
+  assert.equal(step.value.payments.get(id(7)), rows[7]);
+});

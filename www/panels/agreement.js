@@ -35,19 +35,19 @@ export function renderAgreement(s, { shown: agreement, progress, digest, stale }
       // They leave it out: say why, in their view.
       ...r.onlyMine.map(
         (d) =>
-          `${name} leaves out ${eventWords(d, s.byEvent, who, agreement.edits)}: ${whyWords(d.why, who, name) || d.status}; you count it`,
+          `${name} leaves out ${eventWords(d, agreement.payments, who, agreement.edits)}: ${whyWords(d.why, who, name) || d.status}; you count it`,
       ),
       ...r.onlyTheirs.map((d) => {
         // I leave it out: my reasons, and whether they would count for them.
-        // A payment's reasons as my list has them; an edit's as the comparison gives them.
-        const why = s.byEvent.get(d.event)?.why ?? d.why;
+        // A payment's reasons as my list had them when compared; an edit's as the comparison gives them.
+        const why = agreement.payments.get(d.event)?.why ?? d.why;
         const mine = why?.kind === "excluded" ? why.by : [];
         const notTrusted = mine.filter((c) => c.author !== r.key && !trusted.includes(c.author)).map((c) => who(c.author));
         const whyMine = mine.length
           ? mine.map((c) => `${who(c.author)} ${verb(c, who)} it`).join(" and ")
           : whyWords(why, who) || "it does not count for you";
         const theirSide = notTrusted.length ? `; ${name} does not trust ${notTrusted.join(" or ")}` : "";
-        return `you exclude ${eventWords(d, s.byEvent, who, agreement.edits)} because ${whyMine}${theirSide}`;
+        return `you exclude ${eventWords(d, agreement.payments, who, agreement.edits)} because ${whyMine}${theirSide}`;
       }),
     ];
     return html`<li class=${r.same ? "agree" : "differ"}>
