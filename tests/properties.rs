@@ -580,7 +580,8 @@ fn amount(log: &Log, ix: EventIx) -> u64 {
 /// The view a replica keeps under another policy (`kept_view_under`, used
 /// by `compare_with`) is, after any insertion, change of the owner's
 /// policy or alternation of the policies asked, the one `view_under`
-/// computes afresh (a reviewer's probe, kept).
+/// computes afresh (a reviewer's probe, kept); the owner's digests kept
+/// (`view_digests`) are those of the view as it is.
 #[wasm_bindgen_test(unsupported = test)]
 fn the_kept_view_under_another_policy_is_always_the_fresh_one() {
     check_cases(
@@ -593,9 +594,19 @@ fn the_kept_view_under_another_policy_is_always_the_fresh_one() {
             for (n, event) in events.into_iter().enumerate() {
                 let _ = node.insert(event);
                 let bit = |k: usize| choice >> ((n * 3 + k) % 64) & 1 == 1;
+                // The owner's digests, kept too, are the view's own, before
+                // and after a change of the owner's policy.
+                let digests = |node: &Replica| {
+                    (
+                        node.view().included_digest(node.log()),
+                        node.view().state_digest(node.log()),
+                    )
+                };
+                prop_assert_eq!(node.view_digests(), digests(&node));
                 if bit(0) {
                     node.set_policy(if bit(1) { a.clone() } else { owner.clone() });
                 }
+                prop_assert_eq!(node.view_digests(), digests(&node));
                 for policy in [&a, &b, &a, &a] {
                     if bit(2) && std::ptr::eq(policy, &b) {
                         continue;

@@ -102,11 +102,10 @@ impl JsNode {
     /// Digests of the included events and of the state.
     #[wasm_bindgen(js_name = viewDigest, unchecked_return_type = "ViewDigest")]
     pub fn view_digest(&self) -> JsResult<JsValue> {
-        let replica = self.node.node().replica();
-        let log = replica.log();
+        let (included, state) = self.node.node().replica_mut().view_digests();
         types::to_js(&types::ViewDigest {
-            included: replica.view().included_digest(log).to_hex(),
-            state: replica.view().state_digest(log).to_hex(),
+            included: included.to_hex(),
+            state: state.to_hex(),
         })
     }
 
