@@ -736,6 +736,48 @@ fn the_names_kept_between_reads_follow_every_change_that_makes_them() {
     assert_eq!(read, expected);
 }
 
+/// My own edit of someone else's record, not yet published, is not what
+/// they say of themselves: it showed as their name until I committed it
+/// (found in review). My own record shows what I type at once.
+#[wasm_bindgen_test(unsupported = test)]
+fn my_unpublished_edit_in_someone_elses_record_is_not_their_name() {
+    let mut honest = node(H);
+    let h_record = key(H).to_hex();
+    honest.create_record("people", &h_record).unwrap();
+    honest
+        .set_field("people", &h_record, "name", Scalar::Str("Hanna".into()))
+        .unwrap();
+    honest.commit(&id(H), 1).unwrap();
+    let mut v = node(V);
+    deliver(&honest, &mut v);
+    v.set_field("people", &h_record, "name", Scalar::Str("by v".into()))
+        .unwrap();
+    let name = |r: Option<Record>| r.and_then(|r| r.get("name").cloned());
+    assert_eq!(
+        name(v.self_claim("people", &h_record, &key(H))),
+        Some(str_value("Hanna"))
+    );
+    assert_eq!(
+        name(v.record_by("people", &h_record, &key(H))),
+        Some(str_value("Hanna"))
+    );
+    let v_record = key(V).to_hex();
+    v.create_record("people", &v_record).unwrap();
+    v.set_field("people", &v_record, "name", Scalar::Str("Vera".into()))
+        .unwrap();
+    assert_eq!(
+        name(v.self_claim("people", &v_record, &key(V))),
+        Some(str_value("Vera")),
+        "my own name as I type it"
+    );
+    v.commit(&id(V), 2).unwrap();
+    assert_eq!(
+        name(v.self_claim("people", &h_record, &key(H))),
+        Some(str_value("Hanna")),
+        "published, it is still mine, not hers"
+    );
+}
+
 /// A record's history says who changed it, when and which fields, and
 /// whether each edit counts in my view (issue #15: "who changed this").
 #[wasm_bindgen_test(unsupported = test)]

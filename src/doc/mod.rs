@@ -555,6 +555,29 @@ impl Documents {
         Some((doc.history.generation(), carriers))
     }
 
+    /// [`collection_from_history`](Self::collection_from_history) as only
+    /// published changes make it: a change no event carries yet (this
+    /// replica's owner's, not yet committed) is left out with those the
+    /// viewer leaves out. What another author's changes alone make must
+    /// hold nothing the owner is still typing.
+    pub(crate) fn published_collection_from_history(
+        &mut self,
+        name: &str,
+        viewer: &Viewer<'_>,
+    ) -> Collection {
+        let Some(doc) = self.docs.get_mut(&collection_id(name)) else {
+            return Collection::default();
+        };
+        doc.flush();
+        doc.sync_history();
+        let events = &doc.events;
+        doc.history.collection(|hash: &ChangeHash| {
+            events
+                .get(hash)
+                .is_none_or(|carriers| document::all_left_out(carriers, viewer))
+        })
+    }
+
     /// The collection computed from the op history even when nothing is
     /// masked (tests hold it equal to Automerge's own state).
     pub fn collection_from_history(&mut self, name: &str, viewer: &Viewer<'_>) -> Collection {

@@ -428,6 +428,7 @@ impl Replica {
             collection,
             record,
             author,
+            view.policy().me == *author,
             |ix| view.is_included(ix),
         )
     }
@@ -453,6 +454,7 @@ impl Replica {
             collection,
             record,
             author,
+            view.policy().me == *author,
             |ix| counts_unless_excluded(view, ix),
         )
     }
@@ -676,6 +678,7 @@ fn author_record(
     collection: &str,
     record: &str,
     author: &PublicKey,
+    owner_is_author: bool,
     counts: impl Fn(EventIx) -> bool,
 ) -> Option<Record> {
     let included = |ix| log.entry(ix).event().author() == *author && counts(ix);
@@ -685,9 +688,15 @@ fn author_record(
         // from any view's (small counters) all the same.
         generation: u64::MAX,
     };
-    docs.collection_from_history(collection, &viewer)
-        .records
-        .remove(record)
+    // The owner's changes not yet published are the owner's: they count in
+    // the owner's own record (a name shows as it is typed), and in no one
+    // else's (they showed as that person's name until committed).
+    let mut read = if owner_is_author {
+        docs.collection_from_history(collection, &viewer)
+    } else {
+        docs.published_collection_from_history(collection, &viewer)
+    };
+    read.records.remove(record)
 }
 
 /// One published edit of a record ([`Replica::record_history`]).
