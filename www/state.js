@@ -9,7 +9,6 @@
 // frame.
 import { PEOPLE, namesFrom, naming } from "./names.js";
 import { petnames as petnamesOf } from "./petnames.js";
-import { grown } from "./derived.js";
 import { debtsInOrder } from "./debts-order.js";
 
 /**
@@ -153,10 +152,6 @@ export function stateReader(node, me) {
     const peers = node.peers();
     const s = {
       me, status, policy, names, who, keyFrom, claimed, nicknameClash, balances, transactions, peers, published, voids, bannedAuthors,
-      // Payments by event, for the panels that name events (made when first asked, once per read).
-      get byEvent() {
-        return grown(transactions, "by event", () => new Map(), (byEvent, t) => byEvent.set(t.event, t));
-      },
       // The payments of `events` (ids of payments, in the log's order, as
       // a comparison lists them), by event, for a panel naming a few
       // hundred: one walk along the list, which is in the same order,
@@ -257,8 +252,10 @@ export function stateReader(node, me) {
       rows.flatMap((r) => [...r.onlyMine, ...r.onlyTheirs]).filter((d) => d.kind === "transfer").map((d) => d.event),
     );
     const payments = new Map();
-    for (let at = 0; at < s.transactions.length && payments.size < wanted.size; at += PAYMENTS_PER_STEP) {
-      for (const t of s.transactions.slice(at, at + PAYMENTS_PER_STEP)) if (wanted.has(t.event)) payments.set(t.event, t);
+    const list = s.transactions;
+    for (let at = 0; at < list.length && payments.size < wanted.size; at += PAYMENTS_PER_STEP) {
+      const end = Math.min(at + PAYMENTS_PER_STEP, list.length);
+      for (let i = at; i < end; i++) if (wanted.has(list[i].event)) payments.set(list[i].event, list[i]);
       if (payments.size < wanted.size) yield { done: rows.length, of: s.knownKeys.length };
     }
     return { digest: mine.included, rows, edits, payments };
