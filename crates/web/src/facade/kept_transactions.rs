@@ -138,18 +138,15 @@ impl KeptTransactions {
         for ix in transfers.clone() {
             match self.rows.get(kept) {
                 Some((event, _)) if *event == log.entry(ix).event().id() => kept += 1,
-                Some(_) => {
-                    *self = KeptTransactions::default();
-                    return self.prepare(log, view, count);
-                }
-                None => break,
+                _ => break,
             }
             next = ix + 1;
         }
         if kept < self.rows.len() {
-            // Rows kept past the log's transfers: never from this log.
+            // A kept row that is not the log's next transfer: not this
+            // log's first rows. Made again from the first.
             *self = KeptTransactions::default();
-            return self.prepare(log, view, count);
+            next = 0;
         }
         let rows: Vec<TransactionRef> = transfers
             .clone()
