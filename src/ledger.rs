@@ -8,21 +8,26 @@
 
 use crate::digest::Digest;
 use crate::event::PublicKey;
-use crate::log::{Log, UnitIx};
+use crate::log::{AccountIx, Log, UnitIx};
 use rustc_hash::FxHashMap;
 
 /// Balances per (account, unit). Updated in O(1) per transfer by the [`View`](crate::View).
+///
+/// Keyed by the log's interned accounts and units ([`AccountIx`],
+/// [`UnitIx`]): two ledgers are equal when they hold the same balances
+/// over the same log (another log interns in its own order; compare
+/// [`balances`](Self::balances) across logs).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ledger {
-    balances: FxHashMap<(PublicKey, UnitIx), i128>,
+    balances: FxHashMap<(AccountIx, UnitIx), i128>,
 }
 
 impl Ledger {
     /// Counts (`count = true`) or uncounts a transfer.
     pub(crate) fn apply(
         &mut self,
-        from: PublicKey,
-        to: PublicKey,
+        from: AccountIx,
+        to: AccountIx,
         unit: UnitIx,
         amount: u64,
         count: bool,
@@ -36,7 +41,7 @@ impl Ledger {
         self.add(to, unit, amount);
     }
 
-    fn add(&mut self, account: PublicKey, unit: UnitIx, delta: i128) {
+    fn add(&mut self, account: AccountIx, unit: UnitIx, delta: i128) {
         let entry = self.balances.entry((account, unit)).or_insert(0);
         *entry += delta;
         if *entry == 0 {
@@ -44,15 +49,17 @@ impl Ledger {
         }
     }
 
-    /// The balance of an account in an interned unit.
-    pub fn balance_ix(&self, account: &PublicKey, unit: UnitIx) -> i128 {
-        self.balances.get(&(*account, unit)).copied().unwrap_or(0)
+    /// The balance of an interned account in an interned unit.
+    pub fn balance_ix(&self, account: AccountIx, unit: UnitIx) -> i128 {
+        self.balances.get(&(account, unit)).copied().unwrap_or(0)
     }
 
     /// The balance of an account in a unit (0 when never touched).
     pub fn balance(&self, log: &Log, account: &PublicKey, unit: &str) -> i128 {
-        log.unit_ix(unit)
-            .map_or(0, |unit| self.balance_ix(account, unit))
+        match (log.account_ix(account), log.unit_ix(unit)) {
+            (Some(account), Some(unit)) => self.balance_ix(account, unit),
+            _ => 0,
+        }
     }
 
     /// Every non-zero balance, sorted by account then unit name.
@@ -60,7 +67,7 @@ impl Ledger {
         let mut out: Vec<_> = self
             .balances
             .iter()
-            .map(|(&(account, unit), &b)| (account, log.unit_name(unit), b))
+            .map(|(&(account, unit), &b)| (*log.account_key(account), log.unit_name(unit), b))
             .collect();
         out.sort_unstable();
         out

@@ -84,7 +84,8 @@ pub use explain::{
 };
 pub use ledger::Ledger;
 pub use log::{
-    Entry, EventIx, ForkProof, Insertion, Log, LogError, UnitIx, causal_order, in_causal_order,
+    AccountIx, Entry, EventIx, ForkProof, Insertion, Log, LogError, Parties, UnitIx, causal_order,
+    in_causal_order,
 };
 pub use network::{Admitted, Network, PrivateNetwork};
 pub use node::{

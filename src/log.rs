@@ -33,6 +33,11 @@ pub(crate) type DocChange = (EventIx, DocId, Change);
 pub type EventIx = u32;
 /// Interned unit name.
 pub type UnitIx = u32;
+/// Interned account (a key that paid or was paid): what a view's ledger
+/// is keyed by, since a fold hashes it twice per transfer and four bytes
+/// hash in a step where a 32-byte key takes eight (the Agreement panel
+/// folds the log once per person).
+pub type AccountIx = u32;
 
 /// Default bound of the pending buffer, in events.
 pub const DEFAULT_PENDING_EVENTS: usize = 10_000;
@@ -116,13 +121,25 @@ pub struct Insertion {
     pub duplicate: bool,
 }
 
+/// A transfer's interned unit, payer (its author) and payee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parties {
+    /// The unit.
+    pub unit: UnitIx,
+    /// Who paid: the transfer's author.
+    pub from: AccountIx,
+    /// Who was paid.
+    pub to: AccountIx,
+}
+
 /// One stored event plus what the log knows about its neighbours.
 #[derive(Clone, Debug)]
 pub struct Entry {
     event: Event,
     parents: Box<[EventIx]>,
     reference: Option<EventIx>,
-    unit: Option<UnitIx>,
+    /// For a transfer: its interned unit, payer and payee.
+    transfer: Option<Parties>,
     /// For a `Doc` event, the hash of the Automerge change it carries.
     change: Option<[u8; 32]>,
     targeted_by: Vec<EventIx>,
@@ -143,7 +160,11 @@ impl Entry {
     }
     /// For a transfer, its interned unit.
     pub fn unit(&self) -> Option<UnitIx> {
-        self.unit
+        self.transfer.map(|t| t.unit)
+    }
+    /// For a transfer, its interned unit and accounts.
+    pub fn parties(&self) -> Option<Parties> {
+        self.transfer
     }
     /// For a `Doc` event, the hash of the Automerge change it carries.
     pub fn change_hash(&self) -> Option<[u8; 32]> {
@@ -182,8 +203,11 @@ pub struct Log {
     /// comparisons cost ≈ 0.1 s per 100,000 appends in wasm; readers sort.
     heads: FxHashSet<EventId>,
     authors: FxHashMap<PublicKey, AuthorLog>,
-    /// account → transfers paid or received.
-    accounts: FxHashMap<PublicKey, Vec<EventIx>>,
+    /// Every account paid or paying, by [`AccountIx`].
+    account_keys: Vec<PublicKey>,
+    account_index: FxHashMap<PublicKey, AccountIx>,
+    /// By [`AccountIx`]: the transfers it paid or received.
+    account_transfers: Vec<Vec<EventIx>>,
     units: Vec<String>,
     unit_index: FxHashMap<String, UnitIx>,
     /// author → subject → the causally latest statements (an antichain).
@@ -271,7 +295,9 @@ impl Log {
             index: FxHashMap::default(),
             heads: FxHashSet::default(),
             authors: FxHashMap::default(),
-            accounts: FxHashMap::default(),
+            account_keys: Vec::new(),
+            account_index: FxHashMap::default(),
+            account_transfers: Vec::new(),
             units: Vec::new(),
             unit_index: FxHashMap::default(),
             trust: FxHashMap::default(),
@@ -547,11 +573,17 @@ impl Log {
         if let Some(hash) = change {
             self.changes.entry(hash).or_insert(ix);
         }
-        let unit = match event.body() {
+        let transfer = match event.body() {
             Body::Transfer(t) => {
-                self.accounts.entry(author).or_default().push(ix);
-                self.accounts.entry(t.to).or_default().push(ix);
-                Some(self.intern_unit(&t.unit))
+                let from = self.intern_account(author);
+                let to = self.intern_account(t.to);
+                self.account_transfers[from as usize].push(ix);
+                self.account_transfers[to as usize].push(ix);
+                Some(Parties {
+                    unit: self.intern_unit(&t.unit),
+                    from,
+                    to,
+                })
             }
             _ => None,
         };
@@ -603,7 +635,7 @@ impl Log {
             event,
             parents,
             reference,
-            unit,
+            transfer,
             change,
             targeted_by: Vec::new(),
         });
@@ -649,6 +681,17 @@ impl Log {
                 Some(proof)
             }
         }
+    }
+
+    fn intern_account(&mut self, account: PublicKey) -> AccountIx {
+        if let Some(&ix) = self.account_index.get(&account) {
+            return ix;
+        }
+        let ix = self.account_keys.len() as AccountIx;
+        self.account_keys.push(account);
+        self.account_transfers.push(Vec::new());
+        self.account_index.insert(account, ix);
+        ix
     }
 
     fn intern_unit(&mut self, unit: &str) -> UnitIx {
@@ -781,7 +824,16 @@ impl Log {
     }
     /// Transfers the account paid or received, in insertion order.
     pub fn transfers_of(&self, account: &PublicKey) -> &[EventIx] {
-        self.accounts.get(account).map_or(&[], |t| t)
+        self.account_ix(account)
+            .map_or(&[], |ix| &self.account_transfers[ix as usize])
+    }
+    /// The interned index of an account, if a transfer paid or paid it.
+    pub fn account_ix(&self, account: &PublicKey) -> Option<AccountIx> {
+        self.account_index.get(account).copied()
+    }
+    /// The key of an interned account.
+    pub fn account_key(&self, account: AccountIx) -> &PublicKey {
+        &self.account_keys[account as usize]
     }
     /// The author's latest event (highest seq, ties by id): what their next event follows.
     pub fn last_by(&self, author: &PublicKey) -> Option<&Event> {

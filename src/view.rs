@@ -26,7 +26,7 @@
 use crate::digest::Digest;
 use crate::event::{Body, EventId, PublicKey};
 use crate::ledger::Ledger;
-use crate::log::{EventIx, Log};
+use crate::log::{EventIx, Log, Parties};
 use crate::policy::{Authorities, Policy};
 use rustc_hash::FxHashMap;
 
@@ -268,12 +268,12 @@ impl View {
     /// with its amount added (or removed).
     fn count_transfer(&mut self, log: &Log, ix: EventIx, count: bool) {
         let entry = log.entry(ix);
-        let (Body::Transfer(t), Some(unit)) = (entry.event().body(), entry.unit()) else {
+        let (Body::Transfer(t), Some(parties)) = (entry.event().body(), entry.parties()) else {
             return;
         };
-        let author = entry.event().author();
+        let Parties { unit, from, to } = parties;
         let Some(original) = entry.reference() else {
-            self.ledger.apply(author, t.to, unit, t.amount, count);
+            self.ledger.apply(from, to, unit, t.amount, count);
             return;
         };
         let cap = u128::from(transfer_amount(log, original));
@@ -295,7 +295,7 @@ impl View {
             (before - after, false)
         };
         if delta > 0 {
-            self.ledger.apply(author, t.to, unit, delta as u64, count);
+            self.ledger.apply(from, to, unit, delta as u64, count);
         }
     }
 

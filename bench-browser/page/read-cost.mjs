@@ -3,7 +3,8 @@
 // scripts/bench-page.sh made; the server serving the test build, as it
 // runs it). In the page, a second node of the network is opened and timed:
 // its first `transactions()` (every row converted), the same again (rows
-// kept), `debtSummaries(3)` and `debts()`; with a big collection, its
+// kept), `debtSummaries(3)` and `debts()`, a view under another policy
+// (`compareViews`, the median of 7 people's: one Agreement step); with a big collection, its
 // `records()` first, again, and after one field is set. Prints one JSON
 // line per run.
 import { execSync } from "node:child_process";
@@ -30,6 +31,12 @@ for (let run = 1; run <= Number(runs); run++) {
       debtSummaries: timed(() => node.debtSummaries(3)),
       debts: timed(() => node.debts()),
     };
+    // A view under another policy, folded from the whole log: what each
+    // step of the Agreement panel costs (one person's view; the policy
+    // differs at each call, so none is kept). The median of 7.
+    const people = [...new Set(node.balances().map((b) => b.account))].slice(0, 7);
+    const folds = people.map((me) => timed(() => node.compareViews({ me, trusted: [], banned: [] })));
+    r.foldUnder = folds.sort((a, b) => a - b)[folds.length >> 1];
     // A big collection (RECORDS in scripts/bench-page.sh): read first,
     // again, and after one field of one record is set (a keystroke's read).
     if (node.records("inventory").length > 0) {
