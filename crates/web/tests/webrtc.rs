@@ -159,18 +159,21 @@ async fn link_events_within(
 }
 
 /// A frame from `a` reaches `b` and one from `b` reaches `a`, each the
-/// next thing its receiver takes in.
-async fn frames_cross(a: &WebRtc, b: &WebRtc, b_at_a: &str, a_at_b: &str) {
+/// next thing its receiver takes in. `case` names the call in a failure
+/// (one run saw a second `Up` at b here, and no one knew which round).
+async fn frames_cross(a: &WebRtc, b: &WebRtc, b_at_a: &str, a_at_b: &str, case: &str) {
     use TransportEvent::Frame;
     a.send(b_at_a, b"there".to_vec()).await.unwrap();
     b.send(a_at_b, b"back".to_vec()).await.unwrap();
     assert_eq!(
         b.next().await,
-        Some(Frame(a_at_b.to_owned(), b"there".to_vec()))
+        Some(Frame(a_at_b.to_owned(), b"there".to_vec())),
+        "{case}: at b"
     );
     assert_eq!(
         a.next().await,
-        Some(Frame(b_at_a.to_owned(), b"back".to_vec()))
+        Some(Frame(b_at_a.to_owned(), b"back".to_vec())),
+        "{case}: at a"
     );
 }
 
@@ -224,7 +227,8 @@ async fn a_link_cut_at_both_ends_at_once_comes_back_once_and_stays_up() {
             Some(Up(a_at_b.clone())),
             "b first {b_first}, gap {gap:?} ms: not back at b"
         );
-        frames_cross(&a, &b, &b_at_a, &a_at_b).await;
+        let case = format!("b first {b_first}, gap {gap:?} ms");
+        frames_cross(&a, &b, &b_at_a, &a_at_b, &case).await;
         let (at_a, at_b) = link_events_within(&a, &b, 1_000.0).await;
         assert_eq!(
             (at_a, at_b),
@@ -307,7 +311,7 @@ async fn a_member_the_server_says_left_keeps_its_link_while_the_link_holds() {
     assert_eq!((at_a, at_b), (None, None), "the link went");
     assert_eq!(a.links().0, 1);
     assert_eq!(b.links().0, 1);
-    frames_cross(&a, &b, &b_at_a, &a_at_b).await;
+    frames_cross(&a, &b, &b_at_a, &a_at_b, "the server said a left").await;
     a.leave();
     b.leave();
 }
@@ -459,7 +463,14 @@ async fn peers_over_the_bound_of_all_links_lose_the_one_that_went_over() {
         Some(TransportEvent::Down(c_at_a.clone()))
     );
     assert_eq!(a.links().0, 1, "b lost its link");
-    frames_cross(&a, &b, &b_at_a, &a_at_b).await;
+    frames_cross(
+        &a,
+        &b,
+        &b_at_a,
+        &a_at_b,
+        "c went over the bound of all links",
+    )
+    .await;
     // Over the page's bound, not its own: c may have been honest, so it
     // is not banned, and its link comes back after the backoff. (The
     // first version banned it.)
