@@ -135,7 +135,7 @@ const visible = (id) => !$(`#${id}`).hidden;
  * got (null when none runs), my view's digest now, and whether the rows
  * shown are from before the latest changes. Each person's view is a full
  * fold of the log, so a comparison runs one person after another in tasks
- * of ≈ 30 ms that leave the page free between them (`stepAgreement`), at
+ * of at most ≈ 40 ms that leave the page free between them (`stepAgreement`), at
  * most one at a time, starting again 3 s after the last one ended if the
  * log or my policy changed since. Hidden, it pauses; shown again, it goes
  * on if nothing changed, and starts afresh if something did.
@@ -168,7 +168,10 @@ function agreementNow(s) {
   return { shown: a.shown, progress: a.running ? a.progress : null, digest: a.digest, stale };
 }
 
-/** Runs the comparison's next steps for ≈ 30 ms, then gives the page back; draws what it got. */
+/** How long one task of the Agreement's comparison may take, in ms. */
+const AGREEMENT_TASK_MS = 40;
+
+/** Runs the comparison's next steps while they fit in one task, then gives the page back; draws what it got. */
 function stepAgreement() {
   const a = ui.agreement;
   if (!a.running || a.paused) return;
@@ -179,11 +182,18 @@ function stepAgreement() {
   // A change in the middle (and its undo) would leave rows of two views:
   // the comparison is then made again once it ends.
   if (viewKey(app.node.syncStatus(), app.node.policy()) !== a.for) a.changed = true;
-  const until = performance.now() + 30;
+  // Another step only if it fits too: a step is one person's fold
+  // (≈ 25 ms with a year of history), and two in one task would be over
+  // the 50 ms a page may be held.
+  const start = performance.now();
+  let longest = 0;
   let next;
   try {
-    do next = a.running.next();
-    while (!next.done && performance.now() < until);
+    do {
+      const before = performance.now();
+      next = a.running.next();
+      longest = Math.max(longest, performance.now() - before);
+    } while (!next.done && performance.now() - start + longest < AGREEMENT_TASK_MS);
   } catch (e) {
     a.running = null;
     a.for = ""; // not kept as if it had been compared

@@ -208,30 +208,28 @@ export function stateReader(node, me) {
   /**
    * Each known person's view next to mine, as their published trust list
    * gives it, one person per step: a generator yielding `{ done, of }`
-   * after each person and returning `{ digest, rows, edits }`. Each person
-   * is a full fold of the log (≈ 40 ms with a year of history), so the
-   * caller runs the steps in tasks of their own and decides how often
-   * (the Agreement panel: at most every 3 s). `edits` names the edits of
-   * records the views disagree on (event → its edits of the `collections`
-   * this page knows), `payments` the payments (event → its row). My own
-   * view's digest is read again in each step: the log may change between
-   * two tasks, and a person's view is compared with mine at the same
-   * moment.
+   * after each person and returning `{ digest, rows, edits, payments }`.
+   * Each person is a full fold of the log (≈ 25 ms with a year of
+   * history), so the caller runs the steps in tasks of their own and
+   * decides how often (the Agreement panel: at most every 3 s). `edits`
+   * names the edits of records the views disagree on (event → its edits
+   * of the `collections` this page knows), `payments` the payments (event
+   * → its row), `digest` my view's at the end. Each person's view is
+   * compared with mine as it is at that step: the log may change between
+   * two tasks.
    */
   function* agreement(s, collections) {
     const rows = [];
-    let mine = node.viewDigest();
     for (const key of s.knownKeys) {
       const list = s.published.get(key) ?? null;
       const policy = { me: key, trusted: list?.trusted ?? [], banned: list?.banned ?? [] };
-      const theirs = node.viewDigestUnder(policy);
-      const same = theirs.included === mine.included;
-      const comparison = same ? { onlyMine: [], onlyTheirs: [] } : node.compareViews(policy);
+      // The comparison itself says whether the views agree (nothing only
+      // in one of them): a digest of their view would sort every included
+      // id first (≈ 12 ms with a year of history) to say the same.
+      const comparison = node.compareViews(policy);
+      const same = comparison.onlyMine.length === 0 && comparison.onlyTheirs.length === 0;
       rows.push({ key, list, same, onlyMine: comparison.onlyMine, onlyTheirs: comparison.onlyTheirs });
-      if (rows.length < s.knownKeys.length) {
-        yield { done: rows.length, of: s.knownKeys.length };
-        mine = node.viewDigest();
-      }
+      if (rows.length < s.knownKeys.length) yield { done: rows.length, of: s.knownKeys.length };
     }
     // editsAmong takes at most 10,000 ids (INVALID_ARGUMENT past it): the
     // edits past those are said by their kind, as before they were named.
@@ -258,7 +256,7 @@ export function stateReader(node, me) {
       for (let i = at; i < end; i++) if (wanted.has(list[i].event)) payments.set(list[i].event, list[i]);
       if (payments.size < wanted.size) yield { done: rows.length, of: s.knownKeys.length };
     }
-    return { digest: mine.included, rows, edits, payments };
+    return { digest: node.viewDigest().included, rows, edits, payments };
   }
 
   return { read, agreement, petnames };

@@ -63,7 +63,6 @@ test("the Agreement's comparison names the payments its rows differ on, found in
   node.transactions = () => rows;
   node.peers = () => [{ key: BOB }];
   node.viewDigest = () => ({ included: "mine" });
-  node.viewDigestUnder = () => ({ included: "theirs" });
   node.compareViews = () => ({
     onlyMine: [{ event: id(44000), kind: "transfer" }, { event: "d".repeat(64), kind: "doc" }],
     onlyTheirs: [{ event: id(7), kind: "transfer" }],
@@ -81,4 +80,22 @@ test("the Agreement's comparison names the payments its rows differ on, found in
   assert.ok(pauses >= 2, `looked through 45,000 payments in steps (${pauses} pauses)`);
   assert.deepEqual([...step.value.payments.keys()].sort(), [id(44000), id(7)].sort());
   assert.equal(step.value.payments.get(id(7)), rows[7]);
+});
+
+test("a person whose view counts what mine counts agrees; one counting something else does not", () => {
+  const { node } = standIn();
+  const CAROL = "c".repeat(64);
+  node.peers = () => [{ key: BOB }, { key: CAROL }];
+  node.viewDigest = () => ({ included: "mine" });
+  // Only the comparison is asked: no digest of each person's view.
+  const differs = { onlyMine: [], onlyTheirs: [{ event: "d".repeat(64), kind: "doc" }] };
+  node.compareViews = (policy) => (policy.me === BOB ? differs : { onlyMine: [], onlyTheirs: [] });
+  node.editsAmong = () => [];
+  const reader = stateReader(node, ME);
+  const steps = reader.agreement(reader.read(), ["notes"]);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  const same = Object.fromEntries(step.value.rows.map((r) => [r.key, r.same]));
+  assert.deepEqual(same, { [BOB]: false, [CAROL]: true });
+  assert.equal(step.value.digest, "mine");
 });
