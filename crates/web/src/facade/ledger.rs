@@ -257,8 +257,8 @@ impl JsNode {
             // All of them: read again whenever the log changes, so each
             // row's object is reused while it is unchanged.
             let replica = self.node.node().replica();
-            let all = replica.view().transaction_refs(replica.log(), None);
-            return Ok(self.kept_transactions.borrow_mut().array(&all)?.into());
+            let mut kept = self.kept_transactions.borrow_mut();
+            return Ok(kept.read(replica.log(), replica.view())?.into());
         }
         let account = key(&account, "account")?;
         let replica = self.node.node().replica();
