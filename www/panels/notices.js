@@ -106,14 +106,21 @@ function updateEditNotices(s, state) {
   state.edits = { before: edits, watched: new Set(s.mine) };
 }
 
+/**
+ * My payments by event, once per read of the transactions (a walk over
+ * every row: the page makes it ahead of its first frame after an open).
+ */
+export function myPaymentsByEvent(s) {
+  return grown(s.transactions, "mine by event", () => new Map(), (mineByEvent, t) => {
+    if (t.from === s.me || t.to === s.me) mineByEvent.set(t.event, t);
+  });
+}
+
 /** Adds a notice for each of my payments whose status changed since the last frame. */
 export function updateNotices(s, state) {
   updateEditNotices(s, state);
   updateBanOfMeNotices(s, state);
-  // My payments by event, once per read of the transactions.
-  const statuses = grown(s.transactions, "mine by event", () => new Map(), (mineByEvent, t) => {
-    if (t.from === s.me || t.to === s.me) mineByEvent.set(t.event, t);
-  });
+  const statuses = myPaymentsByEvent(s);
   const balances = new Map(s.balances.filter((b) => b.account === s.me).map((b) => [b.unit, b.balance]));
   const banned = leftOutThroughOthers(s);
   if (state.banned) {
