@@ -320,9 +320,20 @@ impl Log {
     /// index, where growing them one event at a time copies the entries
     /// (≈ 350 bytes each) and rehashes the index at every doubling, and
     /// holds both the old and the new at once.
+    ///
+    /// A quarter more is reserved for the events that come next: with room
+    /// for exactly the stored ones, the first event made or received after
+    /// an open moves every entry to a new array (≈ 13 MB for 100,000
+    /// events, ≈ 30 ms of a page's thread in the click that paid).
     pub(crate) fn reserve(&mut self, additional: usize) {
-        self.entries.reserve(additional);
-        self.index.reserve(additional);
+        let room = additional + additional / 4;
+        self.entries.reserve(room);
+        self.index.reserve(room);
+    }
+
+    /// How many events the log holds room for without moving its entries.
+    pub fn capacity(&self) -> usize {
+        self.entries.capacity()
     }
 
     /// Adds a verified event. Idempotent: a known event is reported as a
