@@ -26,7 +26,7 @@ use trustfold::explain::{Contest, Status};
 use trustfold::{Body, EventId, EventIx, Log, Policy, TransactionRef, View};
 
 /// What about a transfer can change from one read to the next.
-#[derive(PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 struct Changing {
     reversed: u64,
     status: Status,
@@ -94,14 +94,20 @@ impl KeptTransactions {
     /// row `i` is looked for at position `i` of the last read first, which
     /// with 100,000 rows takes a fraction of hashing each id. Should a row
     /// ever be elsewhere, the last read's rows are looked up by event.
-    pub(super) fn array(&mut self, all: &[TransactionRef]) -> JsResult<js_sys::Array> {
+    /// Only new and changed rows are held while the rows are compared: a
+    /// vector of every row was ≈ 20 MB written at each read of a year of
+    /// history.
+    pub(super) fn array<'a>(
+        &mut self,
+        all: impl IntoIterator<Item = TransactionRef<'a>>,
+    ) -> JsResult<js_sys::Array> {
         // Where `all` was listed is the caller's to say (`read`).
         self.listed_at = None;
         self.whole = false;
         let mut by_event: Option<FxHashMap<EventId, usize>> = None;
-        let mut from_last = Vec::with_capacity(all.len());
+        let mut from_last = Vec::with_capacity(self.rows.len());
         let mut fresh = Vec::new();
-        for (i, t) in all.iter().enumerate() {
+        for (i, t) in all.into_iter().enumerate() {
             let at = match self.rows.get(i) {
                 Some((event, _)) if *event == t.event => Some(i),
                 // Every earlier row was at its position, so each row of
@@ -119,32 +125,39 @@ impl KeptTransactions {
                     .copied(),
             };
             match at {
-                Some(at) if self.rows[at].1.is_of(t) => from_last.push(at as i32),
+                Some(at) if self.rows[at].1.is_of(&t) => from_last.push(at as i32),
                 _ => {
                     from_last.push(-1);
-                    fresh.push(t);
+                    fresh.push((i, t));
                 }
             }
         }
         // Handed out again by later reads, so frozen: an app writing to
         // one would change what those return.
-        let array = transaction_rows(&self.last, &from_last, &fresh, true)?;
+        let made: Vec<&TransactionRef> = fresh.iter().map(|(_, t)| t).collect();
+        let array = transaction_rows(&self.last, &from_last, &made, true)?;
         let mut kept = std::mem::take(&mut self.rows);
         self.rows = if by_event.is_none() {
             // Every row still at its position: only new and changed ones
             // are made again.
-            kept.truncate(all.len());
-            for (i, t) in all.iter().enumerate() {
-                if from_last[i] < 0 {
-                    match kept.get_mut(i) {
-                        Some(row) => *row = (t.event, Changing::of(t)),
-                        None => kept.push((t.event, Changing::of(t))),
-                    }
+            kept.truncate(from_last.len());
+            for (i, t) in &fresh {
+                match kept.get_mut(*i) {
+                    Some(row) => *row = (t.event, Changing::of(t)),
+                    None => kept.push((t.event, Changing::of(t))),
                 }
             }
             kept
         } else {
-            all.iter().map(|t| (t.event, Changing::of(t))).collect()
+            // A row kept is as it was in the last read: its part is taken
+            // from there.
+            let mut fresh = fresh.iter().peekable();
+            (0..from_last.len())
+                .map(|i| match fresh.next_if(|(at, _)| *at == i) {
+                    Some((_, t)) => (t.event, Changing::of(t)),
+                    None => kept[from_last[i] as usize].clone(),
+                })
+                .collect()
         };
         // A copy: the array handed out is the caller's to sort or cut,
         // and the next read takes kept rows from `last` by position.
@@ -165,7 +178,8 @@ impl KeptTransactions {
         if self.whole && self.listed_at.as_ref() == Some(&at) {
             return Ok(self.last.slice(0, self.last.length()));
         }
-        let array = self.array(&view.transaction_refs(log, None))?;
+        let rows = (0..log.len() as EventIx).filter_map(|ix| view.transaction_ref(log, ix));
+        let array = self.array(rows)?;
         self.listed_at = Some(at);
         self.whole = true;
         Ok(array)
@@ -261,14 +275,14 @@ mod tests {
     #[wasm_bindgen_test]
     fn rows_are_reused_at_their_position_or_found_by_event() {
         let mut kept = KeptTransactions::default();
-        let first = kept.array(&[row(1), row(2)]).unwrap();
-        let grown = kept.array(&[row(1), row(2), row(3)]).unwrap();
+        let first = kept.array([row(1), row(2)]).unwrap();
+        let grown = kept.array([row(1), row(2), row(3)]).unwrap();
         assert!(same(&grown.get(0), &first.get(0)) && same(&grown.get(1), &first.get(1)));
         assert!(!same(&grown.get(2), &JsValue::UNDEFINED));
 
         let mut excluded = row(1);
         excluded.status = Status::Excluded { by: Vec::new() };
-        let moved = kept.array(&[row(3), excluded, row(2)]).unwrap();
+        let moved = kept.array([row(3), excluded, row(2)]).unwrap();
         assert!(same(&moved.get(0), &grown.get(2)), "found by its event");
         assert!(same(&moved.get(2), &grown.get(1)), "found by its event");
         assert!(!same(&moved.get(1), &grown.get(0)), "changed: made again");
@@ -276,13 +290,13 @@ mod tests {
         assert_eq!(status, JsValue::from_str("excluded"));
 
         // After a reordering, positions are those of the last read.
-        let again = kept.array(&[row(3), row(1), row(2)]).unwrap();
+        let again = kept.array([row(3), row(1), row(2)]).unwrap();
         assert!(same(&again.get(0), &moved.get(0)) && same(&again.get(2), &moved.get(2)));
         assert!(
             !same(&again.get(1), &moved.get(1)),
             "changed back: made again"
         );
-        let shrunk = kept.array(&[row(3)]).unwrap();
+        let shrunk = kept.array([row(3)]).unwrap();
         assert_eq!(shrunk.length(), 1);
         assert!(same(&shrunk.get(0), &again.get(0)));
     }
@@ -333,7 +347,7 @@ mod tests {
         .unwrap();
         let all = node.view().transaction_refs(node.log(), None);
         assert_eq!(all.len(), 6);
-        let read = kept.array(&all).unwrap();
+        let read = kept.array(all).unwrap();
         assert!(same(&read.get(0), &made.get(0)), "made ahead");
         assert!(same(&read.get(1), &made.get(1)), "made ahead");
         let status = js_sys::Reflect::get(&read.get(2), &"status".into()).unwrap();
@@ -345,7 +359,7 @@ mod tests {
         assert_eq!(prepare(&mut kept, &other, 1), 0);
         assert_eq!(kept.last.length(), 1);
         let alone = kept
-            .array(&other.view().transaction_refs(other.log(), None))
+            .array(other.view().transaction_refs(other.log(), None))
             .unwrap();
         assert!(same(&alone.get(0), &kept.last.get(0)));
     }
