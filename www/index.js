@@ -315,11 +315,17 @@ async function main() {
   // The first frame's reads, and what the ledger and the notices derive
   // from every payment, made ahead a step at a time too: in the frame's
   // one task they held the page ≈ 120 ms with a year of history.
-  for (const _ of app.reader.prepare()) await pause();
-  const first = app.reader.read();
-  for (const _ of prepareLedger(first, ui)) await pause();
-  myPaymentsByEvent(first);
-  await pause();
+  try {
+    for (const _ of app.reader.prepare()) await pause();
+    const first = app.reader.read();
+    for (const _ of prepareLedger(first, ui)) await pause();
+    myPaymentsByEvent(first);
+    await pause();
+  } catch {
+    // Made ahead only to spare the first frame: what failed here is read
+    // there, as before, and its error shown where the frame shows it,
+    // not as a network that could not open.
+  }
   $("#me").textContent = app.me;
   $("#me").title = `your public key: ${app.me}`;
   $("#copy-key").addEventListener("click", (event) => copyTo(event.target, app.me));

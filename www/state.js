@@ -267,11 +267,10 @@ export function stateReader(node, me) {
    * with the rest of a frame over the 50 ms a page may be held.
    */
   function* prepare() {
-    const status = node.syncStatus();
-    const policy = node.policy();
-    namingOf(people(status, policy).names);
+    namingOf(people(node.syncStatus(), node.policy()).names);
     yield;
-    transactionsOf(status, policy);
+    // Read again after the pause: kept under what they are read at.
+    transactionsOf(node.syncStatus(), node.policy());
   }
 
   return { read, agreement, prepare, petnames };

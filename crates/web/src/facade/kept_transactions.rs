@@ -212,6 +212,10 @@ impl KeptTransactions {
             *self = KeptTransactions::default();
             next = 0;
         }
+        // Not whole until this step has made its rows: a step that fails
+        // (a string past the engine's limit) leaves no claim that the
+        // rows kept are every transfer of this log.
+        self.whole = false;
         // Rows made at another log or policy than the earlier ones may
         // disagree with them (a payment excluded between two steps): the
         // rows are then whole only once a read has listed them all.
