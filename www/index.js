@@ -213,30 +213,75 @@ function stepAgreement() {
 
 let drawn = null; // the promise of the frame being drawn, if one is scheduled
 let soon = null; // a redraw due shortly (the relay's line is changing)
-/** Redraws what is shown, once per frame however many changes arrive; resolves once drawn. */
+/**
+ * A read taking longer than this (ms) is drawn in a task of its own: after
+ * a payment with a year of history, listing every payment again and
+ * drawing made one task of ≈ 60 ms.
+ */
+const DRAW_APART_AFTER_MS = 10;
+
+/**
+ * Redraws what is shown, once per frame however many changes arrive;
+ * resolves once drawn. A long read and its drawing are two tasks; the
+ * drawing uses that read unless the node or what is shown changed in
+ * between.
+ */
 function render() {
   if (!app.node) return Promise.resolve();
   drawn ??= new Promise((done) =>
     requestAnimationFrame(() => {
       drawn = null;
+      let apart = false;
       try {
-        draw();
+        const want = wanted();
+        const start = performance.now();
+        const s = readFor(want);
+        if (performance.now() - start < DRAW_APART_AFTER_MS) return paint(s);
+        apart = true;
+        setTimeout(() => {
+          if (app.snapshot !== s) {
+            // The node changed since (a keystroke in a record, say): the
+            // frame on its way draws what is now, never this older read
+            // over what was just typed.
+            render().then(done);
+            return;
+          }
+          try {
+            if (JSON.stringify(wanted()) === JSON.stringify(want)) paint(s);
+            else draw(); // another panel shown meanwhile: read for it
+          } finally {
+            done();
+          }
+        }, 0);
       } finally {
-        done();
+        if (!apart) done();
       }
     }),
   );
   return drawn;
 }
 
-function draw() {
-  const s = app.reader.read({
+/** What the shown panels need read (see `stateReader`'s `read`). */
+function wanted() {
+  return {
     debts: visible("debts"),
     records: visible("records") ? ui.collection : null,
     historyOf: ui.historyOf,
     mine: ui.collections ? [...ui.collections.all()].sort() : [],
-  });
-  app.snapshot = s;
+  };
+}
+
+/** Reads the snapshot for `want`, kept as the page's latest. */
+function readFor(want) {
+  return (app.snapshot = app.reader.read(want));
+}
+
+function draw() {
+  paint(readFor(wanted()));
+}
+
+/** Draws every shown panel from the snapshot `s`. */
+function paint(s) {
   renderIdentity(s);
   renderStatus(s, ui.offline);
   if (s.status.known > s.status.made) ui.oldLink = false; // others are here: the right network
