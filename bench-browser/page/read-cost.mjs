@@ -2,8 +2,9 @@
 // ledger costs the page's thread with that history (a profile
 // scripts/bench-page.sh made; the server serving the test build, as it
 // runs it). In the page, a second node of the network is opened and timed:
-// its first `transactions()` (every row converted), the same again (rows
-// kept), `debtSummaries(3)` and `debts()`, a view under another policy
+// its first `transactions()` (every row converted), the same again (since
+// 2026-12-06 at the same log and policy the kept rows are handed out
+// without listing them: a copy of the array), `debtSummaries(3)` and `debts()`, a view under another policy
 // (`compareViews`, the median of 7 people's: one Agreement step); with a big collection, its
 // `records()` first, again, and after one field is set. Prints one JSON
 // line per run.
