@@ -10,7 +10,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
 
-use common::history::{UNITS, all_authors, check, history, ops, policies};
+use common::history::{UNITS, all_authors, check, history, ops, policies, shuffle};
 use common::{exclude, id, key, pay, retract};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
@@ -71,13 +71,7 @@ fn with_outsiders(ops: &[(u8, u8, u8, u16, u8)], extra: &[(u8, u8, u16, u8)]) ->
 /// children: those wait in the pending buffer).
 fn shuffled(events: &[Event], seed: u64) -> Vec<Event> {
     let mut out = events.to_vec();
-    let mut state = seed | 1;
-    for i in (1..out.len()).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.swap(i, (state % (i as u64 + 1)) as usize);
-    }
+    shuffle(&mut out, seed);
     out
 }
 

@@ -7,7 +7,7 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 
-use common::history::{check, check_cases};
+use common::history::{check, check_cases, shuffle};
 use common::{exclude, id, key};
 use proptest::prelude::*;
 use trustfold::{Body, Event, Policy, Replica, Scalar};
@@ -90,13 +90,7 @@ fn session(authors: u8, steps: &[Step]) -> Vec<Event> {
 /// Delivers events in a seeded shuffled order with some duplicates.
 fn replica_from(events: &[Event], policy: Policy, seed: u64) -> Replica {
     let mut order: Vec<&Event> = events.iter().chain(events.iter().take(3)).collect();
-    let mut state = seed | 1;
-    for i in (1..order.len()).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        order.swap(i, (state % (i as u64 + 1)) as usize);
-    }
+    shuffle(&mut order, seed);
     let mut node = Replica::new(policy);
     for e in order {
         node.insert(e.clone()).expect("valid event");

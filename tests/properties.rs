@@ -9,7 +9,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 
 use common::history::{
-    Sealing, UNITS, all_authors, check, check_cases, history, history_in, ops, policies,
+    Sealing, UNITS, all_authors, check, check_cases, history, history_in, ops, policies, shuffle,
 };
 use common::{exclude, id, key, pay, retract, trust};
 use proptest::prelude::*;
@@ -68,13 +68,7 @@ fn delivery(events: &[Event], shuffle_seed: u64, duplicates: usize) -> Vec<Event
     for k in 0..duplicates.min(events.len()) {
         delivery.push(events[(shuffle_seed as usize + k * 13) % events.len()].clone());
     }
-    let mut state = shuffle_seed | 1;
-    for i in (1..delivery.len()).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        delivery.swap(i, (state % (i as u64 + 1)) as usize);
-    }
+    shuffle(&mut delivery, shuffle_seed);
     delivery
 }
 

@@ -245,3 +245,16 @@ pub fn check_cases<S: Strategy>(
         panic!("property failed (TRUSTFOLD_SEED={seed} reproduces it): {failure}");
     }
 }
+
+/// Shuffles `items` in place in an order `seed` fixes (a xorshift: the
+/// same seed gives the same order on every platform), for deliveries in
+/// any order.
+pub fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed | 1;
+    for i in (1..items.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        items.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+}
