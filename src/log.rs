@@ -39,6 +39,10 @@ pub type UnitIx = u32;
 /// folds the log once per person).
 pub type AccountIx = u32;
 
+/// The least room for new events an open reserves past the stored ones
+/// ([`Log::reserve`]).
+const ROOM_AFTER_OPEN: usize = 64;
+
 /// Default bound of the pending buffer, in events.
 pub const DEFAULT_PENDING_EVENTS: usize = 10_000;
 /// Default bound of the pending buffer, in bytes.
@@ -321,16 +325,20 @@ impl Log {
     /// (≈ 350 bytes each) and rehashes the index at every doubling, and
     /// holds both the old and the new at once.
     ///
-    /// A quarter more entries are reserved for the events that come next:
-    /// with room for exactly the stored ones, the first event made or
-    /// received after an open moves every entry to a new array (≈ 13 MB
-    /// for 100,000 events, ≈ 30 ms of a page's thread in the click that
-    /// paid). The index, a hash table, has room to spare already (its
-    /// buckets are a power of two) except at its exact capacity: one more
-    /// is enough, where a quarter more doubled it for nothing at a year
-    /// of history (≈ 5 MB; found in review).
+    /// A sixteenth more entries (at least 64) are reserved for the events
+    /// that come next: with room for exactly the stored ones, the first
+    /// event made or received after an open moves every entry to a new
+    /// array (≈ 13 MB for 100,000 events, ≈ 30 ms of a page's thread in
+    /// the click that paid). A quarter more held 8.6 MB more of a year of
+    /// history's wasm memory (110 MB after the open); a sixteenth is
+    /// 6,250 events of room, more than a day's. The index, a hash table,
+    /// has room to spare already (its buckets are a power of two) except
+    /// at its exact capacity: one more is enough, where a quarter more
+    /// doubled it for nothing at a year of history (≈ 5 MB; found in
+    /// review).
     pub(crate) fn reserve(&mut self, additional: usize) {
-        self.entries.reserve(additional + additional / 4);
+        self.entries
+            .reserve(additional + (additional / 16).max(ROOM_AFTER_OPEN));
         self.index.reserve(additional + 1);
     }
 

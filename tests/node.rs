@@ -538,7 +538,7 @@ async fn the_first_event_after_an_open_finds_room_in_the_log() {
     }
     let (reopened, _) = Node::open(node.into_store(), || SECRET).await.unwrap();
     let room = reopened.replica().log().capacity();
-    assert!(room >= 50, "room for 40 events and a quarter more: {room}");
+    assert!(room > 40, "room for more than the 40 events read: {room}");
     reopened.publish(41, pay(key(2), 41, "EUR")).await.unwrap();
     assert_eq!(reopened.replica().log().capacity(), room, "not moved");
 }
