@@ -329,7 +329,7 @@ impl Log {
     /// that come next: with room for exactly the stored ones, the first
     /// event made or received after an open moves every entry to a new
     /// array (≈ 13 MB for 100,000 events, ≈ 30 ms of a page's thread in
-    /// the click that paid). A quarter more held 8.6 MB more of a year of
+    /// the click that paid). A quarter more held 5.8 MB more of a year of
     /// history's wasm memory (110 MB after the open); a sixteenth is
     /// 6,250 events of room, more than a day's. The index, a hash table,
     /// has room to spare already (its buckets are a power of two) except
