@@ -460,12 +460,11 @@ impl View {
         log: &'a Log,
         account: Option<&PublicKey>,
     ) -> Vec<TransactionRef<'a>> {
-        let row = |ix| self.transaction_ref(log, ix);
         match account {
             Some(account) => log
                 .transfers_of(account)
                 .iter()
-                .filter_map(|&ix| row(ix))
+                .filter_map(|&ix| self.transaction_ref(log, ix))
                 .collect(),
             None => {
                 // Room for the transfers at once, counted first: growing a
@@ -473,16 +472,25 @@ impl View {
                 // new array at each step, and a wasm memory keeps its
                 // largest size (room for every event would be that much
                 // again in a log of mostly record edits).
-                let ixs = 0..log.len() as EventIx;
-                let transfers = ixs
-                    .clone()
+                let transfers = (0..log.len() as EventIx)
                     .filter(|&ix| matches!(log.entry(ix).event().body(), Body::Transfer(_)))
                     .count();
                 let mut rows = Vec::with_capacity(transfers);
-                rows.extend(ixs.filter_map(row));
+                rows.extend(self.transaction_rows(log));
                 rows
             }
         }
+    }
+
+    /// Every transfer's row, in log order, one at a time: what
+    /// [`transaction_refs`](Self::transaction_refs) collects, for a reader
+    /// that keeps only some of them (the page's kept listing compares
+    /// each with the last read's and keeps the changed ones).
+    pub fn transaction_rows<'v, 'a>(
+        &'v self,
+        log: &'a Log,
+    ) -> impl Iterator<Item = TransactionRef<'a>> + use<'v, 'a> {
+        (0..log.len() as EventIx).filter_map(move |ix| self.transaction_ref(log, ix))
     }
 
     /// The event at `ix` as a row of [`transaction_refs`](Self::transaction_refs),

@@ -178,8 +178,7 @@ impl KeptTransactions {
         if self.whole && self.listed_at.as_ref() == Some(&at) {
             return Ok(self.last.slice(0, self.last.length()));
         }
-        let rows = (0..log.len() as EventIx).filter_map(|ix| view.transaction_ref(log, ix));
-        let array = self.array(rows)?;
+        let array = self.array(view.transaction_rows(log))?;
         self.listed_at = Some(at);
         self.whole = true;
         Ok(array)
