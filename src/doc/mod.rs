@@ -565,29 +565,31 @@ impl Documents {
         name: &str,
         viewer: &Viewer<'_>,
     ) -> Collection {
+        self.read_history(name, |doc| {
+            let events = &doc.events;
+            doc.history.collection(|hash: &ChangeHash| {
+                events
+                    .get(hash)
+                    .is_none_or(|carriers| document::all_left_out(carriers, viewer))
+            })
+        })
+    }
+
+    /// `read` of the collection `name`'s document with its history brought
+    /// up to date (an empty collection if there is none).
+    fn read_history(&mut self, name: &str, read: impl FnOnce(&Doc) -> Collection) -> Collection {
         let Some(doc) = self.docs.get_mut(&collection_id(name)) else {
             return Collection::default();
         };
         doc.flush();
         doc.sync_history();
-        let events = &doc.events;
-        doc.history.collection(|hash: &ChangeHash| {
-            events
-                .get(hash)
-                .is_none_or(|carriers| document::all_left_out(carriers, viewer))
-        })
+        read(doc)
     }
 
     /// The collection computed from the op history even when nothing is
     /// masked (tests hold it equal to Automerge's own state).
     pub fn collection_from_history(&mut self, name: &str, viewer: &Viewer<'_>) -> Collection {
-        let Some(doc) = self.docs.get_mut(&collection_id(name)) else {
-            return Collection::default();
-        };
-        doc.flush();
-        doc.sync_history();
-        let masked = doc.masked(viewer);
-        doc.history.collection(masked)
+        self.read_history(name, |doc| doc.history.collection(doc.masked(viewer)))
     }
 }
 
