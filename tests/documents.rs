@@ -596,11 +596,7 @@ fn continuous_typing_is_committed_once_the_first_edit_is_old_enough() {
 fn a_record_read_as_one_authors_changes_ignores_what_others_wrote_over_it() {
     // H names itself in the record named by its key; M renames H.
     let h_record = key(H).to_hex();
-    let mut h = node(H);
-    h.create_record("people", &h_record).unwrap();
-    h.set_field("people", &h_record, "name", Scalar::Str("Hanna".into()))
-        .unwrap();
-    h.commit(&id(H), 1).unwrap();
+    let (h, _) = naming_itself(H, "Hanna");
     let mut m = node(M);
     deliver(&h, &mut m);
     m.set_field("people", &h_record, "name", Scalar::Str("Mallory".into()))
@@ -639,11 +635,7 @@ fn a_record_read_as_one_authors_changes_ignores_what_others_wrote_over_it() {
 #[wasm_bindgen_test(unsupported = test)]
 fn a_banned_persons_own_name_is_still_read_but_an_excluded_one_is_not() {
     let h_record = key(H).to_hex();
-    let mut h = node(H);
-    h.create_record("people", &h_record).unwrap();
-    h.set_field("people", &h_record, "name", Scalar::Str("Hanna".into()))
-        .unwrap();
-    let named = h.commit(&id(H), 1).unwrap();
+    let (h, named) = naming_itself(H, "Hanna");
     let mut v = node(V);
     deliver(&h, &mut v);
     let name = |r: Option<Record>| r.and_then(|r| r.get("name").cloned());
@@ -676,11 +668,7 @@ fn a_banned_persons_own_name_is_still_read_but_an_excluded_one_is_not() {
 #[wasm_bindgen_test(unsupported = test)]
 fn the_names_kept_between_reads_follow_every_change_that_makes_them() {
     let h_record = key(H).to_hex();
-    let mut h = node(H);
-    h.create_record("people", &h_record).unwrap();
-    h.set_field("people", &h_record, "name", Scalar::Str("Hanna".into()))
-        .unwrap();
-    let named = h.commit(&id(H), 1).unwrap();
+    let (mut h, named) = naming_itself(H, "Hanna");
     let mut v = node(V);
     deliver(&h, &mut v);
     v.set_policy(Policy::new(key(V)).trusting(key(M)));
@@ -741,13 +729,8 @@ fn the_names_kept_between_reads_follow_every_change_that_makes_them() {
 /// (found in review). My own record shows what I type at once.
 #[wasm_bindgen_test(unsupported = test)]
 fn my_unpublished_edit_in_someone_elses_record_is_not_their_name() {
-    let mut honest = node(H);
+    let (honest, _) = naming_itself(H, "Hanna");
     let h_record = key(H).to_hex();
-    honest.create_record("people", &h_record).unwrap();
-    honest
-        .set_field("people", &h_record, "name", Scalar::Str("Hanna".into()))
-        .unwrap();
-    honest.commit(&id(H), 1).unwrap();
     let mut v = node(V);
     deliver(&honest, &mut v);
     v.set_field("people", &h_record, "name", Scalar::Str("by v".into()))
@@ -1077,4 +1060,16 @@ async fn a_snapshot_from_before_the_name_bound_is_rebuilt_through_the_guard() {
         "the owner's edit arrives"
     );
     assert_eq!(codes(fresh.document_errors()), ["change_name_too_long"]);
+}
+
+/// A node of `n` that names itself `name` in its own record (the people
+/// collection, keyed by its key) and commits it as its first change.
+fn naming_itself(n: u8, name: &str) -> (Replica, Vec<trustfold::Event>) {
+    let mut r = node(n);
+    let record = key(n).to_hex();
+    r.create_record("people", &record).unwrap();
+    r.set_field("people", &record, "name", Scalar::Str(name.into()))
+        .unwrap();
+    let events = r.commit(&id(n), 1).unwrap();
+    (r, events)
 }
