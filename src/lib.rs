@@ -95,4 +95,4 @@ pub use node::{
 };
 pub use policy::{Authorities, BanReason, ForkHandling, Policy, PublishedPolicy};
 pub use replica::{Batching, EditOfRecord, RecordEdit, Replica, ReversalError};
-pub use view::View;
+pub use view::{View, ViewKey};

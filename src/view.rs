@@ -420,6 +420,52 @@ impl View {
     }
 }
 
+/// What a view is a function of: the log and the policy (a view is the
+/// fold of the log under it). The log only grows, so its length and its
+/// last event say which log it is; the last event also tells apart two
+/// logs of one length, as a reader kept across a replica's replacement may
+/// see. Readers that keep something derived from a view (the replica's
+/// view under another policy, the façade's listing of transfers) key it
+/// by this: equal keys, equal views.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewKey {
+    len: usize,
+    last: Option<EventId>,
+    policy: Policy,
+}
+
+impl ViewKey {
+    /// The key of the view of `log` under `policy`.
+    pub fn of(log: &Log, policy: &Policy) -> ViewKey {
+        let last = log
+            .len()
+            .checked_sub(1)
+            .map(|ix| log.entry(ix as EventIx).event().id());
+        ViewKey {
+            len: log.len(),
+            last,
+            policy: policy.clone(),
+        }
+    }
+
+    /// Whether this is the key of the view of `log` under `policy` (what
+    /// [`of`](Self::of) would make, without copying the policy).
+    pub fn is_of(&self, log: &Log, policy: &Policy) -> bool {
+        self.len == log.len()
+            && self.last
+                == self
+                    .len
+                    .checked_sub(1)
+                    .map(|ix| log.entry(ix as EventIx).event().id())
+            && self.policy == *policy
+    }
+
+    /// The policy of the view.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+}
+
 /// The amount of the transfer at `ix` (0 for other events; a reversed
 /// event is always a transfer).
 fn transfer_amount(log: &Log, ix: EventIx) -> u64 {

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use trustfold::{
-    BanReason, Draft, Event, ForkHandling, Log, Policy, Replica, Status, TrustLevel, View,
+    BanReason, Draft, Event, ForkHandling, Log, Policy, Replica, Status, TrustLevel, View, ViewKey,
 };
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -357,6 +357,34 @@ fn a_policy_may_ban_forked_authors() {
         node.insert(e.clone()).unwrap();
     }
     assert_eq!(balance(&node, node.view(), 1), 0);
+}
+
+/// What keeps a view's readings (`ViewKey`): the same log under the same
+/// policy has the same key; a longer log, another policy, or another log
+/// of the same length (another replica's) has another.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_view_key_names_the_log_and_the_policy_a_view_was_folded_at() {
+    let (mut node, _) = one_payment();
+    let key_now = ViewKey::of(node.log(), &me());
+    assert_eq!(key_now, ViewKey::of(node.log(), &me()));
+    assert!(key_now.is_of(node.log(), &me()));
+    assert!(
+        !key_now.is_of(node.log(), &me().banning(key(1))),
+        "another policy"
+    );
+    assert_ne!(key_now, ViewKey::of(node.log(), &me().banning(key(1))));
+    let mut other = Replica::new(me());
+    other.publish(&id(3), 0, pay(key(2), 100, "EUR")).unwrap();
+    assert_eq!(other.log().len(), node.log().len());
+    assert!(
+        !key_now.is_of(other.log(), &me()),
+        "another log of one length"
+    );
+    assert_ne!(key_now, ViewKey::of(other.log(), &me()));
+    node.publish(&id(1), 1, pay(key(2), 1, "EUR")).unwrap();
+    assert!(!key_now.is_of(node.log(), &me()), "the log grew");
+    assert_eq!(key_now.policy(), &me());
+    assert!(ViewKey::of(&Log::new(), &me()).is_of(&Log::new(), &me()));
 }
 
 /// A page previewing a policy asks several questions of the view under it

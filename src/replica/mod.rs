@@ -19,7 +19,7 @@ use crate::explain::{Comparison, compare};
 use crate::log::{Insertion, Log, LogError};
 use crate::network::Network;
 use crate::policy::Policy;
-use crate::view::View;
+use crate::view::{View, ViewKey};
 
 /// A log and its owner's view. See the [module docs](self).
 #[derive(Debug)]
@@ -41,30 +41,23 @@ pub struct Replica {
     digests: Option<((u64, usize), Digest, Digest)>,
 }
 
-/// A view under a policy not the owner's, and the log's length it was
-/// computed at (the log only grows: the same length is the same events).
+/// A view under a policy not the owner's, and the key it was computed at.
 #[derive(Debug)]
 struct OtherView {
-    policy: Policy,
-    events: usize,
+    key: ViewKey,
     view: View,
 }
 
 impl OtherView {
-    /// The view under `policy` over `log`: the one in `slot` if it is that
-    /// policy's at the log's length, else computed and kept there.
+    /// The view under `policy` over `log`: the one in `slot` if its key is
+    /// that of the log and policy, else computed and kept there.
     fn kept<'a>(slot: &'a mut Option<OtherView>, log: &Log, policy: Policy) -> &'a View {
-        let events = log.len();
-        if !slot
-            .as_ref()
-            .is_some_and(|o| o.events == events && o.policy == policy)
-        {
+        if !slot.as_ref().is_some_and(|o| o.key.is_of(log, &policy)) {
             *slot = None;
         }
         let other = slot.get_or_insert_with(|| OtherView {
-            view: View::new(log, policy.clone()),
-            policy,
-            events,
+            key: ViewKey::of(log, &policy),
+            view: View::new(log, policy),
         });
         &other.view
     }

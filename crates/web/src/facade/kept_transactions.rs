@@ -23,7 +23,7 @@ use crate::errors::JsResult;
 use crate::transaction_rows::transaction_rows;
 use rustc_hash::FxHashMap;
 use trustfold::explain::{Contest, Status};
-use trustfold::{Body, EventId, EventIx, Log, Policy, TransactionRef, View};
+use trustfold::{Body, EventId, EventIx, Log, TransactionRef, View, ViewKey};
 
 /// What about a transfer can change from one read to the next.
 #[derive(Clone, PartialEq, Eq)]
@@ -55,34 +55,10 @@ pub(super) struct KeptTransactions {
     rows: Vec<(EventId, Changing)>,
     /// The log and policy every kept row was listed at (None when rows
     /// were listed at different ones).
-    listed_at: Option<ListedAt>,
+    listed_at: Option<ViewKey>,
     /// The kept rows are every transfer of the log at `listed_at`: a read
     /// there hands out a copy of `last` without listing a row.
     whole: bool,
-}
-
-/// What a listing of the transfers depends on: the log (which only grows,
-/// so its length and last event say which it is) and the policy (a view
-/// is the fold of the log under it).
-#[derive(Clone, PartialEq)]
-struct ListedAt {
-    len: usize,
-    last: Option<EventId>,
-    policy: Policy,
-}
-
-impl ListedAt {
-    fn of(log: &Log, view: &View) -> ListedAt {
-        let last = log
-            .len()
-            .checked_sub(1)
-            .map(|ix| log.entry(ix as EventIx).event().id());
-        ListedAt {
-            len: log.len(),
-            last,
-            policy: view.policy().clone(),
-        }
-    }
 }
 
 impl KeptTransactions {
@@ -174,12 +150,16 @@ impl KeptTransactions {
     /// first read after an open finds them all made, and listing 100,000
     /// only to find each unchanged held the page ≈ 20 ms.
     pub(super) fn read(&mut self, log: &Log, view: &View) -> JsResult<js_sys::Array> {
-        let at = ListedAt::of(log, view);
-        if self.whole && self.listed_at.as_ref() == Some(&at) {
+        if self.whole
+            && self
+                .listed_at
+                .as_ref()
+                .is_some_and(|at| at.is_of(log, view.policy()))
+        {
             return Ok(self.last.slice(0, self.last.length()));
         }
         let array = self.array(view.transaction_rows(log))?;
-        self.listed_at = Some(at);
+        self.listed_at = Some(ViewKey::of(log, view.policy()));
         self.whole = true;
         Ok(array)
     }
@@ -218,10 +198,13 @@ impl KeptTransactions {
         // Rows made at another log or policy than the earlier ones may
         // disagree with them (a payment excluded between two steps): the
         // rows are then whole only once a read has listed them all.
-        let at = ListedAt::of(log, view);
         if self.rows.is_empty() {
-            self.listed_at = Some(at);
-        } else if self.listed_at.as_ref() != Some(&at) {
+            self.listed_at = Some(ViewKey::of(log, view.policy()));
+        } else if !self
+            .listed_at
+            .as_ref()
+            .is_some_and(|at| at.is_of(log, view.policy()))
+        {
             self.listed_at = None;
         }
         let rows: Vec<TransactionRef> = transfers
