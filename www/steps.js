@@ -1,27 +1,64 @@
-// Long work on the page's thread in steps of about 30 ms, with a pause
-// between them: a keystroke or a click waits at most one step. A year of
-// history is 100,000 payments, and walking them all at once froze the
-// page for most of a second (BENCHMARKS.md, "A year of history in the page").
+// Long work on the page's thread in steps, with a pause between tasks: a
+// keystroke or a click waits at most one task. A year of history is
+// 100,000 payments, and walking them all at once froze the page for most
+// of a second (BENCHMARKS.md, "A year of history in the page").
 
 /** Lets the page answer input before the next step. */
 export const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
+ * Runs steps of `steps` (an iterator: each `next()` is one step) in this
+ * task while they fit in `budget` ms: another step only if the time so
+ * far and the longest step yet would still be under it, so a task holds
+ * the page about `budget` ms at most, as long as no single step is
+ * longer. Runs at least one step. Returns the last step's result
+ * (`{ done, value }`).
+ */
+export function stepWithin(steps, budget) {
+  const start = performance.now();
+  let longest = 0;
+  let next;
+  do {
+    const before = performance.now();
+    next = steps.next();
+    longest = Math.max(longest, performance.now() - before);
+  } while (!next.done && performance.now() - start + longest < budget);
+  return next;
+}
+
+/**
+ * Runs every step of `steps`, as many per task as fit in `budget` ms
+ * (`stepWithin`), with a pause between tasks. Resolves to the iterator's
+ * return value.
+ */
+export async function allInSteps(steps, budget = 40) {
+  for (;;) {
+    const next = stepWithin(steps, budget);
+    if (next.done) return next.value;
+    await pause();
+  }
+}
+
+/**
  * Calls `work(start, end)` on consecutive slices of `count` items, `slice`
- * at a time, until `budget` ms have passed, then pauses; `progress(done)`
- * after each step. Resolves to true when all are done, or false when
- * `stopped()` said to stop before a step.
+ * at a time, as many per task as fit in `budget` ms (`stepWithin`), then
+ * pauses; `progress(done)` after each task. Resolves to true when all are
+ * done, or false when `stopped()` said to stop before a task.
  */
 export async function inSteps(count, work, { slice = 500, budget = 30, progress = () => {}, stopped = () => false } = {}) {
   let done = 0;
-  while (done < count) {
-    if (stopped()) return false;
-    const until = performance.now() + budget;
-    do {
+  function* slices() {
+    while (done < count) {
       const end = Math.min(done + slice, count);
       work(done, end);
       done = end;
-    } while (done < count && performance.now() < until);
+      yield;
+    }
+  }
+  const steps = slices();
+  while (done < count) {
+    if (stopped()) return false;
+    stepWithin(steps, budget);
     progress(done);
     if (done < count) await pause();
   }

@@ -5,6 +5,9 @@
 #
 #   bench-browser/page/before-after.sh 9efb56b [size 100k] [runs 3]
 #
+# MEASURE=read-cost times what reading the ledger costs instead
+# (read-cost.mjs, one run per side in turn: transactions(), debts, one
+# person's fold) and prints each figure's median [range] per side.
 # ONLY=regex measures only the interactions it matches; SAME_PKG=1 (a
 # change to the page only) gives the earlier page this tree's pkg/;
 # BEFORE_PKG=dir gives it a pkg/ built before (a copy of the earlier
@@ -43,12 +46,30 @@ target/debug/trustfold-server --addr "127.0.0.1:$port" --site "$out/site" --no-r
 server=$!
 trap 'kill $server' EXIT
 sleep 1
+rm -f "$out/read-before-$size.log.tmp" "$out/read-after-$size.log.tmp"
 for run in $(seq 1 "$runs"); do
   for side in before after; do
     if [ $side = before ]; then ln -sfn "$before/target/dist-test" "$out/site"; else ln -sfn "$PWD/target/dist-test" "$out/site"; fi
-    TAG=-$side node bench-browser/page/measure.mjs "$size" "$run" > "$out/run-$side-$size-$run.log"
+    if [ "${MEASURE:-}" = read-cost ]; then
+      node bench-browser/page/read-cost.mjs "$size" 1 | sed "s/\"run\":1/\"run\":$run/" >> "$out/read-$side-$size.log.tmp"
+    else
+      TAG=-$side node bench-browser/page/measure.mjs "$size" "$run" > "$out/run-$side-$size-$run.log"
+    fi
   done
 done
+if [ "${MEASURE:-}" = read-cost ]; then
+  for side in before after; do
+    mv "$out/read-$side-$size.log.tmp" "$out/read-$side-$size.log"
+    echo "$side:"
+    node -e '
+      const runs = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      for (const k of Object.keys(runs[0]).filter((k) => !["size", "run"].includes(k))) {
+        const v = runs.map((r) => r[k]).sort((a, b) => a - b);
+        console.log(`  ${k}: ${v[v.length >> 1]} ms [${v[0]}–${v.at(-1)}]`);
+      }' "$out/read-$side-$size.log"
+  done
+  exit 0
+fi
 for side in before after; do
   echo "$side:"
   TAG=-$side SIZES=$size RUNS="$(seq -s ' ' 1 "$runs")" node bench-browser/page/table.mjs

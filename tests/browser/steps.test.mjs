@@ -1,0 +1,74 @@
+// Long work in steps (www/steps.js), without a browser: a task runs
+// another step only while it still fits in the budget, so a person's
+// click waits at most about one budget, and every step runs exactly once.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { allInSteps, inSteps, stepWithin } from "../../www/steps.js";
+
+/** Keeps the thread busy `ms` ms, as a step of real work does. */
+function busy(ms) {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+test("a task runs another step only if it still fits in the budget", () => {
+  let ran = 0;
+  function* steps() {
+    for (;;) {
+      busy(15);
+      ran += 1;
+      yield ran;
+    }
+  }
+  const it = steps();
+  const next = stepWithin(it, 40);
+  // 15 + 15 = 30 ms, and a third (to ≈ 45) would not fit in 40; on a
+  // loaded machine a step may take longer and fewer run, never more.
+  assert.ok(ran >= 1 && ran <= 2, `${ran} steps in one task`);
+  assert.deepEqual(next, { value: ran, done: false });
+  // A step longer than the budget still runs, alone.
+  function* long() {
+    busy(30);
+    yield 1;
+    busy(30);
+    yield 2;
+  }
+  const one = long();
+  assert.deepEqual(stepWithin(one, 20), { value: 1, done: false });
+  assert.deepEqual(stepWithin(one, 20), { value: 2, done: false });
+  assert.deepEqual(stepWithin(one, 20), { value: undefined, done: true });
+});
+
+test("every step runs once, with the page given back between tasks, and the result is the iterator's", async () => {
+  let timerRan = false;
+  setTimeout(() => (timerRan = true), 0);
+  const seen = [];
+  function* steps() {
+    for (let i = 0; i < 6; i += 1) {
+      busy(15);
+      seen.push(timerRan);
+      yield;
+    }
+    return "all done";
+  }
+  assert.equal(await allInSteps(steps(), 40), "all done");
+  assert.equal(seen.length, 6);
+  assert.equal(seen[0], false, "the first step runs at once");
+  assert.equal(seen.at(-1), true, "a timer due meanwhile ran between tasks");
+});
+
+test("slices cover every item once, report progress, and stop when told", async () => {
+  const covered = [];
+  const progress = [];
+  const all = await inSteps(2500, (start, end) => covered.push([start, end]), { slice: 1000, progress: (d) => progress.push(d) });
+  assert.equal(all, true);
+  assert.deepEqual(covered, [[0, 1000], [1000, 2000], [2000, 2500]]);
+  assert.equal(progress.at(-1), 2500);
+  let tasks = 0;
+  const stopped = await inSteps(
+    10,
+    () => busy(20),
+    { slice: 1, budget: 30, stopped: () => (tasks += 1) > 2 },
+  );
+  assert.equal(stopped, false, "stopped before the work was done");
+});
