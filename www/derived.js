@@ -36,6 +36,18 @@ export function derived(list, name, compute, depends = null) {
 }
 
 /**
+ * Keeps `result` as `derived(list, name, …, depends)` would compute it,
+ * for a value made ahead in steps: the next `derived` call finds it. A
+ * value already kept for the same `depends` stays.
+ */
+export function keepDerived(list, name, result, depends = null) {
+  let values = kept.get(list);
+  if (!values) kept.set(list, (values = new Map()));
+  if (values.get(name)?.depends === depends) return;
+  values.set(name, { depends, result });
+}
+
+/**
  * Like `derived`, for a value that takes rows in: `start()` makes an empty
  * one, `add(value, row, fresh)` takes a row in (`fresh`: a row the value
  * has not seen; otherwise a changed version of one it has, for the same

@@ -3,7 +3,7 @@
 // whole list, whatever the reads in between.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { grown } from "../../www/derived.js";
+import { derived, grown, keepDerived } from "../../www/derived.js";
 
 const row = (event, unit, amount, status = "included") => ({ event, unit, amount, status });
 
@@ -63,4 +63,22 @@ test("a list that is not the last one grown is made again from the whole list", 
   adds.n = 0;
   assert.deepEqual(values(mostlyNew, adds), fromScratch(mostlyNew));
   assert.equal(adds.n, 250);
+});
+
+test("a value made ahead is found by the next read of it, for what it depends on only", () => {
+  const list = [row("a", "EUR", 1n)];
+  let computed = 0;
+  const compute = () => (computed += 1, "computed");
+  keepDerived(list, "words", "ahead", "naming 1");
+  assert.equal(derived(list, "words", compute, "naming 1"), "ahead");
+  assert.equal(computed, 0);
+  // Another naming since: made again; a value made ahead afterwards for
+  // that naming leaves the one kept.
+  assert.equal(derived(list, "words", compute, "naming 2"), "computed");
+  keepDerived(list, "words", "late", "naming 2");
+  assert.equal(derived(list, "words", compute, "naming 2"), "computed", "a value kept stays");
+  // Made ahead for a naming not read yet: found.
+  keepDerived(list, "words", "ahead 3", "naming 3");
+  assert.equal(derived(list, "words", compute, "naming 3"), "ahead 3");
+  assert.equal(computed, 1);
 });

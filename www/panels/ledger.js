@@ -7,7 +7,8 @@ import { balancesCsv, download, transactionsCsvInSteps } from "../csv.js";
 import { lookAlike, sameCurrency } from "../units.js";
 import { secondPress } from "../second-press.js";
 import { short } from "../names.js";
-import { derived, grown } from "../derived.js";
+import { derived, keepDerived, grown } from "../derived.js";
+import { choose } from "../tx-search.js";
 import { inSteps } from "../steps.js";
 import { mountPager, pagerButtons, say } from "../pager.js";
 import {
@@ -190,18 +191,12 @@ const PAGE = 25;
  */
 function chosen(s, tx) {
   const query = tx.query.trim().toLowerCase();
-  const last = derived(s.transactions, "chosen", () => ({}), s.who);
-  if (last.query === query && last.filter === tx.filter) return last.result;
+  const list = s.transactions;
+  const last = derived(list, "chosen", () => ({ at: null }), s.who);
+  if (last.result && last.query === query && last.filter === tx.filter) return last.result;
   // What a search matches, once per read of the transactions and naming.
-  const words = query ? derived(s.transactions, "words", (list) => list.map(searchWords(s)), s.who) : null;
-  const result = s.transactions.filter((t, i) => {
-    if (tx.filter === "mine" && t.from !== s.me && t.to !== s.me) return false;
-    if (tx.filter === "counting" && t.status !== "included") return false;
-    if (tx.filter === "not" && t.status === "included") return false;
-    return !query || words[i].includes(query);
-  });
-  Object.assign(last, { query, filter: tx.filter, result });
-  return result;
+  const words = query ? derived(list, "words", (all) => all.map(searchWords(s)), s.who) : null;
+  return Object.assign(last, choose(list, words, s.me, query, tx.filter, last)).result;
 }
 
 /**
@@ -239,13 +234,18 @@ function prepareSearch(s) {
   const pass = (preparing = {});
   const words = searchWords(s);
   const list = s.transactions;
+  // The list of every row's words too, as the first key would make it
+  // (a walk of 100,000 rows, ≈ 25 ms in that key's task).
+  const all = new Array(list.length);
   inSteps(
     list.length,
     (start, end) => {
-      for (let i = start; i < end; i++) words(list[i]);
+      for (let i = start; i < end; i++) all[i] = words(list[i]);
     },
     { stopped: () => preparing !== pass },
-  ).catch(() => {});
+  )
+    .then((done) => done && keepDerived(list, "words", all, s.who))
+    .catch(() => {});
 }
 
 /** The typed amount in minor units of `unit`; throws words a person reads. */
