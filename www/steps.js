@@ -40,6 +40,27 @@ export async function allInSteps(steps, budget = 40) {
 }
 
 /**
+ * The value `make()`'s steps return (`make` gives a new iterator each
+ * call), made in steps (`allInSteps`) — unless `key()` (what the steps
+ * read, such as the node's log and policy) changed between the first step
+ * and the last: then the parts would be of two states, and it is made
+ * again in one task.
+ */
+export async function madeInSteps(make, key, budget = 40) {
+  const from = key();
+  const made = await allInSteps(make(), budget);
+  return key() === from ? made : allAtOnce(make());
+}
+
+/** Runs every step of `steps` now, in this task; returns the iterator's return value. */
+export function allAtOnce(steps) {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
  * Calls `work(start, end)` on consecutive slices of `count` items, `slice`
  * at a time, as many per task as fit in `budget` ms (`stepWithin`), then
  * pauses; `progress(done)` after each task. Resolves to true when all are

@@ -3,7 +3,7 @@
 // click waits at most about one budget, and every step runs exactly once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { allInSteps, inSteps, stepWithin } from "../../www/steps.js";
+import { allInSteps, inSteps, madeInSteps, stepWithin } from "../../www/steps.js";
 
 /** Keeps the thread busy `ms` ms, as a step of real work does. */
 function busy(ms) {
@@ -71,4 +71,20 @@ test("slices cover every item once, report progress, and stop when told", async 
     { slice: 1, budget: 30, stopped: () => (tasks += 1) > 2 },
   );
   assert.equal(stopped, false, "stopped before the work was done");
+});
+
+test("a value made in steps over a state that changed meanwhile is made again, all of one state", async () => {
+  const state = { version: 1 };
+  // Each step reads the state as it is then, as the preview reads the node.
+  function* parts() {
+    const first = state.version;
+    yield;
+    const second = state.version;
+    return [first, second];
+  }
+  assert.deepEqual(await madeInSteps(parts, () => state.version, 40), [1, 1], "nothing changed: made in steps");
+  // A step of 0 ms budget ends each task: the change lands between steps.
+  setTimeout(() => (state.version = 2), 0);
+  const made = await madeInSteps(parts, () => state.version, 0);
+  assert.deepEqual(made, [2, 2], "made again after the change, not [1, 2]");
 });
