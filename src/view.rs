@@ -421,12 +421,13 @@ impl View {
 }
 
 /// What a view is a function of: the log and the policy (a view is the
-/// fold of the log under it). The log only grows, so its length and its
-/// last event say which log it is; the last event also tells apart two
-/// logs of one length, as a reader kept across a replica's replacement may
-/// see. Readers that keep something derived from a view (the replica's
-/// view under another policy, the façade's listing of transfers) key it
-/// by this: equal keys, equal views.
+/// fold of the log under it). Keys are compared for one replica's log,
+/// which only grows: there its length says which log it is, and equal keys
+/// are equal views. Readers that keep something derived from a view (the
+/// replica's view under another policy, the façade's listing of
+/// transfers) key it by this. The last event is a guard, not a proof:
+/// it sets apart most other logs of the same length, but two logs can end
+/// in the same event (one made with no parents, taken in last by both).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewKey {
     len: usize,

@@ -360,8 +360,9 @@ fn a_policy_may_ban_forked_authors() {
 }
 
 /// What keeps a view's readings (`ViewKey`): the same log under the same
-/// policy has the same key; a longer log, another policy, or another log
-/// of the same length (another replica's) has another.
+/// policy has the same key; a longer log, another policy, or (its last
+/// event a guard) another replica's log of the same length ending in
+/// another event has another.
 #[wasm_bindgen_test(unsupported = test)]
 fn a_view_key_names_the_log_and_the_policy_a_view_was_folded_at() {
     let (mut node, _) = one_payment();

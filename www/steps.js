@@ -11,8 +11,9 @@ export const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
  * task while they fit in `budget` ms: another step only if the time so
  * far and the longest step yet would still be under it, so a task holds
  * the page about `budget` ms at most, as long as no single step is
- * longer. Runs at least one step. Returns the last step's result
- * (`{ done, value }`).
+ * longer. Runs at least one step, and exactly one with a budget of 0
+ * (whatever the clock: a browser may round it to 100 ms, and steps then
+ * measure 0 ms). Returns the last step's result (`{ done, value }`).
  */
 export function stepWithin(steps, budget) {
   const start = performance.now();

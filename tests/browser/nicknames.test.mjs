@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fresh, onBuiltPage } from "./people.mjs";
+import { pixelsApart } from "./support.mjs";
 
 const { person, personAt, sees, tab, pay, closeAll } = onBuiltPage();
 
@@ -26,6 +27,17 @@ test("a squatted name is settled by my nickname, which I can pay by; keys can be
   await carol.page.press(`${row} input.nickname`, "Tab");
   await sees(carol, "#people-list", "Bob the plumber");
   await sees(carol, "#people-list", "(calls themselves Bob)");
+  // The list lays out only the people near the screen (content-visibility),
+  // which clips each item: it must look exactly as laid out in full — the
+  // bullets, and the focus ring of the Copy key button Tab just moved to.
+  const shown = await carol.page.locator("#people-list").screenshot();
+  const style = await carol.page.addStyleTag({ content: "#people-list > li { content-visibility: visible !important; overflow-clip-margin: 0 !important; }" });
+  await carol.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const full = await carol.page.locator("#people-list").screenshot();
+  await style.evaluate((e) => e.remove());
+  // Antialiasing of the ring's corners may differ by a shade; a clipped
+  // bullet or ring is a whole run of pixels of another colour.
+  assert.deepEqual(pixelsApart(shown, full), [], "the people list looks the same laid out only near the screen as laid out in full");
   // The same nickname for the other Bob is refused: it would make them one.
   const other = `#people-list li[data-key="${mallory.key}"]`;
   await carol.page.fill(`${other} input.nickname`, "bob the Plumber");
@@ -71,4 +83,26 @@ test("a squatted name is settled by my nickname, which I can pay by; keys can be
   await dana.page.click(`#people-list li[data-key="${bob.key}"] button`);
   assert.equal(await dana.page.evaluate(() => navigator.clipboard.readText()), bob.key);
   await closeAll(carol, bob, mallory, dana);
+});
+
+test("a nickname that moves a person in the list moves their row: no one else's box shows it", async () => {
+  const network = fresh("nickname-rows");
+  const carol = await person(network, "Carol");
+  const ann = await person(network, "Ann");
+  const bea = await person(network, "Bea");
+  for (const p of [carol, ann, bea]) await sees(p, "#status", "2 peers linked");
+  await tab(carol, "peers");
+  await sees(carol, "#people-list", "Bea");
+  const rowOf = (who) => `#people-list li[data-key="${who.key}"]`;
+  // Ann, then Bea; named Zoe, Ann's row goes after Bea's.
+  await carol.page.fill(`${rowOf(ann)} input.nickname`, "Zoe");
+  await carol.page.press(`${rowOf(ann)} input.nickname`, "Tab");
+  await sees(carol, "#people-list", "Zoe");
+  const order = await carol.page.$$eval("#people-list li", (items) => items.map((li) => li.dataset.key));
+  assert.deepEqual(order, [bea.key, ann.key]);
+  assert.equal(await carol.page.inputValue(`${rowOf(bea)} input.nickname`), "", "Bea's box is empty");
+  assert.equal(await carol.page.inputValue(`${rowOf(ann)} input.nickname`), "Zoe");
+  // The focus went on with Ann's row (Tab left her box for her Copy key).
+  assert.equal(await carol.page.evaluate(() => document.activeElement.closest("li")?.dataset.key), ann.key);
+  await closeAll(carol, ann, bea);
 });

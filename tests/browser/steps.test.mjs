@@ -88,3 +88,24 @@ test("a value made in steps over a state that changed meanwhile is made again, a
   const made = await madeInSteps(parts, () => state.version, 0);
   assert.deepEqual(made, [2, 2], "made again after the change, not [1, 2]");
 });
+
+test("a budget of 0 runs one step a task even with a clock rounded to 100 ms", (t) => {
+  // Firefox's resistFingerprinting and Tor Browser round performance.now():
+  // a 12 ms step then measures 0 ms, and a budget in ms says nothing.
+  const real = performance;
+  const realNow = () => real.now();
+  const coarse = { now: () => Math.floor(realNow() / 100) * 100 };
+  Object.defineProperty(globalThis, "performance", { value: coarse, configurable: true, writable: true });
+  t.after(() => Object.defineProperty(globalThis, "performance", { value: real, configurable: true, writable: true }));
+  let ran = 0;
+  function* steps() {
+    for (;;) {
+      const until = realNow() + 12;
+      while (realNow() < until);
+      ran += 1;
+      yield;
+    }
+  }
+  stepWithin(steps(), 0);
+  assert.equal(ran, 1);
+});

@@ -1,6 +1,7 @@
 // The Peers panel (who this browser is linked to, how far sync has come,
 // everyone known) and the status line in the header.
 import { html, render } from "lit-html";
+import { repeat } from "lit-html/directives/repeat.js";
 import { short } from "../names.js";
 import { connectionsWords, droppedWords } from "../links.js";
 
@@ -54,8 +55,15 @@ export function renderPeers(s, petnames, redraw) {
     $("#peer-table tbody"),
   );
   const claimed = (key) => s.names.get(key);
+  // Keyed: a nickname moves its person in the list, and without keys lit
+  // reused each item by position, so the next person's box showed the
+  // nickname typed (and the focus stayed there). A moved item loses the
+  // focus in the browser: it is given back.
+  const focused = $("#people-list").contains(document.activeElement) ? document.activeElement : null;
   render(
-    s.knownKeys.map(
+    repeat(
+      s.knownKeys,
+      (key) => key,
       (key) => html`<li data-key=${key}>
         <span>${who(key)}</span>
         ${petnames.all().has(key) && claimed(key) ? html`<span class="muted">(calls themselves ${claimed(key)})</span>` : ""}
@@ -79,6 +87,7 @@ export function renderPeers(s, petnames, redraw) {
     ),
     $("#people-list"),
   );
+  if (focused?.isConnected && document.activeElement !== focused) focused.focus();
 }
 
 /**
