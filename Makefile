@@ -43,6 +43,8 @@ setup-run:
 
 lint:
 	cargo fmt --all -- --check
+	@# BENCHMARKS.md documents experiments as patches to apply: they must apply.
+	@for p in tests/experiments/*.patch; do git apply --check "$$p" || { echo "$$p no longer applies: mend it (BENCHMARKS.md runs it as written)" >&2; exit 1; }; done
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p trustfold -p trustfold-web --all-targets --target $(WASM_TARGET) -- -D warnings
 
