@@ -171,3 +171,59 @@ test("a worker that never answers stops the pool in time, and the page's thread 
   assert.ok(seconds >= 19 && seconds < 40, `${seconds} s`);
   assert.deepEqual(errors.map(String), []);
 });
+
+test("workers that could not start start again five minutes later, at most twice", async (t) => {
+  // Workers blocked until the page says otherwise (as when the package
+  // could not be fetched: a worker started while the network was down).
+  const { page, errors } = await freshPage(t, () => {
+    const Real = window.Worker;
+    window.__blockWorkers = true;
+    window.Worker = function (url, options) {
+      if (window.__blockWorkers) throw new DOMException("workers are blocked here", "SecurityError");
+      return new Real(url, options);
+    };
+  });
+  const batches = [];
+  for (let i = 0; i < 7; i++) batches.push(await payments(page, 60));
+  const seen = await page.evaluate(async (batches) => {
+    const realNow = Date.now;
+    const open = () => window.trustfold.TrustfoldNode.open(`workers-retry-${Math.random()}`);
+    const take = async (node, events, minutesLater, blocked) => {
+      window.__blockWorkers = blocked;
+      Date.now = () => realNow() + minutesLater * 60 * 1000;
+      try {
+        const report = await node.receive(events.map((e) => new Uint8Array(e)));
+        return { stored: report.stored, ...node.verifyWorkers };
+      } finally {
+        Date.now = realNow;
+      }
+    };
+    // One node whose workers come back at the first try.
+    const a = await open();
+    const back = [await take(a, batches[0], 0, true), await take(a, batches[1], 4, false), await take(a, batches[2], 6, false)];
+    a.close();
+    // One whose workers never come back: two tries, then no more.
+    const b = await open();
+    const never = [
+      await take(b, batches[3], 0, true),
+      await take(b, batches[4], 6, true),
+      await take(b, batches[5], 12, true),
+      await take(b, batches[6], 18, false),
+    ];
+    b.close();
+    return { back, never };
+  }, batches);
+  const brief = (list) => list.map(({ stored, checked, failed, retries }) => ({ stored, checked, failed: Boolean(failed), retries }));
+  assert.deepEqual(brief(seen.back), [
+    { stored: 60, checked: 0, failed: true, retries: 0 },
+    { stored: 60, checked: 0, failed: true, retries: 0 }, // 4 minutes later: not yet
+    { stored: 60, checked: 60, failed: false, retries: 1 }, // 6: started again, and they check
+  ]);
+  assert.deepEqual(brief(seen.never), [
+    { stored: 60, checked: 0, failed: true, retries: 0 },
+    { stored: 60, checked: 0, failed: true, retries: 1 },
+    { stored: 60, checked: 0, failed: true, retries: 2 },
+    { stored: 60, checked: 0, failed: true, retries: 2 }, // no third try, though workers could start now
+  ]);
+  assert.deepEqual(errors.map(String), []);
+});

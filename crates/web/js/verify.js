@@ -22,6 +22,16 @@ if (typeof WorkerGlobalScope != "undefined" && self instanceof WorkerGlobalScope
   };
 }
 
+/**
+ * A pool stopped by a failure starts again this long after it (ms), at
+ * most `RETRIES` times: a worker started while the network was down
+ * cannot fetch the package, and every later catch-up of the session was
+ * checked on the page's thread. A worker that hangs costs a batch its
+ * 20 s wait at each try, so the tries are few and far apart.
+ */
+const RETRY_AFTER_MS = 5 * 60 * 1000;
+const RETRIES = 2;
+
 export class VerifyPool {
   constructor(module, size) {
     this.module = module;
@@ -30,18 +40,26 @@ export class VerifyPool {
     this.jobs = new Map();
     this.next = this.checked = 0;
     this.failed = null;
+    this.failedAt = 0;
+    this.retries = 0;
+    this.closed = false;
   }
   report() {
-    return { size: this.size, running: this.workers.length, checked: this.checked, failed: this.failed };
+    return { size: this.size, running: this.workers.length, checked: this.checked, failed: this.failed, retries: this.retries };
   }
   stop(why) {
-    this.failed ??= why;
+    if (!this.failed) [this.failed, this.failedAt] = [why, Date.now()];
+    if (why === "closed") this.closed = true;
     for (const w of this.workers) w.terminate();
     this.workers = [];
     for (const answer of this.jobs.values()) answer(null);
     this.jobs.clear();
   }
   start() {
+    if (this.failed && !this.closed && this.retries < RETRIES && Date.now() - this.failedAt >= RETRY_AFTER_MS) {
+      this.retries += 1;
+      this.failed = null;
+    }
     try {
       while (!this.failed && this.workers.length < this.size) {
         const w = new Worker(new URL("./verify.js", import.meta.url), { type: "module", name: NAME });

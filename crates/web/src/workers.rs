@@ -12,8 +12,10 @@
 //! answers batches with [`verify_in_worker`]: the core's
 //! [`verdicts`], the check the page would run. A worker that cannot start,
 //! load or answer (within 20 s and 2 ms per event: one that hangs must not
-//! hold the node) stops the pool; its answers are `null` from then on, and
-//! the node checks on the page's thread (`OffThread` answers `None`). A
+//! hold the node) stops the pool; its answers are `null`, and the node
+//! checks on the page's thread (`OffThread` answers `None`), until the pool
+//! starts again 5 minutes later, at most twice (a worker started while the
+//! network was down could not fetch the package). A
 //! part answered with the wrong count makes its batch's answer `null`. Workers start under the name
 //! `trustfold-verify`, and the file acts as a worker only under it, so an
 //! app's own worker importing the package is left alone.

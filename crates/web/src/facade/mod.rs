@@ -99,9 +99,10 @@ export interface Change { source: "local" | "tab" | "peer"; events: number }
 /**
  * The Web Workers that check large batches of events (`node.verifyWorkers`): how many it runs when it has work, how
  * many run now, how many events they checked, and why they stopped (a worker that cannot start, load or answer in
- * time ends them; the page's thread checks from then on), or null.
+ * time ends them; the page's thread checks until they start again, 5 minutes later, at most twice: `retries`), or
+ * null.
  */
-export interface VerifyWorkers { size: number; running: number; checked: number; failed: string | null }
+export interface VerifyWorkers { size: number; running: number; checked: number; failed: string | null; retries: number }
 /**
  * Sync progress: events applied here, changes made with this identity (here or in another tab) that no peer or the
  * relay is known to hold yet (`unconfirmed`: what waits to be sent), changes made with this identity that this node

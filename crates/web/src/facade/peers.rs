@@ -68,7 +68,7 @@ impl JsNode {
         self.node.set_verify_workers(count);
     }
 
-    /// The verifying workers: `{ size, running, checked, failed }`, or
+    /// The verifying workers: `{ size, running, checked, failed, retries }`, or
     /// null when the page's thread checks (see `setVerifyWorkers`).
     #[wasm_bindgen(getter, js_name = verifyWorkers, unchecked_return_type = "VerifyWorkers | null")]
     pub fn verify_workers(&self) -> JsValue {
