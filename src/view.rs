@@ -438,13 +438,9 @@ pub struct ViewKey {
 impl ViewKey {
     /// The key of the view of `log` under `policy`.
     pub fn of(log: &Log, policy: &Policy) -> ViewKey {
-        let last = log
-            .len()
-            .checked_sub(1)
-            .map(|ix| log.entry(ix as EventIx).event().id());
         ViewKey {
             len: log.len(),
-            last,
+            last: last_event(log),
             policy: policy.clone(),
         }
     }
@@ -452,19 +448,19 @@ impl ViewKey {
     /// Whether this is the key of the view of `log` under `policy` (what
     /// [`of`](Self::of) would make, without copying the policy).
     pub fn is_of(&self, log: &Log, policy: &Policy) -> bool {
-        self.len == log.len()
-            && self.last
-                == self
-                    .len
-                    .checked_sub(1)
-                    .map(|ix| log.entry(ix as EventIx).event().id())
-            && self.policy == *policy
+        self.len == log.len() && self.last == last_event(log) && self.policy == *policy
     }
 
     /// The policy of the view.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
+}
+
+/// The id of the event `log` took in last, if any.
+fn last_event(log: &Log) -> Option<EventId> {
+    let last = log.len().checked_sub(1)?;
+    Some(log.entry(last as EventIx).event().id())
 }
 
 /// The amount of the transfer at `ix` (0 for other events; a reversed

@@ -143,6 +143,13 @@ impl KeptTransactions {
 }
 
 impl KeptTransactions {
+    /// Whether the kept rows were all listed at `log` under `view`'s policy.
+    fn listed_at_is(&self, log: &Log, view: &View) -> bool {
+        self.listed_at
+            .as_ref()
+            .is_some_and(|at| at.is_of(log, view.policy()))
+    }
+
     /// Every transfer of `log` as `view` lists them, as a new JS array
     /// ([`array`](Self::array)). While the log and the policy are those of
     /// the last read, or of the steps that made every row ahead
@@ -150,12 +157,7 @@ impl KeptTransactions {
     /// first read after an open finds them all made, and listing 100,000
     /// only to find each unchanged held the page ≈ 20 ms.
     pub(super) fn read(&mut self, log: &Log, view: &View) -> JsResult<js_sys::Array> {
-        if self.whole
-            && self
-                .listed_at
-                .as_ref()
-                .is_some_and(|at| at.is_of(log, view.policy()))
-        {
+        if self.whole && self.listed_at_is(log, view) {
             return Ok(self.last.slice(0, self.last.length()));
         }
         let array = self.array(view.transaction_rows(log))?;
@@ -200,11 +202,7 @@ impl KeptTransactions {
         // rows are then whole only once a read has listed them all.
         if self.rows.is_empty() {
             self.listed_at = Some(ViewKey::of(log, view.policy()));
-        } else if !self
-            .listed_at
-            .as_ref()
-            .is_some_and(|at| at.is_of(log, view.policy()))
-        {
+        } else if !self.listed_at_is(log, view) {
             self.listed_at = None;
         }
         let rows: Vec<TransactionRef> = transfers
