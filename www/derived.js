@@ -20,14 +20,20 @@ const lastGrown = new Map();
 /** More new or changed rows than this part of the list: the value is made again. */
 const MOSTLY_NEW = 1 / 4;
 
+/** The values kept with `list` (name → { depends, result }). */
+function valuesOf(list) {
+  let values = kept.get(list);
+  if (!values) kept.set(list, (values = new Map()));
+  return values;
+}
+
 /**
  * `compute(list)`, computed once per `list` (an array read from the node)
  * and `name`; `depends` (compared with `===`) recomputes it when it changes,
  * such as the naming function a search matches against.
  */
 export function derived(list, name, compute, depends = null) {
-  let values = kept.get(list);
-  if (!values) kept.set(list, (values = new Map()));
+  const values = valuesOf(list);
   const value = values.get(name);
   if (value && value.depends === depends) return value.result;
   const result = compute(list);
@@ -41,8 +47,7 @@ export function derived(list, name, compute, depends = null) {
  * value already kept for the same `depends` stays.
  */
 export function keepDerived(list, name, result, depends = null) {
-  let values = kept.get(list);
-  if (!values) kept.set(list, (values = new Map()));
+  const values = valuesOf(list);
   if (values.get(name)?.depends === depends) return;
   values.set(name, { depends, result });
 }

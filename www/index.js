@@ -13,7 +13,7 @@
 import init, { TrustfoldNode } from "trustfold";
 import { registerServiceWorker, keepConnected } from "./offline.js";
 import { picturesCss } from "./pictures/svg.js";
-import { stateReader, viewKey } from "./state.js";
+import { stateReader, viewKey, viewKeyOf } from "./state.js";
 import { short } from "./names.js";
 import { errorText } from "./words.js";
 import { mountLedger, prepareLedger, renderLedger, renderCachedBalances } from "./panels/ledger.js";
@@ -196,7 +196,7 @@ function stepAgreement() {
   }
   // A change in the middle (and its undo) would leave rows of two views:
   // the comparison is then made again once it ends.
-  if (viewKey(app.node.syncStatus(), app.node.policy()) !== a.for) a.changed = true;
+  if (viewKeyOf(app.node) !== a.for) a.changed = true;
   // Another step only if it fits too: a step is one person's fold
   // (≈ 10 ms with a year of history), and several in one task could be
   // over the 50 ms a page may be held.

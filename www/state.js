@@ -25,6 +25,9 @@ export const COLLECTION_INDEX = "trustfold-collections";
  */
 export const viewKey = (status, policy) => `${status.known} ${JSON.stringify(policy)}`;
 
+/** `viewKey` of `node` as it is now. */
+export const viewKeyOf = (node) => viewKey(node.syncStatus(), node.policy());
+
 /**
  * A value read from the node and kept until what it depends on changes:
  * `kept(at, read)` returns the value last read, calling `read()` again

@@ -27,11 +27,8 @@ export function choose(list, words, me, query, filter, last) {
   };
   // No copy of 100,000 rows, nor their positions, when no search narrows.
   if (!query) return { query, filter, result: filter === "all" ? list : list.filter(keep), at: null };
+  const narrowing = last?.at && last.filter === filter && query.includes(last.query);
   const at = [];
-  if (last?.at && last.filter === filter && query.includes(last.query)) {
-    for (const i of last.at) if (keep(list[i]) && words[i].includes(query)) at.push(i);
-  } else {
-    for (let i = 0; i < list.length; i++) if (keep(list[i]) && words[i].includes(query)) at.push(i);
-  }
+  for (const i of narrowing ? last.at : list.keys()) if (keep(list[i]) && words[i].includes(query)) at.push(i);
   return { query, filter, result: at.map((i) => list[i]), at };
 }

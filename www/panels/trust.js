@@ -6,7 +6,7 @@ import { html, render, nothing } from "lit-html";
 import { live } from "lit-html/directives/live.js";
 import { amountText, errorText, eventWords, followedBanWords, voidWords, whyWords } from "../words.js";
 import { PEOPLE } from "../names.js";
-import { viewKey } from "../state.js";
+import { viewKeyOf } from "../state.js";
 import { madeInSteps } from "../steps.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -171,7 +171,7 @@ export function mountTrust(app, ui) {
     try {
       const made = await madeInSteps(
         () => previewSteps(change, app.state(), app.node, collections),
-        () => viewKey(app.node.syncStatus(), app.node.policy()),
+        () => viewKeyOf(app.node),
       );
       if (previewing !== pass) return;
       ui.preview = made;
