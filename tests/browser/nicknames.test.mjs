@@ -37,7 +37,7 @@ test("a squatted name is settled by my nickname, which I can pay by; keys can be
   await style.evaluate((e) => e.remove());
   // Antialiasing of the ring's corners may differ by a shade; a clipped
   // bullet or ring is a whole run of pixels of another colour.
-  assert.deepEqual(pixelsApart(shown, full), [], "the people list looks the same laid out only near the screen as laid out in full");
+  assert.deepEqual(await pixelsApart(carol.page, shown, full), [], "the people list looks the same laid out only near the screen as laid out in full");
   // The same nickname for the other Bob is refused: it would make them one.
   const other = `#people-list li[data-key="${mallory.key}"]`;
   await carol.page.fill(`${other} input.nickname`, "bob the Plumber");

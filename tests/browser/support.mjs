@@ -8,7 +8,6 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { spawn } from "node:child_process";
 import net from "node:net";
-import zlib from "node:zlib";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
@@ -226,68 +225,38 @@ export function eventsInBlocks(blocks) {
 }
 
 /**
- * The pixels at which two PNG screenshots of one size (8-bit RGB or RGBA,
- * as Chromium writes them) differ by more than `shade` in a channel:
- * `[x, y]` each. Antialiasing may move a shade between two renderings of
- * the same page; a clipped or missing mark is a run of other colours.
+ * The pixels at which two PNG screenshots of one size differ by more than
+ * `shade` in a colour channel: `[x, y]` each. Antialiasing may move a
+ * shade between two renderings of the same page; a clipped or missing
+ * mark is a run of other colours. The browser of `page` decodes them.
  */
-export function pixelsApart(a, b, shade = 48) {
-  const [pa, pb] = [pngPixels(a), pngPixels(b)];
-  assert.deepEqual([pa.width, pa.height], [pb.width, pb.height], "screenshots of one size");
-  const apart = [];
-  for (let i = 0; i < pa.data.length; i += pa.channels) {
-    for (let c = 0; c < 3; c++) {
-      if (Math.abs(pa.data[i + c] - pb.data[i + c]) > shade) {
-        const pixel = i / pa.channels;
-        apart.push([pixel % pa.width, Math.floor(pixel / pa.width)]);
-        break;
+export async function pixelsApart(page, a, b, shade = 48) {
+  const [sizes, apart] = await page.evaluate(
+    async ([a, b, shade]) => {
+      const pixels = async (base64) => {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        const image = await createImageBitmap(new Blob([bytes], { type: "image/png" }), {
+          colorSpaceConversion: "none",
+          premultiplyAlpha: "none",
+        });
+        const canvas = new OffscreenCanvas(image.width, image.height);
+        const context = canvas.getContext("2d");
+        context.drawImage(image, 0, 0);
+        return context.getImageData(0, 0, image.width, image.height);
+      };
+      const [pa, pb] = [await pixels(a), await pixels(b)];
+      const apart = [];
+      if (pa.width === pb.width && pa.height === pb.height) {
+        for (let i = 0; i < pa.data.length; i += 4) {
+          if ([0, 1, 2].some((c) => Math.abs(pa.data[i + c] - pb.data[i + c]) > shade)) {
+            apart.push([(i / 4) % pa.width, Math.floor(i / 4 / pa.width)]);
+          }
+        }
       }
-    }
-  }
+      return [[pa.width, pa.height, pb.width, pb.height], apart];
+    },
+    [a.toString("base64"), b.toString("base64"), shade],
+  );
+  assert.deepEqual(sizes.slice(0, 2), sizes.slice(2), "screenshots of one size");
   return apart;
-}
-
-/** A PNG's pixels, unfiltered: `{ width, height, channels, data }`. */
-function pngPixels(png) {
-  let at = 8;
-  let width = 0;
-  let height = 0;
-  let channels = 0;
-  const chunks = [];
-  while (at < png.length) {
-    const length = png.readUInt32BE(at);
-    const type = png.toString("ascii", at + 4, at + 8);
-    const body = png.subarray(at + 8, at + 8 + length);
-    if (type === "IHDR") {
-      [width, height] = [body.readUInt32BE(0), body.readUInt32BE(4)];
-      assert.equal(body[8], 8, "8 bits a channel");
-      assert.equal(body[12], 0, "not interlaced");
-      channels = { 2: 3, 6: 4 }[body[9]];
-      assert.ok(channels, "RGB or RGBA");
-    }
-    if (type === "IDAT") chunks.push(body);
-    at += 12 + length;
-  }
-  const raw = zlib.inflateSync(Buffer.concat(chunks));
-  const row = width * channels;
-  const data = Buffer.alloc(height * row);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (row + 1)];
-    for (let x = 0; x < row; x++) {
-      const byte = raw[y * (row + 1) + 1 + x];
-      const left = x >= channels ? data[y * row + x - channels] : 0;
-      const up = y ? data[(y - 1) * row + x] : 0;
-      const upLeft = y && x >= channels ? data[(y - 1) * row + x - channels] : 0;
-      const guess = left + up - upLeft;
-      const paeth =
-        Math.abs(guess - left) <= Math.abs(guess - up) && Math.abs(guess - left) <= Math.abs(guess - upLeft)
-          ? left
-          : Math.abs(guess - up) <= Math.abs(guess - upLeft)
-            ? up
-            : upLeft;
-      const predicted = [0, left, up, (left + up) >> 1, paeth][filter];
-      data[y * row + x] = (byte + predicted) & 255;
-    }
-  }
-  return { width, height, channels, data };
 }
