@@ -213,9 +213,16 @@ test("lifting a ban I published previews what applying it does: the payment coun
   await sees(alice, "#preview-text", "The ban on Bob that you published still counts for you");
 
   // Ticking the box previews the published unban: before, the preview
-  // said "changes nothing" and applying it moved Alice's balance.
-  await alice.page.check("#trust-form input[name=publish]");
+  // said "changes nothing" and applying it moved Alice's balance. While
+  // the new preview is made, the one drawn before stays with Apply off:
+  // before, Apply stayed on and a click did nothing.
+  const whileMade = await alice.page.evaluate(() => {
+    document.querySelector("#trust-form input[name=publish]").click();
+    return [document.querySelector("#preview-apply").disabled, document.querySelector("#preview").getAttribute("aria-busy")];
+  });
+  assert.deepEqual(whileMade, [true, "true"], "Apply is off while the new preview is made");
   await sees(alice, "#preview-text", "Lifting the ban on Bob would change your view:");
+  assert.ok(await alice.page.isEnabled("#preview-apply"), "Apply is on again once it is drawn");
   await sees(alice, "#preview-list", "would count again");
   await sees(alice, "#preview-list", "you: 0.00 EUR → 3.00 EUR");
   await alice.page.click("#preview-apply");

@@ -160,13 +160,22 @@ function recordChanges(node, policy, collections) {
 export function mountTrust(app, ui) {
   const publishBox = () => $("#trust-form").elements.publish;
   let previewing = null; // the preview being made: a newer one replaces it
+  // Apply is off while a preview is made.
+  const making = (on) => {
+    $("#preview-apply").disabled = on;
+    $("#preview").setAttribute("aria-busy", String(on));
+  };
   const preview = async (asked) => {
     // Whether it will be published is part of the change: the preview
     // depends on it, and Apply does what was previewed.
     const change = subjectOf(asked) ? { ...asked, publish: publishBox().checked } : asked;
     const pass = (previewing = {});
-    // Nothing to apply while it is made: Apply does what is previewed.
+    // Nothing to apply while it is made: Apply does what is previewed. The
+    // preview drawn before stays until this one is (a tenth of a second
+    // with a year of history), with Apply off, so a click then is seen
+    // to do nothing rather than silently lost.
     ui.preview = null;
+    making(true);
     const collections = ui.collections?.all() ?? ["notes"];
     try {
       const made = await madeInSteps(
@@ -176,8 +185,12 @@ export function mountTrust(app, ui) {
       if (previewing !== pass) return;
       ui.preview = made;
     } catch (e) {
-      if (previewing === pass) $("#trust-error").textContent = errorText(e);
+      if (previewing !== pass) return;
+      $("#trust-error").textContent = errorText(e);
+      app.refresh(); // the preview drawn before goes: it is not what was asked
       return;
+    } finally {
+      if (previewing === pass) making(false);
     }
     app.refresh().then(() => $("#preview-apply").focus());
   };
@@ -196,6 +209,9 @@ export function mountTrust(app, ui) {
     if (ui.preview && subjectOf(ui.preview.change)) preview(ui.preview.change);
   });
   $("#preview-cancel").addEventListener("click", () => {
+    // A preview being made is cancelled too: it would show up after.
+    previewing = null;
+    making(false);
     ui.preview = null;
     app.refresh();
   });
