@@ -47,9 +47,14 @@ export class VerifyPool {
   report() {
     return { size: this.size, running: this.workers.length, checked: this.checked, failed: this.failed, retries: this.retries };
   }
+  /** Stops the pool for good: its node is gone, so it never starts again. */
+  close() {
+    this.closed = true;
+    this.stop("closed");
+  }
+  /** Stops the workers after a failure (`why`); `start` may retry later. */
   stop(why) {
     if (!this.failed) [this.failed, this.failedAt] = [why, Date.now()];
-    if (why === "closed") this.closed = true;
     for (const w of this.workers) w.terminate();
     this.workers = [];
     for (const answer of this.jobs.values()) answer(null);

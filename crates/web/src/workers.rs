@@ -35,7 +35,7 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn verify(this: &VerifyPool, bytes: Uint8Array, ends: Uint32Array) -> Promise;
     #[wasm_bindgen(method)]
-    fn stop(this: &VerifyPool, why: &str);
+    fn close(this: &VerifyPool);
     #[wasm_bindgen(method)]
     fn report(this: &VerifyPool) -> JsValue;
     #[wasm_bindgen(method)]
@@ -72,7 +72,7 @@ impl Workers {
 
 impl Drop for Workers {
     fn drop(&mut self) {
-        self.pool.stop("closed");
+        self.pool.close();
     }
 }
 
