@@ -240,6 +240,12 @@ export function paymentWords(t, who) {
   return `${who(t.from)} → ${who(t.to)} ${amountText(t.amount, t.unit)}${t.reverses ? ` paying back${memo}` : memo}`;
 }
 
+/** A payment to me, from the payer's side: "Bob paid you 10.00 EUR “ticket”". */
+export function receivedWords(t, who) {
+  const memo = t.memo ? ` “${t.memo}”` : "";
+  return `${who(t.from)} paid you${t.reverses ? " back" : ""} ${amountText(t.amount, t.unit)}${memo}`;
+}
+
 /**
  * A payment's memo on the list and in exports, marked when the payment
  * pays another back (`reverses`: the core's answer, never read from the memo).

@@ -264,3 +264,34 @@ test("a payment someone I trust excluded can be counted anyway, without untrusti
   await row.filter({ hasText: "excluded by Alice" }).waitFor({ timeout: 20000 });
   await closeAll(alice, bob, carol);
 });
+
+test("payments to me are told as they arrive, in one notice that counts them; one of many that someone I trust excludes is told too", async () => {
+  const [alice, bob, carol] = await linked(fresh("arrived"), "Alice", "Bob", "Carol");
+  await decide(carol, "trust", "Alice");
+  await tab(carol, "ledger");
+  // One payment: said as it is, with what it did to Carol's balance.
+  await pay(bob, "Carol", 1, "first");
+  await sees(carol, "#notices", "Bob paid you 1.00 EUR “first”. Your balance: 0.00 EUR → 1.00 EUR.");
+  // More: one notice counts them, from the balance before the first.
+  const memos = ["second", "third", "fourth", "fifth", "sixth"];
+  for (const [i, memo] of memos.entries()) await pay(bob, "Carol", i + 2, memo);
+  await sees(carol, "#my-balances", "21.00 EUR");
+  await sees(carol, "#notices", "6 payments to you arrived; the latest: Bob paid you 6.00 EUR “sixth”. Your balance: 0.00 EUR → 21.00 EUR.");
+  assert.equal(await carol.page.locator("#notices .notice").count(), 1, "one notice for them all");
+  await carol.page.click("#notices button:has-text('Dismiss')");
+  await carol.page.waitForFunction(() => document.querySelector("#notices").textContent.trim() === "");
+  // Alice excludes one of six: a change to one row of many, which the
+  // page once compared with itself and never told.
+  await tab(alice, "ledger");
+  await sees(alice, "#transactions", "third");
+  await alice.page.click("#transactions tr:has-text('third') button:has-text('Exclude')");
+  await alice.page.fill("tr.ask input[name=reason]", "never happened");
+  await alice.page.click("tr.ask button:has-text('Publish exclusion')");
+  await sees(carol, "#notices", "Bob → you 3.00 EUR “third” no longer counts in your view");
+  await sees(carol, "#notices", "Your balance: 21.00 EUR → 18.00 EUR.");
+  // Payments I make myself are not news to me.
+  await pay(carol, "Bob", 5, "back to Bob");
+  await sees(carol, "#my-balances", "13.00 EUR");
+  assert.doesNotMatch(await carol.page.textContent("#notices"), /back to Bob/);
+  await closeAll(alice, bob, carol);
+});

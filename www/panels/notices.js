@@ -4,16 +4,17 @@
 // balance; an edit of a record in my collections that someone I follow
 // excluded (or that counts again), with the record and fields it touched;
 // a person left out (or let back in) through bans I follow; someone who
-// bans me (or no longer does), since nothing else tells me. My own bans and
+// bans me (or no longer does), since nothing else tells me; payments to me
+// as they arrive, in one notice that counts them. My own bans and
 // exclusions are shown before they apply (the preview), so they make no
 // notice.
 import { html, render } from "lit-html";
-import { amountText, editWords, followedBanWords, paymentWords, whyWords } from "../words.js";
+import { amountText, editWords, followedBanWords, paymentWords, receivedWords, whyWords } from "../words.js";
 import { grown } from "../derived.js";
 
 /** The statuses, balances and bans seen at the last frame, and the notices shown. */
 export function noticeState() {
-  return { seen: null, balances: null, banned: null, bansOfMe: new Set(), edits: null, shown: [], next: 1 };
+  return { seen: null, seenList: null, balances: null, banned: null, bansOfMe: new Set(), edits: null, shown: [], next: 1 };
 }
 
 /** Who bans me in their published list. */
@@ -116,7 +117,31 @@ export function myPaymentsByEvent(s) {
   });
 }
 
-/** Adds a notice for each of my payments whose status changed since the last frame. */
+/**
+ * Tells of payments to me that `arrived` since the last frame, counting,
+ * in one notice: a catch-up after a day away may bring dozens, which must
+ * not push out why my view changed. The notice grows until dismissed, and
+ * its balance runs from before the first payment it counts.
+ */
+function noteArrived(arrived, s, state, balances) {
+  let n = state.shown.find((shown) => shown.arrived);
+  if (!n) {
+    n = { id: state.next++, arrived: { count: 0, balancesBefore: new Map() } };
+    state.shown.push(n);
+  }
+  for (const t of arrived) {
+    if (!n.arrived.balancesBefore.has(t.unit)) n.arrived.balancesBefore.set(t.unit, state.balances.get(t.unit) ?? 0n);
+  }
+  n.arrived.count += arrived.length;
+  const latest = receivedWords(arrived.at(-1), s.who);
+  n.text = n.arrived.count === 1 ? `${latest}.` : `${n.arrived.count} payments to you arrived; the latest: ${latest}.`;
+  n.balance = [...n.arrived.balancesBefore]
+    .filter(([unit, was]) => was !== (balances.get(unit) ?? 0n))
+    .map(([unit, was]) => `Your balance: ${amountText(was, unit)} → ${amountText(balances.get(unit) ?? 0n, unit)}.`)
+    .join(" ");
+}
+
+/** Adds a notice for each of my payments whose status changed since the last frame, and one for those that arrived. */
 export function updateNotices(s, state) {
   updateEditNotices(s, state);
   updateBanOfMeNotices(s, state);
@@ -146,14 +171,27 @@ export function updateNotices(s, state) {
     }
   }
   state.banned = banned;
-  if (state.seen && state.seen !== statuses) {
+  // My payments as the last frame saw them: a copy of their rows, since
+  // the map `myPaymentsByEvent` gives is grown in place from read to read
+  // (compared with itself, nothing would ever change). Walked once per
+  // read of the transactions: my payments, not every one.
+  if (state.seenList !== s.transactions) {
+    const first = state.seen === null;
+    state.seen ??= new Map();
     const changed = [];
+    const arrived = [];
     for (const [event, t] of statuses) {
       const before = state.seen.get(event);
+      if (before === t) continue; // the same row: unchanged
+      state.seen.set(event, t);
+      if (first) continue; // what the page opened with is not news
+      // New since the last frame: news if someone else paid me, and it counts.
+      if (!before && t.to === s.me && t.from !== s.me && t.status === "included") arrived.push(t);
       if (!before || before.status === t.status) continue;
       if (mine(before.why, s.me) || mine(t.why, s.me)) continue;
       changed.push({ t, before });
     }
+    state.seenList = s.transactions;
     for (const { t, before } of changed) {
       const who = s.who;
       const what = paymentWords(t, who);
@@ -166,10 +204,10 @@ export function updateNotices(s, state) {
       const balance = was === now ? "" : `Your balance: ${amountText(was, t.unit)} → ${amountText(now, t.unit)}.`;
       state.shown.push({ id: state.next++, text, balance });
     }
+    if (arrived.length) noteArrived(arrived, s, state, balances);
     // A long absence must not bury the page: the latest few are kept.
     state.shown = state.shown.slice(-5);
   }
-  state.seen = statuses;
   state.balances = balances;
 }
 
