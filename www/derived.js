@@ -83,9 +83,9 @@ export function grown(list, name, start, add) {
 /**
  * The positions of `list` whose row is not `before`'s (same event, new
  * object), if `list` is `before` with rows changed or added at its end and
- * not mostly new; otherwise null.
+ * not mostly new; otherwise null. (Rows from `before.length` on are new.)
  */
-function changedSince(before, list) {
+export function changedSince(before, list) {
   if (before === list || list.length < before.length) return null;
   const changed = [];
   const most = list.length * MOSTLY_NEW;

@@ -17,7 +17,7 @@ import { stateReader, viewKey, viewKeyOf } from "./state.js";
 import { short } from "./names.js";
 import { errorText } from "./words.js";
 import { mountLedger, prepareLedger, renderLedger, renderCachedBalances } from "./panels/ledger.js";
-import { myPaymentsByEvent, noticeState, renderNotices, updateNotices } from "./panels/notices.js";
+import { noticeState, renderNotices, updateNotices } from "./panels/notices.js";
 import { mountDebts, renderDebts } from "./panels/debts.js";
 import { mountTrust, renderTrust } from "./panels/trust.js";
 import { renderAgreement } from "./panels/agreement.js";
@@ -366,14 +366,13 @@ async function main() {
   app.node = node;
   app.me = node.publicKey;
   app.reader = stateReader(node, app.me);
-  // The first frame's reads, and what the ledger and the notices derive
-  // from every payment, made ahead a step at a time too: in the frame's
+  // The first frame's reads, and what the ledger derives from every
+  // payment, made ahead a step at a time too: in the frame's
   // one task they held the page ≈ 120 ms with a year of history.
   try {
     await allInSteps(app.reader.prepare(), OPEN_STEP_MS);
     const first = app.reader.read();
     await allInSteps(prepareLedger(first, ui), OPEN_STEP_MS);
-    myPaymentsByEvent(first);
     await pause();
   } catch {
     // Made ahead only to spare the first frame: what failed here is read

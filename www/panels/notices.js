@@ -10,11 +10,11 @@
 // notice.
 import { html, render } from "lit-html";
 import { amountText, editWords, followedBanWords, paymentWords, receivedWords, whyWords } from "../words.js";
-import { grown } from "../derived.js";
+import { changedSince } from "../derived.js";
 
 /** The statuses, balances and bans seen at the last frame, and the notices shown. */
 export function noticeState() {
-  return { seen: null, seenList: null, balances: null, banned: null, bansOfMe: new Set(), edits: null, shown: [], next: 1 };
+  return { seenList: null, balances: null, banned: null, bansOfMe: new Set(), edits: null, shown: [], next: 1 };
 }
 
 /** Who bans me in their published list. */
@@ -108,44 +108,64 @@ function updateEditNotices(s, state) {
 }
 
 /**
- * My payments by event, once per read of the transactions (a walk over
- * every row: the page makes it ahead of its first frame after an open).
+ * My payments in `list` that are new or changed since `before` (an earlier
+ * read), each `{ t, before }` (`before` undefined for a new one). Rows are
+ * compared by position where `list` is `before` grown (`changedSince`: a
+ * read hands on the rows it kept, so a walk of 100,000 rows is one
+ * comparison of objects each); otherwise by event.
  */
-export function myPaymentsByEvent(s) {
-  return grown(s.transactions, "mine by event", () => new Map(), (mineByEvent, t) => {
-    if (t.from === s.me || t.to === s.me) mineByEvent.set(t.event, t);
-  });
+function myChangedPayments(before, list, me) {
+  const isMine = (t) => t.from === me || t.to === me;
+  const changes = [];
+  const diff = changedSince(before, list);
+  if (diff) {
+    for (const i of diff.changed) if (isMine(list[i])) changes.push({ t: list[i], before: before[i] });
+    for (let i = before.length; i < list.length; i++) if (isMine(list[i])) changes.push({ t: list[i], before: undefined });
+    return changes;
+  }
+  const was = new Map(before.filter(isMine).map((t) => [t.event, t]));
+  for (const t of list) {
+    if (isMine(t) && was.get(t.event) !== t) changes.push({ t, before: was.get(t.event) });
+  }
+  return changes;
 }
 
 /**
- * Tells of payments to me that `arrived` since the last frame, counting,
- * in one notice: a catch-up after a day away may bring dozens, which must
- * not push out why my view changed. The notice grows until dismissed, and
- * its balance runs from before the first payment it counts.
+ * Tells of payments to me that `arrived` since the last frame in one
+ * notice that counts them and sums them per unit: a catch-up after a day
+ * away may bring dozens, which must not push out why my view changed. The
+ * notice grows until dismissed, and moves to the end as it does (it is
+ * news again, and the oldest notices go first).
  */
-function noteArrived(arrived, s, state, balances) {
+function noteArrived(arrived, s, state) {
   let n = state.shown.find((shown) => shown.arrived);
-  if (!n) {
-    n = { id: state.next++, arrived: { count: 0, balancesBefore: new Map() } };
-    state.shown.push(n);
-  }
+  if (n) state.shown.splice(state.shown.indexOf(n), 1);
+  else n = { id: state.next++, arrived: { count: 0, sums: new Map(), from: new Set() }, balance: "" };
+  state.shown.push(n);
   for (const t of arrived) {
-    if (!n.arrived.balancesBefore.has(t.unit)) n.arrived.balancesBefore.set(t.unit, state.balances.get(t.unit) ?? 0n);
+    n.arrived.sums.set(t.unit, (n.arrived.sums.get(t.unit) ?? 0n) + BigInt(t.amount));
+    n.arrived.from.add(t.from);
   }
   n.arrived.count += arrived.length;
-  const latest = receivedWords(arrived.at(-1), s.who);
-  n.text = n.arrived.count === 1 ? `${latest}.` : `${n.arrived.count} payments to you arrived; the latest: ${latest}.`;
-  n.balance = [...n.arrived.balancesBefore]
-    .filter(([unit, was]) => was !== (balances.get(unit) ?? 0n))
-    .map(([unit, was]) => `Your balance: ${amountText(was, unit)} → ${amountText(balances.get(unit) ?? 0n, unit)}.`)
-    .join(" ");
+  if (n.arrived.count === 1) {
+    n.text = `${receivedWords(arrived[0], s.who)}.`;
+    return;
+  }
+  const sums = [...n.arrived.sums].map(([unit, sum]) => amountText(sum, unit));
+  const payers = [...n.arrived.from].map(s.who);
+  const from = payers.length <= 3 ? listWords(payers) : `${payers.slice(0, 2).join(", ")} and ${payers.length - 2} others`;
+  n.text = `${n.arrived.count} payments to you arrived, ${listWords(sums)} in all, from ${from}.`;
+}
+
+/** "a", "a and b", "a, b and c". */
+function listWords(items) {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
 
 /** Adds a notice for each of my payments whose status changed since the last frame, and one for those that arrived. */
 export function updateNotices(s, state) {
   updateEditNotices(s, state);
   updateBanOfMeNotices(s, state);
-  const statuses = myPaymentsByEvent(s);
   const balances = new Map(s.balances.filter((b) => b.account === s.me).map((b) => [b.unit, b.balance]));
   const banned = leftOutThroughOthers(s);
   if (state.banned) {
@@ -171,27 +191,20 @@ export function updateNotices(s, state) {
     }
   }
   state.banned = banned;
-  // My payments as the last frame saw them: a copy of their rows, since
-  // the map `myPaymentsByEvent` gives is grown in place from read to read
-  // (compared with itself, nothing would ever change). Walked once per
-  // read of the transactions: my payments, not every one.
+  // My payments new or changed since the last frame's read. The first
+  // frame's are what the page opened with: not news.
   if (state.seenList !== s.transactions) {
-    const first = state.seen === null;
-    state.seen ??= new Map();
+    const changes = state.seenList ? myChangedPayments(state.seenList, s.transactions, s.me) : [];
+    state.seenList = s.transactions;
     const changed = [];
     const arrived = [];
-    for (const [event, t] of statuses) {
-      const before = state.seen.get(event);
-      if (before === t) continue; // the same row: unchanged
-      state.seen.set(event, t);
-      if (first) continue; // what the page opened with is not news
-      // New since the last frame: news if someone else paid me, and it counts.
+    for (const { t, before } of changes) {
+      // New: news if someone else paid me, and it counts for me.
       if (!before && t.to === s.me && t.from !== s.me && t.status === "included") arrived.push(t);
       if (!before || before.status === t.status) continue;
       if (mine(before.why, s.me) || mine(t.why, s.me)) continue;
       changed.push({ t, before });
     }
-    state.seenList = s.transactions;
     for (const { t, before } of changed) {
       const who = s.who;
       const what = paymentWords(t, who);
@@ -204,7 +217,7 @@ export function updateNotices(s, state) {
       const balance = was === now ? "" : `Your balance: ${amountText(was, t.unit)} → ${amountText(now, t.unit)}.`;
       state.shown.push({ id: state.next++, text, balance });
     }
-    if (arrived.length) noteArrived(arrived, s, state, balances);
+    if (arrived.length) noteArrived(arrived, s, state);
     // A long absence must not bury the page: the latest few are kept.
     state.shown = state.shown.slice(-5);
   }
