@@ -171,13 +171,14 @@ export function mountTrust(app, ui) {
     const change = subjectOf(asked) ? { ...asked, publish: publishBox().checked } : asked;
     const pass = (previewing = {});
     // Nothing to apply while it is made: Apply does what is previewed. The
-    // preview drawn before stays until this one is (a tenth of a second
-    // with a year of history), with Apply off, so a click then is seen
-    // to do nothing rather than silently lost.
+    // preview drawn before may stay drawn meanwhile (a tenth of a second
+    // with a year of history, unless a frame hides it), with Apply off, so
+    // a click then is seen to do nothing rather than silently lost; Apply
+    // is on again once the new one is drawn.
     ui.preview = null;
-    making(true);
-    const collections = ui.collections?.all() ?? ["notes"];
     try {
+      const collections = ui.collections?.all() ?? ["notes"];
+      making(true);
       const made = await madeInSteps(
         () => previewSteps(change, app.state(), app.node, collections),
         () => viewKeyOf(app.node),
@@ -186,13 +187,18 @@ export function mountTrust(app, ui) {
       ui.preview = made;
     } catch (e) {
       if (previewing !== pass) return;
+      making(false);
       $("#trust-error").textContent = errorText(e);
       app.refresh(); // the preview drawn before goes: it is not what was asked
       return;
+    }
+    try {
+      await app.refresh();
     } finally {
+      // A newer preview, or Cancel, since: Apply is theirs to set.
       if (previewing === pass) making(false);
     }
-    app.refresh().then(() => $("#preview-apply").focus());
+    if (previewing === pass) $("#preview-apply").focus();
   };
   ui.previewChange = preview;
   $("#trust-form").addEventListener("submit", (event) => {
