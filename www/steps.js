@@ -11,6 +11,8 @@ export const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
  * or so where a browser rounds it against fingerprinting (Firefox's
  * resistFingerprinting, Tor Browser). Infinity if it did not move within
  * 100,000 reads (a few ms, once): a clock that coarse cannot time a step.
+ * The least of three ticks, so that a pause between two reads (garbage
+ * collected meanwhile) is not taken for the clock's step.
  */
 function measureClockStep() {
   const moved = (from) => {
@@ -18,12 +20,20 @@ function measureClockStep() {
     for (let i = 0; i < 100000 && now === from; i++) now = performance.now();
     return now;
   };
-  const first = moved(performance.now()); // a tick's start: the next change is a whole tick
-  const second = moved(first);
-  return second === first ? Infinity : second - first;
+  const start = performance.now();
+  let at = moved(start); // a tick's start: the next change is a whole tick
+  if (at === start) return Infinity;
+  let step = Infinity;
+  for (let tick = 0; tick < 3; tick++) {
+    const next = moved(at);
+    if (next === at) return Infinity;
+    step = Math.min(step, next - at);
+    at = next;
+  }
+  return step;
 }
 
-let clockStep; // measured at the first step run
+let clockStep; // measured at the first step run with a budget to keep
 
 /**
  * Runs steps of `steps` (an iterator: each `next()` is one step) in this
@@ -36,7 +46,7 @@ let clockStep; // measured at the first step run
  * every one with a budget of Infinity. Returns the last step's result (`{ done, value }`).
  */
 export function stepWithin(steps, budget) {
-  clockStep ??= measureClockStep();
+  if (budget > 0 && budget < Infinity) clockStep ??= measureClockStep();
   const start = performance.now();
   let longest = 0;
   let next;
@@ -44,7 +54,7 @@ export function stepWithin(steps, budget) {
     const before = performance.now();
     next = steps.next();
     longest = Math.max(longest, performance.now() - before);
-  } while (!next.done && (budget === Infinity || performance.now() - start + longest + clockStep < budget));
+  } while (!next.done && (budget === Infinity || performance.now() - start + longest + (clockStep ?? 0) < budget));
   return next;
 }
 
