@@ -187,7 +187,7 @@ function banWords(why, who, viewer) {
 }
 
 /** "Alice", "Alice and Bob", "Alice, Bob and Carol". */
-function listWords(names) {
+export function listWords(names) {
   return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }
 

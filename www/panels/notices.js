@@ -9,7 +9,7 @@
 // exclusions are shown before they apply (the preview), so they make no
 // notice.
 import { html, render } from "lit-html";
-import { amountText, editWords, followedBanWords, paymentWords, receivedWords, whyWords } from "../words.js";
+import { amountText, editWords, followedBanWords, listWords, paymentWords, receivedWords, whyWords } from "../words.js";
 import { changedSince } from "../derived.js";
 
 /** The statuses, balances and bans seen at the last frame, and the notices shown. */
@@ -155,11 +155,6 @@ function noteArrived(arrived, s, state) {
   const payers = [...n.arrived.from].map(s.who);
   const from = payers.length <= 3 ? listWords(payers) : `${payers.slice(0, 2).join(", ")} and ${payers.length - 2} others`;
   n.text = `${n.arrived.count} payments to you arrived, ${listWords(sums)} in all, from ${from}.`;
-}
-
-/** "a", "a and b", "a, b and c". */
-function listWords(items) {
-  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
 
 /** Adds a notice for each of my payments whose status changed since the last frame, and one for those that arrived. */
