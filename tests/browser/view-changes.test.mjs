@@ -23,7 +23,8 @@ test("a ban I follow changes my balance: a notice says who banned whom and what 
   // edited no record, only his name, which he keeps: no edit is said to
   // stop counting.
   const preview = await decide(alice, "ban", "Bob");
-  assert.match(preview, /Bob → Carol 30\.00 EUR “repairs” would stop counting/);
+  // Said as what Alice would do: Bob is not on her ban list yet.
+  assert.match(preview, /Bob → Carol 30\.00 EUR “repairs” would stop counting \(you would ban Bob\)/);
   assert.doesNotMatch(preview, /edits? of (a )?records? would stop counting/);
   await sees(
     carol,
@@ -123,6 +124,10 @@ test("an edit of my record excluded by someone I trust: a notice names the recor
     await carol.page.fill("#quorum-form input[name=quorum]", String(quorum));
     await carol.page.click("#quorum-form button");
     await carol.page.waitForSelector("#preview:not([hidden])");
+    // Said in the preview, before it is applied, too.
+    const unreachable = "With it, counting you, 2 people can agree, fewer than the 3 needed";
+    if (said) await sees(carol, "#preview-text", unreachable);
+    else assert.doesNotMatch(await carol.page.textContent("#preview-text"), /fewer than the/);
     await carol.page.click("#preview-apply");
     await carol.page.waitForSelector("#preview", { state: "hidden" });
     if (said) await sees(carol, "#quorum-note", "Counting you, 2 people can agree, fewer than the 3 needed");

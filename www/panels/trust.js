@@ -87,7 +87,7 @@ function* previewSteps(change, s, node, collections) {
   const items = [
     ...comparison.onlyMine
       .filter((d) => !isEdit(d))
-      .map((d) => `${eventWords(d, payments, who)} would stop counting (${whyWords(d.why, who) || d.status})`),
+      .map((d) => `${eventWords(d, payments, who)} would stop counting (${previewWhy(d.why, change, who) || d.status})`),
     ...comparison.onlyTheirs.filter((d) => !isEdit(d)).map((d) => `${eventWords(d, payments, who)} would count again`),
   ];
   yield;
@@ -118,9 +118,33 @@ function* previewSteps(change, s, node, collections) {
       ? ` A ban leaves out what ${who(change.ban)} did (their payments, edits and trust), not what others paid ${who(change.ban)}.`
       : "";
   const text = items.length
-    ? `${describeChange(change, who)} would change your view:${banWords}`
-    : `${describeChange(change, who)} changes nothing in your view now.${stillPublished(change, s, node, who)}`;
+    ? `${describeChange(change, who)} would change your view:${banWords}${unreachable(s.policy, policy)}`
+    : `${describeChange(change, who)} changes nothing in your view now.${stillPublished(change, s, node, who)}${unreachable(s.policy, policy)}`;
   return { change, text, items };
+}
+
+/**
+ * Why a payment would stop counting, as the preview says it: the ban
+ * being previewed is not on my list yet ("Cleo is on your ban list" read
+ * as if it were), so it is said as what I would do.
+ */
+function previewWhy(why, change, who) {
+  if (change.ban && why?.kind === "authorBanned" && why.ban === "local" && why.author === change.ban) {
+    return `you would ban ${who(change.ban)}`;
+  }
+  return whyWords(why, who);
+}
+
+/**
+ * Said in the preview of a change after which fewer people can agree
+ * (me and whom I trust: the core's `T`) than the quorum needs: then
+ * nothing is left out, and nobody banned, through the people I trust —
+ * the Trust panel said so only once the change was applied.
+ */
+function unreachable(now, then) {
+  const canAgree = then.trusted.length + 1;
+  if (then.quorum <= canAgree || now.quorum > now.trusted.length + 1) return "";
+  return ` With it, counting you, ${canAgree} ${canAgree === 1 ? "person" : "people"} can agree, fewer than the ${then.quorum} needed: nothing would be left out, and nobody banned, through the people you trust.`;
 }
 
 /** A value as a person reads it, cut short. */
