@@ -52,8 +52,11 @@ test("the dispute scenario: a viewer who trusts the disputer sees the debt and w
   const network = fresh("dispute");
   const [alice, bob, carol] = await linked(network, "Alice", "Bob", "Carol");
 
-  await pay(alice, "Bob", 100, "repairs");
+  await tab(alice, "ledger");
+  await alice.page.fill("#pay input[name=to]", "Bob");
   await sees(alice, "#pay-to", bob.key); // the key a name stands for shows before paying
+  await pay(alice, "Bob", 100, "repairs");
+  await sees(alice, "#pay-to", "Paid Bob 100.00 EUR “repairs”."); // and what was paid, after
   await sees(bob, "#transactions", "repairs");
   await pay(bob, "Carol", 100, "rent");
   await sees(carol, "#transactions", "rent");

@@ -104,6 +104,7 @@ export function mountLedger(app) {
     event.preventDefault();
     const form = new FormData(event.target);
     const unit = form.get("unit").trim().toUpperCase();
+    let paid = "";
     const ok = await app.guarded("#pay-error", () => {
       const s = app.state();
       const to = s.keyFrom(form.get("to"));
@@ -124,11 +125,16 @@ export function mountLedger(app) {
       if (!mayPay(`${to} ${amount} ${unit}`, questions.length > 0)) {
         throw new Error(`${questions.join(" ")} Press Pay again to pay it anyway.`);
       }
-      return app.node.pay(to, amount, unit, form.get("memo"));
+      const memo = form.get("memo");
+      paid = `Paid ${s.who(to)} ${amountText(amount, unit)}${memo ? ` “${memo}”` : ""}.`;
+      return app.node.pay(to, amount, unit, memo);
     });
     if (ok) {
       event.target.elements.amount.value = "";
       event.target.elements.memo.value = "";
+      // Said where the key the name stood for was (a newcomer's session:
+      // nothing said the payment was made, and the hint stayed).
+      $("#pay-to").textContent = paid;
     } else if ($("#pay-to").textContent === $("#pay-error").textContent) {
       $("#pay-to").textContent = ""; // said once, not on two lines
     }
