@@ -24,7 +24,7 @@ import { renderAgreement } from "./panels/agreement.js";
 import { mountRecords, renderRecords, syncFocusedText } from "./panels/records.js";
 import { copyTo, renderPeers, renderStatus, renderKnownKeys } from "./panels/peers.js";
 import { mountPictures, renderPictures } from "./panels/pictures.js";
-import { mountIdentity, remindOfBackup, renderIdentity } from "./panels/identity.js";
+import { mountIdentity, remindOfBackup, renderIdentity, renderWelcomeStart } from "./panels/identity.js";
 import { mountNetworks, renderNetworks, renderNetworkHeader, renderKnownNetworks, justMade } from "./panels/networks.js";
 import { renderRelayStatus, renderRelayLimits } from "./panels/relay.js";
 import { inviteFragment, namesNetwork, networkFromAddress, sameNetwork, shownName } from "./network.js";
@@ -382,6 +382,7 @@ async function main() {
   $("#me").textContent = app.me;
   $("#me").title = `your public key: ${app.me}`;
   $("#copy-key").addEventListener("click", (event) => copyTo(event.target, app.me));
+  renderWelcomeStart(info);
   if (node.openReport.newIdentity) $("#welcome").hidden = false;
   remindOfBackup(app.me, node.openReport.newIdentity);
   node.subscribe(() => {

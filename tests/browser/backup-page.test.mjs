@@ -18,6 +18,8 @@ test("a weak or mistyped passphrase is refused, a saved backup is confirmed, and
   const network = fresh("backup-checks");
   const alice = await person(network);
   assert.equal(await alice.page.isVisible("#welcome"), true, "a new identity is offered a backup");
+  // And told how to start with others (a newcomer's session: nothing said it).
+  await sees(alice, "#welcome-start", `This is the open network “${network}”: anyone who knows its name can read it. For your group, make a private network with “New network…”`);
   const attempt = async (passphrase, again) => {
     await alice.page.fill("#backup input[name=passphrase]", passphrase);
     await alice.page.fill("#backup input[name=again]", again);

@@ -219,6 +219,8 @@ test("a private network made through the page and joined by its link: a stranger
   // Bob opens the link.
   const bob = await personAt(link.split("#")[1], "Bob");
   assert.deepEqual(await networkOf(bob), info);
+  // His welcome said where he is (a newcomer's session: nothing did).
+  await sees(bob, "#welcome-start", `You are in “${name}”, a private network: only people with its invite can read it or join.`);
   for (const p of [alice, bob]) await sees(p, "#status", "1 peer linked");
   await knows(alice, bob);
   await knows(bob, alice);

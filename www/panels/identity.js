@@ -3,7 +3,7 @@
 import { html, render } from "lit-html";
 import { TrustfoldNode } from "trustfold";
 import { PEOPLE, short, unfairName } from "../names.js";
-import { fileName, inviteFragment } from "../network.js";
+import { fileName, inviteFragment, shownName } from "../network.js";
 import { changes } from "../words.js";
 import { readStored, writeStored } from "../stored.js";
 import { secondPress } from "../second-press.js";
@@ -140,6 +140,28 @@ function markBackupSaved(me) {
 export function remindOfBackup(me, newIdentity) {
   // Unreadable: remind, the safe side.
   $("#backup-reminder").hidden = newIdentity || readStored(savedKey(me)) !== null;
+}
+
+/**
+ * The welcome's word on starting with others, for the network `info`
+ * (`describeNetwork`): a newcomer on the open network was not told how to
+ * make one for a group or join one, and one who came by an invite link
+ * was not told where they were.
+ */
+export function renderWelcomeStart(info) {
+  const name = shownName(info.name);
+  render(
+    info.kind === "private"
+      ? html`<strong>You are in “${name}”,</strong> ${
+          "a private network: only people with its invite can read it or join. Set your name above so that " +
+          "the others know you; to invite someone, press “Invite…” at the top and send them its link."
+        }`
+      : html`<strong>Starting with others.</strong> ${
+          `This is the open network “${name}”: anyone who knows its name can read it. For your group, make a ` +
+          "private network with “New network…” and send each person its invite link: opening the link joins them."
+        }`,
+    $("#welcome-start"),
+  );
 }
 
 /**
