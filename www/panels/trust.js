@@ -118,9 +118,9 @@ function* previewSteps(change, s, node, collections) {
       ? ` A ban leaves out what ${who(change.ban)} did (their payments, edits and trust), not what others paid ${who(change.ban)}.`
       : "";
   const text = items.length
-    ? `${describeChange(change, who)} would change your view:${banWords}${unreachable(s.policy, policy)}`
-    : `${describeChange(change, who)} changes nothing in your view now.${stillPublished(change, s, node, who)}${unreachable(s.policy, policy)}`;
-  return { change, text, items };
+    ? `${describeChange(change, who)} would change your view:${banWords}`
+    : `${describeChange(change, who)} changes nothing in your view now.${stillPublished(change, s, node, who)}`;
+  return { change, text: text + unreachable(s.policy, policy), items };
 }
 
 /**
@@ -142,10 +142,16 @@ function previewWhy(why, change, who) {
  * the Trust panel said so only once the change was applied.
  */
 function unreachable(now, then) {
-  const canAgree = then.trusted.length + 1;
-  if (then.quorum <= canAgree || now.quorum > now.trusted.length + 1) return "";
-  return ` With it, counting you, ${canAgree} ${canAgree === 1 ? "person" : "people"} can agree, fewer than the ${then.quorum} needed: nothing would be left out, and nobody banned, through the people you trust.`;
+  if (!quorumUnreachable(then) || quorumUnreachable(now)) return "";
+  const n = canAgree(then);
+  return ` With it, counting you, ${n} ${n === 1 ? "person" : "people"} can agree, fewer than the ${then.quorum} needed: nothing would be left out, and nobody banned, through the people you trust.`;
 }
+
+/** How many can agree under `policy`: me and whom I trust (the core's `T`). */
+const canAgree = (policy) => policy.trusted.length + 1;
+
+/** Whether `policy` needs more people than can agree: then nothing is left out, nobody banned, through others. */
+const quorumUnreachable = (policy) => policy.quorum > canAgree(policy);
 
 /** A value as a person reads it, cut short. */
 function valueWords(field) {
@@ -310,11 +316,10 @@ export function renderTrust(s, ui) {
   );
   // A quorum above those who can agree (me and whom I trust: the core's
   // `T`) leaves nothing out and bans nobody: said.
-  const canAgree = s.policy.trusted.length + 1;
-  const tooFew = s.policy.quorum > canAgree;
+  const tooFew = quorumUnreachable(s.policy);
   $("#quorum-note").hidden = !tooFew;
   $("#quorum-note").textContent = tooFew
-    ? `Counting you, ${canAgree} people can agree, fewer than the ${s.policy.quorum} needed: nothing is left out, ` +
+    ? `Counting you, ${canAgree(s.policy)} people can agree, fewer than the ${s.policy.quorum} needed: nothing is left out, ` +
       "and nobody banned, through the people you trust until you trust more or need fewer."
     : "";
   render(
