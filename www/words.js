@@ -236,13 +236,18 @@ export function editWords(e, who) {
 
 /** A payment on the list (`t`) in words: who paid whom, how much, its memo, and whether it pays one back. */
 export function paymentWords(t, who) {
-  const memo = t.memo ? ` “${t.memo}”` : "";
+  const memo = quotedMemo(t.memo);
   return `${who(t.from)} → ${who(t.to)} ${amountText(t.amount, t.unit)}${t.reverses ? ` paying back${memo}` : memo}`;
+}
+
+/** A memo as a payment's words quote it, after a space; nothing if none. */
+export function quotedMemo(memo) {
+  return memo ? ` “${memo}”` : "";
 }
 
 /** A payment to me, from the payer's side: "Bob paid you 10.00 EUR “ticket”". */
 export function receivedWords(t, who) {
-  const memo = t.memo ? ` “${t.memo}”` : "";
+  const memo = quotedMemo(t.memo);
   return `${who(t.from)} paid you${t.reverses ? " back" : ""} ${amountText(t.amount, t.unit)}${memo}`;
 }
 

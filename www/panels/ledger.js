@@ -14,6 +14,7 @@ import { mountPager, pagerButtons, say } from "../pager.js";
 import {
   amountErrorWords,
   amountText,
+  quotedMemo,
   errorText,
   decimalsHint,
   memoWords,
@@ -126,7 +127,7 @@ export function mountLedger(app) {
         throw new Error(`${questions.join(" ")} Press Pay again to pay it anyway.`);
       }
       const memo = form.get("memo");
-      paid = `Paid ${s.who(to)} ${amountText(amount, unit)}${memo ? ` “${memo}”` : ""}.`;
+      paid = `Paid ${s.who(to)} ${amountText(amount, unit)}${quotedMemo(memo)}.`;
       return app.node.pay(to, amount, unit, memo);
     });
     if (ok) {
