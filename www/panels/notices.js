@@ -143,7 +143,7 @@ function noteArrived(arrived, s, state) {
   else n = { id: state.next++, arrived: { count: 0, sums: new Map(), from: new Set() }, balance: "" };
   state.shown.push(n);
   for (const t of arrived) {
-    n.arrived.sums.set(t.unit, (n.arrived.sums.get(t.unit) ?? 0n) + BigInt(t.amount));
+    n.arrived.sums.set(t.unit, (n.arrived.sums.get(t.unit) ?? 0n) + t.amount);
     n.arrived.from.add(t.from);
   }
   n.arrived.count += arrived.length;
